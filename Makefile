@@ -1,0 +1,36 @@
+# The two commands a newcomer needs: `make demo` and `make test`. Each builds the virtualenv on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: demo test lint bench run clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+demo: $(STAMP)  ## seed the demo organisation and open the web console on http://127.0.0.1:8080/console
+	$(BIN)/pmsbot demo
+
+run: $(STAMP)
+	$(BIN)/pmsbot run
+
+test: $(STAMP)  ## lint, type-check and run every test
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check . || true
+	$(BIN)/mypy
+
+bench: $(STAMP)  ## print throughput and latency figures (SQLite, and PostgreSQL when reachable)
+	$(BIN)/python -m bench.pipeline
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache pmsbot-demo.db* pmsbot.db*

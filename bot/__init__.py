@@ -1,0 +1,3 @@
+"""pmsbot: the gateway process."""
+
+__version__ = "0.1.0"

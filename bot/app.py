@@ -1,0 +1,75 @@
+"""The aiohttp application: health, metrics and the routes of each enabled inbound platform."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
+
+from bot import constants
+from bot.runtime import Runtime
+from bot.store import migrate
+from bot.web import console
+
+log = logging.getLogger("pmsbot.web")
+
+RUNTIME: web.AppKey[Runtime] = web.AppKey("runtime", Runtime)
+INBOX_PENDING = Gauge("pmsbot_inbox_pending", "Inbound events not yet handled")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def json_error(status: int, reason: str) -> web.Response:
+    return web.json_response({"error": reason}, status=status)
+
+
+@web.middleware
+async def errors_as_json(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Machines get a 4xx with a JSON reason, never an HTML page or a stack trace."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400 or request.path == "/console":
+            raise
+        reason = exc.reason if exc.status != 413 else f"body larger than {constants.MAX_BODY_BYTES} bytes"
+        return json_error(exc.status, reason)
+    except json.JSONDecodeError:
+        return json_error(400, "body is not valid JSON")
+    except Exception:  # the HTTP boundary: log, answer 500 without details
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return json_error(500, "internal error")
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    rt = request.app[RUNTIME]
+    try:
+        await rt.db.ping()
+        current = await migrate.current_revision(rt.db)
+    except Exception as exc:  # readiness reports, it does not fail
+        return web.json_response({"status": "unavailable", "database": type(exc).__name__}, status=503)
+    if current != migrate.head_revision():
+        return web.json_response({"status": "unavailable", "schema": current}, status=503)
+    return web.json_response({"status": "ok"})
+
+
+async def metrics(request: web.Request) -> web.Response:
+    INBOX_PENDING.set(await request.app[RUNTIME].inbox.pending_count())
+    return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+def build_app(runtime: Runtime) -> web.Application:
+    app = web.Application(client_max_size=constants.MAX_BODY_BYTES, middlewares=[errors_as_json])
+    app[RUNTIME] = runtime
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics)
+    if runtime.console:
+        console.add_routes(app, RUNTIME)
+    return app

@@ -1,0 +1,317 @@
+"""The `pmsbot` command line. Every subcommand exits 0 on success, 1 on a failure it explains, 2 on bad usage."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from aiohttp import web
+
+from bot import __version__
+from bot.config import Config, ConfigError, Settings, load_config
+from bot.records import InboundEvent
+from bot.runtime import Role, Runtime, SchemaNotReady
+from bot.store import console as feed
+from bot.store import migrate
+from bot.store.db import Database, DatabaseUrlError, redact_url
+
+log = logging.getLogger("pmsbot")
+
+DEMO_DATABASE_URL = "sqlite+aiosqlite:///./pmsbot-demo.db"
+
+
+class CliError(Exception):
+    """A failure the user can act on; printed without a traceback."""
+
+
+def _settings() -> Settings:
+    return Settings()
+
+
+def _config(settings: Settings) -> Config:
+    return load_config(settings.pmsbot_config)
+
+
+async def _serve(rt: Runtime, roles: tuple[Role, ...], *, host: str, port: int, web_role: bool) -> None:
+    await rt.open()
+    rt.start(roles)
+    runner: web.AppRunner | None = None
+    if web_role:
+        from bot.app import build_app
+
+        runner = web.AppRunner(build_app(rt), access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, host, port).start()
+        log.info("listening on http://%s:%s (database %s)", host, port, redact_url(rt.db.url))
+        if rt.console:
+            print(f"pmsbot console: http://{host}:{port}/console", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    print(f"pmsbot {'+'.join(roles)} ready", flush=True)
+    try:
+        await stop.wait()
+    finally:
+        if runner is not None:
+            await runner.cleanup()
+        await rt.close()
+
+
+def cmd_serve(args: argparse.Namespace, roles: tuple[Role, ...], web_role: bool) -> int:
+    settings = _settings()
+    rt = Runtime(settings, _config(settings), console=os.environ.get("PMSBOT_CONSOLE", "") == "1")
+    asyncio.run(_serve(rt, roles, host=args.host or settings.host, port=args.port or settings.port,
+                       web_role=web_role))
+    return 0
+
+
+def cmd_clock(args: argparse.Namespace) -> int:
+    settings = _settings()
+    config = _config(settings)
+    if args.once:
+        if not args.at:
+            raise CliError("--once needs --at ISO-TIME, for example --at 2026-12-01T09:30:00+08:00")
+        at = datetime.fromisoformat(args.at)
+        if at.tzinfo is None:
+            raise CliError("--at needs a timezone offset, for example +08:00")
+        print(f"{at.isoformat()}: no scheduled work is due ({len(config.standups)} standups configured; "
+              "scheduled runs arrive with the clock)")
+        return 0
+    rt = Runtime(settings, config)
+    asyncio.run(_serve(rt, ("clock",), host=settings.host, port=settings.port, web_role=False))
+    return 0
+
+
+def cmd_schedules(args: argparse.Namespace) -> int:
+    config = _config(_settings())
+    if not config.standups:
+        print("no schedules configured")
+    for s in config.standups:
+        days = s.days if isinstance(s.days, str) else ",".join(s.days)
+        print(f"{s.name}\tstandup\t{s.project}\t{s.at} {s.timezone or config.timezone}\t{days}\tcalendar={s.calendar}")
+    return 0
+
+
+async def _say(rt: Runtime, person_id: str, platform: str, text: str) -> list[str]:
+    await rt.open()
+    enabled = rt.settings.enabled_platforms()
+    if platform not in enabled:
+        raise CliError(f"platform {platform!r} is not enabled here (enabled: {', '.join(enabled)})")
+    async with rt.db.read() as s:
+        from bot.store.workspace import SqlWorkspace
+
+        ws = SqlWorkspace(s, default_locale=rt.config.locale)
+        person = await ws.person(person_id)
+        if person is None:
+            raise CliError(f"unknown person {person_id!r}: add them under people: in the configuration "
+                           "(or run `pmsbot demo --seed-only` for the demo organisation)")
+        identities = await ws.identities_of(person_id)
+    sender = person_id if platform == "console" else identities.get(platform, "")
+    before = await feed.feed(rt.db, person_id, limit=1)
+    marker = int(before[-1]["id"]) if before else 0
+    event = InboundEvent(platform=platform, event_id=f"cli-{uuid.uuid4().hex}", kind="message", sender=sender,
+                         conversation=sender, text=text, received_at=datetime.now(UTC))
+    await rt.inbox.accept(event)
+    while await rt.dispatcher.run_once():
+        pass
+    while await rt.delivery.run_once():
+        pass
+    t = rt.renderer.catalogs[person.locale]
+    out = []
+    for msg in await feed.feed(rt.db, person_id, after_id=marker):
+        if msg["direction"] != "out":
+            continue
+        out.append(msg["text"])
+        if msg.get("buttons"):
+            labels = " · ".join(f"[{b['label']}] ({b['id']} {b['value']})" for b in msg["buttons"])
+            out.append(f"{t['cli']['buttons']}: {labels}")
+    if not out:
+        out.append(t["cli"]["no_reply"])
+    return out
+
+
+def cmd_say(args: argparse.Namespace) -> int:
+    text = " ".join(args.text)
+    settings = _settings()
+    rt = Runtime(settings, _config(settings))
+
+    async def main() -> list[str]:
+        try:
+            return await _say(rt, args.as_, args.platform, text)
+        finally:
+            await rt.close()
+
+    for line in asyncio.run(main()):
+        print(line)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from bot.demo.seed import demo_config, seed
+
+    url = os.environ.get("DATABASE_URL") or DEMO_DATABASE_URL
+    if args.reset and url == DEMO_DATABASE_URL:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"pmsbot-demo.db{suffix}").unlink(missing_ok=True)
+    settings = _settings().model_copy(update={"database_url": url})
+    rt = Runtime(settings, demo_config(), console=True)
+
+    async def main() -> None:
+        await rt.open()
+        seeded = await seed(rt)
+        print("demo organisation seeded" if seeded else "demo organisation already present", flush=True)
+        if args.seed_only:
+            await rt.close()
+            return
+        await _serve(rt, ("web", "worker"), host=args.host or settings.host, port=args.port or settings.port,
+                     web_role=True)
+
+    asyncio.run(main())
+    return 0
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    db = Database(_settings().database_url)
+
+    async def main() -> None:
+        try:
+            before = await migrate.current_revision(db)
+            await migrate.upgrade(db)
+            after = await migrate.current_revision(db)
+            print(f"database {redact_url(db.url)}: schema {before or 'empty'} -> {after}")
+        finally:
+            await db.dispose()
+
+    asyncio.run(main())
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    settings = _settings()
+    failures = 0
+    try:
+        config = _config(settings)
+        where = settings.pmsbot_config if Path(settings.pmsbot_config).exists() else "(no file: built-in defaults)"
+        print(f"ok   config {where}: {len(config.people)} people, {len(config.projects)} projects, "
+              f"{len(config.standups)} standups")
+    except ConfigError as exc:
+        print(f"FAIL config\n{exc}")
+        return 1
+    db = Database(settings.database_url)
+
+    async def probe() -> int:
+        bad = 0
+        try:
+            await db.ping()
+            current, head = await migrate.current_revision(db), migrate.head_revision()
+            state = "up to date" if current == head else f"at {current or 'empty'}, needs {head} (pmsbot db upgrade)"
+            print(f"ok   database {redact_url(db.url)}: schema {state}")
+        except Exception as exc:  # report what could not be reached, never a traceback
+            print(f"FAIL database {redact_url(db.url)}: {type(exc).__name__}: {exc}")
+            bad += 1
+        finally:
+            await db.dispose()
+        return bad
+
+    failures += asyncio.run(probe())
+    print(f"ok   platforms enabled: {', '.join(settings.enabled_platforms())}")
+    from bot.pms.registry import CONNECTORS
+
+    for project in config.projects:
+        if project.pms in CONNECTORS:
+            print(f"ok   project {project.key}: pms {project.pms}")
+        else:
+            print(f"FAIL project {project.key}: pms {project.pms} has no connector in this version")
+            failures += 1
+    return 1 if failures else 0
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from bot.audit import verify
+
+    db = Database(_settings().database_url)
+
+    async def main() -> int:
+        try:
+            result = await verify(db)
+        finally:
+            await db.dispose()
+        if result.ok:
+            print(f"audit chain ok: {result.rows} rows")
+            return 0
+        print(f"audit chain BROKEN at row {result.bad_row}: {result.reason} ({result.rows} rows verified before it)")
+        return 1
+
+    return asyncio.run(main())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="pmsbot", description="Chat-ops bot gateway for Slack, Feishu/Lark and DingTalk.")
+    p.add_argument("--version", action="version", version=f"pmsbot {__version__}")
+    p.add_argument("--log-level", default=os.environ.get("PMSBOT_LOG_LEVEL", "INFO"))
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def serve(name: str, help_: str) -> argparse.ArgumentParser:
+        sp = sub.add_parser(name, help=help_)
+        sp.add_argument("--host")
+        sp.add_argument("--port", type=int)
+        return sp
+
+    serve("run", "web + worker + clock in one process (the embedded default)")
+    serve("web", "HTTP only: platform callbacks, hooks, console, health")
+    serve("worker", "dispatcher and delivery only")
+    c = sub.add_parser("clock", help="the scheduler (exactly one active across instances)")
+    c.add_argument("--once", action="store_true", help="run the work due at --at and exit")
+    c.add_argument("--at", help="ISO time with offset, e.g. 2026-12-01T09:30:00+08:00")
+    sub.add_parser("schedules", help="list schedules and their next runs")
+    d = serve("demo", "seed a demo organisation and serve the web console")
+    d.add_argument("--reset", action="store_true", help="start from a fresh demo database")
+    d.add_argument("--seed-only", action="store_true", help="seed and exit (for `pmsbot say`)")
+    s = sub.add_parser("say", help="run one message through the pipeline and print the replies")
+    s.add_argument("--as", dest="as_", required=True, metavar="PERSON")
+    s.add_argument("--platform", default="console")
+    s.add_argument("text", nargs="+")
+    db = sub.add_parser("db", help="database schema")
+    db.add_argument("action", choices=["upgrade"])
+    sub.add_parser("check", help="validate the configuration and reach every configured system")
+    a = sub.add_parser("audit", help="the audit log")
+    a.add_argument("action", choices=["verify"])
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    handlers = {
+        "run": lambda: cmd_serve(args, ("web", "worker", "clock"), True),
+        "web": lambda: cmd_serve(args, ("web",), True),
+        "worker": lambda: cmd_serve(args, ("worker",), False),
+        "clock": lambda: cmd_clock(args),
+        "schedules": lambda: cmd_schedules(args),
+        "demo": lambda: cmd_demo(args),
+        "say": lambda: cmd_say(args),
+        "db": lambda: cmd_db(args),
+        "check": lambda: cmd_check(args),
+        "audit": lambda: cmd_audit(args),
+    }
+    try:
+        return handlers[args.command]()
+    except (ConfigError, CliError, SchemaNotReady, DatabaseUrlError) as exc:
+        print(f"pmsbot: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,357 @@
+"""Configuration: a YAML file (PMSBOT_CONFIG) plus environment variables.
+
+Errors name the file, the line, the key and what is wrong, so a typo is found without reading code.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot import constants
+
+PROJECT_KEY_RE = re.compile(r"^[A-Z][A-Z0-9]{1,9}$")
+_ENV_REF_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+Role = Literal["pm", "engineer", "approver", "admin"]
+Locale = Literal["zh", "en"]
+
+
+class Settings(BaseSettings):
+    """Environment variables. A platform or PMS is on when its credentials are set."""
+
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    pmsbot_config: str = constants.DEFAULT_CONFIG_PATH
+    database_url: str = constants.DEFAULT_DATABASE_URL
+    host: str = constants.DEFAULT_HOST
+    port: int = constants.DEFAULT_PORT
+    pmsbot_public_url: str | None = None
+
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str | None = None
+
+    feishu_app_id: str | None = None
+    feishu_app_secret: SecretStr | None = None
+    feishu_verification_token: SecretStr | None = None
+    feishu_encrypt_key: SecretStr | None = None
+    feishu_api_base: str | None = None
+
+    dingtalk_client_id: str | None = None
+    dingtalk_client_secret: SecretStr | None = None
+    dingtalk_robot_code: str | None = None
+    dingtalk_api_base: str | None = None
+    dingtalk_oapi_base: str | None = None
+    dingtalk_stream: bool = False
+
+    jira_url: str | None = None
+    jira_email: str | None = None
+    jira_api_token: SecretStr | None = None
+    jira_pat: SecretStr | None = None
+    redmine_url: str | None = None
+    redmine_api_key: SecretStr | None = None
+    zentao_url: str | None = None
+    zentao_account: str | None = None
+    zentao_password: SecretStr | None = None
+
+    def enabled_platforms(self) -> tuple[str, ...]:
+        """The console is always on; the IM platforms arrive with their own issues."""
+        return ("console",)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PersonConfig(_Strict):
+    id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")
+    name: str = Field(min_length=1, max_length=100)
+    locale: Locale | None = None
+    roles: tuple[Role, ...] = ()
+    identities: dict[str, str] = Field(default_factory=dict)
+    pms_user: str | None = None
+    timezone: str | None = None
+    email: str | None = None
+
+    @field_validator("identities", mode="before")
+    @classmethod
+    def _ids_as_text(cls, value: Any) -> Any:
+        # DingTalk staff ids are often written unquoted and load as ints.
+        if isinstance(value, dict):
+            return {k: str(v) if isinstance(v, int) and not isinstance(v, bool) else v for k, v in value.items()}
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str | None) -> str | None:
+        return _check_timezone(value) if value is not None else None
+
+
+class ChannelConfig(_Strict):
+    platform: str = Field(min_length=1)
+    id: str = Field(min_length=1)
+
+
+class ProjectConfig(_Strict):
+    key: str
+    name: str = Field(min_length=1, max_length=200)
+    pms: Literal["local", "jira", "redmine", "zentao"] = "local"
+    pms_project: str | None = None
+    members: tuple[str, ...] = ()
+    approvers: tuple[str, ...] = ()
+    channels: tuple[ChannelConfig, ...] = ()
+
+    @field_validator("key")
+    @classmethod
+    def _key(cls, value: str) -> str:
+        if not PROJECT_KEY_RE.match(value):
+            raise ValueError("a project key is 2-10 upper-case letters or digits starting with a letter, like PUMP")
+        return value
+
+
+class StandupConfig(_Strict):
+    name: str = Field(min_length=1)
+    project: str
+    members: tuple[str, ...] = ()
+    at: str = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    timezone: str | None = None
+    days: str | tuple[str, ...] = "workdays"
+    calendar: str = "CN"
+    deadline: str | None = Field(default=None, pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    report_to: tuple[ChannelConfig, ...] = ()
+    questions: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str | None) -> str | None:
+        return _check_timezone(value) if value is not None else None
+
+
+class Config(_Strict):
+    locale: Locale = "zh"
+    timezone: str = constants.DEFAULT_TIMEZONE
+    people: tuple[PersonConfig, ...] = ()
+    projects: tuple[ProjectConfig, ...] = ()
+    standups: tuple[StandupConfig, ...] = ()
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        return _check_timezone(value)
+
+    @model_validator(mode="after")
+    def _references(self) -> Config:
+        _unique([p.id for p in self.people], "people", "id")
+        _unique([p.key for p in self.projects], "projects", "key")
+        ids = [p.id for p in self.people]
+        for i, project in enumerate(self.projects):
+            for field_name in ("members", "approvers"):
+                for j, person in enumerate(getattr(project, field_name)):
+                    if person not in ids:
+                        raise _RefError(("projects", i, field_name, j), _unknown("person", person, ids))
+        keys = [p.key for p in self.projects]
+        for i, standup in enumerate(self.standups):
+            if standup.project not in keys:
+                raise _RefError(("standups", i, "project"), _unknown("project", standup.project, keys))
+            for j, person in enumerate(standup.members):
+                if person not in ids:
+                    raise _RefError(("standups", i, "members", j), _unknown("person", person, ids))
+        return self
+
+
+class _RefError(ValueError):
+    """A cross-reference error that knows where in the document it belongs."""
+
+    def __init__(self, loc: tuple[str | int, ...], message: str) -> None:
+        super().__init__(message)
+        self.loc = loc
+
+
+def _unknown(kind: str, value: str, known: list[str]) -> str:
+    near = difflib.get_close_matches(value, known, n=1)
+    hint = f"; did you mean '{near[0]}'?" if near else f" (known: {', '.join(known) or 'none'})"
+    return f"unknown {kind} '{value}'{hint}"
+
+
+def _unique(values: list[str], section: str, key: str) -> None:
+    seen: set[str] = set()
+    for i, value in enumerate(values):
+        if value in seen:
+            raise _RefError((section, i, key), f"duplicate {key} '{value}'")
+        seen.add(value)
+
+
+def _check_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown timezone '{value}' (use an IANA name like Asia/Shanghai)") from exc
+    return value
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConfigProblem:
+    file: str
+    line: int | None
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.key or '(top level)'}: {self.message}"
+
+
+class ConfigError(Exception):
+    def __init__(self, problems: list[ConfigProblem]) -> None:
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems
+
+
+def load_config(path: str | Path | None, *, env: dict[str, str] | None = None) -> Config:
+    """Read and validate the YAML file. A missing file means the embedded default (built-in PMS)."""
+    environ = dict(os.environ) if env is None else env
+    if path is None:
+        return Config()
+    file = Path(path)
+    if not file.exists():
+        return Config()
+    name = str(file)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([ConfigProblem(file=name, line=None, key="", message=f"cannot read: {exc}")]) from exc
+    return parse_config(text, name=name, env=environ)
+
+
+def parse_config(text: str, *, name: str, env: dict[str, str]) -> Config:
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError([ConfigProblem(file=name, line=line, key="", message=f"not valid YAML: {problem}")]) from exc
+    if data is None:
+        return Config()
+    if not isinstance(data, dict):
+        raise ConfigError([ConfigProblem(file=name, line=1, key="", message="the file must hold a mapping of keys")])
+    problems: list[ConfigProblem] = []
+    data = _interpolate(data, (), env, problems, name, node)
+    if problems:
+        raise ConfigError(problems)
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            ctx = err.get("ctx") or {}
+            inner = ctx.get("error")
+            if isinstance(inner, _RefError):
+                loc = inner.loc
+                message = str(inner)
+            elif err["type"] == "extra_forbidden":
+                message = _extra_key_message(loc)
+            else:
+                message = str(err["msg"]).removeprefix("Value error, ")
+            problems.append(ConfigProblem(file=name, line=_line_of(node, loc), key=_dotted(loc), message=message))
+        raise ConfigError(problems) from exc
+
+
+def _interpolate(
+    value: Any, loc: tuple[str | int, ...], env: dict[str, str], problems: list[ConfigProblem], name: str, node: Any
+) -> Any:
+    if isinstance(value, dict):
+        return {k: _interpolate(v, (*loc, k), env, problems, name, node) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_interpolate(v, (*loc, i), env, problems, name, node) for i, v in enumerate(value)]
+    if isinstance(value, str) and "${" in value:
+
+        def repl(match: re.Match[str]) -> str:
+            var, default = match.group(1), match.group(2)
+            if var in env:
+                return env[var]
+            if default is not None:
+                return default
+            problems.append(
+                ConfigProblem(
+                    file=name,
+                    line=_line_of(node, loc),
+                    key=_dotted(loc),
+                    message=f"environment variable {var} is not set (write ${{{var}:-default}} for a default)",
+                )
+            )
+            return ""
+
+        return _ENV_REF_RE.sub(repl, value)
+    return value
+
+
+def _dotted(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+_KNOWN_KEYS: dict[str, tuple[str, ...]] = {
+    "": tuple(Config.model_fields),
+    "people": tuple(PersonConfig.model_fields),
+    "projects": tuple(ProjectConfig.model_fields),
+    "standups": tuple(StandupConfig.model_fields),
+    "channels": tuple(ChannelConfig.model_fields),
+    "report_to": tuple(ChannelConfig.model_fields),
+}
+
+
+def _extra_key_message(loc: tuple[Any, ...]) -> str:
+    key = str(loc[-1])
+    section = next((str(p) for p in reversed(loc[:-1]) if isinstance(p, str)), "")
+    known = _KNOWN_KEYS.get(section, ())
+    near = difflib.get_close_matches(key, known, n=1)
+    hint = f"; did you mean '{near[0]}'?" if near else f" (allowed: {', '.join(known)})" if known else ""
+    return f"unknown key '{key}'{hint}"
+
+
+def _line_of(node: Any, loc: tuple[Any, ...]) -> int | None:
+    """The 1-based line of the YAML node at `loc`, or of its nearest existing parent."""
+    if node is None:
+        return None
+    line: int = node.start_mark.line + 1
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                if key_node.value == str(part):
+                    line = key_node.start_mark.line + 1
+                    node = value_node
+                    break
+            else:
+                return line
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            return line
+    return line

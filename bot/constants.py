@@ -1,0 +1,38 @@
+"""Tunables in one place. Units are in the names."""
+
+from typing import Final
+
+DEFAULT_HOST: Final = "127.0.0.1"
+DEFAULT_PORT: Final = 8080
+DEFAULT_CONFIG_PATH: Final = "pmsbot.yaml"
+DEFAULT_DATABASE_URL: Final = "sqlite+aiosqlite:///./pmsbot.db"
+DEFAULT_LOCALE: Final = "zh"
+DEFAULT_TIMEZONE: Final = "Asia/Shanghai"
+LOCALES: Final = ("zh", "en")
+
+# Inbox: group commit and claiming.
+INBOX_BATCH_MAX: Final = 256  # events written in one transaction at most
+INBOX_LEASE_S: Final = 60.0  # a claimed event is retried by another worker after this
+INBOX_MAX_ATTEMPTS: Final = 5  # then the event is parked as failed
+WORKER_POLL_S: Final = 0.5  # how often a worker looks for work written by other processes
+WORKER_BATCH: Final = 32
+
+# Outbox: delivery, retries and dead letters.
+OUTBOX_LEASE_S: Final = 30.0
+OUTBOX_MAX_ATTEMPTS: Final = 8
+OUTBOX_BACKOFF_BASE_S: Final = 1.0
+OUTBOX_BACKOFF_MAX_S: Final = 300.0
+OUTBOX_BATCH: Final = 32
+
+# Web.
+MAX_BODY_BYTES: Final = 1024 * 1024
+ANSWER_IN_PLACE_BUDGET_S: Final = 2.0  # a console message waits this long for its replies before plain ack
+CONSOLE_FEED_LIMIT: Final = 200
+
+# Audit.
+AUDIT_GENESIS_HASH: Final = "0" * 64
+AUDIT_PG_LOCK_KEY: Final = 0x706D73626F74  # "pmsbot": serialises chain appends on PostgreSQL
+
+# Sizes of things people type.
+MAX_TITLE_CHARS: Final = 200
+MAX_NOTE_CHARS: Final = 1000

@@ -1,0 +1,205 @@
+"""The dispatcher: claims inbox events, resolves the sender, parses, runs the handler, queues the replies.
+
+A command's PMS writes (built-in PMS), audit rows, replies and the inbox row's completion commit in one
+transaction, so a crash at any instant either applies all of it or none of it, and the event is retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from prometheus_client import Counter, Histogram
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from bot import audit
+from bot.constants import INBOX_MAX_ATTEMPTS, WORKER_BATCH, WORKER_POLL_S
+from bot.inbox import Claimed, Inbox
+from bot.pms.registry import connector_for
+from bot.records import InboundEvent, Person, Reply
+from bot.store.db import Database
+from bot.store.models import InboxRow
+from bot.store.workspace import SqlWorkspace
+from commands import model
+from commands.handlers import handle
+from commands.parse import parse
+from commands.ports import CommandError, Context
+from notifiers.outbox import Envelope, backoff_s, enqueue
+
+log = logging.getLogger("pmsbot.dispatcher")
+
+HANDLED = Counter("pmsbot_commands_total", "Commands handled", ["outcome"])
+LATENCY = Histogram("pmsbot_dispatch_seconds", "Time from claim to committed replies",
+                    buckets=(0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5))
+
+ACTION_VERBS = ("approve", "reject")
+MAX_REASON_CHARS = 1000
+
+
+class Dispatcher:
+    def __init__(self, db: Database, inbox: Inbox, *, default_locale: str, timezone: str,
+                 platforms: tuple[str, ...], now: Callable[[], datetime] | None = None,
+                 on_done: Callable[[], None] | None = None) -> None:
+        self.db = db
+        self.inbox = inbox
+        self.default_locale = default_locale
+        self.tz = ZoneInfo(timezone)
+        self.platforms = platforms
+        self._now = now or (lambda: datetime.now(UTC))
+        self._on_done = on_done
+        self.processed = asyncio.Event()
+
+    async def run_once(self) -> int:
+        claimed = await self.inbox.claim(limit=WORKER_BATCH, now=self._now())
+        for item in claimed:
+            await self.process(item)
+        if claimed:
+            self.processed.set()
+            if self._on_done:
+                self._on_done()
+        return len(claimed)
+
+    async def run_forever(self) -> None:
+        while True:
+            if await self.run_once():
+                continue
+            self.inbox.new_work.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.inbox.new_work.wait(), timeout=WORKER_POLL_S)
+
+    async def process(self, item: Claimed) -> None:
+        started = time.perf_counter()
+        event = item.event
+        try:
+            async with self.db.write() as s:
+                outcome = await self._apply(s, item.inbox_id, event)
+            HANDLED.labels(outcome).inc()
+        except CommandError as exc:
+            # The handler's partial work was rolled back with the transaction; answer and finish the event.
+            async with self.db.write() as s:
+                person = await SqlWorkspace(s, default_locale=self.default_locale).person_by_identity(
+                    event.platform, event.sender)
+                locale = person.locale if person else self.default_locale
+                await audit.append(s, actor=person.id if person else f"{event.platform}:{event.sender}",
+                                   action="command.refused", subject=exc.code,
+                                   detail={"params": exc.params, "event": event.event_id}, now=self._now())
+                self._reply(s, item.inbox_id, event, locale, [_error(exc.code, exc.params)], person)
+                await self._finish(s, item.inbox_id)
+            HANDLED.labels("refused").inc()
+        except Exception as exc:  # the dispatcher boundary: one bad event must not stop the worker
+            log.exception("event %s/%s failed (attempt %s)", event.platform, event.event_id, item.attempts)
+            await self._failed(item, exc)
+            HANDLED.labels("error").inc()
+        LATENCY.observe(time.perf_counter() - started)
+
+    async def _apply(self, s: AsyncSession, inbox_id: int, event: InboundEvent) -> str:
+        ws = SqlWorkspace(s, default_locale=self.default_locale)
+        now = self._now()
+        person = await ws.person_by_identity(event.platform, event.sender)
+        if person is None:
+            self._reply(s, inbox_id, event, self.default_locale,
+                        [_error("unknown_sender", {"platform": event.platform, "sender": event.sender[:64]})], None)
+            await self._finish(s, inbox_id)
+            return "unknown_sender"
+        today = now.astimezone(self.tz).date()
+        parsed = _command_of(event, today)
+        if isinstance(parsed, model.ParseError):
+            reply = (Reply(kind="help", data={"topic": None, "error": asdict(parsed)})
+                     if parsed.code == "unknown_command" else _error(f"parse.{parsed.code}", {**parsed.params, "verb": parsed.verb or ""}))
+            await audit.append(s, actor=person.id, action="command.unparsed", subject=parsed.code,
+                               detail={"event": event.event_id, "text": event.text[:200]}, now=now)
+            self._reply(s, inbox_id, event, person.locale, [reply], person)
+            await self._finish(s, inbox_id)
+            return "unparsed"
+        ctx = Context(person=person, platform=event.platform, conversation=event.conversation, now=now,
+                      today=today, workspace=ws, pms_for=connector_for(s))
+        replies = await handle(ctx, parsed)
+        await audit.append(s, actor=person.id, action="command", subject=type(parsed).__name__.lower(),
+                           detail={"event": event.event_id, "platform": event.platform,
+                                   "text": event.text[:500] if event.kind == "message" else "",
+                                   "action": event.action}, now=now)
+        await self._reply_many(s, inbox_id, event, person, replies)
+        await self._finish(s, inbox_id)
+        return "ok"
+
+    async def _reply_many(self, s: AsyncSession, inbox_id: int, event: InboundEvent, person: Person,
+                          replies: list[Reply]) -> None:
+        ws = SqlWorkspace(s, default_locale=self.default_locale)
+        envelopes: list[Envelope] = []
+        for reply in replies:
+            actions = [asdict(a) for a in reply.actions]
+            if reply.to_person is None:
+                envelopes.append(Envelope(platform=event.platform, target=event.conversation, kind=reply.kind,
+                                          locale=person.locale, data=reply.data, actions=actions,
+                                          card_ref=reply.card_ref, update=reply.update))
+                continue
+            recipient = await ws.person(reply.to_person)
+            if recipient is None:
+                continue
+            for platform, target in await self._targets(ws, recipient):
+                envelopes.append(Envelope(platform=platform, target=target, kind=reply.kind,
+                                          locale=recipient.locale, data=reply.data, actions=actions,
+                                          card_ref=reply.card_ref, update=reply.update))
+        enqueue(s, envelopes, source_event=inbox_id, now=self._now())
+
+    async def _targets(self, ws: SqlWorkspace, person: Person) -> list[tuple[str, str]]:
+        """Where a person is reached: the console always, and every enabled platform they are known on."""
+        out = [("console", person.id)]
+        for platform, external in (await ws.identities_of(person.id)).items():
+            if platform in self.platforms and platform != "console":
+                out.append((platform, external))
+        return out
+
+    def _reply(self, s: AsyncSession, inbox_id: int, event: InboundEvent, locale: str, replies: list[Reply],
+               person: Person | None) -> None:
+        enqueue(s, [Envelope(platform=event.platform, target=event.conversation, kind=r.kind, locale=locale,
+                             data=r.data, actions=[asdict(a) for a in r.actions]) for r in replies],
+                source_event=inbox_id, now=self._now())
+
+    async def _finish(self, s: AsyncSession, inbox_id: int) -> None:
+        await s.execute(update(InboxRow).where(col(InboxRow.id) == inbox_id).values(
+            state="done", done_at=self._now(), error=None))
+
+    async def _failed(self, item: Claimed, exc: Exception) -> None:
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        if item.attempts < INBOX_MAX_ATTEMPTS:
+            await self.inbox.release(item.inbox_id, retry_at=self._now() + timedelta(seconds=backoff_s(item.attempts)),
+                                     error=error)
+            return
+        event = item.event
+        async with self.db.write() as s:
+            person = await SqlWorkspace(s, default_locale=self.default_locale).person_by_identity(
+                event.platform, event.sender)
+            self._reply(s, item.inbox_id, event, person.locale if person else self.default_locale,
+                        [_error("internal", {"ref": str(item.inbox_id)})], person)
+            await s.execute(update(InboxRow).where(col(InboxRow.id) == item.inbox_id).values(
+                state="failed", error=error))
+
+
+def _error(code: str, params: dict[str, str]) -> Reply:
+    return Reply(kind="error", data={"code": code, "params": params})
+
+
+def _command_of(event: InboundEvent, today: date) -> model.Command | model.ParseError:
+    """A message is parsed; a button click is checked field by field, since its payload is untrusted."""
+    if event.kind == "message":
+        return parse(event.text, today=today)
+    verb = event.action.get("id", "")
+    value = event.action.get("value", "")
+    if verb not in ACTION_VERBS or not value.isdigit() or len(value) > 12:
+        return model.ParseError(code="bad_approval_id", verb=verb[:20] or None, params={"value": value[:40]})
+    if verb == "approve":
+        return model.Approve(approval_id=int(value), comment=event.action.get("comment", "")[:MAX_REASON_CHARS])
+    reason = event.action.get("reason", "").strip()[:MAX_REASON_CHARS]
+    if not reason:
+        return model.ParseError(code="missing_argument", verb="reject", params={"arg": "reason"})
+    return model.Reject(approval_id=int(value), reason=reason)
+

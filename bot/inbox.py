@@ -1,0 +1,145 @@
+"""The durable inbox: events are committed before they are acknowledged; redeliveries are dropped.
+
+Writes under load are group-committed: every accept() that arrives while a transaction is being written
+joins the next one, so N concurrent events cost one commit, not N.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlmodel import col
+
+from bot.constants import INBOX_BATCH_MAX, INBOX_LEASE_S
+from bot.records import InboundEvent
+from bot.store.db import Database
+from bot.store.models import InboxRow
+from bot.store.workspace import insert_ignore
+
+
+def event_to_payload(event: InboundEvent) -> dict[str, Any]:
+    data = asdict(event)
+    data["received_at"] = event.received_at.isoformat()
+    return data
+
+
+def event_from_payload(payload: dict[str, Any]) -> InboundEvent:
+    return InboundEvent(
+        platform=str(payload["platform"]), event_id=str(payload["event_id"]), kind=payload["kind"],
+        sender=str(payload["sender"]), conversation=str(payload["conversation"]), text=str(payload.get("text", "")),
+        action={str(k): str(v) for k, v in dict(payload.get("action") or {}).items()},
+        received_at=datetime.fromisoformat(payload["received_at"]),
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Accepted:
+    inbox_id: int | None  # None when this was a redelivery of an event already stored
+    duplicate: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class Claimed:
+    inbox_id: int
+    attempts: int
+    event: InboundEvent
+
+
+class Inbox:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._pending: list[tuple[InboundEvent, asyncio.Future[Accepted]]] = []
+        self._wake = asyncio.Event()
+        self._writer: asyncio.Task[None] | None = None
+        self.new_work = asyncio.Event()  # set when this process stored something a local worker may claim
+        self.commits = 0  # transactions written, for the group-commit benchmark
+
+    async def accept(self, event: InboundEvent) -> Accepted:
+        """Returns once the event is durable (or known to be a duplicate)."""
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_loop(), name="inbox-writer")
+        future: asyncio.Future[Accepted] = asyncio.get_running_loop().create_future()
+        self._pending.append((event, future))
+        self._wake.set()
+        return await future
+
+    async def close(self) -> None:
+        if self._writer is not None:
+            self._writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._writer
+
+    async def _write_loop(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._pending:
+                batch, self._pending = self._pending[:INBOX_BATCH_MAX], self._pending[INBOX_BATCH_MAX:]
+                try:
+                    results = await self._write(batch)
+                except Exception as exc:  # every waiter must hear of the failure, or its request hangs
+                    for _, fut in batch:
+                        if not fut.done():
+                            fut.set_exception(exc)
+                    continue
+                for (_, fut), res in zip(batch, results, strict=True):
+                    if not fut.done():
+                        fut.set_result(res)
+                self.new_work.set()
+
+    async def _write(self, batch: list[tuple[InboundEvent, asyncio.Future[Accepted]]]) -> list[Accepted]:
+        out: list[Accepted] = []
+        seen: dict[tuple[str, str], Accepted] = {}
+        async with self._db.write() as s:
+            for event, _ in batch:
+                key = (event.platform, event.event_id)
+                if key in seen:
+                    out.append(Accepted(inbox_id=seen[key].inbox_id, duplicate=True))
+                    continue
+                stmt = insert_ignore(s, InboxRow).values(
+                    platform=event.platform, event_id=event.event_id, payload=event_to_payload(event),
+                    state="pending", attempts=0, available_at=event.received_at, received_at=event.received_at,
+                ).returning(col(InboxRow.id))
+                new_id = (await s.execute(stmt)).scalar_one_or_none()
+                res = Accepted(inbox_id=new_id, duplicate=new_id is None)
+                seen[key] = res
+                out.append(res)
+        self.commits += 1
+        return out
+
+    async def claim(self, *, limit: int, now: datetime | None = None) -> list[Claimed]:
+        """Lease up to `limit` due events. A lease that runs out (worker killed) makes the event due again."""
+        now = now or datetime.now(UTC)
+        lease_until = now + timedelta(seconds=INBOX_LEASE_S)
+        async with self._db.write() as s:
+            q = (
+                select(InboxRow)
+                .where(col(InboxRow.state) == "pending", col(InboxRow.available_at) <= now)
+                .order_by(col(InboxRow.id))
+                .limit(limit)
+            )
+            if self._db.is_postgres:
+                q = q.with_for_update(skip_locked=True)
+            rows = (await s.execute(q)).scalars().all()
+            claimed = []
+            for row in rows:
+                assert row.id is not None
+                row.available_at = lease_until
+                row.attempts += 1
+                claimed.append(Claimed(inbox_id=row.id, attempts=row.attempts, event=event_from_payload(row.payload)))
+            return claimed
+
+    async def pending_count(self) -> int:
+        async with self._db.read() as s:
+            q = select(func.count()).select_from(InboxRow).where(col(InboxRow.state) == "pending")
+            return int((await s.execute(q)).scalar_one())
+
+    async def release(self, inbox_id: int, *, retry_at: datetime, error: str) -> None:
+        async with self._db.write() as s:
+            await s.execute(update(InboxRow).where(col(InboxRow.id) == inbox_id).values(
+                available_at=retry_at, error=error[:2000]))

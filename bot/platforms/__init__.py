@@ -1,0 +1,1 @@
+"""Inbound platform adapters: verify a request and turn it into a neutral InboundEvent, nothing more."""

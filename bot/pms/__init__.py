@@ -1,0 +1,1 @@
+"""PMS connectors: one module per system behind the Protocol in base.py."""

@@ -1,0 +1,49 @@
+"""The PMS Protocol every connector implements: small, async, chat-agnostic."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Protocol
+
+from bot.records import Milestone, Person, ProjectSummary, Task
+
+# The neutral statuses commands speak; connectors map their workflow's names onto these.
+STATUSES = ("todo", "in_progress", "blocked", "done")
+
+
+class PMSError(Exception):
+    """A PMS refused or failed an operation. `code` picks the user-facing message."""
+
+    def __init__(self, code: str, **params: str) -> None:
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+
+class PMS(Protocol):
+    name: str
+
+    async def get_task(self, key: str) -> Task | None: ...
+
+    async def search_tasks(
+        self, *, project: str | None = None, assignee: Person | None = None, open_only: bool = True, limit: int = 50
+    ) -> list[Task]: ...
+
+    async def create_task(
+        self, project: str, title: str, *, assignee: Person | None, due: date | None, by: Person
+    ) -> Task: ...
+
+    async def report_progress(
+        self, key: str, *, percent: int | None, note: str, hours: Decimal | None, by: Person
+    ) -> Task: ...
+
+    async def transition(self, key: str, status: str, *, reason: str, by: Person) -> Task: ...
+
+    async def comment(self, key: str, body: str, *, by: Person) -> None: ...
+
+    async def log_work(self, key: str, hours: Decimal, *, note: str, by: Person) -> None: ...
+
+    async def list_milestones(self, project: str) -> list[Milestone]: ...
+
+    async def project_summary(self, project: str, *, today: date) -> ProjectSummary: ...

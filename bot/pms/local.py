@@ -1,0 +1,216 @@
+"""The built-in PMS: tasks, milestones and progress history in our own database.
+
+It works inside the caller's transaction, so a command's PMS write, its audit row and its replies
+commit together or not at all.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from bot.pms.base import STATUSES, PMSError
+from bot.records import Milestone, Person, ProjectSummary, Task
+from bot.store.models import MilestoneRow, ProgressRow, ProjectRow, TaskRow
+
+_OPEN = ("todo", "in_progress", "blocked")
+
+
+def hours_to_min(hours: Decimal) -> int:
+    return int((hours * 60).to_integral_value(rounding=ROUND_HALF_UP))
+
+
+def min_to_hours(minutes: int) -> Decimal:
+    return (Decimal(minutes) / 60).quantize(Decimal("0.01")).normalize()
+
+
+class LocalPMS:
+    name = "local"
+
+    def __init__(self, session: AsyncSession, *, now: datetime | None = None) -> None:
+        self._s = session
+        self._now = now
+
+    def _at(self) -> datetime:
+        return self._now or datetime.now(UTC)
+
+    async def get_task(self, key: str) -> Task | None:
+        row = (await self._s.execute(select(TaskRow).where(col(TaskRow.key) == key))).scalar_one_or_none()
+        return await self._to_task(row) if row else None
+
+    async def search_tasks(
+        self, *, project: str | None = None, assignee: Person | None = None, open_only: bool = True, limit: int = 50
+    ) -> list[Task]:
+        q = select(TaskRow)
+        if project:
+            q = q.where(col(TaskRow.project_key) == project)
+        if assignee:
+            q = q.where(col(TaskRow.assignee) == assignee.id)
+        if open_only:
+            q = q.where(col(TaskRow.status).in_(_OPEN))
+        q = q.order_by(col(TaskRow.due).is_(None), col(TaskRow.due), col(TaskRow.id)).limit(limit)
+        rows = (await self._s.execute(q)).scalars().all()
+        names = await self._milestone_names([r.milestone_id for r in rows if r.milestone_id])
+        return [self._task(r, names.get(r.milestone_id or 0)) for r in rows]
+
+    async def create_task(
+        self, project: str, title: str, *, assignee: Person | None, due: date | None, by: Person
+    ) -> Task:
+        # Numbering is a counter on the project row, bumped atomically so two creators never share a key.
+        result = await self._s.execute(
+            update(ProjectRow)
+            .where(col(ProjectRow.key) == project)
+            .values(next_task_no=col(ProjectRow.next_task_no) + 1)
+            .returning(col(ProjectRow.next_task_no))
+        )
+        next_no = result.scalar_one_or_none()
+        if next_no is None:
+            raise PMSError("unknown_project", project=project)
+        number = next_no - 1
+        row = TaskRow(
+            key=f"{project}-{number}",
+            project_key=project,
+            number=number,
+            title=title,
+            assignee=assignee.id if assignee else None,
+            due=due,
+            created_at=self._at(),
+            updated_at=self._at(),
+        )
+        self._s.add(row)
+        await self._s.flush()  # the task row first: progress rows refer to it
+        self._s.add(ProgressRow(task_key=row.key, person_id=by.id, kind="create", note=title, at=self._at()))
+        await self._s.flush()
+        return self._task(row, None)
+
+    async def report_progress(
+        self, key: str, *, percent: int | None, note: str, hours: Decimal | None, by: Person
+    ) -> Task:
+        row = await self._row(key)
+        if row.status == "done" and percent is not None and percent < 100:
+            row.status = "in_progress"
+        if percent is not None:
+            row.percent = percent
+            if percent == 100:
+                row.status = "done"
+            elif row.status == "todo" or (row.status == "blocked" and percent > 0):
+                row.status = "in_progress"
+                row.blocked_reason = None
+        minutes = hours_to_min(hours) if hours is not None else None
+        if minutes:
+            row.spent_min += minutes
+        row.updated_at = self._at()
+        self._s.add(
+            ProgressRow(task_key=key, person_id=by.id, kind="report", percent=percent, minutes=minutes, note=note,
+                        at=self._at())
+        )
+        await self._s.flush()
+        return await self._to_task(row)
+
+    async def transition(self, key: str, status: str, *, reason: str, by: Person) -> Task:
+        if status not in STATUSES:
+            raise PMSError("unknown_status", status=status)
+        row = await self._row(key)
+        row.status = status
+        row.blocked_reason = reason if status == "blocked" else None
+        if status == "done":
+            row.percent = 100
+        row.updated_at = self._at()
+        self._s.add(ProgressRow(task_key=key, person_id=by.id, kind=status, note=reason, at=self._at()))
+        await self._s.flush()
+        return await self._to_task(row)
+
+    async def comment(self, key: str, body: str, *, by: Person) -> None:
+        await self._row(key)
+        self._s.add(ProgressRow(task_key=key, person_id=by.id, kind="comment", note=body, at=self._at()))
+        await self._s.flush()
+
+    async def log_work(self, key: str, hours: Decimal, *, note: str, by: Person) -> None:
+        row = await self._row(key)
+        minutes = hours_to_min(hours)
+        row.spent_min += minutes
+        row.updated_at = self._at()
+        self._s.add(ProgressRow(task_key=key, person_id=by.id, kind="worklog", minutes=minutes, note=note,
+                                at=self._at()))
+        await self._s.flush()
+
+    async def list_milestones(self, project: str) -> list[Milestone]:
+        rows = (
+            await self._s.execute(
+                select(MilestoneRow).where(col(MilestoneRow.project_key) == project).order_by(
+                    col(MilestoneRow.due).is_(None), col(MilestoneRow.due), col(MilestoneRow.id)
+                )
+            )
+        ).scalars().all()
+        stats = await self._s.execute(
+            select(
+                col(TaskRow.milestone_id),
+                func.count(),
+                func.sum(col(TaskRow.percent)),
+                func.count().filter(col(TaskRow.status) == "done"),
+            )
+            .where(col(TaskRow.project_key) == project)
+            .group_by(col(TaskRow.milestone_id))
+        )
+        by_id = {mid: (int(n), int(pct or 0), int(done)) for mid, n, pct, done in stats.all()}
+        out = []
+        for m in rows:
+            n, pct, done = by_id.get(m.id, (0, 0, 0))
+            assert m.id is not None
+            out.append(Milestone(id=m.id, project=project, name=m.name, due=m.due, tasks_total=n, tasks_done=done,
+                                 percent=round(pct / n) if n else 0))
+        return out
+
+    async def project_summary(self, project: str, *, today: date) -> ProjectSummary:
+        proj = await self._s.get(ProjectRow, project)
+        if proj is None:
+            raise PMSError("unknown_project", project=project)
+        row = (
+            await self._s.execute(
+                select(
+                    func.count(),
+                    func.count().filter(col(TaskRow.status) == "done"),
+                    func.count().filter(col(TaskRow.status) == "blocked"),
+                    func.count().filter(col(TaskRow.status) != "done", col(TaskRow.due) < today),
+                    func.sum(col(TaskRow.percent)),
+                ).where(col(TaskRow.project_key) == project)
+            )
+        ).one()
+        total, done, blocked, overdue, pct = (int(v or 0) for v in row)
+        return ProjectSummary(
+            project=project, name=proj.name, tasks_total=total, tasks_done=done, tasks_blocked=blocked,
+            tasks_overdue=overdue, percent=round(pct / total) if total else 0,
+            milestones=tuple(await self.list_milestones(project)),
+        )
+
+    async def _row(self, key: str) -> TaskRow:
+        row = (await self._s.execute(select(TaskRow).where(col(TaskRow.key) == key))).scalar_one_or_none()
+        if row is None:
+            raise PMSError("unknown_task", task=key)
+        return row
+
+    async def _milestone_names(self, ids: list[int]) -> dict[int, str]:
+        if not ids:
+            return {}
+        rows = await self._s.execute(
+            select(col(MilestoneRow.id), col(MilestoneRow.name)).where(col(MilestoneRow.id).in_(set(ids)))
+        )
+        return {int(i or 0): str(n) for i, n in rows.all()}
+
+    async def _to_task(self, row: TaskRow) -> Task:
+        names = await self._milestone_names([row.milestone_id] if row.milestone_id else [])
+        return self._task(row, names.get(row.milestone_id or 0))
+
+    @staticmethod
+    def _task(row: TaskRow, milestone: str | None) -> Task:
+        return Task(
+            key=row.key, project=row.project_key, title=row.title, status=row.status, percent=row.percent,
+            assignee=row.assignee, due=row.due,
+            estimate_h=min_to_hours(row.estimate_min) if row.estimate_min is not None else None,
+            spent_h=min_to_hours(row.spent_min), milestone=milestone, blocked_reason=row.blocked_reason,
+            updated_at=row.updated_at,
+        )

@@ -1,0 +1,120 @@
+"""Platform-neutral records that cross module boundaries. Frozen, keyword-only, timezone-aware."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+EventKind = Literal["message", "action"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class InboundEvent:
+    """One thing a person did on a platform: typed a message or clicked a button."""
+
+    platform: str  # "console", "slack", ...
+    event_id: str  # the platform's delivery id: the dedupe key with `platform`
+    kind: EventKind
+    sender: str  # the sender's id on that platform
+    conversation: str  # where replies go on that platform (a DM or channel id)
+    text: str = ""
+    action: dict[str, str] = field(default_factory=dict)  # button payload for kind="action"
+    received_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class Action:
+    """A button on a reply card. `value` is what the button sends back."""
+
+    id: str  # "approve" | "reject" | ...
+    value: str
+    style: Literal["primary", "danger", "default"] = "default"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Reply:
+    """What a handler wants said: a message kind rendered later per platform and locale."""
+
+    kind: str  # template name, e.g. "task_status"
+    data: dict[str, Any] = field(default_factory=dict)
+    actions: tuple[Action, ...] = ()
+    to_person: str | None = None  # None: answer in the conversation the command came from
+    card_ref: str | None = None  # cards that change later ("approval:12") carry a stable ref
+    update: bool = False  # True: replace the earlier card with the same card_ref
+
+
+@dataclass(frozen=True, kw_only=True)
+class Person:
+    id: str
+    name: str
+    locale: str
+    roles: tuple[str, ...] = ()
+    pms_user: str | None = None
+    timezone: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Project:
+    key: str
+    name: str
+    pms: str
+    pms_project: str | None
+    members: tuple[str, ...]
+    approvers: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Task:
+    key: str
+    project: str
+    title: str
+    status: str  # "todo" | "in_progress" | "blocked" | "done"
+    percent: int
+    assignee: str | None
+    due: date | None
+    estimate_h: Decimal | None
+    spent_h: Decimal
+    milestone: str | None
+    blocked_reason: str | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class Milestone:
+    id: int
+    project: str
+    name: str
+    due: date | None
+    tasks_total: int
+    tasks_done: int
+    percent: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProjectSummary:
+    project: str
+    name: str
+    tasks_total: int
+    tasks_done: int
+    tasks_blocked: int
+    tasks_overdue: int
+    percent: int
+    milestones: tuple[Milestone, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Approval:
+    id: int
+    project: str
+    requester: str
+    approvers: tuple[str, ...]
+    subject: str
+    amount: Decimal | None
+    state: Literal["pending", "approved", "rejected"]
+    decided_by: str | None
+    decided_at: datetime | None
+    comment: str | None
+    origin: str
+    created_at: datetime

@@ -1,0 +1,95 @@
+"""Wiring: one Runtime per process holds the database, the inbox, the dispatcher and the delivery worker."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from typing import Literal
+
+from bot.config import Config, Settings
+from bot.dispatcher import Dispatcher
+from bot.inbox import Inbox
+from bot.store import migrate
+from bot.store.db import Database, redact_url
+from bot.store.sync import apply_config
+from notifiers.delivery import Delivery
+from notifiers.outbox import Outbox
+from notifiers.registry import build_senders
+from notifiers.render import Renderer
+
+log = logging.getLogger("pmsbot")
+
+Role = Literal["web", "worker", "clock"]
+
+
+class SchemaNotReady(Exception):
+    pass
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    config: Config
+    console: bool = False
+    worker_running: bool = field(default=False, init=False)
+    db: Database = field(init=False)
+    inbox: Inbox = field(init=False)
+    outbox: Outbox = field(init=False)
+    renderer: Renderer = field(init=False)
+    dispatcher: Dispatcher = field(init=False)
+    delivery: Delivery = field(init=False)
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list, init=False)
+
+    def __post_init__(self) -> None:
+        self.db = Database(self.settings.database_url)
+        self.inbox = Inbox(self.db)
+        self.outbox = Outbox(self.db)
+        self.renderer = Renderer()
+        platforms = self.settings.enabled_platforms()
+        self.delivery = Delivery(self.outbox, build_senders(self.db, platforms), self.renderer)
+        self.dispatcher = Dispatcher(self.db, self.inbox, default_locale=self.config.locale,
+                                     timezone=self.config.timezone, platforms=platforms,
+                                     on_done=self.delivery.wake.set)
+
+    async def open(self, *, migrate_sqlite: bool = True) -> None:
+        """Bring the schema to head (SQLite, embedded mode) or check it is there (PostgreSQL), then apply config."""
+        if self.db.is_sqlite and migrate_sqlite:
+            await migrate.upgrade(self.db)
+        else:
+            current, head = await migrate.current_revision(self.db), migrate.head_revision()
+            if current != head:
+                raise SchemaNotReady(
+                    f"database {redact_url(self.db.url)} is at schema {current or 'none'}, code needs {head}: "
+                    "run `pmsbot db upgrade`"
+                )
+        await apply_config(self.db, self.config)
+
+    def start(self, roles: tuple[Role, ...]) -> None:
+        if "worker" in roles:
+            self.worker_running = True
+            self._tasks.append(asyncio.create_task(self._supervise(self.dispatcher.run_forever), name="dispatcher"))
+            self._tasks.append(asyncio.create_task(self._supervise(self.delivery.run_forever), name="delivery"))
+
+    async def _supervise(self, loop: object) -> None:
+        # A worker loop that dies of a database outage restarts after a pause instead of leaving the process idle.
+        assert callable(loop)
+        while True:
+            try:
+                await loop()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the loop's boundary: log it, back off, go on
+                log.exception("worker loop %s crashed; restarting", getattr(loop, "__qualname__", loop))
+                await asyncio.sleep(1.0)
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        await self.inbox.close()
+        await self.db.dispose()

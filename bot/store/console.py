@@ -1,0 +1,51 @@
+"""The console platform's message feed (the web chat and `pmsbot say` read it)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import col
+
+from bot.constants import CONSOLE_FEED_LIMIT
+from bot.store.db import Database
+from bot.store.models import ConsoleMessageRow
+
+
+async def append(db: Database, *, person_id: str, direction: str, body: dict[str, Any]) -> int:
+    async with db.write() as s:
+        row = ConsoleMessageRow(person_id=person_id, direction=direction, body=body, at=datetime.now(UTC))
+        s.add(row)
+        await s.flush()
+        assert row.id is not None
+        return row.id
+
+
+async def replace(db: Database, message_id: int, body: dict[str, Any]) -> bool:
+    async with db.write() as s:
+        row = await s.get(ConsoleMessageRow, message_id)
+        if row is None:
+            return False
+        row.body = body
+        row.revision += 1
+        row.at = datetime.now(UTC)
+        return True
+
+
+async def feed(db: Database, person_id: str, *, after_id: int = 0, limit: int = CONSOLE_FEED_LIMIT
+               ) -> list[dict[str, Any]]:
+    async with db.read() as s:
+        rows = (await s.execute(
+            select(ConsoleMessageRow).where(col(ConsoleMessageRow.person_id) == person_id,
+                                            col(ConsoleMessageRow.id) > after_id)
+            .order_by(col(ConsoleMessageRow.id).desc()).limit(limit)
+        )).scalars().all()
+        return [{"id": r.id, "direction": r.direction, "revision": r.revision, "at": r.at.isoformat(), **r.body}
+                for r in reversed(rows)]
+
+
+async def get(db: Database, message_id: int) -> dict[str, Any] | None:
+    async with db.read() as s:
+        row = await s.get(ConsoleMessageRow, message_id)
+        return {"id": row.id, "revision": row.revision, **row.body} if row else None

@@ -1,0 +1,218 @@
+"""Tables. The storage layer (bot/store) is the only code that writes SQL against them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from bot.store.types import UTCDateTime, utcnow
+
+
+class PersonRow(SQLModel, table=True):
+    __tablename__ = "person"
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=100)
+    locale: str | None = Field(default=None, max_length=8)
+    roles: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    pms_user: str | None = Field(default=None, max_length=100)
+    timezone: str | None = Field(default=None, max_length=64)
+    email: str | None = Field(default=None, max_length=200)
+
+
+class IdentityRow(SQLModel, table=True):
+    """A person's account on one platform."""
+
+    __tablename__ = "identity"
+    platform: str = Field(primary_key=True, max_length=32)
+    external_id: str = Field(primary_key=True, max_length=128)
+    person_id: str = Field(foreign_key="person.id", index=True, max_length=64)
+
+
+class ProjectRow(SQLModel, table=True):
+    __tablename__ = "project"
+    key: str = Field(primary_key=True, max_length=10)
+    name: str = Field(max_length=200)
+    pms: str = Field(default="local", max_length=16)
+    pms_project: str | None = Field(default=None, max_length=100)
+    next_task_no: int = Field(default=1)
+
+
+class MembershipRow(SQLModel, table=True):
+    __tablename__ = "membership"
+    project_key: str = Field(foreign_key="project.key", primary_key=True, max_length=10)
+    person_id: str = Field(foreign_key="person.id", primary_key=True, max_length=64)
+    role: str = Field(primary_key=True, max_length=16)  # "member" | "approver"
+
+
+class ChannelRow(SQLModel, table=True):
+    __tablename__ = "channel"
+    project_key: str = Field(foreign_key="project.key", primary_key=True, max_length=10)
+    platform: str = Field(primary_key=True, max_length=32)
+    channel_id: str = Field(primary_key=True, max_length=128)
+
+
+class MilestoneRow(SQLModel, table=True):
+    __tablename__ = "milestone"
+    __table_args__ = (UniqueConstraint("project_key", "name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    project_key: str = Field(foreign_key="project.key", index=True, max_length=10)
+    name: str = Field(max_length=200)
+    due: date | None = None
+
+
+class TaskRow(SQLModel, table=True):
+    __tablename__ = "task"
+    __table_args__ = (UniqueConstraint("project_key", "number"),)
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, max_length=24)
+    project_key: str = Field(foreign_key="project.key", index=True, max_length=10)
+    number: int
+    title: str = Field(max_length=200)
+    status: str = Field(default="todo", max_length=16)
+    percent: int = 0
+    assignee: str | None = Field(default=None, foreign_key="person.id", index=True, max_length=64)
+    due: date | None = None
+    estimate_min: int | None = None
+    spent_min: int = 0
+    milestone_id: int | None = Field(default=None, foreign_key="milestone.id")
+    blocked_reason: str | None = Field(default=None, max_length=1000)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ProgressRow(SQLModel, table=True):
+    """Progress history: every report, done, block, comment and work log on a task."""
+
+    __tablename__ = "progress"
+    id: int | None = Field(default=None, primary_key=True)
+    task_key: str = Field(foreign_key="task.key", index=True, max_length=24)
+    person_id: str | None = Field(default=None, max_length=64)
+    kind: str = Field(max_length=16)  # report | done | block | comment | worklog | transition
+    percent: int | None = None
+    minutes: int | None = None
+    note: str = Field(default="", max_length=1000)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ApprovalRow(SQLModel, table=True):
+    __tablename__ = "approval"
+    id: int | None = Field(default=None, primary_key=True)
+    project_key: str = Field(foreign_key="project.key", index=True, max_length=10)
+    requester: str = Field(max_length=64)
+    approvers: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    subject: str = Field(max_length=200)
+    amount_cents: int | None = Field(default=None, sa_type=BigInteger)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    state: str = Field(default="pending", max_length=16, index=True)
+    decided_by: str | None = Field(default=None, max_length=64)
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    comment: str | None = Field(default=None, max_length=1000)
+    origin: str = Field(default="chat", max_length=32)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class SubscriptionRow(SQLModel, table=True):
+    __tablename__ = "subscription"
+    __table_args__ = (UniqueConstraint("project_key", "platform", "conversation", "filter"),)
+    id: int | None = Field(default=None, primary_key=True)
+    project_key: str = Field(foreign_key="project.key", index=True, max_length=10)
+    platform: str = Field(max_length=32)
+    conversation: str = Field(max_length=128)
+    filter: str = Field(default="", max_length=200)
+    created_by: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class StandupEntryRow(SQLModel, table=True):
+    """A person's standup answer, skip or leave for a day."""
+
+    __tablename__ = "standup_entry"
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: str = Field(foreign_key="person.id", index=True, max_length=64)
+    kind: str = Field(max_length=8)  # answer | skip | away
+    day_from: date
+    day_to: date
+    text: str = Field(default="", max_length=1000)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class InboxRow(SQLModel, table=True):
+    """Every inbound event, durable before it is acknowledged. (platform, event_id) dedupes redeliveries."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (
+        UniqueConstraint("platform", "event_id", name="uq_inbox_platform_event"),
+        Index("ix_inbox_claim", "state", "available_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=32)
+    event_id: str = Field(max_length=200)
+    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    state: str = Field(default="pending", max_length=16)  # pending | done | failed
+    attempts: int = 0
+    available_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    error: str | None = Field(default=None, max_length=2000)
+
+
+class OutboxRow(SQLModel, table=True):
+    """Messages to send, in order per conversation; `state="dead"` rows are the dead letters."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_claim", "state", "conversation", "id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=32)
+    conversation: str = Field(max_length=200)  # "<platform>:<channel or user id>"
+    target: str = Field(max_length=128)  # the platform's channel / user id
+    kind: str = Field(max_length=64)
+    locale: str = Field(max_length=8)
+    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    card_ref: str | None = Field(default=None, max_length=100, index=True)
+    update: bool = False
+    state: str = Field(default="pending", max_length=16)  # pending | sent | dead
+    attempts: int = 0
+    available_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str | None = Field(default=None, max_length=2000)
+    source_event: int | None = Field(default=None, index=True)  # the inbox row that caused it
+
+
+class CardRow(SQLModel, table=True):
+    """Where a card that changes later was delivered, so it can be updated in place."""
+
+    __tablename__ = "card"
+    platform: str = Field(primary_key=True, max_length=32)
+    target: str = Field(primary_key=True, max_length=128)
+    card_ref: str = Field(primary_key=True, max_length=100)
+    message_id: str = Field(max_length=200)
+
+
+class ConsoleMessageRow(SQLModel, table=True):
+    """What the console platform delivered: the web chat reads its feed from here."""
+
+    __tablename__ = "console_message"
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: str = Field(index=True, max_length=64)
+    direction: str = Field(max_length=4)  # "in" | "out"
+    body: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    revision: int = 0
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class AuditRow(SQLModel, table=True):
+    """Append-only, hash-chained: each row's hash covers its content and the previous row's hash."""
+
+    __tablename__ = "audit"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_type=UTCDateTime)
+    actor: str = Field(max_length=64)
+    action: str = Field(max_length=64)
+    subject: str = Field(max_length=200)
+    detail: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64, unique=True)

@@ -1,0 +1,45 @@
+"""Apply the configuration's people and projects to the database (config is their source of truth)."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select
+from sqlmodel import col
+
+from bot.config import Config
+from bot.store.db import Database
+from bot.store.models import ChannelRow, IdentityRow, MembershipRow, PersonRow, ProjectRow
+
+
+async def apply_config(db: Database, config: Config) -> None:
+    """Upsert; people and projects not in the config are kept (they may come from `demo` or chat)."""
+    async with db.write() as s:
+        for p in config.people:
+            row = await s.get(PersonRow, p.id) or PersonRow(id=p.id, name=p.name)
+            row.name, row.locale, row.roles = p.name, p.locale, list(p.roles)
+            row.pms_user, row.timezone, row.email = p.pms_user, p.timezone, p.email
+            s.add(row)
+        await s.flush()
+        for p in config.people:
+            await s.execute(delete(IdentityRow).where(col(IdentityRow.person_id) == p.id))
+            for platform, external_id in p.identities.items():
+                await s.execute(delete(IdentityRow).where(
+                    col(IdentityRow.platform) == platform, col(IdentityRow.external_id) == external_id))
+                s.add(IdentityRow(platform=platform, external_id=external_id, person_id=p.id))
+        for proj in config.projects:
+            row_p = await s.get(ProjectRow, proj.key) or ProjectRow(key=proj.key, name=proj.name)
+            row_p.name, row_p.pms, row_p.pms_project = proj.name, proj.pms, proj.pms_project
+            s.add(row_p)
+            await s.flush()
+            await s.execute(delete(MembershipRow).where(col(MembershipRow.project_key) == proj.key))
+            await s.execute(delete(ChannelRow).where(col(ChannelRow.project_key) == proj.key))
+            for person in dict.fromkeys(proj.members):
+                s.add(MembershipRow(project_key=proj.key, person_id=person, role="member"))
+            for person in dict.fromkeys(proj.approvers):
+                s.add(MembershipRow(project_key=proj.key, person_id=person, role="approver"))
+            for ch in dict.fromkeys((c.platform, c.id) for c in proj.channels):
+                s.add(ChannelRow(project_key=proj.key, platform=ch[0], channel_id=ch[1]))
+
+
+async def has_projects(db: Database) -> bool:
+    async with db.read() as s:
+        return (await s.execute(select(col(ProjectRow.key)).limit(1))).first() is not None

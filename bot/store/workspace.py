@@ -1,0 +1,167 @@
+"""The Workspace (commands.ports) on our tables, inside one transaction."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Literal, cast
+
+from sqlalchemy import CursorResult, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from bot import audit
+from bot.records import Approval, Person, Project
+from bot.store.models import (
+    ApprovalRow,
+    IdentityRow,
+    MembershipRow,
+    PersonRow,
+    ProjectRow,
+    StandupEntryRow,
+    SubscriptionRow,
+)
+
+ApprovalState = Literal["pending", "approved", "rejected"]
+
+
+def to_person(row: PersonRow, default_locale: str) -> Person:
+    return Person(id=row.id, name=row.name, locale=row.locale or default_locale, roles=tuple(row.roles),
+                  pms_user=row.pms_user, timezone=row.timezone)
+
+
+def _cents(amount: Decimal | None) -> int | None:
+    return int((amount * 100).to_integral_value()) if amount is not None else None
+
+
+def _to_approval(row: ApprovalRow) -> Approval:
+    assert row.id is not None
+    return Approval(
+        id=row.id, project=row.project_key, requester=row.requester, approvers=tuple(row.approvers),
+        subject=row.subject, amount=Decimal(row.amount_cents) / 100 if row.amount_cents is not None else None,
+        state=cast(ApprovalState, row.state),
+        decided_by=row.decided_by, decided_at=row.decided_at, comment=row.comment, origin=row.origin,
+        created_at=row.created_at,
+    )
+
+
+def insert_ignore(session: AsyncSession, table: Any) -> Any:
+    """INSERT that does nothing on a unique conflict, in the session's dialect."""
+    dialect = session.get_bind().dialect.name
+    return (pg_insert(table) if dialect == "postgresql" else sqlite_insert(table)).on_conflict_do_nothing()
+
+
+class SqlWorkspace:
+    def __init__(self, session: AsyncSession, *, default_locale: str) -> None:
+        self._s = session
+        self._locale = default_locale
+
+    async def person(self, person_id: str) -> Person | None:
+        row = await self._s.get(PersonRow, person_id)
+        return to_person(row, self._locale) if row else None
+
+    async def person_by_identity(self, platform: str, external_id: str) -> Person | None:
+        if platform == "console":
+            return await self.person(external_id)
+        row = (await self._s.execute(
+            select(PersonRow).join(IdentityRow, col(IdentityRow.person_id) == col(PersonRow.id)).where(
+                col(IdentityRow.platform) == platform, col(IdentityRow.external_id) == external_id)
+        )).scalar_one_or_none()
+        return to_person(row, self._locale) if row else None
+
+    async def identities_of(self, person_id: str) -> dict[str, str]:
+        rows = (await self._s.execute(select(IdentityRow).where(col(IdentityRow.person_id) == person_id))).scalars()
+        return {r.platform: r.external_id for r in rows}
+
+    async def find_person(self, ref: str) -> Person | None:
+        ref = ref.strip().lstrip("@")
+        row = await self._s.get(PersonRow, ref)
+        if row is None:
+            row = (await self._s.execute(
+                select(PersonRow).where(or_(col(PersonRow.name) == ref, col(PersonRow.pms_user) == ref)).limit(2)
+            )).scalars().first()
+        return to_person(row, self._locale) if row else None
+
+    async def project(self, key: str) -> Project | None:
+        row = await self._s.get(ProjectRow, key)
+        if row is None:
+            return None
+        members = (await self._s.execute(
+            select(MembershipRow).where(col(MembershipRow.project_key) == key).order_by(col(MembershipRow.person_id))
+        )).scalars().all()
+        return Project(
+            key=row.key, name=row.name, pms=row.pms, pms_project=row.pms_project,
+            members=tuple(m.person_id for m in members if m.role == "member"),
+            approvers=tuple(m.person_id for m in members if m.role == "approver"),
+        )
+
+    async def projects_of(self, person_id: str) -> list[Project]:
+        keys = (await self._s.execute(
+            select(col(MembershipRow.project_key)).where(col(MembershipRow.person_id) == person_id).distinct()
+            .order_by(col(MembershipRow.project_key))
+        )).scalars().all()
+        out = []
+        for key in keys:
+            project = await self.project(key)
+            if project is not None:
+                out.append(project)
+        return out
+
+    async def create_approval(
+        self, *, project: str, requester: str, approvers: tuple[str, ...], subject: str, amount: Decimal | None,
+        origin: str, now: datetime,
+    ) -> Approval:
+        row = ApprovalRow(project_key=project, requester=requester, approvers=list(approvers), subject=subject,
+                          amount_cents=_cents(amount), origin=origin, created_at=now)
+        self._s.add(row)
+        await self._s.flush()
+        return _to_approval(row)
+
+    async def approval(self, approval_id: int) -> Approval | None:
+        row = await self._s.get(ApprovalRow, approval_id, populate_existing=True)
+        return _to_approval(row) if row else None
+
+    async def decide_approval(
+        self, approval_id: int, *, by: str, state: Literal["approved", "rejected"], comment: str, now: datetime
+    ) -> Approval | None:
+        # Conditional on still pending: of two approvers clicking at once exactly one update matches.
+        result = await self._s.execute(
+            update(ApprovalRow)
+            .where(col(ApprovalRow.id) == approval_id, col(ApprovalRow.state) == "pending")
+            .values(state=state, decided_by=by, decided_at=now, comment=comment or None)
+            .execution_options(synchronize_session=False)
+        )
+        if cast(CursorResult[Any], result).rowcount != 1:
+            return None
+        return await self.approval(approval_id)
+
+    async def pending_approvals_for(self, person_id: str) -> list[Approval]:
+        rows = (await self._s.execute(
+            select(ApprovalRow).where(col(ApprovalRow.state) == "pending").order_by(col(ApprovalRow.id))
+        )).scalars().all()
+        return [_to_approval(r) for r in rows if person_id in r.approvers and r.requester != person_id]
+
+    async def subscribe(self, *, project: str, platform: str, conversation: str, filter: str, by: str) -> bool:
+        result = await self._s.execute(
+            insert_ignore(self._s, SubscriptionRow).values(
+                project_key=project, platform=platform, conversation=conversation, filter=filter, created_by=by)
+        )
+        return bool(cast(CursorResult[Any], result).rowcount)
+
+    async def set_pms_user(self, person_id: str, pms_user: str) -> None:
+        await self._s.execute(update(PersonRow).where(col(PersonRow.id) == person_id).values(pms_user=pms_user))
+
+    async def standup_entry(
+        self, *, person_id: str, kind: str, day_from: date, day_to: date, text: str, now: datetime
+    ) -> None:
+        self._s.add(StandupEntryRow(person_id=person_id, kind=kind, day_from=day_from, day_to=day_to, text=text,
+                                    at=now))
+        await self._s.flush()
+
+    async def audit(self, *, actor: str, action: str, subject: str, detail: dict[str, Any], now: datetime) -> None:
+        await audit.append(self._s, actor=actor, action=action, subject=subject, detail=detail, now=now)
+
+    async def count_people(self) -> int:
+        return int((await self._s.execute(select(func.count()).select_from(PersonRow))).scalar_one())

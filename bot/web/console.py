@@ -1,0 +1,106 @@
+"""The web chat console: pick a person, type, see replies, click buttons. Same pipeline as every platform."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import select
+from sqlmodel import col
+
+from bot.constants import ANSWER_IN_PLACE_BUDGET_S
+from bot.platforms.console import BadEvent, action_event, message_event
+from bot.records import InboundEvent
+from bot.runtime import Runtime
+from bot.store import console as feed
+from bot.store.models import PersonRow
+
+
+def add_routes(app: web.Application, key: web.AppKey[Runtime]) -> None:
+    async def page(request: web.Request) -> web.Response:
+        rt = request.app[key]
+        people = await _people(rt)
+        html = rt.renderer.env.get_template("web/console.html.j2").render(
+            people=people, t=rt.renderer.catalogs,
+            default_locale=rt.config.locale,
+        )
+        return web.Response(text=html, content_type="text/html")
+
+    async def people(request: web.Request) -> web.Response:
+        return web.json_response({"people": await _people(request.app[key])})
+
+    async def _accept(request: web.Request, event: InboundEvent) -> web.Response:
+        rt = request.app[key]
+        if not any(p["id"] == event.sender for p in await _people(rt)):
+            return web.json_response({"error": f"unknown person '{event.sender}'"}, status=404)
+        marker = await _last_id(rt, event.sender)
+        if event.kind == "message":
+            await feed.append(rt.db, person_id=event.sender, direction="in", body={"text": event.text[:4000]})
+        accepted = await rt.inbox.accept(event)
+        # Answer in place when the work is quick; otherwise the page picks replies up from the feed.
+        if not accepted.duplicate and rt.worker_running:
+            await _wait_for_reply(rt, event.sender, marker)
+        return web.json_response({"accepted": True, "duplicate": accepted.duplicate, "inbox_id": accepted.inbox_id},
+                                 status=202)
+
+    async def post_message(request: web.Request) -> web.Response:
+        try:
+            event = message_event(await request.json())
+        except BadEvent as exc:
+            return web.json_response({"error": str(exc)}, status=400)
+        return await _accept(request, event)
+
+    async def post_action(request: web.Request) -> web.Response:
+        try:
+            event = action_event(await request.json())
+        except BadEvent as exc:
+            return web.json_response({"error": str(exc)}, status=400)
+        return await _accept(request, event)
+
+    async def get_feed(request: web.Request) -> web.Response:
+        person = request.query.get("person", "")
+        after = request.query.get("after", "0")
+        if not after.isdigit() or len(after) > 18:
+            return web.json_response({"error": "'after' must be a message id"}, status=400)
+        return web.json_response({"messages": await feed.feed(request.app[key].db, person, after_id=int(after))})
+
+    async def get_message(request: web.Request) -> web.Response:
+        msg_id = request.match_info["id"]
+        if not msg_id.isdigit() or len(msg_id) > 18:
+            return web.json_response({"error": "not a message id"}, status=400)
+        msg = await feed.get(request.app[key].db, int(msg_id))
+        if msg is None:
+            return web.json_response({"error": "no such message"}, status=404)
+        return web.json_response(msg)
+
+    app.router.add_get("/console", page)
+    app.router.add_get("/console/api/people", people)
+    app.router.add_post("/console/api/messages", post_message)
+    app.router.add_post("/console/api/actions", post_action)
+    app.router.add_get("/console/api/feed", get_feed)
+    app.router.add_get("/console/api/messages/{id}", get_message)
+
+
+async def _people(rt: Runtime) -> list[dict[str, Any]]:
+    async with rt.db.read() as s:
+        rows = (await s.execute(select(PersonRow).order_by(col(PersonRow.id)))).scalars().all()
+        return [{"id": r.id, "name": r.name, "locale": r.locale or rt.config.locale, "roles": r.roles} for r in rows]
+
+
+async def _last_id(rt: Runtime, person: str) -> int:
+    messages = await feed.feed(rt.db, person, limit=1)
+    return int(messages[-1]["id"]) if messages else 0
+
+
+async def _wait_for_reply(rt: Runtime, person: str, after_id: int) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + ANSWER_IN_PLACE_BUDGET_S
+    while loop.time() < deadline:
+        rt.delivery.delivered.clear()  # cleared before the check, so a delivery in between is not missed
+        if any(m["direction"] == "out" for m in await feed.feed(rt.db, person, after_id=after_id)):
+            return
+        try:
+            await asyncio.wait_for(rt.delivery.delivered.wait(), timeout=max(0.0, deadline - loop.time()))
+        except TimeoutError:
+            return

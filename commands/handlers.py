@@ -1,0 +1,358 @@
+"""One handler per verb. Each checks permission, talks to the PMS and the workspace, and returns replies.
+
+A handler raises CommandError to refuse; the dispatcher then rolls back everything the handler did.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from bot.pms.base import PMS, PMSError
+from bot.records import Action, Approval, Person, Project, Reply, Task
+from commands import model
+from commands.ports import CommandError, Context
+from commands.risk import find_risks
+
+MAX_LIST = 20  # rows in a chat list; longer lists say how many more there are
+MAX_AMOUNT = Decimal("1000000000000")
+
+
+def _is_member(person: Person, project: Project) -> bool:
+    return person.id in project.members or person.id in project.approvers or "admin" in person.roles
+
+
+async def _project(ctx: Context, key: str) -> Project:
+    project = await ctx.workspace.project(key)
+    if project is None:
+        raise CommandError("unknown_project", project=key)
+    return project
+
+
+async def _task(ctx: Context, key: str) -> tuple[Project, PMS, Task]:
+    project = await _project(ctx, key.rsplit("-", 1)[0])
+    pms = ctx.pms_for(project)
+    task = await pms.get_task(key)
+    if task is None:
+        raise CommandError("unknown_task", task=key)
+    return project, pms, task
+
+
+async def _writable_task(ctx: Context, key: str) -> tuple[PMS, Task]:
+    project, pms, task = await _task(ctx, key)
+    if not _is_member(ctx.person, project):
+        raise CommandError("not_member", project=project.key)
+    return pms, task
+
+
+async def _names(ctx: Context, ids: list[str | None]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pid in {i for i in ids if i}:
+        person = await ctx.workspace.person(pid)
+        out[pid] = person.name if person else pid
+    return out
+
+
+def task_view(task: Task, names: dict[str, str]) -> dict[str, Any]:
+    return {
+        "key": task.key,
+        "title": task.title,
+        "status": task.status,
+        "percent": task.percent,
+        "assignee": names.get(task.assignee, task.assignee) if task.assignee else None,
+        "due": task.due.isoformat() if task.due else None,
+        "spent_h": str(task.spent_h),
+        "estimate_h": str(task.estimate_h) if task.estimate_h is not None else None,
+        "milestone": task.milestone,
+        "blocked_reason": task.blocked_reason,
+    }
+
+
+def approval_view(approval: Approval, names: dict[str, str]) -> dict[str, Any]:
+    return {
+        "id": approval.id,
+        "project": approval.project,
+        "subject": approval.subject,
+        "amount": f"{approval.amount:,.2f}" if approval.amount is not None else None,
+        "requester": names.get(approval.requester, approval.requester),
+        "approvers": [names.get(a, a) for a in approval.approvers],
+        "state": approval.state,
+        "decided_by": names.get(approval.decided_by, approval.decided_by) if approval.decided_by else None,
+        "decided_at": approval.decided_at.isoformat(timespec="minutes") if approval.decided_at else None,
+        "comment": approval.comment,
+    }
+
+
+async def _audit(ctx: Context, action: str, subject: str, /, **detail: Any) -> None:
+    await ctx.workspace.audit(actor=ctx.person.id, action=action, subject=subject, detail=detail, now=ctx.now)
+
+
+async def help_(ctx: Context, cmd: model.Help) -> list[Reply]:
+    return [Reply(kind="help", data={"topic": cmd.topic})]
+
+
+async def status(ctx: Context, cmd: model.Status) -> list[Reply]:
+    if "-" in cmd.target:
+        _, _, task = await _task(ctx, cmd.target)
+        names = await _names(ctx, [task.assignee])
+        return [Reply(kind="task_status", data={"task": task_view(task, names)})]
+    project = await _project(ctx, cmd.target)
+    pms = ctx.pms_for(project)
+    if cmd.milestone:
+        wanted = cmd.milestone.casefold()
+        milestones = [m for m in await pms.list_milestones(project.key) if m.name.casefold() == wanted]
+        if not milestones:
+            raise CommandError("unknown_milestone", project=project.key, milestone=cmd.milestone)
+        m = milestones[0]
+        return [Reply(kind="milestone_status", data={
+            "project": project.key, "name": m.name, "due": m.due.isoformat() if m.due else None,
+            "percent": m.percent, "tasks_total": m.tasks_total, "tasks_done": m.tasks_done,
+        })]
+    summary = await pms.project_summary(project.key, today=ctx.today)
+    return [Reply(kind="project_status", data={
+        "key": project.key, "name": summary.name, "percent": summary.percent,
+        "tasks_total": summary.tasks_total, "tasks_done": summary.tasks_done,
+        "tasks_blocked": summary.tasks_blocked, "tasks_overdue": summary.tasks_overdue,
+        "milestones": [
+            {"name": m.name, "due": m.due.isoformat() if m.due else None, "percent": m.percent,
+             "tasks_total": m.tasks_total, "tasks_done": m.tasks_done}
+            for m in summary.milestones
+        ],
+    })]
+
+
+async def my_tasks(ctx: Context, cmd: model.MyTasks) -> list[Reply]:
+    tasks: list[Task] = []
+    for project in await ctx.workspace.projects_of(ctx.person.id):
+        tasks.extend(await ctx.pms_for(project).search_tasks(project=project.key, assignee=ctx.person))
+    names = await _names(ctx, [t.assignee for t in tasks])
+    return [Reply(kind="my_tasks", data={
+        "tasks": [task_view(t, names) for t in tasks[:MAX_LIST]], "more": max(0, len(tasks) - MAX_LIST),
+    })]
+
+
+async def report(ctx: Context, cmd: model.Report) -> list[Reply]:
+    pms, task = await _writable_task(ctx, cmd.task)
+    if cmd.percent is None and not cmd.note and cmd.hours is None:
+        raise CommandError("nothing_to_report", task=cmd.task)
+    before = task.percent
+    updated = await pms.report_progress(task.key, percent=cmd.percent, note=cmd.note, hours=cmd.hours, by=ctx.person)
+    await _audit(ctx, "pms.report", task.key, pms=pms.name, percent=cmd.percent, before=before,
+                 hours=str(cmd.hours) if cmd.hours is not None else None, note=cmd.note)
+    names = await _names(ctx, [updated.assignee])
+    return [Reply(kind="progress_reported", data={
+        "task": task_view(updated, names), "before": before, "hours": str(cmd.hours) if cmd.hours else None,
+        "note": cmd.note,
+    })]
+
+
+async def done(ctx: Context, cmd: model.Done) -> list[Reply]:
+    pms, task = await _writable_task(ctx, cmd.task)
+    if task.status == "done":
+        raise CommandError("already_done", task=task.key)
+    if cmd.hours is not None:
+        await pms.log_work(task.key, cmd.hours, note=cmd.note, by=ctx.person)
+    if cmd.note:
+        await pms.comment(task.key, cmd.note, by=ctx.person)
+    updated = await pms.transition(task.key, "done", reason=cmd.note, by=ctx.person)
+    await _audit(ctx, "pms.done", task.key, pms=pms.name, note=cmd.note,
+                 hours=str(cmd.hours) if cmd.hours is not None else None)
+    names = await _names(ctx, [updated.assignee])
+    return [Reply(kind="task_done", data={"task": task_view(updated, names)})]
+
+
+async def block(ctx: Context, cmd: model.Block) -> list[Reply]:
+    pms, task = await _writable_task(ctx, cmd.task)
+    if task.status == "done":
+        raise CommandError("already_done", task=task.key)
+    updated = await pms.transition(task.key, "blocked", reason=cmd.reason, by=ctx.person)
+    await _audit(ctx, "pms.block", task.key, pms=pms.name, reason=cmd.reason)
+    names = await _names(ctx, [updated.assignee])
+    return [Reply(kind="task_blocked", data={"task": task_view(updated, names), "reason": cmd.reason})]
+
+
+async def new(ctx: Context, cmd: model.New) -> list[Reply]:
+    project = await _project(ctx, cmd.project)
+    if not _is_member(ctx.person, project):
+        raise CommandError("not_member", project=project.key)
+    assignee: Person | None = None
+    if cmd.assignee:
+        assignee = await ctx.workspace.find_person(cmd.assignee)
+        if assignee is None:
+            raise CommandError("unknown_person", person=cmd.assignee)
+        if not _is_member(assignee, project):
+            raise CommandError("assignee_not_member", person=assignee.name, project=project.key)
+    if cmd.due is not None and cmd.due < ctx.today:
+        raise CommandError("due_in_past", due=cmd.due.isoformat())
+    pms = ctx.pms_for(project)
+    task = await pms.create_task(project.key, cmd.title, assignee=assignee, due=cmd.due, by=ctx.person)
+    await _audit(ctx, "pms.create", task.key, pms=pms.name, title=cmd.title,
+                 assignee=assignee.id if assignee else None, due=cmd.due.isoformat() if cmd.due else None)
+    names = await _names(ctx, [task.assignee])
+    replies = [Reply(kind="task_created", data={"task": task_view(task, names)})]
+    if assignee is not None and assignee.id != ctx.person.id:
+        replies.append(Reply(kind="task_assigned", to_person=assignee.id,
+                             data={"task": task_view(task, names), "by": ctx.person.name}))
+    return replies
+
+
+async def request(ctx: Context, cmd: model.Request) -> list[Reply]:
+    project = await _project(ctx, cmd.project)
+    if not _is_member(ctx.person, project):
+        raise CommandError("not_member", project=project.key)
+    if cmd.amount is not None and not (Decimal(0) < cmd.amount < MAX_AMOUNT):
+        raise CommandError("bad_amount", value=cmd.amount)
+    approvers = tuple(a for a in project.approvers if a != ctx.person.id)
+    if not approvers:
+        raise CommandError("no_approvers", project=project.key)
+    approval = await ctx.workspace.create_approval(
+        project=project.key, requester=ctx.person.id, approvers=approvers, subject=cmd.subject, amount=cmd.amount,
+        origin=ctx.platform, now=ctx.now,
+    )
+    await _audit(ctx, "approval.request", f"approval:{approval.id}", project=project.key, subject=cmd.subject,
+                 amount=str(cmd.amount) if cmd.amount is not None else None, approvers=list(approvers))
+    names = await _names(ctx, [approval.requester, *approval.approvers])
+    view = approval_view(approval, names)
+    replies = [Reply(kind="request_created", data={"approval": view})]
+    buttons = (
+        Action(id="approve", value=str(approval.id), style="primary"),
+        Action(id="reject", value=str(approval.id), style="danger"),
+    )
+    for approver in approvers:
+        replies.append(Reply(kind="approval_card", to_person=approver, data={"approval": view}, actions=buttons,
+                             card_ref=f"approval:{approval.id}"))
+    return replies
+
+
+async def _decide(ctx: Context, approval_id: int, state: str, comment: str) -> list[Reply]:
+    approval = await ctx.workspace.approval(approval_id)
+    if approval is None:
+        raise CommandError("unknown_approval", id=approval_id)
+    if approval.requester == ctx.person.id:
+        raise CommandError("own_request", id=approval_id)
+    if ctx.person.id not in approval.approvers:
+        raise CommandError("not_approver", id=approval_id)
+    if approval.state != "pending":
+        await _raise_decided(ctx, approval)
+    assert state in ("approved", "rejected")
+    decided = await ctx.workspace.decide_approval(
+        approval_id, by=ctx.person.id, state="approved" if state == "approved" else "rejected", comment=comment,
+        now=ctx.now,
+    )
+    if decided is None:  # another approver won the race between our read and our write
+        fresh = await ctx.workspace.approval(approval_id)
+        assert fresh is not None
+        await _raise_decided(ctx, fresh)
+        raise AssertionError("unreachable")
+    await _audit(ctx, f"approval.{state}", f"approval:{approval_id}", comment=comment)
+    names = await _names(ctx, [decided.requester, decided.decided_by, *decided.approvers])
+    view = approval_view(decided, names)
+    replies = [Reply(kind="approval_decided", data={"approval": view})]
+    for approver in decided.approvers:
+        replies.append(Reply(kind="approval_card", to_person=approver, data={"approval": view},
+                             card_ref=f"approval:{approval_id}", update=True))
+    replies.append(Reply(kind="approval_result", to_person=decided.requester, data={"approval": view}))
+    return replies
+
+
+async def _raise_decided(ctx: Context, approval: Approval) -> None:
+    names = await _names(ctx, [approval.decided_by])
+    raise CommandError(
+        "already_decided", id=approval.id, state=approval.state,
+        by=names.get(approval.decided_by or "", approval.decided_by or ""),
+    )
+
+
+async def approve(ctx: Context, cmd: model.Approve) -> list[Reply]:
+    return await _decide(ctx, cmd.approval_id, "approved", cmd.comment)
+
+
+async def reject(ctx: Context, cmd: model.Reject) -> list[Reply]:
+    return await _decide(ctx, cmd.approval_id, "rejected", cmd.reason)
+
+
+async def approvals(ctx: Context, cmd: model.Approvals) -> list[Reply]:
+    pending = await ctx.workspace.pending_approvals_for(ctx.person.id)
+    names = await _names(ctx, [a.requester for a in pending])
+    return [Reply(kind="approvals_list", data={
+        "approvals": [approval_view(a, names) for a in pending[:MAX_LIST]], "more": max(0, len(pending) - MAX_LIST),
+    })]
+
+
+async def risks(ctx: Context, cmd: model.Risks) -> list[Reply]:
+    projects = [await _project(ctx, cmd.project)] if cmd.project else await ctx.workspace.projects_of(ctx.person.id)
+    found = []
+    for project in projects:
+        tasks = await ctx.pms_for(project).search_tasks(project=project.key, limit=500)
+        found.extend(find_risks(tasks, today=ctx.today, now=ctx.now))
+    names = await _names(ctx, [r.task.assignee for r in found])
+    return [Reply(kind="risks", data={
+        "projects": [p.key for p in projects],
+        "risks": [{"kind": r.kind, "days": r.days, "task": task_view(r.task, names)} for r in found[:MAX_LIST]],
+        "more": max(0, len(found) - MAX_LIST),
+    })]
+
+
+async def standup(ctx: Context, cmd: model.Standup) -> list[Reply]:
+    if cmd.action == "show":
+        return [Reply(kind="standup", data={"action": "show"})]
+    day_from = cmd.away_from or ctx.today
+    day_to = cmd.away_to or day_from
+    if cmd.action == "away" and (day_to < day_from or day_to - day_from > timedelta(days=366)):
+        raise CommandError("bad_date", value=f"{day_from}..{day_to}")
+    await ctx.workspace.standup_entry(person_id=ctx.person.id, kind=cmd.action, day_from=day_from, day_to=day_to,
+                                      text=cmd.text, now=ctx.now)
+    await _audit(ctx, f"standup.{cmd.action}", ctx.person.id, day_from=day_from.isoformat(),
+                 day_to=day_to.isoformat())
+    return [Reply(kind="standup", data={
+        "action": cmd.action, "from": day_from.isoformat(), "to": day_to.isoformat(), "text": cmd.text,
+    })]
+
+
+async def link(ctx: Context, cmd: model.Link) -> list[Reply]:
+    await ctx.workspace.set_pms_user(ctx.person.id, cmd.pms_user)
+    await _audit(ctx, "person.link", ctx.person.id, pms_user=cmd.pms_user, before=ctx.person.pms_user)
+    return [Reply(kind="linked", data={"pms_user": cmd.pms_user})]
+
+
+async def subscribe(ctx: Context, cmd: model.Subscribe) -> list[Reply]:
+    project = await _project(ctx, cmd.project)
+    if not _is_member(ctx.person, project):
+        raise CommandError("not_member", project=project.key)
+    created = await ctx.workspace.subscribe(project=project.key, platform=ctx.platform,
+                                            conversation=ctx.conversation, filter=cmd.filter, by=ctx.person.id)
+    if created:
+        await _audit(ctx, "subscribe", project.key, platform=ctx.platform, conversation=ctx.conversation,
+                     filter=cmd.filter)
+    return [Reply(kind="subscribed", data={"project": project.key, "filter": cmd.filter, "created": created})]
+
+
+Handler = Callable[[Context, Any], Awaitable[list[Reply]]]
+
+HANDLERS: dict[type, Handler] = {
+    model.Help: help_,
+    model.Status: status,
+    model.MyTasks: my_tasks,
+    model.Report: report,
+    model.Done: done,
+    model.Block: block,
+    model.Approve: approve,
+    model.Reject: reject,
+    model.Approvals: approvals,
+    model.Risks: risks,
+    model.Standup: standup,
+    model.Link: link,
+    model.Subscribe: subscribe,
+    model.New: new,
+    model.Request: request,
+}
+
+
+async def handle(ctx: Context, command: model.Command) -> list[Reply]:
+    """Run the handler for `command`; a PMS refusal becomes a CommandError with the same code."""
+    try:
+        return await HANDLERS[type(command)](ctx, command)
+    except PMSError as exc:
+        raise CommandError(exc.code, **exc.params) from exc

@@ -1,0 +1,132 @@
+"""Command records: what a parsed chat message asks for. Pure data, no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Literal
+
+
+@dataclass(frozen=True, kw_only=True)
+class Help:
+    topic: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Status:
+    """`status PUMP`, `status PUMP-3`, `status PUMP <milestone name>`."""
+
+    target: str  # a project key ("PUMP") or a task key ("PUMP-3"), upper-cased
+    milestone: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class MyTasks:
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class Report:
+    task: str  # "PUMP-12"
+    percent: int | None = None  # 0..100
+    note: str = ""
+    hours: Decimal | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Done:
+    task: str
+    note: str = ""
+    hours: Decimal | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Block:
+    task: str
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Approve:
+    approval_id: int
+    comment: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Reject:
+    approval_id: int
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Approvals:
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class Risks:
+    project: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Standup:
+    action: Literal["show", "answer", "skip", "away"]
+    text: str = ""
+    away_from: date | None = None
+    away_to: date | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Link:
+    pms_user: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Subscribe:
+    project: str
+    filter: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class New:
+    project: str
+    title: str
+    due: date | None = None
+    assignee: str | None = None  # a person id or name as typed after "@"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Request:
+    project: str
+    subject: str
+    amount: Decimal | None = None
+
+
+Command = (
+    Help | Status | MyTasks | Report | Done | Block | Approve | Reject | Approvals | Risks | Standup | Link
+    | Subscribe | New | Request
+)
+
+ParseErrorCode = Literal[
+    "empty",
+    "too_long",
+    "unknown_command",
+    "missing_argument",
+    "bad_task_key",
+    "bad_percent",
+    "percent_out_of_range",
+    "bad_hours",
+    "bad_date",
+    "bad_approval_id",
+    "bad_amount",
+]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ParseError:
+    """Why a message is not a command. `params` feed the localized message catalog."""
+
+    code: ParseErrorCode
+    verb: str | None = None  # canonical English verb the error concerns, when known
+    params: dict[str, str] = field(default_factory=dict)

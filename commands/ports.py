@@ -1,0 +1,67 @@
+"""What handlers may use: the people/approval workspace and the PMS Protocol. No SQL, no platform."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Literal, Protocol
+
+from bot.pms.base import PMS
+from bot.records import Approval, Person, Project
+
+
+class CommandError(Exception):
+    """A command that cannot be done as asked. `code` selects the localized message; nothing is applied."""
+
+    def __init__(self, code: str, **params: Any) -> None:
+        super().__init__(code)
+        self.code = code
+        self.params = {k: str(v) for k, v in params.items()}
+
+
+class Workspace(Protocol):
+    """Our own state next to the PMS: people, projects, approvals, subscriptions, standups, audit."""
+
+    async def person(self, person_id: str) -> Person | None: ...
+
+    async def find_person(self, ref: str) -> Person | None: ...
+
+    async def project(self, key: str) -> Project | None: ...
+
+    async def projects_of(self, person_id: str) -> list[Project]: ...
+
+    async def create_approval(
+        self, *, project: str, requester: str, approvers: tuple[str, ...], subject: str, amount: Decimal | None,
+        origin: str, now: datetime
+    ) -> Approval: ...
+
+    async def approval(self, approval_id: int) -> Approval | None: ...
+
+    async def decide_approval(
+        self, approval_id: int, *, by: str, state: Literal["approved", "rejected"], comment: str, now: datetime
+    ) -> Approval | None: ...
+
+    async def pending_approvals_for(self, person_id: str) -> list[Approval]: ...
+
+    async def subscribe(self, *, project: str, platform: str, conversation: str, filter: str, by: str) -> bool: ...
+
+    async def set_pms_user(self, person_id: str, pms_user: str) -> None: ...
+
+    async def standup_entry(
+        self, *, person_id: str, kind: str, day_from: date, day_to: date, text: str, now: datetime
+    ) -> None: ...
+
+    async def audit(self, *, actor: str, action: str, subject: str, detail: dict[str, Any], now: datetime) -> None: ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class Context:
+    person: Person
+    platform: str
+    conversation: str
+    now: datetime  # timezone-aware
+    today: date  # in the deployment's timezone
+    workspace: Workspace
+    pms_for: Callable[[Project], PMS]

@@ -1,0 +1,1 @@
+"""Outbound: the outbox, retries and dead letters, and one sender per platform."""

@@ -1,0 +1,57 @@
+"""The sender seam: one implementation per platform, registered in notifiers/registry.py."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True, kw_only=True)
+class Button:
+    id: str
+    value: str
+    label: str
+    style: str = "default"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Rendered:
+    """A message ready for one platform: text (and, for card platforms, a card body) plus buttons."""
+
+    kind: str
+    text: str
+    buttons: tuple[Button, ...] = ()
+    card: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Outgoing:
+    outbox_id: int
+    platform: str
+    target: str
+    card_ref: str | None
+    rendered: Rendered
+
+
+class TransientSendError(Exception):
+    """Try again later (timeouts, 5xx, 429). `retry_after_s` is the platform's own hint, when it gave one."""
+
+    def __init__(self, reason: str, *, retry_after_s: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after_s = retry_after_s
+
+
+class PermanentSendError(Exception):
+    """Will never succeed as it is (bad channel, no permission): straight to the dead letters."""
+
+
+class Sender(Protocol):
+    platform: str
+
+    async def send(self, message: Outgoing) -> str:
+        """Deliver; return the platform's message id (kept so cards can be updated later)."""
+        ...
+
+    async def update(self, message: Outgoing, message_id: str) -> None:
+        """Replace the content of a message sent earlier."""
+        ...

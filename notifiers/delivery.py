@@ -1,0 +1,87 @@
+"""The delivery worker: claims outbox heads, renders them for their platform, sends, records the outcome."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from prometheus_client import Counter
+
+from bot.constants import OUTBOX_BATCH, WORKER_POLL_S
+from notifiers.base import Outgoing, PermanentSendError, Sender, TransientSendError
+from notifiers.outbox import ClaimedMessage, Outbox
+from notifiers.render import Renderer, TemplateMissing
+
+log = logging.getLogger("pmsbot.delivery")
+
+SENT = Counter("pmsbot_outbox_sent_total", "Messages delivered", ["platform"])
+RETRIED = Counter("pmsbot_outbox_retried_total", "Deliveries that will be tried again", ["platform"])
+DEAD = Counter("pmsbot_outbox_dead_total", "Messages parked as dead letters", ["platform"])
+
+
+class Delivery:
+    def __init__(self, outbox: Outbox, senders: dict[str, Sender], renderer: Renderer) -> None:
+        self.outbox = outbox
+        self.senders = senders
+        self.renderer = renderer
+        self.wake = asyncio.Event()
+        self.delivered = asyncio.Event()  # set after each batch that delivered something (tests wait on it)
+
+    async def run_once(self) -> int:
+        """Deliver what is due now; returns how many messages were handled."""
+        claimed = await self.outbox.claim(limit=OUTBOX_BATCH)
+        if not claimed:
+            return 0
+        # Conversations are independent; within one conversation only its head was claimed.
+        await asyncio.gather(*(self._deliver(m) for m in claimed))
+        self.delivered.set()
+        return len(claimed)
+
+    async def run_forever(self) -> None:
+        while True:
+            handled = await self.run_once()
+            if handled:
+                continue
+            self.wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), timeout=WORKER_POLL_S)
+
+    async def _deliver(self, msg: ClaimedMessage) -> None:
+        env = msg.envelope
+        sender = self.senders.get(env.platform)
+        if sender is None:
+            await self.outbox.dead(msg, error=f"platform {env.platform!r} is not enabled")
+            DEAD.labels(env.platform).inc()
+            return
+        try:
+            rendered = self.renderer.render(platform=env.platform, locale=env.locale, kind=env.kind, data=env.data,
+                                            actions=env.actions)
+        except TemplateMissing as exc:
+            await self.outbox.dead(msg, error=f"no template {exc}")
+            DEAD.labels(env.platform).inc()
+            return
+        out = Outgoing(outbox_id=msg.id, platform=env.platform, target=env.target, card_ref=env.card_ref,
+                       rendered=rendered)
+        try:
+            message_id: str | None = None
+            earlier = (await self.outbox.card_message_id(env.platform, env.target, env.card_ref)
+                       if env.update and env.card_ref else None)
+            if earlier is not None:
+                await sender.update(out, earlier)
+            else:
+                message_id = await sender.send(out)
+        except TransientSendError as exc:
+            log.warning("delivery %s to %s failed, will retry: %s", msg.id, env.platform, exc)
+            if await self.outbox.retry_later(msg, error=str(exc), retry_after_s=exc.retry_after_s):
+                RETRIED.labels(env.platform).inc()
+            else:
+                DEAD.labels(env.platform).inc()
+            return
+        except PermanentSendError as exc:
+            log.warning("delivery %s to %s failed for good: %s", msg.id, env.platform, exc)
+            await self.outbox.dead(msg, error=str(exc))
+            DEAD.labels(env.platform).inc()
+            return
+        await self.outbox.mark_sent(msg, message_id=message_id)
+        SENT.labels(env.platform).inc()

@@ -1,0 +1,143 @@
+"""The outbox: replies written in the same transaction as the change that caused them, sent in order per
+conversation, retried with exponential backoff and jitter, and parked as dead letters when they cannot go."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from bot.constants import OUTBOX_BACKOFF_BASE_S, OUTBOX_BACKOFF_MAX_S, OUTBOX_LEASE_S, OUTBOX_MAX_ATTEMPTS
+from bot.store.db import Database
+from bot.store.models import CardRow, OutboxRow
+from bot.store.workspace import insert_ignore
+
+
+@dataclass(frozen=True, kw_only=True)
+class Envelope:
+    """One message for one conversation on one platform."""
+
+    platform: str
+    target: str
+    kind: str
+    locale: str
+    data: dict[str, Any]
+    actions: list[dict[str, str]]
+    card_ref: str | None = None
+    update: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClaimedMessage:
+    id: int
+    attempts: int
+    envelope: Envelope
+
+
+def conversation_of(platform: str, target: str) -> str:
+    return f"{platform}:{target}"
+
+
+def backoff_s(attempts: int, *, rng: random.Random | None = None) -> float:
+    """Exponential with 'equal jitter': half fixed, half random, so retries of many messages spread out."""
+    ceiling = min(OUTBOX_BACKOFF_MAX_S, OUTBOX_BACKOFF_BASE_S * 2 ** max(0, attempts - 1))
+    return float(ceiling / 2 + (rng or random).uniform(0, ceiling / 2))
+
+
+def enqueue(session: AsyncSession, envelopes: list[Envelope], *, source_event: int | None, now: datetime) -> None:
+    for env in envelopes:
+        session.add(OutboxRow(
+            platform=env.platform, conversation=conversation_of(env.platform, env.target), target=env.target,
+            kind=env.kind, locale=env.locale, payload={"data": env.data, "actions": env.actions},
+            card_ref=env.card_ref, update=env.update, available_at=now, created_at=now, source_event=source_event,
+        ))
+
+
+class Outbox:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def claim(self, *, limit: int, now: datetime | None = None) -> list[ClaimedMessage]:
+        """The head (oldest unsent message) of each conversation that is due; later ones wait their turn."""
+        now = now or datetime.now(UTC)
+        heads = (
+            select(func.min(col(OutboxRow.id))).where(col(OutboxRow.state) == "pending")
+            .group_by(col(OutboxRow.conversation))
+        )
+        q = (
+            select(OutboxRow)
+            .where(col(OutboxRow.id).in_(heads), col(OutboxRow.available_at) <= now)
+            .order_by(col(OutboxRow.id))
+            .limit(limit)
+        )
+        if self._db.is_postgres:
+            q = q.with_for_update(skip_locked=True)
+        async with self._db.write() as s:
+            rows = (await s.execute(q)).scalars().all()
+            out = []
+            for row in rows:
+                assert row.id is not None
+                row.available_at = now + timedelta(seconds=OUTBOX_LEASE_S)
+                row.attempts += 1
+                out.append(ClaimedMessage(id=row.id, attempts=row.attempts, envelope=Envelope(
+                    platform=row.platform, target=row.target, kind=row.kind, locale=row.locale,
+                    data=row.payload["data"], actions=row.payload["actions"], card_ref=row.card_ref,
+                    update=row.update,
+                )))
+            return out
+
+    async def card_message_id(self, platform: str, target: str, card_ref: str) -> str | None:
+        async with self._db.read() as s:
+            row = await s.get(CardRow, (platform, target, card_ref))
+            return row.message_id if row else None
+
+    async def mark_sent(self, msg: ClaimedMessage, *, message_id: str | None, now: datetime | None = None) -> None:
+        now = now or datetime.now(UTC)
+        async with self._db.write() as s:
+            await s.execute(update(OutboxRow).where(col(OutboxRow.id) == msg.id).values(
+                state="sent", sent_at=now, last_error=None))
+            env = msg.envelope
+            if env.card_ref and message_id:
+                await s.execute(insert_ignore(s, CardRow).values(
+                    platform=env.platform, target=env.target, card_ref=env.card_ref, message_id=message_id))
+
+    async def retry_later(self, msg: ClaimedMessage, *, error: str, retry_after_s: float | None,
+                          now: datetime | None = None) -> bool:
+        """Schedule another try, or park it as a dead letter when out of attempts. True if it will be retried."""
+        now = now or datetime.now(UTC)
+        if msg.attempts >= OUTBOX_MAX_ATTEMPTS:
+            await self.dead(msg, error=f"gave up after {msg.attempts} attempts: {error}")
+            return False
+        delay = max(backoff_s(msg.attempts), retry_after_s or 0.0)
+        async with self._db.write() as s:
+            await s.execute(update(OutboxRow).where(col(OutboxRow.id) == msg.id).values(
+                available_at=now + timedelta(seconds=delay), last_error=error[:2000]))
+        return True
+
+    async def dead(self, msg: ClaimedMessage, *, error: str) -> None:
+        async with self._db.write() as s:
+            await s.execute(update(OutboxRow).where(col(OutboxRow.id) == msg.id).values(
+                state="dead", last_error=error[:2000]))
+
+    async def replay(self, outbox_id: int, *, now: datetime | None = None) -> bool:
+        """Put a dead letter back in line (it goes after what is queued for its conversation now)."""
+        now = now or datetime.now(UTC)
+        async with self._db.write() as s:
+            row = await s.get(OutboxRow, outbox_id)
+            if row is None or row.state != "dead":
+                return False
+            s.add(OutboxRow(platform=row.platform, conversation=row.conversation, target=row.target, kind=row.kind,
+                            locale=row.locale, payload=row.payload, card_ref=row.card_ref, update=row.update,
+                            available_at=now, created_at=now, source_event=row.source_event))
+            row.state = "replayed"
+            return True
+
+    async def counts(self) -> dict[str, int]:
+        async with self._db.read() as s:
+            rows = (await s.execute(select(col(OutboxRow.state), func.count()).group_by(col(OutboxRow.state)))).all()
+            return {str(state): int(n) for state, n in rows}

@@ -1,0 +1,79 @@
+"""Render replies from jinja2 templates: templates/<platform>/<locale>/<kind>.j2, catalogs in templates/catalog."""
+
+from __future__ import annotations
+
+import json
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import yaml
+
+from bot.constants import LOCALES
+from notifiers.base import Button, Rendered
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+
+
+class TemplateMissing(Exception):
+    pass
+
+
+class _Blank(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def _fmt(pattern: str, params: dict[str, Any] | None = None, **more: Any) -> str:
+    """Fill a catalog string; user text in params is inserted as is, never interpreted."""
+    return str(pattern).format_map(_Blank({**(params or {}), **more}))
+
+
+class Renderer:
+    def __init__(self, root: Path = TEMPLATES_DIR) -> None:
+        self.root = root
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(root)),
+            undefined=jinja2.StrictUndefined,
+            # Chat text is not HTML: each platform's templates escape for their own markup. Web pages are HTML.
+            autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default_for_string=False,
+                                                default=False),
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=False,
+        )
+        self.env.filters["tojson_raw"] = lambda v: json.dumps(v, ensure_ascii=False)
+        self.env.filters["fmt"] = _fmt
+
+    @cached_property
+    def catalogs(self) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        for locale in LOCALES:
+            with (self.root / "catalog" / f"{locale}.yaml").open(encoding="utf-8") as fh:
+                out[locale] = yaml.safe_load(fh)
+        return out
+
+    def text(self, locale: str, key: str, **params: Any) -> str:
+        """One catalog string, for text outside message templates (CLI, web labels)."""
+        value = self.catalogs[locale if locale in LOCALES else "en"]
+        for part in key.split("."):
+            value = value[part]
+        return str(value).format(**params)
+
+    def render(self, *, platform: str, locale: str, kind: str, data: dict[str, Any],
+               actions: list[dict[str, str]]) -> Rendered:
+        locale = locale if locale in LOCALES else "en"
+        name = f"{platform}/{locale}/{kind}.j2"
+        try:
+            template = self.env.get_template(name)
+        except jinja2.TemplateNotFound as exc:
+            raise TemplateMissing(name) from exc
+        t = self.catalogs[locale]
+        text = template.render(t=t, **data).strip()
+        buttons = tuple(
+            Button(id=a["id"], value=a["value"], label=str(t["buttons"].get(a["id"], a["id"])),
+                   style=a.get("style", "default"))
+            for a in actions
+        )
+        return Rendered(kind=kind, text=text, buttons=buttons)
