@@ -8,18 +8,15 @@ import logging
 import os
 import signal
 import sys
-import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from aiohttp import web
 
 from bot import __version__
 from bot.config import Config, ConfigError, Settings, load_config
-from bot.records import InboundEvent
 from bot.runtime import Role, Runtime, SchemaNotReady
-from bot.store import console as feed
 from bot.store import migrate
 from bot.store.db import Database, DatabaseUrlError, redact_url
 
@@ -102,38 +99,27 @@ def cmd_schedules(args: argparse.Namespace) -> int:
 
 
 async def _say(rt: Runtime, person_id: str, platform: str, text: str) -> list[str]:
+    from bot.say import PlatformDisabled, UnknownPerson, say
+
     await rt.open()
-    enabled = rt.settings.enabled_platforms()
-    if platform not in enabled:
-        raise CliError(f"platform {platform!r} is not enabled here (enabled: {', '.join(enabled)})")
+    try:
+        replies = await say(rt, person_id, text, platform=platform)
+    except PlatformDisabled as exc:
+        raise CliError(str(exc)) from exc
+    except UnknownPerson as exc:
+        raise CliError(f"unknown person {person_id!r}: add them under people: in the configuration "
+                       "(or run `pmsbot demo --seed-only` and use the demo database)") from exc
     async with rt.db.read() as s:
         from bot.store.workspace import SqlWorkspace
 
-        ws = SqlWorkspace(s, default_locale=rt.config.locale)
-        person = await ws.person(person_id)
-        if person is None:
-            raise CliError(f"unknown person {person_id!r}: add them under people: in the configuration "
-                           "(or run `pmsbot demo --seed-only` for the demo organisation)")
-        identities = await ws.identities_of(person_id)
-    sender = person_id if platform == "console" else identities.get(platform, "")
-    before = await feed.feed(rt.db, person_id, limit=1)
-    marker = int(before[-1]["id"]) if before else 0
-    event = InboundEvent(platform=platform, event_id=f"cli-{uuid.uuid4().hex}", kind="message", sender=sender,
-                         conversation=sender, text=text, received_at=datetime.now(UTC))
-    await rt.inbox.accept(event)
-    while await rt.dispatcher.run_once():
-        pass
-    while await rt.delivery.run_once():
-        pass
-    t = rt.renderer.catalogs[person.locale]
+        person = await SqlWorkspace(s, default_locale=rt.config.locale).person(person_id)
+    t = rt.renderer.catalogs[person.locale if person else rt.config.locale]
     out = []
-    for msg in await feed.feed(rt.db, person_id, after_id=marker):
-        if msg["direction"] != "out":
-            continue
-        out.append(msg["text"])
-        if msg.get("buttons"):
-            labels = " · ".join(f"[{b['label']}] ({b['id']} {b['value']})" for b in msg["buttons"])
-            out.append(f"{t['cli']['buttons']}: {labels}")
+    for reply in replies:
+        out.append(reply.text)
+        if reply.buttons:
+            out.append(f"{t['cli']['buttons']}: " + " · ".join(f"[{label}] ({bid} {value})"
+                                                               for bid, value, label in reply.buttons))
     if not out:
         out.append(t["cli"]["no_reply"])
     return out

@@ -13,10 +13,11 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from prometheus_client import Counter, Histogram
-from sqlalchemy import update
+from sqlalchemy import CursorResult, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -79,35 +80,44 @@ class Dispatcher:
         started = time.perf_counter()
         event = item.event
         try:
-            async with self.db.write() as s:
-                outcome = await self._apply(s, item.inbox_id, event)
+            try:
+                async with self.db.write() as s:
+                    outcome = await self._apply(s, item)
+            except CommandError as exc:
+                # The handler's partial work was rolled back with its transaction: answer and finish the event.
+                async with self.db.write() as s:
+                    await self._refuse(s, item, exc)
+                outcome = "refused"
             HANDLED.labels(outcome).inc()
-        except CommandError as exc:
-            # The handler's partial work was rolled back with the transaction; answer and finish the event.
-            async with self.db.write() as s:
-                person = await SqlWorkspace(s, default_locale=self.default_locale).person_by_identity(
-                    event.platform, event.sender)
-                locale = person.locale if person else self.default_locale
-                await audit.append(s, actor=person.id if person else f"{event.platform}:{event.sender}",
-                                   action="command.refused", subject=exc.code,
-                                   detail={"params": exc.params, "event": event.event_id}, now=self._now())
-                self._reply(s, item.inbox_id, event, locale, [_error(exc.code, exc.params)], person)
-                await self._finish(s, item.inbox_id)
-            HANDLED.labels("refused").inc()
+        except LeaseLost as exc:
+            log.warning("%s; dropped this attempt", exc)
+            HANDLED.labels("lease_lost").inc()
         except Exception as exc:  # the dispatcher boundary: one bad event must not stop the worker
             log.exception("event %s/%s failed (attempt %s)", event.platform, event.event_id, item.attempts)
             await self._failed(item, exc)
             HANDLED.labels("error").inc()
         LATENCY.observe(time.perf_counter() - started)
 
-    async def _apply(self, s: AsyncSession, inbox_id: int, event: InboundEvent) -> str:
+    async def _refuse(self, s: AsyncSession, item: Claimed, exc: CommandError) -> None:
+        event = item.event
+        person = await SqlWorkspace(s, default_locale=self.default_locale).person_by_identity(
+            event.platform, event.sender)
+        await audit.append(s, actor=person.id if person else f"{event.platform}:{event.sender}",
+                           action="command.refused", subject=exc.code,
+                           detail={"params": exc.params, "event": event.event_id}, now=self._now())
+        self._reply(s, item.inbox_id, event, person.locale if person else self.default_locale,
+                    [_error(exc.code, exc.params)], person)
+        await self._finish(s, item)
+
+    async def _apply(self, s: AsyncSession, item: Claimed) -> str:
+        inbox_id, event = item.inbox_id, item.event
         ws = SqlWorkspace(s, default_locale=self.default_locale)
         now = self._now()
         person = await ws.person_by_identity(event.platform, event.sender)
         if person is None:
             self._reply(s, inbox_id, event, self.default_locale,
                         [_error("unknown_sender", {"platform": event.platform, "sender": event.sender[:64]})], None)
-            await self._finish(s, inbox_id)
+            await self._finish(s, item)
             return "unknown_sender"
         today = now.astimezone(self.tz).date()
         parsed = _command_of(event, today)
@@ -117,7 +127,7 @@ class Dispatcher:
             await audit.append(s, actor=person.id, action="command.unparsed", subject=parsed.code,
                                detail={"event": event.event_id, "text": event.text[:200]}, now=now)
             self._reply(s, inbox_id, event, person.locale, [reply], person)
-            await self._finish(s, inbox_id)
+            await self._finish(s, item)
             return "unparsed"
         ctx = Context(person=person, platform=event.platform, conversation=event.conversation, now=now,
                       today=today, workspace=ws, pms_for=connector_for(s))
@@ -127,7 +137,7 @@ class Dispatcher:
                                    "text": event.text[:500] if event.kind == "message" else "",
                                    "action": event.action}, now=now)
         await self._reply_many(s, inbox_id, event, person, replies)
-        await self._finish(s, inbox_id)
+        await self._finish(s, item)
         return "ok"
 
     async def _reply_many(self, s: AsyncSession, inbox_id: int, event: InboundEvent, person: Person,
@@ -164,9 +174,17 @@ class Dispatcher:
                              data=r.data, actions=[asdict(a) for a in r.actions]) for r in replies],
                 source_event=inbox_id, now=self._now())
 
-    async def _finish(self, s: AsyncSession, inbox_id: int) -> None:
-        await s.execute(update(InboxRow).where(col(InboxRow.id) == inbox_id).values(
-            state="done", done_at=self._now(), error=None))
+    async def _finish(self, s: AsyncSession, item: Claimed) -> None:
+        # Fenced by the attempt number: if our lease ran out and another worker claimed the event, this
+        # matches nothing and the whole transaction is rolled back instead of applying the event twice.
+        result = await s.execute(
+            update(InboxRow)
+            .where(col(InboxRow.id) == item.inbox_id, col(InboxRow.attempts) == item.attempts,
+                   col(InboxRow.state) == "pending")
+            .values(state="done", done_at=self._now(), error=None)
+        )
+        if cast(CursorResult[Any], result).rowcount != 1:
+            raise LeaseLost(f"inbox event {item.inbox_id} was claimed again by another worker")
 
     async def _failed(self, item: Claimed, exc: Exception) -> None:
         error = f"{type(exc).__name__}: {exc}"[:2000]
@@ -182,6 +200,10 @@ class Dispatcher:
                         [_error("internal", {"ref": str(item.inbox_id)})], person)
             await s.execute(update(InboxRow).where(col(InboxRow.id) == item.inbox_id).values(
                 state="failed", error=error))
+
+
+class LeaseLost(Exception):
+    """Another worker owns the event now; this attempt must not commit."""
 
 
 def _error(code: str, params: dict[str, str]) -> Reply:

@@ -95,6 +95,7 @@ class Inbox:
     async def _write(self, batch: list[tuple[InboundEvent, asyncio.Future[Accepted]]]) -> list[Accepted]:
         out: list[Accepted] = []
         seen: dict[tuple[str, str], Accepted] = {}
+        now = datetime.now(UTC)  # our clock, not the platform's: a skewed sender must not delay its event
         async with self._db.write() as s:
             for event, _ in batch:
                 key = (event.platform, event.event_id)
@@ -103,7 +104,7 @@ class Inbox:
                     continue
                 stmt = insert_ignore(s, InboxRow).values(
                     platform=event.platform, event_id=event.event_id, payload=event_to_payload(event),
-                    state="pending", attempts=0, available_at=event.received_at, received_at=event.received_at,
+                    state="pending", attempts=0, available_at=now, received_at=event.received_at,
                 ).returning(col(InboxRow.id))
                 new_id = (await s.execute(stmt)).scalar_one_or_none()
                 res = Accepted(inbox_id=new_id, duplicate=new_id is None)

@@ -1,0 +1,62 @@
+"""Run one message through the whole pipeline in this process and collect what the sender got back.
+
+Used by `pmsbot say` and by the tests: inbox -> dispatcher -> built-in PMS -> outbox -> console delivery.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from bot.records import InboundEvent
+from bot.runtime import Runtime
+from bot.store import console as feed
+from bot.store.workspace import SqlWorkspace
+
+
+class UnknownPerson(LookupError):
+    pass
+
+
+class PlatformDisabled(LookupError):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class Said:
+    text: str
+    buttons: tuple[tuple[str, str, str], ...]  # (id, value, label)
+    card_ref: str | None
+
+
+async def drain(rt: Runtime) -> None:
+    """Process every due event and deliver every due message."""
+    while await rt.dispatcher.run_once() or await rt.delivery.run_once():
+        pass
+
+
+async def say(rt: Runtime, person_id: str, text: str, *, platform: str = "console",
+              event_id: str | None = None) -> list[Said]:
+    enabled = rt.settings.enabled_platforms()
+    if platform not in enabled:
+        raise PlatformDisabled(f"platform {platform!r} is not enabled here (enabled: {', '.join(enabled)})")
+    async with rt.db.read() as s:
+        ws = SqlWorkspace(s, default_locale=rt.config.locale)
+        if await ws.person(person_id) is None:
+            raise UnknownPerson(person_id)
+        identities = await ws.identities_of(person_id)
+    sender = person_id if platform == "console" else identities.get(platform, "")
+    before = await feed.feed(rt.db, person_id, limit=1)
+    marker = int(before[-1]["id"]) if before else 0
+    await rt.inbox.accept(InboundEvent(
+        platform=platform, event_id=event_id or f"say-{uuid.uuid4().hex}", kind="message", sender=sender,
+        conversation=sender, text=text, received_at=datetime.now(UTC),
+    ))
+    await drain(rt)
+    return [
+        Said(text=m["text"], buttons=tuple((b["id"], b["value"], b["label"]) for b in m.get("buttons", [])),
+             card_ref=m.get("card_ref"))
+        for m in await feed.feed(rt.db, person_id, after_id=marker)
+        if m["direction"] == "out"
+    ]

@@ -1,0 +1,119 @@
+"""Shared fixtures: databases (SQLite file, and the real PostgreSQL on 127.0.0.1:5432) and a seeded runtime."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.config import Config, Settings
+from bot.runtime import Runtime
+from bot.store import migrate
+from bot.store.db import Database
+
+PG_ADMIN_DSN = os.environ.get("PMSBOT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def need(condition: bool, reason: str) -> None:
+    """Skip locally when a real service is missing; under CI a missing service is a failure."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: this must not be skipped)")
+    pytest.skip(reason)
+
+
+async def _pg_admin(sql: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(PG_ADMIN_DSN, timeout=5)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str | None]:
+    """A throwaway database on the machine's PostgreSQL for this test session, or None if unreachable."""
+    name = f"pmsbot_test_{uuid.uuid4().hex[:8]}"
+    try:
+        asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # unreachable server: tests decide whether that skips or fails
+        os.environ["PMSBOT_TEST_PG_ERROR"] = f"{type(exc).__name__}: {exc}"
+        yield None
+        return
+    base = PG_ADMIN_DSN.rsplit("/", 1)[0]
+    yield f"{base}/{name}"
+    asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def _reset_pg(url: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(url, timeout=5)
+    try:
+        await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def db_url(request: pytest.FixtureRequest, tmp_path: Path, pg_database: str | None) -> str:
+    """The same test runs on SQLite and on the real PostgreSQL, each starting from an empty schema."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+    need(pg_database is not None,
+         f"PostgreSQL on 127.0.0.1:5432 is not reachable: {os.environ.get('PMSBOT_TEST_PG_ERROR', '')}")
+    assert pg_database is not None
+    await _reset_pg(pg_database)
+    return pg_database.replace("postgresql://", "postgresql+asyncpg://", 1)
+
+
+@pytest.fixture
+async def db(db_url: str) -> AsyncIterator[Database]:
+    database = Database(db_url)
+    await migrate.upgrade(database)
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'pmsbot.db'}"
+
+
+def demo_config() -> Config:
+    from bot.demo.seed import demo_config as load
+
+    return load()
+
+
+@pytest.fixture
+async def rt(sqlite_url: str) -> AsyncIterator[Runtime]:
+    """A seeded demo runtime on SQLite; workers are driven by the test (bot.say.drain), not started."""
+    from bot.demo.seed import seed
+
+    runtime = Runtime(Settings(database_url=sqlite_url), demo_config(), console=True)
+    await runtime.open()
+    await seed(runtime)
+    yield runtime
+    await runtime.close()
+
+
+@pytest.fixture
+async def rt_any(db_url: str) -> AsyncIterator[Runtime]:
+    """The seeded demo runtime on each backend."""
+    from bot.demo.seed import seed
+
+    runtime = Runtime(Settings(database_url=db_url), demo_config(), console=True)
+    await migrate.upgrade(runtime.db)
+    await runtime.open()
+    await seed(runtime)
+    yield runtime
+    await runtime.close()

@@ -1,0 +1,206 @@
+"""The storage suite: every test runs on SQLite and on the real PostgreSQL (fixture `db_url`)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import func, select, text, update
+from sqlmodel import SQLModel, col
+
+from bot import audit
+from bot.audit import verify
+from bot.inbox import Inbox
+from bot.records import InboundEvent
+from bot.runtime import Runtime
+from bot.say import say
+from bot.store import migrate
+from bot.store.db import Database
+from bot.store.models import ApprovalRow, AuditRow, OutboxRow, ProjectRow
+from bot.store.workspace import SqlWorkspace
+from notifiers.outbox import Envelope, Outbox, enqueue
+
+NOW = datetime(2026, 12, 1, 1, 30, tzinfo=UTC)
+
+
+def event(i: int | str, *, platform: str = "console") -> InboundEvent:
+    return InboundEvent(platform=platform, event_id=f"e-{i}", kind="message", sender="bob", conversation="bob",
+                        text="help", received_at=NOW)
+
+
+async def test_migrations_match_the_models(db: Database) -> None:
+    assert await migrate.current_revision(db) == migrate.head_revision()
+
+    def diff(connection: object) -> list[object]:
+        return list(compare_metadata(MigrationContext.configure(connection), SQLModel.metadata))  # type: ignore[arg-type]
+
+    async with db.engine.connect() as conn:
+        assert await conn.run_sync(diff) == []
+    await migrate.upgrade(db)  # a second upgrade is a no-op
+    assert await migrate.current_revision(db) == migrate.head_revision()
+
+
+async def test_sqlite_runs_in_wal_mode(db: Database) -> None:
+    if not db.is_sqlite:
+        return
+    async with db.read() as s:
+        assert (await s.execute(text("PRAGMA journal_mode"))).scalar_one() == "wal"
+
+
+async def test_inbox_dedupes_by_platform_and_event_id(db: Database) -> None:
+    inbox = Inbox(db)
+    try:
+        a = await inbox.accept(event(1))
+        b = await inbox.accept(event(1))
+        c = await inbox.accept(event(1, platform="slack"))
+        assert not a.duplicate and b.duplicate and not c.duplicate
+        assert await inbox.pending_count() == 2
+    finally:
+        await inbox.close()
+
+
+async def test_inbox_group_commits_concurrent_events(db: Database) -> None:
+    inbox = Inbox(db)
+    try:
+        results = await asyncio.gather(*(inbox.accept(event(i)) for i in range(200)))
+        assert all(not r.duplicate for r in results)
+        assert len({r.inbox_id for r in results}) == 200
+        assert inbox.commits < 20, f"200 concurrent events took {inbox.commits} transactions"
+        assert await inbox.pending_count() == 200
+    finally:
+        await inbox.close()
+
+
+async def test_inbox_claims_do_not_overlap_and_leases_expire(db: Database) -> None:
+    inbox = Inbox(db)
+    try:
+        await asyncio.gather(*(inbox.accept(event(i)) for i in range(10)))
+        first, second = await asyncio.gather(inbox.claim(limit=6, now=NOW), inbox.claim(limit=6, now=NOW))
+        ids_a, ids_b = {c.inbox_id for c in first}, {c.inbox_id for c in second}
+        assert not ids_a & ids_b and len(ids_a | ids_b) == 10
+        assert await inbox.claim(limit=10, now=NOW + timedelta(seconds=1)) == []
+        again = await inbox.claim(limit=10, now=NOW + timedelta(minutes=5))  # a worker died holding them
+        assert len(again) == 10 and all(c.attempts == 2 for c in again)
+    finally:
+        await inbox.close()
+
+
+def env(target: str, n: int) -> Envelope:
+    return Envelope(platform="console", target=target, kind="help", locale="en", data={"n": n}, actions=[])
+
+
+async def test_outbox_sends_each_conversation_in_order(db: Database) -> None:
+    async with db.write() as s:
+        enqueue(s, [env("bob", 1), env("carol", 1), env("bob", 2), env("bob", 3), env("carol", 2)],
+                source_event=None, now=NOW)
+    outbox = Outbox(db)
+    first = await outbox.claim(limit=10, now=NOW)
+    assert [(m.envelope.target, m.envelope.data["n"]) for m in first] == [("bob", 1), ("carol", 1)]
+    assert await outbox.claim(limit=10, now=NOW) == [], "heads are leased; later messages wait their turn"
+    bob1, carol1 = first
+    assert await outbox.retry_later(bob1, error="timeout", retry_after_s=30, now=NOW)
+    await outbox.mark_sent(carol1, message_id="m1", now=NOW)
+    nxt = await outbox.claim(limit=10, now=NOW + timedelta(seconds=31))
+    assert [(m.envelope.target, m.envelope.data["n"]) for m in nxt] == [("bob", 1), ("carol", 2)]
+
+
+async def test_outbox_dead_letters_and_replay(db: Database) -> None:
+    async with db.write() as s:
+        enqueue(s, [env("bob", 1), env("bob", 2)], source_event=None, now=NOW)
+    outbox = Outbox(db)
+    at = NOW
+    while True:
+        claimed = await outbox.claim(limit=1, now=at)
+        assert claimed and claimed[0].envelope.data["n"] == 1
+        if not await outbox.retry_later(claimed[0], error="503", retry_after_s=None, now=at):
+            break
+        at += timedelta(hours=1)
+    assert (await outbox.counts()).get("dead") == 1
+    nxt = await outbox.claim(limit=5, now=at)
+    assert [m.envelope.data["n"] for m in nxt] == [2], "a dead letter no longer blocks its conversation"
+    async with db.read() as s:
+        dead_id = (await s.execute(select(OutboxRow.id).where(col(OutboxRow.state) == "dead"))).scalar_one()
+    assert await outbox.replay(dead_id, now=at)
+    assert not await outbox.replay(dead_id, now=at), "a replayed letter is not replayed twice"
+    await outbox.mark_sent(nxt[0], message_id="x", now=at)
+    again = await outbox.claim(limit=5, now=at)
+    assert [m.envelope.data["n"] for m in again] == [1] and again[0].attempts == 1
+
+
+async def test_audit_chain_detects_alteration_and_removal(db: Database) -> None:
+    async with db.write() as s:
+        for i in range(5):
+            await audit.append(s, actor="bob", action="pms.report", subject=f"PUMP-{i}", detail={"percent": i * 10},
+                               now=NOW + timedelta(seconds=i))
+    assert (await verify(db)).ok
+    async with db.write() as s:
+        await s.execute(update(AuditRow).where(col(AuditRow.id) == 3).values(detail={"percent": 99}))
+    bad = await verify(db)
+    assert not bad.ok and bad.bad_row == 3 and "altered" in (bad.reason or "")
+    async with db.write() as s:
+        await s.execute(update(AuditRow).where(col(AuditRow.id) == 3).values(detail={"percent": 20}))
+    assert (await verify(db)).ok
+    async with db.write() as s:
+        await s.execute(AuditRow.__table__.delete().where(AuditRow.__table__.c.id == 2))  # type: ignore[attr-defined]
+    bad = await verify(db)
+    assert not bad.ok and bad.bad_row == 3 and "missing" in (bad.reason or "")
+
+
+async def test_concurrent_audit_appends_keep_one_chain(db: Database) -> None:
+    async def one(i: int) -> None:
+        async with db.write() as s:
+            await audit.append(s, actor="x", action="a", subject=str(i), detail={}, now=NOW)
+
+    await asyncio.gather(*(one(i) for i in range(20)))
+    result = await verify(db)
+    assert result.ok and result.rows == 20
+
+
+async def test_approval_decided_once_under_concurrency(db: Database) -> None:
+    async with db.write() as s:
+        s.add(ProjectRow(key="PUMP", name="p"))
+        await s.flush()
+        ws = SqlWorkspace(s, default_locale="en")
+        approval = await ws.create_approval(project="PUMP", requester="bob", approvers=("carol", "erin"),
+                                            subject="x", amount=None, origin="test", now=NOW)
+
+    async def decide(who: str) -> bool:
+        async with db.write() as s:
+            return await SqlWorkspace(s, default_locale="en").decide_approval(
+                approval.id, by=who, state="approved", comment="", now=NOW) is not None
+
+    wins = await asyncio.gather(decide("carol"), decide("erin"))
+    assert sorted(wins) == [False, True]
+    async with db.read() as s:
+        row = await s.get(ApprovalRow, approval.id)
+        assert row is not None and row.state == "approved"
+
+
+async def test_task_numbers_are_unique_under_concurrent_creates(rt_any: Runtime) -> None:
+    for i in range(5):
+        await rt_any.inbox.accept(InboundEvent(platform="console", event_id=f"new-{i}", kind="message",
+                                               sender="bob", conversation="bob", text=f"new PUMP 并发任务 {i}",
+                                               received_at=NOW))
+    claimed = await rt_any.inbox.claim(limit=10)
+    assert len(claimed) == 5
+    await asyncio.gather(*(rt_any.dispatcher.process(c) for c in claimed))  # five workers at once
+    async with rt_any.db.read() as s:
+        row = await s.get(ProjectRow, "PUMP")
+        assert row is not None and row.next_task_no == 14
+        from bot.store.models import TaskRow
+
+        keys = (await s.execute(select(TaskRow.key).where(col(TaskRow.number) > 8))).scalars().all()
+        assert sorted(keys) == sorted(f"PUMP-{n}" for n in range(9, 14))
+
+
+async def test_full_conversation_on_each_backend(rt_any: Runtime) -> None:
+    out = "\n".join(r.text for r in await say(rt_any, "bob", "PUMP-4 完成80% 3h"))
+    assert "40% → 80%" in out
+    out = "\n".join(r.text for r in await say(rt_any, "carol", "approve 1 ok"))
+    assert "你已同意 #1" in out
+    assert (await verify(rt_any.db)).ok
+    async with rt_any.db.read() as s:
+        states = dict((await s.execute(select(OutboxRow.state, func.count()).group_by(OutboxRow.state))).all())
+    assert states.get("pending", 0) == 0 and states.get("dead", 0) == 0

@@ -1,0 +1,112 @@
+"""HTTP: health, metrics, the console API, and hostile requests (always a 4xx with a JSON reason)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import AsyncIterator
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.app import build_app
+from bot.runtime import Runtime
+from tests.waiting import eventually
+
+
+@pytest.fixture
+async def client(rt: Runtime) -> AsyncIterator[TestClient]:  # type: ignore[type-arg]
+    rt.start(("worker",))
+    async with TestClient(TestServer(build_app(rt))) as c:
+        yield c
+
+
+async def test_health_ready_metrics(client: TestClient) -> None:  # type: ignore[type-arg]
+    r = await client.get("/healthz")
+    assert r.status == 200 and (await r.json()) == {"status": "ok"}
+    r = await client.get("/readyz")
+    assert r.status == 200 and (await r.json()) == {"status": "ok"}
+    r = await client.get("/metrics")
+    body = await r.text()
+    assert r.status == 200 and "pmsbot_inbox_pending" in body and "pmsbot_dispatch_seconds" in body
+
+
+async def test_console_page_lists_people_escaped(client: TestClient, rt: Runtime) -> None:  # type: ignore[type-arg]
+    from bot.store.models import PersonRow
+
+    async with rt.db.write() as s:
+        s.add(PersonRow(id="evil", name="<script>alert(1)</script>", roles=[]))
+    r = await client.get("/console")
+    html = await r.text()
+    assert r.status == 200 and "王波" in html and "pmsbot" in html
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
+
+
+async def test_message_answered_in_place_and_in_feed(client: TestClient) -> None:  # type: ignore[type-arg]
+    r = await client.post("/console/api/messages", json={"person": "bob", "text": "我的任务", "client_id": "c1"})
+    assert r.status == 202
+    body = await r.json()
+    assert body["accepted"] and not body["duplicate"]
+    feed = await (await client.get("/console/api/feed?person=bob")).json()
+    texts = [m["text"] for m in feed["messages"]]
+    assert "我的任务" in texts and any("你的未完成任务" in t for t in texts)
+
+
+async def test_resubmitted_message_is_processed_once(client: TestClient) -> None:  # type: ignore[type-arg]
+    payload = {"person": "bob", "text": "PUMP-4 +1h 复查", "client_id": "same"}
+    first = await (await client.post("/console/api/messages", json=payload)).json()
+    second = await (await client.post("/console/api/messages", json=payload)).json()
+    assert not first["duplicate"] and second["duplicate"]
+    feed = await (await client.get("/console/api/feed?person=bob")).json()
+    assert sum("已记录 PUMP-4" in m["text"] for m in feed["messages"]) == 1
+
+
+async def test_button_click_updates_card(client: TestClient) -> None:  # type: ignore[type-arg]
+    feed = await (await client.get("/console/api/feed?person=carol")).json()
+    card = next(m for m in feed["messages"] if m.get("card_ref") == "approval:1")
+    assert [b["id"] for b in card["buttons"]] == ["approve", "reject"]
+    r = await client.post("/console/api/actions", json={"person": "carol", "action": "reject", "value": "1",
+                                                        "reason": "超预算", "client_id": "k1"})
+    assert r.status == 202
+
+    async def updated() -> bool:
+        msg = await (await client.get(f"/console/api/messages/{card['id']}")).json()
+        return bool(msg["revision"] == 1 and "已驳回" in msg["text"] and msg["buttons"] == [])
+
+    await eventually(updated, what="the approval card to show the decision")
+
+
+@pytest.mark.parametrize(
+    ("path", "data", "status", "reason"),
+    [
+        ("/console/api/messages", b"{not json", 400, "not valid JSON"),
+        ("/console/api/messages", b"[1,2]", 400, "JSON object"),
+        ("/console/api/messages", b'{"person": 5, "text": "x"}', 400, "'person' must be a string"),
+        ("/console/api/messages", b'{"person": "bob"}', 400, "'text' must be a string"),
+        ("/console/api/messages", b'{"person": "../../etc", "text": "x"}', 400, "not a person id"),
+        ("/console/api/messages", b'{"person": "nobody", "text": "x"}', 404, "unknown person"),
+        ("/console/api/messages", b'{"person": "bob", "text": "' + b"x" * 30000 + b'"}', 400, "longer than"),
+        ("/console/api/messages", b'{"person": "bob", "text": "' + b"x" * (2 * 1024 * 1024) + b'"}', 413,
+         "larger than"),
+        ("/console/api/actions", b'{"person": "carol", "action": ["approve"], "value": "1"}', 400, "'action'"),
+        ("/console/api/feed?person=bob&after=-1", None, 400, "'after'"),
+        ("/console/api/messages/abc", None, 400, "not a message id"),
+        ("/console/api/messages/999999", None, 404, "no such message"),
+        ("/nope", None, 404, "Not Found"),
+    ],
+)
+async def test_hostile_requests_get_json_4xx(client: TestClient, path: str, data: bytes | None,  # type: ignore[type-arg]
+                                             status: int, reason: str) -> None:
+    if data is None:
+        r = await client.get(path)
+    else:
+        r = await client.post(path, data=io.BytesIO(data), headers={"Content-Type": "application/json"})
+    assert r.status == status
+    body = await r.json()
+    assert reason in body["error"]
+
+
+async def test_console_is_off_unless_asked(rt: Runtime) -> None:
+    rt.console = False
+    async with TestClient(TestServer(build_app(rt))) as c:
+        assert (await c.get("/console")).status == 404
+        assert (await c.get("/healthz")).status == 200
