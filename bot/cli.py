@@ -77,7 +77,10 @@ def cmd_clock(args: argparse.Namespace) -> int:
     if args.once:
         if not args.at:
             raise CliError("--once needs --at ISO-TIME, for example --at 2026-12-01T09:30:00+08:00")
-        at = datetime.fromisoformat(args.at)
+        try:
+            at = datetime.fromisoformat(args.at)
+        except ValueError as exc:
+            raise CliError(f"--at {args.at!r} is not an ISO time like 2026-12-01T09:30:00+08:00") from exc
         if at.tzinfo is None:
             raise CliError("--at needs a timezone offset, for example +08:00")
         print(f"{at.isoformat()}: no scheduled work is due ({len(config.standups)} standups configured; "

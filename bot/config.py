@@ -128,15 +128,18 @@ class ProjectConfig(_Strict):
         return value
 
 
+_HHMM_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
 class StandupConfig(_Strict):
     name: str = Field(min_length=1)
     project: str
     members: tuple[str, ...] = ()
-    at: str = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    at: str
     timezone: str | None = None
     days: str | tuple[str, ...] = "workdays"
     calendar: str = "CN"
-    deadline: str | None = Field(default=None, pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    deadline: str | None = None
     report_to: tuple[ChannelConfig, ...] = ()
     questions: dict[str, tuple[str, ...]] = Field(default_factory=dict)
 
@@ -144,6 +147,15 @@ class StandupConfig(_Strict):
     @classmethod
     def _tz(cls, value: str | None) -> str | None:
         return _check_timezone(value) if value is not None else None
+
+    @field_validator("at", "deadline", mode="before")
+    @classmethod
+    def _hhmm(cls, value: Any) -> Any:
+        if isinstance(value, int):  # YAML 1.1 reads an unquoted 09:30 as the number 570
+            raise ValueError('write the time in quotes, like "09:30" (unquoted, YAML reads it as a number)')
+        if isinstance(value, str) and not _HHMM_RE.match(value):
+            raise ValueError(f"'{value}' is not a time: write HH:MM on a 24-hour clock, quoted, like \"09:30\"")
+        return value
 
 
 class Config(_Strict):

@@ -1,0 +1,135 @@
+"""Configuration: the ARCHITECTURE.md core is accepted as written; mistakes name file, line and key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import Config, ConfigError, Settings, load_config, parse_config
+
+CORE = """\
+locale: zh                      # default reply language: zh | en
+timezone: Asia/Shanghai
+people:
+  - id: bob                     # stable id, used by `pmsbot say --as bob`
+    name: 王波
+    locale: zh
+    roles: [engineer]           # pm | engineer | approver | admin
+    identities: {slack: U01BOB, feishu: ou_bob, dingtalk: "manager4021"}
+    pms_user: bob               # the person's user in the project's PMS
+  - id: alice
+    name: Alice
+  - id: carol
+    name: 刘芳
+projects:
+  - key: PUMP
+    name: 泵站改造
+    pms: local                  # local | jira | redmine | zentao
+    pms_project: pump           # the project's id or key in that PMS (not needed for local)
+    members: [alice, bob]
+    approvers: [carol]
+    channels: [{platform: slack, id: C01PUMP}, {platform: feishu, id: oc_pump}]
+standups:
+  - name: pump-daily
+    project: PUMP               # summary goes to the project's channels unless report_to says otherwise
+    members: [alice, bob]
+    at: "09:30"                 # local time of each member (their timezone, else this one)
+    timezone: Asia/Shanghai
+    days: workdays              # workdays | mon-fri | a list of weekdays
+    calendar: CN                # holidays and adjusted workdays; any country code; none
+    deadline: "10:30"
+"""
+
+
+def problems(text: str, env: dict[str, str] | None = None) -> list[str]:
+    with pytest.raises(ConfigError) as err:
+        parse_config(text, name="pmsbot.yaml", env=env or {})
+    return [str(p) for p in err.value.problems]
+
+
+def test_architecture_core_is_accepted_as_written() -> None:
+    cfg = parse_config(CORE, name="pmsbot.yaml", env={})
+    bob = cfg.people[0]
+    assert bob.identities == {"slack": "U01BOB", "feishu": "ou_bob", "dingtalk": "manager4021"}
+    assert cfg.projects[0].approvers == ("carol",)
+    assert cfg.projects[0].channels[1].id == "oc_pump"
+    assert cfg.standups[0].deadline == "10:30" and cfg.standups[0].calendar == "CN"
+
+
+def test_the_demo_config_is_valid_and_documents_every_section() -> None:
+    from bot.demo.seed import demo_config
+
+    cfg = demo_config()
+    assert {p.id for p in cfg.people} >= {"alice", "bob", "carol", "dave"}
+    assert cfg.projects[0].key == "PUMP" and cfg.standups
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("    members: [alice, bob]\n    approvers", "    memebers: [alice, bob]\n    approvers",
+         "pmsbot.yaml:19: projects[0].memebers: unknown key 'memebers'; did you mean 'members'?"),
+        ("approvers: [carol]", "approvers: [carl]",
+         "pmsbot.yaml:20: projects[0].approvers[0]: unknown person 'carl'; did you mean 'carol'?"),
+        ("  - key: PUMP", "  - key: pump", "pmsbot.yaml:15: projects[0].key: a project key is 2-10 upper-case"),
+        ("timezone: Asia/Shanghai\npeople", "timezone: Asia/Shang\npeople",
+         "pmsbot.yaml:2: timezone: unknown timezone 'Asia/Shang'"),
+        ("    pms: local ", "    pms: trello ", "pmsbot.yaml:17: projects[0].pms: Input should be 'local'"),
+        ('    at: "09:30"', '    at: "9.30"', "pmsbot.yaml:26: standups[0].at: '9.30' is not a time: write HH:MM"),
+        ("    roles: [engineer]", "    roles: [enginer]", "pmsbot.yaml:7: people[0].roles[0]: Input should be"),
+        ("    project: PUMP ", "    project: PUMPX ", "pmsbot.yaml:24: standups[0].project: unknown project 'PUMPX'"),
+        ("  - id: alice\n", "  - id: bob\n", "pmsbot.yaml:10: people[1].id: duplicate id 'bob'"),
+        ("locale: zh ", "locale: fr ", "pmsbot.yaml:1: locale: Input should be 'zh' or 'en'"),
+        ('    at: "09:30"', "    at: 9:30", 'pmsbot.yaml:26: standups[0].at: write the time in quotes, like "09:30"'),
+    ],
+)
+def test_mistakes_name_file_line_and_key(old: str, new: str, expected: str) -> None:
+    assert old in CORE
+    found = problems(CORE.replace(old, new, 1))
+    assert any(p.startswith(expected) for p in found), found
+
+
+def test_environment_interpolation() -> None:
+    text = CORE.replace("pms_user: bob ", "pms_user: ${BOB_USER} ").replace("name: Alice", "name: ${ALICE:-Alice L}")
+    cfg = parse_config(text, name="x.yaml", env={"BOB_USER": "bob.wang"})
+    assert cfg.people[0].pms_user == "bob.wang" and cfg.people[1].name == "Alice L"
+    assert problems(text) == [
+        "pmsbot.yaml:9: people[0].pms_user: environment variable BOB_USER is not set "
+        "(write ${BOB_USER:-default} for a default)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("people: [\n", "pmsbot.yaml:2: (top level): not valid YAML"),
+        ("- just\n- a list\n", "pmsbot.yaml:1: (top level): the file must hold a mapping of keys"),
+        ("people: 5\n", "pmsbot.yaml:1: people: Input should be a valid"),
+        ("people:\n  - name: x\n", "pmsbot.yaml:2: people[0].id: Field required"),
+        ("projects:\n  - key: AB\n    name: x\n    members: [ghost]\n", "unknown person 'ghost'"),
+        ("!!python/object:os.system ls\n", "not valid YAML"),
+    ],
+)
+def test_malformed_files(text: str, expected: str) -> None:
+    assert any(expected in p for p in problems(text)), problems(text)
+
+
+def test_missing_file_means_built_in_defaults(tmp_path: Path) -> None:
+    assert load_config(tmp_path / "absent.yaml", env={}) == Config()
+
+
+def test_unreadable_encoding_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "gbk.yaml"
+    path.write_bytes("people:\n  - id: bob\n    name: 王波\n".encode("gbk"))
+    with pytest.raises(ConfigError) as err:
+        load_config(path, env={})
+    assert str(path) in str(err.value) and "cannot read" in str(err.value)
+
+
+def test_settings_read_environment_and_hide_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-secret-value")
+    monkeypatch.setenv("PORT", "9090")
+    settings = Settings()
+    assert settings.port == 9090
+    assert "xoxb-secret-value" not in repr(settings) and "xoxb-secret-value" not in str(settings.model_dump())

@@ -1,0 +1,128 @@
+"""Delivery: retries with backoff that honour Retry-After, dead letters, and ordering per conversation."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlmodel import col
+
+from bot.store.db import Database
+from bot.store.models import OutboxRow
+from notifiers.base import Outgoing, PermanentSendError, TransientSendError
+from notifiers.delivery import Delivery
+from notifiers.outbox import Envelope, Outbox, backoff_s, enqueue
+from notifiers.render import Renderer
+
+
+class FlakySender:
+    """Fails the first `fail` sends with a 429-like error, then records what it delivered."""
+
+    platform = "console"
+
+    def __init__(self, *, fail: int = 0, permanent_for: str | None = None) -> None:
+        self.fail = fail
+        self.permanent_for = permanent_for
+        self.sent: list[tuple[str, str]] = []
+        self.updated: list[tuple[str, str]] = []
+
+    async def send(self, message: Outgoing) -> str:
+        if message.target == self.permanent_for:
+            raise PermanentSendError("channel_not_found")
+        if self.fail > 0:
+            self.fail -= 1
+            raise TransientSendError("429 rate limited", retry_after_s=7)
+        self.sent.append((message.target, message.rendered.text))
+        return f"m{len(self.sent)}"
+
+    async def update(self, message: Outgoing, message_id: str) -> None:
+        self.updated.append((message_id, message.rendered.text))
+
+
+def env(target: str, topic: str, **kw: object) -> Envelope:
+    return Envelope(platform="console", target=target, kind="help", locale="en", data={"topic": topic},
+                    actions=[], **kw)  # type: ignore[arg-type]
+
+
+async def rows(db: Database) -> list[OutboxRow]:
+    async with db.read() as s:
+        return list((await s.execute(select(OutboxRow).order_by(col(OutboxRow.id)))).scalars())
+
+
+@pytest.fixture
+async def sqlite_db(sqlite_url: str) -> Database:
+    from bot.store import migrate
+
+    db = Database(sqlite_url)
+    await migrate.upgrade(db)
+    return db
+
+
+async def test_retry_after_is_honoured_then_delivered_in_order(sqlite_db: Database) -> None:
+    db = sqlite_db
+    now = datetime.now(UTC)
+    async with db.write() as s:
+        enqueue(s, [env("bob", "report"), env("bob", "done")], source_event=None, now=now)
+    sender = FlakySender(fail=1)
+    delivery = Delivery(Outbox(db), {"console": sender}, Renderer())
+    assert await delivery.run_once() == 1
+    first = (await rows(db))[0]
+    assert first.state == "pending" and first.last_error == "429 rate limited"
+    assert first.available_at - now >= timedelta(seconds=7), "Retry-After is a floor for the next try"
+    assert await delivery.run_once() == 0, "nothing is due, and the second message waits behind the first"
+    async with db.write() as s:  # time passes
+        row = await s.get(OutboxRow, first.id)
+        assert row is not None
+        row.available_at = now
+    assert await delivery.run_once() == 1
+    assert await delivery.run_once() == 1
+    assert [text.split("\n")[0] for _, text in sender.sent] == ["Usage: report <task> <n>% [note] [<h>h]",
+                                                                 "Usage: done <task> [note]"]
+    await db.dispose()
+
+
+async def test_permanent_failure_and_missing_platform_are_dead_letters(sqlite_db: Database) -> None:
+    db = sqlite_db
+    now = datetime.now(UTC)
+    async with db.write() as s:
+        enqueue(s, [env("ghost", "x"), env("bob", "x")], source_event=None, now=now)
+        enqueue(s, [Envelope(platform="slack", target="C1", kind="help", locale="en", data={"topic": None},
+                             actions=[])], source_event=None, now=now)
+        enqueue(s, [Envelope(platform="console", target="bob", kind="no_such_kind", locale="en", data={},
+                             actions=[])], source_event=None, now=now)
+    sender = FlakySender(permanent_for="ghost")
+    delivery = Delivery(Outbox(db), {"console": sender}, Renderer())
+    while await delivery.run_once():
+        pass
+    states = {(r.target, r.kind): (r.state, r.last_error) for r in await rows(db)}
+    assert states[("ghost", "help")] == ("dead", "channel_not_found")
+    assert states[("bob", "help")][0] == "sent"
+    assert states[("C1", "help")] == ("dead", "platform 'slack' is not enabled")
+    assert states[("bob", "no_such_kind")] == ("dead", "no template console/en/no_such_kind.j2")
+    await db.dispose()
+
+
+async def test_card_updates_replace_the_sent_card(sqlite_db: Database) -> None:
+    db = sqlite_db
+    now = datetime.now(UTC)
+    sender = FlakySender()
+    delivery = Delivery(Outbox(db), {"console": sender}, Renderer())
+    async with db.write() as s:
+        enqueue(s, [env("carol", "approve", card_ref="approval:1")], source_event=None, now=now)
+    await delivery.run_once()
+    async with db.write() as s:
+        enqueue(s, [env("carol", "reject", card_ref="approval:1", update=True)], source_event=None, now=now)
+    await delivery.run_once()
+    assert len(sender.sent) == 1 and sender.updated == [("m1", sender.updated[0][1])]
+    assert "reject" in sender.updated[0][1]
+    await db.dispose()
+
+
+def test_backoff_grows_exponentially_with_jitter_and_a_ceiling() -> None:
+    rng = random.Random(1)
+    for attempt, base in [(1, 1.0), (2, 2.0), (3, 4.0), (6, 32.0), (20, 300.0)]:
+        delays = [backoff_s(attempt, rng=rng) for _ in range(200)]
+        assert min(delays) >= base / 2 and max(delays) <= base
+        assert max(delays) - min(delays) > base / 4, "jitter spreads retries"
