@@ -17,6 +17,7 @@ from bot.store.db import Database
 from bot.store.models import AuditRow
 
 VERIFY_BATCH = 1000
+_TAIL_KEY = "pmsbot.audit_tail"
 
 
 def _canonical(detail: dict[str, Any]) -> dict[str, Any]:
@@ -38,20 +39,25 @@ def row_hash(*, row_id: int, at: datetime, actor: str, action: str, subject: str
 async def append(session: AsyncSession, *, actor: str, action: str, subject: str, detail: dict[str, Any],
                  now: datetime) -> None:
     """Add one row inside the caller's write transaction."""
-    if session.get_bind().dialect.name == "postgresql":
-        # Two transactions must not both chain onto the same previous row.
-        await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": AUDIT_PG_LOCK_KEY})
-    last = (await session.execute(select(col(AuditRow.id), col(AuditRow.hash)).order_by(col(AuditRow.id).desc()).limit(1))).first()
-    prev_id, prev_hash = (int(last[0] or 0), str(last[1])) if last else (0, AUDIT_GENESIS_HASH)
+    tail: tuple[int, str] | None = session.info.get(_TAIL_KEY)
+    if tail is None:
+        if session.get_bind().dialect.name == "postgresql":
+            # Two transactions must not both chain onto the same previous row.
+            await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": AUDIT_PG_LOCK_KEY})
+        last = (await session.execute(
+            select(col(AuditRow.id), col(AuditRow.hash)).order_by(col(AuditRow.id).desc()).limit(1)
+        )).first()
+        tail = (int(last[0] or 0), str(last[1])) if last else (0, AUDIT_GENESIS_HASH)
+    prev_id, prev_hash = tail
     row_id = prev_id + 1
     clean = _canonical(detail)
     at = now.astimezone(UTC)
-    session.add(AuditRow(
-        id=row_id, at=at, actor=actor, action=action, subject=subject[:200], detail=clean, prev_hash=prev_hash,
-        hash=row_hash(row_id=row_id, at=at, actor=actor, action=action, subject=subject[:200], detail=clean,
-                      prev_hash=prev_hash),
-    ))
-    await session.flush()
+    digest = row_hash(row_id=row_id, at=at, actor=actor, action=action, subject=subject[:200], detail=clean,
+                      prev_hash=prev_hash)
+    session.add(AuditRow(id=row_id, at=at, actor=actor, action=action, subject=subject[:200], detail=clean,
+                         prev_hash=prev_hash, hash=digest))
+    # The chain's tail stays known for the rest of this transaction (the lock above is held until its end).
+    session.info[_TAIL_KEY] = (row_id, digest)
 
 
 @dataclass(frozen=True, kw_only=True)

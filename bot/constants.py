@@ -14,6 +14,7 @@ LOCALES: Final = ("zh", "en")
 INBOX_BATCH_MAX: Final = 256  # events written in one transaction at most
 INBOX_LEASE_S: Final = 30.0  # a claimed event is retried by another worker after this (crash recovery time)
 INBOX_MAX_ATTEMPTS: Final = 5  # then the event is parked as failed
+INBOX_HANDOFF_MAX: Final = 128  # events handed to this process's worker in memory; the rest wait in the table
 WORKER_POLL_S: Final = 0.5  # how often a worker looks for work written by other processes
 WORKER_BATCH: Final = 32
 

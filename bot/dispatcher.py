@@ -70,6 +70,13 @@ class Dispatcher:
 
     async def run_forever(self) -> None:
         while True:
+            local = self.inbox.take_local()
+            if local is not None:
+                await self.process(local)
+                self.processed.set()
+                if self._on_done:
+                    self._on_done()
+                continue
             if await self.run_once():
                 continue
             self.inbox.new_work.clear()
@@ -136,13 +143,12 @@ class Dispatcher:
                            detail={"event": event.event_id, "platform": event.platform,
                                    "text": event.text[:500] if event.kind == "message" else "",
                                    "action": event.action}, now=now)
-        await self._reply_many(s, inbox_id, event, person, replies)
+        await self._reply_many(s, ws, inbox_id, event, person, replies)
         await self._finish(s, item)
         return "ok"
 
-    async def _reply_many(self, s: AsyncSession, inbox_id: int, event: InboundEvent, person: Person,
-                          replies: list[Reply]) -> None:
-        ws = SqlWorkspace(s, default_locale=self.default_locale)
+    async def _reply_many(self, s: AsyncSession, ws: SqlWorkspace, inbox_id: int, event: InboundEvent,
+                          person: Person, replies: list[Reply]) -> None:
         envelopes: list[Envelope] = []
         for reply in replies:
             actions = [asdict(a) for a in reply.actions]

@@ -69,6 +69,7 @@ class Runtime:
     def start(self, roles: tuple[Role, ...]) -> None:
         if "worker" in roles:
             self.worker_running = True
+            self.inbox.local_worker = True
             self._tasks.append(asyncio.create_task(self._supervise(self.dispatcher.run_forever), name="dispatcher"))
             self._tasks.append(asyncio.create_task(self._supervise(self.delivery.run_forever), name="delivery"))
 

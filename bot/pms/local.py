@@ -34,13 +34,17 @@ class LocalPMS:
     def __init__(self, session: AsyncSession, *, now: datetime | None = None) -> None:
         self._s = session
         self._now = now
+        self._loaded: dict[str, tuple[TaskRow, str | None]] = {}  # rows read in this transaction, by key
 
     def _at(self) -> datetime:
         return self._now or datetime.now(UTC)
 
     async def get_task(self, key: str) -> Task | None:
-        row = (await self._s.execute(select(TaskRow).where(col(TaskRow.key) == key))).scalar_one_or_none()
-        return await self._to_task(row) if row else None
+        try:
+            row, milestone = await self._load(key)
+        except PMSError:
+            return None
+        return self._task(row, milestone)
 
     async def search_tasks(
         self, *, project: str | None = None, assignee: Person | None = None, open_only: bool = True, limit: int = 50
@@ -187,11 +191,20 @@ class LocalPMS:
             milestones=tuple(await self.list_milestones(project)),
         )
 
+    async def _load(self, key: str) -> tuple[TaskRow, str | None]:
+        if key not in self._loaded:
+            found = (await self._s.execute(
+                select(TaskRow, col(MilestoneRow.name))
+                .outerjoin(MilestoneRow, col(MilestoneRow.id) == col(TaskRow.milestone_id))
+                .where(col(TaskRow.key) == key)
+            )).first()
+            if found is None:
+                raise PMSError("unknown_task", task=key)
+            self._loaded[key] = (found[0], found[1])
+        return self._loaded[key]
+
     async def _row(self, key: str) -> TaskRow:
-        row = (await self._s.execute(select(TaskRow).where(col(TaskRow.key) == key))).scalar_one_or_none()
-        if row is None:
-            raise PMSError("unknown_task", task=key)
-        return row
+        return (await self._load(key))[0]
 
     async def _milestone_names(self, ids: list[int]) -> dict[int, str]:
         if not ids:
@@ -202,6 +215,8 @@ class LocalPMS:
         return {int(i or 0): str(n) for i, n in rows.all()}
 
     async def _to_task(self, row: TaskRow) -> Task:
+        if row.key in self._loaded:
+            return self._task(row, self._loaded[row.key][1])
         names = await self._milestone_names([row.milestone_id] if row.milestone_id else [])
         return self._task(row, names.get(row.milestone_id or 0))
 

@@ -44,7 +44,8 @@ class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = normalize_url(url)
         self.dialect = make_url(self.url).get_backend_name()
-        kwargs: dict[str, Any] = {"echo": echo}
+        # Sessions always end their transactions themselves; the pool's extra rollback would be one more round trip.
+        kwargs: dict[str, Any] = {"echo": echo, "pool_reset_on_return": None}
         if self.is_sqlite:
             # In-memory SQLite cannot be shared across connections; a file is always used instead.
             if make_url(self.url).database in (None, "", ":memory:"):

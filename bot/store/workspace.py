@@ -57,10 +57,13 @@ class SqlWorkspace:
     def __init__(self, session: AsyncSession, *, default_locale: str) -> None:
         self._s = session
         self._locale = default_locale
+        self._people: dict[str, Person | None] = {}  # the session's identity map holds rows only weakly
 
     async def person(self, person_id: str) -> Person | None:
-        row = await self._s.get(PersonRow, person_id)
-        return to_person(row, self._locale) if row else None
+        if person_id not in self._people:
+            row = await self._s.get(PersonRow, person_id)
+            self._people[person_id] = to_person(row, self._locale) if row else None
+        return self._people[person_id]
 
     async def person_by_identity(self, platform: str, external_id: str) -> Person | None:
         if platform == "console":
@@ -85,16 +88,19 @@ class SqlWorkspace:
         return to_person(row, self._locale) if row else None
 
     async def project(self, key: str) -> Project | None:
-        row = await self._s.get(ProjectRow, key)
-        if row is None:
+        rows = (await self._s.execute(
+            select(ProjectRow, col(MembershipRow.person_id), col(MembershipRow.role))
+            .outerjoin(MembershipRow, col(MembershipRow.project_key) == col(ProjectRow.key))
+            .where(col(ProjectRow.key) == key)
+            .order_by(col(MembershipRow.person_id))
+        )).all()
+        if not rows:
             return None
-        members = (await self._s.execute(
-            select(MembershipRow).where(col(MembershipRow.project_key) == key).order_by(col(MembershipRow.person_id))
-        )).scalars().all()
+        row = rows[0][0]
         return Project(
             key=row.key, name=row.name, pms=row.pms, pms_project=row.pms_project,
-            members=tuple(m.person_id for m in members if m.role == "member"),
-            approvers=tuple(m.person_id for m in members if m.role == "approver"),
+            members=tuple(pid for _, pid, role in rows if role == "member"),
+            approvers=tuple(pid for _, pid, role in rows if role == "approver"),
         )
 
     async def projects_of(self, person_id: str) -> list[Project]:
@@ -151,6 +157,7 @@ class SqlWorkspace:
         return bool(cast(CursorResult[Any], result).rowcount)
 
     async def set_pms_user(self, person_id: str, pms_user: str) -> None:
+        self._people.pop(person_id, None)
         await self._s.execute(update(PersonRow).where(col(PersonRow.id) == person_id).values(pms_user=pms_user))
 
     async def standup_entry(

@@ -1,0 +1,189 @@
+"""Benchmark: messages per second through the whole pipeline, and the latency pmsbot adds beyond the PMS.
+
+    python -m bench.pipeline [--messages 400] [--samples 200] [--postgres URL]
+
+Prints figures for SQLite and, when reachable, PostgreSQL. Figures on shared machines are noisy, so each
+run also measures a peer in the same run: the inbox written one transaction per event, against group commit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from bot.demo.seed import demo_config, seed
+from bot.pms import registry
+from bot.pms.local import LocalPMS
+from bot.records import InboundEvent, Project
+from bot.runtime import Runtime
+from bot.store import migrate
+from bot.store.db import Database
+from bot.store.models import InboxRow
+from bot.store.workspace import insert_ignore
+
+PG_DEFAULT = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+
+
+class TimedPMS:
+    """Wraps the built-in PMS and adds up the time spent inside it."""
+
+    spent_s = 0.0
+
+    def __init__(self, inner: LocalPMS) -> None:
+        self._inner = inner
+        self.name = inner.name
+
+    def __getattr__(self, attr: str) -> Any:
+        target = getattr(self._inner, attr)
+
+        async def timed(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return await target(*args, **kwargs)
+            finally:
+                TimedPMS.spent_s += time.perf_counter() - start
+
+        return timed
+
+
+def event(i: int, text: str) -> InboundEvent:
+    return InboundEvent(platform="console", event_id=f"bench-{i}", kind="message", sender="bob", conversation="bob",
+                        text=text, received_at=datetime.now(UTC))
+
+
+async def runtime(url: str) -> Runtime:
+    rt = Runtime(Settings(database_url=url), demo_config(), console=True)
+    await migrate.upgrade(rt.db)
+    await rt.open()
+    await seed(rt)
+    return rt
+
+
+async def throughput(url: str, n: int) -> tuple[float, int]:
+    rt = await runtime(url)
+    rt.start(("worker",))
+    try:
+        start = time.perf_counter()
+        await asyncio.gather(*(rt.inbox.accept(event(i, f"PUMP-{4 + i % 4} +0.1h t{i}")) for i in range(n)))
+        while True:  # the workers run as tasks; wait for them to finish what was accepted
+            counts = await rt.outbox.counts()
+            if await rt.inbox.pending_count() == 0 and counts.get("pending", 0) == 0:
+                break
+            rt.delivery.delivered.clear()
+            try:
+                await asyncio.wait_for(rt.delivery.delivered.wait(), timeout=1.0)
+            except TimeoutError:
+                pass
+        elapsed = time.perf_counter() - start
+        return n / elapsed, rt.inbox.commits
+    finally:
+        await rt.close()
+
+
+async def latency(url: str, samples: int) -> tuple[list[float], list[float]]:
+    rt = await runtime(url)
+    original = registry.CONNECTORS["local"]
+    registry.CONNECTORS["local"] = lambda s, p: TimedPMS(LocalPMS(s))  # type: ignore[assignment, return-value]
+    totals: list[float] = []
+    added: list[float] = []
+    try:
+        for i in range(samples):
+            TimedPMS.spent_s = 0.0
+            start = time.perf_counter()
+            await rt.inbox.accept(event(10_000 + i, f"report PUMP-4 {i % 100}% bench"))
+            while await rt.dispatcher.run_once() or await rt.delivery.run_once():
+                pass
+            total = time.perf_counter() - start
+            totals.append(total)
+            added.append(total - TimedPMS.spent_s)
+    finally:
+        registry.CONNECTORS["local"] = original
+        await rt.close()
+    return totals, added
+
+
+async def inbox_peer(url: str, n: int) -> tuple[float, float]:
+    """Events per second into the inbox: one transaction each (the peer) against group commit."""
+    db = Database(url)
+    await migrate.upgrade(db)
+    start = time.perf_counter()
+    for i in range(n):
+        async with db.write() as s:
+            await s.execute(insert_ignore(s, InboxRow).values(
+                platform="peer", event_id=str(i), payload={}, state="done"))
+    single = n / (time.perf_counter() - start)
+    from bot.inbox import Inbox
+
+    inbox = Inbox(db)
+    start = time.perf_counter()
+    await asyncio.gather(*(inbox.accept(event(50_000 + i, "help")) for i in range(n)))
+    grouped = n / (time.perf_counter() - start)
+    await inbox.close()
+    await db.dispose()
+    return single, grouped
+
+
+def pct(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100)[int(q) - 1] * 1000 if len(values) >= 2 else values[0] * 1000
+
+
+async def one_backend(name: str, make_url: Callable[[], str], args: argparse.Namespace) -> None:
+    rate, commits = await throughput(make_url(), args.messages)
+    totals, added = await latency(make_url(), args.samples)
+    single, grouped = await inbox_peer(make_url(), args.messages)
+    print(f"[{name}] pipeline: {rate:,.0f} messages/s end to end ({args.messages} messages, {commits} inbox commits)")
+    print(f"[{name}] command latency total: p50 {pct(totals, 50):.2f} ms, p99 {pct(totals, 99):.2f} ms "
+          f"({args.samples} sequential commands)")
+    print(f"[{name}] added by pmsbot beyond the PMS call: p50 {pct(added, 50):.2f} ms, p99 {pct(added, 99):.2f} ms")
+    print(f"[{name}] inbox writes: {single:,.0f}/s one transaction each vs {grouped:,.0f}/s group commit "
+          f"(ratio {grouped / single:.1f}x)")
+
+
+async def _reset_pg(url: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(url.replace("+asyncpg", ""), timeout=5)
+    try:
+        await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+    finally:
+        await conn.close()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--messages", type=int, default=400)
+    parser.add_argument("--samples", type=int, default=200)
+    parser.add_argument("--postgres", default=os.environ.get("PMSBOT_BENCH_PG", ""),
+                        help=f"a database the benchmark may wipe, e.g. {PG_DEFAULT}")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        counter = iter(range(100))
+        await one_backend("sqlite", lambda: f"sqlite+aiosqlite:///{Path(tmp) / f'b{next(counter)}.db'}", args)
+    if args.postgres:
+        url = args.postgres
+
+        def fresh() -> str:
+            asyncio.get_running_loop()
+            return url
+
+        for _ in range(1):
+            await _reset_pg(url)
+            rate_url = url
+            await one_backend("postgresql", lambda: rate_url, args)
+    else:
+        print("[postgresql] skipped: pass --postgres URL (a database it may wipe) or set PMSBOT_BENCH_PG")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
