@@ -10,22 +10,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.demo.seed import demo_config, seed
 from bot.pms import registry
 from bot.pms.local import LocalPMS
-from bot.records import InboundEvent, Project
+from bot.records import InboundEvent
 from bot.runtime import Runtime
 from bot.store import migrate
 from bot.store.db import Database
@@ -70,43 +69,47 @@ async def runtime(url: str) -> Runtime:
     return rt
 
 
+async def until_idle(rt: Runtime) -> None:
+    """Wait for the running workers to handle everything accepted so far."""
+    while True:
+        rt.delivery.delivered.clear()
+        if await rt.inbox.pending_count() == 0 and (await rt.outbox.counts()).get("pending", 0) == 0:
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(rt.delivery.delivered.wait(), timeout=1.0)
+
+
 async def throughput(url: str, n: int) -> tuple[float, int]:
     rt = await runtime(url)
     rt.start(("worker",))
     try:
         start = time.perf_counter()
         await asyncio.gather(*(rt.inbox.accept(event(i, f"PUMP-{4 + i % 4} +0.1h t{i}")) for i in range(n)))
-        while True:  # the workers run as tasks; wait for them to finish what was accepted
-            counts = await rt.outbox.counts()
-            if await rt.inbox.pending_count() == 0 and counts.get("pending", 0) == 0:
-                break
-            rt.delivery.delivered.clear()
-            try:
-                await asyncio.wait_for(rt.delivery.delivered.wait(), timeout=1.0)
-            except TimeoutError:
-                pass
-        elapsed = time.perf_counter() - start
-        return n / elapsed, rt.inbox.commits
+        await until_idle(rt)
+        return n / (time.perf_counter() - start), rt.inbox.commits
     finally:
         await rt.close()
 
 
 async def latency(url: str, samples: int) -> tuple[list[float], list[float]]:
+    """One command at a time through running workers, as in `pmsbot run`: accepted -> reply delivered."""
     rt = await runtime(url)
     original = registry.CONNECTORS["local"]
     registry.CONNECTORS["local"] = lambda s, p: TimedPMS(LocalPMS(s))  # type: ignore[assignment, return-value]
+    rt.start(("worker",))
     totals: list[float] = []
     added: list[float] = []
     try:
         for i in range(samples):
             TimedPMS.spent_s = 0.0
+            rt.delivery.delivered.clear()
             start = time.perf_counter()
             await rt.inbox.accept(event(10_000 + i, f"report PUMP-4 {i % 100}% bench"))
-            while await rt.dispatcher.run_once() or await rt.delivery.run_once():
-                pass
+            await asyncio.wait_for(rt.delivery.delivered.wait(), timeout=10)
             total = time.perf_counter() - start
             totals.append(total)
             added.append(total - TimedPMS.spent_s)
+        await until_idle(rt)
     finally:
         registry.CONNECTORS["local"] = original
         await rt.close()
@@ -138,10 +141,15 @@ def pct(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100)[int(q) - 1] * 1000 if len(values) >= 2 else values[0] * 1000
 
 
-async def one_backend(name: str, make_url: Callable[[], str], args: argparse.Namespace) -> None:
-    rate, commits = await throughput(make_url(), args.messages)
-    totals, added = await latency(make_url(), args.samples)
-    single, grouped = await inbox_peer(make_url(), args.messages)
+async def one_backend(name: str, make_url: Callable[[], str] | Callable[[], Awaitable[str]],
+                      args: argparse.Namespace) -> None:
+    async def url() -> str:
+        made = make_url()
+        return made if isinstance(made, str) else await made
+
+    rate, commits = await throughput(await url(), args.messages)
+    totals, added = await latency(await url(), args.samples)
+    single, grouped = await inbox_peer(await url(), args.messages)
     print(f"[{name}] pipeline: {rate:,.0f} messages/s end to end ({args.messages} messages, {commits} inbox commits)")
     print(f"[{name}] command latency total: p50 {pct(totals, 50):.2f} ms, p99 {pct(totals, 99):.2f} ms "
           f"({args.samples} sequential commands)")
@@ -168,21 +176,18 @@ async def main() -> None:
                         help=f"a database the benchmark may wipe, e.g. {PG_DEFAULT}")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        counter = iter(range(100))
-        await one_backend("sqlite", lambda: f"sqlite+aiosqlite:///{Path(tmp) / f'b{next(counter)}.db'}", args)
-    if args.postgres:
-        url = args.postgres
-
-        def fresh() -> str:
-            asyncio.get_running_loop()
-            return url
-
-        for _ in range(1):
-            await _reset_pg(url)
-            rate_url = url
-            await one_backend("postgresql", lambda: rate_url, args)
-    else:
+        files = (f"sqlite+aiosqlite:///{Path(tmp) / f'bench{i}.db'}" for i in range(100))
+        await one_backend("sqlite", lambda: next(files), args)
+    if not args.postgres:
         print("[postgresql] skipped: pass --postgres URL (a database it may wipe) or set PMSBOT_BENCH_PG")
+        return
+    url = args.postgres
+
+    async def fresh() -> str:
+        await _reset_pg(url)
+        return url
+
+    await one_backend("postgresql", fresh, args)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ OUTBOX_MAX_ATTEMPTS: Final = 8
 OUTBOX_BACKOFF_BASE_S: Final = 1.0
 OUTBOX_BACKOFF_MAX_S: Final = 300.0
 OUTBOX_BATCH: Final = 32
+OUTBOX_HANDOFF_MAX: Final = 256  # replies handed to this process's delivery in memory
 
 # Web.
 MAX_BODY_BYTES: Final = 1024 * 1024

@@ -33,7 +33,7 @@ from commands import model
 from commands.handlers import handle
 from commands.parse import parse
 from commands.ports import CommandError, Context
-from notifiers.outbox import Envelope, backoff_s, enqueue
+from notifiers.outbox import ClaimedMessage, Envelope, Outbox, backoff_s
 
 log = logging.getLogger("pmsbot.dispatcher")
 
@@ -46,11 +46,12 @@ MAX_REASON_CHARS = 1000
 
 
 class Dispatcher:
-    def __init__(self, db: Database, inbox: Inbox, *, default_locale: str, timezone: str,
+    def __init__(self, db: Database, inbox: Inbox, outbox: Outbox, *, default_locale: str, timezone: str,
                  platforms: tuple[str, ...], now: Callable[[], datetime] | None = None,
                  on_done: Callable[[], None] | None = None) -> None:
         self.db = db
         self.inbox = inbox
+        self.outbox = outbox
         self.default_locale = default_locale
         self.tz = ZoneInfo(timezone)
         self.platforms = platforms
@@ -86,15 +87,18 @@ class Dispatcher:
     async def process(self, item: Claimed) -> None:
         started = time.perf_counter()
         event = item.event
+        staged: list[ClaimedMessage] = []  # replies claimed for this process's delivery, once committed
         try:
             try:
                 async with self.db.write() as s:
-                    outcome = await self._apply(s, item)
+                    outcome = await self._apply(s, item, staged)
             except CommandError as exc:
                 # The handler's partial work was rolled back with its transaction: answer and finish the event.
+                staged.clear()
                 async with self.db.write() as s:
-                    await self._refuse(s, item, exc)
+                    await self._refuse(s, item, exc, staged)
                 outcome = "refused"
+            self.outbox.hand_over(staged)
             HANDLED.labels(outcome).inc()
         except LeaseLost as exc:
             log.warning("%s; dropped this attempt", exc)
@@ -105,36 +109,35 @@ class Dispatcher:
             HANDLED.labels("error").inc()
         LATENCY.observe(time.perf_counter() - started)
 
-    async def _refuse(self, s: AsyncSession, item: Claimed, exc: CommandError) -> None:
+    async def _refuse(self, s: AsyncSession, item: Claimed, exc: CommandError, staged: list[ClaimedMessage]
+                      ) -> None:
         event = item.event
         person = await SqlWorkspace(s, default_locale=self.default_locale).person_by_identity(
             event.platform, event.sender)
         await audit.append(s, actor=person.id if person else f"{event.platform}:{event.sender}",
                            action="command.refused", subject=exc.code,
                            detail={"params": exc.params, "event": event.event_id}, now=self._now())
-        self._reply(s, item.inbox_id, event, person.locale if person else self.default_locale,
-                    [_error(exc.code, exc.params)], person)
-        await self._finish(s, item)
+        locale = person.locale if person else self.default_locale
+        await self._finish(s, item, staged, [_answer(event, locale, _error(exc.code, exc.params))])
 
-    async def _apply(self, s: AsyncSession, item: Claimed) -> str:
-        inbox_id, event = item.inbox_id, item.event
+    async def _apply(self, s: AsyncSession, item: Claimed, staged: list[ClaimedMessage]) -> str:
+        event = item.event
         ws = SqlWorkspace(s, default_locale=self.default_locale)
         now = self._now()
         person = await ws.person_by_identity(event.platform, event.sender)
         if person is None:
-            self._reply(s, inbox_id, event, self.default_locale,
-                        [_error("unknown_sender", {"platform": event.platform, "sender": event.sender[:64]})], None)
-            await self._finish(s, item)
+            error = _error("unknown_sender", {"platform": event.platform, "sender": event.sender[:64]})
+            await self._finish(s, item, staged, [_answer(event, self.default_locale, error)])
             return "unknown_sender"
         today = now.astimezone(self.tz).date()
         parsed = _command_of(event, today)
         if isinstance(parsed, model.ParseError):
             reply = (Reply(kind="help", data={"topic": None, "error": asdict(parsed)})
-                     if parsed.code == "unknown_command" else _error(f"parse.{parsed.code}", {**parsed.params, "verb": parsed.verb or ""}))
+                     if parsed.code == "unknown_command"
+                     else _error(f"parse.{parsed.code}", {**parsed.params, "verb": parsed.verb or ""}))
             await audit.append(s, actor=person.id, action="command.unparsed", subject=parsed.code,
                                detail={"event": event.event_id, "text": event.text[:200]}, now=now)
-            self._reply(s, inbox_id, event, person.locale, [reply], person)
-            await self._finish(s, item)
+            await self._finish(s, item, staged, [_answer(event, person.locale, reply)])
             return "unparsed"
         ctx = Context(person=person, platform=event.platform, conversation=event.conversation, now=now,
                       today=today, workspace=ws, pms_for=connector_for(s))
@@ -143,28 +146,25 @@ class Dispatcher:
                            detail={"event": event.event_id, "platform": event.platform,
                                    "text": event.text[:500] if event.kind == "message" else "",
                                    "action": event.action}, now=now)
-        await self._reply_many(s, ws, inbox_id, event, person, replies)
-        await self._finish(s, item)
+        await self._finish(s, item, staged, await self._envelopes(ws, event, person, replies))
         return "ok"
 
-    async def _reply_many(self, s: AsyncSession, ws: SqlWorkspace, inbox_id: int, event: InboundEvent,
-                          person: Person, replies: list[Reply]) -> None:
+    async def _envelopes(self, ws: SqlWorkspace, event: InboundEvent, person: Person, replies: list[Reply]
+                         ) -> list[Envelope]:
         envelopes: list[Envelope] = []
         for reply in replies:
-            actions = [asdict(a) for a in reply.actions]
             if reply.to_person is None:
-                envelopes.append(Envelope(platform=event.platform, target=event.conversation, kind=reply.kind,
-                                          locale=person.locale, data=reply.data, actions=actions,
-                                          card_ref=reply.card_ref, update=reply.update))
+                envelopes.append(_answer(event, person.locale, reply))
                 continue
             recipient = await ws.person(reply.to_person)
             if recipient is None:
                 continue
             for platform, target in await self._targets(ws, recipient):
                 envelopes.append(Envelope(platform=platform, target=target, kind=reply.kind,
-                                          locale=recipient.locale, data=reply.data, actions=actions,
+                                          locale=recipient.locale, data=reply.data,
+                                          actions=[asdict(a) for a in reply.actions],
                                           card_ref=reply.card_ref, update=reply.update))
-        enqueue(s, envelopes, source_event=inbox_id, now=self._now())
+        return envelopes
 
     async def _targets(self, ws: SqlWorkspace, person: Person) -> list[tuple[str, str]]:
         """Where a person is reached: the console always, and every enabled platform they are known on."""
@@ -174,13 +174,10 @@ class Dispatcher:
                 out.append((platform, external))
         return out
 
-    def _reply(self, s: AsyncSession, inbox_id: int, event: InboundEvent, locale: str, replies: list[Reply],
-               person: Person | None) -> None:
-        enqueue(s, [Envelope(platform=event.platform, target=event.conversation, kind=r.kind, locale=locale,
-                             data=r.data, actions=[asdict(a) for a in r.actions]) for r in replies],
-                source_event=inbox_id, now=self._now())
-
-    async def _finish(self, s: AsyncSession, item: Claimed) -> None:
+    async def _finish(self, s: AsyncSession, item: Claimed, staged: list[ClaimedMessage],
+                      envelopes: list[Envelope]) -> None:
+        """Queue the replies and mark the event done, in the caller's transaction."""
+        staged.extend(await self.outbox.enqueue(s, envelopes, source_event=item.inbox_id, now=self._now()))
         # Fenced by the attempt number: if our lease ran out and another worker claimed the event, this
         # matches nothing and the whole transaction is rolled back instead of applying the event twice.
         result = await s.execute(
@@ -202,10 +199,18 @@ class Dispatcher:
         async with self.db.write() as s:
             person = await SqlWorkspace(s, default_locale=self.default_locale).person_by_identity(
                 event.platform, event.sender)
-            self._reply(s, item.inbox_id, event, person.locale if person else self.default_locale,
-                        [_error("internal", {"ref": str(item.inbox_id)})], person)
+            locale = person.locale if person else self.default_locale
+            answer = _answer(event, locale, _error("internal", {"ref": str(item.inbox_id)}))
+            await self.outbox.enqueue(s, [answer], source_event=item.inbox_id, now=self._now(), preclaim=False)
             await s.execute(update(InboxRow).where(col(InboxRow.id) == item.inbox_id).values(
                 state="failed", error=error))
+
+
+def _answer(event: InboundEvent, locale: str, reply: Reply) -> Envelope:
+    """A reply in the conversation the event came from."""
+    return Envelope(platform=event.platform, target=event.conversation, kind=reply.kind, locale=locale,
+                    data=reply.data, actions=[asdict(a) for a in reply.actions], card_ref=reply.card_ref,
+                    update=reply.update)
 
 
 class LeaseLost(Exception):

@@ -49,7 +49,7 @@ class Runtime:
         self.renderer = Renderer()
         platforms = self.settings.enabled_platforms()
         self.delivery = Delivery(self.outbox, build_senders(self.db, platforms), self.renderer)
-        self.dispatcher = Dispatcher(self.db, self.inbox, default_locale=self.config.locale,
+        self.dispatcher = Dispatcher(self.db, self.inbox, self.outbox, default_locale=self.config.locale,
                                      timezone=self.config.timezone, platforms=platforms,
                                      on_done=self.delivery.wake.set)
 
@@ -70,6 +70,7 @@ class Runtime:
         if "worker" in roles:
             self.worker_running = True
             self.inbox.local_worker = True
+            self.outbox.local_worker = True
             self._tasks.append(asyncio.create_task(self._supervise(self.dispatcher.run_forever), name="dispatcher"))
             self._tasks.append(asyncio.create_task(self._supervise(self.delivery.run_forever), name="delivery"))
 

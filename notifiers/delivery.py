@@ -30,7 +30,7 @@ class Delivery:
 
     async def run_once(self) -> int:
         """Deliver what is due now; returns how many messages were handled."""
-        claimed = await self.outbox.claim(limit=OUTBOX_BATCH)
+        claimed = self.outbox.take_local() or await self.outbox.claim(limit=OUTBOX_BATCH)
         if not claimed:
             return 0
         # Conversations are independent; within one conversation only its head was claimed.

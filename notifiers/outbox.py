@@ -3,6 +3,7 @@ conversation, retried with exponential backoff and jitter, and parked as dead le
 
 from __future__ import annotations
 
+import collections
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -12,7 +13,13 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from bot.constants import OUTBOX_BACKOFF_BASE_S, OUTBOX_BACKOFF_MAX_S, OUTBOX_LEASE_S, OUTBOX_MAX_ATTEMPTS
+from bot.constants import (
+    OUTBOX_BACKOFF_BASE_S,
+    OUTBOX_BACKOFF_MAX_S,
+    OUTBOX_HANDOFF_MAX,
+    OUTBOX_LEASE_S,
+    OUTBOX_MAX_ATTEMPTS,
+)
 from bot.store.db import Database
 from bot.store.models import CardRow, OutboxRow
 from bot.store.workspace import insert_ignore
@@ -49,18 +56,53 @@ def backoff_s(attempts: int, *, rng: random.Random | None = None) -> float:
     return float(ceiling / 2 + (rng or random).uniform(0, ceiling / 2))
 
 
-def enqueue(session: AsyncSession, envelopes: list[Envelope], *, source_event: int | None, now: datetime) -> None:
-    for env in envelopes:
-        session.add(OutboxRow(
-            platform=env.platform, conversation=conversation_of(env.platform, env.target), target=env.target,
-            kind=env.kind, locale=env.locale, payload={"data": env.data, "actions": env.actions},
-            card_ref=env.card_ref, update=env.update, available_at=now, created_at=now, source_event=source_event,
-        ))
-
-
 class Outbox:
     def __init__(self, db: Database) -> None:
         self._db = db
+        # With delivery in this process, a reply that heads its conversation is stored already claimed and
+        # handed over in memory; if this process dies its lease runs out and any worker sends it.
+        self.local_worker = False
+        self._handoff: collections.deque[ClaimedMessage] = collections.deque()
+
+    async def enqueue(self, session: AsyncSession, envelopes: list[Envelope], *, source_event: int | None,
+                      now: datetime, preclaim: bool | None = None) -> list[ClaimedMessage]:
+        """Add messages in the caller's transaction; returns those claimed for hand_over() after commit."""
+        preclaim = self.local_worker if preclaim is None else preclaim
+        preclaim = preclaim and len(self._handoff) < OUTBOX_HANDOFF_MAX
+        busy: set[str] = set()
+        if preclaim and envelopes:
+            conversations = {conversation_of(e.platform, e.target) for e in envelopes}
+            busy = set((await session.execute(
+                select(col(OutboxRow.conversation)).distinct()
+                .where(col(OutboxRow.conversation).in_(conversations), col(OutboxRow.state) == "pending")
+            )).scalars())
+        heads: list[tuple[OutboxRow, Envelope]] = []
+        for env in envelopes:
+            conversation = conversation_of(env.platform, env.target)
+            head = preclaim and conversation not in busy
+            row = OutboxRow(
+                platform=env.platform, conversation=conversation, target=env.target, kind=env.kind,
+                locale=env.locale, payload={"data": env.data, "actions": env.actions}, card_ref=env.card_ref,
+                update=env.update, attempts=1 if head else 0,
+                available_at=now + timedelta(seconds=OUTBOX_LEASE_S) if head else now, created_at=now,
+                source_event=source_event,
+            )
+            session.add(row)
+            busy.add(conversation)
+            if head:
+                heads.append((row, env))
+        if not heads:
+            return []
+        await session.flush()
+        return [ClaimedMessage(id=row.id, attempts=1, envelope=env) for row, env in heads if row.id is not None]
+
+    def hand_over(self, claimed: list[ClaimedMessage]) -> None:
+        self._handoff.extend(claimed)
+
+    def take_local(self) -> list[ClaimedMessage]:
+        taken = list(self._handoff)
+        self._handoff.clear()
+        return taken
 
     async def claim(self, *, limit: int, now: datetime | None = None) -> list[ClaimedMessage]:
         """The head (oldest unsent message) of each conversation that is due; later ones wait their turn."""

@@ -13,7 +13,7 @@ from bot.store.db import Database
 from bot.store.models import OutboxRow
 from notifiers.base import Outgoing, PermanentSendError, TransientSendError
 from notifiers.delivery import Delivery
-from notifiers.outbox import Envelope, Outbox, backoff_s, enqueue
+from notifiers.outbox import Envelope, Outbox, backoff_s
 from notifiers.render import Renderer
 
 
@@ -64,7 +64,7 @@ async def test_retry_after_is_honoured_then_delivered_in_order(sqlite_db: Databa
     db = sqlite_db
     now = datetime.now(UTC)
     async with db.write() as s:
-        enqueue(s, [env("bob", "report"), env("bob", "done")], source_event=None, now=now)
+        await Outbox(db).enqueue(s, [env("bob", "report"), env("bob", "done")], source_event=None, now=now)
     sender = FlakySender(fail=1)
     delivery = Delivery(Outbox(db), {"console": sender}, Renderer())
     assert await delivery.run_once() == 1
@@ -87,10 +87,10 @@ async def test_permanent_failure_and_missing_platform_are_dead_letters(sqlite_db
     db = sqlite_db
     now = datetime.now(UTC)
     async with db.write() as s:
-        enqueue(s, [env("ghost", "x"), env("bob", "x")], source_event=None, now=now)
-        enqueue(s, [Envelope(platform="slack", target="C1", kind="help", locale="en", data={"topic": None},
+        await Outbox(db).enqueue(s, [env("ghost", "x"), env("bob", "x")], source_event=None, now=now)
+        await Outbox(db).enqueue(s, [Envelope(platform="slack", target="C1", kind="help", locale="en", data={"topic": None},
                              actions=[])], source_event=None, now=now)
-        enqueue(s, [Envelope(platform="console", target="bob", kind="no_such_kind", locale="en", data={},
+        await Outbox(db).enqueue(s, [Envelope(platform="console", target="bob", kind="no_such_kind", locale="en", data={},
                              actions=[])], source_event=None, now=now)
     sender = FlakySender(permanent_for="ghost")
     delivery = Delivery(Outbox(db), {"console": sender}, Renderer())
@@ -110,10 +110,10 @@ async def test_card_updates_replace_the_sent_card(sqlite_db: Database) -> None:
     sender = FlakySender()
     delivery = Delivery(Outbox(db), {"console": sender}, Renderer())
     async with db.write() as s:
-        enqueue(s, [env("carol", "approve", card_ref="approval:1")], source_event=None, now=now)
+        await Outbox(db).enqueue(s, [env("carol", "approve", card_ref="approval:1")], source_event=None, now=now)
     await delivery.run_once()
     async with db.write() as s:
-        enqueue(s, [env("carol", "reject", card_ref="approval:1", update=True)], source_event=None, now=now)
+        await Outbox(db).enqueue(s, [env("carol", "reject", card_ref="approval:1", update=True)], source_event=None, now=now)
     await delivery.run_once()
     assert len(sender.sent) == 1 and sender.updated == [("m1", sender.updated[0][1])]
     assert "reject" in sender.updated[0][1]

@@ -20,7 +20,7 @@ from bot.store import migrate
 from bot.store.db import Database
 from bot.store.models import ApprovalRow, AuditRow, OutboxRow, ProjectRow
 from bot.store.workspace import SqlWorkspace
-from notifiers.outbox import Envelope, Outbox, enqueue
+from notifiers.outbox import Envelope, Outbox
 
 NOW = datetime(2026, 12, 1, 1, 30, tzinfo=UTC)
 
@@ -93,7 +93,7 @@ def env(target: str, n: int) -> Envelope:
 
 async def test_outbox_sends_each_conversation_in_order(db: Database) -> None:
     async with db.write() as s:
-        enqueue(s, [env("bob", 1), env("carol", 1), env("bob", 2), env("bob", 3), env("carol", 2)],
+        await Outbox(db).enqueue(s, [env("bob", 1), env("carol", 1), env("bob", 2), env("bob", 3), env("carol", 2)],
                 source_event=None, now=NOW)
     outbox = Outbox(db)
     first = await outbox.claim(limit=10, now=NOW)
@@ -108,7 +108,7 @@ async def test_outbox_sends_each_conversation_in_order(db: Database) -> None:
 
 async def test_outbox_dead_letters_and_replay(db: Database) -> None:
     async with db.write() as s:
-        enqueue(s, [env("bob", 1), env("bob", 2)], source_event=None, now=NOW)
+        await Outbox(db).enqueue(s, [env("bob", 1), env("bob", 2)], source_event=None, now=NOW)
     outbox = Outbox(db)
     at = NOW
     while True:
@@ -204,3 +204,21 @@ async def test_full_conversation_on_each_backend(rt_any: Runtime) -> None:
     async with rt_any.db.read() as s:
         states = dict((await s.execute(select(OutboxRow.state, func.count()).group_by(OutboxRow.state))).all())
     assert states.get("pending", 0) == 0 and states.get("dead", 0) == 0
+
+
+async def test_local_handoff_claims_only_conversation_heads(db: Database) -> None:
+    outbox = Outbox(db)
+    outbox.local_worker = True
+    async with db.write() as s:
+        first = await outbox.enqueue(s, [env("bob", 1), env("bob", 2), env("carol", 1)], source_event=None, now=NOW)
+    assert [(m.envelope.target, m.envelope.data["n"]) for m in first] == [("bob", 1), ("carol", 1)]
+    async with db.write() as s:
+        assert await outbox.enqueue(s, [env("bob", 3), env("dave", 1)], source_event=None, now=NOW) != []
+    async with db.write() as s:
+        later = await outbox.enqueue(s, [env("bob", 4)], source_event=None, now=NOW)
+    assert later == [], "bob already has messages waiting: the new one queues behind them"
+    assert await outbox.claim(limit=10, now=NOW) == [], "the handed-over heads are leased"
+    bob1 = first[0]
+    await outbox.mark_sent(bob1, message_id="m", now=NOW)
+    nxt = await outbox.claim(limit=10, now=NOW)
+    assert [(m.envelope.target, m.envelope.data["n"]) for m in nxt] == [("bob", 2)]
