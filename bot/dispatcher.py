@@ -167,12 +167,10 @@ class Dispatcher:
         return envelopes
 
     async def _targets(self, ws: SqlWorkspace, person: Person) -> list[tuple[str, str]]:
-        """Where a person is reached: the console always, and every enabled platform they are known on."""
-        out = [("console", person.id)]
-        for platform, external in (await ws.identities_of(person.id)).items():
-            if platform in self.platforms and platform != "console":
-                out.append((platform, external))
-        return out
+        """Where a person is reached: every enabled platform they are known on, else the console."""
+        out = [(platform, external) for platform, external in (await ws.identities_of(person.id)).items()
+               if platform in self.platforms and platform != "console"]
+        return out or [("console", person.id)]
 
     async def _finish(self, s: AsyncSession, item: Claimed, staged: list[ClaimedMessage],
                       envelopes: list[Envelope]) -> None:

@@ -42,6 +42,7 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=False,
+            auto_reload=False,  # templates are read once per process
         )
         self.env.filters["tojson_raw"] = lambda v: json.dumps(v, ensure_ascii=False)
         self.env.filters["fmt"] = _fmt

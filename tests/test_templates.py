@@ -61,3 +61,12 @@ def test_user_text_with_braces_is_not_interpreted() -> None:
     out = Renderer().render(platform="console", locale="en", kind="error", data={
         "code": "unknown_task", "params": {"task": "{0.__class__} {{ 7*7 }} {missing}"}}, actions=[]).text
     assert out == "⚠️ There is no task {0.__class__} {{ 7*7 }} {missing}."
+
+
+def test_every_missing_argument_has_a_label() -> None:
+    source = (ROOT / "commands" / "parse.py").read_text(encoding="utf-8")
+    args = set(re.findall(r'_missing\(\s*[\w"]+,\s*"(\w+)"\)', source))
+    assert {"task", "reason", "percent", "dates"} <= args
+    r = Renderer()
+    for locale in ("zh", "en"):
+        assert args <= set(r.catalogs[locale]["args"]), args - set(r.catalogs[locale]["args"])

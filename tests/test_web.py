@@ -58,6 +58,7 @@ async def test_resubmitted_message_is_processed_once(client: TestClient) -> None
     assert not first["duplicate"] and second["duplicate"]
     feed = await (await client.get("/console/api/feed?person=bob")).json()
     assert sum("已记录 PUMP-4" in m["text"] for m in feed["messages"]) == 1
+    assert sum(m["text"] == payload["text"] for m in feed["messages"]) == 1, "the echo is shown once too"
 
 
 async def test_button_click_updates_card(client: TestClient) -> None:  # type: ignore[type-arg]

@@ -22,6 +22,13 @@ async def append(db: Database, *, person_id: str, direction: str, body: dict[str
         return row.id
 
 
+async def remove(db: Database, message_id: int) -> None:
+    async with db.write() as s:
+        row = await s.get(ConsoleMessageRow, message_id)
+        if row is not None:
+            await s.delete(row)
+
+
 async def replace(db: Database, message_id: int, body: dict[str, Any]) -> bool:
     async with db.write() as s:
         row = await s.get(ConsoleMessageRow, message_id)

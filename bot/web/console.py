@@ -32,12 +32,16 @@ def add_routes(app: web.Application, key: web.AppKey[Runtime]) -> None:
 
     async def _accept(request: web.Request, event: InboundEvent) -> web.Response:
         rt = request.app[key]
-        if not any(p["id"] == event.sender for p in await _people(rt)):
-            return web.json_response({"error": f"unknown person '{event.sender}'"}, status=404)
+        async with rt.db.read() as s:
+            if await s.get(PersonRow, event.sender) is None:
+                return web.json_response({"error": f"unknown person '{event.sender}'"}, status=404)
         marker = await _last_id(rt, event.sender)
-        if event.kind == "message":
-            await feed.append(rt.db, person_id=event.sender, direction="in", body={"text": event.text[:4000]})
+        # The echo goes in before the event so that it sorts before the replies; a resubmission removes its own.
+        echo = (await feed.append(rt.db, person_id=event.sender, direction="in", body={"text": event.text[:4000]})
+                if event.kind == "message" else None)
         accepted = await rt.inbox.accept(event)
+        if accepted.duplicate and echo is not None:
+            await feed.remove(rt.db, echo)
         # Answer in place when the work is quick; otherwise the page picks replies up from the feed.
         if not accepted.duplicate and rt.worker_running:
             await _wait_for_reply(rt, event.sender, marker)

@@ -1,0 +1,590 @@
+"""Table-driven tests for the chat command parser (zh and en are equals)."""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+import commands.parse as parse_module
+from commands.model import (
+    Approvals,
+    Approve,
+    Block,
+    Command,
+    Done,
+    Help,
+    Link,
+    MyTasks,
+    New,
+    ParseError,
+    ParseErrorCode,
+    Reject,
+    Report,
+    Request,
+    Risks,
+    Standup,
+    Status,
+    Subscribe,
+)
+from commands.parse import MAX_TEXT_CHARS, VERBS, normalize, parse
+
+TODAY = date(2026, 11, 28)
+DEC_28 = date(2026, 12, 28)
+
+
+def err(code: ParseErrorCode, verb: str | None = None, **params: str) -> ParseError:
+    return ParseError(code=code, verb=verb, params=params)
+
+
+def d(y: int, m: int, day: int) -> date:
+    return date(y, m, day)
+
+
+def H(value: str) -> Decimal:
+    return Decimal(value)
+
+
+CASES: list[tuple[str, Command | ParseError]] = [
+    # --- help --------------------------------------------------------------------------------------------
+    ("help", Help()),
+    ("h", Help()),
+    ("?", Help()),
+    ("？", Help()),
+    ("帮助", Help()),
+    ("帮忙", Help()),
+    ("HELP", Help()),
+    ("help report", Help(topic="report")),
+    ("Help REPORT", Help(topic="report")),
+    ("帮助 汇报", Help(topic="report")),
+    ("帮助汇报", Help(topic="report")),
+    ("? my tasks", Help(topic="my")),
+    ("h 我的审批", Help(topic="approvals")),
+    ("帮忙 请假", Help(topic="standup")),
+    ("help foo bar", Help(topic="foo bar")),
+    # --- status ------------------------------------------------------------------------------------------
+    ("status PUMP", Status(target="PUMP")),
+    ("status pump-3", Status(target="PUMP-3")),
+    ("STATUS pump", Status(target="PUMP")),
+    ("st PUMP 一期验收", Status(target="PUMP", milestone="一期验收")),
+    ("status PUMP Phase 2", Status(target="PUMP", milestone="Phase 2")),
+    ("状态 PUMP", Status(target="PUMP")),
+    ("状态PUMP-3", Status(target="PUMP-3")),
+    ("进度 pump", Status(target="PUMP")),
+    ("查询 PUMP-12", Status(target="PUMP-12")),
+    ("status", err("missing_argument", "status", arg="target")),
+    ("状态", err("missing_argument", "status", arg="target")),
+    ("status 水泵", err("bad_task_key", "status", value="水泵")),
+    ("status P", err("bad_task_key", "status", value="P")),
+    ("status PUMP-", err("bad_task_key", "status", value="PUMP-")),
+    ("status ABCDEFGHIJK", err("bad_task_key", "status", value="ABCDEFGHIJK")),
+    # --- my ----------------------------------------------------------------------------------------------
+    ("my", MyTasks()),
+    ("mine", MyTasks()),
+    ("my tasks", MyTasks()),
+    ("MY TASKS", MyTasks()),
+    ("我的", MyTasks()),
+    ("我的任务", MyTasks()),
+    ("我的待办", MyTasks()),
+    # --- report (explicit verb) --------------------------------------------------------------------------
+    ("report PUMP-3 60% 更换阀门", Report(task="PUMP-3", percent=60, note="更换阀门")),
+    ("r PUMP-3 50 3h", Report(task="PUMP-3", percent=50, hours=H("3"))),
+    ("汇报 pump-3 百分之八十 今天换了泵", Report(task="PUMP-3", percent=80, note="今天换了泵")),
+    ("汇报PUMP-3 60%", Report(task="PUMP-3", percent=60)),
+    ("报告 PUMP-3 进度80% 3.5 小时", Report(task="PUMP-3", percent=80, hours=H("3.5"))),
+    ("上报 PUMP-3 3 小时 换阀", Report(task="PUMP-3", note="换阀", hours=H("3"))),
+    ("REPORT pump-3 50%", Report(task="PUMP-3", percent=50)),
+    ("report PUMP-3 0.8", Report(task="PUMP-3", percent=80)),
+    ("report PUMP-3 0.85", Report(task="PUMP-3", percent=85)),
+    ("report PUMP-3 换了阀门", Report(task="PUMP-3", note="换了阀门")),
+    ("report PUMP-3 fixed the valve 80%", Report(task="PUMP-3", percent=80, note="fixed the valve")),
+    ("report PUMP-3 3h 80% fixed", Report(task="PUMP-3", percent=80, note="fixed", hours=H("3"))),
+    ("report PUMP-3 120%", err("percent_out_of_range", "report", value="120")),
+    ("汇报 PUMP-3 101%", err("percent_out_of_range", "report", value="101")),
+    ("report PUMP-3", err("missing_argument", "report", arg="percent")),
+    ("report", err("missing_argument", "report", arg="task")),
+    ("汇报", err("missing_argument", "report", arg="task")),
+    ("report 水泵 80%", err("bad_task_key", "report", value="水泵")),
+    ("report PUMP3 80%", err("bad_task_key", "report", value="PUMP3")),
+    ("report PUMP-3 abc%", err("bad_percent", "report", value="abc%")),
+    ("report PUMP-3 80% 25h", err("bad_hours", "report", value="25")),
+    # --- bare field reports: percent forms ---------------------------------------------------------------
+    ("PUMP-12 80% 水泵已更换 3h", Report(task="PUMP-12", percent=80, note="水泵已更换", hours=H("3"))),
+    ("PUMP-3 完成80% 3h", Report(task="PUMP-3", percent=80, hours=H("3"))),
+    ("ＰＵＭＰ－３　８０％", Report(task="PUMP-3", percent=80)),
+    ("pump-3 80%", Report(task="PUMP-3", percent=80)),
+    ("PUMP-3 80 %", Report(task="PUMP-3", percent=80)),
+    ("PUMP-3：80％", Report(task="PUMP-3", percent=80)),
+    ("PUMP-3，80%，换阀", Report(task="PUMP-3", percent=80, note="换阀")),
+    ("PUMP-3 80", Report(task="PUMP-3", percent=80)),
+    ("PUMP-3 80 换好了", Report(task="PUMP-3", percent=80, note="换好了")),
+    ("PUMP-3 0", Report(task="PUMP-3", percent=0)),
+    ("PUMP-3 100% 收尾", Report(task="PUMP-3", percent=100, note="收尾")),
+    ("PUMP-3 1.0", Report(task="PUMP-3", percent=100)),
+    ("PUMP-3 1.5", Report(task="PUMP-3", note="1.5")),
+    ("PUMP-3 换了 0.5 米管子", Report(task="PUMP-3", note="换了 0.5 米管子")),
+    ("PUMP-3 80.5%", Report(task="PUMP-3", percent=81)),
+    ("PUMP-3 百分之65", Report(task="PUMP-3", percent=65)),
+    ("PUMP-3 百分之六十五", Report(task="PUMP-3", percent=65)),
+    ("PUMP-3 百分之百", Report(task="PUMP-3", percent=100)),
+    ("PUMP-3 百分之一百", Report(task="PUMP-3", percent=100)),
+    ("PUMP-3 百分之零", Report(task="PUMP-3", percent=0)),
+    ("PUMP-3 百分之十五", Report(task="PUMP-3", percent=15)),
+    ("PUMP-3 八成", Report(task="PUMP-3", percent=80)),
+    ("PUMP-3 八成五", Report(task="PUMP-3", percent=85)),
+    ("PUMP-3 两成", Report(task="PUMP-3", percent=20)),
+    ("PUMP-3 十成", Report(task="PUMP-3", percent=100)),
+    ("PUMP-3 完成八成 换好阀门", Report(task="PUMP-3", percent=80, note="换好阀门")),
+    ("PUMP-3 进度:百分之五十", Report(task="PUMP-3", percent=50)),
+    ("PUMP-3 九成新的泵", Report(task="PUMP-3", note="九成新的泵")),
+    ("PUMP-3 完成 80%", Report(task="PUMP-3", percent=80)),
+    ("PUMP-3 今天完成80%换了泵", Report(task="PUMP-3", percent=80, note="今天换了泵")),
+    ("PUMP-3 80% 90%", Report(task="PUMP-3", percent=80, note="90%")),
+    ("PUMP-3 良品率到95%", Report(task="PUMP-3", note="良品率到95%")),
+    # --- percent errors -----------------------------------------------------------------------------------
+    ("PUMP-3 120%", err("percent_out_of_range", "report", value="120")),
+    ("PUMP-3 -5%", err("percent_out_of_range", "report", value="-5")),
+    ("PUMP-3 百分之一百二十", err("percent_out_of_range", "report", value="120")),
+    ("PUMP-3 150", err("percent_out_of_range", "report", value="150")),
+    ("PUMP-3 abc%", err("bad_percent", "report", value="abc%")),
+    ("PUMP-3 %", err("bad_percent", "report", value="%")),
+    ("PUMP-3 百分之八八", err("bad_percent", "report", value="百分之八八")),
+    # --- hours -------------------------------------------------------------------------------------------
+    ("PUMP-3 3h", Report(task="PUMP-3", hours=H("3"))),
+    ("PUMP-3 3 h", Report(task="PUMP-3", hours=H("3"))),
+    ("PUMP-3 3.5h", Report(task="PUMP-3", hours=H("3.5"))),
+    ("PUMP-3 3H", Report(task="PUMP-3", hours=H("3"))),
+    ("PUMP-3 3小时", Report(task="PUMP-3", hours=H("3"))),
+    ("PUMP-3 3个小时", Report(task="PUMP-3", hours=H("3"))),
+    ("PUMP-3 3.5 小时", Report(task="PUMP-3", hours=H("3.5"))),
+    ("PUMP-3 ３．５ｈ", Report(task="PUMP-3", hours=H("3.5"))),
+    ("PUMP-3 3。5小时", Report(task="PUMP-3", hours=H("3.5"))),
+    ("PUMP-3 工时3h", Report(task="PUMP-3", hours=H("3"))),
+    ("PUMP-3 用时2h 换泵", Report(task="PUMP-3", note="换泵", hours=H("2"))),
+    ("PUMP-3 2hrs", Report(task="PUMP-3", hours=H("2"))),
+    ("PUMP-3 换泵 2 hours", Report(task="PUMP-3", note="换泵", hours=H("2"))),
+    ("PUMP-3 半小时", Report(task="PUMP-3", hours=H("0.5"))),
+    ("PUMP-3 三小时", Report(task="PUMP-3", hours=H("3"))),
+    ("PUMP-3 一个半小时", Report(task="PUMP-3", hours=H("1.5"))),
+    ("PUMP-3 3个半小时", Report(task="PUMP-3", hours=H("3.5"))),
+    ("PUMP-3 60% 两小时 换泵", Report(task="PUMP-3", percent=60, note="换泵", hours=H("2"))),
+    ("PUMP-3 3h 5h", Report(task="PUMP-3", note="5h", hours=H("3"))),
+    ("PUMP-3 24h", Report(task="PUMP-3", hours=H("24"))),
+    ("PUMP-3 0h", Report(task="PUMP-3", hours=H("0"))),
+    ("PUMP-3 25h", err("bad_hours", "report", value="25")),
+    ("PUMP-3 -2h", err("bad_hours", "report", value="-2")),
+    ("PUMP-3 二十五小时", err("bad_hours", "report", value="25")),
+    # --- done --------------------------------------------------------------------------------------------
+    ("done PUMP-3", Done(task="PUMP-3")),
+    ("DONE pump-3", Done(task="PUMP-3")),
+    ("finish PUMP-3 2h 全部完成", Done(task="PUMP-3", note="全部完成", hours=H("2"))),
+    ("complete pump-3", Done(task="PUMP-3")),
+    ("完成 PUMP-3 换好了", Done(task="PUMP-3", note="换好了")),
+    ("完成PUMP-3", Done(task="PUMP-3")),
+    ("已完成 PUMP-3 收尾 1.5h", Done(task="PUMP-3", note="收尾", hours=H("1.5"))),
+    ("done", err("missing_argument", "done", arg="task")),
+    ("done pump", err("bad_task_key", "done", value="pump")),
+    ("done PUMP-3 30h", err("bad_hours", "done", value="30")),
+    ("PUMP-3 done", Done(task="PUMP-3")),
+    ("PUMP-3 完成", Done(task="PUMP-3")),
+    ("PUMP-3 已完成 换好了", Done(task="PUMP-3", note="换好了")),
+    ("PUMP-3 完成了", Done(task="PUMP-3")),
+    ("PUMP-3 done 换好了 2h", Done(task="PUMP-3", note="换好了", hours=H("2"))),
+    ("PUMP-3 完成度不够", Report(task="PUMP-3", note="完成度不够")),
+    # --- block -------------------------------------------------------------------------------------------
+    ("block PUMP-3 waiting for parts", Block(task="PUMP-3", reason="waiting for parts")),
+    ("blocked PUMP-3 vendor late", Block(task="PUMP-3", reason="vendor late")),
+    ("阻塞 PUMP-3 缺料", Block(task="PUMP-3", reason="缺料")),
+    ("卡住PUMP-3 缺料", Block(task="PUMP-3", reason="缺料")),
+    ("卡住 PUMP-3 等图纸", Block(task="PUMP-3", reason="等图纸")),
+    ("受阻 PUMP-3 等审批", Block(task="PUMP-3", reason="等审批")),
+    ("block PUMP-3", err("missing_argument", "block", arg="reason")),
+    ("受阻 PUMP-3", err("missing_argument", "block", arg="reason")),
+    ("block", err("missing_argument", "block", arg="task")),
+    ("block 3 no parts", err("bad_task_key", "block", value="3")),
+    ("PUMP-3 阻塞 等待备件", Block(task="PUMP-3", reason="等待备件")),
+    ("PUMP-3 blocked: waiting on vendor", Block(task="PUMP-3", reason="waiting on vendor")),
+    ("PUMP-3 卡住了 等供应商", Block(task="PUMP-3", reason="等供应商")),
+    ("PUMP-3 阻塞 等80%的备件到货", Block(task="PUMP-3", reason="等80%的备件到货")),
+    ("PUMP-3 卡住", err("missing_argument", "block", arg="reason")),
+    # --- bare task key ------------------------------------------------------------------------------------
+    ("PUMP-3", Status(target="PUMP-3")),
+    ("pump-3", Status(target="PUMP-3")),
+    ("PUMP-3 今天换了泵", Report(task="PUMP-3", note="今天换了泵")),
+    # --- approve -----------------------------------------------------------------------------------------
+    ("approve 3", Approve(approval_id=3)),
+    ("approve #12", Approve(approval_id=12)),
+    ("approve A12", Approve(approval_id=12)),
+    ("approve a-12 fine by me", Approve(approval_id=12, comment="fine by me")),
+    ("approve ＃12", Approve(approval_id=12)),
+    ("ok 3", Approve(approval_id=3)),
+    ("OK #12 好的", Approve(approval_id=12, comment="好的")),
+    ("lgtm 7", Approve(approval_id=7)),
+    ("LGTM 7 ship it", Approve(approval_id=7, comment="ship it")),
+    ("同意 #3 没问题", Approve(approval_id=3, comment="没问题")),
+    ("同意3", Approve(approval_id=3)),
+    ("批准＃４", Approve(approval_id=4)),
+    ("批准 #4 同意采购", Approve(approval_id=4, comment="同意采购")),
+    ("通过 5 同意采购", Approve(approval_id=5, comment="同意采购")),
+    ("approve", err("missing_argument", "approve", arg="id")),
+    ("同意", err("missing_argument", "approve", arg="id")),
+    ("approve abc", err("bad_approval_id", "approve", value="abc")),
+    ("approve 0", err("bad_approval_id", "approve", value="0")),
+    ("approve 3x", err("bad_approval_id", "approve", value="3x")),
+    ("approve #", err("bad_approval_id", "approve", value="#")),
+    # --- reject ------------------------------------------------------------------------------------------
+    ("reject 3 too expensive", Reject(approval_id=3, reason="too expensive")),
+    ("reject a-12 too expensive", Reject(approval_id=12, reason="too expensive")),
+    ("deny #4 no budget", Reject(approval_id=4, reason="no budget")),
+    ("驳回 #3 预算超标", Reject(approval_id=3, reason="预算超标")),
+    ("拒绝 A-7 预算不足", Reject(approval_id=7, reason="预算不足")),
+    ("不同意 3 太贵", Reject(approval_id=3, reason="太贵")),
+    ("驳回 #3", err("missing_argument", "reject", arg="reason")),
+    ("reject", err("missing_argument", "reject", arg="id")),
+    ("reject x1 no", err("bad_approval_id", "reject", value="x1")),
+    # --- approvals ---------------------------------------------------------------------------------------
+    ("approvals", Approvals()),
+    ("pending", Approvals()),
+    ("待审批", Approvals()),
+    ("审批", Approvals()),
+    ("我的审批", Approvals()),
+    # --- risks -------------------------------------------------------------------------------------------
+    ("risks", Risks()),
+    ("risk PUMP", Risks(project="PUMP")),
+    ("risks pump", Risks(project="PUMP")),
+    ("风险", Risks()),
+    ("风险PUMP", Risks(project="PUMP")),
+    ("风险 水泵", err("bad_task_key", "risks", value="水泵")),
+    # --- standup -----------------------------------------------------------------------------------------
+    ("standup", Standup(action="show")),
+    ("站会", Standup(action="show")),
+    ("日报", Standup(action="show")),
+    ("standup skip", Standup(action="skip")),
+    ("站会 跳过", Standup(action="skip")),
+    ("站会跳过 生病", Standup(action="skip", text="生病")),
+    (
+        "standup Yesterday: pump. Today: valve.",
+        Standup(action="answer", text="Yesterday: pump. Today: valve."),
+    ),
+    ("standup 昨天修泵，今天测试", Standup(action="answer", text="昨天修泵,今天测试")),
+    ("日报 今天完成了80%的泵更换", Standup(action="answer", text="今天完成了80%的泵更换")),
+    ("standup away 12-01..12-05", Standup(action="away", away_from=d(2026, 12, 1), away_to=d(2026, 12, 5))),
+    ("standup away 12-01~12-05", Standup(action="away", away_from=d(2026, 12, 1), away_to=d(2026, 12, 5))),
+    ("standup away 12/01-12/05", Standup(action="away", away_from=d(2026, 12, 1), away_to=d(2026, 12, 5))),
+    (
+        "standup away 2026-12-01..2026-12-05",
+        Standup(action="away", away_from=d(2026, 12, 1), away_to=d(2026, 12, 5)),
+    ),
+    ("站会 请假 12月1日..12月5日", Standup(action="away", away_from=d(2026, 12, 1), away_to=d(2026, 12, 5))),
+    ("站会 请假 12月1日到12月5日", Standup(action="away", away_from=d(2026, 12, 1), away_to=d(2026, 12, 5))),
+    ("请假 12-01..12-05", Standup(action="away", away_from=d(2026, 12, 1), away_to=d(2026, 12, 5))),
+    ("请假 12-01～12-05", Standup(action="away", away_from=d(2026, 12, 1), away_to=d(2026, 12, 5))),
+    ("请假 12-01〜12-05", Standup(action="away", away_from=d(2026, 12, 1), away_to=d(2026, 12, 5))),
+    ("请假 12-01—12-05", Standup(action="away", away_from=d(2026, 12, 1), away_to=d(2026, 12, 5))),
+    ("请假 12-03", Standup(action="away", away_from=d(2026, 12, 3), away_to=d(2026, 12, 3))),
+    (
+        "请假12月1日至5日 回老家",
+        Standup(action="away", text="回老家", away_from=d(2026, 12, 1), away_to=d(2026, 12, 5)),
+    ),
+    ("请假 12-28..01-03", Standup(action="away", away_from=d(2026, 12, 28), away_to=d(2027, 1, 3))),
+    ("请假 01-02..01-05", Standup(action="away", away_from=d(2027, 1, 2), away_to=d(2027, 1, 5))),
+    ("请假 09-30", Standup(action="away", away_from=d(2026, 9, 30), away_to=d(2026, 9, 30))),
+    ("请假 09-28", Standup(action="away", away_from=d(2027, 9, 28), away_to=d(2027, 9, 28))),
+    ("standup away 13-45", err("bad_date", "standup", value="13-45")),
+    ("standup away 12-05..12-01", err("bad_date", "standup", value="12-05..12-01")),
+    ("standup away 2026-13-01", err("bad_date", "standup", value="2026-13-01")),
+    ("请假 02-30", err("bad_date", "standup", value="02-30")),
+    ("请假 明天", err("bad_date", "standup", value="明天")),
+    ("请假", err("missing_argument", "standup", arg="dates")),
+    ("standup away", err("missing_argument", "standup", arg="dates")),
+    # --- link --------------------------------------------------------------------------------------------
+    ("link alice", Link(pms_user="alice")),
+    ("bind bob.smith", Link(pms_user="bob.smith")),
+    ("绑定 王波", Link(pms_user="王波")),
+    ("绑定王波", Link(pms_user="王波")),
+    ("link '; DROP TABLE users; --", Link(pms_user="'; DROP TABLE users; --")),
+    ("link", err("missing_argument", "link", arg="user")),
+    # --- subscribe ---------------------------------------------------------------------------------------
+    ("subscribe PUMP", Subscribe(project="PUMP")),
+    ("sub PUMP overdue", Subscribe(project="PUMP", filter="overdue")),
+    ("订阅 pump 逾期 高风险", Subscribe(project="PUMP", filter="逾期 高风险")),
+    ("subscribe", err("missing_argument", "subscribe", arg="project")),
+    ("订阅 水泵", err("bad_task_key", "subscribe", value="水泵")),
+    # --- new ---------------------------------------------------------------------------------------------
+    ("new PUMP Replace inlet valve @bob", New(project="PUMP", title="Replace inlet valve", assignee="bob")),
+    (
+        "new PUMP Replace inlet valve @bob due 2026-12-20",
+        New(project="PUMP", title="Replace inlet valve", due=d(2026, 12, 20), assignee="bob"),
+    ),
+    (
+        "新建 PUMP 更换进水阀 @王波 截止 12-20",
+        New(project="PUMP", title="更换进水阀", due=d(2026, 12, 20), assignee="王波"),
+    ),
+    ("create pump Fix pump deadline 12/20", New(project="PUMP", title="Fix pump", due=d(2026, 12, 20))),
+    (
+        "add PUMP 更换 截至12月20日前 @李四",
+        New(project="PUMP", title="更换", due=d(2026, 12, 20), assignee="李四"),
+    ),
+    ("新任务 PUMP 换阀 到期 2027-01-05", New(project="PUMP", title="换阀", due=d(2027, 1, 5))),
+    ("创建 PUMP @alice @bob 联调", New(project="PUMP", title="@bob 联调", assignee="alice")),
+    ("new PUMP Check due diligence", New(project="PUMP", title="Check due diligence")),
+    ("new PUMP Year-end audit due 01-10", New(project="PUMP", title="Year-end audit", due=d(2027, 1, 10))),
+    ("new PUMP 修泵 🎉🔧 @bob", New(project="PUMP", title="修泵 🎉🔧", assignee="bob")),
+    ("new PUMP {{ 7*7 }}", New(project="PUMP", title="{{ 7*7 }}")),
+    ("new PUMP '; DROP TABLE tasks; --", New(project="PUMP", title="'; DROP TABLE tasks; --")),
+    ("new", err("missing_argument", "new", arg="project")),
+    ("new 更换进水阀", err("missing_argument", "new", arg="project")),
+    ("创建 PUMP @bob", err("missing_argument", "new", arg="title")),
+    ("new PUMP", err("missing_argument", "new", arg="title")),
+    ("new PUMP fix due 13-45", err("bad_date", "new", value="13-45")),
+    # --- request -----------------------------------------------------------------------------------------
+    ("申请 PUMP 备件采购 12000", Request(project="PUMP", subject="备件采购", amount=Decimal("12000"))),
+    (
+        "request PUMP spare parts 12,000",
+        Request(project="PUMP", subject="spare parts", amount=Decimal("12000")),
+    ),
+    ("req PUMP parts 1.2万", Request(project="PUMP", subject="parts", amount=Decimal("12000"))),
+    ("申请 PUMP 备件 ¥12000", Request(project="PUMP", subject="备件", amount=Decimal("12000"))),
+    ("申请 PUMP 备件 12000元", Request(project="PUMP", subject="备件", amount=Decimal("12000"))),
+    (
+        "request PUMP spare parts ￥1,200.50",
+        Request(project="PUMP", subject="spare parts", amount=Decimal("1200.50")),
+    ),
+    ("申请 PUMP 备件 3千", Request(project="PUMP", subject="备件", amount=Decimal("3000"))),
+    ("申请 PUMP 备件采购12000元", Request(project="PUMP", subject="备件采购", amount=Decimal("12000"))),
+    ("申请 PUMP 差旅报销", Request(project="PUMP", subject="差旅报销")),
+    ("申请 PUMP 采购 2026年备件", Request(project="PUMP", subject="采购 2026年备件")),
+    ("申请 PUMP 备件 -5", err("bad_amount", "request", value="-5")),
+    ("申请 PUMP 备件 0", err("bad_amount", "request", value="0")),
+    ("申请 PUMP 备件 2000000000000", err("bad_amount", "request", value="2000000000000")),
+    ("申请 PUMP 12000", err("missing_argument", "request", arg="subject")),
+    ("申请 PUMP", err("missing_argument", "request", arg="subject")),
+    ("申请", err("missing_argument", "request", arg="project")),
+    ("申请 备件采购 12000", err("missing_argument", "request", arg="project")),
+    # --- mentions, /pms, whitespace, full-width ----------------------------------------------------------
+    ("@pmsbot help", Help()),
+    ("@PMS助手 我的任务", MyTasks()),
+    ("@pmsbot: status PUMP", Status(target="PUMP")),
+    ("<@U0123ABC> approve 3", Approve(approval_id=3)),
+    ("/pms status pump-3", Status(target="PUMP-3")),
+    ("/PMS 我的任务", MyTasks()),
+    ("／ｐｍｓ　ｈｅｌｐ", Help()),
+    ("  \t status   PUMP  \n", Status(target="PUMP")),
+    ("status\u3000\u3000PUMP", Status(target="PUMP")),
+    ("\u3000汇报\u3000PUMP-3\u3000百分之八十", Report(task="PUMP-3", percent=80)),
+    ("approve\u200b 3", Approve(approval_id=3)),
+    ("ＳＴＡＴＵＳ　ＰＵＭＰ－１２", Status(target="PUMP-12")),
+    # --- injection, emoji, control characters (kept verbatim / no crash) ---------------------------------
+    ("PUMP-3 50% '; DROP TABLE tasks; --", Report(task="PUMP-3", percent=50, note="'; DROP TABLE tasks; --")),
+    ("PUMP-3 {{ 7*7 }}", Report(task="PUMP-3", note="{{ 7*7 }}")),
+    ("汇报 PUMP-3 50% ${jndi:ldap://x}", Report(task="PUMP-3", percent=50, note="${jndi:ldap://x}")),
+    ("PUMP-3 80% 换好了 🎉👍", Report(task="PUMP-3", percent=80, note="换好了 🎉👍")),
+    ("PUMP-3 80%\x00\x01 换阀", Report(task="PUMP-3", percent=80, note="换阀")),
+    ("status\x00PUMP", Status(target="PUMP")),
+    ("\x00\x00", err("empty")),
+    # --- empty / too long --------------------------------------------------------------------------------
+    ("", err("empty")),
+    ("   ", err("empty")),
+    ("\u3000\u3000", err("empty")),
+    ("\n\t\r", err("empty")),
+    ("/pms", err("empty")),
+    ("a" * 2001, err("too_long", max="2000")),
+    # --- unknown -----------------------------------------------------------------------------------------
+    ("stauts PUMP", err("unknown_command", word="stauts", suggestion="status")),
+    ("aprove 3", err("unknown_command", word="aprove", suggestion="approve")),
+    ("repotr PUMP-3 50%", err("unknown_command", word="repotr", suggestion="report")),
+    ("subscirbe PUMP", err("unknown_command", word="subscirbe", suggestion="subscribe")),
+    ("汇宝 PUMP-3 50%", err("unknown_command", word="汇宝", suggestion="")),
+    ("PUMP 80%", err("unknown_command", word="PUMP", suggestion="")),
+    ("@pmsbot", err("unknown_command", word="@pmsbot", suggestion="")),
+    ("{{ 7*7 }}", err("unknown_command", word="{{", suggestion="")),
+    ("x" * 50, err("unknown_command", word="x" * 40, suggestion="")),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), CASES)
+def test_parse(text: str, expected: Command | ParseError) -> None:
+    assert parse(text, today=TODAY) == expected
+
+
+ROLLOVER_CASES: list[tuple[str, Command | ParseError]] = [
+    ("请假 01-02..01-05", Standup(action="away", away_from=d(2027, 1, 2), away_to=d(2027, 1, 5))),
+    ("standup away 12-30..01-03", Standup(action="away", away_from=d(2026, 12, 30), away_to=d(2027, 1, 3))),
+    ("请假 1月2日到1月5日", Standup(action="away", away_from=d(2027, 1, 2), away_to=d(2027, 1, 5))),
+    ("请假 11-01", Standup(action="away", away_from=d(2026, 11, 1), away_to=d(2026, 11, 1))),
+    ("请假 10-01", Standup(action="away", away_from=d(2027, 10, 1), away_to=d(2027, 10, 1))),
+    (
+        "请假 2026-12-30..2027-01-03",
+        Standup(action="away", away_from=d(2026, 12, 30), away_to=d(2027, 1, 3)),
+    ),
+    ("请假 2027-01-05..2027-01-02", err("bad_date", "standup", value="2027-01-05..2027-01-02")),
+    ("new PUMP 年终盘点 截止 01-10", New(project="PUMP", title="年终盘点", due=d(2027, 1, 10))),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), ROLLOVER_CASES)
+def test_parse_year_rollover(text: str, expected: Command | ParseError) -> None:
+    assert parse(text, today=DEC_28) == expected
+
+
+NORMALIZE_CASES: list[tuple[str, str]] = [
+    ("ＰＵＭＰ－３　８０％", "PUMP-3 80%"),
+    ("  a \t\n b  ", "a b"),
+    ("@pmsbot help", "help"),
+    ("@pmsbot", "@pmsbot"),
+    ("/pms help", "help"),
+    ("status @bob", "status @bob"),
+    ("a，b、c", "a,b,c"),
+    ("3。5小时", "3.5小时"),
+    ("好的。", "好的。"),
+    ("12-01〜12-05", "12-01..12-05"),
+    ("12月1日～12月5日", "12月1日..12月5日"),
+    ("等了5—10分钟", "等了5—10分钟"),
+    ("x\x00y", "x y"),
+    ("a\u200bb", "ab"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), NORMALIZE_CASES)
+def test_normalize(text: str, expected: str) -> None:
+    assert normalize(text) == expected
+
+
+def test_verbs_table_shape() -> None:
+    assert set(VERBS) == {
+        "help", "status", "my", "report", "done", "block", "approve", "reject", "approvals", "risks",
+        "standup", "link", "subscribe", "new", "request",
+    }  # fmt: skip
+    all_aliases = [alias for aliases in VERBS.values() for alias in aliases]
+    assert len(all_aliases) == len(set(all_aliases)), "an alias maps to two verbs"
+    for verb, aliases in VERBS.items():
+        assert aliases[0] == verb
+        assert all(alias == alias.lower().strip() for alias in aliases)
+
+
+def test_every_alias_has_a_table_case() -> None:
+    texts = {normalize(text).lower() for text, _ in CASES}
+    missing = [
+        alias
+        for aliases in VERBS.values()
+        for alias in aliases
+        if not any(t == alias or t.startswith(alias + " ") for t in texts)
+    ]
+    assert missing == []
+
+
+ALIAS_ARGS = {
+    "help": "",
+    "status": "PUMP",
+    "my": "",
+    "report": "PUMP-1 10%",
+    "done": "PUMP-1",
+    "block": "PUMP-1 no parts",
+    "approve": "1",
+    "reject": "1 no",
+    "approvals": "",
+    "risks": "",
+    "standup": "",
+    "link": "alice",
+    "subscribe": "PUMP",
+    "new": "PUMP title",
+    "request": "PUMP parts 100",
+}
+VERB_TYPES: dict[str, type] = {
+    "help": Help,
+    "status": Status,
+    "my": MyTasks,
+    "report": Report,
+    "done": Done,
+    "block": Block,
+    "approve": Approve,
+    "reject": Reject,
+    "approvals": Approvals,
+    "risks": Risks,
+    "standup": Standup,
+    "link": Link,
+    "subscribe": Subscribe,
+    "new": New,
+    "request": Request,
+}
+
+
+@pytest.mark.parametrize(
+    ("verb", "alias"), [(verb, alias) for verb, aliases in VERBS.items() for alias in aliases]
+)
+def test_every_alias_dispatches_to_its_verb(verb: str, alias: str) -> None:
+    args = "12-01" if alias == "请假" else ALIAS_ARGS[verb]
+    result = parse(f"{alias} {args}".strip(), today=TODAY)
+    assert isinstance(result, VERB_TYPES[verb]), result
+    upper = parse(f"{alias.upper()} {args}".strip(), today=TODAY)
+    assert upper == result
+
+
+def test_length_limit_boundary() -> None:
+    at_limit = "PUMP-3 " + "x" * (MAX_TEXT_CHARS - 7)
+    result = parse(at_limit, today=TODAY)
+    assert isinstance(result, Report)
+    assert result.note == "x" * (MAX_TEXT_CHARS - 7)
+    assert parse(at_limit + "x", today=TODAY) == err("too_long", max=str(MAX_TEXT_CHARS))
+
+
+def test_ten_megabytes_is_rejected_before_normalisation(monkeypatch: pytest.MonkeyPatch) -> None:
+    def must_not_run(text: str) -> str:
+        raise AssertionError("normalize() ran on an over-long message")
+
+    monkeypatch.setattr(parse_module, "normalize", must_not_run)
+    huge = "汇报 PUMP-3 80% " + "水" * (10 * 1024 * 1024)
+    assert parse(huge, today=TODAY) == err("too_long", max="2000")
+
+
+def test_nfkc_expansion_past_the_limit_is_too_long() -> None:
+    # "㌀" is one code point but NFKC makes it four, so 1000 of them normalise to 4000 characters.
+    assert parse("㌀" * 1000, today=TODAY) == err("too_long", max="2000")
+
+
+def test_control_characters_and_surrogates_do_not_crash() -> None:
+    text = "PUMP-3 80% " + "".join(chr(c) for c in range(0x20)) + "\ud800 ok \x7f\x85"
+    result = parse(text, today=TODAY)
+    assert isinstance(result, Report)
+    assert result.percent == 80
+    assert "\x00" not in result.note
+    assert "\ud800" not in result.note
+    assert "ok" in result.note
+
+
+ALPHABET = (
+    "abcXYZ019 -%.,@#~/:?!"
+    "　，。、：％＃－ＡＰ０８"
+    "汇报完成阻塞同意驳回申请新建请假站会百分之一二十成半小时月日号万元￥¥"
+    "\x00\x01\t\n\u200b\ufeff🎉🔧"
+)
+FRAGMENTS = [alias for aliases in VERBS.values() for alias in aliases] + [
+    "PUMP-3", "pump-12", "80%", "百分之八十", "3h", "半小时", "@bob", "due", "截止", "12-01", "..", "01-05",
+    "#3", "1.2万", "'; DROP TABLE t; --", "{{ 7*7 }}", "/pms", "@pmsbot", "0.8", "-5%", "25h",
+]  # fmt: skip
+COMMAND_TYPES = tuple(VERB_TYPES.values())
+
+
+def test_random_input_never_raises() -> None:
+    rng = random.Random(7)
+    seen_codes: set[str] = set()
+    seen_types: set[type] = set()
+    for i in range(600):
+        if i % 2:
+            text = "".join(rng.choice(ALPHABET) for _ in range(rng.randint(0, 40)))
+        else:
+            text = " ".join(rng.choice(FRAGMENTS) for _ in range(rng.randint(1, 6)))
+        result = parse(text, today=TODAY)
+        assert isinstance(result, (ParseError, *COMMAND_TYPES)), (text, result)
+        if isinstance(result, ParseError):
+            seen_codes.add(result.code)
+            assert all(isinstance(v, str) and len(v) <= 40 for v in result.params.values()), result
+            assert result.verb is None or result.verb in VERBS
+        else:
+            seen_types.add(type(result))
+        assert parse(text, today=TODAY) == result  # deterministic, no hidden state
+    # The generator must actually reach the interesting branches, not just unknown_command.
+    assert len(seen_codes) >= 5, seen_codes
+    assert len(seen_types) >= 8, seen_types
