@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -54,8 +54,9 @@ async def append(session: AsyncSession, *, actor: str, action: str, subject: str
     at = now.astimezone(UTC)
     digest = row_hash(row_id=row_id, at=at, actor=actor, action=action, subject=subject[:200], detail=clean,
                       prev_hash=prev_hash)
-    session.add(AuditRow(id=row_id, at=at, actor=actor, action=action, subject=subject[:200], detail=clean,
-                         prev_hash=prev_hash, hash=digest))
+    await session.execute(insert(AuditRow).values(id=row_id, at=at, actor=actor, action=action,
+                                                  subject=subject[:200], detail=clean, prev_hash=prev_hash,
+                                                  hash=digest))
     # The chain's tail stays known for the rest of this transaction (the lock above is held until its end).
     session.info[_TAIL_KEY] = (row_id, digest)
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -76,25 +76,29 @@ class Outbox:
                 select(col(OutboxRow.conversation)).distinct()
                 .where(col(OutboxRow.conversation).in_(conversations), col(OutboxRow.state) == "pending")
             )).scalars())
-        heads: list[tuple[OutboxRow, Envelope]] = []
+        claimed: list[ClaimedMessage] = []
+        queued: list[dict[str, Any]] = []
         for env in envelopes:
             conversation = conversation_of(env.platform, env.target)
             head = preclaim and conversation not in busy
-            row = OutboxRow(
-                platform=env.platform, conversation=conversation, target=env.target, kind=env.kind,
-                locale=env.locale, payload={"data": env.data, "actions": env.actions}, card_ref=env.card_ref,
-                update=env.update, attempts=1 if head else 0,
-                available_at=now + timedelta(seconds=OUTBOX_LEASE_S) if head else now, created_at=now,
-                source_event=source_event,
-            )
-            session.add(row)
             busy.add(conversation)
+            values = {
+                "platform": env.platform, "conversation": conversation, "target": env.target, "kind": env.kind,
+                "locale": env.locale, "payload": {"data": env.data, "actions": env.actions},
+                "card_ref": env.card_ref, "update": env.update, "state": "pending", "attempts": 1 if head else 0,
+                "available_at": now + timedelta(seconds=OUTBOX_LEASE_S) if head else now, "created_at": now,
+                "source_event": source_event,
+            }
             if head:
-                heads.append((row, env))
-        if not heads:
-            return []
-        await session.flush()
-        return [ClaimedMessage(id=row.id, attempts=1, envelope=env) for row, env in heads if row.id is not None]
+                new_id = (await session.execute(insert(OutboxRow).values(**values).returning(col(OutboxRow.id)))
+                          ).scalar_one()
+                assert new_id is not None
+                claimed.append(ClaimedMessage(id=new_id, attempts=1, envelope=env))
+            else:
+                queued.append(values)
+        if queued:  # ids grow in insertion order, which is the delivery order within a conversation
+            await session.execute(insert(OutboxRow), queued)
+        return claimed
 
     def hand_over(self, claimed: list[ClaimedMessage]) -> None:
         self._handoff.extend(claimed)

@@ -9,8 +9,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col
 
 from bot.pms.base import STATUSES, PMSError
@@ -87,60 +88,59 @@ class LocalPMS:
         )
         self._s.add(row)
         await self._s.flush()  # the task row first: progress rows refer to it
-        self._s.add(ProgressRow(task_key=row.key, person_id=by.id, kind="create", note=title, at=self._at()))
-        await self._s.flush()
+        await self._history(row.key, by, "create", note=title)
         return self._task(row, None)
 
     async def report_progress(
         self, key: str, *, percent: int | None, note: str, hours: Decimal | None, by: Person
     ) -> Task:
         row = await self._row(key)
-        if row.status == "done" and percent is not None and percent < 100:
-            row.status = "in_progress"
+        status, blocked_reason = row.status, row.blocked_reason
+        if status == "done" and percent is not None and percent < 100:
+            status = "in_progress"
         if percent is not None:
-            row.percent = percent
             if percent == 100:
-                row.status = "done"
-            elif row.status == "todo" or (row.status == "blocked" and percent > 0):
-                row.status = "in_progress"
-                row.blocked_reason = None
+                status = "done"
+            elif status == "todo" or (status == "blocked" and percent > 0):
+                status, blocked_reason = "in_progress", None
         minutes = hours_to_min(hours) if hours is not None else None
-        if minutes:
-            row.spent_min += minutes
-        row.updated_at = self._at()
-        self._s.add(
-            ProgressRow(task_key=key, person_id=by.id, kind="report", percent=percent, minutes=minutes, note=note,
-                        at=self._at())
-        )
-        await self._s.flush()
+        await self._change(row, status=status, blocked_reason=blocked_reason,
+                           percent=row.percent if percent is None else percent,
+                           spent_min=row.spent_min + (minutes or 0))
+        await self._history(key, by, "report", percent=percent, minutes=minutes, note=note)
         return await self._to_task(row)
 
     async def transition(self, key: str, status: str, *, reason: str, by: Person) -> Task:
         if status not in STATUSES:
             raise PMSError("unknown_status", status=status)
         row = await self._row(key)
-        row.status = status
-        row.blocked_reason = reason if status == "blocked" else None
-        if status == "done":
-            row.percent = 100
-        row.updated_at = self._at()
-        self._s.add(ProgressRow(task_key=key, person_id=by.id, kind=status, note=reason, at=self._at()))
-        await self._s.flush()
+        await self._change(row, status=status, blocked_reason=reason if status == "blocked" else None,
+                           percent=100 if status == "done" else row.percent)
+        await self._history(key, by, status, note=reason)
         return await self._to_task(row)
 
     async def comment(self, key: str, body: str, *, by: Person) -> None:
         await self._row(key)
-        self._s.add(ProgressRow(task_key=key, person_id=by.id, kind="comment", note=body, at=self._at()))
-        await self._s.flush()
+        await self._history(key, by, "comment", note=body)
 
     async def log_work(self, key: str, hours: Decimal, *, note: str, by: Person) -> None:
         row = await self._row(key)
         minutes = hours_to_min(hours)
-        row.spent_min += minutes
-        row.updated_at = self._at()
-        self._s.add(ProgressRow(task_key=key, person_id=by.id, kind="worklog", minutes=minutes, note=note,
-                                at=self._at()))
-        await self._s.flush()
+        await self._change(row, spent_min=row.spent_min + minutes)
+        await self._history(key, by, "worklog", minutes=minutes, note=note)
+
+    async def _change(self, row: TaskRow, **values: object) -> None:
+        """One UPDATE; the loaded row is brought up to date without the ORM's unit of work (it is cheaper)."""
+        values["updated_at"] = self._at()
+        await self._s.execute(update(TaskRow).where(col(TaskRow.id) == row.id).values(**values)
+                              .execution_options(synchronize_session=False))
+        for name, value in values.items():
+            set_committed_value(row, name, value)
+
+    async def _history(self, key: str, by: Person, kind: str, *, percent: int | None = None,
+                       minutes: int | None = None, note: str = "") -> None:
+        await self._s.execute(insert(ProgressRow).values(task_key=key, person_id=by.id, kind=kind, percent=percent,
+                                                         minutes=minutes, note=note, at=self._at()))
 
     async def list_milestones(self, project: str) -> list[Milestone]:
         rows = (

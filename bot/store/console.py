@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlmodel import col
 
 from bot.constants import CONSOLE_FEED_LIMIT
@@ -15,11 +15,12 @@ from bot.store.models import ConsoleMessageRow
 
 async def append(db: Database, *, person_id: str, direction: str, body: dict[str, Any]) -> int:
     async with db.write() as s:
-        row = ConsoleMessageRow(person_id=person_id, direction=direction, body=body, at=datetime.now(UTC))
-        s.add(row)
-        await s.flush()
-        assert row.id is not None
-        return row.id
+        result = await s.execute(insert(ConsoleMessageRow).values(
+            person_id=person_id, direction=direction, body=body, revision=0, at=datetime.now(UTC),
+        ).returning(col(ConsoleMessageRow.id)))
+        new_id = result.scalar_one()
+        assert new_id is not None
+        return new_id
 
 
 async def remove(db: Database, message_id: int) -> None:
