@@ -10,11 +10,12 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -78,6 +79,17 @@ class Settings(BaseSettings):
         return ("console",)
 
 
+def _check_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown timezone '{value}' (use an IANA name like Asia/Shanghai)") from exc
+    return value
+
+
+TimezoneName = Annotated[str, AfterValidator(_check_timezone)]
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -89,7 +101,7 @@ class PersonConfig(_Strict):
     roles: tuple[Role, ...] = ()
     identities: dict[str, str] = Field(default_factory=dict)
     pms_user: str | None = None
-    timezone: str | None = None
+    timezone: TimezoneName | None = None
     email: str | None = None
 
     @field_validator("identities", mode="before")
@@ -99,11 +111,6 @@ class PersonConfig(_Strict):
         if isinstance(value, dict):
             return {k: str(v) if isinstance(v, int) and not isinstance(v, bool) else v for k, v in value.items()}
         return value
-
-    @field_validator("timezone")
-    @classmethod
-    def _tz(cls, value: str | None) -> str | None:
-        return _check_timezone(value) if value is not None else None
 
 
 class ChannelConfig(_Strict):
@@ -136,17 +143,12 @@ class StandupConfig(_Strict):
     project: str
     members: tuple[str, ...] = ()
     at: str
-    timezone: str | None = None
+    timezone: TimezoneName | None = None
     days: str | tuple[str, ...] = "workdays"
     calendar: str = "CN"
     deadline: str | None = None
     report_to: tuple[ChannelConfig, ...] = ()
     questions: dict[str, tuple[str, ...]] = Field(default_factory=dict)
-
-    @field_validator("timezone")
-    @classmethod
-    def _tz(cls, value: str | None) -> str | None:
-        return _check_timezone(value) if value is not None else None
 
     @field_validator("at", "deadline", mode="before")
     @classmethod
@@ -160,15 +162,10 @@ class StandupConfig(_Strict):
 
 class Config(_Strict):
     locale: Locale = "zh"
-    timezone: str = constants.DEFAULT_TIMEZONE
+    timezone: TimezoneName = constants.DEFAULT_TIMEZONE
     people: tuple[PersonConfig, ...] = ()
     projects: tuple[ProjectConfig, ...] = ()
     standups: tuple[StandupConfig, ...] = ()
-
-    @field_validator("timezone")
-    @classmethod
-    def _tz(cls, value: str) -> str:
-        return _check_timezone(value)
 
     @model_validator(mode="after")
     def _references(self) -> Config:
@@ -210,14 +207,6 @@ def _unique(values: list[str], section: str, key: str) -> None:
         if value in seen:
             raise _RefError((section, i, key), f"duplicate {key} '{value}'")
         seen.add(value)
-
-
-def _check_timezone(value: str) -> str:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"unknown timezone '{value}' (use an IANA name like Asia/Shanghai)") from exc
-    return value
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -57,30 +57,30 @@ class Dispatcher:
         self.platforms = platforms
         self._now = now or (lambda: datetime.now(UTC))
         self._on_done = on_done
-        self.processed = asyncio.Event()
 
     async def run_once(self) -> int:
+        """Handle what this process was handed, then what is due in the table; returns how many."""
+        handled = 0
+        while (local := self.inbox.take_local()) is not None:
+            await self.process(local)
+            handled += 1
+            self._done()
         claimed = await self.inbox.claim(limit=WORKER_BATCH, now=self._now())
         for item in claimed:
             await self.process(item)
-        if claimed:
-            self.processed.set()
-            if self._on_done:
-                self._on_done()
-        return len(claimed)
+            self._done()
+        return handled + len(claimed)
+
+    def _done(self) -> None:
+        if self._on_done:
+            self._on_done()
 
     async def run_forever(self) -> None:
         while True:
-            local = self.inbox.take_local()
-            if local is not None:
-                await self.process(local)
-                self.processed.set()
-                if self._on_done:
-                    self._on_done()
-                continue
+            # Cleared before looking, so work stored while we look is not slept through.
+            self.inbox.new_work.clear()
             if await self.run_once():
                 continue
-            self.inbox.new_work.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.inbox.new_work.wait(), timeout=WORKER_POLL_S)
 

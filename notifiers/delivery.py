@@ -40,10 +40,9 @@ class Delivery:
 
     async def run_forever(self) -> None:
         while True:
-            handled = await self.run_once()
-            if handled:
+            self.wake.clear()  # before looking, so a wake-up during the look is not lost
+            if await self.run_once():
                 continue
-            self.wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), timeout=WORKER_POLL_S)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -48,19 +49,15 @@ def add_routes(app: web.Application, key: web.AppKey[Runtime]) -> None:
         return web.json_response({"accepted": True, "duplicate": accepted.duplicate, "inbox_id": accepted.inbox_id},
                                  status=202)
 
-    async def post_message(request: web.Request) -> web.Response:
-        try:
-            event = message_event(await request.json())
-        except BadEvent as exc:
-            return web.json_response({"error": str(exc)}, status=400)
-        return await _accept(request, event)
+    def intake(to_event: Callable[[Any], InboundEvent]) -> Callable[[web.Request], Awaitable[web.Response]]:
+        async def handler(request: web.Request) -> web.Response:
+            try:
+                event = to_event(await request.json())
+            except BadEvent as exc:
+                return web.json_response({"error": str(exc)}, status=400)
+            return await _accept(request, event)
 
-    async def post_action(request: web.Request) -> web.Response:
-        try:
-            event = action_event(await request.json())
-        except BadEvent as exc:
-            return web.json_response({"error": str(exc)}, status=400)
-        return await _accept(request, event)
+        return handler
 
     async def get_feed(request: web.Request) -> web.Response:
         person = request.query.get("person", "")
@@ -80,8 +77,8 @@ def add_routes(app: web.Application, key: web.AppKey[Runtime]) -> None:
 
     app.router.add_get("/console", page)
     app.router.add_get("/console/api/people", people)
-    app.router.add_post("/console/api/messages", post_message)
-    app.router.add_post("/console/api/actions", post_action)
+    app.router.add_post("/console/api/messages", intake(message_event))
+    app.router.add_post("/console/api/actions", intake(action_event))
     app.router.add_get("/console/api/feed", get_feed)
     app.router.add_get("/console/api/messages/{id}", get_message)
 
