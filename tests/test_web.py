@@ -92,6 +92,11 @@ async def test_button_click_updates_card(client: TestClient) -> None:  # type: i
         ("/console/api/feed?person=bob&after=-1", None, 400, "'after'"),
         ("/console/api/messages/abc", None, 400, "not a message id"),
         ("/console/api/messages/999999", None, 404, "no such message"),
+        ("/console/api/messages", b'{"person": "bob", "text": "\xff\xfe"}', 400, "UTF-8"),
+        ("/console/api/messages", "{\"person\": \"bob\", \"text\": \"水泵\"}".encode("gb18030"), 400, "UTF-8"),
+        ("/console/api/messages", b"", 400, "not valid JSON"),
+        ("/console/api/messages", b"null", 400, "JSON object"),
+        ("/console/api/messages", b'{"person": "bob", "text": "x", "client_id": {"a": 1}}', 400, "'client_id'"),
         ("/nope", None, 404, "Not Found"),
     ],
 )
@@ -111,3 +116,17 @@ async def test_console_is_off_unless_asked(rt: Runtime) -> None:
     async with TestClient(TestServer(build_app(rt))) as c:
         assert (await c.get("/console")).status == 404
         assert (await c.get("/healthz")).status == 200
+
+
+async def test_readyz_is_503_until_the_schema_is_current(sqlite_url: str) -> None:
+    from bot.config import Config, Settings
+
+    fresh = Runtime(Settings(database_url=sqlite_url), Config())
+    try:
+        async with TestClient(TestServer(build_app(fresh))) as c:
+            r = await c.get("/readyz")
+            assert r.status == 503 and (await r.json())["status"] == "unavailable"
+            await fresh.open()
+            assert (await c.get("/readyz")).status == 200
+    finally:
+        await fresh.close()
