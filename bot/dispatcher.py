@@ -75,8 +75,8 @@ class Dispatcher:
         if self._on_done:
             self._on_done()
 
-    async def run_forever(self) -> None:
-        while True:
+    async def run_forever(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
             # Cleared before looking, so work stored while we look is not slept through.
             self.inbox.new_work.clear()
             if await self.run_once():

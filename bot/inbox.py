@@ -151,6 +151,17 @@ class Inbox:
                 claimed.append(Claimed(inbox_id=row.id, attempts=row.attempts, event=event_from_payload(row.payload)))
             return claimed
 
+    async def release_local(self) -> None:
+        """Shutting down: events handed to this process but not started become due for any worker now."""
+        items, self._handoff = list(self._handoff), collections.deque()
+        if not items:
+            return
+        async with self._db.write() as s:
+            for item in items:
+                await s.execute(update(InboxRow).where(
+                    col(InboxRow.id) == item.inbox_id, col(InboxRow.attempts) == item.attempts,
+                    col(InboxRow.state) == "pending").values(available_at=datetime.now(UTC)))
+
     async def pending_count(self) -> int:
         async with self._db.read() as s:
             q = select(func.count()).select_from(InboxRow).where(col(InboxRow.state) == "pending")

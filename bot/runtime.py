@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
 from bot.config import Config, Settings
+from bot.constants import GRACEFUL_STOP_S, WORKER_RESTART_S
 from bot.dispatcher import Dispatcher
 from bot.inbox import Inbox
 from bot.store import migrate
@@ -41,6 +43,7 @@ class Runtime:
     dispatcher: Dispatcher = field(init=False)
     delivery: Delivery = field(init=False)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list, init=False)
+    _stop: asyncio.Event = field(default_factory=asyncio.Event, init=False)
 
     def __post_init__(self) -> None:
         self.db = Database(self.settings.database_url)
@@ -74,24 +77,31 @@ class Runtime:
             self._tasks.append(asyncio.create_task(self._supervise(self.dispatcher.run_forever), name="dispatcher"))
             self._tasks.append(asyncio.create_task(self._supervise(self.delivery.run_forever), name="delivery"))
 
-    async def _supervise(self, loop: object) -> None:
+    async def _supervise(self, loop: Callable[[asyncio.Event], Awaitable[None]]) -> None:
         # A worker loop that dies of a database outage restarts after a pause instead of leaving the process idle.
-        assert callable(loop)
-        while True:
+        while not self._stop.is_set():
             try:
-                await loop()
-            except asyncio.CancelledError:
-                raise
+                await loop(self._stop)
             except Exception:  # the loop's boundary: log it, back off, go on
                 log.exception("worker loop %s crashed; restarting", getattr(loop, "__qualname__", loop))
-                await asyncio.sleep(1.0)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), timeout=WORKER_RESTART_S)
 
     async def close(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        """Let the workers finish the item in hand, give back what they were handed, then disconnect."""
+        self._stop.set()
+        self.inbox.new_work.set()
+        self.delivery.wake.set()
+        if self._tasks:
+            _, unfinished = await asyncio.wait(self._tasks, timeout=GRACEFUL_STOP_S)
+            for task in unfinished:
+                task.cancel()
+            for task in unfinished:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         self._tasks.clear()
         await self.inbox.close()
+        with contextlib.suppress(Exception):  # best effort: leases run out by themselves anyway
+            await self.inbox.release_local()
+            await self.outbox.release_local()
         await self.db.dispose()

@@ -38,8 +38,8 @@ class Delivery:
         self.delivered.set()
         return len(claimed)
 
-    async def run_forever(self) -> None:
-        while True:
+    async def run_forever(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
             self.wake.clear()  # before looking, so a wake-up during the look is not lost
             if await self.run_once():
                 continue

@@ -103,6 +103,14 @@ class Outbox:
     def hand_over(self, claimed: list[ClaimedMessage]) -> None:
         self._handoff.extend(claimed)
 
+    async def release_local(self) -> None:
+        """Shutting down: replies handed to this process but not sent become due for any worker now."""
+        ids = [m.id for m in self.take_local()]
+        if ids:
+            async with self._db.write() as s:
+                await s.execute(update(OutboxRow).where(col(OutboxRow.id).in_(ids), col(OutboxRow.state) == "pending")
+                                .values(available_at=datetime.now(UTC)))
+
     def take_local(self) -> list[ClaimedMessage]:
         taken = list(self._handoff)
         self._handoff.clear()

@@ -222,3 +222,19 @@ async def test_local_handoff_claims_only_conversation_heads(db: Database) -> Non
     await outbox.mark_sent(bob1, message_id="m", now=NOW)
     nxt = await outbox.claim(limit=10, now=NOW)
     assert [(m.envelope.target, m.envelope.data["n"]) for m in nxt] == [("bob", 2)]
+
+
+async def test_handed_over_work_is_given_back_on_shutdown(db: Database) -> None:
+    inbox, outbox = Inbox(db), Outbox(db)
+    inbox.local_worker = outbox.local_worker = True
+    try:
+        await inbox.accept(event("handed"))
+        async with db.write() as s:
+            outbox.hand_over(await outbox.enqueue(s, [env("bob", 1)], source_event=None, now=datetime.now(UTC)))
+        assert await inbox.claim(limit=5) == [] and await outbox.claim(limit=5) == [], "pre-claimed for us"
+        await inbox.release_local()
+        await outbox.release_local()
+        assert [c.event.event_id for c in await inbox.claim(limit=5)] == ["e-handed"]
+        assert [m.envelope.data["n"] for m in await outbox.claim(limit=5)] == [1]
+    finally:
+        await inbox.close()
