@@ -160,3 +160,20 @@ async def test_run_killed_mid_burst_loses_nothing_acked(tmp_path: Path) -> None:
         assert await count(db_path, f"burst-{i:02d}") == 1, f"acked message {i} applied once"
     for i in range(30):
         assert await count(db_path, f"burst-{i:02d}") <= 1, f"message {i} applied at most once"
+
+
+async def test_sigterm_stops_cleanly_and_keeps_every_acked_event(tmp_path: Path) -> None:
+    db_path = tmp_path / "term.db"
+    await seed(db_path)
+    port = free_port()
+    run = await start("run", db_path, port)
+    async with aiohttp.ClientSession() as http:
+        for i in range(5):
+            r = await http.post(f"http://127.0.0.1:{port}/console/api/messages",
+                                json={"person": "bob", "text": f"PUMP-7 +1h term-{i}", "client_id": f"t-{i}"})
+            assert r.status == 202
+    run.send_signal(signal.SIGTERM)
+    async with asyncio.timeout(20):
+        assert await run.wait() == 0
+    for i in range(5):
+        assert await count(db_path, f"term-{i}") == 1
