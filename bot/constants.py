@@ -38,5 +38,6 @@ AUDIT_GENESIS_HASH: Final = "0" * 64
 AUDIT_PG_LOCK_KEY: Final = 0x706D73626F74  # "pmsbot": serialises chain appends on PostgreSQL
 
 # Sizes of things people type.
-MAX_TITLE_CHARS: Final = 200
-MAX_NOTE_CHARS: Final = 1000
+MAX_TITLE_CHARS: Final = 200  # task titles, approval subjects, subscription filters (column sizes)
+MAX_NOTE_CHARS: Final = 1000  # notes, reasons, comments, standup answers
+MAX_NAME_CHARS: Final = 100  # PMS user names

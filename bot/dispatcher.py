@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import asdict
@@ -42,6 +43,7 @@ LATENCY = Histogram("pmsbot_dispatch_seconds", "Time from claim to committed rep
                     buckets=(0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5))
 
 ACTION_VERBS = ("approve", "reject")
+_APPROVAL_ID_RE = re.compile(r"[0-9]{1,12}")  # ASCII only: str.isdigit() also accepts "²"
 MAX_REASON_CHARS = 1000
 
 
@@ -225,7 +227,7 @@ def _command_of(event: InboundEvent, today: date) -> model.Command | model.Parse
         return parse(event.text, today=today)
     verb = event.action.get("id", "")
     value = event.action.get("value", "")
-    if verb not in ACTION_VERBS or not value.isdigit() or len(value) > 12:
+    if verb not in ACTION_VERBS or not _APPROVAL_ID_RE.fullmatch(value):
         return model.ParseError(code="bad_approval_id", verb=verb[:20] or None, params={"value": value[:40]})
     if verb == "approve":
         return model.Approve(approval_id=int(value), comment=event.action.get("comment", "")[:MAX_REASON_CHARS])

@@ -9,19 +9,19 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlmodel import col
 
-from bot.constants import INBOX_BATCH_MAX, INBOX_LEASE_S
-from bot.constants import INBOX_HANDOFF_MAX as HANDOFF_MAX
+from bot.constants import INBOX_BATCH_MAX, INBOX_HANDOFF_MAX, INBOX_LEASE_S, INBOX_MAX_ATTEMPTS
 from bot.records import InboundEvent
 from bot.store.db import Database
 from bot.store.models import InboxRow
 from bot.store.workspace import insert_ignore
+from bot.text import storable
 
 
 def event_to_payload(event: InboundEvent) -> dict[str, Any]:
@@ -70,6 +70,11 @@ class Inbox:
 
     async def accept(self, event: InboundEvent) -> Accepted:
         """Returns once the event is durable (or known to be a duplicate)."""
+        event = replace(
+            event, event_id=storable(event.event_id), sender=storable(event.sender),
+            conversation=storable(event.conversation), text=storable(event.text),
+            action={storable(k): storable(v) for k, v in event.action.items()},
+        )
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_loop(), name="inbox-writer")
         future: asyncio.Future[Accepted] = asyncio.get_running_loop().create_future()
@@ -89,23 +94,31 @@ class Inbox:
             self._wake.clear()
             while self._pending:
                 batch, self._pending = self._pending[:INBOX_BATCH_MAX], self._pending[INBOX_BATCH_MAX:]
-                try:
-                    results = await self._write(batch)
-                except Exception as exc:  # every waiter must hear of the failure, or its request hangs
-                    for _, fut in batch:
-                        if not fut.done():
-                            fut.set_exception(exc)
-                    continue
-                for (_, fut), res in zip(batch, results, strict=True):
-                    if not fut.done():
-                        fut.set_result(res)
+                await self._write_or_split(batch)
                 self.new_work.set()
+
+    async def _write_or_split(self, batch: list[tuple[InboundEvent, asyncio.Future[Accepted]]]) -> None:
+        try:
+            results = await self._write(batch)
+        except Exception as exc:  # every waiter must hear of the failure, or its request hangs
+            if len(batch) > 1:
+                # One bad event must not fail the others that happened to share its transaction.
+                for one in batch:
+                    await self._write_or_split([one])
+                return
+            for _, fut in batch:
+                if not fut.done():
+                    fut.set_exception(exc)
+            return
+        for (_, fut), res in zip(batch, results, strict=True):
+            if not fut.done():
+                fut.set_result(res)
 
     async def _write(self, batch: list[tuple[InboundEvent, asyncio.Future[Accepted]]]) -> list[Accepted]:
         out: list[Accepted] = []
         seen: dict[tuple[str, str], Accepted] = {}
         now = datetime.now(UTC)  # our clock, not the platform's: a skewed sender must not delay its event
-        preclaim = self.local_worker and len(self._handoff) < HANDOFF_MAX
+        preclaim = self.local_worker and len(self._handoff) < INBOX_HANDOFF_MAX
         handoff: list[Claimed] = []
         async with self._db.write() as s:
             for event, _ in batch:
@@ -146,6 +159,11 @@ class Inbox:
             claimed = []
             for row in rows:
                 assert row.id is not None
+                if row.attempts >= INBOX_MAX_ATTEMPTS:
+                    # Every try died without an outcome (a poison event that kills its worker): park it.
+                    row.state = "failed"
+                    row.error = (row.error or f"no outcome after {row.attempts} attempts")[:2000]
+                    continue
                 row.available_at = lease_until
                 row.attempts += 1
                 claimed.append(Claimed(inbox_id=row.id, attempts=row.attempts, event=event_from_payload(row.payload)))

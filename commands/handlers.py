@@ -10,6 +10,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from bot.constants import MAX_NAME_CHARS, MAX_NOTE_CHARS, MAX_TITLE_CHARS
 from bot.pms.base import PMS, PMSError
 from bot.records import Action, Approval, Person, Project, Reply, Task
 from commands import model
@@ -350,8 +351,27 @@ HANDLERS: dict[type, Handler] = {
 }
 
 
+# Free text that is stored: refused with a clear message when longer than its column, never cut silently.
+TEXT_LIMITS: dict[type, tuple[tuple[str, str, int], ...]] = {
+    model.Report: (("note", "note", MAX_NOTE_CHARS),),
+    model.Done: (("note", "note", MAX_NOTE_CHARS),),
+    model.Block: (("reason", "reason", MAX_NOTE_CHARS),),
+    model.Approve: (("comment", "comment", MAX_NOTE_CHARS),),
+    model.Reject: (("reason", "reason", MAX_NOTE_CHARS),),
+    model.Standup: (("text", "text", MAX_NOTE_CHARS),),
+    model.New: (("title", "title", MAX_TITLE_CHARS),),
+    model.Request: (("subject", "subject", MAX_TITLE_CHARS),),
+    model.Subscribe: (("filter", "filter", MAX_TITLE_CHARS),),
+    model.Link: (("pms_user", "user", MAX_NAME_CHARS),),
+}
+
+
 async def handle(ctx: Context, command: model.Command) -> list[Reply]:
     """Run the handler for `command`; a PMS refusal becomes a CommandError with the same code."""
+    for field, label, limit in TEXT_LIMITS.get(type(command), ()):
+        value = getattr(command, field)
+        if len(value) > limit:
+            raise CommandError("text_too_long", field=label, length=len(value), max=limit)
     try:
         return await HANDLERS[type(command)](ctx, command)
     except PMSError as exc:

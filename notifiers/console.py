@@ -25,5 +25,5 @@ class ConsoleSender:
         return str(await feed.append(self._db, person_id=message.target, direction="out", body=_body(message)))
 
     async def update(self, message: Outgoing, message_id: str) -> None:
-        if not message_id.isdigit() or not await feed.replace(self._db, int(message_id), _body(message)):
+        if not message_id.isascii() or not message_id.isdigit() or not await feed.replace(self._db, int(message_id), _body(message)):
             raise PermanentSendError(f"console message {message_id} no longer exists")

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 
+import jinja2
 from prometheus_client import Counter
 
 from bot.constants import OUTBOX_BATCH, WORKER_POLL_S
@@ -47,6 +48,16 @@ class Delivery:
                 await asyncio.wait_for(self.wake.wait(), timeout=WORKER_POLL_S)
 
     async def _deliver(self, msg: ClaimedMessage) -> None:
+        try:
+            await self._attempt(msg)
+        except Exception as exc:  # the delivery boundary: a bug or an unforeseen error must not stall the line
+            log.exception("delivery %s to %s failed unexpectedly", msg.id, msg.envelope.platform)
+            if await self.outbox.retry_later(msg, error=f"{type(exc).__name__}: {exc}", retry_after_s=None):
+                RETRIED.labels(msg.envelope.platform).inc()
+            else:
+                DEAD.labels(msg.envelope.platform).inc()
+
+    async def _attempt(self, msg: ClaimedMessage) -> None:
         env = msg.envelope
         sender = self.senders.get(env.platform)
         if sender is None:
@@ -58,6 +69,10 @@ class Delivery:
                                             actions=env.actions)
         except TemplateMissing as exc:
             await self.outbox.dead(msg, error=f"no template {exc}")
+            DEAD.labels(env.platform).inc()
+            return
+        except jinja2.TemplateError as exc:  # the same data will fail the same way every time
+            await self.outbox.dead(msg, error=f"template {env.platform}/{env.locale}/{env.kind}: {exc}")
             DEAD.labels(env.platform).inc()
             return
         out = Outgoing(outbox_id=msg.id, platform=env.platform, target=env.target, card_ref=env.card_ref,

@@ -136,6 +136,11 @@ class Outbox:
             out = []
             for row in rows:
                 assert row.id is not None
+                if row.attempts >= OUTBOX_MAX_ATTEMPTS:
+                    # Each try ended without an outcome (the process died while sending): stop here.
+                    row.state = "dead"
+                    row.last_error = (row.last_error or f"no outcome after {row.attempts} attempts")[:2000]
+                    continue
                 row.available_at = now + timedelta(seconds=OUTBOX_LEASE_S)
                 row.attempts += 1
                 out.append(ClaimedMessage(id=row.id, attempts=row.attempts, envelope=Envelope(

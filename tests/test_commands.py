@@ -82,7 +82,7 @@ async def test_request_and_approve_by_approver_only(rt: Runtime) -> None:
 
     assert "不能审批自己提交的申请" in await texts(rt, "bob", "approve 2")
     assert "不是审批 #2 的审批人" in await texts(rt, "dave", "同意 2")
-    assert "cannot decide" not in await texts(rt, "alice", "approve 2")  # alice is not an approver either
+    assert "not an approver of #2" in await texts(rt, "alice", "approve 2")
     async with rt.db.read() as s:
         assert (await s.get(ApprovalRow, 2)).state == "pending"  # type: ignore[union-attr]
 
@@ -197,16 +197,26 @@ async def test_status_of_task_and_milestone(rt: Runtime) -> None:
         ("bob", "new PUMP 标题 @erin", "不是项目 PUMP 的成员"),
         ("bob", "status PUMP 不存在的里程碑", "没有里程碑"),
         ("bob", "request PUMP", "缺少"),
+        ("bob", "PUMP-4 50% " + "长" * 1500, "说明太长了：1500 个字符，最多 1000 个"),
+        ("bob", "new PUMP " + "标" * 300, "标题太长了"),
+        ("alice", "request PUMP " + "s" * 300 + " 100", "The subject is too long: 300 characters, at most 200"),
+        ("bob", "link " + "u" * 300, "PMS 用户名太长了"),
+        ("bob", "block PUMP-4 " + "r" * 1200, "原因太长了"),
+        ("bob", "PUMP-4 50% bad\ud800surrogate\x00nul", "已记录 PUMP-4"),
     ],
 )
-async def test_bad_input_gets_a_clear_reply(rt: Runtime, person: str, text: str, expected: str) -> None:
+async def test_bad_input_gets_a_clear_reply(rt_any: Runtime, person: str, text: str, expected: str) -> None:
+    rt = rt_any
     async with rt.db.read() as s:
         before = (await s.execute(select(func.count()).select_from(TaskRow))).scalar_one()
+        percent = (await s.execute(select(TaskRow.percent).where(col(TaskRow.key) == "PUMP-4"))).scalar_one()
     out = await texts(rt, person, text)
     assert expected in out
-    assert "Traceback" not in out
+    assert "Traceback" not in out and "出错" not in out and "went wrong" not in out
     async with rt.db.read() as s:
         assert (await s.execute(select(func.count()).select_from(TaskRow))).scalar_one() == before
+        now_percent = (await s.execute(select(TaskRow.percent).where(col(TaskRow.key) == "PUMP-4"))).scalar_one()
+    assert now_percent == (50 if expected.startswith("已记录") else percent)
 
 
 async def test_injection_strings_are_data(rt: Runtime) -> None:
@@ -243,6 +253,7 @@ async def test_hostile_button_payloads(rt: Runtime) -> None:
         {"id": "delete_everything", "value": "1"},
         {"id": "approve", "value": "9" * 40},
         {"id": "reject", "value": "1"},  # no reason
+        {"id": "approve", "value": "²"},  # a digit to str.isdigit(), not to int()
     ]
     for i, action in enumerate(payloads):
         await rt.inbox.accept(InboundEvent(platform="console", event_id=f"hostile-{i}", kind="action",

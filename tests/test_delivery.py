@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -52,12 +53,13 @@ async def rows(db: Database) -> list[OutboxRow]:
 
 
 @pytest.fixture
-async def sqlite_db(sqlite_url: str) -> Database:
+async def sqlite_db(sqlite_url: str) -> AsyncIterator[Database]:
     from bot.store import migrate
 
     db = Database(sqlite_url)
     await migrate.upgrade(db)
-    return db
+    yield db
+    await db.dispose()
 
 
 async def test_retry_after_is_honoured_then_delivered_in_order(sqlite_db: Database) -> None:
@@ -80,7 +82,6 @@ async def test_retry_after_is_honoured_then_delivered_in_order(sqlite_db: Databa
     assert await delivery.run_once() == 1
     assert [text.split("\n")[0] for _, text in sender.sent] == ["Usage: report <task> <n>% [note] [<h>h]",
                                                                  "Usage: done <task> [note]"]
-    await db.dispose()
 
 
 async def test_permanent_failure_and_missing_platform_are_dead_letters(sqlite_db: Database) -> None:
@@ -101,7 +102,6 @@ async def test_permanent_failure_and_missing_platform_are_dead_letters(sqlite_db
     assert states[("bob", "help")][0] == "sent"
     assert states[("C1", "help")] == ("dead", "platform 'slack' is not enabled")
     assert states[("bob", "no_such_kind")] == ("dead", "no template console/en/no_such_kind.j2")
-    await db.dispose()
 
 
 async def test_card_updates_replace_the_sent_card(sqlite_db: Database) -> None:
@@ -117,7 +117,6 @@ async def test_card_updates_replace_the_sent_card(sqlite_db: Database) -> None:
     await delivery.run_once()
     assert len(sender.sent) == 1 and sender.updated == [("m1", sender.updated[0][1])]
     assert "reject" in sender.updated[0][1]
-    await db.dispose()
 
 
 def test_backoff_grows_exponentially_with_jitter_and_a_ceiling() -> None:
@@ -126,3 +125,42 @@ def test_backoff_grows_exponentially_with_jitter_and_a_ceiling() -> None:
         delays = [backoff_s(attempt, rng=rng) for _ in range(200)]
         assert min(delays) >= base / 2 and max(delays) <= base
         assert max(delays) - min(delays) > base / 4, "jitter spreads retries"
+
+
+class BrokenSender(FlakySender):
+    async def send(self, message: Outgoing) -> str:
+        raise RuntimeError("bug in a sender")
+
+
+async def test_an_unexpected_error_is_retried_then_dead_lettered(sqlite_db: Database) -> None:
+    from bot.constants import OUTBOX_MAX_ATTEMPTS
+
+    db = sqlite_db
+    now = datetime.now(UTC)
+    async with db.write() as s:
+        await Outbox(db).enqueue(s, [env("bob", "a"), env("bob", "b")], source_event=None, now=now)
+    delivery = Delivery(Outbox(db), {"console": BrokenSender()}, Renderer())
+    for _ in range(OUTBOX_MAX_ATTEMPTS):
+        assert await delivery.run_once() == 1
+        async with db.write() as s:  # time passes: the backoff is over
+            for row in (await s.execute(select(OutboxRow))).scalars():
+                row.available_at = now
+    first, second = await rows(db)
+    assert first.state == "dead" and "RuntimeError: bug in a sender" in (first.last_error or "")
+    assert second.state == "pending" and second.attempts == 0
+    assert await delivery.run_once() == 1, "the next message is no longer held up"
+
+
+async def test_a_message_whose_tries_never_finish_is_parked(sqlite_db: Database) -> None:
+    from bot.constants import OUTBOX_MAX_ATTEMPTS
+
+    db = sqlite_db
+    outbox = Outbox(db)
+    now = datetime.now(UTC)
+    async with db.write() as s:
+        await outbox.enqueue(s, [env("bob", "a")], source_event=None, now=now)
+    for i in range(OUTBOX_MAX_ATTEMPTS):  # a worker claims it and dies each time
+        assert len(await outbox.claim(limit=5, now=now + timedelta(hours=i))) == 1
+    assert await outbox.claim(limit=5, now=now + timedelta(days=1)) == []
+    (row,) = await rows(db)
+    assert row.state == "dead" and "no outcome" in (row.last_error or "")

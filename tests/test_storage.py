@@ -238,3 +238,52 @@ async def test_handed_over_work_is_given_back_on_shutdown(db: Database) -> None:
         assert [m.envelope.data["n"] for m in await outbox.claim(limit=5)] == [1]
     finally:
         await inbox.close()
+
+
+async def test_concurrent_reports_on_one_task_lose_no_hours(rt_any: Runtime) -> None:
+    from bot.store.models import TaskRow
+
+    for i in range(5):
+        await rt_any.inbox.accept(InboundEvent(platform="console", event_id=f"h-{i}", kind="message", sender="bob",
+                                               conversation="bob", text=f"PUMP-7 +1h race{i}", received_at=NOW))
+    claimed = await rt_any.inbox.claim(limit=10)
+    await asyncio.gather(*(rt_any.dispatcher.process(c) for c in claimed))
+    async with rt_any.db.read() as s:
+        row = (await s.execute(select(TaskRow).where(col(TaskRow.key) == "PUMP-7"))).scalar_one()
+    assert row.spent_min == 5 * 60
+
+
+async def test_two_approvers_racing_on_each_backend(rt_any: Runtime) -> None:
+    from bot.store.models import MembershipRow
+
+    async with rt_any.db.write() as s:
+        s.add(MembershipRow(project_key="PUMP", person_id="erin", role="approver"))
+    await say(rt_any, "bob", "request PUMP crane 900")  # approval 2, decided by carol or erin
+    for who in ("carol", "erin"):
+        await rt_any.inbox.accept(InboundEvent(platform="console", event_id=f"race-{who}", kind="action", sender=who,
+                                               conversation=who, action={"id": "approve", "value": "2"},
+                                               received_at=NOW))
+    claimed = await rt_any.inbox.claim(limit=10)
+    await asyncio.gather(*(rt_any.dispatcher.process(c) for c in claimed))
+    async with rt_any.db.read() as s:
+        approved = (await s.execute(select(func.count()).select_from(AuditRow)
+                                    .where(col(AuditRow.action) == "approval.approved"))).scalar_one()
+        refused = (await s.execute(select(func.count()).select_from(AuditRow)
+                                   .where(col(AuditRow.action) == "command.refused",
+                                          col(AuditRow.subject) == "already_decided"))).scalar_one()
+    assert (approved, refused) == (1, 1)
+    assert (await verify(rt_any.db)).ok
+
+
+async def test_a_poison_event_is_parked_after_its_attempts(db: Database) -> None:
+    from bot.constants import INBOX_MAX_ATTEMPTS
+
+    inbox = Inbox(db)
+    try:
+        await inbox.accept(event("poison"))
+        for i in range(INBOX_MAX_ATTEMPTS):  # each worker that takes it dies before finishing
+            assert len(await inbox.claim(limit=5, now=NOW + timedelta(hours=i))) == 1
+        assert await inbox.claim(limit=5, now=NOW + timedelta(days=1)) == []
+        assert await inbox.pending_count() == 0
+    finally:
+        await inbox.close()

@@ -61,6 +61,16 @@ async def test_resubmitted_message_is_processed_once(client: TestClient) -> None
     assert sum(m["text"] == payload["text"] for m in feed["messages"]) == 1, "the echo is shown once too"
 
 
+async def test_client_ids_are_per_person(client: TestClient) -> None:  # type: ignore[type-arg]
+    first = await (await client.post("/console/api/messages", json={"person": "bob", "text": "my", "client_id": "c1"})
+                   ).json()
+    second = await (await client.post("/console/api/messages",
+                                      json={"person": "carol", "text": "待审批", "client_id": "c1"})).json()
+    assert not first["duplicate"] and not second["duplicate"]
+    feed = await (await client.get("/console/api/feed?person=carol")).json()
+    assert any("待你审批" in m["text"] for m in feed["messages"])
+
+
 async def test_button_click_updates_card(client: TestClient) -> None:  # type: ignore[type-arg]
     feed = await (await client.get("/console/api/feed?person=carol")).json()
     card = next(m for m in feed["messages"] if m.get("card_ref") == "approval:1")
@@ -90,6 +100,8 @@ async def test_button_click_updates_card(client: TestClient) -> None:  # type: i
          "larger than"),
         ("/console/api/actions", b'{"person": "carol", "action": ["approve"], "value": "1"}', 400, "'action'"),
         ("/console/api/feed?person=bob&after=-1", None, 400, "'after'"),
+        ("/console/api/feed?person=bob&after=%C2%B2", None, 400, "'after'"),
+        ("/console/api/messages/%C2%B2", None, 400, "not a message id"),
         ("/console/api/messages/abc", None, 400, "not a message id"),
         ("/console/api/messages/999999", None, 404, "no such message"),
         ("/console/api/messages", b'{"person": "bob", "text": "\xff\xfe"}', 400, "UTF-8"),

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.records import InboundEvent
+from bot.text import storable
 
 PLATFORM = "console"
 _ID_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
@@ -27,7 +28,7 @@ def _str(body: dict[str, Any], key: str, *, required: bool = True, max_chars: in
         raise BadEvent(f"'{key}' must be a string")
     if len(value) > max_chars:
         raise BadEvent(f"'{key}' is longer than {max_chars} characters")
-    return value
+    return storable(value)
 
 
 def _person(body: dict[str, Any]) -> str:
@@ -37,17 +38,18 @@ def _person(body: dict[str, Any]) -> str:
     return person
 
 
-def _event_id(body: dict[str, Any]) -> str:
-    # The browser sends its own id per message so a resubmitted request is recognised as the same event.
+def _event_id(body: dict[str, Any], person: str) -> str:
+    # The browser sends its own id per message so a resubmitted request is recognised as the same event;
+    # scoped to the person, so one person's id can never swallow another's message.
     client_id = _str(body, "client_id", required=False, max_chars=MAX_CLIENT_ID_CHARS)
-    return client_id or uuid.uuid4().hex
+    return f"{person}:{client_id or uuid.uuid4().hex}"
 
 
 def message_event(body: Any) -> InboundEvent:
     if not isinstance(body, dict):
         raise BadEvent("the body must be a JSON object")
     person = _person(body)
-    return InboundEvent(platform=PLATFORM, event_id=_event_id(body), kind="message", sender=person,
+    return InboundEvent(platform=PLATFORM, event_id=_event_id(body, person), kind="message", sender=person,
                         conversation=person, text=_str(body, "text"), received_at=datetime.now(UTC))
 
 
@@ -59,5 +61,5 @@ def action_event(body: Any) -> InboundEvent:
     reason = _str(body, "reason", required=False, max_chars=1000)
     if reason:
         action["reason"] = reason
-    return InboundEvent(platform=PLATFORM, event_id=_event_id(body), kind="action", sender=person,
+    return InboundEvent(platform=PLATFORM, event_id=_event_id(body, person), kind="action", sender=person,
                         conversation=person, action=action, received_at=datetime.now(UTC))

@@ -193,10 +193,13 @@ class LocalPMS:
 
     async def _load(self, key: str) -> tuple[TaskRow, str | None]:
         if key not in self._loaded:
+            # Locked for the rest of the command (PostgreSQL; SQLite's writer lock already serialises): two
+            # workers adding hours to one task must not both start from the same old value.
             found = (await self._s.execute(
                 select(TaskRow, col(MilestoneRow.name))
                 .outerjoin(MilestoneRow, col(MilestoneRow.id) == col(TaskRow.milestone_id))
                 .where(col(TaskRow.key) == key)
+                .with_for_update(of=TaskRow)
             )).first()
             if found is None:
                 raise PMSError("unknown_task", task=key)

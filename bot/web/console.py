@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -16,6 +17,8 @@ from bot.records import InboundEvent
 from bot.runtime import Runtime
 from bot.store import console as feed
 from bot.store.models import PersonRow
+
+_ID_RE = re.compile(r"[0-9]{1,18}")  # ASCII digits only: str.isdigit() also accepts "²"
 
 
 def add_routes(app: web.Application, key: web.AppKey[Runtime]) -> None:
@@ -62,13 +65,13 @@ def add_routes(app: web.Application, key: web.AppKey[Runtime]) -> None:
     async def get_feed(request: web.Request) -> web.Response:
         person = request.query.get("person", "")
         after = request.query.get("after", "0")
-        if not after.isdigit() or len(after) > 18:
+        if not _ID_RE.fullmatch(after):
             return web.json_response({"error": "'after' must be a message id"}, status=400)
         return web.json_response({"messages": await feed.feed(request.app[key].db, person, after_id=int(after))})
 
     async def get_message(request: web.Request) -> web.Response:
         msg_id = request.match_info["id"]
-        if not msg_id.isdigit() or len(msg_id) > 18:
+        if not _ID_RE.fullmatch(msg_id):
             return web.json_response({"error": "not a message id"}, status=400)
         msg = await feed.get(request.app[key].db, int(msg_id))
         if msg is None:

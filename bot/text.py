@@ -1,0 +1,12 @@
+"""Text hygiene at the edge: what arrives from outside is made storable before anything keeps it."""
+
+from __future__ import annotations
+
+import re
+
+_UNSTORABLE = re.compile("[\ud800-\udfff\x00]")
+
+
+def storable(text: str) -> str:
+    """Lone surrogates (no UTF-8 form) and NUL (refused by PostgreSQL text) become U+FFFD."""
+    return _UNSTORABLE.sub("\ufffd", text)
