@@ -13,12 +13,15 @@ from datetime import datetime
 from pathlib import Path
 
 from aiohttp import web
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot import __version__
 from bot.config import Config, ConfigError, Settings, load_config
+from bot.constants import DEFAULT_DATABASE_URL
 from bot.runtime import Role, Runtime, SchemaNotReady
 from bot.store import migrate
-from bot.store.db import Database, DatabaseUrlError, redact_url
+from bot.store.db import Database, DatabaseUrlError, normalize_url, redact_url
 
 log = logging.getLogger("pmsbot")
 
@@ -147,10 +150,13 @@ def cmd_say(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from bot.demo.seed import demo_config, seed
 
-    url = os.environ.get("DATABASE_URL") or DEMO_DATABASE_URL
-    if args.reset and url == DEMO_DATABASE_URL:
+    url = normalize_url(os.environ.get("DATABASE_URL") or DEMO_DATABASE_URL)
+    if args.reset:
+        parsed = make_url(url)
+        if parsed.get_backend_name() != "sqlite" or not parsed.database:
+            raise CliError("--reset only deletes a SQLite demo database; drop a PostgreSQL one yourself")
         for suffix in ("", "-wal", "-shm"):
-            Path(f"pmsbot-demo.db{suffix}").unlink(missing_ok=True)
+            Path(f"{parsed.database}{suffix}").unlink(missing_ok=True)
     settings = _settings().model_copy(update={"database_url": url})
     rt = Runtime(settings, demo_config(), console=True)
 
@@ -202,8 +208,14 @@ def cmd_check(args: argparse.Namespace) -> int:
         try:
             await db.ping()
             current, head = await migrate.current_revision(db), migrate.head_revision()
-            state = "up to date" if current == head else f"at {current or 'empty'}, needs {head} (pmsbot db upgrade)"
-            print(f"ok   database {redact_url(db.url)}: schema {state}")
+            if current == head:
+                print(f"ok   database {redact_url(db.url)}: schema up to date")
+            elif db.is_sqlite:
+                print(f"ok   database {redact_url(db.url)}: schema at {current or 'empty'}; `pmsbot run` upgrades it")
+            else:
+                print(f"FAIL database {redact_url(db.url)}: schema at {current or 'empty'}, needs {head}: "
+                      "run `pmsbot db upgrade`")
+                bad += 1
         except Exception as exc:  # report what could not be reached, never a traceback
             print(f"FAIL database {redact_url(db.url)}: {type(exc).__name__}: {exc}")
             bad += 1
@@ -297,6 +309,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handlers[args.command]()
     except (ConfigError, CliError, SchemaNotReady, DatabaseUrlError) as exc:
         print(f"pmsbot: {exc}", file=sys.stderr)
+        return 1
+    except (SQLAlchemyError, OSError) as exc:
+        # An unreachable or broken database: say which, in one line, without a traceback or a password.
+        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:300]
+        url = redact_url(normalize_url(os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL))
+        print(f"pmsbot: database {url}: {type(exc).__name__}: {detail}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

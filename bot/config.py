@@ -99,10 +99,10 @@ class PersonConfig(_Strict):
     name: str = Field(min_length=1, max_length=100)
     locale: Locale | None = None
     roles: tuple[Role, ...] = ()
-    identities: dict[str, str] = Field(default_factory=dict)
-    pms_user: str | None = None
+    identities: dict[Annotated[str, Field(min_length=1, max_length=32)], Annotated[str, Field(min_length=1, max_length=128)]] = Field(default_factory=dict)
+    pms_user: str | None = Field(default=None, min_length=1, max_length=100)
     timezone: TimezoneName | None = None
-    email: str | None = None
+    email: str | None = Field(default=None, max_length=200)
 
     @field_validator("identities", mode="before")
     @classmethod
@@ -114,15 +114,15 @@ class PersonConfig(_Strict):
 
 
 class ChannelConfig(_Strict):
-    platform: str = Field(min_length=1)
-    id: str = Field(min_length=1)
+    platform: str = Field(min_length=1, max_length=32)
+    id: str = Field(min_length=1, max_length=128)
 
 
 class ProjectConfig(_Strict):
     key: str
     name: str = Field(min_length=1, max_length=200)
     pms: Literal["local", "jira", "redmine", "zentao"] = "local"
-    pms_project: str | None = None
+    pms_project: str | None = Field(default=None, max_length=100)
     members: tuple[str, ...] = ()
     approvers: tuple[str, ...] = ()
     channels: tuple[ChannelConfig, ...] = ()
@@ -170,6 +170,13 @@ class Config(_Strict):
     @model_validator(mode="after")
     def _references(self) -> Config:
         _unique([p.id for p in self.people], "people", "id")
+        owner: dict[tuple[str, str], str] = {}
+        for i, someone in enumerate(self.people):
+            for platform, external in someone.identities.items():
+                if (platform, external) in owner:
+                    raise _RefError(("people", i, "identities", platform),
+                                    f"{platform} id '{external}' already belongs to '{owner[platform, external]}'")
+                owner[platform, external] = someone.id
         _unique([p.key for p in self.projects], "projects", "key")
         ids = [p.id for p in self.people]
         for i, project in enumerate(self.projects):

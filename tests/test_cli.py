@@ -74,7 +74,7 @@ def test_db_upgrade_and_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setenv("PMSBOT_CONFIG", str(cfg))
     assert main(["check"]) == 1  # schema missing is reported; jira has no connector yet
     out = capsys.readouterr().out
-    assert "needs" in out and "FAIL project AB: pms jira" in out
+    assert "`pmsbot run` upgrades it" in out and "FAIL project AB: pms jira" in out
     assert main(["db", "upgrade"]) == 0
     assert "schema empty ->" in capsys.readouterr().out
     cfg.write_text("projects:\n  - {key: AB, name: x}\n", encoding="utf-8")
@@ -112,3 +112,50 @@ def test_clock_once_and_schedules(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert main(["clock", "--once", "--at", "yesterday"]) == 1
     assert "not an ISO time" in capsys.readouterr().err
     assert main(["clock", "--once", "--at", "2026-12-01T09:30:00+08:00"]) == 0
+
+
+def test_demo_reset_starts_over_with_database_url(demo_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    say(capsys, "bob", "PUMP-4 99%")
+    assert main(["demo", "--reset", "--seed-only"]) == 0
+    assert "demo organisation seeded" in capsys.readouterr().out
+    assert "40%" in say(capsys, "bob", "status PUMP-4")
+
+
+def test_link_survives_a_restart(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                 capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = tmp_path / "pmsbot.yaml"
+    cfg.write_text("people:\n  - {id: bob, name: Bob}\nprojects:\n  - {key: AB, name: x, members: [bob]}\n",
+                   encoding="utf-8")
+    monkeypatch.setenv("PMSBOT_CONFIG", str(cfg))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'l.db'}")
+    assert "bob.jira" in say(capsys, "bob", "link bob.jira")
+    say(capsys, "bob", "help")  # another start applies the configuration again
+    with sqlite3.connect(tmp_path / "l.db") as conn:
+        assert conn.execute("SELECT pms_user FROM person WHERE id = 'bob'").fetchone() == ("bob.jira",)
+
+
+def test_unreachable_database_is_one_clear_line(monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody:secret@127.0.0.1:9/x")
+    assert main(["audit", "verify"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("pmsbot: database postgresql+asyncpg://nobody:***@127.0.0.1:9/x: ")
+    assert "Traceback" not in err and "secret" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_check_fails_on_a_postgres_database_without_schema(
+    pg_database: str | None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import asyncio
+
+    from tests.conftest import _reset_pg, need
+
+    need(pg_database is not None, "PostgreSQL on 127.0.0.1:5432 is not reachable")
+    assert pg_database is not None
+    asyncio.run(_reset_pg(pg_database))
+    monkeypatch.setenv("DATABASE_URL", pg_database)
+    monkeypatch.setenv("PMSBOT_CONFIG", str(tmp_path / "none.yaml"))
+    assert main(["check"]) == 1
+    assert "run `pmsbot db upgrade`" in capsys.readouterr().out
+    assert main(["db", "upgrade"]) == 0
+    assert main(["check"]) == 0

@@ -133,3 +133,13 @@ def test_settings_read_environment_and_hide_secrets(monkeypatch: pytest.MonkeyPa
     settings = Settings()
     assert settings.port == 9090
     assert "xoxb-secret-value" not in repr(settings) and "xoxb-secret-value" not in str(settings.model_dump())
+
+
+def test_an_identity_belongs_to_one_person() -> None:
+    text = CORE.replace("  - id: alice\n    name: Alice\n", "  - id: alice\n    name: Alice\n    identities: {slack: U01BOB}\n")
+    assert problems(text) == ["pmsbot.yaml:12: people[1].identities.slack: slack id 'U01BOB' already belongs to 'bob'"]
+
+
+def test_values_longer_than_their_columns_are_config_errors() -> None:
+    found = problems(CORE.replace("pms_user: bob ", f"pms_user: {'b' * 101} "))
+    assert found and found[0].startswith("pmsbot.yaml:9: people[0].pms_user: String should have at most 100")

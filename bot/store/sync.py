@@ -16,7 +16,9 @@ async def apply_config(db: Database, config: Config) -> None:
         for p in config.people:
             row = await s.get(PersonRow, p.id) or PersonRow(id=p.id, name=p.name)
             row.name, row.locale, row.roles = p.name, p.locale, list(p.roles)
-            row.pms_user, row.timezone, row.email = p.pms_user, p.timezone, p.email
+            row.timezone, row.email = p.timezone, p.email
+            if p.pms_user is not None:  # else keep what `link` set in chat
+                row.pms_user = p.pms_user
             s.add(row)
         await s.flush()
         for p in config.people:
