@@ -26,7 +26,6 @@ test: $(STAMP)  ## lint, type-check and run every test
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check . || true
 	$(BIN)/mypy
 
 bench: $(STAMP)  ## print throughput and latency figures (SQLite, and PostgreSQL when reachable)

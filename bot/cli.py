@@ -26,6 +26,8 @@ from bot.store.db import Database, DatabaseUrlError, normalize_url, redact_url
 log = logging.getLogger("pmsbot")
 
 DEMO_DATABASE_URL = "sqlite+aiosqlite:///./pmsbot-demo.db"
+DEMO_DATABASE_FILE = "pmsbot-demo.db"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class CliError(Exception):
@@ -37,6 +39,9 @@ def _settings() -> Settings:
 
 
 def _config(settings: Settings) -> Config:
+    if os.environ.get("PMSBOT_CONFIG") and not Path(settings.pmsbot_config).exists():
+        # Only the default path may be absent (the embedded default); a path someone set must exist.
+        raise CliError(f"PMSBOT_CONFIG names {settings.pmsbot_config}, which does not exist")
     return load_config(settings.pmsbot_config)
 
 
@@ -49,7 +54,12 @@ async def _serve(rt: Runtime, roles: tuple[Role, ...], *, host: str, port: int, 
 
         runner = web.AppRunner(build_app(rt), access_log=None)
         await runner.setup()
-        await web.TCPSite(runner, host, port).start()
+        try:
+            await web.TCPSite(runner, host, port).start()
+        except OSError as exc:
+            await runner.cleanup()
+            await rt.close()
+            raise CliError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
         log.info("listening on http://%s:%s (database %s)", host, port, redact_url(rt.db.url))
         if rt.console:
             print(f"pmsbot console: http://{host}:{port}/console", flush=True)
@@ -155,6 +165,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
         parsed = make_url(url)
         if parsed.get_backend_name() != "sqlite" or not parsed.database:
             raise CliError("--reset only deletes a SQLite demo database; drop a PostgreSQL one yourself")
+        if Path(parsed.database).name != DEMO_DATABASE_FILE:
+            # DATABASE_URL may name a real deployment's database: never delete that by a flag.
+            raise CliError(f"--reset only deletes a file named {DEMO_DATABASE_FILE}, not {parsed.database}; "
+                           "remove it yourself if that is what you mean")
         for suffix in ("", "-wal", "-shm"):
             Path(f"{parsed.database}{suffix}").unlink(missing_ok=True)
     settings = _settings().model_copy(update={"database_url": url})
@@ -290,7 +304,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.log_level.upper() not in LOG_LEVELS:
+        parser.error(f"log level {args.log_level!r} is not one of {', '.join(LOG_LEVELS)} (PMSBOT_LOG_LEVEL)")
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
     handlers = {
@@ -310,7 +327,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, CliError, SchemaNotReady, DatabaseUrlError) as exc:
         print(f"pmsbot: {exc}", file=sys.stderr)
         return 1
-    except (SQLAlchemyError, OSError) as exc:
+    except (SQLAlchemyError, ConnectionError, TimeoutError) as exc:
         # An unreachable or broken database: say which, in one line, without a traceback or a password.
         detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:300]
         url = redact_url(normalize_url(os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL))

@@ -29,6 +29,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from bot import constants
 
 PROJECT_KEY_RE = re.compile(r"^[A-Z][A-Z0-9]{1,9}$")
+_CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 _ENV_REF_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 Role = Literal["pm", "engineer", "approver", "admin"]
@@ -310,7 +311,10 @@ def _interpolate(
             )
             return ""
 
-        return _ENV_REF_RE.sub(repl, value)
+        value = _ENV_REF_RE.sub(repl, value)
+    if isinstance(value, str) and _CONTROL_RE.search(value):
+        problems.append(ConfigProblem(file=name, line=_line_of(node, loc), key=_dotted(loc),
+                                      message="contains a control character (only tab and newline are allowed)"))
     return value
 
 

@@ -43,7 +43,7 @@ LATENCY = Histogram("pmsbot_dispatch_seconds", "Time from claim to committed rep
                     buckets=(0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5))
 
 ACTION_VERBS = ("approve", "reject")
-_APPROVAL_ID_RE = re.compile(r"[0-9]{1,12}")  # ASCII only: str.isdigit() also accepts "²"
+_APPROVAL_ID_RE = re.compile(r"[0-9]{1,9}")  # ASCII only (isdigit() accepts "²"); fits a 32-bit id
 MAX_REASON_CHARS = 1000
 
 

@@ -180,6 +180,11 @@ class Inbox:
                     col(InboxRow.id) == item.inbox_id, col(InboxRow.attempts) == item.attempts,
                     col(InboxRow.state) == "pending").values(available_at=datetime.now(UTC)))
 
+    async def state(self, inbox_id: int) -> str | None:
+        async with self._db.read() as s:
+            row = await s.get(InboxRow, inbox_id)
+            return row.state if row else None
+
     async def pending_count(self) -> int:
         async with self._db.read() as s:
             q = select(func.count()).select_from(InboxRow).where(col(InboxRow.state) == "pending")

@@ -5,6 +5,7 @@ Used by `pmsbot say` and by the tests: inbox -> dispatcher -> built-in PMS -> ou
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -13,6 +14,9 @@ from bot.records import InboundEvent
 from bot.runtime import Runtime
 from bot.store import console as feed
 from bot.store.workspace import SqlWorkspace
+
+SAY_TIMEOUT_S = 15.0
+SAY_POLL_S = 0.05
 
 
 class UnknownPerson(LookupError):
@@ -37,7 +41,8 @@ async def drain(rt: Runtime) -> None:
 
 
 async def say(rt: Runtime, person_id: str, text: str, *, platform: str = "console",
-              event_id: str | None = None) -> list[Said]:
+              event_id: str | None = None, timeout_s: float = SAY_TIMEOUT_S) -> list[Said]:
+    """Send `text` as `person_id` and return the replies to that very message (not to others running)."""
     enabled = rt.settings.enabled_platforms()
     if platform not in enabled:
         raise PlatformDisabled(f"platform {platform!r} is not enabled here (enabled: {', '.join(enabled)})")
@@ -49,14 +54,31 @@ async def say(rt: Runtime, person_id: str, text: str, *, platform: str = "consol
     sender = person_id if platform == "console" else identities.get(platform, "")
     before = await feed.feed(rt.db, person_id, limit=1)
     marker = int(before[-1]["id"]) if before else 0
-    await rt.inbox.accept(InboundEvent(
+    accepted = await rt.inbox.accept(InboundEvent(
         platform=platform, event_id=event_id or f"say-{uuid.uuid4().hex}", kind="message", sender=sender,
         conversation=sender, text=text, received_at=datetime.now(UTC),
     ))
-    await drain(rt)
+    if accepted.inbox_id is None:
+        return []
+    mine = await _wait_for_replies(rt, accepted.inbox_id, timeout_s)
     return [
         Said(text=m["text"], buttons=tuple((b["id"], b["value"], b["label"]) for b in m.get("buttons", [])),
              card_ref=m.get("card_ref"))
         for m in await feed.feed(rt.db, person_id, after_id=marker)
-        if m["direction"] == "out"
+        if m["direction"] == "out" and m.get("outbox_id") in mine
     ]
+
+
+async def _wait_for_replies(rt: Runtime, inbox_id: int, timeout_s: float) -> set[int]:
+    """Handle the event here, or wait for the worker that took it; then the ids of its replies."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while True:
+        await drain(rt)
+        replies = await rt.outbox.caused_by(inbox_id)
+        if await rt.inbox.state(inbox_id) != "pending" and all(state != "pending" for *_, state in replies):
+            return {rid for rid, *_ in replies}
+        if loop.time() > deadline:
+            return {rid for rid, *_, state in replies if state == "sent"}
+        # Another process holds the event or its replies: it writes to the same database, so look again.
+        await asyncio.sleep(SAY_POLL_S)

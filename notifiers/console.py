@@ -12,7 +12,8 @@ from notifiers.base import Outgoing, PermanentSendError
 
 def _body(message: Outgoing) -> dict[str, Any]:
     r = message.rendered
-    return {"kind": r.kind, "text": r.text, "buttons": [asdict(b) for b in r.buttons], "card_ref": message.card_ref}
+    return {"kind": r.kind, "text": r.text, "buttons": [asdict(b) for b in r.buttons], "card_ref": message.card_ref,
+            "outbox_id": message.outbox_id}
 
 
 class ConsoleSender:

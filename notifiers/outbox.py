@@ -196,6 +196,15 @@ class Outbox:
             row.state = "replayed"
             return True
 
+    async def caused_by(self, inbox_id: int) -> list[tuple[int, str, str, str]]:
+        """(id, platform, target, state) of every message an inbound event caused."""
+        async with self._db.read() as s:
+            rows = await s.execute(
+                select(col(OutboxRow.id), col(OutboxRow.platform), col(OutboxRow.target), col(OutboxRow.state))
+                .where(col(OutboxRow.source_event) == inbox_id).order_by(col(OutboxRow.id))
+            )
+            return [(int(i or 0), str(p), str(t), str(st)) for i, p, t, st in rows.all()]
+
     async def counts(self) -> dict[str, int]:
         async with self._db.read() as s:
             rows = (await s.execute(select(col(OutboxRow.state), func.count()).group_by(col(OutboxRow.state)))).all()

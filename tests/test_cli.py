@@ -12,9 +12,9 @@ from bot.cli import build_parser, main
 
 @pytest.fixture
 def demo_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    db = tmp_path / "demo.db"
+    db = tmp_path / "pmsbot-demo.db"
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{db}")
-    monkeypatch.setenv("PMSBOT_CONFIG", str(tmp_path / "none.yaml"))
+    monkeypatch.delenv("PMSBOT_CONFIG", raising=False)
     monkeypatch.chdir(tmp_path)
     assert main(["demo", "--seed-only"]) == 0
     return db
@@ -124,7 +124,7 @@ def test_demo_reset_starts_over_with_database_url(demo_db: Path, capsys: pytest.
 def test_link_survives_a_restart(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                  capsys: pytest.CaptureFixture[str]) -> None:
     cfg = tmp_path / "pmsbot.yaml"
-    cfg.write_text("people:\n  - {id: bob, name: Bob}\nprojects:\n  - {key: AB, name: x, members: [bob]}\n",
+    cfg.write_text("people:\n  - {id: bob, name: Bob, pms_user: bob}\nprojects:\n  - {key: AB, name: x, members: [bob]}\n",
                    encoding="utf-8")
     monkeypatch.setenv("PMSBOT_CONFIG", str(cfg))
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'l.db'}")
@@ -154,8 +154,37 @@ def test_check_fails_on_a_postgres_database_without_schema(
     assert pg_database is not None
     asyncio.run(_reset_pg(pg_database))
     monkeypatch.setenv("DATABASE_URL", pg_database)
-    monkeypatch.setenv("PMSBOT_CONFIG", str(tmp_path / "none.yaml"))
+    monkeypatch.delenv("PMSBOT_CONFIG", raising=False)
     assert main(["check"]) == 1
     assert "run `pmsbot db upgrade`" in capsys.readouterr().out
     assert main(["db", "upgrade"]) == 0
     assert main(["check"]) == 0
+
+
+def test_operator_mistakes_are_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("PMSBOT_CONFIG", str(tmp_path / "missing.yaml"))
+    assert main(["check"]) == 1
+    assert "missing.yaml, which does not exist" in capsys.readouterr().err
+    monkeypatch.delenv("PMSBOT_CONFIG")
+    with pytest.raises(SystemExit) as exit_:
+        main(["--log-level", "verbose", "check"])
+    assert exit_.value.code == 2 and "log level 'verbose'" in capsys.readouterr().err
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'prod.db'}")
+    assert main(["demo", "--reset", "--seed-only"]) == 1
+    assert "only deletes a file named pmsbot-demo.db" in capsys.readouterr().err
+
+
+def test_a_busy_port_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                 capsys: pytest.CaptureFixture[str]) -> None:
+    import socket
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'p.db'}")
+    monkeypatch.delenv("PMSBOT_CONFIG", raising=False)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert main(["web", "--port", str(port)]) == 1
+    err = capsys.readouterr().err
+    assert f"cannot listen on 127.0.0.1:{port}" in err and "Traceback" not in err

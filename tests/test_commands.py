@@ -12,7 +12,7 @@ from bot.records import InboundEvent
 from bot.runtime import Runtime
 from bot.say import drain, say
 from bot.store import console as feed
-from bot.store.models import ApprovalRow, AuditRow, OutboxRow, ProgressRow, TaskRow
+from bot.store.models import ApprovalRow, AuditRow, InboxRow, OutboxRow, ProgressRow, TaskRow
 
 
 async def texts(rt: Runtime, person: str, text: str) -> str:
@@ -246,7 +246,8 @@ async def test_refused_command_applies_nothing(rt: Runtime) -> None:
     assert await progress_count(rt, "PUMP-1") == before
 
 
-async def test_hostile_button_payloads(rt: Runtime) -> None:
+async def test_hostile_button_payloads(rt_any: Runtime) -> None:
+    rt = rt_any
     payloads = [
         {"id": "approve", "value": "1; DROP TABLE approval"},
         {"id": "approve", "value": ""},
@@ -254,6 +255,8 @@ async def test_hostile_button_payloads(rt: Runtime) -> None:
         {"id": "approve", "value": "9" * 40},
         {"id": "reject", "value": "1"},  # no reason
         {"id": "approve", "value": "²"},  # a digit to str.isdigit(), not to int()
+        {"id": "approve", "value": "99999999999"},  # beyond a 32-bit id column
+        {"id": "approve", "value": "2147483648"},
     ]
     for i, action in enumerate(payloads):
         await rt.inbox.accept(InboundEvent(platform="console", event_id=f"hostile-{i}", kind="action",
@@ -266,6 +269,10 @@ async def test_hostile_button_payloads(rt: Runtime) -> None:
         assert dead.scalar_one() == 0
     texts_ = [m["text"] for m in await feed.feed(rt.db, "carol")][-len(payloads):]
     assert all(t.startswith("⚠️") for t in texts_), texts_
+    assert not any("出错" in t for t in texts_), "refused as bad input, not failed as an internal error"
+    async with rt.db.read() as s:
+        failed = (await s.execute(select(func.count()).select_from(InboxRow).where(col(InboxRow.error).is_not(None))))
+        assert failed.scalar_one() == 0
 
 
 async def test_redelivered_event_is_applied_once(rt: Runtime) -> None:
@@ -310,3 +317,9 @@ async def test_a_worker_whose_lease_ran_out_does_not_apply_the_event(rt: Runtime
     async with rt.db.read() as s:
         q = select(func.count()).select_from(ProgressRow).where(col(ProgressRow.note) == "慢工人")
         assert (await s.execute(q)).scalar_one() == 1
+
+
+async def test_say_returns_the_replies_to_its_own_message(rt: Runtime) -> None:
+    results = await asyncio.gather(*(say(rt, "bob", f"PUMP-7 +1h note-{i}") for i in range(5)))
+    for i, replies in enumerate(results):
+        assert len(replies) == 1 and f"note-{i}" in replies[0].text

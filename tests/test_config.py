@@ -143,3 +143,11 @@ def test_an_identity_belongs_to_one_person() -> None:
 def test_values_longer_than_their_columns_are_config_errors() -> None:
     found = problems(CORE.replace("pms_user: bob ", f"pms_user: {'b' * 101} "))
     assert found and found[0].startswith("pmsbot.yaml:9: people[0].pms_user: String should have at most 100")
+
+
+def test_control_characters_are_refused() -> None:
+    assert problems(CORE.replace("name: 王波", 'name: "王\\0波"')) == [
+        "pmsbot.yaml:5: people[0].name: contains a control character (only tab and newline are allowed)"
+    ]
+    assert problems(CORE.replace("pms_user: bob ", "pms_user: ${EVIL} "), env={"EVIL": "a\x1bb"})[0].startswith(
+        "pmsbot.yaml:9: people[0].pms_user: contains a control character")

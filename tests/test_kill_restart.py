@@ -30,8 +30,8 @@ def free_port() -> int:
 
 def env_for(db_path: Path) -> dict[str, str]:
     env = dict(os.environ)
-    env.update(DATABASE_URL=f"sqlite+aiosqlite:///{db_path}", PMSBOT_CONSOLE="1", PMSBOT_CONFIG=str(db_path) + ".none",
-               PMSBOT_LOG_LEVEL="WARNING")
+    env.pop("PMSBOT_CONFIG", None)  # no file in the working directory: the built-in defaults
+    env.update(DATABASE_URL=f"sqlite+aiosqlite:///{db_path}", PMSBOT_CONSOLE="1", PMSBOT_LOG_LEVEL="WARNING")
     return env
 
 

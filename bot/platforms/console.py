@@ -11,7 +11,7 @@ from bot.records import InboundEvent
 from bot.text import storable
 
 PLATFORM = "console"
-_ID_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
+PERSON_ID_RE = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
 MAX_CLIENT_ID_CHARS = 100
 MAX_FIELD_CHARS = 20_000  # the parser refuses long text itself, with a localized message
 
@@ -33,7 +33,7 @@ def _str(body: dict[str, Any], key: str, *, required: bool = True, max_chars: in
 
 def _person(body: dict[str, Any]) -> str:
     person = _str(body, "person", max_chars=64)
-    if not _ID_RE.match(person):
+    if not PERSON_ID_RE.fullmatch(person):
         raise BadEvent("'person' is not a person id")
     return person
 

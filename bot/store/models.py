@@ -18,6 +18,7 @@ class PersonRow(SQLModel, table=True):
     locale: str | None = Field(default=None, max_length=8)
     roles: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     pms_user: str | None = Field(default=None, max_length=100)
+    pms_user_linked: bool = False  # set by `link` in chat, which then wins over the configuration's pms_user
     timezone: str | None = Field(default=None, max_length=64)
     email: str | None = Field(default=None, max_length=200)
 

@@ -17,7 +17,7 @@ async def apply_config(db: Database, config: Config) -> None:
             row = await s.get(PersonRow, p.id) or PersonRow(id=p.id, name=p.name)
             row.name, row.locale, row.roles = p.name, p.locale, list(p.roles)
             row.timezone, row.email = p.timezone, p.email
-            if p.pms_user is not None:  # else keep what `link` set in chat
+            if not row.pms_user_linked:  # what a person linked in chat wins over the file
                 row.pms_user = p.pms_user
             s.add(row)
         await s.flush()

@@ -158,7 +158,8 @@ class SqlWorkspace:
 
     async def set_pms_user(self, person_id: str, pms_user: str) -> None:
         self._people.pop(person_id, None)
-        await self._s.execute(update(PersonRow).where(col(PersonRow.id) == person_id).values(pms_user=pms_user))
+        await self._s.execute(update(PersonRow).where(col(PersonRow.id) == person_id)
+                              .values(pms_user=pms_user, pms_user_linked=True))
 
     async def standup_entry(
         self, *, person_id: str, kind: str, day_from: date, day_to: date, text: str, now: datetime

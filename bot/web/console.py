@@ -12,13 +12,13 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from bot.constants import ANSWER_IN_PLACE_BUDGET_S
-from bot.platforms.console import BadEvent, action_event, message_event
+from bot.platforms.console import PERSON_ID_RE, BadEvent, action_event, message_event
 from bot.records import InboundEvent
 from bot.runtime import Runtime
 from bot.store import console as feed
 from bot.store.models import PersonRow
 
-_ID_RE = re.compile(r"[0-9]{1,18}")  # ASCII digits only: str.isdigit() also accepts "²"
+_ID_RE = re.compile(r"[0-9]{1,9}")  # ASCII digits (isdigit() accepts "²") that fit a 32-bit id column
 
 
 def add_routes(app: web.Application, key: web.AppKey[Runtime]) -> None:
@@ -65,6 +65,8 @@ def add_routes(app: web.Application, key: web.AppKey[Runtime]) -> None:
     async def get_feed(request: web.Request) -> web.Response:
         person = request.query.get("person", "")
         after = request.query.get("after", "0")
+        if not PERSON_ID_RE.fullmatch(person):
+            return web.json_response({"error": "'person' is not a person id"}, status=400)
         if not _ID_RE.fullmatch(after):
             return web.json_response({"error": "'after' must be a message id"}, status=400)
         return web.json_response({"messages": await feed.feed(request.app[key].db, person, after_id=int(after))})
