@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -56,3 +59,20 @@ async def autogenerate(db: Database, message: str) -> None:
 
     async with db.engine.begin() as conn:
         await conn.run_sync(run)
+
+
+async def _new_revision(message: str) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Database(f"sqlite+aiosqlite:///{Path(tmp) / 'schema.db'}")
+        try:
+            await upgrade(db)
+            await autogenerate(db, message)
+        finally:
+            await db.dispose()
+
+
+if __name__ == "__main__":
+    # Developers: `python -m bot.store.migrate "what changed"` writes the next revision from the models.
+    if len(sys.argv) != 2:
+        sys.exit('usage: python -m bot.store.migrate "what changed"')
+    asyncio.run(_new_revision(sys.argv[1]))

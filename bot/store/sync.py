@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlmodel import col
 
 from bot.config import Config
@@ -40,8 +40,3 @@ async def apply_config(db: Database, config: Config) -> None:
                 s.add(MembershipRow(project_key=proj.key, person_id=person, role="approver"))
             for ch in dict.fromkeys((c.platform, c.id) for c in proj.channels):
                 s.add(ChannelRow(project_key=proj.key, platform=ch[0], channel_id=ch[1]))
-
-
-async def has_projects(db: Database) -> bool:
-    async with db.read() as s:
-        return (await s.execute(select(col(ProjectRow.key)).limit(1))).first() is not None

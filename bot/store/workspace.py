@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal, cast
 
-from sqlalchemy import CursorResult, func, or_, select, update
+from sqlalchemy import CursorResult, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -170,6 +170,3 @@ class SqlWorkspace:
 
     async def audit(self, *, actor: str, action: str, subject: str, detail: dict[str, Any], now: datetime) -> None:
         await audit.append(self._s, actor=actor, action=action, subject=subject, detail=detail, now=now)
-
-    async def count_people(self) -> int:
-        return int((await self._s.execute(select(func.count()).select_from(PersonRow))).scalar_one())
