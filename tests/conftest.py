@@ -75,12 +75,25 @@ async def db_url(request: pytest.FixtureRequest, tmp_path: Path, pg_database: st
     return pg_database.replace("postgresql://", "postgresql+asyncpg://", 1)
 
 
-@pytest.fixture
-async def db(db_url: str) -> AsyncIterator[Database]:
-    database = Database(db_url)
+async def _migrated(url: str) -> AsyncIterator[Database]:
+    database = Database(url)
     await migrate.upgrade(database)
     yield database
     await database.dispose()
+
+
+@pytest.fixture
+async def db(db_url: str) -> AsyncIterator[Database]:
+    """A migrated database on each backend."""
+    async for database in _migrated(db_url):
+        yield database
+
+
+@pytest.fixture
+async def sqlite_db(sqlite_url: str) -> AsyncIterator[Database]:
+    """A migrated SQLite database, for tests about our own logic rather than the backend."""
+    async for database in _migrated(sqlite_url):
+        yield database
 
 
 @pytest.fixture

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import select
 from sqlmodel import col
 
@@ -50,16 +48,6 @@ def env(target: str, topic: str, **kw: object) -> Envelope:
 async def rows(db: Database) -> list[OutboxRow]:
     async with db.read() as s:
         return list((await s.execute(select(OutboxRow).order_by(col(OutboxRow.id)))).scalars())
-
-
-@pytest.fixture
-async def sqlite_db(sqlite_url: str) -> AsyncIterator[Database]:
-    from bot.store import migrate
-
-    db = Database(sqlite_url)
-    await migrate.upgrade(db)
-    yield db
-    await db.dispose()
 
 
 async def test_retry_after_is_honoured_then_delivered_in_order(sqlite_db: Database) -> None:
