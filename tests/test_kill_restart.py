@@ -38,7 +38,7 @@ def env_for(db_path: Path) -> dict[str, str]:
 async def start(role: str, db_path: Path, port: int) -> asyncio.subprocess.Process:
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot.cli", role, "--port", str(port), env=env_for(db_path),
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE, cwd=db_path.parent,
     )
     async with aiohttp.ClientSession() as http:
 
@@ -177,3 +177,28 @@ async def test_sigterm_stops_cleanly_and_keeps_every_acked_event(tmp_path: Path)
         assert await run.wait() == 0
     for i in range(5):
         assert await count(db_path, f"term-{i}") == 1
+
+
+async def test_demo_serves_the_console_on_a_fresh_directory(tmp_path: Path) -> None:
+    port = free_port()
+    demo = await start("demo", tmp_path / "pmsbot-demo.db", port)
+    try:
+        async with aiohttp.ClientSession() as http:
+            page = await (await http.get(f"http://127.0.0.1:{port}/console")).text()
+            assert "王波" in page and "刘芳" in page
+            feed = await (await http.get(f"http://127.0.0.1:{port}/console/api/feed?person=carol")).json()
+            card = [m for m in feed["messages"] if m.get("card_ref") == "approval:1"]
+            assert card and [b["id"] for b in card[0]["buttons"]] == ["approve", "reject"], "the pending approval"
+            r = await http.post(f"http://127.0.0.1:{port}/console/api/actions",
+                                json={"person": "carol", "action": "approve", "value": "1", "client_id": "d1"})
+            assert r.status == 202
+
+            async def card_updated() -> bool:
+                url = f"http://127.0.0.1:{port}/console/api/messages/{card[0]['id']}"
+                msg = await (await http.get(url)).json()
+                return "已同意" in msg["text"] and msg["buttons"] == []
+
+            await eventually(card_updated, what="the approval card to show the decision")
+    finally:
+        demo.send_signal(signal.SIGTERM)
+        assert await demo.wait() == 0
