@@ -9,6 +9,7 @@ import difflib
 import os
 import re
 from dataclasses import dataclass
+from datetime import date, time
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -27,6 +28,8 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot import constants
+from bot.schedule.calendar import NO_CALENDAR, WorkCalendar, supported_countries
+from bot.schedule.maths import parse_days
 
 PROJECT_KEY_RE = re.compile(r"^[A-Z][A-Z0-9]{1,9}$")
 _CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
@@ -151,6 +154,25 @@ class StandupConfig(_Strict):
     report_to: tuple[ChannelConfig, ...] = ()
     questions: dict[str, tuple[str, ...]] = Field(default_factory=dict)
 
+    @field_validator("days")
+    @classmethod
+    def _days(cls, value: str | tuple[str, ...]) -> str | tuple[str, ...]:
+        parse_days(value)
+        return value
+
+    @field_validator("calendar")
+    @classmethod
+    def _calendar(cls, value: str) -> str:
+        code = value if value == NO_CALENDAR else value.upper()
+        if code != NO_CALENDAR and code not in supported_countries():
+            near = difflib.get_close_matches(code, sorted(supported_countries()), n=3)
+            raise ValueError(f"unknown calendar '{value}': use a country code such as CN, US, DE"
+                             f"{' (did you mean ' + ', '.join(near) + '?)' if near else ''}, or none")
+        return code
+
+    def at_time(self) -> time:
+        return time.fromisoformat(self.at)
+
     @field_validator("at", "deadline", mode="before")
     @classmethod
     def _hhmm(cls, value: Any) -> Any:
@@ -161,12 +183,25 @@ class StandupConfig(_Strict):
         return value
 
 
+class CalendarConfig(_Strict):
+    """Days the holiday library does not know yet, e.g. next year's 调休 before the library updates."""
+
+    extra_workdays: tuple[date, ...] = ()
+    extra_holidays: tuple[date, ...] = ()
+
+
 class Config(_Strict):
     locale: Locale = "zh"
     timezone: TimezoneName = constants.DEFAULT_TIMEZONE
     people: tuple[PersonConfig, ...] = ()
     projects: tuple[ProjectConfig, ...] = ()
     standups: tuple[StandupConfig, ...] = ()
+    calendars: dict[str, CalendarConfig] = Field(default_factory=dict)
+
+    def work_calendar(self, code: str) -> WorkCalendar:
+        extra = self.calendars.get(code) or self.calendars.get(code.lower()) or CalendarConfig()
+        return WorkCalendar(country=code, extra_workdays=frozenset(extra.extra_workdays),
+                            extra_holidays=frozenset(extra.extra_holidays))
 
     @model_validator(mode="after")
     def _references(self) -> Config:
@@ -335,6 +370,7 @@ _KNOWN_KEYS: dict[str, tuple[str, ...]] = {
     "standups": tuple(StandupConfig.model_fields),
     "channels": tuple(ChannelConfig.model_fields),
     "report_to": tuple(ChannelConfig.model_fields),
+    "calendars": tuple(CalendarConfig.model_fields),
 }
 
 
