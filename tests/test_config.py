@@ -81,6 +81,8 @@ def test_the_demo_config_is_valid_and_documents_every_section() -> None:
         ("    project: PUMP ", "    project: PUMPX ", "pmsbot.yaml:24: standups[0].project: unknown project 'PUMPX'"),
         ("  - id: alice\n", "  - id: bob\n", "pmsbot.yaml:10: people[1].id: duplicate id 'bob'"),
         ("locale: zh ", "locale: fr ", "pmsbot.yaml:1: locale: Input should be 'zh' or 'en'"),
+        ("    calendar: CN ", "    calendar: XX ", "pmsbot.yaml:29: standups[0].calendar: unknown calendar 'XX'"),
+        ("    days: workdays ", "    days: weekdays ", "pmsbot.yaml:28: standups[0].days: days must be workdays"),
         ('    at: "09:30"', "    at: 9:30", 'pmsbot.yaml:26: standups[0].at: write the time in quotes, like "09:30"'),
     ],
 )
@@ -151,3 +153,14 @@ def test_control_characters_are_refused() -> None:
     ]
     assert problems(CORE.replace("pms_user: bob ", "pms_user: ${EVIL} "), env={"EVIL": "a\x1bb"})[0].startswith(
         "pmsbot.yaml:9: people[0].pms_user: contains a control character")
+
+
+def test_calendar_extras_are_dates() -> None:
+    cfg = parse_config(CORE + "calendars:\n  CN: {extra_workdays: [2027-02-20], extra_holidays: [2026-12-31]}\n",
+                       name="pmsbot.yaml", env={})
+    from datetime import date
+
+    cal = cfg.work_calendar("CN")
+    assert cal.is_workday(date(2027, 2, 20)) and not cal.is_workday(date(2026, 12, 31))
+    assert any("calendars.CN.extra_workdays[0]" in p
+               for p in problems(CORE + "calendars:\n  CN: {extra_workdays: [2027-02-30]}\n"))
