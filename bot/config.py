@@ -270,6 +270,17 @@ class ConfigError(Exception):
         self.problems = problems
 
 
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that leaves dates as text: the model parses them and names the key when one is wrong
+    (PyYAML's own date parsing raises a bare ValueError with no line)."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def load_config(path: str | Path | None, *, env: dict[str, str] | None = None) -> Config:
     """Read and validate the YAML file. A missing file means the embedded default (built-in PMS)."""
     environ = dict(os.environ) if env is None else env
@@ -288,8 +299,8 @@ def load_config(path: str | Path | None, *, env: dict[str, str] | None = None) -
 
 def parse_config(text: str, *, name: str, env: dict[str, str]) -> Config:
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=_Loader)
+        data = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
