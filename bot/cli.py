@@ -9,7 +9,7 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from aiohttp import web
@@ -87,30 +87,64 @@ def cmd_serve(args: argparse.Namespace, roles: tuple[Role, ...], web_role: bool)
 def cmd_clock(args: argparse.Namespace) -> int:
     settings = _settings()
     config = _config(settings)
-    if args.once:
-        if not args.at:
-            raise CliError("--once needs --at ISO-TIME, for example --at 2026-12-01T09:30:00+08:00")
-        try:
-            at = datetime.fromisoformat(args.at)
-        except ValueError as exc:
-            raise CliError(f"--at {args.at!r} is not an ISO time like 2026-12-01T09:30:00+08:00") from exc
-        if at.tzinfo is None:
-            raise CliError("--at needs a timezone offset, for example +08:00")
-        print(f"{at.isoformat()}: no scheduled work is due ({len(config.standups)} standups configured; "
-              "scheduled runs arrive with the clock)")
+    if not args.once:
+        rt = Runtime(settings, config)
+        asyncio.run(_serve(rt, ("clock",), host=settings.host, port=settings.port, web_role=False))
         return 0
+    if not args.at:
+        raise CliError("--once needs --at ISO-TIME, for example --at 2026-12-01T09:30:00+08:00")
+    try:
+        at = datetime.fromisoformat(args.at)
+    except ValueError as exc:
+        raise CliError(f"--at {args.at!r} is not an ISO time like 2026-12-01T09:30:00+08:00") from exc
+    if at.tzinfo is None:
+        raise CliError("--at needs a timezone offset, for example +08:00")
+    from bot.clock import run_due
+    from bot.say import drain
+
     rt = Runtime(settings, config)
-    asyncio.run(_serve(rt, ("clock",), host=settings.host, port=settings.port, web_role=False))
+
+    async def main() -> int:
+        try:
+            await rt.open()
+            count = await run_due(rt, at)
+            await drain(rt)  # deliver what is due now; a running worker would do the same
+            return count
+        finally:
+            await rt.close()
+
+    count = asyncio.run(main())
+    print(f"{at.isoformat()}: {count} standup prompt{'s' if count != 1 else ''} sent")
     return 0
 
 
 def cmd_schedules(args: argparse.Namespace) -> int:
-    config = _config(_settings())
+    from bot.clock import coming_years_without_adjusted_days, next_runs
+
+    settings = _settings()
+    config = _config(settings)
     if not config.standups:
         print("no schedules configured")
-    for s in config.standups:
-        days = s.days if isinstance(s.days, str) else ",".join(s.days)
-        print(f"{s.name}\tstandup\t{s.project}\t{s.at} {s.timezone or config.timezone}\t{days}\tcalendar={s.calendar}")
+        return 0
+    rt = Runtime(settings, config)
+
+    async def main() -> list[str]:
+        try:
+            await rt.open()
+            now = datetime.now(UTC)
+            lines = []
+            for run in await next_runs(rt, now):
+                when = run.at.strftime("%Y-%m-%d %a %H:%M %z") if run.at else "none within a year"
+                lines.append(f"{run.schedule}\t{run.project}\t{run.person_id}\t{run.timezone}\tnext: {when}")
+            for code in coming_years_without_adjusted_days(config, now.date()):
+                lines.append(f"warning: calendar {code} has no adjusted workdays for {now.year + 1} yet; "
+                             f"add them under calendars.{code}.extra_workdays when they are published")
+            return lines
+        finally:
+            await rt.close()
+
+    for line in asyncio.run(main()):
+        print(line)
     return 0
 
 

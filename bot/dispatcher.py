@@ -161,18 +161,12 @@ class Dispatcher:
             recipient = await ws.person(reply.to_person)
             if recipient is None:
                 continue
-            for platform, target in await self._targets(ws, recipient):
+            for platform, target in await ws.targets(recipient, self.platforms):
                 envelopes.append(Envelope(platform=platform, target=target, kind=reply.kind,
                                           locale=recipient.locale, data=reply.data,
                                           actions=[asdict(a) for a in reply.actions],
                                           card_ref=reply.card_ref, update=reply.update))
         return envelopes
-
-    async def _targets(self, ws: SqlWorkspace, person: Person) -> list[tuple[str, str]]:
-        """Where a person is reached: every enabled platform they are known on, else the console."""
-        out = [(platform, external) for platform, external in (await ws.identities_of(person.id)).items()
-               if platform in self.platforms and platform != "console"]
-        return out or [("console", person.id)]
 
     async def _finish(self, s: AsyncSession, item: Claimed, staged: list[ClaimedMessage],
                       envelopes: list[Envelope]) -> None:

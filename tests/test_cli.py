@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -188,3 +189,22 @@ def test_a_busy_port_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         assert main(["web", "--port", str(port)]) == 1
     err = capsys.readouterr().err
     assert f"cannot listen on 127.0.0.1:{port}" in err and "Traceback" not in err
+
+
+def test_clock_once_sends_each_prompt_once(demo_db: Path, monkeypatch: pytest.MonkeyPatch,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.demo.seed import DEMO_CONFIG
+
+    monkeypatch.setenv("PMSBOT_CONFIG", str(DEMO_CONFIG))
+    capsys.readouterr()
+    assert main(["clock", "--once", "--at", "2026-12-01T09:30:00+08:00"]) == 0
+    assert "3 standup prompts sent" in capsys.readouterr().out
+    assert main(["clock", "--once", "--at", "2026-12-01T01:30:00Z"]) == 0  # the same instant in UTC
+    assert "0 standup prompts sent" in capsys.readouterr().out
+    with sqlite3.connect(demo_db) as conn:
+        bodies = [json.loads(b)["text"] for (b,) in
+                  conn.execute("SELECT body FROM console_message WHERE person_id = 'bob' AND direction = 'out'")]
+    assert sum("站会（2026-12-01）" in b for b in bodies) == 1, "delivered to bob's console, once"
+    assert main(["schedules"]) == 0
+    out = capsys.readouterr().out
+    assert "standup:pump-daily\tPUMP\tbob\tAsia/Shanghai\tnext: " in out

@@ -140,6 +140,16 @@ class StandupEntryRow(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class ScheduleRunRow(SQLModel, table=True):
+    """One scheduled piece of work done for one person on one local day: the clock's exactly-once record."""
+
+    __tablename__ = "schedule_run"
+    schedule: str = Field(primary_key=True, max_length=120)  # "standup:<name>"
+    person_id: str = Field(primary_key=True, max_length=64)
+    day: date = Field(primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
 class InboxRow(SQLModel, table=True):
     """Every inbound event, durable before it is acknowledged. (platform, event_id) dedupes redeliveries."""
 

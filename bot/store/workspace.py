@@ -20,6 +20,7 @@ from bot.store.models import (
     MembershipRow,
     PersonRow,
     ProjectRow,
+    ScheduleRunRow,
     StandupEntryRow,
     SubscriptionRow,
 )
@@ -167,6 +168,26 @@ class SqlWorkspace:
         self._s.add(StandupEntryRow(person_id=person_id, kind=kind, day_from=day_from, day_to=day_to, text=text,
                                     at=now))
         await self._s.flush()
+
+    async def targets(self, person: Person, platforms: tuple[str, ...]) -> list[tuple[str, str]]:
+        """Where a person is reached: every enabled platform they are known on, else the console."""
+        out = [(platform, external) for platform, external in (await self.identities_of(person.id)).items()
+               if platform in platforms and platform != "console"]
+        return out or [("console", person.id)]
+
+    async def away_on(self, person_id: str, day: date) -> bool:
+        """On leave that day (`standup away` / `请假`)."""
+        q = select(col(StandupEntryRow.id)).where(
+            col(StandupEntryRow.person_id) == person_id, col(StandupEntryRow.kind) == "away",
+            col(StandupEntryRow.day_from) <= day, col(StandupEntryRow.day_to) >= day,
+        ).limit(1)
+        return (await self._s.execute(q)).first() is not None
+
+    async def claim_run(self, schedule: str, person_id: str, day: date, now: datetime) -> bool:
+        """Record that `schedule` ran for this person and day; False if it already had (exactly once)."""
+        result = await self._s.execute(insert_ignore(self._s, ScheduleRunRow).values(
+            schedule=schedule, person_id=person_id, day=day, at=now))
+        return bool(cast(CursorResult[Any], result).rowcount)
 
     async def audit(self, *, actor: str, action: str, subject: str, detail: dict[str, Any], now: datetime) -> None:
         await audit.append(self._s, actor=actor, action=action, subject=subject, detail=detail, now=now)
