@@ -215,8 +215,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         if args.seed_only:
             await rt.close()
             return
-        await _serve(rt, ("web", "worker"), host=args.host or settings.host, port=args.port or settings.port,
-                     web_role=True)
+        await _serve(rt, ("web", "worker", "clock"), host=args.host or settings.host,
+                     port=args.port or settings.port, web_role=True)
 
     asyncio.run(main())
     return 0

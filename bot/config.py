@@ -153,6 +153,7 @@ class StandupConfig(_Strict):
     deadline: str | None = None
     report_to: tuple[ChannelConfig, ...] = ()
     questions: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    missed: Literal["catch_up", "skip"] = "catch_up"  # a prompt due while no clock ran: send it late, or not
 
     @field_validator("days")
     @classmethod

@@ -28,6 +28,10 @@ OUTBOX_BACKOFF_MAX_S: Final = 300.0
 OUTBOX_BATCH: Final = 32
 OUTBOX_HANDOFF_MAX: Final = 256  # replies handed to this process's delivery in memory
 
+# Clock.
+CLOCK_BEAT_S: Final = 5.0  # how often the active clock looks at the time, and a standby tries to take over
+CLOCK_CATCH_UP_S: Final = 24 * 3600  # after downtime, missed minutes older than this are not run
+
 # Web.
 MAX_BODY_BYTES: Final = 1024 * 1024
 ANSWER_IN_PLACE_BUDGET_S: Final = 2.0  # a console message waits this long for its replies before plain ack

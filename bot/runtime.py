@@ -7,7 +7,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from bot.config import Config, Settings
 from bot.constants import GRACEFUL_STOP_S, WORKER_RESTART_S
@@ -20,6 +20,9 @@ from notifiers.delivery import Delivery
 from notifiers.outbox import Outbox
 from notifiers.registry import build_senders
 from notifiers.render import Renderer
+
+if TYPE_CHECKING:
+    from bot.clock import ClockRunner
 
 log = logging.getLogger("pmsbot")
 
@@ -44,6 +47,7 @@ class Runtime:
     delivery: Delivery = field(init=False)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list, init=False)
     _stop: asyncio.Event = field(default_factory=asyncio.Event, init=False)
+    clock: ClockRunner | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.db = Database(self.settings.database_url)
@@ -76,6 +80,12 @@ class Runtime:
             self.outbox.local_worker = True
             self._tasks.append(asyncio.create_task(self._supervise(self.dispatcher.run_forever), name="dispatcher"))
             self._tasks.append(asyncio.create_task(self._supervise(self.delivery.run_forever), name="delivery"))
+        if "clock" in roles:
+            from bot.clock import ClockRunner  # the clock builds on the runtime, not the other way round
+            from bot.store.leader import leader_for
+
+            self.clock = ClockRunner(self, leader_for(self.db))
+            self._tasks.append(asyncio.create_task(self._supervise(self.clock.run), name="clock"))
 
     async def _supervise(self, loop: Callable[[asyncio.Event], Awaitable[None]]) -> None:
         # A worker loop that dies of a database outage restarts after a pause instead of leaving the process idle.

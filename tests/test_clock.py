@@ -78,3 +78,66 @@ async def test_members_get_their_prompt_at_their_own_local_time(tmp_path: Path) 
 async def test_a_naive_instant_is_refused(rt: Runtime) -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         await run_due(rt, datetime(2026, 12, 1, 9, 30))  # noqa: DTZ001
+
+
+async def test_a_restarted_clock_catches_each_missed_minute_up_once(rt: Runtime, tmp_path: Path) -> None:
+    from bot.clock import ClockRunner
+    from bot.store.clock_state import save_tick
+    from bot.store.leader import FileLeader
+
+    runner = ClockRunner(rt, FileLeader(str(tmp_path / "lock")))
+    await save_tick(rt.db, datetime(2026, 12, 1, 9, 25, tzinfo=SH))  # the clock was down from 09:26
+    assert await runner.tick(datetime(2026, 12, 1, 9, 41, 7, tzinfo=SH)) == 3, "the 09:30 prompts, late"
+    assert await runner.tick(datetime(2026, 12, 1, 9, 41, 50, tzinfo=SH)) == 0, "that minute is done"
+    assert await runner.tick(datetime(2026, 12, 2, 9, 30, tzinfo=SH)) == 3, "the next day, on time"
+
+
+async def test_missed_skip_sends_only_what_is_due_now(tmp_path: Path) -> None:
+    from bot.clock import ClockRunner
+    from bot.store.clock_state import save_tick
+    from bot.store.leader import FileLeader
+
+    config = parse_config(
+        "people:\n  - {id: li, name: 李}\nprojects:\n  - {key: OPS, name: Ops, members: [li]}\n"
+        "standups:\n  - {name: ops, project: OPS, members: [li], at: '09:00', missed: skip, calendar: none}\n",
+        name="t.yaml", env={},
+    )
+    rt = Runtime(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'c.db'}"), config)
+    await rt.open()
+    try:
+        runner = ClockRunner(rt, FileLeader(str(tmp_path / "lock")))
+        await save_tick(rt.db, datetime(2026, 12, 1, 8, 0, tzinfo=SH))
+        assert await runner.tick(datetime(2026, 12, 1, 9, 5, tzinfo=SH)) == 0, "09:00 was missed: skipped"
+        assert await runner.tick(datetime(2026, 12, 2, 9, 0, tzinfo=SH)) == 1
+    finally:
+        await rt.close()
+
+
+async def test_one_file_lock_holder_at_a_time(tmp_path: Path) -> None:
+    from bot.store.leader import FileLeader
+
+    first, second = FileLeader(str(tmp_path / "lock")), FileLeader(str(tmp_path / "lock"))
+    assert await first.try_acquire() and not await second.try_acquire()
+    await first.release()
+    assert await second.try_acquire() and await second.still_held()
+    await second.release()
+
+
+async def test_one_advisory_lock_holder_at_a_time(db_url: str) -> None:
+    from bot.store.db import Database
+    from bot.store.leader import leader_for
+
+    if "sqlite" in db_url:
+        return  # the file lock is tested above
+    a_db, b_db = Database(db_url), Database(db_url)
+    a, b = leader_for(a_db), leader_for(b_db)
+    try:
+        assert await a.try_acquire() and not await b.try_acquire()
+        assert await a.still_held()
+        await a.release()  # as when its process dies: the session ends and the lock with it
+        assert await b.try_acquire()
+    finally:
+        await a.release()
+        await b.release()
+        await a_db.dispose()
+        await b_db.dispose()

@@ -150,6 +150,14 @@ class ScheduleRunRow(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class ClockStateRow(SQLModel, table=True):
+    """The last minute the active clock finished, so a restarted clock catches up from there."""
+
+    __tablename__ = "clock_state"
+    name: str = Field(primary_key=True, max_length=32)
+    last_tick: datetime = Field(sa_type=UTCDateTime)
+
+
 class InboxRow(SQLModel, table=True):
     """Every inbound event, durable before it is acknowledged. (platform, event_id) dedupes redeliveries."""
 
