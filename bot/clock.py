@@ -8,11 +8,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import audit
 from bot.config import Config, StandupConfig
@@ -23,9 +25,10 @@ from bot.schedule.maths import due_day, next_run, parse_days
 from bot.store.clock_state import last_tick, save_tick
 from bot.store.leader import Leader
 from bot.store.workspace import SqlWorkspace
-from notifiers.outbox import Envelope
+from notifiers.outbox import ClaimedMessage, Envelope
 
 log = logging.getLogger("pmsbot.clock")
+BLOCKER_WORDS = ("阻塞", "卡住", "受阻", "blocked", "blocker", "stuck")
 ONE_MINUTE = timedelta(minutes=1)
 
 
@@ -49,7 +52,7 @@ def member_timezone(config: Config, standup: StandupConfig, person_tz: str | Non
 
 async def run_due(rt: Runtime, at: datetime, *, catching_up: bool = False,
                   people: dict[str, Person] | None = None) -> int:
-    """Enqueue every standup prompt due in the minute of `at`; returns how many were new.
+    """Send every standup prompt, reminder and summary due in the minute of `at`; returns how many were new.
 
     `catching_up` marks a minute that passed while no clock ran: schedules with `missed: skip` sit it out.
     """
@@ -60,39 +63,118 @@ async def run_due(rt: Runtime, at: datetime, *, catching_up: bool = False,
     for standup in rt.config.standups:
         if catching_up and standup.missed == "skip":
             continue
-        calendar = rt.config.work_calendar(standup.calendar)
-        days = parse_days(standup.days)
-        for member in standup.members:
-            person = people.get(member)
-            if person is None:
-                continue
-            tz = member_timezone(rt.config, standup, person.timezone)
-            # Pure arithmetic first: most minutes are due for nobody and cost no transaction.
-            day = due_day(at, at=standup.at_time(), tz=ZoneInfo(tz), days=days, calendar=calendar)
-            if day is None:
-                continue
-            async with rt.db.write() as s:
-                ws = SqlWorkspace(s, default_locale=rt.config.locale)
-                if await ws.away_on(member, day):
-                    continue
-                if not await ws.claim_run(schedule_name(standup), member, day, datetime.now(UTC)):
-                    continue  # already done for this day: a second clock, a catch-up or a rerun
-                questions = standup.questions.get(person.locale)
-                envelopes = [
-                    Envelope(platform=platform, target=target, kind="standup_prompt", locale=person.locale,
-                             data={"standup": standup.name, "project": standup.project, "day": day.isoformat(),
-                                   "deadline": standup.deadline, "questions": list(questions or ())},
-                             actions=[])
-                    for platform, target in await ws.targets(person, rt.settings.enabled_platforms())
-                ]
-                claimed = await rt.outbox.enqueue(s, envelopes, source_event=None, now=datetime.now(UTC))
-                await audit.append(s, actor="clock", action="standup.prompt", subject=member,
-                                   detail={"standup": standup.name, "day": day.isoformat()}, now=datetime.now(UTC))
-            rt.outbox.hand_over(claimed)  # only once committed
-            sent += 1
+        sent += await _prompts(rt, standup, at, people)
+        sent += await _reminders(rt, standup, at, people)
+        sent += await _summary(rt, standup, at, people)
     if sent:
-        log.info("clock at %s: %s standup prompts", at.isoformat(), sent)
+        log.info("clock at %s: %s standup messages", at.isoformat(), sent)
     return sent
+
+
+def _due(rt: Runtime, standup: StandupConfig, at: datetime, when: time | None, tz: str) -> date | None:
+    # Pure arithmetic: most minutes are due for nobody and cost no transaction.
+    if when is None:
+        return None
+    return due_day(at, at=when, tz=ZoneInfo(tz), days=parse_days(standup.days),
+                   calendar=rt.config.work_calendar(standup.calendar))
+
+
+async def _send(rt: Runtime, ws: SqlWorkspace, s: AsyncSession, person: Person, kind: str,
+                data: dict[str, Any]) -> list[ClaimedMessage]:
+    envelopes = [Envelope(platform=platform, target=target, kind=kind, locale=person.locale, data=data, actions=[])
+                 for platform, target in await ws.targets(person, rt.settings.enabled_platforms())]
+    return await rt.outbox.enqueue(s, envelopes, source_event=None, now=datetime.now(UTC))
+
+
+async def _prompts(rt: Runtime, standup: StandupConfig, at: datetime, people: dict[str, Person]) -> int:
+    sent = 0
+    for member in standup.members:
+        person = people.get(member)
+        day = person and _due(rt, standup, at, standup.at_time(),
+                              member_timezone(rt.config, standup, person.timezone))
+        if person is None or not day:
+            continue
+        async with rt.db.write() as s:
+            ws = SqlWorkspace(s, default_locale=rt.config.locale)
+            if await ws.away_on(member, day):
+                continue
+            if not await ws.claim_run(schedule_name(standup), member, day, datetime.now(UTC)):
+                continue  # already done for this day: a second clock, a catch-up or a rerun
+            claimed = await _send(rt, ws, s, person, "standup_prompt", {
+                "standup": standup.name, "project": standup.project, "day": day.isoformat(),
+                "deadline": standup.deadline, "questions": list(standup.questions.get(person.locale) or ()),
+            })
+            await audit.append(s, actor="clock", action="standup.prompt", subject=member,
+                               detail={"standup": standup.name, "day": day.isoformat()}, now=datetime.now(UTC))
+        rt.outbox.hand_over(claimed)  # only once committed
+        sent += 1
+    return sent
+
+
+async def _reminders(rt: Runtime, standup: StandupConfig, at: datetime, people: dict[str, Person]) -> int:
+    """Those who were prompted and have neither answered nor skipped hear once more."""
+    sent = 0
+    for member in standup.members:
+        person = people.get(member)
+        day = person and _due(rt, standup, at, standup.reminder_time(),
+                              member_timezone(rt.config, standup, person.timezone))
+        if person is None or not day:
+            continue
+        async with rt.db.write() as s:
+            ws = SqlWorkspace(s, default_locale=rt.config.locale)
+            if not await ws.was_run(schedule_name(standup), member, day):
+                continue  # never prompted (away, or joined later)
+            if member in await ws.standup_status([member], day):
+                continue
+            if not await ws.claim_run(f"{schedule_name(standup)}:remind", member, day, datetime.now(UTC)):
+                continue
+            claimed = await _send(rt, ws, s, person, "standup_reminder", {
+                "standup": standup.name, "project": standup.project, "day": day.isoformat(),
+                "deadline": standup.deadline,
+            })
+        rt.outbox.hand_over(claimed)
+        sent += 1
+    return sent
+
+
+async def _summary(rt: Runtime, standup: StandupConfig, at: datetime, people: dict[str, Person]) -> int:
+    """At the deadline: who answered what (blockers first), who skipped, who is away, who is missing."""
+    tz = standup.timezone or rt.config.timezone
+    day = _due(rt, standup, at, standup.deadline_time(), tz)
+    if not day:
+        return 0
+    async with rt.db.write() as s:
+        ws = SqlWorkspace(s, default_locale=rt.config.locale)
+        if not await ws.claim_run(f"{schedule_name(standup)}:summary", "*", day, datetime.now(UTC)):
+            return 0
+        status = await ws.standup_status(list(standup.members), day)
+        entries = []
+        for member in standup.members:
+            kind, text = status.get(member, ("missing", ""))
+            name = people[member].name if member in people else member
+            blocked = kind == "answer" and any(word in text.casefold() for word in BLOCKER_WORDS)
+            entries.append({"person": name, "kind": "blocked" if blocked else kind, "text": text})
+        order = {"blocked": 0, "answer": 1, "skip": 2, "away": 3, "missing": 4}
+        entries.sort(key=lambda e: order[e["kind"]])
+        data = {"standup": standup.name, "project": standup.project, "day": day.isoformat(), "entries": entries,
+                "answered": sum(e["kind"] in ("answer", "blocked") for e in entries), "total": len(entries)}
+        channels = [(p, c) for p, c in (
+            [(c.platform, c.id) for c in standup.report_to] or await ws.project_channels(standup.project)
+        ) if p in rt.settings.enabled_platforms() and p != "console"]
+        claimed: list[ClaimedMessage] = []
+        if channels:
+            envelopes = [Envelope(platform=p, target=c, kind="standup_summary", locale=rt.config.locale, data=data,
+                                  actions=[]) for p, c in channels]
+            claimed = await rt.outbox.enqueue(s, envelopes, source_event=None, now=datetime.now(UTC))
+        else:  # no team channel reachable (the console has none): each member gets it directly
+            for member in standup.members:
+                if member in people:
+                    claimed += await _send(rt, ws, s, people[member], "standup_summary", data)
+        await audit.append(s, actor="clock", action="standup.summary", subject=standup.name,
+                           detail={"day": day.isoformat(), "answered": data["answered"], "total": len(entries)},
+                           now=datetime.now(UTC))
+    rt.outbox.hand_over(claimed)
+    return 1
 
 
 async def _members(rt: Runtime) -> dict[str, Person]:

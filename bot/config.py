@@ -154,6 +154,7 @@ class StandupConfig(_Strict):
     report_to: tuple[ChannelConfig, ...] = ()
     questions: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     missed: Literal["catch_up", "skip"] = "catch_up"  # a prompt due while no clock ran: send it late, or not
+    remind_at: str | None = None  # default: 30 minutes before the deadline
 
     @field_validator("days")
     @classmethod
@@ -174,7 +175,30 @@ class StandupConfig(_Strict):
     def at_time(self) -> time:
         return time.fromisoformat(self.at)
 
-    @field_validator("at", "deadline", mode="before")
+    def deadline_time(self) -> time | None:
+        return time.fromisoformat(self.deadline) if self.deadline else None
+
+    def reminder_time(self) -> time | None:
+        """When those who have not answered are reminded: `remind_at`, else half an hour before the deadline."""
+        if self.remind_at:
+            return time.fromisoformat(self.remind_at)
+        deadline = self.deadline_time()
+        if deadline is None:
+            return None
+        minutes = max(deadline.hour * 60 + deadline.minute - 30, self.at_time().hour * 60 + self.at_time().minute)
+        return None if minutes == self.at_time().hour * 60 + self.at_time().minute else time(minutes // 60, minutes % 60)
+
+    @model_validator(mode="after")
+    def _window(self) -> StandupConfig:
+        start, deadline = self.at_time(), self.deadline_time()
+        if deadline is not None and deadline <= start:
+            raise _RefError(("deadline",), f"the deadline {self.deadline} must be after the start {self.at}")
+        reminder = time.fromisoformat(self.remind_at) if self.remind_at else None
+        if reminder is not None and (reminder <= start or (deadline is not None and reminder >= deadline)):
+            raise _RefError(("remind_at",), f"remind_at {self.remind_at} must fall between {self.at} and the deadline")
+        return self
+
+    @field_validator("at", "deadline", "remind_at", mode="before")
     @classmethod
     def _hhmm(cls, value: Any) -> Any:
         if isinstance(value, int):  # YAML 1.1 reads an unquoted 09:30 as the number 570
@@ -323,7 +347,7 @@ def parse_config(text: str, *, name: str, env: dict[str, str]) -> Config:
             ctx = err.get("ctx") or {}
             inner = ctx.get("error")
             if isinstance(inner, _RefError):
-                loc = inner.loc
+                loc = (*loc, *inner.loc)  # the model that raised it sits at `loc`
                 message = str(inner)
             elif err["type"] == "extra_forbidden":
                 message = _extra_key_message(loc)

@@ -67,7 +67,7 @@ class Dispatcher:
             await self.process(local)
             handled += 1
             self._done()
-        claimed = await self.inbox.claim(limit=WORKER_BATCH, now=self._now())
+        claimed = await self.inbox.claim(limit=WORKER_BATCH, now=_wall())
         for item in claimed:
             await self.process(item)
             self._done()
@@ -171,14 +171,14 @@ class Dispatcher:
     async def _finish(self, s: AsyncSession, item: Claimed, staged: list[ClaimedMessage],
                       envelopes: list[Envelope]) -> None:
         """Queue the replies and mark the event done, in the caller's transaction."""
-        staged.extend(await self.outbox.enqueue(s, envelopes, source_event=item.inbox_id, now=self._now()))
+        staged.extend(await self.outbox.enqueue(s, envelopes, source_event=item.inbox_id, now=_wall()))
         # Fenced by the attempt number: if our lease ran out and another worker claimed the event, this
         # matches nothing and the whole transaction is rolled back instead of applying the event twice.
         result = await s.execute(
             update(InboxRow)
             .where(col(InboxRow.id) == item.inbox_id, col(InboxRow.attempts) == item.attempts,
                    col(InboxRow.state) == "pending")
-            .values(state="done", done_at=self._now(), error=None)
+            .values(state="done", done_at=_wall(), error=None)
         )
         if cast(CursorResult[Any], result).rowcount != 1:
             raise LeaseLost(f"inbox event {item.inbox_id} was claimed again by another worker")
@@ -186,7 +186,7 @@ class Dispatcher:
     async def _failed(self, item: Claimed, exc: Exception) -> None:
         error = f"{type(exc).__name__}: {exc}"[:2000]
         if item.attempts < INBOX_MAX_ATTEMPTS:
-            await self.inbox.release(item.inbox_id, retry_at=self._now() + timedelta(seconds=backoff_s(item.attempts)),
+            await self.inbox.release(item.inbox_id, retry_at=_wall() + timedelta(seconds=backoff_s(item.attempts)),
                                      error=error)
             return
         event = item.event
@@ -195,7 +195,7 @@ class Dispatcher:
                 event.platform, event.sender)
             locale = person.locale if person else self.default_locale
             answer = _answer(event, locale, _error("internal", {"ref": str(item.inbox_id)}))
-            await self.outbox.enqueue(s, [answer], source_event=item.inbox_id, now=self._now(), preclaim=False)
+            await self.outbox.enqueue(s, [answer], source_event=item.inbox_id, now=_wall(), preclaim=False)
             await s.execute(update(InboxRow).where(col(InboxRow.id) == item.inbox_id).values(
                 state="failed", error=error))
 
@@ -205,6 +205,11 @@ def _answer(event: InboundEvent, locale: str, reply: Reply) -> Envelope:
     return Envelope(platform=event.platform, target=event.conversation, kind=reply.kind, locale=locale,
                     data=reply.data, actions=[asdict(a) for a in reply.actions], card_ref=reply.card_ref,
                     update=reply.update)
+
+
+def _wall() -> datetime:
+    """Delivery mechanics (leases, due times) run on the real clock; `now` (injectable) is for business."""
+    return datetime.now(UTC)
 
 
 class LeaseLost(Exception):

@@ -89,7 +89,9 @@ async def test_a_restarted_clock_catches_each_missed_minute_up_once(rt: Runtime,
     await save_tick(rt.db, datetime(2026, 12, 1, 9, 25, tzinfo=SH))  # the clock was down from 09:26
     assert await runner.tick(datetime(2026, 12, 1, 9, 41, 7, tzinfo=SH)) == 3, "the 09:30 prompts, late"
     assert await runner.tick(datetime(2026, 12, 1, 9, 41, 50, tzinfo=SH)) == 0, "that minute is done"
-    assert await runner.tick(datetime(2026, 12, 2, 9, 30, tzinfo=SH)) == 3, "the next day, on time"
+    # Up to the next day's 09:30: the first day's 10:00 reminders (nobody answered) and 10:30 summary, then
+    # the next day's prompts.
+    assert await runner.tick(datetime(2026, 12, 2, 9, 30, tzinfo=SH)) == 3 + 1 + 3
 
 
 async def test_missed_skip_sends_only_what_is_due_now(tmp_path: Path) -> None:
@@ -141,3 +143,37 @@ async def test_one_advisory_lock_holder_at_a_time(db_url: str) -> None:
         await b.release()
         await a_db.dispose()
         await b_db.dispose()
+
+
+async def test_a_standup_day_prompt_answers_reminder_and_summary(rt: Runtime) -> None:
+    day = date(2026, 12, 1)
+    rt.dispatcher._now = lambda: datetime.combine(day, time(9, 45), tzinfo=SH)  # answers belong to that day
+    assert await run_due(rt, at_930(day)) == 3
+    await say(rt, "alice", "standup replaced the inlet valve; today cabling")
+    await say(rt, "bob", "站会 电缆还没到，阻塞中")
+    await say(rt, "bob", "站会 电缆还没到，PUMP-5 阻塞")  # a corrected answer replaces the first
+    # remind_at defaults to 30 minutes before the 10:30 deadline: only dave has not answered.
+    assert await run_due(rt, datetime.combine(day, time(10, 0), tzinfo=SH)) == 1
+    assert await run_due(rt, datetime.combine(day, time(10, 0), tzinfo=SH)) == 0
+    await drain(rt)
+    dave = [m["text"] for m in await feed.feed(rt.db, "dave")]
+    assert sum("还没收到你的回复" in t for t in dave) == 1
+    assert await run_due(rt, datetime.combine(day, time(10, 30), tzinfo=SH)) == 1  # one summary
+    assert await run_due(rt, datetime.combine(day, time(10, 30), tzinfo=SH)) == 0
+    await drain(rt)
+    summary = next(m["text"] for m in await feed.feed(rt.db, "bob") if "站会汇总" in m["text"])
+    lines = summary.splitlines()
+    assert "2/3 人已回复" in lines[0]
+    assert lines[1] == "⛔ 王波：电缆还没到,PUMP-5 阻塞", "blockers first, the corrected answer"
+    assert "Alice Li：replaced the inlet valve; today cabling" in lines[2] and "张伟：未回复" in lines[3]
+    alice = next(m["text"] for m in await feed.feed(rt.db, "alice") if "standup for 2026-12-01" in m["text"])
+    assert "2/3 answered" in alice and "张伟: no answer" in alice
+
+
+async def test_no_reminder_for_someone_away_or_on_a_holiday(rt: Runtime) -> None:
+    rt.dispatcher._now = lambda: datetime(2026, 11, 30, 18, 0, tzinfo=SH)
+    await say(rt, "dave", "请假 12-01")
+    assert await run_due(rt, at_930(date(2026, 12, 1))) == 2
+    assert await run_due(rt, datetime(2026, 12, 1, 10, 0, tzinfo=SH)) == 2, "alice and bob, not dave"
+    assert await run_due(rt, datetime(2026, 10, 1, 10, 0, tzinfo=SH)) == 0, "National Day"
+    assert await run_due(rt, datetime(2026, 10, 1, 10, 30, tzinfo=SH)) == 0

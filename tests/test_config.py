@@ -81,6 +81,8 @@ def test_the_demo_config_is_valid_and_documents_every_section() -> None:
         ("    project: PUMP ", "    project: PUMPX ", "pmsbot.yaml:24: standups[0].project: unknown project 'PUMPX'"),
         ("  - id: alice\n", "  - id: bob\n", "pmsbot.yaml:10: people[1].id: duplicate id 'bob'"),
         ("locale: zh ", "locale: fr ", "pmsbot.yaml:1: locale: Input should be 'zh' or 'en'"),
+        ('    deadline: "10:30"', '    deadline: "09:00"',
+         "pmsbot.yaml:30: standups[0].deadline: the deadline 09:00 must be after the start 09:30"),
         ("    calendar: CN ", "    calendar: XX ", "pmsbot.yaml:29: standups[0].calendar: unknown calendar 'XX'"),
         ("    days: workdays ", "    days: weekdays ", "pmsbot.yaml:28: standups[0].days: days must be workdays"),
         ('    at: "09:30"', "    at: 9:30", 'pmsbot.yaml:26: standups[0].at: write the time in quotes, like "09:30"'),

@@ -16,6 +16,7 @@ from bot import audit
 from bot.records import Approval, Person, Project
 from bot.store.models import (
     ApprovalRow,
+    ChannelRow,
     IdentityRow,
     MembershipRow,
     PersonRow,
@@ -182,6 +183,26 @@ class SqlWorkspace:
             col(StandupEntryRow.day_from) <= day, col(StandupEntryRow.day_to) >= day,
         ).limit(1)
         return (await self._s.execute(q)).first() is not None
+
+    async def standup_status(self, person_ids: list[str], day: date) -> dict[str, tuple[str, str]]:
+        """Each person's latest standup entry for `day`: ("answer", text) | ("skip", "") | ("away", "")."""
+        rows = (await self._s.execute(
+            select(StandupEntryRow).where(
+                col(StandupEntryRow.person_id).in_(person_ids),
+                col(StandupEntryRow.day_from) <= day, col(StandupEntryRow.day_to) >= day,
+            ).order_by(col(StandupEntryRow.id))
+        )).scalars().all()
+        out: dict[str, tuple[str, str]] = {}
+        for row in rows:  # later entries win: an answer can be corrected until the summary goes out
+            out[row.person_id] = (row.kind, row.text)
+        return out
+
+    async def project_channels(self, project: str) -> list[tuple[str, str]]:
+        rows = (await self._s.execute(select(ChannelRow).where(col(ChannelRow.project_key) == project))).scalars()
+        return [(r.platform, r.channel_id) for r in rows]
+
+    async def was_run(self, schedule: str, person_id: str, day: date) -> bool:
+        return await self._s.get(ScheduleRunRow, (schedule, person_id, day)) is not None
 
     async def claim_run(self, schedule: str, person_id: str, day: date, now: datetime) -> bool:
         """Record that `schedule` ran for this person and day; False if it already had (exactly once)."""
