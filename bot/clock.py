@@ -17,14 +17,17 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import audit
-from bot.config import Config, StandupConfig
+from bot.config import Config, RiskAlertConfig, StandupConfig
 from bot.constants import CLOCK_BEAT_S, CLOCK_CATCH_UP_S
-from bot.records import Person
+from bot.pms.registry import connector_for
+from bot.records import Person, Project
 from bot.runtime import Runtime
 from bot.schedule.maths import due_day, next_run, parse_days
 from bot.store.clock_state import last_tick, save_tick
 from bot.store.leader import Leader
 from bot.store.workspace import SqlWorkspace
+from commands.handlers import task_view
+from commands.risk import Risk, find_risks
 from notifiers.outbox import ClaimedMessage, Envelope
 
 log = logging.getLogger("pmsbot.clock")
@@ -66,6 +69,8 @@ async def run_due(rt: Runtime, at: datetime, *, catching_up: bool = False,
         sent += await _prompts(rt, standup, at, people)
         sent += await _reminders(rt, standup, at, people)
         sent += await _summary(rt, standup, at, people)
+    for scan in rt.config.risk_alerts:
+        sent += await _risk_scan(rt, scan, at)
     if sent:
         log.info("clock at %s: %s standup messages", at.isoformat(), sent)
     return sent
@@ -175,6 +180,58 @@ async def _summary(rt: Runtime, standup: StandupConfig, at: datetime, people: di
                            now=datetime.now(UTC))
     rt.outbox.hand_over(claimed)
     return 1
+
+
+async def _risk_scan(rt: Runtime, scan: RiskAlertConfig, at: datetime) -> int:
+    """The project's risks, each sent once and then again only after its cooldown, unless acknowledged."""
+    day = due_day(at, at=scan.at_time(), tz=ZoneInfo(rt.config.timezone), days="workdays",
+                  calendar=rt.config.work_calendar(scan.calendar))
+    if day is None:
+        return 0
+    now = datetime.now(UTC)
+    claimed: list[ClaimedMessage] = []
+    async with rt.db.write() as s:
+        ws = SqlWorkspace(s, default_locale=rt.config.locale)
+        if not await ws.claim_run(f"risks:{scan.project}", "*", day, now):
+            return 0
+        project = await ws.project(scan.project)
+        if project is None:
+            return 0
+        tasks = await connector_for(s)(project).search_tasks(project=project.key, limit=1000)
+        risks = [r for r in find_risks(tasks, today=day, now=at) if r.kind in scan.rules]
+        by_key: dict[tuple[str, str], Risk] = {(r.kind, r.task.key): r for r in risks}
+        due = await ws.alerts_to_send(project.key, list(by_key), now=at.astimezone(UTC),
+                                      cooldown=timedelta(hours=scan.cooldown_h))
+        recipients = await _alert_recipients(rt, ws, project)
+        for alert_id, rule, subject in due:
+            risk = by_key[(rule, subject)]
+            owner = await ws.person(risk.task.assignee) if risk.task.assignee else None
+            names = {owner.id: owner.name} if owner else {}
+            data = {"id": alert_id, "rule": rule, "days": risk.days, "task": task_view(risk.task, names),
+                    "owner": owner.name if owner else None}
+            actions = [{"id": "ack", "value": str(alert_id), "style": "primary"},
+                       {"id": "snooze", "value": str(alert_id), "style": "default"}]
+            envelopes = [Envelope(platform=p, target=t, kind="risk_alert", locale=locale, data=data,
+                                  actions=actions, card_ref=f"alert:{alert_id}") for p, t, locale in recipients]
+            claimed += await rt.outbox.enqueue(s, envelopes, source_event=None, now=now)
+        await audit.append(s, actor="clock", action="risk.scan", subject=project.key,
+                           detail={"day": day.isoformat(), "risks": len(risks), "sent": len(due)}, now=now)
+    rt.outbox.hand_over(claimed)
+    return len(due)
+
+
+async def _alert_recipients(rt: Runtime, ws: SqlWorkspace, project: Project) -> list[tuple[str, str, str]]:
+    """The project's channels on enabled platforms; without one, its PMs (else its members) directly."""
+    enabled = rt.settings.enabled_platforms()
+    channels: list[tuple[str, str, str]] = [
+        (p, c, rt.config.locale) for p, c in await ws.project_channels(project.key) if p in enabled and p != "console"
+    ]
+    if channels:
+        return channels
+    people = [p for p in [await ws.person(pid) for pid in (*project.members, *project.approvers)] if p]
+    leads = [p for p in people if "pm" in p.roles or "admin" in p.roles] or people
+    return [(platform, target, person.locale) for person in leads
+            for platform, target in await ws.targets(person, enabled)]
 
 
 async def _members(rt: Runtime) -> dict[str, Person]:

@@ -142,6 +142,23 @@ class ProjectConfig(_Strict):
 _HHMM_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
+def _check_hhmm(value: Any) -> Any:
+    if isinstance(value, int):  # YAML 1.1 reads an unquoted 09:30 as the number 570
+        raise ValueError('write the time in quotes, like "09:30" (unquoted, YAML reads it as a number)')
+    if isinstance(value, str) and not _HHMM_RE.match(value):
+        raise ValueError(f"'{value}' is not a time: write HH:MM on a 24-hour clock, quoted, like \"09:30\"")
+    return value
+
+
+def _check_calendar(value: str) -> str:
+    code = value if value == NO_CALENDAR else value.upper()
+    if code != NO_CALENDAR and code not in supported_countries():
+        near = difflib.get_close_matches(code, sorted(supported_countries()), n=3)
+        raise ValueError(f"unknown calendar '{value}': use a country code such as CN, US, DE"
+                         f"{' (did you mean ' + ', '.join(near) + '?)' if near else ''}, or none")
+    return code
+
+
 class StandupConfig(_Strict):
     name: str = Field(min_length=1)
     project: str
@@ -165,12 +182,7 @@ class StandupConfig(_Strict):
     @field_validator("calendar")
     @classmethod
     def _calendar(cls, value: str) -> str:
-        code = value if value == NO_CALENDAR else value.upper()
-        if code != NO_CALENDAR and code not in supported_countries():
-            near = difflib.get_close_matches(code, sorted(supported_countries()), n=3)
-            raise ValueError(f"unknown calendar '{value}': use a country code such as CN, US, DE"
-                             f"{' (did you mean ' + ', '.join(near) + '?)' if near else ''}, or none")
-        return code
+        return _check_calendar(value)
 
     def at_time(self) -> time:
         return time.fromisoformat(self.at)
@@ -201,11 +213,30 @@ class StandupConfig(_Strict):
     @field_validator("at", "deadline", "remind_at", mode="before")
     @classmethod
     def _hhmm(cls, value: Any) -> Any:
-        if isinstance(value, int):  # YAML 1.1 reads an unquoted 09:30 as the number 570
-            raise ValueError('write the time in quotes, like "09:30" (unquoted, YAML reads it as a number)')
-        if isinstance(value, str) and not _HHMM_RE.match(value):
-            raise ValueError(f"'{value}' is not a time: write HH:MM on a 24-hour clock, quoted, like \"09:30\"")
-        return value
+        return _check_hhmm(value)
+
+
+class RiskAlertConfig(_Strict):
+    """A daily risk scan of one project, sent to its channels (or its PMs) without repeating itself."""
+
+    project: str
+    at: str = "09:00"
+    calendar: str = "CN"
+    rules: tuple[Literal["overdue", "blocked", "behind", "stale"], ...] = ("overdue", "blocked", "behind", "stale")
+    cooldown_h: float = Field(default=24.0, gt=0, le=24 * 30)  # an open alert is repeated at most this often
+
+    @field_validator("at", mode="before")
+    @classmethod
+    def _hhmm(cls, value: Any) -> Any:
+        return _check_hhmm(value)
+
+    @field_validator("calendar")
+    @classmethod
+    def _calendar(cls, value: str) -> str:
+        return _check_calendar(value)
+
+    def at_time(self) -> time:
+        return time.fromisoformat(self.at)
 
 
 class CalendarConfig(_Strict):
@@ -222,6 +253,7 @@ class Config(_Strict):
     projects: tuple[ProjectConfig, ...] = ()
     standups: tuple[StandupConfig, ...] = ()
     calendars: dict[str, CalendarConfig] = Field(default_factory=dict)
+    risk_alerts: tuple[RiskAlertConfig, ...] = ()
 
     def work_calendar(self, code: str) -> WorkCalendar:
         extra = self.calendars.get(code) or self.calendars.get(code.lower()) or CalendarConfig()
@@ -246,6 +278,9 @@ class Config(_Strict):
                     if person not in ids:
                         raise _RefError(("projects", i, field_name, j), _unknown("person", person, ids))
         keys = [p.key for p in self.projects]
+        for i, alert in enumerate(self.risk_alerts):
+            if alert.project not in keys:
+                raise _RefError(("risk_alerts", i, "project"), _unknown("project", alert.project, keys))
         for i, standup in enumerate(self.standups):
             if standup.project not in keys:
                 raise _RefError(("standups", i, "project"), _unknown("project", standup.project, keys))
@@ -407,6 +442,7 @@ _KNOWN_KEYS: dict[str, tuple[str, ...]] = {
     "channels": tuple(ChannelConfig.model_fields),
     "report_to": tuple(ChannelConfig.model_fields),
     "calendars": tuple(CalendarConfig.model_fields),
+    "risk_alerts": tuple(RiskAlertConfig.model_fields),
 }
 
 

@@ -42,7 +42,7 @@ HANDLED = Counter("pmsbot_commands_total", "Commands handled", ["outcome"])
 LATENCY = Histogram("pmsbot_dispatch_seconds", "Time from claim to committed replies",
                     buckets=(0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5))
 
-ACTION_VERBS = ("approve", "reject")
+ACTION_VERBS = ("approve", "reject", "ack", "snooze")
 _APPROVAL_ID_RE = re.compile(r"[0-9]{1,9}")  # ASCII only (isdigit() accepts "²"); fits a 32-bit id
 MAX_REASON_CHARS = 1000
 
@@ -228,6 +228,8 @@ def _command_of(event: InboundEvent, today: date) -> model.Command | model.Parse
     value = event.action.get("value", "")
     if verb not in ACTION_VERBS or not _APPROVAL_ID_RE.fullmatch(value):
         return model.ParseError(code="bad_approval_id", verb=verb[:20] or None, params={"value": value[:40]})
+    if verb in ("ack", "snooze"):
+        return model.AlertAction(alert_id=int(value), action="ack" if verb == "ack" else "snooze")
     if verb == "approve":
         return model.Approve(approval_id=int(value), comment=event.action.get("comment", "")[:MAX_REASON_CHARS])
     reason = event.action.get("reason", "").strip()[:MAX_REASON_CHARS]

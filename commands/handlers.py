@@ -330,6 +330,24 @@ async def subscribe(ctx: Context, cmd: model.Subscribe) -> list[Reply]:
     return [Reply(kind="subscribed", data={"project": project.key, "filter": cmd.filter, "created": created})]
 
 
+ALERT_SNOOZE = timedelta(hours=24)
+
+
+async def alert_action(ctx: Context, cmd: model.AlertAction) -> list[Reply]:
+    until = ctx.now + ALERT_SNOOZE if cmd.action == "snooze" else None
+    decided = await ctx.workspace.decide_alert(cmd.alert_id, by=ctx.person.id, action=cmd.action, until=until)
+    if decided is None:
+        raise CommandError("unknown_alert", id=cmd.alert_id)
+    project_key, rule, subject = decided
+    project = await _project(ctx, project_key)
+    if not _is_member(ctx.person, project):
+        raise CommandError("not_member", project=project.key)  # rolls the decision back
+    await _audit(ctx, f"alert.{cmd.action}", f"alert:{cmd.alert_id}", rule=rule, subject=subject)
+    data = {"id": cmd.alert_id, "action": cmd.action, "rule": rule, "task": subject, "by": ctx.person.name,
+            "until": until.isoformat(timespec="minutes") if until else None}
+    return [Reply(kind="alert_decided", data=data, card_ref=f"alert:{cmd.alert_id}", update=True)]
+
+
 Handler = Callable[[Context, Any], Awaitable[list[Reply]]]
 
 HANDLERS: dict[type, Handler] = {
@@ -348,6 +366,7 @@ HANDLERS: dict[type, Handler] = {
     model.Subscribe: subscribe,
     model.New: new,
     model.Request: request,
+    model.AlertAction: alert_action,
 }
 
 

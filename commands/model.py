@@ -65,6 +65,14 @@ class Approvals:
 
 
 @dataclass(frozen=True, kw_only=True)
+class AlertAction:
+    """A click on a risk alert's Acknowledge or Snooze button."""
+
+    alert_id: int
+    action: Literal["ack", "snooze"]
+
+
+@dataclass(frozen=True, kw_only=True)
 class Risks:
     project: str | None = None
 
@@ -105,7 +113,7 @@ class Request:
 
 Command = (
     Help | Status | MyTasks | Report | Done | Block | Approve | Reject | Approvals | Risks | Standup | Link
-    | Subscribe | New | Request
+    | Subscribe | New | Request | AlertAction
 )
 
 ParseErrorCode = Literal[

@@ -53,6 +53,9 @@ class Workspace(Protocol):
         self, *, person_id: str, kind: str, day_from: date, day_to: date, text: str, now: datetime
     ) -> None: ...
 
+    async def decide_alert(self, alert_id: int, *, by: str, action: str, until: datetime | None
+                           ) -> tuple[str, str, str] | None: ...
+
     async def audit(self, *, actor: str, action: str, subject: str, detail: dict[str, Any], now: datetime) -> None: ...
 
 

@@ -85,6 +85,7 @@ async def test_a_restarted_clock_catches_each_missed_minute_up_once(rt: Runtime,
     from bot.store.clock_state import save_tick
     from bot.store.leader import FileLeader
 
+    rt.config = rt.config.model_copy(update={"risk_alerts": ()})  # standups only, here
     runner = ClockRunner(rt, FileLeader(str(tmp_path / "lock")))
     await save_tick(rt.db, datetime(2026, 12, 1, 9, 25, tzinfo=SH))  # the clock was down from 09:26
     assert await runner.tick(datetime(2026, 12, 1, 9, 41, 7, tzinfo=SH)) == 3, "the 09:30 prompts, late"
@@ -177,3 +178,47 @@ async def test_no_reminder_for_someone_away_or_on_a_holiday(rt: Runtime) -> None
     assert await run_due(rt, datetime(2026, 12, 1, 10, 0, tzinfo=SH)) == 2, "alice and bob, not dave"
     assert await run_due(rt, datetime(2026, 10, 1, 10, 0, tzinfo=SH)) == 0, "National Day"
     assert await run_due(rt, datetime(2026, 10, 1, 10, 30, tzinfo=SH)) == 0
+
+
+def first_workday_from(day: date) -> date:
+    from bot.schedule.calendar import WorkCalendar
+
+    cal = WorkCalendar(country="CN")
+    while not cal.is_workday(day):
+        day += timedelta(days=1)
+    return day
+
+
+async def test_risk_alerts_are_sent_once_then_after_cooldown_unless_acknowledged(rt: Runtime) -> None:
+    from bot.records import InboundEvent
+
+    # The demo's tasks are dated relative to the day it was seeded.
+    day = first_workday_from(datetime.now(SH).date())
+    nine = datetime.combine(day, time(9, 0), tzinfo=SH)
+    assert await run_due(rt, nine) == 3, "blocked PUMP-5, overdue PUMP-6, behind PUMP-4, to the PM"
+    assert await run_due(rt, nine) == 0
+    await drain(rt)
+    cards = [m for m in await feed.feed(rt.db, "alice") if (m.get("card_ref") or "").startswith("alert:")]
+    assert len(cards) == 3 and all([b["id"] for b in c["buttons"]] == ["ack", "snooze"] for c in cards)
+    blocked = next(c for c in cards if "PUMP-5" in c["text"])
+    alert_id = blocked["card_ref"].split(":")[1]
+
+    def click(who: str, action: str, n: int) -> InboundEvent:
+        return InboundEvent(platform="console", event_id=f"{who}-{action}-{n}", kind="action", sender=who,
+                            conversation=who, action={"id": action, "value": alert_id}, received_at=nine)
+
+    await rt.inbox.accept(click("erin", "ack", 1))  # not on the project: refused, nothing changes
+    await rt.inbox.accept(click("alice", "ack", 2))
+    await drain(rt)
+    assert any("not a member of project PUMP" in m["text"] for m in await feed.feed(rt.db, "erin"))
+    card = await feed.get(rt.db, blocked["id"])
+    assert card is not None and "acknowledged by Alice Li" in card["text"] and card["buttons"] == []
+
+    marker = max(m["id"] for m in await feed.feed(rt.db, "alice"))
+    next_day = first_workday_from(day + timedelta(days=1))
+    assert await run_due(rt, datetime.combine(next_day, time(9, 0), tzinfo=SH)) >= 1
+    await drain(rt)
+    resent = [m["text"] for m in await feed.feed(rt.db, "alice", after_id=marker)
+              if (m.get("card_ref") or "").startswith("alert:")]
+    assert any("PUMP-6" in t for t in resent), "an open risk comes back after its 24 h cooldown"
+    assert not any("PUMP-5" in t for t in resent), "the acknowledged one does not"

@@ -150,6 +150,22 @@ class ScheduleRunRow(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class AlertRow(SQLModel, table=True):
+    """One risk per (project, rule, subject): deduplicated, with cooldown, acknowledge and snooze."""
+
+    __tablename__ = "alert"
+    __table_args__ = (UniqueConstraint("project_key", "rule", "subject"),)
+    id: int | None = Field(default=None, primary_key=True)
+    project_key: str = Field(max_length=10, index=True)
+    rule: str = Field(max_length=32)
+    subject: str = Field(max_length=100)  # a task key
+    state: str = Field(default="open", max_length=16)  # open | acked | snoozed
+    first_at: datetime = Field(sa_type=UTCDateTime)
+    last_sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    snoozed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    decided_by: str | None = Field(default=None, max_length=64)
+
+
 class ClockStateRow(SQLModel, table=True):
     """The last minute the active clock finished, so a restarted clock catches up from there."""
 
