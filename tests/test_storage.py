@@ -18,7 +18,7 @@ from bot.runtime import Runtime
 from bot.say import say
 from bot.store import migrate
 from bot.store.db import Database
-from bot.store.models import ApprovalRow, AuditRow, OutboxRow, ProjectRow
+from bot.store.models import AlertRow, ApprovalRow, AuditRow, OutboxRow, ProjectRow
 from bot.store.workspace import SqlWorkspace
 from notifiers.outbox import Envelope, Outbox
 
@@ -287,3 +287,27 @@ async def test_a_poison_event_is_parked_after_its_attempts(db: Database) -> None
         assert await inbox.pending_count() == 0
     finally:
         await inbox.close()
+
+
+async def test_alert_dedupe_cooldown_snooze_and_resolution(db: Database) -> None:
+    day = timedelta(hours=24)
+    async with db.write() as s:
+        s.add(ProjectRow(key="PUMP", name="p"))
+    found = [("overdue", "PUMP-6"), ("blocked", "PUMP-5")]
+
+    async def send(at: datetime, risks: list[tuple[str, str]]) -> list[str]:
+        async with db.write() as s:
+            due = await SqlWorkspace(s, default_locale="en").alerts_to_send("PUMP", risks, now=at, cooldown=day)
+            return sorted(subject for _, _, subject in due)
+
+    assert await send(NOW, found) == ["PUMP-5", "PUMP-6"]
+    assert await send(NOW + timedelta(hours=1), found) == [], "deduplicated within the cooldown"
+    async with db.write() as s:
+        ids = {r.subject: r.id for r in (await s.execute(select(AlertRow))).scalars()}
+        ws = SqlWorkspace(s, default_locale="en")
+        await ws.decide_alert(ids["PUMP-5"], by="alice", action="snooze", until=NOW + 2 * day)
+        await ws.decide_alert(ids["PUMP-6"], by="alice", action="ack", until=None)
+    assert await send(NOW + day, found) == [], "snoozed, and acknowledged"
+    assert await send(NOW + 2 * day, found) == ["PUMP-5"], "the snooze is over"
+    assert await send(NOW + 3 * day, [("blocked", "PUMP-5")]) == ["PUMP-5"], "PUMP-6 resolved"
+    assert await send(NOW + 3 * day + timedelta(hours=1), found) == ["PUMP-6"], "it came back: news again"
