@@ -31,6 +31,7 @@ from commands.risk import Risk, find_risks
 from notifiers.outbox import ClaimedMessage, Envelope
 
 log = logging.getLogger("pmsbot.clock")
+CALENDAR_WARNING_AT = (9, 0)
 BLOCKER_WORDS = ("阻塞", "卡住", "受阻", "blocked", "blocker", "stuck")
 ONE_MINUTE = timedelta(minutes=1)
 
@@ -71,6 +72,7 @@ async def run_due(rt: Runtime, at: datetime, *, catching_up: bool = False,
         sent += await _summary(rt, standup, at, people)
     for scan in rt.config.risk_alerts:
         sent += await _risk_scan(rt, scan, at)
+    sent += await _calendar_warning(rt, at)
     if sent:
         log.info("clock at %s: %s standup messages", at.isoformat(), sent)
     return sent
@@ -220,6 +222,31 @@ async def _risk_scan(rt: Runtime, scan: RiskAlertConfig, at: datetime) -> int:
     return len(due)
 
 
+async def _calendar_warning(rt: Runtime, at: datetime) -> int:
+    """In December, each day at 09:00 until it is fixed: tell the admins which calendars lack next year's 调休."""
+    local = at.astimezone(ZoneInfo(rt.config.timezone))
+    if local.month != 12 or (local.hour, local.minute) != CALENDAR_WARNING_AT:
+        return 0
+    missing = coming_years_without_adjusted_days(rt.config, local.date())
+    if not missing:
+        return 0
+    sent = 0
+    async with rt.db.write() as s:
+        ws = SqlWorkspace(s, default_locale=rt.config.locale)
+        if not await ws.claim_run("calendar-warning", "*", local.date(), datetime.now(UTC)):
+            return 0
+        claimed: list[ClaimedMessage] = []
+        for admin in await ws.people_with_role("admin"):
+            claimed += await _send(rt, ws, s, admin, "calendar_warning",
+                                   {"calendars": missing, "year": local.year + 1})
+            sent += 1
+    rt.outbox.hand_over(claimed)
+    if not sent:
+        log.warning("calendars %s have no adjusted workdays for %s and no admin is configured to tell",
+                    ", ".join(missing), local.year + 1)
+    return sent
+
+
 async def _alert_recipients(rt: Runtime, ws: SqlWorkspace, project: Project) -> list[tuple[str, str, str]]:
     """The project's channels on enabled platforms; without one, its PMs (else its members) directly."""
     enabled = rt.settings.enabled_platforms()
@@ -260,7 +287,7 @@ async def next_runs(rt: Runtime, after: datetime) -> list[NextRun]:
 
 def coming_years_without_adjusted_days(config: Config, today: date) -> list[str]:
     """Calendars whose next year's adjusted workdays are unknown (worth a warning in December)."""
-    codes = sorted({s.calendar for s in config.standups})
+    codes = sorted({s.calendar for s in config.standups} | {r.calendar for r in config.risk_alerts})
     return [c for c in codes if not config.work_calendar(c).knows_adjusted_workdays(today.year + 1)]
 
 

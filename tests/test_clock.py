@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.clock import next_runs, run_due
-from bot.config import Settings, parse_config
+from bot.config import CalendarConfig, Settings, parse_config
 from bot.runtime import Runtime
 from bot.say import drain, say
 from bot.store import console as feed
@@ -222,3 +222,20 @@ async def test_risk_alerts_are_sent_once_then_after_cooldown_unless_acknowledged
               if (m.get("card_ref") or "").startswith("alert:")]
     assert any("PUMP-6" in t for t in resent), "an open risk comes back after its 24 h cooldown"
     assert not any("PUMP-5" in t for t in resent), "the acknowledged one does not"
+
+
+async def test_admins_are_warned_in_december_when_next_years_adjusted_days_are_unknown(rt: Runtime) -> None:
+    assert await run_due(rt, datetime(2026, 11, 30, 9, 0, tzinfo=SH)) >= 0  # November: no warning
+    await drain(rt)
+    assert not any("调休" in m["text"] or "adjusted workdays" in m["text"] for m in await feed.feed(rt.db, "alice"))
+    await run_due(rt, datetime(2026, 12, 1, 9, 0, tzinfo=SH))
+    await run_due(rt, datetime(2026, 12, 1, 9, 0, tzinfo=SH))
+    await drain(rt)
+    warnings = [m["text"] for m in await feed.feed(rt.db, "alice") if "adjusted workdays" in m["text"]]
+    assert len(warnings) == 1 and "CN" in warnings[0] and "2027" in warnings[0], "alice is the admin; once a day"
+    assert not any("调休安排" in m["text"] for m in await feed.feed(rt.db, "bob")), "only admins"
+    published = CalendarConfig(extra_workdays=(date(2027, 2, 6),))  # the admin adds next year's 调休
+    rt.config = rt.config.model_copy(update={"calendars": {"CN": published}})
+    await run_due(rt, datetime(2026, 12, 2, 9, 0, tzinfo=SH))
+    await drain(rt)
+    assert len([m for m in await feed.feed(rt.db, "alice") if "adjusted workdays" in m["text"]]) == 1, "fixed"

@@ -238,6 +238,10 @@ class SqlWorkspace:
         row.decided_by = by
         return row.project_key, row.rule, row.subject
 
+    async def people_with_role(self, role: str) -> list[Person]:
+        rows = (await self._s.execute(select(PersonRow).order_by(col(PersonRow.id)))).scalars().all()
+        return [to_person(r, self._locale) for r in rows if role in r.roles]
+
     async def was_run(self, schedule: str, person_id: str, day: date) -> bool:
         return await self._s.get(ScheduleRunRow, (schedule, person_id, day)) is not None
 
