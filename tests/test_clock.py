@@ -90,9 +90,9 @@ async def test_a_restarted_clock_catches_each_missed_minute_up_once(rt: Runtime,
     await save_tick(rt.db, datetime(2026, 12, 1, 9, 25, tzinfo=SH))  # the clock was down from 09:26
     assert await runner.tick(datetime(2026, 12, 1, 9, 41, 7, tzinfo=SH)) == 3, "the 09:30 prompts, late"
     assert await runner.tick(datetime(2026, 12, 1, 9, 41, 50, tzinfo=SH)) == 0, "that minute is done"
-    # Up to the next day's 09:30: the first day's 10:00 reminders (nobody answered) and 10:30 summary, then
-    # the next day's prompts.
-    assert await runner.tick(datetime(2026, 12, 2, 9, 30, tzinfo=SH)) == 3 + 1 + 3
+    # Up to the next day's 09:30: the first day's 10:00 reminders (nobody answered) and 10:30 summary, the
+    # admin's December calendar warning at 09:00, then the next day's prompts.
+    assert await runner.tick(datetime(2026, 12, 2, 9, 30, tzinfo=SH)) == 3 + 1 + 1 + 3
 
 
 async def test_missed_skip_sends_only_what_is_due_now(tmp_path: Path) -> None:
