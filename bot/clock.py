@@ -32,6 +32,8 @@ from notifiers.outbox import ClaimedMessage, Envelope
 
 log = logging.getLogger("pmsbot.clock")
 CALENDAR_WARNING_AT = (9, 0)
+PROMPT_BATCH = 500  # standup prompts written per transaction
+YIELD_EVERY = 200  # members whose schedule is computed between two turns of the event loop
 BLOCKER_WORDS = ("阻塞", "卡住", "受阻", "blocked", "blocker", "stuck")
 ONE_MINUTE = timedelta(minutes=1)
 
@@ -94,27 +96,45 @@ async def _send(rt: Runtime, ws: SqlWorkspace, s: AsyncSession, person: Person, 
 
 
 async def _prompts(rt: Runtime, standup: StandupConfig, at: datetime, people: dict[str, Person]) -> int:
-    sent = 0
-    for member in standup.members:
+    """Everyone whose prompt is due now, in batches: one transaction, a few statements per batch."""
+    by_day: dict[date, list[Person]] = {}
+    for i, member in enumerate(standup.members):
+        if i % YIELD_EVERY == YIELD_EVERY - 1:
+            await asyncio.sleep(0)  # a big team's arithmetic must not hold up the web acks on this loop
         person = people.get(member)
-        day = person and _due(rt, standup, at, standup.at_time(),
-                              member_timezone(rt.config, standup, person.timezone))
-        if person is None or not day:
+        if person is None:
             continue
-        async with rt.db.write() as s:
-            ws = SqlWorkspace(s, default_locale=rt.config.locale)
-            if await ws.away_on(member, day):
-                continue
-            if not await ws.claim_run(schedule_name(standup), member, day, datetime.now(UTC)):
-                continue  # already done for this day: a second clock, a catch-up or a rerun
-            claimed = await _send(rt, ws, s, person, "standup_prompt", {
-                "standup": standup.name, "project": standup.project, "day": day.isoformat(),
-                "deadline": standup.deadline, "questions": list(standup.questions.get(person.locale) or ()),
-            })
-            await audit.append(s, actor="clock", action="standup.prompt", subject=member,
-                               detail={"standup": standup.name, "day": day.isoformat()}, now=datetime.now(UTC))
-        rt.outbox.hand_over(claimed)  # only once committed
-        sent += 1
+        day = _due(rt, standup, at, standup.at_time(), member_timezone(rt.config, standup, person.timezone))
+        if day is not None:
+            by_day.setdefault(day, []).append(person)
+    sent = 0
+    for day, due in sorted(by_day.items()):
+        for start in range(0, len(due), PROMPT_BATCH):
+            batch = due[start:start + PROMPT_BATCH]
+            now = datetime.now(UTC)
+            async with rt.db.write() as s:
+                ws = SqlWorkspace(s, default_locale=rt.config.locale)
+                away = await ws.away_among([p.id for p in batch], day)
+                present = [p for p in batch if p.id not in away]
+                # Claimed per person and day: a second clock, a catch-up or a rerun finds them taken.
+                fresh = await ws.claim_runs(schedule_name(standup), [p.id for p in present], day, now)
+                chosen = [p for p in present if p.id in fresh]
+                targets = await ws.targets_of(chosen, rt.settings.enabled_platforms())
+                envelopes = [
+                    Envelope(platform=platform, target=target, kind="standup_prompt", locale=p.locale, actions=[],
+                             data={"standup": standup.name, "project": standup.project, "day": day.isoformat(),
+                                   "deadline": standup.deadline,
+                                   "questions": list(standup.questions.get(p.locale) or ())})
+                    for p in chosen for platform, target in targets[p.id]
+                ]
+                # Not handed over in memory: a wave is for the delivery workers to drain in order.
+                await rt.outbox.enqueue(s, envelopes, source_event=None, now=now, preclaim=False)
+                if chosen:
+                    await audit.append(s, actor="clock", action="standup.prompt", subject=standup.name,
+                                       detail={"day": day.isoformat(), "people": [p.id for p in chosen]}, now=now)
+            sent += len(chosen)
+    if sent:
+        rt.delivery.wake.set()
     return sent
 
 
@@ -264,9 +284,7 @@ async def _alert_recipients(rt: Runtime, ws: SqlWorkspace, project: Project) -> 
 async def _members(rt: Runtime) -> dict[str, Person]:
     wanted = {m for standup in rt.config.standups for m in standup.members}
     async with rt.db.read() as s:
-        ws = SqlWorkspace(s, default_locale=rt.config.locale)
-        found = {pid: await ws.person(pid) for pid in sorted(wanted)}
-    return {pid: person for pid, person in found.items() if person is not None}
+        return await SqlWorkspace(s, default_locale=rt.config.locale).people(sorted(wanted))
 
 
 async def next_runs(rt: Runtime, after: datetime) -> list[NextRun]:

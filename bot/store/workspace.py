@@ -68,6 +68,16 @@ class SqlWorkspace:
             self._people[person_id] = to_person(row, self._locale) if row else None
         return self._people[person_id]
 
+    async def people(self, person_ids: list[str]) -> dict[str, Person]:
+        """Many people with one query (chunked below the databases' parameter limits)."""
+        out: dict[str, Person] = {}
+        for start in range(0, len(person_ids), 1000):
+            chunk = person_ids[start:start + 1000]
+            rows = (await self._s.execute(select(PersonRow).where(col(PersonRow.id).in_(chunk)))).scalars()
+            out.update({r.id: to_person(r, self._locale) for r in rows})
+        self._people.update(out)
+        return out
+
     async def person_by_identity(self, platform: str, external_id: str) -> Person | None:
         if platform == "console":
             return await self.person(external_id)
@@ -241,6 +251,31 @@ class SqlWorkspace:
     async def people_with_role(self, role: str) -> list[Person]:
         rows = (await self._s.execute(select(PersonRow).order_by(col(PersonRow.id)))).scalars().all()
         return [to_person(r, self._locale) for r in rows if role in r.roles]
+
+    async def away_among(self, person_ids: list[str], day: date) -> set[str]:
+        rows = await self._s.execute(select(col(StandupEntryRow.person_id)).distinct().where(
+            col(StandupEntryRow.person_id).in_(person_ids), col(StandupEntryRow.kind) == "away",
+            col(StandupEntryRow.day_from) <= day, col(StandupEntryRow.day_to) >= day))
+        return {str(pid) for pid in rows.scalars()}
+
+    async def claim_runs(self, schedule: str, person_ids: list[str], day: date, now: datetime) -> set[str]:
+        """claim_run for many people in one statement; returns those claimed now."""
+        if not person_ids:
+            return set()
+        stmt = insert_ignore(self._s, ScheduleRunRow).values(
+            [{"schedule": schedule, "person_id": pid, "day": day, "at": now} for pid in person_ids]
+        ).returning(col(ScheduleRunRow.person_id))
+        return {str(pid) for pid in (await self._s.execute(stmt)).scalars()}
+
+    async def targets_of(self, people: list[Person], platforms: tuple[str, ...]) -> dict[str, list[tuple[str, str]]]:
+        """targets() for many people with one query."""
+        rows = (await self._s.execute(select(IdentityRow).where(
+            col(IdentityRow.person_id).in_([p.id for p in people])))).scalars()
+        known: dict[str, list[tuple[str, str]]] = {}
+        for r in rows:
+            if r.platform in platforms and r.platform != "console":
+                known.setdefault(r.person_id, []).append((r.platform, r.external_id))
+        return {p.id: known.get(p.id) or [("console", p.id)] for p in people}
 
     async def was_run(self, schedule: str, person_id: str, day: date) -> bool:
         return await self._s.get(ScheduleRunRow, (schedule, person_id, day)) is not None
