@@ -114,7 +114,7 @@ def cmd_clock(args: argparse.Namespace) -> int:
             await rt.close()
 
     count = asyncio.run(main())
-    print(f"{at.isoformat()}: {count} standup prompt{'s' if count != 1 else ''} sent")
+    print(f"{at.isoformat()}: {count} scheduled message{'s' if count != 1 else ''} sent")
     return 0
 
 

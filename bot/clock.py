@@ -17,7 +17,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import audit
-from bot.config import Config, RiskAlertConfig, StandupConfig
+from bot.config import Config, ProjectConfig, RiskAlertConfig, StandupConfig
 from bot.constants import CLOCK_BEAT_S, CLOCK_CATCH_UP_S
 from bot.pms.registry import connector_for
 from bot.records import Person, Project
@@ -26,12 +26,13 @@ from bot.schedule.maths import due_day, next_run, parse_days
 from bot.store.clock_state import last_tick, save_tick
 from bot.store.leader import Leader
 from bot.store.workspace import SqlWorkspace
-from commands.handlers import task_view
+from commands.handlers import approval_view, task_view
 from commands.risk import Risk, find_risks
 from notifiers.outbox import ClaimedMessage, Envelope
 
 log = logging.getLogger("pmsbot.clock")
 CALENDAR_WARNING_AT = (9, 0)
+DEFAULT_POLICY = ProjectConfig(key="XX", name="defaults for projects not in the configuration")
 PROMPT_BATCH = 500  # standup prompts written per transaction
 YIELD_EVERY = 200  # members whose schedule is computed between two turns of the event loop
 BLOCKER_WORDS = ("阻塞", "卡住", "受阻", "blocked", "blocker", "stuck")
@@ -75,6 +76,7 @@ async def run_due(rt: Runtime, at: datetime, *, catching_up: bool = False,
     for scan in rt.config.risk_alerts:
         sent += await _risk_scan(rt, scan, at)
     sent += await _calendar_warning(rt, at)
+    sent += await _approval_followups(rt, at)
     if sent:
         log.info("clock at %s: %s standup messages", at.isoformat(), sent)
     return sent
@@ -264,6 +266,55 @@ async def _calendar_warning(rt: Runtime, at: datetime) -> int:
     if not sent:
         log.warning("calendars %s have no adjusted workdays for %s and no admin is configured to tell",
                     ", ".join(missing), local.year + 1)
+    return sent
+
+
+async def _approval_followups(rt: Runtime, at: datetime) -> int:
+    """Pending requests: remind their approvers after remind_after_h; after escalate_after_h, ask the backups."""
+    now = at.astimezone(UTC)
+    sent = 0
+    async with rt.db.read() as s:
+        pending = await SqlWorkspace(s, default_locale=rt.config.locale).pending_approvals()
+    for approval in pending:
+        async with rt.db.write() as s:
+            ws = SqlWorkspace(s, default_locale=rt.config.locale)
+            project = await ws.project(approval.project)
+            if project is None:
+                continue
+            age = now - approval.created_at
+            policy = next((p for p in rt.config.projects if p.key == approval.project), None) or DEFAULT_POLICY
+            claimed: list[ClaimedMessage] = []
+            names = {p.id: p.name for p in (await ws.people([approval.requester, *approval.approvers])).values()}
+            view = approval_view(approval, names)
+            if (policy.remind_after_h is not None and age >= timedelta(hours=policy.remind_after_h)
+                    and await ws.claim_run(f"approval:{approval.id}:remind", "*", approval.created_at.date(), now)):
+                for approver in (await ws.people(list(approval.approvers))).values():
+                    claimed += await _send(rt, ws, s, approver, "approval_reminder",
+                                           {"approval": view, "hours": round(age.total_seconds() / 3600)})
+                    sent += 1
+            backups = tuple(b for b in project.backup_approvers
+                            if b != approval.requester and b not in approval.approvers)
+            if (policy.escalate_after_h is not None and backups and age >= timedelta(hours=policy.escalate_after_h)
+                    and await ws.claim_run(f"approval:{approval.id}:escalate", "*", approval.created_at.date(), now)):
+                escalated = await ws.add_approvers(approval.id, backups)
+                if escalated is not None:
+                    names.update({p.id: p.name for p in (await ws.people(list(backups))).values()})
+                    view = approval_view(escalated, names)
+                    buttons = [{"id": "approve", "value": str(approval.id), "style": "primary"},
+                               {"id": "reject", "value": str(approval.id), "style": "danger"}]
+                    for backup in (await ws.people(list(backups))).values():
+                        envelopes = [Envelope(platform=p, target=t, kind="approval_card", locale=backup.locale,
+                                              data={"approval": view, "escalated": True}, actions=buttons,
+                                              card_ref=f"approval:{approval.id}")
+                                     for p, t in await ws.targets(backup, rt.settings.enabled_platforms())]
+                        claimed += await rt.outbox.enqueue(s, envelopes, source_event=None, now=datetime.now(UTC))
+                        sent += 1
+                    requester = await ws.person(approval.requester)
+                    if requester is not None:
+                        claimed += await _send(rt, ws, s, requester, "approval_escalated", {"approval": view})
+                    await audit.append(s, actor="clock", action="approval.escalate", subject=f"approval:{approval.id}",
+                                       detail={"to": list(backups)}, now=now)
+        rt.outbox.hand_over(claimed)
     return sent
 
 

@@ -130,6 +130,9 @@ class ProjectConfig(_Strict):
     members: tuple[str, ...] = ()
     approvers: tuple[str, ...] = ()
     channels: tuple[ChannelConfig, ...] = ()
+    backup_approvers: tuple[str, ...] = ()  # asked when the approvers have not decided in escalate_after_h
+    remind_after_h: float | None = Field(default=4.0, gt=0)  # remind the approvers of a pending request
+    escalate_after_h: float | None = Field(default=24.0, gt=0)
 
     @field_validator("key")
     @classmethod
@@ -273,7 +276,7 @@ class Config(_Strict):
         _unique([p.key for p in self.projects], "projects", "key")
         ids = [p.id for p in self.people]
         for i, project in enumerate(self.projects):
-            for field_name in ("members", "approvers"):
+            for field_name in ("members", "approvers", "backup_approvers"):
                 for j, person in enumerate(getattr(project, field_name)):
                     if person not in ids:
                         raise _RefError(("projects", i, field_name, j), _unknown("person", person, ids))

@@ -63,6 +63,7 @@ class Project:
     pms_project: str | None
     members: tuple[str, ...]
     approvers: tuple[str, ...]
+    backup_approvers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -17,11 +17,28 @@ from bot.store import console as feed
 SH = ZoneInfo("Asia/Shanghai")
 
 
+def only(rt: Runtime, *, risk_alerts: bool = False, approvals: bool = False) -> Runtime:
+    """Keep one kind of the clock's work in a test, so counts do not depend on the others or on today."""
+    projects = tuple(p if approvals else p.model_copy(update={"remind_after_h": None, "escalate_after_h": None})
+                     for p in rt.config.projects)
+    update: dict[str, object] = {"projects": projects}
+    if not risk_alerts:
+        update["risk_alerts"] = ()
+    rt.config = rt.config.model_copy(update=update)
+    return rt
+
+
+@pytest.fixture
+def standups(rt: Runtime) -> Runtime:
+    return only(rt)
+
+
 def at_930(day: date) -> datetime:
     return datetime.combine(day, time(9, 30), tzinfo=SH)
 
 
-async def test_a_month_of_standups_on_chinas_calendar(rt: Runtime) -> None:
+async def test_a_month_of_standups_on_chinas_calendar(standups: Runtime) -> None:
+    rt = standups
     await say(rt, "bob", "请假 12-10..12-12")  # Thursday to Saturday
     sent: dict[date, int] = {}
     day = date(2026, 9, 28)
@@ -48,7 +65,8 @@ async def test_a_month_of_standups_on_chinas_calendar(rt: Runtime) -> None:
     assert "请在 10:30 前回复" in bob[0] and "please answer by 10:30" in alice[0]
 
 
-async def test_only_the_minute_of_the_run_is_due(rt: Runtime) -> None:
+async def test_only_the_minute_of_the_run_is_due(standups: Runtime) -> None:
+    rt = standups
     assert await run_due(rt, at_930(date(2026, 12, 1)) - timedelta(minutes=1)) == 0
     assert await run_due(rt, at_930(date(2026, 12, 1)) + timedelta(seconds=59)) == 3
     assert await run_due(rt, at_930(date(2026, 12, 1))) == 0
@@ -80,12 +98,12 @@ async def test_a_naive_instant_is_refused(rt: Runtime) -> None:
         await run_due(rt, datetime(2026, 12, 1, 9, 30))  # noqa: DTZ001
 
 
-async def test_a_restarted_clock_catches_each_missed_minute_up_once(rt: Runtime, tmp_path: Path) -> None:
+async def test_a_restarted_clock_catches_each_missed_minute_up_once(standups: Runtime, tmp_path: Path) -> None:
+    rt = standups
     from bot.clock import ClockRunner
     from bot.store.clock_state import save_tick
     from bot.store.leader import FileLeader
 
-    rt.config = rt.config.model_copy(update={"risk_alerts": ()})  # standups only, here
     runner = ClockRunner(rt, FileLeader(str(tmp_path / "lock")))
     await save_tick(rt.db, datetime(2026, 12, 1, 9, 25, tzinfo=SH))  # the clock was down from 09:26
     assert await runner.tick(datetime(2026, 12, 1, 9, 41, 7, tzinfo=SH)) == 3, "the 09:30 prompts, late"
@@ -146,7 +164,8 @@ async def test_one_advisory_lock_holder_at_a_time(db_url: str) -> None:
         await b_db.dispose()
 
 
-async def test_a_standup_day_prompt_answers_reminder_and_summary(rt: Runtime) -> None:
+async def test_a_standup_day_prompt_answers_reminder_and_summary(standups: Runtime) -> None:
+    rt = standups
     day = date(2026, 12, 1)
     rt.dispatcher._now = lambda: datetime.combine(day, time(9, 45), tzinfo=SH)  # answers belong to that day
     assert await run_due(rt, at_930(day)) == 3
@@ -171,7 +190,8 @@ async def test_a_standup_day_prompt_answers_reminder_and_summary(rt: Runtime) ->
     assert "2/3 answered" in alice and "张伟: no answer" in alice
 
 
-async def test_no_reminder_for_someone_away_or_on_a_holiday(rt: Runtime) -> None:
+async def test_no_reminder_for_someone_away_or_on_a_holiday(standups: Runtime) -> None:
+    rt = standups
     rt.dispatcher._now = lambda: datetime(2026, 11, 30, 18, 0, tzinfo=SH)
     await say(rt, "dave", "请假 12-01")
     assert await run_due(rt, at_930(date(2026, 12, 1))) == 2
@@ -192,6 +212,7 @@ def first_workday_from(day: date) -> date:
 async def test_risk_alerts_are_sent_once_then_after_cooldown_unless_acknowledged(rt: Runtime) -> None:
     from bot.records import InboundEvent
 
+    only(rt, risk_alerts=True)
     # The demo's tasks are dated relative to the day it was seeded.
     day = first_workday_from(datetime.now(SH).date())
     nine = datetime.combine(day, time(9, 0), tzinfo=SH)
@@ -239,3 +260,31 @@ async def test_admins_are_warned_in_december_when_next_years_adjusted_days_are_u
     await run_due(rt, datetime(2026, 12, 2, 9, 0, tzinfo=SH))
     await drain(rt)
     assert len([m for m in await feed.feed(rt.db, "alice") if "adjusted workdays" in m["text"]]) == 1, "fixed"
+
+
+async def test_pending_approvals_are_reminded_then_escalated_once(rt: Runtime) -> None:
+    from bot.store.models import ApprovalRow
+
+    async with rt.db.read() as s:
+        row = await s.get(ApprovalRow, 1)
+        assert row is not None
+        created = row.created_at
+    only(rt, approvals=True)
+    rt.config = rt.config.model_copy(update={"standups": ()})
+    assert await run_due(rt, created + timedelta(hours=3)) == 0
+    assert await run_due(rt, created + timedelta(hours=5)) == 1, "carol is reminded"
+    assert await run_due(rt, created + timedelta(hours=6)) == 0, "once"
+    assert await run_due(rt, created + timedelta(hours=25)) == 1, "frank, the backup, is asked"
+    assert await run_due(rt, created + timedelta(hours=26)) == 0
+    await drain(rt)
+    assert any("已等待 5 小时" in m["text"] for m in await feed.feed(rt.db, "carol"))
+    frank = [m for m in await feed.feed(rt.db, "frank") if m.get("card_ref") == "approval:1"]
+    assert len(frank) == 1 and "超时升级" in frank[0]["text"] and [b["id"] for b in frank[0]["buttons"]] == [
+        "approve", "reject"]
+    assert any("it now also went to 刘芳, 范磊" in m["text"] for m in await feed.feed(rt.db, "alice"))
+    out = "\n".join(r.text for r in await say(rt, "frank", "同意 1 同意采购"))
+    assert "你已同意 #1" in out
+    async with rt.db.read() as s:
+        row = await s.get(ApprovalRow, 1)
+        assert row is not None and (row.state, row.decided_by) == ("approved", "frank")
+    assert await run_due(rt, created + timedelta(hours=48)) == 0, "decided: nothing more"

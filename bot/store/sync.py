@@ -38,5 +38,7 @@ async def apply_config(db: Database, config: Config) -> None:
                 s.add(MembershipRow(project_key=proj.key, person_id=person, role="member"))
             for person in dict.fromkeys(proj.approvers):
                 s.add(MembershipRow(project_key=proj.key, person_id=person, role="approver"))
+            for person in dict.fromkeys(proj.backup_approvers):
+                s.add(MembershipRow(project_key=proj.key, person_id=person, role="backup"))
             for ch in dict.fromkeys((c.platform, c.id) for c in proj.channels):
                 s.add(ChannelRow(project_key=proj.key, platform=ch[0], channel_id=ch[1]))

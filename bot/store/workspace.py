@@ -114,6 +114,7 @@ class SqlWorkspace:
             key=row.key, name=row.name, pms=row.pms, pms_project=row.pms_project,
             members=tuple(pid for _, pid, role in rows if role == "member"),
             approvers=tuple(pid for _, pid, role in rows if role == "approver"),
+            backup_approvers=tuple(pid for _, pid, role in rows if role == "backup"),
         )
 
     async def projects_of(self, person_id: str) -> list[Project]:
@@ -247,6 +248,21 @@ class SqlWorkspace:
         row.snoozed_until = until
         row.decided_by = by
         return row.project_key, row.rule, row.subject
+
+    async def pending_approvals(self) -> list[Approval]:
+        rows = (await self._s.execute(
+            select(ApprovalRow).where(col(ApprovalRow.state) == "pending").order_by(col(ApprovalRow.id))
+        )).scalars().all()
+        return [_to_approval(r) for r in rows]
+
+    async def add_approvers(self, approval_id: int, people: tuple[str, ...]) -> Approval | None:
+        """Escalation: more people may decide a request that is still pending."""
+        row = await self._s.get(ApprovalRow, approval_id)
+        if row is None or row.state != "pending":
+            return None
+        row.approvers = list(dict.fromkeys([*row.approvers, *people]))
+        await self._s.flush()
+        return _to_approval(row)
 
     async def people_with_role(self, role: str) -> list[Person]:
         rows = (await self._s.execute(select(PersonRow).order_by(col(PersonRow.id)))).scalars().all()
