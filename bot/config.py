@@ -205,6 +205,8 @@ class StandupConfig(_Strict):
 
     @model_validator(mode="after")
     def _window(self) -> StandupConfig:
+        if not self.members:
+            raise _RefError(("members",), "a standup needs at least one member")
         start, deadline = self.at_time(), self.deadline_time()
         if deadline is not None and deadline <= start:
             raise _RefError(("deadline",), f"the deadline {self.deadline} must be after the start {self.at}")

@@ -83,6 +83,8 @@ def test_the_demo_config_is_valid_and_documents_every_section() -> None:
         ("locale: zh ", "locale: fr ", "pmsbot.yaml:1: locale: Input should be 'zh' or 'en'"),
         ('    deadline: "10:30"', '    deadline: "09:00"',
          "pmsbot.yaml:30: standups[0].deadline: the deadline 09:00 must be after the start 09:30"),
+        ("    members: [alice, bob]\n    at:", "    members: []\n    at:",
+         "pmsbot.yaml:25: standups[0].members: a standup needs at least one member"),
         ("    calendar: CN ", "    calendar: XX ", "pmsbot.yaml:29: standups[0].calendar: unknown calendar 'XX'"),
         ("    days: workdays ", "    days: weekdays ", "pmsbot.yaml:28: standups[0].days: days must be workdays"),
         ('    at: "09:30"', "    at: 9:30", 'pmsbot.yaml:26: standups[0].at: write the time in quotes, like "09:30"'),
