@@ -18,6 +18,7 @@ import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     SecretStr,
@@ -153,6 +154,9 @@ def _check_hhmm(value: Any) -> Any:
     return value
 
 
+HHMM = Annotated[str, BeforeValidator(_check_hhmm)]
+
+
 def _check_calendar(value: str) -> str:
     code = value if value == NO_CALENDAR else value.upper()
     if code != NO_CALENDAR and code not in supported_countries():
@@ -162,30 +166,28 @@ def _check_calendar(value: str) -> str:
     return code
 
 
+CalendarCode = Annotated[str, AfterValidator(_check_calendar)]
+
+
 class StandupConfig(_Strict):
     name: str = Field(min_length=1)
     project: str
     members: tuple[str, ...] = ()
-    at: str
+    at: HHMM
     timezone: TimezoneName | None = None
     days: str | tuple[str, ...] = "workdays"
-    calendar: str = "CN"
-    deadline: str | None = None
+    calendar: CalendarCode = "CN"
+    deadline: HHMM | None = None
     report_to: tuple[ChannelConfig, ...] = ()
     questions: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     missed: Literal["catch_up", "skip"] = "catch_up"  # a prompt due while no clock ran: send it late, or not
-    remind_at: str | None = None  # default: 30 minutes before the deadline
+    remind_at: HHMM | None = None  # default: 30 minutes before the deadline
 
     @field_validator("days")
     @classmethod
     def _days(cls, value: str | tuple[str, ...]) -> str | tuple[str, ...]:
         parse_days(value)
         return value
-
-    @field_validator("calendar")
-    @classmethod
-    def _calendar(cls, value: str) -> str:
-        return _check_calendar(value)
 
     def at_time(self) -> time:
         return time.fromisoformat(self.at)
@@ -215,30 +217,15 @@ class StandupConfig(_Strict):
             raise _RefError(("remind_at",), f"remind_at {self.remind_at} must fall between {self.at} and the deadline")
         return self
 
-    @field_validator("at", "deadline", "remind_at", mode="before")
-    @classmethod
-    def _hhmm(cls, value: Any) -> Any:
-        return _check_hhmm(value)
-
 
 class RiskAlertConfig(_Strict):
     """A daily risk scan of one project, sent to its channels (or its PMs) without repeating itself."""
 
     project: str
-    at: str = "09:00"
-    calendar: str = "CN"
+    at: HHMM = "09:00"
+    calendar: CalendarCode = "CN"
     rules: tuple[Literal["overdue", "blocked", "behind", "stale"], ...] = ("overdue", "blocked", "behind", "stale")
     cooldown_h: float = Field(default=24.0, gt=0, le=24 * 30)  # an open alert is repeated at most this often
-
-    @field_validator("at", mode="before")
-    @classmethod
-    def _hhmm(cls, value: Any) -> Any:
-        return _check_hhmm(value)
-
-    @field_validator("calendar")
-    @classmethod
-    def _calendar(cls, value: str) -> str:
-        return _check_calendar(value)
 
     def at_time(self) -> time:
         return time.fromisoformat(self.at)
