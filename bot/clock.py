@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,7 +26,7 @@ from bot.schedule.maths import due_day, next_run, parse_days
 from bot.store.clock_state import last_tick, save_tick
 from bot.store.leader import Leader
 from bot.store.workspace import SqlWorkspace
-from commands.handlers import approval_view, task_view
+from commands.handlers import approval_buttons, approval_view, task_view
 from commands.risk import Risk, find_risks
 from notifiers.outbox import ClaimedMessage, Envelope
 
@@ -91,8 +91,10 @@ def _due(rt: Runtime, standup: StandupConfig, at: datetime, when: time | None, t
 
 
 async def _send(rt: Runtime, ws: SqlWorkspace, s: AsyncSession, person: Person, kind: str,
-                data: dict[str, Any]) -> list[ClaimedMessage]:
-    envelopes = [Envelope(platform=platform, target=target, kind=kind, locale=person.locale, data=data, actions=[])
+                data: dict[str, Any], *, actions: list[dict[str, str]] | None = None,
+                card_ref: str | None = None) -> list[ClaimedMessage]:
+    envelopes = [Envelope(platform=platform, target=target, kind=kind, locale=person.locale, data=data,
+                          actions=actions or [], card_ref=card_ref)
                  for platform, target in await ws.targets(person, rt.settings.enabled_platforms())]
     return await rt.outbox.enqueue(s, envelopes, source_event=None, now=datetime.now(UTC))
 
@@ -298,16 +300,13 @@ async def _approval_followups(rt: Runtime, at: datetime) -> int:
                     and await ws.claim_run(f"approval:{approval.id}:escalate", "*", approval.created_at.date(), now)):
                 escalated = await ws.add_approvers(approval.id, backups)
                 if escalated is not None:
-                    names.update({p.id: p.name for p in (await ws.people(list(backups))).values()})
+                    backup_people = await ws.people(list(backups))
+                    names.update({p.id: p.name for p in backup_people.values()})
                     view = approval_view(escalated, names)
-                    buttons = [{"id": "approve", "value": str(approval.id), "style": "primary"},
-                               {"id": "reject", "value": str(approval.id), "style": "danger"}]
-                    for backup in (await ws.people(list(backups))).values():
-                        envelopes = [Envelope(platform=p, target=t, kind="approval_card", locale=backup.locale,
-                                              data={"approval": view, "escalated": True}, actions=buttons,
-                                              card_ref=f"approval:{approval.id}")
-                                     for p, t in await ws.targets(backup, rt.settings.enabled_platforms())]
-                        claimed += await rt.outbox.enqueue(s, envelopes, source_event=None, now=datetime.now(UTC))
+                    buttons = [asdict(a) for a in approval_buttons(approval.id)]
+                    for backup in backup_people.values():
+                        claimed += await _send(rt, ws, s, backup, "approval_card", {"approval": view, "escalated": True},
+                                               actions=buttons, card_ref=f"approval:{approval.id}")
                         sent += 1
                     requester = await ws.person(approval.requester)
                     if requester is not None:

@@ -86,6 +86,11 @@ def approval_view(approval: Approval, names: dict[str, str]) -> dict[str, Any]:
     }
 
 
+def approval_buttons(approval_id: int) -> tuple[Action, ...]:
+    return (Action(id="approve", value=str(approval_id), style="primary"),
+            Action(id="reject", value=str(approval_id), style="danger"))
+
+
 async def _audit(ctx: Context, action: str, subject: str, /, **detail: Any) -> None:
     await ctx.workspace.audit(actor=ctx.person.id, action=action, subject=subject, detail=detail, now=ctx.now)
 
@@ -217,10 +222,7 @@ async def request(ctx: Context, cmd: model.Request) -> list[Reply]:
     names = await _names(ctx, [approval.requester, *approval.approvers])
     view = approval_view(approval, names)
     replies = [Reply(kind="request_created", data={"approval": view})]
-    buttons = (
-        Action(id="approve", value=str(approval.id), style="primary"),
-        Action(id="reject", value=str(approval.id), style="danger"),
-    )
+    buttons = approval_buttons(approval.id)
     for approver in approvers:
         replies.append(Reply(kind="approval_card", to_person=approver, data={"approval": view}, actions=buttons,
                              card_ref=f"approval:{approval.id}"))

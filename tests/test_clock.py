@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -26,6 +28,18 @@ def only(rt: Runtime, *, risk_alerts: bool = False, approvals: bool = False) -> 
         update["risk_alerts"] = ()
     rt.config = rt.config.model_copy(update=update)
     return rt
+
+
+@contextlib.asynccontextmanager
+async def runtime_for(yaml_text: str, tmp_path: Path) -> AsyncIterator[Runtime]:
+    """A runtime on a fresh SQLite file with a configuration written for the test."""
+    rt = Runtime(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'c.db'}"),
+                 parse_config(yaml_text, name="t.yaml", env={}))
+    await rt.open()
+    try:
+        yield rt
+    finally:
+        await rt.close()
 
 
 @pytest.fixture
@@ -73,24 +87,19 @@ async def test_only_the_minute_of_the_run_is_due(standups: Runtime) -> None:
 
 
 async def test_members_get_their_prompt_at_their_own_local_time(tmp_path: Path) -> None:
-    config = parse_config(
+    async with runtime_for(
         "people:\n"
         "  - {id: li, name: 李, timezone: Asia/Shanghai}\n"
         "  - {id: sam, name: Sam, locale: en, timezone: America/New_York}\n"
         "projects:\n  - {key: OPS, name: Ops, members: [li, sam]}\n"
         "standups:\n  - {name: ops, project: OPS, members: [li, sam], at: '09:00', calendar: none}\n",
-        name="t.yaml", env={},
-    )
-    rt = Runtime(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'c.db'}"), config)
-    await rt.open()
-    try:
+        tmp_path,
+    ) as rt:
         runs = {r.person_id: r for r in await next_runs(rt, datetime(2026, 3, 6, 12, 0, tzinfo=SH))}
         assert runs["li"].at is not None and runs["li"].at.isoformat() == "2026-03-09T09:00:00+08:00"
         assert runs["sam"].at is not None and runs["sam"].at.isoformat() == "2026-03-06T09:00:00-05:00"
         assert await run_due(rt, datetime(2026, 3, 9, 9, 0, tzinfo=SH)) == 1  # li only
         assert await run_due(rt, datetime(2026, 3, 9, 9, 0, tzinfo=ZoneInfo("America/New_York"))) == 1  # sam, EDT
-    finally:
-        await rt.close()
 
 
 async def test_a_naive_instant_is_refused(rt: Runtime) -> None:
@@ -118,20 +127,15 @@ async def test_missed_skip_sends_only_what_is_due_now(tmp_path: Path) -> None:
     from bot.store.clock_state import save_tick
     from bot.store.leader import FileLeader
 
-    config = parse_config(
+    async with runtime_for(
         "people:\n  - {id: li, name: 李}\nprojects:\n  - {key: OPS, name: Ops, members: [li]}\n"
         "standups:\n  - {name: ops, project: OPS, members: [li], at: '09:00', missed: skip, calendar: none}\n",
-        name="t.yaml", env={},
-    )
-    rt = Runtime(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'c.db'}"), config)
-    await rt.open()
-    try:
+        tmp_path,
+    ) as rt:
         runner = ClockRunner(rt, FileLeader(str(tmp_path / "lock")))
         await save_tick(rt.db, datetime(2026, 12, 1, 8, 0, tzinfo=SH))
         assert await runner.tick(datetime(2026, 12, 1, 9, 5, tzinfo=SH)) == 0, "09:00 was missed: skipped"
         assert await runner.tick(datetime(2026, 12, 2, 9, 0, tzinfo=SH)) == 1
-    finally:
-        await rt.close()
 
 
 async def test_one_file_lock_holder_at_a_time(tmp_path: Path) -> None:

@@ -184,17 +184,7 @@ class SqlWorkspace:
 
     async def targets(self, person: Person, platforms: tuple[str, ...]) -> list[tuple[str, str]]:
         """Where a person is reached: every enabled platform they are known on, else the console."""
-        out = [(platform, external) for platform, external in (await self.identities_of(person.id)).items()
-               if platform in platforms and platform != "console"]
-        return out or [("console", person.id)]
-
-    async def away_on(self, person_id: str, day: date) -> bool:
-        """On leave that day (`standup away` / `请假`)."""
-        q = select(col(StandupEntryRow.id)).where(
-            col(StandupEntryRow.person_id) == person_id, col(StandupEntryRow.kind) == "away",
-            col(StandupEntryRow.day_from) <= day, col(StandupEntryRow.day_to) >= day,
-        ).limit(1)
-        return (await self._s.execute(q)).first() is not None
+        return (await self.targets_of([person], platforms))[person.id]
 
     async def standup_status(self, person_ids: list[str], day: date) -> dict[str, tuple[str, str]]:
         """Each person's latest standup entry for `day`: ("answer", text) | ("skip", "") | ("away", "")."""
@@ -269,6 +259,7 @@ class SqlWorkspace:
         return [to_person(r, self._locale) for r in rows if role in r.roles]
 
     async def away_among(self, person_ids: list[str], day: date) -> set[str]:
+        """Those of `person_ids` on leave that day (`standup away` / `请假`)."""
         rows = await self._s.execute(select(col(StandupEntryRow.person_id)).distinct().where(
             col(StandupEntryRow.person_id).in_(person_ids), col(StandupEntryRow.kind) == "away",
             col(StandupEntryRow.day_from) <= day, col(StandupEntryRow.day_to) >= day))
@@ -298,9 +289,7 @@ class SqlWorkspace:
 
     async def claim_run(self, schedule: str, person_id: str, day: date, now: datetime) -> bool:
         """Record that `schedule` ran for this person and day; False if it already had (exactly once)."""
-        result = await self._s.execute(insert_ignore(self._s, ScheduleRunRow).values(
-            schedule=schedule, person_id=person_id, day=day, at=now))
-        return bool(cast(CursorResult[Any], result).rowcount)
+        return person_id in await self.claim_runs(schedule, [person_id], day, now)
 
     async def audit(self, *, actor: str, action: str, subject: str, detail: dict[str, Any], now: datetime) -> None:
         await audit.append(self._s, actor=actor, action=action, subject=subject, detail=detail, now=now)
