@@ -10,6 +10,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
 
 from bot import constants
+from bot.platforms.registry import build_adapters
 from bot.runtime import Runtime
 from bot.store import migrate
 from bot.web import console
@@ -74,4 +75,18 @@ def build_app(runtime: Runtime) -> web.Application:
     app.router.add_get("/metrics", metrics)
     if runtime.console:
         console.add_routes(app, RUNTIME)
+    adapters = build_adapters(runtime)
+    for adapter in adapters:
+        adapter.add_routes(app)
+
+    async def start_adapters(app: web.Application) -> None:
+        for adapter in adapters:
+            await adapter.start()
+
+    async def close_adapters(app: web.Application) -> None:
+        for adapter in adapters:
+            await adapter.close()
+
+    app.on_startup.append(start_adapters)
+    app.on_cleanup.append(close_adapters)
     return app

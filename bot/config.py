@@ -79,9 +79,23 @@ class Settings(BaseSettings):
     zentao_account: str | None = None
     zentao_password: SecretStr | None = None
 
+    @model_validator(mode="after")
+    def _platforms_complete(self) -> Settings:
+        if self.slack_bot_token and not (self.slack_signing_secret or self.slack_app_token):
+            raise ValueError("SLACK_BOT_TOKEN is set but neither SLACK_SIGNING_SECRET (Events API over HTTP) "
+                             "nor SLACK_APP_TOKEN (Socket Mode) is")
+        if (self.slack_signing_secret or self.slack_app_token) and not self.slack_bot_token:
+            raise ValueError("Slack needs SLACK_BOT_TOKEN (xoxb-...) to answer")
+        if self.slack_api_url and not self.slack_api_url.startswith(("http://", "https://")):
+            raise ValueError("SLACK_API_URL must be an http(s) URL")
+        return self
+
     def enabled_platforms(self) -> tuple[str, ...]:
-        """The console is always on; the IM platforms arrive with their own issues."""
-        return ("console",)
+        """The console is always on; an IM platform is on when its credentials are set."""
+        platforms = ["console"]
+        if self.slack_bot_token:
+            platforms.append("slack")
+        return tuple(platforms)
 
 
 def _check_timezone(value: str) -> str:

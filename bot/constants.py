@@ -45,3 +45,15 @@ AUDIT_PG_LOCK_KEY: Final = 0x706D73626F74  # "pmsbot": serialises chain appends 
 MAX_TITLE_CHARS: Final = 200  # task titles, approval subjects, subscription filters (column sizes)
 MAX_NOTE_CHARS: Final = 1000  # notes, reasons, comments, standup answers
 MAX_NAME_CHARS: Final = 100  # PMS user names
+
+# Slack.
+SLACK_ANSWER_IN_PLACE_S: Final = 2.0  # a slash command waits this long for its answer before "working on it"
+SLACK_USERS_INFO_TIMEOUT_S: Final = 1.0  # the email lookup of an unknown user, inside the 3 s ack
+SLACK_IDENTITY_MISS_TTL_S: Final = 300.0  # an unmatched user is looked up again after this
+SLACK_CHANNEL_RATE_PER_S: Final = 1.0  # chat.postMessage: about one message per second per channel...
+SLACK_CHANNEL_BURST: Final = 3  # ...with short bursts
+SLACK_WORKSPACE_RATE_PER_S: Final = 50.0  # our own budget across the workspace
+SLACK_WORKSPACE_BURST: Final = 50
+SLACK_MAX_LOCAL_WAIT_S: Final = 5.0  # a longer wait for the rate limiter goes back to the outbox instead
+SLACK_HTTP_TIMEOUT_S: Final = 10.0
+SLACK_DM_CACHE_MAX: Final = 10_000  # user id -> DM channel id

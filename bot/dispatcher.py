@@ -204,7 +204,7 @@ def _answer(event: InboundEvent, locale: str, reply: Reply) -> Envelope:
     """A reply in the conversation the event came from."""
     return Envelope(platform=event.platform, target=event.conversation, kind=reply.kind, locale=locale,
                     data=reply.data, actions=[asdict(a) for a in reply.actions], card_ref=reply.card_ref,
-                    update=reply.update)
+                    update=reply.update, origin=event.origin)
 
 
 def _wall() -> datetime:

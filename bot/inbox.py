@@ -35,6 +35,7 @@ def event_from_payload(payload: dict[str, Any]) -> InboundEvent:
         platform=str(payload["platform"]), event_id=str(payload["event_id"]), kind=payload["kind"],
         sender=str(payload["sender"]), conversation=str(payload["conversation"]), text=str(payload.get("text", "")),
         action={str(k): str(v) for k, v in dict(payload.get("action") or {}).items()},
+        origin={str(k): str(v) for k, v in dict(payload.get("origin") or {}).items()},
         received_at=datetime.fromisoformat(payload["received_at"]),
     )
 
@@ -74,6 +75,7 @@ class Inbox:
             event, event_id=storable(event.event_id), sender=storable(event.sender),
             conversation=storable(event.conversation), text=storable(event.text),
             action={storable(k): storable(v) for k, v in event.action.items()},
+            origin={storable(k): storable(v) for k, v in event.origin.items()},
         )
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_loop(), name="inbox-writer")

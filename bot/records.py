@@ -21,6 +21,9 @@ class InboundEvent:
     conversation: str  # where replies go on that platform (a DM or channel id)
     text: str = ""
     action: dict[str, str] = field(default_factory=dict)  # button payload for kind="action"
+    # How to answer this one event on its platform (Slack's response_url, the clicked message's ts...).
+    # Carried to the replies; never interpreted outside the platform's own adapter and sender.
+    origin: dict[str, str] = field(default_factory=dict)
     received_at: datetime
 
 

@@ -55,7 +55,7 @@ class Runtime:
         self.outbox = Outbox(self.db)
         self.renderer = Renderer()
         platforms = self.settings.enabled_platforms()
-        self.delivery = Delivery(self.outbox, build_senders(self.db, platforms), self.renderer)
+        self.delivery = Delivery(self.outbox, build_senders(self.db, self.settings, self.renderer), self.renderer)
         self.dispatcher = Dispatcher(self.db, self.inbox, self.outbox, default_locale=self.config.locale,
                                      timezone=self.config.timezone, platforms=platforms,
                                      on_done=self.delivery.wake.set)
@@ -111,6 +111,7 @@ class Runtime:
                     await task
         self._tasks.clear()
         await self.inbox.close()
+        await self.delivery.close()
         with contextlib.suppress(Exception):  # best effort: leases run out by themselves anyway
             await self.inbox.release_local()
             await self.outbox.release_local()

@@ -31,6 +31,8 @@ class Outgoing:
     target: str
     card_ref: str | None
     rendered: Rendered
+    locale: str = "en"
+    origin: dict[str, str] = field(default_factory=dict)  # set on answers: the platform's reply context
 
 
 class TransientSendError(Exception):
@@ -54,4 +56,8 @@ class Sender(Protocol):
 
     async def update(self, message: Outgoing, message_id: str) -> None:
         """Replace the content of a message sent earlier."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections; called once at shutdown."""
         ...

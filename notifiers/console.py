@@ -28,3 +28,6 @@ class ConsoleSender:
     async def update(self, message: Outgoing, message_id: str) -> None:
         if not message_id.isascii() or not message_id.isdigit() or not await feed.replace(self._db, int(message_id), _body(message)):
             raise PermanentSendError(f"console message {message_id} no longer exists")
+
+    async def close(self) -> None:
+        return None

@@ -29,6 +29,10 @@ class Delivery:
         self.wake = asyncio.Event()
         self.delivered = asyncio.Event()  # set after each batch that delivered something (tests wait on it)
 
+    async def close(self) -> None:
+        for sender in self.senders.values():
+            await sender.close()
+
     async def run_once(self) -> int:
         """Deliver what is due now; returns how many messages were handled."""
         claimed = self.outbox.take_local() or await self.outbox.claim(limit=OUTBOX_BATCH)
@@ -76,7 +80,7 @@ class Delivery:
             DEAD.labels(env.platform).inc()
             return
         out = Outgoing(outbox_id=msg.id, platform=env.platform, target=env.target, card_ref=env.card_ref,
-                       rendered=rendered)
+                       rendered=rendered, locale=env.locale, origin=env.origin)
         try:
             message_id: str | None = None
             earlier = (await self.outbox.card_message_id(env.platform, env.target, env.card_ref)

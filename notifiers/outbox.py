@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import collections
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -37,6 +37,7 @@ class Envelope:
     actions: list[dict[str, str]]
     card_ref: str | None = None
     update: bool = False
+    origin: dict[str, str] = field(default_factory=dict)  # the inbound event's reply context, for answers
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -84,7 +85,7 @@ class Outbox:
             busy.add(conversation)
             values = {
                 "platform": env.platform, "conversation": conversation, "target": env.target, "kind": env.kind,
-                "locale": env.locale, "payload": {"data": env.data, "actions": env.actions},
+                "locale": env.locale, "payload": {"data": env.data, "actions": env.actions, "origin": env.origin},
                 "card_ref": env.card_ref, "update": env.update, "state": "pending", "attempts": 1 if head else 0,
                 "available_at": now + timedelta(seconds=OUTBOX_LEASE_S) if head else now, "created_at": now,
                 "source_event": source_event,
@@ -146,7 +147,7 @@ class Outbox:
                 out.append(ClaimedMessage(id=row.id, attempts=row.attempts, envelope=Envelope(
                     platform=row.platform, target=row.target, kind=row.kind, locale=row.locale,
                     data=row.payload["data"], actions=row.payload["actions"], card_ref=row.card_ref,
-                    update=row.update,
+                    update=row.update, origin=dict(row.payload.get("origin") or {}),
                 )))
             return out
 

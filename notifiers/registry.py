@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from bot.config import Settings
 from bot.store.db import Database
 from notifiers.base import Sender
 from notifiers.console import ConsoleSender
+from notifiers.render import Renderer
+from notifiers.slack import SlackSender
 
-SENDERS: dict[str, Callable[[Database], Sender]] = {
-    "console": ConsoleSender,
+SENDERS: dict[str, Callable[[Database, Settings, Renderer], Sender]] = {
+    "console": lambda db, settings, renderer: ConsoleSender(db),
+    "slack": SlackSender,
 }
 
 
-def build_senders(db: Database, platforms: tuple[str, ...]) -> dict[str, Sender]:
-    return {p: SENDERS[p](db) for p in platforms if p in SENDERS}
+def build_senders(db: Database, settings: Settings, renderer: Renderer) -> dict[str, Sender]:
+    return {p: SENDERS[p](db, settings, renderer) for p in settings.enabled_platforms() if p in SENDERS}

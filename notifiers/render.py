@@ -14,6 +14,7 @@ from bot.constants import LOCALES
 from notifiers.base import Button, Rendered
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+PLAIN = "console"  # the plain-text templates every platform falls back to
 
 
 class TemplateMissing(Exception):
@@ -65,11 +66,13 @@ class Renderer:
     def render(self, *, platform: str, locale: str, kind: str, data: dict[str, Any],
                actions: list[dict[str, str]]) -> Rendered:
         locale = locale if locale in LOCALES else "en"
-        name = f"{platform}/{locale}/{kind}.j2"
+        # A platform overrides only the kinds it lays out differently; the rest share the plain-text templates,
+        # and each sender escapes for its own markup.
+        names = [f"{platform}/{locale}/{kind}.j2", f"{PLAIN}/{locale}/{kind}.j2"]
         try:
-            template = self.env.get_template(name)
-        except jinja2.TemplateNotFound as exc:
-            raise TemplateMissing(name) from exc
+            template = self.env.select_template(names)
+        except jinja2.TemplatesNotFound as exc:
+            raise TemplateMissing(names[-1]) from exc
         t = self.catalogs[locale]
         text = template.render(t=t, **data).strip()
         buttons = tuple(

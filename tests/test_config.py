@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -135,10 +136,25 @@ def test_unreadable_encoding_is_reported(tmp_path: Path) -> None:
 
 def test_settings_read_environment_and_hide_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-secret-value")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "signing-secret-value")
     monkeypatch.setenv("PORT", "9090")
     settings = Settings()
-    assert settings.port == 9090
-    assert "xoxb-secret-value" not in repr(settings) and "xoxb-secret-value" not in str(settings.model_dump())
+    assert settings.port == 9090 and settings.enabled_platforms() == ("console", "slack")
+    for secret in ("xoxb-secret-value", "signing-secret-value"):
+        assert secret not in repr(settings) and secret not in str(settings.model_dump())
+
+
+@pytest.mark.parametrize(("env", "problem"), [
+    ({"SLACK_BOT_TOKEN": "xoxb-1"}, "neither SLACK_SIGNING_SECRET"),
+    ({"SLACK_SIGNING_SECRET": "s"}, "needs SLACK_BOT_TOKEN"),
+    ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1", "SLACK_API_URL": "ftp://x"}, "http(s) URL"),
+])
+def test_incomplete_platform_settings_are_refused(monkeypatch: pytest.MonkeyPatch, env: dict[str, str],
+                                                  problem: str) -> None:
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    with pytest.raises(ValueError, match=re.escape(problem)):
+        Settings()
 
 
 def test_an_identity_belongs_to_one_person() -> None:

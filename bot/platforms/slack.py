@@ -1,0 +1,373 @@
+"""Slack inbound: slack-bolt's AsyncApp on `POST /slack/events` (and Socket Mode with SLACK_APP_TOKEN).
+
+Every listener stores the event in the durable inbox before it acknowledges, so a crash after the ack loses
+nothing, and Slack's retries (same event id) are dropped by the inbox. Bolt runs with
+process_before_response=True: our listeners only store and ack (the work happens in the dispatcher), which
+keeps the ack inside Slack's 3 s and lets a listener answer with a status of its own for a forged button.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
+from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncBoltContext
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError
+from slack_sdk.signature import SignatureVerifier
+from sqlalchemy import func, select
+from sqlmodel import col
+
+from bot.constants import (
+    SLACK_ANSWER_IN_PLACE_S,
+    SLACK_IDENTITY_MISS_TTL_S,
+    SLACK_USERS_INFO_TIMEOUT_S,
+)
+from bot.records import InboundEvent
+from bot.store.models import IdentityRow, PersonRow
+from bot.store.workspace import insert_ignore
+from notifiers.slack import client_for
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+
+log = logging.getLogger("pmsbot.slack")
+
+PLATFORM = "slack"
+ACTION_IDS = ("approve", "reject", "ack", "snooze")
+REJECT_VIEW = "pmsbot_reject"
+REASON_BLOCK = "reason"
+REASON_INPUT = "reason_input"
+_ID_RE = re.compile(r"[0-9]{1,9}")
+_SLACK_ID_RE = re.compile(r"[A-Z0-9]{2,32}")  # users, channels, DMs: U…, W…, C…, G…, D…
+_TS_RE = re.compile(r"[0-9]{1,12}\.[0-9]{1,8}")
+_TIMESTAMP_RE = re.compile(r"[0-9]{1,12}")
+_MENTION_RE = re.compile(r"^\s*(<@[A-Z0-9]+(\|[^>]*)?>\s*)+")
+MAX_REASON_CHARS = 1000
+
+
+def bad_request(reason: str) -> BoltResponse:
+    log.warning("slack request refused: %s", reason)
+    return BoltResponse(status=400, body=json.dumps({"error": reason}),
+                        headers={"content-type": "application/json"})
+
+
+def shape_problem(body: str, content_type: str) -> str | None:
+    """What is wrong with a signed body's shape, or None. Slack sends JSON events or a form."""
+    if content_type == "application/json":
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return "body is not valid JSON"
+        if not isinstance(data, dict) or not isinstance(data.get("type"), str):
+            return "event body must be a JSON object with a type"
+        if data["type"] == "event_callback" and not isinstance(data.get("event"), dict):
+            return "event_callback without an event object"
+        return None
+    form = parse_qs(body, keep_blank_values=True)
+    if "payload" in form:
+        try:
+            payload = json.loads(form["payload"][0])
+        except ValueError:
+            return "payload is not valid JSON"
+        if not isinstance(payload, dict) or not isinstance(payload.get("type"), str):
+            return "payload must be a JSON object with a type"
+        for key in ("user", "container", "channel", "view", "team"):
+            if key in payload and not isinstance(payload[key], dict | None):
+                return f"payload.{key} must be an object"
+        if "actions" in payload and not isinstance(payload["actions"], list):
+            return "payload.actions must be a list"
+        return None
+    if "command" in form or "ssl_check" in form:
+        return None
+    return "not a Slack event, command or interaction"
+
+
+@dataclass
+class _Miss:
+    until: float
+
+
+class SlackAdapter:
+    """Turns Slack requests into inbox events. One per process, built when Slack is configured."""
+
+    def __init__(self, rt: Runtime) -> None:
+        settings = rt.settings
+        assert settings.slack_bot_token is not None
+        self.rt = rt
+        self.client = client_for(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
+        secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+        self._verifier = SignatureVerifier(secret) if secret else None  # None: Socket Mode only, HTTP refused
+        self.app = AsyncApp(
+            client=self.client, process_before_response=True,
+            request_verification_enabled=False,  # done in handle(), before bolt parses anything
+            raise_error_for_unhandled_request=False,
+        )
+        self._known: set[str] = set()  # Slack users we have matched to a person in this process
+        self._misses: dict[str, _Miss] = {}
+        self._socket: Any = None
+        self._register()
+
+    # ---- HTTP ---------------------------------------------------------------------------------------------
+    def add_routes(self, app: web.Application) -> None:
+        app.router.add_post("/slack/events", self.handle)
+
+    async def handle(self, request: web.Request) -> web.Response:
+        raw = await request.read()
+        # Signature first, then shape: bolt parses the body before its own checks and trips over hostile
+        # shapes (a JSON list where an object belongs), so nothing unverified or malformed reaches it.
+        timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
+        # slack_sdk's verifier raises on a timestamp that is not a number: check it is one first.
+        if self._verifier is None or not _TIMESTAMP_RE.fullmatch(timestamp) or not self._verifier.is_valid(
+                raw, timestamp, request.headers.get("X-Slack-Signature", "")):
+            log.warning("slack request refused: bad or missing signature (from %s)", request.remote)
+            return web.json_response({"error": "invalid request"}, status=401)
+        try:
+            body = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return web.json_response({"error": "body is not valid UTF-8"}, status=400)
+        problem = shape_problem(body, request.content_type)
+        if problem:
+            log.warning("slack request refused: %s", problem)
+            return web.json_response({"error": problem}, status=400)
+        response = await self.app.async_dispatch(
+            AsyncBoltRequest(body=body, query=request.query_string, headers=dict(request.headers)))
+        return await to_aiohttp_response(response)
+
+    # ---- Socket Mode ----------------------------------------------------------------------------------------
+    async def start(self) -> None:
+        """With SLACK_APP_TOKEN, also take events over Socket Mode (same listeners, no public URL needed)."""
+        token = self.rt.settings.slack_app_token
+        if token is None:
+            return
+        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+        self._socket = AsyncSocketModeHandler(self.app, token.get_secret_value(), web_client=self.client)
+        await self._socket.connect_async()
+        log.info("slack socket mode connected")
+
+    async def close(self) -> None:
+        if self._socket is not None:
+            await self._socket.close_async()
+            self._socket = None
+
+    # ---- listeners ------------------------------------------------------------------------------------------
+    def _register(self) -> None:
+        app = self.app
+        app.command(re.compile(r"^/.+"))(self.on_command)
+        app.event("app_mention")(self.on_mention)
+        app.event("message")(self.on_message)
+        app.action(re.compile(r".*"))(self.on_action)
+        app.view(REJECT_VIEW)(self.on_reject_reason)
+
+    async def on_command(self, ack: AsyncAck, body: dict[str, Any]) -> BoltResponse | None:
+        user, channel = str(body.get("user_id", "")), str(body.get("channel_id", ""))
+        trigger = str(body.get("trigger_id", ""))
+        if not (_SLACK_ID_RE.fullmatch(user) and _SLACK_ID_RE.fullmatch(channel) and trigger):
+            return bad_request("slash command without user_id, channel_id or trigger_id")
+        started = time.monotonic()
+        origin = {"user": user, "via": "command"}
+        if isinstance(body.get("response_url"), str):
+            origin["response_url"] = body["response_url"]
+        event = InboundEvent(platform=PLATFORM, event_id=f"cmd:{trigger}", kind="message", sender=user,
+                             conversation=channel, text=str(body.get("text", "")), origin=origin,
+                             received_at=datetime.now(UTC))
+        inbox_id = await self._accept(event)
+        budget = SLACK_ANSWER_IN_PLACE_S - (time.monotonic() - started)
+        if inbox_id is None or await self._answered(inbox_id, budget):
+            await ack()  # the answer is already in the channel (or this was a duplicate)
+        else:
+            await ack(text=await self._working_text(user))
+        return None
+
+    async def on_mention(self, ack: AsyncAck, body: dict[str, Any], event: dict[str, Any]) -> None:
+        text = _MENTION_RE.sub("", str(event.get("text", "")), count=1)
+        await self._message(body, event, text, thread_ts=str(event.get("thread_ts") or event.get("ts") or ""))
+        await ack()
+
+    async def on_message(self, ack: AsyncAck, body: dict[str, Any], event: dict[str, Any]) -> None:
+        # Direct messages only: in channels the bot answers when @mentioned (app_mention), and edits, joins and
+        # bot posts (subtypes) are not commands.
+        if event.get("channel_type") == "im" and not event.get("subtype") and not event.get("bot_id"):
+            await self._message(body, event, str(event.get("text", "")), thread_ts="")
+        await ack()
+
+    async def _message(self, body: dict[str, Any], event: dict[str, Any], text: str, *, thread_ts: str) -> None:
+        user, channel = str(event.get("user", "")), str(event.get("channel", ""))
+        event_id = str(body.get("event_id", ""))
+        if not (_SLACK_ID_RE.fullmatch(user) and _SLACK_ID_RE.fullmatch(channel) and event_id):
+            log.warning("slack event without user, channel or event_id ignored")
+            return
+        origin = {"user": user, "via": "event"}
+        if thread_ts:
+            origin["thread_ts"] = thread_ts
+        await self._accept(InboundEvent(platform=PLATFORM, event_id=f"ev:{event_id}", kind="message", sender=user,
+                                        conversation=channel, text=text, origin=origin,
+                                        received_at=datetime.now(UTC)))
+
+    async def on_action(self, ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext
+                        ) -> BoltResponse | None:
+        actions = body.get("actions")
+        if not isinstance(actions, list) or len(actions) != 1 or not isinstance(actions[0], dict):
+            return bad_request("block_actions must carry exactly one action")
+        action = actions[0]
+        action_id, value = str(action.get("action_id", "")), str(action.get("value", ""))
+        if action_id not in ACTION_IDS:
+            return bad_request(f"action_id {action_id[:40]!r} was never issued by pmsbot")
+        if not _ID_RE.fullmatch(value):
+            return bad_request("button value is not an id pmsbot issued")
+        user = str((body.get("user") or {}).get("id", ""))
+        container = body.get("container") or {}
+        channel = str(container.get("channel_id") or (body.get("channel") or {}).get("id", ""))
+        message_ts = str(container.get("message_ts", ""))
+        if not (_SLACK_ID_RE.fullmatch(user) and _SLACK_ID_RE.fullmatch(channel) and _TS_RE.fullmatch(message_ts)):
+            return bad_request("button click without user, channel or message")
+        if action_id == "reject":
+            # The reason comes from a modal; opening it needs the trigger_id, which lives 3 s.
+            await self._open_reject_modal(str(body.get("trigger_id", "")), value, channel, message_ts,
+                                          await self._locale(user))
+            await ack()
+            return None
+        origin = {"user": user, "via": "action", "message_ts": message_ts}
+        if isinstance(body.get("response_url"), str):
+            origin["response_url"] = body["response_url"]
+        # A double click sends two payloads for the same button: one event id, so it applies once.
+        event = InboundEvent(platform=PLATFORM, event_id=f"act:{channel}:{message_ts}:{action_id}:{value}:{user}",
+                             kind="action", sender=user, conversation=channel,
+                             action={"id": action_id, "value": value}, origin=origin,
+                             received_at=datetime.now(UTC))
+        await self._accept(event)
+        await ack()
+        return None
+
+    async def on_reject_reason(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]
+                               ) -> BoltResponse | None:
+        try:
+            meta = json.loads(str(view.get("private_metadata", "")))
+            approval_id, channel, message_ts = str(meta["id"]), str(meta["channel"]), str(meta["ts"])
+        except (ValueError, KeyError, TypeError):
+            return bad_request("reject form without the metadata pmsbot put in it")
+        user = str((body.get("user") or {}).get("id", ""))
+        if not (_ID_RE.fullmatch(approval_id) and _SLACK_ID_RE.fullmatch(channel) and _SLACK_ID_RE.fullmatch(user)
+                and _TS_RE.fullmatch(message_ts)):
+            return bad_request("reject form metadata is malformed")
+        values = (view.get("state") or {}).get("values") or {}
+        reason = str(((values.get(REASON_BLOCK) or {}).get(REASON_INPUT) or {}).get("value") or "").strip()
+        if not reason:
+            text = self.rt.renderer.text(await self._locale(user), "slack.reason_required")
+            await ack(response_action="errors", errors={REASON_BLOCK: text})
+            return None
+        event = InboundEvent(platform=PLATFORM, event_id=f"view:{view.get('id', '')}:{approval_id}", kind="action",
+                             sender=user, conversation=channel,
+                             action={"id": "reject", "value": approval_id, "reason": reason[:MAX_REASON_CHARS]},
+                             origin={"user": user, "via": "view", "message_ts": message_ts},
+                             received_at=datetime.now(UTC))
+        await self._accept(event)
+        await ack()
+        return None
+
+    # ---- helpers --------------------------------------------------------------------------------------------
+    async def _accept(self, event: InboundEvent) -> int | None:
+        """Match the sender, store the event durably. Returns the inbox id, None for a redelivery."""
+        await self._match_identity(event.sender)
+        accepted = await self.rt.inbox.accept(event)
+        return accepted.inbox_id
+
+    async def _answered(self, inbox_id: int, budget_s: float) -> bool:
+        """Wait (bounded) until every reply the event caused has been delivered."""
+        if not self.rt.worker_running or budget_s <= 0:
+            return False
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + budget_s
+        while True:
+            self.rt.delivery.delivered.clear()
+            states = [state for *_, state in await self.rt.outbox.caused_by(inbox_id)]
+            if states and all(s != "pending" for s in states) and await self.rt.inbox.state(inbox_id) != "pending":
+                return True
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return False
+            try:
+                await asyncio.wait_for(self.rt.delivery.delivered.wait(), timeout=remaining)
+            except TimeoutError:
+                return False
+
+    async def _locale(self, user: str) -> str:
+        async with self.rt.db.read() as s:
+            row = (await s.execute(
+                select(PersonRow).join(IdentityRow, col(IdentityRow.person_id) == col(PersonRow.id)).where(
+                    col(IdentityRow.platform) == PLATFORM, col(IdentityRow.external_id) == user)
+            )).scalar_one_or_none()
+        return row.locale if row is not None and row.locale else self.rt.config.locale
+
+    async def _working_text(self, user: str) -> str:
+        return self.rt.renderer.text(await self._locale(user), "slack.working")
+
+    async def _match_identity(self, user: str) -> None:
+        """Config and `link` put identities in the table; otherwise match the Slack profile's email once."""
+        if user in self._known:
+            return
+        miss = self._misses.get(user)
+        if miss is not None and miss.until > time.monotonic():
+            return
+        async with self.rt.db.read() as s:
+            if await s.get(IdentityRow, (PLATFORM, user)) is not None:
+                self._known.add(user)
+                return
+        email = await self._email_of(user)
+        person_id: str | None = None
+        if email:
+            async with self.rt.db.write() as s:
+                person = (await s.execute(select(PersonRow).where(
+                    func.lower(col(PersonRow.email)) == email.lower()).limit(2))).scalars().all()
+                if len(person) == 1:  # an ambiguous email matches nobody
+                    person_id = person[0].id
+                    await s.execute(insert_ignore(s, IdentityRow).values(
+                        platform=PLATFORM, external_id=user, person_id=person_id))
+        if person_id is None:
+            self._misses[user] = _Miss(until=time.monotonic() + SLACK_IDENTITY_MISS_TTL_S)
+            return
+        log.info("slack user %s matched to %s by email", user, person_id)
+        self._known.add(user)
+
+    async def _email_of(self, user: str) -> str | None:
+        try:
+            response = await asyncio.wait_for(self.client.users_info(user=user), SLACK_USERS_INFO_TIMEOUT_S)
+        except (SlackApiError, TimeoutError, OSError) as exc:
+            log.info("users.info for %s: %s", user, exc)
+            return None
+        profile = ((response.data if isinstance(response.data, dict) else {}).get("user") or {}).get("profile") or {}
+        email = profile.get("email")
+        return email.strip() if isinstance(email, str) and "@" in email else None
+
+    async def _open_reject_modal(self, trigger_id: str, approval_id: str, channel: str, message_ts: str,
+                                 locale: str) -> None:
+        text = self.rt.renderer.catalogs[locale]["slack"]
+        view = {
+            "type": "modal", "callback_id": REJECT_VIEW,
+            "title": {"type": "plain_text", "text": text["reject_title"][:24]},
+            "submit": {"type": "plain_text", "text": text["reject_submit"][:24]},
+            "close": {"type": "plain_text", "text": text["cancel"][:24]},
+            "private_metadata": json.dumps({"id": approval_id, "channel": channel, "ts": message_ts}),
+            "blocks": [{
+                "type": "input", "block_id": REASON_BLOCK,
+                "label": {"type": "plain_text", "text": text["reject_label"].format(id=approval_id)[:2000]},
+                "element": {"type": "plain_text_input", "action_id": REASON_INPUT, "multiline": True,
+                            "max_length": MAX_REASON_CHARS},
+            }],
+        }
+        try:
+            await self.client.views_open(trigger_id=trigger_id, view=view)
+        except (SlackApiError, OSError) as exc:  # the click is acked anyway; the person can click again
+            log.warning("views.open for approval %s failed: %s", approval_id, exc)

@@ -1,0 +1,218 @@
+"""The Slack sender: chat.postMessage / chat.update / chat.postEphemeral / response_url, within Slack's limits.
+
+Ordering within a channel is the outbox's (one message per conversation in flight); this sender keeps to
+Slack's rate limits before it calls (about one message per second per channel with short bursts, and a
+workspace budget), and turns Slack's answers into retry-later or give-up for the outbox, which owns retries:
+slack_sdk itself retries nothing on 429.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.config import Settings
+from bot.constants import (
+    SLACK_CHANNEL_BURST,
+    SLACK_CHANNEL_RATE_PER_S,
+    SLACK_DM_CACHE_MAX,
+    SLACK_HTTP_TIMEOUT_S,
+    SLACK_MAX_LOCAL_WAIT_S,
+    SLACK_WORKSPACE_BURST,
+    SLACK_WORKSPACE_RATE_PER_S,
+)
+from bot.store.db import Database
+from notifiers.base import Outgoing, PermanentSendError, TransientSendError
+from notifiers.render import Renderer
+from notifiers.slack_blocks import blocks_for, fallback_text
+
+log = logging.getLogger("pmsbot.slack.send")
+
+# Errors that go away by themselves; every other `ok: false` is a permanent refusal of this message.
+TRANSIENT_ERRORS = frozenset({"ratelimited", "rate_limited", "internal_error", "fatal_error", "service_unavailable",
+                              "request_timeout", "team_added_to_org"})
+# A card that can no longer be edited is posted again instead (the decision must reach everyone).
+REPOST_ERRORS = frozenset({"message_not_found", "cant_update_message", "edit_window_closed"})
+
+
+def client_for(token: str, api_url: str | None) -> AsyncWebClient:
+    """slack_sdk's client; `api_url` (SLACK_API_URL) points it at a staging or fake Slack."""
+    if api_url:
+        return AsyncWebClient(token=token, base_url=api_url.rstrip("/") + "/")
+    return AsyncWebClient(token=token)
+
+
+@dataclass
+class TokenBucket:
+    rate_per_s: float
+    burst: float
+    tokens: float = field(default=-1.0)
+    at: float = 0.0
+    blocked_until: float = 0.0  # after a 429: nothing goes before Retry-After has passed
+
+    def reserve(self, now: float) -> float:
+        """Take a token; returns how long to wait before using it (0: go now)."""
+        if self.tokens < 0:
+            self.tokens, self.at = self.burst, now
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate_per_s)
+        self.at = now
+        self.tokens -= 1
+        wait = 0.0 if self.tokens >= 0 else -self.tokens / self.rate_per_s
+        return max(wait, self.blocked_until - now)
+
+    def give_back(self) -> None:
+        self.tokens += 1
+
+
+class SlackSender:
+    platform = "slack"
+
+    def __init__(self, db: Database, settings: Settings, renderer: Renderer, *, client: AsyncWebClient | None = None,
+                 channel_rate_per_s: float = SLACK_CHANNEL_RATE_PER_S, channel_burst: float = SLACK_CHANNEL_BURST,
+                 workspace_rate_per_s: float = SLACK_WORKSPACE_RATE_PER_S,
+                 workspace_burst: float = SLACK_WORKSPACE_BURST) -> None:
+        assert settings.slack_bot_token is not None
+        self.client = client or client_for(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
+        self.client.timeout = int(SLACK_HTTP_TIMEOUT_S)
+        self.public_url = settings.pmsbot_public_url
+        self.renderer = renderer
+        self._channel_rate = (channel_rate_per_s, channel_burst)
+        self._channels: dict[str, TokenBucket] = {}
+        self._workspace = TokenBucket(workspace_rate_per_s, workspace_burst)
+        self._dm: collections.OrderedDict[str, str] = collections.OrderedDict()
+        self._session: aiohttp.ClientSession | None = None
+
+    # ---- Sender ---------------------------------------------------------------------------------------------
+    async def send(self, message: Outgoing) -> str:
+        r = message.rendered
+        origin = message.origin
+        blocks = self._blocks(message)
+        text = fallback_text(r.text)
+        # An answer to a slash command or a button goes back through its response_url: it works in channels the
+        # bot is not in. Cards that change later need a ts, which only chat.postMessage gives.
+        response_url = origin.get("response_url")
+        if response_url and not message.card_ref:
+            body = {"text": text, "blocks": blocks, "replace_original": False,
+                    "response_type": "ephemeral" if r.kind == "error" else "in_channel"}
+            if await self._respond(response_url, body):
+                return ""
+        channel = await self._channel_of(message.target)
+        user = origin.get("user")
+        if r.kind == "error" and user and not channel.startswith("D"):
+            # An error concerns one person: in a channel, only they see it.
+            await self._call(channel, "chat.postEphemeral", {"channel": channel, "user": user, "text": text, "blocks": blocks})
+            return ""
+        args: dict[str, Any] = {"channel": channel, "text": text, "blocks": blocks}
+        if origin.get("thread_ts"):
+            args["thread_ts"] = origin["thread_ts"]
+        data = await self._call(channel, "chat.postMessage", args)
+        return f"{data.get('channel', channel)}|{data['ts']}"
+
+    async def update(self, message: Outgoing, message_id: str) -> None:
+        channel, _, ts = message_id.partition("|")
+        if not channel or not ts:
+            raise PermanentSendError(f"slack message id {message_id[:40]!r} is not channel|ts")
+        r = message.rendered
+        blocks = self._blocks(message)
+        try:
+            await self._call(channel, "chat.update",
+                             {"channel": channel, "ts": ts, "text": fallback_text(r.text), "blocks": blocks})
+        except PermanentSendError as exc:
+            if str(exc) not in REPOST_ERRORS:
+                raise
+            log.info("card %s in %s cannot be edited (%s); posting it again", ts, channel, exc)
+            await self._call(channel, "chat.postMessage",
+                             {"channel": channel, "text": fallback_text(r.text), "blocks": blocks})
+
+    def _blocks(self, message: Outgoing) -> list[dict[str, Any]]:
+        catalogs = self.renderer.catalogs
+        return blocks_for(message.rendered, (catalogs.get(message.locale) or catalogs["en"])["slack"], self.public_url)
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    # ---- calls ----------------------------------------------------------------------------------------------
+    async def _channel_of(self, target: str) -> str:
+        """A person's target is their user id: their DM channel comes from conversations.open (cached)."""
+        if not target.startswith(("U", "W")):
+            return target
+        if target in self._dm:
+            self._dm.move_to_end(target)
+            return self._dm[target]
+        data = await self._call("", "conversations.open", {"users": target})
+        channel = str((data.get("channel") or {}).get("id", ""))
+        if not channel:
+            raise PermanentSendError(f"conversations.open gave no channel for {target}")
+        self._dm[target] = channel
+        if len(self._dm) > SLACK_DM_CACHE_MAX:
+            self._dm.popitem(last=False)
+        return channel
+
+    async def _call(self, channel: str, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        """One Web API call, paced by `channel`'s bucket for chat.* methods."""
+        bucket = None
+        if method.startswith("chat."):
+            bucket = self._channels.get(channel)
+            if bucket is None:
+                bucket = self._channels[channel] = TokenBucket(*self._channel_rate)
+            await self._wait(bucket)
+        try:
+            response = await self.client.api_call(method, json=args)
+        except SlackApiError as exc:
+            status = exc.response.status_code
+            error = str(exc.response.get("error", "") or f"http_{status}")
+            if status == 429 or error in TRANSIENT_ERRORS or status >= 500:
+                retry_after = _retry_after(exc.response.headers)
+                if status == 429 and bucket is not None and retry_after:
+                    bucket.blocked_until = time.monotonic() + retry_after
+                raise TransientSendError(f"slack {method}: {error}", retry_after_s=retry_after) from None
+            raise PermanentSendError(error) from None
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            raise TransientSendError(f"slack {method}: {type(exc).__name__}: {exc}") from None
+        return dict(response.data) if isinstance(response.data, dict) else {}
+
+    async def _wait(self, bucket: TokenBucket) -> None:
+        now = time.monotonic()
+        wait = max(bucket.reserve(now), self._workspace.reserve(now))
+        if wait > SLACK_MAX_LOCAL_WAIT_S:
+            bucket.give_back()
+            self._workspace.give_back()
+            raise TransientSendError("slack rate limit budget exhausted", retry_after_s=wait)
+        if wait > 0:
+            await asyncio.sleep(wait)  # pacing to Slack's published rate, not waiting for work
+
+    async def _respond(self, url: str, body: dict[str, Any]) -> bool:
+        """POST to a response_url; False when it is used up or expired (5 uses within 30 minutes)."""
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=SLACK_HTTP_TIMEOUT_S))
+        try:
+            async with self._session.post(url, json=body) as resp:
+                if resp.status == 200:
+                    return True
+                if resp.status == 429 or resp.status >= 500:
+                    raise TransientSendError(f"response_url: HTTP {resp.status}",
+                                             retry_after_s=_retry_after(resp.headers))
+                log.info("response_url refused (HTTP %s: %s); posting instead", resp.status,
+                         (await resp.text())[:100])
+                return False
+        except aiohttp.ClientError as exc:
+            raise TransientSendError(f"response_url: {type(exc).__name__}: {exc}") from None
+
+
+def _retry_after(headers: Any) -> float | None:
+    try:
+        value = headers.get("Retry-After") or headers.get("retry-after")
+        return float(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+

@@ -1,0 +1,524 @@
+"""Slack end to end: signed requests into /slack/events, replies recorded by the fake Slack (tests/fakes/slack.py)."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, quote
+
+import pytest
+import yaml
+from aiohttp.test_utils import TestClient, TestServer
+from slack_sdk.signature import SignatureVerifier
+from sqlalchemy import select, update
+from sqlmodel import col
+
+from bot.app import build_app
+from bot.config import Settings, load_config
+from bot.demo.seed import seed
+from bot.runtime import Runtime
+from bot.store.models import ApprovalRow, IdentityRow, OutboxRow
+from bot.store.sync import apply_config
+from notifiers.base import Button, Rendered
+from notifiers.slack_blocks import MAX_BLOCKS, MAX_SECTION_CHARS, blocks_for, escape
+from tests.fakes import slack as fake
+from tests.fakes.slack import FakeSlack, check_blocks, sign
+from tests.waiting import eventually
+
+CAROL, ALICE, BOB, DAVE, STRANGER = "U01CAROL", "U01ALICE", "U01BOB", "U01DAVE", "U0STRANGE"
+CHANNEL = "C01PUMP"
+
+
+def slack_config(tmp_path: Path) -> Path:
+    """The demo organisation, with carol (the approver) on Slack and dave known only by his email."""
+    raw = yaml.safe_load((Path(__file__).resolve().parent.parent / "bot/demo/demo.yaml").read_text(encoding="utf-8"))
+    for person in raw["people"]:
+        if person["id"] == "carol":
+            person["identities"] = {"slack": CAROL}
+        if person["id"] == "dave":
+            person["email"] = "Dave.Zhang@example.com"
+    path = tmp_path / "pmsbot.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[FakeSlack]:
+    server = FakeSlack(channel_rate_per_s=20.0, channel_burst=5, users={
+        DAVE: {"id": DAVE, "name": "dave", "profile": {"email": "dave.zhang@EXAMPLE.com"}},
+        STRANGER: {"id": STRANGER, "name": "mallory", "profile": {"email": "mallory@elsewhere.example"}},
+    })
+    await server.start()
+    yield server
+    await server.stop()
+
+
+def settings_for(slack: FakeSlack, db_url: str, config: Path, **more: Any) -> Settings:
+    return Settings(database_url=db_url, pmsbot_config=str(config), slack_bot_token=slack.bot_token,
+                    slack_signing_secret=fake.SIGNING_SECRET, slack_api_url=slack.api_url, **more)
+
+
+@pytest.fixture
+async def rt(slack: FakeSlack, sqlite_url: str, tmp_path: Path) -> AsyncIterator[Runtime]:
+    config = slack_config(tmp_path)
+    runtime = Runtime(settings_for(slack, sqlite_url, config), load_config(config), console=True)
+    await runtime.open()
+    await seed(runtime)
+    await apply_config(runtime.db, runtime.config)  # the seed applied the plain demo organisation
+    runtime.start(("worker",))
+    yield runtime
+    await runtime.close()
+
+
+@pytest.fixture
+async def client(rt: Runtime) -> AsyncIterator[TestClient]:  # type: ignore[type-arg]
+    async with TestClient(TestServer(build_app(rt))) as c:
+        yield c
+
+
+Client = TestClient  # type: ignore[type-arg]
+
+
+async def post(client: Client, body: bytes, *, form: bool = True, headers: dict[str, str] | None = None,
+               signed: bool = True) -> tuple[int, str]:
+    h = {"Content-Type": "application/x-www-form-urlencoded" if form else "application/json"}
+    if signed:
+        h.update(sign(body))
+    h.update(headers or {})
+    r = await client.post("/slack/events", data=io.BytesIO(body) if len(body) > 512 * 1024 else body, headers=h)
+    return r.status, await r.text()
+
+
+async def command(client: Client, slack: FakeSlack, text: str, *, user: str = BOB, channel: str = CHANNEL
+                  ) -> tuple[int, str, str]:
+    url = slack.response_url(channel=channel, user=user)
+    status, body = await post(client, fake.slash_command(text, user=user, channel=channel, response_url=url))
+    return status, body, url
+
+
+async def wait_posts(slack: FakeSlack, n: int, **kw: Any) -> list[fake.Posted]:
+    async def enough() -> bool:
+        return len(slack.messages(**kw)) >= n
+    await eventually(enough, what=f"{n} messages {kw}")
+    return slack.messages(**kw)
+
+
+async def approval_state(rt: Runtime, approval_id: int) -> str:
+    async with rt.db.read() as s:
+        row = await s.get(ApprovalRow, approval_id)
+        assert row is not None
+        return row.state
+
+
+async def pending_approval(rt: Runtime) -> int:
+    """A new request from bob, whose card goes to carol on Slack."""
+    from bot.say import say
+    await say(rt, "bob", "request PUMP 800 spare impeller")
+    async with rt.db.read() as s:
+        return int((await s.execute(select(col(ApprovalRow.id)).where(col(ApprovalRow.state) == "pending")
+                                    .order_by(col(ApprovalRow.id).desc()))).scalars().first() or 0)
+
+
+# ---- signing ---------------------------------------------------------------------------------------------------
+def test_signing_matches_slack_sdk_and_the_official_vector() -> None:
+    body = (b"token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&"
+            b"channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&"
+            b"response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&"
+            b"trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c")
+    headers = sign(body, secret="8f742231b10e8888abcd99yyyzzz85a5", timestamp=1531420618)
+    assert headers["X-Slack-Signature"] == "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503"
+    now = int(time.time())
+    verifier = SignatureVerifier(fake.SIGNING_SECRET)
+    mine = sign(b"payload=x", timestamp=now)
+    assert verifier.is_valid(b"payload=x", str(now), mine["X-Slack-Signature"])
+    assert not verifier.is_valid(b"payload=y", str(now), mine["X-Slack-Signature"])
+
+
+async def test_url_verification_answers_the_challenge(client: Client) -> None:
+    body = json.dumps({"token": "x", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P",
+                       "type": "url_verification"}).encode()
+    status, text = await post(client, body, form=False)
+    assert status == 200 and json.loads(text) == {"challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}
+
+
+@pytest.mark.parametrize("case", ["forged", "stale", "missing", "other_secret", "body_swapped", "odd_timestamp",
+                                  "future"])
+async def test_unsigned_or_forged_requests_are_401_and_apply_nothing(client: Client, rt: Runtime, slack: FakeSlack,
+                                                                     case: str) -> None:
+    url = slack.response_url(channel=CHANNEL, user=BOB)
+    body = fake.slash_command("done PUMP-1", user=BOB, channel=CHANNEL, response_url=url)
+    headers = {
+        "forged": {**sign(body), "X-Slack-Signature": "v0=" + "0" * 64},
+        "stale": sign(body, timestamp=int(time.time()) - 6 * 60),
+        "missing": {},
+        "other_secret": sign(body, secret="not-the-secret"),
+        "body_swapped": sign(fake.slash_command("my", user=BOB, channel=CHANNEL, response_url=url)),
+        "odd_timestamp": {**sign(body), "X-Slack-Request-Timestamp": "1e9"},
+        "future": sign(body, timestamp=int(time.time()) + 6 * 60),
+    }[case]
+    status, text = await post(client, body, headers=headers, signed=False)
+    assert status == 401 and json.loads(text) == {"error": "invalid request"}
+    assert await rt.inbox.pending_count() == 0
+    async with rt.db.read() as s:
+        from bot.store.models import InboxRow
+        assert (await s.execute(select(InboxRow).where(col(InboxRow.platform) == "slack"))).first() is None
+
+
+async def test_replayed_request_is_processed_once(client: Client, rt: Runtime, slack: FakeSlack) -> None:
+    url = slack.response_url(channel=CHANNEL, user=BOB)
+    body = fake.slash_command("report PUMP-2 60%", user=BOB, channel=CHANNEL, response_url=url, trigger_id="111.abc")
+    headers = sign(body)
+    for _ in range(3):
+        assert (await post(client, body, headers=headers, signed=False))[0] == 200
+    await wait_posts(slack, 1, method="response_url")
+    async with rt.db.read() as s:
+        sent = (await s.execute(select(OutboxRow).where(col(OutboxRow.platform) == "slack",
+                                                        col(OutboxRow.kind) == "progress_reported"))).scalars().all()
+    assert len(sent) == 1
+
+
+@pytest.mark.parametrize("body", [
+    b"payload=%7Bnot json", b"payload=" + quote(json.dumps([1, 2])).encode(),
+    b"payload=" + quote(json.dumps({"type": "block_actions", "actions": "x"})).encode(),
+    b"\xff\xfe\x00garbage", b"",
+])
+async def test_malformed_payloads_are_4xx_json(client: Client, rt: Runtime, body: bytes) -> None:
+    status, text = await post(client, body)
+    assert 400 <= status < 500, (status, text)
+    assert "error" in json.loads(text)
+    assert await rt.inbox.pending_count() == 0
+
+
+async def test_body_over_one_megabyte_is_413(client: Client) -> None:
+    body = b"payload=" + b"x" * (1024 * 1024 + 10)
+    status, text = await post(client, body)
+    assert status == 413 and "error" in json.loads(text)
+
+
+# ---- commands ----------------------------------------------------------------------------------------------------
+COMMANDS = [
+    ("help", BOB, "帮助"),
+    ("status PUMP", BOB, "PUMP"),
+    ("my", BOB, "PUMP-"),
+    ("report PUMP-2 60% cable tray & <conduit> done", BOB, "60%"),
+    ("block PUMP-3 waiting for the crane", BOB, "PUMP-3"),
+    ("done PUMP-2", BOB, "PUMP-2"),
+    ("request PUMP 1200 spare seals", BOB, "#"),
+    ("approvals", CAROL, "#"),
+    ("risks PUMP", ALICE, "PUMP"),
+    ("standup yesterday: wiring; today: pump 2; blockers: none", BOB, ""),
+    ("link bob.w", BOB, "bob.w"),
+    ("no-such-verb", BOB, ""),
+]
+
+
+@pytest.mark.parametrize(("text", "user", "expect"), COMMANDS)
+async def test_every_command_answers_in_place(client: Client, slack: FakeSlack, text: str, user: str,
+                                              expect: str) -> None:
+    status, body, _ = await command(client, slack, text, user=user)
+    assert status == 200
+    assert body == "", body  # answered within the budget: nothing but the answer itself
+    answers = [p for p in slack.messages(method="response_url") if p.channel == CHANNEL]
+    assert answers, slack.rejected
+    answer = answers[-1]
+    assert expect in answer.text
+    assert answer.body["response_type"] in ("in_channel", "ephemeral")
+    assert check_blocks(answer.blocks) is None
+    for block in answer.blocks:  # escaped mrkdwn: no raw < or > from people's text
+        if block["type"] == "section":
+            assert "<conduit>" not in block["text"]["text"]
+    assert not slack.rejected
+
+
+async def test_slow_answer_acks_working_then_follows_by_response_url(slack: FakeSlack, sqlite_url: str,
+                                                                     tmp_path: Path) -> None:
+    from bot.say import drain
+    config = slack_config(tmp_path)
+    runtime = Runtime(settings_for(slack, sqlite_url, config), load_config(config))  # a web process: no worker
+    await runtime.open()
+    try:
+        async with TestClient(TestServer(build_app(runtime))) as c:
+            status, body, _ = await command(c, slack, "my")
+        assert status == 200 and "正在处理" in body  # acked at once, in bob's language
+        assert not slack.messages(method="response_url")
+        await drain(runtime)  # a worker process picks it up
+        answer = (await wait_posts(slack, 1, method="response_url"))[-1]
+        assert "任务" in answer.text
+    finally:
+        await runtime.close()
+
+
+async def test_user_text_is_escaped_for_mrkdwn(client: Client, slack: FakeSlack) -> None:
+    await command(client, slack, "report PUMP-2 60% R&D <!channel> <@U0BOSS>")
+    answer = (await wait_posts(slack, 1, method="response_url"))[-1]
+    assert "&amp;" in answer.text or "R&amp;D" in json.dumps(answer.blocks)
+    assert "<!channel>" not in json.dumps(answer.blocks) and "<@U0BOSS>" not in answer.text
+
+
+async def test_error_answers_only_the_sender(client: Client, slack: FakeSlack) -> None:
+    await command(client, slack, "done PUMP-999")
+    answer = (await wait_posts(slack, 1, method="response_url"))[-1]
+    assert answer.body["response_type"] == "ephemeral"
+
+
+async def test_direct_message_gets_a_reply_in_the_dm(client: Client, slack: FakeSlack) -> None:
+    body = fake.event_callback(fake.message_event("my", user=BOB, channel="D01BOB"))
+    assert (await post(client, body, form=False))[0] == 200
+    reply = (await wait_posts(slack, 1, channel="D01BOB", method="chat.postMessage"))[0]
+    assert "PUMP-" in reply.text and check_blocks(reply.blocks) is None
+
+
+async def test_mention_in_channel_replies_in_thread_and_ignores_plain_chatter(client: Client, slack: FakeSlack
+                                                                             ) -> None:
+    chatter = fake.event_callback(fake.message_event("lunch?", user=BOB, channel=CHANNEL, channel_type="channel"))
+    assert (await post(client, chatter, form=False))[0] == 200
+    mention = fake.mention_event("status PUMP", user=BOB, channel=CHANNEL)
+    assert (await post(client, fake.event_callback(mention), form=False))[0] == 200
+    reply = (await wait_posts(slack, 1, channel=CHANNEL, method="chat.postMessage"))[0]
+    assert reply.body.get("thread_ts") == mention["ts"] and "PUMP" in reply.text
+    assert len(slack.messages(channel=CHANNEL)) == 1  # the chatter was not taken for a command
+
+
+async def test_slack_retries_of_an_event_are_processed_once(client: Client, rt: Runtime, slack: FakeSlack) -> None:
+    body = fake.event_callback(fake.message_event("report PUMP-2 70%", user=BOB, channel="D01BOB"), event_id="EvRETRY1")
+    assert (await post(client, body, form=False))[0] == 200
+    for n in (1, 2, 3):
+        retry = {"X-Slack-Retry-Num": str(n), "X-Slack-Retry-Reason": "http_timeout"}
+        assert (await post(client, body, form=False, headers=retry))[0] == 200
+    await wait_posts(slack, 1, channel="D01BOB")
+    await eventually(lambda: _no_pending(rt), what="inbox drained")
+    assert len(slack.messages(channel="D01BOB")) == 1
+
+
+def percent_of(posted: fake.Posted) -> int:
+    """The new percentage in a progress_reported reply ("… 40% → 55%")."""
+    found = re.search(r"→ ([0-9]+)%", posted.text)
+    assert found, posted.text
+    return int(found.group(1))
+
+
+async def _no_pending(rt: Runtime) -> bool:
+    return await rt.inbox.pending_count() == 0 and (await rt.outbox.counts()).get("pending", 0) == 0
+
+
+# ---- identity ----------------------------------------------------------------------------------------------------
+async def test_user_matched_by_email_from_users_info(client: Client, rt: Runtime, slack: FakeSlack) -> None:
+    await command(client, slack, "my", user=DAVE)
+    answer = (await wait_posts(slack, 1, method="response_url"))[-1]
+    assert "PUMP-" in answer.text
+    async with rt.db.read() as s:
+        row = await s.get(IdentityRow, ("slack", DAVE))
+    assert row is not None and row.person_id == "dave"
+    calls = len([c for c in slack.calls if c[0] == "users.info"])
+    await command(client, slack, "my", user=DAVE)
+    assert len([c for c in slack.calls if c[0] == "users.info"]) == calls  # matched once, then known
+
+
+async def test_unknown_user_is_told_how_to_link(client: Client, slack: FakeSlack) -> None:
+    await command(client, slack, "my", user=STRANGER)
+    answer = (await wait_posts(slack, 1, method="response_url"))[-1]
+    assert STRANGER in answer.text and answer.body["response_type"] == "ephemeral"
+    assert "identities" in answer.text
+
+
+# ---- approvals by button -----------------------------------------------------------------------------------------
+async def _card(slack: FakeSlack, approval_id: int) -> fake.Posted:
+    async def found() -> bool:
+        return any(_has_button(p, approval_id) for p in slack.messages(method="chat.postMessage"))
+    await eventually(found, what=f"approval card {approval_id}")
+    return next(p for p in slack.messages(method="chat.postMessage") if _has_button(p, approval_id))
+
+
+def _has_button(p: fake.Posted, approval_id: int) -> bool:
+    return any(el.get("value") == str(approval_id) for b in p.blocks if b["type"] == "actions" for el in b["elements"])
+
+
+async def click(client: Client, slack: FakeSlack, card: fake.Posted, action_id: str, *, user: str = CAROL,
+                value: str | None = None) -> tuple[int, str]:
+    button = next(el for b in card.blocks if b["type"] == "actions" for el in b["elements"]
+                  if el["action_id"] == action_id)
+    url = slack.response_url(channel=card.channel, user=user)
+    return await post(client, fake.block_action(action_id, button["value"] if value is None else value, user=user,
+                                                channel=card.channel, message_ts=card.ts, response_url=url))
+
+
+async def test_approve_by_button_updates_the_card_and_tells_the_requester(client: Client, rt: Runtime,
+                                                                          slack: FakeSlack) -> None:
+    approval_id = await pending_approval(rt)
+    card = await _card(slack, approval_id)
+    assert card.channel == "D01CAROL"  # the approver's DM, opened with conversations.open
+    assert [el["style"] for b in card.blocks if b["type"] == "actions" for el in b["elements"]] == ["primary", "danger"]
+    # A double click: two payloads for one button.
+    assert (await click(client, slack, card, "approve"))[0] == 200
+    assert (await click(client, slack, card, "approve"))[0] == 200
+
+    async def card_updated() -> bool:
+        return any(p.ts == card.ts for p in slack.messages(method="chat.update"))
+    await eventually(card_updated, what="card updated in place")
+    assert await approval_state(rt, approval_id) == "approved"
+    updated = slack.message(card.channel, card.ts)
+    assert updated is not None and "刘芳" in updated.text and not any(b["type"] == "actions" for b in updated.blocks)
+    await eventually(lambda: _no_pending(rt), what="all delivered")
+    decided = [p for p in slack.messages(method="response_url") if p.channel == card.channel]
+    assert len(decided) == 1  # the second click applied nothing and said nothing
+
+
+async def test_reject_asks_for_a_reason_in_a_modal(client: Client, rt: Runtime, slack: FakeSlack) -> None:
+    approval_id = await pending_approval(rt)
+    card = await _card(slack, approval_id)
+    assert (await click(client, slack, card, "reject"))[0] == 200
+    opened = (await wait_posts(slack, 1, method="views.open"))[0]
+    view = {**opened.body["view"], "id": opened.ts}
+    assert await approval_state(rt, approval_id) == "pending"
+    # An empty reason keeps the modal open with an error on the field.
+    empty = {fake_block: {"reason_input": {"type": "plain_text_input", "value": "  "}} for fake_block in ["reason"]}
+    status, text = await post(client, fake.view_submission(view, empty, user=CAROL))
+    assert status == 200 and json.loads(text)["response_action"] == "errors"
+    assert await approval_state(rt, approval_id) == "pending"
+    given = {"reason": {"reason_input": {"type": "plain_text_input", "value": "over budget"}}}
+    assert (await post(client, fake.view_submission(view, given, user=CAROL)))[0] == 200
+
+    async def rejected() -> bool:
+        return await approval_state(rt, approval_id) == "rejected"
+    await eventually(rejected, what="rejected")
+
+    async def card_updated() -> bool:
+        return any(p.ts == card.ts for p in slack.messages(method="chat.update"))
+    await eventually(card_updated, what="card updated")
+
+
+async def test_card_updates_when_decided_on_another_platform(client: Client, rt: Runtime, slack: FakeSlack) -> None:
+    from bot.say import say
+    approval_id = await pending_approval(rt)
+    card = await _card(slack, approval_id)
+    await say(rt, "carol", f"approve {approval_id}")
+
+    async def card_updated() -> bool:
+        return any(p.ts == card.ts for p in slack.messages(method="chat.update"))
+    await eventually(card_updated, what="slack card updated after a console decision")
+
+
+@pytest.mark.parametrize(("action_id", "value"), [
+    ("delete_everything", "1"), ("approve", "1; DROP TABLE approval"), ("approve", ""), ("approve", "²"),
+    ("approve", "9" * 40),
+])
+async def test_buttons_we_never_issued_are_400_and_apply_nothing(client: Client, rt: Runtime, slack: FakeSlack,
+                                                                 action_id: str, value: str) -> None:
+    approval_id = await pending_approval(rt)
+    url = slack.response_url(channel="D01CAROL", user=CAROL)
+    body = fake.block_action(action_id, value, user=CAROL, channel="D01CAROL", message_ts="1700000000.000100",
+                             response_url=url)
+    status, text = await post(client, body)
+    assert status == 400 and "error" in json.loads(text)
+    assert await approval_state(rt, approval_id) == "pending"
+    assert await rt.inbox.pending_count() == 0
+
+
+async def test_button_of_a_deleted_approval_is_answered_not_applied(client: Client, rt: Runtime, slack: FakeSlack
+                                                                    ) -> None:
+    url = slack.response_url(channel="D01CAROL", user=CAROL)
+    body = fake.block_action("approve", "4242", user=CAROL, channel="D01CAROL", message_ts="1700000000.000100",
+                             response_url=url)
+    assert (await post(client, body))[0] == 200
+    answer = (await wait_posts(slack, 1, method="response_url"))[-1]
+    assert "4242" in answer.text and answer.body["response_type"] == "ephemeral"
+
+
+# ---- delivery: limits, outages, order ------------------------------------------------------------------------------
+async def test_slack_down_messages_wait_and_go_out_in_order(client: Client, rt: Runtime, slack: FakeSlack) -> None:
+    await eventually(lambda: _no_pending(rt), what="seed delivered")
+    slack.fail_next(10_000, method="chat.postMessage", status=503)  # Slack is down
+    for n in range(5):
+        body = fake.event_callback(fake.message_event(f"report PUMP-2 {10 + n}%", user=BOB, channel="D01BOB"))
+        assert (await post(client, body, form=False))[0] == 200
+
+    async def all_waiting() -> bool:
+        tried = any(c[0] == "chat.postMessage" for c in slack.calls)
+        return tried and await rt.inbox.pending_count() == 0 and (await rt.outbox.counts()).get("pending") == 5
+    await eventually(all_waiting, what="five replies waiting in the outbox after a failed attempt")
+    assert not slack.messages(channel="D01BOB")
+    slack._failures.clear()  # Slack is back; a minute has passed for the waiting messages
+    async with rt.db.write() as s:
+        await s.execute(update(OutboxRow).where(col(OutboxRow.state) == "pending")
+                        .values(available_at=datetime.now(UTC)))
+    rt.delivery.wake.set()
+    posts = await wait_posts(slack, 5, channel="D01BOB", method="chat.postMessage")
+    assert [percent_of(p) for p in posts] == [10, 11, 12, 13, 14]
+    assert (await rt.outbox.counts()).get("dead", 0) == 0
+
+
+async def test_429_retry_after_is_honoured(client: Client, rt: Runtime, slack: FakeSlack) -> None:
+    await eventually(lambda: _no_pending(rt), what="seed delivered")
+    slack.fail_next(1, method="chat.postMessage", status=429)
+    body = fake.event_callback(fake.message_event("my", user=BOB, channel="D01BOB"))
+    await post(client, body, form=False)
+
+    async def retried_later() -> bool:
+        async with rt.db.read() as s:
+            row = (await s.execute(select(OutboxRow).where(col(OutboxRow.target) == "D01BOB"))).scalars().first()
+        return row is not None and row.last_error is not None and "ratelimited" in row.last_error
+    await eventually(retried_later, what="a 429 recorded")
+    async with rt.db.read() as s:
+        row = (await s.execute(select(OutboxRow).where(col(OutboxRow.target) == "D01BOB"))).scalars().one()
+    waited_s = (row.available_at.replace(tzinfo=UTC) - datetime.now(UTC)).total_seconds()
+    assert waited_s > 0.5 or row.state == "sent"  # not before Retry-After (1 s) has passed
+    await wait_posts(slack, 1, channel="D01BOB", method="chat.postMessage")
+
+
+async def test_sender_paces_a_burst_within_the_channel_limit(client: Client, rt: Runtime, slack: FakeSlack) -> None:
+    await eventually(lambda: _no_pending(rt), what="seed delivered")
+    for n in range(12):
+        body = fake.event_callback(fake.message_event(f"report PUMP-2 {20 + n}%", user=BOB, channel="D01BOB"))
+        await post(client, body, form=False)
+    posts = await wait_posts(slack, 12, channel="D01BOB", method="chat.postMessage")
+    assert slack.ratelimited == 0
+    assert [percent_of(p) for p in posts] == [20 + n for n in range(12)]
+
+
+def test_blocks_stay_within_slack_limits_and_link_the_rest() -> None:
+    long = "\n".join(f"• PUMP-{n} {'&<>' * 30} {'x' * 200}" for n in range(2000))
+    rendered = Rendered(kind="my_tasks", text=long, buttons=(Button(id="approve", value="1", label="批准" * 50),))
+    texts = {"truncated": "… {more} more", "truncated_link": "… {more} more: <{url}|open>"}
+    blocks = blocks_for(rendered, texts, "https://pms.example.com")
+    assert check_blocks(blocks) is None and len(blocks) == MAX_BLOCKS
+    sections = [b["text"]["text"] for b in blocks if b["type"] == "section"]
+    assert all(len(s) <= MAX_SECTION_CHARS for s in sections)
+    assert sections[-1].endswith("<https://pms.example.com/console|open>")
+    assert "<>" not in "".join(sections[:-1]) and "&amp;&lt;&gt;" in sections[0]
+    one_line = blocks_for(Rendered(kind="x", text="y" * 10_000), texts, None)
+    assert check_blocks(one_line) is None and len(one_line) == 4
+    assert escape("a & b < c > d \"e\"") == "a &amp; b &lt; c &gt; d \"e\""
+
+
+# ---- Socket Mode ---------------------------------------------------------------------------------------------------
+async def test_socket_mode_takes_the_same_commands(slack: FakeSlack, sqlite_url: str, tmp_path: Path) -> None:
+    config = slack_config(tmp_path)
+    settings = Settings(database_url=sqlite_url, pmsbot_config=str(config), slack_bot_token=slack.bot_token,
+                        slack_app_token=slack.app_token, slack_api_url=slack.api_url)
+    runtime = Runtime(settings, load_config(config))
+    await runtime.open()
+    runtime.start(("worker",))
+    from bot.platforms.slack import SlackAdapter
+    adapter = SlackAdapter(runtime)
+    try:
+        await adapter.start()
+
+        async def connected() -> bool:
+            return slack.socket_connections == 1
+        await eventually(connected, what="socket mode connection")
+        url = slack.response_url(channel=CHANNEL, user=BOB)
+        payload = dict(parse_qsl(fake.slash_command("my", user=BOB, channel=CHANNEL, response_url=url).decode()))
+        ack = await slack.socket_push("slash_commands", payload)
+        assert ack is not None  # acknowledged within Slack's 3 s, so not redelivered
+        answer = (await wait_posts(slack, 1, method="response_url"))[-1]
+        assert "任务" in answer.text  # bob's (empty) task list, in his language
+        assert len([a for a in slack.socket_acks if a["envelope_id"] == ack["envelope_id"]]) == 1
+    finally:
+        await adapter.close()
+        await runtime.close()
