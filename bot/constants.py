@@ -57,3 +57,9 @@ SLACK_WORKSPACE_BURST: Final = 50
 SLACK_MAX_LOCAL_WAIT_S: Final = 5.0  # a longer wait for the rate limiter goes back to the outbox instead
 SLACK_HTTP_TIMEOUT_S: Final = 10.0
 SLACK_DM_CACHE_MAX: Final = 10_000  # user id -> DM channel id
+
+# Linking a platform account to a person in chat (`link <name>`, then `link <code>`).
+LINK_CODE_DIGITS: Final = 6
+LINK_CODE_TTL_S: Final = 600.0
+LINK_CODE_MAX_ATTEMPTS: Final = 5  # wrong codes, then the code is void
+LINK_CODE_RESEND_S: Final = 60.0  # a new code for the same account at most this often

@@ -26,12 +26,13 @@ from bot import audit
 from bot.constants import INBOX_MAX_ATTEMPTS, WORKER_BATCH, WORKER_POLL_S
 from bot.inbox import Claimed, Inbox
 from bot.pms.registry import connector_for
-from bot.records import InboundEvent, Person, Reply
+from bot.records import InboundEvent, Reply
 from bot.store.db import Database
 from bot.store.models import InboxRow
 from bot.store.workspace import SqlWorkspace
 from commands import model
 from commands.handlers import handle
+from commands.linking import link_account
 from commands.parse import parse
 from commands.ports import CommandError, Context
 from notifiers.outbox import ClaimedMessage, Envelope, Outbox, backoff_s
@@ -127,12 +128,17 @@ class Dispatcher:
         ws = SqlWorkspace(s, default_locale=self.default_locale)
         now = self._now()
         person = await ws.person_by_identity(event.platform, event.sender)
+        today = now.astimezone(self.tz).date()
+        parsed = _command_of(event, today)
         if person is None:
+            if isinstance(parsed, model.Link) and event.platform != "console":
+                replies = await link_account(ws, platform=event.platform, external_id=event.sender,
+                                             arg=parsed.pms_user, now=now)
+                await self._finish(s, item, staged, await self._envelopes(ws, event, self.default_locale, replies))
+                return "link"
             error = _error("unknown_sender", {"platform": event.platform, "sender": event.sender[:64]})
             await self._finish(s, item, staged, [_answer(event, self.default_locale, error)])
             return "unknown_sender"
-        today = now.astimezone(self.tz).date()
-        parsed = _command_of(event, today)
         if isinstance(parsed, model.ParseError):
             reply = (Reply(kind="help", data={"topic": None, "error": asdict(parsed)})
                      if parsed.code == "unknown_command"
@@ -148,20 +154,22 @@ class Dispatcher:
                            detail={"event": event.event_id, "platform": event.platform,
                                    "text": event.text[:500] if event.kind == "message" else "",
                                    "action": event.action}, now=now)
-        await self._finish(s, item, staged, await self._envelopes(ws, event, person, replies))
+        await self._finish(s, item, staged, await self._envelopes(ws, event, person.locale, replies))
         return "ok"
 
-    async def _envelopes(self, ws: SqlWorkspace, event: InboundEvent, person: Person, replies: list[Reply]
+    async def _envelopes(self, ws: SqlWorkspace, event: InboundEvent, locale: str, replies: list[Reply]
                          ) -> list[Envelope]:
+        """Answers go back where the event came from, in `locale`; the rest to each recipient's channels."""
         envelopes: list[Envelope] = []
         for reply in replies:
             if reply.to_person is None:
-                envelopes.append(_answer(event, person.locale, reply))
+                envelopes.append(_answer(event, locale, reply))
                 continue
             recipient = await ws.person(reply.to_person)
             if recipient is None:
                 continue
-            for platform, target in await ws.targets(recipient, self.platforms):
+            targets = [t for t in await ws.targets(recipient, self.platforms) if t not in reply.not_via]
+            for platform, target in targets or [("console", recipient.id)]:
                 envelopes.append(Envelope(platform=platform, target=target, kind=reply.kind,
                                           locale=recipient.locale, data=reply.data,
                                           actions=[asdict(a) for a in reply.actions],

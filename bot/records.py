@@ -46,6 +46,7 @@ class Reply:
     to_person: str | None = None  # None: answer in the conversation the command came from
     card_ref: str | None = None  # cards that change later ("approval:12") carry a stable ref
     update: bool = False  # True: replace the earlier card with the same card_ref
+    not_via: tuple[tuple[str, str], ...] = ()  # (platform, id) accounts of to_person this must not go to
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -12,7 +12,7 @@ import asyncio
 import collections
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import aiohttp
@@ -39,11 +39,13 @@ log = logging.getLogger("pmsbot.slack.send")
 # Errors that go away by themselves; every other `ok: false` is a permanent refusal of this message.
 TRANSIENT_ERRORS = frozenset({"ratelimited", "rate_limited", "internal_error", "fatal_error", "service_unavailable",
                               "request_timeout", "team_added_to_org"})
+# Kinds posted as a headline in the channel with the details in its thread.
+THREADED_KINDS = frozenset({"standup_summary"})
 # A card that can no longer be edited is posted again instead (the decision must reach everyone).
 REPOST_ERRORS = frozenset({"message_not_found", "cant_update_message", "edit_window_closed"})
 
 
-def client_for(token: str, api_url: str | None) -> AsyncWebClient:
+def client_for(token: str | None, api_url: str | None) -> AsyncWebClient:
     """slack_sdk's client; `api_url` (SLACK_API_URL) points it at a staging or fake Slack."""
     if api_url:
         return AsyncWebClient(token=token, base_url=api_url.rstrip("/") + "/")
@@ -89,6 +91,7 @@ class SlackSender:
         self._workspace = TokenBucket(workspace_rate_per_s, workspace_burst)
         self._dm: collections.OrderedDict[str, str] = collections.OrderedDict()
         self._session: aiohttp.ClientSession | None = None
+        self._parents: dict[int, str] = {}  # outbox id -> headline posted, thread reply not yet
 
     # ---- Sender ---------------------------------------------------------------------------------------------
     async def send(self, message: Outgoing) -> str:
@@ -110,11 +113,31 @@ class SlackSender:
             # An error concerns one person: in a channel, only they see it.
             await self._call(channel, "chat.postEphemeral", {"channel": channel, "user": user, "text": text, "blocks": blocks})
             return ""
+        if r.kind in THREADED_KINDS and "\n" in r.text:
+            return await self._send_threaded(message, channel)
         args: dict[str, Any] = {"channel": channel, "text": text, "blocks": blocks}
         if origin.get("thread_ts"):
             args["thread_ts"] = origin["thread_ts"]
         data = await self._call(channel, "chat.postMessage", args)
         return f"{data.get('channel', channel)}|{data['ts']}"
+
+    async def _send_threaded(self, message: Outgoing, channel: str) -> str:
+        """The headline in the channel, the details in its thread: a summary does not flood the channel."""
+        headline, _, details = message.rendered.text.partition("\n")
+        parent_id = self._parents.get(message.outbox_id)
+        if parent_id is None:  # a retry after the thread reply failed does not post the headline again
+            head = Outgoing(outbox_id=message.outbox_id, platform=message.platform, target=message.target,
+                            card_ref=None, locale=message.locale, rendered=replace(message.rendered, text=headline))
+            data = await self._call(channel, "chat.postMessage", {
+                "channel": channel, "text": fallback_text(headline), "blocks": self._blocks(head)})
+            parent_id = self._parents[message.outbox_id] = f"{data.get('channel', channel)}|{data['ts']}"
+        body = Outgoing(outbox_id=message.outbox_id, platform=message.platform, target=message.target, card_ref=None,
+                        locale=message.locale, rendered=replace(message.rendered, text=details, buttons=()))
+        await self._call(channel, "chat.postMessage", {
+            "channel": channel, "text": fallback_text(details), "blocks": self._blocks(body),
+            "thread_ts": parent_id.partition("|")[2]})
+        del self._parents[message.outbox_id]
+        return parent_id
 
     async def update(self, message: Outgoing, message_id: str) -> None:
         channel, _, ts = message_id.partition("|")

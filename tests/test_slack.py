@@ -236,6 +236,16 @@ async def test_every_command_answers_in_place(client: Client, slack: FakeSlack, 
     assert not slack.rejected
 
 
+async def test_acks_do_not_depend_on_the_slack_api(client: Client, slack: FakeSlack) -> None:
+    slack.fail_next(1000, status=503)  # the Web API is down: auth.test, users.info, everything
+    status, _, _ = await command(client, slack, "my", user=DAVE)  # dave is unknown: his email cannot be looked up
+    assert status == 200
+    status, _, _ = await command(client, slack, "my")
+    assert status == 200
+    answers = await wait_posts(slack, 2, method="response_url")  # response_url is another host: it works
+    assert any("PUMP-" in a.text for a in answers)
+
+
 async def test_slow_answer_acks_working_then_follows_by_response_url(slack: FakeSlack, sqlite_url: str,
                                                                      tmp_path: Path) -> None:
     from bot.say import drain
@@ -324,7 +334,51 @@ async def test_unknown_user_is_told_how_to_link(client: Client, slack: FakeSlack
     await command(client, slack, "my", user=STRANGER)
     answer = (await wait_posts(slack, 1, method="response_url"))[-1]
     assert STRANGER in answer.text and answer.body["response_type"] == "ephemeral"
-    assert "identities" in answer.text
+    assert "identities" in answer.text and "绑定" in answer.text  # strangers get the organisation's language
+
+
+async def _answer_to(client: Client, slack: FakeSlack, text: str, user: str) -> str:
+    before = len(slack.messages(method="response_url"))
+    await command(client, slack, text, user=user)
+    return (await wait_posts(slack, before + 1, method="response_url"))[-1].text
+
+
+async def test_unknown_user_links_with_a_one_time_code(client: Client, rt: Runtime, slack: FakeSlack) -> None:
+    from bot.store import console as feed
+    # The same answer whether or not the person exists: it reveals nobody.
+    nobody = await _answer_to(client, slack, "link nobody-here", STRANGER)
+    answer = await _answer_to(client, slack, "link erin", STRANGER)
+    assert answer.replace("erin", "X") == nobody.replace("nobody-here", "X")
+    codes = [m["text"] for m in await feed.feed(rt.db, "erin") if m["direction"] == "out"]
+    assert len(codes) == 1 and STRANGER in codes[0]  # erin is reached on the channel pmsbot knows her by
+    code = re.search(r"link ([0-9]{6})", codes[0])
+    assert code is not None
+    wrong = f"{(int(code.group(1)) + 1) % 1_000_000:06d}"
+    assert "还可以试 4 次" in await _answer_to(client, slack, f"link {wrong}", STRANGER)
+    assert "完成" in await _answer_to(client, slack, f"link {code.group(1)}", STRANGER)
+    assert "PUMP" not in await _answer_to(client, slack, "my", STRANGER)  # now erin: no tasks, but known
+    async with rt.db.read() as s:
+        row = await s.get(IdentityRow, ("slack", STRANGER))
+    assert row is not None and row.person_id == "erin" and row.source == "link"
+    await apply_config(rt.db, rt.config)  # a restart reapplies the file: the linked account stays
+    async with rt.db.read() as s:
+        assert await s.get(IdentityRow, ("slack", STRANGER)) is not None
+    notices = [m["text"] for m in await feed.feed(rt.db, "erin") if m["direction"] == "out"]
+    assert any("linked to you" in t for t in notices)
+
+
+async def test_link_codes_cannot_be_guessed(client: Client, rt: Runtime, slack: FakeSlack) -> None:
+    from bot.store import console as feed
+    await _answer_to(client, slack, "link erin", STRANGER)
+    code = re.search(r"link ([0-9]{6})", [m["text"] for m in await feed.feed(rt.db, "erin")][-1])
+    assert code is not None
+    wrong = f"{(int(code.group(1)) + 1) % 1_000_000:06d}"
+    for _ in range(5):
+        last = await _answer_to(client, slack, f"link {wrong}", STRANGER)
+    assert "作废" in last
+    assert "没有待验证" in await _answer_to(client, slack, f"link {code.group(1)}", STRANGER)
+    async with rt.db.read() as s:
+        assert await s.get(IdentityRow, ("slack", STRANGER)) is None
 
 
 # ---- approvals by button -----------------------------------------------------------------------------------------
@@ -496,6 +550,28 @@ def test_blocks_stay_within_slack_limits_and_link_the_rest() -> None:
     assert escape("a & b < c > d \"e\"") == "a &amp; b &lt; c &gt; d \"e\""
 
 
+async def test_standup_summary_goes_to_the_channel_with_details_in_a_thread(rt: Runtime, slack: FakeSlack) -> None:
+    from datetime import date
+    from datetime import time as clock_time
+    from zoneinfo import ZoneInfo
+
+    from bot.clock import run_due
+    from bot.say import say
+    sh = ZoneInfo("Asia/Shanghai")
+    day = date(2026, 12, 1)
+    rt.dispatcher._now = lambda: datetime.combine(day, clock_time(9, 45), tzinfo=sh)
+    assert await run_due(rt, datetime.combine(day, clock_time(9, 30), tzinfo=sh)) >= 3  # prompts (and scans)
+    await say(rt, "bob", "站会 电缆还没到，PUMP-5 阻塞")
+    assert await run_due(rt, datetime.combine(day, clock_time(10, 30), tzinfo=sh)) == 1
+
+    async def both() -> bool:
+        return len(slack.messages(channel=CHANNEL, method="chat.postMessage")) >= 2
+    await eventually(both, what="headline and thread reply")
+    head, thread = slack.messages(channel=CHANNEL, method="chat.postMessage")[:2]
+    assert "站会汇总" in head.text and "thread_ts" not in head.body and "\n" not in head.text
+    assert thread.body["thread_ts"] == head.ts and "王波" in thread.text and "⛔" in thread.text
+
+
 # ---- Socket Mode ---------------------------------------------------------------------------------------------------
 async def test_socket_mode_takes_the_same_commands(slack: FakeSlack, sqlite_url: str, tmp_path: Path) -> None:
     config = slack_config(tmp_path)
@@ -519,6 +595,15 @@ async def test_socket_mode_takes_the_same_commands(slack: FakeSlack, sqlite_url:
         answer = (await wait_posts(slack, 1, method="response_url"))[-1]
         assert "任务" in answer.text  # bob's (empty) task list, in his language
         assert len([a for a in slack.socket_acks if a["envelope_id"] == ack["envelope_id"]]) == 1
+        # Slack asks for a reconnect: the client opens a new connection and events keep flowing.
+        await slack.socket_disconnect()
+
+        async def reconnected() -> bool:
+            return slack.socket_opened >= 2 and slack.socket_connections >= 1
+        await eventually(reconnected, what="a new socket mode connection")
+        event = json.loads(fake.event_callback(fake.message_event("my", user=BOB, channel="D01BOB")))
+        assert await slack.socket_push("events_api", event) is not None
+        await wait_posts(slack, 1, channel="D01BOB", method="chat.postMessage")
     finally:
         await adapter.close()
         await runtime.close()

@@ -13,6 +13,7 @@ import json
 import logging
 import re
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -21,7 +22,8 @@ from urllib.parse import parse_qs
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.app.async_app import AsyncApp
-from slack_bolt.async_app import AsyncAck, AsyncBoltContext
+from slack_bolt.async_app import AsyncAck
+from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
@@ -109,8 +111,14 @@ class SlackAdapter:
         self.client = client_for(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
         secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
         self._verifier = SignatureVerifier(secret) if secret else None  # None: Socket Mode only, HTTP refused
+        self._token = settings.slack_bot_token.get_secret_value()
+        self._bot_user_id: str | None = None
+        self._bot_id: str | None = None
         self.app = AsyncApp(
-            client=self.client, process_before_response=True,
+            # Bolt's own client has no token: with `authorize` below, bolt never calls auth.test while a
+            # request waits, so an unreachable Slack API cannot turn an ack into an error.
+            client=client_for(None, settings.slack_api_url), authorize=self._authorizer(),
+            process_before_response=True,
             request_verification_enabled=False,  # done in handle(), before bolt parses anything
             raise_error_for_unhandled_request=False,
         )
@@ -147,7 +155,12 @@ class SlackAdapter:
 
     # ---- Socket Mode ----------------------------------------------------------------------------------------
     async def start(self) -> None:
-        """With SLACK_APP_TOKEN, also take events over Socket Mode (same listeners, no public URL needed)."""
+        """Learn the bot's own ids; with SLACK_APP_TOKEN, also take events over Socket Mode (same listeners)."""
+        try:
+            me = await asyncio.wait_for(self.client.auth_test(), SLACK_USERS_INFO_TIMEOUT_S * 3)
+            self._bot_user_id, self._bot_id = me.get("user_id"), me.get("bot_id")
+        except (SlackApiError, TimeoutError, OSError) as exc:  # our own bot posts are also skipped by bot_id
+            log.warning("slack auth.test failed (%s); check SLACK_BOT_TOKEN", exc)
         token = self.rt.settings.slack_app_token
         if token is None:
             return
@@ -161,6 +174,13 @@ class SlackAdapter:
         if self._socket is not None:
             await self._socket.close_async()
             self._socket = None
+
+    def _authorizer(self) -> Callable[..., Awaitable[AuthorizeResult]]:
+        # A plain function: bolt passes arguments by the names in its signature.
+        async def authorize(enterprise_id: str | None, team_id: str | None, user_id: str | None) -> AuthorizeResult:
+            return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, user_id=user_id,
+                                   bot_token=self._token, bot_user_id=self._bot_user_id, bot_id=self._bot_id)
+        return authorize
 
     # ---- listeners ------------------------------------------------------------------------------------------
     def _register(self) -> None:
@@ -216,8 +236,7 @@ class SlackAdapter:
                                         conversation=channel, text=text, origin=origin,
                                         received_at=datetime.now(UTC)))
 
-    async def on_action(self, ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext
-                        ) -> BoltResponse | None:
+    async def on_action(self, ack: AsyncAck, body: dict[str, Any]) -> BoltResponse | None:
         actions = body.get("actions")
         if not isinstance(actions, list) or len(actions) != 1 or not isinstance(actions[0], dict):
             return bad_request("block_actions must carry exactly one action")

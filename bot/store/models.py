@@ -30,6 +30,22 @@ class IdentityRow(SQLModel, table=True):
     platform: str = Field(primary_key=True, max_length=32)
     external_id: str = Field(primary_key=True, max_length=128)
     person_id: str = Field(foreign_key="person.id", index=True, max_length=64)
+    # "config" rows follow the file; "link" (a code confirmed in chat) and "email" (matched from the platform's
+    # profile) are learned, and survive a restart that reapplies the file.
+    source: str = Field(default="config", max_length=16, sa_column_kwargs={"server_default": "config"})
+
+
+class LinkCodeRow(SQLModel, table=True):
+    """A pending `link`: an unknown platform account asked to act as a person, who got a one-time code."""
+
+    __tablename__ = "link_code"
+    platform: str = Field(primary_key=True, max_length=32)
+    external_id: str = Field(primary_key=True, max_length=128)
+    person_id: str = Field(foreign_key="person.id", max_length=64)
+    code_sha256: str = Field(max_length=64)
+    attempts: int = 0
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
 
 
 class ProjectRow(SQLModel, table=True):

@@ -22,7 +22,8 @@ async def apply_config(db: Database, config: Config) -> None:
             s.add(row)
         await s.flush()
         for p in config.people:
-            await s.execute(delete(IdentityRow).where(col(IdentityRow.person_id) == p.id))
+            await s.execute(delete(IdentityRow).where(col(IdentityRow.person_id) == p.id,
+                                                      col(IdentityRow.source) == "config"))
             for platform, external_id in p.identities.items():
                 await s.execute(delete(IdentityRow).where(
                     col(IdentityRow.platform) == platform, col(IdentityRow.external_id) == external_id))

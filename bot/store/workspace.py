@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal, cast
 
-from sqlalchemy import CursorResult, or_, select, update
+from sqlalchemy import CursorResult, delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +19,7 @@ from bot.store.models import (
     ApprovalRow,
     ChannelRow,
     IdentityRow,
+    LinkCodeRow,
     MembershipRow,
     PersonRow,
     ProjectRow,
@@ -26,6 +27,7 @@ from bot.store.models import (
     StandupEntryRow,
     SubscriptionRow,
 )
+from commands.linking import PendingLink
 
 ApprovalState = Literal["pending", "approved", "rejected"]
 
@@ -290,6 +292,39 @@ class SqlWorkspace:
     async def claim_run(self, schedule: str, person_id: str, day: date, now: datetime) -> bool:
         """Record that `schedule` ran for this person and day; False if it already had (exactly once)."""
         return person_id in await self.claim_runs(schedule, [person_id], day, now)
+
+    async def pending_link(self, platform: str, external_id: str) -> PendingLink | None:
+        row = await self._s.get(LinkCodeRow, (platform, external_id))
+        if row is None:
+            return None
+        return PendingLink(person_id=row.person_id, code_sha256=row.code_sha256, attempts=row.attempts,
+                           created_at=row.created_at, expires_at=row.expires_at)
+
+    async def put_link(self, platform: str, external_id: str, *, person_id: str, code_sha256: str, now: datetime,
+                       expires_at: datetime) -> None:
+        row = await self._s.get(LinkCodeRow, (platform, external_id)) or LinkCodeRow(
+            platform=platform, external_id=external_id, person_id=person_id, code_sha256=code_sha256,
+            created_at=now, expires_at=expires_at)
+        row.person_id, row.code_sha256, row.attempts = person_id, code_sha256, 0
+        row.created_at, row.expires_at = now, expires_at
+        self._s.add(row)
+        await self._s.flush()
+
+    async def count_link_attempt(self, platform: str, external_id: str) -> int:
+        row = await self._s.get(LinkCodeRow, (platform, external_id))
+        if row is None:
+            return 0
+        row.attempts += 1
+        await self._s.flush()
+        return row.attempts
+
+    async def drop_link(self, platform: str, external_id: str) -> None:
+        await self._s.execute(delete(LinkCodeRow).where(col(LinkCodeRow.platform) == platform,
+                                                        col(LinkCodeRow.external_id) == external_id))
+
+    async def bind_identity(self, platform: str, external_id: str, person_id: str, *, source: str) -> None:
+        await self._s.execute(insert_ignore(self._s, IdentityRow).values(
+            platform=platform, external_id=external_id, person_id=person_id, source=source))
 
     async def audit(self, *, actor: str, action: str, subject: str, detail: dict[str, Any], now: datetime) -> None:
         await audit.append(self._s, actor=actor, action=action, subject=subject, detail=detail, now=now)

@@ -98,6 +98,7 @@ class FakeSlack:
     rejected: list[tuple[str, str]] = field(default_factory=list)  # (method, error) answered to a bad call
     ratelimited: int = 0
     socket_acks: list[dict[str, Any]] = field(default_factory=list)
+    socket_opened: int = 0  # connections ever opened (a reconnect adds one)
 
     def __post_init__(self) -> None:
         self._ts = itertools.count(1)
@@ -340,6 +341,7 @@ class FakeSlack:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         self._sockets.append(ws)
+        self.socket_opened += 1
         await ws.send_str(json.dumps({"type": "hello", "num_connections": len(self._sockets),
                                       "debug_info": {"host": "fake"}, "connection_info": {"app_id": "APMS"}}))
         try:
@@ -373,6 +375,11 @@ class FakeSlack:
                 await asyncio.wait_for(acked.wait(), timeout=ack_timeout_s)
                 return next(a for a in reversed(self.socket_acks) if a["envelope_id"] == envelope_id)
         return None
+
+    async def socket_disconnect(self, reason: str = "refresh_requested") -> None:
+        """Ask the client to move to a new connection, as Slack does every few hours."""
+        await self._sockets[-1].send_str(json.dumps({"type": "disconnect", "reason": reason,
+                                                     "debug_info": {"host": "fake"}}))
 
     @property
     def socket_connections(self) -> int:

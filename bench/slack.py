@@ -1,0 +1,257 @@
+"""Benchmark: Slack intake and Slack fan-out, each against a peer measured in the same run.
+
+    python -m bench.slack [--seconds 6] [--rate 500] [--concurrency 32] [--channels 200] [--per-channel 10]
+
+1. Intake. Two servers, each in its own process on 127.0.0.1, receive the same signed `/pms` slash commands
+   from a load generator in this process: pmsbot's `/slack/events` (a `pmsbot web` process: signature check,
+   durable inbox on SQLite, ack), and a bare slack-bolt AsyncApp that only verifies and acks. Closed loop
+   (throughput) and open loop at --rate requests/s (ack latency p50/p99).
+2. Fan-out. --channels × --per-channel notifications through the outbox and the Slack sender to the fake Slack,
+   whose limits (per channel and per workspace) the sender is configured with. The figure is elapsed time
+   against the minimum those limits allow; lost and reordered messages are counted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from tests.fakes import slack as fake
+
+HOST = "127.0.0.1"
+
+
+# ---- servers (run in child processes) --------------------------------------------------------------------------
+async def serve(kind: str, port: int, db_path: str) -> None:
+    from aiohttp import web
+
+    slack = fake.FakeSlack()
+    await slack.start()
+    if kind == "bare":
+        from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+        from slack_bolt.app.async_app import AsyncApp
+        from slack_bolt.async_app import AsyncAck
+
+        bolt = AsyncApp(signing_secret=fake.SIGNING_SECRET, process_before_response=True,
+                        client=__import__("notifiers.slack", fromlist=["client_for"]).client_for(
+                            slack.bot_token, slack.api_url))
+
+        @bolt.command("/pms")
+        async def ack_only(ack: AsyncAck) -> None:
+            await ack()
+
+        async def handle(request: web.Request) -> web.Response:
+            return await to_aiohttp_response(await bolt.async_dispatch(await to_bolt_request(request)))
+
+        app = web.Application()
+        app.router.add_post("/slack/events", handle)
+        rt = None
+    else:
+        from bot.app import build_app
+        from bot.config import Config, PersonConfig, Settings
+        from bot.runtime import Runtime
+
+        settings = Settings(database_url=f"sqlite+aiosqlite:///{db_path}", slack_bot_token=slack.bot_token,
+                            slack_signing_secret=fake.SIGNING_SECRET, slack_api_url=slack.api_url)
+        config = Config(people=[PersonConfig(id="bob", name="Bob", identities={"slack": "U01BOB"})])
+        rt = Runtime(settings, config)
+        await rt.open()
+        app = build_app(rt)  # web role only: store durably and ack, as a `pmsbot web` process does
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, HOST, port).start()
+    print("ready", flush=True)
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    await stop.wait()
+    await runner.cleanup()
+    if rt is not None:
+        await rt.close()
+    await slack.stop()
+
+
+# ---- load generator ----------------------------------------------------------------------------------------------
+def _request() -> tuple[bytes, dict[str, str]]:
+    body = fake.slash_command("my", user="U01BOB", channel="C01PUMP", response_url="http://127.0.0.1:9/r",
+                              trigger_id=f"{time.time_ns()}.{uuid.uuid4().hex[:8]}")
+    return body, {**fake.sign(body), "Content-Type": "application/x-www-form-urlencoded"}
+
+
+async def closed_loop(url: str, seconds: float, concurrency: int) -> tuple[float, int]:
+    done = errors = 0
+    deadline = time.perf_counter() + seconds
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as session:
+        async def worker() -> None:
+            nonlocal done, errors
+            while time.perf_counter() < deadline:
+                body, headers = _request()
+                async with session.post(url, data=body, headers=headers) as r:
+                    await r.read()
+                    if r.status == 200:
+                        done += 1
+                    else:
+                        errors += 1
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return done / (time.perf_counter() - started), errors
+
+
+async def open_loop(url: str, seconds: float, rate: float) -> tuple[list[float], int, float]:
+    latencies: list[float] = []
+    errors = 0
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=1000)) as session:
+        async def one() -> None:
+            nonlocal errors
+            body, headers = _request()
+            t0 = time.perf_counter()
+            async with session.post(url, data=body, headers=headers) as r:
+                await r.read()
+                if r.status != 200:
+                    errors += 1
+            latencies.append(time.perf_counter() - t0)
+        tasks = []
+        start = time.perf_counter()
+        n = int(seconds * rate)
+        for i in range(n):
+            delay = start + i / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)  # the schedule of an open-loop generator, not a wait for work
+            tasks.append(asyncio.create_task(one()))
+        await asyncio.gather(*tasks)
+        achieved = n / (time.perf_counter() - start)
+    return latencies, errors, achieved
+
+
+def _pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000
+
+
+@contextlib.contextmanager
+def server(kind: str, port: int, tmp: Path) -> Any:
+    proc = subprocess.Popen([sys.executable, "-m", "bench.slack", "--serve", kind, "--port", str(port),
+                             "--db", str(tmp / f"{kind}.db")], stdout=subprocess.PIPE, text=True,
+                            cwd=Path(__file__).resolve().parent.parent)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        if line.strip() != "ready":
+            raise RuntimeError(f"{kind} server did not start: {line!r}")
+        yield f"http://{HOST}:{port}/slack/events"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+
+
+async def intake(args: argparse.Namespace, tmp: Path) -> None:
+    print("== Slack intake: signed /pms requests, load generator in another process, 127.0.0.1")
+    results: dict[str, dict[str, float]] = {}
+    for kind, port in (("bare", 18931), ("pmsbot", 18932)):
+        with server(kind, port, tmp) as url:
+            await closed_loop(url, 1.0, args.concurrency)  # warm-up (and bolt's one auth.test)
+            rps, errs = await closed_loop(url, args.seconds, args.concurrency)
+            lat, errs2, achieved = await open_loop(url, args.seconds, args.rate)
+        results[kind] = {"rps": rps, "p50": _pct(lat, 0.5), "p99": _pct(lat, 0.99), "errors": errs + errs2,
+                         "achieved": achieved}
+        print(f"{kind:>7}: {rps:7.0f} req/s closed loop (c={args.concurrency}); at {achieved:.0f} req/s "
+              f"open loop: ack p50 {results[kind]['p50']:.1f} ms, p99 {results[kind]['p99']:.1f} ms; "
+              f"errors {results[kind]['errors']:.0f}")
+    ratio = results["pmsbot"]["rps"] / results["bare"]["rps"]
+    print(f"  ratio pmsbot / bare bolt throughput: {ratio:.2f} (target >= 0.8); "
+          f"pmsbot p99 at {args.rate:.0f}/s: {results['pmsbot']['p99']:.1f} ms (target < 50 ms)")
+
+
+async def fanout(args: argparse.Namespace, tmp: Path) -> None:
+    from datetime import UTC, datetime
+
+    from bot.config import Config, Settings
+    from bot.runtime import Runtime
+    from notifiers.outbox import Envelope
+    from notifiers.slack import SlackSender
+
+    channels, per = args.channels, args.per_channel
+    rate, burst, ws_rate, ws_burst = 1.0, 3, 200.0, 50
+    print(f"== Slack fan-out: {channels * per} messages to {channels} channels; limits {rate:g}/s per channel "
+          f"(burst {burst}), {ws_rate:g}/s per workspace (burst {ws_burst})")
+    slack = fake.FakeSlack(channel_rate_per_s=rate, channel_burst=burst, workspace_rate_per_s=ws_rate,
+                           workspace_burst=ws_burst)
+    await slack.start()
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp / 'fanout.db'}", slack_bot_token=slack.bot_token,
+                        slack_signing_secret=fake.SIGNING_SECRET, slack_api_url=slack.api_url)
+    rt = Runtime(settings, Config())
+    await rt.open()
+    rt.delivery.senders["slack"] = SlackSender(rt.db, settings, rt.renderer, channel_rate_per_s=rate,
+                                               channel_burst=burst, workspace_rate_per_s=ws_rate,
+                                               workspace_burst=ws_burst)
+    envelopes = [Envelope(platform="slack", target=f"C{c:05d}", kind="help", locale="en", data={"topic": None},
+                          actions=[]) for n in range(per) for c in range(channels)]
+    async with rt.db.write() as s:
+        await rt.outbox.enqueue(s, envelopes, source_event=None, now=datetime.now(UTC), preclaim=False)
+    start = time.perf_counter()
+    rt.start(("worker",))
+    total = channels * per
+    while len(slack.messages(method="chat.postMessage")) < total and time.perf_counter() - start < 300:
+        slack.changed.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(slack.changed.wait(), timeout=1.0)
+    elapsed = time.perf_counter() - start
+    posted = slack.messages(method="chat.postMessage")
+    per_channel: dict[str, list[float]] = {}
+    for p in posted:
+        per_channel.setdefault(p.channel, []).append(p.at)
+    lost = total - len(posted)
+    # The fake assigns increasing ts; reordering would show as a channel's ts sequence out of order.
+    reordered = sum(1 for c in per_channel if [p.ts for p in posted if p.channel == c] != sorted(
+        (p.ts for p in posted if p.channel == c), key=lambda ts: int(ts.split(".")[1])))
+    minimum = max((per - burst) / rate, (total - ws_burst) / ws_rate)
+    counts = await rt.outbox.counts()
+    print(f"  delivered {len(posted)}/{total} in {elapsed:.2f} s; minimum the limits allow {minimum:.2f} s; "
+          f"ratio {elapsed / minimum:.2f} (target <= 1.1); 429s {slack.ratelimited}; lost {lost}; "
+          f"reordered channels {reordered}; outbox {counts}")
+    await rt.close()
+    await slack.stop()
+
+
+async def main(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        if not args.skip_intake:
+            await intake(args, tmp)
+        if not args.skip_fanout:
+            await fanout(args, tmp)
+
+
+def cli() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--seconds", type=float, default=6.0)
+    p.add_argument("--rate", type=float, default=500.0)
+    p.add_argument("--concurrency", type=int, default=32)
+    p.add_argument("--channels", type=int, default=200)
+    p.add_argument("--per-channel", type=int, default=10)
+    p.add_argument("--skip-intake", action="store_true")
+    p.add_argument("--skip-fanout", action="store_true")
+    p.add_argument("--serve", choices=["bare", "pmsbot"], help=argparse.SUPPRESS)
+    p.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    p.add_argument("--db", help=argparse.SUPPRESS)
+    args = p.parse_args()
+    os.environ.setdefault("PMSBOT_LOG_LEVEL", "WARNING")
+    if args.serve:
+        asyncio.run(serve(args.serve, args.port, args.db))
+    else:
+        asyncio.run(main(args))
+
+
+if __name__ == "__main__":
+    cli()
