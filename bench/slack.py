@@ -63,12 +63,23 @@ async def serve(kind: str, port: int, db_path: str) -> None:
         from bot.config import Config, PersonConfig, Settings
         from bot.runtime import Runtime
 
-        settings = Settings(database_url=f"sqlite+aiosqlite:///{db_path}", slack_bot_token=slack.bot_token,
+        settings = Settings(database_url=db_path if "://" in db_path else f"sqlite+aiosqlite:///{db_path}",
+                            slack_bot_token=slack.bot_token,
                             slack_signing_secret=fake.SIGNING_SECRET, slack_api_url=slack.api_url)
         config = Config(people=[PersonConfig(id="bob", name="Bob", identities={"slack": "U01BOB"})])
         rt = Runtime(settings, config)
+        if rt.db.is_postgres:
+            from bot.store import migrate
+
+            await migrate.upgrade(rt.db)
         await rt.open()
         app = build_app(rt)  # web role only: store durably and ack, as a `pmsbot web` process does
+        if kind == "pmsbot-nodb":  # diagnostics: everything but the inbox write
+            from bot.inbox import Accepted
+
+            async def no_db(event: object) -> Accepted:
+                return Accepted(inbox_id=1, duplicate=False)
+            rt.inbox.accept = no_db  # type: ignore[method-assign]
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, HOST, port).start()
@@ -78,6 +89,7 @@ async def serve(kind: str, port: int, db_path: str) -> None:
     await stop.wait()
     await runner.cleanup()
     if rt is not None:
+        print(f"inbox transactions: {rt.inbox.commits}", file=sys.stderr, flush=True)
         await rt.close()
     await slack.stop()
 
@@ -139,35 +151,50 @@ def _pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000
 
 
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process (Linux /proc), to compare work per request."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextlib.contextmanager
-def server(kind: str, port: int, tmp: Path) -> Any:
-    proc = subprocess.Popen([sys.executable, "-m", "bench.slack", "--serve", kind, "--port", str(port),
-                             "--db", str(tmp / f"{kind}.db")], stdout=subprocess.PIPE, text=True,
+def child(*argv: str) -> Any:
+    """A helper process of this benchmark; yields (the first line it prints, its pid), stops it afterwards."""
+    proc = subprocess.Popen([sys.executable, "-m", *argv], stdout=subprocess.PIPE, text=True,
                             cwd=Path(__file__).resolve().parent.parent)
     try:
         assert proc.stdout is not None
-        line = proc.stdout.readline()
-        if line.strip() != "ready":
-            raise RuntimeError(f"{kind} server did not start: {line!r}")
-        yield f"http://{HOST}:{port}/slack/events"
+        yield proc.stdout.readline().strip(), proc.pid
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
 
 
+@contextlib.contextmanager
+def server(kind: str, port: int, tmp: Path, database: str | None = None) -> Any:
+    with child("bench.slack", "--serve", kind, "--port", str(port), "--db", database or str(tmp / f"{kind}.db")
+               ) as (line, pid):
+        if line != "ready":
+            raise RuntimeError(f"{kind} server did not start: {line!r}")
+        yield f"http://{HOST}:{port}/slack/events", pid
+
+
 async def intake(args: argparse.Namespace, tmp: Path) -> None:
     print("== Slack intake: signed /pms requests, load generator in another process, 127.0.0.1")
     results: dict[str, dict[str, float]] = {}
-    for kind, port in (("bare", 18931), ("pmsbot", 18932)):
-        with server(kind, port, tmp) as url:
+    kinds = [("bare", 18931), ("pmsbot", 18932)] + ([("pmsbot-nodb", 18933)] if args.diagnose else [])
+    for kind, port in kinds:
+        with server(kind, port, tmp, args.database_url if kind != "bare" else None) as (url, pid):
             await closed_loop(url, 1.0, args.concurrency)  # warm-up (and bolt's one auth.test)
+            cpu0 = _cpu_s(pid)
             rps, errs = await closed_loop(url, args.seconds, args.concurrency)
+            cpu_ms = (_cpu_s(pid) - cpu0) * 1000 / max(1.0, rps * args.seconds)
             lat, errs2, achieved = await open_loop(url, args.seconds, args.rate)
         results[kind] = {"rps": rps, "p50": _pct(lat, 0.5), "p99": _pct(lat, 0.99), "errors": errs + errs2,
                          "achieved": achieved}
-        print(f"{kind:>7}: {rps:7.0f} req/s closed loop (c={args.concurrency}); at {achieved:.0f} req/s "
-              f"open loop: ack p50 {results[kind]['p50']:.1f} ms, p99 {results[kind]['p99']:.1f} ms; "
-              f"errors {results[kind]['errors']:.0f}")
+        print(f"{kind:>11}: {rps:7.0f} req/s closed loop (c={args.concurrency}), server CPU {cpu_ms:.2f} ms/req; "
+              f"at {achieved:.0f} req/s open loop: ack p50 {results[kind]['p50']:.1f} ms, "
+              f"p99 {results[kind]['p99']:.1f} ms; errors {results[kind]['errors']:.0f}")
     ratio = results["pmsbot"]["rps"] / results["bare"]["rps"]
     print(f"  ratio pmsbot / bare bolt throughput: {ratio:.2f} (target >= 0.8); "
           f"pmsbot p99 at {args.rate:.0f}/s: {results['pmsbot']['p99']:.1f} ms (target < 50 ms)")
@@ -183,45 +210,46 @@ async def fanout(args: argparse.Namespace, tmp: Path) -> None:
 
     channels, per = args.channels, args.per_channel
     rate, burst, ws_rate, ws_burst = 1.0, 3, 200.0, 50
-    print(f"== Slack fan-out: {channels * per} messages to {channels} channels; limits {rate:g}/s per channel "
-          f"(burst {burst}), {ws_rate:g}/s per workspace (burst {ws_burst})")
-    slack = fake.FakeSlack(channel_rate_per_s=rate, channel_burst=burst, workspace_rate_per_s=ws_rate,
-                           workspace_burst=ws_burst)
-    await slack.start()
-    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp / 'fanout.db'}", slack_bot_token=slack.bot_token,
-                        slack_signing_secret=fake.SIGNING_SECRET, slack_api_url=slack.api_url)
-    rt = Runtime(settings, Config())
-    await rt.open()
-    rt.delivery.senders["slack"] = SlackSender(rt.db, settings, rt.renderer, channel_rate_per_s=rate,
-                                               channel_burst=burst, workspace_rate_per_s=ws_rate,
-                                               workspace_burst=ws_burst)
-    envelopes = [Envelope(platform="slack", target=f"C{c:05d}", kind="help", locale="en", data={"topic": None},
-                          actions=[]) for n in range(per) for c in range(channels)]
-    async with rt.db.write() as s:
-        await rt.outbox.enqueue(s, envelopes, source_event=None, now=datetime.now(UTC), preclaim=False)
-    start = time.perf_counter()
-    rt.start(("worker",))
-    total = channels * per
-    while len(slack.messages(method="chat.postMessage")) < total and time.perf_counter() - start < 300:
-        slack.changed.clear()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(slack.changed.wait(), timeout=1.0)
-    elapsed = time.perf_counter() - start
-    posted = slack.messages(method="chat.postMessage")
-    per_channel: dict[str, list[float]] = {}
-    for p in posted:
-        per_channel.setdefault(p.channel, []).append(p.at)
-    lost = total - len(posted)
-    # The fake assigns increasing ts; reordering would show as a channel's ts sequence out of order.
-    reordered = sum(1 for c in per_channel if [p.ts for p in posted if p.channel == c] != sorted(
-        (p.ts for p in posted if p.channel == c), key=lambda ts: int(ts.split(".")[1])))
+    print(f"== Slack fan-out: {channels * per} messages to {channels} channels; the fake Slack in its own process "
+          f"allows {rate:g}/s per channel (burst {burst}) and {ws_rate:g}/s per workspace (burst {ws_burst})")
+    with child("tests.fakes.slack", "--channel-rate", str(rate), "--channel-burst", str(burst), "--workspace-rate",
+               str(ws_rate), "--workspace-burst", str(ws_burst)) as (line, _):
+        port = int(line)
+        api = f"http://{HOST}:{port}/api/"
+        settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp / 'fanout.db'}", slack_bot_token=fake.BOT_TOKEN,
+                            slack_signing_secret=fake.SIGNING_SECRET, slack_api_url=api)
+        rt = Runtime(settings, Config())
+        await rt.open()
+        rt.delivery.senders["slack"] = SlackSender(rt.db, settings, rt.renderer, channel_rate_per_s=rate,
+                                                   channel_burst=burst, workspace_rate_per_s=ws_rate,
+                                                   workspace_burst=ws_burst)
+        # Each message says its place in its channel's sequence ("linked" prints the text it is given).
+        envelopes = [Envelope(platform="slack", target=f"C{c:05d}", kind="linked", locale="en",
+                              data={"pms_user": f"seq-{n}-end"}, actions=[]) for n in range(per) for c in range(channels)]
+        async with rt.db.write() as s:
+            await rt.outbox.enqueue(s, envelopes, source_event=None, now=datetime.now(UTC), preclaim=False)
+        start = time.perf_counter()
+        rt.start(("worker",))
+        total = channels * per
+        while (await rt.outbox.counts()).get("pending", 0) and time.perf_counter() - start < 300:
+            rt.delivery.delivered.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(rt.delivery.delivered.wait(), timeout=1.0)
+        elapsed = time.perf_counter() - start
+        counts = await rt.outbox.counts()
+        await rt.close()
+        async with aiohttp.ClientSession() as session, session.get(f"http://{HOST}:{port}/_stats") as r:
+            stats = await r.json()
+    posted = [(channel, text) for method, channel, _, text in stats["posted"] if method == "chat.postMessage"]
+    by_channel: dict[str, list[int]] = {}
+    for channel, text in posted:  # in the order they reached the fake
+        by_channel.setdefault(channel, []).append(int(text.split("seq-")[1].split("-end")[0]))
+    reordered = sum(1 for seq in by_channel.values() if seq != sorted(seq))
     minimum = max((per - burst) / rate, (total - ws_burst) / ws_rate)
-    counts = await rt.outbox.counts()
     print(f"  delivered {len(posted)}/{total} in {elapsed:.2f} s; minimum the limits allow {minimum:.2f} s; "
-          f"ratio {elapsed / minimum:.2f} (target <= 1.1); 429s {slack.ratelimited}; lost {lost}; "
-          f"reordered channels {reordered}; outbox {counts}")
-    await rt.close()
-    await slack.stop()
+          f"ratio {elapsed / minimum:.2f} (target <= 1.1); 429s {stats['ratelimited']} {stats['ratelimited_by']}; "
+          f"lost {total - len(posted)}; duplicated {max(0, len(posted) - total)}; reordered channels {reordered}; "
+          f"outbox {counts}")
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -241,8 +269,11 @@ def cli() -> None:
     p.add_argument("--channels", type=int, default=200)
     p.add_argument("--per-channel", type=int, default=10)
     p.add_argument("--skip-intake", action="store_true")
+    p.add_argument("--database-url", help="pmsbot's inbox database (default: a fresh SQLite file), e.g. "
+                                          "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
     p.add_argument("--skip-fanout", action="store_true")
-    p.add_argument("--serve", choices=["bare", "pmsbot"], help=argparse.SUPPRESS)
+    p.add_argument("--serve", choices=["bare", "pmsbot", "pmsbot-nodb"], help=argparse.SUPPRESS)
+    p.add_argument("--diagnose", action="store_true", help="also measure pmsbot without its inbox write")
     p.add_argument("--port", type=int, help=argparse.SUPPRESS)
     p.add_argument("--db", help=argparse.SUPPRESS)
     args = p.parse_args()

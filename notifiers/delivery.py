@@ -39,7 +39,12 @@ class Delivery:
         if not claimed:
             return 0
         # Conversations are independent; within one conversation only its head was claimed.
-        await asyncio.gather(*(self._deliver(m) for m in claimed))
+        outcomes = await asyncio.gather(*(self._deliver(m) for m in claimed))
+        await self.outbox.mark_sent_many([(m, message_id) for m, (sent, message_id) in zip(claimed, outcomes, strict=True)
+                                          if sent])
+        for m, (sent, _) in zip(claimed, outcomes, strict=True):
+            if sent:
+                SENT.labels(m.envelope.platform).inc()
         self.delivered.set()
         return len(claimed)
 
@@ -51,34 +56,36 @@ class Delivery:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), timeout=WORKER_POLL_S)
 
-    async def _deliver(self, msg: ClaimedMessage) -> None:
+    async def _deliver(self, msg: ClaimedMessage) -> tuple[bool, str | None]:
+        """(sent, message id); a failure is recorded here, a success by the caller with the whole batch."""
         try:
-            await self._attempt(msg)
+            return await self._attempt(msg)
         except Exception as exc:  # the delivery boundary: a bug or an unforeseen error must not stall the line
             log.exception("delivery %s to %s failed unexpectedly", msg.id, msg.envelope.platform)
             if await self.outbox.retry_later(msg, error=f"{type(exc).__name__}: {exc}", retry_after_s=None):
                 RETRIED.labels(msg.envelope.platform).inc()
             else:
                 DEAD.labels(msg.envelope.platform).inc()
+            return False, None
 
-    async def _attempt(self, msg: ClaimedMessage) -> None:
+    async def _attempt(self, msg: ClaimedMessage) -> tuple[bool, str | None]:
         env = msg.envelope
         sender = self.senders.get(env.platform)
         if sender is None:
             await self.outbox.dead(msg, error=f"platform {env.platform!r} is not enabled")
             DEAD.labels(env.platform).inc()
-            return
+            return False, None
         try:
             rendered = self.renderer.render(platform=env.platform, locale=env.locale, kind=env.kind, data=env.data,
                                             actions=env.actions)
         except TemplateMissing as exc:
             await self.outbox.dead(msg, error=f"no template {exc}")
             DEAD.labels(env.platform).inc()
-            return
+            return False, None
         except jinja2.TemplateError as exc:  # the same data will fail the same way every time
             await self.outbox.dead(msg, error=f"template {env.platform}/{env.locale}/{env.kind}: {exc}")
             DEAD.labels(env.platform).inc()
-            return
+            return False, None
         out = Outgoing(outbox_id=msg.id, platform=env.platform, target=env.target, card_ref=env.card_ref,
                        rendered=rendered, locale=env.locale, origin=env.origin)
         try:
@@ -95,11 +102,10 @@ class Delivery:
                 RETRIED.labels(env.platform).inc()
             else:
                 DEAD.labels(env.platform).inc()
-            return
+            return False, None
         except PermanentSendError as exc:
             log.warning("delivery %s to %s failed for good: %s", msg.id, env.platform, exc)
             await self.outbox.dead(msg, error=str(exc))
             DEAD.labels(env.platform).inc()
-            return
-        await self.outbox.mark_sent(msg, message_id=message_id)
-        SENT.labels(env.platform).inc()
+            return False, None
+        return True, message_id

@@ -157,14 +157,21 @@ class Outbox:
             return row.message_id if row else None
 
     async def mark_sent(self, msg: ClaimedMessage, *, message_id: str | None, now: datetime | None = None) -> None:
+        await self.mark_sent_many([(msg, message_id)], now=now)
+
+    async def mark_sent_many(self, sent: list[tuple[ClaimedMessage, str | None]], *, now: datetime | None = None
+                             ) -> None:
+        """Record deliveries in one transaction (a batch's worth), with the message ids of cards."""
+        if not sent:
+            return
         now = now or datetime.now(UTC)
         async with self._db.write() as s:
-            await s.execute(update(OutboxRow).where(col(OutboxRow.id) == msg.id).values(
+            await s.execute(update(OutboxRow).where(col(OutboxRow.id).in_([m.id for m, _ in sent])).values(
                 state="sent", sent_at=now, last_error=None))
-            env = msg.envelope
-            if env.card_ref and message_id:
-                await s.execute(insert_ignore(s, CardRow).values(
-                    platform=env.platform, target=env.target, card_ref=env.card_ref, message_id=message_id))
+            cards = [{"platform": m.envelope.platform, "target": m.envelope.target, "card_ref": m.envelope.card_ref,
+                      "message_id": message_id} for m, message_id in sent if m.envelope.card_ref and message_id]
+            if cards:
+                await s.execute(insert_ignore(s, CardRow).values(cards))
 
     async def retry_later(self, msg: ClaimedMessage, *, error: str, retry_after_s: float | None,
                           now: datetime | None = None) -> bool:

@@ -12,7 +12,7 @@ import asyncio
 import collections
 import logging
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import aiohttp
@@ -26,6 +26,7 @@ from bot.constants import (
     SLACK_DM_CACHE_MAX,
     SLACK_HTTP_TIMEOUT_S,
     SLACK_MAX_LOCAL_WAIT_S,
+    SLACK_RATE_HEADROOM,
     SLACK_WORKSPACE_BURST,
     SLACK_WORKSPACE_RATE_PER_S,
 )
@@ -54,24 +55,25 @@ def client_for(token: str | None, api_url: str | None) -> AsyncWebClient:
 
 @dataclass
 class TokenBucket:
+    """`rate_per_s` sustained, `burst` at once. Reservations may run into debt: the wait pays it off."""
+
     rate_per_s: float
     burst: float
-    tokens: float = field(default=-1.0)
+    tokens: float | None = None  # None until first used: it starts full
     at: float = 0.0
     blocked_until: float = 0.0  # after a 429: nothing goes before Retry-After has passed
 
     def reserve(self, now: float) -> float:
         """Take a token; returns how long to wait before using it (0: go now)."""
-        if self.tokens < 0:
-            self.tokens, self.at = self.burst, now
-        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate_per_s)
+        tokens = self.burst if self.tokens is None else min(self.burst, self.tokens + (now - self.at) * self.rate_per_s)
         self.at = now
-        self.tokens -= 1
+        self.tokens = tokens - 1
         wait = 0.0 if self.tokens >= 0 else -self.tokens / self.rate_per_s
         return max(wait, self.blocked_until - now)
 
     def give_back(self) -> None:
-        self.tokens += 1
+        if self.tokens is not None:
+            self.tokens += 1
 
 
 class SlackSender:
@@ -86,9 +88,11 @@ class SlackSender:
         self.client.timeout = int(SLACK_HTTP_TIMEOUT_S)
         self.public_url = settings.pmsbot_public_url
         self.renderer = renderer
-        self._channel_rate = (channel_rate_per_s, channel_burst)
+        # Paced a little under the published rates: a call that waited in the network arrives closer to the
+        # next one than it left, and Slack counts arrivals.
+        self._channel_rate = (channel_rate_per_s * SLACK_RATE_HEADROOM, channel_burst)
         self._channels: dict[str, TokenBucket] = {}
-        self._workspace = TokenBucket(workspace_rate_per_s, workspace_burst)
+        self._workspace = TokenBucket(workspace_rate_per_s * SLACK_RATE_HEADROOM, workspace_burst)
         self._dm: collections.OrderedDict[str, str] = collections.OrderedDict()
         self._session: aiohttp.ClientSession | None = None
         self._parents: dict[int, str] = {}  # outbox id -> headline posted, thread reply not yet
@@ -180,8 +184,16 @@ class SlackSender:
             self._dm.popitem(last=False)
         return channel
 
+    def _http(self) -> aiohttp.ClientSession:
+        # One session for all calls (slack_sdk otherwise opens a connection per call); made inside the loop.
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=SLACK_HTTP_TIMEOUT_S))
+            self.client.session = self._session
+        return self._session
+
     async def _call(self, channel: str, method: str, args: dict[str, Any]) -> dict[str, Any]:
         """One Web API call, paced by `channel`'s bucket for chat.* methods."""
+        self._http()
         bucket = None
         if method.startswith("chat."):
             bucket = self._channels.get(channel)
@@ -204,21 +216,23 @@ class SlackSender:
         return dict(response.data) if isinstance(response.data, dict) else {}
 
     async def _wait(self, bucket: TokenBucket) -> None:
-        now = time.monotonic()
-        wait = max(bucket.reserve(now), self._workspace.reserve(now))
-        if wait > SLACK_MAX_LOCAL_WAIT_S:
-            bucket.give_back()
-            self._workspace.give_back()
-            raise TransientSendError("slack rate limit budget exhausted", retry_after_s=wait)
-        if wait > 0:
-            await asyncio.sleep(wait)  # pacing to Slack's published rate, not waiting for work
+        """Pace to Slack's published rates (sleeping here is pacing, not waiting for work).
+
+        The channel's turn first, then the workspace's: a workspace token taken now but spent when the channel
+        allows would be counted at the wrong time, and the calls would arrive bunched.
+        """
+        for limiter in (bucket, self._workspace):
+            wait = limiter.reserve(time.monotonic())
+            if wait > SLACK_MAX_LOCAL_WAIT_S:
+                limiter.give_back()
+                raise TransientSendError("slack rate limit budget exhausted", retry_after_s=wait)
+            if wait > 0:
+                await asyncio.sleep(wait)
 
     async def _respond(self, url: str, body: dict[str, Any]) -> bool:
         """POST to a response_url; False when it is used up or expired (5 uses within 30 minutes)."""
-        if self._session is None:
-            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=SLACK_HTTP_TIMEOUT_S))
         try:
-            async with self._session.post(url, json=body) as resp:
+            async with self._http().post(url, json=body) as resp:
                 if resp.status == 200:
                     return True
                 if resp.status == 429 or resp.status >= 500:

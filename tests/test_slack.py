@@ -525,8 +525,24 @@ async def test_429_retry_after_is_honoured(client: Client, rt: Runtime, slack: F
     await wait_posts(slack, 1, channel="D01BOB", method="chat.postMessage")
 
 
+def test_token_bucket_paces_after_the_burst() -> None:
+    from notifiers.slack import TokenBucket
+    bucket = TokenBucket(rate_per_s=10.0, burst=3)
+    waits = [bucket.reserve(100.0) for _ in range(6)]  # six calls at the same instant
+    assert waits == pytest.approx([0, 0, 0, 0.1, 0.2, 0.3])  # the debt grows; it never resets to a full burst
+    assert bucket.reserve(100.5) == pytest.approx(0.0)  # 0.5 s later the debt (3) is paid and two tokens are back
+    bucket.blocked_until = 102.0  # a 429 said Retry-After
+    assert bucket.reserve(100.6) == pytest.approx(1.4)
+
+
 async def test_sender_paces_a_burst_within_the_channel_limit(client: Client, rt: Runtime, slack: FakeSlack) -> None:
+    from notifiers.slack import SlackSender
     await eventually(lambda: _no_pending(rt), what="seed delivered")
+    # Our limits as Slack's (the fake's): 20/s per channel with bursts of 5. Twelve replies in one DM must
+    # arrive paced, none refused, in order.
+    await rt.delivery.senders["slack"].close()
+    rt.delivery.senders["slack"] = SlackSender(rt.db, rt.settings, rt.renderer, channel_rate_per_s=20.0,
+                                               channel_burst=5, workspace_rate_per_s=200, workspace_burst=50)
     for n in range(12):
         body = fake.event_callback(fake.message_event(f"report PUMP-2 {20 + n}%", user=BOB, channel="D01BOB"))
         await post(client, body, form=False)

@@ -311,3 +311,17 @@ async def test_alert_dedupe_cooldown_snooze_and_resolution(db: Database) -> None
     assert await send(NOW + 2 * day, found) == ["PUMP-5"], "the snooze is over"
     assert await send(NOW + 3 * day, [("blocked", "PUMP-5")]) == ["PUMP-5"], "PUMP-6 resolved"
     assert await send(NOW + 3 * day + timedelta(hours=1), found) == ["PUMP-6"], "it came back: news again"
+
+
+def test_inbox_payload_round_trips_every_field() -> None:
+    from dataclasses import fields
+
+    from bot.inbox import event_from_payload, event_to_payload
+    from bot.records import InboundEvent
+
+    event = InboundEvent(platform="slack", event_id="e1", kind="action", sender="U1", conversation="C1", text="t",
+                         action={"id": "approve", "value": "3"}, origin={"response_url": "http://x/r"},
+                         received_at=datetime(2026, 11, 30, 8, 0, tzinfo=UTC))
+    payload = event_to_payload(event)
+    assert set(payload) == {f.name for f in fields(InboundEvent)}
+    assert event_from_payload(payload) == event

@@ -14,7 +14,6 @@ import logging
 import re
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
@@ -34,6 +33,8 @@ from sqlmodel import col
 from bot.constants import (
     SLACK_ANSWER_IN_PLACE_S,
     SLACK_IDENTITY_MISS_TTL_S,
+    SLACK_LOCALE_CACHE_MAX,
+    SLACK_LOCALE_CACHE_S,
     SLACK_USERS_INFO_TIMEOUT_S,
 )
 from bot.records import InboundEvent
@@ -77,6 +78,9 @@ def shape_problem(body: str, content_type: str) -> str | None:
         if data["type"] == "event_callback" and not isinstance(data.get("event"), dict):
             return "event_callback without an event object"
         return None
+    if not body.startswith("payload="):
+        # A slash command or ssl_check: flat form fields, which bolt parses safely itself.
+        return None if "command=" in body or "ssl_check=" in body else "not a Slack event, command or interaction"
     form = parse_qs(body, keep_blank_values=True)
     if "payload" in form:
         try:
@@ -91,14 +95,7 @@ def shape_problem(body: str, content_type: str) -> str | None:
         if "actions" in payload and not isinstance(payload["actions"], list):
             return "payload.actions must be a list"
         return None
-    if "command" in form or "ssl_check" in form:
-        return None
     return "not a Slack event, command or interaction"
-
-
-@dataclass
-class _Miss:
-    until: float
 
 
 class SlackAdapter:
@@ -123,7 +120,8 @@ class SlackAdapter:
             raise_error_for_unhandled_request=False,
         )
         self._known: set[str] = set()  # Slack users we have matched to a person in this process
-        self._misses: dict[str, _Miss] = {}
+        self._misses: dict[str, float] = {}  # user -> when to look their email up again
+        self._locales: dict[str, tuple[str, float]] = {}  # user -> (locale, valid until)
         self._socket: Any = None
         self._register()
 
@@ -323,6 +321,17 @@ class SlackAdapter:
                 return False
 
     async def _locale(self, user: str) -> str:
+        """The person's language, for the few words said in the ack path; cached, as it rarely changes."""
+        cached = self._locales.get(user)
+        if cached is not None and cached[1] > time.monotonic():
+            return cached[0]
+        locale = await self._read_locale(user)
+        if len(self._locales) >= SLACK_LOCALE_CACHE_MAX:
+            self._locales.clear()
+        self._locales[user] = (locale, time.monotonic() + SLACK_LOCALE_CACHE_S)
+        return locale
+
+    async def _read_locale(self, user: str) -> str:
         async with self.rt.db.read() as s:
             row = (await s.execute(
                 select(PersonRow).join(IdentityRow, col(IdentityRow.person_id) == col(PersonRow.id)).where(
@@ -337,8 +346,7 @@ class SlackAdapter:
         """Config and `link` put identities in the table; otherwise match the Slack profile's email once."""
         if user in self._known:
             return
-        miss = self._misses.get(user)
-        if miss is not None and miss.until > time.monotonic():
+        if self._misses.get(user, 0.0) > time.monotonic():
             return
         async with self.rt.db.read() as s:
             if await s.get(IdentityRow, (PLATFORM, user)) is not None:
@@ -355,7 +363,9 @@ class SlackAdapter:
                     await s.execute(insert_ignore(s, IdentityRow).values(
                         platform=PLATFORM, external_id=user, person_id=person_id))
         if person_id is None:
-            self._misses[user] = _Miss(until=time.monotonic() + SLACK_IDENTITY_MISS_TTL_S)
+            if len(self._misses) >= SLACK_LOCALE_CACHE_MAX:
+                self._misses.clear()
+            self._misses[user] = time.monotonic() + SLACK_IDENTITY_MISS_TTL_S
             return
         log.info("slack user %s matched to %s by email", user, person_id)
         self._known.add(user)

@@ -7,11 +7,19 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import aiosqlite
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    # NORMAL in WAL mode survives a killed process; only an OS crash may lose the last commits.
+    "PRAGMA synchronous=NORMAL",
+    f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
+    "PRAGMA foreign_keys=ON",
+)
 
 
 class DatabaseUrlError(ValueError):
@@ -58,6 +66,7 @@ class Database:
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # One writer at a time inside this process: SQLite would make the others wait in threads anyway.
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
+        self._raw: aiosqlite.Connection | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -86,7 +95,35 @@ class Database:
         async with self.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
 
+    async def sqlite_statement(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        """Run one statement as its own transaction on a dedicated connection, returning its rows.
+
+        For the inbox's group commit on SQLite: a single INSERT … RETURNING is atomic by itself, and sending it
+        straight to aiosqlite costs one thread round trip instead of a session's dozen.
+        """
+        assert self._write_lock is not None, "SQLite only"
+        async with self._write_lock:
+            if self._raw is None:
+                path = make_url(self.url).database
+                assert path
+                raw = await aiosqlite.connect(path, isolation_level=None)
+                for pragma in _PRAGMAS:
+                    await raw.execute(pragma)
+                self._raw = raw
+            return [tuple(row) for row in await self._raw.execute_fetchall(sql, params)]  # one thread hop
+
+    async def pg_fetch(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+        """One statement, autocommitted, straight on a pooled asyncpg connection (no ORM, no session)."""
+        assert self.is_postgres, "PostgreSQL only"
+        async with self.engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            driver: Any = raw.driver_connection
+            return [tuple(r) for r in await driver.fetch(sql, *args)]
+
     async def dispose(self) -> None:
+        if self._raw is not None:
+            await self._raw.close()
+            self._raw = None
         await self.engine.dispose()
 
 
@@ -96,11 +133,8 @@ def _sqlite_pragmas(engine: AsyncEngine) -> None:
         # Take transaction control from the driver so BEGIN IMMEDIATE can be issued (SQLAlchemy's recipe).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        # NORMAL in WAL mode survives a killed process; only an OS crash may lose the last commits.
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA foreign_keys=ON")
+        for pragma in _PRAGMAS:
+            cursor.execute(pragma)
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")

@@ -52,22 +52,23 @@ def sign(body: bytes, *, secret: str = SIGNING_SECRET, timestamp: int | None = N
 
 @dataclass
 class Bucket:
-    """Token bucket: `rate_per_s` sustained, `burst` at once. Returns the wait before the next token."""
+    """Token bucket: `rate_per_s` sustained, `burst` at once."""
 
     rate_per_s: float
     burst: float
-    tokens: float = -1.0
+    tokens: float | None = None  # None until first used: it starts full
     at: float = 0.0
 
-    def take(self, now: float) -> float:
-        if self.tokens < 0:
-            self.tokens, self.at = self.burst, now
-        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate_per_s)
+    def wait(self, now: float) -> float:
+        """Seconds until a token is there (0: now), without taking it."""
+        self.tokens = self.burst if self.tokens is None else min(
+            self.burst, self.tokens + (now - self.at) * self.rate_per_s)
         self.at = now
-        if self.tokens >= 1:
-            self.tokens -= 1
-            return 0.0
-        return (1 - self.tokens) / self.rate_per_s
+        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate_per_s
+
+    def take(self) -> None:
+        assert self.tokens is not None
+        self.tokens -= 1
 
 
 @dataclass
@@ -99,6 +100,7 @@ class FakeSlack:
     ratelimited: int = 0
     socket_acks: list[dict[str, Any]] = field(default_factory=list)
     socket_opened: int = 0  # connections ever opened (a reconnect adds one)
+    ratelimited_by: dict[str, int] = field(default_factory=lambda: {"channel": 0, "workspace": 0})
 
     def __post_init__(self) -> None:
         self._ts = itertools.count(1)
@@ -120,6 +122,7 @@ class FakeSlack:
         app.router.add_get("/api/{method}", self._api)
         app.router.add_post("/response/{key}", self._response_url)
         app.router.add_get("/socket", self._socket)
+        app.router.add_get("/_stats", self._stats)  # for a benchmark that runs the fake in its own process
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -154,6 +157,12 @@ class FakeSlack:
 
     def message(self, channel: str, ts: str) -> Posted | None:
         return self._messages.get((channel, ts))
+
+    async def _stats(self, request: web.Request) -> web.Response:
+        return web.json_response({
+            "posted": [[p.method, p.channel, p.ts, p.text] for p in self.posted],
+            "ratelimited": self.ratelimited, "ratelimited_by": self.ratelimited_by,
+        })
 
     # ---- Web API --------------------------------------------------------------------------------------------
     async def _api(self, request: web.Request) -> web.Response:
@@ -207,10 +216,14 @@ class FakeSlack:
     def _limited(self, channel: str) -> web.Response | None:
         now = self.clock()
         bucket = self._channel_buckets.setdefault(channel, Bucket(self.channel_rate_per_s, self.channel_burst))
-        wait = max(bucket.take(now), self._workspace.take(now))
-        if wait <= 0:
+        channel_wait, workspace_wait = bucket.wait(now), self._workspace.wait(now)
+        wait = max(channel_wait, workspace_wait)
+        if wait <= 0:  # a refused call uses up neither budget
+            bucket.take()
+            self._workspace.take()
             return None
         self.ratelimited += 1
+        self.ratelimited_by["channel" if channel_wait > 0 else "workspace"] += 1
         return web.json_response({"ok": False, "error": "ratelimited"}, status=429,
                                  headers={"Retry-After": str(max(1, round(wait + 0.49)))})
 
@@ -488,3 +501,22 @@ def view_submission(view: dict[str, Any], values: dict[str, dict[str, dict[str, 
         "response_urls": [],
     }
     return ("payload=" + quote(json.dumps(payload))).encode()
+
+
+async def _serve(args: Any) -> None:
+    server = FakeSlack(channel_rate_per_s=args.channel_rate, channel_burst=args.channel_burst,
+                       workspace_rate_per_s=args.workspace_rate, workspace_burst=args.workspace_burst)
+    await server.start()
+    print(server.port, flush=True)
+    await asyncio.Event().wait()  # until the benchmark terminates this process
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description="the fake Slack on 127.0.0.1 (prints its port)")
+    parser.add_argument("--channel-rate", type=float, default=1.0)
+    parser.add_argument("--channel-burst", type=float, default=3.0)
+    parser.add_argument("--workspace-rate", type=float, default=200.0)
+    parser.add_argument("--workspace-burst", type=float, default=50.0)
+    asyncio.run(_serve(parser.parse_args()))
