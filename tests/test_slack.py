@@ -277,6 +277,23 @@ async def test_error_answers_only_the_sender(client: Client, slack: FakeSlack) -
     assert answer.body["response_type"] == "ephemeral"
 
 
+async def test_a_used_up_response_url_falls_back_to_the_channel(client: Client, slack: FakeSlack) -> None:
+    url = slack.response_url(channel="D01BOB", user=BOB)
+    slack.use_up(url)  # 5 uses within 30 minutes are all Slack allows
+    body = fake.slash_command("my", user=BOB, channel="D01BOB", response_url=url)
+    assert (await post(client, body))[0] == 200
+    reply = (await wait_posts(slack, 1, channel="D01BOB", method="chat.postMessage"))[0]
+    assert "PUMP-" in reply.text and not slack.messages(method="response_url")
+
+
+async def test_an_error_after_a_mention_is_shown_only_to_its_sender(client: Client, slack: FakeSlack) -> None:
+    mention = fake.mention_event("done PUMP-999", user=BOB, channel=CHANNEL)
+    assert (await post(client, fake.event_callback(mention), form=False))[0] == 200
+    ephemeral = (await wait_posts(slack, 1, channel=CHANNEL, method="chat.postEphemeral"))[0]
+    assert ephemeral.body["user"] == BOB and "PUMP-999" in ephemeral.text
+    assert not slack.messages(channel=CHANNEL, method="chat.postMessage")
+
+
 async def test_direct_message_gets_a_reply_in_the_dm(client: Client, slack: FakeSlack) -> None:
     body = fake.event_callback(fake.message_event("my", user=BOB, channel="D01BOB"))
     assert (await post(client, body, form=False))[0] == 200

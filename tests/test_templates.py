@@ -70,3 +70,42 @@ def test_every_missing_argument_has_a_label() -> None:
     r = Renderer()
     for locale in ("zh", "en"):
         assert args <= set(r.catalogs[locale]["args"]), args - set(r.catalogs[locale]["args"])
+
+
+def test_platform_overrides_exist_in_both_locales_and_only_for_known_kinds() -> None:
+    shared = {p.name for p in (TEMPLATES_DIR / "console" / "en").glob("*.j2")}
+    for platform in ("slack",):
+        zh = {p.name for p in (TEMPLATES_DIR / platform / "zh").glob("*.j2")}
+        en = {p.name for p in (TEMPLATES_DIR / platform / "en").glob("*.j2")}
+        assert zh == en and zh <= shared and zh
+
+
+@pytest.mark.parametrize("locale", ["zh", "en"])
+def test_slack_approval_card_leaves_the_deciding_to_its_buttons(locale: str) -> None:
+    approval = {"id": 7, "project": "PUMP", "subject": "seals & <gaskets>", "amount": "1200", "requester": "王波",
+                "state": "pending", "decided_by": None, "decided_at": None, "comment": None}
+    r = Renderer()
+    pending = r.render(platform="slack", locale=locale, kind="approval_card", data={"approval": approval},
+                       actions=[{"id": "approve", "value": "7"}, {"id": "reject", "value": "7"}])
+    console = r.render(platform="console", locale=locale, kind="approval_card", data={"approval": approval},
+                       actions=[])
+    assert "seals & <gaskets>" in pending.text and len(pending.text.splitlines()) == 1  # escaping is the sender's
+    assert len(console.text.splitlines()) == 2  # the console spells out the typed commands
+    decided = r.render(platform="slack", locale=locale, kind="approval_card", actions=[], data={"approval": {
+        **approval, "state": "approved", "decided_by": "刘芳", "decided_at": "2026-11-30 10:00"}})
+    assert "刘芳" in decided.text and "✅" in decided.text
+
+
+def test_no_template_swallows_a_line_break() -> None:
+    # trim_blocks eats the newline after a block tag: text, then `{% endif %}` at the end of a line, then more
+    # text ran two lines together ("… from 王波Decide: …"). Such a tag must be written `{% endif +%}`.
+    bad = []
+    for path in TEMPLATES_DIR.rglob("*.j2"):
+        if path.parent.name == "web":  # HTML: line breaks carry no meaning there
+            continue
+        lines = path.read_text(encoding="utf-8").split("\n")
+        for i, line in enumerate(lines[:-1]):
+            if re.search(r"\S\s*\{%-?\s*end(if|for)\s*-?%\}$", line) and lines[i + 1].strip() \
+                    and not lines[i + 1].lstrip().startswith("{%- end"):
+                bad.append(f"{path.relative_to(TEMPLATES_DIR)}:{i + 1}")
+    assert not bad, bad

@@ -151,6 +151,10 @@ class FakeSlack:
         self._responses[key] = {"channel": channel, "user": user, "uses": 0, "created": self.clock()}
         return f"http://127.0.0.1:{self.port}/response/{key}"
 
+    def use_up(self, url: str) -> None:
+        """As if the response_url had been used 5 times already."""
+        self._responses[url.rsplit("/", 1)[1]]["uses"] = RESPONSE_URL_USES
+
     def messages(self, channel: str | None = None, *, method: str | None = None) -> list[Posted]:
         return [p for p in self.posted
                 if (channel is None or p.channel == channel) and (method is None or p.method == method)]
