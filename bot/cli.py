@@ -278,6 +278,12 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     failures += asyncio.run(probe())
     print(f"ok   platforms enabled: {', '.join(settings.enabled_platforms())}")
+    if settings.slack_bot_token is not None:
+        from notifiers.slack import probe as slack_probe
+
+        ok, what = asyncio.run(slack_probe(settings))
+        print(f"{'ok  ' if ok else 'FAIL'} slack: {what}")
+        failures += 0 if ok else 1
     from bot.pms.registry import CONNECTORS
 
     for project in config.projects:

@@ -53,6 +53,19 @@ def client_for(token: str | None, api_url: str | None) -> AsyncWebClient:
     return AsyncWebClient(token=token)
 
 
+async def probe(settings: Settings) -> tuple[bool, str]:
+    """`pmsbot check`: does the bot token work against SLACK_API_URL? (ok, what was found)"""
+    assert settings.slack_bot_token is not None
+    client = client_for(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
+    try:
+        me = await asyncio.wait_for(client.auth_test(), SLACK_HTTP_TIMEOUT_S)
+    except SlackApiError as exc:
+        return False, f"auth.test refused the bot token: {exc.response.get('error', exc.response.status_code)}"
+    except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+        return False, f"{client.base_url} unreachable: {type(exc).__name__}: {exc}"
+    return True, f"bot {me.get('user')} ({me.get('user_id')}) in team {me.get('team')} ({me.get('team_id')})"
+
+
 @dataclass
 class TokenBucket:
     """`rate_per_s` sustained, `burst` at once. Reservations may run into debt: the wait pays it off."""

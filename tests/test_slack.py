@@ -640,3 +640,38 @@ async def test_socket_mode_takes_the_same_commands(slack: FakeSlack, sqlite_url:
     finally:
         await adapter.close()
         await runtime.close()
+
+
+def test_check_reaches_slack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+                             ) -> None:
+    import subprocess
+    import sys
+
+    from bot.cli import main
+    proc = subprocess.Popen([sys.executable, "-m", "tests.fakes.slack"], stdout=subprocess.PIPE, text=True,
+                            cwd=Path(__file__).resolve().parent.parent)
+    try:
+        assert proc.stdout is not None
+        port = int(proc.stdout.readline())
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.delenv("PMSBOT_CONFIG", raising=False)
+        monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'c.db'}")
+        monkeypatch.setenv("SLACK_BOT_TOKEN", fake.BOT_TOKEN)
+        monkeypatch.setenv("SLACK_SIGNING_SECRET", fake.SIGNING_SECRET)
+        monkeypatch.setenv("SLACK_API_URL", f"http://127.0.0.1:{port}/api/")
+        assert main(["db", "upgrade"]) == 0
+        capsys.readouterr()
+        assert main(["check"]) == 0
+        out = capsys.readouterr().out
+        assert "ok   platforms enabled: console, slack" in out and "ok   slack: bot pmsbot (UBOT)" in out
+        monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-revoked")
+        assert main(["check"]) == 1
+        out = capsys.readouterr().out
+        assert "FAIL slack: auth.test refused the bot token: invalid_auth" in out and "xoxb-revoked" not in out
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        if proc.stdout is not None:
+            proc.stdout.close()
+    assert main(["check"]) == 1  # the fake is gone: unreachable, said in one line
+    assert "FAIL slack: http://127.0.0.1:" in capsys.readouterr().out
