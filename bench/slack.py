@@ -80,6 +80,18 @@ async def serve(kind: str, port: int, db_path: str) -> None:
             async def no_db(event: object) -> Accepted:
                 return Accepted(inbox_id=1, duplicate=False)
             rt.inbox.accept = no_db  # type: ignore[method-assign]
+        if kind == "pmsbot-nowait":  # diagnostics: the inbox write happens, but the ack does not wait for it
+            from bot.inbox import Accepted
+
+            write = rt.inbox.accept
+            pending: set[asyncio.Future[Accepted]] = set()
+
+            async def no_wait(event: Any) -> Accepted:
+                task = asyncio.ensure_future(write(event))
+                pending.add(task)
+                task.add_done_callback(pending.discard)
+                return Accepted(inbox_id=1, duplicate=False)
+            rt.inbox.accept = no_wait  # type: ignore[method-assign]
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, HOST, port).start()
@@ -184,7 +196,8 @@ def server(kind: str, port: int, tmp: Path, database: str | None = None) -> Any:
 async def intake(args: argparse.Namespace, tmp: Path) -> None:
     print("== Slack intake: signed /pms requests, load generator in another process, 127.0.0.1")
     results: dict[str, dict[str, float]] = {}
-    kinds = [("bare", 18931), ("pmsbot", 18932)] + ([("pmsbot-nodb", 18933)] if args.diagnose else [])
+    kinds = [("bare", 18931), ("pmsbot", 18932)] + (
+        [("pmsbot-nodb", 18933), ("pmsbot-nowait", 18934)] if args.diagnose else [])
     for kind, port in kinds:
         with server(kind, port, tmp, args.database_url if kind != "bare" else None) as (url, pid):
             await closed_loop(url, 1.0, args.concurrency)  # warm-up (and bolt's one auth.test)
@@ -274,7 +287,7 @@ def cli() -> None:
     p.add_argument("--database-url", help="pmsbot's inbox database (default: a fresh SQLite file), e.g. "
                                           "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
     p.add_argument("--skip-fanout", action="store_true")
-    p.add_argument("--serve", choices=["bare", "pmsbot", "pmsbot-nodb"], help=argparse.SUPPRESS)
+    p.add_argument("--serve", choices=["bare", "pmsbot", "pmsbot-nodb", "pmsbot-nowait"], help=argparse.SUPPRESS)
     p.add_argument("--diagnose", action="store_true", help="also measure pmsbot without its inbox write")
     p.add_argument("--port", type=int, help=argparse.SUPPRESS)
     p.add_argument("--db", help=argparse.SUPPRESS)

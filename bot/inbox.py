@@ -51,15 +51,19 @@ _PG_INSERT = (
     "$5::int[], $6::timestamptz[], $7::timestamptz[]) AS b(p, e, j, s, a, t1, t2) "
     "ON CONFLICT (platform, event_id) DO NOTHING RETURNING id, platform, event_id"
 )
-_SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"  # SQLAlchemy's storage format for DateTime on SQLite (UTC, naive)
+def _sqlite_datetime(value: datetime) -> str:
+    """SQLAlchemy's storage format for DateTime on SQLite (naive UTC, microseconds); isoformat is the fast way."""
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
 def _sqlite_params(values: list[dict[str, Any]]) -> tuple[Any, ...]:
     out: list[Any] = []
+    stamps: dict[datetime, str] = {}  # available_at is one value for the whole batch
     for v in values:
-        out += [v["platform"], v["event_id"], json.dumps(v["payload"]), v["state"], v["attempts"],
-                v["available_at"].astimezone(UTC).strftime(_SQLITE_DATETIME),
-                v["received_at"].astimezone(UTC).strftime(_SQLITE_DATETIME)]
+        available = stamps.get(v["available_at"]) or stamps.setdefault(v["available_at"],
+                                                                       _sqlite_datetime(v["available_at"]))
+        out += [v["platform"], v["event_id"], json.dumps(v["payload"]), v["state"], v["attempts"], available,
+                _sqlite_datetime(v["received_at"])]
     return tuple(out)
 
 
