@@ -88,6 +88,12 @@ class Settings(BaseSettings):
             raise ValueError("Slack needs SLACK_BOT_TOKEN (xoxb-...) to answer")
         if self.slack_api_url and not self.slack_api_url.startswith(("http://", "https://")):
             raise ValueError("SLACK_API_URL must be an http(s) URL")
+        if bool(self.feishu_app_id) != bool(self.feishu_app_secret):
+            raise ValueError("Feishu needs both FEISHU_APP_ID and FEISHU_APP_SECRET")
+        if self.feishu_app_id and not (self.feishu_verification_token or self.feishu_encrypt_key):
+            raise ValueError("Feishu needs FEISHU_VERIFICATION_TOKEN or FEISHU_ENCRYPT_KEY to trust its callbacks")
+        if self.feishu_api_base and not self.feishu_api_base.startswith(("http://", "https://")):
+            raise ValueError("FEISHU_API_BASE must be an http(s) URL")
         return self
 
     def enabled_platforms(self) -> tuple[str, ...]:
@@ -95,6 +101,8 @@ class Settings(BaseSettings):
         platforms = ["console"]
         if self.slack_bot_token:
             platforms.append("slack")
+        if self.feishu_app_id:
+            platforms.append("feishu")
         return tuple(platforms)
 
 

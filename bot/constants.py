@@ -66,3 +66,15 @@ LINK_CODE_DIGITS: Final = 6
 LINK_CODE_TTL_S: Final = 600.0
 LINK_CODE_MAX_ATTEMPTS: Final = 5  # wrong codes, then the code is void
 LINK_CODE_RESEND_S: Final = 60.0  # a new code for the same account at most this often
+
+# Feishu / Lark.
+FEISHU_DEFAULT_API_BASE: Final = "https://open.feishu.cn"  # Lark: https://open.larksuite.com
+FEISHU_MAX_SKEW_S: Final = 300.0  # a signed event older or newer than this is refused (replay window)
+FEISHU_NONCE_CACHE_MAX: Final = 100_000  # nonces remembered within the window
+FEISHU_TOKEN_REFRESH_BEFORE_S: Final = 600.0  # a tenant token is renewed this long before it expires
+FEISHU_CHAT_RATE_PER_S: Final = 5.0  # sends per chat or per user...
+FEISHU_CHAT_BURST: Final = 5
+FEISHU_APP_RATE_PER_S: Final = 50.0  # ...and per app
+FEISHU_APP_BURST: Final = 50
+FEISHU_HTTP_TIMEOUT_S: Final = 10.0
+FEISHU_CARD_MAX_BYTES: Final = 30_000  # a card's JSON, Feishu's limit

@@ -8,12 +8,14 @@ from bot.config import Settings
 from bot.store.db import Database
 from notifiers.base import Sender
 from notifiers.console import ConsoleSender
+from notifiers.feishu import FeishuSender
 from notifiers.render import Renderer
 from notifiers.slack import SlackSender
 
 SENDERS: dict[str, Callable[[Database, Settings, Renderer], Sender]] = {
     "console": lambda db, settings, renderer: ConsoleSender(db),
     "slack": SlackSender,
+    "feishu": FeishuSender,
 }
 
 

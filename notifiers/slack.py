@@ -12,7 +12,7 @@ import asyncio
 import collections
 import logging
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import aiohttp
@@ -32,6 +32,7 @@ from bot.constants import (
 )
 from bot.store.db import Database
 from notifiers.base import Outgoing, PermanentSendError, TransientSendError
+from notifiers.pacing import TokenBucket
 from notifiers.render import Renderer
 from notifiers.slack_blocks import blocks_for, fallback_text
 
@@ -64,29 +65,6 @@ async def probe(settings: Settings) -> tuple[bool, str]:
     except (aiohttp.ClientError, TimeoutError, OSError) as exc:
         return False, f"{client.base_url} unreachable: {type(exc).__name__}: {exc}"
     return True, f"bot {me.get('user')} ({me.get('user_id')}) in team {me.get('team')} ({me.get('team_id')})"
-
-
-@dataclass
-class TokenBucket:
-    """`rate_per_s` sustained, `burst` at once. Reservations may run into debt: the wait pays it off."""
-
-    rate_per_s: float
-    burst: float
-    tokens: float | None = None  # None until first used: it starts full
-    at: float = 0.0
-    blocked_until: float = 0.0  # after a 429: nothing goes before Retry-After has passed
-
-    def reserve(self, now: float) -> float:
-        """Take a token; returns how long to wait before using it (0: go now)."""
-        tokens = self.burst if self.tokens is None else min(self.burst, self.tokens + (now - self.at) * self.rate_per_s)
-        self.at = now
-        self.tokens = tokens - 1
-        wait = 0.0 if self.tokens >= 0 else -self.tokens / self.rate_per_s
-        return max(wait, self.blocked_until - now)
-
-    def give_back(self) -> None:
-        if self.tokens is not None:
-            self.tokens += 1
 
 
 class SlackSender:

@@ -543,7 +543,7 @@ async def test_429_retry_after_is_honoured(client: Client, rt: Runtime, slack: F
 
 
 def test_token_bucket_paces_after_the_burst() -> None:
-    from notifiers.slack import TokenBucket
+    from notifiers.pacing import TokenBucket
     bucket = TokenBucket(rate_per_s=10.0, burst=3)
     waits = [bucket.reserve(100.0) for _ in range(6)]  # six calls at the same instant
     assert waits == pytest.approx([0, 0, 0, 0.1, 0.2, 0.3])  # the debt grows; it never resets to a full burst

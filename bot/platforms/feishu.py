@@ -1,0 +1,260 @@
+"""Feishu / Lark inbound: `POST /feishu/events` (event subscription 2.0 and the `card.action.trigger` callback).
+
+Order of checks, as Feishu builds requests: the body may be `{"encrypt": …}` (AES-256-CBC, key = SHA-256 of the
+Encrypt Key, IV = first 16 bytes); `url_verification` is answered with its challenge after the verification token
+is checked (Feishu does not sign it); every other request must carry `X-Lark-Signature` = hex(SHA-256(timestamp +
+nonce + encrypt key + raw body)) when an Encrypt Key is set, a timestamp within FEISHU_MAX_SKEW_S, and a nonce not
+seen in that window (Feishu's SDK checks neither: a captured request could be replayed); then the verification
+token inside the event. The event is durable in the inbox before we answer; `header.event_id` dedupes retries.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import logging
+import re
+import time
+from collections import OrderedDict
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+from cryptography.hazmat.primitives import padding
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+from bot.constants import FEISHU_MAX_SKEW_S, FEISHU_NONCE_CACHE_MAX
+from bot.records import InboundEvent
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+
+log = logging.getLogger("pmsbot.feishu")
+
+PLATFORM = "feishu"
+ACTION_IDS = ("approve", "reject", "ack", "snooze")
+_ID_RE = re.compile(r"[0-9]{1,9}")
+_OPEN_ID_RE = re.compile(r"o[uc]_[A-Za-z0-9]{1,64}")  # ou_… people, oc_… chats
+_MENTION_RE = re.compile(r"@_user_[0-9]+\s*")
+MAX_REASON_CHARS = 1000
+
+
+class Refused(Exception):
+    """The request is not Feishu's or is malformed: (status, reason) for the JSON answer."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+
+
+def decrypt(encrypt_key: str, payload: str) -> str:
+    """AES-256-CBC, key SHA-256(encrypt_key), IV the first 16 bytes of the base64-decoded payload, PKCS7."""
+    try:
+        raw = base64.b64decode(payload, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise Refused(400, "encrypt is not base64") from exc
+    if len(raw) < 32 or len(raw) % 16:
+        raise Refused(400, "encrypt has the wrong length")
+    key = hashlib.sha256(encrypt_key.encode()).digest()
+    decryptor = Cipher(algorithms.AES(key), modes.CBC(raw[:16])).decryptor()
+    padded = decryptor.update(raw[16:]) + decryptor.finalize()
+    unpadder = padding.PKCS7(128).unpadder()
+    try:
+        plain = unpadder.update(padded) + unpadder.finalize()
+        return plain.decode("utf-8")
+    except (ValueError, UnicodeDecodeError) as exc:  # wrong key: the padding or the text is garbage
+        raise Refused(400, "encrypt does not decrypt with our Encrypt Key") from exc
+
+
+def signature(timestamp: str, nonce: str, encrypt_key: str, body: bytes) -> str:
+    """Feishu's event signature: plain SHA-256 (not HMAC), lowercase hex."""
+    return hashlib.sha256((timestamp + nonce + encrypt_key).encode() + body).hexdigest()
+
+
+class FeishuAdapter:
+    """Turns Feishu callbacks into inbox events. One per process, built when Feishu is configured."""
+
+    def __init__(self, rt: Runtime) -> None:
+        s = rt.settings
+        self.rt = rt
+        self._encrypt_key = s.feishu_encrypt_key.get_secret_value() if s.feishu_encrypt_key else None
+        self._token = s.feishu_verification_token.get_secret_value() if s.feishu_verification_token else None
+        self._nonces: OrderedDict[str, float] = OrderedDict()  # nonce -> when seen (replay window)
+
+    def add_routes(self, app: web.Application) -> None:
+        app.router.add_post("/feishu/events", self.handle)
+
+    async def start(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+    async def handle(self, request: web.Request) -> web.Response:
+        raw = await request.read()
+        try:
+            return web.json_response(await self._handle(request, raw))
+        except Refused as exc:
+            log.warning("feishu request refused (%s): %s", exc.status, exc)
+            return web.json_response({"error": str(exc)}, status=exc.status)
+
+    async def _handle(self, request: web.Request, raw: bytes) -> dict[str, Any]:
+        body = _json_object(raw, "body")
+        if "encrypt" in body:
+            if self._encrypt_key is None:
+                raise Refused(400, "encrypted event but FEISHU_ENCRYPT_KEY is not set")
+            if not isinstance(body["encrypt"], str):
+                raise Refused(400, "encrypt must be a string")
+            body = _json_object(decrypt(self._encrypt_key, body["encrypt"]).encode(), "decrypted event")
+        if body.get("type") == "url_verification":
+            self._check_token(body.get("token"))
+            challenge = body.get("challenge")
+            if not isinstance(challenge, str):
+                raise Refused(400, "url_verification without a challenge")
+            return {"challenge": challenge}
+        if self._encrypt_key is not None:
+            self._check_signature(request, raw)
+        header = body.get("header")
+        if body.get("schema") != "2.0" or not isinstance(header, dict):
+            raise Refused(400, "only event subscription schema 2.0 is accepted")
+        self._check_token(header.get("token"))
+        event = body.get("event")
+        event_id = header.get("event_id")
+        if not isinstance(event, dict) or not isinstance(event_id, str) or not event_id:
+            raise Refused(400, "event without event or header.event_id")
+        kind = header.get("event_type")
+        if kind == "im.message.receive_v1":
+            await self._message(event_id, event)
+            return {}
+        if kind == "card.action.trigger":
+            return await self._card_action(event_id, event)
+        log.info("feishu event type %r acknowledged and ignored", kind)
+        return {}
+
+    # ---- checks ---------------------------------------------------------------------------------------------
+    def _check_token(self, token: Any) -> None:
+        if self._token is not None and not (isinstance(token, str) and hmac.compare_digest(token, self._token)):
+            raise Refused(401, "verification token does not match")
+
+    def _check_signature(self, request: web.Request, raw: bytes) -> None:
+        assert self._encrypt_key is not None
+        ts = request.headers.get("X-Lark-Request-Timestamp", "")
+        nonce = request.headers.get("X-Lark-Request-Nonce", "")
+        given = request.headers.get("X-Lark-Signature", "")
+        if not (ts.isascii() and ts.isdigit() and nonce and given):
+            raise Refused(401, "missing X-Lark-Request-Timestamp, -Nonce or X-Lark-Signature")
+        if not hmac.compare_digest(signature(ts, nonce, self._encrypt_key, raw), given):
+            raise Refused(401, "signature does not match")
+        now = time.time()
+        if abs(now - int(ts)) > FEISHU_MAX_SKEW_S:
+            raise Refused(401, "timestamp outside the accepted window")
+        while self._nonces and next(iter(self._nonces.values())) < now - 2 * FEISHU_MAX_SKEW_S:
+            self._nonces.popitem(last=False)
+        if nonce in self._nonces:
+            raise Refused(401, "nonce already used: a replayed request")
+        self._nonces[nonce] = now
+        if len(self._nonces) > FEISHU_NONCE_CACHE_MAX:
+            self._nonces.popitem(last=False)
+
+    # ---- events ---------------------------------------------------------------------------------------------
+    async def _message(self, event_id: str, event: dict[str, Any]) -> None:
+        sender = ((event.get("sender") or {}).get("sender_id") or {}).get("open_id")
+        message = event.get("message") or {}
+        chat = message.get("chat_id")
+        if not (isinstance(sender, str) and _OPEN_ID_RE.fullmatch(sender) and isinstance(chat, str)
+                and _OPEN_ID_RE.fullmatch(chat)):
+            raise Refused(400, "message without sender open_id or chat_id")
+        if (event.get("sender") or {}).get("sender_type") not in (None, "user"):
+            return  # other bots and apps are not people giving commands
+        text = _message_text(message)
+        if text is None:
+            log.info("feishu message type %r ignored", message.get("message_type"))
+            return
+        origin = {"user": sender, "chat_type": str(message.get("chat_type", ""))}
+        if isinstance(message.get("message_id"), str):
+            origin["message_id"] = message["message_id"]  # replies go in thread under it (group chats)
+        await self.rt.inbox.accept(InboundEvent(
+            platform=PLATFORM, event_id=f"ev:{event_id}", kind="message", sender=sender, conversation=chat,
+            text=text, origin=origin, received_at=datetime.now(UTC)))
+
+    async def _card_action(self, event_id: str, event: dict[str, Any]) -> dict[str, Any]:
+        operator = (event.get("operator") or {}).get("open_id")
+        action = event.get("action") or {}
+        value = action.get("value")
+        context = event.get("context") or {}
+        chat = context.get("open_chat_id")
+        if not (isinstance(operator, str) and _OPEN_ID_RE.fullmatch(operator) and isinstance(value, dict)):
+            raise Refused(400, "card action without operator open_id or value")
+        verb, target = str(value.get("action", "")), str(value.get("id", ""))
+        if verb not in ACTION_IDS or not _ID_RE.fullmatch(target):
+            raise Refused(400, "card action value was not issued by pmsbot")
+        fields = {"id": verb, "value": target}
+        locale = await self._locale(operator)
+        texts = self.rt.renderer.catalogs[locale]["feishu"]
+        if verb == "reject":
+            form = action.get("form_value") or {}
+            reason = str(form.get("reason", "") if isinstance(form, dict) else "").strip()
+            if not reason:
+                return {"toast": {"type": "warning", "content": texts["reason_required"]}}
+            fields["reason"] = reason[:MAX_REASON_CHARS]
+        await self.rt.inbox.accept(InboundEvent(
+            platform=PLATFORM, event_id=f"card:{event_id}", kind="action", sender=operator,
+            conversation=chat if isinstance(chat, str) and _OPEN_ID_RE.fullmatch(chat) else operator,
+            action=fields, origin={"user": operator}, received_at=datetime.now(UTC)))
+        # The card itself changes for everyone when the decision is delivered (PATCH of the message).
+        return {"toast": {"type": "info", "content": texts["received"]}}
+
+    async def _locale(self, open_id: str) -> str:
+        from sqlalchemy import select
+        from sqlmodel import col
+
+        from bot.store.models import IdentityRow, PersonRow
+
+        async with self.rt.db.read() as s:
+            row = (await s.execute(
+                select(PersonRow).join(IdentityRow, col(IdentityRow.person_id) == col(PersonRow.id)).where(
+                    col(IdentityRow.platform) == PLATFORM, col(IdentityRow.external_id) == open_id)
+            )).scalar_one_or_none()
+        locale = row.locale if row is not None and row.locale else self.rt.config.locale
+        return locale if locale in self.rt.renderer.catalogs else "en"
+
+
+def _json_object(raw: bytes, what: str) -> dict[str, Any]:
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise Refused(400, f"{what} is not valid JSON") from exc
+    if not isinstance(data, dict):
+        raise Refused(400, f"{what} must be a JSON object")
+    return data
+
+
+def _message_text(message: dict[str, Any]) -> str | None:
+    """The command text of a text or post message, @-mention placeholders removed; None for other types."""
+    kind, content = message.get("message_type"), message.get("content")
+    if not isinstance(content, str):
+        return None
+    try:
+        data = json.loads(content)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    if kind == "text" and isinstance(data.get("text"), str):
+        text = data["text"]
+    elif kind == "post":
+        # A rich-text post: {"title", "content": [[{"tag": "text", "text": …}, {"tag": "at", …}], …]} (maybe under
+        # a locale key); its text runs, line by line.
+        body = data if "content" in data else next((v for v in data.values() if isinstance(v, dict)), {})
+        lines = []
+        for paragraph in body.get("content") or []:
+            if isinstance(paragraph, list):
+                lines.append("".join(str(el.get("text", "")) for el in paragraph
+                                     if isinstance(el, dict) and el.get("tag") in ("text", "a")))
+        text = "\n".join(line for line in lines if line.strip())
+    else:
+        return None
+    return _MENTION_RE.sub("", text).strip()

@@ -1,0 +1,182 @@
+"""The Feishu / Lark sender: interactive cards (JSON 2.0) through the IM v1 API, with a tenant token and limits.
+
+Every message is a card with `update_multi: true`, so an approval card can later be PATCHed to show the decision
+to everyone. Each send carries `uuid` = the outbox id: Feishu keeps one message per uuid for an hour, so a retry
+after a crash between the send and our commit does not post twice. Limits kept before calling: 5 per second per
+chat or person, 50 per second per app; a 429 / code 99991400 waits `x-ogw-ratelimit-reset`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from typing import Any
+
+import httpx
+
+from bot.config import Settings
+from bot.constants import (
+    FEISHU_APP_BURST,
+    FEISHU_APP_RATE_PER_S,
+    FEISHU_CARD_MAX_BYTES,
+    FEISHU_CHAT_BURST,
+    FEISHU_CHAT_RATE_PER_S,
+    FEISHU_DEFAULT_API_BASE,
+    FEISHU_HTTP_TIMEOUT_S,
+    FEISHU_TOKEN_REFRESH_BEFORE_S,
+)
+from bot.store.db import Database
+from notifiers.base import Outgoing, PermanentSendError, Rendered, TransientSendError
+from notifiers.pacing import TokenBucket
+from notifiers.render import Renderer
+
+log = logging.getLogger("pmsbot.feishu.send")
+
+RATE_LIMITED = 99991400
+TOKEN_INVALID = frozenset({99991661, 99991663, 99991668})  # missing / invalid / expired tenant token
+TRANSIENT_CODES = frozenset({RATE_LIMITED, 230020, 11232, 1, 99991672, 230099})  # rate limits, busy, internal
+MAX_BUTTON_LABEL_CHARS = 40
+
+
+def lark_md(text: str) -> str:
+    """lark_md control characters, escaped as Feishu documents: & < > (card text is not HTML otherwise)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def card_for(rendered: Rendered, texts: dict[str, str]) -> dict[str, Any]:
+    """A card JSON 2.0: the text as markdown, a reason field when there is a Reject button, then the buttons."""
+    elements: list[dict[str, Any]] = [{"tag": "markdown", "content": lark_md(rendered.text)}]
+    buttons = []
+    for b in rendered.buttons:
+        button: dict[str, Any] = {
+            "tag": "button", "text": {"tag": "plain_text", "content": b.label[:MAX_BUTTON_LABEL_CHARS] or b.id},
+            "type": {"primary": "primary", "danger": "danger"}.get(b.style, "default"),
+            "behaviors": [{"type": "callback", "value": {"action": b.id, "id": b.value}}],
+        }
+        buttons.append(button)
+    if any(b.id == "reject" for b in rendered.buttons):
+        # The reason travels with the click: buttons in a form submit its fields as form_value.
+        for button in buttons:
+            button["form_action_type"] = "submit"
+            button["name"] = f"{button['behaviors'][0]['value']['action']}_button"
+        elements.append({"tag": "form", "name": "decision", "elements": [
+            {"tag": "input", "name": "reason", "placeholder": {"tag": "plain_text", "content": texts["reason_hint"]},
+             "max_length": 1000},
+            *buttons,
+        ]})
+    else:
+        elements.extend(buttons)
+    card = {"schema": "2.0", "config": {"update_multi": True}, "body": {"elements": elements}}
+    size = len(json.dumps(card, ensure_ascii=False).encode())
+    if size > FEISHU_CARD_MAX_BYTES:  # cut the text, keep the buttons
+        overflow = size - FEISHU_CARD_MAX_BYTES + len(texts["truncated"].encode()) + 16
+        content = elements[0]["content"].encode()[: max(0, len(elements[0]["content"].encode()) - overflow)]
+        elements[0]["content"] = content.decode("utf-8", "ignore") + "\n" + texts["truncated"]
+    return card
+
+
+class FeishuSender:
+    platform = "feishu"
+
+    def __init__(self, db: Database, settings: Settings, renderer: Renderer, *,
+                 chat_rate_per_s: float = FEISHU_CHAT_RATE_PER_S, chat_burst: float = FEISHU_CHAT_BURST,
+                 app_rate_per_s: float = FEISHU_APP_RATE_PER_S, app_burst: float = FEISHU_APP_BURST) -> None:
+        assert settings.feishu_app_id and settings.feishu_app_secret
+        self.base = (settings.feishu_api_base or FEISHU_DEFAULT_API_BASE).rstrip("/")
+        self._app = (settings.feishu_app_id, settings.feishu_app_secret.get_secret_value())
+        self.renderer = renderer
+        self._token: str | None = None
+        self._token_until = 0.0
+        self._token_lock = asyncio.Lock()
+        self._http: httpx.AsyncClient | None = None
+        self._chat_rate = (chat_rate_per_s, chat_burst)
+        self._chats: dict[str, TokenBucket] = {}
+        self._app_bucket = TokenBucket(app_rate_per_s, app_burst)
+        self.tokens_fetched = 0  # for tests: a burst across an expiry fetches once
+
+    # ---- Sender ---------------------------------------------------------------------------------------------
+    async def send(self, message: Outgoing) -> str:
+        id_type = "chat_id" if message.target.startswith("oc_") else "open_id"
+        body = {"receive_id": message.target, "msg_type": "interactive",
+                "content": json.dumps(self._card(message), ensure_ascii=False), "uuid": f"pmsbot-{message.outbox_id}"}
+        data = await self._call("POST", f"/open-apis/im/v1/messages?receive_id_type={id_type}", body, message.target)
+        message_id = (data.get("data") or {}).get("message_id")
+        if not isinstance(message_id, str):
+            raise PermanentSendError("feishu answered without a message_id")
+        return message_id
+
+    async def update(self, message: Outgoing, message_id: str) -> None:
+        body = {"content": json.dumps(self._card(message), ensure_ascii=False)}
+        await self._call("PATCH", f"/open-apis/im/v1/messages/{message_id}", body, message.target)
+
+    async def close(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+    def _card(self, message: Outgoing) -> dict[str, Any]:
+        catalogs = self.renderer.catalogs
+        return card_for(message.rendered, (catalogs.get(message.locale) or catalogs["en"])["feishu"])
+
+    # ---- HTTP -----------------------------------------------------------------------------------------------
+    def _client(self) -> httpx.AsyncClient:
+        if self._http is None:
+            self._http = httpx.AsyncClient(base_url=self.base, timeout=FEISHU_HTTP_TIMEOUT_S)
+        return self._http
+
+    async def _tenant_token(self, *, stale: str | None = None) -> str:
+        """Cached until FEISHU_TOKEN_REFRESH_BEFORE_S before expiry; one fetch however many sends wait for it."""
+        async with self._token_lock:
+            if self._token and self._token != stale and time.monotonic() < self._token_until:
+                return self._token
+            try:
+                r = await self._client().post("/open-apis/auth/v3/tenant_access_token/internal",
+                                              json={"app_id": self._app[0], "app_secret": self._app[1]})
+                data = r.json()
+            except (httpx.HTTPError, ValueError) as exc:
+                raise TransientSendError(f"feishu token: {type(exc).__name__}: {exc}") from None
+            if r.status_code >= 500 or data.get("code") in TRANSIENT_CODES:
+                raise TransientSendError(f"feishu token: HTTP {r.status_code} code {data.get('code')}")
+            token = data.get("tenant_access_token")
+            if data.get("code") != 0 or not isinstance(token, str):
+                raise PermanentSendError(f"feishu token refused: code {data.get('code')} {data.get('msg', '')}"[:200])
+            self.tokens_fetched += 1
+            self._token = token
+            self._token_until = time.monotonic() + max(60.0, float(data.get("expire", 7200))
+                                                       - FEISHU_TOKEN_REFRESH_BEFORE_S)
+            return token
+
+    async def _call(self, method: str, path: str, body: dict[str, Any], target: str) -> dict[str, Any]:
+        await self._pace(target)
+        token = await self._tenant_token()
+        for attempt in (1, 2):
+            try:
+                r = await self._client().request(method, path, json=body, headers={"Authorization": f"Bearer {token}"})
+                data = r.json()
+            except (httpx.HTTPError, ValueError) as exc:
+                raise TransientSendError(f"feishu {method} {path.split('?')[0]}: {type(exc).__name__}: {exc}") from None
+            code = data.get("code") if isinstance(data, dict) else None
+            if code in TOKEN_INVALID and attempt == 1:
+                token = await self._tenant_token(stale=token)  # expired early or revoked: fetch once, try again
+                continue
+            if r.status_code == 429 or code == RATE_LIMITED:
+                reset = r.headers.get("x-ogw-ratelimit-reset")
+                raise TransientSendError("feishu rate limited", retry_after_s=float(reset) if reset and
+                                         reset.replace(".", "", 1).isdigit() else None)
+            if r.status_code >= 500 or code in TRANSIENT_CODES:
+                raise TransientSendError(f"feishu HTTP {r.status_code} code {code}")
+            if code != 0:
+                raise PermanentSendError(f"feishu code {code}: {str(data.get('msg', ''))[:160]}")
+            return dict(data)
+        raise TransientSendError("feishu tenant token refused twice")
+
+    async def _pace(self, target: str) -> None:
+        bucket = self._chats.get(target)
+        if bucket is None:
+            bucket = self._chats[target] = TokenBucket(*self._chat_rate)
+        for limiter in (bucket, self._app_bucket):
+            wait = limiter.reserve(time.monotonic())
+            if wait > 0:
+                await asyncio.sleep(wait)  # pacing to Feishu's published limits, not waiting for work

@@ -1,0 +1,28 @@
+"""Pacing to a platform's published rate limits, before calling rather than after being refused."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class TokenBucket:
+    """`rate_per_s` sustained, `burst` at once. Reservations may run into debt: the wait pays it off."""
+
+    rate_per_s: float
+    burst: float
+    tokens: float | None = None  # None until first used: it starts full
+    at: float = 0.0
+    blocked_until: float = 0.0  # after a 429: nothing goes before Retry-After has passed
+
+    def reserve(self, now: float) -> float:
+        """Take a token; returns how long to wait before using it (0: go now)."""
+        tokens = self.burst if self.tokens is None else min(self.burst, self.tokens + (now - self.at) * self.rate_per_s)
+        self.at = now
+        self.tokens = tokens - 1
+        wait = 0.0 if self.tokens >= 0 else -self.tokens / self.rate_per_s
+        return max(wait, self.blocked_until - now)
+
+    def give_back(self) -> None:
+        if self.tokens is not None:
+            self.tokens += 1

@@ -1,0 +1,261 @@
+"""A fake Feishu open platform on 127.0.0.1, and inbound events encrypted and signed as Feishu does.
+
+Issues tenant tokens that expire, refuses missing, wrong or expired ones with Feishu's codes, validates message
+and card JSON (content is a JSON string; cards are JSON 2.0 with update_multi), deduplicates by uuid, assigns
+message ids, records sends and patches, keeps 5 sends per second per chat with 429 + code 99991400 +
+x-ogw-ratelimit-reset, and fails on request. Sources: ../shared/research/im-platforms.md §2.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import itertools
+import json
+import os
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from cryptography.hazmat.primitives import padding
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+from tests.fakes.slack import Bucket
+
+APP_ID = "cli_pmsbot_test"
+APP_SECRET = "feishu-app-secret"
+VERIFICATION_TOKEN = "feishu-verification-token"
+ENCRYPT_KEY = "test-encrypt-key"
+MAX_CARD_BYTES = 30_000
+CARD_TAGS = {"markdown", "button", "form", "input", "div", "hr", "column_set", "img", "note"}
+
+
+def encrypt(plaintext: str, key: str = ENCRYPT_KEY, iv: bytes | None = None) -> str:
+    """AES-256-CBC with key SHA-256(key), PKCS7, base64(IV + ciphertext): how Feishu encrypts events."""
+    iv = iv or os.urandom(16)
+    padder = padding.PKCS7(128).padder()
+    data = padder.update(plaintext.encode()) + padder.finalize()
+    enc = Cipher(algorithms.AES(hashlib.sha256(key.encode()).digest()), modes.CBC(iv)).encryptor()
+    return base64.b64encode(iv + enc.update(data) + enc.finalize()).decode()
+
+
+def signed(payload: dict[str, Any], *, key: str | None = ENCRYPT_KEY, timestamp: int | None = None,
+           nonce: str | None = None) -> tuple[bytes, dict[str, str]]:
+    """The body and headers Feishu sends: encrypted and signed when an Encrypt Key is set."""
+    if key is None:
+        return json.dumps(payload).encode(), {"Content-Type": "application/json"}
+    body = json.dumps({"encrypt": encrypt(json.dumps(payload), key)}).encode()
+    ts, nonce = str(int(time.time()) if timestamp is None else timestamp), nonce or uuid.uuid4().hex
+    sig = hashlib.sha256((ts + nonce + key).encode() + body).hexdigest()
+    return body, {"Content-Type": "application/json", "X-Lark-Request-Timestamp": ts,
+                  "X-Lark-Request-Nonce": nonce, "X-Lark-Signature": sig}
+
+
+def envelope(event_type: str, event: dict[str, Any], *, token: str = VERIFICATION_TOKEN,
+             event_id: str | None = None) -> dict[str, Any]:
+    return {"schema": "2.0", "header": {
+        "event_id": event_id or uuid.uuid4().hex, "event_type": event_type, "create_time": str(int(time.time() * 1000)),
+        "token": token, "app_id": APP_ID, "tenant_key": "tenant1"}, "event": event}
+
+
+def message_event(text: str, *, sender: str, chat: str, chat_type: str = "p2p",
+                  mentions: list[dict[str, Any]] | None = None, message_type: str = "text") -> dict[str, Any]:
+    content = json.dumps({"text": text}) if message_type == "text" else json.dumps(
+        {"title": "", "content": [[{"tag": "text", "text": text}]]})
+    return {"sender": {"sender_id": {"open_id": sender, "union_id": "on_" + sender[3:], "user_id": None},
+                       "sender_type": "user", "tenant_key": "tenant1"},
+            "message": {"message_id": "om_" + uuid.uuid4().hex[:20], "root_id": "", "parent_id": "",
+                        "create_time": str(int(time.time() * 1000)), "chat_id": chat, "chat_type": chat_type,
+                        "message_type": message_type, "content": content, "mentions": mentions or []}}
+
+
+def card_action(value: dict[str, Any], *, operator: str, chat: str, message_id: str,
+                form_value: dict[str, Any] | None = None) -> dict[str, Any]:
+    action: dict[str, Any] = {"value": value, "tag": "button"}
+    if form_value is not None:
+        action["form_value"] = form_value
+    return {"operator": {"tenant_key": "tenant1", "user_id": None, "open_id": operator},
+            "token": "c-" + uuid.uuid4().hex, "action": action, "host": "im_message",
+            "context": {"open_message_id": message_id, "open_chat_id": chat}}
+
+
+@dataclass
+class Sent:
+    method: str  # "send" | "patch"
+    message_id: str
+    receive_id: str
+    card: dict[str, Any]
+    at: float
+
+    @property
+    def text(self) -> str:
+        return "\n".join(str(e.get("content", "")) for e in self.card.get("body", {}).get("elements", [])
+                         if e.get("tag") == "markdown")
+
+    def buttons(self) -> list[dict[str, Any]]:
+        out = []
+        for e in self.card.get("body", {}).get("elements", []):
+            for el in [e, *(e.get("elements") or [])]:
+                if el.get("tag") == "button":
+                    out.append(el)
+        return out
+
+
+@dataclass
+class FakeFeishu:
+    token_ttl_s: int = 7200
+    chat_rate_per_s: float = 5.0
+    chat_burst: float = 5.0
+    clock: Callable[[], float] = time.monotonic
+    sent: list[Sent] = field(default_factory=list)
+    rejected: list[tuple[str, int]] = field(default_factory=list)
+    tokens_issued: int = 0
+    ratelimited: int = 0
+
+    def __post_init__(self) -> None:
+        self._tokens: dict[str, float] = {}  # token -> valid until
+        self._uuids: dict[str, str] = {}
+        self._messages: dict[str, Sent] = {}
+        self._buckets: dict[str, Bucket] = {}
+        self._failures: list[tuple[int, int]] = []
+        self._ids = itertools.count(1)
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_post("/open-apis/auth/v3/tenant_access_token/internal", self._token)
+        app.router.add_post("/open-apis/im/v1/messages", self._send)
+        app.router.add_patch("/open-apis/im/v1/messages/{message_id}", self._patch)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        assert site._server is not None
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async def stop(self) -> None:
+        if self._runner:
+            await self._runner.cleanup()
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    # ---- controls -------------------------------------------------------------------------------------------
+    def expire_tokens(self) -> None:
+        self._tokens = {t: 0.0 for t in self._tokens}
+
+    def fail_next(self, n: int = 1, *, status: int = 500, code: int = 1) -> None:
+        self._failures.extend([(status, code)] * n)
+
+    def messages(self, receive_id: str | None = None, *, method: str | None = None) -> list[Sent]:
+        return [s for s in self.sent if (receive_id is None or s.receive_id == receive_id)
+                and (method is None or s.method == method)]
+
+    def message(self, message_id: str) -> Sent | None:
+        return self._messages.get(message_id)
+
+    # ---- API ------------------------------------------------------------------------------------------------
+    def _error(self, status: int, code: int, msg: str) -> web.Response:
+        self.rejected.append((msg, code))
+        return web.json_response({"code": code, "msg": msg}, status=status)
+
+    async def _token(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        if body.get("app_id") != APP_ID or body.get("app_secret") != APP_SECRET:
+            return self._error(400, 10014, "app secret invalid")
+        token = "t-" + uuid.uuid4().hex
+        self._tokens[token] = self.clock() + self.token_ttl_s
+        self.tokens_issued += 1
+        return web.json_response({"code": 0, "msg": "ok", "tenant_access_token": token, "expire": self.token_ttl_s})
+
+    def _auth(self, request: web.Request) -> web.Response | None:
+        auth = request.headers.get("Authorization", "")
+        if not auth.startswith("Bearer "):
+            return self._error(400, 99991661, "Missing access token for authorization")
+        until = self._tokens.get(auth.removeprefix("Bearer "))
+        if until is None:
+            return self._error(400, 99991663, "Invalid access token for authorization")
+        if until <= self.clock():
+            return self._error(400, 99991668, "access token expired")
+        if self._failures:
+            status, code = self._failures.pop(0)
+            return self._error(status, code, "injected failure")
+        return None
+
+    def _card(self, content: Any) -> dict[str, Any] | str:
+        if not isinstance(content, str):
+            return "content must be a JSON string"
+        if len(content.encode()) > MAX_CARD_BYTES:
+            return "card over 30 KB"
+        try:
+            card = json.loads(content)
+        except ValueError:
+            return "content is not JSON"
+        if not isinstance(card, dict) or card.get("schema") != "2.0":
+            return "card schema must be 2.0"
+        if (card.get("config") or {}).get("update_multi") is not True:
+            return "update_multi must be true for a card that is updated"
+        elements = (card.get("body") or {}).get("elements")
+        if not isinstance(elements, list) or not elements:
+            return "card body has no elements"
+        for el in [e for x in elements for e in [x, *(x.get("elements") or [])]]:
+            if el.get("tag") not in CARD_TAGS:
+                return f"unsupported tag {el.get('tag')}"
+            if el.get("tag") == "button" and not all(
+                    b.get("type") in ("callback", "open_url") for b in el.get("behaviors") or [{}]):
+                return "button behaviour"
+        return card
+
+    async def _send(self, request: web.Request) -> web.Response:
+        if (denied := self._auth(request)) is not None:
+            return denied
+        id_type = request.query.get("receive_id_type")
+        if id_type not in ("open_id", "union_id", "user_id", "email", "chat_id"):
+            return self._error(400, 99992402, "field validation failed: receive_id_type")
+        body = await request.json()
+        receive_id, uid = body.get("receive_id"), body.get("uuid")
+        if not isinstance(receive_id, str) or (id_type == "chat_id") != receive_id.startswith("oc_"):
+            return self._error(400, 230001, "invalid receive_id")
+        if body.get("msg_type") != "interactive":
+            return self._error(400, 230001, "pmsbot sends cards")
+        card = self._card(body.get("content"))
+        if isinstance(card, str):
+            return self._error(400, 230099, card)
+        if uid is not None and (not isinstance(uid, str) or len(uid) > 50):
+            return self._error(400, 99992402, "uuid longer than 50")
+        if uid in self._uuids:  # Feishu: one message per uuid within an hour
+            return web.json_response({"code": 0, "msg": "success", "data": {"message_id": self._uuids[uid]}})
+        bucket = self._buckets.setdefault(receive_id, Bucket(self.chat_rate_per_s, self.chat_burst))
+        wait = bucket.wait(self.clock())
+        if wait > 0:
+            self.ratelimited += 1
+            return web.json_response({"code": 99991400, "msg": "request trigger frequency limit"}, status=429,
+                                     headers={"x-ogw-ratelimit-reset": str(max(1, round(wait + 0.49)))})
+        bucket.take()
+        message_id = f"om_{next(self._ids):08d}"
+        if uid:
+            self._uuids[uid] = message_id
+        sent = Sent(method="send", message_id=message_id, receive_id=receive_id, card=card, at=self.clock())
+        self.sent.append(sent)
+        self._messages[message_id] = sent
+        return web.json_response({"code": 0, "msg": "success", "data": {"message_id": message_id, "chat_id": receive_id}})
+
+    async def _patch(self, request: web.Request) -> web.Response:
+        if (denied := self._auth(request)) is not None:
+            return denied
+        message_id = request.match_info["message_id"]
+        earlier = self._messages.get(message_id)
+        if earlier is None:
+            return self._error(400, 230011, "message not found")
+        card = self._card((await request.json()).get("content"))
+        if isinstance(card, str):
+            return self._error(400, 230099, card)
+        patched = Sent(method="patch", message_id=message_id, receive_id=earlier.receive_id, card=card, at=self.clock())
+        self.sent.append(patched)
+        self._messages[message_id] = patched
+        return web.json_response({"code": 0, "msg": "success", "data": {}})
