@@ -46,12 +46,14 @@ MAX_TITLE_CHARS: Final = 200  # task titles, approval subjects, subscription fil
 MAX_NOTE_CHARS: Final = 1000  # notes, reasons, comments, standup answers
 MAX_NAME_CHARS: Final = 100  # PMS user names
 
+# Platform accounts (bot/platforms/people.py).
+PEOPLE_MISS_RETRY_S: Final = 300.0  # an account matched to nobody is looked up again after this
+PEOPLE_LOCALE_CACHE_S: Final = 300.0  # a person's language, for words said while acknowledging
+PEOPLE_CACHE_MAX: Final = 50_000  # entries in each per-account cache before it starts over
+
 # Slack.
 SLACK_ANSWER_IN_PLACE_S: Final = 2.0  # a slash command waits this long for its answer before "working on it"
 SLACK_USERS_INFO_TIMEOUT_S: Final = 1.0  # the email lookup of an unknown user, inside the 3 s ack
-SLACK_IDENTITY_MISS_TTL_S: Final = 300.0  # an unmatched user is looked up again after this
-SLACK_LOCALE_CACHE_S: Final = 300.0  # a person's language, for "working on it", is read again after this
-SLACK_LOCALE_CACHE_MAX: Final = 50_000  # entries in each per-user cache before it starts over
 SLACK_CHANNEL_RATE_PER_S: Final = 1.0  # chat.postMessage: about one message per second per channel...
 SLACK_CHANNEL_BURST: Final = 3  # ...with short bursts
 SLACK_WORKSPACE_RATE_PER_S: Final = 50.0  # our own budget across the workspace
@@ -74,7 +76,9 @@ FEISHU_NONCE_CACHE_MAX: Final = 100_000  # nonces remembered within the window
 FEISHU_TOKEN_REFRESH_BEFORE_S: Final = 600.0  # a tenant token is renewed this long before it expires
 FEISHU_CHAT_RATE_PER_S: Final = 5.0  # sends per chat or per user...
 FEISHU_CHAT_BURST: Final = 5
-FEISHU_APP_RATE_PER_S: Final = 50.0  # ...and per app
+FEISHU_APP_RATE_PER_S: Final = 50.0  # ...and per app: 50 a second...
 FEISHU_APP_BURST: Final = 50
+FEISHU_APP_PER_MINUTE: Final = 1000  # ...and 1000 a minute
 FEISHU_HTTP_TIMEOUT_S: Final = 10.0
+FEISHU_CONTACT_TIMEOUT_S: Final = 1.0  # the email lookup of an unknown account, inside the 3 s answer
 FEISHU_CARD_MAX_BYTES: Final = 30_000  # a card's JSON, Feishu's limit

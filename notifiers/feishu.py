@@ -19,10 +19,12 @@ import httpx
 from bot.config import Settings
 from bot.constants import (
     FEISHU_APP_BURST,
+    FEISHU_APP_PER_MINUTE,
     FEISHU_APP_RATE_PER_S,
     FEISHU_CARD_MAX_BYTES,
     FEISHU_CHAT_BURST,
     FEISHU_CHAT_RATE_PER_S,
+    FEISHU_CONTACT_TIMEOUT_S,
     FEISHU_DEFAULT_API_BASE,
     FEISHU_HTTP_TIMEOUT_S,
     FEISHU_TOKEN_REFRESH_BEFORE_S,
@@ -82,7 +84,8 @@ class FeishuSender:
 
     def __init__(self, db: Database, settings: Settings, renderer: Renderer, *,
                  chat_rate_per_s: float = FEISHU_CHAT_RATE_PER_S, chat_burst: float = FEISHU_CHAT_BURST,
-                 app_rate_per_s: float = FEISHU_APP_RATE_PER_S, app_burst: float = FEISHU_APP_BURST) -> None:
+                 app_rate_per_s: float = FEISHU_APP_RATE_PER_S, app_burst: float = FEISHU_APP_BURST,
+                 app_per_minute: float = FEISHU_APP_PER_MINUTE) -> None:
         assert settings.feishu_app_id and settings.feishu_app_secret
         self.base = (settings.feishu_api_base or FEISHU_DEFAULT_API_BASE).rstrip("/")
         self._app = (settings.feishu_app_id, settings.feishu_app_secret.get_secret_value())
@@ -93,15 +96,25 @@ class FeishuSender:
         self._http: httpx.AsyncClient | None = None
         self._chat_rate = (chat_rate_per_s, chat_burst)
         self._chats: dict[str, TokenBucket] = {}
-        self._app_bucket = TokenBucket(app_rate_per_s, app_burst)
+        # Two budgets per app: a second's and a minute's (the minute's allows its whole count at once).
+        self._app_buckets = (TokenBucket(app_rate_per_s, app_burst), TokenBucket(app_per_minute / 60, app_per_minute))
         self.tokens_fetched = 0  # for tests: a burst across an expiry fetches once
 
     # ---- Sender ---------------------------------------------------------------------------------------------
     async def send(self, message: Outgoing) -> str:
-        id_type = "chat_id" if message.target.startswith("oc_") else "open_id"
-        body = {"receive_id": message.target, "msg_type": "interactive",
-                "content": json.dumps(self._card(message), ensure_ascii=False), "uuid": f"pmsbot-{message.outbox_id}"}
-        data = await self._call("POST", f"/open-apis/im/v1/messages?receive_id_type={id_type}", body, message.target)
+        content = json.dumps(self._card(message), ensure_ascii=False)
+        uid = f"pmsbot-{message.outbox_id}"
+        origin = message.origin
+        if origin.get("chat_type") == "group" and origin.get("message_id") and not message.card_ref:
+            # An answer in a group goes in the thread of the message that asked, not into the main flow.
+            data = await self._call("POST", f"/open-apis/im/v1/messages/{origin['message_id']}/reply",
+                                    {"msg_type": "interactive", "content": content, "uuid": uid,
+                                     "reply_in_thread": True}, message.target)
+        else:
+            id_type = "chat_id" if message.target.startswith("oc_") else "open_id"
+            body = {"receive_id": message.target, "msg_type": "interactive", "content": content, "uuid": uid}
+            data = await self._call("POST", f"/open-apis/im/v1/messages?receive_id_type={id_type}", body,
+                                    message.target)
         message_id = (data.get("data") or {}).get("message_id")
         if not isinstance(message_id, str):
             raise PermanentSendError("feishu answered without a message_id")
@@ -110,6 +123,21 @@ class FeishuSender:
     async def update(self, message: Outgoing, message_id: str) -> None:
         body = {"content": json.dumps(self._card(message), ensure_ascii=False)}
         await self._call("PATCH", f"/open-apis/im/v1/messages/{message_id}", body, message.target)
+
+    async def user_email(self, open_id: str) -> str | None:
+        """The contact API's email for an open_id (needs contact:user.email:readonly); None when not shown."""
+        try:
+            token = await self._tenant_token()
+            r = await self._client().get(f"/open-apis/contact/v3/users/{open_id}", params={"user_id_type": "open_id"},
+                                         headers={"Authorization": f"Bearer {token}"},
+                                         timeout=FEISHU_CONTACT_TIMEOUT_S)
+            data = r.json()
+        except (httpx.HTTPError, ValueError, TransientSendError, PermanentSendError) as exc:
+            log.info("feishu contact lookup of %s failed: %s", open_id, exc)
+            return None
+        user = (data.get("data") or {}).get("user") or {} if isinstance(data, dict) else {}
+        email = user.get("enterprise_email") or user.get("email")
+        return email.strip() if isinstance(email, str) and "@" in email else None
 
     async def close(self) -> None:
         if self._http is not None:
@@ -176,7 +204,7 @@ class FeishuSender:
         bucket = self._chats.get(target)
         if bucket is None:
             bucket = self._chats[target] = TokenBucket(*self._chat_rate)
-        for limiter in (bucket, self._app_bucket):
+        for limiter in (bucket, *self._app_buckets):
             wait = limiter.reserve(time.monotonic())
             if wait > 0:
                 await asyncio.sleep(wait)  # pacing to Feishu's published limits, not waiting for work

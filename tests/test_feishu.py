@@ -37,6 +37,8 @@ def feishu_config(tmp_path: Path) -> Path:
     for person in raw["people"]:
         if person["id"] == "carol":
             person["identities"] = {"feishu": CAROL}
+        if person["id"] == "dave":
+            person["email"] = "dave.zhang@example.com"
     path = tmp_path / "pmsbot.yaml"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     return path
@@ -44,7 +46,8 @@ def feishu_config(tmp_path: Path) -> Path:
 
 @pytest.fixture
 async def feishu() -> AsyncIterator[FakeFeishu]:
-    server = FakeFeishu(chat_rate_per_s=50.0, chat_burst=10)
+    server = FakeFeishu(chat_rate_per_s=50.0, chat_burst=10, users={
+        "ou_dave": {"open_id": "ou_dave", "name": "张伟", "enterprise_email": "Dave.Zhang@example.com"}})
     await server.start()
     yield server
     await server.stop()
@@ -91,11 +94,17 @@ async def wait_sent(feishu: FakeFeishu, n: int, **kw: Any) -> list[fake.Sent]:
 
 async def say_on_feishu(client: Client, feishu: FakeFeishu, text: str, *, sender: str = BOB,
                         chat: str = BOB_P2P, **kw: Any) -> fake.Sent:
-    before = len(feishu.messages(chat, method="send"))
-    status, answer = await post(client, fake.envelope("im.message.receive_v1",
-                                                      fake.message_event(text, sender=sender, chat=chat, **kw)))
+    """A person's message in; the answer (a new message in a private chat, a thread reply in a group) out."""
+    method = "reply" if kw.get("chat_type") == "group" else "send"
+    before = len(feishu.messages(chat, method=method))
+    event = fake.message_event(text, sender=sender, chat=chat, **kw)
+    feishu.user_message(event)
+    status, answer = await post(client, fake.envelope("im.message.receive_v1", event))
     assert status == 200 and answer == {}
-    return (await wait_sent(feishu, before + 1, receive_id=chat, method="send"))[-1]
+    answer_sent = (await wait_sent(feishu, before + 1, receive_id=chat, method=method))[-1]
+    if method == "reply":
+        assert answer_sent.thread_of == event["message"]["message_id"]
+    return answer_sent
 
 
 # ---- crypto: the research's vectors and lark-oapi agree with us --------------------------------------------------
@@ -169,6 +178,17 @@ async def test_retries_of_an_event_are_processed_once(client: Client, rt: Runtim
 
 async def _idle(rt: Runtime) -> bool:
     return await rt.inbox.pending_count() == 0 and (await rt.outbox.counts()).get("pending", 0) == 0
+
+
+async def test_an_account_is_matched_by_its_contact_email(client: Client, rt: Runtime, feishu: FakeFeishu) -> None:
+    from bot.store.models import IdentityRow
+    card = await say_on_feishu(client, feishu, "my", sender="ou_dave", chat="oc_davep2p")
+    assert "PUMP-" in card.text  # dave's tasks: he is known by his email
+    async with rt.db.read() as s:
+        row = await s.get(IdentityRow, ("feishu", "ou_dave"))
+    assert row is not None and row.person_id == "dave" and row.source == "email"
+    stranger = await say_on_feishu(client, feishu, "my", sender="ou_nobody", chat="oc_nobody")
+    assert "ou_nobody" in stranger.text  # told who they are to pmsbot and how to link
 
 
 # ---- approvals on cards ------------------------------------------------------------------------------------------

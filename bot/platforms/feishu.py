@@ -27,7 +27,9 @@ from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from bot.constants import FEISHU_MAX_SKEW_S, FEISHU_NONCE_CACHE_MAX
+from bot.platforms.people import KnownPeople
 from bot.records import InboundEvent
+from notifiers.feishu import FeishuSender
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -83,6 +85,7 @@ class FeishuAdapter:
         self._encrypt_key = s.feishu_encrypt_key.get_secret_value() if s.feishu_encrypt_key else None
         self._token = s.feishu_verification_token.get_secret_value() if s.feishu_verification_token else None
         self._nonces: OrderedDict[str, float] = OrderedDict()  # nonce -> when seen (replay window)
+        self.people = KnownPeople(rt, PLATFORM, self._email_of)
 
     def add_routes(self, app: web.Application) -> None:
         app.router.add_post("/feishu/events", self.handle)
@@ -176,6 +179,7 @@ class FeishuAdapter:
         origin = {"user": sender, "chat_type": str(message.get("chat_type", ""))}
         if isinstance(message.get("message_id"), str):
             origin["message_id"] = message["message_id"]  # replies go in thread under it (group chats)
+        await self.people.match(sender)
         await self.rt.inbox.accept(InboundEvent(
             platform=PLATFORM, event_id=f"ev:{event_id}", kind="message", sender=sender, conversation=chat,
             text=text, origin=origin, received_at=datetime.now(UTC)))
@@ -192,7 +196,8 @@ class FeishuAdapter:
         if verb not in ACTION_IDS or not _ID_RE.fullmatch(target):
             raise Refused(400, "card action value was not issued by pmsbot")
         fields = {"id": verb, "value": target}
-        locale = await self._locale(operator)
+        await self.people.match(operator)
+        locale = await self.people.locale(operator)
         texts = self.rt.renderer.catalogs[locale]["feishu"]
         if verb == "reject":
             form = action.get("form_value") or {}
@@ -207,19 +212,9 @@ class FeishuAdapter:
         # The card itself changes for everyone when the decision is delivered (PATCH of the message).
         return {"toast": {"type": "info", "content": texts["received"]}}
 
-    async def _locale(self, open_id: str) -> str:
-        from sqlalchemy import select
-        from sqlmodel import col
-
-        from bot.store.models import IdentityRow, PersonRow
-
-        async with self.rt.db.read() as s:
-            row = (await s.execute(
-                select(PersonRow).join(IdentityRow, col(IdentityRow.person_id) == col(PersonRow.id)).where(
-                    col(IdentityRow.platform) == PLATFORM, col(IdentityRow.external_id) == open_id)
-            )).scalar_one_or_none()
-        locale = row.locale if row is not None and row.locale else self.rt.config.locale
-        return locale if locale in self.rt.renderer.catalogs else "en"
+    async def _email_of(self, open_id: str) -> str | None:
+        sender = self.rt.delivery.senders.get(PLATFORM)
+        return await sender.user_email(open_id) if isinstance(sender, FeishuSender) else None
 
 
 def _json_object(raw: bytes, what: str) -> dict[str, Any]:

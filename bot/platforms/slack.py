@@ -27,19 +27,13 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
-from sqlalchemy import func, select
-from sqlmodel import col
 
 from bot.constants import (
     SLACK_ANSWER_IN_PLACE_S,
-    SLACK_IDENTITY_MISS_TTL_S,
-    SLACK_LOCALE_CACHE_MAX,
-    SLACK_LOCALE_CACHE_S,
     SLACK_USERS_INFO_TIMEOUT_S,
 )
+from bot.platforms.people import KnownPeople
 from bot.records import InboundEvent
-from bot.store.models import IdentityRow, PersonRow
-from bot.store.workspace import insert_ignore
 from notifiers.slack import client_for
 
 if TYPE_CHECKING:
@@ -119,9 +113,7 @@ class SlackAdapter:
             request_verification_enabled=False,  # done in handle(), before bolt parses anything
             raise_error_for_unhandled_request=False,
         )
-        self._known: set[str] = set()  # Slack users we have matched to a person in this process
-        self._misses: dict[str, float] = {}  # user -> when to look their email up again
-        self._locales: dict[str, tuple[str, float]] = {}  # user -> (locale, valid until)
+        self.people = KnownPeople(rt, PLATFORM, self._email_of)
         self._socket: Any = None
         self._register()
 
@@ -253,7 +245,7 @@ class SlackAdapter:
         if action_id == "reject":
             # The reason comes from a modal; opening it needs the trigger_id, which lives 3 s.
             await self._open_reject_modal(str(body.get("trigger_id", "")), value, channel, message_ts,
-                                          await self._locale(user))
+                                          await self.people.locale(user))
             await ack()
             return None
         origin = {"user": user, "via": "action", "message_ts": message_ts}
@@ -282,7 +274,7 @@ class SlackAdapter:
         values = (view.get("state") or {}).get("values") or {}
         reason = str(((values.get(REASON_BLOCK) or {}).get(REASON_INPUT) or {}).get("value") or "").strip()
         if not reason:
-            text = self.rt.renderer.text(await self._locale(user), "slack.reason_required")
+            text = self.rt.renderer.text(await self.people.locale(user), "slack.reason_required")
             await ack(response_action="errors", errors={REASON_BLOCK: text})
             return None
         event = InboundEvent(platform=PLATFORM, event_id=f"view:{view.get('id', '')}:{approval_id}", kind="action",
@@ -297,7 +289,7 @@ class SlackAdapter:
     # ---- helpers --------------------------------------------------------------------------------------------
     async def _accept(self, event: InboundEvent) -> int | None:
         """Match the sender, store the event durably. Returns the inbox id, None for a redelivery."""
-        await self._match_identity(event.sender)
+        await self.people.match(event.sender)
         accepted = await self.rt.inbox.accept(event)
         return accepted.inbox_id
 
@@ -320,55 +312,8 @@ class SlackAdapter:
             except TimeoutError:
                 return False
 
-    async def _locale(self, user: str) -> str:
-        """The person's language, for the few words said in the ack path; cached, as it rarely changes."""
-        cached = self._locales.get(user)
-        if cached is not None and cached[1] > time.monotonic():
-            return cached[0]
-        locale = await self._read_locale(user)
-        if len(self._locales) >= SLACK_LOCALE_CACHE_MAX:
-            self._locales.clear()
-        self._locales[user] = (locale, time.monotonic() + SLACK_LOCALE_CACHE_S)
-        return locale
-
-    async def _read_locale(self, user: str) -> str:
-        async with self.rt.db.read() as s:
-            row = (await s.execute(
-                select(PersonRow).join(IdentityRow, col(IdentityRow.person_id) == col(PersonRow.id)).where(
-                    col(IdentityRow.platform) == PLATFORM, col(IdentityRow.external_id) == user)
-            )).scalar_one_or_none()
-        return row.locale if row is not None and row.locale else self.rt.config.locale
-
     async def _working_text(self, user: str) -> str:
-        return self.rt.renderer.text(await self._locale(user), "slack.working")
-
-    async def _match_identity(self, user: str) -> None:
-        """Config and `link` put identities in the table; otherwise match the Slack profile's email once."""
-        if user in self._known:
-            return
-        if self._misses.get(user, 0.0) > time.monotonic():
-            return
-        async with self.rt.db.read() as s:
-            if await s.get(IdentityRow, (PLATFORM, user)) is not None:
-                self._known.add(user)
-                return
-        email = await self._email_of(user)
-        person_id: str | None = None
-        if email:
-            async with self.rt.db.write() as s:
-                person = (await s.execute(select(PersonRow).where(
-                    func.lower(col(PersonRow.email)) == email.lower()).limit(2))).scalars().all()
-                if len(person) == 1:  # an ambiguous email matches nobody
-                    person_id = person[0].id
-                    await s.execute(insert_ignore(s, IdentityRow).values(
-                        platform=PLATFORM, external_id=user, person_id=person_id))
-        if person_id is None:
-            if len(self._misses) >= SLACK_LOCALE_CACHE_MAX:
-                self._misses.clear()
-            self._misses[user] = time.monotonic() + SLACK_IDENTITY_MISS_TTL_S
-            return
-        log.info("slack user %s matched to %s by email", user, person_id)
-        self._known.add(user)
+        return self.rt.renderer.text(await self.people.locale(user), "slack.working")
 
     async def _email_of(self, user: str) -> str | None:
         try:

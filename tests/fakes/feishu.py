@@ -84,11 +84,12 @@ def card_action(value: dict[str, Any], *, operator: str, chat: str, message_id: 
 
 @dataclass
 class Sent:
-    method: str  # "send" | "patch"
+    method: str  # "send" | "reply" | "patch"
     message_id: str
     receive_id: str
     card: dict[str, Any]
     at: float
+    thread_of: str | None = None  # a reply: the message it answers
 
     @property
     def text(self) -> str:
@@ -112,6 +113,7 @@ class FakeFeishu:
     clock: Callable[[], float] = time.monotonic
     sent: list[Sent] = field(default_factory=list)
     rejected: list[tuple[str, int]] = field(default_factory=list)
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)  # open_id -> contact "user"
     tokens_issued: int = 0
     ratelimited: int = 0
 
@@ -119,6 +121,7 @@ class FakeFeishu:
         self._tokens: dict[str, float] = {}  # token -> valid until
         self._uuids: dict[str, str] = {}
         self._messages: dict[str, Sent] = {}
+        self._user_messages: dict[str, str] = {}  # message id -> chat, of messages people posted
         self._buckets: dict[str, Bucket] = {}
         self._failures: list[tuple[int, int]] = []
         self._ids = itertools.count(1)
@@ -130,6 +133,8 @@ class FakeFeishu:
         app.router.add_post("/open-apis/auth/v3/tenant_access_token/internal", self._token)
         app.router.add_post("/open-apis/im/v1/messages", self._send)
         app.router.add_patch("/open-apis/im/v1/messages/{message_id}", self._patch)
+        app.router.add_post("/open-apis/im/v1/messages/{message_id}/reply", self._reply)
+        app.router.add_get("/open-apis/contact/v3/users/{user_id}", self._user)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -146,6 +151,11 @@ class FakeFeishu:
         return f"http://127.0.0.1:{self.port}"
 
     # ---- controls -------------------------------------------------------------------------------------------
+    def user_message(self, event: dict[str, Any]) -> None:
+        """Know a message a person posted (the tests' inbound event), so replies to it can be checked."""
+        message = event["message"]
+        self._user_messages[message["message_id"]] = message["chat_id"]
+
     def expire_tokens(self) -> None:
         self._tokens = {t: 0.0 for t in self._tokens}
 
@@ -218,9 +228,26 @@ class FakeFeishu:
         if id_type not in ("open_id", "union_id", "user_id", "email", "chat_id"):
             return self._error(400, 99992402, "field validation failed: receive_id_type")
         body = await request.json()
-        receive_id, uid = body.get("receive_id"), body.get("uuid")
+        receive_id = body.get("receive_id")
         if not isinstance(receive_id, str) or (id_type == "chat_id") != receive_id.startswith("oc_"):
             return self._error(400, 230001, "invalid receive_id")
+        return self._deliver(body, receive_id, method="send", thread_of=None)
+
+    async def _reply(self, request: web.Request) -> web.Response:
+        if (denied := self._auth(request)) is not None:
+            return denied
+        parent = request.match_info["message_id"]
+        chat = self._user_messages.get(parent) or (self._messages[parent].receive_id if parent in self._messages
+                                                   else None)
+        if chat is None:
+            return self._error(400, 230011, "the message to reply to does not exist")
+        body = await request.json()
+        if "reply_in_thread" in body and not isinstance(body["reply_in_thread"], bool):
+            return self._error(400, 99992402, "reply_in_thread must be a boolean")
+        return self._deliver(body, chat, method="reply", thread_of=parent)
+
+    def _deliver(self, body: dict[str, Any], receive_id: str, *, method: str, thread_of: str | None) -> web.Response:
+        uid = body.get("uuid")
         if body.get("msg_type") != "interactive":
             return self._error(400, 230001, "pmsbot sends cards")
         card = self._card(body.get("content"))
@@ -240,10 +267,21 @@ class FakeFeishu:
         message_id = f"om_{next(self._ids):08d}"
         if uid:
             self._uuids[uid] = message_id
-        sent = Sent(method="send", message_id=message_id, receive_id=receive_id, card=card, at=self.clock())
+        sent = Sent(method=method, message_id=message_id, receive_id=receive_id, card=card, at=self.clock(),
+                    thread_of=thread_of)
         self.sent.append(sent)
         self._messages[message_id] = sent
         return web.json_response({"code": 0, "msg": "success", "data": {"message_id": message_id, "chat_id": receive_id}})
+
+    async def _user(self, request: web.Request) -> web.Response:
+        if (denied := self._auth(request)) is not None:
+            return denied
+        if request.query.get("user_id_type") != "open_id":
+            return self._error(400, 99992402, "user_id_type")
+        user = self.users.get(request.match_info["user_id"])
+        if user is None:
+            return self._error(400, 41050, "no user authority error")
+        return web.json_response({"code": 0, "msg": "success", "data": {"user": user}})
 
     async def _patch(self, request: web.Request) -> web.Response:
         if (denied := self._auth(request)) is not None:
