@@ -284,6 +284,13 @@ def cmd_check(args: argparse.Namespace) -> int:
         ok, what = asyncio.run(slack_probe(settings))
         print(f"{'ok  ' if ok else 'FAIL'} slack: {what}")
         failures += 0 if ok else 1
+    if settings.feishu_app_id:
+        from notifiers.feishu import probe as feishu_probe
+        from notifiers.render import Renderer
+
+        ok, what = asyncio.run(feishu_probe(settings, Renderer()))
+        print(f"{'ok  ' if ok else 'FAIL'} feishu: {what}")
+        failures += 0 if ok else 1
     from bot.pms.registry import CONNECTORS
 
     for project in config.projects:

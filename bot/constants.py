@@ -46,6 +46,9 @@ MAX_TITLE_CHARS: Final = 200  # task titles, approval subjects, subscription fil
 MAX_NOTE_CHARS: Final = 1000  # notes, reasons, comments, standup answers
 MAX_NAME_CHARS: Final = 100  # PMS user names
 
+# Pacing to platforms' rate limits (notifiers/pacing.py).
+RATE_HEADROOM: Final = 0.95  # pace at this share of a published rate
+
 # Platform accounts (bot/platforms/people.py).
 PEOPLE_MISS_RETRY_S: Final = 300.0  # an account matched to nobody is looked up again after this
 PEOPLE_LOCALE_CACHE_S: Final = 300.0  # a person's language, for words said while acknowledging
@@ -58,7 +61,6 @@ SLACK_CHANNEL_RATE_PER_S: Final = 1.0  # chat.postMessage: about one message per
 SLACK_CHANNEL_BURST: Final = 3  # ...with short bursts
 SLACK_WORKSPACE_RATE_PER_S: Final = 50.0  # our own budget across the workspace
 SLACK_WORKSPACE_BURST: Final = 50
-SLACK_RATE_HEADROOM: Final = 0.95  # pace at this share of the rates above
 SLACK_MAX_LOCAL_WAIT_S: Final = 5.0  # a longer wait for the rate limiter goes back to the outbox instead
 SLACK_HTTP_TIMEOUT_S: Final = 10.0
 SLACK_DM_CACHE_MAX: Final = 10_000  # user id -> DM channel id

@@ -31,7 +31,7 @@ from bot.constants import (
 )
 from bot.store.db import Database
 from notifiers.base import Outgoing, PermanentSendError, Rendered, TransientSendError
-from notifiers.pacing import TokenBucket
+from notifiers.pacing import TokenBucket, within
 from notifiers.render import Renderer
 
 log = logging.getLogger("pmsbot.feishu.send")
@@ -40,6 +40,18 @@ RATE_LIMITED = 99991400
 TOKEN_INVALID = frozenset({99991661, 99991663, 99991668})  # missing / invalid / expired tenant token
 TRANSIENT_CODES = frozenset({RATE_LIMITED, 230020, 11232, 1, 99991672, 230099})  # rate limits, busy, internal
 MAX_BUTTON_LABEL_CHARS = 40
+
+
+async def probe(settings: Settings, renderer: Renderer) -> tuple[bool, str]:
+    """`pmsbot check`: does the app get a tenant token from FEISHU_API_BASE? (ok, what was found)"""
+    sender = FeishuSender(None, settings, renderer)
+    try:
+        await sender._tenant_token()
+    except (TransientSendError, PermanentSendError) as exc:
+        return False, f"{sender.base}: {exc}"
+    finally:
+        await sender.close()
+    return True, f"app {settings.feishu_app_id} has a tenant token from {sender.base}"
 
 
 def lark_md(text: str) -> str:
@@ -82,7 +94,7 @@ def card_for(rendered: Rendered, texts: dict[str, str]) -> dict[str, Any]:
 class FeishuSender:
     platform = "feishu"
 
-    def __init__(self, db: Database, settings: Settings, renderer: Renderer, *,
+    def __init__(self, db: Database | None, settings: Settings, renderer: Renderer, *,
                  chat_rate_per_s: float = FEISHU_CHAT_RATE_PER_S, chat_burst: float = FEISHU_CHAT_BURST,
                  app_rate_per_s: float = FEISHU_APP_RATE_PER_S, app_burst: float = FEISHU_APP_BURST,
                  app_per_minute: float = FEISHU_APP_PER_MINUTE) -> None:
@@ -97,7 +109,7 @@ class FeishuSender:
         self._chat_rate = (chat_rate_per_s, chat_burst)
         self._chats: dict[str, TokenBucket] = {}
         # Two budgets per app: a second's and a minute's (the minute's allows its whole count at once).
-        self._app_buckets = (TokenBucket(app_rate_per_s, app_burst), TokenBucket(app_per_minute / 60, app_per_minute))
+        self._app_buckets = (within(app_rate_per_s, app_burst), within(app_per_minute / 60, app_per_minute))
         self.tokens_fetched = 0  # for tests: a burst across an expiry fetches once
 
     # ---- Sender ---------------------------------------------------------------------------------------------
@@ -203,7 +215,7 @@ class FeishuSender:
     async def _pace(self, target: str) -> None:
         bucket = self._chats.get(target)
         if bucket is None:
-            bucket = self._chats[target] = TokenBucket(*self._chat_rate)
+            bucket = self._chats[target] = within(*self._chat_rate)
         for limiter in (bucket, *self._app_buckets):
             wait = limiter.reserve(time.monotonic())
             if wait > 0:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.constants import RATE_HEADROOM
+
 
 @dataclass
 class TokenBucket:
@@ -26,3 +28,10 @@ class TokenBucket:
     def give_back(self) -> None:
         if self.tokens is not None:
             self.tokens += 1
+
+
+def within(rate_per_s: float, burst: float) -> TokenBucket:
+    """A bucket a little inside a platform's published limit: a call that waited in a queue arrives closer to the
+    next one than it left, and platforms count arrivals. So: RATE_HEADROOM of the rate, one token of the burst
+    kept back (at least one remains)."""
+    return TokenBucket(rate_per_s * RATE_HEADROOM, max(1.0, burst - 1))

@@ -26,13 +26,12 @@ from bot.constants import (
     SLACK_DM_CACHE_MAX,
     SLACK_HTTP_TIMEOUT_S,
     SLACK_MAX_LOCAL_WAIT_S,
-    SLACK_RATE_HEADROOM,
     SLACK_WORKSPACE_BURST,
     SLACK_WORKSPACE_RATE_PER_S,
 )
 from bot.store.db import Database
 from notifiers.base import Outgoing, PermanentSendError, TransientSendError
-from notifiers.pacing import TokenBucket
+from notifiers.pacing import TokenBucket, within
 from notifiers.render import Renderer
 from notifiers.slack_blocks import blocks_for, fallback_text
 
@@ -79,11 +78,9 @@ class SlackSender:
         self.client.timeout = int(SLACK_HTTP_TIMEOUT_S)
         self.public_url = settings.pmsbot_public_url
         self.renderer = renderer
-        # Paced a little under the published rates: a call that waited in the network arrives closer to the
-        # next one than it left, and Slack counts arrivals.
-        self._channel_rate = (channel_rate_per_s * SLACK_RATE_HEADROOM, channel_burst)
+        self._channel_rate = (channel_rate_per_s, channel_burst)
         self._channels: dict[str, TokenBucket] = {}
-        self._workspace = TokenBucket(workspace_rate_per_s * SLACK_RATE_HEADROOM, workspace_burst)
+        self._workspace = within(workspace_rate_per_s, workspace_burst)
         self._dm: collections.OrderedDict[str, str] = collections.OrderedDict()
         self._session: aiohttp.ClientSession | None = None
         self._parents: dict[int, str] = {}  # outbox id -> headline posted, thread reply not yet
@@ -189,7 +186,7 @@ class SlackSender:
         if method.startswith("chat."):
             bucket = self._channels.get(channel)
             if bucket is None:
-                bucket = self._channels[channel] = TokenBucket(*self._channel_rate)
+                bucket = self._channels[channel] = within(*self._channel_rate)
             await self._wait(bucket)
         try:
             response = await self.client.api_call(method, json=args)

@@ -148,6 +148,10 @@ def test_settings_read_environment_and_hide_secrets(monkeypatch: pytest.MonkeyPa
     ({"SLACK_BOT_TOKEN": "xoxb-1"}, "neither SLACK_SIGNING_SECRET"),
     ({"SLACK_SIGNING_SECRET": "s"}, "needs SLACK_BOT_TOKEN"),
     ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1", "SLACK_API_URL": "ftp://x"}, "http(s) URL"),
+    ({"FEISHU_APP_ID": "cli_1"}, "both FEISHU_APP_ID and FEISHU_APP_SECRET"),
+    ({"FEISHU_APP_ID": "cli_1", "FEISHU_APP_SECRET": "s"}, "FEISHU_VERIFICATION_TOKEN or FEISHU_ENCRYPT_KEY"),
+    ({"FEISHU_APP_ID": "cli_1", "FEISHU_APP_SECRET": "s", "FEISHU_ENCRYPT_KEY": "k", "FEISHU_API_BASE": "open.feishu.cn"},
+     "FEISHU_API_BASE must be an http(s) URL"),
 ])
 def test_incomplete_platform_settings_are_refused(monkeypatch: pytest.MonkeyPatch, env: dict[str, str],
                                                   problem: str) -> None:

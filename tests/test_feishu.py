@@ -327,6 +327,25 @@ async def test_token_expiry_in_a_burst_is_refreshed_once(client: Client, rt: Run
     assert (await rt.outbox.counts()).get("dead", 0) == 0
 
 
+async def test_sends_are_paced_to_the_chat_limit_and_429_waits_its_reset(rt: Runtime, feishu: FakeFeishu) -> None:
+    from notifiers.base import Outgoing, Rendered, TransientSendError
+    from notifiers.feishu import FeishuSender
+    sender = FeishuSender(rt.db, rt.settings, rt.renderer, chat_rate_per_s=20.0, chat_burst=2)
+    feishu.chat_rate_per_s, feishu.chat_burst = 20.0, 2  # as Feishu's own limit for this chat
+    try:
+        for n in range(8):
+            await sender.send(Outgoing(outbox_id=9000 + n, platform="feishu", target="oc_paced", card_ref=None,
+                                       rendered=Rendered(kind="help", text=f"n={n}")))
+        assert feishu.ratelimited == 0 and [m.text for m in feishu.messages("oc_paced")] == [f"n={n}" for n in range(8)]
+        feishu.fail_next(1, status=429, code=99991400)
+        with pytest.raises(TransientSendError) as refused:
+            await sender.send(Outgoing(outbox_id=9100, platform="feishu", target="oc_paced", card_ref=None,
+                                       rendered=Rendered(kind="help", text="later")))
+        assert refused.value.retry_after_s == 2.0  # x-ogw-ratelimit-reset, for the outbox to wait
+    finally:
+        await sender.close()
+
+
 async def test_a_retried_send_does_not_post_twice(rt: Runtime, feishu: FakeFeishu) -> None:
     from notifiers.base import Outgoing, Rendered
     sender = rt.delivery.senders["feishu"]
@@ -335,3 +354,33 @@ async def test_a_retried_send_does_not_post_twice(rt: Runtime, feishu: FakeFeish
     first = await sender.send(message)
     again = await sender.send(message)  # as after a crash between the send and our commit
     assert first == again and len(feishu.messages(GROUP, method="send")) == 1
+
+
+def test_check_reaches_feishu(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+                              ) -> None:
+    from bot.cli import main
+    proc = subprocess.Popen([sys.executable, "-m", "tests.fakes.feishu"], stdout=subprocess.PIPE, text=True,
+                            cwd=Path(__file__).resolve().parent.parent)
+    try:
+        assert proc.stdout is not None
+        port = int(proc.stdout.readline())
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.delenv("PMSBOT_CONFIG", raising=False)
+        for key, value in {"DATABASE_URL": f"sqlite:///{tmp_path / 'c.db'}", "FEISHU_APP_ID": fake.APP_ID,
+                           "FEISHU_APP_SECRET": fake.APP_SECRET, "FEISHU_ENCRYPT_KEY": fake.ENCRYPT_KEY,
+                           "FEISHU_API_BASE": f"http://127.0.0.1:{port}"}.items():
+            monkeypatch.setenv(key, value)
+        assert main(["db", "upgrade"]) == 0
+        capsys.readouterr()
+        assert main(["check"]) == 0
+        out = capsys.readouterr().out
+        assert "platforms enabled: console, feishu" in out and f"ok   feishu: app {fake.APP_ID} has a tenant token" in out
+        monkeypatch.setenv("FEISHU_APP_SECRET", "wrong-secret")
+        assert main(["check"]) == 1
+        out = capsys.readouterr().out
+        assert "FAIL feishu:" in out and "app secret invalid" in out and "wrong-secret" not in out
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        if proc.stdout is not None:
+            proc.stdout.close()

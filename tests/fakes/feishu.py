@@ -110,6 +110,9 @@ class FakeFeishu:
     token_ttl_s: int = 7200
     chat_rate_per_s: float = 5.0
     chat_burst: float = 5.0
+    app_rate_per_s: float = 50.0
+    app_burst: float = 50.0
+    app_per_minute: float = 1000.0
     clock: Callable[[], float] = time.monotonic
     sent: list[Sent] = field(default_factory=list)
     rejected: list[tuple[str, int]] = field(default_factory=list)
@@ -123,6 +126,7 @@ class FakeFeishu:
         self._messages: dict[str, Sent] = {}
         self._user_messages: dict[str, str] = {}  # message id -> chat, of messages people posted
         self._buckets: dict[str, Bucket] = {}
+        self._app = (Bucket(self.app_rate_per_s, self.app_burst), Bucket(self.app_per_minute / 60, self.app_per_minute))
         self._failures: list[tuple[int, int]] = []
         self._ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
@@ -135,6 +139,7 @@ class FakeFeishu:
         app.router.add_patch("/open-apis/im/v1/messages/{message_id}", self._patch)
         app.router.add_post("/open-apis/im/v1/messages/{message_id}/reply", self._reply)
         app.router.add_get("/open-apis/contact/v3/users/{user_id}", self._user)
+        app.router.add_get("/_stats", self._stats)  # for a benchmark that runs the fake in its own process
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -194,6 +199,10 @@ class FakeFeishu:
             return self._error(400, 99991668, "access token expired")
         if self._failures:
             status, code = self._failures.pop(0)
+            if status == 429:
+                self.ratelimited += 1
+                return web.json_response({"code": code, "msg": "request trigger frequency limit"}, status=429,
+                                         headers={"x-ogw-ratelimit-reset": "2"})
             return self._error(status, code, "injected failure")
         return None
 
@@ -258,12 +267,15 @@ class FakeFeishu:
         if uid in self._uuids:  # Feishu: one message per uuid within an hour
             return web.json_response({"code": 0, "msg": "success", "data": {"message_id": self._uuids[uid]}})
         bucket = self._buckets.setdefault(receive_id, Bucket(self.chat_rate_per_s, self.chat_burst))
-        wait = bucket.wait(self.clock())
-        if wait > 0:
+        now = self.clock()
+        limits = (bucket, *self._app)
+        wait = max(b.wait(now) for b in limits)
+        if wait > 0:  # a refused call uses up no budget
             self.ratelimited += 1
             return web.json_response({"code": 99991400, "msg": "request trigger frequency limit"}, status=429,
                                      headers={"x-ogw-ratelimit-reset": str(max(1, round(wait + 0.49)))})
-        bucket.take()
+        for b in limits:
+            b.take()
         message_id = f"om_{next(self._ids):08d}"
         if uid:
             self._uuids[uid] = message_id
@@ -272,6 +284,10 @@ class FakeFeishu:
         self.sent.append(sent)
         self._messages[message_id] = sent
         return web.json_response({"code": 0, "msg": "success", "data": {"message_id": message_id, "chat_id": receive_id}})
+
+    async def _stats(self, request: web.Request) -> web.Response:
+        return web.json_response({"sent": [[m.method, m.receive_id, m.text] for m in self.sent],
+                                  "ratelimited": self.ratelimited, "tokens_issued": self.tokens_issued})
 
     async def _user(self, request: web.Request) -> web.Response:
         if (denied := self._auth(request)) is not None:
@@ -297,3 +313,23 @@ class FakeFeishu:
         self.sent.append(patched)
         self._messages[message_id] = patched
         return web.json_response({"code": 0, "msg": "success", "data": {}})
+
+
+async def _serve(chat_rate: float, chat_burst: float) -> None:
+    import asyncio
+
+    server = FakeFeishu(chat_rate_per_s=chat_rate, chat_burst=chat_burst)
+    await server.start()
+    print(server.port, flush=True)
+    await asyncio.Event().wait()  # until the test terminates this process
+
+
+if __name__ == "__main__":
+    import argparse
+    import asyncio
+
+    parser = argparse.ArgumentParser(description="the fake Feishu on 127.0.0.1 (prints its port)")
+    parser.add_argument("--chat-rate", type=float, default=5.0)
+    parser.add_argument("--chat-burst", type=float, default=5.0)
+    options = parser.parse_args()
+    asyncio.run(_serve(options.chat_rate, options.chat_burst))

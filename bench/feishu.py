@@ -1,0 +1,87 @@
+"""Benchmark: Feishu fan-out against the platform's limits, the fake Feishu in its own process.
+
+    python -m bench.feishu [--chats 200] [--per-chat 5]
+
+--chats × --per-chat cards through the outbox and the Feishu sender, whose limits are Feishu's published ones
+(5 per second per chat, 50 per second and 1000 per minute per app). The figure is elapsed time against the minimum
+those limits allow; lost, duplicated and reordered messages are counted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import aiohttp
+
+from bench.slack import HOST, child
+from tests.fakes import feishu as fake
+
+
+async def fanout(args: argparse.Namespace, tmp: Path) -> None:
+    from bot.config import Config, Settings
+    from bot.constants import FEISHU_APP_BURST, FEISHU_APP_PER_MINUTE, FEISHU_APP_RATE_PER_S
+    from bot.runtime import Runtime
+    from notifiers.outbox import Envelope
+
+    chats, per = args.chats, args.per_chat
+    total = chats * per
+    print(f"== Feishu fan-out: {total} cards to {chats} chats; the fake Feishu in its own process allows 5/s per chat, "
+          f"{FEISHU_APP_RATE_PER_S:g}/s (burst {FEISHU_APP_BURST}) and {FEISHU_APP_PER_MINUTE}/min per app")
+    with child("tests.fakes.feishu") as (line, _):
+        port = int(line)
+        settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp / 'fanout.db'}", feishu_app_id=fake.APP_ID,
+                            feishu_app_secret=fake.APP_SECRET, feishu_encrypt_key=fake.ENCRYPT_KEY,
+                            feishu_api_base=f"http://{HOST}:{port}")
+        rt = Runtime(settings, Config())
+        await rt.open()
+        envelopes = [Envelope(platform="feishu", target=f"oc_{c:05d}", kind="linked", locale="en",
+                              data={"pms_user": f"seq-{n}-end"}, actions=[]) for n in range(per) for c in range(chats)]
+        async with rt.db.write() as s:
+            await rt.outbox.enqueue(s, envelopes, source_event=None, now=datetime.now(UTC), preclaim=False)
+        start = time.perf_counter()
+        rt.start(("worker",))
+        while (await rt.outbox.counts()).get("pending", 0) and time.perf_counter() - start < 600:
+            rt.delivery.delivered.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(rt.delivery.delivered.wait(), timeout=1.0)
+        elapsed = time.perf_counter() - start
+        counts = await rt.outbox.counts()
+        await rt.close()
+        async with aiohttp.ClientSession() as session, session.get(f"http://{HOST}:{port}/_stats") as r:
+            stats = await r.json()
+    sent = [(chat, text) for method, chat, text in stats["sent"] if method == "send"]
+    by_chat: dict[str, list[int]] = {}
+    for chat, text in sent:
+        by_chat.setdefault(chat, []).append(int(text.split("seq-")[1].split("-end")[0]))
+    reordered = sum(1 for seq in by_chat.values() if seq != sorted(seq))
+    minimum = max((per - 5) / 5, (total - FEISHU_APP_BURST) / FEISHU_APP_RATE_PER_S,
+                  60.0 * ((total - 1) // FEISHU_APP_PER_MINUTE))
+    print(f"  delivered {len(sent)}/{total} in {elapsed:.2f} s; minimum the limits allow {minimum:.2f} s; "
+          f"ratio {elapsed / minimum:.2f} (target <= 1.1); 429s {stats['ratelimited']}; lost {total - len(sent)}; "
+          f"duplicated {max(0, len(sent) - total)}; reordered chats {reordered}; tenant tokens "
+          f"{stats['tokens_issued']}; outbox {counts}")
+
+
+async def main(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory() as d:
+        await fanout(args, Path(d))
+
+
+def cli() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--chats", type=int, default=200)
+    p.add_argument("--per-chat", type=int, default=5)
+    args = p.parse_args()
+    os.environ.setdefault("PMSBOT_LOG_LEVEL", "WARNING")
+    asyncio.run(main(args))
+
+
+if __name__ == "__main__":
+    cli()
