@@ -61,6 +61,7 @@ class Settings(BaseSettings):
     feishu_verification_token: SecretStr | None = None
     feishu_encrypt_key: SecretStr | None = None
     feishu_api_base: str | None = None
+    feishu_long_connection: bool = False
 
     dingtalk_client_id: str | None = None
     dingtalk_client_secret: SecretStr | None = None
@@ -90,8 +91,10 @@ class Settings(BaseSettings):
             raise ValueError("SLACK_API_URL must be an http(s) URL")
         if bool(self.feishu_app_id) != bool(self.feishu_app_secret):
             raise ValueError("Feishu needs both FEISHU_APP_ID and FEISHU_APP_SECRET")
-        if self.feishu_app_id and not (self.feishu_verification_token or self.feishu_encrypt_key):
-            raise ValueError("Feishu needs FEISHU_VERIFICATION_TOKEN or FEISHU_ENCRYPT_KEY to trust its callbacks")
+        if self.feishu_app_id and not (self.feishu_verification_token or self.feishu_encrypt_key
+                                       or self.feishu_long_connection):
+            raise ValueError("Feishu needs FEISHU_VERIFICATION_TOKEN or FEISHU_ENCRYPT_KEY to trust its callbacks "
+                             "(or FEISHU_LONG_CONNECTION=1 to take events over the long connection only)")
         if self.feishu_api_base and not self.feishu_api_base.startswith(("http://", "https://")):
             raise ValueError("FEISHU_API_BASE must be an http(s) URL")
         return self

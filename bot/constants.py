@@ -84,3 +84,5 @@ FEISHU_APP_PER_MINUTE: Final = 1000  # ...and 1000 a minute
 FEISHU_HTTP_TIMEOUT_S: Final = 10.0
 FEISHU_CONTACT_TIMEOUT_S: Final = 1.0  # the email lookup of an unknown account, inside the 3 s answer
 FEISHU_CARD_MAX_BYTES: Final = 30_000  # a card's JSON, Feishu's limit
+FEISHU_WS_DEAD_AFTER_PINGS: Final = 3  # a long connection silent for this many ping intervals is reopened
+FEISHU_WS_MAX_PARTS_BYTES: Final = 1024 * 1024  # an event split over several frames, at most

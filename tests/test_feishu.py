@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 import sys
@@ -384,3 +385,67 @@ def test_check_reaches_feishu(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, c
         proc.wait(timeout=30)
         if proc.stdout is not None:
             proc.stdout.close()
+
+
+# ---- long connection ---------------------------------------------------------------------------------------------
+@pytest.fixture
+async def ws_rt(feishu: FakeFeishu, sqlite_url: str, tmp_path: Path) -> AsyncIterator[Runtime]:
+    """A runtime taking Feishu events over the long connection only (no encrypt key, no token, no public URL)."""
+    config = feishu_config(tmp_path)
+    feishu.ws_ping_s, feishu.ws_reconnect_s = 0.2, 0.05  # the server's ClientConfig: quick pings and reconnects
+    settings = settings_for(feishu, sqlite_url, config, feishu_encrypt_key=None, feishu_verification_token=None,
+                            feishu_long_connection=True)
+    runtime = Runtime(settings, load_config(config))
+    await runtime.open()
+    await seed(runtime)
+    await apply_config(runtime.db, runtime.config)
+    runtime.start(("worker",))
+    from bot.platforms.feishu import FeishuAdapter
+    adapter = FeishuAdapter(runtime)
+    await adapter.start()
+    try:
+        async def connected() -> bool:
+            return feishu.ws_connected == 1
+        await eventually(connected, what="the long connection")
+        yield runtime
+    finally:
+        await adapter.close()
+        await runtime.close()
+
+
+async def test_long_connection_takes_commands_and_card_clicks(ws_rt: Runtime, feishu: FakeFeishu) -> None:
+    event = fake.message_event("my", sender=BOB, chat=BOB_P2P)
+    ack = await feishu.ws_push(fake.envelope("im.message.receive_v1", event), parts=3)  # split over 3 frames
+    assert ack["code"] == 200
+    card = (await wait_sent(feishu, 1, receive_id=BOB_P2P, method="send"))[-1]
+    assert "PUMP-" in card.text
+    approval_id, approval_card = await _approval_card(ws_rt, feishu)
+    click = fake.card_action({"action": "approve", "id": str(approval_id)}, operator=CAROL, chat="oc_carol",
+                             message_id=approval_card.message_id)
+    ack = await feishu.ws_push(fake.envelope("card.action.trigger", click), kind="card")  # card frames too
+    toast = json.loads(base64.b64decode(ack["data"]))
+    assert ack["code"] == 200 and toast["toast"]["type"] == "info"
+
+    async def approved() -> bool:
+        return await _state(ws_rt, approval_id) == "approved"
+    await eventually(approved, what="approved over the long connection")
+    bad = await feishu.ws_push(fake.envelope("card.action.trigger", fake.card_action(
+        {"action": "rm", "id": "1"}, operator=CAROL, chat="oc_carol", message_id="om_1")), kind="card")
+    assert "error" in json.loads(base64.b64decode(bad["data"]))  # refused, connection kept
+    assert feishu.ws_opened == 1
+
+
+async def test_long_connection_reconnects_after_a_drop_and_after_silence(ws_rt: Runtime, feishu: FakeFeishu) -> None:
+    await feishu.ws_drop()
+
+    async def reopened(n: int) -> Any:
+        async def check() -> bool:
+            return feishu.ws_opened >= n and feishu.ws_connected == 1
+        return check
+    await eventually(await reopened(2), what="a new connection after the drop")
+    feishu.mute_pongs = True  # half-open: the socket stays, nothing comes back
+    await eventually(await reopened(3), timeout_s=10, what="a new connection after three silent ping intervals")
+    feishu.mute_pongs = False
+    ack = await feishu.ws_push(fake.envelope("im.message.receive_v1", fake.message_event(
+        "help", sender=BOB, chat=BOB_P2P)))
+    assert ack["code"] == 200

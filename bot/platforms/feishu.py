@@ -10,6 +10,7 @@ token inside the event. The event is durable in the inbox before we answer; `hea
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import hashlib
@@ -26,7 +27,8 @@ from aiohttp import web
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from bot.constants import FEISHU_MAX_SKEW_S, FEISHU_NONCE_CACHE_MAX
+from bot.constants import FEISHU_DEFAULT_API_BASE, FEISHU_MAX_SKEW_S, FEISHU_NONCE_CACHE_MAX
+from bot.platforms.feishu_ws import LongConnection
 from bot.platforms.people import KnownPeople
 from bot.records import InboundEvent
 from notifiers.feishu import FeishuSender
@@ -86,15 +88,37 @@ class FeishuAdapter:
         self._token = s.feishu_verification_token.get_secret_value() if s.feishu_verification_token else None
         self._nonces: OrderedDict[str, float] = OrderedDict()  # nonce -> when seen (replay window)
         self.people = KnownPeople(rt, PLATFORM, self._email_of)
+        self.long_connection: LongConnection | None = None
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
 
     def add_routes(self, app: web.Application) -> None:
         app.router.add_post("/feishu/events", self.handle)
 
     async def start(self) -> None:
-        return None
+        """With FEISHU_LONG_CONNECTION, also take events over Feishu's long connection (no public URL needed)."""
+        s = self.rt.settings
+        if not s.feishu_long_connection:
+            return
+        assert s.feishu_app_id and s.feishu_app_secret
+        self.long_connection = LongConnection(
+            base=s.feishu_api_base or FEISHU_DEFAULT_API_BASE, app_id=s.feishu_app_id,
+            app_secret=s.feishu_app_secret.get_secret_value(), handle=self._from_long_connection)
+        self._stop.clear()
+        self._task = asyncio.create_task(self.long_connection.run(self._stop), name="feishu-long-connection")
 
     async def close(self) -> None:
-        return None
+        self._stop.set()
+        if self._task is not None:
+            await self._task
+            self._task = None
+
+    async def _from_long_connection(self, body: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return await self.dispatch(body, trusted=True)
+        except Refused as exc:
+            log.warning("feishu long-connection event refused: %s", exc)
+            return {"error": str(exc)}
 
     async def handle(self, request: web.Request) -> web.Response:
         raw = await request.read()
@@ -120,10 +144,16 @@ class FeishuAdapter:
             return {"challenge": challenge}
         if self._encrypt_key is not None:
             self._check_signature(request, raw)
+        return await self.dispatch(body, trusted=False)
+
+    async def dispatch(self, body: dict[str, Any], *, trusted: bool) -> dict[str, Any]:
+        """One event envelope (2.0), from HTTP after its checks or from the long connection (`trusted`: the
+        connection itself was authenticated). Returns the callback's answer."""
         header = body.get("header")
         if body.get("schema") != "2.0" or not isinstance(header, dict):
             raise Refused(400, "only event subscription schema 2.0 is accepted")
-        self._check_token(header.get("token"))
+        if not trusted:
+            self._check_token(header.get("token"))
         event = body.get("event")
         event_id = header.get("event_id")
         if not isinstance(event, dict) or not isinstance(event_id, str) or not event_id:

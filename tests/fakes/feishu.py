@@ -19,11 +19,32 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiohttp import web
+from aiohttp import WSMsgType, web
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
 from tests.fakes.slack import Bucket
+
+# pbbp2.proto exactly as lark-oapi ships it (lark_oapi/ws/pb/pbbp2_pb2.py, serialized_pb), less its gogo import:
+# the fake speaks the SDK's schema, so pmsbot's own copy of it is checked against Feishu's.
+_PBBP2 = (b'\n\x0bpbbp2.proto\x12\x05pbbp2\x1a\ngogo.proto"$\n\x06Header\x12\x0b\n\x03key\x18\x01 \x02(\t\x12\r\n'
+          b'\x05value\x18\x02 \x02(\t"\xbf\x01\n\x05\x46rame\x12\r\n\x05SeqID\x18\x01 \x02(\x04\x12\r\n\x05LogID'
+          b'\x18\x02 \x02(\x04\x12\x0f\n\x07service\x18\x03 \x02(\x05\x12\x0e\n\x06method\x18\x04 \x02(\x05\x12$'
+          b'\n\x07headers\x18\x05 \x03(\x0b\x32\r.pbbp2.HeaderB\x04\xc8\xde\x1f\x00\x12\x18\n\x10payload_encoding'
+          b'\x18\x06 \x01(\t\x12\x14\n\x0cpayload_type\x18\x07 \x01(\t\x12\x0f\n\x07payload\x18\x08 \x01(\x0c'
+          b'\x12\x10\n\x08LogIDNew\x18\t \x01(\t')
+
+
+def _sdk_frame() -> Any:
+    fdp = descriptor_pb2.FileDescriptorProto.FromString(_PBBP2)
+    del fdp.dependency[:]
+    pool = descriptor_pool.DescriptorPool()
+    pool.Add(fdp)
+    return message_factory.GetMessageClass(pool.FindMessageTypeByName("pbbp2.Frame"))
+
+
+SdkFrame: Any = _sdk_frame()
 
 APP_ID = "cli_pmsbot_test"
 APP_SECRET = "feishu-app-secret"
@@ -117,6 +138,11 @@ class FakeFeishu:
     sent: list[Sent] = field(default_factory=list)
     rejected: list[tuple[str, int]] = field(default_factory=list)
     users: dict[str, dict[str, Any]] = field(default_factory=dict)  # open_id -> contact "user"
+    ws_ping_s: float = 120.0
+    ws_reconnect_s: float = 120.0
+    mute_pongs: bool = False  # a half-open connection: pings go unanswered
+    pings: int = 0
+    ws_opened: int = 0
     tokens_issued: int = 0
     ratelimited: int = 0
 
@@ -130,6 +156,8 @@ class FakeFeishu:
         self._failures: list[tuple[int, int]] = []
         self._ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
+        self._sockets: list[web.WebSocketResponse] = []
+        self._acks: dict[str, Any] = {}  # message id -> future of the client's ack
         self.port = 0
 
     async def start(self) -> None:
@@ -139,7 +167,9 @@ class FakeFeishu:
         app.router.add_patch("/open-apis/im/v1/messages/{message_id}", self._patch)
         app.router.add_post("/open-apis/im/v1/messages/{message_id}/reply", self._reply)
         app.router.add_get("/open-apis/contact/v3/users/{user_id}", self._user)
-        app.router.add_get("/_stats", self._stats)  # for a benchmark that runs the fake in its own process
+        app.router.add_get("/_stats", self._stats)
+        app.router.add_post("/callback/ws/endpoint", self._ws_endpoint)
+        app.router.add_get("/ws", self._ws)  # for a benchmark that runs the fake in its own process
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -148,6 +178,8 @@ class FakeFeishu:
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
     async def stop(self) -> None:
+        for ws in list(self._sockets):
+            await ws.close()
         if self._runner:
             await self._runner.cleanup()
 
@@ -284,6 +316,66 @@ class FakeFeishu:
         self.sent.append(sent)
         self._messages[message_id] = sent
         return web.json_response({"code": 0, "msg": "success", "data": {"message_id": message_id, "chat_id": receive_id}})
+
+    # ---- long connection ------------------------------------------------------------------------------------
+    async def _ws_endpoint(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        if body.get("AppID") != APP_ID or body.get("AppSecret") != APP_SECRET:
+            return web.json_response({"code": 514, "msg": "auth failed"})
+        return web.json_response({"code": 0, "msg": "ok", "data": {
+            "URL": f"ws://127.0.0.1:{self.port}/ws?device_id=d1&service_id=7",
+            "ClientConfig": {"ReconnectCount": -1, "ReconnectInterval": self.ws_reconnect_s, "ReconnectNonce": 0,
+                             "PingInterval": self.ws_ping_s}}})
+
+    async def _ws(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(autoping=True)
+        await ws.prepare(request)
+        self._sockets.append(ws)
+        self.ws_opened += 1
+        try:
+            async for msg in ws:
+                if msg.type != WSMsgType.BINARY:
+                    continue
+                frame = SdkFrame.FromString(msg.data)
+                headers = {h.key: h.value for h in frame.headers}
+                if frame.method == 0 and headers.get("type") == "ping":
+                    self.pings += 1
+                    if not self.mute_pongs:
+                        pong = SdkFrame(SeqID=0, LogID=0, service=frame.service, method=0)
+                        pong.headers.add(key="type", value="pong")
+                        await ws.send_bytes(pong.SerializeToString())
+                elif frame.method == 1 and headers.get("message_id") in self._acks:
+                    self._acks.pop(headers["message_id"]).set_result(json.loads(frame.payload))
+        finally:
+            self._sockets.remove(ws)
+        return ws
+
+    @property
+    def ws_connected(self) -> int:
+        return len(self._sockets)
+
+    async def ws_push(self, payload: dict[str, Any], *, kind: str = "event", parts: int = 1,
+                      timeout_s: float = 3.0) -> dict[str, Any]:
+        """Send an event (or a card click) as DATA frames, split in `parts`; returns the client's ack payload."""
+        import asyncio
+
+        message_id = uuid.uuid4().hex
+        acked = self._acks[message_id] = asyncio.get_running_loop().create_future()
+        data = json.dumps(payload).encode()
+        size = -(-len(data) // parts)
+        for seq in range(parts):
+            frame = SdkFrame(SeqID=seq, LogID=0, service=7, method=1, payload=data[seq * size:(seq + 1) * size])
+            for key, value in {"type": kind, "message_id": message_id, "trace_id": "t1", "sum": str(parts),
+                               "seq": str(seq)}.items():
+                frame.headers.add(key=key, value=value)
+            await self._sockets[-1].send_bytes(frame.SerializeToString())
+        result: dict[str, Any] = await asyncio.wait_for(acked, timeout=timeout_s)
+        return result
+
+    async def ws_drop(self) -> None:
+        """The server goes away without a word (a network cut, a deploy)."""
+        for ws in list(self._sockets):
+            await ws.close()
 
     async def _stats(self, request: web.Request) -> web.Response:
         return web.json_response({"sent": [[m.method, m.receive_id, m.text] for m in self.sent],
