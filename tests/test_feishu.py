@@ -302,6 +302,13 @@ def _resign(body: bytes) -> tuple[bytes, dict[str, str]]:
                   "X-Lark-Signature": signature(ts, nonce, fake.ENCRYPT_KEY, body)}
 
 
+async def test_a_body_over_one_megabyte_is_413(client: Client) -> None:
+    import io
+    r = await client.post("/feishu/events", data=io.BytesIO(b'{"encrypt": "' + b"A" * (1024 * 1024) + b'"}'),
+                          headers={"Content-Type": "application/json"})
+    assert r.status == 413 and "error" in await r.json()
+
+
 async def test_a_replayed_request_is_refused(client: Client) -> None:
     body, headers = signed(_msg("my"))
     first = await client.post("/feishu/events", data=body, headers=headers)
