@@ -11,16 +11,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import os
 import tempfile
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
 
-from bench.slack import HOST, child
+from bench.slack import HOST, child, deliver_all
 from tests.fakes import feishu as fake
 
 
@@ -45,13 +43,7 @@ async def fanout(args: argparse.Namespace, tmp: Path) -> None:
                               data={"pms_user": f"seq-{n}-end"}, actions=[]) for n in range(per) for c in range(chats)]
         async with rt.db.write() as s:
             await rt.outbox.enqueue(s, envelopes, source_event=None, now=datetime.now(UTC), preclaim=False)
-        start = time.perf_counter()
-        rt.start(("worker",))
-        while (await rt.outbox.counts()).get("pending", 0) and time.perf_counter() - start < 600:
-            rt.delivery.delivered.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(rt.delivery.delivered.wait(), timeout=1.0)
-        elapsed = time.perf_counter() - start
+        elapsed = await deliver_all(rt, limit_s=600)
         counts = await rt.outbox.counts()
         await rt.close()
         async with aiohttp.ClientSession() as session, session.get(f"http://{HOST}:{port}/_stats") as r:

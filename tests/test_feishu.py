@@ -12,20 +12,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 from sqlmodel import col
 
 from bot.app import build_app
-from bot.config import Settings, load_config
-from bot.demo.seed import seed
+from bot.config import Settings
 from bot.platforms.feishu import Refused, decrypt, signature
 from bot.runtime import Runtime
 from bot.store.models import ApprovalRow, InboxRow
-from bot.store.sync import apply_config
 from tests.fakes import feishu as fake
 from tests.fakes.feishu import FakeFeishu, signed
+from tests.platform_org import demo_with, seeded
 from tests.waiting import eventually
 
 ALICE, BOB, CAROL = "ou_alice", "ou_bob", "ou_carol"
@@ -34,15 +32,8 @@ Client = TestClient  # type: ignore[type-arg]
 
 
 def feishu_config(tmp_path: Path) -> Path:
-    raw = yaml.safe_load((Path(__file__).resolve().parent.parent / "bot/demo/demo.yaml").read_text(encoding="utf-8"))
-    for person in raw["people"]:
-        if person["id"] == "carol":
-            person["identities"] = {"feishu": CAROL}
-        if person["id"] == "dave":
-            person["email"] = "dave.zhang@example.com"
-    path = tmp_path / "pmsbot.yaml"
-    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
-    return path
+    """The demo organisation, with carol (the approver) on Feishu and dave known only by his email."""
+    return demo_with(tmp_path, {"carol": {"identities": {"feishu": CAROL}}, "dave": {"email": "dave.zhang@example.com"}})
 
 
 @pytest.fixture
@@ -65,11 +56,7 @@ def settings_for(feishu: FakeFeishu, db_url: str, config: Path, **more: Any) -> 
 @pytest.fixture
 async def rt(feishu: FakeFeishu, sqlite_url: str, tmp_path: Path) -> AsyncIterator[Runtime]:
     config = feishu_config(tmp_path)
-    runtime = Runtime(settings_for(feishu, sqlite_url, config), load_config(config), console=True)
-    await runtime.open()
-    await seed(runtime)
-    await apply_config(runtime.db, runtime.config)  # the seed applied the plain demo organisation
-    runtime.start(("worker",))
+    runtime = await seeded(settings_for(feishu, sqlite_url, config), config)
     yield runtime
     await runtime.close()
 
@@ -402,11 +389,7 @@ async def ws_rt(feishu: FakeFeishu, sqlite_url: str, tmp_path: Path) -> AsyncIte
     feishu.ws_ping_s, feishu.ws_reconnect_s = 0.2, 0.05  # the server's ClientConfig: quick pings and reconnects
     settings = settings_for(feishu, sqlite_url, config, feishu_encrypt_key=None, feishu_verification_token=None,
                             feishu_long_connection=True)
-    runtime = Runtime(settings, load_config(config))
-    await runtime.open()
-    await seed(runtime)
-    await apply_config(runtime.db, runtime.config)
-    runtime.start(("worker",))
+    runtime = await seeded(settings, config, console=False)
     from bot.platforms.feishu import FeishuAdapter
     adapter = FeishuAdapter(runtime)
     await adapter.start()

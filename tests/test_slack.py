@@ -13,7 +13,6 @@ from typing import Any
 from urllib.parse import parse_qsl, quote
 
 import pytest
-import yaml
 from aiohttp.test_utils import TestClient, TestServer
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import select, update
@@ -21,7 +20,6 @@ from sqlmodel import col
 
 from bot.app import build_app
 from bot.config import Settings, load_config
-from bot.demo.seed import seed
 from bot.runtime import Runtime
 from bot.store.models import ApprovalRow, IdentityRow, OutboxRow
 from bot.store.sync import apply_config
@@ -29,6 +27,7 @@ from notifiers.base import Button, Rendered
 from notifiers.slack_blocks import MAX_BLOCKS, MAX_SECTION_CHARS, blocks_for, escape
 from tests.fakes import slack as fake
 from tests.fakes.slack import FakeSlack, check_blocks, sign
+from tests.platform_org import demo_with, seeded
 from tests.waiting import eventually
 
 CAROL, ALICE, BOB, DAVE, STRANGER = "U01CAROL", "U01ALICE", "U01BOB", "U01DAVE", "U0STRANGE"
@@ -37,15 +36,7 @@ CHANNEL = "C01PUMP"
 
 def slack_config(tmp_path: Path) -> Path:
     """The demo organisation, with carol (the approver) on Slack and dave known only by his email."""
-    raw = yaml.safe_load((Path(__file__).resolve().parent.parent / "bot/demo/demo.yaml").read_text(encoding="utf-8"))
-    for person in raw["people"]:
-        if person["id"] == "carol":
-            person["identities"] = {"slack": CAROL}
-        if person["id"] == "dave":
-            person["email"] = "Dave.Zhang@example.com"
-    path = tmp_path / "pmsbot.yaml"
-    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
-    return path
+    return demo_with(tmp_path, {"carol": {"identities": {"slack": CAROL}}, "dave": {"email": "Dave.Zhang@example.com"}})
 
 
 @pytest.fixture
@@ -67,11 +58,7 @@ def settings_for(slack: FakeSlack, db_url: str, config: Path, **more: Any) -> Se
 @pytest.fixture
 async def rt(slack: FakeSlack, sqlite_url: str, tmp_path: Path) -> AsyncIterator[Runtime]:
     config = slack_config(tmp_path)
-    runtime = Runtime(settings_for(slack, sqlite_url, config), load_config(config), console=True)
-    await runtime.open()
-    await seed(runtime)
-    await apply_config(runtime.db, runtime.config)  # the seed applied the plain demo organisation
-    runtime.start(("worker",))
+    runtime = await seeded(settings_for(slack, sqlite_url, config), config)
     yield runtime
     await runtime.close()
 
