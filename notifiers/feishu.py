@@ -12,6 +12,7 @@ import asyncio
 import json
 import logging
 import time
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -21,6 +22,8 @@ from bot.constants import (
     FEISHU_APP_BURST,
     FEISHU_APP_PER_MINUTE,
     FEISHU_APP_RATE_PER_S,
+    FEISHU_BATCH_MAX,
+    FEISHU_BATCH_WINDOW_S,
     FEISHU_CARD_MAX_BYTES,
     FEISHU_CHAT_BURST,
     FEISHU_CHAT_RATE_PER_S,
@@ -40,6 +43,13 @@ RATE_LIMITED = 99991400
 TOKEN_INVALID = frozenset({99991661, 99991663, 99991668})  # missing / invalid / expired tenant token
 TRANSIENT_CODES = frozenset({RATE_LIMITED, 230020, 11232, 1, 99991672, 230099})  # rate limits, busy, internal
 MAX_BUTTON_LABEL_CHARS = 40
+BATCH_KINDS = frozenset({"standup_prompt"})  # the same words to many people, never updated
+
+
+@dataclass
+class _Batch:
+    text: str
+    waiters: list[tuple[str, asyncio.Future[str]]] = field(default_factory=list)
 
 
 async def probe(settings: Settings, renderer: Renderer) -> tuple[bool, str]:
@@ -111,9 +121,14 @@ class FeishuSender:
         # Two budgets per app: a second's and a minute's (the minute's allows its whole count at once).
         self._app_buckets = (within(app_rate_per_s, app_burst), within(app_per_minute / 60, app_per_minute))
         self.tokens_fetched = 0  # for tests: a burst across an expiry fetches once
+        self._batches: dict[str, _Batch] = {}  # prompt text -> people waiting for it
+        self._flushing: set[asyncio.Task[None]] = set()
 
     # ---- Sender ---------------------------------------------------------------------------------------------
     async def send(self, message: Outgoing) -> str:
+        if (message.rendered.kind in BATCH_KINDS and message.target.startswith("ou_") and not message.card_ref
+                and not message.rendered.buttons):
+            return await self._send_batched(message)
         content = json.dumps(self._card(message), ensure_ascii=False)
         uid = f"pmsbot-{message.outbox_id}"
         origin = message.origin
@@ -131,6 +146,52 @@ class FeishuSender:
         if not isinstance(message_id, str):
             raise PermanentSendError("feishu answered without a message_id")
         return message_id
+
+    async def _send_batched(self, message: Outgoing) -> str:
+        """The same prompt to many people: gathered for a moment, then one batch_send for all of them.
+
+        A standup wave is thousands of identical texts; one call per 200 people instead of one each keeps it
+        inside the app's 50/s. Batch messages cannot be updated or deduplicated by uuid, so only plain prompts
+        without buttons go this way.
+        """
+        text = message.rendered.text
+        batch = self._batches.get(text)
+        if batch is None:
+            batch = self._batches[text] = _Batch(text=text)
+            asyncio.get_running_loop().call_later(FEISHU_BATCH_WINDOW_S, self._flush_soon, text, batch)
+        waiter: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        batch.waiters.append((message.target, waiter))
+        if len(batch.waiters) >= FEISHU_BATCH_MAX:
+            self._flush_soon(text, batch)
+        return await waiter
+
+    def _flush_soon(self, text: str, batch: _Batch) -> None:
+        if self._batches.get(text) is batch:
+            del self._batches[text]
+            task = asyncio.create_task(self._flush(batch))
+            self._flushing.add(task)
+            task.add_done_callback(self._flushing.discard)
+
+    async def _flush(self, batch: _Batch) -> None:
+        open_ids = list(dict.fromkeys(target for target, _ in batch.waiters))
+        try:
+            data = await self._call("POST", "/open-apis/message/v4/batch_send/", {
+                "open_ids": open_ids, "msg_type": "text", "content": {"text": batch.text}}, "")
+        except (TransientSendError, PermanentSendError) as exc:
+            for _, waiter in batch.waiters:
+                if not waiter.done():
+                    waiter.set_exception(exc)
+            return
+        result = data.get("data") or {}
+        invalid = set(result.get("invalid_open_ids") or ())
+        message_id = str(result.get("message_id", ""))
+        for target, waiter in batch.waiters:
+            if waiter.done():
+                continue
+            if target in invalid:
+                waiter.set_exception(PermanentSendError(f"feishu: {target} cannot receive messages from this app"))
+            else:
+                waiter.set_result(message_id)
 
     async def update(self, message: Outgoing, message_id: str) -> None:
         body = {"content": json.dumps(self._card(message), ensure_ascii=False)}
@@ -213,10 +274,13 @@ class FeishuSender:
         raise TransientSendError("feishu tenant token refused twice")
 
     async def _pace(self, target: str) -> None:
-        bucket = self._chats.get(target)
-        if bucket is None:
-            bucket = self._chats[target] = within(*self._chat_rate)
-        for limiter in (bucket, *self._app_buckets):
+        limiters = list(self._app_buckets)
+        if target:  # a batch counts against the app only
+            bucket = self._chats.get(target)
+            if bucket is None:
+                bucket = self._chats[target] = within(*self._chat_rate)
+            limiters.insert(0, bucket)
+        for limiter in limiters:
             wait = limiter.reserve(time.monotonic())
             if wait > 0:
                 await asyncio.sleep(wait)  # pacing to Feishu's published limits, not waiting for work

@@ -341,6 +341,28 @@ async def test_sends_are_paced_to_the_chat_limit_and_429_waits_its_reset(rt: Run
         await sender.close()
 
 
+async def test_standup_prompts_go_out_in_batches(rt: Runtime, feishu: FakeFeishu) -> None:
+    from datetime import date, datetime
+    from datetime import time as clock_time
+    from zoneinfo import ZoneInfo
+
+    from bot.clock import run_due
+    from bot.store import console as feed
+    feishu.outside_availability.add(BOB)  # bob is outside the app's availability range
+    day = date(2026, 12, 1)
+    assert await run_due(rt, datetime.combine(day, clock_time(9, 30), tzinfo=ZoneInfo("Asia/Shanghai"))) >= 3
+
+    async def settled() -> bool:
+        counts = await rt.outbox.counts()
+        return counts.get("pending", 0) == 0 and feishu.batch_calls >= 1
+    await eventually(settled, what="the prompts delivered or parked")
+    batch = feishu.messages(method="batch")
+    assert [m.receive_id for m in batch] == [ALICE] and "standup" in batch[0].text  # alice by batch_send
+    assert feishu.batch_calls == 2  # one call per distinct text: alice's English, bob's Chinese
+    assert (await rt.outbox.counts()).get("dead") == 1  # bob's prompt: refused for good, a dead letter
+    assert any("站会" in m["text"] for m in await feed.feed(rt.db, "dave"))  # dave has no Feishu: the console
+
+
 async def test_a_retried_send_does_not_post_twice(rt: Runtime, feishu: FakeFeishu) -> None:
     from notifiers.base import Outgoing, Rendered
     sender = rt.delivery.senders["feishu"]
@@ -439,3 +461,19 @@ async def test_long_connection_reconnects_after_a_drop_and_after_silence(ws_rt: 
     ack = await feishu.ws_push(fake.envelope("im.message.receive_v1", fake.message_event(
         "help", sender=BOB, chat=BOB_P2P)))
     assert ack["code"] == 200
+
+
+async def test_identical_prompts_share_one_batch_call(rt: Runtime, feishu: FakeFeishu) -> None:
+    import asyncio
+
+    from notifiers.base import Outgoing, PermanentSendError, Rendered
+    sender = rt.delivery.senders["feishu"]
+    feishu.outside_availability.add("ou_gone")
+    people = [f"ou_p{n:03d}" for n in range(250)] + ["ou_gone"]
+    results = await asyncio.gather(*(sender.send(Outgoing(
+        outbox_id=20_000 + n, platform="feishu", target=person, card_ref=None,
+        rendered=Rendered(kind="standup_prompt", text="☀️ PUMP standup"))) for n, person in enumerate(people)),
+        return_exceptions=True)
+    assert feishu.batch_calls == 2  # 251 people: 200 + 51
+    assert sum(isinstance(r, PermanentSendError) for r in results) == 1 and isinstance(results[-1], PermanentSendError)
+    assert len(feishu.messages(method="batch")) == 250

@@ -143,6 +143,8 @@ class FakeFeishu:
     mute_pongs: bool = False  # a half-open connection: pings go unanswered
     pings: int = 0
     ws_opened: int = 0
+    outside_availability: set[str] = field(default_factory=set)  # open_ids batch_send reports invalid
+    batch_calls: int = 0
     tokens_issued: int = 0
     ratelimited: int = 0
 
@@ -167,6 +169,7 @@ class FakeFeishu:
         app.router.add_patch("/open-apis/im/v1/messages/{message_id}", self._patch)
         app.router.add_post("/open-apis/im/v1/messages/{message_id}/reply", self._reply)
         app.router.add_get("/open-apis/contact/v3/users/{user_id}", self._user)
+        app.router.add_post("/open-apis/message/v4/batch_send/", self._batch_send)
         app.router.add_get("/_stats", self._stats)
         app.router.add_post("/callback/ws/endpoint", self._ws_endpoint)
         app.router.add_get("/ws", self._ws)  # for a benchmark that runs the fake in its own process
@@ -380,6 +383,35 @@ class FakeFeishu:
     async def _stats(self, request: web.Request) -> web.Response:
         return web.json_response({"sent": [[m.method, m.receive_id, m.text] for m in self.sent],
                                   "ratelimited": self.ratelimited, "tokens_issued": self.tokens_issued})
+
+    async def _batch_send(self, request: web.Request) -> web.Response:
+        if (denied := self._auth(request)) is not None:
+            return denied
+        body = await request.json()
+        open_ids = body.get("open_ids")
+        if not isinstance(open_ids, list) or not open_ids or len(open_ids) > 200 or not all(
+                isinstance(o, str) and o.startswith("ou_") for o in open_ids):
+            return self._error(400, 10003, "Invalid parameter: open_ids")
+        if body.get("msg_type") != "text" or not isinstance((body.get("content") or {}).get("text"), str):
+            return self._error(400, 10003, "Invalid parameter: content")
+        for b in self._app:
+            if b.wait(self.clock()) > 0:
+                self.ratelimited += 1
+                return web.json_response({"code": 99991400, "msg": "request trigger frequency limit"}, status=429,
+                                         headers={"x-ogw-ratelimit-reset": "1"})
+        for b in self._app:
+            b.take()
+        self.batch_calls += 1
+        message_id = f"bm_{next(self._ids):08d}"
+        text = body["content"]["text"]
+        for open_id in open_ids:
+            if open_id not in self.outside_availability:
+                self.sent.append(Sent(method="batch", message_id=message_id, receive_id=open_id,
+                                      card={"body": {"elements": [{"tag": "markdown", "content": text}]}},
+                                      at=self.clock()))
+        return web.json_response({"code": 0, "msg": "ok", "data": {
+            "message_id": message_id, "invalid_department_ids": [],
+            "invalid_open_ids": sorted(set(open_ids) & self.outside_availability)}})
 
     async def _user(self, request: web.Request) -> web.Response:
         if (denied := self._auth(request)) is not None:
