@@ -82,6 +82,7 @@ FEISHU_APP_RATE_PER_S: Final = 50.0  # ...and per app: 50 a second...
 FEISHU_APP_BURST: Final = 50
 FEISHU_APP_PER_MINUTE: Final = 1000  # ...and 1000 a minute
 FEISHU_HTTP_TIMEOUT_S: Final = 10.0
+FEISHU_CARD_ANSWER_S: Final = 2.0  # a card click waits this long for the decision, to answer with the new card
 FEISHU_BATCH_WINDOW_S: Final = 0.05  # identical prompts gather this long into one batch_send...
 FEISHU_BATCH_MAX: Final = 200  # ...of at most this many people
 FEISHU_CONTACT_TIMEOUT_S: Final = 1.0  # the email lookup of an unknown account, inside the 3 s answer

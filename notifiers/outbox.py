@@ -213,6 +213,18 @@ class Outbox:
             )
             return [(int(i or 0), str(p), str(t), str(st)) for i, p, t, st in rows.all()]
 
+    async def card_update_for(self, inbox_id: int, platform: str, target: str) -> Envelope | None:
+        """The card change an event caused for one recipient (to answer a card click with the new card)."""
+        async with self._db.read() as s:
+            row = (await s.execute(select(OutboxRow).where(
+                col(OutboxRow.source_event) == inbox_id, col(OutboxRow.platform) == platform,
+                col(OutboxRow.target) == target, col(OutboxRow.update).is_(True)).order_by(col(OutboxRow.id).desc())
+            )).scalars().first()
+        if row is None or row.card_ref is None:
+            return None
+        return Envelope(platform=row.platform, target=row.target, kind=row.kind, locale=row.locale,
+                        data=row.payload["data"], actions=row.payload["actions"], card_ref=row.card_ref, update=True)
+
     async def counts(self) -> dict[str, int]:
         async with self._db.read() as s:
             rows = (await s.execute(select(col(OutboxRow.state), func.count()).group_by(col(OutboxRow.state)))).all()

@@ -135,11 +135,12 @@ async def test_url_verification_answers_the_challenge(client: Client, encrypted:
 @pytest.mark.parametrize(("text", "expect"), [
     ("help", "帮助"), ("status PUMP", "PUMP"), ("我的任务", "PUMP-"), ("report PUMP-2 60% R&D <b>", "60%"),
     ("block PUMP-3 crane late", "PUMP-3"), ("done PUMP-2", "PUMP-2"), ("request PUMP 1200 spare seals", "#"),
-    ("risks PUMP", "PUMP"), ("standup wiring; pump 2; none", ""), ("no-such-verb", ""),
+    ("risks PUMP", "PUMP"), ("standup wiring; pump 2; none", ""), ("no-such-verb", ""), ("link bob.w", "bob.w"),
+    ("new PUMP fit the spare impeller", "PUMP-"), ("subscribe PUMP", "PUMP"), ("approvals", ""),
 ])
 async def test_every_command_through_encrypted_signed_events(client: Client, feishu: FakeFeishu, text: str,
                                                              expect: str) -> None:
-    card = await say_on_feishu(client, feishu, text)
+    card = await say_on_feishu(client, feishu, text, sender=ALICE if text == "subscribe PUMP" else BOB)
     assert expect in card.text and card.card["config"]["update_multi"] is True
     assert "<b>" not in card.text  # lark_md escaped
     assert not feishu.rejected
@@ -208,7 +209,10 @@ async def test_approve_on_the_card_updates_it_for_everyone(client: Client, rt: R
     click = fake.card_action({"action": "approve", "id": str(approval_id)}, operator=CAROL, chat="oc_carol",
                              message_id=card.message_id)
     status, answer = await post(client, fake.envelope("card.action.trigger", click))
-    assert status == 200 and answer["toast"]["type"] == "info"  # within the 3 s, before the work
+    # Within Feishu's 3 s: a toast, and the clicker's card already showing the decision.
+    assert status == 200 and answer["toast"]["type"] == "success" and answer["card"]["type"] == "raw"
+    new_card = answer["card"]["data"]
+    assert new_card["config"]["update_multi"] is True and "刘芳" in json.dumps(new_card, ensure_ascii=False)
 
     async def patched() -> bool:
         return any(m.message_id == card.message_id for m in feishu.messages(method="patch"))
@@ -436,7 +440,7 @@ async def test_long_connection_takes_commands_and_card_clicks(ws_rt: Runtime, fe
                              message_id=approval_card.message_id)
     ack = await feishu.ws_push(fake.envelope("card.action.trigger", click), kind="card")  # card frames too
     toast = json.loads(base64.b64decode(ack["data"]))
-    assert ack["code"] == 200 and toast["toast"]["type"] == "info"
+    assert ack["code"] == 200 and toast["toast"]["type"] in ("info", "success")
 
     async def approved() -> bool:
         return await _state(ws_rt, approval_id) == "approved"

@@ -201,6 +201,8 @@ COMMANDS = [
     ("risks PUMP", ALICE, "PUMP"),
     ("standup yesterday: wiring; today: pump 2; blockers: none", BOB, ""),
     ("link bob.w", BOB, "bob.w"),
+    ("new PUMP fit the spare impeller", BOB, "PUMP-"),
+    ("subscribe PUMP", ALICE, "PUMP"),
     ("no-such-verb", BOB, ""),
 ]
 

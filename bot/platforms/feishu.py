@@ -27,11 +27,17 @@ from aiohttp import web
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from bot.constants import FEISHU_DEFAULT_API_BASE, FEISHU_MAX_SKEW_S, FEISHU_NONCE_CACHE_MAX
+from bot.constants import (
+    FEISHU_CARD_ANSWER_S,
+    FEISHU_DEFAULT_API_BASE,
+    FEISHU_MAX_SKEW_S,
+    FEISHU_NONCE_CACHE_MAX,
+)
+from bot.platforms.answers import settled
 from bot.platforms.feishu_ws import LongConnection
 from bot.platforms.people import KnownPeople
 from bot.records import InboundEvent
-from notifiers.feishu import FeishuSender
+from notifiers.feishu import FeishuSender, card_for
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -235,12 +241,23 @@ class FeishuAdapter:
             if not reason:
                 return {"toast": {"type": "warning", "content": texts["reason_required"]}}
             fields["reason"] = reason[:MAX_REASON_CHARS]
-        await self.rt.inbox.accept(InboundEvent(
+        started = time.monotonic()
+        accepted = await self.rt.inbox.accept(InboundEvent(
             platform=PLATFORM, event_id=f"card:{event_id}", kind="action", sender=operator,
             conversation=chat if isinstance(chat, str) and _OPEN_ID_RE.fullmatch(chat) else operator,
             action=fields, origin={"user": operator}, received_at=datetime.now(UTC)))
-        # The card itself changes for everyone when the decision is delivered (PATCH of the message).
-        return {"toast": {"type": "info", "content": texts["received"]}}
+        answer: dict[str, Any] = {"toast": {"type": "info", "content": texts["received"]}}
+        # Everyone's copy of the card changes by PATCH when the decision is delivered; the clicker's changes at
+        # once when the decision is made within the callback's time (it usually is).
+        budget = FEISHU_CARD_ANSWER_S - (time.monotonic() - started)
+        if accepted.inbox_id is not None and await settled(self.rt, accepted.inbox_id, budget, delivered=False):
+            update = await self.rt.outbox.card_update_for(accepted.inbox_id, PLATFORM, operator)
+            if update is not None:
+                rendered = self.rt.renderer.render(platform=PLATFORM, locale=update.locale, kind=update.kind,
+                                                   data=update.data, actions=update.actions)
+                answer["card"] = {"type": "raw", "data": card_for(rendered, texts)}
+                answer["toast"] = {"type": "success", "content": texts["done"]}
+        return answer
 
     async def _email_of(self, open_id: str) -> str | None:
         sender = self.rt.delivery.senders.get(PLATFORM)

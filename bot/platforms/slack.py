@@ -32,6 +32,7 @@ from bot.constants import (
     SLACK_ANSWER_IN_PLACE_S,
     SLACK_USERS_INFO_TIMEOUT_S,
 )
+from bot.platforms.answers import settled
 from bot.platforms.people import KnownPeople
 from bot.records import InboundEvent
 from notifiers.slack import client_for
@@ -195,7 +196,7 @@ class SlackAdapter:
                              received_at=datetime.now(UTC))
         inbox_id = await self._accept(event)
         budget = SLACK_ANSWER_IN_PLACE_S - (time.monotonic() - started)
-        if inbox_id is None or await self._answered(inbox_id, budget):
+        if inbox_id is None or await settled(self.rt, inbox_id, budget, delivered=True):
             await ack()  # the answer is already in the channel (or this was a duplicate)
         else:
             await ack(text=await self._working_text(user))
@@ -292,25 +293,6 @@ class SlackAdapter:
         await self.people.match(event.sender)
         accepted = await self.rt.inbox.accept(event)
         return accepted.inbox_id
-
-    async def _answered(self, inbox_id: int, budget_s: float) -> bool:
-        """Wait (bounded) until every reply the event caused has been delivered."""
-        if not self.rt.worker_running or budget_s <= 0:
-            return False
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + budget_s
-        while True:
-            self.rt.delivery.delivered.clear()
-            states = [state for *_, state in await self.rt.outbox.caused_by(inbox_id)]
-            if states and all(s != "pending" for s in states) and await self.rt.inbox.state(inbox_id) != "pending":
-                return True
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                return False
-            try:
-                await asyncio.wait_for(self.rt.delivery.delivered.wait(), timeout=remaining)
-            except TimeoutError:
-                return False
 
     async def _working_text(self, user: str) -> str:
         return self.rt.renderer.text(await self.people.locale(user), "slack.working")
