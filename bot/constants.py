@@ -63,6 +63,8 @@ SLACK_WORKSPACE_RATE_PER_S: Final = 50.0  # our own budget across the workspace
 SLACK_WORKSPACE_BURST: Final = 50
 SLACK_MAX_LOCAL_WAIT_S: Final = 5.0  # a longer wait for the rate limiter goes back to the outbox instead
 SLACK_HTTP_TIMEOUT_S: Final = 10.0
+SLACK_SOCKET_RETRY_MIN_S: Final = 1.0  # Socket Mode's first connection: retried with backoff from this...
+SLACK_SOCKET_RETRY_MAX_S: Final = 60.0  # ...up to this
 SLACK_DM_CACHE_MAX: Final = 10_000  # user id -> DM channel id
 
 # Linking a platform account to a person in chat (`link <name>`, then `link <code>`).

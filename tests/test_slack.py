@@ -664,3 +664,19 @@ def test_check_reaches_slack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ca
             proc.stdout.close()
     assert main(["check"]) == 1  # the fake is gone: unreachable, said in one line
     assert "FAIL slack: http://127.0.0.1:" in capsys.readouterr().out
+
+
+async def test_socket_mode_unreachable_does_not_stop_the_process(sqlite_url: str, tmp_path: Path) -> None:
+    from bot.platforms.slack import SlackAdapter
+    config = slack_config(tmp_path)
+    settings = Settings(database_url=sqlite_url, pmsbot_config=str(config), slack_bot_token=fake.BOT_TOKEN,
+                        slack_app_token=fake.APP_TOKEN, slack_api_url="http://127.0.0.1:9/api/")  # nothing there
+    runtime = Runtime(settings, load_config(config))
+    await runtime.open()
+    adapter = SlackAdapter(runtime)
+    try:
+        await adapter.start()  # returns: the connection is tried in the background
+        assert adapter._connecting is not None and not adapter._connecting.done()
+    finally:
+        await adapter.close()
+        await runtime.close()

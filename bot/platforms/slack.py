@@ -9,6 +9,7 @@ keeps the ack inside Slack's 3 s and lets a listener answer with a status of its
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
@@ -18,6 +19,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.app.async_app import AsyncApp
@@ -30,6 +32,8 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.constants import (
     SLACK_ANSWER_IN_PLACE_S,
+    SLACK_SOCKET_RETRY_MAX_S,
+    SLACK_SOCKET_RETRY_MIN_S,
     SLACK_USERS_INFO_TIMEOUT_S,
 )
 from bot.platforms.answers import settled
@@ -116,6 +120,7 @@ class SlackAdapter:
         )
         self.people = KnownPeople(rt, PLATFORM, self._email_of)
         self._socket: Any = None
+        self._connecting: asyncio.Task[None] | None = None
         self._register()
 
     # ---- HTTP ---------------------------------------------------------------------------------------------
@@ -158,10 +163,28 @@ class SlackAdapter:
         from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
         self._socket = AsyncSocketModeHandler(self.app, token.get_secret_value(), web_client=self.client)
-        await self._socket.connect_async()
-        log.info("slack socket mode connected")
+        # Connecting happens in the background: an unreachable Slack must not stop the process from starting
+        # (HTTP keeps working); slack_sdk reconnects by itself once a first connection stood.
+        self._connecting = asyncio.create_task(self._connect_socket(), name="slack-socket-mode")
+
+    async def _connect_socket(self) -> None:
+        pause_s = SLACK_SOCKET_RETRY_MIN_S
+        while True:
+            try:
+                await self._socket.connect_async()
+                log.info("slack socket mode connected")
+                return
+            except (SlackApiError, aiohttp.ClientError, TimeoutError, OSError) as exc:
+                log.warning("slack socket mode: cannot connect (%s); trying again in %.0f s", exc, pause_s)
+            await asyncio.sleep(pause_s)  # backoff between connection attempts, not a wait for work
+            pause_s = min(pause_s * 2, SLACK_SOCKET_RETRY_MAX_S)
 
     async def close(self) -> None:
+        if self._connecting is not None:
+            self._connecting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._connecting
+            self._connecting = None
         if self._socket is not None:
             await self._socket.close_async()
             self._socket = None
