@@ -12,7 +12,7 @@ import asyncio
 import json
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import httpx
@@ -69,35 +69,17 @@ def lark_md(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def card_for(rendered: Rendered, texts: dict[str, str]) -> dict[str, Any]:
-    """A card JSON 2.0: the text as markdown, a reason field when there is a Reject button, then the buttons."""
-    elements: list[dict[str, Any]] = [{"tag": "markdown", "content": lark_md(rendered.text)}]
-    buttons = []
-    for b in rendered.buttons:
-        button: dict[str, Any] = {
-            "tag": "button", "text": {"tag": "plain_text", "content": b.label[:MAX_BUTTON_LABEL_CHARS] or b.id},
-            "type": {"primary": "primary", "danger": "danger"}.get(b.style, "default"),
-            "behaviors": [{"type": "callback", "value": {"action": b.id, "id": b.value}}],
-        }
-        buttons.append(button)
-    if any(b.id == "reject" for b in rendered.buttons):
-        # The reason travels with the click: buttons in a form submit its fields as form_value.
-        for button in buttons:
-            button["form_action_type"] = "submit"
-            button["name"] = f"{button['behaviors'][0]['value']['action']}_button"
-        elements.append({"tag": "form", "name": "decision", "elements": [
-            {"tag": "input", "name": "reason", "placeholder": {"tag": "plain_text", "content": texts["reason_hint"]},
-             "max_length": 1000},
-            *buttons,
-        ]})
-    else:
-        elements.extend(buttons)
-    card = {"schema": "2.0", "config": {"update_multi": True}, "body": {"elements": elements}}
+def card_for(renderer: Renderer, rendered: Rendered, texts: dict[str, str]) -> dict[str, Any]:
+    """The message in the card of templates/feishu/card.json.j2, its text cut to keep the card within 30 KB."""
+    buttons = [replace(b, label=b.label[:MAX_BUTTON_LABEL_CHARS] or b.id) for b in rendered.buttons]
+    markdown = lark_md(rendered.text)
+    context = {"texts": texts, "buttons": buttons, "reject": any(b.id == "reject" for b in buttons)}
+    card: dict[str, Any] = renderer.layout("feishu/card.json.j2", markdown=markdown, **context)
     size = len(json.dumps(card, ensure_ascii=False).encode())
     if size > FEISHU_CARD_MAX_BYTES:  # cut the text, keep the buttons
         overflow = size - FEISHU_CARD_MAX_BYTES + len(texts["truncated"].encode()) + 16
-        content = elements[0]["content"].encode()[: max(0, len(elements[0]["content"].encode()) - overflow)]
-        elements[0]["content"] = content.decode("utf-8", "ignore") + "\n" + texts["truncated"]
+        cut = markdown.encode()[: max(0, len(markdown.encode()) - overflow)].decode("utf-8", "ignore")
+        card = renderer.layout("feishu/card.json.j2", markdown=cut + "\n" + texts["truncated"], **context)
     return card
 
 
@@ -219,7 +201,7 @@ class FeishuSender:
 
     def _card(self, message: Outgoing) -> dict[str, Any]:
         catalogs = self.renderer.catalogs
-        return card_for(message.rendered, (catalogs.get(message.locale) or catalogs["en"])["feishu"])
+        return card_for(self.renderer, message.rendered, (catalogs.get(message.locale) or catalogs["en"])["feishu"])
 
     # ---- HTTP -----------------------------------------------------------------------------------------------
     def _client(self) -> httpx.AsyncClient:

@@ -63,6 +63,10 @@ class Renderer:
             value = value[part]
         return str(value).format(**params)
 
+    def layout(self, name: str, **context: Any) -> Any:
+        """A platform's message structure (Feishu card JSON, …) from templates/<name>, parsed from JSON."""
+        return json.loads(self.env.get_template(name).render(**context))
+
     def render(self, *, platform: str, locale: str, kind: str, data: dict[str, Any],
                actions: list[dict[str, str]]) -> Rendered:
         locale = locale if locale in LOCALES else "en"

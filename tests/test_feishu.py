@@ -118,6 +118,28 @@ def test_decryption_and_signature_match_the_vectors_and_lark_oapi() -> None:
         decrypt("another-key", ours)
 
 
+def test_card_layout_is_valid_json_for_any_text_and_stays_within_30_kb() -> None:
+    from notifiers.base import Button, Rendered
+    from notifiers.feishu import card_for
+    from notifiers.render import Renderer
+    r = Renderer()
+    texts = r.catalogs["zh"]["feishu"]
+    hostile = 'a "quoted" {{braces}} \\ </script> & <b>\n第二行 ' + "\u2028"
+    buttons = (Button(id="approve", value="7", label="同意", style="primary"),
+               Button(id="reject", value="7", label="驳回" * 40, style="danger"))
+    card = card_for(r, Rendered(kind="approval_card", text=hostile, buttons=buttons), texts)
+    markdown = card["body"]["elements"][0]["content"]
+    assert markdown.startswith('a "quoted" {{braces}}') and "&lt;/script&gt;" in markdown
+    form = card["body"]["elements"][1]
+    assert form["tag"] == "form" and [e["tag"] for e in form["elements"]] == ["input", "button", "button"]
+    assert form["elements"][2]["behaviors"][0]["value"] == {"action": "reject", "id": "7"}
+    assert len(form["elements"][2]["text"]["content"]) <= 40
+    huge = card_for(r, Rendered(kind="my_tasks", text="任务 " * 20_000, buttons=buttons[:1]), texts)
+    assert len(json.dumps(huge, ensure_ascii=False).encode()) <= 30_000
+    assert huge["body"]["elements"][0]["content"].endswith(texts["truncated"])
+    assert huge["body"]["elements"][1]["tag"] == "button"  # no Reject: no form, the button itself
+
+
 # ---- url_verification ----------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("encrypted", [True, False])
 async def test_url_verification_answers_the_challenge(client: Client, encrypted: bool) -> None:

@@ -255,7 +255,7 @@ class FeishuAdapter:
             if update is not None:
                 rendered = self.rt.renderer.render(platform=PLATFORM, locale=update.locale, kind=update.kind,
                                                    data=update.data, actions=update.actions)
-                answer["card"] = {"type": "raw", "data": card_for(rendered, texts)}
+                answer["card"] = {"type": "raw", "data": card_for(self.rt.renderer, rendered, texts)}
                 answer["toast"] = {"type": "success", "content": texts["done"]}
         return answer
 
