@@ -149,7 +149,8 @@ class SlackSender:
 
     def _blocks(self, message: Outgoing) -> list[dict[str, Any]]:
         catalogs = self.renderer.catalogs
-        return blocks_for(message.rendered, (catalogs.get(message.locale) or catalogs["en"])["slack"], self.public_url)
+        return blocks_for(self.renderer, message.rendered, (catalogs.get(message.locale) or catalogs["en"])["slack"],
+                          self.public_url)
 
     async def close(self) -> None:
         if self._session is not None:

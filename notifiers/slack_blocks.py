@@ -1,15 +1,16 @@
-"""Block Kit layout for Slack: escaped mrkdwn sections within Slack's limits, then the buttons.
+"""Block Kit for Slack: escaped mrkdwn cut to Slack's limits here, laid out by templates/slack/blocks.json.j2.
 
-The words come from the shared templates (templates/console/... or a templates/slack/... override); this
-module only lays them out, since the limits (3000 chars a section, 50 blocks, 75 chars a button label)
-are arithmetic that a template cannot do safely.
+The words come from the shared templates (templates/console/... or a templates/slack/... override); the limits
+(3000 chars a section, 50 blocks, 75 chars a button label) are arithmetic, done here rather than in a template.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from notifiers.base import Rendered
+from notifiers.render import Renderer
 
 MAX_SECTION_CHARS = 3000
 MAX_BLOCKS = 50
@@ -56,29 +57,19 @@ def _sections(lines: list[str]) -> list[str]:
     return [s for s in out if s.strip()] or ["\u200b"]
 
 
-def blocks_for(rendered: Rendered, texts: dict[str, str], public_url: str | None) -> list[dict[str, Any]]:
-    """Sections of text, truncated with a note (and a link when PMSBOT_PUBLIC_URL is set), then buttons."""
+def blocks_for(renderer: Renderer, rendered: Rendered, texts: dict[str, str], public_url: str | None
+               ) -> list[dict[str, Any]]:
+    """templates/slack/blocks.json.j2 around the text's sections, cut to 50 blocks with a note (and a link when
+    PMSBOT_PUBLIC_URL is set), then the buttons."""
     lines = [escape(line) for line in rendered.text.splitlines()]
     sections = _sections(lines)
     room = MAX_BLOCKS - (1 if rendered.buttons else 0)
-    blocks: list[dict[str, Any]] = []
     if len(sections) > room:
         kept = sections[:room - 1]
         more = sum(s.count("\n") + 1 for s in sections[room - 1:])
         note = (texts["truncated_link"].format(more=more, url=public_url.rstrip("/") + "/console")
                 if public_url else texts["truncated"].format(more=more))
         sections = [*kept, note]
-    for text in sections:
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text}})
-    if rendered.buttons:
-        elements = []
-        for b in rendered.buttons:
-            element: dict[str, Any] = {
-                "type": "button", "action_id": b.id, "value": b.value,
-                "text": {"type": "plain_text", "text": b.label[:MAX_BUTTON_LABEL_CHARS] or b.id, "emoji": True},
-            }
-            if b.style in ("primary", "danger"):
-                element["style"] = b.style
-            elements.append(element)
-        blocks.append({"type": "actions", "block_id": "actions", "elements": elements})
+    buttons = [replace(b, label=b.label[:MAX_BUTTON_LABEL_CHARS] or b.id) for b in rendered.buttons]
+    blocks: list[dict[str, Any]] = renderer.layout("slack/blocks.json.j2", sections=sections, buttons=buttons)
     return blocks

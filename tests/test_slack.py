@@ -24,6 +24,7 @@ from bot.runtime import Runtime
 from bot.store.models import ApprovalRow, IdentityRow, OutboxRow
 from bot.store.sync import apply_config
 from notifiers.base import Button, Rendered
+from notifiers.render import Renderer
 from notifiers.slack_blocks import MAX_BLOCKS, MAX_SECTION_CHARS, blocks_for, escape
 from tests.fakes import slack as fake
 from tests.fakes.slack import FakeSlack, check_blocks, sign
@@ -561,13 +562,14 @@ def test_blocks_stay_within_slack_limits_and_link_the_rest() -> None:
     long = "\n".join(f"• PUMP-{n} {'&<>' * 30} {'x' * 200}" for n in range(2000))
     rendered = Rendered(kind="my_tasks", text=long, buttons=(Button(id="approve", value="1", label="批准" * 50),))
     texts = {"truncated": "… {more} more", "truncated_link": "… {more} more: <{url}|open>"}
-    blocks = blocks_for(rendered, texts, "https://pms.example.com")
+    renderer = Renderer()
+    blocks = blocks_for(renderer, rendered, texts, "https://pms.example.com")
     assert check_blocks(blocks) is None and len(blocks) == MAX_BLOCKS
     sections = [b["text"]["text"] for b in blocks if b["type"] == "section"]
     assert all(len(s) <= MAX_SECTION_CHARS for s in sections)
     assert sections[-1].endswith("<https://pms.example.com/console|open>")
     assert "<>" not in "".join(sections[:-1]) and "&amp;&lt;&gt;" in sections[0]
-    one_line = blocks_for(Rendered(kind="x", text="y" * 10_000), texts, None)
+    one_line = blocks_for(renderer, Rendered(kind="x", text="y" * 10_000), texts, None)
     assert check_blocks(one_line) is None and len(one_line) == 4
     assert escape("a & b < c > d \"e\"") == "a &amp; b &lt; c &gt; d \"e\""
 
