@@ -159,7 +159,7 @@ class FeishuSender:
         try:
             data = await self._call("POST", "/open-apis/message/v4/batch_send/", {
                 "open_ids": open_ids, "msg_type": "text", "content": {"text": batch.text}}, "")
-        except (TransientSendError, PermanentSendError) as exc:
+        except Exception as exc:  # every waiter must hear how it ended, or its delivery waits forever
             for _, waiter in batch.waiters:
                 if not waiter.done():
                     waiter.set_exception(exc)
