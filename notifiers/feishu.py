@@ -148,7 +148,7 @@ class FeishuSender:
         return await waiter
 
     def _flush_soon(self, text: str, batch: _Batch) -> None:
-        if self._batches.get(text) is batch:
+        if self._batches.get(text) is batch:  # not flushed yet, and not dropped by close()
             del self._batches[text]
             task = asyncio.create_task(self._flush(batch))
             self._flushing.add(task)
@@ -195,6 +195,16 @@ class FeishuSender:
         return email.strip() if isinstance(email, str) and "@" in email else None
 
     async def close(self) -> None:
+        # Prompts still gathering are not sent: their outbox rows stay pending and go out after a restart.
+        for batch in self._batches.values():
+            for _, waiter in batch.waiters:
+                if not waiter.done():
+                    waiter.set_exception(TransientSendError("shutting down"))
+        self._batches.clear()
+        for task in list(self._flushing):
+            task.cancel()
+        if self._flushing:
+            await asyncio.gather(*self._flushing, return_exceptions=True)
         if self._http is not None:
             await self._http.aclose()
             self._http = None
