@@ -23,6 +23,7 @@ from bot.runtime import Runtime
 from bot.store.models import ApprovalRow, InboxRow
 from tests.fakes import feishu as fake
 from tests.fakes.feishu import FakeFeishu, signed
+from tests.fakes.process import serving
 from tests.platform_org import demo_with, seeded
 from tests.waiting import eventually
 
@@ -402,11 +403,7 @@ async def test_a_retried_send_does_not_post_twice(rt: Runtime, feishu: FakeFeish
 def test_check_reaches_feishu(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
                               ) -> None:
     from bot.cli import main
-    proc = subprocess.Popen([sys.executable, "-m", "tests.fakes.feishu"], stdout=subprocess.PIPE, text=True,
-                            cwd=Path(__file__).resolve().parent.parent)
-    try:
-        assert proc.stdout is not None
-        port = int(proc.stdout.readline())
+    with serving("tests.fakes.feishu") as port:
         monkeypatch.chdir(tmp_path)
         monkeypatch.delenv("PMSBOT_CONFIG", raising=False)
         for key, value in {"DATABASE_URL": f"sqlite:///{tmp_path / 'c.db'}", "FEISHU_APP_ID": fake.APP_ID,
@@ -422,11 +419,6 @@ def test_check_reaches_feishu(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, c
         assert main(["check"]) == 1
         out = capsys.readouterr().out
         assert "FAIL feishu:" in out and "app secret invalid" in out and "wrong-secret" not in out
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        if proc.stdout is not None:
-            proc.stdout.close()
 
 
 # ---- long connection ---------------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from notifiers.base import Button, Rendered
 from notifiers.render import Renderer
 from notifiers.slack_blocks import MAX_BLOCKS, MAX_SECTION_CHARS, blocks_for, escape
 from tests.fakes import slack as fake
+from tests.fakes.process import serving
 from tests.fakes.slack import FakeSlack, check_blocks, sign
 from tests.platform_org import demo_with, seeded
 from tests.waiting import eventually
@@ -635,15 +636,8 @@ async def test_socket_mode_takes_the_same_commands(slack: FakeSlack, sqlite_url:
 
 def test_check_reaches_slack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
                              ) -> None:
-    import subprocess
-    import sys
-
     from bot.cli import main
-    proc = subprocess.Popen([sys.executable, "-m", "tests.fakes.slack"], stdout=subprocess.PIPE, text=True,
-                            cwd=Path(__file__).resolve().parent.parent)
-    try:
-        assert proc.stdout is not None
-        port = int(proc.stdout.readline())
+    with serving("tests.fakes.slack") as port:
         monkeypatch.chdir(tmp_path)
         monkeypatch.delenv("PMSBOT_CONFIG", raising=False)
         monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'c.db'}")
@@ -659,11 +653,6 @@ def test_check_reaches_slack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ca
         assert main(["check"]) == 1
         out = capsys.readouterr().out
         assert "FAIL slack: auth.test refused the bot token: invalid_auth" in out and "xoxb-revoked" not in out
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        if proc.stdout is not None:
-            proc.stdout.close()
     assert main(["check"]) == 1  # the fake is gone: unreachable, said in one line
     assert "FAIL slack: http://127.0.0.1:" in capsys.readouterr().out
 
