@@ -465,6 +465,14 @@ async def test_long_connection_takes_commands_and_card_clicks(ws_rt: Runtime, fe
     assert feishu.ws_opened == 1
 
 
+async def test_http_events_are_refused_when_only_the_long_connection_is_set(ws_rt: Runtime) -> None:
+    async with TestClient(TestServer(build_app(ws_rt))) as c:
+        body, headers = signed(_msg("my"), key=None)  # nothing to check it against: refused, not trusted
+        r = await c.post("/feishu/events", data=body, headers=headers)
+        assert r.status == 403 and "error" in await r.json()
+    assert await ws_rt.inbox.pending_count() == 0
+
+
 async def test_long_connection_reconnects_after_a_drop_and_after_silence(ws_rt: Runtime, feishu: FakeFeishu) -> None:
     await feishu.ws_drop()
 

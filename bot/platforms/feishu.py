@@ -127,6 +127,10 @@ class FeishuAdapter:
             return {"error": str(exc)}
 
     async def handle(self, request: web.Request) -> web.Response:
+        if self._encrypt_key is None and self._token is None:
+            # Long connection only: nothing would prove an HTTP request came from Feishu.
+            return web.json_response({"error": "Feishu events over HTTP are off (no token or encrypt key)"},
+                                     status=403)
         raw = await request.read()
         try:
             return web.json_response(await self._handle(request, raw))
