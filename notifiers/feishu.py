@@ -180,16 +180,19 @@ class FeishuSender:
         await self._call("PATCH", f"/open-apis/im/v1/messages/{message_id}", body, message.target)
 
     async def user_email(self, open_id: str) -> str | None:
-        """The contact API's email for an open_id (needs contact:user.email:readonly); None when not shown."""
+        """The contact API's email for an open_id (needs contact:user.email:readonly); None when not shown.
+        Bounded as a whole (token fetch included): it runs while Feishu waits for our answer."""
         try:
-            token = await self._tenant_token()
-            r = await self._client().get(f"/open-apis/contact/v3/users/{open_id}", params={"user_id_type": "open_id"},
-                                         headers={"Authorization": f"Bearer {token}"},
-                                         timeout=FEISHU_CONTACT_TIMEOUT_S)
-            data = r.json()
-        except (httpx.HTTPError, ValueError, TransientSendError, PermanentSendError) as exc:
+            return await asyncio.wait_for(self._user_email(open_id), FEISHU_CONTACT_TIMEOUT_S)
+        except (httpx.HTTPError, ValueError, TimeoutError, TransientSendError, PermanentSendError) as exc:
             log.info("feishu contact lookup of %s failed: %s", open_id, exc)
             return None
+
+    async def _user_email(self, open_id: str) -> str | None:
+        token = await self._tenant_token()
+        r = await self._client().get(f"/open-apis/contact/v3/users/{open_id}", params={"user_id_type": "open_id"},
+                                     headers={"Authorization": f"Bearer {token}"})
+        data = r.json()
         user = (data.get("data") or {}).get("user") or {} if isinstance(data, dict) else {}
         email = user.get("enterprise_email") or user.get("email")
         return email.strip() if isinstance(email, str) and "@" in email else None
