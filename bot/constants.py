@@ -34,7 +34,9 @@ CLOCK_CATCH_UP_S: Final = 24 * 3600  # after downtime, missed minutes older than
 
 # Web.
 MAX_BODY_BYTES: Final = 1024 * 1024
-ANSWER_IN_PLACE_BUDGET_S: Final = 2.0  # a console message waits this long for its replies before plain ack
+# A message (console, Slack slash command) or a card click (Feishu) waits this long for its answer, so it can
+# be answered in place; later answers arrive as messages of their own.
+ANSWER_IN_PLACE_BUDGET_S: Final = 2.0
 CONSOLE_FEED_LIMIT: Final = 200
 
 # Audit.
@@ -55,7 +57,6 @@ PEOPLE_LOCALE_CACHE_S: Final = 300.0  # a person's language, for words said whil
 PEOPLE_CACHE_MAX: Final = 50_000  # entries in each per-account cache before it starts over
 
 # Slack.
-SLACK_ANSWER_IN_PLACE_S: Final = 2.0  # a slash command waits this long for its answer before "working on it"
 SLACK_USERS_INFO_TIMEOUT_S: Final = 1.0  # the email lookup of an unknown user, inside the 3 s ack
 SLACK_CHANNEL_RATE_PER_S: Final = 1.0  # chat.postMessage: about one message per second per channel...
 SLACK_CHANNEL_BURST: Final = 3  # ...with short bursts
@@ -84,7 +85,6 @@ FEISHU_APP_RATE_PER_S: Final = 50.0  # ...and per app: 50 a second...
 FEISHU_APP_BURST: Final = 50
 FEISHU_APP_PER_MINUTE: Final = 1000  # ...and 1000 a minute
 FEISHU_HTTP_TIMEOUT_S: Final = 10.0
-FEISHU_CARD_ANSWER_S: Final = 2.0  # a card click waits this long for the decision, to answer with the new card
 FEISHU_BATCH_WINDOW_S: Final = 0.05  # identical prompts gather this long into one batch_send...
 FEISHU_BATCH_MAX: Final = 200  # ...of at most this many people
 FEISHU_CONTACT_TIMEOUT_S: Final = 1.0  # the email lookup of an unknown account, inside the 3 s answer

@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from bot.constants import (
-    FEISHU_CARD_ANSWER_S,
+    ANSWER_IN_PLACE_BUDGET_S,
     FEISHU_DEFAULT_API_BASE,
     FEISHU_MAX_SKEW_S,
     FEISHU_NONCE_CACHE_MAX,
@@ -253,7 +253,7 @@ class FeishuAdapter:
         answer: dict[str, Any] = {"toast": {"type": "info", "content": texts["received"]}}
         # Everyone's copy of the card changes by PATCH when the decision is delivered; the clicker's changes at
         # once when the decision is made within the callback's time (it usually is).
-        budget = FEISHU_CARD_ANSWER_S - (time.monotonic() - started)
+        budget = ANSWER_IN_PLACE_BUDGET_S - (time.monotonic() - started)
         if accepted.inbox_id is not None and await settled(self.rt, accepted.inbox_id, budget, delivered=False):
             update = await self.rt.outbox.card_update_for(accepted.inbox_id, PLATFORM, operator)
             if update is not None:

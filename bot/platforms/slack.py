@@ -31,7 +31,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 
 from bot.constants import (
-    SLACK_ANSWER_IN_PLACE_S,
+    ANSWER_IN_PLACE_BUDGET_S,
     SLACK_SOCKET_RETRY_MAX_S,
     SLACK_SOCKET_RETRY_MIN_S,
     SLACK_USERS_INFO_TIMEOUT_S,
@@ -218,7 +218,7 @@ class SlackAdapter:
                              conversation=channel, text=str(body.get("text", "")), origin=origin,
                              received_at=datetime.now(UTC))
         inbox_id = await self._accept(event)
-        budget = SLACK_ANSWER_IN_PLACE_S - (time.monotonic() - started)
+        budget = ANSWER_IN_PLACE_BUDGET_S - (time.monotonic() - started)
         if inbox_id is None or await settled(self.rt, inbox_id, budget, delivered=True):
             await ack()  # the answer is already in the channel (or this was a duplicate)
         else:

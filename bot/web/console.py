@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -12,6 +11,7 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from bot.constants import ANSWER_IN_PLACE_BUDGET_S
+from bot.platforms.answers import settled
 from bot.platforms.console import PERSON_ID_RE, BadEvent, action_event, message_event
 from bot.records import InboundEvent
 from bot.runtime import Runtime
@@ -39,7 +39,6 @@ def add_routes(app: web.Application, key: web.AppKey[Runtime]) -> None:
         async with rt.db.read() as s:
             if await s.get(PersonRow, event.sender) is None:
                 return web.json_response({"error": f"unknown person '{event.sender}'"}, status=404)
-        marker = await _last_id(rt, event.sender)
         # The echo goes in before the event so that it sorts before the replies; a resubmission removes its own.
         echo = (await feed.append(rt.db, person_id=event.sender, direction="in", body={"text": event.text[:4000]})
                 if event.kind == "message" else None)
@@ -47,8 +46,8 @@ def add_routes(app: web.Application, key: web.AppKey[Runtime]) -> None:
         if accepted.duplicate and echo is not None:
             await feed.remove(rt.db, echo)
         # Answer in place when the work is quick; otherwise the page picks replies up from the feed.
-        if not accepted.duplicate and rt.worker_running:
-            await _wait_for_reply(rt, event.sender, marker)
+        if accepted.inbox_id is not None:
+            await settled(rt, accepted.inbox_id, ANSWER_IN_PLACE_BUDGET_S, delivered=True)
         return web.json_response({"accepted": True, "duplicate": accepted.duplicate, "inbox_id": accepted.inbox_id},
                                  status=202)
 
@@ -92,21 +91,3 @@ async def _people(rt: Runtime) -> list[dict[str, Any]]:
     async with rt.db.read() as s:
         rows = (await s.execute(select(PersonRow).order_by(col(PersonRow.id)))).scalars().all()
         return [{"id": r.id, "name": r.name, "locale": r.locale or rt.config.locale, "roles": r.roles} for r in rows]
-
-
-async def _last_id(rt: Runtime, person: str) -> int:
-    messages = await feed.feed(rt.db, person, limit=1)
-    return int(messages[-1]["id"]) if messages else 0
-
-
-async def _wait_for_reply(rt: Runtime, person: str, after_id: int) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + ANSWER_IN_PLACE_BUDGET_S
-    while loop.time() < deadline:
-        rt.delivery.delivered.clear()  # cleared before the check, so a delivery in between is not missed
-        if any(m["direction"] == "out" for m in await feed.feed(rt.db, person, after_id=after_id)):
-            return
-        try:
-            await asyncio.wait_for(rt.delivery.delivered.wait(), timeout=max(0.0, deadline - loop.time()))
-        except TimeoutError:
-            return
