@@ -18,7 +18,7 @@ from pathlib import Path
 
 import aiohttp
 
-from bench.slack import HOST, child, deliver_all
+from bench.common import HOST, child, deliver_all, reordered, sequenced
 from tests.fakes import feishu as fake
 
 
@@ -26,7 +26,6 @@ async def fanout(args: argparse.Namespace, tmp: Path) -> None:
     from bot.config import Config, Settings
     from bot.constants import FEISHU_APP_BURST, FEISHU_APP_PER_MINUTE, FEISHU_APP_RATE_PER_S
     from bot.runtime import Runtime
-    from notifiers.outbox import Envelope
 
     chats, per = args.chats, args.per_chat
     total = chats * per
@@ -39,8 +38,7 @@ async def fanout(args: argparse.Namespace, tmp: Path) -> None:
                             feishu_api_base=f"http://{HOST}:{port}")
         rt = Runtime(settings, Config())
         await rt.open()
-        envelopes = [Envelope(platform="feishu", target=f"oc_{c:05d}", kind="linked", locale="en",
-                              data={"pms_user": f"seq-{n}-end"}, actions=[]) for n in range(per) for c in range(chats)]
+        envelopes = sequenced("feishu", [f"oc_{c:05d}" for c in range(chats)], per)
         async with rt.db.write() as s:
             await rt.outbox.enqueue(s, envelopes, source_event=None, now=datetime.now(UTC), preclaim=False)
         elapsed = await deliver_all(rt, limit_s=600)
@@ -49,15 +47,12 @@ async def fanout(args: argparse.Namespace, tmp: Path) -> None:
         async with aiohttp.ClientSession() as session, session.get(f"http://{HOST}:{port}/_stats") as r:
             stats = await r.json()
     sent = [(chat, text) for method, chat, text in stats["sent"] if method == "send"]
-    by_chat: dict[str, list[int]] = {}
-    for chat, text in sent:
-        by_chat.setdefault(chat, []).append(int(text.split("seq-")[1].split("-end")[0]))
-    reordered = sum(1 for seq in by_chat.values() if seq != sorted(seq))
+    reordered_chats = reordered(sent)
     minimum = max((per - 5) / 5, (total - FEISHU_APP_BURST) / FEISHU_APP_RATE_PER_S,
                   60.0 * ((total - 1) // FEISHU_APP_PER_MINUTE))
     print(f"  delivered {len(sent)}/{total} in {elapsed:.2f} s; minimum the limits allow {minimum:.2f} s; "
           f"ratio {elapsed / minimum:.2f} (target <= 1.1); 429s {stats['ratelimited']}; lost {total - len(sent)}; "
-          f"duplicated {max(0, len(sent) - total)}; reordered chats {reordered}; tenant tokens "
+          f"duplicated {max(0, len(sent) - total)}; reordered chats {reordered_chats}; tenant tokens "
           f"{stats['tokens_issued']}; outbox {counts}")
 
 

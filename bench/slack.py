@@ -18,7 +18,6 @@ import asyncio
 import contextlib
 import os
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,9 +27,8 @@ from typing import Any
 
 import aiohttp
 
+from bench.common import HOST, child, deliver_all, reordered, sequenced
 from tests.fakes import slack as fake
-
-HOST = "127.0.0.1"
 
 
 # ---- servers (run in child processes) --------------------------------------------------------------------------
@@ -170,21 +168,6 @@ def _cpu_s(pid: int) -> float:
 
 
 @contextlib.contextmanager
-def child(*argv: str) -> Any:
-    """A helper process of this benchmark; yields (the first line it prints, its pid), stops it afterwards."""
-    proc = subprocess.Popen([sys.executable, "-m", *argv], stdout=subprocess.PIPE, text=True,
-                            cwd=Path(__file__).resolve().parent.parent)
-    try:
-        assert proc.stdout is not None
-        yield proc.stdout.readline().strip(), proc.pid
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=30)
-        if proc.stdout is not None:
-            proc.stdout.close()
-
-
-@contextlib.contextmanager
 def server(kind: str, port: int, tmp: Path, database: str | None = None) -> Any:
     with child("bench.slack", "--serve", kind, "--port", str(port), "--db", database or str(tmp / f"{kind}.db")
                ) as (line, pid):
@@ -215,23 +198,11 @@ async def intake(args: argparse.Namespace, tmp: Path) -> None:
           f"pmsbot p99 at {args.rate:.0f}/s: {results['pmsbot']['p99']:.1f} ms (target < 50 ms)")
 
 
-async def deliver_all(rt: Any, *, limit_s: float) -> float:
-    """Start the runtime's worker and wait until the outbox has nothing pending; returns the seconds it took."""
-    start = time.perf_counter()
-    rt.start(("worker",))
-    while (await rt.outbox.counts()).get("pending", 0) and time.perf_counter() - start < limit_s:
-        rt.delivery.delivered.clear()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(rt.delivery.delivered.wait(), timeout=1.0)
-    return time.perf_counter() - start
-
-
 async def fanout(args: argparse.Namespace, tmp: Path) -> None:
     from datetime import UTC, datetime
 
     from bot.config import Config, Settings
     from bot.runtime import Runtime
-    from notifiers.outbox import Envelope
     from notifiers.slack import SlackSender
 
     channels, per = args.channels, args.per_channel
@@ -249,9 +220,7 @@ async def fanout(args: argparse.Namespace, tmp: Path) -> None:
         rt.delivery.senders["slack"] = SlackSender(rt.db, settings, rt.renderer, channel_rate_per_s=rate,
                                                    channel_burst=burst, workspace_rate_per_s=ws_rate,
                                                    workspace_burst=ws_burst)
-        # Each message says its place in its channel's sequence ("linked" prints the text it is given).
-        envelopes = [Envelope(platform="slack", target=f"C{c:05d}", kind="linked", locale="en",
-                              data={"pms_user": f"seq-{n}-end"}, actions=[]) for n in range(per) for c in range(channels)]
+        envelopes = sequenced("slack", [f"C{c:05d}" for c in range(channels)], per)
         async with rt.db.write() as s:
             await rt.outbox.enqueue(s, envelopes, source_event=None, now=datetime.now(UTC), preclaim=False)
         total = channels * per
@@ -261,14 +230,11 @@ async def fanout(args: argparse.Namespace, tmp: Path) -> None:
         async with aiohttp.ClientSession() as session, session.get(f"http://{HOST}:{port}/_stats") as r:
             stats = await r.json()
     posted = [(channel, text) for method, channel, _, text in stats["posted"] if method == "chat.postMessage"]
-    by_channel: dict[str, list[int]] = {}
-    for channel, text in posted:  # in the order they reached the fake
-        by_channel.setdefault(channel, []).append(int(text.split("seq-")[1].split("-end")[0]))
-    reordered = sum(1 for seq in by_channel.values() if seq != sorted(seq))
+    reordered_channels = reordered(posted)
     minimum = max((per - burst) / rate, (total - ws_burst) / ws_rate)
     print(f"  delivered {len(posted)}/{total} in {elapsed:.2f} s; minimum the limits allow {minimum:.2f} s; "
           f"ratio {elapsed / minimum:.2f} (target <= 1.1); 429s {stats['ratelimited']} {stats['ratelimited_by']}; "
-          f"lost {total - len(posted)}; duplicated {max(0, len(posted) - total)}; reordered channels {reordered}; "
+          f"lost {total - len(posted)}; duplicated {max(0, len(posted) - total)}; reordered channels {reordered_channels}; "
           f"outbox {counts}")
 
 

@@ -1,0 +1,56 @@
+"""What the fan-out benchmarks share: helper processes, delivering an outbox, and counting order at the fake."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from notifiers.outbox import Envelope
+
+HOST = "127.0.0.1"
+
+
+@contextlib.contextmanager
+def child(*argv: str) -> Any:
+    """A helper process of this benchmark; yields (the first line it prints, its pid), stops it afterwards."""
+    proc = subprocess.Popen([sys.executable, "-m", *argv], stdout=subprocess.PIPE, text=True,
+                            cwd=Path(__file__).resolve().parent.parent)
+    try:
+        assert proc.stdout is not None
+        yield proc.stdout.readline().strip(), proc.pid
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+
+async def deliver_all(rt: Any, *, limit_s: float) -> float:
+    """Start the runtime's worker and wait until the outbox has nothing pending; returns the seconds it took."""
+    start = time.perf_counter()
+    rt.start(("worker",))
+    while (await rt.outbox.counts()).get("pending", 0) and time.perf_counter() - start < limit_s:
+        rt.delivery.delivered.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(rt.delivery.delivered.wait(), timeout=1.0)
+    return time.perf_counter() - start
+
+
+def sequenced(platform: str, targets: list[str], per_target: int) -> list[Envelope]:
+    """per_target messages to each target, interleaved; each says its place in its target's sequence."""
+    return [Envelope(platform=platform, target=t, kind="linked", locale="en",  # "linked" prints the text given
+                     data={"pms_user": f"seq-{n}-end"}, actions=[]) for n in range(per_target) for t in targets]
+
+
+def reordered(arrivals: list[tuple[str, str]]) -> int:
+    """Targets whose messages (target, text) reached the fake out of their sequence."""
+    by_target: dict[str, list[int]] = {}
+    for target, text in arrivals:
+        by_target.setdefault(target, []).append(int(text.split("seq-")[1].split("-end")[0]))
+    return sum(1 for seq in by_target.values() if seq != sorted(seq))
