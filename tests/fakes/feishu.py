@@ -439,21 +439,14 @@ class FakeFeishu:
         return web.json_response({"code": 0, "msg": "success", "data": {}})
 
 
-async def _serve(chat_rate: float, chat_burst: float) -> None:
-    import asyncio
-
-    server = FakeFeishu(chat_rate_per_s=chat_rate, chat_burst=chat_burst)
-    await server.start()
-    print(server.port, flush=True)
-    await asyncio.Event().wait()  # until the test terminates this process
-
-
 if __name__ == "__main__":
     import argparse
     import asyncio
+
+    from tests.fakes.process import serve_forever
 
     parser = argparse.ArgumentParser(description="the fake Feishu on 127.0.0.1 (prints its port)")
     parser.add_argument("--chat-rate", type=float, default=5.0)
     parser.add_argument("--chat-burst", type=float, default=5.0)
     options = parser.parse_args()
-    asyncio.run(_serve(options.chat_rate, options.chat_burst))
+    asyncio.run(serve_forever(FakeFeishu(chat_rate_per_s=options.chat_rate, chat_burst=options.chat_burst)))

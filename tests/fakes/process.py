@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Protocol
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -23,3 +25,17 @@ def serving(module: str, *args: str) -> Iterator[int]:
         proc.wait(timeout=30)
         if proc.stdout is not None:
             proc.stdout.close()
+
+
+
+class Server(Protocol):
+    port: int
+
+    async def start(self) -> None: ...
+
+
+async def serve_forever(server: Server) -> None:
+    """A fake's process body: listen, print the port for the parent (serving() reads it), run until terminated."""
+    await server.start()
+    print(server.port, flush=True)
+    await asyncio.Event().wait()

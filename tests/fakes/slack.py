@@ -507,20 +507,16 @@ def view_submission(view: dict[str, Any], values: dict[str, dict[str, dict[str, 
     return ("payload=" + quote(json.dumps(payload))).encode()
 
 
-async def _serve(args: Any) -> None:
-    server = FakeSlack(channel_rate_per_s=args.channel_rate, channel_burst=args.channel_burst,
-                       workspace_rate_per_s=args.workspace_rate, workspace_burst=args.workspace_burst)
-    await server.start()
-    print(server.port, flush=True)
-    await asyncio.Event().wait()  # until the benchmark terminates this process
-
-
 if __name__ == "__main__":
     import argparse
+
+    from tests.fakes.process import serve_forever
 
     parser = argparse.ArgumentParser(description="the fake Slack on 127.0.0.1 (prints its port)")
     parser.add_argument("--channel-rate", type=float, default=1.0)
     parser.add_argument("--channel-burst", type=float, default=3.0)
     parser.add_argument("--workspace-rate", type=float, default=200.0)
     parser.add_argument("--workspace-burst", type=float, default=50.0)
-    asyncio.run(_serve(parser.parse_args()))
+    args = parser.parse_args()
+    asyncio.run(serve_forever(FakeSlack(channel_rate_per_s=args.channel_rate, channel_burst=args.channel_burst,
+                                        workspace_rate_per_s=args.workspace_rate, workspace_burst=args.workspace_burst)))
