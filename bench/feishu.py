@@ -51,7 +51,7 @@ async def fanout(args: argparse.Namespace, tmp: Path) -> None:
     minimum = max((per - 5) / 5, (total - FEISHU_APP_BURST) / FEISHU_APP_RATE_PER_S,
                   60.0 * ((total - 1) // FEISHU_APP_PER_MINUTE))
     print(f"  delivered {len(sent)}/{total} in {elapsed:.2f} s; minimum the limits allow {minimum:.2f} s; "
-          f"ratio {(elapsed / minimum) if minimum > 0 else float("nan"):.2f} (target <= 1.1); 429s {stats['ratelimited']}; lost {total - len(sent)}; "
+          f"ratio {(elapsed / minimum) if minimum > 0 else float('nan'):.2f} (target <= 1.1); 429s {stats['ratelimited']}; lost {total - len(sent)}; "
           f"duplicated {max(0, len(sent) - total)}; reordered chats {reordered_chats}; tenant tokens "
           f"{stats['tokens_issued']}; outbox {counts}")
 

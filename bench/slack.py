@@ -233,7 +233,7 @@ async def fanout(args: argparse.Namespace, tmp: Path) -> None:
     reordered_channels = reordered(posted)
     minimum = max((per - burst) / rate, (total - ws_burst) / ws_rate)
     print(f"  delivered {len(posted)}/{total} in {elapsed:.2f} s; minimum the limits allow {minimum:.2f} s; "
-          f"ratio {(elapsed / minimum) if minimum > 0 else float("nan"):.2f} (target <= 1.1); 429s {stats['ratelimited']} {stats['ratelimited_by']}; "
+          f"ratio {(elapsed / minimum) if minimum > 0 else float('nan'):.2f} (target <= 1.1); 429s {stats['ratelimited']} {stats['ratelimited_by']}; "
           f"lost {total - len(posted)}; duplicated {max(0, len(posted) - total)}; reordered channels {reordered_channels}; "
           f"outbox {counts}")
 
