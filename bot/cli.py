@@ -291,6 +291,13 @@ def cmd_check(args: argparse.Namespace) -> int:
         ok, what = asyncio.run(feishu_probe(settings, Renderer()))
         print(f"{'ok  ' if ok else 'FAIL'} feishu: {what}")
         failures += 0 if ok else 1
+    if settings.dingtalk_client_id:
+        from notifiers.dingtalk import probe as dingtalk_probe
+        from notifiers.render import Renderer
+
+        ok, what = asyncio.run(dingtalk_probe(settings, Renderer()))
+        print(f"{'ok  ' if ok else 'FAIL'} dingtalk: {what}")
+        failures += 0 if ok else 1
     from bot.pms.registry import CONNECTORS
 
     for project in config.projects:

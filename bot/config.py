@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     dingtalk_api_base: str | None = None
     dingtalk_oapi_base: str | None = None
     dingtalk_stream: bool = False
+    dingtalk_card_template_id: str | None = None
+    dingtalk_alert_webhook: SecretStr | None = None
+    dingtalk_alert_secret: SecretStr | None = None
 
     jira_url: str | None = None
     jira_email: str | None = None
@@ -97,6 +100,15 @@ class Settings(BaseSettings):
                              "(or FEISHU_LONG_CONNECTION=1 to take events over the long connection only)")
         if self.feishu_api_base and not self.feishu_api_base.startswith(("http://", "https://")):
             raise ValueError("FEISHU_API_BASE must be an http(s) URL")
+        if bool(self.dingtalk_client_id) != bool(self.dingtalk_client_secret):
+            raise ValueError("DingTalk needs both DINGTALK_CLIENT_ID (AppKey) and DINGTALK_CLIENT_SECRET (AppSecret)")
+        for name in ("dingtalk_api_base", "dingtalk_oapi_base"):
+            value = getattr(self, name)
+            if value and not value.startswith(("http://", "https://")):
+                raise ValueError(f"{name.upper()} must be an http(s) URL")
+        if self.dingtalk_alert_webhook and not self.dingtalk_alert_webhook.get_secret_value().startswith(
+                ("http://", "https://")):
+            raise ValueError("DINGTALK_ALERT_WEBHOOK must be the custom robot's https URL with its access_token")
         return self
 
     def enabled_platforms(self) -> tuple[str, ...]:
@@ -106,6 +118,8 @@ class Settings(BaseSettings):
             platforms.append("slack")
         if self.feishu_app_id:
             platforms.append("feishu")
+        if self.dingtalk_client_id:
+            platforms.append("dingtalk")
         return tuple(platforms)
 
 

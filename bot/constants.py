@@ -91,3 +91,27 @@ FEISHU_CONTACT_TIMEOUT_S: Final = 1.0  # the email lookup of an unknown account,
 FEISHU_CARD_MAX_BYTES: Final = 30_000  # a card's JSON, Feishu's limit
 FEISHU_WS_DEAD_AFTER_PINGS: Final = 3  # a long connection silent for this many ping intervals is reopened
 FEISHU_WS_MAX_PARTS_BYTES: Final = 1024 * 1024  # an event split over several frames, at most
+
+# DingTalk.
+DINGTALK_DEFAULT_API_BASE: Final = "https://api.dingtalk.com"  # international: https://api.dingtalk.io
+DINGTALK_DEFAULT_OAPI_BASE: Final = "https://oapi.dingtalk.com"  # session webhooks and the custom robot live here
+DINGTALK_MAX_SKEW_S: Final = 3600.0  # a callback's timestamp may differ from ours by this much (DingTalk's rule)
+DINGTALK_TOKEN_REFRESH_BEFORE_S: Final = 300.0  # an access token is renewed this long before it expires
+DINGTALK_SESSION_MARGIN_S: Final = 60.0  # a session webhook this close to expiry is not used any more
+DINGTALK_APP_RATE_PER_S: Final = 20.0  # OpenAPI calls per app per API (standard edition's QPS)...
+DINGTALK_APP_BURST: Final = 20
+DINGTALK_CHAT_RATE_PER_S: Final = 5.0  # ...and our own per-chat pace, so one busy group does not starve the rest
+DINGTALK_CHAT_BURST: Final = 5
+DINGTALK_ROBOT_PER_MINUTE: Final = 20  # the custom group robot: 20 a minute, then 10 minutes of silence
+DINGTALK_THROTTLED_RETRY_S: Final = 2.0  # a throttled call waits this long when DingTalk gives no hint
+DINGTALK_BATCH_MAX: Final = 20  # userIds per oToMessages/batchSend
+DINGTALK_BATCH_WINDOW_S: Final = 0.05  # identical prompts gather this long into one batchSend
+DINGTALK_MSG_PARAM_MAX_BYTES: Final = 15_000  # msgParam of a robot message, DingTalk's limit
+DINGTALK_MARKDOWN_MAX_CHARS: Final = 5000  # markdown text we send in one message (sessionWebhook included)
+DINGTALK_HTTP_TIMEOUT_S: Final = 10.0
+DINGTALK_USER_LOOKUP_TIMEOUT_S: Final = 1.0  # the email lookup of an unknown account, on the ack path
+DINGTALK_LINK_TTL_S: Final = 24 * 3600.0  # a personal decision link (approvals without the card API) expires
+DINGTALK_STREAM_TICKET_TIMEOUT_S: Final = 10.0  # opening a stream connection (the ticket itself lives 90 s)
+DINGTALK_STREAM_DEAD_AFTER_S: Final = 180.0  # a stream silent this long (DingTalk pings every ~60 s) is reopened
+DINGTALK_STREAM_RETRY_MIN_S: Final = 1.0  # reconnects back off from this...
+DINGTALK_STREAM_RETRY_MAX_S: Final = 60.0  # ...up to this, with jitter

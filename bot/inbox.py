@@ -233,6 +233,12 @@ class Inbox:
             row = await s.get(InboxRow, inbox_id)
             return row.state if row else None
 
+    async def find(self, platform: str, event_id: str) -> int | None:
+        """The inbox id of an event already received, if it was."""
+        async with self._db.read() as s:
+            q = select(col(InboxRow.id)).where(col(InboxRow.platform) == platform, col(InboxRow.event_id) == event_id)
+            return (await s.execute(q)).scalar_one_or_none()
+
     async def pending_count(self) -> int:
         async with self._db.read() as s:
             q = select(func.count()).select_from(InboxRow).where(col(InboxRow.state) == "pending")

@@ -8,6 +8,7 @@ from bot.config import Settings
 from bot.store.db import Database
 from notifiers.base import Sender
 from notifiers.console import ConsoleSender
+from notifiers.dingtalk import DingTalkSender
 from notifiers.feishu import FeishuSender
 from notifiers.render import Renderer
 from notifiers.slack import SlackSender
@@ -16,6 +17,7 @@ SENDERS: dict[str, Callable[[Database, Settings, Renderer], Sender]] = {
     "console": lambda db, settings, renderer: ConsoleSender(db),
     "slack": SlackSender,
     "feishu": FeishuSender,
+    "dingtalk": DingTalkSender,
 }
 
 

@@ -25,14 +25,19 @@ if TYPE_CHECKING:
 log = logging.getLogger("pmsbot.people")
 
 EmailLookup = Callable[[str], Awaitable[str | None]]
+# Other ids the platform knows the account by (DingTalk: its union id), as (identity kind, id) pairs that config
+# may name under `identities:` (e.g. dingtalk_union).
+AliasLookup = Callable[[str], Awaitable[list[tuple[str, str]]]]
 T = TypeVar("T")
 
 
 class KnownPeople:
-    def __init__(self, rt: Runtime, platform: str, email_of: EmailLookup) -> None:
+    def __init__(self, rt: Runtime, platform: str, email_of: EmailLookup, aliases_of: AliasLookup | None = None
+                 ) -> None:
         self.rt = rt
         self.platform = platform
         self._email_of = email_of
+        self._aliases_of = aliases_of
         self._known: set[str] = set()
         self._misses: dict[str, float] = {}  # account -> when to look its email up again
         self._locales: dict[str, tuple[str, float]] = {}  # account -> (locale, valid until)
@@ -45,21 +50,34 @@ class KnownPeople:
             if await s.get(IdentityRow, (self.platform, account)) is not None:
                 self._known.add(account)
                 return
-        email = await self._email_of(account)
-        person_id: str | None = None
-        if email:
-            async with self.rt.db.write() as s:
-                people = (await s.execute(select(PersonRow).where(
-                    func.lower(col(PersonRow.email)) == email.lower()).limit(2))).scalars().all()
+        person_id, source = await self._by_alias(account), "alias"
+        if person_id is None:
+            email, source = await self._email_of(account), "email"
+            if email:
+                async with self.rt.db.read() as s:
+                    people = (await s.execute(select(PersonRow).where(
+                        func.lower(col(PersonRow.email)) == email.lower()).limit(2))).scalars().all()
                 if len(people) == 1:  # an ambiguous email matches nobody
                     person_id = people[0].id
-                    await s.execute(insert_ignore(s, IdentityRow).values(
-                        platform=self.platform, external_id=account, person_id=person_id, source="email"))
+        if person_id is not None:
+            async with self.rt.db.write() as s:
+                await s.execute(insert_ignore(s, IdentityRow).values(
+                    platform=self.platform, external_id=account, person_id=person_id, source=source))
         if person_id is None:
             _bounded(self._misses)[account] = time.monotonic() + PEOPLE_MISS_RETRY_S
             return
-        log.info("%s account %s matched to %s by email", self.platform, account, person_id)
+        log.info("%s account %s matched to %s by %s", self.platform, account, person_id, source)
         self._known.add(account)
+
+    async def _by_alias(self, account: str) -> str | None:
+        if self._aliases_of is None:
+            return None
+        for kind, alias in await self._aliases_of(account):
+            async with self.rt.db.read() as s:
+                row = await s.get(IdentityRow, (kind, alias))
+            if row is not None:
+                return row.person_id
+        return None
 
     async def locale(self, account: str) -> str:
         """The person's language (or the organisation's) for the few words said while acknowledging."""

@@ -7,6 +7,7 @@ from typing import Protocol
 
 from aiohttp import web
 
+from bot.platforms.dingtalk import DingTalkAdapter
 from bot.platforms.feishu import FeishuAdapter
 from bot.platforms.slack import SlackAdapter
 from bot.runtime import Runtime
@@ -25,6 +26,7 @@ class Adapter(Protocol):
 ADAPTERS: dict[str, Callable[[Runtime], Adapter]] = {
     "slack": SlackAdapter,
     "feishu": FeishuAdapter,
+    "dingtalk": DingTalkAdapter,
 }
 
 

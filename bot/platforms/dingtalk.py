@@ -1,0 +1,295 @@
+"""DingTalk inbound: the enterprise robot's HTTP callback `POST /dingtalk/events`, Stream mode, decision links.
+
+The callback carries `timestamp` (ms) and `sign` = base64(HMAC-SHA256(appSecret, timestamp + "\\n" + appSecret));
+it must be within an hour of our clock. The sign does not cover the body, so a captured request can be replayed
+within that hour: the inbox's dedupe on `msgId` (kept for good, not for minutes) is what stops a replay, and it also
+absorbs DingTalk's occasional redelivery. Stream mode (DINGTALK_STREAM=1) feeds the same `message()`; card clicks
+arrive only over the stream. Without the card API, approval buttons are personal signed links to
+`/dingtalk/decide/{token}`, a confirmation page whose POST goes through the inbox like a click.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import re
+import time
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from bot.constants import ANSWER_IN_PLACE_BUDGET_S, DINGTALK_DEFAULT_API_BASE, DINGTALK_MAX_SKEW_S
+from bot.platforms.answers import settled
+from bot.platforms.decision_links import BadLink, LinkSigner
+from bot.platforms.dingtalk_stream import BOT_TOPIC, CARD_TOPIC, StreamConnection
+from bot.platforms.people import KnownPeople
+from bot.records import InboundEvent
+from notifiers.dingtalk import (
+    ACTION_IDS,
+    LINK_PURPOSE,
+    DingTalkSender,
+    is_group,
+    robot_sign,
+    session_webhook_allowed,
+)
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+
+log = logging.getLogger("pmsbot.dingtalk")
+
+PLATFORM = "dingtalk"
+UNION_ID_KIND = "dingtalk_union"  # config may name a person's DingTalk union id under identities
+_ACCOUNT_RE = re.compile(r"[A-Za-z0-9_$.@+=/-]{1,128}")
+_ID_RE = re.compile(r"[0-9]{1,9}")
+MAX_REASON_CHARS = 1000
+
+
+class Refused(Exception):
+    """Not DingTalk's, or malformed: (status, reason) for the JSON answer."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+
+
+class DingTalkAdapter:
+    def __init__(self, rt: Runtime) -> None:
+        s = rt.settings
+        assert s.dingtalk_client_id and s.dingtalk_client_secret
+        self.rt = rt
+        self._secret = s.dingtalk_client_secret.get_secret_value()
+        self.links = LinkSigner(self._secret, purpose=LINK_PURPOSE)
+        self.people = KnownPeople(rt, PLATFORM, self._email_of, self._aliases_of)
+        self.stream: StreamConnection | None = None
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def add_routes(self, app: web.Application) -> None:
+        app.router.add_post("/dingtalk/events", self.handle)
+        app.router.add_get("/dingtalk/decide/{token}", self.decide_page)
+        app.router.add_post("/dingtalk/decide/{token}", self.decide)
+
+    async def start(self) -> None:
+        s = self.rt.settings
+        if not s.dingtalk_stream:
+            return
+        assert s.dingtalk_client_id
+        self.stream = StreamConnection(base=s.dingtalk_api_base or DINGTALK_DEFAULT_API_BASE,
+                                       client_id=s.dingtalk_client_id, client_secret=self._secret,
+                                       handle=self._from_stream)
+        self._stop.clear()
+        self._task = asyncio.create_task(self.stream.run(self._stop), name="dingtalk-stream")
+
+    async def close(self) -> None:
+        self._stop.set()
+        if self._task is not None:
+            await self._task
+            self._task = None
+
+    # ---- HTTP callback --------------------------------------------------------------------------------------
+    async def handle(self, request: web.Request) -> web.Response:
+        raw = await request.read()
+        try:
+            self._check_sign(request)
+            body = _json_object(raw, "body")
+            await self.message(body)
+        except Refused as exc:
+            log.warning("dingtalk request refused (%s): %s", exc.status, exc)
+            return web.json_response({"error": str(exc)}, status=exc.status)
+        return web.json_response({})
+
+    def _check_sign(self, request: web.Request) -> None:
+        ts, given = request.headers.get("timestamp", ""), request.headers.get("sign", "")
+        if not (ts.isascii() and ts.isdigit() and len(ts) <= 16 and given):
+            raise Refused(401, "missing or malformed timestamp / sign headers")
+        if not hmac.compare_digest(robot_sign(self._secret, int(ts)), given):
+            raise Refused(401, "sign does not match")
+        if abs(time.time() - int(ts) / 1000) > DINGTALK_MAX_SKEW_S:
+            raise Refused(401, "timestamp outside the accepted window")
+
+    # ---- stream ---------------------------------------------------------------------------------------------
+    async def _from_stream(self, topic: str, message_id: str, data: dict[str, Any]) -> dict[str, Any]:
+        try:
+            if topic == BOT_TOPIC:
+                await self.message(data)
+                return {}
+            if topic == CARD_TOPIC:
+                return await self.card_callback(message_id, data)
+        except Refused as exc:
+            log.warning("dingtalk stream callback refused: %s", exc)
+            return {"error": str(exc)}
+        log.info("dingtalk stream topic %r acknowledged and ignored", topic)
+        return {}
+
+    # ---- robot messages -------------------------------------------------------------------------------------
+    async def message(self, body: dict[str, Any]) -> None:
+        msg_id = body.get("msgId")
+        staff = body.get("senderStaffId") or body.get("senderId")
+        kind = body.get("conversationType")
+        conversation = body.get("conversationId")
+        if not (isinstance(msg_id, str) and 0 < len(msg_id) <= 128 and isinstance(staff, str)
+                and _ACCOUNT_RE.fullmatch(staff) and kind in ("1", "2") and isinstance(conversation, str)
+                and _ACCOUNT_RE.fullmatch(conversation)):
+            raise Refused(400, "robot message without msgId, sender, conversationType or conversationId")
+        if kind == "2" and not is_group(conversation):
+            raise Refused(400, "group conversationId must start with cid")
+        text = _message_text(body)
+        if text is None:
+            log.info("dingtalk message type %r ignored", body.get("msgtype"))
+            return
+        # One-to-one answers through the robot API go to the person (oToMessages), groups by their cid.
+        target = conversation if kind == "2" else staff
+        origin = {"user": staff, "conversation": target, "conversation_type": kind}
+        webhook, until = body.get("sessionWebhook"), body.get("sessionWebhookExpiredTime")
+        oapi = self._sender_oapi()
+        if isinstance(webhook, str) and isinstance(until, int) and oapi and session_webhook_allowed(webhook, oapi):
+            origin["session_webhook"] = webhook
+            origin["session_webhook_expires_ms"] = str(until)
+        elif webhook:
+            log.warning("dingtalk sessionWebhook not on %s ignored", oapi)
+        await self.people.match(staff)
+        await self.rt.inbox.accept(InboundEvent(
+            platform=PLATFORM, event_id=f"msg:{msg_id}", kind="message", sender=staff, conversation=target,
+            text=text, origin=origin, received_at=datetime.now(UTC)))
+
+    # ---- interactive card clicks (stream) -------------------------------------------------------------------
+    async def card_callback(self, message_id: str, data: dict[str, Any]) -> dict[str, Any]:
+        user, content = data.get("userId"), data.get("content")
+        if not (isinstance(user, str) and _ACCOUNT_RE.fullmatch(user) and isinstance(content, str)):
+            raise Refused(400, "card callback without userId or content")
+        private = _json_object(content.encode(), "card callback content").get("cardPrivateData") or {}
+        action_ids = private.get("actionIds") if isinstance(private, dict) else None
+        params = private.get("params") if isinstance(private, dict) else None
+        params = params if isinstance(params, dict) else {}
+        verb = action_ids[0] if isinstance(action_ids, list) and action_ids else None
+        target = str(params.get("id", params.get("target_id", "")))
+        if verb not in ACTION_IDS or not _ID_RE.fullmatch(target):
+            raise Refused(400, "card action was not issued by pmsbot")
+        fields = {"id": str(verb), "value": target}
+        await self.people.match(user)
+        locale = await self.people.locale(user)
+        texts = self.rt.renderer.catalogs[locale]["dingtalk"]
+        if verb == "reject":
+            reason = str(params.get("reason", "")).strip()
+            if not reason:
+                return {"privateData": {user: {"cardParamMap": {"notice": texts["reason_required"]}}}}
+            fields["reason"] = reason[:MAX_REASON_CHARS]
+        track = data.get("outTrackId")
+        event_id = f"card:{track}:{message_id}" if isinstance(track, str) else f"card:{message_id}"
+        return await self._decide(InboundEvent(
+            platform=PLATFORM, event_id=event_id[:200], kind="action", sender=user, conversation=user, action=fields,
+            origin={"user": user}, received_at=datetime.now(UTC)), user)
+
+    async def _decide(self, event: InboundEvent, user: str) -> dict[str, Any]:
+        started = time.monotonic()
+        accepted = await self.rt.inbox.accept(event)
+        budget = ANSWER_IN_PLACE_BUDGET_S - (time.monotonic() - started)
+        if accepted.inbox_id is not None and await settled(self.rt, accepted.inbox_id, budget, delivered=False):
+            update = await self.rt.outbox.card_update_for(accepted.inbox_id, PLATFORM, user)
+            sender = self.rt.delivery.senders.get(PLATFORM)
+            if update is not None and isinstance(sender, DingTalkSender):
+                rendered = self.rt.renderer.render(platform=PLATFORM, locale=update.locale, kind=update.kind,
+                                                   data=update.data, actions=update.actions)
+                return {"cardData": {"cardParamMap": sender.card_params(rendered, update.locale)}}
+        return {}
+
+    # ---- decision links (approvals without the card API) ----------------------------------------------------
+    async def decide_page(self, request: web.Request) -> web.Response:
+        """The confirmation page a link opens. GET changes nothing: previews and scanners fetch links too."""
+        try:
+            decision = self.links.read(request.match_info["token"], allowed_verbs=ACTION_IDS)
+        except BadLink as exc:
+            return await self._page(None, "link_expired" if exc.expired else "link_bad", status=403)
+        if await self.rt.inbox.find(PLATFORM, f"link:{decision.nonce}") is not None:
+            return await self._page(decision.account, "link_used", status=409, verb=decision.verb, value=decision.value)
+        return await self._page(decision.account, None, verb=decision.verb, value=decision.value)
+
+    async def decide(self, request: web.Request) -> web.Response:
+        try:
+            decision = self.links.read(request.match_info["token"], allowed_verbs=ACTION_IDS)
+        except BadLink as exc:
+            return await self._page(None, "link_expired" if exc.expired else "link_bad", status=403)
+        form = await request.post()
+        fields = {"id": decision.verb, "value": decision.value}
+        if decision.verb == "reject":
+            reason = str(form.get("reason", "")).strip()
+            if not reason:
+                return await self._page(decision.account, "link_reason_required", status=400, verb=decision.verb,
+                                        value=decision.value)
+            fields["reason"] = reason[:MAX_REASON_CHARS]
+        event = InboundEvent(platform=PLATFORM, event_id=f"link:{decision.nonce}", kind="action",
+                             sender=decision.account, conversation=decision.account, action=fields,
+                             origin={"user": decision.account, "via": "link"}, received_at=datetime.now(UTC))
+        started = time.monotonic()
+        accepted = await self.rt.inbox.accept(event)
+        if accepted.duplicate:
+            return await self._page(decision.account, "link_used", status=409, verb=decision.verb,
+                                    value=decision.value)
+        budget = ANSWER_IN_PLACE_BUDGET_S - (time.monotonic() - started)
+        done = accepted.inbox_id is not None and await settled(self.rt, accepted.inbox_id, budget, delivered=False)
+        return await self._page(decision.account, "link_done" if done else "link_received", verb=decision.verb,
+                                value=decision.value)
+
+    async def _page(self, account: str | None, outcome: str | None, *, status: int = 200, verb: str = "",
+                    value: str = "") -> web.Response:
+        locale = await self.people.locale(account) if account else self.rt.config.locale
+        locale = locale if locale in self.rt.renderer.catalogs else "en"
+        catalog = self.rt.renderer.catalogs[locale]
+        texts = catalog["dingtalk"]
+        verb_label = str(catalog["buttons"].get(verb, verb))
+        message = texts[outcome].format(verb=verb_label, id=value) if outcome else None
+        html = self.rt.renderer.env.get_template("web/decide.html.j2").render(
+            locale=locale, texts=texts, verb=verb, verb_label=verb_label, value=value, message=message)
+        return web.Response(text=html, status=status, content_type="text/html", headers={
+            "Cache-Control": "no-store", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer",
+            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"})
+
+    # ---- people ---------------------------------------------------------------------------------------------
+    def _sender(self) -> DingTalkSender | None:
+        sender = self.rt.delivery.senders.get(PLATFORM)
+        return sender if isinstance(sender, DingTalkSender) else None
+
+    def _sender_oapi(self) -> str | None:
+        sender = self._sender()
+        return sender.oapi if sender else None
+
+    async def _email_of(self, staff: str) -> str | None:
+        sender = self._sender()
+        profile = await sender.user_profile(staff) if sender else {}
+        email = profile.get("org_email") or profile.get("email")
+        return email.strip() if isinstance(email, str) and "@" in email else None
+
+    async def _aliases_of(self, staff: str) -> list[tuple[str, str]]:
+        sender = self._sender()
+        profile = await sender.user_profile(staff) if sender else {}
+        union = profile.get("unionid")
+        return [(UNION_ID_KIND, union)] if isinstance(union, str) and union else []
+
+
+def _json_object(raw: bytes, what: str) -> dict[str, Any]:
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise Refused(400, f"{what} is not valid JSON") from exc
+    if not isinstance(data, dict):
+        raise Refused(400, f"{what} must be a JSON object")
+    return data
+
+
+def _message_text(body: dict[str, Any]) -> str | None:
+    """The command in a text or rich-text message; None for pictures, files, audio and the rest."""
+    kind = body.get("msgtype")
+    if kind == "text":
+        text = (body.get("text") or {}).get("content") if isinstance(body.get("text"), dict) else None
+        return text.strip() if isinstance(text, str) else None
+    if kind == "richText":
+        content = body.get("content")
+        parts = content.get("richText") if isinstance(content, dict) else None
+        if not isinstance(parts, list):
+            return None
+        return "".join(str(p["text"]) for p in parts if isinstance(p, dict) and isinstance(p.get("text"), str)).strip()
+    return None

@@ -1,0 +1,177 @@
+"""DingTalk Stream mode: robot messages and card clicks over a WebSocket the bot opens (no public URL needed).
+
+The dingtalk-stream SDK makes blocking HTTP calls on the event loop, so this is our own asyncio client over the
+open protocol (../shared/research/im-platforms.md §3.5): POST {api}/v1.0/gateway/connections/open with the client
+id and secret for an endpoint and a one-use ticket (valid 90 s), then `GET {endpoint}?ticket=…` as a WebSocket.
+Frames are JSON: SYSTEM `ping` is answered with its `opaque`, SYSTEM `disconnect` means "reconnect with a new
+ticket"; CALLBACK frames on the robot topic and the card topic, and EVENT frames, are each acknowledged with
+{code, headers{messageId, contentType}, message, data}. A connection silent for DINGTALK_STREAM_DEAD_AFTER_S is
+dead (DingTalk pings about every minute); reconnects back off exponentially with jitter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiohttp
+from yarl import URL
+
+from bot.constants import (
+    DINGTALK_STREAM_DEAD_AFTER_S,
+    DINGTALK_STREAM_RETRY_MAX_S,
+    DINGTALK_STREAM_RETRY_MIN_S,
+    DINGTALK_STREAM_TICKET_TIMEOUT_S,
+)
+
+log = logging.getLogger("pmsbot.dingtalk.stream")
+
+BOT_TOPIC = "/v1.0/im/bot/messages/get"
+CARD_TOPIC = "/v1.0/card/instances/callback"
+USER_AGENT = "pmsbot-dingtalk-stream/1"
+
+# (topic, message id, data) -> the ack's data
+Handler = Callable[[str, str, dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
+class StreamConnection:
+    """Keeps one stream open and hands every robot message and card click to `handle`."""
+
+    def __init__(self, *, base: str, client_id: str, client_secret: str, handle: Handler,
+                 dead_after_s: float = DINGTALK_STREAM_DEAD_AFTER_S,
+                 retry_min_s: float = DINGTALK_STREAM_RETRY_MIN_S,
+                 retry_max_s: float = DINGTALK_STREAM_RETRY_MAX_S) -> None:
+        self.base = base.rstrip("/")
+        self._credentials = {"clientId": client_id, "clientSecret": client_secret}
+        self._handle = handle
+        self.dead_after_s = dead_after_s
+        self._retry = (retry_min_s, retry_max_s)
+        self.connected = asyncio.Event()  # set while a connection is up (tests and readiness)
+        self.connections = 0
+        self._inflight: set[asyncio.Task[None]] = set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        failures = 0
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None, sock_connect=10)) as http:
+            while not stop.is_set():
+                try:
+                    clean = await self._session(http, stop)
+                    failures = 0 if clean else failures + 1
+                except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as exc:
+                    failures += 1
+                    log.warning("dingtalk stream lost: %s: %s", type(exc).__name__, exc)
+                finally:
+                    self.connected.clear()
+                if failures == 0:
+                    continue  # DingTalk asked us to move: a new ticket at once
+                low, high = self._retry
+                pause = min(high, low * 2 ** (failures - 1)) * random.uniform(0.5, 1.0)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=pause)
+        for task in list(self._inflight):
+            task.cancel()
+        await asyncio.gather(*self._inflight, return_exceptions=True)
+
+    async def _ticket(self, http: aiohttp.ClientSession) -> str:
+        body = {**self._credentials, "subscriptions": [{"type": "CALLBACK", "topic": BOT_TOPIC},
+                                                       {"type": "CALLBACK", "topic": CARD_TOPIC}],
+                "ua": USER_AGENT, "localIp": "127.0.0.1"}
+        async with http.post(f"{self.base}/v1.0/gateway/connections/open", json=body,
+                             headers={"Accept": "application/json", "User-Agent": USER_AGENT},
+                             timeout=aiohttp.ClientTimeout(total=DINGTALK_STREAM_TICKET_TIMEOUT_S)) as r:
+            answer = await r.json(content_type=None)
+            if r.status != 200 or not isinstance(answer, dict):
+                raise ValueError(f"connections/open refused: HTTP {r.status} {str(answer)[:200]}")
+        endpoint, ticket = answer.get("endpoint"), answer.get("ticket")
+        if not (isinstance(endpoint, str) and endpoint.startswith(("ws://", "wss://")) and isinstance(ticket, str)):
+            raise ValueError("connections/open gave no endpoint or ticket")
+        return str(URL(endpoint).update_query(ticket=ticket))
+
+    async def _session(self, http: aiohttp.ClientSession, stop: asyncio.Event) -> bool:
+        """One connection, until it dies (raises), DingTalk says disconnect (True) or we stop (True)."""
+        url = await self._ticket(http)
+        async with http.ws_connect(url, heartbeat=None, autoping=True) as ws:
+            self.connections += 1
+            self.connected.set()
+            log.info("dingtalk stream open")
+            while not stop.is_set():
+                receive = asyncio.ensure_future(ws.receive(timeout=self.dead_after_s))
+                stopping = asyncio.ensure_future(stop.wait())
+                done, _ = await asyncio.wait({receive, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                stopping.cancel()
+                if receive not in done:
+                    receive.cancel()
+                    return True
+                msg = receive.result()  # TimeoutError when silent too long: dead, reconnect
+                if msg.type == aiohttp.WSMsgType.TEXT:
+                    if await self._frame(ws, msg.data) == "disconnect":
+                        return True
+                elif msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR):
+                    raise aiohttp.ClientError(f"closed ({msg.type.name})")
+        return True
+
+    async def _frame(self, ws: aiohttp.ClientWebSocketResponse, raw: str) -> str | None:
+        try:
+            frame = json.loads(raw)
+        except ValueError:
+            log.warning("dingtalk stream frame is not JSON: %.80s", raw)
+            return None
+        if not isinstance(frame, dict) or not isinstance(frame.get("headers"), dict):
+            log.warning("dingtalk stream frame without headers: %.80s", raw)
+            return None
+        kind, headers = frame.get("type"), frame["headers"]
+        topic, message_id = str(headers.get("topic", "")), str(headers.get("messageId", ""))
+        data = _data(frame.get("data"))
+        if kind == "SYSTEM":
+            if topic == "ping":
+                await self._ack(ws, message_id, 200, {"opaque": data.get("opaque")})
+            elif topic == "disconnect":
+                log.info("dingtalk stream: disconnect requested (%s)", data.get("reason"))
+                return "disconnect"
+            return None
+        if kind == "EVENT":  # we subscribe to none; acknowledge so DingTalk does not redeliver
+            await self._ack(ws, message_id, 200, {"status": "SUCCESS", "message": "OK"})
+            return None
+        if kind != "CALLBACK":
+            log.warning("dingtalk stream frame of type %r ignored", kind)
+            return None
+        # Handled concurrently: a slow inbox write must not hold up the pings behind it.
+        task = asyncio.create_task(self._callback(ws, topic, message_id, data))
+        self._inflight.add(task)
+        task.add_done_callback(self._inflight.discard)
+        return None
+
+    async def _callback(self, ws: aiohttp.ClientWebSocketResponse, topic: str, message_id: str,
+                        data: dict[str, Any]) -> None:
+        code, answer = 200, {}
+        try:
+            answer = await self._handle(topic, message_id, data)
+        except Exception:  # the connection's boundary: this frame fails (500), the connection stays
+            log.exception("dingtalk stream callback %s on %s failed", message_id, topic)
+            code, answer = 500, {"error": "internal"}
+        with contextlib.suppress(ConnectionError, RuntimeError):  # the connection died meanwhile: DingTalk resends
+            await self._ack(ws, message_id, code, answer if topic != BOT_TOPIC or code != 200 else {"response": None})
+
+    @staticmethod
+    async def _ack(ws: aiohttp.ClientWebSocketResponse, message_id: str, code: int, data: dict[str, Any]) -> None:
+        await ws.send_str(json.dumps({"code": code, "headers": {"messageId": message_id,
+                                                                "contentType": "application/json"},
+                                      "message": "OK" if code == 200 else "error",
+                                      "data": json.dumps(data, ensure_ascii=False)}, ensure_ascii=False))
+
+
+def _data(value: Any) -> dict[str, Any]:
+    """A frame's `data` is a JSON string (sometimes already an object)."""
+    if isinstance(value, dict):
+        return value
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            parsed = json.loads(value)
+            if isinstance(parsed, dict):
+                return parsed
+    return {}

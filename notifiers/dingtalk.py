@@ -1,0 +1,488 @@
+"""The DingTalk sender: the enterprise robot's OpenAPI, session webhooks, interactive cards, the custom robot.
+
+Which road a message takes:
+- an answer to a message whose `sessionWebhook` is still valid, without buttons → that webhook (no token, no
+  quota); it is only ever called on DINGTALK_OAPI_BASE's host, whatever the callback said;
+- a card with buttons, when DINGTALK_CARD_TEMPLATE_ID is set and the stream is on → an interactive card
+  (card/instances/createAndDeliver, callbacks over the stream), updated in place after the decision;
+- a card with buttons otherwise → an action card whose buttons are personal signed links (PMSBOT_PUBLIC_URL);
+  an action card cannot be changed, so its "update" is a follow-up message;
+- identical standup prompts → one oToMessages/batchSend per 20 people;
+- the rest → oToMessages/batchSend (a person: their staff id) or groupMessages/send (a group: cid…);
+- target ALERT_ROBOT → the custom group robot's webhook (signed, 20 a minute), for one-way alerts.
+Throttling (HTTP 429, QPS codes) waits and retries through the outbox; the outbox keeps each chat in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote_plus, urlsplit
+
+import httpx
+
+from bot.config import Settings
+from bot.constants import (
+    DINGTALK_APP_BURST,
+    DINGTALK_APP_RATE_PER_S,
+    DINGTALK_BATCH_MAX,
+    DINGTALK_BATCH_WINDOW_S,
+    DINGTALK_CHAT_BURST,
+    DINGTALK_CHAT_RATE_PER_S,
+    DINGTALK_DEFAULT_API_BASE,
+    DINGTALK_DEFAULT_OAPI_BASE,
+    DINGTALK_HTTP_TIMEOUT_S,
+    DINGTALK_LINK_TTL_S,
+    DINGTALK_MARKDOWN_MAX_CHARS,
+    DINGTALK_MSG_PARAM_MAX_BYTES,
+    DINGTALK_ROBOT_PER_MINUTE,
+    DINGTALK_SESSION_MARGIN_S,
+    DINGTALK_THROTTLED_RETRY_S,
+    DINGTALK_TOKEN_REFRESH_BEFORE_S,
+    DINGTALK_USER_LOOKUP_TIMEOUT_S,
+)
+from bot.platforms.decision_links import LinkSigner
+from bot.store.db import Database
+from notifiers.base import Outgoing, PermanentSendError, Rendered, TransientSendError
+from notifiers.pacing import TokenBucket, within
+from notifiers.render import Renderer
+
+log = logging.getLogger("pmsbot.dingtalk.send")
+
+ALERT_ROBOT = "alert-robot"  # a channel id that means the custom group robot (DINGTALK_ALERT_WEBHOOK)
+ACTION_IDS = ("approve", "reject", "ack", "snooze")
+LINK_PURPOSE = "dingtalk"
+BATCH_KINDS = frozenset({"standup_prompt"})  # the same words to many people, never updated
+THROTTLED_CODES = frozenset({"Forbidden.AccessDenied.QpsLimitForApi", "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi",
+                             "Throttling", "Throttling.Api", "90002", "90018", "90019"})
+TOKEN_CODES = frozenset({"InvalidAuthentication", "Forbidden.AccessDenied.AccessTokenPermissionDenied", "40014",
+                         "42001"})
+ROBOT_THROTTLED = frozenset({130101, 90030, 410100})  # the custom robot's "too fast" (codes vary by report)
+SESSION_EXPIRED = frozenset({300001, 310000})
+_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]~|"} | {"<": "&lt;", ">": "&gt;"})
+
+
+@dataclass
+class _Batch:
+    title: str
+    text: str
+    waiters: list[tuple[str, asyncio.Future[str]]] = field(default_factory=list)
+
+
+async def probe(settings: Settings, renderer: Renderer) -> tuple[bool, str]:
+    """`pmsbot check`: does the app get an access token from DINGTALK_API_BASE? (ok, what was found)"""
+    sender = DingTalkSender(None, settings, renderer)
+    try:
+        await sender.access_token()
+    except (TransientSendError, PermanentSendError) as exc:
+        return False, f"{sender.base}: {exc}"
+    finally:
+        await sender.close()
+    return True, f"app {settings.dingtalk_client_id} has an access token from {sender.base}"
+
+
+def dingtalk_md(text: str) -> str:
+    """DingTalk markdown: markup characters escaped, `<`/`>` as entities (it renders some HTML), a heading or quote
+    marker at a line start escaped, and hard line breaks (a lone newline joins lines otherwise)."""
+    lines = []
+    for line in text.translate(_MD_SPECIAL).split("\n"):
+        stripped = line.lstrip()
+        if stripped[:1] in ("#", "+", "-") or (stripped[:1].isdigit() and stripped.lstrip("0123456789")[:1] == "."):
+            line = line[: len(line) - len(stripped)] + "\\" + stripped
+        lines.append(line)
+    return "  \n".join(lines)
+
+
+def title_of(text: str) -> str:
+    """The notification preview: the first line, short."""
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "pmsbot")
+    return first[:60]
+
+
+def fit(markdown: str, note: str, limit: int = DINGTALK_MARKDOWN_MAX_CHARS) -> str:
+    if len(markdown) <= limit:
+        return markdown
+    return markdown[: max(0, limit - len(note) - 4)].rstrip("\\ ") + "  \n" + note
+
+
+def robot_sign(secret: str, timestamp_ms: int) -> str:
+    """The custom robot's (and the callback's) sign: base64(HMAC-SHA256(key=secret, "timestamp\\nsecret"))."""
+    digest = hmac.new(secret.encode(), f"{timestamp_ms}\n{secret}".encode(), hashlib.sha256).digest()
+    return base64.b64encode(digest).decode()
+
+
+def is_group(target: str) -> bool:
+    """Group conversations have cid… ids; people are addressed by staff id."""
+    return target.startswith("cid")
+
+
+def session_webhook_allowed(url: str, oapi_base: str) -> bool:
+    """A session webhook is used only on DingTalk's own host: a forged callback cannot make us post elsewhere."""
+    try:
+        got, ours = urlsplit(url), urlsplit(oapi_base)
+    except ValueError:
+        return False
+    return (got.scheme, got.netloc) == (ours.scheme, ours.netloc) and got.path == "/robot/sendBySession"
+
+
+class DingTalkSender:
+    platform = "dingtalk"
+
+    def __init__(self, db: Database | None, settings: Settings, renderer: Renderer, *,
+                 app_rate_per_s: float = DINGTALK_APP_RATE_PER_S, app_burst: float = DINGTALK_APP_BURST,
+                 chat_rate_per_s: float = DINGTALK_CHAT_RATE_PER_S, chat_burst: float = DINGTALK_CHAT_BURST,
+                 robot_per_minute: float = DINGTALK_ROBOT_PER_MINUTE) -> None:
+        assert settings.dingtalk_client_id and settings.dingtalk_client_secret
+        self.base = (settings.dingtalk_api_base or DINGTALK_DEFAULT_API_BASE).rstrip("/")
+        self.oapi = (settings.dingtalk_oapi_base or DINGTALK_DEFAULT_OAPI_BASE).rstrip("/")
+        secret = settings.dingtalk_client_secret.get_secret_value()
+        self._app = (settings.dingtalk_client_id, secret)
+        self.robot_code = settings.dingtalk_robot_code or settings.dingtalk_client_id
+        # Card callbacks arrive over the stream only (their HTTP delivery has no documented signature).
+        self.card_template = settings.dingtalk_card_template_id if settings.dingtalk_stream else None
+        self.public_url = settings.pmsbot_public_url.rstrip("/") if settings.pmsbot_public_url else None
+        self.links = LinkSigner(secret, purpose=LINK_PURPOSE)
+        self._alert = ((settings.dingtalk_alert_webhook.get_secret_value(),
+                        settings.dingtalk_alert_secret.get_secret_value() if settings.dingtalk_alert_secret else None)
+                       if settings.dingtalk_alert_webhook else None)
+        self.renderer = renderer
+        self._token: str | None = None
+        self._token_until = 0.0
+        self._token_lock = asyncio.Lock()
+        self._http: httpx.AsyncClient | None = None
+        self._app_bucket = within(app_rate_per_s, app_burst)
+        self._chat_rate = (chat_rate_per_s, chat_burst)
+        self._chats: dict[str, TokenBucket] = {}
+        # 20 a minute with the whole minute's count allowed at once; crossing it silences the robot for 10 min.
+        self._robot = within(robot_per_minute / 60, robot_per_minute)
+        self._batches: dict[str, _Batch] = {}
+        self._flushing: set[asyncio.Task[None]] = set()
+        self._profiles: dict[str, tuple[dict[str, Any], float]] = {}
+        self.tokens_fetched = 0
+
+    # ---- Sender ---------------------------------------------------------------------------------------------
+    async def send(self, message: Outgoing) -> str:
+        r = message.rendered
+        if message.target == ALERT_ROBOT:
+            return await self._alert_robot(message)
+        if r.buttons and self.card_template:
+            return await self._send_card(message)
+        webhook = None if r.buttons else self._session_webhook(message)
+        if webhook is not None:
+            return await self._session_reply(message, webhook)
+        if r.kind in BATCH_KINDS and not is_group(message.target) and not r.buttons and not message.card_ref:
+            return await self._send_batched(message)
+        key, param = self._robot_message(message)
+        return await self._robot_send(message.target, key, param)
+
+    async def update(self, message: Outgoing, message_id: str) -> None:
+        if message_id.startswith("card:") and self.card_template:
+            await self._call("PUT", "/v1.0/card/instances", {
+                "outTrackId": message_id[len("card:"):], "cardData": {"cardParamMap": self.card_params(message)},
+                "cardUpdateOptions": {"updateCardDataByKey": True}}, message.target)
+            return
+        # A robot message cannot be edited: the new state goes out as a message of its own, without buttons.
+        key, param = self._markdown(message.rendered.text, message.locale)
+        await self._robot_send(message.target, key, param)
+
+    async def close(self) -> None:
+        for batch in self._batches.values():  # rows stay pending, go out after a restart
+            for _, waiter in batch.waiters:
+                if not waiter.done():
+                    waiter.set_exception(TransientSendError("shutting down"))
+        self._batches.clear()
+        for task in list(self._flushing):
+            task.cancel()
+        if self._flushing:
+            await asyncio.gather(*self._flushing, return_exceptions=True)
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+    # ---- message shapes -------------------------------------------------------------------------------------
+    def _texts(self, locale: str) -> dict[str, str]:
+        catalogs = self.renderer.catalogs
+        return dict((catalogs.get(locale) or catalogs["en"])["dingtalk"])
+
+    def _markdown(self, text: str, locale: str) -> tuple[str, dict[str, str]]:
+        return "sampleMarkdown", {"title": title_of(text),
+                                  "text": fit(dingtalk_md(text), self._texts(locale)["truncated"])}
+
+    def _robot_message(self, message: Outgoing) -> tuple[str, dict[str, str]]:
+        """Markdown, or an action card whose buttons are personal decision links (one-to-one chats only: a link
+        acts for one person, and a group's card would be clicked by everyone)."""
+        r = message.rendered
+        buttons = [b for b in r.buttons if b.id in ACTION_IDS]
+        if not buttons or self.public_url is None or is_group(message.target):
+            return self._markdown(r.text, message.locale)
+        _, param = self._markdown(r.text, message.locale)
+        links = [(b.label, f"{self.public_url}/dingtalk/decide/" + self.links.make(
+            verb=b.id, value=b.value, account=message.target, ttl_s=DINGTALK_LINK_TTL_S)) for b in buttons[:5]]
+        if len(links) == 1:
+            return "sampleActionCard", {**param, "singleTitle": links[0][0], "singleURL": links[0][1]}
+        card = {**param}
+        for n, (label, url) in enumerate(links, start=1):
+            card[f"actionTitle{n}"] = label
+            card[f"actionURL{n}"] = url
+        return f"sampleActionCard{len(links)}", card
+
+    def card_params(self, message: Outgoing | Rendered, locale: str | None = None) -> dict[str, str]:
+        """The interactive card's variables (all strings, as DingTalk wants): the contract with the card template
+        that README describes."""
+        r = message.rendered if isinstance(message, Outgoing) else message
+        loc = message.locale if isinstance(message, Outgoing) else (locale or "en")
+        texts = self._texts(loc)
+        params = {"title": title_of(r.text), "markdown": fit(dingtalk_md(r.text), texts["truncated"]),
+                  "decided": "false" if r.buttons else "true", "target_id": r.buttons[0].value if r.buttons else "",
+                  "buttons": json.dumps([{"id": b.id, "label": b.label, "style": b.style} for b in r.buttons],
+                                        ensure_ascii=False), "reason_hint": texts["reason_hint"]}
+        for b in r.buttons:
+            params[f"label_{b.id}"] = b.label
+        return params
+
+    # ---- roads ----------------------------------------------------------------------------------------------
+    def _session_webhook(self, message: Outgoing) -> str | None:
+        origin = message.origin
+        url, until = origin.get("session_webhook"), origin.get("session_webhook_expires_ms", "")
+        if not url or not until.isdigit() or origin.get("conversation") != message.target:
+            return None
+        if int(until) / 1000 - DINGTALK_SESSION_MARGIN_S < time.time():
+            return None  # expired or about to: the robot API takes over
+        return url if session_webhook_allowed(url, self.oapi) else None
+
+    async def _session_reply(self, message: Outgoing, url: str) -> str:
+        _, param = self._markdown(message.rendered.text, message.locale)
+        body: dict[str, Any] = {"msgtype": "markdown", "markdown": param}
+        user = message.origin.get("user")
+        if is_group(message.target) and user:
+            body["at"] = {"atUserIds": [user]}
+            body["markdown"] = {**param, "text": param["text"] + f"  \n@{user}"}
+        await self._pace(message.target)
+        try:
+            r = await self._client().post(url, json=body)
+            data = r.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            raise TransientSendError(f"dingtalk session webhook: {type(exc).__name__}: {exc}") from None
+        code = data.get("errcode") if isinstance(data, dict) else None
+        if code == 0:
+            return ""
+        if code in SESSION_EXPIRED or r.status_code in (401, 403, 404):
+            # Expired early: the robot API reaches the same chat.
+            key, param = self._robot_message(message)
+            return await self._robot_send(message.target, key, param)
+        if r.status_code >= 500 or r.status_code == 429:
+            raise TransientSendError(f"dingtalk session webhook HTTP {r.status_code}")
+        raise PermanentSendError(f"dingtalk session webhook errcode {code}: {str(data)[:160]}")
+
+    async def _robot_send(self, target: str, key: str, param: dict[str, str]) -> str:
+        msg_param = json.dumps(param, ensure_ascii=False)
+        if len(msg_param.encode()) > DINGTALK_MSG_PARAM_MAX_BYTES:
+            raise PermanentSendError(f"dingtalk msgParam is {len(msg_param.encode())} bytes, over the limit")
+        if is_group(target):
+            data = await self._call("POST", "/v1.0/robot/groupMessages/send", {
+                "robotCode": self.robot_code, "openConversationId": target, "msgKey": key, "msgParam": msg_param},
+                target)
+        else:
+            data = await self._call("POST", "/v1.0/robot/oToMessages/batchSend", {
+                "robotCode": self.robot_code, "userIds": [target], "msgKey": key, "msgParam": msg_param}, target)
+            if target in (data.get("invalidStaffIdList") or []):
+                raise PermanentSendError(f"dingtalk: {target} is not a staff id this robot can reach")
+            if target in (data.get("flowControlledStaffIdList") or []):
+                raise TransientSendError(f"dingtalk: {target} is flow-controlled",
+                                         retry_after_s=DINGTALK_THROTTLED_RETRY_S)
+        return str(data.get("processQueryKey", ""))
+
+    async def _send_card(self, message: Outgoing) -> str:
+        track = f"pmsbot-{message.outbox_id}"
+        target = message.target
+        body: dict[str, Any] = {"cardTemplateId": self.card_template, "outTrackId": track, "callbackType": "STREAM",
+                                "cardData": {"cardParamMap": self.card_params(message)}, "userIdType": 1}
+        if is_group(target):
+            body |= {"openSpaceId": f"dtv1.card//IM_GROUP.{target}",
+                     "imGroupOpenSpaceModel": {"supportForward": False},
+                     "imGroupOpenDeliverModel": {"robotCode": self.robot_code}}
+        else:
+            body |= {"openSpaceId": f"dtv1.card//IM_ROBOT.{target}",
+                     "imRobotOpenSpaceModel": {"supportForward": False},
+                     "imRobotOpenDeliverModel": {"spaceType": "IM_ROBOT", "robotCode": self.robot_code}}
+        data = await self._call("POST", "/v1.0/card/instances/createAndDeliver", body, target)
+        results = (data.get("result") or {}).get("deliverResults") or []
+        failed = [r for r in results if isinstance(r, dict) and not r.get("success")]
+        if failed:
+            raise PermanentSendError(f"dingtalk card not delivered: {str(failed[0].get('errorMsg', ''))[:160]}")
+        return f"card:{track}"
+
+    async def _alert_robot(self, message: Outgoing) -> str:
+        if self._alert is None:
+            raise PermanentSendError("a channel is the alert robot but DINGTALK_ALERT_WEBHOOK is not set")
+        url, secret = self._alert
+        _, param = self._markdown(message.rendered.text, message.locale)
+        wait = self._robot.reserve(time.monotonic())
+        if wait > 0:
+            await asyncio.sleep(wait)  # pacing to the robot's 20 a minute, not waiting for work
+        if secret:
+            ts = int(time.time() * 1000)
+            url += f"{'&' if '?' in url else '?'}timestamp={ts}&sign={quote_plus(robot_sign(secret, ts))}"
+        try:
+            r = await self._client().post(url, json={"msgtype": "markdown", "markdown": param})
+            data = r.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            raise TransientSendError(f"dingtalk alert robot: {type(exc).__name__}: {exc}") from None
+        code = data.get("errcode") if isinstance(data, dict) else None
+        if code == 0:
+            return ""
+        if code in ROBOT_THROTTLED or r.status_code == 429:
+            self._robot.blocked_until = time.monotonic() + 600.0  # DingTalk silences the robot for 10 minutes
+            raise TransientSendError(f"dingtalk alert robot throttled ({code})", retry_after_s=600.0)
+        if r.status_code >= 500:
+            raise TransientSendError(f"dingtalk alert robot HTTP {r.status_code}")
+        raise PermanentSendError(f"dingtalk alert robot errcode {code}: {str(data.get('errmsg', ''))[:160]}")
+
+    # ---- batching -------------------------------------------------------------------------------------------
+    async def _send_batched(self, message: Outgoing) -> str:
+        """The same prompt to many people: gathered for a moment, then one batchSend per 20 of them."""
+        _, param = self._markdown(message.rendered.text, message.locale)
+        key = json.dumps(param, ensure_ascii=False)
+        batch = self._batches.get(key)
+        if batch is None:
+            batch = self._batches[key] = _Batch(title=param["title"], text=param["text"])
+            asyncio.get_running_loop().call_later(DINGTALK_BATCH_WINDOW_S, self._flush_soon, key, batch)
+        waiter: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        batch.waiters.append((message.target, waiter))
+        if len(batch.waiters) >= DINGTALK_BATCH_MAX:
+            self._flush_soon(key, batch)
+        return await waiter
+
+    def _flush_soon(self, key: str, batch: _Batch) -> None:
+        if self._batches.get(key) is batch:
+            del self._batches[key]
+            task = asyncio.create_task(self._flush(batch))
+            self._flushing.add(task)
+            task.add_done_callback(self._flushing.discard)
+
+    async def _flush(self, batch: _Batch) -> None:
+        users = list(dict.fromkeys(target for target, _ in batch.waiters))
+        try:
+            data = await self._call("POST", "/v1.0/robot/oToMessages/batchSend", {
+                "robotCode": self.robot_code, "userIds": users, "msgKey": "sampleMarkdown",
+                "msgParam": json.dumps({"title": batch.title, "text": batch.text}, ensure_ascii=False)}, "")
+        except Exception as exc:  # every waiter must hear how it ended, or its delivery waits forever
+            for _, waiter in batch.waiters:
+                if not waiter.done():
+                    waiter.set_exception(exc)
+            return
+        invalid = set(data.get("invalidStaffIdList") or ())
+        throttled = set(data.get("flowControlledStaffIdList") or ())
+        key = str(data.get("processQueryKey", ""))
+        for target, waiter in batch.waiters:
+            if waiter.done():
+                continue
+            if target in invalid:
+                waiter.set_exception(PermanentSendError(f"dingtalk: {target} is not a staff id this robot can reach"))
+            elif target in throttled:
+                waiter.set_exception(TransientSendError(f"dingtalk: {target} is flow-controlled",
+                                                        retry_after_s=DINGTALK_THROTTLED_RETRY_S))
+            else:
+                waiter.set_result(key)
+
+    # ---- people ---------------------------------------------------------------------------------------------
+    async def user_profile(self, staff_id: str) -> dict[str, Any]:
+        """The user API's record of a staff id (email, unionid…); {} when it cannot be read. Bounded as a whole:
+        it runs on the ack path of an unknown account. Kept a minute, so email and union id cost one call."""
+        cached = self._profiles.get(staff_id)
+        if cached is not None and cached[1] > time.monotonic():
+            return cached[0]
+        try:
+            profile = await asyncio.wait_for(self._user_profile(staff_id), DINGTALK_USER_LOOKUP_TIMEOUT_S)
+        except (httpx.HTTPError, ValueError, TimeoutError, TransientSendError, PermanentSendError) as exc:
+            log.info("dingtalk user lookup of %s failed: %s", staff_id, exc)
+            return {}
+        if len(self._profiles) > 10_000:
+            self._profiles.clear()
+        self._profiles[staff_id] = (profile, time.monotonic() + 60.0)
+        return profile
+
+    async def _user_profile(self, staff_id: str) -> dict[str, Any]:
+        token = await self.access_token()
+        r = await self._client().post(f"{self.oapi}/topapi/v2/user/get", params={"access_token": token},
+                                      json={"userid": staff_id, "language": "zh_CN"})
+        data = r.json()
+        if not isinstance(data, dict) or data.get("errcode") != 0 or not isinstance(data.get("result"), dict):
+            return {}
+        return dict(data["result"])
+
+    # ---- HTTP -----------------------------------------------------------------------------------------------
+    def _client(self) -> httpx.AsyncClient:
+        if self._http is None:
+            self._http = httpx.AsyncClient(timeout=DINGTALK_HTTP_TIMEOUT_S)
+        return self._http
+
+    async def access_token(self, *, stale: str | None = None) -> str:
+        """Cached until DINGTALK_TOKEN_REFRESH_BEFORE_S before expiry; one fetch however many sends wait for it."""
+        async with self._token_lock:
+            if self._token and self._token != stale and time.monotonic() < self._token_until:
+                return self._token
+            try:
+                r = await self._client().post(f"{self.base}/v1.0/oauth2/accessToken",
+                                              json={"appKey": self._app[0], "appSecret": self._app[1]})
+                data = r.json()
+            except (httpx.HTTPError, ValueError) as exc:
+                raise TransientSendError(f"dingtalk token: {type(exc).__name__}: {exc}") from None
+            if r.status_code >= 500 or r.status_code == 429:
+                raise TransientSendError(f"dingtalk token: HTTP {r.status_code}")
+            token = data.get("accessToken") if isinstance(data, dict) else None
+            if r.status_code != 200 or not isinstance(token, str):
+                raise PermanentSendError(f"dingtalk token refused: HTTP {r.status_code} {str(data)[:160]}")
+            self.tokens_fetched += 1
+            self._token = token
+            self._token_until = time.monotonic() + max(60.0, float(data.get("expireIn", 7200))
+                                                       - DINGTALK_TOKEN_REFRESH_BEFORE_S)
+            return token
+
+    async def _call(self, method: str, path: str, body: dict[str, Any], target: str) -> dict[str, Any]:
+        await self._pace(target)
+        token = await self.access_token()
+        for attempt in (1, 2):
+            try:
+                r = await self._client().request(method, f"{self.base}{path}", json=body,
+                                                 headers={"x-acs-dingtalk-access-token": token})
+                data = r.json() if r.content else {}
+            except (httpx.HTTPError, ValueError) as exc:
+                raise TransientSendError(f"dingtalk {method} {path}: {type(exc).__name__}: {exc}") from None
+            data = data if isinstance(data, dict) else {}
+            code = str(data.get("code", ""))
+            if (r.status_code == 401 or code in TOKEN_CODES) and attempt == 1:
+                token = await self.access_token(stale=token)  # expired early or revoked: fetch once, try again
+                continue
+            if r.status_code == 429 or code in THROTTLED_CODES:
+                after = r.headers.get("Retry-After", "")
+                raise TransientSendError(f"dingtalk throttled ({code or r.status_code})", retry_after_s=float(after)
+                                         if after.isdigit() else DINGTALK_THROTTLED_RETRY_S)
+            if r.status_code >= 500:
+                raise TransientSendError(f"dingtalk HTTP {r.status_code} {code}")
+            if r.status_code >= 400:
+                raise PermanentSendError(f"dingtalk {path}: HTTP {r.status_code} {code}: "
+                                         f"{str(data.get('message', ''))[:160]}")
+            return data
+        raise TransientSendError("dingtalk access token refused twice")
+
+    async def _pace(self, target: str) -> None:
+        limiters = [self._app_bucket]
+        if target:  # a batch counts against the app only
+            bucket = self._chats.get(target)
+            if bucket is None:
+                if len(self._chats) > 50_000:
+                    self._chats.clear()
+                bucket = self._chats[target] = within(*self._chat_rate)
+            limiters.insert(0, bucket)
+        for limiter in limiters:
+            wait = limiter.reserve(time.monotonic())
+            if wait > 0:
+                await asyncio.sleep(wait)  # pacing to DingTalk's published limits, not waiting for work
