@@ -25,7 +25,7 @@ OUTBOX_LEASE_S: Final = 30.0
 OUTBOX_MAX_ATTEMPTS: Final = 8
 OUTBOX_BACKOFF_BASE_S: Final = 1.0
 OUTBOX_BACKOFF_MAX_S: Final = 300.0
-OUTBOX_BATCH: Final = 32
+OUTBOX_BATCH: Final = 100  # a multiple of DingTalk's 20 people per batchSend: a wave fills whole batches
 OUTBOX_HANDOFF_MAX: Final = 256  # replies handed to this process's delivery in memory
 
 # Clock.
@@ -107,7 +107,7 @@ DINGTALK_THROTTLED_RETRY_S: Final = 2.0  # a throttled call waits this long when
 DINGTALK_BATCH_MAX: Final = 20  # userIds per oToMessages/batchSend
 DINGTALK_BATCH_WINDOW_S: Final = 0.05  # identical prompts gather this long into one batchSend
 DINGTALK_MSG_PARAM_MAX_BYTES: Final = 15_000  # msgParam of a robot message, DingTalk's limit
-DINGTALK_MARKDOWN_MAX_CHARS: Final = 5000  # markdown text we send in one message (sessionWebhook included)
+DINGTALK_MARKDOWN_MAX_BYTES: Final = 12_000  # a message's markdown as JSON: room for title and buttons in msgParam
 DINGTALK_HTTP_TIMEOUT_S: Final = 10.0
 DINGTALK_USER_LOOKUP_TIMEOUT_S: Final = 1.0  # the email lookup of an unknown account, on the ack path
 DINGTALK_LINK_TTL_S: Final = 24 * 3600.0  # a personal decision link (approvals without the card API) expires

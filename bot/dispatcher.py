@@ -162,6 +162,13 @@ class Dispatcher:
         """Answers go back where the event came from, in `locale`; the rest to each recipient's channels."""
         envelopes: list[Envelope] = []
         for reply in replies:
+            if reply.to_project is not None:
+                for platform, channel in await ws.project_channels(reply.to_project):
+                    if platform in self.platforms and platform != "console" and (
+                            (platform, channel) != (event.platform, event.conversation)):
+                        envelopes.append(Envelope(platform=platform, target=channel, kind=reply.kind,
+                                                  locale=self.default_locale, data=reply.data, actions=[]))
+                continue
             if reply.to_person is None:
                 envelopes.append(_answer(event, locale, reply))
                 continue

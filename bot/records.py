@@ -47,6 +47,7 @@ class Reply:
     card_ref: str | None = None  # cards that change later ("approval:12") carry a stable ref
     update: bool = False  # True: replace the earlier card with the same card_ref
     not_via: tuple[tuple[str, str], ...] = ()  # (platform, id) accounts of to_person this must not go to
+    to_project: str | None = None  # set: to that project's chat channels (not back where the command came from)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -40,7 +40,7 @@ from bot.constants import (
     DINGTALK_DEFAULT_OAPI_BASE,
     DINGTALK_HTTP_TIMEOUT_S,
     DINGTALK_LINK_TTL_S,
-    DINGTALK_MARKDOWN_MAX_CHARS,
+    DINGTALK_MARKDOWN_MAX_BYTES,
     DINGTALK_MSG_PARAM_MAX_BYTES,
     DINGTALK_ROBOT_PER_MINUTE,
     DINGTALK_SESSION_MARGIN_S,
@@ -106,10 +106,17 @@ def title_of(text: str) -> str:
     return first[:60]
 
 
-def fit(markdown: str, note: str, limit: int = DINGTALK_MARKDOWN_MAX_CHARS) -> str:
-    if len(markdown) <= limit:
+def fit(markdown: str, note: str, limit_bytes: int = DINGTALK_MARKDOWN_MAX_BYTES) -> str:
+    """The markdown cut (with `note` after it) so that, as JSON inside msgParam, it stays within `limit_bytes`."""
+    def size(text: str) -> int:
+        return len(json.dumps(text, ensure_ascii=False).encode())
+    if size(markdown) <= limit_bytes:
         return markdown
-    return markdown[: max(0, limit - len(note) - 4)].rstrip("\\ ") + "  \n" + note
+    budget, low, high = limit_bytes - size(note) - 8, 0, len(markdown)
+    while low < high:  # the longest prefix within the budget
+        mid = (low + high + 1) // 2
+        low, high = (mid, high) if size(markdown[:mid]) <= budget else (low, mid - 1)
+    return markdown[:low].rstrip("\\ ") + "  \n" + note
 
 
 def robot_sign(secret: str, timestamp_ms: int) -> str:

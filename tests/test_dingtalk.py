@@ -126,8 +126,9 @@ def test_markdown_is_escaped_and_kept_within_the_limits() -> None:
     assert md.startswith("\\# not a heading  \n")
     assert "\\*\\*bold\\*\\*" in md and "\\[link\\]" in md and "&lt;font" in md and "<" not in md
     assert "\\- item" in md and "\\1. one" in md
-    long = fit("字" * 9000, "…cut")
-    assert len(long) <= 5000 and long.endswith("…cut")
+    for text in ("字" * 9000, "\\*" * 9000, "x" * 20_000):  # CJK is 3 bytes; escapes double inside JSON
+        long = fit(dingtalk_md(text), "…cut")
+        assert len(json.dumps(long, ensure_ascii=False).encode()) <= 12_000 and long.endswith("…cut")
     assert session_webhook_allowed("https://oapi.dingtalk.com/robot/sendBySession?session=1", "https://oapi.dingtalk.com")
     for url in ("https://evil.example/robot/sendBySession?session=1", "http://oapi.dingtalk.com/robot/sendBySession",
                 "https://oapi.dingtalk.com.evil.example/robot/sendBySession", "https://oapi.dingtalk.com/robot/send",
@@ -685,3 +686,45 @@ def test_fake_tickets_are_single_use() -> None:
         finally:
             await server.stop()
     asyncio.run(run())
+
+
+async def test_every_command_through_the_stream(stream_rt: Runtime, dingtalk: FakeDingTalk) -> None:
+    commands = ["help", "status PUMP", "我的任务", "report PUMP-2 60%", "block PUMP-3 crane late", "done PUMP-2",
+                "request PUMP 1200 spare seals", "risks PUMP", "standup wiring; pump 2; none", "no-such-verb",
+                "link bob.w", "new PUMP fit the spare impeller", "approvals"]
+    for n, text in enumerate(commands, start=1):
+        ack = await dingtalk.push(fake.BOT_TOPIC, fake.robot_message(text, sender=BOB, conversation=GROUP,
+                                                                     group=True))
+        assert ack is not None and ack["code"] == 200
+        answers = await wait_sent(dingtalk, n, GROUP, "group")  # no session webhook: the robot API answers
+        assert answers[-1].key == "sampleMarkdown" and answers[-1].text
+    assert dingtalk.ws_opened == 1
+
+
+async def test_risk_alerts_reach_the_custom_group_robot(dingtalk: FakeDingTalk, sqlite_url: str, tmp_path: Path
+                                                         ) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    import yaml
+
+    from bot.clock import run_due
+    config = dingtalk_config(tmp_path)
+    raw = yaml.safe_load(config.read_text(encoding="utf-8"))
+    raw["projects"][0]["channels"] = [{"platform": "dingtalk", "id": "alert-robot"}]
+    config.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    settings = settings_for(dingtalk, sqlite_url, config, dingtalk_alert_webhook=dingtalk.alert_webhook,
+                            dingtalk_alert_secret=fake.ALERT_SECRET)
+    runtime = await seeded(settings, config)
+    try:
+        await run_due(runtime, datetime(2026, 12, 1, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
+
+        async def alerted() -> bool:
+            return bool(dingtalk.messages(road="robot"))
+        await eventually(alerted, what="an alert through the custom robot")
+        alert = dingtalk.messages(road="robot")[0]
+        assert "PUMP" in alert.text and alert.param["title"]
+        await eventually(lambda: _idle(runtime), what="all delivered")
+        assert (await runtime.outbox.counts()).get("dead", 0) == 0
+    finally:
+        await runtime.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlmodel import col
@@ -43,7 +44,8 @@ async def seed(rt: Runtime, *, today: date | None = None) -> bool:
     db = rt.db
     config = demo_config()
     await apply_config(db, config)
-    today = today or datetime.now(UTC).date()
+    # Due dates count from the organisation's own today: what its people and its clock call today.
+    today = today or datetime.now(ZoneInfo(config.timezone)).date()
     now = datetime.now(UTC)
     async with db.write() as s:
         if (await s.execute(select(col(TaskRow.id)).where(col(TaskRow.project_key) == "PUMP").limit(1))).first():

@@ -1,0 +1,83 @@
+"""Benchmark: a DingTalk standup wave, 1,000 one-to-one prompts, against the platform's limits.
+
+    python -m bench.dingtalk [--people 1000]
+
+The prompts go through the outbox and the DingTalk sender to the fake DingTalk in its own process, which allows
+the standard edition's 20 calls per second per app (burst 20) and 20 staff ids per oToMessages/batchSend. Printed:
+API calls made against one per person (what batching saved), elapsed time against the minimum those limits allow
+for the calls that batching needs, throttled calls, lost and duplicated prompts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import os
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import aiohttp
+
+from bench.common import HOST, child, deliver_all
+from notifiers.outbox import Envelope
+from tests.fakes import dingtalk as fake
+
+
+async def fanout(args: argparse.Namespace, tmp: Path) -> None:
+    from bot.config import Config, Settings
+    from bot.constants import DINGTALK_APP_BURST, DINGTALK_APP_RATE_PER_S, DINGTALK_BATCH_MAX
+    from bot.runtime import Runtime
+
+    people = args.people
+    print(f"== DingTalk standup wave: {people} one-to-one prompts; the fake DingTalk in its own process allows "
+          f"{DINGTALK_APP_RATE_PER_S:g} calls/s per app (burst {DINGTALK_APP_BURST}), {DINGTALK_BATCH_MAX} people "
+          f"per batchSend")
+    with child("tests.fakes.dingtalk") as (line, _):
+        port = int(line)
+        base = f"http://{HOST}:{port}"
+        settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp / 'fanout.db'}", dingtalk_client_id=fake.CLIENT_ID,
+                            dingtalk_client_secret=fake.CLIENT_SECRET, dingtalk_api_base=base, dingtalk_oapi_base=base)
+        rt = Runtime(settings, Config())
+        await rt.open()
+        envelopes = [Envelope(platform="dingtalk", target=f"staff{n:05d}", kind="standup_prompt", locale="zh",
+                              data={"project": "PUMP", "day": "2026-12-01", "deadline": "10:30", "questions": None},
+                              actions=[]) for n in range(people)]
+        async with rt.db.write() as s:
+            await rt.outbox.enqueue(s, envelopes, source_event=None, now=datetime.now(UTC), preclaim=False)
+        elapsed = await deliver_all(rt, limit_s=600)
+        counts = await rt.outbox.counts()
+        await rt.close()
+        async with aiohttp.ClientSession() as session, session.get(f"{base}/_stats") as r:
+            stats = await r.json()
+    received = [target for road, target, _ in stats["sent"] if road == "oto"]
+    calls = stats["send_calls"]
+    needed = math.ceil(people / DINGTALK_BATCH_MAX)
+    minimum = max(0.0, (needed - DINGTALK_APP_BURST) / DINGTALK_APP_RATE_PER_S)
+    unbatched = max(0.0, (people - DINGTALK_APP_BURST) / DINGTALK_APP_RATE_PER_S)
+    print(f"  delivered {len(set(received))}/{people} in {elapsed:.2f} s with {calls} API calls "
+          f"(one per person: {people}; saved {people - calls}, {100 * (people - calls) / people:.1f} %; "
+          f"fewest possible {needed})")
+    print(f"  minimum the limits allow for {needed} calls {minimum:.2f} s (unbatched: {unbatched:.2f} s); "
+          f"ratio {(elapsed / minimum) if minimum > 0 else float('nan'):.2f}; elapsed vs unbatched minimum "
+          f"{elapsed / unbatched if unbatched > 0 else float('nan'):.3f}; throttled {stats['throttled']}; "
+          f"lost {people - len(set(received))}; duplicated {len(received) - len(set(received))}; "
+          f"tokens {stats['tokens_issued']}; outbox {counts}")
+
+
+async def main(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory() as d:
+        await fanout(args, Path(d))
+
+
+def cli() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--people", type=int, default=1000)
+    args = p.parse_args()
+    os.environ.setdefault("PMSBOT_LOG_LEVEL", "WARNING")
+    asyncio.run(main(args))
+
+
+if __name__ == "__main__":
+    cli()
