@@ -270,6 +270,44 @@ async def _raise_decided(ctx: Context, approval: Approval) -> None:
     )
 
 
+async def delegate(ctx: Context, cmd: model.Delegate) -> list[Reply]:
+    """An approver hands their part of a pending request to someone else, who gets the card."""
+    approval = await ctx.workspace.approval(cmd.approval_id)
+    if approval is None:
+        raise CommandError("unknown_approval", id=cmd.approval_id)
+    if ctx.person.id not in approval.approvers:
+        raise CommandError("not_approver", id=cmd.approval_id)
+    if approval.state != "pending":
+        await _raise_decided(ctx, approval)
+    target = await ctx.workspace.find_person(cmd.to)
+    if target is None:
+        raise CommandError("unknown_person", person=cmd.to)
+    if target.id == ctx.person.id:
+        raise CommandError("delegate_to_self", id=cmd.approval_id)
+    if target.id == approval.requester:
+        raise CommandError("delegate_to_requester", id=cmd.approval_id, person=target.name)
+    delegated = await ctx.workspace.delegate_approval(cmd.approval_id, by=ctx.person.id, to=target.id)
+    if delegated is None:  # decided (or delegated) by someone else between our read and our write
+        fresh = await ctx.workspace.approval(cmd.approval_id)
+        assert fresh is not None
+        if fresh.state != "pending":
+            await _raise_decided(ctx, fresh)
+        raise CommandError("not_approver", id=cmd.approval_id)
+    await _audit(ctx, "approval.delegate", f"approval:{cmd.approval_id}", to=target.id)
+    names = await _names(ctx, [delegated.requester, *delegated.approvers, ctx.person.id])
+    view = approval_view(delegated, names)
+    data = {"approval": view, "by": ctx.person.name, "to": target.name}
+    return [
+        Reply(kind="approval_delegated", data=data),
+        Reply(kind="approval_card", to_person=target.id, data={"approval": view, "delegated_by": ctx.person.name},
+              actions=approval_buttons(cmd.approval_id), card_ref=f"approval:{cmd.approval_id}"),
+        # The delegator's card loses its buttons and says who decides now.
+        Reply(kind="approval_card", to_person=ctx.person.id, data={"approval": view, "delegated_to": target.name},
+              card_ref=f"approval:{cmd.approval_id}", update=True),
+        Reply(kind="approval_delegated", to_person=delegated.requester, data={**data, "for_requester": True}),
+    ]
+
+
 async def approve(ctx: Context, cmd: model.Approve) -> list[Reply]:
     return await _decide(ctx, cmd.approval_id, "approved", cmd.comment)
 
@@ -363,6 +401,7 @@ HANDLERS: dict[type, Handler] = {
     model.Block: block,
     model.Approve: approve,
     model.Reject: reject,
+    model.Delegate: delegate,
     model.Approvals: approvals,
     model.Risks: risks,
     model.Standup: standup,

@@ -60,6 +60,12 @@ class Reject:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Delegate:
+    approval_id: int
+    to: str  # a person's id or name
+
+
+@dataclass(frozen=True, kw_only=True)
 class Approvals:
     pass
 
@@ -112,7 +118,7 @@ class Request:
 
 
 Command = (
-    Help | Status | MyTasks | Report | Done | Block | Approve | Reject | Approvals | Risks | Standup | Link
+    Help | Status | MyTasks | Report | Done | Block | Approve | Reject | Delegate | Approvals | Risks | Standup | Link
     | Subscribe | New | Request | AlertAction
 )
 

@@ -14,6 +14,7 @@ from commands.model import (
     Approve,
     Block,
     Command,
+    Delegate,
     Done,
     Help,
     Link,
@@ -42,6 +43,7 @@ VERBS: dict[str, tuple[str, ...]] = {
     "approve": ("approve", "ok", "lgtm", "同意", "批准", "通过"),
     "reject": ("reject", "deny", "驳回", "拒绝", "不同意"),
     "approvals": ("approvals", "pending", "待审批", "审批", "我的审批"),
+    "delegate": ("delegate", "forward", "转交", "委托", "转审"),
     "risks": ("risks", "risk", "风险"),
     # "请假" on its own is shorthand for "standup away".
     "standup": ("standup", "站会", "日报", "请假"),
@@ -535,6 +537,20 @@ def _parse_reject(rest: str) -> Command | ParseError:
     return Reject(approval_id=arg[0], reason=arg[1])
 
 
+_DELEGATE_TO = re.compile(r"(?:to|给|交给|->|→)\s*", re.IGNORECASE)
+
+
+def _parse_delegate(rest: str) -> Command | ParseError:
+    arg = _approval_id(rest, "delegate")
+    if isinstance(arg, ParseError):
+        return arg
+    to = _DELEGATE_TO.sub("", arg[1], count=1) if _DELEGATE_TO.match(arg[1]) else arg[1]
+    to = _clean(to)
+    if not to:
+        return _missing("delegate", "person")
+    return Delegate(approval_id=arg[0], to=to)
+
+
 def _parse_risks(rest: str) -> Command | ParseError:
     if not rest:
         return Risks()
@@ -773,6 +789,8 @@ def parse(text: str, *, today: date) -> Command | ParseError:
         return _parse_reject(rest)
     if verb == "approvals":
         return Approvals()
+    if verb == "delegate":
+        return _parse_delegate(rest)
     if verb == "risks":
         return _parse_risks(rest)
     if verb == "standup":

@@ -110,6 +110,32 @@ async def test_approve_twice_changes_nothing(rt: Runtime) -> None:
         assert row is not None and row.state == "approved"
 
 
+async def test_delegate_hands_the_card_to_someone_else(rt: Runtime) -> None:
+    # The demo's pending request #1 (alice's) waits for carol; she is away and hands it to frank.
+    assert "不是审批 #1 的审批人" in await texts(rt, "dave", "转交 1 给 范磊")
+    assert "不认识" in await texts(rt, "carol", "转交 1 给 nobody-here")
+    assert "不能由其本人审批" in await texts(rt, "carol", "delegate 1 alice")
+    assert "已经是 #1 的审批人" in await texts(rt, "carol", "delegate 1 carol")
+    assert "缺少" in await texts(rt, "carol", "delegate 1")
+    out = await texts(rt, "carol", "转交 1 给 范磊")
+    assert "已转交 范磊" in out
+    async with rt.db.read() as s:
+        row = await s.get(ApprovalRow, 1)
+        assert row is not None and row.approvers == ["frank"] and row.state == "pending"
+    frank_card = [m for m in await feed.feed(rt.db, "frank") if m.get("card_ref") == "approval:1"]
+    assert len(frank_card) == 1 and [b["id"] for b in frank_card[0]["buttons"]] == ["approve", "reject"]
+    assert "刘芳 转交给你" in frank_card[0]["text"]
+    carol_card = [m for m in await feed.feed(rt.db, "carol") if m.get("card_ref") == "approval:1"]
+    assert carol_card and carol_card[-1]["buttons"] == [] and "已转交 范磊" in carol_card[-1]["text"]
+    assert any("to 范磊" in m["text"] for m in await feed.feed(rt.db, "alice")), "the requester is told"
+    assert "不是审批 #1 的审批人" in await texts(rt, "carol", "approve 1"), "carol is no longer asked"
+    assert "你已同意 #1" in await texts(rt, "frank", "同意 1")
+    assert "未做更改" in await texts(rt, "frank", "delegate 1 carol")
+    async with rt.db.read() as s:
+        audit = (await s.execute(select(AuditRow).where(col(AuditRow.action) == "approval.delegate"))).scalars()
+        assert [a.detail["to"] for a in audit] == ["frank"]
+
+
 async def test_two_approvers_clicking_at_once_apply_once(rt: Runtime) -> None:
     # Give PUMP a second approver, then let both click Approve on the same card concurrently.
     from bot.store.models import MembershipRow

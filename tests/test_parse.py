@@ -14,6 +14,7 @@ from commands.model import (
     Approve,
     Block,
     Command,
+    Delegate,
     Done,
     Help,
     Link,
@@ -213,6 +214,16 @@ CASES: list[tuple[str, Command | ParseError]] = [
     ("PUMP-3", Status(target="PUMP-3")),
     ("pump-3", Status(target="PUMP-3")),
     ("PUMP-3 今天换了泵", Report(task="PUMP-3", note="今天换了泵")),
+    # --- delegate ----------------------------------------------------------------------------------------
+    ("delegate 12 frank", Delegate(approval_id=12, to="frank")),
+    ("delegate #12 to Alice Li", Delegate(approval_id=12, to="Alice Li")),
+    ("转交 12 给 范磊", Delegate(approval_id=12, to="范磊")),
+    ("委托 #3 → erin", Delegate(approval_id=3, to="erin")),
+    ("forward 4 erin", Delegate(approval_id=4, to="erin")),
+    ("转审 5 范磊", Delegate(approval_id=5, to="范磊")),
+    ("delegate 12", err("missing_argument", "delegate", arg="person")),
+    ("delegate 12 to", err("missing_argument", "delegate", arg="person")),
+    ("delegate frank", err("bad_approval_id", "delegate", value="frank")),
     # --- approve -----------------------------------------------------------------------------------------
     ("approve 3", Approve(approval_id=3)),
     ("approve #12", Approve(approval_id=12)),
@@ -454,8 +465,8 @@ def test_normalize(text: str, expected: str) -> None:
 
 def test_verbs_table_shape() -> None:
     assert set(VERBS) == {
-        "help", "status", "my", "report", "done", "block", "approve", "reject", "approvals", "risks",
-        "standup", "link", "subscribe", "new", "request",
+        "help", "status", "my", "report", "done", "block", "approve", "reject", "approvals", "delegate",
+        "risks", "standup", "link", "subscribe", "new", "request",
     }  # fmt: skip
     all_aliases = [alias for aliases in VERBS.values() for alias in aliases]
     assert len(all_aliases) == len(set(all_aliases)), "an alias maps to two verbs"
@@ -485,6 +496,7 @@ ALIAS_ARGS = {
     "approve": "1",
     "reject": "1 no",
     "approvals": "",
+    "delegate": "1 frank",
     "risks": "",
     "standup": "",
     "link": "alice",
@@ -502,6 +514,7 @@ VERB_TYPES: dict[str, type] = {
     "approve": Approve,
     "reject": Reject,
     "approvals": Approvals,
+    "delegate": Delegate,
     "risks": Risks,
     "standup": Standup,
     "link": Link,

@@ -159,6 +159,14 @@ class SqlWorkspace:
             return None
         return await self.approval(approval_id)
 
+    async def delegate_approval(self, approval_id: int, *, by: str, to: str) -> Approval | None:
+        row = await self._s.get(ApprovalRow, approval_id, populate_existing=True, with_for_update=True)
+        if row is None or row.state != "pending" or by not in row.approvers:
+            return None
+        row.approvers = list(dict.fromkeys(to if a == by else a for a in row.approvers))
+        await self._s.flush()
+        return _to_approval(row)
+
     async def pending_approvals_for(self, person_id: str) -> list[Approval]:
         rows = (await self._s.execute(
             select(ApprovalRow).where(col(ApprovalRow.state) == "pending").order_by(col(ApprovalRow.id))
