@@ -25,9 +25,10 @@ from bot.runtime import Runtime
 from bot.schedule.maths import due_day, next_run, parse_days
 from bot.store.clock_state import last_tick, save_tick
 from bot.store.leader import Leader
+from bot.store.metrics import BUDGET, BUDGET_SPENT, latest_metrics, outcomes
 from bot.store.workspace import SqlWorkspace
 from commands.handlers import approval_buttons, approval_view, task_view
-from commands.risk import Risk, find_risks
+from commands.risk import Risk, budget_risk, find_risks, integration_risks, milestone_risks
 from notifiers.outbox import ClaimedMessage, Envelope
 
 log = logging.getLogger("pmsbot.clock")
@@ -209,12 +210,15 @@ async def _summary(rt: Runtime, standup: StandupConfig, at: datetime, people: di
 
 
 async def _risk_scan(rt: Runtime, scan: RiskAlertConfig, at: datetime) -> int:
-    """The project's risks, each sent once and then again only after its cooldown, unless acknowledged."""
+    """The project's risks, each sent once and then again only after its cooldown, unless acknowledged; as cards
+    with Acknowledge / Snooze, or (digest) as one message listing them."""
     day = due_day(at, at=scan.at_time(), tz=ZoneInfo(rt.config.timezone), days="workdays",
                   calendar=rt.config.work_calendar(scan.calendar))
     if day is None:
         return 0
     now = datetime.now(UTC)
+    limits = scan.thresholds()
+    rules = set(scan.rules)
     claimed: list[ClaimedMessage] = []
     async with rt.db.write() as s:
         ws = SqlWorkspace(s, default_locale=rt.config.locale)
@@ -223,27 +227,52 @@ async def _risk_scan(rt: Runtime, scan: RiskAlertConfig, at: datetime) -> int:
         project = await ws.project(scan.project)
         if project is None:
             return 0
-        tasks = await connector_for(s)(project).search_tasks(project=project.key, limit=1000)
-        risks = [r for r in find_risks(tasks, today=day, now=at) if r.kind in scan.rules]
-        by_key: dict[tuple[str, str], Risk] = {(r.kind, r.task.key): r for r in risks}
+        pms = connector_for(s)(project)
+        tasks = await pms.search_tasks(project=project.key, limit=1000)
+        risks = [r for r in find_risks(tasks, today=day, now=at, limits=limits) if r.kind in rules]
+        if "milestone" in rules:
+            risks += milestone_risks(await pms.list_milestones(project.key), tasks, today=day, limits=limits)
+        if "budget" in rules:
+            figures = await latest_metrics(s, project.key, (BUDGET, BUDGET_SPENT))
+            if figures:
+                progress = (await pms.project_summary(project.key, today=day)).percent
+                risks += budget_risk(budget=figures.get(BUDGET), spent=figures.get(BUDGET_SPENT),
+                                     progress_percent=progress, limits=limits)
+        if "integration" in rules:
+            since = at.astimezone(UTC) - timedelta(hours=limits.integration_window_h)
+            risks += integration_risks(await outcomes(s, since=since), limits=limits)
+        by_key: dict[tuple[str, str], Risk] = {(r.kind, r.subject): r for r in risks}
         due = await ws.alerts_to_send(project.key, list(by_key), now=at.astimezone(UTC),
                                       cooldown=timedelta(hours=scan.cooldown_h))
         recipients = await _alert_recipients(rt, ws, project)
-        for alert_id, rule, subject in due:
-            risk = by_key[(rule, subject)]
-            owner = await ws.person(risk.task.assignee) if risk.task.assignee else None
-            names = {owner.id: owner.name} if owner else {}
-            data = {"id": alert_id, "rule": rule, "days": risk.days, "task": task_view(risk.task, names),
-                    "owner": owner.name if owner else None}
-            actions = [{"id": "ack", "value": str(alert_id), "style": "primary"},
-                       {"id": "snooze", "value": str(alert_id), "style": "default"}]
-            envelopes = [Envelope(platform=p, target=t, kind="risk_alert", locale=locale, data=data,
-                                  actions=actions, card_ref=f"alert:{alert_id}") for p, t, locale in recipients]
-            claimed += await rt.outbox.enqueue(s, envelopes, source_event=None, now=now)
+        views = [await _risk_view(ws, alert_id, by_key[(rule, subject)]) for alert_id, rule, subject in due]
+        envelopes: list[Envelope] = []
+        if scan.digest and views:
+            envelopes = [Envelope(platform=p, target=t, kind="risk_digest", locale=locale, actions=[],
+                                  data={"project": project.key, "day": day.isoformat(), "alerts": views})
+                         for p, t, locale in recipients]
+        elif not scan.digest:
+            for data in views:
+                actions = [{"id": "ack", "value": str(data["id"]), "style": "primary"},
+                           {"id": "snooze", "value": str(data["id"]), "style": "default"}]
+                envelopes += [Envelope(platform=p, target=t, kind="risk_alert", locale=locale, data=data,
+                                       actions=actions, card_ref=f"alert:{data['id']}") for p, t, locale in recipients]
+        claimed += await rt.outbox.enqueue(s, envelopes, source_event=None, now=now)
         await audit.append(s, actor="clock", action="risk.scan", subject=project.key,
                            detail={"day": day.isoformat(), "risks": len(risks), "sent": len(due)}, now=now)
     rt.outbox.hand_over(claimed)
     return len(due)
+
+
+async def _risk_view(ws: SqlWorkspace, alert_id: int, risk: Risk) -> dict[str, Any]:
+    """What a risk alert shows: the task (and its owner, named) or the project rule's figures."""
+    data: dict[str, Any] = {"id": alert_id, "rule": risk.kind, "days": risk.days, "detail": risk.detail,
+                            "task": None, "owner": None}
+    if risk.task is not None:
+        owner = await ws.person(risk.task.assignee) if risk.task.assignee else None
+        data["task"] = task_view(risk.task, {owner.id: owner.name} if owner else {})
+        data["owner"] = owner.name if owner else None
+    return data
 
 
 async def _calendar_warning(rt: Runtime, at: datetime) -> int:

@@ -8,8 +8,9 @@ from __future__ import annotations
 import difflib
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, time
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -31,6 +32,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from bot import constants
 from bot.schedule.calendar import NO_CALENDAR, WorkCalendar, supported_countries
 from bot.schedule.maths import parse_days
+from commands.risk import Thresholds
 
 PROJECT_KEY_RE = re.compile(r"^[A-Z][A-Z0-9]{1,9}$")
 _CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
@@ -257,14 +259,69 @@ class StandupConfig(_Strict):
         return self
 
 
+RiskRuleName = Literal["overdue", "blocked", "behind", "stale", "milestone", "budget", "integration"]
+# Which knobs each rule takes (commands/risk.py has their meaning and defaults).
+RISK_RULE_KEYS: dict[str, frozenset[str]] = {
+    "overdue": frozenset(), "blocked": frozenset(), "behind": frozenset({"days", "margin_percent", "min_percent"}),
+    "stale": frozenset({"days"}), "milestone": frozenset({"days", "margin_percent"}),
+    "budget": frozenset({"share", "margin_percent"}), "integration": frozenset({"min_rate", "window_h", "min_calls"}),
+}
+
+
+class RiskRuleConfig(_Strict):
+    days: int | None = Field(default=None, ge=0, le=365)
+    margin_percent: int | None = Field(default=None, ge=0, le=100)
+    min_percent: int | None = Field(default=None, ge=0, le=100)
+    share: Decimal | None = Field(default=None, gt=0, le=10)  # of the budget spent
+    min_rate: float | None = Field(default=None, gt=0, le=1)
+    window_h: float | None = Field(default=None, gt=0, le=24 * 30)
+    min_calls: int | None = Field(default=None, ge=1, le=1_000_000)
+
+
 class RiskAlertConfig(_Strict):
-    """A daily risk scan of one project, sent to its channels (or its PMs) without repeating itself."""
+    """A daily risk scan of one project, sent to its channels (or its PMs) without repeating itself.
+
+    `rules` is a list of rule names (their default thresholds) or a mapping of rule name to its thresholds.
+    """
 
     project: str
     at: HHMM = "09:00"
     calendar: CalendarCode = "CN"
-    rules: tuple[Literal["overdue", "blocked", "behind", "stale"], ...] = ("overdue", "blocked", "behind", "stale")
+    rules: dict[RiskRuleName, RiskRuleConfig] = Field(default_factory=lambda: {
+        r: RiskRuleConfig() for r in ("overdue", "blocked", "behind", "stale", "milestone", "budget", "integration")})
     cooldown_h: float = Field(default=24.0, gt=0, le=24 * 30)  # an open alert is repeated at most this often
+    digest: bool = False  # one message listing the scan's new alerts instead of one card each
+
+    @field_validator("rules", mode="before")
+    @classmethod
+    def _rules(cls, value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            return {name: {} for name in value}
+        if isinstance(value, dict):
+            for name, knobs in value.items():
+                extra = set(knobs or {}) - RISK_RULE_KEYS.get(str(name), frozenset(set(knobs or {})))
+                if extra:
+                    allowed = ", ".join(sorted(RISK_RULE_KEYS[str(name)])) or "no settings"
+                    raise ValueError(f"rule {name} does not take {', '.join(sorted(extra))} (it takes {allowed})")
+            return {name: knobs or {} for name, knobs in value.items()}
+        return value
+
+    def thresholds(self) -> Thresholds:
+        base = Thresholds()
+        r = self.rules
+        values: dict[str, Any] = {}
+        for rule, knob, attr in (("behind", "days", "behind_days"), ("behind", "margin_percent", "behind_margin_percent"),
+                                 ("behind", "min_percent", "behind_min_percent"), ("stale", "days", "stale_days"),
+                                 ("milestone", "days", "milestone_days"),
+                                 ("milestone", "margin_percent", "milestone_margin_percent"),
+                                 ("budget", "share", "budget_share"), ("budget", "margin_percent", "budget_margin_percent"),
+                                 ("integration", "min_rate", "integration_min_rate"),
+                                 ("integration", "window_h", "integration_window_h"),
+                                 ("integration", "min_calls", "integration_min_calls")):
+            chosen = getattr(r[rule], knob) if rule in r else None
+            if chosen is not None:
+                values[attr] = chosen
+        return replace(base, **values)
 
     def at_time(self) -> time:
         return time.fromisoformat(self.at)

@@ -85,6 +85,7 @@ class Task:
     milestone: str | None
     blocked_reason: str | None
     updated_at: datetime
+    created_at: datetime | None = None  # the start of its linear plan, where the PMS says
 
 
 @dataclass(frozen=True, kw_only=True)

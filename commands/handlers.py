@@ -330,10 +330,11 @@ async def risks(ctx: Context, cmd: model.Risks) -> list[Reply]:
     for project in projects:
         tasks = await ctx.pms_for(project).search_tasks(project=project.key, limit=500)
         found.extend(find_risks(tasks, today=ctx.today, now=ctx.now))
-    names = await _names(ctx, [r.task.assignee for r in found])
+    names = await _names(ctx, [r.task.assignee for r in found if r.task is not None])
     return [Reply(kind="risks", data={
         "projects": [p.key for p in projects],
-        "risks": [{"kind": r.kind, "days": r.days, "task": task_view(r.task, names)} for r in found[:MAX_LIST]],
+        "risks": [{"kind": r.kind, "days": r.days, "task": task_view(r.task, names)} for r in found[:MAX_LIST]
+                  if r.task is not None],
         "more": max(0, len(found) - MAX_LIST),
     })]
 

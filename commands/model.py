@@ -72,7 +72,7 @@ class Approvals:
 
 @dataclass(frozen=True, kw_only=True)
 class AlertAction:
-    """A click on a risk alert's Acknowledge or Snooze button."""
+    """A click on a risk alert's Acknowledge or Snooze button, or the same typed (`ack 4`, `snooze 4`)."""
 
     alert_id: int
     action: Literal["ack", "snooze"]
@@ -133,6 +133,7 @@ ParseErrorCode = Literal[
     "bad_hours",
     "bad_date",
     "bad_approval_id",
+    "bad_alert_id",
     "bad_amount",
 ]
 

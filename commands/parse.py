@@ -7,9 +7,10 @@ import re
 import unicodedata
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 from commands.model import (
+    AlertAction,
     Approvals,
     Approve,
     Block,
@@ -44,6 +45,8 @@ VERBS: dict[str, tuple[str, ...]] = {
     "reject": ("reject", "deny", "驳回", "拒绝", "不同意"),
     "approvals": ("approvals", "pending", "待审批", "审批", "我的审批"),
     "delegate": ("delegate", "forward", "转交", "委托", "转审"),
+    "ack": ("ack", "acknowledge", "知悉", "已知悉"),
+    "snooze": ("snooze", "稍后", "稍后提醒"),
     "risks": ("risks", "risk", "风险"),
     # "请假" on its own is shorthand for "standup away".
     "standup": ("standup", "站会", "日报", "请假"),
@@ -551,6 +554,15 @@ def _parse_delegate(rest: str) -> Command | ParseError:
     return Delegate(approval_id=arg[0], to=to)
 
 
+def _parse_alert(rest: str, verb: Literal["ack", "snooze"]) -> Command | ParseError:
+    if not rest:
+        return _missing(verb, "alert")
+    m = _APPROVAL_ID_AT.match(rest)
+    if m is None or int(m.group(1)) == 0:
+        return _err("bad_alert_id", verb, value=_first_token(rest))
+    return AlertAction(alert_id=int(m.group(1)), action=verb)
+
+
 def _parse_risks(rest: str) -> Command | ParseError:
     if not rest:
         return Risks()
@@ -791,6 +803,8 @@ def parse(text: str, *, today: date) -> Command | ParseError:
         return Approvals()
     if verb == "delegate":
         return _parse_delegate(rest)
+    if verb in ("ack", "snooze"):
+        return _parse_alert(rest, "ack" if verb == "ack" else "snooze")
     if verb == "risks":
         return _parse_risks(rest)
     if verb == "standup":

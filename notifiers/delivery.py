@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
+from datetime import UTC, datetime
 
 import jinja2
 from prometheus_client import Counter
 
 from bot.constants import OUTBOX_BATCH, WORKER_POLL_S
+from bot.store.metrics import Calls, add_calls
 from notifiers.base import Outgoing, PermanentSendError, Sender, TransientSendError
 from notifiers.outbox import ClaimedMessage, Outbox
 from notifiers.render import Renderer, TemplateMissing
@@ -28,6 +31,7 @@ class Delivery:
         self.renderer = renderer
         self.wake = asyncio.Event()
         self.delivered = asyncio.Event()  # set after each batch that delivered something (tests wait on it)
+        self._calls: dict[str, Calls] = {}  # this batch's calls per connector, for the SLA figures
 
     async def close(self) -> None:
         for sender in self.senders.values():
@@ -42,6 +46,8 @@ class Delivery:
         outcomes = await asyncio.gather(*(self._deliver(m) for m in claimed))
         await self.outbox.mark_sent_many([(m, message_id) for m, (sent, message_id) in zip(claimed, outcomes, strict=True)
                                           if sent])
+        calls, self._calls = self._calls, {}
+        await add_calls(self.outbox.db, datetime.now(UTC).replace(second=0, microsecond=0), calls)
         for m, (sent, _) in zip(claimed, outcomes, strict=True):
             if sent:
                 SENT.labels(m.envelope.platform).inc()
@@ -88,14 +94,17 @@ class Delivery:
             return False, None
         out = Outgoing(outbox_id=msg.id, platform=env.platform, target=env.target, card_ref=env.card_ref,
                        rendered=rendered, locale=env.locale, origin=env.origin)
+        earlier = (await self.outbox.card_message_id(env.platform, env.target, env.card_ref)
+                   if env.update and env.card_ref else None)
+        started = time.monotonic()
+        ok = False
         try:
             message_id: str | None = None
-            earlier = (await self.outbox.card_message_id(env.platform, env.target, env.card_ref)
-                       if env.update and env.card_ref else None)
             if earlier is not None:
                 await sender.update(out, earlier)
             else:
                 message_id = await sender.send(out)
+            ok = True
         except TransientSendError as exc:
             log.warning("delivery %s to %s failed, will retry: %s", msg.id, env.platform, exc)
             if await self.outbox.retry_later(msg, error=str(exc), retry_after_s=exc.retry_after_s):
@@ -108,4 +117,10 @@ class Delivery:
             await self.outbox.dead(msg, error=str(exc))
             DEAD.labels(env.platform).inc()
             return False, None
+        finally:
+            if env.platform != "console":  # the console is our own table, not a connector
+                calls = self._calls.setdefault(env.platform, Calls())
+                calls.ok += ok
+                calls.failed += not ok
+                calls.latency_ms += int((time.monotonic() - started) * 1000)
         return True, message_id

@@ -101,6 +101,10 @@ class Outbox:
             await session.execute(insert(OutboxRow), queued)
         return claimed
 
+    @property
+    def db(self) -> Database:
+        return self._db
+
     def hand_over(self, claimed: list[ClaimedMessage]) -> None:
         self._handoff.extend(claimed)
 

@@ -10,6 +10,7 @@ import pytest
 
 import commands.parse as parse_module
 from commands.model import (
+    AlertAction,
     Approvals,
     Approve,
     Block,
@@ -224,6 +225,16 @@ CASES: list[tuple[str, Command | ParseError]] = [
     ("delegate 12", err("missing_argument", "delegate", arg="person")),
     ("delegate 12 to", err("missing_argument", "delegate", arg="person")),
     ("delegate frank", err("bad_approval_id", "delegate", value="frank")),
+    # --- risk alerts, typed ------------------------------------------------------------------------------
+    ("ack 4", AlertAction(alert_id=4, action="ack")),
+    ("acknowledge #4", AlertAction(alert_id=4, action="ack")),
+    ("知悉 4", AlertAction(alert_id=4, action="ack")),
+    ("已知悉 4", AlertAction(alert_id=4, action="ack")),
+    ("snooze 4", AlertAction(alert_id=4, action="snooze")),
+    ("稍后 4", AlertAction(alert_id=4, action="snooze")),
+    ("稍后提醒 #4", AlertAction(alert_id=4, action="snooze")),
+    ("ack", err("missing_argument", "ack", arg="alert")),
+    ("ack PUMP-3", err("bad_alert_id", "ack", value="PUMP-3")),
     # --- approve -----------------------------------------------------------------------------------------
     ("approve 3", Approve(approval_id=3)),
     ("approve #12", Approve(approval_id=12)),
@@ -466,7 +477,7 @@ def test_normalize(text: str, expected: str) -> None:
 def test_verbs_table_shape() -> None:
     assert set(VERBS) == {
         "help", "status", "my", "report", "done", "block", "approve", "reject", "approvals", "delegate",
-        "risks", "standup", "link", "subscribe", "new", "request",
+        "ack", "snooze", "risks", "standup", "link", "subscribe", "new", "request",
     }  # fmt: skip
     all_aliases = [alias for aliases in VERBS.values() for alias in aliases]
     assert len(all_aliases) == len(set(all_aliases)), "an alias maps to two verbs"
@@ -497,6 +508,8 @@ ALIAS_ARGS = {
     "reject": "1 no",
     "approvals": "",
     "delegate": "1 frank",
+    "ack": "4",
+    "snooze": "4",
     "risks": "",
     "standup": "",
     "link": "alice",
@@ -515,6 +528,8 @@ VERB_TYPES: dict[str, type] = {
     "reject": Reject,
     "approvals": Approvals,
     "delegate": Delegate,
+    "ack": AlertAction,
+    "snooze": AlertAction,
     "risks": Risks,
     "standup": Standup,
     "link": Link,

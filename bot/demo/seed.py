@@ -18,6 +18,7 @@ from bot.store.models import MilestoneRow, TaskRow
 from bot.store.sync import apply_config
 
 DEMO_CONFIG = Path(__file__).with_name("demo.yaml")
+PROJECT_AGE_DAYS = 21  # the demo project started three weeks before the day it is seeded
 
 # (title, assignee, milestone index, status, percent, due in days from today, estimate h, spent h)
 _TASKS = [
@@ -65,6 +66,7 @@ async def seed(rt: Runtime, *, today: date | None = None) -> bool:
                 milestone_id=milestones[mi].id, status=status, percent=pct, estimate_min=est * 60,
                 spent_min=spent * 60, blocked_reason="等待电缆到货" if status == "blocked" else None,
                 updated_at=now - timedelta(days=4 if status == "in_progress" and pct == 20 else 1),
+                created_at=now - timedelta(days=PROJECT_AGE_DAYS),  # the start of each task's linear plan
             ))
         await audit.append(s, actor="system", action="demo.seed", subject="PUMP", detail={"tasks": len(_TASKS)},
                            now=now)

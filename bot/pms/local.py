@@ -230,5 +230,5 @@ class LocalPMS:
             assignee=row.assignee, due=row.due,
             estimate_h=min_to_hours(row.estimate_min) if row.estimate_min is not None else None,
             spent_h=min_to_hours(row.spent_min), milestone=milestone, blocked_reason=row.blocked_reason,
-            updated_at=row.updated_at,
+            updated_at=row.updated_at, created_at=row.created_at,
         )

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, Numeric, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from bot.store.types import UTCDateTime, utcnow
@@ -267,3 +268,27 @@ class AuditRow(SQLModel, table=True):
     detail: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64, unique=True)
+
+
+class MetricRow(SQLModel, table=True):
+    """A figure about a project that other systems report (budget, budget spent…): the budget-burn rule reads the
+    latest of each. Fed by the integration sources; kept as a history."""
+
+    __tablename__ = "metric"
+    id: int | None = Field(default=None, primary_key=True)
+    project_key: str = Field(max_length=10, index=True)
+    name: str = Field(max_length=64)
+    value: Decimal = Field(sa_type=Numeric(20, 4))
+    at: datetime = Field(sa_type=UTCDateTime, index=True)
+    source: str = Field(max_length=64)
+
+
+class SlaMinuteRow(SQLModel, table=True):
+    """Outbound calls per connector (an IM platform, a PMS, a callback URL) per minute: success, failure, time."""
+
+    __tablename__ = "sla_minute"
+    connector: str = Field(primary_key=True, max_length=64)
+    minute: datetime = Field(primary_key=True, sa_type=UTCDateTime)
+    ok: int = 0
+    failed: int = 0
+    latency_ms: int = Field(default=0, sa_type=BigInteger)  # summed over the calls

@@ -1,0 +1,68 @@
+"""Figures the risk rules read: project metrics other systems report, and outbound calls per connector (SLA)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from bot.store.db import Database
+from bot.store.models import MetricRow, SlaMinuteRow
+
+BUDGET = "budget"  # the project's budget, in its currency
+BUDGET_SPENT = "budget_spent"  # spent so far
+
+
+@dataclass
+class Calls:
+    """Outbound calls to one connector, counted in memory between flushes."""
+
+    ok: int = 0
+    failed: int = 0
+    latency_ms: int = 0
+
+
+async def record_metric(s: AsyncSession, *, project: str, name: str, value: Decimal, at: datetime,
+                        source: str) -> None:
+    s.add(MetricRow(project_key=project, name=name, value=value, at=at, source=source))
+
+
+async def latest_metrics(s: AsyncSession, project: str, names: tuple[str, ...]) -> dict[str, Decimal]:
+    """The most recent value of each named figure of the project (absent names are left out)."""
+    latest = (select(col(MetricRow.name), func.max(col(MetricRow.id)).label("id"))
+              .where(col(MetricRow.project_key) == project, col(MetricRow.name).in_(names))
+              .group_by(col(MetricRow.name)).subquery())
+    rows = await s.execute(select(MetricRow).join(latest, col(MetricRow.id) == latest.c.id))
+    return {r.name: Decimal(r.value) for r in rows.scalars()}
+
+
+async def add_calls(db: Database, minute: datetime, calls: dict[str, Calls]) -> None:
+    """Add this minute's counts per connector (one upsert per connector)."""
+    if not calls:
+        return
+    async with db.write() as s:
+        dialect = s.get_bind().dialect.name
+        for connector, c in calls.items():
+            insert = pg_insert(SlaMinuteRow) if dialect == "postgresql" else sqlite_insert(SlaMinuteRow)
+            stmt = insert.values(connector=connector[:64], minute=minute, ok=c.ok, failed=c.failed,
+                                 latency_ms=c.latency_ms)
+            await s.execute(stmt.on_conflict_do_update(
+                index_elements=["connector", "minute"],
+                set_={"ok": SlaMinuteRow.__table__.c.ok + stmt.excluded.ok,  # type: ignore[attr-defined]
+                      "failed": SlaMinuteRow.__table__.c.failed + stmt.excluded.failed,  # type: ignore[attr-defined]
+                      "latency_ms": SlaMinuteRow.__table__.c.latency_ms  # type: ignore[attr-defined]
+                      + stmt.excluded.latency_ms}))
+
+
+async def outcomes(s: AsyncSession, *, since: datetime) -> dict[str, tuple[int, int]]:
+    """connector -> (successful calls, all calls) since `since`."""
+    rows = await s.execute(
+        select(col(SlaMinuteRow.connector), func.sum(col(SlaMinuteRow.ok)), func.sum(col(SlaMinuteRow.failed)))
+        .where(col(SlaMinuteRow.minute) >= since).group_by(col(SlaMinuteRow.connector)))
+    return {str(c): (int(ok or 0), int(ok or 0) + int(failed or 0)) for c, ok, failed in rows.all()}
