@@ -43,6 +43,9 @@ CONSOLE_FEED_LIMIT: Final = 200
 AUDIT_GENESIS_HASH: Final = "0" * 64
 AUDIT_PG_LOCK_KEY: Final = 0x706D73626F74  # "pmsbot": serialises chain appends on PostgreSQL
 
+# The buttons pmsbot puts on messages: what a click may ask for, on every platform.
+BUTTON_ACTIONS: Final = ("approve", "reject", "ack", "snooze", "apply")
+
 # Sizes of things people type.
 MAX_TITLE_CHARS: Final = 200  # task titles, approval subjects, subscription filters (column sizes)
 MAX_NOTE_CHARS: Final = 1000  # notes, reasons, comments, standup answers

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from bot import audit
-from bot.constants import INBOX_MAX_ATTEMPTS, WORKER_BATCH, WORKER_POLL_S
+from bot.constants import BUTTON_ACTIONS, INBOX_MAX_ATTEMPTS, WORKER_BATCH, WORKER_POLL_S
 from bot.inbox import Claimed, Inbox
 from bot.pms.registry import connector_for
 from bot.records import InboundEvent, Reply
@@ -43,7 +43,7 @@ HANDLED = Counter("pmsbot_commands_total", "Commands handled", ["outcome"])
 LATENCY = Histogram("pmsbot_dispatch_seconds", "Time from claim to committed replies",
                     buckets=(0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5))
 
-ACTION_VERBS = ("approve", "reject", "ack", "snooze")
+ACTION_VERBS = BUTTON_ACTIONS
 _APPROVAL_ID_RE = re.compile(r"[0-9]{1,9}")  # ASCII only (isdigit() accepts "²"); fits a 32-bit id
 MAX_REASON_CHARS = 1000
 
@@ -245,6 +245,8 @@ def _command_of(event: InboundEvent, today: date) -> model.Command | model.Parse
         return model.ParseError(code="bad_approval_id", verb=verb[:20] or None, params={"value": value[:40]})
     if verb in ("ack", "snooze"):
         return model.AlertAction(alert_id=int(value), action="ack" if verb == "ack" else "snooze")
+    if verb == "apply":
+        return model.Apply(proposal_id=int(value))
     if verb == "approve":
         return model.Approve(approval_id=int(value), comment=event.action.get("comment", "")[:MAX_REASON_CHARS])
     reason = event.action.get("reason", "").strip()[:MAX_REASON_CHARS]

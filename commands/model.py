@@ -85,10 +85,19 @@ class Risks:
 
 @dataclass(frozen=True, kw_only=True)
 class Standup:
-    action: Literal["show", "answer", "skip", "away"]
+    action: Literal["show", "answer", "skip", "away", "stats"]
     text: str = ""
     away_from: date | None = None
     away_to: date | None = None
+    question: int | None = None  # an answer to one question of the prompt (`standup 2: …`)
+    days: int = 30  # stats: over this many days
+
+
+@dataclass(frozen=True, kw_only=True)
+class Apply:
+    """Confirm the task updates pmsbot read in a standup answer."""
+
+    proposal_id: int
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -119,7 +128,7 @@ class Request:
 
 Command = (
     Help | Status | MyTasks | Report | Done | Block | Approve | Reject | Delegate | Approvals | Risks | Standup | Link
-    | Subscribe | New | Request | AlertAction
+    | Subscribe | New | Request | AlertAction | Apply
 )
 
 ParseErrorCode = Literal[

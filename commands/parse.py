@@ -11,6 +11,7 @@ from typing import Literal, NamedTuple
 
 from commands.model import (
     AlertAction,
+    Apply,
     Approvals,
     Approve,
     Block,
@@ -47,6 +48,7 @@ VERBS: dict[str, tuple[str, ...]] = {
     "delegate": ("delegate", "forward", "转交", "委托", "转审"),
     "ack": ("ack", "acknowledge", "知悉", "已知悉"),
     "snooze": ("snooze", "稍后", "稍后提醒"),
+    "apply": ("apply", "确认更新", "应用"),
     "risks": ("risks", "risk", "风险"),
     # "请假" on its own is shorthand for "standup away".
     "standup": ("standup", "站会", "日报", "请假"),
@@ -575,6 +577,9 @@ def _parse_risks(rest: str) -> Command | ParseError:
 _SKIP_AT = re.compile(r"(?:skip|跳过)(?![A-Za-z])", re.IGNORECASE)
 _AWAY_AT = re.compile(r"(?:away|请假)(?![A-Za-z])", re.IGNORECASE)
 _AFTER_DATE_OK = re.compile(r"$|[ ,;:]|[^\x00-\x7f]")
+_STATS_AT = re.compile(r"(?:stats|统计|参与)(?: ([0-9]{1,4}) ?(?:d|days|天)?)?$", re.IGNORECASE)
+# One question's answer: "2: …", "Q2 …", "问题2 …", "第2题 …" (a bare "2 …" stays a whole answer).
+_QUESTION_AT = re.compile(r"(?:(?:q|问题|第) ?([1-9])题?(?: ?[:：])?|([1-9]) ?[:：]) ?", re.IGNORECASE)
 
 
 def _away(rest: str, today: date) -> Command | ParseError:
@@ -601,6 +606,15 @@ def _parse_standup(rest: str, alias: str, today: date) -> Command | ParseError:
     m = _AWAY_AT.match(rest)
     if m is not None:
         return _away(rest[m.end() :], today)
+    m = _STATS_AT.match(rest)
+    if m is not None:
+        days = m.group(1)
+        if days is not None and not 1 <= int(days) <= 366:
+            return _err("bad_date", "standup", value=days)
+        return Standup(action="stats", days=int(days) if days else 30)
+    m = _QUESTION_AT.match(rest)
+    if m is not None and _clean(rest[m.end():]):
+        return Standup(action="answer", text=_clean(rest[m.end():]), question=int(m.group(1) or m.group(2)))
     return Standup(action="answer", text=rest)
 
 
@@ -805,6 +819,13 @@ def parse(text: str, *, today: date) -> Command | ParseError:
         return _parse_delegate(rest)
     if verb in ("ack", "snooze"):
         return _parse_alert(rest, "ack" if verb == "ack" else "snooze")
+    if verb == "apply":
+        if not rest:
+            return _missing("apply", "id")
+        m = _APPROVAL_ID_AT.match(rest)
+        if m is None or int(m.group(1)) == 0:
+            return _err("bad_approval_id", "apply", value=_first_token(rest))
+        return Apply(proposal_id=int(m.group(1)))
     if verb == "risks":
         return _parse_risks(rest)
     if verb == "standup":

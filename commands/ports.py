@@ -57,6 +57,22 @@ class Workspace(Protocol):
         self, *, person_id: str, kind: str, day_from: date, day_to: date, text: str, now: datetime
     ) -> None: ...
 
+    async def standup_status(self, person_ids: list[str], day: date) -> dict[str, tuple[str, str]]: ...
+
+    async def standup_participation(self, person_id: str, *, since: date, until: date
+                                    ) -> list[tuple[str, str, int, int, int]]:
+        """For the standups `person_id` is prompted in: (standup, person, prompted, answered, skipped) per member
+        over the days since..until."""
+        ...
+
+    async def create_proposal(self, *, person_id: str, kind: str, payload: list[dict[str, Any]],
+                              now: datetime) -> int: ...
+
+    async def take_proposal(self, proposal_id: int, *, person_id: str, now: datetime
+                            ) -> list[dict[str, Any]] | bool | None:
+        """The proposal's changes, marking it applied; None when unknown (or not theirs), False when applied before."""
+        ...
+
     async def decide_alert(self, alert_id: int, *, by: str, action: str, until: datetime | None
                            ) -> tuple[str, str, str] | None: ...
 

@@ -30,6 +30,7 @@ import httpx
 
 from bot.config import Settings
 from bot.constants import (
+    BUTTON_ACTIONS,
     DINGTALK_APP_BURST,
     DINGTALK_APP_RATE_PER_S,
     DINGTALK_BATCH_MAX,
@@ -57,7 +58,7 @@ from notifiers.render import Renderer
 log = logging.getLogger("pmsbot.dingtalk.send")
 
 ALERT_ROBOT = "alert-robot"  # a channel id that means the custom group robot (DINGTALK_ALERT_WEBHOOK)
-ACTION_IDS = ("approve", "reject", "ack", "snooze")
+ACTION_IDS = BUTTON_ACTIONS
 LINK_PURPOSE = "dingtalk"
 BATCH_KINDS = frozenset({"standup_prompt"})  # the same words to many people, never updated
 THROTTLED_CODES = frozenset({"Forbidden.AccessDenied.QpsLimitForApi", "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi",

@@ -293,3 +293,50 @@ async def test_pending_approvals_are_reminded_then_escalated_once(rt: Runtime) -
         row = await s.get(ApprovalRow, 1)
         assert row is not None and (row.state, row.decided_by) == ("approved", "frank")
     assert await run_due(rt, created + timedelta(hours=48)) == 0, "decided: nothing more"
+
+
+async def test_answers_per_question_updates_on_confirmation_and_participation(standups: Runtime) -> None:
+    from sqlalchemy import select
+
+    from bot.records import InboundEvent
+    from bot.store.models import TaskRow
+    rt = standups
+    day = date(2026, 12, 1)
+    rt.dispatcher._now = lambda: datetime.combine(day, time(9, 45), tzinfo=SH)
+    assert await run_due(rt, at_930(day)) == 3
+    # One answer per question, in any order; a second answer to a question replaces the first.
+    await say(rt, "bob", "站会 2：今天接线")
+    await say(rt, "bob", "站会 1: 换了进水阀 PUMP-4 80%")
+    replies = await say(rt, "bob", "站会 第1题 换了进水阀，PUMP-4 90% PUMP-6: 30%")
+    answer = next(r for r in replies if "已记录" in r.text)
+    assert "1. 换了进水阀,PUMP-4 90% PUMP-6: 30%\n2. 今天接线" in answer.text  # (full-width punctuation folded)
+    assert "PUMP-4 到 90%" in answer.text and "PUMP-6 到 30%" in answer.text
+    assert [b[0] for b in answer.buttons] == ["apply"]
+    proposal = answer.buttons[0][1]
+
+    async def percent(key: str) -> int:
+        async with rt.db.read() as s:
+            return (await s.execute(select(TaskRow.percent).where(TaskRow.key == key))).scalar_one()
+    assert await percent("PUMP-4") == 40, "nothing changes before the confirmation"
+    assert "no update" in "\n".join(r.text for r in await say(rt, "alice", f"apply {proposal}"))
+    click = InboundEvent(platform="console", event_id="apply-1", kind="action", sender="bob", conversation="bob",
+                         action={"id": "apply", "value": proposal}, received_at=datetime.now(SH))
+    await rt.inbox.accept(click)
+    await drain(rt)
+    assert (await percent("PUMP-4"), await percent("PUMP-6")) == (90, 30)
+    assert "已经应用过" in "\n".join(r.text for r in await say(rt, "bob", f"确认更新 {proposal}"))
+    # All or nothing: an update bob may not make (another project's task) applies none of the proposal.
+    replies = await say(rt, "bob", "standup PUMP-4 95% NOPE-1 50%")
+    bad = next(r for r in replies if r.buttons)
+    await say(rt, "bob", f"apply {bad.buttons[0][1]}")
+    assert await percent("PUMP-4") == 90
+
+    assert await run_due(rt, datetime.combine(day, time(10, 30), tzinfo=SH)) == 1
+    await drain(rt)
+    summary = next(m["text"] for m in await feed.feed(rt.db, "alice") if "standup for 2026-12-01" in m["text"])
+    assert "PUMP-4 95% NOPE-1 50%" in summary, "the latest answer (a whole one) replaced the sections"
+    await say(rt, "alice", "standup skip")
+    stats = "\n".join(r.text for r in await say(rt, "alice", "standup stats 7"))
+    assert "pump-daily · 王波: 1/1 answered (100%)" in stats
+    assert "pump-daily · 张伟: 0/1 answered (0%), 1 missed" in stats
+    assert "pump-daily · Alice Li: 0/1 answered (0%), 1 skipped" in stats

@@ -11,6 +11,7 @@ import pytest
 import commands.parse as parse_module
 from commands.model import (
     AlertAction,
+    Apply,
     Approvals,
     Approve,
     Block,
@@ -235,6 +236,20 @@ CASES: list[tuple[str, Command | ParseError]] = [
     ("稍后提醒 #4", AlertAction(alert_id=4, action="snooze")),
     ("ack", err("missing_argument", "ack", arg="alert")),
     ("ack PUMP-3", err("bad_alert_id", "ack", value="PUMP-3")),
+    # --- standup updates, per question, stats ------------------------------------------------------------
+    ("apply 3", Apply(proposal_id=3)),
+    ("确认更新 #3", Apply(proposal_id=3)),
+    ("应用 3", Apply(proposal_id=3)),
+    ("apply", err("missing_argument", "apply", arg="id")),
+    ("standup 2: pump 2 fitted", Standup(action="answer", text="pump 2 fitted", question=2)),
+    ("standup Q3 none", Standup(action="answer", text="none", question=3)),
+    ("站会 第2题 换泵", Standup(action="answer", text="换泵", question=2)),
+    ("站会 2：换泵", Standup(action="answer", text="换泵", question=2)),
+    ("standup 2 pumps fitted", Standup(action="answer", text="2 pumps fitted")),
+    ("standup stats", Standup(action="stats")),
+    ("standup stats 7", Standup(action="stats", days=7)),
+    ("站会 统计 14天", Standup(action="stats", days=14)),
+    ("standup stats 999", err("bad_date", "standup", value="999")),
     # --- approve -----------------------------------------------------------------------------------------
     ("approve 3", Approve(approval_id=3)),
     ("approve #12", Approve(approval_id=12)),
@@ -477,7 +492,7 @@ def test_normalize(text: str, expected: str) -> None:
 def test_verbs_table_shape() -> None:
     assert set(VERBS) == {
         "help", "status", "my", "report", "done", "block", "approve", "reject", "approvals", "delegate",
-        "ack", "snooze", "risks", "standup", "link", "subscribe", "new", "request",
+        "ack", "snooze", "apply", "risks", "standup", "link", "subscribe", "new", "request",
     }  # fmt: skip
     all_aliases = [alias for aliases in VERBS.values() for alias in aliases]
     assert len(all_aliases) == len(set(all_aliases)), "an alias maps to two verbs"
@@ -510,6 +525,7 @@ ALIAS_ARGS = {
     "delegate": "1 frank",
     "ack": "4",
     "snooze": "4",
+    "apply": "3",
     "risks": "",
     "standup": "",
     "link": "alice",
@@ -530,6 +546,7 @@ VERB_TYPES: dict[str, type] = {
     "delegate": Delegate,
     "ack": AlertAction,
     "snooze": AlertAction,
+    "apply": Apply,
     "risks": Risks,
     "standup": Standup,
     "link": Link,

@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from bot.constants import (
     ANSWER_IN_PLACE_BUDGET_S,
+    BUTTON_ACTIONS,
     FEISHU_DEFAULT_API_BASE,
     FEISHU_MAX_SKEW_S,
     FEISHU_NONCE_CACHE_MAX,
@@ -45,7 +46,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("pmsbot.feishu")
 
 PLATFORM = "feishu"
-ACTION_IDS = ("approve", "reject", "ack", "snooze")
+ACTION_IDS = BUTTON_ACTIONS
 _ID_RE = re.compile(r"[0-9]{1,9}")
 _OPEN_ID_RE = re.compile(r"o[uc]_[A-Za-z0-9]{1,64}")  # ou_… people, oc_… chats
 _MENTION_RE = re.compile(r"@_user_[0-9]+\s*")

@@ -32,6 +32,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.constants import (
     ANSWER_IN_PLACE_BUDGET_S,
+    BUTTON_ACTIONS,
     SLACK_SOCKET_RETRY_MAX_S,
     SLACK_SOCKET_RETRY_MIN_S,
     SLACK_USERS_INFO_TIMEOUT_S,
@@ -47,7 +48,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("pmsbot.slack")
 
 PLATFORM = "slack"
-ACTION_IDS = ("approve", "reject", "ack", "snooze")
+ACTION_IDS = BUTTON_ACTIONS
 REJECT_VIEW = "pmsbot_reject"
 REASON_BLOCK = "reason"
 REASON_INPUT = "reason_input"

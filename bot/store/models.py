@@ -292,3 +292,16 @@ class SlaMinuteRow(SQLModel, table=True):
     ok: int = 0
     failed: int = 0
     latency_ms: int = Field(default=0, sa_type=BigInteger)  # summed over the calls
+
+
+class ProposalRow(SQLModel, table=True):
+    """Changes pmsbot read in what someone wrote (task progress in a standup answer), applied only when they confirm."""
+
+    __tablename__ = "proposal"
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: str = Field(foreign_key="person.id", index=True, max_length=64)
+    kind: str = Field(max_length=16)  # "progress"
+    payload: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    state: str = Field(default="pending", max_length=16)  # pending | applied
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    applied_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

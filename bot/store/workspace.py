@@ -23,6 +23,7 @@ from bot.store.models import (
     MembershipRow,
     PersonRow,
     ProjectRow,
+    ProposalRow,
     ScheduleRunRow,
     StandupEntryRow,
     SubscriptionRow,
@@ -208,6 +209,48 @@ class SqlWorkspace:
         for row in rows:  # later entries win: an answer can be corrected until the summary goes out
             out[row.person_id] = (row.kind, row.text)
         return out
+
+    async def standup_participation(self, person_id: str, *, since: date, until: date
+                                    ) -> list[tuple[str, str, int, int, int]]:
+        mine = select(col(ScheduleRunRow.schedule)).where(
+            col(ScheduleRunRow.person_id) == person_id, col(ScheduleRunRow.schedule).like("standup:%"),
+            ~col(ScheduleRunRow.schedule).like("%:%:%")).distinct()
+        runs = (await self._s.execute(select(ScheduleRunRow).where(
+            col(ScheduleRunRow.schedule).in_(mine), col(ScheduleRunRow.day) >= since,
+            col(ScheduleRunRow.day) <= until))).scalars().all()
+        entries = (await self._s.execute(select(StandupEntryRow).where(
+            col(StandupEntryRow.person_id).in_({r.person_id for r in runs}),
+            col(StandupEntryRow.day_to) >= since, col(StandupEntryRow.day_from) <= until,
+            col(StandupEntryRow.kind).in_(("answer", "skip"))).order_by(col(StandupEntryRow.id)))).scalars().all()
+        said: dict[tuple[str, date], str] = {}
+        for e in entries:  # answers and skips are for one day; the latest of the day counts
+            said[(e.person_id, e.day_from)] = e.kind
+        counts: dict[tuple[str, str], list[int]] = {}
+        for r in runs:
+            c = counts.setdefault((r.schedule.removeprefix("standup:"), r.person_id), [0, 0, 0])
+            c[0] += 1
+            kind = said.get((r.person_id, r.day))
+            c[1] += kind == "answer"
+            c[2] += kind == "skip"
+        return sorted((name, person, *c) for (name, person), c in counts.items())  # type: ignore[misc]
+
+    async def create_proposal(self, *, person_id: str, kind: str, payload: list[dict[str, Any]],
+                              now: datetime) -> int:
+        row = ProposalRow(person_id=person_id, kind=kind, payload=payload, created_at=now)
+        self._s.add(row)
+        await self._s.flush()
+        assert row.id is not None
+        return row.id
+
+    async def take_proposal(self, proposal_id: int, *, person_id: str, now: datetime
+                            ) -> list[dict[str, Any]] | bool | None:
+        row = await self._s.get(ProposalRow, proposal_id, populate_existing=True, with_for_update=True)
+        if row is None or row.person_id != person_id:
+            return None
+        if row.state != "pending":
+            return False
+        row.state, row.applied_at = "applied", now
+        return list(row.payload)
 
     async def project_channels(self, project: str) -> list[tuple[str, str]]:
         rows = (await self._s.execute(select(ChannelRow).where(col(ChannelRow.project_key) == project))).scalars()
