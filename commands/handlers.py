@@ -259,7 +259,7 @@ async def _decide(ctx: Context, approval_id: int, state: str, comment: str) -> l
                              card_ref=f"approval:{approval_id}", update=True))
     replies.append(Reply(kind="approval_result", to_person=decided.requester, data={"approval": view}))
     # The project's chat sees the outcome too, however it was decided (a button, a link, a typed command).
-    replies.append(Reply(kind="approval_decided", to_project=decided.project, data={"approval": view}))
+    replies.append(Reply(kind="approval_announced", to_project=decided.project, data={"approval": view}))
     return replies
 
 

@@ -21,6 +21,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -66,7 +67,8 @@ THROTTLED_CODES = frozenset({"Forbidden.AccessDenied.QpsLimitForApi", "Forbidden
 TOKEN_CODES = frozenset({"InvalidAuthentication", "Forbidden.AccessDenied.AccessTokenPermissionDenied", "40014",
                          "42001"})
 ROBOT_THROTTLED = frozenset({130101, 90030, 410100})  # the custom robot's "too fast" (codes vary by report)
-SESSION_EXPIRED = frozenset({300001, 310000})
+CARD_EXISTS = "outTrackId"  # the card API's complaint about an outTrackId it has already
+_PARTIAL_ENTITY = re.compile(r"&[a-z]{0,3}$")
 _MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]~|"} | {"<": "&lt;", ">": "&gt;"})
 
 
@@ -95,8 +97,12 @@ def dingtalk_md(text: str) -> str:
     lines = []
     for line in text.translate(_MD_SPECIAL).split("\n"):
         stripped = line.lstrip()
-        if stripped[:1] in ("#", "+", "-") or (stripped[:1].isdigit() and stripped.lstrip("0123456789")[:1] == "."):
-            line = line[: len(line) - len(stripped)] + "\\" + stripped
+        indent = line[: len(line) - len(stripped)]
+        number = len(stripped) - len(stripped.lstrip("0123456789"))
+        if stripped[:1] in ("#", "+", "-"):
+            line = indent + "\\" + stripped
+        elif number and stripped[number:number + 1] == ".":  # "1. x" would start a list: "1\. x"
+            line = indent + stripped[:number] + "\\" + stripped[number:]
         lines.append(line)
     return "  \n".join(lines)
 
@@ -117,7 +123,8 @@ def fit(markdown: str, note: str, limit_bytes: int = DINGTALK_MARKDOWN_MAX_BYTES
     while low < high:  # the longest prefix within the budget
         mid = (low + high + 1) // 2
         low, high = (mid, high) if size(markdown[:mid]) <= budget else (low, mid - 1)
-    return markdown[:low].rstrip("\\ ") + "  \n" + note
+    cut = _PARTIAL_ENTITY.sub("", markdown[:low])  # never half an "&lt;"
+    return cut.rstrip("\\ ") + "  \n" + note
 
 
 def robot_sign(secret: str, timestamp_ms: int) -> str:
@@ -281,13 +288,11 @@ class DingTalkSender:
         code = data.get("errcode") if isinstance(data, dict) else None
         if code == 0:
             return ""
-        if code in SESSION_EXPIRED or r.status_code in (401, 403, 404):
-            # Expired early: the robot API reaches the same chat.
-            key, param = self._robot_message(message)
-            return await self._robot_send(message.target, key, param)
-        if r.status_code >= 500 or r.status_code == 429:
-            raise TransientSendError(f"dingtalk session webhook HTTP {r.status_code}")
-        raise PermanentSendError(f"dingtalk session webhook errcode {code}: {str(data)[:160]}")
+        # Expired early, throttled, or refused for any other reason: the robot API reaches the same chat, with
+        # its own limits and error codes deciding what happens next.
+        log.info("dingtalk session webhook refused (HTTP %s, errcode %s): robot API instead", r.status_code, code)
+        key, param = self._robot_message(message)
+        return await self._robot_send(message.target, key, param)
 
     async def _robot_send(self, target: str, key: str, param: dict[str, str]) -> str:
         msg_param = json.dumps(param, ensure_ascii=False)
@@ -320,7 +325,12 @@ class DingTalkSender:
             body |= {"openSpaceId": f"dtv1.card//IM_ROBOT.{target}",
                      "imRobotOpenSpaceModel": {"supportForward": False},
                      "imRobotOpenDeliverModel": {"spaceType": "IM_ROBOT", "robotCode": self.robot_code}}
-        data = await self._call("POST", "/v1.0/card/instances/createAndDeliver", body, target)
+        try:
+            data = await self._call("POST", "/v1.0/card/instances/createAndDeliver", body, target)
+        except PermanentSendError as exc:
+            if CARD_EXISTS in str(exc):  # created by an earlier try whose answer was lost: it is there
+                return f"card:{track}"
+            raise
         results = (data.get("result") or {}).get("deliverResults") or []
         failed = [r for r in results if isinstance(r, dict) and not r.get("success")]
         if failed:

@@ -217,6 +217,12 @@ class Outbox:
             )
             return [(int(i or 0), str(p), str(t), str(st)) for i, p, t, st in rows.all()]
 
+    async def kinds_caused_by(self, inbox_id: int) -> list[str]:
+        """The kinds of message an inbound event caused (an "error" among them: it was refused)."""
+        async with self._db.read() as s:
+            rows = await s.execute(select(col(OutboxRow.kind)).where(col(OutboxRow.source_event) == inbox_id))
+            return [str(k) for k in rows.scalars()]
+
     async def card_update_for(self, inbox_id: int, platform: str, target: str) -> Envelope | None:
         """The card change an event caused for one recipient (to answer a card click with the new card)."""
         async with self._db.read() as s:

@@ -123,9 +123,8 @@ def test_markdown_is_escaped_and_kept_within_the_limits() -> None:
     from notifiers.dingtalk import dingtalk_md, fit, session_webhook_allowed
     hostile = "# not a heading\n**bold** _x_ [link](http://evil) <font color=red>x</font> `code`\n- item\n1. one"
     md = dingtalk_md(hostile)
-    assert md.startswith("\\# not a heading  \n")
-    assert "\\*\\*bold\\*\\*" in md and "\\[link\\]" in md and "&lt;font" in md and "<" not in md
-    assert "\\- item" in md and "\\1. one" in md
+    assert md == ("\\# not a heading  \n\\*\\*bold\\*\\* \\_x\\_ \\[link\\](http://evil) &lt;font color=red&gt;x&lt;/font&gt; "
+                  "\\`code\\`  \n\\- item  \n1\\. one")
     for text in ("字" * 9000, "\\*" * 9000, "x" * 20_000):  # CJK is 3 bytes; escapes double inside JSON
         long = fit(dingtalk_md(text), "…cut")
         assert len(json.dumps(long, ensure_ascii=False).encode()) <= 12_000 and long.endswith("…cut")
@@ -140,8 +139,9 @@ def test_markdown_is_escaped_and_kept_within_the_limits() -> None:
 @pytest.mark.parametrize(("text", "expect"), [
     ("help", "帮助"), ("status PUMP", "PUMP"), ("我的任务", "PUMP-"), ("report PUMP-2 60% R&D <b>", "60%"),
     ("block PUMP-3 crane late", "PUMP-3"), ("done PUMP-2", "PUMP-2"), ("request PUMP 1200 spare seals", "#"),
-    ("risks PUMP", "PUMP"), ("standup wiring; pump 2; none", ""), ("no-such-verb", ""), ("link bob.w", "bob.w"),
-    ("new PUMP fit the spare impeller", "PUMP-"), ("subscribe PUMP", "PUMP"), ("approvals", ""),
+    ("risks PUMP", "PUMP"), ("standup wiring; pump 2; none", "wiring"), ("no-such-verb", "我不认识「no-such-verb」"),
+    ("link bob.w", "bob.w"), ("new PUMP fit the spare impeller", "PUMP-"), ("subscribe PUMP", "PUMP"),
+    ("approvals", "没有待你审批"),
 ])
 async def test_every_command_through_signed_callbacks(client: Client, dingtalk: FakeDingTalk, text: str,
                                                       expect: str) -> None:
@@ -198,15 +198,32 @@ async def test_redeliveries_and_replays_are_processed_once(client: Client, rt: R
     body = fake.robot_message("report PUMP-2 65%", sender=BOB, conversation="cidp2pbob", msg_id="msgREPLAY1",
                               session=dingtalk.session_webhook(BOB))
     raw, headers = signed(body)
-    for _ in range(2):  # the very request, captured and replayed within the hour
-        assert (await client.post("/dingtalk/events", data=raw, headers=headers)).status == 200
-    assert (await post(client, body))[0] == 200  # DingTalk's own redelivery: new timestamp and sign, same msgId
+    assert (await client.post("/dingtalk/events", data=raw, headers=headers)).status == 200
+    again = await client.post("/dingtalk/events", data=raw, headers=headers)  # captured and replayed
+    assert again.status == 401 and "replayed" in (await again.json())["error"]
+    assert (await post(client, body, timestamp_ms=int(time.time() * 1000) - 60_000))[0] == 200  # DingTalk's own
+    # redelivery a minute later: a fresh timestamp and sign, the same msgId
     await wait_sent(dingtalk, 1, BOB, "session")
     await eventually(lambda: _idle(rt), what="all handled")
     assert len(dingtalk.messages(BOB)) == 1
     async with rt.db.read() as s:
         rows = (await s.execute(select(InboxRow).where(col(InboxRow.platform) == "dingtalk"))).scalars().all()
     assert [r.event_id for r in rows] == ["msg:msgREPLAY1"]
+
+
+async def test_a_captured_sign_cannot_carry_another_body(client: Client, rt: Runtime, dingtalk: FakeDingTalk
+                                                        ) -> None:
+    """The sign covers only the timestamp: a captured header pair must not let anyone speak as the approver."""
+    from bot.say import say
+    await say(rt, "bob", "request PUMP 900 forged?")
+    seen = fake.robot_message("help", sender=BOB, conversation="cidp2pbob")
+    raw, headers = signed(seen)
+    assert (await client.post("/dingtalk/events", data=raw, headers=headers)).status == 200
+    forged = fake.robot_message("approve 2", sender=CAROL, conversation="cidp2pcarol")
+    r = await client.post("/dingtalk/events", data=json.dumps(forged).encode(), headers=headers)
+    assert r.status == 401 and "replayed" in (await r.json())["error"]
+    await eventually(lambda: _idle(rt), what="handled")
+    assert await _state(rt, 2) == "pending"
 
 
 async def test_accounts_are_matched_by_email_and_by_union_id(client: Client, rt: Runtime, dingtalk: FakeDingTalk
@@ -352,7 +369,7 @@ async def test_reject_by_link_needs_a_reason(client: Client, rt: Runtime, dingta
     await eventually(rejected, what="rejected")
 
 
-@pytest.mark.parametrize("case", ["altered", "expired", "garbage", "other_verb", "other_secret"])
+@pytest.mark.parametrize("case", ["altered", "expired", "garbage", "dotted", "other_verb", "other_secret"])
 async def test_bad_links_are_refused_with_a_clear_page(client: Client, rt: Runtime, dingtalk: FakeDingTalk,
                                                        case: str) -> None:
     from bot.platforms.decision_links import LinkSigner
@@ -366,6 +383,8 @@ async def test_bad_links_are_refused_with_a_clear_page(client: Client, rt: Runti
         token = signer.make(verb="approve", value=str(approval_id), account=CAROL, ttl_s=-1)
     elif case == "garbage":
         token = "../../etc/passwd"
+    elif case == "dotted":
+        token = "not-a-token.at-all"
     elif case == "other_verb":
         token = signer.make(verb="delete", value=str(approval_id), account=CAROL, ttl_s=60)
     elif case == "other_secret":
@@ -373,9 +392,10 @@ async def test_bad_links_are_refused_with_a_clear_page(client: Client, rt: Runti
                                                              ttl_s=60)
     for method in ("GET", "POST"):
         r = await client.request(method, f"/dingtalk/decide/{token}")
-        assert r.status in (403, 404)
-        if r.status == 403:
-            assert ("过期" if case == "expired" else "无效") in await r.text()
+        if case == "garbage":  # not even under /dingtalk/decide/
+            assert r.status == 404
+            continue
+        assert r.status == 403 and ("过期" if case == "expired" else "无效") in await r.text()
     assert await _state(rt, approval_id) == "pending"
 
 
@@ -479,8 +499,7 @@ async def test_alerts_through_the_custom_robot_are_signed_and_throttling_waits(
         for n in range(2):
             await sender.send(Outgoing(outbox_id=n, platform="dingtalk", target=ALERT_ROBOT, card_ref=None,
                                        rendered=Rendered(kind="risk_alert", text=f"⚠️ PUMP-{n} overdue")))
-        assert [m.text for m in dingtalk.messages(road="robot")] == ["⚠️ PUMP\\-0 overdue", "⚠️ PUMP\\-1 overdue"] or \
-            [m.text for m in dingtalk.messages(road="robot")] == ["⚠️ PUMP-0 overdue", "⚠️ PUMP-1 overdue"]
+        assert [m.text for m in dingtalk.messages(road="robot")] == ["⚠️ PUMP-0 overdue", "⚠️ PUMP-1 overdue"]
         with pytest.raises(TransientSendError) as throttled:
             await sender.send(Outgoing(outbox_id=3, platform="dingtalk", target=ALERT_ROBOT, card_ref=None,
                                        rendered=Rendered(kind="risk_alert", text="third")))
@@ -726,5 +745,129 @@ async def test_risk_alerts_reach_the_custom_group_robot(dingtalk: FakeDingTalk, 
         assert "PUMP" in alert.text and alert.param["title"]
         await eventually(lambda: _idle(runtime), what="all delivered")
         assert (await runtime.outbox.counts()).get("dead", 0) == 0
+    finally:
+        await runtime.close()
+
+
+async def test_malformed_stream_frames_are_refused_and_the_stream_goes_on(stream_rt: Runtime,
+                                                                            dingtalk: FakeDingTalk) -> None:
+    for junk in ("not json", "[" * 100_000, "[1, 2]", '{"type": "CALLBACK"}', '{"headers": [], "type": "SYSTEM"}',
+                 '{"type": "WHAT", "headers": {"topic": "x", "messageId": "m1"}, "data": "{}"}'):
+        await dingtalk.send_raw(junk)
+    bad_card = await dingtalk.push(fake.CARD_TOPIC, {"userId": CAROL, "outTrackId": "t", "content": "[" * 50_000})
+    assert bad_card is not None and "error" in bad_card["data"]
+    no_content = await dingtalk.push(fake.CARD_TOPIC, {"userId": CAROL, "content": 42})
+    assert no_content is not None and "error" in no_content["data"]
+    bad_message = await dingtalk.push(fake.BOT_TOPIC, {"msgId": "x", "conversationType": "7"})
+    assert bad_message is not None and bad_message["code"] == 200  # acknowledged (nothing to redeliver), not applied
+    ack = await dingtalk.push(fake.BOT_TOPIC, fake.robot_message("my", sender=BOB, conversation="cidp2pbob"))
+    assert ack is not None and ack["code"] == 200
+    assert "PUMP-" in (await wait_sent(dingtalk, 1, BOB, "oto"))[-1].text
+    assert dingtalk.ws_opened == 1 and dingtalk.ws_connected == 1
+
+
+async def test_a_handshake_that_never_answers_times_out_and_stop_is_prompt(dingtalk: FakeDingTalk) -> None:
+    from bot.platforms.dingtalk_stream import StreamConnection
+
+    async def handle(topic: str, message_id: str, data: dict[str, Any]) -> dict[str, Any]:
+        return {}
+    dingtalk.hold_upgrade = True
+    stream = StreamConnection(base=dingtalk.base, client_id=fake.CLIENT_ID, client_secret=fake.CLIENT_SECRET,
+                              handle=handle, open_timeout_s=0.2, retry_min_s=0.01, retry_max_s=0.02)
+    stop = asyncio.Event()
+    task = asyncio.create_task(stream.run(stop))
+    try:
+        async def tried_again() -> bool:  # each attempt took a ticket, then gave up on the silent upgrade
+            return len(dingtalk._tickets) >= 3
+        await eventually(tried_again, what="three timed-out attempts")
+        assert stream.connections == 0
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 2.0)  # even while an attempt hangs, stopping is prompt
+
+
+async def test_backoff_starts_over_after_a_healthy_connection(dingtalk: FakeDingTalk) -> None:
+    from bot.platforms.dingtalk_stream import StreamConnection
+
+    async def handle(topic: str, message_id: str, data: dict[str, Any]) -> dict[str, Any]:
+        return {}
+    # Drops after connections that held (healthy after 0 s) keep the shortest pause; without the reset the
+    # sixth reconnect would wait 0.01 × 2⁵ s up to the 30 s cap and this would time out.
+    stream = StreamConnection(base=dingtalk.base, client_id=fake.CLIENT_ID, client_secret=fake.CLIENT_SECRET,
+                              handle=handle, retry_min_s=0.01, retry_max_s=30.0, healthy_after_s=0.0)
+    stop = asyncio.Event()
+    task = asyncio.create_task(stream.run(stop))
+    try:
+        for n in range(1, 7):
+            async def up(n: int = n) -> bool:
+                return dingtalk.ws_opened >= n and dingtalk.ws_connected == 1
+            await eventually(up, timeout_s=5.0, what=f"connection {n}")
+            await dingtalk.drop()
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 5.0)
+
+
+@pytest.mark.parametrize("redeliver", [False, True])
+async def test_a_message_arriving_as_the_stream_drops_is_handled_once(stream_rt: Runtime, dingtalk: FakeDingTalk,
+                                                                      redeliver: bool) -> None:
+    """DingTalk's bot messages are fire-and-forget, but some report redelivery: either way, exactly once."""
+    dingtalk.redeliver_bot = redeliver
+    body = fake.robot_message("report PUMP-2 71%", sender=BOB, conversation="cidp2pbob", msg_id=f"msgDROP{redeliver}")
+    await dingtalk.push(fake.BOT_TOPIC, body, timeout_s=None)
+    await dingtalk.drop()
+
+    async def reconnected() -> bool:
+        return dingtalk.ws_opened >= 2 and dingtalk.ws_connected == 1
+    await eventually(reconnected, what="a new connection")
+    await wait_sent(dingtalk, 1, BOB, "oto")
+    await eventually(lambda: _idle(stream_rt), what="handled")
+    assert len([m for m in dingtalk.messages(BOB) if "71%" in m.text]) == 1
+
+
+async def test_a_card_created_by_a_lost_try_is_not_created_twice(stream_rt: Runtime, dingtalk: FakeDingTalk) -> None:
+    sender = stream_rt.delivery.senders["dingtalk"]
+    from notifiers.base import Button
+    card = Outgoing(outbox_id=77_001, platform="dingtalk", target=CAROL, card_ref="approval:99", rendered=Rendered(
+        kind="approval_card", text="🧾 #99", buttons=(Button(id="approve", value="99", label="同意"),)))
+    first = await sender.send(card)
+    again = await sender.send(card)  # as when the first answer was lost and the outbox tried again
+    assert first == again == "card:pmsbot-77001" and len(dingtalk.messages(CAROL, road="card")) == 1
+
+
+async def test_a_refusing_session_webhook_falls_back_to_the_robot_api(client: Client, dingtalk: FakeDingTalk) -> None:
+    dingtalk.session_errcode = 130101  # throttled, or any other refusal
+    body = fake.robot_message("my", sender=BOB, conversation="cidp2pbob", session=dingtalk.session_webhook(BOB))
+    assert (await post(client, body))[0] == 200
+    assert "PUMP-" in (await wait_sent(dingtalk, 1, BOB, "oto"))[-1].text
+    assert not dingtalk.messages(road="session")
+
+
+async def test_a_link_for_an_approval_decided_meanwhile_says_so(client: Client, rt: Runtime,
+                                                                 dingtalk: FakeDingTalk) -> None:
+    from bot.say import say
+    approval_id, card = await _approval_card(rt, dingtalk)
+    await say(rt, "carol", f"approve {approval_id}")  # decided elsewhere (typed in the console)
+    r = await client.post(_path(card.links()[1][1]), data={"reason": "too late"})
+    assert r.status == 200 and "未能完成" in await r.text()
+    assert await _state(rt, approval_id) == "approved"
+
+
+async def test_the_decision_reaches_the_projects_dingtalk_group(dingtalk: FakeDingTalk, sqlite_url: str,
+                                                                tmp_path: Path) -> None:
+    import yaml
+    config = dingtalk_config(tmp_path)
+    raw = yaml.safe_load(config.read_text(encoding="utf-8"))
+    raw["projects"][0]["channels"] = [{"platform": "dingtalk", "id": GROUP}]
+    config.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    runtime = await seeded(settings_for(dingtalk, sqlite_url, config), config)
+    try:
+        async with TestClient(TestServer(build_app(runtime))) as c:
+            approval_id, card = await _approval_card(runtime, dingtalk)
+            assert (await c.post(_path(card.links()[0][1]), data={})).status == 200
+
+            async def announced() -> bool:
+                return any(f"#{approval_id}" in m.text for m in dingtalk.messages(GROUP, road="group"))
+            await eventually(announced, what="the decision in the project's group")
     finally:
         await runtime.close()

@@ -244,6 +244,10 @@ async def test_approve_on_the_card_updates_it_for_everyone(client: Client, rt: R
     latest = feishu.message(card.message_id)
     assert latest is not None and "刘芳" in latest.text and not latest.buttons()
 
+    async def announced() -> bool:  # and the project's chat hears the outcome
+        return any(f"#{approval_id}" in m.text for m in feishu.messages(GROUP, method="send"))
+    await eventually(announced, what="the decision in the project's chat")
+
 
 async def test_reject_needs_the_reason_from_the_card(client: Client, rt: Runtime, feishu: FakeFeishu) -> None:
     approval_id, card = await _approval_card(rt, feishu)

@@ -1,9 +1,10 @@
 """DingTalk inbound: the enterprise robot's HTTP callback `POST /dingtalk/events`, Stream mode, decision links.
 
 The callback carries `timestamp` (ms) and `sign` = base64(HMAC-SHA256(appSecret, timestamp + "\\n" + appSecret));
-it must be within an hour of our clock. The sign does not cover the body, so a captured request can be replayed
-within that hour: the inbox's dedupe on `msgId` (kept for good, not for minutes) is what stops a replay, and it also
-absorbs DingTalk's occasional redelivery. Stream mode (DINGTALK_STREAM=1) feeds the same `message()`; card clicks
+it must be within an hour of our clock. The sign does not cover the body, so a captured header pair could carry
+any body within that hour: each (timestamp, sign) is accepted once (remembered in the database beyond the window,
+so every web process refuses a reuse), and the inbox's dedupe on `msgId`, kept for good, absorbs DingTalk's own
+redeliveries (which come with a fresh pair). Stream mode (DINGTALK_STREAM=1) feeds the same `message()`; card clicks
 arrive only over the stream. Without the card API, approval buttons are personal signed links to
 `/dingtalk/decide/{token}`, a confirmation page whose POST goes through the inbox like a click.
 """
@@ -27,6 +28,7 @@ from bot.platforms.decision_links import BadLink, LinkSigner
 from bot.platforms.dingtalk_stream import BOT_TOPIC, CARD_TOPIC, StreamConnection
 from bot.platforms.people import KnownPeople
 from bot.records import InboundEvent
+from bot.store.replay import first_use
 from notifiers.dingtalk import (
     ACTION_IDS,
     LINK_PURPOSE,
@@ -43,7 +45,7 @@ log = logging.getLogger("pmsbot.dingtalk")
 
 PLATFORM = "dingtalk"
 UNION_ID_KIND = "dingtalk_union"  # config may name a person's DingTalk union id under identities
-_ACCOUNT_RE = re.compile(r"[A-Za-z0-9_$.@+=/-]{1,128}")
+_ACCOUNT_RE = re.compile(r"[A-Za-z0-9_$.@+=/:-]{1,128}")  # staff ids; senderId of outside users is "$:LWCP_v1:$…"
 _ID_RE = re.compile(r"[0-9]{1,9}")
 MAX_REASON_CHARS = 1000
 
@@ -96,6 +98,10 @@ class DingTalkAdapter:
         try:
             self._check_sign(request)
             body = _json_object(raw, "body")
+            # The sign is checked (cheap, no storage) before its use is recorded: junk cannot fill the table.
+            if not await first_use(self.rt.db, PLATFORM, f"{request.headers['timestamp']}:{request.headers['sign']}",
+                                   keep_s=2 * DINGTALK_MAX_SKEW_S + 60):
+                raise Refused(401, "timestamp and sign already used: a replayed request")
             await self.message(body)
         except Refused as exc:
             log.warning("dingtalk request refused (%s): %s", exc.status, exc)
@@ -230,9 +236,13 @@ class DingTalkAdapter:
             return await self._page(decision.account, "link_used", status=409, verb=decision.verb,
                                     value=decision.value)
         budget = ANSWER_IN_PLACE_BUDGET_S - (time.monotonic() - started)
-        done = accepted.inbox_id is not None and await settled(self.rt, accepted.inbox_id, budget, delivered=False)
-        return await self._page(decision.account, "link_done" if done else "link_received", verb=decision.verb,
-                                value=decision.value)
+        outcome = "link_received"
+        if accepted.inbox_id is not None and await settled(self.rt, accepted.inbox_id, budget, delivered=False):
+            # Handled: but an approval decided meanwhile, or a person no longer its approver, is an error
+            # answer (sent to them in DingTalk), not a decision.
+            kinds = await self.rt.outbox.kinds_caused_by(accepted.inbox_id)
+            outcome = "link_failed" if "error" in kinds else "link_done"
+        return await self._page(decision.account, outcome, verb=decision.verb, value=decision.value)
 
     async def _page(self, account: str | None, outcome: str | None, *, status: int = 200, verb: str = "",
                     value: str = "") -> web.Response:

@@ -4,9 +4,11 @@ The dingtalk-stream SDK makes blocking HTTP calls on the event loop, so this is 
 open protocol (../shared/research/im-platforms.md §3.5): POST {api}/v1.0/gateway/connections/open with the client
 id and secret for an endpoint and a one-use ticket (valid 90 s), then `GET {endpoint}?ticket=…` as a WebSocket.
 Frames are JSON: SYSTEM `ping` is answered with its `opaque`, SYSTEM `disconnect` means "reconnect with a new
-ticket"; CALLBACK frames on the robot topic and the card topic, and EVENT frames, are each acknowledged with
-{code, headers{messageId, contentType}, message, data}. A connection silent for DINGTALK_STREAM_DEAD_AFTER_S is
-dead (DingTalk pings about every minute); reconnects back off exponentially with jitter.
+ticket" (the acks in flight are sent first: DingTalk keeps the socket 10 s); CALLBACK frames on the robot topic and
+the card topic, and EVENT frames, are each acknowledged with {code, headers{messageId, contentType}, message, data}.
+We ping every minute as the SDK does; a connection silent for DINGTALK_STREAM_DEAD_AFTER_S is dead. Opening a
+connection (ticket and handshake) is bounded in time; reconnects back off exponentially with jitter, and the
+backoff starts over once a connection has stayed up a while. No frame, however malformed, ends the loop.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import contextlib
 import json
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -24,6 +27,9 @@ from yarl import URL
 
 from bot.constants import (
     DINGTALK_STREAM_DEAD_AFTER_S,
+    DINGTALK_STREAM_HEALTHY_AFTER_S,
+    DINGTALK_STREAM_INFLIGHT_MAX,
+    DINGTALK_STREAM_PING_S,
     DINGTALK_STREAM_RETRY_MAX_S,
     DINGTALK_STREAM_RETRY_MIN_S,
     DINGTALK_STREAM_TICKET_TIMEOUT_S,
@@ -45,7 +51,9 @@ class StreamConnection:
     def __init__(self, *, base: str, client_id: str, client_secret: str, handle: Handler,
                  dead_after_s: float = DINGTALK_STREAM_DEAD_AFTER_S,
                  retry_min_s: float = DINGTALK_STREAM_RETRY_MIN_S,
-                 retry_max_s: float = DINGTALK_STREAM_RETRY_MAX_S) -> None:
+                 retry_max_s: float = DINGTALK_STREAM_RETRY_MAX_S,
+                 open_timeout_s: float = DINGTALK_STREAM_TICKET_TIMEOUT_S,
+                 healthy_after_s: float = DINGTALK_STREAM_HEALTHY_AFTER_S) -> None:
         self.base = base.rstrip("/")
         self._credentials = {"clientId": client_id, "clientSecret": client_secret}
         self._handle = handle
@@ -54,21 +62,37 @@ class StreamConnection:
         self.connected = asyncio.Event()  # set while a connection is up (tests and readiness)
         self.connections = 0
         self._inflight: set[asyncio.Task[None]] = set()
+        self._open_timeout_s = open_timeout_s
+        self._healthy_after_s = healthy_after_s
+        self._opened_at: float | None = None
+        self.frames_refused = 0  # malformed frames seen (tests)
 
     async def run(self, stop: asyncio.Event) -> None:
         failures = 0
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None, sock_connect=10)) as http:
             while not stop.is_set():
+                self._opened_at = None
+                session = asyncio.ensure_future(self._session(http, stop))
+                stopping = asyncio.ensure_future(stop.wait())
+                await asyncio.wait({session, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                stopping.cancel()
+                if not session.done():  # stopping while opening (a handshake that never answers): give up on it
+                    session.cancel()
                 try:
-                    clean = await self._session(http, stop)
-                    failures = 0 if clean else failures + 1
-                except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as exc:
-                    failures += 1
-                    log.warning("dingtalk stream lost: %s: %s", type(exc).__name__, exc)
+                    await session
+                    failures = 0  # DingTalk asked us to move, or we stop: a new ticket at once
+                except asyncio.CancelledError:
+                    if not stop.is_set():
+                        raise
+                except Exception as exc:  # the loop's boundary: whatever ended this connection, open another
+                    up = self._opened_at is not None and time.monotonic() - self._opened_at > self._healthy_after_s
+                    failures = 1 if up else failures + 1  # a connection that held a while starts the backoff over
+                    log.warning("dingtalk stream lost: %s: %s", type(exc).__name__, str(exc).split("?")[0][:200],
+                                exc_info=not isinstance(exc, aiohttp.ClientError | TimeoutError | OSError | ValueError))
                 finally:
                     self.connected.clear()
-                if failures == 0:
-                    continue  # DingTalk asked us to move: a new ticket at once
+                if failures == 0 or stop.is_set():
+                    continue
                 low, high = self._retry
                 pause = min(high, low * 2 ** (failures - 1)) * random.uniform(0.5, 1.0)
                 with contextlib.suppress(TimeoutError):
@@ -94,9 +118,12 @@ class StreamConnection:
 
     async def _session(self, http: aiohttp.ClientSession, stop: asyncio.Event) -> bool:
         """One connection, until it dies (raises), DingTalk says disconnect (True) or we stop (True)."""
-        url = await self._ticket(http)
-        async with http.ws_connect(url, heartbeat=None, autoping=True) as ws:
+        async with asyncio.timeout(self._open_timeout_s):  # ticket and handshake: a server that never answers
+            url = await self._ticket(http)
+            ws = await http.ws_connect(url, heartbeat=DINGTALK_STREAM_PING_S, autoping=True)
+        async with ws:
             self.connections += 1
+            self._opened_at = time.monotonic()
             self.connected.set()
             log.info("dingtalk stream open")
             while not stop.is_set():
@@ -110,6 +137,9 @@ class StreamConnection:
                 msg = receive.result()  # TimeoutError when silent too long: dead, reconnect
                 if msg.type == aiohttp.WSMsgType.TEXT:
                     if await self._frame(ws, msg.data) == "disconnect":
+                        # Acks in flight go out first: DingTalk keeps the socket for 10 s after saying this.
+                        if self._inflight:
+                            await asyncio.wait(set(self._inflight), timeout=5.0)
                         return True
                 elif msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR):
                     raise aiohttp.ClientError(f"closed ({msg.type.name})")
@@ -118,10 +148,12 @@ class StreamConnection:
     async def _frame(self, ws: aiohttp.ClientWebSocketResponse, raw: str) -> str | None:
         try:
             frame = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
+            self.frames_refused += 1
             log.warning("dingtalk stream frame is not JSON: %.80s", raw)
             return None
         if not isinstance(frame, dict) or not isinstance(frame.get("headers"), dict):
+            self.frames_refused += 1
             log.warning("dingtalk stream frame without headers: %.80s", raw)
             return None
         kind, headers = frame.get("type"), frame["headers"]
@@ -140,7 +172,9 @@ class StreamConnection:
         if kind != "CALLBACK":
             log.warning("dingtalk stream frame of type %r ignored", kind)
             return None
-        # Handled concurrently: a slow inbox write must not hold up the pings behind it.
+        # Handled concurrently: a slow inbox write must not hold up the pings behind it; at most so many at once.
+        if len(self._inflight) >= DINGTALK_STREAM_INFLIGHT_MAX:
+            await asyncio.wait(set(self._inflight), return_when=asyncio.FIRST_COMPLETED)
         task = asyncio.create_task(self._callback(ws, topic, message_id, data))
         self._inflight.add(task)
         task.add_done_callback(self._inflight.discard)
@@ -170,7 +204,7 @@ def _data(value: Any) -> dict[str, Any]:
     if isinstance(value, dict):
         return value
     if isinstance(value, str):
-        with contextlib.suppress(ValueError):
+        with contextlib.suppress(ValueError, RecursionError):
             parsed = json.loads(value)
             if isinstance(parsed, dict):
                 return parsed

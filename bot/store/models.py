@@ -305,3 +305,13 @@ class ProposalRow(SQLModel, table=True):
     state: str = Field(default="pending", max_length=16)  # pending | applied
     created_at: datetime = Field(sa_type=UTCDateTime)
     applied_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class SeenNonceRow(SQLModel, table=True):
+    """A request signature already accepted, until its window has passed: a second use is a replay. Shared by
+    every web process, so a replay sent to another process is refused too."""
+
+    __tablename__ = "seen_nonce"
+    platform: str = Field(primary_key=True, max_length=32)
+    nonce: str = Field(primary_key=True, max_length=128)
+    expires_at: datetime = Field(sa_type=UTCDateTime, index=True)

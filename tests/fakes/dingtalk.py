@@ -100,6 +100,9 @@ class FakeDingTalk:
     send_calls: int = 0
     ws_opened: int = 0
     open_refused: int = 0
+    redeliver_bot: bool = False  # bot messages are fire-and-forget (research §3.5); True: redeliver them too
+    hold_upgrade: bool = False  # accept the TCP connection, never answer the WebSocket upgrade
+    session_errcode: int = 0  # what session webhooks answer (0: they work)
     acks: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -117,6 +120,7 @@ class FakeDingTalk:
         self._unacked: dict[str, dict[str, Any]] = {}  # message id -> frame, redelivered on the next connection
         self._acked: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._connected = asyncio.Event()
+        self._stopping = asyncio.Event()
         self.port = 0
 
     async def start(self) -> None:
@@ -140,6 +144,7 @@ class FakeDingTalk:
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
     async def stop(self) -> None:
+        self._stopping.set()
         for ws in list(self._sockets):
             await ws.close()
         if self._runner:
@@ -261,8 +266,10 @@ class FakeDingTalk:
             return denied
         body = await request.json()
         track, space = body.get("outTrackId"), body.get("openSpaceId")
-        if body.get("cardTemplateId") != CARD_TEMPLATE or not isinstance(track, str) or track in self._cards:
-            return self._error(400, "invalidParameter.outTrackId", "template unknown or outTrackId reused")
+        if body.get("cardTemplateId") != CARD_TEMPLATE:
+            return self._error(400, "invalidParameter.cardTemplateId", "card template unknown")
+        if not isinstance(track, str) or not track or track in self._cards:
+            return self._error(400, "invalidParameter.outTrackId", "outTrackId missing or already used")
         if body.get("callbackType") != "STREAM":
             return self._error(400, "invalidParameter.callbackType", "no callback route")
         if not isinstance(space, str) or not space.startswith(("dtv1.card//IM_ROBOT.", "dtv1.card//IM_GROUP.")):
@@ -301,6 +308,8 @@ class FakeDingTalk:
         found = self._sessions.get(request.query.get("session", ""))
         if found is None or found[1] < time.time():
             return web.json_response({"errcode": 300001, "errmsg": "session 已过期"})
+        if self.session_errcode:
+            return web.json_response({"errcode": self.session_errcode, "errmsg": "injected"})
         body = await request.json()
         kind = body.get("msgtype")
         payload = body.get(kind) if isinstance(kind, str) else None
@@ -359,6 +368,8 @@ class FakeDingTalk:
         return web.json_response({"endpoint": f"ws://127.0.0.1:{self.port}/connect", "ticket": ticket})
 
     async def _ws(self, request: web.Request) -> web.StreamResponse:
+        if self.hold_upgrade:
+            await self._stopping.wait()
         until = self._tickets.pop(request.query.get("ticket", ""), 0.0)  # one use only
         if until < time.monotonic():
             return self._error(401, "invalid.ticket", "ticket unknown, used or expired")
@@ -393,6 +404,10 @@ class FakeDingTalk:
     async def wait_connected(self, timeout_s: float = 10.0) -> None:
         await asyncio.wait_for(self._connected.wait(), timeout_s)
 
+    async def send_raw(self, text: str) -> None:
+        """Anything at all down the socket (malformed frames)."""
+        await self._sockets[-1].send_str(text)
+
     async def push(self, topic: str, data: dict[str, Any], *, kind: str = "CALLBACK", message_id: str | None = None,
                    timeout_s: float | None = 5.0) -> dict[str, Any] | None:
         """Send a frame; with a timeout, wait for its ack and return it (the ack's data parsed)."""
@@ -400,7 +415,7 @@ class FakeDingTalk:
         frame = {"specVersion": "1.0", "type": kind, "headers": {
             "topic": topic, "messageId": message_id, "contentType": "application/json",
             "time": str(int(time.time() * 1000)), "appId": CLIENT_ID}, "data": json.dumps(data, ensure_ascii=False)}
-        if kind != "SYSTEM":
+        if kind != "SYSTEM" and (topic != BOT_TOPIC or self.redeliver_bot):
             self._unacked[message_id] = frame
         future = self._acked[message_id] = asyncio.get_running_loop().create_future()
         await self._sockets[-1].send_str(json.dumps(frame, ensure_ascii=False))

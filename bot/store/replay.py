@@ -1,0 +1,35 @@
+"""Refusing replayed requests: a signature (or nonce) is accepted once while its window lasts."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import delete
+from sqlalchemy.engine import CursorResult
+from sqlmodel import col
+
+from bot.store.db import Database
+from bot.store.models import SeenNonceRow
+from bot.store.workspace import insert_ignore
+
+PRUNE_SHARE = 0.01  # one first use in a hundred also deletes the expired rows
+
+
+async def first_use(db: Database, platform: str, nonce: str, *, keep_s: float) -> bool:
+    """Record `nonce`; False when it was recorded before and has not expired (a replay)."""
+    now = datetime.now(UTC)
+    async with db.write() as s:
+        result = await s.execute(insert_ignore(s, SeenNonceRow).values(
+            platform=platform, nonce=nonce[:128], expires_at=now + timedelta(seconds=keep_s)))
+        if cast(CursorResult[Any], result).rowcount == 1:
+            if random.random() < PRUNE_SHARE:
+                await s.execute(delete(SeenNonceRow).where(col(SeenNonceRow.expires_at) < now))
+            return True
+        row = await s.get(SeenNonceRow, (platform, nonce[:128]))
+        if row is not None and row.expires_at < now:  # an old entry not pruned yet: this is a first use again
+            row.expires_at = now + timedelta(seconds=keep_s)
+            return True
+        return False
+
