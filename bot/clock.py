@@ -246,17 +246,24 @@ async def _risk_scan(rt: Runtime, scan: RiskAlertConfig, at: datetime) -> int:
                                       cooldown=timedelta(hours=scan.cooldown_h))
         recipients = await _alert_recipients(rt, ws, project)
         views = [await _risk_view(ws, alert_id, by_key[(rule, subject)]) for alert_id, rule, subject in due]
+        owners = await _accounts(rt, ws, {str(v["owner_id"]) for v in views if v["owner_id"]})
+
+        def mentions(platform: str, *owner_ids: object) -> list[str]:
+            """The owners' accounts on that platform, for it to @mention them its own way."""
+            return [a for o in owner_ids if o for p, a in owners.get(str(o), []) if p == platform]
         envelopes: list[Envelope] = []
         if scan.digest and views:
             envelopes = [Envelope(platform=p, target=t, kind="risk_digest", locale=locale, actions=[],
-                                  data={"project": project.key, "day": day.isoformat(), "alerts": views})
+                                  data={"project": project.key, "day": day.isoformat(), "alerts": views,
+                                        "mentions": mentions(p, *dict.fromkeys(v["owner_id"] for v in views))})
                          for p, t, locale in recipients]
         elif not scan.digest:
             for data in views:
                 actions = [{"id": "ack", "value": str(data["id"]), "style": "primary"},
                            {"id": "snooze", "value": str(data["id"]), "style": "default"}]
-                envelopes += [Envelope(platform=p, target=t, kind="risk_alert", locale=locale, data=data,
-                                       actions=actions, card_ref=f"alert:{data['id']}") for p, t, locale in recipients]
+                envelopes += [Envelope(platform=p, target=t, kind="risk_alert", locale=locale,
+                                       data={**data, "mentions": mentions(p, data["owner_id"])}, actions=actions,
+                                       card_ref=f"alert:{data['id']}") for p, t, locale in recipients]
         claimed += await rt.outbox.enqueue(s, envelopes, source_event=None, now=now)
         await audit.append(s, actor="clock", action="risk.scan", subject=project.key,
                            detail={"day": day.isoformat(), "risks": len(risks), "sent": len(due)}, now=now)
@@ -267,12 +274,19 @@ async def _risk_scan(rt: Runtime, scan: RiskAlertConfig, at: datetime) -> int:
 async def _risk_view(ws: SqlWorkspace, alert_id: int, risk: Risk) -> dict[str, Any]:
     """What a risk alert shows: the task (and its owner, named) or the project rule's figures."""
     data: dict[str, Any] = {"id": alert_id, "rule": risk.kind, "days": risk.days, "detail": risk.detail,
-                            "task": None, "owner": None}
+                            "task": None, "owner": None, "owner_id": None}
     if risk.task is not None:
         owner = await ws.person(risk.task.assignee) if risk.task.assignee else None
         data["task"] = task_view(risk.task, {owner.id: owner.name} if owner else {})
         data["owner"] = owner.name if owner else None
+        data["owner_id"] = owner.id if owner else None
     return data
+
+
+async def _accounts(rt: Runtime, ws: SqlWorkspace, person_ids: set[str]) -> dict[str, list[tuple[str, str]]]:
+    """Each person's accounts on the enabled platforms."""
+    people = [p for p in [await ws.person(i) for i in sorted(person_ids)] if p is not None]
+    return await ws.targets_of(people, rt.settings.enabled_platforms()) if people else {}
 
 
 async def _calendar_warning(rt: Runtime, at: datetime) -> int:

@@ -22,6 +22,7 @@ class Rendered:
     text: str
     buttons: tuple[Button, ...] = ()
     card: dict[str, Any] = field(default_factory=dict)
+    mentions: tuple[str, ...] = ()  # platform accounts to @mention, in the platform's own way (risk owners)
 
 
 @dataclass(frozen=True, kw_only=True)

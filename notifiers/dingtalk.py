@@ -69,6 +69,7 @@ TOKEN_CODES = frozenset({"InvalidAuthentication", "Forbidden.AccessDenied.Access
 ROBOT_THROTTLED = frozenset({130101, 90030, 410100})  # the custom robot's "too fast" (codes vary by report)
 CARD_EXISTS = "outTrackId"  # the card API's complaint about an outTrackId it has already
 _PARTIAL_ENTITY = re.compile(r"&[a-z]{0,3}$")
+_STAFF_ID_RE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 _MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]~|"} | {"<": "&lt;", ">": "&gt;"})
 
 
@@ -226,9 +227,12 @@ class DingTalkSender:
         catalogs = self.renderer.catalogs
         return dict((catalogs.get(locale) or catalogs["en"])["dingtalk"])
 
-    def _markdown(self, text: str, locale: str) -> tuple[str, dict[str, str]]:
-        return "sampleMarkdown", {"title": title_of(text),
-                                  "text": fit(dingtalk_md(text), self._texts(locale)["truncated"])}
+    def _markdown(self, text: str, locale: str, mentions: tuple[str, ...] = ()) -> tuple[str, dict[str, str]]:
+        body = fit(dingtalk_md(text), self._texts(locale)["truncated"])
+        ats = [f"@{m}" for m in mentions if _STAFF_ID_RE.fullmatch(m)]
+        if ats:
+            body += "  \n" + " ".join(ats)
+        return "sampleMarkdown", {"title": title_of(text), "text": body}
 
     def _robot_message(self, message: Outgoing) -> tuple[str, dict[str, str]]:
         """Markdown, or an action card whose buttons are personal decision links (one-to-one chats only: a link
@@ -236,8 +240,8 @@ class DingTalkSender:
         r = message.rendered
         buttons = [b for b in r.buttons if b.id in ACTION_IDS]
         if not buttons or self.public_url is None or is_group(message.target):
-            return self._markdown(r.text, message.locale)
-        _, param = self._markdown(r.text, message.locale)
+            return self._markdown(r.text, message.locale, r.mentions)
+        _, param = self._markdown(r.text, message.locale, r.mentions)
         links = [(b.label, f"{self.public_url}/dingtalk/decide/" + self.links.make(
             verb=b.id, value=b.value, account=message.target, ttl_s=DINGTALK_LINK_TTL_S)) for b in buttons[:5]]
         if len(links) == 1:
@@ -273,12 +277,12 @@ class DingTalkSender:
         return url if session_webhook_allowed(url, self.oapi) else None
 
     async def _session_reply(self, message: Outgoing, url: str) -> str:
-        _, param = self._markdown(message.rendered.text, message.locale)
-        body: dict[str, Any] = {"msgtype": "markdown", "markdown": param}
         user = message.origin.get("user")
-        if is_group(message.target) and user:
-            body["at"] = {"atUserIds": [user]}
-            body["markdown"] = {**param, "text": param["text"] + f"  \n@{user}"}
+        mentions = (*message.rendered.mentions, user) if is_group(message.target) and user else ()
+        _, param = self._markdown(message.rendered.text, message.locale, mentions)
+        body: dict[str, Any] = {"msgtype": "markdown", "markdown": param}
+        if mentions:
+            body["at"] = {"atUserIds": [m for m in mentions if _STAFF_ID_RE.fullmatch(m)]}
         await self._pace(message.target)
         try:
             r = await self._client().post(url, json=body)
@@ -341,7 +345,8 @@ class DingTalkSender:
         if self._alert is None:
             raise PermanentSendError("a channel is the alert robot but DINGTALK_ALERT_WEBHOOK is not set")
         url, secret = self._alert
-        _, param = self._markdown(message.rendered.text, message.locale)
+        mentions = message.rendered.mentions
+        _, param = self._markdown(message.rendered.text, message.locale, mentions)
         wait = self._robot.reserve(time.monotonic())
         if wait > 0:
             await asyncio.sleep(wait)  # pacing to the robot's 20 a minute, not waiting for work
@@ -349,7 +354,10 @@ class DingTalkSender:
             ts = int(time.time() * 1000)
             url += f"{'&' if '?' in url else '?'}timestamp={ts}&sign={quote_plus(robot_sign(secret, ts))}"
         try:
-            r = await self._client().post(url, json={"msgtype": "markdown", "markdown": param})
+            body: dict[str, Any] = {"msgtype": "markdown", "markdown": param}
+            if mentions:
+                body["at"] = {"atUserIds": [m for m in mentions if _STAFF_ID_RE.fullmatch(m)]}
+            r = await self._client().post(url, json=body)
             data = r.json()
         except (httpx.HTTPError, ValueError) as exc:
             raise TransientSendError(f"dingtalk alert robot: {type(exc).__name__}: {exc}") from None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import time
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -44,6 +45,7 @@ TOKEN_INVALID = frozenset({99991661, 99991663, 99991668})  # missing / invalid /
 TRANSIENT_CODES = frozenset({RATE_LIMITED, 230020, 11232, 1, 99991672, 230099})  # rate limits, busy, internal
 MAX_BUTTON_LABEL_CHARS = 40
 BATCH_KINDS = frozenset({"standup_prompt"})  # the same words to many people, never updated
+_OPEN_ID_RE = re.compile(r"ou_[A-Za-z0-9]{1,64}")  # a person's open_id, safe inside <at id=…>
 
 
 @dataclass
@@ -73,6 +75,9 @@ def card_for(renderer: Renderer, rendered: Rendered, texts: dict[str, str]) -> d
     """The message in the card of templates/feishu/card.json.j2, its text cut to keep the card within 30 KB."""
     buttons = [replace(b, label=b.label[:MAX_BUTTON_LABEL_CHARS] or b.id) for b in rendered.buttons]
     markdown = lark_md(rendered.text)
+    mentions = [f"<at id={m}></at>" for m in rendered.mentions if _OPEN_ID_RE.fullmatch(m)]
+    if mentions:
+        markdown += "\n" + " ".join(mentions)
     context = {"texts": texts, "buttons": buttons, "reject": any(b.id == "reject" for b in buttons)}
     card: dict[str, Any] = renderer.layout("feishu/card.json.j2", markdown=markdown, **context)
     size = len(json.dumps(card, ensure_ascii=False).encode())

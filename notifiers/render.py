@@ -84,4 +84,6 @@ class Renderer:
                    style=a.get("style", "default"))
             for a in actions
         )
-        return Rendered(kind=kind, text=text, buttons=buttons)
+        mentions = data.get("mentions")
+        return Rendered(kind=kind, text=text, buttons=buttons,
+                        mentions=tuple(str(m) for m in mentions) if isinstance(mentions, list) else ())

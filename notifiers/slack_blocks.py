@@ -6,6 +6,7 @@ The words come from the shared templates (templates/console/... or a templates/s
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -57,11 +58,17 @@ def _sections(lines: list[str]) -> list[str]:
     return [s for s in out if s.strip()] or ["\u200b"]
 
 
+_USER_ID_RE = re.compile(r"[UW][A-Z0-9]{2,30}")  # a Slack user id, safe inside <@…>
+
+
 def blocks_for(renderer: Renderer, rendered: Rendered, texts: dict[str, str], public_url: str | None
                ) -> list[dict[str, Any]]:
     """templates/slack/blocks.json.j2 around the text's sections, cut to 50 blocks with a note (and a link when
     PMSBOT_PUBLIC_URL is set), then the buttons."""
     lines = [escape(line) for line in rendered.text.splitlines()]
+    mentions = [f"<@{m}>" for m in rendered.mentions if _USER_ID_RE.fullmatch(m)]
+    if mentions:
+        lines.append(" ".join(mentions))
     sections = _sections(lines)
     room = MAX_BLOCKS - (1 if rendered.buttons else 0)
     if len(sections) > room:

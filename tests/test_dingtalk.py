@@ -871,3 +871,40 @@ async def test_the_decision_reaches_the_projects_dingtalk_group(dingtalk: FakeDi
             await eventually(announced, what="the decision in the project's group")
     finally:
         await runtime.close()
+
+
+async def test_risk_alerts_at_mention_the_owner_on_each_platform(dingtalk: FakeDingTalk, sqlite_url: str,
+                                                                 tmp_path: Path) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    import yaml
+
+    from bot.clock import run_due
+    from notifiers.base import Button
+    from notifiers.feishu import card_for
+    from notifiers.render import Renderer
+    from notifiers.slack_blocks import blocks_for
+    config = dingtalk_config(tmp_path)
+    raw = yaml.safe_load(config.read_text(encoding="utf-8"))
+    raw["projects"][0]["channels"] = [{"platform": "dingtalk", "id": GROUP}]
+    config.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    runtime = await seeded(settings_for(dingtalk, sqlite_url, config), config)
+    try:
+        await run_due(runtime, datetime(2026, 12, 1, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
+
+        async def alerted() -> bool:
+            return any("PUMP-4" in m.text for m in dingtalk.messages(GROUP, road="group"))
+        await eventually(alerted, what="PUMP-4's alert in the group")
+        alert = next(m for m in dingtalk.messages(GROUP, road="group") if "PUMP-4" in m.text)
+        assert alert.text.endswith(f"@{BOB}")  # bob owns PUMP-4
+    finally:
+        await runtime.close()
+    # Slack and Feishu say it their own way; ids that are not theirs are left out, never pasted as markup.
+    r = Renderer()
+    rendered = Rendered(kind="risk_alert", text="⚠️ PUMP-4", buttons=(Button(id="ack", value="1", label="OK"),),
+                        mentions=("U01BOB", "<!channel>", "ou_bob"))
+    slack_text = json.dumps(blocks_for(r, rendered, r.catalogs["en"]["slack"], None))
+    assert "<@U01BOB>" in slack_text and "<!channel>" not in slack_text and "ou_bob" not in slack_text
+    feishu_text = json.dumps(card_for(r, rendered, r.catalogs["en"]["feishu"]))
+    assert "<at id=ou_bob></at>" in feishu_text and "U01BOB" not in feishu_text
