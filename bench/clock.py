@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import run_due
 from bot.config import Config, Settings
+from bot.memory import tune_for_serving
 from bot.records import InboundEvent
 from bot.runtime import Runtime
 from bot.schedule.calendar import WorkCalendar
@@ -65,6 +66,7 @@ async def one(name: str, url: str, people: int) -> None:
     await migrate.upgrade(rt.db)
     setup = time.perf_counter()
     await rt.open()
+    tune_for_serving()  # as `pmsbot clock` / `run` do once started
     print(f"[{name}] setup: {people:,} people applied in {time.perf_counter() - setup:.1f} s")
     try:
         rest = await ack_latencies(rt, 200, "rest")

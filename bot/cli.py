@@ -51,7 +51,10 @@ def _config(settings: Settings) -> Config:
 
 
 async def _serve(rt: Runtime, roles: tuple[Role, ...], *, host: str, port: int, web_role: bool) -> None:
+    from bot.memory import tune_for_serving
+
     await rt.open()
+    tune_for_serving()
     rt.start(roles)
     runner: web.AppRunner | None = None
     if web_role:

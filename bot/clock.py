@@ -34,8 +34,8 @@ from notifiers.outbox import ClaimedMessage, Envelope
 log = logging.getLogger("pmsbot.clock")
 CALENDAR_WARNING_AT = (9, 0)
 DEFAULT_POLICY = ProjectConfig(key="XX", name="defaults for projects not in the configuration")
-PROMPT_BATCH = 500  # standup prompts written per transaction
-YIELD_EVERY = 200  # members whose schedule is computed between two turns of the event loop
+PROMPT_BATCH = 100  # standup prompts written per transaction
+YIELD_EVERY = 50  # members whose schedule is computed between two turns of the event loop
 BLOCKER_WORDS = ("阻塞", "卡住", "受阻", "blocked", "blocker", "stuck")
 ONE_MINUTE = timedelta(minutes=1)
 

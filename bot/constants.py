@@ -32,6 +32,9 @@ OUTBOX_HANDOFF_MAX: Final = 256  # replies handed to this process's delivery in 
 CLOCK_BEAT_S: Final = 5.0  # how often the active clock looks at the time, and a standby tries to take over
 CLOCK_CATCH_UP_S: Final = 24 * 3600  # after downtime, missed minutes older than this are not run
 
+# Garbage collection in long-running roles (bot/memory.py): generation thresholds.
+GC_THRESHOLDS: Final = (20_000, 50, 100)
+
 # Web.
 MAX_BODY_BYTES: Final = 1024 * 1024
 # A message (console, Slack slash command) or a card click (Feishu) waits this long for its answer, so it can
