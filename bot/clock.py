@@ -23,6 +23,7 @@ from bot.pms.registry import connector_for
 from bot.records import Person, Project
 from bot.runtime import Runtime
 from bot.schedule.maths import due_day, next_run, parse_days
+from bot.store import schedules
 from bot.store.clock_state import last_tick, save_tick
 from bot.store.leader import Leader
 from bot.store.metrics import BUDGET, BUDGET_SPENT, latest_metrics, outcomes
@@ -59,16 +60,18 @@ def member_timezone(config: Config, standup: StandupConfig, person_tz: str | Non
 
 
 async def run_due(rt: Runtime, at: datetime, *, catching_up: bool = False,
-                  people: dict[str, Person] | None = None) -> int:
+                  people: dict[str, Person] | None = None, standups: list[StandupConfig] | None = None) -> int:
     """Send every standup prompt, reminder and summary due in the minute of `at`; returns how many were new.
 
     `catching_up` marks a minute that passed while no clock ran: schedules with `missed: skip` sit it out.
+    The standups are the stored schedules (the file's, with changes made in chat) unless given.
     """
     if at.tzinfo is None:
         raise ValueError("the instant must be timezone-aware")
-    people = people if people is not None else await _members(rt)
+    standups = standups if standups is not None else await schedules.load(rt.db)
+    people = people if people is not None else await _members(rt, standups)
     sent = 0
-    for standup in rt.config.standups:
+    for standup in standups:
         if catching_up and standup.missed == "skip":
             continue
         sent += await _prompts(rt, standup, at, people)
@@ -374,8 +377,8 @@ async def _alert_recipients(rt: Runtime, ws: SqlWorkspace, project: Project) -> 
             for platform, target in await ws.targets(person, enabled)]
 
 
-async def _members(rt: Runtime) -> dict[str, Person]:
-    wanted = {m for standup in rt.config.standups for m in standup.members}
+async def _members(rt: Runtime, standups: list[StandupConfig]) -> dict[str, Person]:
+    wanted = {m for standup in standups for m in standup.members}
     async with rt.db.read() as s:
         return await SqlWorkspace(s, default_locale=rt.config.locale).people(sorted(wanted))
 
@@ -384,7 +387,7 @@ async def next_runs(rt: Runtime, after: datetime) -> list[NextRun]:
     out: list[NextRun] = []
     async with rt.db.read() as s:
         ws = SqlWorkspace(s, default_locale=rt.config.locale)
-        for standup in rt.config.standups:
+        for standup in await schedules.load(rt.db):
             calendar = rt.config.work_calendar(standup.calendar)
             days = parse_days(standup.days)
             for member in standup.members:
@@ -450,12 +453,13 @@ class ClockRunner:
         if last is not None and last >= minute:
             return 0
         first = minute if last is None else max(last + ONE_MINUTE, minute - timedelta(seconds=CLOCK_CATCH_UP_S))
-        people = await _members(self.rt)
+        standups = await schedules.load(self.rt.db)
+        people = await _members(self.rt, standups)
         sent = 0
         at = first
         while at <= minute:
             # Nothing is repeated if this stops half-way: each prompt is claimed per person and day.
-            sent += await run_due(self.rt, at, catching_up=at < minute, people=people)
+            sent += await run_due(self.rt, at, catching_up=at < minute, people=people, standups=standups)
             at += ONE_MINUTE
         await save_tick(self.rt.db, minute)
         return sent

@@ -389,6 +389,29 @@ async def standup(ctx: Context, cmd: model.Standup) -> list[Reply]:
     return [Reply(kind="standup", data=data, actions=actions)]
 
 
+async def standup_schedule(ctx: Context, cmd: model.StandupSchedule) -> list[Reply]:
+    """A project's PM (or an admin) moves its standup's time, deadline or reminder; it stays changed across
+    restarts until changed again or reset to the file's value."""
+    mine = await ctx.workspace.standups_of(ctx.person.id)
+    if cmd.name:
+        chosen = [s for s in mine if s[0] == cmd.name]
+        if not chosen:
+            raise CommandError("unknown_standup", name=cmd.name, names=", ".join(s[0] for s in mine) or "-")
+    elif len(mine) == 1:
+        chosen = mine
+    else:
+        raise CommandError("which_standup", names=", ".join(s[0] for s in mine) or "-")
+    name, project, _ = chosen[0]
+    if not ({"pm", "admin"} & set(ctx.person.roles)):
+        raise CommandError("not_pm", project=project)
+    try:
+        schedule = await ctx.workspace.change_standup(name, cmd.setting, cmd.value, by=ctx.person.id)
+    except ValueError as exc:
+        raise CommandError("bad_schedule", reason=str(exc)[:200]) from None
+    await _audit(ctx, "standup.schedule", name, setting=cmd.setting, value=cmd.value)
+    return [Reply(kind="standup_schedule", data={**schedule, "setting": cmd.setting, "reset": cmd.value is None})]
+
+
 async def _standup_stats(ctx: Context, days: int) -> list[Reply]:
     since = ctx.today - timedelta(days=days - 1)
     rows = await ctx.workspace.standup_participation(ctx.person.id, since=since, until=ctx.today)
@@ -471,6 +494,7 @@ HANDLERS: dict[type, Handler] = {
     model.Request: request,
     model.AlertAction: alert_action,
     model.Apply: apply,
+    model.StandupSchedule: standup_schedule,
 }
 
 

@@ -94,6 +94,15 @@ class Standup:
 
 
 @dataclass(frozen=True, kw_only=True)
+class StandupSchedule:
+    """Change a standup's time, deadline or reminder in chat (`standup time 09:15 [name]`); None: the file's."""
+
+    setting: Literal["at", "deadline", "remind_at"]
+    value: str | None
+    name: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
 class Apply:
     """Confirm the task updates pmsbot read in a standup answer."""
 
@@ -128,7 +137,7 @@ class Request:
 
 Command = (
     Help | Status | MyTasks | Report | Done | Block | Approve | Reject | Delegate | Approvals | Risks | Standup | Link
-    | Subscribe | New | Request | AlertAction | Apply
+    | Subscribe | New | Request | AlertAction | Apply | StandupSchedule
 )
 
 ParseErrorCode = Literal[

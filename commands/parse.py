@@ -29,6 +29,7 @@ from commands.model import (
     Request,
     Risks,
     Standup,
+    StandupSchedule,
     Status,
     Subscribe,
 )
@@ -577,6 +578,12 @@ def _parse_risks(rest: str) -> Command | ParseError:
 _SKIP_AT = re.compile(r"(?:skip|跳过)(?![A-Za-z])", re.IGNORECASE)
 _AWAY_AT = re.compile(r"(?:away|请假)(?![A-Za-z])", re.IGNORECASE)
 _AFTER_DATE_OK = re.compile(r"$|[ ,;:]|[^\x00-\x7f]")
+_SETTINGS: dict[str, Literal["at", "deadline", "remind_at"]] = {
+    "time": "at", "时间": "at", "deadline": "deadline", "截止": "deadline", "remind": "remind_at",
+    "reminder": "remind_at", "提醒": "remind_at"}
+_SETTING_AT = re.compile(r"(time|时间|deadline|截止|reminder|remind|提醒)(?![A-Za-z]) ?", re.IGNORECASE)
+_HHMM_AT = re.compile(r"([01]?[0-9]|2[0-3])[:：]([0-5][0-9])")
+_LOOKS_LIKE_TIME = re.compile(r"[0-9]{1,4}[:：][0-9]{1,4}")
 _STATS_AT = re.compile(r"(?:stats|统计|参与)(?: ([0-9]{1,4}) ?(?:d|days|天)?)?$", re.IGNORECASE)
 # One question's answer: "2: …", "Q2 …", "问题2 …", "第2题 …" (a bare "2 …" stays a whole answer).
 _QUESTION_AT = re.compile(r"(?:(?:q|问题|第) ?([1-9])题?(?: ?[:：])?|([1-9]) ?[:：]) ?", re.IGNORECASE)
@@ -606,6 +613,20 @@ def _parse_standup(rest: str, alias: str, today: date) -> Command | ParseError:
     m = _AWAY_AT.match(rest)
     if m is not None:
         return _away(rest[m.end() :], today)
+    m = _SETTING_AT.match(rest)
+    if m is not None:
+        # "standup time 09:15": only with a time (or "default") after it; "standup time to fix the pump" is an
+        # answer like any other.
+        setting = _SETTINGS[m.group(1).lower()]
+        value_text, _, name = _clean(rest[m.end():]).partition(" ")
+        if value_text.lower() in ("default", "默认", "reset", "恢复"):
+            return StandupSchedule(setting=setting, value=None, name=name.strip())
+        hhmm = _HHMM_AT.fullmatch(value_text)
+        if hhmm is not None:
+            return StandupSchedule(setting=setting, value=f"{int(hhmm.group(1)):02d}:{hhmm.group(2)}",
+                                   name=name.strip())
+        if _LOOKS_LIKE_TIME.fullmatch(value_text):
+            return _err("bad_date", "standup", value=value_text[:_PARAM_MAX])
     m = _STATS_AT.match(rest)
     if m is not None:
         days = m.group(1)

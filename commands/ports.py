@@ -65,6 +65,14 @@ class Workspace(Protocol):
         over the days since..until."""
         ...
 
+    async def standups_of(self, person_id: str) -> list[tuple[str, str, tuple[str, ...]]]:
+        """(name, project, members) of the standups the person is in or whose project they belong to."""
+        ...
+
+    async def change_standup(self, name: str, setting: str, value: str | None, *, by: str) -> dict[str, Any]:
+        """Change a standup's time, deadline or reminder; returns its schedule; ValueError with the reason."""
+        ...
+
     async def create_proposal(self, *, person_id: str, kind: str, payload: list[dict[str, Any]],
                               now: datetime) -> int: ...
 

@@ -340,3 +340,27 @@ async def test_answers_per_question_updates_on_confirmation_and_participation(st
     assert "pump-daily · 王波: 1/1 answered (100%)" in stats
     assert "pump-daily · 张伟: 0/1 answered (0%), 1 missed" in stats
     assert "pump-daily · Alice Li: 0/1 answered (0%), 1 skipped" in stats
+
+
+async def test_a_pm_moves_the_standup_in_chat_and_it_outlives_a_restart(standups: Runtime) -> None:
+    from bot.clock import next_runs
+    from bot.store.sync import apply_config
+    rt = standups
+    day = date(2026, 12, 1)
+
+    async def said(person: str, text: str) -> str:
+        return "\n".join(r.text for r in await say(rt, person, text))
+    assert "Only a PM" not in await said("alice", "standup time 09:15")
+    assert "⏰" in await said("alice", "standup time 09:15 pump-daily")
+    assert "只有项目 PUMP 的负责人" in await said("bob", "站会 时间 08:00")
+    assert "must be after the start" in await said("alice", "standup deadline 09:00")
+    assert "no standup 'nope'" in await said("alice", "standup time 09:00 nope")
+    assert "'25:61' is not valid" in await said("alice", "standup time 25:61")
+    await apply_config(rt.db, rt.config)  # a restart applies the file again: the change made in chat stays
+    runs = await next_runs(rt, datetime.combine(day, time(0, 0), tzinfo=SH))
+    assert {r.at.strftime("%H:%M") for r in runs if r.at} == {"09:15"}
+    assert await run_due(rt, at_930(day)) == 0, "not at the old time"
+    assert await run_due(rt, datetime.combine(day, time(9, 15), tzinfo=SH)) == 3
+    assert "configured time" in await said("alice", "standup time default")
+    runs = await next_runs(rt, datetime.combine(day, time(0, 0), tzinfo=SH))
+    assert {r.at.strftime("%H:%M") for r in runs if r.at} == {"09:30"}

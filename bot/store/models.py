@@ -315,3 +315,16 @@ class SeenNonceRow(SQLModel, table=True):
     platform: str = Field(primary_key=True, max_length=32)
     nonce: str = Field(primary_key=True, max_length=128)
     expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
+class StandupScheduleRow(SQLModel, table=True):
+    """A standup's schedule: the configuration's definition (`spec`) and what was changed in chat (`overrides`,
+    e.g. a new time), which outlives restarts; the clock reads the two merged."""
+
+    __tablename__ = "standup_schedule"
+    name: str = Field(primary_key=True, max_length=100)
+    project_key: str = Field(max_length=10, index=True)
+    spec: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    overrides: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_by: str | None = Field(default=None, max_length=64)

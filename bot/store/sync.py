@@ -6,6 +6,7 @@ from sqlalchemy import delete
 from sqlmodel import col
 
 from bot.config import Config
+from bot.store import schedules
 from bot.store.db import Database
 from bot.store.models import ChannelRow, IdentityRow, MembershipRow, PersonRow, ProjectRow
 
@@ -43,3 +44,5 @@ async def apply_config(db: Database, config: Config) -> None:
                 s.add(MembershipRow(project_key=proj.key, person_id=person, role="backup"))
             for ch in dict.fromkeys((c.platform, c.id) for c in proj.channels):
                 s.add(ChannelRow(project_key=proj.key, platform=ch[0], channel_id=ch[1]))
+        await s.flush()
+        await schedules.sync(s, config.standups)

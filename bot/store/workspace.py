@@ -14,6 +14,7 @@ from sqlmodel import col
 
 from bot import audit
 from bot.records import Approval, Person, Project
+from bot.store import schedules
 from bot.store.models import (
     AlertRow,
     ApprovalRow,
@@ -26,6 +27,7 @@ from bot.store.models import (
     ProposalRow,
     ScheduleRunRow,
     StandupEntryRow,
+    StandupScheduleRow,
     SubscriptionRow,
 )
 from commands.linking import PendingLink
@@ -233,6 +235,21 @@ class SqlWorkspace:
             c[1] += kind == "answer"
             c[2] += kind == "skip"
         return sorted((name, person, *c) for (name, person), c in counts.items())  # type: ignore[misc]
+
+    async def standups_of(self, person_id: str) -> list[tuple[str, str, tuple[str, ...]]]:
+        projects = {p.key for p in await self.projects_of(person_id)}
+        rows = (await self._s.execute(select(StandupScheduleRow).order_by(col(StandupScheduleRow.name)))).scalars()
+        out = []
+        for row in rows:
+            members = tuple(str(m) for m in row.spec.get("members", ()))
+            if person_id in members or row.project_key in projects:
+                out.append((row.name, row.project_key, members))
+        return out
+
+    async def change_standup(self, name: str, setting: str, value: str | None, *, by: str) -> dict[str, Any]:
+        updated = await schedules.change(self._s, name, setting, value, by=by)
+        return {"name": updated.name, "project": updated.project, "at": updated.at, "deadline": updated.deadline,
+                "remind_at": updated.remind_at or "", "timezone": updated.timezone or ""}
 
     async def create_proposal(self, *, person_id: str, kind: str, payload: list[dict[str, Any]],
                               now: datetime) -> int:
