@@ -35,7 +35,7 @@ from notifiers.outbox import ClaimedMessage, Envelope
 log = logging.getLogger("pmsbot.clock")
 CALENDAR_WARNING_AT = (9, 0)
 DEFAULT_POLICY = ProjectConfig(key="XX", name="defaults for projects not in the configuration")
-PROMPT_BATCH = 100  # standup prompts written per transaction
+PROMPT_BATCH = 200  # standup prompts written per transaction (its lock hold is what a web ack may wait for)
 YIELD_EVERY = 50  # members whose schedule is computed between two turns of the event loop
 BLOCKER_WORDS = ("阻塞", "卡住", "受阻", "blocked", "blocker", "stuck")
 ONE_MINUTE = timedelta(minutes=1)
@@ -119,22 +119,25 @@ async def _prompts(rt: Runtime, standup: StandupConfig, at: datetime, people: di
     for day, due in sorted(by_day.items()):
         for start in range(0, len(due), PROMPT_BATCH):
             batch = due[start:start + PROMPT_BATCH]
-            now = datetime.now(UTC)
-            async with rt.db.write() as s:
+            # Reading and building happen before the write transaction, so the write lock (which the web acks
+            # of this process also need) is held only for the writes themselves.
+            async with rt.db.read() as s:
                 ws = SqlWorkspace(s, default_locale=rt.config.locale)
                 away = await ws.away_among([p.id for p in batch], day)
                 present = [p for p in batch if p.id not in away]
+                targets = await ws.targets_of(present, rt.settings.enabled_platforms())
+            prompts = {p.id: [
+                Envelope(platform=platform, target=target, kind="standup_prompt", locale=p.locale, actions=[],
+                         data={"standup": standup.name, "project": standup.project, "day": day.isoformat(),
+                               "deadline": standup.deadline, "questions": list(standup.questions.get(p.locale) or ())})
+                for platform, target in targets[p.id]] for p in present}
+            now = datetime.now(UTC)
+            async with rt.db.write() as s:
+                ws = SqlWorkspace(s, default_locale=rt.config.locale)
                 # Claimed per person and day: a second clock, a catch-up or a rerun finds them taken.
                 fresh = await ws.claim_runs(schedule_name(standup), [p.id for p in present], day, now)
                 chosen = [p for p in present if p.id in fresh]
-                targets = await ws.targets_of(chosen, rt.settings.enabled_platforms())
-                envelopes = [
-                    Envelope(platform=platform, target=target, kind="standup_prompt", locale=p.locale, actions=[],
-                             data={"standup": standup.name, "project": standup.project, "day": day.isoformat(),
-                                   "deadline": standup.deadline,
-                                   "questions": list(standup.questions.get(p.locale) or ())})
-                    for p in chosen for platform, target in targets[p.id]
-                ]
+                envelopes = [e for p in chosen for e in prompts[p.id]]
                 # Not handed over in memory: a wave is for the delivery workers to drain in order.
                 await rt.outbox.enqueue(s, envelopes, source_event=None, now=now, preclaim=False)
                 if chosen:

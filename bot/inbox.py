@@ -21,7 +21,7 @@ from bot.constants import INBOX_BATCH_MAX, INBOX_HANDOFF_MAX, INBOX_LEASE_S, INB
 from bot.records import InboundEvent
 from bot.store.db import Database
 from bot.store.models import InboxRow
-from bot.text import storable
+from bot.text import is_storable, storable
 
 
 def event_to_payload(event: InboundEvent) -> dict[str, Any]:
@@ -98,12 +98,14 @@ class Inbox:
 
     async def accept(self, event: InboundEvent) -> Accepted:
         """Returns once the event is durable (or known to be a duplicate)."""
-        event = replace(
-            event, event_id=storable(event.event_id), sender=storable(event.sender),
-            conversation=storable(event.conversation), text=storable(event.text),
-            action={storable(k): storable(v) for k, v in event.action.items()},
-            origin={storable(k): storable(v) for k, v in event.origin.items()},
-        )
+        if not is_storable(event.event_id, event.sender, event.conversation, event.text, *event.action.keys(),
+                           *event.action.values(), *event.origin.keys(), *event.origin.values()):
+            event = replace(  # rare: one scan above instead of a copy of every event on the ack path
+                event, event_id=storable(event.event_id), sender=storable(event.sender),
+                conversation=storable(event.conversation), text=storable(event.text),
+                action={storable(k): storable(v) for k, v in event.action.items()},
+                origin={storable(k): storable(v) for k, v in event.origin.items()},
+            )
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_loop(), name="inbox-writer")
         future: asyncio.Future[Accepted] = asyncio.get_running_loop().create_future()

@@ -7,6 +7,11 @@ import re
 _UNSTORABLE = re.compile("[\ud800-\udfff\x00]")
 
 
+def is_storable(*texts: str) -> bool:
+    """True when none of the texts has anything storable() would change."""
+    return not any(_UNSTORABLE.search(t) for t in texts)
+
+
 def storable(text: str) -> str:
     """Lone surrogates (no UTF-8 form) and NUL (refused by PostgreSQL text) become U+FFFD."""
     return _UNSTORABLE.sub("\ufffd", text)
