@@ -17,7 +17,13 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlmodel import col
 
-from bot.constants import INBOX_BATCH_MAX, INBOX_HANDOFF_MAX, INBOX_LEASE_S, INBOX_MAX_ATTEMPTS
+from bot.constants import (
+    INBOX_BATCH_MAX,
+    INBOX_GATHER_TURNS,
+    INBOX_HANDOFF_MAX,
+    INBOX_LEASE_S,
+    INBOX_MAX_ATTEMPTS,
+)
 from bot.records import InboundEvent
 from bot.store.db import Database
 from bot.store.models import InboxRow
@@ -122,9 +128,13 @@ class Inbox:
     async def _write_loop(self) -> None:
         while True:
             await self._wake.wait()
-            # One turn of the loop first: requests already read from their sockets reach accept() and join
-            # this transaction instead of the next. A commit costs far more than a turn.
-            await asyncio.sleep(0)
+            # Turns of the loop first, as long as each brings more events: requests already read from their
+            # sockets reach accept() and join this transaction instead of the next. A commit costs far more than
+            # a turn, and a turn that brings nothing means nobody else is on the way.
+            seen, turns = -1, 0
+            while seen != len(self._pending) < INBOX_BATCH_MAX and turns < INBOX_GATHER_TURNS:
+                seen, turns = len(self._pending), turns + 1
+                await asyncio.sleep(0)
             self._wake.clear()
             while self._pending:
                 batch, self._pending = self._pending[:INBOX_BATCH_MAX], self._pending[INBOX_BATCH_MAX:]
