@@ -23,7 +23,6 @@ import json
 import logging
 import re
 import time
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote_plus, urlsplit
 
@@ -53,6 +52,7 @@ from bot.constants import (
 from bot.platforms.decision_links import LinkSigner
 from bot.store.db import Database
 from notifiers.base import Outgoing, PermanentSendError, Rendered, TransientSendError
+from notifiers.batching import Gatherer
 from notifiers.pacing import TokenBucket, within
 from notifiers.render import Renderer
 
@@ -71,13 +71,6 @@ CARD_EXISTS = "outTrackId"  # the card API's complaint about an outTrackId it ha
 _PARTIAL_ENTITY = re.compile(r"&[a-z]{0,3}$")
 _STAFF_ID_RE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 _MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]~|"} | {"<": "&lt;", ">": "&gt;"})
-
-
-@dataclass
-class _Batch:
-    title: str
-    text: str
-    waiters: list[tuple[str, asyncio.Future[str]]] = field(default_factory=list)
 
 
 async def probe(settings: Settings, renderer: Renderer) -> tuple[bool, str]:
@@ -178,8 +171,7 @@ class DingTalkSender:
         self._chats: dict[str, TokenBucket] = {}
         # 20 a minute with the whole minute's count allowed at once; crossing it silences the robot for 10 min.
         self._robot = within(robot_per_minute / 60, robot_per_minute)
-        self._batches: dict[str, _Batch] = {}
-        self._flushing: set[asyncio.Task[None]] = set()
+        self._gatherer = Gatherer(self._batch_send, window_s=DINGTALK_BATCH_WINDOW_S, max_size=DINGTALK_BATCH_MAX)
         self._profiles: dict[str, tuple[dict[str, Any], float]] = {}
         self.tokens_fetched = 0
 
@@ -209,15 +201,7 @@ class DingTalkSender:
         await self._robot_send(message.target, key, param)
 
     async def close(self) -> None:
-        for batch in self._batches.values():  # rows stay pending, go out after a restart
-            for _, waiter in batch.waiters:
-                if not waiter.done():
-                    waiter.set_exception(TransientSendError("shutting down"))
-        self._batches.clear()
-        for task in list(self._flushing):
-            task.cancel()
-        if self._flushing:
-            await asyncio.gather(*self._flushing, return_exceptions=True)
+        await self._gatherer.close()
         if self._http is not None:
             await self._http.aclose()
             self._http = None
@@ -373,50 +357,19 @@ class DingTalkSender:
 
     # ---- batching -------------------------------------------------------------------------------------------
     async def _send_batched(self, message: Outgoing) -> str:
-        """The same prompt to many people: gathered for a moment, then one batchSend per 20 of them."""
+        """The same prompt to many people: one batchSend per 20 of them."""
         _, param = self._markdown(message.rendered.text, message.locale)
-        key = json.dumps(param, ensure_ascii=False)
-        batch = self._batches.get(key)
-        if batch is None:
-            batch = self._batches[key] = _Batch(title=param["title"], text=param["text"])
-            asyncio.get_running_loop().call_later(DINGTALK_BATCH_WINDOW_S, self._flush_soon, key, batch)
-        waiter: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        batch.waiters.append((message.target, waiter))
-        if len(batch.waiters) >= DINGTALK_BATCH_MAX:
-            self._flush_soon(key, batch)
-        return await waiter
+        return await self._gatherer.submit(json.dumps(param, ensure_ascii=False), message.target)
 
-    def _flush_soon(self, key: str, batch: _Batch) -> None:
-        if self._batches.get(key) is batch:
-            del self._batches[key]
-            task = asyncio.create_task(self._flush(batch))
-            self._flushing.add(task)
-            task.add_done_callback(self._flushing.discard)
-
-    async def _flush(self, batch: _Batch) -> None:
-        users = list(dict.fromkeys(target for target, _ in batch.waiters))
-        try:
-            data = await self._call("POST", "/v1.0/robot/oToMessages/batchSend", {
-                "robotCode": self.robot_code, "userIds": users, "msgKey": "sampleMarkdown",
-                "msgParam": json.dumps({"title": batch.title, "text": batch.text}, ensure_ascii=False)}, "")
-        except Exception as exc:  # every waiter must hear how it ended, or its delivery waits forever
-            for _, waiter in batch.waiters:
-                if not waiter.done():
-                    waiter.set_exception(exc)
-            return
+    async def _batch_send(self, msg_param: str, users: list[str]) -> dict[str, str | Exception]:
+        data = await self._call("POST", "/v1.0/robot/oToMessages/batchSend", {
+            "robotCode": self.robot_code, "userIds": users, "msgKey": "sampleMarkdown", "msgParam": msg_param}, "")
         invalid = set(data.get("invalidStaffIdList") or ())
         throttled = set(data.get("flowControlledStaffIdList") or ())
         key = str(data.get("processQueryKey", ""))
-        for target, waiter in batch.waiters:
-            if waiter.done():
-                continue
-            if target in invalid:
-                waiter.set_exception(PermanentSendError(f"dingtalk: {target} is not a staff id this robot can reach"))
-            elif target in throttled:
-                waiter.set_exception(TransientSendError(f"dingtalk: {target} is flow-controlled",
-                                                        retry_after_s=DINGTALK_THROTTLED_RETRY_S))
-            else:
-                waiter.set_result(key)
+        return {u: PermanentSendError(f"dingtalk: {u} is not a staff id this robot can reach") if u in invalid
+                else TransientSendError(f"dingtalk: {u} is flow-controlled", retry_after_s=DINGTALK_THROTTLED_RETRY_S)
+                if u in throttled else key for u in users}
 
     # ---- people ---------------------------------------------------------------------------------------------
     async def user_profile(self, staff_id: str) -> dict[str, Any]:

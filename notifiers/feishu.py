@@ -13,7 +13,7 @@ import json
 import logging
 import re
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -35,6 +35,7 @@ from bot.constants import (
 )
 from bot.store.db import Database
 from notifiers.base import Outgoing, PermanentSendError, Rendered, TransientSendError
+from notifiers.batching import Gatherer
 from notifiers.pacing import TokenBucket, within
 from notifiers.render import Renderer
 
@@ -46,12 +47,6 @@ TRANSIENT_CODES = frozenset({RATE_LIMITED, 230020, 11232, 1, 99991672, 230099}) 
 MAX_BUTTON_LABEL_CHARS = 40
 BATCH_KINDS = frozenset({"standup_prompt"})  # the same words to many people, never updated
 _OPEN_ID_RE = re.compile(r"ou_[A-Za-z0-9]{1,64}")  # a person's open_id, safe inside <at id=…>
-
-
-@dataclass
-class _Batch:
-    text: str
-    waiters: list[tuple[str, asyncio.Future[str]]] = field(default_factory=list)
 
 
 async def probe(settings: Settings, renderer: Renderer) -> tuple[bool, str]:
@@ -108,8 +103,7 @@ class FeishuSender:
         # Two budgets per app: a second's and a minute's (the minute's allows its whole count at once).
         self._app_buckets = (within(app_rate_per_s, app_burst), within(app_per_minute / 60, app_per_minute))
         self.tokens_fetched = 0  # for tests: a burst across an expiry fetches once
-        self._batches: dict[str, _Batch] = {}  # prompt text -> people waiting for it
-        self._flushing: set[asyncio.Task[None]] = set()
+        self._gatherer = Gatherer(self._batch_send, window_s=FEISHU_BATCH_WINDOW_S, max_size=FEISHU_BATCH_MAX)
 
     # ---- Sender ---------------------------------------------------------------------------------------------
     async def send(self, message: Outgoing) -> str:
@@ -135,50 +129,18 @@ class FeishuSender:
         return message_id
 
     async def _send_batched(self, message: Outgoing) -> str:
-        """The same prompt to many people: gathered for a moment, then one batch_send for all of them.
+        """The same prompt to many people: one batch_send per 200 of them (inside the app's 50/s however large
+        the wave). Batch messages cannot be updated or deduplicated by uuid, so only plain prompts go this way."""
+        return await self._gatherer.submit(message.rendered.text, message.target)
 
-        A standup wave is thousands of identical texts; one call per 200 people instead of one each keeps it
-        inside the app's 50/s. Batch messages cannot be updated or deduplicated by uuid, so only plain prompts
-        without buttons go this way.
-        """
-        text = message.rendered.text
-        batch = self._batches.get(text)
-        if batch is None:
-            batch = self._batches[text] = _Batch(text=text)
-            asyncio.get_running_loop().call_later(FEISHU_BATCH_WINDOW_S, self._flush_soon, text, batch)
-        waiter: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        batch.waiters.append((message.target, waiter))
-        if len(batch.waiters) >= FEISHU_BATCH_MAX:
-            self._flush_soon(text, batch)
-        return await waiter
-
-    def _flush_soon(self, text: str, batch: _Batch) -> None:
-        if self._batches.get(text) is batch:  # not flushed yet, and not dropped by close()
-            del self._batches[text]
-            task = asyncio.create_task(self._flush(batch))
-            self._flushing.add(task)
-            task.add_done_callback(self._flushing.discard)
-
-    async def _flush(self, batch: _Batch) -> None:
-        open_ids = list(dict.fromkeys(target for target, _ in batch.waiters))
-        try:
-            data = await self._call("POST", "/open-apis/message/v4/batch_send/", {
-                "open_ids": open_ids, "msg_type": "text", "content": {"text": batch.text}}, "")
-        except Exception as exc:  # every waiter must hear how it ended, or its delivery waits forever
-            for _, waiter in batch.waiters:
-                if not waiter.done():
-                    waiter.set_exception(exc)
-            return
+    async def _batch_send(self, text: str, open_ids: list[str]) -> dict[str, str | Exception]:
+        data = await self._call("POST", "/open-apis/message/v4/batch_send/", {
+            "open_ids": open_ids, "msg_type": "text", "content": {"text": text}}, "")
         result = data.get("data") or {}
         invalid = set(result.get("invalid_open_ids") or ())
         message_id = str(result.get("message_id", ""))
-        for target, waiter in batch.waiters:
-            if waiter.done():
-                continue
-            if target in invalid:
-                waiter.set_exception(PermanentSendError(f"feishu: {target} cannot receive messages from this app"))
-            else:
-                waiter.set_result(message_id)
+        return {o: PermanentSendError(f"feishu: {o} cannot receive messages from this app") if o in invalid
+                else message_id for o in open_ids}
 
     async def update(self, message: Outgoing, message_id: str) -> None:
         body = {"content": json.dumps(self._card(message), ensure_ascii=False)}
@@ -203,16 +165,7 @@ class FeishuSender:
         return email.strip() if isinstance(email, str) and "@" in email else None
 
     async def close(self) -> None:
-        # Prompts still gathering are not sent: their outbox rows stay pending and go out after a restart.
-        for batch in self._batches.values():
-            for _, waiter in batch.waiters:
-                if not waiter.done():
-                    waiter.set_exception(TransientSendError("shutting down"))
-        self._batches.clear()
-        for task in list(self._flushing):
-            task.cancel()
-        if self._flushing:
-            await asyncio.gather(*self._flushing, return_exceptions=True)
+        await self._gatherer.close()
         if self._http is not None:
             await self._http.aclose()
             self._http = None
