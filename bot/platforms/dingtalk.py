@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 import logging
 import re
 import time
@@ -27,6 +26,7 @@ from bot.platforms.answers import settled
 from bot.platforms.decision_links import BadLink, LinkSigner
 from bot.platforms.dingtalk_stream import BOT_TOPIC, CARD_TOPIC, StreamConnection
 from bot.platforms.people import KnownPeople
+from bot.platforms.refusals import Refused, json_object
 from bot.records import InboundEvent
 from bot.store.replay import first_use
 from notifiers.dingtalk import (
@@ -49,13 +49,6 @@ _ACCOUNT_RE = re.compile(r"[A-Za-z0-9_$.@+=/:-]{1,128}")  # staff ids; senderId 
 _ID_RE = re.compile(r"[0-9]{1,9}")
 MAX_REASON_CHARS = 1000
 
-
-class Refused(Exception):
-    """Not DingTalk's, or malformed: (status, reason) for the JSON answer."""
-
-    def __init__(self, status: int, reason: str) -> None:
-        super().__init__(reason)
-        self.status = status
 
 
 class DingTalkAdapter:
@@ -97,7 +90,7 @@ class DingTalkAdapter:
         raw = await request.read()
         try:
             self._check_sign(request)
-            body = _json_object(raw, "body")
+            body = json_object(raw, "body")
             # The sign is checked (cheap, no storage) before its use is recorded: junk cannot fill the table.
             if not await first_use(self.rt.db, PLATFORM, f"{request.headers['timestamp']}:{request.headers['sign']}",
                                    keep_s=2 * DINGTALK_MAX_SKEW_S + 60):
@@ -167,7 +160,7 @@ class DingTalkAdapter:
         user, content = data.get("userId"), data.get("content")
         if not (isinstance(user, str) and _ACCOUNT_RE.fullmatch(user) and isinstance(content, str)):
             raise Refused(400, "card callback without userId or content")
-        private = _json_object(content.encode(), "card callback content").get("cardPrivateData") or {}
+        private = json_object(content.encode(), "card callback content").get("cardPrivateData") or {}
         action_ids = private.get("actionIds") if isinstance(private, dict) else None
         params = private.get("params") if isinstance(private, dict) else None
         params = params if isinstance(params, dict) else {}
@@ -279,15 +272,6 @@ class DingTalkAdapter:
         union = profile.get("unionid")
         return [(UNION_ID_KIND, union)] if isinstance(union, str) and union else []
 
-
-def _json_object(raw: bytes, what: str) -> dict[str, Any]:
-    try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise Refused(400, f"{what} is not valid JSON") from exc
-    if not isinstance(data, dict):
-        raise Refused(400, f"{what} must be a JSON object")
-    return data
 
 
 def _message_text(body: dict[str, Any]) -> str | None:

@@ -37,6 +37,7 @@ from bot.constants import (
 from bot.platforms.answers import settled
 from bot.platforms.feishu_ws import LongConnection
 from bot.platforms.people import KnownPeople
+from bot.platforms.refusals import Refused, json_object
 from bot.records import InboundEvent
 from notifiers.feishu import FeishuSender, card_for
 
@@ -52,13 +53,6 @@ _OPEN_ID_RE = re.compile(r"o[uc]_[A-Za-z0-9]{1,64}")  # ou_… people, oc_… ch
 _MENTION_RE = re.compile(r"@_user_[0-9]+\s*")
 MAX_REASON_CHARS = 1000
 
-
-class Refused(Exception):
-    """The request is not Feishu's or is malformed: (status, reason) for the JSON answer."""
-
-    def __init__(self, status: int, reason: str) -> None:
-        super().__init__(reason)
-        self.status = status
 
 
 def decrypt(encrypt_key: str, payload: str) -> str:
@@ -140,13 +134,13 @@ class FeishuAdapter:
             return web.json_response({"error": str(exc)}, status=exc.status)
 
     async def _handle(self, request: web.Request, raw: bytes) -> dict[str, Any]:
-        body = _json_object(raw, "body")
+        body = json_object(raw, "body")
         if "encrypt" in body:
             if self._encrypt_key is None:
                 raise Refused(400, "encrypted event but FEISHU_ENCRYPT_KEY is not set")
             if not isinstance(body["encrypt"], str):
                 raise Refused(400, "encrypt must be a string")
-            body = _json_object(decrypt(self._encrypt_key, body["encrypt"]).encode(), "decrypted event")
+            body = json_object(decrypt(self._encrypt_key, body["encrypt"]).encode(), "decrypted event")
         if body.get("type") == "url_verification":
             self._check_token(body.get("token"))
             challenge = body.get("challenge")
@@ -268,15 +262,6 @@ class FeishuAdapter:
         sender = self.rt.delivery.senders.get(PLATFORM)
         return await sender.user_email(open_id) if isinstance(sender, FeishuSender) else None
 
-
-def _json_object(raw: bytes, what: str) -> dict[str, Any]:
-    try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise Refused(400, f"{what} is not valid JSON") from exc
-    if not isinstance(data, dict):
-        raise Refused(400, f"{what} must be a JSON object")
-    return data
 
 
 def _message_text(message: dict[str, Any]) -> str | None:
