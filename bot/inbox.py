@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import functools
 import json
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -62,15 +63,9 @@ def _sqlite_datetime(value: datetime) -> str:
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
-def _sqlite_params(values: list[dict[str, Any]]) -> tuple[Any, ...]:
-    out: list[Any] = []
-    stamps: dict[datetime, str] = {}  # available_at is one value for the whole batch
-    for v in values:
-        available = stamps.get(v["available_at"]) or stamps.setdefault(v["available_at"],
-                                                                       _sqlite_datetime(v["available_at"]))
-        out += [v["platform"], v["event_id"], json.dumps(v["payload"]), v["state"], v["attempts"], available,
-                _sqlite_datetime(v["received_at"])]
-    return tuple(out)
+@functools.cache
+def _sqlite_insert(rows: int) -> str:
+    return _SQLITE_INSERT.format(rows=",".join(["(?,?,?,?,?,?,?)"] * rows))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -166,26 +161,26 @@ class Inbox:
             unique.setdefault((event.platform, event.event_id), event)
         # INSERT … ON CONFLICT DO NOTHING RETURNING for the batch: a key that comes back with no id was stored
         # before (a redelivery).
-        values = [{
-            "platform": e.platform, "event_id": e.event_id, "payload": event_to_payload(e), "state": "pending",
-            "attempts": 1 if preclaim else 0,
-            "available_at": now + timedelta(seconds=INBOX_LEASE_S) if preclaim else now,
-            "received_at": e.received_at,
-        } for e in unique.values()]
+        events = list(unique.values())
+        attempts = 1 if preclaim else 0
+        available = now + timedelta(seconds=INBOX_LEASE_S) if preclaim else now
+        payloads = [json.dumps(event_to_payload(e)) for e in events]
         rows: list[Any]
         if self._db.is_sqlite:
             # The ack path's hot spot: one multi-row statement, atomic by itself, on the database's dedicated
             # connection (measured, bench/slack.py: SQLAlchemy's session around it cost more CPU per event than
             # bolt's whole request handling).
-            rows = await self._db.sqlite_statement(_SQLITE_INSERT.format(
-                rows=",".join(["(?,?,?,?,?,?,?)"] * len(values))), _sqlite_params(values))
+            stamp = _sqlite_datetime(available)
+            params: list[Any] = []
+            for e, payload in zip(events, payloads, strict=True):
+                params += [e.platform, e.event_id, payload, "pending", attempts, stamp, _sqlite_datetime(e.received_at)]
+            rows = await self._db.sqlite_statement(_sqlite_insert(len(events)), tuple(params))
         else:
             # The same on PostgreSQL: the batch as arrays, one round trip, atomic as one statement.
             rows = await self._db.pg_fetch(
-                _PG_INSERT, [v["platform"] for v in values], [v["event_id"] for v in values],
-                [json.dumps(v["payload"]) for v in values], [v["state"] for v in values],
-                [v["attempts"] for v in values], [v["available_at"] for v in values],
-                [v["received_at"] for v in values])
+                _PG_INSERT, [e.platform for e in events], [e.event_id for e in events], payloads,
+                ["pending"] * len(events), [attempts] * len(events), [available] * len(events),
+                [e.received_at for e in events])
         stored = {(str(p), str(e)): int(i) for i, p, e in rows}
         self.commits += 1
         out: list[Accepted] = []
