@@ -118,6 +118,10 @@ class SlackAdapter:
             process_before_response=True,
             request_verification_enabled=False,  # done in handle(), before bolt parses anything
             raise_error_for_unhandled_request=False,
+            # Middlewares our listeners do not need, each a step on every request: bot messages (our own among
+            # them) are skipped by the listeners themselves; no Slack functions; no assistant threads.
+            ignoring_self_events_enabled=False, attaching_function_token_enabled=False,
+            attaching_conversation_kwargs_enabled=False,
         )
         self.people = KnownPeople(rt, PLATFORM, self._email_of)
         self._socket: Any = None
