@@ -60,7 +60,9 @@ _PG_INSERT = (
 )
 def _sqlite_datetime(value: datetime) -> str:
     """SQLAlchemy's storage format for DateTime on SQLite (naive UTC, microseconds); isoformat is the fast way."""
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.isoformat(sep=" ", timespec="microseconds")[:26]  # without the "+00:00"
 
 
 @functools.cache

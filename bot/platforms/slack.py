@@ -33,6 +33,7 @@ from slack_sdk.signature import SignatureVerifier
 from bot.constants import (
     ANSWER_IN_PLACE_BUDGET_S,
     BUTTON_ACTIONS,
+    PEOPLE_CACHE_MAX,
     SLACK_SOCKET_RETRY_MAX_S,
     SLACK_SOCKET_RETRY_MIN_S,
     SLACK_USERS_INFO_TIMEOUT_S,
@@ -124,6 +125,7 @@ class SlackAdapter:
             attaching_conversation_kwargs_enabled=False,
         )
         self.people = KnownPeople(rt, PLATFORM, self._email_of)
+        self._working: dict[str, str] = {}  # locale -> the "working on it" words
         self._socket: Any = None
         self._connecting: asyncio.Task[None] | None = None
         self._register()
@@ -196,9 +198,18 @@ class SlackAdapter:
 
     def _authorizer(self) -> Callable[..., Awaitable[AuthorizeResult]]:
         # A plain function: bolt passes arguments by the names in its signature.
+        known: dict[tuple[str | None, ...], AuthorizeResult] = {}  # bolt only reads them: one per user suffices
+
         async def authorize(enterprise_id: str | None, team_id: str | None, user_id: str | None) -> AuthorizeResult:
-            return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, user_id=user_id,
-                                   bot_token=self._token, bot_user_id=self._bot_user_id, bot_id=self._bot_id)
+            key = (enterprise_id, team_id, user_id, self._bot_user_id, self._bot_id)
+            result = known.get(key)
+            if result is None:
+                if len(known) >= PEOPLE_CACHE_MAX:
+                    known.clear()
+                result = known[key] = AuthorizeResult(
+                    enterprise_id=enterprise_id, team_id=team_id, user_id=user_id, bot_token=self._token,
+                    bot_user_id=self._bot_user_id, bot_id=self._bot_id)
+            return result
         return authorize
 
     # ---- listeners ------------------------------------------------------------------------------------------
@@ -323,7 +334,11 @@ class SlackAdapter:
         return accepted.inbox_id
 
     async def _working_text(self, user: str) -> str:
-        return self.rt.renderer.text(await self.people.locale(user), "slack.working")
+        locale = await self.people.locale(user)
+        text = self._working.get(locale)
+        if text is None:
+            text = self._working[locale] = self.rt.renderer.text(locale, "slack.working")
+        return text
 
     async def _email_of(self, user: str) -> str | None:
         try:
