@@ -84,7 +84,6 @@ LINK_CODE_RESEND_S: Final = 60.0  # a new code for the same account at most this
 # Feishu / Lark.
 FEISHU_DEFAULT_API_BASE: Final = "https://open.feishu.cn"  # Lark: https://open.larksuite.com
 FEISHU_MAX_SKEW_S: Final = 300.0  # a signed event older or newer than this is refused (replay window)
-FEISHU_NONCE_CACHE_MAX: Final = 100_000  # nonces remembered within the window
 FEISHU_TOKEN_REFRESH_BEFORE_S: Final = 600.0  # a tenant token is renewed this long before it expires
 FEISHU_CHAT_RATE_PER_S: Final = 5.0  # sends per chat or per user...
 FEISHU_CHAT_BURST: Final = 5

@@ -4,7 +4,7 @@ Order of checks, as Feishu builds requests: the body may be `{"encrypt": …}` (
 Encrypt Key, IV = first 16 bytes); `url_verification` is answered with its challenge after the verification token
 is checked (Feishu does not sign it); every other request must carry `X-Lark-Signature` = hex(SHA-256(timestamp +
 nonce + encrypt key + raw body)) when an Encrypt Key is set, a timestamp within FEISHU_MAX_SKEW_S, and a nonce not
-seen in that window (Feishu's SDK checks neither: a captured request could be replayed); then the verification
+seen in that window by any of our processes (Feishu's SDK checks neither: a captured request could be replayed); then the verification
 token inside the event. The event is durable in the inbox before we answer; `header.event_id` dedupes retries.
 """
 
@@ -19,7 +19,6 @@ import json
 import logging
 import re
 import time
-from collections import OrderedDict
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -32,13 +31,13 @@ from bot.constants import (
     BUTTON_ACTIONS,
     FEISHU_DEFAULT_API_BASE,
     FEISHU_MAX_SKEW_S,
-    FEISHU_NONCE_CACHE_MAX,
 )
 from bot.platforms.answers import settled
 from bot.platforms.feishu_ws import LongConnection
 from bot.platforms.people import KnownPeople
 from bot.platforms.refusals import Refused, json_object
 from bot.records import InboundEvent
+from bot.store.replay import first_use
 from notifiers.feishu import FeishuSender, card_for
 
 if TYPE_CHECKING:
@@ -87,7 +86,6 @@ class FeishuAdapter:
         self.rt = rt
         self._encrypt_key = s.feishu_encrypt_key.get_secret_value() if s.feishu_encrypt_key else None
         self._token = s.feishu_verification_token.get_secret_value() if s.feishu_verification_token else None
-        self._nonces: OrderedDict[str, float] = OrderedDict()  # nonce -> when seen (replay window)
         self.people = KnownPeople(rt, PLATFORM, self._email_of)
         self.long_connection: LongConnection | None = None
         self._stop = asyncio.Event()
@@ -148,7 +146,7 @@ class FeishuAdapter:
                 raise Refused(400, "url_verification without a challenge")
             return {"challenge": challenge}
         if self._encrypt_key is not None:
-            self._check_signature(request, raw)
+            await self._check_signature(request, raw)
         return await self.dispatch(body, trusted=False)
 
     async def dispatch(self, body: dict[str, Any], *, trusted: bool) -> dict[str, Any]:
@@ -177,7 +175,7 @@ class FeishuAdapter:
         if self._token is not None and not (isinstance(token, str) and hmac.compare_digest(token, self._token)):
             raise Refused(401, "verification token does not match")
 
-    def _check_signature(self, request: web.Request, raw: bytes) -> None:
+    async def _check_signature(self, request: web.Request, raw: bytes) -> None:
         assert self._encrypt_key is not None
         ts = request.headers.get("X-Lark-Request-Timestamp", "")
         nonce = request.headers.get("X-Lark-Request-Nonce", "")
@@ -186,16 +184,11 @@ class FeishuAdapter:
             raise Refused(401, "missing X-Lark-Request-Timestamp, -Nonce or X-Lark-Signature")
         if not hmac.compare_digest(signature(ts, nonce, self._encrypt_key, raw), given):
             raise Refused(401, "signature does not match")
-        now = time.time()
-        if abs(now - int(ts)) > FEISHU_MAX_SKEW_S:
+        if abs(time.time() - int(ts)) > FEISHU_MAX_SKEW_S:
             raise Refused(401, "timestamp outside the accepted window")
-        while self._nonces and next(iter(self._nonces.values())) < now - 2 * FEISHU_MAX_SKEW_S:
-            self._nonces.popitem(last=False)
-        if nonce in self._nonces:
+        # Remembered in the database past the window: every web process refuses a replay, not only this one.
+        if not await first_use(self.rt.db, PLATFORM, nonce, keep_s=2 * FEISHU_MAX_SKEW_S):
             raise Refused(401, "nonce already used: a replayed request")
-        self._nonces[nonce] = now
-        if len(self._nonces) > FEISHU_NONCE_CACHE_MAX:
-            self._nonces.popitem(last=False)
 
     # ---- events ---------------------------------------------------------------------------------------------
     async def _message(self, event_id: str, event: dict[str, Any]) -> None:
