@@ -19,6 +19,7 @@ log = logging.getLogger("pmsbot.web")
 
 RUNTIME: web.AppKey[Runtime] = web.AppKey("runtime", Runtime)
 INBOX_PENDING = Gauge("pmsbot_inbox_pending", "Inbound events not yet handled")
+OUTBOX_STATES = Gauge("pmsbot_outbox_messages", "Outbound messages by state (pending, sent, dead letters)", ["state"])
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -63,7 +64,11 @@ async def readyz(request: web.Request) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
-    INBOX_PENDING.set(await request.app[RUNTIME].inbox.pending_count())
+    rt = request.app[RUNTIME]
+    INBOX_PENDING.set(await rt.inbox.pending_count())
+    counts = await rt.outbox.counts()
+    for state in ("pending", "sent", "dead"):
+        OUTBOX_STATES.labels(state).set(counts.get(state, 0))
     return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 

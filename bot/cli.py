@@ -9,7 +9,7 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from aiohttp import web
@@ -331,6 +331,34 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return asyncio.run(main())
 
 
+def cmd_sla(args: argparse.Namespace) -> int:
+    """Success rate per connector over the last --hours, from the delivery worker's counts."""
+    from bot.store.metrics import figures
+
+    if not 0 < args.hours <= 24 * 90:
+        raise CliError("--hours must be between 0 and 2160")
+    db = Database(_settings().database_url)
+
+    async def main() -> list[str]:
+        try:
+            if await migrate.current_revision(db) != migrate.head_revision():
+                raise SchemaNotReady(f"database {redact_url(db.url)} is not at the current schema: "
+                                     "run `pmsbot db upgrade`")
+            async with db.read() as s:
+                found = await figures(s, since=datetime.now(UTC) - timedelta(hours=args.hours))
+        finally:
+            await db.dispose()
+        lines = [f"connector\tcalls\tok\tfailed\tsuccess\tavg ms\t(last {args.hours:g} h)"]
+        for f in found:
+            flag = "  below 99 %" if f.success_rate < 0.99 else ""
+            lines.append(f"{f.connector}\t{f.calls}\t{f.ok}\t{f.failed}\t{100 * f.success_rate:.2f} %\t"
+                         f"{f.latency_ms_total / f.calls:.0f}{flag}")
+        return lines if found else [f"no outbound calls in the last {args.hours:g} h"]
+
+    print("\n".join(asyncio.run(main())))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="pmsbot", description="Chat-ops bot gateway for Slack, Feishu/Lark and DingTalk.")
     p.add_argument("--version", action="version", version=f"pmsbot {__version__}")
@@ -362,6 +390,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("check", help="validate the configuration and reach every configured system")
     a = sub.add_parser("audit", help="the audit log")
     a.add_argument("action", choices=["verify"])
+    sla = sub.add_parser("sla", help="success rate and call time per connector")
+    sla.add_argument("--hours", type=float, default=24.0, help="the window (default 24)")
     return p
 
 
@@ -383,6 +413,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "db": lambda: cmd_db(args),
         "check": lambda: cmd_check(args),
         "audit": lambda: cmd_audit(args),
+        "sla": lambda: cmd_sla(args),
     }
     try:
         return handlers[args.command]()

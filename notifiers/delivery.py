@@ -9,7 +9,7 @@ import time
 from datetime import UTC, datetime
 
 import jinja2
-from prometheus_client import Counter
+from prometheus_client import Counter, Histogram
 
 from bot.constants import OUTBOX_BATCH, WORKER_POLL_S
 from bot.store.metrics import Calls, add_calls
@@ -22,6 +22,8 @@ log = logging.getLogger("pmsbot.delivery")
 SENT = Counter("pmsbot_outbox_sent_total", "Messages delivered", ["platform"])
 RETRIED = Counter("pmsbot_outbox_retried_total", "Deliveries that will be tried again", ["platform"])
 DEAD = Counter("pmsbot_outbox_dead_total", "Messages parked as dead letters", ["platform"])
+CALLS = Counter("pmsbot_connector_calls_total", "Outbound calls per connector", ["connector", "outcome"])
+LATENCY = Histogram("pmsbot_connector_call_seconds", "Outbound call time per connector", ["connector"])
 
 
 class Delivery:
@@ -119,8 +121,11 @@ class Delivery:
             return False, None
         finally:
             if env.platform != "console":  # the console is our own table, not a connector
+                elapsed_s = time.monotonic() - started
                 calls = self._calls.setdefault(env.platform, Calls())
                 calls.ok += ok
                 calls.failed += not ok
-                calls.latency_ms += int((time.monotonic() - started) * 1000)
+                calls.latency_ms += int(elapsed_s * 1000)
+                CALLS.labels(env.platform, "ok" if ok else "failed").inc()
+                LATENCY.labels(env.platform).observe(elapsed_s)
         return True, message_id

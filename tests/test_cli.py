@@ -29,7 +29,7 @@ def say(capsys: pytest.CaptureFixture[str], person: str, text: str) -> str:
 
 def test_help_lists_the_contract() -> None:
     text = build_parser().format_help()
-    for cmd in ("run", "web", "worker", "clock", "schedules", "demo", "say", "db", "check", "audit"):
+    for cmd in ("run", "web", "worker", "clock", "schedules", "demo", "say", "db", "check", "audit", "sla"):
         assert cmd in text
 
 
@@ -212,3 +212,30 @@ def test_clock_once_sends_each_prompt_once(demo_db: Path, monkeypatch: pytest.Mo
     assert main(["schedules"]) == 0
     out = capsys.readouterr().out
     assert "standup:pump-daily\tPUMP\tbob\tAsia/Shanghai\tnext: " in out
+
+
+def test_sla_prints_success_rate_per_connector(demo_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import asyncio
+    from datetime import UTC, datetime, timedelta
+
+    from bot.store.db import Database
+    from bot.store.metrics import Calls, add_calls
+
+    async def record() -> None:
+        db = Database(f"sqlite+aiosqlite:///{demo_db}")
+        try:
+            now = datetime.now(UTC).replace(second=0, microsecond=0)
+            await add_calls(db, now - timedelta(minutes=5), {"slack": Calls(ok=995, failed=5, latency_ms=120_000),
+                                                             "feishu": Calls(ok=97, failed=3, latency_ms=9_000)})
+            await add_calls(db, now - timedelta(hours=30), {"dingtalk": Calls(ok=1, failed=9)})  # outside 24 h
+        finally:
+            await db.dispose()
+    asyncio.run(record())
+    capsys.readouterr()
+    assert main(["sla"]) == 0
+    out = capsys.readouterr().out
+    assert "feishu\t100\t97\t3\t97.00 %\t90  below 99 %" in out
+    assert "slack\t1000\t995\t5\t99.50 %\t120\n" in out + "\n" and "dingtalk" not in out
+    assert main(["sla", "--hours", "48"]) == 0
+    assert "dingtalk\t10\t1\t9\t10.00 %" in capsys.readouterr().out
+    assert main(["sla", "--hours", "-1"]) == 1

@@ -908,3 +908,11 @@ async def test_risk_alerts_at_mention_the_owner_on_each_platform(dingtalk: FakeD
     assert "<@U01BOB>" in slack_text and "<!channel>" not in slack_text and "ou_bob" not in slack_text
     feishu_text = json.dumps(card_for(r, rendered, r.catalogs["en"]["feishu"]))
     assert "<at id=ou_bob></at>" in feishu_text and "U01BOB" not in feishu_text
+
+
+async def test_metrics_show_calls_per_connector_and_queue_states(client: Client, dingtalk: FakeDingTalk) -> None:
+    await say_on_dingtalk(client, dingtalk, "my", session=False)
+    text = await (await client.get("/metrics")).text()
+    assert 'pmsbot_connector_calls_total{connector="dingtalk",outcome="ok"}' in text
+    assert 'pmsbot_connector_call_seconds_count{connector="dingtalk"}' in text
+    assert 'pmsbot_outbox_messages{state="sent"}' in text and 'pmsbot_outbox_messages{state="dead"}' in text

@@ -60,6 +60,33 @@ async def add_calls(db: Database, minute: datetime, calls: dict[str, Calls]) -> 
                       + stmt.excluded.latency_ms}))
 
 
+@dataclass(frozen=True, kw_only=True)
+class ConnectorFigures:
+    connector: str
+    ok: int
+    failed: int
+    latency_ms_total: int
+
+    @property
+    def calls(self) -> int:
+        return self.ok + self.failed
+
+    @property
+    def success_rate(self) -> float:
+        return self.ok / self.calls if self.calls else 1.0
+
+
+async def figures(s: AsyncSession, *, since: datetime) -> list[ConnectorFigures]:
+    """Every connector's calls since `since`, by name."""
+    rows = await s.execute(
+        select(col(SlaMinuteRow.connector), func.sum(col(SlaMinuteRow.ok)), func.sum(col(SlaMinuteRow.failed)),
+               func.sum(col(SlaMinuteRow.latency_ms)))
+        .where(col(SlaMinuteRow.minute) >= since).group_by(col(SlaMinuteRow.connector))
+        .order_by(col(SlaMinuteRow.connector)))
+    return [ConnectorFigures(connector=str(c), ok=int(ok or 0), failed=int(failed or 0), latency_ms_total=int(ms or 0))
+            for c, ok, failed, ms in rows.all()]
+
+
 async def outcomes(s: AsyncSession, *, since: datetime) -> dict[str, tuple[int, int]]:
     """connector -> (successful calls, all calls) since `since`."""
     rows = await s.execute(
