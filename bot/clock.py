@@ -30,6 +30,7 @@ from bot.store.metrics import BUDGET, BUDGET_SPENT, latest_metrics, outcomes
 from bot.store.workspace import SqlWorkspace
 from commands.handlers import approval_buttons, approval_view, task_view
 from commands.risk import Risk, budget_risk, find_risks, integration_risks, milestone_risks
+from notifiers.links import KEY_RE
 from notifiers.outbox import ClaimedMessage, Envelope
 
 log = logging.getLogger("pmsbot.clock")
@@ -195,7 +196,8 @@ async def _summary(rt: Runtime, standup: StandupConfig, at: datetime, people: di
         order = {"blocked": 0, "answer": 1, "skip": 2, "away": 3, "missing": 4}
         entries.sort(key=lambda e: order[e["kind"]])
         data = {"standup": standup.name, "project": standup.project, "day": day.isoformat(), "entries": entries,
-                "answered": sum(e["kind"] in ("answer", "blocked") for e in entries), "total": len(entries)}
+                "answered": sum(e["kind"] in ("answer", "blocked") for e in entries), "total": len(entries),
+                "links": _task_links(rt.config, standup.project, " ".join(e["text"] for e in entries))}
         channels = [(p, c) for p, c in (
             [(c.platform, c.id) for c in standup.report_to] or await ws.project_channels(standup.project)
         ) if p in rt.settings.enabled_platforms() and p != "console"]
@@ -213,6 +215,14 @@ async def _summary(rt: Runtime, standup: StandupConfig, at: datetime, people: di
                            now=datetime.now(UTC))
     rt.outbox.hand_over(claimed)
     return 1
+
+
+def _task_links(config: Config, project_key: str, text: str) -> dict[str, str]:
+    """The task keys in `text` with their URLs, when the project says where its tasks are seen (`task_url`)."""
+    project = next((p for p in config.projects if p.key == project_key), None)
+    if project is None or project.task_url is None:
+        return {}
+    return {key: project.task_url.replace("{key}", key) for key in KEY_RE.findall(text)}
 
 
 async def _risk_scan(rt: Runtime, scan: RiskAlertConfig, at: datetime) -> int:

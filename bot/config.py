@@ -175,6 +175,16 @@ class ProjectConfig(_Strict):
     backup_approvers: tuple[str, ...] = ()  # asked when the approvers have not decided in escalate_after_h
     remind_after_h: float | None = Field(default=4.0, gt=0)  # remind the approvers of a pending request
     escalate_after_h: float | None = Field(default=24.0, gt=0)
+    # Where a task of this project is seen, for links in summaries: "https://jira.example.com/browse/{key}".
+    task_url: str | None = Field(default=None, max_length=300)
+
+    @field_validator("task_url")
+    @classmethod
+    def _task_url(cls, value: str | None) -> str | None:
+        if value is not None and (not value.startswith(("http://", "https://")) or "{key}" not in value
+                                  or any(c in value for c in " <>|\"\n")):
+            raise ValueError("task_url must be an http(s) URL containing {key}, like https://pms.example.com/browse/{key}")
+        return value
 
     @field_validator("key")
     @classmethod

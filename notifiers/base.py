@@ -23,6 +23,7 @@ class Rendered:
     buttons: tuple[Button, ...] = ()
     card: dict[str, Any] = field(default_factory=dict)
     mentions: tuple[str, ...] = ()  # platform accounts to @mention, in the platform's own way (risk owners)
+    links: tuple[tuple[str, str], ...] = ()  # (task key, its URL): each platform links the key its own way
 
 
 @dataclass(frozen=True, kw_only=True)

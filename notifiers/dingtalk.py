@@ -53,6 +53,7 @@ from bot.platforms.decision_links import LinkSigner
 from bot.store.db import Database
 from notifiers.base import Outgoing, PermanentSendError, Rendered, TransientSendError
 from notifiers.batching import Gatherer
+from notifiers.links import linked
 from notifiers.pacing import TokenBucket, within
 from notifiers.render import Renderer
 
@@ -211,8 +212,10 @@ class DingTalkSender:
         catalogs = self.renderer.catalogs
         return dict((catalogs.get(locale) or catalogs["en"])["dingtalk"])
 
-    def _markdown(self, text: str, locale: str, mentions: tuple[str, ...] = ()) -> tuple[str, dict[str, str]]:
-        body = fit(dingtalk_md(text), self._texts(locale)["truncated"])
+    def _markdown(self, text: str, locale: str, mentions: tuple[str, ...] = (),
+                  links: tuple[tuple[str, str], ...] = ()) -> tuple[str, dict[str, str]]:
+        markdown = linked(dingtalk_md(text), links, lambda key, url: f"[{key}]({url})")
+        body = fit(markdown, self._texts(locale)["truncated"])
         ats = [f"@{m}" for m in mentions if _STAFF_ID_RE.fullmatch(m)]
         if ats:
             body += "  \n" + " ".join(ats)
@@ -224,8 +227,8 @@ class DingTalkSender:
         r = message.rendered
         buttons = [b for b in r.buttons if b.id in ACTION_IDS]
         if not buttons or self.public_url is None or is_group(message.target):
-            return self._markdown(r.text, message.locale, r.mentions)
-        _, param = self._markdown(r.text, message.locale, r.mentions)
+            return self._markdown(r.text, message.locale, r.mentions, r.links)
+        _, param = self._markdown(r.text, message.locale, r.mentions, r.links)
         links = [(b.label, f"{self.public_url}/dingtalk/decide/" + self.links.make(
             verb=b.id, value=b.value, account=message.target, ttl_s=DINGTALK_LINK_TTL_S)) for b in buttons[:5]]
         if len(links) == 1:
@@ -263,7 +266,7 @@ class DingTalkSender:
     async def _session_reply(self, message: Outgoing, url: str) -> str:
         user = message.origin.get("user")
         mentions = (*message.rendered.mentions, user) if is_group(message.target) and user else ()
-        _, param = self._markdown(message.rendered.text, message.locale, mentions)
+        _, param = self._markdown(message.rendered.text, message.locale, mentions, message.rendered.links)
         body: dict[str, Any] = {"msgtype": "markdown", "markdown": param}
         if mentions:
             body["at"] = {"atUserIds": [m for m in mentions if _STAFF_ID_RE.fullmatch(m)]}
@@ -330,7 +333,7 @@ class DingTalkSender:
             raise PermanentSendError("a channel is the alert robot but DINGTALK_ALERT_WEBHOOK is not set")
         url, secret = self._alert
         mentions = message.rendered.mentions
-        _, param = self._markdown(message.rendered.text, message.locale, mentions)
+        _, param = self._markdown(message.rendered.text, message.locale, mentions, message.rendered.links)
         wait = self._robot.reserve(time.monotonic())
         if wait > 0:
             await asyncio.sleep(wait)  # pacing to the robot's 20 a minute, not waiting for work

@@ -36,6 +36,7 @@ from bot.constants import (
 from bot.store.db import Database
 from notifiers.base import Outgoing, PermanentSendError, Rendered, TransientSendError
 from notifiers.batching import Gatherer
+from notifiers.links import linked
 from notifiers.pacing import TokenBucket, within
 from notifiers.render import Renderer
 
@@ -69,7 +70,7 @@ def lark_md(text: str) -> str:
 def card_for(renderer: Renderer, rendered: Rendered, texts: dict[str, str]) -> dict[str, Any]:
     """The message in the card of templates/feishu/card.json.j2, its text cut to keep the card within 30 KB."""
     buttons = [replace(b, label=b.label[:MAX_BUTTON_LABEL_CHARS] or b.id) for b in rendered.buttons]
-    markdown = lark_md(rendered.text)
+    markdown = linked(lark_md(rendered.text), rendered.links, lambda key, url: f"[{key}]({url})")
     mentions = [f"<at id={m}></at>" for m in rendered.mentions if _OPEN_ID_RE.fullmatch(m)]
     if mentions:
         markdown += "\n" + " ".join(mentions)

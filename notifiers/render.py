@@ -84,6 +84,7 @@ class Renderer:
                    style=a.get("style", "default"))
             for a in actions
         )
-        mentions = data.get("mentions")
+        mentions, links = data.get("mentions"), data.get("links")
         return Rendered(kind=kind, text=text, buttons=buttons,
-                        mentions=tuple(str(m) for m in mentions) if isinstance(mentions, list) else ())
+                        mentions=tuple(str(m) for m in mentions) if isinstance(mentions, list) else (),
+                        links=tuple((str(k), str(u)) for k, u in links.items()) if isinstance(links, dict) else ())

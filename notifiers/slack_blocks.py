@@ -11,6 +11,7 @@ from dataclasses import replace
 from typing import Any
 
 from notifiers.base import Rendered
+from notifiers.links import linked
 from notifiers.render import Renderer
 
 MAX_SECTION_CHARS = 3000
@@ -65,7 +66,8 @@ def blocks_for(renderer: Renderer, rendered: Rendered, texts: dict[str, str], pu
                ) -> list[dict[str, Any]]:
     """templates/slack/blocks.json.j2 around the text's sections, cut to 50 blocks with a note (and a link when
     PMSBOT_PUBLIC_URL is set), then the buttons."""
-    lines = [escape(line) for line in rendered.text.splitlines()]
+    lines = [linked(escape(line), rendered.links, lambda key, url: f"<{url}|{key}>")
+             for line in rendered.text.splitlines()]
     mentions = [f"<@{m}>" for m in rendered.mentions if _USER_ID_RE.fullmatch(m)]
     if mentions:
         lines.append(" ".join(mentions))

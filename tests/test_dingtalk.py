@@ -916,3 +916,51 @@ async def test_metrics_show_calls_per_connector_and_queue_states(client: Client,
     assert 'pmsbot_connector_calls_total{connector="dingtalk",outcome="ok"}' in text
     assert 'pmsbot_connector_call_seconds_count{connector="dingtalk"}' in text
     assert 'pmsbot_outbox_messages{state="sent"}' in text and 'pmsbot_outbox_messages{state="dead"}' in text
+
+
+async def test_standup_summary_links_task_keys_where_the_project_says(dingtalk: FakeDingTalk, sqlite_url: str,
+                                                                      tmp_path: Path) -> None:
+    from datetime import date, datetime, time
+    from zoneinfo import ZoneInfo
+
+    import yaml
+
+    from bot.clock import run_due
+    from bot.config import ProjectConfig
+    from bot.say import say
+    from notifiers.base import Button
+    from notifiers.feishu import card_for
+    from notifiers.render import Renderer
+    from notifiers.slack_blocks import blocks_for
+    sh = ZoneInfo("Asia/Shanghai")
+    config = dingtalk_config(tmp_path)
+    raw = yaml.safe_load(config.read_text(encoding="utf-8"))
+    raw["projects"][0]["channels"] = [{"platform": "dingtalk", "id": GROUP}]
+    raw["projects"][0]["task_url"] = "https://pms.example.com/browse/{key}"
+    config.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    runtime = await seeded(settings_for(dingtalk, sqlite_url, config), config)
+    try:
+        day = date(2026, 12, 1)
+        runtime.dispatcher._now = lambda: datetime.combine(day, time(9, 45), tzinfo=sh)
+        await run_due(runtime, datetime.combine(day, time(9, 30), tzinfo=sh))
+        await say(runtime, "bob", "standup PUMP-4 valve fitted; PUMP-5 blocked by the crane")
+        await run_due(runtime, datetime.combine(day, time(10, 30), tzinfo=sh))
+
+        async def summarised() -> bool:
+            return any("PUMP-5" in m.text for m in dingtalk.messages(GROUP, road="group"))
+        await eventually(summarised, what="the summary in the project's group")
+        summary = next(m for m in dingtalk.messages(GROUP, road="group") if "PUMP-5" in m.text)
+        assert "[PUMP-4](https://pms.example.com/browse/PUMP-4)" in summary.text
+        assert "[PUMP-5](https://pms.example.com/browse/PUMP-5)" in summary.text
+    finally:
+        await runtime.close()
+    r = Renderer()
+    rendered = Rendered(kind="standup_summary", text="⛔ PUMP-5 <blocked> & PUMP-55", buttons=(Button(
+        id="ack", value="1", label="OK"),), links=(("PUMP-5", "https://pms.example.com/browse/PUMP-5"),))
+    slack = json.dumps(blocks_for(r, rendered, r.catalogs["en"]["slack"], None), ensure_ascii=False)
+    assert "<https://pms.example.com/browse/PUMP-5|PUMP-5> &lt;blocked&gt; &amp; PUMP-55" in slack
+    feishu = json.dumps(card_for(r, rendered, r.catalogs["en"]["feishu"]), ensure_ascii=False)
+    assert "[PUMP-5](https://pms.example.com/browse/PUMP-5) &lt;blocked&gt; &amp; PUMP-55" in feishu
+    for bad in ("ftp://x/{key}", "https://x/browse/", "https://x/{key}|evil", 'https://x/{key}"><script>'):
+        with pytest.raises(ValueError, match="task_url"):
+            ProjectConfig(key="PUMP", name="p", task_url=bad)
