@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import aiosqlite
+import asyncpg
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+log = logging.getLogger("pmsbot.db")
+
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+PG_CONNECT_TIMEOUT_S = 10.0
 SQLITE_CHECKPOINT_EVERY = 500  # inbox commits on the direct connection between two checkpoints
 _PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -71,6 +76,8 @@ class Database:
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
         self._raw: aiosqlite.Connection | None = None
         self._direct: sqlite3.Connection | None = None
+        self._pg_direct: asyncpg.Connection | None = None
+        self._pg_lock = asyncio.Lock()
         self._direct_commits = 0
         self._checkpointing: asyncio.Future[None] | None = None
 
@@ -144,12 +151,23 @@ class Database:
             await conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
 
     async def pg_fetch(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
-        """One statement, autocommitted, straight on a pooled asyncpg connection (no ORM, no session)."""
+        """One statement, autocommitted, on a dedicated asyncpg connection (no pool checkout, no ORM, no session):
+        for the inbox's group commit, one writer at a time. A broken connection is replaced once."""
         assert self.is_postgres, "PostgreSQL only"
-        async with self.engine.connect() as conn:
-            raw = await conn.get_raw_connection()
-            driver: Any = raw.driver_connection
-            return [tuple(r) for r in await driver.fetch(sql, *args)]
+        async with self._pg_lock:
+            for attempt in (1, 2):
+                if self._pg_direct is None or self._pg_direct.is_closed():
+                    dsn = make_url(self.url).set(drivername="postgresql").render_as_string(hide_password=False)
+                    self._pg_direct = await asyncpg.connect(dsn, timeout=PG_CONNECT_TIMEOUT_S)
+                try:
+                    return [tuple(r) for r in await self._pg_direct.fetch(sql, *args)]
+                except (asyncpg.exceptions.ConnectionDoesNotExistError, asyncpg.exceptions.InterfaceError,
+                        ConnectionError) as exc:
+                    if attempt == 2:
+                        raise
+                    log.warning("inbox connection to PostgreSQL lost (%s); reconnecting", type(exc).__name__)
+                    self._pg_direct = None
+            raise AssertionError("unreachable")
 
     async def dispose(self) -> None:
         if self._checkpointing is not None:
@@ -158,6 +176,10 @@ class Database:
         if self._direct is not None:
             self._direct.close()
             self._direct = None
+        if self._pg_direct is not None:
+            with contextlib.suppress(Exception):  # closing: a broken connection has nothing left to say
+                await self._pg_direct.close()
+            self._pg_direct = None
         if self._raw is not None:
             await self._raw.close()
             self._raw = None
