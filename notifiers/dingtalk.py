@@ -266,17 +266,9 @@ class DingTalkSender:
     async def _session_reply(self, message: Outgoing, url: str) -> str:
         user = message.origin.get("user")
         mentions = (*message.rendered.mentions, user) if is_group(message.target) and user else ()
-        _, param = self._markdown(message.rendered.text, message.locale, mentions, message.rendered.links)
-        body: dict[str, Any] = {"msgtype": "markdown", "markdown": param}
-        if mentions:
-            body["at"] = {"atUserIds": [m for m in mentions if _STAFF_ID_RE.fullmatch(m)]}
         await self._pace(message.target)
-        try:
-            r = await self._client().post(url, json=body)
-            data = r.json()
-        except (httpx.HTTPError, ValueError) as exc:
-            raise TransientSendError(f"dingtalk session webhook: {type(exc).__name__}: {exc}") from None
-        code = data.get("errcode") if isinstance(data, dict) else None
+        r, data = await self._post_markdown(url, message, mentions, "session webhook")
+        code = data.get("errcode")
         if code == 0:
             return ""
         # Expired early, throttled, or refused for any other reason: the robot API reaches the same chat, with
@@ -284,6 +276,20 @@ class DingTalkSender:
         log.info("dingtalk session webhook refused (HTTP %s, errcode %s): robot API instead", r.status_code, code)
         key, param = self._robot_message(message)
         return await self._robot_send(message.target, key, param)
+
+    async def _post_markdown(self, url: str, message: Outgoing, mentions: tuple[str, ...], what: str
+                             ) -> tuple[httpx.Response, dict[str, Any]]:
+        """A markdown message (with its @mentions) to a webhook that answers {errcode, errmsg}."""
+        _, param = self._markdown(message.rendered.text, message.locale, mentions, message.rendered.links)
+        body: dict[str, Any] = {"msgtype": "markdown", "markdown": param}
+        if mentions:
+            body["at"] = {"atUserIds": [m for m in mentions if _STAFF_ID_RE.fullmatch(m)]}
+        try:
+            r = await self._client().post(url, json=body)
+            data = r.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            raise TransientSendError(f"dingtalk {what}: {type(exc).__name__}: {exc}") from None
+        return r, data if isinstance(data, dict) else {}
 
     async def _robot_send(self, target: str, key: str, param: dict[str, str]) -> str:
         msg_param = json.dumps(param, ensure_ascii=False)
@@ -332,23 +338,14 @@ class DingTalkSender:
         if self._alert is None:
             raise PermanentSendError("a channel is the alert robot but DINGTALK_ALERT_WEBHOOK is not set")
         url, secret = self._alert
-        mentions = message.rendered.mentions
-        _, param = self._markdown(message.rendered.text, message.locale, mentions, message.rendered.links)
         wait = self._robot.reserve(time.monotonic())
         if wait > 0:
             await asyncio.sleep(wait)  # pacing to the robot's 20 a minute, not waiting for work
         if secret:
             ts = int(time.time() * 1000)
             url += f"{'&' if '?' in url else '?'}timestamp={ts}&sign={quote_plus(robot_sign(secret, ts))}"
-        try:
-            body: dict[str, Any] = {"msgtype": "markdown", "markdown": param}
-            if mentions:
-                body["at"] = {"atUserIds": [m for m in mentions if _STAFF_ID_RE.fullmatch(m)]}
-            r = await self._client().post(url, json=body)
-            data = r.json()
-        except (httpx.HTTPError, ValueError) as exc:
-            raise TransientSendError(f"dingtalk alert robot: {type(exc).__name__}: {exc}") from None
-        code = data.get("errcode") if isinstance(data, dict) else None
+        r, data = await self._post_markdown(url, message, message.rendered.mentions, "alert robot")
+        code = data.get("errcode")
         if code == 0:
             return ""
         if code in ROBOT_THROTTLED or r.status_code == 429:

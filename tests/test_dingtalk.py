@@ -35,11 +35,18 @@ PUBLIC = "https://pmsbot.example.com"
 Client = TestClient  # type: ignore[type-arg]
 
 
-def dingtalk_config(tmp_path: Path) -> Path:
-    """The demo organisation: carol (the approver) on DingTalk, dave known by his email, erin by her union id."""
-    return demo_with(tmp_path, {"carol": {"identities": {"dingtalk": CAROL}},
+def dingtalk_config(tmp_path: Path, **pump: Any) -> Path:
+    """The demo organisation: carol (the approver) on DingTalk, dave known by his email, erin by her union id;
+    `pump` replaces keys of the PUMP project (its channels, its task_url)."""
+    import yaml
+    path = demo_with(tmp_path, {"carol": {"identities": {"dingtalk": CAROL}},
                                 "dave": {"email": "dave.zhang@example.com"},
                                 "erin": {"identities": {"dingtalk_union": "union-erin"}}})
+    if pump:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw["projects"][0].update(pump)
+        path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    return path
 
 
 @pytest.fixture
@@ -725,13 +732,8 @@ async def test_risk_alerts_reach_the_custom_group_robot(dingtalk: FakeDingTalk, 
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    import yaml
-
     from bot.clock import run_due
-    config = dingtalk_config(tmp_path)
-    raw = yaml.safe_load(config.read_text(encoding="utf-8"))
-    raw["projects"][0]["channels"] = [{"platform": "dingtalk", "id": "alert-robot"}]
-    config.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    config = dingtalk_config(tmp_path, channels=[{"platform": "dingtalk", "id": "alert-robot"}])
     settings = settings_for(dingtalk, sqlite_url, config, dingtalk_alert_webhook=dingtalk.alert_webhook,
                             dingtalk_alert_secret=fake.ALERT_SECRET)
     runtime = await seeded(settings, config)
@@ -855,11 +857,7 @@ async def test_a_link_for_an_approval_decided_meanwhile_says_so(client: Client, 
 
 async def test_the_decision_reaches_the_projects_dingtalk_group(dingtalk: FakeDingTalk, sqlite_url: str,
                                                                 tmp_path: Path) -> None:
-    import yaml
-    config = dingtalk_config(tmp_path)
-    raw = yaml.safe_load(config.read_text(encoding="utf-8"))
-    raw["projects"][0]["channels"] = [{"platform": "dingtalk", "id": GROUP}]
-    config.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    config = dingtalk_config(tmp_path, channels=[{"platform": "dingtalk", "id": GROUP}])
     runtime = await seeded(settings_for(dingtalk, sqlite_url, config), config)
     try:
         async with TestClient(TestServer(build_app(runtime))) as c:
@@ -878,17 +876,12 @@ async def test_risk_alerts_at_mention_the_owner_on_each_platform(dingtalk: FakeD
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    import yaml
-
     from bot.clock import run_due
     from notifiers.base import Button
     from notifiers.feishu import card_for
     from notifiers.render import Renderer
     from notifiers.slack_blocks import blocks_for
-    config = dingtalk_config(tmp_path)
-    raw = yaml.safe_load(config.read_text(encoding="utf-8"))
-    raw["projects"][0]["channels"] = [{"platform": "dingtalk", "id": GROUP}]
-    config.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    config = dingtalk_config(tmp_path, channels=[{"platform": "dingtalk", "id": GROUP}])
     runtime = await seeded(settings_for(dingtalk, sqlite_url, config), config)
     try:
         await run_due(runtime, datetime(2026, 12, 1, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
@@ -923,8 +916,6 @@ async def test_standup_summary_links_task_keys_where_the_project_says(dingtalk: 
     from datetime import date, datetime, time
     from zoneinfo import ZoneInfo
 
-    import yaml
-
     from bot.clock import run_due
     from bot.config import ProjectConfig
     from bot.say import say
@@ -933,11 +924,7 @@ async def test_standup_summary_links_task_keys_where_the_project_says(dingtalk: 
     from notifiers.render import Renderer
     from notifiers.slack_blocks import blocks_for
     sh = ZoneInfo("Asia/Shanghai")
-    config = dingtalk_config(tmp_path)
-    raw = yaml.safe_load(config.read_text(encoding="utf-8"))
-    raw["projects"][0]["channels"] = [{"platform": "dingtalk", "id": GROUP}]
-    raw["projects"][0]["task_url"] = "https://pms.example.com/browse/{key}"
-    config.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    config = dingtalk_config(tmp_path, channels=[{"platform": "dingtalk", "id": GROUP}], task_url="https://pms.example.com/browse/{key}")
     runtime = await seeded(settings_for(dingtalk, sqlite_url, config), config)
     try:
         day = date(2026, 12, 1)
