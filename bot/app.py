@@ -10,6 +10,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
 
 from bot import constants
+from bot.hooks import registry as hooks
 from bot.platforms.registry import build_adapters
 from bot.runtime import Runtime
 from bot.store import migrate
@@ -80,6 +81,7 @@ def build_app(runtime: Runtime) -> web.Application:
     app.router.add_get("/metrics", metrics)
     if runtime.console:
         console.add_routes(app, RUNTIME)
+    hooks.add_routes(app, lambda request: request.app[RUNTIME].inbox, runtime.config)
     adapters = build_adapters(runtime)
     for adapter in adapters:
         adapter.add_routes(app)

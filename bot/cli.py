@@ -301,15 +301,43 @@ def cmd_check(args: argparse.Namespace) -> int:
         ok, what = asyncio.run(dingtalk_probe(settings, Renderer()))
         print(f"{'ok  ' if ok else 'FAIL'} dingtalk: {what}")
         failures += 0 if ok else 1
-    from bot.pms.registry import CONNECTORS
-
-    for project in config.projects:
-        if project.pms in CONNECTORS:
-            print(f"ok   project {project.key}: pms {project.pms}")
-        else:
-            print(f"FAIL project {project.key}: pms {project.pms} has no connector in this version")
-            failures += 1
+    failures += asyncio.run(_check_pms(settings, config))
     return 1 if failures else 0
+
+
+async def _check_pms(settings: Settings, config: Config) -> int:
+    """Each remote PMS a project uses is reached with our credentials; a project whose PMS has no settings fails."""
+    from bot.pms.base import PMSDown, PMSError
+    from bot.pms.registry import CONNECTORS, REMOTE, build_remotes
+
+    bad = 0
+    remotes = build_remotes(settings, config)
+    try:
+        for name, remote in remotes.items():
+            try:
+                print(f"ok   {name}: {await remote.check()}")
+            except (PMSDown, PMSError) as exc:
+                print(f"FAIL {name}: {exc}")
+                bad += 1
+        for project in config.projects:
+            if project.pms in CONNECTORS or project.pms in remotes:
+                print(f"ok   project {project.key}: pms {project.pms}")
+            elif project.pms in REMOTE:
+                print(f"FAIL project {project.key}: pms {project.pms} needs its settings "
+                      f"({_PMS_SETTINGS.get(project.pms, '')})")
+                bad += 1
+            else:
+                print(f"FAIL project {project.key}: pms {project.pms} has no connector in this version")
+                bad += 1
+    finally:
+        for remote in remotes.values():
+            await remote.close()
+    return bad
+
+
+_PMS_SETTINGS = {"jira": "JIRA_URL with JIRA_EMAIL + JIRA_API_TOKEN (Cloud) or JIRA_PAT (Data Center)",
+                 "redmine": "REDMINE_URL and REDMINE_API_KEY",
+                 "zentao": "ZENTAO_URL, ZENTAO_ACCOUNT and ZENTAO_PASSWORD"}
 
 
 def cmd_audit(args: argparse.Namespace) -> int:

@@ -9,6 +9,7 @@ import asyncio
 import logging
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from time import monotonic
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,7 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import audit
 from bot.config import Config, ProjectConfig, RiskAlertConfig, StandupConfig
-from bot.constants import CLOCK_BEAT_S, CLOCK_CATCH_UP_S
+from bot.constants import CLOCK_BEAT_S, CLOCK_CATCH_UP_S, PMS_SCAN_MAX_TASKS, PMS_SCAN_RETRY_S
+from bot.pms.base import PMSDown
 from bot.pms.registry import connector_for
 from bot.records import Person, Project
 from bot.runtime import Runtime
@@ -36,6 +38,7 @@ from notifiers.outbox import ClaimedMessage, Envelope
 log = logging.getLogger("pmsbot.clock")
 CALENDAR_WARNING_AT = (9, 0)
 DEFAULT_POLICY = ProjectConfig(key="XX", name="defaults for projects not in the configuration")
+_PMS_RETRY_AT: dict[str, float] = {}  # project -> when its scan may try its PMS again
 PROMPT_BATCH = 200  # standup prompts written per transaction (its lock hold is what a web ack may wait for)
 YIELD_EVERY = 50  # members whose schedule is computed between two turns of the event loop
 BLOCKER_WORDS = ("阻塞", "卡住", "受阻", "blocked", "blocker", "stuck")
@@ -236,24 +239,35 @@ async def _risk_scan(rt: Runtime, scan: RiskAlertConfig, at: datetime) -> int:
     limits = scan.thresholds()
     rules = set(scan.rules)
     claimed: list[ClaimedMessage] = []
+    schedule = f"risks:{scan.project}"
+    if monotonic() < _PMS_RETRY_AT.get(scan.project, 0.0):
+        return 0
+    # The PMS is read before the write transaction: a remote PMS may take seconds, and SQLite has one writer.
+    async with rt.db.read() as rs:
+        ws = SqlWorkspace(rs, default_locale=rt.config.locale)
+        project = await ws.project(scan.project)
+        if project is None or await ws.was_run(schedule, "*", day):
+            return 0
+        pms = connector_for(rs, rt.remotes)(project)
+        try:
+            tasks = await pms.search_tasks(project=project.key, limit=PMS_SCAN_MAX_TASKS)
+            risks = [r for r in find_risks(tasks, today=day, now=at, limits=limits) if r.kind in rules]
+            if "milestone" in rules:
+                risks += milestone_risks(await pms.list_milestones(project.key), tasks, today=day, limits=limits)
+            if "budget" in rules:
+                figures = await latest_metrics(rs, project.key, (BUDGET, BUDGET_SPENT))
+                if figures:
+                    progress = (await pms.project_summary(project.key, today=day)).percent
+                    risks += budget_risk(budget=figures.get(BUDGET), spent=figures.get(BUDGET_SPENT),
+                                         progress_percent=progress, limits=limits)
+        except PMSDown as exc:
+            log.warning("risk scan of %s waits for its PMS: %s", project.key, exc)
+            _PMS_RETRY_AT[project.key] = monotonic() + PMS_SCAN_RETRY_S
+            return 0
     async with rt.db.write() as s:
         ws = SqlWorkspace(s, default_locale=rt.config.locale)
-        if not await ws.claim_run(f"risks:{scan.project}", "*", day, now):
+        if not await ws.claim_run(schedule, "*", day, now):
             return 0
-        project = await ws.project(scan.project)
-        if project is None:
-            return 0
-        pms = connector_for(s)(project)
-        tasks = await pms.search_tasks(project=project.key, limit=1000)
-        risks = [r for r in find_risks(tasks, today=day, now=at, limits=limits) if r.kind in rules]
-        if "milestone" in rules:
-            risks += milestone_risks(await pms.list_milestones(project.key), tasks, today=day, limits=limits)
-        if "budget" in rules:
-            figures = await latest_metrics(s, project.key, (BUDGET, BUDGET_SPENT))
-            if figures:
-                progress = (await pms.project_summary(project.key, today=day)).percent
-                risks += budget_risk(budget=figures.get(BUDGET), spent=figures.get(BUDGET_SPENT),
-                                     progress_percent=progress, limits=limits)
         if "integration" in rules:
             since = at.astimezone(UTC) - timedelta(hours=limits.integration_window_h)
             risks += integration_risks(await outcomes(s, since=since), limits=limits)

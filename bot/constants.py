@@ -124,3 +124,24 @@ DINGTALK_STREAM_RETRY_MAX_S: Final = 60.0  # ...up to this, with jitter
 DINGTALK_STREAM_HEALTHY_AFTER_S: Final = 30.0  # a connection up this long starts the backoff over when it drops
 DINGTALK_STREAM_PING_S: Final = 60.0  # our WebSocket ping, as the SDK's keepalive
 DINGTALK_STREAM_INFLIGHT_MAX: Final = 100  # callbacks handled at once (the SDK's cap too)
+
+# PMS connectors (bot/pms/).
+PMS_TIMEOUT_S: Final = 10.0  # one HTTP call to a PMS; past it the command is queued for when it answers
+PMS_CONNECT_TIMEOUT_S: Final = 5.0
+PMS_MAX_CONNECTIONS: Final = 10  # per PMS and process
+PMS_RETRY_INLINE_MAX_S: Final = 5.0  # a 429 asking to wait longer than this queues the command instead
+PMS_RETRY_INLINE_TIMES: Final = 2
+PMS_PAGE_SIZE: Final = 100  # Jira's and Redmine's page cap
+PMS_CACHE_TTL_S: Final = 300.0  # users, statuses, transitions, fields
+PMS_SCAN_MAX_TASKS: Final = 5000  # a risk scan reads at most this many open tasks of one project
+PMS_SCAN_RETRY_S: Final = 60.0  # a risk scan whose PMS did not answer tries again after this
+PMS_SUMMARY_MAX_TASKS: Final = 50_000  # a project summary counts at most this many tasks
+PMS_QUEUE_MAX_H: Final = 24.0  # a command waiting for its PMS gives up after this long
+PMS_QUEUE_BACKOFF_MAX_S: Final = 300.0
+PMS_ALERT_EVERY_S: Final = 3600.0  # admins hear of refused credentials at most this often per PMS
+PMS_DIGEST_AFTER: Final = 5  # more changes than this for one channel within the window become one digest
+PMS_DIGEST_QUIET_S: Final = 5.0  # a chat's changes go out once none has come for this long...
+PMS_DIGEST_MAX_WAIT_S: Final = 60.0  # ...or once the oldest has waited this long, during a long burst
+PMS_DIGEST_LIST_MAX: Final = 10  # tasks named in a digest; the rest are counted
+REDMINE_POLL_EVERY_MIN: Final = 2
+PMS_POLL_MAX_ISSUES: Final = 2000  # changed issues one poll reads at most (the rest at the next)

@@ -23,15 +23,28 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from bot import audit
-from bot.constants import BUTTON_ACTIONS, INBOX_MAX_ATTEMPTS, WORKER_BATCH, WORKER_POLL_S
+from bot.constants import (
+    BUTTON_ACTIONS,
+    INBOX_MAX_ATTEMPTS,
+    PMS_ALERT_EVERY_S,
+    PMS_QUEUE_BACKOFF_MAX_S,
+    PMS_QUEUE_MAX_H,
+    WORKER_BATCH,
+    WORKER_POLL_S,
+)
 from bot.inbox import Claimed, Inbox
-from bot.pms.registry import connector_for
-from bot.records import InboundEvent, Reply
+from bot.pms.base import PMS, PMSDown, PMSError
+from bot.pms.journal import NOTICE, Journal
+from bot.pms.registry import CONNECTORS, RemoteClient, connector_for
+from bot.records import InboundEvent, Project, Reply, Task
+from bot.remote_mode import BufferedWorkspace, NeedsWrite
+from bot.store import pms_changes, pms_writes
 from bot.store.db import Database
-from bot.store.models import InboxRow
+from bot.store.models import InboxRow, PmsChangeRow
 from bot.store.workspace import SqlWorkspace
 from commands import model
-from commands.handlers import handle
+from commands.filters import FilterError, parse_filter
+from commands.handlers import handle, task_view
 from commands.linking import link_account
 from commands.parse import parse
 from commands.ports import CommandError, Context
@@ -46,13 +59,17 @@ LATENCY = Histogram("pmsbot_dispatch_seconds", "Time from claim to committed rep
 ACTION_VERBS = BUTTON_ACTIONS
 _APPROVAL_ID_RE = re.compile(r"[0-9]{1,9}")  # ASCII only (isdigit() accepts "²"); fits a 32-bit id
 MAX_REASON_CHARS = 1000
+# Commands that may talk to a remote PMS and otherwise only read and audit: tried outside the write lock.
+PMS_COMMANDS = (model.Status, model.MyTasks, model.Report, model.Done, model.Block, model.New, model.Risks)
 
 
 class Dispatcher:
     def __init__(self, db: Database, inbox: Inbox, outbox: Outbox, *, default_locale: str, timezone: str,
                  platforms: tuple[str, ...], now: Callable[[], datetime] | None = None,
-                 on_done: Callable[[], None] | None = None) -> None:
+                 on_done: Callable[[], None] | None = None, remotes: dict[str, RemoteClient] | None = None) -> None:
         self.db = db
+        self.remotes = remotes or {}
+        self._alerted: dict[str, float] = {}  # PMS -> when admins last heard its credentials were refused
         self.inbox = inbox
         self.outbox = outbox
         self.default_locale = default_locale
@@ -91,10 +108,19 @@ class Dispatcher:
         started = time.perf_counter()
         event = item.event
         staged: list[ClaimedMessage] = []  # replies claimed for this process's delivery, once committed
+        # Writes an earlier attempt made before its PMS went away (the attempt counter does not move for those).
+        journal = Journal(await pms_writes.load(self.db, item.inbox_id) if self.remotes else None)
         try:
             try:
-                async with self.db.write() as s:
-                    outcome = await self._apply(s, item, staged)
+                outcome: str | None
+                if event.kind == "change":
+                    outcome = await self._apply_change(item, staged)
+                else:
+                    outcome = await self._apply_remote(item, staged, journal) if self.remotes else None
+                if outcome is None:
+                    journal.restart()
+                    async with self.db.write() as s:
+                        outcome = await self._apply(s, item, staged, journal)
             except CommandError as exc:
                 # The handler's partial work was rolled back with its transaction: answer and finish the event.
                 staged.clear()
@@ -103,6 +129,12 @@ class Dispatcher:
                 outcome = "refused"
             self.outbox.hand_over(staged)
             HANDLED.labels(outcome).inc()
+        except PMSDown as exc:
+            log.warning("event %s/%s waits for its PMS: %s", event.platform, event.event_id, exc)
+            staged.clear()
+            await self._pms_down(item, exc, journal, staged)
+            self.outbox.hand_over(staged)
+            HANDLED.labels("pms_down").inc()
         except LeaseLost as exc:
             log.warning("%s; dropped this attempt", exc)
             HANDLED.labels("lease_lost").inc()
@@ -123,7 +155,125 @@ class Dispatcher:
         locale = person.locale if person else self.default_locale
         await self._finish(s, item, staged, [_answer(event, locale, _error(exc.code, exc.params))])
 
-    async def _apply(self, s: AsyncSession, item: Claimed, staged: list[ClaimedMessage]) -> str:
+    def _pms_picker(self, s: AsyncSession, journal: Journal, *, remote_only: bool) -> Callable[[Project], PMS]:
+        pick = connector_for(s, self.remotes)
+
+        def journaled(project: Project) -> PMS:
+            if project.pms in CONNECTORS:
+                if remote_only:
+                    raise NeedsWrite(f"pms:{project.pms}")
+                return pick(project)
+            return journal.wrap(pick(project))
+        return journaled
+
+    async def _apply_remote(self, item: Claimed, staged: list[ClaimedMessage], journal: Journal) -> str | None:
+        """A PMS command run on a read session (see bot/remote_mode.py); None when it needs the write transaction."""
+        event = item.event
+        now = self._now()
+        async with self.db.read() as rs:
+            ws = SqlWorkspace(rs, default_locale=self.default_locale)
+            person = await ws.person_by_identity(event.platform, event.sender)
+            parsed = _command_of(event, now.astimezone(self.tz).date())
+            if person is None or not isinstance(parsed, PMS_COMMANDS):
+                return None
+            buffered = BufferedWorkspace(ws)
+            ctx = Context(person=person, platform=event.platform, conversation=event.conversation, now=now,
+                          today=now.astimezone(self.tz).date(), workspace=cast(Any, buffered),
+                          pms_for=self._pms_picker(rs, journal, remote_only=True))
+            try:
+                replies = await handle(ctx, parsed)
+            except NeedsWrite:
+                return None
+        async with self.db.write() as s:
+            for row in buffered.audits:
+                await audit.append(s, **row)
+            await self._audited(s, person.id, parsed, event, now)
+            ws = SqlWorkspace(s, default_locale=self.default_locale)
+            await self._finish(s, item, staged, await self._envelopes(ws, event, person.locale, replies))
+        return "ok"
+
+    async def _apply_change(self, item: Claimed, staged: list[ClaimedMessage]) -> str:
+        """A change reported by a PMS (webhook or poll): re-read the task, and queue a note for every
+        subscribed chat whose filter it passes (bot/changes.py sends them, or a digest for a burst)."""
+        a = item.event.action
+        rows: list[PmsChangeRow] = []
+        remote = self.remotes.get(a.get("pms", ""))
+        async with self.db.read() as rs:
+            ws = SqlWorkspace(rs, default_locale=self.default_locale)
+            pick = connector_for(rs, self.remotes)
+            for project in await ws.projects_using(a.get("pms", "")) if remote is not None else []:
+                key = _chat_key(project, a)
+                if key is None:
+                    continue
+                pms = pick(project)
+                task = await pms.get_task(key)
+                if task is None:
+                    continue
+                names = {p.id: p.name for p in (await ws.people([task.assignee])).values()} if task.assignee else {}
+                data = {"pms": a.get("pms"), "project": project.key, "event": a.get("event", "updated"),
+                        "actor": a.get("actor", ""), "changes": a.get("changes", ""), "comment": a.get("comment", ""),
+                        "task": task_view(task, names)}
+                for platform, conversation, text, by in await ws.subscriptions(project.key):
+                    if platform in self.platforms and await _passes(pms, task, a, text, by):
+                        rows.append(PmsChangeRow(platform=platform, conversation=conversation,
+                                                 project_key=project.key, data=data))
+                break  # a task is in one project
+        async with self.db.write() as s:
+            await pms_changes.add(s, rows)
+            await self._finish(s, item, staged, [])
+        return "change"
+
+    async def _audited(self, s: AsyncSession, actor: str, parsed: model.Command, event: InboundEvent,
+                       now: datetime) -> None:
+        await audit.append(s, actor=actor, action="command", subject=type(parsed).__name__.lower(),
+                           detail={"event": event.event_id, "platform": event.platform,
+                                   "text": event.text[:500] if event.kind == "message" else "",
+                                   "action": event.action}, now=now)
+
+    async def _pms_down(self, item: Claimed, exc: PMSDown, journal: Journal, staged: list[ClaimedMessage]) -> None:
+        """Keep the command for when the PMS answers again: the writes it made so far, one notice to the
+        person, admins told when our credentials are refused; after PMS_QUEUE_MAX_H, give up and say so."""
+        event = item.event
+        wall = _wall()
+        age_s = (wall - event.received_at).total_seconds()
+        give_up = age_s > PMS_QUEUE_MAX_H * 3600
+        async with self.db.write() as s:
+            ws = SqlWorkspace(s, default_locale=self.default_locale)
+            person = await ws.person_by_identity(event.platform, event.sender)
+            locale = person.locale if person else self.default_locale
+            notes: list[Envelope] = []
+            if event.kind == "change":
+                pass  # nobody to tell: a PMS's own change waits for its PMS quietly
+            elif give_up:
+                notes.append(_answer(event, locale, _error("pms_gave_up", {"pms": exc.pms})))
+            elif not journal.result(NOTICE)[0]:
+                code = "pms_auth_queued" if exc.kind == "auth" else "pms_queued"
+                notes.append(_answer(event, locale, _error(code, {"pms": exc.pms})))
+                journal.record(NOTICE, True)
+            if exc.kind == "auth" and time.monotonic() - self._alerted.get(exc.pms, -PMS_ALERT_EVERY_S) >= PMS_ALERT_EVERY_S:
+                self._alerted[exc.pms] = time.monotonic()
+                for admin in await ws.people_with_role("admin"):
+                    for platform, target in await ws.targets(admin, self.platforms) or [("console", admin.id)]:
+                        notes.append(Envelope(platform=platform, target=target, kind="error", locale=admin.locale,
+                                              data={"code": "pms_auth_admin",
+                                                    "params": {"pms": exc.pms, "detail": exc.detail[:200]}},
+                                              actions=[]))
+            await pms_writes.save(s, item.inbox_id, journal.new)
+            staged.extend(await self.outbox.enqueue(s, notes, source_event=item.inbox_id, now=wall))
+            # The wait grows with the outage (a quarter of its age so far, 5 s to 5 min) and honours Retry-After.
+            wait_s = max(5.0, min(PMS_QUEUE_BACKOFF_MAX_S, age_s / 4), exc.retry_after_s or 0.0)
+            values: dict[str, Any] = (
+                {"state": "failed", "error": str(exc)[:2000]} if give_up else
+                # Not an attempt that counts toward INBOX_MAX_ATTEMPTS: the command itself is fine.
+                {"available_at": wall + timedelta(seconds=wait_s), "attempts": item.attempts - 1,
+                 "error": str(exc)[:2000]})
+            result = await s.execute(update(InboxRow).where(
+                col(InboxRow.id) == item.inbox_id, col(InboxRow.attempts) == item.attempts,
+                col(InboxRow.state) == "pending").values(**values))
+            if cast(CursorResult[Any], result).rowcount != 1:
+                raise LeaseLost(f"inbox event {item.inbox_id} was claimed again by another worker")
+
+    async def _apply(self, s: AsyncSession, item: Claimed, staged: list[ClaimedMessage], journal: Journal) -> str:
         event = item.event
         ws = SqlWorkspace(s, default_locale=self.default_locale)
         now = self._now()
@@ -148,12 +298,9 @@ class Dispatcher:
             await self._finish(s, item, staged, [_answer(event, person.locale, reply)])
             return "unparsed"
         ctx = Context(person=person, platform=event.platform, conversation=event.conversation, now=now,
-                      today=today, workspace=ws, pms_for=connector_for(s))
+                      today=today, workspace=ws, pms_for=self._pms_picker(s, journal, remote_only=False))
         replies = await handle(ctx, parsed)
-        await audit.append(s, actor=person.id, action="command", subject=type(parsed).__name__.lower(),
-                           detail={"event": event.event_id, "platform": event.platform,
-                                   "text": event.text[:500] if event.kind == "message" else "",
-                                   "action": event.action}, now=now)
+        await self._audited(s, person.id, parsed, event, now)
         await self._finish(s, item, staged, await self._envelopes(ws, event, person.locale, replies))
         return "ok"
 
@@ -197,6 +344,8 @@ class Dispatcher:
         )
         if cast(CursorResult[Any], result).rowcount != 1:
             raise LeaseLost(f"inbox event {item.inbox_id} was claimed again by another worker")
+        if self.remotes:
+            await pms_writes.forget(s, item.inbox_id)
 
     async def _failed(self, item: Claimed, exc: Exception) -> None:
         error = f"{type(exc).__name__}: {exc}"[:2000]
@@ -220,6 +369,39 @@ def _answer(event: InboundEvent, locale: str, reply: Reply) -> Envelope:
     return Envelope(platform=event.platform, target=event.conversation, kind=reply.kind, locale=locale,
                     data=reply.data, actions=[asdict(a) for a in reply.actions], card_ref=reply.card_ref,
                     update=reply.update, origin=event.origin)
+
+
+def _chat_key(project: Project, change: dict[str, str]) -> str | None:
+    """The chat key of the changed task if it can be in `project`: Jira says its project key; Redmine's poller
+    says the project; Zentao says only the task id (its project is known once the task is read)."""
+    task = change.get("task", "")
+    number = task.rpartition("-")[2]
+    if not number.isdigit():
+        return None
+    named = change.get("project", "")
+    if named and named != (project.pms_project or project.key):
+        return None
+    return f"{project.key}-{number}"
+
+
+async def _passes(pms: PMS, task: Task, change: dict[str, str], text: str, by: str) -> bool:
+    try:
+        wanted = parse_filter(text, me=by)
+    except FilterError:
+        return False  # checked when subscribing; a filter that no longer parses matches nothing
+    if not wanted.matches(event=change.get("event", "updated"), assignee=task.assignee, priority=task.priority,
+                          status=task.status):
+        return False
+    if wanted.jql is None:
+        return True
+    matches = getattr(pms, "matches_jql", None)
+    if matches is None:
+        return False
+    try:
+        return bool(await matches(task.key, wanted.jql))
+    except PMSError as exc:
+        log.warning("subscription filter %r of %s: %s", wanted.jql, task.project, exc.params.get("reason", exc.code))
+        return False
 
 
 def _wall() -> datetime:

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-EventKind = Literal["message", "action"]
+EventKind = Literal["message", "action", "change"]  # change: a PMS webhook or poll
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -86,6 +86,7 @@ class Task:
     blocked_reason: str | None
     updated_at: datetime
     created_at: datetime | None = None  # the start of its linear plan, where the PMS says
+    priority: str | None = None  # the PMS's own name for it, where it has one
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -9,10 +9,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
+from bot.changes import ChangeDigests
 from bot.config import Config, Settings
 from bot.constants import GRACEFUL_STOP_S, WORKER_RESTART_S
 from bot.dispatcher import Dispatcher
 from bot.inbox import Inbox
+from bot.pms.registry import RemoteClient, build_remotes
 from bot.store import migrate
 from bot.store.db import Database, redact_url
 from bot.store.sync import apply_config
@@ -44,6 +46,8 @@ class Runtime:
     outbox: Outbox = field(init=False)
     renderer: Renderer = field(init=False)
     dispatcher: Dispatcher = field(init=False)
+    remotes: dict[str, RemoteClient] = field(init=False)  # the remote PMSs with complete settings
+    changes: ChangeDigests = field(init=False)
     delivery: Delivery = field(init=False)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list, init=False)
     _stop: asyncio.Event = field(default_factory=asyncio.Event, init=False)
@@ -54,11 +58,13 @@ class Runtime:
         self.inbox = Inbox(self.db)
         self.outbox = Outbox(self.db)
         self.renderer = Renderer()
+        self.remotes = build_remotes(self.settings, self.config)
+        self.changes = ChangeDigests(self.db, self.outbox, locale=self.config.locale)
         platforms = self.settings.enabled_platforms()
         self.delivery = Delivery(self.outbox, build_senders(self.db, self.settings, self.renderer), self.renderer)
         self.dispatcher = Dispatcher(self.db, self.inbox, self.outbox, default_locale=self.config.locale,
                                      timezone=self.config.timezone, platforms=platforms,
-                                     on_done=self.delivery.wake.set)
+                                     on_done=self.delivery.wake.set, remotes=self.remotes)
 
     async def open(self, *, migrate_sqlite: bool = True) -> None:
         """Bring the schema to head (SQLite, embedded mode) or check it is there (PostgreSQL), then apply config."""
@@ -80,6 +86,7 @@ class Runtime:
             self.outbox.local_worker = True
             self._tasks.append(asyncio.create_task(self._supervise(self.dispatcher.run_forever), name="dispatcher"))
             self._tasks.append(asyncio.create_task(self._supervise(self.delivery.run_forever), name="delivery"))
+            self._tasks.append(asyncio.create_task(self._supervise(self.changes.run_forever), name="pms-changes"))
         if "clock" in roles:
             from bot.clock import ClockRunner  # the clock builds on the runtime, not the other way round
             from bot.store.leader import leader_for
@@ -112,6 +119,8 @@ class Runtime:
         self._tasks.clear()
         await self.inbox.close()
         await self.delivery.close()
+        for remote in self.remotes.values():
+            await remote.close()
         with contextlib.suppress(Exception):  # best effort: leases run out by themselves anyway
             await self.inbox.release_local()
             await self.outbox.release_local()

@@ -15,6 +15,7 @@ from bot.constants import MAX_NAME_CHARS, MAX_NOTE_CHARS, MAX_TITLE_CHARS
 from bot.pms.base import PMS, PMSError
 from bot.records import Action, Approval, Person, Project, Reply, Task
 from commands import model
+from commands.filters import FilterError, parse_filter
 from commands.ports import CommandError, Context
 from commands.risk import find_risks
 
@@ -447,6 +448,13 @@ async def subscribe(ctx: Context, cmd: model.Subscribe) -> list[Reply]:
     project = await _project(ctx, cmd.project)
     if not _is_member(ctx.person, project):
         raise CommandError("not_member", project=project.key)
+    try:
+        parsed = parse_filter(cmd.filter, me=ctx.person.id)
+    except FilterError as exc:
+        raise CommandError("bad_filter", filter=cmd.filter, reason=str(exc)) from None
+    if parsed.jql is not None and project.pms != "jira":
+        raise CommandError("bad_filter", filter=cmd.filter, reason=f"jql works for Jira projects; {project.key} "
+                                                                   f"uses {project.pms}")
     created = await ctx.workspace.subscribe(project=project.key, platform=ctx.platform,
                                             conversation=ctx.conversation, filter=cmd.filter, by=ctx.person.id)
     if created:

@@ -9,10 +9,11 @@ import time
 from datetime import UTC, datetime
 
 import jinja2
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter
 
+from bot.calls import METER
 from bot.constants import OUTBOX_BATCH, WORKER_POLL_S
-from bot.store.metrics import Calls, add_calls
+from bot.store.metrics import add_calls
 from notifiers.base import Outgoing, PermanentSendError, Sender, TransientSendError
 from notifiers.outbox import ClaimedMessage, Outbox
 from notifiers.render import Renderer, TemplateMissing
@@ -22,8 +23,6 @@ log = logging.getLogger("pmsbot.delivery")
 SENT = Counter("pmsbot_outbox_sent_total", "Messages delivered", ["platform"])
 RETRIED = Counter("pmsbot_outbox_retried_total", "Deliveries that will be tried again", ["platform"])
 DEAD = Counter("pmsbot_outbox_dead_total", "Messages parked as dead letters", ["platform"])
-CALLS = Counter("pmsbot_connector_calls_total", "Outbound calls per connector", ["connector", "outcome"])
-LATENCY = Histogram("pmsbot_connector_call_seconds", "Outbound call time per connector", ["connector"])
 
 
 class Delivery:
@@ -33,7 +32,6 @@ class Delivery:
         self.renderer = renderer
         self.wake = asyncio.Event()
         self.delivered = asyncio.Event()  # set after each batch that delivered something (tests wait on it)
-        self._calls: dict[str, Calls] = {}  # this batch's calls per connector, for the SLA figures
 
     async def close(self) -> None:
         for sender in self.senders.values():
@@ -48,8 +46,7 @@ class Delivery:
         outcomes = await asyncio.gather(*(self._deliver(m) for m in claimed))
         await self.outbox.mark_sent_many([(m, message_id) for m, (sent, message_id) in zip(claimed, outcomes, strict=True)
                                           if sent])
-        calls, self._calls = self._calls, {}
-        await add_calls(self.outbox.db, datetime.now(UTC).replace(second=0, microsecond=0), calls)
+        await add_calls(self.outbox.db, datetime.now(UTC).replace(second=0, microsecond=0), METER.take())
         for m, (sent, _) in zip(claimed, outcomes, strict=True):
             if sent:
                 SENT.labels(m.envelope.platform).inc()
@@ -121,11 +118,5 @@ class Delivery:
             return False, None
         finally:
             if env.platform != "console":  # the console is our own table, not a connector
-                elapsed_s = time.monotonic() - started
-                calls = self._calls.setdefault(env.platform, Calls())
-                calls.ok += ok
-                calls.failed += not ok
-                calls.latency_ms += int(elapsed_s * 1000)
-                CALLS.labels(env.platform, "ok" if ok else "failed").inc()
-                LATENCY.labels(env.platform).observe(elapsed_s)
+                METER.count(env.platform, ok=bool(ok), elapsed_s=time.monotonic() - started)
         return True, message_id

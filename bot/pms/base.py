@@ -21,6 +21,21 @@ class PMSError(Exception):
         self.params = params
 
 
+class PMSDown(Exception):
+    """A remote PMS did not answer usefully: unreachable, timed out, 5xx, throttled, or our credentials refused.
+
+    Not a refusal of the command: the dispatcher keeps the command and applies it when the PMS is back.
+    `kind` is "down", "timeout", "rate_limited" or "auth" (the admins must act).
+    """
+
+    def __init__(self, pms: str, kind: str, detail: str = "", *, retry_after_s: float | None = None) -> None:
+        super().__init__(f"{pms} {kind}: {detail}" if detail else f"{pms} {kind}")
+        self.pms = pms
+        self.kind = kind
+        self.detail = detail
+        self.retry_after_s = retry_after_s
+
+
 class PMS(Protocol):
     name: str
 

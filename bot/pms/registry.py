@@ -1,26 +1,87 @@
-"""Which connector serves which `pms:` value. Adding a PMS adds one line here."""
+"""Which connector serves which `pms:` value. Adding a PMS adds one line to REMOTE (and its module).
+
+The built-in PMS works in the command's transaction; a remote PMS is one long-lived client per process
+(pooled connections, caches) handing out a small per-project view.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
+from bot.config import Config, Settings
+from bot.pms import jira, redmine, zentao
 from bot.pms.base import PMS, PMSError
 from bot.pms.local import LocalPMS
+from bot.pms.people import PeopleMap
 from bot.records import Project
+from bot.store.models import PersonRow
 
-# A factory gets the command's transaction: the local PMS writes in it; remote connectors ignore it.
+
+class RemoteClient(Protocol):
+    name: str
+
+    def for_project(self, project: Project, people: Callable[[], Awaitable[PeopleMap]]) -> PMS: ...
+
+    async def check(self) -> str:
+        """Reach the PMS with our credentials; a one-line description of who we are there, or PMSDown."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+# A remote PMS is on when its settings are complete; each builder returns None otherwise.
+REMOTE: dict[str, Callable[[Settings, Config], RemoteClient | None]] = {
+    "jira": jira.build,
+    "redmine": redmine.build,
+    "zentao": zentao.build,
+}
+
+# A factory gets the command's transaction: the local PMS writes in it. Tests and benchmarks may wrap it.
 CONNECTORS: dict[str, Callable[[AsyncSession, Project], PMS]] = {
     "local": lambda session, project: LocalPMS(session),
 }
 
 
-def connector_for(session: AsyncSession) -> Callable[[Project], PMS]:
+def build_remotes(settings: Settings, config: Config) -> dict[str, RemoteClient]:
+    remotes: dict[str, RemoteClient] = {}
+    for name, build in REMOTE.items():
+        client = build(settings, config)
+        if client is not None:
+            remotes[name] = client
+    return remotes
+
+
+@dataclass
+class _PeopleOnce:
+    """The pms_user -> person map, read once per command (people may `link` between commands)."""
+
+    session: AsyncSession
+    value: PeopleMap | None = None
+
+    async def __call__(self) -> PeopleMap:
+        if self.value is None:
+            rows = await self.session.execute(select(col(PersonRow.id), col(PersonRow.pms_user), col(PersonRow.email)))
+            self.value = PeopleMap.of((str(i), u, e) for i, u, e in rows.all())
+        return self.value
+
+
+def connector_for(session: AsyncSession, remotes: dict[str, RemoteClient] | None = None
+                  ) -> Callable[[Project], PMS]:
+    people = _PeopleOnce(session)
+
     def pick(project: Project) -> PMS:
         factory = CONNECTORS.get(project.pms)
-        if factory is None:
+        if factory is not None:
+            return factory(session, project)
+        remote = (remotes or {}).get(project.pms)
+        if remote is None:
             raise PMSError("pms_unavailable", project=project.key, pms=project.pms)
-        return factory(session, project)
+        return remote.for_project(project, people)
 
     return pick

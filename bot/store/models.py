@@ -328,3 +328,34 @@ class StandupScheduleRow(SQLModel, table=True):
     overrides: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_by: str | None = Field(default=None, max_length=64)
+
+
+class PmsWriteRow(SQLModel, table=True):
+    """A write a command made to a remote PMS before the PMS stopped answering: the retry skips it."""
+
+    __tablename__ = "pms_write"
+    inbox_id: int = Field(primary_key=True, sa_type=BigInteger)
+    step: str = Field(primary_key=True, max_length=200)
+    result: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class PmsCursorRow(SQLModel, table=True):
+    """How far a poller has read a PMS (Redmine has no webhooks before 7.0)."""
+
+    __tablename__ = "pms_cursor"
+    name: str = Field(primary_key=True, max_length=100)
+    value: str = Field(max_length=64)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class PmsChangeRow(SQLModel, table=True):
+    """A PMS change waiting to be told to one subscribed chat, so a burst becomes one digest."""
+
+    __tablename__ = "pms_change"
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=32)
+    conversation: str = Field(max_length=128)
+    project_key: str = Field(max_length=10)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)

@@ -269,6 +269,17 @@ class SqlWorkspace:
         row.state, row.applied_at = "applied", now
         return list(row.payload)
 
+    async def subscriptions(self, project: str) -> list[tuple[str, str, str, str]]:
+        """(platform, conversation, filter, subscribed by) of the project's subscriptions."""
+        rows = (await self._s.execute(select(SubscriptionRow).where(col(SubscriptionRow.project_key) == project)
+                                      .order_by(col(SubscriptionRow.id)))).scalars()
+        return [(r.platform, r.conversation, r.filter, r.created_by) for r in rows]
+
+    async def projects_using(self, pms: str) -> list[Project]:
+        keys = (await self._s.execute(select(col(ProjectRow.key)).where(col(ProjectRow.pms) == pms)
+                                      .order_by(col(ProjectRow.key)))).scalars().all()
+        return [p for p in [await self.project(k) for k in keys] if p is not None]
+
     async def project_channels(self, project: str) -> list[tuple[str, str]]:
         rows = (await self._s.execute(select(ChannelRow).where(col(ChannelRow.project_key) == project))).scalars()
         return [(r.platform, r.channel_id) for r in rows]

@@ -1,0 +1,131 @@
+"""Telling subscribed chats about PMS changes: one message per change, or one digest for a burst.
+
+Changes wait in `pms_change` until their chat has been quiet for PMS_DIGEST_QUIET_S (or the oldest has
+waited PMS_DIGEST_MAX_WAIT_S); then up to PMS_DIGEST_AFTER go out one by one, more as a single digest. A bulk
+edit of 500 issues is a handful of messages, not 500.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.constants import (
+    PMS_DIGEST_AFTER,
+    PMS_DIGEST_LIST_MAX,
+    PMS_DIGEST_MAX_WAIT_S,
+    PMS_DIGEST_QUIET_S,
+    PMS_POLL_MAX_ISSUES,
+)
+from bot.inbox import Inbox
+from bot.pms.people import PeopleMap
+from bot.pms.redmine import RedmineClient
+from bot.records import InboundEvent, Project
+from bot.store import pms_changes
+from bot.store.db import Database
+from notifiers.outbox import Envelope, Outbox
+
+
+class ChangeDigests:
+    def __init__(self, db: Database, outbox: Outbox, *, locale: str,
+                 now: Callable[[], datetime] | None = None) -> None:
+        self.db = db
+        self.outbox = outbox
+        self.locale = locale
+        self._now = now or (lambda: datetime.now(UTC))
+
+    async def flush_once(self, now: datetime | None = None) -> int:
+        """Send what is due; returns how many messages were queued."""
+        now = now or self._now()
+        async with self.db.read() as r:
+            if not await pms_changes.waiting(r):
+                return 0  # the usual case: no write transaction for nothing
+        async with self.db.write() as s:
+            due = await pms_changes.take_due(s, now=now, quiet_s=PMS_DIGEST_QUIET_S, max_wait_s=PMS_DIGEST_MAX_WAIT_S)
+            envelopes: list[Envelope] = []
+            for (platform, conversation), rows in due.items():
+                if len(rows) <= PMS_DIGEST_AFTER:
+                    envelopes += [Envelope(platform=platform, target=conversation, kind="pms_change",
+                                           locale=self.locale, data=row.data, actions=[]) for row in rows]
+                    continue
+                latest: dict[str, dict[str, object]] = {}  # one line per task: its last change
+                for row in rows:
+                    latest[str(row.data["task"]["key"])] = row.data
+                items = list(latest.values())
+                envelopes.append(Envelope(
+                    platform=platform, target=conversation, kind="pms_digest", locale=self.locale, actions=[],
+                    data={"projects": sorted({r.project_key for r in rows}), "changes": len(rows),
+                          "tasks": len(items), "items": items[:PMS_DIGEST_LIST_MAX],
+                          "more": max(0, len(items) - PMS_DIGEST_LIST_MAX)}))
+            claimed = await self.outbox.enqueue(s, envelopes, source_event=None, now=datetime.now(UTC))
+        self.outbox.hand_over(claimed)
+        return len(envelopes)
+
+    async def run_forever(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            await self.flush_once()
+            # Due times are seconds apart: look again after a quiet period, or sooner when changes arrive.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=PMS_DIGEST_QUIET_S / 2)
+
+
+def _journal_event(journal: dict[str, Any]) -> tuple[str, str]:
+    """(kind, "field: old → new; …") of a Redmine journal."""
+    details = [d for d in journal.get("details") or [] if isinstance(d, dict)]
+    names = {str(d.get("name")) for d in details if d.get("property") == "attr"}
+    kind = ("transitioned" if "status_id" in names else "assigned" if "assigned_to_id" in names
+            else "commented" if journal.get("notes") and not details else "updated")
+    changes = "; ".join(f"{d.get('name')}: {d.get('old_value') or '-'} → {d.get('new_value') or '-'}"
+                        for d in details)
+    return kind, changes[:500]
+
+
+async def poll_redmine(db: Database, inbox: Inbox, remote: RedmineClient, projects: list[Project], *,
+                       now: datetime) -> int:
+    """Redmine 5 has no webhooks: read what changed since the last poll (updated_on>=, then each changed
+    issue's journals) and feed it to the inbox like a webhook. The first poll only sets the cursor."""
+    fed = 0
+    for project in projects:
+        pms = remote.for_project(project, _no_people)
+        name = f"redmine:{project.key}"
+        async with db.read() as s:
+            since_text = await pms_changes.cursor(s, name)
+        if since_text is None:
+            async with db.write() as s:
+                await pms_changes.set_cursor(s, name, now.astimezone(UTC).isoformat(), now)
+            continue
+        since = datetime.fromisoformat(since_text)
+        newest = since
+        for issue in await pms.changes_since(since, limit=PMS_POLL_MAX_ISSUES):
+            updated = datetime.fromisoformat(str(issue.get("updated_on", since_text)).replace("Z", "+00:00"))
+            newest = max(newest, updated)
+            events: list[tuple[str, str, str, str, str]] = []  # (id, kind, actor, changes, notes)
+            created = str(issue.get("created_on", "")).replace("Z", "+00:00")
+            if created and datetime.fromisoformat(created) >= since:
+                author = issue.get("author") or {}
+                events.append((f"{issue['id']}:created", "created", str(author.get("name", "")), "", ""))
+            for journal in await pms.journals(int(issue["id"])):
+                at = datetime.fromisoformat(str(journal.get("created_on", "")).replace("Z", "+00:00") or since_text)
+                if at < since:
+                    continue
+                kind, changes = _journal_event(journal)
+                events.append((f"{issue['id']}:j{journal.get('id')}", kind,
+                               str((journal.get("user") or {}).get("name", "")), changes, str(journal.get("notes") or "")))
+            for event_id, kind, actor, changes, notes in events:
+                await inbox.accept(InboundEvent(
+                    platform="redmine", event_id=f"{pms.identifier}:{event_id}"[:128], kind="change",
+                    sender="redmine", conversation="", received_at=now,
+                    action={"pms": "redmine", "project": pms.identifier, "task": f"{project.key}-{issue['id']}",
+                            "event": kind, "actor": actor[:100], "changes": changes, "comment": notes[:500]}))
+                fed += 1
+        if newest > since:
+            async with db.write() as s:
+                await pms_changes.set_cursor(s, name, newest.isoformat(), now)
+    return fed
+
+
+async def _no_people() -> PeopleMap:
+    return PeopleMap()

@@ -1,0 +1,44 @@
+"""Webhook sources by name: POST /hooks/{name}[/{token}]. Adding a source adds one line here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from aiohttp import web
+
+from bot.config import Config
+from bot.constants import MAX_BODY_BYTES
+from bot.hooks.base import HookSource
+from bot.hooks.jira import JiraHooks
+from bot.hooks.zentao import ZentaoHooks
+from bot.inbox import Inbox
+from bot.platforms.refusals import Refused
+
+SOURCES: dict[str, Callable[[Config], HookSource]] = {
+    "jira": JiraHooks,
+    "zentao": ZentaoHooks,
+}
+
+
+def add_routes(app: web.Application, inbox: Callable[[web.Request], Inbox], config: Config) -> None:
+    sources = {name: build(config) for name, build in SOURCES.items()}
+    sources = {name: source for name, source in sources.items() if source.enabled()}
+
+    async def receive(request: web.Request) -> web.Response:
+        source = sources.get(request.match_info["name"])
+        if source is None:
+            return web.json_response({"error": "no such hook"}, status=404)
+        if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+            return web.json_response({"error": f"body larger than {MAX_BODY_BYTES} bytes"}, status=413)
+        raw = await request.read()
+        try:
+            event = await source.event(request, raw, request.match_info.get("token"))
+        except Refused as exc:
+            return web.json_response({"error": str(exc)}, status=exc.status)
+        if event is None:
+            return web.json_response({"ok": True, "ignored": True})
+        accepted = await inbox(request).accept(event)
+        return web.json_response({"ok": True, "duplicate": accepted.duplicate})
+
+    app.router.add_post("/hooks/{name}", receive)
+    app.router.add_post("/hooks/{name}/{token}", receive)

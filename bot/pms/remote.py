@@ -1,0 +1,51 @@
+"""Rules every remote connector applies the same way as the built-in PMS, so commands behave alike."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from bot.records import Milestone, Person, Project, ProjectSummary, Task
+
+
+def progress_comment(by: Person, *, percent: int | None, note: str) -> str:
+    """What a progress report leaves in the PMS's history, naming who reported it (the API key is the bot's)."""
+    parts = [f"{percent}%"] if percent is not None else []
+    if note:
+        parts.append(note)
+    return f"{by.name}: {' '.join(parts)}" if parts else ""
+
+
+def reopen_or_start(status: str, percent: int | None) -> str | None:
+    """The status a reported percent implies, as the built-in PMS does it; None: leave the status."""
+    if percent is None:
+        return None
+    if percent == 100:
+        return None if status == "done" else "done"
+    if status == "done" or (percent > 0 and status in ("todo", "blocked")):
+        return "in_progress"
+    return None
+
+
+def summarize(project: Project, tasks: Iterable[Task], versions: Iterable[tuple[int, str, date | None]], *,
+              today: date) -> ProjectSummary:
+    """Counts and milestone progress from one pass over the project's tasks (read in pages)."""
+    total = done = blocked = overdue = pct = 0
+    per: dict[str, list[int]] = {}
+    for t in tasks:
+        total += 1
+        done += t.status == "done"
+        blocked += t.status == "blocked"
+        overdue += t.status != "done" and t.due is not None and t.due < today
+        pct += t.percent
+        if t.milestone is not None:
+            n, d, p = per.setdefault(t.milestone, [0, 0, 0])
+            per[t.milestone] = [n + 1, d + (t.status == "done"), p + t.percent]
+    milestones = []
+    for vid, name, due in sorted(versions, key=lambda v: (v[2] is None, v[2] or date.min, v[0])):
+        n, d, p = per.get(name, [0, 0, 0])
+        milestones.append(Milestone(id=vid, project=project.key, name=name, due=due, tasks_total=n, tasks_done=d,
+                                    percent=round(p / n) if n else 0))
+    return ProjectSummary(project=project.key, name=project.name, tasks_total=total, tasks_done=done,
+                          tasks_blocked=blocked, tasks_overdue=overdue, percent=round(pct / total) if total else 0,
+                          milestones=tuple(milestones))

@@ -1,0 +1,362 @@
+"""Zentao (禅道) open source, REST API v1 (/api.php/v1).
+
+A token from POST /tokens (account + password) rides in the `Token:` header; a 401 means it ran out, so we log
+in again once. Errors are {"error": text | [texts] | {field: [texts]}}. A project's tasks live in its
+executions (sprints/stages), which serve as its milestones. Statuses: wait → todo, doing → in_progress,
+pause → blocked, done/closed/cancel → done; they move by actions (start, pause, restart, finish, activate),
+each with the fields Zentao requires. Effort is recorded per row (date, consumed, left, work). REST v1 has no
+comment call: a comment rides on an assign-to-the-same-person action, which keeps it in the task's history.
+Task 123 of the project mapped to PUMP is PUMP-123 in chat.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.config import Config, Settings, ZentaoConnectorConfig
+from bot.constants import DEFAULT_TIMEZONE, PMS_PAGE_SIZE, PMS_SUMMARY_MAX_TASKS
+from bot.pms.base import STATUSES, PMSDown, PMSError
+from bot.pms.http import PMSHttp
+from bot.pms.people import PeopleMap, task_number
+from bot.pms.remote import progress_comment, reopen_or_start, summarize
+from bot.records import Milestone, Person, Project, ProjectSummary, Task
+
+API = "/api.php/v1"
+_STATUS = {"wait": "todo", "doing": "in_progress", "pause": "blocked", "done": "done", "closed": "done",
+           "cancel": "done"}
+_OPEN = ("wait", "doing", "pause")
+
+
+def build(settings: Settings, config: Config) -> ZentaoClient | None:
+    if not (settings.zentao_url and settings.zentao_account and settings.zentao_password):
+        return None
+    return ZentaoClient(url=settings.zentao_url, account=settings.zentao_account,
+                        password=settings.zentao_password.get_secret_value(), config=config.connectors.zentao,
+                        timezone=config.connectors.zentao.timezone or config.timezone)
+
+
+def _num(value: Any) -> Decimal:
+    try:
+        return Decimal(str(value or 0))
+    except ArithmeticError:
+        return Decimal(0)
+
+
+def _hours(value: Any) -> Decimal:
+    return _num(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP).normalize()
+
+
+def _day(value: Any) -> date | None:
+    if not isinstance(value, str) or value.startswith("0000"):
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
+def _when(value: Any) -> datetime | None:
+    """Zentao's formatted UTC "2026-11-30T10:00:00Z" (raw local times are not used)."""
+    if not isinstance(value, str) or not value.endswith("Z"):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _account(value: Any) -> str | None:
+    if isinstance(value, dict):
+        value = value.get("account")
+    return str(value) if value and value != "closed" else None
+
+
+def _error(body: Any) -> str:
+    error = body.get("error") if isinstance(body, dict) else body
+    if isinstance(error, list):
+        return "; ".join(str(e) for e in error)[:300]
+    if isinstance(error, dict):
+        return "; ".join(f"{k}: {'; '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in error.items())[:300]
+    return str(error or "")[:300]
+
+
+class ZentaoClient:
+    name = "zentao"
+
+    def __init__(self, *, url: str, account: str, password: str, config: ZentaoConnectorConfig,
+                 timezone: str = DEFAULT_TIMEZONE) -> None:
+        self.config = config
+        self.tz = ZoneInfo(timezone)
+        self.account = account
+        self._password = password
+        self.http = PMSHttp(connector="zentao", display="Zentao", base_url=url, reauth=self.login,
+                            headers={"Accept": "application/json"})
+
+    def for_project(self, project: Project, people: Callable[[], Awaitable[PeopleMap]]) -> ZentaoPMS:
+        return ZentaoPMS(self, project, people)
+
+    async def check(self) -> str:
+        me = await self.send("GET", "/user")
+        profile = me.get("profile") or {}
+        return f"Zentao as {profile.get('account', self.account)}"
+
+    async def close(self) -> None:
+        await self.http.close()
+
+    async def login(self) -> None:
+        self.http.headers.pop("Token", None)
+        response = await self.http.call("POST", API + "/tokens",
+                                        json={"account": self.account, "password": self._password})
+        body = self.http.json_of(response)
+        if response.status_code >= 300 or not isinstance(body, dict) or not body.get("token"):
+            raise PMSDown("Zentao", "auth", _error(body) or f"login answered {response.status_code}")
+        self.http.headers["Token"] = str(body["token"])
+
+    async def send(self, method: str, path: str, *, params: dict[str, Any] | None = None, json: Any = None,
+                   missing: str | None = None) -> Any:
+        if "Token" not in self.http.headers:
+            await self.login()
+        response = await self.http.call(method, API + path, params=params, json=json)
+        body = self.http.json_of(response) if response.content else {}
+        status = response.status_code
+        if status < 300:
+            return body
+        if status == 404 and missing:
+            raise PMSError("unknown_task", task=missing)
+        if status == 403:
+            raise PMSError("pms_forbidden", pms="Zentao", reason=_error(body) or f"{method} {path}")
+        raise PMSError("pms_refused", pms="Zentao", reason=_error(body) or f"{method} {path} answered {status}")
+
+    async def pages(self, path: str, key: str, limit: int, params: dict[str, Any] | None = None
+                    ) -> list[dict[str, Any]]:
+        """A list, page by page until `total` (Zentao answers a page past the end with the last page again)."""
+        items: list[dict[str, Any]] = []
+        page = 1
+        while len(items) < limit:
+            body = await self.send("GET", path, params={**(params or {}), "page": page, "limit": PMS_PAGE_SIZE})
+            batch = body.get(key) or []
+            items += batch
+            if not batch or len(items) >= int(body.get("total") or 0):
+                break
+            page += 1
+        return items[:limit]
+
+
+class ZentaoPMS:
+    name = "zentao"
+
+    def __init__(self, client: ZentaoClient, project: Project, people: Callable[[], Awaitable[PeopleMap]]) -> None:
+        self.c = client
+        self.project = project
+        self.project_id = str(project.pms_project or "")
+        self._people = people
+        self._executions: list[dict[str, Any]] | None = None
+
+    def _task(self, raw: dict[str, Any], people: PeopleMap, executions: dict[int, str]) -> Task:
+        status = _STATUS.get(str(raw.get("status")), "in_progress")
+        consumed, left = _num(raw.get("consumed")), _num(raw.get("left"))
+        progress = raw.get("progress")
+        if status == "done":
+            percent = 100
+        elif progress is not None and str(progress).replace(".", "", 1).isdigit():
+            percent = min(100, round(float(progress)))
+        else:
+            percent = min(99, round(100 * consumed / (consumed + left))) if consumed + left else 0
+        estimate = _num(raw.get("estimate"))
+        return Task(
+            key=f"{self.project.key}-{raw['id']}", project=self.project.key, title=str(raw.get("name", "")),
+            status=status, percent=percent, assignee=people.person_of(_account(raw.get("assignedTo"))),
+            due=_day(raw.get("deadline")), estimate_h=_hours(estimate) if estimate else None,
+            spent_h=_hours(consumed), milestone=executions.get(int(raw.get("execution") or 0)),
+            blocked_reason=None, updated_at=_when(raw.get("lastEditedDate")) or _when(raw.get("openedDate"))
+            or datetime.now(UTC), created_at=_when(raw.get("openedDate")),
+            priority=str(raw["pri"]) if raw.get("pri") is not None else None,
+        )
+
+    async def _execution_list(self) -> list[dict[str, Any]]:
+        if self._executions is None:
+            self._executions = await self.c.pages(f"/projects/{self.project_id}/executions", "executions", 10_000)
+        return self._executions
+
+    async def _execution_names(self) -> dict[int, str]:
+        return {int(e["id"]): str(e.get("name", "")) for e in await self._execution_list()}
+
+    async def _raw(self, key: str) -> dict[str, Any]:
+        number = task_number(key, self.project.key)
+        raw = await self.c.send("GET", f"/tasks/{number}", missing=key)
+        if str(raw.get("project", "")) != self.project_id:
+            raise PMSError("unknown_task", task=key)
+        return dict(raw)
+
+    async def _to_task(self, raw: dict[str, Any]) -> Task:
+        return self._task(raw, await self._people(), await self._execution_names())
+
+    async def get_task(self, key: str) -> Task | None:
+        try:
+            return await self._to_task(await self._raw(key))
+        except PMSError as exc:
+            if exc.code == "unknown_task":
+                return None
+            raise
+
+    async def _all(self, limit: int) -> list[dict[str, Any]]:
+        """The project's tasks, execution by execution, a page at a time."""
+        tasks: list[dict[str, Any]] = []
+        for execution in await self._execution_list():
+            if len(tasks) >= limit:
+                break
+            tasks += await self.c.pages(f"/executions/{execution['id']}/tasks", "tasks", limit - len(tasks))
+        return tasks
+
+    async def search_tasks(self, *, project: str | None = None, assignee: Person | None = None,
+                           open_only: bool = True, limit: int = 50) -> list[Task]:
+        if assignee is not None and not assignee.pms_user:
+            return []
+        # Zentao filters lists by status but not by assignee: the project is read in pages and filtered here.
+        raws = await self._all(PMS_SUMMARY_MAX_TASKS)
+        people, names = await self._people(), await self._execution_names()
+        tasks = [self._task(r, people, names) for r in raws
+                 if (not open_only or r.get("status") in _OPEN)
+                 and (assignee is None or (_account(r.get("assignedTo")) or "").casefold()
+                      == str(assignee.pms_user).casefold())]
+        tasks.sort(key=lambda t: (t.due is None, t.due or date.min, int(t.key.rpartition("-")[2])))
+        return tasks[:limit]
+
+    async def create_task(self, project: str, title: str, *, assignee: Person | None, due: date | None,
+                          by: Person) -> Task:
+        executions = [e for e in await self._execution_list() if e.get("status") not in ("closed", "done")]
+        if not executions:
+            raise PMSError("pms_refused", pms="Zentao", reason=f"project {self.project_id} has no open execution")
+        today = datetime.now(self.c.tz).date()
+        body: dict[str, Any] = {"name": title, "type": "devel", "estStarted": today.isoformat(),
+                                "deadline": (due or today).isoformat(),
+                                "assignedTo": assignee.pms_user if assignee and assignee.pms_user else self.c.account,
+                                "desc": f"{by.name} (pmsbot)"}
+        created = await self.c.send("POST", f"/executions/{executions[0]['id']}/tasks", json=body)
+        return await self._task_or_fail(f"{self.project.key}-{created['id']}")
+
+    async def _task_or_fail(self, key: str) -> Task:
+        task = await self.get_task(key)
+        if task is None:
+            raise PMSError("unknown_task", task=key)
+        return task
+
+    async def _act(self, raw: dict[str, Any], verb: str, body: dict[str, Any], key: str) -> None:
+        await self.c.send(self.c.config.action_method, f"/tasks/{raw['id']}/{verb}", json=body, missing=key)
+
+    async def report_progress(self, key: str, *, percent: int | None, note: str, hours: Decimal | None,
+                              by: Person) -> Task:
+        raw = await self._raw(key)
+        text = progress_comment(by, percent=percent, note=note) or by.name
+        status = _STATUS.get(str(raw.get("status")), "in_progress")
+        target = reopen_or_start(status, percent)
+        consumed = _num(raw.get("consumed")) + (hours or 0)
+        left = self._left(consumed, percent, _num(raw.get("left")))
+        if target == "done":
+            await self._finish(raw, key, hours or Decimal(0), text)
+            return await self._task_or_fail(key)
+        if target == "in_progress":
+            await self._move(raw, "in_progress", key, comment=text, left=left)
+            raw = await self._raw(key)
+        if hours is not None:
+            # One effort row: Zentao adds its hours to consumed and takes its `left` as the new remainder.
+            await self.c.send("POST", f"/tasks/{raw['id']}/estimate", missing=key, json={
+                "date": [datetime.now(self.c.tz).date().isoformat()], "consumed": [float(hours)], "left": [float(left)],
+                "work": [text[:250]]})
+        elif percent is not None and target is None:
+            await self.c.send("PUT", f"/tasks/{raw['id']}", json={"left": float(left)}, missing=key)
+        return await self._task_or_fail(key)
+
+    @staticmethod
+    def _left(consumed: Decimal, percent: int | None, left: Decimal) -> Decimal:
+        """The remainder that makes Zentao's progress (consumed / (consumed + left)) the reported percent."""
+        if percent is None or percent <= 0 or consumed <= 0:
+            return left
+        if percent >= 100:
+            return Decimal(0)
+        return (consumed * (100 - percent) / percent).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+    async def _finish(self, raw: dict[str, Any], key: str, hours: Decimal, comment: str) -> None:
+        if _num(raw.get("consumed")) + hours <= 0:
+            raise PMSError("pms_refused", pms="Zentao",
+                           reason=f"Zentao finishes a task only with the hours spent on it: add them, like "
+                                  f"`done {key} 2h`")
+        now = datetime.now(self.c.tz)  # Zentao's server time
+        body = {"currentConsumed": float(hours), "finishedDate": now.strftime("%Y-%m-%d %H:%M:%S"),
+                "assignedTo": _account(raw.get("assignedTo")) or self.c.account, "comment": comment}
+        if str(raw.get("realStarted") or "").startswith(("0000", "None")) or not raw.get("realStarted"):
+            body["realStarted"] = now.strftime("%Y-%m-%d %H:%M:%S")
+        await self._act(raw, "finish", body, key)
+
+    async def _move(self, raw: dict[str, Any], status: str, key: str, *, comment: str, left: Decimal | None = None
+                    ) -> None:
+        current = str(raw.get("status"))
+        remainder = float(left if left is not None else _num(raw.get("left")) or _num(raw.get("estimate")) or 1)
+        if status == "in_progress":
+            if current == "wait":
+                await self._act(raw, "start", {"left": remainder, "consumed": float(_num(raw.get("consumed"))),
+                                               "comment": comment}, key)
+            elif current == "pause":
+                await self._act(raw, "restart", {"left": remainder, "consumed": float(_num(raw.get("consumed"))),
+                                                 "comment": comment}, key)
+            elif current in ("done", "closed", "cancel"):
+                await self._act(raw, "active", {"left": remainder, "comment": comment,
+                                                "assignedTo": _account(raw.get("assignedTo")) or self.c.account}, key)
+            return
+        if status == "blocked":
+            if current == "wait":
+                await self._act(raw, "start", {"left": remainder, "consumed": float(_num(raw.get("consumed")))}, key)
+            if current in ("wait", "doing"):
+                await self._act(raw, "pause", {"comment": comment}, key)
+                return
+        if status == "todo" and current == "wait":
+            return
+        raise PMSError("transition_not_allowed", task=key, status=status, pms="Zentao",
+                       allowed=", ".join(_ALLOWED.get(current, ())) or "-")
+
+    async def transition(self, key: str, status: str, *, reason: str, by: Person) -> Task:
+        if status not in STATUSES:
+            raise PMSError("unknown_status", status=status)
+        raw = await self._raw(key)
+        comment = f"{by.name}: {reason}" if reason else by.name
+        if _STATUS.get(str(raw.get("status"))) == status:
+            if reason:
+                await self._comment(raw, comment, key)
+        elif status == "done":
+            await self._finish(raw, key, Decimal(0), comment)
+        else:
+            await self._move(raw, status, key, comment=comment)
+        return await self._task_or_fail(key)
+
+    async def _comment(self, raw: dict[str, Any], text: str, key: str) -> None:
+        left = _num(raw.get("left"))
+        await self._act(raw, "assignto", {"assignedTo": _account(raw.get("assignedTo")) or self.c.account,
+                                          "left": float(left) if left > 0 else 1.0, "comment": text}, key)
+
+    async def comment(self, key: str, body: str, *, by: Person) -> None:
+        await self._comment(await self._raw(key), f"{by.name}: {body}", key)
+
+    async def log_work(self, key: str, hours: Decimal, *, note: str, by: Person) -> None:
+        raw = await self._raw(key)
+        await self.c.send("POST", f"/tasks/{raw['id']}/estimate", missing=key, json={
+            "date": [datetime.now(self.c.tz).date().isoformat()], "consumed": [float(hours)],
+            "left": [float(_num(raw.get("left")))], "work": [(f"{by.name}: {note}" if note else by.name)[:250]]})
+
+    async def list_milestones(self, project: str) -> list[Milestone]:
+        return list((await self.project_summary(project, today=datetime.now(UTC).date())).milestones)
+
+    async def project_summary(self, project: str, *, today: date) -> ProjectSummary:
+        executions = await self._execution_list()
+        names = await self._execution_names()
+        tasks = [self._task(r, PeopleMap(), names) for r in await self._all(PMS_SUMMARY_MAX_TASKS)]
+        dues = [(int(e["id"]), str(e.get("name", "")), _day(e.get("end"))) for e in executions]
+        return summarize(self.project, tasks, dues, today=today)
+
+
+# What can follow each status, for the message when a move is not possible.
+_ALLOWED = {"wait": ("start", "finish", "pause"), "doing": ("pause", "finish"), "pause": ("restart", "finish"),
+            "done": ("activate",), "closed": ("activate",), "cancel": ("activate",)}
