@@ -72,14 +72,17 @@ class ChangeDigests:
                 await asyncio.wait_for(stop.wait(), timeout=PMS_DIGEST_QUIET_S / 2)
 
 
-def _journal_event(journal: dict[str, Any]) -> tuple[str, str]:
-    """(kind, "field: old → new; …") of a Redmine journal."""
+def _journal_event(journal: dict[str, Any], statuses: dict[str, str]) -> tuple[str, str]:
+    """(kind, "field: old → new; …") of a Redmine journal; status ids read as their names."""
     details = [d for d in journal.get("details") or [] if isinstance(d, dict)]
     names = {str(d.get("name")) for d in details if d.get("property") == "attr"}
     kind = ("transitioned" if "status_id" in names else "assigned" if "assigned_to_id" in names
             else "commented" if journal.get("notes") and not details else "updated")
-    changes = "; ".join(f"{d.get('name')}: {d.get('old_value') or '-'} → {d.get('new_value') or '-'}"
-                        for d in details)
+    def value(d: dict[str, Any], which: str) -> str:
+        raw = str(d.get(which) or "-")
+        return statuses.get(raw, raw) if d.get("name") == "status_id" else raw
+    changes = "; ".join(f"{'status' if d.get('name') == 'status_id' else d.get('name')}: "
+                        f"{value(d, 'old_value')} → {value(d, 'new_value')}" for d in details)
     return kind, changes[:500]
 
 
@@ -88,6 +91,8 @@ async def poll_redmine(db: Database, inbox: Inbox, remote: RedmineClient, projec
     """Redmine 5 has no webhooks: read what changed since the last poll (updated_on>=, then each changed
     issue's journals) and feed it to the inbox like a webhook. The first poll only sets the cursor."""
     fed = 0
+    listed = await remote.send("GET", "/issue_statuses.json") if projects else {}
+    statuses = {str(i.get("id")): str(i.get("name")) for i in listed.get("issue_statuses", [])}
     for project in projects:
         pms = remote.for_project(project, _no_people)
         name = f"redmine:{project.key}"
@@ -111,16 +116,16 @@ async def poll_redmine(db: Database, inbox: Inbox, remote: RedmineClient, projec
                 at = datetime.fromisoformat(str(journal.get("created_on", "")).replace("Z", "+00:00") or since_text)
                 if at < since:
                     continue
-                kind, changes = _journal_event(journal)
+                kind, changes = _journal_event(journal, statuses)
                 events.append((f"{issue['id']}:j{journal.get('id')}", kind,
                                str((journal.get("user") or {}).get("name", "")), changes, str(journal.get("notes") or "")))
             for event_id, kind, actor, changes, notes in events:
-                await inbox.accept(InboundEvent(
+                accepted = await inbox.accept(InboundEvent(
                     platform="redmine", event_id=f"{pms.identifier}:{event_id}"[:128], kind="change",
                     sender="redmine", conversation="", received_at=now,
                     action={"pms": "redmine", "project": pms.identifier, "task": f"{project.key}-{issue['id']}",
                             "event": kind, "actor": actor[:100], "changes": changes, "comment": notes[:500]}))
-                fed += 1
+                fed += not accepted.duplicate  # polls overlap by a second: what was seen is stored once
         if newest > since:
             async with db.write() as s:
                 await pms_changes.set_cursor(s, name, newest.isoformat(), now)

@@ -18,9 +18,11 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import audit
+from bot.changes import poll_redmine
 from bot.config import Config, ProjectConfig, RiskAlertConfig, StandupConfig
 from bot.constants import CLOCK_BEAT_S, CLOCK_CATCH_UP_S, PMS_SCAN_MAX_TASKS, PMS_SCAN_RETRY_S
-from bot.pms.base import PMSDown
+from bot.pms.base import PMSDown, PMSError
+from bot.pms.redmine import RedmineClient
 from bot.pms.registry import connector_for
 from bot.records import Person, Project
 from bot.runtime import Runtime
@@ -489,4 +491,22 @@ class ClockRunner:
             sent += await run_due(self.rt, at, catching_up=at < minute, people=people, standups=standups)
             at += ONE_MINUTE
         await save_tick(self.rt.db, minute)
+        await self._poll_pms(minute)
         return sent
+
+    async def _poll_pms(self, minute: datetime) -> None:
+        """PMSs without webhooks (Redmine 5) are read for changes every few minutes; a poll that fails is
+        logged and the next one reads from where this one would have (the cursor did not move)."""
+        remote = self.rt.remotes.get("redmine")
+        every = self.rt.config.connectors.redmine.poll_every_min
+        if not isinstance(remote, RedmineClient) or int(minute.timestamp() // 60) % every:
+            return
+        async with self.rt.db.read() as s:
+            projects = await SqlWorkspace(s, default_locale=self.rt.config.locale).projects_using("redmine")
+        try:
+            fed = await poll_redmine(self.rt.db, self.rt.inbox, remote, projects, now=minute)
+        except (PMSDown, PMSError) as exc:
+            log.warning("Redmine poll failed, next in %s min: %s", every, exc)
+            return
+        if fed:
+            log.info("Redmine poll: %s changes", fed)

@@ -173,7 +173,7 @@ class Dispatcher:
         async with self.db.read() as rs:
             ws = SqlWorkspace(rs, default_locale=self.default_locale)
             person = await ws.person_by_identity(event.platform, event.sender)
-            parsed = _command_of(event, now.astimezone(self.tz).date())
+            parsed = _command_of(event, now.astimezone(self.tz).date(), await _channel_project(ws, event))
             if person is None or not isinstance(parsed, PMS_COMMANDS):
                 return None
             buffered = BufferedWorkspace(ws)
@@ -279,7 +279,7 @@ class Dispatcher:
         now = self._now()
         person = await ws.person_by_identity(event.platform, event.sender)
         today = now.astimezone(self.tz).date()
-        parsed = _command_of(event, today)
+        parsed = _command_of(event, today, await _channel_project(ws, event))
         if person is None:
             if isinstance(parsed, model.Link) and event.platform != "console":
                 replies = await link_account(ws, platform=event.platform, external_id=event.sender,
@@ -417,10 +417,18 @@ def _error(code: str, params: dict[str, str]) -> Reply:
     return Reply(kind="error", data={"code": code, "params": params})
 
 
-def _command_of(event: InboundEvent, today: date) -> model.Command | model.ParseError:
+async def _channel_project(ws: SqlWorkspace, event: InboundEvent) -> str | None:
+    """The project of the channel a message came from, when it may refer to a task as `#12`."""
+    if event.kind != "message" or ("#" not in event.text and "＃" not in event.text):
+        return None
+    return await ws.project_of_channel(event.platform, event.conversation)
+
+
+def _command_of(event: InboundEvent, today: date, channel_project: str | None = None
+                ) -> model.Command | model.ParseError:
     """A message is parsed; a button click is checked field by field, since its payload is untrusted."""
     if event.kind == "message":
-        return parse(event.text, today=today)
+        return parse(event.text, today=today, channel_project=channel_project)
     verb = event.action.get("id", "")
     value = event.action.get("value", "")
     if verb not in ACTION_VERBS or not _APPROVAL_ID_RE.fullmatch(value):

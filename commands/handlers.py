@@ -11,7 +11,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from bot.constants import MAX_NAME_CHARS, MAX_NOTE_CHARS, MAX_TITLE_CHARS
+from bot.constants import MAX_NAME_CHARS, MAX_NOTE_CHARS, MAX_TITLE_CHARS, PMS_SCAN_MAX_TASKS
 from bot.pms.base import PMS, PMSError
 from bot.records import Action, Approval, Person, Project, Reply, Task
 from commands import model
@@ -162,8 +162,7 @@ async def done(ctx: Context, cmd: model.Done) -> list[Reply]:
         raise CommandError("already_done", task=task.key)
     if cmd.hours is not None:
         await pms.log_work(task.key, cmd.hours, note=cmd.note, by=ctx.person)
-    if cmd.note:
-        await pms.comment(task.key, cmd.note, by=ctx.person)
+    # The note rides on the transition (a comment on it, in every PMS), not as a comment of its own as well.
     updated = await pms.transition(task.key, "done", reason=cmd.note, by=ctx.person)
     await _audit(ctx, "pms.done", task.key, pms=pms.name, note=cmd.note,
                  hours=str(cmd.hours) if cmd.hours is not None else None)
@@ -330,7 +329,7 @@ async def risks(ctx: Context, cmd: model.Risks) -> list[Reply]:
     projects = [await _project(ctx, cmd.project)] if cmd.project else await ctx.workspace.projects_of(ctx.person.id)
     found = []
     for project in projects:
-        tasks = await ctx.pms_for(project).search_tasks(project=project.key, limit=500)
+        tasks = await ctx.pms_for(project).search_tasks(project=project.key, limit=PMS_SCAN_MAX_TASKS)
         found.extend(find_risks(tasks, today=ctx.today, now=ctx.now))
     names = await _names(ctx, [r.task.assignee for r in found if r.task is not None])
     return [Reply(kind="risks", data={

@@ -799,8 +799,13 @@ def _suggest(word: str) -> str:
     return ""
 
 
-def parse(text: str, *, today: date) -> Command | ParseError:
-    """Parse one message. `today` anchors year-less dates. Always returns, never raises."""
+_CHANNEL_REF = re.compile(r"#([0-9]{1,9})(?![0-9A-Za-z])")
+_TASK_VERBS = ("status", "report", "done", "block")
+
+
+def parse(text: str, *, today: date, channel_project: str | None = None) -> Command | ParseError:
+    """Parse one message. `today` anchors year-less dates. In a project's channel (`channel_project`), `#12`
+    where a task key goes means that project's task 12. Always returns, never raises."""
     if len(text) > MAX_TEXT_CHARS:
         return _err("too_long", None, max=str(MAX_TEXT_CHARS))
     s = normalize(text)
@@ -810,6 +815,11 @@ def parse(text: str, *, today: date) -> Command | ParseError:
         return _err("too_long", None, max=str(MAX_TEXT_CHARS))
 
     matched = _match_verb(s)
+    if channel_project is not None:
+        if matched is None:
+            s = _CHANNEL_REF.sub(rf"{channel_project}-\1", s, count=1) if s.startswith("#") else s
+        elif matched[0] in _TASK_VERBS and matched[2].startswith("#"):
+            matched = (matched[0], matched[1], _CHANNEL_REF.sub(rf"{channel_project}-\1", matched[2], count=1))
     if matched is None:
         report = _parse_field_report(s)
         if report is not None:

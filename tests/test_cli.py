@@ -239,3 +239,26 @@ def test_sla_prints_success_rate_per_connector(demo_db: Path, capsys: pytest.Cap
     assert main(["sla", "--hours", "48"]) == 0
     assert "dingtalk\t10\t1\t9\t10.00 %" in capsys.readouterr().out
     assert main(["sla", "--hours", "-1"]) == 1
+
+
+def test_check_reaches_each_pms_with_our_credentials(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.fakes.process import serving
+
+    config = tmp_path / "pmsbot.yaml"
+    config.write_text("projects:\n  - {key: PUMP, name: Pump, pms: jira, pms_project: PMS}\n"
+                      "  - {key: MILL, name: Mill, pms: redmine, pms_project: mill}\n", encoding="utf-8")
+    monkeypatch.setenv("PMSBOT_CONFIG", str(config))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'c.db'}")
+    with serving("tests.fakes.jira") as port:
+        monkeypatch.setenv("JIRA_URL", f"http://127.0.0.1:{port}")
+        monkeypatch.setenv("JIRA_EMAIL", "bot@example.com")
+        monkeypatch.setenv("JIRA_API_TOKEN", "jira-api-token")
+        assert main(["check"]) == 1  # MILL's Redmine has no settings
+        out = capsys.readouterr().out
+        assert "ok   jira: Jira Cloud as" in out and "ok   project PUMP: pms jira" in out
+        assert "FAIL project MILL: pms redmine needs its settings (REDMINE_URL and REDMINE_API_KEY)" in out
+        monkeypatch.setenv("JIRA_API_TOKEN", "revoked-token")
+        assert main(["check"]) == 1
+        out = capsys.readouterr().out
+        assert "FAIL jira: Jira auth" in out and "revoked-token" not in out

@@ -640,3 +640,21 @@ def test_random_input_never_raises() -> None:
     # The generator must actually reach the interesting branches, not just unknown_command.
     assert len(seen_codes) >= 5, seen_codes
     assert len(seen_types) >= 8, seen_types
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("#12 80% pump in", Report(task="PUMP-12", percent=80, note="pump in")),
+    ("＃12", Status(target="PUMP-12")),
+    ("report #3 40%", Report(task="PUMP-3", percent=40)),
+    ("完成 #7 已交付", Done(task="PUMP-7", note="已交付")),
+    ("block #4 no cable", Block(task="PUMP-4", reason="no cable")),
+    ("approve 12", Approve(approval_id=12)),  # not a task: left alone
+    ("report PUMP-1 30% see #2", Report(task="PUMP-1", percent=30, note="see #2")),
+])
+def test_hash_number_is_a_task_of_the_channels_project(text: str, expected: Command) -> None:
+    assert parse(text, today=TODAY, channel_project="PUMP") == expected
+
+
+def test_hash_number_outside_a_project_channel_is_not_a_task() -> None:
+    result = parse("#12 80%", today=TODAY)
+    assert isinstance(result, ParseError) and result.code == "unknown_command"

@@ -16,7 +16,7 @@ class PMSError(Exception):
     """A PMS refused or failed an operation. `code` picks the user-facing message."""
 
     def __init__(self, code: str, **params: str) -> None:
-        super().__init__(code)
+        super().__init__(f"{code}: {params.get('reason')}" if params.get("reason") else code)
         self.code = code
         self.params = params
 

@@ -104,6 +104,11 @@ class JiraClient:
         if not isinstance(me, dict):
             raise PMSError("pms_refused", pms="Jira", reason="GET /myself did not say who we are")
         who = me.get("displayName") or me.get("name") or me.get("accountId")
+        if self.config.progress_field:
+            fields = await self.get("/field")
+            if not any(isinstance(f, dict) and f.get("id") == self.config.progress_field for f in fields or []):
+                raise PMSError("pms_refused", pms="Jira", reason=f"connectors.jira.progress_field "
+                                                              f"{self.config.progress_field} is not a field of this Jira")
         return f"Jira {'Cloud' if self.cloud else 'Data Center'} as {who}"
 
     async def close(self) -> None:
@@ -178,6 +183,7 @@ class JiraPMS:
         self.project = project
         self.jira_key = project.pms_project or project.key
         self._people = people
+        self._workflow_at: dict[str, str] = {}
 
     def _jira(self, key: str) -> str:
         return f"{self.jira_key}-{task_number(key, self.project.key)}"
@@ -241,6 +247,10 @@ class JiraPMS:
             raise
         if str(issue.get("key", "")).rpartition("-")[0] != self.jira_key:  # moved to another project
             return None
+        fields = issue.get("fields") or {}
+        # Where the issue stands in its workflow: the key of its transitions in the cache.
+        self._workflow_at[key] = (f"{self.jira_key}:{(fields.get('issuetype') or {}).get('name')}:"
+                                  f"{(fields.get('status') or {}).get('id')}")
         return self._task(issue, await self._people())
 
     async def _task_or_fail(self, key: str) -> Task:
@@ -312,8 +322,13 @@ class JiraPMS:
                 await self._comment(self._jira(task.key), comment, task.key)
             return
         jira_key = self._jira(task.key)
-        listed = await self.c.get(f"/issue/{jira_key}/transitions", missing=task.key)
-        transitions = [t for t in (listed or {}).get("transitions", []) if t.get("isAvailable", True)]
+        # The transitions out of a status are the same for every issue of a type in a project: cached briefly.
+        cache_key = self._workflow_at.get(task.key) or f"issue:{jira_key}"
+
+        async def load() -> list[dict[str, Any]]:
+            listed = await self.c.get(f"/issue/{jira_key}/transitions", missing=task.key)
+            return [t for t in (listed or {}).get("transitions", []) if t.get("isAvailable", True)]
+        transitions = await self.c.transitions.get(cache_key, load)
         wanted = [n.casefold() for n in getattr(self.c.config.statuses, status)]
         chosen = None
         for name in wanted:
@@ -336,6 +351,7 @@ class JiraPMS:
         except PMSError as exc:
             if exc.code != "pms_refused":
                 raise
+            self.c.transitions.drop(cache_key)  # the workflow may have changed since it was cached
             raise PMSError("transition_not_allowed", task=task.key, status=status, pms="Jira",
                            allowed=", ".join(str(t.get("name")) for t in transitions) or "-") from exc
 

@@ -280,6 +280,12 @@ class SqlWorkspace:
                                       .order_by(col(ProjectRow.key)))).scalars().all()
         return [p for p in [await self.project(k) for k in keys] if p is not None]
 
+    async def project_of_channel(self, platform: str, conversation: str) -> str | None:
+        """The project whose chat this is, when exactly one project lists it among its channels."""
+        keys = (await self._s.execute(select(col(ChannelRow.project_key)).where(
+            col(ChannelRow.platform) == platform, col(ChannelRow.channel_id) == conversation).limit(2))).scalars().all()
+        return keys[0] if len(keys) == 1 else None
+
     async def project_channels(self, project: str) -> list[tuple[str, str]]:
         rows = (await self._s.execute(select(ChannelRow).where(col(ChannelRow.project_key) == project))).scalars()
         return [(r.platform, r.channel_id) for r in rows]

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # A throwaway Redmine 5 (Debian package, SQLite, puma) on 127.0.0.1 for tests.
 #
+#   tests/services/redmine.sh install
 #   tests/services/redmine.sh start [--port N] [--dir DIR]
 #   tests/services/redmine.sh stop --dir DIR
 #
+# install: only the Debian packages, when missing (root only); .ci/run calls it once.
 # start: installs redmine/redmine-sqlite/puma when missing (root only), creates a uniquely named
 # instance /var/lib/redmine/pmstest-XXXXXXXX with its SQLite database in DIR (default: a new
 # mktemp dir), migrates, loads the default data (en), enables the REST API, seeds what connector
@@ -32,7 +34,8 @@ log() { printf 'redmine.sh: %s\n' "$*" >&2; }
 die() { local code=$1; shift; log "error: $*"; exit "$code"; }
 usage() {
     cat >&2 <<'EOF'
-usage: tests/services/redmine.sh start [--port N] [--dir DIR]
+usage: tests/services/redmine.sh install
+       tests/services/redmine.sh start [--port N] [--dir DIR]
        tests/services/redmine.sh stop --dir DIR
 EOF
     exit 2
@@ -294,6 +297,7 @@ while [[ $# -gt 0 ]]; do
 done
 
 case $CMD in
+    install) ensure_installed; log "Redmine packages are installed" ;;
     start) do_start ;;
     stop)
         [[ -z $PORT ]] || usage

@@ -1,0 +1,140 @@
+"""A risk scan of a 5,000-issue project on each remote connector: HTTP requests made and time taken.
+
+    .venv/bin/python -m bench.pms_scan [--issues 5000] [--no-redmine]
+
+Jira (Cloud and Data Center) and Zentao are the test fakes on 127.0.0.1; Redmine is a real Redmine 5
+(tests/services/redmine.sh, needs its Debian packages) filled through its REST API. The target is pages, not
+issues: 100 issues per request.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import subprocess
+import tempfile
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import httpx
+
+from bot.config import JiraConnectorConfig, RedmineConnectorConfig, ZentaoConnectorConfig
+from bot.constants import PMS_SCAN_MAX_TASKS
+from bot.pms.base import PMS
+from bot.pms.jira import JiraClient
+from bot.pms.people import PeopleMap
+from bot.pms.redmine import RedmineClient
+from bot.pms.zentao import ZentaoClient
+from bot.records import Project
+from commands.risk import find_risks
+from tests.fakes.jira import FakeJira
+from tests.fakes.zentao import FakeZentao
+
+ROOT = Path(__file__).resolve().parent.parent
+TODAY = date(2026, 11, 30)
+
+
+async def _nobody() -> PeopleMap:
+    return PeopleMap()
+
+
+def _project(pms: str, pms_project: str) -> Project:
+    return Project(key="BIG", name="Big", pms=pms, pms_project=pms_project, members=(), approvers=())
+
+
+async def _scan(name: str, pms: PMS, requests: object) -> None:
+    started = time.perf_counter()
+    tasks = await pms.search_tasks(project="BIG", limit=PMS_SCAN_MAX_TASKS)
+    risks = find_risks(tasks, today=TODAY, now=datetime.now(UTC))
+    elapsed = time.perf_counter() - started
+    print(f"{name:<18} {len(tasks):>6} open tasks  {getattr(requests, 'requests', 0):>4} HTTP requests  "
+          f"{elapsed:6.2f} s  ({len(risks)} risks found)")
+
+
+async def jira(flavor: str, issues: int) -> None:
+    fake = FakeJira(flavor=flavor, burst_per_s=100_000)  # type: ignore[arg-type]
+    await fake.start()
+    try:
+        fake.add_project("BIG", "Big")
+        fake.add_issues("BIG", issues, duedate=TODAY - timedelta(days=1), status="In Progress")
+        cloud = flavor == "cloud"
+        client = JiraClient(url=fake.url, email=fake.email if cloud else None,
+                            api_token=fake.api_token if cloud else None, pat=None if cloud else fake.pat,
+                            config=JiraConnectorConfig())
+        await _scan(f"jira ({flavor})", client.for_project(_project("jira", "BIG"), _nobody), client.http)
+        await client.close()
+    finally:
+        await fake.stop()
+
+
+async def zentao(issues: int) -> None:
+    fake = FakeZentao()
+    await fake.start()
+    try:
+        project = fake.add_project("Big", "BIG")
+        sprint = fake.add_execution(project, "S1", TODAY - timedelta(days=30), TODAY + timedelta(days=30),
+                                    status="doing")
+        fake.add_tasks(sprint, issues, status="doing", estimate=4.0, consumed=1.0, deadline=TODAY - timedelta(days=1))
+        client = ZentaoClient(url=fake.url, account=fake.account, password=fake.password,
+                              config=ZentaoConnectorConfig())
+        await _scan("zentao", client.for_project(_project("zentao", str(project)), _nobody), client.http)
+        await client.close()
+    finally:
+        await fake.stop()
+
+
+async def redmine(issues: int) -> None:
+    script = ROOT / "tests" / "services" / "redmine.sh"
+    workdir = tempfile.mkdtemp(prefix="pmsbot-bench-redmine.")
+    started = await asyncio.to_thread(subprocess.run, ["bash", str(script), "start", "--dir", workdir],
+                                      capture_output=True, text=True, timeout=300, check=False)
+    if started.returncode != 0:
+        print(f"redmine            skipped: {script.name} start exited {started.returncode}: "
+              f"{started.stderr.strip().splitlines()[-1:]}")
+        return
+    server = json.loads(started.stdout.strip().splitlines()[-1])
+    try:
+        identifier = f"big-{uuid.uuid4().hex[:8]}"
+        async with httpx.AsyncClient(base_url=server["url"], headers={"X-Redmine-API-Key": server["api_key"]},
+                                     timeout=60) as admin:
+            r = await admin.post("/projects.json", json={"project": {
+                "name": identifier, "identifier": identifier, "enabled_module_names": ["issue_tracking"],
+                "tracker_ids": [1, 2, 3]}})
+            r.raise_for_status()
+            fill = time.perf_counter()
+            queue = iter(range(issues))
+
+            async def writer() -> None:
+                for n in queue:
+                    r = await admin.post("/issues.json", json={"issue": {
+                        "project_id": identifier, "subject": f"Issue {n}", "start_date": "2026-01-01",
+                        "due_date": (TODAY - timedelta(days=1)).isoformat()}})
+                    r.raise_for_status()
+            await asyncio.gather(*(writer() for _ in range(4)))
+            print(f"(redmine: {issues} issues created through REST in {time.perf_counter() - fill:.0f} s)")
+        client = RedmineClient(url=server["url"], api_key=server["api_key"], config=RedmineConnectorConfig())
+        await _scan("redmine (real)", client.for_project(_project("redmine", identifier), _nobody), client.http)
+        await client.close()
+    finally:
+        await asyncio.to_thread(subprocess.run, ["bash", str(script), "stop", "--dir", workdir], capture_output=True,
+                                timeout=60, check=False)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--issues", type=int, default=5000)
+    parser.add_argument("--no-redmine", action="store_true", help="skip the real Redmine (it takes a minute)")
+    args = parser.parse_args()
+    print(f"risk scan of one project with {args.issues} open, overdue issues (page size 100)")
+    await jira("cloud", args.issues)
+    await jira("dc", args.issues)
+    await zentao(args.issues)
+    if not args.no_redmine:
+        await redmine(args.issues)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
