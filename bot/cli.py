@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot import __version__
 from bot.config import Config, ConfigError, Settings, load_config
 from bot.constants import DEFAULT_DATABASE_URL
+from bot.hooks import cli as hooks_cli
 from bot.runtime import Role, Runtime, SchemaNotReady
 from bot.store import migrate
 from bot.store.db import Database, DatabaseUrlError, normalize_url, redact_url
@@ -387,6 +388,11 @@ def cmd_sla(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_hooks(args: argparse.Namespace) -> int:
+    settings = _settings()
+    return hooks_cli.run(args, settings, _config(settings))
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="pmsbot", description="Chat-ops bot gateway for Slack, Feishu/Lark and DingTalk.")
     p.add_argument("--version", action="version", version=f"pmsbot {__version__}")
@@ -420,6 +426,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("action", choices=["verify"])
     sla = sub.add_parser("sla", help="success rate and call time per connector")
     sla.add_argument("--hours", type=float, default=24.0, help="the window (default 24)")
+    hooks_cli.add_parser(sub)
     return p
 
 
@@ -442,6 +449,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "check": lambda: cmd_check(args),
         "audit": lambda: cmd_audit(args),
         "sla": lambda: cmd_sla(args),
+        "hooks": lambda: cmd_hooks(args),
     }
     try:
         return handlers[args.command]()

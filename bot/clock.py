@@ -21,6 +21,7 @@ from bot import audit
 from bot.changes import poll_redmine
 from bot.config import Config, ProjectConfig, RiskAlertConfig, StandupConfig
 from bot.constants import CLOCK_BEAT_S, CLOCK_CATCH_UP_S, PMS_SCAN_MAX_TASKS, PMS_SCAN_RETRY_S
+from bot.hooks.files import poll_files
 from bot.pms.base import PMSDown, PMSError
 from bot.pms.redmine import RedmineClient
 from bot.pms.registry import connector_for
@@ -492,7 +493,15 @@ class ClockRunner:
             at += ONE_MINUTE
         await save_tick(self.rt.db, minute)
         await self._poll_pms(minute)
+        await self._poll_files(minute)
         return sent
+
+    async def _poll_files(self, minute: datetime) -> None:
+        """File sources' folders, each at its own interval; a file already imported is skipped by its hash."""
+        due = [(s, rules) for s, rules in self.rt.dispatcher.sources.values()
+               if s.kind == "file" and not int(minute.timestamp() // 60) % s.poll_every_min]
+        if due:
+            await poll_files(self.rt.db, self.rt.inbox, due)
 
     async def _poll_pms(self, minute: datetime) -> None:
         """PMSs without webhooks (Redmine 5) are read for changes every few minutes; a poll that fails is

@@ -22,6 +22,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    IPvAnyNetwork,
     SecretStr,
     ValidationError,
     field_validator,
@@ -175,6 +176,7 @@ class ProjectConfig(_Strict):
     backup_approvers: tuple[str, ...] = ()  # asked when the approvers have not decided in escalate_after_h
     remind_after_h: float | None = Field(default=4.0, gt=0)  # remind the approvers of a pending request
     escalate_after_h: float | None = Field(default=24.0, gt=0)
+    department: str | None = Field(default=None, max_length=100)  # for `rollout: {departments: [...]}`
     # Where a task of this project is seen, for links in summaries: "https://jira.example.com/browse/{key}".
     task_url: str | None = Field(default=None, max_length=300)
 
@@ -185,6 +187,12 @@ class ProjectConfig(_Strict):
                                   or any(c in value for c in " <>|\"\n")):
             raise ValueError("task_url must be an http(s) URL containing {key}, like https://pms.example.com/browse/{key}")
         return value
+
+    @model_validator(mode="after")
+    def _pms_project(self) -> ProjectConfig:
+        if self.pms == "zentao" and not (self.pms_project or "").isdigit():
+            raise ValueError("pms_project must be the Zentao project's id (a number, as in its URL project-view-12)")
+        return self
 
     @field_validator("key")
     @classmethod
@@ -388,6 +396,170 @@ class ConnectorsConfig(_Strict):
     zentao: ZentaoConnectorConfig = ZentaoConnectorConfig()
 
 
+SOURCE_NAME_RE = re.compile(r"^[a-z][a-z0-9_-]{0,24}$")
+RESERVED_SOURCES = ("jira", "zentao", "redmine")  # the PMS webhooks' own /hooks/ paths
+
+
+class HmacAuthConfig(_Strict):
+    """HMAC-SHA256 with `secret` over the raw body (or, with `timestamp_header`, over "<timestamp>.<body>"),
+    sent in `header` as `prefix` + hex (or base64) digest."""
+
+    header: str = Field(default="X-Signature", min_length=1, max_length=100)
+    secret: SecretStr
+    prefix: str = Field(default="sha256=", max_length=20)
+    encoding: Literal["hex", "base64"] = "hex"
+    timestamp_header: str | None = Field(default=None, max_length=100)  # Unix seconds (or ms) of the request
+    window_s: int = Field(default=300, ge=10, le=86400)  # a timestamp further from now is refused
+
+
+class SourceAuthConfig(_Strict):
+    hmac: HmacAuthConfig | None = None
+    token: SecretStr | None = None  # `Authorization: Bearer <token>`, or the URL /hooks/{name}/{token}
+    allow_ips: tuple[IPvAnyNetwork, ...] = ()  # on top: requests from elsewhere are refused
+
+    @model_validator(mode="after")
+    def _one(self) -> SourceAuthConfig:
+        if self.hmac is None and self.token is None:
+            raise ValueError("a source needs `hmac` or `token` (an IP allow-list alone is not enough)")
+        return self
+
+
+class UpdateTaskAction(_Strict):
+    task: str  # templates: "{{ payload.task }}"
+    status: str | None = None  # todo | in_progress | blocked | done
+    percent: str | None = None
+    hours: str | None = None
+    note: str = ""
+
+
+class CreateTaskAction(_Strict):
+    project: str
+    title: str
+    assignee: str | None = None  # a person id, name or PMS user
+    due: str | None = None  # YYYY-MM-DD
+
+
+class CommentAction(_Strict):
+    task: str
+    text: str
+
+
+class LogWorkAction(_Strict):
+    task: str
+    hours: str
+    note: str = ""
+
+
+class RequestApprovalAction(_Strict):
+    project: str
+    subject: str
+    amount: str | None = None
+    ref: str | None = None  # the source's own id for the request, sent back in the decision callback
+
+
+class MetricAction(_Strict):
+    project: str
+    name: str  # e.g. budget, budget_spent (read by the budget risk rule)
+    value: str
+
+
+class NotifyAction(_Strict):
+    project: str | None = None  # to the project's channels
+    channels: tuple[ChannelConfig, ...] = ()  # and/or these
+    text: str  # a template over the payload
+
+
+class ActionConfig(_Strict):
+    """Exactly one of these."""
+
+    update_task: UpdateTaskAction | None = None
+    create_task: CreateTaskAction | None = None
+    comment: CommentAction | None = None
+    log_work: LogWorkAction | None = None
+    request_approval: RequestApprovalAction | None = None
+    metric: MetricAction | None = None
+    notify: NotifyAction | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> ActionConfig:
+        chosen = [name for name in type(self).model_fields if getattr(self, name) is not None]
+        if len(chosen) != 1:
+            raise ValueError(f"an action is one of {', '.join(type(self).model_fields)}; "
+                             f"this one has {', '.join(chosen) or 'none'}")
+        return self
+
+    @property
+    def kind(self) -> str:
+        return next(name for name in type(self).model_fields if getattr(self, name) is not None)
+
+    @property
+    def spec(self) -> _Strict:
+        value = getattr(self, self.kind)
+        assert isinstance(value, _Strict)
+        return value
+
+
+class RuleConfig(_Strict):
+    name: str = Field(min_length=1, max_length=100)
+    when: str = Field(default="true", max_length=2000)  # a jinja2 expression over `payload` (and `row`, `file`)
+    do: tuple[ActionConfig, ...] = Field(min_length=1)
+
+
+class RolloutConfig(_Strict):
+    """Only these projects (or the projects of these departments); empty: all."""
+
+    projects: tuple[str, ...] = ()
+    departments: tuple[str, ...] = ()
+
+    def allows(self, project: str, department: str | None) -> bool:
+        if not self.projects and not self.departments:
+            return True
+        return project in self.projects or (department is not None and department in self.departments)
+
+
+class CallbackConfig(_Strict):
+    url: str = Field(max_length=500)
+    secret: SecretStr  # the POST carries X-Pmsbot-Signature: sha256=<HMAC of "<timestamp>.<body>">
+
+    @field_validator("url")
+    @classmethod
+    def _http(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("the callback url must be http(s)")
+        return value
+
+
+class SourceConfig(_Strict):
+    name: str  # webhook: POST /hooks/{name}
+    kind: Literal["webhook", "file"] = "webhook"
+    auth: SourceAuthConfig | None = None  # webhook sources only (required there)
+    dedupe: str | None = Field(default=None, max_length=500)  # template of the delivery's id; default: body hash
+    path: str | None = Field(default=None, max_length=500)  # file sources: a glob of CSV / XLSX files
+    poll_every_min: int = Field(default=5, ge=1, le=1440)
+    encoding: Literal["auto", "utf-8", "gb18030"] = "auto"  # CSV; auto: UTF-8 (with or without BOM), else GB18030
+    sheet: str | None = Field(default=None, max_length=100)  # XLSX; default: the first sheet
+    row_key: str | None = Field(default=None, max_length=500)  # template naming a row: a row seen before is skipped
+    callback: CallbackConfig | None = None  # where decisions of its approval requests are sent
+    rollout: RolloutConfig = RolloutConfig()
+    rules: tuple[RuleConfig, ...] = Field(min_length=1)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not SOURCE_NAME_RE.match(value) or value in RESERVED_SOURCES:
+            raise ValueError("a source name is 1-25 lower-case letters, digits, - or _, starting with a letter, "
+                             f"and not {', '.join(RESERVED_SOURCES)}")
+        return value
+
+    @model_validator(mode="after")
+    def _kind(self) -> SourceConfig:
+        if self.kind == "webhook" and self.auth is None:
+            raise ValueError("a webhook source needs `auth` (hmac or token)")
+        if self.kind == "file" and not self.path:
+            raise ValueError("a file source needs `path` (a glob such as /data/erp/*.xlsx)")
+        return self
+
+
 class Config(_Strict):
     locale: Locale = "zh"
     timezone: TimezoneName = constants.DEFAULT_TIMEZONE
@@ -397,6 +569,8 @@ class Config(_Strict):
     calendars: dict[str, CalendarConfig] = Field(default_factory=dict)
     risk_alerts: tuple[RiskAlertConfig, ...] = ()
     connectors: ConnectorsConfig = ConnectorsConfig()  # settings of the remote PMSs beyond their credentials
+    sources: tuple[SourceConfig, ...] = ()  # other systems' webhooks and exports (bot/hooks/)
+    rollout: dict[str, RolloutConfig] = Field(default_factory=dict)  # feature -> where it is on (see FEATURES)
 
     def work_calendar(self, code: str) -> WorkCalendar:
         extra = self.calendars.get(code) or self.calendars.get(code.lower()) or CalendarConfig()

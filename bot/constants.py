@@ -50,6 +50,11 @@ AUDIT_PG_LOCK_KEY: Final = 0x706D73626F74  # "pmsbot": serialises chain appends 
 # The buttons pmsbot puts on messages: what a click may ask for, on every platform.
 BUTTON_ACTIONS: Final = ("approve", "reject", "ack", "snooze", "apply")
 
+# Callbacks to other systems (sources' `callback:`): an outbox "platform" of its own.
+CALLBACK_PLATFORM: Final = "callback"
+CALLBACK_MAX_ATTEMPTS: Final = 60  # with backoff up to 5 min: a receiver down for hours still gets it
+CALLBACK_TIMEOUT_S: Final = 10.0
+
 # Sizes of things people type.
 MAX_TITLE_CHARS: Final = 200  # task titles, approval subjects, subscription filters (column sizes)
 MAX_NOTE_CHARS: Final = 1000  # notes, reasons, comments, standup answers

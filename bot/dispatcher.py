@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import re
 import time
@@ -23,8 +24,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from bot import audit
+from bot.config import Config
 from bot.constants import (
     BUTTON_ACTIONS,
+    CALLBACK_PLATFORM,
     INBOX_MAX_ATTEMPTS,
     PMS_ALERT_EVERY_S,
     PMS_QUEUE_BACKOFF_MAX_S,
@@ -32,6 +35,9 @@ from bot.constants import (
     WORKER_BATCH,
     WORKER_POLL_S,
 )
+from bot.hooks.apply import HookApplier, HookRejected
+from bot.hooks.rules import RuleError, RuleSet
+from bot.hooks.sources import HOOK_PLATFORM_PREFIX
 from bot.inbox import Claimed, Inbox
 from bot.pms.base import PMS, PMSDown, PMSError
 from bot.pms.journal import NOTICE, Journal
@@ -53,6 +59,7 @@ from notifiers.outbox import ClaimedMessage, Envelope, Outbox, backoff_s
 log = logging.getLogger("pmsbot.dispatcher")
 
 HANDLED = Counter("pmsbot_commands_total", "Commands handled", ["outcome"])
+HOOKS = Counter("pmsbot_hook_deliveries_total", "Source deliveries handled", ["source", "outcome"])
 LATENCY = Histogram("pmsbot_dispatch_seconds", "Time from claim to committed replies",
                     buckets=(0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5))
 
@@ -66,9 +73,12 @@ PMS_COMMANDS = (model.Status, model.MyTasks, model.Report, model.Done, model.Blo
 class Dispatcher:
     def __init__(self, db: Database, inbox: Inbox, outbox: Outbox, *, default_locale: str, timezone: str,
                  platforms: tuple[str, ...], now: Callable[[], datetime] | None = None,
-                 on_done: Callable[[], None] | None = None, remotes: dict[str, RemoteClient] | None = None) -> None:
+                 on_done: Callable[[], None] | None = None, remotes: dict[str, RemoteClient] | None = None,
+                 config: Config | None = None) -> None:
         self.db = db
         self.remotes = remotes or {}
+        self.config = config or Config()
+        self.sources = {s.name: (s, RuleSet(s)) for s in self.config.sources}
         self._alerted: dict[str, float] = {}  # PMS -> when admins last heard its credentials were refused
         self.inbox = inbox
         self.outbox = outbox
@@ -115,6 +125,8 @@ class Dispatcher:
                 outcome: str | None
                 if event.kind == "change":
                     outcome = await self._apply_change(item, staged)
+                elif event.kind == "hook":
+                    outcome = await self._apply_hook(item, staged, journal)
                 else:
                     outcome = await self._apply_remote(item, staged, journal) if self.remotes else None
                 if outcome is None:
@@ -223,6 +235,58 @@ class Dispatcher:
             await self._finish(s, item, staged, [])
         return "change"
 
+    async def _apply_hook(self, item: Claimed, staged: list[ClaimedMessage], journal: Journal) -> str:
+        """A source's delivery: plan its rules' actions, check them all, then apply them in one transaction
+        (remote PMS writes journaled, as for commands). A payload that cannot be applied is rejected with the
+        reason, kept as a failed inbox event (`pmsbot hooks failed`), nothing of it applied."""
+        event = item.event
+        name = event.platform.removeprefix(HOOK_PLATFORM_PREFIX)
+        found = self.sources.get(name)
+        if found is None:
+            await self._reject_hook(item, f"source {name} is no longer configured")
+            return "rejected"
+        source, rules = found
+        try:
+            payload = json.loads(event.text)
+            # A file's row arrives as {"row", "file", "line"}: its rules read `row` (also as `payload`).
+            context = ({"payload": payload["row"], "row": payload["row"], "file": payload.get("file"),
+                        "line": payload.get("line")} if source.kind == "file" else {"payload": payload})
+            planned = rules.plan(context)
+        except (RuleError, ValueError, KeyError, TypeError) as exc:
+            await self._reject_hook(item, str(exc))
+            return "rejected"
+        now = self._now()
+        try:
+            async with self.db.write() as s:
+                ws = SqlWorkspace(s, default_locale=self.default_locale)
+                applier = HookApplier(s, ws, self.config, source, self._pms_picker(s, journal, remote_only=False),
+                                      now=now, today=now.astimezone(self.tz).date())
+                checked = [await applier.check(p) for p in planned]
+                replies: list[Reply] = []
+                for action in checked:
+                    replies += await applier.apply(action)
+                await audit.append(s, actor=f"source:{name}", action="hook", subject=name,
+                                   detail={"event": event.event_id, "actions": len(checked)}, now=now)
+                await self._finish(s, item, staged, await self._envelopes(ws, event, self.default_locale, replies))
+        except (HookRejected, PMSError) as exc:
+            staged.clear()
+            reason = str(exc) if isinstance(exc, HookRejected) else f"{exc.code}: {exc.params}"
+            await self._reject_hook(item, reason)
+            return "rejected"
+        HOOKS.labels(name, "applied").inc()
+        return "hook"
+
+    async def _reject_hook(self, item: Claimed, reason: str) -> None:
+        name = item.event.platform.removeprefix(HOOK_PLATFORM_PREFIX)
+        log.warning("source %s: delivery %s rejected: %s", name, item.event.event_id, reason)
+        HOOKS.labels(name, "rejected").inc()
+        async with self.db.write() as s:
+            await audit.append(s, actor=f"source:{name}", action="hook.rejected", subject=name,
+                               detail={"event": item.event.event_id, "reason": reason[:500]}, now=self._now())
+            await s.execute(update(InboxRow).where(col(InboxRow.id) == item.inbox_id,
+                                                   col(InboxRow.attempts) == item.attempts)
+                            .values(state="failed", error=f"rejected: {reason}"[:2000]))
+
     async def _audited(self, s: AsyncSession, actor: str, parsed: model.Command, event: InboundEvent,
                        now: datetime) -> None:
         await audit.append(s, actor=actor, action="command", subject=type(parsed).__name__.lower(),
@@ -242,8 +306,8 @@ class Dispatcher:
             person = await ws.person_by_identity(event.platform, event.sender)
             locale = person.locale if person else self.default_locale
             notes: list[Envelope] = []
-            if event.kind == "change":
-                pass  # nobody to tell: a PMS's own change waits for its PMS quietly
+            if event.kind in ("change", "hook"):
+                pass  # nobody to tell: a system's delivery waits for its PMS quietly
             elif give_up:
                 notes.append(_answer(event, locale, _error("pms_gave_up", {"pms": exc.pms})))
             elif not journal.result(NOTICE)[0]:
@@ -309,6 +373,16 @@ class Dispatcher:
         """Answers go back where the event came from, in `locale`; the rest to each recipient's channels."""
         envelopes: list[Envelope] = []
         for reply in replies:
+            if reply.to_source is not None:
+                envelopes.append(Envelope(platform=CALLBACK_PLATFORM, target=reply.to_source, kind=reply.kind,
+                                          locale="en", data=reply.data, actions=[]))
+                continue
+            if reply.to_channel is not None:
+                platform, channel = reply.to_channel
+                if platform in self.platforms:
+                    envelopes.append(Envelope(platform=platform, target=channel, kind=reply.kind,
+                                              locale=self.default_locale, data=reply.data, actions=[]))
+                continue
             if reply.to_project is not None:
                 for platform, channel in await ws.project_channels(reply.to_project):
                     if platform in self.platforms and platform != "console" and (
@@ -355,11 +429,12 @@ class Dispatcher:
             return
         event = item.event
         async with self.db.write() as s:
-            person = await SqlWorkspace(s, default_locale=self.default_locale).person_by_identity(
-                event.platform, event.sender)
-            locale = person.locale if person else self.default_locale
-            answer = _answer(event, locale, _error("internal", {"ref": str(item.inbox_id)}))
-            await self.outbox.enqueue(s, [answer], source_event=item.inbox_id, now=_wall(), preclaim=False)
+            if event.kind not in ("change", "hook"):  # a system's delivery has nobody to answer; it stays failed
+                person = await SqlWorkspace(s, default_locale=self.default_locale).person_by_identity(
+                    event.platform, event.sender)
+                locale = person.locale if person else self.default_locale
+                answer = _answer(event, locale, _error("internal", {"ref": str(item.inbox_id)}))
+                await self.outbox.enqueue(s, [answer], source_event=item.inbox_id, now=_wall(), preclaim=False)
             await s.execute(update(InboxRow).where(col(InboxRow.id) == item.inbox_id).values(
                 state="failed", error=error))
 

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-EventKind = Literal["message", "action", "change"]  # change: a PMS webhook or poll
+EventKind = Literal["message", "action", "change", "hook"]  # change: a PMS webhook or poll; hook: a source
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -48,6 +48,8 @@ class Reply:
     update: bool = False  # True: replace the earlier card with the same card_ref
     not_via: tuple[tuple[str, str], ...] = ()  # (platform, id) accounts of to_person this must not go to
     to_project: str | None = None  # set: to that project's chat channels (not back where the command came from)
+    to_channel: tuple[str, str] | None = None  # set: to this (platform, channel id)
+    to_source: str | None = None  # set: to that source's callback URL (decisions of its approval requests)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -124,5 +126,6 @@ class Approval:
     decided_by: str | None
     decided_at: datetime | None
     comment: str | None
-    origin: str
+    origin: str  # "chat" platforms, or "source:<name>" for a request from another system
     created_at: datetime
+    ref: str | None = None  # the source's own id for the request, when it came from one

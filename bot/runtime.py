@@ -61,10 +61,11 @@ class Runtime:
         self.remotes = build_remotes(self.settings, self.config)
         self.changes = ChangeDigests(self.db, self.outbox, locale=self.config.locale)
         platforms = self.settings.enabled_platforms()
-        self.delivery = Delivery(self.outbox, build_senders(self.db, self.settings, self.renderer), self.renderer)
+        self.delivery = Delivery(self.outbox, build_senders(self.db, self.settings, self.renderer, self.config), self.renderer)
         self.dispatcher = Dispatcher(self.db, self.inbox, self.outbox, default_locale=self.config.locale,
                                      timezone=self.config.timezone, platforms=platforms,
-                                     on_done=self.delivery.wake.set, remotes=self.remotes)
+                                     on_done=self.delivery.wake.set, remotes=self.remotes,
+                                     config=self.config)
 
     async def open(self, *, migrate_sqlite: bool = True) -> None:
         """Bring the schema to head (SQLite, embedded mode) or check it is there (PostgreSQL), then apply config."""

@@ -260,6 +260,10 @@ async def _decide(ctx: Context, approval_id: int, state: str, comment: str) -> l
     replies.append(Reply(kind="approval_result", to_person=decided.requester, data={"approval": view}))
     # The project's chat sees the outcome too, however it was decided (a button, a link, a typed command).
     replies.append(Reply(kind="approval_announced", to_project=decided.project, data={"approval": view}))
+    if decided.origin.startswith("source:"):  # the system that asked hears the decision at its callback URL
+        replies.append(Reply(kind="approval_callback", to_source=decided.origin.removeprefix("source:"), data={
+            "approval": view, "ref": decided.ref, "decided_by_id": decided.decided_by,
+            "decided_at_iso": decided.decided_at.isoformat() if decided.decided_at else None}))
     return replies
 
 

@@ -34,7 +34,7 @@ class Workspace(Protocol):
 
     async def create_approval(
         self, *, project: str, requester: str, approvers: tuple[str, ...], subject: str, amount: Decimal | None,
-        origin: str, now: datetime
+        origin: str, now: datetime, payload: dict[str, Any] | None = None
     ) -> Approval: ...
 
     async def approval(self, approval_id: int) -> Approval | None: ...

@@ -178,10 +178,10 @@ class Outbox:
                 await s.execute(insert_ignore(s, CardRow).values(cards))
 
     async def retry_later(self, msg: ClaimedMessage, *, error: str, retry_after_s: float | None,
-                          now: datetime | None = None) -> bool:
+                          now: datetime | None = None, max_attempts: int = OUTBOX_MAX_ATTEMPTS) -> bool:
         """Schedule another try, or park it as a dead letter when out of attempts. True if it will be retried."""
         now = now or datetime.now(UTC)
-        if msg.attempts >= OUTBOX_MAX_ATTEMPTS:
+        if msg.attempts >= max_attempts:
             await self.dead(msg, error=f"gave up after {msg.attempts} attempts: {error}")
             return False
         delay = max(backoff_s(msg.attempts), retry_after_s or 0.0)

@@ -30,6 +30,7 @@ from bot.records import InboundEvent
 from bot.runtime import Runtime
 from bot.say import drain, say
 from bot.store import console as feed
+from bot.store import migrate
 from bot.store.models import InboxRow
 from tests.fakes.jira import FakeJira
 from tests.fakes.zentao import FakeZentao
@@ -66,10 +67,12 @@ def _config(pms: str, pms_project: str, *, channels: tuple[ChannelConfig, ...] =
 
 
 @pytest.fixture
-async def rt(tmp_path: Path, jira: FakeJira) -> AsyncIterator[Runtime]:
-    runtime = Runtime(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'j.db'}", jira_url=jira.url,
+async def rt(db_url: str, jira: FakeJira) -> AsyncIterator[Runtime]:
+    """On SQLite and on the real PostgreSQL."""
+    runtime = Runtime(Settings(database_url=db_url, jira_url=jira.url,
                                jira_email=jira.email, jira_api_token=jira.api_token),  # type: ignore[arg-type]
                       _config("jira", "PUMP"), console=True)
+    await migrate.upgrade(runtime.db)
     await runtime.open()
     yield runtime
     await runtime.close()

@@ -1,4 +1,5 @@
-"""Webhook sources by name: POST /hooks/{name}[/{token}]. Adding a source adds one line here."""
+"""Webhook sources by name: POST /hooks/{name}[/{token}]. The PMSs' own webhooks are listed here (adding one
+adds a line); the other systems' come from the configuration's `sources:`."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from bot.config import Config
 from bot.constants import MAX_BODY_BYTES
 from bot.hooks.base import HookSource
 from bot.hooks.jira import JiraHooks
+from bot.hooks.sources import ConfiguredSource
 from bot.hooks.zentao import ZentaoHooks
 from bot.inbox import Inbox
 from bot.platforms.refusals import Refused
@@ -22,6 +24,7 @@ SOURCES: dict[str, Callable[[Config], HookSource]] = {
 
 def add_routes(app: web.Application, inbox: Callable[[web.Request], Inbox], config: Config) -> None:
     sources = {name: build(config) for name, build in SOURCES.items()}
+    sources |= {source.name: ConfiguredSource(source) for source in config.sources}
     sources = {name: source for name, source in sources.items() if source.enabled()}
 
     async def receive(request: web.Request) -> web.Response:

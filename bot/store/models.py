@@ -359,3 +359,14 @@ class PmsChangeRow(SQLModel, table=True):
     project_key: str = Field(max_length=10)
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+class ImportFileRow(SQLModel, table=True):
+    """A file a file source imported, by content: dropping it again changes nothing. Holds its report."""
+
+    __tablename__ = "import_file"
+    source: str = Field(primary_key=True, max_length=32)
+    sha256: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=300)
+    report: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    imported_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)

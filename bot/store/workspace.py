@@ -51,7 +51,7 @@ def _to_approval(row: ApprovalRow) -> Approval:
         subject=row.subject, amount=Decimal(row.amount_cents) / 100 if row.amount_cents is not None else None,
         state=cast(ApprovalState, row.state),
         decided_by=row.decided_by, decided_at=row.decided_at, comment=row.comment, origin=row.origin,
-        created_at=row.created_at,
+        created_at=row.created_at, ref=str(row.payload["ref"]) if (row.payload or {}).get("ref") else None,
     )
 
 
@@ -136,10 +136,10 @@ class SqlWorkspace:
 
     async def create_approval(
         self, *, project: str, requester: str, approvers: tuple[str, ...], subject: str, amount: Decimal | None,
-        origin: str, now: datetime,
+        origin: str, now: datetime, payload: dict[str, Any] | None = None,
     ) -> Approval:
         row = ApprovalRow(project_key=project, requester=requester, approvers=list(approvers), subject=subject,
-                          amount_cents=_cents(amount), origin=origin, created_at=now)
+                          amount_cents=_cents(amount), origin=origin, created_at=now, payload=payload or {})
         self._s.add(row)
         await self._s.flush()
         return _to_approval(row)

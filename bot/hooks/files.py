@@ -1,0 +1,232 @@
+"""File sources: CSV and XLSX exports (a legacy ERP that can only export Excel) turned into rows for the rules.
+
+A file is read whole (at most MAX_IMPORT_BYTES): CSV in UTF-8 (with or without BOM) or GB18030, XLSX with
+openpyxl (cached formula values; a formula Excel never computed is a rejected cell; merged cells give their
+value to every cell they cover; date cells become ISO dates). Each row goes to the inbox as one delivery of
+the source, keyed by the source's `row_key` (else the row's content), so a row imported before, from this
+file or another, is skipped; the worker applies the rules. A file already imported (same SHA-256) changes
+nothing. Every file gets a report: rows queued, skipped, rejected with the reason, and later applied.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import glob
+import hashlib
+import io
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import Any
+
+from bot.config import SourceConfig
+from bot.hooks.rules import RuleError, RuleSet
+from bot.hooks.sources import HOOK_PLATFORM_PREFIX
+from bot.inbox import Inbox
+from bot.records import InboundEvent
+from bot.store import imports
+from bot.store.db import Database
+
+log = logging.getLogger("pmsbot.imports")
+
+MAX_IMPORT_BYTES = 20 * 1024 * 1024
+MAX_ROWS = 100_000
+MAX_CELL_CHARS = 2000
+
+
+@dataclass
+class FileReport:
+    source: str
+    file: str
+    sha256: str
+    rows: int = 0
+    queued: int = 0
+    skipped: int = 0  # imported before (same row key)
+    rejected: list[tuple[int, str]] = field(default_factory=list)  # (line, reason)
+    inbox_ids: list[int] = field(default_factory=list)
+    already_imported: bool = False
+
+    def summary(self) -> dict[str, Any]:
+        return {"file": self.file, "sha256": self.sha256, "rows": self.rows, "queued": self.queued,
+                "skipped": self.skipped, "rejected": [{"line": n, "reason": r} for n, r in self.rejected[:500]],
+                "rejected_count": len(self.rejected), "inbox_ids": self.inbox_ids[:MAX_ROWS]}
+
+
+def _cell(value: Any) -> Any:
+    """A spreadsheet value as JSON: dates as ISO text (a date with no time of day as a plain date)."""
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time(0) else value.isoformat(timespec="seconds")
+    if isinstance(value, (date, time)):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        return value.strip()[:MAX_CELL_CHARS]
+    return value
+
+
+def _decode(raw: bytes, encoding: str) -> str:
+    if encoding == "gb18030":
+        return raw.decode("gb18030")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        if encoding == "utf-8":
+            raise
+        return raw.decode("gb18030")  # what Chinese Excel and many ERPs write as "ANSI"
+
+
+def read_csv(raw: bytes, encoding: str) -> tuple[list[tuple[int, dict[str, Any]]], list[tuple[int, str]]]:
+    """(line, row) pairs and (line, reason) rejections. A row whose field count differs from the header's is
+    rejected; the rows around it are read."""
+    try:
+        text = _decode(raw, encoding)
+    except UnicodeDecodeError as exc:
+        return [], [(0, f"the file is not {encoding} text: {exc.reason} at byte {exc.start}")]
+    reader = csv.reader(io.StringIO(text, newline=""))
+    rows: list[tuple[int, dict[str, Any]]] = []
+    rejected: list[tuple[int, str]] = []
+    header: list[str] | None = None
+    while len(rows) + len(rejected) <= MAX_ROWS:
+        try:
+            values = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            rejected.append((reader.line_num, f"not CSV: {exc}"))
+            continue
+        if header is None:
+            header = [h.strip() for h in values]
+            if not any(header) or len(set(header)) != len(header):
+                return [], [(reader.line_num, "the first line must name each column once")]
+            continue
+        if not any(v.strip() for v in values):
+            continue  # blank lines
+        if len(values) != len(header):
+            rejected.append((reader.line_num, f"{len(values)} fields where the header has {len(header)}"))
+            continue
+        if any("\x00" in v for v in values):
+            rejected.append((reader.line_num, "a field holds a NUL character"))
+            continue
+        rows.append((reader.line_num, {h: _cell(v) for h, v in zip(header, values, strict=True)}))
+    return rows, rejected
+
+
+def read_xlsx(raw: bytes, sheet: str | None) -> tuple[list[tuple[int, dict[str, Any]]], list[tuple[int, str]]]:
+    import openpyxl  # only file sources need it
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        values_book = openpyxl.load_workbook(io.BytesIO(raw), data_only=True)
+        formula_book = openpyxl.load_workbook(io.BytesIO(raw), data_only=False)
+    except (InvalidFileException, KeyError, ValueError, OSError) as exc:
+        return [], [(0, f"not a readable XLSX file: {type(exc).__name__}: {str(exc)[:200]}")]
+    if sheet is not None and sheet not in values_book.sheetnames:
+        return [], [(0, f"no sheet '{sheet}' (sheets: {', '.join(values_book.sheetnames)})")]
+    ws = values_book[sheet] if sheet else values_book.worksheets[0]
+    formulas = formula_book[ws.title]
+    # A merged range's value sits in its top-left cell: give it to every cell of the range.
+    merged: dict[tuple[int, int], Any] = {}
+    for cells in ws.merged_cells.ranges:
+        top_left = ws.cell(cells.min_row, cells.min_col).value
+        for r in range(cells.min_row, cells.max_row + 1):
+            for c in range(cells.min_col, cells.max_col + 1):
+                merged[(r, c)] = top_left
+    rows: list[tuple[int, dict[str, Any]]] = []
+    rejected: list[tuple[int, str]] = []
+    header: list[str] = []
+    for r in range(1, min(ws.max_row, MAX_ROWS + 1) + 1):
+        values = [merged.get((r, c), ws.cell(r, c).value) for c in range(1, ws.max_column + 1)]
+        if not header:
+            header = [str(v).strip() if v is not None else "" for v in values]
+            if not any(header) or len({h for h in header if h}) != len([h for h in header if h]):
+                return [], [(r, "the first row must name each column once")]
+            continue
+        if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
+            continue
+        uncomputed = [header[c - 1] or f"column {c}" for c in range(1, len(values) + 1)
+                      if values[c - 1] is None and isinstance(formulas.cell(r, c).value, str)
+                      and str(formulas.cell(r, c).value).startswith("=")]
+        if uncomputed:
+            rejected.append((r, f"formula without a computed value in {', '.join(uncomputed)} "
+                                "(open and save the file in Excel, or export values)"))
+            continue
+        rows.append((r, {h: _cell(v) for h, v in zip(header, values, strict=False) if h}))
+    return rows, rejected
+
+
+def _files(pattern: str) -> list[Path]:
+    return [Path(name) for name in sorted(glob.glob(pattern)) if Path(name).is_file()]
+
+
+def _head(path: Path) -> bytes:
+    with path.open("rb") as fh:
+        return fh.read(MAX_IMPORT_BYTES + 1)
+
+
+def read_rows(path: Path, raw: bytes, source: SourceConfig
+              ) -> tuple[list[tuple[int, dict[str, Any]]], list[tuple[int, str]]]:
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return read_csv(raw, source.encoding)
+    if suffix in (".xlsx", ".xlsm"):
+        return read_xlsx(raw, source.sheet)
+    return [], [(0, f"not a CSV or XLSX file ({suffix or 'no extension'})")]
+
+
+async def import_file(db: Database, inbox: Inbox, source: SourceConfig, rules: RuleSet, path: Path, *,
+                      now: datetime | None = None) -> FileReport:
+    """Queue a file's new rows as deliveries of `source`; the report is kept (and returned)."""
+    now = now or datetime.now(UTC)
+    raw = await asyncio.to_thread(_head, path)
+    sha = hashlib.sha256(raw).hexdigest()
+    report = FileReport(source=source.name, file=path.name, sha256=sha)
+    async with db.read() as s:
+        if await imports.seen(s, source.name, sha):
+            report.already_imported = True
+            return report
+    if len(raw) > MAX_IMPORT_BYTES:
+        report.rejected.append((0, f"larger than {MAX_IMPORT_BYTES // (1024 * 1024)} MiB"))
+        rows: list[tuple[int, dict[str, Any]]] = []
+    else:
+        rows, report.rejected = await asyncio.to_thread(read_rows, path, raw, source)  # XLSX parsing is slow
+    report.rows = len(rows) + len(report.rejected)
+    for line, row in rows:
+        context = {"payload": row, "row": row, "file": path.name, "line": line}
+        try:
+            key = rules.row_key(context) or hashlib.sha256(
+                json.dumps(row, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+        except RuleError as exc:
+            report.rejected.append((line, str(exc)))
+            continue
+        accepted = await inbox.accept(InboundEvent(
+            platform=HOOK_PLATFORM_PREFIX + source.name, event_id=f"row:{key}"[:128], kind="hook",
+            sender=source.name, conversation="", received_at=now,
+            text=json.dumps({"row": row, "file": path.name, "line": line}, ensure_ascii=False, default=str)))
+        if accepted.duplicate or accepted.inbox_id is None:
+            report.skipped += 1
+        else:
+            report.queued += 1
+            report.inbox_ids.append(accepted.inbox_id)
+    report.rejected.sort()
+    async with db.write() as s:
+        await imports.record(s, source.name, sha, path.name, report.summary(), now)
+    log.info("import %s %s: %s rows, %s queued, %s skipped, %s rejected", source.name, path.name, report.rows,
+             report.queued, report.skipped, len(report.rejected))
+    return report
+
+
+async def poll_files(db: Database, inbox: Inbox, sources: list[tuple[SourceConfig, RuleSet]]) -> list[FileReport]:
+    """Every file source's glob, each file not imported yet."""
+    reports = []
+    for source, rules in sources:
+        if source.kind != "file" or not source.path:
+            continue
+        for path in await asyncio.to_thread(_files, source.path):
+            report = await import_file(db, inbox, source, rules, path)
+            if not report.already_imported:
+                reports.append(report)
+    return reports

@@ -1,0 +1,119 @@
+"""Mapping rules: which actions a payload asks for, computed without doing any of them.
+
+Conditions (`when`) and every action field are jinja2 in its sandboxed environment, with undefined names as
+errors: a rule that reads a field the payload lacks fails with that reason instead of writing an empty value,
+and a template cannot reach Python internals (`payload.__class__`, `cycler.__init__.__globals__` ... are
+refused). Rendering everything first means a payload either plans all its actions or none.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import jinja2
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from bot.config import ActionConfig, RuleConfig, SourceConfig
+
+MAX_RENDERED_CHARS = 10_000  # one rendered field; longer is an error (a template that loops)
+
+
+class RuleError(Exception):
+    """A rule could not be applied to this payload: the reason goes to the dead letters."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Planned:
+    rule: str
+    kind: str  # update_task | create_task | comment | log_work | request_approval | metric | notify
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+def _env() -> ImmutableSandboxedEnvironment:
+    env = ImmutableSandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
+    env.globals.clear()  # no range(), cycler, joiner, namespace, lipsum: data in, text out
+    return env
+
+
+ENV = _env()
+
+
+class RuleSet:
+    """A source's rules, compiled once."""
+
+    def __init__(self, source: SourceConfig) -> None:
+        self.source = source
+        try:
+            self._when = [(rule, ENV.compile_expression(rule.when, undefined_to_none=False))
+                          for rule in source.rules]
+            self._dedupe = ENV.from_string(source.dedupe) if source.dedupe else None
+            self._row_key = ENV.from_string(source.row_key) if source.row_key else None
+            self._templates: dict[str, jinja2.Template] = {}
+            for rule in source.rules:
+                for action in rule.do:
+                    for value in _strings(action.spec.model_dump()):
+                        self._templates.setdefault(value, ENV.from_string(value))
+        except jinja2.TemplateSyntaxError as exc:
+            raise RuleError(f"source {source.name}: template syntax error: {exc.message} in {exc.source!r:.80}"
+                            ) from exc
+
+    def dedupe_key(self, context: dict[str, Any]) -> str | None:
+        return self._render(self._dedupe, context, "dedupe") if self._dedupe else None
+
+    def row_key(self, context: dict[str, Any]) -> str | None:
+        return self._render(self._row_key, context, "row_key") if self._row_key else None
+
+    def plan(self, context: dict[str, Any]) -> list[Planned]:
+        """Every action of every rule whose condition holds, rendered; RuleError on the first failure."""
+        planned: list[Planned] = []
+        for rule, when in self._when:
+            try:
+                matched = bool(when(**context))
+            except (jinja2.UndefinedError, SecurityError, jinja2.TemplateError, TypeError, ValueError,
+                    ArithmeticError, AttributeError, KeyError, IndexError) as exc:
+                raise RuleError(f"rule '{rule.name}': condition failed: {_reason(exc)}") from exc
+            if matched:
+                planned += [self._action(rule, action, context) for action in rule.do]
+        return planned
+
+    def _action(self, rule: RuleConfig, action: ActionConfig, context: dict[str, Any]) -> Planned:
+        return Planned(rule=rule.name, kind=action.kind,
+                       fields=self._fill(action.spec.model_dump(), context, f"rule '{rule.name}' {action.kind}"))
+
+    def _fill(self, value: Any, context: dict[str, Any], where: str) -> Any:
+        if isinstance(value, str):
+            return self._render(self._templates[value], context, where)
+        if isinstance(value, dict):
+            return {k: self._fill(v, context, f"{where}.{k}") for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [self._fill(v, context, where) for v in value]
+        return value
+
+    @staticmethod
+    def _render(template: jinja2.Template, context: dict[str, Any], where: str) -> str:
+        try:
+            text = template.render(**context)
+        except (jinja2.UndefinedError, SecurityError, jinja2.TemplateError, TypeError, ValueError, ArithmeticError,
+                AttributeError, KeyError, IndexError, RecursionError) as exc:
+            raise RuleError(f"{where}: {_reason(exc)}") from exc
+        if len(text) > MAX_RENDERED_CHARS:
+            raise RuleError(f"{where}: rendered to {len(text)} characters (at most {MAX_RENDERED_CHARS})")
+        return text.strip()
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, (list, tuple)):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, SecurityError):
+        return f"refused by the sandbox: {exc}"
+    return f"{type(exc).__name__}: {exc}"[:300]
