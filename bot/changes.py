@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.constants import (
@@ -19,6 +19,7 @@ from bot.constants import (
     PMS_DIGEST_MAX_WAIT_S,
     PMS_DIGEST_QUIET_S,
     PMS_POLL_MAX_ISSUES,
+    PMS_POLL_OVERLAP_S,
 )
 from bot.inbox import Inbox
 from bot.pms.people import PeopleMap
@@ -104,18 +105,24 @@ async def poll_redmine(db: Database, inbox: Inbox, remote: RedmineClient, projec
             continue
         since = datetime.fromisoformat(since_text)
         newest = since
-        for issue in await pms.changes_since(since, limit=PMS_POLL_MAX_ISSUES):
+        # Read again from a while before the cursor: an issue committed late, or moved between pages while we
+        # paged, is caught by the next poll; what was seen already is stored once (the inbox dedupes).
+        for issue in await pms.changes_since(since - timedelta(seconds=PMS_POLL_OVERLAP_S), limit=PMS_POLL_MAX_ISSUES):
             updated = datetime.fromisoformat(str(issue.get("updated_on", since_text)).replace("Z", "+00:00"))
             newest = max(newest, updated)
             events: list[tuple[str, str, str, str, str]] = []  # (id, kind, actor, changes, notes)
             created = str(issue.get("created_on", "")).replace("Z", "+00:00")
-            if created and datetime.fromisoformat(created) >= since:
+            if created and datetime.fromisoformat(created) >= since - timedelta(seconds=PMS_POLL_OVERLAP_S):
                 author = issue.get("author") or {}
                 events.append((f"{issue['id']}:created", "created", str(author.get("name", "")), "", ""))
             for journal in await pms.journals(int(issue["id"])):
                 at = datetime.fromisoformat(str(journal.get("created_on", "")).replace("Z", "+00:00") or since_text)
-                if at < since:
+                if at < since - timedelta(seconds=PMS_POLL_OVERLAP_S):
                     continue
+                if journal.get("private_notes"):
+                    journal = {**journal, "notes": ""}  # private notes are not for a chat
+                    if not journal.get("details"):
+                        continue
                 kind, changes = _journal_event(journal, statuses)
                 events.append((f"{issue['id']}:j{journal.get('id')}", kind,
                                str((journal.get("user") or {}).get("name", "")), changes, str(journal.get("notes") or "")))
@@ -123,7 +130,8 @@ async def poll_redmine(db: Database, inbox: Inbox, remote: RedmineClient, projec
                 accepted = await inbox.accept(InboundEvent(
                     platform="redmine", event_id=f"{pms.identifier}:{event_id}"[:128], kind="change",
                     sender="redmine", conversation="", received_at=now,
-                    action={"pms": "redmine", "project": pms.identifier, "task": f"{project.key}-{issue['id']}",
+                    action={"pms": "redmine", "project": project.pms_project or project.key,
+                            "task": f"{project.key}-{issue['id']}",
                             "event": kind, "actor": actor[:100], "changes": changes, "comment": notes[:500]}))
                 fed += not accepted.duplicate  # polls overlap by a second: what was seen is stored once
         if newest > since:

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -445,6 +446,7 @@ class ClockRunner:
         self.active = False
         self._standing_by = False
         self.became_active = asyncio.Event()
+        self._polling: asyncio.Task[None] | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
         scheduler = AsyncIOScheduler(timezone=UTC)
@@ -455,6 +457,10 @@ class ClockRunner:
             await stop.wait()
         finally:
             scheduler.shutdown(wait=False)
+            if self._polling is not None:
+                self._polling.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._polling
             await self.leader.release()
 
     async def beat(self) -> None:
@@ -492,9 +498,17 @@ class ClockRunner:
             sent += await run_due(self.rt, at, catching_up=at < minute, people=people, standups=standups)
             at += ONE_MINUTE
         await save_tick(self.rt.db, minute)
-        await self._poll_pms(minute)
-        await self._poll_files(minute)
+        # Polls (Redmine, file folders) can take a while: beside the tick, never holding up standup prompts.
+        if self._polling is None or self._polling.done():
+            self._polling = asyncio.create_task(self.polls(minute), name="clock-polls")
         return sent
+
+    async def polls(self, minute: datetime) -> None:
+        try:
+            await self._poll_pms(minute)
+            await self._poll_files(minute)
+        except Exception:  # a poll's boundary: log, the next minute tries again
+            log.exception("poll at %s failed", minute.isoformat())
 
     async def _poll_files(self, minute: datetime) -> None:
         """File sources' folders, each at its own interval; a file already imported is skipped by its hash."""

@@ -12,7 +12,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
@@ -28,10 +28,12 @@ from bot.config import Config
 from bot.constants import (
     BUTTON_ACTIONS,
     CALLBACK_PLATFORM,
+    INBOX_LEASE_S,
     INBOX_MAX_ATTEMPTS,
     PMS_ALERT_EVERY_S,
     PMS_QUEUE_BACKOFF_MAX_S,
     PMS_QUEUE_MAX_H,
+    PMS_WAIT_PREFIX,
     WORKER_BATCH,
     WORKER_POLL_S,
 )
@@ -40,8 +42,8 @@ from bot.hooks.rules import RuleError, RuleSet
 from bot.hooks.sources import HOOK_PLATFORM_PREFIX
 from bot.inbox import Claimed, Inbox
 from bot.pms.base import PMS, PMSDown, PMSError
-from bot.pms.journal import NOTICE, Journal
-from bot.pms.registry import CONNECTORS, RemoteClient, connector_for
+from bot.pms.journal import JOURNAL, NOTICE, Journal
+from bot.pms.registry import CONNECTORS, DISPLAY, RemoteClient, connector_for
 from bot.records import InboundEvent, Project, Reply, Task
 from bot.remote_mode import BufferedWorkspace, NeedsWrite
 from bot.store import pms_changes, pms_writes
@@ -80,6 +82,8 @@ class Dispatcher:
         self.config = config or Config()
         self.sources = {s.name: (s, RuleSet(s)) for s in self.config.sources}
         self._alerted: dict[str, float] = {}  # PMS -> when admins last heard its credentials were refused
+        self._queued: dict[str, set[int]] = {}  # PMS -> inbox ids of commands waiting for it (this process)
+        self._down_since: dict[str, float] = {}  # PMS -> when it stopped answering (this process saw)
         self.inbox = inbox
         self.outbox = outbox
         self.default_locale = default_locale
@@ -118,8 +122,10 @@ class Dispatcher:
         started = time.perf_counter()
         event = item.event
         staged: list[ClaimedMessage] = []  # replies claimed for this process's delivery, once committed
-        # Writes an earlier attempt made before its PMS went away (the attempt counter does not move for those).
+        # The PMS calls an earlier attempt made before its PMS went away are replayed, not made again.
         journal = Journal(await pms_writes.load(self.db, item.inbox_id) if self.remotes else None)
+        token = JOURNAL.set(journal)
+        heartbeat = asyncio.create_task(self._heartbeat(item)) if self.remotes else None
         try:
             try:
                 outcome: str | None
@@ -128,6 +134,7 @@ class Dispatcher:
                 elif event.kind == "hook":
                     outcome = await self._apply_hook(item, staged, journal)
                 else:
+                    journal.on_write = self._saver(item.inbox_id)  # no transaction open: keep each write at once
                     outcome = await self._apply_remote(item, staged, journal) if self.remotes else None
                 if outcome is None:
                     journal.restart()
@@ -141,20 +148,49 @@ class Dispatcher:
                 outcome = "refused"
             self.outbox.hand_over(staged)
             HANDLED.labels(outcome).inc()
+            self._settled(item.inbox_id)
         except PMSDown as exc:
             log.warning("event %s/%s waits for its PMS: %s", event.platform, event.event_id, exc)
             staged.clear()
-            await self._pms_down(item, exc, journal, staged)
-            self.outbox.hand_over(staged)
+            try:
+                await self._pms_down(item, exc, journal, staged)
+                self.outbox.hand_over(staged)
+            except Exception:  # LeaseLost or a database error: the lease runs out and the event comes back
+                log.exception("event %s/%s: could not queue it for its PMS", event.platform, event.event_id)
             HANDLED.labels("pms_down").inc()
         except LeaseLost as exc:
             log.warning("%s; dropped this attempt", exc)
             HANDLED.labels("lease_lost").inc()
         except Exception as exc:  # the dispatcher boundary: one bad event must not stop the worker
             log.exception("event %s/%s failed (attempt %s)", event.platform, event.event_id, item.attempts)
-            await self._failed(item, exc)
+            await self._failed(item, exc, journal)
             HANDLED.labels("error").inc()
+        finally:
+            JOURNAL.reset(token)
+            if heartbeat is not None:
+                heartbeat.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await heartbeat
         LATENCY.observe(time.perf_counter() - started)
+
+    def _saver(self, inbox_id: int) -> Callable[[str, Any], Awaitable[None]]:
+        async def save(step: str, value: Any) -> None:
+            async with self.db.write() as s:
+                await pms_writes.save(s, inbox_id, {step: value})
+        return save
+
+    async def _heartbeat(self, item: Claimed) -> None:
+        """Keep the lease while remote calls take their time, so no other worker takes the event meanwhile."""
+        while True:
+            await asyncio.sleep(INBOX_LEASE_S / 3)
+            async with self.db.write() as s:
+                await s.execute(update(InboxRow).where(
+                    col(InboxRow.id) == item.inbox_id, col(InboxRow.attempts) == item.attempts,
+                    col(InboxRow.state) == "pending").values(available_at=_wall() + timedelta(seconds=INBOX_LEASE_S)))
+
+    def _settled(self, inbox_id: int) -> None:
+        for waiting in self._queued.values():
+            waiting.discard(inbox_id)
 
     async def _refuse(self, s: AsyncSession, item: Claimed, exc: CommandError, staged: list[ClaimedMessage]
                       ) -> None:
@@ -167,16 +203,20 @@ class Dispatcher:
         locale = person.locale if person else self.default_locale
         await self._finish(s, item, staged, [_answer(event, locale, _error(exc.code, exc.params))])
 
-    def _pms_picker(self, s: AsyncSession, journal: Journal, *, remote_only: bool) -> Callable[[Project], PMS]:
+    def _pms_picker(self, s: AsyncSession, inbox_id: int, *, remote_only: bool) -> Callable[[Project], PMS]:
         pick = connector_for(s, self.remotes)
 
-        def journaled(project: Project) -> PMS:
+        def picked(project: Project) -> PMS:
             if project.pms in CONNECTORS:
                 if remote_only:
                     raise NeedsWrite(f"pms:{project.pms}")
                 return pick(project)
-            return journal.wrap(pick(project))
-        return journaled
+            # Commands for a PMS that is away are applied in the order they came: this one waits behind them.
+            if any(earlier < inbox_id for earlier in self._queued.get(project.pms, ())):
+                raise PMSDown(DISPLAY.get(project.pms, project.pms), "behind", "earlier commands wait for it",
+                              connector=project.pms)
+            return pick(project)
+        return picked
 
     async def _apply_remote(self, item: Claimed, staged: list[ClaimedMessage], journal: Journal) -> str | None:
         """A PMS command run on a read session (see bot/remote_mode.py); None when it needs the write transaction."""
@@ -191,7 +231,7 @@ class Dispatcher:
             buffered = BufferedWorkspace(ws)
             ctx = Context(person=person, platform=event.platform, conversation=event.conversation, now=now,
                           today=now.astimezone(self.tz).date(), workspace=cast(Any, buffered),
-                          pms_for=self._pms_picker(rs, journal, remote_only=True))
+                          pms_for=self._pms_picker(rs, item.inbox_id, remote_only=True))
             try:
                 replies = await handle(ctx, parsed)
             except NeedsWrite:
@@ -259,7 +299,7 @@ class Dispatcher:
         try:
             async with self.db.write() as s:
                 ws = SqlWorkspace(s, default_locale=self.default_locale)
-                applier = HookApplier(s, ws, self.config, source, self._pms_picker(s, journal, remote_only=False),
+                applier = HookApplier(s, ws, self.config, source, self._pms_picker(s, item.inbox_id, remote_only=False),
                                       now=now, today=now.astimezone(self.tz).date())
                 checked = [await applier.check(p) for p in planned]
                 replies: list[Reply] = []
@@ -322,20 +362,32 @@ class Dispatcher:
                                               data={"code": "pms_auth_admin",
                                                     "params": {"pms": exc.pms, "detail": exc.detail[:200]}},
                                               actions=[]))
-            await pms_writes.save(s, item.inbox_id, journal.new)
+            if give_up:
+                if journal.writes():  # what did happen is on record, though the command as a whole did not
+                    await audit.append(s, actor=person.id if person else f"{event.platform}:{event.sender}",
+                                       action="pms.partial", subject=exc.pms,
+                                       detail={"event": event.event_id, "calls": journal.writes()[:50]}, now=self._now())
+                await pms_writes.forget(s, item.inbox_id)
+            else:
+                await pms_writes.save(s, item.inbox_id, journal.to_save())
             staged.extend(await self.outbox.enqueue(s, notes, source_event=item.inbox_id, now=wall))
-            # The wait grows with the outage (a quarter of its age so far, 5 s to 5 min) and honours Retry-After.
-            wait_s = max(5.0, min(PMS_QUEUE_BACKOFF_MAX_S, age_s / 4), exc.retry_after_s or 0.0)
+            # One wait for everything queued for this PMS, growing with the outage (a quarter of it so far, 5 s to
+            # 5 min) and honouring Retry-After: commands come back in the order they were queued.
+            outage_s = time.monotonic() - self._down_since.setdefault(exc.connector or exc.pms, time.monotonic())
+            wait_s = max(5.0, min(PMS_QUEUE_BACKOFF_MAX_S, outage_s / 4), exc.retry_after_s or 0.0)
             values: dict[str, Any] = (
                 {"state": "failed", "error": str(exc)[:2000]} if give_up else
-                # Not an attempt that counts toward INBOX_MAX_ATTEMPTS: the command itself is fine.
-                {"available_at": wall + timedelta(seconds=wait_s), "attempts": item.attempts - 1,
-                 "error": str(exc)[:2000]})
+                # PMS_WAIT_PREFIX: not an attempt that counts toward INBOX_MAX_ATTEMPTS (the command is fine).
+                {"available_at": wall + timedelta(seconds=wait_s), "error": f"{PMS_WAIT_PREFIX}{exc}"[:2000]})
             result = await s.execute(update(InboxRow).where(
                 col(InboxRow.id) == item.inbox_id, col(InboxRow.attempts) == item.attempts,
                 col(InboxRow.state) == "pending").values(**values))
             if cast(CursorResult[Any], result).rowcount != 1:
                 raise LeaseLost(f"inbox event {item.inbox_id} was claimed again by another worker")
+        if give_up:
+            self._settled(item.inbox_id)
+        elif exc.connector:
+            self._queued.setdefault(exc.connector, set()).add(item.inbox_id)
 
     async def _apply(self, s: AsyncSession, item: Claimed, staged: list[ClaimedMessage], journal: Journal) -> str:
         event = item.event
@@ -362,7 +414,7 @@ class Dispatcher:
             await self._finish(s, item, staged, [_answer(event, person.locale, reply)])
             return "unparsed"
         ctx = Context(person=person, platform=event.platform, conversation=event.conversation, now=now,
-                      today=today, workspace=ws, pms_for=self._pms_picker(s, journal, remote_only=False))
+                      today=today, workspace=ws, pms_for=self._pms_picker(s, item.inbox_id, remote_only=False))
         replies = await handle(ctx, parsed)
         await self._audited(s, person.id, parsed, event, now)
         await self._finish(s, item, staged, await self._envelopes(ws, event, person.locale, replies))
@@ -420,9 +472,14 @@ class Dispatcher:
             raise LeaseLost(f"inbox event {item.inbox_id} was claimed again by another worker")
         if self.remotes:
             await pms_writes.forget(s, item.inbox_id)
+            for pms in [p for p, waiting in self._queued.items() if not waiting - {item.inbox_id}]:
+                self._down_since.pop(pms, None)  # nothing else waits for it: the outage is over here
 
-    async def _failed(self, item: Claimed, exc: Exception) -> None:
+    async def _failed(self, item: Claimed, exc: Exception, journal: Journal | None = None) -> None:
         error = f"{type(exc).__name__}: {exc}"[:2000]
+        if journal is not None and journal.writes():
+            async with self.db.write() as s:  # the retry must not repeat what this attempt wrote
+                await pms_writes.save(s, item.inbox_id, journal.to_save())
         if item.attempts < INBOX_MAX_ATTEMPTS:
             await self.inbox.release(item.inbox_id, retry_at=_wall() + timedelta(seconds=backoff_s(item.attempts)),
                                      error=error)

@@ -24,6 +24,7 @@ from bot.constants import (
     INBOX_HANDOFF_MAX,
     INBOX_LEASE_S,
     INBOX_MAX_ATTEMPTS,
+    PMS_WAIT_PREFIX,
 )
 from bot.records import InboundEvent
 from bot.store.db import Database
@@ -216,7 +217,7 @@ class Inbox:
             claimed = []
             for row in rows:
                 assert row.id is not None
-                if row.attempts >= INBOX_MAX_ATTEMPTS:
+                if row.attempts >= INBOX_MAX_ATTEMPTS and not (row.error or "").startswith(PMS_WAIT_PREFIX):
                     # Every try died without an outcome (a poison event that kills its worker): park it.
                     row.state = "failed"
                     row.error = (row.error or f"no outcome after {row.attempts} attempts")[:2000]

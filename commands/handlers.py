@@ -161,6 +161,7 @@ async def done(ctx: Context, cmd: model.Done) -> list[Reply]:
     if task.status == "done":
         raise CommandError("already_done", task=task.key)
     if cmd.hours is not None:
+        await pms.check_move(task.key, "done", by=ctx.person)  # a refused move must not leave hours logged
         await pms.log_work(task.key, cmd.hours, note=cmd.note, by=ctx.person)
     # The note rides on the transition (a comment on it, in every PMS), not as a comment of its own as well.
     updated = await pms.transition(task.key, "done", reason=cmd.note, by=ctx.person)

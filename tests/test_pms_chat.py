@@ -115,7 +115,7 @@ async def test_report_writes_percent_hours_and_a_comment_to_jira(rt: Runtime, ji
 
 async def test_jira_down_queues_the_command_and_applies_it_once_when_back(rt: Runtime, jira: FakeJira) -> None:
     # The work log and the comment go through, then Jira fails on the transition: nothing is repeated later.
-    jira.fail_next(1, status=503, path_contains="/transitions")
+    jira.fail_next(1, status=503, path_contains="/transitions", method="POST")
     inbox_id = await _send(rt, "bob", "done PUMP-2 panel wired 1h")
     texts = await _texts(rt, "bob")
     assert any("Jira is not answering" in t and "queued" in t for t in texts), texts
@@ -306,3 +306,55 @@ async def test_zentao_commands_and_hook(tmp_path: Path, zentao: FakeZentao) -> N
         await runtime.close()
 
 
+
+
+async def _retried(rt: Runtime, inbox_id: int) -> None:
+    assert await _state(rt, inbox_id) == "pending"
+    await _due_now(rt, inbox_id)
+    await drain(rt)
+    assert await _state(rt, inbox_id) == "done"
+
+
+async def test_a_create_whose_read_back_failed_is_not_created_again(rt: Runtime, jira: FakeJira) -> None:
+    jira.fail_next(1, status=503, path_contains="/issue/PUMP-5", method="GET")  # the read after the create
+    inbox_id = await _send(rt, "bob", "new PUMP Replace valve")
+    await _retried(rt, inbox_id)
+    assert [k for k in (f"PUMP-{n}" for n in range(5, 8)) if _exists(jira, k)] == ["PUMP-5"]
+    assert any("PUMP-5" in t and "Replace valve" in t for t in await _texts(rt, "bob"))
+
+
+async def test_a_report_whose_last_read_failed_logs_its_hours_once(rt: Runtime, jira: FakeJira) -> None:
+    # The handler reads PUMP-3, the connector reads it, then writes; the read after the work log fails.
+    jira.fail_next(1, status=503, path_contains="/issue/PUMP-3", method="GET", after=3)
+    inbox_id = await _send(rt, "bob", "report PUMP-3 40% wired 2h")
+    await _retried(rt, inbox_id)
+    assert [w["timeSpentSeconds"] for w in jira.worklogs("PUMP-3")] == [7200]
+    assert jira.issue("PUMP-3")["customfield_10050"] == 40
+
+
+async def test_a_done_whose_read_back_failed_is_answered_as_done_not_already_done(rt: Runtime, jira: FakeJira
+                                                                                  ) -> None:
+    # Reads of PUMP-2 before the transition: handler, connector, transitions list; then the transition, the
+    # progress field, and the read back, which fails.
+    jira.fail_next(1, status=503, path_contains="/issue/PUMP-2", method="GET", after=3)
+    inbox_id = await _send(rt, "bob", "done PUMP-2")
+    await _retried(rt, inbox_id)
+    texts = await _texts(rt, "bob")
+    assert "already" not in texts[-1] and "PUMP-2" in texts[-1], texts
+    assert jira.issue("PUMP-2")["status"] == "Done"
+    assert len([r for r in jira.requests if r.method == "POST" and r.path.endswith("/PUMP-2/transitions")]) == 1
+
+
+def _exists(jira: FakeJira, key: str) -> bool:
+    try:
+        jira.issue(key)
+    except KeyError:
+        return False
+    return True
+
+
+async def test_a_refused_done_logs_no_hours(rt: Runtime, jira: FakeJira) -> None:
+    jira.permit_transitions(None, False)
+    said = await say(rt, "bob", "done PUMP-4 finished 2h")
+    assert "cannot move to done" in said[0].text
+    assert jira.worklogs("PUMP-4") == [] and jira.issue("PUMP-4")["status"] == "To Do"

@@ -154,6 +154,10 @@ async def test_a_move_the_workflow_does_not_allow_names_the_allowed_ones(backend
     assert "blocked" not in err.value.params["allowed"].casefold()
     task = await backend.pms.get_task(key)
     assert task is not None and task.status == "done"  # nothing half-applied
+    with pytest.raises(PMSError) as asked:  # asking first says the same and changes nothing
+        await backend.pms.check_move(key, "blocked", by=backend.bob)
+    assert asked.value.code == "transition_not_allowed"
+    await backend.pms.check_move(key, "done", by=backend.bob)  # where it is already: fine
 
 
 async def test_writes_to_an_unknown_task_are_refused(backend: Backend) -> None:

@@ -154,3 +154,19 @@ async def test_redmine_writes_as_the_person_with_switch_user(redmine: RedmineSer
         assert {e["user"]["name"] for e in entries["time_entries"] if e["hours"] == 2.0} == {"Field One"}
     finally:
         await backend.close()
+
+
+async def test_an_answer_of_an_unexpected_shape_is_a_clear_refusal() -> None:
+    async def odd(request: web.Request) -> web.Response:
+        return web.json_response(["not", "an", "issue"])
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", odd)
+    async with TestServer(app) as server:
+        client = JiraClient(url=str(server.make_url("")).rstrip("/"), email="e", api_token="t", pat=None,
+                            config=JiraConnectorConfig())
+        with pytest.raises(PMSError) as err:
+            await client.for_project(_project("jira", "PUMP"), _nobody).get_task("PUMP-1")
+        assert err.value.code == "pms_refused" and "unexpected answer" in err.value.params["reason"]
+        with pytest.raises(PMSError):
+            await client.check()
+        await client.close()

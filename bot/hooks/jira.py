@@ -56,15 +56,16 @@ class JiraHooks:
         self._secret = secret.get_secret_value() if secret else None
 
     def enabled(self) -> bool:
-        return True
+        # Unsigned, anyone could post changes into subscribed chats: the hook exists only with a secret.
+        return self._secret is not None
 
     async def event(self, request: web.Request, raw: bytes, token: str | None) -> InboundEvent | None:
         if token is not None:
             raise Refused(404, "no such hook")
-        if self._secret is not None:
-            given = request.headers.get("X-Hub-Signature", "")
-            if not hmac.compare_digest(given.encode(), signature(self._secret, raw).encode()):
-                raise Refused(401, "X-Hub-Signature is missing or does not match the webhook's secret")
+        assert self._secret is not None
+        given = request.headers.get("X-Hub-Signature", "")
+        if not hmac.compare_digest(given.encode(), signature(self._secret, raw).encode()):
+            raise Refused(401, "X-Hub-Signature is missing or does not match the webhook's secret")
         body = json_object(raw, "the webhook body")
         webhook_event = body.get("webhookEvent")
         if not isinstance(webhook_event, str):
@@ -81,8 +82,11 @@ class JiraHooks:
             kind = _ISSUE_EVENTS[webhook_event]
         user: dict[str, Any] = body["user"] if isinstance(body.get("user"), dict) else {}
         comment: dict[str, Any] = body["comment"] if isinstance(body.get("comment"), dict) else {}
-        identifier = request.headers.get("X-Atlassian-Webhook-Identifier", "").strip()
-        event_id = identifier[:100] if identifier else "sha256:" + hashlib.sha256(raw).hexdigest()
+        if comment.get("visibility") or comment.get("jsdPublic") is False:
+            comment = {}  # restricted to a role or group, or internal: not for a chat
+        # X-Atlassian-Webhook-Identifier is stable across Jira's retries but not signed: a captured body sent
+        # again under a new identifier would pass. The signed body (with Jira's own timestamp) is the key.
+        event_id = "sha256:" + hashlib.sha256(raw).hexdigest()
         return InboundEvent(
             platform="jira", event_id=event_id, kind="change", sender="jira", conversation="",
             action={"pms": "jira", "project": key.rpartition("-")[0], "task": key, "event": kind,

@@ -28,9 +28,11 @@ class PMSDown(Exception):
     `kind` is "down", "timeout", "rate_limited" or "auth" (the admins must act).
     """
 
-    def __init__(self, pms: str, kind: str, detail: str = "", *, retry_after_s: float | None = None) -> None:
+    def __init__(self, pms: str, kind: str, detail: str = "", *, retry_after_s: float | None = None,
+                 connector: str | None = None) -> None:
         super().__init__(f"{pms} {kind}: {detail}" if detail else f"{pms} {kind}")
         self.pms = pms
+        self.connector = connector  # the `pms:` value ("jira"), where known
         self.kind = kind
         self.detail = detail
         self.retry_after_s = retry_after_s
@@ -54,6 +56,11 @@ class PMS(Protocol):
     ) -> Task: ...
 
     async def transition(self, key: str, status: str, *, reason: str, by: Person) -> Task: ...
+
+    async def check_move(self, key: str, status: str, *, by: Person) -> None:
+        """Raise PMSError("transition_not_allowed") if the task cannot move to `status` now; changes nothing.
+        Commands that write before they move ask first, so a refused move leaves nothing half-done."""
+        ...
 
     async def comment(self, key: str, body: str, *, by: Person) -> None: ...
 

@@ -27,6 +27,7 @@ from bot.constants import (
     PMS_TIMEOUT_S,
 )
 from bot.pms.base import PMSDown
+from bot.pms.journal import JOURNAL, Recorded
 
 log = logging.getLogger("pmsbot.pms")
 
@@ -76,10 +77,28 @@ class PMSHttp:
         await self._client.aclose()
 
     async def call(self, method: str, path: str, *, params: Any = None, json: Any = None,
-                   headers: dict[str, str] | None = None) -> httpx.Response:
+                   headers: dict[str, str] | None = None, journaled: bool = True) -> httpx.Response:
         """One call; waits out a short 429 in place. 5xx, timeouts, refused connections, long 429s and a
-        401 that logging in again does not cure raise PMSDown. Other answers are returned as they are."""
-        reauthed = False
+        401 that logging in again does not cure raise PMSDown. Other answers are returned as they are.
+
+        Within a command (bot/pms/journal.py) a call an earlier attempt made is answered from the journal."""
+        journal = JOURNAL.get() if journaled else None
+        step = journal.step(self.connector, method, path) if journal is not None else None
+        if journal is not None and step is not None:
+            replay = journal.replayed(step)
+            if replay is not None:
+                return httpx.Response(replay.status, content=replay.body.encode(),
+                                      request=self._client.build_request(method, path, params=params))
+        response = await self._live(method, path, params=params, json=json, headers=headers,
+                                    reauth=journaled)
+        if journal is not None and step is not None:
+            await journal.record_call(step, Recorded(status=response.status_code, body=response.text,
+                                                     write=method != "GET"))
+        return response
+
+    async def _live(self, method: str, path: str, *, params: Any, json: Any, headers: dict[str, str] | None,
+                    reauth: bool) -> httpx.Response:
+        reauthed = not reauth
         for attempt in range(PMS_RETRY_INLINE_TIMES + 1):
             started = time.monotonic()
             self.requests += 1
@@ -87,10 +106,10 @@ class PMSHttp:
                 response = await self._client.request(method, path, params=params, json=json, headers=headers)
             except httpx.TimeoutException as exc:
                 METER.count(self.connector, ok=False, elapsed_s=time.monotonic() - started)
-                raise PMSDown(self.display, "timeout", f"{method} {path}") from exc
+                raise PMSDown(self.display, "timeout", f"{method} {path}", connector=self.connector) from exc
             except httpx.TransportError as exc:
                 METER.count(self.connector, ok=False, elapsed_s=time.monotonic() - started)
-                raise PMSDown(self.display, "down", f"{type(exc).__name__}: {exc}") from exc
+                raise PMSDown(self.display, "down", f"{type(exc).__name__}: {exc}", connector=self.connector) from exc
             status = response.status_code
             METER.count(self.connector, ok=status < 500 and status not in (401, 429),
                         elapsed_s=time.monotonic() - started)
@@ -101,19 +120,20 @@ class PMSHttp:
                 if wait_s <= PMS_RETRY_INLINE_MAX_S and attempt < PMS_RETRY_INLINE_TIMES:
                     await asyncio.sleep(wait_s)  # the PMS's own instruction, bounded above
                     continue
-                raise PMSDown(self.display, "rate_limited", f"{method} {path}", retry_after_s=wait_s)
+                raise PMSDown(self.display, "rate_limited", f"{method} {path}", retry_after_s=wait_s,
+                              connector=self.connector)
             if status == 401:
                 if self._reauth is not None and not reauthed:
                     reauthed = True
                     await self._reauth()
                     continue
-                raise PMSDown(self.display, "auth", f"{method} {path} answered 401")
+                raise PMSDown(self.display, "auth", f"{method} {path} answered 401", connector=self.connector)
             if status >= 500:
-                raise PMSDown(self.display, "down", f"{method} {path} answered {status}")
+                raise PMSDown(self.display, "down", f"{method} {path} answered {status}", connector=self.connector)
             if response.headers.get("X-RateLimit-NearLimit") == "true":
                 log.info("%s: fewer than 20%% of the rate limit left", self.display)
             return response
-        raise PMSDown(self.display, "rate_limited", f"{method} {path}")
+        raise PMSDown(self.display, "rate_limited", f"{method} {path}", connector=self.connector)
 
     def json_of(self, response: httpx.Response) -> Any:
         """The body as JSON; a PMS that answers something else is treated as not answering."""
@@ -121,7 +141,8 @@ class PMSHttp:
             return response.json()
         except ValueError as exc:
             raise PMSDown(self.display, "down", f"{response.request.method} {response.request.url.path} "
-                                                f"answered {response.status_code} without JSON") from exc
+                                                f"answered {response.status_code} without JSON",
+                          connector=self.connector) from exc
 
 
 class TTLCache(Generic[V]):

@@ -19,7 +19,7 @@ from bot.constants import PMS_PAGE_SIZE, PMS_SUMMARY_MAX_TASKS
 from bot.pms.base import STATUSES, PMSError
 from bot.pms.http import PMSHttp, TTLCache
 from bot.pms.people import PeopleMap, task_number
-from bot.pms.remote import progress_comment, reopen_or_start, summarize
+from bot.pms.remote import odd_answers_refused, progress_comment, reopen_or_start, summarize
 from bot.records import Milestone, Person, Project, ProjectSummary, Task
 
 _BASE_FIELDS = ("summary", "status", "assignee", "duedate", "created", "updated", "timetracking", "fixVersions",
@@ -77,6 +77,7 @@ def _errors(body: Any) -> str:
     return "; ".join(parts)[:300]
 
 
+@odd_answers_refused("Jira")
 class JiraClient:
     name = "jira"
 
@@ -175,6 +176,7 @@ class JiraClient:
         return await self.users.get(handle.casefold(), lookup)
 
 
+@odd_answers_refused("Jira")
 class JiraPMS:
     name = "jira"
 
@@ -316,11 +318,34 @@ class JiraPMS:
                               missing=key)
         return await self._task_or_fail(key)
 
+    async def check_move(self, key: str, status: str, *, by: Person) -> None:
+        if status not in STATUSES:
+            raise PMSError("unknown_status", status=status)
+        task = await self._task_or_fail(key)
+        if task.status != status:
+            await self._choose(task, status)
+
     async def _move(self, task: Task, status: str, *, comment: str = "") -> None:
         if task.status == status:
             if comment:
                 await self._comment(self._jira(task.key), comment, task.key)
             return
+        jira_key = self._jira(task.key)
+        chosen, cache_key = await self._choose(task, status)
+        body: dict[str, Any] = {"transition": {"id": str(chosen["id"])}}
+        if comment:
+            body["update"] = {"comment": [{"add": {"body": self._text(comment)}}]}
+        try:
+            await self.c.send("POST", f"/issue/{jira_key}/transitions", json=body, missing=task.key)
+        except PMSError as exc:
+            if exc.code != "pms_refused":
+                raise
+            self.c.transitions.drop(cache_key)  # the workflow may have changed since it was cached
+            raise PMSError("transition_not_allowed", task=task.key, status=status, pms="Jira",
+                           allowed=str(chosen.get("name"))) from exc
+
+    async def _choose(self, task: Task, status: str, *, fresh: bool = False) -> tuple[dict[str, Any], str]:
+        """The transition that takes the task to `status`, and its cache key; transition_not_allowed if none."""
         jira_key = self._jira(task.key)
         # The transitions out of a status are the same for every issue of a type in a project: cached briefly.
         cache_key = self._workflow_at.get(task.key) or f"issue:{jira_key}"
@@ -328,6 +353,8 @@ class JiraPMS:
         async def load() -> list[dict[str, Any]]:
             listed = await self.c.get(f"/issue/{jira_key}/transitions", missing=task.key)
             return [t for t in (listed or {}).get("transitions", []) if t.get("isAvailable", True)]
+        if fresh:
+            self.c.transitions.drop(cache_key)
         transitions = await self.c.transitions.get(cache_key, load)
         wanted = [n.casefold() for n in getattr(self.c.config.statuses, status)]
         chosen = None
@@ -341,19 +368,11 @@ class JiraPMS:
             chosen = next((t for t in transitions
                            if ((t.get("to") or {}).get("statusCategory") or {}).get("key") == category), None)
         if chosen is None:
+            if not fresh:  # conditions of this very issue may differ from the cached step's: ask for it
+                return await self._choose(task, status, fresh=True)
             raise PMSError("transition_not_allowed", task=task.key, status=status, pms="Jira",
                            allowed=", ".join(str(t.get("name")) for t in transitions) or "-")
-        body: dict[str, Any] = {"transition": {"id": str(chosen["id"])}}
-        if comment:
-            body["update"] = {"comment": [{"add": {"body": self._text(comment)}}]}
-        try:
-            await self.c.send("POST", f"/issue/{jira_key}/transitions", json=body, missing=task.key)
-        except PMSError as exc:
-            if exc.code != "pms_refused":
-                raise
-            self.c.transitions.drop(cache_key)  # the workflow may have changed since it was cached
-            raise PMSError("transition_not_allowed", task=task.key, status=status, pms="Jira",
-                           allowed=", ".join(str(t.get("name")) for t in transitions) or "-") from exc
+        return chosen, cache_key
 
     async def _comment(self, jira_key: str, text: str, key: str) -> None:
         await self.c.send("POST", f"/issue/{jira_key}/comment", json={"body": self._text(text)}, missing=key)

@@ -1,60 +1,63 @@
-"""Exactly-once writes to a remote PMS across retries of one command.
+"""Exactly-once calls to a remote PMS across retries of one command.
 
-A command such as `done PUMP-12 2h fixed` makes several writes (work log, comment, transition). When the PMS
-stops answering half-way, the command is retried later; the writes that already succeeded are recorded here
-(and kept with the inbox event) so the retry returns their results instead of making them again.
+A command such as `done PUMP-12 2h fixed` makes several calls (read the issue, log work, list transitions,
+transition, read it back). When the PMS stops answering half-way, the command is retried later. Every call an
+attempt makes is recorded here with its answer, in order; the retry replays the same calls and gets the
+recorded answers back without calling again, up to the point where the first attempt stopped, and only then
+goes on live. So no write is made twice, and the retry takes the same decisions the first attempt took (it
+does not, say, re-read the task as already done and refuse).
+
+The journal rides in a context variable set by the dispatcher for the event in hand; connectors' HTTP client
+(bot/pms/http.py) consults it for every call. Writes are saved as soon as they are made when the dispatcher
+can (outside the write transaction); the rest is saved when the PMS goes away.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
-from dataclasses import asdict
-from datetime import date, datetime
-from decimal import Decimal
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
-from bot.pms.base import PMS
-from bot.records import Milestone, Person, ProjectSummary, Task
-
-NOTICE = "notice"  # the step that records "the person was told their command is queued"
+NOTICE = "notice"  # the step recording "the person was told their command is queued"
+MAX_STEP_CHARS = 200
 
 
-def task_to_json(task: Task) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for name, value in asdict(task).items():
-        out[name] = value.isoformat() if isinstance(value, (date, datetime)) else (
-            str(value) if isinstance(value, Decimal) else value)
-    return out
+@dataclass(frozen=True)
+class Recorded:
+    status: int
+    body: str
+    write: bool
 
+    def as_json(self) -> dict[str, Any]:
+        return {"status": self.status, "body": self.body, "write": self.write}
 
-def task_from_json(data: dict[str, Any]) -> Task:
-    def day(v: Any) -> date | None:
-        return date.fromisoformat(v) if v else None
-
-    def when(v: Any) -> datetime | None:
-        return datetime.fromisoformat(v) if v else None
-
-    updated = when(data["updated_at"])
-    assert updated is not None
-    return Task(key=data["key"], project=data["project"], title=data["title"], status=data["status"],
-                percent=int(data["percent"]), assignee=data["assignee"], due=day(data["due"]),
-                estimate_h=Decimal(data["estimate_h"]) if data["estimate_h"] is not None else None,
-                spent_h=Decimal(data["spent_h"]), milestone=data["milestone"], blocked_reason=data["blocked_reason"],
-                updated_at=updated, created_at=when(data.get("created_at")))
+    @classmethod
+    def of(cls, data: Any) -> Recorded | None:
+        if not isinstance(data, dict) or not isinstance(data.get("status"), int):
+            return None
+        return cls(status=data["status"], body=str(data.get("body", "")), write=bool(data.get("write")))
 
 
 class Journal:
-    """The steps of one inbox event: `done` loaded from earlier attempts, `new` made in this one."""
+    """The calls of one inbox event: `done` from earlier attempts, `new` made in this one, in order."""
 
-    def __init__(self, done: dict[str, Any] | None = None) -> None:
+    def __init__(self, done: dict[str, Any] | None = None,
+                 on_write: Callable[[str, Any], Awaitable[None]] | None = None) -> None:
         self.done = dict(done or {})
         self.new: dict[str, Any] = {}
+        self.on_write = on_write  # saves a write's step at once (set when no transaction is open)
         self._seen: Counter[str] = Counter()
 
-    def step(self, pms: str, method: str, key: str) -> str:
-        base = f"{pms}:{method}:{key}"
+    def step(self, connector: str, method: str, path: str) -> str:
+        base = f"{connector} {method} {path}"
         self._seen[base] += 1
-        return f"{base}#{self._seen[base]}"
+        key = f"{base}#{self._seen[base]}"
+        if len(key) > MAX_STEP_CHARS:
+            key = "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+        return key
 
     def result(self, step: str) -> tuple[bool, Any]:
         if step in self.new:
@@ -63,77 +66,37 @@ class Journal:
             return True, self.done[step]
         return False, None
 
+    def replayed(self, step: str) -> Recorded | None:
+        found, value = self.result(step)
+        return Recorded.of(value) if found else None
+
+    async def record_call(self, step: str, recorded: Recorded) -> None:
+        self.new[step] = recorded.as_json()
+        if recorded.write and self.on_write is not None:
+            await self.on_write(step, recorded.as_json())
+
     def record(self, step: str, value: Any) -> None:
         self.new[step] = value
 
     def restart(self) -> None:
-        """The command runs again from the top in this attempt (it needed the write transaction)."""
+        """The command runs again from the top in this attempt (it needed the write transaction): its calls
+        replay from what this attempt recorded so far."""
         self._seen.clear()
+        self.on_write = None
 
-    def wrap(self, pms: PMS) -> PMS:
-        return JournaledPMS(pms, self)
+    def to_save(self) -> dict[str, Any]:
+        """What must outlive this attempt: every call up to the last write (a read-only command is simply run
+        again), and the notice flag."""
+        ordered = list(self.new.items())
+        last_write = max((i for i, (_, v) in enumerate(ordered) if isinstance(v, dict) and v.get("write")),
+                         default=-1)
+        keep = dict(ordered[:last_write + 1])
+        if NOTICE in self.new:
+            keep[NOTICE] = self.new[NOTICE]
+        return keep
+
+    def writes(self) -> list[str]:
+        return [k for k, v in {**self.done, **self.new}.items() if isinstance(v, dict) and v.get("write")]
 
 
-class JournaledPMS:
-    """A remote PMS whose writes are looked up in the journal before they are made."""
-
-    def __init__(self, pms: PMS, journal: Journal) -> None:
-        self.inner = pms
-        self.journal = journal
-        self.name = pms.name
-
-    async def get_task(self, key: str) -> Task | None:
-        return await self.inner.get_task(key)
-
-    async def search_tasks(self, *, project: str | None = None, assignee: Person | None = None,
-                           open_only: bool = True, limit: int = 50) -> list[Task]:
-        return await self.inner.search_tasks(project=project, assignee=assignee, open_only=open_only, limit=limit)
-
-    async def list_milestones(self, project: str) -> list[Milestone]:
-        return await self.inner.list_milestones(project)
-
-    async def project_summary(self, project: str, *, today: date) -> ProjectSummary:
-        return await self.inner.project_summary(project, today=today)
-
-    async def create_task(self, project: str, title: str, *, assignee: Person | None, due: date | None,
-                          by: Person) -> Task:
-        step = self.journal.step(self.name, "create", f"{project}:{title}")
-        found, value = self.journal.result(step)
-        if found:
-            return task_from_json(value)
-        task = await self.inner.create_task(project, title, assignee=assignee, due=due, by=by)
-        self.journal.record(step, task_to_json(task))
-        return task
-
-    async def report_progress(self, key: str, *, percent: int | None, note: str, hours: Decimal | None,
-                              by: Person) -> Task:
-        step = self.journal.step(self.name, "report", key)
-        found, value = self.journal.result(step)
-        if found:
-            return task_from_json(value)
-        task = await self.inner.report_progress(key, percent=percent, note=note, hours=hours, by=by)
-        self.journal.record(step, task_to_json(task))
-        return task
-
-    async def transition(self, key: str, status: str, *, reason: str, by: Person) -> Task:
-        step = self.journal.step(self.name, f"transition:{status}", key)
-        found, value = self.journal.result(step)
-        if found:
-            return task_from_json(value)
-        task = await self.inner.transition(key, status, reason=reason, by=by)
-        self.journal.record(step, task_to_json(task))
-        return task
-
-    async def comment(self, key: str, body: str, *, by: Person) -> None:
-        step = self.journal.step(self.name, "comment", key)
-        if self.journal.result(step)[0]:
-            return
-        await self.inner.comment(key, body, by=by)
-        self.journal.record(step, None)
-
-    async def log_work(self, key: str, hours: Decimal, *, note: str, by: Person) -> None:
-        step = self.journal.step(self.name, "worklog", key)
-        if self.journal.result(step)[0]:
-            return
-        await self.inner.log_work(key, hours, note=note, by=by)
-        self.journal.record(step, None)
+JOURNAL: ContextVar[Journal | None] = ContextVar("pmsbot_pms_journal", default=None)

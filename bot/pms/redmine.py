@@ -19,7 +19,7 @@ from bot.constants import PMS_PAGE_SIZE, PMS_SUMMARY_MAX_TASKS
 from bot.pms.base import STATUSES, PMSError
 from bot.pms.http import PMSHttp, TTLCache
 from bot.pms.people import PeopleMap, task_number
-from bot.pms.remote import progress_comment, reopen_or_start, summarize
+from bot.pms.remote import odd_answers_refused, progress_comment, reopen_or_start, summarize
 from bot.records import Milestone, Person, Project, ProjectSummary, Task
 
 
@@ -52,6 +52,7 @@ def _hours(value: Any) -> Decimal:
     return Decimal(str(value or 0)).quantize(Decimal("0.01")).normalize()
 
 
+@odd_answers_refused("Redmine")
 class RedmineClient:
     name = "redmine"
 
@@ -142,6 +143,7 @@ class RedmineClient:
         return items[:limit]
 
 
+@odd_answers_refused("Redmine")
 class RedminePMS:
     name = "redmine"
 
@@ -303,6 +305,12 @@ class RedminePMS:
             change["notes"] = reason if as_user else f"{by.name}: {reason}"
         await self.c.send("PUT", f"/issues/{issue['id']}.json", json={"issue": change}, missing=key, as_user=as_user)
         return await self._checked(key, status_id, status)
+
+    async def check_move(self, key: str, status: str, *, by: Person) -> None:
+        if status not in STATUSES:
+            raise PMSError("unknown_status", status=status)
+        self._allowed_status(key, await self._issue(key, include="allowed_statuses", as_user=await self._as(by)),
+                             status)
 
     async def comment(self, key: str, body: str, *, by: Person) -> None:
         as_user = await self._as(by)

@@ -42,6 +42,8 @@ REMOTE: dict[str, Callable[[Settings, Config], RemoteClient | None]] = {
     "zentao": zentao.build,
 }
 
+DISPLAY = {"jira": "Jira", "redmine": "Redmine", "zentao": "Zentao"}  # names people read in messages
+
 # A factory gets the command's transaction: the local PMS writes in it. Tests and benchmarks may wrap it.
 CONNECTORS: dict[str, Callable[[AsyncSession, Project], PMS]] = {
     "local": lambda session, project: LocalPMS(session),

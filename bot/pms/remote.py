@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+import inspect
+import logging
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import date
+from typing import Any, TypeVar
 
+from bot.pms.base import PMSError
 from bot.records import Milestone, Person, Project, ProjectSummary, Task
+
+log = logging.getLogger("pmsbot.pms")
 
 
 def progress_comment(by: Person, *, percent: int | None, note: str) -> str:
@@ -49,3 +56,32 @@ def summarize(project: Project, tasks: Iterable[Task], versions: Iterable[tuple[
     return ProjectSummary(project=project.key, name=project.name, tasks_total=total, tasks_done=done,
                           tasks_blocked=blocked, tasks_overdue=overdue, percent=round(pct / total) if total else 0,
                           milestones=tuple(milestones))
+
+
+_ODD_ANSWER = (KeyError, TypeError, AttributeError, ValueError, IndexError)
+C = TypeVar("C", bound=type)
+
+
+def odd_answers_refused(display: str) -> Callable[[C], C]:
+    """Every public async method of a connector: a PMS answer of a shape we did not expect (a list where an
+    object was, a missing id) becomes a clear refusal naming the PMS, logged with its trace, instead of an
+    error that would be retried as if it might pass next time."""
+    def wrap(cls: C) -> C:
+        for name, method in list(vars(cls).items()):
+            if name.startswith("_") or not inspect.iscoroutinefunction(method):
+                continue
+
+            def guarded(method: Callable[..., Awaitable[Any]] = method, name: str = name
+                        ) -> Callable[..., Awaitable[Any]]:
+                @functools.wraps(method)
+                async def call(*args: Any, **kwargs: Any) -> Any:
+                    try:
+                        return await method(*args, **kwargs)
+                    except _ODD_ANSWER as exc:
+                        log.exception("%s.%s: unexpected answer", display, name)
+                        raise PMSError("pms_refused", pms=display,
+                                       reason=f"unexpected answer ({type(exc).__name__}: {str(exc)[:120]})") from exc
+                return call
+            setattr(cls, name, guarded())
+        return cls
+    return wrap

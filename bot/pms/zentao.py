@@ -22,7 +22,7 @@ from bot.constants import DEFAULT_TIMEZONE, PMS_PAGE_SIZE, PMS_SUMMARY_MAX_TASKS
 from bot.pms.base import STATUSES, PMSDown, PMSError
 from bot.pms.http import PMSHttp
 from bot.pms.people import PeopleMap, task_number
-from bot.pms.remote import progress_comment, reopen_or_start, summarize
+from bot.pms.remote import odd_answers_refused, progress_comment, reopen_or_start, summarize
 from bot.records import Milestone, Person, Project, ProjectSummary, Task
 
 API = "/api.php/v1"
@@ -84,6 +84,7 @@ def _error(body: Any) -> str:
     return str(error or "")[:300]
 
 
+@odd_answers_refused("Zentao")
 class ZentaoClient:
     name = "zentao"
 
@@ -109,11 +110,12 @@ class ZentaoClient:
 
     async def login(self) -> None:
         self.http.headers.pop("Token", None)
-        response = await self.http.call("POST", API + "/tokens",
+        # Not journaled (a token is not a result to replay) and not re-logged-in on 401 (that would loop).
+        response = await self.http.call("POST", API + "/tokens", journaled=False,
                                         json={"account": self.account, "password": self._password})
         body = self.http.json_of(response)
         if response.status_code >= 300 or not isinstance(body, dict) or not body.get("token"):
-            raise PMSDown("Zentao", "auth", _error(body) or f"login answered {response.status_code}")
+            raise PMSDown("Zentao", "auth", _error(body) or f"login answered {response.status_code}", connector="zentao")
         self.http.headers["Token"] = str(body["token"])
 
     async def send(self, method: str, path: str, *, params: dict[str, Any] | None = None, json: Any = None,
@@ -146,6 +148,7 @@ class ZentaoClient:
         return items[:limit]
 
 
+@odd_answers_refused("Zentao")
 class ZentaoPMS:
     name = "zentao"
 
@@ -317,6 +320,18 @@ class ZentaoPMS:
             return
         raise PMSError("transition_not_allowed", task=key, status=status, pms="Zentao",
                        allowed=", ".join(_ALLOWED.get(current, ())) or "-")
+
+    async def check_move(self, key: str, status: str, *, by: Person) -> None:
+        if status not in STATUSES:
+            raise PMSError("unknown_status", status=status)
+        current = str((await self._raw(key)).get("status"))
+        if _STATUS.get(current) == status or status == "done":
+            return
+        possible = {"in_progress": ("wait", "pause", "done", "closed", "cancel"), "blocked": ("wait", "doing"),
+                    "todo": ("wait",)}
+        if current not in possible.get(status, ()):
+            raise PMSError("transition_not_allowed", task=key, status=status, pms="Zentao",
+                           allowed=", ".join(_ALLOWED.get(current, ())) or "-")
 
     async def transition(self, key: str, status: str, *, reason: str, by: Person) -> Task:
         if status not in STATUSES:

@@ -33,7 +33,9 @@ async def take_due(s: AsyncSession, *, now: datetime, quiet_s: float, max_wait_s
                                         col(PmsChangeRow.conversation) == conversation)
              .order_by(col(PmsChangeRow.id)))
         if s.get_bind().dialect.name == "postgresql":
-            q = q.with_for_update(skip_locked=True)
+            # Not SKIP LOCKED: a second flusher waits for the first and then finds only later changes, so one
+            # chat's burst is never split between two flushers and sent out of order.
+            q = q.with_for_update()
         rows = list((await s.execute(q)).scalars().all())
         if rows:
             await s.execute(delete(PmsChangeRow).where(col(PmsChangeRow.id).in_([r.id for r in rows])))

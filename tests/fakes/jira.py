@@ -699,7 +699,8 @@ class FakeJira:
         self._worklogs: dict[str, list[dict[str, Any]]] = {}
         self._ids = itertools.count(10000)
         self._no_transition: set[str | None] = set()
-        self._failures: list[tuple[int, str | None]] = []
+        self._failures: list[list[Any]] = []
+        self._webhook_bodies: dict[str, bytes] = {}  # identifier -> the body first sent under it  # [status, path needle, method, matching requests to let through]
         self._revoked = False
         self._burst: dict[tuple[str, str], tuple[int, int]] = {}  # (method, template) -> (second, count)
         self._issue_writes: dict[str, deque[float]] = {}
@@ -835,10 +836,12 @@ class FakeJira:
             self._no_transition.add(user_or_none)
 
     # ---- test controls --------------------------------------------------------------------------------------------
-    def fail_next(self, n: int = 1, *, status: int = 500, path_contains: str | None = None) -> None:
-        """The next n requests (whose path contains `path_contains`, or any) answer `status` (429 and 503 with
-        Retry-After) after authentication passed."""
-        self._failures.extend([(status, path_contains)] * n)
+    def fail_next(self, n: int = 1, *, status: int = 500, path_contains: str | None = None,
+                  method: str | None = None, after: int = 0) -> None:
+        """The next n requests (whose path contains `path_contains` and whose method is `method`, or any) answer
+        `status` (429 and 503 with Retry-After) after authentication passed; `after` matching requests are let
+        through first (to fail, say, the read that follows a write)."""
+        self._failures.extend([[status, path_contains, method, after] for _ in range(n)])
 
     def revoke_credentials(self) -> None:
         """Every request answers 401 until restore_credentials() (a revoked API token / PAT)."""
@@ -928,12 +931,18 @@ class FakeJira:
                            comment: dict[str, Any] | str | None = None, secret: str | None = None,
                            identifier: str | None = None, retry: int = 0,
                            user_account_id: str | None = None) -> tuple[int, str]:
-        """POST an admin webhook as Jira delivers it; returns (status, response text)."""
-        payload = self.webhook_payload(event=event, issue_key=issue_key,
-                                       issue_event_type_name=issue_event_type_name,
-                                       changelog_items=changelog_items, comment=comment,
-                                       user_account_id=user_account_id)
-        body = json.dumps(payload).encode()
+        """POST an admin webhook as Jira delivers it; returns (status, response text). A retry (the same
+        `identifier`) resends the very body of the first delivery, as Jira does."""
+        if identifier is not None and identifier in self._webhook_bodies:
+            body = self._webhook_bodies[identifier]
+        else:
+            payload = self.webhook_payload(event=event, issue_key=issue_key,
+                                           issue_event_type_name=issue_event_type_name,
+                                           changelog_items=changelog_items, comment=comment,
+                                           user_account_id=user_account_id)
+            body = json.dumps(payload).encode()
+            if identifier is not None:
+                self._webhook_bodies[identifier] = body
         headers = {
             "Content-Type": "application/json; charset=utf-8",
             "User-Agent": "Atlassian Webhook HTTP Client",
@@ -1265,8 +1274,12 @@ class FakeJira:
             return web.Response(status=405, headers={"Allow": ", ".join(sorted({r[0] for r in matched}))})
         method, match, template, handler = route
         assert match is not None
-        for i, (status, needle) in enumerate(self._failures):
-            if needle is None or needle in path:
+        for i, failure in enumerate(self._failures):
+            status, needle, only, after = failure
+            if (needle is None or needle in path) and (only is None or only == request.method):
+                if after:
+                    failure[3] -= 1
+                    break
                 del self._failures[i]
                 return self._injected(status)
         if (limited := self._burst_limited(method, template)) is not None:
