@@ -80,13 +80,14 @@ async def run_due(rt: Runtime, at: datetime, *, catching_up: bool = False,
     people = people if people is not None else await _members(rt, standups)
     sent = 0
     for standup in standups:
-        if catching_up and standup.missed == "skip":
+        if (catching_up and standup.missed == "skip") or not rt.config.feature_on("standups", standup.project):
             continue
         sent += await _prompts(rt, standup, at, people)
         sent += await _reminders(rt, standup, at, people)
         sent += await _summary(rt, standup, at, people)
     for scan in rt.config.risk_alerts:
-        sent += await _risk_scan(rt, scan, at)
+        if rt.config.feature_on("risk_alerts", scan.project):
+            sent += await _risk_scan(rt, scan, at)
     sent += await _calendar_warning(rt, at)
     sent += await _approval_followups(rt, at)
     if sent:

@@ -572,6 +572,14 @@ class Config(_Strict):
     sources: tuple[SourceConfig, ...] = ()  # other systems' webhooks and exports (bot/hooks/)
     rollout: dict[str, RolloutConfig] = Field(default_factory=dict)  # feature -> where it is on (see FEATURES)
 
+    def feature_on(self, feature: str, project: str) -> bool:
+        """Whether a feature with a `rollout:` entry is on for this project (features without one are on)."""
+        rollout = self.rollout.get(feature)
+        if rollout is None:
+            return True
+        department = next((p.department for p in self.projects if p.key == project), None)
+        return rollout.allows(project, department)
+
     def work_calendar(self, code: str) -> WorkCalendar:
         extra = self.calendars.get(code) or self.calendars.get(code.lower()) or CalendarConfig()
         return WorkCalendar(country=code, extra_workdays=frozenset(extra.extra_workdays),
@@ -595,6 +603,18 @@ class Config(_Strict):
                     if person not in ids:
                         raise _RefError(("projects", i, field_name, j), _unknown("person", person, ids))
         keys = [p.key for p in self.projects]
+        for feature, rollout in self.rollout.items():
+            if feature not in constants.FEATURES:
+                raise _RefError(("rollout", feature), f"unknown feature '{feature}' (features: "
+                                                      f"{', '.join(constants.FEATURES)})")
+            for j, key in enumerate(rollout.projects):
+                if key not in keys:
+                    raise _RefError(("rollout", feature, "projects", j), _unknown("project", key, keys))
+        _unique([s.name for s in self.sources], "sources", "name")
+        for i, source in enumerate(self.sources):
+            for j, key in enumerate(source.rollout.projects):
+                if key not in keys:
+                    raise _RefError(("sources", i, "rollout", "projects", j), _unknown("project", key, keys))
         for i, alert in enumerate(self.risk_alerts):
             if alert.project not in keys:
                 raise _RefError(("risk_alerts", i, "project"), _unknown("project", alert.project, keys))
@@ -765,6 +785,13 @@ _KNOWN_KEYS: dict[str, tuple[str, ...]] = {
     "redmine": tuple(RedmineConnectorConfig.model_fields),
     "zentao": tuple(ZentaoConnectorConfig.model_fields),
     "statuses": tuple(StatusNames.model_fields),
+    "sources": tuple(SourceConfig.model_fields),
+    "auth": tuple(SourceAuthConfig.model_fields),
+    "hmac": tuple(HmacAuthConfig.model_fields),
+    "rules": tuple(RuleConfig.model_fields),
+    "do": tuple(ActionConfig.model_fields),
+    "callback": tuple(CallbackConfig.model_fields),
+    "rollout": tuple(RolloutConfig.model_fields),
 }
 
 

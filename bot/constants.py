@@ -50,6 +50,9 @@ AUDIT_PG_LOCK_KEY: Final = 0x706D73626F74  # "pmsbot": serialises chain appends 
 # The buttons pmsbot puts on messages: what a click may ask for, on every platform.
 BUTTON_ACTIONS: Final = ("approve", "reject", "ack", "snooze", "apply")
 
+# What `rollout:` may switch on for some projects or departments only.
+FEATURES: Final = ("subscriptions", "risk_alerts", "standups")
+
 # Callbacks to other systems (sources' `callback:`): an outbox "platform" of its own.
 CALLBACK_PLATFORM: Final = "callback"
 CALLBACK_MAX_ATTEMPTS: Final = 60  # with backoff up to 5 min: a receiver down for hours still gets it

@@ -254,6 +254,8 @@ class Dispatcher:
             ws = SqlWorkspace(rs, default_locale=self.default_locale)
             pick = connector_for(rs, self.remotes)
             for project in await ws.projects_using(a.get("pms", "")) if remote is not None else []:
+                if not self.config.feature_on("subscriptions", project.key):
+                    continue
                 key = _chat_key(project, a)
                 if key is None:
                     continue
@@ -437,7 +439,7 @@ class Dispatcher:
                 continue
             if reply.to_project is not None:
                 for platform, channel in await ws.project_channels(reply.to_project):
-                    if platform in self.platforms and platform != "console" and (
+                    if platform in self.platforms and (
                             (platform, channel) != (event.platform, event.conversation)):
                         envelopes.append(Envelope(platform=platform, target=channel, kind=reply.kind,
                                                   locale=self.default_locale, data=reply.data, actions=[]))
