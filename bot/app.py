@@ -20,6 +20,8 @@ log = logging.getLogger("pmsbot.web")
 
 RUNTIME: web.AppKey[Runtime] = web.AppKey("runtime", Runtime)
 INBOX_PENDING = Gauge("pmsbot_inbox_pending", "Inbound events not yet handled")
+INBOX_FAILED = Gauge("pmsbot_inbox_failed", "Inbound events parked as failed (rejected source deliveries and poison "
+                                            "events): `pmsbot hooks failed` lists them with the reason")
 OUTBOX_STATES = Gauge("pmsbot_outbox_messages", "Outbound messages by state (pending, sent, dead letters)", ["state"])
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -67,6 +69,7 @@ async def readyz(request: web.Request) -> web.Response:
 async def metrics(request: web.Request) -> web.Response:
     rt = request.app[RUNTIME]
     INBOX_PENDING.set(await rt.inbox.pending_count())
+    INBOX_FAILED.set(await rt.inbox.failed_count())
     counts = await rt.outbox.counts()
     for state in ("pending", "sent", "dead"):
         OUTBOX_STATES.labels(state).set(counts.get(state, 0))

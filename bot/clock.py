@@ -19,6 +19,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import audit
+from bot.calls import METER
 from bot.changes import poll_redmine
 from bot.config import Config, ProjectConfig, RiskAlertConfig, StandupConfig
 from bot.constants import CLOCK_BEAT_S, CLOCK_CATCH_UP_S, PMS_SCAN_MAX_TASKS, PMS_SCAN_RETRY_S
@@ -32,7 +33,7 @@ from bot.schedule.maths import due_day, next_run, parse_days
 from bot.store import schedules
 from bot.store.clock_state import last_tick, save_tick
 from bot.store.leader import Leader
-from bot.store.metrics import BUDGET, BUDGET_SPENT, latest_metrics, outcomes
+from bot.store.metrics import BUDGET, BUDGET_SPENT, add_calls, latest_metrics, outcomes
 from bot.store.workspace import SqlWorkspace
 from commands.handlers import approval_buttons, approval_view, task_view
 from commands.risk import Risk, budget_risk, find_risks, integration_risks, milestone_risks
@@ -499,6 +500,8 @@ class ClockRunner:
             sent += await run_due(self.rt, at, catching_up=at < minute, people=people, standups=standups)
             at += ONE_MINUTE
         await save_tick(self.rt.db, minute)
+        # Calls this process made (a clock-only process has no delivery worker to count them in the SLA figures).
+        await add_calls(self.rt.db, minute, METER.take())
         # Polls (Redmine, file folders) can take a while: beside the tick, never holding up standup prompts.
         if self._polling is None or self._polling.done():
             self._polling = asyncio.create_task(self.polls(minute), name="clock-polls")

@@ -249,6 +249,12 @@ class Inbox:
             q = select(col(InboxRow.id)).where(col(InboxRow.platform) == platform, col(InboxRow.event_id) == event_id)
             return (await s.execute(q)).scalar_one_or_none()
 
+    async def failed_count(self) -> int:
+        """Events parked as failed: rejected deliveries of sources (with their reason) and poison events."""
+        async with self._db.read() as s:
+            q = select(func.count()).select_from(InboxRow).where(col(InboxRow.state) == "failed")
+            return int((await s.execute(q)).scalar_one())
+
     async def pending_count(self) -> int:
         async with self._db.read() as s:
             q = select(func.count()).select_from(InboxRow).where(col(InboxRow.state) == "pending")

@@ -31,6 +31,7 @@ from bot.runtime import Runtime
 from bot.say import drain, say
 from bot.store import console as feed
 from bot.store import migrate
+from bot.store.metrics import figures
 from bot.store.models import InboxRow
 from tests.fakes.jira import FakeJira
 from tests.fakes.zentao import FakeZentao
@@ -111,6 +112,10 @@ async def test_report_writes_percent_hours_and_a_comment_to_jira(rt: Runtime, ji
     assert ("60%" in status[0].text and "In progress" in status[0].text) or "in progress" in status[0].text.lower()
     mine = await say(rt, "bob", "my")
     assert all(f"PUMP-{n}" in mine[0].text for n in range(1, 5))
+    async with rt.db.read() as s:  # the calls count in the SLA figures (`pmsbot sla`, the integration rule)
+        jira_calls = next(f for f in await figures(s, since=datetime.now(UTC) - timedelta(hours=1))
+                          if f.connector == "jira")
+    assert jira_calls.ok >= 5 and jira_calls.failed == 0
 
 
 async def test_jira_down_queues_the_command_and_applies_it_once_when_back(rt: Runtime, jira: FakeJira) -> None:

@@ -17,6 +17,7 @@ import hashlib
 import io
 import json
 import logging
+import zipfile
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -122,7 +123,7 @@ def read_xlsx(raw: bytes, sheet: str | None) -> tuple[list[tuple[int, dict[str, 
     try:
         values_book = openpyxl.load_workbook(io.BytesIO(raw), data_only=True)
         formula_book = openpyxl.load_workbook(io.BytesIO(raw), data_only=False)
-    except (InvalidFileException, KeyError, ValueError, OSError) as exc:
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError) as exc:
         return [], [(0, f"not a readable XLSX file: {type(exc).__name__}: {str(exc)[:200]}")]
     if sheet is not None and sheet not in values_book.sheetnames:
         return [], [(0, f"no sheet '{sheet}' (sheets: {', '.join(values_book.sheetnames)})")]

@@ -1,0 +1,143 @@
+"""Benchmark: sustained webhook intake of a source, with the durable inbox, next to a bare aiohttp handler.
+
+    python -m bench.hooks [--seconds 6] [--concurrency 32] [--database-url postgresql://...]
+
+Two servers, each in its own process on 127.0.0.1, receive the same HMAC-signed JSON deliveries (a new
+`event_id` each, so nothing is a duplicate) from a load generator in this process:
+- pmsbot's `POST /hooks/mes` (a `pmsbot web` process): signature and timestamp check, JSON parse, dedupe key
+  from the source's template, durable insert in the inbox (SQLite WAL, group commit; or PostgreSQL), 200;
+- a bare aiohttp handler doing the same signature check and JSON parse, answering 200 without storing anything.
+The figure is deliveries per second in a closed loop, and the ratio of the two.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import hmac
+import json
+import signal
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import aiohttp
+
+from bench.common import HOST, child
+
+SECRET = "bench-secret"
+
+
+def _delivery() -> tuple[bytes, dict[str, str]]:
+    body = json.dumps({"event_id": uuid.uuid4().hex, "type": "work_order.progress", "order_no": "WO-1",
+                       "task": "PUMP-1", "station": "L2", "qty": 40, "qty_done": 26, "progress": 65}).encode()
+    stamp = str(int(time.time()))
+    sig = hmac.new(SECRET.encode(), stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return body, {"X-MES-Timestamp": stamp, "X-MES-Signature": f"sha256={sig}", "Content-Type": "application/json"}
+
+
+async def serve(kind: str, port: int, database: str) -> None:
+    from aiohttp import web
+
+    rt = None
+    if kind == "bare":
+        async def handle(request: web.Request) -> web.Response:
+            raw = await request.read()
+            stamp = request.headers.get("X-MES-Timestamp", "")
+            want = "sha256=" + hmac.new(SECRET.encode(), stamp.encode() + b"." + raw, hashlib.sha256).hexdigest()
+            if not hmac.compare_digest(want, request.headers.get("X-MES-Signature", "")) or \
+                    abs(time.time() - int(stamp)) > 300:
+                return web.json_response({"error": "bad signature"}, status=401)
+            json.loads(raw)
+            return web.json_response({"ok": True})
+        app = web.Application()
+        app.router.add_post("/hooks/mes", handle)
+    else:
+        from bot.app import build_app
+        from bot.config import Config, Settings, SourceConfig
+        from bot.runtime import Runtime
+        from bot.store import migrate
+
+        source = SourceConfig.model_validate({
+            "name": "mes", "dedupe": "{{ payload.event_id }}",
+            "auth": {"hmac": {"header": "X-MES-Signature", "secret": SECRET, "timestamp_header": "X-MES-Timestamp"}},
+            "rules": [{"name": "progress", "do": [{"update_task": {"task": "{{ payload.task }}",
+                                                                   "percent": "{{ payload.progress }}"}}]}]})
+        url = database if "://" in database else f"sqlite+aiosqlite:///{database}"
+        rt = Runtime(Settings(database_url=url), Config(sources=(source,)))
+        if rt.db.is_postgres:
+            await migrate.upgrade(rt.db)
+        await rt.open()
+        app = build_app(rt)  # the web role only: store durably and answer, as `pmsbot web` does
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, HOST, port).start()
+    print("ready", flush=True)
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    await stop.wait()
+    await runner.cleanup()
+    if rt is not None:
+        print(f"stored {await rt.inbox.pending_count()} deliveries in {rt.inbox.commits} transactions",
+              file=sys.stderr, flush=True)
+        await rt.close()
+
+
+async def closed_loop(url: str, seconds: float, concurrency: int) -> tuple[float, int]:
+    done = errors = 0
+    deadline = time.perf_counter() + seconds
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as session:
+        async def worker() -> None:
+            nonlocal done, errors
+            while time.perf_counter() < deadline:
+                body, headers = _delivery()
+                async with session.post(url, data=body, headers=headers) as r:
+                    await r.read()
+                    if r.status == 200:
+                        done += 1
+                    else:
+                        errors += 1
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return done / (time.perf_counter() - started), errors
+
+
+async def main(args: argparse.Namespace) -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="pmsbot-bench-hooks."))
+    print(f"== webhook intake: signed JSON deliveries to /hooks/mes, closed loop c={args.concurrency}, "
+          f"{args.seconds:g} s each, 127.0.0.1")
+    rates: dict[str, float] = {}
+    for kind, port in (("bare", 18961), ("pmsbot", 18962)):
+        database = args.database_url or str(tmp / f"{kind}.db")
+        with child("bench.hooks", "--serve", kind, "--port", str(port), "--db", database) as (line, _):
+            if line != "ready":
+                raise RuntimeError(f"{kind} server did not start: {line!r}")
+            url = f"http://{HOST}:{port}/hooks/mes"
+            await closed_loop(url, 1.0, args.concurrency)  # warm-up
+            rps, errors = await closed_loop(url, args.seconds, args.concurrency)
+        rates[kind] = rps
+        store = "durable inbox" if kind == "pmsbot" else "nothing stored"
+        print(f"{kind:>7}: {rps:7.0f} deliveries/s ({store}); errors {errors}")
+    print(f"  ratio pmsbot / bare aiohttp: {rates['pmsbot'] / rates['bare']:.2f}")
+
+
+def cli() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--seconds", type=float, default=6.0)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--database-url", help="PostgreSQL for pmsbot (default: a SQLite file)")
+    parser.add_argument("--serve", help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--db", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        asyncio.run(serve(args.serve, args.port, args.db))
+    else:
+        asyncio.run(main(args))
+
+
+if __name__ == "__main__":
+    cli()
