@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import jinja2
 import yaml
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -397,6 +399,38 @@ class ConnectorsConfig(_Strict):
 
 
 SOURCE_NAME_RE = re.compile(r"^[a-z][a-z0-9_-]{0,24}$")
+MIN_SECRET_CHARS = 16
+_TEMPLATES = ImmutableSandboxedEnvironment()  # only to check templates' syntax when the file is read
+
+
+def _check_secret(value: SecretStr) -> SecretStr:
+    if len(value.get_secret_value()) < MIN_SECRET_CHARS:
+        raise ValueError(f"a secret or token must be at least {MIN_SECRET_CHARS} characters (random, from the "
+                         "environment: ${NAME})")
+    return value
+
+
+Secret = Annotated[SecretStr, AfterValidator(_check_secret)]
+
+
+def _check_template(value: str) -> str:
+    try:
+        _TEMPLATES.parse(value)
+    except jinja2.TemplateSyntaxError as exc:
+        raise ValueError(f"template syntax error: {exc.message} in {value[:80]!r}") from None
+    return value
+
+
+def _check_expression(value: str) -> str:
+    try:
+        _TEMPLATES.compile_expression(value)
+    except jinja2.TemplateSyntaxError as exc:
+        raise ValueError(f"expression syntax error: {exc.message} in {value[:80]!r}") from None
+    return value
+
+
+Template = Annotated[str, AfterValidator(_check_template)]
+Expression = Annotated[str, AfterValidator(_check_expression)]
 RESERVED_SOURCES = ("jira", "zentao", "redmine")  # the PMS webhooks' own /hooks/ paths
 
 
@@ -405,7 +439,7 @@ class HmacAuthConfig(_Strict):
     sent in `header` as `prefix` + hex (or base64) digest."""
 
     header: str = Field(default="X-Signature", min_length=1, max_length=100)
-    secret: SecretStr
+    secret: Secret
     prefix: str = Field(default="sha256=", max_length=20)
     encoding: Literal["hex", "base64"] = "hex"
     timestamp_header: str | None = Field(default=None, max_length=100)  # Unix seconds (or ms) of the request
@@ -414,7 +448,7 @@ class HmacAuthConfig(_Strict):
 
 class SourceAuthConfig(_Strict):
     hmac: HmacAuthConfig | None = None
-    token: SecretStr | None = None  # `Authorization: Bearer <token>`, or the URL /hooks/{name}/{token}
+    token: Secret | None = None  # `Authorization: Bearer <token>`, or the URL /hooks/{name}/{token}
     allow_ips: tuple[IPvAnyNetwork, ...] = ()  # on top: requests from elsewhere are refused
 
     @model_validator(mode="after")
@@ -488,6 +522,20 @@ class ActionConfig(_Strict):
                              f"this one has {', '.join(chosen) or 'none'}")
         return self
 
+    @model_validator(mode="after")
+    def _templates(self) -> ActionConfig:
+        def strings(value: Any) -> list[str]:
+            if isinstance(value, str):
+                return [value]
+            if isinstance(value, dict):
+                return [s for v in value.values() for s in strings(v)]
+            if isinstance(value, (list, tuple)):
+                return [s for v in value for s in strings(v)]
+            return []
+        for text in strings(self.spec.model_dump()):
+            _check_template(text)
+        return self
+
     @property
     def kind(self) -> str:
         return next(name for name in type(self).model_fields if getattr(self, name) is not None)
@@ -501,7 +549,7 @@ class ActionConfig(_Strict):
 
 class RuleConfig(_Strict):
     name: str = Field(min_length=1, max_length=100)
-    when: str = Field(default="true", max_length=2000)  # a jinja2 expression over `payload` (and `row`, `file`)
+    when: Expression = Field(default="true", max_length=2000)  # jinja2, over `payload` (and `row`, `file`, `line`)
     do: tuple[ActionConfig, ...] = Field(min_length=1)
 
 
@@ -519,7 +567,7 @@ class RolloutConfig(_Strict):
 
 class CallbackConfig(_Strict):
     url: str = Field(max_length=500)
-    secret: SecretStr  # the POST carries X-Pmsbot-Signature: sha256=<HMAC of "<timestamp>.<body>">
+    secret: Secret  # the POST carries X-Pmsbot-Signature: sha256=<HMAC of "<timestamp>.<body>">
 
     @field_validator("url")
     @classmethod
@@ -533,12 +581,12 @@ class SourceConfig(_Strict):
     name: str  # webhook: POST /hooks/{name}
     kind: Literal["webhook", "file"] = "webhook"
     auth: SourceAuthConfig | None = None  # webhook sources only (required there)
-    dedupe: str | None = Field(default=None, max_length=500)  # template of the delivery's id; default: body hash
+    dedupe: Template | None = Field(default=None, max_length=500)  # template of the delivery's id; default: body hash
     path: str | None = Field(default=None, max_length=500)  # file sources: a glob of CSV / XLSX files
     poll_every_min: int = Field(default=5, ge=1, le=1440)
     encoding: Literal["auto", "utf-8", "gb18030"] = "auto"  # CSV; auto: UTF-8 (with or without BOM), else GB18030
     sheet: str | None = Field(default=None, max_length=100)  # XLSX; default: the first sheet
-    row_key: str | None = Field(default=None, max_length=500)  # template naming a row: a row seen before is skipped
+    row_key: Template | None = Field(default=None, max_length=500)  # template naming a row: seen before = skipped
     callback: CallbackConfig | None = None  # where decisions of its approval requests are sent
     rollout: RolloutConfig = RolloutConfig()
     rules: tuple[RuleConfig, ...] = Field(min_length=1)
@@ -603,18 +651,23 @@ class Config(_Strict):
                     if person not in ids:
                         raise _RefError(("projects", i, field_name, j), _unknown("person", person, ids))
         keys = [p.key for p in self.projects]
+        departments = sorted({p.department for p in self.projects if p.department})
+
+        def check_rollout(rollout: RolloutConfig, where: tuple[str | int, ...]) -> None:
+            for j, key in enumerate(rollout.projects):
+                if key not in keys:
+                    raise _RefError((*where, "projects", j), _unknown("project", key, keys))
+            for j, name in enumerate(rollout.departments):  # a typo would quietly switch it off everywhere
+                if name not in departments:
+                    raise _RefError((*where, "departments", j), _unknown("department", name, departments))
         for feature, rollout in self.rollout.items():
             if feature not in constants.FEATURES:
                 raise _RefError(("rollout", feature), f"unknown feature '{feature}' (features: "
                                                       f"{', '.join(constants.FEATURES)})")
-            for j, key in enumerate(rollout.projects):
-                if key not in keys:
-                    raise _RefError(("rollout", feature, "projects", j), _unknown("project", key, keys))
+            check_rollout(rollout, ("rollout", feature))
         _unique([s.name for s in self.sources], "sources", "name")
         for i, source in enumerate(self.sources):
-            for j, key in enumerate(source.rollout.projects):
-                if key not in keys:
-                    raise _RefError(("sources", i, "rollout", "projects", j), _unknown("project", key, keys))
+            check_rollout(source.rollout, ("sources", i, "rollout"))
         for i, alert in enumerate(self.risk_alerts):
             if alert.project not in keys:
                 raise _RefError(("risk_alerts", i, "project"), _unknown("project", alert.project, keys))

@@ -50,6 +50,8 @@ AUDIT_PG_LOCK_KEY: Final = 0x706D73626F74  # "pmsbot": serialises chain appends 
 # The buttons pmsbot puts on messages: what a click may ask for, on every platform.
 BUTTON_ACTIONS: Final = ("approve", "reject", "ack", "snooze", "apply")
 
+NO_RULE_MATCHED: Final = "no rule matched"  # kept on a source's delivery that asked for nothing
+
 # What `rollout:` may switch on for some projects or departments only.
 FEATURES: Final = ("subscriptions", "risk_alerts", "standups")
 

@@ -30,6 +30,7 @@ from bot.constants import (
     CALLBACK_PLATFORM,
     INBOX_LEASE_S,
     INBOX_MAX_ATTEMPTS,
+    NO_RULE_MATCHED,
     PMS_ALERT_EVERY_S,
     PMS_QUEUE_BACKOFF_MAX_S,
     PMS_QUEUE_MAX_H,
@@ -297,34 +298,63 @@ class Dispatcher:
         except (RuleError, ValueError, KeyError, TypeError) as exc:
             await self._reject_hook(item, str(exc))
             return "rejected"
+        if not planned:
+            async with self.db.write() as s:  # no rule matched: acknowledged, nothing to do
+                await self._finish(s, item, staged, [])
+                await s.execute(update(InboxRow).where(col(InboxRow.id) == item.inbox_id).values(
+                    error=NO_RULE_MATCHED))
+            HOOKS.labels(name, "unmatched").inc()
+            return "hook"
         now = self._now()
+        replies: list[Reply] = []
+        audits: list[dict[str, Any]] = []
         try:
+            # Every action is checked, and those for a remote PMS are made, outside the write transaction (a
+            # PMS may take seconds; SQLite has one writer); their calls are journaled, so a retry or a replay
+            # does not repeat them. The rest (built-in PMS, approvals, metrics, notices) commit together.
+            journal.on_write = self._saver(item.inbox_id)
+            async with self.db.read() as rs:
+                reader = HookApplier(rs, SqlWorkspace(rs, default_locale=self.default_locale), self.config, source,
+                                     self._pms_picker(rs, item.inbox_id, remote_only=False), now=now,
+                                     today=now.astimezone(self.tz).date())
+                checked = [await reader.check(p) for p in planned]
+                local = [c for c in checked if not reader.is_remote(c)]
+                for action in [c for c in checked if reader.is_remote(c)]:
+                    replies += await reader.apply(action, audits)
+            journal.on_write = None
             async with self.db.write() as s:
                 ws = SqlWorkspace(s, default_locale=self.default_locale)
-                applier = HookApplier(s, ws, self.config, source, self._pms_picker(s, item.inbox_id, remote_only=False),
-                                      now=now, today=now.astimezone(self.tz).date())
-                checked = [await applier.check(p) for p in planned]
-                replies: list[Reply] = []
-                for action in checked:
-                    replies += await applier.apply(action)
+                writer = HookApplier(s, ws, self.config, source,
+                                     self._pms_picker(s, item.inbox_id, remote_only=False), now=now,
+                                     today=now.astimezone(self.tz).date())
+                for action in local:
+                    replies += await writer.apply(action, audits)
+                for row in audits:
+                    await audit.append(s, **row)
                 await audit.append(s, actor=f"source:{name}", action="hook", subject=name,
                                    detail={"event": event.event_id, "actions": len(checked)}, now=now)
                 await self._finish(s, item, staged, await self._envelopes(ws, event, self.default_locale, replies))
         except (HookRejected, PMSError) as exc:
             staged.clear()
             reason = str(exc) if isinstance(exc, HookRejected) else f"{exc.code}: {exc.params}"
-            await self._reject_hook(item, reason)
+            await self._reject_hook(item, reason, partial=[a for a in audits if a["action"] != "hook"]
+                                    or journal.writes())
             return "rejected"
         HOOKS.labels(name, "applied").inc()
         return "hook"
 
-    async def _reject_hook(self, item: Claimed, reason: str) -> None:
+    async def _reject_hook(self, item: Claimed, reason: str, *, partial: list[Any] | None = None) -> None:
+        """Rejected with the reason. `partial`: what a remote PMS already got before the rejection (its calls stay
+        journaled, so a replay after a fix does not make them again), on record as `hook.partial`."""
         name = item.event.platform.removeprefix(HOOK_PLATFORM_PREFIX)
         log.warning("source %s: delivery %s rejected: %s", name, item.event.event_id, reason)
         HOOKS.labels(name, "rejected").inc()
         async with self.db.write() as s:
             await audit.append(s, actor=f"source:{name}", action="hook.rejected", subject=name,
                                detail={"event": item.event.event_id, "reason": reason[:500]}, now=self._now())
+            if partial:
+                await audit.append(s, actor=f"source:{name}", action="hook.partial", subject=name,
+                                   detail={"event": item.event.event_id, "done": partial[:50]}, now=self._now())
             await s.execute(update(InboxRow).where(col(InboxRow.id) == item.inbox_id,
                                                    col(InboxRow.attempts) == item.attempts)
                             .values(state="failed", error=f"rejected: {reason}"[:2000]))
@@ -429,7 +459,7 @@ class Dispatcher:
         for reply in replies:
             if reply.to_source is not None:
                 envelopes.append(Envelope(platform=CALLBACK_PLATFORM, target=reply.to_source, kind=reply.kind,
-                                          locale="en", data=reply.data, actions=[]))
+                                          locale="en", data=reply.data, actions=[], card_ref=reply.card_ref))
                 continue
             if reply.to_channel is not None:
                 platform, channel = reply.to_channel

@@ -13,9 +13,9 @@ import functools
 import json
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlmodel import col
 
 from bot.constants import (
@@ -248,6 +248,19 @@ class Inbox:
         async with self._db.read() as s:
             q = select(col(InboxRow.id)).where(col(InboxRow.platform) == platform, col(InboxRow.event_id) == event_id)
             return (await s.execute(q)).scalar_one_or_none()
+
+    async def requeue_failed(self, event: InboundEvent) -> bool:
+        """A delivery sent again under the key of one that was rejected: its (corrected) content replaces the
+        rejected one and is handled anew. False when the earlier one was not rejected (a plain duplicate)."""
+        async with self._db.write() as s:
+            result = await s.execute(update(InboxRow).where(
+                col(InboxRow.platform) == event.platform, col(InboxRow.event_id) == event.event_id,
+                col(InboxRow.state) == "failed").values(payload=event_to_payload(event), state="pending", attempts=0, error=None,
+                                                         available_at=datetime.now(UTC)))
+            requeued = bool(cast(CursorResult[Any], result).rowcount)
+        if requeued:
+            self.new_work.set()
+        return requeued
 
     async def failed_count(self) -> int:
         """Events parked as failed: rejected deliveries of sources (with their reason) and poison events."""

@@ -262,7 +262,8 @@ async def _decide(ctx: Context, approval_id: int, state: str, comment: str) -> l
     # The project's chat sees the outcome too, however it was decided (a button, a link, a typed command).
     replies.append(Reply(kind="approval_announced", to_project=decided.project, data={"approval": view}))
     if decided.origin.startswith("source:"):  # the system that asked hears the decision at its callback URL
-        replies.append(Reply(kind="approval_callback", to_source=decided.origin.removeprefix("source:"), data={
+        replies.append(Reply(kind="approval_callback", to_source=decided.origin.removeprefix("source:"),
+                             card_ref=f"approval:{decided.id}:{decided.state}", data={
             "approval": view, "ref": decided.ref, "decided_by_id": decided.decided_by,
             "decided_at_iso": decided.decided_at.isoformat() if decided.decided_at else None}))
     return replies

@@ -15,7 +15,7 @@ import time
 import httpx
 
 from bot.config import Config
-from bot.constants import CALLBACK_MAX_ATTEMPTS, CALLBACK_PLATFORM, CALLBACK_TIMEOUT_S
+from bot.constants import CALLBACK_PLATFORM, CALLBACK_TIMEOUT_S
 from notifiers.base import Outgoing, PermanentSendError, TransientSendError
 
 
@@ -24,8 +24,7 @@ def callback_signature(secret: str, timestamp: str, body: bytes) -> str:
 
 
 class CallbackSender:
-    platform = CALLBACK_PLATFORM
-    max_attempts = CALLBACK_MAX_ATTEMPTS
+    platform = CALLBACK_PLATFORM  # retried up to CALLBACK_MAX_ATTEMPTS (notifiers/outbox.py max_attempts)
 
     def __init__(self, config: Config) -> None:
         self._targets = {s.name: s.callback for s in config.sources if s.callback is not None}
@@ -38,7 +37,8 @@ class CallbackSender:
         body = message.rendered.text.encode()
         stamp = str(int(time.time()))
         headers = {"Content-Type": "application/json", "X-Pmsbot-Timestamp": stamp,
-                   "X-Pmsbot-Delivery": str(message.outbox_id),
+                   # Stable for this decision, through retries and a replayed dead letter: receivers drop repeats.
+                   "X-Pmsbot-Delivery": message.card_ref or str(message.outbox_id),
                    "X-Pmsbot-Signature": callback_signature(target.secret.get_secret_value(), stamp, body)}
         try:
             response = await self._http.post(target.url, content=body, headers=headers)
@@ -48,7 +48,7 @@ class CallbackSender:
             retry = response.headers.get("Retry-After", "")
             raise TransientSendError(f"callback to {message.target} answered {response.status_code}",
                                      retry_after_s=float(retry) if retry.isdigit() else None)
-        return str(message.outbox_id)
+        return message.card_ref or str(message.outbox_id)
 
     async def update(self, message: Outgoing, message_id: str) -> None:
         await self.send(message)

@@ -12,7 +12,7 @@ import jinja2
 from prometheus_client import Counter
 
 from bot.calls import METER
-from bot.constants import OUTBOX_BATCH, OUTBOX_MAX_ATTEMPTS, WORKER_POLL_S
+from bot.constants import OUTBOX_BATCH, WORKER_POLL_S
 from bot.store.metrics import add_calls
 from notifiers.base import Outgoing, PermanentSendError, Sender, TransientSendError
 from notifiers.outbox import ClaimedMessage, Outbox
@@ -106,8 +106,7 @@ class Delivery:
             ok = True
         except TransientSendError as exc:
             log.warning("delivery %s to %s failed, will retry: %s", msg.id, env.platform, exc)
-            if await self.outbox.retry_later(msg, error=str(exc), retry_after_s=exc.retry_after_s,
-                                             max_attempts=getattr(sender, "max_attempts", OUTBOX_MAX_ATTEMPTS)):
+            if await self.outbox.retry_later(msg, error=str(exc), retry_after_s=exc.retry_after_s):
                 RETRIED.labels(env.platform).inc()
             else:
                 DEAD.labels(env.platform).inc()

@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from bot.constants import (
+    CALLBACK_MAX_ATTEMPTS,
+    CALLBACK_PLATFORM,
     OUTBOX_BACKOFF_BASE_S,
     OUTBOX_BACKOFF_MAX_S,
     OUTBOX_HANDOFF_MAX,
@@ -49,6 +51,11 @@ class ClaimedMessage:
 
 def conversation_of(platform: str, target: str) -> str:
     return f"{platform}:{target}"
+
+
+def max_attempts(platform: str) -> int:
+    """Tries before a dead letter: a chat message is worth 8, a callback to another system far more."""
+    return CALLBACK_MAX_ATTEMPTS if platform == CALLBACK_PLATFORM else OUTBOX_MAX_ATTEMPTS
 
 
 def backoff_s(attempts: int, *, rng: random.Random | None = None) -> float:
@@ -141,7 +148,7 @@ class Outbox:
             out = []
             for row in rows:
                 assert row.id is not None
-                if row.attempts >= OUTBOX_MAX_ATTEMPTS:
+                if row.attempts >= max_attempts(row.platform):
                     # Each try ended without an outcome (the process died while sending): stop here.
                     row.state = "dead"
                     row.last_error = (row.last_error or f"no outcome after {row.attempts} attempts")[:2000]
@@ -178,10 +185,10 @@ class Outbox:
                 await s.execute(insert_ignore(s, CardRow).values(cards))
 
     async def retry_later(self, msg: ClaimedMessage, *, error: str, retry_after_s: float | None,
-                          now: datetime | None = None, max_attempts: int = OUTBOX_MAX_ATTEMPTS) -> bool:
+                          now: datetime | None = None) -> bool:
         """Schedule another try, or park it as a dead letter when out of attempts. True if it will be retried."""
         now = now or datetime.now(UTC)
-        if msg.attempts >= max_attempts:
+        if msg.attempts >= max_attempts(msg.envelope.platform):
             await self.dead(msg, error=f"gave up after {msg.attempts} attempts: {error}")
             return False
         delay = max(backoff_s(msg.attempts), retry_after_s or 0.0)

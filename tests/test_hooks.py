@@ -36,7 +36,9 @@ from notifiers.callback import callback_signature
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
-MES_SECRET, ERP_TOKEN, HR_SECRET, CB_SECRET = "mes-s3cret", "erp-t0ken", "hr-s3cret", "cb-s3cret"
+MES_SECRET, ERP_TOKEN = "mes-secret-0123456789", "erp-token-0123456789"
+HR_SECRET, CB_SECRET = "hr-secret-0123456789", "callback-secret-0123456789"
+SECRETS = {"MES_SECRET": MES_SECRET, "ERP_TOKEN": ERP_TOKEN, "HR_SECRET": HR_SECRET, "ERP_CALLBACK_SECRET": CB_SECRET}
 
 
 def mes_headers(body: bytes, *, secret: str = MES_SECRET, at: float | None = None) -> dict[str, str]:
@@ -77,8 +79,7 @@ async def receiver() -> AsyncIterator[tuple[Receiver, str]]:
 
 def example_config(tmp_path: Path, callback_url: str, **env: str) -> Config:
     config = load_config(EXAMPLES / "integrations.yaml", env={
-        "MES_SECRET": MES_SECRET, "ERP_TOKEN": ERP_TOKEN, "HR_SECRET": HR_SECRET, "ERP_CALLBACK_URL": callback_url,
-        "ERP_CALLBACK_SECRET": CB_SECRET, "ERP_EXPORT_DIR": str(tmp_path / "exports"), **env})
+        **SECRETS, "ERP_CALLBACK_URL": callback_url, "ERP_EXPORT_DIR": str(tmp_path / "exports"), **env})
     # The project's chat is the console's, so the test can read what it was told.
     pump = config.projects[0].model_copy(update={"channels": (ChannelConfig(platform="console", id="alice"),)})
     other = ProjectConfig(key="MILL", name="磨机", department="生产部", members=("alice",), approvers=("carol",))
@@ -194,8 +195,10 @@ async def test_the_sandbox_refuses_templates_that_reach_for_python(tmp_path: Pat
     from bot.hooks.rules import RuleError, RuleSet
 
     for template in ("{{ payload.__class__.__mro__[1].__subclasses__() }}", "{{ cycler.__init__.__globals__ }}",
-                     "{{ payload.items.__self__ }}", "{{ ''.__class__ }}", "{{ range(10**9) | list }}"):
-        rules = RuleSet(SourceConfig.model_validate({"name": "evil", "auth": {"token": "t"}, "rules": [
+                     "{{ payload.items.__self__ }}", "{{ ''.__class__ }}", "{{ range(10**9) | list }}",
+                     "{{ 'a' * payload.a * 10**9 }}", "{{ 2 ** (10 ** 6) }}", "{{ '%0*d' % (10**9, 1) }}",
+                     "{{ 'x' | center(10**9) }}"):
+        rules = RuleSet(SourceConfig.model_validate({"name": "evil", "auth": {"token": ERP_TOKEN}, "rules": [
             {"name": "r", "do": [{"comment": {"task": "PUMP-1", "text": template}}]}]}))
         with pytest.raises(RuleError) as err:
             rules.plan({"payload": {"a": 1}})
@@ -220,15 +223,15 @@ async def test_an_erp_purchase_request_is_decided_in_chat_and_the_decision_reach
     await drain(rt)
     card = next(t for t in await texts(rt, "carol") if "PR-2026-0457" in t)
     approval_id = card.split("#", 1)[1].split(" ", 1)[0]
-    got.answers = [503, 500]  # the ERP is down for two tries
+    got.answers = [503, 500] + [502] * 10  # the ERP is down for a dozen tries (more than a chat message gets)
     await say(rt, "carol", f"同意 {approval_id} 预算内")
-    for _ in range(2):  # each failed try waits its backoff: make it due now, as time would
+    for _ in range(12):  # each failed try waits its backoff: make it due now, as time would
         async with rt.db.write() as s:
             await s.execute(update(OutboxRow).where(col(OutboxRow.platform) == "callback",
                                                     col(OutboxRow.state) == "pending")
                             .values(available_at=datetime.now(UTC)))
         await drain(rt)
-    assert len(got.got) == 3
+    assert len(got.got) == 13
     headers, body = got.got[-1]
     decision = json.loads(body)
     assert (decision["ref"], decision["state"], decision["decided_by"], decision["amount"]) == (
@@ -273,6 +276,8 @@ def test_hooks_test_shows_what_a_payload_would_do(tmp_path: Path, monkeypatch: p
     from bot.cli import main
 
     monkeypatch.setenv("PMSBOT_CONFIG", str(EXAMPLES / "integrations.yaml"))
+    for name, value in SECRETS.items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
     assert main(["db", "upgrade"]) == 0
     assert main(["hooks", "test", "mes", str(EXAMPLES / "payloads" / "mes-work-order.json")]) == 1
@@ -286,7 +291,7 @@ def test_hooks_test_shows_what_a_payload_would_do(tmp_path: Path, monkeypatch: p
         from bot.store.sync import apply_config
 
         db = Database(f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
-        await apply_config(db, load_config(EXAMPLES / "integrations.yaml", env={}))
+        await apply_config(db, load_config(EXAMPLES / "integrations.yaml", env=SECRETS))
         await db.dispose()
     import asyncio
 
@@ -300,3 +305,83 @@ def test_hooks_test_shows_what_a_payload_would_do(tmp_path: Path, monkeypatch: p
     assert "no source 'nope'" in capsys.readouterr().out
     assert main(["hooks", "failed"]) == 0
     assert "no rejected deliveries" in capsys.readouterr().out
+
+
+async def test_a_corrected_resend_of_a_rejected_delivery_is_applied(rt: Runtime,
+                                                                   client: TestClient) -> None:  # type: ignore[type-arg]
+    wrong = json.dumps({"event_id": "fix-1", "type": "work_order.progress", "progress": 30}).encode()
+    await client.post("/hooks/mes", data=wrong, headers=mes_headers(wrong))
+    await drain(rt)
+    assert len(await failed(rt)) == 1
+    fixed = json.dumps({"event_id": "fix-1", "type": "work_order.progress", "task": "PUMP-3", "progress": 30,
+                        "order_no": "W-9", "station": "L1", "qty": 10, "qty_done": 3}).encode()
+    r = await client.post("/hooks/mes", data=fixed, headers=mes_headers(fixed))
+    assert (await r.json()) == {"ok": True, "duplicate": False, "requeued": True}
+    await drain(rt)
+    assert (await task(rt, "PUMP-3")).percent == 30 and await failed(rt) == []
+    again = await client.post("/hooks/mes", data=fixed, headers=mes_headers(fixed))
+    assert (await again.json())["duplicate"] is True  # applied now: a plain duplicate
+
+
+async def test_malformed_keys_and_headers_are_refused(rt: Runtime, client: TestClient) -> None:  # type: ignore[type-arg]
+    for body in (json.dumps({"event_id": None, "type": "x"}).encode(), json.dumps({"type": "x"}).encode()):
+        r = await client.post("/hooks/mes", data=body, headers=mes_headers(body))
+        assert r.status == 400 and "dedupe key" in (await r.json())["error"], body
+    nul = b'{"event_id": "n-1", "type": "x", "note": "a\\u0000b"}'
+    r = await client.post("/hooks/mes", data=nul, headers=mes_headers(nul))
+    assert r.status == 400 and "NUL" in (await r.json())["error"]
+    body = payload("mes-work-order.json")
+    r = await client.post("/hooks/mes", data=body, headers={**mes_headers(body), "X-MES-Timestamp": "²"})
+    assert r.status == 401
+    assert await rt.inbox.pending_count() == 0
+
+
+def test_config_refuses_weak_secrets_bad_templates_and_unknown_departments(tmp_path: Path) -> None:
+    from bot.config import ConfigError, parse_config
+
+    base = ("projects: [{key: PUMP, name: P, department: 工程部}]\nsources:\n  - name: s\n    auth: {token: %s}\n"
+            "    rollout: {departments: [%s]}\n    rules: [{name: r, when: \"%s\", do: [{comment: {task: PUMP-1, "
+            "text: \"%s\"}}]}]\n")
+    for args, message in ((("short", "工程部", "true", "x"), "at least 16 characters"),
+                          (("a" * 20, "工程", "true", "x"), "unknown department '工程'"),
+                          (("a" * 20, "工程部", "payload.x ==", "x"), "expression syntax error"),
+                          (("a" * 20, "工程部", "true", "{{ x "), "template syntax error")):
+        with pytest.raises(ConfigError) as err:
+            parse_config(base % args, name="p.yaml", env={})
+        assert message in str(err.value), (args, str(err.value))
+    assert parse_config(base % ("a" * 20, "工程部", "true", "x"), name="p.yaml", env={}).sources[0].name == "s"
+
+
+async def test_a_source_drives_a_remote_pms_and_a_refused_move_writes_nothing(
+        tmp_path: Path, receiver: tuple[Receiver, str]) -> None:
+    from tests.fakes.jira import FakeJira
+
+    jira = FakeJira()
+    await jira.start()
+    jira.add_project("PUMP", "Pump")
+    for title in ("a", "b"):
+        jira.add_issue("PUMP", title)
+    config = example_config(tmp_path, receiver[1])
+    pump = config.projects[0].model_copy(update={"pms": "jira", "pms_project": "PUMP"})
+    config = config.model_copy(update={"projects": (pump, config.projects[1]), "connectors": config.connectors.model_copy(
+        update={"jira": config.connectors.jira.model_copy(update={"progress_field": "customfield_10050"})})})
+    runtime = Runtime(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'remote.db'}", jira_url=jira.url,
+                               jira_email=jira.email, jira_api_token=jira.api_token),  # type: ignore[arg-type]
+                      config, console=True)
+    await runtime.open()
+    try:
+        async with TestClient(TestServer(build_app(runtime))) as c:
+            body = payload("mes-work-order.json")
+            assert (await c.post("/hooks/mes", data=body, headers=mes_headers(body))).status == 200
+            await drain(runtime)
+            assert jira.issue("PUMP-1")["customfield_10050"] == 65
+            jira.permit_transitions(None, False)
+            done = payload("mes-completed.json")
+            assert (await c.post("/hooks/mes", data=done, headers=mes_headers(done))).status == 200
+            await drain(runtime)
+        assert any("transition_not_allowed" in r for r in await failed(runtime))
+        assert jira.issue("PUMP-1")["status"] == "In Progress"
+        assert not [m for m in jira.comments("PUMP-1") if "已完工" in str(m)]  # the refused move wrote nothing
+    finally:
+        await runtime.close()
+        await jira.stop()

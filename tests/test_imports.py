@@ -3,6 +3,7 @@ the same rules, idempotent on re-drop, with a per-file report of rows applied, s
 
 from __future__ import annotations
 
+import io
 from collections.abc import AsyncIterator
 from datetime import date, datetime
 from pathlib import Path
@@ -127,3 +128,24 @@ def test_xlsx_formulas_merged_cells_and_dates(tmp_path: Path) -> None:
                     (4, {"单据号": "X-3", "任务": "PUMP-2", "进度": 70, "日期": "2026-11-30T14:30:00", "合计": 6})]
     assert read_xlsx(b"PK\x03\x04 not really", None)[1][0][1].startswith("not a readable XLSX file")
     assert read_xlsx(path.read_bytes(), "Sheet9")[1] == [(0, "no sheet 'Sheet9' (sheets: Sheet)")]
+
+
+def test_a_spreadsheet_bomb_is_refused_before_it_is_opened(tmp_path: Path) -> None:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(["单据号", "任务"])
+    path = tmp_path / "bomb.xlsx"
+    wb.save(path)
+    # A few bytes of XML that would make openpyxl build 17 billion cells: a merged range over the whole sheet.
+    import zipfile
+    raw = io.BytesIO()
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"</sheetData>", b'</sheetData><mergeCells count="1">'
+                                    b'<mergeCell ref="A1:XFD1048576"/></mergeCells>')
+            dst.writestr(item, data)
+    rows, rejected = read_xlsx(raw.getvalue(), None)
+    assert rows == [] and "refused: a merged range (A1:XFD1048576) covers" in rejected[0][1]

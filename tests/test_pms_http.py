@@ -18,7 +18,7 @@ from bot.pms.people import PeopleMap
 from bot.pms.redmine import RedmineClient
 from bot.pms.zentao import ZentaoClient
 from bot.records import Person, Project
-from tests.fakes.jira import FakeJira
+from tests.fakes.jira import FakeJira, adf_text
 from tests.fakes.zentao import FakeZentao
 from tests.pms_backends import RedmineBackend
 from tests.redmine_server import RedmineServer
@@ -170,3 +170,17 @@ async def test_an_answer_of_an_unexpected_shape_is_a_clear_refusal() -> None:
         with pytest.raises(PMSError):
             await client.check()
         await client.close()
+
+
+async def test_without_a_progress_field_jira_progress_is_time_spent_over_spent_plus_remaining(
+        jira: FakeJira) -> None:
+    key = jira.add_issue("PUMP", "Timed", status="In Progress", original_estimate_s=10 * 3600,
+                         time_spent_s=4 * 3600, remaining_estimate_s=6 * 3600)
+    client = _client(jira)
+    pms = client.for_project(_project("jira", "PUMP"), _nobody)
+    task = await pms.get_task(key)
+    assert task is not None and task.percent == 40
+    await pms.report_progress(key, percent=70, note="half the panels", hours=None,
+                              by=Person(id="bob", name="Bob", locale="en"))
+    assert "Bob: 70% half the panels" in [adf_text(c["body"]) for c in jira.comments(key)]
+    await client.close()

@@ -16,6 +16,7 @@ from bot.config import Config, SourceConfig
 from bot.constants import MAX_NOTE_CHARS, MAX_TITLE_CHARS
 from bot.hooks.rules import Planned
 from bot.pms.base import PMS, STATUSES
+from bot.pms.registry import CONNECTORS
 from bot.records import Person, Project, Reply
 from bot.store.metrics import record_metric
 from bot.store.workspace import SqlWorkspace
@@ -107,6 +108,8 @@ class HookApplier:
                 values["note"] = _text(f.get("note"), "note", MAX_NOTE_CHARS, required=False)
                 if not ({"status", "percent", "hours"} & values.keys()) and not values["note"]:
                     raise HookRejected("update_task changes nothing (no status, percent, hours or note)")
+                if "status" in values:  # a move its workflow refuses is found before anything is written
+                    await self.pms_for(project).check_move(values["task"], values["status"], by=self.by)
             elif kind == "comment":
                 values["text"] = _text(f.get("text"), "comment text", MAX_NOTE_CHARS)
             else:
@@ -149,8 +152,14 @@ class HookApplier:
             raise HookRejected(f"unknown action {kind}")
         return Checked(planned=planned, project=project, values=values)
 
-    async def apply(self, checked: Checked) -> list[Reply]:
-        """Do one checked action; the replies (notices, approval cards) it causes."""
+    def is_remote(self, checked: Checked) -> bool:
+        """An action that writes only to a remote PMS (done outside the write transaction)."""
+        return (checked.planned.kind in ("update_task", "comment", "log_work", "create_task")
+                and checked.project.pms not in CONNECTORS)
+
+    async def apply(self, checked: Checked, audits: list[dict[str, Any]]) -> list[Reply]:
+        """Do one checked action; the replies (notices, approval cards) it causes. Its audit row is added to
+        `audits`, for the caller's write transaction."""
         kind, v, project = checked.planned.kind, checked.values, checked.project
         pms = self.pms_for(project) if project.key else None
         detail: dict[str, Any] = {"rule": checked.planned.rule, "action": kind}
@@ -200,6 +209,6 @@ class HookApplier:
             if project.key:
                 replies.append(Reply(kind="hook_notice", to_project=project.key, data=data))
             replies += [Reply(kind="hook_notice", to_channel=channel, data=data) for channel in v["channels"]]
-        await self.ws.audit(actor=self.by.id, action=f"hook.{kind}", subject=project.key or self.source.name,
-                            detail=detail, now=self.now)
+        audits.append({"actor": self.by.id, "action": f"hook.{kind}", "subject": project.key or self.source.name,
+                       "detail": detail, "now": self.now})
         return replies

@@ -193,7 +193,8 @@ async def _imports(settings: Settings) -> int:
         await db.dispose()
     for r in found:
         print(f"{r['imported_at']}  {r['source']}  {r['file']}: {r['rows']} rows, {r['applied']} applied, "
-              f"{r['skipped']} skipped, {len(r['rejected'])} rejected, {r['waiting']} waiting")
+              f"{r['unmatched']} matched no rule, {r['skipped']} skipped (imported before), "
+              f"{len(r['rejected'])} rejected, {r['waiting']} waiting")
         for rejected in r["rejected"]:
             print(f"  line {rejected.get('line')}: {rejected.get('reason')}")
     if not found:
@@ -217,4 +218,7 @@ def run(args: argparse.Namespace, settings: Settings, config: Config) -> int:
         return asyncio.run(_imports(settings))
     except (HooksError, RuleError) as exc:
         print(f"pmsbot: {exc}")
+        return 1
+    except OSError as exc:  # a file named on the command line that cannot be read
+        print(f"pmsbot: {exc.filename or ''}: {exc.strerror or exc}")
         return 1

@@ -17,6 +17,7 @@ import hashlib
 import io
 import json
 import logging
+import re
 import zipfile
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
@@ -25,7 +26,7 @@ from typing import Any
 
 from bot.config import SourceConfig
 from bot.hooks.rules import RuleError, RuleSet
-from bot.hooks.sources import HOOK_PLATFORM_PREFIX
+from bot.hooks.sources import HOOK_PLATFORM_PREFIX, short_key
 from bot.inbox import Inbox
 from bot.records import InboundEvent
 from bot.store import imports
@@ -34,8 +35,12 @@ from bot.store.db import Database
 log = logging.getLogger("pmsbot.imports")
 
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
+MAX_XLSX_UNPACKED_BYTES = 200 * 1024 * 1024
 MAX_ROWS = 100_000
+MAX_COLUMNS = 200
+MAX_MERGED_CELLS = 100_000
 MAX_CELL_CHARS = 2000
+FILE_SETTLE_S = 30.0  # a file modified more recently may still be being written: the next poll takes it
 
 
 @dataclass
@@ -91,7 +96,9 @@ def read_csv(raw: bytes, encoding: str) -> tuple[list[tuple[int, dict[str, Any]]
     rows: list[tuple[int, dict[str, Any]]] = []
     rejected: list[tuple[int, str]] = []
     header: list[str] | None = None
-    while len(rows) + len(rejected) <= MAX_ROWS:
+    while True:
+        if len(rows) + len(rejected) > MAX_ROWS:
+            return [], [(reader.line_num, f"refused: more than {MAX_ROWS} rows (split the export)")]
         try:
             values = next(reader)
         except StopIteration:
@@ -101,7 +108,8 @@ def read_csv(raw: bytes, encoding: str) -> tuple[list[tuple[int, dict[str, Any]]
             continue
         if header is None:
             header = [h.strip() for h in values]
-            if not any(header) or len(set(header)) != len(header):
+            named = [h for h in header if h]  # unnamed columns (Excel's trailing commas) are left out
+            if not named or len(set(named)) != len(named):
                 return [], [(reader.line_num, "the first line must name each column once")]
             continue
         if not any(v.strip() for v in values):
@@ -112,18 +120,59 @@ def read_csv(raw: bytes, encoding: str) -> tuple[list[tuple[int, dict[str, Any]]
         if any("\x00" in v for v in values):
             rejected.append((reader.line_num, "a field holds a NUL character"))
             continue
-        rows.append((reader.line_num, {h: _cell(v) for h, v in zip(header, values, strict=True)}))
+        rows.append((reader.line_num, {h: _cell(v) for h, v in zip(header, values, strict=True) if h}))
     return rows, rejected
+
+
+_MERGE_RE = re.compile(rb'<mergeCell ref="([A-Z]{1,3})([0-9]{1,7}):([A-Z]{1,3})([0-9]{1,7})"')
+_DIMENSION_RE = re.compile(rb'<dimension ref="(?:[A-Z]{1,3}[0-9]{1,7}:)?([A-Z]{1,3})([0-9]{1,7})"')
+
+
+def _column(letters: bytes) -> int:
+    n = 0
+    for c in letters:
+        n = n * 26 + c - 64
+    return n
+
+
+def xlsx_problem(raw: bytes) -> str | None:
+    """Why this XLSX must not be opened (a zip bomb, a sheet or merged range far larger than an export), before
+    openpyxl, which builds every cell of a merged range in memory, gets to it."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as z:
+            entries = z.infolist()
+            if sum(e.file_size for e in entries) > MAX_XLSX_UNPACKED_BYTES:
+                return f"it unpacks to more than {MAX_XLSX_UNPACKED_BYTES // (1024 * 1024)} MiB"
+            for e in entries:
+                if e.filename.startswith("xl/worksheets/") and e.filename.endswith(".xml"):
+                    xml = z.read(e)
+                    for m in _MERGE_RE.finditer(xml):
+                        cells = ((abs(int(m.group(4)) - int(m.group(2))) + 1)
+                                 * (abs(_column(m.group(3)) - _column(m.group(1))) + 1))
+                        if cells > MAX_MERGED_CELLS:
+                            span = b"%s%s:%s%s" % (m.group(1), m.group(2), m.group(3), m.group(4))
+                            return f"a merged range ({span.decode()}) covers {cells} cells"
+                    dim = _DIMENSION_RE.search(xml)
+                    if dim and (_column(dim.group(1)) > MAX_COLUMNS or int(dim.group(2)) > MAX_ROWS + 1):
+                        return (f"a sheet spans {dim.group(1).decode()}{dim.group(2).decode()}: at most "
+                                f"{MAX_COLUMNS} columns and {MAX_ROWS} rows (split the export)")
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as exc:
+        return f"not a readable XLSX file: {type(exc).__name__}: {str(exc)[:200]}"
+    return None
 
 
 def read_xlsx(raw: bytes, sheet: str | None) -> tuple[list[tuple[int, dict[str, Any]]], list[tuple[int, str]]]:
     import openpyxl  # only file sources need it
     from openpyxl.utils.exceptions import InvalidFileException
 
+    problem = xlsx_problem(raw)
+    if problem is not None:
+        return [], [(0, problem if problem.startswith("not a readable") else f"refused: {problem}")]
     try:
         values_book = openpyxl.load_workbook(io.BytesIO(raw), data_only=True)
         formula_book = openpyxl.load_workbook(io.BytesIO(raw), data_only=False)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError) as exc:
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError, TypeError,
+            SyntaxError) as exc:  # SyntaxError: xml.etree's ParseError on a broken sheet
         return [], [(0, f"not a readable XLSX file: {type(exc).__name__}: {str(exc)[:200]}")]
     if sheet is not None and sheet not in values_book.sheetnames:
         return [], [(0, f"no sheet '{sheet}' (sheets: {', '.join(values_book.sheetnames)})")]
@@ -139,7 +188,10 @@ def read_xlsx(raw: bytes, sheet: str | None) -> tuple[list[tuple[int, dict[str, 
     rows: list[tuple[int, dict[str, Any]]] = []
     rejected: list[tuple[int, str]] = []
     header: list[str] = []
-    for r in range(1, min(ws.max_row, MAX_ROWS + 1) + 1):
+    if ws.max_row > MAX_ROWS + 1 or ws.max_column > MAX_COLUMNS:
+        return [], [(0, f"refused: the sheet has {ws.max_row} rows and {ws.max_column} columns, at most {MAX_ROWS} "
+                        f"and {MAX_COLUMNS} (split the export)")]
+    for r in range(1, ws.max_row + 1):
         values = [merged.get((r, c), ws.cell(r, c).value) for c in range(1, ws.max_column + 1)]
         if not header:
             header = [str(v).strip() if v is not None else "" for v in values]
@@ -160,7 +212,17 @@ def read_xlsx(raw: bytes, sheet: str | None) -> tuple[list[tuple[int, dict[str, 
 
 
 def _files(pattern: str) -> list[Path]:
-    return [Path(name) for name in sorted(glob.glob(pattern)) if Path(name).is_file()]
+    """The files to import: not those still being written (modified in the last FILE_SETTLE_S)."""
+    settled = datetime.now(UTC).timestamp() - FILE_SETTLE_S
+    found = []
+    for name in sorted(glob.glob(pattern)):
+        path = Path(name)
+        try:
+            if path.is_file() and path.stat().st_mtime <= settled:
+                found.append(path)
+        except OSError:
+            continue
+    return found
 
 
 def _head(path: Path) -> bytes:
@@ -198,16 +260,22 @@ async def import_file(db: Database, inbox: Inbox, source: SourceConfig, rules: R
     for line, row in rows:
         context = {"payload": row, "row": row, "file": path.name, "line": line}
         try:
-            key = rules.row_key(context) or hashlib.sha256(
+            key = rules.row_key(context) if rules.has_row_key else hashlib.sha256(
                 json.dumps(row, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
         except RuleError as exc:
             report.rejected.append((line, str(exc)))
             continue
-        accepted = await inbox.accept(InboundEvent(
-            platform=HOOK_PLATFORM_PREFIX + source.name, event_id=f"row:{key}"[:128], kind="hook",
+        if not key or key == "None":
+            report.rejected.append((line, "the row key is empty (row_key names a blank cell)"))
+            continue
+        event = InboundEvent(
+            platform=HOOK_PLATFORM_PREFIX + source.name, event_id=f"row:{short_key(key)}", kind="hook",
             sender=source.name, conversation="", received_at=now,
-            text=json.dumps({"row": row, "file": path.name, "line": line}, ensure_ascii=False, default=str)))
-        if accepted.duplicate or accepted.inbox_id is None:
+            text=json.dumps({"row": row, "file": path.name, "line": line}, ensure_ascii=False, default=str))
+        accepted = await inbox.accept(event)
+        if accepted.duplicate and await inbox.requeue_failed(event):
+            report.queued += 1  # a row rejected before, corrected in this file: handled anew
+        elif accepted.duplicate or accepted.inbox_id is None:
             report.skipped += 1
         else:
             report.queued += 1
@@ -227,7 +295,11 @@ async def poll_files(db: Database, inbox: Inbox, sources: list[tuple[SourceConfi
         if source.kind != "file" or not source.path:
             continue
         for path in await asyncio.to_thread(_files, source.path):
-            report = await import_file(db, inbox, source, rules, path)
+            try:
+                report = await import_file(db, inbox, source, rules, path)
+            except OSError as exc:  # gone or unreadable since it was listed: the next poll sees
+                log.warning("import %s %s: %s", source.name, path, exc)
+                continue
             if not report.already_imported:
                 reports.append(report)
     return reports

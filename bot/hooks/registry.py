@@ -41,6 +41,9 @@ def add_routes(app: web.Application, inbox: Callable[[web.Request], Inbox], conf
         if event is None:
             return web.json_response({"ok": True, "ignored": True})
         accepted = await inbox(request).accept(event)
+        if accepted.duplicate and event.kind == "hook" and await inbox(request).requeue_failed(event):
+            # The same key as a delivery that was rejected: the sender fixed it and sent it again.
+            return web.json_response({"ok": True, "duplicate": False, "requeued": True})
         return web.json_response({"ok": True, "duplicate": accepted.duplicate})
 
     app.router.add_post("/hooks/{name}", receive)

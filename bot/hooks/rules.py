@@ -8,6 +8,7 @@ refused). Rendering everything first means a payload either plans all its action
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,9 +32,48 @@ class Planned:
     fields: dict[str, Any] = field(default_factory=dict)
 
 
+class _Bounded(ImmutableSandboxedEnvironment):
+    """The sandbox, plus limits on what could make one template eat the worker's memory or time:
+    repetition (`'a' * n`), powers, %-formatting widths and numeric arguments (`center(n)`)."""
+
+    intercepted_binops = frozenset({"*", "**", "%"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and isinstance(right, (int, float)) and abs(right) > 64:
+            raise SecurityError("exponents above 64 are not allowed")
+        if operator == "*" and any(isinstance(a, (str, list, tuple)) for a in (left, right)) and any(
+                isinstance(a, int) and a > MAX_RENDERED_CHARS for a in (left, right)):
+            raise SecurityError(f"repeating more than {MAX_RENDERED_CHARS} times is not allowed")
+        if operator == "%" and any(isinstance(a, int) and abs(a) > MAX_RENDERED_CHARS
+                                   for a in (right if isinstance(right, tuple) else (right,))):
+            raise SecurityError(f"numbers above {MAX_RENDERED_CHARS} in a % format are not allowed")
+        return super().call_binop(context, operator, left, right)
+
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        if any(isinstance(a, int) and abs(a) > MAX_RENDERED_CHARS for a in (*args, *kwargs.values())):
+            raise SecurityError(f"numbers above {MAX_RENDERED_CHARS} as arguments are not allowed")
+        return super().call(__context, __obj, *args, **kwargs)
+
+
+def _bounded_filter(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
+    """Filters that take a width or a count (center, indent, wordwrap, format...) refuse huge ones: filters are
+    called directly by compiled templates, not through the sandbox's `call`."""
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        if any(isinstance(a, int) and abs(a) > MAX_RENDERED_CHARS for a in (*args[1:], *kwargs.values())):
+            raise SecurityError(f"{name}: numbers above {MAX_RENDERED_CHARS} are not allowed")
+        return original(*args, **kwargs)
+    for flag in ("jinja_pass_arg",):  # keep how jinja2 passes the context or environment to it
+        if hasattr(original, flag):
+            setattr(checked, flag, getattr(original, flag))
+    return checked
+
+
 def _env() -> ImmutableSandboxedEnvironment:
-    env = ImmutableSandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
+    env = _Bounded(undefined=jinja2.StrictUndefined, autoescape=False)
     env.globals.clear()  # no range(), cycler, joiner, namespace, lipsum: data in, text out
+    for name in ("center", "indent", "wordwrap", "format", "truncate", "batch", "slice", "filesizeformat"):
+        if name in env.filters:
+            env.filters[name] = _bounded_filter(name, env.filters[name])
     return env
 
 
@@ -59,6 +99,14 @@ class RuleSet:
             raise RuleError(f"source {source.name}: template syntax error: {exc.message} in {exc.source!r:.80}"
                             ) from exc
 
+    @property
+    def has_dedupe(self) -> bool:
+        return self._dedupe is not None
+
+    @property
+    def has_row_key(self) -> bool:
+        return self._row_key is not None
+
     def dedupe_key(self, context: dict[str, Any]) -> str | None:
         return self._render(self._dedupe, context, "dedupe") if self._dedupe else None
 
@@ -72,7 +120,7 @@ class RuleSet:
             try:
                 matched = bool(when(**context))
             except (jinja2.UndefinedError, SecurityError, jinja2.TemplateError, TypeError, ValueError,
-                    ArithmeticError, AttributeError, KeyError, IndexError) as exc:
+                    ArithmeticError, AttributeError, KeyError, IndexError, RecursionError, MemoryError) as exc:
                 raise RuleError(f"rule '{rule.name}': condition failed: {_reason(exc)}") from exc
             if matched:
                 planned += [self._action(rule, action, context) for action in rule.do]
@@ -96,7 +144,7 @@ class RuleSet:
         try:
             text = template.render(**context)
         except (jinja2.UndefinedError, SecurityError, jinja2.TemplateError, TypeError, ValueError, ArithmeticError,
-                AttributeError, KeyError, IndexError, RecursionError) as exc:
+                AttributeError, KeyError, IndexError, RecursionError, MemoryError) as exc:
             raise RuleError(f"{where}: {_reason(exc)}") from exc
         if len(text) > MAX_RENDERED_CHARS:
             raise RuleError(f"{where}: rendered to {len(text)} characters (at most {MAX_RENDERED_CHARS})")

@@ -24,6 +24,12 @@ from bot.platforms.refusals import Refused, json_object
 from bot.records import InboundEvent
 
 HOOK_PLATFORM_PREFIX = "hook:"  # inbox platform of a source's deliveries: "hook:<name>"
+MAX_KEY_CHARS = 100
+
+
+def short_key(key: str) -> str:
+    """A dedupe key as stored: long ones by their hash, so two never collide by being cut."""
+    return key if len(key) <= MAX_KEY_CHARS else "sha256:" + hashlib.sha256(key.encode()).hexdigest()
 
 
 def hmac_digest(secret: str, message: bytes, encoding: str) -> str:
@@ -48,6 +54,8 @@ class ConfiguredSource:
             peer = ipaddress.ip_address(request.remote or "")
         except ValueError:
             raise Refused(403, "the request's address is not in the source's allow_ips") from None
+        if isinstance(peer, ipaddress.IPv6Address) and peer.ipv4_mapped is not None:
+            peer = peer.ipv4_mapped  # a dual-stack listener sees IPv4 clients as ::ffff:a.b.c.d
         if not any(peer in network for network in auth.allow_ips):
             raise Refused(403, "the request's address is not in the source's allow_ips")
 
@@ -67,7 +75,7 @@ class ConfiguredSource:
             message = raw
             if h.timestamp_header:
                 stamp = request.headers.get(h.timestamp_header, "").strip()
-                if not stamp.isdigit() or len(stamp) > 16:
+                if not (stamp.isascii() and stamp.isdigit()) or len(stamp) > 16:
                     raise Refused(401, f"{h.timestamp_header} is missing or not a Unix time")
                 seconds = int(stamp) / 1000 if len(stamp) >= 13 else int(stamp)  # milliseconds or seconds
                 if abs(time.time() - seconds) > h.window_s:
@@ -81,12 +89,16 @@ class ConfiguredSource:
     async def event(self, request: web.Request, raw: bytes, token: str | None) -> InboundEvent | None:
         self._check_ip(request)
         self._check_auth(request, raw, token)
+        if b"\\u0000" in raw:
+            raise Refused(400, "the body holds a NUL character (\\u0000)")
         payload = json_object(raw, "the body")
         try:
             key = self.rules.dedupe_key({"payload": payload})
         except RuleError as exc:
             raise Refused(400, f"the dedupe key could not be computed: {exc}") from exc
-        event_id = (f"key:{key}" if key else "sha256:" + hashlib.sha256(raw).hexdigest())[:128]
+        if self.rules.has_dedupe and (not key or key == "None"):
+            raise Refused(400, "the dedupe key is empty (the field the source's `dedupe` names is missing or null)")
+        event_id = f"key:{short_key(key)}" if key else "sha256:" + hashlib.sha256(raw).hexdigest()
         return InboundEvent(platform=HOOK_PLATFORM_PREFIX + self.name, event_id=event_id, kind="hook",
                             sender=self.name, conversation="",
                             text=json.dumps(payload, ensure_ascii=False, separators=(",", ":")),

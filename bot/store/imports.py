@@ -9,7 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from bot.constants import NO_RULE_MATCHED
 from bot.store.models import ImportFileRow, InboxRow
+from bot.store.workspace import insert_ignore
 
 
 async def seen(s: AsyncSession, source: str, sha256: str) -> bool:
@@ -17,7 +19,9 @@ async def seen(s: AsyncSession, source: str, sha256: str) -> bool:
 
 
 async def record(s: AsyncSession, source: str, sha256: str, name: str, report: dict[str, Any], now: datetime) -> None:
-    s.add(ImportFileRow(source=source, sha256=sha256, name=name[:300], report=report, imported_at=now))
+    """Once per file content: a second import of it at the same moment (the clock and the CLI) adds nothing."""
+    await s.execute(insert_ignore(s, ImportFileRow).values(source=source, sha256=sha256, name=name[:300],
+                                                           report=report, imported_at=now))
 
 
 async def recent(s: AsyncSession, *, source: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
@@ -34,6 +38,8 @@ async def recent(s: AsyncSession, *, source: str | None = None, limit: int = 20)
             batch = (await s.execute(select(col(InboxRow.state), col(InboxRow.error), col(InboxRow.payload))
                                      .where(col(InboxRow.id).in_(ids[start:start + 500])))).all()
             for state, error, payload in batch:
+                if state == "done" and error == NO_RULE_MATCHED:
+                    state = "unmatched"
                 states[state] = states.get(state, 0) + 1
                 if state == "failed":
                     line = _line_of(payload)
@@ -41,7 +47,8 @@ async def recent(s: AsyncSession, *, source: str | None = None, limit: int = 20)
         out.append({"source": row.source, "file": row.name, "sha256": row.sha256,
                     "imported_at": row.imported_at.isoformat(timespec="seconds"), "rows": row.report.get("rows", 0),
                     "queued": row.report.get("queued", 0), "skipped": row.report.get("skipped", 0),
-                    "applied": states.get("done", 0), "waiting": states.get("pending", 0),
+                    "applied": states.get("done", 0), "unmatched": states.get("unmatched", 0),
+                    "waiting": states.get("pending", 0),
                     "rejected": sorted([*row.report.get("rejected", []), *reasons], key=lambda r: r.get("line") or 0)})
     return out
 
