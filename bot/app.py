@@ -14,7 +14,8 @@ from bot.hooks import registry as hooks
 from bot.platforms.registry import build_adapters
 from bot.runtime import Runtime
 from bot.store import migrate
-from bot.web import console
+from bot.web import admin, console, dashboard, field
+from bot.web.pages import WEB, Web
 
 log = logging.getLogger("pmsbot.web")
 
@@ -79,17 +80,23 @@ async def metrics(request: web.Request) -> web.Response:
 def build_app(runtime: Runtime) -> web.Application:
     app = web.Application(client_max_size=constants.MAX_BODY_BYTES, middlewares=[errors_as_json])
     app[RUNTIME] = runtime
+    pages = Web(runtime)
+    app[WEB] = pages
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
     if runtime.console:
         console.add_routes(app, RUNTIME)
     hooks.add_routes(app, lambda request: request.app[RUNTIME].inbox, runtime.config)
+    field.add_routes(app)
+    admin.add_routes(app)
+    dashboard.add_routes(app)
     adapters = build_adapters(runtime)
     for adapter in adapters:
         adapter.add_routes(app)
 
     async def start_adapters(app: web.Application) -> None:
+        await pages.start()
         for adapter in adapters:
             await adapter.start()
 

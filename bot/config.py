@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     host: str = constants.DEFAULT_HOST
     port: int = constants.DEFAULT_PORT
     pmsbot_public_url: str | None = None
+    pmsbot_secret_key: SecretStr | None = None  # signs web links and sessions; default: generated, kept in the database
+    pmsbot_admin_token: SecretStr | None = None  # logs into /admin (besides one-time links sent to admins in chat)
 
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None

@@ -15,6 +15,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
@@ -45,7 +46,7 @@ from bot.inbox import Claimed, Inbox
 from bot.pms.base import PMS, PMSDown, PMSError
 from bot.pms.journal import JOURNAL, NOTICE, Journal
 from bot.pms.registry import CONNECTORS, DISPLAY, RemoteClient, connector_for
-from bot.records import InboundEvent, Project, Reply, Task
+from bot.records import InboundEvent, Person, Project, Reply, Task
 from bot.remote_mode import BufferedWorkspace, NeedsWrite
 from bot.store import pms_changes, pms_writes
 from bot.store.db import Database
@@ -56,7 +57,7 @@ from commands.filters import FilterError, parse_filter
 from commands.handlers import handle, task_view
 from commands.linking import link_account
 from commands.parse import parse
-from commands.ports import CommandError, Context
+from commands.ports import CommandError, Context, Links
 from notifiers.outbox import ClaimedMessage, Envelope, Outbox, backoff_s
 
 log = logging.getLogger("pmsbot.dispatcher")
@@ -70,7 +71,8 @@ ACTION_VERBS = BUTTON_ACTIONS
 _APPROVAL_ID_RE = re.compile(r"[0-9]{1,9}")  # ASCII only (isdigit() accepts "²"); fits a 32-bit id
 MAX_REASON_CHARS = 1000
 # Commands that may talk to a remote PMS and otherwise only read and audit: tried outside the write lock.
-PMS_COMMANDS = (model.Status, model.MyTasks, model.Report, model.Done, model.Block, model.New, model.Risks)
+PMS_COMMANDS = (model.Status, model.MyTasks, model.Report, model.Done, model.Block, model.New, model.Risks,
+                model.FieldLink)
 
 
 class Dispatcher:
@@ -82,6 +84,7 @@ class Dispatcher:
         self.remotes = remotes or {}
         self.config = config or Config()
         self.sources = {s.name: (s, RuleSet(s)) for s in self.config.sources}
+        self.links: Links | None = None  # set once the web key is known (Runtime.open)
         self._alerted: dict[str, float] = {}  # PMS -> when admins last heard its credentials were refused
         self._queued: dict[str, set[int]] = {}  # PMS -> inbox ids of commands waiting for it (this process)
         self._down_since: dict[str, float] = {}  # PMS -> when it stopped answering (this process saw)
@@ -232,9 +235,9 @@ class Dispatcher:
             buffered = BufferedWorkspace(ws)
             ctx = Context(person=person, platform=event.platform, conversation=event.conversation, now=now,
                           today=now.astimezone(self.tz).date(), workspace=cast(Any, buffered),
-                          pms_for=self._pms_picker(rs, item.inbox_id, remote_only=True))
+                          pms_for=self._pms_picker(rs, item.inbox_id, remote_only=True), links=self.links)
             try:
-                replies = await handle(ctx, parsed)
+                replies = _with_field_notice(event, person, await handle(ctx, parsed))
             except NeedsWrite:
                 return None
         async with self.db.write() as s:
@@ -446,8 +449,9 @@ class Dispatcher:
             await self._finish(s, item, staged, [_answer(event, person.locale, reply)])
             return "unparsed"
         ctx = Context(person=person, platform=event.platform, conversation=event.conversation, now=now,
-                      today=today, workspace=ws, pms_for=self._pms_picker(s, item.inbox_id, remote_only=False))
-        replies = await handle(ctx, parsed)
+                      today=today, workspace=ws, pms_for=self._pms_picker(s, item.inbox_id, remote_only=False),
+                      links=self.links)
+        replies = _with_field_notice(event, person, await handle(ctx, parsed))
         await self._audited(s, person.id, parsed, event, now)
         await self._finish(s, item, staged, await self._envelopes(ws, event, person.locale, replies))
         return "ok"
@@ -568,6 +572,33 @@ async def _passes(pms: PMS, task: Task, change: dict[str, str], text: str, by: s
         return False
 
 
+def _with_field_notice(event: InboundEvent, person: Person, replies: list[Reply]) -> list[Reply]:
+    """A report from the field page is told in the project's chat too (with the photo's link)."""
+    if event.origin.get("via") != "field" or not replies or "task" not in replies[0].data:
+        return replies
+    task = replies[0].data["task"]
+    return [*replies, Reply(kind="field_reported", to_project=str(task["key"]).rpartition("-")[0], data={
+        "task": task, "by": person.name, "note": event.action.get("note", ""), "photo": event.action.get("photo"),
+        "hours": event.action.get("hours"), "blocked": event.action.get("blocked") == "1"})]
+
+
+def _field_report(action: dict[str, str]) -> model.Command | model.ParseError:
+    task = action.get("task", "")
+    note = action.get("note", "")[:MAX_REASON_CHARS]
+    if action.get("blocked") == "1":
+        return model.Block(task=task, reason=note or "⛔")
+    try:
+        percent = int(action["percent"]) if action.get("percent") else None
+        hours = Decimal(action["hours"]) if action.get("hours") else None
+    except (ValueError, ArithmeticError):
+        return model.ParseError(code="bad_percent", verb="report", params={"value": action.get("percent", "")[:10]})
+    if percent is not None and not 0 <= percent <= 100:
+        return model.ParseError(code="bad_percent", verb="report", params={"value": str(percent)})
+    if percent is None and hours is None and not note:
+        note = "📷" if action.get("photo") else ""
+    return model.Report(task=task, percent=percent, note=note, hours=hours)
+
+
 def _wall() -> datetime:
     """Delivery mechanics (leases, due times) run on the real clock; `now` (injectable) is for business."""
     return datetime.now(UTC)
@@ -595,6 +626,8 @@ def _command_of(event: InboundEvent, today: date, channel_project: str | None = 
         return parse(event.text, today=today, channel_project=channel_project)
     verb = event.action.get("id", "")
     value = event.action.get("value", "")
+    if verb == "field" and event.platform == "console" and event.origin.get("via") == "field":
+        return _field_report(event.action)  # the field page's form: checked there, again here
     if verb not in ACTION_VERBS or not _APPROVAL_ID_RE.fullmatch(value):
         return model.ParseError(code="bad_approval_id", verb=verb[:20] or None, params={"value": value[:40]})
     if verb in ("ack", "snooze"):

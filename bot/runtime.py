@@ -18,6 +18,8 @@ from bot.pms.registry import RemoteClient, build_remotes
 from bot.store import migrate
 from bot.store.db import Database, redact_url
 from bot.store.sync import apply_config
+from bot.store.web import server_key
+from bot.web.links import WebLinks
 from notifiers.delivery import Delivery
 from notifiers.outbox import Outbox
 from notifiers.registry import build_senders
@@ -48,6 +50,7 @@ class Runtime:
     dispatcher: Dispatcher = field(init=False)
     remotes: dict[str, RemoteClient] = field(init=False)  # the remote PMSs with complete settings
     changes: ChangeDigests = field(init=False)
+    web_key: bytes | None = field(default=None, init=False)
     delivery: Delivery = field(init=False)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list, init=False)
     _stop: asyncio.Event = field(default_factory=asyncio.Event, init=False)
@@ -79,6 +82,11 @@ class Runtime:
                     "run `pmsbot db upgrade`"
                 )
         await apply_config(self.db, self.config)
+        # The key web links are signed with: every process (a worker handing out links, a web process checking
+        # them) reads the same one.
+        configured = self.settings.pmsbot_secret_key
+        self.web_key = configured.get_secret_value().encode() if configured else await server_key(self.db)
+        self.dispatcher.links = WebLinks(self.web_key, self.settings.pmsbot_public_url)
 
     def start(self, roles: tuple[Role, ...]) -> None:
         if "worker" in roles:

@@ -16,7 +16,7 @@ from bot.pms.base import PMS, PMSError
 from bot.records import Action, Approval, Person, Project, Reply, Task
 from commands import model
 from commands.filters import FilterError, parse_filter
-from commands.ports import CommandError, Context
+from commands.ports import CommandError, Context, Links
 from commands.risk import find_risks
 
 MAX_LIST = 20  # rows in a chat list; longer lists say how many more there are
@@ -486,6 +486,40 @@ async def alert_action(ctx: Context, cmd: model.AlertAction) -> list[Reply]:
     return [Reply(kind="alert_decided", data=data, card_ref=f"alert:{cmd.alert_id}", update=True)]
 
 
+def _links(ctx: Context) -> Links:
+    if ctx.links is None:
+        raise CommandError("web_off")
+    return ctx.links
+
+
+async def field_link(ctx: Context, cmd: model.FieldLink) -> list[Reply]:
+    """A link for reporting on the task from a phone (and its QR code, to print on a work order); it acts as
+    the person who asked for it, with their permissions."""
+    _, task = await _writable_task(ctx, cmd.task)
+    url = _links(ctx).field(task.key, ctx.person.id)
+    await _audit(ctx, "web.field_link", task.key)
+    return [Reply(kind="field_link", data={"task": task_view(task, await _names(ctx, [task.assignee])), "url": url,
+                                           "qr": f"{url}/qr.svg"})]
+
+
+async def dashboard_link(ctx: Context, cmd: model.DashboardLink) -> list[Reply]:
+    project = await _project(ctx, cmd.project)
+    if not _is_member(ctx.person, project):
+        raise CommandError("not_member", project=project.key)
+    return [Reply(kind="dashboard_link", data={"project": project.key, "name": project.name,
+                                               "url": _links(ctx).dashboard(project.key)})]
+
+
+async def admin_link(ctx: Context, cmd: model.AdminLink) -> list[Reply]:
+    if "admin" not in ctx.person.roles:
+        raise CommandError("not_admin")
+    url = _links(ctx).admin(ctx.person.id)
+    await _audit(ctx, "web.admin_link", ctx.person.id)
+    # A login link never goes to a group chat: to the admin's own conversations, and a note here.
+    return [Reply(kind="admin_link", to_person=ctx.person.id, data={"url": url}),
+            Reply(kind="admin_link_sent", data={})]
+
+
 Handler = Callable[[Context, Any], Awaitable[list[Reply]]]
 
 HANDLERS: dict[type, Handler] = {
@@ -508,6 +542,9 @@ HANDLERS: dict[type, Handler] = {
     model.AlertAction: alert_action,
     model.Apply: apply,
     model.StandupSchedule: standup_schedule,
+    model.FieldLink: field_link,
+    model.DashboardLink: dashboard_link,
+    model.AdminLink: admin_link,
 }
 
 

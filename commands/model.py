@@ -79,6 +79,23 @@ class AlertAction:
 
 
 @dataclass(frozen=True, kw_only=True)
+class FieldLink:
+    """A signed link (and QR code) to the phone page for reporting on one task."""
+
+    task: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class DashboardLink:
+    project: str
+
+
+@dataclass(frozen=True)
+class AdminLink:
+    """A one-time login link to /admin, sent to the admin's direct messages."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class Risks:
     project: str | None = None
 
@@ -137,7 +154,7 @@ class Request:
 
 Command = (
     Help | Status | MyTasks | Report | Done | Block | Approve | Reject | Delegate | Approvals | Risks | Standup | Link
-    | Subscribe | New | Request | AlertAction | Apply | StandupSchedule
+    | Subscribe | New | Request | AlertAction | Apply | StandupSchedule | FieldLink | DashboardLink | AdminLink
 )
 
 ParseErrorCode = Literal[

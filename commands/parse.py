@@ -10,14 +10,17 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Literal, NamedTuple
 
 from commands.model import (
+    AdminLink,
     AlertAction,
     Apply,
     Approvals,
     Approve,
     Block,
     Command,
+    DashboardLink,
     Delegate,
     Done,
+    FieldLink,
     Help,
     Link,
     MyTasks,
@@ -57,6 +60,9 @@ VERBS: dict[str, tuple[str, ...]] = {
     "subscribe": ("subscribe", "sub", "订阅"),
     "new": ("new", "create", "add", "新建", "创建", "新任务"),
     "request": ("request", "req", "申请"),
+    "field": ("field", "现场", "现场汇报"),
+    "dashboard": ("dashboard", "看板", "仪表盘"),
+    "admin": ("admin", "管理", "管理后台"),
 }
 
 _ALIAS_TO_VERB: dict[str, str] = {alias: verb for verb, aliases in VERBS.items() for alias in aliases}
@@ -859,6 +865,18 @@ def parse(text: str, *, today: date, channel_project: str | None = None) -> Comm
         return Apply(proposal_id=int(m.group(1)))
     if verb == "risks":
         return _parse_risks(rest)
+    if verb == "field":
+        found_task = _task_arg(rest, "field")
+        return found_task if isinstance(found_task, ParseError) else FieldLink(task=found_task[0])
+    if verb == "dashboard":
+        if not rest:
+            return _missing("dashboard", "project")
+        found_project = _key_at_start(_PROJECT_KEY_AT, rest)
+        if found_project is None:
+            return _err("bad_task_key", "dashboard", value=_first_token(rest))
+        return DashboardLink(project=found_project[0])
+    if verb == "admin":
+        return AdminLink()
     if verb == "standup":
         return _parse_standup(rest, alias, today)
     if verb == "link":

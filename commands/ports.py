@@ -87,6 +87,16 @@ class Workspace(Protocol):
     async def audit(self, *, actor: str, action: str, subject: str, detail: dict[str, Any], now: datetime) -> None: ...
 
 
+class Links(Protocol):
+    """Signed web links (bot/web/links.py): handlers hand them out, the pages check them."""
+
+    def field(self, task: str, person: str) -> str: ...
+
+    def dashboard(self, project: str) -> str: ...
+
+    def admin(self, person: str) -> str: ...
+
+
 @dataclass(frozen=True, kw_only=True)
 class Context:
     person: Person
@@ -96,3 +106,4 @@ class Context:
     today: date  # in the deployment's timezone
     workspace: Workspace
     pms_for: Callable[[Project], PMS]
+    links: Links | None = None  # None: no web pages in this deployment

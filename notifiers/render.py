@@ -54,6 +54,13 @@ class Renderer:
         for locale in LOCALES:
             with (self.root / "catalog" / f"{locale}.yaml").open(encoding="utf-8") as fh:
                 out[locale] = yaml.safe_load(fh)
+            # Parts (zh.admin.yaml, en.dashboard.yaml ...) add top-level sections of their own.
+            for part in sorted((self.root / "catalog").glob(f"{locale}.*.yaml")):
+                with part.open(encoding="utf-8") as fh:
+                    for section, texts in (yaml.safe_load(fh) or {}).items():
+                        if section in out[locale]:
+                            raise ValueError(f"{part.name}: section '{section}' is already in the catalog")
+                        out[locale][section] = texts
         return out
 
     def text(self, locale: str, key: str, **params: Any) -> str:

@@ -10,14 +10,17 @@ import pytest
 
 import commands.parse as parse_module
 from commands.model import (
+    AdminLink,
     AlertAction,
     Apply,
     Approvals,
     Approve,
     Block,
     Command,
+    DashboardLink,
     Delegate,
     Done,
+    FieldLink,
     Help,
     Link,
     MyTasks,
@@ -298,6 +301,19 @@ CASES: list[tuple[str, Command | ParseError]] = [
     ("risks", Risks()),
     ("risk PUMP", Risks(project="PUMP")),
     ("risks pump", Risks(project="PUMP")),
+    # --- web links ---------------------------------------------------------------------------------------
+    ("field PUMP-3", FieldLink(task="PUMP-3")),
+    ("现场 pump-3", FieldLink(task="PUMP-3")),
+    ("现场汇报 PUMP-3", FieldLink(task="PUMP-3")),
+    ("field", err("missing_argument", "field", arg="task")),
+    ("field PUMP", err("bad_task_key", "field", value="PUMP")),
+    ("dashboard PUMP", DashboardLink(project="PUMP")),
+    ("看板 PUMP", DashboardLink(project="PUMP")),
+    ("仪表盘 PUMP", DashboardLink(project="PUMP")),
+    ("dashboard", err("missing_argument", "dashboard", arg="project")),
+    ("admin", AdminLink()),
+    ("管理", AdminLink()),
+    ("管理后台", AdminLink()),
     ("风险", Risks()),
     ("风险PUMP", Risks(project="PUMP")),
     ("风险 水泵", err("bad_task_key", "risks", value="水泵")),
@@ -499,7 +515,8 @@ def test_normalize(text: str, expected: str) -> None:
 def test_verbs_table_shape() -> None:
     assert set(VERBS) == {
         "help", "status", "my", "report", "done", "block", "approve", "reject", "approvals", "delegate",
-        "ack", "snooze", "apply", "risks", "standup", "link", "subscribe", "new", "request",
+        "ack", "snooze", "apply", "risks", "standup", "link", "subscribe", "new", "request", "field", "dashboard",
+        "admin",
     }  # fmt: skip
     all_aliases = [alias for aliases in VERBS.values() for alias in aliases]
     assert len(all_aliases) == len(set(all_aliases)), "an alias maps to two verbs"
@@ -539,6 +556,9 @@ ALIAS_ARGS = {
     "subscribe": "PUMP",
     "new": "PUMP title",
     "request": "PUMP parts 100",
+    "field": "PUMP-1",
+    "dashboard": "PUMP",
+    "admin": "",
 }
 VERB_TYPES: dict[str, type] = {
     "help": Help,
@@ -560,6 +580,9 @@ VERB_TYPES: dict[str, type] = {
     "subscribe": Subscribe,
     "new": New,
     "request": Request,
+    "field": FieldLink,
+    "dashboard": DashboardLink,
+    "admin": AdminLink,
 }
 
 

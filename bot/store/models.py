@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, Numeric, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, Numeric, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from bot.store.types import UTCDateTime, utcnow
@@ -370,3 +370,24 @@ class ImportFileRow(SQLModel, table=True):
     name: str = Field(max_length=300)
     report: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     imported_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+class AppSecretRow(SQLModel, table=True):
+    """A secret the server generated for itself (the web signing key when PMSBOT_SECRET_KEY is not set)."""
+
+    __tablename__ = "app_secret"
+    name: str = Field(primary_key=True, max_length=64)
+    value: str = Field(max_length=200)
+
+
+class PhotoRow(SQLModel, table=True):
+    """A photo sent with a field report: checked to be an image, size-limited, kept with its task."""
+
+    __tablename__ = "photo"
+    id: int | None = Field(default=None, primary_key=True)
+    task_key: str = Field(max_length=24, index=True)
+    person_id: str = Field(max_length=64)
+    content_type: str = Field(max_length=32)
+    data: bytes = Field(sa_type=LargeBinary)
+    sha256: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

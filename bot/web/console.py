@@ -27,7 +27,7 @@ def add_routes(app: web.Application, key: web.AppKey[Runtime]) -> None:
         people = await _people(rt)
         html = rt.renderer.env.get_template("web/console.html.j2").render(
             people=people, t=rt.renderer.catalogs,
-            default_locale=rt.config.locale,
+            default_locale=rt.config.locale, locale=rt.config.locale,
         )
         return web.Response(text=html, content_type="text/html")
 

@@ -1,0 +1,255 @@
+"""The field report page `/r/{token}`: a phone in a pump station reports on one task.
+
+The link (and its QR code, for a printed work order) is signed, names the task and the person it acts for, and
+expires. The page shows the task and a form: percent, hours, note, photo, blocker. A submission goes through
+the same pipeline as a chat command (inbox, the person's permissions, audit, the PMS write), answers on the
+page and in the project's chat. Each rendered form can be submitted once (its nonce is the event id), which is
+also what stops a cross-site form: only a page we rendered carries a valid one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import segno
+from aiohttp import BodyPartReader, web
+
+from bot.constants import ANSWER_IN_PLACE_BUDGET_S, MAX_NOTE_CHARS
+from bot.platforms.answers import settled
+from bot.pms.base import PMSDown, PMSError
+from bot.pms.registry import connector_for
+from bot.records import InboundEvent
+from bot.store import console as feed
+from bot.store import web as store
+from bot.store.workspace import SqlWorkspace
+from bot.web.links import FIELD
+from bot.web.pages import WEB, Web
+from bot.web.security import BadToken
+from commands.handlers import task_view
+
+MAX_PHOTO_BYTES = 5 * 1024 * 1024
+MAX_FIELD_CHARS = 2000
+FORM_TTL_S = 24 * 3600
+FORM = "field form"
+PHOTO = "field photo"
+PHOTO_LINK_TTL_S = 30 * 24 * 3600
+IMAGE_TYPES = {"image/jpeg": (b"\xff\xd8\xff",), "image/png": (b"\x89PNG\r\n\x1a\n",), "image/webp": (b"RIFF",)}
+
+
+class _Stop(Exception):
+    """Answer with this page now (an expired or altered link)."""
+
+    def __init__(self, response: web.Response) -> None:
+        super().__init__(response.status)
+        self.response = response
+
+
+class Refusal(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def image_type(data: bytes, declared: str) -> str | None:
+    """The image's type when its bytes are what it claims (JPEG, PNG, WebP), else None."""
+    magic = IMAGE_TYPES.get(declared.split(";")[0].strip().lower())
+    if magic is None or not data.startswith(magic):
+        return None
+    if declared.startswith("image/webp") and data[8:12] != b"WEBP":
+        return None
+    return declared.split(";")[0].strip().lower()
+
+
+def photo_link(web_: Web, photo_id: int) -> str:
+    return web_.url(f"/photos/{web_.signer(PHOTO).make({'i': photo_id}, ttl_s=PHOTO_LINK_TTL_S)}")
+
+
+async def _read_form(request: web.Request) -> tuple[dict[str, str], tuple[bytes, str] | None]:
+    """Fields and the photo of a multipart (or urlencoded) form, with limits as it streams in."""
+    if (request.content_length or 0) > MAX_PHOTO_BYTES + 64 * 1024:
+        raise Refusal(413, "photo_too_big")
+    fields: dict[str, str] = {}
+    photo: tuple[bytes, str] | None = None
+    if request.content_type != "multipart/form-data":
+        form = await request.post()
+        return {k: str(v)[:MAX_FIELD_CHARS] for k, v in form.items() if isinstance(v, str)}, None
+    reader = await request.multipart()
+    while (part := await reader.next()) is not None:
+        if not isinstance(part, BodyPartReader):  # a nested multipart: not what our form sends
+            raise Refusal(400, "bad_form")
+        name = part.name or ""
+        data = bytearray()
+        limit = MAX_PHOTO_BYTES if name == "photo" else MAX_FIELD_CHARS * 4
+        while chunk := await part.read_chunk(64 * 1024):
+            data += chunk
+            if len(data) > limit:
+                raise Refusal(413, "photo_too_big" if name == "photo" else "bad_form")
+        if name == "photo":
+            if data:
+                photo = (bytes(data), part.headers.get("Content-Type", ""))
+        else:
+            try:
+                fields[name] = data.decode("utf-8")[:MAX_FIELD_CHARS]
+            except UnicodeDecodeError:
+                raise Refusal(400, "bad_form") from None
+    return fields, photo
+
+
+def add_routes(app: web.Application) -> None:
+    async def open_link(request: web.Request) -> tuple[Web, str, dict[str, Any]]:
+        web_ = request.app[WEB]
+        locale = web_.locale(request)
+        try:
+            data = web_.signer(FIELD).read(request.match_info["token"])
+        except BadToken as exc:
+            raise _Stop(web_.error(locale=locale, status=403, message=web_.rt.renderer.catalogs[locale]["web"][
+                "expired" if exc.expired else "altered"])) from None
+        return web_, locale, data
+
+    async def context(web_: Web, data: dict[str, Any]) -> dict[str, Any]:
+        """The task as its PMS holds it, and who the link acts for; None values when gone."""
+        rt = web_.rt
+        async with rt.db.read() as s:
+            ws = SqlWorkspace(s, default_locale=rt.config.locale)
+            person = await ws.person(str(data.get("p", "")))
+            key = str(data.get("t", ""))
+            project = await ws.project(key.rpartition("-")[0])
+            task = await connector_for(s, rt.remotes)(project).get_task(key) if project else None
+            names = {p.id: p.name for p in (await ws.people([task.assignee])).values()} if task and task.assignee \
+                else {}
+        photos = await store.photos_of(rt.db, key)
+        return {"person": person, "task": task_view(task, names) if task else None, "key": key,
+                "photos": [photo_link(web_, pid) for pid, _, _ in photos]}
+
+    def form_token(web_: Web, token: str) -> str:
+        return web_.signer(FORM).make({"l": hashlib.sha256(token.encode()).hexdigest()[:24]}, ttl_s=FORM_TTL_S)
+
+    async def page(request: web.Request) -> web.Response:
+        try:
+            web_, locale, data = await open_link(request)
+        except _Stop as stop:
+            return stop.response
+        try:
+            ctx = await context(web_, data)
+        except (PMSDown, PMSError):
+            return web_.error(locale=locale, status=503, message=web_.rt.renderer.catalogs[locale]["field"]["pms_down"])
+        if ctx["person"] is None or ctx["task"] is None:
+            return web_.error(locale=locale, status=404, message=web_.rt.renderer.catalogs[locale]["field"]["gone"])
+        return web_.page("field.html.j2", locale=locale, form=form_token(web_, request.match_info["token"]),
+                         answers=[], pending=False, qr=f"/r/{request.match_info['token']}/qr.svg", **ctx)
+
+    async def submit(request: web.Request) -> web.Response:
+        try:
+            web_, locale, data = await open_link(request)
+        except _Stop as stop:
+            return stop.response
+        texts = web_.rt.renderer.catalogs[locale]["field"]
+        token = request.match_info["token"]
+        try:
+            fields, photo = await _read_form(request)
+            nonce = check_form(web_, token, fields.get("form", ""))
+            action = build_action(fields, key=str(data.get("t", "")))
+        except Refusal as exc:
+            return web_.error(locale=locale, status=exc.status, message=texts[str(exc)])
+        rt = web_.rt
+        person = str(data.get("p", ""))
+        if photo is not None:
+            kind = image_type(*photo)
+            if kind is None:
+                return web_.error(locale=locale, status=415, message=texts["not_image"])
+            photo_id = await store.add_photo(rt.db, task_key=action["task"], person_id=person, content_type=kind,
+                                             data=photo[0], now=datetime.now(UTC))
+            action["photo"] = photo_link(web_, photo_id)
+        if len(action) <= 2 and "photo" not in action:  # only the task and the verb: nothing was filled in
+            return web_.error(locale=locale, status=400, message=texts["nothing"])
+        event = InboundEvent(platform="console", event_id=f"field:{nonce}", kind="action", sender=person,
+                             conversation=person, action=action, origin={"via": "field"},
+                             received_at=datetime.now(UTC))
+        before = await feed.feed(rt.db, person, limit=1)
+        accepted = await rt.inbox.accept(event)
+        if accepted.duplicate or accepted.inbox_id is None:
+            return web_.error(locale=locale, status=409, message=texts["already_sent"])
+        done = await settled(rt, accepted.inbox_id, ANSWER_IN_PLACE_BUDGET_S, delivered=True)
+        mine = {rid for rid, *_ in await rt.outbox.caused_by(accepted.inbox_id)}
+        answers = [m["text"] for m in await feed.feed(rt.db, person, after_id=int(before[-1]["id"]) if before else 0)
+                   if m["direction"] == "out" and m.get("outbox_id") in mine]
+        try:
+            ctx = await context(web_, data)
+        except (PMSDown, PMSError):
+            ctx = {"person": None, "task": None, "key": action["task"], "photos": []}
+        return web_.page("field.html.j2", locale=locale, form=form_token(web_, token), answers=answers,
+                         pending=not done and not answers, qr=f"/r/{token}/qr.svg", **ctx)
+
+    async def qr(request: web.Request) -> web.Response:
+        try:
+            web_, _, _ = await open_link(request)
+        except _Stop as stop:
+            return stop.response
+        out = io.BytesIO()
+        code = segno.make(web_.url(f"/r/{request.match_info['token']}") or request.url.path, error="m")
+        if request.match_info["fmt"] == "svg":
+            code.save(out, kind="svg", scale=6, border=2, title="pmsbot")
+            return web.Response(body=out.getvalue(), content_type="image/svg+xml",
+                                headers={"Cache-Control": "no-store"})
+        code.save(out, kind="png", scale=8, border=2)
+        return web.Response(body=out.getvalue(), content_type="image/png", headers={"Cache-Control": "no-store"})
+
+    async def show_photo(request: web.Request) -> web.Response:
+        web_ = request.app[WEB]
+        try:
+            data = web_.signer(PHOTO).read(request.match_info["token"])
+            row = await store.photo(web_.rt.db, int(data.get("i", 0)))
+        except (BadToken, ValueError, TypeError):
+            row = None
+        if row is None:
+            return web_.error(locale=web_.locale(request), status=404, message="404")
+        return web.Response(body=row.data, content_type=row.content_type, headers={
+            "Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'"})
+
+    app.router.add_get("/r/{token}", page)
+    app.router.add_post("/r/{token}", submit)
+    app.router.add_get(r"/r/{token}/qr.{fmt:svg|png}", qr)
+    app.router.add_get("/photos/{token}", show_photo)
+
+
+def check_form(web_: Web, token: str, form: str) -> str:
+    """The rendered form's nonce, when the form is one we rendered for this link (and still fresh)."""
+    try:
+        data = web_.signer(FORM).read(form)
+    except BadToken:
+        raise Refusal(403, "bad_form") from None
+    if data.get("l") != hashlib.sha256(token.encode()).hexdigest()[:24]:
+        raise Refusal(403, "bad_form")
+    return str(data["n"])
+
+
+def build_action(fields: dict[str, str], *, key: str) -> dict[str, str]:
+    """What the form asks for, checked: a field report (`field` action) for the dispatcher."""
+    action = {"id": "field", "task": key}
+    percent = fields.get("percent", "").strip()
+    if percent:
+        if not (percent.isascii() and percent.isdigit() and 0 <= int(percent) <= 100):
+            raise Refusal(400, "bad_percent")
+        action["percent"] = str(int(percent))
+    hours = fields.get("hours", "").strip()
+    if hours:
+        try:
+            value = Decimal(hours)
+        except InvalidOperation:
+            raise Refusal(400, "bad_hours") from None
+        if not value.is_finite() or not (0 < value <= 24):
+            raise Refusal(400, "bad_hours")
+        action["hours"] = str(value.quantize(Decimal("0.01")).normalize())
+    note = fields.get("note", "").strip()
+    if len(note) > MAX_NOTE_CHARS:
+        raise Refusal(400, "note_too_long")
+    if note:
+        action["note"] = note
+    if fields.get("blocked") in ("1", "on", "true"):
+        action["blocked"] = "1"
+    return action

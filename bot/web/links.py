@@ -1,0 +1,30 @@
+"""The signed links the bot hands out in chat, made with the same keys the pages check them with."""
+
+from __future__ import annotations
+
+from bot.web.security import Signer
+
+FIELD_LINK_TTL_S = 7 * 24 * 3600
+DASHBOARD_LINK_TTL_S = 7 * 24 * 3600
+ADMIN_LINK_TTL_S = 10 * 60
+
+# One purpose per kind of link: a signature made for one never passes as another.
+FIELD = "field report"
+DASHBOARD = "dashboard"
+ADMIN = "admin link"
+
+
+class WebLinks:
+    def __init__(self, key: bytes, public_url: str | None) -> None:
+        self._key = key
+        self._base = (public_url or "").rstrip("/")
+
+    def field(self, task: str, person: str) -> str:
+        return f"{self._base}/r/{Signer(self._key, FIELD).make({'t': task, 'p': person}, ttl_s=FIELD_LINK_TTL_S)}"
+
+    def dashboard(self, project: str) -> str:
+        token = Signer(self._key, DASHBOARD).make({"k": project}, ttl_s=DASHBOARD_LINK_TTL_S)
+        return f"{self._base}/projects/{project}?v={token}"
+
+    def admin(self, person: str) -> str:
+        return f"{self._base}/admin/enter/{Signer(self._key, ADMIN).make({'p': person}, ttl_s=ADMIN_LINK_TTL_S)}"

@@ -1,0 +1,125 @@
+"""The web pages as a person uses them, in a real headless Chromium: the field page from a link the bot sent, the
+admin pages, a project dashboard. Screenshots of each at phone and desktop widths land in tests/artifacts/."""
+
+from __future__ import annotations
+
+import re
+import struct
+import zlib
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestServer
+from pydantic import SecretStr
+
+from bot.app import build_app
+from bot.config import ChannelConfig, Config, PersonConfig, ProjectConfig, Settings
+from bot.pms.local import LocalPMS
+from bot.records import Person
+from bot.runtime import Runtime
+from bot.say import drain, say
+from bot.store import console as feed
+from tests.browser import ARTIFACTS, PHONE, browser, shots
+
+__all__ = ["browser"]  # the fixture, used by name
+
+ADMIN_TOKEN = "admin-token-0123456789abcdef"
+
+
+def png(width: int = 4, height: int = 3) -> bytes:
+    """A real (tiny) PNG, as a phone camera would send a JPEG."""
+    raw = b"".join(b"\x00" + b"\x2f\x80\xed" * width for _ in range(height))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+@pytest.fixture
+async def served(tmp_path: Path) -> AsyncIterator[tuple[Runtime, str]]:
+    config = Config(
+        locale="zh",
+        people=(PersonConfig(id="bob", name="王波", locale="zh"),
+                PersonConfig(id="alice", name="李娜", locale="zh", roles=("pm", "admin"))),
+        projects=(ProjectConfig(key="PUMP", name="泵站改造", members=("alice", "bob"),
+                                channels=(ChannelConfig(platform="console", id="alice"),)),))
+    rt = Runtime(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'b.db'}",
+                          pmsbot_admin_token=SecretStr(ADMIN_TOKEN)), config, console=True)
+    await rt.open()
+    async with rt.db.write() as s:
+        pms = LocalPMS(s)
+        alice = Person(id="alice", name="李娜", locale="zh")
+        for title in ("水泵更换 <b>紧急</b>", "电缆敷设", "控制柜调试"):
+            await pms.create_task("PUMP", title, assignee=None, due=None, by=alice)
+    rt.start(("worker",))
+    server = TestServer(build_app(rt))
+    await server.start_server()
+    try:
+        yield rt, str(server.make_url("")).rstrip("/")
+    finally:
+        await server.close()
+        await rt.close()
+
+
+async def test_field_report_from_the_link_the_bot_sent(served: tuple[Runtime, str], browser: Any) -> None:
+    rt, base = served
+    said = await say(rt, "bob", "现场 PUMP-1")
+    path = re.search(r"(/r/\S+)", said[0].text)
+    assert path, said[0].text
+    context = await browser.new_context(viewport=PHONE, locale="zh-CN")
+    page = await context.new_page()
+    await page.goto(base + path.group(1))
+    assert "水泵更换 <b>紧急</b>" in await page.locator("#task h2").inner_text()  # shown as text, not markup
+    await shots(page, "field")
+    await page.fill("#percent-in", "70")
+    await page.fill("#hours", "2.5")
+    await page.fill("#note", "叶轮已装好")
+    await page.set_input_files("#photo", files=[{"name": "site.png", "mimeType": "image/png", "buffer": png()}])
+    form = await page.locator("input[name=form]").get_attribute("value")
+    await page.click("button[type=submit]")
+    await page.wait_for_selector("#answer")
+    answer = await page.locator("#answer").inner_text()
+    assert "PUMP-1" in answer and "70%" in answer, answer
+    assert await page.locator("#percent").inner_text() == "70%"
+    await page.screenshot(path=str(ARTIFACTS / "field-sent-phone.png"), full_page=True)
+    async with rt.db.write() as s:
+        task = await LocalPMS(s).get_task("PUMP-1")
+    assert task is not None and (task.percent, str(task.spent_h), task.status) == (70, "2.5", "in_progress")
+    await drain(rt)
+    told = [m["text"] for m in await feed.feed(rt.db, "alice") if "现场汇报" in m["text"]]
+    assert len(told) == 1 and "叶轮已装好" in told[0]
+    # The same form posted again (a replayed request): refused, not applied twice.
+    replay = await context.request.post(base + path.group(1), multipart={"form": form or "", "percent": "90"})
+    assert replay.status == 409 and "已提交过" in await replay.text()
+    # An altered link: a clear page, 403.
+    response = await page.goto(base + path.group(1)[:-4] + "AAAA")
+    assert response is not None and response.status == 403
+    assert "链接无效" in await page.locator("#error").inner_text()
+    await context.close()
+
+
+async def test_field_page_on_a_desktop_in_english(served: tuple[Runtime, str], browser: Any) -> None:
+    rt, base = served
+    assert rt.dispatcher.links is not None
+    url = base + rt.dispatcher.links.field("PUMP-2", "alice") + "?lang=en"
+    context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    page = await context.new_page()
+    await page.goto(url)
+    assert "Field report" in await page.title()
+    await page.check("#blocked")
+    await page.fill("#note", "waiting for cable drums")
+    await page.click("button[type=submit]")
+    await page.wait_for_selector("#answer")
+    assert "PUMP-2" in await page.locator("#answer").inner_text()
+    async with rt.db.write() as s:
+        task = await LocalPMS(s).get_task("PUMP-2")
+    assert task is not None and task.status == "blocked"
+    await context.close()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
