@@ -90,6 +90,7 @@ async def run_due(rt: Runtime, at: datetime, *, catching_up: bool = False,
         if rt.config.feature_on("risk_alerts", scan.project):
             sent += await _risk_scan(rt, scan, at)
     sent += await _calendar_warning(rt, at)
+    sent += await _weekly_dashboards(rt, at)
     sent += await _approval_followups(rt, at)
     if sent:
         log.info("clock at %s: %s standup messages", at.isoformat(), sent)
@@ -323,6 +324,39 @@ async def _accounts(rt: Runtime, ws: SqlWorkspace, person_ids: set[str]) -> dict
     """Each person's accounts on the enabled platforms."""
     people = [p for p in [await ws.person(i) for i in sorted(person_ids)] if p is not None]
     return await ws.targets_of(people, rt.settings.enabled_platforms()) if people else {}
+
+
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+async def _weekly_dashboards(rt: Runtime, at: datetime) -> int:
+    """Each project with `weekly_dashboard`, at its day and time (organisation's timezone): the dashboard's
+    link and its PNG snapshot to the project's channels, once that day."""
+    local = at.astimezone(ZoneInfo(rt.config.timezone))
+    due = [p for p in rt.config.projects if p.weekly_dashboard
+           == f"{_WEEKDAYS[local.weekday()]} {local.hour:02d}:{local.minute:02d}"]
+    if not due:
+        return 0
+    from bot.web.dashboard import weekly_snapshot_message  # the web side, only when a post is due
+    from bot.web.pages import Web
+
+    pages = Web(rt)
+    await pages.start()
+    sent = 0
+    claimed: list[ClaimedMessage] = []
+    for project in due:
+        links = await weekly_snapshot_message(pages, project.key)
+        async with rt.db.write() as s:
+            ws = SqlWorkspace(s, default_locale=rt.config.locale)
+            if not await ws.claim_run(f"dashboard:{project.key}", "*", local.date(), datetime.now(UTC)):
+                continue
+            envelopes = [Envelope(platform=p, target=c, kind="dashboard_snapshot", locale=rt.config.locale,
+                                  data={"project": project.key, "name": project.name, **links}, actions=[])
+                         for p, c in await ws.project_channels(project.key)]
+            claimed += await rt.outbox.enqueue(s, envelopes, source_event=None, now=datetime.now(UTC))
+            sent += len(envelopes)
+    rt.outbox.hand_over(claimed)
+    return sent
 
 
 async def _calendar_warning(rt: Runtime, at: datetime) -> int:

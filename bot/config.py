@@ -181,6 +181,8 @@ class ProjectConfig(_Strict):
     remind_after_h: float | None = Field(default=4.0, gt=0)  # remind the approvers of a pending request
     escalate_after_h: float | None = Field(default=24.0, gt=0)
     department: str | None = Field(default=None, max_length=100)  # for `rollout: {departments: [...]}`
+    # A weekly post of the project's dashboard (link and PNG snapshot) to its channels: "mon 09:00".
+    weekly_dashboard: str | None = Field(default=None, pattern=r"^(mon|tue|wed|thu|fri|sat|sun) ([01][0-9]|2[0-3]):[0-5][0-9]$")
     # Where a task of this project is seen, for links in summaries: "https://jira.example.com/browse/{key}".
     task_url: str | None = Field(default=None, max_length=300)
 
