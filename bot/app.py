@@ -26,6 +26,7 @@ INBOX_FAILED = Gauge("pmsbot_inbox_failed", "Inbound events parked as failed (re
 OUTBOX_STATES = Gauge("pmsbot_outbox_messages", "Outbound messages by state (pending, sent, dead letters)", ["state"])
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+PAGE_PREFIXES = ("/r/", "/admin", "/projects/", "/photos/")  # pages: errors as pages, not JSON
 
 
 def json_error(status: int, reason: str) -> web.Response:
@@ -38,7 +39,7 @@ async def errors_as_json(request: web.Request, handler: Handler) -> web.StreamRe
     try:
         return await handler(request)
     except web.HTTPException as exc:
-        if exc.status < 400 or request.path == "/console":
+        if exc.status < 400 or request.path == "/console" or request.path.startswith(PAGE_PREFIXES):
             raise
         reason = exc.reason if exc.status != 413 else f"body larger than {constants.MAX_BODY_BYTES} bytes"
         return json_error(exc.status, reason)
@@ -47,7 +48,9 @@ async def errors_as_json(request: web.Request, handler: Handler) -> web.StreamRe
     except UnicodeDecodeError:
         return json_error(400, "body is not valid UTF-8")
     except Exception:  # the HTTP boundary: log, answer 500 without details
-        log.exception("unhandled error on %s %s", request.method, request.path)
+        # The route, not the path: a path may hold a signed link (a credential) that must not reach the logs.
+        resource = request.match_info.route.resource
+        log.exception("unhandled error on %s %s", request.method, resource.canonical if resource else "?")
         return json_error(500, "internal error")
 
 

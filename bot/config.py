@@ -99,6 +99,10 @@ class Settings(BaseSettings):
             raise ValueError("Slack needs SLACK_BOT_TOKEN (xoxb-...) to answer")
         if self.slack_api_url and not self.slack_api_url.startswith(("http://", "https://")):
             raise ValueError("SLACK_API_URL must be an http(s) URL")
+        if self.pmsbot_secret_key is not None and len(self.pmsbot_secret_key.get_secret_value()) < 32:
+            raise ValueError("PMSBOT_SECRET_KEY must be at least 32 characters (e.g. `openssl rand -hex 32`)")
+        if self.pmsbot_admin_token is not None and len(self.pmsbot_admin_token.get_secret_value()) < 16:
+            raise ValueError("PMSBOT_ADMIN_TOKEN must be at least 16 characters (e.g. `openssl rand -hex 16`)")
         if bool(self.feishu_app_id) != bool(self.feishu_app_secret):
             raise ValueError("Feishu needs both FEISHU_APP_ID and FEISHU_APP_SECRET")
         if self.feishu_app_id and not (self.feishu_verification_token or self.feishu_encrypt_key

@@ -13,7 +13,7 @@ import logging
 import re
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, cast
@@ -574,7 +574,12 @@ async def _passes(pms: PMS, task: Task, change: dict[str, str], text: str, by: s
 
 def _with_field_notice(event: InboundEvent, person: Person, replies: list[Reply]) -> list[Reply]:
     """A report from the field page is told in the project's chat too (with the photo's link)."""
-    if event.origin.get("via") != "field" or not replies or "task" not in replies[0].data:
+    if event.origin.get("via") != "field":
+        return replies
+    # The page is no chat: answers go to the person's own conversations (the page shows them as well).
+    replies = [replace(r, to_person=person.id) if r.to_person is None and r.to_project is None
+               and r.to_channel is None and r.to_source is None else r for r in replies]
+    if not replies or "task" not in replies[0].data:
         return replies
     task = replies[0].data["task"]
     return [*replies, Reply(kind="field_reported", to_project=str(task["key"]).rpartition("-")[0], data={

@@ -498,8 +498,10 @@ async def field_link(ctx: Context, cmd: model.FieldLink) -> list[Reply]:
     _, task = await _writable_task(ctx, cmd.task)
     url = _links(ctx).field(task.key, ctx.person.id)
     await _audit(ctx, "web.field_link", task.key)
-    return [Reply(kind="field_link", data={"task": task_view(task, await _names(ctx, [task.assignee])), "url": url,
-                                           "qr": f"{url}/qr.svg"})]
+    # It acts as the person: to their own conversations, never a group chat.
+    return [Reply(kind="field_link", to_person=ctx.person.id, data={
+                "task": task_view(task, await _names(ctx, [task.assignee])), "url": url, "qr": f"{url}/qr.svg"}),
+            Reply(kind="sent_privately", data={"field": True})]
 
 
 async def dashboard_link(ctx: Context, cmd: model.DashboardLink) -> list[Reply]:
@@ -517,7 +519,7 @@ async def admin_link(ctx: Context, cmd: model.AdminLink) -> list[Reply]:
     await _audit(ctx, "web.admin_link", ctx.person.id)
     # A login link never goes to a group chat: to the admin's own conversations, and a note here.
     return [Reply(kind="admin_link", to_person=ctx.person.id, data={"url": url}),
-            Reply(kind="admin_link_sent", data={})]
+            Reply(kind="sent_privately", data={})]
 
 
 Handler = Callable[[Context, Any], Awaitable[list[Reply]]]

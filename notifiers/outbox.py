@@ -224,6 +224,18 @@ class Outbox:
             )
             return [(int(i or 0), str(p), str(t), str(st)) for i, p, t, st in rows.all()]
 
+    async def envelopes_caused_by(self, inbox_id: int, *, to_target_of: str | None = None) -> list[Envelope]:
+        """The messages an inbound event caused (all, or one target's worth: the first target's)."""
+        async with self._db.read() as s:
+            rows = (await s.execute(select(OutboxRow).where(col(OutboxRow.source_event) == inbox_id)
+                                    .order_by(col(OutboxRow.id)))).scalars().all()
+        envelopes = [Envelope(platform=r.platform, target=r.target, kind=r.kind, locale=r.locale,
+                              data=r.payload["data"], actions=r.payload["actions"]) for r in rows]
+        if to_target_of is None or not envelopes:
+            return envelopes
+        first = (envelopes[0].platform, envelopes[0].target)  # one copy: the same words go to each account
+        return [e for e in envelopes if (e.platform, e.target) == first]
+
     async def kinds_caused_by(self, inbox_id: int) -> list[str]:
         """The kinds of message an inbound event caused (an "error" among them: it was refused)."""
         async with self._db.read() as s:

@@ -200,7 +200,11 @@ async def test_token_login_off_without_a_configured_token(tmp_path: Path) -> Non
 
 async def test_one_time_link_works_once(client: Client, rt: Runtime) -> None:
     url = link(client, "ada")
-    r = await client.get(url, allow_redirects=False)
+    # Opening it (a chat's link preview does that too) changes nothing: a button confirms.
+    preview = await client.get(url, allow_redirects=False)
+    assert preview.status == 200 and "pmsbot_admin" not in preview.cookies and 'method="post"' in await preview.text()
+    assert (await client.get("/admin", allow_redirects=False)).status == 303
+    r = await client.post(url, allow_redirects=False)
     assert r.status == 200 and r.headers["Refresh"] == "0; url=/admin" and 'href="/admin"' in await r.text()
     assert "pmsbot_admin" in r.cookies
     r = await client.get("/admin", allow_redirects=False)
@@ -210,7 +214,7 @@ async def test_one_time_link_works_once(client: Client, rt: Runtime) -> None:
     assert [(a.actor, a.detail) for a in logins] == [("ada", {"via": "link"})]
 
     client.session.cookie_jar.clear()
-    r = await client.get(url, allow_redirects=False)
+    r = await client.post(url, allow_redirects=False)
     assert r.status == 403 and "used already" in await r.text() and "pmsbot_admin" not in r.cookies
     assert (await client.get("/admin", allow_redirects=False)).status == 303
 
@@ -228,7 +232,7 @@ async def test_bad_links_get_a_403_page(client: Client, rt: Runtime) -> None:
         assert r.status == 403 and "not valid" in await r.text(), altered
 
     for who in ("bob", "nobody"):  # not an admin; not a person
-        r = await client.get(link(client, who), allow_redirects=False)
+        r = await client.post(link(client, who), allow_redirects=False)
         assert r.status == 403 and "not for an admin" in await r.text()
     # A link for another purpose does not pass as an admin link.
     pages = client.app[WEB] if client.app is not None else None
@@ -237,7 +241,7 @@ async def test_bad_links_get_a_403_page(client: Client, rt: Runtime) -> None:
     assert (await client.get(f"/admin/enter/{other}", allow_redirects=False)).status == 403
     assert (await client.get("/admin", allow_redirects=False)).status == 303
     # The refused links did not burn the good one.
-    assert (await client.get(good, allow_redirects=False)).status == 200
+    assert (await client.post(good, allow_redirects=False)).status == 200
 
 
 async def test_the_link_the_bot_sends_and_a_demoted_admin(client: Client, rt: Runtime) -> None:
@@ -245,7 +249,7 @@ async def test_the_link_the_bot_sends_and_a_demoted_admin(client: Client, rt: Ru
     assert pages is not None
     url = WebLinks(pages.key, "https://pmsbot.example.com/").admin("ada")
     assert url.startswith("https://pmsbot.example.com/admin/enter/")
-    assert (await client.get(url.removeprefix("https://pmsbot.example.com"), allow_redirects=False)).status == 200
+    assert (await client.post(url.removeprefix("https://pmsbot.example.com"), allow_redirects=False)).status == 200
     assert (await client.get("/admin", allow_redirects=False)).status == 200
     async with rt.db.write() as s:
         await s.execute(update(PersonRow).where(col(PersonRow.id) == "ada").values(roles=["engineer"]))

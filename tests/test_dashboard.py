@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from pydantic import SecretStr
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -112,7 +113,8 @@ async def seed(rt: Runtime) -> Seeded:
 
 @pytest.fixture
 async def rt(tmp_path: Path) -> AsyncIterator[Runtime]:
-    runtime = Runtime(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'dash.db'}"), config())
+    runtime = Runtime(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'dash.db'}",
+                               pmsbot_admin_token=SecretStr("admin-token-0123456789")), config())
     await runtime.open()
     yield runtime
     await runtime.close()

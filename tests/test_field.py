@@ -7,6 +7,7 @@ import io
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -160,3 +161,44 @@ async def test_admin_and_dashboard_links_from_chat(rt: Runtime) -> None:
     assert any("/admin/enter/" in s.text for s in said) and any("direct messages" in s.text for s in said)
     board = await say(rt, "bob", "看板 PUMP")
     assert "/projects/PUMP?v=" in board[0].text
+
+
+async def test_streamed_bodies_are_limited_and_a_replay_stores_no_photo(
+        rt: Runtime, client: TestClient) -> None:  # type: ignore[type-arg]
+    from bot.store import web as store
+
+    path = "/r/" + rt.dispatcher.links.field("PUMP-1", "bob").rpartition("/r/")[2]  # type: ignore[union-attr]
+    form = form_of(await (await client.get(path)).text())
+
+    async def chunks() -> Any:  # no Content-Length: the limit must hold while it streams
+        for _ in range(7):
+            yield PNG + b"\x00" * (1024 * 1024)
+    boundary = "x0x0x0"
+    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"form\"\r\n\r\n{form}\r\n--{boundary}\r\n"
+            f"Content-Disposition: form-data; name=\"photo\"; filename=\"p\"\r\nContent-Type: image/png\r\n\r\n")
+
+    async def body() -> Any:
+        yield head.encode()
+        async for chunk in chunks():
+            yield chunk
+    r = await client.post(path, data=body(), headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    assert r.status == 413
+    many = aiohttp.FormData()
+    many.add_field("form", form)
+    for n in range(30):
+        many.add_field("note", io.BytesIO(b"x"), filename=f"n{n}")  # a file part makes it multipart
+    assert (await client.post(path, data=many)).status == 400
+    assert (await client.post(path, data=multipart(form=form, percent="20", blocked="1"))).status == 400
+    sent = await client.post(path, data=multipart(form=form, note="ok", photo=(PNG, "image/png")))
+    assert sent.status == 200
+    again = await client.post(path, data=multipart(form=form, note="ok", photo=(PNG, "image/png")))
+    assert again.status == 409
+    assert len(await store.photos_of(rt.db, "PUMP-1")) == 1
+
+
+def test_web_secrets_must_be_long_enough() -> None:
+    from pydantic import ValidationError
+
+    for name, value in (("pmsbot_secret_key", "short"), ("pmsbot_admin_token", "short")):
+        with pytest.raises(ValidationError):
+            Settings(**{name: value})  # type: ignore[arg-type]

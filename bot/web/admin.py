@@ -42,6 +42,7 @@ LINK_NONCE_PLATFORM = "admin-link"  # its nonce in the shared seen_nonce table
 LOGIN_CSRF_COOKIE = "pmsbot_admin_login"  # the login form's double-submit value
 LOGIN_CSRF_TTL_S = 3600
 TOKEN_WHO = "token"  # the session of whoever logged in with PMSBOT_ADMIN_TOKEN
+PERSON_PREFIX = "p:"  # a person's session (a person called "token" is not the token's session)
 TOKEN_ACTOR = "(admin token)"  # that session in the audit log: not a possible person id
 SLA_WINDOW_H = 24
 SLA_MIN_RATE = Thresholds().integration_min_rate  # below it a connector is marked, as the risk rule does
@@ -63,7 +64,8 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/admin", admin_page(overview))
     app.router.add_get("/admin/login", login_form)
     app.router.add_post("/admin/login", login_submit)
-    app.router.add_get("/admin/enter/{token}", enter)
+    app.router.add_get("/admin/enter/{token}", enter_page)
+    app.router.add_post("/admin/enter/{token}", enter)
     app.router.add_post("/admin/logout", admin_form(logout))
     app.router.add_get("/admin/dead", admin_page(dead))
     app.router.add_post("/admin/dead/{id}/replay", admin_form(replay_dead))
@@ -100,11 +102,16 @@ async def _session(request: web.Request) -> Session | None:
         return None
     if session.who == TOKEN_WHO:
         return session if pages.rt.settings.pmsbot_admin_token is not None else None
-    return session if await store.is_admin(pages.rt.db, session.who) else None
+    if not session.who.startswith(PERSON_PREFIX):
+        return None
+    return session if await store.is_admin(pages.rt.db, session.who.removeprefix(PERSON_PREFIX)) else None
+
+
+admin_session = _session  # for the dashboards: an admin sees every project
 
 
 def _actor(session: Session) -> str:
-    return TOKEN_ACTOR if session.who == TOKEN_WHO else session.who
+    return TOKEN_ACTOR if session.who == TOKEN_WHO else session.who.removeprefix(PERSON_PREFIX)
 
 
 def admin_page(handler: PageHandler) -> Handler:
@@ -205,8 +212,20 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
     return response
 
 
+async def enter_page(request: web.Request) -> web.StreamResponse:
+    """Opening the link changes nothing (a chat's link preview or a URL scanner fetches it too): a button POSTs it."""
+    pages = request.app[WEB]
+    locale = pages.locale(request)
+    try:
+        pages.signer(LINK_PURPOSE).read(request.match_info["token"])
+    except BadToken as exc:
+        return pages.error(locale=locale, status=403,
+                           message=pages.rt.renderer.text(locale, "web.expired" if exc.expired else "web.altered"))
+    return pages.page("admin_entered.html.j2", locale=locale, next=None, who=None)
+
+
 async def enter(request: web.Request) -> web.StreamResponse:
-    """A one-time link: a 403 page when it is altered, expired, used, or not an admin's."""
+    """A one-time link, confirmed: a 403 page when it is altered, expired, used, or not an admin's."""
     pages = request.app[WEB]
     try:
         data = pages.signer(LINK_PURPOSE).read(request.match_info["token"])
@@ -229,7 +248,7 @@ async def enter(request: web.Request) -> web.StreamResponse:
     forward = _href(lang)("/admin")
     response = pages.page("admin_entered.html.j2", locale=locale, next=forward, who=person_id,
                           headers={"Refresh": f"0; url={forward}"})
-    pages.sessions.start(response, person_id)
+    pages.sessions.start(response, PERSON_PREFIX + person_id)
     await store.record(pages.rt.db, actor=person_id, action="admin.login", subject="admin", detail={"via": "link"})
     return response
 

@@ -182,10 +182,8 @@ def workload(weeks: list[charts.Week], logged: Iterable[LoggedWork], open_tasks:
             continue
         due_monday = task.due - timedelta(days=task.due.weekday())
         span = max(1, (due_monday - this_monday).days // 7 + 1)
-        for k in range(span):
-            i = current + k
-            if i < len(weeks):
-                load.planned[i] += remaining / span
+        for k in range(min(span, len(weeks) - current)):  # only the weeks shown (a due date in 9999 is one)
+            load.planned[current + k] += remaining / span
     rows = [charts.HeatRow(person_id=pid, person=names.get(pid, pid) if pid else unassigned,
                            logged=tuple(v.logged), planned=tuple(v.planned), undated=v.undated)
             for pid, v in loads.items()]
@@ -336,10 +334,14 @@ def _budget(figures: dict[str, Decimal], metrics: list[MetricPoint], tasks: list
 
 # -- access -------------------------------------------------------------------------------------------------
 
-def _admit(request: web.Request, key: str, locale: str) -> web.Response | None:
+async def _admit(request: web.Request, key: str, locale: str) -> web.Response | None:
     """None when the visitor may see the project's dashboard; else the answer (the login, or 403)."""
+    from bot.web.admin import (
+        admin_session,  # the same check as the admin pages: still an admin, token still on
+    )
+
     pages = request.app[WEB]
-    if pages.sessions.of(request) is not None:
+    if await admin_session(request) is not None:
         return None
     token = request.query.get("v", "")
     if not token:
@@ -366,7 +368,7 @@ async def page(request: web.Request) -> web.StreamResponse:
     pages = request.app[WEB]
     locale = pages.locale(request)
     key = request.match_info["key"]
-    denied = _admit(request, key, locale)
+    denied = await _admit(request, key, locale)
     if denied is not None:
         return denied
     try:
@@ -422,7 +424,7 @@ async def snapshot(request: web.Request) -> web.StreamResponse:
     pages = request.app[WEB]
     locale = pages.locale(request)
     key = request.match_info["key"]
-    denied = _admit(request, key, locale)
+    denied = await _admit(request, key, locale)
     if denied is not None:
         return denied
     d = pages.rt.renderer.catalogs[locale]["dashboard"]

@@ -23,7 +23,6 @@ from bot.platforms.answers import settled
 from bot.pms.base import PMSDown, PMSError
 from bot.pms.registry import connector_for
 from bot.records import InboundEvent
-from bot.store import console as feed
 from bot.store import web as store
 from bot.store.workspace import SqlWorkspace
 from bot.web.links import FIELD
@@ -32,6 +31,7 @@ from bot.web.security import BadToken
 from commands.handlers import task_view
 
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
+FORM_FIELDS = ("form", "percent", "hours", "note", "blocked")
 MAX_FIELD_CHARS = 2000
 FORM_TTL_S = 24 * 3600
 FORM = "field form"
@@ -56,12 +56,11 @@ class Refusal(Exception):
 
 def image_type(data: bytes, declared: str) -> str | None:
     """The image's type when its bytes are what it claims (JPEG, PNG, WebP), else None."""
-    magic = IMAGE_TYPES.get(declared.split(";")[0].strip().lower())
-    if magic is None or not data.startswith(magic):
+    kind = declared.split(";")[0].strip().lower()
+    magic = IMAGE_TYPES.get(kind)
+    if magic is None or not data.startswith(magic) or (kind == "image/webp" and data[8:12] != b"WEBP"):
         return None
-    if declared.startswith("image/webp") and data[8:12] != b"WEBP":
-        return None
-    return declared.split(";")[0].strip().lower()
+    return kind
 
 
 def photo_link(web_: Web, photo_id: int) -> str:
@@ -76,17 +75,23 @@ async def _read_form(request: web.Request) -> tuple[dict[str, str], tuple[bytes,
     photo: tuple[bytes, str] | None = None
     if request.content_type != "multipart/form-data":
         form = await request.post()
-        return {k: str(v)[:MAX_FIELD_CHARS] for k, v in form.items() if isinstance(v, str)}, None
+        return {k: str(v)[:MAX_FIELD_CHARS] for k, v in form.items() if isinstance(v, str) and k in FORM_FIELDS}, None
     reader = await request.multipart()
+    total = parts = 0
+    # Limits as the body streams in (a chunked body has no Content-Length): the whole, the parts, each part.
     while (part := await reader.next()) is not None:
-        if not isinstance(part, BodyPartReader):  # a nested multipart: not what our form sends
+        parts += 1
+        if parts > len(FORM_FIELDS) + 1 or not isinstance(part, BodyPartReader):
             raise Refusal(400, "bad_form")
         name = part.name or ""
+        if (name not in FORM_FIELDS and name != "photo") or (name == "photo" and photo is not None):
+            raise Refusal(400, "bad_form")
         data = bytearray()
         limit = MAX_PHOTO_BYTES if name == "photo" else MAX_FIELD_CHARS * 4
         while chunk := await part.read_chunk(64 * 1024):
             data += chunk
-            if len(data) > limit:
+            total += len(chunk)
+            if len(data) > limit or total > MAX_PHOTO_BYTES + 64 * 1024:
                 raise Refusal(413, "photo_too_big" if name == "photo" else "bad_form")
         if name == "photo":
             if data:
@@ -155,8 +160,12 @@ def add_routes(app: web.Application) -> None:
             action = build_action(fields, key=str(data.get("t", "")))
         except Refusal as exc:
             return web_.error(locale=locale, status=exc.status, message=texts[str(exc)])
+        except ValueError:  # a malformed multipart body (no boundary, cut short)
+            return web_.error(locale=locale, status=400, message=texts["bad_form"])
         rt = web_.rt
         person = str(data.get("p", ""))
+        if await rt.inbox.find("console", f"field:{nonce}") is not None:  # sent before: keep no second photo
+            return web_.error(locale=locale, status=409, message=texts["already_sent"])
         if photo is not None:
             kind = image_type(*photo)
             if kind is None:
@@ -169,14 +178,14 @@ def add_routes(app: web.Application) -> None:
         event = InboundEvent(platform="console", event_id=f"field:{nonce}", kind="action", sender=person,
                              conversation=person, action=action, origin={"via": "field"},
                              received_at=datetime.now(UTC))
-        before = await feed.feed(rt.db, person, limit=1)
         accepted = await rt.inbox.accept(event)
         if accepted.duplicate or accepted.inbox_id is None:
             return web_.error(locale=locale, status=409, message=texts["already_sent"])
-        done = await settled(rt, accepted.inbox_id, ANSWER_IN_PLACE_BUDGET_S, delivered=True)
-        mine = {rid for rid, *_ in await rt.outbox.caused_by(accepted.inbox_id)}
-        answers = [m["text"] for m in await feed.feed(rt.db, person, after_id=int(before[-1]["id"]) if before else 0)
-                   if m["direction"] == "out" and m.get("outbox_id") in mine]
+        done = await settled(rt, accepted.inbox_id, ANSWER_IN_PLACE_BUDGET_S, delivered=False)
+        # The answers went to the person's own chats; the page shows them too, in the page's language.
+        answers = list(dict.fromkeys(
+            rt.renderer.render(platform="console", locale=locale, kind=env.kind, data=env.data, actions=[]).text
+            for env in await rt.outbox.envelopes_caused_by(accepted.inbox_id, to_target_of=person)))
         try:
             ctx = await context(web_, data)
         except (PMSDown, PMSError):
@@ -191,12 +200,13 @@ def add_routes(app: web.Application) -> None:
             return stop.response
         out = io.BytesIO()
         code = segno.make(web_.url(f"/r/{request.match_info['token']}") or request.url.path, error="m")
+        headers = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
+                   "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"}
         if request.match_info["fmt"] == "svg":
             code.save(out, kind="svg", scale=6, border=2, title="pmsbot")
-            return web.Response(body=out.getvalue(), content_type="image/svg+xml",
-                                headers={"Cache-Control": "no-store"})
+            return web.Response(body=out.getvalue(), content_type="image/svg+xml", headers=headers)
         code.save(out, kind="png", scale=8, border=2)
-        return web.Response(body=out.getvalue(), content_type="image/png", headers={"Cache-Control": "no-store"})
+        return web.Response(body=out.getvalue(), content_type="image/png", headers=headers)
 
     async def show_photo(request: web.Request) -> web.Response:
         web_ = request.app[WEB]
@@ -251,5 +261,7 @@ def build_action(fields: dict[str, str], *, key: str) -> dict[str, str]:
     if note:
         action["note"] = note
     if fields.get("blocked") in ("1", "on", "true"):
+        if "percent" in action or "hours" in action:  # a blocker is its own report: nothing of the rest is lost
+            raise Refusal(400, "blocked_alone")
         action["blocked"] = "1"
     return action
