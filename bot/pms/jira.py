@@ -19,7 +19,7 @@ from bot.constants import PMS_PAGE_SIZE, PMS_SUMMARY_MAX_TASKS
 from bot.pms.base import STATUSES, PMSError
 from bot.pms.http import PMSHttp, TTLCache
 from bot.pms.people import PeopleMap, task_number
-from bot.pms.remote import odd_answers_refused, progress_comment, reopen_or_start, summarize
+from bot.pms.remote import odd_answers_refused, parse_day, progress_comment, reopen_or_start, summarize
 from bot.records import Milestone, Person, Project, ProjectSummary, Task
 
 _BASE_FIELDS = ("summary", "status", "assignee", "duedate", "created", "updated", "timetracking", "fixVersions",
@@ -53,15 +53,6 @@ def _when(value: Any) -> datetime | None:
         return None
     try:
         return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%f%z")
-    except ValueError:
-        return None
-
-
-def _day(value: Any) -> date | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return date.fromisoformat(value[:10])
     except ValueError:
         return None
 
@@ -225,7 +216,7 @@ class JiraPMS:
             status=status, percent=self._percent(f, status),
             assignee=people.person_of(who.get("accountId"), who.get("name"), who.get("key"),
                                       who.get("emailAddress")) if who else None,
-            due=_day(f.get("duedate")),
+            due=parse_day(f.get("duedate")),
             estimate_h=(Decimal(estimate) / 3600).quantize(Decimal("0.01")).normalize() if estimate else None,
             spent_h=(Decimal(tt.get("timeSpentSeconds") or 0) / 3600).quantize(Decimal("0.01")).normalize(),
             milestone=str(versions[0].get("name")) if versions else None, blocked_reason=None,
@@ -400,7 +391,7 @@ class JiraPMS:
         people = PeopleMap()
         tasks = [self._task({"key": i["key"], "fields": {**i.get("fields", {}), "summary": ""}}, people)
                  for i in issues]
-        dues = [(int(v["id"]) if str(v.get("id", "")).isdigit() else n, str(v.get("name")), _day(v.get("releaseDate")))
+        dues = [(int(v["id"]) if str(v.get("id", "")).isdigit() else n, str(v.get("name")), parse_day(v.get("releaseDate")))
                 for n, v in enumerate(versions or [])]
         return summarize(self.project, tasks, dues, today=today)
 

@@ -19,7 +19,7 @@ from bot.constants import PMS_PAGE_SIZE, PMS_SUMMARY_MAX_TASKS
 from bot.pms.base import STATUSES, PMSError
 from bot.pms.http import PMSHttp, TTLCache
 from bot.pms.people import PeopleMap, task_number
-from bot.pms.remote import odd_answers_refused, progress_comment, reopen_or_start, summarize
+from bot.pms.remote import odd_answers_refused, parse_day, progress_comment, reopen_or_start, summarize
 from bot.records import Milestone, Person, Project, ProjectSummary, Task
 
 
@@ -35,15 +35,6 @@ def _when(value: Any) -> datetime | None:
         return None
     try:
         return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
-def _day(value: Any) -> date | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return date.fromisoformat(value)
     except ValueError:
         return None
 
@@ -172,7 +163,7 @@ class RedminePMS:
             status=status, percent=100 if status == "done" else int(issue.get("done_ratio") or 0),
             assignee=people.person_of(logins.get(int(who["id"])) if "id" in who else None, who.get("id"),
                                       who.get("name")) if who else None,
-            due=_day(issue.get("due_date")),
+            due=parse_day(issue.get("due_date")),
             estimate_h=_hours(estimate) if estimate is not None else None, spent_h=_hours(spent),
             milestone=str(version["name"]) if version.get("name") else None, blocked_reason=None,
             updated_at=_when(issue.get("updated_on")) or datetime.now(UTC), created_at=_when(issue.get("created_on")),
@@ -343,7 +334,7 @@ class RedminePMS:
         issues = await self.c.pages("/issues.json", "issues", {"project_id": self.identifier, "status_id": "*"},
                                     PMS_SUMMARY_MAX_TASKS)
         tasks = [self._task(i, PeopleMap(), {}) for i in issues]
-        dues = [(int(v["id"]), str(v.get("name")), _day(v.get("due_date"))) for v in versions.get("versions", [])]
+        dues = [(int(v["id"]), str(v.get("name")), parse_day(v.get("due_date"))) for v in versions.get("versions", [])]
         return summarize(self.project, tasks, dues, today=today)
 
     async def changes_since(self, since: datetime, *, limit: int) -> list[dict[str, Any]]:

@@ -15,6 +15,16 @@ from bot.records import Milestone, Person, Project, ProjectSummary, Task
 log = logging.getLogger("pmsbot.pms")
 
 
+def parse_day(value: Any) -> date | None:
+    """A PMS's date ("2026-11-30", or the date part of a timestamp); None for anything else."""
+    if not isinstance(value, str) or value.startswith("0000"):
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
 def progress_comment(by: Person, *, percent: int | None, note: str) -> str:
     """What a progress report leaves in the PMS's history, naming who reported it (the API key is the bot's)."""
     parts = [f"{percent}%"] if percent is not None else []

@@ -22,7 +22,7 @@ from bot.constants import DEFAULT_TIMEZONE, PMS_PAGE_SIZE, PMS_SUMMARY_MAX_TASKS
 from bot.pms.base import STATUSES, PMSDown, PMSError
 from bot.pms.http import PMSHttp
 from bot.pms.people import PeopleMap, task_number
-from bot.pms.remote import odd_answers_refused, progress_comment, reopen_or_start, summarize
+from bot.pms.remote import odd_answers_refused, parse_day, progress_comment, reopen_or_start, summarize
 from bot.records import Milestone, Person, Project, ProjectSummary, Task
 
 API = "/api.php/v1"
@@ -48,15 +48,6 @@ def _num(value: Any) -> Decimal:
 
 def _hours(value: Any) -> Decimal:
     return _num(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP).normalize()
-
-
-def _day(value: Any) -> date | None:
-    if not isinstance(value, str) or value.startswith("0000"):
-        return None
-    try:
-        return date.fromisoformat(value[:10])
-    except ValueError:
-        return None
 
 
 def _when(value: Any) -> datetime | None:
@@ -173,7 +164,7 @@ class ZentaoPMS:
         return Task(
             key=f"{self.project.key}-{raw['id']}", project=self.project.key, title=str(raw.get("name", "")),
             status=status, percent=percent, assignee=people.person_of(_account(raw.get("assignedTo"))),
-            due=_day(raw.get("deadline")), estimate_h=_hours(estimate) if estimate else None,
+            due=parse_day(raw.get("deadline")), estimate_h=_hours(estimate) if estimate else None,
             spent_h=_hours(consumed), milestone=executions.get(int(raw.get("execution") or 0)),
             blocked_reason=None, updated_at=_when(raw.get("lastEditedDate")) or _when(raw.get("openedDate"))
             or datetime.now(UTC), created_at=_when(raw.get("openedDate")),
@@ -368,7 +359,7 @@ class ZentaoPMS:
         executions = await self._execution_list()
         names = await self._execution_names()
         tasks = [self._task(r, PeopleMap(), names) for r in await self._all(PMS_SUMMARY_MAX_TASKS)]
-        dues = [(int(e["id"]), str(e.get("name", "")), _day(e.get("end"))) for e in executions]
+        dues = [(int(e["id"]), str(e.get("name", "")), parse_day(e.get("end"))) for e in executions]
         return summarize(self.project, tasks, dues, today=today)
 
 
