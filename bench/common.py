@@ -8,12 +8,36 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+import aiohttp
 
 from notifiers.outbox import Envelope
 
 HOST = "127.0.0.1"
+
+
+async def closed_loop(url: str, seconds: float, concurrency: int,
+                      request: Callable[[], tuple[bytes, dict[str, str]]]) -> tuple[float, int]:
+    """`concurrency` clients posting `request()` back to back for `seconds`: (answers per second, errors)."""
+    done = errors = 0
+    deadline = time.perf_counter() + seconds
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as session:
+        async def worker() -> None:
+            nonlocal done, errors
+            while time.perf_counter() < deadline:
+                body, headers = request()
+                async with session.post(url, data=body, headers=headers) as r:
+                    await r.read()
+                    if r.status == 200:
+                        done += 1
+                    else:
+                        errors += 1
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return done / (time.perf_counter() - started), errors
 
 
 @contextlib.contextmanager

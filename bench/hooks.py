@@ -24,9 +24,8 @@ import time
 import uuid
 from pathlib import Path
 
-import aiohttp
-
 from bench.common import HOST, child
+from bench.common import closed_loop as common_closed_loop
 
 SECRET = "bench-secret"
 
@@ -87,22 +86,7 @@ async def serve(kind: str, port: int, database: str) -> None:
 
 
 async def closed_loop(url: str, seconds: float, concurrency: int) -> tuple[float, int]:
-    done = errors = 0
-    deadline = time.perf_counter() + seconds
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as session:
-        async def worker() -> None:
-            nonlocal done, errors
-            while time.perf_counter() < deadline:
-                body, headers = _delivery()
-                async with session.post(url, data=body, headers=headers) as r:
-                    await r.read()
-                    if r.status == 200:
-                        done += 1
-                    else:
-                        errors += 1
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        return done / (time.perf_counter() - started), errors
+    return await common_closed_loop(url, seconds, concurrency, _delivery)
 
 
 async def main(args: argparse.Namespace) -> None:

@@ -28,6 +28,7 @@ from typing import Any
 import aiohttp
 
 from bench.common import HOST, child, deliver_all, reordered, sequenced
+from bench.common import closed_loop as common_closed_loop
 from tests.fakes import slack as fake
 
 
@@ -112,22 +113,7 @@ def _request() -> tuple[bytes, dict[str, str]]:
 
 
 async def closed_loop(url: str, seconds: float, concurrency: int) -> tuple[float, int]:
-    done = errors = 0
-    deadline = time.perf_counter() + seconds
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as session:
-        async def worker() -> None:
-            nonlocal done, errors
-            while time.perf_counter() < deadline:
-                body, headers = _request()
-                async with session.post(url, data=body, headers=headers) as r:
-                    await r.read()
-                    if r.status == 200:
-                        done += 1
-                    else:
-                        errors += 1
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        return done / (time.perf_counter() - started), errors
+    return await common_closed_loop(url, seconds, concurrency, _request)
 
 
 async def open_loop(url: str, seconds: float, rate: float) -> tuple[list[float], int, float]:
