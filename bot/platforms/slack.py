@@ -16,7 +16,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import parse_qs
 
 import aiohttp
@@ -25,6 +25,8 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.async_app import AsyncAck
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.authorization.async_authorize import AsyncAuthorize
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
@@ -99,6 +101,29 @@ def shape_problem(body: str, content_type: str) -> str | None:
     return "not a Slack event, command or interaction"
 
 
+class _OurToken(AsyncAuthorize):
+    """Bolt's authorize step with the one bot token we have. An AsyncAuthorize of our own: bolt calls it as it
+    is, where a plain function would be wrapped to look up its arguments by name on every request."""
+
+    def __init__(self, adapter: SlackAdapter) -> None:
+        self._adapter = adapter
+        self._known: dict[tuple[str | None, ...], AuthorizeResult] = {}  # bolt only reads them: one per user
+
+    async def __call__(self, *, context: AsyncBoltContext, enterprise_id: str | None, team_id: str | None,
+                       user_id: str | None, actor_enterprise_id: str | None = None, actor_team_id: str | None = None,
+                       actor_user_id: str | None = None) -> AuthorizeResult:
+        a = self._adapter
+        key = (enterprise_id, team_id, user_id, a._bot_user_id, a._bot_id)
+        result = self._known.get(key)
+        if result is None:
+            if len(self._known) >= PEOPLE_CACHE_MAX:
+                self._known.clear()
+            result = self._known[key] = AuthorizeResult(
+                enterprise_id=enterprise_id, team_id=team_id, user_id=user_id, bot_token=a._token,
+                bot_user_id=a._bot_user_id, bot_id=a._bot_id)
+        return result
+
+
 class SlackAdapter:
     """Turns Slack requests into inbox events. One per process, built when Slack is configured."""
 
@@ -115,7 +140,8 @@ class SlackAdapter:
         self.app = AsyncApp(
             # Bolt's own client has no token: with `authorize` below, bolt never calls auth.test while a
             # request waits, so an unreachable Slack API cannot turn an ack into an error.
-            client=client_for(None, settings.slack_api_url), authorize=self._authorizer(),
+            client=client_for(None, settings.slack_api_url),
+            authorize=cast(Callable[..., Awaitable[AuthorizeResult]], self._authorizer()),  # bolt takes it as is
             process_before_response=True,
             request_verification_enabled=False,  # done in handle(), before bolt parses anything
             raise_error_for_unhandled_request=False,
@@ -153,7 +179,7 @@ class SlackAdapter:
             log.warning("slack request refused: %s", problem)
             return web.json_response({"error": problem}, status=400)
         response = await self.app.async_dispatch(
-            AsyncBoltRequest(body=body, query=request.query_string, headers=dict(request.headers)))
+            AsyncBoltRequest(body=body, query=request.query_string, headers=request.headers))  # type: ignore[arg-type]  # a CIMultiDict, as bolt's own aiohttp adapter passes it
         return await to_aiohttp_response(response)
 
     # ---- Socket Mode ----------------------------------------------------------------------------------------
@@ -196,21 +222,8 @@ class SlackAdapter:
             await self._socket.close_async()
             self._socket = None
 
-    def _authorizer(self) -> Callable[..., Awaitable[AuthorizeResult]]:
-        # A plain function: bolt passes arguments by the names in its signature.
-        known: dict[tuple[str | None, ...], AuthorizeResult] = {}  # bolt only reads them: one per user suffices
-
-        async def authorize(enterprise_id: str | None, team_id: str | None, user_id: str | None) -> AuthorizeResult:
-            key = (enterprise_id, team_id, user_id, self._bot_user_id, self._bot_id)
-            result = known.get(key)
-            if result is None:
-                if len(known) >= PEOPLE_CACHE_MAX:
-                    known.clear()
-                result = known[key] = AuthorizeResult(
-                    enterprise_id=enterprise_id, team_id=team_id, user_id=user_id, bot_token=self._token,
-                    bot_user_id=self._bot_user_id, bot_id=self._bot_id)
-            return result
-        return authorize
+    def _authorizer(self) -> AsyncAuthorize:
+        return _OurToken(self)
 
     # ---- listeners ------------------------------------------------------------------------------------------
     def _register(self) -> None:
