@@ -306,6 +306,27 @@ def test_hooks_test_shows_what_a_payload_would_do(tmp_path: Path, monkeypatch: p
     assert main(["hooks", "failed"]) == 0
     assert "no rejected deliveries" in capsys.readouterr().out
 
+    async def a_rejected_delivery() -> int:
+        from bot.store.db import Database
+
+        db = Database(f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
+        async with db.write() as s:
+            row = InboxRow(platform="hook:mes", event_id="key:x-9", payload={"kind": "hook", "text": "{}"},
+                           state="failed", attempts=1, error="rejected: rule 'r' update_task.task: no task")
+            s.add(row)
+            await s.flush()
+            assert row.id is not None
+            row_id = row.id
+        await db.dispose()
+        return row_id
+    row_id = asyncio.run(a_rejected_delivery())
+    assert main(["hooks", "failed", "--source", "mes"]) == 0
+    assert "rejected: rule 'r' update_task.task: no task" in capsys.readouterr().out
+    assert main(["hooks", "replay", str(row_id)]) == 0
+    assert "queued again" in capsys.readouterr().out
+    assert main(["hooks", "replay", str(row_id)]) == 1  # once: it is pending now, not rejected
+    assert "is not a rejected delivery" in capsys.readouterr().out
+
 
 async def test_a_corrected_resend_of_a_rejected_delivery_is_applied(rt: Runtime,
                                                                    client: TestClient) -> None:  # type: ignore[type-arg]

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlmodel import col
 
 from bot.config import Config, Settings, SourceConfig
@@ -21,6 +21,7 @@ from bot.hooks.sources import HOOK_PLATFORM_PREFIX
 from bot.inbox import Inbox
 from bot.pms.base import PMSDown, PMSError
 from bot.pms.registry import build_remotes, connector_for
+from bot.store import admin as admin_store
 from bot.store import imports, migrate
 from bot.store.db import Database
 from bot.store.models import InboxRow
@@ -142,12 +143,9 @@ async def _replay(settings: Settings, inbox_id: int) -> int:
     db = Database(settings.database_url)
     try:
         await _ready(db)
-        async with db.write() as s:
-            row = await s.get(InboxRow, inbox_id)
-            if row is None or row.state != "failed" or not row.platform.startswith(HOOK_PLATFORM_PREFIX):
-                raise HooksError(f"#{inbox_id} is not a rejected delivery (see `pmsbot hooks failed`)")
-            await s.execute(update(InboxRow).where(col(InboxRow.id) == inbox_id).values(
-                state="pending", attempts=0, available_at=datetime.now(UTC), error=None))
+        # The same as the admin page's Replay button: queued again, and on record as who did it.
+        if not await admin_store.replay_rejected(db, inbox_id, prefix=HOOK_PLATFORM_PREFIX, actor="cli"):
+            raise HooksError(f"#{inbox_id} is not a rejected delivery (see `pmsbot hooks failed`)")
     finally:
         await db.dispose()
     print(f"#{inbox_id} is queued again; a worker applies it")
