@@ -19,6 +19,20 @@ from notifiers.outbox import Envelope
 HOST = "127.0.0.1"
 
 
+async def serve_until_stopped(app: Any, port: int) -> None:
+    """A benchmark's server process: listen on HOST:port, say "ready" to the parent, run until SIGTERM."""
+    from aiohttp import web
+
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, HOST, port).start()
+    print("ready", flush=True)
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    await stop.wait()
+    await runner.cleanup()
+
+
 async def closed_loop(url: str, seconds: float, concurrency: int,
                       request: Callable[[], tuple[bytes, dict[str, str]]]) -> tuple[float, int]:
     """`concurrency` clients posting `request()` back to back for `seconds`: (answers per second, errors)."""

@@ -17,17 +17,16 @@ import asyncio
 import hashlib
 import hmac
 import json
-import signal
 import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
 
-from bench.common import HOST, child
+from bench.common import HOST, child, serve_until_stopped
 from bench.common import closed_loop as common_closed_loop
 
-SECRET = "bench-secret"
+SECRET = "bench-secret-0123456789"
 
 
 def _delivery() -> tuple[bytes, dict[str, str]]:
@@ -71,14 +70,7 @@ async def serve(kind: str, port: int, database: str) -> None:
             await migrate.upgrade(rt.db)
         await rt.open()
         app = build_app(rt)  # the web role only: store durably and answer, as `pmsbot web` does
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, HOST, port).start()
-    print("ready", flush=True)
-    stop = asyncio.Event()
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-    await stop.wait()
-    await runner.cleanup()
+    await serve_until_stopped(app, port)
     if rt is not None:
         print(f"stored {await rt.inbox.pending_count()} deliveries in {rt.inbox.commits} transactions",
               file=sys.stderr, flush=True)

@@ -17,7 +17,6 @@ import argparse
 import asyncio
 import contextlib
 import os
-import signal
 import sys
 import tempfile
 import time
@@ -27,7 +26,7 @@ from typing import Any
 
 import aiohttp
 
-from bench.common import HOST, child, deliver_all, reordered, sequenced
+from bench.common import HOST, child, deliver_all, reordered, sequenced, serve_until_stopped
 from bench.common import closed_loop as common_closed_loop
 from tests.fakes import slack as fake
 
@@ -91,14 +90,7 @@ async def serve(kind: str, port: int, db_path: str) -> None:
                 task.add_done_callback(pending.discard)
                 return Accepted(inbox_id=1, duplicate=False)
             rt.inbox.accept = no_wait  # type: ignore[method-assign]
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, HOST, port).start()
-    print("ready", flush=True)
-    stop = asyncio.Event()
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-    await stop.wait()
-    await runner.cleanup()
+    await serve_until_stopped(app, port)
     if rt is not None:
         print(f"inbox transactions: {rt.inbox.commits}", file=sys.stderr, flush=True)
         await rt.close()

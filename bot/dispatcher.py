@@ -126,8 +126,10 @@ class Dispatcher:
         started = time.perf_counter()
         event = item.event
         staged: list[ClaimedMessage] = []  # replies claimed for this process's delivery, once committed
-        # The PMS calls an earlier attempt made before its PMS went away are replayed, not made again.
-        journal = Journal(await pms_writes.load(self.db, item.inbox_id) if self.remotes else None)
+        # The PMS calls an earlier attempt made before its PMS went away are replayed, not made again (a first
+        # attempt has none: no read for it).
+        journal = Journal(await pms_writes.load(self.db, item.inbox_id) if self.remotes and item.attempts > 1
+                          else None)
         token = JOURNAL.set(journal)
         heartbeat = asyncio.create_task(self._heartbeat(item)) if self.remotes else None
         try:
