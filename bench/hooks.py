@@ -40,7 +40,6 @@ def _delivery() -> tuple[bytes, dict[str, str]]:
 async def serve(kind: str, port: int, database: str) -> None:
     from aiohttp import web
 
-    rt = None
     if kind == "bare":
         async def handle(request: web.Request) -> web.Response:
             raw = await request.read()
@@ -54,7 +53,7 @@ async def serve(kind: str, port: int, database: str) -> None:
         app = web.Application()
         app.router.add_post("/hooks/mes", handle)
     else:
-        from bot.app import build_app
+        from bot.cli import serve_roles
         from bot.config import Config, Settings, SourceConfig
         from bot.runtime import Runtime
         from bot.store import migrate
@@ -68,13 +67,11 @@ async def serve(kind: str, port: int, database: str) -> None:
         rt = Runtime(Settings(database_url=url), Config(sources=(source,)))
         if rt.db.is_postgres:
             await migrate.upgrade(rt.db)
-        await rt.open()
-        app = build_app(rt)  # the web role only: store durably and answer, as `pmsbot web` does
+        # Exactly what a `pmsbot web` process runs (its garbage-collector tuning included), until SIGTERM.
+        await serve_roles(rt, ("web",), host=HOST, port=port, web_role=True)
+        print(f"stored the deliveries in {rt.inbox.commits} transactions", file=sys.stderr, flush=True)
+        return
     await serve_until_stopped(app, port)
-    if rt is not None:
-        print(f"stored {await rt.inbox.pending_count()} deliveries in {rt.inbox.commits} transactions",
-              file=sys.stderr, flush=True)
-        await rt.close()
 
 
 async def closed_loop(url: str, seconds: float, concurrency: int) -> tuple[float, int]:
@@ -89,7 +86,7 @@ async def main(args: argparse.Namespace) -> None:
     for kind, port in (("bare", 18961), ("pmsbot", 18962)):
         database = args.database_url or str(tmp / f"{kind}.db")
         with child("bench.hooks", "--serve", kind, "--port", str(port), "--db", database) as (line, _):
-            if line != "ready":
+            if not line.endswith("ready"):  # "ready", or `pmsbot web`'s own "pmsbot web ready"
                 raise RuntimeError(f"{kind} server did not start: {line!r}")
             url = f"http://{HOST}:{port}/hooks/mes"
             await closed_loop(url, 1.0, args.concurrency)  # warm-up

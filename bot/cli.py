@@ -51,7 +51,8 @@ def _config(settings: Settings) -> Config:
     return load_config(settings.pmsbot_config)
 
 
-async def _serve(rt: Runtime, roles: tuple[Role, ...], *, host: str, port: int, web_role: bool) -> None:
+async def serve_roles(rt: Runtime, roles: tuple[Role, ...], *, host: str, port: int, web_role: bool) -> None:
+    """What `pmsbot run|web|worker|clock` run once configured (the benchmarks run it too, as the product runs)."""
     from bot.memory import tune_for_serving
 
     await rt.open()
@@ -88,7 +89,7 @@ async def _serve(rt: Runtime, roles: tuple[Role, ...], *, host: str, port: int, 
 def cmd_serve(args: argparse.Namespace, roles: tuple[Role, ...], web_role: bool) -> int:
     settings = _settings()
     rt = Runtime(settings, _config(settings), console=os.environ.get("PMSBOT_CONSOLE", "") == "1")
-    asyncio.run(_serve(rt, roles, host=args.host or settings.host, port=args.port or settings.port,
+    asyncio.run(serve_roles(rt, roles, host=args.host or settings.host, port=args.port or settings.port,
                        web_role=web_role))
     return 0
 
@@ -98,7 +99,7 @@ def cmd_clock(args: argparse.Namespace) -> int:
     config = _config(settings)
     if not args.once:
         rt = Runtime(settings, config)
-        asyncio.run(_serve(rt, ("clock",), host=settings.host, port=settings.port, web_role=False))
+        asyncio.run(serve_roles(rt, ("clock",), host=settings.host, port=settings.port, web_role=False))
         return 0
     if not args.at:
         raise CliError("--once needs --at ISO-TIME, for example --at 2026-12-01T09:30:00+08:00")
@@ -224,7 +225,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         if args.seed_only:
             await rt.close()
             return
-        await _serve(rt, ("web", "worker", "clock"), host=args.host or settings.host,
+        await serve_roles(rt, ("web", "worker", "clock"), host=args.host or settings.host,
                      port=args.port or settings.port, web_role=True)
 
     asyncio.run(main())

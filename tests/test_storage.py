@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, select, text, update
+from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel, col
 
 from bot import audit
@@ -16,6 +19,7 @@ from bot.inbox import Inbox
 from bot.records import InboundEvent
 from bot.runtime import Runtime
 from bot.say import say
+from bot.store import db as db_module
 from bot.store import migrate
 from bot.store.db import Database
 from bot.store.models import AlertRow, ApprovalRow, AuditRow, OutboxRow, ProjectRow
@@ -71,6 +75,25 @@ async def test_inbox_group_commits_concurrent_events(db: Database) -> None:
         assert await inbox.pending_count() == 200
     finally:
         await inbox.close()
+
+
+async def test_sqlite_log_stays_bounded_under_steady_writes(sqlite_db: Database,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under steady writes a passive checkpoint never reaches the end of the log, which then never starts over:
+    the restart past a threshold keeps the log file (and the disk) bounded. Thresholds scaled down 400-fold."""
+    monkeypatch.setattr(db_module, "SQLITE_CHECKPOINT_EVERY", 10)
+    monkeypatch.setattr(db_module, "SQLITE_WAL_RESTART_PAGES", 40)
+    wal = Path(f"{make_url(sqlite_db.url).database}-wal")
+    inbox = Inbox(sqlite_db)
+    try:
+        for first in range(0, 4000, 10):  # each batch commits while the checkpoint of an earlier one runs
+            await asyncio.gather(*(inbox.accept(event(i)) for i in range(first, first + 10)))
+        assert await inbox.pending_count() == 4000  # nothing lost to the restarts
+    finally:
+        await inbox.close()
+    # The file keeps its largest size (it is cut back only past SQLITE_WAL_KEEP_BYTES): that is the longest log.
+    pages = (await asyncio.to_thread(wal.stat)).st_size // (4096 + 24)
+    assert pages < 400, f"the log reached {pages} pages for a restart threshold of 40"
 
 
 async def test_inbox_claims_do_not_overlap_and_leases_expire(db: Database) -> None:

@@ -21,10 +21,13 @@ log = logging.getLogger("pmsbot.db")
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 PG_CONNECT_TIMEOUT_S = 10.0
 SQLITE_CHECKPOINT_EVERY = 500  # inbox commits on the direct connection between two checkpoints
+SQLITE_WAL_RESTART_PAGES = 16_384  # a log longer than this (64 MiB of 4 KiB pages) is restarted, writers held
+SQLITE_WAL_KEEP_BYTES = 64 * 1024 * 1024  # what the log file is cut back to once it starts over
 _PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     # NORMAL in WAL mode survives a killed process; only an OS crash may lose the last commits.
     "PRAGMA synchronous=NORMAL",
+    f"PRAGMA journal_size_limit={SQLITE_WAL_KEEP_BYTES}",
     f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
     "PRAGMA foreign_keys=ON",
 )
@@ -146,9 +149,17 @@ class Database:
             return [tuple(row) for row in await self._raw.execute_fetchall(sql, params)]  # one thread hop
 
     async def _checkpoint(self) -> None:
-        """Move the WAL's pages into the database, off the loop (the direct connection never does)."""
+        """Move the WAL's pages into the database, off the loop (the direct connection never does).
+
+        Under steady writes a passive checkpoint never reaches the end of the log, so the log never starts over
+        and grows without bound (seen: 190 MB in 20 s of acks). Past SQLITE_WAL_RESTART_PAGES, a RESTART with this
+        process's writers held copies the few pages written since, and the next write starts the log afresh."""
+        assert self._write_lock is not None
         async with self.engine.connect() as conn:
-            await conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+            row = tuple((await conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")).one())  # busy, log, moved
+            if row[1] > SQLITE_WAL_RESTART_PAGES:
+                async with self._write_lock:
+                    await conn.exec_driver_sql("PRAGMA wal_checkpoint(RESTART)")
 
     async def pg_fetch(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
         """One statement, autocommitted, on a dedicated asyncpg connection (no pool checkout, no ORM, no session):
