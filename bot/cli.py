@@ -56,13 +56,17 @@ async def serve_roles(rt: Runtime, roles: tuple[Role, ...], *, host: str, port: 
     from bot.memory import tune_for_serving
 
     await rt.open()
-    tune_for_serving()
-    rt.start(roles)
-    runner: web.AppRunner | None = None
+    app: web.Application | None = None
     if web_role:
         from bot.app import build_app
 
-        runner = web.AppRunner(build_app(rt), access_log=None)
+        app = build_app(rt)
+    rt.renderer.catalogs  # noqa: B018 - read now, not by the first request (80 ms of YAML on the loop)
+    tune_for_serving()  # after everything built once, so the collector never walks it again
+    rt.start(roles)
+    runner: web.AppRunner | None = None
+    if app is not None:
+        runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         try:
             await web.TCPSite(runner, host, port).start()

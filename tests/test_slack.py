@@ -583,7 +583,9 @@ async def test_standup_summary_goes_to_the_channel_with_details_in_a_thread(rt: 
     from bot.clock import run_due
     from bot.say import say
     sh = ZoneInfo("Asia/Shanghai")
-    day = date(2026, 12, 1)
+    # A workday in the past: the demo's pending approval is created at the real now, and a simulated day less than
+    # a day after it would also bring that approval's reminder (remind_after_h) into this count.
+    day = date(2025, 12, 2)
     rt.dispatcher._now = lambda: datetime.combine(day, clock_time(9, 45), tzinfo=sh)
     assert await run_due(rt, datetime.combine(day, clock_time(9, 30), tzinfo=sh)) >= 3  # prompts (and scans)
     await say(rt, "bob", "站会 电缆还没到，PUMP-5 阻塞")
