@@ -55,16 +55,17 @@ async def closed_loop(url: str, seconds: float, concurrency: int,
 
 
 @contextlib.contextmanager
-def child(*argv: str) -> Any:
-    """A helper process of this benchmark; yields (the first line it prints, its pid), stops it afterwards."""
-    proc = subprocess.Popen([sys.executable, "-m", *argv], stdout=subprocess.PIPE, text=True,
+def child(*argv: str, under: tuple[str, ...] = (), stop_timeout_s: float = 30.0) -> Any:
+    """A helper process of this benchmark (`under` a tool such as valgrind if given); yields (the first line it
+    prints, its pid), stops it afterwards."""
+    proc = subprocess.Popen([*under, sys.executable, "-m", *argv], stdout=subprocess.PIPE, text=True,
                             cwd=Path(__file__).resolve().parent.parent)
     try:
         assert proc.stdout is not None
         yield proc.stdout.readline().strip(), proc.pid
     finally:
         proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=30)
+        proc.wait(timeout=stop_timeout_s)
         if proc.stdout is not None:
             proc.stdout.close()
 

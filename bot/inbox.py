@@ -10,11 +10,11 @@ import asyncio
 import collections
 import contextlib
 import functools
-import json
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
+import orjson
 from sqlalchemy import CursorResult, func, select, update
 from sqlmodel import col
 
@@ -167,7 +167,8 @@ class Inbox:
         events = list(unique.values())
         attempts = 1 if preclaim else 0
         available = now + timedelta(seconds=INBOX_LEASE_S) if preclaim else now
-        payloads = [json.dumps(event_to_payload(e)) for e in events]
+        # orjson: a fifth of the standard encoder's time, on every acknowledged event (bench/slack.py)
+        payloads = [orjson.dumps(event_to_payload(e)).decode() for e in events]
         rows: list[Any]
         if self._db.is_sqlite:
             # The ack path's hot spot: one multi-row statement, atomic by itself, on the database's dedicated

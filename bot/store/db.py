@@ -132,7 +132,7 @@ class Database:
                 self._direct = direct
             try:
                 # A few dozen microseconds of SQLite on the loop cost less than the thread round trip around them.
-                rows = [tuple(row) for row in self._direct.execute(sql, params).fetchall()]
+                rows = self._direct.execute(sql, params).fetchall()  # plain tuples: no row factory here
             except sqlite3.OperationalError as exc:
                 if "locked" not in str(exc) and "busy" not in str(exc):
                     raise
