@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, select, text, update
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlmodel import SQLModel, col
 
 from bot import audit
@@ -94,6 +96,36 @@ async def test_sqlite_log_stays_bounded_under_steady_writes(sqlite_db: Database,
     # The file keeps its largest size (it is cut back only past SQLITE_WAL_KEEP_BYTES): that is the longest log.
     pages = (await asyncio.to_thread(wal.stat)).st_size // (4096 + 24)
     assert pages < 400, f"the log reached {pages} pages for a restart threshold of 40"
+
+
+async def test_a_long_reader_does_not_hold_acks_behind_a_log_restart(sqlite_db: Database,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A restart holds this process's writers while it waits for readers: only briefly, or a long read (an audit
+    check, a report) would stall every ack for the busy timeout (10 s) at each restart."""
+    monkeypatch.setattr(db_module, "SQLITE_CHECKPOINT_EVERY", 10)
+    monkeypatch.setattr(db_module, "SQLITE_WAL_RESTART_PAGES", 40)
+    reader = await asyncio.to_thread(sqlite3.connect, make_url(sqlite_db.url).database, isolation_level=None)
+    inbox = Inbox(sqlite_db)
+    try:
+        await asyncio.to_thread(reader.execute, "BEGIN")
+        await asyncio.to_thread(lambda: reader.execute("SELECT count(*) FROM inbox").fetchall())  # holds a snapshot
+        async with asyncio.timeout(8):  # ten restarts waiting 10 s each would be 100 s
+            for first in range(0, 2000, 10):
+                await asyncio.gather(*(inbox.accept(event(i)) for i in range(first, first + 10)))
+        assert await inbox.pending_count() == 2000
+    finally:
+        await inbox.close()
+        await asyncio.to_thread(reader.close)
+
+
+async def test_a_failed_checkpoint_is_logged_and_tried_again(sqlite_db: Database, monkeypatch: pytest.MonkeyPatch,
+                                                            caplog: pytest.LogCaptureFixture) -> None:
+    """Checkpoints run as tasks nobody awaits: a failure must be said in the log, not lost as a stray exception."""
+    async def locked() -> None:
+        raise OperationalError("PRAGMA wal_checkpoint(PASSIVE)", None, sqlite3.OperationalError("database is locked"))
+    monkeypatch.setattr(sqlite_db, "_move_log", locked)
+    await sqlite_db._checkpoint()
+    assert "SQLite checkpoint failed (database is locked)" in caplog.text
 
 
 async def test_inbox_claims_do_not_overlap_and_leases_expire(db: Database) -> None:

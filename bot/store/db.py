@@ -14,6 +14,7 @@ import aiosqlite
 import asyncpg
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 log = logging.getLogger("pmsbot.db")
@@ -23,6 +24,7 @@ PG_CONNECT_TIMEOUT_S = 10.0
 SQLITE_CHECKPOINT_EVERY = 500  # inbox commits on the direct connection between two checkpoints
 SQLITE_WAL_RESTART_PAGES = 16_384  # a log longer than this (64 MiB of 4 KiB pages) is restarted, writers held
 SQLITE_WAL_KEEP_BYTES = 64 * 1024 * 1024  # what the log file is cut back to once it starts over
+SQLITE_RESTART_WAIT_MS = 100  # a restart waits this long for readers, writers held; else it is tried again later
 _PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     # NORMAL in WAL mode survives a killed process; only an OS crash may lose the last commits.
@@ -83,6 +85,7 @@ class Database:
         self._pg_lock = asyncio.Lock()
         self._direct_commits = 0
         self._checkpointing: asyncio.Future[None] | None = None
+        self._restart_past_pages = 0  # after a restart that readers kept from finishing: the log's length then
 
     @property
     def is_sqlite(self) -> bool:
@@ -138,7 +141,9 @@ class Database:
                     raise
             else:
                 self._direct_commits += 1
-                if self._direct_commits % SQLITE_CHECKPOINT_EVERY == 0:
+                # One checkpoint at a time: a second one would only wait for the first (and outlive dispose()).
+                if self._direct_commits % SQLITE_CHECKPOINT_EVERY == 0 and (
+                        self._checkpointing is None or self._checkpointing.done()):
                     self._checkpointing = asyncio.ensure_future(self._checkpoint())
                 return rows
             if self._raw is None:
@@ -153,13 +158,30 @@ class Database:
 
         Under steady writes a passive checkpoint never reaches the end of the log, so the log never starts over
         and grows without bound (seen: 190 MB in 20 s of acks). Past SQLITE_WAL_RESTART_PAGES, a RESTART with this
-        process's writers held copies the few pages written since, and the next write starts the log afresh."""
+        process's writers held copies the few pages written since, and the next write starts the log afresh. It
+        waits for readers at most SQLITE_RESTART_WAIT_MS, so a long read (an audit check) cannot hold up acks."""
+        try:
+            await self._move_log()
+        except OperationalError as exc:  # housekeeping: the next one tries again; nothing is lost meanwhile
+            log.warning("SQLite checkpoint failed (%s); the next one will try again", exc.orig)
+
+    async def _move_log(self) -> None:
         assert self._write_lock is not None
         async with self.engine.connect() as conn:
-            row = tuple((await conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")).one())  # busy, log, moved
-            if row[1] > SQLITE_WAL_RESTART_PAGES:
-                async with self._write_lock:
-                    await conn.exec_driver_sql("PRAGMA wal_checkpoint(RESTART)")
+            log_pages = tuple((await conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")).one())[1]
+            if log_pages <= self._restart_past_pages + SQLITE_WAL_RESTART_PAGES:
+                if log_pages < self._restart_past_pages:  # the log started over by itself meanwhile
+                    self._restart_past_pages = 0
+                return
+            async with self._write_lock:
+                await conn.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_RESTART_WAIT_MS}")
+                try:
+                    busy = (await conn.exec_driver_sql("PRAGMA wal_checkpoint(RESTART)")).scalar()  # 1: readers stayed
+                finally:
+                    await conn.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            # A reader kept its snapshot: the next try waits for another SQLITE_WAL_RESTART_PAGES of log, so a
+            # long read costs the acks one short wait per 64 MiB written, not one per checkpoint.
+            self._restart_past_pages = log_pages if busy else 0
 
     async def pg_fetch(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
         """One statement, autocommitted, on a dedicated asyncpg connection (no pool checkout, no ORM, no session):
