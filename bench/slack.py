@@ -234,6 +234,13 @@ async def answered_n(url: str, n: int, concurrency: int) -> None:
         await asyncio.gather(*(worker() for _ in range(concurrency)))
 
 
+async def _counting(pid: int, switch: str) -> None:
+    """Turn callgrind's counting on or off in a running process."""
+    control = await asyncio.create_subprocess_exec("callgrind_control", "-i", switch, str(pid),
+                                                   stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+    await control.wait()
+
+
 async def instructions(args: argparse.Namespace, tmp: Path) -> None:
     """The same comparison in CPU instructions (valgrind's callgrind): the same count whatever else the machine
     does, where req/s move with it. User-space only: the kernel's part of the durable write is not counted."""
@@ -252,13 +259,9 @@ async def instructions(args: argparse.Namespace, tmp: Path) -> None:
                 raise RuntimeError(f"{kind} server did not start under valgrind: {line!r}")
             url = f"http://{HOST}:{port}/slack/events"
             await answered_n(url, 300, 8)  # warm-up, not counted
-            for switch in ("on", "off"):
-                if switch == "off":
-                    await answered_n(url, n, 8)
-                done = await asyncio.create_subprocess_exec("callgrind_control", "-i", switch, str(pid),
-                                                            stdout=asyncio.subprocess.DEVNULL,
-                                                            stderr=asyncio.subprocess.DEVNULL)
-                await done.wait()
+            await _counting(pid, "on")
+            await answered_n(url, n, 8)
+            await _counting(pid, "off")
         totals = [line for line in out.read_text().splitlines() if line.startswith(("totals:", "summary:"))]
         per_request[kind] = max(int(line.split()[1]) for line in totals) / n
         print(f"{kind:>13}: {per_request[kind] / 1000:7.0f} k instructions per request")
