@@ -154,18 +154,18 @@ class Database:
             return [tuple(row) for row in await self._raw.execute_fetchall(sql, params)]  # one thread hop
 
     async def _checkpoint(self) -> None:
-        """Move the WAL's pages into the database, off the loop (the direct connection never does).
-
-        Under steady writes a passive checkpoint never reaches the end of the log, so the log never starts over
-        and grows without bound (seen: 190 MB in 20 s of acks). Past SQLITE_WAL_RESTART_PAGES, a RESTART with this
-        process's writers held copies the few pages written since, and the next write starts the log afresh. It
-        waits for readers at most SQLITE_RESTART_WAIT_MS, so a long read (an audit check) cannot hold up acks."""
+        """Move the WAL's pages into the database, off the loop (the direct connection never does). A task nobody
+        awaits: a failure is logged here, not left to surface as a stray exception."""
         try:
             await self._move_log()
         except OperationalError as exc:  # housekeeping: the next one tries again; nothing is lost meanwhile
             log.warning("SQLite checkpoint failed (%s); the next one will try again", exc.orig)
 
     async def _move_log(self) -> None:
+        """Under steady writes a passive checkpoint never reaches the end of the log, so the log never starts over
+        and grows without bound (seen: 190 MB in 20 s of acks). Past SQLITE_WAL_RESTART_PAGES, a RESTART with this
+        process's writers held copies the few pages written since, and the next write starts the log afresh. It
+        waits for readers at most SQLITE_RESTART_WAIT_MS, so a long read (an audit check) cannot hold up acks."""
         assert self._write_lock is not None
         async with self.engine.connect() as conn:
             log_pages = tuple((await conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")).one())[1]
