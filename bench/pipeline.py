@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from bot.clocks import SYSTEM_CLOCK
 from bot.config import Settings
 from bot.demo.seed import demo_config, seed
 from bot.pms import registry
@@ -101,7 +102,7 @@ async def latency(url: str, samples: int) -> Latency:
     """One command at a time through running workers, as in `pmsbot run`."""
     rt = await runtime(url)
     original = registry.CONNECTORS["local"]
-    registry.CONNECTORS["local"] = lambda s, p: TimedPMS(LocalPMS(s))  # type: ignore[assignment, return-value]
+    registry.CONNECTORS["local"] = lambda s, p, c: TimedPMS(LocalPMS(s, clock=c))  # type: ignore[assignment, return-value]
     sender = rt.delivery.senders["console"]
     send = sender.send
     handed_at: list[float] = []
@@ -142,7 +143,7 @@ async def inbox_peer(url: str, n: int) -> tuple[float, float]:
     single = n / (time.perf_counter() - start)
     from bot.inbox import Inbox
 
-    inbox = Inbox(db)
+    inbox = Inbox(db, clock=SYSTEM_CLOCK)
     start = time.perf_counter()
     await asyncio.gather(*(inbox.accept(event(50_000 + i, "help")) for i in range(n)))
     grouped = n / (time.perf_counter() - start)

@@ -90,7 +90,7 @@ def build_app(runtime: Runtime) -> web.Application:
     app.router.add_get("/metrics", metrics)
     if runtime.console:
         console.add_routes(app, RUNTIME)
-    hooks.add_routes(app, lambda request: request.app[RUNTIME].inbox, runtime.config)
+    hooks.add_routes(app, lambda request: request.app[RUNTIME].inbox, runtime.config, runtime.clock)
     field.add_routes(app)
     admin.add_routes(app)
     dashboard.add_routes(app)

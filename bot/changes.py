@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot.clocks import Clock
 from bot.constants import (
     PMS_DIGEST_AFTER,
     PMS_DIGEST_LIST_MAX,
@@ -29,18 +29,20 @@ from bot.store import pms_changes
 from bot.store.db import Database
 from notifiers.outbox import Envelope, Outbox
 
+# The cursor of a Redmine project that had no issues at its first poll: every issue after is new.
+NO_CHANGES_YET = datetime(1970, 1, 1, tzinfo=UTC)
+
 
 class ChangeDigests:
-    def __init__(self, db: Database, outbox: Outbox, *, locale: str,
-                 now: Callable[[], datetime] | None = None) -> None:
+    def __init__(self, db: Database, outbox: Outbox, *, locale: str, clock: Clock) -> None:
         self.db = db
         self.outbox = outbox
         self.locale = locale
-        self._now = now or (lambda: datetime.now(UTC))
+        self._clock = clock
 
     async def flush_once(self, now: datetime | None = None) -> int:
         """Send what is due; returns how many messages were queued."""
-        now = now or self._now()
+        now = now or self._clock.now()
         async with self.db.read() as r:
             if not await pms_changes.waiting(r):
                 return 0  # the usual case: no write transaction for nothing
@@ -61,7 +63,7 @@ class ChangeDigests:
                     data={"projects": sorted({r.project_key for r in rows}), "changes": len(rows),
                           "tasks": len(items), "items": items[:PMS_DIGEST_LIST_MAX],
                           "more": max(0, len(items) - PMS_DIGEST_LIST_MAX)}))
-            claimed = await self.outbox.enqueue(s, envelopes, source_event=None, now=datetime.now(UTC))
+            claimed = await self.outbox.enqueue(s, envelopes, source_event=None, now=self._clock.now())
         self.outbox.hand_over(claimed)
         return len(envelopes)
 
@@ -90,7 +92,10 @@ def _journal_event(journal: dict[str, Any], statuses: dict[str, str]) -> tuple[s
 async def poll_redmine(db: Database, inbox: Inbox, remote: RedmineClient, projects: list[Project], *,
                        now: datetime) -> int:
     """Redmine 5 has no webhooks: read what changed since the last poll (updated_on>=, then each changed
-    issue's journals) and feed it to the inbox like a webhook. The first poll only sets the cursor."""
+    issue's journals) and feed it to the inbox like a webhook. The first poll only sets the cursor.
+
+    The cursor is Redmine's own time (the newest `updated_on` seen), never ours: a Redmine whose clock is
+    behind ours would otherwise have its changes skipped."""
     fed = 0
     listed = await remote.send("GET", "/issue_statuses.json") if projects else {}
     statuses = {str(i.get("id")): str(i.get("name")) for i in listed.get("issue_statuses", [])}
@@ -100,8 +105,11 @@ async def poll_redmine(db: Database, inbox: Inbox, remote: RedmineClient, projec
         async with db.read() as s:
             since_text = await pms_changes.cursor(s, name)
         if since_text is None:
+            newest_seen = await pms.newest_change()
+            # Each poll reads from PMS_POLL_OVERLAP_S before its cursor; what exists already is not news.
+            start = newest_seen + timedelta(seconds=PMS_POLL_OVERLAP_S + 1) if newest_seen else NO_CHANGES_YET
             async with db.write() as s:
-                await pms_changes.set_cursor(s, name, now.astimezone(UTC).isoformat(), now)
+                await pms_changes.set_cursor(s, name, start.isoformat(), now)
             continue
         since = datetime.fromisoformat(since_text)
         newest = since

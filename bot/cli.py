@@ -9,8 +9,9 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from pydantic import ValidationError
@@ -18,6 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import __version__
+from bot.clocks import SYSTEM_CLOCK
 from bot.config import Config, ConfigError, Settings, load_config
 from bot.constants import DEFAULT_DATABASE_URL
 from bot.hooks import cli as hooks_cli
@@ -132,8 +134,13 @@ def cmd_clock(args: argparse.Namespace) -> int:
     return 0
 
 
+def _calendar_gap_line(code: str, year: int) -> str:
+    return (f"warning: calendar {code} has no adjusted workdays (调休) for {year} yet; add them under "
+            f"calendars.{code}.extra_workdays / extra_holidays when they are published (README: Configuration)")
+
+
 def cmd_schedules(args: argparse.Namespace) -> int:
-    from bot.clock import coming_years_without_adjusted_days, next_runs
+    from bot.clock import calendar_gaps, next_runs
 
     settings = _settings()
     config = _config(settings)
@@ -145,14 +152,12 @@ def cmd_schedules(args: argparse.Namespace) -> int:
     async def main() -> list[str]:
         try:
             await rt.open()
-            now = datetime.now(UTC)
+            now = SYSTEM_CLOCK.now()
             lines = []
             for run in await next_runs(rt, now):
                 when = run.at.strftime("%Y-%m-%d %a %H:%M %z") if run.at else "none within a year"
                 lines.append(f"{run.schedule}\t{run.project}\t{run.person_id}\t{run.timezone}\tnext: {when}")
-            for code in coming_years_without_adjusted_days(config, now.date()):
-                lines.append(f"warning: calendar {code} has no adjusted workdays for {now.year + 1} yet; "
-                             f"add them under calendars.{code}.extra_workdays when they are published")
+            lines += [_calendar_gap_line(code, year) for code, year in calendar_gaps(config, now.date())]
             return lines
         finally:
             await rt.close()
@@ -263,6 +268,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"FAIL config\n{exc}")
         return 1
+    from bot.clock import calendar_gaps
+
+    # Not a failure (the product runs), but prompts would go out on the wrong days: say it loudly.
+    today = SYSTEM_CLOCK.today(ZoneInfo(config.timezone))
+    for code, year in calendar_gaps(config, today):
+        print("WARN " + _calendar_gap_line(code, year).removeprefix("warning: "))
     db = Database(settings.database_url)
 
     async def probe() -> int:
@@ -317,7 +328,7 @@ async def _check_pms(settings: Settings, config: Config) -> int:
     from bot.pms.registry import CONNECTORS, REMOTE, build_remotes
 
     bad = 0
-    remotes = build_remotes(settings, config)
+    remotes = build_remotes(settings, config, SYSTEM_CLOCK)
     try:
         for name, remote in remotes.items():
             try:
@@ -379,7 +390,7 @@ def cmd_sla(args: argparse.Namespace) -> int:
                 raise SchemaNotReady(f"database {redact_url(db.url)} is not at the current schema: "
                                      "run `pmsbot db upgrade`")
             async with db.read() as s:
-                found = await figures(s, since=datetime.now(UTC) - timedelta(hours=args.hours))
+                found = await figures(s, since=SYSTEM_CLOCK.now() - timedelta(hours=args.hours))
         finally:
             await db.dispose()
         lines = [f"connector\tcalls\tok\tfailed\tsuccess\tavg ms\t(last {args.hours:g} h)"]

@@ -10,7 +10,6 @@ import contextlib
 import logging
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from time import monotonic
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -42,6 +41,7 @@ from notifiers.outbox import ClaimedMessage, Envelope
 
 log = logging.getLogger("pmsbot.clock")
 CALENDAR_WARNING_AT = (9, 0)
+CALENDAR_WARNING_FROM_MONTH = 11  # the coming year's 调休 are asked for from November on
 DEFAULT_POLICY = ProjectConfig(key="XX", name="defaults for projects not in the configuration")
 _PMS_RETRY_AT: dict[str, float] = {}  # project -> when its scan may try its PMS again
 PROMPT_BATCH = 200  # standup prompts written per transaction (its lock hold is what a web ack may wait for)
@@ -111,7 +111,7 @@ async def _send(rt: Runtime, ws: SqlWorkspace, s: AsyncSession, person: Person, 
     envelopes = [Envelope(platform=platform, target=target, kind=kind, locale=person.locale, data=data,
                           actions=actions or [], card_ref=card_ref)
                  for platform, target in await ws.targets(person, rt.settings.enabled_platforms())]
-    return await rt.outbox.enqueue(s, envelopes, source_event=None, now=datetime.now(UTC))
+    return await rt.outbox.enqueue(s, envelopes, source_event=None, now=rt.clock.now())
 
 
 async def _prompts(rt: Runtime, standup: StandupConfig, at: datetime, people: dict[str, Person]) -> int:
@@ -142,7 +142,7 @@ async def _prompts(rt: Runtime, standup: StandupConfig, at: datetime, people: di
                          data={"standup": standup.name, "project": standup.project, "day": day.isoformat(),
                                "deadline": standup.deadline, "questions": list(standup.questions.get(p.locale) or ())})
                 for platform, target in targets[p.id]] for p in present}
-            now = datetime.now(UTC)
+            now = rt.clock.now()
             async with rt.db.write() as s:
                 ws = SqlWorkspace(s, default_locale=rt.config.locale)
                 # Claimed per person and day: a second clock, a catch-up or a rerun finds them taken.
@@ -175,7 +175,7 @@ async def _reminders(rt: Runtime, standup: StandupConfig, at: datetime, people: 
                 continue  # never prompted (away, or joined later)
             if member in await ws.standup_status([member], day):
                 continue
-            if not await ws.claim_run(f"{schedule_name(standup)}:remind", member, day, datetime.now(UTC)):
+            if not await ws.claim_run(f"{schedule_name(standup)}:remind", member, day, rt.clock.now()):
                 continue
             claimed = await _send(rt, ws, s, person, "standup_reminder", {
                 "standup": standup.name, "project": standup.project, "day": day.isoformat(),
@@ -194,7 +194,7 @@ async def _summary(rt: Runtime, standup: StandupConfig, at: datetime, people: di
         return 0
     async with rt.db.write() as s:
         ws = SqlWorkspace(s, default_locale=rt.config.locale)
-        if not await ws.claim_run(f"{schedule_name(standup)}:summary", "*", day, datetime.now(UTC)):
+        if not await ws.claim_run(f"{schedule_name(standup)}:summary", "*", day, rt.clock.now()):
             return 0
         status = await ws.standup_status(list(standup.members), day)
         entries = []
@@ -215,14 +215,14 @@ async def _summary(rt: Runtime, standup: StandupConfig, at: datetime, people: di
         if channels:
             envelopes = [Envelope(platform=p, target=c, kind="standup_summary", locale=rt.config.locale, data=data,
                                   actions=[]) for p, c in channels]
-            claimed = await rt.outbox.enqueue(s, envelopes, source_event=None, now=datetime.now(UTC))
+            claimed = await rt.outbox.enqueue(s, envelopes, source_event=None, now=rt.clock.now())
         else:  # no team channel reachable (the console has none): each member gets it directly
             for member in standup.members:
                 if member in people:
                     claimed += await _send(rt, ws, s, people[member], "standup_summary", data)
         await audit.append(s, actor="clock", action="standup.summary", subject=standup.name,
                            detail={"day": day.isoformat(), "answered": data["answered"], "total": len(entries)},
-                           now=datetime.now(UTC))
+                           now=rt.clock.now())
     rt.outbox.hand_over(claimed)
     return 1
 
@@ -242,12 +242,12 @@ async def _risk_scan(rt: Runtime, scan: RiskAlertConfig, at: datetime) -> int:
                   calendar=rt.config.work_calendar(scan.calendar))
     if day is None:
         return 0
-    now = datetime.now(UTC)
+    now = rt.clock.now()
     limits = scan.thresholds()
     rules = set(scan.rules)
     claimed: list[ClaimedMessage] = []
     schedule = f"risks:{scan.project}"
-    if monotonic() < _PMS_RETRY_AT.get(scan.project, 0.0):
+    if rt.clock.monotonic() < _PMS_RETRY_AT.get(scan.project, 0.0):
         return 0
     # The PMS is read before the write transaction: a remote PMS may take seconds, and SQLite has one writer.
     async with rt.db.read() as rs:
@@ -255,7 +255,7 @@ async def _risk_scan(rt: Runtime, scan: RiskAlertConfig, at: datetime) -> int:
         project = await ws.project(scan.project)
         if project is None or await ws.was_run(schedule, "*", day):
             return 0
-        pms = connector_for(rs, rt.remotes)(project)
+        pms = connector_for(rs, rt.remotes, clock=rt.clock)(project)
         try:
             tasks = await pms.search_tasks(project=project.key, limit=PMS_SCAN_MAX_TASKS)
             risks = [r for r in find_risks(tasks, today=day, now=at, limits=limits) if r.kind in rules]
@@ -269,7 +269,7 @@ async def _risk_scan(rt: Runtime, scan: RiskAlertConfig, at: datetime) -> int:
                                          progress_percent=progress, limits=limits)
         except PMSDown as exc:
             log.warning("risk scan of %s waits for its PMS: %s", project.key, exc)
-            _PMS_RETRY_AT[project.key] = monotonic() + PMS_SCAN_RETRY_S
+            _PMS_RETRY_AT[project.key] = rt.clock.monotonic() + PMS_SCAN_RETRY_S
             return 0
     async with rt.db.write() as s:
         ws = SqlWorkspace(s, default_locale=rt.config.locale)
@@ -348,39 +348,41 @@ async def _weekly_dashboards(rt: Runtime, at: datetime) -> int:
         links = await weekly_snapshot_message(pages, project.key)
         async with rt.db.write() as s:
             ws = SqlWorkspace(s, default_locale=rt.config.locale)
-            if not await ws.claim_run(f"dashboard:{project.key}", "*", local.date(), datetime.now(UTC)):
+            if not await ws.claim_run(f"dashboard:{project.key}", "*", local.date(), rt.clock.now()):
                 continue
             envelopes = [Envelope(platform=p, target=c, kind="dashboard_snapshot", locale=rt.config.locale,
                                   data={"project": project.key, "name": project.name, **links}, actions=[])
                          for p, c in await ws.project_channels(project.key)]
-            claimed += await rt.outbox.enqueue(s, envelopes, source_event=None, now=datetime.now(UTC))
+            claimed += await rt.outbox.enqueue(s, envelopes, source_event=None, now=rt.clock.now())
             sent += len(envelopes)
     rt.outbox.hand_over(claimed)
     return sent
 
 
 async def _calendar_warning(rt: Runtime, at: datetime) -> int:
-    """In December, each day at 09:00 until it is fixed: tell the admins which calendars lack next year's 调休."""
+    """From November, each day at 09:00 until it is fixed: tell the admins which calendars lack the coming
+    year's 调休 (or this year's, still)."""
     local = at.astimezone(ZoneInfo(rt.config.timezone))
-    if local.month != 12 or (local.hour, local.minute) != CALENDAR_WARNING_AT:
+    if (local.hour, local.minute) != CALENDAR_WARNING_AT:
         return 0
-    missing = coming_years_without_adjusted_days(rt.config, local.date())
-    if not missing:
+    gaps = calendar_gaps(rt.config, local.date())
+    if not gaps:
         return 0
     sent = 0
     async with rt.db.write() as s:
         ws = SqlWorkspace(s, default_locale=rt.config.locale)
-        if not await ws.claim_run("calendar-warning", "*", local.date(), datetime.now(UTC)):
+        if not await ws.claim_run("calendar-warning", "*", local.date(), rt.clock.now()):
             return 0
         claimed: list[ClaimedMessage] = []
         for admin in await ws.people_with_role("admin"):
-            claimed += await _send(rt, ws, s, admin, "calendar_warning",
-                                   {"calendars": missing, "year": local.year + 1})
+            for year in sorted({y for _, y in gaps}):
+                claimed += await _send(rt, ws, s, admin, "calendar_warning",
+                                       {"calendars": [c for c, y in gaps if y == year], "year": year})
             sent += 1
     rt.outbox.hand_over(claimed)
     if not sent:
-        log.warning("calendars %s have no adjusted workdays for %s and no admin is configured to tell",
-                    ", ".join(missing), local.year + 1)
+        log.warning("calendars without adjusted workdays (%s) and no admin is configured to tell",
+                    ", ".join(f"{c} {y}" for c, y in gaps))
     return sent
 
 
@@ -466,10 +468,12 @@ async def next_runs(rt: Runtime, after: datetime) -> list[NextRun]:
     return out
 
 
-def coming_years_without_adjusted_days(config: Config, today: date) -> list[str]:
-    """Calendars whose next year's adjusted workdays are unknown (worth a warning in December)."""
+def calendar_gaps(config: Config, today: date) -> list[tuple[str, int]]:
+    """(calendar, year) of the calendars in use that do not know a year's adjusted workdays: this year's at any
+    time, the coming year's from November (China publishes them around then)."""
     codes = sorted({s.calendar for s in config.standups} | {r.calendar for r in config.risk_alerts})
-    return [c for c in codes if not config.work_calendar(c).knows_adjusted_workdays(today.year + 1)]
+    years = [today.year] + ([today.year + 1] if today.month >= CALENDAR_WARNING_FROM_MONTH else [])
+    return [(c, y) for y in years for c in codes if not config.work_calendar(c).knows_adjusted_workdays(y)]
 
 
 class ClockRunner:
@@ -485,9 +489,10 @@ class ClockRunner:
         self._polling: asyncio.Task[None] | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
+        # APScheduler only paces the beats (on the machine's clock); what is due is decided by our Clock.
+        await self.beat()
         scheduler = AsyncIOScheduler(timezone=UTC)
-        scheduler.add_job(self.beat, IntervalTrigger(seconds=CLOCK_BEAT_S), max_instances=1, coalesce=True,
-                          next_run_time=datetime.now(UTC))
+        scheduler.add_job(self.beat, IntervalTrigger(seconds=CLOCK_BEAT_S), max_instances=1, coalesce=True)
         scheduler.start()
         try:
             await stop.wait()
@@ -514,7 +519,7 @@ class ClockRunner:
                 self.active = False
                 log.warning("lost the clock lock; standing by")
                 return
-            await self.tick(datetime.now(UTC))
+            await self.tick(self.rt.clock.now())
         except Exception:  # the scheduler's job boundary: log, and try again at the next beat
             log.exception("clock beat failed")
 
@@ -553,7 +558,7 @@ class ClockRunner:
         due = [(s, rules) for s, rules in self.rt.dispatcher.sources.values()
                if s.kind == "file" and not int(minute.timestamp() // 60) % s.poll_every_min]
         if due:
-            await poll_files(self.rt.db, self.rt.inbox, due)
+            await poll_files(self.rt.db, self.rt.inbox, due, now=self.rt.clock.now())
 
     async def _poll_pms(self, minute: datetime) -> None:
         """PMSs without webhooks (Redmine 5) are read for changes every few minutes; a poll that fails is

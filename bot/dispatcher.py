@@ -14,7 +14,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, cast
 from zoneinfo import ZoneInfo
@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from bot import audit
+from bot.clocks import Clock
 from bot.config import Config
 from bot.constants import (
     BUTTON_ACTIONS,
@@ -77,7 +78,7 @@ PMS_COMMANDS = (model.Status, model.MyTasks, model.Report, model.Done, model.Blo
 
 class Dispatcher:
     def __init__(self, db: Database, inbox: Inbox, outbox: Outbox, *, default_locale: str, timezone: str,
-                 platforms: tuple[str, ...], now: Callable[[], datetime] | None = None,
+                 platforms: tuple[str, ...], clock: Clock,
                  on_done: Callable[[], None] | None = None, remotes: dict[str, RemoteClient] | None = None,
                  config: Config | None = None) -> None:
         self.db = db
@@ -93,7 +94,7 @@ class Dispatcher:
         self.default_locale = default_locale
         self.tz = ZoneInfo(timezone)
         self.platforms = platforms
-        self._now = now or (lambda: datetime.now(UTC))
+        self.clock = clock
         self._on_done = on_done
 
     async def run_once(self) -> int:
@@ -103,7 +104,7 @@ class Dispatcher:
             await self.process(local)
             handled += 1
             self._done()
-        claimed = await self.inbox.claim(limit=WORKER_BATCH, now=_wall())
+        claimed = await self.inbox.claim(limit=WORKER_BATCH, now=self.clock.now())
         for item in claimed:
             await self.process(item)
             self._done()
@@ -182,7 +183,7 @@ class Dispatcher:
     def _saver(self, inbox_id: int) -> Callable[[str, Any], Awaitable[None]]:
         async def save(step: str, value: Any) -> None:
             async with self.db.write() as s:
-                await pms_writes.save(s, inbox_id, {step: value})
+                await pms_writes.save(s, inbox_id, {step: value}, now=self.clock.now())
         return save
 
     async def _heartbeat(self, item: Claimed) -> None:
@@ -192,7 +193,7 @@ class Dispatcher:
             async with self.db.write() as s:
                 await s.execute(update(InboxRow).where(
                     col(InboxRow.id) == item.inbox_id, col(InboxRow.attempts) == item.attempts,
-                    col(InboxRow.state) == "pending").values(available_at=_wall() + timedelta(seconds=INBOX_LEASE_S)))
+                    col(InboxRow.state) == "pending").values(available_at=self.clock.now() + timedelta(seconds=INBOX_LEASE_S)))
 
     def _settled(self, inbox_id: int) -> None:
         for waiting in self._queued.values():
@@ -205,12 +206,12 @@ class Dispatcher:
             event.platform, event.sender)
         await audit.append(s, actor=person.id if person else f"{event.platform}:{event.sender}",
                            action="command.refused", subject=exc.code,
-                           detail={"params": exc.params, "event": event.event_id}, now=self._now())
+                           detail={"params": exc.params, "event": event.event_id}, now=self.clock.now())
         locale = person.locale if person else self.default_locale
         await self._finish(s, item, staged, [_answer(event, locale, _error(exc.code, exc.params))])
 
     def _pms_picker(self, s: AsyncSession, inbox_id: int, *, remote_only: bool) -> Callable[[Project], PMS]:
-        pick = connector_for(s, self.remotes)
+        pick = connector_for(s, self.remotes, clock=self.clock)
 
         def picked(project: Project) -> PMS:
             if project.pms in CONNECTORS:
@@ -227,7 +228,7 @@ class Dispatcher:
     async def _apply_remote(self, item: Claimed, staged: list[ClaimedMessage], journal: Journal) -> str | None:
         """A PMS command run on a read session (see bot/remote_mode.py); None when it needs the write transaction."""
         event = item.event
-        now = self._now()
+        now = self.clock.now()
         async with self.db.read() as rs:
             ws = SqlWorkspace(rs, default_locale=self.default_locale)
             person = await ws.person_by_identity(event.platform, event.sender)
@@ -258,7 +259,7 @@ class Dispatcher:
         remote = self.remotes.get(a.get("pms", ""))
         async with self.db.read() as rs:
             ws = SqlWorkspace(rs, default_locale=self.default_locale)
-            pick = connector_for(rs, self.remotes)
+            pick = connector_for(rs, self.remotes, clock=self.clock)
             for project in await ws.projects_using(a.get("pms", "")) if remote is not None else []:
                 if not self.config.feature_on("subscriptions", project.key):
                     continue
@@ -276,7 +277,7 @@ class Dispatcher:
                 for platform, conversation, text, by in await ws.subscriptions(project.key):
                     if platform in self.platforms and await _passes(pms, task, a, text, by):
                         rows.append(PmsChangeRow(platform=platform, conversation=conversation,
-                                                 project_key=project.key, data=data))
+                                                 project_key=project.key, data=data, created_at=self.clock.now()))
                 break  # a task is in one project
         async with self.db.write() as s:
             await pms_changes.add(s, rows)
@@ -310,7 +311,7 @@ class Dispatcher:
                     error=NO_RULE_MATCHED))
             HOOKS.labels(name, "unmatched").inc()
             return "hook"
-        now = self._now()
+        now = self.clock.now()
         replies: list[Reply] = []
         audits: list[dict[str, Any]] = []
         try:
@@ -356,10 +357,10 @@ class Dispatcher:
         HOOKS.labels(name, "rejected").inc()
         async with self.db.write() as s:
             await audit.append(s, actor=f"source:{name}", action="hook.rejected", subject=name,
-                               detail={"event": item.event.event_id, "reason": reason[:500]}, now=self._now())
+                               detail={"event": item.event.event_id, "reason": reason[:500]}, now=self.clock.now())
             if partial:
                 await audit.append(s, actor=f"source:{name}", action="hook.partial", subject=name,
-                                   detail={"event": item.event.event_id, "done": partial[:50]}, now=self._now())
+                                   detail={"event": item.event.event_id, "done": partial[:50]}, now=self.clock.now())
             await s.execute(update(InboxRow).where(col(InboxRow.id) == item.inbox_id,
                                                    col(InboxRow.attempts) == item.attempts)
                             .values(state="failed", error=f"rejected: {reason}"[:2000]))
@@ -375,7 +376,7 @@ class Dispatcher:
         """Keep the command for when the PMS answers again: the writes it made so far, one notice to the
         person, admins told when our credentials are refused; after PMS_QUEUE_MAX_H, give up and say so."""
         event = item.event
-        wall = _wall()
+        wall = self.clock.now()
         age_s = (wall - event.received_at).total_seconds()
         give_up = age_s > PMS_QUEUE_MAX_H * 3600
         async with self.db.write() as s:
@@ -391,8 +392,8 @@ class Dispatcher:
                 code = "pms_auth_queued" if exc.kind == "auth" else "pms_queued"
                 notes.append(_answer(event, locale, _error(code, {"pms": exc.pms})))
                 journal.record(NOTICE, True)
-            if exc.kind == "auth" and time.monotonic() - self._alerted.get(exc.pms, -PMS_ALERT_EVERY_S) >= PMS_ALERT_EVERY_S:
-                self._alerted[exc.pms] = time.monotonic()
+            if exc.kind == "auth" and self.clock.monotonic() - self._alerted.get(exc.pms, -PMS_ALERT_EVERY_S) >= PMS_ALERT_EVERY_S:
+                self._alerted[exc.pms] = self.clock.monotonic()
                 for admin in await ws.people_with_role("admin"):
                     for platform, target in await ws.targets(admin, self.platforms) or [("console", admin.id)]:
                         notes.append(Envelope(platform=platform, target=target, kind="error", locale=admin.locale,
@@ -403,14 +404,14 @@ class Dispatcher:
                 if journal.writes():  # what did happen is on record, though the command as a whole did not
                     await audit.append(s, actor=person.id if person else f"{event.platform}:{event.sender}",
                                        action="pms.partial", subject=exc.pms,
-                                       detail={"event": event.event_id, "calls": journal.writes()[:50]}, now=self._now())
+                                       detail={"event": event.event_id, "calls": journal.writes()[:50]}, now=self.clock.now())
                 await pms_writes.forget(s, item.inbox_id)
             else:
-                await pms_writes.save(s, item.inbox_id, journal.to_save())
+                await pms_writes.save(s, item.inbox_id, journal.to_save(), now=self.clock.now())
             staged.extend(await self.outbox.enqueue(s, notes, source_event=item.inbox_id, now=wall))
             # One wait for everything queued for this PMS, growing with the outage (a quarter of it so far, 5 s to
             # 5 min) and honouring Retry-After: commands come back in the order they were queued.
-            outage_s = time.monotonic() - self._down_since.setdefault(exc.connector or exc.pms, time.monotonic())
+            outage_s = self.clock.monotonic() - self._down_since.setdefault(exc.connector or exc.pms, self.clock.monotonic())
             wait_s = max(5.0, min(PMS_QUEUE_BACKOFF_MAX_S, outage_s / 4), exc.retry_after_s or 0.0)
             values: dict[str, Any] = (
                 {"state": "failed", "error": str(exc)[:2000]} if give_up else
@@ -429,7 +430,7 @@ class Dispatcher:
     async def _apply(self, s: AsyncSession, item: Claimed, staged: list[ClaimedMessage], journal: Journal) -> str:
         event = item.event
         ws = SqlWorkspace(s, default_locale=self.default_locale)
-        now = self._now()
+        now = self.clock.now()
         person = await ws.person_by_identity(event.platform, event.sender)
         today = now.astimezone(self.tz).date()
         parsed = _command_of(event, today, await _channel_project(ws, event))
@@ -497,14 +498,14 @@ class Dispatcher:
     async def _finish(self, s: AsyncSession, item: Claimed, staged: list[ClaimedMessage],
                       envelopes: list[Envelope]) -> None:
         """Queue the replies and mark the event done, in the caller's transaction."""
-        staged.extend(await self.outbox.enqueue(s, envelopes, source_event=item.inbox_id, now=_wall()))
+        staged.extend(await self.outbox.enqueue(s, envelopes, source_event=item.inbox_id, now=self.clock.now()))
         # Fenced by the attempt number: if our lease ran out and another worker claimed the event, this
         # matches nothing and the whole transaction is rolled back instead of applying the event twice.
         result = await s.execute(
             update(InboxRow)
             .where(col(InboxRow.id) == item.inbox_id, col(InboxRow.attempts) == item.attempts,
                    col(InboxRow.state) == "pending")
-            .values(state="done", done_at=_wall(), error=None)
+            .values(state="done", done_at=self.clock.now(), error=None)
         )
         if cast(CursorResult[Any], result).rowcount != 1:
             raise LeaseLost(f"inbox event {item.inbox_id} was claimed again by another worker")
@@ -517,9 +518,9 @@ class Dispatcher:
         error = f"{type(exc).__name__}: {exc}"[:2000]
         if journal is not None and journal.writes():
             async with self.db.write() as s:  # the retry must not repeat what this attempt wrote
-                await pms_writes.save(s, item.inbox_id, journal.to_save())
+                await pms_writes.save(s, item.inbox_id, journal.to_save(), now=self.clock.now())
         if item.attempts < INBOX_MAX_ATTEMPTS:
-            await self.inbox.release(item.inbox_id, retry_at=_wall() + timedelta(seconds=backoff_s(item.attempts)),
+            await self.inbox.release(item.inbox_id, retry_at=self.clock.now() + timedelta(seconds=backoff_s(item.attempts)),
                                      error=error)
             return
         event = item.event
@@ -529,7 +530,7 @@ class Dispatcher:
                     event.platform, event.sender)
                 locale = person.locale if person else self.default_locale
                 answer = _answer(event, locale, _error("internal", {"ref": str(item.inbox_id)}))
-                await self.outbox.enqueue(s, [answer], source_event=item.inbox_id, now=_wall(), preclaim=False)
+                await self.outbox.enqueue(s, [answer], source_event=item.inbox_id, now=self.clock.now(), preclaim=False)
             await s.execute(update(InboxRow).where(col(InboxRow.id) == item.inbox_id).values(
                 state="failed", error=error))
 
@@ -604,11 +605,6 @@ def _field_report(action: dict[str, str]) -> model.Command | model.ParseError:
     if percent is None and hours is None and not note:
         note = "📷" if action.get("photo") else ""
     return model.Report(task=task, percent=percent, note=note, hours=hours)
-
-
-def _wall() -> datetime:
-    """Delivery mechanics (leases, due times) run on the real clock; `now` (injectable) is for business."""
-    return datetime.now(UTC)
 
 
 class LeaseLost(Exception):

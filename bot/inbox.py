@@ -18,6 +18,7 @@ import orjson
 from sqlalchemy import CursorResult, func, select, update
 from sqlmodel import col
 
+from bot.clocks import Clock
 from bot.constants import (
     INBOX_BATCH_MAX,
     INBOX_GATHER_TURNS,
@@ -85,8 +86,9 @@ class Claimed:
 
 
 class Inbox:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, clock: Clock) -> None:
         self._db = db
+        self._clock = clock
         self._pending: list[tuple[InboundEvent, asyncio.Future[Accepted]]] = []
         self._wake = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
@@ -157,7 +159,7 @@ class Inbox:
                 fut.set_result(res)
 
     async def _write(self, batch: list[tuple[InboundEvent, asyncio.Future[Accepted]]]) -> list[Accepted]:
-        now = datetime.now(UTC)  # our clock, not the platform's: a skewed sender must not delay its event
+        now = self._clock.now()  # our clock, not the platform's: a skewed sender must not delay its event
         preclaim = self.local_worker and len(self._handoff) < INBOX_HANDOFF_MAX
         unique: dict[tuple[str, str], InboundEvent] = {}
         for event, _ in batch:
@@ -203,7 +205,7 @@ class Inbox:
 
     async def claim(self, *, limit: int, now: datetime | None = None) -> list[Claimed]:
         """Lease up to `limit` due events. A lease that runs out (worker killed) makes the event due again."""
-        now = now or datetime.now(UTC)
+        now = now or self._clock.now()
         lease_until = now + timedelta(seconds=INBOX_LEASE_S)
         async with self._db.write() as s:
             q = (
@@ -237,7 +239,7 @@ class Inbox:
             for item in items:
                 await s.execute(update(InboxRow).where(
                     col(InboxRow.id) == item.inbox_id, col(InboxRow.attempts) == item.attempts,
-                    col(InboxRow.state) == "pending").values(available_at=datetime.now(UTC)))
+                    col(InboxRow.state) == "pending").values(available_at=self._clock.now()))
 
     async def state(self, inbox_id: int) -> str | None:
         async with self._db.read() as s:
@@ -257,7 +259,7 @@ class Inbox:
             result = await s.execute(update(InboxRow).where(
                 col(InboxRow.platform) == event.platform, col(InboxRow.event_id) == event.event_id,
                 col(InboxRow.state) == "failed").values(payload=event_to_payload(event), state="pending", attempts=0, error=None,
-                                                         available_at=datetime.now(UTC)))
+                                                         available_at=self._clock.now()))
             requeued = bool(cast(CursorResult[Any], result).rowcount)
         if requeued:
             self.new_work.set()

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from bot.changes import ChangeDigests
+from bot.clocks import SYSTEM_CLOCK, Clock
 from bot.config import Config, Settings
 from bot.constants import GRACEFUL_STOP_S, WORKER_RESTART_S
 from bot.dispatcher import Dispatcher
@@ -42,6 +43,7 @@ class Runtime:
     settings: Settings
     config: Config
     console: bool = False
+    clock: Clock = SYSTEM_CLOCK
     worker_running: bool = field(default=False, init=False)
     db: Database = field(init=False)
     inbox: Inbox = field(init=False)
@@ -54,19 +56,20 @@ class Runtime:
     delivery: Delivery = field(init=False)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list, init=False)
     _stop: asyncio.Event = field(default_factory=asyncio.Event, init=False)
-    clock: ClockRunner | None = field(default=None, init=False)
+    scheduler: ClockRunner | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.db = Database(self.settings.database_url)
-        self.inbox = Inbox(self.db)
-        self.outbox = Outbox(self.db)
+        self.inbox = Inbox(self.db, clock=self.clock)
+        self.outbox = Outbox(self.db, clock=self.clock)
         self.renderer = Renderer()
-        self.remotes = build_remotes(self.settings, self.config)
-        self.changes = ChangeDigests(self.db, self.outbox, locale=self.config.locale)
+        self.remotes = build_remotes(self.settings, self.config, self.clock)
+        self.changes = ChangeDigests(self.db, self.outbox, locale=self.config.locale, clock=self.clock)
         platforms = self.settings.enabled_platforms()
-        self.delivery = Delivery(self.outbox, build_senders(self.db, self.settings, self.renderer, self.config), self.renderer)
+        self.delivery = Delivery(self.outbox, build_senders(self.db, self.settings, self.renderer, self.config,
+                                                              clock=self.clock), self.renderer)
         self.dispatcher = Dispatcher(self.db, self.inbox, self.outbox, default_locale=self.config.locale,
-                                     timezone=self.config.timezone, platforms=platforms,
+                                     timezone=self.config.timezone, platforms=platforms, clock=self.clock,
                                      on_done=self.delivery.wake.set, remotes=self.remotes,
                                      config=self.config)
 
@@ -81,12 +84,12 @@ class Runtime:
                     f"database {redact_url(self.db.url)} is at schema {current or 'none'}, code needs {head}: "
                     "run `pmsbot db upgrade`"
                 )
-        await apply_config(self.db, self.config)
+        await apply_config(self.db, self.config, now=self.clock.now())
         # The key web links are signed with: every process (a worker handing out links, a web process checking
         # them) reads the same one.
         configured = self.settings.pmsbot_secret_key
         self.web_key = configured.get_secret_value().encode() if configured else await server_key(self.db)
-        self.dispatcher.links = WebLinks(self.web_key, self.settings.pmsbot_public_url)
+        self.dispatcher.links = WebLinks(self.web_key, self.settings.pmsbot_public_url, clock=self.clock)
 
     def start(self, roles: tuple[Role, ...]) -> None:
         if "worker" in roles:
@@ -100,8 +103,8 @@ class Runtime:
             from bot.clock import ClockRunner  # the clock builds on the runtime, not the other way round
             from bot.store.leader import leader_for
 
-            self.clock = ClockRunner(self, leader_for(self.db))
-            self._tasks.append(asyncio.create_task(self._supervise(self.clock.run), name="clock"))
+            self.scheduler = ClockRunner(self, leader_for(self.db))
+            self._tasks.append(asyncio.create_task(self._supervise(self.scheduler.run), name="clock"))
 
     async def _supervise(self, loop: Callable[[asyncio.Event], Awaitable[None]]) -> None:
         # A worker loop that dies of a database outage restarts after a pause instead of leaving the process idle.

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from bot.records import InboundEvent
 from bot.runtime import Runtime
@@ -56,7 +55,7 @@ async def say(rt: Runtime, person_id: str, text: str, *, platform: str = "consol
     marker = int(before[-1]["id"]) if before else 0
     accepted = await rt.inbox.accept(InboundEvent(
         platform=platform, event_id=event_id or f"say-{uuid.uuid4().hex}", kind="message", sender=sender,
-        conversation=sender, text=text, received_at=datetime.now(UTC),
+        conversation=sender, text=text, received_at=rt.clock.now(),
     ))
     if accepted.inbox_id is None:
         return []

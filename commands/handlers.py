@@ -411,7 +411,7 @@ async def standup_schedule(ctx: Context, cmd: model.StandupSchedule) -> list[Rep
     if not ({"pm", "admin"} & set(ctx.person.roles)):
         raise CommandError("not_pm", project=project)
     try:
-        schedule = await ctx.workspace.change_standup(name, cmd.setting, cmd.value, by=ctx.person.id)
+        schedule = await ctx.workspace.change_standup(name, cmd.setting, cmd.value, by=ctx.person.id, now=ctx.now)
     except ValueError as exc:
         raise CommandError("bad_schedule", reason=str(exc)[:200]) from None
     await _audit(ctx, "standup.schedule", name, setting=cmd.setting, value=cmd.value)
@@ -461,7 +461,8 @@ async def subscribe(ctx: Context, cmd: model.Subscribe) -> list[Reply]:
         raise CommandError("bad_filter", filter=cmd.filter, reason=f"jql works for Jira projects; {project.key} "
                                                                    f"uses {project.pms}")
     created = await ctx.workspace.subscribe(project=project.key, platform=ctx.platform,
-                                            conversation=ctx.conversation, filter=cmd.filter, by=ctx.person.id)
+                                            conversation=ctx.conversation, filter=cmd.filter, by=ctx.person.id,
+                                            now=ctx.now)
     if created:
         await _audit(ctx, "subscribe", project.key, platform=ctx.platform, conversation=ctx.conversation,
                      filter=cmd.filter)

@@ -49,7 +49,8 @@ class Workspace(Protocol):
 
     async def pending_approvals_for(self, person_id: str) -> list[Approval]: ...
 
-    async def subscribe(self, *, project: str, platform: str, conversation: str, filter: str, by: str) -> bool: ...
+    async def subscribe(self, *, project: str, platform: str, conversation: str, filter: str, by: str,
+                        now: datetime) -> bool: ...
 
     async def set_pms_user(self, person_id: str, pms_user: str) -> None: ...
 
@@ -69,7 +70,8 @@ class Workspace(Protocol):
         """(name, project, members) of the standups the person is in or whose project they belong to."""
         ...
 
-    async def change_standup(self, name: str, setting: str, value: str | None, *, by: str) -> dict[str, Any]:
+    async def change_standup(self, name: str, setting: str, value: str | None, *, by: str, now: datetime
+                             ) -> dict[str, Any]:
         """Change a standup's time, deadline or reminder; returns its schedule; ValueError with the reason."""
         ...
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import time
 
 import httpx
 
+from bot.clocks import SYSTEM_CLOCK, Clock
 from bot.config import Config
 from bot.constants import CALLBACK_PLATFORM, CALLBACK_TIMEOUT_S
 from notifiers.base import Outgoing, PermanentSendError, TransientSendError
@@ -26,7 +26,8 @@ def callback_signature(secret: str, timestamp: str, body: bytes) -> str:
 class CallbackSender:
     platform = CALLBACK_PLATFORM  # retried up to CALLBACK_MAX_ATTEMPTS (notifiers/outbox.py max_attempts)
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, *, clock: Clock = SYSTEM_CLOCK) -> None:
+        self._clock = clock
         self._targets = {s.name: s.callback for s in config.sources if s.callback is not None}
         self._http = httpx.AsyncClient(timeout=CALLBACK_TIMEOUT_S, follow_redirects=False)
 
@@ -35,7 +36,7 @@ class CallbackSender:
         if target is None:
             raise PermanentSendError(f"source {message.target!r} has no callback configured")
         body = message.rendered.text.encode()
-        stamp = str(int(time.time()))
+        stamp = str(int(self._clock.timestamp()))
         headers = {"Content-Type": "application/json", "X-Pmsbot-Timestamp": stamp,
                    # Stable for this decision, through retries and a replayed dead letter: receivers drop repeats.
                    "X-Pmsbot-Delivery": message.card_ref or str(message.outbox_id),

@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
-from datetime import UTC, datetime
 
 import jinja2
 from prometheus_client import Counter
@@ -46,7 +44,7 @@ class Delivery:
         outcomes = await asyncio.gather(*(self._deliver(m) for m in claimed))
         await self.outbox.mark_sent_many([(m, message_id) for m, (sent, message_id) in zip(claimed, outcomes, strict=True)
                                           if sent])
-        await add_calls(self.outbox.db, datetime.now(UTC).replace(second=0, microsecond=0), METER.take())
+        await add_calls(self.outbox.db, self.outbox.clock.now().replace(second=0, microsecond=0), METER.take())
         for m, (sent, _) in zip(claimed, outcomes, strict=True):
             if sent:
                 SENT.labels(m.envelope.platform).inc()
@@ -95,7 +93,7 @@ class Delivery:
                        rendered=rendered, locale=env.locale, origin=env.origin)
         earlier = (await self.outbox.card_message_id(env.platform, env.target, env.card_ref)
                    if env.update and env.card_ref else None)
-        started = time.monotonic()
+        started = self.outbox.clock.monotonic()
         ok = False
         try:
             message_id: str | None = None
@@ -118,5 +116,5 @@ class Delivery:
             return False, None
         finally:
             if env.platform != "console":  # the console is our own table, not a connector
-                METER.count(env.platform, ok=bool(ok), elapsed_s=time.monotonic() - started)
+                METER.count(env.platform, ok=bool(ok), elapsed_s=self.outbox.clock.monotonic() - started)
         return True, message_id

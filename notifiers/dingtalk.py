@@ -28,6 +28,7 @@ from urllib.parse import quote_plus, urlsplit
 
 import httpx
 
+from bot.clocks import SYSTEM_CLOCK, Clock
 from bot.config import Settings
 from bot.constants import (
     BUTTON_ACTIONS,
@@ -148,7 +149,8 @@ class DingTalkSender:
     def __init__(self, db: Database | None, settings: Settings, renderer: Renderer, *,
                  app_rate_per_s: float = DINGTALK_APP_RATE_PER_S, app_burst: float = DINGTALK_APP_BURST,
                  chat_rate_per_s: float = DINGTALK_CHAT_RATE_PER_S, chat_burst: float = DINGTALK_CHAT_BURST,
-                 robot_per_minute: float = DINGTALK_ROBOT_PER_MINUTE) -> None:
+                 robot_per_minute: float = DINGTALK_ROBOT_PER_MINUTE, clock: Clock = SYSTEM_CLOCK) -> None:
+        self._clock = clock
         assert settings.dingtalk_client_id and settings.dingtalk_client_secret
         self.base = (settings.dingtalk_api_base or DINGTALK_DEFAULT_API_BASE).rstrip("/")
         self.oapi = (settings.dingtalk_oapi_base or DINGTALK_DEFAULT_OAPI_BASE).rstrip("/")
@@ -259,7 +261,7 @@ class DingTalkSender:
         url, until = origin.get("session_webhook"), origin.get("session_webhook_expires_ms", "")
         if not url or not until.isdigit() or origin.get("conversation") != message.target:
             return None
-        if int(until) / 1000 - DINGTALK_SESSION_MARGIN_S < time.time():
+        if int(until) / 1000 - DINGTALK_SESSION_MARGIN_S < self._clock.timestamp():
             return None  # expired or about to: the robot API takes over
         return url if session_webhook_allowed(url, self.oapi) else None
 
@@ -342,7 +344,7 @@ class DingTalkSender:
         if wait > 0:
             await asyncio.sleep(wait)  # pacing to the robot's 20 a minute, not waiting for work
         if secret:
-            ts = int(time.time() * 1000)
+            ts = int(self._clock.timestamp() * 1000)
             url += f"{'&' if '?' in url else '?'}timestamp={ts}&sign={quote_plus(robot_sign(secret, ts))}"
         r, data = await self._post_markdown(url, message, message.rendered.mentions, "alert robot")
         code = data.get("errcode")

@@ -6,13 +6,14 @@ from __future__ import annotations
 import collections
 import random
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from bot.clocks import Clock
 from bot.constants import (
     CALLBACK_MAX_ATTEMPTS,
     CALLBACK_PLATFORM,
@@ -65,8 +66,9 @@ def backoff_s(attempts: int, *, rng: random.Random | None = None) -> float:
 
 
 class Outbox:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, clock: Clock) -> None:
         self._db = db
+        self.clock = clock
         # With delivery in this process, a reply that heads its conversation is stored already claimed and
         # handed over in memory; if this process dies its lease runs out and any worker sends it.
         self.local_worker = False
@@ -121,7 +123,7 @@ class Outbox:
         if ids:
             async with self._db.write() as s:
                 await s.execute(update(OutboxRow).where(col(OutboxRow.id).in_(ids), col(OutboxRow.state) == "pending")
-                                .values(available_at=datetime.now(UTC)))
+                                .values(available_at=self.clock.now()))
 
     def take_local(self) -> list[ClaimedMessage]:
         taken = list(self._handoff)
@@ -130,7 +132,7 @@ class Outbox:
 
     async def claim(self, *, limit: int, now: datetime | None = None) -> list[ClaimedMessage]:
         """The head (oldest unsent message) of each conversation that is due; later ones wait their turn."""
-        now = now or datetime.now(UTC)
+        now = now or self.clock.now()
         heads = (
             select(func.min(col(OutboxRow.id))).where(col(OutboxRow.state) == "pending")
             .group_by(col(OutboxRow.conversation))
@@ -175,7 +177,7 @@ class Outbox:
         """Record deliveries in one transaction (a batch's worth), with the message ids of cards."""
         if not sent:
             return
-        now = now or datetime.now(UTC)
+        now = now or self.clock.now()
         async with self._db.write() as s:
             await s.execute(update(OutboxRow).where(col(OutboxRow.id).in_([m.id for m, _ in sent])).values(
                 state="sent", sent_at=now, last_error=None))
@@ -187,7 +189,7 @@ class Outbox:
     async def retry_later(self, msg: ClaimedMessage, *, error: str, retry_after_s: float | None,
                           now: datetime | None = None) -> bool:
         """Schedule another try, or park it as a dead letter when out of attempts. True if it will be retried."""
-        now = now or datetime.now(UTC)
+        now = now or self.clock.now()
         if msg.attempts >= max_attempts(msg.envelope.platform):
             await self.dead(msg, error=f"gave up after {msg.attempts} attempts: {error}")
             return False
@@ -204,7 +206,7 @@ class Outbox:
 
     async def replay(self, outbox_id: int, *, now: datetime | None = None) -> bool:
         """Put a dead letter back in line (it goes after what is queued for its conversation now)."""
-        now = now or datetime.now(UTC)
+        now = now or self.clock.now()
         async with self._db.write() as s:
             row = await s.get(OutboxRow, outbox_id)
             if row is None or row.state != "dead":

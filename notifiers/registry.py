@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from bot.clocks import SYSTEM_CLOCK, Clock
 from bot.config import Config, Settings
 from bot.constants import CALLBACK_PLATFORM
 from bot.store.db import Database
@@ -15,17 +16,17 @@ from notifiers.feishu import FeishuSender
 from notifiers.render import Renderer
 from notifiers.slack import SlackSender
 
-SENDERS: dict[str, Callable[[Database, Settings, Renderer], Sender]] = {
-    "console": lambda db, settings, renderer: ConsoleSender(db),
-    "slack": SlackSender,
-    "feishu": FeishuSender,
-    "dingtalk": DingTalkSender,
+SENDERS: dict[str, Callable[[Database, Settings, Renderer, Clock], Sender]] = {
+    "console": lambda db, settings, renderer, clock: ConsoleSender(db, clock=clock),
+    "slack": lambda db, settings, renderer, clock: SlackSender(db, settings, renderer),
+    "feishu": lambda db, settings, renderer, clock: FeishuSender(db, settings, renderer),
+    "dingtalk": lambda db, settings, renderer, clock: DingTalkSender(db, settings, renderer, clock=clock),
 }
 
 
-def build_senders(db: Database, settings: Settings, renderer: Renderer, config: Config | None = None
-                  ) -> dict[str, Sender]:
-    senders = {p: SENDERS[p](db, settings, renderer) for p in settings.enabled_platforms() if p in SENDERS}
+def build_senders(db: Database, settings: Settings, renderer: Renderer, config: Config | None = None, *,
+                  clock: Clock = SYSTEM_CLOCK) -> dict[str, Sender]:
+    senders = {p: SENDERS[p](db, settings, renderer, clock) for p in settings.enabled_platforms() if p in SENDERS}
     if config is not None and any(s.callback for s in config.sources):
-        senders[CALLBACK_PLATFORM] = CallbackSender(config)  # decisions back to the systems that asked
+        senders[CALLBACK_PLATFORM] = CallbackSender(config, clock=clock)  # decisions back to the systems that asked
     return senders

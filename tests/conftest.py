@@ -6,10 +6,12 @@ import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
+from bot.clocks import SYSTEM_CLOCK, FakeClock
 from bot.config import Config, Settings
 from bot.runtime import Runtime
 from bot.store import migrate
@@ -103,6 +105,19 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite+aiosqlite:///{tmp_path / 'pmsbot.db'}"
 
 
+def running_clock(request: pytest.FixtureRequest | None = None) -> FakeClock:
+    """A clock a test may set: from the instant of its `@pytest.mark.clock(datetime)` (before anything is
+    seeded), else from the machine's time; `set_clock` moves it later. It runs on at normal speed."""
+    marker = request.node.get_closest_marker("clock") if request is not None else None
+    return FakeClock(marker.args[0] if marker else SYSTEM_CLOCK.now(), ticking=True)
+
+
+def set_clock(rt: Runtime, at: datetime) -> None:
+    """Put the runtime's clock at `at`: every part of it (leases, due times, business dates) moves together."""
+    assert isinstance(rt.clock, FakeClock), "build the Runtime with clock=running_clock()"
+    rt.clock.set(at)
+
+
 def demo_config() -> Config:
     from bot.demo.seed import demo_config as load
 
@@ -110,11 +125,11 @@ def demo_config() -> Config:
 
 
 @pytest.fixture
-async def rt(sqlite_url: str) -> AsyncIterator[Runtime]:
+async def rt(sqlite_url: str, request: pytest.FixtureRequest) -> AsyncIterator[Runtime]:
     """A seeded demo runtime on SQLite; workers are driven by the test (bot.say.drain), not started."""
     from bot.demo.seed import seed
 
-    runtime = Runtime(Settings(database_url=sqlite_url), demo_config(), console=True)
+    runtime = Runtime(Settings(database_url=sqlite_url), demo_config(), console=True, clock=running_clock(request))
     await runtime.open()
     await seed(runtime)
     yield runtime
@@ -126,7 +141,7 @@ async def rt_any(db_url: str) -> AsyncIterator[Runtime]:
     """The seeded demo runtime on each backend."""
     from bot.demo.seed import seed
 
-    runtime = Runtime(Settings(database_url=db_url), demo_config(), console=True)
+    runtime = Runtime(Settings(database_url=db_url), demo_config(), console=True, clock=running_clock())
     await migrate.upgrade(runtime.db)
     await runtime.open()
     await seed(runtime)

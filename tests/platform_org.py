@@ -11,6 +11,7 @@ from bot.config import Settings, load_config
 from bot.demo.seed import seed
 from bot.runtime import Runtime
 from bot.store.sync import apply_config
+from tests.conftest import running_clock
 
 DEMO_YAML = Path(__file__).resolve().parent.parent / "bot" / "demo" / "demo.yaml"
 
@@ -27,9 +28,9 @@ def demo_with(tmp_path: Path, people: dict[str, dict[str, Any]]) -> Path:
 
 async def seeded(settings: Settings, config: Path, *, console: bool = True) -> Runtime:
     """A runtime on the edited organisation with the demo's tasks, its worker running."""
-    runtime = Runtime(settings, load_config(config), console=console)
+    runtime = Runtime(settings, load_config(config), console=console, clock=running_clock())
     await runtime.open()
     await seed(runtime)
-    await apply_config(runtime.db, runtime.config)  # the seed applied the plain demo organisation
+    await apply_config(runtime.db, runtime.config, now=runtime.clock.now())  # the seed applied the plain demo organisation
     runtime.start(("worker",))
     return runtime

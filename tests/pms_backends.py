@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol, cast
@@ -17,6 +17,7 @@ import httpx
 from sqlalchemy import select, update
 from sqlmodel import col
 
+from bot.clocks import SYSTEM_CLOCK
 from bot.config import (
     Config,
     JiraConnectorConfig,
@@ -90,7 +91,7 @@ class _PerCall:
     def __getattr__(self, method: str) -> Any:
         async def call(*args: Any, **kwargs: Any) -> Any:
             async with self.db.write() as s:
-                return await getattr(LocalPMS(s), method)(*args, **kwargs)
+                return await getattr(LocalPMS(s, clock=SYSTEM_CLOCK), method)(*args, **kwargs)
         return call
 
 
@@ -108,7 +109,7 @@ class LocalBackend:
         await migrate.upgrade(db)
         await apply_config(db, Config(
             people=(PersonConfig(id="bob", name="Bob Wang"), PersonConfig(id="alice", name="Alice Li")),
-            projects=(ProjectConfig(key="PUMP", name="Pump", members=("bob", "alice")),)))
+            projects=(ProjectConfig(key="PUMP", name="Pump", members=("bob", "alice")),)), now=SYSTEM_CLOCK.now())
         async with db.write() as s:
             s.add(MilestoneRow(project_key="PUMP", name="M1", due=today() + timedelta(days=20)))
         return cls(db)
@@ -120,7 +121,7 @@ class LocalBackend:
     async def seed(self, title: str, *, bob: bool = True, status: str = "todo", due: date | None = None,
                    estimate_h: int | None = None, spent_h: int = 0, milestone: str | None = "M1") -> str:
         async with self.db.write() as s:
-            task = await LocalPMS(s).create_task("PUMP", title, assignee=self.bob if bob else None, due=due,
+            task = await LocalPMS(s, clock=SYSTEM_CLOCK).create_task("PUMP", title, assignee=self.bob if bob else None, due=due,
                                                  by=self.alice)
             mid = (await s.execute(select(col(MilestoneRow.id)).where(col(MilestoneRow.name) == milestone))
                    ).scalar_one_or_none() if milestone else None
@@ -342,4 +343,4 @@ def spent(hours: Decimal | int | float) -> Decimal:
 
 
 def today() -> date:
-    return datetime.now(UTC).date()
+    return SYSTEM_CLOCK.today(UTC)

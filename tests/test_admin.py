@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import html
 import re
-import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,10 +31,13 @@ from bot.web.links import WebLinks
 from bot.web.pages import WEB
 from notifiers.outbox import ClaimedMessage, Envelope
 from notifiers.render import Renderer
+from tests.conftest import running_clock
 
 TOKEN = "t0ken-" + "x" * 24
 Client = TestClient[web.Request, web.Application]
 XSS = "<script>alert(1)</script>"
+
+NOW = datetime(2026, 12, 1, 1, 30, tzinfo=UTC)
 
 
 def small_config() -> Config:
@@ -53,7 +55,7 @@ def small_config() -> Config:
 async def _runtime(tmp_path: Path, *, token: str | None) -> Runtime:
     settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'admin.db'}",
                         pmsbot_admin_token=SecretStr(token) if token else None)
-    rt = Runtime(settings, small_config())
+    rt = Runtime(settings, small_config(), clock=running_clock())
     await rt.open()
     return rt
 
@@ -99,7 +101,7 @@ def link(client: Client, person: str, **make: Any) -> str:
 
 
 async def seed_dead_letter(rt: Runtime, *, target: str = "C0PUMP", error: str = "gave up after 8 attempts: 500") -> int:
-    now = datetime.now(UTC)
+    now = rt.clock.now()
     async with rt.db.write() as s:
         await rt.outbox.enqueue(s, [Envelope(platform="slack", target=target, kind="reply", locale="en",
                                              data={"text": "hi"}, actions=[])], source_event=None, now=now,
@@ -117,7 +119,8 @@ async def seed_inbox(rt: Runtime, *, platform: str, event_id: str, state: str, k
                      error: str | None = None) -> int:
     async with rt.db.write() as s:
         row = InboxRow(platform=platform, event_id=event_id, payload={"kind": kind, "body": "x" * 1000},
-                       state=state, attempts=5 if state == "failed" else 0, error=error)
+                       state=state, attempts=5 if state == "failed" else 0, error=error,
+                       available_at=rt.clock.now(), received_at=rt.clock.now())
         s.add(row)
         await s.flush()
         assert row.id is not None
@@ -220,7 +223,7 @@ async def test_one_time_link_works_once(client: Client, rt: Runtime) -> None:
 
 
 async def test_bad_links_get_a_403_page(client: Client, rt: Runtime) -> None:
-    expired = link(client, "ada", ttl_s=60, now_s=time.time() - 3600)
+    expired = link(client, "ada", ttl_s=60, now_s=rt.clock.timestamp() - 3600)
     r = await client.get(expired, allow_redirects=False)
     assert r.status == 403 and "expired" in await r.text() and r.content_type == "text/html"
 
@@ -269,7 +272,7 @@ async def test_logout_needs_csrf(client: Client) -> None:
 # ---- what the pages show ---------------------------------------------------------------------------------------
 
 async def test_overview_shows_the_figures(client: Client, rt: Runtime) -> None:
-    now = datetime.now(UTC)
+    now = rt.clock.now()
     await add_calls(rt.db, now - timedelta(minutes=5), {"slack": Calls(ok=995, failed=5, latency_ms=120_000),
                                                         "feishu": Calls(ok=97, failed=3, latency_ms=9_000)})
     await add_calls(rt.db, now - timedelta(hours=30), {"dingtalk": Calls(ok=1, failed=9)})  # outside 24 h
@@ -277,7 +280,8 @@ async def test_overview_shows_the_figures(client: Client, rt: Runtime) -> None:
     async with rt.db.write() as s:
         await rt.outbox.enqueue(s, [Envelope(platform="slack", target="U0BOB", kind="reply", locale="en", data={},
                                              actions=[])], source_event=None, now=now, preclaim=False)
-        s.add(PmsChangeRow(platform="slack", conversation="C0PUMP", project_key="PUMP", data={"task": "PUMP-1"}))
+        s.add(PmsChangeRow(platform="slack", conversation="C0PUMP", project_key="PUMP", data={"task": "PUMP-1"},
+                           created_at=now))
     await seed_inbox(rt, platform="hook:mes", event_id="mes-1", state="failed",
                      error="unknown task PUMP-99 " + XSS + " " + "y" * 400)
     await seed_inbox(rt, platform="slack", event_id="Ev1", state="pending", kind="message")
@@ -371,7 +375,7 @@ async def _seed_audit(db: Database, subjects: list[tuple[str, str, str]]) -> Non
     async with db.write() as s:
         for actor, action, subject in subjects:
             await audit.append(s, actor=actor, action=action, subject=subject, detail={"note": subject},
-                               now=datetime.now(UTC))
+                               now=NOW)
 
 
 AUDIT_ROWS = [("alice", "task.report", "PUMP-1"), ("bob", "approval.decide", "100% done"),
@@ -450,7 +454,7 @@ async def test_navigation_and_languages(client: Client) -> None:
 @pytest.mark.parametrize("locale", ["zh", "en"])
 async def test_every_page_renders_in_each_language(client: Client, rt: Runtime, locale: str) -> None:
     """With something in every list, so each label of the catalog is used (a missing one fails the render)."""
-    await add_calls(rt.db, datetime.now(UTC), {"slack": Calls(ok=1, failed=1, latency_ms=10)})
+    await add_calls(rt.db, rt.clock.now(), {"slack": Calls(ok=1, failed=1, latency_ms=10)})
     await seed_dead_letter(rt)
     await seed_inbox(rt, platform="hook:mes", event_id="mes-1", state="failed", error="x")
     await _seed_audit(rt.db, AUDIT_ROWS * 12)
@@ -498,7 +502,8 @@ async def test_store_queries_on_each_backend(db: Database) -> None:
         s.add(PersonRow(id="bob", name="Bob", roles=[]))
         for n, (platform, state) in enumerate([("slack", "done"), ("hook:mes", "failed"), ("hook_mes", "failed")]):
             s.add(InboxRow(platform=platform, event_id=f"e{n}", payload={"kind": "hook" if "mes" in platform
-                                                                         else "message"}, state=state, error="bad"))
+                                                                         else "message"}, state=state, error="bad",
+                           available_at=NOW, received_at=NOW))
     await _seed_audit(db, AUDIT_ROWS)
     assert await store.is_admin(db, "ada") and not await store.is_admin(db, "bob")
     assert not await store.is_admin(db, "nobody")
@@ -507,8 +512,8 @@ async def test_store_queries_on_each_backend(db: Database) -> None:
         ("hook_mes", "hook", "failed"), ("hook:mes", "hook", "failed"), ("slack", "message", "done")]
     rejected = await store.rejected_deliveries(db, prefix="hook:")
     assert [r.source for r in rejected] == ["mes"], "the prefix is matched as text: _ is no wildcard"
-    assert await store.replay_rejected(db, rejected[0].id, prefix="hook:", actor="ada")
-    assert not await store.replay_rejected(db, rejected[0].id, prefix="hook:", actor="ada")
+    assert await store.replay_rejected(db, rejected[0].id, prefix="hook:", actor="ada", now=NOW)
+    assert not await store.replay_rejected(db, rejected[0].id, prefix="hook:", actor="ada", now=NOW)
     assert (await store.queue_depths(db)).inbox_pending == 1
     found = await store.audit_page(db, search="%", per_page=2)
     assert [e.subject for e in found.entries] == ["100% done"] and found.total == 1

@@ -7,7 +7,7 @@ import re
 import struct
 import zlib
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from aiohttp.test_utils import TestServer
 from pydantic import SecretStr
 
 from bot.app import build_app
+from bot.clocks import SYSTEM_CLOCK
 from bot.config import ChannelConfig, Config, PersonConfig, ProjectConfig, Settings
 from bot.pms.local import LocalPMS
 from bot.records import Person
@@ -23,6 +24,7 @@ from bot.runtime import Runtime
 from bot.say import drain, say
 from bot.store import console as feed
 from tests.browser import ARTIFACTS, PHONE, browser, shots
+from tests.conftest import running_clock
 
 __all__ = ["browser"]  # the fixture, used by name
 
@@ -48,10 +50,10 @@ async def served(tmp_path: Path) -> AsyncIterator[tuple[Runtime, str]]:
         projects=(ProjectConfig(key="PUMP", name="泵站改造", members=("alice", "bob"),
                                 channels=(ChannelConfig(platform="console", id="alice"),)),))
     rt = Runtime(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'b.db'}",
-                          pmsbot_admin_token=SecretStr(ADMIN_TOKEN)), config, console=True)
+                          pmsbot_admin_token=SecretStr(ADMIN_TOKEN)), config, console=True, clock=running_clock())
     await rt.open()
     async with rt.db.write() as s:
-        pms = LocalPMS(s)
+        pms = LocalPMS(s, clock=rt.clock)
         alice = Person(id="alice", name="李娜", locale="zh")
         for title in ("水泵更换 <b>紧急</b>", "电缆敷设", "控制柜调试"):
             await pms.create_task("PUMP", title, assignee=None, due=None, by=alice)
@@ -87,7 +89,7 @@ async def test_field_report_from_the_link_the_bot_sent(served: tuple[Runtime, st
     assert await page.locator("#percent").inner_text() == "70%"
     await page.screenshot(path=str(ARTIFACTS / "field-sent-phone.png"), full_page=True)
     async with rt.db.write() as s:
-        task = await LocalPMS(s).get_task("PUMP-1")
+        task = await LocalPMS(s, clock=rt.clock).get_task("PUMP-1")
     assert task is not None and (task.percent, str(task.spent_h), task.status) == (70, "2.5", "in_progress")
     await drain(rt)
     told = [m["text"] for m in await feed.feed(rt.db, "alice") if "现场汇报" in m["text"]]
@@ -116,18 +118,17 @@ async def test_field_page_on_a_desktop_in_english(served: tuple[Runtime, str], b
     await page.wait_for_selector("#answer")
     assert "PUMP-2" in await page.locator("#answer").inner_text()
     async with rt.db.write() as s:
-        task = await LocalPMS(s).get_task("PUMP-2")
+        task = await LocalPMS(s, clock=rt.clock).get_task("PUMP-2")
     assert task is not None and task.status == "blocked"
     await context.close()
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return SYSTEM_CLOCK.now()
 
 
 async def test_admin_logs_in_and_replays_a_dead_letter_until_it_is_delivered(
         served: tuple[Runtime, str], browser: Any) -> None:
-    from datetime import UTC, datetime
 
     from sqlalchemy import select
     from sqlmodel import col
@@ -139,7 +140,7 @@ async def test_admin_logs_in_and_replays_a_dead_letter_until_it_is_delivered(
     envelope = Envelope(platform="console", target="alice", kind="linked", locale="zh",
                         data={"pms_user": "replayed-notice"}, actions=[])
     async with rt.db.write() as s:
-        await rt.outbox.enqueue(s, [envelope], source_event=None, now=datetime.now(UTC), preclaim=False)
+        await rt.outbox.enqueue(s, [envelope], source_event=None, now=rt.clock.now(), preclaim=False)
     async with rt.db.read() as s:
         dead_id = (await s.execute(select(col(OutboxRow.id)).order_by(col(OutboxRow.id).desc()))).scalars().first()
     assert dead_id is not None
@@ -185,7 +186,7 @@ async def test_dashboard_from_the_link_the_bot_sent_shows_the_right_numbers(
 
     rt, base = served
     async with rt.db.write() as s:
-        milestone = MilestoneRow(project_key="PUMP", name="设备安装", due=datetime.now(UTC).date() + timedelta(days=10))
+        milestone = MilestoneRow(project_key="PUMP", name="设备安装", due=rt.clock.now().date() + timedelta(days=10))
         s.add(milestone)
         await s.flush()
         await s.execute(update(TaskRow).values(milestone_id=milestone.id))

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import build_parser, main
+from bot.clocks import SYSTEM_CLOCK
 
 
 @pytest.fixture
@@ -216,7 +217,7 @@ def test_clock_once_sends_each_prompt_once(demo_db: Path, monkeypatch: pytest.Mo
 
 def test_sla_prints_success_rate_per_connector(demo_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import asyncio
-    from datetime import UTC, datetime, timedelta
+    from datetime import UTC, timedelta
 
     from bot.store.db import Database
     from bot.store.metrics import Calls, add_calls
@@ -224,7 +225,7 @@ def test_sla_prints_success_rate_per_connector(demo_db: Path, capsys: pytest.Cap
     async def record() -> None:
         db = Database(f"sqlite+aiosqlite:///{demo_db}")
         try:
-            now = datetime.now(UTC).replace(second=0, microsecond=0)
+            now = SYSTEM_CLOCK.now().astimezone(UTC).replace(second=0, microsecond=0)
             await add_calls(db, now - timedelta(minutes=5), {"slack": Calls(ok=995, failed=5, latency_ms=120_000),
                                                              "feishu": Calls(ok=97, failed=3, latency_ms=9_000)})
             await add_calls(db, now - timedelta(hours=30), {"dingtalk": Calls(ok=1, failed=9)})  # outside 24 h

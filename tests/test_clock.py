@@ -11,10 +11,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.clock import next_runs, run_due
+from bot.clocks import SYSTEM_CLOCK
 from bot.config import CalendarConfig, Settings, parse_config
 from bot.runtime import Runtime
 from bot.say import drain, say
 from bot.store import console as feed
+from tests.conftest import running_clock, set_clock
 
 SH = ZoneInfo("Asia/Shanghai")
 
@@ -34,7 +36,7 @@ def only(rt: Runtime, *, risk_alerts: bool = False, approvals: bool = False) -> 
 async def runtime_for(yaml_text: str, tmp_path: Path) -> AsyncIterator[Runtime]:
     """A runtime on a fresh SQLite file with a configuration written for the test."""
     rt = Runtime(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'c.db'}"),
-                 parse_config(yaml_text, name="t.yaml", env={}))
+                 parse_config(yaml_text, name="t.yaml", env={}), clock=running_clock())
     await rt.open()
     try:
         yield rt
@@ -51,6 +53,7 @@ def at_930(day: date) -> datetime:
     return datetime.combine(day, time(9, 30), tzinfo=SH)
 
 
+@pytest.mark.clock(datetime(2026, 9, 27, 18, 0, tzinfo=SH))
 async def test_a_month_of_standups_on_chinas_calendar(standups: Runtime) -> None:
     rt = standups
     await say(rt, "bob", "请假 12-10..12-12")  # Thursday to Saturday
@@ -168,10 +171,11 @@ async def test_one_advisory_lock_holder_at_a_time(db_url: str) -> None:
         await b_db.dispose()
 
 
+@pytest.mark.clock(datetime(2026, 12, 1, 9, 29, tzinfo=SH))
 async def test_a_standup_day_prompt_answers_reminder_and_summary(standups: Runtime) -> None:
     rt = standups
     day = date(2026, 12, 1)
-    rt.dispatcher._now = lambda: datetime.combine(day, time(9, 45), tzinfo=SH)  # answers belong to that day
+    set_clock(rt, datetime.combine(day, time(9, 45), tzinfo=SH))  # answers belong to that day
     assert await run_due(rt, at_930(day)) == 3
     await say(rt, "alice", "standup replaced the inlet valve; today cabling")
     await say(rt, "bob", "站会 电缆还没到，阻塞中")
@@ -194,9 +198,9 @@ async def test_a_standup_day_prompt_answers_reminder_and_summary(standups: Runti
     assert "2/3 answered" in alice and "张伟: no answer" in alice
 
 
+@pytest.mark.clock(datetime(2026, 11, 30, 18, 0, tzinfo=SH))
 async def test_no_reminder_for_someone_away_or_on_a_holiday(standups: Runtime) -> None:
     rt = standups
-    rt.dispatcher._now = lambda: datetime(2026, 11, 30, 18, 0, tzinfo=SH)
     await say(rt, "dave", "请假 12-01")
     assert await run_due(rt, at_930(date(2026, 12, 1))) == 2
     assert await run_due(rt, datetime(2026, 12, 1, 10, 0, tzinfo=SH)) == 2, "alice and bob, not dave"
@@ -218,7 +222,7 @@ async def test_risk_alerts_are_sent_once_then_after_cooldown_unless_acknowledged
 
     only(rt, risk_alerts=True)
     # The demo's tasks are dated relative to the day it was seeded.
-    day = first_workday_from(datetime.now(SH).date())
+    day = first_workday_from(SYSTEM_CLOCK.now().astimezone(SH).date())
     nine = datetime.combine(day, time(9, 0), tzinfo=SH)
     # Three alerts (blocked PUMP-5, overdue PUMP-6, behind PUMP-4) to the PM; in December also the calendar warning.
     assert await run_due(rt, nine) == (4 if nine.month == 12 else 3)
@@ -250,21 +254,30 @@ async def test_risk_alerts_are_sent_once_then_after_cooldown_unless_acknowledged
     assert not any("PUMP-5" in t for t in resent), "the acknowledged one does not"
 
 
-async def test_admins_are_warned_in_december_when_next_years_adjusted_days_are_unknown(rt: Runtime) -> None:
-    assert await run_due(rt, datetime(2026, 11, 30, 9, 0, tzinfo=SH)) >= 0  # November: no warning
+async def test_admins_are_warned_from_november_when_next_years_adjusted_days_are_unknown(rt: Runtime) -> None:
+    # Years far enough ahead that no release of the holidays library knows their 调休: this year's are entered.
+    this_year = CalendarConfig(extra_workdays=(date(2040, 2, 4),))
+    rt.config = rt.config.model_copy(update={"calendars": {"CN": this_year}})
+    await run_due(rt, datetime(2040, 10, 31, 9, 0, tzinfo=SH))  # October: next year's are not expected yet
     await drain(rt)
     assert not any("调休" in m["text"] or "adjusted workdays" in m["text"] for m in await feed.feed(rt.db, "alice"))
-    await run_due(rt, datetime(2026, 12, 1, 9, 0, tzinfo=SH))
-    await run_due(rt, datetime(2026, 12, 1, 9, 0, tzinfo=SH))
+    await run_due(rt, datetime(2040, 11, 1, 9, 0, tzinfo=SH))
+    await run_due(rt, datetime(2040, 11, 1, 9, 0, tzinfo=SH))
     await drain(rt)
     warnings = [m["text"] for m in await feed.feed(rt.db, "alice") if "adjusted workdays" in m["text"]]
-    assert len(warnings) == 1 and "CN" in warnings[0] and "2027" in warnings[0], "alice is the admin; once a day"
+    assert len(warnings) == 1 and "CN" in warnings[0] and "2041" in warnings[0], "alice is the admin; once a day"
     assert not any("调休安排" in m["text"] for m in await feed.feed(rt.db, "bob")), "only admins"
-    published = CalendarConfig(extra_workdays=(date(2027, 2, 6),))  # the admin adds next year's 调休
+    published = CalendarConfig(extra_workdays=(date(2040, 2, 4), date(2041, 2, 3)))  # the admin adds them
     rt.config = rt.config.model_copy(update={"calendars": {"CN": published}})
-    await run_due(rt, datetime(2026, 12, 2, 9, 0, tzinfo=SH))
+    await run_due(rt, datetime(2040, 11, 2, 9, 0, tzinfo=SH))
     await drain(rt)
     assert len([m for m in await feed.feed(rt.db, "alice") if "adjusted workdays" in m["text"]]) == 1, "fixed"
+    # A year begun without its 调休 is still a gap: the warning names it.
+    rt.config = rt.config.model_copy(update={"calendars": {}})
+    await run_due(rt, datetime(2041, 1, 2, 9, 0, tzinfo=SH))
+    await drain(rt)
+    later = [m["text"] for m in await feed.feed(rt.db, "alice") if "adjusted workdays" in m["text"]]
+    assert len(later) == 2 and "2041" in later[-1]
 
 
 async def test_pending_approvals_are_reminded_then_escalated_once(rt: Runtime) -> None:
@@ -295,6 +308,7 @@ async def test_pending_approvals_are_reminded_then_escalated_once(rt: Runtime) -
     assert await run_due(rt, created + timedelta(hours=48)) == 0, "decided: nothing more"
 
 
+@pytest.mark.clock(datetime(2026, 12, 1, 9, 29, tzinfo=SH))
 async def test_answers_per_question_updates_on_confirmation_and_participation(standups: Runtime) -> None:
     from sqlalchemy import select
 
@@ -302,7 +316,7 @@ async def test_answers_per_question_updates_on_confirmation_and_participation(st
     from bot.store.models import TaskRow
     rt = standups
     day = date(2026, 12, 1)
-    rt.dispatcher._now = lambda: datetime.combine(day, time(9, 45), tzinfo=SH)
+    set_clock(rt, datetime.combine(day, time(9, 45), tzinfo=SH))
     assert await run_due(rt, at_930(day)) == 3
     # One answer per question, in any order; a second answer to a question replaces the first.
     await say(rt, "bob", "站会 2：今天接线")
@@ -320,7 +334,7 @@ async def test_answers_per_question_updates_on_confirmation_and_participation(st
     assert await percent("PUMP-4") == 40, "nothing changes before the confirmation"
     assert "no update" in "\n".join(r.text for r in await say(rt, "alice", f"apply {proposal}"))
     click = InboundEvent(platform="console", event_id="apply-1", kind="action", sender="bob", conversation="bob",
-                         action={"id": "apply", "value": proposal}, received_at=datetime.now(SH))
+                         action={"id": "apply", "value": proposal}, received_at=SYSTEM_CLOCK.now().astimezone(SH))
     await rt.inbox.accept(click)
     await drain(rt)
     assert (await percent("PUMP-4"), await percent("PUMP-6")) == (90, 30)
@@ -356,7 +370,7 @@ async def test_a_pm_moves_the_standup_in_chat_and_it_outlives_a_restart(standups
     assert "must be after the start" in await said("alice", "standup deadline 09:00")
     assert "no standup 'nope'" in await said("alice", "standup time 09:00 nope")
     assert "'25:61' is not valid" in await said("alice", "standup time 25:61")
-    await apply_config(rt.db, rt.config)  # a restart applies the file again: the change made in chat stays
+    await apply_config(rt.db, rt.config, now=rt.clock.now())  # a restart applies the file again: the change made in chat stays
     runs = await next_runs(rt, datetime.combine(day, time(0, 0), tzinfo=SH))
     assert {r.at.strftime("%H:%M") for r in runs if r.at} == {"09:15"}
     assert await run_due(rt, at_930(day)) == 0, "not at the old time"

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.clocks import SYSTEM_CLOCK
 from tests.conftest import _reset_pg, need
 
 pytestmark = pytest.mark.slow
@@ -42,7 +43,9 @@ async def holders(url: str) -> int:
     try:
         # A bigint advisory key shows up split into its high (classid) and low (objid) 32 bits.
         return int(await conn.fetchval(
+            # Advisory locks live per database: count this test's own, not another session's on the server.
             "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
             "AND classid = $1 AND objid = $2", CLOCK_LOCK_KEY >> 32, CLOCK_LOCK_KEY & 0xFFFFFFFF))
     finally:
         await conn.close()
@@ -70,7 +73,7 @@ async def eventually_pg(check: object, timeout_s: float, what: str) -> None:
 
 def standup_now(tmp_path: Path) -> tuple[Path, datetime]:
     """Three people with a daily standup at this minute (UTC), or the next when this one is nearly over."""
-    now = datetime.now(UTC)
+    now = SYSTEM_CLOCK.now().astimezone(UTC)
     minute = now.replace(second=0, microsecond=0) + timedelta(minutes=1 if now.second >= 45 else 0)
     config = tmp_path / "pmsbot.yaml"
     config.write_text(f"""

@@ -145,7 +145,7 @@ async def test_two_approvers_clicking_at_once_apply_once(rt: Runtime) -> None:
     await texts(rt, "bob", "request PUMP spare pump 5000")
     events = [
         InboundEvent(platform="console", event_id=f"click-{who}", kind="action", sender=who, conversation=who,
-                     action={"id": "approve", "value": "2"}, received_at=rt.dispatcher._now())
+                     action={"id": "approve", "value": "2"}, received_at=rt.clock.now())
         for who in ("carol", "erin")
     ]
     await asyncio.gather(*(rt.inbox.accept(e) for e in events))
@@ -258,7 +258,7 @@ async def test_injection_strings_are_data(rt: Runtime) -> None:
 
 async def test_unknown_sender_is_told_how_to_link(rt: Runtime) -> None:
     await rt.inbox.accept(InboundEvent(platform="console", event_id="stranger-1", kind="message", sender="mallory",
-                                       conversation="mallory", text="我的任务", received_at=rt.dispatcher._now()))
+                                       conversation="mallory", text="我的任务", received_at=rt.clock.now()))
     await drain(rt)
     out = [m["text"] for m in await feed.feed(rt.db, "mallory")]
     assert len(out) == 1 and "还不认识你" in out[0]
@@ -287,7 +287,7 @@ async def test_hostile_button_payloads(rt_any: Runtime) -> None:
     for i, action in enumerate(payloads):
         await rt.inbox.accept(InboundEvent(platform="console", event_id=f"hostile-{i}", kind="action",
                                            sender="carol", conversation="carol", action=action,
-                                           received_at=rt.dispatcher._now()))
+                                           received_at=rt.clock.now()))
     await drain(rt)
     async with rt.db.read() as s:
         assert (await s.get(ApprovalRow, 1)).state == "pending"  # type: ignore[union-attr]
@@ -303,7 +303,7 @@ async def test_hostile_button_payloads(rt_any: Runtime) -> None:
 
 async def test_redelivered_event_is_applied_once(rt: Runtime) -> None:
     event = InboundEvent(platform="console", event_id="same-id", kind="message", sender="bob", conversation="bob",
-                         text="PUMP-4 +1h 复查", received_at=rt.dispatcher._now())
+                         text="PUMP-4 +1h 复查", received_at=rt.clock.now())
     first = await rt.inbox.accept(event)
     second = await rt.inbox.accept(event)
     await drain(rt)
@@ -335,9 +335,9 @@ async def test_a_worker_whose_lease_ran_out_does_not_apply_the_event(rt: Runtime
     from bot.constants import INBOX_LEASE_S
 
     await rt.inbox.accept(InboundEvent(platform="console", event_id="slow-1", kind="message", sender="bob",
-                                       conversation="bob", text="PUMP-4 +2h 慢工人", received_at=rt.dispatcher._now()))
+                                       conversation="bob", text="PUMP-4 +2h 慢工人", received_at=rt.clock.now()))
     (slow,) = await rt.inbox.claim(limit=1)
-    (fast,) = await rt.inbox.claim(limit=1, now=rt.dispatcher._now() + timedelta(seconds=INBOX_LEASE_S + 1))
+    (fast,) = await rt.inbox.claim(limit=1, now=rt.clock.now() + timedelta(seconds=INBOX_LEASE_S + 1))
     await rt.dispatcher.process(fast)
     await rt.dispatcher.process(slow)  # finishes late: its transaction must roll back
     async with rt.db.read() as s:

@@ -4,7 +4,6 @@ an empty project, and its PNG snapshot taken by the real headless Chromium."""
 from __future__ import annotations
 
 import re
-import time
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from bot.app import build_app
+from bot.clocks import SYSTEM_CLOCK, FakeClock
 from bot.config import Config, PersonConfig, ProjectConfig, Settings
 from bot.pms import registry
 from bot.pms.base import PMSDown
@@ -38,7 +38,7 @@ from bot.web import charts, dashboard, snapshot
 from bot.web.links import WebLinks
 from bot.web.pages import WEB
 from bot.web.security import SESSION_COOKIE
-from tests.conftest import need
+from tests.conftest import need, running_clock
 
 TZ = "Asia/Shanghai"
 XSS = '<script>alert("x")</script>&amp;'
@@ -70,7 +70,7 @@ async def set_task(s: AsyncSession, key: str, **values: object) -> None:
 async def seed(rt: Runtime) -> Seeded:
     """PUMP: three milestones (one overdue, one empty), six tasks in every state, logged hours in three weeks,
     budget figures on three days. All instants relative to now, so the weeks and days are known."""
-    now = datetime.now(UTC)
+    now = rt.clock.now()
     today = now.astimezone(ZoneInfo(TZ)).date()
     d = timedelta(days=1)
     async with rt.db.write() as s:
@@ -81,7 +81,7 @@ async def seed(rt: Runtime) -> Seeded:
         await s.flush()
 
         def pms(at: datetime) -> LocalPMS:
-            return LocalPMS(s, now=at)
+            return LocalPMS(s, clock=FakeClock(at))
 
         # PUMP-1: 3 days from created to done; PUMP-2: done 2 hours after it was created; PUMP-3: 35 days.
         await pms(now - 20 * d).create_task("PUMP", "采购水泵", assignee=BOB, due=None, by=ALICE)
@@ -114,7 +114,7 @@ async def seed(rt: Runtime) -> Seeded:
 @pytest.fixture
 async def rt(tmp_path: Path) -> AsyncIterator[Runtime]:
     runtime = Runtime(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'dash.db'}",
-                               pmsbot_admin_token=SecretStr("admin-token-0123456789")), config())
+                               pmsbot_admin_token=SecretStr("admin-token-0123456789")), config(), clock=running_clock())
     await runtime.open()
     yield runtime
     await runtime.close()
@@ -288,7 +288,7 @@ async def test_empty_project(client: Client) -> None:
 
 async def test_zero_budget_and_one_figure(rt: Runtime, client: Client) -> None:
     async with rt.db.write() as s:
-        at = datetime.now(UTC)
+        at = rt.clock.now()
         await record_metric(s, project="MILL", name="budget", value=Decimal(0), at=at, source="erp")
         await record_metric(s, project="MILL", name="budget_spent", value=Decimal(5), at=at, source="erp")
     html = await page(client, "MILL")
@@ -299,9 +299,9 @@ async def test_zero_budget_and_one_figure(rt: Runtime, client: Client) -> None:
 
 async def test_progress_history_unknown_shows_current(rt: Runtime, client: Client) -> None:
     """Percent set without history (an import): the past progress is not guessed; the current one is shown."""
-    now = datetime.now(UTC)
+    now = rt.clock.now()
     async with rt.db.write() as s:
-        await LocalPMS(s, now=now - timedelta(days=30)).create_task("MILL", "检修", assignee=None, due=None, by=ALICE)
+        await LocalPMS(s, clock=FakeClock(now - timedelta(days=30))).create_task("MILL", "检修", assignee=None, due=None, by=ALICE)
         await set_task(s, "MILL-1", percent=30, status="in_progress")
         for n, value in ((20, 10), (10, 20)):
             at = now - timedelta(days=n)
@@ -343,7 +343,7 @@ async def test_bad_links_are_refused(client: Client) -> None:
     good = parse_qs(urlsplit(link(client, "PUMP")).query)["v"][0]
     body, _, sig = good.partition(".")
     altered = body + "." + ("A" if sig[0] != "A" else "B") + sig[1:]
-    expired = pages.signer("dashboard").make({"k": "PUMP"}, ttl_s=60, now_s=time.time() - 3600)
+    expired = pages.signer("dashboard").make({"k": "PUMP"}, ttl_s=60, now_s=SYSTEM_CLOCK.timestamp() - 3600)
     other = pages.signer("dashboard").make({"k": "MILL"}, ttl_s=60)
     session_token = pages.signer("admin session").make({"w": "token", "c": "x"}, ttl_s=60)
     cases = [(altered, "not valid"), (expired, "expired"), (other, "another project"),
@@ -361,7 +361,7 @@ async def test_links_for_chat(client: Client) -> None:
     url = link(client, "PUMP")
     assert url.startswith("/projects/PUMP?v=")
     data = pages.signer("dashboard").read(parse_qs(urlsplit(url).query)["v"][0])
-    assert data["k"] == "PUMP" and abs(data["x"] - (time.time() + 7 * 24 * 3600)) < 60
+    assert data["k"] == "PUMP" and abs(data["x"] - (SYSTEM_CLOCK.timestamp() + 7 * 24 * 3600)) < 60
     message = await dashboard.weekly_snapshot_message(pages, "PUMP")
     assert set(message) == {"url", "image"}
     assert message["url"].startswith("/projects/PUMP?v=") and message["image"].startswith("/projects/PUMP/snapshot.png?v=")
@@ -447,21 +447,21 @@ class DownPMS:
 
 
 async def test_pms_down_is_a_clear_503(client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(registry.CONNECTORS, "local", lambda session, project: DownPMS())
+    monkeypatch.setitem(registry.CONNECTORS, "local", lambda session, project, clock: DownPMS())
     r = await client.get(link(client, "PUMP") + "&lang=en")
     assert r.status == 503 and "PMS (Jira) is not answering." in await r.text()
 
 
 async def test_store_queries_on_each_backend(db: Database) -> None:
-    await apply_config(db, config())
-    now = datetime.now(UTC)
+    now = datetime(2026, 12, 1, 1, 30, tzinfo=UTC)
+    await apply_config(db, config(), now=now)
     async with db.write() as s:
-        pms = LocalPMS(s, now=now - timedelta(days=3))
+        pms = LocalPMS(s, clock=FakeClock(now - timedelta(days=3)))
         await pms.create_task("PUMP", "a", assignee=BOB, due=None, by=ALICE)
         await pms.create_task("MILL", "b", assignee=BOB, due=None, by=ALICE)
         await pms.report_progress("PUMP-1", percent=30, note="", hours=Decimal("1.25"), by=BOB)
         await pms.log_work("MILL-1", Decimal(4), note="", by=BOB)
-        await LocalPMS(s, now=now).transition("PUMP-1", "done", reason="", by=BOB)
+        await LocalPMS(s, clock=FakeClock(now)).transition("PUMP-1", "done", reason="", by=BOB)
         for n, name, value in ((2, "budget", "10"), (1, "budget_spent", "2.5"), (1, "other", "1")):
             await record_metric(s, project="PUMP", name=name, value=Decimal(value), at=now - timedelta(days=n),
                                 source="erp")

@@ -8,12 +8,16 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlmodel import col
 
+from bot.clocks import FakeClock
 from bot.store.db import Database
 from bot.store.models import OutboxRow
 from notifiers.base import Outgoing, PermanentSendError, TransientSendError
 from notifiers.delivery import Delivery
 from notifiers.outbox import Envelope, Outbox, backoff_s
 from notifiers.render import Renderer
+
+NOW = datetime(2027, 1, 4, 1, 30, tzinfo=UTC)
+CLOCK = FakeClock(NOW)  # frozen: the tests move messages' due times themselves
 
 
 class FlakySender:
@@ -52,11 +56,11 @@ async def rows(db: Database) -> list[OutboxRow]:
 
 async def test_retry_after_is_honoured_then_delivered_in_order(sqlite_db: Database) -> None:
     db = sqlite_db
-    now = datetime.now(UTC)
+    now = NOW
     async with db.write() as s:
-        await Outbox(db).enqueue(s, [env("bob", "report"), env("bob", "done")], source_event=None, now=now)
+        await Outbox(db, clock=CLOCK).enqueue(s, [env("bob", "report"), env("bob", "done")], source_event=None, now=now)
     sender = FlakySender(fail=1)
-    delivery = Delivery(Outbox(db), {"console": sender}, Renderer())
+    delivery = Delivery(Outbox(db, clock=CLOCK), {"console": sender}, Renderer())
     assert await delivery.run_once() == 1
     first = (await rows(db))[0]
     assert first.state == "pending" and first.last_error == "429 rate limited"
@@ -74,15 +78,15 @@ async def test_retry_after_is_honoured_then_delivered_in_order(sqlite_db: Databa
 
 async def test_permanent_failure_and_missing_platform_are_dead_letters(sqlite_db: Database) -> None:
     db = sqlite_db
-    now = datetime.now(UTC)
+    now = NOW
     async with db.write() as s:
-        await Outbox(db).enqueue(s, [env("ghost", "x"), env("bob", "x")], source_event=None, now=now)
-        await Outbox(db).enqueue(s, [Envelope(platform="slack", target="C1", kind="help", locale="en", data={"topic": None},
+        await Outbox(db, clock=CLOCK).enqueue(s, [env("ghost", "x"), env("bob", "x")], source_event=None, now=now)
+        await Outbox(db, clock=CLOCK).enqueue(s, [Envelope(platform="slack", target="C1", kind="help", locale="en", data={"topic": None},
                              actions=[])], source_event=None, now=now)
-        await Outbox(db).enqueue(s, [Envelope(platform="console", target="bob", kind="no_such_kind", locale="en", data={},
+        await Outbox(db, clock=CLOCK).enqueue(s, [Envelope(platform="console", target="bob", kind="no_such_kind", locale="en", data={},
                              actions=[])], source_event=None, now=now)
     sender = FlakySender(permanent_for="ghost")
-    delivery = Delivery(Outbox(db), {"console": sender}, Renderer())
+    delivery = Delivery(Outbox(db, clock=CLOCK), {"console": sender}, Renderer())
     while await delivery.run_once():
         pass
     states = {(r.target, r.kind): (r.state, r.last_error) for r in await rows(db)}
@@ -94,14 +98,14 @@ async def test_permanent_failure_and_missing_platform_are_dead_letters(sqlite_db
 
 async def test_card_updates_replace_the_sent_card(sqlite_db: Database) -> None:
     db = sqlite_db
-    now = datetime.now(UTC)
+    now = NOW
     sender = FlakySender()
-    delivery = Delivery(Outbox(db), {"console": sender}, Renderer())
+    delivery = Delivery(Outbox(db, clock=CLOCK), {"console": sender}, Renderer())
     async with db.write() as s:
-        await Outbox(db).enqueue(s, [env("carol", "approve", card_ref="approval:1")], source_event=None, now=now)
+        await Outbox(db, clock=CLOCK).enqueue(s, [env("carol", "approve", card_ref="approval:1")], source_event=None, now=now)
     await delivery.run_once()
     async with db.write() as s:
-        await Outbox(db).enqueue(s, [env("carol", "reject", card_ref="approval:1", update=True)], source_event=None, now=now)
+        await Outbox(db, clock=CLOCK).enqueue(s, [env("carol", "reject", card_ref="approval:1", update=True)], source_event=None, now=now)
     await delivery.run_once()
     assert len(sender.sent) == 1 and sender.updated == [("m1", sender.updated[0][1])]
     assert "reject" in sender.updated[0][1]
@@ -124,10 +128,10 @@ async def test_an_unexpected_error_is_retried_then_dead_lettered(sqlite_db: Data
     from bot.constants import OUTBOX_MAX_ATTEMPTS
 
     db = sqlite_db
-    now = datetime.now(UTC)
+    now = NOW
     async with db.write() as s:
-        await Outbox(db).enqueue(s, [env("bob", "a"), env("bob", "b")], source_event=None, now=now)
-    delivery = Delivery(Outbox(db), {"console": BrokenSender()}, Renderer())
+        await Outbox(db, clock=CLOCK).enqueue(s, [env("bob", "a"), env("bob", "b")], source_event=None, now=now)
+    delivery = Delivery(Outbox(db, clock=CLOCK), {"console": BrokenSender()}, Renderer())
     for _ in range(OUTBOX_MAX_ATTEMPTS):
         assert await delivery.run_once() == 1
         async with db.write() as s:  # time passes: the backoff is over
@@ -143,8 +147,8 @@ async def test_a_message_whose_tries_never_finish_is_parked(sqlite_db: Database)
     from bot.constants import OUTBOX_MAX_ATTEMPTS
 
     db = sqlite_db
-    outbox = Outbox(db)
-    now = datetime.now(UTC)
+    outbox = Outbox(db, clock=CLOCK)
+    now = NOW
     async with db.write() as s:
         await outbox.enqueue(s, [env("bob", "a")], source_event=None, now=now)
     for i in range(OUTBOX_MAX_ATTEMPTS):  # a worker claims it and dies each time

@@ -8,7 +8,6 @@ import json
 import re
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -19,14 +18,17 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from bot.app import build_app
+from bot.clocks import SYSTEM_CLOCK
 from bot.config import Settings
 from bot.runtime import Runtime
 from bot.store.models import ApprovalRow, IdentityRow, InboxRow
 from notifiers.base import Outgoing, PermanentSendError, Rendered, TransientSendError
+from tests.conftest import set_clock
 from tests.fakes import dingtalk as fake
 from tests.fakes.dingtalk import FakeDingTalk, Sent, signed
 from tests.fakes.process import ROOT, serving
 from tests.platform_org import demo_with, seeded
+from tests.test_clock import first_workday_from
 from tests.waiting import eventually
 
 BOB, CAROL, ALICE = "manager4021", "carol01", "alice01"
@@ -179,7 +181,7 @@ async def test_an_expired_session_webhook_falls_back_to_the_robot_api(client: Cl
     # The callback says it is valid, DingTalk says expired: the robot API delivers instead.
     url, _ = dingtalk.session_webhook(BOB, ttl_s=-10)
     lying = fake.robot_message("help", sender=BOB, conversation="cidp2pbob",
-                               session=(url, int((time.time() + 3600) * 1000)))
+                               session=(url, int((SYSTEM_CLOCK.timestamp() + 3600) * 1000)))
     assert (await post(client, lying))[0] == 200
     assert "帮助" in (await wait_sent(dingtalk, 2, BOB, "oto"))[-1].text
     assert not dingtalk.messages(road="session")
@@ -208,7 +210,7 @@ async def test_redeliveries_and_replays_are_processed_once(client: Client, rt: R
     assert (await client.post("/dingtalk/events", data=raw, headers=headers)).status == 200
     again = await client.post("/dingtalk/events", data=raw, headers=headers)  # captured and replayed
     assert again.status == 401 and "replayed" in (await again.json())["error"]
-    assert (await post(client, body, timestamp_ms=int(time.time() * 1000) - 60_000))[0] == 200  # DingTalk's own
+    assert (await post(client, body, timestamp_ms=int(rt.clock.timestamp() * 1000) - 60_000))[0] == 200  # DingTalk's own
     # redelivery a minute later: a fresh timestamp and sign, the same msgId
     await wait_sent(dingtalk, 1, BOB, "session")
     await eventually(lambda: _idle(rt), what="all handled")
@@ -256,7 +258,7 @@ def _msg(**kw: Any) -> dict[str, Any]:
                                   "ts_huge", "not_json", "list", "no_msg_id", "no_sender", "bad_conversation_type",
                                   "group_not_cid", "sender_injection"])
 async def test_hostile_callbacks_are_refused_and_apply_nothing(client: Client, rt: Runtime, case: str) -> None:
-    now_ms = int(time.time() * 1000)
+    now_ms = int(rt.clock.timestamp() * 1000)
     body, headers = signed(_msg())
     if case == "wrong_sign":
         headers["sign"] = fake.sign(now_ms)[:-4] + "AAA="
@@ -729,7 +731,7 @@ async def test_every_command_through_the_stream(stream_rt: Runtime, dingtalk: Fa
 
 async def test_risk_alerts_reach_the_custom_group_robot(dingtalk: FakeDingTalk, sqlite_url: str, tmp_path: Path
                                                          ) -> None:
-    from datetime import datetime
+    from datetime import datetime, time
     from zoneinfo import ZoneInfo
 
     from bot.clock import run_due
@@ -738,7 +740,10 @@ async def test_risk_alerts_reach_the_custom_group_robot(dingtalk: FakeDingTalk, 
                             dingtalk_alert_secret=fake.ALERT_SECRET)
     runtime = await seeded(settings, config)
     try:
-        await run_due(runtime, datetime(2026, 12, 1, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
+        # The demo's tasks are dated from the runtime's today; the scan runs on the first workday from there.
+        sh = ZoneInfo("Asia/Shanghai")
+        day = first_workday_from(runtime.clock.today(sh))
+        await run_due(runtime, datetime.combine(day, time(9, 0), tzinfo=sh))
 
         async def alerted() -> bool:
             return bool(dingtalk.messages(road="robot"))
@@ -873,7 +878,7 @@ async def test_the_decision_reaches_the_projects_dingtalk_group(dingtalk: FakeDi
 
 async def test_risk_alerts_at_mention_the_owner_on_each_platform(dingtalk: FakeDingTalk, sqlite_url: str,
                                                                  tmp_path: Path) -> None:
-    from datetime import datetime
+    from datetime import datetime, time
     from zoneinfo import ZoneInfo
 
     from bot.clock import run_due
@@ -884,7 +889,10 @@ async def test_risk_alerts_at_mention_the_owner_on_each_platform(dingtalk: FakeD
     config = dingtalk_config(tmp_path, channels=[{"platform": "dingtalk", "id": GROUP}])
     runtime = await seeded(settings_for(dingtalk, sqlite_url, config), config)
     try:
-        await run_due(runtime, datetime(2026, 12, 1, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
+        # The demo's tasks are dated from the runtime's today; the scan runs on the first workday from there.
+        sh = ZoneInfo("Asia/Shanghai")
+        day = first_workday_from(runtime.clock.today(sh))
+        await run_due(runtime, datetime.combine(day, time(9, 0), tzinfo=sh))
 
         async def alerted() -> bool:
             return any("PUMP-4" in m.text for m in dingtalk.messages(GROUP, road="group"))
@@ -928,7 +936,7 @@ async def test_standup_summary_links_task_keys_where_the_project_says(dingtalk: 
     runtime = await seeded(settings_for(dingtalk, sqlite_url, config), config)
     try:
         day = date(2026, 12, 1)
-        runtime.dispatcher._now = lambda: datetime.combine(day, time(9, 45), tzinfo=sh)
+        set_clock(runtime, datetime.combine(day, time(9, 45), tzinfo=sh))
         await run_due(runtime, datetime.combine(day, time(9, 30), tzinfo=sh))
         await say(runtime, "bob", "standup PUMP-4 valve fitted; PUMP-5 blocked by the crane")
         await run_due(runtime, datetime.combine(day, time(10, 30), tzinfo=sh))

@@ -6,7 +6,7 @@ import base64
 import json
 import subprocess
 import sys
-import time
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from bot.app import build_app
+from bot.clocks import SYSTEM_CLOCK
 from bot.config import Settings
 from bot.platforms.feishu import Refused, decrypt, signature
 from bot.runtime import Runtime
@@ -278,9 +279,9 @@ async def test_hostile_requests_are_refused_and_apply_nothing(client: Client, rt
     if case == "wrong_signature":
         headers["X-Lark-Signature"] = "0" * 64
     elif case == "stale":
-        body, headers = signed(_msg(), timestamp=int(time.time()) - 3600)
+        body, headers = signed(_msg(), timestamp=int(rt.clock.timestamp()) - 3600)
     elif case == "future":
-        body, headers = signed(_msg(), timestamp=int(time.time()) + 3600)
+        body, headers = signed(_msg(), timestamp=int(rt.clock.timestamp()) + 3600)
     elif case == "no_headers":
         headers = {"Content-Type": "application/json"}
     elif case == "wrong_token":
@@ -315,7 +316,7 @@ async def test_hostile_requests_are_refused_and_apply_nothing(client: Client, rt
 
 
 def _resign(body: bytes) -> tuple[bytes, dict[str, str]]:
-    ts, nonce = str(int(time.time())), "n-" + str(time.time_ns())
+    ts, nonce = str(int(SYSTEM_CLOCK.timestamp())), "n-" + uuid.uuid4().hex
     return body, {"Content-Type": "application/json", "X-Lark-Request-Timestamp": ts, "X-Lark-Request-Nonce": nonce,
                   "X-Lark-Signature": signature(ts, nonce, fake.ENCRYPT_KEY, body)}
 

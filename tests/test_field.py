@@ -22,6 +22,7 @@ from bot.say import drain, say
 from bot.store import console as feed
 from bot.web.links import FIELD
 from bot.web.security import Signer
+from tests.conftest import running_clock
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
@@ -35,10 +36,10 @@ async def rt(tmp_path: Path) -> AsyncIterator[Runtime]:
                 PersonConfig(id="eve", name="Eve", locale="en")),
         projects=(ProjectConfig(key="PUMP", name="Pump", members=("alice", "bob"),
                                 channels=(ChannelConfig(platform="console", id="alice"),)),))
-    runtime = Runtime(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'f.db'}"), config, console=True)
+    runtime = Runtime(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'f.db'}"), config, console=True, clock=running_clock())
     await runtime.open()
     async with runtime.db.write() as s:
-        await LocalPMS(s).create_task("PUMP", 'Replace pump <script>alert(1)</script>', assignee=None, due=None,
+        await LocalPMS(s, clock=runtime.clock).create_task("PUMP", 'Replace pump <script>alert(1)</script>', assignee=None, due=None,
                                       by=Person(id="alice", name="Alice", locale="en"))
     yield runtime
     await runtime.close()
@@ -83,7 +84,7 @@ async def test_the_chat_hands_out_the_link_and_the_page_reports_through_the_pipe
     answer = await sent.text()
     assert sent.status == 200 and "60%" in answer
     async with rt.db.write() as s:
-        task = await LocalPMS(s).get_task("PUMP-1")
+        task = await LocalPMS(s, clock=rt.clock).get_task("PUMP-1")
     assert task is not None and (task.percent, str(task.spent_h)) == (60, "1.5")
     await drain(rt)
     told = [m["text"] for m in await feed.feed(rt.db, "alice") if "reported from the field" in m["text"]]
@@ -136,7 +137,7 @@ async def test_forms_that_are_not_right_change_nothing(rt: Runtime, client: Test
         r = await client.post(path, data=data)
         assert r.status == status and words in await r.text(), (status, words)
     async with rt.db.write() as s:
-        task = await LocalPMS(s).get_task("PUMP-1")
+        task = await LocalPMS(s, clock=rt.clock).get_task("PUMP-1")
     assert task is not None and task.percent == 0
     assert await rt.inbox.pending_count() == 0
 
@@ -151,7 +152,7 @@ async def test_permissions_are_the_persons(rt: Runtime, client: TestClient) -> N
     r = await client.post(path, data=multipart(form=form, percent="90"))
     assert r.status == 200 and "member" in await r.text()
     async with rt.db.write() as s:
-        task = await LocalPMS(s).get_task("PUMP-1")
+        task = await LocalPMS(s, clock=rt.clock).get_task("PUMP-1")
     assert task is not None and task.percent == 0
 
 

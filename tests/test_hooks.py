@@ -10,9 +10,7 @@ import hashlib
 import hmac
 import io
 import json
-import time
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -24,6 +22,7 @@ from sqlalchemy import select, update
 from sqlmodel import col
 
 from bot.app import build_app
+from bot.clocks import SYSTEM_CLOCK
 from bot.config import ChannelConfig, Config, ProjectConfig, Settings, SourceAuthConfig, load_config
 from bot.pms.local import LocalPMS
 from bot.records import Person
@@ -33,6 +32,7 @@ from bot.store import console as feed
 from bot.store.metrics import latest_metrics
 from bot.store.models import InboxRow, OutboxRow
 from notifiers.callback import callback_signature
+from tests.conftest import running_clock
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -42,7 +42,7 @@ SECRETS = {"MES_SECRET": MES_SECRET, "ERP_TOKEN": ERP_TOKEN, "HR_SECRET": HR_SEC
 
 
 def mes_headers(body: bytes, *, secret: str = MES_SECRET, at: float | None = None) -> dict[str, str]:
-    stamp = str(int(at if at is not None else time.time()))
+    stamp = str(int(at if at is not None else SYSTEM_CLOCK.timestamp()))
     sig = hmac.new(secret.encode(), stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
     return {"X-MES-Timestamp": stamp, "X-MES-Signature": f"sha256={sig}", "Content-Type": "application/json"}
 
@@ -89,10 +89,10 @@ def example_config(tmp_path: Path, callback_url: str, **env: str) -> Config:
 @pytest.fixture
 async def rt(tmp_path: Path, receiver: tuple[Receiver, str]) -> AsyncIterator[Runtime]:
     runtime = Runtime(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}"),
-                      example_config(tmp_path, receiver[1]), console=True)
+                      example_config(tmp_path, receiver[1]), console=True, clock=running_clock())
     await runtime.open()
     async with runtime.db.write() as s:
-        pms = LocalPMS(s)
+        pms = LocalPMS(s, clock=runtime.clock)
         alice = Person(id="alice", name="李娜", locale="zh")
         for title in ("水泵安装", "电缆敷设", "控制柜调试", "验收"):
             await pms.create_task("PUMP", title, assignee=None, due=None, by=alice)
@@ -109,7 +109,7 @@ async def client(rt: Runtime) -> AsyncIterator[TestClient]:  # type: ignore[type
 
 async def task(rt: Runtime, key: str) -> Any:
     async with rt.db.write() as s:
-        return await LocalPMS(s).get_task(key)
+        return await LocalPMS(s, clock=rt.clock).get_task(key)
 
 
 async def texts(rt: Runtime, person: str) -> list[str]:
@@ -153,8 +153,8 @@ async def test_deliveries_that_are_not_the_sources_are_refused(rt: Runtime,
     body = payload("mes-work-order.json")
     cases: list[tuple[bytes, dict[str, str], int, str]] = [
         (body, mes_headers(body, secret="wrong"), 401, "X-MES-Signature"),
-        (body, {**mes_headers(body), "X-MES-Timestamp": str(int(time.time()) + 7)}, 401, "X-MES-Signature"),
-        (body, mes_headers(body, at=time.time() - 3600), 401, "window"),
+        (body, {**mes_headers(body), "X-MES-Timestamp": str(int(rt.clock.timestamp()) + 7)}, 401, "X-MES-Signature"),
+        (body, mes_headers(body, at=rt.clock.timestamp() - 3600), 401, "window"),
         (body, {"X-MES-Signature": mes_headers(body)["X-MES-Signature"]}, 401, "X-MES-Timestamp"),
         (b"not json", mes_headers(b"not json"), 400, "not valid JSON"),
         (b"[1, 2]", mes_headers(b"[1, 2]"), 400, "JSON object"),
@@ -229,7 +229,7 @@ async def test_an_erp_purchase_request_is_decided_in_chat_and_the_decision_reach
         async with rt.db.write() as s:
             await s.execute(update(OutboxRow).where(col(OutboxRow.platform) == "callback",
                                                     col(OutboxRow.state) == "pending")
-                            .values(available_at=datetime.now(UTC)))
+                            .values(available_at=rt.clock.now()))
         await drain(rt)
     assert len(got.got) == 13
     headers, body = got.got[-1]
@@ -245,7 +245,7 @@ async def test_erp_only_from_its_allowed_addresses(tmp_path: Path, receiver: tup
     erp = config.sources[1].model_copy(update={"auth": SourceAuthConfig.model_validate(
         {"token": ERP_TOKEN, "allow_ips": ["10.0.0.0/8"]})})
     runtime = Runtime(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'ip.db'}"),
-                      config.model_copy(update={"sources": (config.sources[0], erp)}), console=True)
+                      config.model_copy(update={"sources": (config.sources[0], erp)}), console=True, clock=running_clock())
     await runtime.open()
     try:
         async with TestClient(TestServer(build_app(runtime))) as c:
@@ -291,7 +291,7 @@ def test_hooks_test_shows_what_a_payload_would_do(tmp_path: Path, monkeypatch: p
         from bot.store.sync import apply_config
 
         db = Database(f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
-        await apply_config(db, load_config(EXAMPLES / "integrations.yaml", env=SECRETS))
+        await apply_config(db, load_config(EXAMPLES / "integrations.yaml", env=SECRETS), now=SYSTEM_CLOCK.now())
         await db.dispose()
     import asyncio
 
@@ -312,7 +312,8 @@ def test_hooks_test_shows_what_a_payload_would_do(tmp_path: Path, monkeypatch: p
         db = Database(f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
         async with db.write() as s:
             row = InboxRow(platform="hook:mes", event_id="key:x-9", payload={"kind": "hook", "text": "{}"},
-                           state="failed", attempts=1, error="rejected: rule 'r' update_task.task: no task")
+                           state="failed", attempts=1, error="rejected: rule 'r' update_task.task: no task",
+                           available_at=SYSTEM_CLOCK.now(), received_at=SYSTEM_CLOCK.now())
             s.add(row)
             await s.flush()
             assert row.id is not None
@@ -388,7 +389,7 @@ async def test_a_source_drives_a_remote_pms_and_a_refused_move_writes_nothing(
         update={"jira": config.connectors.jira.model_copy(update={"progress_field": "customfield_10050"})})})
     runtime = Runtime(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'remote.db'}", jira_url=jira.url,
                                jira_email=jira.email, jira_api_token=jira.api_token),  # type: ignore[arg-type]
-                      config, console=True)
+                      config, console=True, clock=running_clock())
     await runtime.open()
     try:
         async with TestClient(TestServer(build_app(runtime))) as c:

@@ -19,6 +19,7 @@ from bot.records import Person
 from bot.runtime import Runtime
 from bot.say import drain
 from bot.store import imports
+from tests.conftest import running_clock
 
 EXPORT = SourceConfig.model_validate({
     "name": "erp-export", "kind": "file", "path": "/nowhere/*.csv", "row_key": "{{ row['单据号'] }}",
@@ -34,11 +35,11 @@ async def rt(tmp_path: Path) -> AsyncIterator[Runtime]:
         projects=(ProjectConfig(key="PUMP", name="泵站", members=("alice",),
                                 channels=(ChannelConfig(platform="console", id="alice"),)),),
         sources=(EXPORT,))
-    runtime = Runtime(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'i.db'}"), config, console=True)
+    runtime = Runtime(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'i.db'}"), config, console=True, clock=running_clock())
     await runtime.open()
     async with runtime.db.write() as s:
         for title in ("a", "b", "c", "d"):
-            await LocalPMS(s).create_task("PUMP", title, assignee=None, due=None,
+            await LocalPMS(s, clock=runtime.clock).create_task("PUMP", title, assignee=None, due=None,
                                           by=Person(id="alice", name="李娜", locale="zh"))
     yield runtime
     await runtime.close()
@@ -46,7 +47,7 @@ async def rt(tmp_path: Path) -> AsyncIterator[Runtime]:
 
 async def percent(rt: Runtime, key: str) -> int:
     async with rt.db.write() as s:
-        task = await LocalPMS(s).get_task(key)
+        task = await LocalPMS(s, clock=rt.clock).get_task(key)
         assert task is not None
         return task.percent
 
@@ -64,17 +65,17 @@ async def test_a_csv_with_bom_is_applied_and_a_redrop_changes_nothing(rt: Runtim
     path = tmp_path / "export.csv"
     path.write_bytes(csv_bytes(["单据号,任务,进度", "EX-1,PUMP-1,40", "EX-2,PUMP-2,70"], "utf-8-sig"))
     rules = RuleSet(EXPORT)
-    first = await import_file(rt.db, rt.inbox, EXPORT, rules, path)
+    first = await import_file(rt.db, rt.inbox, EXPORT, rules, path, now=rt.clock.now())
     assert (first.rows, first.queued, first.skipped, first.rejected) == (2, 2, 0, [])
     await drain(rt)
     assert (await percent(rt, "PUMP-1"), await percent(rt, "PUMP-2")) == (40, 70)
-    again = await import_file(rt.db, rt.inbox, EXPORT, rules, path)
+    again = await import_file(rt.db, rt.inbox, EXPORT, rules, path, now=rt.clock.now())
     assert again.already_imported and again.queued == 0
     # Tomorrow's export repeats yesterday's rows and adds one: only the new row is applied.
     path2 = tmp_path / "export2.csv"
     path2.write_bytes(csv_bytes(["单据号,任务,进度", "EX-1,PUMP-1,40", "EX-2,PUMP-2,70", "EX-3,PUMP-3,10"],
                                 "utf-8-sig"))
-    second = await import_file(rt.db, rt.inbox, EXPORT, rules, path2)
+    second = await import_file(rt.db, rt.inbox, EXPORT, rules, path2, now=rt.clock.now())
     assert (second.queued, second.skipped) == (1, 2)
     await drain(rt)
     assert await percent(rt, "PUMP-3") == 10
@@ -92,7 +93,7 @@ async def test_gb18030_and_broken_rows_are_reported_line_by_line(rt: Runtime, tm
         "G-4,PUMP-4,很多",               # not a number
         "G-5,PUMP-3,90",
     ], "gb18030"))
-    result = await import_file(rt.db, rt.inbox, EXPORT, RuleSet(EXPORT), path)
+    result = await import_file(rt.db, rt.inbox, EXPORT, RuleSet(EXPORT), path, now=rt.clock.now())
     assert result.rejected == [(3, "4 fields where the header has 3")]
     await drain(rt)
     assert (await percent(rt, "PUMP-1"), await percent(rt, "PUMP-3"), await percent(rt, "PUMP-4")) == (30, 90, 0)

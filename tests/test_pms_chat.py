@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,6 +16,7 @@ from sqlalchemy import update
 from sqlmodel import col
 
 from bot.app import build_app
+from bot.clocks import SYSTEM_CLOCK
 from bot.config import (
     ChannelConfig,
     Config,
@@ -33,6 +34,7 @@ from bot.store import console as feed
 from bot.store import migrate
 from bot.store.metrics import figures
 from bot.store.models import InboxRow
+from tests.conftest import running_clock
 from tests.fakes.jira import FakeJira
 from tests.fakes.zentao import FakeZentao
 
@@ -72,7 +74,7 @@ async def rt(db_url: str, jira: FakeJira) -> AsyncIterator[Runtime]:
     """On SQLite and on the real PostgreSQL."""
     runtime = Runtime(Settings(database_url=db_url, jira_url=jira.url,
                                jira_email=jira.email, jira_api_token=jira.api_token),  # type: ignore[arg-type]
-                      _config("jira", "PUMP"), console=True)
+                      _config("jira", "PUMP"), console=True, clock=running_clock())
     await migrate.upgrade(runtime.db)
     await runtime.open()
     yield runtime
@@ -85,8 +87,8 @@ async def _texts(rt: Runtime, person: str) -> list[str]:
 
 async def _send(rt: Runtime, person: str, text: str) -> int:
     accepted = await rt.inbox.accept(InboundEvent(
-        platform="console", event_id=f"t-{datetime.now(UTC).timestamp()}-{text}", kind="message", sender=person,
-        conversation=person, text=text, received_at=datetime.now(UTC)))
+        platform="console", event_id=f"t-{rt.clock.now().timestamp()}-{text}", kind="message", sender=person,
+        conversation=person, text=text, received_at=rt.clock.now()))
     assert accepted.inbox_id is not None
     await drain(rt)
     return accepted.inbox_id
@@ -95,7 +97,7 @@ async def _send(rt: Runtime, person: str, text: str) -> int:
 async def _due_now(rt: Runtime, inbox_id: int) -> None:
     """The PMS is back: make the waiting command due now instead of waiting out its backoff."""
     async with rt.db.write() as s:
-        await s.execute(update(InboxRow).where(col(InboxRow.id) == inbox_id).values(available_at=datetime.now(UTC)))
+        await s.execute(update(InboxRow).where(col(InboxRow.id) == inbox_id).values(available_at=rt.clock.now()))
 
 
 async def _state(rt: Runtime, inbox_id: int) -> str | None:
@@ -113,7 +115,7 @@ async def test_report_writes_percent_hours_and_a_comment_to_jira(rt: Runtime, ji
     mine = await say(rt, "bob", "my")
     assert all(f"PUMP-{n}" in mine[0].text for n in range(1, 5))
     async with rt.db.read() as s:  # the calls count in the SLA figures (`pmsbot sla`, the integration rule)
-        jira_calls = next(f for f in await figures(s, since=datetime.now(UTC) - timedelta(hours=1))
+        jira_calls = next(f for f in await figures(s, since=rt.clock.now() - timedelta(hours=1))
                           if f.connector == "jira")
     assert jira_calls.ok >= 5 and jira_calls.failed == 0
 
@@ -159,7 +161,7 @@ async def test_hash_number_in_the_projects_channel_is_its_task(tmp_path: Path, j
     runtime = Runtime(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'h.db'}", jira_url=jira.url,
                                jira_email=jira.email, jira_api_token=jira.api_token),  # type: ignore[arg-type]
                       _config("jira", "PUMP", channels=(ChannelConfig(platform="console", id="bob"),)),
-                      console=True)
+                      console=True, clock=running_clock())
     await runtime.open()
     try:
         said = await say(runtime, "bob", "#2 30% conduit laid")
@@ -189,7 +191,7 @@ def _hook_url(client: TestClient, path: str) -> str:  # type: ignore[type-arg]
 async def _delivered(rt: Runtime) -> None:
     """Process the stored webhooks, then send what the subscriptions collected as if their quiet time passed."""
     await drain(rt)
-    await rt.changes.flush_once(datetime.now(UTC) + timedelta(minutes=5))
+    await rt.changes.flush_once(rt.clock.now() + timedelta(minutes=5))
     await drain(rt)
 
 
@@ -284,14 +286,14 @@ async def zentao() -> AsyncIterator[FakeZentao]:
 
 
 async def test_zentao_commands_and_hook(tmp_path: Path, zentao: FakeZentao) -> None:
-    day = datetime.now(UTC).date()
+    day = SYSTEM_CLOCK.today(UTC)
     project = zentao.add_project("Pump", "PUMP")
     sprint = zentao.add_execution(project, "Sprint 1", day - timedelta(days=3), day + timedelta(days=10),
                                   status="doing")
     task = zentao.add_task(sprint, "Install valve", assigned_to="bob", estimate=8)
     runtime = Runtime(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'z.db'}", zentao_url=zentao.url,
                                zentao_account=zentao.account, zentao_password=zentao.password),  # type: ignore[arg-type]
-                      _config("zentao", str(project)), console=True)
+                      _config("zentao", str(project)), console=True, clock=running_clock())
     await runtime.open()
     try:
         said = await say(runtime, "bob", f"report PUMP-{task} 50% half way 4h")

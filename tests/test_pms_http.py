@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import httpx
@@ -22,6 +23,8 @@ from tests.fakes.jira import FakeJira, adf_text
 from tests.fakes.zentao import FakeZentao
 from tests.pms_backends import RedmineBackend
 from tests.redmine_server import RedmineServer
+
+NOW = datetime(2026, 12, 1, 1, 30, tzinfo=UTC)
 
 
 async def _nobody() -> PeopleMap:
@@ -77,10 +80,16 @@ async def test_a_long_429_or_a_5xx_is_pms_down_with_the_wait() -> None:
 
 def test_retry_after_reads_seconds_and_dates() -> None:
     request = httpx.Request("GET", "http://x")
-    assert retry_after_s(httpx.Response(429, headers={"Retry-After": "7"}, request=request)) == 7.0
+    assert retry_after_s(httpx.Response(429, headers={"Retry-After": "7"}, request=request), now=NOW) == 7.0
     assert retry_after_s(httpx.Response(429, headers={"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"},
-                                        request=request)) == 0.0  # in the past
-    assert retry_after_s(httpx.Response(429, headers={"Retry-After": "soon"}, request=request)) == 1.0
+                                        request=request), now=NOW) == 0.0  # in the past
+    # A date is measured from the server's own Date header when it sends one: our clock's skew does not count.
+    assert retry_after_s(httpx.Response(429, headers={"Retry-After": "Wed, 21 Oct 2015 07:28:30 GMT",
+                                                      "Date": "Wed, 21 Oct 2015 07:28:00 GMT"},
+                                        request=request), now=NOW) == 30.0
+    assert retry_after_s(httpx.Response(429, headers={"Retry-After": "Wed, 21 Oct 2015 07:28:30 GMT"},
+                                        request=request), now=datetime(2015, 10, 21, 7, 28, 10, tzinfo=UTC)) == 20.0
+    assert retry_after_s(httpx.Response(429, headers={"Retry-After": "soon"}, request=request), now=NOW) == 1.0
 
 
 async def test_a_pms_that_hangs_is_down_after_the_timeout(jira: FakeJira) -> None:

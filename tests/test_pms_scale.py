@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+from bot.clocks import SYSTEM_CLOCK
 from bot.config import JiraConnectorConfig, ZentaoConnectorConfig
 from bot.constants import PMS_SCAN_MAX_TASKS
 from bot.pms.jira import JiraClient
@@ -38,7 +39,7 @@ async def test_jira_scan_of_5000_issues_is_50_pages_on_cloud_and_data_center() -
                                 config=JiraConnectorConfig())
             pms = client.for_project(_project("jira", "BIG"), _nobody)
             tasks = await pms.search_tasks(project="BIG", limit=PMS_SCAN_MAX_TASKS)
-            risks = find_risks(tasks, today=date(2026, 11, 30), now=datetime.now(UTC))
+            risks = find_risks(tasks, today=date(2026, 11, 30), now=datetime(2026, 11, 30, 12, tzinfo=UTC))
             assert len(tasks) == ISSUES and len(risks) >= ISSUES  # every one is overdue
             assert client.http.requests == ISSUES // 100, flavor
             await client.close()
@@ -50,7 +51,7 @@ async def test_zentao_scan_of_5000_tasks_is_50_pages_plus_login_and_executions()
     fake = FakeZentao()
     await fake.start()
     try:
-        day = datetime.now(UTC).date()
+        day = SYSTEM_CLOCK.today(UTC)
         project = fake.add_project("Big", "BIG")
         sprint = fake.add_execution(project, "S1", day - timedelta(days=30), day + timedelta(days=30), status="doing")
         fake.add_tasks(sprint, ISSUES, status="doing", estimate=4.0, consumed=1.0)

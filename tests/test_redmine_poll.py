@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -18,6 +18,7 @@ from bot.runtime import Runtime
 from bot.say import drain, say
 from bot.store import console as feed
 from bot.store.workspace import SqlWorkspace
+from tests.conftest import running_clock
 from tests.redmine_server import RedmineServer
 
 
@@ -34,7 +35,7 @@ async def setup(tmp_path: Path, redmine: RedmineServer) -> AsyncIterator[tuple[R
                                             members=("alice",)),))
     runtime = Runtime(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'r.db'}", redmine_url=redmine.url,
                                redmine_api_key=redmine.api_key),  # type: ignore[arg-type]
-                      config, console=True)
+                      config, console=True, clock=running_clock())
     await runtime.open()
     yield runtime, admin, identifier
     await runtime.close()
@@ -49,20 +50,33 @@ async def _poll(rt: Runtime, at: datetime) -> int:
     return await poll_redmine(rt.db, rt.inbox, remote, projects, now=at)
 
 
+async def test_a_redmine_whose_clock_is_behind_ours_loses_no_change(
+        setup: tuple[Runtime, httpx.AsyncClient, str]) -> None:
+    """Our clock a day ahead of Redmine's (as in any deployment with skew): the cursor is Redmine's own
+    newest `updated_on`, so a change made after the first poll is still read."""
+    rt, admin, identifier = setup
+    ahead = rt.clock.now() + timedelta(days=1)
+    assert await _poll(rt, ahead) == 0
+    r = await admin.post("/issues.json", json={"issue": {"project_id": identifier, "subject": "Skewed"}})
+    assert r.status_code == 201
+    assert await _poll(rt, ahead + timedelta(minutes=2)) == 1
+    assert await _poll(rt, ahead + timedelta(minutes=4)) == 0, "read once"
+
+
 async def test_changes_in_redmine_reach_the_subscribed_chat(setup: tuple[Runtime, httpx.AsyncClient, str]) -> None:
     rt, admin, identifier = setup
     await say(rt, "alice", "subscribe PUMP")
-    start = datetime.now(UTC) - timedelta(seconds=2)
+    start = rt.clock.now() - timedelta(seconds=2)
     assert await _poll(rt, start) == 0  # the first poll only notes where to start
     r = await admin.post("/issues.json", json={"issue": {"project_id": identifier, "subject": "Fix the gate"}})
     issue_id = r.json()["issue"]["id"]
     r = await admin.put(f"/issues/{issue_id}.json", json={"issue": {"status_id": 2, "notes": "started on site"}})
     assert r.status_code == 204
-    fed = await _poll(rt, datetime.now(UTC))
+    fed = await _poll(rt, rt.clock.now())
     assert fed == 2  # created, then the journal with the status change and the note
-    assert await _poll(rt, datetime.now(UTC)) == 0  # a poll overlapping the last one stores nothing twice
+    assert await _poll(rt, rt.clock.now()) == 0  # a poll overlapping the last one stores nothing twice
     await drain(rt)
-    await rt.changes.flush_once(datetime.now(UTC) + timedelta(minutes=5))
+    await rt.changes.flush_once(rt.clock.now() + timedelta(minutes=5))
     await drain(rt)
     notes = [m["text"] for m in await feed.feed(rt.db, "alice") if f"PUMP-{issue_id}" in m["text"]]
     assert len(notes) == 2, notes

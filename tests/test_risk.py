@@ -12,6 +12,7 @@ import pytest
 from pydantic import ValidationError
 
 from bot.clock import run_due
+from bot.clocks import SYSTEM_CLOCK
 from bot.config import RiskAlertConfig
 from bot.records import Milestone, Task
 from bot.runtime import Runtime
@@ -136,7 +137,7 @@ def with_scan(rt: Runtime, **scan: Any) -> datetime:
     only(rt, risk_alerts=True)
     config = RiskAlertConfig.model_validate({"project": "PUMP", "at": "09:00", **scan})
     rt.config = rt.config.model_copy(update={"risk_alerts": (config,)})
-    day = first_workday_from(datetime.now(SH).date())
+    day = first_workday_from(SYSTEM_CLOCK.now().astimezone(SH).date())
     return datetime.combine(day, time(9, 0), tzinfo=SH)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +18,7 @@ from sqlalchemy import select, update
 from sqlmodel import col
 
 from bot.app import build_app
+from bot.clocks import SYSTEM_CLOCK
 from bot.config import Settings, load_config
 from bot.runtime import Runtime
 from bot.store.models import ApprovalRow, IdentityRow, OutboxRow
@@ -26,6 +26,7 @@ from bot.store.sync import apply_config
 from notifiers.base import Button, Rendered
 from notifiers.render import Renderer
 from notifiers.slack_blocks import MAX_BLOCKS, MAX_SECTION_CHARS, blocks_for, escape
+from tests.conftest import running_clock, set_clock
 from tests.fakes import slack as fake
 from tests.fakes.process import serving
 from tests.fakes.slack import FakeSlack, check_blocks, sign
@@ -122,7 +123,7 @@ def test_signing_matches_slack_sdk_and_the_official_vector() -> None:
             b"trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c")
     headers = sign(body, secret="8f742231b10e8888abcd99yyyzzz85a5", timestamp=1531420618)
     assert headers["X-Slack-Signature"] == "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503"
-    now = int(time.time())
+    now = int(SYSTEM_CLOCK.timestamp())
     verifier = SignatureVerifier(fake.SIGNING_SECRET)
     mine = sign(b"payload=x", timestamp=now)
     assert verifier.is_valid(b"payload=x", str(now), mine["X-Slack-Signature"])
@@ -144,12 +145,12 @@ async def test_unsigned_or_forged_requests_are_401_and_apply_nothing(client: Cli
     body = fake.slash_command("done PUMP-1", user=BOB, channel=CHANNEL, response_url=url)
     headers = {
         "forged": {**sign(body), "X-Slack-Signature": "v0=" + "0" * 64},
-        "stale": sign(body, timestamp=int(time.time()) - 6 * 60),
+        "stale": sign(body, timestamp=int(rt.clock.timestamp()) - 6 * 60),
         "missing": {},
         "other_secret": sign(body, secret="not-the-secret"),
         "body_swapped": sign(fake.slash_command("my", user=BOB, channel=CHANNEL, response_url=url)),
         "odd_timestamp": {**sign(body), "X-Slack-Request-Timestamp": "1e9"},
-        "future": sign(body, timestamp=int(time.time()) + 6 * 60),
+        "future": sign(body, timestamp=int(rt.clock.timestamp()) + 6 * 60),
     }[case]
     status, text = await post(client, body, headers=headers, signed=False)
     assert status == 401 and json.loads(text) == {"error": "invalid request"}
@@ -241,7 +242,7 @@ async def test_slow_answer_acks_working_then_follows_by_response_url(slack: Fake
                                                                      tmp_path: Path) -> None:
     from bot.say import drain
     config = slack_config(tmp_path)
-    runtime = Runtime(settings_for(slack, sqlite_url, config), load_config(config))  # a web process: no worker
+    runtime = Runtime(settings_for(slack, sqlite_url, config), load_config(config), clock=running_clock())  # a web process: no worker
     await runtime.open()
     try:
         async with TestClient(TestServer(build_app(runtime))) as c:
@@ -368,7 +369,7 @@ async def test_unknown_user_links_with_a_one_time_code(client: Client, rt: Runti
     async with rt.db.read() as s:
         row = await s.get(IdentityRow, ("slack", STRANGER))
     assert row is not None and row.person_id == "erin" and row.source == "link"
-    await apply_config(rt.db, rt.config)  # a restart reapplies the file: the linked account stays
+    await apply_config(rt.db, rt.config, now=rt.clock.now())  # a restart reapplies the file: the linked account stays
     async with rt.db.read() as s:
         assert await s.get(IdentityRow, ("slack", STRANGER)) is not None
     notices = [m["text"] for m in await feed.feed(rt.db, "erin") if m["direction"] == "out"]
@@ -508,7 +509,7 @@ async def test_slack_down_messages_wait_and_go_out_in_order(client: Client, rt: 
     slack._failures.clear()  # Slack is back; a minute has passed for the waiting messages
     async with rt.db.write() as s:
         await s.execute(update(OutboxRow).where(col(OutboxRow.state) == "pending")
-                        .values(available_at=datetime.now(UTC)))
+                        .values(available_at=rt.clock.now()))
     rt.delivery.wake.set()
     posts = await wait_posts(slack, 5, channel="D01BOB", method="chat.postMessage")
     assert [percent_of(p) for p in posts] == [10, 11, 12, 13, 14]
@@ -528,7 +529,7 @@ async def test_429_retry_after_is_honoured(client: Client, rt: Runtime, slack: F
     await eventually(retried_later, what="a 429 recorded")
     async with rt.db.read() as s:
         row = (await s.execute(select(OutboxRow).where(col(OutboxRow.target) == "D01BOB"))).scalars().one()
-    waited_s = (row.available_at.replace(tzinfo=UTC) - datetime.now(UTC)).total_seconds()
+    waited_s = (row.available_at.replace(tzinfo=UTC) - rt.clock.now()).total_seconds()
     assert waited_s > 0.5 or row.state == "sent"  # not before Retry-After (1 s) has passed
     await wait_posts(slack, 1, channel="D01BOB", method="chat.postMessage")
 
@@ -586,7 +587,7 @@ async def test_standup_summary_goes_to_the_channel_with_details_in_a_thread(rt: 
     # A workday in the past: the demo's pending approval is created at the real now, and a simulated day less than
     # a day after it would also bring that approval's reminder (remind_after_h) into this count.
     day = date(2025, 12, 2)
-    rt.dispatcher._now = lambda: datetime.combine(day, clock_time(9, 45), tzinfo=sh)
+    set_clock(rt, datetime.combine(day, clock_time(9, 45), tzinfo=sh))
     assert await run_due(rt, datetime.combine(day, clock_time(9, 30), tzinfo=sh)) >= 3  # prompts (and scans)
     await say(rt, "bob", "站会 电缆还没到，PUMP-5 阻塞")
     assert await run_due(rt, datetime.combine(day, clock_time(10, 30), tzinfo=sh)) == 1
@@ -604,7 +605,7 @@ async def test_socket_mode_takes_the_same_commands(slack: FakeSlack, sqlite_url:
     config = slack_config(tmp_path)
     settings = Settings(database_url=sqlite_url, pmsbot_config=str(config), slack_bot_token=slack.bot_token,
                         slack_app_token=slack.app_token, slack_api_url=slack.api_url)
-    runtime = Runtime(settings, load_config(config))
+    runtime = Runtime(settings, load_config(config), clock=running_clock())
     await runtime.open()
     runtime.start(("worker",))
     from bot.platforms.slack import SlackAdapter
@@ -664,7 +665,7 @@ async def test_socket_mode_unreachable_does_not_stop_the_process(sqlite_url: str
     config = slack_config(tmp_path)
     settings = Settings(database_url=sqlite_url, pmsbot_config=str(config), slack_bot_token=fake.BOT_TOKEN,
                         slack_app_token=fake.APP_TOKEN, slack_api_url="http://127.0.0.1:9/api/")  # nothing there
-    runtime = Runtime(settings, load_config(config))
+    runtime = Runtime(settings, load_config(config), clock=running_clock())
     await runtime.open()
     adapter = SlackAdapter(runtime)
     try:

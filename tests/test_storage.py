@@ -17,6 +17,7 @@ from sqlmodel import SQLModel, col
 
 from bot import audit
 from bot.audit import verify
+from bot.clocks import FakeClock
 from bot.inbox import Inbox
 from bot.records import InboundEvent
 from bot.runtime import Runtime
@@ -56,7 +57,7 @@ async def test_sqlite_runs_in_wal_mode(db: Database) -> None:
 
 
 async def test_inbox_dedupes_by_platform_and_event_id(db: Database) -> None:
-    inbox = Inbox(db)
+    inbox = Inbox(db, clock=FakeClock(NOW))
     try:
         a = await inbox.accept(event(1))
         b = await inbox.accept(event(1))
@@ -68,7 +69,7 @@ async def test_inbox_dedupes_by_platform_and_event_id(db: Database) -> None:
 
 
 async def test_inbox_group_commits_concurrent_events(db: Database) -> None:
-    inbox = Inbox(db)
+    inbox = Inbox(db, clock=FakeClock(NOW))
     try:
         results = await asyncio.gather(*(inbox.accept(event(i)) for i in range(200)))
         assert all(not r.duplicate for r in results)
@@ -86,7 +87,7 @@ async def test_sqlite_log_stays_bounded_under_steady_writes(sqlite_db: Database,
     monkeypatch.setattr(db_module, "SQLITE_CHECKPOINT_EVERY", 10)
     monkeypatch.setattr(db_module, "SQLITE_WAL_RESTART_PAGES", 40)
     wal = Path(f"{make_url(sqlite_db.url).database}-wal")
-    inbox = Inbox(sqlite_db)
+    inbox = Inbox(sqlite_db, clock=FakeClock(NOW))
     try:
         for first in range(0, 4000, 10):  # each batch commits while the checkpoint of an earlier one runs
             await asyncio.gather(*(inbox.accept(event(i)) for i in range(first, first + 10)))
@@ -104,8 +105,10 @@ async def test_a_long_reader_does_not_hold_acks_behind_a_log_restart(sqlite_db: 
     check, a report) would stall every ack for the busy timeout (10 s) at each restart."""
     monkeypatch.setattr(db_module, "SQLITE_CHECKPOINT_EVERY", 10)
     monkeypatch.setattr(db_module, "SQLITE_WAL_RESTART_PAGES", 40)
-    reader = await asyncio.to_thread(sqlite3.connect, make_url(sqlite_db.url).database, isolation_level=None)
-    inbox = Inbox(sqlite_db)
+    # Used from whichever executor thread runs each step.
+    reader = await asyncio.to_thread(sqlite3.connect, make_url(sqlite_db.url).database, isolation_level=None,
+                                     check_same_thread=False)
+    inbox = Inbox(sqlite_db, clock=FakeClock(NOW))
     try:
         await asyncio.to_thread(reader.execute, "BEGIN")
         await asyncio.to_thread(lambda: reader.execute("SELECT count(*) FROM inbox").fetchall())  # holds a snapshot
@@ -129,7 +132,7 @@ async def test_a_failed_checkpoint_is_logged_and_tried_again(sqlite_db: Database
 
 
 async def test_inbox_claims_do_not_overlap_and_leases_expire(db: Database) -> None:
-    inbox = Inbox(db)
+    inbox = Inbox(db, clock=FakeClock(NOW))
     try:
         await asyncio.gather(*(inbox.accept(event(i)) for i in range(10)))
         first, second = await asyncio.gather(inbox.claim(limit=6, now=NOW), inbox.claim(limit=6, now=NOW))
@@ -148,9 +151,9 @@ def env(target: str, n: int) -> Envelope:
 
 async def test_outbox_sends_each_conversation_in_order(db: Database) -> None:
     async with db.write() as s:
-        await Outbox(db).enqueue(s, [env("bob", 1), env("carol", 1), env("bob", 2), env("bob", 3), env("carol", 2)],
+        await Outbox(db, clock=FakeClock(NOW)).enqueue(s, [env("bob", 1), env("carol", 1), env("bob", 2), env("bob", 3), env("carol", 2)],
                 source_event=None, now=NOW)
-    outbox = Outbox(db)
+    outbox = Outbox(db, clock=FakeClock(NOW))
     first = await outbox.claim(limit=10, now=NOW)
     assert [(m.envelope.target, m.envelope.data["n"]) for m in first] == [("bob", 1), ("carol", 1)]
     assert await outbox.claim(limit=10, now=NOW) == [], "heads are leased; later messages wait their turn"
@@ -163,8 +166,8 @@ async def test_outbox_sends_each_conversation_in_order(db: Database) -> None:
 
 async def test_outbox_dead_letters_and_replay(db: Database) -> None:
     async with db.write() as s:
-        await Outbox(db).enqueue(s, [env("bob", 1), env("bob", 2)], source_event=None, now=NOW)
-    outbox = Outbox(db)
+        await Outbox(db, clock=FakeClock(NOW)).enqueue(s, [env("bob", 1), env("bob", 2)], source_event=None, now=NOW)
+    outbox = Outbox(db, clock=FakeClock(NOW))
     at = NOW
     while True:
         claimed = await outbox.claim(limit=1, now=at)
@@ -262,7 +265,7 @@ async def test_full_conversation_on_each_backend(rt_any: Runtime) -> None:
 
 
 async def test_local_handoff_claims_only_conversation_heads(db: Database) -> None:
-    outbox = Outbox(db)
+    outbox = Outbox(db, clock=FakeClock(NOW))
     outbox.local_worker = True
     async with db.write() as s:
         first = await outbox.enqueue(s, [env("bob", 1), env("bob", 2), env("carol", 1)], source_event=None, now=NOW)
@@ -280,12 +283,12 @@ async def test_local_handoff_claims_only_conversation_heads(db: Database) -> Non
 
 
 async def test_handed_over_work_is_given_back_on_shutdown(db: Database) -> None:
-    inbox, outbox = Inbox(db), Outbox(db)
+    inbox, outbox = Inbox(db, clock=FakeClock(NOW)), Outbox(db, clock=FakeClock(NOW))
     inbox.local_worker = outbox.local_worker = True
     try:
         await inbox.accept(event("handed"))
         async with db.write() as s:
-            outbox.hand_over(await outbox.enqueue(s, [env("bob", 1)], source_event=None, now=datetime.now(UTC)))
+            outbox.hand_over(await outbox.enqueue(s, [env("bob", 1)], source_event=None, now=NOW))
         assert await inbox.claim(limit=5) == [] and await outbox.claim(limit=5) == [], "pre-claimed for us"
         await inbox.release_local()
         await outbox.release_local()
@@ -333,7 +336,7 @@ async def test_two_approvers_racing_on_each_backend(rt_any: Runtime) -> None:
 async def test_a_poison_event_is_parked_after_its_attempts(db: Database) -> None:
     from bot.constants import INBOX_MAX_ATTEMPTS
 
-    inbox = Inbox(db)
+    inbox = Inbox(db, clock=FakeClock(NOW))
     try:
         await inbox.accept(event("poison"))
         for i in range(INBOX_MAX_ATTEMPTS):  # each worker that takes it dies before finishing

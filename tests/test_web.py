@@ -10,6 +10,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import build_app
 from bot.runtime import Runtime
+from tests.conftest import running_clock
 from tests.waiting import eventually
 
 
@@ -136,7 +137,7 @@ async def test_console_is_off_unless_asked(rt: Runtime) -> None:
 async def test_readyz_is_503_until_the_schema_is_current(sqlite_url: str) -> None:
     from bot.config import Config, Settings
 
-    fresh = Runtime(Settings(database_url=sqlite_url), Config())
+    fresh = Runtime(Settings(database_url=sqlite_url), Config(), clock=running_clock())
     try:
         async with TestClient(TestServer(build_app(fresh))) as c:
             r = await c.get("/readyz")

@@ -12,6 +12,7 @@ from bot.config import ChannelConfig, Config, PersonConfig, ProjectConfig, Setti
 from bot.runtime import Runtime
 from bot.say import drain
 from bot.store import console as feed
+from tests.conftest import running_clock
 
 
 async def test_the_weekly_dashboard_is_posted_once_on_its_day(tmp_path: Path) -> None:
@@ -19,7 +20,7 @@ async def test_the_weekly_dashboard_is_posted_once_on_its_day(tmp_path: Path) ->
         ProjectConfig(key="PUMP", name="泵站", members=("alice",), weekly_dashboard="mon 09:00",
                       channels=(ChannelConfig(platform="console", id="alice"),)),))
     rt = Runtime(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'w.db'}",
-                          pmsbot_public_url="https://pms.example.com"), config, console=True)  # type: ignore[arg-type]
+                          pmsbot_public_url="https://pms.example.com"), config, console=True, clock=running_clock())  # type: ignore[arg-type]
     await rt.open()
     try:
         shanghai = ZoneInfo("Asia/Shanghai")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -44,10 +44,10 @@ async def seed(rt: Runtime, *, today: date | None = None) -> bool:
     """
     db = rt.db
     config = demo_config()
-    await apply_config(db, config)
+    await apply_config(db, config, now=rt.clock.now())
     # Due dates count from the organisation's own today: what its people and its clock call today.
-    today = today or datetime.now(ZoneInfo(config.timezone)).date()
-    now = datetime.now(UTC)
+    today = today or rt.clock.today(ZoneInfo(config.timezone))
+    now = rt.clock.now()
     async with db.write() as s:
         if (await s.execute(select(col(TaskRow.id)).where(col(TaskRow.project_key) == "PUMP").limit(1))).first():
             return False
@@ -57,7 +57,7 @@ async def seed(rt: Runtime, *, today: date | None = None) -> bool:
             s.add(m)
             milestones.append(m)
         await s.flush()
-        pms = LocalPMS(s)
+        pms = LocalPMS(s, clock=rt.clock)
         people = {p.id: Person(id=p.id, name=p.name, locale=p.locale or "zh") for p in config.people}
         for title, who, mi, status, pct, due, est, spent in _TASKS:
             task = await pms.create_task("PUMP", title, assignee=people[who], due=today + timedelta(days=due),

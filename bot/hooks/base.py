@@ -5,6 +5,7 @@ Requests go through the same durable inbox as chat events (a 2xx means stored); 
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Protocol
 
 from aiohttp import web
@@ -17,6 +18,7 @@ class HookSource(Protocol):
 
     def enabled(self) -> bool: ...
 
-    async def event(self, request: web.Request, raw: bytes, token: str | None) -> InboundEvent | None:
+    async def event(self, request: web.Request, raw: bytes, token: str | None, *, now: datetime
+                    ) -> InboundEvent | None:
         """The change as an inbox event; None to acknowledge and ignore it; Refused for a 4xx."""
         ...

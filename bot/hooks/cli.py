@@ -6,13 +6,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import col
 
+from bot.clocks import SYSTEM_CLOCK
 from bot.config import Config, Settings, SourceConfig
 from bot.hooks.apply import HookApplier, HookRejected
 from bot.hooks.files import import_file, read_rows
@@ -85,14 +85,14 @@ async def _test(settings: Settings, config: Config, name: str, file: Path, raw: 
         contexts = [{"payload": payload}]
         print(f"dedupe key: {rules.dedupe_key(contexts[0]) or '(hash of the body)'}")
     db = Database(settings.database_url)
-    remotes = build_remotes(settings, config)
+    remotes = build_remotes(settings, config, SYSTEM_CLOCK)
     bad = 0
     try:
         await _ready(db)
         async with db.read() as s:
             ws = SqlWorkspace(s, default_locale=config.locale)
-            now = datetime.now(UTC)
-            applier = HookApplier(s, ws, config, source, connector_for(s, remotes), now=now, today=now.date())
+            now = SYSTEM_CLOCK.now()
+            applier = HookApplier(s, ws, config, source, connector_for(s, remotes, clock=SYSTEM_CLOCK), now=now, today=now.date())
             for context in contexts:
                 where = f"line {context['line']}: " if "line" in context else ""
                 try:
@@ -144,7 +144,8 @@ async def _replay(settings: Settings, inbox_id: int) -> int:
     try:
         await _ready(db)
         # The same as the admin page's Replay button: queued again, and on record as who did it.
-        if not await admin_store.replay_rejected(db, inbox_id, prefix=HOOK_PLATFORM_PREFIX, actor="cli"):
+        if not await admin_store.replay_rejected(db, inbox_id, prefix=HOOK_PLATFORM_PREFIX, actor="cli",
+                                                 now=SYSTEM_CLOCK.now()):
             raise HooksError(f"#{inbox_id} is not a rejected delivery (see `pmsbot hooks failed`)")
     finally:
         await db.dispose()
@@ -159,12 +160,13 @@ async def _import(settings: Settings, config: Config, name: str, file: str | Non
     if source.kind != "file":
         raise HooksError(f"source {name} is a webhook source, not a file source")
     db = Database(settings.database_url)
-    inbox = Inbox(db)
+    inbox = Inbox(db, clock=SYSTEM_CLOCK)
     try:
         await _ready(db)
         rules = RuleSet(source)
-        reports = ([await import_file(db, inbox, source, rules, Path(file))] if file
-                   else await poll_files(db, inbox, [(source, rules)]))
+        now = SYSTEM_CLOCK.now()
+        reports = ([await import_file(db, inbox, source, rules, Path(file), now=now)] if file
+                   else await poll_files(db, inbox, [(source, rules)], now=now))
     finally:
         await inbox.close()
         await db.dispose()

@@ -20,7 +20,7 @@ import logging
 import re
 import zipfile
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -211,9 +211,9 @@ def read_xlsx(raw: bytes, sheet: str | None) -> tuple[list[tuple[int, dict[str, 
     return rows, rejected
 
 
-def _files(pattern: str) -> list[Path]:
+def _files(pattern: str, now: datetime) -> list[Path]:
     """The files to import: not those still being written (modified in the last FILE_SETTLE_S)."""
-    settled = datetime.now(UTC).timestamp() - FILE_SETTLE_S
+    settled = now.timestamp() - FILE_SETTLE_S
     found = []
     for name in sorted(glob.glob(pattern)):
         path = Path(name)
@@ -241,9 +241,8 @@ def read_rows(path: Path, raw: bytes, source: SourceConfig
 
 
 async def import_file(db: Database, inbox: Inbox, source: SourceConfig, rules: RuleSet, path: Path, *,
-                      now: datetime | None = None) -> FileReport:
+                      now: datetime) -> FileReport:
     """Queue a file's new rows as deliveries of `source`; the report is kept (and returned)."""
-    now = now or datetime.now(UTC)
     raw = await asyncio.to_thread(_head, path)
     sha = hashlib.sha256(raw).hexdigest()
     report = FileReport(source=source.name, file=path.name, sha256=sha)
@@ -288,15 +287,16 @@ async def import_file(db: Database, inbox: Inbox, source: SourceConfig, rules: R
     return report
 
 
-async def poll_files(db: Database, inbox: Inbox, sources: list[tuple[SourceConfig, RuleSet]]) -> list[FileReport]:
+async def poll_files(db: Database, inbox: Inbox, sources: list[tuple[SourceConfig, RuleSet]], *, now: datetime
+                     ) -> list[FileReport]:
     """Every file source's glob, each file not imported yet."""
     reports = []
     for source, rules in sources:
         if source.kind != "file" or not source.path:
             continue
-        for path in await asyncio.to_thread(_files, source.path):
+        for path in await asyncio.to_thread(_files, source.path, now):
             try:
-                report = await import_file(db, inbox, source, rules, path)
+                report = await import_file(db, inbox, source, rules, path, now=now)
             except OSError as exc:  # gone or unreadable since it was listed: the next poll sees
                 log.warning("import %s %s: %s", source.name, path, exc)
                 continue

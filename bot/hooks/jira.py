@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -59,7 +59,8 @@ class JiraHooks:
         # Unsigned, anyone could post changes into subscribed chats: the hook exists only with a secret.
         return self._secret is not None
 
-    async def event(self, request: web.Request, raw: bytes, token: str | None) -> InboundEvent | None:
+    async def event(self, request: web.Request, raw: bytes, token: str | None, *, now: datetime
+                    ) -> InboundEvent | None:
         if token is not None:
             raise Refused(404, "no such hook")
         assert self._secret is not None
@@ -92,7 +93,7 @@ class JiraHooks:
             action={"pms": "jira", "project": key.rpartition("-")[0], "task": key, "event": kind,
                     "actor": str(user.get("displayName") or user.get("name") or "")[:100], "changes": changes,
                     "comment": _comment_text(comment.get("body"))[:500]},
-            received_at=datetime.now(UTC))
+            received_at=now)
 
 
 def _comment_text(body: Any) -> str:

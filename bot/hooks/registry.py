@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from aiohttp import web
 
+from bot.clocks import Clock
 from bot.config import Config
 from bot.constants import MAX_BODY_BYTES
 from bot.hooks.base import HookSource
@@ -22,7 +23,7 @@ SOURCES: dict[str, Callable[[Config], HookSource]] = {
 }
 
 
-def add_routes(app: web.Application, inbox: Callable[[web.Request], Inbox], config: Config) -> None:
+def add_routes(app: web.Application, inbox: Callable[[web.Request], Inbox], config: Config, clock: Clock) -> None:
     sources = {name: build(config) for name, build in SOURCES.items()}
     sources |= {source.name: ConfiguredSource(source) for source in config.sources}
     sources = {name: source for name, source in sources.items() if source.enabled()}
@@ -35,7 +36,7 @@ def add_routes(app: web.Application, inbox: Callable[[web.Request], Inbox], conf
             return web.json_response({"error": f"body larger than {MAX_BODY_BYTES} bytes"}, status=413)
         raw = await request.read()
         try:
-            event = await source.event(request, raw, request.match_info.get("token"))
+            event = await source.event(request, raw, request.match_info.get("token"), now=clock.now())
         except Refused as exc:
             return web.json_response({"error": str(exc)}, status=exc.status)
         if event is None:

@@ -13,8 +13,7 @@ import hashlib
 import hmac
 import ipaddress
 import json
-import time
-from datetime import UTC, datetime
+from datetime import datetime
 
 from aiohttp import web
 
@@ -59,7 +58,7 @@ class ConfiguredSource:
         if not any(peer in network for network in auth.allow_ips):
             raise Refused(403, "the request's address is not in the source's allow_ips")
 
-    def _check_auth(self, request: web.Request, raw: bytes, token: str | None) -> None:
+    def _check_auth(self, request: web.Request, raw: bytes, token: str | None, now: datetime) -> None:
         auth = self.config.auth
         assert auth is not None
         if auth.token is not None:
@@ -78,7 +77,7 @@ class ConfiguredSource:
                 if not (stamp.isascii() and stamp.isdigit()) or len(stamp) > 16:
                     raise Refused(401, f"{h.timestamp_header} is missing or not a Unix time")
                 seconds = int(stamp) / 1000 if len(stamp) >= 13 else int(stamp)  # milliseconds or seconds
-                if abs(time.time() - seconds) > h.window_s:
+                if abs(now.timestamp() - seconds) > h.window_s:
                     raise Refused(401, f"{h.timestamp_header} is outside the {h.window_s} s window")
                 message = stamp.encode() + b"." + raw
             signature = request.headers.get(h.header, "")
@@ -86,9 +85,10 @@ class ConfiguredSource:
             if not hmac.compare_digest(signature.encode(), wanted.encode()):
                 raise Refused(401, f"{h.header} is missing or does not match")
 
-    async def event(self, request: web.Request, raw: bytes, token: str | None) -> InboundEvent | None:
+    async def event(self, request: web.Request, raw: bytes, token: str | None, *, now: datetime
+                    ) -> InboundEvent | None:
         self._check_ip(request)
-        self._check_auth(request, raw, token)
+        self._check_auth(request, raw, token, now)
         if b"\\u0000" in raw:
             raise Refused(400, "the body holds a NUL character (\\u0000)")
         payload = json_object(raw, "the body")
@@ -102,4 +102,4 @@ class ConfiguredSource:
         return InboundEvent(platform=HOOK_PLATFORM_PREFIX + self.name, event_id=event_id, kind="hook",
                             sender=self.name, conversation="",
                             text=json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
-                            received_at=datetime.now(UTC))
+                            received_at=now)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import UTC, datetime
+from datetime import datetime
 
 from aiohttp import web
 
@@ -34,7 +34,8 @@ class ZentaoHooks:
     def enabled(self) -> bool:
         return self._token is not None
 
-    async def event(self, request: web.Request, raw: bytes, token: str | None) -> InboundEvent | None:
+    async def event(self, request: web.Request, raw: bytes, token: str | None, *, now: datetime
+                    ) -> InboundEvent | None:
         if self._token is None or token is None or not hmac.compare_digest(token.encode(), self._token.encode()):
             raise Refused(401, "the URL's token is missing or wrong (connectors.zentao.webhook_token)")
         body = json_object(raw, "the webhook body")
@@ -52,4 +53,4 @@ class ZentaoHooks:
             action={"pms": "zentao", "project": "", "task": str(object_id), "event": _ACTIONS.get(action, "updated"),
                     "actor": str(body.get("actor", ""))[:100], "changes": action,
                     "comment": str(body.get("comment") or "")[:500]},
-            received_at=datetime.now(UTC))
+            received_at=now)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from bot.records import InboundEvent
@@ -45,15 +45,15 @@ def _event_id(body: dict[str, Any], person: str) -> str:
     return f"{person}:{client_id or uuid.uuid4().hex}"
 
 
-def message_event(body: Any) -> InboundEvent:
+def message_event(body: Any, *, received_at: datetime) -> InboundEvent:
     if not isinstance(body, dict):
         raise BadEvent("the body must be a JSON object")
     person = _person(body)
     return InboundEvent(platform=PLATFORM, event_id=_event_id(body, person), kind="message", sender=person,
-                        conversation=person, text=_str(body, "text"), received_at=datetime.now(UTC))
+                        conversation=person, text=_str(body, "text"), received_at=received_at)
 
 
-def action_event(body: Any) -> InboundEvent:
+def action_event(body: Any, *, received_at: datetime) -> InboundEvent:
     if not isinstance(body, dict):
         raise BadEvent("the body must be a JSON object")
     person = _person(body)
@@ -62,4 +62,4 @@ def action_event(body: Any) -> InboundEvent:
     if reason:
         action["reason"] = reason
     return InboundEvent(platform=PLATFORM, event_id=_event_id(body, person), kind="action", sender=person,
-                        conversation=person, action=action, received_at=datetime.now(UTC))
+                        conversation=person, action=action, received_at=received_at)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.clocks import SYSTEM_CLOCK, Clock
 from bot.web.security import BadToken, Signer
 
 _VALUE_RE = re.compile(r"[0-9]{1,9}")
@@ -36,8 +37,8 @@ class Decision:
 class LinkSigner:
     """Decision links signed by the web pages' Signer, under a key of their own derived from the app secret."""
 
-    def __init__(self, app_secret: str, *, purpose: str) -> None:
-        self._signer = Signer(app_secret.encode(), f"decision links: {purpose}")
+    def __init__(self, app_secret: str, *, purpose: str, clock: Clock = SYSTEM_CLOCK) -> None:
+        self._signer = Signer(app_secret.encode(), f"decision links: {purpose}", clock=clock)
 
     def make(self, *, verb: str, value: str, account: str, ttl_s: float, now_s: float | None = None) -> str:
         return self._signer.make({"v": verb, "i": value, "u": account}, ttl_s=ttl_s, now_s=now_s)

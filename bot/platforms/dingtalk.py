@@ -16,7 +16,6 @@ import hmac
 import logging
 import re
 import time
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -57,7 +56,7 @@ class DingTalkAdapter:
         assert s.dingtalk_client_id and s.dingtalk_client_secret
         self.rt = rt
         self._secret = s.dingtalk_client_secret.get_secret_value()
-        self.links = LinkSigner(self._secret, purpose=LINK_PURPOSE)
+        self.links = LinkSigner(self._secret, purpose=LINK_PURPOSE, clock=rt.clock)
         self.people = KnownPeople(rt, PLATFORM, self._email_of, self._aliases_of)
         self.stream: StreamConnection | None = None
         self._stop = asyncio.Event()
@@ -93,7 +92,7 @@ class DingTalkAdapter:
             body = json_object(raw, "body")
             # The sign is checked (cheap, no storage) before its use is recorded: junk cannot fill the table.
             if not await first_use(self.rt.db, PLATFORM, f"{request.headers['timestamp']}:{request.headers['sign']}",
-                                   keep_s=2 * DINGTALK_MAX_SKEW_S + 60):
+                                   keep_s=2 * DINGTALK_MAX_SKEW_S + 60, now=self.rt.clock.now()):
                 raise Refused(401, "timestamp and sign already used: a replayed request")
             await self.message(body)
         except Refused as exc:
@@ -107,7 +106,7 @@ class DingTalkAdapter:
             raise Refused(401, "missing or malformed timestamp / sign headers")
         if not hmac.compare_digest(robot_sign(self._secret, int(ts)), given):
             raise Refused(401, "sign does not match")
-        if abs(time.time() - int(ts) / 1000) > DINGTALK_MAX_SKEW_S:
+        if abs(self.rt.clock.timestamp() - int(ts) / 1000) > DINGTALK_MAX_SKEW_S:
             raise Refused(401, "timestamp outside the accepted window")
 
     # ---- stream ---------------------------------------------------------------------------------------------
@@ -153,7 +152,7 @@ class DingTalkAdapter:
         await self.people.match(staff)
         await self.rt.inbox.accept(InboundEvent(
             platform=PLATFORM, event_id=f"msg:{msg_id}", kind="message", sender=staff, conversation=target,
-            text=text, origin=origin, received_at=datetime.now(UTC)))
+            text=text, origin=origin, received_at=self.rt.clock.now()))
 
     # ---- interactive card clicks (stream) -------------------------------------------------------------------
     async def card_callback(self, message_id: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -181,7 +180,7 @@ class DingTalkAdapter:
         event_id = f"card:{track}:{message_id}" if isinstance(track, str) else f"card:{message_id}"
         return await self._decide(InboundEvent(
             platform=PLATFORM, event_id=event_id[:200], kind="action", sender=user, conversation=user, action=fields,
-            origin={"user": user}, received_at=datetime.now(UTC)), user)
+            origin={"user": user}, received_at=self.rt.clock.now()), user)
 
     async def _decide(self, event: InboundEvent, user: str) -> dict[str, Any]:
         started = time.monotonic()
@@ -222,7 +221,7 @@ class DingTalkAdapter:
             fields["reason"] = reason[:MAX_REASON_CHARS]
         event = InboundEvent(platform=PLATFORM, event_id=f"link:{decision.nonce}", kind="action",
                              sender=decision.account, conversation=decision.account, action=fields,
-                             origin={"user": decision.account, "via": "link"}, received_at=datetime.now(UTC))
+                             origin={"user": decision.account, "via": "link"}, received_at=self.rt.clock.now())
         started = time.monotonic()
         accepted = await self.rt.inbox.accept(event)
         if accepted.duplicate:

@@ -19,7 +19,6 @@ import json
 import logging
 import re
 import time
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -184,10 +183,10 @@ class FeishuAdapter:
             raise Refused(401, "missing X-Lark-Request-Timestamp, -Nonce or X-Lark-Signature")
         if not hmac.compare_digest(signature(ts, nonce, self._encrypt_key, raw), given):
             raise Refused(401, "signature does not match")
-        if abs(time.time() - int(ts)) > FEISHU_MAX_SKEW_S:
+        if abs(self.rt.clock.timestamp() - int(ts)) > FEISHU_MAX_SKEW_S:
             raise Refused(401, "timestamp outside the accepted window")
         # Remembered in the database past the window: every web process refuses a replay, not only this one.
-        if not await first_use(self.rt.db, PLATFORM, nonce, keep_s=2 * FEISHU_MAX_SKEW_S):
+        if not await first_use(self.rt.db, PLATFORM, nonce, keep_s=2 * FEISHU_MAX_SKEW_S, now=self.rt.clock.now()):
             raise Refused(401, "nonce already used: a replayed request")
 
     # ---- events ---------------------------------------------------------------------------------------------
@@ -210,7 +209,7 @@ class FeishuAdapter:
         await self.people.match(sender)
         await self.rt.inbox.accept(InboundEvent(
             platform=PLATFORM, event_id=f"ev:{event_id}", kind="message", sender=sender, conversation=chat,
-            text=text, origin=origin, received_at=datetime.now(UTC)))
+            text=text, origin=origin, received_at=self.rt.clock.now()))
 
     async def _card_action(self, event_id: str, event: dict[str, Any]) -> dict[str, Any]:
         operator = (event.get("operator") or {}).get("open_id")
@@ -237,7 +236,7 @@ class FeishuAdapter:
         accepted = await self.rt.inbox.accept(InboundEvent(
             platform=PLATFORM, event_id=f"card:{event_id}", kind="action", sender=operator,
             conversation=chat if isinstance(chat, str) and _OPEN_ID_RE.fullmatch(chat) else operator,
-            action=fields, origin={"user": operator}, received_at=datetime.now(UTC)))
+            action=fields, origin={"user": operator}, received_at=self.rt.clock.now()))
         answer: dict[str, Any] = {"toast": {"type": "info", "content": texts["received"]}}
         # Everyone's copy of the card changes by PATCH when the decision is delivered; the clicker's changes at
         # once when the decision is made within the callback's time (it usually is).

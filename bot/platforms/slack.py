@@ -15,11 +15,11 @@ import logging
 import re
 import time
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import parse_qs
 
 import aiohttp
+import slack_sdk.signature
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.app.async_app import AsyncApp
@@ -32,6 +32,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 
+from bot.clocks import Clock
 from bot.constants import (
     ANSWER_IN_PLACE_BUDGET_S,
     BUTTON_ACTIONS,
@@ -124,6 +125,16 @@ class _OurToken(AsyncAuthorize):
         return result
 
 
+class _VerifierClock(slack_sdk.signature.Clock):
+    """slack_sdk's timestamp window, read from our injected Clock."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+
+    def now(self) -> float:
+        return self._clock.timestamp()
+
+
 class SlackAdapter:
     """Turns Slack requests into inbox events. One per process, built when Slack is configured."""
 
@@ -133,7 +144,7 @@ class SlackAdapter:
         self.rt = rt
         self.client = client_for(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
         secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
-        self._verifier = SignatureVerifier(secret) if secret else None  # None: Socket Mode only, HTTP refused
+        self._verifier = SignatureVerifier(secret, clock=_VerifierClock(rt.clock)) if secret else None  # None: Socket Mode only, HTTP refused
         self._token = settings.slack_bot_token.get_secret_value()
         self._bot_user_id: str | None = None
         self._bot_id: str | None = None
@@ -245,7 +256,7 @@ class SlackAdapter:
             origin["response_url"] = body["response_url"]
         event = InboundEvent(platform=PLATFORM, event_id=f"cmd:{trigger}", kind="message", sender=user,
                              conversation=channel, text=str(body.get("text", "")), origin=origin,
-                             received_at=datetime.now(UTC))
+                             received_at=self.rt.clock.now())
         inbox_id = await self._accept(event)
         budget = ANSWER_IN_PLACE_BUDGET_S - (time.monotonic() - started)
         if inbox_id is None or await settled(self.rt, inbox_id, budget, delivered=True):
@@ -277,7 +288,7 @@ class SlackAdapter:
             origin["thread_ts"] = thread_ts
         await self._accept(InboundEvent(platform=PLATFORM, event_id=f"ev:{event_id}", kind="message", sender=user,
                                         conversation=channel, text=text, origin=origin,
-                                        received_at=datetime.now(UTC)))
+                                        received_at=self.rt.clock.now()))
 
     async def on_action(self, ack: AsyncAck, body: dict[str, Any]) -> BoltResponse | None:
         actions = body.get("actions")
@@ -308,7 +319,7 @@ class SlackAdapter:
         event = InboundEvent(platform=PLATFORM, event_id=f"act:{channel}:{message_ts}:{action_id}:{value}:{user}",
                              kind="action", sender=user, conversation=channel,
                              action={"id": action_id, "value": value}, origin=origin,
-                             received_at=datetime.now(UTC))
+                             received_at=self.rt.clock.now())
         await self._accept(event)
         await ack()
         return None
@@ -334,7 +345,7 @@ class SlackAdapter:
                              sender=user, conversation=channel,
                              action={"id": "reject", "value": approval_id, "reason": reason[:MAX_REASON_CHARS]},
                              origin={"user": user, "via": "view", "message_ts": message_ts},
-                             received_at=datetime.now(UTC))
+                             received_at=self.rt.clock.now())
         await self._accept(event)
         await ack()
         return None

@@ -18,6 +18,7 @@ from typing import Any, Generic, TypeVar
 import httpx
 
 from bot.calls import METER
+from bot.clocks import SYSTEM_CLOCK, Clock
 from bot.constants import (
     PMS_CACHE_TTL_S,
     PMS_CONNECT_TIMEOUT_S,
@@ -34,8 +35,9 @@ log = logging.getLogger("pmsbot.pms")
 V = TypeVar("V")
 
 
-def retry_after_s(response: httpx.Response, *, default_s: float = 1.0) -> float:
-    """`Retry-After` as seconds: a number or an HTTP date (RFC 9110)."""
+def retry_after_s(response: httpx.Response, *, now: datetime, default_s: float = 1.0) -> float:
+    """`Retry-After` as seconds: a number or an HTTP date (RFC 9110). A date is measured from the response's own
+    `Date` (the server's clock, so a skew between us does not lengthen or cut the wait), else from `now`."""
     value = response.headers.get("Retry-After", "").strip()
     if not value:
         return default_s
@@ -49,7 +51,15 @@ def retry_after_s(response: httpx.Response, *, default_s: float = 1.0) -> float:
         return default_s
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    return max(0.0, (when - _server_date(response, now)).total_seconds())
+
+
+def _server_date(response: httpx.Response, now: datetime) -> datetime:
+    try:
+        sent = email.utils.parsedate_to_datetime(response.headers.get("Date", ""))
+    except (TypeError, ValueError):
+        return now
+    return sent if sent.tzinfo is not None else sent.replace(tzinfo=UTC)
 
 
 class PMSHttp:
@@ -57,8 +67,9 @@ class PMSHttp:
 
     def __init__(self, *, connector: str, display: str, base_url: str, headers: dict[str, str] | None = None,
                  auth: httpx.Auth | tuple[str, str] | None = None, timeout_s: float = PMS_TIMEOUT_S,
-                 reauth: Callable[[], Awaitable[None]] | None = None) -> None:
+                 reauth: Callable[[], Awaitable[None]] | None = None, clock: Clock = SYSTEM_CLOCK) -> None:
         self.connector = connector
+        self.clock = clock
         self.display = display
         self.requests = 0
         self._reauth = reauth
@@ -100,21 +111,21 @@ class PMSHttp:
                     reauth: bool) -> httpx.Response:
         reauthed = not reauth
         for attempt in range(PMS_RETRY_INLINE_TIMES + 1):
-            started = time.monotonic()
+            started = self.clock.monotonic()
             self.requests += 1
             try:
                 response = await self._client.request(method, path, params=params, json=json, headers=headers)
             except httpx.TimeoutException as exc:
-                METER.count(self.connector, ok=False, elapsed_s=time.monotonic() - started)
+                METER.count(self.connector, ok=False, elapsed_s=self.clock.monotonic() - started)
                 raise PMSDown(self.display, "timeout", f"{method} {path}", connector=self.connector) from exc
             except httpx.TransportError as exc:
-                METER.count(self.connector, ok=False, elapsed_s=time.monotonic() - started)
+                METER.count(self.connector, ok=False, elapsed_s=self.clock.monotonic() - started)
                 raise PMSDown(self.display, "down", f"{type(exc).__name__}: {exc}", connector=self.connector) from exc
             status = response.status_code
             METER.count(self.connector, ok=status < 500 and status not in (401, 429),
-                        elapsed_s=time.monotonic() - started)
+                        elapsed_s=self.clock.monotonic() - started)
             if status == 429:
-                wait_s = retry_after_s(response)
+                wait_s = retry_after_s(response, now=self.clock.now())
                 log.warning("%s throttled %s %s (%s), retry after %.1f s", self.display, method, path,
                             response.headers.get("RateLimit-Reason", "-"), wait_s)
                 if wait_s <= PMS_RETRY_INLINE_MAX_S and attempt < PMS_RETRY_INLINE_TIMES:

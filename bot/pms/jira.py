@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from bot.clocks import SYSTEM_CLOCK, Clock
 from bot.config import Config, JiraConnectorConfig, Settings
 from bot.constants import PMS_PAGE_SIZE, PMS_SUMMARY_MAX_TASKS
 from bot.pms.base import STATUSES, PMSError
@@ -29,7 +30,7 @@ _CATEGORY = {"new": "todo", "indeterminate": "in_progress", "done": "done"}
 _ACCOUNT_ID_RE = re.compile(r"^[0-9a-f]{24}$|^[0-9]+:[0-9a-f-]{20,}$")  # Atlassian account ids, old and new
 
 
-def build(settings: Settings, config: Config) -> JiraClient | None:
+def build(settings: Settings, config: Config, clock: Clock) -> JiraClient | None:
     if not settings.jira_url:
         return None
     pat = settings.jira_pat.get_secret_value() if settings.jira_pat else None
@@ -37,7 +38,7 @@ def build(settings: Settings, config: Config) -> JiraClient | None:
     if pat is None and not (settings.jira_email and token):
         return None
     return JiraClient(url=settings.jira_url, email=settings.jira_email, api_token=token, pat=pat,
-                      config=config.connectors.jira)
+                      config=config.connectors.jira, clock=clock)
 
 
 def adf(text: str) -> dict[str, Any]:
@@ -73,17 +74,18 @@ class JiraClient:
     name = "jira"
 
     def __init__(self, *, url: str, email: str | None, api_token: str | None, pat: str | None,
-                 config: JiraConnectorConfig) -> None:
+                 config: JiraConnectorConfig, clock: Clock = SYSTEM_CLOCK) -> None:
+        self.clock = clock
         self.cloud = pat is None
         self.api = "/rest/api/3" if self.cloud else "/rest/api/2"
         self.config = config
         if self.cloud:
             assert email and api_token
             self.http = PMSHttp(connector="jira", display="Jira", base_url=url, auth=(email, api_token),
-                                headers={"Accept": "application/json"})
+                                headers={"Accept": "application/json"}, clock=clock)
         else:
             self.http = PMSHttp(connector="jira", display="Jira", base_url=url,
-                                headers={"Accept": "application/json", "Authorization": f"Bearer {pat}"})
+                                headers={"Accept": "application/json", "Authorization": f"Bearer {pat}"}, clock=clock)
         self.users: TTLCache[str | None] = TTLCache()
         self.transitions: TTLCache[list[dict[str, Any]]] = TTLCache()
         self.fields = _BASE_FIELDS + ((config.progress_field,) if config.progress_field else ())
@@ -220,7 +222,7 @@ class JiraPMS:
             estimate_h=(Decimal(estimate) / 3600).quantize(Decimal("0.01")).normalize() if estimate else None,
             spent_h=(Decimal(tt.get("timeSpentSeconds") or 0) / 3600).quantize(Decimal("0.01")).normalize(),
             milestone=str(versions[0].get("name")) if versions else None, blocked_reason=None,
-            updated_at=_when(f.get("updated")) or datetime.now(UTC), created_at=_when(f.get("created")),
+            updated_at=_when(f.get("updated")) or self.c.clock.now(), created_at=_when(f.get("created")),
             priority=str((f.get("priority") or {}).get("name")) if f.get("priority") else None,
         )
 
@@ -372,7 +374,7 @@ class JiraPMS:
         await self._comment(self._jira(key), f"{by.name}: {body}", key)
 
     async def log_work(self, key: str, hours: Decimal, *, note: str, by: Person) -> None:
-        started = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+        started = self.c.clock.now().strftime("%Y-%m-%dT%H:%M:%S.000+0000")
         text = note if note.startswith(by.name) else f"{by.name}: {note}" if note else by.name
         await self.c.send("POST", f"/issue/{self._jira(key)}/worklog", missing=key, json={
             "started": started, "timeSpentSeconds": int(hours * 3600), "comment": self._text(text)})
@@ -382,7 +384,7 @@ class JiraPMS:
         return bool(await self.c.search(f'key = "{self._jira(key)}" AND ({jql})', ("summary",), 1))
 
     async def list_milestones(self, project: str) -> list[Milestone]:
-        return list((await self.project_summary(project, today=datetime.now(UTC).date())).milestones)
+        return list((await self.project_summary(project, today=self.c.clock.now().date())).milestones)
 
     async def project_summary(self, project: str, *, today: date) -> ProjectSummary:
         versions = await self.c.get(f"/project/{self.jira_key}/versions")

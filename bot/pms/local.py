@@ -6,7 +6,7 @@ commit together or not at all.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import func, insert, select, update
@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col
 
+from bot.clocks import Clock
 from bot.pms.base import STATUSES, PMSError
 from bot.records import Milestone, Person, ProjectSummary, Task
 from bot.store.models import MilestoneRow, ProgressRow, ProjectRow, TaskRow
@@ -32,13 +33,13 @@ def min_to_hours(minutes: int) -> Decimal:
 class LocalPMS:
     name = "local"
 
-    def __init__(self, session: AsyncSession, *, now: datetime | None = None) -> None:
+    def __init__(self, session: AsyncSession, *, clock: Clock) -> None:
         self._s = session
-        self._now = now
+        self._clock = clock
         self._loaded: dict[str, tuple[TaskRow, str | None]] = {}  # rows read in this transaction, by key
 
     def _at(self) -> datetime:
-        return self._now or datetime.now(UTC)
+        return self._clock.now()
 
     async def get_task(self, key: str) -> Task | None:
         try:

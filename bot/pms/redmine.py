@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+from bot.clocks import SYSTEM_CLOCK, Clock
 from bot.config import Config, RedmineConnectorConfig, Settings
 from bot.constants import PMS_PAGE_SIZE, PMS_SUMMARY_MAX_TASKS
 from bot.pms.base import STATUSES, PMSError
@@ -23,11 +24,11 @@ from bot.pms.remote import odd_answers_refused, parse_day, progress_comment, reo
 from bot.records import Milestone, Person, Project, ProjectSummary, Task
 
 
-def build(settings: Settings, config: Config) -> RedmineClient | None:
+def build(settings: Settings, config: Config, clock: Clock) -> RedmineClient | None:
     if not (settings.redmine_url and settings.redmine_api_key):
         return None
     return RedmineClient(url=settings.redmine_url, api_key=settings.redmine_api_key.get_secret_value(),
-                         config=config.connectors.redmine)
+                         config=config.connectors.redmine, clock=clock)
 
 
 def _when(value: Any) -> datetime | None:
@@ -47,10 +48,12 @@ def _hours(value: Any) -> Decimal:
 class RedmineClient:
     name = "redmine"
 
-    def __init__(self, *, url: str, api_key: str, config: RedmineConnectorConfig) -> None:
+    def __init__(self, *, url: str, api_key: str, config: RedmineConnectorConfig,
+                 clock: Clock = SYSTEM_CLOCK) -> None:
         self.config = config
+        self.clock = clock
         self.http = PMSHttp(connector="redmine", display="Redmine", base_url=url,
-                            headers={"X-Redmine-API-Key": api_key, "Accept": "application/json"})
+                            headers={"X-Redmine-API-Key": api_key, "Accept": "application/json"}, clock=clock)
         self.cache: TTLCache[Any] = TTLCache()
 
     def for_project(self, project: Project, people: Callable[[], Awaitable[PeopleMap]]) -> RedminePMS:
@@ -166,7 +169,7 @@ class RedminePMS:
             due=parse_day(issue.get("due_date")),
             estimate_h=_hours(estimate) if estimate is not None else None, spent_h=_hours(spent),
             milestone=str(version["name"]) if version.get("name") else None, blocked_reason=None,
-            updated_at=_when(issue.get("updated_on")) or datetime.now(UTC), created_at=_when(issue.get("created_on")),
+            updated_at=_when(issue.get("updated_on")) or self.c.clock.now(), created_at=_when(issue.get("created_on")),
             priority=str((issue.get("priority") or {}).get("name")) if issue.get("priority") else None,
         )
 
@@ -326,7 +329,7 @@ class RedminePMS:
             "issue_id": issue_id, "hours": float(hours), "activity_id": activity_id, "comments": comments[:1000]}})
 
     async def list_milestones(self, project: str) -> list[Milestone]:
-        return list((await self.project_summary(project, today=datetime.now(UTC).date())).milestones)
+        return list((await self.project_summary(project, today=self.c.clock.now().date())).milestones)
 
     async def project_summary(self, project: str, *, today: date) -> ProjectSummary:
         await self._ready()
@@ -344,6 +347,14 @@ class RedminePMS:
         return await self.c.pages("/issues.json", "issues", {"project_id": self.identifier, "status_id": "*",
                                                              "updated_on": f">={stamp}", "sort": "updated_on"},
                                   limit)
+
+    async def newest_change(self) -> datetime | None:
+        """When the project's most recently updated issue was updated, on Redmine's own clock (None: no issues)."""
+        await self._ready()
+        body = await self.c.send("GET", "/issues.json", params={"project_id": self.identifier, "status_id": "*",
+                                                                "sort": "updated_on:desc", "limit": 1})
+        issues = body.get("issues") or []
+        return _when(issues[0].get("updated_on")) if issues else None
 
     async def journals(self, issue_id: int) -> list[dict[str, Any]]:
         body = await self.c.send("GET", f"/issues/{issue_id}.json", params={"include": "journals"})

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from bot.clocks import Clock
 from bot.config import Config, Settings
 from bot.pms import jira, redmine, zentao
 from bot.pms.base import PMS, PMSError
@@ -36,7 +37,7 @@ class RemoteClient(Protocol):
 
 
 # A remote PMS is on when its settings are complete; each builder returns None otherwise.
-REMOTE: dict[str, Callable[[Settings, Config], RemoteClient | None]] = {
+REMOTE: dict[str, Callable[[Settings, Config, Clock], RemoteClient | None]] = {
     "jira": jira.build,
     "redmine": redmine.build,
     "zentao": zentao.build,
@@ -45,15 +46,15 @@ REMOTE: dict[str, Callable[[Settings, Config], RemoteClient | None]] = {
 DISPLAY = {"jira": "Jira", "redmine": "Redmine", "zentao": "Zentao"}  # names people read in messages
 
 # A factory gets the command's transaction: the local PMS writes in it. Tests and benchmarks may wrap it.
-CONNECTORS: dict[str, Callable[[AsyncSession, Project], PMS]] = {
-    "local": lambda session, project: LocalPMS(session),
+CONNECTORS: dict[str, Callable[[AsyncSession, Project, Clock], PMS]] = {
+    "local": lambda session, project, clock: LocalPMS(session, clock=clock),
 }
 
 
-def build_remotes(settings: Settings, config: Config) -> dict[str, RemoteClient]:
+def build_remotes(settings: Settings, config: Config, clock: Clock) -> dict[str, RemoteClient]:
     remotes: dict[str, RemoteClient] = {}
     for name, build in REMOTE.items():
-        client = build(settings, config)
+        client = build(settings, config, clock)
         if client is not None:
             remotes[name] = client
     return remotes
@@ -73,14 +74,14 @@ class _PeopleOnce:
         return self.value
 
 
-def connector_for(session: AsyncSession, remotes: dict[str, RemoteClient] | None = None
+def connector_for(session: AsyncSession, remotes: dict[str, RemoteClient] | None = None, *, clock: Clock
                   ) -> Callable[[Project], PMS]:
     people = _PeopleOnce(session)
 
     def pick(project: Project) -> PMS:
         factory = CONNECTORS.get(project.pms)
         if factory is not None:
-            return factory(session, project)
+            return factory(session, project, clock)
         remote = (remotes or {}).get(project.pms)
         if remote is None:
             raise PMSError("pms_unavailable", project=project.key, pms=project.pms)

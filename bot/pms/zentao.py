@@ -12,11 +12,12 @@ Task 123 of the project mapped to PUMP is PUMP-123 in chat.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.clocks import SYSTEM_CLOCK, Clock
 from bot.config import Config, Settings, ZentaoConnectorConfig
 from bot.constants import DEFAULT_TIMEZONE, PMS_PAGE_SIZE, PMS_SUMMARY_MAX_TASKS
 from bot.pms.base import STATUSES, PMSDown, PMSError
@@ -31,12 +32,12 @@ _STATUS = {"wait": "todo", "doing": "in_progress", "pause": "blocked", "done": "
 _OPEN = ("wait", "doing", "pause")
 
 
-def build(settings: Settings, config: Config) -> ZentaoClient | None:
+def build(settings: Settings, config: Config, clock: Clock) -> ZentaoClient | None:
     if not (settings.zentao_url and settings.zentao_account and settings.zentao_password):
         return None
     return ZentaoClient(url=settings.zentao_url, account=settings.zentao_account,
                         password=settings.zentao_password.get_secret_value(), config=config.connectors.zentao,
-                        timezone=config.connectors.zentao.timezone or config.timezone)
+                        timezone=config.connectors.zentao.timezone or config.timezone, clock=clock)
 
 
 def _num(value: Any) -> Decimal:
@@ -80,13 +81,14 @@ class ZentaoClient:
     name = "zentao"
 
     def __init__(self, *, url: str, account: str, password: str, config: ZentaoConnectorConfig,
-                 timezone: str = DEFAULT_TIMEZONE) -> None:
+                 timezone: str = DEFAULT_TIMEZONE, clock: Clock = SYSTEM_CLOCK) -> None:
         self.config = config
+        self.clock = clock
         self.tz = ZoneInfo(timezone)
         self.account = account
         self._password = password
         self.http = PMSHttp(connector="zentao", display="Zentao", base_url=url, reauth=self.login,
-                            headers={"Accept": "application/json"})
+                            headers={"Accept": "application/json"}, clock=clock)
 
     def for_project(self, project: Project, people: Callable[[], Awaitable[PeopleMap]]) -> ZentaoPMS:
         return ZentaoPMS(self, project, people)
@@ -167,7 +169,7 @@ class ZentaoPMS:
             due=parse_day(raw.get("deadline")), estimate_h=_hours(estimate) if estimate else None,
             spent_h=_hours(consumed), milestone=executions.get(int(raw.get("execution") or 0)),
             blocked_reason=None, updated_at=_when(raw.get("lastEditedDate")) or _when(raw.get("openedDate"))
-            or datetime.now(UTC), created_at=_when(raw.get("openedDate")),
+            or self.c.clock.now(), created_at=_when(raw.get("openedDate")),
             priority=str(raw["pri"]) if raw.get("pri") is not None else None,
         )
 
@@ -225,7 +227,7 @@ class ZentaoPMS:
         executions = [e for e in await self._execution_list() if e.get("status") not in ("closed", "done")]
         if not executions:
             raise PMSError("pms_refused", pms="Zentao", reason=f"project {self.project_id} has no open execution")
-        today = datetime.now(self.c.tz).date()
+        today = self.c.clock.today(self.c.tz)
         body: dict[str, Any] = {"name": title, "type": "devel", "estStarted": today.isoformat(),
                                 "deadline": (due or today).isoformat(),
                                 "assignedTo": assignee.pms_user if assignee and assignee.pms_user else self.c.account,
@@ -259,7 +261,7 @@ class ZentaoPMS:
         if hours is not None:
             # One effort row: Zentao adds its hours to consumed and takes its `left` as the new remainder.
             await self.c.send("POST", f"/tasks/{raw['id']}/estimate", missing=key, json={
-                "date": [datetime.now(self.c.tz).date().isoformat()], "consumed": [float(hours)], "left": [float(left)],
+                "date": [self.c.clock.today(self.c.tz).isoformat()], "consumed": [float(hours)], "left": [float(left)],
                 "work": [text[:250]]})
         elif percent is not None and target is None:
             await self.c.send("PUT", f"/tasks/{raw['id']}", json={"left": float(left)}, missing=key)
@@ -279,7 +281,7 @@ class ZentaoPMS:
             raise PMSError("pms_refused", pms="Zentao",
                            reason=f"Zentao finishes a task only with the hours spent on it: add them, like "
                                   f"`done {key} 2h`")
-        now = datetime.now(self.c.tz)  # Zentao's server time
+        now = self.c.clock.now().astimezone(self.c.tz)  # Zentao's server time
         body = {"currentConsumed": float(hours), "finishedDate": now.strftime("%Y-%m-%d %H:%M:%S"),
                 "assignedTo": _account(raw.get("assignedTo")) or self.c.account, "comment": comment}
         if str(raw.get("realStarted") or "").startswith(("0000", "None")) or not raw.get("realStarted"):
@@ -349,11 +351,11 @@ class ZentaoPMS:
     async def log_work(self, key: str, hours: Decimal, *, note: str, by: Person) -> None:
         raw = await self._raw(key)
         await self.c.send("POST", f"/tasks/{raw['id']}/estimate", missing=key, json={
-            "date": [datetime.now(self.c.tz).date().isoformat()], "consumed": [float(hours)],
+            "date": [self.c.clock.today(self.c.tz).isoformat()], "consumed": [float(hours)],
             "left": [float(_num(raw.get("left")))], "work": [(f"{by.name}: {note}" if note else by.name)[:250]]})
 
     async def list_milestones(self, project: str) -> list[Milestone]:
-        return list((await self.project_summary(project, today=datetime.now(UTC).date())).milestones)
+        return list((await self.project_summary(project, today=self.c.clock.now().date())).milestones)
 
     async def project_summary(self, project: str, *, today: date) -> ProjectSummary:
         executions = await self._execution_list()

@@ -4,7 +4,7 @@ and the repairs they make (a rejected delivery queued again; each admin action i
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import func, or_, select, update
@@ -169,11 +169,10 @@ async def inbox_state(db: Database, inbox_id: int) -> str | None:
         return (await s.execute(select(col(InboxRow.state)).where(col(InboxRow.id) == inbox_id))).scalar_one_or_none()
 
 
-async def replay_rejected(db: Database, inbox_id: int, *, prefix: str, actor: str, now: datetime | None = None
+async def replay_rejected(db: Database, inbox_id: int, *, prefix: str, actor: str, now: datetime
                           ) -> bool:
     """Queue a rejected delivery again, as `pmsbot hooks replay` does, and note it in the audit log (one
     transaction). False when `inbox_id` is not a rejected delivery (unknown, or already queued again)."""
-    now = now or datetime.now(UTC)
     async with db.write() as s:
         result = await s.execute(update(InboxRow).where(col(InboxRow.id) == inbox_id, _rejected(prefix)).values(
             state="pending", attempts=0, available_at=now, error=None))
@@ -185,11 +184,11 @@ async def replay_rejected(db: Database, inbox_id: int, *, prefix: str, actor: st
 
 
 async def record(db: Database, *, actor: str, action: str, subject: str, detail: dict[str, Any] | None = None,
-                 now: datetime | None = None) -> None:
+                 now: datetime) -> None:
     """An admin's action, in the audit log."""
     async with db.write() as s:
         await audit.append(s, actor=actor, action=action, subject=subject, detail=detail or {},
-                           now=now or datetime.now(UTC))
+                           now=now)
 
 
 async def audit_page(db: Database, *, search: str = "", page: int = 1, per_page: int = 50) -> AuditPage:

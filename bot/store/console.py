@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -13,10 +13,10 @@ from bot.store.db import Database
 from bot.store.models import ConsoleMessageRow
 
 
-async def append(db: Database, *, person_id: str, direction: str, body: dict[str, Any]) -> int:
+async def append(db: Database, *, person_id: str, direction: str, body: dict[str, Any], now: datetime) -> int:
     async with db.write() as s:
         result = await s.execute(insert(ConsoleMessageRow).values(
-            person_id=person_id, direction=direction, body=body, revision=0, at=datetime.now(UTC),
+            person_id=person_id, direction=direction, body=body, revision=0, at=now,
         ).returning(col(ConsoleMessageRow.id)))
         new_id = result.scalar_one()
         assert new_id is not None
@@ -30,14 +30,14 @@ async def remove(db: Database, message_id: int) -> None:
             await s.delete(row)
 
 
-async def replace(db: Database, message_id: int, body: dict[str, Any]) -> bool:
+async def replace(db: Database, message_id: int, body: dict[str, Any], *, now: datetime) -> bool:
     async with db.write() as s:
         row = await s.get(ConsoleMessageRow, message_id)
         if row is None:
             return False
         row.body = body
         row.revision += 1
-        row.at = datetime.now(UTC)
+        row.at = now
         return True
 
 

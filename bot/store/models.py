@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, Numeric, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from bot.store.types import UTCDateTime, utcnow
+from bot.store.types import UTCDateTime
 
 
 class PersonRow(SQLModel, table=True):
@@ -97,8 +97,8 @@ class TaskRow(SQLModel, table=True):
     spent_min: int = 0
     milestone_id: int | None = Field(default=None, foreign_key="milestone.id")
     blocked_reason: str | None = Field(default=None, max_length=1000)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
 
 
 class ProgressRow(SQLModel, table=True):
@@ -112,7 +112,7 @@ class ProgressRow(SQLModel, table=True):
     percent: int | None = None
     minutes: int | None = None
     note: str = Field(default="", max_length=1000)
-    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    at: datetime = Field(sa_type=UTCDateTime)
 
 
 class ApprovalRow(SQLModel, table=True):
@@ -129,7 +129,7 @@ class ApprovalRow(SQLModel, table=True):
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     comment: str | None = Field(default=None, max_length=1000)
     origin: str = Field(default="chat", max_length=32)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_at: datetime = Field(sa_type=UTCDateTime)
 
 
 class SubscriptionRow(SQLModel, table=True):
@@ -141,7 +141,7 @@ class SubscriptionRow(SQLModel, table=True):
     conversation: str = Field(max_length=128)
     filter: str = Field(default="", max_length=200)
     created_by: str = Field(max_length=64)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_at: datetime = Field(sa_type=UTCDateTime)
 
 
 class StandupEntryRow(SQLModel, table=True):
@@ -154,7 +154,7 @@ class StandupEntryRow(SQLModel, table=True):
     day_from: date
     day_to: date
     text: str = Field(default="", max_length=1000)
-    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    at: datetime = Field(sa_type=UTCDateTime)
 
 
 class ScheduleRunRow(SQLModel, table=True):
@@ -164,7 +164,7 @@ class ScheduleRunRow(SQLModel, table=True):
     schedule: str = Field(primary_key=True, max_length=120)  # "standup:<name>"
     person_id: str = Field(primary_key=True, max_length=64)
     day: date = Field(primary_key=True)
-    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    at: datetime = Field(sa_type=UTCDateTime)
 
 
 class AlertRow(SQLModel, table=True):
@@ -205,8 +205,8 @@ class InboxRow(SQLModel, table=True):
     payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     state: str = Field(default="pending", max_length=16)  # pending | done | failed
     attempts: int = 0
-    available_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    available_at: datetime = Field(sa_type=UTCDateTime)
+    received_at: datetime = Field(sa_type=UTCDateTime)
     done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     error: str | None = Field(default=None, max_length=2000)
 
@@ -227,8 +227,8 @@ class OutboxRow(SQLModel, table=True):
     update: bool = False
     state: str = Field(default="pending", max_length=16)  # pending | sent | dead
     attempts: int = 0
-    available_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    available_at: datetime = Field(sa_type=UTCDateTime)
+    created_at: datetime = Field(sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_error: str | None = Field(default=None, max_length=2000)
     source_event: int | None = Field(default=None, index=True)  # the inbox row that caused it
@@ -253,7 +253,7 @@ class ConsoleMessageRow(SQLModel, table=True):
     direction: str = Field(max_length=4)  # "in" | "out"
     body: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     revision: int = 0
-    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    at: datetime = Field(sa_type=UTCDateTime)
 
 
 class AuditRow(SQLModel, table=True):
@@ -326,7 +326,7 @@ class StandupScheduleRow(SQLModel, table=True):
     project_key: str = Field(max_length=10, index=True)
     spec: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     overrides: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
     updated_by: str | None = Field(default=None, max_length=64)
 
 
@@ -337,7 +337,7 @@ class PmsWriteRow(SQLModel, table=True):
     inbox_id: int = Field(primary_key=True, sa_type=BigInteger)
     step: str = Field(primary_key=True, max_length=200)
     result: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
-    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    at: datetime = Field(sa_type=UTCDateTime)
 
 
 class PmsCursorRow(SQLModel, table=True):
@@ -346,7 +346,7 @@ class PmsCursorRow(SQLModel, table=True):
     __tablename__ = "pms_cursor"
     name: str = Field(primary_key=True, max_length=100)
     value: str = Field(max_length=64)
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
 
 
 class PmsChangeRow(SQLModel, table=True):
@@ -358,7 +358,7 @@ class PmsChangeRow(SQLModel, table=True):
     conversation: str = Field(max_length=128)
     project_key: str = Field(max_length=10)
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    created_at: datetime = Field(sa_type=UTCDateTime, index=True)
 
 
 class ImportFileRow(SQLModel, table=True):
@@ -369,7 +369,7 @@ class ImportFileRow(SQLModel, table=True):
     sha256: str = Field(primary_key=True, max_length=64)
     name: str = Field(max_length=300)
     report: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    imported_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    imported_at: datetime = Field(sa_type=UTCDateTime, index=True)
 
 
 class AppSecretRow(SQLModel, table=True):
@@ -390,4 +390,4 @@ class PhotoRow(SQLModel, table=True):
     content_type: str = Field(max_length=32)
     data: bytes = Field(sa_type=LargeBinary)
     sha256: str = Field(max_length=64)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_at: datetime = Field(sa_type=UTCDateTime)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -19,11 +20,11 @@ async def load(db: Database, inbox_id: int) -> dict[str, Any]:
         return {str(step): result for step, result in rows.all()}
 
 
-async def save(s: AsyncSession, inbox_id: int, steps: dict[str, Any]) -> None:
+async def save(s: AsyncSession, inbox_id: int, steps: dict[str, Any], *, now: datetime) -> None:
     for step, result in steps.items():
         await s.execute(delete(PmsWriteRow).where(col(PmsWriteRow.inbox_id) == inbox_id,
                                                   col(PmsWriteRow.step) == step))
-        s.add(PmsWriteRow(inbox_id=inbox_id, step=step[:200], result=result))
+        s.add(PmsWriteRow(inbox_id=inbox_id, step=step[:200], result=result, at=now))
     await s.flush()
 
 

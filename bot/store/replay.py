@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import delete
@@ -17,9 +17,8 @@ from bot.store.workspace import insert_ignore
 PRUNE_SHARE = 0.01  # one first use in a hundred also deletes the expired rows
 
 
-async def first_use(db: Database, platform: str, nonce: str, *, keep_s: float) -> bool:
+async def first_use(db: Database, platform: str, nonce: str, *, keep_s: float, now: datetime) -> bool:
     """Record `nonce`; False when it was recorded before and has not expired (a replay)."""
-    now = datetime.now(UTC)
     async with db.write() as s:
         result = await s.execute(insert_ignore(s, SeenNonceRow).values(
             platform=platform, nonce=nonce[:128], expires_at=now + timedelta(seconds=keep_s)))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -39,7 +39,7 @@ async def load(db: Database) -> list[StandupConfig]:
     return [c for c in map(effective, rows) if c is not None]
 
 
-async def sync(s: AsyncSession, standups: tuple[StandupConfig, ...]) -> None:
+async def sync(s: AsyncSession, standups: tuple[StandupConfig, ...], *, now: datetime) -> None:
     """The file's definitions replace the stored ones (chat changes stay); definitions gone from the file go."""
     wanted = {st.name: st for st in standups}
     rows = {r.name: r for r in (await s.execute(select(StandupScheduleRow))).scalars()}
@@ -47,12 +47,12 @@ async def sync(s: AsyncSession, standups: tuple[StandupConfig, ...]) -> None:
         if name not in wanted:
             await s.delete(row)
     for name, st in wanted.items():
-        row = rows.get(name) or StandupScheduleRow(name=name, project_key=st.project, spec={})
+        row = rows.get(name) or StandupScheduleRow(name=name, project_key=st.project, spec={}, updated_at=now)
         row.project_key, row.spec = st.project, st.model_dump(mode="json")
         s.add(row)
 
 
-async def change(s: AsyncSession, name: str, key: str, value: str | None, *, by: str) -> StandupConfig:
+async def change(s: AsyncSession, name: str, key: str, value: str | None, *, by: str, now: datetime) -> StandupConfig:
     """Change one of CHANGEABLE for `name` (None: back to the file's value); raises ValueError with the reason."""
     assert key in CHANGEABLE
     row = await s.get(StandupScheduleRow, name, with_for_update=True)
@@ -67,5 +67,5 @@ async def change(s: AsyncSession, name: str, key: str, value: str | None, *, by:
         updated = StandupConfig.model_validate({**row.spec, **overrides})
     except ValidationError as exc:
         raise ValueError(exc.errors()[0]["msg"].removeprefix("Value error, ")) from None
-    row.overrides, row.updated_at, row.updated_by = overrides, datetime.now(UTC), by
+    row.overrides, row.updated_at, row.updated_by = overrides, now, by
     return updated

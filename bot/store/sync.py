@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import delete
 from sqlmodel import col
 
@@ -11,7 +13,7 @@ from bot.store.db import Database
 from bot.store.models import ChannelRow, IdentityRow, MembershipRow, PersonRow, ProjectRow
 
 
-async def apply_config(db: Database, config: Config) -> None:
+async def apply_config(db: Database, config: Config, *, now: datetime) -> None:
     """Upsert; people and projects not in the config are kept (they may come from `demo` or chat)."""
     async with db.write() as s:
         for p in config.people:
@@ -45,4 +47,4 @@ async def apply_config(db: Database, config: Config) -> None:
             for ch in dict.fromkeys((c.platform, c.id) for c in proj.channels):
                 s.add(ChannelRow(project_key=proj.key, platform=ch[0], channel_id=ch[1]))
         await s.flush()
-        await schedules.sync(s, config.standups)
+        await schedules.sync(s, config.standups, now=now)

@@ -176,10 +176,12 @@ class SqlWorkspace:
         )).scalars().all()
         return [_to_approval(r) for r in rows if person_id in r.approvers and r.requester != person_id]
 
-    async def subscribe(self, *, project: str, platform: str, conversation: str, filter: str, by: str) -> bool:
+    async def subscribe(self, *, project: str, platform: str, conversation: str, filter: str, by: str,
+                        now: datetime) -> bool:
         result = await self._s.execute(
             insert_ignore(self._s, SubscriptionRow).values(
-                project_key=project, platform=platform, conversation=conversation, filter=filter, created_by=by)
+                project_key=project, platform=platform, conversation=conversation, filter=filter, created_by=by,
+                created_at=now)
         )
         return bool(cast(CursorResult[Any], result).rowcount)
 
@@ -246,8 +248,9 @@ class SqlWorkspace:
                 out.append((row.name, row.project_key, members))
         return out
 
-    async def change_standup(self, name: str, setting: str, value: str | None, *, by: str) -> dict[str, Any]:
-        updated = await schedules.change(self._s, name, setting, value, by=by)
+    async def change_standup(self, name: str, setting: str, value: str | None, *, by: str, now: datetime
+                             ) -> dict[str, Any]:
+        updated = await schedules.change(self._s, name, setting, value, by=by, now=now)
         return {"name": updated.name, "project": updated.project, "at": updated.at, "deadline": updated.deadline,
                 "remind_at": updated.remind_at or "", "timezone": updated.timezone or ""}
 

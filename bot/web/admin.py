@@ -14,9 +14,8 @@ import json
 import logging
 import re
 import secrets
-import time
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -25,7 +24,7 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from bot.audit import verify
-from bot.clock import coming_years_without_adjusted_days, next_runs
+from bot.clock import calendar_gaps, next_runs
 from bot.constants import LOCALES
 from bot.hooks.sources import HOOK_PLATFORM_PREFIX
 from bot.store import admin as store
@@ -208,7 +207,7 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
     pages.sessions.start(response, TOKEN_WHO)
     response.del_cookie(LOGIN_CSRF_COOKIE, path="/admin/login")
     await store.record(pages.rt.db, actor=TOKEN_ACTOR, action="admin.login", subject="admin",
-                       detail={"via": "token"})
+                       detail={"via": "token"}, now=pages.rt.clock.now())
     return response
 
 
@@ -238,7 +237,9 @@ async def enter(request: web.Request) -> web.StreamResponse:
     if not isinstance(person_id, str) or not await store.is_admin(pages.rt.db, person_id):
         log.warning("admin link refused: %r is not an admin", person_id)
         return _error(request, 403, "not_admin")
-    if not await first_use(pages.rt.db, LINK_NONCE_PLATFORM, data["n"], keep_s=max(1.0, data["x"] - time.time())):
+    now = pages.rt.clock.now()
+    if not await first_use(pages.rt.db, LINK_NONCE_PLATFORM, data["n"], keep_s=max(1.0, data["x"] - now.timestamp()),
+                           now=now):
         log.warning("admin link refused: used before (person %s)", person_id)
         return _error(request, 403, "link_used")
     # A page that moves on by itself rather than a redirect: the session cookie is SameSite=Strict, and a browser
@@ -249,7 +250,8 @@ async def enter(request: web.Request) -> web.StreamResponse:
     response = pages.page("admin_entered.html.j2", locale=locale, next=forward, who=person_id,
                           headers={"Refresh": f"0; url={forward}"})
     pages.sessions.start(response, PERSON_PREFIX + person_id)
-    await store.record(pages.rt.db, actor=person_id, action="admin.login", subject="admin", detail={"via": "link"})
+    await store.record(pages.rt.db, actor=person_id, action="admin.login", subject="admin", detail={"via": "link"},
+                       now=now)
     return response
 
 
@@ -263,7 +265,7 @@ async def logout(request: web.Request, session: Session, form: Form) -> web.Stre
 
 async def overview(request: web.Request, session: Session) -> web.StreamResponse:
     rt = request.app[WEB].rt
-    now = datetime.now(UTC)
+    now = rt.clock.now()
     sla = [{"connector": f.connector, "calls": f.calls, "failed": f.failed,
             "success": f"{100 * f.success_rate:.2f}", "avg_ms": f"{f.latency_ms_total / f.calls:.0f}" if f.calls else "",
             "bad": f.calls > 0 and f.success_rate < SLA_MIN_RATE}
@@ -275,7 +277,7 @@ async def overview(request: web.Request, session: Session) -> web.StreamResponse
               for e in await store.recent_events(rt.db, limit=RECENT_EVENTS)]
     return _render(request, session, "admin_overview.html.j2", "overview", depths=await store.queue_depths(rt.db),
                    sla=sla, sla_hours=SLA_WINDOW_H, sla_min=f"{100 * SLA_MIN_RATE:g}", runs=runs,
-                   calendar_warnings=coming_years_without_adjusted_days(rt.config, now.date()), next_year=now.year + 1,
+                   calendar_warnings=calendar_gaps(rt.config, now.date()),
                    events=events)
 
 
@@ -302,7 +304,7 @@ async def replay_dead(request: web.Request, session: Session, form: Form) -> web
     href = _href(_lang(request, form))
     if await rt.outbox.replay(outbox_id):
         await store.record(rt.db, actor=_actor(session), action="admin.replay_dead_letter",
-                           subject=f"outbox#{outbox_id}")
+                           subject=f"outbox#{outbox_id}", now=rt.clock.now())
         rt.delivery.wake.set()
         return _redirect(href("/admin/dead", done="replayed", id=outbox_id))
     if await store.outbox_state(rt.db, outbox_id) == "replayed":  # a second click on the same button
@@ -317,7 +319,8 @@ async def replay_delivery(request: web.Request, session: Session, form: Form) ->
     if inbox_id is None:
         return _error(request, 404, "not_found")
     href = _href(_lang(request, form))
-    if await store.replay_rejected(rt.db, inbox_id, prefix=HOOK_PLATFORM_PREFIX, actor=_actor(session)):
+    if await store.replay_rejected(rt.db, inbox_id, prefix=HOOK_PLATFORM_PREFIX, actor=_actor(session),
+                                  now=rt.clock.now()):
         rt.inbox.new_work.set()
         return _redirect(href("/admin/dead", done="requeued", id=inbox_id))
     if await store.inbox_state(rt.db, inbox_id) in ("pending", "done"):

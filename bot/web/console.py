@@ -40,7 +40,8 @@ def add_routes(app: web.Application, key: web.AppKey[Runtime]) -> None:
             if await s.get(PersonRow, event.sender) is None:
                 return web.json_response({"error": f"unknown person '{event.sender}'"}, status=404)
         # The echo goes in before the event so that it sorts before the replies; a resubmission removes its own.
-        echo = (await feed.append(rt.db, person_id=event.sender, direction="in", body={"text": event.text[:4000]})
+        echo = (await feed.append(rt.db, person_id=event.sender, direction="in", body={"text": event.text[:4000]},
+                                  now=rt.clock.now())
                 if event.kind == "message" else None)
         accepted = await rt.inbox.accept(event)
         if accepted.duplicate and echo is not None:
@@ -51,10 +52,10 @@ def add_routes(app: web.Application, key: web.AppKey[Runtime]) -> None:
         return web.json_response({"accepted": True, "duplicate": accepted.duplicate, "inbox_id": accepted.inbox_id},
                                  status=202)
 
-    def intake(to_event: Callable[[Any], InboundEvent]) -> Callable[[web.Request], Awaitable[web.Response]]:
+    def intake(to_event: Callable[..., InboundEvent]) -> Callable[[web.Request], Awaitable[web.Response]]:
         async def handler(request: web.Request) -> web.Response:
             try:
-                event = to_event(await request.json())
+                event = to_event(await request.json(), received_at=request.app[key].clock.now())
             except BadEvent as exc:
                 return web.json_response({"error": str(exc)}, status=400)
             return await _accept(request, event)

@@ -267,7 +267,7 @@ async def gather(rt: Runtime, key: str, *, now: datetime, locale: str) -> dict[s
         project = await ws.project(key)
         if project is None:
             return None
-        pms = connector_for(s, rt.remotes)(project)
+        pms = connector_for(s, rt.remotes, clock=rt.clock)(project)
         summary = await pms.project_summary(project.key, today=today)
         tasks = await pms.search_tasks(project=project.key, open_only=False, limit=PMS_SCAN_MAX_TASKS)
         local = project.pms == "local"
@@ -372,7 +372,7 @@ async def page(request: web.Request) -> web.StreamResponse:
     if denied is not None:
         return denied
     try:
-        context = await gather(pages.rt, key, now=datetime.now(UTC), locale=locale)
+        context = await gather(pages.rt, key, now=pages.rt.clock.now(), locale=locale)
     except (PMSDown, PMSError) as exc:
         return _pms_trouble(pages, locale, exc, key)
     if context is None:

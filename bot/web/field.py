@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -123,7 +122,7 @@ def add_routes(app: web.Application) -> None:
             person = await ws.person(str(data.get("p", "")))
             key = str(data.get("t", ""))
             project = await ws.project(key.rpartition("-")[0])
-            task = await connector_for(s, rt.remotes)(project).get_task(key) if project else None
+            task = await connector_for(s, rt.remotes, clock=rt.clock)(project).get_task(key) if project else None
             names = {p.id: p.name for p in (await ws.people([task.assignee])).values()} if task and task.assignee \
                 else {}
         photos = await store.photos_of(rt.db, key)
@@ -171,13 +170,13 @@ def add_routes(app: web.Application) -> None:
             if kind is None:
                 return web_.error(locale=locale, status=415, message=texts["not_image"])
             photo_id = await store.add_photo(rt.db, task_key=action["task"], person_id=person, content_type=kind,
-                                             data=photo[0], now=datetime.now(UTC))
+                                             data=photo[0], now=rt.clock.now())
             action["photo"] = photo_link(web_, photo_id)
         if len(action) <= 2 and "photo" not in action:  # only the task and the verb: nothing was filled in
             return web_.error(locale=locale, status=400, message=texts["nothing"])
         event = InboundEvent(platform="console", event_id=f"field:{nonce}", kind="action", sender=person,
                              conversation=person, action=action, origin={"via": "field"},
-                             received_at=datetime.now(UTC))
+                             received_at=rt.clock.now())
         accepted = await rt.inbox.accept(event)
         if accepted.duplicate or accepted.inbox_id is None:
             return web_.error(locale=locale, status=409, message=texts["already_sent"])

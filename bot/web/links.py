@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.clocks import SYSTEM_CLOCK, Clock
 from bot.web.security import Signer
 
 FIELD_LINK_TTL_S = 7 * 24 * 3600
@@ -15,16 +16,17 @@ ADMIN = "admin link"
 
 
 class WebLinks:
-    def __init__(self, key: bytes, public_url: str | None) -> None:
+    def __init__(self, key: bytes, public_url: str | None, *, clock: Clock = SYSTEM_CLOCK) -> None:
+        self._clock = clock
         self._key = key
         self._base = (public_url or "").rstrip("/")
 
     def field(self, task: str, person: str) -> str:
-        return f"{self._base}/r/{Signer(self._key, FIELD).make({'t': task, 'p': person}, ttl_s=FIELD_LINK_TTL_S)}"
+        return f"{self._base}/r/{Signer(self._key, FIELD, clock=self._clock).make({'t': task, 'p': person}, ttl_s=FIELD_LINK_TTL_S)}"
 
     def dashboard(self, project: str) -> str:
-        token = Signer(self._key, DASHBOARD).make({"k": project}, ttl_s=DASHBOARD_LINK_TTL_S)
+        token = Signer(self._key, DASHBOARD, clock=self._clock).make({"k": project}, ttl_s=DASHBOARD_LINK_TTL_S)
         return f"{self._base}/projects/{project}?v={token}"
 
     def admin(self, person: str) -> str:
-        return f"{self._base}/admin/enter/{Signer(self._key, ADMIN).make({'p': person}, ttl_s=ADMIN_LINK_TTL_S)}"
+        return f"{self._base}/admin/enter/{Signer(self._key, ADMIN, clock=self._clock).make({'p': person}, ttl_s=ADMIN_LINK_TTL_S)}"

@@ -39,11 +39,11 @@ class Web:
         return self._key
 
     def signer(self, purpose: str) -> Signer:
-        return Signer(self.key, purpose)
+        return Signer(self.key, purpose, clock=self.rt.clock)
 
     @property
     def sessions(self) -> Sessions:
-        return Sessions(self.key, secure=self.https)
+        return Sessions(self.key, secure=self.https, clock=self.rt.clock)
 
     def url(self, path: str) -> str:
         """An absolute URL when PMSBOT_PUBLIC_URL is set (links sent in chat), else the path."""

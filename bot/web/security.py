@@ -14,11 +14,12 @@ import hmac
 import json
 import re
 import secrets
-import time
 from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
+
+from bot.clocks import SYSTEM_CLOCK, Clock
 
 SESSION_COOKIE = "pmsbot_admin"
 SESSION_TTL_S = 8 * 3600
@@ -44,11 +45,12 @@ def _unb64(text: str) -> bytes:
 class Signer:
     """Tokens `<payload>.<HMAC>` for one purpose: a dict, an expiry (`x`, epoch seconds) and a nonce (`n`)."""
 
-    def __init__(self, key: bytes, purpose: str) -> None:
+    def __init__(self, key: bytes, purpose: str, *, clock: Clock = SYSTEM_CLOCK) -> None:
+        self._clock = clock
         self._key = hmac.new(key, f"pmsbot web: {purpose}".encode(), hashlib.sha256).digest()
 
     def make(self, data: dict[str, Any], *, ttl_s: float, now_s: float | None = None) -> str:
-        now_s = time.time() if now_s is None else now_s
+        now_s = self._clock.timestamp() if now_s is None else now_s
         body = json.dumps({**data, "x": int(now_s + ttl_s), "n": secrets.token_hex(8)}, separators=(",", ":"),
                           ensure_ascii=False).encode()
         return f"{_b64(body)}.{_b64(self._sign(body))}"
@@ -69,7 +71,7 @@ class Signer:
             raise BadToken("the link's content is malformed") from exc
         if not isinstance(data, dict) or not isinstance(data.get("x"), int) or not isinstance(data.get("n"), str):
             raise BadToken("the link's content is malformed")
-        if (time.time() if now_s is None else now_s) > data["x"]:
+        if (self._clock.timestamp() if now_s is None else now_s) > data["x"]:
             raise BadToken("the link has expired", expired=True)
         return data
 
@@ -88,12 +90,13 @@ class Sessions:
     """Admin sessions in a signed cookie (HttpOnly, SameSite=Strict, Secure behind https) carrying the CSRF
     token that every form must send back."""
 
-    def __init__(self, key: bytes, *, secure: bool) -> None:
-        self._signer = Signer(key, "admin session")
+    def __init__(self, key: bytes, *, secure: bool, clock: Clock = SYSTEM_CLOCK) -> None:
+        self._clock = clock
+        self._signer = Signer(key, "admin session", clock=clock)
         self._secure = secure
 
     def start(self, response: web.StreamResponse, who: str) -> Session:
-        session = Session(who=who, csrf=secrets.token_urlsafe(24), expires_at_s=int(time.time() + SESSION_TTL_S))
+        session = Session(who=who, csrf=secrets.token_urlsafe(24), expires_at_s=int(self._clock.timestamp() + SESSION_TTL_S))
         token = self._signer.make({"w": who, "c": session.csrf}, ttl_s=SESSION_TTL_S)
         response.set_cookie(SESSION_COOKIE, token, max_age=SESSION_TTL_S, httponly=True, samesite="Strict",
                             secure=self._secure, path="/")
