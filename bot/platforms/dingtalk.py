@@ -12,6 +12,7 @@ arrive only over the stream. Without the card API, approval buttons are personal
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import hmac
 import logging
 import re
@@ -88,26 +89,42 @@ class DingTalkAdapter:
     async def handle(self, request: web.Request) -> web.Response:
         raw = await request.read()
         try:
-            self._check_sign(request)
+            pair = self._check_sign(request)
             body = json_object(raw, "body")
-            # The sign is checked (cheap, no storage) before its use is recorded: junk cannot fill the table.
-            if not await first_use(self.rt.db, PLATFORM, f"{request.headers['timestamp']}:{request.headers['sign']}",
-                                   keep_s=2 * DINGTALK_MAX_SKEW_S + 60, now=self.rt.clock.now()):
-                raise Refused(401, "timestamp and sign already used: a replayed request")
+            await self._check_first_use(pair, body.get("msgId"))
             await self.message(body)
         except Refused as exc:
             log.warning("dingtalk request refused (%s): %s", exc.status, exc)
             return web.json_response({"error": str(exc)}, status=exc.status)
         return web.json_response({})
 
-    def _check_sign(self, request: web.Request) -> None:
+    def _check_sign(self, request: web.Request) -> str:
+        """The (timestamp, sign) pair, in canonical form, once it is genuine and fresh."""
         ts, given = request.headers.get("timestamp", ""), request.headers.get("sign", "")
         if not (ts.isascii() and ts.isdigit() and len(ts) <= 16 and given):
             raise Refused(401, "missing or malformed timestamp / sign headers")
+        if ts != str(int(ts)):  # "0173…" signs like "173…": only one spelling of an instant is accepted
+            raise Refused(401, "timestamp is not in canonical form (leading zeros)")
         if not hmac.compare_digest(robot_sign(self._secret, int(ts)), given):
             raise Refused(401, "sign does not match")
         if abs(self.rt.clock.timestamp() - int(ts) / 1000) > DINGTALK_MAX_SKEW_S:
             raise Refused(401, "timestamp outside the accepted window")
+        return f"{ts}:{given}"
+
+    async def _check_first_use(self, pair: str, msg_id: Any) -> None:
+        """DingTalk's sign covers the timestamp, not the body: a captured pair could carry another message. So a
+        pair is good for the one message (msgId) it first came with; the same pair with the same msgId is that
+        request sent again (answered, and dropped by the inbox), with any other msgId a replay (refused). Both are
+        remembered in the database past the window, so every `web` process refuses the replay.
+        Checked after the sign (cheap, no storage): junk cannot fill the table."""
+        if not isinstance(msg_id, str) or not msg_id:
+            raise Refused(400, "robot message without msgId")
+        now, keep_s = self.rt.clock.now(), 2 * DINGTALK_MAX_SKEW_S + 60
+        new_pair = await first_use(self.rt.db, PLATFORM, pair, keep_s=keep_s, now=now)
+        bound = f"{pair}:{hashlib.sha256(msg_id.encode()).hexdigest()[:32]}"
+        new_binding = await first_use(self.rt.db, PLATFORM, bound, keep_s=keep_s, now=now)
+        if not new_pair and new_binding:
+            raise Refused(401, "timestamp and sign already used for another message: a replayed request")
 
     # ---- stream ---------------------------------------------------------------------------------------------
     async def _from_stream(self, topic: str, message_id: str, data: dict[str, Any]) -> dict[str, Any]:

@@ -27,6 +27,9 @@ class SnapshotUnavailable(Exception):
 
 
 def chromium_path() -> str | None:
+    configured = os.environ.get("PMSBOT_CHROMIUM")  # another build or a wrapper script
+    if configured:
+        return configured if os.access(configured, os.X_OK) else None
     if os.access(CHROMIUM, os.X_OK):
         return CHROMIUM
     return shutil.which("chromium")
