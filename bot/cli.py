@@ -289,6 +289,13 @@ def cmd_check(args: argparse.Namespace) -> int:
                 print(f"FAIL database {redact_url(db.url)}: schema at {current or 'empty'}, needs {head}: "
                       "run `pmsbot db upgrade`")
                 bad += 1
+            if current == head:
+                from bot.store.admin import link_claims
+
+                for person, claim, since in await link_claims(db):
+                    when = f" since {since:%Y-%m-%d %H:%M} UTC" if since else " (made before links were proven)"
+                    print(f"WARN unconfirmed link: {person} asks for PMS user {claim}{when}; nothing is written "
+                          f"in that name until an admin answers `link approve {person}` or `link deny {person}`")
         except Exception as exc:  # report what could not be reached, never a traceback
             print(f"FAIL database {redact_url(db.url)}: {type(exc).__name__}: {exc}")
             bad += 1

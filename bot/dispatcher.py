@@ -53,6 +53,7 @@ from bot.store import pms_changes, pms_writes
 from bot.store.db import Database
 from bot.store.models import InboxRow, PmsChangeRow
 from bot.store.workspace import SqlWorkspace
+from bot.text import redact_secrets
 from commands import model
 from commands.filters import FilterError, parse_filter
 from commands.handlers import handle, task_view
@@ -369,7 +370,7 @@ class Dispatcher:
                        now: datetime) -> None:
         await audit.append(s, actor=actor, action="command", subject=type(parsed).__name__.lower(),
                            detail={"event": event.event_id, "platform": event.platform,
-                                   "text": event.text[:500] if event.kind == "message" else "",
+                                   "text": redact_secrets(event.text[:500]) if event.kind == "message" else "",
                                    "action": event.action}, now=now)
 
     async def _pms_down(self, item: Claimed, exc: PMSDown, journal: Journal, staged: list[ClaimedMessage]) -> None:
@@ -448,7 +449,7 @@ class Dispatcher:
                      if parsed.code == "unknown_command"
                      else _error(f"parse.{parsed.code}", {**parsed.params, "verb": parsed.verb or ""}))
             await audit.append(s, actor=person.id, action="command.unparsed", subject=parsed.code,
-                               detail={"event": event.event_id, "text": event.text[:200]}, now=now)
+                               detail={"event": event.event_id, "text": redact_secrets(event.text[:200])}, now=now)
             await self._finish(s, item, staged, [_answer(event, person.locale, reply)])
             return "unparsed"
         ctx = Context(person=person, platform=event.platform, conversation=event.conversation, now=now,

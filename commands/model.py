@@ -132,6 +132,19 @@ class Link:
 
 
 @dataclass(frozen=True, kw_only=True)
+class LinkDecision:
+    """An admin confirms (or refuses) the PMS user a person asked to be linked to."""
+
+    person: str
+    accept: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class LinkSecret:
+    """`link` followed by what looks like a token: nothing of it is kept, echoed or audited."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class Subscribe:
     project: str
     filter: str = ""
@@ -154,6 +167,7 @@ class Request:
 
 Command = (
     Help | Status | MyTasks | Report | Done | Block | Approve | Reject | Delegate | Approvals | Risks | Standup | Link
+    | LinkDecision | LinkSecret
     | Subscribe | New | Request | AlertAction | Apply | StandupSchedule | FieldLink | DashboardLink | AdminLink
 )
 

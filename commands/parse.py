@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Literal, NamedTuple
 
+from bot.text import has_secret
 from commands.model import (
     AdminLink,
     AlertAction,
@@ -23,6 +24,8 @@ from commands.model import (
     FieldLink,
     Help,
     Link,
+    LinkDecision,
+    LinkSecret,
     MyTasks,
     New,
     ParseError,
@@ -645,9 +648,17 @@ def _parse_standup(rest: str, alias: str, today: date) -> Command | ParseError:
     return Standup(action="answer", text=rest)
 
 
+_LINK_DECISION = re.compile(r"(?i)^(approve|confirm|deny|refuse|确认|批准|同意|拒绝|驳回)\s+(\S+)$")
+
+
 def _parse_link(rest: str) -> Command | ParseError:
     if not rest:
         return _missing("link", "user")
+    if has_secret(rest):
+        return LinkSecret()
+    m = _LINK_DECISION.match(rest)
+    if m is not None:
+        return LinkDecision(person=m.group(2), accept=m.group(1).lower() in ("approve", "confirm", "确认", "批准", "同意"))
     return Link(pms_user=rest)
 
 

@@ -52,7 +52,16 @@ class Workspace(Protocol):
     async def subscribe(self, *, project: str, platform: str, conversation: str, filter: str, by: str,
                         now: datetime) -> bool: ...
 
-    async def set_pms_user(self, person_id: str, pms_user: str) -> None: ...
+    async def claim_pms_user(self, person_id: str, pms_user: str, *, now: datetime) -> bool:
+        """Record the PMS user a person asks to be linked to. True when it is proven at once (it is the e-mail
+        the configuration gives the person: a directory match) and so linked; else it waits for an admin."""
+        ...
+
+    async def decide_pms_claim(self, person_id: str, *, accept: bool) -> str | None:
+        """An admin's answer to a person's claim: linked (accept) or dropped. The claimed user; None: no claim."""
+        ...
+
+    async def people_with_role(self, role: str) -> list[Person]: ...
 
     async def standup_entry(
         self, *, person_id: str, kind: str, day_from: date, day_to: date, text: str, now: datetime

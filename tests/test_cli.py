@@ -126,14 +126,23 @@ def test_demo_reset_starts_over_with_database_url(demo_db: Path, capsys: pytest.
 def test_link_survives_a_restart(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                  capsys: pytest.CaptureFixture[str]) -> None:
     cfg = tmp_path / "pmsbot.yaml"
-    cfg.write_text("people:\n  - {id: bob, name: Bob, pms_user: bob}\nprojects:\n  - {key: AB, name: x, members: [bob]}\n",
-                   encoding="utf-8")
+    cfg.write_text("people:\n  - {id: bob, name: Bob, pms_user: bob}\n  - {id: ada, name: Ada, roles: [admin]}\n"
+                   "projects:\n  - {key: AB, name: x, members: [bob]}\n", encoding="utf-8")
     monkeypatch.setenv("PMSBOT_CONFIG", str(cfg))
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'l.db'}")
+
+    def pms_user() -> tuple[str, str | None]:
+        with sqlite3.connect(tmp_path / "l.db") as conn:
+            return conn.execute("SELECT pms_user, pms_user_claim FROM person WHERE id = 'bob'").fetchone()
+
     assert "bob.jira" in say(capsys, "bob", "link bob.jira")
     say(capsys, "bob", "help")  # another start applies the configuration again
-    with sqlite3.connect(tmp_path / "l.db") as conn:
-        assert conn.execute("SELECT pms_user FROM person WHERE id = 'bob'").fetchone() == ("bob.jira",)
+    assert pms_user() == ("bob", "bob.jira"), "a claim, not a link: writes still go as the configured user"
+    assert "bob.jira" in say(capsys, "ada", "link approve bob")
+    say(capsys, "bob", "help")
+    assert pms_user() == ("bob.jira", None), "confirmed by an admin, it stays over the file's"
+    capsys.readouterr()
+    assert main(["check"]) == 0 and "unconfirmed" not in capsys.readouterr().out
 
 
 def test_unreachable_database_is_one_clear_line(monkeypatch: pytest.MonkeyPatch,

@@ -95,6 +95,7 @@ class PersonView:
     roles: list[str]
     locale: str | None
     pms_user: str | None
+    pms_user_claim: str | None  # asked for in chat, not confirmed: no write goes in that name
     timezone: str | None
     identities: list[Identity]
 
@@ -222,7 +223,15 @@ async def people(db: Database) -> list[PersonView]:
             by_person.setdefault(link.person_id, []).append(
                 Identity(platform=link.platform, external_id=link.external_id, source=link.source))
         return [PersonView(id=p.id, name=p.name, roles=list(p.roles), locale=p.locale, pms_user=p.pms_user,
-                           timezone=p.timezone, identities=by_person.get(p.id, [])) for p in persons]
+                           pms_user_claim=p.pms_user_claim, timezone=p.timezone, identities=by_person.get(p.id, [])) for p in persons]
+
+
+async def link_claims(db: Database) -> list[tuple[str, str, datetime | None]]:
+    """(person id, claimed PMS user, since) of the links asked for in chat that no admin confirmed yet."""
+    async with db.read() as s:
+        rows = await s.execute(select(col(PersonRow.id), col(PersonRow.pms_user_claim), col(PersonRow.pms_user_claimed_at))
+                               .where(col(PersonRow.pms_user_claim).is_not(None)).order_by(col(PersonRow.id)))
+        return [(str(i), str(c), at) for i, c, at in rows.all()]
 
 
 async def is_admin(db: Database, person_id: str) -> bool:

@@ -19,7 +19,10 @@ class PersonRow(SQLModel, table=True):
     locale: str | None = Field(default=None, max_length=8)
     roles: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     pms_user: str | None = Field(default=None, max_length=100)
-    pms_user_linked: bool = False  # set by `link` in chat, which then wins over the configuration's pms_user
+    pms_user_linked: bool = False  # set by a proven `link` in chat, which then wins over the configuration's pms_user
+    # A `link` asked in chat and not proven yet (an admin's confirmation): no write is attributed to it.
+    pms_user_claim: str | None = Field(default=None, max_length=100)
+    pms_user_claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     timezone: str | None = Field(default=None, max_length=64)
     email: str | None = Field(default=None, max_length=200)
 

@@ -185,10 +185,27 @@ class SqlWorkspace:
         )
         return bool(cast(CursorResult[Any], result).rowcount)
 
-    async def set_pms_user(self, person_id: str, pms_user: str) -> None:
+    async def claim_pms_user(self, person_id: str, pms_user: str, *, now: datetime) -> bool:
         self._people.pop(person_id, None)
-        await self._s.execute(update(PersonRow).where(col(PersonRow.id) == person_id)
-                              .values(pms_user=pms_user, pms_user_linked=True))
+        row = await self._s.get(PersonRow, person_id)
+        if row is None:
+            return False
+        if row.email and pms_user.casefold() == row.email.casefold():
+            row.pms_user, row.pms_user_linked, row.pms_user_claim, row.pms_user_claimed_at = pms_user, True, None, None
+            return True
+        row.pms_user_claim, row.pms_user_claimed_at = pms_user, now
+        return False
+
+    async def decide_pms_claim(self, person_id: str, *, accept: bool) -> str | None:
+        self._people.pop(person_id, None)
+        row = await self._s.get(PersonRow, person_id)
+        if row is None or row.pms_user_claim is None:
+            return None
+        claim = row.pms_user_claim
+        if accept:
+            row.pms_user, row.pms_user_linked = claim, True
+        row.pms_user_claim, row.pms_user_claimed_at = None, None
+        return claim
 
     async def standup_entry(
         self, *, person_id: str, kind: str, day_from: date, day_to: date, text: str, now: datetime
