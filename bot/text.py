@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import re
 
 _UNSTORABLE = re.compile("[\ud800-\udfff\x00]")
@@ -40,3 +41,8 @@ def redact_secrets(text: str) -> str:
     if not has_secret(text):
         return text
     return " ".join("[redacted]" if looks_like_secret(word) else word for word in text.split())
+
+
+def same_secret(given: str, expected: str) -> bool:
+    """Constant-time comparison of two texts of any characters (hmac.compare_digest refuses non-ASCII str)."""
+    return hmac.compare_digest(given.encode("utf-8", "backslashreplace"), expected.encode("utf-8", "backslashreplace"))

@@ -256,6 +256,12 @@ async def test_a_zero_padded_timestamp_is_no_new_request(client: Client, rt: Run
     assert not any("72%" in str(t) for t in texts)
 
 
+async def test_a_non_ascii_sign_is_a_401_not_a_500(client: Client) -> None:
+    raw, headers = signed(fake.robot_message("help", sender=BOB, conversation="cidp2pbob"))
+    r = await client.post("/dingtalk/events", data=raw, headers={**headers, "sign": "签名" + headers["sign"]})
+    assert r.status == 401 and "error" in await r.json()
+
+
 async def test_accounts_are_matched_by_email_and_by_union_id(client: Client, rt: Runtime, dingtalk: FakeDingTalk
                                                              ) -> None:
     answer = await say_on_dingtalk(client, dingtalk, "my", sender="dave9")

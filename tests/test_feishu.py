@@ -153,6 +153,10 @@ async def test_url_verification_answers_the_challenge(client: Client, encrypted:
     assert r.status == 200 and await r.json() == {"challenge": "ch-123"}
     bad = await client.post("/feishu/events", json={**payload, "token": "guess"})
     assert bad.status == 401
+    for odd in ("令牌", "\u00e9" * 40, "\ud800x"):  # non-ASCII once raised TypeError in compare_digest: a 500
+        r = await client.post("/feishu/events", data=json.dumps({**payload, "token": odd}),
+                              headers={"Content-Type": "application/json"})
+        assert r.status in (400, 401) and "error" in await r.json()
 
 
 # ---- commands ----------------------------------------------------------------------------------------------------

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import hmac
 import logging
 import re
 import time
@@ -29,6 +28,7 @@ from bot.platforms.people import KnownPeople
 from bot.platforms.refusals import Refused, json_object
 from bot.records import InboundEvent
 from bot.store.replay import first_use
+from bot.text import same_secret
 from notifiers.dingtalk import (
     ACTION_IDS,
     LINK_PURPOSE,
@@ -105,7 +105,7 @@ class DingTalkAdapter:
             raise Refused(401, "missing or malformed timestamp / sign headers")
         if ts != str(int(ts)):  # "0173…" signs like "173…": only one spelling of an instant is accepted
             raise Refused(401, "timestamp is not in canonical form (leading zeros)")
-        if not hmac.compare_digest(robot_sign(self._secret, int(ts)), given):
+        if not same_secret(given, robot_sign(self._secret, int(ts))):
             raise Refused(401, "sign does not match")
         if abs(self.rt.clock.timestamp() - int(ts) / 1000) > DINGTALK_MAX_SKEW_S:
             raise Refused(401, "timestamp outside the accepted window")

@@ -14,7 +14,6 @@ import asyncio
 import base64
 import binascii
 import hashlib
-import hmac
 import json
 import logging
 import re
@@ -37,6 +36,7 @@ from bot.platforms.people import KnownPeople
 from bot.platforms.refusals import Refused, json_object
 from bot.records import InboundEvent
 from bot.store.replay import first_use
+from bot.text import same_secret
 from notifiers.feishu import FeishuSender, card_for
 
 if TYPE_CHECKING:
@@ -171,7 +171,7 @@ class FeishuAdapter:
 
     # ---- checks ---------------------------------------------------------------------------------------------
     def _check_token(self, token: Any) -> None:
-        if self._token is not None and not (isinstance(token, str) and hmac.compare_digest(token, self._token)):
+        if self._token is not None and not (isinstance(token, str) and same_secret(token, self._token)):
             raise Refused(401, "verification token does not match")
 
     async def _check_signature(self, request: web.Request, raw: bytes) -> None:
@@ -181,7 +181,7 @@ class FeishuAdapter:
         given = request.headers.get("X-Lark-Signature", "")
         if not (ts.isascii() and ts.isdigit() and nonce and given):
             raise Refused(401, "missing X-Lark-Request-Timestamp, -Nonce or X-Lark-Signature")
-        if not hmac.compare_digest(signature(ts, nonce, self._encrypt_key, raw), given):
+        if not same_secret(given, signature(ts, nonce, self._encrypt_key, raw)):
             raise Refused(401, "signature does not match")
         if abs(self.rt.clock.timestamp() - int(ts)) > FEISHU_MAX_SKEW_S:
             raise Refused(401, "timestamp outside the accepted window")
