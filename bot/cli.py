@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot import __version__
+from bot import __version__, logs
 from bot.clocks import SYSTEM_CLOCK
 from bot.config import Config, ConfigError, Settings, load_config
 from bot.constants import DEFAULT_DATABASE_URL
@@ -458,8 +458,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.log_level.upper() not in LOG_LEVELS:
         parser.error(f"log level {args.log_level!r} is not one of {', '.join(LOG_LEVELS)} (PMSBOT_LOG_LEVEL)")
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    logs.configure(args.log_level)
     handlers = {
         "run": lambda: cmd_serve(args, ("web", "worker", "clock"), True),
         "web": lambda: cmd_serve(args, ("web",), True),
