@@ -162,6 +162,23 @@ async def test_unsigned_or_forged_requests_are_401_and_apply_nothing(client: Cli
         assert (await s.execute(select(InboxRow).where(col(InboxRow.platform) == "slack"))).first() is None
 
 
+async def test_a_response_url_elsewhere_is_never_called(client: Client, rt: Runtime, slack: FakeSlack) -> None:
+    """Only Slack's hooks.slack.com (here: the fake on SLACK_API_URL's host) is POSTed to; the answer is posted
+    to the channel instead."""
+    from bot.platforms.slack import response_url_allowed
+
+    assert response_url_allowed("https://hooks.slack.com/commands/T1/2/abc", None)
+    for bad in ("http://hooks.slack.com/commands/T1/2/abc", "https://hooks.slack.com.evil.example/x",
+                "https://evil.example/commands", "https://hooks.slack.com:8443/x", "file:///etc/passwd"):
+        assert not response_url_allowed(bad, None), bad
+    elsewhere = f"http://127.0.0.2:{slack.port}/response/nope"  # another host: a request we must not make
+    body = fake.slash_command("my", user=BOB, channel=CHANNEL, response_url=elsewhere)
+    assert (await post(client, body))[0] == 200
+    posted = await wait_posts(slack, 1, method="chat.postMessage")
+    assert any("PUMP-" in p.text for p in posted)
+    assert not slack.messages(method="response_url")
+
+
 async def test_replayed_request_is_processed_once(client: Client, rt: Runtime, slack: FakeSlack) -> None:
     url = slack.response_url(channel=CHANNEL, user=BOB)
     body = fake.slash_command("report PUMP-2 60%", user=BOB, channel=CHANNEL, response_url=url, trigger_id="111.abc")

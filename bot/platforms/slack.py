@@ -16,7 +16,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, cast
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
 import slack_sdk.signature
@@ -123,6 +123,18 @@ class _OurToken(AsyncAuthorize):
                 enterprise_id=enterprise_id, team_id=team_id, user_id=user_id, bot_token=a._token,
                 bot_user_id=a._bot_user_id, bot_id=a._bot_id)
         return result
+
+
+def response_url_allowed(url: str, api_url: str | None) -> bool:
+    """Slack's response_urls are on https://hooks.slack.com/; a request naming any other address (a test's fake
+    Slack aside, on SLACK_API_URL's host) does not get us to POST there."""
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname == "hooks.slack.com" and parts.port in (None, 443):
+        return True
+    if api_url:
+        api = urlsplit(api_url)
+        return (parts.scheme, parts.netloc) == (api.scheme, api.netloc)
+    return False
 
 
 class _VerifierClock(slack_sdk.signature.Clock):
@@ -252,7 +264,8 @@ class SlackAdapter:
             return bad_request("slash command without user_id, channel_id or trigger_id")
         started = time.monotonic()
         origin = {"user": user, "via": "command"}
-        if isinstance(body.get("response_url"), str):
+        if isinstance(body.get("response_url"), str) and response_url_allowed(body["response_url"],
+                                                                                self.rt.settings.slack_api_url):
             origin["response_url"] = body["response_url"]
         event = InboundEvent(platform=PLATFORM, event_id=f"cmd:{trigger}", kind="message", sender=user,
                              conversation=channel, text=str(body.get("text", "")), origin=origin,
@@ -313,7 +326,8 @@ class SlackAdapter:
             await ack()
             return None
         origin = {"user": user, "via": "action", "message_ts": message_ts}
-        if isinstance(body.get("response_url"), str):
+        if isinstance(body.get("response_url"), str) and response_url_allowed(body["response_url"],
+                                                                                self.rt.settings.slack_api_url):
             origin["response_url"] = body["response_url"]
         # A double click sends two payloads for the same button: one event id, so it applies once.
         event = InboundEvent(platform=PLATFORM, event_id=f"act:{channel}:{message_ts}:{action_id}:{value}:{user}",
