@@ -45,6 +45,8 @@ async def errors_as_json(request: web.Request, handler: Handler) -> web.StreamRe
         return json_error(exc.status, reason)
     except json.JSONDecodeError:
         return json_error(400, "body is not valid JSON")
+    except RecursionError:  # request.json() on a body nested thousands deep
+        return json_error(400, "body is nested too deeply")
     except UnicodeDecodeError:
         return json_error(400, "body is not valid UTF-8")
     except Exception:  # the HTTP boundary: log, answer 500 without details

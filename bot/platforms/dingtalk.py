@@ -228,7 +228,10 @@ class DingTalkAdapter:
             decision = self.links.read(request.match_info["token"], allowed_verbs=ACTION_IDS)
         except BadLink as exc:
             return await self._page(None, "link_expired" if exc.expired else "link_bad", status=403)
-        form = await request.post()
+        try:
+            form = await request.post()
+        except (ValueError, UnicodeDecodeError):  # a broken multipart body or encoding
+            return await self._page(decision.account, "link_bad_form", status=400)
         fields = {"id": decision.verb, "value": decision.value}
         if decision.verb == "reject":
             reason = str(form.get("reason", "")).strip()

@@ -33,7 +33,7 @@ from bot.constants import (
 from bot.platforms.answers import settled
 from bot.platforms.feishu_ws import LongConnection
 from bot.platforms.people import KnownPeople
-from bot.platforms.refusals import Refused, json_object
+from bot.platforms.refusals import Refused, dig, json_object
 from bot.records import InboundEvent
 from bot.store.replay import first_use
 from bot.text import same_secret
@@ -191,13 +191,13 @@ class FeishuAdapter:
 
     # ---- events ---------------------------------------------------------------------------------------------
     async def _message(self, event_id: str, event: dict[str, Any]) -> None:
-        sender = ((event.get("sender") or {}).get("sender_id") or {}).get("open_id")
-        message = event.get("message") or {}
-        chat = message.get("chat_id")
-        if not (isinstance(sender, str) and _OPEN_ID_RE.fullmatch(sender) and isinstance(chat, str)
-                and _OPEN_ID_RE.fullmatch(chat)):
+        sender = dig(event, "sender", "sender_id", "open_id")
+        message = event.get("message")
+        chat = dig(message, "chat_id")
+        if not (isinstance(message, dict) and isinstance(sender, str) and _OPEN_ID_RE.fullmatch(sender)
+                and isinstance(chat, str) and _OPEN_ID_RE.fullmatch(chat)):
             raise Refused(400, "message without sender open_id or chat_id")
-        if (event.get("sender") or {}).get("sender_type") not in (None, "user"):
+        if dig(event, "sender", "sender_type") not in (None, "user"):
             return  # other bots and apps are not people giving commands
         text = _message_text(message)
         if text is None:
@@ -212,11 +212,11 @@ class FeishuAdapter:
             text=text, origin=origin, received_at=self.rt.clock.now()))
 
     async def _card_action(self, event_id: str, event: dict[str, Any]) -> dict[str, Any]:
-        operator = (event.get("operator") or {}).get("open_id")
-        action = event.get("action") or {}
+        operator = dig(event, "operator", "open_id")
+        found = event.get("action")
+        action: dict[str, Any] = found if isinstance(found, dict) else {}
         value = action.get("value")
-        context = event.get("context") or {}
-        chat = context.get("open_chat_id")
+        chat = dig(event, "context", "open_chat_id")
         if not (isinstance(operator, str) and _OPEN_ID_RE.fullmatch(operator) and isinstance(value, dict)):
             raise Refused(400, "card action without operator open_id or value")
         verb, target = str(value.get("action", "")), str(value.get("id", ""))

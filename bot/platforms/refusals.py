@@ -23,3 +23,13 @@ def json_object(raw: bytes, what: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise Refused(400, f"{what} must be a JSON object")
     return data
+
+
+def dig(value: Any, *path: str) -> Any:
+    """value[path[0]][path[1]]…, or None where a step is missing or is not an object: a platform's body read
+    without trusting its shape."""
+    for key in path:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value

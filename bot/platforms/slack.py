@@ -43,6 +43,7 @@ from bot.constants import (
 )
 from bot.platforms.answers import settled
 from bot.platforms.people import KnownPeople
+from bot.platforms.refusals import dig
 from bot.records import InboundEvent
 from notifiers.slack import client_for
 
@@ -75,12 +76,23 @@ def shape_problem(body: str, content_type: str) -> str | None:
     if content_type == "application/json":
         try:
             data = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # a body nested thousands deep is not JSON we take
             return "body is not valid JSON"
         if not isinstance(data, dict) or not isinstance(data.get("type"), str):
             return "event body must be a JSON object with a type"
-        if data["type"] == "event_callback" and not isinstance(data.get("event"), dict):
-            return "event_callback without an event object"
+        for key in ("team_id", "enterprise_id", "api_app_id", "token", "user_id", "event_id"):
+            if not isinstance(data.get(key), str | None):  # bolt keys its authorize step on these
+                return f"{key} must be a string"
+        if not isinstance(data.get("authorizations"), list | None):
+            return "authorizations must be a list"
+        if data["type"] == "event_callback":
+            event = data.get("event")
+            if not isinstance(event, dict) or not isinstance(event.get("type"), str):
+                return "event_callback without an event object with a type"
+            # bolt's matchers read these before any handler of ours runs: a list there would be a 500.
+            for key in ("subtype", "text", "channel", "user", "channel_type", "bot_id", "ts", "thread_ts"):
+                if not isinstance(event.get(key), str | None):
+                    return f"event.{key} must be a string"
         return None
     if not body.startswith("payload="):
         # A slash command or ssl_check: flat form fields, which bolt parses safely itself.
@@ -89,15 +101,32 @@ def shape_problem(body: str, content_type: str) -> str | None:
     if "payload" in form:
         try:
             payload = json.loads(form["payload"][0])
-        except ValueError:
+        except (ValueError, RecursionError):
             return "payload is not valid JSON"
         if not isinstance(payload, dict) or not isinstance(payload.get("type"), str):
             return "payload must be a JSON object with a type"
-        for key in ("user", "container", "channel", "view", "team"):
+        for key in ("user", "container", "channel", "view", "team", "enterprise"):
             if key in payload and not isinstance(payload[key], dict | None):
                 return f"payload.{key} must be an object"
-        if "actions" in payload and not isinstance(payload["actions"], list):
-            return "payload.actions must be a list"
+            if not isinstance(dig(payload, key, "id"), str | None):
+                return f"payload.{key}.id must be a string"
+        for key in ("team_id", "enterprise_id", "api_app_id", "token", "user_id", "trigger_id"):
+            if not isinstance(payload.get(key), str | None):
+                return f"payload.{key} must be a string"
+        actions = payload.get("actions")
+        if "actions" in payload and not (isinstance(actions, list) and all(isinstance(a, dict) for a in actions)):
+            return "payload.actions must be a list of objects"
+        if payload["type"] in ("block_actions", "interactive_message"):
+            if not actions:
+                return "payload.actions is empty"  # bolt reads actions[0] before any handler of ours runs
+            if not (isinstance(actions[0].get("action_id"), str) and isinstance(actions[0].get("block_id"), str | None)):
+                return "payload.actions[0] needs a string action_id"
+        view = payload.get("view")
+        if payload["type"] in ("view_submission", "view_closed") and not (
+                isinstance(view, dict) and isinstance(view.get("callback_id"), str)):
+            return "payload.view needs a string callback_id"
+        if not isinstance(payload.get("callback_id"), str | None):
+            return "payload.callback_id must be a string"
         return None
     return "not a Slack event, command or interaction"
 

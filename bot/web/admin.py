@@ -128,12 +128,22 @@ def admin_form(handler: FormHandler) -> Handler:
         session = await _session(request)
         if session is None:
             return _redirect("/admin/login")
-        form = await request.post()
+        form = await _form(request)
+        if form is None:
+            return _error(request, 400, "bad_form")
         if not csrf_ok(session, form.get("csrf")):
             log.warning("admin form %s refused: CSRF token missing or wrong", request.path)
             return _error(request, 403, "csrf")
         return await handler(request, session, form)
     return submit
+
+
+async def _form(request: web.Request) -> Form | None:
+    """The posted form; None when it cannot be read (a broken multipart body, bad encoding)."""
+    try:
+        return await request.post()
+    except (ValueError, UnicodeDecodeError):
+        return None
 
 
 def _error(request: web.Request, status: int, key: str, **params: Any) -> web.Response:
@@ -191,7 +201,9 @@ async def login_form(request: web.Request) -> web.StreamResponse:
 
 async def login_submit(request: web.Request) -> web.StreamResponse:
     pages = request.app[WEB]
-    form = await request.post()
+    form = await _form(request)
+    if form is None:
+        return _error(request, 400, "bad_form")
     sent = form.get("csrf")
     if not isinstance(sent, str) or not token_equal(sent, request.cookies.get(LOGIN_CSRF_COOKIE, "")):
         log.warning("admin login from %s refused: the form's CSRF value does not match its cookie", request.remote)
