@@ -44,7 +44,8 @@ log = logging.getLogger("pmsbot.feishu.send")
 
 RATE_LIMITED = 99991400
 TOKEN_INVALID = frozenset({99991661, 99991663, 99991668})  # missing / invalid / expired tenant token
-TRANSIENT_CODES = frozenset({RATE_LIMITED, 230020, 11232, 1, 99991672, 230099})  # rate limits, busy, internal
+TRANSIENT_CODES = frozenset({RATE_LIMITED, 230020, 11232, 1, 230099})  # rate limits, busy, internal
+SCOPE_MISSING = 99991672  # the app lacks a permission: no retry helps until an admin grants it
 MAX_BUTTON_LABEL_CHARS = 40
 BATCH_KINDS = frozenset({"standup_prompt"})  # the same words to many people, never updated
 _OPEN_ID_RE = re.compile(r"ou_[A-Za-z0-9]{1,64}")  # a person's open_id, safe inside <at id=…>
@@ -222,6 +223,9 @@ class FeishuSender:
                                          reset.replace(".", "", 1).isdigit() else None)
             if r.status_code >= 500 or code in TRANSIENT_CODES:
                 raise TransientSendError(f"feishu HTTP {r.status_code} code {code}")
+            if code == SCOPE_MISSING:
+                raise PermanentSendError(f"feishu code {code}: the app lacks the permission "
+                                         f"{_missing_scopes(data)}: grant it in the developer console")
             if code != 0:
                 raise PermanentSendError(f"feishu code {code}: {str(data.get('msg', ''))[:160]}")
             return dict(data)
@@ -238,3 +242,11 @@ class FeishuSender:
             wait = limiter.reserve(time.monotonic())
             if wait > 0:
                 await asyncio.sleep(wait)  # pacing to Feishu's published limits, not waiting for work
+
+
+def _missing_scopes(data: dict[str, Any]) -> str:
+    """The scopes a 99991672 answer names (error.permission_violations[].subject), else its message."""
+    error = data.get("error")
+    violations = error.get("permission_violations") if isinstance(error, dict) else None
+    subjects = [str(v.get("subject")) for v in violations or [] if isinstance(v, dict) and v.get("subject")]
+    return ", ".join(subjects)[:200] if subjects else repr(str(data.get("msg", ""))[:160])

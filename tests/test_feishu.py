@@ -358,6 +358,21 @@ async def test_token_expiry_in_a_burst_is_refreshed_once(client: Client, rt: Run
     assert (await rt.outbox.counts()).get("dead", 0) == 0
 
 
+async def test_a_missing_permission_is_a_dead_letter_naming_the_scope(rt: Runtime, feishu: FakeFeishu) -> None:
+    """99991672: no retry helps until an admin grants the scope, so the message is parked at once, saying which."""
+    from notifiers.base import Outgoing, PermanentSendError, Rendered
+    from notifiers.feishu import FeishuSender
+    sender = FeishuSender(rt.db, rt.settings, rt.renderer)
+    try:
+        feishu.fail_next(1, status=400, code=99991672)
+        with pytest.raises(PermanentSendError) as refused:
+            await sender.send(Outgoing(outbox_id=9200, platform="feishu", target="oc_scope", card_ref=None,
+                                       rendered=Rendered(kind="help", text="hello")))
+        assert "im:message" in str(refused.value) and "grant" in str(refused.value)
+    finally:
+        await sender.close()
+
+
 async def test_sends_are_paced_to_the_chat_limit_and_429_waits_its_reset(rt: Runtime, feishu: FakeFeishu) -> None:
     from notifiers.base import Outgoing, Rendered, TransientSendError
     from notifiers.feishu import FeishuSender

@@ -209,6 +209,14 @@ async def test_a_jira_change_reaches_the_subscribed_chat_once(rt: Runtime, jira:
     await _delivered(rt)
     notes = [t for t in await _texts(rt, "alice") if "PUMP-1" in t]
     assert len(notes) == 1 and "Done" in notes[0]
+    # A retry is keyed by its identifier, even when Jira serialised its body anew (another timestamp).
+    from bot.hooks.jira import signature
+    first = json.loads(jira.webhooks_sent[-1][2])
+    again = json.dumps({**first, "timestamp": int(first.get("timestamp", 0)) + 1000}).encode()
+    r = await client.post("/hooks/jira", data=again, headers={
+        "X-Hub-Signature": signature(HOOK_SECRET, again), "X-Atlassian-Webhook-Identifier": "hook-1",
+        "X-Atlassian-Webhook-Retry": "2", "Content-Type": "application/json"})
+    assert r.status == 200 and (await r.json())["duplicate"] is True
 
 
 async def test_jira_hook_refuses_forgeries_and_malformed_bodies(rt: Runtime, jira: FakeJira,

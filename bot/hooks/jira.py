@@ -21,6 +21,7 @@ from bot.platforms.refusals import Refused, json_object
 from bot.records import InboundEvent
 
 _KEY_RE = re.compile(r"^[A-Z][A-Z0-9_]{0,19}-[0-9]{1,9}$")
+_IDENTIFIER_RE = re.compile(r"[A-Za-z0-9._:-]{1,100}")
 _ISSUE_EVENTS = {"jira:issue_created": "created", "jira:issue_updated": "updated", "jira:issue_deleted": "deleted",
                  "comment_created": "commented", "comment_updated": "commented", "worklog_created": "worklog"}
 _TYPE_EVENTS = {"issue_commented": "commented", "issue_comment_edited": "commented", "issue_assigned": "assigned",
@@ -85,9 +86,13 @@ class JiraHooks:
         comment: dict[str, Any] = body["comment"] if isinstance(body.get("comment"), dict) else {}
         if comment.get("visibility") or comment.get("jsdPublic") is False:
             comment = {}  # restricted to a role or group, or internal: not for a chat
-        # X-Atlassian-Webhook-Identifier is stable across Jira's retries but not signed: a captured body sent
-        # again under a new identifier would pass. The signed body (with Jira's own timestamp) is the key.
-        event_id = "sha256:" + hashlib.sha256(raw).hexdigest()
+        # X-Atlassian-Webhook-Identifier is "unique within the site and unchanged across retries": the key, so a
+        # retry whose body Jira serialised anew is still one change. It is not signed; a signed body captured and
+        # sent again under a new identifier would tell the chat a second time (it writes nothing). Without the
+        # header, the signed body is the key.
+        identifier = request.headers.get("X-Atlassian-Webhook-Identifier", "")
+        event_id = (f"id:{identifier}" if _IDENTIFIER_RE.fullmatch(identifier)
+                    else "sha256:" + hashlib.sha256(raw).hexdigest())
         return InboundEvent(
             platform="jira", event_id=event_id, kind="change", sender="jira", conversation="",
             action={"pms": "jira", "project": key.rpartition("-")[0], "task": key, "event": kind,

@@ -212,6 +212,12 @@ class FakeFeishu:
     # ---- API ------------------------------------------------------------------------------------------------
     def _error(self, status: int, code: int, msg: str) -> web.Response:
         self.rejected.append((msg, code))
+        if code == 99991672:  # a scope the app was not granted: Feishu names it, in msg and in error
+            scopes = ["im:message", "im:message:send_as_bot"]
+            return web.json_response({"code": code, "msg": f"Access denied. One of the following scopes is required: "
+                                      f"[{', '.join(scopes)}].应用尚未开通所需的应用身份权限", "error": {
+                                          "permission_violations": [{"type": "action_privilege_required", "subject": s}
+                                                                    for s in scopes]}}, status=status)
         return web.json_response({"code": code, "msg": msg}, status=status)
 
     async def _token(self, request: web.Request) -> web.Response:
