@@ -150,3 +150,23 @@ def test_a_spreadsheet_bomb_is_refused_before_it_is_opened(tmp_path: Path) -> No
             dst.writestr(item, data)
     rows, rejected = read_xlsx(raw.getvalue(), None)
     assert rows == [] and "refused: a merged range (A1:XFD1048576) covers" in rejected[0][1]
+
+
+def test_the_import_folder_gives_no_way_out(tmp_path: Path) -> None:
+    """A symlink in the export folder (to a file, or to a folder elsewhere) is not read."""
+    from datetime import timedelta
+
+    from bot.clocks import SYSTEM_CLOCK
+    from bot.hooks.files import _files
+
+    folder, outside = tmp_path / "exports", tmp_path / "elsewhere"
+    folder.mkdir()
+    (outside / "deep").mkdir(parents=True)
+    (folder / "a.csv").write_text("x\n", encoding="utf-8")
+    (outside / "secret.csv").write_text("y\n", encoding="utf-8")
+    (outside / "deep" / "more.csv").write_text("z\n", encoding="utf-8")
+    (folder / "link.csv").symlink_to(outside / "secret.csv")
+    (folder / "sub").symlink_to(outside / "deep", target_is_directory=True)
+    later = SYSTEM_CLOCK.now() + timedelta(hours=1)  # file times are the machine's: every file has settled
+    assert [p.name for p in _files(str(folder / "*.csv"), later)] == ["a.csv"]
+    assert _files(str(folder / "*" / "*.csv"), later) == []

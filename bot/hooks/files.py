@@ -15,6 +15,7 @@ import csv
 import glob
 import hashlib
 import io
+import itertools
 import json
 import logging
 import re
@@ -211,13 +212,26 @@ def read_xlsx(raw: bytes, sheet: str | None) -> tuple[list[tuple[int, dict[str, 
     return rows, rejected
 
 
+def _folder_of(pattern: str) -> Path:
+    """The folder a glob pattern looks in: its path up to the first component with a wildcard."""
+    parts = Path(pattern).parts
+    fixed = [p for p in itertools.takewhile(lambda part: not glob.has_magic(part), parts[:-1])]
+    return Path(*fixed) if fixed else Path(".")
+
+
 def _files(pattern: str, now: datetime) -> list[Path]:
-    """The files to import: not those still being written (modified in the last FILE_SETTLE_S)."""
+    """The files to import: regular files inside the pattern's folder (a symlink, or a name that leads out of
+    the folder, is refused: an export folder must not become a way to read the rest of the disk), and not
+    those still being written (modified in the last FILE_SETTLE_S)."""
     settled = now.timestamp() - FILE_SETTLE_S
+    folder = _folder_of(pattern).resolve()
     found = []
     for name in sorted(glob.glob(pattern)):
         path = Path(name)
         try:
+            if path.is_symlink() or not path.resolve().is_relative_to(folder):
+                log.warning("import: %s refused: a symlink, or outside %s", path, folder)
+                continue
             if path.is_file() and path.stat().st_mtime <= settled:
                 found.append(path)
         except OSError:
