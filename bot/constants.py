@@ -90,6 +90,8 @@ LINK_CODE_DIGITS: Final = 6
 LINK_CODE_TTL_S: Final = 600.0
 LINK_CODE_MAX_ATTEMPTS: Final = 5  # wrong codes, then the code is void
 LINK_CODE_RESEND_S: Final = 60.0  # a new code for the same account at most this often
+LINK_CODES_PER_HOUR_ACCOUNT: Final = 3  # codes one chat account may ask for in an hour (a voided code counts)
+LINK_CODES_PER_HOUR_PERSON: Final = 5  # codes sent to one person in an hour, whoever asks
 
 # Feishu / Lark.
 FEISHU_DEFAULT_API_BASE: Final = "https://open.feishu.cn"  # Lark: https://open.larksuite.com

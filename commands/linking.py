@@ -15,7 +15,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from bot.constants import LINK_CODE_DIGITS, LINK_CODE_MAX_ATTEMPTS, LINK_CODE_RESEND_S, LINK_CODE_TTL_S
+from bot.constants import (
+    LINK_CODE_DIGITS,
+    LINK_CODE_MAX_ATTEMPTS,
+    LINK_CODE_RESEND_S,
+    LINK_CODE_TTL_S,
+    LINK_CODES_PER_HOUR_ACCOUNT,
+    LINK_CODES_PER_HOUR_PERSON,
+)
 from bot.records import Person, Reply
 
 CODE_RE = re.compile(rf"[0-9]{{{LINK_CODE_DIGITS}}}")
@@ -43,6 +50,10 @@ class Linking(Protocol):
     async def count_link_attempt(self, platform: str, external_id: str) -> int: ...
 
     async def drop_link(self, platform: str, external_id: str) -> None: ...
+
+    async def link_codes_since(self, since: datetime, *, actor: str, person_id: str) -> tuple[int, int]:
+        """Codes asked for since `since`: (by this chat account, for this person)."""
+        ...
 
     async def bind_identity(self, platform: str, external_id: str, person_id: str, *, source: str) -> None: ...
 
@@ -92,6 +103,12 @@ async def link_account(ws: Linking, *, platform: str, external_id: str, arg: str
     if person is None:
         await ws.audit(actor=actor, action="identity.link_unknown", subject=arg[:64], detail={}, now=now)
         return replies
+    # Voiding a code with wrong guesses must not be a way to a fresh one: codes are counted per hour, per asking
+    # account and per person (several accounts asking for one person's codes flood nobody either).
+    by_account, for_person = await ws.link_codes_since(now - timedelta(hours=1), actor=actor, person_id=person.id)
+    if by_account >= LINK_CODES_PER_HOUR_ACCOUNT or for_person >= LINK_CODES_PER_HOUR_PERSON:
+        await ws.audit(actor=actor, action="identity.link_throttled", subject=person.id, detail={}, now=now)
+        return [_error("link_too_many")]
     code = f"{secrets.randbelow(10 ** LINK_CODE_DIGITS):0{LINK_CODE_DIGITS}d}"
     await ws.put_link(platform, external_id, person_id=person.id, code_sha256=_digest(code), now=now,
                       expires_at=now + timedelta(seconds=LINK_CODE_TTL_S))

@@ -409,6 +409,24 @@ async def test_link_codes_cannot_be_guessed(client: Client, rt: Runtime, slack: 
         assert await s.get(IdentityRow, ("slack", STRANGER)) is None
 
 
+async def test_voiding_codes_is_no_way_to_flood_a_person_with_them(client: Client, rt: Runtime,
+                                                                     slack: FakeSlack) -> None:
+    """Found by attack: ask, void the code with wrong guesses, ask again: 7 codes reached erin in 10 s."""
+    from bot.constants import LINK_CODES_PER_HOUR_ACCOUNT
+    from bot.store import console as feed
+
+    def codes() -> int:
+        return sum(1 for m in sent if re.search(r"link [0-9]{6}", m))
+
+    for _ in range(LINK_CODES_PER_HOUR_ACCOUNT + 3):
+        await _answer_to(client, slack, "link erin", STRANGER)
+        for _ in range(5):  # void it
+            await _answer_to(client, slack, "link 000000", STRANGER)
+    sent = [m["text"] for m in await feed.feed(rt.db, "erin") if m["direction"] == "out"]
+    assert codes() == LINK_CODES_PER_HOUR_ACCOUNT
+    assert "太多" in await _answer_to(client, slack, "link erin", STRANGER)
+
+
 # ---- approvals by button -----------------------------------------------------------------------------------------
 async def _card(slack: FakeSlack, approval_id: int) -> fake.Posted:
     async def found() -> bool:

@@ -18,6 +18,7 @@ from bot.store import schedules
 from bot.store.models import (
     AlertRow,
     ApprovalRow,
+    AuditRow,
     ChannelRow,
     IdentityRow,
     LinkCodeRow,
@@ -422,6 +423,11 @@ class SqlWorkspace:
         row.attempts += 1
         await self._s.flush()
         return row.attempts
+
+    async def link_codes_since(self, since: datetime, *, actor: str, person_id: str) -> tuple[int, int]:
+        rows = (await self._s.execute(select(col(AuditRow.actor), col(AuditRow.subject)).where(
+            col(AuditRow.action) == "identity.link_requested", col(AuditRow.at) >= since))).all()
+        return sum(a == actor for a, _ in rows), sum(s == person_id for _, s in rows)
 
     async def drop_link(self, platform: str, external_id: str) -> None:
         await self._s.execute(delete(LinkCodeRow).where(col(LinkCodeRow.platform) == platform,
