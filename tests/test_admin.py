@@ -269,6 +269,25 @@ async def test_logout_needs_csrf(client: Client) -> None:
     assert (await client.get("/admin", allow_redirects=False)).status == 303
 
 
+async def test_a_logged_out_session_is_over_even_with_its_cookie(client: Client) -> None:
+    """Server-side revocation: the cookie of a logged-out session, kept (stolen) and sent again, opens nothing."""
+    from yarl import URL
+
+    csrf = await login(client)
+    cookie = client.session.cookie_jar.filter_cookies(URL(str(client.make_url("/admin"))))["pmsbot_admin"].value
+    r = await client.post("/admin/logout", data={"csrf": csrf}, allow_redirects=False)
+    assert r.status == 303
+    client.session.cookie_jar.update_cookies({"pmsbot_admin": cookie})
+    assert (await client.get("/admin", allow_redirects=False)).status == 303
+
+
+async def test_rotating_the_admin_token_ends_token_sessions(client: Client, rt: Runtime) -> None:
+    await login(client)
+    assert (await client.get("/admin", allow_redirects=False)).status == 200
+    rt.settings = rt.settings.model_copy(update={"pmsbot_admin_token": SecretStr("a-new-token-" + "x" * 32)})
+    assert (await client.get("/admin", allow_redirects=False)).status == 303
+
+
 # ---- what the pages show ---------------------------------------------------------------------------------------
 
 async def test_overview_shows_the_figures(client: Client, rt: Runtime) -> None:

@@ -32,3 +32,10 @@ async def first_use(db: Database, platform: str, nonce: str, *, keep_s: float, n
             return True
         return False
 
+
+
+async def recorded(db: Database, platform: str, nonce: str, *, now: datetime) -> bool:
+    """Whether `nonce` is recorded and not expired (a revoked session, say), without recording it."""
+    async with db.read() as s:
+        row = await s.get(SeenNonceRow, (platform, nonce[:128]))
+        return row is not None and row.expires_at >= now

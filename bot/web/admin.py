@@ -10,6 +10,7 @@ machine-facing JSON errors of the rest of the app never show here: every refusal
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -28,10 +29,10 @@ from bot.clock import calendar_gaps, next_runs
 from bot.constants import LOCALES
 from bot.hooks.sources import HOOK_PLATFORM_PREFIX
 from bot.store import admin as store
-from bot.store.replay import first_use
+from bot.store.replay import first_use, recorded
 from bot.web import links
 from bot.web.pages import WEB
-from bot.web.security import PAGE_HEADERS, BadToken, Session, Sessions, csrf_ok, token_equal
+from bot.web.security import PAGE_HEADERS, SESSION_TTL_S, BadToken, Session, Sessions, csrf_ok, token_equal
 from commands.risk import Thresholds
 
 log = logging.getLogger("pmsbot.web.admin")
@@ -41,6 +42,7 @@ LINK_NONCE_PLATFORM = "admin-link"  # its nonce in the shared seen_nonce table
 LOGIN_CSRF_COOKIE = "pmsbot_admin_login"  # the login form's double-submit value
 LOGIN_CSRF_TTL_S = 3600
 TOKEN_WHO = "token"  # the session of whoever logged in with PMSBOT_ADMIN_TOKEN
+SESSION_REVOKED = "admin-session-revoked"  # seen_nonce platform of the sessions ended by a logout
 PERSON_PREFIX = "p:"  # a person's session (a person called "token" is not the token's session)
 TOKEN_ACTOR = "(admin token)"  # that session in the audit log: not a possible person id
 SLA_WINDOW_H = 24
@@ -99,8 +101,13 @@ async def _session(request: web.Request) -> Session | None:
     session = pages.sessions.of(request)
     if session is None:
         return None
+    if await recorded(pages.rt.db, SESSION_REVOKED, session.sid, now=pages.rt.clock.now()):
+        return None  # logged out: the cookie may still be around, the session is not
     if session.who == TOKEN_WHO:
-        return session if pages.rt.settings.pmsbot_admin_token is not None else None
+        # A token session stands for the token it was opened with: rotating the token ends them all.
+        token = pages.rt.settings.pmsbot_admin_token
+        return session if token is not None and token_equal(session.bound, _fingerprint(token.get_secret_value())) \
+            else None
     if not session.who.startswith(PERSON_PREFIX):
         return None
     return session if await store.is_admin(pages.rt.db, session.who.removeprefix(PERSON_PREFIX)) else None
@@ -216,7 +223,7 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
         log.warning("admin login from %s refused: wrong token", request.remote)
         return _login_page(request, status=401, error="wrong")
     response = _redirect(_href(_lang(request, form))("/admin"))
-    pages.sessions.start(response, TOKEN_WHO)
+    pages.sessions.start(response, TOKEN_WHO, bound=_fingerprint(configured.get_secret_value()))
     response.del_cookie(LOGIN_CSRF_COOKIE, path="/admin/login")
     await store.record(pages.rt.db, actor=TOKEN_ACTOR, action="admin.login", subject="admin",
                        detail={"via": "token"}, now=pages.rt.clock.now())
@@ -268,9 +275,16 @@ async def enter(request: web.Request) -> web.StreamResponse:
 
 
 async def logout(request: web.Request, session: Session, form: Form) -> web.StreamResponse:
+    rt = request.app[WEB].rt
+    # Revoked where every web process looks, for as long as the cookie could still be presented.
+    await first_use(rt.db, SESSION_REVOKED, session.sid, keep_s=SESSION_TTL_S + 60, now=rt.clock.now())
     response = _redirect(_href(_lang(request, form))("/admin/login"))
     Sessions.end(response)
     return response
+
+
+def _fingerprint(token: str) -> str:
+    return hashlib.sha256(b"pmsbot admin token: " + token.encode()).hexdigest()[:32]
 
 
 # ---- the pages -------------------------------------------------------------------------------------------------

@@ -84,6 +84,8 @@ class Session:
     who: str  # "token" (logged in with PMSBOT_ADMIN_TOKEN) or the admin's person id (a one-time link)
     csrf: str
     expires_at_s: int
+    sid: str = ""  # the cookie's nonce: what a logout revokes, server-side
+    bound: str = ""  # a token session: a fingerprint of the admin token it was opened with
 
 
 class Sessions:
@@ -95,9 +97,10 @@ class Sessions:
         self._signer = Signer(key, "admin session", clock=clock)
         self._secure = secure
 
-    def start(self, response: web.StreamResponse, who: str) -> Session:
-        session = Session(who=who, csrf=secrets.token_urlsafe(24), expires_at_s=int(self._clock.timestamp() + SESSION_TTL_S))
-        token = self._signer.make({"w": who, "c": session.csrf}, ttl_s=SESSION_TTL_S)
+    def start(self, response: web.StreamResponse, who: str, *, bound: str = "") -> Session:
+        session = Session(who=who, csrf=secrets.token_urlsafe(24), expires_at_s=int(self._clock.timestamp() + SESSION_TTL_S),
+                          bound=bound)
+        token = self._signer.make({"w": who, "c": session.csrf, "b": bound}, ttl_s=SESSION_TTL_S)
         response.set_cookie(SESSION_COOKIE, token, max_age=SESSION_TTL_S, httponly=True, samesite="Strict",
                             secure=self._secure, path="/")
         return session
@@ -110,7 +113,8 @@ class Sessions:
             data = self._signer.read(token)
         except BadToken:
             return None
-        return Session(who=str(data.get("w", "")), csrf=str(data.get("c", "")), expires_at_s=int(data["x"]))
+        return Session(who=str(data.get("w", "")), csrf=str(data.get("c", "")), expires_at_s=int(data["x"]),
+                       sid=str(data["n"]), bound=str(data.get("b", "")))
 
     @staticmethod
     def end(response: web.StreamResponse) -> None:
