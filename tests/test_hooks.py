@@ -197,12 +197,18 @@ async def test_the_sandbox_refuses_templates_that_reach_for_python(tmp_path: Pat
     for template in ("{{ payload.__class__.__mro__[1].__subclasses__() }}", "{{ cycler.__init__.__globals__ }}",
                      "{{ payload.items.__self__ }}", "{{ ''.__class__ }}", "{{ range(10**9) | list }}",
                      "{{ 'a' * payload.a * 10**9 }}", "{{ 2 ** (10 ** 6) }}", "{{ '%0*d' % (10**9, 1) }}",
-                     "{{ 'x' | center(10**9) }}"):
+                     "{{ 'x' | center(10**9) }}", '{{ "{:>400000000}".format("x") }}', '{{ "%400000000s" | format("x") }}',
+                     "{{ '%400000000s' % 'x' }}", "{{ '{0:{1}}'.format('x', 10**9) }}",
+                     # loops: cut off by the output budget, or (printing nothing) by the step budget
+                     "{% for i in 'x' * 9999 %}{% for j in 'y' * 9999 %}{% endfor %}{% endfor %}",
+                     "{% for i in 'x' * 9999 %}{% for j in 'y' * 9999 %}.{% endfor %}{% endfor %}"):
         rules = RuleSet(SourceConfig.model_validate({"name": "evil", "auth": {"token": ERP_TOKEN}, "rules": [
             {"name": "r", "do": [{"comment": {"task": "PUMP-1", "text": template}}]}]}))
+        started = SYSTEM_CLOCK.monotonic()
         with pytest.raises(RuleError) as err:
             rules.plan({"payload": {"a": 1}})
         assert "sandbox" in str(err.value) or "undefined" in str(err.value).lower(), template
+        assert SYSTEM_CLOCK.monotonic() - started < 1.0, f"refused within a second: {template}"
 
 
 async def test_erp_budget_figures_become_metrics(rt: Runtime, client: TestClient) -> None:  # type: ignore[type-arg]

@@ -8,8 +8,12 @@ refused). Rendering everything first means a payload either plans all its action
 
 from __future__ import annotations
 
+import re
+import string
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import FrameType
 from typing import Any
 
 import jinja2
@@ -19,6 +23,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from bot.config import ActionConfig, RuleConfig, SourceConfig
 
 MAX_RENDERED_CHARS = 10_000  # one rendered field; longer is an error (a template that loops)
+MAX_RENDER_STEPS = 200_000  # lines a field's template may run (well under a second)
 
 
 class RuleError(Exception):
@@ -47,12 +52,41 @@ class _Bounded(ImmutableSandboxedEnvironment):
         if operator == "%" and any(isinstance(a, int) and abs(a) > MAX_RENDERED_CHARS
                                    for a in (right if isinstance(right, tuple) else (right,))):
             raise SecurityError(f"numbers above {MAX_RENDERED_CHARS} in a % format are not allowed")
+        if operator == "%":
+            _check_widths(left)
         return super().call_binop(context, operator, left, right)
 
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
         if any(isinstance(a, int) and abs(a) > MAX_RENDERED_CHARS for a in (*args, *kwargs.values())):
             raise SecurityError(f"numbers above {MAX_RENDERED_CHARS} as arguments are not allowed")
         return super().call(__context, __obj, *args, **kwargs)
+
+    def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
+        # "{:>400000000}".format(x): the width is in the format string, where no argument check sees it.
+        wrapped = super().wrap_str_format(value)
+        if wrapped is not None:
+            _check_widths(value.__self__)
+        return wrapped
+
+
+_PRINTF_WIDTHS = re.compile(r"%[-+ #0]*(\*|\d+)?(?:\.(\*|\d+))?")
+_FORMAT_NUMBERS = re.compile(r"\d+")
+
+
+def _check_widths(fmt: Any) -> None:
+    """Refuse widths and precisions above MAX_RENDERED_CHARS in a format string, {}-style or %-style."""
+    if not isinstance(fmt, str):
+        return
+    numbers: list[str] = []
+    try:
+        for _, _, spec, _ in string.Formatter().parse(fmt):
+            numbers += _FORMAT_NUMBERS.findall(spec or "")
+    except ValueError:
+        pass  # not a {}-format: the %-style check below still applies
+    for width, precision in _PRINTF_WIDTHS.findall(fmt):
+        numbers += [n for n in (width, precision) if n.isdigit()]
+    if any(len(n) > 6 or int(n) > MAX_RENDERED_CHARS for n in numbers):
+        raise SecurityError(f"widths above {MAX_RENDERED_CHARS} in a format are not allowed")
 
 
 def _bounded_filter(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
@@ -61,6 +95,8 @@ def _bounded_filter(name: str, original: Callable[..., Any]) -> Callable[..., An
     def checked(*args: Any, **kwargs: Any) -> Any:
         if any(isinstance(a, int) and abs(a) > MAX_RENDERED_CHARS for a in (*args[1:], *kwargs.values())):
             raise SecurityError(f"{name}: numbers above {MAX_RENDERED_CHARS} are not allowed")
+        if name == "format" and args:
+            _check_widths(args[0])  # "%400000000s"|format(x)
         return original(*args, **kwargs)
     for flag in ("jinja_pass_arg",):  # keep how jinja2 passes the context or environment to it
         if hasattr(original, flag):
@@ -142,13 +178,39 @@ class RuleSet:
     @staticmethod
     def _render(template: jinja2.Template, context: dict[str, Any], where: str) -> str:
         try:
-            text = template.render(**context)
+            text = _render_bounded(template, context)
         except (jinja2.UndefinedError, SecurityError, jinja2.TemplateError, TypeError, ValueError, ArithmeticError,
                 AttributeError, KeyError, IndexError, RecursionError, MemoryError) as exc:
             raise RuleError(f"{where}: {_reason(exc)}") from exc
-        if len(text) > MAX_RENDERED_CHARS:
-            raise RuleError(f"{where}: rendered to {len(text)} characters (at most {MAX_RENDERED_CHARS})")
         return text.strip()
+
+
+def _render_bounded(template: jinja2.Template, context: dict[str, Any]) -> str:
+    """Render with two budgets, so a loop is cut off early instead of running the worker out of time or memory:
+    the output (streamed, stopped at MAX_RENDERED_CHARS) and the steps (lines the compiled template runs, counted
+    by a trace function for just this call: loops that print nothing count too)."""
+    steps = 0
+
+    def count(frame: FrameType, event: str, arg: Any) -> Any:
+        nonlocal steps
+        if event == "line":
+            steps += 1
+            if steps > MAX_RENDER_STEPS:
+                raise SecurityError(f"stopped after {MAX_RENDER_STEPS} steps (a loop too long)")
+        return count
+
+    previous = sys.gettrace()
+    sys.settrace(count)
+    try:
+        size, parts = 0, []
+        for part in template.generate(**context):
+            size += len(part)
+            if size > MAX_RENDERED_CHARS:
+                raise SecurityError(f"rendered more than {MAX_RENDERED_CHARS} characters")
+            parts.append(part)
+        return "".join(parts)
+    finally:
+        sys.settrace(previous)
 
 
 def _strings(value: Any) -> list[str]:
