@@ -185,6 +185,9 @@ class ProjectConfig(_Strict):
     remind_after_h: float | None = Field(default=4.0, gt=0)  # remind the approvers of a pending request
     escalate_after_h: float | None = Field(default=24.0, gt=0)
     department: str | None = Field(default=None, max_length=100)  # for `rollout: {departments: [...]}`
+    # Who may read the project's status, risks and dashboard in chat: its members (and approvers and admins),
+    # or everyone pmsbot knows. Changing its tasks is for members either way.
+    read: Literal["members", "everyone"] = "members"
     # A weekly post of the project's dashboard (link and PNG snapshot) to its channels: "mon 09:00".
     weekly_dashboard: str | None = Field(default=None, pattern=r"^(mon|tue|wed|thu|fri|sat|sun) ([01][0-9]|2[0-3]):[0-5][0-9]$")
     # Where a task of this project is seen, for links in summaries: "https://jira.example.com/browse/{key}".

@@ -71,6 +71,7 @@ class Project:
     members: tuple[str, ...]
     approvers: tuple[str, ...]
     backup_approvers: tuple[str, ...] = ()
+    read: str = "members"  # "members" | "everyone": who may read its status, risks and dashboard
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -34,6 +34,15 @@ async def _project(ctx: Context, key: str) -> Project:
     return project
 
 
+async def _readable(ctx: Context, key: str) -> Project:
+    """A project the person may read: its members, approvers and admins, or everyone if it says so."""
+    project = await _project(ctx, key)
+    if project.read != "everyone" and not _is_member(ctx.person, project):
+        admins = [a.name for a in await ctx.workspace.people_with_role("admin")]
+        raise CommandError("not_reader", project=project.key, grant=", ".join(admins[:3]) or "-")
+    return project
+
+
 async def _task(ctx: Context, key: str) -> tuple[Project, PMS, Task]:
     project = await _project(ctx, key.rsplit("-", 1)[0])
     pms = ctx.pms_for(project)
@@ -103,10 +112,11 @@ async def help_(ctx: Context, cmd: model.Help) -> list[Reply]:
 
 async def status(ctx: Context, cmd: model.Status) -> list[Reply]:
     if "-" in cmd.target:
+        await _readable(ctx, cmd.target.rsplit("-", 1)[0])
         _, _, task = await _task(ctx, cmd.target)
         names = await _names(ctx, [task.assignee])
         return [Reply(kind="task_status", data={"task": task_view(task, names)})]
-    project = await _project(ctx, cmd.target)
+    project = await _readable(ctx, cmd.target)
     pms = ctx.pms_for(project)
     if cmd.milestone:
         wanted = cmd.milestone.casefold()
@@ -332,7 +342,7 @@ async def approvals(ctx: Context, cmd: model.Approvals) -> list[Reply]:
 
 
 async def risks(ctx: Context, cmd: model.Risks) -> list[Reply]:
-    projects = [await _project(ctx, cmd.project)] if cmd.project else await ctx.workspace.projects_of(ctx.person.id)
+    projects = [await _readable(ctx, cmd.project)] if cmd.project else await ctx.workspace.projects_of(ctx.person.id)
     found = []
     for project in projects:
         tasks = await ctx.pms_for(project).search_tasks(project=project.key, limit=PMS_SCAN_MAX_TASKS)

@@ -85,6 +85,7 @@ class Database:
         self._pg_lock = asyncio.Lock()
         self._direct_commits = 0
         self._checkpointing: asyncio.Future[None] | None = None
+        self._checkpoint_again = False  # a checkpoint fell due while one ran: it goes once more when done
         self._restart_past_pages = 0  # after a restart that readers kept from finishing: the log's length then
 
     @property
@@ -142,9 +143,13 @@ class Database:
             else:
                 self._direct_commits += 1
                 # One checkpoint at a time: a second one would only wait for the first (and outlive dispose()).
-                if self._direct_commits % SQLITE_CHECKPOINT_EVERY == 0 and (
-                        self._checkpointing is None or self._checkpointing.done()):
-                    self._checkpointing = asyncio.ensure_future(self._checkpoint())
+                # One that falls due meanwhile is not dropped: the running one goes again, so a slow checkpoint
+                # (a busy machine) delays the log's restart by one round, not by as many rounds as it is slow.
+                if self._direct_commits % SQLITE_CHECKPOINT_EVERY == 0:
+                    if self._checkpointing is None or self._checkpointing.done():
+                        self._checkpointing = asyncio.ensure_future(self._checkpoint())
+                    else:
+                        self._checkpoint_again = True
                 return rows
             if self._raw is None:
                 raw = await aiosqlite.connect(make_url(self.url).database or "", isolation_level=None)
@@ -158,6 +163,9 @@ class Database:
         awaits: a failure is logged here, not left to surface as a stray exception."""
         try:
             await self._move_log()
+            while self._checkpoint_again:
+                self._checkpoint_again = False
+                await self._move_log()
         except OperationalError as exc:  # housekeeping: the next one tries again; nothing is lost meanwhile
             log.warning("SQLite checkpoint failed (%s); the next one will try again", exc.orig)
 

@@ -59,6 +59,7 @@ class ProjectRow(SQLModel, table=True):
     pms: str = Field(default="local", max_length=16)
     pms_project: str | None = Field(default=None, max_length=100)
     next_task_no: int = Field(default=1)
+    read_access: str = Field(default="members", max_length=16, sa_column_kwargs={"server_default": "members"})
 
 
 class MembershipRow(SQLModel, table=True):

@@ -34,6 +34,7 @@ async def apply_config(db: Database, config: Config, *, now: datetime) -> None:
         for proj in config.projects:
             row_p = await s.get(ProjectRow, proj.key) or ProjectRow(key=proj.key, name=proj.name)
             row_p.name, row_p.pms, row_p.pms_project = proj.name, proj.pms, proj.pms_project
+            row_p.read_access = proj.read
             s.add(row_p)
             await s.flush()
             await s.execute(delete(MembershipRow).where(col(MembershipRow.project_key) == proj.key))

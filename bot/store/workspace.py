@@ -120,7 +120,7 @@ class SqlWorkspace:
             key=row.key, name=row.name, pms=row.pms, pms_project=row.pms_project,
             members=tuple(pid for _, pid, role in rows if role == "member"),
             approvers=tuple(pid for _, pid, role in rows if role == "approver"),
-            backup_approvers=tuple(pid for _, pid, role in rows if role == "backup"),
+            backup_approvers=tuple(pid for _, pid, role in rows if role == "backup"), read=row.read_access,
         )
 
     async def projects_of(self, person_id: str) -> list[Project]:
