@@ -172,6 +172,22 @@ async def test_field_engineer_reports_only_on_own_projects(rt: Runtime) -> None:
     assert (await task(rt, "PUMP-4")).percent == 40
 
 
+async def test_a_project_is_read_by_its_members_unless_it_is_open(rt: Runtime) -> None:
+    """Non-members read nothing of a project by default (status, a task, risks); `read: everyone` opens it."""
+    from sqlalchemy import update
+
+    from bot.store.models import ProjectRow
+    for command in ("status PUMP", "status PUMP-4", "risks PUMP", "status PUMP 现场安装"):
+        out = await texts(rt, "erin", command)  # erin is in no project
+        assert "open to its members only" in out and "Alice Li" in out, command
+        assert "PUMP-4" not in out or command == "status PUMP-4" and "%" not in out
+    assert "%" in await texts(rt, "bob", "status PUMP")
+    async with rt.db.write() as s:
+        await s.execute(update(ProjectRow).where(col(ProjectRow.key) == "PUMP").values(read_access="everyone"))
+    assert "%" in await texts(rt, "erin", "status PUMP")
+    assert "not a member" in await texts(rt, "erin", "PUMP-4 90%"), "reading is not changing"
+
+
 async def test_done_and_block(rt: Runtime) -> None:
     assert "阻塞" in await texts(rt, "dave", "block PUMP-6 缺少电缆")
     row = await task(rt, "PUMP-6")
