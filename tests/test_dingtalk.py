@@ -619,14 +619,14 @@ async def test_stream_takes_commands_pings_and_card_clicks(stream_rt: Runtime, d
     assert card.param["target_id"] == str(approval_id)
     no_reason = await dingtalk.push(fake.CARD_TOPIC, fake.card_click("reject", str(approval_id), user=CAROL,
                                                                      out_track_id=card.ref))
-    assert no_reason is not None and "notice" in json.dumps(no_reason["data"], ensure_ascii=False)
+    assert no_reason is not None and "notice" in json.dumps(no_reason["data"]["response"], ensure_ascii=False)
     assert await _state(stream_rt, approval_id) == "pending"
     click = await dingtalk.push(fake.CARD_TOPIC, fake.card_click("approve", str(approval_id), user=CAROL,
                                                                  out_track_id=card.ref))
     assert click is not None and click["code"] == 200
     # Within the callback: the clicker's card already shows the decision.
-    assert click["data"]["cardData"]["cardParamMap"]["decided"] == "true"
-    assert "刘芳" in click["data"]["cardData"]["cardParamMap"]["markdown"]
+    assert click["data"]["response"]["cardData"]["cardParamMap"]["decided"] == "true"
+    assert "刘芳" in click["data"]["response"]["cardData"]["cardParamMap"]["markdown"]
     assert await _state(stream_rt, approval_id) == "approved"
 
     async def updated() -> bool:  # and everyone's copy is updated through the card API
@@ -635,8 +635,22 @@ async def test_stream_takes_commands_pings_and_card_clicks(stream_rt: Runtime, d
     latest = dingtalk.card(card.ref)
     assert latest is not None and latest["decided"] == "true" and latest["buttons"] == "[]"
     forged = await dingtalk.push(fake.CARD_TOPIC, fake.card_click("drop_tables", "1", user=CAROL, out_track_id="x"))
-    assert forged is not None and "error" in forged["data"]  # refused, connection kept
+    assert forged is not None and "error" in forged["data"]["response"]  # refused, connection kept
     assert dingtalk.ws_opened == 1
+    assert dingtalk.bad_acks == [], "every callback acked as the SDK acks it"
+    # The official SDK's CallbackHandler, given the same answer, acks it in the very same shape.
+    from dingtalk_stream.frames import AckMessage, CallbackMessage
+    from dingtalk_stream.handlers import CallbackHandler
+
+    class Same(CallbackHandler):
+        async def process(self, message: CallbackMessage) -> tuple[int, object]:
+            return AckMessage.STATUS_OK, click["data"]["response"]
+
+    frame = CallbackMessage.from_dict({"specVersion": "1.0", "type": "CALLBACK", "data": "{}",
+                                       "headers": {"messageId": click["headers"]["messageId"], "topic": fake.CARD_TOPIC}})
+    sdk = (await Same().raw_process(frame)).to_dict()
+    assert json.loads(sdk["data"]) == click["data"] and sdk["code"] == click["code"]
+    assert sdk["headers"]["messageId"] == click["headers"]["messageId"]
 
 
 async def test_stream_reconnects_without_losing_or_doubling(stream_rt: Runtime, dingtalk: FakeDingTalk) -> None:
@@ -789,9 +803,9 @@ async def test_malformed_stream_frames_are_refused_and_the_stream_goes_on(stream
                  '{"type": "WHAT", "headers": {"topic": "x", "messageId": "m1"}, "data": "{}"}'):
         await dingtalk.send_raw(junk)
     bad_card = await dingtalk.push(fake.CARD_TOPIC, {"userId": CAROL, "outTrackId": "t", "content": "[" * 50_000})
-    assert bad_card is not None and "error" in bad_card["data"]
+    assert bad_card is not None and "error" in bad_card["data"]["response"]
     no_content = await dingtalk.push(fake.CARD_TOPIC, {"userId": CAROL, "content": 42})
-    assert no_content is not None and "error" in no_content["data"]
+    assert no_content is not None and "error" in no_content["data"]["response"]
     bad_message = await dingtalk.push(fake.BOT_TOPIC, {"msgId": "x", "conversationType": "7"})
     assert bad_message is not None and bad_message["code"] == 200  # acknowledged (nothing to redeliver), not applied
     ack = await dingtalk.push(fake.BOT_TOPIC, fake.robot_message("my", sender=BOB, conversation="cidp2pbob"))

@@ -189,7 +189,8 @@ class StreamConnection:
             log.exception("dingtalk stream callback %s on %s failed", message_id, topic)
             code, answer = 500, {"error": "internal"}
         with contextlib.suppress(ConnectionError, RuntimeError):  # the connection died meanwhile: DingTalk resends
-            await self._ack(ws, message_id, code, answer if topic != BOT_TOPIC or code != 200 else {"response": None})
+            # As the SDK's CallbackHandler: the handler's answer (a card's new data) is the ack data's "response".
+            await self._ack(ws, message_id, code, {"response": None if topic == BOT_TOPIC and code == 200 else answer})
 
     @staticmethod
     async def _ack(ws: aiohttp.ClientWebSocketResponse, message_id: str, code: int, data: dict[str, Any]) -> None:

@@ -104,6 +104,9 @@ class FakeDingTalk:
     hold_upgrade: bool = False  # accept the TCP connection, never answer the WebSocket upgrade
     session_errcode: int = 0  # what session webhooks answer (0: they work)
     acks: list[dict[str, Any]] = field(default_factory=list)
+    # Acks DingTalk would not understand: a CALLBACK's ack carries the handler's answer as {"response": …} in its
+    # data (dingtalk_stream.handlers.CallbackHandler.raw_process); anything else leaves a clicked card as it was.
+    bad_acks: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._tokens: dict[str, float] = {}
@@ -119,6 +122,7 @@ class FakeDingTalk:
         self._sockets: list[web.WebSocketResponse] = []
         self._unacked: dict[str, dict[str, Any]] = {}  # message id -> frame, redelivered on the next connection
         self._acked: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._kinds: dict[str, str] = {}  # message id -> frame type, while its ack is awaited
         self._connected = asyncio.Event()
         self._stopping = asyncio.Event()
         self.port = 0
@@ -387,6 +391,10 @@ class FakeDingTalk:
                 ack = json.loads(msg.data)
                 self.acks.append(ack)
                 message_id = str((ack.get("headers") or {}).get("messageId", ""))
+                if self._kinds.pop(message_id, None) == "CALLBACK":
+                    data = json.loads(ack["data"]) if isinstance(ack.get("data"), str) else None
+                    if not (isinstance(data, dict) and "response" in data):
+                        self.bad_acks.append(f"{message_id}: callback ack data without 'response': {ack.get('data')!r}"[:300])
                 self._unacked.pop(message_id, None)
                 future = self._acked.pop(message_id, None)
                 if future is not None and not future.done():
@@ -417,6 +425,7 @@ class FakeDingTalk:
             "time": str(int(time.time() * 1000)), "appId": CLIENT_ID}, "data": json.dumps(data, ensure_ascii=False)}
         if kind != "SYSTEM" and (topic != BOT_TOPIC or self.redeliver_bot):
             self._unacked[message_id] = frame
+        self._kinds[message_id] = kind
         future = self._acked[message_id] = asyncio.get_running_loop().create_future()
         await self._sockets[-1].send_str(json.dumps(frame, ensure_ascii=False))
         if timeout_s is None:
