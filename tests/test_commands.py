@@ -180,7 +180,7 @@ async def test_a_project_is_read_by_its_members_unless_it_is_open(rt: Runtime) -
     for command in ("status PUMP", "status PUMP-4", "risks PUMP", "status PUMP 现场安装"):
         out = await texts(rt, "erin", command)  # erin is in no project
         assert "open to its members only" in out and "Alice Li" in out, command
-        assert "PUMP-4" not in out or command == "status PUMP-4" and "%" not in out
+        assert "PUMP-4" not in out or (command == "status PUMP-4" and "%" not in out)
     assert "%" in await texts(rt, "bob", "status PUMP")
     async with rt.db.write() as s:
         await s.execute(update(ProjectRow).where(col(ProjectRow.key) == "PUMP").values(read_access="everyone"))
