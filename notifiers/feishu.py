@@ -45,6 +45,7 @@ log = logging.getLogger("pmsbot.feishu.send")
 RATE_LIMITED = 99991400
 TOKEN_INVALID = frozenset({99991661, 99991663, 99991668})  # missing / invalid / expired tenant token
 TRANSIENT_CODES = frozenset({RATE_LIMITED, 230020, 11232, 1, 230099})  # rate limits, busy, internal
+_MESSAGE_ID_RE = re.compile(r"om_[A-Za-z0-9_-]{1,64}")  # what goes into /messages/{id}
 SCOPE_MISSING = 99991672  # the app lacks a permission: no retry helps until an admin grants it
 MAX_BUTTON_LABEL_CHARS = 40
 BATCH_KINDS = frozenset({"standup_prompt"})  # the same words to many people, never updated
@@ -115,7 +116,8 @@ class FeishuSender:
         content = json.dumps(self._card(message), ensure_ascii=False)
         uid = f"pmsbot-{message.outbox_id}"
         origin = message.origin
-        if origin.get("chat_type") == "group" and origin.get("message_id") and not message.card_ref:
+        if (origin.get("chat_type") == "group" and _MESSAGE_ID_RE.fullmatch(origin.get("message_id") or "")
+                and not message.card_ref):
             # An answer in a group goes in the thread of the message that asked, not into the main flow.
             data = await self._call("POST", f"/open-apis/im/v1/messages/{origin['message_id']}/reply",
                                     {"msg_type": "interactive", "content": content, "uuid": uid,
@@ -145,6 +147,8 @@ class FeishuSender:
                 else message_id for o in open_ids}
 
     async def update(self, message: Outgoing, message_id: str) -> None:
+        if not _MESSAGE_ID_RE.fullmatch(message_id):  # it goes into a URL path: only what Feishu issues
+            raise PermanentSendError(f"feishu: {message_id[:40]!r} is not a message id")
         body = {"content": json.dumps(self._card(message), ensure_ascii=False)}
         await self._call("PATCH", f"/open-apis/im/v1/messages/{message_id}", body, message.target)
 

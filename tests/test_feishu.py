@@ -183,6 +183,16 @@ async def test_group_message_with_a_mention_and_a_post(client: Client, feishu: F
     assert "PUMP-" in post_card.text
 
 
+async def test_a_message_id_that_is_not_feishus_never_reaches_a_url(client: Client, feishu: FakeFeishu) -> None:
+    """The reply in thread goes to /messages/{message_id}/reply: an id that is not Feishu's own shape is not
+    followed there; the answer goes to the group as a new message instead."""
+    event = fake.message_event("status PUMP", sender=BOB, chat=GROUP, chat_type="group")
+    event["message"]["message_id"] = "om_x/../../../open-apis/contact/v3/users"
+    assert (await post(client, fake.envelope("im.message.receive_v1", event)))[0] == 200
+    sent = (await wait_sent(feishu, 1, receive_id=GROUP, method="send"))[-1]
+    assert "PUMP" in sent.text and not feishu.messages(GROUP, method="reply")
+
+
 async def test_retries_of_an_event_are_processed_once(client: Client, rt: Runtime, feishu: FakeFeishu) -> None:
     payload = fake.envelope("im.message.receive_v1", fake.message_event("report PUMP-2 65%", sender=BOB,
                                                                        chat=BOB_P2P), event_id="ev-retry-1")

@@ -48,6 +48,7 @@ PLATFORM = "feishu"
 ACTION_IDS = BUTTON_ACTIONS
 _ID_RE = re.compile(r"[0-9]{1,9}")
 _OPEN_ID_RE = re.compile(r"o[uc]_[A-Za-z0-9]{1,64}")  # ou_… people, oc_… chats
+_MESSAGE_ID_RE = re.compile(r"om_[A-Za-z0-9_-]{1,64}")  # replies go to /messages/{id}/reply: nothing else
 _MENTION_RE = re.compile(r"@_user_[0-9]+\s*")
 MAX_REASON_CHARS = 1000
 
@@ -204,7 +205,7 @@ class FeishuAdapter:
             log.info("feishu message type %r ignored", message.get("message_type"))
             return
         origin = {"user": sender, "chat_type": str(message.get("chat_type", ""))}
-        if isinstance(message.get("message_id"), str):
+        if isinstance(message.get("message_id"), str) and _MESSAGE_ID_RE.fullmatch(message["message_id"]):
             origin["message_id"] = message["message_id"]  # replies go in thread under it (group chats)
         await self.people.match(sender)
         await self.rt.inbox.accept(InboundEvent(
