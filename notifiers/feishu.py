@@ -65,8 +65,10 @@ async def probe(settings: Settings, renderer: Renderer) -> tuple[bool, str]:
 
 
 def lark_md(text: str) -> str:
-    """lark_md control characters, escaped as Feishu documents: & < > (card text is not HTML otherwise)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """lark_md control characters, escaped as Feishu documents: & < > (card text is not HTML otherwise), and
+    `](` kept apart by a zero-width space, so a note like `[官方通知](https://…)` stays text, never a link (our own
+    links are added after this, by `linked`)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("](", "]\u200b(")
 
 
 def card_for(renderer: Renderer, rendered: Rendered, texts: dict[str, str]) -> dict[str, Any]:

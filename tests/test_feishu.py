@@ -132,6 +132,13 @@ def test_card_layout_is_valid_json_for_any_text_and_stays_within_30_kb() -> None
     card = card_for(r, Rendered(kind="approval_card", text=hostile, buttons=buttons), texts)
     markdown = card["body"]["elements"][0]["content"]
     assert markdown.startswith('a "quoted" {{braces}}') and "&lt;/script&gt;" in markdown
+    # A note cannot become a link or a mention; the links pmsbot adds itself (task keys) still are links.
+    from notifiers.base import Rendered as R
+    note = card_for(r, R(kind="task_status", text="see [官方通知](https://evil.example/x) <at id=all></at> PUMP-4",
+                         links=(("PUMP-4", "https://pms.example.com/browse/PUMP-4"),)), texts)
+    content = note["body"]["elements"][0]["content"]
+    assert "](https://evil" not in content and "<at" not in content
+    assert "[PUMP-4](https://pms.example.com/browse/PUMP-4)" in content
     form = card["body"]["elements"][1]
     assert form["tag"] == "form" and [e["tag"] for e in form["elements"]] == ["input", "button", "button"]
     assert form["elements"][2]["behaviors"][0]["value"] == {"action": "reject", "id": "7"}
