@@ -1,8 +1,15 @@
-"""Append-only, hash-chained audit log. `verify` names the first row that does not fit the chain."""
+"""Append-only, hash-chained audit log. `verify` names the first row that does not fit the chain.
+
+With PMSBOT_AUDIT_KEY each row's hash is an HMAC under that key, which lives outside the database: whoever can
+rewrite rows cannot recompute the chain. Anchors (the row count and the head's hash at an instant, MAC'd with the
+key) are written where the database cannot reach them (a file, the log, or kept by the admin); `verify` with the
+anchors also finds rows cut off the end, or an emptied table.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -13,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from bot.constants import AUDIT_GENESIS_HASH, AUDIT_PG_LOCK_KEY
-from bot.store.db import Database
+from bot.store.db import AUDIT_KEY_INFO, Database
 from bot.store.models import AuditRow
 
 VERIFY_BATCH = 1000
@@ -27,13 +34,13 @@ def _canonical(detail: dict[str, Any]) -> dict[str, Any]:
 
 
 def row_hash(*, row_id: int, at: datetime, actor: str, action: str, subject: str, detail: dict[str, Any],
-             prev_hash: str) -> str:
+             prev_hash: str, key: bytes | None = None) -> str:
     body = json.dumps(
         {"id": row_id, "at": at.astimezone(UTC).isoformat(), "actor": actor, "action": action,
          "subject": subject, "detail": detail, "prev": prev_hash},
         sort_keys=True, ensure_ascii=False, separators=(",", ":"),
-    )
-    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+    ).encode("utf-8")
+    return hmac.new(key, body, hashlib.sha256).hexdigest() if key else hashlib.sha256(body).hexdigest()
 
 
 async def append(session: AsyncSession, *, actor: str, action: str, subject: str, detail: dict[str, Any],
@@ -52,11 +59,12 @@ async def append(session: AsyncSession, *, actor: str, action: str, subject: str
     row_id = prev_id + 1
     clean = _canonical(detail)
     at = now.astimezone(UTC)
+    key: bytes | None = session.info.get(AUDIT_KEY_INFO)
     digest = row_hash(row_id=row_id, at=at, actor=actor, action=action, subject=subject[:200], detail=clean,
-                      prev_hash=prev_hash)
+                      prev_hash=prev_hash, key=key)
     await session.execute(insert(AuditRow).values(id=row_id, at=at, actor=actor, action=action,
                                                   subject=subject[:200], detail=clean, prev_hash=prev_hash,
-                                                  hash=digest))
+                                                  hash=digest, keyed=key is not None))
     # The chain's tail stays known for the rest of this transaction (the lock above is held until its end).
     session.info[_TAIL_KEY] = (row_id, digest)
 
@@ -69,10 +77,53 @@ class VerifyResult:
     reason: str | None = None
 
 
-async def verify(db: Database) -> VerifyResult:
+@dataclass(frozen=True, kw_only=True)
+class Anchor:
+    """Where the chain stood at an instant: `rows` rows, the last one's hash `head`; `mac` binds them to the key."""
+
+    rows: int
+    head: str
+    at: str
+    mac: str
+
+    def line(self) -> str:
+        return json.dumps({"rows": self.rows, "head": self.head, "at": self.at, "mac": self.mac},
+                          separators=(",", ":"))
+
+    @staticmethod
+    def parse(line: str) -> Anchor:
+        data = json.loads(line)
+        if not (isinstance(data, dict) and isinstance(data.get("rows"), int) and isinstance(data.get("head"), str)):
+            raise ValueError("not an audit anchor")
+        return Anchor(rows=data["rows"], head=data["head"], at=str(data.get("at", "")), mac=str(data.get("mac", "")))
+
+
+def _anchor_mac(key: bytes | None, rows: int, head: str, at: str) -> str:
+    return hmac.new(key, f"{rows}:{head}:{at}".encode(), hashlib.sha256).hexdigest() if key else ""
+
+
+async def anchor(db: Database, *, now: datetime) -> Anchor:
+    """The chain's head now, to be kept where the database cannot rewrite it."""
+    async with db.read() as s:
+        last = (await s.execute(select(col(AuditRow.id), col(AuditRow.hash)).order_by(col(AuditRow.id).desc())
+                                .limit(1))).first()
+    rows, head = (int(last[0] or 0), str(last[1])) if last else (0, AUDIT_GENESIS_HASH)
+    at = now.astimezone(UTC).isoformat()
+    return Anchor(rows=rows, head=head, at=at, mac=_anchor_mac(db.audit_key, rows, head, at))
+
+
+async def verify(db: Database, *, anchors: list[Anchor] | None = None) -> VerifyResult:
+    """The whole chain: ids without gaps, each row's hash over its content and the previous hash (an HMAC for
+    keyed rows, which needs the key; once keyed, never unkeyed again), and each anchor found in it."""
     prev_hash = AUDIT_GENESIS_HASH
     expected_id = 1
     count = 0
+    keyed_seen = False
+    wanted = {}
+    for a in anchors or []:
+        if db.audit_key is not None and not hmac.compare_digest(a.mac, _anchor_mac(db.audit_key, a.rows, a.head, a.at)):
+            return VerifyResult(ok=False, rows=0, reason=f"the anchor of {a.at} does not carry this key's MAC")
+        wanted[a.rows] = a
     async with db.read() as session:
         last_id = 0
         while True:
@@ -89,13 +140,31 @@ async def verify(db: Database) -> VerifyResult:
                 if row.prev_hash != prev_hash:
                     return VerifyResult(ok=False, rows=count, bad_row=row.id,
                                         reason="its previous-hash does not match the row before it")
+                if row.keyed and db.audit_key is None:
+                    return VerifyResult(ok=False, rows=count, bad_row=row.id,
+                                        reason="it is keyed: set PMSBOT_AUDIT_KEY to verify it")
+                if keyed_seen and not row.keyed:
+                    return VerifyResult(ok=False, rows=count, bad_row=row.id,
+                                        reason="an unkeyed row after keyed ones (rewritten without the key)")
+                keyed_seen = keyed_seen or row.keyed
                 expected = row_hash(row_id=row.id, at=row.at, actor=row.actor, action=row.action,
-                                    subject=row.subject, detail=row.detail, prev_hash=row.prev_hash)
-                if row.hash != expected:
+                                    subject=row.subject, detail=row.detail, prev_hash=row.prev_hash,
+                                    key=db.audit_key if row.keyed else None)
+                if not hmac.compare_digest(row.hash, expected):
                     return VerifyResult(ok=False, rows=count, bad_row=row.id,
                                         reason="its content does not match its hash (altered)")
+                anchored = wanted.pop(row.id, None)
+                if anchored is not None and not hmac.compare_digest(anchored.head, row.hash):
+                    return VerifyResult(ok=False, rows=count, bad_row=row.id,
+                                        reason=f"it is not the row anchored at {anchored.at} (rewritten)")
                 prev_hash = row.hash
                 expected_id += 1
                 count += 1
                 last_id = row.id
+    wanted.pop(0, None)  # an anchor of the empty chain
+    if wanted:
+        first = min(wanted.values(), key=lambda a: a.rows)
+        return VerifyResult(ok=False, rows=count, bad_row=count + 1,
+                            reason=f"the chain has {count} rows, but {first.rows} were anchored at {first.at} "
+                                   "(rows cut off the end, or the table emptied)")
     return VerifyResult(ok=True, rows=count)

@@ -25,7 +25,7 @@ from bot.constants import DEFAULT_DATABASE_URL
 from bot.hooks import cli as hooks_cli
 from bot.runtime import Role, Runtime, SchemaNotReady
 from bot.store import migrate
-from bot.store.db import Database, DatabaseUrlError, normalize_url, redact_url
+from bot.store.db import DatabaseUrlError, database, normalize_url, redact_url
 
 log = logging.getLogger("pmsbot")
 
@@ -242,7 +242,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_db(args: argparse.Namespace) -> int:
-    db = Database(_settings().database_url)
+    db = database(_settings())
 
     async def main() -> None:
         try:
@@ -274,7 +274,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     today = SYSTEM_CLOCK.today(ZoneInfo(config.timezone))
     for code, year in calendar_gaps(config, today):
         print("WARN " + _calendar_gap_line(code, year).removeprefix("warning: "))
-    db = Database(settings.database_url)
+    db = database(settings)
 
     async def probe() -> int:
         bad = 0
@@ -365,17 +365,32 @@ _PMS_SETTINGS = {"jira": "JIRA_URL with JIRA_EMAIL + JIRA_API_TOKEN (Cloud) or J
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from bot.audit import verify
+    from bot.audit import Anchor, anchor, verify
 
-    db = Database(_settings().database_url)
+    settings = _settings()
+    db = database(settings)
+    path = args.anchors or settings.pmsbot_audit_anchor
+    anchors: list[Anchor] = []
+    if args.action == "verify" and path:
+        try:
+            lines = Path(path).read_text(encoding="utf-8").splitlines()
+            anchors = [Anchor.parse(line) for line in lines if line.strip()]
+        except (OSError, ValueError) as exc:
+            raise CliError(f"{path}: cannot read the audit anchors: {exc}") from None
 
     async def main() -> int:
         try:
-            result = await verify(db)
+            if args.action == "anchor":
+                print((await anchor(db, now=SYSTEM_CLOCK.now())).line())
+                return 0
+            result = await verify(db, anchors=anchors)
         finally:
             await db.dispose()
         if result.ok:
-            print(f"audit chain ok: {result.rows} rows")
+            print(f"audit chain ok: {result.rows} rows"
+                  + (f", {len(anchors)} anchors found in it" if anchors else "")
+                  + ("" if db.audit_key else "; unkeyed (set PMSBOT_AUDIT_KEY: without a key, a rewrite of the whole "
+                                             "table with hashes recomputed would pass)"))
             return 0
         print(f"audit chain BROKEN at row {result.bad_row}: {result.reason} ({result.rows} rows verified before it)")
         return 1
@@ -389,7 +404,7 @@ def cmd_sla(args: argparse.Namespace) -> int:
 
     if not 0 < args.hours <= 24 * 90:
         raise CliError("--hours must be between 0 and 2160")
-    db = Database(_settings().database_url)
+    db = database(_settings())
 
     async def main() -> list[str]:
         try:
@@ -446,7 +461,9 @@ def build_parser() -> argparse.ArgumentParser:
     db.add_argument("action", choices=["upgrade"])
     sub.add_parser("check", help="validate the configuration and reach every configured system")
     a = sub.add_parser("audit", help="the audit log")
-    a.add_argument("action", choices=["verify"])
+    a.add_argument("action", choices=["verify", "anchor"],
+                   help="verify the chain (and the anchors); anchor: print the chain's head to keep elsewhere")
+    a.add_argument("--anchors", help="a file of anchor lines (default: PMSBOT_AUDIT_ANCHOR)")
     sla = sub.add_parser("sla", help="success rate and call time per connector")
     sla.add_argument("--hours", type=float, default=24.0, help="the window (default 24)")
     hooks_cli.add_parser(sub)

@@ -90,6 +90,7 @@ async def run_due(rt: Runtime, at: datetime, *, catching_up: bool = False,
         if rt.config.feature_on("risk_alerts", scan.project):
             sent += await _risk_scan(rt, scan, at)
     sent += await _calendar_warning(rt, at)
+    await _audit_anchor(rt, at)
     sent += await _weekly_dashboards(rt, at)
     sent += await _approval_followups(rt, at)
     if sent:
@@ -357,6 +358,24 @@ async def _weekly_dashboards(rt: Runtime, at: datetime) -> int:
             sent += len(envelopes)
     rt.outbox.hand_over(claimed)
     return sent
+
+
+async def _audit_anchor(rt: Runtime, at: datetime) -> None:
+    """On the hour: the audit chain's head, to the log and (PMSBOT_AUDIT_ANCHOR) appended to a file, where a
+    rewrite of the database cannot follow; `pmsbot audit verify` then also finds rows cut off or an emptied table."""
+    if at.minute != 0:
+        return
+    head = await audit.anchor(rt.db, now=at)
+    log.info("audit anchor %s", head.line())
+    path = rt.settings.pmsbot_audit_anchor
+    if path:
+        def write() -> None:
+            with open(path, "a", encoding="utf-8") as fh:
+                fh.write(head.line() + "\n")
+        try:
+            await asyncio.to_thread(write)
+        except OSError as exc:  # the log line above still holds the anchor
+            log.warning("audit anchor not written to %s: %s", path, exc)
 
 
 async def _calendar_warning(rt: Runtime, at: datetime) -> int:

@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     pmsbot_public_url: str | None = None
     pmsbot_secret_key: SecretStr | None = None  # signs web links and sessions; default: generated, kept in the database
     pmsbot_admin_token: SecretStr | None = None  # logs into /admin (besides one-time links sent to admins in chat)
+    pmsbot_audit_key: SecretStr | None = None  # HMAC key of the audit chain, kept outside the database
+    pmsbot_audit_anchor: str | None = None  # a file the clock appends the audit chain's head to, hourly
+
+    def audit_key(self) -> bytes | None:
+        return self.pmsbot_audit_key.get_secret_value().encode() if self.pmsbot_audit_key else None
 
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
@@ -101,6 +106,8 @@ class Settings(BaseSettings):
             raise ValueError("SLACK_API_URL must be an http(s) URL")
         if self.pmsbot_secret_key is not None and len(self.pmsbot_secret_key.get_secret_value()) < 32:
             raise ValueError("PMSBOT_SECRET_KEY must be at least 32 characters (e.g. `openssl rand -hex 32`)")
+        if self.pmsbot_audit_key is not None and len(self.pmsbot_audit_key.get_secret_value()) < 32:
+            raise ValueError("PMSBOT_AUDIT_KEY must be at least 32 characters (e.g. `openssl rand -hex 32`)")
         if self.pmsbot_admin_token is not None and len(self.pmsbot_admin_token.get_secret_value()) < 16:
             raise ValueError("PMSBOT_ADMIN_TOKEN must be at least 16 characters (e.g. `openssl rand -hex 16`)")
         if bool(self.feishu_app_id) != bool(self.feishu_app_secret):

@@ -59,7 +59,7 @@ class Runtime:
     scheduler: ClockRunner | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
-        self.db = Database(self.settings.database_url)
+        self.db = Database(self.settings.database_url, audit_key=self.settings.audit_key())
         self.inbox = Inbox(self.db, clock=self.clock)
         self.outbox = Outbox(self.db, clock=self.clock)
         self.renderer = Renderer()

@@ -123,6 +123,27 @@ def test_demo_reset_starts_over_with_database_url(demo_db: Path, capsys: pytest.
     assert "40%" in say(capsys, "bob", "status PUMP-4")
 
 
+def test_audit_anchors_catch_an_emptied_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = tmp_path / "pmsbot.yaml"
+    cfg.write_text("people:\n  - {id: bob, name: Bob}\nprojects:\n  - {key: AB, name: x, members: [bob]}\n",
+                   encoding="utf-8")
+    monkeypatch.setenv("PMSBOT_CONFIG", str(cfg))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'a.db'}")
+    monkeypatch.setenv("PMSBOT_AUDIT_KEY", "an-audit-key-of-at-least-32-chars!!")
+    say(capsys, "bob", "new AB first task")
+    assert main(["audit", "anchor"]) == 0
+    anchors = tmp_path / "anchors.jsonl"
+    anchors.write_text(capsys.readouterr().out, encoding="utf-8")
+    assert main(["audit", "verify", "--anchors", str(anchors)]) == 0
+    assert "1 anchors found" in capsys.readouterr().out
+    with sqlite3.connect(tmp_path / "a.db") as conn:
+        conn.execute("DELETE FROM audit")
+    assert main(["audit", "verify"]) == 0, "an empty chain is a valid chain..."
+    assert main(["audit", "verify", "--anchors", str(anchors)]) == 1, "...but not the one anchored"
+    assert "table emptied" in capsys.readouterr().out
+
+
 def test_link_survives_a_restart(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                  capsys: pytest.CaptureFixture[str]) -> None:
     cfg = tmp_path / "pmsbot.yaml"

@@ -380,3 +380,16 @@ async def test_a_pm_moves_the_standup_in_chat_and_it_outlives_a_restart(standups
     assert "configured time" in await said("alice", "standup time default")
     runs = await next_runs(rt, datetime.combine(day, time(0, 0), tzinfo=SH))
     assert {r.at.strftime("%H:%M") for r in runs if r.at} == {"09:30"}
+
+
+async def test_the_clock_anchors_the_audit_chain_on_the_hour(rt: Runtime, tmp_path: Path) -> None:
+    from bot.audit import Anchor, verify
+
+    path = tmp_path / "anchors.jsonl"
+    rt.settings = rt.settings.model_copy(update={"pmsbot_audit_anchor": str(path)})
+    await run_due(rt, datetime(2026, 12, 7, 10, 0, tzinfo=SH))
+    await run_due(rt, datetime(2026, 12, 7, 10, 1, tzinfo=SH))
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 1, "on the hour only"
+    anchor = Anchor.parse(lines[0])
+    assert anchor.rows > 0 and (await verify(rt.db, anchors=[anchor])).ok

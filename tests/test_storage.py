@@ -219,6 +219,45 @@ async def test_audit_chain_detects_alteration_and_removal(db: Database) -> None:
     assert not bad.ok and bad.bad_row == 3 and "missing" in (bad.reason or "")
 
 
+async def test_a_keyed_anchored_chain_finds_rewrites_truncation_and_an_emptied_table(db: Database) -> None:
+    """The attacks on an unkeyed chain: rewrite rows and recompute the hashes, cut the end, empty the table."""
+    key = b"k" * 32
+    keyed = Database(db.url, audit_key=key)
+    try:
+        async with keyed.write() as s:
+            for i in range(6):
+                await audit.append(s, actor="bob", action="pms.report", subject=f"PUMP-{i}", detail={"n": i},
+                                   now=NOW + timedelta(seconds=i))
+        anchors = [await audit.anchor(keyed, now=NOW)]
+        assert anchors[0].rows == 6 and (await verify(keyed, anchors=anchors)).ok
+        assert not (await verify(db)).ok, "keyed rows do not verify without the key"
+        # A rewrite of row 4 with its hash recomputed the only way possible without the key: plain SHA-256.
+        async with db.write() as s:
+            row = await s.get(AuditRow, 4)
+            assert row is not None
+            forged = audit.row_hash(row_id=4, at=row.at, actor="mallory", action=row.action, subject=row.subject,
+                                    detail=row.detail, prev_hash=row.prev_hash)
+            await s.execute(update(AuditRow).where(col(AuditRow.id) == 4).values(actor="mallory", hash=forged))
+        bad = await verify(keyed, anchors=anchors)
+        assert not bad.ok and bad.bad_row == 4
+        async with db.write() as s:  # ...and marked unkeyed, as if written before the key
+            await s.execute(update(AuditRow).where(col(AuditRow.id) == 4).values(keyed=False))
+        bad = await verify(keyed, anchors=anchors)
+        assert not bad.ok and bad.bad_row == 4 and "unkeyed" in (bad.reason or "")
+        async with db.write() as s:  # cut off the end from row 4 on: what is left verifies, the anchor does not
+            await s.execute(AuditRow.__table__.delete().where(AuditRow.__table__.c.id >= 4))  # type: ignore[attr-defined]
+        assert (await verify(keyed)).ok
+        bad = await verify(keyed, anchors=anchors)
+        assert not bad.ok and "6 were anchored" in (bad.reason or "")
+        async with db.write() as s:
+            await s.execute(AuditRow.__table__.delete())  # type: ignore[attr-defined]
+        assert not (await verify(keyed, anchors=anchors)).ok, "an emptied table"
+        forged_anchor = audit.Anchor(rows=0, head=anchors[0].head, at=anchors[0].at, mac="0" * 64)
+        assert "MAC" in ((await verify(keyed, anchors=[forged_anchor])).reason or "")
+    finally:
+        await keyed.dispose()
+
+
 async def test_concurrent_audit_appends_keep_one_chain(db: Database) -> None:
     async def one(i: int) -> None:
         async with db.write() as s:

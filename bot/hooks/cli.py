@@ -23,7 +23,7 @@ from bot.pms.base import PMSDown, PMSError
 from bot.pms.registry import build_remotes, connector_for
 from bot.store import admin as admin_store
 from bot.store import imports, migrate
-from bot.store.db import Database
+from bot.store.db import Database, database
 from bot.store.models import InboxRow
 from bot.store.workspace import SqlWorkspace
 
@@ -84,7 +84,7 @@ async def _test(settings: Settings, config: Config, name: str, file: Path, raw: 
             raise HooksError(f"{file}: the payload must be a JSON object")
         contexts = [{"payload": payload}]
         print(f"dedupe key: {rules.dedupe_key(contexts[0]) or '(hash of the body)'}")
-    db = Database(settings.database_url)
+    db = database(settings)
     remotes = build_remotes(settings, config, SYSTEM_CLOCK)
     bad = 0
     try:
@@ -119,7 +119,7 @@ async def _test(settings: Settings, config: Config, name: str, file: Path, raw: 
 
 
 async def _failed(settings: Settings, source: str | None, limit: int) -> int:
-    db = Database(settings.database_url)
+    db = database(settings)
     try:
         await _ready(db)
         async with db.read() as s:
@@ -140,7 +140,7 @@ async def _failed(settings: Settings, source: str | None, limit: int) -> int:
 
 
 async def _replay(settings: Settings, inbox_id: int) -> int:
-    db = Database(settings.database_url)
+    db = database(settings)
     try:
         await _ready(db)
         # The same as the admin page's Replay button: queued again, and on record as who did it.
@@ -159,7 +159,7 @@ async def _import(settings: Settings, config: Config, name: str, file: str | Non
     source = _source(config, name)
     if source.kind != "file":
         raise HooksError(f"source {name} is a webhook source, not a file source")
-    db = Database(settings.database_url)
+    db = database(settings)
     inbox = Inbox(db, clock=SYSTEM_CLOCK)
     try:
         await _ready(db)
@@ -184,7 +184,7 @@ async def _import(settings: Settings, config: Config, name: str, file: str | Non
 
 
 async def _imports(settings: Settings) -> int:
-    db = Database(settings.database_url)
+    db = database(settings)
     try:
         await _ready(db)
         async with db.read() as s:

@@ -8,7 +8,7 @@ import logging
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiosqlite
 import asyncpg
@@ -17,8 +17,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+if TYPE_CHECKING:
+    from bot.config import Settings
+
 log = logging.getLogger("pmsbot.db")
 
+AUDIT_KEY_INFO = "pmsbot.audit_key"  # the key in Session.info (bot/audit.py reads it)
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 PG_CONNECT_TIMEOUT_S = 10.0
 SQLITE_CHECKPOINT_EVERY = 500  # inbox commits on the direct connection between two checkpoints
@@ -62,8 +66,10 @@ def redact_url(url: str) -> str:
 class Database:
     """One per process. `write()` is a transaction that may change rows; `read()` one that only reads."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, audit_key: bytes | None = None) -> None:
         self.url = normalize_url(url)
+        # The audit chain's HMAC key (PMSBOT_AUDIT_KEY): kept outside the database, handed to every write session.
+        self.audit_key = audit_key
         self.dialect = make_url(self.url).get_backend_name()
         # Sessions always end their transactions themselves; the pool's extra rollback would be one more round trip.
         kwargs: dict[str, Any] = {"echo": echo, "pool_reset_on_return": None}
@@ -76,7 +82,8 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         if self.is_sqlite:
             _sqlite_pragmas(self.engine)
-        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False,
+                                            info={AUDIT_KEY_INFO: audit_key} if audit_key else {})
         # One writer at a time inside this process: SQLite would make the others wait in threads anyway.
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
         self._raw: aiosqlite.Connection | None = None
@@ -243,3 +250,7 @@ def _sqlite_pragmas(engine: AsyncEngine) -> None:
         immediate = conn.get_execution_options().get("sqlite_immediate", False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
+
+def database(settings: Settings) -> Database:
+    """The process's database, as every role and command opens it (with the audit chain's key)."""
+    return Database(settings.database_url, audit_key=settings.audit_key())

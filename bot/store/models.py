@@ -6,6 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, Numeric, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
@@ -272,6 +273,8 @@ class AuditRow(SQLModel, table=True):
     detail: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64, unique=True)
+    # HMAC-SHA256 with PMSBOT_AUDIT_KEY (a rewrite cannot recompute it); False: plain SHA-256 (no key configured).
+    keyed: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
 
 
 class MetricRow(SQLModel, table=True):
