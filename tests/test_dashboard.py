@@ -139,8 +139,13 @@ def link(client: Client, key: str) -> str:
 
 def admin(client: Client) -> dict[str, str]:
     """An admin session's cookie, as the login page would set it."""
+    from bot.web.admin import token_fingerprint
+
     response = web.Response()
-    client.server.app[WEB].sessions.start(response, "token")
+    pages = client.server.app[WEB]
+    token = pages.rt.settings.pmsbot_admin_token
+    assert token is not None
+    pages.sessions.start(response, "token", bound=token_fingerprint(token.get_secret_value()))
     return {"Cookie": f"{SESSION_COOKIE}={response.cookies[SESSION_COOKIE].value}"}
 
 

@@ -106,7 +106,7 @@ async def _session(request: web.Request) -> Session | None:
     if session.who == TOKEN_WHO:
         # A token session stands for the token it was opened with: rotating the token ends them all.
         token = pages.rt.settings.pmsbot_admin_token
-        return session if token is not None and token_equal(session.bound, _fingerprint(token.get_secret_value())) \
+        return session if token is not None and token_equal(session.bound, token_fingerprint(token.get_secret_value())) \
             else None
     if not session.who.startswith(PERSON_PREFIX):
         return None
@@ -223,7 +223,7 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
         log.warning("admin login from %s refused: wrong token", request.remote)
         return _login_page(request, status=401, error="wrong")
     response = _redirect(_href(_lang(request, form))("/admin"))
-    pages.sessions.start(response, TOKEN_WHO, bound=_fingerprint(configured.get_secret_value()))
+    pages.sessions.start(response, TOKEN_WHO, bound=token_fingerprint(configured.get_secret_value()))
     response.del_cookie(LOGIN_CSRF_COOKIE, path="/admin/login")
     await store.record(pages.rt.db, actor=TOKEN_ACTOR, action="admin.login", subject="admin",
                        detail={"via": "token"}, now=pages.rt.clock.now())
@@ -283,7 +283,8 @@ async def logout(request: web.Request, session: Session, form: Form) -> web.Stre
     return response
 
 
-def _fingerprint(token: str) -> str:
+def token_fingerprint(token: str) -> str:
+    """What a token session is bound to: rotating PMSBOT_ADMIN_TOKEN ends the sessions opened with the old one."""
     return hashlib.sha256(b"pmsbot admin token: " + token.encode()).hexdigest()[:32]
 
 
