@@ -540,3 +540,15 @@ async def test_store_queries_on_each_backend(db: Database) -> None:
     assert found.entries == [] and found.total == 0 and found.pages == 1
     found = await store.audit_page(db, search="", page=2, per_page=2)
     assert [e.id for e in found.entries] == [4, 3] and found.total == 6 and found.pages == 3
+
+
+async def test_ids_beyond_the_id_columns_are_a_404_on_each_backend(rt_any: Runtime) -> None:
+    """An id above 2^31 once reached PostgreSQL's INTEGER columns: an overflow and a 500."""
+    rt_any.settings = rt_any.settings.model_copy(update={"pmsbot_admin_token": SecretStr(TOKEN)})
+    async with TestClient(TestServer(_app(rt_any))) as c:
+        csrf = await login(c)
+        for path in ("/admin/dead/3000000000/replay", "/admin/failed/99999999999/replay",
+                     "/admin/dead/2147483648/replay"):
+            r = await c.post(path, data={"csrf": csrf}, allow_redirects=False)
+            assert r.status == 404, path
+        assert (await c.get("/admin/audit?page=9999999999", allow_redirects=False)).status == 200

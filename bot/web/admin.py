@@ -51,7 +51,8 @@ RECENT_EVENTS = 50
 AUDIT_PER_PAGE = 50
 DETAIL_SHOWN_CHARS = 300
 ERROR_SHOWN_CHARS = 200
-_ID_RE = re.compile(r"[0-9]{1,18}")  # row ids; more digits would not fit a BIGINT
+_ID_RE = re.compile(r"[0-9]{1,10}")  # row ids, and below MAX_ROW_ID: the id columns are 32-bit INTEGERs
+MAX_ROW_ID = 2**31 - 1
 NOTICES = ("replayed", "requeued", "already")
 NAV = (("overview", "/admin"), ("dead", "/admin/dead"), ("audit", "/admin/audit"), ("people", "/admin/people"))
 
@@ -177,7 +178,7 @@ def _render(request: web.Request, session: Session, template: str, here: str, **
 
 def _row_id(request: web.Request) -> int | None:
     raw = request.match_info.get("id", "")
-    return int(raw) if _ID_RE.fullmatch(raw) else None
+    return int(raw) if _ID_RE.fullmatch(raw) and int(raw) <= MAX_ROW_ID else None
 
 
 def _shorten(text: str | None, limit: int) -> str:
