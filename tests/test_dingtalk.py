@@ -552,6 +552,29 @@ async def test_alerts_through_the_custom_robot_are_signed_and_throttling_waits(
         await unsigned.close()
 
 
+async def test_the_custom_robot_is_paced_to_its_20_a_minute(dingtalk: FakeDingTalk, sqlite_url: str,
+                                                              tmp_path: Path) -> None:
+    """With the shipped defaults: a burst of 20 goes out and DingTalk throttles none; the 21st waits its 3 s
+    instead of earning the robot ten minutes of silence."""
+    import time as clock_time
+
+    from notifiers.dingtalk import ALERT_ROBOT, DingTalkSender
+    from notifiers.render import Renderer
+    config = dingtalk_config(tmp_path)
+    settings = settings_for(dingtalk, sqlite_url, config, dingtalk_alert_webhook=dingtalk.alert_webhook,
+                            dingtalk_alert_secret=fake.ALERT_SECRET)
+    sender = DingTalkSender(None, settings, Renderer())
+    try:
+        for n in range(20):
+            await sender.send(Outgoing(outbox_id=n, platform="dingtalk", target=ALERT_ROBOT, card_ref=None,
+                                       rendered=Rendered(kind="risk_alert", text=f"⚠️ PUMP-{n}")))
+        assert len(dingtalk.messages(road="robot")) == 20 and dingtalk.throttled == 0
+        wait_s = sender._robot.reserve(clock_time.monotonic())  # what the 21st would wait
+        assert 3.0 <= wait_s <= 3.0 / 0.95 + 0.05, wait_s  # 60 s / 20, paced 5 % inside (RATE_HEADROOM)
+    finally:
+        await sender.close()
+
+
 def test_check_reaches_dingtalk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
                                 ) -> None:
     from bot.cli import main
