@@ -9,26 +9,21 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
 
-import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.app import build_app
-from bot.config import Settings
-from bot.runtime import Runtime
+from tests.all_platforms import client as client
+from tests.all_platforms import platforms as platforms
 from tests.fakes import dingtalk as fake_dingtalk
 from tests.fakes import feishu as fake_feishu
 from tests.fakes import slack as fake_slack
 from tests.fakes.dingtalk import FakeDingTalk
 from tests.fakes.feishu import FakeFeishu
 from tests.fakes.slack import FakeSlack
-from tests.platform_org import demo_with, seeded
 
 EXAMPLES = int(os.environ.get("PMSBOT_FUZZ_EXAMPLES", "60"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize="PMSBOT_FUZZ_EXAMPLES" not in os.environ,
@@ -67,36 +62,6 @@ def mutate(template: Any, path: list[int], replacement: Any) -> Any:
 
 MUTATION = st.tuples(st.lists(st.integers(min_value=0, max_value=50), max_size=5),
                      JSON | st.just(deep(200)) | st.just("x" * 20_000))
-
-
-@pytest.fixture
-async def platforms() -> AsyncIterator[tuple[FakeSlack, FakeFeishu, FakeDingTalk]]:
-    slack, feishu, dingtalk = FakeSlack(), FakeFeishu(), FakeDingTalk()
-    for server in (slack, feishu, dingtalk):
-        await server.start()
-    yield slack, feishu, dingtalk
-    for server in (slack, feishu, dingtalk):
-        await server.stop()
-
-
-@pytest.fixture
-async def client(platforms: tuple[FakeSlack, FakeFeishu, FakeDingTalk], sqlite_url: str,
-                 tmp_path: Path) -> AsyncIterator[Client]:
-    slack, feishu, dingtalk = platforms
-    config = demo_with(tmp_path, {"carol": {"identities": {"slack": "U0CAROL", "feishu": "ou_carol",
-                                                          "dingtalk": "carol1"}}})
-    settings_ = Settings(
-        database_url=sqlite_url, pmsbot_config=str(config),
-        slack_bot_token=slack.bot_token, slack_signing_secret=fake_slack.SIGNING_SECRET, slack_api_url=slack.api_url,
-        feishu_app_id=fake_feishu.APP_ID, feishu_app_secret=fake_feishu.APP_SECRET,
-        feishu_verification_token=fake_feishu.VERIFICATION_TOKEN, feishu_encrypt_key=fake_feishu.ENCRYPT_KEY,
-        feishu_api_base=feishu.base, dingtalk_client_id=fake_dingtalk.CLIENT_ID,
-        dingtalk_client_secret=fake_dingtalk.CLIENT_SECRET, dingtalk_api_base=dingtalk.base,
-        dingtalk_oapi_base=dingtalk.base)
-    rt: Runtime = await seeded(settings_, config)
-    async with TestClient(TestServer(build_app(rt))) as c:
-        yield c
-    await rt.close()
 
 
 async def healthy(client: Client, status: int, where: str) -> None:
