@@ -184,6 +184,9 @@ ParseErrorCode = Literal[
     "bad_approval_id",
     "bad_alert_id",
     "bad_amount",
+    "unclear_hours",  # a frequency, a range, or time still to come: not time spent
+    "question",  # the message asks; nothing is written
+    "unclear_done",  # "done for today": the day ends, not the task
 ]
 
 

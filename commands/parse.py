@@ -483,11 +483,45 @@ def _parse_status(rest: str) -> Command | ParseError:
     return Status(target=target, milestone=milestone or None)
 
 
+# Never a wrong write: hours that are not time spent, and questions, are asked about instead of written.
+_FREQUENCY_BEFORE = re.compile(r"(?:每隔?|every|per|each)\s*$", re.IGNORECASE)
+_TO_COME_BEFORE = re.compile(r"(?:还要|还需要?|还差|还得|剩下?|预计|估计|大概还|another|remaining|left)\s*(?:约|大约|大概)?\s*$",
+                             re.IGNORECASE)
+_TO_COME_AFTER = re.compile(r"^\s*(?:to go|left|remaining|more|之后|以后|后)", re.IGNORECASE)
+_RANGE_BEFORE = re.compile(r"[0-9零一二两三四五六七八九十]\s*[-~～到至]\s*$")
+_CN_RANGE = re.compile(r"[一二两三四五六七八九][两二三四五六七八九]个?多?(?:小时|钟头)")  # 两三个小时
+_QUESTION = re.compile(r"(?:[?？]|吗|么|了没|没有)\s*[?？]?\s*$"
+                       r"|^(?:is|has|did|are|was|will|can)\s+(?:it|this|that|the|we|you|they|he|she)\b", re.IGNORECASE)
+_DAY_END = re.compile(r"^\s*(?:for today|for the day|today|for now)\b", re.IGNORECASE)
+
+
+def _unclear(task: str, tail: str, verb: str) -> ParseError | None:
+    """What in a report's words makes it unsafe to write, or None."""
+    s = tail.strip(_EDGE_PUNCT)
+    if _QUESTION.search(s):
+        return _err("question", verb, task=task)
+    m = _CN_RANGE.search(s)
+    if m is not None:
+        return _err("unclear_hours", verb, value=m.group(0), task=task, example="2")
+    hrs = _find_hours(s)
+    if hrs is not None:
+        before, after = s[: hrs.start], s[hrs.end :]
+        if _FREQUENCY_BEFORE.search(before) or _TO_COME_BEFORE.search(before) or _TO_COME_AFTER.match(after) \
+                or _RANGE_BEFORE.search(before):
+            start = max(0, before.rfind(" ", 0, max(0, len(before) - 1)) + 1) if before.strip() else hrs.start
+            return _err("unclear_hours", verb, value=s[start : hrs.end].strip()[:_PARAM_MAX], task=task,
+                        example=hrs.raw.lstrip("-") or "2")
+    return None
+
+
 def _parse_report(rest: str) -> Command | ParseError:
     arg = _task_arg(rest, "report")
     if isinstance(arg, ParseError):
         return arg
     task, tail = arg
+    unclear = _unclear(task, tail, "report")
+    if unclear is not None:
+        return unclear
     prog = _progress(tail, verb="report", with_percent=True)
     if isinstance(prog, ParseError):
         return prog
@@ -497,6 +531,11 @@ def _parse_report(rest: str) -> Command | ParseError:
 
 
 def _done(task: str, tail: str) -> Command | ParseError:
+    if _DAY_END.match(tail):
+        return _err("unclear_done", "done", value=_clean(tail)[:_PARAM_MAX], task=task)
+    unclear = _unclear(task, tail, "done")
+    if unclear is not None:
+        return unclear
     prog = _progress(tail, verb="done", with_percent=False)
     if isinstance(prog, ParseError):
         return prog
@@ -779,6 +818,9 @@ def _parse_field_report(s: str) -> Command | ParseError | None:
     m = _DONE_WORD_AT.match(rest)
     if m is not None and _find_percent(rest) is None:
         return _done(task, rest[m.end() :])
+    unclear = _unclear(task, rest, "report")
+    if unclear is not None:
+        return unclear
     prog = _progress(rest, verb="report", with_percent=True)
     if isinstance(prog, ParseError):
         return prog

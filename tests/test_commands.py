@@ -188,6 +188,19 @@ async def test_a_project_is_read_by_its_members_unless_it_is_open(rt: Runtime) -
     assert "not a member" in await texts(rt, "erin", "PUMP-4 90%"), "reading is not changing"
 
 
+async def test_a_question_or_unclear_hours_write_nothing(rt: Runtime) -> None:
+    async with rt.db.read() as s:
+        before = (await s.execute(select(func.count()).select_from(ProgressRow))).scalar_one()
+    for text, said in (("PUMP-4 完成了吗", "问题"), ("PUMP-4 每4小时巡检一次", "未写入"), ("PUMP-4 done for today", "未写入"),
+                       ("PUMP-4 还要6小时", "未写入")):
+        out = await texts(rt, "bob", text)
+        assert said in out and "PUMP-4" in out, (text, out)
+    row = await task(rt, "PUMP-4")
+    assert row.percent == 40 and row.status != "done"
+    async with rt.db.read() as s:
+        assert (await s.execute(select(func.count()).select_from(ProgressRow))).scalar_one() == before
+
+
 async def test_done_and_block(rt: Runtime) -> None:
     assert "阻塞" in await texts(rt, "dave", "block PUMP-6 缺少电缆")
     row = await task(rt, "PUMP-6")

@@ -681,3 +681,29 @@ def test_hash_number_is_a_task_of_the_channels_project(text: str, expected: Comm
 def test_hash_number_outside_a_project_channel_is_not_a_task() -> None:
     result = parse("#12 80%", today=TODAY)
     assert isinstance(result, ParseError) and result.code == "unknown_command"
+
+
+# ---- never a wrong write: what does not say what to write is asked about --------------------------------------------
+@pytest.mark.parametrize(("text", "code"), [
+    ("PUMP-4 完成了吗", "question"), ("PUMP-4 done?", "question"), ("PUMP-4 is it finished", "question"),
+    ("PUMP-4 进度怎么样？", "question"), ("PUMP-4 好了没", "question"), ("PUMP-4 80% 换了阀门?", "question"),
+    ("PUMP-4 每4小时巡检一次", "unclear_hours"), ("report PUMP-4 60% every 2 hours", "unclear_hours"),
+    ("PUMP-4 还要6小时", "unclear_hours"), ("PUMP-4 another 5h to go", "unclear_hours"),
+    ("PUMP-4 5h left", "unclear_hours"), ("PUMP-4 80% 2-3h", "unclear_hours"), ("PUMP-4 两三个小时", "unclear_hours"),
+    ("PUMP-4 预计3小时", "unclear_hours"), ("PUMP-4 done for today", "unclear_done"), ("完成 PUMP-4 for the day", "unclear_done"),
+])
+def test_unclear_reports_are_asked_about_not_written(text: str, code: str) -> None:
+    result = parse(text, today=TODAY)
+    assert isinstance(result, ParseError) and result.code == code, result
+    assert result.params.get("task") == "PUMP-4"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("PUMP-4 80% 3h", Report(task="PUMP-4", percent=80, note="", hours=Decimal(3))),
+    ("PUMP-4 80% 水泵已更换 3h", Report(task="PUMP-4", percent=80, note="水泵已更换", hours=Decimal(3))),
+    ("PUMP-4 半小时", Report(task="PUMP-4", percent=None, note="", hours=Decimal("0.5"))),
+    ("PUMP-4 can't start, no power", Report(task="PUMP-4", percent=None, note="can't start, no power", hours=None)),
+    ("PUMP-4 完成 2h", Done(task="PUMP-4", note="", hours=Decimal(2))),
+])
+def test_plain_reports_still_write(text: str, expected: Command) -> None:
+    assert parse(text, today=TODAY) == expected
