@@ -165,6 +165,7 @@ class PersonConfig(_Strict):
     pms_user: str | None = Field(default=None, min_length=1, max_length=100)
     timezone: TimezoneName | None = None
     email: str | None = Field(default=None, max_length=200)
+    department: str | None = Field(default=None, max_length=100)  # for projects with `read: department`
 
     @field_validator("identities", mode="before")
     @classmethod
@@ -193,8 +194,8 @@ class ProjectConfig(_Strict):
     escalate_after_h: float | None = Field(default=24.0, gt=0)
     department: str | None = Field(default=None, max_length=100)  # for `rollout: {departments: [...]}`
     # Who may read the project's status, risks and dashboard in chat: its members (and approvers and admins),
-    # or everyone pmsbot knows. Changing its tasks is for members either way.
-    read: Literal["members", "everyone"] = "members"
+    # also the people of its `department`, or everyone pmsbot knows. Changing its tasks is for members either way.
+    read: Literal["members", "department", "everyone"] = "members"
     # A weekly post of the project's dashboard (link and PNG snapshot) to its channels: "mon 09:00".
     weekly_dashboard: str | None = Field(default=None, pattern=r"^(mon|tue|wed|thu|fri|sat|sun) ([01][0-9]|2[0-3]):[0-5][0-9]$")
     # Where a task of this project is seen, for links in summaries: "https://jira.example.com/browse/{key}".
@@ -212,6 +213,8 @@ class ProjectConfig(_Strict):
     def _pms_project(self) -> ProjectConfig:
         if self.pms == "zentao" and not (self.pms_project or "").isdigit():
             raise ValueError("pms_project must be the Zentao project's id (a number, as in its URL project-view-12)")
+        if self.read == "department" and not self.department:
+            raise ValueError("read: department needs the project's department (department: …)")
         return self
 
     @field_validator("key")

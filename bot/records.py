@@ -60,6 +60,7 @@ class Person:
     roles: tuple[str, ...] = ()
     pms_user: str | None = None
     timezone: str | None = None
+    department: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -71,7 +72,8 @@ class Project:
     members: tuple[str, ...]
     approvers: tuple[str, ...]
     backup_approvers: tuple[str, ...] = ()
-    read: str = "members"  # "members" | "everyone": who may read its status, risks and dashboard
+    read: str = "members"  # "members" | "department" | "everyone": who may read its status, risks and dashboard
+    department: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -37,7 +37,9 @@ async def _project(ctx: Context, key: str) -> Project:
 async def _readable(ctx: Context, key: str) -> Project:
     """A project the person may read: its members, approvers and admins, or everyone if it says so."""
     project = await _project(ctx, key)
-    if project.read != "everyone" and not _is_member(ctx.person, project):
+    same_department = project.read == "department" and project.department is not None \
+        and ctx.person.department == project.department
+    if project.read != "everyone" and not same_department and not _is_member(ctx.person, project):
         admins = [a.name for a in await ctx.workspace.people_with_role("admin")]
         raise CommandError("not_reader", project=project.key, grant=", ".join(admins[:3]) or "-")
     return project

@@ -186,6 +186,15 @@ async def test_a_project_is_read_by_its_members_unless_it_is_open(rt: Runtime) -
         await s.execute(update(ProjectRow).where(col(ProjectRow.key) == "PUMP").values(read_access="everyone"))
     assert "%" in await texts(rt, "erin", "status PUMP")
     assert "not a member" in await texts(rt, "erin", "PUMP-4 90%"), "reading is not changing"
+    from bot.store.models import PersonRow
+    async with rt.db.write() as s:  # read by the project's department: erin's is another, then the same
+        await s.execute(update(ProjectRow).where(col(ProjectRow.key) == "PUMP").values(read_access="department",
+                                                                                        department="工程部"))
+        await s.execute(update(PersonRow).where(col(PersonRow.id) == "erin").values(department="财务部"))
+    assert "open to its members only" in await texts(rt, "erin", "status PUMP")
+    async with rt.db.write() as s:
+        await s.execute(update(PersonRow).where(col(PersonRow.id) == "erin").values(department="工程部"))
+    assert "%" in await texts(rt, "erin", "status PUMP")
 
 
 async def test_a_question_or_unclear_hours_write_nothing(rt: Runtime) -> None:

@@ -87,6 +87,7 @@ def test_the_demo_config_is_valid_and_documents_every_section() -> None:
         ("    members: [alice, bob]\n    at:", "    members: []\n    at:",
          "pmsbot.yaml:25: standups[0].members: a standup needs at least one member"),
         ("    calendar: CN ", "    calendar: XX ", "pmsbot.yaml:29: standups[0].calendar: unknown calendar 'XX'"),
+        ("    pms: local ", "    pms: local\n    read: department\n", "pmsbot.yaml:15: projects[0]: read: department needs the project's department"),
         ("    days: workdays ", "    days: weekdays ", "pmsbot.yaml:28: standups[0].days: days must be workdays"),
         ('    at: "09:30"', "    at: 9:30", 'pmsbot.yaml:26: standups[0].at: write the time in quotes, like "09:30"'),
     ],

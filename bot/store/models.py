@@ -26,6 +26,7 @@ class PersonRow(SQLModel, table=True):
     pms_user_claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     timezone: str | None = Field(default=None, max_length=64)
     email: str | None = Field(default=None, max_length=200)
+    department: str | None = Field(default=None, max_length=100)
 
 
 class IdentityRow(SQLModel, table=True):
@@ -61,6 +62,7 @@ class ProjectRow(SQLModel, table=True):
     pms_project: str | None = Field(default=None, max_length=100)
     next_task_no: int = Field(default=1)
     read_access: str = Field(default="members", max_length=16, sa_column_kwargs={"server_default": "members"})
+    department: str | None = Field(default=None, max_length=100)
 
 
 class MembershipRow(SQLModel, table=True):

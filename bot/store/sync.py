@@ -19,7 +19,7 @@ async def apply_config(db: Database, config: Config, *, now: datetime) -> None:
         for p in config.people:
             row = await s.get(PersonRow, p.id) or PersonRow(id=p.id, name=p.name)
             row.name, row.locale, row.roles = p.name, p.locale, list(p.roles)
-            row.timezone, row.email = p.timezone, p.email
+            row.timezone, row.email, row.department = p.timezone, p.email, p.department
             if not row.pms_user_linked:  # what a person linked in chat wins over the file
                 row.pms_user = p.pms_user
             s.add(row)
@@ -34,7 +34,7 @@ async def apply_config(db: Database, config: Config, *, now: datetime) -> None:
         for proj in config.projects:
             row_p = await s.get(ProjectRow, proj.key) or ProjectRow(key=proj.key, name=proj.name)
             row_p.name, row_p.pms, row_p.pms_project = proj.name, proj.pms, proj.pms_project
-            row_p.read_access = proj.read
+            row_p.read_access, row_p.department = proj.read, proj.department
             s.add(row_p)
             await s.flush()
             await s.execute(delete(MembershipRow).where(col(MembershipRow.project_key) == proj.key))

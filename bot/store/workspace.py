@@ -38,7 +38,7 @@ ApprovalState = Literal["pending", "approved", "rejected"]
 
 def to_person(row: PersonRow, default_locale: str) -> Person:
     return Person(id=row.id, name=row.name, locale=row.locale or default_locale, roles=tuple(row.roles),
-                  pms_user=row.pms_user, timezone=row.timezone)
+                  pms_user=row.pms_user, timezone=row.timezone, department=row.department)
 
 
 def _cents(amount: Decimal | None) -> int | None:
@@ -121,6 +121,7 @@ class SqlWorkspace:
             members=tuple(pid for _, pid, role in rows if role == "member"),
             approvers=tuple(pid for _, pid, role in rows if role == "approver"),
             backup_approvers=tuple(pid for _, pid, role in rows if role == "backup"), read=row.read_access,
+            department=row.department,
         )
 
     async def projects_of(self, person_id: str) -> list[Project]:
