@@ -8,10 +8,12 @@ check. `make test` runs a small budget per entry point; `make fuzz` runs PMSBOT_
 from __future__ import annotations
 
 import json
+import logging
 import os
 from typing import Any
 from urllib.parse import quote, unquote
 
+import pytest
 from aiohttp.test_utils import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -70,7 +72,7 @@ async def healthy(client: Client, status: int, where: str) -> None:
 
 @FUZZ
 @given(mutation=MUTATION, as_form=st.booleans())
-async def test_slack_events(client: Client, platforms: tuple[FakeSlack, FakeFeishu, FakeDingTalk],
+async def test_slack_events(client: Client, caplog: pytest.LogCaptureFixture, platforms: tuple[FakeSlack, FakeFeishu, FakeDingTalk],
                             mutation: tuple[list[int], Any], as_form: bool) -> None:
     path, replacement = mutation
     event = fake_slack.message_event("my", user="U0CAROL", channel="D0CAROL")
@@ -83,35 +85,42 @@ async def test_slack_events(client: Client, platforms: tuple[FakeSlack, FakeFeis
         body = json.dumps(mutate(json.loads(fake_slack.event_callback(event)), path, replacement)).encode()
     r = await client.post("/slack/events", data=body, headers=fake_slack.sign(body))
     await healthy(client, r.status, "slack")
+    assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR], "logged as an error"
 
 
 @FUZZ
 @given(mutation=MUTATION)
-async def test_feishu_events(client: Client, mutation: tuple[list[int], Any]) -> None:
+async def test_feishu_events(client: Client, caplog: pytest.LogCaptureFixture,
+        mutation: tuple[list[int], Any]) -> None:
     path, replacement = mutation
     envelope = fake_feishu.envelope("im.message.receive_v1", fake_feishu.message_event("my", sender="ou_carol",
                                                                                       chat="oc_carol"))
     body, headers = fake_feishu.signed(mutate(envelope, path, replacement))
     r = await client.post("/feishu/events", data=body, headers=headers)
     await healthy(client, r.status, "feishu")
+    assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR], "logged as an error"
 
 
 @FUZZ
 @given(mutation=MUTATION)
-async def test_dingtalk_events(client: Client, mutation: tuple[list[int], Any]) -> None:
+async def test_dingtalk_events(client: Client, caplog: pytest.LogCaptureFixture,
+        mutation: tuple[list[int], Any]) -> None:
     path, replacement = mutation
     message = fake_dingtalk.robot_message("my", sender="carol1", conversation="cidp2pcarol")
     body, headers = fake_dingtalk.signed(json.dumps(mutate(message, path, replacement)).encode())
     r = await client.post("/dingtalk/events", data=body, headers=headers)
     await healthy(client, r.status, "dingtalk")
+    assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR], "logged as an error"
 
 
 @FUZZ
 @given(body=JSON | st.binary(max_size=200).map(lambda b: b.decode("latin-1")),
        where=st.sampled_from(["/console/api/messages", "/console/api/actions"]))
-async def test_console_api(client: Client, body: Any, where: str) -> None:
+async def test_console_api(client: Client, caplog: pytest.LogCaptureFixture,
+        body: Any, where: str) -> None:
     r = await client.post(where, data=json.dumps(body), headers={"Content-Type": "application/json"})
     await healthy(client, r.status, where)
+    assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR], "logged as an error"
 
 
 @FUZZ
@@ -121,8 +130,10 @@ async def test_console_api(client: Client, body: Any, where: str) -> None:
     "/admin/login", "/dingtalk/decide/abc", "/r/abc"]),
        content_type=st.sampled_from(["application/json", "application/x-www-form-urlencoded",
                                      "multipart/form-data; boundary=x", "text/plain", ""]))
-async def test_junk_anywhere(client: Client, raw: bytes, where: str, content_type: str) -> None:
+async def test_junk_anywhere(client: Client, caplog: pytest.LogCaptureFixture,
+        raw: bytes, where: str, content_type: str) -> None:
     headers = {"Content-Type": content_type} if content_type else {}
     r = await client.post(where, data=raw, headers=headers)
     await healthy(client, r.status, where)
     assert (await client.get("/healthz")).status == 200
+    assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR], "logged as an error"
