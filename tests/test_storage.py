@@ -435,3 +435,22 @@ def test_inbox_payload_round_trips_every_field() -> None:
     payload = event_to_payload(event)
     assert set(payload) == {f.name for f in fields(InboundEvent)}
     assert event_from_payload(payload) == event
+
+
+async def test_replay_records_on_each_backend(db: Database) -> None:
+    """What the signature checks rest on (DingTalk's pair, Feishu's nonce, revoked admin sessions): a value is
+    new once while its window lasts, is seen by every process, and is new again after the window."""
+    from bot.store.replay import first_use, recorded
+
+    assert await first_use(db, "dingtalk", "1733200000000:sign=", keep_s=60, now=NOW)
+    assert not await first_use(db, "dingtalk", "1733200000000:sign=", keep_s=60, now=NOW + timedelta(seconds=30))
+    assert await first_use(db, "feishu", "1733200000000:sign=", keep_s=60, now=NOW), "per platform"
+    assert await recorded(db, "dingtalk", "1733200000000:sign=", now=NOW + timedelta(seconds=59))
+    assert not await recorded(db, "dingtalk", "never", now=NOW)
+    assert not await recorded(db, "dingtalk", "1733200000000:sign=", now=NOW + timedelta(seconds=61))
+    assert await first_use(db, "dingtalk", "1733200000000:sign=", keep_s=60, now=NOW + timedelta(seconds=61))
+    other = Database(db.url)  # another process
+    try:
+        assert not await first_use(other, "dingtalk", "1733200000000:sign=", keep_s=60, now=NOW + timedelta(seconds=62))
+    finally:
+        await other.dispose()
