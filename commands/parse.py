@@ -283,6 +283,14 @@ _HOURS_CN = re.compile(
 )
 
 
+# Minutes, alone ("90分钟", "45 min") or after hours ("2小时15分钟", "1h45", "1h 45min"). A bare "分" is a score, not
+# a minute, except right after hours.
+_MINUTES = re.compile(r"(?<![A-Za-z0-9_.])(?P<num>[0-9]{1,4}) ?(?:分钟|minutes|minute|mins|min)(?![A-Za-z])",
+                      re.IGNORECASE)
+_MINUTES_AFTER_HOURS = re.compile(r"(?:\s?(?P<num>[0-9]{1,2}) ?(?:分钟|分|minutes|minute|mins|min|m)(?![A-Za-z])"
+                                  r"|(?P<bare>[0-9]{1,2})(?![0-9A-Za-z%.]))", re.IGNORECASE)
+
+
 class _Found(NamedTuple):
     start: int
     end: int
@@ -320,10 +328,22 @@ def _find_hours(s: str) -> _Found | None:
     if m is not None:
         raw = m.group("num").lstrip("+")
         value = _to_decimal(raw)
+        end = m.end()
         if value is not None and m.group("half"):
             value += Decimal("0.5")
             raw = str(value)
-        best = _Found(m.start(), m.end(), value, raw)
+        elif value is not None:
+            more = _MINUTES_AFTER_HOURS.match(s, end)
+            minutes = more.group("bare") or more.group("num") if more is not None else None
+            if more is not None and minutes is not None and int(minutes) < 60:
+                value = (value + Decimal(minutes) / 60).quantize(Decimal("0.01"))
+                raw, end = str(value), more.end()
+        best = _Found(m.start(), end, value, raw)
+    else:
+        m = _MINUTES.search(s)
+        if m is not None:
+            value = (Decimal(m.group("num")) / 60).quantize(Decimal("0.01"))
+            return _Found(m.start(), m.end(), value, str(value))
     for m in _HOURS_CN.finditer(s):
         if best is not None and m.start() >= best.start:
             break

@@ -704,6 +704,14 @@ def test_unclear_reports_are_asked_about_not_written(text: str, code: str) -> No
     ("PUMP-4 半小时", Report(task="PUMP-4", percent=None, note="", hours=Decimal("0.5"))),
     ("PUMP-4 can't start, no power", Report(task="PUMP-4", percent=None, note="can't start, no power", hours=None)),
     ("PUMP-4 完成 2h", Done(task="PUMP-4", note="", hours=Decimal(2))),
+    # minutes, alone or after hours: every hour figure written is what was spent (1h45 once logged 1 h)
+    ("PUMP-4 90分钟", Report(task="PUMP-4", percent=None, note="", hours=Decimal("1.5"))),
+    ("report PUMP-4 80% 45 min", Report(task="PUMP-4", percent=80, note="", hours=Decimal("0.75"))),
+    ("PUMP-4 1h45", Report(task="PUMP-4", percent=None, note="", hours=Decimal("1.75"))),
+    ("PUMP-4 2小时15分钟", Report(task="PUMP-4", percent=None, note="", hours=Decimal("2.25"))),
+    ("PUMP-4 2h45m 换阀门", Report(task="PUMP-4", percent=None, note="换阀门", hours=Decimal("2.75"))),
+    ("PUMP-4 2h 45%", Report(task="PUMP-4", percent=45, note="", hours=Decimal(2))),
+    ("PUMP-4 考了90分", Report(task="PUMP-4", percent=None, note="考了90分", hours=None)),
 ])
 def test_plain_reports_still_write(text: str, expected: Command) -> None:
     assert parse(text, today=TODAY) == expected
