@@ -256,6 +256,15 @@ async def test_a_zero_padded_timestamp_is_no_new_request(client: Client, rt: Run
     assert not any("72%" in str(t) for t in texts)
 
 
+async def test_a_msg_id_that_cannot_be_stored_is_a_400_not_a_500(client: Client) -> None:
+    """Found by `make fuzz`: a msgId of a lone surrogate ("\\ud800" in JSON) broke the replay check's hash."""
+    for odd in ("\ud800", "x" * 200, ""):
+        raw, headers = signed(json.dumps(fake.robot_message("help", sender=BOB, conversation="cidp2pbob",
+                                                            msg_id=odd or None) | {"msgId": odd}).encode())
+        r = await client.post("/dingtalk/events", data=raw, headers=headers)
+        assert r.status == 400 and "msgId" in (await r.json())["error"], odd
+
+
 async def test_a_non_ascii_sign_is_a_401_not_a_500(client: Client) -> None:
     raw, headers = signed(fake.robot_message("help", sender=BOB, conversation="cidp2pbob"))
     r = await client.post("/dingtalk/events", data=raw, headers={**headers, "sign": "签名" + headers["sign"]})

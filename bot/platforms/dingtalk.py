@@ -28,7 +28,7 @@ from bot.platforms.people import KnownPeople
 from bot.platforms.refusals import Refused, json_object
 from bot.records import InboundEvent
 from bot.store.replay import first_use
-from bot.text import same_secret
+from bot.text import is_storable, same_secret
 from notifiers.dingtalk import (
     ACTION_IDS,
     LINK_PURPOSE,
@@ -117,8 +117,8 @@ class DingTalkAdapter:
         request sent again (answered, and dropped by the inbox), with any other msgId a replay (refused). Both are
         remembered in the database past the window, so every `web` process refuses the replay.
         Checked after the sign (cheap, no storage): junk cannot fill the table."""
-        if not isinstance(msg_id, str) or not msg_id:
-            raise Refused(400, "robot message without msgId")
+        if not (isinstance(msg_id, str) and 0 < len(msg_id) <= 128 and is_storable(msg_id)):
+            raise Refused(400, "robot message without a valid msgId")
         now, keep_s = self.rt.clock.now(), 2 * DINGTALK_MAX_SKEW_S + 60
         new_pair = await first_use(self.rt.db, PLATFORM, pair, keep_s=keep_s, now=now)
         bound = f"{pair}:{hashlib.sha256(msg_id.encode()).hexdigest()[:32]}"
