@@ -104,14 +104,7 @@ class Inbox:
 
     async def accept(self, event: InboundEvent) -> Accepted:
         """Returns once the event is durable (or known to be a duplicate)."""
-        if not is_storable(event.event_id, event.sender, event.conversation, event.text, *event.action.keys(),
-                           *event.action.values(), *event.origin.keys(), *event.origin.values()):
-            event = replace(  # rare: one scan above instead of a copy of every event on the ack path
-                event, event_id=storable(event.event_id), sender=storable(event.sender),
-                conversation=storable(event.conversation), text=storable(event.text),
-                action={storable(k): storable(v) for k, v in event.action.items()},
-                origin={storable(k): storable(v) for k, v in event.origin.items()},
-            )
+        event = _storable_event(event)
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_loop(), name="inbox-writer")
         future: asyncio.Future[Accepted] = asyncio.get_running_loop().create_future()
@@ -255,6 +248,7 @@ class Inbox:
     async def requeue_failed(self, event: InboundEvent) -> bool:
         """A delivery sent again under the key of one that was rejected: its (corrected) content replaces the
         rejected one and is handled anew. False when the earlier one was not rejected (a plain duplicate)."""
+        event = _storable_event(event)  # as it was stored: the key is found, and the content can be written
         async with self._db.write() as s:
             result = await s.execute(update(InboxRow).where(
                 col(InboxRow.platform) == event.platform, col(InboxRow.event_id) == event.event_id,
@@ -280,3 +274,16 @@ class Inbox:
         async with self._db.write() as s:
             await s.execute(update(InboxRow).where(col(InboxRow.id) == inbox_id).values(
                 available_at=retry_at, error=error[:2000]))
+
+
+def _storable_event(event: InboundEvent) -> InboundEvent:
+    """The event as every database takes it (no lone surrogates, no NUL), whatever a sender put in it."""
+    if is_storable(event.event_id, event.sender, event.conversation, event.text, *event.action.keys(),
+                   *event.action.values(), *event.origin.keys(), *event.origin.values()):
+        return event  # the usual case: one scan instead of a copy of every event on the ack path
+    return replace(
+        event, event_id=storable(event.event_id), sender=storable(event.sender),
+        conversation=storable(event.conversation), text=storable(event.text),
+        action={storable(k): storable(v) for k, v in event.action.items()},
+        origin={storable(k): storable(v) for k, v in event.origin.items()},
+    )

@@ -351,6 +351,19 @@ async def test_a_corrected_resend_of_a_rejected_delivery_is_applied(rt: Runtime,
     assert (await again.json())["duplicate"] is True  # applied now: a plain duplicate
 
 
+
+async def test_a_resend_with_text_no_database_takes_is_requeued_not_a_500(rt: Runtime,
+                                                                         client: TestClient) -> None:  # type: ignore[type-arg]
+    """Found by `make fuzz`: a delivery whose dedupe key holds a lone surrogate (valid JSON: "\\ud800") is stored
+    with the key made storable; its resend looked for the key as it came, and the database refused it (a 500)."""
+    odd = b'{"event_id": "\\ud800-1", "type": "work_order.progress", "progress": 30}'
+    await client.post("/hooks/mes", data=odd, headers=mes_headers(odd))
+    await drain(rt)
+    assert len(await failed(rt)) == 1
+    r = await client.post("/hooks/mes", data=odd, headers=mes_headers(odd))
+    assert r.status == 200 and (await r.json())["requeued"] is True
+
+
 async def test_malformed_keys_and_headers_are_refused(rt: Runtime, client: TestClient) -> None:  # type: ignore[type-arg]
     for body in (json.dumps({"event_id": None, "type": "x"}).encode(), json.dumps({"type": "x"}).encode()):
         r = await client.post("/hooks/mes", data=body, headers=mes_headers(body))
