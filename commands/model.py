@@ -182,6 +182,7 @@ ParseErrorCode = Literal[
     "bad_hours",
     "bad_date",
     "bad_approval_id",
+    "bad_proposal_id",
     "bad_alert_id",
     "bad_amount",
     "unclear_hours",  # a frequency, a range, or time still to come: not time spent

@@ -934,7 +934,7 @@ def parse(text: str, *, today: date, channel_project: str | None = None) -> Comm
             return _missing("apply", "id")
         m = _APPROVAL_ID_AT.match(rest)
         if m is None or int(m.group(1)) == 0:
-            return _err("bad_approval_id", "apply", value=_first_token(rest))
+            return _err("bad_proposal_id", "apply", value=_first_token(rest))
         return Apply(proposal_id=int(m.group(1)))
     if verb == "risks":
         return _parse_risks(rest)

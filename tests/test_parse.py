@@ -245,6 +245,8 @@ CASES: list[tuple[str, Command | ParseError]] = [
     ("确认更新 #3", Apply(proposal_id=3)),
     ("应用 3", Apply(proposal_id=3)),
     ("apply", err("missing_argument", "apply", arg="id")),
+    ("apply 3000000000", err("bad_proposal_id", "apply", value="3000000000")),
+    ("apply x", err("bad_proposal_id", "apply", value="x")),
     ("standup 2: pump 2 fitted", Standup(action="answer", text="pump 2 fitted", question=2)),
     ("standup Q3 none", Standup(action="answer", text="none", question=3)),
     ("站会 第2题 换泵", Standup(action="answer", text="换泵", question=2)),
