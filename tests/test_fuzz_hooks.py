@@ -5,14 +5,13 @@ and the process stays healthy. Budget as in tests/test_fuzz.py."""
 from __future__ import annotations
 
 import json
-import logging
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
 from hypothesis import given
 
-from tests.test_fuzz import FUZZ, MUTATION, mutate
+from tests.test_fuzz import FUZZ, MUTATION, answered_well, mutate
 from tests.test_hooks import ERP_TOKEN, mes_headers, payload
 from tests.test_hooks import client as client
 from tests.test_hooks import receiver as receiver
@@ -28,8 +27,7 @@ async def test_signed_mes_deliveries(client: Client, caplog: pytest.LogCaptureFi
     path, replacement = mutation
     body = json.dumps(mutate(json.loads(payload("mes-work-order.json")), path, replacement)).encode()
     r = await client.post("/hooks/mes", data=body, headers={**mes_headers(body), "Content-Type": "application/json"})
-    assert r.status < 500, r.status
-    assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR], "logged as an error"
+    answered_well(r.status, caplog, "mes")
 
 
 @FUZZ
@@ -40,6 +38,5 @@ async def test_erp_deliveries_with_the_token(client: Client, caplog: pytest.LogC
     body = json.dumps(mutate(json.loads(payload("erp-budget.json")), path, replacement)).encode()
     r = await client.post("/hooks/erp", data=body, headers={"Authorization": f"Bearer {ERP_TOKEN}",
                                                             "Content-Type": "application/json"})
-    assert r.status < 500, r.status
+    answered_well(r.status, caplog, "erp")
     assert (await client.get("/healthz")).status == 200
-    assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR], "logged as an error"

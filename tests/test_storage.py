@@ -440,7 +440,7 @@ def test_inbox_payload_round_trips_every_field() -> None:
 async def test_replay_records_on_each_backend(db: Database) -> None:
     """What the signature checks rest on (DingTalk's pair, Feishu's nonce, revoked admin sessions): a value is
     new once while its window lasts, is seen by every process, and is new again after the window."""
-    from bot.store.replay import first_use, recorded
+    from bot.store.replay import first_use, first_uses, recorded
 
     assert await first_use(db, "dingtalk", "1733200000000:sign=", keep_s=60, now=NOW)
     assert not await first_use(db, "dingtalk", "1733200000000:sign=", keep_s=60, now=NOW + timedelta(seconds=30))
@@ -449,6 +449,10 @@ async def test_replay_records_on_each_backend(db: Database) -> None:
     assert not await recorded(db, "dingtalk", "never", now=NOW)
     assert not await recorded(db, "dingtalk", "1733200000000:sign=", now=NOW + timedelta(seconds=61))
     assert await first_use(db, "dingtalk", "1733200000000:sign=", keep_s=60, now=NOW + timedelta(seconds=61))
+    # Several in one transaction (DingTalk's pair and its msgId binding): each answered on its own.
+    assert await first_uses(db, "dingtalk", ["p", "p:m1"], keep_s=60, now=NOW) == [True, True]
+    assert await first_uses(db, "dingtalk", ["p", "p:m1"], keep_s=60, now=NOW) == [False, False]
+    assert await first_uses(db, "dingtalk", ["p", "p:m2"], keep_s=60, now=NOW) == [False, True]
     other = Database(db.url)  # another process
     try:
         assert not await first_use(other, "dingtalk", "1733200000000:sign=", keep_s=60, now=NOW + timedelta(seconds=62))

@@ -27,7 +27,7 @@ from bot.platforms.dingtalk_stream import BOT_TOPIC, CARD_TOPIC, StreamConnectio
 from bot.platforms.people import KnownPeople
 from bot.platforms.refusals import Refused, json_object
 from bot.records import InboundEvent
-from bot.store.replay import first_use
+from bot.store.replay import first_uses
 from bot.text import is_storable, same_secret
 from notifiers.dingtalk import (
     ACTION_IDS,
@@ -120,9 +120,8 @@ class DingTalkAdapter:
         if not (isinstance(msg_id, str) and 0 < len(msg_id) <= 128 and is_storable(msg_id)):
             raise Refused(400, "robot message without a valid msgId")
         now, keep_s = self.rt.clock.now(), 2 * DINGTALK_MAX_SKEW_S + 60
-        new_pair = await first_use(self.rt.db, PLATFORM, pair, keep_s=keep_s, now=now)
         bound = f"{pair}:{hashlib.sha256(msg_id.encode()).hexdigest()[:32]}"
-        new_binding = await first_use(self.rt.db, PLATFORM, bound, keep_s=keep_s, now=now)
+        new_pair, new_binding = await first_uses(self.rt.db, PLATFORM, [pair, bound], keep_s=keep_s, now=now)
         if not new_pair and new_binding:
             raise Refused(401, "timestamp and sign already used for another message: a replayed request")
 
