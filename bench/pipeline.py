@@ -29,8 +29,8 @@ from bot.records import InboundEvent
 from bot.runtime import Runtime
 from bot.store import migrate
 from bot.store.db import Database
+from bot.store.dialect import insert_ignore
 from bot.store.models import InboxRow
-from bot.store.workspace import insert_ignore
 from notifiers.base import Outgoing
 
 PG_DEFAULT = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"

@@ -365,7 +365,7 @@ _PMS_SETTINGS = {"jira": "JIRA_URL with JIRA_EMAIL + JIRA_API_TOKEN (Cloud) or J
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from bot.audit import Anchor, anchor, verify
+    from bot.store.audit import Anchor, anchor, verify
 
     settings = _settings()
     db = database(settings)

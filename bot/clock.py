@@ -17,7 +17,6 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import audit
 from bot.calls import METER
 from bot.changes import poll_redmine
 from bot.config import Config, ProjectConfig, RiskAlertConfig, StandupConfig
@@ -29,7 +28,7 @@ from bot.pms.registry import connector_for
 from bot.records import Person, Project
 from bot.runtime import Runtime
 from bot.schedule.maths import due_day, next_run, parse_days
-from bot.store import schedules
+from bot.store import audit, schedules
 from bot.store.clock_state import last_tick, save_tick
 from bot.store.leader import Leader
 from bot.store.metrics import BUDGET, BUDGET_SPENT, add_calls, latest_metrics, outcomes

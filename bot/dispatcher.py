@@ -24,7 +24,6 @@ from sqlalchemy import CursorResult, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from bot import audit
 from bot.clocks import Clock
 from bot.config import Config
 from bot.constants import (
@@ -49,7 +48,7 @@ from bot.pms.journal import JOURNAL, NOTICE, Journal
 from bot.pms.registry import CONNECTORS, DISPLAY, RemoteClient, connector_for
 from bot.records import InboundEvent, Person, Project, Reply, Task
 from bot.remote_mode import BufferedWorkspace, NeedsWrite
-from bot.store import pms_changes, pms_writes
+from bot.store import audit, pms_changes, pms_writes
 from bot.store.db import Database
 from bot.store.models import InboxRow, PmsChangeRow
 from bot.store.workspace import SqlWorkspace

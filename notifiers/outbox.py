@@ -24,8 +24,8 @@ from bot.constants import (
     OUTBOX_MAX_ATTEMPTS,
 )
 from bot.store.db import Database
+from bot.store.dialect import insert_ignore
 from bot.store.models import CardRow, OutboxRow
-from bot.store.workspace import insert_ignore
 
 
 @dataclass(frozen=True, kw_only=True)

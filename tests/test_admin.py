@@ -18,11 +18,11 @@ from pydantic import SecretStr
 from sqlalchemy import select, update
 from sqlmodel import col
 
-from bot import audit
 from bot.app import build_app
 from bot.config import ChannelConfig, Config, PersonConfig, ProjectConfig, Settings, StandupConfig
 from bot.runtime import Runtime
 from bot.store import admin as store
+from bot.store import audit
 from bot.store.db import Database
 from bot.store.metrics import Calls, add_calls
 from bot.store.models import AuditRow, IdentityRow, InboxRow, OutboxRow, PersonRow, PmsChangeRow

@@ -383,7 +383,7 @@ async def test_a_pm_moves_the_standup_in_chat_and_it_outlives_a_restart(standups
 
 
 async def test_the_clock_anchors_the_audit_chain_on_the_hour(rt: Runtime, tmp_path: Path) -> None:
-    from bot.audit import Anchor, verify
+    from bot.store.audit import Anchor, verify
 
     path = tmp_path / "anchors.jsonl"
     rt.settings = rt.settings.model_copy(update={"pmsbot_audit_anchor": str(path)})

@@ -354,7 +354,7 @@ async def test_redelivered_event_is_applied_once(rt: Runtime) -> None:
 
 
 async def test_every_command_is_audited_and_chain_verifies(rt: Runtime) -> None:
-    from bot.audit import verify
+    from bot.store.audit import verify
 
     await texts(rt, "bob", "PUMP-4 70%")
     await texts(rt, "carol", "approve 1")

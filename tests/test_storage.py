@@ -15,15 +15,14 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlmodel import SQLModel, col
 
-from bot import audit
-from bot.audit import verify
 from bot.clocks import FakeClock
 from bot.inbox import Inbox
 from bot.records import InboundEvent
 from bot.runtime import Runtime
 from bot.say import say
+from bot.store import audit, migrate
 from bot.store import db as db_module
-from bot.store import migrate
+from bot.store.audit import verify
 from bot.store.db import Database
 from bot.store.models import AlertRow, ApprovalRow, AuditRow, OutboxRow, ProjectRow
 from bot.store.workspace import SqlWorkspace

@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlmodel import col
 
-from bot import audit
 from bot.config import Config, load_config
 from bot.pms.local import LocalPMS
 from bot.records import InboundEvent, Person
 from bot.runtime import Runtime
+from bot.store import audit
 from bot.store.models import MilestoneRow, TaskRow
 from bot.store.sync import apply_config
 

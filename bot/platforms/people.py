@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 from sqlmodel import col
 
 from bot.constants import PEOPLE_CACHE_MAX, PEOPLE_LOCALE_CACHE_S, PEOPLE_MISS_RETRY_S
+from bot.store.dialect import insert_ignore
 from bot.store.models import IdentityRow, PersonRow
-from bot.store.workspace import insert_ignore
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime

@@ -11,7 +11,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlmodel import col
 
-from bot import audit
+from bot.store import audit
 from bot.store.db import Database
 from bot.store.metrics import ConnectorFigures, figures
 from bot.store.models import AuditRow, IdentityRow, InboxRow, OutboxRow, PersonRow, PmsChangeRow

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("pmsbot.db")
 
-AUDIT_KEY_INFO = "pmsbot.audit_key"  # the key in Session.info (bot/audit.py reads it)
+AUDIT_KEY_INFO = "pmsbot.audit_key"  # the key in Session.info (bot/store/audit.py reads it)
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 PG_CONNECT_TIMEOUT_S = 10.0
 SQLITE_CHECKPOINT_EVERY = 500  # inbox commits on the direct connection between two checkpoints

@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from bot.constants import NO_RULE_MATCHED
+from bot.store.dialect import insert_ignore
 from bot.store.models import ImportFileRow, InboxRow
-from bot.store.workspace import insert_ignore
 
 
 async def seen(s: AsyncSession, source: str, sha256: str) -> bool:

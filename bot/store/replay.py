@@ -11,8 +11,8 @@ from sqlalchemy.engine import CursorResult
 from sqlmodel import col
 
 from bot.store.db import Database
+from bot.store.dialect import insert_ignore
 from bot.store.models import SeenNonceRow
-from bot.store.workspace import insert_ignore
 
 PRUNE_SHARE = 0.01  # one first use in a hundred also deletes the expired rows
 

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from bot.store.db import Database
+from bot.store.dialect import insert_ignore
 from bot.store.models import AppSecretRow, PhotoRow
-from bot.store.workspace import insert_ignore
 
 WEB_KEY = "web_key"
 

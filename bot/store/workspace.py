@@ -7,14 +7,12 @@ from decimal import Decimal
 from typing import Any, Literal, cast
 
 from sqlalchemy import CursorResult, delete, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from bot import audit
 from bot.records import Approval, Person, Project
-from bot.store import schedules
+from bot.store import audit, schedules
+from bot.store.dialect import insert_ignore
 from bot.store.models import (
     AlertRow,
     ApprovalRow,
@@ -54,12 +52,6 @@ def _to_approval(row: ApprovalRow) -> Approval:
         decided_by=row.decided_by, decided_at=row.decided_at, comment=row.comment, origin=row.origin,
         created_at=row.created_at, ref=str(row.payload["ref"]) if (row.payload or {}).get("ref") else None,
     )
-
-
-def insert_ignore(session: AsyncSession, table: Any) -> Any:
-    """INSERT that does nothing on a unique conflict, in the session's dialect."""
-    dialect = session.get_bind().dialect.name
-    return (pg_insert(table) if dialect == "postgresql" else sqlite_insert(table)).on_conflict_do_nothing()
 
 
 class SqlWorkspace:

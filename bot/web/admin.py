@@ -24,11 +24,11 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 from multidict import MultiDictProxy
 
-from bot.audit import verify
 from bot.clock import calendar_gaps, next_runs
 from bot.constants import LOCALES
 from bot.hooks.sources import HOOK_PLATFORM_PREFIX
 from bot.store import admin as store
+from bot.store.audit import verify
 from bot.store.replay import first_use, recorded
 from bot.web import links
 from bot.web.pages import WEB
