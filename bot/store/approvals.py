@@ -1,0 +1,90 @@
+"""Approval requests and their decisions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal, cast
+
+from sqlalchemy import CursorResult, select, update
+from sqlmodel import col
+
+from bot.records import Approval
+from bot.store.models import ApprovalRow
+from bot.store.repository import InTransaction
+
+ApprovalState = Literal["pending", "approved", "rejected"]
+
+
+def _cents(amount: Decimal | None) -> int | None:
+    return int((amount * 100).to_integral_value()) if amount is not None else None
+
+
+def _to_approval(row: ApprovalRow) -> Approval:
+    assert row.id is not None
+    return Approval(
+        id=row.id, project=row.project_key, requester=row.requester, approvers=tuple(row.approvers),
+        subject=row.subject, amount=Decimal(row.amount_cents) / 100 if row.amount_cents is not None else None,
+        state=cast(ApprovalState, row.state),
+        decided_by=row.decided_by, decided_at=row.decided_at, comment=row.comment, origin=row.origin,
+        created_at=row.created_at, ref=str(row.payload["ref"]) if (row.payload or {}).get("ref") else None,
+    )
+
+
+class Approvals(InTransaction):
+    async def create_approval(
+        self, *, project: str, requester: str, approvers: tuple[str, ...], subject: str, amount: Decimal | None,
+        origin: str, now: datetime, payload: dict[str, Any] | None = None,
+    ) -> Approval:
+        row = ApprovalRow(project_key=project, requester=requester, approvers=list(approvers), subject=subject,
+                          amount_cents=_cents(amount), origin=origin, created_at=now, payload=payload or {})
+        self._s.add(row)
+        await self._s.flush()
+        return _to_approval(row)
+
+    async def approval(self, approval_id: int) -> Approval | None:
+        row = await self._s.get(ApprovalRow, approval_id, populate_existing=True)
+        return _to_approval(row) if row else None
+
+    async def decide_approval(
+        self, approval_id: int, *, by: str, state: Literal["approved", "rejected"], comment: str, now: datetime
+    ) -> Approval | None:
+        # Conditional on still pending: of two approvers clicking at once exactly one update matches.
+        result = await self._s.execute(
+            update(ApprovalRow)
+            .where(col(ApprovalRow.id) == approval_id, col(ApprovalRow.state) == "pending")
+            .values(state=state, decided_by=by, decided_at=now, comment=comment or None)
+            .execution_options(synchronize_session=False)
+        )
+        if cast(CursorResult[Any], result).rowcount != 1:
+            return None
+        return await self.approval(approval_id)
+
+    async def delegate_approval(self, approval_id: int, *, by: str, to: str) -> Approval | None:
+        row = await self._s.get(ApprovalRow, approval_id, populate_existing=True, with_for_update=True)
+        if row is None or row.state != "pending" or by not in row.approvers:
+            return None
+        row.approvers = list(dict.fromkeys(to if a == by else a for a in row.approvers))
+        await self._s.flush()
+        return _to_approval(row)
+
+    async def pending_approvals_for(self, person_id: str) -> list[Approval]:
+        rows = (await self._s.execute(
+            select(ApprovalRow).where(col(ApprovalRow.state) == "pending").order_by(col(ApprovalRow.id))
+        )).scalars().all()
+        return [_to_approval(r) for r in rows if person_id in r.approvers and r.requester != person_id]
+
+    async def pending_approvals(self) -> list[Approval]:
+        rows = (await self._s.execute(
+            select(ApprovalRow).where(col(ApprovalRow.state) == "pending").order_by(col(ApprovalRow.id))
+        )).scalars().all()
+        return [_to_approval(r) for r in rows]
+
+    async def add_approvers(self, approval_id: int, people: tuple[str, ...]) -> Approval | None:
+        """Escalation: more people may decide a request that is still pending."""
+        row = await self._s.get(ApprovalRow, approval_id)
+        if row is None or row.state != "pending":
+            return None
+        row.approvers = list(dict.fromkeys([*row.approvers, *people]))
+        await self._s.flush()
+        return _to_approval(row)

@@ -1,0 +1,103 @@
+"""People and their accounts on the platforms, read and linked to their PMS users."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from bot.records import Person
+from bot.store.models import IdentityRow, PersonRow
+from bot.store.repository import InTransaction
+
+
+def to_person(row: PersonRow, default_locale: str) -> Person:
+    return Person(id=row.id, name=row.name, locale=row.locale or default_locale, roles=tuple(row.roles),
+                  pms_user=row.pms_user, timezone=row.timezone, department=row.department)
+
+
+class People(InTransaction):
+    def __init__(self, session: AsyncSession, *, default_locale: str) -> None:
+        super().__init__(session)
+        self._locale = default_locale
+        self._people: dict[str, Person | None] = {}  # the session's identity map holds rows only weakly
+
+    async def person(self, person_id: str) -> Person | None:
+        if person_id not in self._people:
+            row = await self._s.get(PersonRow, person_id)
+            self._people[person_id] = to_person(row, self._locale) if row else None
+        return self._people[person_id]
+
+    async def people(self, person_ids: list[str]) -> dict[str, Person]:
+        """Many people with one query (chunked below the databases' parameter limits)."""
+        out: dict[str, Person] = {}
+        for start in range(0, len(person_ids), 1000):
+            chunk = person_ids[start:start + 1000]
+            rows = (await self._s.execute(select(PersonRow).where(col(PersonRow.id).in_(chunk)))).scalars()
+            out.update({r.id: to_person(r, self._locale) for r in rows})
+        self._people.update(out)
+        return out
+
+    async def person_by_identity(self, platform: str, external_id: str) -> Person | None:
+        if platform == "console":
+            return await self.person(external_id)
+        row = (await self._s.execute(
+            select(PersonRow).join(IdentityRow, col(IdentityRow.person_id) == col(PersonRow.id)).where(
+                col(IdentityRow.platform) == platform, col(IdentityRow.external_id) == external_id)
+        )).scalar_one_or_none()
+        return to_person(row, self._locale) if row else None
+
+    async def identities_of(self, person_id: str) -> dict[str, str]:
+        rows = (await self._s.execute(select(IdentityRow).where(col(IdentityRow.person_id) == person_id))).scalars()
+        return {r.platform: r.external_id for r in rows}
+
+    async def find_person(self, ref: str) -> Person | None:
+        ref = ref.strip().lstrip("@")
+        row = await self._s.get(PersonRow, ref)
+        if row is None:
+            row = (await self._s.execute(
+                select(PersonRow).where(or_(col(PersonRow.name) == ref, col(PersonRow.pms_user) == ref)).limit(2)
+            )).scalars().first()
+        return to_person(row, self._locale) if row else None
+
+    async def people_with_role(self, role: str) -> list[Person]:
+        rows = (await self._s.execute(select(PersonRow).order_by(col(PersonRow.id)))).scalars().all()
+        return [to_person(r, self._locale) for r in rows if role in r.roles]
+
+    async def targets(self, person: Person, platforms: tuple[str, ...]) -> list[tuple[str, str]]:
+        """Where a person is reached: every enabled platform they are known on, else the console."""
+        return (await self.targets_of([person], platforms))[person.id]
+
+    async def targets_of(self, people: list[Person], platforms: tuple[str, ...]) -> dict[str, list[tuple[str, str]]]:
+        """targets() for many people with one query."""
+        rows = (await self._s.execute(select(IdentityRow).where(
+            col(IdentityRow.person_id).in_([p.id for p in people])))).scalars()
+        known: dict[str, list[tuple[str, str]]] = {}
+        for r in rows:
+            if r.platform in platforms and r.platform != "console":
+                known.setdefault(r.person_id, []).append((r.platform, r.external_id))
+        return {p.id: known.get(p.id) or [("console", p.id)] for p in people}
+
+    async def claim_pms_user(self, person_id: str, pms_user: str, *, now: datetime) -> bool:
+        self._people.pop(person_id, None)
+        row = await self._s.get(PersonRow, person_id)
+        if row is None:
+            return False
+        if row.email and pms_user.casefold() == row.email.casefold():
+            row.pms_user, row.pms_user_linked, row.pms_user_claim, row.pms_user_claimed_at = pms_user, True, None, None
+            return True
+        row.pms_user_claim, row.pms_user_claimed_at = pms_user, now
+        return False
+
+    async def decide_pms_claim(self, person_id: str, *, accept: bool) -> str | None:
+        self._people.pop(person_id, None)
+        row = await self._s.get(PersonRow, person_id)
+        if row is None or row.pms_user_claim is None:
+            return None
+        claim = row.pms_user_claim
+        if accept:
+            row.pms_user, row.pms_user_linked = claim, True
+        row.pms_user_claim, row.pms_user_claimed_at = None, None
+        return claim
