@@ -42,7 +42,7 @@ from bot.constants import (
 from bot.hooks.apply import HookApplier, HookRejected
 from bot.hooks.rules import RuleError, RuleSet
 from bot.hooks.sources import HOOK_PLATFORM_PREFIX
-from bot.inbox import Claimed, Inbox
+from bot.inbox import Inbox
 from bot.pms.base import PMS, PMSDown, PMSError
 from bot.pms.journal import JOURNAL, NOTICE, Journal
 from bot.pms.registry import CONNECTORS, DISPLAY, RemoteClient, connector_for
@@ -50,6 +50,7 @@ from bot.records import InboundEvent, Person, Project, Reply, Task
 from bot.remote_mode import BufferedWorkspace, NeedsWrite
 from bot.store import audit, pms_changes, pms_writes
 from bot.store.db import Database
+from bot.store.inbox import Claimed
 from bot.store.models import InboxRow, PmsChangeRow
 from bot.store.workspace import SqlWorkspace
 from bot.text import redact_secrets

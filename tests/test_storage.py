@@ -425,8 +425,8 @@ async def test_alert_dedupe_cooldown_snooze_and_resolution(db: Database) -> None
 def test_inbox_payload_round_trips_every_field() -> None:
     from dataclasses import fields
 
-    from bot.inbox import event_from_payload, event_to_payload
     from bot.records import InboundEvent
+    from bot.store.inbox import event_from_payload, event_to_payload
 
     event = InboundEvent(platform="slack", event_id="e1", kind="action", sender="U1", conversation="C1", text="t",
                          action={"id": "approve", "value": "3"}, origin={"response_url": "http://x/r"},
