@@ -1,0 +1,224 @@
+"""The outbox table: messages to send, in order per conversation, leased to one sender at a time; `card` keeps
+where each card that changes later was delivered."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from bot.store.db import Database
+from bot.store.dialect import insert_ignore
+from bot.store.models import CardRow, OutboxRow
+
+
+class Outgoing(Protocol):
+    """What is stored of one message (notifiers.outbox.Envelope)."""
+
+    @property
+    def platform(self) -> str: ...
+    @property
+    def target(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def locale(self) -> str: ...
+    @property
+    def data(self) -> dict[str, Any]: ...
+    @property
+    def actions(self) -> list[dict[str, str]]: ...
+    @property
+    def card_ref(self) -> str | None: ...
+    @property
+    def update(self) -> bool: ...
+    @property
+    def origin(self) -> dict[str, str]: ...
+
+
+M = TypeVar("M", bound=Outgoing)
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoredMessage:
+    id: int
+    attempts: int
+    platform: str
+    target: str
+    kind: str
+    locale: str
+    data: dict[str, Any]
+    actions: list[dict[str, str]]
+    card_ref: str | None
+    update: bool
+    origin: dict[str, str]
+
+
+def conversation_of(platform: str, target: str) -> str:
+    return f"{platform}:{target}"
+
+
+def _stored(row: OutboxRow) -> StoredMessage:
+    assert row.id is not None
+    return StoredMessage(id=row.id, attempts=row.attempts, platform=row.platform, target=row.target, kind=row.kind,
+                         locale=row.locale, data=row.payload["data"], actions=row.payload["actions"],
+                         card_ref=row.card_ref, update=row.update, origin=dict(row.payload.get("origin") or {}))
+
+
+async def add(session: AsyncSession, messages: Sequence[M], *, source_event: int | None, now: datetime,
+              lease_until: datetime, preclaim: bool) -> list[tuple[M, int]]:
+    """Add messages in the caller's transaction. With `preclaim`, each one that heads its conversation (nothing
+    of it pending before) is stored leased until `lease_until`; those come back with their ids, to be sent."""
+    busy: set[str] = set()
+    if preclaim and messages:
+        conversations = {conversation_of(m.platform, m.target) for m in messages}
+        busy = set((await session.execute(
+            select(col(OutboxRow.conversation)).distinct()
+            .where(col(OutboxRow.conversation).in_(conversations), col(OutboxRow.state) == "pending")
+        )).scalars())
+    heads: list[tuple[M, int]] = []
+    queued: list[dict[str, Any]] = []
+    for m in messages:
+        conversation = conversation_of(m.platform, m.target)
+        head = preclaim and conversation not in busy
+        busy.add(conversation)
+        values = {
+            "platform": m.platform, "conversation": conversation, "target": m.target, "kind": m.kind,
+            "locale": m.locale, "payload": {"data": m.data, "actions": m.actions, "origin": m.origin},
+            "card_ref": m.card_ref, "update": m.update, "state": "pending", "attempts": 1 if head else 0,
+            "available_at": lease_until if head else now, "created_at": now, "source_event": source_event,
+        }
+        if head:
+            new_id = (await session.execute(insert(OutboxRow).values(**values).returning(col(OutboxRow.id)))
+                      ).scalar_one()
+            assert new_id is not None
+            heads.append((m, new_id))
+        else:
+            queued.append(values)
+    if queued:  # ids grow in insertion order, which is the delivery order within a conversation
+        await session.execute(insert(OutboxRow), queued)
+    return heads
+
+
+async def claim(db: Database, *, limit: int, now: datetime, lease_until: datetime,
+                max_attempts: Callable[[str], int]) -> list[StoredMessage]:
+    """Lease the head (oldest unsent message) of each conversation that is due, until `lease_until`; later ones
+    wait their turn (SKIP LOCKED on PostgreSQL: two senders never take the same one). A head that has had
+    max_attempts(platform) tries already is parked as a dead letter instead."""
+    heads = (
+        select(func.min(col(OutboxRow.id))).where(col(OutboxRow.state) == "pending")
+        .group_by(col(OutboxRow.conversation))
+    )
+    q = (
+        select(OutboxRow)
+        .where(col(OutboxRow.id).in_(heads), col(OutboxRow.available_at) <= now)
+        .order_by(col(OutboxRow.id))
+        .limit(limit)
+    )
+    if db.is_postgres:
+        q = q.with_for_update(skip_locked=True)
+    async with db.write() as s:
+        rows = (await s.execute(q)).scalars().all()
+        out = []
+        for row in rows:
+            if row.attempts >= max_attempts(row.platform):
+                # Each try ended without an outcome (the process died while sending): stop here.
+                row.state = "dead"
+                row.last_error = (row.last_error or f"no outcome after {row.attempts} attempts")[:2000]
+                continue
+            row.available_at = lease_until
+            row.attempts += 1
+            out.append(_stored(row))
+        return out
+
+
+async def make_due(db: Database, ids: list[int], *, now: datetime) -> None:
+    """Leases given up unsent: those messages still pending are due again at `now`."""
+    async with db.write() as s:
+        await s.execute(update(OutboxRow).where(col(OutboxRow.id).in_(ids), col(OutboxRow.state) == "pending")
+                        .values(available_at=now))
+
+
+async def card_message_id(db: Database, platform: str, target: str, card_ref: str) -> str | None:
+    async with db.read() as s:
+        row = await s.get(CardRow, (platform, target, card_ref))
+        return row.message_id if row else None
+
+
+async def mark_sent(db: Database, ids: list[int], *, cards: list[tuple[str, str, str, str]], now: datetime) -> None:
+    """Record deliveries in one transaction, with the (platform, target, card ref, message id) of the cards."""
+    async with db.write() as s:
+        await s.execute(update(OutboxRow).where(col(OutboxRow.id).in_(ids)).values(
+            state="sent", sent_at=now, last_error=None))
+        if cards:
+            await s.execute(insert_ignore(s, CardRow).values([
+                {"platform": p, "target": t, "card_ref": c, "message_id": m} for p, t, c, m in cards]))
+
+
+async def retry_at(db: Database, outbox_id: int, *, at: datetime, error: str) -> None:
+    async with db.write() as s:
+        await s.execute(update(OutboxRow).where(col(OutboxRow.id) == outbox_id).values(
+            available_at=at, last_error=error[:2000]))
+
+
+async def bury(db: Database, outbox_id: int, *, error: str) -> None:
+    """Park a message as a dead letter."""
+    async with db.write() as s:
+        await s.execute(update(OutboxRow).where(col(OutboxRow.id) == outbox_id).values(
+            state="dead", last_error=error[:2000]))
+
+
+async def replay(db: Database, outbox_id: int, *, now: datetime) -> bool:
+    """Put a dead letter back in line as a new message (after what is queued for its conversation now)."""
+    async with db.write() as s:
+        row = await s.get(OutboxRow, outbox_id)
+        if row is None or row.state != "dead":
+            return False
+        s.add(OutboxRow(platform=row.platform, conversation=row.conversation, target=row.target, kind=row.kind,
+                        locale=row.locale, payload=row.payload, card_ref=row.card_ref, update=row.update,
+                        available_at=now, created_at=now, source_event=row.source_event))
+        row.state = "replayed"
+        return True
+
+
+async def caused_by(db: Database, inbox_id: int) -> list[tuple[int, str, str, str]]:
+    """(id, platform, target, state) of every message an inbound event caused."""
+    async with db.read() as s:
+        rows = await s.execute(
+            select(col(OutboxRow.id), col(OutboxRow.platform), col(OutboxRow.target), col(OutboxRow.state))
+            .where(col(OutboxRow.source_event) == inbox_id).order_by(col(OutboxRow.id))
+        )
+        return [(int(i or 0), str(p), str(t), str(st)) for i, p, t, st in rows.all()]
+
+
+async def messages_caused_by(db: Database, inbox_id: int) -> list[StoredMessage]:
+    async with db.read() as s:
+        rows = (await s.execute(select(OutboxRow).where(col(OutboxRow.source_event) == inbox_id)
+                                .order_by(col(OutboxRow.id)))).scalars().all()
+    return [_stored(r) for r in rows]
+
+
+async def kinds_caused_by(db: Database, inbox_id: int) -> list[str]:
+    async with db.read() as s:
+        rows = await s.execute(select(col(OutboxRow.kind)).where(col(OutboxRow.source_event) == inbox_id))
+        return [str(k) for k in rows.scalars()]
+
+
+async def card_update_for(db: Database, inbox_id: int, platform: str, target: str) -> StoredMessage | None:
+    """The latest card change an event caused for one recipient."""
+    async with db.read() as s:
+        row = (await s.execute(select(OutboxRow).where(
+            col(OutboxRow.source_event) == inbox_id, col(OutboxRow.platform) == platform,
+            col(OutboxRow.target) == target, col(OutboxRow.update).is_(True)).order_by(col(OutboxRow.id).desc())
+        )).scalars().first()
+    return _stored(row) if row is not None else None
+
+
+async def counts(db: Database) -> dict[str, int]:
+    async with db.read() as s:
+        rows = (await s.execute(select(col(OutboxRow.state), func.count()).group_by(col(OutboxRow.state)))).all()
+        return {str(state): int(n) for state, n in rows}
