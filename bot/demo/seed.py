@@ -6,16 +6,13 @@ from datetime import date, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
-from sqlmodel import col
-
 from bot.config import Config, load_config
 from bot.pms.local import LocalPMS
 from bot.records import InboundEvent, Person
 from bot.runtime import Runtime
 from bot.store import audit
-from bot.store.models import MilestoneRow, TaskRow
 from bot.store.sync import apply_config
+from bot.store.tasks import Tasks
 
 DEMO_CONFIG = Path(__file__).with_name("demo.yaml")
 PROJECT_AGE_DAYS = 21  # the demo project started three weeks before the day it is seeded
@@ -49,25 +46,22 @@ async def seed(rt: Runtime, *, today: date | None = None) -> bool:
     today = today or rt.clock.today(ZoneInfo(config.timezone))
     now = rt.clock.now()
     async with db.write() as s:
-        if (await s.execute(select(col(TaskRow.id)).where(col(TaskRow.project_key) == "PUMP").limit(1))).first():
+        tasks = Tasks(s, clock=rt.clock)
+        if await tasks.any_in("PUMP"):
             return False
-        milestones = []
-        for name, due in (("设备采购", -10), ("现场安装", 10), ("调试验收", 25)):
-            m = MilestoneRow(project_key="PUMP", name=name, due=today + timedelta(days=due))
-            s.add(m)
-            milestones.append(m)
-        await s.flush()
+        phases = (("设备采购", -10), ("现场安装", 10), ("调试验收", 25))
+        milestones = await tasks.add_milestones("PUMP", [(name, today + timedelta(days=due)) for name, due in phases])
         pms = LocalPMS(s, clock=rt.clock)
         people = {p.id: Person(id=p.id, name=p.name, locale=p.locale or "zh") for p in config.people}
         for title, who, mi, status, pct, due, est, spent in _TASKS:
             task = await pms.create_task("PUMP", title, assignee=people[who], due=today + timedelta(days=due),
                                          by=people["alice"])
-            await s.execute(update(TaskRow).where(col(TaskRow.key) == task.key).values(
-                milestone_id=milestones[mi].id, status=status, percent=pct, estimate_min=est * 60,
+            await tasks.backfill(
+                task.key, milestone_id=milestones[mi], status=status, percent=pct, estimate_min=est * 60,
                 spent_min=spent * 60, blocked_reason="等待电缆到货" if status == "blocked" else None,
                 updated_at=now - timedelta(days=4 if status == "in_progress" and pct == 20 else 1),
                 created_at=now - timedelta(days=PROJECT_AGE_DAYS),  # the start of each task's linear plan
-            ))
+            )
         await audit.append(s, actor="system", action="demo.seed", subject="PUMP", detail={"tasks": len(_TASKS)},
                            now=now)
     event = InboundEvent(platform="console", event_id="demo-seed-approval", kind="message", sender="alice",

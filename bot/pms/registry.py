@@ -10,9 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
 from bot.clocks import Clock
 from bot.config import Config, Settings
@@ -21,7 +19,7 @@ from bot.pms.base import PMS, PMSError
 from bot.pms.local import LocalPMS
 from bot.pms.people import PeopleMap
 from bot.records import Project
-from bot.store.models import PersonRow
+from bot.store.people import pms_accounts
 
 
 class RemoteClient(Protocol):
@@ -69,8 +67,7 @@ class _PeopleOnce:
 
     async def __call__(self) -> PeopleMap:
         if self.value is None:
-            rows = await self.session.execute(select(col(PersonRow.id), col(PersonRow.pms_user), col(PersonRow.email)))
-            self.value = PeopleMap.of((str(i), u, e) for i, u, e in rows.all())
+            self.value = PeopleMap.of(await pms_accounts(self.session))
         return self.value
 
 

@@ -18,6 +18,12 @@ def to_person(row: PersonRow, default_locale: str) -> Person:
                   pms_user=row.pms_user, timezone=row.timezone, department=row.department)
 
 
+async def pms_accounts(session: AsyncSession) -> list[tuple[str, str | None, str | None]]:
+    """(person id, PMS user, e-mail) of everyone: who is who in a PMS."""
+    rows = await session.execute(select(col(PersonRow.id), col(PersonRow.pms_user), col(PersonRow.email)))
+    return [(str(i), u, e) for i, u, e in rows.all()]
+
+
 class People(InTransaction):
     def __init__(self, session: AsyncSession, *, default_locale: str) -> None:
         super().__init__(session)
