@@ -43,9 +43,8 @@ class ChangeDigests:
     async def flush_once(self, now: datetime | None = None) -> int:
         """Send what is due; returns how many messages were queued."""
         now = now or self._clock.now()
-        async with self.db.read() as r:
-            if not await pms_changes.waiting(r):
-                return 0  # the usual case: no write transaction for nothing
+        if not await pms_changes.waiting(self.db):
+            return 0  # the usual case: no write transaction for nothing
         async with self.db.write() as s:
             due = await pms_changes.take_due(s, now=now, quiet_s=PMS_DIGEST_QUIET_S, max_wait_s=PMS_DIGEST_MAX_WAIT_S)
             envelopes: list[Envelope] = []
@@ -102,14 +101,12 @@ async def poll_redmine(db: Database, inbox: Inbox, remote: RedmineClient, projec
     for project in projects:
         pms = remote.for_project(project, _no_people)
         name = f"redmine:{project.key}"
-        async with db.read() as s:
-            since_text = await pms_changes.cursor(s, name)
+        since_text = await pms_changes.cursor(db, name)
         if since_text is None:
             newest_seen = await pms.newest_change()
             # Each poll reads from PMS_POLL_OVERLAP_S before its cursor; what exists already is not news.
             start = newest_seen + timedelta(seconds=PMS_POLL_OVERLAP_S + 1) if newest_seen else NO_CHANGES_YET
-            async with db.write() as s:
-                await pms_changes.set_cursor(s, name, start.isoformat(), now)
+            await pms_changes.set_cursor(db, name, start.isoformat(), now)
             continue
         since = datetime.fromisoformat(since_text)
         newest = since
@@ -143,8 +140,7 @@ async def poll_redmine(db: Database, inbox: Inbox, remote: RedmineClient, projec
                             "event": kind, "actor": actor[:100], "changes": changes, "comment": notes[:500]}))
                 fed += not accepted.duplicate  # polls overlap by a second: what was seen is stored once
         if newest > since:
-            async with db.write() as s:
-                await pms_changes.set_cursor(s, name, newest.isoformat(), now)
+            await pms_changes.set_cursor(db, name, newest.isoformat(), now)
     return fed
 
 

@@ -53,8 +53,7 @@ async def percent(rt: Runtime, key: str) -> int:
 
 
 async def report(rt: Runtime) -> dict[str, object]:
-    async with rt.db.read() as s:
-        return (await imports.recent(s))[0]
+    return (await imports.recent(rt.db))[0]
 
 
 def csv_bytes(lines: list[str], encoding: str) -> bytes:

@@ -9,9 +9,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-from sqlmodel import col
-
 from bot.clocks import SYSTEM_CLOCK
 from bot.config import Config, Settings, SourceConfig
 from bot.hooks.apply import HookApplier, HookRejected
@@ -24,7 +21,6 @@ from bot.pms.registry import build_remotes, connector_for
 from bot.store import admin as admin_store
 from bot.store import imports, migrate
 from bot.store.db import Database, database
-from bot.store.models import InboxRow
 from bot.store.workspace import SqlWorkspace
 
 
@@ -122,18 +118,12 @@ async def _failed(settings: Settings, source: str | None, limit: int) -> int:
     db = database(settings)
     try:
         await _ready(db)
-        async with db.read() as s:
-            q = (select(InboxRow).where(col(InboxRow.state) == "failed",
-                                        col(InboxRow.platform).startswith(HOOK_PLATFORM_PREFIX))
-                 .order_by(col(InboxRow.id).desc()).limit(max(1, min(limit, 1000))))
-            if source:
-                q = q.where(col(InboxRow.platform) == HOOK_PLATFORM_PREFIX + source)
-            rows = (await s.execute(q)).scalars().all()
+        rows = await admin_store.rejected_deliveries(db, prefix=HOOK_PLATFORM_PREFIX, source=source,
+                                                     limit=max(1, min(limit, 1000)))
     finally:
         await db.dispose()
     for row in rows:
-        print(f"#{row.id}\t{row.platform.removeprefix(HOOK_PLATFORM_PREFIX)}\t{row.received_at:%Y-%m-%d %H:%M}\t"
-              f"{row.event_id[:40]}\t{row.error}")
+        print(f"#{row.id}\t{row.source}\t{row.received_at:%Y-%m-%d %H:%M}\t{row.event_id[:40]}\t{row.error}")
     if not rows:
         print("no rejected deliveries")
     return 0
@@ -187,8 +177,7 @@ async def _imports(settings: Settings) -> int:
     db = database(settings)
     try:
         await _ready(db)
-        async with db.read() as s:
-            found = await imports.recent(s)
+        found = await imports.recent(db)
     finally:
         await db.dispose()
     for r in found:

@@ -260,10 +260,9 @@ async def import_file(db: Database, inbox: Inbox, source: SourceConfig, rules: R
     raw = await asyncio.to_thread(_head, path)
     sha = hashlib.sha256(raw).hexdigest()
     report = FileReport(source=source.name, file=path.name, sha256=sha)
-    async with db.read() as s:
-        if await imports.seen(s, source.name, sha):
-            report.already_imported = True
-            return report
+    if await imports.seen(db, source.name, sha):
+        report.already_imported = True
+        return report
     if len(raw) > MAX_IMPORT_BYTES:
         report.rejected.append((0, f"larger than {MAX_IMPORT_BYTES // (1024 * 1024)} MiB"))
         rows: list[tuple[int, dict[str, Any]]] = []
@@ -294,8 +293,7 @@ async def import_file(db: Database, inbox: Inbox, source: SourceConfig, rules: R
             report.queued += 1
             report.inbox_ids.append(accepted.inbox_id)
     report.rejected.sort()
-    async with db.write() as s:
-        await imports.record(s, source.name, sha, path.name, report.summary(), now)
+    await imports.record(db, source.name, sha, path.name, report.summary(), now)
     log.info("import %s %s: %s rows, %s queued, %s skipped, %s rejected", source.name, path.name, report.rows,
              report.queued, report.skipped, len(report.rejected))
     return report

@@ -153,14 +153,18 @@ def _rejected(prefix: str) -> Any:
     return (col(InboxRow.state) == "failed") & col(InboxRow.platform).startswith(prefix, autoescape=True)
 
 
-async def rejected_deliveries(db: Database, *, prefix: str, limit: int = LIST_MAX) -> list[RejectedDelivery]:
+async def rejected_deliveries(db: Database, *, prefix: str, source: str | None = None, limit: int = LIST_MAX
+                              ) -> list[RejectedDelivery]:
     """Deliveries of other systems' sources (inbox platform `<prefix><source>`) that their rules or the PMS
-    refused, newest first."""
+    refused, newest first; all sources' or one's."""
+    where = [_rejected(prefix)]
+    if source:
+        where.append(col(InboxRow.platform) == prefix + source)
     async with db.read() as s:
         rows = (await s.execute(
             select(col(InboxRow.id), col(InboxRow.platform), col(InboxRow.event_id), col(InboxRow.received_at),
                    col(InboxRow.error))
-            .where(_rejected(prefix)).order_by(col(InboxRow.id).desc()).limit(limit))).all()
+            .where(*where).order_by(col(InboxRow.id).desc()).limit(limit))).all()
     return [RejectedDelivery(id=int(i or 0), source=str(p).removeprefix(prefix), event_id=str(e),
                              received_at=r, error=err) for i, p, e, r, err in rows]
 

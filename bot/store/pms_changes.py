@@ -9,6 +9,7 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from bot.store.db import Database
 from bot.store.models import PmsChangeRow, PmsCursorRow
 
 
@@ -43,18 +44,22 @@ async def take_due(s: AsyncSession, *, now: datetime, quiet_s: float, max_wait_s
     return out
 
 
-async def waiting(s: AsyncSession) -> int:
-    return int((await s.execute(select(func.count()).select_from(PmsChangeRow))).scalar_one())
+async def waiting(db: Database) -> int:
+    async with db.read() as s:
+        return int((await s.execute(select(func.count()).select_from(PmsChangeRow))).scalar_one())
 
 
-async def cursor(s: AsyncSession, name: str) -> str | None:
-    row = await s.get(PmsCursorRow, name)
-    return row.value if row else None
+async def cursor(db: Database, name: str) -> str | None:
+    """Where the poll of one PMS project stands (its own notion of time, as text)."""
+    async with db.read() as s:
+        row = await s.get(PmsCursorRow, name)
+        return row.value if row else None
 
 
-async def set_cursor(s: AsyncSession, name: str, value: str, now: datetime) -> None:
-    row = await s.get(PmsCursorRow, name)
-    if row is None:
-        s.add(PmsCursorRow(name=name, value=value, updated_at=now))
-    else:
-        row.value, row.updated_at = value, now
+async def set_cursor(db: Database, name: str, value: str, now: datetime) -> None:
+    async with db.write() as s:
+        row = await s.get(PmsCursorRow, name)
+        if row is None:
+            s.add(PmsCursorRow(name=name, value=value, updated_at=now))
+        else:
+            row.value, row.updated_at = value, now
