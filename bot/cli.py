@@ -123,7 +123,7 @@ def cmd_clock(args: argparse.Namespace) -> int:
     async def main() -> int:
         try:
             await rt.open()
-            count = await run_due(rt, at)
+            count = await run_due(rt.jobs, at)
             await drain(rt)  # deliver what is due now; a running worker would do the same
             return count
         finally:
@@ -140,7 +140,8 @@ def _calendar_gap_line(code: str, year: int) -> str:
 
 
 def cmd_schedules(args: argparse.Namespace) -> int:
-    from bot.clock import calendar_gaps, next_runs
+    from bot.jobs.calendar import calendar_gaps
+    from bot.jobs.standups import next_runs
 
     settings = _settings()
     config = _config(settings)
@@ -154,7 +155,7 @@ def cmd_schedules(args: argparse.Namespace) -> int:
             await rt.open()
             now = SYSTEM_CLOCK.now()
             lines = []
-            for run in await next_runs(rt, now):
+            for run in await next_runs(rt.db, rt.config, now):
                 when = run.at.strftime("%Y-%m-%d %a %H:%M %z") if run.at else "none within a year"
                 lines.append(f"{run.schedule}\t{run.project}\t{run.person_id}\t{run.timezone}\tnext: {when}")
             lines += [_calendar_gap_line(code, year) for code, year in calendar_gaps(config, now.date())]
@@ -268,7 +269,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"FAIL config\n{exc}")
         return 1
-    from bot.clock import calendar_gaps
+    from bot.jobs.calendar import calendar_gaps
 
     # Not a failure (the product runs), but prompts would go out on the wrong days: say it loudly.
     today = SYSTEM_CLOCK.today(ZoneInfo(config.timezone))

@@ -32,6 +32,8 @@ OUTBOX_HANDOFF_MAX: Final = 256  # replies handed to this process's delivery in 
 # Clock.
 CLOCK_BEAT_S: Final = 5.0  # how often the active clock looks at the time, and a standby tries to take over
 CLOCK_CATCH_UP_S: Final = 24 * 3600  # after downtime, missed minutes older than this are not run
+CALENDAR_WARNING_AT: Final = (9, 0)  # local (hour, minute) the admins hear of calendars without 调休
+CALENDAR_WARNING_FROM_MONTH: Final = 11  # the coming year's 调休 are asked for from November on
 
 # Garbage collection in long-running roles (bot/memory.py): generation thresholds.
 GC_THRESHOLDS: Final = (20_000, 50, 100)

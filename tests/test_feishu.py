@@ -418,7 +418,7 @@ async def test_standup_prompts_go_out_in_batches(rt: Runtime, feishu: FakeFeishu
     from bot.store import console as feed
     feishu.outside_availability.add(BOB)  # bob is outside the app's availability range
     day = date(2026, 12, 1)
-    assert await run_due(rt, datetime.combine(day, clock_time(9, 30), tzinfo=ZoneInfo("Asia/Shanghai"))) >= 3
+    assert await run_due(rt.jobs, datetime.combine(day, clock_time(9, 30), tzinfo=ZoneInfo("Asia/Shanghai"))) >= 3
 
     async def settled() -> bool:
         counts = await rt.outbox.counts()

@@ -25,9 +25,10 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from bot.audit import verify
-from bot.clock import calendar_gaps, next_runs
 from bot.constants import LOCALES
 from bot.hooks.sources import HOOK_PLATFORM_PREFIX
+from bot.jobs.calendar import calendar_gaps
+from bot.jobs.standups import next_runs
 from bot.store import admin as store
 from bot.store.replay import first_use, recorded
 from bot.web import links
@@ -298,7 +299,7 @@ async def overview(request: web.Request, session: Session) -> web.StreamResponse
             "success": f"{100 * f.success_rate:.2f}", "avg_ms": f"{f.latency_ms_total / f.calls:.0f}" if f.calls else "",
             "bad": f.calls > 0 and f.success_rate < SLA_MIN_RATE}
            for f in await store.connector_figures(rt.db, since=now - timedelta(hours=SLA_WINDOW_H))]
-    runs = await next_runs(rt, now)
+    runs = await next_runs(rt.db, rt.config, now)
     events = [{"id": e.id, "platform": e.platform, "event_id": e.event_id, "kind": e.kind, "state": e.state,
                "attempts": e.attempts, "received_at": e.received_at, "error": _shorten(e.error, ERROR_SHOWN_CHARS),
                "error_full": e.error or ""}
