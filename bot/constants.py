@@ -161,3 +161,4 @@ PMS_DIGEST_LIST_MAX: Final = 10  # tasks named in a digest; the rest are counted
 REDMINE_POLL_EVERY_MIN: Final = 2
 PMS_POLL_MAX_ISSUES: Final = 2000  # changed issues one poll reads at most (the rest at the next)
 PMS_POLL_OVERLAP_S: Final = 300  # each poll reads again this far behind its cursor (late commits, paging shifts)
+MAX_REASON_CHARS: Final = 1000  # a rejection reason or approval comment from a button or form

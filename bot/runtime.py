@@ -14,7 +14,7 @@ from bot.clock import ClockRunner
 from bot.clocks import SYSTEM_CLOCK, Clock
 from bot.config import Config, Settings
 from bot.constants import GRACEFUL_STOP_S, WORKER_RESTART_S
-from bot.dispatcher import Dispatcher
+from bot.dispatch.worker import Dispatcher
 from bot.inbox import Inbox
 from bot.jobs.anchors import AuditAnchors
 from bot.jobs.approvals import ApprovalFollowups
