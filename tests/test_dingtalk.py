@@ -586,7 +586,7 @@ async def test_the_custom_robot_is_paced_to_its_20_a_minute(dingtalk: FakeDingTa
 
 def test_check_reaches_dingtalk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
                                 ) -> None:
-    from bot.cli import main
+    from bot.cli.main import main
     with serving("tests.fakes.dingtalk") as port:
         monkeypatch.chdir(tmp_path)
         monkeypatch.delenv("PMSBOT_CONFIG", raising=False)

@@ -443,7 +443,7 @@ async def test_a_retried_send_does_not_post_twice(rt: Runtime, feishu: FakeFeish
 
 def test_check_reaches_feishu(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
                               ) -> None:
-    from bot.cli import main
+    from bot.cli.main import main
     with serving("tests.fakes.feishu") as port:
         monkeypatch.chdir(tmp_path)
         monkeypatch.delenv("PMSBOT_CONFIG", raising=False)

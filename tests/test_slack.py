@@ -676,7 +676,7 @@ async def test_socket_mode_takes_the_same_commands(slack: FakeSlack, sqlite_url:
 
 def test_check_reaches_slack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
                              ) -> None:
-    from bot.cli import main
+    from bot.cli.main import main
     with serving("tests.fakes.slack") as port:
         monkeypatch.chdir(tmp_path)
         monkeypatch.delenv("PMSBOT_CONFIG", raising=False)

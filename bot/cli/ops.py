@@ -1,137 +1,21 @@
-"""The `pmsbot` command line. Every subcommand exits 0 on success, 1 on a failure it explains, 2 on bad usage."""
+"""The operator's subcommands: `db`, `check`, `audit`, `sla`, `schedules`, `say`, `hooks`."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
-import os
-import signal
-import sys
-from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from aiohttp import web
-from pydantic import ValidationError
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
-
-from bot import __version__, logs
+from bot.cli import env
+from bot.cli.env import CliError
 from bot.clocks import SYSTEM_CLOCK
-from bot.config import Config, ConfigError, Settings, load_config
-from bot.constants import DEFAULT_DATABASE_URL
+from bot.config import Config, ConfigError, Settings
 from bot.hooks import cli as hooks_cli
-from bot.runtime import Role, Runtime, SchemaNotReady
+from bot.runtime import Runtime, SchemaNotReady
 from bot.store import migrate
-from bot.store.db import DatabaseUrlError, database, normalize_url, redact_url
-
-log = logging.getLogger("pmsbot")
-
-DEMO_DATABASE_URL = "sqlite+aiosqlite:///./pmsbot-demo.db"
-DEMO_DATABASE_FILE = "pmsbot-demo.db"
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-
-
-class CliError(Exception):
-    """A failure the user can act on; printed without a traceback."""
-
-
-def _settings() -> Settings:
-    try:
-        return Settings()
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'environment'}: {e['msg']}" for e in exc.errors())
-        raise CliError(f"environment: {problems}") from None
-
-
-def _config(settings: Settings) -> Config:
-    if os.environ.get("PMSBOT_CONFIG") and not Path(settings.pmsbot_config).exists():
-        # Only the default path may be absent (the embedded default); a path someone set must exist.
-        raise CliError(f"PMSBOT_CONFIG names {settings.pmsbot_config}, which does not exist")
-    return load_config(settings.pmsbot_config)
-
-
-async def serve_roles(rt: Runtime, roles: tuple[Role, ...], *, host: str, port: int, web_role: bool) -> None:
-    """What `pmsbot run|web|worker|clock` run once configured (the benchmarks run it too, as the product runs)."""
-    from bot.memory import tune_for_serving
-
-    await rt.open()
-    app: web.Application | None = None
-    if web_role:
-        from bot.app import build_app
-
-        app = build_app(rt)
-    rt.renderer.catalogs  # noqa: B018 - read now, not by the first request (80 ms of YAML on the loop)
-    tune_for_serving()  # after everything built once, so the collector never walks it again
-    rt.start(roles)
-    runner: web.AppRunner | None = None
-    if app is not None:
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        try:
-            await web.TCPSite(runner, host, port).start()
-        except OSError as exc:
-            await runner.cleanup()
-            await rt.close()
-            raise CliError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
-        log.info("listening on http://%s:%s (database %s)", host, port, redact_url(rt.db.url))
-        if rt.console:
-            print(f"pmsbot console: http://{host}:{port}/console", flush=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    print(f"pmsbot {'+'.join(roles)} ready", flush=True)
-    try:
-        await stop.wait()
-    finally:
-        if runner is not None:
-            await runner.cleanup()
-        await rt.close()
-
-
-def cmd_serve(args: argparse.Namespace, roles: tuple[Role, ...], web_role: bool) -> int:
-    settings = _settings()
-    rt = Runtime(settings, _config(settings), console=os.environ.get("PMSBOT_CONSOLE", "") == "1")
-    asyncio.run(serve_roles(rt, roles, host=args.host or settings.host, port=args.port or settings.port,
-                       web_role=web_role))
-    return 0
-
-
-def cmd_clock(args: argparse.Namespace) -> int:
-    settings = _settings()
-    config = _config(settings)
-    if not args.once:
-        rt = Runtime(settings, config)
-        asyncio.run(serve_roles(rt, ("clock",), host=settings.host, port=settings.port, web_role=False))
-        return 0
-    if not args.at:
-        raise CliError("--once needs --at ISO-TIME, for example --at 2026-12-01T09:30:00+08:00")
-    try:
-        at = datetime.fromisoformat(args.at)
-    except ValueError as exc:
-        raise CliError(f"--at {args.at!r} is not an ISO time like 2026-12-01T09:30:00+08:00") from exc
-    if at.tzinfo is None:
-        raise CliError("--at needs a timezone offset, for example +08:00")
-    from bot.clock import run_due
-    from bot.say import drain
-
-    rt = Runtime(settings, config)
-
-    async def main() -> int:
-        try:
-            await rt.open()
-            count = await run_due(rt.jobs, at)
-            await drain(rt)  # deliver what is due now; a running worker would do the same
-            return count
-        finally:
-            await rt.close()
-
-    count = asyncio.run(main())
-    print(f"{at.isoformat()}: {count} scheduled message{'s' if count != 1 else ''} sent")
-    return 0
+from bot.store.db import database, redact_url
 
 
 def _calendar_gap_line(code: str, year: int) -> str:
@@ -143,8 +27,8 @@ def cmd_schedules(args: argparse.Namespace) -> int:
     from bot.jobs.calendar import calendar_gaps
     from bot.jobs.standups import next_runs
 
-    settings = _settings()
-    config = _config(settings)
+    settings = env.settings()
+    config = env.config(settings)
     if not config.standups:
         print("no schedules configured")
         return 0
@@ -197,8 +81,8 @@ async def _say(rt: Runtime, person_id: str, platform: str, text: str) -> list[st
 
 def cmd_say(args: argparse.Namespace) -> int:
     text = " ".join(args.text)
-    settings = _settings()
-    rt = Runtime(settings, _config(settings))
+    settings = env.settings()
+    rt = Runtime(settings, env.config(settings))
 
     async def main() -> list[str]:
         try:
@@ -211,39 +95,8 @@ def cmd_say(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
-    from bot.demo.seed import demo_config, seed
-
-    url = normalize_url(os.environ.get("DATABASE_URL") or DEMO_DATABASE_URL)
-    if args.reset:
-        parsed = make_url(url)
-        if parsed.get_backend_name() != "sqlite" or not parsed.database:
-            raise CliError("--reset only deletes a SQLite demo database; drop a PostgreSQL one yourself")
-        if Path(parsed.database).name != DEMO_DATABASE_FILE:
-            # DATABASE_URL may name a real deployment's database: never delete that by a flag.
-            raise CliError(f"--reset only deletes a file named {DEMO_DATABASE_FILE}, not {parsed.database}; "
-                           "remove it yourself if that is what you mean")
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{parsed.database}{suffix}").unlink(missing_ok=True)
-    settings = _settings().model_copy(update={"database_url": url})
-    rt = Runtime(settings, demo_config(), console=True)
-
-    async def main() -> None:
-        await rt.open()
-        seeded = await seed(rt)
-        print("demo organisation seeded" if seeded else "demo organisation already present", flush=True)
-        if args.seed_only:
-            await rt.close()
-            return
-        await serve_roles(rt, ("web", "worker", "clock"), host=args.host or settings.host,
-                     port=args.port or settings.port, web_role=True)
-
-    asyncio.run(main())
-    return 0
-
-
 def cmd_db(args: argparse.Namespace) -> int:
-    db = database(_settings())
+    db = database(env.settings())
 
     async def main() -> None:
         try:
@@ -259,10 +112,10 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    settings = _settings()
+    settings = env.settings()
     failures = 0
     try:
-        config = _config(settings)
+        config = env.config(settings)
         where = settings.pmsbot_config if Path(settings.pmsbot_config).exists() else "(no file: built-in defaults)"
         print(f"ok   config {where}: {len(config.people)} people, {len(config.projects)} projects, "
               f"{len(config.standups)} standups")
@@ -368,7 +221,7 @@ _PMS_SETTINGS = {"jira": "JIRA_URL with JIRA_EMAIL + JIRA_API_TOKEN (Cloud) or J
 def cmd_audit(args: argparse.Namespace) -> int:
     from bot.audit import Anchor, anchor, verify
 
-    settings = _settings()
+    settings = env.settings()
     db = database(settings)
     path = args.anchors or settings.pmsbot_audit_anchor
     anchors: list[Anchor] = []
@@ -405,7 +258,7 @@ def cmd_sla(args: argparse.Namespace) -> int:
 
     if not 0 < args.hours <= 24 * 90:
         raise CliError("--hours must be between 0 and 2160")
-    db = database(_settings())
+    db = database(env.settings())
 
     async def main() -> list[str]:
         try:
@@ -428,83 +281,7 @@ def cmd_sla(args: argparse.Namespace) -> int:
 
 
 def cmd_hooks(args: argparse.Namespace) -> int:
-    settings = _settings()
-    return hooks_cli.run(args, settings, _config(settings))
+    settings = env.settings()
+    return hooks_cli.run(args, settings, env.config(settings))
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="pmsbot", description="Chat-ops bot gateway for Slack, Feishu/Lark and DingTalk.")
-    p.add_argument("--version", action="version", version=f"pmsbot {__version__}")
-    p.add_argument("--log-level", default=os.environ.get("PMSBOT_LOG_LEVEL", "INFO"))
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    def serve(name: str, help_: str) -> argparse.ArgumentParser:
-        sp = sub.add_parser(name, help=help_)
-        sp.add_argument("--host")
-        sp.add_argument("--port", type=int)
-        return sp
-
-    serve("run", "web + worker + clock in one process (the embedded default)")
-    serve("web", "HTTP only: platform callbacks, hooks, console, health")
-    serve("worker", "dispatcher and delivery only")
-    c = sub.add_parser("clock", help="the scheduler (exactly one active across instances)")
-    c.add_argument("--once", action="store_true", help="run the work due at --at and exit")
-    c.add_argument("--at", help="ISO time with offset, e.g. 2026-12-01T09:30:00+08:00")
-    sub.add_parser("schedules", help="list schedules and their next runs")
-    d = serve("demo", "seed a demo organisation and serve the web console")
-    d.add_argument("--reset", action="store_true", help="start from a fresh demo database")
-    d.add_argument("--seed-only", action="store_true", help="seed and exit (for `pmsbot say`)")
-    s = sub.add_parser("say", help="run one message through the pipeline and print the replies")
-    s.add_argument("--as", dest="as_", required=True, metavar="PERSON")
-    s.add_argument("--platform", default="console")
-    s.add_argument("text", nargs="+")
-    db = sub.add_parser("db", help="database schema")
-    db.add_argument("action", choices=["upgrade"])
-    sub.add_parser("check", help="validate the configuration and reach every configured system")
-    a = sub.add_parser("audit", help="the audit log")
-    a.add_argument("action", choices=["verify", "anchor"],
-                   help="verify the chain (and the anchors); anchor: print the chain's head to keep elsewhere")
-    a.add_argument("--anchors", help="a file of anchor lines (default: PMSBOT_AUDIT_ANCHOR)")
-    sla = sub.add_parser("sla", help="success rate and call time per connector")
-    sla.add_argument("--hours", type=float, default=24.0, help="the window (default 24)")
-    hooks_cli.add_parser(sub)
-    return p
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.log_level.upper() not in LOG_LEVELS:
-        parser.error(f"log level {args.log_level!r} is not one of {', '.join(LOG_LEVELS)} (PMSBOT_LOG_LEVEL)")
-    logs.configure(args.log_level)
-    handlers = {
-        "run": lambda: cmd_serve(args, ("web", "worker", "clock"), True),
-        "web": lambda: cmd_serve(args, ("web",), True),
-        "worker": lambda: cmd_serve(args, ("worker",), False),
-        "clock": lambda: cmd_clock(args),
-        "schedules": lambda: cmd_schedules(args),
-        "demo": lambda: cmd_demo(args),
-        "say": lambda: cmd_say(args),
-        "db": lambda: cmd_db(args),
-        "check": lambda: cmd_check(args),
-        "audit": lambda: cmd_audit(args),
-        "sla": lambda: cmd_sla(args),
-        "hooks": lambda: cmd_hooks(args),
-    }
-    try:
-        return handlers[args.command]()
-    except (ConfigError, CliError, SchemaNotReady, DatabaseUrlError) as exc:
-        print(f"pmsbot: {exc}", file=sys.stderr)
-        return 1
-    except (SQLAlchemyError, ConnectionError, TimeoutError) as exc:
-        # An unreachable or broken database: say which, in one line, without a traceback or a password.
-        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:300]
-        url = redact_url(normalize_url(os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL))
-        print(f"pmsbot: database {url}: {type(exc).__name__}: {detail}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())
