@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
+from bot.calls import Calls
 from bot.clock import run_due
 from bot.clocks import SYSTEM_CLOCK
 from bot.config import RiskAlertConfig
@@ -18,7 +19,7 @@ from bot.records import Milestone, Task
 from bot.runtime import Runtime
 from bot.say import drain, say
 from bot.store import console as feed
-from bot.store.metrics import BUDGET, BUDGET_SPENT, Calls, add_calls, outcomes, record_metric
+from bot.store.metrics import BUDGET, BUDGET_SPENT, add_calls, outcomes, record_metric
 from commands.risk import (
     Thresholds,
     budget_risk,

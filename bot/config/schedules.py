@@ -14,9 +14,9 @@ from pydantic import AfterValidator, BeforeValidator, Field, field_validator, mo
 from bot.config.errors import RefError
 from bot.config.fields import StrictModel, TimezoneName
 from bot.config.projects import ChannelConfig
+from bot.records import Thresholds
 from bot.schedule.calendar import NO_CALENDAR, supported_countries
 from bot.schedule.maths import parse_days
-from commands.risk import Thresholds
 
 _HHMM_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 

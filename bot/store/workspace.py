@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from bot import audit
-from bot.records import Approval, Person, Project
+from bot.records import Approval, PendingLink, Person, Project
 from bot.store import schedules
 from bot.store.models import (
     AlertRow,
@@ -31,7 +31,6 @@ from bot.store.models import (
     StandupScheduleRow,
     SubscriptionRow,
 )
-from commands.linking import PendingLink
 
 ApprovalState = Literal["pending", "approved", "rejected"]
 

@@ -27,7 +27,7 @@ from aiohttp import web
 from bot.constants import PMS_SCAN_MAX_TASKS
 from bot.pms.base import PMSDown, PMSError
 from bot.pms.registry import DISPLAY, connector_for
-from bot.records import Task
+from bot.records import Task, Thresholds
 from bot.runtime import Runtime
 from bot.store.dashboard import (
     LoggedWork,
@@ -44,7 +44,7 @@ from bot.web.links import DASHBOARD, DASHBOARD_LINK_TTL_S
 from bot.web.pages import WEB, Web
 from bot.web.security import BadToken
 from bot.web.snapshot import SnapshotUnavailable, snapshot_png
-from commands.risk import Thresholds, find_risks
+from commands.risk import find_risks
 
 log = logging.getLogger("pmsbot.web")
 
