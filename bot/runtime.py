@@ -30,7 +30,7 @@ from bot.store.db import Database, redact_url
 from bot.store.leader import Leader, leader_for
 from bot.store.sync import apply_config
 from bot.store.web import server_key
-from bot.web.links import WebLinks
+from bot.web.links import WebLinks, weekly_snapshot_message
 from notifiers.delivery import Delivery
 from notifiers.outbox import Outbox
 from notifiers.registry import build_senders
@@ -103,12 +103,8 @@ class Runtime:
         self._build_jobs()
 
     async def _weekly_snapshot(self, project_key: str) -> dict[str, str]:
-        from bot.web.dashboard import weekly_snapshot_message  # the web side, only when a post is due
-        from bot.web.pages import Web
-
-        pages = Web(self)
-        await pages.start()
-        return await weekly_snapshot_message(pages, project_key)
+        key = self.web_key or await server_key(self.db)
+        return weekly_snapshot_message(WebLinks(key, self.settings.pmsbot_public_url, clock=self.clock), project_key)
 
     def clock_runner(self, leader: Leader) -> ClockRunner:
         return ClockRunner(self.db, self.clock, leader, self.jobs, self.polls)

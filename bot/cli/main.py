@@ -19,6 +19,7 @@ from bot.constants import DEFAULT_DATABASE_URL
 from bot.hooks import cli as hooks_cli
 from bot.runtime import SchemaNotReady
 from bot.store.db import DatabaseUrlError, normalize_url, redact_url
+from bot.store.web import KeyUnavailable
 
 log = logging.getLogger("pmsbot")
 
@@ -89,7 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, CliError, SchemaNotReady, DatabaseUrlError) as exc:
         print(f"pmsbot: {exc}", file=sys.stderr)
         return 1
-    except (SQLAlchemyError, ConnectionError, TimeoutError) as exc:
+    except (SQLAlchemyError, KeyUnavailable, ConnectionError, TimeoutError) as exc:
         # An unreachable or broken database: say which, in one line, without a traceback or a password.
         detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:300]
         url = redact_url(normalize_url(os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL))
