@@ -66,8 +66,8 @@ def test_user_text_with_braces_is_not_interpreted() -> None:
 
 
 def test_every_missing_argument_has_a_label() -> None:
-    source = (ROOT / "commands" / "parse.py").read_text(encoding="utf-8")
-    args = set(re.findall(r'_missing\(\s*[\w"]+,\s*"(\w+)"\)', source))
+    source = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "commands").rglob("*.py"))
+    args = set(re.findall(r'\bmissing\(\s*[\w"]+,\s*"(\w+)"\)', source))
     assert {"task", "reason", "percent", "dates"} <= args
     r = Renderer()
     for locale in ("zh", "en"):
