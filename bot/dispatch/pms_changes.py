@@ -17,7 +17,7 @@ from bot.store.db import Database
 from bot.store.models import PmsChangeRow
 from bot.store.workspace import SqlWorkspace
 from commands.filters import FilterError, parse_filter
-from commands.handlers import task_view
+from commands.views import task_view
 from notifiers.outbox import ClaimedMessage
 
 log = logging.getLogger("pmsbot.dispatcher")

@@ -14,7 +14,7 @@ from bot.jobs.base import Mail, Steady
 from bot.records import Approval, Project
 from bot.store.db import Database
 from bot.store.workspace import SqlWorkspace
-from commands.handlers import approval_buttons, approval_view
+from commands.views import approval_buttons, approval_view
 from notifiers.outbox import ClaimedMessage
 
 DEFAULT_POLICY = ProjectConfig(key="XX", name="defaults for projects not in the configuration")

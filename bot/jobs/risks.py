@@ -19,8 +19,8 @@ from bot.schedule.maths import due_day
 from bot.store.db import Database
 from bot.store.metrics import BUDGET, BUDGET_SPENT, latest_metrics, outcomes
 from bot.store.workspace import SqlWorkspace
-from commands.handlers import task_view
 from commands.risk import Risk, budget_risk, find_risks, integration_risks, milestone_risks
+from commands.views import task_view
 from notifiers.outbox import Envelope
 
 log = logging.getLogger("pmsbot.clock")

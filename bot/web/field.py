@@ -29,7 +29,7 @@ from bot.store.workspace import SqlWorkspace
 from bot.web.links import FIELD
 from bot.web.pages import WEB, Accept, Connectors, Settle, Web
 from bot.web.security import BadToken
-from commands.handlers import task_view
+from commands.views import task_view
 
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
 FORM_FIELDS = ("form", "percent", "hours", "note", "blocked")
