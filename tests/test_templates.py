@@ -40,7 +40,7 @@ def test_every_kind_has_a_template_in_each_locale() -> None:
 def test_every_refusal_code_has_a_message() -> None:
     source = "\n".join(p.read_text(encoding="utf-8") for p in [*(ROOT / "commands").rglob("*.py"),
                                                                  *(ROOT / "bot").rglob("*.py")])
-    codes = set(re.findall(r'(?:CommandError|PMSError|_error)\(\s*"(\w+)"', source))
+    codes = set(re.findall(r'(?:CommandError|PMSError|\b_?error)\(\s*"(\w+)"', source))
     assert {"unknown_task", "not_member", "own_request", "already_decided", "unknown_sender", "internal"} <= codes
     r = Renderer()
     for locale in ("zh", "en"):
