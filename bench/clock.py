@@ -71,7 +71,7 @@ async def one(name: str, url: str, people: int) -> None:
     try:
         rest = await ack_latencies(rt, 200, "rest")
         at = datetime.combine(next_workday(), clock_time(9, 0), tzinfo=SH)
-        wave = asyncio.create_task(run_due(rt, at))
+        wave = asyncio.create_task(run_due(rt.jobs, at))
         start = time.perf_counter()
         during: list[float] = []
         while not wave.done():

@@ -53,7 +53,7 @@ async def serve(kind: str, port: int, database: str) -> None:
         app = web.Application()
         app.router.add_post("/hooks/mes", handle)
     else:
-        from bot.cli import serve_roles
+        from bot.cli.serve import serve_roles
         from bot.config import Config, Settings, SourceConfig
         from bot.runtime import Runtime
         from bot.store import migrate

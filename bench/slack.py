@@ -60,7 +60,7 @@ async def serve(kind: str, port: int, db_path: str) -> None:
         app = web.Application()
         app.router.add_post("/slack/events", handle)
     else:
-        from bot.cli import serve_roles
+        from bot.cli.serve import serve_roles
         from bot.config import Config, PersonConfig, Settings
         from bot.runtime import Runtime
 

@@ -8,12 +8,18 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import constants
 from bot.hooks import registry as hooks
+from bot.platforms.answers import settled
 from bot.platforms.registry import build_adapters
+from bot.pms.base import PMS
+from bot.pms.registry import connector_for
+from bot.records import Project
 from bot.runtime import Runtime
 from bot.store import migrate
+from bot.store.web import server_key
 from bot.web import admin, console, dashboard, field
 from bot.web.pages import WEB, Web
 
@@ -85,17 +91,41 @@ async def metrics(request: web.Request) -> web.Response:
 def build_app(runtime: Runtime) -> web.Application:
     app = web.Application(client_max_size=constants.MAX_BODY_BYTES, middlewares=[errors_as_json])
     app[RUNTIME] = runtime
-    pages = Web(runtime)
+    db, clock, config, renderer = runtime.db, runtime.clock, runtime.config, runtime.renderer
+
+    async def web_key() -> bytes:
+        # Read when the app starts: a web process started before `pmsbot db upgrade` has none until a restart.
+        configured = runtime.settings.pmsbot_secret_key
+        return runtime.web_key or (configured.get_secret_value().encode() if configured else await server_key(db))
+
+    async def settle(inbox_id: int, budget_s: float, *, delivered: bool) -> bool:
+        return await settled(runtime, inbox_id, budget_s, delivered=delivered)
+
+    def connectors(session: AsyncSession) -> Callable[[Project], PMS]:
+        return connector_for(session, runtime.remotes, clock=clock)
+
+    pages = Web(key=web_key, public_url=runtime.settings.pmsbot_public_url, clock=clock, templates=renderer,
+                default_locale=config.locale)
     app[WEB] = pages
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
     if runtime.console:
-        console.add_routes(app, RUNTIME)
+        console.add_routes(app, console.ConsoleDeps(db=db, clock=clock, templates=renderer,
+                                                    default_locale=config.locale, accept=runtime.inbox.accept,
+                                                    settle=settle))
     hooks.add_routes(app, lambda request: request.app[RUNTIME].inbox, runtime.config, runtime.clock)
-    field.add_routes(app)
-    admin.add_routes(app)
-    dashboard.add_routes(app)
+    field.add_routes(app, field.FieldDeps(
+        db=db, clock=clock, default_locale=config.locale, connectors=connectors, accept=runtime.inbox.accept,
+        received=runtime.inbox.find, caused_by=runtime.outbox.envelopes_caused_by, settle=settle))
+    admin.add_routes(app, admin.AdminDeps(
+        db=db, clock=clock, config=config,
+        admin_token=lambda: runtime.settings.pmsbot_admin_token,  # read each time: rotating it ends its sessions
+        replay_dead_letter=runtime.outbox.replay, wake_delivery=runtime.delivery.wake.set,
+        wake_inbox=runtime.inbox.new_work.set))
+    dashboard.add_routes(app, dashboard.DashboardDeps(
+        db=db, clock=clock, connectors=connectors, default_locale=config.locale, timezone=config.timezone,
+        risk_scans=config.risk_alerts, listener=(runtime.settings.host, runtime.settings.port)))
     adapters = build_adapters(runtime)
     for adapter in adapters:
         adapter.add_routes(app)

@@ -7,9 +7,19 @@ SLA risk rule see every connector, whichever role made the call.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from prometheus_client import Counter, Histogram
 
-from bot.store.metrics import Calls
+
+@dataclass
+class Calls:
+    """Outbound calls to one connector, counted in memory between flushes."""
+
+    ok: int = 0
+    failed: int = 0
+    latency_ms: int = 0
+
 
 CALLS = Counter("pmsbot_connector_calls_total", "Outbound calls per connector", ["connector", "outcome"])
 LATENCY = Histogram("pmsbot_connector_call_seconds", "Outbound call time per connector", ["connector"])

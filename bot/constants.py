@@ -32,6 +32,8 @@ OUTBOX_HANDOFF_MAX: Final = 256  # replies handed to this process's delivery in 
 # Clock.
 CLOCK_BEAT_S: Final = 5.0  # how often the active clock looks at the time, and a standby tries to take over
 CLOCK_CATCH_UP_S: Final = 24 * 3600  # after downtime, missed minutes older than this are not run
+CALENDAR_WARNING_AT: Final = (9, 0)  # local (hour, minute) the admins hear of calendars without 调休
+CALENDAR_WARNING_FROM_MONTH: Final = 11  # the coming year's 调休 are asked for from November on
 
 # Garbage collection in long-running roles (bot/memory.py): generation thresholds.
 GC_THRESHOLDS: Final = (20_000, 50, 100)
@@ -159,3 +161,4 @@ PMS_DIGEST_LIST_MAX: Final = 10  # tasks named in a digest; the rest are counted
 REDMINE_POLL_EVERY_MIN: Final = 2
 PMS_POLL_MAX_ISSUES: Final = 2000  # changed issues one poll reads at most (the rest at the next)
 PMS_POLL_OVERLAP_S: Final = 300  # each poll reads again this far behind its cursor (late commits, paging shifts)
+MAX_REASON_CHARS: Final = 1000  # a rejection reason or approval comment from a button or form

@@ -132,3 +132,29 @@ class Approval:
     origin: str  # "chat" platforms, or "source:<name>" for a request from another system
     created_at: datetime
     ref: str | None = None  # the source's own id for the request, when it came from one
+
+
+@dataclass(frozen=True, kw_only=True)
+class Thresholds:
+    """Each rule's knobs, with the defaults a team gets without configuring them."""
+
+    behind_days: int = 3  # behind: due within this many days...
+    behind_margin_percent: int = 10  # ...and this far below the linear plan
+    behind_min_percent: int = 50  # ...or, for a task whose start is unknown, below this
+    stale_days: int = 3
+    milestone_days: int = 7
+    milestone_margin_percent: int = 10
+    budget_share: Decimal = Decimal("0.8")  # budget: spent at least this share of the budget...
+    budget_margin_percent: int = 10  # ...while progress is this far below the share spent
+    integration_min_rate: float = 0.99
+    integration_window_h: float = 24.0
+    integration_min_calls: int = 20  # fewer calls in the window say nothing either way
+
+
+@dataclass(frozen=True, kw_only=True)
+class PendingLink:
+    person_id: str
+    code_sha256: str
+    attempts: int
+    created_at: datetime
+    expires_at: datetime

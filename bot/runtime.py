@@ -7,27 +7,34 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from bot.changes import ChangeDigests
+from bot.clock import ClockRunner
 from bot.clocks import SYSTEM_CLOCK, Clock
 from bot.config import Config, Settings
 from bot.constants import GRACEFUL_STOP_S, WORKER_RESTART_S
-from bot.dispatcher import Dispatcher
+from bot.dispatch.worker import Dispatcher
 from bot.inbox import Inbox
+from bot.jobs.anchors import AuditAnchors
+from bot.jobs.approvals import ApprovalFollowups
+from bot.jobs.base import Job, Mail
+from bot.jobs.calendar import CalendarWarnings
+from bot.jobs.dashboards import WeeklyDashboards
+from bot.jobs.polls import FilePolls, Poll, RedminePolls
+from bot.jobs.risks import RiskScans
+from bot.jobs.standups import Standups
 from bot.pms.registry import RemoteClient, build_remotes
 from bot.store import migrate
 from bot.store.db import Database, redact_url
+from bot.store.leader import Leader, leader_for
 from bot.store.sync import apply_config
 from bot.store.web import server_key
-from bot.web.links import WebLinks
+from bot.web.links import WebLinks, weekly_snapshot_message
 from notifiers.delivery import Delivery
 from notifiers.outbox import Outbox
 from notifiers.registry import build_senders
 from notifiers.render import Renderer
-
-if TYPE_CHECKING:
-    from bot.clock import ClockRunner
 
 log = logging.getLogger("pmsbot")
 
@@ -54,6 +61,8 @@ class Runtime:
     changes: ChangeDigests = field(init=False)
     web_key: bytes | None = field(default=None, init=False)
     delivery: Delivery = field(init=False)
+    jobs: list[Job] = field(init=False)  # the clock's work, in the order it runs each minute
+    polls: list[Poll] = field(init=False)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list, init=False)
     _stop: asyncio.Event = field(default_factory=asyncio.Event, init=False)
     scheduler: ClockRunner | None = field(default=None, init=False)
@@ -72,6 +81,33 @@ class Runtime:
                                      timezone=self.config.timezone, platforms=platforms, clock=self.clock,
                                      on_done=self.delivery.wake.set, remotes=self.remotes,
                                      config=self.config)
+        self._build_jobs()
+
+    def _build_jobs(self) -> None:
+        mail = Mail(outbox=self.outbox, clock=self.clock, platforms=self.settings.enabled_platforms(),
+                    wake=self.delivery.wake.set)
+        self.jobs = [
+            Standups(self.db, mail, self.config),
+            RiskScans(self.db, mail, self.config, self.remotes),
+            CalendarWarnings(self.db, mail, self.config),
+            AuditAnchors(self.db, self.settings.pmsbot_audit_anchor),
+            WeeklyDashboards(self.db, mail, self.config, self._weekly_snapshot),
+            ApprovalFollowups(self.db, mail, self.config),
+        ]
+        self.polls = [RedminePolls(self.db, self.inbox, self.remotes, self.config),
+                      FilePolls(self.db, self.inbox, self.dispatcher.sources, self.clock)]
+
+    def reconfigure(self, config: Config) -> None:
+        """Use another configuration from now on for the clock's jobs (what an edited file changes)."""
+        self.config = config
+        self._build_jobs()
+
+    async def _weekly_snapshot(self, project_key: str) -> dict[str, str]:
+        key = self.web_key or await server_key(self.db)
+        return weekly_snapshot_message(WebLinks(key, self.settings.pmsbot_public_url, clock=self.clock), project_key)
+
+    def clock_runner(self, leader: Leader) -> ClockRunner:
+        return ClockRunner(self.db, self.clock, leader, self.jobs, self.polls)
 
     async def open(self, *, migrate_sqlite: bool = True) -> None:
         """Bring the schema to head (SQLite, embedded mode) or check it is there (PostgreSQL), then apply config."""
@@ -100,10 +136,7 @@ class Runtime:
             self._tasks.append(asyncio.create_task(self._supervise(self.delivery.run_forever), name="delivery"))
             self._tasks.append(asyncio.create_task(self._supervise(self.changes.run_forever), name="pms-changes"))
         if "clock" in roles:
-            from bot.clock import ClockRunner  # the clock builds on the runtime, not the other way round
-            from bot.store.leader import leader_for
-
-            self.scheduler = ClockRunner(self, leader_for(self.db))
+            self.scheduler = self.clock_runner(leader_for(self.db))
             self._tasks.append(asyncio.create_task(self._supervise(self.scheduler.run), name="clock"))
 
     async def _supervise(self, loop: Callable[[asyncio.Event], Awaitable[None]]) -> None:

@@ -11,7 +11,6 @@ import hashlib
 import hmac
 import re
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -23,18 +22,9 @@ from bot.constants import (
     LINK_CODES_PER_HOUR_ACCOUNT,
     LINK_CODES_PER_HOUR_PERSON,
 )
-from bot.records import Person, Reply
+from bot.records import PendingLink, Person, Reply
 
 CODE_RE = re.compile(rf"[0-9]{{{LINK_CODE_DIGITS}}}")
-
-
-@dataclass(frozen=True, kw_only=True)
-class PendingLink:
-    person_id: str
-    code_sha256: str
-    attempts: int
-    created_at: datetime
-    expires_at: datetime
 
 
 class Linking(Protocol):

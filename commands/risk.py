@@ -14,30 +14,13 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
-from bot.records import Milestone, Task
+from bot.records import Milestone, Task, Thresholds
 
 RiskKind = Literal["overdue", "blocked", "stale", "behind", "milestone", "budget", "integration"]
 TASK_RULES: tuple[RiskKind, ...] = ("overdue", "blocked", "behind", "stale")
 ALL_RULES: tuple[RiskKind, ...] = (*TASK_RULES, "milestone", "budget", "integration")
 ORDER = {kind: n for n, kind in enumerate(("blocked", "overdue", "milestone", "budget", "behind", "integration",
                                            "stale"))}
-
-
-@dataclass(frozen=True, kw_only=True)
-class Thresholds:
-    """Each rule's knobs, with the defaults a team gets without configuring them."""
-
-    behind_days: int = 3  # behind: due within this many days...
-    behind_margin_percent: int = 10  # ...and this far below the linear plan
-    behind_min_percent: int = 50  # ...or, for a task whose start is unknown, below this
-    stale_days: int = 3
-    milestone_days: int = 7
-    milestone_margin_percent: int = 10
-    budget_share: Decimal = Decimal("0.8")  # budget: spent at least this share of the budget...
-    budget_margin_percent: int = 10  # ...while progress is this far below the share spent
-    integration_min_rate: float = 0.99
-    integration_window_h: float = 24.0
-    integration_min_calls: int = 20  # fewer calls in the window say nothing either way
 
 
 @dataclass(frozen=True, kw_only=True)

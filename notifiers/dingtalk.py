@@ -55,8 +55,10 @@ from bot.store.db import Database
 from notifiers.base import Outgoing, PermanentSendError, Rendered, TransientSendError
 from notifiers.batching import Gatherer
 from notifiers.links import linked
-from notifiers.pacing import TokenBucket, within
+from notifiers.openapi import Dialect, OpenApi, request_json
+from notifiers.pacing import ChatPacer, wait_turn, within
 from notifiers.render import Renderer
+from notifiers.tokens import AccessToken
 
 log = logging.getLogger("pmsbot.dingtalk.send")
 
@@ -77,14 +79,8 @@ _MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]~|"} | {"<": "&lt;", "
 
 async def probe(settings: Settings, renderer: Renderer) -> tuple[bool, str]:
     """`pmsbot check`: does the app get an access token from DINGTALK_API_BASE? (ok, what was found)"""
-    sender = DingTalkSender(None, settings, renderer)
-    try:
-        await sender.access_token()
-    except (TransientSendError, PermanentSendError) as exc:
-        return False, f"{sender.base}: {exc}"
-    finally:
-        await sender.close()
-    return True, f"app {settings.dingtalk_client_id} has an access token from {sender.base}"
+    api = DingTalkSender(None, settings, renderer)._api
+    return await api.probe(f"app {settings.dingtalk_client_id} has an access token")
 
 
 def dingtalk_md(text: str) -> str:
@@ -165,18 +161,13 @@ class DingTalkSender:
                         settings.dingtalk_alert_secret.get_secret_value() if settings.dingtalk_alert_secret else None)
                        if settings.dingtalk_alert_webhook else None)
         self.renderer = renderer
-        self._token: str | None = None
-        self._token_until = 0.0
-        self._token_lock = asyncio.Lock()
-        self._http: httpx.AsyncClient | None = None
-        self._app_bucket = within(app_rate_per_s, app_burst)
-        self._chat_rate = (chat_rate_per_s, chat_burst)
-        self._chats: dict[str, TokenBucket] = {}
+        self._api = OpenApi(DINGTALK, AccessToken(self._fetch_token, refresh_before_s=DINGTALK_TOKEN_REFRESH_BEFORE_S),
+                            base_url=self.base, timeout_s=DINGTALK_HTTP_TIMEOUT_S)
+        self._pacer = ChatPacer(chat_rate_per_s, chat_burst, (within(app_rate_per_s, app_burst),), max_chats=50_000)
         # 20 a minute with the whole minute's count allowed at once; crossing it silences the robot for 10 min.
         self._robot = within(robot_per_minute / 60, robot_per_minute)
         self._gatherer = Gatherer(self._batch_send, window_s=DINGTALK_BATCH_WINDOW_S, max_size=DINGTALK_BATCH_MAX)
         self._profiles: dict[str, tuple[dict[str, Any], float]] = {}
-        self.tokens_fetched = 0
 
     # ---- Sender ---------------------------------------------------------------------------------------------
     async def send(self, message: Outgoing) -> str:
@@ -205,9 +196,7 @@ class DingTalkSender:
 
     async def close(self) -> None:
         await self._gatherer.close()
-        if self._http is not None:
-            await self._http.aclose()
-            self._http = None
+        await self._api.close()
 
     # ---- message shapes -------------------------------------------------------------------------------------
     def _texts(self, locale: str) -> dict[str, str]:
@@ -268,7 +257,7 @@ class DingTalkSender:
     async def _session_reply(self, message: Outgoing, url: str) -> str:
         user = message.origin.get("user")
         mentions = (*message.rendered.mentions, user) if is_group(message.target) and user else ()
-        await self._pace(message.target)
+        await self._pacer.pace(message.target)
         r, data = await self._post_markdown(url, message, mentions, "session webhook")
         code = data.get("errcode")
         if code == 0:
@@ -286,12 +275,7 @@ class DingTalkSender:
         body: dict[str, Any] = {"msgtype": "markdown", "markdown": param}
         if mentions:
             body["at"] = {"atUserIds": [m for m in mentions if _STAFF_ID_RE.fullmatch(m)]}
-        try:
-            r = await self._client().post(url, json=body)
-            data = r.json()
-        except (httpx.HTTPError, ValueError) as exc:
-            raise TransientSendError(f"dingtalk {what}: {type(exc).__name__}: {exc}") from None
-        return r, data if isinstance(data, dict) else {}
+        return await request_json(self._api.client(), "POST", url, json=body, what=f"dingtalk {what}")
 
     async def _robot_send(self, target: str, key: str, param: dict[str, str]) -> str:
         msg_param = json.dumps(param, ensure_ascii=False)
@@ -304,11 +288,8 @@ class DingTalkSender:
         else:
             data = await self._call("POST", "/v1.0/robot/oToMessages/batchSend", {
                 "robotCode": self.robot_code, "userIds": [target], "msgKey": key, "msgParam": msg_param}, target)
-            if target in (data.get("invalidStaffIdList") or []):
-                raise PermanentSendError(f"dingtalk: {target} is not a staff id this robot can reach")
-            if target in (data.get("flowControlledStaffIdList") or []):
-                raise TransientSendError(f"dingtalk: {target} is flow-controlled",
-                                         retry_after_s=DINGTALK_THROTTLED_RETRY_S)
+            if isinstance(outcome := _per_person(data, [target])[target], Exception):
+                raise outcome
         return str(data.get("processQueryKey", ""))
 
     async def _send_card(self, message: Outgoing) -> str:
@@ -340,9 +321,7 @@ class DingTalkSender:
         if self._alert is None:
             raise PermanentSendError("a channel is the alert robot but DINGTALK_ALERT_WEBHOOK is not set")
         url, secret = self._alert
-        wait = self._robot.reserve(time.monotonic())
-        if wait > 0:
-            await asyncio.sleep(wait)  # pacing to the robot's 20 a minute, not waiting for work
+        await wait_turn(self._robot)  # the robot's 20 a minute
         if secret:
             ts = int(self._clock.timestamp() * 1000)
             url += f"{'&' if '?' in url else '?'}timestamp={ts}&sign={quote_plus(robot_sign(secret, ts))}"
@@ -366,12 +345,7 @@ class DingTalkSender:
     async def _batch_send(self, msg_param: str, users: list[str]) -> dict[str, str | Exception]:
         data = await self._call("POST", "/v1.0/robot/oToMessages/batchSend", {
             "robotCode": self.robot_code, "userIds": users, "msgKey": "sampleMarkdown", "msgParam": msg_param}, "")
-        invalid = set(data.get("invalidStaffIdList") or ())
-        throttled = set(data.get("flowControlledStaffIdList") or ())
-        key = str(data.get("processQueryKey", ""))
-        return {u: PermanentSendError(f"dingtalk: {u} is not a staff id this robot can reach") if u in invalid
-                else TransientSendError(f"dingtalk: {u} is flow-controlled", retry_after_s=DINGTALK_THROTTLED_RETRY_S)
-                if u in throttled else key for u in users}
+        return _per_person(data, users)
 
     # ---- people ---------------------------------------------------------------------------------------------
     async def user_profile(self, staff_id: str) -> dict[str, Any]:
@@ -391,79 +365,43 @@ class DingTalkSender:
         return profile
 
     async def _user_profile(self, staff_id: str) -> dict[str, Any]:
-        token = await self.access_token()
-        r = await self._client().post(f"{self.oapi}/topapi/v2/user/get", params={"access_token": token},
-                                      json={"userid": staff_id, "language": "zh_CN"})
-        data = r.json()
-        if not isinstance(data, dict) or data.get("errcode") != 0 or not isinstance(data.get("result"), dict):
+        token = await self._api.token.get()
+        _, data = await request_json(self._api.client(), "POST", f"{self.oapi}/topapi/v2/user/get",
+                                     params={"access_token": token}, json={"userid": staff_id, "language": "zh_CN"},
+                                     what="dingtalk user lookup")
+        if data.get("errcode") != 0 or not isinstance(data.get("result"), dict):
             return {}
         return dict(data["result"])
 
     # ---- HTTP -----------------------------------------------------------------------------------------------
-    def _client(self) -> httpx.AsyncClient:
-        if self._http is None:
-            self._http = httpx.AsyncClient(timeout=DINGTALK_HTTP_TIMEOUT_S)
-        return self._http
-
-    async def access_token(self, *, stale: str | None = None) -> str:
-        """Cached until DINGTALK_TOKEN_REFRESH_BEFORE_S before expiry; one fetch however many sends wait for it."""
-        async with self._token_lock:
-            if self._token and self._token != stale and time.monotonic() < self._token_until:
-                return self._token
-            try:
-                r = await self._client().post(f"{self.base}/v1.0/oauth2/accessToken",
-                                              json={"appKey": self._app[0], "appSecret": self._app[1]})
-                data = r.json()
-            except (httpx.HTTPError, ValueError) as exc:
-                raise TransientSendError(f"dingtalk token: {type(exc).__name__}: {exc}") from None
-            if r.status_code >= 500 or r.status_code == 429:
-                raise TransientSendError(f"dingtalk token: HTTP {r.status_code}")
-            token = data.get("accessToken") if isinstance(data, dict) else None
-            if r.status_code != 200 or not isinstance(token, str):
-                raise PermanentSendError(f"dingtalk token refused: HTTP {r.status_code} {str(data)[:160]}")
-            self.tokens_fetched += 1
-            self._token = token
-            self._token_until = time.monotonic() + max(60.0, float(data.get("expireIn", 7200))
-                                                       - DINGTALK_TOKEN_REFRESH_BEFORE_S)
-            return token
+    async def _fetch_token(self) -> tuple[str, float]:
+        r, data = await request_json(self._api.client(), "POST", "/v1.0/oauth2/accessToken",
+                                     json={"appKey": self._app[0], "appSecret": self._app[1]}, what="dingtalk token")
+        if r.status_code >= 500 or r.status_code == 429:
+            raise TransientSendError(f"dingtalk token: HTTP {r.status_code}")
+        token = data.get("accessToken")
+        if r.status_code != 200 or not isinstance(token, str):
+            raise PermanentSendError(f"dingtalk token refused: HTTP {r.status_code} {str(data)[:160]}")
+        return token, float(data.get("expireIn", 7200))
 
     async def _call(self, method: str, path: str, body: dict[str, Any], target: str) -> dict[str, Any]:
-        await self._pace(target)
-        token = await self.access_token()
-        for attempt in (1, 2):
-            try:
-                r = await self._client().request(method, f"{self.base}{path}", json=body,
-                                                 headers={"x-acs-dingtalk-access-token": token})
-                data = r.json() if r.content else {}
-            except (httpx.HTTPError, ValueError) as exc:
-                raise TransientSendError(f"dingtalk {method} {path}: {type(exc).__name__}: {exc}") from None
-            data = data if isinstance(data, dict) else {}
-            code = str(data.get("code", ""))
-            if (r.status_code == 401 or code in TOKEN_CODES) and attempt == 1:
-                token = await self.access_token(stale=token)  # expired early or revoked: fetch once, try again
-                continue
-            if r.status_code == 429 or code in THROTTLED_CODES:
-                after = r.headers.get("Retry-After", "")
-                raise TransientSendError(f"dingtalk throttled ({code or r.status_code})", retry_after_s=float(after)
-                                         if after.isdigit() else DINGTALK_THROTTLED_RETRY_S)
-            if r.status_code >= 500:
-                raise TransientSendError(f"dingtalk HTTP {r.status_code} {code}")
-            if r.status_code >= 400:
-                raise PermanentSendError(f"dingtalk {path}: HTTP {r.status_code} {code}: "
-                                         f"{str(data.get('message', ''))[:160]}")
-            return data
-        raise TransientSendError("dingtalk access token refused twice")
+        await self._pacer.pace(target)
+        return await self._api.call(method, path, body)
 
-    async def _pace(self, target: str) -> None:
-        limiters = [self._app_bucket]
-        if target:  # a batch counts against the app only
-            bucket = self._chats.get(target)
-            if bucket is None:
-                if len(self._chats) > 50_000:
-                    self._chats.clear()
-                bucket = self._chats[target] = within(*self._chat_rate)
-            limiters.insert(0, bucket)
-        for limiter in limiters:
-            wait = limiter.reserve(time.monotonic())
-            if wait > 0:
-                await asyncio.sleep(wait)  # pacing to DingTalk's published limits, not waiting for work
+
+def _per_person(data: dict[str, Any], users: list[str]) -> dict[str, str | Exception]:
+    """What batchSend did for each person: its processQueryKey, or why not."""
+    invalid = set(data.get("invalidStaffIdList") or ())
+    throttled = set(data.get("flowControlledStaffIdList") or ())
+    key = str(data.get("processQueryKey", ""))
+    return {u: PermanentSendError(f"dingtalk: {u} is not a staff id this robot can reach") if u in invalid
+            else TransientSendError(f"dingtalk: {u} is flow-controlled", retry_after_s=DINGTALK_THROTTLED_RETRY_S)
+            if u in throttled else key for u in users}
+
+
+DINGTALK = Dialect(
+    platform="dingtalk", auth=lambda token: {"x-acs-dingtalk-access-token": token},
+    code_of=lambda data: str(data.get("code", "")), token_refused=lambda status, code: status == 401 or code in TOKEN_CODES,
+    throttled_codes=THROTTLED_CODES, retry_after_header="Retry-After", retry_after_default_s=DINGTALK_THROTTLED_RETRY_S,
+    transient_codes=frozenset(), accepted=lambda status, code: status < 400, empty_is_answer=True,
+    refusal=lambda path, status, code, data: f"dingtalk {path}: HTTP {status} {code}: {str(data.get('message', ''))[:160]}")

@@ -12,7 +12,6 @@ import asyncio
 import json
 import logging
 import re
-import time
 from dataclasses import replace
 from typing import Any
 
@@ -37,8 +36,10 @@ from bot.store.db import Database
 from notifiers.base import Outgoing, PermanentSendError, Rendered, TransientSendError
 from notifiers.batching import Gatherer
 from notifiers.links import linked
-from notifiers.pacing import TokenBucket, within
+from notifiers.openapi import Dialect, OpenApi, request_json
+from notifiers.pacing import ChatPacer, within
 from notifiers.render import Renderer
+from notifiers.tokens import AccessToken
 
 log = logging.getLogger("pmsbot.feishu.send")
 
@@ -54,14 +55,8 @@ _OPEN_ID_RE = re.compile(r"ou_[A-Za-z0-9]{1,64}")  # a person's open_id, safe in
 
 async def probe(settings: Settings, renderer: Renderer) -> tuple[bool, str]:
     """`pmsbot check`: does the app get a tenant token from FEISHU_API_BASE? (ok, what was found)"""
-    sender = FeishuSender(None, settings, renderer)
-    try:
-        await sender._tenant_token()
-    except (TransientSendError, PermanentSendError) as exc:
-        return False, f"{sender.base}: {exc}"
-    finally:
-        await sender.close()
-    return True, f"app {settings.feishu_app_id} has a tenant token from {sender.base}"
+    api = FeishuSender(None, settings, renderer)._api
+    return await api.probe(f"app {settings.feishu_app_id} has a tenant token")
 
 
 def lark_md(text: str) -> str:
@@ -99,15 +94,11 @@ class FeishuSender:
         self.base = (settings.feishu_api_base or FEISHU_DEFAULT_API_BASE).rstrip("/")
         self._app = (settings.feishu_app_id, settings.feishu_app_secret.get_secret_value())
         self.renderer = renderer
-        self._token: str | None = None
-        self._token_until = 0.0
-        self._token_lock = asyncio.Lock()
-        self._http: httpx.AsyncClient | None = None
-        self._chat_rate = (chat_rate_per_s, chat_burst)
-        self._chats: dict[str, TokenBucket] = {}
+        self._api = OpenApi(FEISHU, AccessToken(self._fetch_token, refresh_before_s=FEISHU_TOKEN_REFRESH_BEFORE_S),
+                            base_url=self.base, timeout_s=FEISHU_HTTP_TIMEOUT_S)
         # Two budgets per app: a second's and a minute's (the minute's allows its whole count at once).
-        self._app_buckets = (within(app_rate_per_s, app_burst), within(app_per_minute / 60, app_per_minute))
-        self.tokens_fetched = 0  # for tests: a burst across an expiry fetches once
+        self._pacer = ChatPacer(chat_rate_per_s, chat_burst, (within(app_rate_per_s, app_burst),
+                                                              within(app_per_minute / 60, app_per_minute)))
         self._gatherer = Gatherer(self._batch_send, window_s=FEISHU_BATCH_WINDOW_S, max_size=FEISHU_BATCH_MAX)
 
     # ---- Sender ---------------------------------------------------------------------------------------------
@@ -164,90 +155,36 @@ class FeishuSender:
             return None
 
     async def _user_email(self, open_id: str) -> str | None:
-        token = await self._tenant_token()
-        r = await self._client().get(f"/open-apis/contact/v3/users/{open_id}", params={"user_id_type": "open_id"},
-                                     headers={"Authorization": f"Bearer {token}"})
-        data = r.json()
-        user = (data.get("data") or {}).get("user") or {} if isinstance(data, dict) else {}
+        token = await self._api.token.get()
+        _, data = await request_json(self._api.client(), "GET", f"/open-apis/contact/v3/users/{open_id}",
+                                     params={"user_id_type": "open_id"}, headers=FEISHU.auth(token),
+                                     what="feishu contact")
+        user = (data.get("data") or {}).get("user") or {}
         email = user.get("enterprise_email") or user.get("email")
         return email.strip() if isinstance(email, str) and "@" in email else None
 
     async def close(self) -> None:
         await self._gatherer.close()
-        if self._http is not None:
-            await self._http.aclose()
-            self._http = None
+        await self._api.close()
 
     def _card(self, message: Outgoing) -> dict[str, Any]:
         catalogs = self.renderer.catalogs
         return card_for(self.renderer, message.rendered, (catalogs.get(message.locale) or catalogs["en"])["feishu"])
 
     # ---- HTTP -----------------------------------------------------------------------------------------------
-    def _client(self) -> httpx.AsyncClient:
-        if self._http is None:
-            self._http = httpx.AsyncClient(base_url=self.base, timeout=FEISHU_HTTP_TIMEOUT_S)
-        return self._http
-
-    async def _tenant_token(self, *, stale: str | None = None) -> str:
-        """Cached until FEISHU_TOKEN_REFRESH_BEFORE_S before expiry; one fetch however many sends wait for it."""
-        async with self._token_lock:
-            if self._token and self._token != stale and time.monotonic() < self._token_until:
-                return self._token
-            try:
-                r = await self._client().post("/open-apis/auth/v3/tenant_access_token/internal",
-                                              json={"app_id": self._app[0], "app_secret": self._app[1]})
-                data = r.json()
-            except (httpx.HTTPError, ValueError) as exc:
-                raise TransientSendError(f"feishu token: {type(exc).__name__}: {exc}") from None
-            if r.status_code >= 500 or data.get("code") in TRANSIENT_CODES:
-                raise TransientSendError(f"feishu token: HTTP {r.status_code} code {data.get('code')}")
-            token = data.get("tenant_access_token")
-            if data.get("code") != 0 or not isinstance(token, str):
-                raise PermanentSendError(f"feishu token refused: code {data.get('code')} {data.get('msg', '')}"[:200])
-            self.tokens_fetched += 1
-            self._token = token
-            self._token_until = time.monotonic() + max(60.0, float(data.get("expire", 7200))
-                                                       - FEISHU_TOKEN_REFRESH_BEFORE_S)
-            return token
+    async def _fetch_token(self) -> tuple[str, float]:
+        r, data = await request_json(self._api.client(), "POST", "/open-apis/auth/v3/tenant_access_token/internal",
+                                     json={"app_id": self._app[0], "app_secret": self._app[1]}, what="feishu token")
+        if r.status_code >= 500 or data.get("code") in TRANSIENT_CODES:
+            raise TransientSendError(f"feishu token: HTTP {r.status_code} code {data.get('code')}")
+        token = data.get("tenant_access_token")
+        if data.get("code") != 0 or not isinstance(token, str):
+            raise PermanentSendError(f"feishu token refused: code {data.get('code')} {data.get('msg', '')}"[:200])
+        return token, float(data.get("expire", 7200))
 
     async def _call(self, method: str, path: str, body: dict[str, Any], target: str) -> dict[str, Any]:
-        await self._pace(target)
-        token = await self._tenant_token()
-        for attempt in (1, 2):
-            try:
-                r = await self._client().request(method, path, json=body, headers={"Authorization": f"Bearer {token}"})
-                data = r.json()
-            except (httpx.HTTPError, ValueError) as exc:
-                raise TransientSendError(f"feishu {method} {path.split('?')[0]}: {type(exc).__name__}: {exc}") from None
-            code = data.get("code") if isinstance(data, dict) else None
-            if code in TOKEN_INVALID and attempt == 1:
-                token = await self._tenant_token(stale=token)  # expired early or revoked: fetch once, try again
-                continue
-            if r.status_code == 429 or code == RATE_LIMITED:
-                reset = r.headers.get("x-ogw-ratelimit-reset")
-                raise TransientSendError("feishu rate limited", retry_after_s=float(reset) if reset and
-                                         reset.replace(".", "", 1).isdigit() else None)
-            if r.status_code >= 500 or code in TRANSIENT_CODES:
-                raise TransientSendError(f"feishu HTTP {r.status_code} code {code}")
-            if code == SCOPE_MISSING:
-                raise PermanentSendError(f"feishu code {code}: the app lacks the permission "
-                                         f"{_missing_scopes(data)}: grant it in the developer console")
-            if code != 0:
-                raise PermanentSendError(f"feishu code {code}: {str(data.get('msg', ''))[:160]}")
-            return dict(data)
-        raise TransientSendError("feishu tenant token refused twice")
-
-    async def _pace(self, target: str) -> None:
-        limiters = list(self._app_buckets)
-        if target:  # a batch counts against the app only
-            bucket = self._chats.get(target)
-            if bucket is None:
-                bucket = self._chats[target] = within(*self._chat_rate)
-            limiters.insert(0, bucket)
-        for limiter in limiters:
-            wait = limiter.reserve(time.monotonic())
-            if wait > 0:
-                await asyncio.sleep(wait)  # pacing to Feishu's published limits, not waiting for work
+        await self._pacer.pace(target)
+        return await self._api.call(method, path, body)
 
 
 def _missing_scopes(data: dict[str, Any]) -> str:
@@ -256,3 +193,17 @@ def _missing_scopes(data: dict[str, Any]) -> str:
     violations = error.get("permission_violations") if isinstance(error, dict) else None
     subjects = [str(v.get("subject")) for v in violations or [] if isinstance(v, dict) and v.get("subject")]
     return ", ".join(subjects)[:200] if subjects else repr(str(data.get("msg", ""))[:160])
+
+
+def _refusal(path: str, status: int, code: object, data: dict[str, Any]) -> str:
+    if code == SCOPE_MISSING:
+        return (f"feishu code {code}: the app lacks the permission {_missing_scopes(data)}: grant it in the "
+                "developer console")
+    return f"feishu code {code}: {str(data.get('msg', ''))[:160]}"
+
+
+FEISHU = Dialect(platform="feishu", auth=lambda token: {"Authorization": f"Bearer {token}"},
+                 code_of=lambda data: data.get("code"), token_refused=lambda status, code: code in TOKEN_INVALID,
+                 throttled_codes=frozenset({RATE_LIMITED}), retry_after_header="x-ogw-ratelimit-reset",
+                 retry_after_default_s=None, transient_codes=TRANSIENT_CODES,
+                 accepted=lambda status, code: code == 0, refusal=_refusal)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from dataclasses import dataclass
 
 from bot.constants import RATE_HEADROOM
@@ -35,3 +37,34 @@ def within(rate_per_s: float, burst: float) -> TokenBucket:
     next one than it left, and platforms count arrivals. So: RATE_HEADROOM of the rate, one token of the burst
     kept back (at least one remains)."""
     return TokenBucket(rate_per_s * RATE_HEADROOM, max(1.0, burst - 1))
+
+
+class ChatPacer:
+    """Each chat's own bucket (made on its first message), then the app's: a platform's published limits, kept
+    before calling. At most `max_chats` chat buckets are kept (None: no bound); past that they start afresh."""
+
+    def __init__(self, chat_rate_per_s: float, chat_burst: float, app: tuple[TokenBucket, ...], *,
+                 max_chats: int | None = None) -> None:
+        self._chat_rate = (chat_rate_per_s, chat_burst)
+        self._app = app
+        self._chats: dict[str, TokenBucket] = {}
+        self._max_chats = max_chats
+
+    async def pace(self, target: str) -> None:
+        limiters = list(self._app)
+        if target:  # a batch counts against the app only
+            bucket = self._chats.get(target)
+            if bucket is None:
+                if self._max_chats is not None and len(self._chats) > self._max_chats:
+                    self._chats.clear()
+                bucket = self._chats[target] = within(*self._chat_rate)
+            limiters.insert(0, bucket)
+        await wait_turn(*limiters)
+
+
+async def wait_turn(*limiters: TokenBucket) -> None:
+    """A turn in each bucket, one after the other (sleeping here is pacing, not waiting for work)."""
+    for limiter in limiters:
+        wait = limiter.reserve(time.monotonic())
+        if wait > 0:
+            await asyncio.sleep(wait)

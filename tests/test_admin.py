@@ -19,12 +19,13 @@ from sqlalchemy import select, update
 from sqlmodel import col
 
 from bot.app import build_app
+from bot.calls import Calls
 from bot.config import ChannelConfig, Config, PersonConfig, ProjectConfig, Settings, StandupConfig
 from bot.runtime import Runtime
 from bot.store import admin as store
 from bot.store import audit
 from bot.store.db import Database
-from bot.store.metrics import Calls, add_calls
+from bot.store.metrics import add_calls
 from bot.store.models import AuditRow, IdentityRow, InboxRow, OutboxRow, PersonRow, PmsChangeRow
 from bot.web import admin
 from bot.web.links import WebLinks

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import build_parser, main
+from bot.cli.main import build_parser, main
 from bot.clocks import SYSTEM_CLOCK
 
 
@@ -249,8 +249,9 @@ def test_sla_prints_success_rate_per_connector(demo_db: Path, capsys: pytest.Cap
     import asyncio
     from datetime import UTC, timedelta
 
+    from bot.calls import Calls
     from bot.store.db import Database
-    from bot.store.metrics import Calls, add_calls
+    from bot.store.metrics import add_calls
 
     async def record() -> None:
         db = Database(f"sqlite+aiosqlite:///{demo_db}")

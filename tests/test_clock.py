@@ -10,9 +10,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.clock import next_runs, run_due
+from bot.clock import run_due
 from bot.clocks import SYSTEM_CLOCK
 from bot.config import CalendarConfig, Settings, parse_config
+from bot.jobs.standups import next_runs
 from bot.runtime import Runtime
 from bot.say import drain, say
 from bot.store import console as feed
@@ -28,7 +29,7 @@ def only(rt: Runtime, *, risk_alerts: bool = False, approvals: bool = False) -> 
     update: dict[str, object] = {"projects": projects}
     if not risk_alerts:
         update["risk_alerts"] = ()
-    rt.config = rt.config.model_copy(update=update)
+    rt.reconfigure(rt.config.model_copy(update=update))
     return rt
 
 
@@ -60,12 +61,12 @@ async def test_a_month_of_standups_on_chinas_calendar(standups: Runtime) -> None
     sent: dict[date, int] = {}
     day = date(2026, 9, 28)
     while day <= date(2026, 10, 12):
-        sent[day] = await run_due(rt, at_930(day))
-        assert await run_due(rt, at_930(day)) == 0, "running the same instant again does nothing"
+        sent[day] = await run_due(rt.jobs, at_930(day))
+        assert await run_due(rt.jobs, at_930(day)) == 0, "running the same instant again does nothing"
         day += timedelta(days=1)
     day = date(2026, 12, 1)
     while day <= date(2026, 12, 31):
-        sent[day] = await run_due(rt, at_930(day))
+        sent[day] = await run_due(rt.jobs, at_930(day))
         day += timedelta(days=1)
     await drain(rt)
     assert [d for d, n in sent.items() if date(2026, 9, 28) <= d <= date(2026, 10, 12) and n] == [
@@ -84,9 +85,9 @@ async def test_a_month_of_standups_on_chinas_calendar(standups: Runtime) -> None
 
 async def test_only_the_minute_of_the_run_is_due(standups: Runtime) -> None:
     rt = standups
-    assert await run_due(rt, at_930(date(2026, 12, 1)) - timedelta(minutes=1)) == 0
-    assert await run_due(rt, at_930(date(2026, 12, 1)) + timedelta(seconds=59)) == 3
-    assert await run_due(rt, at_930(date(2026, 12, 1))) == 0
+    assert await run_due(rt.jobs, at_930(date(2026, 12, 1)) - timedelta(minutes=1)) == 0
+    assert await run_due(rt.jobs, at_930(date(2026, 12, 1)) + timedelta(seconds=59)) == 3
+    assert await run_due(rt.jobs, at_930(date(2026, 12, 1))) == 0
 
 
 async def test_members_get_their_prompt_at_their_own_local_time(tmp_path: Path) -> None:
@@ -98,25 +99,24 @@ async def test_members_get_their_prompt_at_their_own_local_time(tmp_path: Path) 
         "standups:\n  - {name: ops, project: OPS, members: [li, sam], at: '09:00', calendar: none}\n",
         tmp_path,
     ) as rt:
-        runs = {r.person_id: r for r in await next_runs(rt, datetime(2026, 3, 6, 12, 0, tzinfo=SH))}
+        runs = {r.person_id: r for r in await next_runs(rt.db, rt.config, datetime(2026, 3, 6, 12, 0, tzinfo=SH))}
         assert runs["li"].at is not None and runs["li"].at.isoformat() == "2026-03-09T09:00:00+08:00"
         assert runs["sam"].at is not None and runs["sam"].at.isoformat() == "2026-03-06T09:00:00-05:00"
-        assert await run_due(rt, datetime(2026, 3, 9, 9, 0, tzinfo=SH)) == 1  # li only
-        assert await run_due(rt, datetime(2026, 3, 9, 9, 0, tzinfo=ZoneInfo("America/New_York"))) == 1  # sam, EDT
+        assert await run_due(rt.jobs, datetime(2026, 3, 9, 9, 0, tzinfo=SH)) == 1  # li only
+        assert await run_due(rt.jobs, datetime(2026, 3, 9, 9, 0, tzinfo=ZoneInfo("America/New_York"))) == 1  # sam, EDT
 
 
 async def test_a_naive_instant_is_refused(rt: Runtime) -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
-        await run_due(rt, datetime(2026, 12, 1, 9, 30))  # noqa: DTZ001
+        await run_due(rt.jobs, datetime(2026, 12, 1, 9, 30))  # noqa: DTZ001
 
 
 async def test_a_restarted_clock_catches_each_missed_minute_up_once(standups: Runtime, tmp_path: Path) -> None:
     rt = standups
-    from bot.clock import ClockRunner
     from bot.store.clock_state import save_tick
     from bot.store.leader import FileLeader
 
-    runner = ClockRunner(rt, FileLeader(str(tmp_path / "lock")))
+    runner = rt.clock_runner(FileLeader(str(tmp_path / "lock")))
     await save_tick(rt.db, datetime(2026, 12, 1, 9, 25, tzinfo=SH))  # the clock was down from 09:26
     assert await runner.tick(datetime(2026, 12, 1, 9, 41, 7, tzinfo=SH)) == 3, "the 09:30 prompts, late"
     assert await runner.tick(datetime(2026, 12, 1, 9, 41, 50, tzinfo=SH)) == 0, "that minute is done"
@@ -126,7 +126,6 @@ async def test_a_restarted_clock_catches_each_missed_minute_up_once(standups: Ru
 
 
 async def test_missed_skip_sends_only_what_is_due_now(tmp_path: Path) -> None:
-    from bot.clock import ClockRunner
     from bot.store.clock_state import save_tick
     from bot.store.leader import FileLeader
 
@@ -135,7 +134,7 @@ async def test_missed_skip_sends_only_what_is_due_now(tmp_path: Path) -> None:
         "standups:\n  - {name: ops, project: OPS, members: [li], at: '09:00', missed: skip, calendar: none}\n",
         tmp_path,
     ) as rt:
-        runner = ClockRunner(rt, FileLeader(str(tmp_path / "lock")))
+        runner = rt.clock_runner(FileLeader(str(tmp_path / "lock")))
         await save_tick(rt.db, datetime(2026, 12, 1, 8, 0, tzinfo=SH))
         assert await runner.tick(datetime(2026, 12, 1, 9, 5, tzinfo=SH)) == 0, "09:00 was missed: skipped"
         assert await runner.tick(datetime(2026, 12, 2, 9, 0, tzinfo=SH)) == 1
@@ -176,18 +175,18 @@ async def test_a_standup_day_prompt_answers_reminder_and_summary(standups: Runti
     rt = standups
     day = date(2026, 12, 1)
     set_clock(rt, datetime.combine(day, time(9, 45), tzinfo=SH))  # answers belong to that day
-    assert await run_due(rt, at_930(day)) == 3
+    assert await run_due(rt.jobs, at_930(day)) == 3
     await say(rt, "alice", "standup replaced the inlet valve; today cabling")
     await say(rt, "bob", "站会 电缆还没到，阻塞中")
     await say(rt, "bob", "站会 电缆还没到，PUMP-5 阻塞")  # a corrected answer replaces the first
     # remind_at defaults to 30 minutes before the 10:30 deadline: only dave has not answered.
-    assert await run_due(rt, datetime.combine(day, time(10, 0), tzinfo=SH)) == 1
-    assert await run_due(rt, datetime.combine(day, time(10, 0), tzinfo=SH)) == 0
+    assert await run_due(rt.jobs, datetime.combine(day, time(10, 0), tzinfo=SH)) == 1
+    assert await run_due(rt.jobs, datetime.combine(day, time(10, 0), tzinfo=SH)) == 0
     await drain(rt)
     dave = [m["text"] for m in await feed.feed(rt.db, "dave")]
     assert sum("还没收到你的回复" in t for t in dave) == 1
-    assert await run_due(rt, datetime.combine(day, time(10, 30), tzinfo=SH)) == 1  # one summary
-    assert await run_due(rt, datetime.combine(day, time(10, 30), tzinfo=SH)) == 0
+    assert await run_due(rt.jobs, datetime.combine(day, time(10, 30), tzinfo=SH)) == 1  # one summary
+    assert await run_due(rt.jobs, datetime.combine(day, time(10, 30), tzinfo=SH)) == 0
     await drain(rt)
     summary = next(m["text"] for m in await feed.feed(rt.db, "bob") if "站会汇总" in m["text"])
     lines = summary.splitlines()
@@ -202,10 +201,10 @@ async def test_a_standup_day_prompt_answers_reminder_and_summary(standups: Runti
 async def test_no_reminder_for_someone_away_or_on_a_holiday(standups: Runtime) -> None:
     rt = standups
     await say(rt, "dave", "请假 12-01")
-    assert await run_due(rt, at_930(date(2026, 12, 1))) == 2
-    assert await run_due(rt, datetime(2026, 12, 1, 10, 0, tzinfo=SH)) == 2, "alice and bob, not dave"
-    assert await run_due(rt, datetime(2026, 10, 1, 10, 0, tzinfo=SH)) == 0, "National Day"
-    assert await run_due(rt, datetime(2026, 10, 1, 10, 30, tzinfo=SH)) == 0
+    assert await run_due(rt.jobs, at_930(date(2026, 12, 1))) == 2
+    assert await run_due(rt.jobs, datetime(2026, 12, 1, 10, 0, tzinfo=SH)) == 2, "alice and bob, not dave"
+    assert await run_due(rt.jobs, datetime(2026, 10, 1, 10, 0, tzinfo=SH)) == 0, "National Day"
+    assert await run_due(rt.jobs, datetime(2026, 10, 1, 10, 30, tzinfo=SH)) == 0
 
 
 def first_workday_from(day: date) -> date:
@@ -219,7 +218,7 @@ def first_workday_from(day: date) -> date:
 
 @pytest.mark.clock(datetime(2026, 12, 7, 8, 0, tzinfo=SH))  # a Monday; the demo is seeded an hour before the scan
 async def test_risk_alerts_are_sent_once_then_after_cooldown_unless_acknowledged(rt: Runtime) -> None:
-    from bot.clock import calendar_gaps
+    from bot.jobs.calendar import calendar_gaps
     from bot.records import InboundEvent
 
     only(rt, risk_alerts=True)
@@ -227,8 +226,8 @@ async def test_risk_alerts_are_sent_once_then_after_cooldown_unless_acknowledged
     nine = datetime.combine(day, time(9, 0), tzinfo=SH)
     # Three alerts (blocked PUMP-5, overdue PUMP-6, behind PUMP-4) to the PM, and a calendar warning per year
     # whose 调休 the holidays library does not know yet.
-    assert await run_due(rt, nine) == 3 + len({year for _, year in calendar_gaps(rt.config, day)})
-    assert await run_due(rt, nine) == 0
+    assert await run_due(rt.jobs, nine) == 3 + len({year for _, year in calendar_gaps(rt.config, day)})
+    assert await run_due(rt.jobs, nine) == 0
     await drain(rt)
     cards = [m for m in await feed.feed(rt.db, "alice") if (m.get("card_ref") or "").startswith("alert:")]
     assert len(cards) == 3 and all([b["id"] for b in c["buttons"]] == ["ack", "snooze"] for c in cards)
@@ -248,7 +247,7 @@ async def test_risk_alerts_are_sent_once_then_after_cooldown_unless_acknowledged
 
     marker = max(m["id"] for m in await feed.feed(rt.db, "alice"))
     next_day = first_workday_from(day + timedelta(days=1))
-    assert await run_due(rt, datetime.combine(next_day, time(9, 0), tzinfo=SH)) >= 1
+    assert await run_due(rt.jobs, datetime.combine(next_day, time(9, 0), tzinfo=SH)) >= 1
     await drain(rt)
     resent = [m["text"] for m in await feed.feed(rt.db, "alice", after_id=marker)
               if (m.get("card_ref") or "").startswith("alert:")]
@@ -259,24 +258,24 @@ async def test_risk_alerts_are_sent_once_then_after_cooldown_unless_acknowledged
 async def test_admins_are_warned_from_november_when_next_years_adjusted_days_are_unknown(rt: Runtime) -> None:
     # Years far enough ahead that no release of the holidays library knows their 调休: this year's are entered.
     this_year = CalendarConfig(extra_workdays=(date(2040, 2, 4),))
-    rt.config = rt.config.model_copy(update={"calendars": {"CN": this_year}})
-    await run_due(rt, datetime(2040, 10, 31, 9, 0, tzinfo=SH))  # October: next year's are not expected yet
+    rt.reconfigure(rt.config.model_copy(update={"calendars": {"CN": this_year}}))
+    await run_due(rt.jobs, datetime(2040, 10, 31, 9, 0, tzinfo=SH))  # October: next year's are not expected yet
     await drain(rt)
     assert not any("调休" in m["text"] or "adjusted workdays" in m["text"] for m in await feed.feed(rt.db, "alice"))
-    await run_due(rt, datetime(2040, 11, 1, 9, 0, tzinfo=SH))
-    await run_due(rt, datetime(2040, 11, 1, 9, 0, tzinfo=SH))
+    await run_due(rt.jobs, datetime(2040, 11, 1, 9, 0, tzinfo=SH))
+    await run_due(rt.jobs, datetime(2040, 11, 1, 9, 0, tzinfo=SH))
     await drain(rt)
     warnings = [m["text"] for m in await feed.feed(rt.db, "alice") if "adjusted workdays" in m["text"]]
     assert len(warnings) == 1 and "CN" in warnings[0] and "2041" in warnings[0], "alice is the admin; once a day"
     assert not any("调休安排" in m["text"] for m in await feed.feed(rt.db, "bob")), "only admins"
     published = CalendarConfig(extra_workdays=(date(2040, 2, 4), date(2041, 2, 3)))  # the admin adds them
-    rt.config = rt.config.model_copy(update={"calendars": {"CN": published}})
-    await run_due(rt, datetime(2040, 11, 2, 9, 0, tzinfo=SH))
+    rt.reconfigure(rt.config.model_copy(update={"calendars": {"CN": published}}))
+    await run_due(rt.jobs, datetime(2040, 11, 2, 9, 0, tzinfo=SH))
     await drain(rt)
     assert len([m for m in await feed.feed(rt.db, "alice") if "adjusted workdays" in m["text"]]) == 1, "fixed"
     # A year begun without its 调休 is still a gap: the warning names it.
-    rt.config = rt.config.model_copy(update={"calendars": {}})
-    await run_due(rt, datetime(2041, 1, 2, 9, 0, tzinfo=SH))
+    rt.reconfigure(rt.config.model_copy(update={"calendars": {}}))
+    await run_due(rt.jobs, datetime(2041, 1, 2, 9, 0, tzinfo=SH))
     await drain(rt)
     later = [m["text"] for m in await feed.feed(rt.db, "alice") if "adjusted workdays" in m["text"]]
     assert len(later) == 2 and "2041" in later[-1]
@@ -290,12 +289,12 @@ async def test_pending_approvals_are_reminded_then_escalated_once(rt: Runtime) -
         assert row is not None
         created = row.created_at
     only(rt, approvals=True)
-    rt.config = rt.config.model_copy(update={"standups": ()})
-    assert await run_due(rt, created + timedelta(hours=3)) == 0
-    assert await run_due(rt, created + timedelta(hours=5)) == 1, "carol is reminded"
-    assert await run_due(rt, created + timedelta(hours=6)) == 0, "once"
-    assert await run_due(rt, created + timedelta(hours=25)) == 1, "frank, the backup, is asked"
-    assert await run_due(rt, created + timedelta(hours=26)) == 0
+    rt.reconfigure(rt.config.model_copy(update={"standups": ()}))
+    assert await run_due(rt.jobs, created + timedelta(hours=3)) == 0
+    assert await run_due(rt.jobs, created + timedelta(hours=5)) == 1, "carol is reminded"
+    assert await run_due(rt.jobs, created + timedelta(hours=6)) == 0, "once"
+    assert await run_due(rt.jobs, created + timedelta(hours=25)) == 1, "frank, the backup, is asked"
+    assert await run_due(rt.jobs, created + timedelta(hours=26)) == 0
     await drain(rt)
     assert any("已等待 5 小时" in m["text"] for m in await feed.feed(rt.db, "carol"))
     frank = [m for m in await feed.feed(rt.db, "frank") if m.get("card_ref") == "approval:1"]
@@ -307,7 +306,7 @@ async def test_pending_approvals_are_reminded_then_escalated_once(rt: Runtime) -
     async with rt.db.read() as s:
         row = await s.get(ApprovalRow, 1)
         assert row is not None and (row.state, row.decided_by) == ("approved", "frank")
-    assert await run_due(rt, created + timedelta(hours=48)) == 0, "decided: nothing more"
+    assert await run_due(rt.jobs, created + timedelta(hours=48)) == 0, "decided: nothing more"
 
 
 @pytest.mark.clock(datetime(2026, 12, 1, 9, 29, tzinfo=SH))
@@ -319,7 +318,7 @@ async def test_answers_per_question_updates_on_confirmation_and_participation(st
     rt = standups
     day = date(2026, 12, 1)
     set_clock(rt, datetime.combine(day, time(9, 45), tzinfo=SH))
-    assert await run_due(rt, at_930(day)) == 3
+    assert await run_due(rt.jobs, at_930(day)) == 3
     # One answer per question, in any order; a second answer to a question replaces the first.
     await say(rt, "bob", "站会 2：今天接线")
     await say(rt, "bob", "站会 1: 换了进水阀 PUMP-4 80%")
@@ -347,7 +346,7 @@ async def test_answers_per_question_updates_on_confirmation_and_participation(st
     await say(rt, "bob", f"apply {bad.buttons[0][1]}")
     assert await percent("PUMP-4") == 90
 
-    assert await run_due(rt, datetime.combine(day, time(10, 30), tzinfo=SH)) == 1
+    assert await run_due(rt.jobs, datetime.combine(day, time(10, 30), tzinfo=SH)) == 1
     await drain(rt)
     summary = next(m["text"] for m in await feed.feed(rt.db, "alice") if "standup for 2026-12-01" in m["text"])
     assert "PUMP-4 95% NOPE-1 50%" in summary, "the latest answer (a whole one) replaced the sections"
@@ -359,7 +358,7 @@ async def test_answers_per_question_updates_on_confirmation_and_participation(st
 
 
 async def test_a_pm_moves_the_standup_in_chat_and_it_outlives_a_restart(standups: Runtime) -> None:
-    from bot.clock import next_runs
+    from bot.jobs.standups import next_runs
     from bot.store.sync import apply_config
     rt = standups
     day = date(2026, 12, 1)
@@ -373,22 +372,23 @@ async def test_a_pm_moves_the_standup_in_chat_and_it_outlives_a_restart(standups
     assert "no standup 'nope'" in await said("alice", "standup time 09:00 nope")
     assert "'25:61' is not valid" in await said("alice", "standup time 25:61")
     await apply_config(rt.db, rt.config, now=rt.clock.now())  # a restart applies the file again: the change made in chat stays
-    runs = await next_runs(rt, datetime.combine(day, time(0, 0), tzinfo=SH))
+    runs = await next_runs(rt.db, rt.config, datetime.combine(day, time(0, 0), tzinfo=SH))
     assert {r.at.strftime("%H:%M") for r in runs if r.at} == {"09:15"}
-    assert await run_due(rt, at_930(day)) == 0, "not at the old time"
-    assert await run_due(rt, datetime.combine(day, time(9, 15), tzinfo=SH)) == 3
+    assert await run_due(rt.jobs, at_930(day)) == 0, "not at the old time"
+    assert await run_due(rt.jobs, datetime.combine(day, time(9, 15), tzinfo=SH)) == 3
     assert "configured time" in await said("alice", "standup time default")
-    runs = await next_runs(rt, datetime.combine(day, time(0, 0), tzinfo=SH))
+    runs = await next_runs(rt.db, rt.config, datetime.combine(day, time(0, 0), tzinfo=SH))
     assert {r.at.strftime("%H:%M") for r in runs if r.at} == {"09:30"}
 
 
 async def test_the_clock_anchors_the_audit_chain_on_the_hour(rt: Runtime, tmp_path: Path) -> None:
+    from bot.jobs.anchors import AuditAnchors
     from bot.store.audit import Anchor, verify
 
     path = tmp_path / "anchors.jsonl"
-    rt.settings = rt.settings.model_copy(update={"pmsbot_audit_anchor": str(path)})
-    await run_due(rt, datetime(2026, 12, 7, 10, 0, tzinfo=SH))
-    await run_due(rt, datetime(2026, 12, 7, 10, 1, tzinfo=SH))
+    anchors = [AuditAnchors(rt.db, str(path))]  # as the wiring builds it from PMSBOT_AUDIT_ANCHOR
+    await run_due(anchors, datetime(2026, 12, 7, 10, 0, tzinfo=SH))
+    await run_due(anchors, datetime(2026, 12, 7, 10, 1, tzinfo=SH))
     lines = path.read_text(encoding="utf-8").splitlines()
     assert len(lines) == 1, "on the hour only"
     anchor = Anchor.parse(lines[0])

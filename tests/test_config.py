@@ -189,3 +189,76 @@ def test_calendar_extras_are_dates() -> None:
     assert cal.is_workday(date(2027, 2, 20)) and not cal.is_workday(date(2026, 12, 31))
     assert any("calendars.CN.extra_workdays[0]" in p
                for p in problems(CORE + "calendars:\n  CN: {extra_workdays: [2027-02-30]}\n"))
+
+
+TOKEN = "a-token-of-20-chars!"
+SOURCE = """\
+sources:
+  - name: erp
+    auth: {token: a-token-of-20-chars!}
+    rules:
+      - name: r
+        do:
+          - comment: {task: x, text: y}
+"""
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        # wrong types
+        ("projects:\n  - key: PUMP", "projects: {key: PUMP}\nold:\n  - key: PUMP", "pmsbot.yaml:14: projects: Input should be"),
+        ('identities: {slack: U01BOB, feishu: ou_bob, dingtalk: "manager4021"}', "identities: [U01BOB]",
+         "pmsbot.yaml:8: people[0].identities: Input should be a valid dictionary"),
+        ("standups:\n  - name", "standups: daily\nold:\n  - name", "pmsbot.yaml:22: standups: Input should be a valid tuple"),
+        # projects
+        ("standups:", "  - key: PUMP\n    name: again\nstandups:", "pmsbot.yaml:22: projects[1].key: duplicate key 'PUMP'"),
+        ("    pms: local ", "    task_url: https://pms.example.com/browse\n    pms: local ",
+         "pmsbot.yaml:17: projects[0].task_url: task_url must be an http(s) URL containing {key}"),
+        ("    pms: local ", "    pms: zentao ", "pmsbot.yaml:15: projects[0]: pms_project must be the Zentao project's id"),
+        # rollout
+        (None, "rollout:\n  nofeature: {projects: [PUMP]}\n",
+         "pmsbot.yaml:32: rollout.nofeature: unknown feature 'nofeature' (features: "),
+        (None, "rollout:\n  risk_alerts: {projects: [PUMPX]}\n",
+         "pmsbot.yaml:32: rollout.risk_alerts.projects[0]: unknown project 'PUMPX'; did you mean 'PUMP'?"),
+        # schedules
+        ('    deadline: "10:30"', '    deadline: "10:30"\n    remind_at: "11:00"',
+         "pmsbot.yaml:31: standups[0].remind_at: remind_at 11:00 must fall between 09:30 and the deadline"),
+        (None, "risk_alerts:\n  - project: PUMPX\n",
+         "pmsbot.yaml:32: risk_alerts[0].project: unknown project 'PUMPX'; did you mean 'PUMP'?"),
+        (None, "risk_alerts:\n  - project: PUMP\n    rules: {overdue: {days: 3}}\n",
+         "pmsbot.yaml:33: risk_alerts[0].rules: rule overdue does not take days (it takes no settings)"),
+        # connectors
+        (None, "connectors:\n  jira: {progres_field: customfield_10050}\n",
+         "pmsbot.yaml:32: connectors.jira.progres_field: unknown key 'progres_field'; did you mean 'progress_field'?"),
+        (None, "connectors:\n  zentao: {action_method: GET}\n",
+         "pmsbot.yaml:32: connectors.zentao.action_method: Input should be 'POST' or 'PUT'"),
+        (None, "connectors:\n  redmine:\n    statuses: {todo: [New], in_progress: [Doing], blocked: [Feedback]}\n",
+         "pmsbot.yaml:33: connectors.redmine.statuses.done: Field required"),
+        # sources
+        (None, SOURCE.replace(f"    auth: {{token: {TOKEN}}}\n", ""),
+         "pmsbot.yaml:32: sources[0]: a webhook source needs `auth` (hmac or token)"),
+        (None, SOURCE.replace(f"    auth: {{token: {TOKEN}}}\n", "    kind: file\n"),
+         "pmsbot.yaml:32: sources[0]: a file source needs `path` (a glob such as /data/erp/*.xlsx)"),
+        (None, SOURCE.replace("name: erp", "name: jira"), "pmsbot.yaml:32: sources[0].name: a source name is 1-25"),
+        (None, SOURCE.replace(TOKEN, "short"), "pmsbot.yaml:33: sources[0].auth.token: a secret or token must be "
+                                               "at least 16 characters"),
+        (None, SOURCE.replace("token: " + TOKEN, "allow_ips: [10.0.0.0/8]"),
+         "pmsbot.yaml:33: sources[0].auth: a source needs `hmac` or `token` (an IP allow-list alone is not enough)"),
+        (None, SOURCE.replace("    rules:", f"    callback: {{url: ftp://x, secret: {TOKEN}}}\n    rules:"),
+         "pmsbot.yaml:34: sources[0].callback.url: the callback url must be http(s)"),
+        (None, SOURCE.replace("text: y}", "text: y}\n            metric: {project: PUMP, name: b, value: '1'}"),
+         "pmsbot.yaml:37: sources[0].rules[0].do[0]: an action is one of update_task, create_task, comment, log_work, "
+         "request_approval, metric, notify; this one has comment, metric"),
+        (None, SOURCE + SOURCE.removeprefix("sources:\n"), "pmsbot.yaml:38: sources[1].name: duplicate name 'erp'"),
+    ],
+)
+def test_each_section_names_its_mistakes(old: str | None, new: str, expected: str) -> None:
+    """Hostile input per section: wrong types, missing or unknown references, rules each section keeps."""
+    if old is None:
+        text = CORE + new
+    else:
+        assert old in CORE
+        text = CORE.replace(old, new, 1)
+    found = problems(text)
+    assert any(p.startswith(expected) for p in found), found

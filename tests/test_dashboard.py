@@ -34,8 +34,8 @@ from bot.store.db import Database
 from bot.store.metrics import record_metric
 from bot.store.models import MilestoneRow, TaskRow
 from bot.store.sync import apply_config
-from bot.web import charts, dashboard, snapshot
-from bot.web.links import WebLinks
+from bot.web import charts, dashboard, dashboard_figures, snapshot
+from bot.web.links import WebLinks, weekly_snapshot_message
 from bot.web.pages import WEB
 from bot.web.security import SESSION_COOKIE
 from tests.conftest import need, running_clock
@@ -45,6 +45,7 @@ XSS = '<script>alert("x")</script>&amp;'
 BOB = Person(id="bob", name="王波", locale="zh")
 ALICE = Person(id="alice", name="李娜", locale="zh")
 Client = TestClient  # type: ignore[type-arg]
+ADMIN_TOKEN = "admin-token-0123456789"
 
 
 def config() -> Config:
@@ -114,7 +115,7 @@ async def seed(rt: Runtime) -> Seeded:
 @pytest.fixture
 async def rt(tmp_path: Path) -> AsyncIterator[Runtime]:
     runtime = Runtime(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'dash.db'}",
-                               pmsbot_admin_token=SecretStr("admin-token-0123456789")), config(), clock=running_clock())
+                               pmsbot_admin_token=SecretStr(ADMIN_TOKEN)), config(), clock=running_clock())
     await runtime.open()
     yield runtime
     await runtime.close()
@@ -122,8 +123,7 @@ async def rt(tmp_path: Path) -> AsyncIterator[Runtime]:
 
 def app_of(rt: Runtime) -> web.Application:
     app = build_app(rt)
-    if not any(r.canonical == dashboard.PAGE_ROUTE for r in app.router.resources()):
-        dashboard.add_routes(app)  # until bot/app.py adds it
+    assert any(r.canonical == dashboard.PAGE_ROUTE for r in app.router.resources())
     return app
 
 
@@ -143,9 +143,7 @@ def admin(client: Client) -> dict[str, str]:
 
     response = web.Response()
     pages = client.server.app[WEB]
-    token = pages.rt.settings.pmsbot_admin_token
-    assert token is not None
-    pages.sessions.start(response, "token", bound=token_fingerprint(token.get_secret_value()))
+    pages.sessions.start(response, "token", bound=token_fingerprint(ADMIN_TOKEN))
     return {"Cookie": f"{SESSION_COOKIE}={response.cookies[SESSION_COOKIE].value}"}
 
 
@@ -361,13 +359,13 @@ async def test_bad_links_are_refused(client: Client) -> None:
     assert r.status == 404 and "There is no project NOPE." in await r.text()
 
 
-async def test_links_for_chat(client: Client) -> None:
+async def test_links_for_chat(client: Client, rt: Runtime) -> None:
     pages = client.server.app[WEB]
     url = link(client, "PUMP")
     assert url.startswith("/projects/PUMP?v=")
     data = pages.signer("dashboard").read(parse_qs(urlsplit(url).query)["v"][0])
     assert data["k"] == "PUMP" and abs(data["x"] - (SYSTEM_CLOCK.timestamp() + 7 * 24 * 3600)) < 60
-    message = await dashboard.weekly_snapshot_message(pages, "PUMP")
+    message = weekly_snapshot_message(WebLinks(pages.key, None, clock=rt.clock), "PUMP")
     assert set(message) == {"url", "image"}
     assert message["url"].startswith("/projects/PUMP?v=") and message["image"].startswith("/projects/PUMP/snapshot.png?v=")
     assert (await client.get(message["url"])).status == 200
@@ -392,14 +390,14 @@ def test_cycle_buckets_at_their_edges() -> None:
                             estimate_h=None, spent_h=Decimal(0), milestone=None, blocked_reason=None,
                             updated_at=start + timedelta(days=n), created_at=start) for n in (0, 1, 2, 3, 4, 7, 8, 14,
                                                                                               15, 30, 31, 90)]
-    cycle = dashboard.cycle_times(tasks, {}, tz)
+    cycle = dashboard_figures.cycle_times(tasks, {}, tz)
     assert [(b.label, b.count) for b in cycle.buckets] == [
         ("0-1", 2), ("2-3", 2), ("4-7", 2), ("8-14", 2), ("15-30", 2), ("31+", 2)]
-    assert dashboard.cycle_times([], {}, tz).buckets[0].count == 0
+    assert dashboard_figures.cycle_times([], {}, tz).buckets[0].count == 0
 
 
 def test_weeks_across_the_new_year() -> None:
-    weeks = dashboard.weeks_around(date(2026, 1, 1))
+    weeks = dashboard_figures.weeks_around(date(2026, 1, 1))
     assert len(weeks) == 12 and [w.current for w in weeks].index(True) == 7
     assert weeks[7].iso == "2026-W01" and weeks[6].iso == "2025-W52" and weeks[8].iso == "2026-W02"
     assert weeks[0].start == date(2025, 11, 10) and weeks[-1].end == date(2026, 2, 1)

@@ -523,7 +523,7 @@ async def test_standup_wave_by_the_clock_reaches_dingtalk(rt: Runtime, dingtalk:
 
     from bot.clock import run_due
     day = date(2026, 12, 1)
-    assert await run_due(rt, datetime.combine(day, clock_time(9, 30), tzinfo=ZoneInfo("Asia/Shanghai"))) >= 3
+    assert await run_due(rt.jobs, datetime.combine(day, clock_time(9, 30), tzinfo=ZoneInfo("Asia/Shanghai"))) >= 3
 
     async def prompted() -> bool:
         return {m.target for m in dingtalk.messages(road="oto")} >= {ALICE, BOB}
@@ -586,7 +586,7 @@ async def test_the_custom_robot_is_paced_to_its_20_a_minute(dingtalk: FakeDingTa
 
 def test_check_reaches_dingtalk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
                                 ) -> None:
-    from bot.cli import main
+    from bot.cli.main import main
     with serving("tests.fakes.dingtalk") as port:
         monkeypatch.chdir(tmp_path)
         monkeypatch.delenv("PMSBOT_CONFIG", raising=False)
@@ -816,7 +816,7 @@ async def test_risk_alerts_reach_the_custom_group_robot(dingtalk: FakeDingTalk, 
         # The demo's tasks are dated from the runtime's today; the scan runs on the first workday from there.
         sh = ZoneInfo("Asia/Shanghai")
         day = first_workday_from(runtime.clock.today(sh))
-        await run_due(runtime, datetime.combine(day, time(9, 0), tzinfo=sh))
+        await run_due(runtime.jobs, datetime.combine(day, time(9, 0), tzinfo=sh))
 
         async def alerted() -> bool:
             return bool(dingtalk.messages(road="robot"))
@@ -965,7 +965,7 @@ async def test_risk_alerts_at_mention_the_owner_on_each_platform(dingtalk: FakeD
         # The demo's tasks are dated from the runtime's today; the scan runs on the first workday from there.
         sh = ZoneInfo("Asia/Shanghai")
         day = first_workday_from(runtime.clock.today(sh))
-        await run_due(runtime, datetime.combine(day, time(9, 0), tzinfo=sh))
+        await run_due(runtime.jobs, datetime.combine(day, time(9, 0), tzinfo=sh))
 
         async def alerted() -> bool:
             return any("PUMP-4" in m.text for m in dingtalk.messages(GROUP, road="group"))
@@ -1010,9 +1010,9 @@ async def test_standup_summary_links_task_keys_where_the_project_says(dingtalk: 
     try:
         day = date(2026, 12, 1)
         set_clock(runtime, datetime.combine(day, time(9, 45), tzinfo=sh))
-        await run_due(runtime, datetime.combine(day, time(9, 30), tzinfo=sh))
+        await run_due(runtime.jobs, datetime.combine(day, time(9, 30), tzinfo=sh))
         await say(runtime, "bob", "standup PUMP-4 valve fitted; PUMP-5 blocked by the crane")
-        await run_due(runtime, datetime.combine(day, time(10, 30), tzinfo=sh))
+        await run_due(runtime.jobs, datetime.combine(day, time(10, 30), tzinfo=sh))
 
         async def summarised() -> bool:
             return any("PUMP-5" in m.text for m in dingtalk.messages(GROUP, road="group"))

@@ -418,7 +418,7 @@ async def test_standup_prompts_go_out_in_batches(rt: Runtime, feishu: FakeFeishu
     from bot.store import console as feed
     feishu.outside_availability.add(BOB)  # bob is outside the app's availability range
     day = date(2026, 12, 1)
-    assert await run_due(rt, datetime.combine(day, clock_time(9, 30), tzinfo=ZoneInfo("Asia/Shanghai"))) >= 3
+    assert await run_due(rt.jobs, datetime.combine(day, clock_time(9, 30), tzinfo=ZoneInfo("Asia/Shanghai"))) >= 3
 
     async def settled() -> bool:
         counts = await rt.outbox.counts()
@@ -443,7 +443,7 @@ async def test_a_retried_send_does_not_post_twice(rt: Runtime, feishu: FakeFeish
 
 def test_check_reaches_feishu(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
                               ) -> None:
-    from bot.cli import main
+    from bot.cli.main import main
     with serving("tests.fakes.feishu") as port:
         monkeypatch.chdir(tmp_path)
         monkeypatch.delenv("PMSBOT_CONFIG", raising=False)

@@ -279,7 +279,7 @@ async def test_hr_staffing_creates_an_onboarding_task_within_its_rollout(
 
 def test_hooks_test_shows_what_a_payload_would_do(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
-    from bot.cli import main
+    from bot.cli.main import main
 
     monkeypatch.setenv("PMSBOT_CONFIG", str(EXAMPLES / "integrations.yaml"))
     for name, value in SECRETS.items():

@@ -36,7 +36,9 @@ from commands.model import (
     Status,
     Subscribe,
 )
-from commands.parse import MAX_TEXT_CHARS, VERBS, normalize, parse
+from commands.parse import MAX_TEXT_CHARS, parse
+from commands.text import normalize
+from commands.verbs import VERBS
 
 TODAY = date(2026, 11, 28)
 DEC_28 = date(2026, 12, 28)

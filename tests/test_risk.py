@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
+from bot.calls import Calls
 from bot.clock import run_due
 from bot.clocks import SYSTEM_CLOCK
 from bot.config import RiskAlertConfig
@@ -18,7 +19,7 @@ from bot.records import Milestone, Task
 from bot.runtime import Runtime
 from bot.say import drain, say
 from bot.store import console as feed
-from bot.store.metrics import BUDGET, BUDGET_SPENT, Calls, add_calls, outcomes, record_metric
+from bot.store.metrics import BUDGET, BUDGET_SPENT, add_calls, outcomes, record_metric
 from commands.risk import (
     Thresholds,
     budget_risk,
@@ -136,7 +137,7 @@ def with_scan(rt: Runtime, **scan: Any) -> datetime:
     """The demo's PUMP scan replaced by `scan`; returns the next workday's 09:00 (its due instant)."""
     only(rt, risk_alerts=True)
     config = RiskAlertConfig.model_validate({"project": "PUMP", "at": "09:00", **scan})
-    rt.config = rt.config.model_copy(update={"risk_alerts": (config,)})
+    rt.reconfigure(rt.config.model_copy(update={"risk_alerts": (config,)}))
     day = first_workday_from(SYSTEM_CLOCK.now().astimezone(SH).date())
     return datetime.combine(day, time(9, 0), tzinfo=SH)
 
@@ -155,7 +156,7 @@ async def test_budget_burn_and_integration_rate_from_recorded_figures(rt: Runtim
     await add_calls(rt.db, minute, {"feishu": Calls(ok=5, failed=0, latency_ms=100)})  # the same minute adds up
     async with rt.db.read() as s:
         assert await outcomes(s, since=minute) == {"feishu": (95, 105), "slack": (50, 50)}
-    await run_due(rt, nine)
+    await run_due(rt.jobs, nine)
     await drain(rt)
     texts = [m["text"] for m in await alerts_to(rt, "alice")]
     assert len(texts) == 2
@@ -165,14 +166,14 @@ async def test_budget_burn_and_integration_rate_from_recorded_figures(rt: Runtim
 
 async def test_milestone_rule_on_the_demo_and_a_digest(rt: Runtime) -> None:
     nine = with_scan(rt, rules={"milestone": {"days": 14}, "overdue": None, "blocked": None}, digest=True)
-    await run_due(rt, nine)  # 现场安装 (blocked PUMP-5, overdue PUMP-6), and the two tasks
+    await run_due(rt.jobs, nine)  # 现场安装 (blocked PUMP-5, overdue PUMP-6), and the two tasks
     await drain(rt)
     digest = [m for m in await feed.feed(rt.db, "alice") if "risks," in m["text"]]
     assert len(digest) == 1 and digest[0]["buttons"] == []
     text = digest[0]["text"]
     assert text.count("• #") == 3 and "现场安装" in text and "PUMP-5" in text and "PUMP-6" in text
     assert "ack <number>" in text
-    assert await run_due(rt, nine) == 0  # the same day again: nothing
+    assert await run_due(rt.jobs, nine) == 0  # the same day again: nothing
     number = text.split("#", 1)[1].split(" ", 1)[0]
     out = "\n".join(r.text for r in await say(rt, "alice", f"ack {number}"))
     assert "acknowledged" in out or "知悉" in out or "已确认" in out, out

@@ -625,9 +625,9 @@ async def test_standup_summary_goes_to_the_channel_with_details_in_a_thread(rt: 
     # a day after it would also bring that approval's reminder (remind_after_h) into this count.
     day = date(2025, 12, 2)
     set_clock(rt, datetime.combine(day, clock_time(9, 45), tzinfo=sh))
-    assert await run_due(rt, datetime.combine(day, clock_time(9, 30), tzinfo=sh)) >= 3  # prompts (and scans)
+    assert await run_due(rt.jobs, datetime.combine(day, clock_time(9, 30), tzinfo=sh)) >= 3  # prompts (and scans)
     await say(rt, "bob", "站会 电缆还没到，PUMP-5 阻塞")
-    assert await run_due(rt, datetime.combine(day, clock_time(10, 30), tzinfo=sh)) == 1
+    assert await run_due(rt.jobs, datetime.combine(day, clock_time(10, 30), tzinfo=sh)) == 1
 
     async def both() -> bool:
         return len(slack.messages(channel=CHANNEL, method="chat.postMessage")) >= 2
@@ -676,7 +676,7 @@ async def test_socket_mode_takes_the_same_commands(slack: FakeSlack, sqlite_url:
 
 def test_check_reaches_slack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
                              ) -> None:
-    from bot.cli import main
+    from bot.cli.main import main
     with serving("tests.fakes.slack") as port:
         monkeypatch.chdir(tmp_path)
         monkeypatch.delenv("PMSBOT_CONFIG", raising=False)

@@ -30,7 +30,7 @@ def test_every_kind_has_a_template_in_each_locale() -> None:
     zh = {p.name for p in (TEMPLATES_DIR / "console" / "zh").glob("*.j2")}
     en = {p.name for p in (TEMPLATES_DIR / "console" / "en").glob("*.j2")}
     assert zh == en
-    source = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "commands").glob("*.py"))
+    source = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "commands").rglob("*.py"))
     kinds = set(re.findall(r'Reply\(kind="(\w+)"', source)) | {"error", "help"}
     # Chat kinds are shared plain text; a decision sent to another system's callback is JSON of its own.
     callbacks = {p.name.removesuffix(".j2") for p in (TEMPLATES_DIR / "callback" / "en").glob("*.j2")}
@@ -38,9 +38,9 @@ def test_every_kind_has_a_template_in_each_locale() -> None:
 
 
 def test_every_refusal_code_has_a_message() -> None:
-    source = "\n".join(p.read_text(encoding="utf-8") for p in [*(ROOT / "commands").glob("*.py"),
+    source = "\n".join(p.read_text(encoding="utf-8") for p in [*(ROOT / "commands").rglob("*.py"),
                                                                  *(ROOT / "bot").rglob("*.py")])
-    codes = set(re.findall(r'(?:CommandError|PMSError|_error)\(\s*"(\w+)"', source))
+    codes = set(re.findall(r'(?:CommandError|PMSError|\b_?error)\(\s*"(\w+)"', source))
     assert {"unknown_task", "not_member", "own_request", "already_decided", "unknown_sender", "internal"} <= codes
     r = Renderer()
     for locale in ("zh", "en"):
@@ -66,8 +66,8 @@ def test_user_text_with_braces_is_not_interpreted() -> None:
 
 
 def test_every_missing_argument_has_a_label() -> None:
-    source = (ROOT / "commands" / "parse.py").read_text(encoding="utf-8")
-    args = set(re.findall(r'_missing\(\s*[\w"]+,\s*"(\w+)"\)', source))
+    source = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "commands").rglob("*.py"))
+    args = set(re.findall(r'\bmissing\(\s*[\w"]+,\s*"(\w+)"\)', source))
     assert {"task", "reason", "percent", "dates"} <= args
     r = Renderer()
     for locale in ("zh", "en"):

@@ -146,3 +146,24 @@ async def test_readyz_is_503_until_the_schema_is_current(sqlite_url: str) -> Non
             assert (await c.get("/readyz")).status == 200
     finally:
         await fresh.close()
+
+
+async def test_console_people_and_the_missing_key_through_the_store(rt_any: Runtime, sqlite_url: str) -> None:
+    """What the console reads (everyone, by id; whether a person exists), on each backend; and a database without
+    the schema gives no signing key, as an error of ours rather than the driver's."""
+    from bot.store import console as feed
+    from bot.store.db import Database
+    from bot.store.web import KeyUnavailable, server_key
+
+    people = await feed.people(rt_any.db)
+    ids = [p.id for p in people]
+    assert ids == sorted(ids) and "bob" in ids
+    bob = next(p for p in people if p.id == "bob")
+    assert bob.name == "王波" and isinstance(bob.roles, list)
+    assert await feed.person_exists(rt_any.db, "bob") and not await feed.person_exists(rt_any.db, "nobody")
+    empty = Database(sqlite_url.replace("pmsbot.db", "empty.db"))
+    try:
+        with pytest.raises(KeyUnavailable):
+            await server_key(empty)
+    finally:
+        await empty.dispose()

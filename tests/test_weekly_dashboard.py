@@ -24,10 +24,10 @@ async def test_the_weekly_dashboard_is_posted_once_on_its_day(tmp_path: Path) ->
     await rt.open()
     try:
         shanghai = ZoneInfo("Asia/Shanghai")
-        assert await run_due(rt, datetime(2026, 11, 30, 8, 59, tzinfo=shanghai)) == 0
-        assert await run_due(rt, datetime(2026, 12, 1, 9, 0, tzinfo=shanghai)) == 0  # a Tuesday
-        assert await run_due(rt, datetime(2026, 11, 30, 9, 0, tzinfo=shanghai)) == 1  # Monday 09:00
-        assert await run_due(rt, datetime(2026, 11, 30, 9, 0, tzinfo=shanghai)) == 0  # once
+        assert await run_due(rt.jobs, datetime(2026, 11, 30, 8, 59, tzinfo=shanghai)) == 0
+        assert await run_due(rt.jobs, datetime(2026, 12, 1, 9, 0, tzinfo=shanghai)) == 0  # a Tuesday
+        assert await run_due(rt.jobs, datetime(2026, 11, 30, 9, 0, tzinfo=shanghai)) == 1  # Monday 09:00
+        assert await run_due(rt.jobs, datetime(2026, 11, 30, 9, 0, tzinfo=shanghai)) == 0  # once
         await drain(rt)
         [post] = [m["text"] for m in await feed.feed(rt.db, "alice") if "本周项目看板" in m["text"]]
         assert "https://pms.example.com/projects/PUMP?v=" in post and "/projects/PUMP/snapshot.png?v=" in post

@@ -20,7 +20,7 @@ from bot.pms.registry import CONNECTORS
 from bot.records import Person, Project, Reply
 from bot.store.metrics import record_metric
 from bot.store.workspace import SqlWorkspace
-from commands.handlers import approval_buttons, approval_view, task_view
+from commands.views import approval_buttons, approval_view, task_view
 
 MAX_AMOUNT = Decimal("1000000000000")
 MAX_HOURS = Decimal(1000)

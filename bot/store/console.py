@@ -1,7 +1,9 @@
-"""The console platform's message feed (the web chat and `pmsbot say` read it)."""
+"""The console platform's message feed (the web chat and `pmsbot say` read it), and the people the web chat
+offers to speak as."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +12,27 @@ from sqlmodel import col
 
 from bot.constants import CONSOLE_FEED_LIMIT
 from bot.store.db import Database
-from bot.store.models import ConsoleMessageRow
+from bot.store.models import ConsoleMessageRow, PersonRow
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConsolePerson:
+    id: str
+    name: str
+    locale: str | None  # None: the deployment's
+    roles: list[str]
+
+
+async def people(db: Database) -> list[ConsolePerson]:
+    """Everyone, by id."""
+    async with db.read() as s:
+        rows = (await s.execute(select(PersonRow).order_by(col(PersonRow.id)))).scalars().all()
+        return [ConsolePerson(id=r.id, name=r.name, locale=r.locale, roles=r.roles) for r in rows]
+
+
+async def person_exists(db: Database, person_id: str) -> bool:
+    async with db.read() as s:
+        return await s.get(PersonRow, person_id) is not None
 
 
 async def append(db: Database, *, person_id: str, direction: str, body: dict[str, Any], now: datetime) -> int:

@@ -7,10 +7,10 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlmodel import col
 
+from bot.records import PendingLink
 from bot.store.dialect import insert_ignore
 from bot.store.models import AuditRow, IdentityRow, LinkCodeRow
 from bot.store.repository import InTransaction
-from commands.linking import PendingLink
 
 
 class LinkCodes(InTransaction):

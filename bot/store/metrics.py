@@ -12,20 +12,12 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from bot.calls import Calls
 from bot.store.db import Database
 from bot.store.models import MetricRow, SlaMinuteRow
 
 BUDGET = "budget"  # the project's budget, in its currency
 BUDGET_SPENT = "budget_spent"  # spent so far
-
-
-@dataclass
-class Calls:
-    """Outbound calls to one connector, counted in memory between flushes."""
-
-    ok: int = 0
-    failed: int = 0
-    latency_ms: int = 0
 
 
 async def record_metric(s: AsyncSession, *, project: str, name: str, value: Decimal, at: datetime,

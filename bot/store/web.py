@@ -7,6 +7,7 @@ import secrets
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col
 
 from bot.store.db import Database
@@ -16,17 +17,24 @@ from bot.store.models import AppSecretRow, PhotoRow
 WEB_KEY = "web_key"
 
 
+class KeyUnavailable(Exception):
+    """The signing key could not be read or made: the database has no schema yet (or refused)."""
+
+
 async def server_key(db: Database) -> bytes:
-    """The key every web process signs with: made once, by whichever process asks first."""
-    async with db.read() as s:
-        row = await s.get(AppSecretRow, WEB_KEY)
-        if row is not None:
+    """The key every web process signs with: made once, by whichever process asks first. Raises KeyUnavailable."""
+    try:
+        async with db.read() as s:
+            row = await s.get(AppSecretRow, WEB_KEY)
+            if row is not None:
+                return bytes.fromhex(row.value)
+        async with db.write() as s:
+            await s.execute(insert_ignore(s, AppSecretRow).values(name=WEB_KEY, value=secrets.token_hex(32)))
+            row = await s.get(AppSecretRow, WEB_KEY)
+            assert row is not None
             return bytes.fromhex(row.value)
-    async with db.write() as s:
-        await s.execute(insert_ignore(s, AppSecretRow).values(name=WEB_KEY, value=secrets.token_hex(32)))
-        row = await s.get(AppSecretRow, WEB_KEY)
-        assert row is not None
-        return bytes.fromhex(row.value)
+    except SQLAlchemyError as exc:
+        raise KeyUnavailable(f"the web signing key: {type(exc).__name__}") from exc
 
 
 async def add_photo(db: Database, *, task_key: str, person_id: str, content_type: str, data: bytes,

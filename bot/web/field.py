@@ -11,23 +11,25 @@ from __future__ import annotations
 
 import hashlib
 import io
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Protocol
 
 import segno
 from aiohttp import BodyPartReader, web
 
+from bot.clocks import Clock
 from bot.constants import ANSWER_IN_PLACE_BUDGET_S, MAX_NOTE_CHARS
-from bot.platforms.answers import settled
 from bot.pms.base import PMSDown, PMSError
-from bot.pms.registry import connector_for
 from bot.records import InboundEvent
 from bot.store import web as store
+from bot.store.db import Database
 from bot.store.workspace import SqlWorkspace
 from bot.web.links import FIELD
-from bot.web.pages import WEB, Web
+from bot.web.pages import WEB, Accept, Connectors, Settle, Web
 from bot.web.security import BadToken
-from commands.handlers import task_view
+from commands.views import task_view
 
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
 FORM_FIELDS = ("form", "percent", "hours", "note", "blocked")
@@ -37,6 +39,34 @@ FORM = "field form"
 PHOTO = "field photo"
 PHOTO_LINK_TTL_S = 30 * 24 * 3600
 IMAGE_TYPES = {"image/jpeg": (b"\xff\xd8\xff",), "image/png": (b"\x89PNG\r\n\x1a\n",), "image/webp": (b"RIFF",)}
+
+
+class Message(Protocol):
+    """An outgoing message as queued (notifiers' Envelope): what it is and its data."""
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def data(self) -> dict[str, Any]: ...
+
+
+class CausedBy(Protocol):
+    """The messages an inbound event caused (all, or one target's worth): the outbox's envelopes_caused_by."""
+
+    async def __call__(self, inbox_id: int, *, to_target_of: str | None = None) -> Sequence[Message]: ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class FieldDeps:
+    db: Database
+    clock: Clock
+    default_locale: str
+    connectors: Connectors
+    accept: Accept
+    received: Callable[[str, str], Awaitable[int | None]]  # the inbox id of a (platform, event id) received
+    caused_by: CausedBy
+    settle: Settle
 
 
 class _Stop(Exception):
@@ -103,29 +133,28 @@ async def _read_form(request: web.Request) -> tuple[dict[str, str], tuple[bytes,
     return fields, photo
 
 
-def add_routes(app: web.Application) -> None:
+def add_routes(app: web.Application, deps: FieldDeps) -> None:
     async def open_link(request: web.Request) -> tuple[Web, str, dict[str, Any]]:
         web_ = request.app[WEB]
         locale = web_.locale(request)
         try:
             data = web_.signer(FIELD).read(request.match_info["token"])
         except BadToken as exc:
-            raise _Stop(web_.error(locale=locale, status=403, message=web_.rt.renderer.catalogs[locale]["web"][
+            raise _Stop(web_.error(locale=locale, status=403, message=web_.texts(locale)["web"][
                 "expired" if exc.expired else "altered"])) from None
         return web_, locale, data
 
     async def context(web_: Web, data: dict[str, Any]) -> dict[str, Any]:
         """The task as its PMS holds it, and who the link acts for; None values when gone."""
-        rt = web_.rt
-        async with rt.db.read() as s:
-            ws = SqlWorkspace(s, default_locale=rt.config.locale)
+        async with deps.db.read() as s:
+            ws = SqlWorkspace(s, default_locale=deps.default_locale)
             person = await ws.person(str(data.get("p", "")))
             key = str(data.get("t", ""))
             project = await ws.project(key.rpartition("-")[0])
-            task = await connector_for(s, rt.remotes, clock=rt.clock)(project).get_task(key) if project else None
+            task = await deps.connectors(s)(project).get_task(key) if project else None
             names = {p.id: p.name for p in (await ws.people([task.assignee])).values()} if task and task.assignee \
                 else {}
-        photos = await store.photos_of(rt.db, key)
+        photos = await store.photos_of(deps.db, key)
         return {"person": person, "task": task_view(task, names) if task else None, "key": key,
                 "photos": [photo_link(web_, pid) for pid, _, _ in photos]}
 
@@ -140,9 +169,9 @@ def add_routes(app: web.Application) -> None:
         try:
             ctx = await context(web_, data)
         except (PMSDown, PMSError):
-            return web_.error(locale=locale, status=503, message=web_.rt.renderer.catalogs[locale]["field"]["pms_down"])
+            return web_.error(locale=locale, status=503, message=web_.texts(locale)["field"]["pms_down"])
         if ctx["person"] is None or ctx["task"] is None:
-            return web_.error(locale=locale, status=404, message=web_.rt.renderer.catalogs[locale]["field"]["gone"])
+            return web_.error(locale=locale, status=404, message=web_.texts(locale)["field"]["gone"])
         return web_.page("field.html.j2", locale=locale, form=form_token(web_, request.match_info["token"]),
                          answers=[], pending=False, qr=f"/r/{request.match_info['token']}/qr.svg", **ctx)
 
@@ -151,7 +180,7 @@ def add_routes(app: web.Application) -> None:
             web_, locale, data = await open_link(request)
         except _Stop as stop:
             return stop.response
-        texts = web_.rt.renderer.catalogs[locale]["field"]
+        texts = web_.texts(locale)["field"]
         token = request.match_info["token"]
         try:
             fields, photo = await _read_form(request)
@@ -161,30 +190,29 @@ def add_routes(app: web.Application) -> None:
             return web_.error(locale=locale, status=exc.status, message=texts[str(exc)])
         except ValueError:  # a malformed multipart body (no boundary, cut short)
             return web_.error(locale=locale, status=400, message=texts["bad_form"])
-        rt = web_.rt
         person = str(data.get("p", ""))
-        if await rt.inbox.find("console", f"field:{nonce}") is not None:  # sent before: keep no second photo
+        if await deps.received("console", f"field:{nonce}") is not None:  # sent before: keep no second photo
             return web_.error(locale=locale, status=409, message=texts["already_sent"])
         if photo is not None:
             kind = image_type(*photo)
             if kind is None:
                 return web_.error(locale=locale, status=415, message=texts["not_image"])
-            photo_id = await store.add_photo(rt.db, task_key=action["task"], person_id=person, content_type=kind,
-                                             data=photo[0], now=rt.clock.now())
+            photo_id = await store.add_photo(deps.db, task_key=action["task"], person_id=person, content_type=kind,
+                                             data=photo[0], now=deps.clock.now())
             action["photo"] = photo_link(web_, photo_id)
         if len(action) <= 2 and "photo" not in action:  # only the task and the verb: nothing was filled in
             return web_.error(locale=locale, status=400, message=texts["nothing"])
         event = InboundEvent(platform="console", event_id=f"field:{nonce}", kind="action", sender=person,
                              conversation=person, action=action, origin={"via": "field"},
-                             received_at=rt.clock.now())
-        accepted = await rt.inbox.accept(event)
+                             received_at=deps.clock.now())
+        accepted = await deps.accept(event)
         if accepted.duplicate or accepted.inbox_id is None:
             return web_.error(locale=locale, status=409, message=texts["already_sent"])
-        done = await settled(rt, accepted.inbox_id, ANSWER_IN_PLACE_BUDGET_S, delivered=False)
+        done = await deps.settle(accepted.inbox_id, ANSWER_IN_PLACE_BUDGET_S, delivered=False)
         # The answers went to the person's own chats; the page shows them too, in the page's language.
         answers = list(dict.fromkeys(
-            rt.renderer.render(platform="console", locale=locale, kind=env.kind, data=env.data, actions=[]).text
-            for env in await rt.outbox.envelopes_caused_by(accepted.inbox_id, to_target_of=person)))
+            web_.templates.render(platform="console", locale=locale, kind=env.kind, data=env.data, actions=[]).text
+            for env in await deps.caused_by(accepted.inbox_id, to_target_of=person)))
         try:
             ctx = await context(web_, data)
         except (PMSDown, PMSError):
@@ -211,7 +239,7 @@ def add_routes(app: web.Application) -> None:
         web_ = request.app[WEB]
         try:
             data = web_.signer(PHOTO).read(request.match_info["token"])
-            row = await store.photo(web_.rt.db, int(data.get("i", 0)))
+            row = await store.photo(deps.db, int(data.get("i", 0)))
         except (BadToken, ValueError, TypeError):
             row = None
         if row is None:

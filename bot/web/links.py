@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote, urlencode
+
 from bot.clocks import SYSTEM_CLOCK, Clock
 from bot.web.security import Signer
 
@@ -21,6 +23,13 @@ class WebLinks:
         self._key = key
         self._base = (public_url or "").rstrip("/")
 
+    def signer(self, purpose: str) -> Signer:
+        return Signer(self._key, purpose, clock=self._clock)
+
+    def url(self, path: str) -> str:
+        """An absolute URL when PMSBOT_PUBLIC_URL is set, else the path."""
+        return f"{self._base}{path}"
+
     def field(self, task: str, person: str) -> str:
         return f"{self._base}/r/{Signer(self._key, FIELD, clock=self._clock).make({'t': task, 'p': person}, ttl_s=FIELD_LINK_TTL_S)}"
 
@@ -30,3 +39,16 @@ class WebLinks:
 
     def admin(self, person: str) -> str:
         return f"{self._base}/admin/enter/{Signer(self._key, ADMIN, clock=self._clock).make({'p': person}, ttl_s=ADMIN_LINK_TTL_S)}"
+
+
+def dashboard_paths(project: str, token: str) -> tuple[str, str]:
+    """The dashboard page's path and its PNG snapshot's, both with the view token."""
+    base = f"/projects/{quote(project, safe='')}"
+    query = urlencode({"v": token})
+    return f"{base}?{query}", f"{base}/snapshot.png?{query}"
+
+
+def weekly_snapshot_message(links: WebLinks, project: str) -> dict[str, str]:
+    """The weekly post's links: the dashboard and its PNG snapshot (taken when the image is fetched), 7 days."""
+    page, image = dashboard_paths(project, links.signer(DASHBOARD).make({"k": project}, ttl_s=DASHBOARD_LINK_TTL_S))
+    return {"url": links.url(page), "image": links.url(image)}

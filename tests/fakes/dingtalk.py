@@ -26,7 +26,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from tests.fakes.slack import Bucket
+from tests.fakes.server import Bucket, Failures, FakeServer, IssuedTokens, admit
 
 __all__ = ["Bucket", "FakeDingTalk", "Sent", "signed"]
 
@@ -86,7 +86,7 @@ class Sent:
 
 
 @dataclass
-class FakeDingTalk:
+class FakeDingTalk(FakeServer):
     token_ttl_s: int = 7200
     app_rate_per_s: float = 20.0
     app_burst: float = 20.0
@@ -96,7 +96,6 @@ class FakeDingTalk:
     unreachable: set[str] = field(default_factory=set)  # staff ids batchSend reports invalid
     sent: list[Sent] = field(default_factory=list)
     throttled: int = 0
-    tokens_issued: int = 0
     send_calls: int = 0
     ws_opened: int = 0
     open_refused: int = 0
@@ -109,26 +108,26 @@ class FakeDingTalk:
     bad_acks: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self._tokens: dict[str, float] = {}
+        self._tokens = IssuedTokens()
         self._sessions: dict[str, tuple[str, float]] = {}  # session -> (conversation, valid until, wall clock)
         self._cards: dict[str, dict[str, Any]] = {}
         self._app = Bucket(self.app_rate_per_s, self.app_burst)
         self._robot = Bucket(self.robot_per_minute / 60, self.robot_per_minute)
         self._robot_silent_until = 0.0
-        self._failures: list[tuple[int, str]] = []
+        self._failures: Failures[tuple[int, str]] = Failures()
         self._ids = itertools.count(1)
-        self._runner: web.AppRunner | None = None
         self._tickets: dict[str, float] = {}
-        self._sockets: list[web.WebSocketResponse] = []
         self._unacked: dict[str, dict[str, Any]] = {}  # message id -> frame, redelivered on the next connection
         self._acked: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._kinds: dict[str, str] = {}  # message id -> frame type, while its ack is awaited
         self._connected = asyncio.Event()
         self._stopping = asyncio.Event()
-        self.port = 0
 
-    async def start(self) -> None:
-        app = web.Application()
+    @property
+    def tokens_issued(self) -> int:
+        return self._tokens.issued
+
+    def routes(self, app: web.Application) -> None:
         app.router.add_post("/v1.0/oauth2/accessToken", self._token)
         app.router.add_post("/v1.0/robot/oToMessages/batchSend", self._oto)
         app.router.add_post("/v1.0/robot/groupMessages/send", self._group)
@@ -140,23 +139,10 @@ class FakeDingTalk:
         app.router.add_post("/v1.0/gateway/connections/open", self._open)
         app.router.add_get("/connect", self._ws)
         app.router.add_get("/_stats", self._stats)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        assert site._server is not None
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
     async def stop(self) -> None:
         self._stopping.set()
-        for ws in list(self._sockets):
-            await ws.close()
-        if self._runner:
-            await self._runner.cleanup()
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        await super().stop()
 
     @property
     def alert_webhook(self) -> str:
@@ -170,10 +156,10 @@ class FakeDingTalk:
         return f"{self.base}/robot/sendBySession?session={session}", int((time.time() + ttl_s) * 1000)
 
     def expire_tokens(self) -> None:
-        self._tokens = {t: 0.0 for t in self._tokens}
+        self._tokens.expire_all()
 
     def fail_next(self, n: int = 1, *, status: int = 500, code: str = "ServiceUnavailable") -> None:
-        self._failures.extend([(status, code)] * n)
+        self._failures.add((status, code), n)
 
     def messages(self, target: str | None = None, *, road: str | None = None) -> list[Sent]:
         return [m for m in self.sent if (target is None or m.target == target) and (road is None or m.road == road)]
@@ -189,23 +175,20 @@ class FakeDingTalk:
         body = await request.json()
         if body.get("appKey") != CLIENT_ID or body.get("appSecret") != CLIENT_SECRET:
             return self._error(400, "invalid.client", "appKey or appSecret is wrong")
-        token = "dt-" + uuid.uuid4().hex
-        self._tokens[token] = self.clock() + self.token_ttl_s
-        self.tokens_issued += 1
+        token = self._tokens.issue("dt-", now=self.clock(), ttl_s=self.token_ttl_s)
         return web.json_response({"accessToken": token, "expireIn": self.token_ttl_s})
 
     def _checked(self, request: web.Request, *, token: str | None = None) -> web.Response | None:
         """Token, injected failures and the app's QPS, in DingTalk's order."""
         token = token if token is not None else request.headers.get("x-acs-dingtalk-access-token", "")
-        if self._tokens.get(token, 0.0) <= self.clock():
+        if not self._tokens.valid(token, now=self.clock()):
             return self._error(401, "InvalidAuthentication", "不合法的access_token")
-        if self._failures:
-            status, code = self._failures.pop(0)
+        if (failure := self._failures.take()) is not None:
+            status, code = failure
             return self._error(status, code, "injected failure")
-        if self._app.wait(self.clock()) > 0:
+        if max(admit(self.clock(), self._app)) > 0:
             self.throttled += 1
             return self._error(403, "Forbidden.AccessDenied.QpsLimitForApi", "调用该接口超过QPS限制")
-        self._app.take()
         return None
 
     def _msg(self, body: dict[str, Any]) -> tuple[str, dict[str, Any]] | web.Response:
@@ -332,11 +315,10 @@ class FakeDingTalk:
         if not ts.isdigit() or abs(time.time() - int(ts) / 1000) > 3600 or q.get("sign") != sign(ts, ALERT_SECRET):
             return web.json_response({"errcode": 310000, "errmsg": "sign not match"})
         now = self.clock()
-        if now < self._robot_silent_until or self._robot.wait(now) > 0:
+        if now < self._robot_silent_until or max(admit(now, self._robot)) > 0:
             self._robot_silent_until = max(self._robot_silent_until, now + 600)  # 10 minutes of silence
             self.throttled += 1
             return web.json_response({"errcode": 130101, "errmsg": "send too fast, exceed 20 times per minute"})
-        self._robot.take()
         body = await request.json()
         payload = body.get("markdown") if body.get("msgtype") == "markdown" else None
         if not isinstance(payload, dict) or not payload.get("title") or not payload.get("text"):
@@ -377,33 +359,32 @@ class FakeDingTalk:
         until = self._tickets.pop(request.query.get("ticket", ""), 0.0)  # one use only
         if until < time.monotonic():
             return self._error(401, "invalid.ticket", "ticket unknown, used or expired")
-        ws = web.WebSocketResponse(autoping=True)
-        await ws.prepare(request)
-        self._sockets.append(ws)
-        self.ws_opened += 1
-        self._connected.set()
-        for frame in list(self._unacked.values()):  # what the last connection did not acknowledge comes again
-            await ws.send_str(json.dumps(frame))
         try:
-            async for msg in ws:
-                if msg.type != WSMsgType.TEXT:
-                    continue
-                ack = json.loads(msg.data)
-                self.acks.append(ack)
-                message_id = str((ack.get("headers") or {}).get("messageId", ""))
-                if self._kinds.pop(message_id, None) == "CALLBACK":
-                    data = json.loads(ack["data"]) if isinstance(ack.get("data"), str) else None
-                    if not (isinstance(data, dict) and "response" in data):
-                        self.bad_acks.append(f"{message_id}: callback ack data without 'response': {ack.get('data')!r}"[:300])
-                self._unacked.pop(message_id, None)
-                future = self._acked.pop(message_id, None)
-                if future is not None and not future.done():
-                    future.set_result(ack)
+            async with self.websocket(request, autoping=True) as ws:
+                self.ws_opened += 1
+                self._connected.set()
+                for frame in list(self._unacked.values()):  # what the last connection did not acknowledge comes again
+                    await ws.send_str(json.dumps(frame))
+                async for msg in ws:
+                    if msg.type != WSMsgType.TEXT:
+                        continue
+                    self._acknowledged(json.loads(msg.data))
         finally:
-            self._sockets.remove(ws)
             if not self._sockets:
                 self._connected.clear()
         return ws
+
+    def _acknowledged(self, ack: dict[str, Any]) -> None:
+        self.acks.append(ack)
+        message_id = str((ack.get("headers") or {}).get("messageId", ""))
+        if self._kinds.pop(message_id, None) == "CALLBACK":
+            data = json.loads(ack["data"]) if isinstance(ack.get("data"), str) else None
+            if not (isinstance(data, dict) and "response" in data):
+                self.bad_acks.append(f"{message_id}: callback ack data without 'response': {ack.get('data')!r}"[:300])
+        self._unacked.pop(message_id, None)
+        future = self._acked.pop(message_id, None)
+        if future is not None and not future.done():
+            future.set_result(ack)
 
     @property
     def ws_connected(self) -> int:
@@ -442,8 +423,7 @@ class FakeDingTalk:
 
     async def drop(self) -> None:
         """The connection dies without a word."""
-        for ws in list(self._sockets):
-            await ws.close()
+        await self.close_sockets()
 
 
 def robot_message(text: str, *, sender: str, conversation: str, group: bool = False, msg_id: str | None = None,

@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
-from tests.fakes.slack import Bucket
+from tests.fakes.server import Bucket, Failures, FakeServer, IssuedTokens, admit, wait_hint
 
 # pbbp2.proto exactly as lark-oapi ships it (lark_oapi/ws/pb/pbbp2_pb2.py, serialized_pb), less its gogo import:
 # the fake speaks the SDK's schema, so pmsbot's own copy of it is checked against Feishu's.
@@ -127,7 +127,7 @@ class Sent:
 
 
 @dataclass
-class FakeFeishu:
+class FakeFeishu(FakeServer):
     token_ttl_s: int = 7200
     chat_rate_per_s: float = 5.0
     chat_burst: float = 5.0
@@ -145,25 +145,24 @@ class FakeFeishu:
     ws_opened: int = 0
     outside_availability: set[str] = field(default_factory=set)  # open_ids batch_send reports invalid
     batch_calls: int = 0
-    tokens_issued: int = 0
     ratelimited: int = 0
 
     def __post_init__(self) -> None:
-        self._tokens: dict[str, float] = {}  # token -> valid until
+        self._tokens = IssuedTokens()
         self._uuids: dict[str, str] = {}
         self._messages: dict[str, Sent] = {}
         self._user_messages: dict[str, str] = {}  # message id -> chat, of messages people posted
         self._buckets: dict[str, Bucket] = {}
         self._app = (Bucket(self.app_rate_per_s, self.app_burst), Bucket(self.app_per_minute / 60, self.app_per_minute))
-        self._failures: list[tuple[int, int]] = []
+        self._failures: Failures[tuple[int, int]] = Failures()
         self._ids = itertools.count(1)
-        self._runner: web.AppRunner | None = None
-        self._sockets: list[web.WebSocketResponse] = []
         self._acks: dict[str, Any] = {}  # message id -> future of the client's ack
-        self.port = 0
 
-    async def start(self) -> None:
-        app = web.Application()
+    @property
+    def tokens_issued(self) -> int:
+        return self._tokens.issued
+
+    def routes(self, app: web.Application) -> None:
         app.router.add_post("/open-apis/auth/v3/tenant_access_token/internal", self._token)
         app.router.add_post("/open-apis/im/v1/messages", self._send)
         app.router.add_patch("/open-apis/im/v1/messages/{message_id}", self._patch)
@@ -173,22 +172,6 @@ class FakeFeishu:
         app.router.add_get("/_stats", self._stats)
         app.router.add_post("/callback/ws/endpoint", self._ws_endpoint)
         app.router.add_get("/ws", self._ws)  # for a benchmark that runs the fake in its own process
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        assert site._server is not None
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-
-    async def stop(self) -> None:
-        for ws in list(self._sockets):
-            await ws.close()
-        if self._runner:
-            await self._runner.cleanup()
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
     # ---- controls -------------------------------------------------------------------------------------------
     def user_message(self, event: dict[str, Any]) -> None:
@@ -197,10 +180,10 @@ class FakeFeishu:
         self._user_messages[message["message_id"]] = message["chat_id"]
 
     def expire_tokens(self) -> None:
-        self._tokens = {t: 0.0 for t in self._tokens}
+        self._tokens.expire_all()
 
     def fail_next(self, n: int = 1, *, status: int = 500, code: int = 1) -> None:
-        self._failures.extend([(status, code)] * n)
+        self._failures.add((status, code), n)
 
     def messages(self, receive_id: str | None = None, *, method: str | None = None) -> list[Sent]:
         return [s for s in self.sent if (receive_id is None or s.receive_id == receive_id)
@@ -220,30 +203,32 @@ class FakeFeishu:
                                                                     for s in scopes]}}, status=status)
         return web.json_response({"code": code, "msg": msg}, status=status)
 
+    def _too_fast(self, *, reset: str, code: int = 99991400) -> web.Response:
+        """Feishu's 429: its own code, and the seconds to wait in x-ogw-ratelimit-reset."""
+        self.ratelimited += 1
+        return web.json_response({"code": code, "msg": "request trigger frequency limit"}, status=429,
+                                 headers={"x-ogw-ratelimit-reset": reset})
+
     async def _token(self, request: web.Request) -> web.Response:
         body = await request.json()
         if body.get("app_id") != APP_ID or body.get("app_secret") != APP_SECRET:
             return self._error(400, 10014, "app secret invalid")
-        token = "t-" + uuid.uuid4().hex
-        self._tokens[token] = self.clock() + self.token_ttl_s
-        self.tokens_issued += 1
+        token = self._tokens.issue("t-", now=self.clock(), ttl_s=self.token_ttl_s)
         return web.json_response({"code": 0, "msg": "ok", "tenant_access_token": token, "expire": self.token_ttl_s})
 
     def _auth(self, request: web.Request) -> web.Response | None:
         auth = request.headers.get("Authorization", "")
         if not auth.startswith("Bearer "):
             return self._error(400, 99991661, "Missing access token for authorization")
-        until = self._tokens.get(auth.removeprefix("Bearer "))
-        if until is None:
+        token = auth.removeprefix("Bearer ")
+        if not self._tokens.known(token):
             return self._error(400, 99991663, "Invalid access token for authorization")
-        if until <= self.clock():
+        if not self._tokens.valid(token, now=self.clock()):
             return self._error(400, 99991668, "access token expired")
-        if self._failures:
-            status, code = self._failures.pop(0)
+        if (failure := self._failures.take()) is not None:
+            status, code = failure
             if status == 429:
-                self.ratelimited += 1
-                return web.json_response({"code": code, "msg": "request trigger frequency limit"}, status=429,
-                                         headers={"x-ogw-ratelimit-reset": "2"})
+                return self._too_fast(reset="2", code=code)
             return self._error(status, code, "injected failure")
         return None
 
@@ -308,15 +293,9 @@ class FakeFeishu:
         if uid in self._uuids:  # Feishu: one message per uuid within an hour
             return web.json_response({"code": 0, "msg": "success", "data": {"message_id": self._uuids[uid]}})
         bucket = self._buckets.setdefault(receive_id, Bucket(self.chat_rate_per_s, self.chat_burst))
-        now = self.clock()
-        limits = (bucket, *self._app)
-        wait = max(b.wait(now) for b in limits)
-        if wait > 0:  # a refused call uses up no budget
-            self.ratelimited += 1
-            return web.json_response({"code": 99991400, "msg": "request trigger frequency limit"}, status=429,
-                                     headers={"x-ogw-ratelimit-reset": str(max(1, round(wait + 0.49)))})
-        for b in limits:
-            b.take()
+        wait = max(admit(self.clock(), bucket, *self._app))
+        if wait > 0:
+            return self._too_fast(reset=wait_hint(wait))
         message_id = f"om_{next(self._ids):08d}"
         if uid:
             self._uuids[uid] = message_id
@@ -337,11 +316,8 @@ class FakeFeishu:
                              "PingInterval": self.ws_ping_s}}})
 
     async def _ws(self, request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse(autoping=True)
-        await ws.prepare(request)
-        self._sockets.append(ws)
-        self.ws_opened += 1
-        try:
+        async with self.websocket(request, autoping=True) as ws:
+            self.ws_opened += 1
             async for msg in ws:
                 if msg.type != WSMsgType.BINARY:
                     continue
@@ -355,8 +331,6 @@ class FakeFeishu:
                         await ws.send_bytes(pong.SerializeToString())
                 elif frame.method == 1 and headers.get("message_id") in self._acks:
                     self._acks.pop(headers["message_id"]).set_result(json.loads(frame.payload))
-        finally:
-            self._sockets.remove(ws)
         return ws
 
     @property
@@ -383,8 +357,7 @@ class FakeFeishu:
 
     async def ws_drop(self) -> None:
         """The server goes away without a word (a network cut, a deploy)."""
-        for ws in list(self._sockets):
-            await ws.close()
+        await self.close_sockets()
 
     async def _stats(self, request: web.Request) -> web.Response:
         return web.json_response({"sent": [[m.method, m.receive_id, m.text] for m in self.sent],
@@ -400,13 +373,8 @@ class FakeFeishu:
             return self._error(400, 10003, "Invalid parameter: open_ids")
         if body.get("msg_type") != "text" or not isinstance((body.get("content") or {}).get("text"), str):
             return self._error(400, 10003, "Invalid parameter: content")
-        for b in self._app:
-            if b.wait(self.clock()) > 0:
-                self.ratelimited += 1
-                return web.json_response({"code": 99991400, "msg": "request trigger frequency limit"}, status=429,
-                                         headers={"x-ogw-ratelimit-reset": "1"})
-        for b in self._app:
-            b.take()
+        if max(admit(self.clock(), *self._app)) > 0:
+            return self._too_fast(reset="1")
         self.batch_calls += 1
         message_id = f"bm_{next(self._ids):08d}"
         text = body["content"]["text"]

@@ -46,6 +46,8 @@ from typing import Any, Literal
 import aiohttp
 from aiohttp import web
 
+from tests.fakes.server import CountsRequests, Failures, FakeServer
+
 EMAIL = "bot@example.com"
 API_TOKEN = "jira-api-token"
 PAT = "jira-pat"
@@ -672,7 +674,9 @@ def _utcnow() -> float:
 
 # ---- the fake ------------------------------------------------------------------------------------------------------
 @dataclass
-class FakeJira:
+class FakeJira(FakeServer, CountsRequests):
+    client_max_size = 4 * 1024 * 1024
+
     flavor: Literal["cloud", "dc"] = "cloud"
     email: str = EMAIL
     api_token: str = API_TOKEN
@@ -687,8 +691,6 @@ class FakeJira:
     webhooks_sent: list[tuple[str, dict[str, str], bytes]] = field(default_factory=list)  # (url, headers, body)
 
     def __post_init__(self) -> None:
-        self.port = 0
-        self._runner: web.AppRunner | None = None
         self._users: dict[str, User] = {}
         self._projects: dict[str, Project] = {}
         self._versions: dict[str, Version] = {}
@@ -699,8 +701,8 @@ class FakeJira:
         self._worklogs: dict[str, list[dict[str, Any]]] = {}
         self._ids = itertools.count(10000)
         self._no_transition: set[str | None] = set()
-        self._failures: list[list[Any]] = []
-        self._webhook_bodies: dict[str, bytes] = {}  # identifier -> the body first sent under it  # [status, path needle, method, matching requests to let through]
+        self._failures: Failures[list[Any]] = Failures()  # [status, path needle, method, matching requests to let through]
+        self._webhook_bodies: dict[str, bytes] = {}  # identifier -> the body first sent under it
         self._revoked = False
         self._burst: dict[tuple[str, str], tuple[int, int]] = {}  # (method, template) -> (second, count)
         self._issue_writes: dict[str, deque[float]] = {}
@@ -712,24 +714,13 @@ class FakeJira:
         self.add_user(BOT_ACCOUNT_ID, "pmsbot", self.email, name="bot")
 
     # ---- lifecycle ----------------------------------------------------------------------------------------------
-    async def start(self) -> None:
-        app = web.Application(client_max_size=4 * 1024 * 1024)
+    def routes(self, app: web.Application) -> None:
         app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = int(self._runner.addresses[0][1])
-
-    async def stop(self) -> None:
-        if self._runner:
-            await self._runner.cleanup()
-            self._runner = None
 
     @property
     def url(self) -> str:
         """The site's base URL, no trailing slash (the connector appends /rest/api/3 or /rest/api/2)."""
-        return f"http://127.0.0.1:{self.port}"
+        return self.base
 
     @property
     def prefix(self) -> str:
@@ -841,7 +832,8 @@ class FakeJira:
         """The next n requests (whose path contains `path_contains` and whose method is `method`, or any) answer
         `status` (429 and 503 with Retry-After) after authentication passed; `after` matching requests are let
         through first (to fail, say, the read that follows a write)."""
-        self._failures.extend([[status, path_contains, method, after] for _ in range(n)])
+        for _ in range(n):
+            self._failures.add([status, path_contains, method, after])
 
     def revoke_credentials(self) -> None:
         """Every request answers 401 until restore_credentials() (a revoked API token / PAT)."""
@@ -853,13 +845,6 @@ class FakeJira:
     def expire_page_tokens(self) -> None:
         """Every nextPageToken handed out so far becomes invalid (Jira's expire after 7 days)."""
         self._page_tokens.clear()
-
-    def count(self, method: str | None = None, path_contains: str | None = None) -> int:
-        return sum(1 for r in self.requests if (method is None or r.method == method.upper())
-                   and (path_contains is None or path_contains in r.path))
-
-    def reset_counts(self) -> None:
-        self.requests.clear()
 
     def issue(self, key: str) -> dict[str, Any]:
         """The stored state of an issue (for asserting what the connector wrote)."""
@@ -1274,14 +1259,14 @@ class FakeJira:
             return web.Response(status=405, headers={"Allow": ", ".join(sorted({r[0] for r in matched}))})
         method, match, template, handler = route
         assert match is not None
-        for i, failure in enumerate(self._failures):
-            status, needle, only, after = failure
-            if (needle is None or needle in path) and (only is None or only == request.method):
-                if after:
-                    failure[3] -= 1
-                    break
-                del self._failures[i]
-                return self._injected(status)
+        failure = self._failures.first(lambda f: (f[1] is None or f[1] in path)
+                                       and (f[2] is None or f[2] == request.method))
+        if failure is not None:
+            if failure[3]:  # let this one through
+                failure[3] -= 1
+            else:
+                self._failures.take(lambda f: f is failure)
+                return self._injected(failure[0])
         if (limited := self._burst_limited(method, template)) is not None:
             return limited
         params = match.groupdict()

@@ -23,6 +23,8 @@ from urllib.parse import quote, urlencode
 
 from aiohttp import WSMsgType, web
 
+from tests.fakes.server import Bucket, Failures, FakeServer, admit, wait_hint
+
 BOT_TOKEN = "xoxb-test-token"
 APP_TOKEN = "xapp-test-token"
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -51,27 +53,6 @@ def sign(body: bytes, *, secret: str = SIGNING_SECRET, timestamp: int | None = N
 
 
 @dataclass
-class Bucket:
-    """Token bucket: `rate_per_s` sustained, `burst` at once."""
-
-    rate_per_s: float
-    burst: float
-    tokens: float | None = None  # None until first used: it starts full
-    at: float = 0.0
-
-    def wait(self, now: float) -> float:
-        """Seconds until a token is there (0: now), without taking it."""
-        self.tokens = self.burst if self.tokens is None else min(
-            self.burst, self.tokens + (now - self.at) * self.rate_per_s)
-        self.at = now
-        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate_per_s
-
-    def take(self) -> None:
-        assert self.tokens is not None
-        self.tokens -= 1
-
-
-@dataclass
 class Posted:
     method: str  # chat.postMessage | chat.update | chat.postEphemeral | response_url | views.open
     channel: str
@@ -83,7 +64,9 @@ class Posted:
 
 
 @dataclass
-class FakeSlack:
+class FakeSlack(FakeServer):
+    client_max_size = 4 * 1024 * 1024
+
     bot_token: str = BOT_TOKEN
     app_token: str = APP_TOKEN
     channel_rate_per_s: float = 1.0
@@ -107,49 +90,32 @@ class FakeSlack:
         self._messages: dict[tuple[str, str], Posted] = {}
         self._channel_buckets: dict[str, Bucket] = {}
         self._workspace = Bucket(self.workspace_rate_per_s, self.workspace_burst)
-        self._failures: list[tuple[str | None, int, str]] = []  # (method or None for any, http status, error)
+        self._failures: Failures[tuple[str | None, int, str]] = Failures()  # (method or None for any, status, error)
         self._responses: dict[str, dict[str, Any]] = {}
-        self._runner: web.AppRunner | None = None
-        self._sockets: list[web.WebSocketResponse] = []
         self._pending_acks: dict[str, asyncio.Event] = {}
         self.changed = asyncio.Event()
-        self.port = 0
 
     # ---- lifecycle ----------------------------------------------------------------------------------------
-    async def start(self) -> None:
-        app = web.Application(client_max_size=4 * 1024 * 1024)
+    def routes(self, app: web.Application) -> None:
         app.router.add_post("/api/{method}", self._api)
         app.router.add_get("/api/{method}", self._api)
         app.router.add_post("/response/{key}", self._response_url)
         app.router.add_get("/socket", self._socket)
         app.router.add_get("/_stats", self._stats)  # for a benchmark that runs the fake in its own process
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        server = site._server
-        assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-
-    async def stop(self) -> None:
-        for ws in list(self._sockets):
-            await ws.close()
-        if self._runner:
-            await self._runner.cleanup()
 
     @property
     def api_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/api/"
+        return f"{self.base}/api/"
 
     # ---- test controls ------------------------------------------------------------------------------------
     def fail_next(self, n: int = 1, *, method: str | None = None, status: int = 500, error: str = "fatal_error") -> None:
         """The next n calls (of `method`, or any) fail: status 500/503, 429 (`ratelimited`), or 200 + error."""
-        self._failures.extend([(method, status, error)] * n)
+        self._failures.add((method, status, error), n)
 
     def response_url(self, *, channel: str, user: str) -> str:
         key = uuid.uuid4().hex
         self._responses[key] = {"channel": channel, "user": user, "uses": 0, "created": self.clock()}
-        return f"http://127.0.0.1:{self.port}/response/{key}"
+        return f"{self.base}/response/{key}"
 
     def use_up(self, url: str) -> None:
         """As if the response_url had been used 5 times already."""
@@ -196,16 +162,15 @@ class FakeSlack:
         wanted = self.app_token if method == "apps.connections.open" else self.bot_token
         if token != wanted:
             return self._error(method, "invalid_auth")
-        for i, (m, status, error) in enumerate(self._failures):
-            if m is None or m == method:
-                del self._failures[i]
-                if status == 429:
-                    self.ratelimited += 1
-                    return web.json_response({"ok": False, "error": "ratelimited"}, status=429,
-                                             headers={"Retry-After": "1"})
-                if status >= 500:
-                    return web.json_response({"ok": False, "error": error}, status=status)
-                return self._error(method, error)
+        if (failure := self._failures.take(lambda f: f[0] is None or f[0] == method)) is not None:
+            _, status, error = failure
+            if status == 429:
+                self.ratelimited += 1
+                return web.json_response({"ok": False, "error": "ratelimited"}, status=429,
+                                         headers={"Retry-After": "1"})
+            if status >= 500:
+                return web.json_response({"ok": False, "error": error}, status=status)
+            return self._error(method, error)
         handler = getattr(self, "_m_" + method.replace(".", "_"), None)
         if handler is None:
             return self._error(method, "unknown_method")
@@ -220,16 +185,14 @@ class FakeSlack:
     def _limited(self, channel: str) -> web.Response | None:
         now = self.clock()
         bucket = self._channel_buckets.setdefault(channel, Bucket(self.channel_rate_per_s, self.channel_burst))
-        channel_wait, workspace_wait = bucket.wait(now), self._workspace.wait(now)
+        channel_wait, workspace_wait = admit(now, bucket, self._workspace)
         wait = max(channel_wait, workspace_wait)
-        if wait <= 0:  # a refused call uses up neither budget
-            bucket.take()
-            self._workspace.take()
+        if wait <= 0:
             return None
         self.ratelimited += 1
         self.ratelimited_by["channel" if channel_wait > 0 else "workspace"] += 1
         return web.json_response({"ok": False, "error": "ratelimited"}, status=429,
-                                 headers={"Retry-After": str(max(1, round(wait + 0.49)))})
+                                 headers={"Retry-After": wait_hint(wait)})
 
     def _new_ts(self) -> str:
         return f"{int(time.time())}.{next(self._ts):06d}"
@@ -355,13 +318,10 @@ class FakeSlack:
 
     # ---- Socket Mode ----------------------------------------------------------------------------------------
     async def _socket(self, request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse()
-        await ws.prepare(request)
-        self._sockets.append(ws)
-        self.socket_opened += 1
-        await ws.send_str(json.dumps({"type": "hello", "num_connections": len(self._sockets),
-                                      "debug_info": {"host": "fake"}, "connection_info": {"app_id": "APMS"}}))
-        try:
+        async with self.websocket(request) as ws:
+            self.socket_opened += 1
+            await ws.send_str(json.dumps({"type": "hello", "num_connections": len(self._sockets),
+                                          "debug_info": {"host": "fake"}, "connection_info": {"app_id": "APMS"}}))
             async for msg in ws:
                 if msg.type != WSMsgType.TEXT:
                     continue
@@ -371,8 +331,6 @@ class FakeSlack:
                         self.socket_acks.append(ack)
                         if (ev := self._pending_acks.get(ack["envelope_id"])) is not None:
                             ev.set()
-        finally:
-            self._sockets.remove(ws)
         return ws
 
     async def socket_push(self, envelope_type: str, payload: dict[str, Any], *, ack_timeout_s: float = 3.0,

@@ -66,6 +66,8 @@ from urllib.parse import parse_qsl
 import aiohttp
 from aiohttp import web
 
+from tests.fakes.server import CountsRequests, Failures, FakeServer
+
 API_PREFIX = "/api.php/v1"
 
 # module/task/lang/zh-cn.php labels, used in "『%s』不能为空。" the way requireFields() and form::data() do.
@@ -240,7 +242,10 @@ class _Call:
 
 
 @dataclass
-class FakeZentao:
+class FakeZentao(FakeServer, CountsRequests):
+    client_max_size = 4 * 1024 * 1024
+    shutdown_timeout_s = 1.0
+
     account: str = "pmsbot"
     password: str = "zentao-pass"
     realname: str = "PMS Bot"
@@ -266,7 +271,7 @@ class FakeZentao:
         self._tokens: dict[str, str] = {}
         self._fails: dict[str, int] = {}
         self._locked_until: dict[str, float] = {}
-        self._failures: list[tuple[str | None, int]] = []
+        self._failures: Failures[tuple[str | None, int]] = Failures()
         self._users: dict[str, dict[str, Any]] = {}
         self._passwords: dict[str, str] = {}
         self._projects: dict[int, dict[str, Any]] = {}
@@ -280,32 +285,21 @@ class FakeZentao:
         self._task_ids = itertools.count(1)
         self._action_ids = itertools.count(1)
         self._effort_ids = itertools.count(1)
-        self._runner: web.AppRunner | None = None
         self._stopping = asyncio.Event()
-        self.port = 0
         self.add_user(self.account, self.realname, password=self.password, role="pm")
 
     # ---- lifecycle ----------------------------------------------------------------------------------------
-    async def start(self) -> None:
-        app = web.Application(client_max_size=4 * 1024 * 1024)
+    def routes(self, app: web.Application) -> None:
         app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        server = site._server
-        assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
 
     async def stop(self) -> None:
         self._stopping.set()
-        if self._runner:
-            await self._runner.cleanup()
+        await super().stop()
 
     @property
     def url(self) -> str:
         """The site root; the API is under /api.php/v1."""
-        return f"http://127.0.0.1:{self.port}"
+        return self.base
 
     @property
     def api_url(self) -> str:
@@ -403,19 +397,11 @@ class FakeZentao:
     # ---- test controls and assertions -------------------------------------------------------------------------
     def fail_next(self, n: int = 1, *, status: int = 500, path_contains: str | None = None) -> None:
         """The next n requests (whose path contains `path_contains`, or any) answer `status` before anything else."""
-        self._failures.extend([(path_contains, status)] * n)
+        self._failures.add((path_contains, status), n)
 
     def expire_tokens(self) -> None:
         """Every session ends (as when the PHP session expires): the client must POST /tokens again."""
         self._tokens.clear()
-
-    def count(self, method: str | None = None, path_contains: str | None = None) -> int:
-        return sum(1 for r in self.requests
-                   if (method is None or r.method == method.upper())
-                   and (path_contains is None or path_contains in r.path))
-
-    def reset_counts(self) -> None:
-        self.requests.clear()
 
     def task(self, task_id: int) -> dict[str, Any]:
         """The stored task (internal types: date, aware datetime) with its computed progress."""
@@ -498,13 +484,12 @@ class FakeZentao:
             return web.Response(status=self.down_status, content_type="text/html",
                                 text=f"<html><head><title>{title}</title></head><body><center><h1>{title}</h1>"
                                      "</center><hr><center>nginx</center></body></html>")
-        for i, (contains, status) in enumerate(self._failures):
-            if contains is None or contains in path:
-                del self._failures[i]
-                if status >= 500:
-                    return web.Response(status=status, content_type="text/html",
-                                        text=f"<html><body><h1>{status}</h1>injected failure</body></html>")
-                return self._error(status, "Unauthorized" if status == 401 else "injected failure")
+        if (failure := self._failures.take(lambda f: f[0] is None or f[0] in path)) is not None:
+            status = failure[1]
+            if status >= 500:
+                return web.Response(status=status, content_type="text/html",
+                                    text=f"<html><body><h1>{status}</h1>injected failure</body></html>")
+            return self._error(status, "Unauthorized" if status == 401 else "injected failure")
         if not path.startswith(API_PREFIX):
             return web.Response(status=404, content_type="text/html", text="<h1>404 Not Found</h1>")
         route = path[len(API_PREFIX):] or "/"

@@ -1,0 +1,195 @@
+"""Reading the YAML file: ${ENV} references, and validation errors named by file, line and key."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from bot.config.errors import ConfigError, ConfigProblem, RefError
+from bot.config.hooks import (
+    ActionConfig,
+    CallbackConfig,
+    HmacAuthConfig,
+    RuleConfig,
+    SourceAuthConfig,
+    SourceConfig,
+)
+from bot.config.people import PersonConfig
+from bot.config.pms import (
+    ConnectorsConfig,
+    JiraConnectorConfig,
+    RedmineConnectorConfig,
+    StatusNames,
+    ZentaoConnectorConfig,
+)
+from bot.config.projects import ChannelConfig, ProjectConfig, RolloutConfig
+from bot.config.root import Config
+from bot.config.schedules import CalendarConfig, RiskAlertConfig, StandupConfig
+
+_CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+_ENV_REF_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that leaves dates as text: the model parses them and names the key when one is wrong
+    (PyYAML's own date parsing raises a bare ValueError with no line)."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def load_config(path: str | Path | None, *, env: dict[str, str] | None = None) -> Config:
+    """Read and validate the YAML file. A missing file means the embedded default (built-in PMS)."""
+    environ = dict(os.environ) if env is None else env
+    if path is None:
+        return Config()
+    file = Path(path)
+    if not file.exists():
+        return Config()
+    name = str(file)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([ConfigProblem(file=name, line=None, key="", message=f"cannot read: {exc}")]) from exc
+    return parse_config(text, name=name, env=environ)
+
+
+def parse_config(text: str, *, name: str, env: dict[str, str]) -> Config:
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+        data = yaml.load(text, Loader=_Loader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError([ConfigProblem(file=name, line=line, key="", message=f"not valid YAML: {problem}")]) from exc
+    if data is None:
+        return Config()
+    if not isinstance(data, dict):
+        raise ConfigError([ConfigProblem(file=name, line=1, key="", message="the file must hold a mapping of keys")])
+    problems: list[ConfigProblem] = []
+    data = _interpolate(data, (), env, problems, name, node)
+    if problems:
+        raise ConfigError(problems)
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            ctx = err.get("ctx") or {}
+            inner = ctx.get("error")
+            if isinstance(inner, RefError):
+                loc = (*loc, *inner.loc)  # the model that raised it sits at `loc`
+                message = str(inner)
+            elif err["type"] == "extra_forbidden":
+                message = _extra_key_message(loc)
+            else:
+                message = str(err["msg"]).removeprefix("Value error, ")
+            problems.append(ConfigProblem(file=name, line=_line_of(node, loc), key=_dotted(loc), message=message))
+        raise ConfigError(problems) from exc
+
+
+def _interpolate(
+    value: Any, loc: tuple[str | int, ...], env: dict[str, str], problems: list[ConfigProblem], name: str, node: Any
+) -> Any:
+    if isinstance(value, dict):
+        return {k: _interpolate(v, (*loc, k), env, problems, name, node) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_interpolate(v, (*loc, i), env, problems, name, node) for i, v in enumerate(value)]
+    if isinstance(value, str) and "${" in value:
+
+        def repl(match: re.Match[str]) -> str:
+            var, default = match.group(1), match.group(2)
+            if var in env:
+                return env[var]
+            if default is not None:
+                return default
+            problems.append(
+                ConfigProblem(
+                    file=name,
+                    line=_line_of(node, loc),
+                    key=_dotted(loc),
+                    message=f"environment variable {var} is not set (write ${{{var}:-default}} for a default)",
+                )
+            )
+            return ""
+
+        value = _ENV_REF_RE.sub(repl, value)
+    if isinstance(value, str) and _CONTROL_RE.search(value):
+        problems.append(ConfigProblem(file=name, line=_line_of(node, loc), key=_dotted(loc),
+                                      message="contains a control character (only tab and newline are allowed)"))
+    return value
+
+
+def _dotted(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+_KNOWN_KEYS: dict[str, tuple[str, ...]] = {
+    "": tuple(Config.model_fields),
+    "people": tuple(PersonConfig.model_fields),
+    "projects": tuple(ProjectConfig.model_fields),
+    "standups": tuple(StandupConfig.model_fields),
+    "channels": tuple(ChannelConfig.model_fields),
+    "report_to": tuple(ChannelConfig.model_fields),
+    "calendars": tuple(CalendarConfig.model_fields),
+    "risk_alerts": tuple(RiskAlertConfig.model_fields),
+    "connectors": tuple(ConnectorsConfig.model_fields),
+    "jira": tuple(JiraConnectorConfig.model_fields),
+    "redmine": tuple(RedmineConnectorConfig.model_fields),
+    "zentao": tuple(ZentaoConnectorConfig.model_fields),
+    "statuses": tuple(StatusNames.model_fields),
+    "sources": tuple(SourceConfig.model_fields),
+    "auth": tuple(SourceAuthConfig.model_fields),
+    "hmac": tuple(HmacAuthConfig.model_fields),
+    "rules": tuple(RuleConfig.model_fields),
+    "do": tuple(ActionConfig.model_fields),
+    "callback": tuple(CallbackConfig.model_fields),
+    "rollout": tuple(RolloutConfig.model_fields),
+}
+
+
+def _extra_key_message(loc: tuple[Any, ...]) -> str:
+    key = str(loc[-1])
+    section = next((str(p) for p in reversed(loc[:-1]) if isinstance(p, str)), "")
+    known = _KNOWN_KEYS.get(section, ())
+    near = difflib.get_close_matches(key, known, n=1)
+    hint = f"; did you mean '{near[0]}'?" if near else f" (allowed: {', '.join(known)})" if known else ""
+    return f"unknown key '{key}'{hint}"
+
+
+def _line_of(node: Any, loc: tuple[Any, ...]) -> int | None:
+    """The 1-based line of the YAML node at `loc`, or of its nearest existing parent."""
+    if node is None:
+        return None
+    line: int = node.start_mark.line + 1
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                if key_node.value == str(part):
+                    line = key_node.start_mark.line + 1
+                    node = value_node
+                    break
+            else:
+                return line
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            return line
+    return line

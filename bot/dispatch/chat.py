@@ -1,0 +1,123 @@
+"""Running a chat command (a message or a button): who is asking, what they asked, the handler against the
+project's PMS, the audit row and the replies, all in one transaction. A command that talks to a remote PMS is
+tried first on a read session (bot/dispatch/read_first.py), so the write lock is not held while a PMS answers."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clocks import Clock
+from bot.dispatch.events import PMS_COMMANDS, channel_project, command_of
+from bot.dispatch.outcomes import Outcomes
+from bot.dispatch.pms_waits import PmsWaits
+from bot.dispatch.read_first import NeedsWrite, ReadFirstWorkspace
+from bot.dispatch.replies import Addressing, answer, error, with_field_notice
+from bot.records import InboundEvent, Reply
+from bot.store import audit
+from bot.store.db import Database
+from bot.store.inbox import Claimed
+from bot.store.workspace import SqlWorkspace
+from bot.text import redact_secrets
+from commands import model
+from commands.handlers import handle
+from commands.linking import link_account
+from commands.ports import CommandError, Context, Links
+from notifiers.outbox import ClaimedMessage
+
+
+class ChatCommands:
+    def __init__(self, db: Database, *, clock: Clock, timezone: str, default_locale: str, waits: PmsWaits,
+                 outcomes: Outcomes, addressing: Addressing) -> None:
+        self.db = db
+        self.clock = clock
+        self.tz = ZoneInfo(timezone)
+        self.default_locale = default_locale
+        self.waits = waits
+        self.outcomes = outcomes
+        self.addressing = addressing
+        self.links: Links | None = None  # set once the web key is known (Runtime.open)
+
+    async def run_read_first(self, item: Claimed, staged: list[ClaimedMessage]) -> str | None:
+        """The command on a read session; None when it needs the write transaction."""
+        event = item.event
+        now = self.clock.now()
+        async with self.db.read() as rs:
+            ws = SqlWorkspace(rs, default_locale=self.default_locale)
+            person = await ws.person_by_identity(event.platform, event.sender)
+            parsed = command_of(event, now.astimezone(self.tz).date(), await channel_project(ws, event))
+            if person is None or not isinstance(parsed, PMS_COMMANDS):
+                return None
+            buffered = ReadFirstWorkspace(ws)
+            ctx = Context(person=person, platform=event.platform, conversation=event.conversation, now=now,
+                          today=now.astimezone(self.tz).date(), workspace=buffered,
+                          pms_for=self.waits.picker(rs, item.inbox_id, remote_only=True), links=self.links)
+            try:
+                replies = with_field_notice(event, person, await handle(ctx, parsed))
+            except NeedsWrite:
+                return None
+        async with self.db.write() as s:
+            for row in buffered.audits:
+                await audit.append(s, **row)
+            await self._audited(s, person.id, parsed, event, now)
+            ws = SqlWorkspace(s, default_locale=self.default_locale)
+            await self.outcomes.finish(s, item, staged, await self.addressing.envelopes(ws, event, person.locale,
+                                                                                        replies))
+        return "ok"
+
+    async def run(self, s: AsyncSession, item: Claimed, staged: list[ClaimedMessage]) -> str:
+        event = item.event
+        ws = SqlWorkspace(s, default_locale=self.default_locale)
+        now = self.clock.now()
+        person = await ws.person_by_identity(event.platform, event.sender)
+        today = now.astimezone(self.tz).date()
+        parsed = command_of(event, today, await channel_project(ws, event))
+        if person is None:
+            if isinstance(parsed, model.Link) and event.platform != "console":
+                replies = await link_account(ws, platform=event.platform, external_id=event.sender,
+                                             arg=parsed.pms_user, now=now)
+                await self._finish(s, ws, item, staged, self.default_locale, replies)
+                return "link"
+            unknown = error("unknown_sender", {"platform": event.platform, "sender": event.sender[:64]})
+            await self.outcomes.finish(s, item, staged, [answer(event, self.default_locale, unknown)])
+            return "unknown_sender"
+        if isinstance(parsed, model.ParseError):
+            reply = (Reply(kind="help", data={"topic": None, "error": asdict(parsed)})
+                     if parsed.code == "unknown_command"
+                     else error(f"parse.{parsed.code}", {**parsed.params, "verb": parsed.verb or ""}))
+            await audit.append(s, actor=person.id, action="command.unparsed", subject=parsed.code,
+                               detail={"event": event.event_id, "text": redact_secrets(event.text[:200])}, now=now)
+            await self.outcomes.finish(s, item, staged, [answer(event, person.locale, reply)])
+            return "unparsed"
+        ctx = Context(person=person, platform=event.platform, conversation=event.conversation, now=now,
+                      today=today, workspace=ws, pms_for=self.waits.picker(s, item.inbox_id, remote_only=False),
+                      links=self.links)
+        replies = with_field_notice(event, person, await handle(ctx, parsed))
+        await self._audited(s, person.id, parsed, event, now)
+        await self._finish(s, ws, item, staged, person.locale, replies)
+        return "ok"
+
+    async def refuse(self, s: AsyncSession, item: Claimed, exc: CommandError, staged: list[ClaimedMessage]) -> None:
+        """A command that cannot be done as asked: its work was rolled back; answer why and finish the event."""
+        event = item.event
+        person = await SqlWorkspace(s, default_locale=self.default_locale).person_by_identity(
+            event.platform, event.sender)
+        await audit.append(s, actor=person.id if person else f"{event.platform}:{event.sender}",
+                           action="command.refused", subject=exc.code,
+                           detail={"params": exc.params, "event": event.event_id}, now=self.clock.now())
+        locale = person.locale if person else self.default_locale
+        await self.outcomes.finish(s, item, staged, [answer(event, locale, error(exc.code, exc.params))])
+
+    async def _finish(self, s: AsyncSession, ws: SqlWorkspace, item: Claimed, staged: list[ClaimedMessage],
+                      locale: str, replies: list[Reply]) -> None:
+        await self.outcomes.finish(s, item, staged, await self.addressing.envelopes(ws, item.event, locale, replies))
+
+    async def _audited(self, s: AsyncSession, actor: str, parsed: model.Command, event: InboundEvent,
+                       now: datetime) -> None:
+        await audit.append(s, actor=actor, action="command", subject=type(parsed).__name__.lower(),
+                           detail={"event": event.event_id, "platform": event.platform,
+                                   "text": redact_secrets(event.text[:500]) if event.kind == "message" else "",
+                                   "action": event.action}, now=now)

@@ -1,0 +1,161 @@
+"""The worker's loop: take what this process was handed and what is due in the inbox, and run each event as what
+it is (a chat command, a PMS change, a source's delivery), with one catch-all at this boundary."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+
+from prometheus_client import Counter, Histogram
+
+from bot.clocks import Clock
+from bot.config import Config, SourceConfig
+from bot.constants import WORKER_BATCH, WORKER_POLL_S
+from bot.dispatch.chat import ChatCommands
+from bot.dispatch.hooks import HookRuns
+from bot.dispatch.outcomes import Outcomes
+from bot.dispatch.pms_changes import ChangeNotes
+from bot.dispatch.pms_waits import PmsWaits
+from bot.dispatch.replies import Addressing
+from bot.hooks.rules import RuleSet
+from bot.inbox import Inbox
+from bot.pms.base import PMSDown
+from bot.pms.journal import JOURNAL, Journal
+from bot.pms.registry import RemoteClient
+from bot.store import pms_writes
+from bot.store.db import Database
+from bot.store.inbox import Claimed
+from bot.store.inbox_outcomes import LeaseLost
+from commands.ports import CommandError, Links
+from notifiers.outbox import ClaimedMessage, Outbox
+
+log = logging.getLogger("pmsbot.dispatcher")
+
+HANDLED = Counter("pmsbot_commands_total", "Commands handled", ["outcome"])
+LATENCY = Histogram("pmsbot_dispatch_seconds", "Time from claim to committed replies",
+                    buckets=(0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5))
+
+
+class Dispatcher:
+    def __init__(self, db: Database, inbox: Inbox, outbox: Outbox, *, default_locale: str, timezone: str,
+                 platforms: tuple[str, ...], clock: Clock,
+                 on_done: Callable[[], None] | None = None, remotes: dict[str, RemoteClient] | None = None,
+                 config: Config | None = None) -> None:
+        config = config or Config()
+        self.db = db
+        self.inbox = inbox
+        self.outbox = outbox
+        self.clock = clock
+        self.remotes = remotes or {}
+        self._on_done = on_done
+        self.waits = PmsWaits(db, outbox, clock=clock, remotes=self.remotes, platforms=platforms,
+                              default_locale=default_locale)
+        self.outcomes = Outcomes(db, inbox, outbox, clock=clock, default_locale=default_locale, waits=self.waits,
+                                 journaled=bool(self.remotes))
+        addressing = Addressing(platforms=platforms, default_locale=default_locale)
+        self.chat = ChatCommands(db, clock=clock, timezone=timezone, default_locale=default_locale, waits=self.waits,
+                                 outcomes=self.outcomes, addressing=addressing)
+        self.changes = ChangeNotes(db, clock=clock, config=config, remotes=self.remotes, platforms=platforms,
+                                   default_locale=default_locale, outcomes=self.outcomes)
+        self.hooks = HookRuns(db, clock=clock, timezone=timezone, config=config, default_locale=default_locale,
+                              waits=self.waits, outcomes=self.outcomes, addressing=addressing)
+
+    @property
+    def links(self) -> Links | None:
+        return self.chat.links
+
+    @links.setter
+    def links(self, links: Links | None) -> None:
+        self.chat.links = links
+
+    @property
+    def sources(self) -> dict[str, tuple[SourceConfig, RuleSet]]:
+        return self.hooks.sources
+
+    async def run_once(self) -> int:
+        """Handle what this process was handed, then what is due in the table; returns how many."""
+        handled = 0
+        while (local := self.inbox.take_local()) is not None:
+            await self.process(local)
+            handled += 1
+            self._done()
+        claimed = await self.inbox.claim(limit=WORKER_BATCH, now=self.clock.now())
+        for item in claimed:
+            await self.process(item)
+            self._done()
+        return handled + len(claimed)
+
+    def _done(self) -> None:
+        if self._on_done:
+            self._on_done()
+
+    async def run_forever(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            # Cleared before looking, so work stored while we look is not slept through.
+            self.inbox.new_work.clear()
+            if await self.run_once():
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.inbox.new_work.wait(), timeout=WORKER_POLL_S)
+
+    async def process(self, item: Claimed) -> None:
+        started = time.perf_counter()
+        event = item.event
+        staged: list[ClaimedMessage] = []  # replies claimed for this process's delivery, once committed
+        # The PMS calls an earlier attempt made before its PMS went away are replayed, not made again (a first
+        # attempt has none: no read for it).
+        journal = Journal(await pms_writes.load(self.db, item.inbox_id) if self.remotes and item.attempts > 1
+                          else None)
+        token = JOURNAL.set(journal)
+        heartbeat = asyncio.create_task(self.outcomes.heartbeat(item)) if self.remotes else None
+        try:
+            try:
+                outcome = await self._run(item, staged, journal)
+            except CommandError as exc:
+                # The handler's partial work was rolled back with its transaction: answer and finish the event.
+                staged.clear()
+                async with self.db.write() as s:
+                    await self.chat.refuse(s, item, exc, staged)
+                outcome = "refused"
+            self.outbox.hand_over(staged)
+            HANDLED.labels(outcome).inc()
+            self.waits.settled(item.inbox_id)
+        except PMSDown as exc:
+            log.warning("event %s/%s waits for its PMS: %s", event.platform, event.event_id, exc)
+            staged.clear()
+            try:
+                await self.waits.park(item, exc, journal, staged)
+                self.outbox.hand_over(staged)
+            except Exception:  # LeaseLost or a database error: the lease runs out and the event comes back
+                log.exception("event %s/%s: could not queue it for its PMS", event.platform, event.event_id)
+            HANDLED.labels("pms_down").inc()
+        except LeaseLost as exc:
+            log.warning("%s; dropped this attempt", exc)
+            HANDLED.labels("lease_lost").inc()
+        except Exception as exc:  # the dispatcher boundary: one bad event must not stop the worker
+            log.exception("event %s/%s failed (attempt %s)", event.platform, event.event_id, item.attempts)
+            await self.outcomes.failed(item, exc, journal)
+            HANDLED.labels("error").inc()
+        finally:
+            JOURNAL.reset(token)
+            if heartbeat is not None:
+                heartbeat.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await heartbeat
+        LATENCY.observe(time.perf_counter() - started)
+
+    async def _run(self, item: Claimed, staged: list[ClaimedMessage], journal: Journal) -> str:
+        if item.event.kind == "change":
+            return await self.changes.apply(item, staged)
+        if item.event.kind == "hook":
+            return await self.hooks.apply(item, staged, journal)
+        journal.on_write = self.outcomes.saver(item.inbox_id)  # no transaction open: keep each write at once
+        outcome = await self.chat.run_read_first(item, staged) if self.remotes else None
+        if outcome is None:
+            journal.restart()
+            async with self.db.write() as s:
+                outcome = await self.chat.run(s, item, staged)
+        return outcome

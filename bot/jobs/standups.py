@@ -1,0 +1,218 @@
+"""Standups: each member's prompt at their own local time, one reminder to those who have not answered, and the
+summary to the team at the deadline; each exactly once per person and local day. Also the next runs
+(`pmsbot schedules`, the admin overview)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from bot.config import Config, StandupConfig
+from bot.jobs.base import Mail
+from bot.records import Person
+from bot.schedule.maths import due_day, next_run, parse_days
+from bot.store import audit, schedules
+from bot.store.db import Database
+from bot.store.workspace import SqlWorkspace
+from notifiers.links import KEY_RE
+from notifiers.outbox import ClaimedMessage, Envelope
+
+PROMPT_BATCH = 200  # standup prompts written per transaction (its lock hold is what a web ack may wait for)
+YIELD_EVERY = 50  # members whose schedule is computed between two turns of the event loop
+BLOCKER_WORDS = ("阻塞", "卡住", "受阻", "blocked", "blocker", "stuck")
+SUMMARY_ORDER = {"blocked": 0, "answer": 1, "skip": 2, "away": 3, "missing": 4}
+
+
+@dataclass(frozen=True, kw_only=True)
+class NextRun:
+    schedule: str
+    project: str
+    person_id: str
+    timezone: str
+    at: datetime | None  # aware, in the person's timezone; None when nothing runs within a year
+
+
+def schedule_name(standup: StandupConfig) -> str:
+    return f"standup:{standup.name}"
+
+
+def member_timezone(config: Config, standup: StandupConfig, person_tz: str | None) -> str:
+    """Each member's own timezone where set, else the standup's, else the deployment's."""
+    return person_tz or standup.timezone or config.timezone
+
+
+class Standups:
+    """The stored schedules (the file's, with changes made in chat), loaded once per tick by `prepare`."""
+
+    def __init__(self, db: Database, mail: Mail, config: Config) -> None:
+        self.db = db
+        self.mail = mail
+        self.config = config
+        self._standups: list[StandupConfig] = []
+        self._people: dict[str, Person] = {}
+
+    async def prepare(self) -> None:
+        self._standups = await schedules.load(self.db)
+        self._people = await members(self.db, self.config, self._standups)
+
+    async def run(self, at: datetime, *, catching_up: bool) -> int:
+        sent = 0
+        for standup in self._standups:
+            if (catching_up and standup.missed == "skip") or not self.config.feature_on("standups", standup.project):
+                continue
+            sent += await self._prompts(standup, at)
+            sent += await self._reminders(standup, at)
+            sent += await self._summary(standup, at)
+        return sent
+
+    def _due(self, standup: StandupConfig, at: datetime, when: time | None, tz: str) -> date | None:
+        # Pure arithmetic: most minutes are due for nobody and cost no transaction.
+        if when is None:
+            return None
+        return due_day(at, at=when, tz=ZoneInfo(tz), days=parse_days(standup.days),
+                       calendar=self.config.work_calendar(standup.calendar))
+
+    def _member_day(self, standup: StandupConfig, at: datetime, when: time | None, person: Person) -> date | None:
+        return self._due(standup, at, when, member_timezone(self.config, standup, person.timezone))
+
+    async def _prompts(self, standup: StandupConfig, at: datetime) -> int:
+        """Everyone whose prompt is due now, in batches: one transaction, a few statements per batch."""
+        by_day: dict[date, list[Person]] = {}
+        for i, member in enumerate(standup.members):
+            if i % YIELD_EVERY == YIELD_EVERY - 1:
+                await asyncio.sleep(0)  # a big team's arithmetic must not hold up the web acks on this loop
+            person = self._people.get(member)
+            if person is None:
+                continue
+            day = self._member_day(standup, at, standup.at_time(), person)
+            if day is not None:
+                by_day.setdefault(day, []).append(person)
+        sent = 0
+        for day, due in sorted(by_day.items()):
+            for start in range(0, len(due), PROMPT_BATCH):
+                sent += await self._prompt_batch(standup, day, due[start:start + PROMPT_BATCH])
+        if sent:
+            self.mail.wake()
+        return sent
+
+    async def _prompt_batch(self, standup: StandupConfig, day: date, batch: list[Person]) -> int:
+        # Reading and building happen before the write transaction, so the write lock (which the web acks
+        # of this process also need) is held only for the writes themselves.
+        async with self.db.read() as s:
+            ws = SqlWorkspace(s, default_locale=self.config.locale)
+            away = await ws.away_among([p.id for p in batch], day)
+            present = [p for p in batch if p.id not in away]
+            targets = await ws.targets_of(present, self.mail.platforms)
+        prompts = {p.id: [
+            Envelope(platform=platform, target=target, kind="standup_prompt", locale=p.locale, actions=[],
+                     data={"standup": standup.name, "project": standup.project, "day": day.isoformat(),
+                           "deadline": standup.deadline, "questions": list(standup.questions.get(p.locale) or ())})
+            for platform, target in targets[p.id]] for p in present}
+        now = self.mail.clock.now()
+        async with self.db.write() as s:
+            ws = SqlWorkspace(s, default_locale=self.config.locale)
+            # Claimed per person and day: a second clock, a catch-up or a rerun finds them taken.
+            fresh = await ws.claim_runs(schedule_name(standup), [p.id for p in present], day, now)
+            chosen = [p for p in present if p.id in fresh]
+            # Not handed over in memory: a wave is for the delivery workers to drain in order.
+            await self.mail.enqueue(s, [e for p in chosen for e in prompts[p.id]], preclaim=False)
+            if chosen:
+                await audit.append(s, actor="clock", action="standup.prompt", subject=standup.name,
+                                   detail={"day": day.isoformat(), "people": [p.id for p in chosen]}, now=now)
+        return len(chosen)
+
+    async def _reminders(self, standup: StandupConfig, at: datetime) -> int:
+        """Those who were prompted and have neither answered nor skipped hear once more."""
+        sent = 0
+        for member in standup.members:
+            person = self._people.get(member)
+            day = person and self._member_day(standup, at, standup.reminder_time(), person)
+            if person is None or not day:
+                continue
+            async with self.db.write() as s:
+                ws = SqlWorkspace(s, default_locale=self.config.locale)
+                if not await ws.was_run(schedule_name(standup), member, day):
+                    continue  # never prompted (away, or joined later)
+                if member in await ws.standup_status([member], day):
+                    continue
+                if not await ws.claim_run(f"{schedule_name(standup)}:remind", member, day, self.mail.clock.now()):
+                    continue
+                claimed = await self.mail.to_person(ws, s, person, "standup_reminder", {
+                    "standup": standup.name, "project": standup.project, "day": day.isoformat(),
+                    "deadline": standup.deadline,
+                })
+            self.mail.hand_over(claimed)
+            sent += 1
+        return sent
+
+    async def _summary(self, standup: StandupConfig, at: datetime) -> int:
+        """At the deadline: who answered what (blockers first), who skipped, who is away, who is missing."""
+        day = self._due(standup, at, standup.deadline_time(), standup.timezone or self.config.timezone)
+        if not day:
+            return 0
+        now = self.mail.clock.now()
+        async with self.db.write() as s:
+            ws = SqlWorkspace(s, default_locale=self.config.locale)
+            if not await ws.claim_run(f"{schedule_name(standup)}:summary", "*", day, now):
+                return 0
+            status = await ws.standup_status(list(standup.members), day)
+            entries = []
+            for member in standup.members:
+                kind, text = status.get(member, ("missing", ""))
+                name = self._people[member].name if member in self._people else member
+                blocked = kind == "answer" and any(word in text.casefold() for word in BLOCKER_WORDS)
+                entries.append({"person": name, "kind": "blocked" if blocked else kind, "text": text})
+            entries.sort(key=lambda e: SUMMARY_ORDER[e["kind"]])
+            data = {"standup": standup.name, "project": standup.project, "day": day.isoformat(), "entries": entries,
+                    "answered": sum(e["kind"] in ("answer", "blocked") for e in entries), "total": len(entries),
+                    "links": task_links(self.config, standup.project, " ".join(e["text"] for e in entries))}
+            channels = [(p, c) for p, c in (
+                [(c.platform, c.id) for c in standup.report_to] or await ws.project_channels(standup.project)
+            ) if p in self.mail.platforms and p != "console"]
+            claimed: list[ClaimedMessage] = []
+            if channels:
+                claimed = await self.mail.enqueue(s, [
+                    Envelope(platform=p, target=c, kind="standup_summary", locale=self.config.locale, data=data,
+                             actions=[]) for p, c in channels])
+            else:  # no team channel reachable (the console has none): each member gets it directly
+                for member in standup.members:
+                    if member in self._people:
+                        claimed += await self.mail.to_person(ws, s, self._people[member], "standup_summary", data)
+            await audit.append(s, actor="clock", action="standup.summary", subject=standup.name,
+                               detail={"day": day.isoformat(), "answered": data["answered"], "total": len(entries)},
+                               now=now)
+        self.mail.hand_over(claimed)
+        return 1
+
+
+def task_links(config: Config, project_key: str, text: str) -> dict[str, str]:
+    """The task keys in `text` with their URLs, when the project says where its tasks are seen (`task_url`)."""
+    project = next((p for p in config.projects if p.key == project_key), None)
+    if project is None or project.task_url is None:
+        return {}
+    return {key: project.task_url.replace("{key}", key) for key in KEY_RE.findall(text)}
+
+
+async def members(db: Database, config: Config, standups: list[StandupConfig]) -> dict[str, Person]:
+    wanted = {m for standup in standups for m in standup.members}
+    async with db.read() as s:
+        return await SqlWorkspace(s, default_locale=config.locale).people(sorted(wanted))
+
+
+async def next_runs(db: Database, config: Config, after: datetime) -> list[NextRun]:
+    """Each member's next prompt of each stored standup, in the member's timezone."""
+    out: list[NextRun] = []
+    async with db.read() as s:
+        ws = SqlWorkspace(s, default_locale=config.locale)
+        for standup in await schedules.load(db):
+            calendar = config.work_calendar(standup.calendar)
+            days = parse_days(standup.days)
+            for member in standup.members:
+                person = await ws.person(member)
+                tz = member_timezone(config, standup, person.timezone if person else None)
+                when = next_run(after, at=standup.at_time(), tz=ZoneInfo(tz), days=days, calendar=calendar)
+                out.append(NextRun(schedule=schedule_name(standup), project=standup.project, person_id=member,
+                                   timezone=tz, at=when.astimezone(ZoneInfo(tz)) if when else None))
+    return out

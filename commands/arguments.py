@@ -1,0 +1,231 @@
+"""Each verb's arguments, for the verbs beside progress (commands/progress.py) and standups
+(commands/standup_arguments.py): one function per verb, from the words after it to its command record."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+
+from bot.text import has_secret
+from commands.dates import date_at
+from commands.errors import err, missing
+from commands.grammar import Args
+from commands.keys import (
+    ANY_KEY_AT,
+    PROJECT_KEY_AT,
+    approval_id,
+    key_at_start,
+    number_at,
+    project_arg,
+    task_arg,
+)
+from commands.model import (
+    AdminLink,
+    AlertAction,
+    Apply,
+    Approvals,
+    Approve,
+    Command,
+    DashboardLink,
+    Delegate,
+    FieldLink,
+    Link,
+    LinkDecision,
+    LinkSecret,
+    MyTasks,
+    New,
+    ParseError,
+    Reject,
+    Request,
+    Risks,
+    Status,
+    Subscribe,
+)
+from commands.numbers import AMOUNT_GLUED, amount
+from commands.text import blank, clean, first_token, remove_spans
+
+# ---------------------------------------------------------------------------------------------------------
+# Tasks and projects
+
+
+def status(args: Args) -> Command | ParseError:
+    if not args.rest:
+        return missing("status", "target")
+    found = key_at_start(ANY_KEY_AT, args.rest)
+    if found is None:
+        return err("bad_task_key", "status", value=first_token(args.rest))
+    target, milestone = found
+    return Status(target=target, milestone=milestone or None)
+
+
+def my(args: Args) -> Command | ParseError:
+    return MyTasks()
+
+
+_DUE_MARKER = re.compile(
+    r"(?:(?<![A-Za-z])(?:due|deadline)(?![A-Za-z])|截止(?:日期|时间)?|截至|到期(?:日)?) ?(?:到|于|是|为)? ?:? ?(?=[0-9])",
+    re.IGNORECASE,
+)
+_DUE_SUFFIX = re.compile(r"之?前")
+_ASSIGNEE = re.compile(r"(?<![A-Za-z0-9._%+\-])@([^\s@,;:]{1,64})")
+
+
+def new(args: Args) -> Command | ParseError:
+    found = key_at_start(PROJECT_KEY_AT, args.rest)
+    if found is None:
+        return missing("new", "project")
+    project, s = found
+    spans: list[tuple[int, int]] = []
+    due: date | None = None
+    marker = _DUE_MARKER.search(s)
+    if marker is not None:
+        hit = date_at(s, marker.end(), args.today)
+        if hit is None or hit.value is None:
+            value = s[marker.end() : hit.end] if hit is not None else first_token(s[marker.end() :])
+            return err("bad_date", "new", value=value)
+        due = hit.value
+        suffix = _DUE_SUFFIX.match(s, hit.end)
+        spans.append((marker.start(), suffix.end() if suffix else hit.end))
+    assignee: str | None = None
+    at = _ASSIGNEE.search(blank(s, spans))
+    if at is not None:
+        assignee = at.group(1)
+        spans.append(at.span())
+    title = remove_spans(s, spans)
+    if not title:
+        return missing("new", "title")
+    return New(project=project, title=title, due=due, assignee=assignee)
+
+
+def risks(args: Args) -> Command | ParseError:
+    if not args.rest:
+        return Risks()
+    found = project_arg(args.rest, "risks")
+    return found if isinstance(found, ParseError) else Risks(project=found[0])
+
+
+def ack(args: Args) -> Command | ParseError:
+    if not args.rest:
+        return missing("ack", "alert")
+    found = number_at(args.rest, "ack", "bad_alert_id")
+    return found if isinstance(found, ParseError) else AlertAction(alert_id=found[0], action="ack")
+
+
+def snooze(args: Args) -> Command | ParseError:
+    if not args.rest:
+        return missing("snooze", "alert")
+    found = number_at(args.rest, "snooze", "bad_alert_id")
+    return found if isinstance(found, ParseError) else AlertAction(alert_id=found[0], action="snooze")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Approvals
+
+
+def approve(args: Args) -> Command | ParseError:
+    arg = approval_id(args.rest, "approve")
+    if isinstance(arg, ParseError):
+        return arg
+    return Approve(approval_id=arg[0], comment=arg[1])
+
+
+def reject(args: Args) -> Command | ParseError:
+    arg = approval_id(args.rest, "reject")
+    if isinstance(arg, ParseError):
+        return arg
+    if not arg[1]:
+        return missing("reject", "reason")
+    return Reject(approval_id=arg[0], reason=arg[1])
+
+
+_DELEGATE_TO = re.compile(r"(?:to|给|交给|->|→)\s*", re.IGNORECASE)
+
+
+def delegate(args: Args) -> Command | ParseError:
+    arg = approval_id(args.rest, "delegate")
+    if isinstance(arg, ParseError):
+        return arg
+    to = _DELEGATE_TO.sub("", arg[1], count=1) if _DELEGATE_TO.match(arg[1]) else arg[1]
+    to = clean(to)
+    if not to:
+        return missing("delegate", "person")
+    return Delegate(approval_id=arg[0], to=to)
+
+
+def approvals(args: Args) -> Command | ParseError:
+    return Approvals()
+
+
+def request(args: Args) -> Command | ParseError:
+    found = key_at_start(PROJECT_KEY_AT, args.rest)
+    if found is None:
+        return missing("request", "project")
+    project, s = found
+    words = s.split(" ") if s else []
+    money: Decimal | None = None
+    if words:
+        parsed = amount(words[-1], "request")
+        if parsed is None:
+            glued = AMOUNT_GLUED.search(words[-1])
+            if glued is not None:
+                parsed = amount(glued.group(0), "request")
+                if isinstance(parsed, Decimal):
+                    words[-1] = words[-1][: glued.start()]
+        elif isinstance(parsed, Decimal):
+            words.pop()
+        if isinstance(parsed, ParseError):
+            return parsed
+        money = parsed
+    subject = clean(" ".join(words))
+    if not subject:
+        return missing("request", "subject")
+    return Request(project=project, subject=subject, amount=money)
+
+
+def apply(args: Args) -> Command | ParseError:
+    if not args.rest:
+        return missing("apply", "id")
+    found = number_at(args.rest, "apply", "bad_proposal_id")
+    return found if isinstance(found, ParseError) else Apply(proposal_id=found[0])
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Accounts, subscriptions and web links
+
+
+_LINK_DECISION = re.compile(r"(?i)^(approve|confirm|deny|refuse|确认|批准|同意|拒绝|驳回)\s+(\S+)$")
+
+
+def link(args: Args) -> Command | ParseError:
+    if not args.rest:
+        return missing("link", "user")
+    if has_secret(args.rest):
+        return LinkSecret()
+    m = _LINK_DECISION.match(args.rest)
+    if m is not None:
+        return LinkDecision(person=m.group(2), accept=m.group(1).lower() in ("approve", "confirm", "确认", "批准", "同意"))
+    return Link(pms_user=args.rest)
+
+
+def subscribe(args: Args) -> Command | ParseError:
+    if not args.rest:
+        return missing("subscribe", "project")
+    found = project_arg(args.rest, "subscribe")
+    return found if isinstance(found, ParseError) else Subscribe(project=found[0], filter=found[1])
+
+
+def field(args: Args) -> Command | ParseError:
+    found = task_arg(args.rest, "field")
+    return found if isinstance(found, ParseError) else FieldLink(task=found[0])
+
+
+def dashboard(args: Args) -> Command | ParseError:
+    if not args.rest:
+        return missing("dashboard", "project")
+    found = project_arg(args.rest, "dashboard")
+    return found if isinstance(found, ParseError) else DashboardLink(project=found[0])
+
+
+def admin(args: Args) -> Command | ParseError:
+    return AdminLink()

@@ -1,0 +1,82 @@
+"""One handler per verb. Each checks permission, talks to the PMS and the workspace, and returns replies.
+
+A handler raises CommandError to refuse; the dispatcher then rolls back everything the handler did.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from bot.constants import MAX_NAME_CHARS, MAX_NOTE_CHARS, MAX_TITLE_CHARS
+from bot.pms.base import PMSError
+from bot.records import Reply
+from commands import model
+from commands.handlers.accounts import link, link_decision, link_secret
+from commands.handlers.approvals import approvals, approve, delegate, reject, request
+from commands.handlers.standups import apply, standup, standup_schedule
+from commands.handlers.tasks import block, done, my_tasks, new, report, status
+from commands.handlers.watching import alert_action, risks, subscribe
+from commands.handlers.web_links import admin_link, dashboard_link, field_link
+from commands.ports import CommandError, Context
+
+
+async def help_(ctx: Context, cmd: model.Help) -> list[Reply]:
+    return [Reply(kind="help", data={"topic": cmd.topic})]
+
+
+Handler = Callable[[Context, Any], Awaitable[list[Reply]]]
+
+HANDLERS: dict[type, Handler] = {
+    model.Help: help_,
+    model.Status: status,
+    model.MyTasks: my_tasks,
+    model.Report: report,
+    model.Done: done,
+    model.Block: block,
+    model.Approve: approve,
+    model.Reject: reject,
+    model.Delegate: delegate,
+    model.Approvals: approvals,
+    model.Risks: risks,
+    model.Standup: standup,
+    model.Link: link,
+    model.LinkDecision: link_decision,
+    model.LinkSecret: link_secret,
+    model.Subscribe: subscribe,
+    model.New: new,
+    model.Request: request,
+    model.AlertAction: alert_action,
+    model.Apply: apply,
+    model.StandupSchedule: standup_schedule,
+    model.FieldLink: field_link,
+    model.DashboardLink: dashboard_link,
+    model.AdminLink: admin_link,
+}
+
+
+# Free text that is stored: refused with a clear message when longer than its column, never cut silently.
+TEXT_LIMITS: dict[type, tuple[tuple[str, str, int], ...]] = {
+    model.Report: (("note", "note", MAX_NOTE_CHARS),),
+    model.Done: (("note", "note", MAX_NOTE_CHARS),),
+    model.Block: (("reason", "reason", MAX_NOTE_CHARS),),
+    model.Approve: (("comment", "comment", MAX_NOTE_CHARS),),
+    model.Reject: (("reason", "reason", MAX_NOTE_CHARS),),
+    model.Standup: (("text", "text", MAX_NOTE_CHARS),),
+    model.New: (("title", "title", MAX_TITLE_CHARS),),
+    model.Request: (("subject", "subject", MAX_TITLE_CHARS),),
+    model.Subscribe: (("filter", "filter", MAX_TITLE_CHARS),),
+    model.Link: (("pms_user", "user", MAX_NAME_CHARS),),
+}
+
+
+async def handle(ctx: Context, command: model.Command) -> list[Reply]:
+    """Run the handler for `command`; a PMS refusal becomes a CommandError with the same code."""
+    for field, label, limit in TEXT_LIMITS.get(type(command), ()):
+        value = getattr(command, field)
+        if len(value) > limit:
+            raise CommandError("text_too_long", field=label, length=len(value), max=limit)
+    try:
+        return await HANDLERS[type(command)](ctx, command)
+    except PMSError as exc:
+        raise CommandError(exc.code, **exc.params) from exc

@@ -1,0 +1,138 @@
+"""Approval verbs: request, approve, reject, delegate, approvals."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from bot.records import Approval, Reply
+from commands import model
+from commands.handlers.access import MAX_LIST, audit, find_project, is_member, names_of
+from commands.ports import CommandError, Context
+from commands.views import approval_buttons, approval_view
+
+MAX_AMOUNT = Decimal("1000000000000")
+
+
+async def request(ctx: Context, cmd: model.Request) -> list[Reply]:
+    project = await find_project(ctx, cmd.project)
+    if not is_member(ctx.person, project):
+        raise CommandError("not_member", project=project.key)
+    if cmd.amount is not None and not (Decimal(0) < cmd.amount < MAX_AMOUNT):
+        raise CommandError("bad_amount", value=cmd.amount)
+    approvers = tuple(a for a in project.approvers if a != ctx.person.id)
+    if not approvers:
+        raise CommandError("no_approvers", project=project.key)
+    approval = await ctx.workspace.create_approval(
+        project=project.key, requester=ctx.person.id, approvers=approvers, subject=cmd.subject, amount=cmd.amount,
+        origin=ctx.platform, now=ctx.now,
+    )
+    await audit(ctx, "approval.request", f"approval:{approval.id}", project=project.key, subject=cmd.subject,
+                 amount=str(cmd.amount) if cmd.amount is not None else None, approvers=list(approvers))
+    names = await names_of(ctx, [approval.requester, *approval.approvers])
+    view = approval_view(approval, names)
+    replies = [Reply(kind="request_created", data={"approval": view})]
+    buttons = approval_buttons(approval.id)
+    for approver in approvers:
+        replies.append(Reply(kind="approval_card", to_person=approver, data={"approval": view}, actions=buttons,
+                             card_ref=f"approval:{approval.id}"))
+    return replies
+
+
+async def _decide(ctx: Context, approval_id: int, state: str, comment: str) -> list[Reply]:
+    approval = await ctx.workspace.approval(approval_id)
+    if approval is None:
+        raise CommandError("unknown_approval", id=approval_id)
+    if approval.requester == ctx.person.id:
+        raise CommandError("own_request", id=approval_id)
+    if ctx.person.id not in approval.approvers:
+        raise CommandError("not_approver", id=approval_id)
+    if approval.state != "pending":
+        await _raise_decided(ctx, approval)
+    assert state in ("approved", "rejected")
+    decided = await ctx.workspace.decide_approval(
+        approval_id, by=ctx.person.id, state="approved" if state == "approved" else "rejected", comment=comment,
+        now=ctx.now,
+    )
+    if decided is None:  # another approver won the race between our read and our write
+        fresh = await ctx.workspace.approval(approval_id)
+        assert fresh is not None
+        await _raise_decided(ctx, fresh)
+        raise AssertionError("unreachable")
+    await audit(ctx, f"approval.{state}", f"approval:{approval_id}", comment=comment)
+    names = await names_of(ctx, [decided.requester, decided.decided_by, *decided.approvers])
+    view = approval_view(decided, names)
+    replies = [Reply(kind="approval_decided", data={"approval": view})]
+    for approver in decided.approvers:
+        replies.append(Reply(kind="approval_card", to_person=approver, data={"approval": view},
+                             card_ref=f"approval:{approval_id}", update=True))
+    replies.append(Reply(kind="approval_result", to_person=decided.requester, data={"approval": view}))
+    # The project's chat sees the outcome too, however it was decided (a button, a link, a typed command).
+    replies.append(Reply(kind="approval_announced", to_project=decided.project, data={"approval": view}))
+    if decided.origin.startswith("source:"):  # the system that asked hears the decision at its callback URL
+        replies.append(Reply(kind="approval_callback", to_source=decided.origin.removeprefix("source:"),
+                             card_ref=f"approval:{decided.id}:{decided.state}", data={
+            "approval": view, "ref": decided.ref, "decided_by_id": decided.decided_by,
+            "decided_at_iso": decided.decided_at.isoformat() if decided.decided_at else None}))
+    return replies
+
+
+async def _raise_decided(ctx: Context, approval: Approval) -> None:
+    names = await names_of(ctx, [approval.decided_by])
+    raise CommandError(
+        "already_decided", id=approval.id, state=approval.state,
+        by=names.get(approval.decided_by or "", approval.decided_by or ""),
+    )
+
+
+async def delegate(ctx: Context, cmd: model.Delegate) -> list[Reply]:
+    """An approver hands their part of a pending request to someone else, who gets the card."""
+    approval = await ctx.workspace.approval(cmd.approval_id)
+    if approval is None:
+        raise CommandError("unknown_approval", id=cmd.approval_id)
+    if ctx.person.id not in approval.approvers:
+        raise CommandError("not_approver", id=cmd.approval_id)
+    if approval.state != "pending":
+        await _raise_decided(ctx, approval)
+    target = await ctx.workspace.find_person(cmd.to)
+    if target is None:
+        raise CommandError("unknown_person", person=cmd.to)
+    if target.id == ctx.person.id:
+        raise CommandError("delegate_to_self", id=cmd.approval_id)
+    if target.id == approval.requester:
+        raise CommandError("delegate_to_requester", id=cmd.approval_id, person=target.name)
+    delegated = await ctx.workspace.delegate_approval(cmd.approval_id, by=ctx.person.id, to=target.id)
+    if delegated is None:  # decided (or delegated) by someone else between our read and our write
+        fresh = await ctx.workspace.approval(cmd.approval_id)
+        assert fresh is not None
+        if fresh.state != "pending":
+            await _raise_decided(ctx, fresh)
+        raise CommandError("not_approver", id=cmd.approval_id)
+    await audit(ctx, "approval.delegate", f"approval:{cmd.approval_id}", to=target.id)
+    names = await names_of(ctx, [delegated.requester, *delegated.approvers, ctx.person.id])
+    view = approval_view(delegated, names)
+    data = {"approval": view, "by": ctx.person.name, "to": target.name}
+    return [
+        Reply(kind="approval_delegated", data=data),
+        Reply(kind="approval_card", to_person=target.id, data={"approval": view, "delegated_by": ctx.person.name},
+              actions=approval_buttons(cmd.approval_id), card_ref=f"approval:{cmd.approval_id}"),
+        # The delegator's card loses its buttons and says who decides now.
+        Reply(kind="approval_card", to_person=ctx.person.id, data={"approval": view, "delegated_to": target.name},
+              card_ref=f"approval:{cmd.approval_id}", update=True),
+        Reply(kind="approval_delegated", to_person=delegated.requester, data={**data, "for_requester": True}),
+    ]
+
+
+async def approve(ctx: Context, cmd: model.Approve) -> list[Reply]:
+    return await _decide(ctx, cmd.approval_id, "approved", cmd.comment)
+
+
+async def reject(ctx: Context, cmd: model.Reject) -> list[Reply]:
+    return await _decide(ctx, cmd.approval_id, "rejected", cmd.reason)
+
+
+async def approvals(ctx: Context, cmd: model.Approvals) -> list[Reply]:
+    pending = await ctx.workspace.pending_approvals_for(ctx.person.id)
+    names = await names_of(ctx, [a.requester for a in pending])
+    return [Reply(kind="approvals_list", data={
+        "approvals": [approval_view(a, names) for a in pending[:MAX_LIST]], "more": max(0, len(pending) - MAX_LIST),
+    })]

@@ -1,0 +1,111 @@
+"""Standup verbs: an answer, skip, away, stats, a PM's schedule change; and `apply`, which confirms the task
+progress read in an answer."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+from bot.constants import MAX_NOTE_CHARS
+from bot.records import Action, Reply
+from commands import model
+from commands.handlers.access import audit, names_of
+from commands.handlers.tasks import report
+from commands.ports import CommandError, Context
+
+_TASK_PERCENT = re.compile(r"(?<![A-Za-z0-9])([A-Z][A-Z0-9]{1,9}-[0-9]{1,6}) ?(?:[:：]|to|到|→)? ?([0-9]{1,3}) ?%")
+_SECTION = re.compile(r"([1-9])\. (.*)")
+
+
+def _sections(text: str) -> dict[int, str]:
+    """An answer kept per question ("1. …" lines); a free answer is all question 1's."""
+    lines = text.splitlines()
+    found = [_SECTION.fullmatch(line) for line in lines]
+    if lines and all(found):
+        return {int(m.group(1)): m.group(2) for m in found if m}
+    return {1: text} if text else {}
+
+
+async def standup(ctx: Context, cmd: model.Standup) -> list[Reply]:
+    if cmd.action == "show":
+        return [Reply(kind="standup", data={"action": "show"})]
+    if cmd.action == "stats":
+        return await _standup_stats(ctx, cmd.days)
+    text = cmd.text
+    if cmd.action == "answer" and cmd.question is not None:
+        # One question's answer joins the others given today; a later answer to the same question replaces it.
+        kind, earlier = (await ctx.workspace.standup_status([ctx.person.id], ctx.today)).get(ctx.person.id, ("", ""))
+        sections = _sections(earlier) if kind == "answer" else {}
+        sections[cmd.question] = text
+        text = "\n".join(f"{n}. {sections[n]}" for n in sorted(sections))
+        if len(text) > MAX_NOTE_CHARS:
+            raise CommandError("text_too_long", field="text", length=len(text), max=MAX_NOTE_CHARS)
+    day_from = cmd.away_from or ctx.today
+    day_to = cmd.away_to or day_from
+    if cmd.action == "away" and (day_to < day_from or day_to - day_from > timedelta(days=366)):
+        raise CommandError("bad_date", value=f"{day_from}..{day_to}")
+    await ctx.workspace.standup_entry(person_id=ctx.person.id, kind=cmd.action, day_from=day_from, day_to=day_to,
+                                      text=text, now=ctx.now)
+    await audit(ctx, f"standup.{cmd.action}", ctx.person.id, day_from=day_from.isoformat(),
+                 day_to=day_to.isoformat())
+    data: dict[str, Any] = {"action": cmd.action, "from": day_from.isoformat(), "to": day_to.isoformat(),
+                            "text": text, "question": cmd.question, "updates": [], "proposal": None}
+    actions: tuple[Action, ...] = ()
+    # Task progress mentioned in the answer ("PUMP-2 60%") is offered as an update, applied only on confirmation.
+    updates = {key: int(pct) for key, pct in _TASK_PERCENT.findall(cmd.text) if int(pct) <= 100}
+    if cmd.action == "answer" and updates:
+        payload = [{"task": key, "percent": pct} for key, pct in updates.items()]
+        proposal = await ctx.workspace.create_proposal(person_id=ctx.person.id, kind="progress", payload=payload,
+                                                       now=ctx.now)
+        data |= {"updates": payload, "proposal": proposal}
+        actions = (Action(id="apply", value=str(proposal), style="primary"),)
+    return [Reply(kind="standup", data=data, actions=actions)]
+
+
+async def standup_schedule(ctx: Context, cmd: model.StandupSchedule) -> list[Reply]:
+    """A project's PM (or an admin) moves its standup's time, deadline or reminder; it stays changed across
+    restarts until changed again or reset to the file's value."""
+    mine = await ctx.workspace.standups_of(ctx.person.id)
+    if cmd.name:
+        chosen = [s for s in mine if s[0] == cmd.name]
+        if not chosen:
+            raise CommandError("unknown_standup", name=cmd.name, names=", ".join(s[0] for s in mine) or "-")
+    elif len(mine) == 1:
+        chosen = mine
+    else:
+        raise CommandError("which_standup", names=", ".join(s[0] for s in mine) or "-")
+    name, project, _ = chosen[0]
+    if not ({"pm", "admin"} & set(ctx.person.roles)):
+        raise CommandError("not_pm", project=project)
+    try:
+        schedule = await ctx.workspace.change_standup(name, cmd.setting, cmd.value, by=ctx.person.id, now=ctx.now)
+    except ValueError as exc:
+        raise CommandError("bad_schedule", reason=str(exc)[:200]) from None
+    await audit(ctx, "standup.schedule", name, setting=cmd.setting, value=cmd.value)
+    return [Reply(kind="standup_schedule", data={**schedule, "setting": cmd.setting, "reset": cmd.value is None})]
+
+
+async def _standup_stats(ctx: Context, days: int) -> list[Reply]:
+    since = ctx.today - timedelta(days=days - 1)
+    rows = await ctx.workspace.standup_participation(ctx.person.id, since=since, until=ctx.today)
+    names = await names_of(ctx, [person for _, person, *_ in rows])
+    return [Reply(kind="standup_stats", data={"days": days, "since": since.isoformat(), "rows": [
+        {"standup": name, "person": names.get(person, person), "prompted": prompted, "answered": answered,
+         "skipped": skipped, "missing": prompted - answered - skipped,
+         "rate": round(100 * answered / prompted) if prompted else 0}
+        for name, person, prompted, answered, skipped in rows]})]
+
+
+async def apply(ctx: Context, cmd: model.Apply) -> list[Reply]:
+    """Apply the progress read in a standup answer: each as a `report` by its author, all or nothing."""
+    taken = await ctx.workspace.take_proposal(cmd.proposal_id, person_id=ctx.person.id, now=ctx.now)
+    if taken is None:
+        raise CommandError("unknown_proposal", id=cmd.proposal_id)
+    if taken is False:
+        raise CommandError("proposal_applied", id=cmd.proposal_id)
+    assert isinstance(taken, list)
+    replies: list[Reply] = []
+    for item in taken:
+        replies += await report(ctx, model.Report(task=str(item["task"]), percent=int(item["percent"])))
+    return replies

@@ -1,0 +1,198 @@
+"""Numbers in chat words: Chinese numerals, percents (80%, 百分之八十, 八成), hours and minutes (3h, 半小时,
+1h45, 90分钟), and money amounts (1.2万, ¥12,000)."""
+
+from __future__ import annotations
+
+import re
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import NamedTuple
+
+from commands.errors import err
+from commands.model import ParseError
+
+AMOUNT_MAX = Decimal(10) ** 12
+HOURS_MAX = Decimal(24)
+
+_CN_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
+_CN_NUMBER_SHAPE = re.compile(
+    r"[一二两三四五六七八九]?百(?:零?[一二三四五六七八九]|[一二三四五六七八九]?十[一二三四五六七八九]?)?"
+    r"|[一二两三四五六七八九]?十[一二三四五六七八九]?"
+    r"|[零〇一二两三四五六七八九]"
+)
+
+
+def cn_number(s: str) -> int | None:
+    """Chinese numerals up to the hundreds ("六十五", "一百二十", "百"), or plain ASCII digits."""
+    if s.isascii() and s.isdigit():
+        return int(s)
+    if not _CN_NUMBER_SHAPE.fullmatch(s):
+        return None
+    total = current = 0
+    for ch in s:
+        if ch == "十":
+            total += (current or 1) * 10
+            current = 0
+        elif ch == "百":
+            total += (current or 1) * 100
+            current = 0
+        else:
+            current = _CN_DIGITS[ch]
+    return total + current
+
+
+def to_decimal(raw: str) -> Decimal | None:
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() else None
+
+
+def round_int(value: Decimal) -> int:
+    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Percent and hours
+
+_PCT_PREFIX = r"(?:完成度?了?|进度|进展) ?:? ?"
+# Start of text or after a separator: "今天80%" stays a note, "完成80%" is a percent.
+_LEFT_EDGE = r"(?<![^ ,;:(\[])"
+RIGHT_EDGE = r"(?![^ ,;:.!?)\]。])"
+_PCT_DIGITS = re.compile(rf"(?:{_PCT_PREFIX}|{_LEFT_EDGE})(?P<num>[+-]?[0-9]{{1,9}}(?:\.[0-9]{{1,6}})?) ?%")
+_PCT_CN = re.compile(
+    rf"(?:{_PCT_PREFIX})?百分之(?P<num>[0-9]{{1,9}}(?:\.[0-9]{{1,6}})?|[零〇一二两三四五六七八九十百]{{1,6}})"
+)
+_PCT_CHENG = re.compile(
+    rf"(?:{_PCT_PREFIX}|{_LEFT_EDGE})(?P<tens>[一二两三四五六七八九十])成(?P<ones>[一二三四五六七八九])?{RIGHT_EDGE}"
+)
+BARE_INT = re.compile(r"[+-]?[0-9]{1,9}")
+BARE_FRACTION = re.compile(r"[0-9]{0,3}\.[0-9]{1,6}")
+
+_HOURS_PREFIX = r"(?:(?:工时|用时|耗时|花了|花费) ?:? ?)?"
+_HOURS_DIGITS = re.compile(
+    rf"(?<![A-Za-z0-9_.]){_HOURS_PREFIX}(?P<num>[+-]?[0-9]{{1,6}}(?:\.[0-9]{{1,4}})?) ?(?:个 ?)?(?P<half>半 ?)?"
+    r"(?:hours|hour|hrs|hr|h|小时|钟头)(?![A-Za-z])",
+    re.IGNORECASE,
+)
+_HOURS_CN = re.compile(
+    rf"{_HOURS_PREFIX}(?P<num>[零一二两三四五六七八九十]{{1,4}})?个?(?P<half>半)?个?(?:小时|钟头)"
+)
+
+
+# Minutes, alone ("90分钟", "45 min") or after hours ("2小时15分钟", "1h45", "1h 45min"). A bare "分" is a score, not
+# a minute, except right after hours.
+_MINUTES = re.compile(r"(?<![A-Za-z0-9_.])(?P<num>[0-9]{1,4}) ?(?:分钟|minutes|minute|mins|min)(?![A-Za-z])",
+                      re.IGNORECASE)
+_MINUTES_AFTER_HOURS = re.compile(r"(?:\s?(?P<num>[0-9]{1,2}) ?(?:分钟|分|minutes|minute|mins|min|m)(?![A-Za-z])"
+                                  r"|(?P<bare>[0-9]{1,2})(?![0-9A-Za-z%.]))", re.IGNORECASE)
+
+
+class Found(NamedTuple):
+    start: int
+    end: int
+    value: Decimal | None  # None: recognised shape but not a number
+    raw: str
+
+
+def find_percent(s: str) -> Found | None:
+    best: Found | None = None
+    for pattern in (_PCT_DIGITS, _PCT_CN, _PCT_CHENG):
+        m = pattern.search(s)
+        if m is None or (best is not None and m.start() >= best.start):
+            continue
+        if pattern is _PCT_CHENG:
+            tens = m.group("tens")
+            value = 100 if tens == "十" else _CN_DIGITS[tens] * 10
+            ones = m.group("ones")
+            value += _CN_DIGITS[ones] if ones else 0
+            best = Found(m.start(), m.end(), Decimal(value), str(value))
+        elif pattern is _PCT_CN and not m.group("num")[0].isdigit():
+            cn = cn_number(m.group("num"))
+            if cn is None:
+                best = Found(m.start(), m.end(), None, m.group("num"))
+            else:
+                best = Found(m.start(), m.end(), Decimal(cn), str(cn))
+        else:
+            raw = m.group("num").lstrip("+")
+            best = Found(m.start(), m.end(), to_decimal(raw), raw)
+    return best
+
+
+def find_hours(s: str) -> Found | None:
+    best: Found | None = None
+    m = _HOURS_DIGITS.search(s)
+    if m is not None:
+        raw = m.group("num").lstrip("+")
+        value = to_decimal(raw)
+        end = m.end()
+        if value is not None and m.group("half"):
+            value += Decimal("0.5")
+            raw = str(value)
+        elif value is not None:
+            more = _MINUTES_AFTER_HOURS.match(s, end)
+            minutes = more.group("bare") or more.group("num") if more is not None else None
+            if more is not None and minutes is not None and int(minutes) < 60:
+                value = (value + Decimal(minutes) / 60).quantize(Decimal("0.01"))
+                raw, end = str(value), more.end()
+        best = Found(m.start(), end, value, raw)
+    else:
+        m = _MINUTES.search(s)
+        if m is not None:
+            value = (Decimal(m.group("num")) / 60).quantize(Decimal("0.01"))
+            return Found(m.start(), m.end(), value, str(value))
+    for m in _HOURS_CN.finditer(s):
+        if best is not None and m.start() >= best.start:
+            break
+        if not (m.group("num") or m.group("half")):
+            continue
+        whole = cn_number(m.group("num")) if m.group("num") else 0
+        if whole is None:
+            continue
+        value = Decimal(whole) + (Decimal("0.5") if m.group("half") else 0)
+        best = Found(m.start(), m.end(), value, str(value))
+        break
+    return best
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Money
+
+_AMOUNT = re.compile(
+    r"(?P<cur>[¥$])? ?(?P<num>[+-]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]{1,15})(?:\.[0-9]{1,4})?)"
+    r"(?P<unit>万|千|百|k|w)?(?:元|块|rmb|cny)?",
+    re.IGNORECASE,
+)
+# Glued to Chinese text ("备件采购12000元") only with a currency sign or unit, so "采购2026" stays a subject.
+AMOUNT_GLUED = re.compile(
+    r"(?<=[^\x00-\x7f])(?:[¥$][0-9][0-9,]*(?:\.[0-9]{1,4})?(?:万|千)?(?:元|块)?|[0-9][0-9,]*(?:\.[0-9]{1,4})?(?:万|千)?(?:元|块))$"
+)
+_MULTIPLIERS = {"万": 10000, "w": 10000, "千": 1000, "k": 1000, "百": 100}
+
+
+def amount(token: str, verb: str) -> Decimal | ParseError | None:
+    """`token` as a money amount; None if it is not one, a ParseError if it is one out of range."""
+    m = _AMOUNT.fullmatch(token)
+    if m is None:
+        return None
+    value = to_decimal(m.group("num").replace(",", ""))
+    if value is None:
+        return None
+    unit = (m.group("unit") or "").lower()
+    value *= _MULTIPLIERS.get(unit, 1)
+    if not Decimal(0) < value <= AMOUNT_MAX:
+        return err("bad_amount", verb, value=token)
+    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value

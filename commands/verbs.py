@@ -1,0 +1,124 @@
+"""The command language's table of verbs: each verb's English and Chinese words, its argument parser, and the
+command records it builds. Adding a verb is a row here, its parser, its handler, and its help text."""
+
+from __future__ import annotations
+
+import difflib
+import re
+
+from commands import arguments, progress, standup_arguments
+from commands.grammar import Args, Verb
+from commands.model import (
+    AdminLink,
+    AlertAction,
+    Apply,
+    Approvals,
+    Approve,
+    Block,
+    Command,
+    DashboardLink,
+    Delegate,
+    Done,
+    FieldLink,
+    Help,
+    Link,
+    LinkDecision,
+    LinkSecret,
+    MyTasks,
+    New,
+    ParseError,
+    Reject,
+    Report,
+    Request,
+    Risks,
+    Standup,
+    StandupSchedule,
+    Status,
+    Subscribe,
+)
+from commands.text import EDGE_PUNCT
+
+
+def _help(args: Args) -> Command | ParseError:
+    if not args.rest:
+        return Help()
+    return Help(topic=_WORD_TO_VERB.get(args.rest.lower(), args.rest))
+
+
+TABLE: tuple[Verb, ...] = (
+    Verb(name="help", en=("help", "h", "?"), zh=("帮助", "帮忙"), parse=_help, builds=(Help,)),
+    Verb(name="status", en=("status", "st"), zh=("状态", "进度", "查询"), parse=arguments.status,
+         builds=(Status,), task_first=True),
+    Verb(name="my", en=("my", "mine", "my tasks"), zh=("我的", "我的任务", "我的待办"), parse=arguments.my,
+         builds=(MyTasks,)),
+    Verb(name="report", en=("report", "r"), zh=("汇报", "报告", "上报"), parse=progress.report,
+         builds=(Report,), task_first=True),
+    Verb(name="done", en=("done", "finish", "complete"), zh=("完成", "已完成"), parse=progress.done,
+         builds=(Done,), task_first=True),
+    Verb(name="block", en=("block", "blocked"), zh=("阻塞", "卡住", "受阻"), parse=progress.block,
+         builds=(Block,), task_first=True),
+    Verb(name="approve", en=("approve", "ok", "lgtm"), zh=("同意", "批准", "通过"), parse=arguments.approve,
+         builds=(Approve,)),
+    Verb(name="reject", en=("reject", "deny"), zh=("驳回", "拒绝", "不同意"), parse=arguments.reject,
+         builds=(Reject,)),
+    Verb(name="approvals", en=("approvals", "pending"), zh=("待审批", "审批", "我的审批"),
+         parse=arguments.approvals, builds=(Approvals,)),
+    Verb(name="delegate", en=("delegate", "forward"), zh=("转交", "委托", "转审"), parse=arguments.delegate,
+         builds=(Delegate,)),
+    Verb(name="ack", en=("ack", "acknowledge"), zh=("知悉", "已知悉"), parse=arguments.ack,
+         builds=(AlertAction,)),
+    Verb(name="snooze", en=("snooze",), zh=("稍后", "稍后提醒"), parse=arguments.snooze, builds=(AlertAction,)),
+    Verb(name="apply", en=("apply",), zh=("确认更新", "应用"), parse=arguments.apply, builds=(Apply,)),
+    Verb(name="risks", en=("risks", "risk"), zh=("风险",), parse=arguments.risks, builds=(Risks,)),
+    Verb(name="standup", en=("standup",), zh=("站会", "日报", standup_arguments.AWAY_WORD),
+         parse=standup_arguments.standup, builds=(Standup, StandupSchedule)),
+    Verb(name="link", en=("link", "bind"), zh=("绑定",), parse=arguments.link,
+         builds=(Link, LinkDecision, LinkSecret)),
+    Verb(name="subscribe", en=("subscribe", "sub"), zh=("订阅",), parse=arguments.subscribe,
+         builds=(Subscribe,)),
+    Verb(name="new", en=("new", "create", "add"), zh=("新建", "创建", "新任务"), parse=arguments.new,
+         builds=(New,)),
+    Verb(name="request", en=("request", "req"), zh=("申请",), parse=arguments.request, builds=(Request,)),
+    Verb(name="field", en=("field",), zh=("现场", "现场汇报"), parse=arguments.field, builds=(FieldLink,)),
+    Verb(name="dashboard", en=("dashboard",), zh=("看板", "仪表盘"), parse=arguments.dashboard,
+         builds=(DashboardLink,)),
+    Verb(name="admin", en=("admin",), zh=("管理", "管理后台"), parse=arguments.admin, builds=(AdminLink,)),
+)
+
+VERBS: dict[str, tuple[str, ...]] = {verb.name: verb.words for verb in TABLE}
+
+_BY_WORD: dict[str, Verb] = {word: verb for verb in TABLE for word in verb.words}
+_WORD_TO_VERB: dict[str, str] = {word: verb.name for word, verb in _BY_WORD.items()}
+# Longest first so "我的任务" wins over "我的" and "my tasks" over "my".
+_WORDS_LONGEST_FIRST: tuple[str, ...] = tuple(sorted(_BY_WORD, key=len, reverse=True))
+_ASCII_WORD_BOUNDARY = re.compile(r"$|[^A-Za-z0-9_\-]")
+
+
+def match_verb(s: str) -> tuple[Verb, str, str] | None:
+    """(the verb, the word it was called by, the rest). Chinese words need no space after them ("汇报PUMP-3")."""
+    head = s[:12].lower()
+    for word in _WORDS_LONGEST_FIRST:
+        if not head.startswith(word):
+            continue
+        n = len(word)
+        if word.isascii() and word[-1].isalnum() and not _ASCII_WORD_BOUNDARY.match(s, n):
+            continue
+        return _BY_WORD[word], word, s[n:].strip(EDGE_PUNCT)
+    return None
+
+
+_LEADING_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+
+
+def suggest(word: str) -> str:
+    """The verb nearest to an unknown word ("reprot" -> "report"), or "". A word mixing scripts is tried by its
+    leading Chinese part too."""
+    candidates = [word.lower()]
+    lead = _LEADING_NON_ASCII.match(word)
+    if lead is not None and lead.group(0) != word:
+        candidates.append(lead.group(0))
+    for candidate in candidates:
+        close = difflib.get_close_matches(candidate, list(_BY_WORD), n=1, cutoff=0.6)
+        if close:
+            return _WORD_TO_VERB[close[0]]
+    return ""
