@@ -28,11 +28,12 @@ from bot.audit import verify
 from bot.clock import calendar_gaps, next_runs
 from bot.constants import LOCALES
 from bot.hooks.sources import HOOK_PLATFORM_PREFIX
+from bot.signing import BadToken
 from bot.store import admin as store
 from bot.store.replay import first_use, recorded
 from bot.web import links
 from bot.web.pages import WEB
-from bot.web.security import PAGE_HEADERS, SESSION_TTL_S, BadToken, Session, Sessions, csrf_ok, token_equal
+from bot.web.security import PAGE_HEADERS, SESSION_TTL_S, Session, Sessions, csrf_ok, token_equal
 from commands.risk import Thresholds
 
 log = logging.getLogger("pmsbot.web.admin")

@@ -29,6 +29,7 @@ from bot.pms.base import PMSDown, PMSError
 from bot.pms.registry import DISPLAY, connector_for
 from bot.records import Task
 from bot.runtime import Runtime
+from bot.signing import BadToken
 from bot.store.dashboard import (
     LoggedWork,
     MetricPoint,
@@ -42,7 +43,6 @@ from bot.store.workspace import SqlWorkspace
 from bot.web import charts
 from bot.web.links import DASHBOARD, DASHBOARD_LINK_TTL_S
 from bot.web.pages import WEB, Web
-from bot.web.security import BadToken
 from bot.web.snapshot import SnapshotUnavailable, snapshot_png
 from commands.risk import Thresholds, find_risks
 

@@ -22,11 +22,11 @@ from bot.platforms.answers import settled
 from bot.pms.base import PMSDown, PMSError
 from bot.pms.registry import connector_for
 from bot.records import InboundEvent
+from bot.signing import BadToken
 from bot.store import web as store
 from bot.store.workspace import SqlWorkspace
 from bot.web.links import FIELD
 from bot.web.pages import WEB, Web
-from bot.web.security import BadToken
 from commands.handlers import task_view
 
 MAX_PHOTO_BYTES = 5 * 1024 * 1024

@@ -11,8 +11,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.constants import LOCALES
 from bot.runtime import Runtime
+from bot.signing import Signer
 from bot.store.web import server_key
-from bot.web.security import PAGE_HEADERS, Sessions, Signer
+from bot.web.security import PAGE_HEADERS, Sessions
 
 log = logging.getLogger("pmsbot.web")
 
