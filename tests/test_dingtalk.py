@@ -119,6 +119,9 @@ def test_sign_matches_the_vector_and_the_sdk_reads_our_callbacks() -> None:
     from notifiers.dingtalk import robot_sign
     assert robot_sign("SECdemo", 1577262236757) == "sLRlUUvzoOXn5DR/+o+s6tOqX+bWe3JGaZ7JQ7844l8="
     assert fake.sign(1577262236757, "SECdemo") == robot_sign("SECdemo", 1577262236757)
+    from bot.platforms.dingtalk import callback_sign
+    # The callback's check has the same formula, on the inbound side.
+    assert callback_sign("SECdemo", 1577262236757) == robot_sign("SECdemo", 1577262236757)
     from dingtalk_stream import ChatbotMessage  # type: ignore[import-untyped]  # the SDK's parser reads the fake's callbacks as DingTalk's
     body = fake.robot_message("status PUMP", sender=BOB, conversation=GROUP, group=True,
                               session=("https://oapi.dingtalk.com/robot/sendBySession?session=x", 1))
@@ -628,8 +631,9 @@ async def stream_rt(dingtalk: FakeDingTalk, sqlite_url: str, tmp_path: Path) -> 
     settings = settings_for(dingtalk, sqlite_url, config, pmsbot_public_url=None, dingtalk_stream=True,
                             dingtalk_card_template_id=fake.CARD_TEMPLATE)
     runtime = await seeded(settings, config, console=False)
+    from bot.app import platform_adapters
     from bot.platforms.dingtalk import DingTalkAdapter
-    adapter = DingTalkAdapter(runtime)
+    adapter = next(a for a in platform_adapters(runtime) if isinstance(a, DingTalkAdapter))
     await adapter.start()
     try:
         await dingtalk.wait_connected()
