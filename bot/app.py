@@ -13,9 +13,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import constants
+from bot.decision_links import LinkSigner
 from bot.hooks import registry as hooks
 from bot.platforms import dingtalk, feishu, slack
-from bot.platforms.decision_links import LinkSigner
 from bot.platforms.people import AliasLookup, EmailLookup, KnownPeople
 from bot.platforms.registry import Adapter, Inbound, build_adapters
 from bot.pms.base import PMS

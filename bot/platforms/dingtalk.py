@@ -12,9 +12,7 @@ arrive only over the stream. Without the card API, approval buttons are personal
 from __future__ import annotations
 
 import asyncio
-import base64
 import hashlib
-import hmac
 import logging
 import re
 import time
@@ -26,7 +24,7 @@ from aiohttp import web
 
 from bot.clocks import Clock
 from bot.constants import ANSWER_IN_PLACE_BUDGET_S, BUTTON_ACTIONS, DINGTALK_MAX_SKEW_S
-from bot.platforms.decision_links import BadLink
+from bot.decision_links import BadLink
 from bot.platforms.dingtalk_stream import BOT_TOPIC, CARD_TOPIC, StreamConnection
 from bot.platforms.people import AliasLookup, EmailLookup
 from bot.platforms.ports import (
@@ -42,6 +40,7 @@ from bot.platforms.ports import (
 )
 from bot.platforms.refusals import Refused, json_object
 from bot.records import InboundEvent
+from bot.signing import dingtalk_sign
 from bot.text import is_storable, same_secret
 
 log = logging.getLogger("pmsbot.dingtalk")
@@ -69,12 +68,6 @@ class DingTalkParts:
     card_answer: CardAnswer  # the clicked interactive card's new variables, for the stream's answer
     # Whether a callback's sessionWebhook is one the sender will post to (DingTalk's own host); None: keep none.
     session_webhook_allowed: Callable[[str], bool] | None
-
-
-def callback_sign(secret: str, timestamp_ms: int) -> str:
-    """The callback's sign (as the custom robot's): base64(HMAC-SHA256(key=secret, "timestamp\\nsecret"))."""
-    digest = hmac.new(secret.encode(), f"{timestamp_ms}\n{secret}".encode(), hashlib.sha256).digest()
-    return base64.b64encode(digest).decode()
 
 
 def profile_lookups(profiles: Profiles | None) -> tuple[EmailLookup, AliasLookup]:
@@ -146,7 +139,7 @@ class DingTalkAdapter:
             raise Refused(401, "missing or malformed timestamp / sign headers")
         if ts != str(int(ts)):  # "0173…" signs like "173…": only one spelling of an instant is accepted
             raise Refused(401, "timestamp is not in canonical form (leading zeros)")
-        if not same_secret(given, callback_sign(self._secret, int(ts))):
+        if not same_secret(given, dingtalk_sign(self._secret, int(ts))):
             raise Refused(401, "sign does not match")
         if abs(self._clock.timestamp() - int(ts) / 1000) > DINGTALK_MAX_SKEW_S:
             raise Refused(401, "timestamp outside the accepted window")

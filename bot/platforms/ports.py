@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
-from bot.platforms.decision_links import Decision
+from bot.decision_links import Decision
 from bot.records import InboundEvent
 
 
@@ -105,7 +105,7 @@ class CardAnswer(Protocol):
 
 
 class DecisionLinks(Protocol):
-    """Reads a personal decision link (bot/platforms/decision_links.py); raises BadLink when it is not good."""
+    """Reads a personal decision link (bot/decision_links.py); raises BadLink when it is not good."""
 
     def read(self, token: str, *, allowed_verbs: tuple[str, ...]) -> Decision: ...
 
