@@ -2,26 +2,37 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import constants
+from bot.decision_links import LinkSigner
 from bot.hooks import registry as hooks
-from bot.platforms.answers import settled
-from bot.platforms.registry import build_adapters
+from bot.platforms import dingtalk, feishu, slack
+from bot.platforms.people import AliasLookup, EmailLookup, KnownPeople
+from bot.platforms.registry import Adapter, Inbound, build_adapters
 from bot.pms.base import PMS
 from bot.pms.registry import connector_for
 from bot.records import Project
 from bot.runtime import Runtime
 from bot.store import migrate
+from bot.store.identities import IdentityStore
+from bot.store.replay import first_uses
 from bot.store.web import server_key
 from bot.web import admin, console, dashboard, field
+from bot.web.decide import DecidePage
 from bot.web.pages import WEB, Web
+from notifiers.base import Rendered
+from notifiers.dingtalk import LINK_PURPOSE, DingTalkSender, session_webhook_allowed
+from notifiers.feishu import FeishuSender, card_for
+from notifiers.slack import client_for
 
 log = logging.getLogger("pmsbot.web")
 
@@ -98,9 +109,6 @@ def build_app(runtime: Runtime) -> web.Application:
         configured = runtime.settings.pmsbot_secret_key
         return runtime.web_key or (configured.get_secret_value().encode() if configured else await server_key(db))
 
-    async def settle(inbox_id: int, budget_s: float, *, delivered: bool) -> bool:
-        return await settled(runtime, inbox_id, budget_s, delivered=delivered)
-
     def connectors(session: AsyncSession) -> Callable[[Project], PMS]:
         return connector_for(session, runtime.remotes, clock=clock)
 
@@ -113,11 +121,11 @@ def build_app(runtime: Runtime) -> web.Application:
     if runtime.console:
         console.add_routes(app, console.ConsoleDeps(db=db, clock=clock, templates=renderer,
                                                     default_locale=config.locale, accept=runtime.inbox.accept,
-                                                    settle=settle))
+                                                    settle=runtime.settling.settled))
     hooks.add_routes(app, lambda request: request.app[RUNTIME].inbox, runtime.config, runtime.clock)
     field.add_routes(app, field.FieldDeps(
         db=db, clock=clock, default_locale=config.locale, connectors=connectors, accept=runtime.inbox.accept,
-        received=runtime.inbox.find, caused_by=runtime.outbox.envelopes_caused_by, settle=settle))
+        received=runtime.inbox.find, caused_by=runtime.outbox.envelopes_caused_by, settle=runtime.settling.settled))
     admin.add_routes(app, admin.AdminDeps(
         db=db, clock=clock, config=config,
         admin_token=lambda: runtime.settings.pmsbot_admin_token,  # read each time: rotating it ends its sessions
@@ -126,7 +134,7 @@ def build_app(runtime: Runtime) -> web.Application:
     dashboard.add_routes(app, dashboard.DashboardDeps(
         db=db, clock=clock, connectors=connectors, default_locale=config.locale, timezone=config.timezone,
         risk_scans=config.risk_alerts, listener=(runtime.settings.host, runtime.settings.port)))
-    adapters = build_adapters(runtime)
+    adapters = platform_adapters(runtime)
     for adapter in adapters:
         adapter.add_routes(app)
 
@@ -142,3 +150,83 @@ def build_app(runtime: Runtime) -> web.Application:
     app.on_startup.append(start_adapters)
     app.on_cleanup.append(close_adapters)
     return app
+
+
+# ---- the inbound adapters' wiring: each takes only its share of the runtime -----------------------------------------
+def platform_adapters(runtime: Runtime) -> list[Adapter]:
+    """The adapters of the platforms that are on, handed this runtime's inbox, outbox, catalogs and senders."""
+    on = runtime.settings.enabled_platforms()
+    inbound = Inbound(intake=runtime.inbox, outcomes=runtime.settling, texts=runtime.renderer,
+                      replay=functools.partial(first_uses, runtime.db), clock=runtime.clock)
+    return build_adapters(inbound, slack=_slack_parts(runtime) if "slack" in on else None,
+                          feishu=_feishu_parts(runtime) if "feishu" in on else None,
+                          dingtalk=_dingtalk_parts(runtime) if "dingtalk" in on else None)
+
+
+def _people(rt: Runtime, platform: str, email_of: EmailLookup, aliases_of: AliasLookup | None = None
+            ) -> KnownPeople:
+    return KnownPeople(IdentityStore(rt.db), platform, email_of, aliases_of, default_locale=rt.config.locale,
+                       locales=rt.renderer.catalogs)
+
+
+def _slack_parts(rt: Runtime) -> slack.SlackParts:
+    s = rt.settings
+    assert s.slack_bot_token is not None
+    client = client_for(s.slack_bot_token.get_secret_value(), s.slack_api_url)
+    return slack.SlackParts(
+        client=client, api_url=s.slack_api_url, people=_people(rt, slack.PLATFORM, slack.email_lookup(client)),
+        signing_secret=s.slack_signing_secret.get_secret_value() if s.slack_signing_secret else None,
+        app_token=s.slack_app_token.get_secret_value() if s.slack_app_token else None)
+
+
+def _feishu_parts(rt: Runtime) -> feishu.FeishuParts:
+    s = rt.settings
+    assert s.feishu_app_id and s.feishu_app_secret
+    found = rt.delivery.senders.get(feishu.PLATFORM)
+    sender = found if isinstance(found, FeishuSender) else None
+
+    async def email_of(open_id: str) -> str | None:
+        return await sender.user_email(open_id) if sender else None
+
+    async def card_answer(inbox_id: int, account: str, locale: str) -> dict[str, Any] | None:
+        found = await _card_update(rt, feishu.PLATFORM, inbox_id, account)
+        return card_for(rt.renderer, found[0], rt.renderer.catalogs[locale]["feishu"]) if found else None
+
+    return feishu.FeishuParts(
+        encrypt_key=s.feishu_encrypt_key.get_secret_value() if s.feishu_encrypt_key else None,
+        verification_token=s.feishu_verification_token.get_secret_value() if s.feishu_verification_token else None,
+        long_connection=s.feishu_long_connection, api_base=s.feishu_api_base or constants.FEISHU_DEFAULT_API_BASE,
+        app_id=s.feishu_app_id, app_secret=s.feishu_app_secret.get_secret_value(),
+        people=_people(rt, feishu.PLATFORM, email_of), card_answer=card_answer)
+
+
+def _dingtalk_parts(rt: Runtime) -> dingtalk.DingTalkParts:
+    s = rt.settings
+    assert s.dingtalk_client_id and s.dingtalk_client_secret
+    secret = s.dingtalk_client_secret.get_secret_value()
+    found = rt.delivery.senders.get(dingtalk.PLATFORM)
+    sender = found if isinstance(found, DingTalkSender) else None
+
+    async def card_answer(inbox_id: int, account: str, locale: str) -> dict[str, Any] | None:
+        if sender is None:
+            return None
+        found = await _card_update(rt, dingtalk.PLATFORM, inbox_id, account)
+        return sender.card_params(*found) if found else None  # in the card's own language
+
+    return dingtalk.DingTalkParts(
+        client_id=s.dingtalk_client_id, client_secret=secret, stream=s.dingtalk_stream,
+        api_base=s.dingtalk_api_base or constants.DINGTALK_DEFAULT_API_BASE,
+        people=_people(rt, dingtalk.PLATFORM, *dingtalk.profile_lookups(sender)),
+        links=LinkSigner(secret, purpose=LINK_PURPOSE, clock=rt.clock),
+        decide_page=DecidePage(rt.renderer, default_locale=rt.config.locale), card_answer=card_answer,
+        session_webhook_allowed=functools.partial(session_webhook_allowed, oapi_base=sender.oapi) if sender else None)
+
+
+async def _card_update(rt: Runtime, platform: str, inbox_id: int, account: str) -> tuple[Rendered, str] | None:
+    """The card change an event caused for the clicker, rendered, with its language."""
+    update = await rt.outbox.card_update_for(inbox_id, platform, account)
+    if update is None:
+        return None
+    return rt.renderer.render(platform=platform, locale=update.locale, kind=update.kind, data=update.data,
+                              actions=update.actions), update.locale
+

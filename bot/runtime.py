@@ -24,6 +24,7 @@ from bot.jobs.dashboards import WeeklyDashboards
 from bot.jobs.polls import FilePolls, Poll, RedminePolls
 from bot.jobs.risks import RiskScans
 from bot.jobs.standups import Standups
+from bot.platforms.answers import Settling
 from bot.pms.registry import RemoteClient, build_remotes
 from bot.store import migrate
 from bot.store.db import Database, redact_url
@@ -61,6 +62,7 @@ class Runtime:
     changes: ChangeDigests = field(init=False)
     web_key: bytes | None = field(default=None, init=False)
     delivery: Delivery = field(init=False)
+    settling: Settling = field(init=False)
     jobs: list[Job] = field(init=False)  # the clock's work, in the order it runs each minute
     polls: list[Poll] = field(init=False)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list, init=False)
@@ -81,6 +83,9 @@ class Runtime:
                                      timezone=self.config.timezone, platforms=platforms, clock=self.clock,
                                      on_done=self.delivery.wake.set, remotes=self.remotes,
                                      config=self.config)
+        # What became of an accepted event, for the adapters and pages that answer within the request.
+        self.settling = Settling(worker_running=lambda: self.worker_running, delivered=self.delivery.delivered,
+                                 inbox=self.inbox, outbox=self.outbox)
         self._build_jobs()
 
     def _build_jobs(self) -> None:

@@ -16,9 +16,6 @@ Throttling (HTTP 429, QPS codes) waits and retries through the outbox; the outbo
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
-import hmac
 import json
 import logging
 import re
@@ -42,7 +39,6 @@ from bot.constants import (
     DINGTALK_DEFAULT_OAPI_BASE,
     DINGTALK_HTTP_TIMEOUT_S,
     DINGTALK_LINK_TTL_S,
-    DINGTALK_MARKDOWN_MAX_BYTES,
     DINGTALK_MSG_PARAM_MAX_BYTES,
     DINGTALK_ROBOT_PER_MINUTE,
     DINGTALK_SESSION_MARGIN_S,
@@ -50,10 +46,12 @@ from bot.constants import (
     DINGTALK_TOKEN_REFRESH_BEFORE_S,
     DINGTALK_USER_LOOKUP_TIMEOUT_S,
 )
-from bot.platforms.decision_links import LinkSigner
+from bot.decision_links import LinkSigner
+from bot.signing import dingtalk_sign
 from bot.store.db import Database
 from notifiers.base import Outgoing, PermanentSendError, Rendered, TransientSendError
 from notifiers.batching import Gatherer
+from notifiers.dingtalk_markdown import dingtalk_md, fit, title_of
 from notifiers.links import linked
 from notifiers.openapi import Dialect, OpenApi, request_json
 from notifiers.pacing import ChatPacer, wait_turn, within
@@ -72,57 +70,13 @@ TOKEN_CODES = frozenset({"InvalidAuthentication", "Forbidden.AccessDenied.Access
                          "42001"})
 ROBOT_THROTTLED = frozenset({130101, 90030, 410100})  # the custom robot's "too fast" (codes vary by report)
 CARD_EXISTS = "outTrackId"  # the card API's complaint about an outTrackId it has already
-_PARTIAL_ENTITY = re.compile(r"&[a-z]{0,3}$")
 _STAFF_ID_RE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
-_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]~|"} | {"<": "&lt;", ">": "&gt;"})
 
 
 async def probe(settings: Settings, renderer: Renderer) -> tuple[bool, str]:
     """`pmsbot check`: does the app get an access token from DINGTALK_API_BASE? (ok, what was found)"""
     api = DingTalkSender(None, settings, renderer)._api
     return await api.probe(f"app {settings.dingtalk_client_id} has an access token")
-
-
-def dingtalk_md(text: str) -> str:
-    """DingTalk markdown: markup characters escaped, `<`/`>` as entities (it renders some HTML), a heading or quote
-    marker at a line start escaped, and hard line breaks (a lone newline joins lines otherwise)."""
-    lines = []
-    for line in text.translate(_MD_SPECIAL).split("\n"):
-        stripped = line.lstrip()
-        indent = line[: len(line) - len(stripped)]
-        number = len(stripped) - len(stripped.lstrip("0123456789"))
-        if stripped[:1] in ("#", "+", "-"):
-            line = indent + "\\" + stripped
-        elif number and stripped[number:number + 1] == ".":  # "1. x" would start a list: "1\. x"
-            line = indent + stripped[:number] + "\\" + stripped[number:]
-        lines.append(line)
-    return "  \n".join(lines)
-
-
-def title_of(text: str) -> str:
-    """The notification preview: the first line, short."""
-    first = next((line.strip() for line in text.splitlines() if line.strip()), "pmsbot")
-    return first[:60]
-
-
-def fit(markdown: str, note: str, limit_bytes: int = DINGTALK_MARKDOWN_MAX_BYTES) -> str:
-    """The markdown cut (with `note` after it) so that, as JSON inside msgParam, it stays within `limit_bytes`."""
-    def size(text: str) -> int:
-        return len(json.dumps(text, ensure_ascii=False).encode())
-    if size(markdown) <= limit_bytes:
-        return markdown
-    budget, low, high = limit_bytes - size(note) - 8, 0, len(markdown)
-    while low < high:  # the longest prefix within the budget
-        mid = (low + high + 1) // 2
-        low, high = (mid, high) if size(markdown[:mid]) <= budget else (low, mid - 1)
-    cut = _PARTIAL_ENTITY.sub("", markdown[:low])  # never half an "&lt;"
-    return cut.rstrip("\\ ") + "  \n" + note
-
-
-def robot_sign(secret: str, timestamp_ms: int) -> str:
-    """The custom robot's (and the callback's) sign: base64(HMAC-SHA256(key=secret, "timestamp\\nsecret"))."""
-    digest = hmac.new(secret.encode(), f"{timestamp_ms}\n{secret}".encode(), hashlib.sha256).digest()
-    return base64.b64encode(digest).decode()
 
 
 def is_group(target: str) -> bool:
@@ -324,7 +278,7 @@ class DingTalkSender:
         await wait_turn(self._robot)  # the robot's 20 a minute
         if secret:
             ts = int(self._clock.timestamp() * 1000)
-            url += f"{'&' if '?' in url else '?'}timestamp={ts}&sign={quote_plus(robot_sign(secret, ts))}"
+            url += f"{'&' if '?' in url else '?'}timestamp={ts}&sign={quote_plus(dingtalk_sign(secret, ts))}"
         r, data = await self._post_markdown(url, message, message.rendered.mentions, "alert robot")
         code = data.get("errcode")
         if code == 0:

@@ -116,9 +116,9 @@ async def _idle(rt: Runtime) -> bool:
 
 # ---- wire formats: the research's vector and DingTalk's own SDK agree with us -------------------------------------
 def test_sign_matches_the_vector_and_the_sdk_reads_our_callbacks() -> None:
-    from notifiers.dingtalk import robot_sign
-    assert robot_sign("SECdemo", 1577262236757) == "sLRlUUvzoOXn5DR/+o+s6tOqX+bWe3JGaZ7JQ7844l8="
-    assert fake.sign(1577262236757, "SECdemo") == robot_sign("SECdemo", 1577262236757)
+    from bot.signing import dingtalk_sign
+    assert dingtalk_sign("SECdemo", 1577262236757) == "sLRlUUvzoOXn5DR/+o+s6tOqX+bWe3JGaZ7JQ7844l8="
+    assert fake.sign(1577262236757, "SECdemo") == dingtalk_sign("SECdemo", 1577262236757)
     from dingtalk_stream import ChatbotMessage  # type: ignore[import-untyped]  # the SDK's parser reads the fake's callbacks as DingTalk's
     body = fake.robot_message("status PUMP", sender=BOB, conversation=GROUP, group=True,
                               session=("https://oapi.dingtalk.com/robot/sendBySession?session=x", 1))
@@ -129,7 +129,8 @@ def test_sign_matches_the_vector_and_the_sdk_reads_our_callbacks() -> None:
 
 
 def test_markdown_is_escaped_and_kept_within_the_limits() -> None:
-    from notifiers.dingtalk import dingtalk_md, fit, session_webhook_allowed
+    from notifiers.dingtalk import session_webhook_allowed
+    from notifiers.dingtalk_markdown import dingtalk_md, fit
     hostile = "# not a heading\n**bold** _x_ [link](http://evil) <font color=red>x</font> `code`\n- item\n1. one"
     md = dingtalk_md(hostile)
     assert md == ("\\# not a heading  \n\\*\\*bold\\*\\* \\_x\\_ \\[link\\](http://evil) &lt;font color=red&gt;x&lt;/font&gt; "
@@ -417,7 +418,7 @@ async def test_reject_by_link_needs_a_reason(client: Client, rt: Runtime, dingta
 @pytest.mark.parametrize("case", ["altered", "expired", "garbage", "dotted", "other_verb", "other_secret"])
 async def test_bad_links_are_refused_with_a_clear_page(client: Client, rt: Runtime, dingtalk: FakeDingTalk,
                                                        case: str) -> None:
-    from bot.platforms.decision_links import LinkSigner
+    from bot.decision_links import LinkSigner
     approval_id, card = await _approval_card(rt, dingtalk)
     token = card.links()[0][1].rsplit("/", 1)[1]
     signer = LinkSigner(fake.CLIENT_SECRET, purpose="dingtalk")
@@ -628,8 +629,9 @@ async def stream_rt(dingtalk: FakeDingTalk, sqlite_url: str, tmp_path: Path) -> 
     settings = settings_for(dingtalk, sqlite_url, config, pmsbot_public_url=None, dingtalk_stream=True,
                             dingtalk_card_template_id=fake.CARD_TEMPLATE)
     runtime = await seeded(settings, config, console=False)
+    from bot.app import platform_adapters
     from bot.platforms.dingtalk import DingTalkAdapter
-    adapter = DingTalkAdapter(runtime)
+    adapter = next(a for a in platform_adapters(runtime) if isinstance(a, DingTalkAdapter))
     await adapter.start()
     try:
         await dingtalk.wait_connected()

@@ -471,8 +471,9 @@ async def ws_rt(feishu: FakeFeishu, sqlite_url: str, tmp_path: Path) -> AsyncIte
     settings = settings_for(feishu, sqlite_url, config, feishu_encrypt_key=None, feishu_verification_token=None,
                             feishu_long_connection=True)
     runtime = await seeded(settings, config, console=False)
+    from bot.app import platform_adapters
     from bot.platforms.feishu import FeishuAdapter
-    adapter = FeishuAdapter(runtime)
+    adapter = next(a for a in platform_adapters(runtime) if isinstance(a, FeishuAdapter))
     await adapter.start()
     try:
         async def connected() -> bool:

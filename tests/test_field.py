@@ -19,9 +19,9 @@ from bot.pms.local import LocalPMS
 from bot.records import Person
 from bot.runtime import Runtime
 from bot.say import drain, say
+from bot.signing import Signer
 from bot.store import console as feed
 from bot.web.links import FIELD
-from bot.web.security import Signer
 from tests.conftest import running_clock
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64

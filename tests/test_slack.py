@@ -165,7 +165,7 @@ async def test_unsigned_or_forged_requests_are_401_and_apply_nothing(client: Cli
 async def test_a_response_url_elsewhere_is_never_called(client: Client, rt: Runtime, slack: FakeSlack) -> None:
     """Only Slack's hooks.slack.com (here: the fake on SLACK_API_URL's host) is POSTed to; the answer is posted
     to the channel instead."""
-    from bot.platforms.slack import response_url_allowed
+    from bot.platforms.slack_checks import response_url_allowed
 
     assert response_url_allowed("https://hooks.slack.com/commands/T1/2/abc", None)
     for bad in ("http://hooks.slack.com/commands/T1/2/abc", "https://hooks.slack.com.evil.example/x",
@@ -645,8 +645,9 @@ async def test_socket_mode_takes_the_same_commands(slack: FakeSlack, sqlite_url:
     runtime = Runtime(settings, load_config(config), clock=running_clock())
     await runtime.open()
     runtime.start(("worker",))
+    from bot.app import platform_adapters
     from bot.platforms.slack import SlackAdapter
-    adapter = SlackAdapter(runtime)
+    adapter = next(a for a in platform_adapters(runtime) if isinstance(a, SlackAdapter))
     try:
         await adapter.start()
 
@@ -698,13 +699,14 @@ def test_check_reaches_slack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ca
 
 
 async def test_socket_mode_unreachable_does_not_stop_the_process(sqlite_url: str, tmp_path: Path) -> None:
+    from bot.app import platform_adapters
     from bot.platforms.slack import SlackAdapter
     config = slack_config(tmp_path)
     settings = Settings(database_url=sqlite_url, pmsbot_config=str(config), slack_bot_token=fake.BOT_TOKEN,
                         slack_app_token=fake.APP_TOKEN, slack_api_url="http://127.0.0.1:9/api/")  # nothing there
     runtime = Runtime(settings, load_config(config), clock=running_clock())
     await runtime.open()
-    adapter = SlackAdapter(runtime)
+    adapter = next(a for a in platform_adapters(runtime) if isinstance(a, SlackAdapter))
     try:
         await adapter.start()  # returns: the connection is tried in the background
         assert adapter._connecting is not None and not adapter._connecting.done()

@@ -16,49 +16,86 @@ import hashlib
 import logging
 import re
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
 
-from bot.constants import ANSWER_IN_PLACE_BUDGET_S, DINGTALK_DEFAULT_API_BASE, DINGTALK_MAX_SKEW_S
-from bot.platforms.answers import settled
-from bot.platforms.decision_links import BadLink, LinkSigner
+from bot.clocks import Clock
+from bot.constants import ANSWER_IN_PLACE_BUDGET_S, BUTTON_ACTIONS, DINGTALK_MAX_SKEW_S
+from bot.decision_links import BadLink
 from bot.platforms.dingtalk_stream import BOT_TOPIC, CARD_TOPIC, StreamConnection
-from bot.platforms.people import KnownPeople
+from bot.platforms.people import AliasLookup, EmailLookup
+from bot.platforms.ports import (
+    CardAnswer,
+    DecisionLinks,
+    DecisionPage,
+    Intake,
+    Outcomes,
+    People,
+    Profiles,
+    Replay,
+    Texts,
+)
 from bot.platforms.refusals import Refused, json_object
 from bot.records import InboundEvent
-from bot.store.replay import first_uses
+from bot.signing import dingtalk_sign
 from bot.text import is_storable, same_secret
-from notifiers.dingtalk import (
-    ACTION_IDS,
-    LINK_PURPOSE,
-    DingTalkSender,
-    is_group,
-    robot_sign,
-    session_webhook_allowed,
-)
-
-if TYPE_CHECKING:
-    from bot.runtime import Runtime
 
 log = logging.getLogger("pmsbot.dingtalk")
 
 PLATFORM = "dingtalk"
+ACTION_IDS = BUTTON_ACTIONS
+GROUP_PREFIX = "cid"  # group conversations have cid… ids; people are addressed by staff id
 UNION_ID_KIND = "dingtalk_union"  # config may name a person's DingTalk union id under identities
 _ACCOUNT_RE = re.compile(r"[A-Za-z0-9_$.@+=/:-]{1,128}")  # staff ids; senderId of outside users is "$:LWCP_v1:$…"
 _ID_RE = re.compile(r"[0-9]{1,9}")
 MAX_REASON_CHARS = 1000
 
 
+@dataclass(frozen=True, kw_only=True)
+class DingTalkParts:
+    """What the DingTalk adapter is handed besides the ports every adapter takes."""
+
+    client_id: str
+    client_secret: str  # the app secret: the callback's sign is made with it
+    stream: bool  # DINGTALK_STREAM: messages and card clicks over a WebSocket we open
+    api_base: str
+    people: People
+    links: DecisionLinks  # reads the personal decision links the sender hands out
+    decide_page: DecisionPage
+    card_answer: CardAnswer  # the clicked interactive card's new variables, for the stream's answer
+    # Whether a callback's sessionWebhook is one the sender will post to (DingTalk's own host); None: keep none.
+    session_webhook_allowed: Callable[[str], bool] | None
+
+
+def profile_lookups(profiles: Profiles | None) -> tuple[EmailLookup, AliasLookup]:
+    """How KnownPeople learns a staff id's email and union id: from the user API's record (one call for both)."""
+    async def email_of(staff: str) -> str | None:
+        profile = await profiles.user_profile(staff) if profiles else {}
+        email = profile.get("org_email") or profile.get("email")
+        return email.strip() if isinstance(email, str) and "@" in email else None
+
+    async def aliases_of(staff: str) -> list[tuple[str, str]]:
+        profile = await profiles.user_profile(staff) if profiles else {}
+        union = profile.get("unionid")
+        return [(UNION_ID_KIND, union)] if isinstance(union, str) and union else []
+    return email_of, aliases_of
+
 
 class DingTalkAdapter:
-    def __init__(self, rt: Runtime) -> None:
-        s = rt.settings
-        assert s.dingtalk_client_id and s.dingtalk_client_secret
-        self.rt = rt
-        self._secret = s.dingtalk_client_secret.get_secret_value()
-        self.links = LinkSigner(self._secret, purpose=LINK_PURPOSE, clock=rt.clock)
-        self.people = KnownPeople(rt, PLATFORM, self._email_of, self._aliases_of)
+    def __init__(self, parts: DingTalkParts, *, intake: Intake, outcomes: Outcomes, replay: Replay, texts: Texts,
+                 clock: Clock) -> None:
+        self._parts = parts
+        self._secret = parts.client_secret
+        self.links = parts.links
+        self.people = parts.people
+        self._intake = intake
+        self._outcomes = outcomes
+        self._replay = replay
+        self._texts = texts
+        self._clock = clock
         self.stream: StreamConnection | None = None
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -69,13 +106,10 @@ class DingTalkAdapter:
         app.router.add_post("/dingtalk/decide/{token}", self.decide)
 
     async def start(self) -> None:
-        s = self.rt.settings
-        if not s.dingtalk_stream:
+        if not self._parts.stream:
             return
-        assert s.dingtalk_client_id
-        self.stream = StreamConnection(base=s.dingtalk_api_base or DINGTALK_DEFAULT_API_BASE,
-                                       client_id=s.dingtalk_client_id, client_secret=self._secret,
-                                       handle=self._from_stream)
+        self.stream = StreamConnection(base=self._parts.api_base, client_id=self._parts.client_id,
+                                       client_secret=self._secret, handle=self._from_stream)
         self._stop.clear()
         self._task = asyncio.create_task(self.stream.run(self._stop), name="dingtalk-stream")
 
@@ -105,9 +139,9 @@ class DingTalkAdapter:
             raise Refused(401, "missing or malformed timestamp / sign headers")
         if ts != str(int(ts)):  # "0173…" signs like "173…": only one spelling of an instant is accepted
             raise Refused(401, "timestamp is not in canonical form (leading zeros)")
-        if not same_secret(given, robot_sign(self._secret, int(ts))):
+        if not same_secret(given, dingtalk_sign(self._secret, int(ts))):
             raise Refused(401, "sign does not match")
-        if abs(self.rt.clock.timestamp() - int(ts) / 1000) > DINGTALK_MAX_SKEW_S:
+        if abs(self._clock.timestamp() - int(ts) / 1000) > DINGTALK_MAX_SKEW_S:
             raise Refused(401, "timestamp outside the accepted window")
         return f"{ts}:{given}"
 
@@ -119,9 +153,9 @@ class DingTalkAdapter:
         Checked after the sign (cheap, no storage): junk cannot fill the table."""
         if not (isinstance(msg_id, str) and 0 < len(msg_id) <= 128 and is_storable(msg_id)):
             raise Refused(400, "robot message without a valid msgId")
-        now, keep_s = self.rt.clock.now(), 2 * DINGTALK_MAX_SKEW_S + 60
+        now, keep_s = self._clock.now(), 2 * DINGTALK_MAX_SKEW_S + 60
         bound = f"{pair}:{hashlib.sha256(msg_id.encode()).hexdigest()[:32]}"
-        new_pair, new_binding = await first_uses(self.rt.db, PLATFORM, [pair, bound], keep_s=keep_s, now=now)
+        new_pair, new_binding = await self._replay(PLATFORM, [pair, bound], keep_s=keep_s, now=now)
         if not new_pair and new_binding:
             raise Refused(401, "timestamp and sign already used for another message: a replayed request")
 
@@ -149,7 +183,7 @@ class DingTalkAdapter:
                 and _ACCOUNT_RE.fullmatch(staff) and kind in ("1", "2") and isinstance(conversation, str)
                 and _ACCOUNT_RE.fullmatch(conversation)):
             raise Refused(400, "robot message without msgId, sender, conversationType or conversationId")
-        if kind == "2" and not is_group(conversation):
+        if kind == "2" and not conversation.startswith(GROUP_PREFIX):
             raise Refused(400, "group conversationId must start with cid")
         text = _message_text(body)
         if text is None:
@@ -159,16 +193,16 @@ class DingTalkAdapter:
         target = conversation if kind == "2" else staff
         origin = {"user": staff, "conversation": target, "conversation_type": kind}
         webhook, until = body.get("sessionWebhook"), body.get("sessionWebhookExpiredTime")
-        oapi = self._sender_oapi()
-        if isinstance(webhook, str) and isinstance(until, int) and oapi and session_webhook_allowed(webhook, oapi):
+        allowed = self._parts.session_webhook_allowed
+        if isinstance(webhook, str) and isinstance(until, int) and allowed and allowed(webhook):
             origin["session_webhook"] = webhook
             origin["session_webhook_expires_ms"] = str(until)
         elif webhook:
-            log.warning("dingtalk sessionWebhook not on %s ignored", oapi)
+            log.warning("dingtalk sessionWebhook not on DingTalk's API host ignored")
         await self.people.match(staff)
-        await self.rt.inbox.accept(InboundEvent(
+        await self._intake.accept(InboundEvent(
             platform=PLATFORM, event_id=f"msg:{msg_id}", kind="message", sender=staff, conversation=target,
-            text=text, origin=origin, received_at=self.rt.clock.now()))
+            text=text, origin=origin, received_at=self._clock.now()))
 
     # ---- interactive card clicks (stream) -------------------------------------------------------------------
     async def card_callback(self, message_id: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -186,7 +220,7 @@ class DingTalkAdapter:
         fields = {"id": str(verb), "value": target}
         await self.people.match(user)
         locale = await self.people.locale(user)
-        texts = self.rt.renderer.catalogs[locale]["dingtalk"]
+        texts = self._texts.catalogs[locale]["dingtalk"]
         if verb == "reject":
             reason = str(params.get("reason", "")).strip()
             if not reason:
@@ -196,19 +230,16 @@ class DingTalkAdapter:
         event_id = f"card:{track}:{message_id}" if isinstance(track, str) else f"card:{message_id}"
         return await self._decide(InboundEvent(
             platform=PLATFORM, event_id=event_id[:200], kind="action", sender=user, conversation=user, action=fields,
-            origin={"user": user}, received_at=self.rt.clock.now()), user)
+            origin={"user": user}, received_at=self._clock.now()), user, locale)
 
-    async def _decide(self, event: InboundEvent, user: str) -> dict[str, Any]:
+    async def _decide(self, event: InboundEvent, user: str, locale: str) -> dict[str, Any]:
         started = time.monotonic()
-        accepted = await self.rt.inbox.accept(event)
+        accepted = await self._intake.accept(event)
         budget = ANSWER_IN_PLACE_BUDGET_S - (time.monotonic() - started)
-        if accepted.inbox_id is not None and await settled(self.rt, accepted.inbox_id, budget, delivered=False):
-            update = await self.rt.outbox.card_update_for(accepted.inbox_id, PLATFORM, user)
-            sender = self.rt.delivery.senders.get(PLATFORM)
-            if update is not None and isinstance(sender, DingTalkSender):
-                rendered = self.rt.renderer.render(platform=PLATFORM, locale=update.locale, kind=update.kind,
-                                                   data=update.data, actions=update.actions)
-                return {"cardData": {"cardParamMap": sender.card_params(rendered, update.locale)}}
+        if accepted.inbox_id is not None and await self._outcomes.settled(accepted.inbox_id, budget, delivered=False):
+            params = await self._parts.card_answer(accepted.inbox_id, user, locale)
+            if params is not None:
+                return {"cardData": {"cardParamMap": params}}
         return {}
 
     # ---- decision links (approvals without the card API) ----------------------------------------------------
@@ -218,7 +249,7 @@ class DingTalkAdapter:
             decision = self.links.read(request.match_info["token"], allowed_verbs=ACTION_IDS)
         except BadLink as exc:
             return await self._page(None, "link_expired" if exc.expired else "link_bad", status=403)
-        if await self.rt.inbox.find(PLATFORM, f"link:{decision.nonce}") is not None:
+        if await self._intake.find(PLATFORM, f"link:{decision.nonce}") is not None:
             return await self._page(decision.account, "link_used", status=409, verb=decision.verb, value=decision.value)
         return await self._page(decision.account, None, verb=decision.verb, value=decision.value)
 
@@ -240,56 +271,25 @@ class DingTalkAdapter:
             fields["reason"] = reason[:MAX_REASON_CHARS]
         event = InboundEvent(platform=PLATFORM, event_id=f"link:{decision.nonce}", kind="action",
                              sender=decision.account, conversation=decision.account, action=fields,
-                             origin={"user": decision.account, "via": "link"}, received_at=self.rt.clock.now())
+                             origin={"user": decision.account, "via": "link"}, received_at=self._clock.now())
         started = time.monotonic()
-        accepted = await self.rt.inbox.accept(event)
+        accepted = await self._intake.accept(event)
         if accepted.duplicate:
             return await self._page(decision.account, "link_used", status=409, verb=decision.verb,
                                     value=decision.value)
         budget = ANSWER_IN_PLACE_BUDGET_S - (time.monotonic() - started)
         outcome = "link_received"
-        if accepted.inbox_id is not None and await settled(self.rt, accepted.inbox_id, budget, delivered=False):
+        if accepted.inbox_id is not None and await self._outcomes.settled(accepted.inbox_id, budget, delivered=False):
             # Handled: but an approval decided meanwhile, or a person no longer its approver, is an error
             # answer (sent to them in DingTalk), not a decision.
-            kinds = await self.rt.outbox.kinds_caused_by(accepted.inbox_id)
+            kinds = await self._outcomes.kinds_caused_by(accepted.inbox_id)
             outcome = "link_failed" if "error" in kinds else "link_done"
         return await self._page(decision.account, outcome, verb=decision.verb, value=decision.value)
 
     async def _page(self, account: str | None, outcome: str | None, *, status: int = 200, verb: str = "",
                     value: str = "") -> web.Response:
-        locale = await self.people.locale(account) if account else self.rt.config.locale
-        locale = locale if locale in self.rt.renderer.catalogs else "en"
-        catalog = self.rt.renderer.catalogs[locale]
-        texts = catalog["dingtalk"]
-        verb_label = str(catalog["buttons"].get(verb, verb))
-        message = texts[outcome].format(verb=verb_label, id=value) if outcome else None
-        html = self.rt.renderer.env.get_template("web/decide.html.j2").render(
-            locale=locale, texts=texts, verb=verb, verb_label=verb_label, value=value, message=message)
-        return web.Response(text=html, status=status, content_type="text/html", headers={
-            "Cache-Control": "no-store", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer",
-            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"})
-
-    # ---- people ---------------------------------------------------------------------------------------------
-    def _sender(self) -> DingTalkSender | None:
-        sender = self.rt.delivery.senders.get(PLATFORM)
-        return sender if isinstance(sender, DingTalkSender) else None
-
-    def _sender_oapi(self) -> str | None:
-        sender = self._sender()
-        return sender.oapi if sender else None
-
-    async def _email_of(self, staff: str) -> str | None:
-        sender = self._sender()
-        profile = await sender.user_profile(staff) if sender else {}
-        email = profile.get("org_email") or profile.get("email")
-        return email.strip() if isinstance(email, str) and "@" in email else None
-
-    async def _aliases_of(self, staff: str) -> list[tuple[str, str]]:
-        sender = self._sender()
-        profile = await sender.user_profile(staff) if sender else {}
-        union = profile.get("unionid")
-        return [(UNION_ID_KIND, union)] if isinstance(union, str) and union else []
-
+        locale = await self.people.locale(account) if account else None
+        return self._parts.decide_page(locale, outcome, status=status, verb=verb, value=value)
 
 
 def _message_text(body: dict[str, Any]) -> str | None:

@@ -18,29 +18,20 @@ import json
 import logging
 import re
 import time
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from bot.constants import (
-    ANSWER_IN_PLACE_BUDGET_S,
-    BUTTON_ACTIONS,
-    FEISHU_DEFAULT_API_BASE,
-    FEISHU_MAX_SKEW_S,
-)
-from bot.platforms.answers import settled
+from bot.clocks import Clock
+from bot.constants import ANSWER_IN_PLACE_BUDGET_S, BUTTON_ACTIONS, FEISHU_MAX_SKEW_S
 from bot.platforms.feishu_ws import LongConnection
-from bot.platforms.people import KnownPeople
+from bot.platforms.ports import CardAnswer, Intake, Outcomes, People, Replay, Texts
 from bot.platforms.refusals import Refused, dig, json_object
 from bot.records import InboundEvent
-from bot.store.replay import first_use
 from bot.text import same_secret
-from notifiers.feishu import FeishuSender, card_for
-
-if TYPE_CHECKING:
-    from bot.runtime import Runtime
 
 log = logging.getLogger("pmsbot.feishu")
 
@@ -52,6 +43,19 @@ _MESSAGE_ID_RE = re.compile(r"om_[A-Za-z0-9_-]{1,64}")  # replies go to /message
 _MENTION_RE = re.compile(r"@_user_[0-9]+\s*")
 MAX_REASON_CHARS = 1000
 
+
+@dataclass(frozen=True, kw_only=True)
+class FeishuParts:
+    """What the Feishu adapter is handed besides the ports every adapter takes."""
+
+    encrypt_key: str | None  # FEISHU_ENCRYPT_KEY: encrypted bodies and signed requests
+    verification_token: str | None  # FEISHU_VERIFICATION_TOKEN; without either, HTTP events are off
+    long_connection: bool  # FEISHU_LONG_CONNECTION: events over a WebSocket we open
+    api_base: str
+    app_id: str
+    app_secret: str
+    people: People
+    card_answer: CardAnswer  # the clicked card, changed, for the callback's answer
 
 
 def decrypt(encrypt_key: str, payload: str) -> str:
@@ -81,12 +85,17 @@ def signature(timestamp: str, nonce: str, encrypt_key: str, body: bytes) -> str:
 class FeishuAdapter:
     """Turns Feishu callbacks into inbox events. One per process, built when Feishu is configured."""
 
-    def __init__(self, rt: Runtime) -> None:
-        s = rt.settings
-        self.rt = rt
-        self._encrypt_key = s.feishu_encrypt_key.get_secret_value() if s.feishu_encrypt_key else None
-        self._token = s.feishu_verification_token.get_secret_value() if s.feishu_verification_token else None
-        self.people = KnownPeople(rt, PLATFORM, self._email_of)
+    def __init__(self, parts: FeishuParts, *, intake: Intake, outcomes: Outcomes, replay: Replay, texts: Texts,
+                 clock: Clock) -> None:
+        self._parts = parts
+        self._encrypt_key = parts.encrypt_key
+        self._token = parts.verification_token
+        self._intake = intake
+        self._outcomes = outcomes
+        self._replay = replay
+        self.people = parts.people
+        self._texts = texts
+        self._clock = clock
         self.long_connection: LongConnection | None = None
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -96,13 +105,11 @@ class FeishuAdapter:
 
     async def start(self) -> None:
         """With FEISHU_LONG_CONNECTION, also take events over Feishu's long connection (no public URL needed)."""
-        s = self.rt.settings
-        if not s.feishu_long_connection:
+        parts = self._parts
+        if not parts.long_connection:
             return
-        assert s.feishu_app_id and s.feishu_app_secret
-        self.long_connection = LongConnection(
-            base=s.feishu_api_base or FEISHU_DEFAULT_API_BASE, app_id=s.feishu_app_id,
-            app_secret=s.feishu_app_secret.get_secret_value(), handle=self._from_long_connection)
+        self.long_connection = LongConnection(base=parts.api_base, app_id=parts.app_id, app_secret=parts.app_secret,
+                                              handle=self._from_long_connection)
         self._stop.clear()
         self._task = asyncio.create_task(self.long_connection.run(self._stop), name="feishu-long-connection")
 
@@ -184,10 +191,10 @@ class FeishuAdapter:
             raise Refused(401, "missing X-Lark-Request-Timestamp, -Nonce or X-Lark-Signature")
         if not same_secret(given, signature(ts, nonce, self._encrypt_key, raw)):
             raise Refused(401, "signature does not match")
-        if abs(self.rt.clock.timestamp() - int(ts)) > FEISHU_MAX_SKEW_S:
+        if abs(self._clock.timestamp() - int(ts)) > FEISHU_MAX_SKEW_S:
             raise Refused(401, "timestamp outside the accepted window")
         # Remembered in the database past the window: every web process refuses a replay, not only this one.
-        if not await first_use(self.rt.db, PLATFORM, nonce, keep_s=2 * FEISHU_MAX_SKEW_S, now=self.rt.clock.now()):
+        if not (await self._replay(PLATFORM, [nonce], keep_s=2 * FEISHU_MAX_SKEW_S, now=self._clock.now()))[0]:
             raise Refused(401, "nonce already used: a replayed request")
 
     # ---- events ---------------------------------------------------------------------------------------------
@@ -208,9 +215,9 @@ class FeishuAdapter:
         if isinstance(message.get("message_id"), str) and _MESSAGE_ID_RE.fullmatch(message["message_id"]):
             origin["message_id"] = message["message_id"]  # replies go in thread under it (group chats)
         await self.people.match(sender)
-        await self.rt.inbox.accept(InboundEvent(
+        await self._intake.accept(InboundEvent(
             platform=PLATFORM, event_id=f"ev:{event_id}", kind="message", sender=sender, conversation=chat,
-            text=text, origin=origin, received_at=self.rt.clock.now()))
+            text=text, origin=origin, received_at=self._clock.now()))
 
     async def _card_action(self, event_id: str, event: dict[str, Any]) -> dict[str, Any]:
         operator = dig(event, "operator", "open_id")
@@ -226,7 +233,7 @@ class FeishuAdapter:
         fields = {"id": verb, "value": target}
         await self.people.match(operator)
         locale = await self.people.locale(operator)
-        texts = self.rt.renderer.catalogs[locale]["feishu"]
+        texts = self._texts.catalogs[locale]["feishu"]
         if verb == "reject":
             form = action.get("form_value") or {}
             reason = str(form.get("reason", "") if isinstance(form, dict) else "").strip()
@@ -234,27 +241,20 @@ class FeishuAdapter:
                 return {"toast": {"type": "warning", "content": texts["reason_required"]}}
             fields["reason"] = reason[:MAX_REASON_CHARS]
         started = time.monotonic()
-        accepted = await self.rt.inbox.accept(InboundEvent(
+        accepted = await self._intake.accept(InboundEvent(
             platform=PLATFORM, event_id=f"card:{event_id}", kind="action", sender=operator,
             conversation=chat if isinstance(chat, str) and _OPEN_ID_RE.fullmatch(chat) else operator,
-            action=fields, origin={"user": operator}, received_at=self.rt.clock.now()))
+            action=fields, origin={"user": operator}, received_at=self._clock.now()))
         answer: dict[str, Any] = {"toast": {"type": "info", "content": texts["received"]}}
         # Everyone's copy of the card changes by PATCH when the decision is delivered; the clicker's changes at
         # once when the decision is made within the callback's time (it usually is).
         budget = ANSWER_IN_PLACE_BUDGET_S - (time.monotonic() - started)
-        if accepted.inbox_id is not None and await settled(self.rt, accepted.inbox_id, budget, delivered=False):
-            update = await self.rt.outbox.card_update_for(accepted.inbox_id, PLATFORM, operator)
-            if update is not None:
-                rendered = self.rt.renderer.render(platform=PLATFORM, locale=update.locale, kind=update.kind,
-                                                   data=update.data, actions=update.actions)
-                answer["card"] = {"type": "raw", "data": card_for(self.rt.renderer, rendered, texts)}
+        if accepted.inbox_id is not None and await self._outcomes.settled(accepted.inbox_id, budget, delivered=False):
+            card = await self._parts.card_answer(accepted.inbox_id, operator, locale)
+            if card is not None:
+                answer["card"] = {"type": "raw", "data": card}
                 answer["toast"] = {"type": "success", "content": texts["done"]}
         return answer
-
-    async def _email_of(self, open_id: str) -> str | None:
-        sender = self.rt.delivery.senders.get(PLATFORM)
-        return await sender.user_email(open_id) if isinstance(sender, FeishuSender) else None
-
 
 
 def _message_text(message: dict[str, Any]) -> str | None:

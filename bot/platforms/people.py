@@ -9,18 +9,11 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, TypeVar
-
-from sqlalchemy import func, select
-from sqlmodel import col
+from collections.abc import Awaitable, Callable, Container
+from typing import TypeVar
 
 from bot.constants import PEOPLE_CACHE_MAX, PEOPLE_LOCALE_CACHE_S, PEOPLE_MISS_RETRY_S
-from bot.store.dialect import insert_ignore
-from bot.store.models import IdentityRow, PersonRow
-
-if TYPE_CHECKING:
-    from bot.runtime import Runtime
+from bot.platforms.ports import Identities
 
 log = logging.getLogger("pmsbot.people")
 
@@ -32,12 +25,16 @@ T = TypeVar("T")
 
 
 class KnownPeople:
-    def __init__(self, rt: Runtime, platform: str, email_of: EmailLookup, aliases_of: AliasLookup | None = None
-                 ) -> None:
-        self.rt = rt
+    """The People an adapter is handed: one per platform, over the identity table."""
+
+    def __init__(self, identities: Identities, platform: str, email_of: EmailLookup,
+                 aliases_of: AliasLookup | None = None, *, default_locale: str, locales: Container[str]) -> None:
+        self._identities = identities
         self.platform = platform
         self._email_of = email_of
         self._aliases_of = aliases_of
+        self._default_locale = default_locale
+        self._locales_known = locales
         self._known: set[str] = set()
         self._misses: dict[str, float] = {}  # account -> when to look its email up again
         self._locales: dict[str, tuple[str, float]] = {}  # account -> (locale, valid until)
@@ -46,23 +43,18 @@ class KnownPeople:
         """Make sure the account is in the identity table if its email names exactly one person."""
         if account in self._known or self._misses.get(account, 0.0) > time.monotonic():
             return
-        async with self.rt.db.read() as s:
-            if await s.get(IdentityRow, (self.platform, account)) is not None:
-                self._known.add(account)
-                return
+        if await self._identities.person_of(self.platform, account) is not None:
+            self._known.add(account)
+            return
         person_id, source = await self._by_alias(account), "alias"
         if person_id is None:
             email, source = await self._email_of(account), "email"
             if email:
-                async with self.rt.db.read() as s:
-                    people = (await s.execute(select(PersonRow).where(
-                        func.lower(col(PersonRow.email)) == email.lower()).limit(2))).scalars().all()
+                people = await self._identities.people_with_email(email, limit=2)
                 if len(people) == 1:  # an ambiguous email matches nobody
-                    person_id = people[0].id
+                    person_id = people[0]
         if person_id is not None:
-            async with self.rt.db.write() as s:
-                await s.execute(insert_ignore(s, IdentityRow).values(
-                    platform=self.platform, external_id=account, person_id=person_id, source=source))
+            await self._identities.bind(platform=self.platform, account=account, person_id=person_id, source=source)
         if person_id is None:
             _bounded(self._misses)[account] = time.monotonic() + PEOPLE_MISS_RETRY_S
             return
@@ -73,10 +65,9 @@ class KnownPeople:
         if self._aliases_of is None:
             return None
         for kind, alias in await self._aliases_of(account):
-            async with self.rt.db.read() as s:
-                row = await s.get(IdentityRow, (kind, alias))
-            if row is not None:
-                return row.person_id
+            person_id = await self._identities.person_of(kind, alias)
+            if person_id is not None:
+                return person_id
         return None
 
     async def locale(self, account: str) -> str:
@@ -84,13 +75,8 @@ class KnownPeople:
         cached = self._locales.get(account)
         if cached is not None and cached[1] > time.monotonic():
             return cached[0]
-        async with self.rt.db.read() as s:
-            row = (await s.execute(
-                select(PersonRow).join(IdentityRow, col(IdentityRow.person_id) == col(PersonRow.id)).where(
-                    col(IdentityRow.platform) == self.platform, col(IdentityRow.external_id) == account)
-            )).scalar_one_or_none()
-        locale = row.locale if row is not None and row.locale else self.rt.config.locale
-        locale = locale if locale in self.rt.renderer.catalogs else "en"
+        locale = await self._identities.locale_of(self.platform, account) or self._default_locale
+        locale = locale if locale in self._locales_known else "en"
         _bounded(self._locales)[account] = (locale, time.monotonic() + PEOPLE_LOCALE_CACHE_S)
         return locale
 

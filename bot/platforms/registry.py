@@ -1,16 +1,21 @@
-"""Which inbound adapter serves which platform. Adding a platform adds one line here."""
+"""Which inbound adapter serves which platform, built from what the wiring hands in (bot/app.py).
+
+Every adapter takes its share of the same ports (`Inbound`) and its platform's own parts (keys, its people, what
+the platform's sender lends it). Adding a platform adds its parts and one line here.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 from aiohttp import web
 
-from bot.platforms.dingtalk import DingTalkAdapter
-from bot.platforms.feishu import FeishuAdapter
-from bot.platforms.slack import SlackAdapter
-from bot.runtime import Runtime
+from bot.clocks import Clock
+from bot.platforms.dingtalk import DingTalkAdapter, DingTalkParts
+from bot.platforms.feishu import FeishuAdapter, FeishuParts
+from bot.platforms.ports import Intake, Outcomes, Replay, Texts
+from bot.platforms.slack import SlackAdapter, SlackParts
 
 
 class Adapter(Protocol):
@@ -23,12 +28,28 @@ class Adapter(Protocol):
     async def close(self) -> None: ...
 
 
-ADAPTERS: dict[str, Callable[[Runtime], Adapter]] = {
-    "slack": SlackAdapter,
-    "feishu": FeishuAdapter,
-    "dingtalk": DingTalkAdapter,
-}
+@dataclass(frozen=True, kw_only=True)
+class Inbound:
+    """The ports every adapter takes its share of."""
+
+    intake: Intake
+    outcomes: Outcomes
+    replay: Replay
+    texts: Texts
+    clock: Clock
 
 
-def build_adapters(rt: Runtime) -> list[Adapter]:
-    return [ADAPTERS[p](rt) for p in rt.settings.enabled_platforms() if p in ADAPTERS]
+def build_adapters(inbound: Inbound, *, slack: SlackParts | None = None, feishu: FeishuParts | None = None,
+                   dingtalk: DingTalkParts | None = None) -> list[Adapter]:
+    """One adapter per platform whose parts are given (the platforms that are on)."""
+    i = inbound
+    adapters: list[Adapter] = []
+    if slack is not None:
+        adapters.append(SlackAdapter(slack, intake=i.intake, outcomes=i.outcomes, texts=i.texts, clock=i.clock))
+    if feishu is not None:
+        adapters.append(FeishuAdapter(feishu, intake=i.intake, outcomes=i.outcomes, replay=i.replay, texts=i.texts,
+                                      clock=i.clock))
+    if dingtalk is not None:
+        adapters.append(DingTalkAdapter(dingtalk, intake=i.intake, outcomes=i.outcomes, replay=i.replay,
+                                        texts=i.texts, clock=i.clock))
+    return adapters

@@ -15,11 +15,10 @@ import logging
 import re
 import time
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, cast
-from urllib.parse import parse_qs, urlsplit
+from dataclasses import dataclass
+from typing import Any, cast
 
 import aiohttp
-import slack_sdk.signature
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.app.async_app import AsyncApp
@@ -30,7 +29,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
-from slack_sdk.signature import SignatureVerifier
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clocks import Clock
 from bot.constants import (
@@ -41,14 +40,10 @@ from bot.constants import (
     SLACK_SOCKET_RETRY_MIN_S,
     SLACK_USERS_INFO_TIMEOUT_S,
 )
-from bot.platforms.answers import settled
-from bot.platforms.people import KnownPeople
-from bot.platforms.refusals import dig
+from bot.platforms.people import EmailLookup
+from bot.platforms.ports import Intake, Outcomes, People, Texts
+from bot.platforms.slack_checks import Signatures, bad_request, response_url_allowed, shape_problem
 from bot.records import InboundEvent
-from notifiers.slack import client_for
-
-if TYPE_CHECKING:
-    from bot.runtime import Runtime
 
 log = logging.getLogger("pmsbot.slack")
 
@@ -60,75 +55,19 @@ REASON_INPUT = "reason_input"
 _ID_RE = re.compile(r"[0-9]{1,9}")
 _SLACK_ID_RE = re.compile(r"[A-Z0-9]{2,32}")  # users, channels, DMs: U…, W…, C…, G…, D…
 _TS_RE = re.compile(r"[0-9]{1,12}\.[0-9]{1,8}")
-_TIMESTAMP_RE = re.compile(r"[0-9]{1,12}")
 _MENTION_RE = re.compile(r"^\s*(<@[A-Z0-9]+(\|[^>]*)?>\s*)+")
 MAX_REASON_CHARS = 1000
 
 
-def bad_request(reason: str) -> BoltResponse:
-    log.warning("slack request refused: %s", reason)
-    return BoltResponse(status=400, body=json.dumps({"error": reason}),
-                        headers={"content-type": "application/json"})
+@dataclass(frozen=True, kw_only=True)
+class SlackParts:
+    """What the Slack adapter is handed besides the ports every adapter takes."""
 
-
-def shape_problem(body: str, content_type: str) -> str | None:
-    """What is wrong with a signed body's shape, or None. Slack sends JSON events or a form."""
-    if content_type == "application/json":
-        try:
-            data = json.loads(body)
-        except (ValueError, RecursionError):  # a body nested thousands deep is not JSON we take
-            return "body is not valid JSON"
-        if not isinstance(data, dict) or not isinstance(data.get("type"), str):
-            return "event body must be a JSON object with a type"
-        for key in ("team_id", "enterprise_id", "api_app_id", "token", "user_id", "event_id"):
-            if not isinstance(data.get(key), str | None):  # bolt keys its authorize step on these
-                return f"{key} must be a string"
-        if not isinstance(data.get("authorizations"), list | None):
-            return "authorizations must be a list"
-        if data["type"] == "event_callback":
-            event = data.get("event")
-            if not isinstance(event, dict) or not isinstance(event.get("type"), str):
-                return "event_callback without an event object with a type"
-            # bolt's matchers read these before any handler of ours runs: a list there would be a 500.
-            for key in ("subtype", "text", "channel", "user", "channel_type", "bot_id", "ts", "thread_ts"):
-                if not isinstance(event.get(key), str | None):
-                    return f"event.{key} must be a string"
-        return None
-    if not body.startswith("payload="):
-        # A slash command or ssl_check: flat form fields, which bolt parses safely itself.
-        return None if "command=" in body or "ssl_check=" in body else "not a Slack event, command or interaction"
-    form = parse_qs(body, keep_blank_values=True)
-    if "payload" in form:
-        try:
-            payload = json.loads(form["payload"][0])
-        except (ValueError, RecursionError):
-            return "payload is not valid JSON"
-        if not isinstance(payload, dict) or not isinstance(payload.get("type"), str):
-            return "payload must be a JSON object with a type"
-        for key in ("user", "container", "channel", "view", "team", "enterprise"):
-            if key in payload and not isinstance(payload[key], dict | None):
-                return f"payload.{key} must be an object"
-            if not isinstance(dig(payload, key, "id"), str | None):
-                return f"payload.{key}.id must be a string"
-        for key in ("team_id", "enterprise_id", "api_app_id", "token", "user_id", "trigger_id"):
-            if not isinstance(payload.get(key), str | None):
-                return f"payload.{key} must be a string"
-        actions = payload.get("actions")
-        if "actions" in payload and not (isinstance(actions, list) and all(isinstance(a, dict) for a in actions)):
-            return "payload.actions must be a list of objects"
-        if payload["type"] in ("block_actions", "interactive_message"):
-            if not actions:
-                return "payload.actions is empty"  # bolt reads actions[0] before any handler of ours runs
-            if not (isinstance(actions[0].get("action_id"), str) and isinstance(actions[0].get("block_id"), str | None)):
-                return "payload.actions[0] needs a string action_id"
-        view = payload.get("view")
-        if payload["type"] in ("view_submission", "view_closed") and not (
-                isinstance(view, dict) and isinstance(view.get("callback_id"), str)):
-            return "payload.view needs a string callback_id"
-        if not isinstance(payload.get("callback_id"), str | None):
-            return "payload.callback_id must be a string"
-        return None
-    return "not a Slack event, command or interaction"
+    client: AsyncWebClient  # the bot token's: auth.test, users.info, views.open, Socket Mode
+    signing_secret: str | None  # None: Socket Mode only, HTTP refused
+    app_token: str | None  # Socket Mode when set
+    api_url: str | None  # SLACK_API_URL: a staging or fake Slack, whose response_urls are taken too
+    people: People  # its email lookup is email_lookup(client)
 
 
 class _OurToken(AsyncAuthorize):
@@ -154,45 +93,27 @@ class _OurToken(AsyncAuthorize):
         return result
 
 
-def response_url_allowed(url: str, api_url: str | None) -> bool:
-    """Slack's response_urls are on https://hooks.slack.com/; a request naming any other address (a test's fake
-    Slack aside, on SLACK_API_URL's host) does not get us to POST there."""
-    parts = urlsplit(url)
-    if parts.scheme == "https" and parts.hostname == "hooks.slack.com" and parts.port in (None, 443):
-        return True
-    if api_url:
-        api = urlsplit(api_url)
-        return (parts.scheme, parts.netloc) == (api.scheme, api.netloc)
-    return False
-
-
-class _VerifierClock(slack_sdk.signature.Clock):
-    """slack_sdk's timestamp window, read from our injected Clock."""
-
-    def __init__(self, clock: Clock) -> None:
-        self._clock = clock
-
-    def now(self) -> float:
-        return self._clock.timestamp()
-
-
 class SlackAdapter:
     """Turns Slack requests into inbox events. One per process, built when Slack is configured."""
 
-    def __init__(self, rt: Runtime) -> None:
-        settings = rt.settings
-        assert settings.slack_bot_token is not None
-        self.rt = rt
-        self.client = client_for(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
-        secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
-        self._verifier = SignatureVerifier(secret, clock=_VerifierClock(rt.clock)) if secret else None  # None: Socket Mode only, HTTP refused
-        self._token = settings.slack_bot_token.get_secret_value()
+    def __init__(self, parts: SlackParts, *, intake: Intake, outcomes: Outcomes, texts: Texts, clock: Clock) -> None:
+        assert parts.client.token is not None
+        self.client = parts.client
+        self._app_token = parts.app_token
+        self._api_url = parts.api_url
+        self._intake = intake
+        self._outcomes = outcomes
+        self.people = parts.people
+        self._texts = texts
+        self._clock = clock
+        self._signatures = Signatures(parts.signing_secret, clock)
+        self._token = parts.client.token
         self._bot_user_id: str | None = None
         self._bot_id: str | None = None
         self.app = AsyncApp(
             # Bolt's own client has no token: with `authorize` below, bolt never calls auth.test while a
             # request waits, so an unreachable Slack API cannot turn an ack into an error.
-            client=client_for(None, settings.slack_api_url),
+            client=AsyncWebClient(base_url=parts.client.base_url),
             authorize=cast(Callable[..., Awaitable[AuthorizeResult]], self._authorizer()),  # bolt takes it as is
             process_before_response=True,
             request_verification_enabled=False,  # done in handle(), before bolt parses anything
@@ -202,7 +123,6 @@ class SlackAdapter:
             ignoring_self_events_enabled=False, attaching_function_token_enabled=False,
             attaching_conversation_kwargs_enabled=False,
         )
-        self.people = KnownPeople(rt, PLATFORM, self._email_of)
         self._working: dict[str, str] = {}  # locale -> the "working on it" words
         self._socket: Any = None
         self._connecting: asyncio.Task[None] | None = None
@@ -216,10 +136,8 @@ class SlackAdapter:
         raw = await request.read()
         # Signature first, then shape: bolt parses the body before its own checks and trips over hostile
         # shapes (a JSON list where an object belongs), so nothing unverified or malformed reaches it.
-        timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
-        # slack_sdk's verifier raises on a timestamp that is not a number: check it is one first.
-        if self._verifier is None or not _TIMESTAMP_RE.fullmatch(timestamp) or not self._verifier.is_valid(
-                raw, timestamp, request.headers.get("X-Slack-Signature", "")):
+        if not self._signatures.genuine(raw, request.headers.get("X-Slack-Request-Timestamp", ""),
+                                        request.headers.get("X-Slack-Signature", "")):
             log.warning("slack request refused: bad or missing signature (from %s)", request.remote)
             return web.json_response({"error": "invalid request"}, status=401)
         try:
@@ -242,12 +160,11 @@ class SlackAdapter:
             self._bot_user_id, self._bot_id = me.get("user_id"), me.get("bot_id")
         except (SlackApiError, TimeoutError, OSError) as exc:  # our own bot posts are also skipped by bot_id
             log.warning("slack auth.test failed (%s); check SLACK_BOT_TOKEN", exc)
-        token = self.rt.settings.slack_app_token
-        if token is None:
+        if self._app_token is None:
             return
         from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-        self._socket = AsyncSocketModeHandler(self.app, token.get_secret_value(), web_client=self.client)
+        self._socket = AsyncSocketModeHandler(self.app, self._app_token, web_client=self.client)
         # Connecting happens in the background: an unreachable Slack must not stop the process from starting
         # (HTTP keeps working); slack_sdk reconnects by itself once a first connection stood.
         self._connecting = asyncio.create_task(self._connect_socket(), name="slack-socket-mode")
@@ -293,15 +210,14 @@ class SlackAdapter:
             return bad_request("slash command without user_id, channel_id or trigger_id")
         started = time.monotonic()
         origin = {"user": user, "via": "command"}
-        if isinstance(body.get("response_url"), str) and response_url_allowed(body["response_url"],
-                                                                                self.rt.settings.slack_api_url):
+        if isinstance(body.get("response_url"), str) and response_url_allowed(body["response_url"], self._api_url):
             origin["response_url"] = body["response_url"]
         event = InboundEvent(platform=PLATFORM, event_id=f"cmd:{trigger}", kind="message", sender=user,
                              conversation=channel, text=str(body.get("text", "")), origin=origin,
-                             received_at=self.rt.clock.now())
+                             received_at=self._clock.now())
         inbox_id = await self._accept(event)
         budget = ANSWER_IN_PLACE_BUDGET_S - (time.monotonic() - started)
-        if inbox_id is None or await settled(self.rt, inbox_id, budget, delivered=True):
+        if inbox_id is None or await self._outcomes.settled(inbox_id, budget, delivered=True):
             await ack()  # the answer is already in the channel (or this was a duplicate)
         else:
             await ack(text=await self._working_text(user))
@@ -330,7 +246,7 @@ class SlackAdapter:
             origin["thread_ts"] = thread_ts
         await self._accept(InboundEvent(platform=PLATFORM, event_id=f"ev:{event_id}", kind="message", sender=user,
                                         conversation=channel, text=text, origin=origin,
-                                        received_at=self.rt.clock.now()))
+                                        received_at=self._clock.now()))
 
     async def on_action(self, ack: AsyncAck, body: dict[str, Any]) -> BoltResponse | None:
         actions = body.get("actions")
@@ -355,14 +271,13 @@ class SlackAdapter:
             await ack()
             return None
         origin = {"user": user, "via": "action", "message_ts": message_ts}
-        if isinstance(body.get("response_url"), str) and response_url_allowed(body["response_url"],
-                                                                                self.rt.settings.slack_api_url):
+        if isinstance(body.get("response_url"), str) and response_url_allowed(body["response_url"], self._api_url):
             origin["response_url"] = body["response_url"]
         # A double click sends two payloads for the same button: one event id, so it applies once.
         event = InboundEvent(platform=PLATFORM, event_id=f"act:{channel}:{message_ts}:{action_id}:{value}:{user}",
                              kind="action", sender=user, conversation=channel,
                              action={"id": action_id, "value": value}, origin=origin,
-                             received_at=self.rt.clock.now())
+                             received_at=self._clock.now())
         await self._accept(event)
         await ack()
         return None
@@ -381,14 +296,14 @@ class SlackAdapter:
         values = (view.get("state") or {}).get("values") or {}
         reason = str(((values.get(REASON_BLOCK) or {}).get(REASON_INPUT) or {}).get("value") or "").strip()
         if not reason:
-            text = self.rt.renderer.text(await self.people.locale(user), "slack.reason_required")
+            text = self._texts.text(await self.people.locale(user), "slack.reason_required")
             await ack(response_action="errors", errors={REASON_BLOCK: text})
             return None
         event = InboundEvent(platform=PLATFORM, event_id=f"view:{view.get('id', '')}:{approval_id}", kind="action",
                              sender=user, conversation=channel,
                              action={"id": "reject", "value": approval_id, "reason": reason[:MAX_REASON_CHARS]},
                              origin={"user": user, "via": "view", "message_ts": message_ts},
-                             received_at=self.rt.clock.now())
+                             received_at=self._clock.now())
         await self._accept(event)
         await ack()
         return None
@@ -397,29 +312,19 @@ class SlackAdapter:
     async def _accept(self, event: InboundEvent) -> int | None:
         """Match the sender, store the event durably. Returns the inbox id, None for a redelivery."""
         await self.people.match(event.sender)
-        accepted = await self.rt.inbox.accept(event)
+        accepted = await self._intake.accept(event)
         return accepted.inbox_id
 
     async def _working_text(self, user: str) -> str:
         locale = await self.people.locale(user)
         text = self._working.get(locale)
         if text is None:
-            text = self._working[locale] = self.rt.renderer.text(locale, "slack.working")
+            text = self._working[locale] = self._texts.text(locale, "slack.working")
         return text
-
-    async def _email_of(self, user: str) -> str | None:
-        try:
-            response = await asyncio.wait_for(self.client.users_info(user=user), SLACK_USERS_INFO_TIMEOUT_S)
-        except (SlackApiError, TimeoutError, OSError) as exc:
-            log.info("users.info for %s: %s", user, exc)
-            return None
-        profile = ((response.data if isinstance(response.data, dict) else {}).get("user") or {}).get("profile") or {}
-        email = profile.get("email")
-        return email.strip() if isinstance(email, str) and "@" in email else None
 
     async def _open_reject_modal(self, trigger_id: str, approval_id: str, channel: str, message_ts: str,
                                  locale: str) -> None:
-        text = self.rt.renderer.catalogs[locale]["slack"]
+        text = self._texts.catalogs[locale]["slack"]
         view = {
             "type": "modal", "callback_id": REJECT_VIEW,
             "title": {"type": "plain_text", "text": text["reject_title"][:24]},
@@ -437,3 +342,17 @@ class SlackAdapter:
             await self.client.views_open(trigger_id=trigger_id, view=view)
         except (SlackApiError, OSError) as exc:  # the click is acked anyway; the person can click again
             log.warning("views.open for approval %s failed: %s", approval_id, exc)
+
+
+def email_lookup(client: AsyncWebClient) -> EmailLookup:
+    """How KnownPeople learns a Slack account's email: users.info, bounded (it runs on the ack path)."""
+    async def email_of(user: str) -> str | None:
+        try:
+            response = await asyncio.wait_for(client.users_info(user=user), SLACK_USERS_INFO_TIMEOUT_S)
+        except (SlackApiError, TimeoutError, OSError) as exc:
+            log.info("users.info for %s: %s", user, exc)
+            return None
+        profile = ((response.data if isinstance(response.data, dict) else {}).get("user") or {}).get("profile") or {}
+        email = profile.get("email")
+        return email.strip() if isinstance(email, str) and "@" in email else None
+    return email_of

@@ -33,13 +33,14 @@ from bot.hooks.sources import HOOK_PLATFORM_PREFIX
 from bot.jobs.calendar import calendar_gaps
 from bot.jobs.standups import next_runs
 from bot.records import Thresholds
+from bot.signing import BadToken
 from bot.store import admin as store
 from bot.store.audit import verify
 from bot.store.db import Database
 from bot.store.replay import first_use, recorded
 from bot.web import links
 from bot.web.pages import WEB
-from bot.web.security import PAGE_HEADERS, SESSION_TTL_S, BadToken, Session, Sessions, csrf_ok, token_equal
+from bot.web.security import PAGE_HEADERS, SESSION_TTL_S, Session, Sessions, csrf_ok, token_equal
 
 log = logging.getLogger("pmsbot.web.admin")
 

@@ -27,6 +27,7 @@ from bot.constants import PMS_SCAN_MAX_TASKS
 from bot.pms.base import PMSDown, PMSError
 from bot.pms.registry import DISPLAY
 from bot.records import Task, Thresholds
+from bot.signing import BadToken
 from bot.store.dashboard import MetricPoint, PercentChange, logged_work, metric_history, percent_history
 from bot.store.db import Database
 from bot.store.metrics import BUDGET, BUDGET_SPENT, latest_metrics
@@ -43,7 +44,6 @@ from bot.web.dashboard_figures import (
 )
 from bot.web.links import DASHBOARD, DASHBOARD_LINK_TTL_S, dashboard_paths
 from bot.web.pages import WEB, Connectors, Web
-from bot.web.security import BadToken
 from bot.web.snapshot import SnapshotUnavailable, snapshot_png
 from commands.risk import find_risks
 

@@ -23,12 +23,12 @@ from bot.clocks import Clock
 from bot.constants import ANSWER_IN_PLACE_BUDGET_S, MAX_NOTE_CHARS
 from bot.pms.base import PMSDown, PMSError
 from bot.records import InboundEvent
+from bot.signing import BadToken
 from bot.store import web as store
 from bot.store.db import Database
 from bot.store.workspace import SqlWorkspace
 from bot.web.links import FIELD
 from bot.web.pages import WEB, Accept, Connectors, Settle, Web
-from bot.web.security import BadToken
 from commands.views import task_view
 
 MAX_PHOTO_BYTES = 5 * 1024 * 1024

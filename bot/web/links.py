@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import quote, urlencode
 
 from bot.clocks import SYSTEM_CLOCK, Clock
-from bot.web.security import Signer
+from bot.signing import Signer
 
 FIELD_LINK_TTL_S = 7 * 24 * 3600
 DASHBOARD_LINK_TTL_S = 7 * 24 * 3600

@@ -16,8 +16,9 @@ from bot.constants import LOCALES
 from bot.inbox import Accepted
 from bot.pms.base import PMS
 from bot.records import InboundEvent, Project
+from bot.signing import Signer
 from bot.store.web import KeyUnavailable
-from bot.web.security import PAGE_HEADERS, Sessions, Signer
+from bot.web.security import PAGE_HEADERS, Sessions
 
 log = logging.getLogger("pmsbot.web")
 

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from bot.clocks import SYSTEM_CLOCK, Clock
-from bot.web.security import BadToken, Signer
+from bot.signing import BadToken, Signer
 
 _VALUE_RE = re.compile(r"[0-9]{1,9}")
 
@@ -35,7 +35,8 @@ class Decision:
 
 
 class LinkSigner:
-    """Decision links signed by the web pages' Signer, under a key of their own derived from the app secret."""
+    """Decision links signed as the web pages' links are (bot/signing.py), under a key of their own derived from the
+    app secret."""
 
     def __init__(self, app_secret: str, *, purpose: str, clock: Clock = SYSTEM_CLOCK) -> None:
         self._signer = Signer(app_secret.encode(), f"decision links: {purpose}", clock=clock)
