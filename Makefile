@@ -20,14 +20,16 @@ demo: $(STAMP)  ## seed the demo organisation and open the web console on http:/
 run: $(STAMP)
 	$(BIN)/pmsbot run
 
-test: $(STAMP)  ## lint, type-check and run every test
+test: $(STAMP)  ## lint, type-check, check the import layers and run every test
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 fuzz: $(STAMP)  ## 15,000 hostile requests at each of the seven fuzzed entry points (105,000 in all): no 5xx, no error
 	PMSBOT_FUZZ_EXAMPLES=$${PMSBOT_FUZZ_EXAMPLES:-15000} $(BIN)/python -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider \

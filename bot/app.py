@@ -10,7 +10,6 @@ from typing import Any
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import constants
 from bot.decision_links import LinkSigner
@@ -23,6 +22,7 @@ from bot.pms.registry import connector_for
 from bot.records import Project
 from bot.runtime import Runtime
 from bot.store import migrate
+from bot.store.db import StoreSession
 from bot.store.identities import IdentityStore
 from bot.store.replay import first_uses
 from bot.store.web import server_key
@@ -109,7 +109,7 @@ def build_app(runtime: Runtime) -> web.Application:
         configured = runtime.settings.pmsbot_secret_key
         return runtime.web_key or (configured.get_secret_value().encode() if configured else await server_key(db))
 
-    def connectors(session: AsyncSession) -> Callable[[Project], PMS]:
+    def connectors(session: StoreSession) -> Callable[[Project], PMS]:
         return connector_for(session, runtime.remotes, clock=clock)
 
     pages = Web(key=web_key, public_url=runtime.settings.pmsbot_public_url, clock=clock, templates=renderer,

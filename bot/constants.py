@@ -162,3 +162,4 @@ REDMINE_POLL_EVERY_MIN: Final = 2
 PMS_POLL_MAX_ISSUES: Final = 2000  # changed issues one poll reads at most (the rest at the next)
 PMS_POLL_OVERLAP_S: Final = 300  # each poll reads again this far behind its cursor (late commits, paging shifts)
 MAX_REASON_CHARS: Final = 1000  # a rejection reason or approval comment from a button or form
+HOOK_PLATFORM_PREFIX: Final = "hook:"  # inbox platform of a source's deliveries: "hook:<name>"

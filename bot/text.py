@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import re
 
@@ -46,3 +47,11 @@ def redact_secrets(text: str) -> str:
 def same_secret(given: str, expected: str) -> bool:
     """Constant-time comparison of two texts of any characters (hmac.compare_digest refuses non-ASCII str)."""
     return hmac.compare_digest(given.encode("utf-8", "backslashreplace"), expected.encode("utf-8", "backslashreplace"))
+
+
+MAX_KEY_CHARS = 100
+
+
+def short_key(key: str) -> str:
+    """A dedupe key as stored: long ones by their hash, so two never collide by being cut."""
+    return key if len(key) <= MAX_KEY_CHARS else "sha256:" + hashlib.sha256(key.encode()).hexdigest()

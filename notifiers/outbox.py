@@ -9,8 +9,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.clocks import Clock
 from bot.constants import (
     CALLBACK_MAX_ATTEMPTS,
@@ -22,7 +20,7 @@ from bot.constants import (
     OUTBOX_MAX_ATTEMPTS,
 )
 from bot.store import outbox as store
-from bot.store.db import Database
+from bot.store.db import Database, StoreSession
 from bot.store.outbox import StoredMessage
 
 
@@ -73,7 +71,7 @@ class Outbox:
         self.local_worker = False
         self._handoff: collections.deque[ClaimedMessage] = collections.deque()
 
-    async def enqueue(self, session: AsyncSession, envelopes: list[Envelope], *, source_event: int | None,
+    async def enqueue(self, session: StoreSession, envelopes: list[Envelope], *, source_event: int | None,
                       now: datetime, preclaim: bool | None = None) -> list[ClaimedMessage]:
         """Add messages in the caller's transaction; returns those claimed for hand_over() after commit."""
         preclaim = self.local_worker if preclaim is None else preclaim

@@ -192,7 +192,7 @@ async def test_a_rule_that_reads_a_missing_field_rejects_the_payload_with_the_re
 async def test_the_sandbox_refuses_templates_that_reach_for_python(tmp_path: Path,
                                                                    receiver: tuple[Receiver, str]) -> None:
     from bot.config import SourceConfig
-    from bot.hooks.rules import RuleError, RuleSet
+    from bot.mapping.rules import RuleError, RuleSet
 
     for template in ("{{ payload.__class__.__mro__[1].__subclasses__() }}", "{{ cycler.__init__.__globals__ }}",
                      "{{ payload.items.__self__ }}", "{{ ''.__class__ }}", "{{ range(10**9) | list }}",

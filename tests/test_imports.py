@@ -12,8 +12,8 @@ import openpyxl
 import pytest
 
 from bot.config import ChannelConfig, Config, PersonConfig, ProjectConfig, Settings, SourceConfig
-from bot.hooks.files import import_file, read_csv, read_xlsx
-from bot.hooks.rules import RuleSet
+from bot.mapping.files import import_file, read_csv, read_xlsx
+from bot.mapping.rules import RuleSet
 from bot.pms.local import LocalPMS
 from bot.records import Person
 from bot.runtime import Runtime
@@ -156,7 +156,7 @@ def test_the_import_folder_gives_no_way_out(tmp_path: Path) -> None:
     from datetime import timedelta
 
     from bot.clocks import SYSTEM_CLOCK
-    from bot.hooks.files import _files
+    from bot.mapping.files import _files
 
     folder, outside = tmp_path / "exports", tmp_path / "elsewhere"
     folder.mkdir()

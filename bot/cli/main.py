@@ -8,17 +8,15 @@ import os
 import sys
 from collections.abc import Sequence
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from bot import __version__, logs
+from bot.cli import hooks as hooks_cli
 from bot.cli.env import CliError
 from bot.cli.ops import cmd_audit, cmd_check, cmd_db, cmd_hooks, cmd_say, cmd_schedules, cmd_sla
 from bot.cli.serve import cmd_clock, cmd_demo, cmd_serve
 from bot.config import ConfigError
 from bot.constants import DEFAULT_DATABASE_URL
-from bot.hooks import cli as hooks_cli
 from bot.runtime import SchemaNotReady
-from bot.store.db import DatabaseUrlError, normalize_url, redact_url
+from bot.store.db import DatabaseError, DatabaseUrlError, normalize_url, redact_url
 from bot.store.web import KeyUnavailable
 
 log = logging.getLogger("pmsbot")
@@ -90,7 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, CliError, SchemaNotReady, DatabaseUrlError) as exc:
         print(f"pmsbot: {exc}", file=sys.stderr)
         return 1
-    except (SQLAlchemyError, KeyUnavailable, ConnectionError, TimeoutError) as exc:
+    except (DatabaseError, KeyUnavailable, ConnectionError, TimeoutError) as exc:
         # An unreachable or broken database: say which, in one line, without a traceback or a password.
         detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:300]
         url = redact_url(normalize_url(os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL))
@@ -98,6 +96,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
-
 
 

@@ -9,10 +9,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.cli import env
+from bot.cli import hooks as hooks_cli
 from bot.cli.env import CliError
 from bot.clocks import SYSTEM_CLOCK
 from bot.config import Config, ConfigError, Settings
-from bot.hooks import cli as hooks_cli
 from bot.runtime import Runtime, SchemaNotReady
 from bot.store import migrate
 from bot.store.db import database, redact_url

@@ -12,17 +12,18 @@ from datetime import datetime
 from pathlib import Path
 
 from aiohttp import web
-from sqlalchemy.engine import make_url
 
 from bot.cli import env
 from bot.cli.env import CliError
 from bot.runtime import Role, Runtime
-from bot.store.db import normalize_url, redact_url
+from bot.store.db import normalize_url, redact_url, sqlite_file
 
 log = logging.getLogger("pmsbot")
 
 DEMO_DATABASE_URL = "sqlite+aiosqlite:///./pmsbot-demo.db"
 DEMO_DATABASE_FILE = "pmsbot-demo.db"
+
+
 async def serve_roles(rt: Runtime, roles: tuple[Role, ...], *, host: str, port: int, web_role: bool) -> None:
     """What `pmsbot run|web|worker|clock` run once configured (the benchmarks run it too, as the product runs)."""
     from bot.memory import tune_for_serving
@@ -109,15 +110,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     url = normalize_url(os.environ.get("DATABASE_URL") or DEMO_DATABASE_URL)
     if args.reset:
-        parsed = make_url(url)
-        if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        path = sqlite_file(url)
+        if path is None:
             raise CliError("--reset only deletes a SQLite demo database; drop a PostgreSQL one yourself")
-        if Path(parsed.database).name != DEMO_DATABASE_FILE:
+        if Path(path).name != DEMO_DATABASE_FILE:
             # DATABASE_URL may name a real deployment's database: never delete that by a flag.
-            raise CliError(f"--reset only deletes a file named {DEMO_DATABASE_FILE}, not {parsed.database}; "
+            raise CliError(f"--reset only deletes a file named {DEMO_DATABASE_FILE}, not {path}; "
                            "remove it yourself if that is what you mean")
         for suffix in ("", "-wal", "-shm"):
-            Path(f"{parsed.database}{suffix}").unlink(missing_ok=True)
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
     settings = env.settings().model_copy(update={"database_url": url})
     rt = Runtime(settings, demo_config(), console=True)
 

@@ -8,8 +8,6 @@ from dataclasses import asdict
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.clocks import Clock
 from bot.dispatch.events import PMS_COMMANDS, channel_project, command_of
 from bot.dispatch.outcomes import Outcomes
@@ -18,7 +16,7 @@ from bot.dispatch.read_first import NeedsWrite, ReadFirstWorkspace
 from bot.dispatch.replies import Addressing, answer, error, with_field_notice
 from bot.records import InboundEvent, Reply
 from bot.store import audit
-from bot.store.db import Database
+from bot.store.db import Database, StoreSession
 from bot.store.inbox import Claimed
 from bot.store.workspace import SqlWorkspace
 from bot.text import redact_secrets
@@ -68,7 +66,7 @@ class ChatCommands:
                                                                                         replies))
         return "ok"
 
-    async def run(self, s: AsyncSession, item: Claimed, staged: list[ClaimedMessage]) -> str:
+    async def run(self, s: StoreSession, item: Claimed, staged: list[ClaimedMessage]) -> str:
         event = item.event
         ws = SqlWorkspace(s, default_locale=self.default_locale)
         now = self.clock.now()
@@ -100,7 +98,7 @@ class ChatCommands:
         await self._finish(s, ws, item, staged, person.locale, replies)
         return "ok"
 
-    async def refuse(self, s: AsyncSession, item: Claimed, exc: CommandError, staged: list[ClaimedMessage]) -> None:
+    async def refuse(self, s: StoreSession, item: Claimed, exc: CommandError, staged: list[ClaimedMessage]) -> None:
         """A command that cannot be done as asked: its work was rolled back; answer why and finish the event."""
         event = item.event
         person = await SqlWorkspace(s, default_locale=self.default_locale).person_by_identity(
@@ -111,11 +109,11 @@ class ChatCommands:
         locale = person.locale if person else self.default_locale
         await self.outcomes.finish(s, item, staged, [answer(event, locale, error(exc.code, exc.params))])
 
-    async def _finish(self, s: AsyncSession, ws: SqlWorkspace, item: Claimed, staged: list[ClaimedMessage],
+    async def _finish(self, s: StoreSession, ws: SqlWorkspace, item: Claimed, staged: list[ClaimedMessage],
                       locale: str, replies: list[Reply]) -> None:
         await self.outcomes.finish(s, item, staged, await self.addressing.envelopes(ws, item.event, locale, replies))
 
-    async def _audited(self, s: AsyncSession, actor: str, parsed: model.Command, event: InboundEvent,
+    async def _audited(self, s: StoreSession, actor: str, parsed: model.Command, event: InboundEvent,
                        now: datetime) -> None:
         await audit.append(s, actor=actor, action="command", subject=type(parsed).__name__.lower(),
                            detail={"event": event.event_id, "platform": event.platform,

@@ -13,13 +13,12 @@ from prometheus_client import Counter
 
 from bot.clocks import Clock
 from bot.config import Config, SourceConfig
-from bot.constants import NO_RULE_MATCHED
+from bot.constants import HOOK_PLATFORM_PREFIX, NO_RULE_MATCHED
 from bot.dispatch.outcomes import Outcomes
 from bot.dispatch.pms_waits import PmsWaits
 from bot.dispatch.replies import Addressing
-from bot.hooks.apply import HookApplier, HookRejected
-from bot.hooks.rules import Planned, RuleError, RuleSet
-from bot.hooks.sources import HOOK_PLATFORM_PREFIX
+from bot.mapping.apply import HookApplier, HookRejected
+from bot.mapping.rules import Planned, RuleError, RuleSet
 from bot.pms.base import PMSError
 from bot.pms.journal import Journal
 from bot.records import Reply

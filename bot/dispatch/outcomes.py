@@ -8,8 +8,6 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.clocks import Clock
 from bot.constants import INBOX_LEASE_S, INBOX_MAX_ATTEMPTS
 from bot.dispatch.pms_waits import PmsWaits
@@ -17,7 +15,7 @@ from bot.dispatch.replies import answer, error
 from bot.inbox import Inbox
 from bot.pms.journal import Journal
 from bot.store import inbox_outcomes, pms_writes
-from bot.store.db import Database
+from bot.store.db import Database, StoreSession
 from bot.store.inbox import Claimed
 from bot.store.workspace import SqlWorkspace
 from notifiers.outbox import ClaimedMessage, Envelope, Outbox, backoff_s
@@ -34,7 +32,7 @@ class Outcomes:
         self.waits = waits
         self.journaled = journaled  # a remote PMS is configured: its writes are journaled per event
 
-    async def finish(self, s: AsyncSession, item: Claimed, staged: list[ClaimedMessage],
+    async def finish(self, s: StoreSession, item: Claimed, staged: list[ClaimedMessage],
                      envelopes: list[Envelope]) -> None:
         """Queue the replies and mark the event done, in the caller's transaction (LeaseLost rolls it back)."""
         staged.extend(await self.outbox.enqueue(s, envelopes, source_event=item.inbox_id, now=self.clock.now()))

@@ -4,6 +4,7 @@ chat whose filter it passes (bot/changes.py sends them one by one, or a digest f
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from bot.clocks import Clock
 from bot.config import Config
@@ -14,7 +15,6 @@ from bot.records import Project, Task
 from bot.store import pms_changes
 from bot.store.db import Database
 from bot.store.inbox import Claimed
-from bot.store.models import PmsChangeRow
 from bot.store.workspace import SqlWorkspace
 from commands.filters import FilterError, parse_filter
 from commands.views import task_view
@@ -36,7 +36,7 @@ class ChangeNotes:
 
     async def apply(self, item: Claimed, staged: list[ClaimedMessage]) -> str:
         a = item.event.action
-        rows: list[PmsChangeRow] = []
+        rows: list[tuple[str, str, str, dict[str, Any]]] = []
         remote = self.remotes.get(a.get("pms", ""))
         async with self.db.read() as rs:
             ws = SqlWorkspace(rs, default_locale=self.default_locale)
@@ -57,11 +57,10 @@ class ChangeNotes:
                         "task": task_view(task, names)}
                 for platform, conversation, text, by in await ws.subscriptions(project.key):
                     if platform in self.platforms and await passes(pms, task, a, text, by):
-                        rows.append(PmsChangeRow(platform=platform, conversation=conversation,
-                                                 project_key=project.key, data=data, created_at=self.clock.now()))
+                        rows.append((platform, conversation, project.key, data))
                 break  # a task is in one project
         async with self.db.write() as s:
-            await pms_changes.add(s, rows)
+            await pms_changes.add(s, rows, now=self.clock.now())
             await self.outcomes.finish(s, item, staged, [])
         return "change"
 

@@ -7,8 +7,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.clocks import Clock
 from bot.constants import PMS_ALERT_EVERY_S, PMS_QUEUE_BACKOFF_MAX_S, PMS_QUEUE_MAX_H, PMS_WAIT_PREFIX
 from bot.dispatch.read_first import NeedsWrite
@@ -18,7 +16,7 @@ from bot.pms.journal import NOTICE, Journal
 from bot.pms.registry import CONNECTORS, DISPLAY, RemoteClient, connector_for
 from bot.records import Project
 from bot.store import audit, inbox_outcomes, pms_writes
-from bot.store.db import Database
+from bot.store.db import Database, StoreSession
 from bot.store.inbox import Claimed
 from bot.store.workspace import SqlWorkspace
 from notifiers.outbox import ClaimedMessage, Envelope, Outbox
@@ -37,7 +35,7 @@ class PmsWaits:
         self._queued: dict[str, set[int]] = {}  # PMS -> inbox ids of commands waiting for it (this process)
         self._down_since: dict[str, float] = {}  # PMS -> when it stopped answering (this process saw)
 
-    def picker(self, s: AsyncSession, inbox_id: int, *, remote_only: bool) -> Callable[[Project], PMS]:
+    def picker(self, s: StoreSession, inbox_id: int, *, remote_only: bool) -> Callable[[Project], PMS]:
         """The project's connector; a command for a PMS that is away waits behind those that came before it."""
         pick = connector_for(s, self.remotes, clock=self.clock)
 

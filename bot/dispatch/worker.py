@@ -20,8 +20,8 @@ from bot.dispatch.outcomes import Outcomes
 from bot.dispatch.pms_changes import ChangeNotes
 from bot.dispatch.pms_waits import PmsWaits
 from bot.dispatch.replies import Addressing
-from bot.hooks.rules import RuleSet
 from bot.inbox import Inbox
+from bot.mapping.rules import RuleSet
 from bot.pms.base import PMSDown
 from bot.pms.journal import JOURNAL, Journal
 from bot.pms.registry import RemoteClient

@@ -17,8 +17,8 @@ from typing import Any
 from aiohttp import web
 
 from bot.config import Config
-from bot.platforms.refusals import Refused, json_object
 from bot.records import InboundEvent
+from bot.refusals import Refused, json_object
 
 _KEY_RE = re.compile(r"^[A-Z][A-Z0-9_]{0,19}-[0-9]{1,9}$")
 _IDENTIFIER_RE = re.compile(r"[A-Za-z0-9._:-]{1,100}")

@@ -15,7 +15,7 @@ from bot.hooks.jira import JiraHooks
 from bot.hooks.sources import ConfiguredSource
 from bot.hooks.zentao import ZentaoHooks
 from bot.inbox import Inbox
-from bot.platforms.refusals import Refused
+from bot.refusals import Refused
 
 SOURCES: dict[str, Callable[[Config], HookSource]] = {
     "jira": JiraHooks,

@@ -18,17 +18,11 @@ from datetime import datetime
 from aiohttp import web
 
 from bot.config import SourceConfig
-from bot.hooks.rules import RuleError, RuleSet
-from bot.platforms.refusals import Refused, json_object
+from bot.constants import HOOK_PLATFORM_PREFIX
+from bot.mapping.rules import RuleError, RuleSet
 from bot.records import InboundEvent
-
-HOOK_PLATFORM_PREFIX = "hook:"  # inbox platform of a source's deliveries: "hook:<name>"
-MAX_KEY_CHARS = 100
-
-
-def short_key(key: str) -> str:
-    """A dedupe key as stored: long ones by their hash, so two never collide by being cut."""
-    return key if len(key) <= MAX_KEY_CHARS else "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+from bot.refusals import Refused, json_object
+from bot.text import short_key
 
 
 def hmac_digest(secret: str, message: bytes, encoding: str) -> str:

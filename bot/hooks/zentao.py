@@ -14,8 +14,8 @@ from datetime import datetime
 from aiohttp import web
 
 from bot.config import Config
-from bot.platforms.refusals import Refused, json_object
 from bot.records import InboundEvent
+from bot.refusals import Refused, json_object
 
 _ACTIONS = {"opened": "created", "edited": "updated", "commented": "commented", "assigned": "assigned",
             "started": "transitioned", "finished": "transitioned", "paused": "transitioned",

@@ -6,13 +6,11 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.config import Config, ProjectConfig
 from bot.jobs.base import Mail, Steady
 from bot.records import Approval, Project
 from bot.store import audit
-from bot.store.db import Database
+from bot.store.db import Database, StoreSession
 from bot.store.workspace import SqlWorkspace
 from commands.views import approval_buttons, approval_view
 from notifiers.outbox import ClaimedMessage
@@ -41,7 +39,7 @@ class ApprovalFollowups(Steady):
             self.mail.hand_over(claimed)
         return sent
 
-    async def _follow_up(self, ws: SqlWorkspace, s: AsyncSession, approval: Approval, project: Project,
+    async def _follow_up(self, ws: SqlWorkspace, s: StoreSession, approval: Approval, project: Project,
                          now: datetime, claimed: list[ClaimedMessage]) -> int:
         sent = 0
         age = now - approval.created_at

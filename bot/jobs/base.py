@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.clocks import Clock
 from bot.records import Person
+from bot.store.db import StoreSession
 from bot.store.workspace import SqlWorkspace
 from notifiers.outbox import ClaimedMessage, Envelope, Outbox
 
@@ -46,12 +45,12 @@ class Mail:
     platforms: tuple[str, ...]
     wake: Callable[[], None]  # the delivery worker, for a wave it should start on now
 
-    async def enqueue(self, s: AsyncSession, envelopes: Sequence[Envelope], *,
+    async def enqueue(self, s: StoreSession, envelopes: Sequence[Envelope], *,
                       preclaim: bool | None = None) -> list[ClaimedMessage]:
         return await self.outbox.enqueue(s, list(envelopes), source_event=None, now=self.clock.now(),
                                          preclaim=preclaim)
 
-    async def to_person(self, ws: SqlWorkspace, s: AsyncSession, person: Person, kind: str, data: dict[str, Any],
+    async def to_person(self, ws: SqlWorkspace, s: StoreSession, person: Person, kind: str, data: dict[str, Any],
                         *, actions: list[dict[str, str]] | None = None,
                         card_ref: str | None = None) -> list[ClaimedMessage]:
         """To each of the person's accounts on the enabled platforms, in their language."""

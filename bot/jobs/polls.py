@@ -11,9 +11,9 @@ from typing import Protocol
 from bot.changes import poll_redmine
 from bot.clocks import Clock
 from bot.config import Config, SourceConfig
-from bot.hooks.files import poll_files
-from bot.hooks.rules import RuleSet
 from bot.inbox import Inbox
+from bot.mapping.files import poll_files
+from bot.mapping.rules import RuleSet
 from bot.pms.base import PMSDown, PMSError
 from bot.pms.redmine import RedmineClient
 from bot.pms.registry import RemoteClient

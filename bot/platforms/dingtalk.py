@@ -38,8 +38,8 @@ from bot.platforms.ports import (
     Replay,
     Texts,
 )
-from bot.platforms.refusals import Refused, json_object
 from bot.records import InboundEvent
+from bot.refusals import Refused, json_object
 from bot.signing import dingtalk_sign
 from bot.text import is_storable, same_secret
 

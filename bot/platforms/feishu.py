@@ -29,8 +29,8 @@ from bot.clocks import Clock
 from bot.constants import ANSWER_IN_PLACE_BUDGET_S, BUTTON_ACTIONS, FEISHU_MAX_SKEW_S
 from bot.platforms.feishu_ws import LongConnection
 from bot.platforms.ports import CardAnswer, Intake, Outcomes, People, Replay, Texts
-from bot.platforms.refusals import Refused, dig, json_object
 from bot.records import InboundEvent
+from bot.refusals import Refused, dig, json_object
 from bot.text import same_secret
 
 log = logging.getLogger("pmsbot.feishu")

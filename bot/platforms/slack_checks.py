@@ -14,7 +14,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.signature import SignatureVerifier
 
 from bot.clocks import Clock
-from bot.platforms.refusals import dig
+from bot.refusals import dig
 
 log = logging.getLogger("pmsbot.slack")
 

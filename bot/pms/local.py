@@ -9,11 +9,10 @@ from __future__ import annotations
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.clocks import Clock
 from bot.pms.base import STATUSES, PMSError
 from bot.records import Milestone, Person, ProjectSummary, Task
+from bot.store.db import StoreSession
 from bot.store.tasks import Tasks
 
 
@@ -24,7 +23,7 @@ def hours_to_min(hours: Decimal) -> int:
 class LocalPMS:
     name = "local"
 
-    def __init__(self, session: AsyncSession, *, clock: Clock) -> None:
+    def __init__(self, session: StoreSession, *, clock: Clock) -> None:
         self._tasks = Tasks(session, clock=clock)
 
     async def get_task(self, key: str) -> Task | None:

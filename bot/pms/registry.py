@@ -10,8 +10,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.clocks import Clock
 from bot.config import Config, Settings
 from bot.pms import jira, redmine, zentao
@@ -19,6 +17,7 @@ from bot.pms.base import PMS, PMSError
 from bot.pms.local import LocalPMS
 from bot.pms.people import PeopleMap
 from bot.records import Project
+from bot.store.db import StoreSession
 from bot.store.people import pms_accounts
 
 
@@ -44,7 +43,7 @@ REMOTE: dict[str, Callable[[Settings, Config, Clock], RemoteClient | None]] = {
 DISPLAY = {"jira": "Jira", "redmine": "Redmine", "zentao": "Zentao"}  # names people read in messages
 
 # A factory gets the command's transaction: the local PMS writes in it. Tests and benchmarks may wrap it.
-CONNECTORS: dict[str, Callable[[AsyncSession, Project, Clock], PMS]] = {
+CONNECTORS: dict[str, Callable[[StoreSession, Project, Clock], PMS]] = {
     "local": lambda session, project, clock: LocalPMS(session, clock=clock),
 }
 
@@ -62,7 +61,7 @@ def build_remotes(settings: Settings, config: Config, clock: Clock) -> dict[str,
 class _PeopleOnce:
     """The pms_user -> person map, read once per command (people may `link` between commands)."""
 
-    session: AsyncSession
+    session: StoreSession
     value: PeopleMap | None = None
 
     async def __call__(self) -> PeopleMap:
@@ -71,7 +70,7 @@ class _PeopleOnce:
         return self.value
 
 
-def connector_for(session: AsyncSession, remotes: dict[str, RemoteClient] | None = None, *, clock: Clock
+def connector_for(session: StoreSession, remotes: dict[str, RemoteClient] | None = None, *, clock: Clock
                   ) -> Callable[[Project], PMS]:
     people = _PeopleOnce(session)
 

@@ -14,7 +14,7 @@ import aiosqlite
 import asyncpg
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 if TYPE_CHECKING:
@@ -37,6 +37,18 @@ _PRAGMAS = (
     f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
     "PRAGMA foreign_keys=ON",
 )
+
+
+# What the rest of the code names when it hands a transaction to the store's repositories, or catches the
+# database failing: the store's own names, so that no module outside bot/store imports SQLAlchemy.
+StoreSession = AsyncSession
+DatabaseError = SQLAlchemyError
+
+
+def sqlite_file(url: str) -> str | None:
+    """The file a SQLite URL names; None for another database (or an in-memory one)."""
+    parsed = make_url(url)
+    return parsed.database if parsed.get_backend_name() == "sqlite" and parsed.database else None
 
 
 class DatabaseUrlError(ValueError):

@@ -1,4 +1,4 @@
-"""Files imported by file sources, with their reports (bot/hooks/files.py)."""
+"""Files imported by file sources, with their reports (bot/mapping/files.py)."""
 
 from __future__ import annotations
 

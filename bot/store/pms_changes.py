@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,8 +14,10 @@ from bot.store.db import Database
 from bot.store.models import PmsChangeRow, PmsCursorRow
 
 
-async def add(s: AsyncSession, rows: Sequence[PmsChangeRow]) -> None:
-    s.add_all(rows)
+async def add(s: AsyncSession, changes: Sequence[tuple[str, str, str, dict[str, Any]]], *, now: datetime) -> None:
+    """Changes to tell chats about: (platform, conversation, project, what the message shows)."""
+    s.add_all([PmsChangeRow(platform=platform, conversation=conversation, project_key=project, data=data,
+                            created_at=now) for platform, conversation, project, data in changes])
     await s.flush()
 
 

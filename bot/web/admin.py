@@ -28,8 +28,7 @@ from pydantic import SecretStr
 
 from bot.clocks import Clock
 from bot.config import Config
-from bot.constants import LOCALES
-from bot.hooks.sources import HOOK_PLATFORM_PREFIX
+from bot.constants import HOOK_PLATFORM_PREFIX, LOCALES
 from bot.jobs.calendar import calendar_gaps
 from bot.jobs.standups import next_runs
 from bot.records import Thresholds

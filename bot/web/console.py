@@ -11,10 +11,10 @@ from aiohttp import web
 
 from bot.clocks import Clock
 from bot.constants import ANSWER_IN_PLACE_BUDGET_S
-from bot.platforms.console import PERSON_ID_RE, BadEvent, action_event, message_event
 from bot.records import InboundEvent
 from bot.store import console as feed
 from bot.store.db import Database
+from bot.web.console_events import PERSON_ID_RE, BadEvent, action_event, message_event
 from bot.web.pages import Accept, Settle, Templates
 
 _ID_RE = re.compile(r"[0-9]{1,9}")  # ASCII digits (isdigit() accepts "²") that fit a 32-bit id column

@@ -9,7 +9,6 @@ from typing import Any, Protocol
 
 import jinja2
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clocks import Clock
 from bot.constants import LOCALES
@@ -17,6 +16,7 @@ from bot.inbox import Accepted
 from bot.pms.base import PMS
 from bot.records import InboundEvent, Project
 from bot.signing import Signer
+from bot.store.db import StoreSession
 from bot.store.web import KeyUnavailable
 from bot.web.security import PAGE_HEADERS, Sessions
 
@@ -25,7 +25,7 @@ log = logging.getLogger("pmsbot.web")
 KeySource = Callable[[], Awaitable[bytes]]
 """The key the pages sign with (configured, or the one kept in the database); raises KeyUnavailable."""
 
-Connectors = Callable[[AsyncSession], Callable[[Project], PMS]]
+Connectors = Callable[[StoreSession], Callable[[Project], PMS]]
 """The project's PMS connector, within a read session (the built-in PMS reads through it)."""
 
 Accept = Callable[[InboundEvent], Awaitable[Accepted]]

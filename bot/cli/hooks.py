@@ -11,11 +11,11 @@ from typing import Any
 
 from bot.clocks import SYSTEM_CLOCK
 from bot.config import Config, Settings, SourceConfig
-from bot.hooks.apply import HookApplier, HookRejected
-from bot.hooks.files import import_file, read_rows
-from bot.hooks.rules import Planned, RuleError, RuleSet
-from bot.hooks.sources import HOOK_PLATFORM_PREFIX
+from bot.constants import HOOK_PLATFORM_PREFIX
 from bot.inbox import Inbox
+from bot.mapping.apply import HookApplier, HookRejected
+from bot.mapping.files import import_file, read_rows
+from bot.mapping.rules import Planned, RuleError, RuleSet
 from bot.pms.base import PMSDown, PMSError
 from bot.pms.registry import build_remotes, connector_for
 from bot.store import admin as admin_store
@@ -144,7 +144,7 @@ async def _replay(settings: Settings, inbox_id: int) -> int:
 
 
 async def _import(settings: Settings, config: Config, name: str, file: str | None) -> int:
-    from bot.hooks.files import poll_files
+    from bot.mapping.files import poll_files
 
     source = _source(config, name)
     if source.kind != "file":

@@ -26,12 +26,13 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import SourceConfig
-from bot.hooks.rules import RuleError, RuleSet
-from bot.hooks.sources import HOOK_PLATFORM_PREFIX, short_key
+from bot.constants import HOOK_PLATFORM_PREFIX
 from bot.inbox import Inbox
+from bot.mapping.rules import RuleError, RuleSet
 from bot.records import InboundEvent
 from bot.store import imports
 from bot.store.db import Database
+from bot.text import short_key
 
 log = logging.getLogger("pmsbot.imports")
 

@@ -10,14 +10,13 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.config import Config, SourceConfig
 from bot.constants import MAX_NOTE_CHARS, MAX_TITLE_CHARS
-from bot.hooks.rules import Planned
+from bot.mapping.rules import Planned
 from bot.pms.base import PMS, STATUSES
 from bot.pms.registry import CONNECTORS
 from bot.records import Person, Project, Reply
+from bot.store.db import StoreSession
 from bot.store.metrics import record_metric
 from bot.store.workspace import SqlWorkspace
 from commands.views import approval_buttons, approval_view, task_view
@@ -62,7 +61,7 @@ def _text(value: Any, what: str, limit: int, *, required: bool = True) -> str:
 
 
 class HookApplier:
-    def __init__(self, s: AsyncSession, ws: SqlWorkspace, config: Config, source: SourceConfig,
+    def __init__(self, s: StoreSession, ws: SqlWorkspace, config: Config, source: SourceConfig,
                  pms_for: Callable[[Project], PMS], *, now: datetime, today: date) -> None:
         self.s = s
         self.ws = ws
