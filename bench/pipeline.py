@@ -137,9 +137,10 @@ async def inbox_peer(url: str, n: int) -> tuple[float, float]:
     await migrate.upgrade(db)
     start = time.perf_counter()
     for i in range(n):
+        now = SYSTEM_CLOCK.now()
         async with db.write() as s:
             await s.execute(insert_ignore(s, InboxRow).values(
-                platform="peer", event_id=str(i), payload={}, state="done"))
+                platform="peer", event_id=str(i), payload={}, state="done", received_at=now, available_at=now))
     single = n / (time.perf_counter() - start)
     from bot.inbox import Inbox
 

@@ -1,5 +1,5 @@
 """Inbound adapters verify and translate, nothing more: bot/platforms imports no sender, web page, dispatcher or
-runtime (they are handed what they need as the protocols of bot/platforms/ports.py)."""
+runtime, nor another edge (they are handed what they need as the protocols of bot/platforms/ports.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 PLATFORMS = Path(__file__).resolve().parent.parent / "bot" / "platforms"
-FORBIDDEN = ("notifiers", "bot.web", "bot.dispatcher", "bot.runtime")
+FORBIDDEN = ("notifiers", "bot.web", "bot.dispatch", "bot.runtime", "bot.app", "bot.cli", "bot.hooks")
 
 
 def imported(tree: ast.AST) -> list[tuple[int, str]]:
@@ -40,9 +40,9 @@ def test_platforms_import_nothing_above_them(path: Path) -> None:
 
 def test_the_check_sees_every_form_of_import() -> None:
     source = ("import notifiers.slack\nfrom bot import web\nfrom bot.runtime import Runtime\n"
-              "if TYPE_CHECKING:\n    from bot.dispatcher import Dispatcher\n"
+              "if TYPE_CHECKING:\n    from bot.dispatch.worker import Dispatcher\n"
               "def f() -> None:\n    import bot.web.security\n")
     found = {name for _, name in imported(ast.parse(source)) if forbidden(name)}
-    assert found >= {"notifiers.slack", "bot.web", "bot.runtime", "bot.dispatcher", "bot.web.security"}
+    assert found >= {"notifiers.slack", "bot.web", "bot.runtime", "bot.dispatch.worker", "bot.web.security"}
     assert not [name for _, name in imported(ast.parse("from bot.webhooks import x\nimport notifiersx\n"))
                 if forbidden(name)]
