@@ -63,8 +63,8 @@ class Runtime:
     web_key: bytes | None = field(default=None, init=False)
     delivery: Delivery = field(init=False)
     settling: Settling = field(init=False)
-    jobs: list[Job] = field(init=False)  # the clock's work, in the order it runs each minute
-    polls: list[Poll] = field(init=False)
+    jobs: list[Job] = field(default_factory=list, init=False)  # the clock's work, in the order it runs each minute
+    polls: list[Poll] = field(default_factory=list, init=False)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list, init=False)
     _stop: asyncio.Event = field(default_factory=asyncio.Event, init=False)
     scheduler: ClockRunner | None = field(default=None, init=False)
@@ -91,7 +91,7 @@ class Runtime:
     def _build_jobs(self) -> None:
         mail = Mail(outbox=self.outbox, clock=self.clock, platforms=self.settings.enabled_platforms(),
                     wake=self.delivery.wake.set)
-        self.jobs = [
+        jobs: list[Job] = [
             Standups(self.db, mail, self.config),
             RiskScans(self.db, mail, self.config, self.remotes),
             CalendarWarnings(self.db, mail, self.config),
@@ -99,8 +99,11 @@ class Runtime:
             WeeklyDashboards(self.db, mail, self.config, self._weekly_snapshot),
             ApprovalFollowups(self.db, mail, self.config),
         ]
-        self.polls = [RedminePolls(self.db, self.inbox, self.remotes, self.config),
-                      FilePolls(self.db, self.inbox, self.dispatcher.sources, self.clock)]
+        polls: list[Poll] = [RedminePolls(self.db, self.inbox, self.remotes, self.config),
+                             FilePolls(self.db, self.inbox, self.dispatcher.sources, self.clock)]
+        # In place: a clock already running (it holds these lists) runs the new jobs from its next tick.
+        self.jobs[:] = jobs
+        self.polls[:] = polls
 
     def reconfigure(self, config: Config) -> None:
         """Use another configuration from now on for the clock's jobs (what an edited file changes)."""
