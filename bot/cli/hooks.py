@@ -7,7 +7,6 @@ import argparse
 import asyncio
 import json
 from pathlib import Path
-from typing import Any
 
 from bot.clocks import SYSTEM_CLOCK
 from bot.config import Config, Settings, SourceConfig
@@ -26,23 +25,6 @@ from bot.store.workspace import SqlWorkspace
 
 class HooksError(Exception):
     """A usage mistake the CLI prints in one line."""
-
-
-def add_parser(sub: Any) -> None:
-    h = sub.add_parser("hooks", help="other systems' sources: try rules, rejected deliveries, file imports")
-    hs = h.add_subparsers(dest="hooks_command", required=True, metavar="ACTION")
-    t = hs.add_parser("test", help="what a payload would do (matched rules, rendered actions), changing nothing")
-    t.add_argument("source")
-    t.add_argument("payload", help="a JSON file (webhook sources) or a CSV / XLSX file (file sources)")
-    f = hs.add_parser("failed", help="rejected deliveries and why")
-    f.add_argument("--source")
-    f.add_argument("--limit", type=int, default=20)
-    r = hs.add_parser("replay", help="run a rejected delivery again (after fixing the rules or the data)")
-    r.add_argument("id", type=int)
-    i = hs.add_parser("import", help="import a file source's files now (or one file)")
-    i.add_argument("source")
-    i.add_argument("file", nargs="?")
-    hs.add_parser("imports", help="the latest file imports: rows applied, skipped, rejected with reasons")
 
 
 def _source(config: Config, name: str) -> SourceConfig:
