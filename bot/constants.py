@@ -1,5 +1,6 @@
 """Tunables in one place. Units are in the names."""
 
+from decimal import Decimal
 from typing import Final
 
 DEFAULT_HOST: Final = "127.0.0.1"
@@ -163,3 +164,4 @@ PMS_POLL_MAX_ISSUES: Final = 2000  # changed issues one poll reads at most (the 
 PMS_POLL_OVERLAP_S: Final = 300  # each poll reads again this far behind its cursor (late commits, paging shifts)
 MAX_REASON_CHARS: Final = 1000  # a rejection reason or approval comment from a button or form
 HOOK_PLATFORM_PREFIX: Final = "hook:"  # inbox platform of a source's deliveries: "hook:<name>"
+MAX_AMOUNT: Final = Decimal(10) ** 12  # the largest money amount or metric value accepted (chat, rules, files)

@@ -22,7 +22,8 @@ from bot.mapping.rules import Planned, RuleError, RuleSet
 from bot.pms.base import PMSError
 from bot.pms.journal import Journal
 from bot.records import Reply
-from bot.store import audit, inbox_outcomes
+from bot.store import audit
+from bot.store import inbox as inbox_rows
 from bot.store.db import Database
 from bot.store.inbox import Claimed
 from bot.store.workspace import SqlWorkspace
@@ -65,7 +66,7 @@ class HookRuns:
         if not planned:
             async with self.db.write() as s:  # no rule matched: acknowledged, nothing to do
                 await self.outcomes.finish(s, item, staged, [])
-                await inbox_outcomes.note(s, item.inbox_id, NO_RULE_MATCHED)
+                await inbox_rows.note(s, item.inbox_id, NO_RULE_MATCHED)
             HOOKS.labels(name, "unmatched").inc()
             return "hook"
         audits: list[dict[str, Any]] = []
@@ -122,4 +123,4 @@ class HookRuns:
             if partial:
                 await audit.append(s, actor=f"source:{name}", action="hook.partial", subject=name,
                                    detail={"event": item.event.event_id, "done": partial[:50]}, now=self.clock.now())
-            await inbox_outcomes.reject(s, item.inbox_id, item.attempts, error=f"rejected: {reason}")
+            await inbox_rows.reject(s, item.inbox_id, item.attempts, error=f"rejected: {reason}")

@@ -14,7 +14,8 @@ from bot.dispatch.pms_waits import PmsWaits
 from bot.dispatch.replies import answer, error
 from bot.inbox import Inbox
 from bot.pms.journal import Journal
-from bot.store import inbox_outcomes, pms_writes
+from bot.store import inbox as inbox_rows
+from bot.store import pms_writes
 from bot.store.db import Database, StoreSession
 from bot.store.inbox import Claimed
 from bot.store.workspace import SqlWorkspace
@@ -36,7 +37,7 @@ class Outcomes:
                      envelopes: list[Envelope]) -> None:
         """Queue the replies and mark the event done, in the caller's transaction (LeaseLost rolls it back)."""
         staged.extend(await self.outbox.enqueue(s, envelopes, source_event=item.inbox_id, now=self.clock.now()))
-        await inbox_outcomes.done(s, item.inbox_id, item.attempts, now=self.clock.now())
+        await inbox_rows.done(s, item.inbox_id, item.attempts, now=self.clock.now())
         if self.journaled:
             await pms_writes.forget(s, item.inbox_id)
             self.waits.finished(item.inbox_id)
@@ -53,7 +54,7 @@ class Outcomes:
         while True:
             await asyncio.sleep(INBOX_LEASE_S / 3)
             async with self.db.write() as s:
-                await inbox_outcomes.extend_lease(s, item.inbox_id, item.attempts,
+                await inbox_rows.extend_lease(s, item.inbox_id, item.attempts,
                                                   until=self.clock.now() + timedelta(seconds=INBOX_LEASE_S))
 
     async def failed(self, item: Claimed, exc: Exception, journal: Journal | None = None) -> None:
@@ -73,4 +74,4 @@ class Outcomes:
                 locale = person.locale if person else self.default_locale
                 await self.outbox.enqueue(s, [answer(event, locale, error("internal", {"ref": str(item.inbox_id)}))],
                                           source_event=item.inbox_id, now=self.clock.now(), preclaim=False)
-            await inbox_outcomes.fail(s, item.inbox_id, error=reason)
+            await inbox_rows.fail(s, item.inbox_id, error=reason)

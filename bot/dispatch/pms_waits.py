@@ -15,7 +15,8 @@ from bot.pms.base import PMS, PMSDown
 from bot.pms.journal import NOTICE, Journal
 from bot.pms.registry import CONNECTORS, DISPLAY, RemoteClient, connector_for
 from bot.records import Project
-from bot.store import audit, inbox_outcomes, pms_writes
+from bot.store import audit, pms_writes
+from bot.store import inbox as inbox_rows
 from bot.store.db import Database, StoreSession
 from bot.store.inbox import Claimed
 from bot.store.workspace import SqlWorkspace
@@ -89,10 +90,10 @@ class PmsWaits:
                 await pms_writes.save(s, item.inbox_id, journal.to_save(), now=self.clock.now())
             staged.extend(await self.outbox.enqueue(s, notes, source_event=item.inbox_id, now=wall))
             if give_up:
-                await inbox_outcomes.give_up(s, item.inbox_id, item.attempts, error=str(exc))
+                await inbox_rows.give_up(s, item.inbox_id, item.attempts, error=str(exc))
             else:
                 # PMS_WAIT_PREFIX: not an attempt that counts toward INBOX_MAX_ATTEMPTS (the command is fine).
-                await inbox_outcomes.park(s, item.inbox_id, item.attempts, error=f"{PMS_WAIT_PREFIX}{exc}",
+                await inbox_rows.park(s, item.inbox_id, item.attempts, error=f"{PMS_WAIT_PREFIX}{exc}",
                                           until=wall + timedelta(seconds=self._wait_s(exc)))
         if give_up:
             self.settled(item.inbox_id)

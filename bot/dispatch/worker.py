@@ -27,8 +27,7 @@ from bot.pms.journal import JOURNAL, Journal
 from bot.pms.registry import RemoteClient
 from bot.store import pms_writes
 from bot.store.db import Database
-from bot.store.inbox import Claimed
-from bot.store.inbox_outcomes import LeaseLost
+from bot.store.inbox import Claimed, LeaseLost
 from commands.ports import CommandError, Links
 from notifiers.outbox import ClaimedMessage, Outbox
 

@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from bot.config import Config, SourceConfig
-from bot.constants import MAX_NOTE_CHARS, MAX_TITLE_CHARS
+from bot.constants import MAX_AMOUNT, MAX_NOTE_CHARS, MAX_TITLE_CHARS
 from bot.mapping.rules import Planned
 from bot.pms.base import PMS, STATUSES
 from bot.pms.registry import CONNECTORS
@@ -21,7 +21,6 @@ from bot.store.metrics import record_metric
 from bot.store.workspace import SqlWorkspace
 from commands.views import approval_buttons, approval_view, task_view
 
-MAX_AMOUNT = Decimal("1000000000000")
 MAX_HOURS = Decimal(1000)
 
 
