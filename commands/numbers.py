@@ -7,10 +7,10 @@ import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import NamedTuple
 
+from bot.constants import MAX_AMOUNT
 from commands.errors import err
 from commands.model import ParseError
 
-AMOUNT_MAX = Decimal(10) ** 12
 HOURS_MAX = Decimal(24)
 
 _CN_DIGITS = {
@@ -193,6 +193,6 @@ def amount(token: str, verb: str) -> Decimal | ParseError | None:
         return None
     unit = (m.group("unit") or "").lower()
     value *= _MULTIPLIERS.get(unit, 1)
-    if not Decimal(0) < value <= AMOUNT_MAX:
+    if not Decimal(0) < value <= MAX_AMOUNT:
         return err("bad_amount", verb, value=token)
     return value.quantize(Decimal(1)) if value == value.to_integral_value() else value

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from bot.constants import MAX_AMOUNT
 from bot.records import Approval, Reply
 from commands import model
 from commands.handlers.access import MAX_LIST, audit, find_project, is_member, names_of
 from commands.ports import CommandError, Context
 from commands.views import approval_buttons, approval_view
-
-MAX_AMOUNT = Decimal("1000000000000")
 
 
 async def request(ctx: Context, cmd: model.Request) -> list[Reply]:
