@@ -48,6 +48,58 @@ class Block:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Unblock:
+    """The blocker is gone ("配件到了", "unblocked"): the task goes back to in progress."""
+
+    task: str
+    note: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Start:
+    """Work on the task has begun ("A-4 开始了", "started A-4")."""
+
+    task: str
+    note: str = ""
+
+
+FieldWrite = Report | Done | Block | Unblock | Start
+
+
+@dataclass(frozen=True, kw_only=True)
+class Several:
+    """One message about several tasks ("A-3 到 80%，A-4 开始了，A-5 缺料"): each write on its own task."""
+
+    items: tuple[FieldWrite, ...]
+
+
+ConfirmReason = Literal["approximate", "bare_number", "not_progress", "unplaced_key", "several_unclear", "suggested"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Confirm:
+    """Writes the words suggest but do not make certain: shown to the person with the likely reading preselected,
+    and written only when they confirm. `text` is what the reading rests on."""
+
+    items: tuple[FieldWrite, ...]
+    reason: ConfirmReason
+    text: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Undo:
+    """Revert the person's last write ("撤销", "undo", "上一条写错了"), within the undo window."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Correct:
+    """Amend the person's last write ("不对，是60%", "sorry, I meant 3h not 5h"): the new value replaces it."""
+
+    percent: int | None = None
+    hours: Decimal | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class Approve:
     approval_id: int
     comment: str = ""
@@ -166,8 +218,8 @@ class Request:
 
 
 Command = (
-    Help | Status | MyTasks | Report | Done | Block | Approve | Reject | Delegate | Approvals | Risks | Standup | Link
-    | LinkDecision | LinkSecret
+    Help | Status | MyTasks | Report | Done | Block | Unblock | Start | Several | Confirm | Undo | Correct
+    | Approve | Reject | Delegate | Approvals | Risks | Standup | Link | LinkDecision | LinkSecret
     | Subscribe | New | Request | AlertAction | Apply | StandupSchedule | FieldLink | DashboardLink | AdminLink
 )
 
