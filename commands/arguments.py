@@ -10,6 +10,7 @@ from decimal import Decimal
 from bot.text import has_secret
 from commands.dates import date_at
 from commands.errors import err, missing
+from commands.field_words import QUESTION_END
 from commands.grammar import Args
 from commands.keys import (
     ANY_KEY_AT,
@@ -39,6 +40,7 @@ from commands.model import (
     Reject,
     Request,
     Risks,
+    Several,
     Status,
     Subscribe,
 )
@@ -123,10 +125,33 @@ def snooze(args: Args) -> Command | ParseError:
 # Approvals
 
 
+_CASUAL_APPROVE = ("ok", "lgtm")
+_NUMBERED = re.compile(r"第\s*([0-9]{1,9})\s*[号個个]?\s*(?:申请|审批|单)?")
+_EXPLICIT_APPROVE = re.compile(r"(?:approve|同意|批准)\s*#?([0-9]{1,9})\s*$", re.IGNORECASE)
+_MORE_IDS = re.compile(r"(?:\s*(?:,|、|和|及|&|and)?\s*#?[0-9]{1,9})+")
+
+
 def approve(args: Args) -> Command | ParseError:
+    explicit = _EXPLICIT_APPROVE.search(args.rest) if args.word in _CASUAL_APPROVE else None
+    if explicit is not None:  # "ok 可以 approve 31"
+        return Approve(approval_id=int(explicit.group(1)))
+    numbered = _NUMBERED.fullmatch(args.rest)
+    if numbered is not None:  # "批准第 7 号申请"
+        return Approve(approval_id=int(numbered.group(1)))
     arg = approval_id(args.rest, "approve")
+    if isinstance(arg, ParseError) and args.word in _CASUAL_APPROVE and args.rest:
+        return err("unknown_command", None, word=args.word, suggestion="approve")  # "ok so …" is not an approval
     if isinstance(arg, ParseError):
         return arg
+    if arg[1].startswith("的") or QUESTION_END.search(arg[1]):
+        return err("question", "approve")  # "approve 9 的时候要写什么" asks how, it does not approve
+    more = _MORE_IDS.fullmatch(arg[1])
+    if more is not None:  # "同意 15 和 16", "approve 21 22": each its own decision
+        ids = [arg[0], *(int(n) for n in re.findall(r"[0-9]+", arg[1]))]
+        return Several(items=tuple(Approve(approval_id=n) for n in dict.fromkeys(ids)))
+    if args.word == "ok" and arg[1] and not args.rest.startswith("#"):
+        # "ok 3 more to go" is chatter: "ok" approves only as "ok 12" alone, or "ok #12 …".
+        return err("unknown_command", None, word=args.word, suggestion="approve")
     return Approve(approval_id=arg[0], comment=arg[1])
 
 
@@ -153,7 +178,13 @@ def delegate(args: Args) -> Command | ParseError:
     return Delegate(approval_id=arg[0], to=to)
 
 
+_DECIDED_AFTER = re.compile(r"#?([0-9]{1,9})\s*(?:同意|通过|批准|approve|ok)")
+
+
 def approvals(args: Args) -> Command | ParseError:
+    decided = _DECIDED_AFTER.fullmatch(args.rest)
+    if decided is not None:  # "审批 15 同意"
+        return Approve(approval_id=int(decided.group(1)))
     return Approvals()
 
 

@@ -9,7 +9,7 @@ from commands.errors import err, missing
 from commands.model import ParseError, ParseErrorCode
 from commands.text import EDGE_PUNCT, clean, first_token
 
-TASK_KEY_AT = re.compile(r"([A-Za-z][A-Za-z0-9]{1,9}-[0-9]{1,9})(?![A-Za-z0-9_\-]|\.[0-9])")
+TASK_KEY_AT = re.compile(r"([A-Za-z][A-Za-z0-9]{0,9}-[0-9]{1,9})(?![A-Za-z0-9_\-]|\.[0-9])")
 ANY_KEY_AT = re.compile(r"([A-Za-z][A-Za-z0-9]{1,9}(?:-[0-9]{1,9})?)(?![A-Za-z0-9_\-]|\.[0-9])")
 PROJECT_KEY_AT = re.compile(r"([A-Za-z][A-Za-z0-9]{1,9})(?![A-Za-z0-9_\-]|\.[0-9])")
 _NUMBER_AT = re.compile(r"(?:# ?|[Aa]-?)?([0-9]{1,9})(?![A-Za-z0-9_\-]|\.[0-9])")

@@ -68,9 +68,9 @@ FieldWrite = Report | Done | Block | Unblock | Start
 
 @dataclass(frozen=True, kw_only=True)
 class Several:
-    """One message about several tasks ("A-3 到 80%，A-4 开始了，A-5 缺料"): each write on its own task."""
+    """One message about several tasks ("P-1 到 70%，P-2 开始了，P-3 缺料"): each write on its own task."""
 
-    items: tuple[FieldWrite, ...]
+    items: tuple[FieldWrite | Approve, ...]
 
 
 ConfirmReason = Literal["approximate", "bare_number", "not_progress", "unplaced_key", "several_unclear", "suggested"]
@@ -93,7 +93,7 @@ class Undo:
 
 @dataclass(frozen=True, kw_only=True)
 class Correct:
-    """Amend the person's last write ("不对，是60%", "sorry, I meant 3h not 5h"): the new value replaces it."""
+    """Amend the person's last write ("不对，是60%", "sorry, I meant 2h not 4h"): the new value replaces it."""
 
     percent: int | None = None
     hours: Decimal | None = None
@@ -240,6 +240,9 @@ ParseErrorCode = Literal[
     "unclear_hours",  # a frequency, a range, or time still to come: not time spent
     "question",  # the message asks; nothing is written
     "unclear_done",  # "done for today": the day ends, not the task
+    "unclear_percent",  # a percent that may be a share of something else ("80%的设备到货了")
+    "unclear_correction",  # a correction whose new value is not clear
+    "unclear_task",  # progress reported without saying on which task
 ]
 
 

@@ -7,50 +7,29 @@ import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import NamedTuple
 
+import cn2an  # type: ignore[import-untyped]
+
 from bot.constants import MAX_AMOUNT
 from commands.errors import err
 from commands.model import ParseError
 
 HOURS_MAX = Decimal(24)
 
-_CN_DIGITS = {
-    "零": 0,
-    "〇": 0,
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-}
-_CN_NUMBER_SHAPE = re.compile(
-    r"[一二两三四五六七八九]?百(?:零?[一二三四五六七八九]|[一二三四五六七八九]?十[一二三四五六七八九]?)?"
-    r"|[一二两三四五六七八九]?十[一二三四五六七八九]?"
-    r"|[零〇一二两三四五六七八九]"
-)
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_NUMERAL = re.compile(r"[零〇一二两俩三四五六七八九十百]{1,6}")
 
 
 def cn_number(s: str) -> int | None:
-    """Chinese numerals up to the hundreds ("六十五", "一百二十", "百"), or plain ASCII digits."""
+    """Chinese numerals ("六十五", "一百二十", "百", "两"), or plain ASCII digits; None for anything else."""
     if s.isascii() and s.isdigit():
         return int(s)
-    if not _CN_NUMBER_SHAPE.fullmatch(s):
+    if not _CN_NUMERAL.fullmatch(s):
         return None
-    total = current = 0
-    for ch in s:
-        if ch == "十":
-            total += (current or 1) * 10
-            current = 0
-        elif ch == "百":
-            total += (current or 1) * 100
-            current = 0
-        else:
-            current = _CN_DIGITS[ch]
-    return total + current
+    try:
+        value = cn2an.cn2an(("一" + s if s[0] in "十百" else s).replace("两", "二").replace("俩", "二"), "strict")
+    except ValueError:
+        return None
+    return int(value) if float(value).is_integer() else None
 
 
 def to_decimal(raw: str) -> Decimal | None:
@@ -89,7 +68,7 @@ _HOURS_DIGITS = re.compile(
     re.IGNORECASE,
 )
 _HOURS_CN = re.compile(
-    rf"{_HOURS_PREFIX}(?P<num>[零一二两三四五六七八九十]{{1,4}})?个?(?P<half>半)?个?(?:小时|钟头)"
+    rf"{_HOURS_PREFIX}(?P<num>[零一二两俩三四五六七八九十]{{1,4}}|[0-9]{{1,2}}(?=个钟))?个?(?P<half>半)?[个粒]?(?:小时|钟头|钟(?!头|点))"
 )
 
 
@@ -132,6 +111,41 @@ def find_percent(s: str) -> Found | None:
     return best
 
 
+_PCT_ANYWHERE = re.compile(rf"(?:{_PCT_PREFIX})?(?<![A-Za-z0-9._])(?P<num>[+-]?[0-9]{{1,9}}(?:\.[0-9]{{1,6}})?)"
+                           r" ?(?:%|percent(?![A-Za-z])|per cent(?![A-Za-z])|pct(?![A-Za-z]))", re.IGNORECASE)
+# "%35" (typed the Turkish way), "百分80"
+_PCT_SIGN_FIRST = re.compile(r"(?:(?<![A-Za-z0-9.])%\s?|百分(?!之)\s?)(?P<num>[0-9]{1,3})(?![0-9.%])")
+# "X成" anywhere a reader would say it ("八成了", "到了九成"), not inside a word ("九成新", "七八成").
+_PCT_CHENG_ANYWHERE = re.compile(rf"(?:{_PCT_PREFIX})?(?<![一二两三四五六七八九十])(?P<tens>[一二两三四五六七八九十])成(?P<ones>[一二三四五六七八九半])?"
+                                 r"(?![新色熟功品员])")
+
+
+def percent_forms(s: str) -> list[Found]:
+    """Every percent in `s`, wherever it stands ("做到80%", "百分之八十", "八成"), in order; whether each is
+    the task's progress is the reader's to judge from its neighbours (commands/field.py)."""
+    found: list[Found] = []
+    for pattern in (_PCT_ANYWHERE, _PCT_SIGN_FIRST, _PCT_CN, _PCT_CHENG_ANYWHERE):
+        for m in pattern.finditer(s):
+            if any(m.start() < f.end and f.start < m.end() for f in found):
+                continue
+            found.append(_percent_of(pattern, m))
+    return sorted(found)
+
+
+def _percent_of(pattern: re.Pattern[str], m: re.Match[str]) -> Found:
+    if pattern in (_PCT_CHENG, _PCT_CHENG_ANYWHERE):
+        tens = m.group("tens")
+        value = 100 if tens == "十" else _CN_DIGITS[tens] * 10
+        ones = m.group("ones")
+        value += (5 if ones == "半" else _CN_DIGITS[ones]) if ones else 0
+        return Found(m.start(), m.end(), Decimal(value), str(value))
+    if pattern is _PCT_CN and not m.group("num")[0].isdigit():
+        cn = cn_number(m.group("num"))
+        return Found(m.start(), m.end(), None if cn is None else Decimal(cn), m.group("num") if cn is None else str(cn))
+    raw = m.group("num").lstrip("+")
+    return Found(m.start(), m.end(), to_decimal(raw), raw)
+
+
 def find_hours(s: str) -> Found | None:
     best: Found | None = None
     m = _HOURS_DIGITS.search(s)
@@ -163,9 +177,39 @@ def find_hours(s: str) -> Found | None:
         if whole is None:
             continue
         value = Decimal(whole) + (Decimal("0.5") if m.group("half") else 0)
-        best = Found(m.start(), m.end(), value, str(value))
+        end = m.end()
+        more = _CN_MINUTES_AFTER.match(s, end) if not m.group("half") else None
+        minutes = cn_number(more.group("num")) if more is not None else None
+        if more is not None and minutes is not None and minutes < 60:
+            value, end = (value + Decimal(minutes) / 60).quantize(Decimal("0.01")), more.end()
+        best = Found(m.start(), end, value, str(value))
         break
+    if best is None:
+        m = _CN_MINUTES.search(s)
+        minutes = cn_number(m.group("num")) if m is not None else None
+        if m is not None and minutes is not None:
+            value = (Decimal(minutes) / 60).quantize(Decimal("0.01"))
+            return Found(m.start(), m.end(), value, str(value))
+    m = _HOURS_EN.search(s)
+    if m is not None and (best is None or m.start() < best.start):
+        if m.group("halfhour"):
+            value = Decimal("0.5")
+        else:
+            value = Decimal(_EN_NUMBERS[m.group("n").lower()]) + (Decimal("0.5") if m.group("half") or m.group("half2") else 0)
+        best = Found(m.start(), m.end(), value, str(value))
     return best
+
+
+_CN_MINUTES_AFTER = re.compile(r"\s*(?:零)?(?P<num>[一二两三四五六七八九十]{1,3}|[0-9]{1,2})\s*分(?:钟)?")
+_CN_MINUTES = re.compile(r"(?P<num>[一二两三四五六七八九十]{1,3})\s*分钟")
+_EN_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+               "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12}
+_HOURS_EN = re.compile(
+    r"(?<![A-Za-z])(?:(?P<halfhour>half an? hour|half-hour|half hour)"
+    r"|(?P<n>an|a|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)(?P<half> and a half)? hours?"
+    r"(?P<half2> and a half)?)(?![A-Za-z])",
+    re.IGNORECASE,
+)
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -9,8 +9,10 @@ import re
 from datetime import date
 
 from commands.errors import PARAM_MAX_CHARS, err
+from commands.field import correction
 from commands.grammar import Args
-from commands.model import Command, ParseError
+from commands.keys import TASK_KEY_AT
+from commands.model import Command, Confirm, ParseError
 from commands.progress import field_report
 from commands.text import first_token, normalize
 from commands.verbs import match_verb, suggest
@@ -32,17 +34,28 @@ def parse(text: str, *, today: date, channel_project: str | None = None) -> Comm
         return err("too_long", None, max=str(MAX_TEXT_CHARS))
 
     matched = match_verb(s)
+    fix = correction(s, anywhere=matched is None)
+    if fix is not None:
+        return fix
     if channel_project is not None:
         if matched is None:
             s = _CHANNEL_REF.sub(rf"{channel_project}-\1", s, count=1) if s.startswith("#") else s
         elif matched[0].task_first and matched[2].startswith("#"):
             matched = (matched[0], matched[1], _CHANNEL_REF.sub(rf"{channel_project}-\1", matched[2], count=1))
     if matched is None:
+        word = first_token(s)
+        if suggest(word[:PARAM_MAX_CHARS]) and TASK_KEY_AT.match(s[len(word) :].lstrip()):
+            return err("unknown_command", None, word=word, suggestion=suggest(word[:PARAM_MAX_CHARS]))  # "repotr A-3"
         report = field_report(s)
+        if isinstance(report, Confirm) and report.reason == "unplaced_key" and suggest(word[:PARAM_MAX_CHARS]):
+            report = None  # "repotr PUMP-3 50%": a mistyped verb, said as such
         if report is not None:
             return report
-        word = first_token(s)
         return err("unknown_command", None, word=word, suggestion=suggest(word[:PARAM_MAX_CHARS]))
 
     verb, word, rest = matched
-    return verb.parse(Args(rest=rest, word=word, today=today))
+    result = verb.parse(Args(rest=rest, word=word, today=today))
+    if isinstance(result, ParseError) and result.code == "unknown_command":
+        report = field_report(rest)  # "ok so A-12 is at 45%": a casual word, then a report
+        return result if report is None or (isinstance(report, ParseError) and report.code == "unclear_task") else report
+    return result

@@ -7,6 +7,9 @@ import difflib
 import re
 
 from commands import arguments, progress, standup_arguments
+from commands.errors import err
+from commands.field import correction
+from commands.field_words import QUESTION_WORDS
 from commands.grammar import Args, Verb
 from commands.model import (
     AdminLink,
@@ -16,6 +19,8 @@ from commands.model import (
     Approve,
     Block,
     Command,
+    Confirm,
+    Correct,
     DashboardLink,
     Delegate,
     Done,
@@ -31,10 +36,14 @@ from commands.model import (
     Report,
     Request,
     Risks,
+    Several,
     Standup,
     StandupSchedule,
+    Start,
     Status,
     Subscribe,
+    Unblock,
+    Undo,
 )
 from commands.text import EDGE_PUNCT
 
@@ -45,6 +54,12 @@ def _help(args: Args) -> Command | ParseError:
     return Help(topic=_WORD_TO_VERB.get(args.rest.lower(), args.rest))
 
 
+def _undo(args: Args) -> Command | ParseError:
+    if QUESTION_WORDS.search(args.rest):
+        return err("question", "undo")  # "undo 是干嘛的" asks about the verb
+    return correction(f"{args.word} {args.rest}") or Undo()
+
+
 TABLE: tuple[Verb, ...] = (
     Verb(name="help", en=("help", "h", "?"), zh=("帮助", "帮忙"), parse=_help, builds=(Help,)),
     Verb(name="status", en=("status", "st"), zh=("状态", "进度", "查询"), parse=arguments.status,
@@ -52,13 +67,18 @@ TABLE: tuple[Verb, ...] = (
     Verb(name="my", en=("my", "mine", "my tasks"), zh=("我的", "我的任务", "我的待办"), parse=arguments.my,
          builds=(MyTasks,)),
     Verb(name="report", en=("report", "r"), zh=("汇报", "报告", "上报"), parse=progress.report,
-         builds=(Report,), task_first=True),
+         builds=(Report, Done, Block, Unblock, Start, Status, Confirm), task_first=True),
     Verb(name="done", en=("done", "finish", "complete"), zh=("完成", "已完成"), parse=progress.done,
          builds=(Done,), task_first=True),
     Verb(name="block", en=("block", "blocked"), zh=("阻塞", "卡住", "受阻"), parse=progress.block,
          builds=(Block,), task_first=True),
+    Verb(name="unblock", en=("unblock", "unblocked"), zh=("解除阻塞", "解除"), parse=progress.unblock,
+         builds=(Unblock,), task_first=True),
+    Verb(name="start", en=("start", "started"), zh=("开始", "开工"), parse=progress.start, builds=(Start,),
+         task_first=True),
+    Verb(name="undo", en=("undo",), zh=("撤销", "撤回"), parse=_undo, builds=(Undo, Correct)),
     Verb(name="approve", en=("approve", "ok", "lgtm"), zh=("同意", "批准", "通过"), parse=arguments.approve,
-         builds=(Approve,)),
+         builds=(Approve, Several)),
     Verb(name="reject", en=("reject", "deny"), zh=("驳回", "拒绝", "不同意"), parse=arguments.reject,
          builds=(Reject,)),
     Verb(name="approvals", en=("approvals", "pending"), zh=("待审批", "审批", "我的审批"),

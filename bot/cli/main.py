@@ -20,6 +20,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logs.configure(args.log_level)
     # Only now the product: `--help` and usage errors have answered above without loading it (0.1 s, not 2.5 s).
     from bot.cli.env import CliError
+    from bot.cli.language import cmd_language
     from bot.cli.ops import cmd_audit, cmd_check, cmd_db, cmd_hooks, cmd_say, cmd_schedules, cmd_sla
     from bot.cli.serve import cmd_clock, cmd_demo, cmd_serve
     from bot.config import ConfigError
@@ -41,6 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "audit": lambda: cmd_audit(args),
         "sla": lambda: cmd_sla(args),
         "hooks": lambda: cmd_hooks(args),
+        "language": lambda: cmd_language(args),
     }
     try:
         return handlers[args.command]()

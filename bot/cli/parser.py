@@ -47,6 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--anchors", help="a file of anchor lines (default: PMSBOT_AUDIT_ANCHOR)")
     sla = sub.add_parser("sla", help="success rate and call time per connector")
     sla.add_argument("--hours", type=float, default=24.0, help="the window (default 24)")
+    lang = sub.add_parser("language", help="the field language: score it on a labelled corpus")
+    ls = lang.add_subparsers(dest="language_command", required=True, metavar="ACTION")
+    ev = ls.add_parser("eval", help="accuracy, wrong writes and questions asked on a corpus (tests/language/)")
+    ev.add_argument("file", help="a YAML list of {text, expect} (tests/language/README.md)")
+    ev.add_argument("--min-accuracy", type=float, default=0.98, help="exit 1 below this share right (default 0.98)")
+    ev.add_argument("-v", "--verbose", action="store_true", help="list every message not read as meant")
     _hooks(sub)
     return p
 

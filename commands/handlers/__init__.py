@@ -14,7 +14,8 @@ from bot.records import Reply
 from commands import model
 from commands.handlers.accounts import link, link_decision, link_secret
 from commands.handlers.approvals import approvals, approve, delegate, reject, request
-from commands.handlers.standups import apply, standup, standup_schedule
+from commands.handlers.field import confirm, from_payload, start, unblock
+from commands.handlers.standups import standup, standup_schedule
 from commands.handlers.tasks import block, done, my_tasks, new, report, status
 from commands.handlers.watching import alert_action, risks, subscribe
 from commands.handlers.web_links import admin_link, dashboard_link, field_link
@@ -23,6 +24,25 @@ from commands.ports import CommandError, Context
 
 async def help_(ctx: Context, cmd: model.Help) -> list[Reply]:
     return [Reply(kind="help", data={"topic": cmd.topic})]
+
+
+async def several(ctx: Context, cmd: model.Several) -> list[Reply]:
+    """Each task's write by its own handler, in the order written, in one command: all or nothing."""
+    replies: list[Reply] = []
+    for item in cmd.items:
+        replies += await handle(ctx, item)
+    return replies
+
+
+async def apply(ctx: Context, cmd: model.Apply) -> list[Reply]:
+    """Write what the person confirmed (a reading of theirs, or the progress read in a standup answer), once."""
+    taken = await ctx.workspace.take_proposal(cmd.proposal_id, person_id=ctx.person.id, now=ctx.now)
+    if taken is None:
+        raise CommandError("unknown_proposal", id=cmd.proposal_id)
+    if taken is False:
+        raise CommandError("proposal_applied", id=cmd.proposal_id)
+    assert isinstance(taken, list)
+    return await several(ctx, model.Several(items=tuple(from_payload(item) for item in taken)))
 
 
 Handler = Callable[[Context, Any], Awaitable[list[Reply]]]
@@ -34,6 +54,10 @@ HANDLERS: dict[type, Handler] = {
     model.Report: report,
     model.Done: done,
     model.Block: block,
+    model.Unblock: unblock,
+    model.Start: start,
+    model.Several: several,
+    model.Confirm: confirm,
     model.Approve: approve,
     model.Reject: reject,
     model.Delegate: delegate,
@@ -60,6 +84,8 @@ TEXT_LIMITS: dict[type, tuple[tuple[str, str, int], ...]] = {
     model.Report: (("note", "note", MAX_NOTE_CHARS),),
     model.Done: (("note", "note", MAX_NOTE_CHARS),),
     model.Block: (("reason", "reason", MAX_NOTE_CHARS),),
+    model.Unblock: (("note", "note", MAX_NOTE_CHARS),),
+    model.Start: (("note", "note", MAX_NOTE_CHARS),),
     model.Approve: (("comment", "comment", MAX_NOTE_CHARS),),
     model.Reject: (("reason", "reason", MAX_NOTE_CHARS),),
     model.Standup: (("text", "text", MAX_NOTE_CHARS),),

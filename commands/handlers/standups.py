@@ -1,5 +1,5 @@
-"""Standup verbs: an answer, skip, away, stats, a PM's schedule change; and `apply`, which confirms the task
-progress read in an answer."""
+"""Standup verbs: an answer, skip, away, stats, a PM's schedule change. The task progress read in an answer is
+offered as a proposal, written by `apply` (commands/handlers/__init__.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from bot.constants import MAX_NOTE_CHARS
 from bot.records import Action, Reply
 from commands import model
 from commands.handlers.access import audit, names_of
-from commands.handlers.tasks import report
 from commands.ports import CommandError, Context
 
 _TASK_PERCENT = re.compile(r"(?<![A-Za-z0-9])([A-Z][A-Z0-9]{1,9}-[0-9]{1,6}) ?(?:[:：]|to|到|→)? ?([0-9]{1,3}) ?%")
@@ -95,17 +94,3 @@ async def _standup_stats(ctx: Context, days: int) -> list[Reply]:
          "skipped": skipped, "missing": prompted - answered - skipped,
          "rate": round(100 * answered / prompted) if prompted else 0}
         for name, person, prompted, answered, skipped in rows]})]
-
-
-async def apply(ctx: Context, cmd: model.Apply) -> list[Reply]:
-    """Apply the progress read in a standup answer: each as a `report` by its author, all or nothing."""
-    taken = await ctx.workspace.take_proposal(cmd.proposal_id, person_id=ctx.person.id, now=ctx.now)
-    if taken is None:
-        raise CommandError("unknown_proposal", id=cmd.proposal_id)
-    if taken is False:
-        raise CommandError("proposal_applied", id=cmd.proposal_id)
-    assert isinstance(taken, list)
-    replies: list[Reply] = []
-    for item in taken:
-        replies += await report(ctx, model.Report(task=str(item["task"]), percent=int(item["percent"])))
-    return replies

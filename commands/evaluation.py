@@ -1,0 +1,126 @@
+"""Scoring the field language on a labelled corpus (`pmsbot language eval FILE`, tests/language/): what each
+message would write, compared with what its author meant.
+
+A case's `expect` is a list of writes (`progress A-3 80`, `hours A-3 2.5`, `done A-3`, `start A-3`, `block A-3`,
+`unblock A-3`, `undo`, `correct progress 60`, `correct hours 3`, `approve 12`, `reject 12`), or `ask` (nothing
+written; the bot asks), or `none` (nothing written, nothing asked about a write). A wrong write is any write the
+parser would make that the author did not mean; asking where a write was meant is not right, but not wrong."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from commands import model
+from commands.parse import parse
+
+ASK_CODES = frozenset({"unclear_hours", "unclear_done", "unclear_percent", "unclear_correction", "unclear_task"})
+Outcome = tuple[str, ...] | str  # the writes, or "ask", or "none"
+
+
+def _hours(value: Decimal) -> str:
+    text = format(value.normalize(), "f")
+    return text
+
+
+def outcome(result: model.Command | model.ParseError) -> Outcome:
+    """What a parse result would do, in the corpus's words."""
+    if isinstance(result, model.ParseError):
+        return "ask" if result.code in ASK_CODES else "none"
+    if isinstance(result, model.Confirm):
+        return "ask"
+    writes = _writes(result)
+    return tuple(writes) if writes else "none"
+
+
+def _writes(cmd: model.Command) -> list[str]:
+    if isinstance(cmd, model.Several):
+        return [w for item in cmd.items for w in _writes(item)]
+    if isinstance(cmd, model.Report):
+        return ([f"progress {cmd.task} {cmd.percent}"] if cmd.percent is not None else []) + \
+            ([f"hours {cmd.task} {_hours(cmd.hours)}"] if cmd.hours is not None else [])
+    if isinstance(cmd, model.Done):
+        return [f"done {cmd.task}"] + ([f"hours {cmd.task} {_hours(cmd.hours)}"] if cmd.hours is not None else [])
+    if isinstance(cmd, (model.Block, model.Unblock, model.Start)):
+        return [f"{type(cmd).__name__.lower()} {cmd.task}"]
+    if isinstance(cmd, model.Undo):
+        return ["undo"]
+    if isinstance(cmd, model.Correct):
+        return ([f"correct progress {cmd.percent}"] if cmd.percent is not None else []) + \
+            ([f"correct hours {_hours(cmd.hours)}"] if cmd.hours is not None else [])
+    if isinstance(cmd, model.Approve):
+        return [f"approve {cmd.approval_id}"]
+    if isinstance(cmd, model.Reject):
+        return [f"reject {cmd.approval_id}"]
+    if isinstance(cmd, (model.New, model.Request, model.Delegate, model.Link, model.Subscribe)):
+        return [type(cmd).__name__.lower()]  # writes no corpus line means: counted wrong wherever they appear
+    return []
+
+
+def expected(expect: Any) -> Outcome:
+    if isinstance(expect, str) and expect in ("ask", "none"):
+        return expect
+    if isinstance(expect, list) and expect and all(isinstance(e, str) for e in expect):
+        return tuple(_canonical(e) for e in expect)
+    raise ValueError(f"expect must be a list of writes, 'ask' or 'none', not {expect!r}")
+
+
+_WRITE = re.compile(r"(?:progress|hours|done|start|block|unblock) [A-Za-z0-9]+-[0-9]+(?: [0-9.]+)?|undo"
+                    r"|correct (?:progress|hours) [0-9.]+|(?:approve|reject) [0-9]+")
+
+
+def _canonical(write: str) -> str:
+    if not _WRITE.fullmatch(write.strip()):
+        raise ValueError(f"{write!r} is not a write (see tests/language/README.md)")
+    parts = write.split()
+    if parts and parts[-1].replace(".", "", 1).isdigit() and parts[0] in ("hours", "correct"):
+        parts[-1] = _hours(Decimal(parts[-1]))
+    if len(parts) >= 2 and parts[0] != "correct":
+        parts[1] = parts[1].upper()
+    return " ".join(parts)
+
+
+@dataclass
+class Score:
+    total: int = 0
+    right: int = 0
+    asked: int = 0  # a write was meant; the bot asked instead
+    missed: int = 0  # a write or a question was meant; the bot did neither
+    wrong_writes: list[tuple[str, Outcome, Outcome]] = field(default_factory=list)
+    other: list[tuple[str, Outcome, Outcome]] = field(default_factory=list)
+    by_kind: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def accuracy(self) -> float:
+        return self.right / self.total if self.total else 0.0
+
+
+def score(cases: list[dict[str, Any]], *, today: date) -> Score:
+    """Parse each case's text and compare what it would do with what was meant."""
+    s = Score()
+    for case in cases:
+        text, want = str(case["text"]), expected(case["expect"])
+        got = outcome(parse(text, today=today))
+        s.total += 1
+        if _same(got, want):
+            s.right += 1
+            continue
+        got_writes = set(got) if isinstance(got, tuple) else set()
+        meant = set(want) if isinstance(want, tuple) else set()
+        if got_writes - meant:
+            s.wrong_writes.append((text, want, got))
+        else:
+            s.asked += got == "ask" and isinstance(want, tuple)
+            s.missed += got == "none"
+            s.other.append((text, want, got))
+    return s
+
+
+def _same(got: Outcome, want: Outcome) -> bool:
+    if isinstance(got, tuple) and isinstance(want, tuple):
+        return sorted(got) == sorted(want)
+    return got == want

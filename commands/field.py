@@ -1,0 +1,450 @@
+"""Reading a field report: a message about one or several tasks, in the words people use on site.
+
+Each task's part of the message yields the writes it clearly asks for; where the words suggest a write without
+making it certain, the writes come back as a `Confirm` (shown, written only when the person confirms), and where
+they cannot even suggest one, as a question in words (a ParseError). The words themselves are data in
+commands/field_words.py; numbers come from commands/numbers.py."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+from commands import field_words as w
+from commands.errors import PARAM_MAX_CHARS, err
+from commands.model import (
+    Block,
+    Command,
+    Confirm,
+    ConfirmReason,
+    Correct,
+    Done,
+    FieldWrite,
+    ParseError,
+    Report,
+    Several,
+    Start,
+    Status,
+    Unblock,
+    Undo,
+)
+from commands.numbers import HOURS_MAX, Found, cn_number, find_hours, percent_forms, round_int
+from commands.spent import not_spent
+from commands.text import EDGE_PUNCT, blank, clean, remove_spans
+
+TASK_KEY_ANY = re.compile(r"(?<![A-Za-z0-9_\-])([A-Za-z][A-Za-z0-9]{0,9}-[0-9]{1,9})(?![A-Za-z0-9_\-]|\.[0-9])")
+# A key after these words is a reference inside another task's sentence ("等 A-4 完成"), not a part of its own.
+_REFERENCE_BEFORE = re.compile(r"(?:等|跟|和|与|同|比|像|同步|依赖|除了|after|until|like|than|with|and|on|for|behind|"
+                               r"before|see|as|per|blocked by|waiting for|depends on)\s*$", re.IGNORECASE)
+_SEPARATOR = re.compile(r"[,;:.!?\n]\s*$")
+_BARE_NUMBER = re.compile(r"^(?:(?P<int>[0-9]{1,3})|(?P<frac>0?\.[0-9]{1,4}|1\.0{1,4}))(?![0-9.%:点])(?P<unit>\s*[^\s,;:.!?]{0,2})")
+_UNIT_AFTER_NUMBER = re.compile(r"^\s*(?:[个台套米根条处层段批项件次天号点块张把箱桶吨斤楼栋间户小分]|kg|mm|cm|m(?![A-Za-z])|pcs|units?|pieces?|"
+                                r"h(?![A-Za-z])|hrs?|hours?|mins?|"
+                                r"meters?|floors?|rooms?)", re.IGNORECASE)
+# A number after a hedge, with no unit: the likely percent, asked about ("close to 90", "60ish", "六十").
+_HEDGED_NUMBER = re.compile(r"(?:close to|about|around|like|roughly|maybe|大概|大约|约|快|差不多|接近)\s*([0-9]{1,3})"
+                            r"(?![0-9.%:]|\s*(?:h|hrs?|hours?|min|小时|分|个|天|days?)(?![A-Za-z]))"
+                            r"|(?<![0-9.])([0-9]{1,3})\s*ish(?![A-Za-z])|^([一二三四五六七八九]?十[一二三四五六七八九]?)\s*$",
+                            re.IGNORECASE)
+_LABELLED_NUMBER = re.compile(r"(?:进度|完成度|完成率|progress|pct)\s*[:：]?\s*(?:到|为|是|at|is|to|of)?\s*"
+                              r"([0-9]{1,3}(?![0-9.%:])|[一二三四五六七八九]?十[一二三四五六七八九]?(?![成%])|一百)",
+                              re.IGNORECASE)
+_BLOCK_WORD_FIRST = re.compile(r"^(?:阻塞|卡住了|卡住|受阻|blocked|block)(?![A-Za-z])\s*[:：]?\s*", re.IGNORECASE)
+_HEDGE_WORD = re.compile(r"(?:大概|大约|约|差不多|about|around|roughly|approx(?:imately)?|~)\s*$", re.IGNORECASE)
+_SPOKEN_KEY = re.compile(r"([A-Za-z]{1,6})([0-9]{1,6})(?=\s|[\u4e00-\u9fff])")
+_QUESTION_AFTER_KEY = re.compile(r"^(?:is|has|did|are|was|will|can|does|do)\s+(?:it|this|that|the|we|you|they|he|she)\b",
+                                 re.IGNORECASE)
+_FIGURES = re.compile(r"[0-9]|[一二两三四五六七八九十半]")
+PLAN_OR_HEDGE = re.compile(r"(?:might|may|could|possibly|probably|maybe|might get|可能|也许|或许|怕|担心|会不会|要是|如果|准备|计划|打算|"
+                           r"if|soon|快要|就要)", re.IGNORECASE)
+_PROGRESS_CUE_BEFORE = re.compile(r"(?:做到|干到|弄到|装到|达到|到了|到|已经|已|目前|现在|at|is at|now at|reached|to)\s*$",
+                                  re.IGNORECASE)
+_FROM_TO_PERCENT = re.compile(r"(?:(?:从|from)\s*[0-9]{1,3}\s*%?\s*(?:up|涨|提升|提高|升)?\s*(?:到|至|to|->|→)"
+                              r"|(?<![0-9.])[0-9]{1,3}\s*%?\s*(?:->|→|=>))\s*(?P<to>[0-9]{1,3})\s*%", re.IGNORECASE)
+_RANGE_PERCENT = re.compile(r"(?<![0-9.])([0-9]{1,3})\s*%?\s*(?:-|~|～|到|至|或|or|to)\s*[0-9]{1,3}\s*(?:%|％)"
+                            r"|(?<![0-9.])([0-9]{1,3})\s+(?:or|或)\s+[0-9]{1,3}(?![0-9])", re.IGNORECASE)
+# A subject and its verb before a percent: a share of that subject ("管子装了60%", "材料到了一半"), not the task's.
+_SHARE_BEFORE = re.compile(r"[\u4e00-\u9fffA-Za-z]{2,}\s*(?:[\u4e00-\u9fff]{1,3}了|"
+                           r"到货了?|交货了?|进场了?|交付了?|发货了?)\s*$")
+_FROM_TO = re.compile(r"(?:从|from)\s*[0-9]{1,3}\s*%?\s*(?:到|至|to|->|→)\s*$|[0-9]{1,3}\s*%?\s*(?:->|→|=>)\s*$",
+                      re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """One task's part of a message."""
+
+    writes: tuple[FieldWrite, ...] = ()
+    unsure: ConfirmReason | None = None  # the writes are only a suggestion
+    ask: ParseError | None = None  # no suggestion possible: asked in words
+    question: bool = False
+
+
+@dataclass(frozen=True)
+class _Percent:
+    value: int | None = None  # a definite progress
+    guess: int | None = None  # the likely progress, to be confirmed
+    unclear: bool = False  # a percent that may or may not be progress, with no guess
+    span: tuple[int, int] | None = None
+    bad: Found | None = None  # progress that is no percent (over 100, "百分之八八")
+
+
+def _clause_before(t: str, start: int) -> str:
+    stop = t.rfind(". ", 0, start)
+    cut = max(max(t.rfind(c, 0, start) + 1 for c in ",;!?。，"), stop + 2 if stop >= 0 else 0)
+    return t[cut:start]
+
+
+def _percent(t: str, *, bare_is_percent: bool) -> _Percent:
+    """The task's progress in `t`, judged by what surrounds each percent."""
+    progress: list[Found] = []
+    unclear = False
+    moved = _FROM_TO_PERCENT.search(t)
+    if moved is not None and int(moved.group("to")) <= 100:
+        return _Percent(value=int(moved.group("to")), span=moved.span())
+    ranged = _RANGE_PERCENT.search(t)
+    if ranged is not None:
+        return _Percent(guess=int(ranged.group(1) or ranged.group(2)), span=ranged.span())
+    previous_end = 0
+    for found in percent_forms(t):
+        before, after = _clause_before(t, found.start)[-(found.start - previous_end):], t[found.end :]
+        previous_end = found.end
+        if w.FORECAST_BEFORE.search(before) or w.MEASURE_BEFORE.search(before) or w.PAST_BEFORE.search(before):
+            continue  # a forecast, a measurement, an earlier figure: not progress now, left in the note
+        if not bare_is_percent and any(word.lower() not in w.PROGRESS_VOCAB
+                                       for word in re.findall(r"[A-Za-z][A-Za-z']+", before)):
+            unclear = True  # "SOC 80%", "loading hit 65%": a figure of something named in English
+            continue
+        if w.REMAINING_BEFORE.search(before):
+            unclear = True  # "还剩 30% 没做": the rest, not the progress
+            continue
+        if w.MEASURE_AFTER.match(after):
+            unclear = unclear or after.lstrip().startswith(("的", "of", "OF", "Of", "多", "以上", "出头", "the"))
+            continue
+        if _SHARE_BEFORE.search(w.TIME_WORDS.sub("", before)):
+            unclear = True
+            continue
+        if found.value is None or not Decimal(0) <= found.value <= Decimal(100):
+            return _Percent(bad=found, span=(found.start, found.end))
+        if progress and _FROM_TO.search(t[: found.start]):
+            progress = []
+        progress.append(found)
+        if w.HEDGE_BEFORE.search(before):
+            return _Percent(guess=int(found.value), span=(found.start, found.end))
+    if len({int(f.value) for f in progress if f.value is not None}) > 1:
+        return _Percent(unclear=True)
+    if progress:
+        first = progress[0]
+        assert first.value is not None
+        cue = _PROGRESS_CUE_BEFORE.search(t[: first.start])
+        return _Percent(value=round_int(first.value), span=(cue.start() if cue else first.start, progress[-1].end))
+    for pattern, value in w.APPROXIMATE_PERCENT:
+        m = pattern.search(t)
+        if m is not None and not _not_progress(t, m.start(), m.end()):
+            guess = value if value >= 0 else _lower_of(m.group(0))
+            return _Percent(guess=guess, span=m.span())
+    for pattern, value in w.DEFINITE_PERCENT:
+        m = pattern.search(t)
+        if m is None:
+            continue
+        if w.MEASURE_AFTER.match(t[m.end() :]) or _SHARE_BEFORE.search(w.TIME_WORDS.sub("", _clause_before(t, m.start()))):
+            return _Percent(unclear=True)
+        if not _not_progress(t, m.start(), m.end()):
+            hedged = value != 50 and _HEDGE_WORD.search(_clause_before(t, m.start()))
+            return _Percent(guess=value, span=m.span()) if hedged else _Percent(value=value, span=m.span())
+    if unclear:
+        return _Percent(unclear=True)
+    m = _LABELLED_NUMBER.search(t)
+    labelled = cn_number(m.group(1)) if m is not None else None
+    if m is not None and labelled is not None and labelled <= 100:
+        return _Percent(value=labelled, span=m.span())
+    m = _HEDGED_NUMBER.search(t)
+    if m is not None:
+        value = int(m.group(1) or m.group(2)) if (m.group(1) or m.group(2)) else cn_number(m.group(3)) or 0
+        if value <= 100:
+            return _Percent(guess=value, span=m.span())
+    m = _BARE_NUMBER.match(t)
+    if m is not None and not _UNIT_AFTER_NUMBER.match(m.group("unit")):
+        value = int(m.group("int")) if m.group("int") else round(Decimal(m.group("frac")) * 100)
+        if value > 100 and (bare_is_percent or not clean(t[m.end("int") :])):
+            return _Percent(bad=Found(m.start(), m.end("int"), Decimal(value), str(value)))
+        if value <= 100:
+            if bare_is_percent or w.PERCENT_LABEL_BEFORE.search(t[: m.start()]):
+                return _Percent(value=value, span=(m.start(), m.end("int") if m.group("int") else m.end("frac")))
+            return _Percent(guess=value, span=(m.start(), m.end("int") if m.group("int") else m.end("frac")))
+    return _Percent()
+
+
+def _not_progress(t: str, start: int, end: int) -> bool:
+    before = _clause_before(t, start)
+    return bool(w.FORECAST_BEFORE.search(before) or w.MEASURE_BEFORE.search(before))
+
+
+def _lower_of(words: str) -> int:
+    digits = re.findall(r"[0-9]+", words)
+    if digits:
+        return int(digits[0])
+    tens = "一二三四五六七八九".find(words[0]) + 1
+    return tens * 10
+
+
+def _hours(t: str, task: str, verb: str) -> Found | ParseError | None:
+    """Time spent, if the words say it exactly; a question where they give a range; None otherwise."""
+    if w.CLOCK_SPAN.search(t) or w.VAGUE_HOURS.search(t):
+        return err("unclear_hours", verb, value=_excerpt(t), task=task, example="2")
+    for pattern, value in w.QUARTER_HOURS:
+        m = pattern.search(t)
+        if m is not None:
+            return Found(m.start(), m.end(), Decimal(value), value)
+    first = not_spent(task, t, verb)
+    if first is not None and first[0] == "range":
+        return first[1]
+    found = find_hours(t)
+    while found is not None:
+        why = not_spent(task, t, verb)
+        if why is not None and why[0] == "range":
+            return why[1]
+        if why is None and not w.HOURS_NOT_SPENT_AFTER.match(t[found.end :]) \
+                and not w.TEST_CONTEXT.search(_clause_before(t, found.start)):
+            break
+        t = blank(t, [(found.start, found.end)])  # not time spent: look for time that was
+        found = find_hours(t)
+    if found is None:
+        return None
+    if found.value is None or not Decimal(0) <= found.value <= HOURS_MAX:
+        return err("bad_hours", verb, value=found.raw)
+    return found
+
+
+def _cue(pattern: re.Pattern[str], t: str, *, not_before: re.Pattern[str] | None = None,
+         not_after: re.Pattern[str] | None = None) -> re.Match[str] | None:
+    for m in pattern.finditer(t):
+        if not_before is not None and not_before.search(t[: m.start()]):
+            continue
+        if not_after is not None and not_after.match(t[m.end() :]):
+            continue
+        return m
+    return None
+
+
+def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading:
+    t = text.strip(EDGE_PUNCT)
+    if w.QUESTION_END.search(t) or _QUESTION_AFTER_KEY.search(t):
+        return _Reading(question=True)
+    days = w.DAYS.search(t)
+    explicit = _BLOCK_WORD_FIRST.match(t)
+    if explicit is not None:  # "阻塞 等80%的备件到货": the words after the verb are the reason, all of them
+        reason = clean(t[explicit.end() :])
+        if not reason:
+            return _Reading(ask=err("missing_argument", "block", arg="reason"))
+        also = _percent(reason, bare_is_percent=False)  # "blocked by rain, 45% done before we stopped"
+        done_so_far = (Report(task=task, percent=also.value),) if also.value is not None else ()
+        return _Reading(writes=(*done_so_far, Block(task=task, reason=reason)))
+    spent = _hours(t, task, verb)
+    if isinstance(spent, ParseError):
+        return _Reading(ask=spent)
+    hours = spent.value if spent is not None else None
+    day_end = w.DAY_END.search(t)
+    not_done = w.NOT_DONE.search(t)
+    spans = [m.span() for m in (day_end, not_done, days) if m is not None]
+    scrubbed = blank(t, spans + ([(spent.start, spent.end)] if spent is not None else []))
+    pct = _percent(scrubbed, bare_is_percent=bare_is_percent)
+    if pct.span is not None:
+        scrubbed = blank(scrubbed, [pct.span])
+    unblock = w.UNBLOCK.search(scrubbed)
+    block = w.BLOCK.search(scrubbed)
+    if unblock is not None and block is not None and not (block.group(0).startswith("等") and block.start() < unblock.start()):
+        block = None
+    elif block is not None:
+        unblock = None
+    done = _cue(w.DONE, scrubbed, not_before=w.DONE_NOT_FACT_BEFORE, not_after=w.DONE_PARTIAL_AFTER)
+    if done is not None and pct.span is not None and (0 <= done.start() - pct.span[1] <= 1
+                                                      or 0 <= pct.span[0] - done.end() <= 1):
+        done = None  # "80% done", "100%完成", "完成了三分之一": the percent's own word
+    start = _cue(w.START, scrubbed, not_before=w.PLAN_BEFORE)
+    if unblock is not None and w.PLAN_BEFORE.search(scrubbed[: unblock.start()]):
+        unblock = None  # "明天继续": a plan
+    trouble = w.TROUBLE.search(scrubbed) if block is None and unblock is None and done is None else None
+    note = remove_spans(t, _spans(t, pct) + ([(spent.start, spent.end)] if spent is not None else []))
+
+    if pct.bad is not None:
+        if pct.bad.value is None:
+            return _Reading(ask=err("bad_percent", verb, value=t[pct.bad.start : pct.bad.end]))
+        return _Reading(ask=err("percent_out_of_range", verb, value=pct.bad.raw))
+    if pct.unclear:
+        return _Reading(ask=err("unclear_percent", verb, task=task, value=_excerpt(t)))
+    if pct.span is None:
+        odd = next((word for word in t.split() if word.rstrip(",;:.!?").endswith("%") and word.isascii()), None)
+        if odd is not None:
+            return _Reading(ask=err("bad_percent", verb, value=odd.rstrip(",;:.!?")))
+    percent = pct.value if pct.value is not None else pct.guess
+    unsure: ConfirmReason | None = None
+    if pct.guess is not None:
+        unsure = "bare_number" if _BARE_NUMBER.match(t) and not pct.value else "approximate"
+    progress = Report(task=task, percent=percent, note="" if (block or done) else note, hours=hours) \
+        if percent is not None or hours is not None else None
+    if done is not None and block is None:
+        if percent is not None and percent < 100:
+            return _Reading(writes=(Report(task=task, percent=percent, note=note, hours=hours),), unsure="suggested")
+        return _Reading(writes=(Done(task=task, note=_without(note, done.group(0)), hours=hours),))
+    if block is not None:
+        reason = _BLOCK_WORD_FIRST.sub("", clean(remove_spans(t, _spans(t, pct)))) or t
+        writes: tuple[FieldWrite, ...] = (Block(task=task, reason=reason),)
+        if done is not None or PLAN_OR_HEDGE.search(scrubbed[: block.start()]):
+            unsure = "suggested"
+        return _Reading(writes=((progress,) if progress else ()) + writes, unsure=unsure)
+    if unblock is not None:
+        return _Reading(writes=(Unblock(task=task, note=note),) + ((progress,) if progress else ()), unsure=unsure)
+    if trouble is not None:
+        return _Reading(writes=((progress,) if progress else ()) + (Block(task=task, reason=clean(t)),), unsure="suggested")
+    if start is not None:
+        return _Reading(writes=(Start(task=task, note=note),) + ((progress,) if progress else ()), unsure=unsure)
+    if progress is not None:
+        return _Reading(writes=(progress,), unsure=unsure)
+    if day_end is not None and not_done is None:
+        return _Reading(ask=err("unclear_done", verb, value=_excerpt(t), task=task))
+    if days is not None and not w.DAYS_TO_COME.search(t):
+        return _Reading(ask=err("unclear_hours", verb, value=_excerpt(t), task=task, example="8"))
+    return _Reading(writes=(Report(task=task, note=note),) if note else ())
+
+
+def _spans(t: str, pct: _Percent) -> list[tuple[int, int]]:
+    return [pct.span] if pct.span is not None else []
+
+
+def _without(note: str, word: str) -> str:
+    return clean(note.replace(word, " ", 1))
+
+
+def _excerpt(t: str) -> str:
+    return clean(t)[:PARAM_MAX_CHARS]
+
+
+def _parts(s: str) -> tuple[str, list[tuple[str, str]], bool]:
+    """(what stands before the first key, [(key, its words)], whether keys were joined): a key referred to inside
+    another's words stays there; keys joined with nothing between ("P-1、P-2 都完成了") share the words after."""
+    keys = list(TASK_KEY_ANY.finditer(s))
+    starts = [m for i, m in enumerate(keys)
+              if m.start() == 0 or not _REFERENCE_BEFORE.search(s[: m.start()]) or _SEPARATOR.search(s[: m.start()])
+              or (i > 0 and w.JOINED_KEYS.match(s[keys[i - 1].end() : m.start()]))]
+    if not starts and keys:
+        starts = keys[:1]  # "half the pipes are in for P-6": the one task named, its words before it
+    if not starts:
+        return s, [], False
+    parts = [(m.group(1).upper(), s[m.end() : nxt.start() if nxt is not None else len(s)])
+             for m, nxt in zip(starts, [*starts[1:], None], strict=True)]
+    joined = False
+    for i in range(len(parts) - 2, -1, -1):
+        if w.JOINED_KEYS.match(parts[i][1]):
+            parts[i] = (parts[i][0], parts[i + 1][1])
+            joined = True
+    return s[: starts[0].start()], parts, joined
+
+
+def correction(s: str, *, anywhere: bool = True) -> Command | ParseError | None:
+    """"撤销", "undo", "不对，是60%", "sorry, I meant 2h not 4h": the sender's last write undone or amended."""
+    head = s.lstrip(EDGE_PUNCT)
+    key = TASK_KEY_ANY.match(head)
+    if key is not None:
+        head = head[key.end() :].lstrip(EDGE_PUNCT)
+    undo, fix = w.UNDO.match(head), w.CORRECTION.match(head)
+    if undo is None and fix is None and anywhere and key is None and not TASK_KEY_ANY.search(head):
+        fix = w.CORRECTION_ANYWHERE.search(head)
+        undo = w.UNDO.search(head) if fix is not None and not re.search(r"[0-9]|百分之|小时|成", head) else None
+
+    if (undo is None and fix is None) or w.QUESTION_WORDS.search(head):
+        return None
+    rest = w.CORRECTION_NOT.sub(" ", head)
+    cue = w.UNDO.match(rest) or w.CORRECTION.match(rest) or w.CORRECTION_ANYWHERE.search(rest)
+    rest = rest[: cue.start()] + " " + rest[cue.end() :] if cue is not None else rest
+    percents = {int(f.value) for f in percent_forms(rest) if f.value is not None and 0 <= f.value <= 100}
+    hours = find_hours(rest)
+    if len(percents) == 1 and hours is None:
+        return Correct(percent=percents.pop())
+    if hours is not None and not percents and hours.value is not None and Decimal(0) < hours.value <= HOURS_MAX:
+        return Correct(hours=hours.value)
+    if percents or hours is not None or re.search(r"[0-9]", rest):
+        return err("unclear_correction", None, value=clean(s)[:PARAM_MAX_CHARS])
+    if undo is not None and not w.AMEND.search(head):
+        return Undo()
+    if fix is not None or undo is not None:
+        return err("unclear_correction", None, value=clean(s)[:PARAM_MAX_CHARS])  # "不对": not right how?
+    return None
+
+
+def understand(s: str, *, verb: str = "report", bare_is_percent: bool = False, one_task: bool = False
+               ) -> Command | ParseError | None:
+    """A field report (a message with task keys and no verb, or the words after `report`: `one_task`); None if
+    `s` names no task."""
+    lead, parts, joined = _parts(s)
+    if one_task and parts:
+        lead, parts, joined = "", [(parts[0][0], s[len(parts[0][0]) :])], False
+    if not parts:
+        spoken = _SPOKEN_KEY.match(s)  # voice input drops the dash: "A3 到百分之八十"
+        if spoken is not None and not one_task:
+            result = understand(f"{spoken.group(1)}-{spoken.group(2)}{s[spoken.end() :]}", verb=verb)
+            if isinstance(result, (Report, Done, Block, Unblock, Start)):
+                return result
+        return _keyless(s, verb)
+    lead = lead.strip(EDGE_PUNCT + "-*•>")
+    unplaced = False
+    if lead and not w.LEAD_FILLER.fullmatch(lead):
+        unplaced = bool(w.HEARSAY.search(lead))
+        if not unplaced and (w.QUESTION_LEAD.search(lead) or w.QUESTION_END.search(s)):
+            return None  # a question or a request about the task, not a report of the sender's
+        if w.CORRECTION_ANYWHERE.search(lead) or w.NOT_THIS_TASK.search(lead):
+            return err("unclear_correction", verb, value=_excerpt(s))
+        # Words before the key are the task's too ("电缆到了，P-8 可以继续了", "5月3号 P-4 到60%"), unless
+        # they report someone else's words or make the task an object ("他说 A-3 完成了", "我把A-3做完了").
+        parts[0] = (parts[0][0], f"{lead} {parts[0][1]}")
+    if joined and w.TOTAL.search(s):
+        return err("unclear_hours", verb, value=_excerpt(s), task=parts[0][0], example="2")
+    readings = [_read(task, text, verb=verb, bare_is_percent=bare_is_percent) for task, text in parts]
+    # Another task named inside a task's words ("A-3 和 A-4 一共5小时"), or a task's part with figures that say
+    # nothing clear ("A-4 maybe 60 or 70"): the message is asked about as a whole.
+    tangled = any(any(not _bare_note(x) for x in r.writes) and TASK_KEY_ANY.search(text) for r, (_, text) in zip(readings, parts, strict=True)) \
+        or (len(parts) > 1 and any(not r.writes and _FIGURES.search(text) for r, (_, text) in zip(readings, parts,
+                                                                                                  strict=True)))
+    if len(parts) == 1 and not clean(parts[0][1]) and not unplaced:
+        return Status(target=parts[0][0])
+    for reading in readings:
+        if reading.ask is not None:
+            return reading.ask
+    writes = tuple(write for reading in readings for write in reading.writes
+                   if _counts(write, len(parts)) and not (unplaced and _bare_note(write)))
+    if any(reading.question for reading in readings):
+        if len(parts) == 1 or not writes:
+            return Status(target=parts[0][0]) if len(parts) == 1 else err("question", verb, task=parts[0][0])
+        tangled = True
+    if not writes:
+        return None if unplaced else Status(target=parts[0][0])
+    reasons: list[ConfirmReason] = [r.unsure for r in readings if r.unsure is not None]
+    if tangled:
+        reasons.insert(0, "several_unclear")
+    if unplaced:
+        return Confirm(items=writes, reason="unplaced_key", text=clean(s)[:PARAM_MAX_CHARS])
+    if reasons:
+        reason: ConfirmReason = reasons[0] if len(parts) == 1 else "several_unclear"
+        return Confirm(items=writes, reason=reason, text=clean(s)[:PARAM_MAX_CHARS])
+    return writes[0] if len(writes) == 1 else Several(items=writes)
+
+
+def _bare_note(write: FieldWrite) -> bool:
+    return isinstance(write, Report) and write.percent is None and write.hours is None
+
+
+def _keyless(s: str, verb: str) -> ParseError | None:
+    """A report that names no task ("做到80%了", "收工"): asked which task; chatter is left alone."""
+    if w.QUESTION_END.search(s) or w.QUESTION_LEAD.search(s):
+        return None
+    reading = _read("?", s, verb=verb, bare_is_percent=False)
+    if (reading.ask is not None and reading.ask.code == "unclear_done") \
+            or any(isinstance(x, (Report, Done)) and not _bare_note(x) for x in reading.writes):
+        return err("unclear_task", verb, value=_excerpt(s))
+    return None
+
+
+def _counts(write: FieldWrite, parts: int) -> bool:
+    """A bare note on one of several tasks is chatter around the others, not a comment to write."""
+    return not (parts > 1 and isinstance(write, Report) and write.percent is None and write.hours is None)

@@ -1,0 +1,235 @@
+"""The field language's words, as data: what marks completion, a blocker, a question, a forecast, a
+measurement, an approximate amount. commands/field.py reads messages with these; a maintainer extends a list here.
+
+Each entry is a regular-expression fragment matched case-insensitively on the normalized message (NFKC: full-width
+forms are ASCII already). English fragments are matched as whole words."""
+
+from __future__ import annotations
+
+import re
+
+
+def _words(*fragments: str) -> re.Pattern[str]:
+    """One alternation; ASCII fragments only as whole words ("done" is not "undone")."""
+    parts = [rf"(?<![A-Za-z]){f}(?![A-Za-z])" if f[:1].isascii() and f[:1].isalpha() else f for f in fragments]
+    return re.compile("|".join(f"(?:{p})" for p in parts), re.IGNORECASE)
+
+
+# The task is complete.
+DONE = _words(
+    "已?完成了?(?!度|率|情况)", "完工了?", "竣工了?", "搞定了?", "弄完了?", "做完了?", "干完了?", "装完了?", "修完了?", "调完了?",
+    "收尾结束了?", "全部结束了?", "全部完成了?", "都完成了", "都搞定了", "全搞定了", "交付了", "验收通过了?",
+    "ok了", "已\\s*ok", "(?:弄|做|搞|修|装|调|都|全)好了", "done", "all done", "finished", "completed?", "wrapped up", "all set", "closed out",
+    "is complete", "task complete", "完城了?", "完陈了?", "finsihed", "finihsed", "finshed", "fnished",
+    "compelted", "complted", "complated", "dnoe", "is finish(?: already)?", "finish already", "finish\\s*了", "搞掂", "妥了", "齐活了?", "搞掂咗",
+)
+# Words right after a completion word that make it partial or a share ("完成了一半", "完成了3个", "done with part 1").
+DONE_PARTIAL_AFTER = re.compile(
+    r"^\s*(?:了)?\s*(?:后|以后|之后|再|才|前|之前|就|的话|第|一部分|部分|一半|大半|[0-9一二两三四五六七八九十]+\s*(?:个|台|套|米|根|条|处|层|段|批|项|件|%|成)"
+    r"|with (?:the )?(?:first|second|part|phase|stage|half)|the first|part|phase|stage|half)",
+    re.IGNORECASE,
+)
+# A completion word that is a percent's label ("完成80%", "完成度") or names a plan, not a fact.
+DONE_NOT_FACT_BEFORE = re.compile(r"(?:快|快要|就要|即将|马上|差不多|基本|基本上|接近|将近|预计|争取|能|会|要|准备|计划|必须|得|需要|"
+                                  r"应该|这周|本周|下周|明天|后天|今晚|月底|大部分|大多|一部分|部分|not|almost|nearly|about to|"
+                                  r"soon|will be|should be|must be|must|need to|needs to|have to|has to|by|mostly|partly)\s*$",
+                                  re.IGNORECASE)
+
+# Not complete: never a completion write.
+NOT_DONE = _words(
+    "(?:还没|没有?|未|尚未|还未|木有|冇|唔|没得)(?:有)?(?:完成|完工|竣工|做完|弄完|干完|搞定|搞掂|装完|修完|结束|好)",
+    "not (?:\\w+ )?(?:done|finished|complete|completed|there)", "(?:还没|没有?|未|木有)\\s*(?:done|finished|complete|ok)",
+    "还没完成", "没完成", "未完成", "还没做完", "没做完", "还没弄完", "没弄完", "还没好", "没好", "还没搞定", "没搞定",
+    "还没干完", "没干完", "尚未完成", "not done(?: yet)?", "not finished(?: yet)?", "not yet (?:done|finished|complete)",
+    "isn'?t done", "isn'?t finished", "not complete", "incomplete", "unfinished", "not quite done",
+)
+
+# The day ends, not the task.
+DAY_END = _words(
+    "今天先到这(?:里|儿)?", "今天就到这(?:里|儿)?", "先到这(?:里|儿)?", "今天收工", "收工了?", "下班了?",
+    "done for (?:today|the day|now|tonight)", "(?:今天)?先这样", "today'?s done", "back tomorrow", "明天(?:再|继续)", "finished for (?:today|the day)", "calling it a day", "call it a day",
+    "that'?s it for today", "stopping for (?:today|the day|now)", "wrapping up for (?:today|the day)",
+    "signing off", "clocking out",
+)
+
+# A question: nothing is written; the task's status is shown.
+QUESTION_END = re.compile(r"[?？]|是不是|是否|有没有|哪个|(?<![A-Za-z])right\s*$|对吧|哪一个|(?<![A-Za-z])(?:which|who)(?![A-Za-z])|(?:吗|么|嘛|呢|了没|没有|没|好没|完没|是不是|对不对)\s*[!！]*\s*$")
+QUESTION_WORDS = re.compile(r"[?？]|吗|干嘛|干什么|什么|怎么|如何|是啥|啥|(?<![A-Za-z])(?:how|what|why|which|when)(?![A-Za-z])",
+                            re.IGNORECASE)
+QUESTION_START = re.compile(
+    r"^(?:is|has|did|are|was|will|can|could|does|do|should|how|what|when|where|why|who|any)\s"
+    r"|^(?:请问|问下|问一下|是否|有没有|是不是|能不能|什么时候|怎么|多少|几)", re.IGNORECASE)
+
+# The blocker is gone.
+UNBLOCK = _words(
+    "已解决", "解决了", "问题解决", "解除阻塞", "不卡了", "不堵了", "可以继续了?", "可以开工了?", "可以干了", "恢复施工",
+    "恢复了", "复工了?", "配件到了", "料到了", "材料到了", "货到了", "到货了", "零件到了", "备件到了", "签字了",
+    "签好了", "批下来了", "审批通过了", "许可(?:证)?下来了", "权限开通了", "权限(?:已经|已)?开了", "天晴了", "雨停了",
+    "unblocked", "no longer blocked", "blocker (?:is )?(?:cleared|gone|resolved|removed)", "resolved", "back on track",
+    "(?:parts|part|material|materials|delivery|shipment) (?:has |have )?(?:arrived|came|came in|here|delivered)",
+    "permit (?:came|came through|approved|granted|is in)", "good to go again", "(?:signed|resuming|resumed)",
+    "回复了", "开门了", "签了", "[A-Za-z]+'s here", "is here", "(?<![做干弄装达])到了(?!\\s*[0-9一二两三四五六七八九十百])",
+    "解除了", "blocker (?:\\w+ )?解除", "access (?:granted|sorted|restored)", "got (?:the )?access",
+    "can (?:continue|proceed|resume) now", "resuming work", "work resumed",
+)
+
+# Waiting or stopped: the task is blocked, with the message as its reason. Never a 0 % write.
+BLOCK = _words(
+    "阻塞", "卡住了?", "卡在", "卡着", "受阻", "停工", "暂停", "搁置", "没法干", "干不了", "进不去", "进不了场",
+    "缺(?!陷|点|勤|席|口)[\u4e00-\u9fff]{0,4}", "少了?(?:配件|零件|材料|料|工具|图纸)",
+    r"(?:^|(?<=[\s,;:在还正要需得先干]))等(?!等|于|级|同|下[次回]|我|你|明天|后天|下周|下午|晚上|会|一下|一会)(?:待|着)?\s?[\u4e00-\u9fffA-Za-z]",
+    "没(?:有)?(?:权限|材料|配件|图纸|电|水|人手|工具|钥匙)", "无权限", "没审批", "审批没下来", "还没批", "没批",
+    "下雨", "暴雨", "大雨", "台风", "大风", "下雪", "雨天",
+    "[\u4e00-\u9fff]不了(?!解)", "不能(?:作业|施工|干活|干|开工|进场|浇筑|焊接|吊装)", "没来", "干等", "先停", "停着", "风太大", "风大",
+    "blocked", "blocking", "stuck", "on hold", "hold", "held up", "waiting (?:for|on)", "waiting", "watiing", "wating",
+    "waitng", "awaiting", "pending (?:the )?", "can'?t \\w+ today", "grounded", "high winds?", "rain(?:ing)?", "snow(?:ing)?", "site closed", "shut down",
+    "停了", "停下了?", "停电", "停水", "没到", "封路", "落雨", "停咗工", "冇得做", "做唔到", "pending", "not yet (?:supplied|delivered|arrived|received|approved|signed)", "(?:还)?没(?:签|批|确认|回复|给|到货|发货)", "未签",
+    "no access", "can'?t access", "cannot access", "can'?t get in", "locked out", "no permit", "need(?:s)? (?:a |the )?permit",
+    "(?:rain|storm|snow|weather|typhoon)(?:ed)? (?:out|delay|stopped|stop)", "rained out", "missing parts?",
+    "short of", "out of (?:stock|parts|material)", "no (?:parts|material|materials|power|crane)",
+)
+
+# Work has begun.
+START = _words(
+    "开始了", "已开始", "已经开始", "开工了?", "开干了?", "动工了?", "进场了?", "开始(?:施工|做|干|安装|调试|布线)了?",
+    "开始(?=\\s*$)", "start\\s*了", "刚开始", "才开始", "just (?:started|begun)", "started", "starting now", "kicked off", "began", "begun", "under way", "underway", "in progress now",
+)
+# A plan, not a fact ("明天开始", "will start").
+PLAN_BEFORE = re.compile(r"(?:明天|明早|明晚|后天|下周|下午|晚上|今晚|待会|等会|回头|准备|计划|打算|预计|要|将|会|可能|也许|"
+                         r"[0-9一二三四五六七八九十]+点半?|might|may|could|possibly|if|once|when|after|tmr|tmrw|2moro|没|还没|未|尚未|not|"
+                         r"haven'?t|hasn'?t|didn'?t|yet to|下周[一二三四五六日天]?|周[一二三四五六日天]|礼拜[一二三四五六日天]|星期[一二三四五六日天]|"
+                         r"[0-9]{1,2}[号日]|"
+                         r"tomorrow|next|will|gonna|going to|plan to|planning to|about to|to be)\s*$", re.IGNORECASE)
+
+# A percent that is not this task's progress: a forecast, a measurement, a change, a share.
+FORECAST_BEFORE = _words(
+    "预计", "估计能", "预期", "争取", "计划", "打算", "目标", "应该能", "能到", "会到", "要到", "可以到", "有望",
+    "下周[一二三四五六日天]?", "明天", "明早", "if", "[A-Za-z]+'ll", "tomorrow", "next week", "might", "may",
+    "could", "后天", "月底", "周末", "年底", "下个月", "[一二三四五六日天]前",
+    "by (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow|next week|eod|the end|end of|friday)",
+    "will", "gonna", "going to", "expect(?:ed|ing)?", "aim(?:ing)? (?:for|at)", "target(?:ing)?", "plan(?:ned)? (?:to|for)",
+    "hop(?:e|ing|efully)", "should (?:hit|reach|get to|be at .{0,20} by)", "projected", "forecast", "eta",
+)
+MEASURE_BEFORE = _words(
+    "[\u4e00-\u9fff]率", "[\u4e00-\u9fff]量", "液位", "料位", "(?<!进)(?<!完成)(?<!程)度", "比", "低了?", "高了?", "占了?",
+    "level", "vibration", "noise", "packet", "oxygen", "pass rate", "down", "up", "soc", "loading", "charge", "charged",
+    "state of charge", "oee", "只有", "压力", "效率", "良率", "良品率", "合格率", "通过率", "成功率", "达标率", "利用率", "占比", "比例", "电量", "电压", "负载",
+    "负荷", "湿度", "温度", "转速", "流量", "误差", "偏差", "损耗", "出勤率?", "回款", "预算", "成本", "费用", "速度", "信号",
+    "覆盖率", "含水率", "开度", "坡度", "折扣", "税", "能耗", "产能", "产量", "库存", "水位", "油量", "CPU", "内存", "磁盘",
+    "提升了?", "提高了?", "下降了?", "降低了?", "降了", "增加了?", "减少了?", "上升了?", "涨了?", "跌了?", "升了", "少了", "多了",
+    "pressure", "efficiency", "yield", "load", "battery", "humidity", "temperature", "cpu", "memory", "disk", "rate",
+    "ratio", "utili[sz]ation", "accuracy", "error", "loss", "budget", "cost", "speed", "flow", "voltage", "signal",
+    "coverage", "discount", "tax", "throughput", "capacity", "usage", "uptime", "fell", "rose", "dropped", "drop", "increased",
+    "decreased", "improved", "grew", "went up", "went down", "is up", "is down", "up by", "down by", "by", "gain(?:ed)?",
+    "cut", "reduced", "saved", "lower", "higher",
+)
+MEASURE_AFTER = re.compile(
+    r"^\s*(?:的(?!进度|工作|任务|工作量|活)|of\b(?! the way)|the\b|delivered|arrived|received|shipped|in stock|on site|多|以上|出头|lower|higher|faster|slower|more|less|better|worse|increase|decrease|"
+    r"drop|rise|gain|loss|off|discount|chance|probability|sure|confident|likely|把握|概率|可能|的把握|的可能|良率|效率|"
+    r"合格|负载|湿度|电量|利润|折扣|提升|下降|增长|降低|增加|减少|左右的(?!进度))",
+    re.IGNORECASE,
+)
+
+# Progress in words. Definite: the words give the number. Approximate: the bot asks, the likely value preselected.
+DEFINITE_PERCENT: tuple[tuple[re.Pattern[str], int], ...] = tuple((re.compile(p, re.IGNORECASE), v) for p, v in (
+    (r"(?<!一小)(?<!多)一半|(?<![A-Za-z])(?:half(?:way)?(?: done| through| there)?|50/50)(?![A-Za-z])", 50),
+    (r"三分之一|(?<![A-Za-z])(?:one|a) third(?![A-Za-z])", 33),
+    (r"(?<![0-9/])3/4(?=\s*(?:done|完成|of the way|的进度))|四分之三", 75),
+    (r"三分之二|(?<![A-Za-z])two[- ]thirds(?![A-Za-z])", 67),
+    (r"四分之一|(?<![A-Za-z])(?:one|a) quarter(?![A-Za-z])", 25),
+    (r"四分之三|(?<![A-Za-z])three[- ]quarters(?![A-Za-z])", 75),
+))
+APPROXIMATE_PERCENT: tuple[tuple[re.Pattern[str], int], ...] = tuple((re.compile(p, re.IGNORECASE), v) for p, v in (
+    (r"[一二三四五六七八九]([一二三四五六七八九])成", -1),  # 七八成: between; the lower one preselected
+    (r"[0-9]{1,2}\s*(?:%|％)?\s*(?:-|~|到|至|或)\s*[0-9]{1,3}\s*(?:%|％)", -2),  # 70-80%: a range
+    (r"一半多|过半|大半|多一半|一大半|超过一半|(?<![A-Za-z])(?:more than|over|a bit over|a little over|just over|past) "
+     r"half(?:way)?(?![A-Za-z])", 60),
+    (r"(?:差不多|almost|nearly)\s*(?:吧|啦)?\s*$|还差一点|差一点|就差一点|(?<![A-Za-z])(?:getting close|getting there|almost there)(?![A-Za-z])",
+     90),
+    (r"(?:almost|nearly|快|差不多|基本|接近|将近)\s*(?:完成|完工|搞定|做完|弄完|done|finished|complete)", 90),
+    (r"大部分|大多|(?<![A-Za-z])(?:most of it|most of|mostly)(?![A-Za-z])", 80),
+    (r"(?:about|around|roughly|大概|大约|约)\s*(?:two[- ]thirds|三分之二)", 67),
+    (r"(?:about|around|roughly|大概|大约|约)\s*(?:a|one)[- ]third|(?:大概|大约|约)\s*三分之一", 33),
+    (r"一小半|不到一半|(?<![A-Za-z])(?:less than|under) half(?![A-Za-z])", 40),
+    (r"快好了|快完了|快完成了?|快搞定了?|快弄完了?|快做完了?|差不多了|差不多完成了?|差不多好了|基本完成了?|基本搞定了?|"
+     r"基本上完成了?|接近完成|即将完成|马上就?好|马上完成|收尾阶段|就差收尾|"
+     r"(?<![A-Za-z])(?:almost|nearly|pretty much|mostly|about|basically|practically) (?:done|finished|complete|there)"
+     r"|(?<![A-Za-z])(?:close to done|wrapping up|final stretch|last bits)(?![A-Za-z])", 90),
+    (r"(?<![A-Za-z])(?:a bit|a little|some|partly|partially|halfish)(?: done| progress)?(?![A-Za-z])|一部分|部分完成|有进展", 30),
+))
+# Words that soften a given number into a guess: the bot asks ("可能80%", "maybe 80%"); "about 80%" stays 80.
+HEDGE_BEFORE = re.compile(r"(?:可能|也许|或许|说不定|不确定|不一定|maybe|perhaps|possibly|not sure|i guess|dunno|快|接近|将近|"
+                          r"almost|nearly|close to|over|more than|超过|不到|less than|under)\s*\S{0,6}\s*$",
+                          re.IGNORECASE)
+# A bare number after these is a percent ("进度80").
+PERCENT_LABEL_BEFORE = re.compile(r"(?:进度|完成度|完成率|progress|pct|percent)\s*[:：]?\s*(?:到|为|是|at|is|to|of)?\s*$",
+                                  re.IGNORECASE)
+
+# Hours that are not time spent, besides the frequency/remaining/range forms in commands/progress.py.
+DAYS = _words("half (?:a )?day", "[0-9一二两三四五六七八九十半]+\\s*(?:个)?(?:整)?天", "一整天", "一上午", "一下午", "一晚上", "半天", "整天",
+              "[0-9]+(?:\\.[0-9]+)? ?days?", "(?:one|two|three|four|five|a|half a) days?", "all day", "the whole day")
+HOURS_NOT_SPENT_AFTER = re.compile(r"^\s*(?:前|以前|之前|之内|以内|内|ago|before|within|earlier|later|from now|away)",
+                                   re.IGNORECASE)
+
+# Undo and correction of the sender's last write.
+UNDO = _words("(?:刚才|上一条|上条|那条|last).{0,4}(?:不算|作废)", "作废", "nvm", "never ?mind", "disregard", "撤销", "撤回", "撤掉(?:刚才|上一条|上条|那条)?", "(?:刚才|上一条|上条|那条).{0,4}删(?:了|掉|除)", "取消(?:刚才|上一条|上条|那条)的?(?:汇报|更新|记录)?", "取消(?=\\s*$)", "回滚", "上一条写错了",
+              "上条写错了", "刚才写错了", "刚才那条(?:是)?错的", "写错了", "发错了", "报错了", "搞错了", "弄错了",
+              "undo", "revert(?: that| it| the last one)?", "roll ?back", "scratch that", "ignore (?:that|my last)",
+              "wrong (?:task|one|update)", "that was wrong", "my mistake", "my bad", "oops")
+CORRECTION = _words("唔啱", "唔係", "唔系", "不对", "不是(?=\\s*[0-9零一二两三四五六七八九十百])", "错了", "应该是", "改成", "改为", "更正", "纠正",
+                    "我是说", "说错了", "(?:sorry,? )?i meant", "meant", "should be", "should have been", "correction",
+                    "typo")
+CORRECTION_NOT = re.compile(r"(?:而?不是|not|instead of|rather than)\s*[0-9零一二两三四五六七八九十百.]+\s*"
+                            r"(?:%|hrs?|hours?|h|个?小时|成)?", re.IGNORECASE)
+
+# What may stand before the first task key without making the message unclear ("进度更新：A-3 80%").
+LEAD_FILLER = re.compile(
+    r"^(?:(?:今天|今日|这周|本周|昨天|目前|现在|当前|刚才|刚刚|早上|上午|下午|晚上|更新|进度更新|进度|汇报|日报|报一下|说下|说一下|同步一下|同步|"
+    r"各位|大家好|老板|领导|经理|王工|李工|嗯+|哈+|好的|ok|okay|so|btw|fyi|update|status update|quick update|today|"
+    r"hi|hello|hey|all|team|morning|evening|good morning|@\S+|[,;:.!\s-])\s*)*$",
+    re.IGNORECASE,
+)
+# Words of time and stance before a figure that say nothing about what it measures ("今天装了60%" is progress).
+TIME_WORDS = re.compile(r"今天|今日|昨天|目前|现在|当前|已经|已|进度|整体|总体|总共|一共|大概|差不多|基本|上午|下午|晚上|早上|"
+                        r"刚才|刚刚|这边|我这|我们")
+# An earlier figure, not the progress now ("上周50% 这周到75%").
+PAST_BEFORE = _words("上周", "昨天", "前天", "之前", "原来", "原先", "本来", "last week", "yesterday", "was", "were", "before")
+
+# Trouble without a clear blocker ("有点问题", "焊机好像坏了"): the bot offers to mark it blocked, and asks.
+TROUBLE = _words("出了?点?状况", "出了点问题", "not great", "trouble", "problems?", "struggling", "not going well", "有点麻烦", "麻烦了", "不对劲", "something'?s (?:off|wrong)", "有点问题", "有问题", "出问题了?", "不太顺", "不顺利", "好像坏了", "坏了", "故障", "problem", "issue", "broke",
+                 "broken", "not working", "acting up")
+# Corrections found anywhere in a message that names no task (or only at its start).
+CORRECTION_ANYWHERE = _words("唔啱", "(?:is|was) wrong", "sorry", "不对", "应该是", "make (?:that|it)", "撤掉", "删(?:了|掉|除)", "改一下", "改下", "修改", "改成", "改为", "更正", "作废", "不算", "写错了?", "发错了?", "报错了?", "搞错了?", "弄错了?", "错了",
+                             "i meant", "should'?ve been", "should have been", "nvm", "never ?mind", "disregard",
+                             "scratch that", "wait no", "undo", "撤销", "撤回")
+# A question that starts the message ("is PUMP-2 finished yet", "谁有 WELD-11 的 WPS").
+QUESTION_LEAD = re.compile(r"^(?:is|has|did|are|was|will|can|could|does|do|should|how|what|when|where|why|who|which|any)\b"
+                           r"|^(?:请问|问下|问一下|是否|有没有|是不是|能不能|什么时候|怎么|多少|几|谁|哪)"
+                           r"|(?:谁|哪个|哪|帮我|帮忙|麻烦|请|让|要把|(?<![一下是])说(?!一下|下)|let'?s|please|pls|plz|can you|could you|should)",
+                           re.IGNORECASE)
+# Several tasks written as one ("P-1、P-2 都完成了", "P-1 and P-2 at 40% each").
+JOINED_KEYS = re.compile(r"^\s*(?:[,、&/+]|和|跟|与|及|以及|还有|and|&)?\s*$", re.IGNORECASE)
+TOTAL = _words("between (?:them|us)", "加起来", "一共", "总共", "合计", "共计", "total", "in total", "altogether", "combined", "together")
+CLOCK_SPAN = re.compile(r"[0-9]{1,2}(?:点|:[0-9]{2})半?\s*(?:到|-|~|至|to)\s*[0-9]{1,2}(?:点|:[0-9]{2})", re.IGNORECASE)
+VAGUE_HOURS = _words("(?:an? |one |[0-9]+ ?)hours? or so", "[0-9]+(?:\\.[0-9]+)? ?(?:h|hrs?|hours?|小时)\\+",
+                     "[0-9]+ ?(?:h|hrs?|hours?)(?:-| )?ish", "几个(?:小时|钟头|钟)", "一两个(?:小时|钟头|钟)", "[一二两三四五六七八九十]+个?多(?:小时|钟头|钟)", "a couple (?:of )?hours",
+                     "a few hours", "several hours", "some hours", "couple hours")
+QUARTER_HOURS = ((re.compile("一刻钟|(?<![A-Za-z])(?:a|one) quarter (?:of an )?hour(?![A-Za-z])", re.IGNORECASE), "0.25"),
+                 (re.compile("三刻钟|(?<![A-Za-z])three quarters of an hour(?![A-Za-z])", re.IGNORECASE), "0.75"))
+# Days still to come or planned ("大概两天能完", "another two days"): nothing to ask about.
+DAYS_TO_COME = re.compile(r"(?:还要|还得|还需|预计|估计|大概|大约|再|another|more|in)\s*\S{0,3}天|天\s*(?:能|会|就|才|要|左右能|后)|"
+                          r"days? (?:more|left|to go)|in (?:two|three|a few|[0-9]+) days", re.IGNORECASE)
+# Before a key: someone else's words, or the task as the object of a sentence (asked, never written).
+HEARSAY = re.compile(r"(?<![A-Za-z])(?:fwd|fw|forwarded)(?![A-Za-z])|(?<!就是)说\s*$|转发|转:|told me|says|said|heard|according to|他说|她说|他们说|听说|据说|他|她|(?<![A-Za-z])(?:he|she|they)(?![A-Za-z])|把\s*$|将\s*$",
+                     re.IGNORECASE)
+# Before a key: "not this task" ("刚才那条不是 P-1 的，是 P-2 的").
+NOT_THIS_TASK = re.compile(r"不是\s*$|(?<![A-Za-z])not\s*$|wrong (?:task|one)", re.IGNORECASE)
+# A correction still to be given ("写错了，改一下"): asked, not undone.
+AMEND = re.compile(r"改一下|改下|修改|改成|改为|更正|应该是|should be|meant", re.IGNORECASE)
+# A percent that is what is left, not what is done ("还剩 30% 没做").
+REMAINING_BEFORE = re.compile(r"(?:还剩|剩下|剩余|还差|remaining|left)\s*(?:约|大概|about)?\s*$", re.IGNORECASE)
+# A duration inside a test or measurement ("850 kPa held 30 min"): not time spent.
+TEST_CONTEXT = re.compile(r"(?<![A-Za-z])(?:within|test|testing|run|heat run)(?![A-Za-z])|试验|测试|kPa|MPa|bar(?![a-z])|psi|℃|°C|保压|稳压|打压|held|holding|hold for|耐压", re.IGNORECASE)
+# English words that may stand before a progress percent ("we're at 80%", "overall about 80%"); any other English word
+# there names what the figure measures ("SOC 80%", "loading hit 65%"), so the percent is asked about.
+PROGRESS_VOCAB = frozenset(["at", "is", "are", "am", "was", "now", "currently", "so", "ok", "okay", "the", "task", "work", "job", "overall", "total", "roughly", "approx", "approximately", "about", "around", "already", "today", "done", "complete", "completed", "progress", "reached", "reach", "hit", "to", "up", "we", "we're", "were", "it", "it's", "its", "i", "i'm", "im", "our", "my", "this", "still", "just", "almost", "nearly", "yes", "update", "status", "sir", "team", "finished", "finish", "pct", "percent", "and", "also", "guys", "all", "of", "be", "been", "got", "getting", "has", "have", "had", "by", "eod", "tonight", "morning", "afternoon", "evening", "yesterday", "here", "there", "site", "wip", "on", "in", "for", "sitting", "push", "pushed", "pushing", "like", "progres", "progess", "prgress", "as", "hi", "hello", "hey", "good"])

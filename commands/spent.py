@@ -1,0 +1,50 @@
+"""Hours in chat words that are not time spent: a range ("2-3h", "两三个小时": asked), a frequency ("每4小时",
+"every 2 hours") and time still to come ("还要6小时", "another 5h to go"): never written as work logged."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from commands.errors import PARAM_MAX_CHARS, err
+from commands.model import ParseError
+from commands.numbers import find_hours
+from commands.text import EDGE_PUNCT
+
+_FREQUENCY_BEFORE = re.compile(r"(?:每隔?|每天|每班|every|per|each)\s*$", re.IGNORECASE)
+_TO_COME_BEFORE = re.compile(
+    r"(?:(?:还要|还得|还需要?|再)(?:干|做|弄|忙|搞)|还要|还需要?|还差|还得|还剩|剩下?|预计|估计|大概还|需要|得要|要再|再干|再|another|remaining|left|need|needs|takes|"
+    r"eta|estimated?|about another|take|takes|should take|will take|would take|might take|within|in the next|every)\s*(?:约|大约|大概|差不多|about|around)?\s*$",
+    re.IGNORECASE)
+_TO_COME_AFTER = re.compile(r"^\s*(?:to go|left|remaining|more|之后|以后|后|才能|就能|能完|estimate|needed|to finish)",
+                            re.IGNORECASE)
+_RANGE_BEFORE = re.compile(r"[0-9零一二两三四五六七八九十]\s*(?:h|小时|个小时)?\s*(?:-|~|～|到|至|or|或|and)\s*$"
+                           r"|(?:over|more than|at least|almost|nearly|under|less than|超过|至少|将近|快|不到|起码)\s*$",
+                           re.IGNORECASE)
+_CN_RANGE = re.compile(r"[一二两三四五六七八九][两二三四五六七八九]个?多?\s*(?:小时|钟头|hours?|hrs?|h\b)|[0-9]+个?多(?:小时|钟头)",
+                       re.IGNORECASE)  # 两三个小时, 3个多小时
+
+NotSpent = Literal["range", "frequency", "to_come"]
+
+
+def not_spent(task: str, tail: str, verb: str) -> tuple[NotSpent, ParseError] | None:
+    """Why the hours in `tail` are not time spent, with the question to ask about them; None if they are (or
+    there are none)."""
+    s = tail.strip(EDGE_PUNCT)
+    m = _CN_RANGE.search(s)
+    if m is not None and _TO_COME_BEFORE.search(s[: m.start()]):
+        return "to_come", err("unclear_hours", verb, value=m.group(0), task=task, example="2")
+    if m is not None:
+        return "range", err("unclear_hours", verb, value=m.group(0), task=task, example="2")
+    hrs = find_hours(s)
+    if hrs is None:
+        return None
+    before, after = s[: hrs.start], s[hrs.end :]
+    kind: NotSpent | None = "range" if _RANGE_BEFORE.search(before) else "frequency" \
+        if _FREQUENCY_BEFORE.search(before) else "to_come" \
+        if _TO_COME_BEFORE.search(before) or _TO_COME_AFTER.match(after) else None
+    if kind is None:
+        return None
+    start = max(0, before.rfind(" ", 0, max(0, len(before) - 1)) + 1) if before.strip() else hrs.start
+    return kind, err("unclear_hours", verb, value=s[start : hrs.end].strip()[:PARAM_MAX_CHARS], task=task,
+                     example=hrs.raw.lstrip("-") or "2")
