@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from commands import field_words as w
 from commands.errors import PARAM_MAX_CHARS, err
+from commands.field_percent import BARE_NUMBER, Percent, clause_before, read_percent
 from commands.model import (
     Block,
     Command,
@@ -29,7 +30,7 @@ from commands.model import (
     Unblock,
     Undo,
 )
-from commands.numbers import HOURS_MAX, Found, cn_number, find_hours, percent_forms, round_int
+from commands.numbers import HOURS_MAX, Found, find_hours, percent_forms
 from commands.spent import not_spent
 from commands.text import EDGE_PUNCT, blank, clean, remove_spans
 
@@ -38,37 +39,13 @@ TASK_KEY_ANY = re.compile(r"(?<![A-Za-z0-9_\-])([A-Za-z][A-Za-z0-9]{0,9}-[0-9]{1
 _REFERENCE_BEFORE = re.compile(r"(?:等|跟|和|与|同|比|像|同步|依赖|除了|after|until|like|than|with|and|on|for|behind|"
                                r"before|see|as|per|blocked by|waiting for|depends on)\s*$", re.IGNORECASE)
 _SEPARATOR = re.compile(r"[,;:.!?\n]\s*$")
-_BARE_NUMBER = re.compile(r"^(?:(?P<int>[0-9]{1,3})|(?P<frac>0?\.[0-9]{1,4}|1\.0{1,4}))(?![0-9.%:点])(?P<unit>\s*[^\s,;:.!?]{0,2})")
-_UNIT_AFTER_NUMBER = re.compile(r"^\s*(?:[个台套米根条处层段批项件次天号点块张把箱桶吨斤楼栋间户小分]|kg|mm|cm|m(?![A-Za-z])|pcs|units?|pieces?|"
-                                r"h(?![A-Za-z])|hrs?|hours?|mins?|"
-                                r"meters?|floors?|rooms?)", re.IGNORECASE)
-# A number after a hedge, with no unit: the likely percent, asked about ("close to 90", "60ish", "六十").
-_HEDGED_NUMBER = re.compile(r"(?:close to|about|around|like|roughly|maybe|大概|大约|约|快|差不多|接近)\s*([0-9]{1,3})"
-                            r"(?![0-9.%:]|\s*(?:h|hrs?|hours?|min|小时|分|个|天|days?)(?![A-Za-z]))"
-                            r"|(?<![0-9.])([0-9]{1,3})\s*ish(?![A-Za-z])|^([一二三四五六七八九]?十[一二三四五六七八九]?)\s*$",
-                            re.IGNORECASE)
-_LABELLED_NUMBER = re.compile(r"(?:进度|完成度|完成率|progress|pct)\s*[:：]?\s*(?:到|为|是|at|is|to|of)?\s*"
-                              r"([0-9]{1,3}(?![0-9.%:])|[一二三四五六七八九]?十[一二三四五六七八九]?(?![成%])|一百)",
-                              re.IGNORECASE)
 _BLOCK_WORD_FIRST = re.compile(r"^(?:阻塞|卡住了|卡住|受阻|blocked|block)(?![A-Za-z])\s*[:：]?\s*", re.IGNORECASE)
-_HEDGE_WORD = re.compile(r"(?:大概|大约|约|差不多|about|around|roughly|approx(?:imately)?|~)\s*$", re.IGNORECASE)
 _SPOKEN_KEY = re.compile(r"([A-Za-z]{1,6})([0-9]{1,6})(?=\s|[\u4e00-\u9fff])")
 _QUESTION_AFTER_KEY = re.compile(r"^(?:is|has|did|are|was|will|can|does|do)\s+(?:it|this|that|the|we|you|they|he|she)\b",
                                  re.IGNORECASE)
 _FIGURES = re.compile(r"[0-9]|[一二两三四五六七八九十半]")
 PLAN_OR_HEDGE = re.compile(r"(?:might|may|could|possibly|probably|maybe|might get|可能|也许|或许|怕|担心|会不会|要是|如果|准备|计划|打算|"
                            r"if|soon|快要|就要)", re.IGNORECASE)
-_PROGRESS_CUE_BEFORE = re.compile(r"(?:做到|干到|弄到|装到|达到|到了|到|已经|已|目前|现在|at|is at|now at|reached|to)\s*$",
-                                  re.IGNORECASE)
-_FROM_TO_PERCENT = re.compile(r"(?:(?:从|from)\s*[0-9]{1,3}\s*%?\s*(?:up|涨|提升|提高|升)?\s*(?:到|至|to|->|→)"
-                              r"|(?<![0-9.])[0-9]{1,3}\s*%?\s*(?:->|→|=>))\s*(?P<to>[0-9]{1,3})\s*%", re.IGNORECASE)
-_RANGE_PERCENT = re.compile(r"(?<![0-9.])([0-9]{1,3})\s*%?\s*(?:-|~|～|到|至|或|or|to)\s*[0-9]{1,3}\s*(?:%|％)"
-                            r"|(?<![0-9.])([0-9]{1,3})\s+(?:or|或)\s+[0-9]{1,3}(?![0-9])", re.IGNORECASE)
-# A subject and its verb before a percent: a share of that subject ("管子装了60%", "材料到了一半"), not the task's.
-_SHARE_BEFORE = re.compile(r"[\u4e00-\u9fffA-Za-z]{2,}\s*(?:[\u4e00-\u9fff]{1,3}了|"
-                           r"到货了?|交货了?|进场了?|交付了?|发货了?)\s*$")
-_FROM_TO = re.compile(r"(?:从|from)\s*[0-9]{1,3}\s*%?\s*(?:到|至|to|->|→)\s*$|[0-9]{1,3}\s*%?\s*(?:->|→|=>)\s*$",
-                      re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -79,114 +56,6 @@ class _Reading:
     unsure: ConfirmReason | None = None  # the writes are only a suggestion
     ask: ParseError | None = None  # no suggestion possible: asked in words
     question: bool = False
-
-
-@dataclass(frozen=True)
-class _Percent:
-    value: int | None = None  # a definite progress
-    guess: int | None = None  # the likely progress, to be confirmed
-    unclear: bool = False  # a percent that may or may not be progress, with no guess
-    span: tuple[int, int] | None = None
-    bad: Found | None = None  # progress that is no percent (over 100, "百分之八八")
-
-
-def _clause_before(t: str, start: int) -> str:
-    stop = t.rfind(". ", 0, start)
-    cut = max(max(t.rfind(c, 0, start) + 1 for c in ",;!?。，"), stop + 2 if stop >= 0 else 0)
-    return t[cut:start]
-
-
-def _percent(t: str, *, bare_is_percent: bool) -> _Percent:
-    """The task's progress in `t`, judged by what surrounds each percent."""
-    progress: list[Found] = []
-    unclear = False
-    moved = _FROM_TO_PERCENT.search(t)
-    if moved is not None and int(moved.group("to")) <= 100:
-        return _Percent(value=int(moved.group("to")), span=moved.span())
-    ranged = _RANGE_PERCENT.search(t)
-    if ranged is not None:
-        return _Percent(guess=int(ranged.group(1) or ranged.group(2)), span=ranged.span())
-    previous_end = 0
-    for found in percent_forms(t):
-        before, after = _clause_before(t, found.start)[-(found.start - previous_end):], t[found.end :]
-        previous_end = found.end
-        if w.FORECAST_BEFORE.search(before) or w.MEASURE_BEFORE.search(before) or w.PAST_BEFORE.search(before):
-            continue  # a forecast, a measurement, an earlier figure: not progress now, left in the note
-        if not bare_is_percent and any(word.lower() not in w.PROGRESS_VOCAB
-                                       for word in re.findall(r"[A-Za-z][A-Za-z']+", before)):
-            unclear = True  # "SOC 80%", "loading hit 65%": a figure of something named in English
-            continue
-        if w.REMAINING_BEFORE.search(before):
-            unclear = True  # "还剩 30% 没做": the rest, not the progress
-            continue
-        if w.MEASURE_AFTER.match(after):
-            unclear = unclear or after.lstrip().startswith(("的", "of", "OF", "Of", "多", "以上", "出头", "the"))
-            continue
-        if _SHARE_BEFORE.search(w.TIME_WORDS.sub("", before)):
-            unclear = True
-            continue
-        if found.value is None or not Decimal(0) <= found.value <= Decimal(100):
-            return _Percent(bad=found, span=(found.start, found.end))
-        if progress and _FROM_TO.search(t[: found.start]):
-            progress = []
-        progress.append(found)
-        if w.HEDGE_BEFORE.search(before):
-            return _Percent(guess=int(found.value), span=(found.start, found.end))
-    if len({int(f.value) for f in progress if f.value is not None}) > 1:
-        return _Percent(unclear=True)
-    if progress:
-        first = progress[0]
-        assert first.value is not None
-        cue = _PROGRESS_CUE_BEFORE.search(t[: first.start])
-        return _Percent(value=round_int(first.value), span=(cue.start() if cue else first.start, progress[-1].end))
-    for pattern, value in w.APPROXIMATE_PERCENT:
-        m = pattern.search(t)
-        if m is not None and not _not_progress(t, m.start(), m.end()):
-            guess = value if value >= 0 else _lower_of(m.group(0))
-            return _Percent(guess=guess, span=m.span())
-    for pattern, value in w.DEFINITE_PERCENT:
-        m = pattern.search(t)
-        if m is None:
-            continue
-        if w.MEASURE_AFTER.match(t[m.end() :]) or _SHARE_BEFORE.search(w.TIME_WORDS.sub("", _clause_before(t, m.start()))):
-            return _Percent(unclear=True)
-        if not _not_progress(t, m.start(), m.end()):
-            hedged = value != 50 and _HEDGE_WORD.search(_clause_before(t, m.start()))
-            return _Percent(guess=value, span=m.span()) if hedged else _Percent(value=value, span=m.span())
-    if unclear:
-        return _Percent(unclear=True)
-    m = _LABELLED_NUMBER.search(t)
-    labelled = cn_number(m.group(1)) if m is not None else None
-    if m is not None and labelled is not None and labelled <= 100:
-        return _Percent(value=labelled, span=m.span())
-    m = _HEDGED_NUMBER.search(t)
-    if m is not None:
-        value = int(m.group(1) or m.group(2)) if (m.group(1) or m.group(2)) else cn_number(m.group(3)) or 0
-        if value <= 100:
-            return _Percent(guess=value, span=m.span())
-    m = _BARE_NUMBER.match(t)
-    if m is not None and not _UNIT_AFTER_NUMBER.match(m.group("unit")):
-        value = int(m.group("int")) if m.group("int") else round(Decimal(m.group("frac")) * 100)
-        if value > 100 and (bare_is_percent or not clean(t[m.end("int") :])):
-            return _Percent(bad=Found(m.start(), m.end("int"), Decimal(value), str(value)))
-        if value <= 100:
-            if bare_is_percent or w.PERCENT_LABEL_BEFORE.search(t[: m.start()]):
-                return _Percent(value=value, span=(m.start(), m.end("int") if m.group("int") else m.end("frac")))
-            return _Percent(guess=value, span=(m.start(), m.end("int") if m.group("int") else m.end("frac")))
-    return _Percent()
-
-
-def _not_progress(t: str, start: int, end: int) -> bool:
-    before = _clause_before(t, start)
-    return bool(w.FORECAST_BEFORE.search(before) or w.MEASURE_BEFORE.search(before))
-
-
-def _lower_of(words: str) -> int:
-    digits = re.findall(r"[0-9]+", words)
-    if digits:
-        return int(digits[0])
-    tens = "一二三四五六七八九".find(words[0]) + 1
-    return tens * 10
 
 
 def _hours(t: str, task: str, verb: str) -> Found | ParseError | None:
@@ -206,7 +75,7 @@ def _hours(t: str, task: str, verb: str) -> Found | ParseError | None:
         if why is not None and why[0] == "range":
             return why[1]
         if why is None and not w.HOURS_NOT_SPENT_AFTER.match(t[found.end :]) \
-                and not w.TEST_CONTEXT.search(_clause_before(t, found.start)):
+                and not w.TEST_CONTEXT.search(clause_before(t, found.start)):
             break
         t = blank(t, [(found.start, found.end)])  # not time spent: look for time that was
         found = find_hours(t)
@@ -238,7 +107,7 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
         reason = clean(t[explicit.end() :])
         if not reason:
             return _Reading(ask=err("missing_argument", "block", arg="reason"))
-        also = _percent(reason, bare_is_percent=False)  # "blocked by rain, 45% done before we stopped"
+        also = read_percent(reason, bare_is_percent=False)  # "blocked by rain, 45% done before we stopped"
         done_so_far = (Report(task=task, percent=also.value),) if also.value is not None else ()
         return _Reading(writes=(*done_so_far, Block(task=task, reason=reason)))
     spent = _hours(t, task, verb)
@@ -249,7 +118,7 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
     not_done = w.NOT_DONE.search(t)
     spans = [m.span() for m in (day_end, not_done, days) if m is not None]
     scrubbed = blank(t, spans + ([(spent.start, spent.end)] if spent is not None else []))
-    pct = _percent(scrubbed, bare_is_percent=bare_is_percent)
+    pct = read_percent(scrubbed, bare_is_percent=bare_is_percent)
     if pct.span is not None:
         scrubbed = blank(scrubbed, [pct.span])
     unblock = w.UNBLOCK.search(scrubbed)
@@ -281,7 +150,7 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
     percent = pct.value if pct.value is not None else pct.guess
     unsure: ConfirmReason | None = None
     if pct.guess is not None:
-        unsure = "bare_number" if _BARE_NUMBER.match(t) and not pct.value else "approximate"
+        unsure = "bare_number" if BARE_NUMBER.match(t) and not pct.value else "approximate"
     progress = Report(task=task, percent=percent, note="" if (block or done) else note, hours=hours) \
         if percent is not None or hours is not None else None
     if done is not None and block is None:
@@ -309,7 +178,7 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
     return _Reading(writes=(Report(task=task, note=note),) if note else ())
 
 
-def _spans(t: str, pct: _Percent) -> list[tuple[int, int]]:
+def _spans(t: str, pct: Percent) -> list[tuple[int, int]]:
     return [pct.span] if pct.span is not None else []
 
 
