@@ -400,3 +400,24 @@ class PhotoRow(SQLModel, table=True):
     data: bytes = Field(sa_type=LargeBinary)
     sha256: str = Field(max_length=64)
     created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class PersonWriteRow(SQLModel, table=True):
+    """A write a person made through chat and what it changed: the undo log (bot/store/writes.py)."""
+
+    __tablename__ = "person_write"
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: str = Field(foreign_key="person.id", index=True, max_length=64)
+    task_key: str = Field(max_length=24)
+    pms: str = Field(max_length=16)
+    kind: str = Field(max_length=16)
+    at: datetime = Field(sa_type=UTCDateTime)
+    before_status: str = Field(max_length=16)
+    before_percent: int
+    before_reason: str | None = Field(default=None, max_length=1000)
+    after_status: str = Field(max_length=16)
+    after_percent: int
+    after_reason: str | None = Field(default=None, max_length=1000)
+    hours: str | None = Field(default=None, max_length=16)  # a Decimal's text, exact
+    worklog: str | None = Field(default=None, max_length=64)  # the time entry's id in the PMS
+    undone_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

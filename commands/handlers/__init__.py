@@ -16,6 +16,7 @@ from commands.handlers.accounts import link, link_decision, link_secret
 from commands.handlers.approvals import approvals, approve, delegate, reject, request
 from commands.handlers.standups import apply, standup, standup_schedule
 from commands.handlers.tasks import block, done, my_tasks, new, report, status
+from commands.handlers.undo import correct, undo
 from commands.handlers.watching import alert_action, risks, subscribe
 from commands.handlers.web_links import admin_link, dashboard_link, field_link
 from commands.ports import CommandError, Context
@@ -34,6 +35,8 @@ HANDLERS: dict[type, Handler] = {
     model.Report: report,
     model.Done: done,
     model.Block: block,
+    model.Undo: undo,
+    model.Correct: correct,
     model.Approve: approve,
     model.Reject: reject,
     model.Delegate: delegate,
