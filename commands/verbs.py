@@ -16,6 +16,7 @@ from commands.model import (
     Approve,
     Block,
     Command,
+    Correct,
     DashboardLink,
     Delegate,
     Done,
@@ -35,6 +36,7 @@ from commands.model import (
     StandupSchedule,
     Status,
     Subscribe,
+    Undo,
 )
 from commands.text import EDGE_PUNCT
 
@@ -83,6 +85,9 @@ TABLE: tuple[Verb, ...] = (
     Verb(name="dashboard", en=("dashboard",), zh=("看板", "仪表盘"), parse=arguments.dashboard,
          builds=(DashboardLink,)),
     Verb(name="admin", en=("admin",), zh=("管理", "管理后台"), parse=arguments.admin, builds=(AdminLink,)),
+    # Minimal rows until the field language (issue 20) says undo and correction in its own words.
+    Verb(name="undo", en=("undo",), zh=("撤销",), parse=arguments.undo, builds=(Undo,)),
+    Verb(name="correct", en=("correct",), zh=("更正",), parse=arguments.correct, builds=(Correct,)),
 )
 
 VERBS: dict[str, tuple[str, ...]] = {verb.name: verb.words for verb in TABLE}

@@ -17,6 +17,7 @@ from commands.model import (
     Approve,
     Block,
     Command,
+    Correct,
     DashboardLink,
     Delegate,
     Done,
@@ -35,6 +36,7 @@ from commands.model import (
     StandupSchedule,
     Status,
     Subscribe,
+    Undo,
 )
 from commands.parse import MAX_TEXT_CHARS, parse
 from commands.text import normalize
@@ -318,6 +320,14 @@ CASES: list[tuple[str, Command | ParseError]] = [
     ("admin", AdminLink()),
     ("管理", AdminLink()),
     ("管理后台", AdminLink()),
+    # --- undo and correction (minimal rows; issue 20's field language has its own words) --------------------
+    ("undo", Undo()),
+    ("撤销", Undo()),
+    ("correct 60%", Correct(percent=60)),
+    ("更正 3h", Correct(hours=Decimal(3))),
+    ("correct 55% 2.5h", Correct(percent=55, hours=Decimal("2.5"))),
+    ("更正 百分之六十", Correct(percent=60)),
+    ("correct 120%", ParseError(code="percent_out_of_range", verb="correct", params={"value": "120"})),
     ("风险", Risks()),
     ("风险PUMP", Risks(project="PUMP")),
     ("风险 水泵", err("bad_task_key", "risks", value="水泵")),
@@ -520,7 +530,7 @@ def test_verbs_table_shape() -> None:
     assert set(VERBS) == {
         "help", "status", "my", "report", "done", "block", "approve", "reject", "approvals", "delegate",
         "ack", "snooze", "apply", "risks", "standup", "link", "subscribe", "new", "request", "field", "dashboard",
-        "admin",
+        "admin", "undo", "correct",
     }  # fmt: skip
     all_aliases = [alias for aliases in VERBS.values() for alias in aliases]
     assert len(all_aliases) == len(set(all_aliases)), "an alias maps to two verbs"
@@ -563,6 +573,8 @@ ALIAS_ARGS = {
     "field": "PUMP-1",
     "dashboard": "PUMP",
     "admin": "",
+    "undo": "",
+    "correct": "60%",
 }
 VERB_TYPES: dict[str, type] = {
     "help": Help,
@@ -587,6 +599,8 @@ VERB_TYPES: dict[str, type] = {
     "field": FieldLink,
     "dashboard": DashboardLink,
     "admin": AdminLink,
+    "undo": Undo,
+    "correct": Correct,
 }
 
 

@@ -3,41 +3,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import date, timedelta
-from decimal import Decimal
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 from sqlmodel import col
 
 from bot.constants import UNDO_WINDOW_S
-from bot.dispatch import chat
-from bot.records import InboundEvent
 from bot.runtime import Runtime
 from bot.say import say
 from bot.store.models import AuditRow, PersonWriteRow, TaskRow
-from commands import model
 from tests.conftest import set_clock
-
-# The words ("撤销", "不对，是60%", "I meant 3h") are the parser's (issue 20, the lead's part): until they are
-# wired, these texts stand for the records the parser will make, and everything after the parser is real.
-WORDS: dict[str, model.Command] = {
-    "撤销": model.Undo(), "undo": model.Undo(),
-    "不对，是60%": model.Correct(percent=60), "sorry, I meant 3h": model.Correct(hours=Decimal(3)),
-    "I meant 55% and 2h": model.Correct(percent=55, hours=Decimal(2)),
-}
+from tests.undo_words import understand_undo_words
 
 
 @pytest.fixture(autouse=True)
-def undo_words(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    real = chat.command_of
-
-    def command_of(event: InboundEvent, today: date, channel_project: str | None = None
-                   ) -> model.Command | model.ParseError:
-        return WORDS.get(event.text) or real(event, today, channel_project)
-    monkeypatch.setattr(chat, "command_of", command_of)
-    yield
+def undo_words(monkeypatch: pytest.MonkeyPatch) -> None:
+    understand_undo_words(monkeypatch)
 
 
 async def texts(rt: Runtime, person: str, text: str) -> str:

@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from bot.constants import UNDO_WINDOW_S
 from bot.pms.base import PMS
+from bot.pms.remote import reopen_or_start
 from bot.records import PersonWrite, Reply, Task
 from commands import model
 from commands.handlers.access import audit, names_of, writable_task
@@ -57,31 +58,48 @@ async def _settled(ctx: Context, write: PersonWrite) -> None:
 async def undo(ctx: Context, cmd: model.Undo) -> list[Reply]:
     write, pms, task = await _last(ctx)
     status_moves = write.before_status != write.after_status
-    if status_moves and write.before_percent == write.after_percent:
-        await pms.check_move(task.key, write.before_status, by=ctx.person)  # refused: nothing is written
+    if status_moves:  # a move the workflow refuses is refused before anything is written
+        await pms.check_move(task.key, write.before_status, by=ctx.person)
     removed = kept = None
     if write.hours is not None and write.worklog is None:
         kept = str(write.hours)  # the PMS's API names no entry to delete (Zentao): the reply says it stays
     elif write.hours is not None and write.worklog is not None:
         await pms.delete_worklog(task.key, write.worklog, by=ctx.person)
         removed = str(write.hours)
-    now = task
-    if write.before_percent != write.after_percent:
-        now = await pms.report_progress(task.key, percent=write.before_percent, note="", hours=None, by=ctx.person)
-    if now.status != write.before_status or now.blocked_reason != write.before_reason:
-        now = await pms.transition(task.key, write.before_status, reason=write.before_reason or "", by=ctx.person)
+    now = await _restore(ctx, pms, task, write)
     await _settled(ctx, replace(write, undone_at=ctx.now))
     await audit(ctx, "pms.undo", task.key, pms=pms.name, write=write.id, kind=write.kind,
                 percent=write.before_percent, status=write.before_status, hours_removed=removed, hours_kept=kept)
     names = await names_of(ctx, [now.assignee])
     return [Reply(kind="write_undone", data={
         "task": task_view(now, names), "kind": write.kind,
-        "percent": write.before_percent if write.before_percent != write.after_percent else None,
-        "from_percent": write.after_percent,
+        "percent": now.percent if now.percent != write.after_percent else None, "from_percent": write.after_percent,
+        # a PMS that derives progress from hours (Zentao, with the effort row kept) may not take the old value
+        "percent_wanted": write.before_percent if now.percent != write.before_percent else None,
         "status": write.before_status if status_moves else None, "from_status": write.after_status,
         "reason": write.before_reason if status_moves and write.before_status == "blocked" else None,
         "hours_removed": removed, "hours_kept": kept, "pms": pms.name.capitalize(),
     })]
+
+
+async def _restore(ctx: Context, pms: PMS, task: Task, write: PersonWrite) -> Task:
+    """Put the task's status and percent back as they were before the write. The status moves first (so setting
+    the percent does not reopen or start it again), except back to blocked: a percent set on a blocked task
+    would start it, so there the percent goes first."""
+    now = task
+
+    async def percent() -> None:
+        nonlocal now
+        if now.percent != write.before_percent:
+            now = await pms.report_progress(task.key, percent=write.before_percent, note="", hours=None,
+                                            by=ctx.person)
+
+    if write.before_status == "blocked":
+        await percent()
+    if now.status != write.before_status or now.blocked_reason != write.before_reason:
+        now = await pms.transition(task.key, write.before_status, reason=write.before_reason or "", by=ctx.person)
+    await percent()
+    return now
 
 
 async def correct(ctx: Context, cmd: model.Correct) -> list[Reply]:
@@ -89,6 +107,9 @@ async def correct(ctx: Context, cmd: model.Correct) -> list[Reply]:
         raise CommandError("nothing_to_correct")
     write, pms, task = await _last(ctx)
     worklog, hours = write.worklog, write.hours
+    moves_to = reopen_or_start(task.status, cmd.percent) if cmd.percent != task.percent else None
+    if moves_to is not None:  # the percent reopens or finishes the task: asked before the hours are touched
+        await pms.check_move(task.key, moves_to, by=ctx.person)
     if cmd.hours is not None:
         if write.hours is None:
             raise CommandError("correct_no_hours", task=task.key)
