@@ -68,6 +68,9 @@ MAX_TITLE_CHARS: Final = 200  # task titles, approval subjects, subscription fil
 MAX_NOTE_CHARS: Final = 1000  # notes, reasons, comments, standup answers
 MAX_NAME_CHARS: Final = 100  # PMS user names
 
+# Undo and correction of a person's last write through chat (commands/handlers/undo.py).
+UNDO_WINDOW_S: Final = 30 * 60  # "撤销" / "undo" / "不对，是60%" reach a write this long after it was made
+
 # Pacing to platforms' rate limits (notifiers/pacing.py).
 RATE_HEADROOM: Final = 0.95  # pace at this share of a published rate
 

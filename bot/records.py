@@ -95,6 +95,28 @@ class Task:
 
 
 @dataclass(frozen=True, kw_only=True)
+class PersonWrite:
+    """One write a person made through chat (report, log hours, done, block, unblock, start): what it changed on
+    the task, so that its author can undo or correct it within the undo window (bot/constants.UNDO_WINDOW_S)."""
+
+    id: int | None = None  # set once stored
+    person: str
+    task: str  # "PUMP-12"
+    pms: str  # the connector's name: "local", "jira", "redmine", "zentao"
+    kind: str  # "report" | "done" | "block" | "unblock" | "start" (what the person did)
+    at: datetime
+    before_status: str
+    before_percent: int
+    before_reason: str | None  # the blocked reason, where the PMS keeps one
+    after_status: str
+    after_percent: int
+    after_reason: str | None
+    hours: Decimal | None = None  # the hours it logged
+    worklog: str | None = None  # the id of the time entry it created in the PMS (None: none, or none known)
+    undone_at: datetime | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class Milestone:
     id: int
     project: str

@@ -28,6 +28,7 @@ from commands.model import (
     Approvals,
     Approve,
     Command,
+    Correct,
     DashboardLink,
     Delegate,
     FieldLink,
@@ -44,7 +45,7 @@ from commands.model import (
     Status,
     Subscribe,
 )
-from commands.numbers import AMOUNT_GLUED, amount
+from commands.numbers import AMOUNT_GLUED, HOURS_MAX, amount, find_hours, find_percent, round_int
 from commands.text import blank, clean, first_token, remove_spans
 
 # ---------------------------------------------------------------------------------------------------------
@@ -219,6 +220,30 @@ def apply(args: Args) -> Command | ParseError:
         return missing("apply", "id")
     found = number_at(args.rest, "apply", "bad_proposal_id")
     return found if isinstance(found, ParseError) else Apply(proposal_id=found[0])
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Undo and correction of the person's last write (the field language's own words for them are progress.py's)
+
+
+def correct(args: Args) -> Command | ParseError:
+    """`correct 60%`, `更正 3h`, `correct 55% 2h`: the right value of the person's last write."""
+    pct, hrs = find_percent(args.rest), find_hours(args.rest)
+    if pct is None and hrs is None:
+        return missing("correct", "percent")
+    percent: int | None = None
+    hours: Decimal | None = None
+    if pct is not None:
+        if pct.value is None:
+            return err("bad_percent", "correct", value=pct.raw)
+        if not Decimal(0) <= pct.value <= Decimal(100):
+            return err("percent_out_of_range", "correct", value=pct.raw)
+        percent = round_int(pct.value)
+    if hrs is not None:
+        if hrs.value is None or not Decimal(0) < hrs.value <= HOURS_MAX:
+            return err("bad_hours", "correct", value=hrs.raw)
+        hours = hrs.value
+    return Correct(percent=percent, hours=hours)
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any, Literal, Protocol
 
 from bot.pms.base import PMS
-from bot.records import Approval, Person, Project
+from bot.records import Approval, Person, PersonWrite, Project
 
 
 class CommandError(Exception):
@@ -96,6 +96,18 @@ class Workspace(Protocol):
                            ) -> tuple[str, str, str] | None: ...
 
     async def audit(self, *, actor: str, action: str, subject: str, detail: dict[str, Any], now: datetime) -> None: ...
+
+    async def remember_write(self, write: PersonWrite) -> int:
+        """Keep a write a person made through chat in the undo log; its id."""
+        ...
+
+    async def last_write(self, person_id: str) -> PersonWrite | None:
+        """The person's newest write in the undo log, undone or not."""
+        ...
+
+    async def settle_write(self, write: PersonWrite) -> bool:
+        """Store an undo or a correction of a write; False when it was undone meanwhile."""
+        ...
 
 
 class Links(Protocol):

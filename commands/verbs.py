@@ -103,6 +103,7 @@ TABLE: tuple[Verb, ...] = (
     Verb(name="dashboard", en=("dashboard",), zh=("看板", "仪表盘"), parse=arguments.dashboard,
          builds=(DashboardLink,)),
     Verb(name="admin", en=("admin",), zh=("管理", "管理后台"), parse=arguments.admin, builds=(AdminLink,)),
+    Verb(name="correct", en=("correct",), zh=("更正",), parse=arguments.correct, builds=(Correct,)),
 )
 
 VERBS: dict[str, tuple[str, ...]] = {verb.name: verb.words for verb in TABLE}

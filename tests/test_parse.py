@@ -326,6 +326,12 @@ CASES: list[tuple[str, Command | ParseError]] = [
     ("admin", AdminLink()),
     ("管理", AdminLink()),
     ("管理后台", AdminLink()),
+    # --- undo and correction (minimal rows; issue 20's field language has its own words) --------------------
+    ("correct 60%", Correct(percent=60)),
+    ("更正 3h", Correct(hours=Decimal(3))),
+    ("correct 55% 2.5h", Correct(percent=55, hours=Decimal("2.5"))),
+    ("更正 百分之六十", Correct(percent=60)),
+    ("correct 120%", ParseError(code="percent_out_of_range", verb="correct", params={"value": "120"})),
     ("风险", Risks()),
     ("风险PUMP", Risks(project="PUMP")),
     ("风险 水泵", err("bad_task_key", "risks", value="水泵")),
@@ -540,7 +546,7 @@ def test_verbs_table_shape() -> None:
     assert set(VERBS) == {
         "help", "status", "my", "report", "done", "block", "unblock", "start", "undo", "approve", "reject", "approvals", "delegate",
         "ack", "snooze", "apply", "risks", "standup", "link", "subscribe", "new", "request", "field", "dashboard",
-        "admin",
+        "admin", "correct",
     }  # fmt: skip
     all_aliases = [alias for aliases in VERBS.values() for alias in aliases]
     assert len(all_aliases) == len(set(all_aliases)), "an alias maps to two verbs"
@@ -586,6 +592,7 @@ ALIAS_ARGS = {
     "field": "PUMP-1",
     "dashboard": "PUMP",
     "admin": "",
+    "correct": "60%",
 }
 VERB_TYPES: dict[str, type] = {
     "help": Help,
@@ -613,6 +620,7 @@ VERB_TYPES: dict[str, type] = {
     "field": FieldLink,
     "dashboard": DashboardLink,
     "admin": AdminLink,
+    "correct": Correct,
 }
 
 

@@ -37,6 +37,7 @@ from bot.store.models import InboxRow
 from tests.conftest import running_clock
 from tests.fakes.jira import FakeJira
 from tests.fakes.zentao import FakeZentao
+from tests.undo_words import understand_undo_words
 
 BOB = "5b10ac8d82e05b22cc7d4ef5"
 HOOK_SECRET = "jira-hook-secret"
@@ -373,3 +374,80 @@ async def test_a_refused_done_logs_no_hours(rt: Runtime, jira: FakeJira) -> None
     said = await say(rt, "bob", "done PUMP-4 finished 2h")
     assert "cannot move to done" in said[0].text
     assert jira.worklogs("PUMP-4") == [] and jira.issue("PUMP-4")["status"] == "To Do"
+
+
+# -- undo and correction (commands/handlers/undo.py) ---------------------------------------------------------
+
+def _deletes(jira: FakeJira) -> list[str]:
+    return [r.path for r in jira.requests if r.method == "DELETE"]
+
+
+async def test_undo_deletes_the_jira_worklog_and_restores_the_issue(rt: Runtime, jira: FakeJira,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    understand_undo_words(monkeypatch)
+    await say(rt, "bob", "report PUMP-1 60% pump mounted 2h")
+    [worklog] = jira.worklogs("PUMP-1")
+    said = await say(rt, "bob", "undo")
+    assert "Undone on PUMP-1" in said[0].text and "60% → 0%" in said[0].text and "2h time entry deleted" in said[0].text
+    issue = jira.issue("PUMP-1")
+    assert (issue["customfield_10050"], issue["status"]) == (0, "To Do")
+    assert jira.worklogs("PUMP-1") == [] and jira.deleted_worklogs == [("PUMP-1", worklog["id"])]
+
+
+async def test_correcting_the_hours_replaces_the_jira_worklog(rt: Runtime, jira: FakeJira,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    understand_undo_words(monkeypatch)
+    await say(rt, "bob", "report PUMP-1 60% 5h")
+    said = await say(rt, "bob", "I meant 3h")
+    assert "5h → 3h" in said[0].text
+    assert [w["timeSpentSeconds"] for w in jira.worklogs("PUMP-1")] == [3 * 3600]
+    assert jira.issue("PUMP-1")["customfield_10050"] == 60
+
+
+async def test_jira_down_half_way_through_an_undo_deletes_the_worklog_once(rt: Runtime, jira: FakeJira,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    understand_undo_words(monkeypatch)
+    await say(rt, "bob", "report PUMP-2 60% 2h")
+    [worklog] = jira.worklogs("PUMP-2")
+    # The worklog is deleted, then Jira stops answering before the percent is set back: the undo waits.
+    jira.fail_next(1, status=503, path_contains="/issue/PUMP-2", method="PUT")
+    inbox_id = await _send(rt, "bob", "undo")
+    assert jira.worklogs("PUMP-2") == [] and jira.issue("PUMP-2")["customfield_10050"] == 60
+    await _retried(rt, inbox_id)
+    assert _deletes(jira) == [f"/rest/api/3/issue/PUMP-2/worklog/{worklog['id']}"], "deleted once, not again"
+    assert jira.deleted_worklogs == [("PUMP-2", worklog["id"])]
+    issue = jira.issue("PUMP-2")
+    assert (issue["customfield_10050"], issue["status"]) == (0, "To Do")
+    texts = await _texts(rt, "bob")
+    assert "Undone on PUMP-2" in texts[-1], texts
+    again = await say(rt, "bob", "undo")  # the retried undo counted: the write is undone
+    assert "undone already" in again[0].text
+
+
+async def test_zentao_undo_restores_the_percent_and_says_the_effort_row_stays(
+        tmp_path: Path, zentao: FakeZentao, monkeypatch: pytest.MonkeyPatch) -> None:
+    understand_undo_words(monkeypatch)
+    day = SYSTEM_CLOCK.today(UTC)
+    project = zentao.add_project("Pump", "PUMP")
+    sprint = zentao.add_execution(project, "Sprint 1", day - timedelta(days=3), day + timedelta(days=10),
+                                  status="doing")
+    task = zentao.add_task(sprint, "Install valve", assigned_to="bob", estimate=8)
+    runtime = Runtime(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'z.db'}", zentao_url=zentao.url,
+                               zentao_account=zentao.account, zentao_password=zentao.password),  # type: ignore[arg-type]
+                      _config("zentao", str(project)), console=True, clock=running_clock())
+    await migrate.upgrade(runtime.db)
+    await runtime.open()
+    try:
+        await say(runtime, "bob", f"report PUMP-{task} 20% 1h")
+        await say(runtime, "bob", f"report PUMP-{task} 60% 2h")
+        assert zentao.task(task)["progress"] == 60
+        consumed = zentao.task(task)["consumed"]
+        said = await say(runtime, "bob", "undo")
+        assert "60% → 20%" in said[0].text and "2h effort entry stays in Zentao" in said[0].text, said[0].text
+        assert zentao.task(task)["consumed"] == consumed  # the effort row is not pretended away
+        assert zentao.task(task)["progress"] == 20 and "did not take" not in said[0].text
+        said = await say(runtime, "bob", f"report PUMP-{task} 30% 2h")
+        said = await say(runtime, "bob", "I meant 3h")
+        assert "Zentao cannot delete a time entry" in said[0].text
+    finally:
+        await runtime.close()

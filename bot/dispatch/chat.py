@@ -62,6 +62,8 @@ class ChatCommands:
                 await audit.append(s, **row)
             await self._audited(s, person.id, parsed, event, now)
             ws = SqlWorkspace(s, default_locale=self.default_locale)
+            for write in buffered.writes:
+                await ws.remember_write(write)
             await self.outcomes.finish(s, item, staged, await self.addressing.envelopes(ws, event, person.locale,
                                                                                         replies))
         return "ok"

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from bot.records import Approval, Person, Project
+from bot.records import Approval, Person, PersonWrite, Project
 from commands.ports import Workspace
 
 
@@ -26,9 +26,14 @@ class ReadFirstWorkspace:
     def __init__(self, inner: Workspace) -> None:
         self._inner = inner
         self.audits: list[dict[str, Any]] = []
+        self.writes: list[PersonWrite] = []  # the undo log's rows, written with the audit rows
 
     async def audit(self, *, actor: str, action: str, subject: str, detail: dict[str, Any], now: datetime) -> None:
         self.audits.append({"actor": actor, "action": action, "subject": subject, "detail": detail, "now": now})
+
+    async def remember_write(self, write: PersonWrite) -> int:
+        self.writes.append(write)
+        return 0  # not known until written; no handler uses it on this path
 
     # -- reads --------------------------------------------------------------------------------------------
     async def person(self, person_id: str) -> Person | None:
@@ -61,6 +66,9 @@ class ReadFirstWorkspace:
 
     async def standups_of(self, person_id: str) -> list[tuple[str, str, tuple[str, ...]]]:
         return await self._inner.standups_of(person_id)
+
+    async def last_write(self, person_id: str) -> PersonWrite | None:
+        return await self._inner.last_write(person_id)
 
     # -- writes: the command runs again in the write transaction ------------------------------------------
     async def create_approval(
@@ -107,3 +115,6 @@ class ReadFirstWorkspace:
     async def decide_alert(self, alert_id: int, *, by: str, action: str, until: datetime | None
                            ) -> tuple[str, str, str] | None:
         raise NeedsWrite("decide_alert")
+
+    async def settle_write(self, write: PersonWrite) -> bool:
+        raise NeedsWrite("settle_write")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
 from datetime import date
 from decimal import Decimal
 from typing import Protocol
@@ -38,6 +39,18 @@ class PMSDown(Exception):
         self.retry_after_s = retry_after_s
 
 
+@dataclass(frozen=True, kw_only=True)
+class Written(Task):
+    """The task as a write left it, with the id of the time entry the write created (None: it logged no hours,
+    or the PMS's API names none: Zentao). A Task still, so callers that only read the task need not change."""
+
+    worklog: str | None = None
+
+    @classmethod
+    def of(cls, task: Task, worklog: str | None) -> Written:
+        return cls(**{f.name: getattr(task, f.name) for f in fields(Task)}, worklog=worklog)
+
+
 class PMS(Protocol):
     name: str
 
@@ -53,7 +66,7 @@ class PMS(Protocol):
 
     async def report_progress(
         self, key: str, *, percent: int | None, note: str, hours: Decimal | None, by: Person
-    ) -> Task: ...
+    ) -> Written: ...
 
     async def transition(self, key: str, status: str, *, reason: str, by: Person) -> Task: ...
 
@@ -64,7 +77,14 @@ class PMS(Protocol):
 
     async def comment(self, key: str, body: str, *, by: Person) -> None: ...
 
-    async def log_work(self, key: str, hours: Decimal, *, note: str, by: Person) -> None: ...
+    async def log_work(self, key: str, hours: Decimal, *, note: str, by: Person) -> str | None:
+        """Add a time entry; its id in the PMS (None where the PMS's API answers without one: Zentao)."""
+        ...
+
+    async def delete_worklog(self, key: str, worklog: str, *, by: Person) -> None:
+        """Remove a time entry log_work made, taking its hours off the task's time spent. One already gone is
+        fine (a retried undo). PMSError("worklog_not_deletable") where the PMS's API cannot (Zentao)."""
+        ...
 
     async def list_milestones(self, project: str) -> list[Milestone]: ...
 

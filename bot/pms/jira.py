@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from bot.clocks import SYSTEM_CLOCK, Clock
 from bot.config import Config, JiraConnectorConfig, Settings
 from bot.constants import PMS_PAGE_SIZE, PMS_SUMMARY_MAX_TASKS
-from bot.pms.base import STATUSES, PMSError
+from bot.pms.base import STATUSES, PMSError, Written
 from bot.pms.http import PMSHttp, TTLCache
+from bot.pms.jira_shapes import adf, jira_errors, jira_time, jql_string
 from bot.pms.people import PeopleMap, task_number
 from bot.pms.remote import odd_answers_refused, parse_day, progress_comment, reopen_or_start, summarize
 from bot.records import Milestone, Person, Project, ProjectSummary, Task
@@ -39,34 +40,6 @@ def build(settings: Settings, config: Config, clock: Clock) -> JiraClient | None
         return None
     return JiraClient(url=settings.jira_url, email=settings.jira_email, api_token=token, pat=pat,
                       config=config.connectors.jira, clock=clock)
-
-
-def adf(text: str) -> dict[str, Any]:
-    """Plain text as an Atlassian document: a paragraph per line (ADF text nodes must not be empty)."""
-    paragraphs = [{"type": "paragraph", "content": [{"type": "text", "text": line}]}
-                  for line in text.splitlines() if line.strip()]
-    return {"type": "doc", "version": 1, "content": paragraphs or [{"type": "paragraph", "content": []}]}
-
-
-def _when(value: Any) -> datetime | None:
-    """Jira's "2026-11-30T10:00:00.000+0000"."""
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%f%z")
-    except ValueError:
-        return None
-
-
-def _errors(body: Any) -> str:
-    """Jira's error shape {"errorMessages": [...], "errors": {field: message}} as one line."""
-    if not isinstance(body, dict):
-        return ""
-    parts = [str(m) for m in body.get("errorMessages") or [] if m]
-    errors = body.get("errors")
-    if isinstance(errors, dict):
-        parts += [f"{k}: {v}" for k, v in errors.items()]
-    return "; ".join(parts)[:300]
 
 
 @odd_answers_refused("Jira")
@@ -124,10 +97,10 @@ class JiraClient:
             return body
         if status == 404:
             raise PMSError("unknown_task", task=missing) if missing else PMSError(
-                "pms_refused", pms="Jira", reason=_errors(body) or f"{method} {path}: not found")
+                "pms_refused", pms="Jira", reason=jira_errors(body) or f"{method} {path}: not found")
         if status == 403:
-            raise PMSError("pms_forbidden", pms="Jira", reason=_errors(body) or f"{method} {path}")
-        raise PMSError("pms_refused", pms="Jira", reason=_errors(body) or f"{method} {path} answered {status}")
+            raise PMSError("pms_forbidden", pms="Jira", reason=jira_errors(body) or f"{method} {path}")
+        raise PMSError("pms_refused", pms="Jira", reason=jira_errors(body) or f"{method} {path} answered {status}")
 
     async def search(self, jql: str, fields: tuple[str, ...], limit: int) -> list[dict[str, Any]]:
         """Every issue the JQL finds, up to `limit`, a page of 100 per request."""
@@ -222,7 +195,7 @@ class JiraPMS:
             estimate_h=(Decimal(estimate) / 3600).quantize(Decimal("0.01")).normalize() if estimate else None,
             spent_h=(Decimal(tt.get("timeSpentSeconds") or 0) / 3600).quantize(Decimal("0.01")).normalize(),
             milestone=str(versions[0].get("name")) if versions else None, blocked_reason=None,
-            updated_at=_when(f.get("updated")) or self.c.clock.now(), created_at=_when(f.get("created")),
+            updated_at=jira_time(f.get("updated")) or self.c.clock.now(), created_at=jira_time(f.get("created")),
             priority=str((f.get("priority") or {}).get("name")) if f.get("priority") else None,
         )
 
@@ -261,7 +234,7 @@ class JiraPMS:
             user = await self.c.user_id(assignee.pms_user) if assignee.pms_user else None
             if user is None:
                 return []
-            clauses.append(f'assignee = "{_jql_string(user)}"')
+            clauses.append(f'assignee = "{jql_string(user)}"')
         if open_only:
             clauses.append("statusCategory != Done")
         jql = " AND ".join(clauses) + " ORDER BY duedate ASC, key ASC"
@@ -283,7 +256,7 @@ class JiraPMS:
         return await self._task_or_fail(self._ours(str(created["key"])))
 
     async def report_progress(self, key: str, *, percent: int | None, note: str, hours: Decimal | None,
-                              by: Person) -> Task:
+                              by: Person) -> Written:
         task = await self._task_or_fail(key)
         jira_key = self._jira(key)
         if percent is not None and self.c.config.progress_field:
@@ -295,11 +268,12 @@ class JiraPMS:
         if target is not None:
             await self._move(task, target)
         text = progress_comment(by, percent=percent if not self.c.config.progress_field else None, note=note)
+        entry = None
         if hours is not None:
-            await self.log_work(key, hours, note=text, by=by)
+            entry = await self.log_work(key, hours, note=text, by=by)
         elif text:
             await self._comment(jira_key, text, key)
-        return await self._task_or_fail(key)
+        return Written.of(await self._task_or_fail(key), entry)
 
     async def transition(self, key: str, status: str, *, reason: str, by: Person) -> Task:
         if status not in STATUSES:
@@ -373,11 +347,23 @@ class JiraPMS:
     async def comment(self, key: str, body: str, *, by: Person) -> None:
         await self._comment(self._jira(key), f"{by.name}: {body}", key)
 
-    async def log_work(self, key: str, hours: Decimal, *, note: str, by: Person) -> None:
+    async def log_work(self, key: str, hours: Decimal, *, note: str, by: Person) -> str:
         started = self.c.clock.now().strftime("%Y-%m-%dT%H:%M:%S.000+0000")
         text = note if note.startswith(by.name) else f"{by.name}: {note}" if note else by.name
-        await self.c.send("POST", f"/issue/{self._jira(key)}/worklog", missing=key, json={
+        made = await self.c.send("POST", f"/issue/{self._jira(key)}/worklog", missing=key, json={
             "started": started, "timeSpentSeconds": int(hours * 3600), "comment": self._text(text)})
+        return str(made["id"])
+
+    async def delete_worklog(self, key: str, worklog: str, *, by: Person) -> None:
+        # adjustEstimate=auto (the default) gives the entry's time back to the remaining estimate, as logging took it.
+        try:
+            await self.c.send("DELETE", f"/issue/{self._jira(key)}/worklog/{int(worklog)}", missing=key)
+        except PMSError as exc:
+            if exc.code != "unknown_task":
+                raise
+            if await self.get_task(key) is None:
+                raise
+            # the issue is there and the entry is not: an earlier attempt of this undo deleted it
 
     async def matches_jql(self, key: str, jql: str) -> bool:
         """Whether the task is among what a subscription's JQL finds (Jira evaluates it)."""
@@ -397,6 +383,3 @@ class JiraPMS:
                 for n, v in enumerate(versions or [])]
         return summarize(self.project, tasks, dues, today=today)
 
-
-def _jql_string(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"')

@@ -10,7 +10,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from bot.clocks import Clock
-from bot.pms.base import STATUSES, PMSError
+from bot.pms.base import STATUSES, PMSError, Written
 from bot.records import Milestone, Person, ProjectSummary, Task
 from bot.store.db import StoreSession
 from bot.store.tasks import Tasks
@@ -46,7 +46,7 @@ class LocalPMS:
 
     async def report_progress(
         self, key: str, *, percent: int | None, note: str, hours: Decimal | None, by: Person
-    ) -> Task:
+    ) -> Written:
         task = await self._task(key)
         status, blocked_reason = task.status, task.blocked_reason
         if status == "done" and percent is not None and percent < 100:
@@ -54,13 +54,14 @@ class LocalPMS:
         if percent is not None:
             if percent == 100:
                 status = "done"
-            elif status == "todo" or (status == "blocked" and percent > 0):
+            elif status in ("todo", "blocked") and percent > 0:  # as remote.reopen_or_start: 0% starts nothing
                 status, blocked_reason = "in_progress", None
         minutes = hours_to_min(hours) if hours is not None else None
         changed = await self._tasks.change(key, status=status, blocked_reason=blocked_reason,
                                            percent=task.percent if percent is None else percent, add_min=minutes or 0)
-        await self._tasks.add_history(key, by=by.id, kind="report", percent=percent, minutes=minutes, note=note)
-        return changed
+        entry = await self._tasks.add_history(key, by=by.id, kind="report", percent=percent, minutes=minutes,
+                                              note=note)
+        return Written.of(changed, str(entry) if minutes else None)
 
     async def transition(self, key: str, status: str, *, reason: str, by: Person) -> Task:
         if status not in STATUSES:
@@ -80,12 +81,19 @@ class LocalPMS:
         await self._task(key)
         await self._tasks.add_history(key, by=by.id, kind="comment", note=body)
 
-    async def log_work(self, key: str, hours: Decimal, *, note: str, by: Person) -> None:
+    async def log_work(self, key: str, hours: Decimal, *, note: str, by: Person) -> str:
         task = await self._task(key)
         minutes = hours_to_min(hours)
         await self._tasks.change(key, status=task.status, blocked_reason=task.blocked_reason, percent=task.percent,
                                  add_min=minutes)
-        await self._tasks.add_history(key, by=by.id, kind="worklog", minutes=minutes, note=note)
+        return str(await self._tasks.add_history(key, by=by.id, kind="worklog", minutes=minutes, note=note))
+
+    async def delete_worklog(self, key: str, worklog: str, *, by: Person) -> None:
+        task = await self._task(key)
+        taken = await self._tasks.take_minutes(key, int(worklog)) if worklog.isdigit() else 0
+        if taken:
+            await self._tasks.change(key, status=task.status, blocked_reason=task.blocked_reason,
+                                     percent=task.percent, add_min=-taken)
 
     async def list_milestones(self, project: str) -> list[Milestone]:
         return await self._tasks.milestones(project)

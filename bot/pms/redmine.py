@@ -17,7 +17,7 @@ from typing import Any
 from bot.clocks import SYSTEM_CLOCK, Clock
 from bot.config import Config, RedmineConnectorConfig, Settings
 from bot.constants import PMS_PAGE_SIZE, PMS_SUMMARY_MAX_TASKS
-from bot.pms.base import STATUSES, PMSError
+from bot.pms.base import STATUSES, PMSError, Written
 from bot.pms.http import PMSHttp, TTLCache
 from bot.pms.people import PeopleMap, task_number
 from bot.pms.remote import odd_answers_refused, parse_day, progress_comment, reopen_or_start, summarize
@@ -248,7 +248,7 @@ class RedminePMS:
         return await self._to_task(await self._issue(f"{self.project.key}-{body['issue']['id']}"))
 
     async def report_progress(self, key: str, *, percent: int | None, note: str, hours: Decimal | None,
-                              by: Person) -> Task:
+                              by: Person) -> Written:
         as_user = await self._as(by)
         issue = await self._issue(key, include="allowed_statuses", as_user=as_user)
         change: dict[str, Any] = {}
@@ -263,9 +263,9 @@ class RedminePMS:
         if change:
             await self.c.send("PUT", f"/issues/{issue['id']}.json", json={"issue": change}, missing=key,
                               as_user=as_user)
-        if hours is not None:
-            await self._time_entry(issue["id"], hours, note=note, by=by, as_user=as_user)
-        return await self._checked(key, change.get("status_id"), target)
+        entry = await self._time_entry(issue["id"], hours, note=note, by=by, as_user=as_user) \
+            if hours is not None else None
+        return Written.of(await self._checked(key, change.get("status_id"), target), entry)
 
     def _allowed_status(self, key: str, issue: dict[str, Any], status: str) -> int:
         allowed = issue.get("allowed_statuses") or []
@@ -312,12 +312,25 @@ class RedminePMS:
         await self.c.send("PUT", f"/issues/{issue['id']}.json", missing=key, as_user=as_user,
                           json={"issue": {"notes": body if as_user else f"{by.name}: {body}"}})
 
-    async def log_work(self, key: str, hours: Decimal, *, note: str, by: Person) -> None:
+    async def log_work(self, key: str, hours: Decimal, *, note: str, by: Person) -> str:
         as_user = await self._as(by)
         issue = await self._issue(key, as_user=as_user)
-        await self._time_entry(issue["id"], hours, note=note, by=by, as_user=as_user)
+        return await self._time_entry(issue["id"], hours, note=note, by=by, as_user=as_user)
 
-    async def _time_entry(self, issue_id: int, hours: Decimal, *, note: str, by: Person, as_user: str | None) -> None:
+    async def delete_worklog(self, key: str, worklog: str, *, by: Person) -> None:
+        as_user = await self._as(by)
+        issue = await self._issue(key, as_user=as_user)
+        try:
+            entry = await self.c.send("GET", f"/time_entries/{int(worklog)}.json", missing=key, as_user=as_user)
+        except PMSError as exc:
+            if exc.code == "unknown_task":
+                return  # gone already: an earlier attempt of this undo deleted it
+            raise
+        if int(((entry.get("time_entry") or {}).get("issue") or {}).get("id", -1)) != int(issue["id"]):
+            raise PMSError("unknown_task", task=key)  # not a time entry of this task
+        await self.c.send("DELETE", f"/time_entries/{int(worklog)}.json", as_user=as_user, missing=key)
+
+    async def _time_entry(self, issue_id: int, hours: Decimal, *, note: str, by: Person, as_user: str | None) -> str:
         activities = await self.c.named("/enumerations/time_entry_activities.json", "time_entry_activities")
         activity = self.c.config.activity
         activity_id = int(activity) if activity.isdigit() else activities.get(activity.casefold())
@@ -325,8 +338,9 @@ class RedminePMS:
             raise PMSError("pms_refused", pms="Redmine",
                            reason=f"no time-entry activity '{activity}' (connectors.redmine.activity)")
         comments = note if as_user else (f"{by.name}: {note}" if note else by.name)
-        await self.c.send("POST", "/time_entries.json", as_user=as_user, json={"time_entry": {
+        body = await self.c.send("POST", "/time_entries.json", as_user=as_user, json={"time_entry": {
             "issue_id": issue_id, "hours": float(hours), "activity_id": activity_id, "comments": comments[:1000]}})
+        return str(body["time_entry"]["id"])
 
     async def list_milestones(self, project: str) -> list[Milestone]:
         return list((await self.project_summary(project, today=self.c.clock.now().date())).milestones)

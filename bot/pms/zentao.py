@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from bot.clocks import SYSTEM_CLOCK, Clock
 from bot.config import Config, Settings, ZentaoConnectorConfig
 from bot.constants import DEFAULT_TIMEZONE, PMS_PAGE_SIZE, PMS_SUMMARY_MAX_TASKS
-from bot.pms.base import STATUSES, PMSDown, PMSError
+from bot.pms.base import STATUSES, PMSDown, PMSError, Written
 from bot.pms.http import PMSHttp
 from bot.pms.people import PeopleMap, task_number
 from bot.pms.remote import odd_answers_refused, parse_day, progress_comment, reopen_or_start, summarize
@@ -245,7 +245,7 @@ class ZentaoPMS:
         await self.c.send(self.c.config.action_method, f"/tasks/{raw['id']}/{verb}", json=body, missing=key)
 
     async def report_progress(self, key: str, *, percent: int | None, note: str, hours: Decimal | None,
-                              by: Person) -> Task:
+                              by: Person) -> Written:
         raw = await self._raw(key)
         text = progress_comment(by, percent=percent, note=note) or by.name
         status = _STATUS.get(str(raw.get("status")), "in_progress")
@@ -254,7 +254,7 @@ class ZentaoPMS:
         left = self._left(consumed, percent, _num(raw.get("left")))
         if target == "done":
             await self._finish(raw, key, hours or Decimal(0), text)
-            return await self._task_or_fail(key)
+            return Written.of(await self._task_or_fail(key), None)
         if target == "in_progress":
             await self._move(raw, "in_progress", key, comment=text, left=left)
             raw = await self._raw(key)
@@ -265,7 +265,7 @@ class ZentaoPMS:
                 "work": [text[:250]]})
         elif percent is not None and target is None:
             await self.c.send("PUT", f"/tasks/{raw['id']}", json={"left": float(left)}, missing=key)
-        return await self._task_or_fail(key)
+        return Written.of(await self._task_or_fail(key), None)  # an effort row has no id in the answer
 
     @staticmethod
     def _left(consumed: Decimal, percent: int | None, left: Decimal) -> Decimal:
@@ -348,11 +348,18 @@ class ZentaoPMS:
     async def comment(self, key: str, body: str, *, by: Person) -> None:
         await self._comment(await self._raw(key), f"{by.name}: {body}", key)
 
-    async def log_work(self, key: str, hours: Decimal, *, note: str, by: Person) -> None:
+    async def log_work(self, key: str, hours: Decimal, *, note: str, by: Person) -> str | None:
+        """One effort row. REST v1 answers with the task, not the row: no id (and it could not delete one)."""
         raw = await self._raw(key)
         await self.c.send("POST", f"/tasks/{raw['id']}/estimate", missing=key, json={
             "date": [self.c.clock.today(self.c.tz).isoformat()], "consumed": [float(hours)],
             "left": [float(_num(raw.get("left")))], "work": [(f"{by.name}: {note}" if note else by.name)[:250]]})
+        return None
+
+    async def delete_worklog(self, key: str, worklog: str, *, by: Person) -> None:
+        # REST v1 routes /tasks/:id/estimate to GET and POST only; deleting an effort row is the web UI's
+        # task-deleteEstimate, behind a browser session. We do not pretend: the caller says the row stays.
+        raise PMSError("worklog_not_deletable", pms="Zentao", task=key)
 
     async def list_milestones(self, project: str) -> list[Milestone]:
         return list((await self.project_summary(project, today=self.c.clock.now().date())).milestones)

@@ -10,6 +10,10 @@ import sqlalchemy as sa
 from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, Numeric, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from bot.store.task_tables import MilestoneRow as MilestoneRow
+from bot.store.task_tables import PersonWriteRow as PersonWriteRow
+from bot.store.task_tables import ProgressRow as ProgressRow
+from bot.store.task_tables import TaskRow as TaskRow
 from bot.store.types import UTCDateTime
 
 
@@ -77,49 +81,6 @@ class ChannelRow(SQLModel, table=True):
     project_key: str = Field(foreign_key="project.key", primary_key=True, max_length=10)
     platform: str = Field(primary_key=True, max_length=32)
     channel_id: str = Field(primary_key=True, max_length=128)
-
-
-class MilestoneRow(SQLModel, table=True):
-    __tablename__ = "milestone"
-    __table_args__ = (UniqueConstraint("project_key", "name"),)
-    id: int | None = Field(default=None, primary_key=True)
-    project_key: str = Field(foreign_key="project.key", index=True, max_length=10)
-    name: str = Field(max_length=200)
-    due: date | None = None
-
-
-class TaskRow(SQLModel, table=True):
-    __tablename__ = "task"
-    __table_args__ = (UniqueConstraint("project_key", "number"),)
-    id: int | None = Field(default=None, primary_key=True)
-    key: str = Field(unique=True, max_length=24)
-    project_key: str = Field(foreign_key="project.key", index=True, max_length=10)
-    number: int
-    title: str = Field(max_length=200)
-    status: str = Field(default="todo", max_length=16)
-    percent: int = 0
-    assignee: str | None = Field(default=None, foreign_key="person.id", index=True, max_length=64)
-    due: date | None = None
-    estimate_min: int | None = None
-    spent_min: int = 0
-    milestone_id: int | None = Field(default=None, foreign_key="milestone.id")
-    blocked_reason: str | None = Field(default=None, max_length=1000)
-    created_at: datetime = Field(sa_type=UTCDateTime)
-    updated_at: datetime = Field(sa_type=UTCDateTime)
-
-
-class ProgressRow(SQLModel, table=True):
-    """Progress history: every report, done, block, comment and work log on a task."""
-
-    __tablename__ = "progress"
-    id: int | None = Field(default=None, primary_key=True)
-    task_key: str = Field(foreign_key="task.key", index=True, max_length=24)
-    person_id: str | None = Field(default=None, max_length=64)
-    kind: str = Field(max_length=16)  # report | done | block | comment | worklog | transition
-    percent: int | None = None
-    minutes: int | None = None
-    note: str = Field(default="", max_length=1000)
-    at: datetime = Field(sa_type=UTCDateTime)
 
 
 class ApprovalRow(SQLModel, table=True):

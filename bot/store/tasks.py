@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col
@@ -105,9 +105,26 @@ class Tasks(InTransaction):
         return _task(row, milestone)
 
     async def add_history(self, key: str, *, by: str, kind: str, percent: int | None = None,
-                          minutes: int | None = None, note: str = "") -> None:
-        await self._s.execute(insert(ProgressRow).values(task_key=key, person_id=by, kind=kind, percent=percent,
-                                                         minutes=minutes, note=note, at=self._at()))
+                          minutes: int | None = None, note: str = "") -> int:
+        """A row of the task's history; its id (the id of the time entry, when it logs minutes)."""
+        result = await self._s.execute(insert(ProgressRow).values(task_key=key, person_id=by, kind=kind,
+                                                                  percent=percent, minutes=minutes, note=note,
+                                                                  at=self._at()).returning(col(ProgressRow.id)))
+        return int(result.scalar_one() or 0)
+
+    async def take_minutes(self, key: str, history_id: int) -> int:
+        """Remove the time a history row of the task logged: a work-log row goes, a report keeps its percent and
+        note; the minutes taken (0 when already taken or not the task's)."""
+        row = (await self._s.execute(select(ProgressRow).where(
+            col(ProgressRow.id) == history_id, col(ProgressRow.task_key) == key).with_for_update())).scalar_one_or_none()
+        if row is None or not row.minutes:
+            return 0
+        minutes = row.minutes
+        if row.kind == "worklog":
+            await self._s.execute(delete(ProgressRow).where(col(ProgressRow.id) == history_id))
+        else:
+            await self._s.execute(update(ProgressRow).where(col(ProgressRow.id) == history_id).values(minutes=None))
+        return minutes
 
     async def milestones(self, project: str) -> list[Milestone]:
         rows = (

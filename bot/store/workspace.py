@@ -15,9 +15,11 @@ from bot.store.proposals import Proposals
 from bot.store.runs import Runs
 from bot.store.standups import Standups
 from bot.store.subscriptions import Subscriptions
+from bot.store.writes import Writes
 
 
-class SqlWorkspace(People, Projects, Subscriptions, Approvals, Standups, Runs, Alerts, Proposals, LinkCodes):
+class SqlWorkspace(People, Projects, Subscriptions, Approvals, Standups, Runs, Alerts, Proposals, LinkCodes,
+                   Writes):
     """Every repository of our own state on one session: what a command, a job or a hook reads and changes
     commits together. Built as `SqlWorkspace(session, default_locale=...)`; each part also works alone."""
 

@@ -17,6 +17,7 @@ from commands.handlers.approvals import approvals, approve, delegate, reject, re
 from commands.handlers.field import confirm, from_payload, start, unblock
 from commands.handlers.standups import standup, standup_schedule
 from commands.handlers.tasks import block, done, my_tasks, new, report, status
+from commands.handlers.undo import correct, undo
 from commands.handlers.watching import alert_action, risks, subscribe
 from commands.handlers.web_links import admin_link, dashboard_link, field_link
 from commands.ports import CommandError, Context
@@ -58,6 +59,8 @@ HANDLERS: dict[type, Handler] = {
     model.Start: start,
     model.Several: several,
     model.Confirm: confirm,
+    model.Undo: undo,
+    model.Correct: correct,
     model.Approve: approve,
     model.Reject: reject,
     model.Delegate: delegate,

@@ -14,6 +14,7 @@ from commands.handlers.access import (
     readable_project,
     writable_task,
 )
+from commands.handlers.undo import remember
 from commands.ports import CommandError, Context
 from commands.views import task_view
 
@@ -65,6 +66,7 @@ async def report(ctx: Context, cmd: model.Report) -> list[Reply]:
         raise CommandError("nothing_to_report", task=cmd.task)
     before = task.percent
     updated = await pms.report_progress(task.key, percent=cmd.percent, note=cmd.note, hours=cmd.hours, by=ctx.person)
+    await remember(ctx, pms.name, task, updated, "report", updated.worklog, hours=cmd.hours)
     await audit(ctx, "pms.report", task.key, pms=pms.name, percent=cmd.percent, before=before,
                  hours=str(cmd.hours) if cmd.hours is not None else None, note=cmd.note)
     names = await names_of(ctx, [updated.assignee])
@@ -78,11 +80,13 @@ async def done(ctx: Context, cmd: model.Done) -> list[Reply]:
     pms, task = await writable_task(ctx, cmd.task)
     if task.status == "done":
         raise CommandError("already_done", task=task.key)
+    worklog = None
     if cmd.hours is not None:
         await pms.check_move(task.key, "done", by=ctx.person)  # a refused move must not leave hours logged
-        await pms.log_work(task.key, cmd.hours, note=cmd.note, by=ctx.person)
+        worklog = await pms.log_work(task.key, cmd.hours, note=cmd.note, by=ctx.person)
     # The note rides on the transition (a comment on it, in every PMS), not as a comment of its own as well.
     updated = await pms.transition(task.key, "done", reason=cmd.note, by=ctx.person)
+    await remember(ctx, pms.name, task, updated, "done", worklog, hours=cmd.hours)
     await audit(ctx, "pms.done", task.key, pms=pms.name, note=cmd.note,
                  hours=str(cmd.hours) if cmd.hours is not None else None)
     names = await names_of(ctx, [updated.assignee])
@@ -94,6 +98,7 @@ async def block(ctx: Context, cmd: model.Block) -> list[Reply]:
     if task.status == "done":
         raise CommandError("already_done", task=task.key)
     updated = await pms.transition(task.key, "blocked", reason=cmd.reason, by=ctx.person)
+    await remember(ctx, pms.name, task, updated, "block", None)
     await audit(ctx, "pms.block", task.key, pms=pms.name, reason=cmd.reason)
     names = await names_of(ctx, [updated.assignee])
     return [Reply(kind="task_blocked", data={"task": task_view(updated, names), "reason": cmd.reason})]

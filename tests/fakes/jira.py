@@ -699,6 +699,7 @@ class FakeJira(FakeServer, CountsRequests):
         self._numbers: dict[str, itertools.count[int]] = {}
         self._comments: dict[str, list[dict[str, Any]]] = {}  # issue id -> comments as answered
         self._worklogs: dict[str, list[dict[str, Any]]] = {}
+        self.deleted_worklogs: list[tuple[str, str]] = []  # (issue key, worklog id) in the order deleted
         self._ids = itertools.count(10000)
         self._no_transition: set[str | None] = set()
         self._failures: Failures[list[Any]] = Failures()  # [status, path needle, method, matching requests to let through]
@@ -1195,6 +1196,7 @@ class FakeJira(FakeServer, CountsRequests):
             ("POST", "/issue/{key}/transitions", self._h_do_transition),
             ("GET", "/issue/{key}/comment", self._h_get_comments), ("POST", "/issue/{key}/comment", self._h_add_comment),
             ("GET", "/issue/{key}/worklog", self._h_get_worklogs), ("POST", "/issue/{key}/worklog", self._h_add_worklog),
+            ("DELETE", "/issue/{key}/worklog/{id}", self._h_delete_worklog),
         ]
         if self.flavor == "cloud":
             routes += [("GET", "/search/jql", self._h_search_jql), ("POST", "/search/jql", self._h_search_jql),
@@ -1551,6 +1553,41 @@ class FakeJira(FakeServer, CountsRequests):
         issue.updated = self._now()
         self._changed()
         return self._json(c, worklog, 201)
+
+    def _h_delete_worklog(self, c: _Call) -> web.Response:
+        """DELETE /issue/{key}/worklog/{id}: 204; 404 when the issue or the worklog is not there; adjustEstimate
+        auto (the default) gives the entry's time back to the remaining estimate, leave keeps it, new sets it,
+        manual adds increaseBy."""
+        issue = self._lookup(c.params["key"])
+        if issue is None:
+            return _errors([ISSUE_NOT_FOUND], status=404)
+        logs = self._worklogs[issue.id]
+        found = next((w for w in logs if w["id"] == c.params["id"]), None)
+        if found is None:
+            return _errors([f"Cannot find worklog with id: {c.params['id']}"], status=404)
+        q = c.request.query
+        adjust, seconds = q.get("adjustEstimate", "auto"), int(found["timeSpentSeconds"])
+        remaining = issue.remaining_s
+        if adjust == "auto" and remaining is not None:
+            remaining += seconds
+        elif adjust == "new":
+            remaining = parse_duration(q.get("newEstimate"))
+            if remaining is None:
+                return _errors([], {"newEstimate": "You must supply a valid new estimate."})
+        elif adjust == "manual":
+            increase = parse_duration(q.get("increaseBy"))
+            if increase is None:
+                return _errors([], {"increaseBy": "You must supply a valid amount of time to increase the estimate by."})
+            remaining = (remaining or 0) + increase
+        elif adjust not in ("auto", "leave"):
+            return _errors([], {"adjustEstimate": f"Invalid value for adjustEstimate: '{adjust}'."})
+        logs.remove(found)
+        issue.spent_s = max(0, issue.spent_s - seconds)
+        issue.remaining_s = remaining
+        issue.updated = self._now()
+        self.deleted_worklogs.append((issue.key, str(found["id"])))
+        self._changed()
+        return web.Response(status=204)
 
     def _h_do_transition(self, c: _Call) -> web.Response:
         issue = self._lookup(c.params["key"])
