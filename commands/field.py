@@ -56,6 +56,7 @@ class _Reading:
     unsure: ConfirmReason | None = None  # the writes are only a suggestion
     ask: ParseError | None = None  # no suggestion possible: asked in words
     question: bool = False
+    idle_hours: bool = False  # hours were said that are not time spent ("每4小时", "还要6小时")
 
 
 def _hours(t: str, task: str, verb: str) -> Found | ParseError | None:
@@ -175,7 +176,8 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
         return _Reading(ask=err("unclear_done", verb, value=_excerpt(t), task=task))
     if days is not None and not w.DAYS_TO_COME.search(t):
         return _Reading(ask=err("unclear_hours", verb, value=_excerpt(t), task=task, example="8"))
-    return _Reading(writes=(Report(task=task, note=note),) if note else ())
+    idle = find_hours(t) is not None and spent is None
+    return _Reading(writes=(Report(task=task, note=note),) if note else (), idle_hours=idle)
 
 
 def _spans(t: str, pct: Percent) -> list[tuple[int, int]]:
@@ -288,6 +290,8 @@ def understand(s: str, *, verb: str = "report", bare_is_percent: bool = False, o
         tangled = True
     if not writes:
         return None if unplaced else Status(target=parts[0][0])
+    if len(readings) == 1 and readings[0].idle_hours and _bare_note(writes[0]):
+        return err("not_spent", verb, task=parts[0][0], value=_excerpt(parts[0][1]))  # nothing to write, said so
     reasons: list[ConfirmReason] = [r.unsure for r in readings if r.unsure is not None]
     if tangled:
         reasons.insert(0, "several_unclear")

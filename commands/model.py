@@ -243,6 +243,7 @@ ParseErrorCode = Literal[
     "unclear_percent",  # a percent that may be a share of something else ("80%的设备到货了")
     "unclear_correction",  # a correction whose new value is not clear
     "unclear_task",  # progress reported without saying on which task
+    "not_spent",  # only hours that are not time spent ("every 4 hours"): nothing to write
 ]
 
 

@@ -200,8 +200,9 @@ async def test_a_project_is_read_by_its_members_unless_it_is_open(rt: Runtime) -
 async def test_a_question_or_unclear_hours_write_nothing(rt: Runtime) -> None:
     async with rt.db.read() as s:
         before = (await s.execute(select(func.count()).select_from(ProgressRow))).scalar_one()
-    for text, said in (("PUMP-4 完成了吗", "问题"), ("PUMP-4 每4小时巡检一次", "未写入"), ("PUMP-4 done for today", "未写入"),
-                       ("PUMP-4 还要6小时", "未写入")):
+    # A question shows the task (its status); the rest say that nothing was written and why.
+    for text, said in (("PUMP-4 完成了吗", "40%"), ("PUMP-4 每4小时巡检一次", "未写入"), ("PUMP-4 done for today", "未写入"),
+                       ("PUMP-4 还要6小时", "未写入"), ("PUMP-4 两三个小时", "未写入"), ("PUMP-4 七八成", "还没有写入")):
         out = await texts(rt, "bob", text)
         assert said in out and "PUMP-4" in out, (text, out)
     row = await task(rt, "PUMP-4")

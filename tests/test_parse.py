@@ -741,12 +741,12 @@ def test_a_question_about_a_task_shows_it(text: str) -> None:
 
 
 @pytest.mark.parametrize(("text", "expected"), [
-    ("PUMP-4 每4小时巡检一次", Report(task="PUMP-4", note="每4小时巡检一次")),
+    ("PUMP-4 每4小时巡检一次", err("not_spent", "report", task="PUMP-4", value="每4小时巡检一次")),
     ("report PUMP-4 60% every 2 hours", Report(task="PUMP-4", percent=60, note="every 2 hours")),
-    ("PUMP-4 还要6小时", Report(task="PUMP-4", note="还要6小时")),
-    ("PUMP-4 another 5h to go", Report(task="PUMP-4", note="another 5h to go")),
-    ("PUMP-4 5h left", Report(task="PUMP-4", note="5h left")),
-    ("PUMP-4 预计3小时", Report(task="PUMP-4", note="预计3小时")),
+    ("PUMP-4 还要6小时", err("not_spent", "report", task="PUMP-4", value="还要6小时")),
+    ("PUMP-4 another 5h to go", err("not_spent", "report", task="PUMP-4", value="another 5h to go")),
+    ("PUMP-4 5h left", err("not_spent", "report", task="PUMP-4", value="5h left")),
+    ("PUMP-4 预计3小时", err("not_spent", "report", task="PUMP-4", value="预计3小时")),
     ("PUMP-4 每2小时巡检，今天做了3小时", Report(task="PUMP-4", note="每2小时巡检,今天做了", hours=Decimal(3))),
 ])
 def test_hours_not_spent_are_never_logged(text: str, expected: Command) -> None:

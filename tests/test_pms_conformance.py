@@ -97,7 +97,10 @@ async def test_block_marks_it_blocked_with_the_reason(backend: Backend) -> None:
     task = await backend.pms.transition(key, "blocked", reason="waiting for the permit", by=backend.bob)
     assert task.status == "blocked"
     assert "waiting for the permit" in " | ".join(await backend.notes(key))
-    resumed = await backend.pms.report_progress(key, percent=30, note="permit came", hours=Decimal(1), by=backend.bob)
+    # Progress made around a blocker does not clear it (issue 20); the unblock does.
+    still = await backend.pms.report_progress(key, percent=30, note="trench half dug", hours=Decimal(1), by=backend.bob)
+    assert (still.status, still.percent) == ("blocked", 30)
+    resumed = await backend.pms.transition(key, "in_progress", reason="permit came", by=backend.bob)
     assert resumed.status == "in_progress"
 
 

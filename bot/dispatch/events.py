@@ -15,7 +15,8 @@ from commands.parse import parse
 
 _APPROVAL_ID_RE = re.compile(r"[0-9]{1,9}")  # ASCII only (isdigit() accepts "²"); fits a 32-bit id
 # Commands that may talk to a remote PMS and otherwise only read and audit: tried outside the write lock.
-PMS_COMMANDS = (model.Status, model.MyTasks, model.Report, model.Done, model.Block, model.New, model.Risks,
+PMS_COMMANDS = (model.Status, model.MyTasks, model.Report, model.Done, model.Block, model.Unblock, model.Start,
+                model.Several, model.New, model.Risks,
                 model.FieldLink)
 
 

@@ -54,7 +54,7 @@ class LocalPMS:
         if percent is not None:
             if percent == 100:
                 status = "done"
-            elif status in ("todo", "blocked") and percent > 0:  # as remote.reopen_or_start: 0% starts nothing
+            elif status == "todo" and percent > 0:  # as remote.reopen_or_start: 0% starts nothing, a blocker stays
                 status, blocked_reason = "in_progress", None
         minutes = hours_to_min(hours) if hours is not None else None
         changed = await self._tasks.change(key, status=status, blocked_reason=blocked_reason,

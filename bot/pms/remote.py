@@ -34,12 +34,13 @@ def progress_comment(by: Person, *, percent: int | None, note: str) -> str:
 
 
 def reopen_or_start(status: str, percent: int | None) -> str | None:
-    """The status a reported percent implies, as the built-in PMS does it; None: leave the status."""
+    """The status a reported percent implies, as the built-in PMS does it; None: leave the status. A blocked task
+    stays blocked: progress made around a blocker does not clear it, only an unblock (or completion) does."""
     if percent is None:
         return None
     if percent == 100:
         return None if status == "done" else "done"
-    if status == "done" or (percent > 0 and status in ("todo", "blocked")):
+    if status == "done" or (percent > 0 and status == "todo"):
         return "in_progress"
     return None
 

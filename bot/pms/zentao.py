@@ -265,7 +265,12 @@ class ZentaoPMS:
                 "work": [text[:250]]})
         elif percent is not None and target is None:
             await self.c.send("PUT", f"/tasks/{raw['id']}", json={"left": float(left)}, missing=key)
-        return Written.of(await self._task_or_fail(key), None)  # an effort row has no id in the answer
+        written = await self._task_or_fail(key)
+        if status == "blocked" and hours is not None and written.status == "in_progress":
+            # Zentao restarts a paused task when effort is recorded on it; progress around a blocker keeps it.
+            await self._act(await self._raw(key), "pause", {"comment": text}, key)
+            written = await self._task_or_fail(key)
+        return Written.of(written, None)  # an effort row has no id in the answer
 
     @staticmethod
     def _left(consumed: Decimal, percent: int | None, left: Decimal) -> Decimal:

@@ -9,6 +9,7 @@ from typing import Any
 from bot.records import Action, Reply
 from commands import model
 from commands.handlers.access import audit, names_of, writable_task
+from commands.handlers.undo import remember
 from commands.ports import CommandError, Context
 from commands.views import task_view
 
@@ -19,6 +20,7 @@ async def unblock(ctx: Context, cmd: model.Unblock) -> list[Reply]:
         raise CommandError("not_blocked", task=task.key)
     updated = await pms.transition(task.key, "in_progress", reason=cmd.note, by=ctx.person)
     await audit(ctx, "pms.unblock", task.key, pms=pms.name, note=cmd.note, reason=task.blocked_reason)
+    await remember(ctx, pms.name, task, updated, "unblock", None)
     names = await names_of(ctx, [updated.assignee])
     return [Reply(kind="task_unblocked", data={"task": task_view(updated, names), "reason": task.blocked_reason})]
 
@@ -34,19 +36,16 @@ async def start(ctx: Context, cmd: model.Start) -> list[Reply]:
         return [Reply(kind="task_started", data={"task": task_view(task, names), "already": True})]
     updated = await pms.transition(task.key, "in_progress", reason=cmd.note, by=ctx.person)
     await audit(ctx, "pms.start", task.key, pms=pms.name, note=cmd.note)
+    await remember(ctx, pms.name, task, updated, "start", None)
     return [Reply(kind="task_started", data={"task": task_view(updated, names), "already": False})]
 
 
 def as_payload(write: model.FieldWrite) -> dict[str, Any]:
     """A write kept in a proposal until the person confirms it."""
-    item: dict[str, Any] = {"verb": type(write).__name__.lower(), "task": write.task}
-    for field in ("percent", "note", "reason"):
-        if getattr(write, field, None) not in (None, ""):
-            item[field] = getattr(write, field)
     hours = getattr(write, "hours", None)
-    if hours is not None:
-        item["hours"] = str(hours)
-    return item
+    return {"verb": type(write).__name__.lower(), "task": write.task, "percent": getattr(write, "percent", None),
+            "hours": str(hours) if hours is not None else None, "note": getattr(write, "note", ""),
+            "reason": getattr(write, "reason", "")}
 
 
 def from_payload(item: dict[str, Any]) -> model.FieldWrite:
