@@ -1,6 +1,7 @@
 """Benchmark: the clock's waves and start-up with 10,000 people, each against a peer measured in the same run.
 
-    python -m bench.clock [--people 10000] [--rounds 3] [--postgres URL] [--no-startup] [--json PATH]
+    python -m bench.clock [--people 10000] [--rounds 3] [--startup-rounds 2] [--postgres URL] [--no-startup]
+                          [--json PATH]
 
 Rows, per backend (SQLite, and PostgreSQL with --postgres or PMSBOT_BENCH_PG):
 - 10,000 people, one 09:00 standup; 2,500 people x 4 standups at 09:00; 10,000 reminders at 09:30 (all
@@ -256,6 +257,7 @@ async def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--postgres", default=os.environ.get("PMSBOT_BENCH_PG", ""),
                         help="a database the benchmark may wipe")
+    parser.add_argument("--startup-rounds", type=int, default=2, help="a process start is seconds: fewer rounds")
     parser.add_argument("--no-startup", action="store_true")
     parser.add_argument("--json", default="", help="also write the rows here")
     args = parser.parse_args()
@@ -272,7 +274,7 @@ async def main() -> None:
 
         rows += await waves("sqlite", sqlite_url, reset_sqlite, args.people, args.rounds)
         if not args.no_startup:
-            rows += await startup("sqlite", sqlite_start, args.people, args.rounds, tmp)
+            rows += await startup("sqlite", sqlite_start, args.people, args.startup_rounds, tmp)
         if args.postgres:
             pg: str = args.postgres
 
@@ -285,9 +287,9 @@ async def main() -> None:
 
             rows += await waves("postgresql", pg, lambda: reset_pg(pg), args.people, args.rounds)
             if not args.no_startup:
-                rows += await startup("postgresql", pg_start, args.people, args.rounds, tmp)
+                rows += await startup("postgresql", pg_start, args.people, args.startup_rounds, tmp)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"\n{args.rounds} alternating rounds each; median (min-max); machine: {platform.platform()}, "
+    print(f"\n{args.rounds} alternating rounds per wave row, {args.startup_rounds} per start-up row; median (min-max); machine: {platform.platform()}, "
           f"{os.cpu_count()} cores; peak memory of this process {peak_mb:.0f} MB")
     for row in rows:
         print(row.line())

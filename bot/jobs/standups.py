@@ -137,6 +137,10 @@ class Standups:
         """Those who were prompted and have neither answered nor skipped hear once more."""
         sent = 0
         for day, due in sorted((await self._due_members(standup, at, standup.reminder_time())).items()):
+            async with self.db.read() as s:  # prompted at the prompt's minute, before this one
+                prompted = await SqlWorkspace(s, default_locale=self.config.locale).ran_for(
+                    schedule_name(standup), day)
+            due = [p for p in due if p.id in prompted]  # not: away, or joined later
             for start in range(0, len(due), WAVE_BATCH):
                 sent += await self._reminder_batch(standup, day, due[start:start + WAVE_BATCH])
         if sent:
@@ -144,16 +148,14 @@ class Standups:
         return sent
 
     async def _reminder_batch(self, standup: StandupConfig, day: date, batch: list[Person]) -> int:
-        """One transaction and a few statements for a batch: who is still to answer is read under the write
-        lock, so an answer that came in just before is seen."""
+        """One transaction and a few statements for a batch of those prompted: who is still to answer is read
+        under the write lock, so an answer that came in just before is seen."""
         data = {"standup": standup.name, "project": standup.project, "day": day.isoformat(),
                 "deadline": standup.deadline}
-        ids = [p.id for p in batch]
         async with self.db.write() as s:
             ws = SqlWorkspace(s, default_locale=self.config.locale)
-            prompted = await ws.run_among(schedule_name(standup), ids, day)  # not: away, or joined later
-            said = await ws.standup_status([i for i in ids if i in prompted], day)
-            silent = [p for p in batch if p.id in prompted and p.id not in said]
+            said = await ws.standup_status([p.id for p in batch], day)
+            silent = [p for p in batch if p.id not in said]
             fresh = await ws.claim_runs(f"{schedule_name(standup)}:remind", [p.id for p in silent], day,
                                         self.mail.clock.now())
             chosen = [p for p in silent if p.id in fresh]
