@@ -289,7 +289,8 @@ async def main() -> None:
             if not args.no_startup:
                 rows += await startup("postgresql", pg_start, args.people, args.startup_rounds, tmp)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"\n{args.rounds} alternating rounds per wave row, {args.startup_rounds} per start-up row; median (min-max); machine: {platform.platform()}, "
+    print(f"\n{args.rounds} alternating rounds per wave row, {args.startup_rounds} per start-up row; median "
+          f"(min-max); machine: {platform.platform()}, "
           f"{os.cpu_count()} cores; peak memory of this process {peak_mb:.0f} MB")
     for row in rows:
         print(row.line())
