@@ -54,10 +54,11 @@ class Config(StrictModel):
                 owner[platform, external] = someone.id
         _unique([p.key for p in self.projects], "projects", "key")
         ids = [p.id for p in self.people]
+        known = set(ids)
         for i, project in enumerate(self.projects):
             for field_name in ("members", "approvers", "backup_approvers"):
                 for j, person in enumerate(getattr(project, field_name)):
-                    if person not in ids:
+                    if person not in known:
                         raise RefError(("projects", i, field_name, j), _unknown("person", person, ids))
         keys = [p.key for p in self.projects]
         departments = sorted({p.department for p in self.projects if p.department})
@@ -84,7 +85,7 @@ class Config(StrictModel):
             if standup.project not in keys:
                 raise RefError(("standups", i, "project"), _unknown("project", standup.project, keys))
             for j, person in enumerate(standup.members):
-                if person not in ids:
+                if person not in known:
                     raise RefError(("standups", i, "members", j), _unknown("person", person, ids))
         return self
 

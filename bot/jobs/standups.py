@@ -19,7 +19,7 @@ from bot.store.workspace import SqlWorkspace
 from notifiers.links import KEY_RE
 from notifiers.outbox import ClaimedMessage, Envelope
 
-PROMPT_BATCH = 200  # standup prompts written per transaction (its lock hold is what a web ack may wait for)
+WAVE_BATCH = 500  # prompts or reminders written per transaction (its lock hold is what a web ack may wait for)
 YIELD_EVERY = 50  # members whose schedule is computed between two turns of the event loop
 BLOCKER_WORDS = ("阻塞", "卡住", "受阻", "blocked", "blocker", "stuck")
 SUMMARY_ORDER = {"blocked": 0, "answer": 1, "skip": 2, "away": 3, "missing": 4}
@@ -74,11 +74,12 @@ class Standups:
         return due_day(at, at=when, tz=ZoneInfo(tz), days=parse_days(standup.days),
                        calendar=self.config.work_calendar(standup.calendar))
 
-    def _member_day(self, standup: StandupConfig, at: datetime, when: time | None, person: Person) -> date | None:
-        return self._due(standup, at, when, member_timezone(self.config, standup, person.timezone))
-
-    async def _prompts(self, standup: StandupConfig, at: datetime) -> int:
-        """Everyone whose prompt is due now, in batches: one transaction, a few statements per batch."""
+    async def _due_members(self, standup: StandupConfig, at: datetime, when: time | None
+                           ) -> dict[date, list[Person]]:
+        """The members for whom `when` is due at `at`, by their local day: worked out once per timezone."""
+        if when is None:
+            return {}
+        by_tz: dict[str, date | None] = {}
         by_day: dict[date, list[Person]] = {}
         for i, member in enumerate(standup.members):
             if i % YIELD_EVERY == YIELD_EVERY - 1:
@@ -86,13 +87,20 @@ class Standups:
             person = self._people.get(member)
             if person is None:
                 continue
-            day = self._member_day(standup, at, standup.at_time(), person)
+            tz = member_timezone(self.config, standup, person.timezone)
+            if tz not in by_tz:
+                by_tz[tz] = self._due(standup, at, when, tz)
+            day = by_tz[tz]
             if day is not None:
                 by_day.setdefault(day, []).append(person)
+        return by_day
+
+    async def _prompts(self, standup: StandupConfig, at: datetime) -> int:
+        """Everyone whose prompt is due now, in batches: one transaction, a few statements per batch."""
         sent = 0
-        for day, due in sorted(by_day.items()):
-            for start in range(0, len(due), PROMPT_BATCH):
-                sent += await self._prompt_batch(standup, day, due[start:start + PROMPT_BATCH])
+        for day, due in sorted((await self._due_members(standup, at, standup.at_time())).items()):
+            for start in range(0, len(due), WAVE_BATCH):
+                sent += await self._prompt_batch(standup, day, due[start:start + WAVE_BATCH])
         if sent:
             self.mail.wake()
         return sent
@@ -105,10 +113,12 @@ class Standups:
             away = await ws.away_among([p.id for p in batch], day)
             present = [p for p in batch if p.id not in away]
             targets = await ws.targets_of(present, self.mail.platforms)
+        base = {"standup": standup.name, "project": standup.project, "day": day.isoformat(),
+                "deadline": standup.deadline}
+        questions = {locale: list(standup.questions.get(locale) or ()) for locale in {p.locale for p in present}}
         prompts = {p.id: [
             Envelope(platform=platform, target=target, kind="standup_prompt", locale=p.locale, actions=[],
-                     data={"standup": standup.name, "project": standup.project, "day": day.isoformat(),
-                           "deadline": standup.deadline, "questions": list(standup.questions.get(p.locale) or ())})
+                     data={**base, "questions": questions[p.locale]})
             for platform, target in targets[p.id]] for p in present}
         now = self.mail.clock.now()
         async with self.db.write() as s:
@@ -126,26 +136,34 @@ class Standups:
     async def _reminders(self, standup: StandupConfig, at: datetime) -> int:
         """Those who were prompted and have neither answered nor skipped hear once more."""
         sent = 0
-        for member in standup.members:
-            person = self._people.get(member)
-            day = person and self._member_day(standup, at, standup.reminder_time(), person)
-            if person is None or not day:
-                continue
-            async with self.db.write() as s:
-                ws = SqlWorkspace(s, default_locale=self.config.locale)
-                if not await ws.was_run(schedule_name(standup), member, day):
-                    continue  # never prompted (away, or joined later)
-                if member in await ws.standup_status([member], day):
-                    continue
-                if not await ws.claim_run(f"{schedule_name(standup)}:remind", member, day, self.mail.clock.now()):
-                    continue
-                claimed = await self.mail.to_person(ws, s, person, "standup_reminder", {
-                    "standup": standup.name, "project": standup.project, "day": day.isoformat(),
-                    "deadline": standup.deadline,
-                })
-            self.mail.hand_over(claimed)
-            sent += 1
+        for day, due in sorted((await self._due_members(standup, at, standup.reminder_time())).items()):
+            async with self.db.read() as s:  # prompted at the prompt's minute, before this one
+                prompted = await SqlWorkspace(s, default_locale=self.config.locale).ran_for(
+                    schedule_name(standup), day)
+            due = [p for p in due if p.id in prompted]  # not: away, or joined later
+            for start in range(0, len(due), WAVE_BATCH):
+                sent += await self._reminder_batch(standup, day, due[start:start + WAVE_BATCH])
+        if sent:
+            self.mail.wake()
         return sent
+
+    async def _reminder_batch(self, standup: StandupConfig, day: date, batch: list[Person]) -> int:
+        """One transaction and a few statements for a batch of those prompted: who is still to answer is read
+        under the write lock, so an answer that came in just before is seen."""
+        data = {"standup": standup.name, "project": standup.project, "day": day.isoformat(),
+                "deadline": standup.deadline}
+        async with self.db.write() as s:
+            ws = SqlWorkspace(s, default_locale=self.config.locale)
+            said = await ws.standup_status([p.id for p in batch], day)
+            silent = [p for p in batch if p.id not in said]
+            fresh = await ws.claim_runs(f"{schedule_name(standup)}:remind", [p.id for p in silent], day,
+                                        self.mail.clock.now())
+            chosen = [p for p in silent if p.id in fresh]
+            targets = await ws.targets_of(chosen, self.mail.platforms)
+            await self.mail.enqueue(s, [
+                Envelope(platform=platform, target=target, kind="standup_reminder", locale=p.locale, data=data,
+                         actions=[]) for p in chosen for platform, target in targets[p.id]], preclaim=False)
+        return len(chosen)
 
     async def _summary(self, standup: StandupConfig, at: datetime) -> int:
         """At the deadline: who answered what (blockers first), who skipped, who is away, who is missing."""
@@ -177,9 +195,11 @@ class Standups:
                     Envelope(platform=p, target=c, kind="standup_summary", locale=self.config.locale, data=data,
                              actions=[]) for p, c in channels])
             else:  # no team channel reachable (the console has none): each member gets it directly
-                for member in standup.members:
-                    if member in self._people:
-                        claimed += await self.mail.to_person(ws, s, self._people[member], "standup_summary", data)
+                people = [self._people[m] for m in standup.members if m in self._people]
+                targets = await ws.targets_of(people, self.mail.platforms)
+                claimed = await self.mail.enqueue(s, [
+                    Envelope(platform=platform, target=target, kind="standup_summary", locale=p.locale, data=data,
+                             actions=[]) for p in people for platform, target in targets[p.id]])
             await audit.append(s, actor="clock", action="standup.summary", subject=standup.name,
                                detail={"day": day.isoformat(), "answered": data["answered"], "total": len(entries)},
                                now=now)
@@ -206,11 +226,13 @@ async def next_runs(db: Database, config: Config, after: datetime) -> list[NextR
     out: list[NextRun] = []
     async with db.read() as s:
         ws = SqlWorkspace(s, default_locale=config.locale)
-        for standup in await schedules.load(db):
+        standups = await schedules.load(db)
+        people = await ws.people(sorted({m for standup in standups for m in standup.members}))
+        for standup in standups:
             calendar = config.work_calendar(standup.calendar)
             days = parse_days(standup.days)
             for member in standup.members:
-                person = await ws.person(member)
+                person = people.get(member)
                 tz = member_timezone(config, standup, person.timezone if person else None)
                 when = next_run(after, at=standup.at_time(), tz=ZoneInfo(tz), days=days, calendar=calendar)
                 out.append(NextRun(schedule=schedule_name(standup), project=standup.project, person_id=member,

@@ -80,28 +80,32 @@ async def add(session: AsyncSession, messages: Sequence[M], *, source_event: int
             select(col(OutboxRow.conversation)).distinct()
             .where(col(OutboxRow.conversation).in_(conversations), col(OutboxRow.state) == "pending")
         )).scalars())
-    heads: list[tuple[M, int]] = []
-    queued: list[dict[str, Any]] = []
+    rows: list[dict[str, Any]] = []
+    heads: dict[str, M] = {}  # conversation -> the message stored leased, at most one per conversation
     for m in messages:
         conversation = conversation_of(m.platform, m.target)
         head = preclaim and conversation not in busy
         busy.add(conversation)
-        values = {
+        if head:
+            heads[conversation] = m
+        rows.append({
             "platform": m.platform, "conversation": conversation, "target": m.target, "kind": m.kind,
             "locale": m.locale, "payload": {"data": m.data, "actions": m.actions, "origin": m.origin},
             "card_ref": m.card_ref, "update": m.update, "state": "pending", "attempts": 1 if head else 0,
             "available_at": lease_until if head else now, "created_at": now, "source_event": source_event,
-        }
-        if head:
-            new_id = (await session.execute(insert(OutboxRow).values(**values).returning(col(OutboxRow.id)))
-                      ).scalar_one()
-            assert new_id is not None
-            heads.append((m, new_id))
-        else:
-            queued.append(values)
-    if queued:  # ids grow in insertion order, which is the delivery order within a conversation
-        await session.execute(insert(OutboxRow), queued)
-    return heads
+        })
+    if not rows:
+        return []
+    # One statement for all of them (executed for many rows at once); rows go in in order, and ids grow in
+    # insertion order, which is the delivery order within a conversation.
+    table = OutboxRow.__table__  # type: ignore[attr-defined]  # the Core table: no ORM bookkeeping per row
+    if not heads:
+        await session.execute(insert(table), rows)
+        return []
+    returned = await session.execute(insert(table).returning(table.c.id, table.c.conversation, table.c.attempts),
+                                     rows)
+    head_ids = {str(conv): int(new_id) for new_id, conv, attempts in returned.all() if attempts == 1}
+    return [(m, head_ids[conv]) for conv, m in heads.items()]
 
 
 async def claim(db: Database, *, limit: int, now: datetime, lease_until: datetime,

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import Row, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from bot.records import Person
 from bot.store.models import IdentityRow, PersonRow
 from bot.store.repository import InTransaction
+
+PERSON_COLUMNS = (col(PersonRow.id), col(PersonRow.name), col(PersonRow.locale), col(PersonRow.roles),
+                  col(PersonRow.pms_user), col(PersonRow.timezone), col(PersonRow.department))
 
 
 def to_person(row: PersonRow, default_locale: str) -> Person:
@@ -41,8 +44,9 @@ class People(InTransaction):
         out: dict[str, Person] = {}
         for start in range(0, len(person_ids), 1000):
             chunk = person_ids[start:start + 1000]
-            rows = (await self._s.execute(select(PersonRow).where(col(PersonRow.id).in_(chunk)))).scalars()
-            out.update({r.id: to_person(r, self._locale) for r in rows})
+            rows = await self._s.execute(select(*PERSON_COLUMNS).where(col(PersonRow.id).in_(chunk)))
+            # Columns, not ORM rows: a wave's 10,000 people cost no identity-map bookkeeping.
+            out.update({p.id: p for p in map(self._from_columns, rows.all())})
         self._people.update(out)
         return out
 
@@ -69,8 +73,14 @@ class People(InTransaction):
         return to_person(row, self._locale) if row else None
 
     async def people_with_role(self, role: str) -> list[Person]:
-        rows = (await self._s.execute(select(PersonRow).order_by(col(PersonRow.id)))).scalars().all()
-        return [to_person(r, self._locale) for r in rows if role in r.roles]
+        rows = await self._s.execute(select(*PERSON_COLUMNS).order_by(col(PersonRow.id)))
+        return [p for p in map(self._from_columns, rows.all()) if role in p.roles]
+
+    def _from_columns(self, row: Row[str, str, str | None, list[str], str | None, str | None, str | None]) -> Person:
+        """A Person from the PERSON_COLUMNS of a row."""
+        i, name, locale, roles, pms_user, tz, department = row
+        return Person(id=str(i), name=str(name), locale=str(locale or self._locale), roles=tuple(roles),
+                      pms_user=pms_user, timezone=tz, department=department)
 
     async def targets(self, person: Person, platforms: tuple[str, ...]) -> list[tuple[str, str]]:
         """Where a person is reached: every enabled platform they are known on, else the console."""
@@ -78,12 +88,15 @@ class People(InTransaction):
 
     async def targets_of(self, people: list[Person], platforms: tuple[str, ...]) -> dict[str, list[tuple[str, str]]]:
         """targets() for many people with one query."""
-        rows = (await self._s.execute(select(IdentityRow).where(
-            col(IdentityRow.person_id).in_([p.id for p in people])))).scalars()
         known: dict[str, list[tuple[str, str]]] = {}
-        for r in rows:
-            if r.platform in platforms and r.platform != "console":
-                known.setdefault(r.person_id, []).append((r.platform, r.external_id))
+        ids = [p.id for p in people]
+        for start in range(0, len(ids), 1000):
+            rows = await self._s.execute(
+                select(col(IdentityRow.person_id), col(IdentityRow.platform), col(IdentityRow.external_id))
+                .where(col(IdentityRow.person_id).in_(ids[start:start + 1000])))
+            for person_id, platform, account in rows.all():
+                if platform in platforms and platform != "console":
+                    known.setdefault(str(person_id), []).append((str(platform), str(account)))
         return {p.id: known.get(p.id) or [("console", p.id)] for p in people}
 
     async def claim_pms_user(self, person_id: str, pms_user: str, *, now: datetime) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from sqlalchemy import select
 from sqlmodel import col
 
 from bot.store.dialect import insert_ignore
@@ -16,10 +17,10 @@ class Runs(InTransaction):
         """claim_run for many people in one statement; returns those claimed now."""
         if not person_ids:
             return set()
-        stmt = insert_ignore(self._s, ScheduleRunRow).values(
-            [{"schedule": schedule, "person_id": pid, "day": day, "at": now} for pid in person_ids]
-        ).returning(col(ScheduleRunRow.person_id))
-        return {str(pid) for pid in (await self._s.execute(stmt)).scalars()}
+        # Executed for many rows at once ("insertmanyvalues"): one INSERT per page of rows, compiled once.
+        stmt = insert_ignore(self._s, ScheduleRunRow).returning(col(ScheduleRunRow.person_id))
+        rows = [{"schedule": schedule, "person_id": pid, "day": day, "at": now} for pid in person_ids]
+        return {str(pid) for pid in (await self._s.execute(stmt, rows)).scalars()}
 
     async def claim_run(self, schedule: str, person_id: str, day: date, now: datetime) -> bool:
         """Record that `schedule` ran for this person and day; False if it already had (exactly once)."""
@@ -27,3 +28,10 @@ class Runs(InTransaction):
 
     async def was_run(self, schedule: str, person_id: str, day: date) -> bool:
         return await self._s.get(ScheduleRunRow, (schedule, person_id, day)) is not None
+
+    async def ran_for(self, schedule: str, day: date) -> set[str]:
+        """Everyone `schedule` ran for on `day`, in one query (an IN list of a batch's people would be checked
+        against each of the day's rows by PostgreSQL's plan: seconds for a wave)."""
+        rows = await self._s.execute(select(col(ScheduleRunRow.person_id)).where(
+            col(ScheduleRunRow.schedule) == schedule, col(ScheduleRunRow.day) == day))
+        return {str(pid) for pid in rows.scalars()}

@@ -1,0 +1,126 @@
+"""Waves and the configuration are written as sets: the statements issued stay a handful per batch, however
+many people there are. Counted at the database driver (a SQLAlchemy event), not timed."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import event
+
+from bot.clock import run_due
+from bot.config import Config, Settings
+from bot.jobs.standups import WAVE_BATCH
+from bot.runtime import Runtime
+from bot.say import drain
+from bot.store import console as feed
+from bot.store import migrate
+from bot.store.db import Database
+from bot.store.sync import apply_config
+from bot.store.workspace import SqlWorkspace
+from tests.conftest import running_clock
+
+SH = ZoneInfo("Asia/Shanghai")
+PEOPLE = 2 * WAVE_BATCH + 100  # three batches
+NINE = datetime(2026, 12, 1, 9, 0, tzinfo=SH)  # a Tuesday, a workday in China
+WRITES = ("INSERT", "UPDATE", "DELETE")
+
+
+def wave_config(people: int, *, names: str = "Person", ids_on: str = "slack") -> Config:
+    ids = [f"p{i:05d}" for i in range(people)]
+    return Config.model_validate({
+        "people": [{"id": pid, "name": f"{names} {pid}", "locale": "zh" if i % 2 else "en",
+                    "identities": {ids_on: f"U{pid}"}} for i, pid in enumerate(ids)],
+        "projects": [{"key": "WAVE", "name": "wave", "members": ids, "approvers": ids[:3]}],
+        "standups": [{"name": "wave", "project": "WAVE", "members": ids, "at": "09:00", "deadline": "10:00"}],
+    })
+
+
+@contextlib.contextmanager
+def statements(db: Database) -> Iterator[list[str]]:
+    """The SQL statements sent to the database inside the block (an executemany counts once per page)."""
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        seen.append(statement.lstrip().split(None, 1)[0].upper())
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", record)
+
+
+@pytest.fixture
+async def wave(db_url: str, request: pytest.FixtureRequest) -> AsyncIterator[Runtime]:
+    rt = Runtime(Settings(database_url=db_url), wave_config(PEOPLE), clock=running_clock(request))
+    await migrate.upgrade(rt.db)
+    await rt.open()
+    rt.reconfigure(rt.config.model_copy(update={"risk_alerts": ()}))
+    try:
+        yield rt
+    finally:
+        await rt.close()
+
+
+@pytest.mark.clock(datetime(2026, 12, 1, 8, 0, tzinfo=SH))
+async def test_a_wave_and_its_reminders_are_a_few_statements_per_batch(wave: Runtime) -> None:
+    rt = wave
+    async with rt.db.write() as s:  # two people answered before the prompts: they are prompted, not reminded
+        ws = SqlWorkspace(s, default_locale="en")
+        for pid in ("p00001", "p00002"):
+            await ws.standup_entry(person_id=pid, kind="answer", day_from=NINE.date(), day_to=NINE.date(),
+                                   text="done", now=NINE)
+    with statements(rt.db) as sql:
+        assert await run_due(rt.jobs, NINE) == PEOPLE
+    batches = -(-PEOPLE // WAVE_BATCH)
+    # Per batch: 2 reads, the claim, the outbox insert, the audit row (and its lock and tail), begin/commit.
+    assert len(sql) <= 12 * batches + 12, sql
+    assert sql.count("INSERT") <= 3 * batches + 2, "one statement per table and batch, not one per person"
+    with statements(rt.db) as sql:
+        assert await run_due(rt.jobs, NINE) == 0, "a rerun (after a crash) prompts nobody twice"
+    assert len(sql) <= 12 * batches + 12
+    with statements(rt.db) as sql:
+        assert await run_due(rt.jobs, NINE.replace(minute=30)) == PEOPLE - 2
+        assert await run_due(rt.jobs, NINE.replace(minute=30)) == 0, "reminded once"
+    assert len(sql) <= 2 * (10 * batches + 12), sql
+    assert sql.count("INSERT") <= 2 * 2 * batches
+    await drain(rt)
+    p3 = [m["text"] for m in await feed.feed(rt.db, "p00003", limit=50)]
+    p1 = [m["text"] for m in await feed.feed(rt.db, "p00001", limit=50)]
+    assert len(p3) == 2 and len(p1) == 1, "a prompt each; a reminder only to whoever has not answered"
+
+
+async def test_the_configuration_is_applied_as_a_set(db_url: str) -> None:
+    db = Database(db_url)
+    await migrate.upgrade(db)
+    try:
+        with statements(db) as sql:
+            await apply_config(db, wave_config(PEOPLE), now=NINE)
+        assert len(sql) <= 40, "a few statements per table and chunk, not a few per person"
+        with statements(db) as sql:
+            await apply_config(db, wave_config(PEOPLE), now=NINE)
+        assert not [s for s in sql if s in WRITES], "an unchanged file writes nothing"
+        async with db.write() as s:  # a PMS user linked in chat wins over the file
+            ws = SqlWorkspace(s, default_locale="en")
+            assert not await ws.claim_pms_user("p00007", "p7@example.com", now=NINE)
+            assert await ws.decide_pms_claim("p00007", accept=True) == "p7@example.com"
+        changed = wave_config(PEOPLE - 1, names="Renamed", ids_on="feishu").model_copy(deep=True)
+        with statements(db) as sql:
+            await apply_config(db, changed, now=NINE)
+        assert len(sql) <= 40
+        async with db.read() as s:
+            ws = SqlWorkspace(s, default_locale="en")
+            first = await ws.person("p00007")
+            assert first is not None and first.name == "Renamed p00007" and first.pms_user == "p7@example.com"
+            assert await ws.person_by_identity("slack", "Up00007") is None, "the file's old account is gone"
+            assert (await ws.person_by_identity("feishu", "Up00007") or first).id == "p00007"
+            project = await ws.project("WAVE")
+            assert project is not None and len(project.members) == PEOPLE - 1 and len(project.approvers) == 3
+            assert await ws.person(f"p{PEOPLE - 1:05d}") is not None, "someone no longer in the file is kept"
+    finally:
+        await db.dispose()
