@@ -34,7 +34,8 @@ from commands.numbers import HOURS_MAX, Found, find_hours, percent_forms
 from commands.spent import not_spent
 from commands.text import EDGE_PUNCT, blank, clean, remove_spans
 
-TASK_KEY_ANY = re.compile(r"(?<![A-Za-z0-9_\-])([A-Za-z][A-Za-z0-9]{0,9}-[0-9]{1,9})(?![A-Za-z0-9_\-]|\.[0-9])")
+# Task numbers start at 1: "batch-0", "burst-00" are words, not tasks.
+TASK_KEY_ANY = re.compile(r"(?<![A-Za-z0-9_\-])([A-Za-z][A-Za-z0-9]{0,9}-[1-9][0-9]{0,8})(?![A-Za-z0-9_\-]|\.[0-9])")
 # A key after these words is a reference inside another task's sentence ("等 A-4 完成"), not a part of its own.
 _REFERENCE_BEFORE = re.compile(r"(?:等|跟|和|与|同|比|像|同步|依赖|除了|after|until|like|than|with|and|on|for|behind|"
                                r"before|see|as|per|blocked by|waiting for|depends on)\s*$", re.IGNORECASE)
@@ -43,6 +44,8 @@ _BLOCK_WORD_FIRST = re.compile(r"^(?:阻塞|卡住了|卡住|受阻|blocked|bloc
 _SPOKEN_KEY = re.compile(r"([A-Za-z]{1,6})([0-9]{1,6})(?=\s|[\u4e00-\u9fff])")
 _QUESTION_AFTER_KEY = re.compile(r"^(?:is|has|did|are|was|will|can|does|do)\s+(?:it|this|that|the|we|you|they|he|she)\b",
                                  re.IGNORECASE)
+_JOINED_REFERENCE = re.compile(r"(?:和|跟|与|及|加上|连同|(?<![A-Za-z])(?:and|with|plus|same as)(?![A-Za-z])|&)\s*"
+                               + TASK_KEY_ANY.pattern, re.IGNORECASE)
 _FIGURES = re.compile(r"[0-9]|[一二两三四五六七八九十半]")
 PLAN_OR_HEDGE = re.compile(r"(?:might|may|could|possibly|probably|maybe|might get|可能|也许|或许|怕|担心|会不会|要是|如果|准备|计划|打算|"
                            r"if|soon|快要|就要)", re.IGNORECASE)
@@ -201,6 +204,9 @@ def _parts(s: str) -> tuple[str, list[tuple[str, str]], bool]:
               or (i > 0 and w.JOINED_KEYS.match(s[keys[i - 1].end() : m.start()]))]
     if not starts and keys:
         starts = keys[:1]  # "half the pipes are in for P-6": the one task named, its words before it
+    if len(starts) > 1 and not s[starts[-1].end() :].strip(EDGE_PUNCT) \
+            and not w.JOINED_KEYS.match(s[starts[-2].end() : starts[-1].start()]):
+        starts = starts[:-1]  # a key that ends a message with nothing of its own is named in the words before
     if not starts:
         return s, [], False
     parts = [(m.group(1).upper(), s[m.end() : nxt.start() if nxt is not None else len(s)])
@@ -274,9 +280,9 @@ def understand(s: str, *, verb: str = "report", bare_is_percent: bool = False, o
     readings = [_read(task, text, verb=verb, bare_is_percent=bare_is_percent) for task, text in parts]
     # Another task named inside a task's words ("A-3 和 A-4 一共5小时"), or a task's part with figures that say
     # nothing clear ("A-4 maybe 60 or 70"): the message is asked about as a whole.
-    tangled = any(any(not _bare_note(x) for x in r.writes) and TASK_KEY_ANY.search(text) for r, (_, text) in zip(readings, parts, strict=True)) \
-        or (len(parts) > 1 and any(not r.writes and _FIGURES.search(text) for r, (_, text) in zip(readings, parts,
-                                                                                                  strict=True)))
+    pairs = list(zip(readings, parts, strict=True))
+    tangled = any(any(not _bare_note(x) for x in r.writes) and _JOINED_REFERENCE.search(text) for r, (_, text) in pairs) \
+        or (len(parts) > 1 and any(not r.writes and _FIGURES.search(text) for r, (_, text) in pairs))
     if len(parts) == 1 and not clean(parts[0][1]) and not unplaced:
         return Status(target=parts[0][0])
     for reading in readings:
