@@ -19,6 +19,10 @@ INBOX_MAX_ATTEMPTS: Final = 5  # then the event is parked as failed
 INBOX_HANDOFF_MAX: Final = 128  # events handed to this process's worker in memory; the rest wait in the table
 WORKER_POLL_S: Final = 0.5  # how often a worker looks for work written by other processes
 WORKER_BATCH: Final = 32
+# PostgreSQL: a process that stores work for others NOTIFYs; workers LISTEN (polling stays the fallback).
+INBOX_CHANNEL: Final = "pmsbot_inbox"  # events stored unclaimed
+OUTBOX_CHANNEL: Final = "pmsbot_outbox"  # messages stored unclaimed
+LISTEN_RETRY_S: Final = 5.0  # pause before a broken LISTEN connection is opened again (polls meanwhile)
 WORKER_RESTART_S: Final = 1.0  # pause before a crashed worker loop starts again
 GRACEFUL_STOP_S: Final = 10.0  # how long shutdown waits for the item in hand
 

@@ -102,7 +102,8 @@ class Inbox:
         # INSERT … ON CONFLICT DO NOTHING RETURNING for the batch: a key that comes back with no id was stored
         # before (a redelivery).
         stored = await store.add_new(self._db, list(unique.values()), attempts=1 if preclaim else 0,
-                                     available_at=now + timedelta(seconds=INBOX_LEASE_S) if preclaim else now)
+                                     available_at=now + timedelta(seconds=INBOX_LEASE_S) if preclaim else now,
+                                     announced=not preclaim)
         self.commits += 1
         out: list[Accepted] = []
         first = set()
