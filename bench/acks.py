@@ -244,7 +244,7 @@ async def main(args: argparse.Namespace) -> None:
             _, keys, _ = await closed_loop(urls[kind], 1.0, args.concurrency, make)
             if kind == "run":
                 lost += (await drained(sink, keys))[1]
-        window_s = args.seconds / args.rounds
+        window_s = args.seconds / max(1, args.rounds)
         rates: dict[str, list[float]] = {k: [] for k in kinds}
         errors = dict.fromkeys(kinds, 0)
         for round_ in range(args.rounds):
@@ -286,16 +286,17 @@ async def main(args: argparse.Namespace) -> None:
     print(f"== Slack slash commands, signed, 127.0.0.1; {args.rounds} alternating closed-loop rounds of "
           f"{window_s:.1f} s at c={args.concurrency}; open loop {args.open_seconds:g} s at {args.rate:g}/s")
     for kind in kinds:
-        r = rates[kind]
+        r = rates[kind] or [float("nan")]
         achieved, p50, p99, n = open_[kind]
         print(f"{kind:>8}: {statistics.median(r):7.0f} req/s closed loop (rounds {min(r):.0f}..{max(r):.0f}); "
               f"open loop {achieved:.0f}/s of {args.rate:g}/s target: ack p50 {p50:.1f} ms p99 {p99:.1f} ms "
               f"({n} acked); errors {errors[kind]}")
-    ratios = sorted(a / b for a, b in zip(rates["run"], rates["bolt"], strict=True))
-    floor = sorted(a / b for a, b in zip(rates["run"], rates["aiohttp"], strict=True))
-    print(f"  run / bolt throughput: median {statistics.median(ratios):.2f} of {len(ratios)} paired rounds "
-          f"({ratios[0]:.2f}..{ratios[-1]:.2f}), target >= 0.8; run / bare aiohttp: median "
-          f"{statistics.median(floor):.2f} ({floor[0]:.2f}..{floor[-1]:.2f})")
+    if args.rounds:
+        ratios = sorted(a / b for a, b in zip(rates["run"], rates["bolt"], strict=True))
+        floor = sorted(a / b for a, b in zip(rates["run"], rates["aiohttp"], strict=True))
+        print(f"  run / bolt throughput: median {statistics.median(ratios):.2f} of {len(ratios)} paired rounds "
+              f"({ratios[0]:.2f}..{ratios[-1]:.2f}), target >= 0.8; run / bare aiohttp: median "
+              f"{statistics.median(floor):.2f} ({floor[0]:.2f}..{floor[-1]:.2f})")
     print(f"  run ack p99 at {open_['run'][0]:.0f}/s (target {args.rate:g}/s): {open_['run'][2]:.1f} ms "
           f"(target <= 50 ms); bolt {open_['bolt'][2]:.1f} ms; replies lost {lost} (target 0)")
     if reply_ms:
