@@ -14,6 +14,7 @@ LOCALES: Final = ("zh", "en")
 # Inbox: group commit and claiming.
 INBOX_BATCH_MAX: Final = 256  # events written in one transaction at most
 INBOX_GATHER_TURNS: Final = 8  # event-loop turns a commit waits while each turn brings more events
+INBOX_GATHER_MAX_S: Final = 0.002  # and at most this long (a turn of a busy loop can take milliseconds)
 INBOX_LEASE_S: Final = 30.0  # a claimed event is retried by another worker after this (crash recovery time)
 INBOX_MAX_ATTEMPTS: Final = 5  # then the event is parked as failed
 INBOX_HANDOFF_MAX: Final = 128  # events handed to this process's worker in memory; the rest wait in the table
