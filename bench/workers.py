@@ -86,7 +86,11 @@ async def main(args: argparse.Namespace) -> None:
     # A database of its own, dropped afterwards: others may be using the server's `test` database meanwhile.
     name = f"pmsbot_bench_workers_{os.getpid()}"
     admin = PG_DEFAULT.replace("+asyncpg", "")
-    conn = await asyncpg.connect(admin, timeout=5)
+    try:
+        conn = await asyncpg.connect(admin, timeout=5)
+    except (OSError, asyncpg.PostgresError) as exc:
+        print(f"== worker processes on PostgreSQL skipped: {admin} unreachable ({type(exc).__name__})")
+        return
     await conn.execute(f'CREATE DATABASE "{name}"')
     try:
         await compare(args, f"{PG_DEFAULT.rsplit('/', 1)[0]}/{name}")

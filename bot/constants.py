@@ -46,8 +46,8 @@ GC_THRESHOLDS: Final = (20_000, 50, 100)
 
 # Web.
 MAX_BODY_BYTES: Final = 1024 * 1024
-# A message (console, Slack slash command) or a card click (Feishu) waits this long for its answer, so it can
-# be answered in place; later answers arrive as messages of their own.
+# A console message or a card click (Feishu, DingTalk) waits this long for its answer, so it can be answered in
+# place; later answers arrive as messages of their own. A Slack slash command never waits (its response_url).
 ANSWER_IN_PLACE_BUDGET_S: Final = 2.0
 CONSOLE_FEED_LIMIT: Final = 200
 
