@@ -37,6 +37,8 @@ fuzz: $(STAMP)  ## 15,000 hostile requests at each of the seven fuzzed entry poi
 
 bench: $(STAMP)  ## print throughput and latency figures (SQLite, and PostgreSQL when reachable)
 	$(BIN)/python -m bench.pipeline
+	$(BIN)/python -m bench.acks
+	$(BIN)/python -m bench.workers
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache pmsbot-demo.db* pmsbot.db*

@@ -14,11 +14,16 @@ LOCALES: Final = ("zh", "en")
 # Inbox: group commit and claiming.
 INBOX_BATCH_MAX: Final = 256  # events written in one transaction at most
 INBOX_GATHER_TURNS: Final = 8  # event-loop turns a commit waits while each turn brings more events
+INBOX_GATHER_MAX_S: Final = 0.002  # and at most this long (a turn of a busy loop can take milliseconds)
 INBOX_LEASE_S: Final = 30.0  # a claimed event is retried by another worker after this (crash recovery time)
 INBOX_MAX_ATTEMPTS: Final = 5  # then the event is parked as failed
 INBOX_HANDOFF_MAX: Final = 128  # events handed to this process's worker in memory; the rest wait in the table
 WORKER_POLL_S: Final = 0.5  # how often a worker looks for work written by other processes
 WORKER_BATCH: Final = 32
+# PostgreSQL: a process that stores work for others NOTIFYs; workers LISTEN (polling stays the fallback).
+INBOX_CHANNEL: Final = "pmsbot_inbox"  # events stored unclaimed
+OUTBOX_CHANNEL: Final = "pmsbot_outbox"  # messages stored unclaimed
+LISTEN_RETRY_S: Final = 5.0  # pause before a broken LISTEN connection is opened again (polls meanwhile)
 WORKER_RESTART_S: Final = 1.0  # pause before a crashed worker loop starts again
 GRACEFUL_STOP_S: Final = 10.0  # how long shutdown waits for the item in hand
 
@@ -41,8 +46,8 @@ GC_THRESHOLDS: Final = (20_000, 50, 100)
 
 # Web.
 MAX_BODY_BYTES: Final = 1024 * 1024
-# A message (console, Slack slash command) or a card click (Feishu) waits this long for its answer, so it can
-# be answered in place; later answers arrive as messages of their own.
+# A console message or a card click (Feishu, DingTalk) waits this long for its answer, so it can be answered in
+# place; later answers arrive as messages of their own. A Slack slash command never waits (its response_url).
 ANSWER_IN_PLACE_BUDGET_S: Final = 2.0
 CONSOLE_FEED_LIMIT: Final = 200
 

@@ -13,7 +13,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bot.clocks import Clock
-from bot.constants import INBOX_BATCH_MAX, INBOX_GATHER_TURNS, INBOX_HANDOFF_MAX, INBOX_LEASE_S
+from bot.constants import (
+    INBOX_BATCH_MAX,
+    INBOX_GATHER_MAX_S,
+    INBOX_GATHER_TURNS,
+    INBOX_HANDOFF_MAX,
+    INBOX_LEASE_S,
+)
 from bot.records import InboundEvent
 from bot.store import inbox as store
 from bot.store.db import Database
@@ -66,14 +72,20 @@ class Inbox:
             # Turns of the loop first, as long as each brings more events: requests already read from their
             # sockets reach accept() and join this transaction instead of the next. A commit costs far more than
             # a turn, and a turn that brings nothing means nobody else is on the way.
+            # Bounded in time too: with a busy worker in this process a turn can take milliseconds, and an ack
+            # waits on every one of them.
             seen, turns = -1, 0
-            while seen != len(self._pending) < INBOX_BATCH_MAX and turns < INBOX_GATHER_TURNS:
+            loop = asyncio.get_running_loop()
+            until = loop.time() + INBOX_GATHER_MAX_S
+            while seen != len(self._pending) < INBOX_BATCH_MAX and turns < INBOX_GATHER_TURNS and loop.time() < until:
                 seen, turns = len(self._pending), turns + 1
                 await asyncio.sleep(0)
             self._wake.clear()
             while self._pending:
-                batch, self._pending = self._pending[:INBOX_BATCH_MAX], self._pending[INBOX_BATCH_MAX:]
-                await self._write_or_split(batch)
+                # The turn first, then the batch: events that arrive while a worker's transaction ends join it.
+                async with self._db.write_turn():
+                    batch, self._pending = self._pending[:INBOX_BATCH_MAX], self._pending[INBOX_BATCH_MAX:]
+                    await self._write_or_split(batch)
                 self.new_work.set()
 
     async def _write_or_split(self, batch: list[tuple[InboundEvent, asyncio.Future[Accepted]]]) -> None:
@@ -102,7 +114,8 @@ class Inbox:
         # INSERT … ON CONFLICT DO NOTHING RETURNING for the batch: a key that comes back with no id was stored
         # before (a redelivery).
         stored = await store.add_new(self._db, list(unique.values()), attempts=1 if preclaim else 0,
-                                     available_at=now + timedelta(seconds=INBOX_LEASE_S) if preclaim else now)
+                                     available_at=now + timedelta(seconds=INBOX_LEASE_S) if preclaim else now,
+                                     announced=not preclaim)
         self.commits += 1
         out: list[Accepted] = []
         first = set()

@@ -13,7 +13,7 @@ from bot.changes import ChangeDigests
 from bot.clock import ClockRunner
 from bot.clocks import SYSTEM_CLOCK, Clock
 from bot.config import Config, Settings
-from bot.constants import GRACEFUL_STOP_S, WORKER_RESTART_S
+from bot.constants import GRACEFUL_STOP_S, INBOX_CHANNEL, OUTBOX_CHANNEL, WORKER_RESTART_S
 from bot.dispatch.worker import Dispatcher
 from bot.inbox import Inbox
 from bot.jobs.anchors import AuditAnchors
@@ -29,6 +29,7 @@ from bot.pms.registry import RemoteClient, build_remotes
 from bot.store import migrate
 from bot.store.db import Database, redact_url
 from bot.store.leader import Leader, leader_for
+from bot.store.notify import Listener
 from bot.store.sync import apply_config
 from bot.store.web import server_key
 from bot.web.links import WebLinks, weekly_snapshot_message
@@ -68,6 +69,7 @@ class Runtime:
     _tasks: list[asyncio.Task[None]] = field(default_factory=list, init=False)
     _stop: asyncio.Event = field(default_factory=asyncio.Event, init=False)
     scheduler: ClockRunner | None = field(default=None, init=False)
+    listener: Listener | None = field(default=None, init=False)  # a worker's LISTEN on PostgreSQL
 
     def __post_init__(self) -> None:
         self.db = Database(self.settings.database_url, audit_key=self.settings.audit_key())
@@ -143,6 +145,10 @@ class Runtime:
             self._tasks.append(asyncio.create_task(self._supervise(self.dispatcher.run_forever), name="dispatcher"))
             self._tasks.append(asyncio.create_task(self._supervise(self.delivery.run_forever), name="delivery"))
             self._tasks.append(asyncio.create_task(self._supervise(self.changes.run_forever), name="pms-changes"))
+            if self.db.is_postgres:  # woken by the other processes' NOTIFY; on SQLite they share this one or poll
+                self.listener = Listener(self.db, {INBOX_CHANNEL: self.inbox.new_work.set,
+                                                   OUTBOX_CHANNEL: self.delivery.wake.set})
+                self._tasks.append(asyncio.create_task(self._supervise(self.listener.run), name="listen"))
         if "clock" in roles:
             self.scheduler = self.clock_runner(leader_for(self.db))
             self._tasks.append(asyncio.create_task(self._supervise(self.scheduler.run), name="clock"))

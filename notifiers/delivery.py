@@ -30,6 +30,7 @@ class Delivery:
         self.renderer = renderer
         self.wake = asyncio.Event()
         self.delivered = asyncio.Event()  # set after each batch that delivered something (tests wait on it)
+        self.poll_s = WORKER_POLL_S  # for messages nobody announced (a retry fallen due, a lease run out)
 
     async def close(self) -> None:
         for sender in self.senders.values():
@@ -57,7 +58,7 @@ class Delivery:
             if await self.run_once():
                 continue
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), timeout=WORKER_POLL_S)
+                await asyncio.wait_for(self.wake.wait(), timeout=self.poll_s)
 
     async def _deliver(self, msg: ClaimedMessage) -> tuple[bool, str | None]:
         """(sent, message id); a failure is recorded here, a success by the caller with the whole batch."""

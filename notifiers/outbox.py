@@ -15,12 +15,14 @@ from bot.constants import (
     CALLBACK_PLATFORM,
     OUTBOX_BACKOFF_BASE_S,
     OUTBOX_BACKOFF_MAX_S,
+    OUTBOX_CHANNEL,
     OUTBOX_HANDOFF_MAX,
     OUTBOX_LEASE_S,
     OUTBOX_MAX_ATTEMPTS,
 )
 from bot.store import outbox as store
 from bot.store.db import Database, StoreSession
+from bot.store.notify import announce
 from bot.store.outbox import StoredMessage
 
 
@@ -78,6 +80,8 @@ class Outbox:
         preclaim = preclaim and len(self._handoff) < OUTBOX_HANDOFF_MAX
         heads = await store.add(session, envelopes, source_event=source_event, now=now,
                                 lease_until=now + timedelta(seconds=OUTBOX_LEASE_S), preclaim=preclaim)
+        if not preclaim and envelopes:
+            await announce(session, OUTBOX_CHANNEL)  # for the delivery of other processes, at commit
         return [ClaimedMessage(id=new_id, attempts=1, envelope=env) for env, new_id in heads]
 
     @property

@@ -267,6 +267,33 @@ async def test_concurrent_audit_appends_keep_one_chain(db: Database) -> None:
     assert result.ok and result.rows == 20
 
 
+async def test_the_chain_is_locked_only_while_a_transaction_commits(db: Database) -> None:
+    """A transaction that has audited and goes on working does not hold up another one's commit (workers in
+    several processes scale); the chain stays one chain, in commit order."""
+    if not db.is_postgres:
+        pytest.skip("SQLite has one writer at a time whatever the chain does")
+    audited, let_go = asyncio.Event(), asyncio.Event()
+
+    async def slow() -> None:
+        async with db.write() as s:
+            await audit.append(s, actor="x", action="a", subject="slow", detail={}, now=NOW)
+            audited.set()
+            await let_go.wait()  # the rest of a long command, after its audit row
+
+    first = asyncio.create_task(slow())
+    await asyncio.wait_for(audited.wait(), timeout=10)
+    async with asyncio.timeout(10):  # not blocked behind the open transaction
+        async with db.write() as s:
+            await audit.append(s, actor="x", action="a", subject="quick", detail={}, now=NOW)
+    let_go.set()
+    await first
+    result = await verify(db)
+    assert result.ok and result.rows == 2
+    async with db.read() as s:
+        subjects = list((await s.execute(select(col(AuditRow.subject)).order_by(col(AuditRow.id)))).scalars())
+    assert subjects == ["quick", "slow"]
+
+
 async def test_approval_decided_once_under_concurrency(db: Database) -> None:
     async with db.write() as s:
         s.add(ProjectRow(key="PUMP", name="p"))

@@ -50,6 +50,7 @@ class Dispatcher:
         self.clock = clock
         self.remotes = remotes or {}
         self._on_done = on_done
+        self.poll_s = WORKER_POLL_S  # for work nobody announced (a lease run out, a retry fallen due, no NOTIFY)
         self.waits = PmsWaits(db, outbox, clock=clock, remotes=self.remotes, platforms=platforms,
                               default_locale=default_locale)
         self.outcomes = Outcomes(db, inbox, outbox, clock=clock, default_locale=default_locale, waits=self.waits,
@@ -98,7 +99,7 @@ class Dispatcher:
             if await self.run_once():
                 continue
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.inbox.new_work.wait(), timeout=WORKER_POLL_S)
+                await asyncio.wait_for(self.inbox.new_work.wait(), timeout=self.poll_s)
 
     async def process(self, item: Claimed) -> None:
         started = time.perf_counter()

@@ -29,6 +29,9 @@ class Settling:
         self._inbox = inbox
         self._outbox = outbox
 
+    def worker_here(self) -> bool:
+        return self._worker_running()
+
     async def settled(self, inbox_id: int, budget_s: float, *, delivered: bool) -> bool:
         """True once the dispatcher has handled the event (and, with `delivered`, every reply it caused has gone
         out) within `budget_s`. Without a worker in this process nothing will happen in time: False at once."""

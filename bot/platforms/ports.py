@@ -45,6 +45,10 @@ class Outcomes(Protocol):
         """True once the event is handled (with `delivered`, its replies sent too) within `budget_s`."""
         ...
 
+    def worker_here(self) -> bool:
+        """True when a worker in this process takes accepted events at once (the answer follows within moments)."""
+        ...
+
     async def kinds_caused_by(self, inbox_id: int) -> Sequence[str]:
         """The kinds of message the event caused ("error" among them: it was refused)."""
         ...

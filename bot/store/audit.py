@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import event, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from bot.constants import AUDIT_GENESIS_HASH, AUDIT_PG_LOCK_KEY
@@ -24,7 +25,8 @@ from bot.store.db import AUDIT_KEY_INFO, Database
 from bot.store.models import AuditRow
 
 VERIFY_BATCH = 1000
-_TAIL_KEY = "pmsbot.audit_tail"
+_TAIL_KEY = "pmsbot.audit_tail"  # SQLite: the chain's tail, for the rest of this transaction
+_PENDING_KEY = "pmsbot.audit_pending"  # PostgreSQL: rows to chain when this transaction commits
 
 
 def _canonical(detail: dict[str, Any]) -> dict[str, Any]:
@@ -43,30 +45,70 @@ def row_hash(*, row_id: int, at: datetime, actor: str, action: str, subject: str
     return hmac.new(key, body, hashlib.sha256).hexdigest() if key else hashlib.sha256(body).hexdigest()
 
 
+@dataclass(frozen=True, kw_only=True)
+class _Entry:
+    actor: str
+    action: str
+    subject: str
+    detail: dict[str, Any]
+    at: datetime
+
+
 async def append(session: AsyncSession, *, actor: str, action: str, subject: str, detail: dict[str, Any],
                  now: datetime) -> None:
-    """Add one row inside the caller's write transaction."""
+    """Add one row inside the caller's write transaction.
+
+    On PostgreSQL the row is chained as the transaction commits (_chain_at_commit): the chain's lock, which
+    serialises every writer, is held for the stamping and the commit only, not for the rest of a command's
+    transaction, so workers in several processes do their work side by side. SQLite has one writer anyway."""
+    entry = _Entry(actor=actor, action=action, subject=subject[:200], detail=_canonical(detail),
+                   at=now.astimezone(UTC))
+    if session.get_bind().dialect.name == "postgresql":
+        session.info.setdefault(_PENDING_KEY, []).append(entry)
+        return
     tail: tuple[int, str] | None = session.info.get(_TAIL_KEY)
     if tail is None:
-        if session.get_bind().dialect.name == "postgresql":
-            # Two transactions must not both chain onto the same previous row.
-            await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": AUDIT_PG_LOCK_KEY})
         last = (await session.execute(
             select(col(AuditRow.id), col(AuditRow.hash)).order_by(col(AuditRow.id).desc()).limit(1)
         )).first()
         tail = (int(last[0] or 0), str(last[1])) if last else (0, AUDIT_GENESIS_HASH)
+    rows, session.info[_TAIL_KEY] = _chained([entry], tail, session.info.get(AUDIT_KEY_INFO))
+    await session.execute(insert(AuditRow).values(rows))
+
+
+def _chained(entries: list[_Entry], tail: tuple[int, str], key: bytes | None
+             ) -> tuple[list[dict[str, Any]], tuple[int, str]]:
+    """The rows of `entries` chained onto `tail` (id, hash), and the new tail."""
     prev_id, prev_hash = tail
-    row_id = prev_id + 1
-    clean = _canonical(detail)
-    at = now.astimezone(UTC)
-    key: bytes | None = session.info.get(AUDIT_KEY_INFO)
-    digest = row_hash(row_id=row_id, at=at, actor=actor, action=action, subject=subject[:200], detail=clean,
-                      prev_hash=prev_hash, key=key)
-    await session.execute(insert(AuditRow).values(id=row_id, at=at, actor=actor, action=action,
-                                                  subject=subject[:200], detail=clean, prev_hash=prev_hash,
-                                                  hash=digest, keyed=key is not None))
-    # The chain's tail stays known for the rest of this transaction (the lock above is held until its end).
-    session.info[_TAIL_KEY] = (row_id, digest)
+    rows = []
+    for e in entries:
+        prev_id += 1
+        digest = row_hash(row_id=prev_id, at=e.at, actor=e.actor, action=e.action, subject=e.subject,
+                          detail=e.detail, prev_hash=prev_hash, key=key)
+        rows.append({"id": prev_id, "at": e.at, "actor": e.actor, "action": e.action, "subject": e.subject,
+                     "detail": e.detail, "prev_hash": prev_hash, "hash": digest, "keyed": key is not None})
+        prev_hash = digest
+    return rows, (prev_id, prev_hash)
+
+
+@event.listens_for(Session, "before_commit")
+def _chain_at_commit(session: Session) -> None:
+    """PostgreSQL: the transaction's audit rows, chained onto the tail under the chain's lock (two transactions
+    must not both chain onto the same row), which is held from here to the commit that follows."""
+    entries: list[_Entry] | None = session.info.pop(_PENDING_KEY, None)
+    if not entries:
+        return
+    session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": AUDIT_PG_LOCK_KEY})
+    last = session.execute(
+        select(col(AuditRow.id), col(AuditRow.hash)).order_by(col(AuditRow.id).desc()).limit(1)).first()
+    tail = (int(last[0] or 0), str(last[1])) if last else (0, AUDIT_GENESIS_HASH)
+    rows, _ = _chained(entries, tail, session.info.get(AUDIT_KEY_INFO))
+    session.execute(insert(AuditRow).values(rows))
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_pending(session: Session) -> None:
+    session.info.pop(_PENDING_KEY, None)
 
 
 @dataclass(frozen=True, kw_only=True)

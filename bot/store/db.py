@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import sqlite3
@@ -75,6 +76,54 @@ def redact_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+class WriteLock:
+    """SQLite's one writer, inside this process: the inbox's commits, which acks wait on, go ahead of the
+    transactions the workers have queued (a worker's turn comes between two of them), first come first served
+    within each kind. An asyncio.Lock would queue an ack behind every transaction a saturated worker has waiting."""
+
+    def __init__(self) -> None:
+        self._held = False
+        self._owner: asyncio.Task[Any] | None = None  # the task holding it, which may take it again inside
+        self._urgent: collections.deque[asyncio.Future[None]] = collections.deque()
+        self._others: collections.deque[asyncio.Future[None]] = collections.deque()
+
+    @asynccontextmanager
+    async def held(self, *, urgent: bool = False) -> AsyncIterator[None]:
+        me = asyncio.current_task()
+        if self._held and self._owner is me:
+            yield
+            return
+        if self._held or self._urgent or (self._others and not urgent):
+            turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            queue = self._urgent if urgent else self._others
+            queue.append(turn)
+            try:
+                await turn
+            except asyncio.CancelledError:
+                if turn.done() and not turn.cancelled():
+                    self._release()  # handed over as the waiter was cancelled: pass it on
+                elif turn in queue:
+                    queue.remove(turn)
+                raise
+        else:
+            self._held = True
+        self._owner = me
+        try:
+            yield
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        self._owner = None
+        for queue in (self._urgent, self._others):
+            while queue:
+                turn = queue.popleft()
+                if not turn.done():
+                    turn.set_result(None)  # the lock passes to that waiter: still held
+                    return
+        self._held = False
+
+
 class Database:
     """One per process. `write()` is a transaction that may change rows; `read()` one that only reads."""
 
@@ -97,7 +146,7 @@ class Database:
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False,
                                             info={AUDIT_KEY_INFO: audit_key} if audit_key else {})
         # One writer at a time inside this process: SQLite would make the others wait in threads anyway.
-        self._write_lock = asyncio.Lock() if self.is_sqlite else None
+        self._write_lock = WriteLock() if self.is_sqlite else None
         self._raw: aiosqlite.Connection | None = None
         self._direct: sqlite3.Connection | None = None
         self._pg_direct: asyncpg.Connection | None = None
@@ -121,9 +170,20 @@ class Database:
             async with self._sessions.begin() as session:
                 yield session
             return
-        async with self._write_lock, self._sessions.begin() as session:
+        async with self._write_lock.held(), self._sessions.begin() as session:
             await session.connection(execution_options={"sqlite_immediate": True})
             yield session
+
+    @asynccontextmanager
+    async def write_turn(self) -> AsyncIterator[None]:
+        """SQLite: this process's writer turn, ahead of the transactions queued by workers, for a writer that
+        gathers what to write while it waits for the turn (the inbox); its statements inside take no second turn.
+        Nothing on PostgreSQL."""
+        if self._write_lock is None:
+            yield
+            return
+        async with self._write_lock.held(urgent=True):
+            yield
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -141,7 +201,7 @@ class Database:
         straight to aiosqlite costs one thread round trip instead of a session's dozen.
         """
         assert self._write_lock is not None, "SQLite only"
-        async with self._write_lock:
+        async with self._write_lock.held(urgent=True):  # an ack waits on it: ahead of the workers' transactions
             if self._direct is None:
                 path = make_url(self.url).database
                 assert path
@@ -200,7 +260,7 @@ class Database:
                 if log_pages < self._restart_past_pages:  # the log started over by itself meanwhile
                     self._restart_past_pages = 0
                 return
-            async with self._write_lock:
+            async with self._write_lock.held():
                 await conn.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_RESTART_WAIT_MS}")
                 try:
                     busy = (await conn.exec_driver_sql("PRAGMA wal_checkpoint(RESTART)")).scalar()  # 1: readers stayed
@@ -210,6 +270,11 @@ class Database:
             # long read costs the acks one short wait per 64 MiB written, not one per checkpoint.
             self._restart_past_pages = log_pages if busy else 0
 
+    async def pg_connect(self) -> asyncpg.Connection:
+        """A connection of its own (outside the pool), for the inbox's writes and for LISTEN."""
+        dsn = make_url(self.url).set(drivername="postgresql").render_as_string(hide_password=False)
+        return await asyncpg.connect(dsn, timeout=PG_CONNECT_TIMEOUT_S)
+
     async def pg_fetch(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
         """One statement, autocommitted, on a dedicated asyncpg connection (no pool checkout, no ORM, no session):
         for the inbox's group commit, one writer at a time. A broken connection is replaced once."""
@@ -217,8 +282,7 @@ class Database:
         async with self._pg_lock:
             for attempt in (1, 2):
                 if self._pg_direct is None or self._pg_direct.is_closed():
-                    dsn = make_url(self.url).set(drivername="postgresql").render_as_string(hide_password=False)
-                    self._pg_direct = await asyncpg.connect(dsn, timeout=PG_CONNECT_TIMEOUT_S)
+                    self._pg_direct = await self.pg_connect()
                 try:
                     return [tuple(r) for r in await self._pg_direct.fetch(sql, *args)]
                 except (asyncpg.exceptions.ConnectionDoesNotExistError, asyncpg.exceptions.InterfaceError,

@@ -12,10 +12,11 @@ from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from bot.constants import INBOX_MAX_ATTEMPTS, PMS_WAIT_PREFIX
+from bot.constants import INBOX_CHANNEL, INBOX_MAX_ATTEMPTS, PMS_WAIT_PREFIX
 from bot.records import InboundEvent
 from bot.store.db import Database
 from bot.store.models import InboxRow
+from bot.store.notify import announce
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -52,6 +53,11 @@ _PG_INSERT = (
     "$5::int[], $6::timestamptz[], $7::timestamptz[]) AS b(p, e, j, s, a, t1, t2) "
     "ON CONFLICT (platform, event_id) DO NOTHING RETURNING id, platform, event_id"
 )
+# The same, waking the listening workers at its commit (the events are stored unclaimed, for any worker).
+_PG_INSERT_ANNOUNCED = (
+    f"WITH stored AS ({_PG_INSERT}) SELECT stored.id, stored.platform, stored.event_id "
+    f"FROM stored, (SELECT pg_notify('{INBOX_CHANNEL}', '')) AS woken"
+)
 
 
 def _sqlite_datetime(value: datetime) -> str:
@@ -66,10 +72,11 @@ def _sqlite_insert(rows: int) -> str:
     return _SQLITE_INSERT.format(rows=",".join(["(?,?,?,?,?,?,?)"] * rows))
 
 
-async def add_new(db: Database, events: list[InboundEvent], *, attempts: int, available_at: datetime
-                  ) -> dict[tuple[str, str], int]:
+async def add_new(db: Database, events: list[InboundEvent], *, attempts: int, available_at: datetime,
+                  announced: bool = False) -> dict[tuple[str, str], int]:
     """Store the events not stored before, in one atomic statement; the new ids by (platform, event id). An event
-    missing from the answer was there already (a redelivery). `events` holds each key once."""
+    missing from the answer was there already (a redelivery). `events` holds each key once. `announced`: wake
+    the workers of other processes (PostgreSQL's NOTIFY, in the same statement)."""
     # orjson: a fifth of the standard encoder's time, on every acknowledged event (bench/slack.py)
     payloads = [orjson.dumps(event_to_payload(e)).decode() for e in events]
     rows: list[Any]
@@ -85,7 +92,7 @@ async def add_new(db: Database, events: list[InboundEvent], *, attempts: int, av
     else:
         # The same on PostgreSQL: the batch as arrays, one round trip, atomic as one statement.
         rows = await db.pg_fetch(
-            _PG_INSERT, [e.platform for e in events], [e.event_id for e in events], payloads,
+            _PG_INSERT_ANNOUNCED if announced else _PG_INSERT, [e.platform for e in events], [e.event_id for e in events], payloads,
             ["pending"] * len(events), [attempts] * len(events), [available_at] * len(events),
             [e.received_at for e in events])
     return {(str(p), str(e)): int(i) for i, p, e in rows}
@@ -146,7 +153,10 @@ async def requeue_failed(db: Database, event: InboundEvent, *, now: datetime) ->
             col(InboxRow.platform) == event.platform, col(InboxRow.event_id) == event.event_id,
             col(InboxRow.state) == "failed").values(payload=event_to_payload(event), state="pending", attempts=0, error=None,
                                                      available_at=now))
-        return bool(cast(CursorResult[Any], result).rowcount)
+        requeued = bool(cast(CursorResult[Any], result).rowcount)
+        if requeued:
+            await announce(s, INBOX_CHANNEL)
+        return requeued
 
 
 async def count_in(db: Database, state: str) -> int:

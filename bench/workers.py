@@ -1,0 +1,142 @@
+"""Benchmark: write commands on PostgreSQL through one and through two worker processes (`pmsbot worker`), in
+alternating rounds (1, 2, 1, 2 …) on the same database.
+
+    python -m bench.workers [--events 300] [--rounds 4] [--postgres URL]
+
+Each round starts the worker processes (each exactly what `pmsbot worker` runs), waits for them to say they are
+ready, then stores --events write commands in one go the way a web process does (unclaimed, announced by
+NOTIFY), and times until none is pending. Printed: events/s per round, the median ratio two / one, and the
+workers' CPU per event. The goal of issue 21 is two workers >= 1.6x one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import statistics
+import time
+from datetime import UTC, datetime
+
+from bench.common import child
+from bench.pipeline import PG_DEFAULT, _reset_pg, runtime
+from bench.slack import _cpu_s
+from bot.records import InboundEvent
+
+MAX_ROUND_S = 300.0
+
+
+async def serve_worker(url: str) -> None:
+    from bot.cli.serve import serve_roles
+    from bot.config import Settings
+    from bot.demo.seed import demo_config
+    from bot.runtime import Runtime
+
+    rt = Runtime(Settings(database_url=url), demo_config(), console=True)
+    await serve_roles(rt, ("worker",), host="127.0.0.1", port=0, web_role=False)
+
+
+def write(round_: int, i: int) -> InboundEvent:
+    return InboundEvent(platform="console", event_id=f"w{round_}-{i}", kind="message", sender="bob",
+                        conversation="bob", text=f"PUMP-{4 + i % 4} +0.1h round {round_} #{i}",
+                        received_at=datetime.now(UTC))
+
+
+async def one_round(url: str, round_: int, workers: int, events: int) -> tuple[float, float]:
+    """(events per second, worker CPU ms per event)"""
+    rt = await runtime(url) if round_ == 0 else None
+    if rt is not None:
+        await rt.close()
+    from bot.config import Settings
+    from bot.demo.seed import demo_config
+    from bot.runtime import Runtime
+
+    web = Runtime(Settings(database_url=url), demo_config(), console=True)  # a web process: stores, no worker
+    await web.open()
+    with contextlib.ExitStack() as stack:
+        pids = []
+        for _ in range(workers):
+            line, pid = stack.enter_context(child("bench.workers", "--serve-worker", url))
+            if not line.endswith("ready"):
+                raise RuntimeError(f"worker did not start: {line!r}")
+            pids.append(pid)
+        cpu0 = sum(_cpu_s(p) for p in pids)
+        start = time.perf_counter()
+        await asyncio.gather(*(web.inbox.accept(write(round_, i)) for i in range(events)))
+        while await web.inbox.pending_count() and time.perf_counter() - start < MAX_ROUND_S:  # noqa: ASYNC110 - another process's progress
+            await asyncio.sleep(0.05)
+        elapsed = time.perf_counter() - start
+        cpu = sum(_cpu_s(p) for p in pids) - cpu0
+        left = await web.inbox.pending_count()
+    failed = await web.inbox.failed_count()
+    await web.close()
+    if left or failed:
+        raise RuntimeError(f"round {round_}: {left} events still pending, {failed} failed")
+    return events / elapsed, cpu * 1000 / events
+
+
+async def main(args: argparse.Namespace) -> None:
+    if args.postgres:
+        await _reset_pg(args.postgres)
+        await compare(args, args.postgres)
+        return
+    import asyncpg
+
+    # A database of its own, dropped afterwards: others may be using the server's `test` database meanwhile.
+    name = f"pmsbot_bench_workers_{os.getpid()}"
+    admin = PG_DEFAULT.replace("+asyncpg", "")
+    try:
+        conn = await asyncpg.connect(admin, timeout=5)
+    except (OSError, asyncpg.PostgresError) as exc:
+        print(f"== worker processes on PostgreSQL skipped: {admin} unreachable ({type(exc).__name__})")
+        return
+    await conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        await compare(args, f"{PG_DEFAULT.rsplit('/', 1)[0]}/{name}")
+    finally:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.close()
+
+
+async def compare(args: argparse.Namespace, url: str) -> None:
+    rates: dict[int, list[float]] = {1: [], 2: []}
+    cpu: dict[int, list[float]] = {1: [], 2: []}
+    ratios = []
+    for round_ in range(args.rounds):
+        order = (1, 2) if round_ % 2 == 0 else (2, 1)
+        now: dict[int, float] = {}
+        for i, workers in enumerate(order):
+            rate, ms = await one_round(url, round_ * 2 + i, workers, args.events)
+            rates[workers].append(rate)
+            cpu[workers].append(ms)
+            now[workers] = rate
+        ratios.append(now[2] / now[1])
+    print(f"== PostgreSQL write commands ({args.events} per round, `PUMP-n +0.1h`), worker processes on "
+          f"{os.cpu_count()} cores, {args.rounds} alternating rounds")
+    for workers in (1, 2):
+        r = rates[workers]
+        print(f"  {workers} worker process{'es' if workers > 1 else ''}: median {statistics.median(r):.1f} events/s "
+              f"(rounds {min(r):.1f}..{max(r):.1f}), CPU {statistics.median(cpu[workers]):.1f} ms/event")
+    ordered = sorted(ratios)
+    print(f"  two / one: median {statistics.median(ratios):.2f} ({ordered[0]:.2f}..{ordered[-1]:.2f}), "
+          f"target >= 1.6")
+
+
+def cli() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--events", type=int, default=300)
+    p.add_argument("--rounds", type=int, default=4)
+    p.add_argument("--postgres", default=os.environ.get("PMSBOT_BENCH_PG", ""),
+                   help="a database the benchmark may wipe (default: a fresh one on 127.0.0.1:5432, dropped after)")
+    p.add_argument("--serve-worker", metavar="URL", help=argparse.SUPPRESS)
+    args = p.parse_args()
+    os.environ.setdefault("PMSBOT_LOG_LEVEL", "WARNING")
+    if args.serve_worker:
+        asyncio.run(serve_worker(args.serve_worker))
+    else:
+        asyncio.run(main(args))
+
+
+if __name__ == "__main__":
+    cli()
