@@ -93,3 +93,19 @@ def reordered(arrivals: list[tuple[str, str]]) -> int:
     for target, text in arrivals:
         by_target.setdefault(target, []).append(int(text.split("seq-")[1].split("-end")[0]))
     return sum(1 for seq in by_target.values() if seq != sorted(seq))
+
+
+def minimum_s(targets: list[str], app: list[Any], chat: Callable[[], Any] | None = None) -> float:
+    """The least time the limits allow for messages to `targets` in this order (each target's in sequence): each
+    goes at the first moment every limit admits it, in the fakes' own limit classes (tests/fakes/server.py:
+    Bucket, Window), so the figure is that of the limits the fake enforces, combined as they act together (the
+    max of each limit's own bound understates it: 1,200 cards at 50/s and 1000 a minute need 63 s, not 60)."""
+    from tests.fakes.server import admit
+
+    at = 0.0
+    chats: dict[str, Any] = {}
+    for target in targets:
+        limits = [*([chats.setdefault(target, chat())] if chat is not None else []), *app]
+        while (wait := max(admit(at, *limits))) > 0:
+            at += max(wait, 1e-6)  # (a float short of a whole token would loop forever)
+    return at

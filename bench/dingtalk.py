@@ -1,11 +1,15 @@
 """Benchmark: a DingTalk standup wave, 1,000 one-to-one prompts, against the platform's limits.
 
-    python -m bench.dingtalk [--people 1000]
+    python -m bench.dingtalk [--people 1000] [--alerts 30]
 
 The prompts go through the outbox and the DingTalk sender to the fake DingTalk in its own process, which allows
 the standard edition's 20 calls per second per app (burst 20) and 20 staff ids per oToMessages/batchSend. Printed:
 API calls made against one per person (what batching saved), elapsed time against the minimum those limits allow
 for the calls that batching needs, throttled calls, lost and duplicated prompts.
+
+Then --alerts risk alerts to the custom group robot, whose published limit is 20 messages a minute ("如果超过20条，
+会限流10分钟"), which the fake enforces as a count in any minute with the ten minutes of silence: elapsed against the
+minimum that allows (the 21st a minute after the first), and throttled calls (each one would cost ten minutes).
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from pathlib import Path
 
 import aiohttp
 
-from bench.common import HOST, child, deliver_all
+from bench.common import HOST, child, deliver_all, minimum_s, reordered, sequenced
 from notifiers.outbox import Envelope
 from tests.fakes import dingtalk as fake
 
@@ -66,14 +70,50 @@ async def fanout(args: argparse.Namespace, tmp: Path) -> None:
           f"tokens {stats['tokens_issued']}; outbox {counts}")
 
 
+async def alerts(args: argparse.Namespace, tmp: Path) -> None:
+    from bot.config import Config, Settings
+    from bot.constants import DINGTALK_ROBOT_PER_MINUTE
+    from bot.runtime import Runtime
+    from notifiers.dingtalk import ALERT_ROBOT
+    from tests.fakes.server import Window
+
+    n = args.alerts
+    print(f"== DingTalk custom robot: {n} alerts with the shipped defaults; the fake allows "
+          f"{DINGTALK_ROBOT_PER_MINUTE} in any minute, then 10 minutes of silence")
+    with child("tests.fakes.dingtalk") as (line, _):
+        base = f"http://{HOST}:{int(line)}"
+        settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp / 'alerts.db'}", dingtalk_client_id=fake.CLIENT_ID,
+                            dingtalk_client_secret=fake.CLIENT_SECRET, dingtalk_api_base=base, dingtalk_oapi_base=base,
+                            dingtalk_alert_webhook=f"{base}/robot/send?access_token={fake.ALERT_TOKEN}",
+                            dingtalk_alert_secret=fake.ALERT_SECRET)
+        rt = Runtime(settings, Config())
+        await rt.open()
+        envelopes = sequenced("dingtalk", [ALERT_ROBOT], n)
+        async with rt.db.write() as s:
+            await rt.outbox.enqueue(s, envelopes, source_event=None, now=datetime.now(UTC), preclaim=False)
+        elapsed = await deliver_all(rt, limit_s=900)
+        counts = await rt.outbox.counts()
+        await rt.close()
+        async with aiohttp.ClientSession() as session, session.get(f"{base}/_stats") as r:
+            stats = await r.json()
+    sent = [(target, text) for road, target, text in stats["sent"] if road == "robot"]
+    minimum = minimum_s([e.target for e in envelopes], [Window(DINGTALK_ROBOT_PER_MINUTE, 60.0)])
+    print(f"  delivered {len(sent)}/{n} in {elapsed:.2f} s; minimum the limit allows {minimum:.2f} s; ratio "
+          f"{(elapsed / minimum) if minimum > 0 else float('nan'):.3f} (target <= 1.1); throttled {stats['throttled']}; "
+          f"lost {n - len(sent)}; reordered {reordered([('robot', t) for _, t in sent])}; outbox {counts}")
+
+
 async def main(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as d:
         await fanout(args, Path(d))
+        if args.alerts:
+            await alerts(args, Path(d))
 
 
 def cli() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--people", type=int, default=1000)
+    p.add_argument("--alerts", type=int, default=30, help="alerts to the custom robot (0: none)")
     args = p.parse_args()
     os.environ.setdefault("PMSBOT_LOG_LEVEL", "WARNING")
     asyncio.run(main(args))

@@ -1,10 +1,12 @@
 """Benchmark: Feishu fan-out against the platform's limits, the fake Feishu in its own process.
 
-    python -m bench.feishu [--chats 200] [--per-chat 5]
+    python -m bench.feishu [--chats 240] [--per-chat 5]
 
---chats × --per-chat cards through the outbox and the Feishu sender, whose limits are Feishu's published ones
-(5 per second per chat, 50 per second and 1000 per minute per app). The figure is elapsed time against the minimum
-those limits allow; lost, duplicated and reordered messages are counted.
+--chats × --per-chat cards through the outbox and the Feishu sender with its shipped defaults, to the fake Feishu
+which enforces Feishu's published limits (5 per second per chat; per app 50 per second and 1000 in any minute,
+either of which throttles). The default 1,200 cards cross the minute's count. The figure is elapsed time against
+the minimum those limits allow, the achieved rate beside the limits' rate; 429s, lost, duplicated and reordered
+messages are counted.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pathlib import Path
 
 import aiohttp
 
-from bench.common import HOST, child, deliver_all, reordered, sequenced
+from bench.common import HOST, child, deliver_all, minimum_s, reordered, sequenced
 from tests.fakes import feishu as fake
 
 
@@ -30,7 +32,7 @@ async def fanout(args: argparse.Namespace, tmp: Path) -> None:
     chats, per = args.chats, args.per_chat
     total = chats * per
     print(f"== Feishu fan-out: {total} cards to {chats} chats; the fake Feishu in its own process allows 5/s per chat, "
-          f"{FEISHU_APP_RATE_PER_S:g}/s (burst {FEISHU_APP_BURST}) and {FEISHU_APP_PER_MINUTE}/min per app")
+          f"{FEISHU_APP_RATE_PER_S:g}/s (burst {FEISHU_APP_BURST}) and {FEISHU_APP_PER_MINUTE} in any minute per app")
     with child("tests.fakes.feishu") as (line, _):
         port = int(line)
         settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp / 'fanout.db'}", feishu_app_id=fake.APP_ID,
@@ -48,10 +50,15 @@ async def fanout(args: argparse.Namespace, tmp: Path) -> None:
             stats = await r.json()
     sent = [(chat, text) for method, chat, text in stats["sent"] if method == "send"]
     reordered_chats = reordered(sent)
-    minimum = max((per - 5) / 5, (total - FEISHU_APP_BURST) / FEISHU_APP_RATE_PER_S,
-                  60.0 * ((total - 1) // FEISHU_APP_PER_MINUTE))
+    from bot.constants import FEISHU_CHAT_BURST, FEISHU_CHAT_RATE_PER_S
+    from tests.fakes.server import Bucket, Window
+    minimum = minimum_s([e.target for e in envelopes],
+                        [Bucket(FEISHU_APP_RATE_PER_S, FEISHU_APP_BURST), Window(FEISHU_APP_PER_MINUTE, 60.0)],
+                        lambda: Bucket(FEISHU_CHAT_RATE_PER_S, FEISHU_CHAT_BURST))
     print(f"  delivered {len(sent)}/{total} in {elapsed:.2f} s; minimum the limits allow {minimum:.2f} s; "
-          f"ratio {(elapsed / minimum) if minimum > 0 else float('nan'):.2f} (target <= 1.1); 429s {stats['ratelimited']}; lost {total - len(sent)}; "
+          f"ratio {(elapsed / minimum) if minimum > 0 else float('nan'):.3f} (target <= 1.1); achieved "
+          f"{len(sent) / elapsed:.1f} cards/s against {total / minimum if minimum > 0 else float('nan'):.1f} at the "
+          f"limits; 429s {stats['ratelimited']} {stats['ratelimited_by']}; lost {total - len(sent)}; "
           f"duplicated {max(0, len(sent) - total)}; reordered chats {reordered_chats}; tenant tokens "
           f"{stats['tokens_issued']}; outbox {counts}")
 
@@ -63,7 +70,7 @@ async def main(args: argparse.Namespace) -> None:
 
 def cli() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--chats", type=int, default=200)
+    p.add_argument("--chats", type=int, default=240)
     p.add_argument("--per-chat", type=int, default=5)
     args = p.parse_args()
     os.environ.setdefault("PMSBOT_LOG_LEVEL", "WARNING")

@@ -12,9 +12,6 @@ import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.interval import IntervalTrigger
-
 from bot.calls import METER
 from bot.clocks import Clock
 from bot.constants import CLOCK_BEAT_S, CLOCK_CATCH_UP_S
@@ -66,6 +63,10 @@ class ClockRunner:
     async def run(self, stop: asyncio.Event) -> None:
         # APScheduler only paces the beats (on the machine's clock); what is due is decided by our Clock.
         await self.beat()
+        # Loaded when a clock starts: `web` and `worker` processes build the runner but never start it.
+        from apscheduler.schedulers.asyncio import AsyncIOScheduler
+        from apscheduler.triggers.interval import IntervalTrigger
+
         scheduler = AsyncIOScheduler(timezone=UTC)
         scheduler.add_job(self.beat, IntervalTrigger(seconds=CLOCK_BEAT_S), max_instances=1, coalesce=True)
         scheduler.start()

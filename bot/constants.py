@@ -78,6 +78,9 @@ UNDO_WINDOW_S: Final = 30 * 60  # "撤销" / "undo" / "不对，是60%" reach a 
 
 # Pacing to platforms' rate limits (notifiers/pacing.py).
 RATE_HEADROOM: Final = 0.95  # pace at this share of a published rate
+RATE_JITTER_S: Final = 0.1  # arrivals may crowd by this much: a bucket keeps this long's worth of its burst back
+WINDOW_MARGIN_S: Final = 1.0  # "N a minute": the N+1st goes this long after a full minute, not at it
+PACING_MAX_LOCAL_WAIT_S: Final = 5.0  # a longer turn goes back to the outbox (no attempt spent): inside its lease
 
 # Platform accounts (bot/platforms/people.py).
 PEOPLE_MISS_RETRY_S: Final = 300.0  # an account matched to nobody is looked up again after this
@@ -86,11 +89,15 @@ PEOPLE_CACHE_MAX: Final = 50_000  # entries in each per-account cache before it 
 
 # Slack.
 SLACK_USERS_INFO_TIMEOUT_S: Final = 1.0  # the email lookup of an unknown user, inside the 3 s ack
+# chat.postMessage is "special" tier: "1 message per second to a specific channel" with short bursts, and "limits
+# governing your app's relationship with the entire workspace above that, limiting posting to several hundred
+# messages per minute. Generous burst behavior is also granted." (docs.slack.dev/reference/methods/chat.postMessage;
+# "Rate limit windows are per minute", docs.slack.dev/apis/web-api/rate-limits). "Several hundred" read low: 300.
 SLACK_CHANNEL_RATE_PER_S: Final = 1.0  # chat.postMessage: about one message per second per channel...
 SLACK_CHANNEL_BURST: Final = 3  # ...with short bursts
-SLACK_WORKSPACE_RATE_PER_S: Final = 50.0  # our own budget across the workspace
-SLACK_WORKSPACE_BURST: Final = 50
-SLACK_MAX_LOCAL_WAIT_S: Final = 5.0  # a longer wait for the rate limiter goes back to the outbox instead
+SLACK_WORKSPACE_PER_MINUTE: Final = 300  # chat.postMessage across the workspace, in any minute (a burst is fine)
+SLACK_UPDATE_PER_MINUTE: Final = 50  # chat.update is Tier 3: "50+ per minute" per workspace
+SLACK_EPHEMERAL_PER_MINUTE: Final = 100  # chat.postEphemeral is Tier 4: "100+ per minute"
 SLACK_HTTP_TIMEOUT_S: Final = 10.0
 SLACK_SOCKET_RETRY_MIN_S: Final = 1.0  # Socket Mode's first connection: retried with backoff from this...
 SLACK_SOCKET_RETRY_MAX_S: Final = 60.0  # ...up to this
@@ -108,11 +115,13 @@ LINK_CODES_PER_HOUR_PERSON: Final = 5  # codes sent to one person in an hour, wh
 FEISHU_DEFAULT_API_BASE: Final = "https://open.feishu.cn"  # Lark: https://open.larksuite.com
 FEISHU_MAX_SKEW_S: Final = 300.0  # a signed event older or newer than this is refused (replay window)
 FEISHU_TOKEN_REFRESH_BEFORE_S: Final = 600.0  # a tenant token is renewed this long before it expires
+# Sending a message: "5 QPS per user and 5 QPS per group" and per app "1000 次/分钟、50 次/秒"
+# (open.feishu.cn/document/server-docs/im-v1/message/create; frequency-control: "请求速率达到任意上限都会触发限流").
 FEISHU_CHAT_RATE_PER_S: Final = 5.0  # sends per chat or per user...
 FEISHU_CHAT_BURST: Final = 5
 FEISHU_APP_RATE_PER_S: Final = 50.0  # ...and per app: 50 a second...
 FEISHU_APP_BURST: Final = 50
-FEISHU_APP_PER_MINUTE: Final = 1000  # ...and 1000 a minute
+FEISHU_APP_PER_MINUTE: Final = 1000  # ...and 1000 in any minute ("1000次/分&50次/秒": either one throttles)
 FEISHU_HTTP_TIMEOUT_S: Final = 10.0
 FEISHU_BATCH_WINDOW_S: Final = 0.05  # identical prompts gather this long into one batch_send...
 FEISHU_BATCH_MAX: Final = 200  # ...of at most this many people
@@ -131,7 +140,9 @@ DINGTALK_APP_RATE_PER_S: Final = 20.0  # OpenAPI calls per app per API (standard
 DINGTALK_APP_BURST: Final = 20
 DINGTALK_CHAT_RATE_PER_S: Final = 5.0  # ...and our own per-chat pace, so one busy group does not starve the rest
 DINGTALK_CHAT_BURST: Final = 5
-DINGTALK_ROBOT_PER_MINUTE: Final = 20  # the custom group robot: 20 a minute, then 10 minutes of silence
+# The custom group robot (open.dingtalk.com/document/robots/custom-robot-access): "每个机器人每分钟最多发送20条消息
+# 到群里，如果超过20条，会限流10分钟" -- counted here in any minute, which keeps to a fixed-minute count too.
+DINGTALK_ROBOT_PER_MINUTE: Final = 20
 DINGTALK_THROTTLED_RETRY_S: Final = 2.0  # a throttled call waits this long when DingTalk gives no hint
 DINGTALK_BATCH_MAX: Final = 20  # userIds per oToMessages/batchSend
 DINGTALK_BATCH_WINDOW_S: Final = 0.05  # identical prompts gather this long into one batchSend

@@ -14,6 +14,7 @@ from bot.constants import OUTBOX_BATCH, WORKER_POLL_S
 from bot.store.metrics import add_calls
 from notifiers.base import Outgoing, PermanentSendError, Sender, TransientSendError
 from notifiers.outbox import ClaimedMessage, Outbox
+from notifiers.pacing import Deferred
 from notifiers.render import Renderer, TemplateMissing
 
 log = logging.getLogger("pmsbot.delivery")
@@ -21,6 +22,8 @@ log = logging.getLogger("pmsbot.delivery")
 SENT = Counter("pmsbot_outbox_sent_total", "Messages delivered", ["platform"])
 RETRIED = Counter("pmsbot_outbox_retried_total", "Deliveries that will be tried again", ["platform"])
 DEAD = Counter("pmsbot_outbox_dead_total", "Messages parked as dead letters", ["platform"])
+DEFERRED = Counter("pmsbot_outbox_deferred_total", "Messages held back by our pacing to a platform's limits",
+                   ["platform"])
 
 
 class Delivery:
@@ -95,7 +98,7 @@ class Delivery:
         earlier = (await self.outbox.card_message_id(env.platform, env.target, env.card_ref)
                    if env.update and env.card_ref else None)
         started = self.outbox.clock.monotonic()
-        ok = False
+        ok = paced = False
         try:
             message_id: str | None = None
             if earlier is not None:
@@ -103,6 +106,12 @@ class Delivery:
             else:
                 message_id = await sender.send(out)
             ok = True
+        except Deferred as exc:  # our own pacing: not a failure, and no attempt spent
+            paced = True
+            log.debug("delivery %s to %s paced: %s", msg.id, env.platform, exc)
+            await self.outbox.defer(msg, after_s=exc.retry_after_s)
+            DEFERRED.labels(env.platform).inc()
+            return False, None
         except TransientSendError as exc:
             log.warning("delivery %s to %s failed, will retry: %s", msg.id, env.platform, exc)
             if await self.outbox.retry_later(msg, error=str(exc), retry_after_s=exc.retry_after_s):
@@ -116,6 +125,6 @@ class Delivery:
             DEAD.labels(env.platform).inc()
             return False, None
         finally:
-            if env.platform != "console":  # the console is our own table, not a connector
+            if env.platform != "console" and not paced:  # the console is our own table; a paced turn called nobody
                 METER.count(env.platform, ok=bool(ok), elapsed_s=self.outbox.clock.monotonic() - started)
         return True, message_id

@@ -54,7 +54,7 @@ from notifiers.batching import Gatherer
 from notifiers.dingtalk_markdown import dingtalk_md, fit, title_of
 from notifiers.links import linked
 from notifiers.openapi import Dialect, OpenApi, request_json
-from notifiers.pacing import ChatPacer, wait_turn, within
+from notifiers.pacing import ChatPacer, wait_turn, within, within_window
 from notifiers.render import Renderer
 from notifiers.tokens import AccessToken
 
@@ -99,7 +99,7 @@ class DingTalkSender:
     def __init__(self, db: Database | None, settings: Settings, renderer: Renderer, *,
                  app_rate_per_s: float = DINGTALK_APP_RATE_PER_S, app_burst: float = DINGTALK_APP_BURST,
                  chat_rate_per_s: float = DINGTALK_CHAT_RATE_PER_S, chat_burst: float = DINGTALK_CHAT_BURST,
-                 robot_per_minute: float = DINGTALK_ROBOT_PER_MINUTE, clock: Clock = SYSTEM_CLOCK) -> None:
+                 robot_per_minute: int = DINGTALK_ROBOT_PER_MINUTE, clock: Clock = SYSTEM_CLOCK) -> None:
         self._clock = clock
         assert settings.dingtalk_client_id and settings.dingtalk_client_secret
         self.base = (settings.dingtalk_api_base or DINGTALK_DEFAULT_API_BASE).rstrip("/")
@@ -119,7 +119,7 @@ class DingTalkSender:
                             base_url=self.base, timeout_s=DINGTALK_HTTP_TIMEOUT_S)
         self._pacer = ChatPacer(chat_rate_per_s, chat_burst, (within(app_rate_per_s, app_burst),), max_chats=50_000)
         # 20 a minute with the whole minute's count allowed at once; crossing it silences the robot for 10 min.
-        self._robot = within(robot_per_minute / 60, robot_per_minute)
+        self._robot = within_window(robot_per_minute, 60.0)
         self._gatherer = Gatherer(self._batch_send, window_s=DINGTALK_BATCH_WINDOW_S, max_size=DINGTALK_BATCH_MAX)
         self._profiles: dict[str, tuple[dict[str, Any], float]] = {}
 

@@ -37,7 +37,7 @@ from notifiers.base import Outgoing, PermanentSendError, Rendered, TransientSend
 from notifiers.batching import Gatherer
 from notifiers.links import linked
 from notifiers.openapi import Dialect, OpenApi, request_json
-from notifiers.pacing import ChatPacer, within
+from notifiers.pacing import ChatPacer, within, within_window
 from notifiers.render import Renderer
 from notifiers.tokens import AccessToken
 
@@ -89,16 +89,16 @@ class FeishuSender:
     def __init__(self, db: Database | None, settings: Settings, renderer: Renderer, *,
                  chat_rate_per_s: float = FEISHU_CHAT_RATE_PER_S, chat_burst: float = FEISHU_CHAT_BURST,
                  app_rate_per_s: float = FEISHU_APP_RATE_PER_S, app_burst: float = FEISHU_APP_BURST,
-                 app_per_minute: float = FEISHU_APP_PER_MINUTE) -> None:
+                 app_per_minute: int = FEISHU_APP_PER_MINUTE) -> None:
         assert settings.feishu_app_id and settings.feishu_app_secret
         self.base = (settings.feishu_api_base or FEISHU_DEFAULT_API_BASE).rstrip("/")
         self._app = (settings.feishu_app_id, settings.feishu_app_secret.get_secret_value())
         self.renderer = renderer
         self._api = OpenApi(FEISHU, AccessToken(self._fetch_token, refresh_before_s=FEISHU_TOKEN_REFRESH_BEFORE_S),
                             base_url=self.base, timeout_s=FEISHU_HTTP_TIMEOUT_S)
-        # Two budgets per app: a second's and a minute's (the minute's allows its whole count at once).
+        # Two budgets per app, either of which throttles: a second's (a rate) and a minute's (a count in any minute).
         self._pacer = ChatPacer(chat_rate_per_s, chat_burst, (within(app_rate_per_s, app_burst),
-                                                              within(app_per_minute / 60, app_per_minute)))
+                                                              within_window(int(app_per_minute), 60.0)))
         self._gatherer = Gatherer(self._batch_send, window_s=FEISHU_BATCH_WINDOW_S, max_size=FEISHU_BATCH_MAX)
 
     # ---- Sender ---------------------------------------------------------------------------------------------

@@ -135,6 +135,10 @@ class Outbox:
         await store.retry_at(self._db, msg.id, at=now + timedelta(seconds=delay), error=error)
         return True
 
+    async def defer(self, msg: ClaimedMessage, *, after_s: float, now: datetime | None = None) -> None:
+        """Hold it until our pacing gives it a turn: the conversation's head still, and no attempt spent."""
+        await store.defer(self._db, msg.id, at=(now or self.clock.now()) + timedelta(seconds=after_s))
+
     async def dead(self, msg: ClaimedMessage, *, error: str) -> None:
         await store.bury(self._db, msg.id, error=error)
 

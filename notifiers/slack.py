@@ -1,9 +1,10 @@
 """The Slack sender: chat.postMessage / chat.update / chat.postEphemeral / response_url, within Slack's limits.
 
 Ordering within a channel is the outbox's (one message per conversation in flight); this sender keeps to
-Slack's rate limits before it calls (about one message per second per channel with short bursts, and a
-workspace budget), and turns Slack's answers into retry-later or give-up for the outbox, which owns retries:
-slack_sdk itself retries nothing on 429.
+Slack's published rate limits before it calls (about one message per second per channel with short bursts;
+per workspace, chat.postMessage's "several hundred messages per minute" and the tiers of chat.update and
+chat.postEphemeral: see bot/constants.py), and turns Slack's answers into retry-later or give-up for the outbox,
+which owns retries: slack_sdk itself retries nothing on 429.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import asyncio
 import collections
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -24,14 +26,14 @@ from bot.constants import (
     SLACK_CHANNEL_BURST,
     SLACK_CHANNEL_RATE_PER_S,
     SLACK_DM_CACHE_MAX,
+    SLACK_EPHEMERAL_PER_MINUTE,
     SLACK_HTTP_TIMEOUT_S,
-    SLACK_MAX_LOCAL_WAIT_S,
-    SLACK_WORKSPACE_BURST,
-    SLACK_WORKSPACE_RATE_PER_S,
+    SLACK_UPDATE_PER_MINUTE,
+    SLACK_WORKSPACE_PER_MINUTE,
 )
 from bot.store.db import Database
 from notifiers.base import Outgoing, PermanentSendError, TransientSendError
-from notifiers.pacing import TokenBucket, within
+from notifiers.pacing import Limiter, TokenBucket, wait_turn, within, within_window
 from notifiers.render import Renderer
 from notifiers.slack_blocks import blocks_for, fallback_text
 
@@ -71,8 +73,9 @@ class SlackSender:
 
     def __init__(self, db: Database, settings: Settings, renderer: Renderer, *, client: AsyncWebClient | None = None,
                  channel_rate_per_s: float = SLACK_CHANNEL_RATE_PER_S, channel_burst: float = SLACK_CHANNEL_BURST,
-                 workspace_rate_per_s: float = SLACK_WORKSPACE_RATE_PER_S,
-                 workspace_burst: float = SLACK_WORKSPACE_BURST) -> None:
+                 workspace_per_minute: Mapping[str, int] | None = None) -> None:
+        """`workspace_per_minute`: each chat.* method's budget across the workspace (default: Slack's published
+        ones); a method not named has none beyond its channel's."""
         assert settings.slack_bot_token is not None
         self.client = client or client_for(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
         self.client.timeout = int(SLACK_HTTP_TIMEOUT_S)
@@ -80,7 +83,10 @@ class SlackSender:
         self.renderer = renderer
         self._channel_rate = (channel_rate_per_s, channel_burst)
         self._channels: dict[str, TokenBucket] = {}
-        self._workspace = within(workspace_rate_per_s, workspace_burst)
+        budgets = workspace_per_minute if workspace_per_minute is not None else {
+            "chat.postMessage": SLACK_WORKSPACE_PER_MINUTE, "chat.update": SLACK_UPDATE_PER_MINUTE,
+            "chat.postEphemeral": SLACK_EPHEMERAL_PER_MINUTE}
+        self._workspace: dict[str, Limiter] = {method: within_window(n, 60.0) for method, n in budgets.items()}
         self._dm: collections.OrderedDict[str, str] = collections.OrderedDict()
         self._session: aiohttp.ClientSession | None = None
         self._parents: dict[int, str] = {}  # outbox id -> headline posted, thread reply not yet
@@ -181,14 +187,17 @@ class SlackSender:
         return self._session
 
     async def _call(self, channel: str, method: str, args: dict[str, Any]) -> dict[str, Any]:
-        """One Web API call, paced by `channel`'s bucket for chat.* methods."""
+        """One Web API call; chat.* methods paced by `channel`'s bucket, then by the method's workspace budget (the
+        channel's turn first: a workspace turn taken now but spent when the channel allows would be counted at the
+        wrong moment, and the calls would arrive bunched). A turn beyond PACING_MAX_LOCAL_WAIT_S: Deferred."""
         self._http()
         bucket = None
         if method.startswith("chat."):
             bucket = self._channels.get(channel)
             if bucket is None:
                 bucket = self._channels[channel] = within(*self._channel_rate)
-            await self._wait(bucket)
+            workspace = self._workspace.get(method)
+            await wait_turn(bucket, *((workspace,) if workspace is not None else ()))
         try:
             response = await self.client.api_call(method, json=args)
         except SlackApiError as exc:
@@ -203,20 +212,6 @@ class SlackSender:
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             raise TransientSendError(f"slack {method}: {type(exc).__name__}: {exc}") from None
         return dict(response.data) if isinstance(response.data, dict) else {}
-
-    async def _wait(self, bucket: TokenBucket) -> None:
-        """Pace to Slack's published rates (sleeping here is pacing, not waiting for work).
-
-        The channel's turn first, then the workspace's: a workspace token taken now but spent when the channel
-        allows would be counted at the wrong time, and the calls would arrive bunched.
-        """
-        for limiter in (bucket, self._workspace):
-            wait = limiter.reserve(time.monotonic())
-            if wait > SLACK_MAX_LOCAL_WAIT_S:
-                limiter.give_back()
-                raise TransientSendError("slack rate limit budget exhausted", retry_after_s=wait)
-            if wait > 0:
-                await asyncio.sleep(wait)
 
     async def _respond(self, url: str, body: dict[str, Any]) -> bool:
         """POST to a response_url; False when it is used up or expired (5 uses within 30 minutes)."""

@@ -156,3 +156,42 @@ async def test_a_message_whose_tries_never_finish_is_parked(sqlite_db: Database)
     assert await outbox.claim(limit=5, now=now + timedelta(days=1)) == []
     (row,) = await rows(db)
     assert row.state == "dead" and "no outcome" in (row.last_error or "")
+
+
+class PacedSender(FlakySender):
+    """Our own pacing says "not yet" for the first `paced` sends (a platform's count per minute is used up)."""
+
+    def __init__(self, *, paced: int) -> None:
+        super().__init__()
+        self.paced = paced
+
+    async def send(self, message: Outgoing) -> str:
+        from notifiers.pacing import Deferred
+        if self.paced > 0:
+            self.paced -= 1
+            raise Deferred(42.0)
+        return await super().send(message)
+
+
+async def test_a_paced_message_waits_its_turn_without_spending_an_attempt(sqlite_db: Database) -> None:
+    """A wave larger than a platform's minute is held back again and again: were each hold an attempt, its tail
+    would end as dead letters. Held back, it stays the conversation's head, no error recorded."""
+    from bot.constants import OUTBOX_MAX_ATTEMPTS
+    db = sqlite_db
+    async with db.write() as s:
+        await Outbox(db, clock=CLOCK).enqueue(s, [env("bob", "report"), env("bob", "done")], source_event=None,
+                                              now=NOW)
+    sender = PacedSender(paced=OUTBOX_MAX_ATTEMPTS + 2)
+    delivery = Delivery(Outbox(db, clock=CLOCK), {"console": sender}, Renderer())
+    for _ in range(OUTBOX_MAX_ATTEMPTS + 2):
+        assert await delivery.run_once() == 1
+        first = (await rows(db))[0]
+        assert (first.state, first.attempts, first.last_error) == ("pending", 0, None)
+        assert first.available_at == NOW + timedelta(seconds=42.0)  # when the pacing gives it a turn
+        assert await delivery.run_once() == 0, "the second waits behind its head"
+        async with db.write() as s:  # its turn comes
+            row = await s.get(OutboxRow, first.id)
+            assert row is not None
+            row.available_at = NOW
+    assert await delivery.run_once() == 1
+    assert len(sender.sent) == 1 and [r.state for r in await rows(db)] == ["sent", "pending"]

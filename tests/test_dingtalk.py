@@ -539,7 +539,7 @@ async def test_alerts_through_the_custom_robot_are_signed_and_throttling_waits(
     config = dingtalk_config(tmp_path)
     settings = settings_for(dingtalk, sqlite_url, config, dingtalk_alert_webhook=dingtalk.alert_webhook,
                             dingtalk_alert_secret=fake.ALERT_SECRET)
-    dingtalk._robot = fake.Bucket(2 / 60, 2)  # this robot has two left this minute
+    dingtalk._robot = fake.Window(2, 60.0)  # this robot has two left this minute
     sender = DingTalkSender(None, settings, Renderer(), robot_per_minute=600)
     try:
         for n in range(2):
@@ -564,23 +564,33 @@ async def test_alerts_through_the_custom_robot_are_signed_and_throttling_waits(
 
 async def test_the_custom_robot_is_paced_to_its_20_a_minute(dingtalk: FakeDingTalk, sqlite_url: str,
                                                               tmp_path: Path) -> None:
-    """With the shipped defaults: a burst of 20 goes out and DingTalk throttles none; the 21st waits its 3 s
-    instead of earning the robot ten minutes of silence."""
+    """With the shipped defaults: a burst of 20 goes out and DingTalk throttles none; the 21st is held back until
+    a minute after the first (DingTalk counts 20 in a minute: a 21st 3 s later would silence the robot for ten
+    minutes), through the outbox rather than asleep in the sender."""
     import time as clock_time
 
     from notifiers.dingtalk import ALERT_ROBOT, DingTalkSender
+    from notifiers.pacing import Deferred
     from notifiers.render import Renderer
     config = dingtalk_config(tmp_path)
     settings = settings_for(dingtalk, sqlite_url, config, dingtalk_alert_webhook=dingtalk.alert_webhook,
                             dingtalk_alert_secret=fake.ALERT_SECRET)
     sender = DingTalkSender(None, settings, Renderer())
     try:
+        first = clock_time.monotonic()
         for n in range(20):
             await sender.send(Outgoing(outbox_id=n, platform="dingtalk", target=ALERT_ROBOT, card_ref=None,
                                        rendered=Rendered(kind="risk_alert", text=f"⚠️ PUMP-{n}")))
         assert len(dingtalk.messages(road="robot")) == 20 and dingtalk.throttled == 0
-        wait_s = sender._robot.reserve(clock_time.monotonic())  # what the 21st would wait
-        assert 3.0 <= wait_s <= 3.0 / 0.95 + 0.05, wait_s  # 60 s / 20, paced 5 % inside (RATE_HEADROOM)
+        with pytest.raises(Deferred) as held:
+            await sender.send(Outgoing(outbox_id=20, platform="dingtalk", target=ALERT_ROBOT, card_ref=None,
+                                       rendered=Rendered(kind="risk_alert", text="⚠️ PUMP-20")))
+        elapsed = clock_time.monotonic() - first
+        assert held.value.retry_after_s is not None
+        assert 60.0 - elapsed <= held.value.retry_after_s <= 61.0, (held.value.retry_after_s, elapsed)
+        assert len(dingtalk.messages(road="robot")) == 20 and dingtalk.throttled == 0  # nothing sent early
+        wait_s = sender._robot.reserve(clock_time.monotonic())  # the turn given back is there for the retry
+        assert 60.0 - elapsed - 1.0 <= wait_s <= 61.0, wait_s
     finally:
         await sender.close()
 

@@ -166,6 +166,31 @@ async def test_task_list_pages_total_and_formats(world: World) -> None:
     assert (mine["total"], mine["limit"], mine["tasks"][0]["name"]) == (1, 20, "mine")
 
 
+async def test_task_list_filters_by_browse_type_or_status_list_and_orders_by_columns(world: World) -> None:
+    """taskModel::getExecutionTasks(): `status` is a browse type or a list of statuses (t1.status IN …); `order` is
+    dao::orderBy() of zt_task's columns, and a column MySQL does not know fails the whole request."""
+    ids = {status: world.zt.add_task(world.sprint, status, status=status, estimate=2.0,
+                                     consumed=2.0 if status in ("done", "closed") else 0.0)
+           for status in ("wait", "doing", "pause", "done", "closed", "cancel")}
+    await world.login()
+
+    async def listed(**params: Any) -> list[int]:
+        status, body = await world.call("GET", f"/executions/{world.sprint}/tasks", params={"order": "id_asc", **params})
+        assert status == 200, body
+        return [t["id"] for t in body["tasks"]]
+
+    assert await listed(status="wait,doing,pause") == [ids["wait"], ids["doing"], ids["pause"]]
+    assert await listed(status="Pause,Cancel") == [ids["pause"], ids["cancel"]]  # lower-cased first
+    assert await listed(status="unclosed") == [i for s, i in ids.items() if s != "closed"]
+    assert await listed(status="undone") == [i for s, i in ids.items() if s not in ("done", "closed")]
+    assert await listed(status="open") == []  # not a status: `IN ('open')` finds nothing
+    assert await listed(status="all") == list(ids.values())
+    assert await listed(order="status_asc,id_desc") == sorted(
+        ids.values(), key=lambda i: (world.zt.task(i)["status"], -i))
+    status, text = await world.call("GET", f"/executions/{world.sprint}/tasks", params={"order": "changed_desc"})
+    assert status == 500 and "Unknown column" in text
+
+
 async def test_create_task_required_fields(world: World) -> None:
     await world.login()
     full = {"name": "Wire pump", "assignedTo": "bob", "type": "devel", "estStarted": "2025-03-10",

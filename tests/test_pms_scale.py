@@ -64,3 +64,32 @@ async def test_zentao_scan_of_5000_tasks_is_50_pages_plus_login_and_executions()
         await client.close()
     finally:
         await fake.stop()
+
+
+async def test_zentao_scan_reads_pages_of_open_tasks_only_with_closed_ones_present() -> None:
+    """A mature project: 500 open tasks beside 20,000 done, closed or cancelled ones (and a closed sprint full of
+    them). Zentao is asked for open statuses only, so the closed ones cost no page (they cost 205 before)."""
+    fake = FakeZentao()
+    await fake.start()
+    try:
+        day = SYSTEM_CLOCK.today(UTC)
+        project = fake.add_project("Big", "BIG")
+        old = fake.add_execution(project, "S1", day - timedelta(days=90), day - timedelta(days=31), status="closed")
+        sprint = fake.add_execution(project, "S2", day - timedelta(days=30), day + timedelta(days=30), status="doing")
+        for execution, status, n in ((old, "closed", 12_000), (sprint, "closed", 4_000), (sprint, "done", 2_000),
+                                     (sprint, "cancel", 2_000)):
+            fake.add_tasks(execution, n, name=status, status=status, estimate=2.0, consumed=2.0)
+        for status, n in (("wait", 100), ("doing", 300), ("pause", 100)):
+            fake.add_tasks(sprint, n, name=status, status=status, estimate=4.0, consumed=1.0)
+        client = ZentaoClient(url=fake.url, account=fake.account, password=fake.password,
+                              config=ZentaoConnectorConfig())
+        tasks = await client.for_project(_project("zentao", str(project)), _nobody).search_tasks(
+            project="BIG", limit=PMS_SCAN_MAX_TASKS)
+        assert len(tasks) == 500 and {t.status for t in tasks} == {"todo", "in_progress", "blocked"}
+        # token, executions, one empty page of the closed sprint, five pages of the open one
+        assert client.http.requests == 1 + 1 + 1 + 5
+        lists = [r for r in fake.requests if r.path.endswith("/tasks")]
+        assert all(r.query.get("status") == "wait,doing,pause" for r in lists), lists
+        await client.close()
+    finally:
+        await fake.stop()

@@ -583,6 +583,21 @@ def test_token_bucket_paces_after_the_burst() -> None:
     assert bucket.reserve(100.6) == pytest.approx(1.4)
 
 
+def test_a_count_per_minute_is_a_window_not_a_slow_bucket() -> None:
+    """"20 a minute": twenty at once, the 21st a minute after the first (a bucket would let it go 3 s later);
+    a turn given back (Deferred) is free again; a 429's Retry-After holds everything."""
+    from notifiers.pacing import SlidingWindow, within_window
+    window = SlidingWindow(count=20, period_s=60.0)
+    assert [window.reserve(100.0) for _ in range(20)] == [0.0] * 20
+    assert window.reserve(103.0) == pytest.approx(57.0)  # not before 160
+    assert window.reserve(159.0) == pytest.approx(1.0)  # the 22nd: a minute after the 2nd
+    window.give_back()
+    assert window.reserve(161.0) == 0.0  # 100's calls are out of every window from 160 on
+    window.blocked_until = 170.0
+    assert window.reserve(161.0) == pytest.approx(9.0)
+    assert within_window(300, 60.0).period_s > 60.0  # a margin: late arrivals cannot crowd into one minute
+
+
 async def test_sender_paces_a_burst_within_the_channel_limit(client: Client, rt: Runtime, slack: FakeSlack) -> None:
     from notifiers.slack import SlackSender
     await eventually(lambda: _no_pending(rt), what="seed delivered")
@@ -590,7 +605,7 @@ async def test_sender_paces_a_burst_within_the_channel_limit(client: Client, rt:
     # arrive paced, none refused, in order.
     await rt.delivery.senders["slack"].close()
     rt.delivery.senders["slack"] = SlackSender(rt.db, rt.settings, rt.renderer, channel_rate_per_s=20.0,
-                                               channel_burst=5, workspace_rate_per_s=200, workspace_burst=50)
+                                               channel_burst=5)
     for n in range(12):
         body = fake.event_callback(fake.message_event(f"report PUMP-2 {20 + n}%", user=BOB, channel="D01BOB"))
         await post(client, body, form=False)

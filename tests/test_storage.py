@@ -36,6 +36,34 @@ def event(i: int | str, *, platform: str = "console") -> InboundEvent:
                         text="help", received_at=NOW)
 
 
+def test_the_head_read_from_the_revision_files_is_alembics() -> None:
+    from alembic.script import ScriptDirectory
+    assert migrate.head_revision() == ScriptDirectory.from_config(migrate._alembic_config()).get_current_head()
+
+
+def test_a_server_on_a_schema_at_head_does_not_load_alembic(tmp_path: Path) -> None:
+    """Alembic and Mako are 6 MB of every server process: loaded only when there is something to migrate."""
+    import subprocess
+    import sys
+    code = ("import asyncio, sys\n"
+            "from bot.store import migrate\n"
+            "from bot.store.db import Database\n"
+            "async def main(url):\n"
+            "    db = Database(url)\n"
+            "    await migrate.upgrade(db)\n"
+            "    first = 'alembic' in sys.modules\n"
+            "    await migrate.upgrade(db)\n"
+            "    await db.dispose()\n"
+            "    print(first, sys.modules.get('alembic') is not None)\n")
+    url = f"sqlite+aiosqlite:///{tmp_path / 'head.db'}"
+    first = subprocess.run([sys.executable, "-c", code + f"asyncio.run(main({url!r}))"], capture_output=True,
+                           text=True, check=True, cwd=Path(__file__).resolve().parent.parent)
+    assert first.stdout.split() == ["True", "True"]  # a new database: migrated with Alembic
+    again = subprocess.run([sys.executable, "-c", code + f"asyncio.run(main({url!r}))"], capture_output=True,
+                           text=True, check=True, cwd=Path(__file__).resolve().parent.parent)
+    assert again.stdout.split() == ["False", "False"]  # at head: one query, no Alembic
+
+
 async def test_migrations_match_the_models(db: Database) -> None:
     assert await migrate.current_revision(db) == migrate.head_revision()
 

@@ -19,19 +19,19 @@ import logging
 import re
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
-from cryptography.hazmat.primitives import padding
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from bot.clocks import Clock
 from bot.constants import ANSWER_IN_PLACE_BUDGET_S, BUTTON_ACTIONS, FEISHU_MAX_SKEW_S
-from bot.platforms.feishu_ws import LongConnection
 from bot.platforms.ports import CardAnswer, Intake, Outcomes, People, Replay, Texts
 from bot.records import InboundEvent
 from bot.refusals import Refused, dig, json_object
 from bot.text import same_secret
+
+if TYPE_CHECKING:
+    from bot.platforms.feishu_ws import LongConnection
 
 log = logging.getLogger("pmsbot.feishu")
 
@@ -66,6 +66,10 @@ def decrypt(encrypt_key: str, payload: str) -> str:
         raise Refused(400, "encrypt is not base64") from exc
     if len(raw) < 32 or len(raw) % 16:
         raise Refused(400, "encrypt has the wrong length")
+    # Loaded with the first encrypted event: a process without Feishu keeps cryptography's 6 MB out of memory.
+    from cryptography.hazmat.primitives import padding
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
     key = hashlib.sha256(encrypt_key.encode()).digest()
     decryptor = Cipher(algorithms.AES(key), modes.CBC(raw[:16])).decryptor()
     padded = decryptor.update(raw[16:]) + decryptor.finalize()
@@ -108,6 +112,8 @@ class FeishuAdapter:
         parts = self._parts
         if not parts.long_connection:
             return
+        from bot.platforms.feishu_ws import LongConnection  # protobuf, only for the long connection
+
         self.long_connection = LongConnection(base=parts.api_base, app_id=parts.app_id, app_secret=parts.app_secret,
                                               handle=self._from_long_connection)
         self._stop.clear()

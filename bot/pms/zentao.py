@@ -30,6 +30,12 @@ API = "/api.php/v1"
 _STATUS = {"wait": "todo", "doing": "in_progress", "pause": "blocked", "done": "done", "closed": "done",
            "cancel": "done"}
 _OPEN = ("wait", "doing", "pause")
+# GET /executions/:id/tasks?status=… is Zentao's browse type: a word (all, undone, unclosed, delayed…) or, when it is
+# none of those, a list of statuses (taskModel::getExecutionTasks: `t1.status IN (…)`). The list means the same in
+# every release, where `undone` does not (wait+doing in older ones, anything but done/closed in current ones).
+_OPEN_FILTER = ",".join(_OPEN)
+# Pages in id order: a task created while we page lands on the last page instead of shifting the others.
+_PAGE_ORDER = "id_asc"
 
 
 def build(settings: Settings, config: Config, clock: Clock) -> ZentaoClient | None:
@@ -199,21 +205,24 @@ class ZentaoPMS:
                 return None
             raise
 
-    async def _all(self, limit: int) -> list[dict[str, Any]]:
-        """The project's tasks, execution by execution, a page at a time."""
+    async def _all(self, limit: int, *, open_only: bool = False) -> list[dict[str, Any]]:
+        """The project's tasks (only the open ones if asked: Zentao filters by status, so closed tasks are never
+        read), execution by execution, a page at a time."""
+        params = {"order": _PAGE_ORDER, **({"status": _OPEN_FILTER} if open_only else {})}
         tasks: list[dict[str, Any]] = []
         for execution in await self._execution_list():
             if len(tasks) >= limit:
                 break
-            tasks += await self.c.pages(f"/executions/{execution['id']}/tasks", "tasks", limit - len(tasks))
+            tasks += await self.c.pages(f"/executions/{execution['id']}/tasks", "tasks", limit - len(tasks), params)
         return tasks
 
     async def search_tasks(self, *, project: str | None = None, assignee: Person | None = None,
                            open_only: bool = True, limit: int = 50) -> list[Task]:
         if assignee is not None and not assignee.pms_user:
             return []
-        # Zentao filters lists by status but not by assignee: the project is read in pages and filtered here.
-        raws = await self._all(PMS_SUMMARY_MAX_TASKS)
+        # Zentao filters lists by status but not by assignee (nor sorts empty deadlines last): the project's open
+        # tasks are read in pages, then filtered by assignee and sorted here.
+        raws = await self._all(PMS_SUMMARY_MAX_TASKS, open_only=open_only)
         people, names = await self._people(), await self._execution_names()
         tasks = [self._task(r, people, names) for r in raws
                  if (not open_only or r.get("status") in _OPEN)

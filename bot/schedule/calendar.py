@@ -6,19 +6,25 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING
 
-import holidays
+if TYPE_CHECKING:
+    import holidays
 
 NO_CALENDAR = "none"  # weekends only
 
 
 @functools.cache
 def supported_countries() -> frozenset[str]:
+    import holidays  # loaded by the first calendar used (3 MB): a process that never asks keeps it out
+
     return frozenset(holidays.list_supported_countries())
 
 
 @functools.lru_cache(maxsize=64)
 def _country_year(country: str, year: int) -> holidays.HolidayBase:
+    import holidays
+
     return holidays.country_holidays(country, years=year)
 
 

@@ -12,13 +12,14 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 import aiosqlite
-import asyncpg
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 if TYPE_CHECKING:
+    import asyncpg
+
     from bot.config import Settings
 
 log = logging.getLogger("pmsbot.db")
@@ -279,6 +280,8 @@ class Database:
         """One statement, autocommitted, on a dedicated asyncpg connection (no pool checkout, no ORM, no session):
         for the inbox's group commit, one writer at a time. A broken connection is replaced once."""
         assert self.is_postgres, "PostgreSQL only"
+        import asyncpg  # PostgreSQL only: a process on SQLite never loads it
+
         async with self._pg_lock:
             for attempt in (1, 2):
                 if self._pg_direct is None or self._pg_direct.is_closed():

@@ -169,6 +169,13 @@ async def retry_at(db: Database, outbox_id: int, *, at: datetime, error: str) ->
             available_at=at, last_error=error[:2000]))
 
 
+async def defer(db: Database, outbox_id: int, *, at: datetime) -> None:
+    """Hold a claimed message until `at` without counting the claim as an attempt (our own pacing, not a failure)."""
+    async with db.write() as s:
+        await s.execute(update(OutboxRow).where(col(OutboxRow.id) == outbox_id, col(OutboxRow.attempts) > 0).values(
+            available_at=at, attempts=col(OutboxRow.attempts) - 1))
+
+
 async def bury(db: Database, outbox_id: int, *, error: str) -> None:
     """Park a message as a dead letter."""
     async with db.write() as s:

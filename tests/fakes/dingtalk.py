@@ -26,7 +26,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from tests.fakes.server import Bucket, Failures, FakeServer, IssuedTokens, admit
+from tests.fakes.server import Bucket, Failures, FakeServer, IssuedTokens, Window, admit
 
 __all__ = ["Bucket", "FakeDingTalk", "Sent", "signed"]
 
@@ -112,7 +112,7 @@ class FakeDingTalk(FakeServer):
         self._sessions: dict[str, tuple[str, float]] = {}  # session -> (conversation, valid until, wall clock)
         self._cards: dict[str, dict[str, Any]] = {}
         self._app = Bucket(self.app_rate_per_s, self.app_burst)
-        self._robot = Bucket(self.robot_per_minute / 60, self.robot_per_minute)
+        self._robot = Window(self.robot_per_minute, 60.0)  # "每分钟最多发送20条", then 10 minutes of silence
         self._robot_silent_until = 0.0
         self._failures: Failures[tuple[int, str]] = Failures()
         self._ids = itertools.count(1)

@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
-from tests.fakes.server import Bucket, Failures, FakeServer, IssuedTokens, admit, wait_hint
+from tests.fakes.server import Bucket, Failures, FakeServer, IssuedTokens, Window, admit, wait_hint
 
 # pbbp2.proto exactly as lark-oapi ships it (lark_oapi/ws/pb/pbbp2_pb2.py, serialized_pb), less its gogo import:
 # the fake speaks the SDK's schema, so pmsbot's own copy of it is checked against Feishu's.
@@ -133,7 +133,7 @@ class FakeFeishu(FakeServer):
     chat_burst: float = 5.0
     app_rate_per_s: float = 50.0
     app_burst: float = 50.0
-    app_per_minute: float = 1000.0
+    app_per_minute: int = 1000  # "1000 次/分钟、50 次/秒": a count in any minute, and a rate
     clock: Callable[[], float] = time.monotonic
     sent: list[Sent] = field(default_factory=list)
     rejected: list[tuple[str, int]] = field(default_factory=list)
@@ -146,6 +146,7 @@ class FakeFeishu(FakeServer):
     outside_availability: set[str] = field(default_factory=set)  # open_ids batch_send reports invalid
     batch_calls: int = 0
     ratelimited: int = 0
+    ratelimited_by: dict[str, int] = field(default_factory=lambda: {"chat": 0, "app_second": 0, "app_minute": 0})
 
     def __post_init__(self) -> None:
         self._tokens = IssuedTokens()
@@ -153,7 +154,7 @@ class FakeFeishu(FakeServer):
         self._messages: dict[str, Sent] = {}
         self._user_messages: dict[str, str] = {}  # message id -> chat, of messages people posted
         self._buckets: dict[str, Bucket] = {}
-        self._app = (Bucket(self.app_rate_per_s, self.app_burst), Bucket(self.app_per_minute / 60, self.app_per_minute))
+        self._app = (Bucket(self.app_rate_per_s, self.app_burst), Window(self.app_per_minute, 60.0))
         self._failures: Failures[tuple[int, int]] = Failures()
         self._ids = itertools.count(1)
         self._acks: dict[str, Any] = {}  # message id -> future of the client's ack
@@ -293,9 +294,10 @@ class FakeFeishu(FakeServer):
         if uid in self._uuids:  # Feishu: one message per uuid within an hour
             return web.json_response({"code": 0, "msg": "success", "data": {"message_id": self._uuids[uid]}})
         bucket = self._buckets.setdefault(receive_id, Bucket(self.chat_rate_per_s, self.chat_burst))
-        wait = max(admit(self.clock(), bucket, *self._app))
-        if wait > 0:
-            return self._too_fast(reset=wait_hint(wait))
+        waits = admit(self.clock(), bucket, *self._app)
+        if max(waits) > 0:
+            self.ratelimited_by[("chat", "app_second", "app_minute")[waits.index(max(waits))]] += 1
+            return self._too_fast(reset=wait_hint(max(waits)))
         message_id = f"om_{next(self._ids):08d}"
         if uid:
             self._uuids[uid] = message_id
@@ -361,7 +363,8 @@ class FakeFeishu(FakeServer):
 
     async def _stats(self, request: web.Request) -> web.Response:
         return web.json_response({"sent": [[m.method, m.receive_id, m.text] for m in self.sent],
-                                  "ratelimited": self.ratelimited, "tokens_issued": self.tokens_issued})
+                                  "ratelimited": self.ratelimited, "ratelimited_by": self.ratelimited_by,
+                                  "tokens_issued": self.tokens_issued})
 
     async def _batch_send(self, request: web.Request) -> web.Response:
         if (denied := self._auth(request)) is not None:

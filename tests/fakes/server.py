@@ -7,6 +7,7 @@ Each fake keeps its own checks (signatures, schemas, limits, error shapes): only
 
 from __future__ import annotations
 
+import collections
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
@@ -137,7 +138,35 @@ class Bucket:
         self.tokens -= 1
 
 
-def admit(now: float, *buckets: Bucket) -> tuple[float, ...]:
+@dataclass
+class Window:
+    """A count in a window, as platforms word it ("20 a minute", "1000 次/分钟"): at most `count` calls in any
+    `period_s`. Stricter than a bucket of count/period with a burst of count, which lets call count+1 through
+    period/count after the first count: a platform counting the minute refuses it."""
+
+    count: int
+    period_s: float
+    at: float = 0.0  # the moment of the last look (what take() records)
+    calls: collections.deque[float] = field(default_factory=collections.deque)
+
+    def wait(self, now: float) -> float:
+        """Seconds until a call is allowed (0: now), without taking it."""
+        self.at = now
+        while self.calls and self.calls[0] <= now - self.period_s:
+            self.calls.popleft()
+        return 0.0 if len(self.calls) < self.count else self.calls[0] + self.period_s - now
+
+    def take(self) -> None:
+        self.calls.append(self.at)
+
+
+class Limit(Protocol):
+    def wait(self, now: float) -> float: ...
+
+    def take(self) -> None: ...
+
+
+def admit(now: float, *buckets: Limit) -> tuple[float, ...]:
     """Each bucket's wait; a token is taken from every one only when none has to wait (a refused call uses up no
     budget)."""
     waits = tuple(b.wait(now) for b in buckets)

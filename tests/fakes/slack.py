@@ -23,7 +23,7 @@ from urllib.parse import quote, urlencode
 
 from aiohttp import WSMsgType, web
 
-from tests.fakes.server import Bucket, Failures, FakeServer, admit, wait_hint
+from tests.fakes.server import Bucket, Failures, FakeServer, Window, admit, wait_hint
 
 BOT_TOKEN = "xoxb-test-token"
 APP_TOKEN = "xapp-test-token"
@@ -69,10 +69,15 @@ class FakeSlack(FakeServer):
 
     bot_token: str = BOT_TOKEN
     app_token: str = APP_TOKEN
+    # chat.postMessage "will generally allow an app to post 1 message per second to a specific channel" with short
+    # bursts, and "several hundred messages per minute" across the workspace, "generous burst behavior" granted
+    # (docs.slack.dev/reference/methods/chat.postMessage); "rate limit windows are per minute" (…/rate-limits).
+    # chat.update is Tier 3 ("50+ per minute"), chat.postEphemeral Tier 4 ("100+ per minute"). Read low.
     channel_rate_per_s: float = 1.0
     channel_burst: float = 3.0
-    workspace_rate_per_s: float = 200.0  # chat.* across the workspace
-    workspace_burst: float = 50.0
+    workspace_per_minute: int = 300
+    update_per_minute: int = 50
+    ephemeral_per_minute: int = 100
     users: dict[str, dict[str, Any]] = field(default_factory=dict)  # user id -> users.info "user"
     missing_channels: set[str] = field(default_factory=set)
     clock: Callable[[], float] = time.monotonic
@@ -89,7 +94,9 @@ class FakeSlack(FakeServer):
         self._ts = itertools.count(1)
         self._messages: dict[tuple[str, str], Posted] = {}
         self._channel_buckets: dict[str, Bucket] = {}
-        self._workspace = Bucket(self.workspace_rate_per_s, self.workspace_burst)
+        self._workspace = {"chat.postMessage": Window(self.workspace_per_minute, 60.0),
+                           "chat.postEphemeral": Window(self.ephemeral_per_minute, 60.0),
+                           "chat.update": Window(self.update_per_minute, 60.0)}
         self._failures: Failures[tuple[str | None, int, str]] = Failures()  # (method or None for any, status, error)
         self._responses: dict[str, dict[str, Any]] = {}
         self._pending_acks: dict[str, asyncio.Event] = {}
@@ -182,10 +189,15 @@ class FakeSlack(FakeServer):
         self.rejected.append((method, error))
         return web.json_response({"ok": False, "error": error}, status=status)
 
-    def _limited(self, channel: str) -> web.Response | None:
+    def _limited(self, method: str, channel: str | None) -> web.Response | None:
+        """The channel's rate (for posting) and the method's count per minute across the workspace."""
         now = self.clock()
-        bucket = self._channel_buckets.setdefault(channel, Bucket(self.channel_rate_per_s, self.channel_burst))
-        channel_wait, workspace_wait = admit(now, bucket, self._workspace)
+        limits: list[Bucket | Window] = [self._workspace[method]]
+        if channel is not None:
+            limits.insert(0, self._channel_buckets.setdefault(channel, Bucket(self.channel_rate_per_s,
+                                                                              self.channel_burst)))
+        waits = admit(now, *limits)
+        channel_wait, workspace_wait = (waits if channel is not None else (0.0, *waits))
         wait = max(channel_wait, workspace_wait)
         if wait <= 0:
             return None
@@ -231,7 +243,7 @@ class FakeSlack(FakeServer):
         error = self._content_error(args)
         if error:
             return self._error(method, error)
-        if (limited := self._limited(channel)) is not None:
+        if (limited := self._limited(method, channel)) is not None:
             return limited
         ts = self._new_ts()
         posted = Posted(method=method, channel=channel, ts=ts, text=str(args.get("text") or ""),
@@ -258,6 +270,8 @@ class FakeSlack(FakeServer):
         error = self._content_error(args)
         if error:
             return self._error("chat.update", error)
+        if (limited := self._limited("chat.update", None)) is not None:
+            return limited
         posted = Posted(method="chat.update", channel=channel, ts=ts, text=str(args.get("text") or ""),
                         blocks=list(args.get("blocks") or []), body=args, at=self.clock())
         self.posted.append(posted)
@@ -473,8 +487,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description="the fake Slack on 127.0.0.1 (prints its port)")
     parser.add_argument("--channel-rate", type=float, default=1.0)
     parser.add_argument("--channel-burst", type=float, default=3.0)
-    parser.add_argument("--workspace-rate", type=float, default=200.0)
-    parser.add_argument("--workspace-burst", type=float, default=50.0)
+    parser.add_argument("--workspace-per-minute", type=int, default=300)
     args = parser.parse_args()
     asyncio.run(serve_forever(FakeSlack(channel_rate_per_s=args.channel_rate, channel_burst=args.channel_burst,
-                                        workspace_rate_per_s=args.workspace_rate, workspace_burst=args.workspace_burst)))
+                                        workspace_per_minute=args.workspace_per_minute)))

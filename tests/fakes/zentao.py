@@ -522,6 +522,12 @@ class FakeZentao(FakeServer, CountsRequests):
     def _json(status: int, data: Any) -> web.Response:
         return web.Response(status=status, text=php_json(data), content_type="application/json")
 
+    @staticmethod
+    def _sql_error(message: str) -> web.Response:
+        """A query MySQL refuses: Zentao's dao::sqlError() ends the request with its error page, not JSON."""
+        return web.Response(status=500, content_type="text/html",
+                            text=f"<html><body><h1>SQLSTATE[42S22]</h1>{message}</body></html>")
+
     def _error(self, status: int, message: Any) -> web.Response:
         return self._json(status, {"error": message})
 
@@ -846,29 +852,31 @@ class FakeZentao(FakeServer, CountsRequests):
             default_limit = 20
             status = "all"
         tasks = [self._tasks[i] for i in ids if self._matches(self._tasks[i], status, call.account)]
-        order = call.query.get("order", "id_desc")
-        key, _, direction = order.partition("_")
-        if key not in ("id", "pri", "name", "status", "deadline", "estimate", "consumed", "left"):
-            key, direction = "id", "desc"
-        if key != "id" or direction != "asc":
-            tasks.sort(key=lambda t: (_sort_key(t[key]), t["id"]), reverse=direction == "desc")
+        columns = next(iter(self._tasks.values()), {"id": 0})  # zt_task's columns
+        order = _order_by(call.query.get("order", "id_desc"), columns)
+        if order is None:
+            return self._sql_error(f"Unknown column in 'order clause': {call.query.get('order')!r}")
+        for key, descending in reversed(order):  # stable sorts, last key first: `a_desc,b_asc` as SQL would
+            tasks.sort(key=lambda t, k=key: _sort_key(t[k]), reverse=descending)
         page, total, limit, rows = self._page(tasks, call.query, default_limit)
         return self._json(200, {"page": page, "total": total, "limit": limit,
                                 "tasks": [self._task_json(t, FMT_FULL) for t in rows]})
 
     def _matches(self, task: Mapping[str, Any], status: str, account: str) -> bool:
+        """taskModel::getExecutionTasks(): a browse type, else `t1.status IN (<the list>)` (an unknown word finds
+        nothing). The execution controller turns `unclosed` into every status but closed."""
         if status in ("all", ""):
             return True
         if status == "unclosed":
             return bool(task["status"] != "closed")
-        if status == "undone":
-            return task["status"] not in ("done", "closed", "cancel")
+        if status == "undone":  # current releases: notIN('done,closed') (older ones: wait or doing)
+            return task["status"] not in ("done", "closed")
         if status == "assignedtome":
             return bool(task["assignedTo"] == account)
         if status == "delayed":
             deadline = task["deadline"]
             return task["status"] in UNFINISHED and isinstance(deadline, date) and self._today() > deadline
-        return bool(task["status"] == status)
+        return bool(task["status"] in status.split(","))
 
     def _tasks_post(self, call: _Call, execution_id: str | None = None) -> web.Response:
         if execution_id is None:
@@ -1213,6 +1221,21 @@ def _history_value(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     return value
+
+
+_ORDER_PART = re.compile(r"^(?:t1\.)?(\w+?)(?:_(asc|desc))?$", re.IGNORECASE)
+
+
+def _order_by(order: str, row: Mapping[str, Any]) -> list[tuple[str, bool]] | None:
+    """dao::orderBy(): comma-separated `field_desc` / `field_asc` / `field` (pri_ reads as priOrder); None when a
+    field is not a column of zt_task (MySQL refuses the query)."""
+    parts: list[tuple[str, bool]] = []
+    for part in (p.strip() for p in order.split(",") if p.strip()):
+        match = _ORDER_PART.match(part)
+        if match is None or match.group(1) not in row:
+            return None
+        parts.append((match.group(1), (match.group(2) or "asc").lower() == "desc"))
+    return parts or [("id", True)]
 
 
 def _sort_key(value: Any) -> Any:
