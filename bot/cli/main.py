@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from bot import logs
-from bot.cli.parser import LOG_LEVELS, build_parser
+from bot.cli.parser import LOG_FORMATS, LOG_LEVELS, build_parser
 
 log = logging.getLogger("pmsbot")
 
@@ -17,9 +17,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.log_level.upper() not in LOG_LEVELS:
         parser.error(f"log level {args.log_level!r} is not one of {', '.join(LOG_LEVELS)} (PMSBOT_LOG_LEVEL)")
-    logs.configure(args.log_level)
+    if args.log_format not in LOG_FORMATS:
+        parser.error(f"log format {args.log_format!r} is not one of {', '.join(LOG_FORMATS)} (PMSBOT_LOG_FORMAT)")
+    logs.configure(args.log_level, args.log_format)
     # Only now the product: `--help` and usage errors have answered above without loading it (0.1 s, not 2.5 s).
-    from bot.cli.env import CliError
+    from bot.cli.env import CliError, why
+    from bot.cli.manifest import cmd_manifest
     from bot.cli.ops import cmd_audit, cmd_check, cmd_db, cmd_hooks, cmd_say, cmd_schedules, cmd_sla
     from bot.cli.serve import cmd_clock, cmd_demo, cmd_serve
     from bot.config import ConfigError
@@ -41,6 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "audit": lambda: cmd_audit(args),
         "sla": lambda: cmd_sla(args),
         "hooks": lambda: cmd_hooks(args),
+        "manifest": lambda: cmd_manifest(args),
     }
     try:
         return handlers[args.command]()
@@ -49,9 +53,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except (DatabaseError, KeyUnavailable, ConnectionError, TimeoutError) as exc:
         # An unreachable or broken database: say which, in one line, without a traceback or a password.
-        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:300]
         url = redact_url(normalize_url(os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL))
-        print(f"pmsbot: database {url}: {type(exc).__name__}: {detail}", file=sys.stderr)
+        print(f"pmsbot: database {url}: {why(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
