@@ -196,14 +196,21 @@ def docker(*args: str, timeout_s: float = 120.0, check: bool = True) -> subproce
     return done
 
 
-@pytest.mark.slow
-@pytest.mark.timeout(1500)
-def test_the_image_builds_runs_unprivileged_and_is_healthy() -> None:
-    def missing(reason: str) -> None:
-        if engine_expected():
-            pytest.fail(f"{reason} (PMSBOT_CONTAINER_TESTS=1: this must not be skipped)")
-        pytest.skip(reason)
+def missing(reason: str) -> None:
+    if engine_expected():
+        pytest.fail(f"{reason} (PMSBOT_CONTAINER_TESTS=1: this must not be skipped)")
+    pytest.skip(reason)
 
+
+def image_present(name: str, *, env: str) -> None:
+    if docker("image", "inspect", name, check=False).returncode != 0 and \
+            docker("pull", name, timeout_s=300, check=False).returncode != 0:
+        missing(f"image {name} cannot be pulled here; `eval \"$(tests/services/container.sh)\"` makes a Debian "
+                f"stand-in and sets {env}")
+
+
+def built_image() -> str:
+    """This checkout's image, tagged pmsbot:test (a rebuild takes seconds: Docker's layer cache)."""
     if shutil.which("docker") is None:
         missing("no container engine: docker is not installed (tests/services/container.sh sets one up)")
     info = docker("info", "--format", "{{.ServerVersion}}", timeout_s=30, check=False)
@@ -211,12 +218,15 @@ def test_the_image_builds_runs_unprivileged_and_is_healthy() -> None:
         missing(f"no container engine running: {info.stderr.strip().splitlines()[-1] if info.stderr else 'docker info'}"
                 " (tests/services/container.sh starts one)")
     base = os.environ.get("PMSBOT_IMAGE_BASE", "python:3.11-slim-bookworm")
-    if docker("image", "inspect", base, check=False).returncode != 0 and \
-            docker("pull", base, timeout_s=300, check=False).returncode != 0:
-        missing(f"base image {base} cannot be pulled here; tests/services/container.sh builds a Debian one and "
-                "PMSBOT_IMAGE_BASE names it")
-    tag = "pmsbot:test"
-    docker("build", "--build-arg", f"BASE_IMAGE={base}", "-t", tag, str(ROOT), timeout_s=1200)
+    image_present(base, env="PMSBOT_IMAGE_BASE")
+    docker("build", "-q", "--build-arg", f"BASE_IMAGE={base}", "-t", "pmsbot:test", str(ROOT), timeout_s=1200)
+    return "pmsbot:test"
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1500)
+def test_the_image_builds_runs_unprivileged_and_is_healthy() -> None:
+    tag = built_image()
     container = docker("run", "-d", "--health-interval=1s", "-e", "PMSBOT_CONSOLE=1", tag).stdout.strip()
     try:
         deadline = time.monotonic() + 90
@@ -241,3 +251,48 @@ def test_the_image_builds_runs_unprivileged_and_is_healthy() -> None:
         assert json.loads(docker("inspect", container).stdout)[0]["State"]["ExitCode"] == 0, "SIGTERM: a clean stop"
     finally:
         docker("rm", "-f", container, check=False)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1500)
+def test_the_compose_stack_migrates_and_serves(tmp_path: Path) -> None:
+    """`docker compose up` as the README says: PostgreSQL, the migration, web, worker and clock; /readyz says ok."""
+    image = built_image()
+    postgres = os.environ.get("PMSBOT_POSTGRES_IMAGE", "postgres:16-bookworm")
+    image_present(postgres, env="PMSBOT_POSTGRES_IMAGE")
+    compose = shutil.which("docker-compose")
+    if compose is None:
+        missing("docker-compose is not installed (apt-get install docker-compose)")
+    assert compose is not None
+    for name in ("compose.yaml", "pmsbot.yaml"):
+        shutil.copy(DEPLOY / name, tmp_path / name)
+    shutil.copy(DEPLOY / "pmsbot.env.example", tmp_path / "pmsbot.env")
+    project = f"pmsbot{os.getpid()}"
+    run = [compose, "-p", project, "-f", str(tmp_path / "compose.yaml"), "--env-file", str(tmp_path / "pmsbot.env")]
+    environ = {**os.environ, "PMSBOT_IMAGE": image, "PMSBOT_POSTGRES_IMAGE": postgres, "PMSBOT_HTTP_PORT": "0"}
+
+    def compose_(*args: str, timeout_s: float = 300) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*run, *args], capture_output=True, text=True, timeout=timeout_s, env=environ)
+
+    try:
+        up = compose_("up", "-d", "--no-build")
+        assert up.returncode == 0, up.stderr
+        migrate = json.loads(docker("inspect", f"{project}_migrate_1").stdout)[0]["State"]
+        assert (migrate["Status"], migrate["ExitCode"]) == ("exited", 0), compose_("logs", "migrate").stdout
+        address = docker("inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
+                         f"{project}_web_1").stdout.strip()
+        deadline = time.monotonic() + 120
+        ready: dict[str, Any] = {}
+        while ready.get("status") != "ok" and time.monotonic() < deadline:  # the web role starts in seconds
+            try:
+                with urllib.request.urlopen(f"http://{address}:8080/readyz", timeout=5) as answer:
+                    ready = json.loads(answer.read())
+            except OSError:
+                time.sleep(0.2)
+        assert ready == {"status": "ok"}, compose_("logs").stdout[-3000:]
+        check = compose_("exec", "-T", "web", "pmsbot", "check")
+        assert "ok   database postgresql+asyncpg://pmsbot:***@db:5432/pmsbot: schema up to date" in check.stdout
+        for role in ROLES:  # each role up, and said so
+            assert f"pmsbot {role} ready" in compose_("logs", role).stdout
+    finally:
+        compose_("down", "-v", "--remove-orphans")
