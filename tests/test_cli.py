@@ -424,3 +424,13 @@ def test_log_format_json_and_quiet_libraries(tmp_path: Path) -> None:
     with pytest.raises(SystemExit) as exit_:
         main(["--log-format", "xml", "check"])
     assert exit_.value.code == 2
+
+
+def test_wording_a_newcomer_met(demo_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 23's wording bugs: a non-member asking for a dashboard was told they "cannot change its tasks", and
+    `comment` was answered with "did you mean done"."""
+    out = say(capsys, "erin", "dashboard PUMP", refused=True)
+    assert "The dashboard of project PUMP is for its members" in out and "change its tasks" not in out
+    out = say(capsys, "alice", "comment PUMP-1 looks fine")
+    assert "Did you mean `report" in out and "`done" not in out
+    assert "你是想用「汇报" in say(capsys, "bob", "评论 PUMP-1 不错")

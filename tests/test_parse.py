@@ -460,6 +460,9 @@ CASES: list[tuple[str, Command | ParseError]] = [
     ("aprove 3", err("unknown_command", word="aprove", suggestion="approve")),
     ("repotr PUMP-3 50%", err("unknown_command", word="repotr", suggestion="report")),
     ("subscirbe PUMP", err("unknown_command", word="subscirbe", suggestion="subscribe")),
+    # Issue 23: "comment" was answered with "did you mean done" (nearest spelling: "complete").
+    ("comment PUMP-3 looks fine", err("unknown_command", word="comment", suggestion="report")),
+    ("备注 PUMP-3 已到货", err("unknown_command", word="备注", suggestion="report")),
     ("汇宝 PUMP-3 50%", err("unknown_command", word="汇宝", suggestion="")),
     ("PUMP 80%", err("unknown_command", word="PUMP", suggestion="")),
     ("@pmsbot", err("unknown_command", word="@pmsbot", suggestion="")),

@@ -30,7 +30,7 @@ async def field_link(ctx: Context, cmd: model.FieldLink) -> list[Reply]:
 async def dashboard_link(ctx: Context, cmd: model.DashboardLink) -> list[Reply]:
     project = await find_project(ctx, cmd.project)
     if not is_member(ctx.person, project):
-        raise CommandError("not_member", project=project.key)
+        raise CommandError("dashboard_not_member", project=project.key)  # a view, not a change of its tasks
     return [Reply(kind="dashboard_link", data={"project": project.key, "name": project.name,
                                                "url": _links(ctx).dashboard(project.key)})]
 
