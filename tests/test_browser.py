@@ -235,3 +235,43 @@ async def test_the_demo_organisations_pages_render(rt: Runtime, browser: Any) ->
         await context.close()
     finally:
         await server.close()
+
+
+async def test_the_console_links_speaks_the_person_s_language_and_uses_a_button_once(rt: Runtime,
+                                                                                      browser: Any) -> None:
+    """Issue 23's console: links were plain relative text, the page stayed in the deployment's language whoever
+    was chosen, and Apply stayed after it was used."""
+    rt.start(("worker",))
+    server = TestServer(build_app(rt))
+    await server.start_server()
+    base = str(server.make_url("")).rstrip("/")
+    try:
+        context = await browser.new_context(viewport=PHONE, locale="zh-CN")
+        page = await context.new_page()
+        await page.goto(base + "/console?person=alice")
+        assert await page.get_attribute("#text", "placeholder") == rt.renderer.catalogs["en"]["web"]["placeholder"]
+        assert await page.locator("html").get_attribute("lang") == "en"
+        await page.select_option("#person", "bob")
+        assert await page.get_attribute("#text", "placeholder") == rt.renderer.catalogs["zh"]["web"]["placeholder"]
+        await page.fill("#text", "现场 PUMP-2")
+        await page.click("#send")
+        link = page.locator('#log a[href*="/r/"]').first
+        await link.wait_for()
+        href = await link.get_attribute("href")
+        assert href is not None and href.startswith(base + "/r/"), href
+        assert await link.inner_text() == href, "shown whole, absolute"
+        await page.fill("#text", "站会 昨天完成 PUMP-2 60%")
+        await page.click("#send")
+        apply = page.locator("#log .buttons button", has_text=rt.renderer.catalogs["zh"]["buttons"]["apply"])
+        await apply.first.wait_for()
+        await apply.first.click()
+        await apply.first.wait_for(state="detached")
+        async with page.expect_response(lambda r: "/console/api/feed" in r.url):
+            pass  # the next poll...
+        async with page.expect_response(lambda r: "/console/api/feed" in r.url):
+            pass
+        assert await apply.count() == 0, "...does not bring the used button back"
+        await shots(page, "console")
+        await context.close()
+    finally:
+        await server.close()
