@@ -94,9 +94,12 @@ async def test_field_report_from_the_link_the_bot_sent(served: tuple[Runtime, st
     await drain(rt)
     told = [m["text"] for m in await feed.feed(rt.db, "alice") if "现场汇报" in m["text"]]
     assert len(told) == 1 and "叶轮已装好" in told[0]
-    # The same form posted again (a replayed request): refused, not applied twice.
+    # The same form posted again (a replayed request, a reload): not applied twice, and the page stays usable.
     replay = await context.request.post(base + path.group(1), multipart={"form": form or "", "percent": "90"})
-    assert replay.status == 409 and "已提交过" in await replay.text()
+    assert replay.status == 200 and "已提交过" in await replay.text() and 'id="report"' in await replay.text()
+    async with rt.db.write() as s:
+        task = await LocalPMS(s, clock=rt.clock).get_task("PUMP-1")
+    assert task is not None and task.percent == 70
     # An altered link: a clear page, 403.
     response = await page.goto(base + path.group(1)[:-4] + "AAAA")
     assert response is not None and response.status == 403

@@ -115,8 +115,12 @@ def _paths() -> dict[str, dict[str, Operation]]:
             "get": _op("a task's field report page (signed link)", "pages",
                        {**page, 403: ("altered or expired link", HTML, None)}, params=("token",)),
             "post": _op("submit a field report (percent, hours, note, photo, blocker)", "pages",
-                        {**page, 403: ("altered or expired link", HTML, None)}, params=("token",),
-                        body=("multipart/form-data", None)),
+                        {200: ("the page with the answer, or with a notice when this form was sent before", HTML,
+                               None),
+                         **{status: ("the page, with what is wrong shown on the form", HTML, None)
+                            for status in (400, 413, 415)},
+                         403: ("altered or expired link, or not our form", HTML, None)},
+                        params=("token",), body=("multipart/form-data", None)),
         },
         "/r/{token}/qr.{fmt}": {"get": _op(
             "the field link's QR code", "pages", {200: ("SVG or PNG", "image/svg+xml", None)},
