@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiohttp.test_utils import TestServer
@@ -249,7 +250,7 @@ async def test_the_console_links_speaks_the_person_s_language_and_uses_a_button_
     await server.start_server()
     base = str(server.make_url("")).rstrip("/")
     try:
-        context = await browser.new_context(viewport=PHONE, locale="zh-CN")
+        context = await browser.new_context(viewport=PHONE, locale="zh-CN", timezone_id="Asia/Shanghai")
         page = await context.new_page()
         await page.goto(base + "/console?person=alice")
         assert await page.get_attribute("#text", "placeholder") == rt.renderer.catalogs["en"]["web"]["placeholder"]
@@ -274,6 +275,16 @@ async def test_the_console_links_speaks_the_person_s_language_and_uses_a_button_
         async with page.expect_response(lambda r: "/console/api/feed" in r.url):
             pass
         assert await apply.count() == 0, "...does not bring the used button back"
+        # A decision card's time (UTC in the message) in the viewer's timezone (the context's: Shanghai).
+        await page.select_option("#person", "carol")
+        await page.fill("#text", "approve 1")
+        await page.click("#send")
+        shown = page.locator("#log time").first
+        await shown.wait_for()
+        iso = await shown.get_attribute("datetime")
+        assert iso is not None and iso.endswith("+00:00"), iso
+        local = datetime.fromisoformat(iso).astimezone(ZoneInfo("Asia/Shanghai"))
+        assert local.strftime("%H:%M") in await shown.inner_text() and iso not in await shown.inner_text()
         await shots(page, "console")
         await context.close()
     finally:
