@@ -230,6 +230,10 @@ async def test_the_demo_organisations_pages_render(rt: Runtime, browser: Any) ->
         await shots(page, "demo-field")
         await page.goto(base + rt.dispatcher.links.dashboard("PUMP"))
         assert int(await page.locator('[data-figure="total"]').inner_text()) > 0
+        # The workload heat map keeps its size on a phone and scrolls sideways, rather than shrinking unreadably
+        # (issue 23).
+        heat = page.locator("#workload div").first
+        assert await heat.evaluate("e => e.scrollWidth > e.clientWidth && getComputedStyle(e).overflowX === 'auto'")
         await shots(page, "demo-dashboard")
         await page.goto(base + "/admin/login")
         await page.fill("#token", ADMIN_TOKEN)
