@@ -26,7 +26,7 @@ from bot.store.db import StoreSession
 from bot.store.identities import IdentityStore
 from bot.store.replay import first_uses
 from bot.store.web import server_key
-from bot.web import admin, console, dashboard, field
+from bot.web import admin, console, dashboard, field, openapi
 from bot.web.decide import DecidePage
 from bot.web.pages import WEB, Web
 from notifiers.base import Rendered
@@ -118,6 +118,7 @@ def build_app(runtime: Runtime) -> web.Application:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
+    openapi.add_routes(app)
     if runtime.console:
         console.add_routes(app, console.ConsoleDeps(db=db, clock=clock, templates=renderer,
                                                     default_locale=config.locale, accept=runtime.inbox.accept,

@@ -1,9 +1,13 @@
-"""Logging for every process: one format, and no token, secret, signature or session id on any line."""
+"""Logging for every process: one format (plain lines, or JSON for log shippers), and no token, secret,
+signature or session id on any line."""
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+import sys
+from datetime import UTC, datetime
 
 from bot.text import redact_secrets
 
@@ -11,8 +15,11 @@ from bot.text import redact_secrets
 _SECRET_PAIRS = re.compile(
     r"(?i)\b(access_?token|app_?access_?token|tenant_?access_?token|token|sign|signature|secret|password|passwd"
     r"|api_?key|session(?:_?webhook)?|code|ticket|authorization)(\"?\s*[=:]\s*\"?)(bearer\s+)?([^&\s\"',;]+)")
-# Libraries that log whole request URLs (DingTalk and Feishu carry tokens in query strings) at INFO.
-_NOISY = ("httpx", "httpcore", "alembic")
+# Libraries that log whole request URLs (DingTalk and Feishu carry tokens in query strings) at INFO, and those
+# that log routine work at INFO (APScheduler: two lines per job run, every few seconds): WARNING and up only.
+_NOISY = ("httpx", "httpcore", "alembic", "apscheduler", "aiohttp.access")
+LOG_FORMATS = ("text", "json")
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def redact(text: str) -> str:
@@ -30,9 +37,36 @@ class RedactSecrets(logging.Filter):
         return True
 
 
-def configure(level: str) -> None:
-    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(RedactSecrets())
+class JsonLines(logging.Formatter):
+    """One JSON object a line: time (UTC, ISO 8601), level, logger, message, and the traceback when there is one."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname, "logger": record.name, "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exception"] = redact(self.formatException(record.exc_info))
+        return json.dumps(entry, ensure_ascii=False)
+
+
+class _Ours(logging.StreamHandler):  # type: ignore[type-arg]
+    """The handler `configure` installs, so a second call replaces it instead of adding another."""
+
+
+def configure(level: str, log_format: str = "text") -> None:
+    """Log to stderr at `level`, redacted, as plain lines or JSON; the noisy libraries only warn. Where logging
+    was set up by someone else (a test harness, an embedding program), their handlers are kept and only redacted."""
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if isinstance(h, _Ours)]:
+        root.removeHandler(old)
+    if not root.handlers:
+        ours = _Ours(sys.stderr)
+        ours.setFormatter(JsonLines() if log_format == "json" else logging.Formatter(TEXT_FORMAT))
+        root.addHandler(ours)
+        root.setLevel(level.upper())
+    for handler in root.handlers:
+        if not any(isinstance(f, RedactSecrets) for f in handler.filters):
+            handler.addFilter(RedactSecrets())
     for name in _NOISY:
         logging.getLogger(name).setLevel(logging.WARNING)

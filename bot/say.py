@@ -31,6 +31,11 @@ class Said:
     text: str
     buttons: tuple[tuple[str, str, str], ...]  # (id, value, label)
     card_ref: str | None
+    kind: str = ""  # the reply's template: "error" when the bot refused what was asked
+
+    @property
+    def refused(self) -> bool:
+        return self.kind == "error"
 
 
 async def drain(rt: Runtime) -> None:
@@ -62,7 +67,7 @@ async def say(rt: Runtime, person_id: str, text: str, *, platform: str = "consol
     mine = await _wait_for_replies(rt, accepted.inbox_id, timeout_s)
     return [
         Said(text=m["text"], buttons=tuple((b["id"], b["value"], b["label"]) for b in m.get("buttons", [])),
-             card_ref=m.get("card_ref"))
+             card_ref=m.get("card_ref"), kind=str(m.get("kind", "")))
         for m in await feed.feed(rt.db, person_id, after_id=marker)
         if m["direction"] == "out" and m.get("outbox_id") in mine
     ]

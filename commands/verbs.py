@@ -131,9 +131,17 @@ def match_verb(s: str) -> tuple[Verb, str, str] | None:
 _LEADING_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 
 
+# Words people type for something a verb does, which spelling alone would match to the wrong verb ("comment" is
+# nearest to "complete", i.e. done): a note on a task goes with a progress report.
+MEANT = {"comment": "report", "note": "report", "remark": "report", "评论": "report", "备注": "report",
+         "批注": "report"}
+
+
 def suggest(word: str) -> str:
     """The verb nearest to an unknown word ("reprot" -> "report"), or "". A word mixing scripts is tried by its
     leading Chinese part too."""
+    if word.lower() in MEANT:
+        return MEANT[word.lower()]
     candidates = [word.lower()]
     lead = _LEADING_NON_ASCII.match(word)
     if lead is not None and lead.group(0) != word:

@@ -260,6 +260,30 @@ async def test_the_link_the_bot_sends_and_a_demoted_admin(client: Client, rt: Ru
     assert (await client.get("/admin", allow_redirects=False)).status == 303, "the session ends with the role"
 
 
+async def test_the_admin_link_speaks_the_admin_s_language(client: Client) -> None:
+    """Issue 23: a zh admin opening the link in a chat app's browser (which says English) got English pages."""
+    pages = client.app[WEB] if client.app is not None else None
+    assert pages is not None
+    url = WebLinks(pages.key, "https://pmsbot.example.com/").admin("ada", locale="zh")
+    english = {"Accept-Language": "en-US,en;q=0.9"}
+    entered = await client.post(url.removeprefix("https://pmsbot.example.com"), headers=english,
+                                allow_redirects=False)
+    assert entered.status == 200 and '<html lang="zh">' in await entered.text()
+    forward = entered.headers["Refresh"].split("url=", 1)[1]
+    assert forward == "/admin?lang=zh"
+    overview = await client.get(forward, headers=english, allow_redirects=False)
+    assert overview.status == 200 and '<html lang="zh">' in await overview.text()
+
+
+async def test_the_link_sent_in_chat_carries_the_admin_s_language(rt: Runtime) -> None:
+    from bot.say import say
+
+    async with rt.db.write() as s:
+        await s.execute(update(PersonRow).where(col(PersonRow.id) == "ada").values(locale="zh"))
+    replies = await say(rt, "ada", "admin")
+    assert any(re.search(r"/admin/enter/\S+\?lang=zh", r.text) for r in replies), [r.text for r in replies]
+
+
 async def test_logout_needs_csrf(client: Client) -> None:
     csrf = await login(client)
     r = await client.post("/admin/logout", data={}, allow_redirects=False)

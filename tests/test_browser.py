@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiohttp.test_utils import TestServer
@@ -94,9 +95,12 @@ async def test_field_report_from_the_link_the_bot_sent(served: tuple[Runtime, st
     await drain(rt)
     told = [m["text"] for m in await feed.feed(rt.db, "alice") if "现场汇报" in m["text"]]
     assert len(told) == 1 and "叶轮已装好" in told[0]
-    # The same form posted again (a replayed request): refused, not applied twice.
+    # The same form posted again (a replayed request, a reload): not applied twice, and the page stays usable.
     replay = await context.request.post(base + path.group(1), multipart={"form": form or "", "percent": "90"})
-    assert replay.status == 409 and "已提交过" in await replay.text()
+    assert replay.status == 200 and "已提交过" in await replay.text() and 'id="report"' in await replay.text()
+    async with rt.db.write() as s:
+        task = await LocalPMS(s, clock=rt.clock).get_task("PUMP-1")
+    assert task is not None and task.percent == 70
     # An altered link: a clear page, 403.
     response = await page.goto(base + path.group(1)[:-4] + "AAAA")
     assert response is not None and response.status == 403
@@ -226,12 +230,66 @@ async def test_the_demo_organisations_pages_render(rt: Runtime, browser: Any) ->
         await shots(page, "demo-field")
         await page.goto(base + rt.dispatcher.links.dashboard("PUMP"))
         assert int(await page.locator('[data-figure="total"]').inner_text()) > 0
+        # The workload heat map keeps its size on a phone and scrolls sideways, rather than shrinking unreadably
+        # (issue 23).
+        heat = page.locator("#workload div").first
+        assert await heat.evaluate("e => e.scrollWidth > e.clientWidth && getComputedStyle(e).overflowX === 'auto'")
         await shots(page, "demo-dashboard")
         await page.goto(base + "/admin/login")
         await page.fill("#token", ADMIN_TOKEN)
         await page.click("button[type=submit]")
         await page.wait_for_url(base + "/admin")
         await shots(page, "demo-admin")
+        await context.close()
+    finally:
+        await server.close()
+
+
+async def test_the_console_links_speaks_the_person_s_language_and_uses_a_button_once(rt: Runtime,
+                                                                                      browser: Any) -> None:
+    """Issue 23's console: links were plain relative text, the page stayed in the deployment's language whoever
+    was chosen, and Apply stayed after it was used."""
+    rt.start(("worker",))
+    server = TestServer(build_app(rt))
+    await server.start_server()
+    base = str(server.make_url("")).rstrip("/")
+    try:
+        context = await browser.new_context(viewport=PHONE, locale="zh-CN", timezone_id="Asia/Shanghai")
+        page = await context.new_page()
+        await page.goto(base + "/console?person=alice")
+        assert await page.get_attribute("#text", "placeholder") == rt.renderer.catalogs["en"]["web"]["placeholder"]
+        assert await page.locator("html").get_attribute("lang") == "en"
+        await page.select_option("#person", "bob")
+        assert await page.get_attribute("#text", "placeholder") == rt.renderer.catalogs["zh"]["web"]["placeholder"]
+        await page.fill("#text", "现场 PUMP-2")
+        await page.click("#send")
+        link = page.locator('#log a[href*="/r/"]').first
+        await link.wait_for()
+        href = await link.get_attribute("href")
+        assert href is not None and href.startswith(base + "/r/"), href
+        assert await link.inner_text() == href, "shown whole, absolute"
+        await page.fill("#text", "站会 昨天完成 PUMP-2 60%")
+        await page.click("#send")
+        apply = page.locator("#log .buttons button", has_text=rt.renderer.catalogs["zh"]["buttons"]["apply"])
+        await apply.first.wait_for()
+        await apply.first.click()
+        await apply.first.wait_for(state="detached")
+        async with page.expect_response(lambda r: "/console/api/feed" in r.url):
+            pass  # the next poll...
+        async with page.expect_response(lambda r: "/console/api/feed" in r.url):
+            pass
+        assert await apply.count() == 0, "...does not bring the used button back"
+        # A decision card's time (UTC in the message) in the viewer's timezone (the context's: Shanghai).
+        await page.select_option("#person", "carol")
+        await page.fill("#text", "approve 1")
+        await page.click("#send")
+        shown = page.locator("#log time").first
+        await shown.wait_for()
+        iso = await shown.get_attribute("datetime")
+        assert iso is not None and iso.endswith("+00:00"), iso
+        local = datetime.fromisoformat(iso).astimezone(ZoneInfo("Asia/Shanghai"))
+        assert local.strftime("%H:%M") in await shown.inner_text() and iso not in await shown.inner_text()
+        await shots(page, "console")
         await context.close()
     finally:
         await server.close()

@@ -23,9 +23,10 @@ def demo_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return db
 
 
-def say(capsys: pytest.CaptureFixture[str], person: str, text: str) -> str:
+def say(capsys: pytest.CaptureFixture[str], person: str, text: str, *, refused: bool = False) -> str:
+    """What `pmsbot say` printed; its exit code must say whether the bot refused (1) or did it (0)."""
     capsys.readouterr()
-    assert main(["say", "--as", person, text]) == 0
+    assert main(["say", "--as", person, text]) == (1 if refused else 0)
     return capsys.readouterr().out
 
 
@@ -58,8 +59,8 @@ def test_say_conversation_in_each_language(demo_db: Path, capsys: pytest.Capture
     assert "60% → 80%，工时 +3h" in say(capsys, "bob", "PUMP-3 完成80% 3h")
     out = say(capsys, "bob", "申请 PUMP 备件采购 12000")
     assert "已提交申请 #2「备件采购」（¥12,000.00）" in out
-    assert "不能审批自己提交的申请 #2" in say(capsys, "bob", "approve 2")
-    assert "not an approver of #2" in say(capsys, "alice", "approve 2")
+    assert "不能审批自己提交的申请 #2" in say(capsys, "bob", "approve 2", refused=True)
+    assert "not an approver of #2" in say(capsys, "alice", "approve 2", refused=True)
     assert "你已同意 #2" in say(capsys, "carol", "approve 2")
     assert "我不认识「blah」" in say(capsys, "bob", "blah blah")
     assert "I don't know 'blah'" in say(capsys, "alice", "blah blah")
@@ -123,13 +124,23 @@ def test_clock_once_and_schedules(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     from bot.demo.seed import DEMO_CONFIG
 
     monkeypatch.setenv("PMSBOT_CONFIG", str(DEMO_CONFIG))
-    assert main(["schedules"]) == 0
-    assert "pump-daily" in capsys.readouterr().out
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'pmsbot.db'}")
+    assert main(["schedules"]) == 1, "the schedules are the database's: there is none yet"
+    assert "no database at" in capsys.readouterr().err and not (tmp_path / "pmsbot.db").exists()
     assert main(["clock", "--once", "--at", "2026-12-01T09:30:00"]) == 1
     assert "timezone offset" in capsys.readouterr().err
     assert main(["clock", "--once", "--at", "yesterday"]) == 1
     assert "not an ISO time" in capsys.readouterr().err
     assert main(["clock", "--once", "--at", "2026-12-01T09:30:00+08:00"]) == 0
+    capsys.readouterr()
+    assert main(["schedules"]) == 0
+    assert "pump-daily" in capsys.readouterr().out
+    # The database, not the file, is what the clock runs: a file without standups does not hide them.
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("locale: en\n", encoding="utf-8")
+    monkeypatch.setenv("PMSBOT_CONFIG", str(empty))
+    assert main(["schedules"]) == 0
+    assert "pump-daily" in capsys.readouterr().out
 
 
 def test_demo_reset_starts_over_with_database_url(demo_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -234,8 +245,10 @@ def test_a_busy_port_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         busy.listen()
         port = busy.getsockname()[1]
         assert main(["web", "--port", str(port)]) == 1
-    err = capsys.readouterr().err
-    assert f"cannot listen on 127.0.0.1:{port}" in err and "Traceback" not in err
+    err = capsys.readouterr().err.splitlines()
+    assert f"pmsbot: port {port} on 127.0.0.1 is already in use (another pmsbot?): stop that process, " \
+           "or choose another port with --port or PORT" in err
+    assert not any("Traceback" in line or "CancelledError" in line for line in err)
 
 
 def test_clock_once_sends_each_prompt_once(demo_db: Path, monkeypatch: pytest.MonkeyPatch,
@@ -310,3 +323,114 @@ def test_check_reaches_each_pms_with_our_credentials(tmp_path: Path, monkeypatch
         assert main(["check"]) == 1
         out = capsys.readouterr().out
         assert "FAIL jira: Jira auth" in out and "revoked-token" not in out
+
+
+def test_a_busy_port_is_one_line_from_the_real_process(tmp_path: Path) -> None:
+    """Run as an operator runs it (logging to stderr, as configured by main): one line, which port and what to do."""
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    cfg = tmp_path / "pmsbot.yaml"
+    cfg.write_text("people:\n  - {id: bob, name: Bob}\n", encoding="utf-8")
+    environ = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'p.db'}", "PMSBOT_CONFIG": str(cfg),
+               "PMSBOT_CONSOLE": "1", "PYTHONPATH": str(Path(__file__).parents[1])}
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = subprocess.run([sys.executable, "-m", "bot.cli", "run", "--port", str(port)], env=environ,
+                              capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [f"pmsbot: port {port} on 127.0.0.1 is already in use (another pmsbot?): "
+                                        "stop that process, or choose another port with --port or PORT"]
+
+
+def test_run_with_nothing_configured_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    import socket
+
+    monkeypatch.chdir(tmp_path)
+    for name in ("PMSBOT_CONFIG", "PMSBOT_CONSOLE", "DATABASE_URL", "SLACK_BOT_TOKEN", "FEISHU_APP_ID",
+                 "DINGTALK_CLIENT_ID"):
+        monkeypatch.delenv(name, raising=False)
+    with socket.socket() as busy:  # so that it stops right after saying it
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        assert main(["run", "--port", str(busy.getsockname()[1])]) == 1
+    err = capsys.readouterr().err
+    assert "nothing is configured yet" in err
+    assert "no chat platform: set SLACK_BOT_TOKEN" in err and "PMSBOT_CONSOLE=1" in err
+    assert "no people or projects: pmsbot.yaml does not exist" in err
+
+
+def test_check_changes_nothing_and_says_what_is_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PMSBOT_CONFIG", raising=False)
+    monkeypatch.delenv("PMSBOT_CONSOLE", raising=False)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'fresh.db'}")
+    assert main(["check"]) == 0
+    out = capsys.readouterr().out
+    assert list(tmp_path.iterdir()) == [], "a check creates no database (nor anything else)"
+    assert "no file yet" in out and "WARN no chat platform enabled" in out
+    assert "platforms enabled: console" not in out, "the console is off unless PMSBOT_CONSOLE=1"
+    monkeypatch.setenv("PMSBOT_CONSOLE", "1")
+    assert main(["check"]) == 0
+    assert "ok   platforms enabled: console" in capsys.readouterr().out
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'no' / 'such' / 'folder.db'}")
+    assert main(["check"]) == 1
+    assert f"the folder {tmp_path / 'no' / 'such'} does not exist" in capsys.readouterr().out
+
+
+def test_check_names_an_unreachable_database_in_words(monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.delenv("PMSBOT_CONFIG", raising=False)
+    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody:secret@127.0.0.1:9/x")
+    assert main(["check"]) == 1
+    line = next(x for x in capsys.readouterr().out.splitlines() if "database" in x)
+    assert line == ("FAIL database postgresql+asyncpg://nobody:***@127.0.0.1:9/x: connection refused: is the server "
+                    "running, and at this host and port?")
+
+
+def test_every_option_has_one_line_of_help_and_the_readme_lists_them() -> None:
+    from bot.cli.parser import commands_table, options_of
+
+    parser = build_parser()
+    undocumented = [a.dest for a in options_of(parser) if not a.help]
+    assert undocumented == []
+    assert all("\n" not in (a.help or "") for a in options_of(parser))
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    assert commands_table() in readme, "README's command table is `python -m bot.cli.parser`'s output: paste it"
+    assert "0 done, 1 refused or failed" in readme and "0 done, 1 refused or failed" in parser.format_help()
+
+
+def test_log_format_json_and_quiet_libraries(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    probe = ("import logging\nfrom bot import logs\nlogs.configure('INFO', 'json')\n"
+             "logging.getLogger('apscheduler.executors.default').info('Running job x (trigger: interval)')\n"
+             "logging.getLogger('pmsbot').info('started with token=abcdef0123456789')\n"
+             "logging.getLogger('pmsbot').debug('not at INFO')\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60,
+                          cwd=Path(__file__).parents[1], check=True)
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1, lines
+    entry = json.loads(lines[0])
+    assert entry["level"] == "INFO" and entry["logger"] == "pmsbot" and entry["time"].endswith("+00:00")
+    assert entry["message"] == "started with token=[redacted]"
+    with pytest.raises(SystemExit) as exit_:
+        main(["--log-format", "xml", "check"])
+    assert exit_.value.code == 2
+
+
+def test_wording_a_newcomer_met(demo_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 23's wording bugs: a non-member asking for a dashboard was told they "cannot change its tasks", and
+    `comment` was answered with "did you mean done"."""
+    out = say(capsys, "erin", "dashboard PUMP", refused=True)
+    assert "The dashboard of project PUMP is for its members" in out and "change its tasks" not in out
+    out = say(capsys, "alice", "comment PUMP-1 looks fine")
+    assert "Did you mean `report" in out and "`done" not in out
+    assert "你是想用「汇报" in say(capsys, "bob", "评论 PUMP-1 不错")

@@ -96,7 +96,7 @@ async def test_request_and_approve_by_approver_only(rt: Runtime) -> None:
     assert len(card) == 1, "the card was updated in place, not sent again"
     assert card[0]["revision"] == 1 and card[0]["buttons"] == [] and "已同意" in card[0]["text"]
     bob = await feed.feed(rt.db, "bob")
-    assert any("被 刘芳 已同意" in m["text"] for m in bob), "the requester hears the decision"
+    assert any("已被 刘芳 同意" in m["text"] for m in bob), "the requester hears the decision"
 
 
 async def test_approve_twice_changes_nothing(rt: Runtime) -> None:

@@ -93,9 +93,15 @@ async def test_the_chat_hands_out_the_link_and_the_page_reports_through_the_pipe
     assert photo is not None
     got = await client.get(photo.group(1))
     assert got.status == 200 and got.headers["Content-Type"] == "image/png" and await got.read() == PNG
-    # The same form sent again (a double tap, a replayed request) changes nothing.
+    # The same form sent again (a double tap, a replayed request, a reload) changes nothing, and the person
+    # still has the page: a notice above a fresh form, not a dead end (issue 23: it was a 409 page).
     again = await client.post(path, data=multipart(form=form_of(html), percent="70"))
-    assert again.status == 409
+    again_html = await again.text()
+    assert again.status == 200 and 'id="notice"' in again_html and "already sent" in again_html
+    assert form_of(again_html) != form_of(html), "a new form to report again with"
+    async with rt.db.write() as s:
+        still = await LocalPMS(s, clock=rt.clock).get_task("PUMP-1")
+    assert still is not None and still.percent == 60
     qr = await client.get(f"{path}/qr.svg")
     assert qr.status == 200 and qr.headers["Content-Type"] == "image/svg+xml" and b"<svg" in await qr.read()
 
@@ -135,7 +141,10 @@ async def test_forms_that_are_not_right_change_nothing(rt: Runtime, client: Test
     ]
     for data, status, words in cases:
         r = await client.post(path, data=data)
-        assert r.status == status and words in await r.text(), (status, words)
+        text = await r.text()
+        assert r.status == status and words in text, (status, words)
+        # A mistake in the form is shown on the form itself (issue 23: it was a separate error page).
+        assert ('id="report"' in text and 'id="error"' in text) == (status != 403), (status, words)
     async with rt.db.write() as s:
         task = await LocalPMS(s, clock=rt.clock).get_task("PUMP-1")
     assert task is not None and task.percent == 0
@@ -193,7 +202,7 @@ async def test_streamed_bodies_are_limited_and_a_replay_stores_no_photo(
     sent = await client.post(path, data=multipart(form=form, note="ok", photo=(PNG, "image/png")))
     assert sent.status == 200
     again = await client.post(path, data=multipart(form=form, note="ok", photo=(PNG, "image/png")))
-    assert again.status == 409
+    assert again.status == 200 and 'id="notice"' in await again.text()
     assert len(await store.photos_of(rt.db, "PUMP-1")) == 1
 
 

@@ -486,6 +486,9 @@ CASES: list[tuple[str, Command | ParseError]] = [
     ("撤回 上一条", Undo()),
     ("undo, meant 30%", Correct(percent=30)),
     ("subscirbe PUMP", err("unknown_command", word="subscirbe", suggestion="subscribe")),
+    # Issue 23: "comment" was answered with "did you mean done" (nearest spelling: "complete").
+    ("comment PUMP-3 looks fine", err("unknown_command", word="comment", suggestion="report")),
+    ("备注 PUMP-3 已到货", err("unknown_command", word="备注", suggestion="report")),
     ("汇宝 PUMP-3 50%", Report(task="PUMP-3", percent=50, note="汇宝")),  # a word before the key is its note
     ("PUMP 80%", err("unknown_command", word="PUMP", suggestion="")),
     ("@pmsbot", err("unknown_command", word="@pmsbot", suggestion="")),

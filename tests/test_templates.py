@@ -111,3 +111,15 @@ def test_no_template_swallows_a_line_break() -> None:
                     and not lines[i + 1].lstrip().startswith("{%- end"):
                 bad.append(f"{path.relative_to(TEMPLATES_DIR)}:{i + 1}")
     assert not bad, bad
+
+
+@pytest.mark.parametrize("state,zh,en", [("rejected", "已被 刘芳 驳回：超预算", "was rejected by 刘芳: 超预算"),
+                                         ("approved", "已被 刘芳 同意：超预算", "was approved by 刘芳: 超预算")])
+def test_the_requester_hears_the_decision_in_plain_words(state: str, zh: str, en: str) -> None:
+    """Issue 23: "被 刘芳 已驳回" said the aspect twice (被 … 已 …)."""
+    approval = {"id": 2, "subject": "备件采购", "state": state, "decided_by": "刘芳", "comment": "超预算"}
+    r = Renderer()
+    said = {locale: r.render(platform="console", locale=locale, kind="approval_result",
+                             data={"approval": approval}, actions=[]).text for locale in ("zh", "en")}
+    assert zh in said["zh"] and "已驳回" not in said["zh"] and "已同意" not in said["zh"]
+    assert en in said["en"]

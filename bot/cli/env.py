@@ -30,3 +30,41 @@ def config(settings: Settings) -> Config:
     return load_config(settings.pmsbot_config)
 
 
+
+
+def console_on() -> bool:
+    return os.environ.get("PMSBOT_CONSOLE", "") == "1"
+
+
+def chat_platforms(settings: Settings) -> tuple[str, ...]:
+    """The chat platforms whose credentials are set, and the console when PMSBOT_CONSOLE=1 serves it."""
+    platforms = tuple(p for p in settings.enabled_platforms() if p != "console")
+    return (*platforms, "console") if console_on() else platforms
+
+
+def unconfigured(settings: Settings, config: Config) -> list[str]:
+    """What a server started as it is lacks before anyone can use it (empty: nothing lacking)."""
+    missing = []
+    if not chat_platforms(settings):
+        missing.append("no chat platform: set SLACK_BOT_TOKEN, FEISHU_APP_ID or DINGTALK_CLIENT_ID with their "
+                       "secrets, or PMSBOT_CONSOLE=1 for the web console")
+    if not config.people:
+        where = (f"{settings.pmsbot_config} does not exist" if not Path(settings.pmsbot_config).exists()
+                 else f"{settings.pmsbot_config} names none")
+        missing.append(f"no people or projects: {where} (PMSBOT_CONFIG; README: Configuration)")
+    return missing
+
+
+def why(exc: BaseException) -> str:
+    """A failure to reach something, in words: the cause's own first line, without its class name."""
+    cause = getattr(exc, "orig", None) or exc  # SQLAlchemy wraps the driver's error
+    if isinstance(cause, ConnectionRefusedError):
+        return "connection refused: is the server running, and at this host and port?"
+    if isinstance(cause, TimeoutError):
+        return "no answer in time: is the host reachable from here (firewall, address)?"
+    if isinstance(cause, OSError) and cause.strerror:
+        return cause.strerror[0].lower() + cause.strerror[1:]
+    lines = str(cause).strip().splitlines()
+    detail = lines[0][:300] if lines else ""
+    # asyncpg and sqlite3 errors are often a bare sentence; a driver class name in front of it says nothing more.
+    return detail.split(": ", 1)[1] if detail.startswith("<class ") and ": " in detail else detail or "failed"

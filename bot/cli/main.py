@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from bot import logs
-from bot.cli.parser import LOG_LEVELS, build_parser
+from bot.cli.parser import LOG_FORMATS, LOG_LEVELS, build_parser
 
 if TYPE_CHECKING:
     from bot.runtime import Role
@@ -22,11 +22,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.log_level.upper() not in LOG_LEVELS:
         parser.error(f"log level {args.log_level!r} is not one of {', '.join(LOG_LEVELS)} (PMSBOT_LOG_LEVEL)")
-    logs.configure(args.log_level)
+    if args.log_format not in LOG_FORMATS:
+        parser.error(f"log format {args.log_format!r} is not one of {', '.join(LOG_FORMATS)} (PMSBOT_LOG_FORMAT)")
+    logs.configure(args.log_level, args.log_format)
     # Only now the product: `--help` and usage errors have answered above without loading it (0.1 s, not 2.5 s).
     # And only the command's own code: a server never loads the operator commands' (migrations, file imports,
     # every PMS connector: tens of MB a process keeps for nothing).
-    from bot.cli.env import CliError
+    from bot.cli.env import CliError, why
     from bot.config import ConfigError
     from bot.constants import DEFAULT_DATABASE_URL
     from bot.runtime import SchemaNotReady
@@ -47,6 +49,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.cli.language import cmd_language
 
             return cmd_language(args)
+        if command == "manifest":
+            from bot.cli.manifest import cmd_manifest
+
+            return cmd_manifest(args)
         from bot.cli import ops
         run: Callable[[argparse.Namespace], int] = getattr(ops, f"cmd_{command}")
         return run(args)
@@ -60,9 +66,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except (DatabaseError, KeyUnavailable, ConnectionError, TimeoutError) as exc:
         # An unreachable or broken database: say which, in one line, without a traceback or a password.
-        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:300]
         url = redact_url(normalize_url(os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL))
-        print(f"pmsbot: database {url}: {type(exc).__name__}: {detail}", file=sys.stderr)
+        print(f"pmsbot: database {url}: {why(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -15,7 +15,7 @@ from bot.clocks import SYSTEM_CLOCK
 from bot.config import Config, ConfigError, Settings
 from bot.runtime import Runtime, SchemaNotReady
 from bot.store import migrate
-from bot.store.db import database, redact_url
+from bot.store.db import DatabaseError, database, redact_url, sqlite_file
 
 
 def _calendar_gap_line(code: str, year: int) -> str:
@@ -24,35 +24,45 @@ def _calendar_gap_line(code: str, year: int) -> str:
 
 
 def cmd_schedules(args: argparse.Namespace) -> int:
+    """The standups the database holds (what a running clock uses, changes made in chat included), not the
+    configuration file's; the file gives the calendars and timezones. Reads only: nothing is written."""
     from bot.jobs.calendar import calendar_gaps
     from bot.jobs.standups import next_runs
 
     settings = env.settings()
     config = env.config(settings)
-    if not config.standups:
-        print("no schedules configured")
-        return 0
-    rt = Runtime(settings, config)
+    db = database(settings)
+    path = sqlite_file(db.url)
+    if path is not None and not Path(path).exists():
+        raise CliError(f"no database at {path} yet: schedules are stored by `pmsbot run` (or `pmsbot db upgrade` "
+                       "and any pmsbot process) from the configuration")
 
     async def main() -> list[str]:
         try:
-            await rt.open()
+            if await migrate.current_revision(db) != migrate.head_revision():
+                raise SchemaNotReady(f"database {redact_url(db.url)} is not at the current schema: "
+                                     "run `pmsbot db upgrade`")
             now = SYSTEM_CLOCK.now()
             lines = []
-            for run in await next_runs(rt.db, rt.config, now):
+            for run in await next_runs(db, config, now):
                 when = run.at.strftime("%Y-%m-%d %a %H:%M %z") if run.at else "none within a year"
                 lines.append(f"{run.schedule}\t{run.project}\t{run.person_id}\t{run.timezone}\tnext: {when}")
+            if not lines:
+                lines.append(f"no schedules in the database {redact_url(db.url)}"
+                             + (f" (the configuration names {len(config.standups)}: they are stored when a pmsbot "
+                                "process starts)" if config.standups else ""))
             lines += [_calendar_gap_line(code, year) for code, year in calendar_gaps(config, now.date())]
             return lines
         finally:
-            await rt.close()
+            await db.dispose()
 
     for line in asyncio.run(main()):
         print(line)
     return 0
 
 
-async def _say(rt: Runtime, person_id: str, platform: str, text: str) -> list[str]:
+async def _say(rt: Runtime, person_id: str, platform: str, text: str) -> tuple[list[str], bool]:
+    """The reply lines, and whether the bot refused (an error reply, or no reply at all)."""
     from bot.say import PlatformDisabled, UnknownPerson, say
 
     await rt.open()
@@ -76,23 +86,25 @@ async def _say(rt: Runtime, person_id: str, platform: str, text: str) -> list[st
                                                                for bid, value, label in reply.buttons))
     if not out:
         out.append(t["cli"]["no_reply"])
-    return out
+    return out, not replies or any(reply.refused for reply in replies)
 
 
 def cmd_say(args: argparse.Namespace) -> int:
+    """Exit 0 when the bot did what was said, 1 when it refused (its answer is printed all the same)."""
     text = " ".join(args.text)
     settings = env.settings()
     rt = Runtime(settings, env.config(settings))
 
-    async def main() -> list[str]:
+    async def main() -> tuple[list[str], bool]:
         try:
             return await _say(rt, args.as_, args.platform, text)
         finally:
             await rt.close()
 
-    for line in asyncio.run(main()):
+    lines, refused = asyncio.run(main())
+    for line in lines:
         print(line)
-    return 0
+    return 1 if refused else 0
 
 
 def cmd_db(args: argparse.Namespace) -> int:
@@ -128,21 +140,41 @@ def cmd_check(args: argparse.Namespace) -> int:
     today = SYSTEM_CLOCK.today(ZoneInfo(config.timezone))
     for code, year in calendar_gaps(config, today):
         print("WARN " + _calendar_gap_line(code, year).removeprefix("warning: "))
+    failures += _check_database(settings)
+    platforms = env.chat_platforms(settings)
+    print(f"ok   platforms enabled: {', '.join(platforms)}" if platforms else
+          "WARN no chat platform enabled: set SLACK_BOT_TOKEN, FEISHU_APP_ID or DINGTALK_CLIENT_ID with their "
+          "secrets, or PMSBOT_CONSOLE=1 for the web console")
+    failures += _check_platforms(settings)
+    failures += asyncio.run(_check_pms(settings, config))
+    return 1 if failures else 0
+
+
+def _check_database(settings: Settings) -> int:
+    """The database answers and its schema is current. A SQLite file that is not there is not created: a check
+    changes nothing (`pmsbot run` creates it)."""
     db = database(settings)
+    where = redact_url(db.url)
+    path = sqlite_file(db.url)
+    if path is not None and not Path(path).exists():
+        if not Path(path).parent.is_dir():
+            print(f"FAIL database {where}: the folder {Path(path).parent} does not exist")
+            return 1
+        print(f"ok   database {where}: no file yet (schema empty); `pmsbot run` upgrades it")
+        return 0
 
     async def probe() -> int:
-        bad = 0
         try:
             await db.ping()
             current, head = await migrate.current_revision(db), migrate.head_revision()
             if current == head:
-                print(f"ok   database {redact_url(db.url)}: schema up to date")
+                print(f"ok   database {where}: schema up to date")
             elif db.is_sqlite:
-                print(f"ok   database {redact_url(db.url)}: schema at {current or 'empty'}; `pmsbot run` upgrades it")
+                print(f"ok   database {where}: schema at {current or 'empty'}; `pmsbot run` upgrades it")
             else:
-                print(f"FAIL database {redact_url(db.url)}: schema at {current or 'empty'}, needs {head}: "
+                print(f"FAIL database {where}: schema at {current or 'empty'}, needs {head}: "
                       "run `pmsbot db upgrade`")
-                bad += 1
+                return 1
             if current == head:
                 from bot.store.admin import link_claims
 
@@ -150,15 +182,19 @@ def cmd_check(args: argparse.Namespace) -> int:
                     when = f" since {since:%Y-%m-%d %H:%M} UTC" if since else " (made before links were proven)"
                     print(f"WARN unconfirmed link: {person} asks for PMS user {claim}{when}; nothing is written "
                           f"in that name until an admin answers `link approve {person}` or `link deny {person}`")
-        except Exception as exc:  # report what could not be reached, never a traceback
-            print(f"FAIL database {redact_url(db.url)}: {type(exc).__name__}: {exc}")
-            bad += 1
+            return 0
+        except (DatabaseError, OSError, TimeoutError) as exc:  # reported in words, never a traceback
+            print(f"FAIL database {where}: {env.why(exc)}")
+            return 1
         finally:
             await db.dispose()
-        return bad
 
-    failures += asyncio.run(probe())
-    print(f"ok   platforms enabled: {', '.join(settings.enabled_platforms())}")
+    return asyncio.run(probe())
+
+
+def _check_platforms(settings: Settings) -> int:
+    """Each configured chat platform accepts our credentials."""
+    failures = 0
     if settings.slack_bot_token is not None:
         from notifiers.slack import probe as slack_probe
 
@@ -179,8 +215,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         ok, what = asyncio.run(dingtalk_probe(settings, Renderer()))
         print(f"{'ok  ' if ok else 'FAIL'} dingtalk: {what}")
         failures += 0 if ok else 1
-    failures += asyncio.run(_check_pms(settings, config))
-    return 1 if failures else 0
+    return failures
 
 
 async def _check_pms(settings: Settings, config: Config) -> int:

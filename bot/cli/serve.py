@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import logging
 import os
 import signal
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -36,9 +38,9 @@ async def serve_roles(rt: Runtime, roles: tuple[Role, ...], *, host: str, port: 
         app = build_app(rt)
     rt.renderer.catalogs  # noqa: B018 - read now, not by the first request (80 ms of YAML on the loop)
     tune_for_serving()  # after everything built once, so the collector never walks it again
-    rt.start(roles)
     runner: web.AppRunner | None = None
     if app is not None:
+        # Listen before any role starts: a busy port stops the process before a clock or worker has begun.
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         try:
@@ -46,10 +48,11 @@ async def serve_roles(rt: Runtime, roles: tuple[Role, ...], *, host: str, port: 
         except OSError as exc:
             await runner.cleanup()
             await rt.close()
-            raise CliError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+            raise CliError(_cannot_listen(host, port, exc)) from None
         log.info("listening on http://%s:%s (database %s)", host, port, redact_url(rt.db.url))
         if rt.console:
             print(f"pmsbot console: http://{host}:{port}/console", flush=True)
+    rt.start(roles)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -63,11 +66,29 @@ async def serve_roles(rt: Runtime, roles: tuple[Role, ...], *, host: str, port: 
         await rt.close()
 
 
+def _cannot_listen(host: str, port: int, exc: OSError) -> str:
+    if exc.errno == errno.EADDRINUSE:
+        return (f"port {port} on {host} is already in use (another pmsbot?): stop that process, "
+                "or choose another port with --port or PORT")
+    if exc.errno == errno.EACCES:
+        return f"port {port} needs privileges this user does not have: choose a port above 1023 (--port or PORT)"
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return f"{host} is not an address of this machine: choose another with --host or HOST"
+    return f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+
+
 def cmd_serve(args: argparse.Namespace, roles: tuple[Role, ...], web_role: bool) -> int:
     settings = env.settings()
-    rt = Runtime(settings, env.config(settings), console=os.environ.get("PMSBOT_CONSOLE", "") == "1")
-    asyncio.run(serve_roles(rt, roles, host=args.host or settings.host, port=args.port or settings.port,
-                       web_role=web_role))
+    config = env.config(settings)
+    missing = env.unconfigured(settings, config)
+    if missing:
+        # It still serves (health checks, a stack whose configuration comes later), but says why nobody can use it.
+        print("pmsbot: nothing is configured yet, so nobody can talk to this bot:\n"
+              + "".join(f"  - {line}\n" for line in missing)
+              + "  `pmsbot demo` shows a configured one; `pmsbot check` checks yours", file=sys.stderr, flush=True)
+    rt = Runtime(settings, config, console=env.console_on())
+    host, port = getattr(args, "host", None) or settings.host, getattr(args, "port", None) or settings.port
+    asyncio.run(serve_roles(rt, roles, host=host, port=port, web_role=web_role))
     return 0
 
 

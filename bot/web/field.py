@@ -182,32 +182,47 @@ def add_routes(app: web.Application, deps: FieldDeps) -> None:
             return stop.response
         texts = web_.texts(locale)["field"]
         token = request.match_info["token"]
+
+        async def form_again(status: int, *, error: str | None = None, notice: str | None = None) -> web.Response:
+            """The field page again with what went wrong (or that it was sent already) above a fresh form: the
+            person corrects it in place, and a reload of a sent form shows the page rather than a dead end."""
+            try:
+                ctx = await context(web_, data)
+            except (PMSDown, PMSError):
+                ctx = {"person": None, "task": None}
+            if ctx["person"] is None or ctx["task"] is None:
+                return web_.error(locale=locale, status=status, message=error or notice or texts["gone"])
+            return web_.page("field.html.j2", locale=locale, status=status, form=form_token(web_, token),
+                             answers=[], pending=False, error=error, notice=notice, qr=f"/r/{token}/qr.svg", **ctx)
+
         try:
             fields, photo = await _read_form(request)
             nonce = check_form(web_, token, fields.get("form", ""))
             action = build_action(fields, key=str(data.get("t", "")))
         except Refusal as exc:
-            return web_.error(locale=locale, status=exc.status, message=texts[str(exc)])
+            if exc.status == 403:  # not our form (cross-site, forged, expired): no page to go on from
+                return web_.error(locale=locale, status=exc.status, message=texts[str(exc)])
+            return await form_again(exc.status, error=texts[str(exc)])
         except ValueError:  # a malformed multipart body (no boundary, cut short)
-            return web_.error(locale=locale, status=400, message=texts["bad_form"])
+            return await form_again(400, error=texts["bad_form"])
         person = str(data.get("p", ""))
         if await deps.received("console", f"field:{nonce}") is not None:  # sent before: keep no second photo
-            return web_.error(locale=locale, status=409, message=texts["already_sent"])
+            return await form_again(200, notice=texts["already_sent"])
         if photo is not None:
             kind = image_type(*photo)
             if kind is None:
-                return web_.error(locale=locale, status=415, message=texts["not_image"])
+                return await form_again(415, error=texts["not_image"])
             photo_id = await store.add_photo(deps.db, task_key=action["task"], person_id=person, content_type=kind,
                                              data=photo[0], now=deps.clock.now())
             action["photo"] = photo_link(web_, photo_id)
         if len(action) <= 2 and "photo" not in action:  # only the task and the verb: nothing was filled in
-            return web_.error(locale=locale, status=400, message=texts["nothing"])
+            return await form_again(400, error=texts["nothing"])
         event = InboundEvent(platform="console", event_id=f"field:{nonce}", kind="action", sender=person,
                              conversation=person, action=action, origin={"via": "field"},
                              received_at=deps.clock.now())
         accepted = await deps.accept(event)
         if accepted.duplicate or accepted.inbox_id is None:
-            return web_.error(locale=locale, status=409, message=texts["already_sent"])
+            return await form_again(200, notice=texts["already_sent"])
         done = await deps.settle(accepted.inbox_id, ANSWER_IN_PLACE_BUDGET_S, delivered=False)
         # The answers went to the person's own chats; the page shows them too, in the page's language.
         answers = list(dict.fromkeys(

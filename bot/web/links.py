@@ -37,8 +37,11 @@ class WebLinks:
         token = Signer(self._key, DASHBOARD, clock=self._clock).make({"k": project}, ttl_s=DASHBOARD_LINK_TTL_S)
         return f"{self._base}/projects/{project}?v={token}"
 
-    def admin(self, person: str) -> str:
-        return f"{self._base}/admin/enter/{Signer(self._key, ADMIN, clock=self._clock).make({'p': person}, ttl_s=ADMIN_LINK_TTL_S)}"
+    def admin(self, person: str, *, locale: str | None = None) -> str:
+        """A one-time admin login; with `locale`, the pages it opens speak the admin's language, whatever the
+        browser (a chat app's webview) says."""
+        token = Signer(self._key, ADMIN, clock=self._clock).make({'p': person}, ttl_s=ADMIN_LINK_TTL_S)
+        return f"{self._base}/admin/enter/{token}" + (f"?{urlencode({'lang': locale})}" if locale else "")
 
 
 def dashboard_paths(project: str, token: str) -> tuple[str, str]:

@@ -30,7 +30,7 @@ async def field_link(ctx: Context, cmd: model.FieldLink) -> list[Reply]:
 async def dashboard_link(ctx: Context, cmd: model.DashboardLink) -> list[Reply]:
     project = await find_project(ctx, cmd.project)
     if not is_member(ctx.person, project):
-        raise CommandError("not_member", project=project.key)
+        raise CommandError("dashboard_not_member", project=project.key)  # a view, not a change of its tasks
     return [Reply(kind="dashboard_link", data={"project": project.key, "name": project.name,
                                                "url": _links(ctx).dashboard(project.key)})]
 
@@ -38,7 +38,7 @@ async def dashboard_link(ctx: Context, cmd: model.DashboardLink) -> list[Reply]:
 async def admin_link(ctx: Context, cmd: model.AdminLink) -> list[Reply]:
     if "admin" not in ctx.person.roles:
         raise CommandError("not_admin")
-    url = _links(ctx).admin(ctx.person.id)
+    url = _links(ctx).admin(ctx.person.id, locale=ctx.person.locale)
     await audit(ctx, "web.admin_link", ctx.person.id)
     # A login link never goes to a group chat: to the admin's own conversations, and a note here.
     return [Reply(kind="admin_link", to_person=ctx.person.id, data={"url": url}),
