@@ -21,9 +21,10 @@ from sqlmodel import col
 from bot.clocks import FakeClock
 from bot.config import Settings
 from bot.language_model import Suggester, Unusable, reading, task_keys
+from bot.records import InboundEvent
 from bot.runtime import Runtime
-from bot.say import say
-from bot.store.models import ProgressRow, ProposalRow, TaskRow
+from bot.say import drain, say
+from bot.store.models import InboxRow, ProgressRow, ProposalRow, TaskRow
 from commands import model
 from tests.conftest import demo_config, running_clock
 from tests.fakes.openai import API_KEY, MODEL, Answer, FakeOpenAI
@@ -150,6 +151,16 @@ async def test_the_model_is_asked_only_where_the_rules_would_ask(rt_llm: Runtime
     assert llm.count() == 0
     await texts(rt_llm, "bob", "PUMP-4 今天先到这")
     assert llm.count() == 1
+
+
+async def test_a_stranger_s_message_is_not_sent(rt_llm: Runtime, llm: FakeOpenAI) -> None:
+    await rt_llm.inbox.accept(InboundEvent(platform="console", event_id="stranger-1", kind="message",
+                                           sender="nobody", conversation="nobody", text=UNCLEAR,
+                                           received_at=rt_llm.clock.now()))
+    await drain(rt_llm)
+    async with rt_llm.db.read() as s:
+        row = (await s.execute(select(InboxRow).where(col(InboxRow.event_id) == "stranger-1"))).scalar_one()
+    assert row.state == "done" and llm.count() == 0
 
 
 async def test_a_server_without_json_mode_is_asked_without_it(llm: FakeOpenAI) -> None:
