@@ -184,3 +184,13 @@ PMS_POLL_OVERLAP_S: Final = 300  # each poll reads again this far behind its cur
 MAX_REASON_CHARS: Final = 1000  # a rejection reason or approval comment from a button or form
 HOOK_PLATFORM_PREFIX: Final = "hook:"  # inbox platform of a source's deliveries: "hook:<name>"
 MAX_AMOUNT: Final = Decimal(10) ** 12  # the largest money amount or metric value accepted (chat, rules, files)
+
+# The optional language model (bot/language_model.py): asked only where the field language's rules would ask.
+LLM_TIMEOUT_S: Final = 5.0  # default bound on one suggestion, the whole call (PMSBOT_LLM_TIMEOUT_S)
+LLM_TIMEOUT_MAX_S: Final = 20.0  # a person waits; and well inside INBOX_LEASE_S, which is not renewed during the call
+LLM_MAX_ANSWER_BYTES: Final = 64 * 1024  # an answer larger than this is cut off and ignored
+LLM_MAX_TOKENS: Final = 400  # the completion asked for: a few writes of JSON
+LLM_MAX_WRITES: Final = 10  # writes one suggestion may hold
+LLM_MAX_KEYS: Final = 20  # task keys of a message sent as candidates; a message naming more is not sent
+LLM_RETRY_AFTER_DEFAULT_S: Final = 30.0  # a 429 without Retry-After: not asked again before this
+LLM_RETRY_AFTER_MAX_S: Final = 600.0  # the longest a 429 keeps the model unasked

@@ -24,6 +24,7 @@ from bot.jobs.dashboards import WeeklyDashboards
 from bot.jobs.polls import FilePolls, Poll, RedminePolls
 from bot.jobs.risks import RiskScans
 from bot.jobs.standups import Standups
+from bot.language_model import Suggester
 from bot.platforms.answers import Settling
 from bot.pms.registry import RemoteClient, build_remotes
 from bot.store import migrate
@@ -59,6 +60,7 @@ class Runtime:
     outbox: Outbox = field(init=False)
     renderer: Renderer = field(init=False)
     dispatcher: Dispatcher = field(init=False)
+    suggester: Suggester | None = field(default=None, init=False)  # the optional language model
     remotes: dict[str, RemoteClient] = field(init=False)  # the remote PMSs with complete settings
     changes: ChangeDigests = field(init=False)
     web_key: bytes | None = field(default=None, init=False)
@@ -81,10 +83,11 @@ class Runtime:
         platforms = self.settings.enabled_platforms()
         self.delivery = Delivery(self.outbox, build_senders(self.db, self.settings, self.renderer, self.config,
                                                               clock=self.clock), self.renderer)
+        self.suggester = Suggester.configured(self.settings, self.clock)  # None unless PMSBOT_LLM_URL is set
         self.dispatcher = Dispatcher(self.db, self.inbox, self.outbox, default_locale=self.config.locale,
                                      timezone=self.config.timezone, platforms=platforms, clock=self.clock,
                                      on_done=self.delivery.wake.set, remotes=self.remotes,
-                                     config=self.config)
+                                     config=self.config, suggester=self.suggester)
         # What became of an accepted event, for the adapters and pages that answer within the request.
         self.settling = Settling(worker_running=lambda: self.worker_running, delivered=self.delivery.delivered,
                                  inbox=self.inbox, outbox=self.outbox)
@@ -180,6 +183,8 @@ class Runtime:
         await self.delivery.close()
         for remote in self.remotes.values():
             await remote.close()
+        if self.suggester is not None:
+            await self.suggester.close()
         with contextlib.suppress(Exception):  # best effort: leases run out by themselves anyway
             await self.inbox.release_local()
             await self.outbox.release_local()

@@ -73,7 +73,8 @@ class Several:
     items: tuple[FieldWrite | Approve, ...]
 
 
-ConfirmReason = Literal["approximate", "bare_number", "not_progress", "unplaced_key", "several_unclear", "suggested"]
+ConfirmReason = Literal["approximate", "bare_number", "not_progress", "unplaced_key", "several_unclear", "suggested",
+                        "model"]  # model: a language model's reading (bot/language_model.py)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -147,6 +147,7 @@ def cmd_check(args: argparse.Namespace) -> int:
           "secrets, or PMSBOT_CONSOLE=1 for the web console")
     failures += _check_platforms(settings)
     failures += asyncio.run(_check_pms(settings, config))
+    failures += asyncio.run(_check_language_model(settings))
     return 1 if failures else 0
 
 
@@ -216,6 +217,22 @@ def _check_platforms(settings: Settings) -> int:
         print(f"{'ok  ' if ok else 'FAIL'} dingtalk: {what}")
         failures += 0 if ok else 1
     return failures
+
+
+async def _check_language_model(settings: Settings) -> int:
+    """The optional language model (PMSBOT_LLM_URL): off is fine; on, it must answer with our key."""
+    from bot.language_model import Suggester
+
+    suggester = Suggester.configured(settings, SYSTEM_CLOCK)
+    if suggester is None:
+        print("ok   language model: off (PMSBOT_LLM_URL unset; nothing leaves the machine)")
+        return 0
+    try:
+        ok, what = await suggester.probe()
+    finally:
+        await suggester.close()
+    print(f"{'ok  ' if ok else 'FAIL'} language model: {what}")
+    return 0 if ok else 1
 
 
 async def _check_pms(settings: Settings, config: Config) -> int:

@@ -23,6 +23,12 @@ class Settings(BaseSettings):
     pmsbot_audit_key: SecretStr | None = None  # HMAC key of the audit chain, kept outside the database
     pmsbot_audit_anchor: str | None = None  # a file the clock appends the audit chain's head to, hourly
 
+    # An OpenAI-compatible model that may suggest a reading where the field language would ask (off: unset URL).
+    pmsbot_llm_url: str | None = None  # the API's base URL, e.g. http://127.0.0.1:8000/v1
+    pmsbot_llm_model: str | None = None
+    pmsbot_llm_api_key: SecretStr | None = None  # sent as `Authorization: Bearer`; a local server may need none
+    pmsbot_llm_timeout_s: float = constants.LLM_TIMEOUT_S
+
     def audit_key(self) -> bytes | None:
         return self.pmsbot_audit_key.get_secret_value().encode() if self.pmsbot_audit_key else None
 
@@ -90,7 +96,18 @@ class Settings(BaseSettings):
         if self.dingtalk_alert_webhook and not self.dingtalk_alert_webhook.get_secret_value().startswith(
                 ("http://", "https://")):
             raise ValueError("DINGTALK_ALERT_WEBHOOK must be the custom robot's https URL with its access_token")
+        self._language_model_complete()
         return self
+
+    def _language_model_complete(self) -> None:
+        if not self.pmsbot_llm_url:
+            return  # off: nothing leaves the machine
+        if not self.pmsbot_llm_url.startswith(("http://", "https://")):
+            raise ValueError("PMSBOT_LLM_URL must be an http(s) URL (the API's base, e.g. http://127.0.0.1:8000/v1)")
+        if not self.pmsbot_llm_model:
+            raise ValueError("PMSBOT_LLM_URL is set but PMSBOT_LLM_MODEL (the model's name) is not")
+        if not 0 < self.pmsbot_llm_timeout_s <= constants.LLM_TIMEOUT_MAX_S:
+            raise ValueError(f"PMSBOT_LLM_TIMEOUT_S must be above 0 and at most {constants.LLM_TIMEOUT_MAX_S:g}")
 
     def enabled_platforms(self) -> tuple[str, ...]:
         """The console is always on; an IM platform is on when its credentials are set."""

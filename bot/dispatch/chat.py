@@ -14,6 +14,7 @@ from bot.dispatch.outcomes import Outcomes
 from bot.dispatch.pms_waits import PmsWaits
 from bot.dispatch.read_first import NeedsWrite, ReadFirstWorkspace
 from bot.dispatch.replies import Addressing, answer, error, with_field_notice
+from bot.language_model import Suggester, asks
 from bot.records import InboundEvent, Reply
 from bot.store import audit
 from bot.store.db import Database, StoreSession
@@ -29,7 +30,7 @@ from notifiers.outbox import ClaimedMessage
 
 class ChatCommands:
     def __init__(self, db: Database, *, clock: Clock, timezone: str, default_locale: str, waits: PmsWaits,
-                 outcomes: Outcomes, addressing: Addressing) -> None:
+                 outcomes: Outcomes, addressing: Addressing, suggester: Suggester | None = None) -> None:
         self.db = db
         self.clock = clock
         self.tz = ZoneInfo(timezone)
@@ -38,6 +39,19 @@ class ChatCommands:
         self.outcomes = outcomes
         self.addressing = addressing
         self.links: Links | None = None  # set once the web key is known (Runtime.open)
+        self.suggester = suggester  # the optional language model (PMSBOT_LLM_URL); None: nothing leaves
+
+    async def suggestion(self, item: Claimed) -> model.Confirm | None:
+        """The language model's reading of a message the rules would ask a known person about, to be confirmed;
+        asked with no transaction open. None when the model is off (nothing read, nothing sent) or unhelpful."""
+        event = item.event
+        if self.suggester is None or event.kind != "message":
+            return None
+        async with self.db.read() as rs:
+            ws = SqlWorkspace(rs, default_locale=self.default_locale)
+            known = await ws.person_by_identity(event.platform, event.sender) is not None
+            parsed = command_of(event, self.clock.now().astimezone(self.tz).date(), await channel_project(ws, event))
+        return await self.suggester.suggest(event.text) if known and asks(parsed) else None
 
     async def run_read_first(self, item: Claimed, staged: list[ClaimedMessage]) -> str | None:
         """The command on a read session; None when it needs the write transaction."""
@@ -68,13 +82,16 @@ class ChatCommands:
                                                                                         replies))
         return "ok"
 
-    async def run(self, s: StoreSession, item: Claimed, staged: list[ClaimedMessage]) -> str:
+    async def run(self, s: StoreSession, item: Claimed, staged: list[ClaimedMessage],
+                  suggested: model.Confirm | None = None) -> str:
         event = item.event
         ws = SqlWorkspace(s, default_locale=self.default_locale)
         now = self.clock.now()
         person = await ws.person_by_identity(event.platform, event.sender)
         today = now.astimezone(self.tz).date()
         parsed = command_of(event, today, await channel_project(ws, event))
+        if suggested is not None and asks(parsed):
+            parsed = suggested  # shown to be confirmed, like the rules' own unsure readings
         if person is None:
             if isinstance(parsed, model.Link) and event.platform != "console":
                 replies = await link_account(ws, platform=event.platform, external_id=event.sender,

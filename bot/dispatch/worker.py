@@ -21,6 +21,7 @@ from bot.dispatch.pms_changes import ChangeNotes
 from bot.dispatch.pms_waits import PmsWaits
 from bot.dispatch.replies import Addressing
 from bot.inbox import Inbox
+from bot.language_model import Suggester
 from bot.mapping.rules import RuleSet
 from bot.pms.base import PMSDown
 from bot.pms.journal import JOURNAL, Journal
@@ -42,7 +43,7 @@ class Dispatcher:
     def __init__(self, db: Database, inbox: Inbox, outbox: Outbox, *, default_locale: str, timezone: str,
                  platforms: tuple[str, ...], clock: Clock,
                  on_done: Callable[[], None] | None = None, remotes: dict[str, RemoteClient] | None = None,
-                 config: Config | None = None) -> None:
+                 config: Config | None = None, suggester: Suggester | None = None) -> None:
         config = config or Config()
         self.db = db
         self.inbox = inbox
@@ -57,7 +58,7 @@ class Dispatcher:
                                  journaled=bool(self.remotes))
         addressing = Addressing(platforms=platforms, default_locale=default_locale)
         self.chat = ChatCommands(db, clock=clock, timezone=timezone, default_locale=default_locale, waits=self.waits,
-                                 outcomes=self.outcomes, addressing=addressing)
+                                 outcomes=self.outcomes, addressing=addressing, suggester=suggester)
         self.changes = ChangeNotes(db, clock=clock, config=config, remotes=self.remotes, platforms=platforms,
                                    default_locale=default_locale, outcomes=self.outcomes)
         self.hooks = HookRuns(db, clock=clock, timezone=timezone, config=config, default_locale=default_locale,
@@ -155,7 +156,8 @@ class Dispatcher:
         journal.on_write = self.outcomes.saver(item.inbox_id)  # no transaction open: keep each write at once
         outcome = await self.chat.run_read_first(item, staged) if self.remotes else None
         if outcome is None:
+            suggested = await self.chat.suggestion(item)  # the optional model, outside any transaction
             journal.restart()
             async with self.db.write() as s:
-                outcome = await self.chat.run(s, item, staged)
+                outcome = await self.chat.run(s, item, staged, suggested)
         return outcome
