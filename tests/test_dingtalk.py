@@ -609,7 +609,7 @@ def test_check_reaches_dingtalk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys.readouterr()
         assert main(["check"]) == 0
         out = capsys.readouterr().out
-        assert "platforms enabled: console, dingtalk" in out and f"ok   dingtalk: app {fake.CLIENT_ID}" in out
+        assert "platforms enabled: dingtalk" in out and f"ok   dingtalk: app {fake.CLIENT_ID}" in out
         monkeypatch.setenv("DINGTALK_CLIENT_SECRET", "wrong-secret")
         assert main(["check"]) == 1
         out = capsys.readouterr().out

@@ -455,7 +455,7 @@ def test_check_reaches_feishu(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, c
         capsys.readouterr()
         assert main(["check"]) == 0
         out = capsys.readouterr().out
-        assert "platforms enabled: console, feishu" in out and f"ok   feishu: app {fake.APP_ID} has a tenant token" in out
+        assert "platforms enabled: feishu" in out and f"ok   feishu: app {fake.APP_ID} has a tenant token" in out
         monkeypatch.setenv("FEISHU_APP_SECRET", "wrong-secret")
         assert main(["check"]) == 1
         out = capsys.readouterr().out

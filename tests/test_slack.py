@@ -706,7 +706,7 @@ def test_check_reaches_slack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ca
         capsys.readouterr()
         assert main(["check"]) == 0
         out = capsys.readouterr().out
-        assert "ok   platforms enabled: console, slack" in out and "ok   slack: bot pmsbot (UBOT)" in out
+        assert "ok   platforms enabled: slack" in out and "ok   slack: bot pmsbot (UBOT)" in out
         monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-revoked")
         assert main(["check"]) == 1
         out = capsys.readouterr().out

@@ -273,6 +273,8 @@ class Database:
 
     async def pg_connect(self) -> asyncpg.Connection:
         """A connection of its own (outside the pool), for the inbox's writes and for LISTEN."""
+        import asyncpg  # PostgreSQL only: a process on SQLite never loads it
+
         dsn = make_url(self.url).set(drivername="postgresql").render_as_string(hide_password=False)
         return await asyncpg.connect(dsn, timeout=PG_CONNECT_TIMEOUT_S)
 

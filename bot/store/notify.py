@@ -10,7 +10,6 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import asyncpg
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,7 +17,13 @@ from bot.constants import LISTEN_RETRY_S
 from bot.store.db import Database
 
 log = logging.getLogger("pmsbot.notify")
-_BROKEN = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError)  # a connection lost or refused
+
+
+def _broken() -> tuple[type[BaseException], ...]:
+    """What a lost or refused connection raises; asyncpg is loaded only where PostgreSQL is used."""
+    import asyncpg
+
+    return (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError)
 
 
 async def announce(s: AsyncSession, channel: str) -> None:
@@ -48,7 +53,7 @@ class Listener:
         while not stop.is_set():
             try:
                 await self._listen(stop)
-            except _BROKEN as exc:
+            except _broken() as exc:
                 log.warning("LISTEN connection to PostgreSQL failed (%s); polling until it is back",
                             type(exc).__name__)
             finally:
@@ -77,5 +82,5 @@ class Listener:
                 raise ConnectionResetError("the LISTEN connection closed")
         finally:
             if not conn.is_closed():
-                with contextlib.suppress(*_BROKEN):  # closing: a broken connection has nothing left to say
+                with contextlib.suppress(*_broken()):  # closing: a broken connection has nothing left to say
                     await conn.close(timeout=LISTEN_RETRY_S)
