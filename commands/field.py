@@ -7,6 +7,7 @@ commands/field_words.py; numbers come from commands/numbers.py."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -41,7 +42,7 @@ _REFERENCE_BEFORE = re.compile(r"(?:等|跟|和|与|同|比|像|同步|依赖|�
                                r"before|see|as|per|blocked by|waiting for|depends on)\s*$", re.IGNORECASE)
 _SEPARATOR = re.compile(r"[,;:.!?\n]\s*$")
 _BLOCK_WORD_FIRST = re.compile(r"^(?:阻塞|卡住了|卡住|受阻|blocked|block)(?![A-Za-z])\s*[:：]?\s*", re.IGNORECASE)
-_SPOKEN_KEY = re.compile(r"([A-Za-z]{1,6})([0-9]{1,6})(?=\s|[\u4e00-\u9fff])")
+_SPOKEN_KEY = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{1,6})([1-9][0-9]{0,5})(?=\s|[\u4e00-\u9fff])")
 _QUESTION_AFTER_KEY = re.compile(r"^(?:is|has|did|are|was|will|can|does|do)\s+(?:it|this|that|the|we|you|they|he|she)\b",
                                  re.IGNORECASE)
 _JOINED_REFERENCE = re.compile(r"(?:和|跟|与|及|加上|连同|(?<![A-Za-z])(?:and|with|plus|same as)(?![A-Za-z])|&)\s*"
@@ -117,6 +118,8 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
     spent = _hours(t, task, verb)
     if isinstance(spent, ParseError):
         return _Reading(ask=spent)
+    if spent is not None and w.CREW.search(t):
+        return _Reading(ask=err("unclear_hours", verb, value=_excerpt(t), task=task, example="3"))
     hours = spent.value if spent is not None else None
     day_end = w.DAY_END.search(t)
     not_done = w.NOT_DONE.search(t)
@@ -132,6 +135,9 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
     elif block is not None:
         unblock = None
     done = _cue(w.DONE, scrubbed, not_before=w.DONE_NOT_FACT_BEFORE, not_after=w.DONE_PARTIAL_AFTER)
+    partly = done is not None and bool(w.PART_BEFORE.search(clause_before(scrubbed, done.start())))
+    passed = w.PASSED.search(scrubbed) if done is None else None
+    done = done or passed
     if done is not None and pct.span is not None and (0 <= done.start() - pct.span[1] <= 1
                                                       or 0 <= pct.span[0] - done.end() <= 1):
         done = None  # "80% done", "100%完成", "完成了三分之一": the percent's own word
@@ -160,11 +166,12 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
     if done is not None and block is None:
         if percent is not None and percent < 100:
             return _Reading(writes=(Report(task=task, percent=percent, note=note, hours=hours),), unsure="suggested")
-        return _Reading(writes=(Done(task=task, note=_without(note, done.group(0)), hours=hours),))
+        return _Reading(writes=(Done(task=task, note=_without(note, done.group(0)), hours=hours),),
+                        unsure="suggested" if partly or passed else None)
     if block is not None:
         reason = _BLOCK_WORD_FIRST.sub("", clean(remove_spans(t, _spans(t, pct)))) or t
         writes: tuple[FieldWrite, ...] = (Block(task=task, reason=reason),)
-        if done is not None or PLAN_OR_HEDGE.search(scrubbed[: block.start()]):
+        if done is not None or PLAN_OR_HEDGE.search(scrubbed[: block.start()]) or w.CONDITION.search(t):
             unsure = "suggested"
         return _Reading(writes=((progress,) if progress else ()) + writes, unsure=unsure)
     if unblock is not None:
@@ -195,9 +202,9 @@ def _excerpt(t: str) -> str:
     return clean(t)[:PARAM_MAX_CHARS]
 
 
-def _parts(s: str) -> tuple[str, list[tuple[str, str]], bool]:
-    """(what stands before the first key, [(key, its words)], whether keys were joined): a key referred to inside
-    another's words stays there; keys joined with nothing between ("P-1、P-2 都完成了") share the words after."""
+def _parts(s: str) -> tuple[str, list[tuple[str, str]]]:
+    """(what stands before the first key, [(key, its words)]): a key referred to inside another's words stays there;
+    keys joined with nothing between ("P-1、P-2 都完成了") share the words after."""
     keys = list(TASK_KEY_ANY.finditer(s))
     starts = [m for i, m in enumerate(keys)
               if m.start() == 0 or not _REFERENCE_BEFORE.search(s[: m.start()]) or _SEPARATOR.search(s[: m.start()])
@@ -208,15 +215,17 @@ def _parts(s: str) -> tuple[str, list[tuple[str, str]], bool]:
             and not w.JOINED_KEYS.match(s[starts[-2].end() : starts[-1].start()]):
         starts = starts[:-1]  # a key that ends a message with nothing of its own is named in the words before
     if not starts:
-        return s, [], False
+        return s, []
     parts = [(m.group(1).upper(), s[m.end() : nxt.start() if nxt is not None else len(s)])
              for m, nxt in zip(starts, [*starts[1:], None], strict=True)]
-    joined = False
     for i in range(len(parts) - 2, -1, -1):
         if w.JOINED_KEYS.match(parts[i][1]):
             parts[i] = (parts[i][0], parts[i + 1][1])
-            joined = True
-    return s[: starts[0].start()], parts, joined
+    return s[: starts[0].start()], parts
+
+
+def _CORRECT_OVERLAP(rest: str, hours: Found) -> bool:
+    return any(f.start < hours.end and hours.start < f.end for f in percent_forms(rest))
 
 
 def correction(s: str, *, anywhere: bool = True) -> Command | ParseError | None:
@@ -237,6 +246,9 @@ def correction(s: str, *, anywhere: bool = True) -> Command | ParseError | None:
     rest = rest[: cue.start()] + " " + rest[cue.end() :] if cue is not None else rest
     percents = {int(f.value) for f in percent_forms(rest) if f.value is not None and 0 <= f.value <= 100}
     hours = find_hours(rest)
+    if len(percents) == 1 and hours is not None and hours.value is not None and Decimal(0) < hours.value <= HOURS_MAX \
+            and not _CORRECT_OVERLAP(rest, hours):
+        return Correct(percent=percents.pop(), hours=hours.value)  # "不对，是 80%，工时 2h"
     if len(percents) == 1 and hours is None:
         return Correct(percent=percents.pop())
     if hours is not None and not percents and hours.value is not None and Decimal(0) < hours.value <= HOURS_MAX:
@@ -254,20 +266,22 @@ def understand(s: str, *, verb: str = "report", bare_is_percent: bool = False, o
                ) -> Command | ParseError | None:
     """A field report (a message with task keys and no verb, or the words after `report`: `one_task`); None if
     `s` names no task."""
-    lead, parts, joined = _parts(s)
+    lead, parts = _parts(s)
     if one_task and parts:
-        lead, parts, joined = "", [(parts[0][0], s[len(parts[0][0]) :])], False
+        lead, parts = "", [(parts[0][0], s[len(parts[0][0]) :])]
     if not parts:
-        spoken = _SPOKEN_KEY.match(s)  # voice input drops the dash: "A3 到百分之八十"
-        if spoken is not None and not one_task:
-            result = understand(f"{spoken.group(1)}-{spoken.group(2)}{s[spoken.end() :]}", verb=verb)
-            if isinstance(result, (Report, Done, Block, Unblock, Start)):
+        if _SPOKEN_KEY.search(s) and not one_task:  # voice input drops the dash: "A3 到百分之八十"
+            result = understand(_SPOKEN_KEY.sub(r"\1-\2", s), verb=verb)
+            if isinstance(result, (Report, Done, Start)) or (isinstance(result, Several) and any(
+                    isinstance(x, (Report, Done, Start)) for x in result.items)):
                 return result
         return _keyless(s, verb)
     lead = lead.strip(EDGE_PUNCT + "-*•>")
     unplaced = False
     if lead and not w.LEAD_FILLER.fullmatch(lead):
-        unplaced = bool(w.HEARSAY.search(lead))
+        if w.LEAD_FORECAST.search(lead):
+            return None  # "预计周五 A-3 能到90%": a forecast, nothing to write
+        unplaced = bool(w.HEARSAY.search(lead) or w.LEAD_HEDGE.search(lead))
         if not unplaced and (w.QUESTION_LEAD.search(lead) or w.QUESTION_END.search(s)):
             return None  # a question or a request about the task, not a report of the sender's
         if w.CORRECTION_ANYWHERE.search(lead) or w.NOT_THIS_TASK.search(lead):
@@ -275,7 +289,10 @@ def understand(s: str, *, verb: str = "report", bare_is_percent: bool = False, o
         # Words before the key are the task's too ("电缆到了，P-8 可以继续了", "5月3号 P-4 到60%"), unless
         # they report someone else's words or make the task an object ("他说 A-3 完成了", "我把A-3做完了").
         parts[0] = (parts[0][0], f"{lead} {parts[0][1]}")
-    if joined and w.TOTAL.search(s):
+    found = list(TASK_KEY_ANY.finditer(s))
+    if any(w.KEY_RANGE.match(s[a.end() : b.start()]) for a, b in itertools.pairwise(found)):
+        return err("unclear_task", verb, value=_excerpt(s))  # "A-4到A-7": which tasks exactly?
+    if len(found) > 1 and w.TOTAL.search(s):
         return err("unclear_hours", verb, value=_excerpt(s), task=parts[0][0], example="2")
     readings = [_read(task, text, verb=verb, bare_is_percent=bare_is_percent) for task, text in parts]
     # Another task named inside a task's words ("A-3 和 A-4 一共5小时"), or a task's part with figures that say

@@ -33,7 +33,7 @@ _HEDGE_WORD = re.compile(r"(?:大概|大约|约|差不多|about|around|roughly|a
 _PROGRESS_CUE_BEFORE = re.compile(r"(?:做到|干到|弄到|装到|达到|到了|到|已经|已|目前|现在|at|is at|now at|reached|to)\s*$",
                                   re.IGNORECASE)
 
-_FROM_TO_PERCENT = re.compile(r"(?:(?:从|from)\s*[0-9]{1,3}\s*%?\s*(?:up|涨|提升|提高|升)?\s*(?:到|至|to|->|→)"
+_FROM_TO_PERCENT = re.compile(r"(?:(?:从|from)\s*[0-9]{1,3}\s*%?\s*(?:up|涨|提升|提高|升|推|干|做|弄|搞)?\s*(?:到|至|to|->|→)"
                               r"|(?<![0-9.])[0-9]{1,3}\s*%?\s*(?:->|→|=>))\s*(?P<to>[0-9]{1,3})\s*%", re.IGNORECASE)
 
 _RANGE_PERCENT = re.compile(r"(?<![0-9.])([0-9]{1,3})\s*%?\s*(?:-|~|～|到|至|或|or|to)\s*[0-9]{1,3}\s*(?:%|％)"
@@ -42,6 +42,10 @@ _RANGE_PERCENT = re.compile(r"(?<![0-9.])([0-9]{1,3})\s*%?\s*(?:-|~|～|到|至|
 _SHARE_BEFORE = re.compile(r"[\u4e00-\u9fffA-Za-z]{2,}\s*(?:[\u4e00-\u9fff]{1,3}了|"
                            r"到货了?|交货了?|进场了?|交付了?|发货了?)\s*$")
 
+# Words that say the figure after them is the task's progress, whatever names stand before ("rebar 完成 60%").
+_STRONG_CUE_BEFORE = re.compile(r"(?:完成|进度|做到|干到|弄到|达到|progress|complete|completed|done)\s*(?:到|了|:|：)?\s*$",
+                                re.IGNORECASE)
+_LEADING_TIME = re.compile(r"\s*(?:(?:今天|今日|目前|现在|today|now)\s*)?")
 _FROM_TO = re.compile(r"(?:从|from)\s*[0-9]{1,3}\s*%?\s*(?:到|至|to|->|→)\s*$|[0-9]{1,3}\s*%?\s*(?:->|→|=>)\s*$",
                       re.IGNORECASE)
 
@@ -77,7 +81,7 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
         previous_end = found.end
         if w.FORECAST_BEFORE.search(before) or w.MEASURE_BEFORE.search(before) or w.PAST_BEFORE.search(before):
             continue  # a forecast, a measurement, an earlier figure: not progress now, left in the note
-        if not bare_is_percent and any(word.lower() not in w.PROGRESS_VOCAB
+        if not bare_is_percent and not _STRONG_CUE_BEFORE.search(before) and any(word.lower() not in w.PROGRESS_VOCAB
                                        for word in re.findall(r"[A-Za-z][A-Za-z']+", before)):
             unclear = True  # "SOC 80%", "loading hit 65%": a figure of something named in English
             continue
@@ -95,7 +99,7 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
         if progress and _FROM_TO.search(t[: found.start]):
             progress = []
         progress.append(found)
-        if w.HEDGE_BEFORE.search(before):
+        if w.HEDGE_BEFORE.search(before) or w.HEDGE_AFTER.search(after):
             return Percent(guess=int(found.value), span=(found.start, found.end))
     if len({int(f.value) for f in progress if f.value is not None}) > 1:
         return Percent(unclear=True)
@@ -104,6 +108,10 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
         assert first.value is not None
         cue = _PROGRESS_CUE_BEFORE.search(t[: first.start])
         return Percent(value=round_int(first.value), span=(cue.start() if cue else first.start, progress[-1].end))
+    m = _LABELLED_NUMBER.search(t)
+    labelled = cn_number(m.group(1)) if m is not None else None
+    if m is not None and labelled is not None and labelled <= 100:
+        return Percent(value=labelled, span=m.span())
     for pattern, value in w.APPROXIMATE_PERCENT:
         m = pattern.search(t)
         if m is not None and not _not_progress(t, m.start(), m.end()):
@@ -120,16 +128,13 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
             return Percent(guess=value, span=m.span()) if hedged else Percent(value=value, span=m.span())
     if unclear:
         return Percent(unclear=True)
-    m = _LABELLED_NUMBER.search(t)
-    labelled = cn_number(m.group(1)) if m is not None else None
-    if m is not None and labelled is not None and labelled <= 100:
-        return Percent(value=labelled, span=m.span())
     m = _HEDGED_NUMBER.search(t)
     if m is not None:
         value = int(m.group(1) or m.group(2)) if (m.group(1) or m.group(2)) else cn_number(m.group(3)) or 0
         if value <= 100:
             return Percent(guess=value, span=m.span())
-    m = BARE_NUMBER.match(t)
+    lead = _LEADING_TIME.match(t)
+    m = BARE_NUMBER.match(t, lead.end() if lead else 0)  # "今天 60": a bare number all the same
     if m is not None and not _UNIT_AFTER_NUMBER.match(m.group("unit")):
         value = int(m.group("int")) if m.group("int") else round(Decimal(m.group("frac")) * 100)
         if value > 100 and (bare_is_percent or not t[m.end("int") :].strip(" ,;:.!?")):

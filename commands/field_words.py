@@ -18,8 +18,8 @@ def _words(*fragments: str) -> re.Pattern[str]:
 # The task is complete.
 DONE = _words(
     "已?完成了?(?!度|率|情况)", "完工了?", "竣工了?", "搞定了?", "弄完了?", "做完了?", "干完了?", "装完了?", "修完了?", "调完了?",
-    "收尾结束了?", "全部结束了?", "全部完成了?", "都完成了", "都搞定了", "全搞定了", "交付了", "验收通过了?",
-    "ok了", "已\\s*ok", "(?:弄|做|搞|修|装|调|都|全)好了", "done", "all done", "finished", "completed?", "wrapped up", "all set", "closed out",
+    "收尾结束了?", "全部结束了?", "全部完成了?", "都完成了", "都搞定了", "全搞定了", "交付了",
+    "ok了", "已\\s*ok", "作好了", "knocked out", "[铺装做干弄修调焊刷拆挖浇砌接布拉贴封灌]完了?", "(?:弄|做|搞|修|装|调|都|全)好了", "done", "all done", "finished", "completed?", "wrapped up", "all set", "closed out",
     "is complete", "task complete", "完城了?", "完陈了?", "finsihed", "finihsed", "finshed", "fnished",
     "compelted", "complted", "complated", "dnoe", "is finish(?: already)?", "finish already", "finish\\s*了", "搞掂", "妥了", "齐活了?", "搞掂咗",
 )
@@ -53,7 +53,7 @@ DAY_END = _words(
 )
 
 # A question: nothing is written; the task's status is shown.
-QUESTION_END = re.compile(r"[?？]|是不是|是否|有没有|哪个|(?<![A-Za-z])right\s*$|对吧|哪一个|(?<![A-Za-z])(?:which|who)(?![A-Za-z])|(?:吗|么|嘛|呢|了没|没有|没|好没|完没|是不是|对不对)\s*[!！]*\s*$")
+QUESTION_END = re.compile(r"[?？]|吗(?=[\s,，])|是不是|是否|有没有|哪个|(?<![A-Za-z])right\s*$|对吧|哪一个|(?<![A-Za-z])(?:which|who)(?![A-Za-z])|(?:吗|么|嘛|呢|了没|没有|没|好没|完没|是不是|对不对)\s*[!！]*\s*$")
 QUESTION_WORDS = re.compile(r"[?？]|吗|干嘛|干什么|什么|怎么|如何|是啥|啥|(?<![A-Za-z])(?:how|what|why|which|when)(?![A-Za-z])",
                             re.IGNORECASE)
 QUESTION_START = re.compile(
@@ -68,7 +68,7 @@ UNBLOCK = _words(
     "unblocked", "no longer blocked", "blocker (?:is )?(?:cleared|gone|resolved|removed)", "resolved", "back on track",
     "(?:parts|part|material|materials|delivery|shipment) (?:has |have )?(?:arrived|came|came in|here|delivered)",
     "permit (?:came|came through|approved|granted|is in)", "good to go again", "(?:signed|resuming|resumed)",
-    "回复了", "开门了", "签了", "[A-Za-z]+'s here", "is here", "(?<![做干弄装达])到了(?!\\s*[0-9一二两三四五六七八九十百])",
+    "回复了", "开门了", "签了", "[A-Za-z]+'s here", "is here", "(?<![做干弄装达])到了(?=\\s*(?:[,，。!！;；]|$|继续|可以|开工|进场))",
     "解除了", "blocker (?:\\w+ )?解除", "access (?:granted|sorted|restored)", "got (?:the )?access",
     "can (?:continue|proceed|resume) now", "resuming work", "work resumed",
 )
@@ -92,7 +92,7 @@ BLOCK = _words(
 # Work has begun.
 START = _words(
     "开始了", "已开始", "已经开始", "开工了?", "开干了?", "动工了?", "进场了?", "开始(?:施工|做|干|安装|调试|布线)了?",
-    "开始(?=\\s*$)", "start\\s*了", "刚开始", "才开始", "just (?:started|begun)", "started", "starting now", "kicked off", "began", "begun", "under way", "underway", "in progress now",
+    "开始(?=\\s*$)", "start\\s*了", "kick(?:ed)?[- ]?off(?:\\s*了)?", "刚开始", "才开始", "just (?:started|begun)", "started", "starting now", "kicked off", "began", "begun", "under way", "underway", "in progress now",
 )
 # A plan, not a fact ("明天开始", "will start").
 PLAN_BEFORE = re.compile(r"(?:明天|明早|明晚|后天|下周|下午|晚上|今晚|待会|等会|回头|准备|计划|打算|预计|要|将|会|可能|也许|"
@@ -112,7 +112,7 @@ FORECAST_BEFORE = _words(
 )
 MEASURE_BEFORE = _words(
     "[\u4e00-\u9fff]率", "[\u4e00-\u9fff]量", "液位", "料位", "(?<!进)(?<!完成)(?<!程)度", "比", "低了?", "高了?", "占了?",
-    "level", "vibration", "noise", "packet", "oxygen", "pass rate", "down", "up", "soc", "loading", "charge", "charged",
+    "level", "vibration", "noise", "packet", "oxygen", "pass rate", "down(?! to)", "up(?! to)", "soc", "loading", "charge", "charged",
     "state of charge", "oee", "只有", "压力", "效率", "良率", "良品率", "合格率", "通过率", "成功率", "达标率", "利用率", "占比", "比例", "电量", "电压", "负载",
     "负荷", "湿度", "温度", "转速", "流量", "误差", "偏差", "损耗", "出勤率?", "回款", "预算", "成本", "费用", "速度", "信号",
     "覆盖率", "含水率", "开度", "坡度", "折扣", "税", "能耗", "产能", "产量", "库存", "水位", "油量", "CPU", "内存", "磁盘",
@@ -147,7 +147,7 @@ APPROXIMATE_PERCENT: tuple[tuple[re.Pattern[str], int], ...] = tuple((re.compile
     (r"(?:差不多|almost|nearly)\s*(?:吧|啦)?\s*$|还差一点|差一点|就差一点|(?<![A-Za-z])(?:getting close|getting there|almost there)(?![A-Za-z])",
      90),
     (r"(?:almost|nearly|快|差不多|基本|接近|将近)\s*(?:完成|完工|搞定|做完|弄完|done|finished|complete)", 90),
-    (r"大部分|大多|(?<![A-Za-z])(?:most of it|most of|mostly)(?![A-Za-z])", 80),
+    (r"大部分|大多|(?<![A-Za-z])(?:most of it|most of|mostly (?:done|finished|complete))(?![A-Za-z])", 80),
     (r"(?:about|around|roughly|大概|大约|约)\s*(?:two[- ]thirds|三分之二)", 67),
     (r"(?:about|around|roughly|大概|大约|约)\s*(?:a|one)[- ]third|(?:大概|大约|约)\s*三分之一", 33),
     (r"一小半|不到一半|(?<![A-Za-z])(?:less than|under) half(?![A-Za-z])", 40),
@@ -155,7 +155,7 @@ APPROXIMATE_PERCENT: tuple[tuple[re.Pattern[str], int], ...] = tuple((re.compile
      r"基本上完成了?|接近完成|即将完成|马上就?好|马上完成|收尾阶段|就差收尾|"
      r"(?<![A-Za-z])(?:almost|nearly|pretty much|mostly|about|basically|practically) (?:done|finished|complete|there)"
      r"|(?<![A-Za-z])(?:close to done|wrapping up|final stretch|last bits)(?![A-Za-z])", 90),
-    (r"(?<![A-Za-z])(?:a bit|a little|some|partly|partially|halfish)(?: done| progress)?(?![A-Za-z])|一部分|部分完成|有进展", 30),
+    (r"(?<![A-Za-z])(?:a bit|a little|some|partly|partially|halfish) (?:done|progress|finished)(?![A-Za-z])|一部分|部分完成|有进展", 30),
 ))
 # Words that soften a given number into a guess: the bot asks ("可能80%", "maybe 80%"); "about 80%" stays 80.
 HEDGE_BEFORE = re.compile(r"(?:可能|也许|或许|说不定|不确定|不一定|maybe|perhaps|possibly|not sure|i guess|dunno|快|接近|将近|"
@@ -196,7 +196,7 @@ TIME_WORDS = re.compile(r"今天|今日|昨天|目前|现在|当前|已经|已|�
 PAST_BEFORE = _words("上周", "昨天", "前天", "之前", "原来", "原先", "本来", "last week", "yesterday", "was", "were", "before")
 
 # Trouble without a clear blocker ("有点问题", "焊机好像坏了"): the bot offers to mark it blocked, and asks.
-TROUBLE = _words("出了?点?状况", "出了点问题", "not great", "trouble", "problems?", "struggling", "not going well", "有点麻烦", "麻烦了", "不对劲", "something'?s (?:off|wrong)", "有点问题", "有问题", "出问题了?", "不太顺", "不顺利", "好像坏了", "坏了", "故障", "problem", "issue", "broke",
+TROUBLE = _words("出了?点?状况", "出了点问题", "not great", "trouble", "problems?", "struggling", "not going well", "有点麻烦", "麻烦了", "不对劲", "something'?s (?:off|wrong)", "有点问题", "有问题", "出问题了?", "不太顺", "不顺利", "好像坏了", "坏了", "故障", "problem", "issues?", "broke",
                  "broken", "not working", "acting up")
 # Corrections found anywhere in a message that names no task (or only at its start).
 CORRECTION_ANYWHERE = _words("唔啱", "(?:is|was) wrong", "sorry", "不对", "应该是", "make (?:that|it)", "撤掉", "删(?:了|掉|除)", "改一下", "改下", "修改", "改成", "改为", "更正", "作废", "不算", "写错了?", "发错了?", "报错了?", "搞错了?", "弄错了?", "错了",
@@ -209,8 +209,8 @@ QUESTION_LEAD = re.compile(r"^(?:is|has|did|are|was|will|can|could|does|do|shoul
                            re.IGNORECASE)
 # Several tasks written as one ("P-1、P-2 都完成了", "P-1 and P-2 at 40% each").
 JOINED_KEYS = re.compile(r"^\s*(?:[,、&/+]|和|跟|与|及|以及|还有|and|&)?\s*$", re.IGNORECASE)
-TOTAL = _words("between (?:them|us)", "加起来", "一共", "总共", "合计", "共计", "total", "in total", "altogether", "combined", "together")
-CLOCK_SPAN = re.compile(r"[0-9]{1,2}(?:点|:[0-9]{2})半?\s*(?:到|-|~|至|to)\s*[0-9]{1,2}(?:点|:[0-9]{2})", re.IGNORECASE)
+TOTAL = _words("split", "between", "分摊", "平分", "合计", "between (?:them|us)", "加起来", "一共", "总共", "合计", "共计", "total", "in total", "altogether", "combined", "together")
+CLOCK_SPAN = re.compile(r"(?<![0-9.])[0-9]{1,2}(?:点|:[0-9]{2})?半?\s*(?:到|-|~|至|to)\s*[0-9]{1,2}(?:点|:[0-9]{2})", re.IGNORECASE)
 VAGUE_HOURS = _words("(?:an? |one |[0-9]+ ?)hours? or so", "[0-9]+(?:\\.[0-9]+)? ?(?:h|hrs?|hours?|小时)\\+",
                      "[0-9]+ ?(?:h|hrs?|hours?)(?:-| )?ish", "几个(?:小时|钟头|钟)", "一两个(?:小时|钟头|钟)", "[一二两三四五六七八九十]+个?多(?:小时|钟头|钟)", "a couple (?:of )?hours",
                      "a few hours", "several hours", "some hours", "couple hours")
@@ -229,7 +229,28 @@ AMEND = re.compile(r"改一下|改下|修改|改成|改为|更正|应该是|shou
 # A percent that is what is left, not what is done ("还剩 30% 没做").
 REMAINING_BEFORE = re.compile(r"(?:还剩|剩下|剩余|还差|remaining|left)\s*(?:约|大概|about)?\s*$", re.IGNORECASE)
 # A duration inside a test or measurement ("850 kPa held 30 min"): not time spent.
-TEST_CONTEXT = re.compile(r"(?<![A-Za-z])(?:within|test|testing|run|heat run)(?![A-Za-z])|试验|测试|kPa|MPa|bar(?![a-z])|psi|℃|°C|保压|稳压|打压|held|holding|hold for|耐压", re.IGNORECASE)
+TEST_CONTEXT = re.compile(r"(?<![A-Za-z])(?:within)(?![A-Za-z])|kPa|MPa|bar(?![a-z])|psi|℃|°C|保压|稳压|打压|held|holding|hold for|耐压", re.IGNORECASE)
 # English words that may stand before a progress percent ("we're at 80%", "overall about 80%"); any other English word
 # there names what the figure measures ("SOC 80%", "loading hit 65%"), so the percent is asked about.
 PROGRESS_VOCAB = frozenset(["at", "is", "are", "am", "was", "now", "currently", "so", "ok", "okay", "the", "task", "work", "job", "overall", "total", "roughly", "approx", "approximately", "about", "around", "already", "today", "done", "complete", "completed", "progress", "reached", "reach", "hit", "to", "up", "we", "we're", "were", "it", "it's", "its", "i", "i'm", "im", "our", "my", "this", "still", "just", "almost", "nearly", "yes", "update", "status", "sir", "team", "finished", "finish", "pct", "percent", "and", "also", "guys", "all", "of", "be", "been", "got", "getting", "has", "have", "had", "by", "eod", "tonight", "morning", "afternoon", "evening", "yesterday", "here", "there", "site", "wip", "on", "in", "for", "sitting", "push", "pushed", "pushing", "like", "progres", "progess", "prgress", "as", "hi", "hello", "hey", "good"])
+# The scope of a completion that is a part of the task ("三层完成了", "2号楼搞定"): asked, not the task done.
+PART_BEFORE = re.compile(r"[0-9一二两三四五六七八九十]+\s*(?:层|楼|段|区|号楼?|台|栋|间|批|条|根|个|号线)\s*(?:的)?\s*$|"
+                         r"(?:floor|level|zone|section|phase|part|block)\s*[0-9]+\s*(?:is\s*)?$", re.IGNORECASE)
+# Completion words that say a check passed, not that the task is done ("验收通过了"): offered, asked.
+PASSED = _words("验收通过了?", "检查通过了?", "inspection passed", "passed (?:the )?inspection", "通过验收")
+# Before a key, a stance that makes what follows a guess or a condition ("I think", "预计周五", "如果").
+LEAD_HEDGE = re.compile(r"(?<![A-Za-z])(?:i think|i guess|probably|maybe|hopefully|if)(?![A-Za-z])|我觉得|我估计|好像|应该|"
+                        r"预计|估计|如果|要是|假如|前提是|争取", re.IGNORECASE)
+# After a percent, words that make it a guess ("80% 吧，maybe a bit more").
+HEDGE_AFTER = re.compile(r"(?<![A-Za-z])(?:maybe|probably|or so|a bit more|a little more|more or less|give or take)(?![A-Za-z])|"
+                         r"多一点|不止|或许|也许|可能", re.IGNORECASE)
+# Hours worked by a crew ("两个人干了三个小时"): person-hours or hours? asked.
+CREW = re.compile(r"[两俩二三四五六七八九十0-9]+\s*个?人|我跟\S{1,4}|我和\S{1,4}|(?<![A-Za-z])(?:two|three|four|[0-9]+) (?:of us|guys|people|men)"
+                  r"(?![A-Za-z])|(?<![A-Za-z])(?:me and|with) [A-Z][a-z]+", re.IGNORECASE)
+# Two keys as the ends of a range ("SCR-4到SCR-7"): which tasks exactly? asked.
+KEY_RANGE = re.compile(r"^\s*(?:到|至|~|～|-|–|—|through|thru|to)\s*$", re.IGNORECASE)
+# A condition on the rest ("前提是不下雨", "if it doesn't rain"): nothing certain to write.
+CONDITION = re.compile(r"前提是|如果|要是|假如|只要|除非|(?<![A-Za-z])(?:if|unless|provided|as long as)(?![A-Za-z])", re.IGNORECASE)
+# Before a key, a forecast for the whole message ("预计周五 A-3 能到90%"): nothing to write.
+LEAD_FORECAST = re.compile(r"预计|估计|争取|计划|打算|(?<![A-Za-z])(?:expect(?:ing)?|hopefully|will|plan(?:ning)? to)(?![A-Za-z])",
+                           re.IGNORECASE)
