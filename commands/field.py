@@ -42,7 +42,7 @@ _REFERENCE_BEFORE = re.compile(r"(?:等|跟|和|与|同|比|像|同步|依赖|�
                                r"before|see|as|per|blocked by|waiting for|depends on)\s*$", re.IGNORECASE)
 _SEPARATOR = re.compile(r"[,;:.!?\n]\s*$")
 _BLOCK_WORD_FIRST = re.compile(r"^(?:阻塞|卡住了|卡住|受阻|blocked|block)(?![A-Za-z])\s*[:：]?\s*", re.IGNORECASE)
-_SPOKEN_KEY = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{1,6})([1-9][0-9]{0,5})(?=\s|[\u4e00-\u9fff])")
+_SPOKEN_KEY = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{1,6})(?:杠|横杠)?([1-9][0-9]{0,5})(?=[\s,，:：。]|[\u4e00-\u9fff])")
 _QUESTION_AFTER_KEY = re.compile(r"^(?:is|has|did|are|was|will|can|does|do)\s+(?:it|this|that|the|we|you|they|he|she)\b",
                                  re.IGNORECASE)
 _JOINED_REFERENCE = re.compile(r"(?:和|跟|与|及|加上|连同|(?<![A-Za-z])(?:and|with|plus|same as)(?![A-Za-z])|&)\s*"
@@ -151,7 +151,7 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
         if pct.bad.value is None:
             return _Reading(ask=err("bad_percent", verb, value=t[pct.bad.start : pct.bad.end]))
         return _Reading(ask=err("percent_out_of_range", verb, value=pct.bad.raw))
-    if pct.unclear:
+    if pct.unclear or (pct.value is None and w.COUNT_OF_TOTAL.search(t)):
         return _Reading(ask=err("unclear_percent", verb, task=task, value=_excerpt(t)))
     if pct.span is None:
         odd = next((word for word in t.split() if word.rstrip(",;:.!?").endswith("%") and word.isascii()), None)
@@ -163,6 +163,8 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
         unsure = "bare_number" if BARE_NUMBER.match(t) and not pct.value else "approximate"
     progress = Report(task=task, percent=percent, note="" if (block or done) else note, hours=hours) \
         if percent is not None or hours is not None else None
+    if done is not None and block is None and bare_is_percent and pct.value is not None:
+        done = None  # "report A-3 90% 熔接做完了": the verb reports progress; the done words are about a step
     if done is not None and block is None:
         if percent is not None and percent < 100:
             return _Reading(writes=(Report(task=task, percent=percent, note=note, hours=hours),), unsure="suggested")
@@ -239,11 +241,13 @@ def correction(s: str, *, anywhere: bool = True) -> Command | ParseError | None:
         fix = w.CORRECTION_ANYWHERE.search(head)
         undo = w.UNDO.search(head) if fix is not None and not re.search(r"[0-9]|百分之|小时|成", head) else None
 
-    if (undo is None and fix is None) or w.QUESTION_WORDS.search(head):
+    if (undo is None and fix is None) or w.QUESTION_WORDS.search(head) or (fix is not None and w.NOT_NOW.search(head)):
         return None
     rest = w.CORRECTION_NOT.sub(" ", head)
     cue = w.UNDO.match(rest) or w.CORRECTION.match(rest) or w.CORRECTION_ANYWHERE.search(rest)
-    rest = rest[: cue.start()] + " " + rest[cue.end() :] if cue is not None else rest
+    if cue is not None:  # the value after "应该是"/"改成"/"meant" is the new one; the one before, the old
+        after = rest[cue.end() :]
+        rest = after if percent_forms(after) or find_hours(after) else rest[: cue.start()] + " " + after
     percents = {int(f.value) for f in percent_forms(rest) if f.value is not None and 0 <= f.value <= 100}
     hours = find_hours(rest)
     if len(percents) == 1 and hours is not None and hours.value is not None and Decimal(0) < hours.value <= HOURS_MAX \
@@ -284,11 +288,11 @@ def understand(s: str, *, verb: str = "report", bare_is_percent: bool = False, o
         unplaced = bool(w.HEARSAY.search(lead) or w.LEAD_HEDGE.search(lead))
         if not unplaced and (w.QUESTION_LEAD.search(lead) or w.QUESTION_END.search(s)):
             return None  # a question or a request about the task, not a report of the sender's
-        if w.CORRECTION_ANYWHERE.search(lead) or w.NOT_THIS_TASK.search(lead):
+        if w.CORRECTION_ANYWHERE.search(lead) or w.NOT_THIS_TASK.search(lead) or w.OTHER_TASK.search(s):
             return err("unclear_correction", verb, value=_excerpt(s))
         # Words before the key are the task's too ("电缆到了，P-8 可以继续了", "5月3号 P-4 到60%"), unless
         # they report someone else's words or make the task an object ("他说 A-3 完成了", "我把A-3做完了").
-        parts[0] = (parts[0][0], f"{lead} {parts[0][1]}")
+        parts[0] = (parts[0][0], f"{lead}, {parts[0][1]}")  # the lead's own clause stays its own
     found = list(TASK_KEY_ANY.finditer(s))
     if any(w.KEY_RANGE.match(s[a.end() : b.start()]) for a, b in itertools.pairwise(found)):
         return err("unclear_task", verb, value=_excerpt(s))  # "A-4到A-7": which tasks exactly?

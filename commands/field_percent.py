@@ -33,7 +33,7 @@ _HEDGE_WORD = re.compile(r"(?:大概|大约|约|差不多|about|around|roughly|a
 _PROGRESS_CUE_BEFORE = re.compile(r"(?:做到|干到|弄到|装到|达到|到了|到|已经|已|目前|现在|at|is at|now at|reached|to)\s*$",
                                   re.IGNORECASE)
 
-_FROM_TO_PERCENT = re.compile(r"(?:(?:从|from)\s*[0-9]{1,3}\s*%?\s*(?:up|涨|提升|提高|升|推|干|做|弄|搞)?\s*(?:到|至|to|->|→)"
+_FROM_TO_PERCENT = re.compile(r"(?:(?:从|from)\s*[0-9]{1,3}\s*%?\s*(?:up|涨|提升|提高|升|推|干|做|弄|搞)?\s*(?:到了?|至|to|->|→)"
                               r"|(?<![0-9.])[0-9]{1,3}\s*%?\s*(?:->|→|=>))\s*(?P<to>[0-9]{1,3})\s*%", re.IGNORECASE)
 
 _RANGE_PERCENT = re.compile(r"(?<![0-9.])([0-9]{1,3})\s*%?\s*(?:-|~|～|到|至|或|or|to)\s*[0-9]{1,3}\s*(?:%|％)"
@@ -45,6 +45,7 @@ _SHARE_BEFORE = re.compile(r"[\u4e00-\u9fffA-Za-z]{2,}\s*(?:[\u4e00-\u9fff]{1,3}
 # Words that say the figure after them is the task's progress, whatever names stand before ("rebar 完成 60%").
 _STRONG_CUE_BEFORE = re.compile(r"(?:完成|进度|做到|干到|弄到|达到|progress|complete|completed|done)\s*(?:到|了|:|：)?\s*$",
                                 re.IGNORECASE)
+_REACHED_BEFORE = re.compile(r"(?:做|干|弄|推进|进展|砌|装|铺)到了?\s*$")  # "砌筑今天做到了85%": the task's progress
 _LEADING_TIME = re.compile(r"\s*(?:(?:今天|今日|目前|现在|today|now)\s*)?")
 _FROM_TO = re.compile(r"(?:从|from)\s*[0-9]{1,3}\s*%?\s*(?:到|至|to|->|→)\s*$|[0-9]{1,3}\s*%?\s*(?:->|→|=>)\s*$",
                       re.IGNORECASE)
@@ -91,7 +92,8 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
         if w.MEASURE_AFTER.match(after):
             unclear = unclear or after.lstrip().startswith(("的", "of", "OF", "Of", "多", "以上", "出头", "the"))
             continue
-        if _SHARE_BEFORE.search(w.TIME_WORDS.sub("", before)):
+        if _SHARE_BEFORE.search(w.TIME_WORDS.sub("", before)) and not _STRONG_CUE_BEFORE.search(before) \
+                and not _REACHED_BEFORE.search(before):
             unclear = True
             continue
         if found.value is None or not Decimal(0) <= found.value <= Decimal(100):
@@ -124,7 +126,8 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
         if w.MEASURE_AFTER.match(t[m.end() :]) or _SHARE_BEFORE.search(w.TIME_WORDS.sub("", clause_before(t, m.start()))):
             return Percent(unclear=True)
         if not _not_progress(t, m.start(), m.end()):
-            hedged = value != 50 and _HEDGE_WORD.search(clause_before(t, m.start()))
+            hedged = value != 50 and (_HEDGE_WORD.search(clause_before(t, m.start()))
+                                      or re.match(r"\s*左右", t[m.end() :]))  # "三分之一左右": asked
             return Percent(guess=value, span=m.span()) if hedged else Percent(value=value, span=m.span())
     if unclear:
         return Percent(unclear=True)

@@ -38,7 +38,8 @@ DONE_NOT_FACT_BEFORE = re.compile(r"(?:快|快要|就要|即将|马上|差不多
 # Not complete: never a completion write.
 NOT_DONE = _words(
     "(?:还没|没有?|未|尚未|还未|木有|冇|唔|没得)(?:有)?(?:完成|完工|竣工|做完|弄完|干完|搞定|搞掂|装完|修完|结束|好)",
-    "not (?:\\w+ )?(?:done|finished|complete|completed|there)", "(?:还没|没有?|未|木有)\\s*(?:done|finished|complete|ok)",
+    "not (?:\\w+ )?(?:done|finished|complete|completed|there)",
+    "(?:haven'?t|hasn'?t|didn'?t|not yet) (?:\\w+ )?(?:finished|done|completed|wrapped up)", "(?:还没|没有?|未|木有)\\s*(?:done|finished|complete|ok)",
     "还没完成", "没完成", "未完成", "还没做完", "没做完", "还没弄完", "没弄完", "还没好", "没好", "还没搞定", "没搞定",
     "还没干完", "没干完", "尚未完成", "not done(?: yet)?", "not finished(?: yet)?", "not yet (?:done|finished|complete)",
     "isn'?t done", "isn'?t finished", "not complete", "incomplete", "unfinished", "not quite done",
@@ -77,7 +78,7 @@ UNBLOCK = _words(
 BLOCK = _words(
     "阻塞", "卡住了?", "卡在", "卡着", "受阻", "停工", "暂停", "搁置", "没法干", "干不了", "进不去", "进不了场",
     "缺(?!陷|点|勤|席|口)[\u4e00-\u9fff]{0,4}", "少了?(?:配件|零件|材料|料|工具|图纸)",
-    r"(?:^|(?<=[\s,;:在还正要需得先干]))等(?!等|于|级|同|下[次回]|我|你|明天|后天|下周|下午|晚上|会|一下|一会)(?:待|着)?\s?[\u4e00-\u9fffA-Za-z]",
+    r"(?:^|(?<=[\s,;:在还正要需得先干的]))等(?!等|于|级|同|下[次回]|我|你|明天|后天|下周|下午|晚上|会|一下|一会)(?:待|着)?\s?[\u4e00-\u9fffA-Za-z]",
     "没(?:有)?(?:权限|材料|配件|图纸|电|水|人手|工具|钥匙)", "无权限", "没审批", "审批没下来", "还没批", "没批",
     "下雨", "暴雨", "大雨", "台风", "大风", "下雪", "雨天",
     "[\u4e00-\u9fff]不了(?!解)", "不能(?:作业|施工|干活|干|开工|进场|浇筑|焊接|吊装)", "没来", "干等", "先停", "停着", "风太大", "风大",
@@ -92,7 +93,7 @@ BLOCK = _words(
 # Work has begun.
 START = _words(
     "开始了", "已开始", "已经开始", "开工了?", "开干了?", "动工了?", "进场了?", "开始(?:施工|做|干|安装|调试|布线)了?",
-    "开始(?=\\s*$)", "start\\s*了", "kick(?:ed)?[- ]?off(?:\\s*了)?", "刚开始", "才开始", "just (?:started|begun)", "started", "starting now", "kicked off", "began", "begun", "under way", "underway", "in progress now",
+    "开始(?=\\s*$)", "start\\s*了", "kick(?:ed)?[- ]?off(?:\\s*了)?", "刚开始", "才开始", "just (?:started|begun)", "started", "strated", "starting now", "kicked off", "began", "begun", "under way", "underway", "in progress now",
 )
 # A plan, not a fact ("明天开始", "will start").
 PLAN_BEFORE = re.compile(r"(?:明天|明早|明晚|后天|下周|下午|晚上|今晚|待会|等会|回头|准备|计划|打算|预计|要|将|会|可能|也许|"
@@ -209,8 +210,13 @@ QUESTION_LEAD = re.compile(r"^(?:is|has|did|are|was|will|can|could|does|do|shoul
                            re.IGNORECASE)
 # Several tasks written as one ("P-1、P-2 都完成了", "P-1 and P-2 at 40% each").
 JOINED_KEYS = re.compile(r"^\s*(?:[,、&/+]|和|跟|与|及|以及|还有|and|&)?\s*$", re.IGNORECASE)
-TOTAL = _words("split", "between", "分摊", "平分", "合计", "between (?:them|us)", "加起来", "一共", "总共", "合计", "共计", "total", "in total", "altogether", "combined", "together")
-CLOCK_SPAN = re.compile(r"(?<![0-9.])[0-9]{1,2}(?:点|:[0-9]{2})?半?\s*(?:到|-|~|至|to)\s*[0-9]{1,2}(?:点|:[0-9]{2})", re.IGNORECASE)
+TOTAL = _words("(?<![一总合])共(?=\\s*[0-9一二两三四五六七八九十])", "split", "between", "分摊", "平分", "合计", "between (?:them|us)", "加起来", "一共", "总共", "合计", "共计", "total", "in total", "altogether", "combined", "together")
+CLOCK_SPAN = re.compile(r"(?<![0-9.])[0-9]{1,2}(?:点|:[0-9]{2})?半?\s*(?:到|-|~|至|to)\s*[0-9]{1,2}(?:点|:[0-9]{2})"
+                        r"|(?<![0-9.])[0-9]{1,2}(?::[0-9]{2})?\s*[ap]m\s*(?:to|-|~|until|till)\s*[0-9]{1,2}(?::[0-9]{2})?\s*[ap]m",
+                        re.IGNORECASE)
+# A count out of a total ("装了80个，一共200个", "12 of 40 panels"): a share the bot does not turn into a percent.
+COUNT_OF_TOTAL = re.compile(r"[0-9]+\s*(?:个|台|套|根|条|件|块|pcs|units|panels)?\s*[,，]?\s*(?:一共|共|总共|总计|out of|of|/)\s*[0-9]+",
+                            re.IGNORECASE)
 VAGUE_HOURS = _words("(?:an? |one |[0-9]+ ?)hours? or so", "[0-9]+(?:\\.[0-9]+)? ?(?:h|hrs?|hours?|小时)\\+",
                      "[0-9]+ ?(?:h|hrs?|hours?)(?:-| )?ish", "几个(?:小时|钟头|钟)", "一两个(?:小时|钟头|钟)", "[一二两三四五六七八九十]+个?多(?:小时|钟头|钟)", "a couple (?:of )?hours",
                      "a few hours", "several hours", "some hours", "couple hours")
@@ -232,7 +238,7 @@ REMAINING_BEFORE = re.compile(r"(?:还剩|剩下|剩余|还差|remaining|left)\s
 TEST_CONTEXT = re.compile(r"(?<![A-Za-z])(?:within)(?![A-Za-z])|kPa|MPa|bar(?![a-z])|psi|℃|°C|保压|稳压|打压|held|holding|hold for|耐压", re.IGNORECASE)
 # English words that may stand before a progress percent ("we're at 80%", "overall about 80%"); any other English word
 # there names what the figure measures ("SOC 80%", "loading hit 65%"), so the percent is asked about.
-PROGRESS_VOCAB = frozenset(["at", "is", "are", "am", "was", "now", "currently", "so", "ok", "okay", "the", "task", "work", "job", "overall", "total", "roughly", "approx", "approximately", "about", "around", "already", "today", "done", "complete", "completed", "progress", "reached", "reach", "hit", "to", "up", "we", "we're", "were", "it", "it's", "its", "i", "i'm", "im", "our", "my", "this", "still", "just", "almost", "nearly", "yes", "update", "status", "sir", "team", "finished", "finish", "pct", "percent", "and", "also", "guys", "all", "of", "be", "been", "got", "getting", "has", "have", "had", "by", "eod", "tonight", "morning", "afternoon", "evening", "yesterday", "here", "there", "site", "wip", "on", "in", "for", "sitting", "push", "pushed", "pushing", "like", "progres", "progess", "prgress", "as", "hi", "hello", "hey", "good"])
+PROGRESS_VOCAB = frozenset(["at", "is", "are", "am", "was", "now", "currently", "so", "ok", "okay", "the", "task", "work", "job", "overall", "total", "roughly", "approx", "approximately", "about", "around", "already", "today", "done", "complete", "completed", "progress", "reached", "reach", "hit", "to", "up", "we", "we're", "were", "it", "it's", "its", "i", "i'm", "im", "our", "my", "this", "still", "just", "almost", "nearly", "yes", "update", "status", "sir", "team", "finished", "finish", "pct", "percent", "and", "also", "guys", "all", "of", "be", "been", "got", "getting", "has", "have", "had", "by", "eod", "tonight", "morning", "afternoon", "evening", "yesterday", "here", "there", "site", "wip", "on", "in", "for", "sitting", "push", "pushed", "pushing", "both", "each", "like", "progres", "progess", "prgress", "as", "hi", "hello", "hey", "good"])
 # The scope of a completion that is a part of the task ("三层完成了", "2号楼搞定"): asked, not the task done.
 PART_BEFORE = re.compile(r"[0-9一二两三四五六七八九十]+\s*(?:层|楼|段|区|号楼?|台|栋|间|批|条|根|个|号线)\s*(?:的)?\s*$|"
                          r"(?:floor|level|zone|section|phase|part|block)\s*[0-9]+\s*(?:is\s*)?$", re.IGNORECASE)
@@ -254,3 +260,8 @@ CONDITION = re.compile(r"前提是|如果|要是|假如|只要|除非|(?<![A-Za-
 # Before a key, a forecast for the whole message ("预计周五 A-3 能到90%"): nothing to write.
 LEAD_FORECAST = re.compile(r"预计|估计|争取|计划|打算|(?<![A-Za-z])(?:expect(?:ing)?|hopefully|will|plan(?:ning)? to)(?![A-Za-z])",
                            re.IGNORECASE)
+# A correction that names the task it was meant for ("…是A-7的，不是A-6"): asked, never guessed.
+OTHER_TASK = re.compile(r"(?:不是|(?<![A-Za-z])not)\s*[A-Za-z][A-Za-z0-9]{0,9}-[1-9]", re.IGNORECASE)
+# What makes "should be 90%" a plan, not a correction ("…by friday", "if the weather holds").
+NOT_NOW = re.compile(r"(?<![A-Za-z])(?:by|if|next|tomorrow|tmr|will|unless)(?![A-Za-z])|明天|下周|周[一二三四五六日天]|如果|前提",
+                     re.IGNORECASE)

@@ -18,6 +18,7 @@ from commands.text import first_token, normalize
 from commands.verbs import match_verb, suggest
 
 MAX_TEXT_CHARS = 2000
+TYPO_CUTOFF = 0.8  # "repotr PUMP-3" is a misspelt verb; "Handing PUMP-3 over" is a report
 
 _CHANNEL_REF = re.compile(r"#([0-9]{1,9})(?![0-9A-Za-z])")
 
@@ -44,7 +45,7 @@ def parse(text: str, *, today: date, channel_project: str | None = None) -> Comm
             matched = (matched[0], matched[1], _CHANNEL_REF.sub(rf"{channel_project}-\1", matched[2], count=1))
     if matched is None:
         word = first_token(s)
-        if suggest(word[:PARAM_MAX_CHARS]) and TASK_KEY_AT.match(s[len(word) :].lstrip()):
+        if suggest(word[:PARAM_MAX_CHARS], cutoff=TYPO_CUTOFF) and TASK_KEY_AT.match(s[len(word) :].lstrip()):
             return err("unknown_command", None, word=word, suggestion=suggest(word[:PARAM_MAX_CHARS]))  # "repotr A-3"
         report = field_report(s)
         if isinstance(report, Confirm) and report.reason == "unplaced_key" and suggest(word[:PARAM_MAX_CHARS]):

@@ -137,9 +137,9 @@ MEANT = {"comment": "report", "note": "report", "remark": "report", "评论": "r
          "批注": "report"}
 
 
-def suggest(word: str) -> str:
+def suggest(word: str, *, cutoff: float = 0.6) -> str:
     """The verb nearest to an unknown word ("reprot" -> "report"), or "". A word mixing scripts is tried by its
-    leading Chinese part too."""
+    leading Chinese part too. A higher `cutoff` names only a plain misspelling ("repotr", not "handing")."""
     if word.lower() in MEANT:
         return MEANT[word.lower()]
     candidates = [word.lower()]
@@ -147,7 +147,7 @@ def suggest(word: str) -> str:
     if lead is not None and lead.group(0) != word:
         candidates.append(lead.group(0))
     for candidate in candidates:
-        close = difflib.get_close_matches(candidate, list(_BY_WORD), n=1, cutoff=0.6)
+        close = difflib.get_close_matches(candidate, list(_BY_WORD), n=1, cutoff=cutoff)
         if close:
             return _WORD_TO_VERB[close[0]]
     return ""
