@@ -373,13 +373,23 @@ async def _answer_to(client: Client, slack: FakeSlack, text: str, user: str) -> 
     return (await wait_posts(slack, before + 1, method="response_url"))[-1].text
 
 
+async def _nonempty(items: Any) -> bool:
+    return bool(await items)
+
+
 async def test_unknown_user_links_with_a_one_time_code(client: Client, rt: Runtime, slack: FakeSlack) -> None:
     from bot.store import console as feed
     # The same answer whether or not the person exists: it reveals nobody.
     nobody = await _answer_to(client, slack, "link nobody-here", STRANGER)
     answer = await _answer_to(client, slack, "link erin", STRANGER)
     assert answer.replace("erin", "X") == nobody.replace("nobody-here", "X")
-    codes = [m["text"] for m in await feed.feed(rt.db, "erin") if m["direction"] == "out"]
+
+    async def codes_out() -> list[str]:
+        return [m["text"] for m in await feed.feed(rt.db, "erin") if m["direction"] == "out"]
+
+    # The code to erin is a reply of its own, delivered beside the stranger's answer (the ack no longer waits).
+    await eventually(lambda: _nonempty(codes_out()), what="the code reaches erin")
+    codes = await codes_out()
     assert len(codes) == 1 and STRANGER in codes[0]  # erin is reached on the channel pmsbot knows her by
     code = re.search(r"link ([0-9]{6})", codes[0])
     assert code is not None
@@ -393,14 +403,21 @@ async def test_unknown_user_links_with_a_one_time_code(client: Client, rt: Runti
     await apply_config(rt.db, rt.config, now=rt.clock.now())  # a restart reapplies the file: the linked account stays
     async with rt.db.read() as s:
         assert await s.get(IdentityRow, ("slack", STRANGER)) is not None
-    notices = [m["text"] for m in await feed.feed(rt.db, "erin") if m["direction"] == "out"]
-    assert any("linked to you" in t for t in notices)
+    async def told() -> bool:
+        return any("linked to you" in t for t in await codes_out())
+
+    await eventually(told, what="erin is told her account was linked")
 
 
 async def test_link_codes_cannot_be_guessed(client: Client, rt: Runtime, slack: FakeSlack) -> None:
     from bot.store import console as feed
     await _answer_to(client, slack, "link erin", STRANGER)
-    code = re.search(r"link ([0-9]{6})", [m["text"] for m in await feed.feed(rt.db, "erin")][-1])
+
+    async def to_erin() -> list[str]:
+        return [m["text"] for m in await feed.feed(rt.db, "erin")]
+
+    await eventually(lambda: _nonempty(to_erin()), what="the code reaches erin")
+    code = re.search(r"link ([0-9]{6})", (await to_erin())[-1])
     assert code is not None
     wrong = f"{(int(code.group(1)) + 1) % 1_000_000:06d}"
     for _ in range(5):
@@ -424,7 +441,13 @@ async def test_voiding_codes_is_no_way_to_flood_a_person_with_them(client: Clien
         await _answer_to(client, slack, "link erin", STRANGER)
         for _ in range(5):  # void it
             await _answer_to(client, slack, "link 000000", STRANGER)
-    sent = [m["text"] for m in await feed.feed(rt.db, "erin") if m["direction"] == "out"]
+    sent: list[str] = []
+
+    async def all_delivered() -> bool:
+        sent[:] = [m["text"] for m in await feed.feed(rt.db, "erin") if m["direction"] == "out"]
+        return codes() >= LINK_CODES_PER_HOUR_ACCOUNT
+
+    await eventually(all_delivered, what="the codes allowed reach erin")
     assert codes() == LINK_CODES_PER_HOUR_ACCOUNT
     assert "太多" in await _answer_to(client, slack, "link erin", STRANGER)
 
