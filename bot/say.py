@@ -35,7 +35,7 @@ class Said:
 
     @property
     def refused(self) -> bool:
-        return self.kind == "error"
+        return self.kind in ("error", "unknown_command")
 
 
 async def drain(rt: Runtime) -> None:

@@ -62,8 +62,9 @@ def test_say_conversation_in_each_language(demo_db: Path, capsys: pytest.Capture
     assert "不能审批自己提交的申请 #2" in say(capsys, "bob", "approve 2", refused=True)
     assert "not an approver of #2" in say(capsys, "alice", "approve 2", refused=True)
     assert "你已同意 #2" in say(capsys, "carol", "approve 2")
-    assert "我不认识「blah」" in say(capsys, "bob", "blah blah")
-    assert "I don't know 'blah'" in say(capsys, "alice", "blah blah")
+    assert "我不认识「blah」" in say(capsys, "bob", "blah blah", refused=True)  # an unknown command is refused: exit 1
+    assert "I don't know 'blah'" in say(capsys, "alice", "blah blah", refused=True)
+    assert "Commands" in say(capsys, "alice", "help")  # asked for: exit 0
 
 
 def test_say_unknown_person_is_an_error(demo_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -431,6 +432,6 @@ def test_wording_a_newcomer_met(demo_db: Path, capsys: pytest.CaptureFixture[str
     `comment` was answered with "did you mean done"."""
     out = say(capsys, "erin", "dashboard PUMP", refused=True)
     assert "The dashboard of project PUMP is for its members" in out and "change its tasks" not in out
-    out = say(capsys, "alice", "comment PUMP-1 looks fine")
+    out = say(capsys, "alice", "comment PUMP-1 looks fine", refused=True)  # not a command: answered with help, exit 1
     assert "Did you mean `report" in out and "`done" not in out
-    assert "你是想用「汇报" in say(capsys, "bob", "评论 PUMP-1 不错")
+    assert "你是想用「汇报" in say(capsys, "bob", "评论 PUMP-1 不错", refused=True)

@@ -102,7 +102,8 @@ class ChatCommands:
             await self.outcomes.finish(s, item, staged, [answer(event, self.default_locale, unknown)])
             return "unknown_sender"
         if isinstance(parsed, model.ParseError):
-            reply = (Reply(kind="help", data={"topic": None, "error": asdict(parsed)})
+            # The help text, under a kind of its own: a refusal, not an answer to `help` (`pmsbot say` exits 1).
+            reply = (Reply(kind="unknown_command", data={"topic": None, "error": asdict(parsed)})
                      if parsed.code == "unknown_command"
                      else error(f"parse.{parsed.code}", {**parsed.params, "verb": parsed.verb or ""}))
             await audit.append(s, actor=person.id, action="command.unparsed", subject=parsed.code,
