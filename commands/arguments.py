@@ -45,7 +45,7 @@ from commands.model import (
     Status,
     Subscribe,
 )
-from commands.numbers import AMOUNT_GLUED, HOURS_MAX, amount, find_hours, find_percent, round_int
+from commands.numbers import AMOUNT_GLUED, HOURS_MAX, amount, find_hours, percent_forms, round_int
 from commands.text import blank, clean, first_token, remove_spans
 
 # ---------------------------------------------------------------------------------------------------------
@@ -228,7 +228,8 @@ def apply(args: Args) -> Command | ParseError:
 
 def correct(args: Args) -> Command | ParseError:
     """`correct 60%`, `更正 3h`, `correct 55% 2h`: the right value of the person's last write."""
-    pct, hrs = find_percent(args.rest), find_hours(args.rest)
+    forms = percent_forms(args.rest)
+    pct, hrs = (forms[0] if forms else None), find_hours(args.rest)
     if pct is None and hrs is None:
         return missing("correct", "percent")
     percent: int | None = None

@@ -48,8 +48,6 @@ _QUESTION_AFTER_KEY = re.compile(r"^(?:is|has|did|are|was|will|can|does|do)\s+(?
 _JOINED_REFERENCE = re.compile(r"(?:和|跟|与|及|加上|连同|(?<![A-Za-z])(?:and|with|plus|same as)(?![A-Za-z])|&)\s*"
                                + TASK_KEY_ANY.pattern, re.IGNORECASE)
 _FIGURES = re.compile(r"[0-9]|[一二两三四五六七八九十半]")
-PLAN_OR_HEDGE = re.compile(r"(?:might|may|could|possibly|probably|maybe|might get|可能|也许|或许|怕|担心|会不会|要是|如果|准备|计划|打算|"
-                           r"if|soon|快要|就要)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -71,21 +69,18 @@ def _hours(t: str, task: str, verb: str) -> Found | ParseError | None:
         m = pattern.search(t)
         if m is not None:
             return Found(m.start(), m.end(), Decimal(value), value)
-    first = not_spent(task, t, verb)
-    if first is not None and first[0] == "range":
-        return first[1]
     found = find_hours(t)
-    while found is not None:
-        why = not_spent(task, t, verb)
+    while True:
+        why = not_spent(task, t, verb)  # also a range find_hours does not read ("两三个小时")
         if why is not None and why[0] == "range":
             return why[1]
+        if found is None:
+            return None
         if why is None and not w.HOURS_NOT_SPENT_AFTER.match(t[found.end :]) \
                 and not w.TEST_CONTEXT.search(clause_before(t, found.start)):
             break
         t = blank(t, [(found.start, found.end)])  # not time spent: look for time that was
         found = find_hours(t)
-    if found is None:
-        return None
     if found.value is None or not Decimal(0) <= found.value <= HOURS_MAX:
         return err("bad_hours", verb, value=found.raw)
     return found
@@ -173,7 +168,7 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
     if block is not None:
         reason = _BLOCK_WORD_FIRST.sub("", clean(remove_spans(t, _spans(t, pct)))) or t
         writes: tuple[FieldWrite, ...] = (Block(task=task, reason=reason),)
-        if done is not None or PLAN_OR_HEDGE.search(scrubbed[: block.start()]) or w.CONDITION.search(t):
+        if done is not None or w.PLAN_OR_HEDGE.search(scrubbed[: block.start()]) or w.CONDITION.search(t):
             unsure = "suggested"
         return _Reading(writes=((progress,) if progress else ()) + writes, unsure=unsure)
     if unblock is not None:
@@ -226,7 +221,7 @@ def _parts(s: str) -> tuple[str, list[tuple[str, str]]]:
     return s[: starts[0].start()], parts
 
 
-def _CORRECT_OVERLAP(rest: str, hours: Found) -> bool:
+def _inside_a_percent(rest: str, hours: Found) -> bool:
     return any(f.start < hours.end and hours.start < f.end for f in percent_forms(rest))
 
 
@@ -251,7 +246,7 @@ def correction(s: str, *, anywhere: bool = True) -> Command | ParseError | None:
     percents = {int(f.value) for f in percent_forms(rest) if f.value is not None and 0 <= f.value <= 100}
     hours = find_hours(rest)
     if len(percents) == 1 and hours is not None and hours.value is not None and Decimal(0) < hours.value <= HOURS_MAX \
-            and not _CORRECT_OVERLAP(rest, hours):
+            and not _inside_a_percent(rest, hours):
         return Correct(percent=percents.pop(), hours=hours.value)  # "不对，是 80%，工时 2h"
     if len(percents) == 1 and hours is None:
         return Correct(percent=percents.pop())

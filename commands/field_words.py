@@ -265,3 +265,6 @@ OTHER_TASK = re.compile(r"(?:不是|(?<![A-Za-z])not)\s*[A-Za-z][A-Za-z0-9]{0,9}
 # What makes "should be 90%" a plan, not a correction ("…by friday", "if the weather holds").
 NOT_NOW = re.compile(r"(?<![A-Za-z])(?:by|if|next|tomorrow|tmr|will|unless)(?![A-Za-z])|明天|下周|周[一二三四五六日天]|如果|前提",
                      re.IGNORECASE)
+# Before a blocker's words, a possibility or a plan ("might get blocked", "准备…等人到齐"): offered, asked.
+PLAN_OR_HEDGE = _words("might", "may", "could", "possibly", "probably", "maybe", "if", "soon", "可能", "也许", "或许", "怕", "担心",
+                       "会不会", "要是", "如果", "准备", "计划", "打算", "快要", "就要")

@@ -48,18 +48,9 @@ def round_int(value: Decimal) -> int:
 # Percent and hours
 
 _PCT_PREFIX = r"(?:完成度?了?|进度|进展) ?:? ?"
-# Start of text or after a separator: "今天80%" stays a note, "完成80%" is a percent.
-_LEFT_EDGE = r"(?<![^ ,;:(\[])"
-RIGHT_EDGE = r"(?![^ ,;:.!?)\]。])"
-_PCT_DIGITS = re.compile(rf"(?:{_PCT_PREFIX}|{_LEFT_EDGE})(?P<num>[+-]?[0-9]{{1,9}}(?:\.[0-9]{{1,6}})?) ?%")
 _PCT_CN = re.compile(
     rf"(?:{_PCT_PREFIX})?百分之(?P<num>[0-9]{{1,9}}(?:\.[0-9]{{1,6}})?|[零〇一二两三四五六七八九十百]{{1,6}})"
 )
-_PCT_CHENG = re.compile(
-    rf"(?:{_PCT_PREFIX}|{_LEFT_EDGE})(?P<tens>[一二两三四五六七八九十])成(?P<ones>[一二三四五六七八九])?{RIGHT_EDGE}"
-)
-BARE_INT = re.compile(r"[+-]?[0-9]{1,9}")
-BARE_FRACTION = re.compile(r"[0-9]{0,3}\.[0-9]{1,6}")
 
 _HOURS_PREFIX = r"(?:(?:工时|用时|耗时|花了|花费) ?:? ?)?"
 _HOURS_DIGITS = re.compile(
@@ -87,30 +78,6 @@ class Found(NamedTuple):
     raw: str
 
 
-def find_percent(s: str) -> Found | None:
-    best: Found | None = None
-    for pattern in (_PCT_DIGITS, _PCT_CN, _PCT_CHENG):
-        m = pattern.search(s)
-        if m is None or (best is not None and m.start() >= best.start):
-            continue
-        if pattern is _PCT_CHENG:
-            tens = m.group("tens")
-            value = 100 if tens == "十" else _CN_DIGITS[tens] * 10
-            ones = m.group("ones")
-            value += _CN_DIGITS[ones] if ones else 0
-            best = Found(m.start(), m.end(), Decimal(value), str(value))
-        elif pattern is _PCT_CN and not m.group("num")[0].isdigit():
-            cn = cn_number(m.group("num"))
-            if cn is None:
-                best = Found(m.start(), m.end(), None, m.group("num"))
-            else:
-                best = Found(m.start(), m.end(), Decimal(cn), str(cn))
-        else:
-            raw = m.group("num").lstrip("+")
-            best = Found(m.start(), m.end(), to_decimal(raw), raw)
-    return best
-
-
 _PCT_ANYWHERE = re.compile(rf"(?:{_PCT_PREFIX})?(?<![A-Za-z0-9._])(?P<num>[+-]?[0-9]{{1,9}}(?:\.[0-9]{{1,6}})?)"
                            r" ?(?:%|percent(?![A-Za-z])|per cent(?![A-Za-z])|pct(?![A-Za-z]))", re.IGNORECASE)
 # "%35" (typed the Turkish way), "百分80"
@@ -133,7 +100,7 @@ def percent_forms(s: str) -> list[Found]:
 
 
 def _percent_of(pattern: re.Pattern[str], m: re.Match[str]) -> Found:
-    if pattern in (_PCT_CHENG, _PCT_CHENG_ANYWHERE):
+    if pattern is _PCT_CHENG_ANYWHERE:
         tens = m.group("tens")
         value = 100 if tens == "十" else _CN_DIGITS[tens] * 10
         ones = m.group("ones")
