@@ -35,7 +35,7 @@ from typing import Any
 
 import aiohttp
 
-from bench.common import HOST, child, serve_until_stopped
+from bench.common import HOST, bolt_peer, child, serve_until_stopped
 from tests.fakes import slack as fake
 
 USER, CHANNEL = "U01BOB", "C01PUMP"
@@ -92,24 +92,10 @@ async def serve_contender(kind: str, port: int, db: str, sink: str) -> None:
         await serve_until_stopped(app, port)
         return
     if kind == "bolt":
-        from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
-        from slack_bolt.app.async_app import AsyncApp
-        from slack_bolt.async_app import AsyncAck
         from slack_sdk.web.async_client import AsyncWebClient
 
-        bolt = AsyncApp(signing_secret=fake.SIGNING_SECRET, process_before_response=True,
-                        client=AsyncWebClient(token=fake.BOT_TOKEN, base_url=f"{sink}/api/"))
-
-        @bolt.command("/pms")
-        async def ack_only(ack: AsyncAck) -> None:
-            await ack()
-
-        async def handle_bolt(request: web.Request) -> web.Response:
-            return await to_aiohttp_response(await bolt.async_dispatch(await to_bolt_request(request)))
-
-        app = web.Application()
-        app.router.add_post("/slack/events", handle_bolt)
-        await serve_until_stopped(app, port)
+        client = AsyncWebClient(token=fake.BOT_TOKEN, base_url=f"{sink}/api/")
+        await serve_until_stopped(bolt_peer(fake.SIGNING_SECRET, client), port)
         return
     # `pmsbot run`: exactly what the CLI runs (web + worker + clock in one process), until SIGTERM.
     from bot.cli.serve import serve_roles

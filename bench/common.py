@@ -19,6 +19,28 @@ from notifiers.outbox import Envelope
 HOST = "127.0.0.1"
 
 
+def bolt_peer(signing_secret: str, client: Any) -> Any:
+    """The peer every Slack intake bench measures against: a slack-bolt AsyncApp that verifies and acks `/pms`,
+    served by aiohttp at /slack/events (the adapter bolt documents)."""
+    from aiohttp import web
+    from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+    from slack_bolt.app.async_app import AsyncApp
+    from slack_bolt.async_app import AsyncAck
+
+    bolt = AsyncApp(signing_secret=signing_secret, process_before_response=True, client=client)
+
+    @bolt.command("/pms")
+    async def ack_only(ack: AsyncAck) -> None:
+        await ack()
+
+    async def handle(request: web.Request) -> web.Response:
+        return await to_aiohttp_response(await bolt.async_dispatch(await to_bolt_request(request)))
+
+    app = web.Application()
+    app.router.add_post("/slack/events", handle)
+    return app
+
+
 async def serve_until_stopped(app: Any, port: int) -> None:
     """A benchmark's server process: listen on HOST:port, say "ready" to the parent, run until SIGTERM."""
     from aiohttp import web

@@ -31,35 +31,29 @@ from typing import Any
 
 import aiohttp
 
-from bench.common import HOST, child, deliver_all, minimum_s, reordered, sequenced, serve_until_stopped
+from bench.common import (
+    HOST,
+    bolt_peer,
+    child,
+    deliver_all,
+    minimum_s,
+    reordered,
+    sequenced,
+    serve_until_stopped,
+)
 from bench.common import closed_loop as common_closed_loop
 from tests.fakes import slack as fake
 
 
 # ---- servers (run in child processes) --------------------------------------------------------------------------
 async def serve(kind: str, port: int, db_path: str) -> None:
-    from aiohttp import web
 
     slack = fake.FakeSlack()
     await slack.start()
     if kind == "bare":
-        from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
-        from slack_bolt.app.async_app import AsyncApp
-        from slack_bolt.async_app import AsyncAck
+        from notifiers.slack import client_for
 
-        bolt = AsyncApp(signing_secret=fake.SIGNING_SECRET, process_before_response=True,
-                        client=__import__("notifiers.slack", fromlist=["client_for"]).client_for(
-                            slack.bot_token, slack.api_url))
-
-        @bolt.command("/pms")
-        async def ack_only(ack: AsyncAck) -> None:
-            await ack()
-
-        async def handle(request: web.Request) -> web.Response:
-            return await to_aiohttp_response(await bolt.async_dispatch(await to_bolt_request(request)))
-
-        app = web.Application()
-        app.router.add_post("/slack/events", handle)
+        app = bolt_peer(fake.SIGNING_SECRET, client_for(slack.bot_token, slack.api_url))
     else:
         from bot.cli.serve import serve_roles
         from bot.config import Config, PersonConfig, Settings
