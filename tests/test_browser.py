@@ -7,7 +7,7 @@ import re
 import struct
 import zlib
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -143,8 +143,11 @@ async def test_admin_logs_in_and_replays_a_dead_letter_until_it_is_delivered(
     rt, base = served
     envelope = Envelope(platform="console", target="alice", kind="linked", locale="zh",
                         data={"pms_user": "replayed-notice"}, actions=[])
+    # Queued an hour ahead so the running delivery worker (woken at once since issue 21) cannot send it before it is
+    # made a dead letter here; the replay below puts it back in line now.
     async with rt.db.write() as s:
-        await rt.outbox.enqueue(s, [envelope], source_event=None, now=rt.clock.now(), preclaim=False)
+        await rt.outbox.enqueue(s, [envelope], source_event=None, now=rt.clock.now() + timedelta(hours=1),
+                                preclaim=False)
     async with rt.db.read() as s:
         dead_id = (await s.execute(select(col(OutboxRow.id)).order_by(col(OutboxRow.id).desc()))).scalars().first()
     assert dead_id is not None
@@ -182,8 +185,6 @@ async def test_admin_logs_in_and_replays_a_dead_letter_until_it_is_delivered(
 
 async def test_dashboard_from_the_link_the_bot_sent_shows_the_right_numbers(
         served: tuple[Runtime, str], browser: Any) -> None:
-    from datetime import timedelta
-
     from sqlalchemy import update
 
     from bot.store.models import MilestoneRow, TaskRow
