@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import functools
 import json
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -31,37 +31,54 @@ def _fmt(pattern: str, params: dict[str, Any] | None = None, **more: Any) -> str
     return str(pattern).format_map(_Blank({**(params or {}), **more}))
 
 
+# libyaml where it is built (as on every wheel platform we ship to): the pure-Python parser takes ~10x longer.
+_YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@functools.cache
+def _environment(root: Path) -> jinja2.Environment:
+    """One environment per templates folder and process: templates compile once, not once per Renderer."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(root)),
+        undefined=jinja2.StrictUndefined,
+        # Chat text is not HTML: each platform's templates escape for their own markup. Web pages are HTML.
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default_for_string=False,
+                                            default=False),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+        auto_reload=False,  # templates are read once per process
+    )
+    env.filters["tojson_raw"] = lambda v: json.dumps(v, ensure_ascii=False)
+    env.filters["fmt"] = _fmt
+    return env
+
+
+@functools.cache
+def _catalogs(root: Path) -> dict[str, dict[str, Any]]:
+    """The message catalogs of a templates folder, read once per process (readers never change them)."""
+    out: dict[str, dict[str, Any]] = {}
+    for locale in LOCALES:
+        with (root / "catalog" / f"{locale}.yaml").open(encoding="utf-8") as fh:
+            out[locale] = yaml.load(fh, Loader=_YAML_LOADER)
+        # Parts (zh.admin.yaml, en.dashboard.yaml ...) add top-level sections of their own.
+        for part in sorted((root / "catalog").glob(f"{locale}.*.yaml")):
+            with part.open(encoding="utf-8") as fh:
+                for section, texts in (yaml.load(fh, Loader=_YAML_LOADER) or {}).items():
+                    if section in out[locale]:
+                        raise ValueError(f"{part.name}: section '{section}' is already in the catalog")
+                    out[locale][section] = texts
+    return out
+
+
 class Renderer:
     def __init__(self, root: Path = TEMPLATES_DIR) -> None:
         self.root = root
-        self.env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(str(root)),
-            undefined=jinja2.StrictUndefined,
-            # Chat text is not HTML: each platform's templates escape for their own markup. Web pages are HTML.
-            autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default_for_string=False,
-                                                default=False),
-            trim_blocks=True,
-            lstrip_blocks=True,
-            keep_trailing_newline=False,
-            auto_reload=False,  # templates are read once per process
-        )
-        self.env.filters["tojson_raw"] = lambda v: json.dumps(v, ensure_ascii=False)
-        self.env.filters["fmt"] = _fmt
+        self.env = _environment(root)
 
-    @cached_property
+    @property
     def catalogs(self) -> dict[str, dict[str, Any]]:
-        out: dict[str, dict[str, Any]] = {}
-        for locale in LOCALES:
-            with (self.root / "catalog" / f"{locale}.yaml").open(encoding="utf-8") as fh:
-                out[locale] = yaml.safe_load(fh)
-            # Parts (zh.admin.yaml, en.dashboard.yaml ...) add top-level sections of their own.
-            for part in sorted((self.root / "catalog").glob(f"{locale}.*.yaml")):
-                with part.open(encoding="utf-8") as fh:
-                    for section, texts in (yaml.safe_load(fh) or {}).items():
-                        if section in out[locale]:
-                            raise ValueError(f"{part.name}: section '{section}' is already in the catalog")
-                        out[locale][section] = texts
-        return out
+        return _catalogs(self.root)
 
     def text(self, locale: str, key: str, **params: Any) -> str:
         """One catalog string, for text outside message templates (CLI, web labels)."""

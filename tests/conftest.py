@@ -43,6 +43,21 @@ async def _pg_admin(sql: str) -> None:
         await conn.close()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _schema_from_a_dump() -> Iterator[None]:
+    """Empty test databases get the schema at head from a per-process dump of the real migrations
+    (tests/schema_cache.py): the same schema, without Alembic's cost in every test."""
+    from tests import schema_cache
+
+    if os.environ.get("PMSBOT_TEST_SCHEMA_DUMP") == "0":  # every database through Alembic, as before
+        yield
+        return
+    real = migrate.upgrade
+    migrate.upgrade = schema_cache.patch(real, _pg_admin, PG_ADMIN_DSN)  # type: ignore[assignment]
+    yield
+    migrate.upgrade = real  # type: ignore[assignment]
+
+
 @pytest.fixture(autouse=True)
 def _calls_of_this_test_only() -> None:
     """The call meter is one per process (bot/calls.py): a test starts without the calls earlier tests made in this
