@@ -12,7 +12,7 @@ from typing import Protocol
 
 from bot.clocks import Clock
 from bot.config import Config, Settings
-from bot.pms import jira, redmine, zentao
+from bot.pms import jira, redmine, teambition, zentao
 from bot.pms.base import PMS, PMSError
 from bot.pms.local import LocalPMS
 from bot.pms.people import PeopleMap
@@ -38,9 +38,10 @@ REMOTE: dict[str, Callable[[Settings, Config, Clock], RemoteClient | None]] = {
     "jira": jira.build,
     "redmine": redmine.build,
     "zentao": zentao.build,
+    "teambition": teambition.build,
 }
 
-DISPLAY = {"jira": "Jira", "redmine": "Redmine", "zentao": "Zentao"}  # names people read in messages
+DISPLAY = {"jira": "Jira", "redmine": "Redmine", "zentao": "Zentao", "teambition": "Teambition"}  # names people read in messages
 
 # A factory gets the command's transaction: the local PMS writes in it. Tests and benchmarks may wrap it.
 CONNECTORS: dict[str, Callable[[StoreSession, Project, Clock], PMS]] = {
