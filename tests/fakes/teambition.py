@@ -133,7 +133,7 @@ class FakeTeambition(FakeServer, CountsRequests):
                   sprint: str | None, *, due_instant: str | None = None) -> dict[str, Any]:
         stamp = iso(datetime.fromtimestamp(self.now(), UTC))
         kind = next(s["kind"] for s in self.projects[project]["statuses"] if s["id"] == tfs)
-        task = {"id": oid(), "uniqueId": next(self._numbers), "projectId": project, "content": title, "note": "",
+        task = {"id": oid(), "uniqueId": str(next(self._numbers)), "projectId": project, "content": title, "note": "",
                 "executorId": executor or "", "tfsId": tfs, "isDone": kind == "end", "isArchived": False,
                 "progress": 100 if kind == "end" else 0, "sprintId": sprint or "", "priority": 0,
                 "dueDate": due_instant or (f"{due.isoformat()}T10:00:00.000Z" if due else ""),
@@ -148,7 +148,7 @@ class FakeTeambition(FakeServer, CountsRequests):
         return wid
 
     def task_by_number(self, number: int) -> dict[str, Any]:
-        return next(t for t in self.tasks.values() if t["uniqueId"] == number)
+        return next(t for t in self.tasks.values() if t["uniqueId"] == str(number))
 
     def notes(self, number: int) -> list[str]:
         """Comments, status notes and work-time texts of a task, each as "<author's name>: <text>"."""
