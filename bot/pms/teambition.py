@@ -22,6 +22,7 @@ from bot.clocks import SYSTEM_CLOCK, Clock
 from bot.config import Config, Settings, TeambitionConnectorConfig
 from bot.constants import DEFAULT_TIMEZONE, PMS_PAGE_SIZE, PMS_SUMMARY_MAX_TASKS
 from bot.pms.base import STATUSES, PMSError, Written
+from bot.pms.capabilities import conformance
 from bot.pms.http import PMSHttp, TTLCache
 from bot.pms.people import PeopleMap, task_number
 from bot.pms.remote import odd_answers_refused, progress_comment, reopen_or_start, summarize
@@ -38,21 +39,14 @@ from bot.pms.teambition_wire import (
     ms_of_hours,
     number,
     refused_code,
+    said,
     tql_string,
     when,
 )
 from bot.records import Milestone, Person, Project, ProjectSummary, Task
 
-# Read with the person's Teambition user, or written for them by the bot: README's connector table says which.
-CAPABILITIES = {
-    "read": "tests/test_pms_conformance.py::test_status_reads_the_task_as_the_pms_holds_it[teambition]",
-    "progress": "tests/test_pms_conformance.py::test_report_progress_sets_percent_adds_hours_starts_the_task_and_"
-                "names_the_reporter[teambition]",
-    "hours": "tests/test_pms_conformance.py::test_a_time_entry_is_named_and_can_be_deleted_once[teambition]",
-    "comment": "tests/test_pms_conformance.py::test_comment_is_kept_in_the_pms[teambition]",
-    "webhooks": "tests/test_teambition.py::test_a_signed_task_event_is_stored_once",
-    "per_person": "tests/test_teambition.py::test_writes_go_as_the_linked_person_else_as_the_bot_named",
-}
+CAPABILITIES = conformance("teambition", webhooks="tests/test_teambition.py::test_a_signed_task_event_is_stored_once",
+                           per_person="tests/test_teambition.py::test_writes_go_as_the_linked_person_else_as_the_bot_named")
 _KINDS = {"start": "todo", "unset": "in_progress", "end": "done"}
 
 
@@ -273,12 +267,6 @@ class TeambitionPMS:
         raise PMSError("pms_refused", pms="Teambition",
                        reason=f"{by.name} has no Teambition user linked and TEAMBITION_OPERATOR_ID is not set")
 
-    @staticmethod
-    def _said(text: str, by: Person, as_person: bool) -> str:
-        if as_person:
-            return text
-        return text if text.startswith(f"{by.name}:") else f"{by.name}: {text}" if text else by.name
-
     async def create_task(self, project: str, title: str, *, assignee: Person | None, due: date | None,
                           by: Person) -> Task:
         operator, as_person = await self._operator(by)
@@ -311,8 +299,8 @@ class TeambitionPMS:
             await self._move(raw, target, key, note="", operator=operator)
         if percent is not None:
             await self._set_percent(raw, percent, operator, key)
-        text = self._said(progress_comment(by, percent=percent, note=note).removeprefix(f"{by.name}: "), by,
-                          as_person)
+        text = said(progress_comment(by, percent=percent, note=note).removeprefix(f"{by.name}: "), by.name,
+                    as_person)
         entry = None
         if hours is not None:
             entry = await self._log(raw, hours, text, operator, key)
@@ -357,7 +345,7 @@ class TeambitionPMS:
             raise PMSError("unknown_status", status=status)
         raw = await self._raw(key)
         operator, as_person = await self._operator(by)
-        note = self._said(reason, by, as_person) if reason or not as_person else ""
+        note = said(reason, by.name, as_person) if reason or not as_person else ""
         if self._neutral((await self._statuses()).get(str(raw.get("tfsId"))), raw) == status:
             if reason:
                 await self._comment(raw, note, operator, key)
@@ -371,7 +359,7 @@ class TeambitionPMS:
 
     async def comment(self, key: str, body: str, *, by: Person) -> None:
         operator, as_person = await self._operator(by)
-        await self._comment(await self._raw(key), self._said(body, by, as_person), operator, key)
+        await self._comment(await self._raw(key), said(body, by.name, as_person), operator, key)
 
     async def _log(self, raw: dict[str, Any], hours: Decimal, text: str, operator: str, key: str) -> str:
         start, end = day_bounds(self.c.clock.today(self.c.tz))
@@ -383,7 +371,7 @@ class TeambitionPMS:
 
     async def log_work(self, key: str, hours: Decimal, *, note: str, by: Person) -> str | None:
         operator, as_person = await self._operator(by)
-        return await self._log(await self._raw(key), hours, self._said(note, by, as_person), operator, key)
+        return await self._log(await self._raw(key), hours, said(note, by.name, as_person), operator, key)
 
     async def delete_worklog(self, key: str, worklog: str, *, by: Person) -> None:
         if not is_object_id(worklog):

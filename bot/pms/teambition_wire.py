@@ -76,6 +76,13 @@ def refused_code(status: int, body: Any) -> int | None:
     return None
 
 
+def said(text: str, name: str, as_person: bool) -> str:
+    """What a write says: the person's words when written as them, else led by their name (the bot wrote it)."""
+    if as_person:
+        return text
+    return text if text.startswith(f"{name}:") else f"{name}: {text}" if text else name
+
+
 def tql_string(value: str) -> str:
     """A TQL string literal (single quotes); ids are checked before, this only keeps quotes from breaking out."""
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
