@@ -8,6 +8,7 @@ import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,8 +17,9 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from jsonschema import Draft7Validator
 
+from bot.app import build_app
 from bot.clocks import FakeClock
-from bot.config import Config, TeambitionConnectorConfig
+from bot.config import Config, PersonConfig, ProjectConfig, Settings, TeambitionConnectorConfig
 from bot.config.pms import TeambitionFieldsConfig
 from bot.hooks.registry import add_routes
 from bot.hooks.teambition import signature
@@ -26,6 +28,10 @@ from bot.pms.people import PeopleMap
 from bot.pms.teambition import TeambitionClient, TeambitionPMS
 from bot.pms.teambition_wire import app_token
 from bot.records import InboundEvent, Person, Project
+from bot.runtime import Runtime
+from bot.say import drain, say
+from bot.store import console as feed
+from tests.conftest import running_clock
 from tests.fakes.teambition import SCHEMA, FakeTeambition, oid
 
 START = datetime(2026, 12, 3, 2, 0, tzinfo=UTC)
@@ -327,3 +333,42 @@ async def test_a_delivery_naming_two_enterprises_is_refused(world: World, hook: 
     raw, headers = world.fake.delivery(task_event(world))
     r = await client.post("/hooks/teambition", data=raw, headers={**headers, "X-Tenant-Id": oid()})
     assert r.status == 400 and inbox.events == {}
+
+
+# -- end to end: chat writes as the person, a webhook reaches the subscribed chat -------------------------------------
+
+async def test_chat_reports_as_the_person_and_a_webhook_reaches_the_subscribed_chat(world: World,
+                                                                                    tmp_path: Path) -> None:
+    number = world.fake.add_task(world.project_id, "Install valve", executor=world.bob_id, estimate_h=8)
+    task_id = world.fake.task_by_number(number)["id"]
+    config = Config(
+        locale="en",
+        people=(PersonConfig(id="bob", name="Bob Wang", locale="en", pms_user=world.bob_id),
+                PersonConfig(id="alice", name="Alice Li", locale="en", roles=("pm", "admin"))),
+        projects=(ProjectConfig(key="PUMP", name="Pump", pms="teambition", pms_project=world.project_id,
+                                members=("bob", "alice")),),
+        connectors={"teambition": {"webhook_secret": world.fake.app_secret}})  # type: ignore[arg-type]
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'tb.db'}", teambition_url=world.fake.url,
+                        teambition_app_id=world.fake.app_id, teambition_app_secret=world.fake.app_secret,  # type: ignore[arg-type]
+                        teambition_tenant_id=world.fake.tenant_id, teambition_operator_id=world.bot_id)
+    runtime = Runtime(settings, config, console=True, clock=running_clock())
+    await runtime.open()
+    try:
+        said = await say(runtime, "bob", f"report PUMP-{number} 50% half way 4h")
+        assert "50%" in said[0].text
+        assert world.fake.task_by_number(number)["progress"] == 50
+        assert {w.operator for w in world.fake.writes()} == {world.bob_id}  # Bob's own user, not the bot's
+        assert world.fake.notes(number) == ["Bob Wang: 50% half way"]
+        await say(runtime, "alice", "subscribe PUMP")
+        raw, headers = world.fake.delivery({**task_event(world), "data": {
+            "operatorId": world.bob_id, "new": {"isDone": 1}, "old": {"isDone": 0},
+            "task": {"taskId": task_id, "projectId": world.project_id}}})
+        async with TestClient(TestServer(build_app(runtime))) as client:
+            assert (await client.post("/hooks/teambition", data=raw, headers=headers)).status == 200
+        await drain(runtime)
+        await runtime.changes.flush_once(runtime.clock.now() + timedelta(minutes=5))
+        await drain(runtime)
+        heard = [m["text"] for m in await feed.feed(runtime.db, "alice") if m["direction"] == "out"]
+        assert any(f"PUMP-{number}" in t and "Install valve" in t for t in heard), heard
+    finally:
+        await runtime.close()
