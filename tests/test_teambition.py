@@ -372,3 +372,16 @@ async def test_chat_reports_as_the_person_and_a_webhook_reaches_the_subscribed_c
         assert any(f"PUMP-{number}" in t and "Install valve" in t for t in heard), heard
     finally:
         await runtime.close()
+
+
+def test_settings_and_config_refuse_incomplete_or_malformed_teambition_values() -> None:
+    with pytest.raises(ValueError, match="TEAMBITION_TENANT_ID"):
+        Settings(teambition_app_id=oid(), teambition_app_secret="s" * 32)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="TEAMBITION_URL"):
+        Settings(teambition_url="ftp://example.com")
+    for bad in ("12", "../../x", "5ee1fbd22e17ee066d1c420B", None):
+        with pytest.raises(ValueError, match="Teambition project"):
+            ProjectConfig(key="PUMP", name="Pump", pms="teambition", pms_project=bad)
+    with pytest.raises(ValueError):
+        TeambitionFieldsConfig(percent="customfield_1")
+    assert ProjectConfig(key="PUMP", name="Pump", pms="teambition", pms_project=oid()).pms == "teambition"
