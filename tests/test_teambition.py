@@ -302,7 +302,8 @@ async def test_unsigned_or_wrongly_signed_deliveries_are_refused(world: World,
                                                                  hook: tuple[TestClient, Inbox]) -> None:
     client, inbox = hook
     raw, headers = world.fake.delivery(task_event(world))
-    for wrong in ("", "0" * 64, headers["X-Signature"][:-1] + "0", "sha256=" + headers["X-Signature"]):
+    good = headers["X-Signature"]
+    for wrong in ("", "0" * 64, good[:-1] + ("1" if good.endswith("0") else "0"), "sha256=" + good):
         r = await client.post("/hooks/teambition", data=raw, headers={**headers, "X-Signature": wrong})
         assert r.status == 401 and "X-Signature" in (await r.json())["error"]
     tampered = raw.replace(b"task.update", b"task.remove")

@@ -297,14 +297,14 @@ class TeambitionPMS:
         target = reopen_or_start(current, percent)
         if target is not None:
             await self._move(raw, target, key, note="", operator=operator)
-        if percent is not None:
+        if percent is not None and target != "done":  # a move to done sets 100 itself
             await self._set_percent(raw, percent, operator, key)
         text = said(progress_comment(by, percent=percent, note=note).removeprefix(f"{by.name}: "), by.name,
                     as_person)
         entry = None
         if hours is not None:
             entry = await self._log(raw, hours, text, operator, key)
-        elif note:
+        elif note or (not as_person and percent is not None):  # the bot's write names whose report it was
             await self._comment(raw, text, operator, key)
         return Written.of(await self._task_or_fail(key), entry)
 
