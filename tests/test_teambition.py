@@ -203,9 +203,10 @@ async def test_writes_go_as_the_linked_person_else_as_the_bot_named(world: World
     assert {w.operator for w in world.fake.writes()} == {world.bot_id}
     outsider = Person(id="olga", name="Olga Out", locale="en", pms_user=world.outsider_id)  # not in the project
     await pms.comment(key, "from outside", by=outsider)
+    await pms.report_progress(key, percent=40, note="", hours=None, by=world.alice)  # the percent alone, by the bot
     assert world.fake.notes(int(key.rpartition("-")[2])) == [
         "Bob Wang: second coat tomorrow", "pmsbot: Alice Li: looks good", "pmsbot: Olga Out: from outside",
-        "Bob Wang: primer"]
+        "pmsbot: Alice Li: 40%", "Bob Wang: primer"]
     world.fake.reset_counts()
     with pytest.raises(PMSError) as err:  # no operator for the bot and Alice unlinked: nothing is written
         await world.pms(world.client(operator=None)).comment(key, "hello", by=world.alice)
