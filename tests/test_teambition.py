@@ -5,6 +5,7 @@ error answers, who each write is made as, custom fields; and its webhook: signed
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -15,6 +16,7 @@ import httpx
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from hypothesis import given
 from jsonschema import Draft7Validator
 
 from bot.app import build_app
@@ -33,6 +35,7 @@ from bot.say import drain, say
 from bot.store import console as feed
 from tests.conftest import running_clock
 from tests.fakes.teambition import SCHEMA, FakeTeambition, oid
+from tests.test_fuzz import FUZZ, MUTATION, answered_well, mutate
 
 START = datetime(2026, 12, 3, 2, 0, tzinfo=UTC)
 
@@ -387,3 +390,17 @@ def test_settings_and_config_refuse_incomplete_or_malformed_teambition_values() 
     with pytest.raises(ValueError):
         TeambitionFieldsConfig(percent="customfield_1")
     assert ProjectConfig(key="PUMP", name="Pump", pms="teambition", pms_project=oid()).pms == "teambition"
+
+
+@FUZZ
+@given(mutation=MUTATION)
+async def test_signed_but_mutated_deliveries_never_fail_and_store_only_checked_ids(
+        world: World, hook: tuple[TestClient, Inbox], caplog: pytest.LogCaptureFixture,  # type: ignore[type-arg]
+        mutation: tuple[list[int], Any]) -> None:
+    client, inbox = hook
+    raw, headers = world.fake.delivery(mutate(task_event(world), *mutation))
+    r = await client.post("/hooks/teambition", data=raw, headers=headers)
+    answered_well(r.status, caplog, "teambition")
+    for event in inbox.events.values():
+        assert re.fullmatch(r"[0-9a-f]{24}", event.action["ref"]) and re.fullmatch(r"[0-9a-f]{24}",
+                                                                                    event.action["project"])
