@@ -123,7 +123,7 @@ class TeambitionClient:
         token = ""
         seen: set[str] = set()
         while len(items) < limit:
-            query = {**(params or {}), "pageSize": min(PMS_PAGE_SIZE, limit - len(items))}
+            query = {**(params or {}), "pageSize": PMS_PAGE_SIZE}  # one size throughout: the token may encode it
             if token:
                 query["pageToken"] = token
             body = await self.send("GET", path, params=query, whole=True)
