@@ -1,7 +1,7 @@
 """The four PMS backends the conformance suite runs against, each seeded the same way.
 
 local: the built-in PMS on SQLite. jira_cloud / jira_dc: the fake Jira. redmine: a real Redmine 5
-(tests/services/redmine.sh; a fresh project per test). zentao: the fake Zentao.
+(tests/services/redmine.sh; a fresh project per test). zentao: the fake Zentao. teambition: the fake Teambition.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from bot.config import (
     PersonConfig,
     ProjectConfig,
     RedmineConnectorConfig,
+    TeambitionConnectorConfig,
     ZentaoConnectorConfig,
 )
 from bot.pms.base import PMS
@@ -31,6 +32,7 @@ from bot.pms.jira import JiraClient
 from bot.pms.local import LocalPMS
 from bot.pms.people import PeopleMap
 from bot.pms.redmine import RedmineClient
+from bot.pms.teambition import TeambitionClient
 from bot.pms.zentao import ZentaoClient
 from bot.records import Person, Project
 from bot.store import migrate
@@ -38,14 +40,16 @@ from bot.store.db import Database
 from bot.store.models import MilestoneRow, ProgressRow, TaskRow
 from bot.store.sync import apply_config
 from tests.fakes.jira import FakeJira, adf_text
+from tests.fakes.teambition import FakeTeambition
 from tests.fakes.zentao import FakeZentao
 from tests.redmine_server import RedmineServer
 
-BACKENDS = ("local", "jira_cloud", "jira_dc", "redmine", "zentao")
+BACKENDS = ("local", "jira_cloud", "jira_dc", "redmine", "zentao", "teambition")
 STATUS_NAMES = {
     "jira": {"todo": "To Do", "in_progress": "In Progress", "blocked": "Blocked", "done": "Done"},
     "redmine": {"todo": 1, "in_progress": 2, "blocked": 4, "done": 5},
     "zentao": {"todo": "wait", "in_progress": "doing", "blocked": "pause", "done": "done"},
+    "teambition": {"todo": "待处理", "in_progress": "进行中", "blocked": "已暂停", "done": "已完成"},
 }
 BOB_JIRA_ID = "5b10ac8d82e05b22cc7d4ef5"
 
@@ -329,6 +333,59 @@ class ZentaoBackend:
     async def notes(self, key: str) -> list[str]:
         task_id = int(key.rpartition("-")[2])
         return self.fake.comments(task_id) + [str(e.get("work")) for e in self.fake.efforts(task_id) if e.get("work")]
+
+    def requests(self) -> int:
+        return self.client.http.requests
+
+    async def close(self) -> None:
+        await self.client.close()
+        await self.fake.stop()
+
+
+# -- Teambition -------------------------------------------------------------------------------------------------------
+
+@dataclass
+class TeambitionBackend:
+    fake: FakeTeambition
+    client: TeambitionClient
+    project_id: str
+    users: dict[str, str]
+    sprints: dict[str, str]
+    name: str = "teambition"
+    workflow: bool = True
+    bob: Person = field(default_factory=lambda: _people(None)[0])
+    alice: Person = field(default_factory=lambda: _people(None)[1])
+
+    @classmethod
+    async def open(cls) -> TeambitionBackend:
+        fake = FakeTeambition()
+        await fake.start()
+        users = {"bob": fake.add_user("Bob Wang"), "alice": fake.add_user("Alice Li"), "bot": fake.add_user("pmsbot")}
+        project_id = fake.add_project("Pump", [users["bob"], users["alice"], users["bot"]])
+        sprints = {"M1": fake.add_sprint(project_id, "M1", today() + timedelta(days=20))}
+        client = TeambitionClient(url=fake.url, app_id=fake.app_id, app_secret=fake.app_secret,
+                                  tenant_id=fake.tenant_id, operator_id=users["bot"],
+                                  config=TeambitionConnectorConfig())
+        backend = cls(fake, client, project_id, users, sprints)
+        backend.bob = _people(users["bob"])[0]
+        return backend
+
+    @property
+    def pms(self) -> PMS:
+        return self.client.for_project(
+            Project(key="PUMP", name="Pump", pms="teambition", pms_project=self.project_id, members=("bob", "alice"),
+                    approvers=()),
+            lambda: _people_map({self.users["bob"]: "bob"}))
+
+    async def seed(self, title: str, *, bob: bool = True, status: str = "todo", due: date | None = None,
+                   estimate_h: int | None = None, spent_h: int = 0, milestone: str | None = "M1") -> str:
+        number = self.fake.add_task(self.project_id, title, executor=self.users["bob"] if bob else None,
+                                    status=STATUS_NAMES["teambition"][status], due=due, estimate_h=estimate_h or 0,
+                                    spent_h=spent_h, sprint=self.sprints[milestone] if milestone else None)
+        return f"PUMP-{number}"
+
+    async def notes(self, key: str) -> list[str]:
+        return self.fake.notes(int(key.rpartition("-")[2]))
 
     def requests(self) -> int:
         return self.client.http.requests

@@ -1,5 +1,5 @@
 """One set of tests, every connector: the built-in PMS, Jira Cloud and Data Center (fake), a real Redmine,
-Zentao (fake). What a chat command relies on behaves the same whichever PMS holds the project."""
+Zentao (fake), Teambition (fake). What a chat command relies on behaves the same whichever PMS holds the project."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from tests.pms_backends import (
     JiraBackend,
     LocalBackend,
     RedmineBackend,
+    TeambitionBackend,
     ZentaoBackend,
     spent,
     today,
@@ -34,6 +35,8 @@ async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
         chosen = await JiraBackend.open(request.param)
     elif request.param == "redmine":
         chosen = await RedmineBackend.open(request.getfixturevalue("redmine"))
+    elif request.param == "teambition":
+        chosen = await TeambitionBackend.open()
     else:
         chosen = await ZentaoBackend.open()
     try:

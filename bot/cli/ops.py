@@ -267,7 +267,8 @@ async def _check_pms(settings: Settings, config: Config) -> int:
 
 _PMS_SETTINGS = {"jira": "JIRA_URL with JIRA_EMAIL + JIRA_API_TOKEN (Cloud) or JIRA_PAT (Data Center)",
                  "redmine": "REDMINE_URL and REDMINE_API_KEY",
-                 "zentao": "ZENTAO_URL, ZENTAO_ACCOUNT and ZENTAO_PASSWORD"}
+                 "zentao": "ZENTAO_URL, ZENTAO_ACCOUNT and ZENTAO_PASSWORD",
+                 "teambition": "TEAMBITION_APP_ID, TEAMBITION_APP_SECRET and TEAMBITION_TENANT_ID"}
 
 
 def cmd_audit(args: argparse.Namespace) -> int:

@@ -13,6 +13,7 @@ from bot.config.pms import (
     ConnectorsConfig,
     JiraConnectorConfig,
     RedmineConnectorConfig,
+    TeambitionConnectorConfig,
     ZentaoConnectorConfig,
 )
 from bot.config.projects import ChannelConfig, ProjectConfig
@@ -37,6 +38,7 @@ __all__ = [
     "SourceAuthConfig",
     "SourceConfig",
     "StandupConfig",
+    "TeambitionConnectorConfig",
     "ZentaoConnectorConfig",
     "load_config",
     "parse_config",

@@ -45,7 +45,7 @@ def _check_expression(value: str) -> str:
 
 Template = Annotated[str, AfterValidator(_check_template)]
 Expression = Annotated[str, AfterValidator(_check_expression)]
-RESERVED_SOURCES = ("jira", "zentao", "redmine")  # the PMS webhooks' own /hooks/ paths
+RESERVED_SOURCES = ("jira", "zentao", "redmine", "teambition")  # the PMS webhooks' own /hooks/ paths
 
 
 class HmacAuthConfig(StrictModel):

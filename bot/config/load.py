@@ -26,6 +26,8 @@ from bot.config.pms import (
     JiraConnectorConfig,
     RedmineConnectorConfig,
     StatusNames,
+    TeambitionConnectorConfig,
+    TeambitionFieldsConfig,
     ZentaoConnectorConfig,
 )
 from bot.config.projects import ChannelConfig, ProjectConfig, RolloutConfig
@@ -163,6 +165,8 @@ _KNOWN_KEYS: dict[str, tuple[str, ...]] = {
     "jira": tuple(JiraConnectorConfig.model_fields),
     "redmine": tuple(RedmineConnectorConfig.model_fields),
     "zentao": tuple(ZentaoConnectorConfig.model_fields),
+    "teambition": tuple(TeambitionConnectorConfig.model_fields),
+    "fields": tuple(TeambitionFieldsConfig.model_fields),
     "statuses": tuple(StatusNames.model_fields),
     "sources": tuple(SourceConfig.model_fields),
     "auth": tuple(SourceAuthConfig.model_fields),

@@ -48,7 +48,28 @@ class ZentaoConnectorConfig(StrictModel):
     webhook_token: SecretStr | None = None  # required in /hooks/zentao/{token}; the webhook itself is unsigned
 
 
+class TeambitionFieldsConfig(StrictModel):
+    """Task custom fields (their `cfId`, 24 hex) that hold what pmsbot reads and writes; unset: the built-in one."""
+
+    percent: str | None = Field(default=None, pattern=r"^[0-9a-f]{24}$")  # a number field instead of `progress`
+    estimate_h: str | None = Field(default=None, pattern=r"^[0-9a-f]{24}$")  # a number field of planned hours
+    priority: str | None = Field(default=None, pattern=r"^[0-9a-f]{24}$")  # a dropdown read as the priority
+
+
+class TeambitionConnectorConfig(StrictModel):
+    # Workflow (taskflow) status names per neutral status; names not listed read by the status's kind
+    # (start = todo, unset = in progress, end = done). Teambition has no "blocked" kind: name yours.
+    statuses: StatusNames = StatusNames(todo=("待处理", "To Do"), in_progress=("进行中", "In Progress"),
+                                        blocked=("已暂停", "阻塞", "Blocked"), done=("已完成", "Done"))
+    fields: TeambitionFieldsConfig = TeambitionFieldsConfig()
+    # Due dates are instants in Teambition; they are read and written as days in this zone (default: `timezone`).
+    timezone: TimezoneName | None = None
+    # The app's secret, the key of its webhooks' X-Signature: /hooks/teambition exists only with it.
+    webhook_secret: SecretStr | None = None
+
+
 class ConnectorsConfig(StrictModel):
     jira: JiraConnectorConfig = JiraConnectorConfig()
     redmine: RedmineConnectorConfig = RedmineConnectorConfig()
     zentao: ZentaoConnectorConfig = ZentaoConnectorConfig()
+    teambition: TeambitionConnectorConfig = TeambitionConnectorConfig()

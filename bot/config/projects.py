@@ -20,7 +20,7 @@ class ChannelConfig(StrictModel):
 class ProjectConfig(StrictModel):
     key: str
     name: str = Field(min_length=1, max_length=200)
-    pms: Literal["local", "jira", "redmine", "zentao"] = "local"
+    pms: Literal["local", "jira", "redmine", "zentao", "teambition"] = "local"
     pms_project: str | None = Field(default=None, max_length=100)
     members: tuple[str, ...] = ()
     approvers: tuple[str, ...] = ()
@@ -49,6 +49,9 @@ class ProjectConfig(StrictModel):
     def _pms_project(self) -> ProjectConfig:
         if self.pms == "zentao" and not (self.pms_project or "").isdigit():
             raise ValueError("pms_project must be the Zentao project's id (a number, as in its URL project-view-12)")
+        if self.pms == "teambition" and not re.fullmatch(r"[0-9a-f]{24}", self.pms_project or ""):
+            raise ValueError("pms_project must be the Teambition project's id (24 hex digits, as in its URL "
+                             "/project/<id>/)")
         if self.read == "department" and not self.department:
             raise ValueError("read: department needs the project's department (department: …)")
         return self

@@ -63,6 +63,11 @@ class Settings(BaseSettings):
     zentao_url: str | None = None
     zentao_account: str | None = None
     zentao_password: SecretStr | None = None
+    teambition_url: str = "https://open.teambition.com/api"
+    teambition_app_id: str | None = None
+    teambition_app_secret: SecretStr | None = None
+    teambition_tenant_id: str | None = None
+    teambition_operator_id: str | None = None
 
     @model_validator(mode="after")
     def _platforms_complete(self) -> Settings:
@@ -96,8 +101,17 @@ class Settings(BaseSettings):
         if self.dingtalk_alert_webhook and not self.dingtalk_alert_webhook.get_secret_value().startswith(
                 ("http://", "https://")):
             raise ValueError("DINGTALK_ALERT_WEBHOOK must be the custom robot's https URL with its access_token")
+        self._teambition_complete()
         self._language_model_complete()
         return self
+
+    def _teambition_complete(self) -> None:
+        given = (self.teambition_app_id, self.teambition_app_secret, self.teambition_tenant_id)
+        if any(given) and not all(given):
+            raise ValueError("Teambition needs TEAMBITION_APP_ID, TEAMBITION_APP_SECRET and TEAMBITION_TENANT_ID "
+                             "(the enterprise's organization id)")
+        if not self.teambition_url.startswith(("http://", "https://")):
+            raise ValueError("TEAMBITION_URL must be an http(s) URL")
 
     def _language_model_complete(self) -> None:
         if not self.pmsbot_llm_url:

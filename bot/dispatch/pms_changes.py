@@ -45,9 +45,11 @@ class ChangeNotes:
                 if not self.config.feature_on("subscriptions", project.key):
                     continue
                 key = chat_key(project, a)
+                pms = pick(project)
+                if key is None and a.get("ref") and a.get("project") == project.pms_project:
+                    key = await getattr(pms, "key_of", _no_key)(a["ref"])  # Teambition names a task by its id
                 if key is None:
                     continue
-                pms = pick(project)
                 task = await pms.get_task(key)
                 if task is None:
                     continue
@@ -63,6 +65,10 @@ class ChangeNotes:
             await pms_changes.add(s, rows, now=self.clock.now())
             await self.outcomes.finish(s, item, staged, [])
         return "change"
+
+
+async def _no_key(ref: str) -> str | None:
+    return None
 
 
 def chat_key(project: Project, change: dict[str, str]) -> str | None:

@@ -13,6 +13,7 @@ from bot.constants import MAX_BODY_BYTES
 from bot.hooks.base import HookSource
 from bot.hooks.jira import JiraHooks
 from bot.hooks.sources import ConfiguredSource
+from bot.hooks.teambition import TeambitionHooks
 from bot.hooks.zentao import ZentaoHooks
 from bot.inbox import Inbox
 from bot.refusals import Refused
@@ -20,6 +21,7 @@ from bot.refusals import Refused
 SOURCES: dict[str, Callable[[Config], HookSource]] = {
     "jira": JiraHooks,
     "zentao": ZentaoHooks,
+    "teambition": TeambitionHooks,
 }
 
 

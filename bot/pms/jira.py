@@ -18,6 +18,7 @@ from bot.clocks import SYSTEM_CLOCK, Clock
 from bot.config import Config, JiraConnectorConfig, Settings
 from bot.constants import PMS_PAGE_SIZE, PMS_SUMMARY_MAX_TASKS
 from bot.pms.base import STATUSES, PMSError, Written
+from bot.pms.capabilities import conformance
 from bot.pms.http import PMSHttp, TTLCache
 from bot.pms.jira_shapes import adf, jira_errors, jira_time, jql_string
 from bot.pms.people import PeopleMap, task_number
@@ -27,6 +28,8 @@ from bot.records import Milestone, Person, Project, ProjectSummary, Task
 _BASE_FIELDS = ("summary", "status", "assignee", "duedate", "created", "updated", "timetracking", "fixVersions",
                 "priority", "project", "issuetype")
 _SUMMARY_FIELDS = ("status", "duedate", "fixVersions", "timetracking")
+CAPABILITIES = conformance(
+    "jira_cloud", webhooks="tests/test_pms_chat.py::test_a_jira_change_reaches_the_subscribed_chat_once")
 _CATEGORY = {"new": "todo", "indeterminate": "in_progress", "done": "done"}
 _ACCOUNT_ID_RE = re.compile(r"^[0-9a-f]{24}$|^[0-9]+:[0-9a-f-]{20,}$")  # Atlassian account ids, old and new
 

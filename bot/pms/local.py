@@ -11,6 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from bot.clocks import Clock
 from bot.pms.base import STATUSES, PMSError, Written
+from bot.pms.capabilities import conformance
 from bot.records import Milestone, Person, ProjectSummary, Task
 from bot.store.db import StoreSession
 from bot.store.tasks import Tasks
@@ -18,6 +19,8 @@ from bot.store.tasks import Tasks
 
 def hours_to_min(hours: Decimal) -> int:
     return int((hours * 60).to_integral_value(rounding=ROUND_HALF_UP))
+
+CAPABILITIES = conformance("local")
 
 
 class LocalPMS:

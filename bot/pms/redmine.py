@@ -18,10 +18,15 @@ from bot.clocks import SYSTEM_CLOCK, Clock
 from bot.config import Config, RedmineConnectorConfig, Settings
 from bot.constants import PMS_PAGE_SIZE, PMS_SUMMARY_MAX_TASKS
 from bot.pms.base import STATUSES, PMSError, Written
+from bot.pms.capabilities import conformance
 from bot.pms.http import PMSHttp, TTLCache
 from bot.pms.people import PeopleMap, task_number
 from bot.pms.remote import odd_answers_refused, parse_day, progress_comment, reopen_or_start, summarize
 from bot.records import Milestone, Person, Project, ProjectSummary, Task
+
+# Redmine 5 has no webhooks: changes are polled (bot/changes.py).
+CAPABILITIES = conformance(
+    "redmine", per_person="tests/test_pms_http.py::test_redmine_writes_as_the_person_with_switch_user")
 
 
 def build(settings: Settings, config: Config, clock: Clock) -> RedmineClient | None:

@@ -12,7 +12,7 @@ from typing import Protocol
 
 from bot.clocks import Clock
 from bot.config import Config, Settings
-from bot.pms import jira, redmine, zentao
+from bot.pms import jira, local, redmine, teambition, zentao
 from bot.pms.base import PMS, PMSError
 from bot.pms.local import LocalPMS
 from bot.pms.people import PeopleMap
@@ -38,9 +38,16 @@ REMOTE: dict[str, Callable[[Settings, Config, Clock], RemoteClient | None]] = {
     "jira": jira.build,
     "redmine": redmine.build,
     "zentao": zentao.build,
+    "teambition": teambition.build,
 }
 
-DISPLAY = {"jira": "Jira", "redmine": "Redmine", "zentao": "Zentao"}  # names people read in messages
+DISPLAY = {"jira": "Jira", "redmine": "Redmine", "zentao": "Zentao",  # names people read in messages
+           "teambition": "Teambition"}
+
+# What each connector can do, and the test that proves it (bot/pms/capabilities.py; README's connector table).
+CAPABILITIES = {"local": ("Built-in", local.CAPABILITIES), **{
+    name: (DISPLAY[name], module.CAPABILITIES) for name, module in
+    (("jira", jira), ("redmine", redmine), ("zentao", zentao), ("teambition", teambition))}}
 
 # A factory gets the command's transaction: the local PMS writes in it. Tests and benchmarks may wrap it.
 CONNECTORS: dict[str, Callable[[StoreSession, Project, Clock], PMS]] = {

@@ -21,12 +21,14 @@ from bot.clocks import SYSTEM_CLOCK, Clock
 from bot.config import Config, Settings, ZentaoConnectorConfig
 from bot.constants import DEFAULT_TIMEZONE, PMS_PAGE_SIZE, PMS_SUMMARY_MAX_TASKS
 from bot.pms.base import STATUSES, PMSDown, PMSError, Written
+from bot.pms.capabilities import conformance
 from bot.pms.http import PMSHttp
 from bot.pms.people import PeopleMap, task_number
 from bot.pms.remote import odd_answers_refused, parse_day, progress_comment, reopen_or_start, summarize
 from bot.records import Milestone, Person, Project, ProjectSummary, Task
 
 API = "/api.php/v1"
+CAPABILITIES = conformance("zentao", webhooks="tests/test_pms_chat.py::test_zentao_commands_and_hook")
 _STATUS = {"wait": "todo", "doing": "in_progress", "pause": "blocked", "done": "done", "closed": "done",
            "cancel": "done"}
 _OPEN = ("wait", "doing", "pause")
