@@ -361,3 +361,14 @@ class PhotoRow(SQLModel, table=True):
     data: bytes = Field(sa_type=LargeBinary)
     sha256: str = Field(max_length=64)
     created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ProjectPlanRow(SQLModel, table=True):
+    """A project's Microsoft Project plan (bot/mapping/plans.py): the tasks as the file had them, each with the key
+    of the task it became, so an import again updates instead of adding and an export writes the same plan back."""
+
+    __tablename__ = "project_plan"
+    project: str = Field(primary_key=True, max_length=10)
+    document: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    sha256: str = Field(max_length=64)
+    imported_at: datetime = Field(sa_type=UTCDateTime)
