@@ -1,4 +1,4 @@
-"""project_plan: a project's Microsoft Project plan (MSPDI import/export)
+"""project_plan (a project's Microsoft Project plan) and pms_credential (a person's own PMS token, sealed)
 
 Revision ID: 0021
 Revises: 0018
@@ -27,7 +27,16 @@ def upgrade() -> None:
         sa.Column('imported_at', bot.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint('project'),
     )
+    op.create_table(
+        'pms_credential',
+        sa.Column('person_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column('pms', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column('sealed', sqlmodel.sql.sqltypes.AutoString(length=8000), nullable=False),
+        sa.Column('updated_at', bot.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint('person_id', 'pms'),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('pms_credential')
     op.drop_table('project_plan')
