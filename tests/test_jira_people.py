@@ -17,7 +17,6 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import build_app
-
 from bot.clocks import FakeClock
 from bot.config import Config, JiraConnectorConfig, PersonConfig, ProjectConfig, Settings
 from bot.pms.jira import JiraClient, JiraPMS
@@ -212,7 +211,7 @@ async def test_link_jira_from_chat_then_writes_go_as_the_person(
 
 
 async def test_hostile_link_pages(chat: tuple[Runtime, FakeJira, TestClient[Any, Any]]) -> None:
-    rt, fake, http = chat
+    _, fake, http = chat
     for path in ("/link/jira/not-a-token", "/link/jira/callback?state=x&code=y", "/link/jira/callback",
                  "/link/jira/callback?error=access_denied&state=" + "a" * 5000):
         answer = await http.get(path, allow_redirects=False)
