@@ -4,7 +4,9 @@ the store; an expired access token is refreshed (the refresh token rotates), a r
 
 from __future__ import annotations
 
+import asyncio
 import re
+import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -24,6 +26,7 @@ from bot.pms.jira_people import JiraPeople, LinkRefused, OAuthApp
 from bot.records import Person, Project
 from bot.runtime import Runtime
 from bot.say import say
+from bot.store import migrate
 from bot.store.credentials import seal, unseal
 from bot.store.db import Database
 from bot.store.models import PmsCredentialRow
@@ -55,8 +58,30 @@ async def _key() -> bytes:
     return KEY
 
 
+@pytest.fixture(scope="module")
+def migrated_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated SQLite file for the module; each test works on a copy (a migration per test is a second)."""
+    path = tmp_path_factory.mktemp("jira_people") / "template.db"
+
+    async def make() -> None:
+        database = Database(f"sqlite+aiosqlite:///{path}")
+        await migrate.upgrade(database)
+        await database.dispose()
+    asyncio.run(make())
+    return path
+
+
+@pytest.fixture
+async def sqlite_copy(migrated_file: Path, tmp_path: Path) -> AsyncIterator[Database]:
+    shutil.copyfile(migrated_file, tmp_path / "p.db")
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'p.db'}")
+    yield database
+    await database.dispose()
+
+
 @pytest.fixture(params=["cloud", "dc"])
-async def world(request: pytest.FixtureRequest, sqlite_db: Database) -> AsyncIterator[World]:
+async def world(request: pytest.FixtureRequest, sqlite_copy: Database) -> AsyncIterator[World]:
+    sqlite_db = sqlite_copy
     clock = FakeClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
     fake = FakeJira(flavor=request.param, clock=lambda: clock.now().timestamp())
     await fake.start()

@@ -21,6 +21,7 @@ from bot.pms.registry import CONNECTORS, build_remotes, connector_for
 from bot.store import migrate
 from bot.store.db import Database, database
 from bot.store.plans import keep_plan, plan_of
+from bot.store.sync import apply_config
 from bot.store.workspace import SqlWorkspace
 from notifiers.render import Renderer
 
@@ -52,9 +53,10 @@ class Say:
         self.out(self.renderer.text(self.locale, key, **params))
 
 
-async def _ready(db: Database) -> None:
+async def _ready(db: Database, config: Config) -> None:
     if await migrate.current_revision(db) != migrate.head_revision():
         raise PlanCliError("plan.schema")
+    await apply_config(db, config, now=SYSTEM_CLOCK.now())  # the projects and people of the file, as a server has
 
 
 def _write(file: Path, data: bytes) -> None:
@@ -78,7 +80,7 @@ async def _import(settings: Settings, config: Config, file: Path, project_key: s
     db = database(settings)
     remotes = build_remotes(settings, config, SYSTEM_CLOCK)
     try:
-        await _ready(db)
+        await _ready(db, config)
         async with db.write() as s:
             ws = SqlWorkspace(s, default_locale=config.locale)
             project = await ws.project(project_key)
@@ -118,7 +120,7 @@ async def _export(settings: Settings, config: Config, file: Path, project_key: s
     db = database(settings)
     remotes = build_remotes(settings, config, SYSTEM_CLOCK)
     try:
-        await _ready(db)
+        await _ready(db, config)
         async with db.read() as s:
             ws = SqlWorkspace(s, default_locale=config.locale)
             project = await ws.project(project_key)

@@ -25,6 +25,8 @@ from bot.pms.people import PeopleMap, task_number
 from bot.pms.remote import odd_answers_refused, parse_day, progress_comment, reopen_or_start, summarize
 from bot.records import Milestone, Person, Project, ProjectSummary, Task
 
+CAPABILITIES = frozenset({"read", "progress", "hours", "comment", "webhooks", "person_writes"})  # README table
+
 _BASE_FIELDS = ("summary", "status", "assignee", "duedate", "created", "updated", "timetracking", "fixVersions",
                 "priority", "project", "issuetype")
 _SUMMARY_FIELDS = ("status", "duedate", "fixVersions", "timetracking")

@@ -15,6 +15,8 @@ from bot.records import Milestone, Person, ProjectSummary, Task
 from bot.store.db import StoreSession
 from bot.store.tasks import Tasks
 
+CAPABILITIES = frozenset({"read", "progress", "hours", "comment", "person_writes"})  # README table
+
 
 def hours_to_min(hours: Decimal) -> int:
     return int((hours * 60).to_integral_value(rounding=ROUND_HALF_UP))

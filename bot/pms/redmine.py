@@ -23,6 +23,8 @@ from bot.pms.people import PeopleMap, task_number
 from bot.pms.remote import odd_answers_refused, parse_day, progress_comment, reopen_or_start, summarize
 from bot.records import Milestone, Person, Project, ProjectSummary, Task
 
+CAPABILITIES = frozenset({"read", "progress", "hours", "comment", "person_writes"})  # person_writes with switch_user; changes polled
+
 
 def build(settings: Settings, config: Config, clock: Clock) -> RedmineClient | None:
     if not (settings.redmine_url and settings.redmine_api_key):

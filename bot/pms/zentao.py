@@ -26,6 +26,8 @@ from bot.pms.people import PeopleMap, task_number
 from bot.pms.remote import odd_answers_refused, parse_day, progress_comment, reopen_or_start, summarize
 from bot.records import Milestone, Person, Project, ProjectSummary, Task
 
+CAPABILITIES = frozenset({"read", "progress", "hours", "comment", "webhooks"})  # per-person: REST v1 has no way
+
 API = "/api.php/v1"
 _STATUS = {"wait": "todo", "doing": "in_progress", "pause": "blocked", "done": "done", "closed": "done",
            "cancel": "done"}
