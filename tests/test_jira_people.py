@@ -179,9 +179,10 @@ async def test_links_that_do_not_work_are_refused(world: World) -> None:
 BOB_ID = "5b10a2844c20165700ede21f"
 
 
-@pytest.fixture
-async def chat(tmp_path: Path) -> AsyncIterator[tuple[Runtime, FakeJira, TestClient[Any, Any]]]:
-    fake = FakeJira()
+@pytest.fixture(params=["cloud"])
+async def chat(request: pytest.FixtureRequest, tmp_path: Path
+               ) -> AsyncIterator[tuple[Runtime, FakeJira, TestClient[Any, Any]]]:
+    fake = FakeJira(flavor=request.param)
     await fake.start()
     fake.add_user(ALICE_ID, "Alice Li", "alice@example.com")
     fake.add_user(BOB_ID, "Bob Wang", "bob@example.com")
@@ -192,11 +193,13 @@ async def chat(tmp_path: Path) -> AsyncIterator[tuple[Runtime, FakeJira, TestCli
         PersonConfig(id="bob", name="Bob Wang", locale="en", pms_user=BOB_ID)),
         projects=(ProjectConfig(key="PUMP", name="Pump", pms="jira", pms_project="PUMP",  # type: ignore[arg-type]
                                 members=("alice", "bob")),))
-    runtime = Runtime(Settings(  # type: ignore[arg-type]
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'j.db'}", jira_url=fake.url, jira_email=fake.email,
-        jira_api_token=fake.api_token, jira_oauth_client_id=fake.oauth_client_id,
-        jira_oauth_client_secret=fake.oauth_client_secret, jira_oauth_auth_url=fake.url, jira_oauth_api_url=fake.url,
-        pmsbot_public_url="https://pmsbot.example.com"), config, console=True, clock=running_clock())
+    credentials: dict[str, Any] = (
+        {"jira_email": fake.email, "jira_api_token": fake.api_token, "jira_oauth_client_id": fake.oauth_client_id,
+         "jira_oauth_client_secret": fake.oauth_client_secret, "jira_oauth_auth_url": fake.url,
+         "jira_oauth_api_url": fake.url} if fake.flavor == "cloud" else {"jira_pat": fake.pat})
+    runtime = Runtime(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'j.db'}", jira_url=fake.url,
+                               pmsbot_public_url="https://pmsbot.example.com", **credentials),
+                      config, console=True, clock=running_clock())
     await runtime.open()
     client = TestClient(TestServer(build_app(runtime)))
     await client.start_server()
@@ -244,3 +247,19 @@ async def test_hostile_link_pages(chat: tuple[Runtime, FakeJira, TestClient[Any,
     posted = await http.post("/link/jira/not-a-token", data={"token": "x"})
     assert posted.status == 400
     assert fake.writes == [] and fake._access == {}
+
+
+@pytest.mark.parametrize("chat", ["dc"], indirect=True)
+async def test_link_jira_on_data_center_takes_a_personal_access_token(
+        chat: tuple[Runtime, FakeJira, TestClient[Any, Any]]) -> None:
+    rt, fake, http = chat
+    said = await say(rt, "alice", "绑定 jira")
+    url = next(m for s in said for m in re.findall(r"https://pmsbot\.example\.com(/link/jira/\S+)", s.text))
+    form = await http.get(url)
+    assert form.status == 200 and 'type="password"' in await form.text()
+    assert (await http.post(url, data={"token": "not a token"})).status == 400
+    assert (await http.post(url, data={"token": "made-up"})).status == 400  # Jira says no: nothing kept
+    done = await http.post(url, data={"token": fake.add_pat(ALICE_ID)})
+    assert done.status == 200 and "Alice Li" in await done.text()
+    await say(rt, "alice", "report PUMP-1 40% pump out")
+    assert fake.writes and {a for _, _, a in fake.writes} == {ALICE_ID}
