@@ -69,7 +69,7 @@ async def page(request: web.Request) -> web.StreamResponse:
         return person
     linking = deps.linking()
     if linking is None or not linking.can_link:
-        return _done(request, "off", 404)
+        return _done(request, "not_set_up", 404)
     if linking.cloud:
         state = pages.signer(JIRA_STATE).make({"p": person}, ttl_s=JIRA_LINK_TTL_S)
         raise web.HTTPFound(linking.authorize_url(state, pages.url(CALLBACK_ROUTE)))
@@ -84,7 +84,7 @@ async def pat(request: web.Request) -> web.StreamResponse:
         return person
     linking = deps.linking()
     if linking is None or linking.cloud:
-        return _done(request, "off", 404)
+        return _done(request, "not_set_up", 404)
     try:
         token = str((await request.post()).get("token", "")).strip()
     except ValueError:
@@ -101,7 +101,7 @@ async def callback(request: web.Request) -> web.StreamResponse:
         return person
     linking = deps.linking()
     if linking is None or not linking.cloud:
-        return _done(request, "off", 404)
+        return _done(request, "not_set_up", 404)
     code = request.query.get("code", "")
     if not code or len(code) > 2000:
         return _done(request, "declined", 400)  # Atlassian sends ?error=access_denied when consent is refused
