@@ -197,6 +197,7 @@ async def chat(request: pytest.FixtureRequest, tmp_path: Path
         {"jira_email": fake.email, "jira_api_token": fake.api_token, "jira_oauth_client_id": fake.oauth_client_id,
          "jira_oauth_client_secret": fake.oauth_client_secret, "jira_oauth_auth_url": fake.url,
          "jira_oauth_api_url": fake.url} if fake.flavor == "cloud" else {"jira_pat": fake.pat})
+    shutil.copyfile(request.getfixturevalue("migrated_file"), tmp_path / "j.db")  # at head: open() migrates nothing
     runtime = Runtime(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'j.db'}", jira_url=fake.url,
                                pmsbot_public_url="https://pmsbot.example.com", **credentials),
                       config, console=True, clock=running_clock())

@@ -4,6 +4,8 @@ whole with a localized reason and nothing applied."""
 
 from __future__ import annotations
 
+import asyncio
+import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -16,6 +18,8 @@ from bot.mapping.mspdi import MAX_PLAN_BYTES, PlanError, read_mspdi, write_mspdi
 from bot.pms.local import LocalPMS
 from bot.records import Person
 from bot.runtime import Runtime
+from bot.store import migrate
+from bot.store.db import Database
 from bot.store.plans import plan_of
 from tests.conftest import running_clock
 
@@ -97,8 +101,22 @@ def test_a_file_source_reads_a_plan_as_rows() -> None:
 
 # -- into a project and back --------------------------------------------------------------------------------------
 
+@pytest.fixture(scope="module")
+def migrated_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated SQLite file for the module; each test's runtime opens a copy (no migration per test)."""
+    path = tmp_path_factory.mktemp("plans") / "template.db"
+
+    async def make() -> None:
+        database = Database(f"sqlite+aiosqlite:///{path}")
+        await migrate.upgrade(database)
+        await database.dispose()
+    asyncio.run(make())
+    return path
+
+
 @pytest.fixture
-async def rt(tmp_path: Path) -> AsyncIterator[Runtime]:
+async def rt(tmp_path: Path, migrated_file: Path) -> AsyncIterator[Runtime]:
+    shutil.copyfile(migrated_file, tmp_path / "p.db")
     config = Config(people=(PersonConfig(id="bob", name="Bob Wang", roles=("admin",)),
                             PersonConfig(id="lina", name="李娜")),
                     projects=(ProjectConfig(key="PUMP", name="泵站", members=("bob", "lina")),))
