@@ -12,6 +12,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
 
 from bot import constants
+from bot.clocks import Clock
 from bot.decision_links import LinkSigner
 from bot.hooks import registry as hooks
 from bot.platforms import dingtalk, feishu, slack
@@ -21,12 +22,13 @@ from bot.pms.base import PMS
 from bot.pms.registry import connector_for
 from bot.records import Project
 from bot.runtime import Runtime
+from bot.store import audit as audit_log
 from bot.store import migrate
-from bot.store.db import StoreSession
+from bot.store.db import Database, StoreSession
 from bot.store.identities import IdentityStore
 from bot.store.replay import first_uses
 from bot.store.web import server_key
-from bot.web import admin, console, dashboard, field, openapi
+from bot.web import admin, console, dashboard, field, jira_link, openapi
 from bot.web.decide import DecidePage
 from bot.web.pages import WEB, Web
 from notifiers.base import Rendered
@@ -99,6 +101,13 @@ async def metrics(request: web.Request) -> web.Response:
     return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
+def _audit_link(db: Database, clock: Clock) -> Callable[[str, str], Awaitable[None]]:
+    async def note(person: str, action: str) -> None:
+        async with db.write() as s:
+            await audit_log.append(s, actor=person, action=action, subject=person, detail={}, now=clock.now())
+    return note
+
+
 def build_app(runtime: Runtime) -> web.Application:
     app = web.Application(client_max_size=constants.MAX_BODY_BYTES, middlewares=[errors_as_json])
     app[RUNTIME] = runtime
@@ -135,6 +144,8 @@ def build_app(runtime: Runtime) -> web.Application:
     dashboard.add_routes(app, dashboard.DashboardDeps(
         db=db, clock=clock, connectors=connectors, default_locale=config.locale, timezone=config.timezone,
         risk_scans=config.risk_alerts, listener=(runtime.settings.host, runtime.settings.port)))
+    jira_link.add_routes(app, jira_link.JiraLinkDeps(
+        linking=lambda: getattr(runtime.remotes.get("jira"), "people", None), audit=_audit_link(db, clock)))
     adapters = platform_adapters(runtime)
     for adapter in adapters:
         adapter.add_routes(app)

@@ -26,6 +26,8 @@ from bot.jobs.risks import RiskScans
 from bot.jobs.standups import Standups
 from bot.language_model import Suggester
 from bot.platforms.answers import Settling
+from bot.pms import jira_people
+from bot.pms.jira import JiraClient
 from bot.pms.registry import RemoteClient, build_remotes
 from bot.store import migrate
 from bot.store.db import Database, redact_url
@@ -79,6 +81,8 @@ class Runtime:
         self.outbox = Outbox(self.db, clock=self.clock)
         self.renderer = Renderer()
         self.remotes = build_remotes(self.settings, self.config, self.clock)
+        if isinstance(jira_client := self.remotes.get("jira"), JiraClient):  # writes as each linked person
+            jira_client.people = jira_people.build(self.settings, self.db, self._server_key, self.clock)
         self.changes = ChangeDigests(self.db, self.outbox, locale=self.config.locale, clock=self.clock)
         platforms = self.settings.enabled_platforms()
         self.delivery = Delivery(self.outbox, build_senders(self.db, self.settings, self.renderer, self.config,
@@ -114,6 +118,10 @@ class Runtime:
         """Use another configuration from now on for the clock's jobs (what an edited file changes)."""
         self.config = config
         self._build_jobs()
+
+    async def _server_key(self) -> bytes:
+        configured = self.settings.pmsbot_secret_key
+        return self.web_key or (configured.get_secret_value().encode() if configured else await server_key(self.db))
 
     async def _weekly_snapshot(self, project_key: str) -> dict[str, str]:
         key = self.web_key or await server_key(self.db)

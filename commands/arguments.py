@@ -34,6 +34,7 @@ from commands.model import (
     FieldLink,
     Link,
     LinkDecision,
+    LinkJira,
     LinkSecret,
     MyTasks,
     New,
@@ -259,6 +260,8 @@ def link(args: Args) -> Command | ParseError:
         return missing("link", "user")
     if has_secret(args.rest):
         return LinkSecret()
+    if args.rest.strip().casefold() == "jira":
+        return LinkJira()
     m = _LINK_DECISION.match(args.rest)
     if m is not None:
         return LinkDecision(person=m.group(2), accept=m.group(1).lower() in ("approve", "confirm", "确认", "批准", "同意"))

@@ -185,6 +185,11 @@ class Link:
 
 
 @dataclass(frozen=True, kw_only=True)
+class LinkJira:
+    """`link jira`: a signed link to a page where the person lets pmsbot write in Jira as them (OAuth or a PAT)."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class LinkDecision:
     """An admin confirms (or refuses) the PMS user a person asked to be linked to."""
 
@@ -220,7 +225,7 @@ class Request:
 
 Command = (
     Help | Status | MyTasks | Report | Done | Block | Unblock | Start | Several | Confirm | Undo | Correct
-    | Approve | Reject | Delegate | Approvals | Risks | Standup | Link | LinkDecision | LinkSecret
+    | Approve | Reject | Delegate | Approvals | Risks | Standup | Link | LinkDecision | LinkSecret | LinkJira
     | Subscribe | New | Request | AlertAction | Apply | StandupSchedule | FieldLink | DashboardLink | AdminLink
 )
 

@@ -119,6 +119,8 @@ class Links(Protocol):
 
     def admin(self, person: str, *, locale: str | None = None) -> str: ...
 
+    def jira(self, person: str) -> str: ...
+
 
 @dataclass(frozen=True, kw_only=True)
 class Context:

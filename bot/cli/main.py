@@ -49,6 +49,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.cli.language import cmd_language
 
             return cmd_language(args)
+        if command == "plan":
+            from bot.cli.plan import cmd_plan
+
+            return cmd_plan(args)
         if command == "manifest":
             from bot.cli.manifest import cmd_manifest
 

@@ -71,7 +71,21 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--url", help="the public https URL of this server (default PMSBOT_PUBLIC_URL)")
     m.add_argument("--socket-mode", action="store_true", help="slack: events over Socket Mode, no request URLs")
     _hooks(sub)
+    _plan(sub)
     return p
+
+
+def _plan(sub: Any) -> None:
+    pl = sub.add_parser("plan", help="Microsoft Project plans (MSPDI XML): import into a project, export its progress",
+                        epilog=EXIT_CODES)
+    ps = pl.add_subparsers(dest="plan_command", required=True, metavar="ACTION")
+    pi = ps.add_parser("import", help="a plan's tasks, dates and % into a project (again: updates, never adds twice)")
+    pi.add_argument("file", help="a Project XML file (File > Save As > XML Format)")
+    pi.add_argument("--project", help="the project's key (default: the only project configured)")
+    pi.add_argument("--dry-run", action="store_true", help="say what would change, change nothing")
+    pe = ps.add_parser("export", help="the project's plan with today's % as a Project XML file")
+    pe.add_argument("file", help="the file to write (replaced whole)")
+    pe.add_argument("--project", help="the project's key (default: the only project configured)")
 
 
 def _hooks(sub: Any) -> None:

@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     jira_email: str | None = None
     jira_api_token: SecretStr | None = None
     jira_pat: SecretStr | None = None
+    jira_oauth_client_id: str | None = None  # Jira Cloud: an OAuth 2.0 (3LO) app, for writes as each linked person
+    jira_oauth_client_secret: SecretStr | None = None
+    jira_oauth_auth_url: str = "https://auth.atlassian.com"
+    jira_oauth_api_url: str = "https://api.atlassian.com"
     redmine_url: str | None = None
     redmine_api_key: SecretStr | None = None
     zentao_url: str | None = None

@@ -28,6 +28,7 @@ from typing import Any
 from bot.config import SourceConfig
 from bot.constants import HOOK_PLATFORM_PREFIX
 from bot.inbox import Inbox
+from bot.mapping.mspdi import PlanError, plan_rows, read_mspdi
 from bot.mapping.rules import RuleError, RuleSet
 from bot.records import InboundEvent
 from bot.store import imports
@@ -252,7 +253,12 @@ def read_rows(path: Path, raw: bytes, source: SourceConfig
         return read_csv(raw, source.encoding)
     if suffix in (".xlsx", ".xlsm"):
         return read_xlsx(raw, source.sheet)
-    return [], [(0, f"not a CSV or XLSX file ({suffix or 'no extension'})")]
+    if suffix == ".xml":  # Microsoft Project's XML (MSPDI): one row per task, or the whole file refused
+        try:
+            return [(line, dict(row)) for line, row in plan_rows(read_mspdi(raw))], []
+        except PlanError as exc:
+            return [], [(0, f"not a Microsoft Project XML plan: {exc.code} {exc.params}")]
+    return [], [(0, f"not a CSV, XLSX or Microsoft Project XML file ({suffix or 'no extension'})")]
 
 
 async def import_file(db: Database, inbox: Inbox, source: SourceConfig, rules: RuleSet, path: Path, *,

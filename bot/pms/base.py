@@ -45,10 +45,11 @@ class Written(Task):
     or the PMS's API names none: Zentao). A Task still, so callers that only read the task need not change."""
 
     worklog: str | None = None
+    as_bot: bool = False  # a PMS with per-person writes wrote this as the bot account (the person linked none)
 
     @classmethod
-    def of(cls, task: Task, worklog: str | None) -> Written:
-        return cls(**{f.name: getattr(task, f.name) for f in fields(Task)}, worklog=worklog)
+    def of(cls, task: Task, worklog: str | None, *, as_bot: bool = False) -> Written:
+        return cls(**{f.name: getattr(task, f.name) for f in fields(Task)}, worklog=worklog, as_bot=as_bot)
 
 
 class PMS(Protocol):

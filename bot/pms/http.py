@@ -88,11 +88,13 @@ class PMSHttp:
         await self._client.aclose()
 
     async def call(self, method: str, path: str, *, params: Any = None, json: Any = None,
-                   headers: dict[str, str] | None = None, journaled: bool = True) -> httpx.Response:
+                   headers: dict[str, str] | None = None, journaled: bool = True, bearer: str | None = None
+                   ) -> httpx.Response:
         """One call; waits out a short 429 in place. 5xx, timeouts, refused connections, long 429s and a
         401 that logging in again does not cure raise PMSDown. Other answers are returned as they are.
 
-        Within a command (bot/pms/journal.py) a call an earlier attempt made is answered from the journal."""
+        Within a command (bot/pms/journal.py) a call an earlier attempt made is answered from the journal. With
+        `bearer` (a person's own token) the call carries it instead of the client's credentials."""
         journal = JOURNAL.get() if journaled else None
         step = journal.step(self.connector, method, path) if journal is not None else None
         if journal is not None and step is not None:
@@ -100,21 +102,27 @@ class PMSHttp:
             if replay is not None:
                 return httpx.Response(replay.status, content=replay.body.encode(),
                                       request=self._client.build_request(method, path, params=params))
+        if bearer is not None:
+            headers = {**(headers or {}), "Authorization": f"Bearer {bearer}"}
         response = await self._live(method, path, params=params, json=json, headers=headers,
-                                    reauth=journaled)
+                                    reauth=journaled and bearer is None, own_auth=bearer is not None)
         if journal is not None and step is not None:
             await journal.record_call(step, Recorded(status=response.status_code, body=response.text,
                                                      write=method != "GET"))
         return response
 
     async def _live(self, method: str, path: str, *, params: Any, json: Any, headers: dict[str, str] | None,
-                    reauth: bool) -> httpx.Response:
+                    reauth: bool, own_auth: bool = False) -> httpx.Response:
         reauthed = not reauth
         for attempt in range(PMS_RETRY_INLINE_TIMES + 1):
             started = self.clock.monotonic()
             self.requests += 1
             try:
-                response = await self._client.request(method, path, params=params, json=json, headers=headers)
+                if own_auth:  # auth=None: not the client's Basic credentials over the person's bearer
+                    response = await self._client.request(method, path, params=params, json=json, headers=headers,
+                                                          auth=None)
+                else:
+                    response = await self._client.request(method, path, params=params, json=json, headers=headers)
             except httpx.TimeoutException as exc:
                 METER.count(self.connector, ok=False, elapsed_s=self.clock.monotonic() - started)
                 raise PMSDown(self.display, "timeout", f"{method} {path}", connector=self.connector) from exc

@@ -20,6 +20,7 @@ from bot.constants import PMS_PAGE_SIZE, PMS_SUMMARY_MAX_TASKS
 from bot.pms.base import STATUSES, PMSError, Written
 from bot.pms.capabilities import conformance
 from bot.pms.http import PMSHttp, TTLCache
+from bot.pms.jira_people import JiraPeople, call_as
 from bot.pms.jira_shapes import adf, jira_errors, jira_time, jql_string
 from bot.pms.people import PeopleMap, task_number
 from bot.pms.remote import odd_answers_refused, parse_day, progress_comment, reopen_or_start, summarize
@@ -29,7 +30,8 @@ _BASE_FIELDS = ("summary", "status", "assignee", "duedate", "created", "updated"
                 "priority", "project", "issuetype")
 _SUMMARY_FIELDS = ("status", "duedate", "fixVersions", "timetracking")
 CAPABILITIES = conformance(
-    "jira_cloud", webhooks="tests/test_pms_chat.py::test_a_jira_change_reaches_the_subscribed_chat_once")
+    "jira_cloud", webhooks="tests/test_pms_chat.py::test_a_jira_change_reaches_the_subscribed_chat_once",
+    per_person="tests/test_jira_people.py::test_a_linked_persons_writes_are_theirs_an_unlinked_ones_the_bots")
 _CATEGORY = {"new": "todo", "indeterminate": "in_progress", "done": "done"}
 _ACCOUNT_ID_RE = re.compile(r"^[0-9a-f]{24}$|^[0-9]+:[0-9a-f-]{20,}$")  # Atlassian account ids, old and new
 
@@ -62,6 +64,7 @@ class JiraClient:
         else:
             self.http = PMSHttp(connector="jira", display="Jira", base_url=url,
                                 headers={"Accept": "application/json", "Authorization": f"Bearer {pat}"}, clock=clock)
+        self.people: JiraPeople | None = None  # per-person credentials (bot/pms/jira_people.py), set when wired
         self.users: TTLCache[str | None] = TTLCache()
         self.transitions: TTLCache[list[dict[str, Any]]] = TTLCache()
         self.fields = _BASE_FIELDS + ((config.progress_field,) if config.progress_field else ())
@@ -83,6 +86,8 @@ class JiraClient:
 
     async def close(self) -> None:
         await self.http.close()
+        if self.people is not None:
+            await self.people.close()
 
     # -- HTTP with Jira's error shapes -------------------------------------------------------------------------
 
@@ -90,8 +95,12 @@ class JiraClient:
         return await self.send("GET", path, params=params, missing=missing)
 
     async def send(self, method: str, path: str, *, params: dict[str, Any] | None = None, json: Any = None,
-                   missing: str | None = None) -> Any:
-        response = await self.http.call(method, self.api + path, params=params, json=json)
+                   missing: str | None = None, by: Person | None = None, wrote: list[bool] | None = None) -> Any:
+        """One call; with `by`, as that person if they linked their Jira, else as the bot (`wrote` gets which)."""
+        response, as_person = await call_as(self.http, self.people, by, method, self.api + path, params=params,
+                                            json=json)
+        if wrote is not None:
+            wrote.append(as_person)
         status = response.status_code
         if status == 204:
             return None
@@ -155,6 +164,7 @@ class JiraPMS:
         self.jira_key = project.pms_project or project.key
         self._people = people
         self._workflow_at: dict[str, str] = {}
+        self.wrote: list[bool] = []  # per write of this view: True as the person, False as the bot account
 
     def _jira(self, key: str) -> str:
         return f"{self.jira_key}-{task_number(key, self.project.key)}"
@@ -255,7 +265,7 @@ class JiraPMS:
                 fields["assignee"] = {"accountId": user} if self.c.cloud else {"name": user}
         if due is not None:
             fields["duedate"] = due.isoformat()
-        created = await self.c.send("POST", "/issue", json={"fields": fields})
+        created = await self.c.send("POST", "/issue", json={"fields": fields}, by=by, wrote=self.wrote)
         return await self._task_or_fail(self._ours(str(created["key"])))
 
     async def report_progress(self, key: str, *, percent: int | None, note: str, hours: Decimal | None,
@@ -264,28 +274,28 @@ class JiraPMS:
         jira_key = self._jira(key)
         if percent is not None and self.c.config.progress_field:
             await self.c.send("PUT", f"/issue/{jira_key}", json={"fields": {self.c.config.progress_field: percent}},
-                              missing=key)
+                              missing=key, by=by, wrote=self.wrote)
         # Repeatable writes first, the one that adds (work log or comment) last: a retry after a failure
         # in between repeats nothing that shows twice.
         target = reopen_or_start(task.status, percent)
         if target is not None:
-            await self._move(task, target)
+            await self._move(task, target, by=by)
         text = progress_comment(by, percent=percent if not self.c.config.progress_field else None, note=note)
         entry = None
         if hours is not None:
             entry = await self.log_work(key, hours, note=text, by=by)
         elif text:
-            await self._comment(jira_key, text, key)
-        return Written.of(await self._task_or_fail(key), entry)
+            await self._comment(jira_key, text, key, by=by)
+        return Written.of(await self._task_or_fail(key), entry, as_bot=not all(self.wrote))
 
     async def transition(self, key: str, status: str, *, reason: str, by: Person) -> Task:
         if status not in STATUSES:
             raise PMSError("unknown_status", status=status)
         task = await self._task_or_fail(key)
-        await self._move(task, status, comment=f"{by.name}: {reason}" if reason else "")
+        await self._move(task, status, comment=f"{by.name}: {reason}" if reason else "", by=by)
         if status == "done" and self.c.config.progress_field:
             await self.c.send("PUT", f"/issue/{self._jira(key)}", json={"fields": {self.c.config.progress_field: 100}},
-                              missing=key)
+                              missing=key, by=by, wrote=self.wrote)
         return await self._task_or_fail(key)
 
     async def check_move(self, key: str, status: str, *, by: Person) -> None:
@@ -295,10 +305,10 @@ class JiraPMS:
         if task.status != status:
             await self._choose(task, status)
 
-    async def _move(self, task: Task, status: str, *, comment: str = "") -> None:
+    async def _move(self, task: Task, status: str, *, comment: str = "", by: Person) -> None:
         if task.status == status:
             if comment:
-                await self._comment(self._jira(task.key), comment, task.key)
+                await self._comment(self._jira(task.key), comment, task.key, by=by)
             return
         jira_key = self._jira(task.key)
         chosen, cache_key = await self._choose(task, status)
@@ -306,7 +316,8 @@ class JiraPMS:
         if comment:
             body["update"] = {"comment": [{"add": {"body": self._text(comment)}}]}
         try:
-            await self.c.send("POST", f"/issue/{jira_key}/transitions", json=body, missing=task.key)
+            await self.c.send("POST", f"/issue/{jira_key}/transitions", json=body, missing=task.key, by=by,
+                              wrote=self.wrote)
         except PMSError as exc:
             if exc.code != "pms_refused":
                 raise
@@ -344,27 +355,28 @@ class JiraPMS:
                            allowed=", ".join(str(t.get("name")) for t in transitions) or "-")
         return chosen, cache_key
 
-    async def _comment(self, jira_key: str, text: str, key: str) -> None:
-        await self.c.send("POST", f"/issue/{jira_key}/comment", json={"body": self._text(text)}, missing=key)
+    async def _comment(self, jira_key: str, text: str, key: str, *, by: Person) -> None:
+        await self.c.send("POST", f"/issue/{jira_key}/comment", json={"body": self._text(text)}, missing=key, by=by,
+                          wrote=self.wrote)
 
     async def comment(self, key: str, body: str, *, by: Person) -> None:
-        await self._comment(self._jira(key), f"{by.name}: {body}", key)
+        await self._comment(self._jira(key), f"{by.name}: {body}", key, by=by)
 
     async def log_work(self, key: str, hours: Decimal, *, note: str, by: Person) -> str:
         started = self.c.clock.now().strftime("%Y-%m-%dT%H:%M:%S.000+0000")
         text = note if note.startswith(by.name) else f"{by.name}: {note}" if note else by.name
-        made = await self.c.send("POST", f"/issue/{self._jira(key)}/worklog", missing=key, json={
-            "started": started, "timeSpentSeconds": int(hours * 3600), "comment": self._text(text)})
+        made = await self.c.send("POST", f"/issue/{self._jira(key)}/worklog", missing=key, by=by, wrote=self.wrote,
+                                 json={"started": started, "timeSpentSeconds": int(hours * 3600),
+                                       "comment": self._text(text)})
         return str(made["id"])
 
     async def delete_worklog(self, key: str, worklog: str, *, by: Person) -> None:
         # adjustEstimate=auto (the default) gives the entry's time back to the remaining estimate, as logging took it.
         try:
-            await self.c.send("DELETE", f"/issue/{self._jira(key)}/worklog/{int(worklog)}", missing=key)
+            await self.c.send("DELETE", f"/issue/{self._jira(key)}/worklog/{int(worklog)}", missing=key, by=by,
+                              wrote=self.wrote)
         except PMSError as exc:
-            if exc.code != "unknown_task":
-                raise
-            if await self.get_task(key) is None:
+            if exc.code != "unknown_task" or await self.get_task(key) is None:
                 raise
             # the issue is there and the entry is not: an earlier attempt of this undo deleted it
 

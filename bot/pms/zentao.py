@@ -357,9 +357,14 @@ class ZentaoPMS:
         return await self._task_or_fail(key)
 
     async def _comment(self, raw: dict[str, Any], text: str, key: str) -> None:
+        # The assign form requires a non-zero `left` (module/task/config/form.php: assign['left'] required), so a
+        # task with nothing left (done, or never estimated) is assigned with 1h and given its 0 back by an edit
+        # (PUT /tasks/:id; the edit form takes left 0 outside doing/pause: taskTao::getRequiredFields4Edit).
         left = _num(raw.get("left"))
         await self._act(raw, "assignto", {"assignedTo": _account(raw.get("assignedTo")) or self.c.account,
                                           "left": float(left) if left > 0 else 1.0, "comment": text}, key)
+        if left <= 0:
+            await self.c.send("PUT", f"/tasks/{raw['id']}", json={"left": 0}, missing=key)
 
     async def comment(self, key: str, body: str, *, by: Person) -> None:
         await self._comment(await self._raw(key), f"{by.name}: {body}", key)

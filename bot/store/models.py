@@ -361,3 +361,25 @@ class PhotoRow(SQLModel, table=True):
     data: bytes = Field(sa_type=LargeBinary)
     sha256: str = Field(max_length=64)
     created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ProjectPlanRow(SQLModel, table=True):
+    """A project's Microsoft Project plan (bot/mapping/plans.py): the tasks as the file had them, each with the key
+    of the task it became, so an import again updates instead of adding and an export writes the same plan back."""
+
+    __tablename__ = "project_plan"
+    project: str = Field(primary_key=True, max_length=10)
+    document: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    sha256: str = Field(max_length=64)
+    imported_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class PmsCredentialRow(SQLModel, table=True):
+    """A person's own PMS credential (bot/store/credentials.py): sealed with AES-GCM under a key derived from the
+    server's key, so a copy of the database alone holds no usable token."""
+
+    __tablename__ = "pms_credential"
+    person_id: str = Field(primary_key=True, max_length=64)
+    pms: str = Field(primary_key=True, max_length=16)
+    sealed: str = Field(max_length=8000)
+    updated_at: datetime = Field(sa_type=UTCDateTime)

@@ -15,6 +15,9 @@ ADMIN_LINK_TTL_S = 10 * 60
 FIELD = "field report"
 DASHBOARD = "dashboard"
 ADMIN = "admin link"
+JIRA = "jira link"
+JIRA_STATE = "jira oauth state"
+JIRA_LINK_TTL_S = 15 * 60
 
 
 class WebLinks:
@@ -42,6 +45,12 @@ class WebLinks:
         browser (a chat app's webview) says."""
         token = Signer(self._key, ADMIN, clock=self._clock).make({'p': person}, ttl_s=ADMIN_LINK_TTL_S)
         return f"{self._base}/admin/enter/{token}" + (f"?{urlencode({'lang': locale})}" if locale else "")
+
+
+    def jira(self, person: str) -> str:
+        """The page where a person lets pmsbot write in Jira as them (bot/web/jira_link.py)."""
+        token = Signer(self._key, JIRA, clock=self._clock).make({"p": person}, ttl_s=JIRA_LINK_TTL_S)
+        return f"{self._base}/link/jira/{token}"
 
 
 def dashboard_paths(project: str, token: str) -> tuple[str, str]:

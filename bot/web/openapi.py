@@ -134,6 +134,21 @@ def _paths() -> dict[str, dict[str, Operation]]:
         "/projects/{key}/snapshot.png": {"get": _op(
             "a PNG of the dashboard (headless Chromium)", "pages", {200: ("PNG", "image/png", None)},
             params=("key",), query=(("v", "a signed view link", False),), security="adminSession")},
+        "/link/jira/{token}": {
+            "get": _op("let pmsbot write in Jira as you: Cloud redirects to Atlassian's consent, Data Center asks for "
+                       "a personal access token", "pages",
+                       {200: ("the token form (Data Center)", HTML, None), 302: ("to Atlassian's consent (Cloud)", "", None),
+                        400: ("altered or expired link", HTML, None), 404: ("not set up here", HTML, None)},
+                       params=("token",)),
+            "post": _op("keep a Data Center personal access token once Jira says whose it is", "pages",
+                        {200: ("linked", HTML, None), 400: ("refused, with why", HTML, None),
+                         404: ("not set up here", HTML, None)}, params=("token",), body=(FORM, None))},
+        "/link/jira/callback": {"get": _op(
+            "Atlassian's OAuth 2.0 (3LO) redirect: the code becomes the person's grant", "pages",
+            {200: ("linked", HTML, None), 400: ("refused, declined, or an altered state", HTML, None),
+             404: ("not set up here", HTML, None)},
+            query=(("code", "the authorization code", False), ("state", "the signed state naming the person", True),
+                   ("error", "access_denied when consent was refused", False)))},
         "/admin": {"get": _admin_page("overview: connectors, queues, schedules")},
         "/admin/login": {
             "get": _op("the login form", "admin", page),

@@ -19,7 +19,7 @@ from commands.handlers.standups import standup, standup_schedule
 from commands.handlers.tasks import block, done, my_tasks, new, report, status
 from commands.handlers.undo import correct, undo
 from commands.handlers.watching import alert_action, risks, subscribe
-from commands.handlers.web_links import admin_link, dashboard_link, field_link
+from commands.handlers.web_links import admin_link, dashboard_link, field_link, jira_link
 from commands.ports import CommandError, Context
 
 
@@ -70,6 +70,7 @@ HANDLERS: dict[type, Handler] = {
     model.Link: link,
     model.LinkDecision: link_decision,
     model.LinkSecret: link_secret,
+    model.LinkJira: jira_link,
     model.Subscribe: subscribe,
     model.New: new,
     model.Request: request,

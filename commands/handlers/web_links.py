@@ -35,6 +35,14 @@ async def dashboard_link(ctx: Context, cmd: model.DashboardLink) -> list[Reply]:
                                                "url": _links(ctx).dashboard(project.key)})]
 
 
+async def jira_link(ctx: Context, cmd: model.LinkJira) -> list[Reply]:
+    """A link to the page that lets pmsbot write in Jira as this person; to their own conversations only."""
+    url = _links(ctx).jira(ctx.person.id)
+    await audit(ctx, "web.jira_link", ctx.person.id)
+    return [Reply(kind="jira_link", to_person=ctx.person.id, data={"url": url}),
+            Reply(kind="sent_privately", data={})]
+
+
 async def admin_link(ctx: Context, cmd: model.AdminLink) -> list[Reply]:
     if "admin" not in ctx.person.roles:
         raise CommandError("not_admin")

@@ -51,6 +51,9 @@ from tests.fakes.server import CountsRequests, Failures, FakeServer
 EMAIL = "bot@example.com"
 API_TOKEN = "jira-api-token"
 PAT = "jira-pat"
+OAUTH_CLIENT_ID = "pmsbot-3lo"
+OAUTH_CLIENT_SECRET = "pmsbot-3lo-secret"
+CLOUD_ID = "1324a887-45db-1bf4-1e99-ef0ff456d421"
 BOT_ACCOUNT_ID = "bot"
 PROGRESS_FIELD = "customfield_10050"
 PROGRESS_FIELD_NAME = "Progress %"
@@ -689,6 +692,12 @@ class FakeJira(FakeServer, CountsRequests):
     requests: list[RecordedRequest] = field(default_factory=list)
     rejected: list[tuple[str, str]] = field(default_factory=list)  # (path, why) for every 4xx the fake chose
     webhooks_sent: list[tuple[str, dict[str, str], bytes]] = field(default_factory=list)  # (url, headers, body)
+    # Per-person credentials: Data Center personal access tokens, and an OAuth 2.0 (3LO) app on Cloud.
+    oauth_client_id: str = OAUTH_CLIENT_ID
+    oauth_client_secret: str = OAUTH_CLIENT_SECRET
+    cloud_id: str = CLOUD_ID
+    access_token_ttl_s: int = 3600
+    writes: list[tuple[str, str, str]] = field(default_factory=list)  # (method, path, account id of the credential)
 
     def __post_init__(self) -> None:
         self._users: dict[str, User] = {}
@@ -712,6 +721,10 @@ class FakeJira(FakeServer, CountsRequests):
         self._search_cache: tuple[tuple[Any, ...], list[_Issue]] | None = None
         self._detail: str | None = None  # why an ADF value was refused, for `rejected`
         self._routes = self._route_table()
+        self._pats: dict[str, str] = {}  # token -> account id
+        self._codes: dict[str, tuple[str, str]] = {}  # authorization code -> (account id, redirect_uri)
+        self._access: dict[str, tuple[str, float]] = {}  # access token -> (account id, expires at)
+        self._refresh: dict[str, str] = {}  # refresh token -> account id (each used once: they rotate)
         self.add_user(BOT_ACCOUNT_ID, "pmsbot", self.email, name="bot")
 
     # ---- lifecycle ----------------------------------------------------------------------------------------------
@@ -1220,7 +1233,10 @@ class FakeJira(FakeServer, CountsRequests):
                 body = json.loads(raw)
             except ValueError:
                 bad_json = True
-        response = self._answer(request, raw, body, bad_json)
+        if request.path.startswith("/oauth/token"):
+            response = self._oauth(request, body)
+        else:
+            response = self._answer(request, raw, body, bad_json)
         query = {k: ",".join(request.query.getall(k)) for k in request.query}
         self.requests.append(RecordedRequest(request.method, request.path, query, body, response.status))
         if 400 <= response.status < 500 and response.status not in (401, 429):
@@ -1229,10 +1245,76 @@ class FakeJira(FakeServer, CountsRequests):
         self._detail = None
         return response
 
+    # ---- per-person credentials -------------------------------------------------------------------------------
+    # OAuth 2.0 (3LO), https://developer.atlassian.com/cloud/jira/platform/oauth-2-3lo-apps/: consent gives a code,
+    # POST auth.atlassian.com/oauth/token exchanges it (and refreshes, rotating the refresh token), GET
+    # api.atlassian.com/oauth/token/accessible-resources lists the sites, calls go to /ex/jira/{cloudid}/rest/api/3.
+    # Both Atlassian hosts are this server. Data Center: a personal access token as `Authorization: Bearer`.
+    def add_pat(self, account_id: str) -> str:
+        token = secrets.token_urlsafe(24)
+        self._pats[token] = account_id
+        return token
+
+    def authorize(self, account_id: str, redirect_uri: str) -> str:
+        """What the person's consent at auth.atlassian.com/authorize sends back to redirect_uri: a one-time code."""
+        code = secrets.token_urlsafe(16)
+        self._codes[code] = (account_id, redirect_uri)
+        return code
+
+    def revoke_grants(self, account_id: str) -> None:
+        self._access = {t: v for t, v in self._access.items() if v[0] != account_id}
+        self._refresh = {t: a for t, a in self._refresh.items() if a != account_id}
+
+    def _grant(self, account_id: str) -> web.Response:
+        access, refresh = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+        self._access[access] = (account_id, self.clock() + self.access_token_ttl_s)
+        self._refresh[refresh] = account_id
+        return web.json_response({"access_token": access, "expires_in": self.access_token_ttl_s,
+                                  "token_type": "Bearer", "refresh_token": refresh,
+                                  "scope": "read:jira-work write:jira-work read:jira-user offline_access"})
+
+    def _oauth(self, request: web.Request, body: Any) -> web.Response:
+        if request.path == "/oauth/token/accessible-resources" and request.method == "GET":
+            token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+            held = self._access.get(token)
+            if held is None or held[1] <= self.clock():
+                return web.json_response({"code": 401, "message": "Unauthorized"}, status=401)
+            return web.json_response([{"id": self.cloud_id, "url": self.url, "name": "example", "avatarUrl": "",
+                                       "scopes": ["read:jira-work", "write:jira-work"]}])
+        if request.path != "/oauth/token" or request.method != "POST" or not isinstance(body, dict):
+            return web.json_response({"error": "invalid_request"}, status=400)
+        if (body.get("client_id"), body.get("client_secret")) != (self.oauth_client_id, self.oauth_client_secret):
+            return web.json_response({"error": "access_denied", "error_description": "Unauthorized"}, status=401)
+        if body.get("grant_type") == "authorization_code":
+            held_code = self._codes.pop(str(body.get("code")), None)
+            if held_code is None or held_code[1] != body.get("redirect_uri"):
+                return web.json_response({"error": "invalid_grant",
+                                          "error_description": "Invalid authorization code"}, status=403)
+            return self._grant(held_code[0])
+        if body.get("grant_type") == "refresh_token":
+            account = self._refresh.pop(str(body.get("refresh_token")), None)
+            if account is None:
+                return web.json_response({"error": "invalid_grant",
+                                          "error_description": "Unknown or invalid refresh token."}, status=403)
+            return self._grant(account)
+        return web.json_response({"error": "unsupported_grant_type"}, status=400)
+
+    def _person(self, request: web.Request, header: str) -> User | None:
+        token = header.removeprefix("Bearer ")
+        if self.flavor == "dc":
+            account = self._pats.get(token)
+        else:
+            held = self._access.get(token)
+            gateway = request.path.startswith(f"/ex/jira/{self.cloud_id}/")
+            account = held[0] if held is not None and held[1] > self.clock() and gateway else None
+        return self._users.get(account) if account else None
+
     def _auth(self, request: web.Request) -> User | None:
         if self._revoked:
             return None
         header = request.headers.get("Authorization", "")
+        if header.startswith("Bearer ") and (person := self._person(request, header)) is not None:
+            return person
         if self.flavor == "cloud":
             if not header.startswith("Basic "):
                 return None
@@ -1249,7 +1331,7 @@ class FakeJira(FakeServer, CountsRequests):
             return _errors([NOT_AUTHENTICATED], status=401,
                            headers={"WWW-Authenticate": 'Basic realm="protected-area"' if self.flavor == "cloud"
                                     else 'Bearer realm="Jira"'})
-        path = request.path
+        path = request.path.removeprefix(f"/ex/jira/{self.cloud_id}")
         if not path.startswith(self.prefix + "/"):
             return _errors([f"null for uri: {request.url}"], status=404)
         sub = path[len(self.prefix):]
@@ -1281,7 +1363,10 @@ class FakeJira(FakeServer, CountsRequests):
                 return _errors(["Unsupported Media Type: send Content-Type: application/json"], status=415)
             if bad_json:
                 return _errors(["Unexpected character in the request body: it is not JSON."])
-        return handler(_Call(method, template, params, request, body, user))
+        answer = handler(_Call(method, template, params, request, body, user))
+        if method in ("POST", "PUT", "DELETE") and answer.status < 300:
+            self.writes.append((method, sub, user.account_id))
+        return answer
 
     def _injected(self, status: int) -> web.Response:
         if status == 429:

@@ -936,7 +936,9 @@ class FakeZentao(FakeServer, CountsRequests):
                              else new["estStarted"])
         new["deadline"] = self._parse_date(new["deadline"]) if not isinstance(new["deadline"], date) else new["deadline"]
         refused = (new["consumed"] < task["consumed"] or not str(new["name"]).strip() or not str(new["type"]).strip()
-                   or new["execution"] not in self._executions)
+                   or new["execution"] not in self._executions
+                   # taskTao::getRequiredFields4Edit: a doing or paused task must keep some hours left
+                   or (new["status"] in ("doing", "pause") and not new["left"]))
         if not refused:
             if new["execution"] != task["execution"]:
                 self._move(task, new["execution"])
