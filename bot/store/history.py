@@ -140,10 +140,10 @@ class History(InTransaction):
         """Per project: the standup prompts sent that day and how many were answered (the latest entry of the
         day is an answer)."""
         owners = dict((await self._s.execute(
-            select(col(StandupScheduleRow.name), col(StandupScheduleRow.project_key)))).tuples().all())
+            select(col(StandupScheduleRow.name), col(StandupScheduleRow.project_key)))).all())
         runs = (await self._s.execute(select(col(ScheduleRunRow.schedule), col(ScheduleRunRow.person_id)).where(
             col(ScheduleRunRow.day) == day, col(ScheduleRunRow.schedule).like("standup:%"),
-            ~col(ScheduleRunRow.schedule).like("%:%:%")))).tuples().all()
+            ~col(ScheduleRunRow.schedule).like("%:%:%")))).all()
         people = sorted({pid for _, pid in runs})
         said: dict[str, str] = {}
         for start in range(0, len(people), PAGE_ROWS):
@@ -152,7 +152,7 @@ class History(InTransaction):
                     col(StandupEntryRow.person_id).in_(people[start:start + PAGE_ROWS]),
                     col(StandupEntryRow.day_from) <= day, col(StandupEntryRow.day_to) >= day)
                 .order_by(col(StandupEntryRow.id)))
-            said.update(dict(entries.tuples().all()))  # the latest entry wins
+            said.update(dict(entries.all()))  # the latest entry wins
         out: dict[str, list[int]] = defaultdict(lambda: [0, 0])
         for schedule, pid in runs:
             project = owners.get(schedule.removeprefix("standup:"))

@@ -35,7 +35,7 @@ class Projects(InTransaction):
         people: dict[str, dict[str, list[str]]] = {}
         for key, pid, role in (await self._s.execute(select(
                 col(MembershipRow.project_key), col(MembershipRow.person_id), col(MembershipRow.role))
-                .order_by(col(MembershipRow.person_id)))).tuples():
+                .order_by(col(MembershipRow.person_id)))):
             people.setdefault(key, {}).setdefault(role, []).append(pid)
         return [Project(key=r.key, name=r.name, pms=r.pms, pms_project=r.pms_project,
                         members=tuple(people.get(r.key, {}).get("member", ())),
