@@ -124,11 +124,14 @@ async def seed_history(rt: Runtime, *, projects: int = PROJECTS, days: int = DAY
     snap = DaySnapshot()
     for project, lives, milestones in made:
         first = min(life.created for life in lives)
+        finished: dict[int, Task] = {}  # a done task stays as it is: made once
         for k in range(days):
             day = today - timedelta(days=days - 1 - k)
             if day < first:
                 continue
-            tasks = [_task(project.key, life, day, tz) for life in lives if life.created <= day]
+            tasks = [finished.get(life.number) or _task(project.key, life, day, tz)
+                     for life in lives if life.created <= day]
+            finished.update({int(t.key.rsplit("-", 1)[1]): t for t in tasks if t.status == "done"})
             weekday = day.weekday() < 5
             expected = len(project.members) if weekday else 0
             answered = sum(rng.random() < 0.8 for _ in range(expected))

@@ -49,17 +49,25 @@ def _remaining_min(task: Task) -> int:
     return max(0, _minutes(task.estimate_h - task.spent_h))
 
 
-def _counts(project: str, day: date, milestone: str, tasks: Sequence[Task], due: date | None) -> ProjectDay:
-    plans = [linear_plan_percent(t.created_at.date(), t.due, day) for t in tasks
-             if t.created_at is not None and t.due is not None]
-    percents = [100 if t.status == "done" else t.percent for t in tasks]
+_Facts = tuple[int, int, int, int, int | None, int]  # done, blocked, overdue, percent, plan percent, remaining
+
+
+def _facts(task: Task, day: date) -> _Facts:
+    done = task.status == "done"
+    plan = linear_plan_percent(task.created_at.date(), task.due, day) \
+        if task.created_at is not None and task.due is not None else None
+    return (int(done), int(task.status == "blocked"), int(not done and task.due is not None and task.due < day),
+            100 if done else task.percent, plan, _remaining_min(task))
+
+
+def _counts(project: str, day: date, milestone: str, facts: Sequence[_Facts], due: date | None) -> ProjectDay:
+    plans = [f[4] for f in facts if f[4] is not None]
     return ProjectDay(
-        project=project, day=day, milestone=milestone, due=due, total=len(tasks),
-        done=sum(t.status == "done" for t in tasks), blocked=sum(t.status == "blocked" for t in tasks),
-        overdue=sum(t.status != "done" and t.due is not None and t.due < day for t in tasks),
-        percent=round(sum(percents) / len(percents)) if percents else 0,
+        project=project, day=day, milestone=milestone, due=due, total=len(facts),
+        done=sum(f[0] for f in facts), blocked=sum(f[1] for f in facts), overdue=sum(f[2] for f in facts),
+        percent=round(sum(f[3] for f in facts) / len(facts)) if facts else 0,
         plan_percent=round(sum(plans) / len(plans)) if plans else None,
-        remaining_min=sum(_remaining_min(t) for t in tasks))
+        remaining_min=sum(f[5] for f in facts))
 
 
 def day_figures(project: str, tasks: Sequence[Task], milestones: Sequence[Milestone], *, day: date,
@@ -70,11 +78,13 @@ def day_figures(project: str, tasks: Sequence[Task], milestones: Sequence[Milest
     its risk counts by kind, and (with `finishes`) its done tasks with their cycle times."""
     risks = find_risks(list(tasks), today=day, now=now, limits=limits)
     risks += milestone_risks(list(milestones), list(tasks), today=day, limits=limits)
-    own = _counts(project, day, WHOLE, tasks, max((m.due for m in milestones if m.due), default=None))
+    facts = [_facts(t, day) for t in tasks]  # once per task, summed for the project and each milestone
+    own = _counts(project, day, WHOLE, facts, max((m.due for m in milestones if m.due), default=None))
     snap = DaySnapshot(projects=[replace(own, health=health_of(risks, day), risks=len(risks), approvals=approvals,
                                          standup_expected=standups[0], standup_answered=standups[1])])
     for m in milestones:
-        snap.projects.append(_counts(project, day, m.name, [t for t in tasks if t.milestone == m.name], m.due))
+        snap.projects.append(_counts(project, day, m.name, [f for f, t in zip(facts, tasks, strict=True)
+                                                             if t.milestone == m.name], m.due))
     people: dict[str, list[int]] = {}
     for task in tasks:
         if task.status != "done":

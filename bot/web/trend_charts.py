@@ -15,7 +15,7 @@ from bot.web.charts import AMBER, BLUE, GREEN, LINE, MUTED, RED, el, svg, text
 
 PALETTE = (BLUE, RED, GREEN, AMBER, "#8e44ad", "#16a085", "#7f8c8d")
 WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 400, 260, 40, 390, 14, 196
-POINTS_DRAWN_MAX = 120  # beyond this, a series' points are kept in the line (and the data) but not each drawn
+POINTS_DRAWN_MAX = 60  # beyond this, a series' points are in its line's data-* and only the last is marked
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -66,16 +66,17 @@ def line_chart(series: Sequence[Series], *, title: str, y_max: float | None = No
             parts.append(text(RIGHT, BOTTOM + 17, last.isoformat(), anchor="end", size=11, fill=MUTED))
     for s in series:
         known = [(d, v) for d, v in s.points if v is not None]
-        if len(known) > 1:
+        if len(known) > 1:  # the whole series in the line's data-*, however long (what the downloads hold too)
             parts.append(el("polyline", {
                 "points": " ".join(f"{px(d)},{py(v)}" for d, v in known), "fill": "none", "stroke": s.colour,
-                "stroke-width": 2, "stroke-dasharray": "5 4" if s.dashed else None, "class": f"line {s.name}"}))
-        drawn = len(known) <= POINTS_DRAWN_MAX
-        points = [el("circle" if drawn else "g", {
-            **({"cx": px(d), "cy": py(v), "r": 2.5, "fill": s.colour} if drawn else {}),
-            "class": "point", "data-series": s.name, "data-date": d.isoformat(), "data-value": _fmt(v)},
-            el("title", None, f"{d.isoformat()}: {s.label} {_fmt(v)}{unit}")) for d, v in known]
-        parts.append(el("g", {"class": "series", "data-series": s.name}, *points) if points else Markup(""))
+                "stroke-width": 2, "stroke-dasharray": "5 4" if s.dashed else None, "class": f"line {s.name}",
+                "data-series": s.name, "data-dates": " ".join(d.isoformat() for d, _ in known),
+                "data-values": " ".join(_fmt(v) for _, v in known)}))
+        # Each point a marker with its tooltip while they are few; a long series marks its last point only.
+        drawn = known if len(known) <= POINTS_DRAWN_MAX else known[-1:]
+        parts += [el("circle", {"cx": px(d), "cy": py(v), "r": 2.5, "fill": s.colour, "class": "point",
+                                "data-series": s.name, "data-date": d.isoformat(), "data-value": _fmt(v)},
+                     el("title", None, f"{d.isoformat()}: {s.label} {_fmt(v)}{unit}")) for d, v in drawn]
     for i, s in enumerate(series):  # the legend, two to a row
         x, y = LEFT + (i % 2) * 175, HEIGHT - 34 + (i // 2) * 16
         parts.append(el("rect", {"x": x, "y": y - 5, "width": 14, "height": 3, "fill": s.colour}))
