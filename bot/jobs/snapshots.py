@@ -63,8 +63,8 @@ class DailySnapshots(Steady):
             logged = await history.logged_between(midnight, midnight + timedelta(days=1))
             connect = connector_for(rs, self.remotes, clock=self.clock)
             for project in await ws.all_projects():
-                pms = connect(project)
                 try:
+                    pms = connect(project)
                     tasks = await pms.search_tasks(project=project.key, open_only=False, limit=PMS_SCAN_MAX_TASKS)
                     milestones = await pms.list_milestones(project.key)
                 except (PMSDown, PMSError) as exc:
