@@ -212,6 +212,13 @@ async def test_each_viewer_sees_the_projects_they_may_read(case: Case) -> None:
     assert re.findall(r'class="project" data-key="(\w+)"', html) == ["PUMP"] and 'lang="en"' in html
     r = await case.client.get(alice + "&pm=%E6%9D%8E%E5%A8%9C&sort=progress&order=desc")  # 李娜
     assert re.findall(r'class="project" data-key="(\w+)"', await r.text()) == ["PUMP", "MILL"]
+    # The rows as a download: the same filters, the same figures.
+    r = await case.client.get(alice.replace("/portfolio?", "/portfolio.csv?") + "&sort=project")
+    rows = list(csv.reader(io.StringIO((await r.read()).decode("utf-8-sig"))))
+    assert [(row[1], row[7], row[8]) for row in rows[1:]] == [("MILL", "ok", "0"), ("PUMP", "risk", "60")]
+    r = await case.client.get(alice.replace("/portfolio?", "/portfolio.xlsx?") + "&tag=%E5%AE%A2%E6%88%B7A")
+    sheet = list(load_workbook(io.BytesIO(await r.read()), read_only=True)["portfolio"].iter_rows(values_only=True))
+    assert [row[0] for row in sheet[1:]] == ["PUMP"]
     # The row opens the project's dashboard with a view link of its own.
     r = await case.client.get(alice)
     dashboard = re.search(r'href="(/projects/PUMP\?v=[^"]+)"', await r.text())
@@ -230,7 +237,7 @@ HOSTILE: list[tuple[str, dict[str, str] | list[tuple[str, str]]]] = [
     ("/portfolio/PUMP", {"weeks": "٣"}), ("/portfolio/PUMP", {"weeks": "99999999999999999999"}),
     ("/portfolio/PUMP", {"milestone": "nope"}), ("/portfolio/PUMP", {"milestone": "M1\r\nX: y"}),
     ("/portfolio/pump", {}), ("/portfolio/PUMP'--", {}), ("/portfolio/PUMP/trends.csv", {"weeks": "x"}),
-    ("/portfolio/PUMP/trends.exe", {}), ("/portfolio/PUMP/trends.xlsx", {"milestone": "<script>"}),
+    ("/portfolio/PUMP/trends.exe", {}), ("/portfolio.exe", {}), ("/portfolio.csv", {"order": "1"}), ("/portfolio/PUMP/trends.xlsx", {"milestone": "<script>"}),
 ]
 
 

@@ -8,11 +8,14 @@ import csv
 import io
 from collections.abc import Sequence
 
+from aiohttp import web
 from openpyxl import Workbook
 
 from bot.web.trend_figures import Cell, Table
 
 FORMULA_FIRST = ("=", "+", "-", "@", "\t", "\r")
+DOWNLOADS = {"csv": "text/csv; charset=utf-8",
+             "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
 def _safe(value: Cell) -> Cell:
@@ -42,3 +45,11 @@ def to_xlsx(tables: Sequence[Table]) -> bytes:
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def attachment(fmt: str, tables: Sequence[Table], filename: str) -> web.Response:
+    """The tables as a download in `fmt` (a key of DOWNLOADS)."""
+    body = to_csv(tables) if fmt == "csv" else to_xlsx(tables)
+    return web.Response(body=body, headers={
+        "Content-Type": DOWNLOADS[fmt], "Content-Disposition": f'attachment; filename="{filename}"',
+        "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"})

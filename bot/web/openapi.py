@@ -170,6 +170,11 @@ def _portfolio(page: Answers) -> dict[str, dict[str, Operation]]:
                    ("tag", "only projects with this tag", False),
                    ("sort", "health | project | progress | gap | risks | overdue | approvals | standup", False),
                    ("order", "asc | desc", False)))},
+        "/portfolio.{fmt}": {"get": _op(
+            "the portfolio's rows as CSV or XLSX (fmt: csv | xlsx), with the page's filters and order", "pages",
+            {200: ("the file", "text/csv", None), 303: ("no session or link: to /admin/login", "", None),
+             **_refused(400, 404), 403: ("altered or expired link", HTML, None)},
+            params=("fmt",), query=(view, lang), security="adminSession")},
         "/portfolio/{key}": {"get": _op(
             "a project's trends from the daily snapshots: burndown, burnup, cycle time, throughput, workload, "
             "risks by kind, standup participation", "pages", {**answers, 404: ("no such project", HTML, None)},

@@ -28,8 +28,10 @@ from bot.signing import BadToken
 from bot.store.db import Database
 from bot.store.history import History, ProjectDay
 from bot.store.workspace import SqlWorkspace
+from bot.web.exports import DOWNLOADS, attachment
 from bot.web.links import DASHBOARD, DASHBOARD_LINK_TTL_S, PORTFOLIO, dashboard_paths
 from bot.web.pages import WEB
+from bot.web.trend_figures import Table
 from commands.readers import may_read
 
 PAGE_ROUTE = "/portfolio"
@@ -188,27 +190,72 @@ async def rows_for(deps: PortfolioDeps, who: Viewer) -> list[Row]:
                 pms=tuple(dict.fromkeys(pms[i] for i in (*p.members, *p.approvers) if i in pms))) for p in projects]
 
 
+@dataclass(frozen=True, kw_only=True)
+class Asked:
+    department: str
+    pm: str
+    tag: str
+    sort: str
+    order: str
+
+    def keeps(self, r: Row) -> bool:
+        return (not self.department or r.project.department == self.department) \
+            and (not self.pm or self.pm in r.pms) and (not self.tag or self.tag in r.project.tags)
+
+
+def asked(q: MultiMapping[str]) -> Asked:
+    unknown = sorted(set(q) - set(PAGE_PARAMS))
+    if unknown:
+        raise Refused(f"unknown parameter '{unknown[0][:40]}'")
+    sort = choice(q, "sort", SORTS)
+    order = param(q, "order") or ("asc" if sort in ASCENDING else "desc")
+    if order not in ORDERS:
+        raise Refused(f"'order' must be one of: {', '.join(ORDERS)}")
+    return Asked(department=param(q, "department"), pm=param(q, "pm"), tag=param(q, "tag"), sort=sort,
+                 order=order)
+
+
+def table(rows: list[Row]) -> Table:
+    """The page's rows as a download."""
+    return Table(name="portfolio", header=(
+        "project", "name", "department", "pms", "tags", "day", "health", "percent", "plan_percent", "risks",
+        "overdue", "blocked", "tasks", "done", "approvals_waiting", "standup_day", "standup_expected",
+        "standup_answered"), rows=[(
+            r.project.key, r.project.name, r.project.department, ", ".join(r.pms), ", ".join(r.project.tags),
+            *((r.day.day.isoformat(), r.day.health, r.day.percent, r.day.plan_percent, r.day.risks, r.day.overdue,
+               r.day.blocked, r.day.total, r.day.done) if r.day else (None,) * 9),
+            r.approvals, *((r.standup.day.isoformat(), r.standup.standup_expected, r.standup.standup_answered)
+                           if r.standup else (None, None, None))) for r in rows])
+
+
+async def download(request: web.Request) -> web.StreamResponse:
+    """GET /portfolio.csv and /portfolio.xlsx: the rows the page shows, with the same filters and order."""
+    deps, fmt = request.app[DEPS], request.match_info["fmt"]
+    if fmt not in DOWNLOADS:
+        return refused("the downloads are portfolio.csv and portfolio.xlsx", status=404)
+    try:
+        who = await viewer(request)
+        if isinstance(who, web.Response):
+            return who
+        a = asked(request.query)
+    except Refused as exc:
+        return refused(str(exc))
+    rows = sort_rows([r for r in await rows_for(deps, who) if a.keeps(r)], a.sort, a.order)
+    return attachment(fmt, [table(rows)], f"portfolio-{today_of(deps).isoformat()}.{fmt}")
+
+
 async def page(request: web.Request) -> web.StreamResponse:
     pages, deps = request.app[WEB], request.app[DEPS]
     try:
         who = await viewer(request)
         if isinstance(who, web.Response):
             return who
-        q = request.query
-        unknown = sorted(set(q) - set(PAGE_PARAMS))
-        if unknown:
-            raise Refused(f"unknown parameter '{unknown[0][:40]}'")
-        department, pm, tag = param(q, "department"), param(q, "pm"), param(q, "tag")
-        sort = choice(q, "sort", SORTS)
-        order = param(q, "order") or ("asc" if sort in ASCENDING else "desc")
-        if order not in ORDERS:
-            raise Refused(f"'order' must be one of: {', '.join(ORDERS)}")
+        a = asked(request.query)
     except Refused as exc:
         return refused(str(exc))
+    department, pm, tag, sort, order = a.department, a.pm, a.tag, a.sort, a.order
     every = await rows_for(deps, who)
-    shown = [r for r in every if (not department or r.project.department == department)
-             and (not pm or pm in r.pms) and (not tag or tag in r.project.tags)]
-    shown = sort_rows(shown, sort, order)
+    shown = sort_rows([r for r in every if a.keeps(r)], sort, order)
     signer = pages.signer(DASHBOARD)
     days = [r.day.day for r in every if r.day]
     tz = ZoneInfo(who.timezone)
@@ -228,6 +275,8 @@ async def page(request: web.Request) -> web.StreamResponse:
         generated=deps.clock.now().astimezone(tz).strftime("%Y-%m-%d %H:%M"),
         dashboard=lambda key: who.dashboard(key, lambda k: signer.make({"k": k}, ttl_s=DASHBOARD_LINK_TTL_S)),
         trends=lambda key: who.href(f"{PAGE_ROUTE}/{key}"), hidden={"v": who.token, "lang": who.lang},
+        csv=who.href(PAGE_ROUTE + ".csv", **filters, sort=sort, order=order),
+        xlsx=who.href(PAGE_ROUTE + ".xlsx", **filters, sort=sort, order=order),
         today=deps.clock.now().astimezone(ZoneInfo(deps.timezone)).date())
 
 
@@ -241,4 +290,5 @@ def add_routes(app: web.Application, deps: PortfolioDeps) -> None:
 
     app[DEPS] = deps
     app.router.add_get(PAGE_ROUTE, page, name="portfolio")
+    app.router.add_get(PAGE_ROUTE + ".{fmt}", download, name="portfolio_download")
     trends.add_routes(app)

@@ -17,7 +17,7 @@ from aiohttp import web
 from bot.store.history import History
 from bot.store.workspace import SqlWorkspace
 from bot.web import charts
-from bot.web.exports import to_csv, to_xlsx
+from bot.web.exports import DOWNLOADS, attachment
 from bot.web.pages import WEB
 from bot.web.portfolio import DEPS, PAGE_ROUTE, Refused, Viewer, param, refused, today_of, viewer
 from bot.web.trend_charts import PALETTE, Bar, Series, bar_chart, line_chart
@@ -36,8 +36,6 @@ DOWNLOAD_ROUTE = PAGE_ROUTE + "/{key}/trends.{fmt}"
 TREND_PARAMS = ("v", "lang", "milestone", "weeks")
 WEEKS_DEFAULT, WEEKS_MAX = 26, 104
 KEY_RE = re.compile(r"^[A-Z][A-Z0-9]{1,9}$")
-DOWNLOADS = {"csv": "text/csv; charset=utf-8",
-             "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
 def _weeks(value: str) -> int:
@@ -166,11 +164,8 @@ async def download(request: web.Request) -> web.StreamResponse:
         return refused(str(exc))
     if isinstance(found, web.Response):
         return found
-    body = to_csv(found["tables"]) if fmt == "csv" else to_xlsx(found["tables"])
-    name = f"{key}-trends-{found['until'].isoformat()}{'-' + 'milestone' if found['milestone'] else ''}.{fmt}"
-    return web.Response(body=body, headers={
-        "Content-Type": DOWNLOADS[fmt], "Content-Disposition": f'attachment; filename="{name}"',
-        "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"})
+    name = f"{key}-trends-{found['until'].isoformat()}{'-milestone' if found['milestone'] else ''}.{fmt}"
+    return attachment(fmt, found["tables"], name)
 
 
 def add_routes(app: web.Application) -> None:
