@@ -36,6 +36,7 @@ from bot.say import drain
 from bot.store import console as feed
 from bot.store.history import History
 from bot.store.models import MilestoneRow, ProjectRow, TaskRow
+from bot.store.workspace import SqlWorkspace
 from bot.web.admin import token_fingerprint
 from bot.web.links import WebLinks
 from bot.web.pages import WEB
@@ -289,3 +290,29 @@ def test_a_wrong_portfolio_setting_is_named(section: dict[str, object], problem:
         parse_config(yaml.safe_dump({"people": [{"id": "alice", "name": "A"}], **section}, allow_unicode=True),
                      name="pmsbot.yaml", env={})
     assert problem in str(caught.value)
+
+
+async def test_the_snapshot_and_the_pages_reads_work_on_both_databases(db_url: str) -> None:
+    """PostgreSQL too: the set-based INSERT … ON CONFLICT DO NOTHING, the latest-day reads, the JSON tags."""
+    from bot.store import migrate
+
+    clock = FakeClock(DAY1 - timedelta(days=3))
+    rt = Runtime(Settings(database_url=db_url), config(), clock=clock)
+    await migrate.upgrade(rt.db)
+    await rt.open()
+    try:
+        c = Case(rt=rt, client=None, clock=clock)  # type: ignore[arg-type]
+        await seed_three_days(c)
+        assert await DailySnapshots(rt.db, rt.clock, rt.config, rt.remotes).take(DAY1 + timedelta(days=2)) == 0
+        async with rt.db.read() as s:
+            history = History(s)
+            latest = await history.latest(["PUMP", "MILL"])
+            days = await history.project_days("PUMP", milestone="M1", since=DAY1.date(), until=DAY1.date() + timedelta(days=9))
+            done = await history.done_between(["PUMP"], since=DAY1.date(), until=DAY1.date() + timedelta(days=9))
+            projects = {p.key: p for p in await SqlWorkspace(s, default_locale="zh").all_projects()}
+        assert (latest["PUMP"].total, latest["PUMP"].done) == (5, 3) and set(latest) == {"PUMP", "MILL"}
+        assert [d.total - d.done for d in days] == [4, 3, 1]
+        assert sorted((d.task, d.cycle_days) for d in done) == [("PUMP-1", 4), ("PUMP-2", 5), ("PUMP-3", 5)]
+        assert projects["PUMP"].tags == ("客户A",) and projects["PUMP"].members == ("alice",)
+    finally:
+        await rt.close()
