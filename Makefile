@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
+DEMO_ARGS ?=  # e.g. --history: 20 more projects with six months of daily snapshots
 PYTEST_WORKERS ?= auto  # pytest-xdist processes; 0 runs the suite in this one process
 
 .PHONY: demo test lint bench fuzz run clean
@@ -15,7 +16,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 demo: $(STAMP)  ## seed the demo organisation and open the web console on http://127.0.0.1:8080/console
-	$(BIN)/pmsbot demo
+	$(BIN)/pmsbot demo $(DEMO_ARGS)
 
 run: $(STAMP)
 	$(BIN)/pmsbot run

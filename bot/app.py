@@ -28,7 +28,7 @@ from bot.store.db import Database, StoreSession
 from bot.store.identities import IdentityStore
 from bot.store.replay import first_uses
 from bot.store.web import server_key
-from bot.web import admin, console, dashboard, field, jira_link, openapi
+from bot.web import admin, console, dashboard, field, jira_link, openapi, portfolio
 from bot.web.decide import DecidePage
 from bot.web.pages import WEB, Web
 from notifiers.base import Rendered
@@ -146,6 +146,8 @@ def build_app(runtime: Runtime) -> web.Application:
         risk_scans=config.risk_alerts, listener=(runtime.settings.host, runtime.settings.port)))
     jira_link.add_routes(app, jira_link.JiraLinkDeps(
         linking=lambda: getattr(runtime.remotes.get("jira"), "people", None), audit=_audit_link(db, clock)))
+    portfolio.add_routes(app, portfolio.PortfolioDeps(db=db, clock=clock, default_locale=config.locale,
+                                                      timezone=config.timezone))
     adapters = platform_adapters(runtime)
     for adapter in adapters:
         adapter.add_routes(app)

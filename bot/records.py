@@ -74,6 +74,7 @@ class Project:
     backup_approvers: tuple[str, ...] = ()
     read: str = "members"  # "members" | "department" | "everyone": who may read its status, risks and dashboard
     department: str | None = None
+    tags: tuple[str, ...] = ()  # the portfolio's filter words
 
 
 @dataclass(frozen=True, kw_only=True)

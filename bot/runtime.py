@@ -21,8 +21,10 @@ from bot.jobs.approvals import ApprovalFollowups
 from bot.jobs.base import Job, Mail
 from bot.jobs.calendar import CalendarWarnings
 from bot.jobs.dashboards import WeeklyDashboards
+from bot.jobs.digest import WeeklyDigest
 from bot.jobs.polls import FilePolls, Poll, RedminePolls
 from bot.jobs.risks import RiskScans
+from bot.jobs.snapshots import DailySnapshots
 from bot.jobs.standups import Standups
 from bot.language_model import Suggester
 from bot.platforms.answers import Settling
@@ -107,6 +109,8 @@ class Runtime:
             AuditAnchors(self.db, self.settings.pmsbot_audit_anchor),
             WeeklyDashboards(self.db, mail, self.config, self._weekly_snapshot),
             ApprovalFollowups(self.db, mail, self.config),
+            DailySnapshots(self.db, self.clock, self.config, self.remotes),
+            WeeklyDigest(self.db, mail, self.config, self._portfolio_link),
         ]
         polls: list[Poll] = [RedminePolls(self.db, self.inbox, self.remotes, self.config),
                              FilePolls(self.db, self.inbox, self.dispatcher.sources, self.clock)]
@@ -126,6 +130,10 @@ class Runtime:
     async def _weekly_snapshot(self, project_key: str) -> dict[str, str]:
         key = self.web_key or await server_key(self.db)
         return weekly_snapshot_message(WebLinks(key, self.settings.pmsbot_public_url, clock=self.clock), project_key)
+
+    async def _portfolio_link(self, person: str) -> str:
+        key = self.web_key or await server_key(self.db)
+        return WebLinks(key, self.settings.pmsbot_public_url, clock=self.clock).portfolio(person)
 
     def clock_runner(self, leader: Leader) -> ClockRunner:
         return ClockRunner(self.db, self.clock, leader, self.jobs, self.polls)

@@ -47,6 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     d = serve("demo", "seed a demo organisation and serve the web console")
     d.add_argument("--reset", action="store_true", help="start from a fresh demo database (pmsbot-demo.db only)")
     d.add_argument("--seed-only", action="store_true", help="seed and exit (for `pmsbot say`)")
+    d.add_argument("--history", action="store_true", help="add 20 projects with 6 months of daily snapshots "
+                                                          "(the portfolio and its trends)")
     s = command("say", "run one message through the pipeline and print the replies; exit 1 when refused")
     s.add_argument("--as", dest="as_", required=True, metavar="PERSON", help="the person id who says it")
     s.add_argument("--platform", default="console", help="the platform it comes from (default console)")

@@ -147,6 +147,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
         await rt.open()
         seeded = await seed(rt)
         print("demo organisation seeded" if seeded else "demo organisation already present", flush=True)
+        if args.history:
+            from bot.demo.history import seed_history
+            from bot.web.links import WebLinks
+
+            rows = await seed_history(rt)
+            print(f"history: {rows} snapshot rows written" if rows else "history already present", flush=True)
+            assert rt.web_key is not None
+            print("portfolio (as alice): " + WebLinks(rt.web_key, f"http://{args.host or settings.host}:"
+                                                     f"{args.port or settings.port}", clock=rt.clock).portfolio("alice"),
+                  flush=True)
         if args.seed_only:
             await rt.close()
             return

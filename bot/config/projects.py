@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -36,6 +36,8 @@ class ProjectConfig(StrictModel):
     weekly_dashboard: str | None = Field(default=None, pattern=r"^(mon|tue|wed|thu|fri|sat|sun) ([01][0-9]|2[0-3]):[0-5][0-9]$")
     # Where a task of this project is seen, for links in summaries: "https://jira.example.com/browse/{key}".
     task_url: str | None = Field(default=None, max_length=300)
+    # Words to filter the portfolio page by ("客户A", "2027"), besides department and PM.
+    tags: tuple[Annotated[str, Field(min_length=1, max_length=40)], ...] = Field(default=(), max_length=20)
 
     @field_validator("task_url")
     @classmethod

@@ -12,6 +12,7 @@ from bot.config.fields import Locale, StrictModel, TimezoneName
 from bot.config.hooks import SourceConfig
 from bot.config.people import PersonConfig
 from bot.config.pms import ConnectorsConfig
+from bot.config.portfolio import PortfolioConfig
 from bot.config.projects import ProjectConfig, RolloutConfig
 from bot.config.schedules import CalendarConfig, RiskAlertConfig, StandupConfig
 from bot.schedule.calendar import WorkCalendar
@@ -28,6 +29,7 @@ class Config(StrictModel):
     connectors: ConnectorsConfig = ConnectorsConfig()  # settings of the remote PMSs beyond their credentials
     sources: tuple[SourceConfig, ...] = ()  # other systems' webhooks and exports (bot/hooks/)
     rollout: dict[str, RolloutConfig] = Field(default_factory=dict)  # feature -> where it is on (see FEATURES)
+    portfolio: PortfolioConfig = PortfolioConfig()  # history snapshots and the PMO's weekly digest
 
     def feature_on(self, feature: str, project: str) -> bool:
         """Whether a feature with a `rollout:` entry is on for this project (features without one are on)."""
@@ -78,6 +80,9 @@ class Config(StrictModel):
         _unique([s.name for s in self.sources], "sources", "name")
         for i, source in enumerate(self.sources):
             check_rollout(source.rollout, ("sources", i, "rollout"))
+        for j, person in enumerate(self.portfolio.pmo):
+            if person not in known:
+                raise RefError(("portfolio", "pmo", j), _unknown("person", person, ids))
         for i, alert in enumerate(self.risk_alerts):
             if alert.project not in keys:
                 raise RefError(("risk_alerts", i, "project"), _unknown("project", alert.project, keys))

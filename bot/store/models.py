@@ -10,6 +10,10 @@ import sqlalchemy as sa
 from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, Numeric, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from bot.store.history_tables import PersonDayRow as PersonDayRow
+from bot.store.history_tables import ProjectDayRow as ProjectDayRow
+from bot.store.history_tables import RiskDayRow as RiskDayRow
+from bot.store.history_tables import TaskDoneRow as TaskDoneRow
 from bot.store.task_tables import MilestoneRow as MilestoneRow
 from bot.store.task_tables import PersonWriteRow as PersonWriteRow
 from bot.store.task_tables import ProgressRow as ProgressRow
@@ -67,6 +71,7 @@ class ProjectRow(SQLModel, table=True):
     next_task_no: int = Field(default=1)
     read_access: str = Field(default="members", max_length=16, sa_column_kwargs={"server_default": "members"})
     department: str | None = Field(default=None, max_length=100)
+    tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
 
 
 class MembershipRow(SQLModel, table=True):

@@ -26,8 +26,22 @@ class Projects(InTransaction):
             members=tuple(pid for _, pid, role in rows if role == "member"),
             approvers=tuple(pid for _, pid, role in rows if role == "approver"),
             backup_approvers=tuple(pid for _, pid, role in rows if role == "backup"), read=row.read_access,
-            department=row.department,
+            department=row.department, tags=tuple(row.tags or ()),
         )
+
+    async def all_projects(self) -> list[Project]:
+        """Every project with its people, in two queries (the portfolio lists them all)."""
+        rows = (await self._s.execute(select(ProjectRow).order_by(col(ProjectRow.key)))).scalars().all()
+        people: dict[str, dict[str, list[str]]] = {}
+        for key, pid, role in (await self._s.execute(select(
+                col(MembershipRow.project_key), col(MembershipRow.person_id), col(MembershipRow.role))
+                .order_by(col(MembershipRow.person_id)))):
+            people.setdefault(key, {}).setdefault(role, []).append(pid)
+        return [Project(key=r.key, name=r.name, pms=r.pms, pms_project=r.pms_project,
+                        members=tuple(people.get(r.key, {}).get("member", ())),
+                        approvers=tuple(people.get(r.key, {}).get("approver", ())),
+                        backup_approvers=tuple(people.get(r.key, {}).get("backup", ())), read=r.read_access,
+                        department=r.department, tags=tuple(r.tags or ())) for r in rows]
 
     async def projects_of(self, person_id: str) -> list[Project]:
         keys = (await self._s.execute(

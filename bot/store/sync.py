@@ -22,7 +22,7 @@ CHUNK = 1000  # keys per IN list / rows per statement: well below both databases
 T = TypeVar("T")
 
 PERSON_FIELDS = ("name", "locale", "roles", "timezone", "email", "department", "pms_user")
-PROJECT_FIELDS = ("name", "pms", "pms_project", "read_access", "department")
+PROJECT_FIELDS = ("name", "pms", "pms_project", "read_access", "department", "tags")
 
 
 def chunks(items: Sequence[T]) -> Iterable[Sequence[T]]:
@@ -105,7 +105,7 @@ async def _projects(s: AsyncSession, config: Config) -> None:
     changed: list[dict[str, Any]] = []
     for p in wanted.values():
         values: dict[str, Any] = {"name": p.name, "pms": p.pms, "pms_project": p.pms_project, "read_access": p.read,
-                                  "department": p.department}
+                                  "department": p.department, "tags": list(p.tags)}
         row = stored.get(p.key)
         if row is None:
             new.append({"key": p.key, **values, "next_task_no": 1})

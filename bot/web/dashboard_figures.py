@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from bot.jobs.snapshot_figures import done_times as done_times
 from bot.records import Task
 from bot.store.dashboard import LoggedWork, MetricPoint, PercentChange
 from bot.store.metrics import BUDGET, BUDGET_SPENT
@@ -20,17 +21,6 @@ PAST_WEEKS = 8  # heat-map columns: this ISO week and the 7 before it (logged ho
 NEXT_WEEKS = 4  # ... and the 4 after it (planned hours)
 CYCLE_BUCKETS: tuple[tuple[int, int | None, str], ...] = (
     (0, 1, "0-1"), (2, 3, "2-3"), (4, 7, "4-7"), (8, 14, "8-14"), (15, 30, "15-30"), (31, None, "31+"))
-
-
-def done_times(history: Iterable[PercentChange]) -> dict[str, datetime]:
-    """When each task last reached 100 % (and stayed there), from its percent history, oldest first."""
-    out: dict[str, datetime] = {}
-    for change in history:
-        if change.percent >= 100:
-            out.setdefault(change.task_key, change.at)
-        else:
-            out.pop(change.task_key, None)
-    return out
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -10,6 +10,7 @@ from bot.signing import Signer
 FIELD_LINK_TTL_S = 7 * 24 * 3600
 DASHBOARD_LINK_TTL_S = 7 * 24 * 3600
 ADMIN_LINK_TTL_S = 10 * 60
+PORTFOLIO_LINK_TTL_S = 14 * 24 * 3600  # a weekly digest's link outlives the next digest
 
 # One purpose per kind of link: a signature made for one never passes as another.
 FIELD = "field report"
@@ -18,6 +19,7 @@ ADMIN = "admin link"
 JIRA = "jira link"
 JIRA_STATE = "jira oauth state"
 JIRA_LINK_TTL_S = 15 * 60
+PORTFOLIO = "portfolio"  # a person's view of the portfolio and its trend pages: {"p": person id}
 
 
 class WebLinks:
@@ -39,6 +41,11 @@ class WebLinks:
     def dashboard(self, project: str) -> str:
         token = Signer(self._key, DASHBOARD, clock=self._clock).make({"k": project}, ttl_s=DASHBOARD_LINK_TTL_S)
         return f"{self._base}/projects/{project}?v={token}"
+
+    def portfolio(self, person: str) -> str:
+        """The portfolio page as `person` may see it (the projects they may read), in their language."""
+        token = Signer(self._key, PORTFOLIO, clock=self._clock).make({"p": person}, ttl_s=PORTFOLIO_LINK_TTL_S)
+        return f"{self._base}/portfolio?{urlencode({'v': token})}"
 
     def admin(self, person: str, *, locale: str | None = None) -> str:
         """A one-time admin login; with `locale`, the pages it opens speak the admin's language, whatever the

@@ -149,6 +149,7 @@ def _paths() -> dict[str, dict[str, Operation]]:
              404: ("not set up here", HTML, None)},
             query=(("code", "the authorization code", False), ("state", "the signed state naming the person", True),
                    ("error", "access_denied when consent was refused", False)))},
+        **_portfolio(page),
         "/admin": {"get": _admin_page("overview: connectors, queues, schedules")},
         "/admin/login": {
             "get": _op("the login form", "admin", page),
@@ -166,6 +167,38 @@ def _paths() -> dict[str, dict[str, Operation]]:
         "/admin/failed/{id}/replay": {"post": _admin_form("run a rejected delivery again", "id")},
         "/admin/audit": {"get": _admin_page("the audit log and the hash chain's status")},
         "/admin/people": {"get": _admin_page("people and their linked accounts")},
+    }
+
+
+def _portfolio(page: Answers) -> dict[str, dict[str, Operation]]:
+    view = ("v", "a person's signed portfolio link (the PMO digest's); without it, an admin session", False)
+    lang = ("lang", "zh | en", False)
+    trend_query = (view, lang, ("milestone", "one of the project's milestones (default: the whole project)", False),
+                   ("weeks", "weeks shown, 1-104 (default 26)", False))
+    answers: Answers = {**page, 303: ("no session or link: to /admin/login", "", None),
+                        **_refused(400), 403: ("altered or expired link, or not a reader", HTML, None)}
+    return {
+        "/portfolio": {"get": _op(
+            "every project the viewer may read: health, progress against plan, risks, overdue tasks, approvals "
+            "waiting, last standup", "pages", answers, security="adminSession",
+            query=(view, lang, ("department", "only this department", False), ("pm", "only this PM's", False),
+                   ("tag", "only projects with this tag", False),
+                   ("sort", "health | project | progress | gap | risks | overdue | approvals | standup", False),
+                   ("order", "asc | desc", False)))},
+        "/portfolio.{fmt}": {"get": _op(
+            "the portfolio's rows as CSV or XLSX (fmt: csv | xlsx), with the page's filters and order", "pages",
+            {200: ("the file", "text/csv", None), 303: ("no session or link: to /admin/login", "", None),
+             **_refused(400, 404), 403: ("altered or expired link", HTML, None)},
+            params=("fmt",), query=(view, lang), security="adminSession")},
+        "/portfolio/{key}": {"get": _op(
+            "a project's trends from the daily snapshots: burndown, burnup, cycle time, throughput, workload, "
+            "risks by kind, standup participation", "pages", {**answers, 404: ("no such project", HTML, None)},
+            params=("key",), query=trend_query, security="adminSession")},
+        "/portfolio/{key}/trends.{fmt}": {"get": _op(
+            "the trend page's figures as CSV or XLSX (fmt: csv | xlsx)", "pages",
+            {200: ("the file", "text/csv", None), 303: ("no session or link: to /admin/login", "", None),
+             **_refused(400, 404), 403: ("altered or expired link, or not a reader", HTML, None)},
+            params=("key", "fmt"), query=trend_query, security="adminSession")},
     }
 
 

@@ -6,14 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from bot.pms.base import PMS
-from bot.records import Person, Project, Task
+from bot.records import Project, Task
 from commands.ports import CommandError, Context
+from commands.readers import is_member as is_member
+from commands.readers import may_read
 
 MAX_LIST = 20  # rows in a chat list; longer lists say how many more there are
-
-
-def is_member(person: Person, project: Project) -> bool:
-    return person.id in project.members or person.id in project.approvers or "admin" in person.roles
 
 
 async def find_project(ctx: Context, key: str) -> Project:
@@ -26,9 +24,7 @@ async def find_project(ctx: Context, key: str) -> Project:
 async def readable_project(ctx: Context, key: str) -> Project:
     """A project the person may read: its members, approvers and admins, or everyone if it says so."""
     project = await find_project(ctx, key)
-    same_department = project.read == "department" and project.department is not None \
-        and ctx.person.department == project.department
-    if project.read != "everyone" and not same_department and not is_member(ctx.person, project):
+    if not may_read(ctx.person, project):
         admins = [a.name for a in await ctx.workspace.people_with_role("admin")]
         raise CommandError("not_reader", project=project.key, grant=", ".join(admins[:3]) or "-")
     return project

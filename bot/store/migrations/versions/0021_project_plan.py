@@ -1,7 +1,7 @@
 """project_plan (a project's Microsoft Project plan) and pms_credential (a person's own PMS token, sealed)
 
 Revision ID: 0021
-Revises: 0018
+Revises: 0019
 Create Date: 2026-12-03 15:30:00
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ from alembic import op
 import bot.store.types
 
 revision = '0021'
-down_revision = '0018'
+down_revision = '0019'
 branch_labels = None
 depends_on = None
 
