@@ -94,7 +94,8 @@ async def _late(ctx: Context, cmd: model.Standup) -> list[Reply]:
 
 async def _my_answers(ctx: Context) -> list[Reply]:
     rows = await ctx.workspace.standup_answers([ctx.person.id], since=ctx.today - timedelta(days=366),
-                                               until=ctx.today, limit=MY_ANSWERS_MAX)
+                                               until=ctx.today + timedelta(days=LATE_ANSWER_MAX_DAYS),
+                                               limit=MY_ANSWERS_MAX)  # with the days skipped ahead
     return [Reply(kind="standup_answers", data={"items": [
         {"day": day.isoformat(), "kind": kind, "text": text} for _, day, kind, text in rows]})]
 
