@@ -69,9 +69,9 @@ async def test_the_summary_waits_for_the_last_members_window(rt: Runtime) -> Non
     assert await job.run(utc(FRI, 14, 30), catching_up=False) == 0, "once"
     assert await summaries(rt) == [{"day": "2026-10-30", "answered": 2, "total": 3}]
     async with rt.db.read() as s:
-        sent = (await s.execute(select(OutboxRow).where(col(OutboxRow.kind) == "standup_summary"))).scalars().all()
+        rows = (await s.execute(select(OutboxRow).where(col(OutboxRow.kind) == "standup_summary"))).scalars().all()
     # No team channel on the console: each member gets it, in their own language.
-    assert {(r.target, r.locale) for r in sent} == {("alice", "en"), ("bob", "zh"), ("dave", "zh")}
+    assert {(r.target, r.locale) for r in rows} == {("alice", "en"), ("bob", "zh"), ("dave", "zh")}
 
 
 @pytest.mark.clock(datetime(2026, 10, 30, 0, 0, tzinfo=UTC))
