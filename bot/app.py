@@ -26,7 +26,7 @@ from bot.store.db import StoreSession
 from bot.store.identities import IdentityStore
 from bot.store.replay import first_uses
 from bot.store.web import server_key
-from bot.web import admin, console, dashboard, field, openapi
+from bot.web import admin, console, dashboard, field, openapi, standup_history
 from bot.web.decide import DecidePage
 from bot.web.pages import WEB, Web
 from notifiers.base import Rendered
@@ -135,6 +135,8 @@ def build_app(runtime: Runtime) -> web.Application:
     dashboard.add_routes(app, dashboard.DashboardDeps(
         db=db, clock=clock, connectors=connectors, default_locale=config.locale, timezone=config.timezone,
         risk_scans=config.risk_alerts, listener=(runtime.settings.host, runtime.settings.port)))
+    standup_history.add_routes(app, standup_history.StandupHistoryDeps(
+        db=db, clock=clock, default_locale=config.locale, timezone=config.timezone))
     adapters = platform_adapters(runtime)
     for adapter in adapters:
         adapter.add_routes(app)

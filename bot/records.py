@@ -201,3 +201,14 @@ class Leave:
     day_from: date
     day_to: date
     note: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class StandupAnswer:
+    """What a person said to a standup for a day: an answer (late or not) or a skip; the latest of the day."""
+
+    person: str
+    day: date
+    kind: str  # "answer" | "skip"
+    text: str
+    at: datetime  # when it was said

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any, Literal, Protocol
 
 from bot.pms.base import PMS
-from bot.records import Approval, ChatSubscription, Leave, Person, PersonWrite, Project
+from bot.records import Approval, ChatSubscription, Leave, Person, PersonWrite, Project, StandupAnswer
 
 
 class CommandError(Exception):
@@ -66,7 +66,7 @@ class Workspace(Protocol):
     async def cancel_leave(self, leave_id: int, *, person_id: str) -> Leave | None: ...
 
     async def standup_answers(self, person_ids: list[str], *, since: date, until: date, limit: int
-                              ) -> list[tuple[str, date, str, str]]: ...
+                              ) -> list[StandupAnswer]: ...
 
     async def claim_pms_user(self, person_id: str, pms_user: str, *, now: datetime) -> bool:
         """Record the PMS user a person asks to be linked to. True when it is proven at once (it is the e-mail

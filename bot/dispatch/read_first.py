@@ -12,7 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from bot.records import Approval, ChatSubscription, Leave, Person, PersonWrite, Project
+from bot.records import Approval, ChatSubscription, Leave, Person, PersonWrite, Project, StandupAnswer
 from commands.ports import Workspace
 
 
@@ -77,7 +77,7 @@ class ReadFirstWorkspace:
         return await self._inner.leaves(person_id, since=since)
 
     async def standup_answers(self, person_ids: list[str], *, since: date, until: date, limit: int
-                              ) -> list[tuple[str, date, str, str]]:
+                              ) -> list[StandupAnswer]:
         return await self._inner.standup_answers(person_ids, since=since, until=until, limit=limit)
 
     # -- writes: the command runs again in the write transaction ------------------------------------------

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlmodel import col
 
-from bot.records import Leave
+from bot.records import Leave, StandupAnswer
 from bot.store import schedules
 from bot.store.models import ScheduleRunRow, StandupEntryRow, StandupScheduleRow
 from bot.store.projects import Projects
@@ -63,18 +63,24 @@ class Standups(InTransaction):
         return gone
 
     async def standup_answers(self, person_ids: list[str], *, since: date, until: date, limit: int
-                              ) -> list[tuple[str, date, str, str]]:
-        """(person, day, kind, text) of answers and skips for days since..until, newest day first; a day's
-        later entry replaces its earlier one."""
+                              ) -> list[StandupAnswer]:
+        """Answers and skips for days since..until, newest day first; a day's later entry replaces its earlier
+        one."""
         rows = (await self._s.execute(select(StandupEntryRow).where(
             col(StandupEntryRow.person_id).in_(person_ids), col(StandupEntryRow.kind).in_(("answer", "skip")),
             col(StandupEntryRow.day_from) >= since, col(StandupEntryRow.day_from) <= until)
             .order_by(col(StandupEntryRow.id)))).scalars().all()
-        latest: dict[tuple[str, date], tuple[str, str]] = {}
+        latest: dict[tuple[str, date], StandupAnswer] = {}
         for r in rows:
-            latest[(r.person_id, r.day_from)] = (r.kind, r.text)
-        ordered = sorted(latest.items(), key=lambda kv: (kv[0][1], kv[0][0]), reverse=True)
-        return [(person, day, kind, text) for (person, day), (kind, text) in ordered[:limit]]
+            latest[(r.person_id, r.day_from)] = StandupAnswer(person=r.person_id, day=r.day_from, kind=r.kind,
+                                                              text=r.text, at=r.at)
+        return sorted(latest.values(), key=lambda a: (a.day, a.person), reverse=True)[:limit]
+
+    async def project_standups(self, project: str) -> list[tuple[str, tuple[str, ...]]]:
+        """(name, members) of the project's standups."""
+        rows = (await self._s.execute(select(StandupScheduleRow).where(col(StandupScheduleRow.project_key) == project)
+                                      .order_by(col(StandupScheduleRow.name)))).scalars()
+        return [(row.name, tuple(str(m) for m in row.spec.get("members", ()))) for row in rows]
 
     async def away_among(self, person_ids: list[str], day: date) -> set[str]:
         """Those of `person_ids` on leave that day (`standup away` / `请假`)."""

@@ -184,7 +184,7 @@ def _budget(figures: dict[str, Decimal], metrics: list[MetricPoint], tasks: list
 
 # -- access -------------------------------------------------------------------------------------------------
 
-async def _admit(request: web.Request, key: str, locale: str) -> web.Response | None:
+async def admit(request: web.Request, key: str, locale: str) -> web.Response | None:
     """None when the visitor may see the project's dashboard; else the answer (the login, or 403)."""
     from bot.web.admin import (
         admin_session,  # the same check as the admin pages: still an admin, token still on
@@ -218,7 +218,7 @@ async def page(request: web.Request) -> web.StreamResponse:
     pages = request.app[WEB]
     locale = pages.locale(request)
     key = request.match_info["key"]
-    denied = await _admit(request, key, locale)
+    denied = await admit(request, key, locale)
     if denied is not None:
         return denied
     deps = request.app[DEPS]
@@ -274,7 +274,7 @@ async def snapshot(request: web.Request) -> web.StreamResponse:
     pages = request.app[WEB]
     locale = pages.locale(request)
     key = request.match_info["key"]
-    denied = await _admit(request, key, locale)
+    denied = await admit(request, key, locale)
     if denied is not None:
         return denied
     deps = request.app[DEPS]

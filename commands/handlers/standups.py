@@ -97,7 +97,7 @@ async def _my_answers(ctx: Context) -> list[Reply]:
                                                until=ctx.today + timedelta(days=LATE_ANSWER_MAX_DAYS),
                                                limit=MY_ANSWERS_MAX)  # with the days skipped ahead
     return [Reply(kind="standup_answers", data={"items": [
-        {"day": day.isoformat(), "kind": kind, "text": text} for _, day, kind, text in rows]})]
+        {"day": a.day.isoformat(), "kind": a.kind, "text": a.text} for a in rows]})]
 
 
 async def standup_schedule(ctx: Context, cmd: model.StandupSchedule) -> list[Reply]:
