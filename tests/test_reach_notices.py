@@ -108,3 +108,22 @@ async def test_chat_notices_are_in_the_chats_language(rt: Runtime) -> None:
     async with rt.db.read() as s:
         assert await SqlWorkspace(s, default_locale="zh").chat_locales([("feishu", "oc_pump")], "zh") == \
             {("feishu", "oc_pump"): "en"}
+
+
+@pytest.mark.clock(datetime(2026, 12, 3, 2, 0, tzinfo=UTC))
+async def test_notices_to_a_projects_channels_and_a_named_channel_are_in_their_language(rt: Runtime) -> None:
+    """An approval announced to PUMP's channels, a source's notice to a named channel: the team's language (zh,
+    two of three members) though the deployment here says en; a chat alice subscribed hears English."""
+    from bot.dispatch.replies import Addressing
+    from bot.records import InboundEvent, Reply
+
+    await say(rt, "alice", "subscribe PUMP")
+    event = InboundEvent(platform="console", event_id="e1", kind="message", sender="carol", conversation="carol",
+                         received_at=rt.clock.now())
+    replies = [Reply(kind="approval_announced", to_project="PUMP", data={}),
+               Reply(kind="hook_notice", to_channel=("console", "alice"), data={})]
+    async with rt.db.read() as s:
+        envelopes = await Addressing(platforms=("slack", "feishu", "console"), default_locale="en").envelopes(
+            SqlWorkspace(s, default_locale="en"), event, "zh", replies)
+    assert {(e.platform, e.target, e.locale) for e in envelopes} == {
+        ("slack", "C01PUMP", "zh"), ("feishu", "oc_pump", "zh"), ("console", "alice", "en")}
