@@ -53,6 +53,9 @@ async def test_history_in_the_viewers_language_and_timezone(rt: Runtime, client:
     assert "站会记录" in zh and "时间为 America/New_York" in zh and "补交" in zh
     assert "12-03 08:30" in zh, "21:30 in Shanghai is 08:30 in New York"
     assert "王波" in zh
+    board = await (await client.get(dashboard.dashboard_link(client.server.app[WEB], "PUMP") + "&lang=en")).text()
+    link = board[board.index('id="standups-link"') - 300:board.index('id="standups-link"')]
+    assert "/projects/PUMP/standups?v=" in link, "the dashboard links to the history with its own view link"
 
 
 @pytest.mark.clock(datetime(2026, 12, 3, 10, 0, tzinfo=SH))

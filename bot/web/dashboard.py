@@ -229,8 +229,10 @@ async def page(request: web.Request) -> web.StreamResponse:
         return _pms_trouble(pages, locale, exc, key)
     if context is None:
         return pages.error(locale=locale, status=404, message=d["unknown_project"].format(key=key))
-    _, image = dashboard_paths(key, request.query.get("v") or pages.signer(PURPOSE).make({"k": key}, ttl_s=LINK_TTL_S))
-    return pages.page("dashboard.html.j2", locale=locale, snapshot_url=image, **context)
+    page_path, image = dashboard_paths(key, request.query.get("v") or pages.signer(PURPOSE).make({"k": key},
+                                                                                                  ttl_s=LINK_TTL_S))
+    standups = page_path.replace("?", "/standups?", 1)  # the same view link opens the standup history
+    return pages.page("dashboard.html.j2", locale=locale, snapshot_url=image, standups_url=standups, **context)
 
 
 # -- the PNG snapshot ---------------------------------------------------------------------------------------
