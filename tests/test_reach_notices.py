@@ -11,7 +11,9 @@ import pytest
 from sqlalchemy import select, update
 from sqlmodel import col
 
+from bot.dispatch.replies import Addressing
 from bot.jobs.standups import Standups
+from bot.records import InboundEvent, Reply
 from bot.runtime import Runtime
 from bot.say import say
 from bot.store import pms_changes
@@ -97,9 +99,6 @@ async def test_chat_notices_are_in_the_chats_language(rt: Runtime) -> None:
         # PUMP's channel: alice (en), bob and dave (zh) -> zh, though the deployment says en.
         assert await ws.chat_locales([("slack", "C01PUMP")], "en") == {("slack", "C01PUMP"): "zh"}
         assert await ws.chat_locales([("slack", "C0NOBODY")], "en") == {("slack", "C0NOBODY"): "en"}
-    from bot.dispatch.replies import Addressing
-    from bot.records import InboundEvent, Reply
-
     event = InboundEvent(platform="console", event_id="e1", kind="message", sender="carol", conversation="carol",
                          received_at=rt.clock.now())
     replies = [Reply(kind="approval_announced", to_project="PUMP", data={}),
