@@ -28,7 +28,7 @@ from bot.store.db import Database, StoreSession
 from bot.store.identities import IdentityStore
 from bot.store.replay import first_uses
 from bot.store.web import server_key
-from bot.web import admin, console, dashboard, field, jira_link, openapi, portfolio
+from bot.web import admin, console, dashboard, field, jira_link, openapi, portfolio, standup_history
 from bot.web.decide import DecidePage
 from bot.web.pages import WEB, Web
 from notifiers.base import Rendered
@@ -148,6 +148,8 @@ def build_app(runtime: Runtime) -> web.Application:
         linking=lambda: getattr(runtime.remotes.get("jira"), "people", None), audit=_audit_link(db, clock)))
     portfolio.add_routes(app, portfolio.PortfolioDeps(db=db, clock=clock, default_locale=config.locale,
                                                       timezone=config.timezone))
+    standup_history.add_routes(app, standup_history.StandupHistoryDeps(
+        db=db, clock=clock, default_locale=config.locale, timezone=config.timezone))
     adapters = platform_adapters(runtime)
     for adapter in adapters:
         adapter.add_routes(app)

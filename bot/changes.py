@@ -27,6 +27,7 @@ from bot.pms.redmine import RedmineClient
 from bot.records import InboundEvent, Project
 from bot.store import pms_changes
 from bot.store.db import Database
+from bot.store.subscriptions import Subscriptions
 from notifiers.outbox import Envelope, Outbox
 
 # The cursor of a Redmine project that had no issues at its first poll: every issue after is new.
@@ -48,17 +49,20 @@ class ChangeDigests:
         async with self.db.write() as s:
             due = await pms_changes.take_due(s, now=now, quiet_s=PMS_DIGEST_QUIET_S, max_wait_s=PMS_DIGEST_MAX_WAIT_S)
             envelopes: list[Envelope] = []
+            # Each chat in its own language (its subscriber's, its team's), not the deployment's.
+            locales = await Subscriptions(s).chat_locales(list(due), self.locale)
             for (platform, conversation), rows in due.items():
+                locale = locales.get((platform, conversation), self.locale)
                 if len(rows) <= PMS_DIGEST_AFTER:
                     envelopes += [Envelope(platform=platform, target=conversation, kind="pms_change",
-                                           locale=self.locale, data=row.data, actions=[]) for row in rows]
+                                           locale=locale, data=row.data, actions=[]) for row in rows]
                     continue
                 latest: dict[str, dict[str, object]] = {}  # one line per task: its last change
                 for row in rows:
                     latest[str(row.data["task"]["key"])] = row.data
                 items = list(latest.values())
                 envelopes.append(Envelope(
-                    platform=platform, target=conversation, kind="pms_digest", locale=self.locale, actions=[],
+                    platform=platform, target=conversation, kind="pms_digest", locale=locale, actions=[],
                     data={"projects": sorted({r.project_key for r in rows}), "changes": len(rows),
                           "tasks": len(items), "items": items[:PMS_DIGEST_LIST_MAX],
                           "more": max(0, len(items) - PMS_DIGEST_LIST_MAX)}))

@@ -194,3 +194,11 @@ LLM_MAX_WRITES: Final = 10  # writes one suggestion may hold
 LLM_MAX_KEYS: Final = 20  # task keys of a message sent as candidates; a message naming more is not sent
 LLM_RETRY_AFTER_DEFAULT_S: Final = 30.0  # a 429 without Retry-After: not asked again before this
 LLM_RETRY_AFTER_MAX_S: Final = 600.0  # the longest a 429 keeps the model unasked
+
+# Everyday chat (issue 24): muting a subscription, answering a standup late, listing.
+MUTE_MAX_S: Final = 30 * 24 * 3600  # `mute PUMP 90d` is refused: a month at most, so no chat is lost for good
+MUTE_DAY_ENDS_AT: Final = "09:00"  # `静音 PUMP 到明天`: until this hour of that day, in the person's timezone
+LATE_ANSWER_MAX_DAYS: Final = 7  # `standup late 12-01 …` may answer for a day at most this far back
+MY_ANSWERS_MAX: Final = 10  # `standup mine` lists this many of the person's last answers
+STANDUP_HISTORY_DAYS: Final = 14  # the standup history page shows this many days back (?days= up to 90)
+STANDUP_HISTORY_MAX_DAYS: Final = 90

@@ -181,3 +181,35 @@ class PendingLink:
     attempts: int
     created_at: datetime
     expires_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChatSubscription:
+    """One chat's subscription to a project's changes (`subscriptions` lists them)."""
+
+    project: str
+    filter: str
+    by: str  # the person who subscribed the chat
+    since: datetime
+    muted_until: datetime | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Leave:
+    """A person's leave (`请假 12-20..12-22`): no standup prompts those days."""
+
+    id: int
+    day_from: date
+    day_to: date
+    note: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class StandupAnswer:
+    """What a person said to a standup for a day: an answer (late or not) or a skip; the latest of the day."""
+
+    person: str
+    day: date
+    kind: str  # "answer" | "skip"
+    text: str
+    at: datetime  # when it was said

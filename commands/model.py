@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, time
 from decimal import Decimal
 from typing import Literal
 
@@ -155,8 +155,9 @@ class Risks:
 
 @dataclass(frozen=True, kw_only=True)
 class Standup:
-    action: Literal["show", "answer", "skip", "away", "stats"]
+    action: Literal["show", "answer", "skip", "away", "stats", "late", "mine"]
     text: str = ""
+    day: date | None = None  # late: the day answered for; skip: the day skipped (None: today)
     away_from: date | None = None
     away_to: date | None = None
     question: int | None = None  # an answer to one question of the prompt (`standup 2: …`)
@@ -209,6 +210,39 @@ class Subscribe:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Subscriptions:
+    """What this chat follows (`subscriptions`, `订阅列表`)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Unsubscribe:
+    project: str
+    filter: str | None = None  # None: every subscription of this chat to the project
+
+
+@dataclass(frozen=True, kw_only=True)
+class Mute:
+    """Quiet this chat's subscription to a project for a while (`mute PUMP 2h`, `静音 PUMP 到明天`), or
+    (`off`) let it speak again. The end is worked out in the person's own timezone by the handler."""
+
+    project: str
+    off: bool = False
+    for_minutes: int | None = None
+    until_day: date | None = None  # with until_time, or at constants.MUTE_DAY_ENDS_AT
+    until_time: time | None = None  # alone: the next time it is that o'clock
+
+
+@dataclass(frozen=True, kw_only=True)
+class LeaveAction:
+    """See, move or cancel leave taken with `请假` / `standup away` (`leave`, `销假 3`, `leave move 3 12-20`)."""
+
+    action: Literal["list", "cancel", "change"]
+    leave_id: int | None = None  # cancel without one: the only current or coming leave
+    day_from: date | None = None
+    day_to: date | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class New:
     project: str
     title: str
@@ -227,6 +261,7 @@ Command = (
     Help | Status | MyTasks | Report | Done | Block | Unblock | Start | Several | Confirm | Undo | Correct
     | Approve | Reject | Delegate | Approvals | Risks | Standup | Link | LinkDecision | LinkSecret | LinkJira
     | Subscribe | New | Request | AlertAction | Apply | StandupSchedule | FieldLink | DashboardLink | AdminLink
+    | Subscriptions | Unsubscribe | Mute | LeaveAction
 )
 
 ParseErrorCode = Literal[
@@ -242,6 +277,8 @@ ParseErrorCode = Literal[
     "bad_approval_id",
     "bad_proposal_id",
     "bad_alert_id",
+    "bad_duration",  # a mute's length or end that is not one
+    "bad_leave_id",
     "bad_amount",
     "unclear_hours",  # a frequency, a range, or time still to come: not time spent
     "question",  # the message asks; nothing is written

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any, Literal, Protocol
 
 from bot.pms.base import PMS
-from bot.records import Approval, Person, PersonWrite, Project
+from bot.records import Approval, ChatSubscription, Leave, Person, PersonWrite, Project, StandupAnswer
 
 
 class CommandError(Exception):
@@ -51,6 +51,22 @@ class Workspace(Protocol):
 
     async def subscribe(self, *, project: str, platform: str, conversation: str, filter: str, by: str,
                         now: datetime) -> bool: ...
+
+    async def chat_subscriptions(self, platform: str, conversation: str) -> list[ChatSubscription]: ...
+
+    async def unsubscribe(self, *, project: str, platform: str, conversation: str, filter: str | None) -> int: ...
+
+    async def mute(self, *, project: str, platform: str, conversation: str, until: datetime | None) -> int: ...
+
+    async def leaves(self, person_id: str, *, since: date) -> list[Leave]: ...
+
+    async def change_leave(self, leave_id: int, *, person_id: str, day_from: date, day_to: date
+                           ) -> Leave | None: ...
+
+    async def cancel_leave(self, leave_id: int, *, person_id: str) -> Leave | None: ...
+
+    async def standup_answers(self, person_ids: list[str], *, since: date, until: date, limit: int
+                              ) -> list[StandupAnswer]: ...
 
     async def claim_pms_user(self, person_id: str, pms_user: str, *, now: datetime) -> bool:
         """Record the PMS user a person asks to be linked to. True when it is proven at once (it is the e-mail
@@ -128,7 +144,9 @@ class Context:
     platform: str
     conversation: str
     now: datetime  # timezone-aware
-    today: date  # in the deployment's timezone
+    today: date  # in the person's own timezone (else the deployment's)
     workspace: Workspace
     pms_for: Callable[[Project], PMS]
     links: Links | None = None  # None: no web pages in this deployment
+    timezone: str = "UTC"  # the person's own, else the deployment's: where "tomorrow 09:00" is
+    feature_on: Callable[[str, str], bool] = lambda feature, project: True  # the `rollout:` of the config

@@ -1,5 +1,6 @@
-"""The standup verb's arguments: an answer (whole, or one question's), `skip`, `away <dates>` (and `请假
-<dates>` alone), `stats [days]`, and a PM's `time|deadline|remind HH:MM|default [standup]`."""
+"""The standup verb's arguments: an answer (whole, or one question's), `skip [day]`, `late [day] <answer>`,
+`mine`, `away <dates>` (and `请假 <dates>` alone; `请假 取消`, `站会 销假` are the leave verb's), `stats [days]`,
+and a PM's `time|deadline|remind HH:MM|default [standup]`."""
 
 from __future__ import annotations
 
@@ -7,17 +8,24 @@ import re
 from datetime import date
 from typing import Literal
 
-from commands.dates import date_range_at
+from commands.day_words import day_at
 from commands.errors import PARAM_MAX_CHARS, err, missing
 from commands.grammar import Args
-from commands.model import Command, ParseError, Standup, StandupSchedule
+from commands.model import Command, LeaveAction, ParseError, Standup, StandupSchedule
+from commands.reach_arguments import AFTER_DATE_OK, away_dates, leave
 from commands.text import EDGE_PUNCT, clean, first_token
 
 AWAY_WORD = "请假"  # on its own, shorthand for "standup away"
 
 _SKIP_AT = re.compile(r"(?:skip|跳过)(?![A-Za-z])", re.IGNORECASE)
 _AWAY_AT = re.compile(r"(?:away|请假)(?![A-Za-z])", re.IGNORECASE)
-_AFTER_DATE_OK = re.compile(r"$|[ ,;:]|[^\x00-\x7f]")
+_LATE_AT = re.compile(r"(?:late|补交|补写|补)(?![A-Za-z])", re.IGNORECASE)
+_MINE_AT = re.compile(r"(?:mine|history|my answers|我的|历史|记录)$", re.IGNORECASE)
+# Leave is the leave verb's (commands/reach_arguments.py): `站会 销假` was once stored as an answer.
+_LEAVE_CANCEL_AT = re.compile(r"(?:销假|(?:cancel|取消|撤销) ?(?:leave|away|请假)|(?:leave|away|请假) ?(?:cancel|取消|撤销))"
+                              r"(?![A-Za-z])(?: ?#?([0-9]{1,9}))?$", re.IGNORECASE)
+_AWAY_ACTION_AT = re.compile(r"(?:cancel|取消|撤销|list|列表|查看|change|move|修改|更改|改)(?![A-Za-z])",
+                             re.IGNORECASE)
 _SETTINGS: dict[str, Literal["at", "deadline", "remind_at"]] = {
     "time": "at", "时间": "at", "deadline": "deadline", "截止": "deadline", "remind": "remind_at",
     "reminder": "remind_at", "提醒": "remind_at"}
@@ -30,16 +38,22 @@ _QUESTION_AT = re.compile(r"(?:(?:q|问题|第) ?([1-9])题?(?: ?[:：])?|([1-9]
 
 
 def _away(rest: str, today: date) -> Command | ParseError:
+    """After `请假` / `standup away`: dates, or what to do with leave already taken (`请假 取消 3`)."""
     rest = rest.strip(EDGE_PUNCT)
-    if not rest:
-        return missing("standup", "dates")
-    found = date_range_at(rest, today, "standup")
-    if isinstance(found, ParseError):
-        return found
-    start, stop, end = found
-    if not _AFTER_DATE_OK.match(rest, end):
+    if _AWAY_ACTION_AT.match(rest):
+        return leave(Args(rest=rest, word="leave", today=today))  # the leave verb's own words
+    return away_dates(rest, today, "standup")
+
+
+def _day_then(rest: str, today: date) -> tuple[date | None, str] | ParseError:
+    """An optional day at the start of `rest` (`昨天`, `12-01`), and the words after it."""
+    found = day_at(rest, 0, today)
+    if found is None:
+        return None, rest
+    day, end = found
+    if day is None or not AFTER_DATE_OK.match(rest, end):
         return err("bad_date", "standup", value=first_token(rest))
-    return Standup(action="away", away_from=start, away_to=stop, text=clean(rest[end:]))
+    return day, clean(rest[end:])
 
 
 def _schedule(setting_word: str, value_words: str) -> Command | ParseError | None:
@@ -64,9 +78,27 @@ def standup(args: Args) -> Command | ParseError:
         return _away(rest, args.today)
     if not rest:
         return Standup(action="show")
+    m = _LEAVE_CANCEL_AT.match(rest)
+    if m is not None:
+        return LeaveAction(action="cancel", leave_id=int(m.group(1)) if m.group(1) else None)
+    if _MINE_AT.match(rest):
+        return Standup(action="mine")
     m = _SKIP_AT.match(rest)
     if m is not None:
-        return Standup(action="skip", text=clean(rest[m.end() :]))
+        found = _day_then(clean(rest[m.end() :]), today=args.today)
+        if isinstance(found, ParseError):
+            return found
+        return Standup(action="skip", day=found[0], text=found[1])
+    m = _LATE_AT.match(rest)
+    if m is not None:
+        found = _day_then(clean(rest[m.end() :]), today=args.today)
+        if isinstance(found, ParseError):
+            return found
+        if found[0] is None:  # "standup late start, traffic": today's answer, not another day's
+            return Standup(action="answer", text=rest)
+        if not found[1]:
+            return missing("standup", "text")
+        return Standup(action="late", day=found[0], text=found[1])
     m = _AWAY_AT.match(rest)
     if m is not None:
         return _away(rest[m.end() :], args.today)

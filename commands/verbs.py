@@ -6,7 +6,7 @@ from __future__ import annotations
 import difflib
 import re
 
-from commands import arguments, progress, standup_arguments
+from commands import arguments, progress, reach_arguments, standup_arguments
 from commands.errors import err
 from commands.field import correction
 from commands.field_words import QUESTION_WORDS
@@ -26,10 +26,12 @@ from commands.model import (
     Done,
     FieldLink,
     Help,
+    LeaveAction,
     Link,
     LinkDecision,
     LinkJira,
     LinkSecret,
+    Mute,
     MyTasks,
     New,
     ParseError,
@@ -43,8 +45,10 @@ from commands.model import (
     Start,
     Status,
     Subscribe,
+    Subscriptions,
     Unblock,
     Undo,
+    Unsubscribe,
 )
 from commands.text import EDGE_PUNCT
 
@@ -92,7 +96,7 @@ TABLE: tuple[Verb, ...] = (
     Verb(name="apply", en=("apply",), zh=("确认更新", "应用"), parse=arguments.apply, builds=(Apply,)),
     Verb(name="risks", en=("risks", "risk"), zh=("风险",), parse=arguments.risks, builds=(Risks,)),
     Verb(name="standup", en=("standup",), zh=("站会", "日报", standup_arguments.AWAY_WORD),
-         parse=standup_arguments.standup, builds=(Standup, StandupSchedule)),
+         parse=standup_arguments.standup, builds=(Standup, StandupSchedule, LeaveAction)),
     Verb(name="link", en=("link", "bind"), zh=("绑定",), parse=arguments.link,
          builds=(Link, LinkDecision, LinkSecret, LinkJira)),
     Verb(name="subscribe", en=("subscribe", "sub"), zh=("订阅",), parse=arguments.subscribe,
@@ -105,6 +109,14 @@ TABLE: tuple[Verb, ...] = (
          builds=(DashboardLink,)),
     Verb(name="admin", en=("admin",), zh=("管理", "管理后台"), parse=arguments.admin, builds=(AdminLink,)),
     Verb(name="correct", en=("correct",), zh=("更正",), parse=arguments.correct, builds=(Correct,)),
+    Verb(name="subscriptions", en=("subscriptions", "subs"), zh=("订阅列表", "我的订阅"),
+         parse=reach_arguments.subscriptions, builds=(Subscriptions,)),
+    Verb(name="unsubscribe", en=("unsubscribe", "unsub"), zh=("取消订阅", "退订"),
+         parse=reach_arguments.unsubscribe, builds=(Unsubscribe,)),
+    Verb(name="mute", en=("mute",), zh=("静音", "免打扰"), parse=reach_arguments.mute, builds=(Mute,)),
+    Verb(name="unmute", en=("unmute",), zh=("取消静音", "解除静音"), parse=reach_arguments.unmute, builds=(Mute,)),
+    Verb(name="leave", en=("leave", "leaves"), zh=(reach_arguments.CANCEL_LEAVE_WORD, "假期", "我的请假"),
+         parse=reach_arguments.leave, builds=(LeaveAction, Standup)),
 )
 
 VERBS: dict[str, tuple[str, ...]] = {verb.name: verb.words for verb in TABLE}
@@ -113,12 +125,13 @@ _BY_WORD: dict[str, Verb] = {word: verb for verb in TABLE for word in verb.words
 _WORD_TO_VERB: dict[str, str] = {word: verb.name for word, verb in _BY_WORD.items()}
 # Longest first so "我的任务" wins over "我的" and "my tasks" over "my".
 _WORDS_LONGEST_FIRST: tuple[str, ...] = tuple(sorted(_BY_WORD, key=len, reverse=True))
+_LONGEST_WORD = len(_WORDS_LONGEST_FIRST[0])
 _ASCII_WORD_BOUNDARY = re.compile(r"$|[^A-Za-z0-9_\-]")
 
 
 def match_verb(s: str) -> tuple[Verb, str, str] | None:
     """(the verb, the word it was called by, the rest). Chinese words need no space after them ("汇报PUMP-3")."""
-    head = s[:12].lower()
+    head = s[:_LONGEST_WORD].lower()
     for word in _WORDS_LONGEST_FIRST:
         if not head.startswith(word):
             continue

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import date
+from datetime import date, time
 from decimal import Decimal
 
 import pytest
@@ -24,7 +24,9 @@ from commands.model import (
     Done,
     FieldLink,
     Help,
+    LeaveAction,
     Link,
+    Mute,
     MyTasks,
     New,
     ParseError,
@@ -39,8 +41,10 @@ from commands.model import (
     Start,
     Status,
     Subscribe,
+    Subscriptions,
     Unblock,
     Undo,
+    Unsubscribe,
 )
 from commands.parse import MAX_TEXT_CHARS, parse
 from commands.text import normalize
@@ -494,6 +498,52 @@ CASES: list[tuple[str, Command | ParseError]] = [
     ("@pmsbot", err("unknown_command", word="@pmsbot", suggestion="")),
     ("{{ 7*7 }}", err("unknown_command", word="{{", suggestion="")),
     ("x" * 50, err("unknown_command", word="x" * 40, suggestion="")),
+    # --- subscriptions, mute, leave, late standups (issue 24) ---------------------------------------------
+    ("subscriptions", Subscriptions()),
+    ("subs", Subscriptions()),
+    ("订阅列表", Subscriptions()),
+    ("我的订阅", Subscriptions()),
+    ("unsubscribe PUMP", Unsubscribe(project="PUMP")),
+    ("unsub pump assignee=me", Unsubscribe(project="PUMP", filter="assignee=me")),
+    ("取消订阅 PUMP", Unsubscribe(project="PUMP")),
+    ("退订 PUMP", Unsubscribe(project="PUMP")),
+    ("mute PUMP 2h", Mute(project="PUMP", for_minutes=120)),
+    ("mute PUMP for 30 min", Mute(project="PUMP", for_minutes=30)),
+    ("静音 PUMP 到明天", Mute(project="PUMP", until_day=date(2026, 11, 29))),
+    ("免打扰 PUMP 3小时", Mute(project="PUMP", for_minutes=180)),
+    ("静音 PUMP 到 18:00", Mute(project="PUMP", until_time=time(18, 0))),
+    ("mute PUMP until 12-20 08:30", Mute(project="PUMP", until_day=date(2026, 12, 20), until_time=time(8, 30))),
+    ("mute PUMP", ParseError(code="missing_argument", verb="mute", params={"arg": "duration"})),
+    ("mute PUMP forever", ParseError(code="bad_duration", verb="mute", params={"value": "forever"})),
+    ("mute PUMP 0h", ParseError(code="bad_duration", verb="mute", params={"value": "0h"})),
+    ("unmute PUMP", Mute(project="PUMP", off=True)),
+    ("取消静音 PUMP", Mute(project="PUMP", off=True)),
+    ("解除静音 PUMP", Mute(project="PUMP", off=True)),
+    ("leave", LeaveAction(action="list")),
+    ("leaves", LeaveAction(action="list")),
+    ("假期", LeaveAction(action="list")),
+    ("我的请假", LeaveAction(action="list")),
+    ("销假", LeaveAction(action="cancel")),
+    ("销假 3", LeaveAction(action="cancel", leave_id=3)),
+    ("站会 销假", LeaveAction(action="cancel")),  # once stored as a standup answer
+    ("standup cancel leave #4", LeaveAction(action="cancel", leave_id=4)),
+    ("请假 取消 3", LeaveAction(action="cancel", leave_id=3)),
+    ("请假 列表", LeaveAction(action="list")),
+    ("leave cancel x", ParseError(code="bad_leave_id", verb="leave", params={"value": "x"})),
+    ("leave change 3 12-20..12-22", LeaveAction(action="change", leave_id=3, day_from=date(2026, 12, 20),
+                                                day_to=date(2026, 12, 22))),
+    ("请假 改 3 12月20日到22日", LeaveAction(action="change", leave_id=3, day_from=date(2026, 12, 20),
+                                           day_to=date(2026, 12, 22))),
+    ("leave change 3", ParseError(code="missing_argument", verb="leave", params={"arg": "dates"})),
+    ("leave 12-20", Standup(action="away", away_from=date(2026, 12, 20), away_to=date(2026, 12, 20))),
+    ("standup skip 明天", Standup(action="skip", day=date(2026, 11, 29))),
+    ("standup skip tomorrow, dentist", Standup(action="skip", day=date(2026, 11, 29), text="dentist")),
+    ("standup late yesterday fixed pump", Standup(action="late", day=date(2026, 11, 27), text="fixed pump")),
+    ("站会 补 昨天 换了阀门", Standup(action="late", day=date(2026, 11, 27), text="换了阀门")),
+    ("standup late start, traffic", Standup(action="answer", text="late start, traffic")),
+    ("standup late yesterday", ParseError(code="missing_argument", verb="standup", params={"arg": "text"})),
+    ("standup mine", Standup(action="mine")),
+    ("站会 我的", Standup(action="mine")),
 ]
 
 
@@ -549,7 +599,7 @@ def test_verbs_table_shape() -> None:
     assert set(VERBS) == {
         "help", "status", "my", "report", "done", "block", "unblock", "start", "undo", "approve", "reject", "approvals", "delegate",
         "ack", "snooze", "apply", "risks", "standup", "link", "subscribe", "new", "request", "field", "dashboard",
-        "admin", "correct",
+        "admin", "correct", "subscriptions", "unsubscribe", "mute", "unmute", "leave",
     }  # fmt: skip
     all_aliases = [alias for aliases in VERBS.values() for alias in aliases]
     assert len(all_aliases) == len(set(all_aliases)), "an alias maps to two verbs"
@@ -588,6 +638,11 @@ ALIAS_ARGS = {
     "apply": "3",
     "risks": "",
     "standup": "",
+    "subscriptions": "",
+    "unsubscribe": "PUMP",
+    "mute": "PUMP 2h",
+    "unmute": "PUMP",
+    "leave": "",
     "link": "alice",
     "subscribe": "PUMP",
     "new": "PUMP title",
@@ -624,6 +679,11 @@ VERB_TYPES: dict[str, type] = {
     "dashboard": DashboardLink,
     "admin": AdminLink,
     "correct": Correct,
+    "subscriptions": Subscriptions,
+    "unsubscribe": Unsubscribe,
+    "mute": Mute,
+    "unmute": Mute,
+    "leave": LeaveAction,
 }
 
 
@@ -693,7 +753,7 @@ def test_random_input_never_raises() -> None:
         else:
             text = " ".join(rng.choice(FRAGMENTS) for _ in range(rng.randint(1, 6)))
         result = parse(text, today=TODAY)
-        assert isinstance(result, (ParseError, *COMMAND_TYPES)), (text, result)
+        assert isinstance(result, (ParseError, Confirm, *COMMAND_TYPES)), (text, result)
         if isinstance(result, ParseError):
             seen_codes.add(result.code)
             assert all(isinstance(v, str) and len(v) <= 40 for v in result.params.values()), result

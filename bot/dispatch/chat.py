@@ -4,9 +4,10 @@ tried first on a read session (bot/dispatch/read_first.py), so the write lock is
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
-from datetime import datetime
-from zoneinfo import ZoneInfo
+from datetime import date, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.clocks import Clock
 from bot.dispatch.events import PMS_COMMANDS, channel_project, command_of
@@ -15,7 +16,8 @@ from bot.dispatch.pms_waits import PmsWaits
 from bot.dispatch.read_first import NeedsWrite, ReadFirstWorkspace
 from bot.dispatch.replies import Addressing, answer, error, with_field_notice
 from bot.language_model import Suggester, asks
-from bot.records import InboundEvent, Reply
+from bot.pms.base import PMS
+from bot.records import InboundEvent, Person, Project, Reply
 from bot.store import audit
 from bot.store.db import Database, StoreSession
 from bot.store.inbox import Claimed
@@ -24,22 +26,39 @@ from bot.text import redact_secrets
 from commands import model
 from commands.handlers import handle
 from commands.linking import link_account
-from commands.ports import CommandError, Context, Links
+from commands.ports import CommandError, Context, Links, Workspace
 from notifiers.outbox import ClaimedMessage
 
 
 class ChatCommands:
     def __init__(self, db: Database, *, clock: Clock, timezone: str, default_locale: str, waits: PmsWaits,
-                 outcomes: Outcomes, addressing: Addressing, suggester: Suggester | None = None) -> None:
+                 outcomes: Outcomes, addressing: Addressing, suggester: Suggester | None = None,
+                 feature_on: Callable[[str, str], bool] | None = None) -> None:
         self.db = db
         self.clock = clock
         self.tz = ZoneInfo(timezone)
+        self.feature_on = feature_on or (lambda feature, project: True)
         self.default_locale = default_locale
         self.waits = waits
         self.outcomes = outcomes
         self.addressing = addressing
         self.links: Links | None = None  # set once the web key is known (Runtime.open)
         self.suggester = suggester  # the optional language model (PMSBOT_LLM_URL); None: nothing leaves
+
+    def zone(self, person: Person | None) -> ZoneInfo:
+        """The person's own timezone (their "today" and "tomorrow 09:00"), else the deployment's."""
+        if person is not None and person.timezone:
+            try:
+                return ZoneInfo(person.timezone)
+            except (ZoneInfoNotFoundError, ValueError):
+                pass  # checked when configured; a stored name gone from tzdata falls back
+        return self.tz
+
+    def context(self, person: Person, event: InboundEvent, now: datetime, today: date, *, workspace: Workspace,
+                pms_for: Callable[[Project], PMS]) -> Context:
+        return Context(person=person, platform=event.platform, conversation=event.conversation, now=now,
+                       today=today, workspace=workspace, pms_for=pms_for, links=self.links,
+                       timezone=str(self.zone(person)), feature_on=self.feature_on)
 
     async def suggestion(self, item: Claimed) -> model.Confirm | None:
         """The language model's reading of a message the rules would ask a known person about, to be confirmed;
@@ -60,13 +79,13 @@ class ChatCommands:
         async with self.db.read() as rs:
             ws = SqlWorkspace(rs, default_locale=self.default_locale)
             person = await ws.person_by_identity(event.platform, event.sender)
-            parsed = command_of(event, now.astimezone(self.tz).date(), await channel_project(ws, event))
+            today = now.astimezone(self.zone(person)).date()
+            parsed = command_of(event, today, await channel_project(ws, event))
             if person is None or not isinstance(parsed, PMS_COMMANDS):
                 return None
             buffered = ReadFirstWorkspace(ws)
-            ctx = Context(person=person, platform=event.platform, conversation=event.conversation, now=now,
-                          today=now.astimezone(self.tz).date(), workspace=buffered,
-                          pms_for=self.waits.picker(rs, item.inbox_id, remote_only=True), links=self.links)
+            ctx = self.context(person, event, now, today, workspace=buffered,
+                               pms_for=self.waits.picker(rs, item.inbox_id, remote_only=True))
             try:
                 replies = with_field_notice(event, person, await handle(ctx, parsed))
             except NeedsWrite:
@@ -88,7 +107,7 @@ class ChatCommands:
         ws = SqlWorkspace(s, default_locale=self.default_locale)
         now = self.clock.now()
         person = await ws.person_by_identity(event.platform, event.sender)
-        today = now.astimezone(self.tz).date()
+        today = now.astimezone(self.zone(person)).date()
         parsed = command_of(event, today, await channel_project(ws, event))
         if suggested is not None and asks(parsed):
             parsed = suggested  # shown to be confirmed, like the rules' own unsure readings
@@ -110,9 +129,8 @@ class ChatCommands:
                                detail={"event": event.event_id, "text": redact_secrets(event.text[:200])}, now=now)
             await self.outcomes.finish(s, item, staged, [answer(event, person.locale, reply)])
             return "unparsed"
-        ctx = Context(person=person, platform=event.platform, conversation=event.conversation, now=now,
-                      today=today, workspace=ws, pms_for=self.waits.picker(s, item.inbox_id, remote_only=False),
-                      links=self.links)
+        ctx = self.context(person, event, now, today, workspace=ws,
+                           pms_for=self.waits.picker(s, item.inbox_id, remote_only=False))
         replies = with_field_notice(event, person, await handle(ctx, parsed))
         await self._audited(s, person.id, parsed, event, now)
         await self._finish(s, ws, item, staged, person.locale, replies)

@@ -57,7 +57,8 @@ class ChangeNotes:
                 data = {"pms": a.get("pms"), "project": project.key, "event": a.get("event", "updated"),
                         "actor": a.get("actor", ""), "changes": a.get("changes", ""), "comment": a.get("comment", ""),
                         "task": task_view(task, names)}
-                for platform, conversation, text, by in await ws.subscriptions(project.key):
+                # A muted chat (`mute PUMP 2h`) is skipped, not queued: it hears nothing of that while.
+                for platform, conversation, text, by in await ws.subscriptions(project.key, now=self.clock.now()):
                     if platform in self.platforms and await passes(pms, task, a, text, by):
                         rows.append((platform, conversation, project.key, data))
                 break  # a task is in one project

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from bot.records import Approval, Person, PersonWrite, Project
+from bot.records import Approval, ChatSubscription, Leave, Person, PersonWrite, Project, StandupAnswer
 from commands.ports import Workspace
 
 
@@ -70,6 +70,16 @@ class ReadFirstWorkspace:
     async def last_write(self, person_id: str) -> PersonWrite | None:
         return await self._inner.last_write(person_id)
 
+    async def chat_subscriptions(self, platform: str, conversation: str) -> list[ChatSubscription]:
+        return await self._inner.chat_subscriptions(platform, conversation)
+
+    async def leaves(self, person_id: str, *, since: date) -> list[Leave]:
+        return await self._inner.leaves(person_id, since=since)
+
+    async def standup_answers(self, person_ids: list[str], *, since: date, until: date, limit: int
+                              ) -> list[StandupAnswer]:
+        return await self._inner.standup_answers(person_ids, since=since, until=until, limit=limit)
+
     # -- writes: the command runs again in the write transaction ------------------------------------------
     async def create_approval(
         self, *, project: str, requester: str, approvers: tuple[str, ...], subject: str, amount: Decimal | None,
@@ -118,3 +128,15 @@ class ReadFirstWorkspace:
 
     async def settle_write(self, write: PersonWrite) -> bool:
         raise NeedsWrite("settle_write")
+
+    async def unsubscribe(self, *, project: str, platform: str, conversation: str, filter: str | None) -> int:
+        raise NeedsWrite("unsubscribe")
+
+    async def mute(self, *, project: str, platform: str, conversation: str, until: datetime | None) -> int:
+        raise NeedsWrite("mute")
+
+    async def change_leave(self, leave_id: int, *, person_id: str, day_from: date, day_to: date) -> Leave | None:
+        raise NeedsWrite("change_leave")
+
+    async def cancel_leave(self, leave_id: int, *, person_id: str) -> Leave | None:
+        raise NeedsWrite("cancel_leave")

@@ -36,23 +36,24 @@ class Addressing:
                 envelopes.append(Envelope(platform=CALLBACK_PLATFORM, target=reply.to_source, kind=reply.kind,
                                           locale="en", data=reply.data, actions=[], card_ref=reply.card_ref))
             elif reply.to_channel is not None:
-                platform, channel = reply.to_channel
-                if platform in self.platforms:
-                    envelopes.append(self._to_channel(platform, channel, reply))
+                if reply.to_channel[0] in self.platforms:
+                    envelopes += await self._to_channels(ws, [reply.to_channel], reply)
             elif reply.to_project is not None:
-                envelopes += [self._to_channel(platform, channel, reply)
-                              for platform, channel in await ws.project_channels(reply.to_project)
-                              if platform in self.platforms and (platform, channel) != (event.platform,
-                                                                                       event.conversation)]
+                envelopes += await self._to_channels(ws, [
+                    (platform, channel) for platform, channel in await ws.project_channels(reply.to_project)
+                    if platform in self.platforms and (platform, channel) != (event.platform, event.conversation)],
+                    reply)
             elif reply.to_person is None:
                 envelopes.append(answer(event, locale, reply))
             else:
                 envelopes += await self._to_person(ws, reply.to_person, reply)
         return envelopes
 
-    def _to_channel(self, platform: str, channel: str, reply: Reply) -> Envelope:
-        return Envelope(platform=platform, target=channel, kind=reply.kind, locale=self.default_locale,
-                        data=reply.data, actions=[])
+    async def _to_channels(self, ws: SqlWorkspace, chats: list[tuple[str, str]], reply: Reply) -> list[Envelope]:
+        """A notice to chats, each in its own language (bot/store/subscriptions.py chat_locales)."""
+        locales = await ws.chat_locales(chats, self.default_locale)
+        return [Envelope(platform=platform, target=channel, kind=reply.kind, locale=locales[(platform, channel)],
+                         data=reply.data, actions=[]) for platform, channel in chats]
 
     async def _to_person(self, ws: SqlWorkspace, person_id: str, reply: Reply) -> list[Envelope]:
         recipient = await ws.person(person_id)

@@ -58,7 +58,8 @@ class Dispatcher:
                                  journaled=bool(self.remotes))
         addressing = Addressing(platforms=platforms, default_locale=default_locale)
         self.chat = ChatCommands(db, clock=clock, timezone=timezone, default_locale=default_locale, waits=self.waits,
-                                 outcomes=self.outcomes, addressing=addressing, suggester=suggester)
+                                 outcomes=self.outcomes, addressing=addressing, suggester=suggester,
+                                 feature_on=config.feature_on)
         self.changes = ChangeNotes(db, clock=clock, config=config, remotes=self.remotes, platforms=platforms,
                                    default_locale=default_locale, outcomes=self.outcomes)
         self.hooks = HookRuns(db, clock=clock, timezone=timezone, config=config, default_locale=default_locale,

@@ -38,9 +38,11 @@ class WeeklyDashboards(Steady):
                 ws = SqlWorkspace(s, default_locale=self.config.locale)
                 if not await ws.claim_run(f"dashboard:{project.key}", "*", local.date(), self.mail.clock.now()):
                     continue
-                envelopes = [Envelope(platform=p, target=c, kind="dashboard_snapshot", locale=self.config.locale,
+                chats = await ws.project_channels(project.key)
+                locales = await ws.chat_locales(chats, self.config.locale)
+                envelopes = [Envelope(platform=p, target=c, kind="dashboard_snapshot", locale=locales[(p, c)],
                                       data={"project": project.key, "name": project.name, **links}, actions=[])
-                             for p, c in await ws.project_channels(project.key)]
+                             for p, c in chats]
                 claimed += await self.mail.enqueue(s, envelopes)
                 sent += len(envelopes)
         self.mail.hand_over(claimed)

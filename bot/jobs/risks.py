@@ -119,10 +119,9 @@ class RiskScans(Steady):
     async def _recipients(self, ws: SqlWorkspace, project: Project) -> list[tuple[str, str, str]]:
         """The project's channels on enabled platforms; without one, its PMs (else its members) directly."""
         enabled = self.mail.platforms
-        channels: list[tuple[str, str, str]] = [
-            (p, c, self.config.locale) for p, c in await ws.project_channels(project.key)
-            if p in enabled and p != "console"
-        ]
+        chats = [(p, c) for p, c in await ws.project_channels(project.key) if p in enabled and p != "console"]
+        locales = await ws.chat_locales(chats, self.config.locale)  # the team's language, not the deployment's
+        channels: list[tuple[str, str, str]] = [(p, c, locales[(p, c)]) for p, c in chats]
         if channels:
             return channels
         people = [p for p in [await ws.person(pid) for pid in (*project.members, *project.approvers)] if p]

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.config import Config, StandupConfig
 from bot.jobs.base import Mail
 from bot.records import Person
-from bot.schedule.maths import due_day, next_run, parse_days
+from bot.schedule.maths import due_day, local_instant, next_run, parse_days, runs_on
 from bot.store import audit, schedules
 from bot.store.db import Database
 from bot.store.workspace import SqlWorkspace
@@ -165,9 +165,31 @@ class Standups:
                          actions=[]) for p in chosen for platform, target in targets[p.id]], preclaim=False)
         return len(chosen)
 
+    def _summary_day(self, standup: StandupConfig, at: datetime) -> date | None:
+        """The day whose summary falls in the minute at `at`: the latest of the members' own prompt times that
+        day (each in their timezone) plus the answer window (deadline - start). A team across Shanghai and New
+        York hears it once New York's window has closed too, not at Shanghai's deadline."""
+        deadline = standup.deadline_time()
+        if deadline is None:
+            return None
+        start = standup.at_time()
+        window = datetime.combine(date.min, deadline) - datetime.combine(date.min, start)
+        minute = at.astimezone(UTC).replace(second=0, microsecond=0)
+        zones = [ZoneInfo(z) for z in sorted({member_timezone(self.config, standup, p.timezone)
+                                               for p in map(self._people.get, standup.members) if p is not None}
+                                              or {standup.timezone or self.config.timezone})]
+        days, calendar = parse_days(standup.days), self.config.work_calendar(standup.calendar)
+        for tz in zones:
+            local = (minute - window).astimezone(tz).date()
+            for day in (local - timedelta(days=1), local):  # the latest zone may be a day behind this one
+                if runs_on(day, days, calendar) and \
+                        max(local_instant(day, start, z) for z in zones) + window == minute:
+                    return day
+        return None
+
     async def _summary(self, standup: StandupConfig, at: datetime) -> int:
         """At the deadline: who answered what (blockers first), who skipped, who is away, who is missing."""
-        day = self._due(standup, at, standup.deadline_time(), standup.timezone or self.config.timezone)
+        day = self._summary_day(standup, at)
         if not day:
             return 0
         now = self.mail.clock.now()
@@ -191,8 +213,9 @@ class Standups:
             ) if p in self.mail.platforms and p != "console"]
             claimed: list[ClaimedMessage] = []
             if channels:
+                locales = await ws.chat_locales(channels, self.config.locale)
                 claimed = await self.mail.enqueue(s, [
-                    Envelope(platform=p, target=c, kind="standup_summary", locale=self.config.locale, data=data,
+                    Envelope(platform=p, target=c, kind="standup_summary", locale=locales[(p, c)], data=data,
                              actions=[]) for p, c in channels])
             else:  # no team channel reachable (the console has none): each member gets it directly
                 people = [self._people[m] for m in standup.members if m in self._people]

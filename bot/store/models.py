@@ -115,6 +115,7 @@ class SubscriptionRow(SQLModel, table=True):
     filter: str = Field(default="", max_length=200)
     created_by: str = Field(max_length=64)
     created_at: datetime = Field(sa_type=UTCDateTime)
+    muted_until: datetime | None = Field(default=None, sa_type=UTCDateTime)  # `mute PUMP 2h`: quiet until then
 
 
 class StandupEntryRow(SQLModel, table=True):

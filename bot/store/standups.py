@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlmodel import col
 
+from bot.records import Leave, StandupAnswer
 from bot.store import schedules
 from bot.store.models import ScheduleRunRow, StandupEntryRow, StandupScheduleRow
 from bot.store.projects import Projects
@@ -34,6 +35,52 @@ class Standups(InTransaction):
         for row in rows:  # later entries win: an answer can be corrected until the summary goes out
             out[row.person_id] = (row.kind, row.text)
         return out
+
+    async def leaves(self, person_id: str, *, since: date) -> list[Leave]:
+        """The person's leave that has not ended before `since`, soonest first."""
+        rows = (await self._s.execute(select(StandupEntryRow).where(
+            col(StandupEntryRow.person_id) == person_id, col(StandupEntryRow.kind) == "away",
+            col(StandupEntryRow.day_to) >= since).order_by(col(StandupEntryRow.day_from), col(StandupEntryRow.id))
+        )).scalars().all()
+        return [Leave(id=int(r.id or 0), day_from=r.day_from, day_to=r.day_to, note=r.text) for r in rows]
+
+    async def change_leave(self, leave_id: int, *, person_id: str, day_from: date, day_to: date) -> Leave | None:
+        """Move one of the person's leaves to other days; None when it is not theirs (or not leave)."""
+        row = await self._s.get(StandupEntryRow, leave_id)
+        if row is None or row.person_id != person_id or row.kind != "away":
+            return None
+        row.day_from, row.day_to = day_from, day_to
+        await self._s.flush()
+        return Leave(id=leave_id, day_from=day_from, day_to=day_to, note=row.text)
+
+    async def cancel_leave(self, leave_id: int, *, person_id: str) -> Leave | None:
+        """Drop one of the person's leaves (the audit keeps what it was); None when it is not theirs."""
+        row = await self._s.get(StandupEntryRow, leave_id)
+        if row is None or row.person_id != person_id or row.kind != "away":
+            return None
+        gone = Leave(id=leave_id, day_from=row.day_from, day_to=row.day_to, note=row.text)
+        await self._s.execute(delete(StandupEntryRow).where(col(StandupEntryRow.id) == leave_id))
+        return gone
+
+    async def standup_answers(self, person_ids: list[str], *, since: date, until: date, limit: int
+                              ) -> list[StandupAnswer]:
+        """Answers and skips for days since..until, newest day first; a day's later entry replaces its earlier
+        one."""
+        rows = (await self._s.execute(select(StandupEntryRow).where(
+            col(StandupEntryRow.person_id).in_(person_ids), col(StandupEntryRow.kind).in_(("answer", "skip")),
+            col(StandupEntryRow.day_from) >= since, col(StandupEntryRow.day_from) <= until)
+            .order_by(col(StandupEntryRow.id)))).scalars().all()
+        latest: dict[tuple[str, date], StandupAnswer] = {}
+        for r in rows:
+            latest[(r.person_id, r.day_from)] = StandupAnswer(person=r.person_id, day=r.day_from, kind=r.kind,
+                                                              text=r.text, at=r.at)
+        return sorted(latest.values(), key=lambda a: (a.day, a.person), reverse=True)[:limit]
+
+    async def project_standups(self, project: str) -> list[tuple[str, tuple[str, ...]]]:
+        """(name, members) of the project's standups."""
+        rows = (await self._s.execute(select(StandupScheduleRow).where(col(StandupScheduleRow.project_key) == project)
+                                      .order_by(col(StandupScheduleRow.name)))).scalars()
+        return [(row.name, tuple(str(m) for m in row.spec.get("members", ()))) for row in rows]
 
     async def away_among(self, person_ids: list[str], day: date) -> set[str]:
         """Those of `person_ids` on leave that day (`standup away` / `请假`)."""

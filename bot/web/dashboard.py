@@ -184,7 +184,7 @@ def _budget(figures: dict[str, Decimal], metrics: list[MetricPoint], tasks: list
 
 # -- access -------------------------------------------------------------------------------------------------
 
-async def _admit(request: web.Request, key: str, locale: str) -> web.Response | None:
+async def admit(request: web.Request, key: str, locale: str) -> web.Response | None:
     """None when the visitor may see the project's dashboard; else the answer (the login, or 403)."""
     from bot.web.admin import (
         admin_session,  # the same check as the admin pages: still an admin, token still on
@@ -218,7 +218,7 @@ async def page(request: web.Request) -> web.StreamResponse:
     pages = request.app[WEB]
     locale = pages.locale(request)
     key = request.match_info["key"]
-    denied = await _admit(request, key, locale)
+    denied = await admit(request, key, locale)
     if denied is not None:
         return denied
     deps = request.app[DEPS]
@@ -229,8 +229,10 @@ async def page(request: web.Request) -> web.StreamResponse:
         return _pms_trouble(pages, locale, exc, key)
     if context is None:
         return pages.error(locale=locale, status=404, message=d["unknown_project"].format(key=key))
-    _, image = dashboard_paths(key, request.query.get("v") or pages.signer(PURPOSE).make({"k": key}, ttl_s=LINK_TTL_S))
-    return pages.page("dashboard.html.j2", locale=locale, snapshot_url=image, **context)
+    page_path, image = dashboard_paths(key, request.query.get("v") or pages.signer(PURPOSE).make({"k": key},
+                                                                                                  ttl_s=LINK_TTL_S))
+    standups = page_path.replace("?", "/standups?", 1)  # the same view link opens the standup history
+    return pages.page("dashboard.html.j2", locale=locale, snapshot_url=image, standups_url=standups, **context)
 
 
 # -- the PNG snapshot ---------------------------------------------------------------------------------------
@@ -274,7 +276,7 @@ async def snapshot(request: web.Request) -> web.StreamResponse:
     pages = request.app[WEB]
     locale = pages.locale(request)
     key = request.match_info["key"]
-    denied = await _admit(request, key, locale)
+    denied = await admit(request, key, locale)
     if denied is not None:
         return denied
     deps = request.app[DEPS]

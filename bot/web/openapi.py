@@ -131,6 +131,14 @@ def _paths() -> dict[str, dict[str, Operation]]:
         "/projects/{key}": {"get": _op("a project's dashboard", "pages", {**page, 403: ("no access", HTML, None)},
                                        params=("key",), query=(("v", "a signed view link", False),),
                                        security="adminSession")},
+        "/projects/{key}/standups": {"get": _op(
+            "a project's standup history, day by day", "pages",
+            {**page, 400: ("a timezone or number of days that is none", HTML, None), 403: ("no access", HTML, None)},
+            params=("key",), query=(("v", "a signed view link (the dashboard's)", False),
+                                    ("days", "how many days back (1-90, default 14)", False),
+                                    ("tz", "the viewer's timezone, an IANA name (default: the deployment's)", False),
+                                    ("lang", "zh or en (default: the browser's)", False)),
+            security="adminSession")},
         "/projects/{key}/snapshot.png": {"get": _op(
             "a PNG of the dashboard (headless Chromium)", "pages", {200: ("PNG", "image/png", None)},
             params=("key",), query=(("v", "a signed view link", False),), security="adminSession")},

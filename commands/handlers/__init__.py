@@ -15,7 +15,9 @@ from commands import model
 from commands.handlers.accounts import link, link_decision, link_secret
 from commands.handlers.approvals import approvals, approve, delegate, reject, request
 from commands.handlers.field import confirm, from_payload, start, unblock
+from commands.handlers.leave import leave
 from commands.handlers.standups import standup, standup_schedule
+from commands.handlers.subscriptions import mute, subscriptions, unsubscribe
 from commands.handlers.tasks import block, done, my_tasks, new, report, status
 from commands.handlers.undo import correct, undo
 from commands.handlers.watching import alert_action, risks, subscribe
@@ -80,6 +82,10 @@ HANDLERS: dict[type, Handler] = {
     model.FieldLink: field_link,
     model.DashboardLink: dashboard_link,
     model.AdminLink: admin_link,
+    model.Subscriptions: subscriptions,
+    model.Unsubscribe: unsubscribe,
+    model.Mute: mute,
+    model.LeaveAction: leave,
 }
 
 
@@ -96,6 +102,7 @@ TEXT_LIMITS: dict[type, tuple[tuple[str, str, int], ...]] = {
     model.New: (("title", "title", MAX_TITLE_CHARS),),
     model.Request: (("subject", "subject", MAX_TITLE_CHARS),),
     model.Subscribe: (("filter", "filter", MAX_TITLE_CHARS),),
+    model.Unsubscribe: (("filter", "filter", MAX_TITLE_CHARS),),
     model.Link: (("pms_user", "user", MAX_NAME_CHARS),),
 }
 
@@ -103,7 +110,7 @@ TEXT_LIMITS: dict[type, tuple[tuple[str, str, int], ...]] = {
 async def handle(ctx: Context, command: model.Command) -> list[Reply]:
     """Run the handler for `command`; a PMS refusal becomes a CommandError with the same code."""
     for field, label, limit in TEXT_LIMITS.get(type(command), ()):
-        value = getattr(command, field)
+        value = getattr(command, field) or ""
         if len(value) > limit:
             raise CommandError("text_too_long", field=label, length=len(value), max=limit)
     try:

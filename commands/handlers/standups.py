@@ -1,13 +1,14 @@
-"""Standup verbs: an answer, skip, away, stats, a PM's schedule change. The task progress read in an answer is
+"""Standup verbs: an answer (today's, or a late one for a past day), skip, away, stats, my last answers, a PM's
+schedule change. The task progress read in an answer is
 offered as a proposal, written by `apply` (commands/handlers/__init__.py)."""
 
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
-from bot.constants import MAX_NOTE_CHARS
+from bot.constants import LATE_ANSWER_MAX_DAYS, MAX_NOTE_CHARS, MY_ANSWERS_MAX
 from bot.records import Action, Reply
 from commands import model
 from commands.handlers.access import audit, names_of
@@ -31,6 +32,14 @@ async def standup(ctx: Context, cmd: model.Standup) -> list[Reply]:
         return [Reply(kind="standup", data={"action": "show"})]
     if cmd.action == "stats":
         return await _standup_stats(ctx, cmd.days)
+    if cmd.action == "mine":
+        return await _my_answers(ctx)
+    if cmd.action == "late":
+        return await _late(ctx, cmd)
+    if cmd.action == "skip" and cmd.day is not None and cmd.day != ctx.today:
+        if not ctx.today < cmd.day <= ctx.today + timedelta(days=LATE_ANSWER_MAX_DAYS):
+            raise CommandError("skip_day", value=cmd.day.isoformat(), days=LATE_ANSWER_MAX_DAYS)
+        return await _entry(ctx, "skip", cmd.day, cmd.text)
     text = cmd.text
     if cmd.action == "answer" and cmd.question is not None:
         # One question's answer joins the others given today; a later answer to the same question replaces it.
@@ -60,6 +69,35 @@ async def standup(ctx: Context, cmd: model.Standup) -> list[Reply]:
         data |= {"updates": payload, "proposal": proposal}
         actions = (Action(id="apply", value=str(proposal), style="primary"),)
     return [Reply(kind="standup", data=data, actions=actions)]
+
+
+async def _entry(ctx: Context, kind: str, day: date, text: str) -> list[Reply]:
+    await ctx.workspace.standup_entry(person_id=ctx.person.id, kind="answer" if kind == "late" else kind,
+                                      day_from=day, day_to=day, text=text, now=ctx.now)
+    await audit(ctx, f"standup.{kind}", ctx.person.id, day_from=day.isoformat(), day_to=day.isoformat())
+    return [Reply(kind="standup", data={"action": kind, "from": day.isoformat(), "to": day.isoformat(),
+                                        "text": text, "question": None, "updates": [], "proposal": None})]
+
+
+async def _late(ctx: Context, cmd: model.Standup) -> list[Reply]:
+    """An answer for a past day (`standup late yesterday …`), at most LATE_ANSWER_MAX_DAYS back; today's is
+    an ordinary answer, a coming day's none."""
+    assert cmd.day is not None
+    if cmd.day >= ctx.today:
+        if cmd.day > ctx.today:
+            raise CommandError("late_future", value=cmd.day.isoformat())
+        return await standup(ctx, model.Standup(action="answer", text=cmd.text))
+    if ctx.today - cmd.day > timedelta(days=LATE_ANSWER_MAX_DAYS):
+        raise CommandError("late_too_old", value=cmd.day.isoformat(), days=LATE_ANSWER_MAX_DAYS)
+    return await _entry(ctx, "late", cmd.day, cmd.text)
+
+
+async def _my_answers(ctx: Context) -> list[Reply]:
+    rows = await ctx.workspace.standup_answers([ctx.person.id], since=ctx.today - timedelta(days=366),
+                                               until=ctx.today + timedelta(days=LATE_ANSWER_MAX_DAYS),
+                                               limit=MY_ANSWERS_MAX)  # with the days skipped ahead
+    return [Reply(kind="standup_answers", data={"items": [
+        {"day": a.day.isoformat(), "kind": a.kind, "text": a.text} for a in rows]})]
 
 
 async def standup_schedule(ctx: Context, cmd: model.StandupSchedule) -> list[Reply]:

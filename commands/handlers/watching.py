@@ -46,7 +46,9 @@ async def subscribe(ctx: Context, cmd: model.Subscribe) -> list[Reply]:
     if created:
         await audit(ctx, "subscribe", project.key, platform=ctx.platform, conversation=ctx.conversation,
                      filter=cmd.filter)
-    return [Reply(kind="subscribed", data={"project": project.key, "filter": cmd.filter, "created": created})]
+    # A project the gray rollout leaves out gets no notices: said now, not found out after a silent week.
+    return [Reply(kind="subscribed", data={"project": project.key, "filter": cmd.filter, "created": created,
+                                           "rollout_off": not ctx.feature_on("subscriptions", project.key)})]
 
 
 ALERT_SNOOZE = timedelta(hours=24)
