@@ -194,3 +194,11 @@ LLM_MAX_WRITES: Final = 10  # writes one suggestion may hold
 LLM_MAX_KEYS: Final = 20  # task keys of a message sent as candidates; a message naming more is not sent
 LLM_RETRY_AFTER_DEFAULT_S: Final = 30.0  # a 429 without Retry-After: not asked again before this
 LLM_RETRY_AFTER_MAX_S: Final = 600.0  # the longest a 429 keeps the model unasked
+
+# Files sent in chat with a report (bot/files.py, notifiers/downloads.py), attached to the task in its PMS.
+ATTACHMENT_MAX_BYTES: Final = 10 * 1024 * 1024  # default of PMSBOT_ATTACHMENT_MAX_BYTES: one file, refused above
+ATTACHMENT_MAX_BYTES_CEILING: Final = 50 * 1024 * 1024  # the most PMSBOT_ATTACHMENT_MAX_BYTES may be (held in memory)
+ATTACHMENTS_PER_MESSAGE: Final = 5  # files of one message taken; the rest are answered as too many
+ATTACHMENT_DOWNLOAD_TIMEOUT_S: Final = 30.0  # one file's whole download from its platform
+ATTACHMENT_NAME_MAX_CHARS: Final = 120  # a file name as stored and sent on (cut, keeping its extension)
+ATTACHMENT_TYPES: Final = ("image/jpeg", "image/png", "image/webp", "image/gif", "application/pdf")
