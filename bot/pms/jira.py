@@ -22,7 +22,7 @@ from bot.pms.http import PMSHttp, TTLCache
 from bot.pms.jira_shapes import adf, jira_errors, jira_time, jql_string
 from bot.pms.people import PeopleMap, task_number
 from bot.pms.remote import odd_answers_refused, parse_day, progress_comment, reopen_or_start, summarize
-from bot.records import Milestone, Person, Project, ProjectSummary, Task
+from bot.records import Attachment, Milestone, Person, Project, ProjectSummary, Task
 
 _BASE_FIELDS = ("summary", "status", "assignee", "duedate", "created", "updated", "timetracking", "fixVersions",
                 "priority", "project", "issuetype")
@@ -87,8 +87,11 @@ class JiraClient:
         return await self.send("GET", path, params=params, missing=missing)
 
     async def send(self, method: str, path: str, *, params: dict[str, Any] | None = None, json: Any = None,
-                   missing: str | None = None) -> Any:
-        response = await self.http.call(method, self.api + path, params=params, json=json)
+                   missing: str | None = None, files: Any = None) -> Any:
+        # A multipart upload is refused without this header (spec: "Special headers", XSRF check).
+        headers = {"X-Atlassian-Token": "no-check"} if files is not None else None
+        response = await self.http.call(method, self.api + path, params=params, json=json, files=files,
+                                        headers=headers)
         status = response.status_code
         if status == 204:
             return None
@@ -368,6 +371,11 @@ class JiraPMS:
     async def matches_jql(self, key: str, jql: str) -> bool:
         """Whether the task is among what a subscription's JQL finds (Jira evaluates it)."""
         return bool(await self.c.search(f'key = "{self._jira(key)}" AND ({jql})', ("summary",), 1))
+
+    async def attach(self, key: str, file: Attachment, *, by: Person) -> None:
+        """POST /issue/{key}/attachments, multipart field `file` (spec: addAttachment). Made by the bot's account."""
+        await self.c.send("POST", f"/issue/{self._jira(key)}/attachments", missing=key,
+                          files={"file": (file.name, file.data, file.content_type)})
 
     async def list_milestones(self, project: str) -> list[Milestone]:
         return list((await self.project_summary(project, today=self.c.clock.now().date())).milestones)

@@ -28,9 +28,10 @@ class Claimed:
 
 def event_to_payload(event: InboundEvent) -> dict[str, Any]:
     # Spelled out rather than dataclasses.asdict(), which deep-copies: this runs for every acked event.
-    payload = {"platform": event.platform, "event_id": event.event_id, "kind": event.kind, "sender": event.sender,
-               "conversation": event.conversation, "text": event.text, "action": dict(event.action),
-               "origin": dict(event.origin), "received_at": event.received_at.isoformat()}
+    payload: dict[str, Any] = {
+        "platform": event.platform, "event_id": event.event_id, "kind": event.kind, "sender": event.sender,
+        "conversation": event.conversation, "text": event.text, "action": dict(event.action),
+        "origin": dict(event.origin), "received_at": event.received_at.isoformat()}
     if event.files:
         payload["files"] = [{"ref": f.ref, "name": f.name, "size_bytes": f.size_bytes} for f in event.files]
     return payload

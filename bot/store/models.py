@@ -13,6 +13,7 @@ from sqlmodel import Field, SQLModel
 from bot.store.task_tables import MilestoneRow as MilestoneRow
 from bot.store.task_tables import PersonWriteRow as PersonWriteRow
 from bot.store.task_tables import ProgressRow as ProgressRow
+from bot.store.task_tables import TaskFileRow as TaskFileRow
 from bot.store.task_tables import TaskRow as TaskRow
 from bot.store.types import UTCDateTime
 
