@@ -86,17 +86,18 @@ class FeishuFiles:
 
     async def fetch(self, ref: str, *, max_bytes: int) -> bytes:
         message_id, key, kind = ref.split("/")  # made by bot/platforms/feishu.message_files, checked there
-        path = f"/open-apis/im/v1/messages/{message_id}/resources/{key}"
         token = await _token(self._api)
         try:
-            return await read_capped(self._api.client(), "GET", path, max_bytes=max_bytes, params={"type": kind},
-                                     headers=self._api.dialect.auth(token))
+            return await self._get(token, message_id, key, kind, max_bytes)
         except DownloadFailed as exc:
             if not any(str(code) in str(exc) for code in TOKEN_INVALID):
                 raise
         token = await _token(self._api, stale=token)  # expired early or revoked: once more with a new one
-        return await read_capped(self._api.client(), "GET", path, max_bytes=max_bytes, params={"type": kind},
-                                 headers=self._api.dialect.auth(token))
+        return await self._get(token, message_id, key, kind, max_bytes)
+
+    async def _get(self, token: str, message_id: str, key: str, kind: str, max_bytes: int) -> bytes:
+        return await read_capped(self._api.client(), "GET", f"/open-apis/im/v1/messages/{message_id}/resources/{key}",
+                                 max_bytes=max_bytes, params={"type": kind}, headers=self._api.dialect.auth(token))
 
 
 class DingTalkFiles:
