@@ -45,9 +45,14 @@ def clean_name(name: str, content_type: str) -> str:
     return stem + ext
 
 
+def shown_name(name: str) -> str:
+    """A name as an answer may repeat it: no path or control characters, bounded."""
+    return _UNSAFE.sub("_", name)[:ATTACHMENT_NAME_MAX_CHARS] or "-"
+
+
 def checked(name: str, data: bytes, *, max_bytes: int) -> Fetched:
     """The file as an Attachment when it may be attached, else why not."""
-    shown = _UNSAFE.sub("_", name)[:ATTACHMENT_NAME_MAX_CHARS] or "-"
+    shown = shown_name(name)
     if not data:
         return FileRefused(name=shown, code="empty")
     if len(data) > max_bytes:

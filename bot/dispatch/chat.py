@@ -15,6 +15,7 @@ from bot.dispatch.outcomes import Outcomes
 from bot.dispatch.pms_waits import PmsWaits
 from bot.dispatch.read_first import NeedsWrite, ReadFirstWorkspace
 from bot.dispatch.replies import Addressing, answer, error, with_field_notice
+from bot.files import shown_name
 from bot.language_model import Suggester, asks
 from bot.records import Fetched, InboundEvent, Reply
 from bot.store import audit
@@ -125,7 +126,7 @@ class ChatCommands:
                                detail={"event": event.event_id, "text": redact_secrets(event.text[:200])}, now=now)
             # A photo alone (no text) is answered for the photo only; with unreadable text, for both.
             refusals = [] if event.files and not event.text.strip() else [reply]
-            refusals += [Reply(kind="files_not_attached", data={"names": [f.name for f in event.files]})] \
+            refusals += [Reply(kind="files_not_attached", data={"names": [shown_name(f.name) for f in event.files]})] \
                 if event.files else []
             await self.outcomes.finish(s, item, staged, [answer(event, person.locale, r) for r in refusals])
             return "unparsed"
@@ -145,7 +146,7 @@ class ChatCommands:
         the answer that says where to send them."""
         if fetched:
             return await attach_files(ctx, parsed, fetched)
-        return [Reply(kind="files_not_attached", data={"names": [f.name for f in event.files]})] \
+        return [Reply(kind="files_not_attached", data={"names": [shown_name(f.name) for f in event.files]})] \
             if event.files else []
 
     async def refuse(self, s: StoreSession, item: Claimed, exc: CommandError, staged: list[ClaimedMessage]) -> None:

@@ -8,7 +8,7 @@ import logging
 from collections.abc import Mapping
 
 from bot.constants import ATTACHMENT_DOWNLOAD_TIMEOUT_S, ATTACHMENTS_PER_MESSAGE
-from bot.files import checked, megabytes
+from bot.files import checked, megabytes, shown_name
 from bot.records import Fetched, FileRefused, InboundEvent
 from notifiers.downloads import DownloadFailed, FileSource, TooBig
 
@@ -26,7 +26,7 @@ class Downloads:
         source = self.sources.get(event.platform)
         too_big = FileRefused(name="", code="too_big", params={"max_mb": megabytes(self.max_bytes)})
         for f in event.files[:ATTACHMENTS_PER_MESSAGE]:
-            name = f.name or "-"
+            name = shown_name(f.name)
             if f.size_bytes is not None and f.size_bytes > self.max_bytes:
                 out.append(FileRefused(name=name, code=too_big.code, params=too_big.params))
                 continue
@@ -43,7 +43,7 @@ class Downloads:
                 log.warning("%s file of event %s not fetched: %s", event.platform, event.event_id, str(exc)[:300])
                 out.append(FileRefused(name=name, code="download_failed"))
                 continue
-            out.append(checked(name, data, max_bytes=self.max_bytes))
+            out.append(checked(f.name, data, max_bytes=self.max_bytes))
         if len(event.files) > ATTACHMENTS_PER_MESSAGE:
             out.append(FileRefused(name="…", code="too_many", params={"max": str(ATTACHMENTS_PER_MESSAGE)}))
         return tuple(out)

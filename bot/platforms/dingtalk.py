@@ -334,5 +334,6 @@ def message_files(body: dict[str, Any]) -> tuple[ChatFile, ...]:
     for part in parts:
         code = part.get("downloadCode") or part.get("pictureDownloadCode")
         if isinstance(code, str) and _DOWNLOAD_CODE_RE.fullmatch(code):
-            files.append(ChatFile(ref=code, name=str(part.get("fileName") or "")[:300] or kind))
+            files.append(ChatFile(ref=code, name=str(part.get("fileName") or "")[:300] or str(kind).replace(
+                "richText", "picture")))
     return tuple(files[:ATTACHMENTS_PER_MESSAGE + 1])

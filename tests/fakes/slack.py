@@ -143,7 +143,7 @@ class FakeSlack(FakeServer):
         """A file a person shared: its object as a message event carries it (https://api.slack.com/types/file)."""
         file_id = "F" + uuid.uuid4().hex[:10].upper()
         self.files[file_id] = (data, mimetype)
-        url = f"{self.base}/files-pri/{TEAM_ID}-{file_id}/download/{quote(name)}"
+        url = f"{self.base}/files-pri/{TEAM_ID}-{file_id}/download/{quote(name, safe='')}"
         return {"id": file_id, "name": name, "title": name, "mimetype": mimetype, "filetype": name.rpartition(".")[2],
                 "size": len(data), "mode": "hosted", "is_external": False, "url_private": url.replace("/download", ""),
                 "url_private_download": url}
