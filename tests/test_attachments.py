@@ -324,3 +324,21 @@ def test_the_size_limit_setting_is_bounded() -> None:
         Settings(pmsbot_attachment_max_bytes=0)
     with pytest.raises(ValueError, match="PMSBOT_ATTACHMENT_MAX_BYTES"):
         Settings(pmsbot_attachment_max_bytes=51 * 1024 * 1024)
+
+
+@pytest.mark.parametrize("locale", ["zh", "en"])
+def test_the_answers_name_each_file_and_reason_in_both_languages(locale: str) -> None:
+    from notifiers.render import Renderer
+    refused = [{"name": n, "code": c, "params": p} for n, c, p in [
+        ("a.exe", "wrong_type", {}), ("b.jpg", "too_big", {"max_mb": "10"}), ("c.jpg", "empty", {}),
+        ("d.jpg", "download_failed", {}), ("…", "too_many", {"max": "5"}),
+        ("e.jpg", "attach_not_supported", {"pms": "Zentao", "task": "PUMP-3"}),
+        ("f.jpg", "pms_refused", {"pms": "Redmine", "reason": "exceeds the maximum allowed file size"})]]
+    text = Renderer().render(platform="console", locale=locale, kind="files_attached", data={
+        "attached": [{"task": "PUMP-3", "name": "valve.jpg", "kb": 12}], "refused": refused}, actions=[]).text
+    assert "{" not in text and "valve.jpg" in text and "PUMP-3" in text
+    assert all(r["name"] in text for r in refused) and "Zentao" in text and "10 MB" in text
+    assert len(text.strip().splitlines()) == 1 + len(refused)
+    alone = Renderer().render(platform="console", locale=locale, kind="files_not_attached",
+                              data={"names": ["x.jpg"]}, actions=[]).text
+    assert "x.jpg" in alone and "PUMP-12" in alone
