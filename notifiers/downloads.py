@@ -3,7 +3,8 @@ worker (bot/dispatch/files.py), never on the ack path. Every read stops at the s
 in, so a file larger than declared costs at most the limit.
 
 Slack: GET the file's url_private_download with the bot token (scope files:read), only on Slack's file host
-(bot/platforms/slack_checks.file_url_allowed): https://api.slack.com/types/file#auth
+(bot/platforms/slack_checks.file_url_allowed):
+https://medium.com/slack-developer-blog/important-changes-to-files-in-the-web-api-eb38f2a9c1e7
 Feishu: GET /open-apis/im/v1/messages/{message_id}/resources/{file_key}?type=image|file with the tenant token:
 https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message-resource/get
 DingTalk: POST /v1.0/robot/messageFiles/download {downloadCode, robotCode} with x-acs-dingtalk-access-token

@@ -127,7 +127,8 @@ def response_url_allowed(url: str, api_url: str | None) -> bool:
 # A message with files comes as `message` with subtype `file_share` and a `files` list (each with `name`, `size`,
 # `url_private_download`), read with the bot token and the `files:read` scope:
 # https://docs.slack.dev/tools/node-slack-sdk/reference/types/interfaces/FileShareMessageEvent,
-# https://api.slack.com/types/file ("url_private … requires an authorization header").
+# https://medium.com/slack-developer-blog/important-changes-to-files-in-the-web-api-eb38f2a9c1e7
+# ("url_private and url_private_download … require an authorization header").
 FILE_SHARE = "file_share"
 
 

@@ -140,7 +140,8 @@ class FakeSlack(FakeServer):
         return self._messages.get((channel, ts))
 
     def add_file(self, name: str, data: bytes, mimetype: str = "image/jpeg") -> dict[str, Any]:
-        """A file a person shared: its object as a message event carries it (https://api.slack.com/types/file)."""
+        """A file a person shared: its object as a message event carries it
+        (https://apis.io/schemas/slack/slack-web-file/)."""
         file_id = "F" + uuid.uuid4().hex[:10].upper()
         self.files[file_id] = (data, mimetype)
         url = f"{self.base}/files-pri/{TEAM_ID}-{file_id}/download/{quote(name, safe='')}"
@@ -150,7 +151,9 @@ class FakeSlack(FakeServer):
 
     async def _file(self, request: web.Request) -> web.Response:
         """url_private_download: the bytes with `Authorization: Bearer <bot token>`; without it Slack answers 200
-        with its sign-in page (HTML), not an error (https://api.slack.com/types/file#auth)."""
+        with its sign-in page (HTML), not an error. The token: https://medium.com/slack-developer-blog/
+        important-changes-to-files-in-the-web-api-eb38f2a9c1e7; the sign-in page:
+        https://gist.github.com/ErikKalkoken/f3ab28617d5099531ded865d111dbac1"""
         file_id = request.match_info["team_file"].removeprefix(f"{TEAM_ID}-")
         if request.headers.get("Authorization") != f"Bearer {self.bot_token}":
             return web.Response(text="<!DOCTYPE html><html><body>Sign in to Slack</body></html>",
