@@ -70,6 +70,15 @@ class World:
         assert r.status_code == 201, r.text
         return int(r.json()["issue"]["id"])
 
+    async def local_task(self, title: str) -> str:
+        """A task of the built-in store's project LOC, assigned to bob."""
+        async with self.rt.db.write() as s:
+            person = await SqlWorkspace(s, default_locale="en").person("bob")
+            assert person is not None
+            task = await LocalPMS(s, clock=self.rt.clock).create_task("LOC", title, assignee=person, due=None,
+                                                                      by=person)
+        return task.key
+
     async def attachments(self, issue_id: int) -> list[dict[str, Any]]:
         r = await self.redmine.get(f"/issues/{issue_id}.json", params={"include": "attachments,journals"})
         return list(r.json()["issue"].get("attachments") or [])
@@ -170,21 +179,22 @@ async def test_a_photo_sent_with_a_report_on_each_platform_arrives_in_redmine(wo
 
 
 async def test_hostile_files_are_refused_clearly_and_the_report_stands(world: World) -> None:
-    w = world
-    n = await w.issue("Check the motor")
+    w = world  # on the built-in store: the checks are the worker's, whichever PMS takes the file
+    key = await w.local_task("Check the motor")
     files = [w.slack.add_file("motor.jpg", b"MZ\x90\x00 this is a program, not a photo", "image/jpeg"),
              w.slack.add_file("../../etc/passwd.png", png()),
              w.slack.add_file("empty.jpg", b""),
-             w.slack.add_file("huge.jpg", JPEG[:4] + bytes(MAX_BYTES))]
-    text = await w.slack_says(f"PUMP-{n} 40% motor checked", files)
+             w.slack.add_file("huge.jpg", JPEG[:4] + bytes(MAX_BYTES)),
+             {**w.slack.add_file("liar.jpg", JPEG[:4] + bytes(MAX_BYTES)), "size": 100}]  # declares less
+    text = await w.slack_says(f"{key} 40% motor checked", files)
     assert "40%" in text, text  # the report itself was written
     assert "motor.jpg was not attached: only JPEG, PNG, WebP and GIF pictures and PDF" in text, text
     assert "empty.jpg was not attached: the file is empty" in text, text
     assert "huge.jpg was not attached: it is larger than 0.0625 MB" in text, text
+    assert "liar.jpg was not attached: it is larger than 0.0625 MB" in text, text  # stopped at the limit
     assert "Attached passwd.png" in text, text
-    attached = await w.attachments(n)
-    assert [a["filename"] for a in attached] == ["passwd.png"]  # the path stripped, the rest refused
-    assert w.slack.file_reads == 3  # the large one declared its size and was never fetched
+    assert [f.name for f in await task_files.files_of(w.rt.db, key)] == ["passwd.png"]  # the path stripped
+    assert w.slack.file_reads == 4  # huge.jpg declared its size and was never fetched
 
     # A photo alone, or with words that are no report: not attached anywhere, and nothing fetched for it.
     text = await w.slack_says("", [w.slack.add_file("site.jpg", JPEG)], replies=1)
@@ -194,27 +204,23 @@ async def test_hostile_files_are_refused_clearly_and_the_report_stands(world: Wo
     # A file entry pointing off Slack's file host is dropped on arrival: our token goes nowhere else.
     forged = {**w.slack.add_file("x.jpg", JPEG), "url_private_download": "https://evil.example/steal.jpg",
               "url_private": "https://evil.example/steal.jpg"}
-    text = await w.slack_says(f"PUMP-{n} 50%", [forged], replies=1)
+    text = await w.slack_says(f"{key} 50%", [forged], replies=1)
     assert "50%" in text and "Attached" not in text
-    assert w.slack.file_reads == 3
-    assert [a["filename"] for a in await w.attachments(n)] == ["passwd.png"]
+    assert w.slack.file_reads == 4
+    assert [f.name for f in await task_files.files_of(w.rt.db, key)] == ["passwd.png"]
 
 
 async def test_on_the_built_in_store_the_photo_shows_on_the_task_page(world: World) -> None:
     w = world
-    async with w.rt.db.write() as s:
-        person = await SqlWorkspace(s, default_locale="en").person("bob")
-        assert person is not None
-        task = await LocalPMS(s, clock=w.rt.clock).create_task("LOC", "Fix the gate", assignee=person, due=None,
-                                                               by=person)
+    key = await w.local_task("Fix the gate")
     photo = png(3)
-    text = await w.slack_says(f"{task.key} 50% gate fixed", [w.slack.add_file("gate.png", photo)])
-    assert "Attached gate.png" in text and task.key in text, text
-    stored = await task_files.files_of(w.rt.db, task.key)
+    text = await w.slack_says(f"{key} 50% gate fixed", [w.slack.add_file("gate.png", photo)])
+    assert "Attached gate.png" in text and key in text, text
+    stored = await task_files.files_of(w.rt.db, key)
     assert [(f.name, f.content_type, f.size_bytes) for f in stored] == [("gate.png", "image/png", len(photo))]
     links = w.rt.dispatcher.links
     assert links is not None
-    page = await w.client.get(links.field(task.key, "bob").removeprefix(w.rt.settings.pmsbot_public_url or ""))
+    page = await w.client.get(links.field(key, "bob").removeprefix(w.rt.settings.pmsbot_public_url or ""))
     html = await page.text()
     assert page.status == 200 and "gate.png" in html and 'id="files"' in html
     url = html.split('id="files"')[1].split('href="')[1].split('"')[0]
