@@ -202,3 +202,11 @@ LATE_ANSWER_MAX_DAYS: Final = 7  # `standup late 12-01 …` may answer for a day
 MY_ANSWERS_MAX: Final = 10  # `standup mine` lists this many of the person's last answers
 STANDUP_HISTORY_DAYS: Final = 14  # the standup history page shows this many days back (?days= up to 90)
 STANDUP_HISTORY_MAX_DAYS: Final = 90
+
+# Files sent in chat with a report (bot/files.py, notifiers/downloads.py), attached to the task in its PMS.
+ATTACHMENT_MAX_BYTES: Final = 10 * 1024 * 1024  # default of PMSBOT_ATTACHMENT_MAX_BYTES: one file, refused above
+ATTACHMENT_MAX_BYTES_CEILING: Final = 50 * 1024 * 1024  # the most PMSBOT_ATTACHMENT_MAX_BYTES may be (held in memory)
+ATTACHMENTS_PER_MESSAGE: Final = 5  # files of one message taken; the rest are answered as too many
+ATTACHMENT_DOWNLOAD_TIMEOUT_S: Final = 30.0  # one file's whole download from its platform
+ATTACHMENT_NAME_MAX_CHARS: Final = 120  # a file name as stored and sent on (cut, keeping its extension)
+ATTACHMENT_TYPES: Final = ("image/jpeg", "image/png", "image/webp", "image/gif", "application/pdf")

@@ -173,11 +173,13 @@ class Inbox:
 def _storable_event(event: InboundEvent) -> InboundEvent:
     """The event as every database takes it (no lone surrogates, no NUL), whatever a sender put in it."""
     if is_storable(event.event_id, event.sender, event.conversation, event.text, *event.action.keys(),
-                   *event.action.values(), *event.origin.keys(), *event.origin.values()):
+                   *event.action.values(), *event.origin.keys(), *event.origin.values(),
+                   *(part for f in event.files for part in (f.ref, f.name))):
         return event  # the usual case: one scan instead of a copy of every event on the ack path
     return replace(
         event, event_id=storable(event.event_id), sender=storable(event.sender),
         conversation=storable(event.conversation), text=storable(event.text),
         action={storable(k): storable(v) for k, v in event.action.items()},
         origin={storable(k): storable(v) for k, v in event.origin.items()},
+        files=tuple(replace(f, ref=storable(f.ref), name=storable(f.name)) for f in event.files),
     )

@@ -25,6 +25,38 @@ class InboundEvent:
     # Carried to the replies; never interpreted outside the platform's own adapter and sender.
     origin: dict[str, str] = field(default_factory=dict)
     received_at: datetime
+    files: tuple[ChatFile, ...] = ()  # photos and files sent with a message: fetched by the worker, never on the ack
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChatFile:
+    """A file a message carries, as its platform names it; its bytes are fetched later, with the platform's auth."""
+
+    ref: str  # the platform's handle: Slack's url_private_download, Feishu's "<message_id>/<file_key>/<type>",
+    #           DingTalk's downloadCode. Only the platform's own downloader reads it.
+    name: str = ""  # as the sender's client named it (untrusted: cleaned before it is stored or sent on)
+    size_bytes: int | None = None  # as the platform declares it (checked again on the bytes)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Attachment:
+    """A fetched file that passed the checks: its type read from its bytes, its size within the limit."""
+
+    name: str  # cleaned (bot/files.py): no path, no control characters, its extension matching its type
+    content_type: str  # one of bot.constants.ATTACHMENT_TYPES
+    data: bytes
+
+
+@dataclass(frozen=True, kw_only=True)
+class FileRefused:
+    """A file of a message that is not attached, and why: a catalog key under `attach.` and its parameters."""
+
+    name: str
+    code: str  # "too_big" | "empty" | "wrong_type" | "download_failed" | "too_many"
+    params: dict[str, str] = field(default_factory=dict)
+
+
+Fetched = Attachment | FileRefused
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -14,6 +14,7 @@ from bot.clock import ClockRunner
 from bot.clocks import SYSTEM_CLOCK, Clock
 from bot.config import Config, Settings
 from bot.constants import GRACEFUL_STOP_S, INBOX_CHANNEL, OUTBOX_CHANNEL, WORKER_RESTART_S
+from bot.dispatch.files import Downloads
 from bot.dispatch.worker import Dispatcher
 from bot.inbox import Inbox
 from bot.jobs.anchors import AuditAnchors
@@ -39,6 +40,7 @@ from bot.store.sync import apply_config
 from bot.store.web import server_key
 from bot.web.links import WebLinks, weekly_snapshot_message
 from notifiers.delivery import Delivery
+from notifiers.downloads import file_sources
 from notifiers.outbox import Outbox
 from notifiers.registry import build_senders
 from notifiers.render import Renderer
@@ -87,13 +89,15 @@ class Runtime:
             jira_client.people = jira_people.build(self.settings, self.db, self._server_key, self.clock)
         self.changes = ChangeDigests(self.db, self.outbox, locale=self.config.locale, clock=self.clock)
         platforms = self.settings.enabled_platforms()
-        self.delivery = Delivery(self.outbox, build_senders(self.db, self.settings, self.renderer, self.config,
-                                                              clock=self.clock), self.renderer)
+        senders = build_senders(self.db, self.settings, self.renderer, self.config, clock=self.clock)
+        self.delivery = Delivery(self.outbox, senders, self.renderer)
         self.suggester = Suggester.configured(self.settings, self.clock)  # None unless PMSBOT_LLM_URL is set
         self.dispatcher = Dispatcher(self.db, self.inbox, self.outbox, default_locale=self.config.locale,
                                      timezone=self.config.timezone, platforms=platforms, clock=self.clock,
                                      on_done=self.delivery.wake.set, remotes=self.remotes,
-                                     config=self.config, suggester=self.suggester)
+                                     config=self.config, suggester=self.suggester,
+                                     downloads=Downloads(file_sources(senders),
+                                                         max_bytes=self.settings.pmsbot_attachment_max_bytes))
         # What became of an accepted event, for the adapters and pages that answer within the request.
         self.settling = Settling(worker_running=lambda: self.worker_running, delivered=self.delivery.delivered,
                                  inbox=self.inbox, outbox=self.outbox)

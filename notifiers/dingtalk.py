@@ -123,6 +123,11 @@ class DingTalkSender:
         self._gatherer = Gatherer(self._batch_send, window_s=DINGTALK_BATCH_WINDOW_S, max_size=DINGTALK_BATCH_MAX)
         self._profiles: dict[str, tuple[dict[str, Any], float]] = {}
 
+    @property
+    def api(self) -> OpenApi:
+        """The app's OpenAPI client and token, shared with its file downloads (notifiers/downloads.py)."""
+        return self._api
+
     # ---- Sender ---------------------------------------------------------------------------------------------
     async def send(self, message: Outgoing) -> str:
         r = message.rendered

@@ -101,6 +101,11 @@ class FeishuSender:
                                                               within_window(int(app_per_minute), 60.0)))
         self._gatherer = Gatherer(self._batch_send, window_s=FEISHU_BATCH_WINDOW_S, max_size=FEISHU_BATCH_MAX)
 
+    @property
+    def api(self) -> OpenApi:
+        """The app's OpenAPI client and token, shared with its file downloads (notifiers/downloads.py)."""
+        return self._api
+
     # ---- Sender ---------------------------------------------------------------------------------------------
     async def send(self, message: Outgoing) -> str:
         if (message.rendered.kind in BATCH_KINDS and message.target.startswith("ou_") and not message.card_ref

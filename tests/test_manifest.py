@@ -47,8 +47,8 @@ def test_every_api_call_in_the_code_has_its_permissions_listed() -> None:
 def test_slack_manifest_has_the_scopes_the_events_and_the_urls(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["manifest", "slack", "--url", "https://bot.example.com/"]) == 0
     app = yaml.safe_load(capsys.readouterr().out)
-    assert app["oauth_config"]["scopes"]["bot"] == ["app_mentions:read", "chat:write", "commands", "im:history",
-                                                    "im:write", "users:read", "users:read.email"]
+    assert app["oauth_config"]["scopes"]["bot"] == ["app_mentions:read", "chat:write", "commands", "files:read",
+                                                    "im:history", "im:write", "users:read", "users:read.email"]
     url = "https://bot.example.com/slack/events"
     assert app["features"]["slash_commands"][0]["command"] == "/pms"
     assert app["features"]["slash_commands"][0]["url"] == url

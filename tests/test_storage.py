@@ -480,12 +480,14 @@ async def test_alert_dedupe_cooldown_snooze_and_resolution(db: Database) -> None
 def test_inbox_payload_round_trips_every_field() -> None:
     from dataclasses import fields
 
-    from bot.records import InboundEvent
+    from bot.records import ChatFile, InboundEvent
     from bot.store.inbox import event_from_payload, event_to_payload
 
     event = InboundEvent(platform="slack", event_id="e1", kind="action", sender="U1", conversation="C1", text="t",
                          action={"id": "approve", "value": "3"}, origin={"response_url": "http://x/r"},
-                         received_at=datetime(2026, 11, 30, 8, 0, tzinfo=UTC))
+                         received_at=datetime(2026, 11, 30, 8, 0, tzinfo=UTC),
+                         files=(ChatFile(ref="https://files.slack.com/x", name="a.jpg", size_bytes=3),
+                                ChatFile(ref="om_1/img_2/image")))
     payload = event_to_payload(event)
     assert set(payload) == {f.name for f in fields(InboundEvent)}
     assert event_from_payload(payload) == event

@@ -30,6 +30,8 @@ SLACK_METHODS: dict[str, tuple[str, ...]] = {
     "views.open": (),
     "auth.test": (),
 }
+# Files sent with a report, read from their url_private_download with the bot token (notifiers/downloads.py).
+SLACK_DOWNLOADS: dict[str, tuple[str, ...]] = {"GET url_private_download": ("files:read",)}
 # Events the Slack adapter subscribes to -> the scope each needs; the slash command needs `commands`.
 SLACK_EVENTS: dict[str, tuple[str, ...]] = {"app_mention": ("app_mentions:read",), "message.im": ("im:history",)}
 
@@ -40,6 +42,9 @@ FEISHU_CALLS: dict[str, tuple[str, ...]] = {
     "PATCH /open-apis/im/v1/messages/{}": ("im:message",),
     "POST /open-apis/message/v4/batch_send/": ("im:message:send_multi_users",),
     "GET /open-apis/contact/v3/users/{}": ("contact:user.email:readonly",),
+    # A report's images and files (notifiers/downloads.py): any of im:message, im:message:readonly or
+    # im:message.history:readonly serves; im:message is held already for sending.
+    "GET /open-apis/im/v1/messages/{}/resources/{}": ("im:message",),
     "POST /open-apis/auth/v3/tenant_access_token/internal": (),
     "POST /callback/ws/endpoint": (),  # the long connection (bot/platforms/feishu_ws.py)
 }
@@ -55,6 +60,7 @@ DINGTALK_CALLS: dict[str, tuple[str, ...]] = {
     "POST /v1.0/card/instances/createAndDeliver": ("Card.Instance.Write", "Card.Streaming.Write"),
     "PUT /v1.0/card/instances": ("Card.Instance.Write",),
     "POST /topapi/v2/user/get": ("qyapi_get_member",),
+    "POST /v1.0/robot/messageFiles/download": ("qyapi_robot_sendmsg",),  # a report's pictures (notifiers/downloads.py)
     "POST /v1.0/oauth2/accessToken": (),
     "POST /v1.0/gateway/connections/open": (),
 }
@@ -83,7 +89,8 @@ def slack_manifest(url: str | None, *, socket_mode: bool) -> dict[str, object]:
         "features": {"bot_user": {"display_name": "pmsbot", "always_online": True},
                      "slash_commands": [command],
                      "app_home": {"messages_tab_enabled": True, "messages_tab_read_only_enabled": False}},
-        "oauth_config": {"scopes": {"bot": needed(SLACK_METHODS, SLACK_EVENTS, {"slash": ("commands",)})}},
+        "oauth_config": {"scopes": {"bot": needed(SLACK_METHODS, SLACK_DOWNLOADS, SLACK_EVENTS,
+                                                         {"slash": ("commands",)})}},
         "settings": {"event_subscriptions": events, "interactivity": interactivity,
                      "socket_mode_enabled": socket_mode, "org_deploy_enabled": False,
                      "token_rotation_enabled": False},

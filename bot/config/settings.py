@@ -22,6 +22,7 @@ class Settings(BaseSettings):
     pmsbot_admin_token: SecretStr | None = None  # logs into /admin (besides one-time links sent to admins in chat)
     pmsbot_audit_key: SecretStr | None = None  # HMAC key of the audit chain, kept outside the database
     pmsbot_audit_anchor: str | None = None  # a file the clock appends the audit chain's head to, hourly
+    pmsbot_attachment_max_bytes: int = constants.ATTACHMENT_MAX_BYTES  # a file sent in chat, refused above
 
     # An OpenAI-compatible model that may suggest a reading where the field language would ask (off: unset URL).
     pmsbot_llm_url: str | None = None  # the API's base URL, e.g. http://127.0.0.1:8000/v1
@@ -106,6 +107,9 @@ class Settings(BaseSettings):
                 ("http://", "https://")):
             raise ValueError("DINGTALK_ALERT_WEBHOOK must be the custom robot's https URL with its access_token")
         self._teambition_complete()
+        if not 0 < self.pmsbot_attachment_max_bytes <= constants.ATTACHMENT_MAX_BYTES_CEILING:
+            raise ValueError(f"PMSBOT_ATTACHMENT_MAX_BYTES must be above 0 and at most "
+                             f"{constants.ATTACHMENT_MAX_BYTES_CEILING} (files are held in memory while attached)")
         self._language_model_complete()
         return self
 

@@ -4,7 +4,7 @@ tried first on a read session (bot/dispatch/read_first.py), so the write lock is
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -15,9 +15,10 @@ from bot.dispatch.outcomes import Outcomes
 from bot.dispatch.pms_waits import PmsWaits
 from bot.dispatch.read_first import NeedsWrite, ReadFirstWorkspace
 from bot.dispatch.replies import Addressing, answer, error, with_field_notice
+from bot.files import shown_name
 from bot.language_model import Suggester, asks
 from bot.pms.base import PMS
-from bot.records import InboundEvent, Person, Project, Reply
+from bot.records import Fetched, InboundEvent, Person, Project, Reply
 from bot.store import audit
 from bot.store.db import Database, StoreSession
 from bot.store.inbox import Claimed
@@ -25,6 +26,7 @@ from bot.store.workspace import SqlWorkspace
 from bot.text import redact_secrets
 from commands import model
 from commands.handlers import handle
+from commands.handlers.attachments import attach_files, reported_tasks
 from commands.linking import link_account
 from commands.ports import CommandError, Context, Links, Workspace
 from notifiers.outbox import ClaimedMessage
@@ -72,7 +74,19 @@ class ChatCommands:
             parsed = command_of(event, self.clock.now().astimezone(self.tz).date(), await channel_project(ws, event))
         return await self.suggester.suggest(event.text) if known and asks(parsed) else None
 
-    async def run_read_first(self, item: Claimed, staged: list[ClaimedMessage]) -> str | None:
+    async def takes_files(self, item: Claimed) -> bool:
+        """Whether the message's files are to be fetched: a known person's report on some task (anything else is
+        answered without fetching them). Read with no transaction open."""
+        event = item.event
+        async with self.db.read() as rs:
+            ws = SqlWorkspace(rs, default_locale=self.default_locale)
+            if await ws.person_by_identity(event.platform, event.sender) is None:
+                return False
+            parsed = command_of(event, self.clock.now().astimezone(self.tz).date(), await channel_project(ws, event))
+        return not isinstance(parsed, model.ParseError) and bool(reported_tasks(parsed))
+
+    async def run_read_first(self, item: Claimed, staged: list[ClaimedMessage],
+                             fetched: Sequence[Fetched] = ()) -> str | None:
         """The command on a read session; None when it needs the write transaction."""
         event = item.event
         now = self.clock.now()
@@ -88,6 +102,7 @@ class ChatCommands:
                                pms_for=self.waits.picker(rs, item.inbox_id, remote_only=True))
             try:
                 replies = with_field_notice(event, person, await handle(ctx, parsed))
+                replies += await self._files(ctx, parsed, event, fetched)
             except NeedsWrite:
                 return None
         async with self.db.write() as s:
@@ -102,7 +117,7 @@ class ChatCommands:
         return "ok"
 
     async def run(self, s: StoreSession, item: Claimed, staged: list[ClaimedMessage],
-                  suggested: model.Confirm | None = None) -> str:
+                  suggested: model.Confirm | None = None, fetched: Sequence[Fetched] = ()) -> str:
         event = item.event
         ws = SqlWorkspace(s, default_locale=self.default_locale)
         now = self.clock.now()
@@ -127,14 +142,29 @@ class ChatCommands:
                      else error(f"parse.{parsed.code}", {**parsed.params, "verb": parsed.verb or ""}))
             await audit.append(s, actor=person.id, action="command.unparsed", subject=parsed.code,
                                detail={"event": event.event_id, "text": redact_secrets(event.text[:200])}, now=now)
-            await self.outcomes.finish(s, item, staged, [answer(event, person.locale, reply)])
+            # A photo alone (no text) is answered for the photo only; with unreadable text, for both.
+            refusals = [] if event.files and not event.text.strip() else [reply]
+            refusals += [Reply(kind="files_not_attached", data={"names": [shown_name(f.name) for f in event.files]})] \
+                if event.files else []
+            await self.outcomes.finish(s, item, staged, [answer(event, person.locale, r) for r in refusals])
             return "unparsed"
         ctx = self.context(person, event, now, today, workspace=ws,
                            pms_for=self.waits.picker(s, item.inbox_id, remote_only=False))
         replies = with_field_notice(event, person, await handle(ctx, parsed))
+        replies += await self._files(ctx, parsed, event, fetched)
         await self._audited(s, person.id, parsed, event, now)
         await self._finish(s, ws, item, staged, person.locale, replies)
         return "ok"
+
+    @staticmethod
+    async def _files(ctx: Context, parsed: model.Command, event: InboundEvent, fetched: Sequence[Fetched]
+                     ) -> list[Reply]:
+        """The message's files attached to the tasks its report wrote; when they were not fetched (not a report),
+        the answer that says where to send them."""
+        if fetched:
+            return await attach_files(ctx, parsed, fetched)
+        return [Reply(kind="files_not_attached", data={"names": [shown_name(f.name) for f in event.files]})] \
+            if event.files else []
 
     async def refuse(self, s: StoreSession, item: Claimed, exc: CommandError, staged: list[ClaimedMessage]) -> None:
         """A command that cannot be done as asked: its work was rolled back; answer why and finish the event."""

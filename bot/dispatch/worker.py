@@ -13,8 +13,9 @@ from prometheus_client import Counter, Histogram
 
 from bot.clocks import Clock
 from bot.config import Config, SourceConfig
-from bot.constants import WORKER_BATCH, WORKER_POLL_S
+from bot.constants import ATTACHMENT_MAX_BYTES, WORKER_BATCH, WORKER_POLL_S
 from bot.dispatch.chat import ChatCommands
+from bot.dispatch.files import Downloads
 from bot.dispatch.hooks import HookRuns
 from bot.dispatch.outcomes import Outcomes
 from bot.dispatch.pms_changes import ChangeNotes
@@ -43,7 +44,8 @@ class Dispatcher:
     def __init__(self, db: Database, inbox: Inbox, outbox: Outbox, *, default_locale: str, timezone: str,
                  platforms: tuple[str, ...], clock: Clock,
                  on_done: Callable[[], None] | None = None, remotes: dict[str, RemoteClient] | None = None,
-                 config: Config | None = None, suggester: Suggester | None = None) -> None:
+                 config: Config | None = None, suggester: Suggester | None = None,
+                 downloads: Downloads | None = None) -> None:
         config = config or Config()
         self.db = db
         self.inbox = inbox
@@ -51,6 +53,7 @@ class Dispatcher:
         self.clock = clock
         self.remotes = remotes or {}
         self._on_done = on_done
+        self.downloads = downloads or Downloads({}, max_bytes=ATTACHMENT_MAX_BYTES)
         self.poll_s = WORKER_POLL_S  # for work nobody announced (a lease run out, a retry fallen due, no NOTIFY)
         self.waits = PmsWaits(db, outbox, clock=clock, remotes=self.remotes, platforms=platforms,
                               default_locale=default_locale)
@@ -155,10 +158,13 @@ class Dispatcher:
         if item.event.kind == "hook":
             return await self.hooks.apply(item, staged, journal)
         journal.on_write = self.outcomes.saver(item.inbox_id)  # no transaction open: keep each write at once
-        outcome = await self.chat.run_read_first(item, staged) if self.remotes else None
+        # A report's photos are fetched here, outside any transaction (and never while the platform waits an ack).
+        fetched = await self.downloads.fetch(item.event) \
+            if item.event.files and await self.chat.takes_files(item) else ()
+        outcome = await self.chat.run_read_first(item, staged, fetched) if self.remotes else None
         if outcome is None:
             suggested = await self.chat.suggestion(item)  # the optional model, outside any transaction
             journal.restart()
             async with self.db.write() as s:
-                outcome = await self.chat.run(s, item, staged, suggested)
+                outcome = await self.chat.run(s, item, staged, suggested, fetched)
         return outcome

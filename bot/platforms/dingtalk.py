@@ -23,7 +23,12 @@ from typing import Any
 from aiohttp import web
 
 from bot.clocks import Clock
-from bot.constants import ANSWER_IN_PLACE_BUDGET_S, BUTTON_ACTIONS, DINGTALK_MAX_SKEW_S
+from bot.constants import (
+    ANSWER_IN_PLACE_BUDGET_S,
+    ATTACHMENTS_PER_MESSAGE,
+    BUTTON_ACTIONS,
+    DINGTALK_MAX_SKEW_S,
+)
 from bot.decision_links import BadLink
 from bot.platforms.dingtalk_stream import BOT_TOPIC, CARD_TOPIC, StreamConnection
 from bot.platforms.people import AliasLookup, EmailLookup
@@ -38,7 +43,7 @@ from bot.platforms.ports import (
     Replay,
     Texts,
 )
-from bot.records import InboundEvent
+from bot.records import ChatFile, InboundEvent
 from bot.refusals import Refused, json_object
 from bot.signing import dingtalk_sign
 from bot.text import is_storable, same_secret
@@ -185,8 +190,8 @@ class DingTalkAdapter:
             raise Refused(400, "robot message without msgId, sender, conversationType or conversationId")
         if kind == "2" and not conversation.startswith(GROUP_PREFIX):
             raise Refused(400, "group conversationId must start with cid")
-        text = _message_text(body)
-        if text is None:
+        text, files = _message_text(body), message_files(body)
+        if text is None and not files:
             log.info("dingtalk message type %r ignored", body.get("msgtype"))
             return
         # One-to-one answers through the robot API go to the person (oToMessages), groups by their cid.
@@ -202,7 +207,7 @@ class DingTalkAdapter:
         await self.people.match(staff)
         await self._intake.accept(InboundEvent(
             platform=PLATFORM, event_id=f"msg:{msg_id}", kind="message", sender=staff, conversation=target,
-            text=text, origin=origin, received_at=self._clock.now()))
+            text=text or "", origin=origin, received_at=self._clock.now(), files=files))
 
     # ---- interactive card clicks (stream) -------------------------------------------------------------------
     async def card_callback(self, message_id: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -305,3 +310,30 @@ def _message_text(body: dict[str, Any]) -> str | None:
             return None
         return "".join(str(p["text"]) for p in parts if isinstance(p, dict) and isinstance(p.get("text"), str)).strip()
     return None
+
+
+# Pictures: msgtype `picture` with content {"downloadCode", "pictureDownloadCode"}, and `richText` parts
+# {"type": "picture", "downloadCode"}; `file` {"downloadCode", "fileName"} (one-to-one chats only). Fetched later
+# by POST /v1.0/robot/messageFiles/download (notifiers/downloads.py). Source:
+# https://help.dingtalk.io/open/development/download-the-file-content-of-the-robot-receiving-message
+_DOWNLOAD_CODE_RE = re.compile(r"[A-Za-z0-9+/=_-]{8,4096}")
+
+
+def message_files(body: dict[str, Any]) -> tuple[ChatFile, ...]:
+    """The pictures and files a robot message carries, by their download codes; () for none."""
+    kind, content = body.get("msgtype"), body.get("content")
+    if not isinstance(content, dict):
+        return ()
+    if kind in ("picture", "file"):
+        parts: list[Any] = [content]
+    elif kind == "richText" and isinstance(content.get("richText"), list):
+        parts = [p for p in content["richText"] if isinstance(p, dict) and p.get("type") == "picture"]
+    else:
+        return ()
+    files = []
+    for part in parts:
+        code = part.get("downloadCode") or part.get("pictureDownloadCode")
+        if isinstance(code, str) and _DOWNLOAD_CODE_RE.fullmatch(code):
+            files.append(ChatFile(ref=code, name=str(part.get("fileName") or "")[:300] or str(kind).replace(
+                "richText", "picture")))
+    return tuple(files[:ATTACHMENTS_PER_MESSAGE + 1])

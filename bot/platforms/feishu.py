@@ -24,9 +24,9 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from bot.clocks import Clock
-from bot.constants import ANSWER_IN_PLACE_BUDGET_S, BUTTON_ACTIONS, FEISHU_MAX_SKEW_S
+from bot.constants import ANSWER_IN_PLACE_BUDGET_S, ATTACHMENTS_PER_MESSAGE, BUTTON_ACTIONS, FEISHU_MAX_SKEW_S
 from bot.platforms.ports import CardAnswer, Intake, Outcomes, People, Replay, Texts
-from bot.records import InboundEvent
+from bot.records import ChatFile, InboundEvent
 from bot.refusals import Refused, dig, json_object
 from bot.text import same_secret
 
@@ -213,8 +213,8 @@ class FeishuAdapter:
             raise Refused(400, "message without sender open_id or chat_id")
         if dig(event, "sender", "sender_type") not in (None, "user"):
             return  # other bots and apps are not people giving commands
-        text = _message_text(message)
-        if text is None:
+        text, files = _message_text(message), message_files(message)
+        if text is None and not files:
             log.info("feishu message type %r ignored", message.get("message_type"))
             return
         origin = {"user": sender, "chat_type": str(message.get("chat_type", ""))}
@@ -223,7 +223,7 @@ class FeishuAdapter:
         await self.people.match(sender)
         await self._intake.accept(InboundEvent(
             platform=PLATFORM, event_id=f"ev:{event_id}", kind="message", sender=sender, conversation=chat,
-            text=text, origin=origin, received_at=self._clock.now()))
+            text=text or "", origin=origin, received_at=self._clock.now(), files=files))
 
     async def _card_action(self, event_id: str, event: dict[str, Any]) -> dict[str, Any]:
         operator = dig(event, "operator", "open_id")
@@ -289,3 +289,39 @@ def _message_text(message: dict[str, Any]) -> str | None:
     else:
         return None
     return _MENTION_RE.sub("", text).strip()
+
+
+# Images and files of a message: `image` {"image_key"}, `file` {"file_key", "file_name"}, and `post` elements
+# {"tag": "img", "image_key"}; fetched later by GET /open-apis/im/v1/messages/{message_id}/resources/{key}?type=
+# image|file with the tenant token (notifiers/downloads.py). Sources:
+# https://open.feishu.cn/document/server-docs/im-v1/message-content-description/message_content ,
+# https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message-resource/get
+_RESOURCE_KEY_RE = re.compile(r"(img|file)_[A-Za-z0-9_-]{1,120}")
+
+
+def message_files(message: dict[str, Any]) -> tuple[ChatFile, ...]:
+    """The images and files a message carries, as `<message_id>/<key>/<image|file>` refs; () for none."""
+    message_id, kind, content = message.get("message_id"), message.get("message_type"), message.get("content")
+    if kind not in ("image", "file", "post") or not isinstance(content, str) or not (
+            isinstance(message_id, str) and _MESSAGE_ID_RE.fullmatch(message_id)):
+        return ()
+    try:
+        data = json.loads(content)
+    except ValueError:
+        return ()
+    if not isinstance(data, dict):
+        return ()
+    found: list[tuple[str, str, str]] = []  # (key, type, name)
+    if kind == "image":
+        found.append((str(data.get("image_key", "")), "image", ""))
+    elif kind == "file":
+        found.append((str(data.get("file_key", "")), "file", str(data.get("file_name", ""))))
+    else:
+        body = data if "content" in data else next((v for v in data.values() if isinstance(v, dict)), {})
+        for paragraph in body.get("content") or []:
+            for el in paragraph if isinstance(paragraph, list) else []:
+                if isinstance(el, dict) and el.get("tag") == "img":
+                    found.append((str(el.get("image_key", "")), "image", ""))
+    files = [ChatFile(ref=f"{message_id}/{key}/{type_}", name=name[:300] or key[:40])
+             for key, type_, name in found if _RESOURCE_KEY_RE.fullmatch(key)]
+    return tuple(files[:ATTACHMENTS_PER_MESSAGE + 1])

@@ -41,7 +41,14 @@ from bot.constants import (
 )
 from bot.platforms.people import EmailLookup
 from bot.platforms.ports import Intake, Outcomes, People, Texts
-from bot.platforms.slack_checks import Signatures, bad_request, response_url_allowed, shape_problem
+from bot.platforms.slack_checks import (
+    FILE_SHARE,
+    Signatures,
+    bad_request,
+    response_url_allowed,
+    shape_problem,
+    shared_files,
+)
 from bot.records import InboundEvent
 
 log = logging.getLogger("pmsbot.slack")
@@ -231,7 +238,7 @@ class SlackAdapter:
     async def on_message(self, ack: AsyncAck, body: dict[str, Any], event: dict[str, Any]) -> None:
         # Direct messages only: in channels the bot answers when @mentioned (app_mention), and edits, joins and
         # bot posts (subtypes) are not commands.
-        if event.get("channel_type") == "im" and not event.get("subtype") and not event.get("bot_id"):
+        if event.get("channel_type") == "im" and event.get("subtype") in (None, FILE_SHARE) and not event.get("bot_id"):
             await self._message(body, event, str(event.get("text", "")), thread_ts="")
         await ack()
 
@@ -246,7 +253,8 @@ class SlackAdapter:
             origin["thread_ts"] = thread_ts
         await self._accept(InboundEvent(platform=PLATFORM, event_id=f"ev:{event_id}", kind="message", sender=user,
                                         conversation=channel, text=text, origin=origin,
-                                        received_at=self._clock.now()))
+                                        received_at=self._clock.now(),
+                                        files=shared_files(event.get("files"), self._api_url)))
 
     async def on_action(self, ack: AsyncAck, body: dict[str, Any]) -> BoltResponse | None:
         actions = body.get("actions")

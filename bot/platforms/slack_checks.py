@@ -14,6 +14,8 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.signature import SignatureVerifier
 
 from bot.clocks import Clock
+from bot.constants import ATTACHMENTS_PER_MESSAGE
+from bot.records import ChatFile
 from bot.refusals import dig
 
 log = logging.getLogger("pmsbot.slack")
@@ -120,3 +122,41 @@ def response_url_allowed(url: str, api_url: str | None) -> bool:
         api = urlsplit(api_url)
         return (parts.scheme, parts.netloc) == (api.scheme, api.netloc)
     return False
+
+
+# A message with files comes as `message` with subtype `file_share` and a `files` list (each with `name`, `size`,
+# `url_private_download`), read with the bot token and the `files:read` scope:
+# https://docs.slack.dev/tools/node-slack-sdk/reference/types/interfaces/FileShareMessageEvent,
+# https://medium.com/slack-developer-blog/important-changes-to-files-in-the-web-api-eb38f2a9c1e7
+# ("url_private and url_private_download … require an authorization header").
+FILE_SHARE = "file_share"
+
+
+def file_url_allowed(url: str, api_url: str | None) -> bool:
+    """Our bot token goes only to Slack's file host (https://files.slack.com/), or to SLACK_API_URL's host (a
+    test's fake Slack): a file entry naming any other address is dropped, never fetched."""
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname == "files.slack.com" and parts.port in (None, 443):
+        return True
+    if api_url:
+        api = urlsplit(api_url)
+        return (parts.scheme, parts.netloc) == (api.scheme, api.netloc)
+    return False
+
+
+def shared_files(files: object, api_url: str | None) -> tuple[ChatFile, ...]:
+    """The files of a message event we may fetch, up to the per-message limit (the rest come as `too_many`)."""
+    if not isinstance(files, list):
+        return ()
+    out: list[ChatFile] = []
+    for f in files[:ATTACHMENTS_PER_MESSAGE + 1]:
+        if not isinstance(f, dict):
+            continue
+        url = f.get("url_private_download") or f.get("url_private")
+        if not isinstance(url, str) or len(url) > 2000 or not file_url_allowed(url, api_url):
+            log.warning("slack file entry without a Slack file URL ignored")
+            continue
+        size = f.get("size")
+        out.append(ChatFile(ref=url, name=str(f.get("name") or f.get("title") or "")[:300],
+                            size_bytes=size if isinstance(size, int) and size >= 0 else None))
+    return tuple(out)

@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Protocol
 
-from bot.records import Milestone, Person, ProjectSummary, Task
+from bot.records import Attachment, Milestone, Person, ProjectSummary, Task
 
 # The neutral statuses commands speak; connectors map their workflow's names onto these.
 STATUSES = ("todo", "in_progress", "blocked", "done")
@@ -85,6 +85,11 @@ class PMS(Protocol):
     async def delete_worklog(self, key: str, worklog: str, *, by: Person) -> None:
         """Remove a time entry log_work made, taking its hours off the task's time spent. One already gone is
         fine (a retried undo). PMSError("worklog_not_deletable") where the PMS's API cannot (Zentao)."""
+        ...
+
+    async def attach(self, key: str, file: Attachment, *, by: Person) -> None:
+        """Attach a checked file (bot/files.py) to the task, as the person where the PMS can. PMSError
+        ("attach_not_supported") where the PMS's API takes no files (Zentao's REST v1)."""
         ...
 
     async def list_milestones(self, project: str) -> list[Milestone]: ...

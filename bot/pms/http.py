@@ -88,8 +88,8 @@ class PMSHttp:
         await self._client.aclose()
 
     async def call(self, method: str, path: str, *, params: Any = None, json: Any = None,
-                   headers: dict[str, str] | None = None, journaled: bool = True, bearer: str | None = None
-                   ) -> httpx.Response:
+                   headers: dict[str, str] | None = None, journaled: bool = True, bearer: str | None = None,
+                   content: bytes | None = None, files: Any = None) -> httpx.Response:
         """One call; waits out a short 429 in place. 5xx, timeouts, refused connections, long 429s and a
         401 that logging in again does not cure raise PMSDown. Other answers are returned as they are.
 
@@ -105,24 +105,29 @@ class PMSHttp:
         if bearer is not None:
             headers = {**(headers or {}), "Authorization": f"Bearer {bearer}"}
         response = await self._live(method, path, params=params, json=json, headers=headers,
-                                    reauth=journaled and bearer is None, own_auth=bearer is not None)
+                                    reauth=journaled and bearer is None, own_auth=bearer is not None,
+                                    content=content, files=files)
         if journal is not None and step is not None:
             await journal.record_call(step, Recorded(status=response.status_code, body=response.text,
                                                      write=method != "GET"))
         return response
 
     async def _live(self, method: str, path: str, *, params: Any, json: Any, headers: dict[str, str] | None,
-                    reauth: bool, own_auth: bool = False) -> httpx.Response:
+                    reauth: bool, own_auth: bool = False, content: bytes | None = None, files: Any = None
+                    ) -> httpx.Response:
         reauthed = not reauth
         for attempt in range(PMS_RETRY_INLINE_TIMES + 1):
             started = self.clock.monotonic()
             self.requests += 1
             try:
-                if own_auth:  # auth=None: not the client's Basic credentials over the person's bearer
+                # A file goes as a raw body (`content`, Redmine's uploads) or multipart (`files`, Jira's attachments);
+                # auth=None with the person's own bearer: not the client's Basic credentials over it.
+                if own_auth:
                     response = await self._client.request(method, path, params=params, json=json, headers=headers,
-                                                          auth=None)
+                                                          content=content, files=files, auth=None)
                 else:
-                    response = await self._client.request(method, path, params=params, json=json, headers=headers)
+                    response = await self._client.request(method, path, params=params, json=json, headers=headers,
+                                                          content=content, files=files)
             except httpx.TimeoutException as exc:
                 METER.count(self.connector, ok=False, elapsed_s=self.clock.monotonic() - started)
                 raise PMSDown(self.display, "timeout", f"{method} {path}", connector=self.connector) from exc

@@ -24,14 +24,15 @@ from bot.pms.jira_people import JiraPeople, call_as
 from bot.pms.jira_shapes import adf, jira_errors, jira_time, jql_string
 from bot.pms.people import PeopleMap, task_number
 from bot.pms.remote import odd_answers_refused, parse_day, progress_comment, reopen_or_start, summarize
-from bot.records import Milestone, Person, Project, ProjectSummary, Task
+from bot.records import Attachment, Milestone, Person, Project, ProjectSummary, Task
 
 _BASE_FIELDS = ("summary", "status", "assignee", "duedate", "created", "updated", "timetracking", "fixVersions",
                 "priority", "project", "issuetype")
 _SUMMARY_FIELDS = ("status", "duedate", "fixVersions", "timetracking")
 CAPABILITIES = conformance(
     "jira_cloud", webhooks="tests/test_pms_chat.py::test_a_jira_change_reaches_the_subscribed_chat_once",
-    per_person="tests/test_jira_people.py::test_a_linked_persons_writes_are_theirs_an_unlinked_ones_the_bots")
+    per_person="tests/test_jira_people.py::test_a_linked_persons_writes_are_theirs_an_unlinked_ones_the_bots",
+    attachments="tests/test_attachments.py::test_jira_takes_the_file_as_a_multipart_attachment[jira_cloud]")
 _CATEGORY = {"new": "todo", "indeterminate": "in_progress", "done": "done"}
 _ACCOUNT_ID_RE = re.compile(r"^[0-9a-f]{24}$|^[0-9]+:[0-9a-f-]{20,}$")  # Atlassian account ids, old and new
 
@@ -95,10 +96,13 @@ class JiraClient:
         return await self.send("GET", path, params=params, missing=missing)
 
     async def send(self, method: str, path: str, *, params: dict[str, Any] | None = None, json: Any = None,
-                   missing: str | None = None, by: Person | None = None, wrote: list[bool] | None = None) -> Any:
+                   missing: str | None = None, by: Person | None = None, wrote: list[bool] | None = None,
+                   files: Any = None) -> Any:
         """One call; with `by`, as that person if they linked their Jira, else as the bot (`wrote` gets which)."""
+        # A multipart upload is refused without this header (spec: "Special headers", XSRF check).
+        headers = {"X-Atlassian-Token": "no-check"} if files is not None else None
         response, as_person = await call_as(self.http, self.people, by, method, self.api + path, params=params,
-                                            json=json)
+                                            json=json, files=files, headers=headers)
         if wrote is not None:
             wrote.append(as_person)
         status = response.status_code
@@ -383,6 +387,12 @@ class JiraPMS:
     async def matches_jql(self, key: str, jql: str) -> bool:
         """Whether the task is among what a subscription's JQL finds (Jira evaluates it)."""
         return bool(await self.c.search(f'key = "{self._jira(key)}" AND ({jql})', ("summary",), 1))
+
+    async def attach(self, key: str, file: Attachment, *, by: Person) -> None:
+        """POST /issue/{key}/attachments, multipart field `file` (spec: addAttachment): as the person when they
+        linked their Jira, else by the bot's account."""
+        await self.c.send("POST", f"/issue/{self._jira(key)}/attachments", missing=key, by=by,
+                          files={"file": (file.name, file.data, file.content_type)})
 
     async def list_milestones(self, project: str) -> list[Milestone]:
         return list((await self.project_summary(project, today=self.c.clock.now().date())).milestones)

@@ -181,16 +181,17 @@ class JiraPeople:
 
 
 async def call_as(http: PMSHttp, people: JiraPeople | None, by: Person | None, method: str, path: str, *,
-                  params: Any, json: Any) -> tuple[httpx.Response, bool]:
+                  params: Any, json: Any, files: Any = None, headers: dict[str, str] | None = None
+                  ) -> tuple[httpx.Response, bool]:
     """A call as `by` when they linked their own Jira, else as the bot account; and whether it went as them."""
     credential = await people.credential(by.id) if people is not None and by is not None else None
     if credential is None:
-        return await http.call(method, path, params=params, json=json), False
+        return await http.call(method, path, params=params, json=json, files=files, headers=headers), False
     try:
-        return await http.call(method, credential.base_url + path, params=params, json=json,
-                               bearer=credential.bearer), True
+        return await http.call(method, credential.base_url + path, params=params, json=json, files=files,
+                               headers=headers, bearer=credential.bearer), True
     except PMSDown as exc:
         if exc.kind != "auth" or people is None or by is None:
             raise
         await people.forget(by.id)  # the token was revoked: link again; this write goes as the bot
-        return await http.call(method, path, params=params, json=json), False
+        return await http.call(method, path, params=params, json=json, files=files, headers=headers), False

@@ -12,15 +12,17 @@ from decimal import ROUND_HALF_UP, Decimal
 from bot.clocks import Clock
 from bot.pms.base import STATUSES, PMSError, Written
 from bot.pms.capabilities import conformance
-from bot.records import Milestone, Person, ProjectSummary, Task
+from bot.records import Attachment, Milestone, Person, ProjectSummary, Task
 from bot.store.db import StoreSession
+from bot.store.task_files import TaskFiles
 from bot.store.tasks import Tasks
 
 
 def hours_to_min(hours: Decimal) -> int:
     return int((hours * 60).to_integral_value(rounding=ROUND_HALF_UP))
 
-CAPABILITIES = conformance("local")
+CAPABILITIES = conformance(
+    "local", attachments="tests/test_attachments.py::test_on_the_built_in_store_the_photo_shows_on_the_task_page")
 
 
 class LocalPMS:
@@ -28,6 +30,8 @@ class LocalPMS:
 
     def __init__(self, session: StoreSession, *, clock: Clock) -> None:
         self._tasks = Tasks(session, clock=clock)
+        self._files = TaskFiles(session)
+        self._clock = clock
 
     async def get_task(self, key: str) -> Task | None:
         return await self._tasks.locked(key)
@@ -97,6 +101,11 @@ class LocalPMS:
         if taken:
             await self._tasks.change(key, status=task.status, blocked_reason=task.blocked_reason,
                                      percent=task.percent, add_min=-taken)
+
+    async def attach(self, key: str, file: Attachment, *, by: Person) -> None:
+        await self._task(key)
+        file_id = await self._files.add(key, file, person_id=by.id, now=self._clock.now())
+        await self._tasks.add_history(key, by=by.id, kind="attach", note=f"{file.name} (#{file_id})")
 
     async def list_milestones(self, project: str) -> list[Milestone]:
         return await self._tasks.milestones(project)

@@ -22,11 +22,12 @@ from bot.pms.capabilities import conformance
 from bot.pms.http import PMSHttp, TTLCache
 from bot.pms.people import PeopleMap, task_number
 from bot.pms.remote import odd_answers_refused, parse_day, progress_comment, reopen_or_start, summarize
-from bot.records import Milestone, Person, Project, ProjectSummary, Task
+from bot.records import Attachment, Milestone, Person, Project, ProjectSummary, Task
 
 # Redmine 5 has no webhooks: changes are polled (bot/changes.py).
 CAPABILITIES = conformance(
-    "redmine", per_person="tests/test_pms_http.py::test_redmine_writes_as_the_person_with_switch_user")
+    "redmine", per_person="tests/test_pms_http.py::test_redmine_writes_as_the_person_with_switch_user",
+    attachments="tests/test_attachments.py::test_a_photo_sent_with_a_report_on_each_platform_arrives_in_redmine")
 
 
 def build(settings: Settings, config: Config, clock: Clock) -> RedmineClient | None:
@@ -79,9 +80,12 @@ class RedmineClient:
         return dict(await self.cache.get("account", load))
 
     async def send(self, method: str, path: str, *, params: dict[str, Any] | None = None, json: Any = None,
-                   missing: str | None = None, as_user: str | None = None) -> Any:
-        headers = {"X-Redmine-Switch-User": as_user} if as_user else None
-        response = await self.http.call(method, path, params=params, json=json, headers=headers)
+                   missing: str | None = None, as_user: str | None = None, content: bytes | None = None) -> Any:
+        headers = {"X-Redmine-Switch-User": as_user} if as_user else {}
+        if content is not None:
+            headers["Content-Type"] = "application/octet-stream"  # /uploads.json takes the file as the raw body
+        response = await self.http.call(method, path, params=params, json=json, headers=headers or None,
+                                        content=content)
         status = response.status_code
         if status == 204 or (status < 300 and not response.content):
             return {}
@@ -346,6 +350,19 @@ class RedminePMS:
         body = await self.c.send("POST", "/time_entries.json", as_user=as_user, json={"time_entry": {
             "issue_id": issue_id, "hours": float(hours), "activity_id": activity_id, "comments": comments[:1000]}})
         return str(body["time_entry"]["id"])
+
+    async def attach(self, key: str, file: Attachment, *, by: Person) -> None:
+        """The file uploaded (POST /uploads.json, raw body), then named in an issue update by its token:
+        https://www.redmine.org/projects/redmine/wiki/Rest_api#Attaching-files"""
+        as_user = await self._as(by)
+        issue = await self._issue(key, as_user=as_user)
+        body = await self.c.send("POST", "/uploads.json", params={"filename": file.name}, content=file.data,
+                                 as_user=as_user)
+        change: dict[str, Any] = {"uploads": [{"token": str(body["upload"]["token"]), "filename": file.name,
+                                               "content_type": file.content_type}]}
+        if as_user is None:
+            change["notes"] = f"{by.name}: {file.name}"
+        await self.c.send("PUT", f"/issues/{issue['id']}.json", json={"issue": change}, missing=key, as_user=as_user)
 
     async def list_milestones(self, project: str) -> list[Milestone]:
         return list((await self.project_summary(project, today=self.c.clock.now().date())).milestones)

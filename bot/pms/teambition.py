@@ -43,7 +43,7 @@ from bot.pms.teambition_wire import (
     tql_string,
     when,
 )
-from bot.records import Milestone, Person, Project, ProjectSummary, Task
+from bot.records import Attachment, Milestone, Person, Project, ProjectSummary, Task
 
 CAPABILITIES = conformance("teambition", webhooks="tests/test_teambition.py::test_a_signed_task_event_is_stored_once",
                            per_person="tests/test_teambition.py::test_writes_go_as_the_linked_person_else_as_the_bot_named")
@@ -383,6 +383,10 @@ class TeambitionPMS:
             if exc.code != "unknown_task" or await self.get_task(key) is None:
                 raise
             # the task is there and the entry is not: an earlier attempt of this undo deleted it
+
+    async def attach(self, key: str, file: Attachment, *, by: Person) -> None:
+        # Files reach Teambition through its separate upload service, not the task API this connector speaks.
+        raise PMSError("attach_not_supported", pms="Teambition", task=key)
 
     async def list_milestones(self, project: str) -> list[Milestone]:
         return list((await self.project_summary(project, today=self.c.clock.today(self.c.tz))).milestones)

@@ -25,7 +25,7 @@ from bot.pms.capabilities import conformance
 from bot.pms.http import PMSHttp
 from bot.pms.people import PeopleMap, task_number
 from bot.pms.remote import odd_answers_refused, parse_day, progress_comment, reopen_or_start, summarize
-from bot.records import Milestone, Person, Project, ProjectSummary, Task
+from bot.records import Attachment, Milestone, Person, Project, ProjectSummary, Task
 
 API = "/api.php/v1"
 CAPABILITIES = conformance("zentao", webhooks="tests/test_pms_chat.py::test_zentao_commands_and_hook")
@@ -381,6 +381,10 @@ class ZentaoPMS:
         # REST v1 routes /tasks/:id/estimate to GET and POST only; deleting an effort row is the web UI's
         # task-deleteEstimate, behind a browser session. We do not pretend: the caller says the row stays.
         raise PMSError("worklog_not_deletable", pms="Zentao", task=key)
+
+    async def attach(self, key: str, file: Attachment, *, by: Person) -> None:
+        # REST v1 has no file upload (files came with REST v2 in Zentao 22: POST /api.php/v2/files); say so.
+        raise PMSError("attach_not_supported", pms="Zentao", task=key)
 
     async def list_milestones(self, project: str) -> list[Milestone]:
         return list((await self.project_summary(project, today=self.c.clock.now().date())).milestones)

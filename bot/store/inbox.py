@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from bot.constants import INBOX_CHANNEL, INBOX_MAX_ATTEMPTS, PMS_WAIT_PREFIX
-from bot.records import InboundEvent
+from bot.records import ChatFile, InboundEvent
 from bot.store.db import Database
 from bot.store.models import InboxRow
 from bot.store.notify import announce
@@ -28,9 +28,20 @@ class Claimed:
 
 def event_to_payload(event: InboundEvent) -> dict[str, Any]:
     # Spelled out rather than dataclasses.asdict(), which deep-copies: this runs for every acked event.
-    return {"platform": event.platform, "event_id": event.event_id, "kind": event.kind, "sender": event.sender,
-            "conversation": event.conversation, "text": event.text, "action": dict(event.action),
-            "origin": dict(event.origin), "received_at": event.received_at.isoformat()}
+    payload: dict[str, Any] = {
+        "platform": event.platform, "event_id": event.event_id, "kind": event.kind, "sender": event.sender,
+        "conversation": event.conversation, "text": event.text, "action": dict(event.action),
+        "origin": dict(event.origin), "received_at": event.received_at.isoformat()}
+    if event.files:
+        payload["files"] = [{"ref": f.ref, "name": f.name, "size_bytes": f.size_bytes} for f in event.files]
+    return payload
+
+
+def _files_of(payload: dict[str, Any]) -> tuple[ChatFile, ...]:
+    files = payload.get("files")
+    return tuple(ChatFile(ref=str(f.get("ref", "")), name=str(f.get("name", "")),
+                          size_bytes=f["size_bytes"] if isinstance(f.get("size_bytes"), int) else None)
+                 for f in files if isinstance(f, dict)) if isinstance(files, list) else ()
 
 
 def event_from_payload(payload: dict[str, Any]) -> InboundEvent:
@@ -39,7 +50,7 @@ def event_from_payload(payload: dict[str, Any]) -> InboundEvent:
         sender=str(payload["sender"]), conversation=str(payload["conversation"]), text=str(payload.get("text", "")),
         action={str(k): str(v) for k, v in dict(payload.get("action") or {}).items()},
         origin={str(k): str(v) for k, v in dict(payload.get("origin") or {}).items()},
-        received_at=datetime.fromisoformat(payload["received_at"]),
+        received_at=datetime.fromisoformat(payload["received_at"]), files=_files_of(payload),
     )
 
 

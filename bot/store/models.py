@@ -17,6 +17,7 @@ from bot.store.history_tables import TaskDoneRow as TaskDoneRow
 from bot.store.task_tables import MilestoneRow as MilestoneRow
 from bot.store.task_tables import PersonWriteRow as PersonWriteRow
 from bot.store.task_tables import ProgressRow as ProgressRow
+from bot.store.task_tables import TaskFileRow as TaskFileRow
 from bot.store.task_tables import TaskRow as TaskRow
 from bot.store.types import UTCDateTime
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from bot.store.types import UTCDateTime
@@ -73,3 +73,19 @@ class PersonWriteRow(SQLModel, table=True):
     hours: str | None = Field(default=None, max_length=16)  # a Decimal's text, exact
     worklog: str | None = Field(default=None, max_length=64)  # the time entry's id in the PMS
     undone_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class TaskFileRow(SQLModel, table=True):
+    """A file attached to a task of the built-in PMS (a photo sent in chat with a report): kept in the database,
+    so every process and every backup has it (bot/store/task_files.py)."""
+
+    __tablename__ = "task_file"
+    id: int | None = Field(default=None, primary_key=True)
+    task_key: str = Field(index=True, max_length=24)
+    person_id: str = Field(max_length=64)
+    name: str = Field(max_length=200)
+    content_type: str = Field(max_length=32)
+    size_bytes: int
+    sha256: str = Field(max_length=64)
+    data: bytes = Field(sa_type=LargeBinary)
+    created_at: datetime = Field(sa_type=UTCDateTime)

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
+from urllib.parse import quote
 
 import segno
 from aiohttp import BodyPartReader, web
@@ -24,6 +25,7 @@ from bot.constants import ANSWER_IN_PLACE_BUDGET_S, MAX_NOTE_CHARS
 from bot.pms.base import PMSDown, PMSError
 from bot.records import InboundEvent
 from bot.signing import BadToken
+from bot.store import task_files
 from bot.store import web as store
 from bot.store.db import Database
 from bot.store.workspace import SqlWorkspace
@@ -37,6 +39,7 @@ MAX_FIELD_CHARS = 2000
 FORM_TTL_S = 24 * 3600
 FORM = "field form"
 PHOTO = "field photo"
+FILE = "task file"
 PHOTO_LINK_TTL_S = 30 * 24 * 3600
 IMAGE_TYPES = {"image/jpeg": (b"\xff\xd8\xff",), "image/png": (b"\x89PNG\r\n\x1a\n",), "image/webp": (b"RIFF",)}
 
@@ -90,6 +93,10 @@ def image_type(data: bytes, declared: str) -> str | None:
     if magic is None or not data.startswith(magic) or (kind == "image/webp" and data[8:12] != b"WEBP"):
         return None
     return kind
+
+
+def file_link(web_: Web, file_id: int) -> str:
+    return web_.url(f"/files/{web_.signer(FILE).make({'i': file_id}, ttl_s=PHOTO_LINK_TTL_S)}")
 
 
 def photo_link(web_: Web, photo_id: int) -> str:
@@ -155,8 +162,10 @@ def add_routes(app: web.Application, deps: FieldDeps) -> None:
             names = {p.id: p.name for p in (await ws.people([task.assignee])).values()} if task and task.assignee \
                 else {}
         photos = await store.photos_of(deps.db, key)
+        files = [{"url": file_link(web_, f.id), "name": f.name, "kb": max(1, round(f.size_bytes / 1024)),
+                  "image": f.content_type.startswith("image/")} for f in await task_files.files_of(deps.db, key)]
         return {"person": person, "task": task_view(task, names) if task else None, "key": key,
-                "photos": [photo_link(web_, pid) for pid, _, _ in photos]}
+                "photos": [photo_link(web_, pid) for pid, _, _ in photos], "files": files}
 
     def form_token(web_: Web, token: str) -> str:
         return web_.signer(FORM).make({"l": hashlib.sha256(token.encode()).hexdigest()[:24]}, ttl_s=FORM_TTL_S)
@@ -231,7 +240,7 @@ def add_routes(app: web.Application, deps: FieldDeps) -> None:
         try:
             ctx = await context(web_, data)
         except (PMSDown, PMSError):
-            ctx = {"person": None, "task": None, "key": action["task"], "photos": []}
+            ctx = {"person": None, "task": None, "key": action["task"], "photos": [], "files": []}
         return web_.page("field.html.j2", locale=locale, form=form_token(web_, token), answers=answers,
                          pending=not done and not answers, qr=f"/r/{token}/qr.svg", **ctx)
 
@@ -266,7 +275,26 @@ def add_routes(app: web.Application, deps: FieldDeps) -> None:
     app.router.add_get("/r/{token}", page)
     app.router.add_post("/r/{token}", submit)
     app.router.add_get(r"/r/{token}/qr.{fmt:svg|png}", qr)
+    async def show_file(request: web.Request) -> web.Response:
+        """A file attached to a task (sent in chat with a report), by its signed link: pictures shown, the rest
+        (PDF) downloaded, never rendered as anything but what its bytes were checked to be."""
+        web_ = request.app[WEB]
+        try:
+            found = await task_files.file_with_data(deps.db, int(web_.signer(FILE).read(request.match_info["token"])
+                                                                   .get("i", 0)))
+        except (BadToken, ValueError, TypeError):
+            found = None
+        if found is None:
+            return web_.error(locale=web_.locale(request), status=404, message="404")
+        meta, data = found
+        disposition = "inline" if meta.content_type.startswith("image/") else "attachment"
+        return web.Response(body=data, content_type=meta.content_type, headers={
+            "Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+            "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(meta.name, safe='')}"})
+
     app.router.add_get("/photos/{token}", show_photo)
+    app.router.add_get("/files/{token}", show_file)
 
 
 def check_form(web_: Web, token: str, form: str) -> str:

@@ -106,6 +106,9 @@ class FakeDingTalk(FakeServer):
     # Acks DingTalk would not understand: a CALLBACK's ack carries the handler's answer as {"response": …} in its
     # data (dingtalk_stream.handlers.CallbackHandler.raw_process); anything else leaves a clicked card as it was.
     bad_acks: list[str] = field(default_factory=list)
+    # downloadCode -> (bytes, Content-Type): the pictures and files people's robot messages carry
+    files: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+    file_reads: int = 0
 
     def __post_init__(self) -> None:
         self._tokens = IssuedTokens()
@@ -122,6 +125,7 @@ class FakeDingTalk(FakeServer):
         self._kinds: dict[str, str] = {}  # message id -> frame type, while its ack is awaited
         self._connected = asyncio.Event()
         self._stopping = asyncio.Event()
+        self._links: dict[str, str] = {}  # temporary download link key -> downloadCode
 
     @property
     def tokens_issued(self) -> int:
@@ -138,6 +142,8 @@ class FakeDingTalk(FakeServer):
         app.router.add_post("/topapi/v2/user/get", self._user)
         app.router.add_post("/v1.0/gateway/connections/open", self._open)
         app.router.add_get("/connect", self._ws)
+        app.router.add_post("/v1.0/robot/messageFiles/download", self._file_link)
+        app.router.add_get("/oss/{key}", self._file)
         app.router.add_get("/_stats", self._stats)
 
     async def stop(self) -> None:
@@ -190,6 +196,30 @@ class FakeDingTalk(FakeServer):
             self.throttled += 1
             return self._error(403, "Forbidden.AccessDenied.QpsLimitForApi", "调用该接口超过QPS限制")
         return None
+
+    async def _file_link(self, request: web.Request) -> web.Response:
+        """POST {downloadCode, robotCode} with the app's token: {"downloadUrl"}, a temporary link read without a
+        token: https://help.dingtalk.io/open/development/download-the-file-content-of-the-robot-receiving-message"""
+        if (denied := self._checked(request)) is not None:
+            return denied
+        body = await request.json()
+        if body.get("robotCode") != ROBOT_CODE:
+            return self._error(400, "invalidParameter.robotCode", "robotCode is wrong")
+        code = body.get("downloadCode")
+        if not isinstance(code, str) or code not in self.files:
+            return self._error(400, "invalidParameter.downloadCode", "downloadCode is invalid or expired")
+        key = uuid.uuid4().hex
+        self._links[key] = code
+        return web.json_response({"downloadUrl": f"{self.base}/oss/{key}?Expires=3600&Signature=fake"})
+
+    async def _file(self, request: web.Request) -> web.Response:
+        code = self._links.get(request.match_info["key"])
+        if code is None or request.query.get("Signature") != "fake":
+            return web.Response(status=403, text="<Error><Code>AccessDenied</Code></Error>",
+                                content_type="application/xml")
+        self.file_reads += 1
+        data, kind = self.files[code]
+        return web.Response(body=data, headers={"Content-Type": kind})
 
     def _msg(self, body: dict[str, Any]) -> tuple[str, dict[str, Any]] | web.Response:
         if body.get("robotCode") != ROBOT_CODE:
@@ -444,6 +474,19 @@ def robot_message(text: str, *, sender: str, conversation: str, group: bool = Fa
         body["content"] = {"richText": [{"text": text}, {"pictureDownloadCode": "abc", "type": "picture"}]}
     if session is not None:
         body["sessionWebhook"], body["sessionWebhookExpiredTime"] = session
+    return body
+
+
+def picture_message(*, sender: str, conversation: str, download_code: str, text: str = "",
+                    group: bool = False) -> dict[str, Any]:
+    """A picture alone (`picture`), or with words (`richText`), as the robot receives them."""
+    body = robot_message(text, sender=sender, conversation=conversation, group=group,
+                         msgtype="richText" if text else "picture")
+    if text:
+        body["content"] = {"richText": [{"text": text}, {"type": "picture", "downloadCode": download_code,
+                                                          "pictureDownloadCode": download_code}]}
+    else:
+        body["content"] = {"downloadCode": download_code, "pictureDownloadCode": download_code}
     return body
 
 

@@ -126,6 +126,19 @@ class Sent:
         return out
 
 
+def image_message_event(*, sender: str, chat: str, image_key: str, text: str = "",
+                        chat_type: str = "p2p") -> dict[str, Any]:
+    """A picture alone (`image`), or with words (`post`: a text run and an `img` element), as Feishu sends them:
+    https://open.feishu.cn/document/server-docs/im-v1/message-content-description/message_content"""
+    event = message_event(text, sender=sender, chat=chat, chat_type=chat_type, message_type="post")
+    if text:
+        content = {"title": "", "content": [[{"tag": "text", "text": text}], [{"tag": "img", "image_key": image_key}]]}
+        event["message"]["content"] = json.dumps(content)
+    else:
+        event["message"].update(message_type="image", content=json.dumps({"image_key": image_key}))
+    return event
+
+
 @dataclass
 class FakeFeishu(FakeServer):
     token_ttl_s: int = 7200
@@ -147,6 +160,9 @@ class FakeFeishu(FakeServer):
     batch_calls: int = 0
     ratelimited: int = 0
     ratelimited_by: dict[str, int] = field(default_factory=lambda: {"chat": 0, "app_second": 0, "app_minute": 0})
+    # (message id, image_key or file_key) -> (bytes, Content-Type): the files people's messages carry
+    resources: dict[tuple[str, str], tuple[bytes, str]] = field(default_factory=dict)
+    resource_reads: int = 0
 
     def __post_init__(self) -> None:
         self._tokens = IssuedTokens()
@@ -170,6 +186,7 @@ class FakeFeishu(FakeServer):
         app.router.add_post("/open-apis/im/v1/messages/{message_id}/reply", self._reply)
         app.router.add_get("/open-apis/contact/v3/users/{user_id}", self._user)
         app.router.add_post("/open-apis/message/v4/batch_send/", self._batch_send)
+        app.router.add_get("/open-apis/im/v1/messages/{message_id}/resources/{file_key}", self._resource)
         app.router.add_get("/_stats", self._stats)
         app.router.add_post("/callback/ws/endpoint", self._ws_endpoint)
         app.router.add_get("/ws", self._ws)  # for a benchmark that runs the fake in its own process
@@ -209,6 +226,20 @@ class FakeFeishu(FakeServer):
         self.ratelimited += 1
         return web.json_response({"code": code, "msg": "request trigger frequency limit"}, status=429,
                                  headers={"x-ogw-ratelimit-reset": reset})
+
+    async def _resource(self, request: web.Request) -> web.Response:
+        """GET a message's image or file with the tenant token, `type` image|file, the key belonging to that
+        message (234003 otherwise), the bytes as a stream with their Content-Type:
+        https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message-resource/get"""
+        if (refused := self._auth(request)) is not None:
+            return refused
+        if request.query.get("type") not in ("image", "file"):
+            return self._error(400, 234001, "Invalid request param.")
+        found = self.resources.get((request.match_info["message_id"], request.match_info["file_key"]))
+        if found is None:
+            return self._error(400, 234003, "File not in msg.")
+        self.resource_reads += 1
+        return web.Response(body=found[0], headers={"Content-Type": found[1]})
 
     async def _token(self, request: web.Request) -> web.Response:
         body = await request.json()

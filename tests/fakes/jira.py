@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import email.parser
+import email.policy
 import hashlib
 import hmac
 import itertools
@@ -646,9 +648,25 @@ class _Call:
     request: web.Request
     body: Any
     user: User
+    raw: bytes = b""
 
 
 Handler = Callable[[_Call], web.Response]
+
+
+def _multipart(raw: bytes, content_type: str) -> list[tuple[str, str, str, bytes]]:
+    """(name, filename, Content-Type, bytes) of each part of a multipart/form-data body ([] when malformed)."""
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + raw)
+    if not message.is_multipart():
+        return []
+    out = []
+    for part in message.iter_parts():
+        data = part.get_payload(decode=True)
+        out.append((str(part.get_param("name", header="content-disposition") or ""),
+                    str(part.get_filename() or ""), part.get_content_type(),
+                    data if isinstance(data, bytes) else b""))
+    return out
 
 
 def _errors(messages: Sequence[str] = (), errors: dict[str, str] | None = None, *, status: int = 400,
@@ -687,6 +705,7 @@ class FakeJira(FakeServer, CountsRequests):
     burst_per_s: int = 100  # requests per second per (method, path template), then 429 jira-burst-based
     per_issue_write_limits: tuple[tuple[int, float], ...] = ()  # e.g. JIRA_PER_ISSUE_WRITE_LIMITS
     delay_s: float = 0.0  # every answer waits this long (client timeout tests)
+    attachment_max_bytes: int = 10 * 1024 * 1024  # the site's attachment size limit (Jira Cloud's is larger)
     clock: Callable[[], float] = _utcnow  # wall-clock seconds: timestamps and rate-limit windows
     # recorded
     requests: list[RecordedRequest] = field(default_factory=list)
@@ -709,6 +728,7 @@ class FakeJira(FakeServer, CountsRequests):
         self._comments: dict[str, list[dict[str, Any]]] = {}  # issue id -> comments as answered
         self._worklogs: dict[str, list[dict[str, Any]]] = {}
         self.deleted_worklogs: list[tuple[str, str]] = []  # (issue key, worklog id) in the order deleted
+        self.attachments: dict[str, list[dict[str, Any]]] = {}  # issue key -> attachments as answered, with "data"
         self._ids = itertools.count(10000)
         self._no_transition: set[str | None] = set()
         self._failures: Failures[list[Any]] = Failures()  # [status, path needle, method, matching requests to let through]
@@ -1210,6 +1230,7 @@ class FakeJira(FakeServer, CountsRequests):
             ("GET", "/issue/{key}/comment", self._h_get_comments), ("POST", "/issue/{key}/comment", self._h_add_comment),
             ("GET", "/issue/{key}/worklog", self._h_get_worklogs), ("POST", "/issue/{key}/worklog", self._h_add_worklog),
             ("DELETE", "/issue/{key}/worklog/{id}", self._h_delete_worklog),
+            ("POST", "/issue/{key}/attachments", self._h_add_attachments),
         ]
         if self.flavor == "cloud":
             routes += [("GET", "/search/jql", self._h_search_jql), ("POST", "/search/jql", self._h_search_jql),
@@ -1358,6 +1379,8 @@ class FakeJira(FakeServer, CountsRequests):
             issue = self._lookup(params["key"])
             if issue is not None and (limited := self._issue_write_limited(issue.key)) is not None:
                 return limited
+        if template == "/issue/{key}/attachments":  # multipart, not JSON: checked by its handler
+            return handler(_Call(method, template, params, request, None, user, raw))
         if raw and method in ("POST", "PUT"):
             if request.content_type != "application/json":
                 return _errors(["Unsupported Media Type: send Content-Type: application/json"], status=415)
@@ -1571,6 +1594,35 @@ class FakeJira(FakeServer, CountsRequests):
         issue.updated = self._now()
         self._changed()
         return comment
+
+    def _h_add_attachments(self, c: _Call) -> web.Response:
+        """addAttachment: multipart/form-data, every part named `file`, and the header X-Atlassian-Token: no-check
+        or the XSRF check blocks it (403); 413 past the site's attachment size limit; 200 with the attachments
+        (spec: POST /rest/api/3/issue/{issueIdOrKey}/attachments)."""
+        issue = self._lookup(c.params["key"])
+        if issue is None:
+            return _errors([ISSUE_NOT_FOUND], status=404)
+        if c.request.headers.get("X-Atlassian-Token") != "no-check":
+            return web.Response(status=403, text="XSRF check failed")
+        if c.request.content_type != "multipart/form-data":
+            return _errors(["the request is not multipart/form-data"], status=415)
+        parts = _multipart(c.raw, c.request.headers.get("Content-Type", ""))
+        if not parts or any(name != "file" or not filename for name, filename, _, _ in parts):
+            return _errors(["Attachments must be sent in parts named 'file', each with a filename"])
+        if any(len(data) > self.attachment_max_bytes for _, _, _, data in parts):
+            return _errors([f"The file is larger than the attachment size limit of {self.attachment_max_bytes} "
+                            "bytes"], status=413)
+        made = []
+        for _, filename, kind, data in parts:
+            aid = str(next(self._ids))
+            attachment = {"self": f"{self.api_url}/attachment/{aid}", "id": aid, "filename": filename,
+                          "author": self._user_json(c.user), "created": jira_time(self._now()), "size": len(data),
+                          "mimeType": kind, "content": f"{self.url}/rest/api/3/attachment/content/{aid}"}
+            self.attachments.setdefault(issue.key, []).append({**attachment, "data": data})
+            made.append(attachment)
+        issue.updated = self._now()
+        self._changed()
+        return self._json(c, made)
 
     def _h_add_worklog(self, c: _Call) -> web.Response:
         issue = self._lookup(c.params["key"])

@@ -89,6 +89,9 @@ class FakeSlack(FakeServer):
     socket_acks: list[dict[str, Any]] = field(default_factory=list)
     socket_opened: int = 0  # connections ever opened (a reconnect adds one)
     ratelimited_by: dict[str, int] = field(default_factory=lambda: {"channel": 0, "workspace": 0})
+    # file id -> (bytes, mimetype): files people shared, served at url_private_download with the bot token
+    files: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+    file_reads: int = 0
 
     def __post_init__(self) -> None:
         self._ts = itertools.count(1)
@@ -108,6 +111,7 @@ class FakeSlack(FakeServer):
         app.router.add_get("/api/{method}", self._api)
         app.router.add_post("/response/{key}", self._response_url)
         app.router.add_get("/socket", self._socket)
+        app.router.add_get("/files-pri/{team_file}/download/{name}", self._file)
         app.router.add_get("/_stats", self._stats)  # for a benchmark that runs the fake in its own process
 
     @property
@@ -134,6 +138,31 @@ class FakeSlack(FakeServer):
 
     def message(self, channel: str, ts: str) -> Posted | None:
         return self._messages.get((channel, ts))
+
+    def add_file(self, name: str, data: bytes, mimetype: str = "image/jpeg") -> dict[str, Any]:
+        """A file a person shared: its object as a message event carries it
+        (https://apis.io/schemas/slack/slack-web-file/)."""
+        file_id = "F" + uuid.uuid4().hex[:10].upper()
+        self.files[file_id] = (data, mimetype)
+        url = f"{self.base}/files-pri/{TEAM_ID}-{file_id}/download/{quote(name, safe='')}"
+        return {"id": file_id, "name": name, "title": name, "mimetype": mimetype, "filetype": name.rpartition(".")[2],
+                "size": len(data), "mode": "hosted", "is_external": False, "url_private": url.replace("/download", ""),
+                "url_private_download": url}
+
+    async def _file(self, request: web.Request) -> web.Response:
+        """url_private_download: the bytes with `Authorization: Bearer <bot token>`; without it Slack answers 200
+        with its sign-in page (HTML), not an error. The token: https://medium.com/slack-developer-blog/
+        important-changes-to-files-in-the-web-api-eb38f2a9c1e7; the sign-in page:
+        https://gist.github.com/ErikKalkoken/f3ab28617d5099531ded865d111dbac1"""
+        file_id = request.match_info["team_file"].removeprefix(f"{TEAM_ID}-")
+        if request.headers.get("Authorization") != f"Bearer {self.bot_token}":
+            return web.Response(text="<!DOCTYPE html><html><body>Sign in to Slack</body></html>",
+                                content_type="text/html")
+        if file_id not in self.files:
+            return web.Response(status=404, text="file not found")
+        self.file_reads += 1
+        data, mimetype = self.files[file_id]
+        return web.Response(body=data, headers={"Content-Type": mimetype})
 
     async def _stats(self, request: web.Request) -> web.Response:
         return web.json_response({
@@ -444,6 +473,13 @@ def message_event(text: str, *, user: str, channel: str, channel_type: str = "im
     ts = f"{time.time():.6f}"
     return {"type": "message", "channel_type": channel_type, "user": user, "text": text, "ts": ts, "channel": channel,
             "event_ts": ts, "client_msg_id": str(uuid.uuid4())}
+
+
+def file_share_event(text: str, files: list[dict[str, Any]], *, user: str, channel: str) -> dict[str, Any]:
+    """A direct message with files: subtype file_share and the files' objects
+    (https://docs.slack.dev/tools/node-slack-sdk/reference/types/interfaces/FileShareMessageEvent)."""
+    return {**message_event(text, user=user, channel=channel), "subtype": "file_share", "files": files,
+            "upload": False, "display_as_bot": False}
 
 
 def mention_event(text: str, *, user: str, channel: str) -> dict[str, Any]:
