@@ -194,3 +194,15 @@ LLM_MAX_WRITES: Final = 10  # writes one suggestion may hold
 LLM_MAX_KEYS: Final = 20  # task keys of a message sent as candidates; a message naming more is not sent
 LLM_RETRY_AFTER_DEFAULT_S: Final = 30.0  # a 429 without Retry-After: not asked again before this
 LLM_RETRY_AFTER_MAX_S: Final = 600.0  # the longest a 429 keeps the model unasked
+
+# Directory sync (bot/directory/) and single sign-on (bot/web/sso.py).
+DIRECTORY_PAGE_SIZE: Final = 500  # LDAP paged search; Active Directory's MaxPageSize is 1,000
+DIRECTORY_TIMEOUT_S: Final = 30.0  # one directory call
+DIRECTORY_MAX_LEAVERS_SHARE: Final = 0.2  # a run deactivating more than this share of people stops (--force)
+DIRECTORY_RETRIES: Final = 5  # a throttled (429) or failing page is asked again this many times...
+DIRECTORY_RETRY_MAX_S: Final = 60.0  # ...waiting what the platform says, at most this long each time
+DIRECTORY_ACCOUNT_PLATFORM: Final = "dir:"  # identity platform of a source without chat ("dir:<source name>")
+SSO_FLOW_TTL_S: Final = 600  # from leaving for the provider to coming back with a code
+SSO_LEEWAY_S: Final = 60  # clock skew allowed on an id_token's exp/iat
+SSO_HTTP_TIMEOUT_S: Final = 10.0  # the provider's discovery, keys and token endpoints
+SSO_JWKS_TTL_S: Final = 3600.0  # keys are read again after this, or at once for a key id not seen (rotation)

@@ -14,6 +14,8 @@ from bot.clock import ClockRunner
 from bot.clocks import SYSTEM_CLOCK, Clock
 from bot.config import Config, Settings
 from bot.constants import GRACEFUL_STOP_S, INBOX_CHANNEL, OUTBOX_CHANNEL, WORKER_RESTART_S
+from bot.directory import registry as directories
+from bot.directory.base import Directory
 from bot.dispatch.worker import Dispatcher
 from bot.inbox import Inbox
 from bot.jobs.anchors import AuditAnchors
@@ -21,6 +23,7 @@ from bot.jobs.approvals import ApprovalFollowups
 from bot.jobs.base import Job, Mail
 from bot.jobs.calendar import CalendarWarnings
 from bot.jobs.dashboards import WeeklyDashboards
+from bot.jobs.directory import DirectorySync
 from bot.jobs.polls import FilePolls, Poll, RedminePolls
 from bot.jobs.risks import RiskScans
 from bot.jobs.standups import Standups
@@ -68,6 +71,7 @@ class Runtime:
     settling: Settling = field(init=False)
     jobs: list[Job] = field(default_factory=list, init=False)  # the clock's work, in the order it runs each minute
     polls: list[Poll] = field(default_factory=list, init=False)
+    directory_sync: DirectorySync = field(init=False)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list, init=False)
     _stop: asyncio.Event = field(default_factory=asyncio.Event, init=False)
     scheduler: ClockRunner | None = field(default=None, init=False)
@@ -104,6 +108,8 @@ class Runtime:
             WeeklyDashboards(self.db, mail, self.config, self._weekly_snapshot),
             ApprovalFollowups(self.db, mail, self.config),
         ]
+        self.directory_sync = DirectorySync(self.db, mail, self.config, self._directories)
+        jobs.append(self.directory_sync)
         polls: list[Poll] = [RedminePolls(self.db, self.inbox, self.remotes, self.config),
                              FilePolls(self.db, self.inbox, self.dispatcher.sources, self.clock)]
         # In place: a clock already running (it holds these lists) runs the new jobs from its next tick.
@@ -114,6 +120,10 @@ class Runtime:
         """Use another configuration from now on for the clock's jobs (what an edited file changes)."""
         self.config = config
         self._build_jobs()
+
+    def _directories(self, names: tuple[str, ...]) -> list[Directory]:
+        return [directories.build(source, self.settings)
+                for source in directories.selected(self.config.directory, names)]
 
     async def _weekly_snapshot(self, project_key: str) -> dict[str, str]:
         key = self.web_key or await server_key(self.db)

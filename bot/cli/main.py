@@ -49,6 +49,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.cli.language import cmd_language
 
             return cmd_language(args)
+        if command == "directory":
+            from bot.cli.directory import cmd_directory
+
+            return cmd_directory(args)
         if command == "manifest":
             from bot.cli.manifest import cmd_manifest
 

@@ -27,6 +27,7 @@ SLACK_METHODS: dict[str, tuple[str, ...]] = {
     "chat.update": ("chat:write",),
     "conversations.open": ("im:write",),
     "users.info": ("users:read", "users:read.email"),  # the email recognises a person (bot/platforms/people.py)
+    "users.list": ("users:read", "users:read.email"),  # directory sync (bot/directory/slack.py)
     "views.open": (),
     "auth.test": (),
 }
@@ -40,6 +41,10 @@ FEISHU_CALLS: dict[str, tuple[str, ...]] = {
     "PATCH /open-apis/im/v1/messages/{}": ("im:message",),
     "POST /open-apis/message/v4/batch_send/": ("im:message:send_multi_users",),
     "GET /open-apis/contact/v3/users/{}": ("contact:user.email:readonly",),
+    # Directory sync (bot/directory/feishu.py): departments, their members, employee numbers and leaders.
+    "GET /open-apis/contact/v3/departments/{}/children": ("contact:department.organize:readonly",),
+    "GET /open-apis/contact/v3/users/find_by_department": ("contact:contact.base:readonly",
+                                                           "contact:user.employee_id:readonly"),
     "POST /open-apis/auth/v3/tenant_access_token/internal": (),
     "POST /callback/ws/endpoint": (),  # the long connection (bot/platforms/feishu_ws.py)
 }
@@ -55,12 +60,16 @@ DINGTALK_CALLS: dict[str, tuple[str, ...]] = {
     "POST /v1.0/card/instances/createAndDeliver": ("Card.Instance.Write", "Card.Streaming.Write"),
     "PUT /v1.0/card/instances": ("Card.Instance.Write",),
     "POST /topapi/v2/user/get": ("qyapi_get_member",),
+    "POST /topapi/v2/department/listsub": ("qyapi_get_department_list",),  # directory sync (bot/directory/)
+    "POST /topapi/v2/user/list": ("qyapi_get_department_member",),
     "POST /v1.0/oauth2/accessToken": (),
     "POST /v1.0/gateway/connections/open": (),
 }
 DINGTALK_OPTIONAL = {"Card.Instance.Write": "interactive approval cards (DINGTALK_CARD_TEMPLATE_ID)",
                      "Card.Streaming.Write": "interactive approval cards (DINGTALK_CARD_TEMPLATE_ID)",
-                     "qyapi_get_member": "recognise people by union id or email"}
+                     "qyapi_get_member": "recognise people by union id or email",
+                     "qyapi_get_department_list": "directory sync (directory: sources: kind dingtalk)",
+                     "qyapi_get_department_member": "directory sync (directory: sources: kind dingtalk)"}
 
 
 def needed(calls: dict[str, tuple[str, ...]], *more: dict[str, tuple[str, ...]]) -> list[str]:
