@@ -18,7 +18,7 @@ from bot.runtime import Runtime
 from bot.store import migrate
 from bot.store.db import Database
 
-pytest_plugins = ["tests.redmine_server"]
+pytest_plugins = ["tests.redmine_server", "tests.ldap_server"]
 
 PG_ADMIN_DSN = os.environ.get("PMSBOT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() == "true"

@@ -7,6 +7,7 @@ Runs in a thread: ldap3's connection is synchronous. Manager DNs become accounts
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Iterator
 from typing import Any
 
@@ -31,15 +32,16 @@ class LdapDirectory:
     async def listing(self, progress: Progress) -> Listing:
         try:
             return await asyncio.to_thread(self._read, progress)
-        except LDAPException as exc:
+        except (LDAPException, OSError) as exc:
             raise DirectoryError(f"{self.name}: {type(exc).__name__}: {exc}") from None
 
     def _connect(self) -> ldap3.Connection:
         s = self._source
-        server = ldap3.Server(s.url or "", connect_timeout=s.timeout_s, get_info=ldap3.NONE)
+        timeout_s = max(1, math.ceil(s.timeout_s))  # ldap3 packs it into a socket option as whole seconds
+        server = ldap3.Server(s.url or "", connect_timeout=timeout_s, get_info=ldap3.NONE)
         password = s.password.get_secret_value() if s.password else None
-        return ldap3.Connection(server, user=s.bind_dn, password=password, auto_bind=True, read_only=True,
-                                receive_timeout=s.timeout_s, raise_exceptions=True)
+        return ldap3.Connection(server, user=s.bind_dn, password=password, read_only=True,
+                                receive_timeout=timeout_s, raise_exceptions=True)
 
     def _pages(self, conn: ldap3.Connection, search: str, attributes: list[str]) -> Iterator[list[dict[str, Any]]]:
         cookie: bytes | None = None
@@ -56,7 +58,10 @@ class LdapDirectory:
         a = self._source.attributes
         wanted = [a.account, a.email, a.employee_id, a.name, a.department, a.manager, a.groups]
         raw: list[tuple[str, dict[str, Any]]] = []
-        with self._connect() as conn:
+        conn = self._connect()
+        try:  # not `with`: ldap3 leaves a connection bound before the block open after it
+            conn.open()
+            conn.bind()
             for page in self._pages(conn, self._source.filter, wanted):
                 raw += [(str(e.get("dn", "")), e.get("attributes") or {}) for e in page]
                 progress(f"{self.name}: {len(raw)} entries")
@@ -64,6 +69,8 @@ class LdapDirectory:
             if self._source.disabled_filter:
                 for page in self._pages(conn, f"(&{self._source.filter}{self._source.disabled_filter})", [a.account]):
                     disabled.update(v for e in page if (v := _one(e.get("attributes") or {}, a.account)))
+        finally:
+            conn.unbind()
         account_of = {dn.lower(): acc for dn, attrs in raw if (acc := _one(attrs, a.account))}
         entries: list[Entry] = []
         for _dn, attrs in raw:
