@@ -26,8 +26,9 @@ from bot.store.db import StoreSession
 from bot.store.identities import IdentityStore
 from bot.store.replay import first_uses
 from bot.store.web import server_key
-from bot.web import admin, console, dashboard, field, openapi
+from bot.web import admin, console, dashboard, field, openapi, sso
 from bot.web.decide import DecidePage
+from bot.web.oidc import OidcClient
 from bot.web.pages import WEB, Web
 from notifiers.base import Rendered
 from notifiers.dingtalk import LINK_PURPOSE, DingTalkSender, session_webhook_allowed
@@ -132,6 +133,10 @@ def build_app(runtime: Runtime) -> web.Application:
         admin_token=lambda: runtime.settings.pmsbot_admin_token,  # read each time: rotating it ends its sessions
         replay_dead_letter=runtime.outbox.replay, wake_delivery=runtime.delivery.wake.set,
         wake_inbox=runtime.inbox.new_work.set))
+    if config.sso is not None:  # the provider sends the browser back to this address: it must be the public one
+        base = (runtime.settings.pmsbot_public_url or f"http://{runtime.settings.host}:{runtime.settings.port}")
+        client = OidcClient(config.sso, redirect_uri=base.rstrip("/") + sso.CALLBACK, clock=clock)
+        sso.add_routes(app, sso.SsoDeps(db=db, clock=clock, sso=config.sso, client=client))
     dashboard.add_routes(app, dashboard.DashboardDeps(
         db=db, clock=clock, connectors=connectors, default_locale=config.locale, timezone=config.timezone,
         risk_scans=config.risk_alerts, listener=(runtime.settings.host, runtime.settings.port)))

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlmodel import col
 
 from bot.config import Config
@@ -128,3 +128,21 @@ async def deactivated(db: Database, ids: Iterable[str]) -> set[str]:
         rows = await s.execute(select(col(PersonRow.id)).where(col(PersonRow.id).in_(list(ids)),
                                                                col(PersonRow.active).is_(False)))
         return {str(i) for i in rows.scalars().all()}
+
+
+async def person_for_login(db: Database, *, match: str, value: str) -> tuple[str, tuple[str, ...]] | None:
+    """(id, roles) of the one active person whose e-mail (without case) or employee id is `value`; None when
+    no one or more than one is (a login is never guessed)."""
+    column = col(PersonRow.employee_id) == value if match == "employee_id" else \
+        func.lower(col(PersonRow.email)) == value.casefold()
+    async with db.read() as s:
+        rows = (await s.execute(select(col(PersonRow.id), col(PersonRow.roles)).where(
+            column, col(PersonRow.active)).limit(2))).all()
+    return (str(rows[0][0]), tuple(rows[0][1] or ())) if len(rows) == 1 else None
+
+
+async def roles_of(db: Database, person_id: str) -> tuple[str, ...]:
+    """An active person's roles (none for a deactivated or unknown one)."""
+    async with db.read() as s:
+        row = await s.get(PersonRow, person_id)
+    return tuple(row.roles or ()) if row is not None and row.active else ()
