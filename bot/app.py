@@ -203,7 +203,9 @@ def _feishu_parts(rt: Runtime) -> feishu.FeishuParts:
         verification_token=s.feishu_verification_token.get_secret_value() if s.feishu_verification_token else None,
         long_connection=s.feishu_long_connection, api_base=s.feishu_api_base or constants.FEISHU_DEFAULT_API_BASE,
         app_id=s.feishu_app_id, app_secret=s.feishu_app_secret.get_secret_value(),
-        people=_people(rt, feishu.PLATFORM, email_of), card_answer=card_answer)
+        people=_people(rt, feishu.PLATFORM, email_of), card_answer=card_answer,
+        contact_changed=(functools.partial(rt.directory_sync.one, feishu.PLATFORM, actor="feishu")
+                         if any(d.kind == "feishu" for d in rt.config.directory.sources) else None))
 
 
 def _dingtalk_parts(rt: Runtime) -> dingtalk.DingTalkParts:

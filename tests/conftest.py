@@ -113,6 +113,27 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite+aiosqlite:///{tmp_path / 'pmsbot.db'}"
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database migrated once per session: copy it (`migrated_sqlite_url`) instead of migrating again."""
+    path = tmp_path_factory.mktemp("migrated") / "template.db"
+
+    async def make() -> None:
+        async for _ in _migrated(f"sqlite+aiosqlite:///{path}"):
+            pass
+    asyncio.run(make())
+    return path
+
+
+@pytest.fixture
+def migrated_sqlite_url(migrated_sqlite: Path, tmp_path: Path) -> str:
+    """A fresh copy of the migrated database: at the current schema, empty, in milliseconds."""
+    import shutil
+
+    shutil.copy(migrated_sqlite, tmp_path / "migrated.db")
+    return f"sqlite+aiosqlite:///{tmp_path / 'migrated.db'}"
+
+
 def running_clock(request: pytest.FixtureRequest | None = None) -> FakeClock:
     """A clock a test may set: from the instant of its `@pytest.mark.clock(datetime)` (before anything is
     seeded), else from the machine's time; `set_clock` moves it later. It runs on at normal speed."""

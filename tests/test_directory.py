@@ -5,11 +5,9 @@ manager and the PM hears of it; a second run changes nothing; 5,000 people in se
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -62,28 +60,9 @@ def clients(fake: DirectoryFake) -> Callable[[tuple[str, ...]], list[Directory]]
     return build
 
 
-@pytest.fixture(scope="module")
-def migrated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A database migrated once for the module; each test starts from a copy (migrations take seconds)."""
-    import asyncio
-
-    from bot.store import migrate
-    from bot.store.db import Database
-
-    path = tmp_path_factory.mktemp("directory") / "template.db"
-
-    async def make() -> None:
-        db = Database(f"sqlite+aiosqlite:///{path}")
-        await migrate.upgrade(db)
-        await db.dispose()
-    asyncio.run(make())
-    return path
-
-
 @pytest.fixture
-def sqlite_url(migrated: Path, tmp_path: Path) -> str:
-    shutil.copy(migrated, tmp_path / "pmsbot.db")
-    return f"sqlite+aiosqlite:///{tmp_path / 'pmsbot.db'}"
+def sqlite_url(migrated_sqlite_url: str) -> str:
+    return migrated_sqlite_url  # each test on a copy of a database migrated once (migrations take seconds)
 
 
 @pytest.fixture
@@ -257,3 +236,70 @@ async def test_refused_credentials_change_nothing(fake: DirectoryFake, sqlite_ur
         assert not outcome.applied and outcome.plan.empty and "invalid_auth" in outcome.plan.problems[0]
     finally:
         await rt.close()
+
+
+async def test_a_feishu_contact_event_updates_that_one_person_at_once(fake: DirectoryFake, sqlite_url: str) -> None:
+    from aiohttp.test_utils import TestClient, TestServer
+    from pydantic import SecretStr
+
+    from bot.app import build_app
+
+    settings = Settings(database_url=sqlite_url, feishu_app_id="cli_dir", feishu_app_secret=SecretStr("feishu-secret"),
+                        feishu_verification_token=SecretStr("vtoken"), feishu_api_base=fake.base)
+    rt = Runtime(settings, Config(directory=sources("feishu")), console=True, clock=running_clock())
+    await rt.open()
+    rt.directory_sync.directories = lambda names: clients(fake)(("feishu",))
+    await sync(rt)
+    client = TestClient(TestServer(build_app(rt)))
+    await client.start_server()
+
+    def event(kind: str, user: object, token: str = "vtoken") -> dict[str, object]:
+        return {"schema": "2.0", "header": {"event_id": f"ev-{kind}", "event_type": kind, "token": token,
+                                           "create_time": "1", "app_id": "cli_dir", "tenant_key": "t"},
+                "event": {"object": user}}
+
+    try:
+        renamed = {"open_id": "ou_3", "name": "Dev Three", "enterprise_email": "dev3@corp.cn", "employee_no": "E3",
+                   "leader_user_id": "ou_2", "status": {"is_resigned": False}}
+        for _ in range(2):  # a redelivery changes nothing more
+            r = await client.post("/feishu/events", json=event("contact.user.updated_v3", renamed))
+            assert r.status == 200
+        new = {"open_id": "ou_77", "name": "New Hire", "enterprise_email": "new@corp.cn", "employee_no": "E77"}
+        assert (await client.post("/feishu/events", json=event("contact.user.created_v3", new))).status == 200
+        assert (await client.post("/feishu/events", json=event("contact.user.deleted_v3", {"open_id": "ou_4",
+                                                                                           "name": "Dev 4"}))).status == 200
+        found = await people(rt)
+        assert found["dev3"].name == "Dev Three" and found["new"].active and not found["dev4"].active
+        # Hostile: a wrong token, an object without open_id, an object that is not one: refused, nothing applied.
+        r = await client.post("/feishu/events", json=event("contact.user.updated_v3", {**renamed, "name": "X"}, "bad"))
+        assert r.status == 401
+        for bad in ({"name": "no id"}, "ou_3", None):
+            r = await client.post("/feishu/events", json=event("contact.user.updated_v3", bad))
+            assert r.status == 400 and "error" in await r.json()
+        assert (await people(rt))["dev3"].name == "Dev Three"
+    finally:
+        await client.close()
+        await rt.close()
+
+
+@pytest.mark.parametrize(("yaml_text", "expected"), [
+    ("directory:\n  sources:\n    - {name: corp, kind: ldap}\n", "directory.sources[0]: an ldap source needs url"),
+    ("directory:\n  sources:\n    - {name: corp, kind: ldap, url: 'http://x', base: dc=x}\n", "ldap://host:389"),
+    ("directory:\n  sources:\n    - {name: Corp!, kind: slack}\n", "lower-case letters"),
+    ("directory:\n  sources:\n    - {name: a, kind: slack, url: 'ldap://x'}\n", "are for ldap sources"),
+    ("directory:\n  sources:\n    - {name: a, kind: slack}\n    - {name: a, kind: feishu}\n", "duplicate directory"),
+    ("directory:\n  sources:\n    - {name: a, kind: ad}\n", "directory.sources[0].kind"),
+    ("directory:\n  roles: {boss: {managers: true}}\n", "directory.roles.boss"),
+    ("directory:\n  sources:\n    - {name: a, kind: ldap, url: 'ldap://h', base: dc=x, page_size: 5000}\n",
+     "page_size"),
+    ("sso: {issuer: 'http://idp.example.com', client_id: x}\n", "issuer must be an https URL"),
+    ("sso: {issuer: 'https://idp.example.com', client_id: x, scopes: [email]}\n", "scopes must include openid"),
+    ("sso: {issuer: 'https://idp.example.com', client_id: x, cliend_secret: y}\n", "did you mean 'client_secret'"),
+])
+def test_bad_directory_and_sso_settings_are_named_with_their_line(yaml_text: str, expected: str) -> None:
+    from bot.config import ConfigError, parse_config
+
+    with pytest.raises(ConfigError) as caught:
+        parse_config("locale: en\n" + yaml_text, name="pmsbot.yaml", env={})
+    problem = str(caught.value)
+    assert expected in problem and "pmsbot.yaml:" in problem, problem

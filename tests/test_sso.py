@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import socket
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -47,7 +46,7 @@ async def provider() -> AsyncIterator[OidcFake]:
 
 
 @pytest.fixture
-async def site(provider: OidcFake, tmp_path: Path) -> AsyncIterator[tuple[Runtime, str]]:
+async def site(provider: OidcFake, migrated_sqlite_url: str) -> AsyncIterator[tuple[Runtime, str]]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     provider.redirect_uris.add(f"{base}/admin/sso/callback")
@@ -56,7 +55,7 @@ async def site(provider: OidcFake, tmp_path: Path) -> AsyncIterator[tuple[Runtim
                             PersonConfig(id="max", name="Max", email="member@corp.example", roles=("member",))),
                     projects=(ProjectConfig(key="PUMP", name="Pump", members=("max",)),),
                     sso=SsoConfig(issuer=provider.issuer, client_id=CLIENT_ID, client_secret=SecretStr(CLIENT_SECRET)))
-    rt = Runtime(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'sso.db'}", host="127.0.0.1", port=port,
+    rt = Runtime(Settings(database_url=migrated_sqlite_url, host="127.0.0.1", port=port,
                           pmsbot_admin_token=SecretStr(TOKEN)), config, console=True, clock=running_clock())
     await rt.open()
     server = TestServer(build_app(rt), host="127.0.0.1", port=port)

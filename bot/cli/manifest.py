@@ -50,6 +50,10 @@ FEISHU_CALLS: dict[str, tuple[str, ...]] = {
 }
 FEISHU_EVENTS: dict[str, tuple[str, ...]] = {
     "im.message.receive_v1": ("im:message.p2p_msg:readonly", "im:message.group_at_msg:readonly"),
+    # Directory sync's change events (bot/platforms/feishu.py → bot/jobs/directory.py), with a feishu source.
+    "contact.user.created_v3": ("contact:contact.base:readonly",),
+    "contact.user.updated_v3": ("contact:contact.base:readonly",),
+    "contact.user.deleted_v3": ("contact:contact.base:readonly",),
 }
 FEISHU_CALLBACKS = ("card.action.trigger",)
 

@@ -94,6 +94,11 @@ class FeishuDirectory:
         return _entry(user, None) if isinstance(user, dict) else None
 
 
+def entry_of(user: dict[str, Any]) -> Entry | None:
+    """A user object (a listing's, or a contact event's `object`) as an entry, without its department's name."""
+    return _entry(user, None)
+
+
 def _entry(user: dict[str, Any], department: str | None) -> Entry | None:
     account = text(user.get("open_id"), 128)
     if account is None:

@@ -16,6 +16,7 @@ published), "expired", "wrong_aud", "wrong_nonce", "alg_none".
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import secrets
@@ -34,7 +35,9 @@ CLIENT_ID = "pmsbot-admin"
 CLIENT_SECRET = "oidc-client-secret-0123456789"
 
 
-def _key(kid: str) -> RSAKey:
+@functools.cache
+def _key(kid: str, variant: str = "") -> RSAKey:
+    """One key per (kid, variant) in a process: generating 2,048-bit keys for every test costs seconds."""
     return RSAKey.generate_key(2048, parameters={"kid": kid, "use": "sig", "alg": "RS256"})
 
 
@@ -126,5 +129,5 @@ class OidcFake(FakeServer):
             head = base64.urlsafe_b64encode(json.dumps({"alg": "none"}).encode()).rstrip(b"=").decode()
             body = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
             return f"{head}.{body}."
-        key = _key(self.keys[-1].kid or "k1") if mode == "forged" else self.keys[-1]  # same kid, another key
+        key = _key(self.keys[-1].kid or "k1", "forged") if mode == "forged" else self.keys[-1]  # same kid, other key
         return jwt.encode({"alg": "RS256", "kid": key.kid}, claims, key)
