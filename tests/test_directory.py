@@ -6,6 +6,7 @@ manager and the PM hears of it; a second run changes nothing; 5,000 people in se
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
 
@@ -303,3 +304,49 @@ def test_bad_directory_and_sso_settings_are_named_with_their_line(yaml_text: str
         parse_config("locale: en\n" + yaml_text, name="pmsbot.yaml", env={})
     problem = str(caught.value)
     assert expected in problem and "pmsbot.yaml:" in problem, problem
+
+
+async def test_the_cli_prints_what_would_change_then_changes_it(fake: DirectoryFake, sqlite_url: str,
+                                                                tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    import asyncio
+
+    from bot.cli.main import main
+
+    config = tmp_path / "pmsbot.yaml"
+    config.write_text("directory:\n  sources:\n    - {name: team, kind: slack}\n", encoding="utf-8")
+    for key, value in {"PMSBOT_CONFIG": str(config), "DATABASE_URL": sqlite_url, "SLACK_BOT_TOKEN": SLACK_TOKEN,
+                       "SLACK_SIGNING_SECRET": "s" * 32, "SLACK_API_URL": fake.base + "/api/"}.items():
+        monkeypatch.setenv(key, value)
+
+    def run(*args: str) -> int:  # the CLI runs its own event loop: in a thread, beside this test's
+        return main(["directory", "sync", *args])
+
+    assert await asyncio.to_thread(run, "--dry-run") == 0
+    out = capsys.readouterr()
+    assert "create dev3: Dev 3 <dev3@corp.cn>" in out.out and "would change: 6 new" in out.out
+    assert "team: page 1" in out.err  # progress
+    assert await asyncio.to_thread(run) == 0
+    assert "changed: 6 new" in capsys.readouterr().out
+    assert await asyncio.to_thread(run) == 0
+    assert capsys.readouterr().out.strip() == "nothing to change"
+    assert await asyncio.to_thread(run, "--source", "nope") == 1
+    assert "unknown directory source nope (configured: team)" in capsys.readouterr().err
+
+
+async def test_sync_on_each_database(fake: DirectoryFake, db_url: str) -> None:
+    from bot.store import migrate
+    from bot.store.db import Database
+
+    database = Database(db_url)
+    await migrate.upgrade(database)
+    await database.dispose()
+    rt = await runtime(db_url, Config(directory=sources("feishu")), fake, ("feishu",))
+    try:
+        assert len((await sync(rt)).plan.create) == 6
+        assert (await sync(rt)).plan.empty
+        fake.people[5].active = False
+        assert (await sync(rt)).plan.deactivate == ("dev6",)
+        assert not (await people(rt))["dev6"].active
+    finally:
+        await rt.close()

@@ -73,3 +73,14 @@ async def test_ldap_sync_pages_past_the_limit_and_follows_changes(slapd: Slapd, 
 async def test_a_wrong_password_is_a_clear_error(slapd: Slapd) -> None:
     with pytest.raises(DirectoryError, match="InvalidCredentials"):
         await LdapDirectory(source(slapd, password="wrong")).listing(lambda line: None)
+
+
+async def test_check_binds_to_each_ldap_source(slapd: Slapd, capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.cli.directory import check
+
+    good, bad = source(slapd), source(slapd, password="wrong").model_copy(update={"name": "bad"})
+    config = Config(directory=DirectoryConfig(sources=(good, bad)))
+    assert await check(Settings(), config) == 1
+    out = capsys.readouterr().out
+    assert f"ok   directory corp (ldap): bound to {slapd.url}" in out and "FAIL directory bad:" in out
+    assert "reader-secret" not in out and "wrong" not in out.replace("FAIL", "")  # no password in the output

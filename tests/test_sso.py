@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import socket
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -212,3 +213,21 @@ async def test_in_chromium_an_admin_signs_in_and_a_member_is_kept_out(
     assert answer is not None and answer.status == 403
     assert (await page.goto(f"{base}/admin/people")).status == 403  # type: ignore[union-attr]
     await context.close()
+
+
+async def test_check_reads_the_providers_discovery_and_keys(provider: OidcFake, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    import asyncio
+
+    from bot.cli.main import main
+
+    config = tmp_path / "pmsbot.yaml"
+    config.write_text(f"sso: {{issuer: '{provider.issuer}', client_id: {CLIENT_ID}}}\n", encoding="utf-8")
+    monkeypatch.setenv("PMSBOT_CONFIG", str(config))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'none.db'}")
+    await asyncio.to_thread(main, ["check"])
+    assert f"ok   sso {provider.issuer}: discovery read, 1 signing keys" in capsys.readouterr().out
+    config.write_text("sso: {issuer: 'http://127.0.0.1:9', client_id: x}\n", encoding="utf-8")
+    assert await asyncio.to_thread(main, ["check"]) == 1
+    assert "FAIL sso http://127.0.0.1:9" in capsys.readouterr().out

@@ -8,6 +8,9 @@ import sys
 
 from bot.cli import env
 from bot.cli.env import CliError
+from bot.clocks import SYSTEM_CLOCK
+from bot.config import Config, Settings
+from bot.directory import registry
 from bot.directory.base import DirectoryError
 from bot.jobs.directory import Outcome
 from bot.runtime import Runtime
@@ -57,3 +60,33 @@ def report(outcome: Outcome, *, dry_run: bool) -> list[str]:
     if p.empty and not p.blocked:
         lines[-1] = "nothing to change" + (f"; {len(p.conflicts)} conflicts" if p.conflicts else "")
     return lines
+
+
+async def check(settings: Settings, config: Config) -> int:
+    """`pmsbot check`'s lines for the directory sources and single sign-on; the number of failures."""
+    failures = 0
+    for source in config.directory.sources:
+        try:
+            directory = registry.build(source, settings)
+            probe = getattr(directory, "probe", None)
+            if probe is not None:
+                await probe()
+            await directory.close()
+            print(f"ok   directory {source.name} ({source.kind})"
+                  + (f": bound to {source.url}" if probe is not None else ": uses the app's credentials"))
+        except DirectoryError as exc:
+            print(f"FAIL directory {exc}")
+            failures += 1
+    if config.sso is not None:
+        from bot.web.oidc import OidcClient, OidcError
+
+        client = OidcClient(config.sso, redirect_uri="", clock=SYSTEM_CLOCK)
+        try:
+            meta = await client.metadata()
+            keys = await client.published_keys()
+            print(f"ok   sso {config.sso.issuer}: discovery read, {keys} signing keys; authorization at "
+                  f"{meta['authorization_endpoint']}")
+        except OidcError as exc:
+            print(f"FAIL sso {config.sso.issuer}: {exc}")
+            failures += 1
+    return failures

@@ -35,6 +35,20 @@ class LdapDirectory:
         except (LDAPException, OSError) as exc:
             raise DirectoryError(f"{self.name}: {type(exc).__name__}: {exc}") from None
 
+    async def probe(self) -> None:
+        """Connect and bind (what `pmsbot check` asks); DirectoryError says why not."""
+        def bind() -> None:
+            conn = self._connect()
+            try:
+                conn.open()
+                conn.bind()
+            finally:
+                conn.unbind()
+        try:
+            await asyncio.to_thread(bind)
+        except (LDAPException, OSError) as exc:
+            raise DirectoryError(f"{self.name}: {type(exc).__name__}: {exc}") from None
+
     def _connect(self) -> ldap3.Connection:
         s = self._source
         timeout_s = max(1, math.ceil(s.timeout_s))  # ldap3 packs it into a socket option as whole seconds

@@ -84,6 +84,10 @@ class OidcClient:
             self._keys_until = time.monotonic() + constants.SSO_JWKS_TTL_S
         return self._keys
 
+    async def published_keys(self) -> int:
+        """How many signing keys the provider publishes (`pmsbot check`)."""
+        return len((await self._key_set(fresh=True)).keys)
+
     async def start(self) -> tuple[str, Flow]:
         """The provider's URL to send the browser to, and what to keep for the way back."""
         meta = await self.metadata()
