@@ -6,9 +6,9 @@ manager and the PM hears of it; a second run changes nothing; 5,000 people in se
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
