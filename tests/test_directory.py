@@ -350,3 +350,33 @@ async def test_sync_on_each_database(fake: DirectoryFake, db_url: str) -> None:
         assert not (await people(rt))["dev6"].active
     finally:
         await rt.close()
+
+
+async def test_the_clock_syncs_once_per_slot(fake: DirectoryFake, sqlite_url: str) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    rt = await runtime(sqlite_url, Config(directory=sources("slack")), fake, ("slack",))
+    try:
+        at = datetime(2026, 12, 3, 2, 0, tzinfo=UTC)
+        assert await rt.directory_sync.run(at, catching_up=False) == 6
+        calls = fake.pages["slack_users"]
+        assert await rt.directory_sync.run(at + timedelta(minutes=5), catching_up=False) == 0  # same slot
+        assert fake.pages["slack_users"] == calls  # not even read again
+        fake.people[0].name = "Big Boss"
+        assert await rt.directory_sync.run(at + timedelta(hours=24), catching_up=True) == 1  # the next slot
+    finally:
+        await rt.close()
+
+
+async def test_a_deactivated_admin_loses_the_admin_pages(fake: DirectoryFake, sqlite_url: str) -> None:
+    from bot.store.admin import is_admin
+
+    rt = await runtime(sqlite_url, Config(directory=sources("feishu")), fake, ("feishu",))
+    try:
+        await sync(rt)
+        assert await is_admin(rt.db, "boss")
+        fake.people[0].active = False
+        assert (await sync(rt)).plan.deactivate == ("boss",)
+        assert not await is_admin(rt.db, "boss")
+    finally:
+        await rt.close()

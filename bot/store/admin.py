@@ -241,4 +241,4 @@ async def link_claims(db: Database) -> list[tuple[str, str, datetime | None]]:
 async def is_admin(db: Database, person_id: str) -> bool:
     async with db.read() as s:
         row = await s.get(PersonRow, person_id)
-        return row is not None and ADMIN_ROLE in (row.roles or [])
+        return row is not None and row.active and ADMIN_ROLE in (row.roles or [])  # a leaver's session ends
