@@ -380,3 +380,15 @@ async def test_a_deactivated_admin_loses_the_admin_pages(fake: DirectoryFake, sq
         assert not await is_admin(rt.db, "boss")
     finally:
         await rt.close()
+
+
+async def test_one_directory_alone_does_not_deactivate_someone_another_still_knows(
+        fake: DirectoryFake, sqlite_url: str) -> None:
+    rt = await runtime(sqlite_url, Config(directory=sources("feishu", "slack")), fake, ("feishu", "slack"))
+    try:
+        await sync(rt)
+        fake.people[3].active = False
+        assert (await sync(rt, sources=("slack",))).plan.deactivate == ()  # Feishu was not asked
+        assert (await sync(rt)).plan.deactivate == ("dev4",)
+    finally:
+        await rt.close()

@@ -179,6 +179,7 @@ def _changes(people: dict[str, Known], resolved: dict[str, tuple[str, list[tuple
             if boss is not None and boss != person_id:
                 managers_of.setdefault(person_id, boss)
     bosses = set(managers_of.values())
+    read = {li.platform for li in listings}
     create: list[Change] = []
     update: list[Change] = []
     bind: list[tuple[str, str, str]] = []
@@ -204,12 +205,11 @@ def _changes(people: dict[str, Known], resolved: dict[str, tuple[str, list[tuple
             update.append(Change(id=person_id, values=differ, before={f: getattr(k, f) for f in differ}))
         if active and not k.active:
             reactivate.append(person_id)
-        elif not active and k.active:
+        elif not active and k.active and all(a[0] in read for a in k.accounts):  # no directory unread knows them
             (conflicts.append(f"{person_id} is in the configuration file but inactive in {entries[0][0]}; kept")
              if k.pinned else deactivate.append(person_id))
     listed = set(account_person)
     complete = {li.platform for li in listings if li.complete}
-    read = {li.platform for li in listings}
     matched = {pid for pid, _ in resolved.values()}
     for k in people.values():
         mine = [a for a in k.accounts if a[0] in read]
