@@ -231,3 +231,14 @@ async def test_check_reads_the_providers_discovery_and_keys(provider: OidcFake, 
     config.write_text("sso: {issuer: 'http://127.0.0.1:9', client_id: x}\n", encoding="utf-8")
     assert await asyncio.to_thread(main, ["check"]) == 1
     assert "FAIL sso http://127.0.0.1:9" in capsys.readouterr().out
+
+
+async def test_the_people_page_shows_who_left(site: tuple[Runtime, str], provider: OidcFake) -> None:
+    rt, base = site
+    async with rt.db.write() as s:
+        await s.execute(update(PersonRow).where(col(PersonRow.id) == "max").values(active=False))
+    async with browser_session() as http:
+        assert (await sign_in(http, base)).status == 200
+        page = await (await http.get(f"{base}/admin/people?lang=en")).text()
+    row = page.split('data-id="max"')[1].split("</tr>")[0]
+    assert "left (deactivated)" in row and "left (deactivated)" not in page.split('data-id="ada"')[1].split("</tr>")[0]

@@ -98,6 +98,7 @@ class PersonView:
     pms_user_claim: str | None  # asked for in chat, not confirmed: no write goes in that name
     timezone: str | None
     identities: list[Identity]
+    active: bool = True  # False: left, per a directory (deactivated, not deleted)
 
 
 async def queue_depths(db: Database) -> QueueDepths:
@@ -227,7 +228,8 @@ async def people(db: Database) -> list[PersonView]:
             by_person.setdefault(link.person_id, []).append(
                 Identity(platform=link.platform, external_id=link.external_id, source=link.source))
         return [PersonView(id=p.id, name=p.name, roles=list(p.roles), locale=p.locale, pms_user=p.pms_user,
-                           pms_user_claim=p.pms_user_claim, timezone=p.timezone, identities=by_person.get(p.id, [])) for p in persons]
+                           pms_user_claim=p.pms_user_claim, timezone=p.timezone, identities=by_person.get(p.id, []),
+                           active=p.active) for p in persons]
 
 
 async def link_claims(db: Database) -> list[tuple[str, str, datetime | None]]:
