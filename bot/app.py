@@ -28,8 +28,9 @@ from bot.store.db import Database, StoreSession
 from bot.store.identities import IdentityStore
 from bot.store.replay import first_uses
 from bot.store.web import server_key
-from bot.web import admin, console, dashboard, field, jira_link, openapi, portfolio, standup_history
+from bot.web import admin, console, dashboard, field, jira_link, openapi, portfolio, sso, standup_history
 from bot.web.decide import DecidePage
+from bot.web.oidc import OidcClient
 from bot.web.pages import WEB, Web
 from notifiers.base import Rendered
 from notifiers.dingtalk import LINK_PURPOSE, DingTalkSender, session_webhook_allowed
@@ -141,6 +142,10 @@ def build_app(runtime: Runtime) -> web.Application:
         admin_token=lambda: runtime.settings.pmsbot_admin_token,  # read each time: rotating it ends its sessions
         replay_dead_letter=runtime.outbox.replay, wake_delivery=runtime.delivery.wake.set,
         wake_inbox=runtime.inbox.new_work.set))
+    if config.sso is not None:  # the provider sends the browser back to this address: it must be the public one
+        base = (runtime.settings.pmsbot_public_url or f"http://{runtime.settings.host}:{runtime.settings.port}")
+        client = OidcClient(config.sso, redirect_uri=base.rstrip("/") + sso.CALLBACK, clock=clock)
+        sso.add_routes(app, sso.SsoDeps(db=db, clock=clock, sso=config.sso, client=client))
     dashboard.add_routes(app, dashboard.DashboardDeps(
         db=db, clock=clock, connectors=connectors, default_locale=config.locale, timezone=config.timezone,
         risk_scans=config.risk_alerts, listener=(runtime.settings.host, runtime.settings.port)))
@@ -213,7 +218,9 @@ def _feishu_parts(rt: Runtime) -> feishu.FeishuParts:
         verification_token=s.feishu_verification_token.get_secret_value() if s.feishu_verification_token else None,
         long_connection=s.feishu_long_connection, api_base=s.feishu_api_base or constants.FEISHU_DEFAULT_API_BASE,
         app_id=s.feishu_app_id, app_secret=s.feishu_app_secret.get_secret_value(),
-        people=_people(rt, feishu.PLATFORM, email_of), card_answer=card_answer)
+        people=_people(rt, feishu.PLATFORM, email_of), card_answer=card_answer,
+        contact_changed=(functools.partial(rt.directory_sync.one, feishu.PLATFORM, actor="feishu")
+                         if any(d.kind == "feishu" for d in rt.config.directory.sources) else None))
 
 
 def _dingtalk_parts(rt: Runtime) -> dingtalk.DingTalkParts:

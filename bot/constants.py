@@ -210,3 +210,15 @@ ATTACHMENTS_PER_MESSAGE: Final = 5  # files of one message taken; the rest are a
 ATTACHMENT_DOWNLOAD_TIMEOUT_S: Final = 30.0  # one file's whole download from its platform
 ATTACHMENT_NAME_MAX_CHARS: Final = 120  # a file name as stored and sent on (cut, keeping its extension)
 ATTACHMENT_TYPES: Final = ("image/jpeg", "image/png", "image/webp", "image/gif", "application/pdf")
+
+# Directory sync (bot/directory/) and single sign-on (bot/web/sso.py).
+DIRECTORY_PAGE_SIZE: Final = 500  # LDAP paged search; Active Directory's MaxPageSize is 1,000
+DIRECTORY_TIMEOUT_S: Final = 30.0  # one directory call
+DIRECTORY_MAX_LEAVERS_SHARE: Final = 0.2  # a run deactivating more than this share of people stops (--force)
+DIRECTORY_RETRIES: Final = 5  # a throttled (429) or failing page is asked again this many times...
+DIRECTORY_RETRY_MAX_S: Final = 60.0  # ...waiting what the platform says, at most this long each time
+DIRECTORY_ACCOUNT_PLATFORM: Final = "dir:"  # identity platform of a source without chat ("dir:<source name>")
+SSO_FLOW_TTL_S: Final = 600  # from leaving for the provider to coming back with a code
+SSO_LEEWAY_S: Final = 60  # clock skew allowed on an id_token's exp/iat
+SSO_HTTP_TIMEOUT_S: Final = 10.0  # the provider's discovery, keys and token endpoints
+SSO_JWKS_TTL_S: Final = 3600.0  # keys are read again after this, or at once for a key id not seen (rotation)

@@ -14,6 +14,8 @@ from bot.clock import ClockRunner
 from bot.clocks import SYSTEM_CLOCK, Clock
 from bot.config import Config, Settings
 from bot.constants import GRACEFUL_STOP_S, INBOX_CHANNEL, OUTBOX_CHANNEL, WORKER_RESTART_S
+from bot.directory import registry as directories
+from bot.directory.base import Directory
 from bot.dispatch.files import Downloads
 from bot.dispatch.worker import Dispatcher
 from bot.inbox import Inbox
@@ -23,6 +25,7 @@ from bot.jobs.base import Job, Mail
 from bot.jobs.calendar import CalendarWarnings
 from bot.jobs.dashboards import WeeklyDashboards
 from bot.jobs.digest import WeeklyDigest
+from bot.jobs.directory import DirectorySync
 from bot.jobs.polls import FilePolls, Poll, RedminePolls
 from bot.jobs.risks import RiskScans
 from bot.jobs.snapshots import DailySnapshots
@@ -74,6 +77,7 @@ class Runtime:
     settling: Settling = field(init=False)
     jobs: list[Job] = field(default_factory=list, init=False)  # the clock's work, in the order it runs each minute
     polls: list[Poll] = field(default_factory=list, init=False)
+    directory_sync: DirectorySync = field(init=False)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list, init=False)
     _stop: asyncio.Event = field(default_factory=asyncio.Event, init=False)
     scheduler: ClockRunner | None = field(default=None, init=False)
@@ -116,6 +120,8 @@ class Runtime:
             DailySnapshots(self.db, self.clock, self.config, self.remotes),
             WeeklyDigest(self.db, mail, self.config, self._portfolio_link),
         ]
+        self.directory_sync = DirectorySync(self.db, mail, self.config, self._directories)
+        jobs.append(self.directory_sync)
         polls: list[Poll] = [RedminePolls(self.db, self.inbox, self.remotes, self.config),
                              FilePolls(self.db, self.inbox, self.dispatcher.sources, self.clock)]
         # In place: a clock already running (it holds these lists) runs the new jobs from its next tick.
@@ -130,6 +136,9 @@ class Runtime:
     async def _server_key(self) -> bytes:
         configured = self.settings.pmsbot_secret_key
         return self.web_key or (configured.get_secret_value().encode() if configured else await server_key(self.db))
+    def _directories(self, names: tuple[str, ...]) -> list[Directory]:
+        return [directories.build(source, self.settings)
+                for source in directories.selected(self.config.directory, names)]
 
     async def _weekly_snapshot(self, project_key: str) -> dict[str, str]:
         key = self.web_key or await server_key(self.db)

@@ -18,7 +18,7 @@ from bot.runtime import Runtime
 from bot.store import migrate
 from bot.store.db import Database
 
-pytest_plugins = ["tests.redmine_server"]
+pytest_plugins = ["tests.redmine_server", "tests.ldap_server"]
 
 PG_ADMIN_DSN = os.environ.get("PMSBOT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -126,6 +126,27 @@ async def sqlite_db(sqlite_url: str) -> AsyncIterator[Database]:
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite+aiosqlite:///{tmp_path / 'pmsbot.db'}"
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database migrated once per session: copy it (`migrated_sqlite_url`) instead of migrating again."""
+    path = tmp_path_factory.mktemp("migrated") / "template.db"
+
+    async def make() -> None:
+        async for _ in _migrated(f"sqlite+aiosqlite:///{path}"):
+            pass
+    asyncio.run(make())
+    return path
+
+
+@pytest.fixture
+def migrated_sqlite_url(migrated_sqlite: Path, tmp_path: Path) -> str:
+    """A fresh copy of the migrated database: at the current schema, empty, in milliseconds."""
+    import shutil
+
+    shutil.copy(migrated_sqlite, tmp_path / "migrated.db")
+    return f"sqlite+aiosqlite:///{tmp_path / 'migrated.db'}"
 
 
 def running_clock(request: pytest.FixtureRequest | None = None) -> FakeClock:

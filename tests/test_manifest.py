@@ -14,7 +14,8 @@ from bot.cli import manifest
 from bot.cli.main import main
 
 ROOT = Path(__file__).parents[1]
-SOURCES = [*sorted((ROOT / "notifiers").glob("*.py")), *sorted((ROOT / "bot" / "platforms").glob("*.py"))]
+SOURCES = [*sorted((ROOT / "notifiers").glob("*.py")), *sorted((ROOT / "bot" / "platforms").glob("*.py")),
+           *sorted((ROOT / "bot" / "directory").glob("*.py"))]
 # `self._call(channel, "chat.update", …)` and `client.users_info(…)` (slack_sdk spells methods with underscores).
 SLACK_CALL = re.compile(r'_call\([^,()]*,\s*"([a-z]+\.[A-Za-z.]+)"')
 SLACK_CLIENT = re.compile(r"client\.([a-z]+_[A-Za-z_]+)\(")
@@ -77,7 +78,8 @@ def test_feishu_and_dingtalk_permission_lists(capsys: pytest.CaptureFixture[str]
     assert main(["manifest", "feishu", "--url", "https://bot.example.com"]) == 0
     out = capsys.readouterr()
     assert json.loads(out.out) == {"scopes": {"tenant": [
-        "contact:user.email:readonly", "im:message", "im:message.group_at_msg:readonly",
+        "contact:contact.base:readonly", "contact:department.organize:readonly", "contact:user.email:readonly",
+        "contact:user.employee_id:readonly", "im:message", "im:message.group_at_msg:readonly",
         "im:message.p2p_msg:readonly", "im:message:send_as_bot", "im:message:send_multi_users"], "user": []}}
     assert "https://bot.example.com/feishu/events" in out.err and "card.action.trigger" in out.err
     assert main(["manifest", "dingtalk"]) == 0
@@ -85,6 +87,8 @@ def test_feishu_and_dingtalk_permission_lists(capsys: pytest.CaptureFixture[str]
     assert out.out.splitlines() == [
         "Card.Instance.Write\toptional: interactive approval cards (DINGTALK_CARD_TEMPLATE_ID)",
         "Card.Streaming.Write\toptional: interactive approval cards (DINGTALK_CARD_TEMPLATE_ID)",
+        "qyapi_get_department_list\toptional: directory sync (directory: sources: kind dingtalk)",
+        "qyapi_get_department_member\toptional: directory sync (directory: sources: kind dingtalk)",
         "qyapi_get_member\toptional: recognise people by union id or email",
         "qyapi_robot_sendmsg\trequired"]
     assert "DINGTALK_STREAM=1" in out.err

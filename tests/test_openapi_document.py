@@ -11,9 +11,10 @@ from openapi_spec_validator import validate
 from bot.web import openapi
 from tests.all_platforms import Client, client, platforms  # noqa: F401 - fixtures
 
-# Served only when configured so, and not in the all-platforms app: the console (PMSBOT_CONSOLE=1).
+# Served only when configured so, and not in the all-platforms app: the console (PMSBOT_CONSOLE=1), single sign-on
+# (sso: in the configuration).
 CONDITIONAL = {"/console", "/console/api/people", "/console/api/messages", "/console/api/actions",
-               "/console/api/feed", "/console/api/messages/{id}"}
+               "/console/api/feed", "/console/api/messages/{id}", "/admin/sso", "/admin/sso/callback"}
 
 
 def routed(app_routes: list[tuple[str, str]]) -> set[tuple[str, str]]:

@@ -53,6 +53,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.cli.plan import cmd_plan
 
             return cmd_plan(args)
+        if command == "directory":
+            from bot.cli.directory import cmd_directory
+
+            return cmd_directory(args)
         if command == "manifest":
             from bot.cli.manifest import cmd_manifest
 

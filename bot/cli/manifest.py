@@ -27,6 +27,7 @@ SLACK_METHODS: dict[str, tuple[str, ...]] = {
     "chat.update": ("chat:write",),
     "conversations.open": ("im:write",),
     "users.info": ("users:read", "users:read.email"),  # the email recognises a person (bot/platforms/people.py)
+    "users.list": ("users:read", "users:read.email"),  # directory sync (bot/directory/slack.py)
     "views.open": (),
     "auth.test": (),
 }
@@ -45,11 +46,19 @@ FEISHU_CALLS: dict[str, tuple[str, ...]] = {
     # A report's images and files (notifiers/downloads.py): any of im:message, im:message:readonly or
     # im:message.history:readonly serves; im:message is held already for sending.
     "GET /open-apis/im/v1/messages/{}/resources/{}": ("im:message",),
+    # Directory sync (bot/directory/feishu.py): departments, their members, employee numbers and leaders.
+    "GET /open-apis/contact/v3/departments/{}/children": ("contact:department.organize:readonly",),
+    "GET /open-apis/contact/v3/users/find_by_department": ("contact:contact.base:readonly",
+                                                           "contact:user.employee_id:readonly"),
     "POST /open-apis/auth/v3/tenant_access_token/internal": (),
     "POST /callback/ws/endpoint": (),  # the long connection (bot/platforms/feishu_ws.py)
 }
 FEISHU_EVENTS: dict[str, tuple[str, ...]] = {
     "im.message.receive_v1": ("im:message.p2p_msg:readonly", "im:message.group_at_msg:readonly"),
+    # Directory sync's change events (bot/platforms/feishu.py → bot/jobs/directory.py), with a feishu source.
+    "contact.user.created_v3": ("contact:contact.base:readonly",),
+    "contact.user.updated_v3": ("contact:contact.base:readonly",),
+    "contact.user.deleted_v3": ("contact:contact.base:readonly",),
 }
 FEISHU_CALLBACKS = ("card.action.trigger",)
 
@@ -61,12 +70,16 @@ DINGTALK_CALLS: dict[str, tuple[str, ...]] = {
     "PUT /v1.0/card/instances": ("Card.Instance.Write",),
     "POST /topapi/v2/user/get": ("qyapi_get_member",),
     "POST /v1.0/robot/messageFiles/download": ("qyapi_robot_sendmsg",),  # a report's pictures (notifiers/downloads.py)
+    "POST /topapi/v2/department/listsub": ("qyapi_get_department_list",),  # directory sync (bot/directory/)
+    "POST /topapi/v2/user/list": ("qyapi_get_department_member",),
     "POST /v1.0/oauth2/accessToken": (),
     "POST /v1.0/gateway/connections/open": (),
 }
 DINGTALK_OPTIONAL = {"Card.Instance.Write": "interactive approval cards (DINGTALK_CARD_TEMPLATE_ID)",
                      "Card.Streaming.Write": "interactive approval cards (DINGTALK_CARD_TEMPLATE_ID)",
-                     "qyapi_get_member": "recognise people by union id or email"}
+                     "qyapi_get_member": "recognise people by union id or email",
+                     "qyapi_get_department_list": "directory sync (directory: sources: kind dingtalk)",
+                     "qyapi_get_department_member": "directory sync (directory: sources: kind dingtalk)"}
 
 
 def needed(calls: dict[str, tuple[str, ...]], *more: dict[str, tuple[str, ...]]) -> list[str]:

@@ -148,6 +148,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     failures += _check_platforms(settings)
     failures += asyncio.run(_check_pms(settings, config))
     failures += asyncio.run(_check_language_model(settings))
+    if config.directory.sources or config.sso is not None:
+        from bot.cli.directory import check as check_identity
+
+        failures += asyncio.run(check_identity(settings, config))
     return 1 if failures else 0
 
 

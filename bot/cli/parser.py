@@ -74,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--socket-mode", action="store_true", help="slack: events over Socket Mode, no request URLs")
     _hooks(sub)
     _plan(sub)
+    _directory(sub)
     return p
 
 
@@ -88,6 +89,19 @@ def _plan(sub: Any) -> None:
     pe = ps.add_parser("export", help="the project's plan with today's % as a Project XML file")
     pe.add_argument("file", help="the file to write (replaced whole)")
     pe.add_argument("--project", help="the project's key (default: the only project configured)")
+
+
+
+def _directory(sub: Any) -> None:
+    d = sub.add_parser("directory", help="people from LDAP and the platforms' address books (directory: section)",
+                       epilog=EXIT_CODES)
+    ds = d.add_subparsers(dest="directory_command", required=True, metavar="ACTION")
+    s = ds.add_parser("sync", help="read the directories and create, update or deactivate people; prints each change")
+    s.add_argument("--source", action="append", default=[], metavar="NAME",
+                   help="only this source (repeatable; default all)")
+    s.add_argument("--dry-run", action="store_true", help="print what would change, change nothing")
+    s.add_argument("--force", action="store_true", help="apply even when more people would leave than "
+                                                        "directory.max_leavers_share allows")
 
 
 def _hooks(sub: Any) -> None:

@@ -20,6 +20,7 @@ from bot.config.hooks import (
     SourceAuthConfig,
     SourceConfig,
 )
+from bot.config.identity import DirectoryConfig, LdapAttributes, RoleRule, SsoConfig
 from bot.config.people import PersonConfig
 from bot.config.pms import (
     ConnectorsConfig,
@@ -175,6 +176,13 @@ _KNOWN_KEYS: dict[str, tuple[str, ...]] = {
     "do": tuple(ActionConfig.model_fields),
     "callback": tuple(CallbackConfig.model_fields),
     "rollout": tuple(RolloutConfig.model_fields),
+    "directory": tuple(DirectoryConfig.model_fields),
+    "attributes": tuple(LdapAttributes.model_fields),
+    "admin": tuple(RoleRule.model_fields),
+    "pmo": tuple(RoleRule.model_fields),
+    "approver": tuple(RoleRule.model_fields),
+    "member": tuple(RoleRule.model_fields),
+    "sso": tuple(SsoConfig.model_fields),
 }
 
 

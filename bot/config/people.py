@@ -8,7 +8,7 @@ from pydantic import Field, field_validator
 
 from bot.config.fields import Locale, StrictModel, TimezoneName
 
-Role = Literal["pm", "engineer", "approver", "admin"]
+Role = Literal["pm", "engineer", "approver", "admin", "pmo", "member"]  # pmo: every dashboard (sso:)
 
 
 class PersonConfig(StrictModel):

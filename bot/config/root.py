@@ -10,6 +10,7 @@ from bot import constants
 from bot.config.errors import RefError
 from bot.config.fields import Locale, StrictModel, TimezoneName
 from bot.config.hooks import SourceConfig
+from bot.config.identity import DirectoryConfig, SsoConfig
 from bot.config.people import PersonConfig
 from bot.config.pms import ConnectorsConfig
 from bot.config.portfolio import PortfolioConfig
@@ -30,6 +31,8 @@ class Config(StrictModel):
     sources: tuple[SourceConfig, ...] = ()  # other systems' webhooks and exports (bot/hooks/)
     rollout: dict[str, RolloutConfig] = Field(default_factory=dict)  # feature -> where it is on (see FEATURES)
     portfolio: PortfolioConfig = PortfolioConfig()  # history snapshots and the PMO's weekly digest
+    directory: DirectoryConfig = DirectoryConfig()  # people from LDAP / the chat platforms' address books
+    sso: SsoConfig | None = None  # OpenID Connect for /admin and the dashboards
 
     def feature_on(self, feature: str, project: str) -> bool:
         """Whether a feature with a `rollout:` entry is on for this project (features without one are on)."""

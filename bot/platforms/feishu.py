@@ -18,13 +18,16 @@ import json
 import logging
 import re
 import time
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from bot.clocks import Clock
 from bot.constants import ANSWER_IN_PLACE_BUDGET_S, ATTACHMENTS_PER_MESSAGE, BUTTON_ACTIONS, FEISHU_MAX_SKEW_S
+from bot.directory.base import Entry
+from bot.directory.feishu import entry_of
 from bot.platforms.ports import CardAnswer, Intake, Outcomes, People, Replay, Texts
 from bot.records import ChatFile, InboundEvent
 from bot.refusals import Refused, dig, json_object
@@ -56,6 +59,12 @@ class FeishuParts:
     app_secret: str
     people: People
     card_answer: CardAnswer  # the clicked card, changed, for the callback's answer
+    # A person changed in Feishu contacts (contact.user.*_v3): handed to directory sync; None without a feishu
+    # directory source (the events are then acknowledged and ignored).
+    contact_changed: Callable[[Entry], Awaitable[object]] | None = None
+
+
+CONTACT_EVENTS = ("contact.user.created_v3", "contact.user.updated_v3", "contact.user.deleted_v3")  # deleted: last
 
 
 def decrypt(encrypt_key: str, payload: str) -> str:
@@ -180,8 +189,22 @@ class FeishuAdapter:
             return {}
         if kind == "card.action.trigger":
             return await self._card_action(event_id, event)
+        if kind in CONTACT_EVENTS and self._parts.contact_changed is not None:
+            await self._contact(kind, event)
+            return {}
         log.info("feishu event type %r acknowledged and ignored", kind)
         return {}
+
+    async def _contact(self, kind: str, event: dict[str, Any]) -> None:
+        """contact.user.{created,updated,deleted}_v3 carry the user as it now is (`object`): applied at once,
+        idempotently (a redelivery changes nothing). Spec:
+        https://open.feishu.cn/document/server-docs/contact-v3/user/events/updated"""
+        user = event.get("object")
+        entry = entry_of(user) if isinstance(user, dict) else None
+        if entry is None:
+            raise Refused(400, f"{kind} without object.open_id")
+        assert self._parts.contact_changed is not None
+        await self._parts.contact_changed(replace(entry, active=False) if kind == CONTACT_EVENTS[-1] else entry)
 
     # ---- checks ---------------------------------------------------------------------------------------------
     def _check_token(self, token: Any) -> None:

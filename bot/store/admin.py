@@ -98,6 +98,7 @@ class PersonView:
     pms_user_claim: str | None  # asked for in chat, not confirmed: no write goes in that name
     timezone: str | None
     identities: list[Identity]
+    active: bool = True  # False: left, per a directory (deactivated, not deleted)
 
 
 async def queue_depths(db: Database) -> QueueDepths:
@@ -227,7 +228,8 @@ async def people(db: Database) -> list[PersonView]:
             by_person.setdefault(link.person_id, []).append(
                 Identity(platform=link.platform, external_id=link.external_id, source=link.source))
         return [PersonView(id=p.id, name=p.name, roles=list(p.roles), locale=p.locale, pms_user=p.pms_user,
-                           pms_user_claim=p.pms_user_claim, timezone=p.timezone, identities=by_person.get(p.id, [])) for p in persons]
+                           pms_user_claim=p.pms_user_claim, timezone=p.timezone, identities=by_person.get(p.id, []),
+                           active=p.active) for p in persons]
 
 
 async def link_claims(db: Database) -> list[tuple[str, str, datetime | None]]:
@@ -241,4 +243,4 @@ async def link_claims(db: Database) -> list[tuple[str, str, datetime | None]]:
 async def is_admin(db: Database, person_id: str) -> bool:
     async with db.read() as s:
         row = await s.get(PersonRow, person_id)
-        return row is not None and ADMIN_ROLE in (row.roles or [])
+        return row is not None and row.active and ADMIN_ROLE in (row.roles or [])  # a leaver's session ends

@@ -18,13 +18,16 @@ class IdentityStore:
         """The person an account (or an alias of it, such as a DingTalk union id) is bound to."""
         async with self._db.read() as s:
             row = await s.get(IdentityRow, (platform, account))
-            return row.person_id if row is not None else None
+            if row is None:
+                return None
+            person = await s.get(PersonRow, row.person_id)  # a leaver (deactivated) is no one any more
+            return row.person_id if person is not None and person.active else None
 
     async def people_with_email(self, email: str, *, limit: int) -> list[str]:
         """Ids of (at most `limit`) people with this email, compared without case."""
         async with self._db.read() as s:
             people = (await s.execute(select(PersonRow).where(
-                func.lower(col(PersonRow.email)) == email.lower()).limit(limit))).scalars().all()
+                func.lower(col(PersonRow.email)) == email.lower(), col(PersonRow.active)).limit(limit))).scalars().all()
         return [p.id for p in people]
 
     async def bind(self, *, platform: str, account: str, person_id: str, source: str) -> None:

@@ -36,6 +36,10 @@ class PersonRow(SQLModel, table=True):
     timezone: str | None = Field(default=None, max_length=64)
     email: str | None = Field(default=None, max_length=200)
     department: str | None = Field(default=None, max_length=100)
+    # From a directory (bot/directory/): a leaver is deactivated, never deleted; the manager takes their approvals.
+    active: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
+    employee_id: str | None = Field(default=None, max_length=64, index=True)
+    manager_id: str | None = Field(default=None, max_length=64)
 
 
 class IdentityRow(SQLModel, table=True):

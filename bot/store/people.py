@@ -55,7 +55,8 @@ class People(InTransaction):
             return await self.person(external_id)
         row = (await self._s.execute(
             select(PersonRow).join(IdentityRow, col(IdentityRow.person_id) == col(PersonRow.id)).where(
-                col(IdentityRow.platform) == platform, col(IdentityRow.external_id) == external_id)
+                col(IdentityRow.platform) == platform, col(IdentityRow.external_id) == external_id,
+                col(PersonRow.active))  # a leaver's accounts stay bound, but no longer speak for them
         )).scalar_one_or_none()
         return to_person(row, self._locale) if row else None
 

@@ -37,7 +37,7 @@ from bot.store import admin as store
 from bot.store.audit import verify
 from bot.store.db import Database
 from bot.store.replay import first_use, recorded
-from bot.web import links
+from bot.web import links, sso
 from bot.web.pages import WEB
 from bot.web.security import PAGE_HEADERS, SESSION_TTL_S, Session, Sessions, csrf_ok, token_equal
 
@@ -226,6 +226,8 @@ def _login_page(request: web.Request, *, status: int = 200, error: str | None = 
 async def login_form(request: web.Request) -> web.StreamResponse:
     if await _session(request) is not None:
         return _redirect(_href(_lang(request))("/admin"))
+    if sso.single_sign_on(request) is not None and request.query.get("break_glass") != "1":
+        return _redirect("/admin/sso")  # the shared token is the break-glass way in only
     return _login_page(request)
 
 
@@ -238,8 +240,8 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
     if not isinstance(sent, str) or not token_equal(sent, request.cookies.get(LOGIN_CSRF_COOKIE, "")):
         log.warning("admin login from %s refused: the form's CSRF value does not match its cookie", request.remote)
         return _error(request, 403, "login.form_expired")
-    configured = deps.admin_token()
-    if configured is None:
+    configured, single = deps.admin_token(), sso.single_sign_on(request)
+    if configured is None or (single is not None and not single.sso.token_login):
         return _login_page(request, status=401, error="disabled")
     token = form.get("token")
     if not isinstance(token, str) or not token_equal(token.strip(), configured.get_secret_value()):
@@ -249,7 +251,7 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
     pages.sessions.start(response, TOKEN_WHO, bound=token_fingerprint(configured.get_secret_value()))
     response.del_cookie(LOGIN_CSRF_COOKIE, path="/admin/login")
     await store.record(deps.db, actor=TOKEN_ACTOR, action="admin.login", subject="admin",
-                       detail={"via": "token"}, now=deps.clock.now())
+                       detail={"via": "token", "break_glass": single is not None}, now=deps.clock.now())
     return response
 
 

@@ -191,7 +191,9 @@ async def admit(request: web.Request, key: str, locale: str) -> web.Response | N
     )
 
     pages = request.app[WEB]
-    if await admin_session(request) is not None:
+    from bot.web.sso import sees_every_dashboard
+
+    if await admin_session(request) is not None or await sees_every_dashboard(request):
         return None
     token = request.query.get("v", "")
     if not token:

@@ -164,7 +164,9 @@ def _paths() -> dict[str, dict[str, Operation]]:
         **_portfolio(page),
         "/admin": {"get": _admin_page("overview: connectors, queues, schedules")},
         "/admin/login": {
-            "get": _op("the login form", "admin", page),
+            "get": _op("the login form (with sso: configured, only as ?break_glass=1; else to /admin/sso)", "admin",
+                       {**page, 303: ("single sign-on is on: to /admin/sso", "", None)},
+                       query=(("break_glass", "1: the audited shared-token login while sso is on", False),)),
             "post": _op("log in with PMSBOT_ADMIN_TOKEN", "admin",
                         {303: ("logged in: to /admin", "", None), **page}, body=(FORM, None)),
         },
@@ -173,6 +175,15 @@ def _paths() -> dict[str, dict[str, Operation]]:
             "post": _op("use the one-time link", "admin", {303: ("logged in", "", None), **page},
                         params=("token",), body=(FORM, None)),
         },
+        "/admin/sso": {"get": _op("single sign-on (sso: configured): to the OpenID Connect provider", "admin", {
+            303: ("to the provider's authorization endpoint (code flow, PKCE S256, state, nonce)", "", None),
+            502: ("the provider's discovery document cannot be read", HTML, None)})},
+        "/admin/sso/callback": {"get": _op(
+            "back from the provider: the code exchanged, the id_token validated, the person's roles checked", "admin",
+            {200: ("signed in (admin: on to /admin; pmo: the dashboards)", HTML, None),
+             403: ("state, token or person refused (a member, an unknown or deactivated person)", HTML, None)},
+            query=(("code", "the authorization code", False), ("state", "the flow's state", False),
+                   ("error", "the provider's refusal", False)))},
         "/admin/logout": {"post": _admin_form("log out")},
         "/admin/dead": {"get": _admin_page("dead letters and rejected deliveries")},
         "/admin/dead/{id}/replay": {"post": _admin_form("send a dead letter again", "id")},
