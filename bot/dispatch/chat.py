@@ -22,6 +22,7 @@ from bot.store.inbox import Claimed
 from bot.store.workspace import SqlWorkspace
 from bot.text import redact_secrets
 from commands import model
+from commands.chains import ApprovalPolicy
 from commands.handlers import handle
 from commands.linking import link_account
 from commands.ports import CommandError, Context, Links
@@ -30,7 +31,8 @@ from notifiers.outbox import ClaimedMessage
 
 class ChatCommands:
     def __init__(self, db: Database, *, clock: Clock, timezone: str, default_locale: str, waits: PmsWaits,
-                 outcomes: Outcomes, addressing: Addressing, suggester: Suggester | None = None) -> None:
+                 outcomes: Outcomes, addressing: Addressing, suggester: Suggester | None = None,
+                 approvals: ApprovalPolicy | None = None) -> None:
         self.db = db
         self.clock = clock
         self.tz = ZoneInfo(timezone)
@@ -40,6 +42,7 @@ class ChatCommands:
         self.addressing = addressing
         self.links: Links | None = None  # set once the web key is known (Runtime.open)
         self.suggester = suggester  # the optional language model (PMSBOT_LLM_URL); None: nothing leaves
+        self.approvals = approvals  # approval chains (None: none configured)
 
     async def suggestion(self, item: Claimed) -> model.Confirm | None:
         """The language model's reading of a message the rules would ask a known person about, to be confirmed;
@@ -66,7 +69,8 @@ class ChatCommands:
             buffered = ReadFirstWorkspace(ws)
             ctx = Context(person=person, platform=event.platform, conversation=event.conversation, now=now,
                           today=now.astimezone(self.tz).date(), workspace=buffered,
-                          pms_for=self.waits.picker(rs, item.inbox_id, remote_only=True), links=self.links)
+                          pms_for=self.waits.picker(rs, item.inbox_id, remote_only=True), links=self.links,
+                          approvals=self.approvals)
             try:
                 replies = with_field_notice(event, person, await handle(ctx, parsed))
             except NeedsWrite:
@@ -112,7 +116,7 @@ class ChatCommands:
             return "unparsed"
         ctx = Context(person=person, platform=event.platform, conversation=event.conversation, now=now,
                       today=today, workspace=ws, pms_for=self.waits.picker(s, item.inbox_id, remote_only=False),
-                      links=self.links)
+                      links=self.links, approvals=self.approvals)
         replies = with_field_notice(event, person, await handle(ctx, parsed))
         await self._audited(s, person.id, parsed, event, now)
         await self._finish(s, ws, item, staged, person.locale, replies)

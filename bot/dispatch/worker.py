@@ -29,6 +29,7 @@ from bot.pms.registry import RemoteClient
 from bot.store import pms_writes
 from bot.store.db import Database
 from bot.store.inbox import Claimed, LeaseLost
+from commands.chains import approval_policy
 from commands.ports import CommandError, Links
 from notifiers.outbox import ClaimedMessage, Outbox
 
@@ -58,7 +59,8 @@ class Dispatcher:
                                  journaled=bool(self.remotes))
         addressing = Addressing(platforms=platforms, default_locale=default_locale)
         self.chat = ChatCommands(db, clock=clock, timezone=timezone, default_locale=default_locale, waits=self.waits,
-                                 outcomes=self.outcomes, addressing=addressing, suggester=suggester)
+                                 outcomes=self.outcomes, addressing=addressing, suggester=suggester,
+                                 approvals=approval_policy(config))
         self.changes = ChangeNotes(db, clock=clock, config=config, remotes=self.remotes, platforms=platforms,
                                    default_locale=default_locale, outcomes=self.outcomes)
         self.hooks = HookRuns(db, clock=clock, timezone=timezone, config=config, default_locale=default_locale,
