@@ -22,6 +22,7 @@ from bot.jobs.base import Job, Mail
 from bot.jobs.calendar import CalendarWarnings
 from bot.jobs.dashboards import WeeklyDashboards
 from bot.jobs.polls import FilePolls, Poll, RedminePolls
+from bot.jobs.retention import RetentionPurge
 from bot.jobs.risks import RiskScans
 from bot.jobs.standups import Standups
 from bot.language_model import Suggester
@@ -103,6 +104,7 @@ class Runtime:
             AuditAnchors(self.db, self.settings.pmsbot_audit_anchor),
             WeeklyDashboards(self.db, mail, self.config, self._weekly_snapshot),
             ApprovalFollowups(self.db, mail, self.config),
+            RetentionPurge(self.db, self.config),
         ]
         polls: list[Poll] = [RedminePolls(self.db, self.inbox, self.remotes, self.config),
                              FilePolls(self.db, self.inbox, self.dispatcher.sources, self.clock)]
