@@ -4,6 +4,7 @@ counted once and only from someone the current step waits for; the card shows th
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -235,3 +236,38 @@ def test_thresholds_read_as_money() -> None:
     assert rules.rule_for("PUMP", "general", Money(amount=Decimal("10000.01"), currency="CNY")).name == "medium"
     with pytest.raises(ValueError):
         rules.rule_for("PUMP", "general", Money(amount=Decimal(5), currency="USD"))
+
+
+@pytest.mark.parametrize("locale", ["zh", "en"])
+def test_the_chain_card_on_slack_feishu_and_dingtalk(locale: str) -> None:
+    from notifiers.dingtalk_markdown import dingtalk_md
+    from notifiers.feishu import card_for
+    from notifiers.render import Renderer
+    from notifiers.slack_blocks import blocks_for
+
+    approval = {"id": 7, "project": "PUMP", "subject": "valves <x>", "amount": "48,000.00", "requester": "王波",
+                "state": "pending", "decided_by": None, "decided_at": None, "comment": None, "currency": "CNY",
+                "chain": [
+                    {"name": "PM", "mode": "any", "state": "approved", "current": False, "escalated": False,
+                     "people": [{"name": "Alice Li", "decided": "approved"}]},
+                    {"name": "finance", "mode": "all", "state": "pending", "current": True, "escalated": False,
+                     "people": [{"name": "刘芳", "decided": "approved"}, {"name": "范磊", "decided": None}]},
+                    {"name": "director", "mode": "any", "state": "waiting", "current": False, "escalated": False,
+                     "people": [{"name": "Erin Zhao", "decided": None}]}]}
+    r = Renderer()
+    actions = [{"id": "approve", "value": "7", "style": "primary"}, {"id": "reject", "value": "7", "style": "danger"}]
+    mode = "会签" if locale == "zh" else "all of"
+    now = "← 当前" if locale == "zh" else "← now"
+    slack = r.render(platform="slack", locale=locale, kind="approval_card", data={"approval": approval},
+                     actions=actions)
+    texts = r.catalogs[locale]
+    blocks = json.dumps(blocks_for(r, slack, dict(texts["slack"]), None), ensure_ascii=False)
+    assert mode in blocks and "范磊" in blocks and now in blocks and "✅ 1. PM" in blocks and "⏳ 3. director" in blocks
+    plain = r.render(platform="feishu", locale=locale, kind="approval_card", data={"approval": approval},
+                     actions=actions)
+    feishu = json.dumps(card_for(r, plain, dict(texts["feishu"])), ensure_ascii=False)
+    assert mode in feishu and "刘芳 ✓" in feishu and now in feishu and "&lt;x&gt;" in feishu
+    dingtalk = dingtalk_md(r.render(platform="dingtalk", locale=locale, kind="approval_card",
+                                    data={"approval": approval}, actions=actions).text)
+    assert mode in dingtalk and "Erin Zhao" in dingtalk and now in dingtalk
+    assert approval["amount"] in dingtalk and "¥" in dingtalk
