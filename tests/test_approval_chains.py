@@ -145,6 +145,8 @@ async def test_small_amount_one_step_and_a_rejection_ends_the_chain(crt: Runtime
     final = await row(crt, n)
     assert (final.state, final.decided_by, final.comment, final.approvers) == ("rejected", "frank", "太贵", [])
     assert f"not an approver of #{n}" in await texts(crt, "erin", f"approve {n}"), "the director was never asked"
+    refused = await texts(crt, "bob", "request PUMP laptop $5000")
+    assert "USD" in refused and "CNY" in refused, "a dollar amount is not compared with yuan thresholds"
 
 
 async def test_or_sign_two_clicks_at_once_count_once(crt_any: Runtime) -> None:

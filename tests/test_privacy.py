@@ -20,7 +20,7 @@ from bot.config.settings import Settings
 from bot.jobs.retention import RetentionPurge
 from bot.runtime import Runtime
 from bot.say import say
-from bot.store import audit, privacy
+from bot.store import audit, migrate, privacy
 from bot.store import models as m
 from tests.conftest import demo_config, running_clock
 
@@ -51,14 +51,15 @@ async def _keyed_runtime(url: str, request: pytest.FixtureRequest, config: Confi
 
     rt = Runtime(Settings(database_url=url, pmsbot_audit_key=KEY), config or demo_config(), console=True,
                  clock=running_clock(request))
+    await migrate.upgrade(rt.db)
     await rt.open()
     await seed(rt)
     return rt
 
 
 @pytest.fixture
-async def krt(sqlite_url: str, request: pytest.FixtureRequest) -> AsyncIterator[Runtime]:
-    rt = await _keyed_runtime(sqlite_url, request)
+async def krt(db_url: str, request: pytest.FixtureRequest) -> AsyncIterator[Runtime]:
+    rt = await _keyed_runtime(db_url, request)
     yield rt
     await rt.close()
 

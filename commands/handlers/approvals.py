@@ -22,14 +22,15 @@ async def request(ctx: Context, cmd: model.Request) -> list[Reply]:
         raise CommandError("not_member", project=project.key)
     if cmd.amount is not None and not (Decimal(0) < cmd.amount < MAX_AMOUNT):
         raise CommandError("bad_amount", value=cmd.amount)
-    chain, payload = None, None
+    chain: chain_state.Chain | None = None
+    payload: dict[str, Any] | None = {"currency": cmd.currency} if cmd.currency else None
     if ctx.approvals is not None:
-        money = Money(amount=cmd.amount, currency=ctx.approvals.chains.currency) if cmd.amount is not None else None
+        currency = cmd.currency or ctx.approvals.chains.currency
+        money = Money(amount=cmd.amount, currency=currency) if cmd.amount is not None else None
         chain = await plan(ctx.approvals, ctx.workspace, project=project, requester=ctx.person.id, kind=DEFAULT_TYPE,
                            money=money, now=ctx.now)
         if chain is not None:
-            payload = {"chain": chain_state.to_json(chain), "type": DEFAULT_TYPE,
-                       "currency": ctx.approvals.chains.currency}
+            payload = {"chain": chain_state.to_json(chain), "type": DEFAULT_TYPE, "currency": currency}
     approvers = chain.awaiting() if chain else tuple(a for a in project.approvers if a != ctx.person.id)
     if not approvers:
         raise CommandError("no_approvers", project=project.key)
