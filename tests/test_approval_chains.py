@@ -134,23 +134,7 @@ async def test_medium_amount_goes_to_the_manager_then_all_of_finance(crt_any: Ru
             select(AuditRow).where(col(AuditRow.action) == "approval.step.approved"))).scalars()]
     assert steps == ["next", "step", "approved"]
     assert (await audit.verify(rt.db)).ok
-
-
-async def test_small_amount_one_step_and_a_rejection_ends_the_chain(crt: Runtime) -> None:
-    small = await request(crt, "bob", "request PUMP gloves 800")
-    assert (await row(crt, small)).approvers == ["alice"]
-    n = await request(crt, "bob", "request PUMP new pump 250000")
-    assert "counted" in await texts(crt, "alice", f"approve {n}")
-    assert f"你已驳回 #{n}" in await texts(crt, "frank", f"驳回 {n} 太贵")
-    final = await row(crt, n)
-    assert (final.state, final.decided_by, final.comment, final.approvers) == ("rejected", "frank", "太贵", [])
-    assert f"not an approver of #{n}" in await texts(crt, "erin", f"approve {n}"), "the director was never asked"
-    refused = await texts(crt, "bob", "request PUMP laptop $5000")
-    assert "USD" in refused and "CNY" in refused, "a dollar amount is not compared with yuan thresholds"
-
-
-async def test_or_sign_two_clicks_at_once_count_once(crt_any: Runtime) -> None:
-    rt = crt_any
+    # 或签 on each backend: two finance clicks at once on a large request count once
     n = await request(rt, "bob", "request PUMP new pump 250000")
     await texts(rt, "alice", f"approve {n}")
     events = [InboundEvent(platform="console", event_id=f"click-{who}", kind="action", sender=who, conversation=who,
@@ -164,8 +148,18 @@ async def test_or_sign_two_clicks_at_once_count_once(crt_any: Runtime) -> None:
     assert len(decided) == 1, "the second click was not counted"
 
 
-async def test_delegation_and_escalation_of_a_step(crt: Runtime) -> None:
+async def test_thresholds_rejection_delegation_and_escalation(crt: Runtime) -> None:
     rt = crt
+    small = await request(rt, "bob", "request PUMP gloves 800")
+    assert (await row(rt, small)).approvers == ["alice"]
+    n = await request(rt, "bob", "request PUMP new pump 250000")
+    assert "counted" in await texts(rt, "alice", f"approve {n}")
+    assert f"你已驳回 #{n}" in await texts(rt, "frank", f"驳回 {n} 太贵")
+    final = await row(rt, n)
+    assert (final.state, final.decided_by, final.comment, final.approvers) == ("rejected", "frank", "太贵", [])
+    assert f"not an approver of #{n}" in await texts(rt, "erin", f"approve {n}"), "the director was never asked"
+    refused = await texts(rt, "bob", "request PUMP laptop $5000")
+    assert "USD" in refused and "CNY" in refused, "a dollar amount is not compared with yuan thresholds"
     n = await request(rt, "bob", "request PUMP new pump 250000")
     await texts(rt, "alice", f"approve {n}")
     assert "已转交 张伟" in await texts(rt, "carol", f"转交 {n} 给 张伟")

@@ -200,6 +200,9 @@ def test_cli_export_erase_and_refusals(tmp_path: Path, monkeypatch: pytest.Monke
         db = Database(f"sqlite+aiosqlite:///{tmp_path / 'p.db'}", audit_key=KEY.encode())
         async with db.write() as s:
             s.add(m.PersonRow(id="zoe", name="Zoe", email="zoe@example.com"))
+            s.add(m.ProjectRow(key="ZZ", name="z"))
+            await s.flush()
+            s.add(m.ApprovalRow(project_key="ZZ", requester="x", approvers=["zoe"], subject="s", created_at=AT))
             await audit.append(s, actor="zoe", action="x", subject="zoe", detail={"text": "mine"}, now=AT)
         await db.dispose()
     asyncio.run(add())
@@ -214,6 +217,15 @@ def test_cli_export_erase_and_refusals(tmp_path: Path, monkeypatch: pytest.Monke
     assert main(["privacy", "export"]) == 1
     assert main(["privacy", "export", "zoe", "-o", str(tmp_path / "missing" / "x.json")]) == 1
     assert main(["privacy", "erase", "zoe"]) == 1 and "--yes" in capsys.readouterr().out
+    assert main(["privacy", "erase", "zoe", "--yes"]) == 1
+    assert "delegated or decided first" in capsys.readouterr().err
+
+    async def decide() -> None:
+        db = Database(f"sqlite+aiosqlite:///{tmp_path / 'p.db'}", audit_key=KEY.encode())
+        async with db.write() as s:
+            await s.execute(update(m.ApprovalRow).values(state="approved"))
+        await db.dispose()
+    asyncio.run(decide())
     assert main(["privacy", "erase", "zoe", "--yes"]) == 0
     assert main(["audit", "verify"]) == 0 and "ok" in capsys.readouterr().out
     assert main(["privacy", "export", "zoe"]) == 1

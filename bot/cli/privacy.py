@@ -66,6 +66,10 @@ async def _erase(db: Any, person: str, *, yes: bool) -> int:
         return 1
     now = SYSTEM_CLOCK.now()
     async with db.write() as s:
+        waiting = await privacy.waiting_on(s, person)
+        if waiting:
+            raise CliError(f"{person} is asked to decide approvals {', '.join(f'#{i}' for i in waiting)}: have them "
+                           "delegated or decided first (an erased approver cannot decide)")
         counts = await privacy.erase(s, person)
         if counts is None:
             raise CliError(f"there is no person '{person[:64]}' in the database")

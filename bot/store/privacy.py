@@ -168,6 +168,14 @@ async def _rows(s: AsyncSession, who: Subject) -> dict[str, list[SQLModel]]:
     return out
 
 
+async def waiting_on(s: AsyncSession, person_id: str) -> list[int]:
+    """Pending approvals the person is asked to decide: an erasure would leave them waiting for a pseudonym."""
+    rows = (await s.execute(select(m.ApprovalRow).where(col(m.ApprovalRow.state) == "pending",
+                                                        cast(m.ApprovalRow.approvers, String).contains(person_id))
+                            )).scalars()
+    return [int(r.id or 0) for r in rows if person_id in r.approvers]
+
+
 async def export(s: AsyncSession, person_id: str) -> dict[str, Any] | None:
     """Everything stored about the person, per table (JSON-ready); None for someone unknown."""
     who = await subject(s, person_id)
