@@ -187,6 +187,8 @@ class Approval:
     origin: str  # "chat" platforms, or "source:<name>" for a request from another system
     created_at: datetime
     ref: str | None = None  # the source's own id for the request, when it came from one
+    currency: str | None = None  # of `amount` (ISO 4217); None: the deployment's default
+    chain: dict[str, Any] | None = None  # its approval chain's state (bot/chains.py), when a chain rule matched
 
 
 @dataclass(frozen=True, kw_only=True)

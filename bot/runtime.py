@@ -27,6 +27,7 @@ from bot.jobs.dashboards import WeeklyDashboards
 from bot.jobs.digest import WeeklyDigest
 from bot.jobs.directory import DirectorySync
 from bot.jobs.polls import FilePolls, Poll, RedminePolls
+from bot.jobs.retention import RetentionPurge
 from bot.jobs.risks import RiskScans
 from bot.jobs.snapshots import DailySnapshots
 from bot.jobs.standups import Standups
@@ -119,6 +120,7 @@ class Runtime:
             ApprovalFollowups(self.db, mail, self.config),
             DailySnapshots(self.db, self.clock, self.config, self.remotes),
             WeeklyDigest(self.db, mail, self.config, self._portfolio_link),
+            RetentionPurge(self.db, self.config),
         ]
         self.directory_sync = DirectorySync(self.db, mail, self.config, self._directories)
         jobs.append(self.directory_sync)

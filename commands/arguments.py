@@ -197,7 +197,9 @@ def request(args: Args) -> Command | ParseError:
     project, s = found
     words = s.split(" ") if s else []
     money: Decimal | None = None
+    currency = None
     if words:
+        currency = "USD" if "$" in words[-1] else None  # a dollar amount is not read as yuan
         parsed = amount(words[-1], "request")
         if parsed is None:
             glued = AMOUNT_GLUED.search(words[-1])
@@ -213,7 +215,7 @@ def request(args: Args) -> Command | ParseError:
     subject = clean(" ".join(words))
     if not subject:
         return missing("request", "subject")
-    return Request(project=project, subject=subject, amount=money)
+    return Request(project=project, subject=subject, amount=money, currency=currency if money is not None else None)
 
 
 def apply(args: Args) -> Command | ParseError:

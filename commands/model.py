@@ -255,6 +255,7 @@ class Request:
     project: str
     subject: str
     amount: Decimal | None = None
+    currency: str | None = None  # "USD" when the amount says "$"; None: the deployment's currency
 
 
 Command = (

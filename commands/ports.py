@@ -6,10 +6,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from bot.pms.base import PMS
 from bot.records import Approval, ChatSubscription, Leave, Person, PersonWrite, Project, StandupAnswer
+
+if TYPE_CHECKING:
+    from commands.chains import ApprovalPolicy
 
 
 class CommandError(Exception):
@@ -38,6 +41,12 @@ class Workspace(Protocol):
     ) -> Approval: ...
 
     async def approval(self, approval_id: int) -> Approval | None: ...
+
+    async def decide_in_chain(
+        self, approval_id: int, *, by: str, state: Literal["approved", "rejected"], comment: str, now: datetime
+    ) -> tuple[Approval, str] | None:
+        """`by`'s decision on the current step of the approval's chain; None when that step does not wait for them."""
+        ...
 
     async def decide_approval(
         self, approval_id: int, *, by: str, state: Literal["approved", "rejected"], comment: str, now: datetime
@@ -150,3 +159,4 @@ class Context:
     links: Links | None = None  # None: no web pages in this deployment
     timezone: str = "UTC"  # the person's own, else the deployment's: where "tomorrow 09:00" is
     feature_on: Callable[[str, str], bool] = lambda feature, project: True  # the `rollout:` of the config
+    approvals: ApprovalPolicy | None = None  # approval chains; None: a request goes to its project's approvers

@@ -35,7 +35,41 @@ def approval_view(approval: Approval, names: dict[str, str]) -> dict[str, Any]:
         "decided_by": names.get(approval.decided_by, approval.decided_by) if approval.decided_by else None,
         "decided_at": approval.decided_at.isoformat(timespec="minutes") if approval.decided_at else None,
         "comment": approval.comment,
+        "currency": approval.currency,
+        "chain": chain_view(approval, names),
     }
+
+
+def chain_view(approval: Approval, names: dict[str, str]) -> list[dict[str, Any]]:
+    """Each step of the approval's chain and where it stands, for the card; [] without a chain."""
+    if not approval.chain:
+        return []
+    current = int(approval.chain["current"])
+    steps = []
+    for i, step in enumerate(approval.chain["steps"]):
+        decided = {str(p): str(v) for p, v in step.get("decided") or ()}
+        people = [*step["members"], *[p for p in step.get("stand_ins") or () if p not in step["members"]]]
+        steps.append({"name": step["name"], "mode": step["mode"], "state": step["state"], "current": i == current,
+                      "escalated": bool(step.get("stand_ins")),
+                      "people": [{"name": names.get(p, p), "decided": decided.get(p)} for p in people]})
+    return steps
+
+
+def card_holders(approval: Approval) -> tuple[str, ...]:
+    """Who holds a card of a chained approval: the people of the steps it has reached (not the requester)."""
+    if not approval.chain:
+        return approval.approvers
+    reached = approval.chain["steps"][:int(approval.chain["current"]) + 1]
+    ids = [p for step in reached for p in (*step["members"], *(step.get("stand_ins") or ()))]
+    return tuple(dict.fromkeys(p for p in ids if p != approval.requester))
+
+
+def approval_people(approval: Approval) -> list[str | None]:
+    """Everyone an approval's card names: requester, decider, and each step's people."""
+    ids: list[str | None] = [approval.requester, approval.decided_by, *approval.approvers]
+    for step in (approval.chain or {}).get("steps", ()):
+        ids += [*step["members"], *(step.get("stand_ins") or ())]
+    return ids
 
 
 def approval_buttons(approval_id: int) -> tuple[Action, ...]:

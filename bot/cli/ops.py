@@ -342,3 +342,10 @@ def cmd_hooks(args: argparse.Namespace) -> int:
     return hooks_cli.run(args, settings, env.config(settings))
 
 
+
+
+def cmd_privacy(args: argparse.Namespace) -> int:
+    from bot.cli import privacy
+
+    settings = env.settings()
+    return privacy.run(args, settings, env.config(settings))

@@ -60,6 +60,13 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("action", choices=["verify", "anchor"],
                    help="verify the chain (and the anchors); anchor: print the chain's head to keep elsewhere")
     a.add_argument("--anchors", metavar="FILE", help="a file of anchor lines (default PMSBOT_AUDIT_ANCHOR)")
+    pv = command("privacy", "a person's stored data: export it as JSON, erase it; purge what is past retention")
+    pv.add_argument("action", choices=["export", "erase", "purge"],
+                    help="export: print (or -o) everything about the person; erase: delete or pseudonymise it; "
+                         "purge: apply the retention limits now")
+    pv.add_argument("person", nargs="?", help="the person's id (export, erase)")
+    pv.add_argument("-o", "--output", metavar="FILE", help="export: write the JSON to FILE")
+    pv.add_argument("--yes", action="store_true", help="erase: do it (without: show what would go)")
     sla = command("sla", "success rate and call time per connector")
     sla.add_argument("--hours", type=float, default=24.0, help="the window (default 24)")
     lang = command("language", "the field language: score it on a labelled corpus")

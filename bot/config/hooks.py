@@ -101,7 +101,9 @@ class LogWorkAction(StrictModel):
 class RequestApprovalAction(StrictModel):
     project: str
     subject: str
-    amount: str | None = None
+    amount: str | None = None  # "48,000.00", "CNY 48000": read by bot/money.py, an ambiguous amount is refused
+    currency: str | None = None  # ISO 4217, when the amount does not say it (default: approval_chains.currency)
+    type: str | None = None  # the request's type, for approval_chains rules (default "general")
     ref: str | None = None  # the source's own id for the request, sent back in the decision callback
 
 

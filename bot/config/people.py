@@ -21,6 +21,7 @@ class PersonConfig(StrictModel):
     timezone: TimezoneName | None = None
     email: str | None = Field(default=None, max_length=200)
     department: str | None = Field(default=None, max_length=100)  # for projects with `read: department`
+    manager: str | None = Field(default=None, max_length=64)  # a person's id: who `manager` means in approval chains
 
     @field_validator("identities", mode="before")
     @classmethod

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import difflib
+from typing import get_args
 
 from pydantic import Field, model_validator
 
 from bot import constants
+from bot.config.approvals import ApprovalChainsConfig
 from bot.config.errors import RefError
 from bot.config.fields import Locale, StrictModel, TimezoneName
 from bot.config.hooks import SourceConfig
 from bot.config.identity import DirectoryConfig, SsoConfig
-from bot.config.people import PersonConfig
+from bot.config.people import PersonConfig, Role
 from bot.config.pms import ConnectorsConfig
 from bot.config.portfolio import PortfolioConfig
+from bot.config.privacy import RetentionConfig
 from bot.config.projects import ProjectConfig, RolloutConfig
 from bot.config.schedules import CalendarConfig, RiskAlertConfig, StandupConfig
 from bot.schedule.calendar import WorkCalendar
@@ -33,6 +36,8 @@ class Config(StrictModel):
     portfolio: PortfolioConfig = PortfolioConfig()  # history snapshots and the PMO's weekly digest
     directory: DirectoryConfig = DirectoryConfig()  # people from LDAP / the chat platforms' address books
     sso: SsoConfig | None = None  # OpenID Connect for /admin and the dashboards
+    approval_chains: ApprovalChainsConfig = ApprovalChainsConfig()
+    retention: RetentionConfig = RetentionConfig()
 
     def feature_on(self, feature: str, project: str) -> bool:
         """Whether a feature with a `rollout:` entry is on for this project (features without one are on)."""
@@ -66,6 +71,11 @@ class Config(StrictModel):
                     if person not in known:
                         raise RefError(("projects", i, field_name, j), _unknown("person", person, ids))
         keys = [p.key for p in self.projects]
+        for i, someone in enumerate(self.people):
+            if someone.manager is not None and (someone.manager not in known or someone.manager == someone.id):
+                raise RefError(("people", i, "manager"), _unknown("person", someone.manager, ids)
+                               if someone.manager != someone.id else "a person cannot be their own manager")
+        self.approval_chains.check(known, set(keys), get_args(Role))
         departments = sorted({p.department for p in self.projects if p.department})
 
         def check_rollout(rollout: RolloutConfig, where: tuple[str | int, ...]) -> None:

@@ -25,6 +25,7 @@ from bot.store.inbox import Claimed
 from bot.store.workspace import SqlWorkspace
 from bot.text import redact_secrets
 from commands import model
+from commands.chains import ApprovalPolicy
 from commands.handlers import handle
 from commands.handlers.attachments import attach_files, reported_tasks
 from commands.linking import link_account
@@ -35,7 +36,8 @@ from notifiers.outbox import ClaimedMessage
 class ChatCommands:
     def __init__(self, db: Database, *, clock: Clock, timezone: str, default_locale: str, waits: PmsWaits,
                  outcomes: Outcomes, addressing: Addressing, suggester: Suggester | None = None,
-                 feature_on: Callable[[str, str], bool] | None = None) -> None:
+                 feature_on: Callable[[str, str], bool] | None = None, approvals: ApprovalPolicy | None = None
+                 ) -> None:
         self.db = db
         self.clock = clock
         self.tz = ZoneInfo(timezone)
@@ -46,6 +48,7 @@ class ChatCommands:
         self.addressing = addressing
         self.links: Links | None = None  # set once the web key is known (Runtime.open)
         self.suggester = suggester  # the optional language model (PMSBOT_LLM_URL); None: nothing leaves
+        self.approvals = approvals  # approval chains (None: none configured)
 
     def zone(self, person: Person | None) -> ZoneInfo:
         """The person's own timezone (their "today" and "tomorrow 09:00"), else the deployment's."""
@@ -60,7 +63,7 @@ class ChatCommands:
                 pms_for: Callable[[Project], PMS]) -> Context:
         return Context(person=person, platform=event.platform, conversation=event.conversation, now=now,
                        today=today, workspace=workspace, pms_for=pms_for, links=self.links,
-                       timezone=str(self.zone(person)), feature_on=self.feature_on)
+                       timezone=str(self.zone(person)), feature_on=self.feature_on, approvals=self.approvals)
 
     async def suggestion(self, item: Claimed) -> model.Confirm | None:
         """The language model's reading of a message the rules would ask a known person about, to be confirmed;

@@ -95,6 +95,11 @@ class ReadFirstWorkspace:
     async def delegate_approval(self, approval_id: int, *, by: str, to: str) -> Approval | None:
         raise NeedsWrite("delegate_approval")
 
+    async def decide_in_chain(
+        self, approval_id: int, *, by: str, state: Literal["approved", "rejected"], comment: str, now: datetime
+    ) -> tuple[Approval, str] | None:
+        raise NeedsWrite("decide_in_chain")
+
     async def subscribe(self, *, project: str, platform: str, conversation: str, filter: str, by: str,
                         now: datetime) -> bool:
         raise NeedsWrite("subscribe")

@@ -30,6 +30,7 @@ from bot.pms.registry import RemoteClient
 from bot.store import pms_writes
 from bot.store.db import Database
 from bot.store.inbox import Claimed, LeaseLost
+from commands.chains import approval_policy
 from commands.ports import CommandError, Links
 from notifiers.outbox import ClaimedMessage, Outbox
 
@@ -62,7 +63,7 @@ class Dispatcher:
         addressing = Addressing(platforms=platforms, default_locale=default_locale)
         self.chat = ChatCommands(db, clock=clock, timezone=timezone, default_locale=default_locale, waits=self.waits,
                                  outcomes=self.outcomes, addressing=addressing, suggester=suggester,
-                                 feature_on=config.feature_on)
+                                 feature_on=config.feature_on, approvals=approval_policy(config))
         self.changes = ChangeNotes(db, clock=clock, config=config, remotes=self.remotes, platforms=platforms,
                                    default_locale=default_locale, outcomes=self.outcomes)
         self.hooks = HookRuns(db, clock=clock, timezone=timezone, config=config, default_locale=default_locale,

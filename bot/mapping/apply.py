@@ -10,16 +10,20 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from bot import chains
 from bot.config import Config, SourceConfig
 from bot.constants import MAX_AMOUNT, MAX_NOTE_CHARS, MAX_TITLE_CHARS
 from bot.mapping.rules import Planned
+from bot.money import BadAmount, parse_money
 from bot.pms.base import PMS, STATUSES
 from bot.pms.registry import CONNECTORS
 from bot.records import Person, Project, Reply
 from bot.store.db import StoreSession
 from bot.store.metrics import record_metric
 from bot.store.workspace import SqlWorkspace
-from commands.views import approval_buttons, approval_view, task_view
+from commands.chains import DEFAULT_TYPE, approval_policy, plan
+from commands.ports import CommandError
+from commands.views import approval_buttons, approval_people, approval_view, task_view
 
 MAX_HOURS = Decimal(1000)
 
@@ -129,11 +133,8 @@ class HookApplier:
                     raise HookRejected(f"due '{f['due'][:20]}' is not a date (YYYY-MM-DD)") from None
         elif kind == "request_approval":
             project = await self._project(f["project"])
-            if not project.approvers:
-                raise HookRejected(f"project {project.key} has no approvers")
             values["subject"] = _text(f.get("subject"), "subject", MAX_TITLE_CHARS)
-            values["amount"] = (_number(f["amount"], "amount", low=Decimal("0.01"), high=MAX_AMOUNT)
-                                if f.get("amount") else None)
+            values.update(await self._approval_route(f, project))
             values["ref"] = _text(f.get("ref"), "ref", 200, required=False) or None
         elif kind == "metric":
             project = await self._project(f["project"])
@@ -149,6 +150,28 @@ class HookApplier:
         else:  # the configuration model allows no other kind
             raise HookRejected(f"unknown action {kind}")
         return Checked(planned=planned, project=project, values=values)
+
+    async def _approval_route(self, f: dict[str, Any], project: Project) -> dict[str, Any]:
+        """The request's amount (Money, read strictly) and who decides it: its chain, or the project's approvers."""
+        chains_config = self.config.approval_chains
+        try:
+            money = parse_money(f["amount"], default_currency=(f.get("currency") or chains_config.currency).upper()
+                                ) if f.get("amount") else None
+        except BadAmount as exc:
+            raise HookRejected(f"amount: {exc}") from None
+        kind = _text(f.get("type"), "type", 40, required=False) or DEFAULT_TYPE
+        policy = approval_policy(self.config)
+        try:
+            chain = await plan(policy, self.ws, project=project, requester=self.by.id, kind=kind, money=money,
+                               now=self.now) if policy else None
+        except CommandError as exc:
+            raise HookRejected(f"approval chain: {exc.code} {exc.params}") from None
+        approvers = chain.awaiting() if chain else project.approvers
+        if not approvers:
+            raise HookRejected(f"project {project.key} has no approvers")
+        payload = {"chain": chains.to_json(chain), "type": kind} if chain else {}
+        return {"amount": money.amount if money else None, "approvers": approvers,
+                "route": payload | ({"currency": money.currency} if money else {})}
 
     def is_remote(self, checked: Checked) -> bool:
         """An action that writes only to a remote PMS (done outside the write transaction)."""
@@ -189,10 +212,10 @@ class HookApplier:
                                            "by": self.source.name}))
         elif kind == "request_approval":
             approval = await self.ws.create_approval(
-                project=project.key, requester=self.by.id, approvers=project.approvers, subject=v["subject"],
-                amount=v["amount"], origin=self.by.id, now=self.now, payload={"source": self.source.name,
-                                                                              "ref": v["ref"]})
-            names = {p.id: p.name for p in (await self.ws.people(list(approval.approvers))).values()}
+                project=project.key, requester=self.by.id, approvers=v["approvers"], subject=v["subject"],
+                amount=v["amount"], origin=self.by.id, now=self.now,
+                payload={"source": self.source.name, "ref": v["ref"], **v["route"]})
+            names = {p.id: p.name for p in (await self.ws.people([i for i in approval_people(approval) if i])).values()}
             view = approval_view(approval, names | {self.by.id: self.source.name})
             replies += [Reply(kind="approval_card", to_person=a, data={"approval": view},
                               actions=approval_buttons(approval.id), card_ref=f"approval:{approval.id}")

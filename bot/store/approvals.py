@@ -9,6 +9,7 @@ from typing import Any, Literal, cast
 from sqlalchemy import CursorResult, select, update
 from sqlmodel import col
 
+from bot import chains
 from bot.records import Approval
 from bot.store.models import ApprovalRow
 from bot.store.repository import InTransaction
@@ -28,6 +29,7 @@ def _to_approval(row: ApprovalRow) -> Approval:
         state=cast(ApprovalState, row.state),
         decided_by=row.decided_by, decided_at=row.decided_at, comment=row.comment, origin=row.origin,
         created_at=row.created_at, ref=str(row.payload["ref"]) if (row.payload or {}).get("ref") else None,
+        currency=(row.payload or {}).get("currency"), chain=(row.payload or {}).get("chain"),
     )
 
 
@@ -60,10 +62,49 @@ class Approvals(InTransaction):
             return None
         return await self.approval(approval_id)
 
+    async def decide_in_chain(
+        self, approval_id: int, *, by: str, state: Literal["approved", "rejected"], comment: str, now: datetime
+    ) -> tuple[Approval, chains.Outcome] | None:
+        """`by`'s decision on the chain's current step, under the row's lock: counted once, and only when the step
+        waits for them. The request is decided when a step rejects or the last step approves. None: not theirs."""
+        row = await self._s.get(ApprovalRow, approval_id, populate_existing=True, with_for_update=True)
+        if row is None or row.state != "pending" or not (row.payload or {}).get("chain"):
+            return None
+        try:
+            chain, outcome = chains.decide(chains.from_json(row.payload["chain"]), by, state, now)
+        except chains.NotYours:
+            return None
+        row.payload = {**row.payload, "chain": chains.to_json(chain)}
+        row.approvers = list(chain.awaiting())
+        if outcome in ("approved", "rejected"):
+            row.state, row.decided_by, row.decided_at, row.comment = outcome, by, now, comment or None
+        await self._s.flush()
+        return _to_approval(row), outcome
+
+    async def escalate_step(self, approval_id: int, step: int, people: tuple[str, ...]) -> Approval | None:
+        """The chain's step `step` (still current) gets its stand-ins; None when it has moved on."""
+        row = await self._s.get(ApprovalRow, approval_id, populate_existing=True, with_for_update=True)
+        if row is None or row.state != "pending" or not (row.payload or {}).get("chain"):
+            return None
+        chain = chains.from_json(row.payload["chain"])
+        if chain.current != step:
+            return None
+        chain = chains.escalate(chain, people)
+        row.payload = {**row.payload, "chain": chains.to_json(chain)}
+        row.approvers = list(chain.awaiting())
+        await self._s.flush()
+        return _to_approval(row)
+
     async def delegate_approval(self, approval_id: int, *, by: str, to: str) -> Approval | None:
         row = await self._s.get(ApprovalRow, approval_id, populate_existing=True, with_for_update=True)
         if row is None or row.state != "pending" or by not in row.approvers:
             return None
+        if (row.payload or {}).get("chain"):  # the delegate takes `by`'s place in the current step only
+            chain = chains.delegate(chains.from_json(row.payload["chain"]), by, to)
+            row.payload = {**row.payload, "chain": chains.to_json(chain)}
+            row.approvers = list(chain.awaiting())
+            await self._s.flush()
+            return _to_approval(row)
         row.approvers = list(dict.fromkeys(to if a == by else a for a in row.approvers))
         await self._s.flush()
         return _to_approval(row)

@@ -45,6 +45,15 @@ def row_hash(*, row_id: int, at: datetime, actor: str, action: str, subject: str
     return hmac.new(key, body, hashlib.sha256).hexdigest() if key else hashlib.sha256(body).hexdigest()
 
 
+def tombstone_mac(row: AuditRow, *, key: bytes | None) -> str:
+    """What an erased row carries: a MAC over the row as it reads after the erasure and over the hash it kept
+    (which the next row's previous-hash still names). Only the key's holder can write one, as for the row."""
+    assert row.id is not None
+    body = "tombstone:" + row_hash(row_id=row.id, at=row.at, actor=row.actor, action=row.action,
+                                   subject=row.subject, detail=row.detail, prev_hash=row.prev_hash) + ":" + row.hash
+    return (hmac.new(key, body.encode(), hashlib.sha256) if key else hashlib.sha256(body.encode())).hexdigest()
+
+
 @dataclass(frozen=True, kw_only=True)
 class _Entry:
     actor: str
@@ -189,10 +198,13 @@ async def verify(db: Database, *, anchors: list[Anchor] | None = None) -> Verify
                     return VerifyResult(ok=False, rows=count, bad_row=row.id,
                                         reason="an unkeyed row after keyed ones (rewritten without the key)")
                 keyed_seen = keyed_seen or row.keyed
-                expected = row_hash(row_id=row.id, at=row.at, actor=row.actor, action=row.action,
-                                    subject=row.subject, detail=row.detail, prev_hash=row.prev_hash,
-                                    key=db.audit_key if row.keyed else None)
-                if not hmac.compare_digest(row.hash, expected):
+                if row.tombstone is not None:  # erased personal data: the tombstone vouches for the row instead
+                    expected, got = tombstone_mac(row, key=db.audit_key if row.keyed else None), row.tombstone
+                else:
+                    expected, got = row_hash(row_id=row.id, at=row.at, actor=row.actor, action=row.action,
+                                             subject=row.subject, detail=row.detail, prev_hash=row.prev_hash,
+                                             key=db.audit_key if row.keyed else None), row.hash
+                if not hmac.compare_digest(got, expected):
                     return VerifyResult(ok=False, rows=count, bad_row=row.id,
                                         reason="its content does not match its hash (altered)")
                 anchored = wanted.pop(row.id, None)

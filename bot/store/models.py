@@ -249,6 +249,9 @@ class AuditRow(SQLModel, table=True):
     hash: str = Field(max_length=64, unique=True)
     # HMAC-SHA256 with PMSBOT_AUDIT_KEY (a rewrite cannot recompute it); False: plain SHA-256 (no key configured).
     keyed: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    # Set when personal data in the row was erased (bot/store/audit_erase.py): the MAC, under the same key, of the
+    # row as it reads now and of the hash it keeps, so the chain still verifies without the erased words.
+    tombstone: str | None = Field(default=None, max_length=64)
 
 
 class MetricRow(SQLModel, table=True):

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
+from bot import chains as chain_state
 from bot.constants import MAX_AMOUNT
+from bot.money import Money
 from bot.records import Approval, Reply
 from commands import model
+from commands.chains import DEFAULT_TYPE, plan
 from commands.handlers.access import MAX_LIST, audit, find_project, is_member, names_of
 from commands.ports import CommandError, Context
-from commands.views import approval_buttons, approval_view
+from commands.views import approval_buttons, approval_people, approval_view, card_holders
 
 
 async def request(ctx: Context, cmd: model.Request) -> list[Reply]:
@@ -18,16 +22,26 @@ async def request(ctx: Context, cmd: model.Request) -> list[Reply]:
         raise CommandError("not_member", project=project.key)
     if cmd.amount is not None and not (Decimal(0) < cmd.amount < MAX_AMOUNT):
         raise CommandError("bad_amount", value=cmd.amount)
-    approvers = tuple(a for a in project.approvers if a != ctx.person.id)
+    chain: chain_state.Chain | None = None
+    payload: dict[str, Any] | None = {"currency": cmd.currency} if cmd.currency else None
+    if ctx.approvals is not None:
+        currency = cmd.currency or ctx.approvals.chains.currency
+        money = Money(amount=cmd.amount, currency=currency) if cmd.amount is not None else None
+        chain = await plan(ctx.approvals, ctx.workspace, project=project, requester=ctx.person.id, kind=DEFAULT_TYPE,
+                           money=money, now=ctx.now)
+        if chain is not None:
+            payload = {"chain": chain_state.to_json(chain), "type": DEFAULT_TYPE, "currency": currency}
+    approvers = chain.awaiting() if chain else tuple(a for a in project.approvers if a != ctx.person.id)
     if not approvers:
         raise CommandError("no_approvers", project=project.key)
     approval = await ctx.workspace.create_approval(
         project=project.key, requester=ctx.person.id, approvers=approvers, subject=cmd.subject, amount=cmd.amount,
-        origin=ctx.platform, now=ctx.now,
+        origin=ctx.platform, now=ctx.now, payload=payload,
     )
     await audit(ctx, "approval.request", f"approval:{approval.id}", project=project.key, subject=cmd.subject,
-                 amount=str(cmd.amount) if cmd.amount is not None else None, approvers=list(approvers))
-    names = await names_of(ctx, [approval.requester, *approval.approvers])
+                 amount=str(cmd.amount) if cmd.amount is not None else None, approvers=list(approvers),
+                 chain=chain.rule if chain else None)
+    names = await names_of(ctx, approval_people(approval))
     view = approval_view(approval, names)
     replies = [Reply(kind="request_created", data={"approval": view})]
     buttons = approval_buttons(approval.id)
@@ -48,6 +62,8 @@ async def _decide(ctx: Context, approval_id: int, state: str, comment: str) -> l
     if approval.state != "pending":
         await _raise_decided(ctx, approval)
     assert state in ("approved", "rejected")
+    if approval.chain:
+        return await _decide_step(ctx, approval, "approved" if state == "approved" else "rejected", comment)
     decided = await ctx.workspace.decide_approval(
         approval_id, by=ctx.person.id, state="approved" if state == "approved" else "rejected", comment=comment,
         now=ctx.now,
@@ -58,12 +74,17 @@ async def _decide(ctx: Context, approval_id: int, state: str, comment: str) -> l
         await _raise_decided(ctx, fresh)
         raise AssertionError("unreachable")
     await audit(ctx, f"approval.{state}", f"approval:{approval_id}", comment=comment)
-    names = await names_of(ctx, [decided.requester, decided.decided_by, *decided.approvers])
+    return await _final(ctx, decided, decided.approvers)
+
+
+async def _final(ctx: Context, decided: Approval, card_holders: tuple[str, ...]) -> list[Reply]:
+    """The replies of a decided request: the decider, each card, the requester, the project, the source."""
+    names = await names_of(ctx, approval_people(decided))
     view = approval_view(decided, names)
     replies = [Reply(kind="approval_decided", data={"approval": view})]
-    for approver in decided.approvers:
+    for approver in card_holders:
         replies.append(Reply(kind="approval_card", to_person=approver, data={"approval": view},
-                             card_ref=f"approval:{approval_id}", update=True))
+                             card_ref=f"approval:{decided.id}", update=True))
     replies.append(Reply(kind="approval_result", to_person=decided.requester, data={"approval": view}))
     # The project's chat sees the outcome too, however it was decided (a button, a link, a typed command).
     replies.append(Reply(kind="approval_announced", to_project=decided.project, data={"approval": view}))
@@ -72,6 +93,38 @@ async def _decide(ctx: Context, approval_id: int, state: str, comment: str) -> l
                              card_ref=f"approval:{decided.id}:{decided.state}", data={
             "approval": view, "ref": decided.ref, "decided_by_id": decided.decided_by,
             "decided_at_iso": decided.decided_at.isoformat() if decided.decided_at else None}))
+    return replies
+
+
+async def _decide_step(ctx: Context, approval: Approval, state: chain_state.Verdict, comment: str) -> list[Reply]:
+    """A decision on the current step of a chain: counted once (the store checks the step waits for this person
+    under the row's lock); the step's or the chain's end moves the cards on."""
+    result = await ctx.workspace.decide_in_chain(approval.id, by=ctx.person.id, state=state, comment=comment,
+                                                 now=ctx.now)
+    if result is None:  # decided meanwhile, or this person's part is done
+        fresh = await ctx.workspace.approval(approval.id)
+        assert fresh is not None
+        if fresh.state != "pending":
+            await _raise_decided(ctx, fresh)
+        raise CommandError("not_approver", id=approval.id)
+    decided, outcome = result
+    await audit(ctx, f"approval.step.{state}", f"approval:{approval.id}", comment=comment, outcome=outcome,
+                step=int((decided.chain or {}).get("current", 0)))
+    holders, before = card_holders(decided), card_holders(approval)
+    if outcome in ("approved", "rejected"):
+        return await _final(ctx, decided, holders)
+    names = await names_of(ctx, approval_people(decided))
+    view = approval_view(decided, names)
+    buttons = approval_buttons(decided.id)
+    replies = [Reply(kind="approval_counted", data={"approval": view})]
+    for person in holders:  # each card shows where the chain stands; those it waits for keep the buttons
+        waits = person in decided.approvers
+        data: dict[str, Any] = {"approval": view}
+        new = person not in before
+        replies.append(Reply(kind="approval_card", to_person=person, data=data, card_ref=f"approval:{decided.id}",
+                             actions=buttons if waits else (), update=not new))
+    if outcome == "next":
+        replies.append(Reply(kind="approval_progress", to_person=decided.requester, data={"approval": view}))
     return replies
 
 
