@@ -17,7 +17,8 @@ _APPROVAL_ID_RE = re.compile(r"[0-9]{1,9}")  # ASCII only (isdigit() accepts "²
 # Commands that may talk to a remote PMS and otherwise only read and audit: tried outside the write lock.
 PMS_COMMANDS = (model.Status, model.MyTasks, model.Report, model.Done, model.Block, model.Unblock, model.Start,
                 model.Several, model.New, model.Risks,
-                model.FieldLink)
+                model.FieldLink, model.Tasks, model.Search, model.Assign, model.Comment, model.SetDue,
+                model.SetPriority, model.Close, model.Reopen)
 
 
 async def channel_project(ws: SqlWorkspace, event: InboundEvent) -> str | None:

@@ -17,7 +17,8 @@ from typing import Any
 from bot.clocks import SYSTEM_CLOCK, Clock
 from bot.config import Config, JiraConnectorConfig, Settings
 from bot.constants import PMS_PAGE_SIZE, PMS_SUMMARY_MAX_TASKS
-from bot.pms.base import STATUSES, PMSError, Written
+from bot.pms import jira_edits
+from bot.pms.base import STATUSES, PMSError, TaskEdit, Written
 from bot.pms.http import PMSHttp, TTLCache
 from bot.pms.jira_shapes import adf, jira_errors, jira_time, jql_string
 from bot.pms.people import PeopleMap, task_number
@@ -364,6 +365,12 @@ class JiraPMS:
             if await self.get_task(key) is None:
                 raise
             # the issue is there and the entry is not: an earlier attempt of this undo deleted it
+
+    async def edit_task(self, key: str, edit: TaskEdit, *, by: Person) -> Task:
+        return await jira_edits.edit_task(self, key, edit, by=by)
+
+    async def find_tasks(self, project: str, words: str, *, limit: int) -> list[Task]:
+        return await jira_edits.find_tasks(self, words, limit=limit)
 
     async def matches_jql(self, key: str, jql: str) -> bool:
         """Whether the task is among what a subscription's JQL finds (Jira evaluates it)."""

@@ -10,7 +10,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from bot.clocks import Clock
-from bot.pms.base import STATUSES, PMSError, Written
+from bot.pms.base import STATUSES, PMSError, TaskEdit, Written
 from bot.records import Milestone, Person, ProjectSummary, Task
 from bot.store.db import StoreSession
 from bot.store.tasks import Tasks
@@ -94,6 +94,16 @@ class LocalPMS:
         if taken:
             await self._tasks.change(key, status=task.status, blocked_reason=task.blocked_reason,
                                      percent=task.percent, add_min=-taken)
+
+    async def edit_task(self, key: str, edit: TaskEdit, *, by: Person) -> Task:
+        await self._task(key)
+        changed = await self._tasks.edit(key, assignee=edit.assignee.id if edit.assignee else None, due=edit.due,
+                                         priority=edit.priority)
+        await self._tasks.add_history(key, by=by.id, kind="edit", note=", ".join(edit.fields()))
+        return changed
+
+    async def find_tasks(self, project: str, words: str, *, limit: int) -> list[Task]:
+        return await self._tasks.find(project, words.split(), limit=limit)
 
     async def list_milestones(self, project: str) -> list[Milestone]:
         return await self._tasks.milestones(project)

@@ -17,7 +17,8 @@ from typing import Any
 from bot.clocks import SYSTEM_CLOCK, Clock
 from bot.config import Config, RedmineConnectorConfig, Settings
 from bot.constants import PMS_PAGE_SIZE, PMS_SUMMARY_MAX_TASKS
-from bot.pms.base import STATUSES, PMSError, Written
+from bot.pms import redmine_edits
+from bot.pms.base import STATUSES, PMSError, TaskEdit, Written
 from bot.pms.http import PMSHttp, TTLCache
 from bot.pms.people import PeopleMap, task_number
 from bot.pms.remote import odd_answers_refused, parse_day, progress_comment, reopen_or_start, summarize
@@ -341,6 +342,12 @@ class RedminePMS:
         body = await self.c.send("POST", "/time_entries.json", as_user=as_user, json={"time_entry": {
             "issue_id": issue_id, "hours": float(hours), "activity_id": activity_id, "comments": comments[:1000]}})
         return str(body["time_entry"]["id"])
+
+    async def edit_task(self, key: str, edit: TaskEdit, *, by: Person) -> Task:
+        return await redmine_edits.edit_task(self, key, edit, by=by)
+
+    async def find_tasks(self, project: str, words: str, *, limit: int) -> list[Task]:
+        return await redmine_edits.find_tasks(self, words, limit=limit)
 
     async def list_milestones(self, project: str) -> list[Milestone]:
         return list((await self.project_summary(project, today=self.c.clock.now().date())).milestones)
