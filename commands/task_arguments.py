@@ -103,7 +103,7 @@ def assign(args: Args) -> Command | ParseError:
     who = _TO.sub("", rest, count=1).strip(EDGE_PUNCT + " ")
     if not who:
         return missing("assign", "person")
-    return Assign(task=task, to=who[:64])
+    return Assign(task=task, to=who)
 
 
 def comment(args: Args) -> Command | ParseError:
@@ -121,7 +121,7 @@ def due(args: Args) -> Command | ParseError:
     if isinstance(found, ParseError):
         return found
     task, when = found
-    when = re.sub(r"^(?:to|改到|改为|到|为) ?", "", when, flags=re.IGNORECASE)
+    when = re.sub(r"^(?:to\b|改到|改为|到|为) ?", "", when, flags=re.IGNORECASE)
     if not when:
         return missing("due", "date")
     day = natural_date(when, args.today)
@@ -135,7 +135,7 @@ def priority(args: Args) -> Command | ParseError:
     if isinstance(found, ParseError):
         return found
     task, word = found
-    word = re.sub(r"^(?:to|改为|设为|为|=) ?", "", word.lower())
+    word = re.sub(r"^(?:to\b|改为|设为|为|=) ?", "", word.lower())
     if not word:
         return missing("priority", "priority")
     if word not in PRIORITY_WORDS:

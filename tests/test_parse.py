@@ -519,6 +519,8 @@ CASES: list[tuple[str, Command | ParseError]] = [
     ("截止 PUMP-3 下周五", model.SetDue(task="PUMP-3", when="下周五", due=date(2026, 12, 4))),
     ("改期 PUMP-3 12月20日", model.SetDue(task="PUMP-3", when="12月20日", due=date(2026, 12, 20))),
     ("due PUMP-3 someday", err("bad_date", "due", value="someday")),
+    ("due PUMP-3 to tomorrow", model.SetDue(task="PUMP-3", when="tomorrow", due=date(2026, 11, 29))),
+    ("due PUMP-3 tomorrow", model.SetDue(task="PUMP-3", when="tomorrow", due=date(2026, 11, 29))),
     ("due PUMP-3 feb 30", err("bad_date", "due", value="feb 30")),
     ("priority PUMP-3 high", model.SetPriority(task="PUMP-3", priority="high")),
     ("prio PUMP-3 urgent", model.SetPriority(task="PUMP-3", priority="urgent")),

@@ -11,6 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from bot.clocks import Clock
 from bot.pms.base import STATUSES, PMSError, TaskEdit, Written
+from bot.pms.remote import edit_note
 from bot.records import Milestone, Person, ProjectSummary, Task
 from bot.store.db import StoreSession
 from bot.store.tasks import Tasks
@@ -99,7 +100,8 @@ class LocalPMS:
         await self._task(key)
         changed = await self._tasks.edit(key, assignee=edit.assignee.id if edit.assignee else None, due=edit.due,
                                          priority=edit.priority)
-        await self._tasks.add_history(key, by=by.id, kind="edit", note=", ".join(edit.fields()))
+        await self._tasks.add_history(key, by=by.id, kind="edit",
+                                      note=edit_note(by, edit, edit.assignee.name if edit.assignee else None))
         return changed
 
     async def find_tasks(self, project: str, words: str, *, limit: int) -> list[Task]:

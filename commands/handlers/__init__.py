@@ -16,7 +16,7 @@ from commands.handlers.accounts import link, link_decision, link_secret
 from commands.handlers.approvals import approvals, approve, delegate, reject, request
 from commands.handlers.changes import assign, close, comment, reopen, set_due, set_priority
 from commands.handlers.field import confirm, from_payload, start, unblock
-from commands.handlers.finding import search, tasks
+from commands.handlers.finding import list_tasks, search_tasks
 from commands.handlers.standups import standup, standup_schedule
 from commands.handlers.tasks import block, done, my_tasks, new, report, status
 from commands.handlers.undo import correct, undo
@@ -81,8 +81,8 @@ HANDLERS: dict[type, Handler] = {
     model.FieldLink: field_link,
     model.DashboardLink: dashboard_link,
     model.AdminLink: admin_link,
-    model.Tasks: tasks,
-    model.Search: search,
+    model.Tasks: list_tasks,
+    model.Search: search_tasks,
     model.Assign: assign,
     model.Comment: comment,
     model.SetDue: set_due,

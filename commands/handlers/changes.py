@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.pms.base import TaskEdit
+from bot.pms.base import PMS, PMSError, TaskEdit
 from bot.records import Person, Project, Reply, Task
 from commands import model
 from commands.handlers.access import audit, find_task, is_member, names_of
@@ -112,12 +112,25 @@ async def close(ctx: Context, cmd: model.Close) -> list[Reply]:
     return await _changed(ctx, updated, "closed", text=cmd.note)
 
 
+async def _reopen_to(pms: PMS, key: str, by: Person) -> str:
+    """Back to in progress, or to do where the workflow reopens only to that (Jira's "Reopen" → To Do)."""
+    try:
+        await pms.check_move(key, "in_progress", by=by)
+    except PMSError as exc:
+        if exc.code != "transition_not_allowed":
+            raise
+        await pms.check_move(key, "todo", by=by)
+        return "todo"
+    return "in_progress"
+
+
 async def reopen(ctx: Context, cmd: model.Reopen) -> list[Reply]:
     project, task = await _member_task(ctx, cmd.task)
     if task.status != "done":
         raise CommandError("not_closed", task=task.key)
     pms = ctx.pms_for(project)
-    updated = await pms.transition(task.key, "in_progress", reason=cmd.note, by=ctx.person)
+    target = await _reopen_to(pms, task.key, ctx.person)
+    updated = await pms.transition(task.key, target, reason=cmd.note, by=ctx.person)
     await remember(ctx, pms.name, task, updated, "start", None)
     await audit(ctx, "pms.reopen", task.key, pms=pms.name, note=cmd.note)
     return await _changed(ctx, updated, "reopened", text=cmd.note)

@@ -41,7 +41,7 @@ async def _page(ctx: Context, tasks: list[Task], page: int, **data: object) -> l
         "tasks": [task_view(t, names) for t in shown], "total": len(tasks), "page": page, "pages": pages, **data})]
 
 
-async def tasks(ctx: Context, cmd: model.Tasks) -> list[Reply]:
+async def list_tasks(ctx: Context, cmd: model.Tasks) -> list[Reply]:
     found: list[Task] = []
     for project in await _projects(ctx, cmd.project):
         pms = ctx.pms_for(project)
@@ -54,7 +54,7 @@ async def tasks(ctx: Context, cmd: model.Tasks) -> list[Reply]:
                        next=f"tasks {words} page {cmd.page + 1}".replace("  ", " "))
 
 
-async def search(ctx: Context, cmd: model.Search) -> list[Reply]:
+async def search_tasks(ctx: Context, cmd: model.Search) -> list[Reply]:
     found: list[Task] = []
     for project in await ctx.workspace.projects_of(ctx.person.id):
         found += await ctx.pms_for(project).find_tasks(project.key, cmd.words, limit=PAGE_SIZE * cmd.page + 1)
