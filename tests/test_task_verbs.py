@@ -16,14 +16,18 @@ from sqlmodel import col
 from bot.config import Settings, load_config
 from bot.constants import MAX_NAME_CHARS, MAX_NOTE_CHARS
 from bot.demo.seed import seed
+from bot.dispatch.events import command_of
 from bot.pms.local import LocalPMS
-from bot.records import Person
+from bot.records import InboundEvent, Person
 from bot.runtime import Runtime
 from bot.say import say
 from bot.store import console as feed
 from bot.store.models import AuditRow, ProgressRow, TaskRow
 from bot.store.sync import apply_config
 from bot.store.workspace import SqlWorkspace
+from commands import model
+from commands.views import task_buttons
+from notifiers.render import Renderer
 from tests.conftest import running_clock, set_clock
 from tests.platform_org import demo_with
 
@@ -243,3 +247,29 @@ async def test_each_write_is_once_and_attributed(rt: Runtime) -> None:
     edits = [n for k, n in await history(rt, "PUMP-7") if k == "edit"]
     assert len(edits) == 2 and all(n.startswith("Alice Li (pmsbot):") for n in edits)
 
+
+
+@pytest.mark.parametrize("platform", ["console", "slack", "feishu", "dingtalk"])
+@pytest.mark.parametrize("locale", ["zh", "en"])
+def test_a_task_list_renders_with_open_and_report_buttons_everywhere(platform: str, locale: str) -> None:
+    rows = [{"key": f"A-{n}", "title": f"<b>阀门</b> {n}", "status": "todo", "percent": 0, "assignee": None,
+             "due": None} for n in (1, 2)]
+    out = Renderer().render(platform=platform, locale=locale, kind="task_list", data={
+        "tasks": rows, "total": 12, "page": 1, "pages": 2, "search": "阀门", "project": None, "filters": [],
+        "next": "search 阀门 page 2"}, actions=[{"id": a.id, "value": a.value} for a in task_buttons(["A-1", "A-2"])])
+    assert "A-1" in out.text and "A-2" in out.text and "search 阀门 page 2" in out.text
+    opened = "查看" if locale == "zh" else "Open"
+    assert [(b.id, b.value, b.label) for b in out.buttons][:2] == [
+        ("open", "A-1", f"{opened} A-1"), ("report", "A-1", ("汇报" if locale == "zh" else "Report") + " A-1")]
+
+
+@pytest.mark.parametrize(("verb", "value", "expect"), [
+    ("open", "PUMP-4", model.Status(target="PUMP-4")), ("report", "PUMP-4", model.FieldLink(task="PUMP-4")),
+    ("open", "pump-4", "bad_approval_id"), ("open", "PUMP-4 ", "bad_approval_id"), ("report", "12", "bad_approval_id"),
+    ("open", "PUMP-4\nstatus PUMP", "bad_approval_id"), ("approve", "PUMP-4", "bad_approval_id"),
+])
+def test_a_task_buttons_click_is_checked_field_by_field(verb: str, value: str, expect: object) -> None:
+    event = InboundEvent(platform="slack", event_id="e1", kind="action", sender="U1", conversation="C1",
+                         action={"id": verb, "value": value}, received_at=THURSDAY)
+    got = command_of(event, THURSDAY.date())
+    assert got == expect if not isinstance(expect, str) else (isinstance(got, model.ParseError) and got.code == expect)

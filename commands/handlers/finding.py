@@ -10,7 +10,7 @@ from bot.records import Project, Reply, Task
 from commands import model
 from commands.handlers.access import names_of, readable_project
 from commands.ports import Context
-from commands.views import task_view
+from commands.views import task_buttons, task_view
 
 PAGE_SIZE = 10  # tasks on one page of a list: a compact card on every platform
 
@@ -38,7 +38,8 @@ async def _page(ctx: Context, tasks: list[Task], page: int, **data: object) -> l
     shown = tasks[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
     names = await names_of(ctx, [t.assignee for t in shown])
     return [Reply(kind="task_list", data={
-        "tasks": [task_view(t, names) for t in shown], "total": len(tasks), "page": page, "pages": pages, **data})]
+        "tasks": [task_view(t, names) for t in shown], "total": len(tasks), "page": page, "pages": pages, **data},
+        actions=task_buttons([t.key for t in shown]))]
 
 
 async def list_tasks(ctx: Context, cmd: model.Tasks) -> list[Reply]:
