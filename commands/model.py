@@ -98,6 +98,7 @@ class Correct:
 
     percent: int | None = None
     hours: Decimal | None = None
+    task: str | None = None  # the task the person names ("correct PUMP-4 2h"): their last write must be on it
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -273,3 +273,17 @@ def test_a_task_buttons_click_is_checked_field_by_field(verb: str, value: str, e
                          action={"id": verb, "value": value}, received_at=THURSDAY)
     got = command_of(event, THURSDAY.date())
     assert got == expect if not isinstance(expect, str) else (isinstance(got, model.ParseError) and got.code == expect)
+
+
+async def test_correcting_hours_names_the_task_and_never_touches_another(rt: Runtime) -> None:
+    spent4 = (await task(rt, "PUMP-4")).spent_min
+    await texts(rt, "bob", "report PUMP-4 50% 3h")
+    await texts(rt, "bob", "report PUMP-7 10% 1h")
+    spent7 = (await task(rt, "PUMP-7")).spent_min
+    out = await texts(rt, "bob", "correct PUMP-4 2h")  # the last write was on PUMP-7: PUMP-4's hours stay
+    assert "最近一次修改的是 PUMP-7，不是 PUMP-4" in out
+    assert ((await task(rt, "PUMP-4")).spent_min, (await task(rt, "PUMP-7")).spent_min) == (spent4 + 180, spent7)
+    assert "PUMP-7" in await texts(rt, "bob", "更正 PUMP-7 2h")
+    assert (await task(rt, "PUMP-7")).spent_min == spent7 + 60
+    await texts(rt, "alice", "report PUMP-8 5% 1h")
+    assert "last change was on PUMP-8, not PUMP-4" in await texts(rt, "alice", "PUMP-4 不对，是2h")
