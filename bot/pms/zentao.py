@@ -20,17 +20,11 @@ from zoneinfo import ZoneInfo
 from bot.clocks import SYSTEM_CLOCK, Clock
 from bot.config import Config, Settings, ZentaoConnectorConfig
 from bot.constants import DEFAULT_TIMEZONE, PMS_PAGE_SIZE, PMS_SUMMARY_MAX_TASKS
+from bot.pms import zentao_edits
 from bot.pms.base import STATUSES, PMSDown, PMSError, TaskEdit, Written
 from bot.pms.http import PMSHttp
 from bot.pms.people import PeopleMap, task_number
-from bot.pms.remote import (
-    having_words,
-    odd_answers_refused,
-    parse_day,
-    progress_comment,
-    reopen_or_start,
-    summarize,
-)
+from bot.pms.remote import odd_answers_refused, parse_day, progress_comment, reopen_or_start, summarize
 from bot.records import Milestone, Person, Project, ProjectSummary, Task
 
 API = "/api.php/v1"
@@ -383,10 +377,10 @@ class ZentaoPMS:
         raise PMSError("worklog_not_deletable", pms="Zentao", task=key)
 
     async def edit_task(self, key: str, edit: TaskEdit, *, by: Person) -> Task:
-        raise PMSError("pms_cannot", pms="Zentao", what=", ".join(edit.fields()))  # not wired to its task edit yet
+        return await zentao_edits.edit_task(self, key, edit, by=by)
 
     async def find_tasks(self, project: str, words: str, *, limit: int) -> list[Task]:
-        return having_words(await self.search_tasks(open_only=False, limit=PMS_SUMMARY_MAX_TASKS), words)[:limit]
+        return await zentao_edits.find_tasks(self, words, limit=limit)
 
     async def list_milestones(self, project: str) -> list[Milestone]:
         return list((await self.project_summary(project, today=self.c.clock.now().date())).milestones)
