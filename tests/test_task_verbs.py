@@ -104,6 +104,8 @@ async def test_a_name_two_members_share_is_asked_about_never_guessed(shared_name
     assert "Several people are called '王波'" in out and "(bob)" in out and "(dave)" in out
     assert (await task(rt, "PUMP-6")).assignee == "dave"
     assert "叫「王波」的有好几位" in await texts(rt, "bob", "指派 PUMP-7 给 王波")
+    out = await texts(rt, "alice", "new PUMP inspect the valves @王波")  # a new task's assignee: asked too
+    assert "Several people are called '王波'" in out and "PUMP-9" not in out
     out = await texts(rt, "alice", "assign PUMP-6 to bob")  # the id settles it
     assert "assigned to 王波" in out and (await task(rt, "PUMP-6")).assignee == "bob"
 

@@ -9,13 +9,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.pms.base import PMS, PMSError, TaskEdit
 from bot.records import Person, Project, Reply, Task
 from commands import model
-from commands.handlers.access import audit, find_task, is_member, names_of
+from commands.handlers.access import assignee_for, audit, find_task, is_member, names_of
 from commands.handlers.undo import remember
 from commands.natural_dates import natural_date
 from commands.ports import CommandError, Context
 from commands.views import task_view
-
-MAX_CANDIDATES = 5  # people named in an "ambiguous name" answer
 
 
 async def _member_task(ctx: Context, key: str) -> tuple[Project, Task]:
@@ -30,25 +28,9 @@ async def _changed(ctx: Context, task: Task, what: str, **data: object) -> list[
     return [Reply(kind="task_changed", data={"task": task_view(task, names), "what": what, **data})]
 
 
-async def _assignee(ctx: Context, ref: str, project: Project) -> Person:
-    """The one person `ref` names; asked about, never guessed, when it names several."""
-    people = await ctx.workspace.find_people(ref)
-    if not people:
-        raise CommandError("unknown_person", person=ref)
-    if len(people) > 1:
-        members = [p for p in people if is_member(p, project)]
-        if len(members) != 1:
-            shown = ", ".join(f"{p.name} ({p.id})" for p in people[:MAX_CANDIDATES])
-            raise CommandError("ambiguous_person", person=ref, candidates=shown)
-        people = members
-    if not is_member(people[0], project):
-        raise CommandError("assignee_not_member", person=people[0].name, project=project.key)
-    return people[0]
-
-
 async def assign(ctx: Context, cmd: model.Assign) -> list[Reply]:
     project, task = await _member_task(ctx, cmd.task)
-    person = await _assignee(ctx, cmd.to, project)
+    person = await assignee_for(ctx, cmd.to, project)
     if task.assignee == person.id:
         raise CommandError("already_assigned", task=task.key, person=person.name)
     pms = ctx.pms_for(project)
