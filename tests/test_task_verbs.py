@@ -258,6 +258,7 @@ def test_a_task_list_renders_with_open_and_report_buttons_everywhere(platform: s
              "due": None} for n in (1, 2)]
     out = Renderer().render(platform=platform, locale=locale, kind="task_list", data={
         "tasks": rows, "total": 12, "page": 1, "pages": 2, "search": "阀门", "project": None, "filters": [],
+        "capped": False,
         "next": "search 阀门 page 2"}, actions=[{"id": a.id, "value": a.value} for a in task_buttons(["A-1", "A-2"])])
     assert "A-1" in out.text and "A-2" in out.text and "search 阀门 page 2" in out.text
     opened = "查看" if locale == "zh" else "Open"

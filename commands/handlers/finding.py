@@ -13,6 +13,7 @@ from commands.ports import Context
 from commands.views import task_buttons, task_view
 
 PAGE_SIZE = 10  # tasks on one page of a list: a compact card on every platform
+SEARCH_PAGES = 10  # a search reads this many pages' worth per project at once (one PMS request of 100)
 
 
 async def _projects(ctx: Context, key: str | None) -> list[Project]:
@@ -44,20 +45,25 @@ async def _page(ctx: Context, tasks: list[Task], page: int, **data: object) -> l
 
 async def list_tasks(ctx: Context, cmd: model.Tasks) -> list[Reply]:
     found: list[Task] = []
+    capped = False
+    assignee = ctx.person if "mine" in cmd.filters else None
     for project in await _projects(ctx, cmd.project):
-        pms = ctx.pms_for(project)
-        assignee = ctx.person if "mine" in cmd.filters else None
-        found += await pms.search_tasks(project=project.key, assignee=assignee, open_only="done" not in cmd.filters,
-                                        limit=PMS_SUMMARY_MAX_TASKS)
-    found = [t for t in found if _keep(t, cmd.filters, ctx)]
+        some = await ctx.pms_for(project).search_tasks(project=project.key, assignee=assignee,
+                                                       open_only="done" not in cmd.filters, limit=PMS_SUMMARY_MAX_TASKS)
+        capped = capped or len(some) >= PMS_SUMMARY_MAX_TASKS
+        found += [t for t in some if _keep(t, cmd.filters, ctx)]
     words = " ".join([*cmd.filters, *([cmd.project] if cmd.project else [])])
     return await _page(ctx, found, cmd.page, search=None, project=cmd.project, filters=list(cmd.filters),
-                       next=f"tasks {words} page {cmd.page + 1}".replace("  ", " "))
+                       capped=capped, next=" ".join(["tasks", *([words] if words else []), f"page {cmd.page + 1}"]))
 
 
 async def search_tasks(ctx: Context, cmd: model.Search) -> list[Reply]:
     found: list[Task] = []
+    capped = False
+    limit = PAGE_SIZE * max(cmd.page, SEARCH_PAGES)
     for project in await ctx.workspace.projects_of(ctx.person.id):
-        found += await ctx.pms_for(project).find_tasks(project.key, cmd.words, limit=PAGE_SIZE * cmd.page + 1)
-    return await _page(ctx, found, cmd.page, search=cmd.words, project=None, filters=[],
+        some = await ctx.pms_for(project).find_tasks(project.key, cmd.words, limit=limit)
+        capped = capped or len(some) >= limit
+        found += some
+    return await _page(ctx, found, cmd.page, search=cmd.words, project=None, filters=[], capped=capped,
                        next=f"search {cmd.words} page {cmd.page + 1}")
