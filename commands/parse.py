@@ -52,7 +52,8 @@ def parse(text: str, *, today: date, channel_project: str | None = None) -> Comm
         if said is not None:
             return said
         report = field_report(s)
-        if isinstance(report, Confirm) and report.reason == "unplaced_key" and suggest(word[:PARAM_MAX_CHARS]):
+        if isinstance(report, Confirm) and report.reason == "unplaced_key" and suggest(word[:PARAM_MAX_CHARS],
+                                                                                        cutoff=TYPO_CUTOFF):
             report = None  # "repotr PUMP-3 50%": a mistyped verb, said as such
         if report is not None:
             return report
