@@ -57,6 +57,10 @@ AUDIT_PG_LOCK_KEY: Final = 0x706D73626F74  # "pmsbot": serialises chain appends 
 
 # The buttons pmsbot puts on messages: what a click may ask for, on every platform.
 BUTTON_ACTIONS: Final = ("approve", "reject", "ack", "snooze", "apply")
+# The buttons on a list of tasks (`tasks`, `search`): open the task's status, or get its report page. Their value
+# is a task key; DingTalk robots show the list without them (its decision links carry approval numbers only).
+TASK_BUTTONS: Final = ("open", "report")
+TASK_BUTTON_VALUE: Final = r"[A-Z][A-Z0-9]{0,9}-[0-9]{1,9}"
 
 NO_RULE_MATCHED: Final = "no rule matched"  # kept on a source's delivery that asked for nothing
 

@@ -15,6 +15,7 @@ from commands.grammar import Args
 from commands.keys import (
     ANY_KEY_AT,
     PROJECT_KEY_AT,
+    TASK_KEY_AT,
     approval_id,
     key_at_start,
     number_at,
@@ -230,7 +231,11 @@ def apply(args: Args) -> Command | ParseError:
 
 
 def correct(args: Args) -> Command | ParseError:
-    """`correct 60%`, `更正 3h`, `correct 55% 2h`: the right value of the person's last write."""
+    """`correct 60%`, `更正 3h`, `correct 55% 2h`, `correct PUMP-4 2h`: the right value of the person's last write
+    (on that task, when one is named)."""
+    named = key_at_start(TASK_KEY_AT, args.rest)
+    task, rest = named if named is not None else (None, args.rest)
+    args = Args(rest=rest, word=args.word, today=args.today)
     forms = percent_forms(args.rest)
     pct, hrs = (forms[0] if forms else None), find_hours(args.rest)
     if pct is None and hrs is None:
@@ -247,7 +252,7 @@ def correct(args: Args) -> Command | ParseError:
         if hrs.value is None or not Decimal(0) < hrs.value <= HOURS_MAX:
             return err("bad_hours", "correct", value=hrs.raw)
         hours = hrs.value
-    return Correct(percent=percent, hours=hours)
+    return Correct(percent=percent, hours=hours, task=task)
 
 
 # ---------------------------------------------------------------------------------------------------------

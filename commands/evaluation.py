@@ -2,7 +2,7 @@
 message would write, compared with what its author meant.
 
 A case's `expect` is a list of writes (`progress A-3 80`, `hours A-3 2.5`, `done A-3`, `start A-3`, `block A-3`,
-`unblock A-3`, `undo`, `correct progress 60`, `correct hours 3`, `approve 12`, `reject 12`), or `ask` (nothing
+`unblock A-3`, `assign A-3`, `comment A-3`, `close A-3`, `reopen A-3`, `due A-3`, `priority A-3`, `undo`, `correct progress 60`, `correct hours 3`, `approve 12`, `reject 12`), or `ask` (nothing
 written; the bot asks), or `none` (nothing written, nothing asked about a write). A wrong write is any write the
 parser would make that the author did not mean; asking where a write was meant is not right, but not wrong."""
 
@@ -47,6 +47,10 @@ def _writes(cmd: model.Command) -> list[str]:
         return [f"done {cmd.task}"] + ([f"hours {cmd.task} {_hours(cmd.hours)}"] if cmd.hours is not None else [])
     if isinstance(cmd, (model.Block, model.Unblock, model.Start)):
         return [f"{type(cmd).__name__.lower()} {cmd.task}"]
+    if isinstance(cmd, (model.Assign, model.Comment, model.Close, model.Reopen)):
+        return [f"{type(cmd).__name__.lower()} {cmd.task}"]
+    if isinstance(cmd, (model.SetDue, model.SetPriority)):
+        return [f"{type(cmd).__name__.lower()[3:]} {cmd.task}"]
     if isinstance(cmd, model.Undo):
         return ["undo"]
     if isinstance(cmd, model.Correct):
@@ -70,6 +74,7 @@ def expected(expect: Any) -> Outcome:
 
 
 _WRITE = re.compile(r"(?:progress|hours|done|start|block|unblock) [A-Za-z0-9]+-[0-9]+(?: [0-9.]+)?|undo"
+                    r"|(?:assign|comment|close|reopen|due|priority) [A-Za-z0-9]+-[0-9]+"
                     r"|correct (?:progress|hours) [0-9.]+|(?:approve|reject) [0-9]+")
 
 

@@ -229,6 +229,7 @@ def correction(s: str, *, anywhere: bool = True) -> Command | ParseError | None:
     """"撤销", "undo", "不对，是60%", "sorry, I meant 2h not 4h": the sender's last write undone or amended."""
     head = s.lstrip(EDGE_PUNCT)
     key = TASK_KEY_ANY.match(head)
+    named = key.group(1).upper() if key is not None else None
     if key is not None:
         head = head[key.end() :].lstrip(EDGE_PUNCT)
     undo, fix = w.UNDO.match(head), w.CORRECTION.match(head)
@@ -247,11 +248,11 @@ def correction(s: str, *, anywhere: bool = True) -> Command | ParseError | None:
     hours = find_hours(rest)
     if len(percents) == 1 and hours is not None and hours.value is not None and Decimal(0) < hours.value <= HOURS_MAX \
             and not _inside_a_percent(rest, hours):
-        return Correct(percent=percents.pop(), hours=hours.value)  # "不对，是 80%，工时 2h"
+        return Correct(percent=percents.pop(), hours=hours.value, task=named)  # "不对，是 80%，工时 2h"
     if len(percents) == 1 and hours is None:
-        return Correct(percent=percents.pop())
+        return Correct(percent=percents.pop(), task=named)
     if hours is not None and not percents and hours.value is not None and Decimal(0) < hours.value <= HOURS_MAX:
-        return Correct(hours=hours.value)
+        return Correct(hours=hours.value, task=named)
     if percents or hours is not None or re.search(r"[0-9]", rest):
         return err("unclear_correction", None, value=clean(s)[:PARAM_MAX_CHARS])
     if undo is not None and not w.AMEND.search(head):

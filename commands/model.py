@@ -98,6 +98,7 @@ class Correct:
 
     percent: int | None = None
     hours: Decimal | None = None
+    task: str | None = None  # the task the person names ("correct PUMP-4 2h"): their last write must be on it
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -258,11 +259,79 @@ class Request:
     currency: str | None = None  # "USD" when the amount says "$"; None: the deployment's currency
 
 
+TaskFilter = Literal["mine", "overdue", "blocked", "week", "todo", "in_progress", "done"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Tasks:
+    """`tasks [mine] [PROJECT] [overdue|blocked|week|todo|in_progress|done] [page N]`: a page of tasks."""
+
+    project: str | None = None
+    filters: tuple[TaskFilter, ...] = ()
+    page: int = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class Search:
+    """`search <words> [page N]`: tasks whose title or notes hold every word."""
+
+    words: str
+    page: int = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class Assign:
+    """`assign A-3 to bob`, `A-3 给 王波`: a person's id or name as typed, resolved (or asked about) by the handler."""
+
+    task: str
+    to: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Comment:
+    """A note on a task that reports no progress (`comment A-3 …`, `A-3 备注 …`)."""
+
+    task: str
+    text: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class SetDue:
+    """`due A-3 next Friday`: `when` as typed (the handler reads it again in the person's own timezone), `due` as
+    read on the deployment's day."""
+
+    task: str
+    when: str
+    due: date
+
+
+Priority = Literal["low", "normal", "high", "urgent"]  # bot.pms.base.PRIORITIES
+
+
+@dataclass(frozen=True, kw_only=True)
+class SetPriority:
+    task: str
+    priority: Priority
+
+
+@dataclass(frozen=True, kw_only=True)
+class Close:
+    task: str
+    note: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Reopen:
+    task: str
+    note: str = ""
+
+
 Command = (
     Help | Status | MyTasks | Report | Done | Block | Unblock | Start | Several | Confirm | Undo | Correct
     | Approve | Reject | Delegate | Approvals | Risks | Standup | Link | LinkDecision | LinkSecret | LinkJira
     | Subscribe | New | Request | AlertAction | Apply | StandupSchedule | FieldLink | DashboardLink | AdminLink
     | Subscriptions | Unsubscribe | Mute | LeaveAction
+    | Tasks | Search | Assign | Comment | SetDue | SetPriority | Close | Reopen
 )
 
 ParseErrorCode = Literal[
@@ -275,6 +344,8 @@ ParseErrorCode = Literal[
     "percent_out_of_range",
     "bad_hours",
     "bad_date",
+    "bad_priority",
+    "bad_page",
     "bad_approval_id",
     "bad_proposal_id",
     "bad_alert_id",

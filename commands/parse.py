@@ -14,6 +14,7 @@ from commands.grammar import Args
 from commands.keys import TASK_KEY_AT
 from commands.model import Command, Confirm, ParseError
 from commands.progress import field_report
+from commands.task_arguments import without_verb
 from commands.text import first_token, normalize
 from commands.verbs import match_verb, suggest
 
@@ -47,8 +48,12 @@ def parse(text: str, *, today: date, channel_project: str | None = None) -> Comm
         word = first_token(s)
         if suggest(word[:PARAM_MAX_CHARS], cutoff=TYPO_CUTOFF) and TASK_KEY_AT.match(s[len(word) :].lstrip()):
             return err("unknown_command", None, word=word, suggestion=suggest(word[:PARAM_MAX_CHARS]))  # "repotr A-3"
+        said = without_verb(s)  # `A-3 给 王波` hands the task over; it is not a report with that note
+        if said is not None:
+            return said
         report = field_report(s)
-        if isinstance(report, Confirm) and report.reason == "unplaced_key" and suggest(word[:PARAM_MAX_CHARS]):
+        if isinstance(report, Confirm) and report.reason == "unplaced_key" and suggest(word[:PARAM_MAX_CHARS],
+                                                                                        cutoff=TYPO_CUTOFF):
             report = None  # "repotr PUMP-3 50%": a mistyped verb, said as such
         if report is not None:
             return report

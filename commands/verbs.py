@@ -6,7 +6,7 @@ from __future__ import annotations
 import difflib
 import re
 
-from commands import arguments, progress, reach_arguments, standup_arguments
+from commands import arguments, progress, reach_arguments, standup_arguments, task_arguments
 from commands.errors import err
 from commands.field import correction
 from commands.field_words import QUESTION_WORDS
@@ -17,8 +17,11 @@ from commands.model import (
     Apply,
     Approvals,
     Approve,
+    Assign,
     Block,
+    Close,
     Command,
+    Comment,
     Confirm,
     Correct,
     DashboardLink,
@@ -36,9 +39,13 @@ from commands.model import (
     New,
     ParseError,
     Reject,
+    Reopen,
     Report,
     Request,
     Risks,
+    Search,
+    SetDue,
+    SetPriority,
     Several,
     Standup,
     StandupSchedule,
@@ -46,6 +53,7 @@ from commands.model import (
     Status,
     Subscribe,
     Subscriptions,
+    Tasks,
     Unblock,
     Undo,
     Unsubscribe,
@@ -117,6 +125,19 @@ TABLE: tuple[Verb, ...] = (
     Verb(name="unmute", en=("unmute",), zh=("取消静音", "解除静音"), parse=reach_arguments.unmute, builds=(Mute,)),
     Verb(name="leave", en=("leave", "leaves"), zh=(reach_arguments.CANCEL_LEAVE_WORD, "假期", "我的请假"),
          parse=reach_arguments.leave, builds=(LeaveAction, Standup)),
+    Verb(name="tasks", en=("tasks", "list"), zh=("任务列表", "查任务"), parse=task_arguments.tasks, builds=(Tasks,)),
+    Verb(name="search", en=("search", "find"), zh=("搜索", "查找"), parse=task_arguments.search, builds=(Search,)),
+    Verb(name="assign", en=("assign", "reassign"), zh=("指派", "分配", "转派"), parse=task_arguments.assign,
+         builds=(Assign,), task_first=True),
+    Verb(name="comment", en=("comment",), zh=("备注", "评论"), parse=task_arguments.comment, builds=(Comment,),
+         task_first=True),
+    Verb(name="due", en=("due", "deadline"), zh=("截止", "改期"), parse=task_arguments.due, builds=(SetDue,),
+         task_first=True),
+    Verb(name="priority", en=("priority", "prio"), zh=("优先级",), parse=task_arguments.priority,
+         builds=(SetPriority,), task_first=True),
+    Verb(name="close", en=("close",), zh=("关闭",), parse=task_arguments.close, builds=(Close,), task_first=True),
+    Verb(name="reopen", en=("reopen",), zh=("重新打开", "重开"), parse=task_arguments.reopen, builds=(Reopen,),
+         task_first=True),
 )
 
 VERBS: dict[str, tuple[str, ...]] = {verb.name: verb.words for verb in TABLE}
@@ -145,10 +166,9 @@ def match_verb(s: str) -> tuple[Verb, str, str] | None:
 _LEADING_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 
 
-# Words people type for something a verb does, which spelling alone would match to the wrong verb ("comment" is
-# nearest to "complete", i.e. done): a note on a task goes with a progress report.
-MEANT = {"comment": "report", "note": "report", "remark": "report", "评论": "report", "备注": "report",
-         "批注": "report"}
+# Words people type for something a verb does, which spelling alone would match to the wrong verb ("note" is
+# near "done"): a note on a task is a comment.
+MEANT = {"note": "comment", "remark": "comment", "批注": "comment"}
 
 
 def suggest(word: str, *, cutoff: float = 0.6) -> str:

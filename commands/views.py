@@ -72,6 +72,11 @@ def approval_people(approval: Approval) -> list[str | None]:
     return ids
 
 
+def task_buttons(keys: list[str]) -> tuple[Action, ...]:
+    """Open and Report for each task of a list."""
+    return tuple(Action(id=verb, value=key) for key in keys for verb in ("open", "report"))
+
+
 def approval_buttons(approval_id: int) -> tuple[Action, ...]:
     return (Action(id="approve", value=str(approval_id), style="primary"),
             Action(id="reject", value=str(approval_id), style="danger"))

@@ -20,6 +20,7 @@ import json
 import logging
 import re
 import time
+from dataclasses import replace
 from typing import Any
 from urllib.parse import quote_plus, urlsplit
 
@@ -130,6 +131,9 @@ class DingTalkSender:
 
     # ---- Sender ---------------------------------------------------------------------------------------------
     async def send(self, message: Outgoing) -> str:
+        if any(b.id not in ACTION_IDS for b in message.rendered.buttons):  # a task list's Open/Report: text only
+            message = replace(message, rendered=replace(message.rendered, buttons=tuple(
+                b for b in message.rendered.buttons if b.id in ACTION_IDS)))
         r = message.rendered
         if message.target == ALERT_ROBOT:
             return await self._alert_robot(message)

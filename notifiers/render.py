@@ -104,7 +104,7 @@ class Renderer:
         t = self.catalogs[locale]
         text = template.render(t=t, **data).strip()
         buttons = tuple(
-            Button(id=a["id"], value=a["value"], label=str(t["buttons"].get(a["id"], a["id"])),
+            Button(id=a["id"], value=a["value"], label=_fmt(str(t["buttons"].get(a["id"], a["id"])), value=a["value"]),
                    style=a.get("style", "default"))
             for a in actions
         )

@@ -152,6 +152,7 @@ def test_markdown_is_escaped_and_kept_within_the_limits() -> None:
     ("risks PUMP", "PUMP"), ("standup wiring; pump 2; none", "wiring"), ("no-such-verb", "我不认识「no-such-verb」"),
     ("link bob.w", "bob.w"), ("new PUMP fit the spare impeller", "PUMP-"), ("subscribe PUMP", "PUMP"),
     ("approvals", "没有待你审批"),
+    ("tasks mine", "PUMP-"), ("PUMP-7 给 张伟", "张伟"), ("优先级 PUMP-7 <b>x</b>", "不是优先级"),  # issue 24
 ])
 async def test_every_command_through_signed_callbacks(client: Client, dingtalk: FakeDingTalk, text: str,
                                                       expect: str) -> None:

@@ -172,6 +172,7 @@ async def test_url_verification_answers_the_challenge(client: Client, encrypted:
     ("block PUMP-3 crane late", "PUMP-3"), ("done PUMP-2", "PUMP-2"), ("request PUMP 1200 spare seals", "#"),
     ("risks PUMP", "PUMP"), ("standup wiring; pump 2; none", ""), ("no-such-verb", ""), ("link bob.w", "bob.w"),
     ("new PUMP fit the spare impeller", "PUMP-"), ("subscribe PUMP", "PUMP"), ("approvals", ""),
+    ("tasks mine", "PUMP-"), ("PUMP-7 给 张伟", "张伟"), ("优先级 PUMP-7 <b>x</b>", "不是优先级"),  # issue 24
 ])
 async def test_every_command_through_encrypted_signed_events(client: Client, feishu: FakeFeishu, text: str,
                                                              expect: str) -> None:

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 import commands.parse as parse_module
+from commands import model
 from commands.model import (
     AdminLink,
     AlertAction,
@@ -490,9 +491,50 @@ CASES: list[tuple[str, Command | ParseError]] = [
     ("撤回 上一条", Undo()),
     ("undo, meant 30%", Correct(percent=30)),
     ("subscirbe PUMP", err("unknown_command", word="subscirbe", suggestion="subscribe")),
-    # Issue 23: "comment" was answered with "did you mean done" (nearest spelling: "complete").
-    ("comment PUMP-3 looks fine", err("unknown_command", word="comment", suggestion="report")),
-    ("备注 PUMP-3 已到货", err("unknown_command", word="备注", suggestion="report")),
+    # Issue 23: "comment" was answered with "did you mean done"; issue 24 made it a verb of its own.
+    ("comment PUMP-3 looks fine", model.Comment(task="PUMP-3", text="looks fine")),
+    ("备注 PUMP-3 已到货", model.Comment(task="PUMP-3", text="已到货")),
+    ("remark PUMP-3 fine", err("unknown_command", word="remark", suggestion="comment")),
+    # Issue 24: finding and changing tasks (TODAY is Saturday 2026-11-28).
+    ("tasks", model.Tasks()),
+    ("list PUMP blocked", model.Tasks(project="PUMP", filters=("blocked",))),
+    ("任务列表 我的 逾期", model.Tasks(filters=("mine", "overdue"))),
+    ("查任务 PUMP 本周 第2页", model.Tasks(project="PUMP", filters=("week",), page=2)),
+    ("tasks mine page 0", err("bad_page", "tasks", value="0")),
+    ("tasks PUMP MILL", err("bad_task_key", "tasks", value="MILL")),
+    ("search valve seal", model.Search(words="valve seal")),
+    ("find pump page 2", model.Search(words="pump", page=2)),
+    ("搜索 阀门", model.Search(words="阀门")),
+    ("查找 阀门 第3页", model.Search(words="阀门", page=3)),
+    ("search", err("missing_argument", "search", arg="words")),
+    ("assign PUMP-3 to bob", model.Assign(task="PUMP-3", to="bob")),
+    ("reassign pump-3 @bob", model.Assign(task="PUMP-3", to="bob")),
+    ("assign PUMP-3", err("missing_argument", "assign", arg="person")),
+    ("指派 PUMP-3 给 王波", model.Assign(task="PUMP-3", to="王波")),
+    ("分配 PUMP-3 王波", model.Assign(task="PUMP-3", to="王波")),
+    ("转派 PUMP-3 给王波", model.Assign(task="PUMP-3", to="王波")),
+    ("PUMP-3 给 王波", model.Assign(task="PUMP-3", to="王波")),
+    ("PUMP-3 给王波打电话了", Report(task="PUMP-3", note="给王波打电话了")),
+    ("PUMP-3 备注：等厂家回电", model.Comment(task="PUMP-3", text="等厂家回电")),
+    ("评论 PUMP-3 好", model.Comment(task="PUMP-3", text="好")),
+    ("comment PUMP-3", err("missing_argument", "comment", arg="comment_text")),
+    ("due PUMP-3 next friday", model.SetDue(task="PUMP-3", when="next friday", due=date(2026, 12, 4))),
+    ("deadline PUMP-3 dec 20", model.SetDue(task="PUMP-3", when="dec 20", due=date(2026, 12, 20))),
+    ("截止 PUMP-3 下周五", model.SetDue(task="PUMP-3", when="下周五", due=date(2026, 12, 4))),
+    ("改期 PUMP-3 12月20日", model.SetDue(task="PUMP-3", when="12月20日", due=date(2026, 12, 20))),
+    ("due PUMP-3 someday", err("bad_date", "due", value="someday")),
+    ("due PUMP-3 to tomorrow", model.SetDue(task="PUMP-3", when="tomorrow", due=date(2026, 11, 29))),
+    ("due PUMP-3 tomorrow", model.SetDue(task="PUMP-3", when="tomorrow", due=date(2026, 11, 29))),
+    ("due PUMP-3 feb 30", err("bad_date", "due", value="feb 30")),
+    ("priority PUMP-3 high", model.SetPriority(task="PUMP-3", priority="high")),
+    ("prio PUMP-3 urgent", model.SetPriority(task="PUMP-3", priority="urgent")),
+    ("优先级 PUMP-3 高", model.SetPriority(task="PUMP-3", priority="high")),
+    ("priority PUMP-3 extreme", err("bad_priority", "priority", value="extreme")),
+    ("close PUMP-3 duplicate", model.Close(task="PUMP-3", note="duplicate")),
+    ("关闭 PUMP-3", model.Close(task="PUMP-3")),
+    ("reopen PUMP-3", model.Reopen(task="PUMP-3")),
+    ("重新打开 PUMP-3", model.Reopen(task="PUMP-3")),
+    ("重开 PUMP-3 还有问题", model.Reopen(task="PUMP-3", note="还有问题")),
     ("汇宝 PUMP-3 50%", Report(task="PUMP-3", percent=50, note="汇宝")),  # a word before the key is its note
     ("PUMP 80%", err("unknown_command", word="PUMP", suggestion="")),
     ("@pmsbot", err("unknown_command", word="@pmsbot", suggestion="")),
@@ -600,6 +642,7 @@ def test_verbs_table_shape() -> None:
         "help", "status", "my", "report", "done", "block", "unblock", "start", "undo", "approve", "reject", "approvals", "delegate",
         "ack", "snooze", "apply", "risks", "standup", "link", "subscribe", "new", "request", "field", "dashboard",
         "admin", "correct", "subscriptions", "unsubscribe", "mute", "unmute", "leave",
+        "tasks", "search", "assign", "comment", "due", "priority", "close", "reopen",
     }  # fmt: skip
     all_aliases = [alias for aliases in VERBS.values() for alias in aliases]
     assert len(all_aliases) == len(set(all_aliases)), "an alias maps to two verbs"
@@ -651,6 +694,14 @@ ALIAS_ARGS = {
     "dashboard": "PUMP",
     "admin": "",
     "correct": "60%",
+    "tasks": "mine overdue",
+    "search": "valve",
+    "assign": "PUMP-1 to bob",
+    "comment": "PUMP-1 waiting on the vendor",
+    "due": "PUMP-1 next friday",
+    "priority": "PUMP-1 high",
+    "close": "PUMP-1",
+    "reopen": "PUMP-1",
 }
 VERB_TYPES: dict[str, type] = {
     "help": Help,
@@ -684,6 +735,14 @@ VERB_TYPES: dict[str, type] = {
     "mute": Mute,
     "unmute": Mute,
     "leave": LeaveAction,
+    "tasks": model.Tasks,
+    "search": model.Search,
+    "assign": model.Assign,
+    "comment": model.Comment,
+    "due": model.SetDue,
+    "priority": model.SetPriority,
+    "close": model.Close,
+    "reopen": model.Reopen,
 }
 
 

@@ -226,6 +226,9 @@ COMMANDS = [
     ("new PUMP fit the spare impeller", BOB, "PUMP-"),
     ("subscribe PUMP", ALICE, "PUMP"),
     ("no-such-verb", BOB, ""),
+    ("tasks mine", BOB, "PUMP-"),  # issue 24: finding and changing tasks
+    ("PUMP-7 给 张伟", BOB, "张伟"),
+    ("priority PUMP-7 <conduit>", BOB, "conduit"),
 ]
 
 
@@ -531,7 +534,7 @@ async def test_card_updates_when_decided_on_another_platform(client: Client, rt:
 
 @pytest.mark.parametrize(("action_id", "value"), [
     ("delete_everything", "1"), ("approve", "1; DROP TABLE approval"), ("approve", ""), ("approve", "²"),
-    ("approve", "9" * 40),
+    ("approve", "9" * 40), ("open", "PUMP-4; rm -rf /"), ("report", "pump-4"), ("approve", "PUMP-4"),
 ])
 async def test_buttons_we_never_issued_are_400_and_apply_nothing(client: Client, rt: Runtime, slack: FakeSlack,
                                                                  action_id: str, value: str) -> None:
@@ -543,6 +546,22 @@ async def test_buttons_we_never_issued_are_400_and_apply_nothing(client: Client,
     assert status == 400 and "error" in json.loads(text)
     assert await approval_state(rt, approval_id) == "pending"
     assert await rt.inbox.pending_count() == 0
+
+
+async def test_a_task_list_opens_a_task_by_its_button(client: Client, rt: Runtime, slack: FakeSlack) -> None:
+    before = len(slack.messages(method="response_url"))
+    await command(client, slack, "tasks mine", user=BOB)
+    listed = (await wait_posts(slack, before + 1, method="response_url"))[-1]
+    buttons = [(el["action_id"], el["value"], el["text"]["text"]) for b in listed.blocks if b["type"] == "actions"
+               for el in b["elements"]]
+    assert ("open", "PUMP-4", "查看 PUMP-4") in buttons and ("report", "PUMP-7", "汇报 PUMP-7") in buttons
+    assert check_blocks(listed.blocks) is None
+    url = slack.response_url(channel=listed.channel, user=BOB)
+    status, _ = await post(client, fake.block_action("open", "PUMP-4", user=BOB, channel=listed.channel,
+                                                     message_ts="1700000000.000100", response_url=url))
+    assert status == 200
+    opened = (await wait_posts(slack, before + 2, method="response_url"))[-1]
+    assert "PUMP-4" in opened.text and "40%" in opened.text
 
 
 async def test_button_of_a_deleted_approval_is_answered_not_applied(client: Client, rt: Runtime, slack: FakeSlack

@@ -7,17 +7,19 @@ import re
 from datetime import date
 from decimal import Decimal
 
-from bot.constants import BUTTON_ACTIONS, MAX_REASON_CHARS
+from bot.constants import BUTTON_ACTIONS, MAX_REASON_CHARS, TASK_BUTTON_VALUE, TASK_BUTTONS
 from bot.records import InboundEvent
 from bot.store.workspace import SqlWorkspace
 from commands import model
 from commands.parse import parse
 
 _APPROVAL_ID_RE = re.compile(r"[0-9]{1,9}")  # ASCII only (isdigit() accepts "²"); fits a 32-bit id
+_TASK_KEY_RE = re.compile(TASK_BUTTON_VALUE)
 # Commands that may talk to a remote PMS and otherwise only read and audit: tried outside the write lock.
 PMS_COMMANDS = (model.Status, model.MyTasks, model.Report, model.Done, model.Block, model.Unblock, model.Start,
                 model.Several, model.New, model.Risks,
-                model.FieldLink)
+                model.FieldLink, model.Tasks, model.Search, model.Assign, model.Comment, model.SetDue,
+                model.SetPriority, model.Close, model.Reopen)
 
 
 async def channel_project(ws: SqlWorkspace, event: InboundEvent) -> str | None:
@@ -35,6 +37,8 @@ def command_of(event: InboundEvent, today: date, channel_project: str | None = N
     value = event.action.get("value", "")
     if verb == "field" and event.platform == "console" and event.origin.get("via") == "field":
         return field_report(event.action)
+    if verb in TASK_BUTTONS and _TASK_KEY_RE.fullmatch(value):
+        return model.Status(target=value) if verb == "open" else model.FieldLink(task=value)
     if verb not in BUTTON_ACTIONS or not _APPROVAL_ID_RE.fullmatch(value):
         return model.ParseError(code="bad_approval_id", verb=verb[:20] or None, params={"value": value[:40]})
     if verb in ("ack", "snooze"):

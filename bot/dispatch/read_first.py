@@ -42,6 +42,9 @@ class ReadFirstWorkspace:
     async def find_person(self, ref: str) -> Person | None:
         return await self._inner.find_person(ref)
 
+    async def find_people(self, ref: str) -> list[Person]:
+        return await self._inner.find_people(ref)
+
     async def project(self, key: str) -> Project | None:
         return await self._inner.project(key)
 

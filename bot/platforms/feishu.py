@@ -25,7 +25,14 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from bot.clocks import Clock
-from bot.constants import ANSWER_IN_PLACE_BUDGET_S, ATTACHMENTS_PER_MESSAGE, BUTTON_ACTIONS, FEISHU_MAX_SKEW_S
+from bot.constants import (
+    ANSWER_IN_PLACE_BUDGET_S,
+    ATTACHMENTS_PER_MESSAGE,
+    BUTTON_ACTIONS,
+    FEISHU_MAX_SKEW_S,
+    TASK_BUTTON_VALUE,
+    TASK_BUTTONS,
+)
 from bot.directory.base import Entry
 from bot.directory.feishu import entry_of
 from bot.platforms.ports import CardAnswer, Intake, Outcomes, People, Replay, Texts
@@ -39,8 +46,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("pmsbot.feishu")
 
 PLATFORM = "feishu"
-ACTION_IDS = BUTTON_ACTIONS
-_ID_RE = re.compile(r"[0-9]{1,9}")
+ACTION_IDS = BUTTON_ACTIONS + TASK_BUTTONS
+_ID_RE = re.compile(rf"[0-9]{{1,9}}|{TASK_BUTTON_VALUE}")  # an approval, alert or proposal number; a task key
 _OPEN_ID_RE = re.compile(r"o[uc]_[A-Za-z0-9]{1,64}")  # ou_… people, oc_… chats
 _MESSAGE_ID_RE = re.compile(r"om_[A-Za-z0-9_-]{1,64}")  # replies go to /messages/{id}/reply: nothing else
 _MENTION_RE = re.compile(r"@_user_[0-9]+\s*")

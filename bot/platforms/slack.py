@@ -38,6 +38,8 @@ from bot.constants import (
     SLACK_SOCKET_RETRY_MAX_S,
     SLACK_SOCKET_RETRY_MIN_S,
     SLACK_USERS_INFO_TIMEOUT_S,
+    TASK_BUTTON_VALUE,
+    TASK_BUTTONS,
 )
 from bot.platforms.people import EmailLookup
 from bot.platforms.ports import Intake, Outcomes, People, Texts
@@ -54,11 +56,12 @@ from bot.records import InboundEvent
 log = logging.getLogger("pmsbot.slack")
 
 PLATFORM = "slack"
-ACTION_IDS = BUTTON_ACTIONS
+ACTION_IDS = BUTTON_ACTIONS + TASK_BUTTONS
 REJECT_VIEW = "pmsbot_reject"
 REASON_BLOCK = "reason"
 REASON_INPUT = "reason_input"
 _ID_RE = re.compile(r"[0-9]{1,9}")
+_TASK_KEY_RE = re.compile(TASK_BUTTON_VALUE)
 _SLACK_ID_RE = re.compile(r"[A-Z0-9]{2,32}")  # users, channels, DMs: U…, W…, C…, G…, D…
 _TS_RE = re.compile(r"[0-9]{1,12}\.[0-9]{1,8}")
 _MENTION_RE = re.compile(r"^\s*(<@[A-Z0-9]+(\|[^>]*)?>\s*)+")
@@ -264,7 +267,7 @@ class SlackAdapter:
         action_id, value = str(action.get("action_id", "")), str(action.get("value", ""))
         if action_id not in ACTION_IDS:
             return bad_request(f"action_id {action_id[:40]!r} was never issued by pmsbot")
-        if not _ID_RE.fullmatch(value):
+        if not (_ID_RE.fullmatch(value) or (action_id in TASK_BUTTONS and _TASK_KEY_RE.fullmatch(value))):
             return bad_request("button value is not an id pmsbot issued")
         user = str((body.get("user") or {}).get("id", ""))
         container = body.get("container") or {}

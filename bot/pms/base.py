@@ -11,6 +11,8 @@ from bot.records import Attachment, Milestone, Person, ProjectSummary, Task
 
 # The neutral statuses commands speak; connectors map their workflow's names onto these.
 STATUSES = ("todo", "in_progress", "blocked", "done")
+# The neutral priorities of `priority A-3 high`; each connector names its own (Jira "Medium", Redmine "Normal").
+PRIORITIES = ("low", "normal", "high", "urgent")
 
 
 class PMSError(Exception):
@@ -52,6 +54,18 @@ class Written(Task):
         return cls(**{f.name: getattr(task, f.name) for f in fields(Task)}, worklog=worklog, as_bot=as_bot)
 
 
+@dataclass(frozen=True, kw_only=True)
+class TaskEdit:
+    """Fields a person changes on a task in chat; None: leave as it is."""
+
+    assignee: Person | None = None
+    due: date | None = None
+    priority: str | None = None  # one of PRIORITIES
+
+    def fields(self) -> list[str]:
+        return [f.name for f in fields(self) if getattr(self, f.name) is not None]
+
+
 class PMS(Protocol):
     name: str
 
@@ -90,6 +104,15 @@ class PMS(Protocol):
     async def attach(self, key: str, file: Attachment, *, by: Person) -> None:
         """Attach a checked file (bot/files.py) to the task, as the person where the PMS can. PMSError
         ("attach_not_supported") where the PMS's API takes no files (Zentao's REST v1)."""
+        ...
+
+    async def edit_task(self, key: str, edit: TaskEdit, *, by: Person) -> Task:
+        """Set the assignee, due date or priority, leaving a note naming `by`. PMSError("pms_cannot") where the
+        PMS's API cannot."""
+        ...
+
+    async def find_tasks(self, project: str, words: str, *, limit: int) -> list[Task]:
+        """Tasks of the project whose title (or notes, where the PMS searches them) has every word, open first."""
         ...
 
     async def list_milestones(self, project: str) -> list[Milestone]: ...

@@ -17,7 +17,8 @@ from typing import Any
 from bot.clocks import SYSTEM_CLOCK, Clock
 from bot.config import Config, JiraConnectorConfig, Settings
 from bot.constants import PMS_PAGE_SIZE, PMS_SUMMARY_MAX_TASKS
-from bot.pms.base import STATUSES, PMSError, Written
+from bot.pms import jira_edits
+from bot.pms.base import STATUSES, PMSError, TaskEdit, Written
 from bot.pms.capabilities import conformance
 from bot.pms.http import PMSHttp, TTLCache
 from bot.pms.jira_people import JiraPeople, call_as
@@ -146,16 +147,7 @@ class JiraClient:
     async def user_id(self, handle: str) -> str | None:
         """A person's pms_user as Jira wants it in JQL and assignee fields: Cloud account id (an email is
         looked up), Data Center user name."""
-        if not self.cloud or _ACCOUNT_ID_RE.match(handle):
-            return handle
-
-        async def lookup() -> str | None:
-            found = await self.get("/user/search", {"query": handle})
-            for user in found if isinstance(found, list) else []:
-                if str(user.get("emailAddress", "")).casefold() == handle.casefold() or len(found) == 1:
-                    return str(user.get("accountId"))
-            return None
-        return await self.users.get(handle.casefold(), lookup)
+        return await jira_edits.user_id(self, handle)
 
 
 @odd_answers_refused("Jira")
@@ -384,15 +376,18 @@ class JiraPMS:
                 raise
             # the issue is there and the entry is not: an earlier attempt of this undo deleted it
 
+    async def edit_task(self, key: str, edit: TaskEdit, *, by: Person) -> Task:
+        return await jira_edits.edit_task(self, key, edit, by=by)
+
+    async def find_tasks(self, project: str, words: str, *, limit: int) -> list[Task]:
+        return await jira_edits.find_tasks(self, words, limit=limit)
+
     async def matches_jql(self, key: str, jql: str) -> bool:
         """Whether the task is among what a subscription's JQL finds (Jira evaluates it)."""
         return bool(await self.c.search(f'key = "{self._jira(key)}" AND ({jql})', ("summary",), 1))
 
     async def attach(self, key: str, file: Attachment, *, by: Person) -> None:
-        """POST /issue/{key}/attachments, multipart field `file` (spec: addAttachment): as the person when they
-        linked their Jira, else by the bot's account."""
-        await self.c.send("POST", f"/issue/{self._jira(key)}/attachments", missing=key, by=by,
-                          files={"file": (file.name, file.data, file.content_type)})
+        await jira_edits.attach(self, key, file, by=by)
 
     async def list_milestones(self, project: str) -> list[Milestone]:
         return list((await self.project_summary(project, today=self.c.clock.now().date())).milestones)

@@ -10,8 +10,9 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from bot.clocks import Clock
-from bot.pms.base import STATUSES, PMSError, Written
+from bot.pms.base import STATUSES, PMSError, TaskEdit, Written
 from bot.pms.capabilities import conformance
+from bot.pms.remote import edit_note
 from bot.records import Attachment, Milestone, Person, ProjectSummary, Task
 from bot.store.db import StoreSession
 from bot.store.task_files import TaskFiles
@@ -106,6 +107,17 @@ class LocalPMS:
         await self._task(key)
         file_id = await self._files.add(key, file, person_id=by.id, now=self._clock.now())
         await self._tasks.add_history(key, by=by.id, kind="attach", note=f"{file.name} (#{file_id})")
+
+    async def edit_task(self, key: str, edit: TaskEdit, *, by: Person) -> Task:
+        await self._task(key)
+        changed = await self._tasks.edit(key, assignee=edit.assignee.id if edit.assignee else None, due=edit.due,
+                                         priority=edit.priority)
+        await self._tasks.add_history(key, by=by.id, kind="edit",
+                                      note=edit_note(by, edit, edit.assignee.name if edit.assignee else None))
+        return changed
+
+    async def find_tasks(self, project: str, words: str, *, limit: int) -> list[Task]:
+        return await self._tasks.find(project, words.split(), limit=limit)
 
     async def list_milestones(self, project: str) -> list[Milestone]:
         return await self._tasks.milestones(project)

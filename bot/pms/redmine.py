@@ -17,7 +17,8 @@ from typing import Any
 from bot.clocks import SYSTEM_CLOCK, Clock
 from bot.config import Config, RedmineConnectorConfig, Settings
 from bot.constants import PMS_PAGE_SIZE, PMS_SUMMARY_MAX_TASKS
-from bot.pms.base import STATUSES, PMSError, Written
+from bot.pms import redmine_edits
+from bot.pms.base import STATUSES, PMSError, TaskEdit, Written
 from bot.pms.capabilities import conformance
 from bot.pms.http import PMSHttp, TTLCache
 from bot.pms.people import PeopleMap, task_number
@@ -363,6 +364,12 @@ class RedminePMS:
         if as_user is None:
             change["notes"] = f"{by.name}: {file.name}"
         await self.c.send("PUT", f"/issues/{issue['id']}.json", json={"issue": change}, missing=key, as_user=as_user)
+
+    async def edit_task(self, key: str, edit: TaskEdit, *, by: Person) -> Task:
+        return await redmine_edits.edit_task(self, key, edit, by=by)
+
+    async def find_tasks(self, project: str, words: str, *, limit: int) -> list[Task]:
+        return await redmine_edits.find_tasks(self, words, limit=limit)
 
     async def list_milestones(self, project: str) -> list[Milestone]:
         return list((await self.project_summary(project, today=self.c.clock.now().date())).milestones)

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from datetime import date
 from typing import Any, TypeVar
 
-from bot.pms.base import PMSError
+from bot.pms.base import PMSError, TaskEdit
 from bot.records import Milestone, Person, Project, ProjectSummary, Task
 
 log = logging.getLogger("pmsbot.pms")
@@ -96,3 +96,19 @@ def odd_answers_refused(display: str) -> Callable[[C], C]:
             setattr(cls, name, guarded())
         return cls
     return wrap
+
+
+def having_words(tasks: Iterable[Task], words: str) -> list[Task]:
+    """The tasks whose title holds every word (case-insensitive), open ones first: a search done here where the
+    PMS's API has none worth the name."""
+    wanted = [w.casefold() for w in words.split()]
+    found = [t for t in tasks if all(w in t.title.casefold() for w in wanted)]
+    return sorted(found, key=lambda t: t.status == "done")
+
+
+def edit_note(by: Person, edit: TaskEdit, assignee_name: str | None) -> str:
+    """What an edit leaves in the PMS's history, naming who made it (the API key is the bot's)."""
+    parts = [f"→ {assignee_name}"] if edit.assignee is not None else []
+    parts += [f"due {edit.due.isoformat()}"] if edit.due is not None else []
+    parts += [f"priority {edit.priority}"] if edit.priority is not None else []
+    return f"{by.name} (pmsbot): {', '.join(parts)}"

@@ -21,7 +21,8 @@ from zoneinfo import ZoneInfo
 from bot.clocks import SYSTEM_CLOCK, Clock
 from bot.config import Config, Settings, TeambitionConnectorConfig
 from bot.constants import DEFAULT_TIMEZONE, PMS_PAGE_SIZE, PMS_SUMMARY_MAX_TASKS
-from bot.pms.base import STATUSES, PMSError, Written
+from bot.pms import teambition_edits
+from bot.pms.base import STATUSES, PMSError, TaskEdit, Written
 from bot.pms.capabilities import conformance
 from bot.pms.http import PMSHttp, TTLCache
 from bot.pms.people import PeopleMap, task_number
@@ -385,8 +386,14 @@ class TeambitionPMS:
             # the task is there and the entry is not: an earlier attempt of this undo deleted it
 
     async def attach(self, key: str, file: Attachment, *, by: Person) -> None:
-        # Files reach Teambition through its separate upload service, not the task API this connector speaks.
-        raise PMSError("attach_not_supported", pms="Teambition", task=key)
+        teambition_edits.refuse_attach(key, file, by=by)
+
+    async def edit_task(self, key: str, edit: TaskEdit, *, by: Person) -> Task:
+        teambition_edits.refuse_edit(key, edit, by=by)
+        return await self._task_or_fail(key)
+
+    async def find_tasks(self, project: str, words: str, *, limit: int) -> list[Task]:
+        return await teambition_edits.find_tasks(self, words, limit=limit)
 
     async def list_milestones(self, project: str) -> list[Milestone]:
         return list((await self.project_summary(project, today=self.c.clock.today(self.c.tz))).milestones)

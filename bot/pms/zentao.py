@@ -20,7 +20,8 @@ from zoneinfo import ZoneInfo
 from bot.clocks import SYSTEM_CLOCK, Clock
 from bot.config import Config, Settings, ZentaoConnectorConfig
 from bot.constants import DEFAULT_TIMEZONE, PMS_PAGE_SIZE, PMS_SUMMARY_MAX_TASKS
-from bot.pms.base import STATUSES, PMSDown, PMSError, Written
+from bot.pms import zentao_edits
+from bot.pms.base import STATUSES, PMSDown, PMSError, TaskEdit, Written
 from bot.pms.capabilities import conformance
 from bot.pms.http import PMSHttp
 from bot.pms.people import PeopleMap, task_number
@@ -385,6 +386,12 @@ class ZentaoPMS:
     async def attach(self, key: str, file: Attachment, *, by: Person) -> None:
         # REST v1 has no file upload (files came with REST v2 in Zentao 22: POST /api.php/v2/files); say so.
         raise PMSError("attach_not_supported", pms="Zentao", task=key)
+
+    async def edit_task(self, key: str, edit: TaskEdit, *, by: Person) -> Task:
+        return await zentao_edits.edit_task(self, key, edit, by=by)
+
+    async def find_tasks(self, project: str, words: str, *, limit: int) -> list[Task]:
+        return await zentao_edits.find_tasks(self, words, limit=limit)
 
     async def list_milestones(self, project: str) -> list[Milestone]:
         return list((await self.project_summary(project, today=self.c.clock.now().date())).milestones)

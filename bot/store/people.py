@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Row, or_, select
+from sqlalchemy import Row, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -72,6 +72,18 @@ class People(InTransaction):
                 select(PersonRow).where(or_(col(PersonRow.name) == ref, col(PersonRow.pms_user) == ref)).limit(2)
             )).scalars().first()
         return to_person(row, self._locale) if row else None
+
+    async def find_people(self, ref: str) -> list[Person]:
+        """Everyone a name, id or PMS user may mean (case-insensitive): several when the name is shared."""
+        ref = ref.strip().lstrip("@")
+        row = await self._s.get(PersonRow, ref)
+        if row is not None:
+            return [to_person(row, self._locale)]
+        folded = ref.casefold()
+        rows = (await self._s.execute(select(PersonRow).where(or_(
+            func.lower(col(PersonRow.name)) == folded, func.lower(col(PersonRow.pms_user)) == folded)
+        ).order_by(col(PersonRow.id)).limit(5))).scalars().all()
+        return [to_person(r, self._locale) for r in rows]
 
     async def people_with_role(self, role: str) -> list[Person]:
         rows = await self._s.execute(select(*PERSON_COLUMNS).order_by(col(PersonRow.id)))

@@ -38,6 +38,7 @@ class TaskRow(SQLModel, table=True):
     blocked_reason: str | None = Field(default=None, max_length=1000)
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
+    priority: str | None = Field(default=None, max_length=16)  # one of bot.pms.base.PRIORITIES
 
 
 class ProgressRow(SQLModel, table=True):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col
@@ -29,7 +29,7 @@ def _task(row: TaskRow, milestone: str | None) -> Task:
         assignee=row.assignee, due=row.due,
         estimate_h=min_to_hours(row.estimate_min) if row.estimate_min is not None else None,
         spent_h=min_to_hours(row.spent_min), milestone=milestone, blocked_reason=row.blocked_reason,
-        updated_at=row.updated_at, created_at=row.created_at,
+        updated_at=row.updated_at, created_at=row.created_at, priority=row.priority,
     )
 
 
@@ -103,6 +103,34 @@ class Tasks(InTransaction):
         for name, value in values.items():
             set_committed_value(row, name, value)
         return _task(row, milestone)
+
+    async def edit(self, key: str, *, assignee: str | None, due: date | None, priority: str | None) -> Task:
+        """Set a locked() task's assignee, due date or priority (None: keep); the task as it is now."""
+        loaded = await self._load(key)
+        if loaded is None:
+            raise LookupError(key)
+        row, milestone = loaded
+        values: dict[str, object] = {name: value for name, value in
+                                     (("assignee", assignee), ("due", due), ("priority", priority)) if value is not None}
+        values["updated_at"] = self._at()
+        await self._s.execute(update(TaskRow).where(col(TaskRow.id) == row.id).values(**values)
+                              .execution_options(synchronize_session=False))
+        for name, value in values.items():
+            set_committed_value(row, name, value)
+        return _task(row, milestone)
+
+    async def find(self, project: str, words: list[str], *, limit: int) -> list[Task]:
+        """Tasks of the project whose title or history notes hold every word (case-insensitive), open first."""
+        q = select(TaskRow).where(col(TaskRow.project_key) == project)
+        for word in words:
+            pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            in_notes = select(col(ProgressRow.task_key)).where(col(ProgressRow.note).ilike(pattern, escape="\\"))
+            q = q.where(or_(col(TaskRow.title).ilike(pattern, escape="\\"), col(TaskRow.key).in_(in_notes)))
+        q = q.order_by(col(TaskRow.status) == "done", col(TaskRow.due).is_(None), col(TaskRow.due),
+                       col(TaskRow.id)).limit(limit)
+        rows = (await self._s.execute(q)).scalars().all()
+        names = await self._milestone_names([r.milestone_id for r in rows if r.milestone_id])
+        return [_task(r, names.get(r.milestone_id or 0)) for r in rows]
 
     async def add_history(self, key: str, *, by: str, kind: str, percent: int | None = None,
                           minutes: int | None = None, note: str = "") -> int:

@@ -14,7 +14,9 @@ from bot.records import Reply
 from commands import model
 from commands.handlers.accounts import link, link_decision, link_secret
 from commands.handlers.approvals import approvals, approve, delegate, reject, request
+from commands.handlers.changes import assign, close, comment, reopen, set_due, set_priority
 from commands.handlers.field import confirm, from_payload, start, unblock
+from commands.handlers.finding import list_tasks, search_tasks
 from commands.handlers.leave import leave
 from commands.handlers.standups import standup, standup_schedule
 from commands.handlers.subscriptions import mute, subscriptions, unsubscribe
@@ -86,6 +88,14 @@ HANDLERS: dict[type, Handler] = {
     model.Unsubscribe: unsubscribe,
     model.Mute: mute,
     model.LeaveAction: leave,
+    model.Tasks: list_tasks,
+    model.Search: search_tasks,
+    model.Assign: assign,
+    model.Comment: comment,
+    model.SetDue: set_due,
+    model.SetPriority: set_priority,
+    model.Close: close,
+    model.Reopen: reopen,
 }
 
 
@@ -104,6 +114,10 @@ TEXT_LIMITS: dict[type, tuple[tuple[str, str, int], ...]] = {
     model.Subscribe: (("filter", "filter", MAX_TITLE_CHARS),),
     model.Unsubscribe: (("filter", "filter", MAX_TITLE_CHARS),),
     model.Link: (("pms_user", "user", MAX_NAME_CHARS),),
+    model.Comment: (("text", "text", MAX_NOTE_CHARS),),
+    model.Close: (("note", "note", MAX_NOTE_CHARS),),
+    model.Reopen: (("note", "note", MAX_NOTE_CHARS),),
+    model.Assign: (("to", "user", MAX_NAME_CHARS),),
 }
 
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from bot.pms.base import PMS
-from bot.records import Project, Task
+from bot.records import Person, Project, Task
 from commands.ports import CommandError, Context
 from commands.readers import is_member as is_member
 from commands.readers import may_read
 
 MAX_LIST = 20  # rows in a chat list; longer lists say how many more there are
+MAX_CANDIDATES = 5  # people named in an "ambiguous name" answer
 
 
 async def find_project(ctx: Context, key: str) -> Project:
@@ -44,6 +45,22 @@ async def writable_task(ctx: Context, key: str) -> tuple[PMS, Task]:
     if not is_member(ctx.person, project):
         raise CommandError("not_member", project=project.key)
     return pms, task
+
+
+async def assignee_for(ctx: Context, ref: str, project: Project) -> Person:
+    """The one person `ref` names; asked about, never guessed, when it names several."""
+    people = await ctx.workspace.find_people(ref)
+    if not people:
+        raise CommandError("unknown_person", person=ref)
+    if len(people) > 1:
+        members = [p for p in people if is_member(p, project)]
+        if len(members) != 1:
+            shown = ", ".join(f"{p.name} ({p.id})" for p in people[:MAX_CANDIDATES])
+            raise CommandError("ambiguous_person", person=ref, candidates=shown)
+        people = members
+    if not is_member(people[0], project):
+        raise CommandError("assignee_not_member", person=people[0].name, project=project.key)
+    return people[0]
 
 
 async def names_of(ctx: Context, ids: list[str | None]) -> dict[str, str]:

@@ -6,6 +6,7 @@ from bot.records import Person, Reply, Task
 from commands import model
 from commands.handlers.access import (
     MAX_LIST,
+    assignee_for,
     audit,
     find_project,
     find_task,
@@ -109,12 +110,8 @@ async def new(ctx: Context, cmd: model.New) -> list[Reply]:
     if not is_member(ctx.person, project):
         raise CommandError("not_member", project=project.key)
     assignee: Person | None = None
-    if cmd.assignee:
-        assignee = await ctx.workspace.find_person(cmd.assignee)
-        if assignee is None:
-            raise CommandError("unknown_person", person=cmd.assignee)
-        if not is_member(assignee, project):
-            raise CommandError("assignee_not_member", person=assignee.name, project=project.key)
+    if cmd.assignee:  # a name several people share is asked about, never guessed
+        assignee = await assignee_for(ctx, cmd.assignee, project)
     if cmd.due is not None and cmd.due < ctx.today:
         raise CommandError("due_in_past", due=cmd.due.isoformat())
     pms = ctx.pms_for(project)

@@ -106,6 +106,8 @@ async def correct(ctx: Context, cmd: model.Correct) -> list[Reply]:
     if cmd.percent is None and cmd.hours is None:
         raise CommandError("nothing_to_correct")
     write, pms, task = await _last(ctx)
+    if cmd.task is not None and cmd.task != write.task:  # the hours of another task are not the last write's
+        raise CommandError("correct_other_task", task=cmd.task, last=write.task)
     worklog, hours = write.worklog, write.hours
     moves_to = reopen_or_start(task.status, cmd.percent) if cmd.percent != task.percent else None
     if moves_to is not None:  # the percent reopens or finishes the task: asked before the hours are touched

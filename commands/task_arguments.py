@@ -1,0 +1,164 @@
+"""Arguments of the verbs that find and change tasks: tasks, search, assign, comment, due, priority, close,
+reopen; and the hand-over said without a verb (`A-3 给 王波`), read before a field report would take it as a note."""
+
+from __future__ import annotations
+
+import re
+
+from commands.errors import err, missing
+from commands.grammar import Args
+from commands.keys import PROJECT_KEY_AT, TASK_KEY_AT, key_at_start, task_arg
+from commands.model import (
+    Assign,
+    Close,
+    Command,
+    Comment,
+    ParseError,
+    Priority,
+    Reopen,
+    Search,
+    SetDue,
+    SetPriority,
+    TaskFilter,
+    Tasks,
+)
+from commands.natural_dates import natural_date
+from commands.text import EDGE_PUNCT
+
+MAX_PAGE = 100
+_PAGE = re.compile(r"(?:^| )(?:page ?([0-9]{1,4})|第 ?([0-9]{1,4}) ?页|p([0-9]{1,4}))$", re.IGNORECASE)
+_FILTER_WORDS: dict[str, TaskFilter] = {
+    "mine": "mine", "my": "mine", "me": "mine", "我的": "mine", "我": "mine",
+    "overdue": "overdue", "late": "overdue", "逾期": "overdue", "超期": "overdue", "过期": "overdue",
+    "blocked": "blocked", "阻塞": "blocked", "卡住": "blocked",
+    "week": "week", "this week": "week", "due this week": "week", "本周": "week", "这周": "week",
+    "本周到期": "week", "todo": "todo", "未开始": "todo", "待办": "todo",
+    "in_progress": "in_progress", "doing": "in_progress", "进行中": "in_progress",
+    "done": "done", "closed": "done", "已完成": "done", "已关闭": "done",
+}
+_FILTER_AT = re.compile("|".join(sorted((re.escape(w) for w in _FILTER_WORDS), key=len, reverse=True)),
+                        re.IGNORECASE)
+PRIORITY_WORDS: dict[str, Priority] = {
+    "low": "low", "低": "low", "normal": "normal", "medium": "normal", "普通": "normal", "中": "normal",
+    "正常": "normal", "high": "high", "高": "high", "urgent": "urgent", "highest": "urgent", "紧急": "urgent",
+    "最高": "urgent", "急": "urgent",
+}
+# `A-3 给 王波`, `A-3 交给 bob`: the whole message is the key, a hand-over word and one short name — a name is
+# 2-4 Chinese characters or one Latin word, so `A-3 给王波打电话了` stays a report with its note.
+_HANDOVER = re.compile(r"(?P<key>[A-Za-z][A-Za-z0-9]{0,9}-[0-9]{1,9}) ?(?:转给|交给|分配给|指派给|改派给|给) ?"
+                       r"@?(?P<who>[\u4e00-\u9fff]{2,4}|[A-Za-z][A-Za-z0-9._\-]{0,31})")
+_NOT_NAME_END = re.compile(r"[了吧吗呢啊的过着]$")
+_TO = re.compile(r"^(?:to|给|交给|转给|->|→)? ?@?", re.IGNORECASE)
+_COMMENT_AFTER_KEY = re.compile(r"(?P<key>[A-Za-z][A-Za-z0-9]{0,9}-[0-9]{1,9}) ?(?:备注|评论|批注) ?[:：]? ?(?P<text>.+)",
+                                re.DOTALL)
+
+
+def _page(rest: str, verb: str) -> tuple[str, int] | ParseError:
+    m = _PAGE.search(rest)
+    if m is None:
+        return rest, 1
+    page = int(next(g for g in m.groups() if g))
+    if not 1 <= page <= MAX_PAGE:
+        return err("bad_page", verb, value=str(page))
+    return rest[: m.start()].strip(), page
+
+
+def tasks(args: Args) -> Command | ParseError:
+    paged = _page(args.rest, "tasks")
+    if isinstance(paged, ParseError):
+        return paged
+    rest, page = paged
+    filters: list[TaskFilter] = []
+    project: str | None = None
+    while rest:
+        m = _FILTER_AT.match(rest)
+        if m is not None and (m.end() == len(rest) or not rest[m.end()].isascii() or rest[m.end()] == " "
+                              or not m.group(0).isascii()):
+            word = _FILTER_WORDS[m.group(0).lower()]
+            filters += [word] if word not in filters else []
+            rest = rest[m.end():].strip(EDGE_PUNCT + " ")
+            continue
+        found = key_at_start(PROJECT_KEY_AT, rest)
+        if found is None or project is not None:
+            return err("bad_task_key", "tasks", value=rest.split()[0] if rest.split() else rest)
+        project, rest = found
+    return Tasks(project=project, filters=tuple(filters), page=page)
+
+
+def search(args: Args) -> Command | ParseError:
+    paged = _page(args.rest, "search")
+    if isinstance(paged, ParseError):
+        return paged
+    words, page = paged
+    if not words.strip(EDGE_PUNCT):
+        return missing("search", "words")
+    return Search(words=" ".join(words.split())[:200], page=page)
+
+
+def assign(args: Args) -> Command | ParseError:
+    found = task_arg(args.rest, "assign")
+    if isinstance(found, ParseError):
+        return found
+    task, rest = found
+    who = _TO.sub("", rest, count=1).strip(EDGE_PUNCT + " ")
+    if not who:
+        return missing("assign", "person")
+    return Assign(task=task, to=who)
+
+
+def comment(args: Args) -> Command | ParseError:
+    found = task_arg(args.rest, "comment")
+    if isinstance(found, ParseError):
+        return found
+    task, text = found
+    if not text:
+        return missing("comment", "comment_text")
+    return Comment(task=task, text=text)
+
+
+def due(args: Args) -> Command | ParseError:
+    found = task_arg(args.rest, "due")
+    if isinstance(found, ParseError):
+        return found
+    task, when = found
+    when = re.sub(r"^(?:to\b|改到|改为|到|为) ?", "", when, flags=re.IGNORECASE)
+    if not when:
+        return missing("due", "date")
+    day = natural_date(when, args.today)
+    if day is None:
+        return err("bad_date", "due", value=when)
+    return SetDue(task=task, when=when[:40], due=day)
+
+
+def priority(args: Args) -> Command | ParseError:
+    found = task_arg(args.rest, "priority")
+    if isinstance(found, ParseError):
+        return found
+    task, word = found
+    word = re.sub(r"^(?:to\b|改为|设为|为|=) ?", "", word.lower())
+    if not word:
+        return missing("priority", "priority")
+    if word not in PRIORITY_WORDS:
+        return err("bad_priority", "priority", value=word)
+    return SetPriority(task=task, priority=PRIORITY_WORDS[word])
+
+
+def close(args: Args) -> Command | ParseError:
+    found = task_arg(args.rest, "close")
+    return found if isinstance(found, ParseError) else Close(task=found[0], note=found[1])
+
+
+def reopen(args: Args) -> Command | ParseError:
+    found = task_arg(args.rest, "reopen")
+    return found if isinstance(found, ParseError) else Reopen(task=found[0], note=found[1])
+
+
+def without_verb(s: str) -> Assign | Comment | None:
+    """A hand-over (`A-3 给 王波`) or a note (`A-3 备注 …`) said without a verb; None: anything else."""
+    m = _HANDOVER.fullmatch(s.strip(EDGE_PUNCT + " "))
+    if m is not None and not _NOT_NAME_END.search(m.group("who")) and TASK_KEY_AT.fullmatch(m.group("key")):
+        return Assign(task=m.group("key").upper(), to=m.group("who"))
+    m = _COMMENT_AFTER_KEY.fullmatch(s.strip())
+    if m is not None and m.group("text").strip(EDGE_PUNCT):
+        return Comment(task=m.group("key").upper(), text=m.group("text").strip())
+    return None
