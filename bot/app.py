@@ -242,7 +242,13 @@ def _dingtalk_parts(rt: Runtime) -> dingtalk.DingTalkParts:
         people=_people(rt, dingtalk.PLATFORM, *dingtalk.profile_lookups(sender)),
         links=LinkSigner(secret, purpose=LINK_PURPOSE, clock=rt.clock),
         decide_page=DecidePage(rt.renderer, default_locale=rt.config.locale), card_answer=card_answer,
-        session_webhook_allowed=functools.partial(session_webhook_allowed, oapi_base=sender.oapi) if sender else None)
+        session_webhook_allowed=functools.partial(session_webhook_allowed, oapi_base=sender.oapi) if sender else None,
+        contacts_changed=(functools.partial(_dingtalk_contacts, rt)
+                          if any(d.kind == "dingtalk" for d in rt.config.directory.sources) else None))
+
+
+async def _dingtalk_contacts(rt: Runtime, accounts: tuple[str, ...], left: bool) -> int:
+    return await rt.directory_sync.accounts(dingtalk.PLATFORM, accounts, left=left, actor="dingtalk")
 
 
 async def _card_update(rt: Runtime, platform: str, inbox_id: int, account: str) -> tuple[Rendered, str] | None:

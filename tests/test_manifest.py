@@ -89,7 +89,8 @@ def test_feishu_and_dingtalk_permission_lists(capsys: pytest.CaptureFixture[str]
         "Card.Streaming.Write\toptional: interactive approval cards (DINGTALK_CARD_TEMPLATE_ID)",
         "qyapi_get_department_list\toptional: directory sync (directory: sources: kind dingtalk)",
         "qyapi_get_department_member\toptional: directory sync (directory: sources: kind dingtalk)",
-        "qyapi_get_member\toptional: recognise people by union id or email",
+        "qyapi_get_member\toptional: recognise people by union id or email; read one person again on an "
+        "address-book event (user_add_org, user_modify_org, user_leave_org)",
         "qyapi_robot_sendmsg\trequired"]
     assert "DINGTALK_STREAM=1" in out.err
 

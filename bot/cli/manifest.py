@@ -77,7 +77,8 @@ DINGTALK_CALLS: dict[str, tuple[str, ...]] = {
 }
 DINGTALK_OPTIONAL = {"Card.Instance.Write": "interactive approval cards (DINGTALK_CARD_TEMPLATE_ID)",
                      "Card.Streaming.Write": "interactive approval cards (DINGTALK_CARD_TEMPLATE_ID)",
-                     "qyapi_get_member": "recognise people by union id or email",
+                     "qyapi_get_member": "recognise people by union id or email; read one person again on an "
+                                         "address-book event (user_add_org, user_modify_org, user_leave_org)",
                      "qyapi_get_department_list": "directory sync (directory: sources: kind dingtalk)",
                      "qyapi_get_department_member": "directory sync (directory: sources: kind dingtalk)"}
 

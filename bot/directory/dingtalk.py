@@ -6,12 +6,17 @@ Wire format: https://open.dingtalk.com/document/orgapp/obtain-a-sub-department-l
 https://open.dingtalk.com/document/orgapp/queries-the-complete-information-of-a-department-user (POST
 /topapi/v2/user/list {dept_id, cursor, size ≤ 100} → result {has_more, next_cursor, list: [{userid, name, email,
 org_email, job_number, leader, active}]}), both with ?access_token= from POST /v1.0/oauth2/accessToken.
+One person for a change event (user_add_org / user_modify_org): POST /topapi/v2/user/get {userid} → result {userid,
+name, org_email, job_number, active, manager_userid}, errcode 60121 when there is no such user
+(https://apifox.com/apidoc/shared/f9b55f1e-e990-49ad-ad32-4243d72b3245/api-136641502,
+a mirror of DingTalk's 根据userid获取用户详情).
 errcode 90018 / 90002 are the per-second and per-minute call limits. The list has no manager field: a member's
 manager is their department's leader (`leader: true` there), a leader's the parent department's.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -21,6 +26,7 @@ from bot.directory.base import DirectoryError, Entry, Listing, Paged, Progress, 
 PLATFORM = "dingtalk"
 PAGE_SIZE = 100
 ROOT = "1"
+NO_SUCH_USER = 60121
 THROTTLED = frozenset({90018, 90002})
 
 
@@ -94,6 +100,19 @@ class DingTalkDirectory:
         entries = tuple(_entry(account, user, dept, names, parents, leaders) for account, (user, dept) in users.items())
         return Listing(source=self.name, platform=PLATFORM, entries=entries, complete=not problems,
                        problems=tuple(problems), departments=names)
+
+    async def person(self, userid: str) -> Entry | None:
+        """One user as the address book now has them (without their department's name); None: no such user."""
+        status, data = await self._http.call("POST", f"{self._oapi}/topapi/v2/user/get", params=await self._access(),
+                                             json={"userid": userid, "language": "zh_CN"})
+        if data.get("errcode") == NO_SUCH_USER:
+            return None
+        user = await self._result(status, data, f"user {userid}")
+        account = text(user.get("userid"), 128) if isinstance(user, dict) else None
+        if not isinstance(user, dict) or account != userid:
+            return None
+        return replace(_entry(account, user, "", {}, {}, {}), department=None,
+                       manager=text(user.get("manager_userid"), 128))
 
     async def _members(self, dept: str) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []

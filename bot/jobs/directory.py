@@ -3,7 +3,8 @@ one transaction; the PMs (and the managers) of approvals a leaver held are told 
 
 The clock runs a full sync every `directory.sync_every_h` hours (claimed per slot, so two clocks or a catch-up
 run it once); `pmsbot directory sync` runs it on demand, or shows the plan with --dry-run. A change event (a
-Feishu contact.user.updated_v3) syncs that one person at once: `one()`.
+Feishu contact.user.updated_v3) syncs that one person at once: `one()`; an event that names accounts only
+(DingTalk's user_add_org, user_modify_org, user_leave_org) has each read again from its directory: `accounts()`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Protocol, runtime_checkable
 
 from bot.config import Config
 from bot.directory.base import Directory, DirectoryError, Entry, Listing, Progress
@@ -23,6 +25,13 @@ from bot.store.workspace import SqlWorkspace
 from notifiers.outbox import ClaimedMessage
 
 log = logging.getLogger("pmsbot.directory")
+
+@runtime_checkable
+class ReadsOne(Protocol):
+    """A directory that can read one person again (for change events that carry only an id)."""
+
+    async def person(self, account: str) -> Entry | None: ...
+
 
 Directories = Callable[[tuple[str, ...]], list[Directory]]  # the clients of these sources (all: none named)
 
@@ -86,6 +95,40 @@ class DirectorySync(Steady):
         listing = Listing(source=platform, platform=platform, entries=(entry,), complete=False)
         found = plan(await store.known(self.db, self.config), [listing], self.config.directory, force=True)
         return Outcome(plan=found, applied=False) if found.empty else await self._apply(found, actor)
+
+    async def accounts(self, platform: str, accounts: tuple[str, ...], *, left: bool, actor: str) -> int:
+        """Each account of a change event read again from the `platform` directory source and applied as `one()`:
+        someone the directory does not know is left alone; a leaver (`left`) is deactivated through the same rules
+        as a full sync (people of the file are kept, their approvals move). How many people changed."""
+        names = tuple(s.name for s in self.config.directory.sources if s.kind == platform)
+        if not names:
+            return 0
+        directories = self.directories(names)
+        changed = 0
+        try:
+            reader = next((d for d in directories if isinstance(d, ReadsOne) and d.platform == platform), None)
+            for account in accounts if reader is not None else ():
+                try:
+                    entry = await reader.person(account) if reader is not None else None
+                except DirectoryError as exc:  # the next full sync catches up; nothing is guessed meanwhile
+                    log.warning("%s change event for %s not applied: %s", platform, account, exc)
+                    continue
+                if left:
+                    entry = replace(entry, active=False) if entry else await self._stored(platform, account)
+                if entry is not None:
+                    changed += (await self.one(platform, entry, actor)).applied
+        finally:
+            for directory in directories:
+                await directory.close()
+        return changed
+
+    async def _stored(self, platform: str, account: str) -> Entry | None:
+        """A leaver the directory no longer answers for, as we know them, inactive; None: nobody we know."""
+        for k in await store.known(self.db, self.config):
+            if (platform, account) in (*k.accounts, *k.linked):
+                return Entry(account=account, name=k.name, email=k.email, employee_id=k.employee_id,
+                             department=k.department, active=False)
+        return None
 
     async def _apply(self, found: Plan, actor: str) -> Outcome:
         now = self.mail.clock.now()

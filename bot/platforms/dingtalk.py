@@ -16,7 +16,7 @@ import hashlib
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,6 +57,8 @@ UNION_ID_KIND = "dingtalk_union"  # config may name a person's DingTalk union id
 _ACCOUNT_RE = re.compile(r"[A-Za-z0-9_$.@+=/:-]{1,128}")  # staff ids; senderId of outside users is "$:LWCP_v1:$…"
 _ID_RE = re.compile(r"[0-9]{1,9}")
 MAX_REASON_CHARS = 1000
+CONTACT_EVENTS = ("user_add_org", "user_modify_org", "user_leave_org")  # leave: last
+CONTACT_IDS_MAX = 100  # user ids read again per event; more (a bulk import) wait for the next full sync
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -73,6 +75,9 @@ class DingTalkParts:
     card_answer: CardAnswer  # the clicked interactive card's new variables, for the stream's answer
     # Whether a callback's sessionWebhook is one the sender will post to (DingTalk's own host); None: keep none.
     session_webhook_allowed: Callable[[str], bool] | None
+    # Address-book changes (user_add_org, user_modify_org, user_leave_org over the stream): the user ids, and whether
+    # they left, handed to directory sync; None without a dingtalk directory source (events then acked and ignored).
+    contacts_changed: Callable[[tuple[str, ...], bool], Awaitable[object]] | None = None
 
 
 def profile_lookups(profiles: Profiles | None) -> tuple[EmailLookup, AliasLookup]:
@@ -114,7 +119,8 @@ class DingTalkAdapter:
         if not self._parts.stream:
             return
         self.stream = StreamConnection(base=self._parts.api_base, client_id=self._parts.client_id,
-                                       client_secret=self._secret, handle=self._from_stream)
+                                       client_secret=self._secret, handle=self._from_stream,
+                                       handle_event=self.event if self._parts.contacts_changed else None)
         self._stop.clear()
         self._task = asyncio.create_task(self.stream.run(self._stop), name="dingtalk-stream")
 
@@ -165,6 +171,24 @@ class DingTalkAdapter:
             raise Refused(401, "timestamp and sign already used for another message: a replayed request")
 
     # ---- stream ---------------------------------------------------------------------------------------------
+    async def event(self, event_type: str, data: dict[str, Any]) -> None:
+        """A stream EVENT: an address-book change names its users (data.userId, a list; UserId in the HTTP
+        callback's form): https://developers.dingtalk.com/document/orgapp/user-activation-after-joining-the-enterprise-stream
+        and the user_modify_org example of https://apifox.com/apidoc/shared/f9b55f1e-e990-49ad-ad32-4243d72b3245/doc-3472992.
+        Anything else, or a malformed one, is acknowledged and ignored."""
+        changed = self._parts.contacts_changed
+        if event_type not in CONTACT_EVENTS or changed is None:
+            log.info("dingtalk event %r acknowledged and ignored", event_type[:60])
+            return
+        ids = data.get("userId", data.get("UserId"))
+        ids = [ids] if isinstance(ids, str) else ids
+        accounts = tuple(dict.fromkeys(u for u in ids if isinstance(u, str) and _ACCOUNT_RE.fullmatch(u))) if (
+            isinstance(ids, list)) else ()
+        if not accounts or len(accounts) > CONTACT_IDS_MAX:
+            log.warning("dingtalk %s without usable user ids (%d) ignored", event_type, len(accounts))
+            return
+        await changed(accounts, event_type == CONTACT_EVENTS[-1])
+
     async def _from_stream(self, topic: str, message_id: str, data: dict[str, Any]) -> dict[str, Any]:
         try:
             if topic == BOT_TOPIC:

@@ -6,6 +6,10 @@ id and secret for an endpoint and a one-use ticket (valid 90 s), then `GET {endp
 Frames are JSON: SYSTEM `ping` is answered with its `opaque`, SYSTEM `disconnect` means "reconnect with a new
 ticket" (the acks in flight are sent first: DingTalk keeps the socket 10 s); CALLBACK frames on the robot topic and
 the card topic, and EVENT frames, are each acknowledged with {code, headers{messageId, contentType}, message, data}.
+With an event handler the bot also subscribes to EVENT "*" (address-book changes and the like): the handler gets
+headers.eventType and the data, the ack says SUCCESS (LATER, redeliver, only when the handler itself failed);
+https://developers.dingtalk.com/document/orgapp/user-activation-after-joining-the-enterprise-stream
+and the SDKs' EventHeaders (eventId, eventType, eventCorpId, eventBornTime).
 We ping every minute as the SDK does; a connection silent for DINGTALK_STREAM_DEAD_AFTER_S is dead. Opening a
 connection (ticket and handshake) is bounded in time; reconnects back off exponentially with jitter, and the
 backoff starts over once a connection has stayed up a while. No frame, however malformed, ends the loop.
@@ -43,6 +47,8 @@ USER_AGENT = "pmsbot-dingtalk-stream/1"
 
 # (topic, message id, data) -> the ack's data
 Handler = Callable[[str, str, dict[str, Any]], Awaitable[dict[str, Any]]]
+# (event type, data) of an EVENT frame
+EventHandler = Callable[[str, dict[str, Any]], Awaitable[None]]
 
 
 class StreamConnection:
@@ -53,10 +59,12 @@ class StreamConnection:
                  retry_min_s: float = DINGTALK_STREAM_RETRY_MIN_S,
                  retry_max_s: float = DINGTALK_STREAM_RETRY_MAX_S,
                  open_timeout_s: float = DINGTALK_STREAM_TICKET_TIMEOUT_S,
-                 healthy_after_s: float = DINGTALK_STREAM_HEALTHY_AFTER_S) -> None:
+                 healthy_after_s: float = DINGTALK_STREAM_HEALTHY_AFTER_S,
+                 handle_event: EventHandler | None = None) -> None:
         self.base = base.rstrip("/")
         self._credentials = {"clientId": client_id, "clientSecret": client_secret}
         self._handle = handle
+        self._handle_event = handle_event
         self.dead_after_s = dead_after_s
         self._retry = (retry_min_s, retry_max_s)
         self.connected = asyncio.Event()  # set while a connection is up (tests and readiness)
@@ -103,7 +111,8 @@ class StreamConnection:
 
     async def _ticket(self, http: aiohttp.ClientSession) -> str:
         body = {**self._credentials, "subscriptions": [{"type": "CALLBACK", "topic": BOT_TOPIC},
-                                                       {"type": "CALLBACK", "topic": CARD_TOPIC}],
+                                                       {"type": "CALLBACK", "topic": CARD_TOPIC},
+                                                       *([{"type": "EVENT", "topic": "*"}] if self._handle_event else [])],
                 "ua": USER_AGENT, "localIp": "127.0.0.1"}
         async with http.post(f"{self.base}/v1.0/gateway/connections/open", json=body,
                              headers={"Accept": "application/json", "User-Agent": USER_AGENT},
@@ -166,16 +175,18 @@ class StreamConnection:
                 log.info("dingtalk stream: disconnect requested (%s)", data.get("reason"))
                 return "disconnect"
             return None
-        if kind == "EVENT":  # we subscribe to none; acknowledge so DingTalk does not redeliver
+        if kind == "EVENT" and self._handle_event is None:  # acknowledged so DingTalk does not redeliver
             await self._ack(ws, message_id, 200, {"status": "SUCCESS", "message": "OK"})
             return None
-        if kind != "CALLBACK":
+        if kind not in ("CALLBACK", "EVENT"):
             log.warning("dingtalk stream frame of type %r ignored", kind)
             return None
         # Handled concurrently: a slow inbox write must not hold up the pings behind it; at most so many at once.
         if len(self._inflight) >= DINGTALK_STREAM_INFLIGHT_MAX:
             await asyncio.wait(set(self._inflight), return_when=asyncio.FIRST_COMPLETED)
-        task = asyncio.create_task(self._callback(ws, topic, message_id, data))
+        work = (self._event(ws, str(headers.get("eventType", "")), message_id, data) if kind == "EVENT"
+                else self._callback(ws, topic, message_id, data))
+        task = asyncio.create_task(work)
         self._inflight.add(task)
         task.add_done_callback(self._inflight.discard)
         return None
@@ -191,6 +202,18 @@ class StreamConnection:
         with contextlib.suppress(ConnectionError, RuntimeError):  # the connection died meanwhile: DingTalk resends
             # As the SDK's CallbackHandler: the handler's answer (a card's new data) is the ack data's "response".
             await self._ack(ws, message_id, code, {"response": None if topic == BOT_TOPIC and code == 200 else answer})
+
+    async def _event(self, ws: aiohttp.ClientWebSocketResponse, event_type: str, message_id: str,
+                     data: dict[str, Any]) -> None:
+        status = "SUCCESS"
+        try:
+            assert self._handle_event is not None
+            await self._handle_event(event_type, data)
+        except Exception:  # the connection's boundary: DingTalk redelivers this event later
+            log.exception("dingtalk stream event %s (%s) failed", message_id, event_type[:60])
+            status = "LATER"
+        with contextlib.suppress(ConnectionError, RuntimeError):
+            await self._ack(ws, message_id, 200, {"status": status, "message": "OK"})
 
     @staticmethod
     async def _ack(ws: aiohttp.ClientWebSocketResponse, message_id: str, code: int, data: dict[str, Any]) -> None:

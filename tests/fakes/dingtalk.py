@@ -99,6 +99,7 @@ class FakeDingTalk(FakeServer):
     send_calls: int = 0
     ws_opened: int = 0
     open_refused: int = 0
+    subscriptions: set[tuple[Any, Any]] = field(default_factory=set)  # (type, topic) of the last connections/open
     redeliver_bot: bool = False  # bot messages are fire-and-forget (research §3.5); True: redeliver them too
     hold_upgrade: bool = False  # accept the TCP connection, never answer the WebSocket upgrade
     session_errcode: int = 0  # what session webhooks answer (0: they work)
@@ -377,6 +378,7 @@ class FakeDingTalk(FakeServer):
             self.open_refused += 1
             return self._error(401, "invalid.client", "clientId or clientSecret is wrong")
         topics = {(s.get("type"), s.get("topic")) for s in body.get("subscriptions") or [] if isinstance(s, dict)}
+        self.subscriptions = topics
         if ("CALLBACK", BOT_TOPIC) not in topics:
             return self._error(400, "invalidParameter.subscriptions", "no subscription")
         ticket = uuid.uuid4().hex
@@ -428,12 +430,13 @@ class FakeDingTalk(FakeServer):
         await self._sockets[-1].send_str(text)
 
     async def push(self, topic: str, data: dict[str, Any], *, kind: str = "CALLBACK", message_id: str | None = None,
-                   timeout_s: float | None = 5.0) -> dict[str, Any] | None:
-        """Send a frame; with a timeout, wait for its ack and return it (the ack's data parsed)."""
+                   timeout_s: float | None = 5.0, headers: dict[str, str] | None = None) -> dict[str, Any] | None:
+        """Send a frame; with a timeout, wait for its ack and return it (the ack's data parsed). An EVENT frame's
+        headers add eventId, eventType, eventCorpId, eventBornTime (the SDKs' EventHeaders)."""
         message_id = message_id or uuid.uuid4().hex
         frame = {"specVersion": "1.0", "type": kind, "headers": {
             "topic": topic, "messageId": message_id, "contentType": "application/json",
-            "time": str(int(time.time() * 1000)), "appId": CLIENT_ID}, "data": json.dumps(data, ensure_ascii=False)}
+            "time": str(int(time.time() * 1000)), "appId": CLIENT_ID, **(headers or {})}, "data": json.dumps(data, ensure_ascii=False)}
         if kind != "SYSTEM" and (topic != BOT_TOPIC or self.redeliver_bot):
             self._unacked[message_id] = frame
         self._kinds[message_id] = kind

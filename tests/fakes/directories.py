@@ -6,6 +6,9 @@
 - DingTalk: https://open.dingtalk.com/document/orgapp/obtain-a-sub-department-list-v2 and
   https://help.dingtalk.io/open/development/queries-the-complete-information-of-a-department-user
   (access_token query parameter; size ≤ 100; cursor/next_cursor/has_more; errcode 90018 when throttled).
+  One user: https://apifox.com/apidoc/shared/f9b55f1e-e990-49ad-ad32-4243d72b3245/api-136641502
+  (POST /topapi/v2/user/get {userid};
+  errcode 60121 "找不到该用户" for no such user, nor anyone who left).
 - Slack users.list: https://api.slack.com/methods/users.list, https://docs.slack.dev/apis/web-api/pagination
   (Bearer token; cursor/response_metadata.next_cursor; tier 2: HTTP 429 {"ok": false, "error": "ratelimited"} with
   Retry-After).
@@ -59,6 +62,7 @@ class DirectoryFake(FakeServer):
         app.router.add_post("/v1.0/oauth2/accessToken", self.dingtalk_token)
         app.router.add_post("/topapi/v2/department/listsub", self.dingtalk_listsub)
         app.router.add_post("/topapi/v2/user/list", self.dingtalk_users)
+        app.router.add_post("/topapi/v2/user/get", self.dingtalk_user)
         app.router.add_get("/api/users.list", self.slack_users)
 
     # ---- shared ------------------------------------------------------------------------------------------------
@@ -182,6 +186,22 @@ class DirectoryFake(FakeServer):
             "has_more": more, **({"next_cursor": cursor + size} if more else {}),
             "list": [{"userid": f"u{p.n}", "name": p.name, "org_email": p.email, "job_number": p.employee_id,
                       "dept_id_list": [int(p.dept)], "leader": p.leader, "active": True} for p in page]}})
+
+    async def dingtalk_user(self, request: web.Request) -> web.Response:
+        if (refused := self._dingtalk_refusal(request)) is not None:
+            return refused
+        self._count("dingtalk_user")
+        userid = (await request.json()).get("userid")
+        if not isinstance(userid, str) or not userid:
+            return web.json_response({"errcode": 400002, "errmsg": "无效的参数"})
+        found = [p for p in self.people if f"u{p.n}" == userid and p.active]
+        if not found:
+            return web.json_response({"errcode": 60121, "errmsg": "找不到该用户"})
+        p = found[0]
+        return web.json_response({"errcode": 0, "errmsg": "ok", "result": {
+            "userid": userid, "name": p.name, "org_email": p.email, "job_number": p.employee_id,
+            "dept_id_list": [int(p.dept)], "active": True,
+            **({"manager_userid": f"u{p.manager}"} if p.manager else {})}})
 
     # ---- Slack -------------------------------------------------------------------------------------------------
     async def slack_users(self, request: web.Request) -> web.Response:

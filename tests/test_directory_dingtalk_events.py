@@ -1,0 +1,183 @@
+"""DingTalk address-book events (user_add_org, user_modify_org, user_leave_org) sync the people they name at once:
+each read again from the DingTalk directory (the fake's /topapi/v2/user/get), applied as a Feishu contact event
+is; a leaver's approvals move, people of the configuration file are kept; hostile or unknown events change nothing.
+Event payloads (headers eventType, eventId; data.userId a list of user ids):
+https://developers.dingtalk.com/document/orgapp/user-activation-after-joining-the-enterprise-stream
+and https://apifox.com/apidoc/shared/f9b55f1e-e990-49ad-ad32-4243d72b3245/doc-3472992."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+from sqlalchemy import select
+
+from bot.config import Config, PersonConfig, ProjectConfig, Settings
+from bot.platforms.dingtalk import DingTalkAdapter
+from bot.platforms.dingtalk_stream import StreamConnection
+from bot.runtime import Runtime
+from bot.store.models import ApprovalRow, PersonRow
+from bot.store.workspace import SqlWorkspace
+from tests.conftest import running_clock
+from tests.fakes import dingtalk as gateway
+from tests.fakes.directories import DirectoryFake, Someone
+from tests.test_directory import org, sources
+from tests.waiting import eventually
+
+
+@pytest.fixture
+def sqlite_url(migrated_sqlite_url: str) -> str:
+    return migrated_sqlite_url
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[DirectoryFake]:
+    server = DirectoryFake()
+    org(server)
+    await server.start()
+    yield server
+    await server.stop()
+
+
+async def _runtime(url: str, fake: DirectoryFake, config: Config) -> tuple[Runtime, DingTalkAdapter]:
+    from bot.app import platform_adapters
+
+    settings = Settings(database_url=url, dingtalk_client_id="ding-dir",
+                        dingtalk_client_secret=SecretStr("dingtalk-secret"), dingtalk_api_base=fake.base,
+                        dingtalk_oapi_base=fake.base)
+    rt = Runtime(settings, config, console=True, clock=running_clock())
+    await rt.open()
+    adapter = next(a for a in platform_adapters(rt) if isinstance(a, DingTalkAdapter))
+    return rt, adapter
+
+
+async def _people(rt: Runtime) -> dict[str, tuple[str, bool]]:
+    async with rt.db.read() as s:
+        return {r.id: (r.name, r.active) for r in (await s.execute(select(PersonRow))).scalars().all()}
+
+
+def _config() -> Config:
+    return Config(people=(PersonConfig(id="pm", name="PM", roles=("pm",)), PersonConfig(id="req", name="Requester"),
+                          PersonConfig(id="dev6", name="Dev Six", email="dev6@corp.cn")),
+                  projects=(ProjectConfig(key="PUMP", name="Pump", members=("pm", "req")),),
+                  directory=sources("dingtalk"))
+
+
+async def test_each_event_changes_that_one_person(fake: DirectoryFake, sqlite_url: str) -> None:
+    rt, adapter = await _runtime(sqlite_url, fake, _config())
+    try:
+        await rt.directory_sync.sync(progress=lambda line: None, actor="test")
+        async with rt.db.write() as s:
+            approval = await SqlWorkspace(s, default_locale="en").create_approval(
+                project="PUMP", requester="req", approvers=("dev4",), subject="New pump", amount=Decimal("48000.00"),
+                origin="chat", now=rt.clock.now())
+        fake.people[2].name = "Dev Three"
+        for _ in range(2):  # a redelivery changes nothing more
+            await adapter.event("user_modify_org", {"timeStamp": "1684467623381", "optStaffId": "u1", "userId": ["u3"],
+                                                    "diffInfo": [{"userid": "u3", "prev": {"name": "Dev 3"},
+                                                                  "curr": {"name": "Dev Three"}}]})
+        fake.people.append(Someone(n=77, name="New Hire", email="new@corp.cn", employee_id="E77", dept="4", manager=2))
+        await adapter.event("user_add_org", {"userId": ["u77"]})
+        fake.people[3].active = fake.people[5].active = False  # dev4 and dev6 (in the file) left
+        await adapter.event("user_leave_org", {"userId": ["u4", "u6"]})
+        found = await _people(rt)
+        assert found["dev3"] == ("Dev Three", True) and found["new"] == ("New Hire", True)
+        assert found["dev4"][1] is False and found["dev6"][1] is True  # the file's people are never deactivated
+        async with rt.db.read() as s:
+            row = await s.get(ApprovalRow, approval.id)
+            assert row is not None and row.approvers == ["lead"]  # the leaver's approval went to their manager
+        # Unknown ids: the directory has no such user, nobody we know: nothing changes.
+        before = await _people(rt)
+        for kind in ("user_add_org", "user_modify_org", "user_leave_org"):
+            await adapter.event(kind, {"userId": ["u999"]})
+        assert await _people(rt) == before
+    finally:
+        await rt.close()
+
+
+@pytest.mark.parametrize("data", [
+    {}, {"userId": 42}, {"userId": None}, {"userId": {"a": 1}}, {"userId": [None, 3, {"x": 1}, ["u3"]]},
+    {"userId": ["a" * 500, "../../etc/passwd", "u3\n", "<script>", ""]},
+    {"userId": [f"u{i}" for i in range(1, 200)]},  # more than one event may name: the next full sync
+    {"UserId": "u3 OR 1=1"},
+])
+async def test_hostile_payloads_are_ignored(fake: DirectoryFake, sqlite_url: str, data: dict[str, Any],
+                                            caplog: pytest.LogCaptureFixture) -> None:
+    rt, adapter = await _runtime(sqlite_url, fake, Config(directory=sources("dingtalk")))
+    try:
+        await rt.directory_sync.sync(progress=lambda line: None, actor="test")
+        before = await _people(rt)
+        fake.people[2].name = "Changed"
+        fake.people[2].active = False
+        with caplog.at_level(logging.INFO):
+            for kind in ("user_modify_org", "user_leave_org", "org_dept_create", "", "x" * 10_000):
+                await adapter.event(kind, data)
+            await adapter.event("org_dept_create", {"userId": ["u3"]})  # not a user event: ignored
+        assert await _people(rt) == before  # u3 changed in the directory: a read of it would show
+        assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+    finally:
+        await rt.close()
+
+
+async def test_without_a_dingtalk_source_events_are_ignored(fake: DirectoryFake, sqlite_url: str) -> None:
+    rt, adapter = await _runtime(sqlite_url, fake, Config())
+    try:
+        fake.people.append(Someone(n=77, name="New Hire", email="new@corp.cn", employee_id="E77", dept="4"))
+        await adapter.event("user_add_org", {"userId": ["u77"]})
+        assert await _people(rt) == {} and fake.calls == 0
+    finally:
+        await rt.close()
+
+
+async def test_events_arrive_through_the_stream_and_are_acked(fake: DirectoryFake, sqlite_url: str) -> None:
+    """The fake stream gateway: the bot subscribes to EVENT frames, each is handed over and acked SUCCESS;
+    malformed data is acked too; a handler that fails asks for a redelivery (LATER)."""
+    server = gateway.FakeDingTalk()
+    await server.start()
+    rt, adapter = await _runtime(sqlite_url, fake, Config(directory=sources("dingtalk")))
+    await rt.directory_sync.sync(progress=lambda line: None, actor="test")
+    seen: list[tuple[str, dict[str, Any]]] = []
+
+    async def handle_event(kind: str, data: dict[str, Any]) -> None:
+        seen.append((kind, data))
+        if kind == "boom":
+            raise RuntimeError("the store is down")
+        await adapter.event(kind, data)
+
+    async def handle(topic: str, message_id: str, data: dict[str, Any]) -> dict[str, Any]:
+        return {}
+
+    stream = StreamConnection(base=server.base, client_id=gateway.CLIENT_ID, client_secret=gateway.CLIENT_SECRET,
+                              handle=handle, handle_event=handle_event)
+    stop = asyncio.Event()
+    task = asyncio.create_task(stream.run(stop))
+    try:
+        await server.wait_connected()
+        assert ("EVENT", "*") in server.subscriptions
+        fake.people[2].name = "Dev Three"
+
+        async def push(kind: str, data: Any) -> dict[str, Any]:
+            ack = await server.push("*", data, kind="EVENT", headers={
+                "eventType": kind, "eventId": f"ev-{len(seen)}", "eventCorpId": "ding-corp", "eventBornTime": "1"})
+            assert ack is not None and ack["code"] == 200
+            return dict(ack["data"])
+
+        assert (await push("user_modify_org", {"userId": ["u3"]}))["status"] == "SUCCESS"
+        assert (await push("user_modify_org", {"userId": "not a list"}))["status"] == "SUCCESS"
+        assert (await push("user_leave_org", ["not", "an", "object"]))["status"] == "SUCCESS"
+        assert (await push("boom", {"userId": ["u3"]}))["status"] == "LATER"
+
+        async def renamed() -> bool:
+            return (await _people(rt))["dev3"][0] == "Dev Three"
+        await eventually(renamed, what="dev3 renamed by the stream event")
+        assert seen[2] == ("user_leave_org", {})  # data that is not an object reaches the handler as {}
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 5)
+        await rt.close()
+        await server.stop()
