@@ -181,3 +181,25 @@ async def test_events_arrive_through_the_stream_and_are_acked(fake: DirectoryFak
         await asyncio.wait_for(task, 5)
         await rt.close()
         await server.stop()
+
+
+async def test_a_directory_that_refuses_changes_nothing(fake: DirectoryFake, sqlite_url: str,
+                                                        caplog: pytest.LogCaptureFixture) -> None:
+    from bot.directory.dingtalk import DingTalkDirectory
+
+    rt, adapter = await _runtime(sqlite_url, fake, Config(directory=sources("dingtalk")))
+    try:
+        await rt.directory_sync.sync(progress=lambda line: None, actor="test")
+        before = await _people(rt)
+        rt.directory_sync.directories = lambda names: [DingTalkDirectory(
+            "dingtalk", api_base=fake.base, oapi_base=fake.base, client_id="ding-dir", client_secret="wrong",
+            timeout_s=5)]
+        fake.people[2].name = "Dev Three"
+        with caplog.at_level(logging.WARNING):
+            await adapter.event("user_modify_org", {"userId": ["u3"]})
+            await adapter.event("user_leave_org", {"userId": ["u3"]})  # unreadable is not "left": kept
+        assert await _people(rt) == before
+        assert any("token refused" in r.getMessage() for r in caplog.records)
+        assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+    finally:
+        await rt.close()
