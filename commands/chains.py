@@ -30,19 +30,23 @@ class ApprovalPolicy:
     manager_of: ManagerOf
 
 
-def approval_policy(config: Config) -> ApprovalPolicy | None:
-    """The configuration's chains with its people's managers; None when it has no chain rules."""
+def approval_policy(config: Config, directory: ManagerOf | None = None) -> ApprovalPolicy | None:
+    """The configuration's chains with its people's managers (the file's `manager:` first, then the directory's);
+    None when it has no chain rules."""
     if not config.approval_chains.rules:
         return None
-    return ApprovalPolicy(chains=config.approval_chains, manager_of=managers_from(config.people))
+    return ApprovalPolicy(chains=config.approval_chains, manager_of=managers_from(config.people, directory))
 
 
-def managers_from(people: tuple[PersonConfig, ...]) -> ManagerOf:
-    """`manager:` of the configuration's people (a directory can stand in with a function of the same shape)."""
+def managers_from(people: tuple[PersonConfig, ...], directory: ManagerOf | None = None) -> ManagerOf:
+    """`manager:` of the configuration's people; for the others, what the directory sync stored (the file wins
+    where both speak, as it does for names and roles)."""
     table = {p.id: p.manager for p in people if p.manager}
 
     async def manager_of(person_id: str) -> str | None:
-        return table.get(person_id)
+        if person_id in table or directory is None:
+            return table.get(person_id)
+        return await directory(person_id)
     return manager_of
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
+import zlib
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -22,6 +23,24 @@ pytest_plugins = ["tests.redmine_server", "tests.ldap_server"]
 
 PG_ADMIN_DSN = os.environ.get("PMSBOT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--shard", default=None, metavar="K/N",
+                     help="run only the K-th of N stable slices of the suite (0 <= K < N), by each test's id; the "
+                          "date canary (.ci/run) runs one slice a day")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    shard = config.getoption("--shard")
+    if not shard:
+        return
+    k, _, n = str(shard).partition("/")
+    if not (k.isdigit() and n.isdigit() and 0 <= int(k) < int(n)):
+        raise pytest.UsageError(f"--shard takes K/N with 0 <= K < N, not {shard!r}")
+    kept = [i for i in items if zlib.crc32(i.nodeid.encode()) % int(n) == int(k)]
+    config.hook.pytest_deselected(items=[i for i in items if i not in kept])
+    items[:] = kept
 
 
 def need(condition: bool, reason: str) -> None:

@@ -267,3 +267,18 @@ def test_the_chain_card_on_slack_feishu_and_dingtalk(locale: str) -> None:
                                     data={"approval": approval}, actions=actions).text)
     assert mode in dingtalk and "Erin Zhao" in dingtalk and now in dingtalk
     assert approval["amount"] in dingtalk and "¥" in dingtalk
+
+
+async def test_the_manager_comes_from_the_directory_where_the_file_names_none(crt: Runtime) -> None:
+    """dave has no `manager:` in the file; the directory sync stored erin as his manager (PersonRow.manager_id)."""
+    from sqlalchemy import update
+
+    from bot.store.models import PersonRow
+
+    async with crt.db.write() as s:
+        await s.execute(update(PersonRow).where(PersonRow.id == "dave").values(manager_id="erin"))
+        await s.execute(update(PersonRow).where(PersonRow.id == "bob").values(manager_id="frank"))
+    n = await request(crt, "dave", "request PUMP spare cables 800")
+    assert (await row(crt, n)).approvers == ["erin"], "the directory's manager of dave"
+    m = await request(crt, "bob", "request PUMP gaskets 500")
+    assert (await row(crt, m)).approvers == ["alice"], "the file's manager: wins over the directory's frank"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -27,7 +28,7 @@ from bot.mapping.rules import RuleSet
 from bot.pms.base import PMSDown
 from bot.pms.journal import JOURNAL, Journal
 from bot.pms.registry import RemoteClient
-from bot.store import pms_writes
+from bot.store import people, pms_writes
 from bot.store.db import Database
 from bot.store.inbox import Claimed, LeaseLost
 from commands.chains import approval_policy
@@ -63,7 +64,8 @@ class Dispatcher:
         addressing = Addressing(platforms=platforms, default_locale=default_locale)
         self.chat = ChatCommands(db, clock=clock, timezone=timezone, default_locale=default_locale, waits=self.waits,
                                  outcomes=self.outcomes, addressing=addressing, suggester=suggester,
-                                 feature_on=config.feature_on, approvals=approval_policy(config))
+                                 feature_on=config.feature_on,
+                                 approvals=approval_policy(config, functools.partial(people.manager_of, db)))
         self.changes = ChangeNotes(db, clock=clock, config=config, remotes=self.remotes, platforms=platforms,
                                    default_locale=default_locale, outcomes=self.outcomes)
         self.hooks = HookRuns(db, clock=clock, timezone=timezone, config=config, default_locale=default_locale,

@@ -24,7 +24,8 @@ class Job(Protocol):
         """Load what stays the same for a run of minutes (schedules, people): called before each tick."""
 
     async def run(self, at: datetime, *, catching_up: bool) -> int:
-        """Do what is due in the minute of `at`; returns how many messages (or items) were new.
+        """Do what is due in the minute of `at`; returns how many messages were new (the daily snapshot sends none
+        and returns 0; retention and directory sync return the rows they changed).
 
         `catching_up` marks a minute that passed while no clock ran."""
 

@@ -45,7 +45,10 @@ class DailySnapshots(Steady):
         local = at.astimezone(tz)
         if local.strftime("%H:%M") != self.config.portfolio.snapshot_at:
             return 0
-        return await self.take(at)
+        rows = await self.take(at)
+        if rows:
+            log.info("portfolio snapshot of %s: %s rows", local.date().isoformat(), rows)
+        return 0  # the clock counts messages sent; a snapshot sends none
 
     async def take(self, at: datetime) -> int:
         """The day's snapshot of every project (unless it was taken already); the rows written."""

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from bot.records import Person
+from bot.store.db import Database
 from bot.store.models import IdentityRow, PersonRow
 from bot.store.repository import InTransaction
 
@@ -133,3 +134,11 @@ class People(InTransaction):
             row.pms_user, row.pms_user_linked = claim, True
         row.pms_user_claim, row.pms_user_claimed_at = None, None
         return claim
+
+
+async def manager_of(db: Database, person_id: str) -> str | None:
+    """The manager the directory sync stored for an active person (PersonRow.manager_id), if any."""
+    async with db.read() as s:
+        found = (await s.execute(select(col(PersonRow.manager_id)).where(
+            col(PersonRow.id) == person_id, col(PersonRow.active).is_(True)))).scalar_one_or_none()
+    return str(found) if found else None
