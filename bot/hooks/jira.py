@@ -17,6 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.config import Config
+from bot.hooks.base import SignedBodies
 from bot.records import InboundEvent
 from bot.refusals import Refused, json_object
 
@@ -53,21 +54,15 @@ class JiraHooks:
     name = "jira"
 
     def __init__(self, config: Config) -> None:
-        secret = config.connectors.jira.webhook_secret
-        self._secret = secret.get_secret_value() if secret else None
+        self._signed = SignedBodies(config.connectors.jira.webhook_secret, header="X-Hub-Signature", sign=signature,
+                                    refusal="X-Hub-Signature is missing or does not match the webhook's secret")
 
     def enabled(self) -> bool:
-        # Unsigned, anyone could post changes into subscribed chats: the hook exists only with a secret.
-        return self._secret is not None
+        return self._signed.enabled()
 
     async def event(self, request: web.Request, raw: bytes, token: str | None, *, now: datetime
                     ) -> InboundEvent | None:
-        if token is not None:
-            raise Refused(404, "no such hook")
-        assert self._secret is not None
-        given = request.headers.get("X-Hub-Signature", "")
-        if not hmac.compare_digest(given.encode(), signature(self._secret, raw).encode()):
-            raise Refused(401, "X-Hub-Signature is missing or does not match the webhook's secret")
+        self._signed.verify(request, raw, token)
         body = json_object(raw, "the webhook body")
         webhook_event = body.get("webhookEvent")
         if not isinstance(webhook_event, str):

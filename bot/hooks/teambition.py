@@ -19,6 +19,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.config import Config
+from bot.hooks.base import SignedBodies
 from bot.records import InboundEvent
 from bot.refusals import Refused, json_object
 
@@ -46,20 +47,15 @@ class TeambitionHooks:
     name = "teambition"
 
     def __init__(self, config: Config) -> None:
-        secret = config.connectors.teambition.webhook_secret
-        self._secret = secret.get_secret_value() if secret else None
+        self._signed = SignedBodies(config.connectors.teambition.webhook_secret, header="X-Signature", sign=signature,
+                                    refusal="X-Signature is missing or does not match the app secret's signature of the body")
 
     def enabled(self) -> bool:
-        return self._secret is not None
+        return self._signed.enabled()
 
     async def event(self, request: web.Request, raw: bytes, token: str | None, *, now: datetime
                     ) -> InboundEvent | None:
-        if token is not None:
-            raise Refused(404, "no such hook")
-        assert self._secret is not None
-        given = request.headers.get("X-Signature", "").strip().lower()
-        if not hmac.compare_digest(given.encode(), signature(self._secret, raw).encode()):
-            raise Refused(401, "X-Signature is missing or does not match the app secret's signature of the body")
+        self._signed.verify(request, raw, token)
         body = json_object(raw, "the webhook body")
         event = body.get("event")
         if not isinstance(event, str) or not event:
