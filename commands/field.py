@@ -232,6 +232,9 @@ def correction(s: str, *, anywhere: bool = True) -> Command | ParseError | None:
     named = key.group(1).upper() if key is not None else None
     if key is not None:
         head = head[key.end() :].lstrip(EDGE_PUNCT)
+        field = w.CORRECTED_FIELD.match(head)
+        if field is not None and w.CORRECTION.match(head[field.end() :]):
+            head = head[field.end() :]
     undo, fix = w.UNDO.match(head), w.CORRECTION.match(head)
     if undo is None and fix is None and anywhere and key is None and not TASK_KEY_ANY.search(head):
         fix = w.CORRECTION_ANYWHERE.search(head)

@@ -180,6 +180,10 @@ UNDO = _words("(?:刚才|上一条|上条|那条|last).{0,4}(?:不算|作废)", 
 CORRECTION = _words("唔啱", "唔係", "唔系", "不对", "不是(?=\\s*[0-9零一二两三四五六七八九十百])", "错了", "应该是", "改成", "改为", "更正", "纠正",
                     "我是说", "说错了", "(?:sorry,? )?i meant", "meant", "should be", "should have been", "correction",
                     "typo")
+# The figure a correction after a task key amends ("A-3 工时改成2h", "A-3 hours should be 2h"): the sender's last
+# hours on that task replaced, never two more hours logged.
+# Progress is absolute ("A-3 进度改成60%" simply sets it), so only hours need this.
+CORRECTED_FIELD = re.compile(r"(?:工时|用时|时长|(?:the )?(?:hours?|time(?: spent)?))\s*(?:数)?\s*", re.IGNORECASE)
 CORRECTION_NOT = re.compile(r"(?:而?不是|not|instead of|rather than)\s*[0-9零一二两三四五六七八九十百.]+\s*"
                             r"(?:%|hrs?|hours?|h|个?小时|成)?", re.IGNORECASE)
 

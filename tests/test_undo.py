@@ -104,6 +104,16 @@ async def test_correct_the_hours_replaces_the_time_entry(rt: Runtime) -> None:
     assert (row.percent, row.spent_min) == (40, spent)
 
 
+async def test_the_hours_of_a_named_task_corrected_replace_its_entry_never_add_to_it(rt: Runtime) -> None:
+    spent = (await task(rt, "PUMP-4")).spent_min
+    await texts(rt, "bob", "PUMP-4 50% 3h")
+    out = await texts(rt, "bob", "PUMP-4 工时改成2h")  # was read as two more hours logged
+    assert "3h → 2h" in out
+    assert (await task(rt, "PUMP-4")).spent_min == spent + 120
+    out = await texts(rt, "bob", "PUMP-3 hours should be 1h")  # not the task of the last write: refused, nothing logged
+    assert "PUMP-4" in out and (await task(rt, "PUMP-4")).spent_min == spent + 120
+
+
 async def test_correct_hours_of_a_write_that_logged_none_is_refused(rt: Runtime) -> None:
     await texts(rt, "bob", "report PUMP-4 50%")
     out = await texts(rt, "bob", "sorry, I meant 3h")
