@@ -103,8 +103,8 @@ def test_the_readme_shows_what_the_command_prints(capsys: pytest.CaptureFixture[
 def test_the_license_file_is_the_license_the_project_names() -> None:
     import tomllib
 
-    declared = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["license"]["text"]
-    assert declared == "Apache-2.0"
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert (project["license"], project["license-files"]) == ("Apache-2.0", ["LICENSE"])  # an SPDX expression
     text = (ROOT / "LICENSE").read_text(encoding="utf-8")
     assert text.split()[:5] == ["Apache", "License", "Version", "2.0,", "January"]
     assert "TERMS AND CONDITIONS FOR USE, REPRODUCTION, AND DISTRIBUTION" in text and len(text) > 10_000
