@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from Crypto.Cipher import AES
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
@@ -32,6 +34,7 @@ from tests.conftest import running_clock, set_clock
 from tests.fakes.dingtalk_push import AES_KEY, SAMPLE, TOKEN, DingTalkPusher, pusher, sha1_signature
 from tests.fakes.directories import DirectoryFake, Someone
 from tests.test_directory import org, sources
+from tests.test_fuzz import FUZZ, MUTATION, answered_well, mutate
 
 APP_KEY = "ding-dir"
 Client = TestClient  # type: ignore[type-arg]
@@ -272,3 +275,21 @@ def test_pmsbot_check_says_where_the_push_goes(capsys: pytest.CaptureFixture[str
     assert f"ok   dingtalk_events: encrypted HTTP push at https://bot.example.cn{ROUTE}, receiver id the app key " \
            f"{APP_KEY}" in out
     assert "WARN dingtalk_events: no dingtalk directory source" in out
+
+
+@FUZZ
+@given(mutation=MUTATION, junk=st.binary(max_size=300) | st.just(b"[" * 5_000 + b"]" * 5_000))
+async def test_signed_but_malformed_events_and_junk_never_get_a_5xx(app: tuple[Runtime, Client],
+                                                                     caplog: pytest.LogCaptureFixture,
+                                                                     mutation: tuple[list[int], Any],
+                                                                     junk: bytes) -> None:
+    """Any JSON value anywhere in a correctly encrypted and signed event (so it reaches our parsing), and junk."""
+    rt, client = app
+    path, replacement = mutation
+    event = mutate({"EventType": "user_modify_org", "eventId": "ev-f", "CorpId": "ding-corp", "UserId": ["u3"],
+                    "TimeStamp": "1608017258073"}, path, replacement)
+    status, _ = await _push(client, rt, json.dumps(event))
+    answered_well(status, caplog, "dingtalk event push")
+    query, _ = pusher(APP_KEY).request({"EventType": "check_url"}, timestamp_ms=int(rt.clock.timestamp() * 1000))
+    answer = await client.post(ROUTE, params=query, data=junk, headers={"Content-Type": "application/json"})
+    answered_well(answer.status, caplog, "dingtalk event push (junk)")

@@ -172,9 +172,10 @@ async def test_events_arrive_through_the_stream_and_are_acked(fake: DirectoryFak
         assert ("EVENT", "*") in server.subscriptions
         fake.people[2].name = "Dev Three"
 
-        async def push(kind: str, data: Any) -> dict[str, Any]:
+        async def push(kind: str, data: Any, event_id: str | None = None) -> dict[str, Any]:
             ack = await server.push("*", data, kind="EVENT", headers={
-                "eventType": kind, "eventId": f"ev-{len(seen)}", "eventCorpId": "ding-corp", "eventBornTime": "1"})
+                "eventType": kind, "eventId": event_id or f"ev-{len(seen)}", "eventCorpId": "ding-corp",
+                "eventBornTime": "1"})
             assert ack is not None and ack["code"] == 200
             return dict(ack["data"])
 
@@ -188,6 +189,10 @@ async def test_events_arrive_through_the_stream_and_are_acked(fake: DirectoryFak
             return (await _people(rt))["dev3"][0] == "Dev Three"
         await eventually(renamed, what="dev3 renamed by the stream event")
         assert seen[2] == ("user_leave_org", {})  # data that is not an object reaches the handler as {}
+        # DingTalk redelivers ev-0 (a new frame, the same eventId): acknowledged, and not stored again.
+        assert (await push("user_modify_org", {"userId": ["u3"]}, "ev-0"))["status"] == "SUCCESS"
+        async with rt.db.read() as s:
+            assert [r.event_id for r in (await s.execute(select(InboxRow))).scalars()] == ["event:ev-0"]
     finally:
         stop.set()
         await asyncio.wait_for(task, 5)

@@ -7,7 +7,8 @@ Frames are JSON: SYSTEM `ping` is answered with its `opaque`, SYSTEM `disconnect
 ticket" (the acks in flight are sent first: DingTalk keeps the socket 10 s); CALLBACK frames on the robot topic and
 the card topic, and EVENT frames, are each acknowledged with {code, headers{messageId, contentType}, message, data}.
 With an event handler the bot also subscribes to EVENT "*" (address-book changes and the like): the handler gets
-headers.eventType and the data, the ack says SUCCESS (LATER, redeliver, only when the handler itself failed);
+headers.eventType, the data and headers.eventId (its dedupe key); the ack says SUCCESS (LATER, redeliver, only
+when the handler itself failed);
 https://developers.dingtalk.com/document/orgapp/user-activation-after-joining-the-enterprise-stream
 and the SDKs' EventHeaders (eventId, eventType, eventCorpId, eventBornTime).
 We ping every minute as the SDK does; a connection silent for DINGTALK_STREAM_DEAD_AFTER_S is dead. Opening a
