@@ -6,7 +6,8 @@ any body within that hour: each (timestamp, sign) is accepted once (remembered i
 so every web process refuses a reuse), and the inbox's dedupe on `msgId`, kept for good, absorbs DingTalk's own
 redeliveries (which come with a fresh pair). Stream mode (DINGTALK_STREAM=1) feeds the same `message()`; card clicks
 arrive only over the stream. Without the card API, approval buttons are personal signed links to
-`/dingtalk/decide/{token}`, a confirmation page whose POST goes through the inbox like a click.
+`/dingtalk/decide/{token}`, a confirmation page whose POST goes through the inbox like a click. Address-book
+events, over the stream or the encrypted HTTP push (bot/platforms/dingtalk_events.py), go to the inbox by `event()`.
 """
 
 from __future__ import annotations
