@@ -28,6 +28,8 @@ from bot.config.dingtalk_events import DingTalkEventsConfig
 from bot.platforms.dingtalk_crypto import BadCallback, CallbackCipher
 from bot.platforms.dingtalk_events import ROUTE
 from bot.runtime import Runtime
+from bot.store import migrate
+from bot.store.db import Database
 from bot.store.models import ApprovalRow, InboxRow, PersonRow
 from bot.store.workspace import SqlWorkspace
 from tests.conftest import running_clock, set_clock
@@ -85,9 +87,8 @@ def _config(*, directory: bool = True) -> Config:
                   dingtalk_events=DingTalkEventsConfig(token=SecretStr(TOKEN), aes_key=SecretStr(AES_KEY)))
 
 
-@pytest.fixture
-async def app(fake: DirectoryFake, migrated_sqlite_url: str) -> AsyncIterator[tuple[Runtime, Client]]:
-    settings = Settings(database_url=migrated_sqlite_url, dingtalk_client_id=APP_KEY,
+async def _serve(url: str, fake: DirectoryFake) -> AsyncIterator[tuple[Runtime, Client]]:
+    settings = Settings(database_url=url, dingtalk_client_id=APP_KEY,
                         dingtalk_client_secret=SecretStr("dingtalk-secret"), dingtalk_api_base=fake.base,
                         dingtalk_oapi_base=fake.base)
     rt = Runtime(settings, _config(), console=False, clock=running_clock())
@@ -95,6 +96,22 @@ async def app(fake: DirectoryFake, migrated_sqlite_url: str) -> AsyncIterator[tu
     async with TestClient(TestServer(build_app(rt))) as client:
         yield rt, client
     await rt.close()
+
+
+@pytest.fixture
+async def app(fake: DirectoryFake, migrated_sqlite_url: str) -> AsyncIterator[tuple[Runtime, Client]]:
+    async for served in _serve(migrated_sqlite_url, fake):
+        yield served
+
+
+@pytest.fixture
+async def app_on_each_db(fake: DirectoryFake, db_url: str) -> AsyncIterator[tuple[Runtime, Client]]:
+    """The app on SQLite and on the real PostgreSQL (migrated first: a PostgreSQL runtime does not migrate)."""
+    database = Database(db_url)
+    await migrate.upgrade(database)
+    await database.dispose()
+    async for served in _serve(db_url, fake):
+        yield served
 
 
 async def _push(client: Client, rt: Runtime, event: dict[str, Any] | str, *, owner: str = APP_KEY,
@@ -123,9 +140,9 @@ async def test_the_consoles_url_check_is_answered_with_encrypted_success(app: tu
     assert await _inbox(rt) == 0  # a URL check stores nothing
 
 
-async def test_address_book_events_change_people_once_the_worker_runs(app: tuple[Runtime, Client],
+async def test_address_book_events_change_people_once_the_worker_runs(app_on_each_db: tuple[Runtime, Client],
                                                                       fake: DirectoryFake) -> None:
-    rt, client = app
+    rt, client = app_on_each_db
     await rt.directory_sync.sync(progress=lambda line: None, actor="test")
     async with rt.db.write() as s:
         approval = await SqlWorkspace(s, default_locale="en").create_approval(
