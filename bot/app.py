@@ -13,9 +13,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
 
 from bot import constants
 from bot.clocks import Clock
+from bot.config import Config
 from bot.decision_links import LinkSigner
 from bot.hooks import registry as hooks
 from bot.platforms import dingtalk, feishu, slack
+from bot.platforms.dingtalk_crypto import CallbackCipher
 from bot.platforms.people import AliasLookup, EmailLookup, KnownPeople
 from bot.platforms.registry import Adapter, Inbound, build_adapters
 from bot.pms.base import PMS
@@ -243,12 +245,17 @@ def _dingtalk_parts(rt: Runtime) -> dingtalk.DingTalkParts:
         links=LinkSigner(secret, purpose=LINK_PURPOSE, clock=rt.clock),
         decide_page=DecidePage(rt.renderer, default_locale=rt.config.locale), card_answer=card_answer,
         session_webhook_allowed=functools.partial(session_webhook_allowed, oapi_base=sender.oapi) if sender else None,
-        contacts_changed=(functools.partial(_dingtalk_contacts, rt)
-                          if any(d.kind == "dingtalk" for d in rt.config.directory.sources) else None))
+        directory_source=any(d.kind == "dingtalk" for d in rt.config.directory.sources),
+        event_push=_dingtalk_event_push(rt.config, s.dingtalk_client_id))
 
 
-async def _dingtalk_contacts(rt: Runtime, accounts: tuple[str, ...], left: bool) -> int:
-    return await rt.directory_sync.accounts(dingtalk.PLATFORM, accounts, left=left, actor="dingtalk")
+def _dingtalk_event_push(config: Config, client_id: str) -> CallbackCipher | None:
+    """The encrypted HTTP event push's keys (`dingtalk_events:`); the receiver id defaults to the app key."""
+    events = config.dingtalk_events
+    if events is None:
+        return None
+    return CallbackCipher(token=events.token.get_secret_value(), aes_key=events.aes_key.get_secret_value(),
+                          receiver=events.owner_key or client_id)
 
 
 async def _card_update(rt: Runtime, platform: str, inbox_id: int, account: str) -> tuple[Rendered, str] | None:

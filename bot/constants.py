@@ -162,6 +162,11 @@ DINGTALK_STREAM_RETRY_MAX_S: Final = 60.0  # ...up to this, with jitter
 DINGTALK_STREAM_HEALTHY_AFTER_S: Final = 30.0  # a connection up this long starts the backoff over when it drops
 DINGTALK_STREAM_PING_S: Final = 60.0  # our WebSocket ping, as the SDK's keepalive
 DINGTALK_STREAM_INFLIGHT_MAX: Final = 100  # callbacks handled at once (the SDK's cap too)
+# The encrypted HTTP event push (事件订阅): a push whose timestamp is further from our clock than this is refused
+# (DingTalk names no window; the robot callback's hour, so a push DingTalk retries later is still taken), and its body
+# is at most this big (an address-book event names at most a few hundred ids).
+DINGTALK_EVENT_MAX_SKEW_S: Final = 3600.0
+DINGTALK_EVENT_MAX_BYTES: Final = 256 * 1024
 
 # PMS connectors (bot/pms/).
 PMS_TIMEOUT_S: Final = 10.0  # one HTTP call to a PMS; past it the command is queued for when it answers

@@ -102,7 +102,8 @@ class Runtime:
                                      on_done=self.delivery.wake.set, remotes=self.remotes,
                                      config=self.config, suggester=self.suggester,
                                      downloads=Downloads(file_sources(senders),
-                                                         max_bytes=self.settings.pmsbot_attachment_max_bytes))
+                                                         max_bytes=self.settings.pmsbot_attachment_max_bytes),
+                                     directory=self._directory_change)
         # What became of an accepted event, for the adapters and pages that answer within the request.
         self.settling = Settling(worker_running=lambda: self.worker_running, delivered=self.delivery.delivered,
                                  inbox=self.inbox, outbox=self.outbox)
@@ -138,6 +139,11 @@ class Runtime:
     async def _server_key(self) -> bytes:
         configured = self.settings.pmsbot_secret_key
         return self.web_key or (configured.get_secret_value().encode() if configured else await server_key(self.db))
+
+    async def _directory_change(self, platform: str, accounts: tuple[str, ...], left: bool) -> int:
+        """An address-book event's people, read again and applied (the worker's part of directory events)."""
+        return await self.directory_sync.accounts(platform, accounts, left=left, actor=platform)
+
     def _directories(self, names: tuple[str, ...]) -> list[Directory]:
         return [directories.build(source, self.settings)
                 for source in directories.selected(self.config.directory, names)]

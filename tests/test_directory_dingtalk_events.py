@@ -1,6 +1,7 @@
-"""DingTalk address-book events (user_add_org, user_modify_org, user_leave_org) sync the people they name at once:
-each read again from the DingTalk directory (the fake's /topapi/v2/user/get), applied as a Feishu contact event
-is; a leaver's approvals move, people of the configuration file are kept; hostile or unknown events change nothing.
+"""DingTalk address-book events (user_add_org, user_modify_org, user_leave_org) sync the people they name: stored in
+the inbox on the ack path, then, when the worker runs, each read again from the DingTalk directory (the fake's
+/topapi/v2/user/get) and applied as a Feishu contact event is; a leaver's approvals move, people of the
+configuration file are kept; hostile or unknown events change nothing. (The HTTP push: test_dingtalk_event_push.py.)
 Event payloads (headers eventType, eventId; data.userId a list of user ids):
 https://developers.dingtalk.com/document/orgapp/user-activation-after-joining-the-enterprise-stream
 and https://apifox.com/apidoc/shared/f9b55f1e-e990-49ad-ad32-4243d72b3245/doc-3472992."""
@@ -8,6 +9,7 @@ and https://apifox.com/apidoc/shared/f9b55f1e-e990-49ad-ad32-4243d72b3245/doc-34
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from collections.abc import AsyncIterator
 from decimal import Decimal
@@ -21,7 +23,7 @@ from bot.config import Config, PersonConfig, ProjectConfig, Settings
 from bot.platforms.dingtalk import DingTalkAdapter
 from bot.platforms.dingtalk_stream import StreamConnection
 from bot.runtime import Runtime
-from bot.store.models import ApprovalRow, PersonRow
+from bot.store.models import ApprovalRow, InboxRow, PersonRow
 from bot.store.workspace import SqlWorkspace
 from tests.conftest import running_clock
 from tests.fakes import dingtalk as gateway
@@ -80,11 +82,13 @@ async def test_each_event_changes_that_one_person(fake: DirectoryFake, sqlite_ur
         for _ in range(2):  # a redelivery changes nothing more
             await adapter.event("user_modify_org", {"timeStamp": "1684467623381", "optStaffId": "u1", "userId": ["u3"],
                                                     "diffInfo": [{"userid": "u3", "prev": {"name": "Dev 3"},
-                                                                  "curr": {"name": "Dev Three"}}]})
+                                                                  "curr": {"name": "Dev Three"}}]}, "ev-1")
         fake.people.append(Someone(n=77, name="New Hire", email="new@corp.cn", employee_id="E77", dept="4", manager=2))
-        await adapter.event("user_add_org", {"userId": ["u77"]})
+        await adapter.event("user_add_org", {"userId": ["u77"]}, "ev-2")
         fake.people[3].active = fake.people[5].active = False  # dev4 and dev6 (in the file) left
-        await adapter.event("user_leave_org", {"userId": ["u4", "u6"]})
+        await adapter.event("user_leave_org", {"userId": ["u4", "u6"]}, "ev-3")
+        assert (await _people(rt))["dev3"][0] == "Dev 3"  # nothing written on the ack path
+        assert await rt.dispatcher.run_once() == 3  # the redelivery was recognised by its event id
         found = await _people(rt)
         assert found["dev3"] == ("Dev Three", True) and found["new"] == ("New Hire", True)
         assert found["dev4"][1] is False and found["dev6"][1] is True  # the file's people are never deactivated
@@ -94,7 +98,8 @@ async def test_each_event_changes_that_one_person(fake: DirectoryFake, sqlite_ur
         # Unknown ids: the directory has no such user, nobody we know: nothing changes.
         before = await _people(rt)
         for kind in ("user_add_org", "user_modify_org", "user_leave_org"):
-            await adapter.event(kind, {"userId": ["u999"]})
+            await adapter.event(kind, {"userId": ["u999"]}, f"ev-{kind}")
+        assert await rt.dispatcher.run_once() == 3
         assert await _people(rt) == before
     finally:
         await rt.close()
@@ -116,9 +121,14 @@ async def test_hostile_payloads_are_ignored(fake: DirectoryFake, sqlite_url: str
         fake.people[2].active = False
         with caplog.at_level(logging.INFO):
             for kind in ("user_modify_org", "user_leave_org", "org_dept_create", "", "x" * 10_000):
-                await adapter.event(kind, data)
-            await adapter.event("org_dept_create", {"userId": ["u3"]})  # not a user event: ignored
+                await adapter.event(kind, data, "ev-" + kind[:20])
+            await adapter.event("org_dept_create", {"userId": ["u3"]}, "ev-d")  # not a user event: ignored
+            await adapter.event("user_modify_org", {"userId": ["u4"]}, "\x00" * 500)  # a junk event id: hashed
+            await rt.dispatcher.run_once()  # u4 is unchanged in the directory
         assert await _people(rt) == before  # u3 changed in the directory: a read of it would show
+        async with rt.db.read() as s:
+            assert "event:sha256:" + hashlib.sha256(b"\x00" * 500).hexdigest()[:40] in [
+                r.event_id for r in (await s.execute(select(InboxRow))).scalars()]  # u3 changed in the directory: a read of it would show
         assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
     finally:
         await rt.close()
@@ -128,7 +138,8 @@ async def test_without_a_dingtalk_source_events_are_ignored(fake: DirectoryFake,
     rt, adapter = await _runtime(sqlite_url, fake, Config())
     try:
         fake.people.append(Someone(n=77, name="New Hire", email="new@corp.cn", employee_id="E77", dept="4"))
-        await adapter.event("user_add_org", {"userId": ["u77"]})
+        await adapter.event("user_add_org", {"userId": ["u77"]}, "ev-1")
+        assert await rt.dispatcher.run_once() == 0
         assert await _people(rt) == {} and fake.calls == 0
     finally:
         await rt.close()
@@ -143,11 +154,11 @@ async def test_events_arrive_through_the_stream_and_are_acked(fake: DirectoryFak
     await rt.directory_sync.sync(progress=lambda line: None, actor="test")
     seen: list[tuple[str, dict[str, Any]]] = []
 
-    async def handle_event(kind: str, data: dict[str, Any]) -> None:
+    async def handle_event(kind: str, data: dict[str, Any], event_id: str) -> None:
         seen.append((kind, data))
         if kind == "boom":
             raise RuntimeError("the store is down")
-        await adapter.event(kind, data)
+        await adapter.event(kind, data, event_id)
 
     async def handle(topic: str, message_id: str, data: dict[str, Any]) -> dict[str, Any]:
         return {}
@@ -161,9 +172,10 @@ async def test_events_arrive_through_the_stream_and_are_acked(fake: DirectoryFak
         assert ("EVENT", "*") in server.subscriptions
         fake.people[2].name = "Dev Three"
 
-        async def push(kind: str, data: Any) -> dict[str, Any]:
+        async def push(kind: str, data: Any, event_id: str | None = None) -> dict[str, Any]:
             ack = await server.push("*", data, kind="EVENT", headers={
-                "eventType": kind, "eventId": f"ev-{len(seen)}", "eventCorpId": "ding-corp", "eventBornTime": "1"})
+                "eventType": kind, "eventId": event_id or f"ev-{len(seen)}", "eventCorpId": "ding-corp",
+                "eventBornTime": "1"})
             assert ack is not None and ack["code"] == 200
             return dict(ack["data"])
 
@@ -173,9 +185,14 @@ async def test_events_arrive_through_the_stream_and_are_acked(fake: DirectoryFak
         assert (await push("boom", {"userId": ["u3"]}))["status"] == "LATER"
 
         async def renamed() -> bool:
+            await rt.dispatcher.run_once()  # the worker of this test: the stream only stored the event
             return (await _people(rt))["dev3"][0] == "Dev Three"
         await eventually(renamed, what="dev3 renamed by the stream event")
         assert seen[2] == ("user_leave_org", {})  # data that is not an object reaches the handler as {}
+        # DingTalk redelivers ev-0 (a new frame, the same eventId): acknowledged, and not stored again.
+        assert (await push("user_modify_org", {"userId": ["u3"]}, "ev-0"))["status"] == "SUCCESS"
+        async with rt.db.read() as s:
+            assert [r.event_id for r in (await s.execute(select(InboxRow))).scalars()] == ["event:ev-0"]
     finally:
         stop.set()
         await asyncio.wait_for(task, 5)
@@ -196,8 +213,9 @@ async def test_a_directory_that_refuses_changes_nothing(fake: DirectoryFake, sql
             timeout_s=5)]
         fake.people[2].name = "Dev Three"
         with caplog.at_level(logging.WARNING):
-            await adapter.event("user_modify_org", {"userId": ["u3"]})
-            await adapter.event("user_leave_org", {"userId": ["u3"]})  # unreadable is not "left": kept
+            await adapter.event("user_modify_org", {"userId": ["u3"]}, "ev-1")
+            await adapter.event("user_leave_org", {"userId": ["u3"]}, "ev-2")  # unreadable is not "left": kept
+            assert await rt.dispatcher.run_once() == 2
         assert await _people(rt) == before
         assert any("token refused" in r.getMessage() for r in caplog.records)
         assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]

@@ -12,8 +12,8 @@ from bot.web import openapi
 from tests.all_platforms import Client, client, platforms  # noqa: F401 - fixtures
 
 # Served only when configured so, and not in the all-platforms app: the console (PMSBOT_CONSOLE=1), single sign-on
-# (sso: in the configuration).
-CONDITIONAL = {"/console", "/console/api/people", "/console/api/messages", "/console/api/actions",
+# (sso: in the configuration), DingTalk's event push (dingtalk_events: in the configuration).
+CONDITIONAL = {"/dingtalk/event-subscription", "/console", "/console/api/people", "/console/api/messages", "/console/api/actions",
                "/console/api/feed", "/console/api/messages/{id}", "/admin/sso", "/admin/sso/callback"}
 
 

@@ -90,3 +90,30 @@ async def check(settings: Settings, config: Config) -> int:
             print(f"FAIL sso {config.sso.issuer}: {exc}")
             failures += 1
     return failures
+
+
+def check_dingtalk_events(settings: Settings, config: Config) -> int:
+    """`pmsbot check`'s line for DingTalk's encrypted HTTP event push (`dingtalk_events:`); 1 when it cannot work."""
+    from bot.platforms.dingtalk_crypto import CallbackCipher
+    from bot.platforms.dingtalk_events import ROUTE, SUCCESS
+
+    events = config.dingtalk_events
+    if events is None:
+        return 0
+    if not settings.dingtalk_client_id:
+        print("FAIL dingtalk_events: configured, but DingTalk is off: set DINGTALK_CLIENT_ID and "
+              "DINGTALK_CLIENT_SECRET (the route comes with the DingTalk app)")
+        return 1
+    receiver = events.owner_key or settings.dingtalk_client_id
+    cipher = CallbackCipher(token=events.token.get_secret_value(), aes_key=events.aes_key.get_secret_value(),
+                            receiver=receiver)
+    if cipher.decrypt(cipher.encrypt(SUCCESS)) != SUCCESS:  # the key works both ways before DingTalk tries it
+        print("FAIL dingtalk_events: the aes_key does not round-trip")
+        return 1
+    where = (settings.pmsbot_public_url or "").rstrip("/") + ROUTE
+    print(f"ok   dingtalk_events: encrypted HTTP push at {where}, receiver id "
+          f"{'owner_key ' if events.owner_key else 'the app key '}{receiver}")
+    if not any(s.kind == "dingtalk" for s in config.directory.sources):
+        print("WARN dingtalk_events: no dingtalk directory source, so address-book events are acknowledged and "
+              "ignored")
+    return 0

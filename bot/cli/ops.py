@@ -152,6 +152,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         from bot.cli.directory import check as check_identity
 
         failures += asyncio.run(check_identity(settings, config))
+    if config.dingtalk_events is not None:
+        from bot.cli.directory import check_dingtalk_events
+
+        failures += check_dingtalk_events(settings, config)
     return 1 if failures else 0
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from bot.config.dingtalk_events import DingTalkEventsConfig
 from bot.config.errors import ConfigError, ConfigProblem, RefError
 from bot.config.hooks import (
     ActionConfig,
@@ -183,6 +184,7 @@ _KNOWN_KEYS: dict[str, tuple[str, ...]] = {
     "approver": tuple(RoleRule.model_fields),
     "member": tuple(RoleRule.model_fields),
     "sso": tuple(SsoConfig.model_fields),
+    "dingtalk_events": tuple(DingTalkEventsConfig.model_fields),
 }
 
 

@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 
 from bot import constants
 from bot.config.approvals import ApprovalChainsConfig
+from bot.config.dingtalk_events import DingTalkEventsConfig
 from bot.config.errors import RefError
 from bot.config.fields import Locale, StrictModel, TimezoneName
 from bot.config.hooks import SourceConfig
@@ -38,6 +39,7 @@ class Config(StrictModel):
     sso: SsoConfig | None = None  # OpenID Connect for /admin and the dashboards
     approval_chains: ApprovalChainsConfig = ApprovalChainsConfig()
     retention: RetentionConfig = RetentionConfig()
+    dingtalk_events: DingTalkEventsConfig | None = None  # DingTalk's encrypted HTTP event push
 
     def feature_on(self, feature: str, project: str) -> bool:
         """Whether a feature with a `rollout:` entry is on for this project (features without one are on)."""

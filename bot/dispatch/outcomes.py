@@ -68,7 +68,7 @@ class Outcomes:
             return
         event = item.event
         async with self.db.write() as s:
-            if event.kind not in ("change", "hook"):  # a system's delivery has nobody to answer; it stays failed
+            if event.kind not in ("change", "hook", "directory"):  # a system's delivery has nobody to answer; it stays failed
                 person = await SqlWorkspace(s, default_locale=self.default_locale).person_by_identity(
                     event.platform, event.sender)
                 locale = person.locale if person else self.default_locale

@@ -69,7 +69,7 @@ class PmsWaits:
             person = await ws.person_by_identity(event.platform, event.sender)
             locale = person.locale if person else self.default_locale
             notes: list[Envelope] = []
-            if event.kind in ("change", "hook"):
+            if event.kind in ("change", "hook", "directory"):
                 pass  # nobody to tell: a system's delivery waits for its PMS quietly
             elif give_up:
                 notes.append(answer(event, locale, error("pms_gave_up", {"pms": exc.pms})))

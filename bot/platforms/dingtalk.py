@@ -6,7 +6,8 @@ any body within that hour: each (timestamp, sign) is accepted once (remembered i
 so every web process refuses a reuse), and the inbox's dedupe on `msgId`, kept for good, absorbs DingTalk's own
 redeliveries (which come with a fresh pair). Stream mode (DINGTALK_STREAM=1) feeds the same `message()`; card clicks
 arrive only over the stream. Without the card API, approval buttons are personal signed links to
-`/dingtalk/decide/{token}`, a confirmation page whose POST goes through the inbox like a click.
+`/dingtalk/decide/{token}`, a confirmation page whose POST goes through the inbox like a click. Address-book
+events, over the stream or the encrypted HTTP push (bot/platforms/dingtalk_events.py), go to the inbox by `event()`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import hashlib
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +31,8 @@ from bot.constants import (
     DINGTALK_MAX_SKEW_S,
 )
 from bot.decision_links import BadLink
+from bot.platforms.dingtalk_crypto import CallbackCipher
+from bot.platforms.dingtalk_events import EventPush
 from bot.platforms.dingtalk_stream import BOT_TOPIC, CARD_TOPIC, StreamConnection
 from bot.platforms.people import AliasLookup, EmailLookup
 from bot.platforms.ports import (
@@ -43,7 +46,7 @@ from bot.platforms.ports import (
     Replay,
     Texts,
 )
-from bot.records import ChatFile, InboundEvent
+from bot.records import ChatFile, InboundEvent, directory_change_text
 from bot.refusals import Refused, json_object
 from bot.signing import dingtalk_sign
 from bot.text import is_storable, same_secret
@@ -56,6 +59,7 @@ GROUP_PREFIX = "cid"  # group conversations have cid… ids; people are addresse
 UNION_ID_KIND = "dingtalk_union"  # config may name a person's DingTalk union id under identities
 _ACCOUNT_RE = re.compile(r"[A-Za-z0-9_$.@+=/:-]{1,128}")  # staff ids; senderId of outside users is "$:LWCP_v1:$…"
 _ID_RE = re.compile(r"[0-9]{1,9}")
+_EVENT_ID_RE = re.compile(r"[A-Za-z0-9_.:*-]{1,128}")  # DingTalk's eventId (its examples star out a part)
 MAX_REASON_CHARS = 1000
 CONTACT_EVENTS = ("user_add_org", "user_modify_org", "user_leave_org")  # leave: last
 CONTACT_IDS_MAX = 100  # user ids read again per event; more (a bulk import) wait for the next full sync
@@ -75,9 +79,12 @@ class DingTalkParts:
     card_answer: CardAnswer  # the clicked interactive card's new variables, for the stream's answer
     # Whether a callback's sessionWebhook is one the sender will post to (DingTalk's own host); None: keep none.
     session_webhook_allowed: Callable[[str], bool] | None
-    # Address-book changes (user_add_org, user_modify_org, user_leave_org over the stream): the user ids, and whether
-    # they left, handed to directory sync; None without a dingtalk directory source (events then acked and ignored).
-    contacts_changed: Callable[[tuple[str, ...], bool], Awaitable[object]] | None = None
+    # Address-book changes (user_add_org, user_modify_org, user_leave_org over the stream or the HTTP push) are
+    # stored for the worker, which has directory sync read the users again; without a dingtalk directory source they
+    # are acked and ignored.
+    directory_source: bool = False
+    # DingTalk's encrypted HTTP event push (`dingtalk_events:` in the configuration): its route exists with it.
+    event_push: CallbackCipher | None = None
 
 
 def profile_lookups(profiles: Profiles | None) -> tuple[EmailLookup, AliasLookup]:
@@ -109,9 +116,12 @@ class DingTalkAdapter:
         self.stream: StreamConnection | None = None
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self.push = EventPush(parts.event_push, sink=self.event, clock=clock) if parts.event_push else None
 
     def add_routes(self, app: web.Application) -> None:
         app.router.add_post("/dingtalk/events", self.handle)
+        if self.push is not None:
+            self.push.add_routes(app)
         app.router.add_get("/dingtalk/decide/{token}", self.decide_page)
         app.router.add_post("/dingtalk/decide/{token}", self.decide)
 
@@ -120,7 +130,7 @@ class DingTalkAdapter:
             return
         self.stream = StreamConnection(base=self._parts.api_base, client_id=self._parts.client_id,
                                        client_secret=self._secret, handle=self._from_stream,
-                                       handle_event=self.event if self._parts.contacts_changed else None)
+                                       handle_event=self.event if self._parts.directory_source else None)
         self._stop.clear()
         self._task = asyncio.create_task(self.stream.run(self._stop), name="dingtalk-stream")
 
@@ -170,14 +180,15 @@ class DingTalkAdapter:
         if not new_pair and new_binding:
             raise Refused(401, "timestamp and sign already used for another message: a replayed request")
 
-    # ---- stream ---------------------------------------------------------------------------------------------
-    async def event(self, event_type: str, data: dict[str, Any]) -> None:
-        """A stream EVENT: an address-book change names its users (data.userId, a list; UserId in the HTTP
-        callback's form): https://developers.dingtalk.com/document/orgapp/user-activation-after-joining-the-enterprise-stream
-        and the user_modify_org example of https://apifox.com/apidoc/shared/f9b55f1e-e990-49ad-ad32-4243d72b3245/doc-3472992.
-        Anything else, or a malformed one, is acknowledged and ignored."""
-        changed = self._parts.contacts_changed
-        if event_type not in CONTACT_EVENTS or changed is None:
+    # ---- events (the stream's EVENT frames and the HTTP push) ---------------------------------------------------
+    async def event(self, event_type: str, data: dict[str, Any], event_id: str) -> None:
+        """An address-book change names its users (data.userId, a list; UserId in the HTTP push's older form):
+        https://developers.dingtalk.com/document/orgapp/user-activation-after-joining-the-enterprise-stream,
+        https://open.dingtalk.com/document/development/enterprise-increases-employee-events and the user_modify_org
+        example of https://apifox.com/apidoc/shared/f9b55f1e-e990-49ad-ad32-4243d72b3245/doc-3472992. It is stored
+        in the inbox (one row per event id: a redelivery is recognised) and applied by the worker, off the ack path.
+        Anything else (approval events too), or a malformed one, is acknowledged and ignored."""
+        if event_type not in CONTACT_EVENTS or not self._parts.directory_source:
             log.info("dingtalk event %r acknowledged and ignored", event_type[:60])
             return
         ids = data.get("userId", data.get("UserId"))
@@ -187,7 +198,12 @@ class DingTalkAdapter:
         if not accounts or len(accounts) > CONTACT_IDS_MAX:
             log.warning("dingtalk %s without usable user ids (%d) ignored", event_type, len(accounts))
             return
-        await changed(accounts, event_type == CONTACT_EVENTS[-1])
+        key = event_id if _EVENT_ID_RE.fullmatch(event_id) else "sha256:" + hashlib.sha256(
+            event_id.encode("utf-8", "replace")).hexdigest()[:40]
+        await self._intake.accept(InboundEvent(
+            platform=PLATFORM, event_id=f"event:{key}", kind="directory", sender=PLATFORM, conversation="",
+            text=directory_change_text(accounts, event_type == CONTACT_EVENTS[-1]), origin={"event_type": event_type},
+            received_at=self._clock.now()))
 
     async def _from_stream(self, topic: str, message_id: str, data: dict[str, Any]) -> dict[str, Any]:
         try:

@@ -7,7 +7,8 @@ Frames are JSON: SYSTEM `ping` is answered with its `opaque`, SYSTEM `disconnect
 ticket" (the acks in flight are sent first: DingTalk keeps the socket 10 s); CALLBACK frames on the robot topic and
 the card topic, and EVENT frames, are each acknowledged with {code, headers{messageId, contentType}, message, data}.
 With an event handler the bot also subscribes to EVENT "*" (address-book changes and the like): the handler gets
-headers.eventType and the data, the ack says SUCCESS (LATER, redeliver, only when the handler itself failed);
+headers.eventType, the data and headers.eventId (its dedupe key); the ack says SUCCESS (LATER, redeliver, only
+when the handler itself failed);
 https://developers.dingtalk.com/document/orgapp/user-activation-after-joining-the-enterprise-stream
 and the SDKs' EventHeaders (eventId, eventType, eventCorpId, eventBornTime).
 We ping every minute as the SDK does; a connection silent for DINGTALK_STREAM_DEAD_AFTER_S is dead. Opening a
@@ -47,8 +48,8 @@ USER_AGENT = "pmsbot-dingtalk-stream/1"
 
 # (topic, message id, data) -> the ack's data
 Handler = Callable[[str, str, dict[str, Any]], Awaitable[dict[str, Any]]]
-# (event type, data) of an EVENT frame
-EventHandler = Callable[[str, dict[str, Any]], Awaitable[None]]
+# (event type, data, event id) of an EVENT frame
+EventHandler = Callable[[str, dict[str, Any], str], Awaitable[None]]
 
 
 class StreamConnection:
@@ -184,7 +185,8 @@ class StreamConnection:
         # Handled concurrently: a slow inbox write must not hold up the pings behind it; at most so many at once.
         if len(self._inflight) >= DINGTALK_STREAM_INFLIGHT_MAX:
             await asyncio.wait(set(self._inflight), return_when=asyncio.FIRST_COMPLETED)
-        work = (self._event(ws, str(headers.get("eventType", "")), message_id, data) if kind == "EVENT"
+        event_id = str(headers.get("eventId") or message_id)  # the event's own id: the same on a redelivery
+        work = (self._event(ws, str(headers.get("eventType", "")), message_id, event_id, data) if kind == "EVENT"
                 else self._callback(ws, topic, message_id, data))
         task = asyncio.create_task(work)
         self._inflight.add(task)
@@ -203,12 +205,12 @@ class StreamConnection:
             # As the SDK's CallbackHandler: the handler's answer (a card's new data) is the ack data's "response".
             await self._ack(ws, message_id, code, {"response": None if topic == BOT_TOPIC and code == 200 else answer})
 
-    async def _event(self, ws: aiohttp.ClientWebSocketResponse, event_type: str, message_id: str,
+    async def _event(self, ws: aiohttp.ClientWebSocketResponse, event_type: str, message_id: str, event_id: str,
                      data: dict[str, Any]) -> None:
         status = "SUCCESS"
         try:
             assert self._handle_event is not None
-            await self._handle_event(event_type, data)
+            await self._handle_event(event_type, data, event_id)
         except Exception:  # the connection's boundary: DingTalk redelivers this event later
             log.exception("dingtalk stream event %s (%s) failed", message_id, event_type[:60])
             status = "LATER"

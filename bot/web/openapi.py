@@ -77,6 +77,15 @@ def _paths() -> dict[str, dict[str, Operation]]:
                                                        "(X-Lark-Signature), or carrying the verification token.")},
         "/dingtalk/events": {"post": _platform("DingTalk", "Signed with the app secret (timestamp and sign "
                                                            "headers, within an hour, each pair used once).")},
+        "/dingtalk/event-subscription": {"post": _op(
+            "DingTalk's encrypted event push (address-book changes; the console's URL check)", "platforms",
+            {200: ("{msg_signature, encrypt, timeStamp, nonce}: \"success\", encrypted (stored once per eventId)",
+                   JSON, None), **_refused(400, 401, 413), 403: ("for another app or corp (receiver id)", JSON, ERROR)},
+            query=(("msg_signature", "SHA-1 of the sorted token, timestamp, nonce and encrypt", True),
+                   ("timestamp", "ms or s; within an hour of our clock", True), ("nonce", "random string", True)),
+            body=(JSON, {"type": "object", "required": ["encrypt"], "properties": {"encrypt": {"type": "string"}}}),
+            description="Exists when `dingtalk_events:` is configured (token, aes_key; AES-256-CBC as DingTalk's "
+                        "samples). Bodies over 256 KiB get 413.")},
         "/dingtalk/decide/{token}": {
             "get": _op("a decision link's confirmation page (changes nothing)", "platforms",
                        {**page, 403: ("altered or expired link", HTML, None)}, params=("token",)),
