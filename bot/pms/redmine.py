@@ -157,6 +157,7 @@ class RedminePMS:
         self.project = project
         self.identifier = project.pms_project or project.key.lower()
         self._people = people
+        self.wrote: list[bool] = []  # with switch_user, per write: True as the person, False as the admin key
 
     def _status(self, status: dict[str, Any]) -> str:
         name = str(status.get("name", "")).casefold()
@@ -197,6 +198,8 @@ class RedminePMS:
         return issue
 
     async def _as(self, by: Person) -> str | None:
+        if self.c.config.switch_user:  # writes go as each person: one who linked no login goes as the admin key
+            self.wrote.append(bool(by.pms_user))
         return by.pms_user if self.c.config.switch_user and by.pms_user else None
 
     async def _to_task(self, issue: dict[str, Any]) -> Task:
