@@ -356,17 +356,7 @@ class RedminePMS:
         return str(body["time_entry"]["id"])
 
     async def attach(self, key: str, file: Attachment, *, by: Person) -> None:
-        """The file uploaded (POST /uploads.json, raw body), then named in an issue update by its token:
-        https://www.redmine.org/projects/redmine/wiki/Rest_api#Attaching-files"""
-        as_user = await self._as(by)
-        issue = await self._issue(key, as_user=as_user)
-        body = await self.c.send("POST", "/uploads.json", params={"filename": file.name}, content=file.data,
-                                 as_user=as_user)
-        change: dict[str, Any] = {"uploads": [{"token": str(body["upload"]["token"]), "filename": file.name,
-                                               "content_type": file.content_type}]}
-        if as_user is None:
-            change["notes"] = f"{by.name}: {file.name}"
-        await self.c.send("PUT", f"/issues/{issue['id']}.json", json={"issue": change}, missing=key, as_user=as_user)
+        await redmine_edits.attach(self, key, file, by=by)
 
     async def edit_task(self, key: str, edit: TaskEdit, *, by: Person) -> Task:
         return await redmine_edits.edit_task(self, key, edit, by=by)

@@ -376,15 +376,7 @@ class TeambitionPMS:
         return await self._log(await self._raw(key), hours, said(note, by.name, as_person), operator, key)
 
     async def delete_worklog(self, key: str, worklog: str, *, by: Person) -> None:
-        if not is_object_id(worklog):
-            raise PMSError("unknown_task", task=key)
-        operator, _ = await self._operator(by)
-        try:
-            await self.c.send("DELETE", f"/worktime/{worklog}", operator=operator, missing=key)
-        except PMSError as exc:
-            if exc.code != "unknown_task" or await self.get_task(key) is None:
-                raise
-            # the task is there and the entry is not: an earlier attempt of this undo deleted it
+        await teambition_edits.delete_worklog(self, key, worklog, by=by)
 
     async def attach(self, key: str, file: Attachment, *, by: Person) -> None:
         teambition_edits.refuse_attach(key, file, by=by)
