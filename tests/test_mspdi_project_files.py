@@ -107,3 +107,10 @@ async def test_a_project_file_imports_into_a_project_and_exports_back_the_same_p
     assert read_mspdi(exported.read_bytes()) == read_mspdi(source.read_bytes())
     code, out = await _cli(rt, "import", exported)
     assert code == 0 and f"0 tasks created, 0 updated, {created} unchanged" in out, out
+
+
+def test_a_plan_without_the_namespace_reads_like_one_with_it() -> None:
+    """The documentation's fragments (wbsmasks-element.md) write <Project> bare; so do some other tools."""
+    raw = (DATA / "mspdi_docs_pj12.xml").read_bytes()
+    bare = raw.replace(b' xmlns="http://schemas.microsoft.com/project"', b"")
+    assert bare != raw and read_mspdi(bare) == read_mspdi(raw)
