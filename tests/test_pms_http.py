@@ -12,7 +12,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from bot.config import JiraConnectorConfig, RedmineConnectorConfig, ZentaoConnectorConfig
-from bot.pms.base import PMSDown, PMSError
+from bot.pms.base import PMSDown, PMSError, wrote_as_bot
 from bot.pms.http import PMSHttp, retry_after_s
 from bot.pms.jira import JiraClient
 from bot.pms.people import PeopleMap
@@ -154,13 +154,17 @@ async def test_redmine_writes_as_the_person_with_switch_user(redmine: RedmineSer
     backend = await RedmineBackend.open(redmine)
     try:
         key = await backend.seed("Check valves", spent_h=1)
-        await backend.pms.report_progress(key, percent=40, note="two of five", hours=Decimal(2), by=backend.bob)
+        view = backend.pms  # one command's view: it keeps whom each write went as
+        await view.report_progress(key, percent=40, note="two of five", hours=Decimal(2), by=backend.bob)
         issue = (await backend.admin.get(f"/issues/{key.rpartition('-')[2]}.json",
                                          params={"include": "journals"})).json()["issue"]
         authors = {j["user"]["name"] for j in issue["journals"] if j.get("notes")}
         assert authors == {"Field One"}
         entries = (await backend.admin.get("/time_entries.json", params={"issue_id": issue["id"]})).json()
         assert {e["user"]["name"] for e in entries["time_entries"] if e["hours"] == 2.0} == {"Field One"}
+        assert getattr(view, "wrote", None) and not wrote_as_bot(view)
+        await view.comment(key, "no login linked", by=Person(id="nolan", name="No Login", locale="en"))
+        assert wrote_as_bot(view)  # with switch_user, one with no login linked writes as the admin key
     finally:
         await backend.close()
 

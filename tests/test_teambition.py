@@ -25,7 +25,7 @@ from bot.config import Config, PersonConfig, ProjectConfig, Settings, Teambition
 from bot.config.pms import TeambitionFieldsConfig
 from bot.hooks.registry import add_routes
 from bot.hooks.teambition import signature
-from bot.pms.base import PMSDown, PMSError
+from bot.pms.base import PMSDown, PMSError, wrote_as_bot
 from bot.pms.people import PeopleMap
 from bot.pms.teambition import TeambitionClient, TeambitionPMS
 from bot.pms.teambition_wire import app_token
@@ -201,9 +201,11 @@ async def test_writes_go_as_the_linked_person_else_as_the_bot_named(world: World
     await pms.comment(key, "second coat tomorrow", by=world.bob)
     await pms.log_work(key, Decimal("1.5"), note="primer", by=world.bob)
     assert {w.operator for w in world.fake.writes()} == {world.bob_id}
+    assert pms.wrote and not wrote_as_bot(pms)  # the answer says nothing of the bot
     world.fake.reset_counts()
     await pms.comment(key, "looks good", by=world.alice)
     assert {w.operator for w in world.fake.writes()} == {world.bot_id}
+    assert wrote_as_bot(pms)  # the answer says the bot's user wrote it (bot/dispatch/replies.py with_bot_note)
     outsider = Person(id="olga", name="Olga Out", locale="en", pms_user=world.outsider_id)  # not in the project
     await pms.comment(key, "from outside", by=outsider)
     await pms.report_progress(key, percent=40, note="", hours=None, by=world.alice)  # the percent alone, by the bot

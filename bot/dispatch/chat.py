@@ -14,10 +14,11 @@ from bot.dispatch.events import PMS_COMMANDS, channel_project, command_of
 from bot.dispatch.outcomes import Outcomes
 from bot.dispatch.pms_waits import PmsWaits
 from bot.dispatch.read_first import NeedsWrite, ReadFirstWorkspace
-from bot.dispatch.replies import Addressing, answer, error, with_field_notice
+from bot.dispatch.replies import Addressing, answer, error, with_bot_note, with_field_notice
 from bot.files import shown_name
 from bot.language_model import Suggester, asks
 from bot.pms.base import PMS
+from bot.pms.registry import Picker
 from bot.records import Fetched, InboundEvent, Person, Project, Reply
 from bot.store import audit
 from bot.store.db import Database, StoreSession
@@ -101,11 +102,10 @@ class ChatCommands:
             if person is None or not isinstance(parsed, PMS_COMMANDS):
                 return None
             buffered = ReadFirstWorkspace(ws)
-            ctx = self.context(person, event, now, today, workspace=buffered,
-                               pms_for=self.waits.picker(rs, item.inbox_id, remote_only=True))
+            pick = self.waits.picker(rs, item.inbox_id, remote_only=True)
+            ctx = self.context(person, event, now, today, workspace=buffered, pms_for=pick)
             try:
-                replies = with_field_notice(event, person, await handle(ctx, parsed))
-                replies += await self._files(ctx, parsed, event, fetched)
+                replies = await self._answers(ctx, parsed, event, person, fetched, pick)
             except NeedsWrite:
                 return None
         async with self.db.write() as s:
@@ -151,13 +151,20 @@ class ChatCommands:
                 if event.files else []
             await self.outcomes.finish(s, item, staged, [answer(event, person.locale, r) for r in refusals])
             return "unparsed"
-        ctx = self.context(person, event, now, today, workspace=ws,
-                           pms_for=self.waits.picker(s, item.inbox_id, remote_only=False))
-        replies = with_field_notice(event, person, await handle(ctx, parsed))
-        replies += await self._files(ctx, parsed, event, fetched)
+        pick = self.waits.picker(s, item.inbox_id, remote_only=False)
+        ctx = self.context(person, event, now, today, workspace=ws, pms_for=pick)
+        replies = await self._answers(ctx, parsed, event, person, fetched, pick)
         await self._audited(s, person.id, parsed, event, now)
         await self._finish(s, ws, item, staged, person.locale, replies)
         return "ok"
+
+    async def _answers(self, ctx: Context, parsed: model.Command, event: InboundEvent, person: Person,
+                       fetched: Sequence[Fetched], pick: Picker) -> list[Reply]:
+        """The command's replies and its files' (each answer says so when a write went as the bot account)."""
+        handled = await handle(ctx, parsed)
+        files = await self._files(ctx, parsed, event, fetched)
+        as_bot = pick.as_bot()
+        return with_field_notice(event, person, with_bot_note(handled, as_bot)) + with_bot_note(files, as_bot)
 
     @staticmethod
     async def _files(ctx: Context, parsed: model.Command, event: InboundEvent, fetched: Sequence[Fetched]

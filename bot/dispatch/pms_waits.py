@@ -4,16 +4,15 @@ outage; after PMS_QUEUE_MAX_H, given up and said so. This process's view of whic
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 
 from bot.clocks import Clock
 from bot.constants import PMS_ALERT_EVERY_S, PMS_QUEUE_BACKOFF_MAX_S, PMS_QUEUE_MAX_H, PMS_WAIT_PREFIX
 from bot.dispatch.read_first import NeedsWrite
 from bot.dispatch.replies import answer, error
-from bot.pms.base import PMS, PMSDown
+from bot.pms.base import PMSDown
 from bot.pms.journal import NOTICE, Journal
-from bot.pms.registry import CONNECTORS, DISPLAY, RemoteClient, connector_for
+from bot.pms.registry import CONNECTORS, DISPLAY, Picker, RemoteClient
 from bot.records import Project
 from bot.store import audit, pms_writes
 from bot.store import inbox as inbox_rows
@@ -36,20 +35,17 @@ class PmsWaits:
         self._queued: dict[str, set[int]] = {}  # PMS -> inbox ids of commands waiting for it (this process)
         self._down_since: dict[str, float] = {}  # PMS -> when it stopped answering (this process saw)
 
-    def picker(self, s: StoreSession, inbox_id: int, *, remote_only: bool) -> Callable[[Project], PMS]:
+    def picker(self, s: StoreSession, inbox_id: int, *, remote_only: bool) -> Picker:
         """The project's connector; a command for a PMS that is away waits behind those that came before it."""
-        pick = connector_for(s, self.remotes, clock=self.clock)
-
-        def picked(project: Project) -> PMS:
+        def guard(project: Project) -> None:
             if project.pms in CONNECTORS:
                 if remote_only:
                     raise NeedsWrite(f"pms:{project.pms}")
-                return pick(project)
+                return
             if any(earlier < inbox_id for earlier in self._queued.get(project.pms, ())):
                 raise PMSDown(DISPLAY.get(project.pms, project.pms), "behind", "earlier commands wait for it",
                               connector=project.pms)
-            return pick(project)
-        return picked
+        return Picker(s, self.remotes, clock=self.clock, guard=guard)
 
     def settled(self, inbox_id: int) -> None:
         for waiting in self._queued.values():

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict, replace
 
 from bot.constants import CALLBACK_PLATFORM
+from bot.pms.registry import DISPLAY
 from bot.records import InboundEvent, Person, Reply
 from bot.store.workspace import SqlWorkspace
 from notifiers.outbox import Envelope
@@ -78,3 +79,13 @@ def with_field_notice(event: InboundEvent, person: Person, replies: list[Reply])
     return [*replies, Reply(kind="field_reported", to_project=str(task["key"]).rpartition("-")[0], data={
         "task": task, "by": person.name, "note": event.action.get("note", ""), "photo": event.action.get("photo"),
         "hours": event.action.get("hours"), "blocked": event.action.get("blocked") == "1"})]
+
+
+def with_bot_note(replies: list[Reply], connector: str | None) -> list[Reply]:
+    """Answers to the asker say the write went as the bot account (`connector`: the PMS with per-person writes
+    the person has not linked); the templates of writing replies show it (templates/console/*/_as_bot.j2)."""
+    if connector is None:
+        return replies
+    note = {"connector": connector, "pms": DISPLAY.get(connector, connector)}
+    return [replace(r, data={**r.data, "as_bot": note}) if r.to_person is None and r.to_project is None
+            and r.to_channel is None and r.to_source is None else r for r in replies]

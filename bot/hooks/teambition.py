@@ -3,7 +3,8 @@
 Each delivery carries `X-Signature`, "the signature of the message body; the key is the app's secret" with
 `X-Request-Id`, `X-Tenant-Id` and `X-Tenant-Type` (Teambition webhook docs, e.g. task.update:
 https://apifox.com/apidoc/project-518374/doc-387264, department.create: doc-387252): a 64-hex-digit value, read as
-HMAC-SHA256 of the raw body with the app secret (connectors.teambition.webhook_secret). The body is
+HMAC-SHA256 of the raw body with the app secret (connectors.teambition.webhook_secret). The pages name no algorithm
+and nothing found confirms this one: an assumption, said so in README ("Teambition's webhook signature"). The body is
 {orgId, timestamp, event, eventId, hookId, data: {operatorId, task: {taskId, projectId, …}, new, old}}; eventId is
 the delivery's dedupe key. Payloads are trusted for the task's ids only: the worker reads the task again.
 """

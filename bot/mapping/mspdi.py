@@ -27,6 +27,8 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
 NS = "http://schemas.microsoft.com/project"
+# What the export claims: the elements it writes, and their order, are those of the Project 2007 schema (pj12).
+SAVE_VERSION = 12
 MAX_PLAN_BYTES = 20 * 1024 * 1024
 MAX_PLAN_TASKS = 20_000
 MAX_NAME_CHARS = 255  # Project's own limit on a task name
@@ -84,6 +86,7 @@ class Plan:
     finish: str | None
     tasks: tuple[PlanTask, ...]
     resources: tuple[PlanResource, ...] = field(default=())
+    currency: str | None = None  # CurrencyCode, which the schema requires of a project: kept to be written back
 
     def resource(self, uid: int) -> PlanResource | None:
         return next((r for r in self.resources if r.uid == uid), None)
@@ -166,12 +169,16 @@ def read_mspdi(raw: bytes) -> Plan:
         raise PlanError("dtd_refused") from None
     except ET.ParseError as exc:
         raise PlanError("not_xml", reason=str(exc)[:200]) from None
+    if root.tag == "Project":  # no namespace, as the documentation's fragments and some other tools write it
+        for el in root.iter():
+            el.tag = _q(el.tag) if isinstance(el.tag, str) and not el.tag.startswith("{") else el.tag
     if root.tag != _q("Project"):
         raise PlanError("not_mspdi", root=str(root.tag)[:80])
     task_els = root.findall(f"{_q('Tasks')}/{_q('Task')}")
     if len(task_els) > MAX_PLAN_TASKS:
         raise PlanError("too_many_tasks", limit=str(MAX_PLAN_TASKS))
-    tasks = [_task(el) for el in task_els]
+    # A blank row of the plan is a "null task" (<IsNull>1</IsNull>, a UID and an ID, nothing else): not a task.
+    tasks = [_task(el) for el in task_els if not _flag(el, "IsNull")]
     # UID 0 at outline level 0 is the project summary task: Project derives it from the others on open.
     tasks = [t for t in tasks if not (t.uid == 0 and t.outline_level == 0)]
     uids = [t.uid for t in tasks]
@@ -200,7 +207,7 @@ def read_mspdi(raw: bytes) -> Plan:
     tasks = [t if t.uid not in assigned else replace(t, resources=tuple(assigned[t.uid])) for t in tasks]
     return Plan(name=(_text(root, "Name") or _text(root, "Title") or "")[:MAX_NAME_CHARS],
                 start=_date(root, "StartDate", "Project"), finish=_date(root, "FinishDate", "Project"),
-                tasks=tuple(tasks), resources=tuple(resources))
+                tasks=tuple(tasks), resources=tuple(resources), currency=(_text(root, "CurrencyCode") or "")[:3] or None)
 
 
 def _add(parent: ET.Element, tag: str, value: object) -> None:
@@ -212,9 +219,11 @@ def _add(parent: ET.Element, tag: str, value: object) -> None:
 def write_mspdi(plan: Plan) -> bytes:
     """The plan as an MSPDI file Project opens (File > Open, XML Format); elements in the schema's order."""
     root = ET.Element("Project", {"xmlns": NS})  # children unqualified: they are in the default namespace
+    _add(root, "SaveVersion", SAVE_VERSION)
     _add(root, "Name", plan.name)
     _add(root, "StartDate", plan.start)
     _add(root, "FinishDate", plan.finish)
+    _add(root, "CurrencyCode", plan.currency)
     tasks_el = ET.SubElement(root, "Tasks")
     for t in plan.tasks:
         el = ET.SubElement(tasks_el, "Task")

@@ -47,7 +47,7 @@ def _day(value: str | None) -> date | None:
 
 
 def document_of(plan: Plan, keys: dict[int, str]) -> dict[str, Any]:
-    return {"name": plan.name, "start": plan.start, "finish": plan.finish,
+    return {"name": plan.name, "start": plan.start, "finish": plan.finish, "currency": plan.currency,
             "resources": [asdict(r) for r in plan.resources],
             "tasks": [{**asdict(t), "key": keys.get(t.uid)} for t in plan.tasks]}
 
@@ -63,7 +63,8 @@ def plan_of_document(document: dict[str, Any], percents: dict[str, int] | None =
             fields["percent"] = percents[raw["key"]]
         tasks.append(PlanTask(**fields))
     return Plan(name=str(document.get("name", "")), start=document.get("start"), finish=document.get("finish"),
-                tasks=tuple(tasks), resources=tuple(PlanResource(**r) for r in document.get("resources", [])))
+                tasks=tuple(tasks), resources=tuple(PlanResource(**r) for r in document.get("resources", [])),
+                currency=document.get("currency"))
 
 
 async def import_plan(plan: Plan, *, project: str, pms: PMS, previous: dict[str, Any] | None,

@@ -66,6 +66,13 @@ class TaskEdit:
         return [f.name for f in fields(self) if getattr(self, f.name) is not None]
 
 
+def wrote_as_bot(view: object) -> bool:
+    """Whether a write of this per-project view went as the bot account: a connector with per-person writes keeps
+    `wrote` (True: as the person, False: as the bot account, for lack of the person's own link); others keep none."""
+    wrote = getattr(view, "wrote", None)
+    return isinstance(wrote, list) and not all(wrote)
+
+
 class PMS(Protocol):
     name: str
 

@@ -1,7 +1,7 @@
 """Jira's edits of a task in chat (assignee, due date, priority) and its text search, beside bot/pms/jira.py.
 
-One `PUT /issue/{key}` sets the fields and adds the comment naming who asked, so the edit and its note land
-together or not at all (https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issues/#api-rest-api-3-issue-issueidorkey-put).
+One `PUT /issue/{key}` sets the fields and adds the comment naming who asked, as that person when they linked their
+Jira (bot/pms/jira_people.py), so the edit and its note land together or not at all (https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issues/#api-rest-api-3-issue-issueidorkey-put).
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ async def edit_task(pms: JiraPMS, key: str, edit: TaskEdit, *, by: Person) -> Ta
     if edit.priority is not None:
         fields["priority"] = {"name": PRIORITY_NAMES[edit.priority]}
     note = edit_note(by, edit, edit.assignee.name if edit.assignee else None)
-    await pms.c.send("PUT", f"/issue/{pms._jira(key)}", missing=key, json={
+    await pms.c.send("PUT", f"/issue/{pms._jira(key)}", missing=key, by=by, wrote=pms.wrote, json={
         "fields": fields, "update": {"comment": [{"add": {"body": pms._text(note)}}]}})
     return await pms._task_or_fail(key)
 
@@ -56,7 +56,7 @@ async def find_tasks(pms: JiraPMS, words: str, *, limit: int) -> list[Task]:
 async def attach(pms: JiraPMS, key: str, file: Attachment, *, by: Person) -> None:
     """POST /issue/{key}/attachments, multipart field `file` (spec: addAttachment): as the person when they
     linked their Jira, else by the bot's account."""
-    await pms.c.send("POST", f"/issue/{pms._jira(key)}/attachments", missing=key, by=by,
+    await pms.c.send("POST", f"/issue/{pms._jira(key)}/attachments", missing=key, by=by, wrote=pms.wrote,
                      files={"file": (file.name, file.data, file.content_type)})
 
 

@@ -157,6 +157,7 @@ class RedminePMS:
         self.project = project
         self.identifier = project.pms_project or project.key.lower()
         self._people = people
+        self.wrote: list[bool] = []  # with switch_user, per write: True as the person, False as the admin key
 
     def _status(self, status: dict[str, Any]) -> str:
         name = str(status.get("name", "")).casefold()
@@ -197,6 +198,8 @@ class RedminePMS:
         return issue
 
     async def _as(self, by: Person) -> str | None:
+        if self.c.config.switch_user:  # writes go as each person: one who linked no login goes as the admin key
+            self.wrote.append(bool(by.pms_user))
         return by.pms_user if self.c.config.switch_user and by.pms_user else None
 
     async def _to_task(self, issue: dict[str, Any]) -> Task:
@@ -353,17 +356,7 @@ class RedminePMS:
         return str(body["time_entry"]["id"])
 
     async def attach(self, key: str, file: Attachment, *, by: Person) -> None:
-        """The file uploaded (POST /uploads.json, raw body), then named in an issue update by its token:
-        https://www.redmine.org/projects/redmine/wiki/Rest_api#Attaching-files"""
-        as_user = await self._as(by)
-        issue = await self._issue(key, as_user=as_user)
-        body = await self.c.send("POST", "/uploads.json", params={"filename": file.name}, content=file.data,
-                                 as_user=as_user)
-        change: dict[str, Any] = {"uploads": [{"token": str(body["upload"]["token"]), "filename": file.name,
-                                               "content_type": file.content_type}]}
-        if as_user is None:
-            change["notes"] = f"{by.name}: {file.name}"
-        await self.c.send("PUT", f"/issues/{issue['id']}.json", json={"issue": change}, missing=key, as_user=as_user)
+        await redmine_edits.attach(self, key, file, by=by)
 
     async def edit_task(self, key: str, edit: TaskEdit, *, by: Person) -> Task:
         return await redmine_edits.edit_task(self, key, edit, by=by)

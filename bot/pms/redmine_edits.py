@@ -1,4 +1,5 @@
-"""Redmine's edits of a task in chat (assignee, due date, priority) and its text search, beside bot/pms/redmine.py.
+"""Redmine's edits of a task in chat (assignee, due date, priority), its attachments and its text search, beside
+bot/pms/redmine.py.
 
 One `PUT /issues/{id}.json` sets the fields with the note, as the person where switch_user allows
 (https://www.redmine.org/projects/redmine/wiki/Rest_Issues#Updating-an-issue); Redmine answers 422 with its
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.pms.base import PMSError, TaskEdit
 from bot.pms.remote import edit_note
-from bot.records import Person, Task
+from bot.records import Attachment, Person, Task
 
 if TYPE_CHECKING:
     from bot.pms.redmine import RedminePMS
@@ -52,3 +53,17 @@ async def find_tasks(pms: RedminePMS, words: str, *, limit: int) -> list[Task]:
     people, logins = await pms._people(), await pms.c.users()
     tasks = [pms._task(i, people, logins) for i in issues]
     return sorted(tasks, key=lambda t: t.status == "done")
+
+
+async def attach(pms: RedminePMS, key: str, file: Attachment, *, by: Person) -> None:
+    """The file uploaded (POST /uploads.json, raw body), then named in an issue update by its token:
+    https://www.redmine.org/projects/redmine/wiki/Rest_api#Attaching-files"""
+    as_user = await pms._as(by)
+    issue = await pms._issue(key, as_user=as_user)
+    body = await pms.c.send("POST", "/uploads.json", params={"filename": file.name}, content=file.data,
+                            as_user=as_user)
+    change: dict[str, Any] = {"uploads": [{"token": str(body["upload"]["token"]), "filename": file.name,
+                                           "content_type": file.content_type}]}
+    if as_user is None:
+        change["notes"] = f"{by.name}: {file.name}"
+    await pms.c.send("PUT", f"/issues/{issue['id']}.json", json={"issue": change}, missing=key, as_user=as_user)

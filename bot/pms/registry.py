@@ -13,7 +13,7 @@ from typing import Protocol
 from bot.clocks import Clock
 from bot.config import Config, Settings
 from bot.pms import jira, local, redmine, teambition, zentao
-from bot.pms.base import PMS, PMSError
+from bot.pms.base import PMS, PMSError, wrote_as_bot
 from bot.pms.local import LocalPMS
 from bot.pms.people import PeopleMap
 from bot.records import Project
@@ -77,17 +77,37 @@ class _PeopleOnce:
         return self.value
 
 
-def connector_for(session: StoreSession, remotes: dict[str, RemoteClient] | None = None, *, clock: Clock
-                  ) -> Callable[[Project], PMS]:
-    people = _PeopleOnce(session)
+class Picker:
+    """The project's connector for one command. It keeps the views it handed out, so the answer can say when a
+    write went as the bot account (`as_bot`); `guard` may refuse a project first (bot/dispatch/pms_waits.py)."""
 
-    def pick(project: Project) -> PMS:
+    def __init__(self, session: StoreSession, remotes: dict[str, RemoteClient] | None, *, clock: Clock,
+                 guard: Callable[[Project], None] | None = None) -> None:
+        self.session = session
+        self.remotes = remotes or {}
+        self.clock = clock
+        self.guard = guard
+        self.people = _PeopleOnce(session)
+        self.views: list[tuple[str, PMS]] = []
+
+    def __call__(self, project: Project) -> PMS:
+        if self.guard is not None:
+            self.guard(project)
         factory = CONNECTORS.get(project.pms)
         if factory is not None:
-            return factory(session, project, clock)
-        remote = (remotes or {}).get(project.pms)
+            return factory(self.session, project, self.clock)
+        remote = self.remotes.get(project.pms)
         if remote is None:
             raise PMSError("pms_unavailable", project=project.key, pms=project.pms)
-        return remote.for_project(project, people)
+        view = remote.for_project(project, self.people)
+        self.views.append((project.pms, view))
+        return view
 
-    return pick
+    def as_bot(self) -> str | None:
+        """The `pms:` value of a connector one of this command's writes went to as the bot account, if any."""
+        return next((name for name, view in self.views if wrote_as_bot(view)), None)
+
+
+def connector_for(session: StoreSession, remotes: dict[str, RemoteClient] | None = None, *, clock: Clock
+                  ) -> Picker:
+    return Picker(session, remotes, clock=clock)

@@ -158,6 +158,7 @@ class TeambitionPMS:
         self.project_id = str(project.pms_project or "")
         self._people = people
         self._sprints: dict[str, tuple[str, date | None]] | None = None
+        self.wrote: list[bool] = []  # per write: True as the person, False as the bot's user (base.wrote_as_bot)
 
     # -- reading ------------------------------------------------------------------------------------------------
 
@@ -260,13 +261,13 @@ class TeambitionPMS:
     # -- writing ------------------------------------------------------------------------------------------------
 
     async def _operator(self, by: Person) -> tuple[str, bool]:
-        """Who the write is made as: the person's own user (True) or the bot's (False)."""
-        if is_object_id(by.pms_user) and str(by.pms_user) in await self.c.project_members(self.project_id):
-            return str(by.pms_user), True
-        if self.c.operator_id:
-            return self.c.operator_id, False
-        raise PMSError("pms_refused", pms="Teambition",
-                       reason=f"{by.name} has no Teambition user linked and TEAMBITION_OPERATOR_ID is not set")
+        """Who the write is made as: the person's own user (True) or the bot's (False), kept in `wrote`."""
+        mine = is_object_id(by.pms_user) and str(by.pms_user) in await self.c.project_members(self.project_id)
+        if not mine and not self.c.operator_id:
+            raise PMSError("pms_refused", pms="Teambition",
+                           reason=f"{by.name} has no Teambition user linked and TEAMBITION_OPERATOR_ID is not set")
+        self.wrote.append(mine)
+        return str(by.pms_user if mine else self.c.operator_id), mine
 
     async def create_task(self, project: str, title: str, *, assignee: Person | None, due: date | None,
                           by: Person) -> Task:
@@ -375,15 +376,7 @@ class TeambitionPMS:
         return await self._log(await self._raw(key), hours, said(note, by.name, as_person), operator, key)
 
     async def delete_worklog(self, key: str, worklog: str, *, by: Person) -> None:
-        if not is_object_id(worklog):
-            raise PMSError("unknown_task", task=key)
-        operator, _ = await self._operator(by)
-        try:
-            await self.c.send("DELETE", f"/worktime/{worklog}", operator=operator, missing=key)
-        except PMSError as exc:
-            if exc.code != "unknown_task" or await self.get_task(key) is None:
-                raise
-            # the task is there and the entry is not: an earlier attempt of this undo deleted it
+        await teambition_edits.delete_worklog(self, key, worklog, by=by)
 
     async def attach(self, key: str, file: Attachment, *, by: Person) -> None:
         teambition_edits.refuse_attach(key, file, by=by)

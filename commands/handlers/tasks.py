@@ -73,7 +73,7 @@ async def report(ctx: Context, cmd: model.Report) -> list[Reply]:
     names = await names_of(ctx, [updated.assignee])
     return [Reply(kind="progress_reported", data={
         "task": task_view(updated, names), "before": before, "hours": str(cmd.hours) if cmd.hours else None,
-        "note": cmd.note, "as_bot": updated.as_bot,
+        "note": cmd.note,
     })]
 
 

@@ -20,8 +20,9 @@ What it checks, as the real service documents it:
 - Errors: HTTP 4xx with {"code": <status>, "errorMessage": …, "requestId": …}.
 - Workflow: a status's `rejectStatusIds` are the statuses a task in it may not move to (read so; the docs name the
   list "流转" of UpdateTaskFlowRejectStatusV3); moving to a status of kind `end` marks the task done.
-- Webhooks: `delivery()` signs a body as X-Signature (hex HMAC-SHA256 with the app secret) with X-Request-Id,
-  X-Tenant-Id, X-Tenant-Type (https://apifox.com/apidoc/project-518374/doc-387264).
+- Webhooks: `delivery()` signs a body as X-Signature (hex HMAC-SHA256 with the app secret: the docs name the key
+  and show 64 hex digits but no algorithm, so this is the same unconfirmed assumption as bot/hooks/teambition.py)
+  with X-Request-Id, X-Tenant-Id, X-Tenant-Type (https://apifox.com/apidoc/project-518374/doc-387264).
 """
 
 from __future__ import annotations
