@@ -99,7 +99,8 @@ class Paged:
                     raise DirectoryError(f"{self._what}: still throttled or failing after {self._retries} tries "
                                          f"(HTTP {r.status_code})")
                 self.waits += 1
-                wait = _seconds(r.headers.get("Retry-After")) or _seconds(r.headers.get("x-ogw-ratelimit-reset"))
+                wait = _seconds(r.headers.get("Retry-After"))
+                wait = _seconds(r.headers.get("x-ogw-ratelimit-reset")) if wait is None else wait
                 await self._sleep(min(wait if wait is not None else 2.0 ** attempt, constants.DIRECTORY_RETRY_MAX_S))
                 continue
             return r.status_code, data
