@@ -181,6 +181,31 @@ async def test_the_configuration_file_wins_and_its_people_are_never_deactivated(
         await rt.close()
 
 
+async def test_the_pm_role_comes_from_the_directory_and_makes_a_projects_member_its_pm(
+        fake: DirectoryFake, sqlite_url: str) -> None:
+    """A person of the file without roles (matched by e-mail) gets pm from the directory's mapping: as a member of
+    PUMP, they are its PM (told of a leaver's approvals); the file's roles, where it gives some, still win."""
+    rules = {**sources("feishu").roles, "pm": RoleRule(departments=("Engineering",))}
+    config = Config(people=(PersonConfig(id="li", name="Li", email="lead@corp.cn"),
+                            PersonConfig(id="req", name="Requester"), PersonConfig(id="ops", name="Ops", roles=("pm",))),
+                    projects=(ProjectConfig(key="PUMP", name="Pump", members=("li", "req")),),
+                    directory=DirectoryConfig(sources=sources("feishu").sources, roles=rules))
+    rt = await runtime(sqlite_url, config, fake, ("feishu",))
+    try:
+        await sync(rt)
+        found = await people(rt)
+        assert found["li"].roles == ["approver", "member", "pm"] and "pm" not in found["dev3"].roles
+        async with rt.db.write() as s:
+            approval = await SqlWorkspace(s, default_locale="en").create_approval(
+                project="PUMP", requester="req", approvers=("dev3",), subject="Seals", amount=Decimal("800"),
+                origin="chat", now=rt.clock.now())
+        fake.people[2].active = False
+        outcome = await sync(rt)
+        assert [(m.approval_id, m.to, m.pms) for m in outcome.reassigned] == [(approval.id, "li", ("li",))]
+    finally:
+        await rt.close()
+
+
 async def test_a_leavers_pending_approvals_go_to_their_manager_and_the_pm_is_told(
         fake: DirectoryFake, sqlite_url: str) -> None:
     config = Config(people=(PersonConfig(id="pm", name="PM", roles=("pm",)),
@@ -325,6 +350,8 @@ async def test_a_feishu_contact_event_updates_that_one_person_at_once(fake: Dire
     ("directory:\n  sources:\n    - {name: a, kind: slack}\n    - {name: a, kind: feishu}\n", "duplicate directory"),
     ("directory:\n  sources:\n    - {name: a, kind: ad}\n", "directory.sources[0].kind"),
     ("directory:\n  roles: {boss: {managers: true}}\n", "directory.roles.boss"),
+    ("directory:\n  roles:\n    pm: {}\n", "pmsbot.yaml:4: directory.roles.pm: a role rule names groups"),
+    ("directory:\n  roles:\n    pm: {departments: ['']}\n", "directory.roles.pm.departments[0]: String should have at least 1"),
     ("directory:\n  sources:\n    - {name: a, kind: ldap, url: 'ldap://h', base: dc=x, page_size: 5000}\n",
      "page_size"),
     ("sso: {issuer: 'http://idp.example.com', client_id: x}\n", "issuer must be an https URL"),
