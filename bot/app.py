@@ -219,8 +219,7 @@ def _feishu_parts(rt: Runtime) -> feishu.FeishuParts:
         long_connection=s.feishu_long_connection, api_base=s.feishu_api_base or constants.FEISHU_DEFAULT_API_BASE,
         app_id=s.feishu_app_id, app_secret=s.feishu_app_secret.get_secret_value(),
         people=_people(rt, feishu.PLATFORM, email_of), card_answer=card_answer,
-        contact_changed=(functools.partial(rt.directory_sync.one, feishu.PLATFORM, actor="feishu")
-                         if any(d.kind == "feishu" for d in rt.config.directory.sources) else None))
+        contacts=any(d.kind == "feishu" for d in rt.config.directory.sources))
 
 
 def _dingtalk_parts(rt: Runtime) -> dingtalk.DingTalkParts:
@@ -243,12 +242,7 @@ def _dingtalk_parts(rt: Runtime) -> dingtalk.DingTalkParts:
         links=LinkSigner(secret, purpose=LINK_PURPOSE, clock=rt.clock),
         decide_page=DecidePage(rt.renderer, default_locale=rt.config.locale), card_answer=card_answer,
         session_webhook_allowed=functools.partial(session_webhook_allowed, oapi_base=sender.oapi) if sender else None,
-        contacts_changed=(functools.partial(_dingtalk_contacts, rt)
-                          if any(d.kind == "dingtalk" for d in rt.config.directory.sources) else None))
-
-
-async def _dingtalk_contacts(rt: Runtime, accounts: tuple[str, ...], left: bool) -> int:
-    return await rt.directory_sync.accounts(dingtalk.PLATFORM, accounts, left=left, actor="dingtalk")
+        contacts=any(d.kind == "dingtalk" for d in rt.config.directory.sources))
 
 
 async def _card_update(rt: Runtime, platform: str, inbox_id: int, account: str) -> tuple[Rendered, str] | None:

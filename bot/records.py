@@ -7,7 +7,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-EventKind = Literal["message", "action", "change", "hook"]  # change: a PMS webhook or poll; hook: a source
+# change: a PMS webhook or poll; hook: a source; directory: a person changed in a directory (Feishu, DingTalk)
+EventKind = Literal["message", "action", "change", "hook", "directory"]
+SYSTEM_KINDS: tuple[EventKind, ...] = ("change", "hook", "directory")  # a system's delivery: nobody to answer
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -80,6 +80,7 @@ class Runtime:
     polls: list[Poll] = field(default_factory=list, init=False)
     directory_sync: DirectorySync = field(init=False)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list, init=False)
+    _retired: list[DirectorySync] = field(default_factory=list, init=False)
     _stop: asyncio.Event = field(default_factory=asyncio.Event, init=False)
     scheduler: ClockRunner | None = field(default=None, init=False)
     listener: Listener | None = field(default=None, init=False)  # a worker's LISTEN on PostgreSQL
@@ -122,7 +123,10 @@ class Runtime:
             WeeklyDigest(self.db, mail, self.config, self._portfolio_link),
             RetentionPurge(self.db, self.config),
         ]
+        if hasattr(self, "directory_sync"):  # reconfigured: its kept clients are closed with the runtime
+            self._retired.append(self.directory_sync)
         self.directory_sync = DirectorySync(self.db, mail, self.config, self._directories)
+        self.dispatcher.directory.changes = self.directory_sync  # directory change events from the inbox
         jobs.append(self.directory_sync)
         polls: list[Poll] = [RedminePolls(self.db, self.inbox, self.remotes, self.config),
                              FilePolls(self.db, self.inbox, self.dispatcher.sources, self.clock)]
@@ -212,6 +216,8 @@ class Runtime:
         self._tasks.clear()
         await self.inbox.close()
         await self.delivery.close()
+        for directory_sync in (*self._retired, self.directory_sync):
+            await directory_sync.close()
         for remote in self.remotes.values():
             await remote.close()
         if self.suggester is not None:

@@ -5,6 +5,7 @@ manager and the PM hears of it; a second run changes nothing; 5,000 people in se
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
@@ -16,16 +17,18 @@ from sqlmodel import col
 
 from bot.config import Config, PersonConfig, ProjectConfig, Settings
 from bot.config.identity import DirectoryConfig, DirectorySourceConfig, RoleRule
-from bot.directory.base import Directory, Sleep
+from bot.directory.base import Directory, Entry, Sleep
 from bot.directory.dingtalk import DingTalkDirectory
 from bot.directory.feishu import FeishuDirectory
 from bot.directory.slack import SlackDirectory
+from bot.dispatch.directory import DirectoryChanges
 from bot.jobs.directory import Outcome
 from bot.runtime import Runtime
 from bot.store.models import ApprovalRow, AuditRow, IdentityRow, OutboxRow, PersonRow
 from bot.store.workspace import SqlWorkspace
 from tests.conftest import running_clock
 from tests.fakes.directories import SLACK_TOKEN, DirectoryFake, Someone, documented_limits
+from tests.waiting import eventually
 
 
 async def no_wait(seconds: float) -> None:
@@ -298,7 +301,7 @@ async def test_refused_credentials_change_nothing(fake: DirectoryFake, sqlite_ur
         await rt.close()
 
 
-async def test_a_feishu_contact_event_updates_that_one_person_at_once(fake: DirectoryFake, sqlite_url: str) -> None:
+async def test_a_feishu_contact_event_updates_that_one_person_through_the_inbox(fake: DirectoryFake, sqlite_url: str) -> None:
     from aiohttp.test_utils import TestClient, TestServer
     from pydantic import SecretStr
 
@@ -324,22 +327,82 @@ async def test_a_feishu_contact_event_updates_that_one_person_at_once(fake: Dire
         for _ in range(2):  # a redelivery changes nothing more
             r = await client.post("/feishu/events", json=event("contact.user.updated_v3", renamed))
             assert r.status == 200
+        assert (await people(rt))["dev3"].name == "Dev 3"  # acked: in the inbox, for the worker to apply
+        assert await rt.dispatcher.run_once() == 1
+        assert (await people(rt))["dev3"].name == "Dev Three"
         new = {"open_id": "ou_77", "name": "New Hire", "enterprise_email": "new@corp.cn", "employee_no": "E77"}
         assert (await client.post("/feishu/events", json=event("contact.user.created_v3", new))).status == 200
         assert (await client.post("/feishu/events", json=event("contact.user.deleted_v3", {"open_id": "ou_4",
                                                                                            "name": "Dev 4"}))).status == 200
+        assert await rt.dispatcher.run_once() == 2
         found = await people(rt)
         assert found["dev3"].name == "Dev Three" and found["new"].active and not found["dev4"].active
         # Hostile: a wrong token, an object without open_id, an object that is not one: refused, nothing applied.
         r = await client.post("/feishu/events", json=event("contact.user.updated_v3", {**renamed, "name": "X"}, "bad"))
         assert r.status == 401
-        for bad in ({"name": "no id"}, "ou_3", None):
+        for bad in ({"name": "no id"}, "ou_3", None, {"open_id": "../ou_3"}, {"open_id": "ou_3\u0000x"}):
             r = await client.post("/feishu/events", json=event("contact.user.updated_v3", bad))
             assert r.status == 400 and "error" in await r.json()
+        assert await rt.dispatcher.run_once() == 0  # nothing of them was kept
         assert (await people(rt))["dev3"].name == "Dev Three"
     finally:
         await client.close()
         await rt.close()
+
+
+async def test_a_feishu_contact_event_is_acked_before_the_directory_write(fake: DirectoryFake,
+                                                                          sqlite_url: str) -> None:
+    from aiohttp.test_utils import TestClient, TestServer
+    from pydantic import SecretStr
+
+    from bot.app import build_app
+
+    settings = Settings(database_url=sqlite_url, feishu_app_id="cli_dir", feishu_app_secret=SecretStr("feishu-secret"),
+                        feishu_verification_token=SecretStr("vtoken"), feishu_api_base=fake.base)
+    rt = Runtime(settings, Config(directory=sources("feishu")), console=True, clock=running_clock())
+    await rt.open()
+    rt.directory_sync.directories = lambda names: clients(fake)(("feishu",))
+    await sync(rt)
+    gated = Gated(rt.directory_sync)
+    rt.dispatcher.directory.changes = gated
+    rt.start(("worker",))
+    client = TestClient(TestServer(build_app(rt)))
+    await client.start_server()
+    try:
+        body = {"schema": "2.0", "header": {"event_id": "ev-gated", "event_type": "contact.user.updated_v3",
+                                            "token": "vtoken", "create_time": "1", "app_id": "cli_dir"},
+                "event": {"object": {"open_id": "ou_3", "name": "Dev Three", "enterprise_email": "dev3@corp.cn"}}}
+        r = await asyncio.wait_for(client.post("/feishu/events", json=body), 5)
+        assert r.status == 200
+        await asyncio.wait_for(gated.entered.wait(), 10)  # the worker has it, held at the gate
+        assert (await people(rt))["dev3"].name == "Dev 3"  # acked, not yet written
+        gated.gate.set()
+
+        async def renamed() -> bool:
+            return (await people(rt))["dev3"].name == "Dev Three"
+        await eventually(renamed, what="dev3 renamed by the worker")
+    finally:
+        await client.close()
+        await rt.close()
+
+
+class Gated:
+    """Directory sync for change events, held until `gate` opens (`entered`: the worker is inside)."""
+
+    def __init__(self, inner: DirectoryChanges) -> None:
+        self.inner = inner
+        self.gate = asyncio.Event()
+        self.entered = asyncio.Event()
+
+    async def one(self, platform: str, entry: Entry, actor: str) -> object:
+        self.entered.set()
+        await self.gate.wait()
+        return await self.inner.one(platform, entry, actor)
+
+    async def account(self, platform: str, account: str, *, left: bool, actor: str) -> int:
+        self.entered.set()
+        await self.gate.wait()
+        return await self.inner.account(platform, account, left=left, actor=actor)
 
 
 @pytest.mark.parametrize(("yaml_text", "expected"), [

@@ -1,5 +1,6 @@
 """The worker's loop: take what this process was handed and what is due in the inbox, and run each event as what
-it is (a chat command, a PMS change, a source's delivery), with one catch-all at this boundary."""
+it is (a chat command, a PMS change, a source's delivery, a directory change), with one catch-all at this
+boundary."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from bot.clocks import Clock
 from bot.config import Config, SourceConfig
 from bot.constants import ATTACHMENT_MAX_BYTES, WORKER_BATCH, WORKER_POLL_S
 from bot.dispatch.chat import ChatCommands
+from bot.dispatch.directory import DirectoryEvents
 from bot.dispatch.files import Downloads
 from bot.dispatch.hooks import HookRuns
 from bot.dispatch.outcomes import Outcomes
@@ -70,6 +72,7 @@ class Dispatcher:
                                    default_locale=default_locale, outcomes=self.outcomes)
         self.hooks = HookRuns(db, clock=clock, timezone=timezone, config=config, default_locale=default_locale,
                               waits=self.waits, outcomes=self.outcomes, addressing=addressing)
+        self.directory = DirectoryEvents(db, clock=clock, outcomes=self.outcomes)
 
     @property
     def links(self) -> Links | None:
@@ -160,6 +163,8 @@ class Dispatcher:
             return await self.changes.apply(item, staged)
         if item.event.kind == "hook":
             return await self.hooks.apply(item, staged, journal)
+        if item.event.kind == "directory":
+            return await self.directory.apply(item)
         journal.on_write = self.outcomes.saver(item.inbox_id)  # no transaction open: keep each write at once
         # A report's photos are fetched here, outside any transaction (and never while the platform waits an ack).
         fetched = await self.downloads.fetch(item.event) \

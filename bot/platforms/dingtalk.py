@@ -16,7 +16,7 @@ import hashlib
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +30,7 @@ from bot.constants import (
     DINGTALK_MAX_SKEW_S,
 )
 from bot.decision_links import BadLink
+from bot.directory.base import CHANGE_ACCOUNT, CHANGE_LEFT
 from bot.platforms.dingtalk_stream import BOT_TOPIC, CARD_TOPIC, StreamConnection
 from bot.platforms.people import AliasLookup, EmailLookup
 from bot.platforms.ports import (
@@ -75,9 +76,9 @@ class DingTalkParts:
     card_answer: CardAnswer  # the clicked interactive card's new variables, for the stream's answer
     # Whether a callback's sessionWebhook is one the sender will post to (DingTalk's own host); None: keep none.
     session_webhook_allowed: Callable[[str], bool] | None
-    # Address-book changes (user_add_org, user_modify_org, user_leave_org over the stream): the user ids, and whether
-    # they left, handed to directory sync; None without a dingtalk directory source (events then acked and ignored).
-    contacts_changed: Callable[[tuple[str, ...], bool], Awaitable[object]] | None = None
+    # Address-book changes (user_add_org, user_modify_org, user_leave_org over the stream) go to the inbox, one event
+    # per user id, for directory sync when there is a dingtalk directory source; else acked and ignored.
+    contacts: bool = False
 
 
 def profile_lookups(profiles: Profiles | None) -> tuple[EmailLookup, AliasLookup]:
@@ -120,7 +121,7 @@ class DingTalkAdapter:
             return
         self.stream = StreamConnection(base=self._parts.api_base, client_id=self._parts.client_id,
                                        client_secret=self._secret, handle=self._from_stream,
-                                       handle_event=self.event if self._parts.contacts_changed else None)
+                                       handle_event=self.event if self._parts.contacts else None)
         self._stop.clear()
         self._task = asyncio.create_task(self.stream.run(self._stop), name="dingtalk-stream")
 
@@ -171,13 +172,14 @@ class DingTalkAdapter:
             raise Refused(401, "timestamp and sign already used for another message: a replayed request")
 
     # ---- stream ---------------------------------------------------------------------------------------------
-    async def event(self, event_type: str, data: dict[str, Any]) -> None:
+    async def event(self, event_type: str, event_id: str, data: dict[str, Any]) -> None:
         """A stream EVENT: an address-book change names its users (data.userId, a list; UserId in the HTTP
         callback's form): https://developers.dingtalk.com/document/orgapp/user-activation-after-joining-the-enterprise-stream
         and the user_modify_org example of https://apifox.com/apidoc/shared/f9b55f1e-e990-49ad-ad32-4243d72b3245/doc-3472992.
+        Each user id becomes an inbox event (deduped by the event's id and the user's) that the worker reads again
+        and applies (bot/dispatch/directory.py): the ack waits for the inbox, not for DingTalk or the directory write.
         Anything else, or a malformed one, is acknowledged and ignored."""
-        changed = self._parts.contacts_changed
-        if event_type not in CONTACT_EVENTS or changed is None:
+        if event_type not in CONTACT_EVENTS or not self._parts.contacts:
             log.info("dingtalk event %r acknowledged and ignored", event_type[:60])
             return
         ids = data.get("userId", data.get("UserId"))
@@ -187,7 +189,13 @@ class DingTalkAdapter:
         if not accounts or len(accounts) > CONTACT_IDS_MAX:
             log.warning("dingtalk %s without usable user ids (%d) ignored", event_type, len(accounts))
             return
-        await changed(accounts, event_type == CONTACT_EVENTS[-1])
+        if not _ACCOUNT_RE.fullmatch(event_id):
+            event_id = hashlib.sha256(event_id.encode(errors="replace")).hexdigest()[:32]
+        change = CHANGE_LEFT if event_type == CONTACT_EVENTS[-1] else CHANGE_ACCOUNT
+        now = self._clock.now()
+        await asyncio.gather(*(self._intake.accept(InboundEvent(
+            platform=PLATFORM, event_id=f"contact:{event_id[:48]}:{account}", kind="directory", sender=account,
+            conversation="", action={"change": change}, received_at=now)) for account in accounts))
 
     async def _from_stream(self, topic: str, message_id: str, data: dict[str, Any]) -> dict[str, Any]:
         try:

@@ -47,8 +47,8 @@ USER_AGENT = "pmsbot-dingtalk-stream/1"
 
 # (topic, message id, data) -> the ack's data
 Handler = Callable[[str, str, dict[str, Any]], Awaitable[dict[str, Any]]]
-# (event type, data) of an EVENT frame
-EventHandler = Callable[[str, dict[str, Any]], Awaitable[None]]
+# (event type, event id, data) of an EVENT frame; the id is headers.eventId (the frame's messageId without one)
+EventHandler = Callable[[str, str, dict[str, Any]], Awaitable[None]]
 
 
 class StreamConnection:
@@ -184,7 +184,8 @@ class StreamConnection:
         # Handled concurrently: a slow inbox write must not hold up the pings behind it; at most so many at once.
         if len(self._inflight) >= DINGTALK_STREAM_INFLIGHT_MAX:
             await asyncio.wait(set(self._inflight), return_when=asyncio.FIRST_COMPLETED)
-        work = (self._event(ws, str(headers.get("eventType", "")), message_id, data) if kind == "EVENT"
+        work = (self._event(ws, str(headers.get("eventType", "")), str(headers.get("eventId") or message_id),
+                            message_id, data) if kind == "EVENT"
                 else self._callback(ws, topic, message_id, data))
         task = asyncio.create_task(work)
         self._inflight.add(task)
@@ -203,12 +204,12 @@ class StreamConnection:
             # As the SDK's CallbackHandler: the handler's answer (a card's new data) is the ack data's "response".
             await self._ack(ws, message_id, code, {"response": None if topic == BOT_TOPIC and code == 200 else answer})
 
-    async def _event(self, ws: aiohttp.ClientWebSocketResponse, event_type: str, message_id: str,
+    async def _event(self, ws: aiohttp.ClientWebSocketResponse, event_type: str, event_id: str, message_id: str,
                      data: dict[str, Any]) -> None:
         status = "SUCCESS"
         try:
             assert self._handle_event is not None
-            await self._handle_event(event_type, data)
+            await self._handle_event(event_type, event_id, data)
         except Exception:  # the connection's boundary: DingTalk redelivers this event later
             log.exception("dingtalk stream event %s (%s) failed", message_id, event_type[:60])
             status = "LATER"

@@ -66,6 +66,7 @@ class DirectoryFake(FakeServer):
     rate_limits: dict[str, tuple[Window, ...]] = field(default_factory=dict)  # platform -> windows (see above)
     now_s: float = 0.0  # the fake's clock, for rate_limits
     hinted: list[float] = field(default_factory=list)  # the waits a refusal asked for, in seconds
+    dingtalk_tokens: set[str] = field(default_factory=set)  # valid access tokens (clear it: they all expired)
 
     async def waited(self, seconds: float) -> None:
         """A directory client's sleep: the fake's clock moves on instead of the test's."""
@@ -175,10 +176,13 @@ class DirectoryFake(FakeServer):
         body = await request.json()
         if body.get("appKey") != "ding-dir" or body.get("appSecret") != "dingtalk-secret":
             return web.json_response({"code": "invalidClientIdOrSecret", "message": "bad"}, status=400)
-        return web.json_response({"accessToken": DINGTALK_TOKEN, "expireIn": 7200})
+        self._count("dingtalk_token")
+        token = f"{DINGTALK_TOKEN}-{self.pages['dingtalk_token']}"
+        self.dingtalk_tokens.add(token)
+        return web.json_response({"accessToken": token, "expireIn": 7200})
 
     def _dingtalk_refusal(self, request: web.Request) -> web.Response | None:
-        if request.query.get("access_token") != DINGTALK_TOKEN:
+        if request.query.get("access_token") not in self.dingtalk_tokens:  # unknown, or expired (two hours)
             return web.json_response({"errcode": 40014, "errmsg": "不合法的access_token"})
         if self._throttle("dingtalk") is not None:  # DingTalk says no wait: the client backs off
             return web.json_response({"errcode": 90018, "errmsg": "当前企业调用该接口超过每秒限流"})
