@@ -24,6 +24,7 @@ from bot.directory.slack import SlackDirectory
 from bot.dispatch.directory import DirectoryChanges
 from bot.jobs.directory import Outcome
 from bot.runtime import Runtime
+from bot.store import directory as store_directory
 from bot.store.models import ApprovalRow, AuditRow, IdentityRow, OutboxRow, PersonRow
 from bot.store.workspace import SqlWorkspace
 from tests.conftest import running_clock
@@ -285,6 +286,13 @@ async def test_five_thousand_people_in_seconds(kind: str, fake: DirectoryFake, s
         assert sorted(third.plan.deactivate) == sorted(f"p{p.n}" for p in gone)
         found = await people(rt)
         assert found["p1"].name == "P1 Renamed" and not found["p4001"].active and found["p3999"].active
+        if kind == "feishu":  # a change event reads whom it can touch, not all 5,000
+            event = Entry(account="ou_5", name="P5 Event", email="P5@corp.cn", employee_id="E5")
+            newcomer = Entry(account="ou_9001", name="Other P5", email="p5@elsewhere.cn")
+            assert [k.id for k in await store_directory.known(rt.db, rt.config, [("feishu", event)])] == ["p5"]
+            assert [k.id for k in await store_directory.known(rt.db, rt.config, [("feishu", newcomer)])] == ["p5"]
+            assert [c.id for c in (await rt.directory_sync.one("feishu", event, "test")).plan.update] == ["p5"]
+            assert [c.id for c in (await rt.directory_sync.one("feishu", newcomer, "test")).plan.create] == ["p5-2"]
         assert max(took) < 60, took  # seconds each on a quiet machine; minutes would mean a query per person
     finally:
         await rt.close()

@@ -95,7 +95,8 @@ class DirectorySync(Steady):
     async def one(self, platform: str, entry: Entry, actor: str) -> Outcome:
         """A change event's person: created or updated, or deactivated when it says so; nobody else is touched."""
         listing = Listing(source=platform, platform=platform, entries=(entry,), complete=False)
-        found = plan(await store.known(self.db, self.config), [listing], self.config.directory, force=True)
+        known = await store.known(self.db, self.config, [(platform, entry)])  # whom it can touch, not everyone
+        found = plan(known, [listing], self.config.directory, force=True)
         return Outcome(plan=found, applied=False) if found.empty else await self._apply(found, actor)
 
     async def account(self, platform: str, account: str, *, left: bool, actor: str) -> int:
@@ -130,7 +131,8 @@ class DirectorySync(Steady):
 
     async def _stored(self, platform: str, account: str) -> Entry | None:
         """A leaver the directory no longer answers for, as we know them, inactive; None: nobody we know."""
-        for k in await store.known(self.db, self.config):
+        gone = Entry(account=account, name=account)  # matched by its account alone
+        for k in await store.known(self.db, self.config, [(platform, gone)]):
             if (platform, account) in (*k.accounts, *k.linked):
                 return Entry(account=account, name=k.name, email=k.email, employee_id=k.employee_id,
                              department=k.department, active=False)
