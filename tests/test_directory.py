@@ -17,6 +17,7 @@ from sqlmodel import col
 
 from bot.config import Config, PersonConfig, ProjectConfig, Settings
 from bot.config.identity import DirectoryConfig, DirectorySourceConfig, RoleRule
+from bot.constants import DIRECTORY_RETRY_MAX_S
 from bot.directory.base import Directory, Entry, Sleep
 from bot.directory.dingtalk import DingTalkDirectory
 from bot.directory.feishu import FeishuDirectory
@@ -29,6 +30,7 @@ from bot.store.models import ApprovalRow, AuditRow, IdentityRow, OutboxRow, Pers
 from bot.store.workspace import SqlWorkspace
 from tests.conftest import running_clock
 from tests.fakes.directories import SLACK_TOKEN, DirectoryFake, Someone, documented_limits
+from tests.fakes.server import wait_hint
 from tests.waiting import eventually
 
 
@@ -265,6 +267,10 @@ async def test_five_thousand_people_in_seconds(kind: str, fake: DirectoryFake, s
         first = await timed()
         assert len(first.plan.create) == 5000 and first.applied and not first.plan.problems, first.plan.problems
         assert fake.throttled > 0 and fake.hinted  # the limits were reached, and waited out: nothing lost
+        if kind != "dingtalk":  # the client waited what the platform said (DingTalk says nothing: 1 s, 2 s…)
+            assert fake.slept == [min(float(wait_hint(h)), DIRECTORY_RETRY_MAX_S) for h in fake.hinted]
+        else:
+            assert fake.slept and set(fake.slept) <= {1.0, 2.0, 4.0}
         pages = {"feishu": fake.pages.get("feishu_users"), "dingtalk": fake.pages.get("dingtalk_users"),
                  "slack": fake.pages.get("slack_users")}[kind]
         assert pages == {"feishu": 101, "dingtalk": 51, "slack": 25}[kind]  # 50 / 100 / 200 a page

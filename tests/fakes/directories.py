@@ -68,9 +68,12 @@ class DirectoryFake(FakeServer):
     hinted: list[float] = field(default_factory=list)  # the waits a refusal asked for, in seconds
     dingtalk_tokens: set[str] = field(default_factory=set)  # valid access tokens (clear it: they all expired)
 
+    slept: list[float] = field(default_factory=list)  # what the client waited, in seconds
+
     async def waited(self, seconds: float) -> None:
         """A directory client's sleep: the fake's clock moves on instead of the test's."""
         self.now_s += seconds
+        self.slept.append(seconds)
 
     def routes(self, app: web.Application) -> None:
         app.router.add_post("/open-apis/auth/v3/tenant_access_token/internal", self.feishu_token)
