@@ -221,8 +221,7 @@ def _feishu_parts(rt: Runtime) -> feishu.FeishuParts:
         long_connection=s.feishu_long_connection, api_base=s.feishu_api_base or constants.FEISHU_DEFAULT_API_BASE,
         app_id=s.feishu_app_id, app_secret=s.feishu_app_secret.get_secret_value(),
         people=_people(rt, feishu.PLATFORM, email_of), card_answer=card_answer,
-        contact_changed=(functools.partial(rt.directory_sync.one, feishu.PLATFORM, actor="feishu")
-                         if any(d.kind == "feishu" for d in rt.config.directory.sources) else None))
+        contacts=any(d.kind == "feishu" for d in rt.config.directory.sources))
 
 
 def _dingtalk_parts(rt: Runtime) -> dingtalk.DingTalkParts:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-# change: a PMS webhook or poll; hook: a source; directory: an address-book change (people to read again)
+# change: a PMS webhook or poll; hook: a source; directory: a person changed in a directory (Feishu, DingTalk)
 EventKind = Literal["message", "action", "change", "hook", "directory"]
+SYSTEM_KINDS: tuple[EventKind, ...] = ("change", "hook", "directory")  # a system's delivery: nobody to answer
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -28,22 +28,6 @@ class InboundEvent:
     origin: dict[str, str] = field(default_factory=dict)
     received_at: datetime
     files: tuple[ChatFile, ...] = ()  # photos and files sent with a message: fetched by the worker, never on the ack
-
-
-def directory_change_text(accounts: tuple[str, ...], left: bool) -> str:
-    """What the adapter stores as the event's text (read back by bot/dispatch/directory.py)."""
-    return json.dumps({"accounts": list(accounts), "left": left})
-
-
-def read_directory_change(text: str) -> tuple[tuple[str, ...], bool]:
-    """The accounts and whether they left; ((), False) for a text that is not one (nothing is applied)."""
-    try:
-        data = json.loads(text)
-    except (ValueError, RecursionError):
-        return (), False
-    if not isinstance(data, dict) or not isinstance(data.get("accounts"), list):
-        return (), False
-    return tuple(a for a in data["accounts"] if isinstance(a, str) and a), data.get("left") is True
 
 
 @dataclass(frozen=True, kw_only=True)

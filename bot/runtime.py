@@ -80,6 +80,7 @@ class Runtime:
     polls: list[Poll] = field(default_factory=list, init=False)
     directory_sync: DirectorySync = field(init=False)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list, init=False)
+    _retired: list[DirectorySync] = field(default_factory=list, init=False)
     _stop: asyncio.Event = field(default_factory=asyncio.Event, init=False)
     scheduler: ClockRunner | None = field(default=None, init=False)
     listener: Listener | None = field(default=None, init=False)  # a worker's LISTEN on PostgreSQL
@@ -102,8 +103,7 @@ class Runtime:
                                      on_done=self.delivery.wake.set, remotes=self.remotes,
                                      config=self.config, suggester=self.suggester,
                                      downloads=Downloads(file_sources(senders),
-                                                         max_bytes=self.settings.pmsbot_attachment_max_bytes),
-                                     directory=self._directory_change)
+                                                         max_bytes=self.settings.pmsbot_attachment_max_bytes))
         # What became of an accepted event, for the adapters and pages that answer within the request.
         self.settling = Settling(worker_running=lambda: self.worker_running, delivered=self.delivery.delivered,
                                  inbox=self.inbox, outbox=self.outbox)
@@ -123,7 +123,10 @@ class Runtime:
             WeeklyDigest(self.db, mail, self.config, self._portfolio_link),
             RetentionPurge(self.db, self.config),
         ]
+        if hasattr(self, "directory_sync"):  # reconfigured: its kept clients are closed with the runtime
+            self._retired.append(self.directory_sync)
         self.directory_sync = DirectorySync(self.db, mail, self.config, self._directories)
+        self.dispatcher.directory.changes = self.directory_sync  # directory change events from the inbox
         jobs.append(self.directory_sync)
         polls: list[Poll] = [RedminePolls(self.db, self.inbox, self.remotes, self.config),
                              FilePolls(self.db, self.inbox, self.dispatcher.sources, self.clock)]
@@ -139,10 +142,6 @@ class Runtime:
     async def _server_key(self) -> bytes:
         configured = self.settings.pmsbot_secret_key
         return self.web_key or (configured.get_secret_value().encode() if configured else await server_key(self.db))
-
-    async def _directory_change(self, platform: str, accounts: tuple[str, ...], left: bool) -> int:
-        """An address-book event's people, read again and applied (the worker's part of directory events)."""
-        return await self.directory_sync.accounts(platform, accounts, left=left, actor=platform)
 
     def _directories(self, names: tuple[str, ...]) -> list[Directory]:
         return [directories.build(source, self.settings)
@@ -218,6 +217,8 @@ class Runtime:
         self._tasks.clear()
         await self.inbox.close()
         await self.delivery.close()
+        for directory_sync in (*self._retired, self.directory_sync):
+            await directory_sync.close()
         for remote in self.remotes.values():
             await remote.close()
         if self.suggester is not None:

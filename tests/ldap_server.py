@@ -1,8 +1,8 @@
 """A throwaway OpenLDAP (Debian's slapd) for the directory tests: a temporary slapd.conf and mdb database filled
 by slapadd from generated LDIF, on a free port of 127.0.0.1, started once per test session.
 
-Like Active Directory (MaxPageSize 1,000) it refuses to return more than SIZE_LIMIT (200) entries to one plain search;
-a paged search (RFC 2696) reads them all. Installed by tests/services/ldap.sh (CI: .ci/run); skipped locally with
+Like Active Directory (MaxPageSize 1,000) it refuses to return more than SIZE_LIMIT (1,000) entries to one plain
+search; a paged search (RFC 2696) reads all USERS (5,000), loaded by slapadd in a second. Installed by tests/services/ldap.sh (CI: .ci/run); skipped locally with
 a reason when slapd is missing, a failure under CI=true.
 """
 
@@ -24,8 +24,8 @@ SUFFIX = "dc=corp,dc=example"
 ADMIN_DN, ADMIN_PW = f"cn=admin,{SUFFIX}", "admin-secret"
 READER_DN, READER_PW = f"cn=reader,{SUFFIX}", "reader-secret"
 PEOPLE = f"ou=People,{SUFFIX}"
-SIZE_LIMIT = 200  # Active Directory's cap is 1,000; scaled down with the people (ldap3 decodes in Python: slow)
-USERS = 450
+SIZE_LIMIT = 1000  # Active Directory's MaxPageSize: a plain search gets no more
+USERS = 5000
 START_TIMEOUT_S = 10.0
 SLAPD = shutil.which("slapd") or ("/usr/sbin/slapd" if Path("/usr/sbin/slapd").exists() else None)
 SLAPADD = shutil.which("slapadd") or ("/usr/sbin/slapadd" if Path("/usr/sbin/slapadd").exists() else None)

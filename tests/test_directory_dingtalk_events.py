@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import itertools
 import logging
 from collections.abc import AsyncIterator
 from decimal import Decimal
@@ -28,7 +29,7 @@ from bot.store.workspace import SqlWorkspace
 from tests.conftest import running_clock
 from tests.fakes import dingtalk as gateway
 from tests.fakes.directories import DirectoryFake, Someone
-from tests.test_directory import org, sources
+from tests.test_directory import Gated, org, sources
 from tests.waiting import eventually
 
 
@@ -58,6 +59,16 @@ async def _runtime(url: str, fake: DirectoryFake, config: Config) -> tuple[Runti
     return rt, adapter
 
 
+_sent = itertools.count()
+
+
+async def deliver(rt: Runtime, adapter: DingTalkAdapter, kind: str, data: dict[str, Any],
+                  event_id: str | None = None) -> None:
+    """An event as the stream hands it over, then the worker's turn (which applies it, after the ack)."""
+    await adapter.event(kind, data, event_id or f"ev-{next(_sent)}")
+    await rt.dispatcher.run_once()
+
+
 async def _people(rt: Runtime) -> dict[str, tuple[str, bool]]:
     async with rt.db.read() as s:
         return {r.id: (r.name, r.active) for r in (await s.execute(select(PersonRow))).scalars().all()}
@@ -78,17 +89,16 @@ async def test_each_event_changes_that_one_person(fake: DirectoryFake, sqlite_ur
             approval = await SqlWorkspace(s, default_locale="en").create_approval(
                 project="PUMP", requester="req", approvers=("dev4",), subject="New pump", amount=Decimal("48000.00"),
                 origin="chat", now=rt.clock.now())
+        tokens = fake.pages["dingtalk_token"]
         fake.people[2].name = "Dev Three"
         for _ in range(2):  # a redelivery changes nothing more
-            await adapter.event("user_modify_org", {"timeStamp": "1684467623381", "optStaffId": "u1", "userId": ["u3"],
-                                                    "diffInfo": [{"userid": "u3", "prev": {"name": "Dev 3"},
-                                                                  "curr": {"name": "Dev Three"}}]}, "ev-1")
+            await deliver(rt, adapter, "user_modify_org", event_id="ev-modify-u3", data={
+                "timeStamp": "1684467623381", "optStaffId": "u1", "userId": ["u3"],
+                "diffInfo": [{"userid": "u3", "prev": {"name": "Dev 3"}, "curr": {"name": "Dev Three"}}]})
         fake.people.append(Someone(n=77, name="New Hire", email="new@corp.cn", employee_id="E77", dept="4", manager=2))
-        await adapter.event("user_add_org", {"userId": ["u77"]}, "ev-2")
+        await deliver(rt, adapter, "user_add_org", {"userId": ["u77"]})
         fake.people[3].active = fake.people[5].active = False  # dev4 and dev6 (in the file) left
-        await adapter.event("user_leave_org", {"userId": ["u4", "u6"]}, "ev-3")
-        assert (await _people(rt))["dev3"][0] == "Dev 3"  # nothing written on the ack path
-        assert await rt.dispatcher.run_once() == 3  # the redelivery was recognised by its event id
+        await deliver(rt, adapter, "user_leave_org", {"userId": ["u4", "u6"]})
         found = await _people(rt)
         assert found["dev3"] == ("Dev Three", True) and found["new"] == ("New Hire", True)
         assert found["dev4"][1] is False and found["dev6"][1] is True  # the file's people are never deactivated
@@ -98,9 +108,35 @@ async def test_each_event_changes_that_one_person(fake: DirectoryFake, sqlite_ur
         # Unknown ids: the directory has no such user, nobody we know: nothing changes.
         before = await _people(rt)
         for kind in ("user_add_org", "user_modify_org", "user_leave_org"):
-            await adapter.event(kind, {"userId": ["u999"]}, f"ev-{kind}")
-        assert await rt.dispatcher.run_once() == 3
+            await deliver(rt, adapter, kind, {"userId": ["u999"]})
         assert await _people(rt) == before
+        assert fake.pages["dingtalk_token"] == tokens + 1  # one client and token for all these events
+        fake.dingtalk_tokens.clear()  # two hours on: the kept client's token expired, it asks for a new one
+        fake.people[2].name = "Dev Trois"
+        await deliver(rt, adapter, "user_modify_org", {"userId": ["u3"]})
+        assert (await _people(rt))["dev3"] == ("Dev Trois", True) and fake.pages["dingtalk_token"] == tokens + 2
+    finally:
+        await rt.close()
+
+
+async def test_the_ack_does_not_wait_for_the_directory_write(fake: DirectoryFake, sqlite_url: str) -> None:
+    """The event is in the inbox when the handler returns (the stream acks then); the worker reads DingTalk and
+    writes the person afterwards: here held at a gate until the ack has long gone."""
+    rt, adapter = await _runtime(sqlite_url, fake, Config(directory=sources("dingtalk")))
+    try:
+        await rt.directory_sync.sync(progress=lambda line: None, actor="test")
+        gated = Gated(rt.directory_sync)
+        rt.dispatcher.directory.changes = gated
+        rt.start(("worker",))
+        fake.people[2].name = "Dev Three"
+        await asyncio.wait_for(adapter.event("user_modify_org", {"userId": ["u3"]}, "ev-gated"), 5)
+        await asyncio.wait_for(gated.entered.wait(), 10)  # the worker has it, and waits at the gate
+        assert (await _people(rt))["dev3"] == ("Dev 3", True)  # acked, not yet written
+        gated.gate.set()
+
+        async def renamed() -> bool:
+            return (await _people(rt))["dev3"][0] == "Dev Three"
+        await eventually(renamed, what="dev3 renamed by the worker")
     finally:
         await rt.close()
 
@@ -121,14 +157,13 @@ async def test_hostile_payloads_are_ignored(fake: DirectoryFake, sqlite_url: str
         fake.people[2].active = False
         with caplog.at_level(logging.INFO):
             for kind in ("user_modify_org", "user_leave_org", "org_dept_create", "", "x" * 10_000):
-                await adapter.event(kind, data, "ev-" + kind[:20])
-            await adapter.event("org_dept_create", {"userId": ["u3"]}, "ev-d")  # not a user event: ignored
-            await adapter.event("user_modify_org", {"userId": ["u4"]}, "\x00" * 500)  # a junk event id: hashed
-            await rt.dispatcher.run_once()  # u4 is unchanged in the directory
+                await deliver(rt, adapter, kind, data)
+            await deliver(rt, adapter, "org_dept_create", {"userId": ["u3"]})  # not a user event: ignored
+            await deliver(rt, adapter, "user_modify_org", {"userId": ["u4"]}, "\x00" * 500)  # a junk event id: hashed
         assert await _people(rt) == before  # u3 changed in the directory: a read of it would show
         async with rt.db.read() as s:
-            assert "event:sha256:" + hashlib.sha256(b"\x00" * 500).hexdigest()[:40] in [
-                r.event_id for r in (await s.execute(select(InboxRow))).scalars()]  # u3 changed in the directory: a read of it would show
+            assert "contact:" + hashlib.sha256(b"\x00" * 500).hexdigest()[:32] + ":u4" in [
+                r.event_id for r in (await s.execute(select(InboxRow))).scalars()]
         assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
     finally:
         await rt.close()
@@ -138,8 +173,7 @@ async def test_without_a_dingtalk_source_events_are_ignored(fake: DirectoryFake,
     rt, adapter = await _runtime(sqlite_url, fake, Config())
     try:
         fake.people.append(Someone(n=77, name="New Hire", email="new@corp.cn", employee_id="E77", dept="4"))
-        await adapter.event("user_add_org", {"userId": ["u77"]}, "ev-1")
-        assert await rt.dispatcher.run_once() == 0
+        await deliver(rt, adapter, "user_add_org", {"userId": ["u77"]})
         assert await _people(rt) == {} and fake.calls == 0
     finally:
         await rt.close()
@@ -153,9 +187,12 @@ async def test_events_arrive_through_the_stream_and_are_acked(fake: DirectoryFak
     rt, adapter = await _runtime(sqlite_url, fake, Config(directory=sources("dingtalk")))
     await rt.directory_sync.sync(progress=lambda line: None, actor="test")
     seen: list[tuple[str, dict[str, Any]]] = []
+    ids: list[str] = []
+    rt.start(("worker",))  # the events' inbox rows are applied by the worker, after the ack
 
     async def handle_event(kind: str, data: dict[str, Any], event_id: str) -> None:
         seen.append((kind, data))
+        ids.append(event_id)
         if kind == "boom":
             raise RuntimeError("the store is down")
         await adapter.event(kind, data, event_id)
@@ -189,10 +226,7 @@ async def test_events_arrive_through_the_stream_and_are_acked(fake: DirectoryFak
             return (await _people(rt))["dev3"][0] == "Dev Three"
         await eventually(renamed, what="dev3 renamed by the stream event")
         assert seen[2] == ("user_leave_org", {})  # data that is not an object reaches the handler as {}
-        # DingTalk redelivers ev-0 (a new frame, the same eventId): acknowledged, and not stored again.
-        assert (await push("user_modify_org", {"userId": ["u3"]}, "ev-0"))["status"] == "SUCCESS"
-        async with rt.db.read() as s:
-            assert [r.event_id for r in (await s.execute(select(InboxRow))).scalars()] == ["event:ev-0"]
+        assert ids[:2] == ["ev-0", "ev-1"]  # the event's own id (headers.eventId): redeliveries are one
     finally:
         stop.set()
         await asyncio.wait_for(task, 5)
@@ -213,9 +247,8 @@ async def test_a_directory_that_refuses_changes_nothing(fake: DirectoryFake, sql
             timeout_s=5)]
         fake.people[2].name = "Dev Three"
         with caplog.at_level(logging.WARNING):
-            await adapter.event("user_modify_org", {"userId": ["u3"]}, "ev-1")
-            await adapter.event("user_leave_org", {"userId": ["u3"]}, "ev-2")  # unreadable is not "left": kept
-            assert await rt.dispatcher.run_once() == 2
+            await deliver(rt, adapter, "user_modify_org", {"userId": ["u3"]})
+            await deliver(rt, adapter, "user_leave_org", {"userId": ["u3"]})  # unreadable is not "left": kept
         assert await _people(rt) == before
         assert any("token refused" in r.getMessage() for r in caplog.records)
         assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]

@@ -1,9 +1,11 @@
-"""Directory sync against a real OpenLDAP (tests/ldap_server.py): 450 people past a 200-entry size limit by
-paged search, managers from DNs, roles from groups and departments, disabled accounts and deleted entries
-deactivated, renames updated, a second run changes nothing; a wrong password changes nothing."""
+"""Directory sync against a real OpenLDAP (tests/ldap_server.py): 5,000 people past a 1,000-entry size limit (Active
+Directory's MaxPageSize) by paged search, in seconds a run; managers from DNs, roles from groups and departments,
+disabled accounts and deleted entries deactivated, renames updated, a second run changes nothing; a wrong password
+changes nothing."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import ldap3
@@ -15,6 +17,7 @@ from bot.config import Config, Settings
 from bot.config.identity import DirectoryConfig, DirectorySourceConfig, LdapAttributes, RoleRule
 from bot.directory.base import DirectoryError
 from bot.directory.ldap import LdapDirectory
+from bot.jobs.directory import Outcome
 from bot.runtime import Runtime
 from bot.store.models import PersonRow
 from tests.conftest import running_clock
@@ -23,7 +26,7 @@ from tests.ldap_server import ADMIN_DN, ADMIN_PW, PEOPLE, READER_DN, READER_PW, 
 
 def source(slapd: Slapd, password: str = READER_PW) -> DirectorySourceConfig:
     return DirectorySourceConfig(name="corp", kind="ldap", url=slapd.url, bind_dn=READER_DN,
-                                 password=SecretStr(password), base=PEOPLE, page_size=100,
+                                 password=SecretStr(password), base=PEOPLE, page_size=1000,
                                  attributes=LdapAttributes(groups="businessCategory"),
                                  disabled_filter="(employeeType=disabled)")
 
@@ -38,7 +41,7 @@ def test_a_plain_search_is_capped_as_active_directory_caps_it(slapd: Slapd) -> N
         conn.unbind()
 
 
-async def test_ldap_sync_pages_past_the_limit_and_follows_changes(slapd: Slapd, tmp_path: Path) -> None:
+async def test_ldap_sync_of_5000_pages_past_the_limit_and_follows_changes(slapd: Slapd, tmp_path: Path) -> None:
     config = Config(directory=DirectoryConfig(sources=(source(slapd),), roles={
         "admin": RoleRule(groups=("pmsbot-admins",)), "pmo": RoleRule(departments=("Finance",)),
         "approver": RoleRule(managers=True)}))
@@ -46,26 +49,44 @@ async def test_ldap_sync_pages_past_the_limit_and_follows_changes(slapd: Slapd, 
                  clock=running_clock())
     await rt.open()
     lines: list[str] = []
+    took: list[float] = []
+
+    async def timed() -> Outcome:
+        started = time.monotonic()
+        outcome = await rt.directory_sync.sync(progress=lines.append, actor="test")
+        took.append(time.monotonic() - started)
+        print(f"ldap: {USERS} people in {took[-1]:.2f} s")
+        return outcome
+
+    renamed, disabled, deleted = range(30, 80), range(100, 125), range(200, 225)
     admin = ldap3.Connection(ldap3.Server(slapd.url), user=ADMIN_DN, password=ADMIN_PW, auto_bind=True)
     try:
-        first = await rt.directory_sync.sync(progress=lines.append, actor="test")
+        first = await timed()
         assert len(first.plan.create) == USERS and not first.plan.conflicts and first.applied
-        assert any("200 entries" in line for line in lines)  # read in pages of 100
+        pages = [line for line in lines if line.endswith(" entries")]
+        assert pages[:USERS // SIZE_LIMIT] == [f"corp: {n * SIZE_LIMIT} entries" for n in range(1, USERS // SIZE_LIMIT + 1)]
         async with rt.db.read() as s:
             people = {p.id: p for p in (await s.execute(select(PersonRow))).scalars().all()}
         u1, u20 = people["u1"], people["u20"]
         assert u1.roles == ["admin", "approver", "member"] and u20.roles == ["member", "pmo"]
         assert u20.manager_id == "u6" and u20.employee_id == "E20" and u20.email == "u20@corp.example"
-        assert (await rt.directory_sync.sync(progress=lines.append, actor="test")).plan.empty
-        assert admin.modify(f"uid=u30,{PEOPLE}", {"cn": [(ldap3.MODIFY_REPLACE, ["Renamed Thirty"])]})
-        assert admin.modify(f"uid=u31,{PEOPLE}", {"employeeType": [(ldap3.MODIFY_ADD, ["disabled"])]})
-        assert admin.delete(f"uid=u32,{PEOPLE}")
-        changed = await rt.directory_sync.sync(progress=lines.append, actor="test")
-        assert [c.id for c in changed.plan.update] == ["u30"] and sorted(changed.plan.deactivate) == ["u31", "u32"]
-        assert (await rt.directory_sync.sync(progress=lines.append, actor="test")).plan.empty
-    finally:  # as it was, for a rerun in the same session (u32 stays deleted: no test reads it)
-        admin.modify(f"uid=u30,{PEOPLE}", {"cn": [(ldap3.MODIFY_REPLACE, ["User 30"])]})
-        admin.modify(f"uid=u31,{PEOPLE}", {"employeeType": [(ldap3.MODIFY_DELETE, ["disabled"])]})
+        assert (await timed()).plan.empty
+        for i in renamed:
+            assert admin.modify(f"uid=u{i},{PEOPLE}", {"cn": [(ldap3.MODIFY_REPLACE, [f"Renamed {i}"])]})
+        for i in disabled:
+            assert admin.modify(f"uid=u{i},{PEOPLE}", {"employeeType": [(ldap3.MODIFY_ADD, ["disabled"])]})
+        for i in deleted:
+            assert admin.delete(f"uid=u{i},{PEOPLE}")
+        changed = await timed()
+        assert sorted(c.id for c in changed.plan.update) == sorted(f"u{i}" for i in renamed)
+        assert sorted(changed.plan.deactivate) == sorted(f"u{i}" for i in (*disabled, *deleted))
+        assert (await timed()).plan.empty
+        assert max(took) < 60, took  # seconds each on a quiet machine
+    finally:  # as it was, for a rerun in the same session (the deleted stay deleted: no other test reads them)
+        for i in renamed:
+            admin.modify(f"uid=u{i},{PEOPLE}", {"cn": [(ldap3.MODIFY_REPLACE, [f"User {i}"])]})
+        for i in disabled:
+            admin.modify(f"uid=u{i},{PEOPLE}", {"employeeType": [(ldap3.MODIFY_DELETE, ["disabled"])]})
         admin.unbind()
         await rt.close()
 

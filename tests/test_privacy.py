@@ -96,6 +96,12 @@ async def _bob_everywhere(rt: Runtime) -> None:
         s.add(m.PersonDayRow(project_key="PUMP", person_id="bob", day=date(2026, 3, 2), open_tasks=2))
         s.add(m.TaskDoneRow(task_key="PUMP-9", project_key="PUMP", person_id="bob", done_day=date(2026, 3, 2)))
         await s.execute(update(m.TaskRow).where(col(m.TaskRow.key) == "PUMP-2").values(assignee="bob"))
+        s.add(m.ProjectPlanRow(project="PUMP", sha256="0" * 64, imported_at=now, document={
+            "name": "Pump", "start": None, "finish": None, "tasks": [{"uid": 1, "resources": [7, 8]}],
+            "resources": [{"uid": 7, "id": 1, "name": "王波", "email": "bob@example.com"},
+                          {"uid": 8, "id": 2, "name": "Alice", "email": ""}]}))
+        s.add(m.PmsChangeRow(platform="slack", conversation="C1", project_key="PUMP", created_at=now,
+                             data={"event": "updated", "task": {"key": "PUMP-2", "assignee": "王波"}}))
 
 
 @pytest.mark.clock(AT)
@@ -128,6 +134,10 @@ async def test_export_holds_every_personal_table_and_erase_keeps_the_chain(krt: 
         dump = json.dumps([[r.actor, r.subject, r.detail] for r in rows], ensure_ascii=False)
         assert '"bob"' not in dump and "U01BOB" not in dump and "王波" not in dump and "valve replaced" not in dump
         assert any(r.tombstone for r in rows) and all(r.hash for r in rows), "tombstones, not gaps"
+        plan = (await s.execute(select(m.ProjectPlanRow))).scalar_one()
+        assert plan.document["resources"] == [{"uid": 7, "id": 1, "name": alias, "email": ""},
+                                              {"uid": 8, "id": 2, "name": "Alice", "email": ""}], "the plan stays"
+        assert (await s.execute(select(func.count()).select_from(m.PmsChangeRow))).scalar_one() == 0
         tomb = next(r for r in rows if r.tombstone)
     async with krt.db.write() as s:  # a tombstoned row is as tamper-evident as any other
         await s.execute(update(m.AuditRow).where(col(m.AuditRow.id) == tomb.id).values(action="forged"))

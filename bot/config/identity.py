@@ -4,7 +4,7 @@ admin and the dashboards)."""
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
@@ -13,7 +13,8 @@ from bot.config.fields import StrictModel
 
 SOURCE_NAME_RE = re.compile(r"^[a-z][a-z0-9_-]{0,23}$")
 DirectoryKind = Literal["ldap", "feishu", "dingtalk", "slack"]
-DirectoryRole = Literal["admin", "pmo", "approver", "member"]
+# The roles a directory can give (people: roles of the file, less engineer): pm makes a project's member its PM.
+DirectoryRole = Literal["admin", "pmo", "approver", "pm", "member"]
 
 
 class LdapAttributes(StrictModel):
@@ -68,14 +69,23 @@ class DirectorySourceConfig(StrictModel):
         return self
 
 
+Named = Annotated[str, Field(min_length=1, max_length=300)]
+
+
 class RoleRule(StrictModel):
     """Who has a role: members of these groups (LDAP DNs), of these departments (names), these people (e-mail or
     employee id), or (approver) anyone who is someone's manager."""
 
-    groups: tuple[str, ...] = ()
-    departments: tuple[str, ...] = ()
-    people: tuple[str, ...] = ()
+    groups: tuple[Named, ...] = ()
+    departments: tuple[Named, ...] = ()
+    people: tuple[Named, ...] = ()
     managers: bool = False
+
+    @model_validator(mode="after")
+    def _someone(self) -> RoleRule:
+        if not (self.groups or self.departments or self.people or self.managers):
+            raise ValueError("a role rule names groups, departments, people or managers: true (else nobody has it)")
+        return self
 
 
 class DirectoryConfig(StrictModel):

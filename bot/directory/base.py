@@ -6,9 +6,10 @@ listing is complete (every page of every department read): a partial failure lis
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Protocol
 
 import httpx
@@ -18,6 +19,10 @@ from bot import constants
 log = logging.getLogger("pmsbot.directory")
 
 Progress = Callable[[str], None]
+# A change event in the inbox (bot/dispatch/directory.py) says in its action["change"] what it carries:
+CHANGE_ENTRY = "entry"  # its text is the person as the event has them (entry_to_json)
+CHANGE_ACCOUNT = "account"  # its sender is an account to read again
+CHANGE_LEFT = "left"  # its sender is an account that left
 Sleep = Callable[[float], Awaitable[None]]
 
 
@@ -33,6 +38,30 @@ class Entry:
     manager: str | None = None  # the manager's account in the same directory
     groups: tuple[str, ...] = ()
     active: bool = True  # False: the directory still lists them, as resigned, deactivated or disabled
+
+
+_ENTRY_FIELDS = frozenset(f.name for f in fields(Entry))
+
+
+def entry_to_json(entry: Entry) -> str:
+    """An entry as the inbox keeps a change event's person (bot/dispatch/directory.py reads it back)."""
+    return json.dumps(asdict(entry), ensure_ascii=False)
+
+
+def entry_from_json(raw: str) -> Entry:
+    """The entry `entry_to_json` wrote; ValueError for anything else."""
+    data = json.loads(raw)
+    if not isinstance(data, dict) or set(data) != _ENTRY_FIELDS:
+        raise ValueError("not a directory entry")
+    if not isinstance(data["account"], str) or not isinstance(data["name"], str) or not all(
+            v is None or isinstance(v, str) for v in (data[f] for f in ("email", "employee_id", "department",
+                                                                            "manager"))):
+        raise ValueError("a directory entry's fields are text")
+    groups = data["groups"]
+    if not (isinstance(groups, list) and all(isinstance(g, str) for g in groups)) or not isinstance(
+            data["active"], bool):
+        raise ValueError("a directory entry's groups are a list of text, active a boolean")
+    return Entry(**{**data, "groups": tuple(groups)})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -99,7 +128,8 @@ class Paged:
                     raise DirectoryError(f"{self._what}: still throttled or failing after {self._retries} tries "
                                          f"(HTTP {r.status_code})")
                 self.waits += 1
-                wait = _seconds(r.headers.get("Retry-After")) or _seconds(r.headers.get("x-ogw-ratelimit-reset"))
+                wait = _seconds(r.headers.get("Retry-After"))
+                wait = _seconds(r.headers.get("x-ogw-ratelimit-reset")) if wait is None else wait
                 await self._sleep(min(wait if wait is not None else 2.0 ** attempt, constants.DIRECTORY_RETRY_MAX_S))
                 continue
             return r.status_code, data

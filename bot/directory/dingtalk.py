@@ -28,6 +28,7 @@ PAGE_SIZE = 100
 ROOT = "1"
 NO_SUCH_USER = 60121
 THROTTLED = frozenset({90018, 90002})
+STALE_TOKEN = frozenset({40014, 42001})  # 不合法的access_token, access_token超时: a kept client asks for a new one
 
 
 class DingTalkDirectory:
@@ -57,6 +58,16 @@ class DingTalkDirectory:
             self._token = token
         return {"access_token": self._token}
 
+    async def _oapi_call(self, method: str, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """One oapi call with the access token; a token that expired (a client kept for change events outlives its
+        two hours) is fetched again, once."""
+        for _ in range(2):
+            status, data = await self._http.call(method, f"{self._oapi}{path}", params=await self._access(), json=body)
+            if data.get("errcode") not in STALE_TOKEN:
+                break
+            self._token = None
+        return status, data
+
     async def _result(self, status: int, data: dict[str, Any], what: str) -> Any:
         if data.get("errcode") != 0:
             raise DirectoryError(f"{what}: HTTP {status} errcode {data.get('errcode')} {str(data.get('errmsg'))[:120]}")
@@ -69,8 +80,7 @@ class DingTalkDirectory:
         todo = [self._root]
         while todo:
             dept = todo.pop()
-            status, data = await self._http.call("POST", f"{self._oapi}/topapi/v2/department/listsub",
-                                                 params=await self._access(), json={"dept_id": int(dept)})
+            status, data = await self._oapi_call("POST", "/topapi/v2/department/listsub", {"dept_id": int(dept)})
             try:
                 children = await self._result(status, data, f"department {dept}")
             except DirectoryError as exc:
@@ -103,8 +113,7 @@ class DingTalkDirectory:
 
     async def person(self, userid: str) -> Entry | None:
         """One user as the address book now has them (without their department's name); None: no such user."""
-        status, data = await self._http.call("POST", f"{self._oapi}/topapi/v2/user/get", params=await self._access(),
-                                             json={"userid": userid, "language": "zh_CN"})
+        status, data = await self._oapi_call("POST", "/topapi/v2/user/get", {"userid": userid, "language": "zh_CN"})
         if data.get("errcode") == NO_SUCH_USER:
             return None
         user = await self._result(status, data, f"user {userid}")
@@ -118,8 +127,8 @@ class DingTalkDirectory:
         found: list[dict[str, Any]] = []
         cursor = 0
         while True:
-            status, data = await self._http.call("POST", f"{self._oapi}/topapi/v2/user/list", params=await self._access(),
-                                                 json={"dept_id": int(dept), "cursor": cursor, "size": PAGE_SIZE})
+            status, data = await self._oapi_call("POST", "/topapi/v2/user/list",
+                                            {"dept_id": int(dept), "cursor": cursor, "size": PAGE_SIZE})
             result = await self._result(status, data, f"members of department {dept}")
             result = result if isinstance(result, dict) else {}
             found += [u for u in result.get("list") or [] if isinstance(u, dict)]

@@ -146,10 +146,19 @@ def _describe(entries: list[tuple[str, Entry]]) -> str:
     return " + ".join(f"{p} {e.account} ({e.email or e.employee_id or 'no e-mail'})" for p, e in entries)
 
 
-def _new_id(entries: list[tuple[str, Entry]], taken: set[str]) -> str:
-    e = entries[0][1]
+def id_base(e: Entry) -> str:
+    """The id a new person from this entry gets, before a number makes it unique."""
     base = (e.email.split("@")[0] if e.email else None) or e.employee_id or e.account
-    base = _ID_CHARS.sub("-", base).strip("-.")[:56] or "person"
+    return _ID_CHARS.sub("-", base).strip("-.")[:56] or "person"
+
+
+def keys_of(platform: str, e: Entry) -> tuple[str | None, str | None, tuple[str, str]]:
+    """What matches an entry to a known person: (e-mail as compared, employee id, (platform, account))."""
+    return _key_email(e.email), e.employee_id, (platform, e.account)
+
+
+def _new_id(entries: list[tuple[str, Entry]], taken: set[str]) -> str:
+    base = id_base(entries[0][1])
     candidate, n = base, 1
     while candidate in taken:
         n += 1

@@ -14,6 +14,7 @@ from bot.dispatch.pms_waits import PmsWaits
 from bot.dispatch.replies import answer, error
 from bot.inbox import Inbox
 from bot.pms.journal import Journal
+from bot.records import SYSTEM_KINDS
 from bot.store import inbox as inbox_rows
 from bot.store import pms_writes
 from bot.store.db import Database, StoreSession
@@ -68,7 +69,7 @@ class Outcomes:
             return
         event = item.event
         async with self.db.write() as s:
-            if event.kind not in ("change", "hook", "directory"):  # a system's delivery has nobody to answer; it stays failed
+            if event.kind not in SYSTEM_KINDS:  # a system's delivery has nobody to answer; it stays failed
                 person = await SqlWorkspace(s, default_locale=self.default_locale).person_by_identity(
                     event.platform, event.sender)
                 locale = person.locale if person else self.default_locale

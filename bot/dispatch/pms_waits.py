@@ -13,7 +13,7 @@ from bot.dispatch.replies import answer, error
 from bot.pms.base import PMSDown
 from bot.pms.journal import NOTICE, Journal
 from bot.pms.registry import CONNECTORS, DISPLAY, Picker, RemoteClient
-from bot.records import Project
+from bot.records import SYSTEM_KINDS, Project
 from bot.store import audit, pms_writes
 from bot.store import inbox as inbox_rows
 from bot.store.db import Database, StoreSession
@@ -65,7 +65,7 @@ class PmsWaits:
             person = await ws.person_by_identity(event.platform, event.sender)
             locale = person.locale if person else self.default_locale
             notes: list[Envelope] = []
-            if event.kind in ("change", "hook", "directory"):
+            if event.kind in SYSTEM_KINDS:
                 pass  # nobody to tell: a system's delivery waits for its PMS quietly
             elif give_up:
                 notes.append(answer(event, locale, error("pms_gave_up", {"pms": exc.pms})))

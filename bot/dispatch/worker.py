@@ -1,5 +1,6 @@
 """The worker's loop: take what this process was handed and what is due in the inbox, and run each event as what
-it is (a chat command, a PMS change, a source's delivery), with one catch-all at this boundary."""
+it is (a chat command, a PMS change, a source's delivery, a directory change), with one catch-all at this
+boundary."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from bot.clocks import Clock
 from bot.config import Config, SourceConfig
 from bot.constants import ATTACHMENT_MAX_BYTES, WORKER_BATCH, WORKER_POLL_S
 from bot.dispatch.chat import ChatCommands
-from bot.dispatch.directory import DirectoryChange, DirectoryEvents
+from bot.dispatch.directory import DirectoryEvents
 from bot.dispatch.files import Downloads
 from bot.dispatch.hooks import HookRuns
 from bot.dispatch.outcomes import Outcomes
@@ -48,7 +49,7 @@ class Dispatcher:
                  platforms: tuple[str, ...], clock: Clock,
                  on_done: Callable[[], None] | None = None, remotes: dict[str, RemoteClient] | None = None,
                  config: Config | None = None, suggester: Suggester | None = None,
-                 downloads: Downloads | None = None, directory: DirectoryChange | None = None) -> None:
+                 downloads: Downloads | None = None) -> None:
         config = config or Config()
         self.db = db
         self.inbox = inbox
@@ -71,7 +72,7 @@ class Dispatcher:
                                    default_locale=default_locale, outcomes=self.outcomes)
         self.hooks = HookRuns(db, clock=clock, timezone=timezone, config=config, default_locale=default_locale,
                               waits=self.waits, outcomes=self.outcomes, addressing=addressing)
-        self.directory = DirectoryEvents(db, outcomes=self.outcomes, apply=directory)
+        self.directory = DirectoryEvents(db, clock=clock, outcomes=self.outcomes)
 
     @property
     def links(self) -> Links | None:
@@ -163,7 +164,7 @@ class Dispatcher:
         if item.event.kind == "hook":
             return await self.hooks.apply(item, staged, journal)
         if item.event.kind == "directory":
-            return await self.directory.apply(item, staged)
+            return await self.directory.apply(item)
         journal.on_write = self.outcomes.saver(item.inbox_id)  # no transaction open: keep each write at once
         # A report's photos are fetched here, outside any transaction (and never while the platform waits an ack).
         fetched = await self.downloads.fetch(item.event) \

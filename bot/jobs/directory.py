@@ -2,9 +2,9 @@
 one transaction; the PMs (and the managers) of approvals a leaver held are told where they went.
 
 The clock runs a full sync every `directory.sync_every_h` hours (claimed per slot, so two clocks or a catch-up
-run it once); `pmsbot directory sync` runs it on demand, or shows the plan with --dry-run. A change event (a
-Feishu contact.user.updated_v3) syncs that one person at once: `one()`; an event that names accounts only
-(DingTalk's user_add_org, user_modify_org, user_leave_org) has each read again from its directory: `accounts()`.
+run it once); `pmsbot directory sync` runs it on demand, or shows the plan with --dry-run. A change event, taken
+from the inbox by the worker (bot/dispatch/directory.py), syncs that one person: a Feishu contact.user.*_v3 carries
+them (`one()`); DingTalk's user_add_org, user_modify_org, user_leave_org name an account, read again: `account()`.
 """
 
 from __future__ import annotations
@@ -49,6 +49,8 @@ class DirectorySync(Steady):
         self.mail = mail
         self.config = config
         self.directories = directories
+        self._readers: dict[str, Directory | None] = {}  # a change event's source, kept open (see _reader)
+        self._open: list[Directory] = []
 
     async def run(self, at: datetime, *, catching_up: bool) -> int:
         every_h = self.config.directory.sync_every_h
@@ -93,38 +95,44 @@ class DirectorySync(Steady):
     async def one(self, platform: str, entry: Entry, actor: str) -> Outcome:
         """A change event's person: created or updated, or deactivated when it says so; nobody else is touched."""
         listing = Listing(source=platform, platform=platform, entries=(entry,), complete=False)
-        found = plan(await store.known(self.db, self.config), [listing], self.config.directory, force=True)
+        known = await store.known(self.db, self.config, [(platform, entry)])  # whom it can touch, not everyone
+        found = plan(known, [listing], self.config.directory, force=True)
         return Outcome(plan=found, applied=False) if found.empty else await self._apply(found, actor)
 
-    async def accounts(self, platform: str, accounts: tuple[str, ...], *, left: bool, actor: str) -> int:
-        """Each account of a change event read again from the `platform` directory source and applied as `one()`:
-        someone the directory does not know is left alone; a leaver (`left`) is deactivated through the same rules
-        as a full sync (people of the file are kept, their approvals move). How many people changed."""
-        names = tuple(s.name for s in self.config.directory.sources if s.kind == platform)
-        if not names:
+    async def account(self, platform: str, account: str, *, left: bool, actor: str) -> int:
+        """An account a change event names, read again from the `platform` directory source and applied as
+        `one()`: someone the directory does not know is left alone; a leaver (`left`) is deactivated through the
+        same rules as a full sync (people of the file are kept, their approvals move). How many people changed;
+        DirectoryError when the directory cannot be read (the inbox tries again later)."""
+        reader = self._reader(platform)
+        if reader is None:
             return 0
-        directories = self.directories(names)
-        changed = 0
-        try:
-            reader = next((d for d in directories if isinstance(d, ReadsOne) and d.platform == platform), None)
-            for account in accounts if reader is not None else ():
-                try:
-                    entry = await reader.person(account) if reader is not None else None
-                except DirectoryError as exc:  # the next full sync catches up; nothing is guessed meanwhile
-                    log.warning("%s change event for %s not applied: %s", platform, account, exc)
-                    continue
-                if left:
-                    entry = replace(entry, active=False) if entry else await self._stored(platform, account)
-                if entry is not None:
-                    changed += (await self.one(platform, entry, actor)).applied
-        finally:
-            for directory in directories:
-                await directory.close()
-        return changed
+        entry = await reader.person(account)
+        if left:
+            entry = replace(entry, active=False) if entry else await self._stored(platform, account)
+        return int((await self.one(platform, entry, actor)).applied) if entry is not None else 0
+
+    def _reader(self, platform: str) -> ReadsOne | None:
+        """The `platform` source's client, kept for the next event: one HTTP client and one access token for
+        them all, not one per event."""
+        if platform not in self._readers:
+            names = tuple(s.name for s in self.config.directory.sources if s.kind == platform)
+            found = [d for d in self.directories(names) if d.platform == platform] if names else []
+            self._readers[platform] = found[0] if found else None
+            self._open += found
+        reader = self._readers[platform]
+        return reader if isinstance(reader, ReadsOne) else None
+
+    async def close(self) -> None:
+        for directory in self._open:
+            await directory.close()
+        self._open.clear()
+        self._readers.clear()
 
     async def _stored(self, platform: str, account: str) -> Entry | None:
         """A leaver the directory no longer answers for, as we know them, inactive; None: nobody we know."""
-        for k in await store.known(self.db, self.config):
+        gone = Entry(account=account, name=account)  # matched by its account alone
+        for k in await store.known(self.db, self.config, [(platform, gone)]):
             if (platform, account) in (*k.accounts, *k.linked):
                 return Entry(account=account, name=k.name, email=k.email, employee_id=k.employee_id,
                              department=k.department, active=False)

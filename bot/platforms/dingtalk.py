@@ -31,6 +31,7 @@ from bot.constants import (
     DINGTALK_MAX_SKEW_S,
 )
 from bot.decision_links import BadLink
+from bot.directory.base import CHANGE_ACCOUNT, CHANGE_LEFT
 from bot.platforms.dingtalk_crypto import CallbackCipher
 from bot.platforms.dingtalk_events import EventPush
 from bot.platforms.dingtalk_stream import BOT_TOPIC, CARD_TOPIC, StreamConnection
@@ -46,7 +47,7 @@ from bot.platforms.ports import (
     Replay,
     Texts,
 )
-from bot.records import ChatFile, InboundEvent, directory_change_text
+from bot.records import ChatFile, InboundEvent
 from bot.refusals import Refused, json_object
 from bot.signing import dingtalk_sign
 from bot.text import is_storable, same_secret
@@ -198,12 +199,13 @@ class DingTalkAdapter:
         if not accounts or len(accounts) > CONTACT_IDS_MAX:
             log.warning("dingtalk %s without usable user ids (%d) ignored", event_type, len(accounts))
             return
-        key = event_id if _EVENT_ID_RE.fullmatch(event_id) else "sha256:" + hashlib.sha256(
-            event_id.encode("utf-8", "replace")).hexdigest()[:40]
-        await self._intake.accept(InboundEvent(
-            platform=PLATFORM, event_id=f"event:{key}", kind="directory", sender=PLATFORM, conversation="",
-            text=directory_change_text(accounts, event_type == CONTACT_EVENTS[-1]), origin={"event_type": event_type},
-            received_at=self._clock.now()))
+        if not _EVENT_ID_RE.fullmatch(event_id):
+            event_id = hashlib.sha256(event_id.encode(errors="replace")).hexdigest()[:32]
+        change = CHANGE_LEFT if event_type == CONTACT_EVENTS[-1] else CHANGE_ACCOUNT
+        now = self._clock.now()
+        await asyncio.gather(*(self._intake.accept(InboundEvent(
+            platform=PLATFORM, event_id=f"contact:{event_id[:48]}:{account}", kind="directory", sender=account,
+            conversation="", action={"change": change}, received_at=now)) for account in accounts))
 
     async def _from_stream(self, topic: str, message_id: str, data: dict[str, Any]) -> dict[str, Any]:
         try:

@@ -18,7 +18,6 @@ import json
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +32,7 @@ from bot.constants import (
     TASK_BUTTON_VALUE,
     TASK_BUTTONS,
 )
-from bot.directory.base import Entry
+from bot.directory.base import CHANGE_ENTRY, entry_to_json
 from bot.directory.feishu import entry_of
 from bot.platforms.ports import CardAnswer, Intake, Outcomes, People, Replay, Texts
 from bot.records import ChatFile, InboundEvent
@@ -66,9 +65,9 @@ class FeishuParts:
     app_secret: str
     people: People
     card_answer: CardAnswer  # the clicked card, changed, for the callback's answer
-    # A person changed in Feishu contacts (contact.user.*_v3): handed to directory sync; None without a feishu
-    # directory source (the events are then acknowledged and ignored).
-    contact_changed: Callable[[Entry], Awaitable[object]] | None = None
+    # A person changed in Feishu contacts (contact.user.*_v3) goes to the inbox for directory sync when there is a
+    # feishu directory source; without one the events are acknowledged and ignored.
+    contacts: bool = False
 
 
 CONTACT_EVENTS = ("contact.user.created_v3", "contact.user.updated_v3", "contact.user.deleted_v3")  # deleted: last
@@ -196,22 +195,24 @@ class FeishuAdapter:
             return {}
         if kind == "card.action.trigger":
             return await self._card_action(event_id, event)
-        if kind in CONTACT_EVENTS and self._parts.contact_changed is not None:
-            await self._contact(kind, event)
+        if kind in CONTACT_EVENTS and self._parts.contacts:
+            await self._contact(event_id, kind, event)
             return {}
         log.info("feishu event type %r acknowledged and ignored", kind)
         return {}
 
-    async def _contact(self, kind: str, event: dict[str, Any]) -> None:
-        """contact.user.{created,updated,deleted}_v3 carry the user as it now is (`object`): applied at once,
-        idempotently (a redelivery changes nothing). Spec:
+    async def _contact(self, event_id: str, kind: str, event: dict[str, Any]) -> None:
+        """contact.user.{created,updated,deleted}_v3 carry the user as it now is (`object`): kept in the inbox as
+        that person, for the worker to apply (bot/dispatch/directory.py), idempotently. Spec:
         https://open.feishu.cn/document/server-docs/contact-v3/user/events/updated"""
         user = event.get("object")
         entry = entry_of(user) if isinstance(user, dict) else None
-        if entry is None:
+        if entry is None or not _OPEN_ID_RE.fullmatch(entry.account):
             raise Refused(400, f"{kind} without object.open_id")
-        assert self._parts.contact_changed is not None
-        await self._parts.contact_changed(replace(entry, active=False) if kind == CONTACT_EVENTS[-1] else entry)
+        entry = replace(entry, active=False) if kind == CONTACT_EVENTS[-1] else entry
+        await self._intake.accept(InboundEvent(
+            platform=PLATFORM, event_id=f"ev:{event_id}", kind="directory", sender=entry.account, conversation="",
+            text=entry_to_json(entry), action={"change": CHANGE_ENTRY}, received_at=self._clock.now()))
 
     # ---- checks ---------------------------------------------------------------------------------------------
     def _check_token(self, token: Any) -> None:

@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select, tuple_, update
 from sqlmodel import col
 
 from bot.config import Config
-from bot.directory.plan import Known, Plan
+from bot.directory.base import Entry
+from bot.directory.plan import Known, Plan, id_base, keys_of
 from bot.store import audit
 from bot.store.db import Database
 from bot.store.models import ApprovalRow, IdentityRow, MembershipRow, PersonRow
@@ -35,19 +36,56 @@ class Reassigned:
     pms: tuple[str, ...]  # the project's PMs (its members with the pm role) to tell
 
 
-async def known(db: Database, config: Config) -> list[Known]:
+async def known(db: Database, config: Config, entries: Iterable[tuple[str, Entry]] | None = None) -> list[Known]:
+    """Who is known: everyone (a full sync), or, for a change event's entries, only whom a plan of them can touch:
+    people sharing an e-mail (compared as the plan compares it), employee id or account with them, and people whose
+    id a new one of them could take. Narrowed on cheap columns first: a profile is read for those alone."""
+    async with db.read() as s:
+        ids = None if entries is None else await _touched(s, list(entries))
+        identity = select(col(IdentityRow.person_id), col(IdentityRow.platform), col(IdentityRow.external_id),
+                          col(IdentityRow.source))
+        person = select(col(PersonRow.id), col(PersonRow.name), col(PersonRow.email), col(PersonRow.employee_id),
+                        col(PersonRow.department), col(PersonRow.manager_id), col(PersonRow.roles),
+                        col(PersonRow.active))
+        rows: list[Any] = []
+        people: list[Any] = []
+        for part in chunks(sorted(ids)) if ids is not None else [None]:
+            rows += (await s.execute(identity if part is None else
+                                     identity.where(col(IdentityRow.person_id).in_(part)))).all()
+            people += (await s.execute(person if part is None else person.where(col(PersonRow.id).in_(part)))).all()
+    return _known(config, rows, people)
+
+
+async def _touched(s: Any, entries: list[tuple[str, Entry]]) -> set[str]:
+    emails: set[str] = set()
+    employee_ids: set[str] = set()
+    accounts: set[tuple[str, str]] = set()
+    for platform, e in entries:
+        email, employee_id, account = keys_of(platform, e)
+        emails |= {email} if email else set()
+        employee_ids |= {employee_id} if employee_id else set()
+        accounts.add(account)
+    bases = {id_base(e) for _, e in entries}
+    ids: set[str] = set()
+    for part in chunks(sorted(accounts)):
+        ids |= {str(p) for p in (await s.execute(select(col(IdentityRow.person_id)).where(
+            tuple_(col(IdentityRow.platform), col(IdentityRow.external_id)).in_(part)))).scalars()}
+    cheap = await s.execute(select(col(PersonRow.id), col(PersonRow.email), col(PersonRow.employee_id)))
+    for pid, email, employee_id in cheap.all():
+        mail = email.strip().casefold() if email and "@" in email else None
+        if (mail in emails or employee_id in employee_ids or pid in bases
+                or any(pid.startswith(base + "-") for base in bases)):
+            ids.add(str(pid))
+    return ids
+
+
+def _known(config: Config, identities: list[Any], people: list[Any]) -> list[Known]:
     in_file = {p.id: p for p in config.people}
     accounts: dict[str, list[tuple[str, str]]] = {}
     linked: dict[str, list[tuple[str, str]]] = {}
-    async with db.read() as s:
-        rows = await s.execute(select(col(IdentityRow.person_id), col(IdentityRow.platform),
-                                      col(IdentityRow.external_id), col(IdentityRow.source)))
-        for pid, platform, account, source in rows.all():
-            (accounts if source == DIRECTORY_SOURCE else linked).setdefault(str(pid), []).append(
-                (str(platform), str(account)))
-        people = (await s.execute(select(
-            col(PersonRow.id), col(PersonRow.name), col(PersonRow.email), col(PersonRow.employee_id),
-            col(PersonRow.department), col(PersonRow.manager_id), col(PersonRow.roles), col(PersonRow.active)))).all()
+    for pid, platform, account, source in identities:
+        (accounts if source == DIRECTORY_SOURCE else linked).setdefault(str(pid), []).append(
+            (str(platform), str(account)))
     out = []
     for pid, name, email, employee_id, department, manager_id, roles, active in people:
         file = in_file.get(str(pid))

@@ -60,6 +60,11 @@ PERSONAL: dict[str, PersonalTable] = {
     "task_file": PersonalTable(columns=("person_id",), erase="pseudonymise"),  # a task's attachment: the task's record
     "person_day": PersonalTable(columns=("person_id",), erase="pseudonymise"),  # workload history: the project's figure
     "task_done": PersonalTable(columns=("person_id",), erase="pseudonymise"),  # cycle times: the project's figure
+    # A Microsoft Project plan names its resources (people) by name and e-mail: the plan stays, they become a
+    # pseudonym without e-mail (tasks refer to a resource by uid, so the plan still reads and exports).
+    "project_plan": PersonalTable(columns=("document",), erase="pseudonymise"),
+    # A PMS change waiting for its digest names the task's assignee and the PMS actor: a notice, gone once sent.
+    "pms_change": PersonalTable(columns=("data",), erase="delete"),
 }
 NOT_PERSONAL: dict[str, str] = {
     "project": "projects: keys, names, PMS settings",
@@ -71,13 +76,10 @@ NOT_PERSONAL: dict[str, str] = {
     "seen_nonce": "request signatures, kept minutes against replays",
     "pms_write": "a retry's memo of PMS writes, keyed by inbox row (deleted with it)",
     "pms_cursor": "how far a PMS was polled",
-    "pms_change": "PMS changes waiting minutes for a digest, deleted once sent",
-    "import_file": "imported files by content hash, with a count report",
+    "import_file": "imported files by content hash, with a count report (the rows themselves are inbox events)",
     "app_secret": "the server's own generated keys",
     "project_day": "a project's (and milestone's) daily figures: counts, percents, hours",
     "risk_day": "a project's daily count of risks by kind",
-    "project_plan": "a PMO's Microsoft Project plan as imported (resource names as the file gave them; a re-import "
-                    "replaces it)",
 }
 
 
@@ -173,9 +175,20 @@ async def _rows(s: AsyncSession, who: Subject) -> dict[str, list[SQLModel]]:
     audits = (await s.execute(select(m.AuditRow).where(or_(
         col(m.AuditRow.actor) == who.id, _like(m.AuditRow.subject, who), _like(m.AuditRow.detail, who)))
         .order_by(col(m.AuditRow.id)))).scalars()
+    out["project_plan"] = [p for p in (await s.execute(select(m.ProjectPlanRow))).scalars()  # one per project
+                           if any(_is_resource(who, r) for r in p.document.get("resources") or [])]
+    out["pms_change"] = [c for c in (await s.execute(select(m.PmsChangeRow))).scalars() if _mentions(who, c.data)]
     out["audit"] = [a for a in audits if a.actor == who.id or who.id in a.subject.split(":")
                     or _mentions(who, a.detail)]
     return out
+
+
+def _is_resource(who: Subject, resource: Any) -> bool:
+    """A plan's resource is the person by e-mail (without case) or by their name, as the import matched it."""
+    if not isinstance(resource, dict):
+        return False
+    email = str(resource.get("email") or "").strip().casefold()
+    return bool(email and who.email and email == who.email.casefold()) or resource.get("name") in (who.name, who.id)
 
 
 async def waiting_on(s: AsyncSession, person_id: str) -> list[int]:
@@ -231,9 +244,13 @@ async def erase(s: AsyncSession, person_id: str) -> dict[str, int] | None:
         a.subject = ":".join(alias if part == who.id else part for part in a.subject.split(":"))[:200]
         a.detail = _scrub(who, a.detail, alias, own=own)
         a.tombstone = tombstone_mac(a, key=key if a.keyed else None)
+    for plan in rows["project_plan"]:
+        assert isinstance(plan, m.ProjectPlanRow)
+        plan.document = {**plan.document, "resources": [
+            {**r, "name": alias, "email": ""} if _is_resource(who, r) else r for r in plan.document["resources"]]}
     inbox_ids = [r.id for r in rows["inbox"] if isinstance(r, m.InboxRow)]
     await s.flush()
-    for table in ("inbox", "outbox", "card", "console_message", "photo", "proposal", "person_write",
+    for table in ("inbox", "outbox", "card", "pms_change", "console_message", "photo", "proposal", "person_write",
                   "standup_entry", "schedule_run", "link_code", "membership", "identity", "pms_credential"):
         for r in rows[table]:
             await s.delete(r)

@@ -14,7 +14,11 @@
   Retry-After).
 
 Every `throttle_every`-th directory call is refused as throttled; departments in `broken` always refuse their
-member listing (a permission the app lacks), which makes a listing partial.
+member listing (a permission the app lacks), which makes a listing partial. With `rate_limits`, each platform's
+documented call rate is enforced on the fake's own clock (`now_s`, advanced by CALL_S a call and by the client's
+sleeps, which a test hands to `waited`): Feishu contact/v3 1,000 a minute and 50 a second (HTTP 429, code 99991400,
+x-ogw-ratelimit-reset), DingTalk 20 a second per app (errcode 90018; https://help.dingtalk.io/open/development/
+call-frequency-limit: back off 1 s, 2 s, 4 s…), Slack users.list tier 2, 20 a minute (HTTP 429 with Retry-After).
 """
 
 from __future__ import annotations
@@ -24,11 +28,17 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fakes.server import FakeServer
+from tests.fakes.server import FakeServer, Window, admit, wait_hint
 
 FEISHU_TOKEN = "t-feishu-tenant"
 DINGTALK_TOKEN = "dt-access"
 SLACK_TOKEN = "xoxb-directory"
+CALL_S = 0.01  # what one call costs on the fake's clock (a round trip to the platform)
+
+
+def documented_limits() -> dict[str, tuple[Window, ...]]:
+    return {"feishu": (Window(50, 1.0), Window(1000, 60.0)), "dingtalk": (Window(20, 1.0),),
+            "slack": (Window(20, 60.0),)}
 
 
 @dataclass
@@ -53,6 +63,17 @@ class DirectoryFake(FakeServer):
     calls: int = 0
     throttled: int = 0
     pages: dict[str, int] = field(default_factory=dict)
+    rate_limits: dict[str, tuple[Window, ...]] = field(default_factory=dict)  # platform -> windows (see above)
+    now_s: float = 0.0  # the fake's clock, for rate_limits
+    hinted: list[float] = field(default_factory=list)  # the waits a refusal asked for, in seconds
+    dingtalk_tokens: set[str] = field(default_factory=set)  # valid access tokens (clear it: they all expired)
+
+    slept: list[float] = field(default_factory=list)  # what the client waited, in seconds
+
+    async def waited(self, seconds: float) -> None:
+        """A directory client's sleep: the fake's clock moves on instead of the test's."""
+        self.now_s += seconds
+        self.slept.append(seconds)
 
     def routes(self, app: web.Application) -> None:
         app.router.add_post("/open-apis/auth/v3/tenant_access_token/internal", self.feishu_token)
@@ -66,12 +87,20 @@ class DirectoryFake(FakeServer):
         app.router.add_get("/api/users.list", self.slack_users)
 
     # ---- shared ------------------------------------------------------------------------------------------------
-    def _throttle(self) -> bool:
+    def _throttle(self, platform: str = "") -> str | None:
+        """None: answer; else the seconds to tell the client to wait (as the platform's header says it)."""
         self.calls += 1
+        self.now_s += CALL_S
         if self.throttle_every and self.calls % self.throttle_every == 0:
             self.throttled += 1
-            return True
-        return False
+            return "0"
+        windows = self.rate_limits.get(platform, ())
+        wait_s = max(admit(self.now_s, *windows)) if windows else 0.0
+        if wait_s > 0:
+            self.throttled += 1
+            self.hinted.append(wait_s)
+            return wait_hint(wait_s)
+        return None
 
     def _count(self, what: str) -> None:
         self.pages[what] = self.pages.get(what, 0) + 1
@@ -95,9 +124,9 @@ class DirectoryFake(FakeServer):
     def _feishu_refusal(self, request: web.Request) -> web.Response | None:
         if request.headers.get("Authorization") != f"Bearer {FEISHU_TOKEN}":
             return web.json_response({"code": 99991663, "msg": "Invalid access token"}, status=400)
-        if self._throttle():
+        if (wait := self._throttle("feishu")) is not None:
             return web.json_response({"code": 99991400, "msg": "request trigger frequency limit"}, status=429,
-                                     headers={"x-ogw-ratelimit-reset": "0"})
+                                     headers={"x-ogw-ratelimit-limit": "50", "x-ogw-ratelimit-reset": wait})
         return None
 
     @staticmethod
@@ -150,12 +179,15 @@ class DirectoryFake(FakeServer):
         body = await request.json()
         if body.get("appKey") != "ding-dir" or body.get("appSecret") != "dingtalk-secret":
             return web.json_response({"code": "invalidClientIdOrSecret", "message": "bad"}, status=400)
-        return web.json_response({"accessToken": DINGTALK_TOKEN, "expireIn": 7200})
+        self._count("dingtalk_token")
+        token = f"{DINGTALK_TOKEN}-{self.pages['dingtalk_token']}"
+        self.dingtalk_tokens.add(token)
+        return web.json_response({"accessToken": token, "expireIn": 7200})
 
     def _dingtalk_refusal(self, request: web.Request) -> web.Response | None:
-        if request.query.get("access_token") != DINGTALK_TOKEN:
+        if request.query.get("access_token") not in self.dingtalk_tokens:  # unknown, or expired (two hours)
             return web.json_response({"errcode": 40014, "errmsg": "不合法的access_token"})
-        if self._throttle():
+        if self._throttle("dingtalk") is not None:  # DingTalk says no wait: the client backs off
             return web.json_response({"errcode": 90018, "errmsg": "当前企业调用该接口超过每秒限流"})
         return None
 
@@ -207,8 +239,8 @@ class DirectoryFake(FakeServer):
     async def slack_users(self, request: web.Request) -> web.Response:
         if request.headers.get("Authorization") != f"Bearer {SLACK_TOKEN}":
             return web.json_response({"ok": False, "error": "invalid_auth"})
-        if self._throttle():
-            return web.json_response({"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "0"})
+        if (wait := self._throttle("slack")) is not None:
+            return web.json_response({"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": wait})
         self._count("slack_users")
         limit = request.query.get("limit", "0")
         if not limit.isdigit() or not 1 <= int(limit) <= 1000:
