@@ -71,7 +71,7 @@ async def fanout(args: argparse.Namespace, tmp: Path) -> Result:
         measured=f"{total} cards to {chats} chats in {elapsed:.1f} s ({len(sent) / elapsed:.1f} cards/s achieved); "
                  f"429s {throttled}; lost {lost}; reordered {reordered_chats}",
         peer=f"the limits' minimum {minimum:.1f} s ({total / minimum if minimum > 0 else 0:.1f} cards/s)",
-        ratio=round(ratio, 3), goal=f"<= {FANOUT_GOAL:g}x the minimum, 0 x 429, none lost",
+        ratio=round(ratio, 3) if minimum > 0 else None, goal=f"<= {FANOUT_GOAL:g}x the minimum, 0 x 429, none lost",
         met=ratio <= FANOUT_GOAL and throttled == 0 and lost == 0 and reordered_chats == 0,
         figures={"elapsed_s": elapsed, "minimum_s": minimum, "ratelimited_by": stats["ratelimited_by"]})
 

@@ -326,7 +326,7 @@ async def fanout(args: argparse.Namespace, tmp: Path) -> Result:
         measured=f"{total} messages to {channels} channels in {elapsed:.1f} s ({len(posted) / elapsed:.2f} msg/s "
                  f"achieved); 429s {throttled}; lost {lost}; reordered {reordered_channels}",
         peer=f"the limits' minimum {minimum:.1f} s ({total / minimum if minimum > 0 else 0:.2f} msg/s)",
-        ratio=round(ratio, 3), goal=f"<= {FANOUT_GOAL:g}x the minimum, 0 x 429, none lost",
+        ratio=round(ratio, 3) if minimum > 0 else None, goal=f"<= {FANOUT_GOAL:g}x the minimum, 0 x 429, none lost",
         met=ratio <= FANOUT_GOAL and throttled == 0 and lost == 0 and reordered_channels == 0,
         figures={"elapsed_s": elapsed, "minimum_s": minimum, "stats_429": stats["ratelimited_by"]})
 

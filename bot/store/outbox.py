@@ -75,16 +75,16 @@ async def add(session: AsyncSession, messages: Sequence[M], *, source_event: int
               lease_until: datetime, preclaim: bool) -> list[tuple[M, int]]:
     """Add messages in the caller's transaction. With `preclaim`, each one that heads its conversation (nothing
     of it pending before) is stored leased until `lease_until`; those come back with their ids, to be sent."""
+    if not preclaim:
+        await _add_set(session, messages, source_event=source_event, now=now)
+        return []
     busy: set[str] = set()
-    if preclaim and messages:
+    if messages:
         conversations = {conversation_of(m.platform, m.target) for m in messages}
         busy = set((await session.execute(
             select(col(OutboxRow.conversation)).distinct()
             .where(col(OutboxRow.conversation).in_(conversations), col(OutboxRow.state) == "pending")
         )).scalars())
-    if not preclaim:
-        await _add_set(session, messages, source_event=source_event, now=now)
-        return []
     rows: list[dict[str, Any]] = []
     heads: dict[str, M] = {}  # conversation -> the message stored leased, at most one per conversation
     for m in messages:
