@@ -127,23 +127,25 @@ async def open_loop(url: str, seconds: float, rate: float) -> tuple[list[float],
     latencies: list[float] = []
     errors = 0
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=1000)) as session:
-        async def one() -> None:
+        async def one(scheduled: float) -> None:
             nonlocal errors
             body, headers = _request()
-            t0 = time.perf_counter()
             async with session.post(url, data=body, headers=headers) as r:
                 await r.read()
                 if r.status != 200:
                     errors += 1
-            latencies.append(time.perf_counter() - t0)
+            # From the request's scheduled send time, not from when it went: a generator that falls behind
+            # must not hide the wait (coordinated omission).
+            latencies.append(time.perf_counter() - scheduled)
         tasks = []
         start = time.perf_counter()
         n = int(seconds * rate)
         for i in range(n):
-            delay = start + i / rate - time.perf_counter()
+            scheduled = start + i / rate
+            delay = scheduled - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)  # the schedule of an open-loop generator, not a wait for work
-            tasks.append(asyncio.create_task(one()))
+            tasks.append(asyncio.create_task(one(scheduled)))
         await asyncio.gather(*tasks)
         achieved = n / (time.perf_counter() - start)
     return latencies, errors, achieved
