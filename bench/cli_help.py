@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def pmsbot_help() -> list[str]:
     script = Path(sys.executable).parent / "pmsbot"
-    return [str(script), "--help"] if script.exists() else [sys.executable, "-m", "bot.cli.main", "--help"]
+    return [str(script), "--help"] if script.exists() else [sys.executable, "-m", "bot.cli", "--help"]
 
 
 def timed(argv: list[str]) -> float:
