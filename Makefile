@@ -36,10 +36,10 @@ fuzz: $(STAMP)  ## 15,000 hostile requests at each of the seven fuzzed entry poi
 	PMSBOT_FUZZ_EXAMPLES=$${PMSBOT_FUZZ_EXAMPLES:-15000} $(BIN)/python -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider \
 		tests/test_fuzz.py tests/test_fuzz_hooks.py --timeout 3600
 
-bench: $(STAMP)  ## print throughput and latency figures (SQLite, and PostgreSQL when reachable)
-	$(BIN)/python -m bench.pipeline
-	$(BIN)/python -m bench.acks
-	$(BIN)/python -m bench.workers
+BENCH_ARGS ?=  # e.g. --quick (a smoke run), --only clock slack, --postgres URL (a database it may wipe)
+
+bench: $(STAMP)  ## issue 21's table: every benchmark in its own process, one table printed and in bench-results.json
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache pmsbot-demo.db* pmsbot.db*

@@ -1,7 +1,7 @@
 """Benchmark: the clock's waves and start-up with 10,000 people, each against a peer measured in the same run.
 
-    python -m bench.clock [--people 10000] [--rounds 3] [--startup-rounds 2] [--postgres URL] [--no-startup]
-                          [--json PATH]
+    python -m bench.clock [--people 10000] [--rounds 5] [--startup-rounds 2] [--postgres URL] [--no-startup]
+                          [--json PATH] [--results PATH] [--quick]
 
 Rows, per backend (SQLite, and PostgreSQL with --postgres or PMSBOT_BENCH_PG):
 - 10,000 people, one 09:00 standup; 2,500 people x 4 standups at 09:00; 10,000 reminders at 09:30 (all
@@ -40,6 +40,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, insert
 from sqlmodel import col
 
+from bench.table import Result, add_results
 from bot.clock import run_due
 from bot.config import Config, Settings
 from bot.memory import tune_for_serving
@@ -254,13 +255,17 @@ async def reset_pg(url: str) -> None:
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--people", type=int, default=10_000)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--postgres", default=os.environ.get("PMSBOT_BENCH_PG", ""),
                         help="a database the benchmark may wipe")
     parser.add_argument("--startup-rounds", type=int, default=2, help="a process start is seconds: fewer rounds")
     parser.add_argument("--no-startup", action="store_true")
     parser.add_argument("--json", default="", help="also write the rows here")
+    parser.add_argument("--results", help="append the rows of `make bench`'s table here (bench/table.py)")
+    parser.add_argument("--quick", action="store_true", help="a smoke run: 1,000 people, 2 rounds, no start-up")
     args = parser.parse_args()
+    if args.quick:
+        args.people, args.rounds, args.no_startup = 1000, 2, True
     rows: list[Row] = []
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
@@ -296,6 +301,19 @@ async def main() -> None:
         print(row.line())
     if args.json:
         write_json(Path(args.json), rows)
+    add_results(args.results, [table_row(row, args.rounds) for row in rows if not row.what.startswith("start-up")])
+
+
+def table_row(row: Row, rounds: int) -> Result:
+    """The row of issue 21's table (`make bench`): the wave's median against the batch insert's, same backend."""
+    spread = f"({min(row.runs_s):.2f}-{max(row.runs_s):.2f})"
+    peer_s = statistics.median(row.peer_runs_s)
+    goal = f"< {row.goal_s:g} s" + (f" and <= {row.goal_ratio:g}x the batch insert" if row.goal_ratio else "")
+    return Result(row=f"clock: {row.what} [{row.backend}]",
+                  measured=f"{row.median_s:.2f} s {spread}, median of {rounds} alternating rounds",
+                  peer=f"{row.peer} {peer_s:.2f} s ({min(row.peer_runs_s):.2f}-{max(row.peer_runs_s):.2f})",
+                  ratio=round(row.ratio, 2), goal=goal, met=row.met(),
+                  figures={"runs_s": row.runs_s, "peer_runs_s": row.peer_runs_s, "backend": row.backend})
 
 
 def remove_sqlite(path: Path) -> None:

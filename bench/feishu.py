@@ -1,6 +1,6 @@
 """Benchmark: Feishu fan-out against the platform's limits, the fake Feishu in its own process.
 
-    python -m bench.feishu [--chats 240] [--per-chat 5]
+    python -m bench.feishu [--chats 240] [--per-chat 5] [--results PATH] [--quick]
 
 --chats × --per-chat cards through the outbox and the Feishu sender with its shipped defaults, to the fake Feishu
 which enforces Feishu's published limits (5 per second per chat; per app 50 per second and 1000 in any minute,
@@ -21,10 +21,13 @@ from pathlib import Path
 import aiohttp
 
 from bench.common import HOST, child, deliver_all, minimum_s, reordered, sequenced
+from bench.table import Result, add_results
 from tests.fakes import feishu as fake
 
+FANOUT_GOAL = 1.1  # issue 21: within 1.1x of the minimum the limits allow, with the shipped defaults
 
-async def fanout(args: argparse.Namespace, tmp: Path) -> None:
+
+async def fanout(args: argparse.Namespace, tmp: Path) -> Result:
     from bot.config import Config, Settings
     from bot.constants import FEISHU_APP_BURST, FEISHU_APP_PER_MINUTE, FEISHU_APP_RATE_PER_S
     from bot.runtime import Runtime
@@ -61,18 +64,32 @@ async def fanout(args: argparse.Namespace, tmp: Path) -> None:
           f"limits; 429s {stats['ratelimited']} {stats['ratelimited_by']}; lost {total - len(sent)}; "
           f"duplicated {max(0, len(sent) - total)}; reordered chats {reordered_chats}; tenant tokens "
           f"{stats['tokens_issued']}; outbox {counts}")
+    ratio = elapsed / minimum if minimum > 0 else float("inf")
+    lost, throttled = total - len(sent), int(stats["ratelimited"])
+    return Result(
+        row="Feishu fan-out with shipped defaults",
+        measured=f"{total} cards to {chats} chats in {elapsed:.1f} s ({len(sent) / elapsed:.1f} cards/s achieved); "
+                 f"429s {throttled}; lost {lost}; reordered {reordered_chats}",
+        peer=f"the limits' minimum {minimum:.1f} s ({total / minimum if minimum > 0 else 0:.1f} cards/s)",
+        ratio=round(ratio, 3) if minimum > 0 else None, goal=f"<= {FANOUT_GOAL:g}x the minimum, 0 x 429, none lost",
+        met=ratio <= FANOUT_GOAL and throttled == 0 and lost == 0 and reordered_chats == 0,
+        figures={"elapsed_s": elapsed, "minimum_s": minimum, "ratelimited_by": stats["ratelimited_by"]})
 
 
 async def main(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as d:
-        await fanout(args, Path(d))
+        add_results(args.results, [await fanout(args, Path(d))])
 
 
 def cli() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--chats", type=int, default=240)
     p.add_argument("--per-chat", type=int, default=5)
+    p.add_argument("--results", help="append the row of `make bench`'s table here (bench/table.py)")
+    p.add_argument("--quick", action="store_true", help="a smoke run: 20 chats x 2 cards")
     args = p.parse_args()
+    if args.quick:
+        args.chats, args.per_chat = 20, 2
     os.environ.setdefault("PMSBOT_LOG_LEVEL", "WARNING")
     asyncio.run(main(args))
 

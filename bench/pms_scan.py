@@ -1,7 +1,7 @@
 """A risk scan of a mature project (a few hundred open issues among many closed ones) on each remote connector:
 HTTP requests made and time taken, Zentao's against Jira's in the same run.
 
-    .venv/bin/python -m bench.pms_scan [--issues 500] [--closed 20000] [--no-redmine]
+    .venv/bin/python -m bench.pms_scan [--issues 500] [--closed 20000] [--no-redmine] [--results PATH] [--quick]
 
 Jira (Cloud and Data Center) and Zentao are the test fakes on 127.0.0.1; Redmine is a real Redmine 5
 (tests/services/redmine.sh, needs its Debian packages) filled through its REST API. The target is pages of open
@@ -23,6 +23,7 @@ from pathlib import Path
 
 import httpx
 
+from bench.table import Result, add_results
 from bot.config import JiraConnectorConfig, RedmineConnectorConfig, ZentaoConnectorConfig
 from bot.constants import PMS_SCAN_MAX_TASKS
 from bot.pms.base import PMS
@@ -48,6 +49,8 @@ def _project(pms: str, pms_project: str) -> Project:
 
 
 REQUESTS: dict[str, int] = {}
+SECONDS: dict[str, float] = {}
+ZENTAO_GOAL_REQUESTS = 20
 
 
 async def _scan(name: str, pms: PMS, requests: object) -> None:
@@ -56,6 +59,7 @@ async def _scan(name: str, pms: PMS, requests: object) -> None:
     risks = find_risks(tasks, today=TODAY, now=datetime.now(UTC))
     elapsed = time.perf_counter() - started
     REQUESTS[name] = getattr(requests, "requests", 0)
+    SECONDS[name] = elapsed
     print(f"{name:<18} {len(tasks):>6} open tasks  {REQUESTS[name]:>4} HTTP requests  "
           f"{elapsed:6.2f} s  ({len(risks)} risks found)")
 
@@ -139,7 +143,11 @@ async def main() -> None:
     parser.add_argument("--issues", type=int, default=500, help="open, overdue issues")
     parser.add_argument("--closed", type=int, default=20_000, help="closed issues beside them (not to be read)")
     parser.add_argument("--no-redmine", action="store_true", help="skip the real Redmine (it takes a minute)")
+    parser.add_argument("--results", help="append the row of `make bench`'s table here (bench/table.py)")
+    parser.add_argument("--quick", action="store_true", help="a smoke run: 200 open and 2,000 closed, no Redmine")
     args = parser.parse_args()
+    if args.quick:
+        args.issues, args.closed, args.no_redmine = 200, 2000, True
     print(f"risk scan of one project with {args.issues} open, overdue issues and {args.closed} closed ones "
           f"(page size 100)")
     await jira("cloud", args.issues, args.closed)
@@ -147,7 +155,14 @@ async def main() -> None:
     await zentao(args.issues, args.closed)
     peer = REQUESTS["jira (cloud)"]
     print(f"  zentao / jira (cloud) requests: {REQUESTS['zentao'] / max(1, peer):.2f} ({REQUESTS['zentao']} vs {peer}); "
-          f"goal: zentao <= 20 requests")
+          f"goal: zentao <= {ZENTAO_GOAL_REQUESTS} requests")
+    zentao_n = REQUESTS["zentao"]
+    add_results(args.results, [Result(
+        row="Zentao change scan",
+        measured=f"{zentao_n} requests, {SECONDS['zentao']:.2f} s ({args.issues} open among {args.closed:,} closed)",
+        peer=f"Jira (cloud) {peer} requests, {SECONDS['jira (cloud)']:.2f} s", ratio=round(zentao_n / max(1, peer), 2),
+        goal=f"pages of changed, open issues only: <= {ZENTAO_GOAL_REQUESTS} requests",
+        met=zentao_n <= ZENTAO_GOAL_REQUESTS, figures={"requests": dict(REQUESTS), "seconds": dict(SECONDS)})])
     if not args.no_redmine:
         await redmine(args.issues)
 

@@ -1,6 +1,7 @@
 """Benchmark: Slack intake and Slack fan-out, each against a peer measured in the same run.
 
     python -m bench.slack [--seconds 20] [--rounds 10] [--instructions N] [--rate 500] [--concurrency 32] [--channels 200] [--per-channel 10]
+                          [--results PATH] [--quick]
 
 1. Intake. Two servers, each in its own process on 127.0.0.1, receive the same signed `/pms` slash commands
    from a load generator in this process: pmsbot's `/slack/events` (a `pmsbot web` process: signature check,
@@ -42,7 +43,11 @@ from bench.common import (
     serve_until_stopped,
 )
 from bench.common import closed_loop as common_closed_loop
+from bench.table import Result, add_results
 from tests.fakes import slack as fake
+
+WEB_INTAKE_GOAL = 0.9  # issue 21: `pmsbot web` keeps >= 0.9x bolt's throughput
+FANOUT_GOAL = 1.1  # issue 21: fan-out within 1.1x of the minimum the limits allow, with the shipped defaults
 
 
 # ---- servers (run in child processes) --------------------------------------------------------------------------
@@ -122,23 +127,25 @@ async def open_loop(url: str, seconds: float, rate: float) -> tuple[list[float],
     latencies: list[float] = []
     errors = 0
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=1000)) as session:
-        async def one() -> None:
+        async def one(scheduled: float) -> None:
             nonlocal errors
             body, headers = _request()
-            t0 = time.perf_counter()
             async with session.post(url, data=body, headers=headers) as r:
                 await r.read()
                 if r.status != 200:
                     errors += 1
-            latencies.append(time.perf_counter() - t0)
+            # From the request's scheduled send time, not from when it went: a generator that falls behind
+            # must not hide the wait (coordinated omission).
+            latencies.append(time.perf_counter() - scheduled)
         tasks = []
         start = time.perf_counter()
         n = int(seconds * rate)
         for i in range(n):
-            delay = start + i / rate - time.perf_counter()
+            scheduled = start + i / rate
+            delay = scheduled - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)  # the schedule of an open-loop generator, not a wait for work
-            tasks.append(asyncio.create_task(one()))
+            tasks.append(asyncio.create_task(one(scheduled)))
         await asyncio.gather(*tasks)
         achieved = n / (time.perf_counter() - start)
     return latencies, errors, achieved
@@ -164,7 +171,7 @@ def server(kind: str, port: int, tmp: Path, database: str | None = None) -> Any:
         yield f"http://{HOST}:{port}/slack/events", pid
 
 
-async def intake(args: argparse.Namespace, tmp: Path) -> None:
+async def intake(args: argparse.Namespace, tmp: Path) -> Result:
     print("== Slack intake: signed /pms requests from a load generator in this process to servers in their own "
           "processes, 127.0.0.1")
     kinds = [("bare", 18931), ("pmsbot", 18932)] + (
@@ -211,6 +218,17 @@ async def intake(args: argparse.Namespace, tmp: Path) -> None:
           f"rounds (target >= 0.8); rounds {ordered[0]:.2f}..{ordered[-1]:.2f}; all requests "
           f"{answered['pmsbot'] / answered['bare']:.2f}; pmsbot p99 at {args.rate:.0f}/s: {latency['pmsbot'][2]:.1f} ms "
           f"(target < 50 ms)")
+    ratio = statistics.median(ratios)
+    achieved, _, p99 = latency["pmsbot"]
+    return Result(
+        row="`pmsbot web` intake alone (signed Slack slash commands)",
+        measured=f"{answered['pmsbot'] / args.seconds:,.0f} req/s closed loop (c={args.concurrency}); ack p99 "
+                 f"{p99:.1f} ms at {achieved:.0f}/s achieved of {args.rate:.0f}/s; errors {errors['pmsbot']}",
+        peer=f"slack-bolt {answered['bare'] / args.seconds:,.0f} req/s; ack p99 {latency['bare'][2]:.1f} ms",
+        ratio=round(ratio, 2), goal=f">= {WEB_INTAKE_GOAL:g}x bolt (median of {len(ratios)} paired rounds, "
+                                    f"{ordered[0]:.2f}-{ordered[-1]:.2f})",
+        met=ratio >= WEB_INTAKE_GOAL and errors["pmsbot"] == 0,
+        figures={"ratios": ratios, "latency_ms": latency, "errors": errors})
 
 
 async def answered_n(url: str, n: int, concurrency: int) -> None:
@@ -264,7 +282,7 @@ async def instructions(args: argparse.Namespace, tmp: Path) -> None:
           f"(the throughput ratio a CPU-bound server would reach)")
 
 
-async def fanout(args: argparse.Namespace, tmp: Path) -> None:
+async def fanout(args: argparse.Namespace, tmp: Path) -> Result:
     from datetime import UTC, datetime
 
     from bot.config import Config, Settings
@@ -303,17 +321,27 @@ async def fanout(args: argparse.Namespace, tmp: Path) -> None:
           f"{len(posted) / elapsed:.2f} msg/s against {total / minimum if minimum > 0 else float('nan'):.2f} msg/s "
           f"at the limits; 429s {stats['ratelimited']} {stats['ratelimited_by']}; lost {total - len(posted)}; "
           f"duplicated {max(0, len(posted) - total)}; reordered channels {reordered_channels}; outbox {counts}")
+    ratio = elapsed / minimum if minimum > 0 else float("inf")
+    lost, throttled = total - len(posted), int(stats["ratelimited"])
+    return Result(
+        row="Slack fan-out with shipped defaults",
+        measured=f"{total} messages to {channels} channels in {elapsed:.1f} s ({len(posted) / elapsed:.2f} msg/s "
+                 f"achieved); 429s {throttled}; lost {lost}; reordered {reordered_channels}",
+        peer=f"the limits' minimum {minimum:.1f} s ({total / minimum if minimum > 0 else 0:.2f} msg/s)",
+        ratio=round(ratio, 3) if minimum > 0 else None, goal=f"<= {FANOUT_GOAL:g}x the minimum, 0 x 429, none lost",
+        met=ratio <= FANOUT_GOAL and throttled == 0 and lost == 0 and reordered_channels == 0,
+        figures={"elapsed_s": elapsed, "minimum_s": minimum, "stats_429": stats["ratelimited_by"]})
 
 
 async def main(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         if not args.skip_intake:
-            await intake(args, tmp)
+            add_results(args.results, [await intake(args, tmp)])
         if args.instructions:
             await instructions(args, tmp)
         if not args.skip_fanout:
-            await fanout(args, tmp)
+            add_results(args.results, [await fanout(args, tmp)])
 
 
 def cli() -> None:
@@ -335,7 +363,11 @@ def cli() -> None:
     p.add_argument("--diagnose", action="store_true", help="also measure pmsbot without its inbox write")
     p.add_argument("--port", type=int, help=argparse.SUPPRESS)
     p.add_argument("--db", help=argparse.SUPPRESS)
+    p.add_argument("--results", help="append the rows of `make bench`'s table here (bench/table.py)")
+    p.add_argument("--quick", action="store_true", help="a smoke run: seconds of intake, 40 fan-out messages")
     args = p.parse_args()
+    if args.quick:
+        args.seconds, args.rounds, args.open_seconds, args.channels, args.per_channel = 4.0, 2, 2.0, 20, 2
     os.environ.setdefault("PMSBOT_LOG_LEVEL", "WARNING")
     if args.serve:
         asyncio.run(serve(args.serve, args.port, args.db))

@@ -99,33 +99,35 @@ class Standups:
         """Everyone whose prompt is due now, in batches: one transaction, a few statements per batch."""
         sent = 0
         for day, due in sorted((await self._due_members(standup, at, standup.at_time())).items()):
-            for start in range(0, len(due), WAVE_BATCH):
-                sent += await self._prompt_batch(standup, day, due[start:start + WAVE_BATCH])
+            # Read once for the day's wave, outside the write transactions (whose lock the web acks of this
+            # process also need): who is away, and where each of the others is reached.
+            async with self.db.read() as s:
+                ws = SqlWorkspace(s, default_locale=self.config.locale)
+                away = await ws.away_among([p.id for p in due], day)
+                present = [p for p in due if p.id not in away]
+                targets = await ws.targets_of(present, self.mail.platforms)
+            base = {"standup": standup.name, "project": standup.project, "day": day.isoformat(),
+                    "deadline": standup.deadline}
+            # One message per language, shared by everyone who reads it (stored once per batch, not per person).
+            data = {locale: {**base, "questions": list(standup.questions.get(locale) or ())}
+                    for locale in {p.locale for p in present}}
+            for start in range(0, len(present), WAVE_BATCH):
+                batch = present[start:start + WAVE_BATCH]
+                sent += await self._prompt_batch(standup, day, batch, {p.id: [
+                    Envelope(platform=platform, target=target, kind="standup_prompt", locale=p.locale, actions=[],
+                             data=data[p.locale]) for platform, target in targets[p.id]] for p in batch})
         if sent:
             self.mail.wake()
         return sent
 
-    async def _prompt_batch(self, standup: StandupConfig, day: date, batch: list[Person]) -> int:
-        # Reading and building happen before the write transaction, so the write lock (which the web acks
-        # of this process also need) is held only for the writes themselves.
-        async with self.db.read() as s:
-            ws = SqlWorkspace(s, default_locale=self.config.locale)
-            away = await ws.away_among([p.id for p in batch], day)
-            present = [p for p in batch if p.id not in away]
-            targets = await ws.targets_of(present, self.mail.platforms)
-        base = {"standup": standup.name, "project": standup.project, "day": day.isoformat(),
-                "deadline": standup.deadline}
-        questions = {locale: list(standup.questions.get(locale) or ()) for locale in {p.locale for p in present}}
-        prompts = {p.id: [
-            Envelope(platform=platform, target=target, kind="standup_prompt", locale=p.locale, actions=[],
-                     data={**base, "questions": questions[p.locale]})
-            for platform, target in targets[p.id]] for p in present}
+    async def _prompt_batch(self, standup: StandupConfig, day: date, batch: list[Person],
+                            prompts: dict[str, list[Envelope]]) -> int:
         now = self.mail.clock.now()
         async with self.db.write() as s:
             ws = SqlWorkspace(s, default_locale=self.config.locale)
             # Claimed per person and day: a second clock, a catch-up or a rerun finds them taken.
-            fresh = await ws.claim_runs(schedule_name(standup), [p.id for p in present], day, now)
-            chosen = [p for p in present if p.id in fresh]
+            fresh = await ws.claim_runs(schedule_name(standup), [p.id for p in batch], day, now)
+            chosen = [p for p in batch if p.id in fresh]
             # Not handed over in memory: a wave is for the delivery workers to drain in order.
             await self.mail.enqueue(s, [e for p in chosen for e in prompts[p.id]], preclaim=False)
             if chosen:
@@ -138,16 +140,18 @@ class Standups:
         sent = 0
         for day, due in sorted((await self._due_members(standup, at, standup.reminder_time())).items()):
             async with self.db.read() as s:  # prompted at the prompt's minute, before this one
-                prompted = await SqlWorkspace(s, default_locale=self.config.locale).ran_for(
-                    schedule_name(standup), day)
-            due = [p for p in due if p.id in prompted]  # not: away, or joined later
+                ws = SqlWorkspace(s, default_locale=self.config.locale)
+                prompted = await ws.ran_for(schedule_name(standup), day)
+                due = [p for p in due if p.id in prompted]  # not: away, or joined later
+                targets = await ws.targets_of(due, self.mail.platforms)
             for start in range(0, len(due), WAVE_BATCH):
-                sent += await self._reminder_batch(standup, day, due[start:start + WAVE_BATCH])
+                sent += await self._reminder_batch(standup, day, due[start:start + WAVE_BATCH], targets)
         if sent:
             self.mail.wake()
         return sent
 
-    async def _reminder_batch(self, standup: StandupConfig, day: date, batch: list[Person]) -> int:
+    async def _reminder_batch(self, standup: StandupConfig, day: date, batch: list[Person],
+                              targets: dict[str, list[tuple[str, str]]]) -> int:
         """One transaction and a few statements for a batch of those prompted: who is still to answer is read
         under the write lock, so an answer that came in just before is seen."""
         data = {"standup": standup.name, "project": standup.project, "day": day.isoformat(),
@@ -159,7 +163,6 @@ class Standups:
             fresh = await ws.claim_runs(f"{schedule_name(standup)}:remind", [p.id for p in silent], day,
                                         self.mail.clock.now())
             chosen = [p for p in silent if p.id in fresh]
-            targets = await ws.targets_of(chosen, self.mail.platforms)
             await self.mail.enqueue(s, [
                 Envelope(platform=platform, target=target, kind="standup_reminder", locale=p.locale, data=data,
                          actions=[]) for p in chosen for platform, target in targets[p.id]], preclaim=False)

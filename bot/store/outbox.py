@@ -3,18 +3,20 @@ where each card that changes later was delivered."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from bot.store.db import Database
-from bot.store.dialect import insert_ignore
+from bot.store.dialect import insert_ignore, json_rows
 from bot.store.models import CardRow, OutboxRow
+from bot.store.types import UTCDateTime
 
 
 class Outgoing(Protocol):
@@ -73,8 +75,11 @@ async def add(session: AsyncSession, messages: Sequence[M], *, source_event: int
               lease_until: datetime, preclaim: bool) -> list[tuple[M, int]]:
     """Add messages in the caller's transaction. With `preclaim`, each one that heads its conversation (nothing
     of it pending before) is stored leased until `lease_until`; those come back with their ids, to be sent."""
+    if not preclaim:
+        await _add_set(session, messages, source_event=source_event, now=now)
+        return []
     busy: set[str] = set()
-    if preclaim and messages:
+    if messages:
         conversations = {conversation_of(m.platform, m.target) for m in messages}
         busy = set((await session.execute(
             select(col(OutboxRow.conversation)).distinct()
@@ -106,6 +111,38 @@ async def add(session: AsyncSession, messages: Sequence[M], *, source_event: int
                                      rows)
     head_ids = {str(conv): int(new_id) for new_id, conv, attempts in returned.all() if attempts == 1}
     return [(m, head_ids[conv]) for conv, m in heads.items()]
+
+
+_SET_COLUMNS = ("platform", "conversation", "target", "kind", "locale", "payload", "card_ref", "update", "source_event")
+
+
+async def _add_set(session: AsyncSession, messages: Sequence[Outgoing], *, source_event: int | None,
+                   now: datetime) -> None:
+    """Messages nobody claims yet (a wave, a fan-out) in ONE statement, in order: their rows as one JSON parameter,
+    each distinct payload once (the standup job hands the same data to everyone of a language: serialized once
+    per language, not once per person)."""
+    if not messages:
+        return
+    table = OutboxRow.__table__  # type: ignore[attr-defined]
+    documents: dict[str, int] = {}
+    data_json: dict[int, str] = {}  # id() of a data dict -> its JSON (the messages, hence the dicts, live on)
+    rows = []
+    for m in messages:
+        data = data_json.get(id(m.data))
+        if data is None:
+            data = data_json[id(m.data)] = json.dumps(m.data)
+        payload = (f'{{"data": {data}, "actions": {json.dumps(m.actions) if m.actions else "[]"}, '
+                   f'"origin": {json.dumps(m.origin) if m.origin else "{}"}}}')
+        index = documents.setdefault(payload, len(documents))
+        rows.append((m.platform, conversation_of(m.platform, m.target), m.target, m.kind, m.locale, index,
+                     m.card_ref, m.update, source_event))
+    at = bindparam(None, now, type_=UTCDateTime())
+    chosen = json_rows(session, rows, [(c, table.c[c].type) for c in _SET_COLUMNS], json_documents=("payload",),
+                       documents=list(documents))
+    chosen = chosen.add_columns(literal("pending").label("state"), literal(0).label("attempts"),
+                                at.label("available_at"), at.label("created_at"))
+    await session.execute(insert(table).from_select([*_SET_COLUMNS, "state", "attempts", "available_at", "created_at"],
+                                                    chosen))
 
 
 async def claim(db: Database, *, limit: int, now: datetime, lease_until: datetime,

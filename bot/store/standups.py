@@ -10,6 +10,7 @@ from sqlmodel import col
 
 from bot.records import Leave, StandupAnswer
 from bot.store import schedules
+from bot.store.dialect import among
 from bot.store.models import ScheduleRunRow, StandupEntryRow, StandupScheduleRow
 from bot.store.projects import Projects
 from bot.store.repository import InTransaction
@@ -27,7 +28,7 @@ class Standups(InTransaction):
         """Each person's latest standup entry for `day`: ("answer", text) | ("skip", "") | ("away", "")."""
         rows = (await self._s.execute(
             select(StandupEntryRow).where(
-                col(StandupEntryRow.person_id).in_(person_ids),
+                among(self._s, col(StandupEntryRow.person_id), person_ids),
                 col(StandupEntryRow.day_from) <= day, col(StandupEntryRow.day_to) >= day,
             ).order_by(col(StandupEntryRow.id))
         )).scalars().all()
@@ -85,7 +86,7 @@ class Standups(InTransaction):
     async def away_among(self, person_ids: list[str], day: date) -> set[str]:
         """Those of `person_ids` on leave that day (`standup away` / `请假`)."""
         rows = await self._s.execute(select(col(StandupEntryRow.person_id)).distinct().where(
-            col(StandupEntryRow.person_id).in_(person_ids), col(StandupEntryRow.kind) == "away",
+            among(self._s, col(StandupEntryRow.person_id), person_ids), col(StandupEntryRow.kind) == "away",
             col(StandupEntryRow.day_from) <= day, col(StandupEntryRow.day_to) >= day))
         return {str(pid) for pid in rows.scalars()}
 
