@@ -1,6 +1,6 @@
-"""Benchmark: the clock's waves and start-up with 10,000 people, each against a peer measured in the same run.
+"""Benchmark: the clock's waves with 10,000 people, each against a peer measured in the same run.
 
-    python -m bench.clock [--people 10000] [--rounds 5] [--startup-rounds 2] [--postgres URL] [--no-startup]
+    python -m bench.clock [--people 10000] [--rounds 5] [--postgres URL]
                           [--json PATH] [--results PATH] [--quick]
 
 Rows, per backend (SQLite, and PostgreSQL with --postgres or PMSBOT_BENCH_PG):
@@ -9,11 +9,8 @@ Rows, per backend (SQLite, and PostgreSQL with --postgres or PMSBOT_BENCH_PG):
   batch insert of as many outbox rows (the rows the wave writes, built beforehand) in one transaction, the
   floor for enqueueing them. Wave and peer alternate round by round (A, B, A, B...); between rounds the
   wave's runs and messages are deleted (not timed).
-- start-up: `pmsbot clock --once` at a minute when nothing is due, a fresh process each time, with 10,000
-  people in the YAML (a fresh database: they are all written; a restart: they are all compared), against the
-  same command with a one-person YAML on the same backend: what 10,000 people add to starting any command.
 Prints medians, spreads (min-max), the ratio of medians and the goal; then, apart from the timed rows, the
-inbox ack latency while one more wave runs, and the peak memory.
+inbox ack latency while one more wave runs, and the peak memory. Start-up with 10,000 people: bench/startup.py.
 """
 
 from __future__ import annotations
@@ -25,8 +22,6 @@ import os
 import platform
 import resource
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -52,8 +47,6 @@ from bot.store.db import Database
 from bot.store.models import OutboxRow, ScheduleRunRow
 
 SH = ZoneInfo("Asia/Shanghai")
-QUIET_MINUTE = "2026-03-01T03:17:00+08:00"  # a Sunday night: nothing is due, the command only starts and stops
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -220,32 +213,6 @@ async def acks_during_a_wave(backend: str, rt: Runtime, nine: datetime) -> None:
           f"({len(during)} acks during it; closed loop, not a timed row)")
 
 
-def start_command(url: str, yaml_path: Path) -> float:
-    env = {**os.environ, "DATABASE_URL": url, "PMSBOT_CONFIG": str(yaml_path)}
-    start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "bot.cli", "clock", "--once", "--at", QUIET_MINUTE], env=env, cwd=ROOT,
-                   check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - start
-
-
-async def startup(backend: str, prepare: Callable[[str], Awaitable[str]], people: int, rounds: int, tmp: Path
-                  ) -> list[Row]:
-    """Per round: A on a database of its own (fresh, then restarted), then B likewise."""
-    big, small = tmp / "big.yaml", tmp / "small.yaml"
-    big.write_text(json.dumps(people_config(people)), encoding="utf-8")  # JSON is YAML
-    small.write_text(json.dumps(people_config(1)), encoding="utf-8")
-    runs: dict[tuple[Path, bool], list[float]] = {(p, again): [] for p in (big, small) for again in (False, True)}
-    for n in range(rounds):
-        for yaml_path in (big, small):
-            url = await prepare(f"{yaml_path.stem}{n}")
-            for again in (False, True):
-                runs[(yaml_path, again)].append(await asyncio.to_thread(start_command, url, yaml_path))
-    peer = "same, 1 person"
-    return [Row(backend=backend, what=f"start-up, {people:,} people, {label}", runs_s=runs[(big, again)], peer=peer,
-                peer_runs_s=runs[(small, again)], goal_s=2.0)
-            for again, label in ((False, "fresh database"), (True, "restart"))]
-
-
 async def reset_pg(url: str) -> None:
     from bench.pipeline import _reset_pg
 
@@ -258,14 +225,12 @@ async def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--postgres", default=os.environ.get("PMSBOT_BENCH_PG", ""),
                         help="a database the benchmark may wipe")
-    parser.add_argument("--startup-rounds", type=int, default=2, help="a process start is seconds: fewer rounds")
-    parser.add_argument("--no-startup", action="store_true")
     parser.add_argument("--json", default="", help="also write the rows here")
     parser.add_argument("--results", help="append the rows of `make bench`'s table here (bench/table.py)")
-    parser.add_argument("--quick", action="store_true", help="a smoke run: 1,000 people, 2 rounds, no start-up")
+    parser.add_argument("--quick", action="store_true", help="a smoke run: 1,000 people, 2 rounds")
     args = parser.parse_args()
     if args.quick:
-        args.people, args.rounds, args.no_startup = 1000, 2, True
+        args.people, args.rounds = 1000, 2
     rows: list[Row] = []
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
@@ -274,28 +239,12 @@ async def main() -> None:
         async def reset_sqlite() -> None:
             remove_sqlite(tmp / "clock.db")
 
-        async def sqlite_start(tag: str) -> str:
-            return f"sqlite+aiosqlite:///{tmp / f'start-{tag}.db'}"
-
         rows += await waves("sqlite", sqlite_url, reset_sqlite, args.people, args.rounds)
-        if not args.no_startup:
-            rows += await startup("sqlite", sqlite_start, args.people, args.startup_rounds, tmp)
         if args.postgres:
             pg: str = args.postgres
-
-            async def pg_start(tag: str) -> str:
-                await reset_pg(pg)
-                db = Database(pg)
-                await migrate.upgrade(db)  # a PostgreSQL deployment runs `pmsbot db upgrade` before starting
-                await db.dispose()
-                return pg.replace("+asyncpg", "")  # as people write it; the command picks the driver
-
             rows += await waves("postgresql", pg, lambda: reset_pg(pg), args.people, args.rounds)
-            if not args.no_startup:
-                rows += await startup("postgresql", pg_start, args.people, args.startup_rounds, tmp)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"\n{args.rounds} alternating rounds per wave row, {args.startup_rounds} per start-up row; median "
-          f"(min-max); machine: {platform.platform()}, "
+    print(f"\n{args.rounds} alternating rounds per wave row; median (min-max); machine: {platform.platform()}, "
           f"{os.cpu_count()} cores; peak memory of this process {peak_mb:.0f} MB")
     for row in rows:
         print(row.line())

@@ -1,6 +1,6 @@
 """Benchmark: idle memory (RSS) of `pmsbot web` against a bare slack-bolt app, started in the same run.
 
-    python -m bench.memory [--rounds 3]
+    python -m bench.memory [--rounds 3] [--results PATH]
 
 Each round starts both servers as their own processes on 127.0.0.1 (A, B in one round, B, A in the next), waits
 until each answers HTTP, lets it settle a second, and reads VmRSS from /proc/<pid>/status. `pmsbot web` is the
@@ -24,8 +24,11 @@ import urllib.request
 from pathlib import Path
 
 from bench.common import HOST
+from bench.startup import compile_bytecode
+from bench.table import Result, add_results
 
 ROOT = Path(__file__).resolve().parent.parent
+GOAL_MB = 80.0  # issue 21
 BOLT_APP = """
 import asyncio, sys
 from aiohttp import web
@@ -99,7 +102,9 @@ def measure(kind: str, port: int, tmp: Path) -> float:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--results", default=None, help="append the row to this JSON file (make bench's table)")
     args = p.parse_args()
+    compile_bytecode()  # as installed: bolt's modules are compiled, pmsbot's must be too
     kinds = ["bolt", "pmsbot web"]
     found: dict[str, list[float]] = {k: [] for k in kinds}
     with tempfile.TemporaryDirectory() as d:
@@ -113,7 +118,15 @@ def main() -> None:
         values = found[kind]
         print(f"  {kind:>11}: {statistics.median(values):6.1f}  ({min(values):.1f}..{max(values):.1f})")
     web, bolt = statistics.median(found["pmsbot web"]), statistics.median(found["bolt"])
-    print(f"  ratio pmsbot web / bolt: {web / bolt:.2f}; pmsbot web {web:.1f} MB (goal <= 80 MB)")
+    print(f"  ratio pmsbot web / bolt: {web / bolt:.2f}; pmsbot web {web:.1f} MB (goal <= {GOAL_MB:g} MB)")
+
+    def spread(values: list[float]) -> str:
+        return f"{statistics.median(values):.1f} MB ({min(values):.1f}-{max(values):.1f})"
+    add_results(args.results, [Result(
+        row="idle RSS of `web`", measured=f"`pmsbot web` (SQLite, Slack) {spread(found['pmsbot web'])}",
+        peer=f"slack-bolt AsyncApp on aiohttp {spread(found['bolt'])}", ratio=web / bolt,
+        goal=f"<= {GOAL_MB:g} MB", met=web <= GOAL_MB,
+        figures={"pmsbot_web_mb": found["pmsbot web"], "bolt_mb": found["bolt"], "rounds": args.rounds})])
 
 
 if __name__ == "__main__":

@@ -32,7 +32,6 @@ from bot.store.replay import first_uses
 from bot.store.web import server_key
 from bot.web import admin, console, dashboard, field, jira_link, openapi, portfolio, sso, standup_history
 from bot.web.decide import DecidePage
-from bot.web.oidc import OidcClient
 from bot.web.pages import WEB, Web
 from notifiers.base import Rendered
 from notifiers.dingtalk import LINK_PURPOSE, DingTalkSender, session_webhook_allowed
@@ -145,6 +144,8 @@ def build_app(runtime: Runtime) -> web.Application:
         replay_dead_letter=runtime.outbox.replay, wake_delivery=runtime.delivery.wake.set,
         wake_inbox=runtime.inbox.new_work.set))
     if config.sso is not None:  # the provider sends the browser back to this address: it must be the public one
+        from bot.web.oidc import OidcClient
+
         base = (runtime.settings.pmsbot_public_url or f"http://{runtime.settings.host}:{runtime.settings.port}")
         client = OidcClient(config.sso, redirect_uri=base.rstrip("/") + sso.CALLBACK, clock=clock)
         sso.add_routes(app, sso.SsoDeps(db=db, clock=clock, sso=config.sso, client=client))

@@ -37,8 +37,7 @@ from bot.constants import (
 from bot.pms.http import retry_after_s
 from bot.text import redact_secrets
 from commands import model
-from commands.errors import PARAM_MAX_CHARS
-from commands.evaluation import ASK_CODES
+from commands.errors import ASK_CODES, PARAM_MAX_CHARS
 from commands.keys import TASK_KEY_AT
 from commands.numbers import HOURS_MAX
 from commands.text import clean, normalize

@@ -178,6 +178,7 @@ class Runtime:
 
     def start(self, roles: tuple[Role, ...]) -> None:
         if "worker" in roles:
+            self.dispatcher.chat  # noqa: B018 - the language loaded now, not by the first command
             self.worker_running = True
             self.inbox.local_worker = True
             self.outbox.local_worker = True

@@ -16,9 +16,9 @@ from decimal import Decimal
 from typing import Any
 
 from commands import model
+from commands.errors import ASK_CODES
 from commands.parse import parse
 
-ASK_CODES = frozenset({"unclear_hours", "unclear_done", "unclear_percent", "unclear_correction", "unclear_task"})
 Outcome = tuple[str, ...] | str  # the writes, or "ask", or "none"
 
 

@@ -7,8 +7,6 @@ import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import NamedTuple
 
-import cn2an  # type: ignore[import-untyped]
-
 from bot.constants import MAX_AMOUNT
 from commands.errors import err
 from commands.model import ParseError
@@ -25,6 +23,8 @@ def cn_number(s: str) -> int | None:
         return int(s)
     if not _CN_NUMERAL.fullmatch(s):
         return None
+    import cn2an  # type: ignore[import-untyped]  # on first use: its import is a third of a second and 3 MB
+
     try:
         value = cn2an.cn2an(("一" + s if s[0] in "十百" else s).replace("两", "二").replace("俩", "二"), "strict")
     except ValueError:

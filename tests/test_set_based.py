@@ -20,6 +20,7 @@ from bot.say import drain
 from bot.store import console as feed
 from bot.store import migrate
 from bot.store.db import Database
+from bot.store.models import IdentityRow, PersonRow
 from bot.store.sync import apply_config
 from bot.store.workspace import SqlWorkspace
 from tests.conftest import running_clock
@@ -122,5 +123,37 @@ async def test_the_configuration_is_applied_as_a_set(db_url: str) -> None:
             project = await ws.project("WAVE")
             assert project is not None and len(project.members) == PEOPLE - 1 and len(project.approvers) == 3
             assert await ws.person(f"p{PEOPLE - 1:05d}") is not None, "someone no longer in the file is kept"
+    finally:
+        await db.dispose()
+
+
+@pytest.mark.parametrize("people", [3, PEOPLE])  # stored rows read by IN lists, and by one pass over the table
+async def test_a_restart_applies_what_changed_and_takes_accounts_from_whoever_had_them(db_url: str,
+                                                                                     people: int) -> None:
+    db = Database(db_url)
+    await migrate.upgrade(db)
+    try:
+        async with db.write() as s:  # someone the file does not know, with an account the file gives p00001
+            s.add(PersonRow(id="outsider", name="Outsider", pms_user_linked=False))
+            await s.flush()
+            s.add(IdentityRow(platform="slack", external_id="Up00001", person_id="outsider", source="directory"))
+            s.add(IdentityRow(platform="slack", external_id="U-kept", person_id="outsider", source="directory"))
+        await apply_config(db, wave_config(people), now=NINE)
+        again = wave_config(people)
+        renamed = again.people[1].model_copy(update={"name": "Someone Else", "department": "R&D"})
+        moved = again.people[2].model_copy(update={"identities": {"feishu": "ou_2"}})
+        changed = again.model_copy(update={"people": (again.people[0], renamed, moved, *again.people[3:])})
+        with statements(db) as sql:
+            await apply_config(db, changed, now=NINE)
+        assert sql.count("UPDATE") == 1 and sql.count("DELETE") == 1 and sql.count("INSERT") == 1, sql
+        async with db.read() as s:
+            ws = SqlWorkspace(s, default_locale="en")
+            one = await ws.person("p00001")
+            assert one is not None and (one.name, one.department) == ("Someone Else", "R&D")
+            assert (await ws.person_by_identity("slack", "Up00001") or one).id == "p00001"
+            assert (await ws.person_by_identity("slack", "U-kept") or one).id == "outsider", "not the file's"
+            assert await ws.person_by_identity("slack", "Up00002") is None, "p00002's old account is gone"
+            assert (await ws.person_by_identity("feishu", "ou_2") or one).id == "p00002"
+            assert (await ws.person_by_identity("slack", "Up00000") or one).id == "p00000", "unchanged, kept"
     finally:
         await db.dispose()

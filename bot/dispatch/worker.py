@@ -10,13 +10,13 @@ import functools
 import logging
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from prometheus_client import Counter, Histogram
 
 from bot.clocks import Clock
 from bot.config import Config, SourceConfig
 from bot.constants import ATTACHMENT_MAX_BYTES, WORKER_BATCH, WORKER_POLL_S
-from bot.dispatch.chat import ChatCommands
 from bot.dispatch.directory import DirectoryEvents
 from bot.dispatch.files import Downloads
 from bot.dispatch.hooks import HookRuns
@@ -36,6 +36,9 @@ from bot.store.inbox import Claimed, LeaseLost
 from commands.chains import approval_policy
 from commands.ports import CommandError, Links
 from notifiers.outbox import ClaimedMessage, Outbox
+
+if TYPE_CHECKING:
+    from bot.dispatch.chat import ChatCommands
 
 log = logging.getLogger("pmsbot.dispatcher")
 
@@ -64,10 +67,19 @@ class Dispatcher:
         self.outcomes = Outcomes(db, inbox, outbox, clock=clock, default_locale=default_locale, waits=self.waits,
                                  journaled=bool(self.remotes))
         addressing = Addressing(platforms=platforms, default_locale=default_locale)
-        self.chat = ChatCommands(db, clock=clock, timezone=timezone, default_locale=default_locale, waits=self.waits,
-                                 outcomes=self.outcomes, addressing=addressing, suggester=suggester,
-                                 feature_on=config.feature_on,
-                                 approvals=approval_policy(config, functools.partial(people.manager_of, db)))
+        self._chat: ChatCommands | None = None
+        self._links: Links | None = None
+
+        def chat() -> ChatCommands:
+            # The language (commands/: parsers, handlers, the field words' patterns) is loaded by the first
+            # command, or by a worker's start (Runtime.start): a web or clock process never loads it.
+            from bot.dispatch.chat import ChatCommands
+
+            return ChatCommands(db, clock=clock, timezone=timezone, default_locale=default_locale, waits=self.waits,
+                                outcomes=self.outcomes, addressing=addressing, suggester=suggester,
+                                feature_on=config.feature_on,
+                                approvals=approval_policy(config, functools.partial(people.manager_of, db)))
+        self._build_chat = chat
         self.changes = ChangeNotes(db, clock=clock, config=config, remotes=self.remotes, platforms=platforms,
                                    default_locale=default_locale, outcomes=self.outcomes)
         self.hooks = HookRuns(db, clock=clock, timezone=timezone, config=config, default_locale=default_locale,
@@ -75,12 +87,21 @@ class Dispatcher:
         self.directory = DirectoryEvents(db, clock=clock, outcomes=self.outcomes)
 
     @property
+    def chat(self) -> ChatCommands:
+        if self._chat is None:
+            self._chat = self._build_chat()
+            self._chat.links = self._links
+        return self._chat
+
+    @property
     def links(self) -> Links | None:
-        return self.chat.links
+        return self._links
 
     @links.setter
     def links(self, links: Links | None) -> None:
-        self.chat.links = links
+        self._links = links
+        if self._chat is not None:
+            self._chat.links = links
 
     @property
     def sources(self) -> dict[str, tuple[SourceConfig, RuleSet]]:

@@ -23,9 +23,10 @@ import re
 import secrets
 import string
 import struct
+from typing import TYPE_CHECKING
 
-from cryptography.hazmat.primitives import padding
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+if TYPE_CHECKING:  # imported at first use: a process without the HTTP push never loads cryptography
+    from cryptography.hazmat.primitives.ciphers import Cipher, modes
 
 AES_KEY_CHARS = 43  # the console's aes_key (base64 of 32 bytes without its "=")
 RANDOM_BYTES = 16
@@ -74,6 +75,8 @@ class CallbackCipher:
         self.receiver = receiver
 
     def _cipher(self) -> Cipher[modes.CBC]:
+        from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
         return Cipher(algorithms.AES(self._key), modes.CBC(self._key[:16]))
 
     def verify(self, given: str, timestamp: str, nonce: str, encrypt: str) -> None:
@@ -95,6 +98,8 @@ class CallbackCipher:
             raise BadCallback("encrypt is not whole 32-byte blocks")
         decryptor = self._cipher().decryptor()
         plain = decryptor.update(data) + decryptor.finalize()
+        from cryptography.hazmat.primitives import padding
+
         unpadder = padding.PKCS7(PAD_BLOCK_BITS).unpadder()
         try:
             plain = unpadder.update(plain) + unpadder.finalize()
@@ -117,6 +122,8 @@ class CallbackCipher:
     def encrypt(self, message: str, *, random_prefix: bytes | None = None) -> str:
         body = message.encode("utf-8")
         prefix = random_prefix or "".join(secrets.choice(_ALPHABET) for _ in range(RANDOM_BYTES)).encode()
+        from cryptography.hazmat.primitives import padding
+
         padder = padding.PKCS7(PAD_BLOCK_BITS).padder()
         plain = padder.update(prefix + struct.pack(">I", len(body)) + body + self.receiver.encode())
         plain += padder.finalize()

@@ -16,9 +16,11 @@ NO_CALENDAR = "none"  # weekends only
 
 @functools.cache
 def supported_countries() -> frozenset[str]:
-    import holidays  # loaded by the first calendar used (3 MB): a process that never asks keeps it out
+    # The library's registry of codes, not `list_supported_countries()`, which imports all 250 country modules
+    # (half a second of every start-up, for a check of one code).
+    from holidays.registry import EntityLoader
 
-    return frozenset(holidays.list_supported_countries())
+    return frozenset(EntityLoader.get_country_codes())
 
 
 @functools.lru_cache(maxsize=64)

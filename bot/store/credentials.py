@@ -12,16 +12,18 @@ import hmac
 import json
 import os
 from datetime import datetime
-from typing import Any
-
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from typing import TYPE_CHECKING, Any
 
 from bot.store.db import Database
 from bot.store.models import PmsCredentialRow
 
+if TYPE_CHECKING:  # loaded by the first sealed credential: a process without Jira people keeps cryptography out
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
 
 def _aead(server_key: bytes) -> AESGCM:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
     return AESGCM(hmac.new(server_key, b"pmsbot: pms credentials", hashlib.sha256).digest())
 
 
@@ -33,6 +35,8 @@ def seal(server_key: bytes, person_id: str, pms: str, data: dict[str, Any]) -> s
 
 def unseal(server_key: bytes, person_id: str, pms: str, sealed: str) -> dict[str, Any] | None:
     """The credential, or None when it does not open (another key, another row, tampered)."""
+    from cryptography.exceptions import InvalidTag
+
     try:
         raw = base64.urlsafe_b64decode(sealed.encode())
         data = json.loads(_aead(server_key).decrypt(raw[:12], raw[12:], f"{person_id}\n{pms}".encode()))

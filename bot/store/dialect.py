@@ -12,9 +12,6 @@ from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import JSON, Integer, String, bindparam, cast, func, select, true
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement, Select
 from sqlalchemy.types import TypeEngine
@@ -24,15 +21,29 @@ def is_postgres(session: AsyncSession) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
+def dialect_insert(session: AsyncSession, table: Any) -> Any:
+    """The session's dialect's INSERT (with its ON CONFLICT). Each dialect's module is imported by its first use:
+    a SQLite process never loads PostgreSQL's (2 MB)."""
+    if is_postgres(session):
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table)
+
+
 def insert_ignore(session: AsyncSession, table: Any) -> Any:
     """INSERT that does nothing on a unique conflict, in the session's dialect."""
-    return (pg_insert(table) if is_postgres(session) else sqlite_insert(table)).on_conflict_do_nothing()
+    return dialect_insert(session, table).on_conflict_do_nothing()
 
 
 def among(session: AsyncSession, column: Any, values: Collection[str]) -> ColumnElement[bool]:
     """`column IN values` with the values as one parameter, however many (PostgreSQL: the array's elements;
     SQLite: a JSON array's)."""
     if is_postgres(session):  # IN (unnest): a hashed semi-join; `= ANY(array)` would scan the array per row
+        from sqlalchemy.dialects.postgresql import ARRAY
+
         return column.in_(select(func.unnest(bindparam(None, list(values), type_=ARRAY(String)))))  # type: ignore[no-any-return]
     each = func.json_each(bindparam(None, json.dumps(list(values)), type_=String)).table_valued("value")
     return column.in_(select(each.c.value))  # type: ignore[no-any-return]
@@ -41,6 +52,8 @@ def among(session: AsyncSession, column: Any, values: Collection[str]) -> Column
 def has_role(session: AsyncSession, column: Any, role: str) -> ColumnElement[bool]:
     """A JSON array column (people's roles) holds `role`."""
     if is_postgres(session):
+        from sqlalchemy.dialects.postgresql import JSONB
+
         return cast(column, JSONB).op("@>")(cast(bindparam(None, json.dumps([role]), type_=String), JSONB))
     each = func.json_each(column).table_valued("value")
     return select(each.c.value).where(each.c.value == role).exists()

@@ -7,13 +7,12 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from bot.calls import Calls
 from bot.store.db import Database
+from bot.store.dialect import dialect_insert
 from bot.store.models import MetricRow, SlaMinuteRow
 
 BUDGET = "budget"  # the project's budget, in its currency
@@ -39,9 +38,8 @@ async def add_calls(db: Database, minute: datetime, calls: dict[str, Calls]) -> 
     if not calls:
         return
     async with db.write() as s:
-        dialect = s.get_bind().dialect.name
         for connector, c in calls.items():
-            insert = pg_insert(SlaMinuteRow) if dialect == "postgresql" else sqlite_insert(SlaMinuteRow)
+            insert = dialect_insert(s, SlaMinuteRow)
             stmt = insert.values(connector=connector[:64], minute=minute, ok=c.ok, failed=c.failed,
                                  latency_ms=c.latency_ms)
             await s.execute(stmt.on_conflict_do_update(

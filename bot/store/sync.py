@@ -5,7 +5,7 @@ statements per table (an unchanged file of 10,000 people costs reads only)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -40,13 +40,16 @@ async def apply_config(db: Database, config: Config, *, now: datetime) -> None:
         await schedules.sync(s, config.standups, now=now)
 
 
+def _among(column: Any, keys: Collection[str]) -> list[Any]:
+    """The WHERE of reading the stored rows of these keys: an IN list when short, else the whole table (one
+    pass; the rows not asked for are skipped by the caller)."""
+    return [col(column).in_(list(keys))] if len(keys) <= CHUNK else []
+
+
 async def _people(s: AsyncSession, config: Config) -> None:
     wanted = {p.id: p for p in config.people}
-    stored: dict[str, dict[str, Any]] = {}
     columns = [col(getattr(PersonRow, f)) for f in ("id", "pms_user_linked", *PERSON_FIELDS)]
-    for part in chunks(list(wanted)):
-        found = (await s.execute(select(*columns).where(col(PersonRow.id).in_(part)))).mappings()
-        stored.update({r["id"]: dict(r) for r in found})
+    stored = {r.id: r for r in (await s.execute(select(*columns).where(*_among(PersonRow.id, wanted)))).all()}
     new: list[dict[str, Any]] = []
     changed: list[dict[str, Any]] = []
     for p in wanted.values():
@@ -56,9 +59,9 @@ async def _people(s: AsyncSession, config: Config) -> None:
         if row is None:
             new.append({"id": p.id, **values, "pms_user_linked": False})
             continue
-        if row["pms_user_linked"]:  # what a person linked in chat wins over the file
-            values["pms_user"] = row["pms_user"]
-        if any(row[f] != values[f] for f in PERSON_FIELDS):
+        if row.pms_user_linked:  # what a person linked in chat wins over the file
+            values["pms_user"] = row.pms_user
+        if any(getattr(row, f) != values[f] for f in PERSON_FIELDS):
             changed.append({"id": p.id, **values})
     for rows in chunks(new):
         await s.execute(insert(PersonRow), list(rows))
@@ -78,12 +81,18 @@ async def _identities(s: AsyncSession, config: Config) -> None:
     key = tuple_(col(IdentityRow.platform), col(IdentityRow.external_id))
     columns = select(col(IdentityRow.platform), col(IdentityRow.external_id), col(IdentityRow.person_id),
                      col(IdentityRow.source))
-    for ids in chunks([p.id for p in config.people]):
-        rows = await s.execute(columns.where(col(IdentityRow.person_id).in_(ids), col(IdentityRow.source) == "config"))
+    file_people = {p.id for p in config.people}
+    if len(file_people) + len(wanted) > CHUNK:  # one pass over the table beats many long IN lists (and their SQL)
+        for platform, account, person, source in (await s.execute(columns)).all():
+            if (platform, account) in wanted or (source == "config" and person in file_people):
+                stored[(str(platform), str(account))] = (str(person), str(source))
+    else:
+        rows = await s.execute(columns.where(col(IdentityRow.person_id).in_(file_people),
+                                             col(IdentityRow.source) == "config"))
         stored.update({(str(p), str(a)): (str(i), str(src)) for p, a, i, src in rows.all()})
-    for keys in chunks(list(wanted)):
-        rows = await s.execute(columns.where(key.in_(keys)))
-        stored.update({(str(p), str(a)): (str(i), str(src)) for p, a, i, src in rows.all()})
+        if wanted:
+            rows = await s.execute(columns.where(key.in_(list(wanted))))
+            stored.update({(str(p), str(a)): (str(i), str(src)) for p, a, i, src in rows.all()})
     same = {k for k, (person, source) in stored.items() if wanted.get(k) == person and source == "config"}
     gone = [k for k in stored if k not in same]
     for part in chunks(gone):
@@ -96,11 +105,8 @@ async def _identities(s: AsyncSession, config: Config) -> None:
 
 async def _projects(s: AsyncSession, config: Config) -> None:
     wanted = {p.key: p for p in config.projects}
-    stored: dict[str, dict[str, Any]] = {}
     columns = [col(getattr(ProjectRow, f)) for f in ("key", *PROJECT_FIELDS)]
-    for part in chunks(list(wanted)):
-        found = (await s.execute(select(*columns).where(col(ProjectRow.key).in_(part)))).mappings()
-        stored.update({r["key"]: dict(r) for r in found})
+    stored = {r.key: r for r in (await s.execute(select(*columns).where(*_among(ProjectRow.key, wanted)))).all()}
     new: list[dict[str, Any]] = []
     changed: list[dict[str, Any]] = []
     for p in wanted.values():
@@ -109,7 +115,7 @@ async def _projects(s: AsyncSession, config: Config) -> None:
         row = stored.get(p.key)
         if row is None:
             new.append({"key": p.key, **values, "next_task_no": 1})
-        elif any(row[f] != values[f] for f in PROJECT_FIELDS):
+        elif any(getattr(row, f) != values[f] for f in PROJECT_FIELDS):
             changed.append({"key": p.key, **values})
     for rows in chunks(new):
         await s.execute(insert(ProjectRow), list(rows))

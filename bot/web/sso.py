@@ -10,6 +10,7 @@ from __future__ import annotations
 import hmac
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -20,9 +21,11 @@ from bot.signing import BadToken
 from bot.store import admin as admin_store
 from bot.store import directory as people
 from bot.store.db import Database
-from bot.web.oidc import Flow, OidcClient, OidcError
 from bot.web.pages import WEB
 from bot.web.security import PAGE_HEADERS
+
+if TYPE_CHECKING:  # the OpenID Connect client (authlib, joserfc) loads only where `sso:` is configured
+    from bot.web.oidc import OidcClient
 
 log = logging.getLogger("pmsbot.web.sso")
 
@@ -57,6 +60,8 @@ def _refuse(request: web.Request, status: int, key: str) -> web.Response:
 
 
 async def start(request: web.Request) -> web.StreamResponse:
+    from bot.web.oidc import OidcError
+
     deps, pages = request.app[DEPS], request.app[WEB]
     try:
         url, flow = await deps.client.start()
@@ -73,6 +78,8 @@ async def start(request: web.Request) -> web.StreamResponse:
 
 
 async def callback(request: web.Request) -> web.StreamResponse:
+    from bot.web.oidc import Flow, OidcError
+
     deps, pages = request.app[DEPS], request.app[WEB]
     try:
         data = pages.signer(FLOW_PURPOSE).read(request.cookies.get(FLOW_COOKIE, ""))

@@ -1,0 +1,59 @@
+"""What a process loads is what its role uses: an idle `pmsbot web` with only Slack configured keeps the chat
+language, the spreadsheet writer, the single sign-on client and the SDKs of unconfigured PMSs out (issue 21: idle
+RSS), and a worker loads the language at start, not on its first command. Checked by the modules imported,
+which does not depend on the machine (bench/memory.py measures the RSS itself)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+PROBE = """
+import asyncio, json, sys
+from bot.config import Config, Settings
+from bot.runtime import Runtime
+from bot.store import migrate
+
+async def main(roles):
+    settings = Settings(database_url=sys.argv[1], slack_bot_token="xoxb-1", slack_signing_secret="s3cret")
+    config = Config.model_validate({
+        "people": [{"id": "ann", "name": "Ann", "identities": {"slack": "U1"}}],
+        "projects": [{"key": "PUMP", "name": "Pump", "members": ["ann"]}],
+        "standups": [{"name": "daily", "project": "PUMP", "members": ["ann"], "at": "09:00", "deadline": "10:00"}]})
+    rt = Runtime(settings, config)
+    await migrate.upgrade(rt.db)
+    before = set(sys.modules)
+    await rt.open()
+    if "web" in roles:
+        from bot.app import build_app
+        build_app(rt)
+    rt.start(roles)
+    await rt.close()
+    print(json.dumps(sorted({m for m in sys.modules if m not in before or m.startswith(("commands.", "openpyxl", "jwt"))})))
+
+asyncio.run(main(tuple(sys.argv[2].split(","))))
+"""
+
+NOT_IN_WEB = ("commands.parse", "commands.handlers", "commands.field_words", "cn2an", "openpyxl", "jwt",
+              "cryptography", "authlib", "joserfc", "click", "rich", "pygments", "bot.web.oidc", "bot.dispatch.chat")
+
+
+def loaded(tmp_path: Path, roles: str) -> set[str]:
+    url = f"sqlite+aiosqlite:///{tmp_path / f'{roles}.db'}"
+    out = subprocess.run([sys.executable, "-c", PROBE, url, roles], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parent.parent).stdout
+    return set(json.loads(out.strip().splitlines()[-1]))
+
+
+def test_an_idle_web_process_loads_only_what_serving_web_uses(tmp_path: Path) -> None:
+    modules = loaded(tmp_path, "web")
+    assert "bot.platforms.slack" in modules, "the probe built the Slack adapter"
+    found = sorted(m for m in modules if m.split(".")[0] in NOT_IN_WEB or m in NOT_IN_WEB)
+    assert found == [], f"an idle web process imported {found}"
+
+
+def test_a_worker_loads_the_language_at_start(tmp_path: Path) -> None:
+    modules = loaded(tmp_path, "worker")
+    assert {"commands.parse", "commands.handlers", "bot.dispatch.chat"} <= modules
