@@ -15,6 +15,7 @@ from decimal import Decimal
 from commands import field_words as w
 from commands.errors import PARAM_MAX_CHARS, err
 from commands.field_percent import BARE_NUMBER, Percent, clause_before, read_percent
+from commands.field_spoken import respell, spelled_keys
 from commands.model import (
     Block,
     Command,
@@ -131,7 +132,8 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
         unblock = None
     done = _cue(w.DONE, scrubbed, not_before=w.DONE_NOT_FACT_BEFORE, not_after=w.DONE_PARTIAL_AFTER)
     partly = done is not None and bool(w.PART_BEFORE.search(clause_before(scrubbed, done.start())))
-    passed = w.PASSED.search(scrubbed) if done is None else None
+    passed = (w.PASSED.search(scrubbed) or _cue(w.DONE_SOFT, scrubbed, not_before=w.DONE_NOT_FACT_BEFORE)) \
+        if done is None else None  # a check passed, or completion in words a reader is unsure of: asked
     done = done or passed
     if done is not None and pct.span is not None and (0 <= done.start() - pct.span[1] <= 1
                                                       or 0 <= pct.span[0] - done.end() <= 1):
@@ -227,7 +229,9 @@ def _inside_a_percent(rest: str, hours: Found) -> bool:
 
 def correction(s: str, *, anywhere: bool = True) -> Command | ParseError | None:
     """"撤销", "undo", "不对，是60%", "sorry, I meant 2h not 4h": the sender's last write undone or amended."""
-    head = s.lstrip(EDGE_PUNCT)
+    head = respell(s).lstrip(EDGE_PUNCT)
+    if w.NOT_UNDO.search(head):
+        return None  # "别撤销", "don't undo": the last write stands
     key = TASK_KEY_ANY.match(head)
     named = key.group(1).upper() if key is not None else None
     if key is not None:
@@ -269,12 +273,14 @@ def understand(s: str, *, verb: str = "report", bare_is_percent: bool = False, o
                ) -> Command | ParseError | None:
     """A field report (a message with task keys and no verb, or the words after `report`: `one_task`); None if
     `s` names no task."""
+    s = respell(s)
     lead, parts = _parts(s)
     if one_task and parts:
         lead, parts = "", [(parts[0][0], s[len(parts[0][0]) :])]
     if not parts:
-        if _SPOKEN_KEY.search(s) and not one_task:  # voice input drops the dash: "A3 到百分之八十"
-            result = understand(_SPOKEN_KEY.sub(r"\1-\2", s), verb=verb)
+        heard = _SPOKEN_KEY.sub(r"\1-\2", spelled_keys(s))
+        if heard != s and not one_task:  # voice input drops the dash or spells the key: "A3 到百分之八十", "E L V 三"
+            result = understand(heard, verb=verb)
             if isinstance(result, (Report, Done, Start)) or (isinstance(result, Several) and any(
                     isinstance(x, (Report, Done, Start)) for x in result.items)):
                 return result

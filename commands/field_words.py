@@ -72,6 +72,11 @@ UNBLOCK = _words(
     "回复了", "开门了", "签了", "[A-Za-z]+'s here", "is here", "(?<![做干弄装达])到了(?=\\s*(?:[,，。!！;；]|$|继续|可以|开工|进场))",
     "解除了", "blocker (?:\\w+ )?解除", "access (?:granted|sorted|restored)", "got (?:the )?access",
     "can (?:continue|proceed|resume) now", "resuming work", "work resumed",
+    "(?:parts?|materials?|delivery|shipment|crane|permit|access|power|stuff|steel|cable|pipes?|panels?|equipment|vendor|crew)"
+    " (?:has |have |finally )?(?:showed up|turned up|landed|got here|is in|are in|came through)",
+    "back (?:on it|at it|to work|in action|on track|underway|running)", "moving again", "rolling again", "up and running again",
+    "(?:问题|issue|problem|blocker|故障)\\s*(?:已经?|is |has been |got |was )?\\s*(?:solved|fixed|resolved|sorted(?: out)?|cleared|gone|"
+    "解决|搞定|处理好|排除|修好)", "(?:恢复|重新)(?:开工|施工|作业|干活)", "又能干了", "能继续了?", "继续(?:干|施工|作业)了",
 )
 
 # Waiting or stopped: the task is blocked, with the message as its reason. Never a 0 % write.
@@ -93,7 +98,9 @@ BLOCK = _words(
 # Work has begun.
 START = _words(
     "开始了", "已开始", "已经开始", "开工了?", "开干了?", "动工了?", "进场了?", "开始(?:施工|做|干|安装|调试|布线)了?",
-    "开始(?=\\s*$)", "start\\s*了", "kick(?:ed)?[- ]?off(?:\\s*了)?", "刚开始", "才开始", "just (?:started|begun)", "started", "strated", "starting now", "kicked off", "began", "begun", "under way", "underway", "in progress now",
+    "开始(?=\\s*$)", "start\\s*了", "开始(?!前|时|的|之前|以后|后|日期|时间|吧|吗|没|了没|不|\\s*[0-9])[\u4e00-\u9fff]{1,4}了?(?=\\s*(?:[,.!;]|$))",
+    "(?:已经|刚刚?|今天|现在)(?:在)?(?:开始)?(?:进行|着手|动手)", "started (?:on|the|with|to|work|laying|installing)", "got started",
+    "have started", "has started", "began (?:on|the|work)", "mobili[sz]ed", "kick(?:ed)?[- ]?off(?:\\s*了)?", "刚开始", "才开始", "just (?:started|begun)", "started", "strated", "starting now", "kicked off", "began", "begun", "under way", "underway", "in progress now",
 )
 # A plan, not a fact ("明天开始", "will start").
 PLAN_BEFORE = re.compile(r"(?:明天|明早|明晚|后天|下周|下午|晚上|今晚|待会|等会|回头|准备|计划|打算|预计|要|将|会|可能|也许|"
@@ -120,16 +127,22 @@ MEASURE_BEFORE = _words(
     "提升了?", "提高了?", "下降了?", "降低了?", "降了", "增加了?", "减少了?", "上升了?", "涨了?", "跌了?", "升了", "少了", "多了",
     "pressure", "efficiency", "yield", "load", "battery", "humidity", "temperature", "cpu", "memory", "disk", "rate",
     "ratio", "utili[sz]ation", "accuracy", "error", "loss", "budget", "cost", "speed", "flow", "voltage", "signal",
-    "coverage", "discount", "tax", "throughput", "capacity", "usage", "uptime", "fell", "rose", "dropped", "drop", "increased",
+    "coverage", "discount", "tax", "throughput", "capacity", "usage", "uptime", "quote", "quoted", "price", "invoice",
+    "payment", "paid", "deposit", "margin", "报价", "价格", "发票", "付款", "预付", "定金", "尾款", "利润", "fell", "rose", "dropped", "drop", "increased",
     "decreased", "improved", "grew", "went up", "went down", "is up", "is down", "up by", "down by", "by", "gain(?:ed)?",
     "cut", "reduced", "saved", "lower", "higher",
 )
 MEASURE_AFTER = re.compile(
     r"^\s*(?:的(?!进度|工作|任务|工作量|活)|of\b(?! the way)|the\b|delivered|arrived|received|shipped|in stock|on site|多|以上|出头|lower|higher|faster|slower|more|less|better|worse|increase|decrease|"
     r"drop|rise|gain|loss|off|discount|chance|probability|sure|confident|likely|把握|概率|可能|的把握|的可能|良率|效率|"
-    r"合格|负载|湿度|电量|利润|折扣|提升|下降|增长|降低|增加|减少|左右的(?!进度))",
+    r"合格|负载|湿度|电量|利润|折扣|提升|下降|增长|降低|增加|减少|左右的(?!进度)|超(?:支|预算|标|出))",
     re.IGNORECASE,
 )
+
+# After a percent, a comparison with a budget or target: a measurement, whatever names stand before ("8% over budget").
+OFF_TARGET_AFTER = re.compile(r"^\s*(?:over|under|above|below|off|higher than|lower than|more than|less than)\s+(?:the\s+)?"
+                              r"(?:budget|target|spec|plan|estimate|quote|forecast|limit|baseline|last)|^\s*超(?:支|预算|标|出)",
+                              re.IGNORECASE)
 
 # Progress in words. Definite: the words give the number. Approximate: the bot asks, the likely value preselected.
 DEFINITE_PERCENT: tuple[tuple[re.Pattern[str], int], ...] = tuple((re.compile(p, re.IGNORECASE), v) for p, v in (
@@ -142,12 +155,17 @@ DEFINITE_PERCENT: tuple[tuple[re.Pattern[str], int], ...] = tuple((re.compile(p,
 ))
 APPROXIMATE_PERCENT: tuple[tuple[re.Pattern[str], int], ...] = tuple((re.compile(p, re.IGNORECASE), v) for p, v in (
     (r"[一二三四五六七八九]([一二三四五六七八九])成", -1),  # 七八成: between; the lower one preselected
+    (r"(?:百分之)?[一二三四五六七八九][一二三四五六七八九]十(?:%|的样子|左右)?(?![一二三四五六七八九个台米天号])", -1),  # 百分之六七十
     (r"[0-9]{1,2}\s*(?:%|％)?\s*(?:-|~|到|至|或)\s*[0-9]{1,3}\s*(?:%|％)", -2),  # 70-80%: a range
     (r"一半多|过半|大半|多一半|一大半|超过一半|(?<![A-Za-z])(?:more than|over|a bit over|a little over|just over|past) "
      r"half(?:way)?(?![A-Za-z])", 60),
     (r"(?:差不多|almost|nearly)\s*(?:吧|啦)?\s*$|还差一点|差一点|就差一点|(?<![A-Za-z])(?:getting close|getting there|almost there)(?![A-Za-z])",
      90),
-    (r"(?:almost|nearly|快|差不多|基本|接近|将近)\s*(?:完成|完工|搞定|做完|弄完|done|finished|complete)", 90),
+    (r"(?:almost|nearly|快|差不多|基本|接近|将近|mostly|largely|pretty much|basically|practically|大体|大致|基本上|大体上)"
+     r"\s*(?:都)?\s*(?:已经?)?\s*(?:完成|完工|搞定|做完|弄完|弄好|做好|done|finished|complete)", 90),
+    (r"(?:还|只|就)剩(?:下)?(?:一)?(?:点点?|丢丢|些许|收尾|尾巴)|(?:还|只|就)差(?:个)?(?:收尾|尾巴|一点点)|"
+     r"(?<![A-Za-z])(?:(?:just|only) (?:the )?(?:punch ?list|snags?|snag list|touch[- ]?ups?|odds and ends|final touches|"
+     r"finishing touches|last few bits)|(?:punch ?list|snags?|touch[- ]?ups?) (?:left|remaining|to go))(?![A-Za-z])", 90),
     (r"大部分|大多|(?<![A-Za-z])(?:most of it|most of|mostly (?:done|finished|complete))(?![A-Za-z])", 80),
     (r"(?:about|around|roughly|大概|大约|约)\s*(?:two[- ]thirds|三分之二)", 67),
     (r"(?:about|around|roughly|大概|大约|约)\s*(?:a|one)[- ]third|(?:大概|大约|约)\s*三分之一", 33),
@@ -204,7 +222,8 @@ PAST_BEFORE = _words("上周", "昨天", "前天", "之前", "原来", "原先",
 TROUBLE = _words("出了?点?状况", "出了点问题", "not great", "trouble", "problems?", "struggling", "not going well", "有点麻烦", "麻烦了", "不对劲", "something'?s (?:off|wrong)", "有点问题", "有问题", "出问题了?", "不太顺", "不顺利", "好像坏了", "坏了", "故障", "problem", "issues?", "broke",
                  "broken", "not working", "acting up")
 # Corrections found anywhere in a message that names no task (or only at its start).
-CORRECTION_ANYWHERE = _words("唔啱", "(?:is|was) wrong", "sorry", "不对", "应该是", "make (?:that|it)", "撤掉", "删(?:了|掉|除)", "改一下", "改下", "修改", "改成", "改为", "更正", "作废", "不算", "写错了?", "发错了?", "报错了?", "搞错了?", "弄错了?", "错了",
+CORRECTION_ANYWHERE = _words("唔啱", "(?:is|was) wrong", "是\\s*[0-9零一二两三四五六七八九十百.]+\\s*(?:%|h|小时|成)?\\s*,?\\s*(?:而)?不是",
+                             "(?:刚才|刚刚|上一条|上条|那条|那个).{0,6}不是\\s*[0-9零一二两三四五六七八九十百]", "sorry", "不对", "应该是", "make (?:that|it)", "撤掉", "删(?:了|掉|除)", "改一下", "改下", "修改", "改成", "改为", "更正", "作废", "不算", "写错了?", "发错了?", "报错了?", "搞错了?", "弄错了?", "错了",
                              "i meant", "should'?ve been", "should have been", "nvm", "never ?mind", "disregard",
                              "scratch that", "wait no", "undo", "撤销", "撤回")
 # A question that starts the message ("is PUMP-2 finished yet", "谁有 WELD-11 的 WPS").
@@ -215,7 +234,12 @@ QUESTION_LEAD = re.compile(r"^(?:is|has|did|are|was|will|can|could|does|do|shoul
 # Several tasks written as one ("P-1、P-2 都完成了", "P-1 and P-2 at 40% each").
 JOINED_KEYS = re.compile(r"^\s*(?:[,、&/+]|和|跟|与|及|以及|还有|and|&)?\s*$", re.IGNORECASE)
 TOTAL = _words("(?<![一总合])共(?=\\s*[0-9一二两三四五六七八九十])", "split", "between", "分摊", "平分", "合计", "between (?:them|us)", "加起来", "一共", "总共", "合计", "共计", "total", "in total", "altogether", "combined", "together")
-CLOCK_SPAN = re.compile(r"(?<![0-9.])[0-9]{1,2}(?:点|:[0-9]{2})?半?\s*(?:到|-|~|至|to)\s*[0-9]{1,2}(?:点|:[0-9]{2})"
+CLOCK_SPAN = re.compile(r"(?<![0-9.])[0-9]{1,2}(?:点|:[0-9]{2})?半?\s*(?:干|做|弄|搞|忙|修|装|工作|干活)?\s*(?:到|-|~|至|to|till|until)\s*"
+                        r"(?:早上|上午|中午|下午|晚上|傍晚|凌晨)?\s*[0-9]{1,2}(?:点|:[0-9]{2})"
+                        r"|(?<![0-9.])[0-9]{1,2}(?::[0-9]{2}|点半?)\s*(?:干|做|弄|忙|工作)?\s*(?:到|-|~|至|to|till|until)\s*"
+                        r"(?:[0-9]{1,2}|noon|midday|中午|lunch)(?![0-9%.:])"
+                        r"|(?<![A-Za-z])(?:from|worked|working)\s+[0-9]{1,2}(?:\s*[ap]m)?\s*(?:to|till|until|-)\s*"
+                        r"(?:[0-9]{1,2}(?:\s*[ap]m)?|noon|lunch)(?![0-9%.:])"
                         r"|(?<![0-9.])[0-9]{1,2}(?::[0-9]{2})?\s*[ap]m\s*(?:to|-|~|until|till)\s*[0-9]{1,2}(?::[0-9]{2})?\s*[ap]m",
                         re.IGNORECASE)
 # A count out of a total ("装了80个，一共200个", "12 of 40 panels"): a share the bot does not turn into a percent.
@@ -239,7 +263,10 @@ AMEND = re.compile(r"改一下|改下|修改|改成|改为|更正|应该是|shou
 # A percent that is what is left, not what is done ("还剩 30% 没做").
 REMAINING_BEFORE = re.compile(r"(?:还剩|剩下|剩余|还差|remaining|left)\s*(?:约|大概|about)?\s*$", re.IGNORECASE)
 # A duration inside a test or measurement ("850 kPa held 30 min"): not time spent.
-TEST_CONTEXT = re.compile(r"(?<![A-Za-z])(?:within)(?![A-Za-z])|kPa|MPa|bar(?![a-z])|psi|℃|°C|保压|稳压|打压|held|holding|hold for|耐压", re.IGNORECASE)
+TEST_CONTEXT = re.compile(r"(?<![A-Za-z])(?:within|ran|run(?:ning)? for|burn-?in|soak(?:ed|ing)?|(?:full |no |under )?load|loaded)"
+                          r"(?![A-Za-z])|kPa|MPa|bar(?![a-z])|psi|℃|°C|保压|稳压|打压|held|holding|hold for|耐压|"
+                          r"(?<![忙])跑了|运行了?|运转了?|试运行|试车|负载|带载|满载|空载|老化|烤机", re.IGNORECASE)
+# A machine or system running for a time is a test, not time spent ("负载加到75%跑了一小时", "ran 2h at full load").
 # English words that may stand before a progress percent ("we're at 80%", "overall about 80%"); any other English word
 # there names what the figure measures ("SOC 80%", "loading hit 65%"), so the percent is asked about.
 PROGRESS_VOCAB = frozenset(["at", "is", "are", "am", "was", "now", "currently", "so", "ok", "okay", "the", "task", "work", "job", "overall", "total", "roughly", "approx", "approximately", "about", "around", "already", "today", "done", "complete", "completed", "progress", "reached", "reach", "hit", "to", "up", "we", "we're", "were", "it", "it's", "its", "i", "i'm", "im", "our", "my", "this", "still", "just", "almost", "nearly", "yes", "update", "status", "sir", "team", "finished", "finish", "pct", "percent", "and", "also", "guys", "all", "of", "be", "been", "got", "getting", "has", "have", "had", "by", "eod", "tonight", "morning", "afternoon", "evening", "yesterday", "here", "there", "site", "wip", "on", "in", "for", "sitting", "push", "pushed", "pushing", "both", "each", "like", "progres", "progess", "prgress", "as", "hi", "hello", "hey", "good"])
@@ -252,7 +279,7 @@ PASSED = _words("验收通过了?", "检查通过了?", "inspection passed", "pa
 LEAD_HEDGE = re.compile(r"(?<![A-Za-z])(?:i think|i guess|probably|maybe|hopefully|if)(?![A-Za-z])|我觉得|我估计|好像|应该|"
                         r"预计|估计|如果|要是|假如|前提是|争取", re.IGNORECASE)
 # After a percent, words that make it a guess ("80% 吧，maybe a bit more").
-HEDGE_AFTER = re.compile(r"(?<![A-Za-z])(?:maybe|probably|or so|a bit more|a little more|more or less|give or take)(?![A-Za-z])|"
+HEDGE_AFTER = re.compile(r"(?<![A-Za-z])(?:maybe|probably|a bit more|a little more|or more|or less|at least|ish)(?![A-Za-z])|^-?\s?ish|"
                          r"多一点|不止|或许|也许|可能", re.IGNORECASE)
 # Hours worked by a crew ("两个人干了三个小时"): person-hours or hours? asked.
 CREW = re.compile(r"[两俩二三四五六七八九十0-9]+\s*个?人|我跟\S{1,4}|我和\S{1,4}|(?<![A-Za-z])(?:two|three|four|[0-9]+) (?:of us|guys|people|men)"
@@ -272,3 +299,11 @@ NOT_NOW = re.compile(r"(?<![A-Za-z])(?:by|if|next|tomorrow|tmr|will|unless)(?![A
 # Before a blocker's words, a possibility or a plan ("might get blocked", "准备…等人到齐"): offered, asked.
 PLAN_OR_HEDGE = _words("might", "may", "could", "possibly", "probably", "maybe", "if", "soon", "可能", "也许", "或许", "怕", "担心",
                        "会不会", "要是", "如果", "准备", "计划", "打算", "快要", "就要")
+
+# A completion in words a careful reader is not sure of ("弄了一刻钟就好了", "knocked it out", "nailed it"): offered, asked.
+DONE_SOFT = _words("就好了", "就行了", "就搞好了", "就弄好了", "knocked (?:it|that|them) out", "nailed it", "smashed it",
+                   "crushed it", "in the bag", "ticked off", "sorted(?: out)?", "taken care of", "finito",
+                   "搞掂晒", "收官了?", "拿下了?", "ok啦", "妥妥的", "结了", "弄妥了?", "办妥了?", "处理好了", "处理完了?")
+# Don't undo: the last write stands ("别撤销", "don't undo that").
+NOT_UNDO = re.compile(r"(?:别|不要|不用|无需|不必|没必要|甭|don'?t|do not|no need to|no need|no)\s*(?:再)?\s*"
+                      r"(?:撤销|撤回|撤|作废|删|改|undo|revert|roll ?back|delete|change)", re.IGNORECASE)
