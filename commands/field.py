@@ -274,6 +274,9 @@ def understand(s: str, *, verb: str = "report", bare_is_percent: bool = False, o
     """A field report (a message with task keys and no verb, or the words after `report`: `one_task`); None if
     `s` names no task."""
     s = respell(s)
+    quoted = w.QUOTED_QUESTION.match(s)
+    if quoted is not None and not one_task:
+        return _answer(quoted.group("quote"), quoted.group("answer"), verb)
     lead, parts = _parts(s)
     if one_task and parts:
         lead, parts = "", [(parts[0][0], s[len(parts[0][0]) :])]
@@ -333,6 +336,21 @@ def understand(s: str, *, verb: str = "report", bare_is_percent: bool = False, o
         reason: ConfirmReason = reasons[0] if len(parts) == 1 else "several_unclear"
         return Confirm(items=writes, reason=reason, text=clean(s)[:PARAM_MAX_CHARS])
     return writes[0] if len(writes) == 1 else Several(items=writes)
+
+
+def _answer(quote: str, answer: str, verb: str) -> Command | ParseError | None:
+    """A reply under a quoted question ("> 王工：A-3 到多少了？ 70%"): the task is the quote's, so what the answer
+    would write is offered, never written outright."""
+    keys = {m.group(1).upper() for m in TASK_KEY_ANY.finditer(quote)}
+    if len(keys) != 1 or TASK_KEY_ANY.search(answer):
+        return understand(answer, verb=verb) if TASK_KEY_ANY.search(answer) else None
+    result = understand(f"{keys.pop()} {answer}", verb=verb)
+    items = result.items if isinstance(result, (Confirm, Several)) else (result,) if isinstance(
+        result, (Report, Done, Block, Unblock, Start)) else ()
+    if not items or all(_bare_note(x) for x in items if isinstance(x, (Report, Done, Block, Unblock, Start))):
+        return result if isinstance(result, ParseError) else None
+    writes = tuple(x for x in items if isinstance(x, (Report, Done, Block, Unblock, Start)))
+    return Confirm(items=writes, reason="unplaced_key", text=clean(f"{quote} {answer}")[:PARAM_MAX_CHARS])
 
 
 def _bare_note(write: FieldWrite) -> bool:

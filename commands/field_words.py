@@ -128,7 +128,8 @@ MEASURE_BEFORE = _words(
     "pressure", "efficiency", "yield", "load", "battery", "humidity", "temperature", "cpu", "memory", "disk", "rate",
     "ratio", "utili[sz]ation", "accuracy", "error", "loss", "budget", "cost", "speed", "flow", "voltage", "signal",
     "coverage", "discount", "tax", "throughput", "capacity", "usage", "uptime", "quote", "quoted", "price", "invoice",
-    "payment", "paid", "deposit", "margin", "报价", "价格", "发票", "付款", "预付", "定金", "尾款", "利润", "fell", "rose", "dropped", "drop", "increased",
+    "payment", "paid", "deposit", "margin", "报价", "价格", "发票", "付款", "预付", "定金", "尾款", "利润", "[\u4e00-\u9fff]费",
+    "超支", "超出", "超了", "超预算", "over budget", "over by", "under by", "fell", "rose", "dropped", "drop", "increased",
     "decreased", "improved", "grew", "went up", "went down", "is up", "is down", "up by", "down by", "by", "gain(?:ed)?",
     "cut", "reduced", "saved", "lower", "higher",
 )
@@ -236,7 +237,7 @@ JOINED_KEYS = re.compile(r"^\s*(?:[,、&/+]|和|跟|与|及|以及|还有|and|&)
 TOTAL = _words("(?<![一总合])共(?=\\s*[0-9一二两三四五六七八九十])", "split", "between", "分摊", "平分", "合计", "between (?:them|us)", "加起来", "一共", "总共", "合计", "共计", "total", "in total", "altogether", "combined", "together")
 CLOCK_SPAN = re.compile(r"(?<![0-9.])[0-9]{1,2}(?:点|:[0-9]{2})?半?\s*(?:干|做|弄|搞|忙|修|装|工作|干活)?\s*(?:到|-|~|至|to|till|until)\s*"
                         r"(?:早上|上午|中午|下午|晚上|傍晚|凌晨)?\s*[0-9]{1,2}(?:点|:[0-9]{2})"
-                        r"|(?<![0-9.])[0-9]{1,2}(?::[0-9]{2}|点半?)\s*(?:干|做|弄|忙|工作)?\s*(?:到|-|~|至|to|till|until)\s*"
+                        r"|(?<![0-9.])[0-9]{1,2}(?::[0-9]{2}|点半?)\s*(?:[ap]m)?\s*(?:干|做|弄|忙|工作)?\s*(?:到|-|~|至|to|till|until)\s*"
                         r"(?:[0-9]{1,2}|noon|midday|中午|lunch)(?![0-9%.:])"
                         r"|(?<![A-Za-z])(?:from|worked|working)\s+[0-9]{1,2}(?:\s*[ap]m)?\s*(?:to|till|until|-)\s*"
                         r"(?:[0-9]{1,2}(?:\s*[ap]m)?|noon|lunch)(?![0-9%.:])"
@@ -269,7 +270,7 @@ TEST_CONTEXT = re.compile(r"(?<![A-Za-z])(?:within|ran|run(?:ning)? for|burn-?in
 # A machine or system running for a time is a test, not time spent ("负载加到75%跑了一小时", "ran 2h at full load").
 # English words that may stand before a progress percent ("we're at 80%", "overall about 80%"); any other English word
 # there names what the figure measures ("SOC 80%", "loading hit 65%"), so the percent is asked about.
-PROGRESS_VOCAB = frozenset(["at", "is", "are", "am", "was", "now", "currently", "so", "ok", "okay", "the", "task", "work", "job", "overall", "total", "roughly", "approx", "approximately", "about", "around", "already", "today", "done", "complete", "completed", "progress", "reached", "reach", "hit", "to", "up", "we", "we're", "were", "it", "it's", "its", "i", "i'm", "im", "our", "my", "this", "still", "just", "almost", "nearly", "yes", "update", "status", "sir", "team", "finished", "finish", "pct", "percent", "and", "also", "guys", "all", "of", "be", "been", "got", "getting", "has", "have", "had", "by", "eod", "tonight", "morning", "afternoon", "evening", "yesterday", "here", "there", "site", "wip", "on", "in", "for", "sitting", "push", "pushed", "pushing", "both", "each", "like", "progres", "progess", "prgress", "as", "hi", "hello", "hey", "good"])
+PROGRESS_VOCAB = frozenset(["at", "is", "are", "am", "was", "now", "currently", "so", "ok", "okay", "the", "task", "work", "job", "overall", "total", "roughly", "approx", "approximately", "about", "around", "already", "today", "done", "complete", "completed", "progress", "reached", "reach", "hit", "to", "up", "we", "we're", "were", "it", "it's", "its", "i", "i'm", "im", "our", "my", "this", "still", "just", "almost", "nearly", "yes", "update", "status", "sir", "team", "finished", "finish", "pct", "percent", "and", "also", "guys", "all", "of", "be", "been", "got", "getting", "has", "have", "had", "by", "eod", "tonight", "morning", "afternoon", "evening", "yesterday", "here", "there", "site", "wip", "on", "in", "for", "sitting", "push", "pushed", "pushing", "both", "each", "like", "progres", "progess", "prgress", "as", "completion", "currently", "hi", "hello", "hey", "good"])
 # The scope of a completion that is a part of the task ("三层完成了", "2号楼搞定"): asked, not the task done.
 PART_BEFORE = re.compile(r"[0-9一二两三四五六七八九十]+\s*(?:层|楼|段|区|号楼?|台|栋|间|批|条|根|个|号线)\s*(?:的)?\s*$|"
                          r"(?:floor|level|zone|section|phase|part|block)\s*[0-9]+\s*(?:is\s*)?$", re.IGNORECASE)
@@ -307,3 +308,6 @@ DONE_SOFT = _words("就好了", "就行了", "就搞好了", "就弄好了", "kn
 # Don't undo: the last write stands ("别撤销", "don't undo that").
 NOT_UNDO = re.compile(r"(?:别|不要|不用|无需|不必|没必要|甭|don'?t|do not|no need to|no need|no)\s*(?:再)?\s*"
                       r"(?:撤销|撤回|撤|作废|删|改|undo|revert|roll ?back|delete|change)", re.IGNORECASE)
+# A reply under a quoted question ("> 王工：A-3 到多少了？ 70%", "回复 王工: A-3 done? 是的"): the quote names the task.
+QUOTED_QUESTION = re.compile(r"^\s*(?:>|》|「|回复|引用|re:|reply to|replying to)\s*(?P<quote>[^?]{1,200}\?)\s*(?P<answer>[^?]+?)\s*$",
+                             re.IGNORECASE)
