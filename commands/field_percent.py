@@ -24,7 +24,7 @@ _HEDGED_NUMBER = re.compile(r"(?:close to|about|around|like|roughly|maybe|大概
                             r"|(?<![0-9.])([0-9]{1,3})\s*ish(?![A-Za-z])|^([一二三四五六七八九]?十[一二三四五六七八九]?)\s*$",
                             re.IGNORECASE)
 
-_LABELLED_NUMBER = re.compile(r"(?:进度|完成度|完成率|progress|pct|completion|(?:percent|pct|%)\s*(?:complete|completed|done|finished)"
+_LABELLED_NUMBER = re.compile(r"(?:进度|完成度|完成率|progress|progres|progess|prgress|porgress|progrss|pct|completion|(?:percent|pct|%)\s*(?:complete|completed|done|finished)"
                               r")\s*[:：=]?\s*(?:到|为|是|at|is|to|of|now|now at)?\s*"
                               r"([0-9]{1,3}(?![0-9.%:])|[一二三四五六七八九]?十[一二三四五六七八九]?(?![成%])|一百)",
                               re.IGNORECASE)

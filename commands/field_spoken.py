@@ -6,17 +6,21 @@ from __future__ import annotations
 
 import re
 
+from commands.numbers import cn_number
+
 # Traditional characters of the field words, one for one (same length, so spans stay valid).
 _TRADITIONAL = str.maketrans(
     "進還沒開與後來這們個條說過對錯應該為確認裝調試點鐘時問題決貨門電處線檢驗層樓號區間機壞發氣風"
     "幫兩審銷啟動幹擱塊經幾劃預計達遲繼續數換給帳單復實際務滿寫聽據畫圖紙權場現倉鑰"
-    "邊讓詢價擋礙無順暫陣廠車錄組鋪鋼壓閥牆頂總準備斷隊辦費",
+    "邊讓詢價擋礙無順暫陣廠車錄組鋪鋼壓閥牆頂總準備斷隊辦費嗎麼麽誰甚際週鐵險損壞燒蓋層",
     "进还没开与后来这们个条说过对错应该为确认装调试点钟时问题决货门电处线检验层楼号区间机坏发气风"
     "帮两审销启动干搁块经几划预计达迟继续数换给帐单复实际务满写听据画图纸权场现仓钥"
-    "边让询价挡碍无顺暂阵厂车录组铺钢压阀墙顶总准备断队办费",
+    "边让询价挡碍无顺暂阵厂车录组铺钢压阀墙顶总准备断队办费吗么么谁什际周铁险损坏烧盖层",
 )
 # 百分之 as phones mistype it: 百分织, 百分只, 白分之, 百份之.
 _PERCENT_TYPO = re.compile(r"[百白柏](?:分|份)[织只知支之芝](?=[0-9零〇一二两三四五六七八九十百])")
+_SPACED_PERCENT = re.compile(r"百分之\s+(?=[0-9零〇一二两三四五六七八九十百])")
+_CN_BEFORE_SIGN = re.compile(r"(?<![零〇一二两三四五六七八九十百之])([一二三四五六七八九]?十[一二三四五六七八九]?|一百)\s*%")
 # Voice input says the punctuation ("nine comma seventy five percent period", "八十 句号").
 _SPOKEN_PUNCT = re.compile(r"\s*(?:(?<![A-Za-z])(?P<comma>comma)|(?<![A-Za-z])(?P<stop>period|full stop)|(?P<cn_comma>逗号)"
                            r"|(?P<cn_stop>句号))(?![A-Za-z])", re.IGNORECASE)
@@ -29,6 +33,7 @@ _EN_PERCENT = re.compile(
     rf"(?<![A-Za-z])(?:(?P<hundred>(?:a|one) hundred)|(?P<teen>{'|'.join(_TEENS)})"
     rf"|(?P<tens>{'|'.join(_TENS)})(?:[- ]?(?P<unit>{'|'.join(_UNITS)}))?|(?P<single>{'|'.join(_UNITS)}))"
     r"\s*(?=%|percent(?![A-Za-z])|per cent(?![A-Za-z]))", re.IGNORECASE)
+_PERCENT_WORD = re.compile(r"(?<=[0-9])\s*(?:percent|per cent|pct)(?![A-Za-z])", re.IGNORECASE)
 # A key spelled out: letters one by one or together, then its number in digits, Chinese or English words.
 _CN_DIGIT = "一二三四五六七八九"
 _EN_DIGIT = f"(?:{'|'.join(_TEENS)}|{'|'.join(_TENS)}|{'|'.join(_UNITS)})(?![A-Za-z])"
@@ -45,8 +50,10 @@ def respell(s: str) -> str:
     the field reader knows."""
     s = s.translate(_TRADITIONAL)
     s = _PERCENT_TYPO.sub("百分之", s)
+    s = _CN_BEFORE_SIGN.sub(lambda m: f"{cn_number(m.group(1))}%", _SPACED_PERCENT.sub("百分之", s))
     s = _SPOKEN_PUNCT.sub(lambda m: "," if m.group("comma") or m.group("cn_comma") else ".", s)
-    return _EN_PERCENT.sub(lambda m: f"{_en_value(m)} ", s)
+    s = _EN_PERCENT.sub(lambda m: f"{_en_value(m)} ", s)
+    return _PERCENT_WORD.sub("%", s)
 
 
 def _en_value(m: re.Match[str]) -> int:

@@ -21,7 +21,7 @@ DONE = _words(
     "收尾结束了?", "全部结束了?", "全部完成了?", "都完成了", "都搞定了", "全搞定了", "交付了",
     "ok了", "已\\s*ok", "作好了", "knocked out", "[铺装做干弄修调焊刷拆挖浇砌接布拉贴封灌]完了?", "(?:弄|做|搞|修|装|调|都|全)好了", "done", "all done", "finished", "completed?", "wrapped up", "all set", "closed out",
     "is complete", "task complete", "完城了?", "完陈了?", "finsihed", "finihsed", "finshed", "fnished",
-    "compelted", "complted", "complated", "dnoe", "is finish(?: already)?", "finish already", "finish\\s*了", "搞掂", "妥了", "齐活了?", "搞掂咗",
+    "compelted", "complted", "complated", "compleet", "completd", "complet", "finishd", "finised", "完[层承呈乘诚]了", "dnoe", "is finish(?: already)?", "finish already", "finish\\s*了", "搞掂", "妥了", "齐活了?", "搞掂咗",
 )
 # Words right after a completion word that make it partial or a share ("完成了一半", "完成了3个", "done with part 1").
 DONE_PARTIAL_AFTER = re.compile(
@@ -54,7 +54,7 @@ DAY_END = _words(
 )
 
 # A question: nothing is written; the task's status is shown.
-QUESTION_END = re.compile(r"[?？]|吗(?=[\s,，])|是不是|是否|有没有|哪个|(?<![A-Za-z])right\s*$|对吧|哪一个|(?<![A-Za-z])(?:which|who)(?![A-Za-z])|(?:吗|么|嘛|呢|了没|没有|没|好没|完没|是不是|对不对)\s*[!！]*\s*$")
+QUESTION_END = re.compile(r"[?？]|吗(?=[\s,，])|是不是|是否|有没有|哪个|什么时候|啥时候|何时|几时|几点|要不要|能不能|(?<![A-Za-z])right\s*$|对吧|哪一个|(?<![A-Za-z])(?:which|who)(?![A-Za-z])|(?:吗|么|嘛|呢|了没|没有|没|好没|完没|是不是|对不对)\s*[!！]*\s*$")
 QUESTION_WORDS = re.compile(r"[?？]|吗|干嘛|干什么|什么|怎么|如何|是啥|啥|(?<![A-Za-z])(?:how|what|why|which|when)(?![A-Za-z])",
                             re.IGNORECASE)
 QUESTION_START = re.compile(
@@ -70,10 +70,10 @@ UNBLOCK = _words(
     "(?:parts|part|material|materials|delivery|shipment) (?:has |have )?(?:arrived|came|came in|here|delivered)",
     "permit (?:came|came through|approved|granted|is in)", "good to go again", "(?:signed|resuming|resumed)",
     "回复了", "开门了", "签了", "[A-Za-z]+'s here", "is here", "(?<![做干弄装达])到了(?=\\s*(?:[,，。!！;；]|$|继续|可以|开工|进场))",
-    "解除了", "blocker (?:\\w+ )?解除", "access (?:granted|sorted|restored)", "got (?:the )?access",
+    "到齐了?", "到位了", "(?:料|货|材料|配件|零件|设备)(?:已经?|都)(?:到|到齐|到位)", "解除了", "blocker (?:\\w+ )?解除", "access (?:granted|sorted|restored)", "got (?:the )?access",
     "can (?:continue|proceed|resume) now", "resuming work", "work resumed",
     "(?:parts?|materials?|delivery|shipment|crane|permit|access|power|stuff|steel|cable|pipes?|panels?|equipment|vendor|crew)"
-    " (?:has |have |finally )?(?:showed up|turned up|landed|got here|is in|are in|came through)",
+    " (?:has |have |finally )?(?:showed up|turned up|landed|got here|(?:is|are) in(?=\\s*(?:[,.!;]|$))|came through)",
     "back (?:on it|at it|to work|in action|on track|underway|running)", "moving again", "rolling again", "up and running again",
     "(?:问题|issue|problem|blocker|故障)\\s*(?:已经?|is |has been |got |was )?\\s*(?:solved|fixed|resolved|sorted(?: out)?|cleared|gone|"
     "解决|搞定|处理好|排除|修好)", "(?:恢复|重新)(?:开工|施工|作业|干活)", "又能干了", "能继续了?", "继续(?:干|施工|作业)了",
@@ -90,15 +90,15 @@ BLOCK = _words(
     "blocked", "blocking", "stuck", "on hold", "hold", "held up", "waiting (?:for|on)", "waiting", "watiing", "wating",
     "waitng", "awaiting", "pending (?:the )?", "can'?t \\w+ today", "grounded", "high winds?", "rain(?:ing)?", "snow(?:ing)?", "site closed", "shut down",
     "停了", "停下了?", "停电", "停水", "没到", "封路", "落雨", "停咗工", "冇得做", "做唔到", "pending", "not yet (?:supplied|delivered|arrived|received|approved|signed)", "(?:还)?没(?:签|批|确认|回复|给|到货|发货)", "未签",
-    "no access", "can'?t access", "cannot access", "can'?t get in", "locked out", "no permit", "need(?:s)? (?:a |the )?permit",
+    "no access", "(?:not|isn'?t|aren'?t) (?:here|in|on site) yet", "still (?:not|isn'?t|aren'?t) here", "can'?t access", "cannot access", "can'?t get in", "locked out", "no permit", "need(?:s)? (?:a |the )?permit",
     "(?:rain|storm|snow|weather|typhoon)(?:ed)? (?:out|delay|stopped|stop)", "rained out", "missing parts?",
     "short of", "out of (?:stock|parts|material)", "no (?:parts|material|materials|power|crane)",
 )
 
 # Work has begun.
 START = _words(
-    "开始了", "已开始", "已经开始", "开工了?", "开干了?", "动工了?", "进场了?", "开始(?:施工|做|干|安装|调试|布线)了?",
-    "开始(?=\\s*$)", "start\\s*了", "开始(?!前|时|的|之前|以后|后|日期|时间|吧|吗|没|了没|不|\\s*[0-9])[\u4e00-\u9fff]{1,4}了?(?=\\s*(?:[,.!;]|$))",
+    "开始了(?!解)", "已开始", "已经开始", "开工了?", "开干了?", "开搞了?", "开整了?", "开弄了?", "开做了?", "动工了?", "进场了?", "开始(?:施工|做|干|安装|调试|布线)了?",
+    "开始(?=\\s*$)", "start\\s*了", "开始(?!前|时|的|之前|以后|后|日期|时间|吧|吗|没|了没|了解|不|\\s*[0-9])[\u4e00-\u9fff]{1,4}了?(?=\\s*(?:[,.!;]|$))",
     "(?:已经|刚刚?|今天|现在)(?:在)?(?:开始)?(?:进行|着手|动手)", "started (?:on|the|with|to|work|laying|installing)", "got started",
     "have started", "has started", "began (?:on|the|work)", "mobili[sz]ed", "kick(?:ed)?[- ]?off(?:\\s*了)?", "刚开始", "才开始", "just (?:started|begun)", "started", "strated", "starting now", "kicked off", "began", "begun", "under way", "underway", "in progress now",
 )
@@ -176,19 +176,22 @@ APPROXIMATE_PERCENT: tuple[tuple[re.Pattern[str], int], ...] = tuple((re.compile
      r"(?<![A-Za-z])(?:almost|nearly|pretty much|mostly|about|basically|practically) (?:done|finished|complete|there)"
      r"|(?<![A-Za-z])(?:close to done|wrapping up|final stretch|last bits)(?![A-Za-z])", 90),
     (r"(?<![A-Za-z])(?:a bit|a little|some|partly|partially|halfish) (?:done|progress|finished)(?![A-Za-z])|一部分|部分完成|有进展", 30),
+    (r"(?<![A-Za-z])(?:(?:done|finished|complete)[- ]?ish|(?:kinda|kind of|sort of|sorta|more or less|pretty well|largely) "
+     r"(?:done|finished|complete))(?![A-Za-z])", 90),
 ))
 # Words that soften a given number into a guess: the bot asks ("可能80%", "maybe 80%"); "about 80%" stays 80.
 HEDGE_BEFORE = re.compile(r"(?:可能|也许|或许|说不定|不确定|不一定|maybe|perhaps|possibly|not sure|i guess|dunno|快|接近|将近|"
                           r"almost|nearly|close to|over|more than|超过|不到|less than|under)\s*\S{0,6}\s*$",
                           re.IGNORECASE)
 # A bare number after these is a percent ("进度80").
-PERCENT_LABEL_BEFORE = re.compile(r"(?:进度|完成度|完成率|progress|pct|percent)\s*[:：]?\s*(?:到|为|是|at|is|to|of)?\s*$",
+PERCENT_LABEL_BEFORE = re.compile(r"(?:进度|完成度|完成率|progress|progres|progess|prgress|pct|percent|completion)\s*[:：]?\s*(?:到|为|是|at|is|to|of)?\s*$",
                                   re.IGNORECASE)
 
 # Hours that are not time spent, besides the frequency/remaining/range forms in commands/progress.py.
 DAYS = _words("half (?:a )?day", "[0-9一二两三四五六七八九十半]+\\s*(?:个)?(?:整)?天", "一整天", "一上午", "一下午", "一晚上", "半天", "整天",
               "[0-9]+(?:\\.[0-9]+)? ?days?", "(?:one|two|three|four|five|a|half a) days?", "all day", "the whole day")
-HOURS_NOT_SPENT_AFTER = re.compile(r"^\s*(?:前|以前|之前|之内|以内|内|ago|before|within|earlier|later|from now|away)",
+HOURS_NOT_SPENT_AFTER = re.compile(r"^\s*(?:前|以前|之前|之内|以内|内|ago|before|within|earlier|later|from now|away|lost|wasted|"
+                                   r"of (?:downtime|delay|waiting)|delay|idle|down(?![A-Za-z]))",
                                    re.IGNORECASE)
 
 # Undo and correction of the sender's last write.
@@ -220,7 +223,7 @@ TIME_WORDS = re.compile(r"今天|今日|昨天|目前|现在|当前|已经|已|�
 PAST_BEFORE = _words("上周", "昨天", "前天", "之前", "原来", "原先", "本来", "last week", "yesterday", "was", "were", "before")
 
 # Trouble without a clear blocker ("有点问题", "焊机好像坏了"): the bot offers to mark it blocked, and asks.
-TROUBLE = _words("出了?点?状况", "出了点问题", "not great", "trouble", "problems?", "struggling", "not going well", "有点麻烦", "麻烦了", "不对劲", "something'?s (?:off|wrong)", "有点问题", "有问题", "出问题了?", "不太顺", "不顺利", "好像坏了", "坏了", "故障", "problem", "issues?", "broke",
+TROUBLE = _words("出了?点?状况", "出了点问题", "not great", "trouble", "problems?", "struggling", "not going well", "有点麻烦", "麻烦了", "有点小问题", "小问题", "有些问题", "有个问题", "不对劲", "something'?s (?:off|wrong)", "有点问题", "有问题", "出问题了?", "不太顺", "不顺利", "好像坏了", "坏了", "故障", "problem", "issues?", "broke",
                  "broken", "not working", "acting up")
 # Corrections found anywhere in a message that names no task (or only at its start).
 CORRECTION_ANYWHERE = _words("唔啱", "(?:is|was) wrong", "是\\s*[0-9零一二两三四五六七八九十百.]+\\s*(?:%|h|小时|成)?\\s*,?\\s*(?:而)?不是",
@@ -266,7 +269,7 @@ REMAINING_BEFORE = re.compile(r"(?:还剩|剩下|剩余|还差|remaining|left)\s
 # A duration inside a test or measurement ("850 kPa held 30 min"): not time spent.
 TEST_CONTEXT = re.compile(r"(?<![A-Za-z])(?:within|ran|run(?:ning)? for|burn-?in|soak(?:ed|ing)?|(?:full |no |under )?load|loaded)"
                           r"(?![A-Za-z])|kPa|MPa|bar(?![a-z])|psi|℃|°C|保压|稳压|打压|held|holding|hold for|耐压|"
-                          r"(?<![忙])跑了|运行了?|运转了?|试运行|试车|负载|带载|满载|空载|老化|烤机", re.IGNORECASE)
+                          r"运行了?|运转了?|试运行|试车|负载|带载|满载|空载|老化|烤机", re.IGNORECASE)
 # A machine or system running for a time is a test, not time spent ("负载加到75%跑了一小时", "ran 2h at full load").
 # English words that may stand before a progress percent ("we're at 80%", "overall about 80%"); any other English word
 # there names what the figure measures ("SOC 80%", "loading hit 65%"), so the percent is asked about.
@@ -303,7 +306,7 @@ PLAN_OR_HEDGE = _words("might", "may", "could", "possibly", "probably", "maybe",
 
 # A completion in words a careful reader is not sure of ("弄了一刻钟就好了", "knocked it out", "nailed it"): offered, asked.
 DONE_SOFT = _words("就好了", "就行了", "就搞好了", "就弄好了", "knocked (?:it|that|them) out", "nailed it", "smashed it",
-                   "crushed it", "in the bag", "ticked off", "sorted(?: out)?", "taken care of", "finito",
+                   "crushed it", "in the bag", "ticked off", "(?:all )?sorted(?: out)?(?=\\s*(?:[,.!;]|$))", "taken care of", "finito",
                    "搞掂晒", "收官了?", "拿下了?", "ok啦", "妥妥的", "结了", "弄妥了?", "办妥了?", "处理好了", "处理完了?")
 # Don't undo: the last write stands ("别撤销", "don't undo that").
 NOT_UNDO = re.compile(r"(?:别|不要|不用|无需|不必|没必要|甭|don'?t|do not|no need to|no need|no)\s*(?:再)?\s*"
