@@ -44,7 +44,7 @@ _CN_TENS_RANGE = re.compile(r"(?:百分之[一二三四五六七八九][一二�
                             r"|[一二三四五六七八九][一二三四五六七八九]十\s*(?:%|的样子|左右))")
 
 _SHARE_BEFORE = re.compile(r"[\u4e00-\u9fffA-Za-z]{2,}\s*(?:[\u4e00-\u9fff]{1,3}了|"
-                           r"到货了?|交货了?|进场了?|交付了?|发货了?)\s*$")
+                           r"到货了?|交货了?|进场了?|交付了?|发货了?|到位了?|到场了?|就位了?|到齐了?)\s*$")
 
 # Words that say the figure after them is the task's progress, whatever names stand before ("rebar 完成 60%").
 _STRONG_CUE_BEFORE = re.compile(r"(?:完成|进度|做到|干到|弄到|达到|progress|complete|completed|done)\s*(?:到|了|:|：)?\s*$",

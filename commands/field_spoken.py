@@ -32,7 +32,7 @@ _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fourty": 40, "fifty": 50, "si
 _EN_PERCENT = re.compile(
     rf"(?<![A-Za-z])(?:(?P<hundred>(?:a|one) hundred)|(?P<teen>{'|'.join(_TEENS)})"
     rf"|(?P<tens>{'|'.join(_TENS)})(?:[- ]?(?P<unit>{'|'.join(_UNITS)}))?|(?P<single>{'|'.join(_UNITS)}))"
-    r"\s*(?=%|percent(?![A-Za-z])|per cent(?![A-Za-z]))", re.IGNORECASE)
+    r"\s*(?P<ish>-?\s?ish\s*)?(?:%|percent(?![A-Za-z])|per cent(?![A-Za-z]))", re.IGNORECASE)
 _PERCENT_WORD = re.compile(r"(?<=[0-9])\s*(?:percent|per cent|pct)(?![A-Za-z])", re.IGNORECASE)
 # A key spelled out: letters one by one or together, then its number in digits, Chinese or English words.
 _CN_DIGIT = "一二三四五六七八九"
@@ -52,7 +52,7 @@ def respell(s: str) -> str:
     s = _PERCENT_TYPO.sub("百分之", s)
     s = _CN_BEFORE_SIGN.sub(lambda m: f"{cn_number(m.group(1))}%", _SPACED_PERCENT.sub("百分之", s))
     s = _SPOKEN_PUNCT.sub(lambda m: "," if m.group("comma") or m.group("cn_comma") else ".", s)
-    s = _EN_PERCENT.sub(lambda m: f"{_en_value(m)} ", s)
+    s = _EN_PERCENT.sub(lambda m: f"{_en_value(m)}%" + ("-ish" if m.group("ish") else ""), s)
     return _PERCENT_WORD.sub("%", s)
 
 
