@@ -77,7 +77,7 @@ def _hours(t: str, task: str, verb: str) -> Found | ParseError | None:
             return why[1]
         if found is None:
             return None
-        if why is None and not w.HOURS_NOT_SPENT_AFTER.match(t[found.end :]) \
+        if why is None and not w.HOURS_NOT_SPENT_AFTER.match(t[found.end :]) and not w.HOURS_IDLE_BEFORE.search(t[: found.start]) \
                 and not w.TEST_CONTEXT.search(clause_before(t, found.start)):
             break
         t = blank(t, [(found.start, found.end)])  # not time spent: look for time that was

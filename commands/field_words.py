@@ -191,6 +191,9 @@ PERCENT_LABEL_BEFORE = re.compile(r"(?:进度|完成度|完成率|progress|progr
 # Hours that are not time spent, besides the frequency/remaining/range forms in commands/progress.py.
 DAYS = _words("half (?:a )?day", "[0-9一二两三四五六七八九十半]+\\s*(?:个)?(?:整)?天", "一整天", "一上午", "一下午", "一晚上", "半天", "整天",
               "[0-9]+(?:\\.[0-9]+)? ?days?", "(?:one|two|three|four|five|a|half a) days?", "all day", "the whole day")
+# Before hours, time lost or waited, not worked ("等了2个小时吊车", "lost 2 hours waiting"): not time spent.
+HOURS_IDLE_BEFORE = re.compile(r"(?:等了|白等了?|耽误了?|浪费了?|延误了?|停了|waited|waiting|lost|wasted|idle for|delayed(?: by)?)\s*"
+                               r"(?:约|大约|大概|about|around|like)?\s*$", re.IGNORECASE)
 HOURS_NOT_SPENT_AFTER = re.compile(r"^\s*(?:前|以前|之前|之内|以内|内|ago|before|within|earlier|later|from now|away|lost|wasted|"
                                    r"of (?:downtime|delay|waiting)|delay|idle|down(?![A-Za-z]))",
                                    re.IGNORECASE)
@@ -245,13 +248,14 @@ CLOCK_SPAN = re.compile(r"(?<![0-9.])[0-9]{1,2}(?:点|:[0-9]{2})?半?\s*(?:干|�
                         r"(?:[0-9]{1,2}|noon|midday|中午|lunch)(?![0-9%.:])"
                         r"|(?<![A-Za-z])(?:from|worked|working)\s+[0-9]{1,2}(?:\s*[ap]m)?\s*(?:to|till|until|-)\s*"
                         r"(?:[0-9]{1,2}(?:\s*[ap]m)?|noon|lunch)(?![0-9%.:])"
+                        r"|[一二两三四五六七八九十]{1,3}点半?\s*(?:干|做|弄|搞|忙|工作)?\s*(?:到|至|-)\s*(?:早上|上午|中午|下午|晚上)?\s*[一二两三四五六七八九十]{1,3}点"
                         r"|(?<![0-9.])[0-9]{1,2}(?::[0-9]{2})?\s*[ap]m\s*(?:to|-|~|until|till)\s*[0-9]{1,2}(?::[0-9]{2})?\s*[ap]m",
                         re.IGNORECASE)
 # A count out of a total ("装了80个，一共200个", "12 of 40 panels"): a share the bot does not turn into a percent.
 COUNT_OF_TOTAL = re.compile(r"[0-9]+\s*(?:个|台|套|根|条|件|块|pcs|units|panels)?\s*[,，]?\s*(?:一共|共|总共|总计|out of|of|/)\s*[0-9]+",
                             re.IGNORECASE)
 VAGUE_HOURS = _words("(?:an? |one |[0-9]+ ?)hours? or so", "[0-9]+(?:\\.[0-9]+)? ?(?:h|hrs?|hours?|小时)\\+",
-                     "[0-9]+ ?(?:h|hrs?|hours?)(?:-| )?ish", "几个(?:小时|钟头|钟)", "一两个(?:小时|钟头|钟)", "[一二两三四五六七八九十]+个?多(?:小时|钟头|钟)", "a couple (?:of )?hours",
+                     "[0-9]+ ?(?:h|hrs?|hours?)(?:-| )?ish", "[一二两三四五六七八九十0-9]+来个?(?:小时|钟头|钟)", "几个(?:小时|钟头|钟)", "一两个(?:小时|钟头|钟)", "[一二两三四五六七八九十]+个?多(?:小时|钟头|钟)", "a couple (?:of )?hours",
                      "a few hours", "several hours", "some hours", "couple hours")
 QUARTER_HOURS = ((re.compile("一刻钟|(?<![A-Za-z])(?:a|one) quarter (?:of an )?hour(?![A-Za-z])", re.IGNORECASE), "0.25"),
                  (re.compile("三刻钟|(?<![A-Za-z])three quarters of an hour(?![A-Za-z])", re.IGNORECASE), "0.75"))
@@ -270,7 +274,7 @@ REMAINING_BEFORE = re.compile(r"(?:还剩|剩下|剩余|还差|remaining|left)\s
 # A duration inside a test or measurement ("850 kPa held 30 min"): not time spent.
 TEST_CONTEXT = re.compile(r"(?<![A-Za-z])(?:within|ran|run(?:ning)? for|burn-?in|soak(?:ed|ing)?|(?:full |no |under )?load|loaded)"
                           r"(?![A-Za-z])|kPa|MPa|bar(?![a-z])|psi|℃|°C|保压|稳压|打压|held|holding|hold for|耐压|"
-                          r"运行了?|运转了?|试运行|试车|负载|带载|满载|空载|老化|烤机", re.IGNORECASE)
+                          r"运行了?|运转了?|空转|转了|试运行|压力测试|压力试验|试压|闭水|水压|气压|保持了?|维持了?|试车|负载|带载|满载|空载|老化|烤机", re.IGNORECASE)
 # A machine or system running for a time is a test, not time spent ("负载加到75%跑了一小时", "ran 2h at full load").
 # English words that may stand before a progress percent ("we're at 80%", "overall about 80%"); any other English word
 # there names what the figure measures ("SOC 80%", "loading hit 65%"), so the percent is asked about.
@@ -287,7 +291,7 @@ LEAD_HEDGE = re.compile(r"(?<![A-Za-z])(?:i think|i guess|probably|maybe|hopeful
 HEDGE_AFTER = re.compile(r"(?<![A-Za-z])(?:maybe|probably|a bit more|a little more|or more|or less|at least|ish)(?![A-Za-z])|^-?\s?ish|"
                          r"多一点|不止|或许|也许|可能", re.IGNORECASE)
 # Hours worked by a crew ("两个人干了三个小时"): person-hours or hours? asked.
-CREW = re.compile(r"[两俩二三四五六七八九十0-9]+\s*个?人|我跟\S{1,4}|我和\S{1,4}|(?<![A-Za-z])(?:two|three|four|[0-9]+) (?:of us|guys|people|men)"
+CREW = re.compile(r"[两俩二三四五六七八九十0-9]+\s*个?(?:人|师傅|工人|兄弟)|(?:我们|咱们|俺们)(?:几个|俩|仨|[两二三四五六七八九十0-9]+个)|我跟\S{1,4}|我和\S{1,4}|(?<![A-Za-z])(?:two|three|four|[0-9]+) (?:of us|guys|people|men)"
                   r"(?![A-Za-z])|(?<![A-Za-z])(?:me and|with) [A-Z][a-z]+", re.IGNORECASE)
 # Two keys as the ends of a range ("SCR-4到SCR-7"): which tasks exactly? asked.
 KEY_RANGE = re.compile(r"^\s*(?:到|至|~|～|-|–|—|through|thru|to)\s*$", re.IGNORECASE)
