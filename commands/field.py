@@ -138,8 +138,8 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
     if done is not None and pct.span is not None and (0 <= done.start() - pct.span[1] <= 1
                                                       or 0 <= pct.span[0] - done.end() <= 1):
         done = None  # "80% done", "100%完成", "完成了三分之一": the percent's own word
-    start = _cue(w.START, scrubbed, not_before=w.PLAN_BEFORE)
-    if unblock is not None and w.PLAN_BEFORE.search(scrubbed[: unblock.start()]):
+    start = _cue(w.START, scrubbed, not_before=w.PLAN_BEFORE, not_after=w.PLAN_AFTER)
+    if unblock is not None and (w.PLAN_BEFORE.search(scrubbed[: unblock.start()]) or w.PLAN_AFTER.match(scrubbed[unblock.end() :])):
         unblock = None  # "明天继续": a plan
     trouble = w.TROUBLE.search(scrubbed) if block is None and unblock is None and done is None else None
     note = remove_spans(t, _spans(t, pct) + ([(spent.start, spent.end)] if spent is not None else []))

@@ -65,7 +65,7 @@ QUESTION_START = re.compile(
 UNBLOCK = _words(
     "已解决", "解决了", "问题解决", "解除阻塞", "不卡了", "不堵了", "可以继续了?", "可以开工了?", "可以干了", "恢复施工",
     "恢复了", "复工了?", "配件到了", "料到了", "材料到了", "货到了", "到货了", "零件到了", "备件到了", "签字了",
-    "签好了", "批下来了", "审批通过了", "许可(?:证)?下来了", "权限开通了", "权限(?:已经|已)?开了", "天晴了", "放晴了?", "(?<![天放])晴了", "雨停了",
+    "签好了", "批下来了", "审批通过了", "许可(?:证)?下来了", "权限开通了", "权限(?:已经|已)?开了", "天晴了", "放晴了?", "(?:来电|通电|来水|通水|来网)了", "(?<![未没])(?:电|水)(?:已经?)?来了", "(?<![天放])晴了", "雨停了",
     "unblocked", "no longer blocked", "blocker (?:is )?(?:cleared|gone|resolved|removed)", "resolved", "back on track",
     "(?:parts|part|material|materials|delivery|shipment) (?:has |have )?(?:arrived|came|came in|here|delivered)",
     "permit (?:came|came through|approved|granted|is in)", "good to go again", "(?:signed|resuming|resumed)",
@@ -108,7 +108,11 @@ PLAN_BEFORE = re.compile(r"(?:明天|明早|明晚|后天|下周|下午|晚上|�
                          r"[0-9一二三四五六七八九十]+点半?|might|may|could|possibly|if|once|when|after|tmr|tmrw|2moro|没|还没|未|尚未|not|"
                          r"haven'?t|hasn'?t|didn'?t|yet to|下周[一二三四五六日天]?|周[一二三四五六日天]|礼拜[一二三四五六日天]|星期[一二三四五六日天]|"
                          r"[0-9]{1,2}[号日]|"
-                         r"tomorrow|next|will|gonna|going to|plan to|planning to|about to|to be)\s*$", re.IGNORECASE)
+                         r"tomorrow|next|will|gonna|going to|plan to|planning to|about to|to be|will be|should be|hopefully|"
+                         r"expected to be|(?<![A-Za-z])be)\s*$", re.IGNORECASE)
+# After an English start or unblock, a time to come makes it a plan ("resolved by monday"); Chinese says the time first.
+PLAN_AFTER = re.compile(r"^\s*(?:by|tomorrow|tmr|tmrw|next|later|soon|this (?:afternoon|evening)|on (?:mon|tue|wed|thu|fri|sat|sun))"
+                        r"(?![A-Za-z])", re.IGNORECASE)
 
 # A percent that is not this task's progress: a forecast, a measurement, a change, a share.
 FORECAST_BEFORE = _words(
