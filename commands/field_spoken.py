@@ -19,6 +19,7 @@ _TRADITIONAL = str.maketrans(
 )
 # 百分之 as phones mistype it: 百分织, 百分只, 白分之, 百份之.
 _PERCENT_TYPO = re.compile(r"[百白柏](?:分|份)[织只知支之芝](?=[0-9零〇一二两三四五六七八九十百])")
+_ALL = re.compile(r"百分百(?=\s*(?:完成|完工|做完|搞定|了|$|[,.!]))")  # "百分百完成": 100 %, which is progress
 _SPACED_PERCENT = re.compile(r"百分之\s+(?=[0-9零〇一二两三四五六七八九十百])")
 _CN_BEFORE_SIGN = re.compile(r"(?<![零〇一二两三四五六七八九十百之])([一二三四五六七八九]?十[一二三四五六七八九]?|一百)\s*%")
 # Voice input says the punctuation ("nine comma seventy five percent period", "八十 句号").
@@ -34,6 +35,10 @@ _EN_PERCENT = re.compile(
     rf"|(?P<tens>{'|'.join(_TENS)})(?:[- ]?(?P<unit>{'|'.join(_UNITS)}))?|(?P<single>{'|'.join(_UNITS)}))"
     r"\s*(?P<ish>-?\s?ish\s*)?(?:%|percent(?![A-Za-z])|per cent(?![A-Za-z]))", re.IGNORECASE)
 _PERCENT_WORD = re.compile(r"(?<=[0-9])\s*(?:percent|per cent|pct)(?![A-Za-z])", re.IGNORECASE)
+_LABELLED_EN = re.compile(  # "progress eighty": a number in words after a progress word
+    rf"(?P<label>(?<![A-Za-z])(?:progress|进度)\s*(?:is at\s+|is\s+|at\s+|now\s+)?)(?:(?P<hundred>(?:a|one) hundred)"
+    rf"|(?P<teen>{'|'.join(_TEENS)})|(?P<tens>{'|'.join(_TENS)})(?:[- ]?(?P<unit>{'|'.join(_UNITS)}))?"
+    rf"|(?P<single>{'|'.join(_UNITS)}))(?![A-Za-z])", re.IGNORECASE)
 # A key spelled out: letters one by one or together, then its number in digits, Chinese or English words.
 _CN_DIGIT = "一二三四五六七八九"
 _EN_DIGIT = f"(?:{'|'.join(_TEENS)}|{'|'.join(_TENS)}|{'|'.join(_UNITS)})(?![A-Za-z])"
@@ -42,14 +47,16 @@ _SPELLED_KEY = re.compile(  # "E L V 3" / "E L V 三" / "E L V three"; "lft二";
     rf"(?<![A-Za-z0-9])(?:(?P<spaced>(?:[A-Za-z] ){{1,5}}[A-Za-z])\s*(?:-|杠|dash)?\s*"
     rf"(?P<n1>[1-9][0-9]{{0,3}}(?![0-9%.])|{_CN_NUM}|(?i:{_EN_DIGIT}))"
     rf"|(?P<glued>[A-Za-z]{{1,6}})(?:杠|横杠)?(?P<n2>{_CN_NUM})"
-    rf"|(?P<caps>[A-Z]{{2,6}})\s(?P<n3>(?i:{_EN_DIGIT})))")
+    rf"|(?P<caps>[A-Z]{{2,6}})\s(?:(?i:dash|杠)\s?)?(?P<n3>(?i:{_EN_DIGIT}))"
+    rf"|(?P<dashed>[A-Za-z]{{1,6}})\s?(?i:dash|杠|横杠)\s?(?P<n4>[1-9][0-9]{{0,3}}(?![0-9%.])))")
 
 
 def respell(s: str) -> str:
     """`s` with traditional characters, 百分之 typos, spoken punctuation and English-word percents in the forms
     the field reader knows."""
     s = s.translate(_TRADITIONAL)
-    s = _PERCENT_TYPO.sub("百分之", s)
+    s = _PERCENT_TYPO.sub("百分之", _ALL.sub("100%", s))
+    s = _LABELLED_EN.sub(lambda m: f"{m.group('label')}{_en_value(m)}", s)
     s = _CN_BEFORE_SIGN.sub(lambda m: f"{cn_number(m.group(1))}%", _SPACED_PERCENT.sub("百分之", s))
     s = _SPOKEN_PUNCT.sub(lambda m: "," if m.group("comma") or m.group("cn_comma") else ".", s)
     s = _EN_PERCENT.sub(lambda m: f"{_en_value(m)}%" + ("-ish" if m.group("ish") else ""), s)
@@ -69,8 +76,9 @@ def _en_value(m: re.Match[str]) -> int:
 def spelled_keys(s: str) -> str:
     """`s` with task keys spelled out by voice ("E L V 三", "F C D nine", "lft二") written as keys (ELV-3)."""
     def key(m: re.Match[str]) -> str:
-        letters = m.group("spaced") or m.group("glued") or m.group("caps")
-        return f"{letters.replace(' ', '').upper()}-{_key_number(m.group('n1') or m.group('n2') or m.group('n3'))}"
+        letters = m.group("spaced") or m.group("glued") or m.group("caps") or m.group("dashed")
+        said = m.group("n1") or m.group("n2") or m.group("n3") or m.group("n4")
+        return f"{letters.replace(' ', '').upper()}-{_key_number(said)}"
     return _SPELLED_KEY.sub(key, s)
 
 
