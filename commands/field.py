@@ -301,6 +301,7 @@ def understand(s: str, *, verb: str = "report", bare_is_percent: bool = False, o
         # Words before the key are the task's too ("电缆到了，P-8 可以继续了", "5月3号 P-4 到60%"), unless
         # they report someone else's words or make the task an object ("他说 A-3 完成了", "我把A-3做完了").
         parts[0] = (parts[0][0], f"{lead}, {parts[0][1]}")  # the lead's own clause stays its own
+    unplaced = unplaced or any(w.HEARSAY_INSIDE.search(text) for _, text in parts)
     found = list(TASK_KEY_ANY.finditer(s))
     if any(w.KEY_RANGE.match(s[a.end() : b.start()]) for a, b in itertools.pairwise(found)):
         return err("unclear_task", verb, value=_excerpt(s))  # "A-4到A-7": which tasks exactly?

@@ -21,7 +21,8 @@ DONE = _words(
     "收尾结束了?", "全部结束了?", "全部完成了?", "都完成了", "都搞定了", "全搞定了", "交付了",
     "ok了", "已\\s*ok", "作好了", "knocked out", "[铺装做干弄修调焊刷拆挖浇砌接布拉贴封灌]完了?", "(?:弄|做|搞|修|装|调|都|全)好了", "done", "all done", "finished", "completed?", "wrapped up", "all set", "closed out",
     "is complete", "task complete", "完城了?", "完陈了?", "finsihed", "finihsed", "finshed", "fnished",
-    "compelted", "complted", "complated", "compleet", "completd", "complet", "finishd", "finised", "完[层承呈乘诚]了", "dnoe", "is finish(?: already)?", "finish already", "finish\\s*了", "搞掂", "妥了", "齐活了?", "搞掂咗",
+    "compelted", "complted", "complated", "compleet", "completd", "complet", "finishd", "finised", "完[层承呈乘诚]了", "dnoe", "is finish(?: already)?", "finish already", "finish\\s*了", "搞掂", "妥了", "齐活了?", "搞掂咗", "[搅攪]掂", "整完了?", "整好了", "弄利索了?", "(?<!未)(?<!没)完毕", "已交付",
+    "交付完(?:成|毕)?", "done and dusted", "all wrapped up",
 )
 # Words right after a completion word that make it partial or a share ("完成了一半", "完成了3个", "done with part 1").
 DONE_PARTIAL_AFTER = re.compile(
@@ -287,7 +288,11 @@ PROGRESS_VOCAB = frozenset(["at", "is", "are", "am", "was", "now", "currently", 
 PART_BEFORE = re.compile(r"[0-9一二两三四五六七八九十]+\s*(?:层|楼|段|区|号楼?|台|栋|间|批|条|根|个|号线)\s*(?:的)?\s*$|"
                          r"(?:floor|level|zone|section|phase|part|block)\s*[0-9]+\s*(?:is\s*)?$", re.IGNORECASE)
 # Completion words that say a check passed, not that the task is done ("验收通过了"): offered, asked.
-PASSED = _words("验收通过了?", "检查通过了?", "inspection passed", "passed (?:the )?inspection", "通过验收")
+PASSED = _words("验收通过了?", "检查通过了?", "inspection passed", "passed (?:the )?inspection", "通过验收", "signed off(?=\\s*(?:by|[,.!;]|$))",
+                "sign-?off (?:received|done|given)", "handed over", "移交了", "交接完(?:成|毕)?了?", "(?:客户|甲方|业主)验收了")
+# Inside a task's words, someone else's report ("QA-1 他们说弄好了", "apparently done"): offered, asked.
+HEARSAY_INSIDE = re.compile(r"他说|她说|他们说|她们说|听说|据说|说是|(?<![A-Za-z])(?:(?:he|she|they) (?:said|says|told)|apparently|"
+                            r"reportedly|i heard|i was told|supposedly)(?![A-Za-z])", re.IGNORECASE)
 # Before a key, a stance that makes what follows a guess or a condition ("I think", "预计周五", "如果").
 LEAD_HEDGE = re.compile(r"(?<![A-Za-z])(?:i think|i guess|probably|maybe|hopefully|if)(?![A-Za-z])|我觉得|我估计|好像|应该|"
                         r"预计|估计|如果|要是|假如|前提是|争取", re.IGNORECASE)
@@ -316,7 +321,7 @@ PLAN_OR_HEDGE = _words("might", "may", "could", "possibly", "probably", "maybe",
 # A completion in words a careful reader is not sure of ("弄了一刻钟就好了", "knocked it out", "nailed it"): offered, asked.
 DONE_SOFT = _words("就好了", "就行了", "就搞好了", "就弄好了", "knocked (?:it|that|them) out", "nailed it", "smashed it",
                    "crushed it", "in the bag", "ticked off", "(?:all )?sorted(?: out)?(?=\\s*(?:[,.!;]|$))", "taken care of", "finito",
-                   "搞掂晒", "收官了?", "拿下了?", "ok啦", "妥妥的", "结了", "弄妥了?", "办妥了?", "处理好了", "处理完了?")
+                   "收官了?", "拿下了?", "ok啦", "妥妥的", "结了", "弄妥了?", "办妥了?", "处理好了", "处理完了?")
 # Don't undo: the last write stands ("别撤销", "don't undo that").
 NOT_UNDO = re.compile(r"(?:别|不要|不用|无需|不必|没必要|甭|don'?t|do not|no need to|no need|no)\s*(?:再)?\s*"
                       r"(?:撤销|撤回|撤|作废|删|改|undo|revert|roll ?back|delete|change)", re.IGNORECASE)
