@@ -363,6 +363,8 @@ def _keyless(s: str, verb: str) -> ParseError | None:
     if w.QUESTION_END.search(s) or w.QUESTION_LEAD.search(s):
         return None
     reading = _read("?", s, verb=verb, bare_is_percent=False)
+    if reading.unsure == "suggested" and w.DONE_SOFT.search(s) and all(isinstance(x, Done) for x in reading.writes):
+        return None  # "nailed it, thanks all" with no task: chatter, not a report to ask about
     if (reading.ask is not None and reading.ask.code == "unclear_done") \
             or any(isinstance(x, (Report, Done)) and not _bare_note(x) for x in reading.writes):
         return err("unclear_task", verb, value=_excerpt(s))

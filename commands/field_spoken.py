@@ -42,7 +42,7 @@ _LABELLED_EN = re.compile(  # "progress eighty": a number in words after a progr
 # A key spelled out: letters one by one or together, then its number in digits, Chinese or English words.
 _CN_DIGIT = "一二三四五六七八九"
 _EN_DIGIT = f"(?:{'|'.join(_TEENS)}|{'|'.join(_TENS)}|{'|'.join(_UNITS)})(?![A-Za-z])"
-_CN_NUM = f"[{_CN_DIGIT}十]{{1,3}}(?![成%分点个天号])"
+_CN_NUM = f"[{_CN_DIGIT}十]{{1,3}}(?![成%分点个天号楼层栋台米根间区段次遍百千万])"
 _SPELLED_KEY = re.compile(  # "E L V 3" / "E L V 三" / "E L V three"; "lft二"; "FCD nine" (capitals, as voice input writes)
     rf"(?<![A-Za-z0-9])(?:(?P<spaced>(?:[A-Za-z] ){{1,5}}[A-Za-z])\s*(?:-|杠|dash)?\s*"
     rf"(?P<n1>[1-9][0-9]{{0,3}}(?![0-9%.])|{_CN_NUM}|(?i:{_EN_DIGIT}))"
