@@ -140,7 +140,7 @@ MEASURE_BEFORE = _words(
     "cut", "reduced", "saved", "lower", "higher",
 )
 MEASURE_AFTER = re.compile(
-    r"^\s*(?:的(?!进度|工作|任务|工作量|活)|of\b(?! the way)|the\b|delivered|arrived|received|shipped|in stock|on site|多|以上|出头|lower|higher|faster|slower|more|less|better|worse|increase|decrease|"
+    r"^\s*(?:的(?!进度|工作|任务|工作量|活)|of\b(?! the way)|the\b|(?:of (?:the )?)?budget|spent|used up|used\b|预算|经费|delivered|arrived|received|shipped|in stock|on site|多|以上|出头|lower|higher|faster|slower|more|less|better|worse|increase|decrease|"
     r"drop|rise|gain|loss|off|discount|chance|probability|sure|confident|likely|确定|肯定|保证|确信|把握|概率|可能|的把握|的可能|良率|效率|"
     r"合格|负载|湿度|电量|利润|折扣|提升|下降|增长|降低|增加|减少|左右的(?!进度)|超(?:支|预算|标|出))",
     re.IGNORECASE,
