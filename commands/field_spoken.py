@@ -42,7 +42,7 @@ _LABELLED_EN = re.compile(  # "progress eighty": a number in words after a progr
 # A key spelled out: letters one by one or together, then its number in digits, Chinese or English words.
 _CN_DIGIT = "一二三四五六七八九"
 _EN_DIGIT = f"(?:{'|'.join(_TEENS)}|{'|'.join(_TENS)}|{'|'.join(_UNITS)})(?![A-Za-z])"
-_CN_NUM = f"[{_CN_DIGIT}十]{{1,3}}(?![成%分点个天号楼层栋台米根间区段次遍百千万])"
+_CN_NUM = f"[{_CN_DIGIT}十]{{1,3}}(?![{_CN_DIGIT}十零两成%分点个天号楼层栋台米根间区段次遍百千万])"
 _SPELLED_KEY = re.compile(  # "E L V 3" / "E L V 三" / "E L V three"; "lft二"; "FCD nine" (capitals, as voice input writes)
     rf"(?<![A-Za-z0-9])(?:(?P<spaced>(?:[A-Za-z] ){{1,5}}[A-Za-z])\s*(?:-|杠|dash)?\s*"
     rf"(?P<n1>[1-9][0-9]{{0,3}}(?![0-9%.])|{_CN_NUM}|(?i:{_EN_DIGIT}))"
@@ -77,22 +77,20 @@ def spelled_keys(s: str) -> str:
     """`s` with task keys spelled out by voice ("E L V 三", "F C D nine", "lft二") written as keys (ELV-3)."""
     def key(m: re.Match[str]) -> str:
         letters = m.group("spaced") or m.group("glued") or m.group("caps") or m.group("dashed")
-        said = m.group("n1") or m.group("n2") or m.group("n3") or m.group("n4")
-        return f"{letters.replace(' ', '').upper()}-{_key_number(said)}"
+        number = _key_number(m.group("n1") or m.group("n2") or m.group("n3") or m.group("n4"))
+        return m.group(0) if number is None else f"{letters.replace(' ', '').upper()}-{number}"
     return _SPELLED_KEY.sub(key, s)
 
 
-def _key_number(said: str) -> int:
+def _key_number(said: str) -> int | None:
+    """The number of a spelled key; None where the words are no number ("十十")."""
     if said.isdigit():
         return int(said)
     low = said.lower()
-    if low in _UNITS:
-        return _UNITS[low]
-    if low in _TEENS:
-        return _TEENS[low]
-    if low in _TENS:
-        return _TENS[low]
-    tens, _, ones = said.partition("十")
+    words = _UNITS.get(low) or _TEENS.get(low) or _TENS.get(low)
+    if words is not None:
+        return words
     if "十" not in said:
-        return int("".join(str(_CN_DIGIT.index(c) + 1) for c in said))
-    return (_CN_DIGIT.index(tens) + 1 if tens else 1) * 10 + (_CN_DIGIT.index(ones) + 1 if ones else 0)
+        return int("".join(str(_CN_DIGIT.index(c) + 1) for c in said))  # "一二" read digit by digit: 12
+    value = cn_number(said)
+    return value if value is not None and value > 0 else None

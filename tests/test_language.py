@@ -117,3 +117,10 @@ def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pyte
 ])
 def test_the_forms_behind_the_tuning_set_carry_over(text: str, meant: object) -> None:
     assert outcome(parse(text, today=date(2026, 6, 15))) == meant
+
+
+@pytest.mark.parametrize(("text", "meant"), [
+    ("lft十十 80%", "none"), ("E L V 三十三十 done", "ask"), ("ab杠十十", "none"), ("x dash 0 80%", "none"),
+])
+def test_a_spelled_key_that_is_no_number_is_left_as_words(text: str, meant: object) -> None:
+    assert outcome(parse(text, today=date(2026, 6, 15))) == meant  # no key made of it, and never an exception
