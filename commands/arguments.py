@@ -181,13 +181,16 @@ def delegate(args: Args) -> Command | ParseError:
     return Delegate(approval_id=arg[0], to=to)
 
 
-_DECIDED_AFTER = re.compile(r"#?([0-9]{1,9})\s*(?:同意|通过|批准|approve|ok)")
+_DECIDED_AFTER = re.compile(r"#?([0-9]{1,9})\s*[,:]?\s*(?:(?P<yes>同意|通过|批准|approved?|ok)|(?P<no>驳回|不同意|拒绝|rejected?))"
+                            r"(?:\s*[,;.:!]\s*(?P<why>.*))?", re.IGNORECASE)
 
 
 def approvals(args: Args) -> Command | ParseError:
     decided = _DECIDED_AFTER.fullmatch(args.rest)
-    if decided is not None:  # "审批 15 同意"
-        return Approve(approval_id=int(decided.group(1)))
+    if decided is not None and decided.group("yes"):  # "审批 15 同意", "审批 15 同意，按合同价执行"
+        return Approve(approval_id=int(decided.group(1)), comment=clean(decided.group("why") or ""))
+    if decided is not None and decided.group("why") and not QUESTION_END.search(decided.group("why")):
+        return Reject(approval_id=int(decided.group(1)), reason=clean(decided.group("why")))  # "审批 15 驳回，缺明细"
     return Approvals()
 
 

@@ -15,6 +15,7 @@ from decimal import Decimal
 from commands import field_words as w
 from commands.errors import PARAM_MAX_CHARS, err
 from commands.field_percent import BARE_NUMBER, Percent, clause_before, read_percent
+from commands.field_spoken import respell, spelled_keys
 from commands.model import (
     Block,
     Command,
@@ -76,7 +77,7 @@ def _hours(t: str, task: str, verb: str) -> Found | ParseError | None:
             return why[1]
         if found is None:
             return None
-        if why is None and not w.HOURS_NOT_SPENT_AFTER.match(t[found.end :]) \
+        if why is None and not w.HOURS_NOT_SPENT_AFTER.match(t[found.end :]) and not w.HOURS_IDLE_BEFORE.search(t[: found.start]) \
                 and not w.TEST_CONTEXT.search(clause_before(t, found.start)):
             break
         t = blank(t, [(found.start, found.end)])  # not time spent: look for time that was
@@ -131,13 +132,14 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
         unblock = None
     done = _cue(w.DONE, scrubbed, not_before=w.DONE_NOT_FACT_BEFORE, not_after=w.DONE_PARTIAL_AFTER)
     partly = done is not None and bool(w.PART_BEFORE.search(clause_before(scrubbed, done.start())))
-    passed = w.PASSED.search(scrubbed) if done is None else None
+    passed = (w.PASSED.search(scrubbed) or _cue(w.DONE_SOFT, scrubbed, not_before=w.DONE_NOT_FACT_BEFORE)) \
+        if done is None else None  # a check passed, or completion in words a reader is unsure of: asked
     done = done or passed
     if done is not None and pct.span is not None and (0 <= done.start() - pct.span[1] <= 1
                                                       or 0 <= pct.span[0] - done.end() <= 1):
         done = None  # "80% done", "100%完成", "完成了三分之一": the percent's own word
-    start = _cue(w.START, scrubbed, not_before=w.PLAN_BEFORE)
-    if unblock is not None and w.PLAN_BEFORE.search(scrubbed[: unblock.start()]):
+    start = _cue(w.START, scrubbed, not_before=w.PLAN_BEFORE, not_after=w.PLAN_AFTER)
+    if unblock is not None and (w.PLAN_BEFORE.search(scrubbed[: unblock.start()]) or w.PLAN_AFTER.match(scrubbed[unblock.end() :])):
         unblock = None  # "明天继续": a plan
     trouble = w.TROUBLE.search(scrubbed) if block is None and unblock is None and done is None else None
     note = remove_spans(t, _spans(t, pct) + ([(spent.start, spent.end)] if spent is not None else []))
@@ -227,7 +229,9 @@ def _inside_a_percent(rest: str, hours: Found) -> bool:
 
 def correction(s: str, *, anywhere: bool = True) -> Command | ParseError | None:
     """"撤销", "undo", "不对，是60%", "sorry, I meant 2h not 4h": the sender's last write undone or amended."""
-    head = s.lstrip(EDGE_PUNCT)
+    head = respell(s).lstrip(EDGE_PUNCT)
+    if w.NOT_UNDO.search(head):
+        return None  # "别撤销", "don't undo": the last write stands
     key = TASK_KEY_ANY.match(head)
     named = key.group(1).upper() if key is not None else None
     if key is not None:
@@ -269,12 +273,17 @@ def understand(s: str, *, verb: str = "report", bare_is_percent: bool = False, o
                ) -> Command | ParseError | None:
     """A field report (a message with task keys and no verb, or the words after `report`: `one_task`); None if
     `s` names no task."""
+    s = respell(s)
+    quoted = w.QUOTED_QUESTION.match(s)
+    if quoted is not None and not one_task:
+        return _answer(quoted.group("quote"), quoted.group("answer"), verb)
     lead, parts = _parts(s)
     if one_task and parts:
         lead, parts = "", [(parts[0][0], s[len(parts[0][0]) :])]
     if not parts:
-        if _SPOKEN_KEY.search(s) and not one_task:  # voice input drops the dash: "A3 到百分之八十"
-            result = understand(_SPOKEN_KEY.sub(r"\1-\2", s), verb=verb)
+        heard = _SPOKEN_KEY.sub(r"\1-\2", spelled_keys(s))
+        if heard != s and not one_task:  # voice input drops the dash or spells the key: "A3 到百分之八十", "E L V 三"
+            result = understand(heard, verb=verb)
             if isinstance(result, (Report, Done, Start)) or (isinstance(result, Several) and any(
                     isinstance(x, (Report, Done, Start)) for x in result.items)):
                 return result
@@ -292,6 +301,7 @@ def understand(s: str, *, verb: str = "report", bare_is_percent: bool = False, o
         # Words before the key are the task's too ("电缆到了，P-8 可以继续了", "5月3号 P-4 到60%"), unless
         # they report someone else's words or make the task an object ("他说 A-3 完成了", "我把A-3做完了").
         parts[0] = (parts[0][0], f"{lead}, {parts[0][1]}")  # the lead's own clause stays its own
+    unplaced = unplaced or any(w.HEARSAY_INSIDE.search(text) for _, text in parts)
     found = list(TASK_KEY_ANY.finditer(s))
     if any(w.KEY_RANGE.match(s[a.end() : b.start()]) for a, b in itertools.pairwise(found)):
         return err("unclear_task", verb, value=_excerpt(s))  # "A-4到A-7": which tasks exactly?
@@ -329,6 +339,21 @@ def understand(s: str, *, verb: str = "report", bare_is_percent: bool = False, o
     return writes[0] if len(writes) == 1 else Several(items=writes)
 
 
+def _answer(quote: str, answer: str, verb: str) -> Command | ParseError | None:
+    """A reply under a quoted question ("> 王工：A-3 到多少了？ 70%"): the task is the quote's, so what the answer
+    would write is offered, never written outright."""
+    keys = {m.group(1).upper() for m in TASK_KEY_ANY.finditer(quote)}
+    if len(keys) != 1 or TASK_KEY_ANY.search(answer):
+        return understand(answer, verb=verb) if TASK_KEY_ANY.search(answer) else None
+    result = understand(f"{keys.pop()} {answer}", verb=verb)
+    items = result.items if isinstance(result, (Confirm, Several)) else (result,) if isinstance(
+        result, (Report, Done, Block, Unblock, Start)) else ()
+    if not items or all(_bare_note(x) for x in items if isinstance(x, (Report, Done, Block, Unblock, Start))):
+        return result if isinstance(result, ParseError) else None
+    writes = tuple(x for x in items if isinstance(x, (Report, Done, Block, Unblock, Start)))
+    return Confirm(items=writes, reason="unplaced_key", text=clean(f"{quote} {answer}")[:PARAM_MAX_CHARS])
+
+
 def _bare_note(write: FieldWrite) -> bool:
     return isinstance(write, Report) and write.percent is None and write.hours is None
 
@@ -338,6 +363,8 @@ def _keyless(s: str, verb: str) -> ParseError | None:
     if w.QUESTION_END.search(s) or w.QUESTION_LEAD.search(s):
         return None
     reading = _read("?", s, verb=verb, bare_is_percent=False)
+    if reading.unsure == "suggested" and w.DONE_SOFT.search(s) and all(isinstance(x, Done) for x in reading.writes):
+        return None  # "nailed it, thanks all" with no task: chatter, not a report to ask about
     if (reading.ask is not None and reading.ask.code == "unclear_done") \
             or any(isinstance(x, (Report, Done)) and not _bare_note(x) for x in reading.writes):
         return err("unclear_task", verb, value=_excerpt(s))

@@ -24,7 +24,8 @@ _HEDGED_NUMBER = re.compile(r"(?:close to|about|around|like|roughly|maybe|大概
                             r"|(?<![0-9.])([0-9]{1,3})\s*ish(?![A-Za-z])|^([一二三四五六七八九]?十[一二三四五六七八九]?)\s*$",
                             re.IGNORECASE)
 
-_LABELLED_NUMBER = re.compile(r"(?:进度|完成度|完成率|progress|pct)\s*[:：]?\s*(?:到|为|是|at|is|to|of)?\s*"
+_LABELLED_NUMBER = re.compile(r"(?:进度|完成度|完成率|progress|progres|progess|prgress|porgress|progrss|pct|completion|(?:percent|pct|%)\s*(?:complete|completed|done|finished)"
+                              r")\s*[:：=]?\s*(?:到|为|是|at|is|to|of|now|now at)?\s*"
                               r"([0-9]{1,3}(?![0-9.%:])|[一二三四五六七八九]?十[一二三四五六七八九]?(?![成%])|一百)",
                               re.IGNORECASE)
 
@@ -39,8 +40,11 @@ _FROM_TO_PERCENT = re.compile(r"(?:(?:从|from)\s*[0-9]{1,3}\s*%?\s*(?:up|涨|�
 _RANGE_PERCENT = re.compile(r"(?<![0-9.])([0-9]{1,3})\s*%?\s*(?:-|~|～|到|至|或|or|to)\s*[0-9]{1,3}\s*(?:%|％)"
                             r"|(?<![0-9.])([0-9]{1,3})\s+(?:or|或)\s+[0-9]{1,3}(?![0-9])", re.IGNORECASE)
 
+_CN_TENS_RANGE = re.compile(r"(?:百分之[一二三四五六七八九][一二三四五六七八九]十(?![一二三四五六七八九])"
+                            r"|[一二三四五六七八九][一二三四五六七八九]十\s*(?:%|的样子|左右))")
+
 _SHARE_BEFORE = re.compile(r"[\u4e00-\u9fffA-Za-z]{2,}\s*(?:[\u4e00-\u9fff]{1,3}了|"
-                           r"到货了?|交货了?|进场了?|交付了?|发货了?)\s*$")
+                           r"到货了?|交货了?|进场了?|交付了?|发货了?|到位了?|到场了?|就位了?|到齐了?)\s*$")
 
 # Words that say the figure after them is the task's progress, whatever names stand before ("rebar 完成 60%").
 _STRONG_CUE_BEFORE = re.compile(r"(?:完成|进度|做到|干到|弄到|达到|progress|complete|completed|done)\s*(?:到|了|:|：)?\s*$",
@@ -73,6 +77,9 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
     moved = _FROM_TO_PERCENT.search(t)
     if moved is not None and int(moved.group("to")) <= 100:
         return Percent(value=int(moved.group("to")), span=moved.span())
+    ranged = _CN_TENS_RANGE.search(t)
+    if ranged is not None and not w.MEASURE_BEFORE.search(clause_before(t, ranged.start())):
+        return Percent(guess=_lower_of(ranged.group(0)), span=ranged.span())  # "百分之六七十", "六七十%": a range
     ranged = _RANGE_PERCENT.search(t)
     if ranged is not None:
         return Percent(guess=int(ranged.group(1) or ranged.group(2)), span=ranged.span())
@@ -82,6 +89,8 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
         previous_end = found.end
         if w.FORECAST_BEFORE.search(before) or w.MEASURE_BEFORE.search(before) or w.PAST_BEFORE.search(before):
             continue  # a forecast, a measurement, an earlier figure: not progress now, left in the note
+        if w.OFF_TARGET_AFTER.match(after):
+            continue
         if not bare_is_percent and not _STRONG_CUE_BEFORE.search(before) and any(word.lower() not in w.PROGRESS_VOCAB
                                        for word in re.findall(r"[A-Za-z][A-Za-z']+", before)):
             unclear = True  # "SOC 80%", "loading hit 65%": a figure of something named in English
@@ -158,5 +167,5 @@ def _lower_of(words: str) -> int:
     digits = re.findall(r"[0-9]+", words)
     if digits:
         return int(digits[0])
-    tens = "一二三四五六七八九".find(words[0]) + 1
-    return tens * 10
+    first = next((c for c in words if c in "一二三四五六七八九"), "一")
+    return ("一二三四五六七八九".find(first) + 1) * 10

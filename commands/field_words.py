@@ -21,7 +21,8 @@ DONE = _words(
     "收尾结束了?", "全部结束了?", "全部完成了?", "都完成了", "都搞定了", "全搞定了", "交付了",
     "ok了", "已\\s*ok", "作好了", "knocked out", "[铺装做干弄修调焊刷拆挖浇砌接布拉贴封灌]完了?", "(?:弄|做|搞|修|装|调|都|全)好了", "done", "all done", "finished", "completed?", "wrapped up", "all set", "closed out",
     "is complete", "task complete", "完城了?", "完陈了?", "finsihed", "finihsed", "finshed", "fnished",
-    "compelted", "complted", "complated", "dnoe", "is finish(?: already)?", "finish already", "finish\\s*了", "搞掂", "妥了", "齐活了?", "搞掂咗",
+    "compelted", "complted", "complated", "compleet", "completd", "complet", "finishd", "finised", "完[层承呈乘诚]了", "dnoe", "is finish(?: already)?", "finish already", "finish\\s*了", "搞掂", "妥了", "齐活了?", "搞掂咗", "[搅攪]掂", "整完了?", "整好了", "弄利索了?", "(?<!未)(?<!没)完毕", "已交付",
+    "交付完(?:成|毕)?", "done and dusted", "all wrapped up",
 )
 # Words right after a completion word that make it partial or a share ("完成了一半", "完成了3个", "done with part 1").
 DONE_PARTIAL_AFTER = re.compile(
@@ -54,7 +55,7 @@ DAY_END = _words(
 )
 
 # A question: nothing is written; the task's status is shown.
-QUESTION_END = re.compile(r"[?？]|吗(?=[\s,，])|是不是|是否|有没有|哪个|(?<![A-Za-z])right\s*$|对吧|哪一个|(?<![A-Za-z])(?:which|who)(?![A-Za-z])|(?:吗|么|嘛|呢|了没|没有|没|好没|完没|是不是|对不对)\s*[!！]*\s*$")
+QUESTION_END = re.compile(r"[?？]|吗(?=[\s,，])|是不是|是否|有没有|哪个|什么时候|啥时候|何时|几时|几点|要不要|能不能|(?<![A-Za-z])right\s*$|对吧|哪一个|(?<![A-Za-z])(?:which|who)(?![A-Za-z])|(?:吗|么|嘛|呢|了没|没有|没|好没|完没|是不是|对不对)\s*[!！]*\s*$")
 QUESTION_WORDS = re.compile(r"[?？]|吗|干嘛|干什么|什么|怎么|如何|是啥|啥|(?<![A-Za-z])(?:how|what|why|which|when)(?![A-Za-z])",
                             re.IGNORECASE)
 QUESTION_START = re.compile(
@@ -65,13 +66,18 @@ QUESTION_START = re.compile(
 UNBLOCK = _words(
     "已解决", "解决了", "问题解决", "解除阻塞", "不卡了", "不堵了", "可以继续了?", "可以开工了?", "可以干了", "恢复施工",
     "恢复了", "复工了?", "配件到了", "料到了", "材料到了", "货到了", "到货了", "零件到了", "备件到了", "签字了",
-    "签好了", "批下来了", "审批通过了", "许可(?:证)?下来了", "权限开通了", "权限(?:已经|已)?开了", "天晴了", "雨停了",
+    "签好了", "批下来了", "审批通过了", "许可(?:证)?下来了", "权限开通了", "权限(?:已经|已)?开了", "天晴了", "放晴了?", "(?:来电|通电|来水|通水|来网)了", "(?<![未没])(?:电|水)(?:已经?)?来了", "(?<![天放])晴了", "雨停了",
     "unblocked", "no longer blocked", "blocker (?:is )?(?:cleared|gone|resolved|removed)", "resolved", "back on track",
     "(?:parts|part|material|materials|delivery|shipment) (?:has |have )?(?:arrived|came|came in|here|delivered)",
     "permit (?:came|came through|approved|granted|is in)", "good to go again", "(?:signed|resuming|resumed)",
     "回复了", "开门了", "签了", "[A-Za-z]+'s here", "is here", "(?<![做干弄装达])到了(?=\\s*(?:[,，。!！;；]|$|继续|可以|开工|进场))",
-    "解除了", "blocker (?:\\w+ )?解除", "access (?:granted|sorted|restored)", "got (?:the )?access",
+    "到齐了?", "到位了", "(?:料|货|材料|配件|零件|设备)(?:已经?|都)(?:到|到齐|到位)", "解除了", "blocker (?:\\w+ )?解除", "access (?:granted|sorted|restored)", "got (?:the )?access",
     "can (?:continue|proceed|resume) now", "resuming work", "work resumed",
+    "(?:parts?|materials?|delivery|shipment|crane|permit|access|power|stuff|steel|cable|pipes?|panels?|equipment|vendor|crew)"
+    " (?:has |have |finally )?(?:showed up|turned up|landed|got here|(?:is|are) in(?=\\s*(?:[,.!;]|$))|came through)",
+    "back (?:on it|at it|to work|in action|on track|underway|running)", "moving again", "rolling again", "up and running again",
+    "(?:问题|issue|problem|blocker|故障)\\s*(?:已经?|is |has been |got |was )?\\s*(?:solved|fixed|resolved|sorted(?: out)?|cleared|gone|"
+    "解决|搞定|处理好|排除|修好)", "(?:恢复|重新)(?:开工|施工|作业|干活)", "又能干了", "能继续了?", "继续(?:干|施工|作业)了",
 )
 
 # Waiting or stopped: the task is blocked, with the message as its reason. Never a 0 % write.
@@ -85,22 +91,29 @@ BLOCK = _words(
     "blocked", "blocking", "stuck", "on hold", "hold", "held up", "waiting (?:for|on)", "waiting", "watiing", "wating",
     "waitng", "awaiting", "pending (?:the )?", "can'?t \\w+ today", "grounded", "high winds?", "rain(?:ing)?", "snow(?:ing)?", "site closed", "shut down",
     "停了", "停下了?", "停电", "停水", "没到", "封路", "落雨", "停咗工", "冇得做", "做唔到", "pending", "not yet (?:supplied|delivered|arrived|received|approved|signed)", "(?:还)?没(?:签|批|确认|回复|给|到货|发货)", "未签",
-    "no access", "can'?t access", "cannot access", "can'?t get in", "locked out", "no permit", "need(?:s)? (?:a |the )?permit",
+    "no access", "(?:not|isn'?t|aren'?t) (?:here|in|on site) yet", "still (?:not|isn'?t|aren'?t) here", "can'?t access", "cannot access", "can'?t get in", "locked out", "no permit", "need(?:s)? (?:a |the )?permit",
     "(?:rain|storm|snow|weather|typhoon)(?:ed)? (?:out|delay|stopped|stop)", "rained out", "missing parts?",
     "short of", "out of (?:stock|parts|material)", "no (?:parts|material|materials|power|crane)",
 )
 
 # Work has begun.
 START = _words(
-    "开始了", "已开始", "已经开始", "开工了?", "开干了?", "动工了?", "进场了?", "开始(?:施工|做|干|安装|调试|布线)了?",
-    "开始(?=\\s*$)", "start\\s*了", "kick(?:ed)?[- ]?off(?:\\s*了)?", "刚开始", "才开始", "just (?:started|begun)", "started", "strated", "starting now", "kicked off", "began", "begun", "under way", "underway", "in progress now",
+    "开始了(?!解)", "已开始", "已经开始", "开工了?", "开干了?", "开搞了?", "开整了?", "开弄了?", "开做了?", "动工了?", "进场了?", "开始(?:施工|做|干|安装|调试|布线)了?",
+    "开始(?=\\s*$)", "start\\s*了", "开始(?!前|时|的|之前|以后|后|日期|时间|吧|吗|没|了没|了解|不|\\s*[0-9])[\u4e00-\u9fff]{1,4}了?(?=\\s*(?:[,.!;]|$))",
+    "(?:已经|刚刚?|今天|现在)(?:在)?(?:开始)?(?:进行|着手|动手)", "started (?:on|the|with|to|work|laying|installing)", "got started",
+    "have started", "has started", "began (?:on|the|work)", "mobili[sz]ed", "kick(?:ed)?[- ]?off(?:\\s*了)?", "刚开始", "才开始", "just (?:started|begun)", "started", "strated", "starting now", "kicked off", "began", "begun", "under way", "underway", "in progress now",
 )
 # A plan, not a fact ("明天开始", "will start").
-PLAN_BEFORE = re.compile(r"(?:明天|明早|明晚|后天|下周|下午|晚上|今晚|待会|等会|回头|准备|计划|打算|预计|要|将|会|可能|也许|"
+PLAN_BEFORE = re.compile(r"(?:明天|明早|明晚|后天|下周|下午|晚上|今晚|待会|等会|回头|准备|计划|打算|预计|要|将|会|可能|也许|没有|可以|能|"
+                         r"应该|该|需要|得|必须|不|别|先别|什么时候|啥时候|何时|should|can|could|must|need to|needs to|have to|has to|"
                          r"[0-9一二三四五六七八九十]+点半?|might|may|could|possibly|if|once|when|after|tmr|tmrw|2moro|没|还没|未|尚未|not|"
                          r"haven'?t|hasn'?t|didn'?t|yet to|下周[一二三四五六日天]?|周[一二三四五六日天]|礼拜[一二三四五六日天]|星期[一二三四五六日天]|"
                          r"[0-9]{1,2}[号日]|"
-                         r"tomorrow|next|will|gonna|going to|plan to|planning to|about to|to be)\s*$", re.IGNORECASE)
+                         r"tomorrow|next|will|gonna|going to|plan to|planning to|about to|to be|will be|should be|hopefully|"
+                         r"expected to be|(?<![A-Za-z])be)\s*$", re.IGNORECASE)
+# After an English start or unblock, a time to come makes it a plan ("resolved by monday"); Chinese says the time first.
+PLAN_AFTER = re.compile(r"^\s*(?:by|tomorrow|tmr|tmrw|next|later|soon|this (?:afternoon|evening)|on (?:mon|tue|wed|thu|fri|sat|sun))"
+                        r"(?![A-Za-z])", re.IGNORECASE)
 
 # A percent that is not this task's progress: a forecast, a measurement, a change, a share.
 FORECAST_BEFORE = _words(
@@ -120,16 +133,23 @@ MEASURE_BEFORE = _words(
     "提升了?", "提高了?", "下降了?", "降低了?", "降了", "增加了?", "减少了?", "上升了?", "涨了?", "跌了?", "升了", "少了", "多了",
     "pressure", "efficiency", "yield", "load", "battery", "humidity", "temperature", "cpu", "memory", "disk", "rate",
     "ratio", "utili[sz]ation", "accuracy", "error", "loss", "budget", "cost", "speed", "flow", "voltage", "signal",
-    "coverage", "discount", "tax", "throughput", "capacity", "usage", "uptime", "fell", "rose", "dropped", "drop", "increased",
+    "coverage", "discount", "tax", "throughput", "capacity", "usage", "uptime", "quote", "quoted", "price", "invoice",
+    "payment", "paid", "deposit", "margin", "报价", "价格", "发票", "付款", "预付", "定金", "尾款", "利润", "[\u4e00-\u9fff]费",
+    "超支", "超出", "超了", "超预算", "over budget", "over by", "under by", "fell", "rose", "dropped", "drop", "increased",
     "decreased", "improved", "grew", "went up", "went down", "is up", "is down", "up by", "down by", "by", "gain(?:ed)?",
     "cut", "reduced", "saved", "lower", "higher",
 )
 MEASURE_AFTER = re.compile(
-    r"^\s*(?:的(?!进度|工作|任务|工作量|活)|of\b(?! the way)|the\b|delivered|arrived|received|shipped|in stock|on site|多|以上|出头|lower|higher|faster|slower|more|less|better|worse|increase|decrease|"
-    r"drop|rise|gain|loss|off|discount|chance|probability|sure|confident|likely|把握|概率|可能|的把握|的可能|良率|效率|"
-    r"合格|负载|湿度|电量|利润|折扣|提升|下降|增长|降低|增加|减少|左右的(?!进度))",
+    r"^\s*(?:的(?!进度|工作|任务|工作量|活)|of\b(?! the way)|the\b|(?:of (?:the )?)?budget|spent|used up|used\b|预算|经费|delivered|arrived|received|shipped|in stock|on site|多|以上|出头|lower|higher|faster|slower|more|less|better|worse|increase|decrease|"
+    r"drop|rise|gain|loss|off|discount|chance|probability|sure|confident|likely|确定|肯定|保证|确信|把握|概率|可能|的把握|的可能|良率|效率|"
+    r"合格|负载|湿度|电量|利润|折扣|提升|下降|增长|降低|增加|减少|左右的(?!进度)|超(?:支|预算|标|出))",
     re.IGNORECASE,
 )
+
+# After a percent, a comparison with a budget or target: a measurement, whatever names stand before ("8% over budget").
+OFF_TARGET_AFTER = re.compile(r"^\s*(?:over|under|above|below|off|higher than|lower than|more than|less than)\s+(?:the\s+)?"
+                              r"(?:budget|target|spec|plan|estimate|quote|forecast|limit|baseline|last)|^\s*超(?:支|预算|标|出)",
+                              re.IGNORECASE)
 
 # Progress in words. Definite: the words give the number. Approximate: the bot asks, the likely value preselected.
 DEFINITE_PERCENT: tuple[tuple[re.Pattern[str], int], ...] = tuple((re.compile(p, re.IGNORECASE), v) for p, v in (
@@ -142,12 +162,17 @@ DEFINITE_PERCENT: tuple[tuple[re.Pattern[str], int], ...] = tuple((re.compile(p,
 ))
 APPROXIMATE_PERCENT: tuple[tuple[re.Pattern[str], int], ...] = tuple((re.compile(p, re.IGNORECASE), v) for p, v in (
     (r"[一二三四五六七八九]([一二三四五六七八九])成", -1),  # 七八成: between; the lower one preselected
+    (r"(?:百分之)?[一二三四五六七八九][一二三四五六七八九]十(?:%|的样子|左右)?(?![一二三四五六七八九个台米天号])", -1),  # 百分之六七十
     (r"[0-9]{1,2}\s*(?:%|％)?\s*(?:-|~|到|至|或)\s*[0-9]{1,3}\s*(?:%|％)", -2),  # 70-80%: a range
     (r"一半多|过半|大半|多一半|一大半|超过一半|(?<![A-Za-z])(?:more than|over|a bit over|a little over|just over|past) "
      r"half(?:way)?(?![A-Za-z])", 60),
     (r"(?:差不多|almost|nearly)\s*(?:吧|啦)?\s*$|还差一点|差一点|就差一点|(?<![A-Za-z])(?:getting close|getting there|almost there)(?![A-Za-z])",
      90),
-    (r"(?:almost|nearly|快|差不多|基本|接近|将近)\s*(?:完成|完工|搞定|做完|弄完|done|finished|complete)", 90),
+    (r"(?:almost|nearly|快|差不多|基本|接近|将近|mostly|largely|pretty much|basically|practically|大体|大致|基本上|大体上)"
+     r"\s*(?:都)?\s*(?:已经?)?\s*(?:完成|完工|搞定|做完|弄完|弄好|做好|done|finished|complete)", 90),
+    (r"(?:还|只|就)剩(?:下)?(?:一)?(?:点点?|丢丢|些许|收尾|尾巴)|(?:还|只|就)差(?:个)?(?:收尾|尾巴|一点点)|"
+     r"(?<![A-Za-z])(?:(?:just|only) (?:the )?(?:punch ?list|snags?|snag list|touch[- ]?ups?|odds and ends|final touches|"
+     r"finishing touches|last few bits)|(?:punch ?list|snags?|touch[- ]?ups?) (?:left|remaining|to go))(?![A-Za-z])", 90),
     (r"大部分|大多|(?<![A-Za-z])(?:most of it|most of|mostly (?:done|finished|complete))(?![A-Za-z])", 80),
     (r"(?:about|around|roughly|大概|大约|约)\s*(?:two[- ]thirds|三分之二)", 67),
     (r"(?:about|around|roughly|大概|大约|约)\s*(?:a|one)[- ]third|(?:大概|大约|约)\s*三分之一", 33),
@@ -157,19 +182,25 @@ APPROXIMATE_PERCENT: tuple[tuple[re.Pattern[str], int], ...] = tuple((re.compile
      r"(?<![A-Za-z])(?:almost|nearly|pretty much|mostly|about|basically|practically) (?:done|finished|complete|there)"
      r"|(?<![A-Za-z])(?:close to done|wrapping up|final stretch|last bits)(?![A-Za-z])", 90),
     (r"(?<![A-Za-z])(?:a bit|a little|some|partly|partially|halfish) (?:done|progress|finished)(?![A-Za-z])|一部分|部分完成|有进展", 30),
+    (r"(?<![A-Za-z])(?:(?:done|finished|complete)[- ]?ish|(?:kinda|kind of|sort of|sorta|more or less|pretty well|largely) "
+     r"(?:done|finished|complete))(?![A-Za-z])", 90),
 ))
 # Words that soften a given number into a guess: the bot asks ("可能80%", "maybe 80%"); "about 80%" stays 80.
 HEDGE_BEFORE = re.compile(r"(?:可能|也许|或许|说不定|不确定|不一定|maybe|perhaps|possibly|not sure|i guess|dunno|快|接近|将近|"
                           r"almost|nearly|close to|over|more than|超过|不到|less than|under)\s*\S{0,6}\s*$",
                           re.IGNORECASE)
 # A bare number after these is a percent ("进度80").
-PERCENT_LABEL_BEFORE = re.compile(r"(?:进度|完成度|完成率|progress|pct|percent)\s*[:：]?\s*(?:到|为|是|at|is|to|of)?\s*$",
+PERCENT_LABEL_BEFORE = re.compile(r"(?:进度|完成度|完成率|progress|progres|progess|prgress|pct|percent|completion)\s*[:：]?\s*(?:到|为|是|at|is|to|of)?\s*$",
                                   re.IGNORECASE)
 
 # Hours that are not time spent, besides the frequency/remaining/range forms in commands/progress.py.
 DAYS = _words("half (?:a )?day", "[0-9一二两三四五六七八九十半]+\\s*(?:个)?(?:整)?天", "一整天", "一上午", "一下午", "一晚上", "半天", "整天",
               "[0-9]+(?:\\.[0-9]+)? ?days?", "(?:one|two|three|four|five|a|half a) days?", "all day", "the whole day")
-HOURS_NOT_SPENT_AFTER = re.compile(r"^\s*(?:前|以前|之前|之内|以内|内|ago|before|within|earlier|later|from now|away)",
+# Before hours, time lost or waited, not worked ("等了2个小时吊车", "lost 2 hours waiting"): not time spent.
+HOURS_IDLE_BEFORE = re.compile(r"(?:等了|白等了?|耽误了?|浪费了?|延误了?|停了|waited|waiting|lost|wasted|idle for|delayed(?: by)?)\s*"
+                               r"(?:约|大约|大概|about|around|like)?\s*$", re.IGNORECASE)
+HOURS_NOT_SPENT_AFTER = re.compile(r"^\s*(?:前|以前|之前|之内|以内|内|ago|before|within|earlier|later|from now|away|lost|wasted|"
+                                   r"of (?:downtime|delay|waiting)|delay|idle|down(?![A-Za-z]))",
                                    re.IGNORECASE)
 
 # Undo and correction of the sender's last write.
@@ -201,10 +232,11 @@ TIME_WORDS = re.compile(r"今天|今日|昨天|目前|现在|当前|已经|已|�
 PAST_BEFORE = _words("上周", "昨天", "前天", "之前", "原来", "原先", "本来", "last week", "yesterday", "was", "were", "before")
 
 # Trouble without a clear blocker ("有点问题", "焊机好像坏了"): the bot offers to mark it blocked, and asks.
-TROUBLE = _words("出了?点?状况", "出了点问题", "not great", "trouble", "problems?", "struggling", "not going well", "有点麻烦", "麻烦了", "不对劲", "something'?s (?:off|wrong)", "有点问题", "有问题", "出问题了?", "不太顺", "不顺利", "好像坏了", "坏了", "故障", "problem", "issues?", "broke",
+TROUBLE = _words("出了?点?状况", "出了点问题", "not great", "trouble", "problems?", "struggling", "not going well", "有点麻烦", "麻烦了", "有点小问题", "小问题", "有些问题", "有个问题", "不对劲", "something'?s (?:off|wrong)", "有点问题", "有问题", "出问题了?", "不太顺", "不顺利", "好像坏了", "坏了", "故障", "problem", "issues?", "broke",
                  "broken", "not working", "acting up")
 # Corrections found anywhere in a message that names no task (or only at its start).
-CORRECTION_ANYWHERE = _words("唔啱", "(?:is|was) wrong", "sorry", "不对", "应该是", "make (?:that|it)", "撤掉", "删(?:了|掉|除)", "改一下", "改下", "修改", "改成", "改为", "更正", "作废", "不算", "写错了?", "发错了?", "报错了?", "搞错了?", "弄错了?", "错了",
+CORRECTION_ANYWHERE = _words("唔啱", "(?:is|was) wrong", "是\\s*[0-9零一二两三四五六七八九十百.]+\\s*(?:%|h|小时|成)?\\s*,?\\s*(?:而)?不是",
+                             "(?:刚才|刚刚|上一条|上条|那条|那个).{0,6}不是\\s*[0-9零一二两三四五六七八九十百]", "sorry", "不对", "应该是", "make (?:that|it)", "撤掉", "删(?:了|掉|除)", "改一下", "改下", "修改", "改成", "改为", "更正", "作废", "不算", "写错了?", "发错了?", "报错了?", "搞错了?", "弄错了?", "错了",
                              "i meant", "should'?ve been", "should have been", "nvm", "never ?mind", "disregard",
                              "scratch that", "wait no", "undo", "撤销", "撤回")
 # A question that starts the message ("is PUMP-2 finished yet", "谁有 WELD-11 的 WPS").
@@ -215,14 +247,20 @@ QUESTION_LEAD = re.compile(r"^(?:is|has|did|are|was|will|can|could|does|do|shoul
 # Several tasks written as one ("P-1、P-2 都完成了", "P-1 and P-2 at 40% each").
 JOINED_KEYS = re.compile(r"^\s*(?:[,、&/+]|和|跟|与|及|以及|还有|and|&)?\s*$", re.IGNORECASE)
 TOTAL = _words("(?<![一总合])共(?=\\s*[0-9一二两三四五六七八九十])", "split", "between", "分摊", "平分", "合计", "between (?:them|us)", "加起来", "一共", "总共", "合计", "共计", "total", "in total", "altogether", "combined", "together")
-CLOCK_SPAN = re.compile(r"(?<![0-9.])[0-9]{1,2}(?:点|:[0-9]{2})?半?\s*(?:到|-|~|至|to)\s*[0-9]{1,2}(?:点|:[0-9]{2})"
+CLOCK_SPAN = re.compile(r"(?<![0-9.])[0-9]{1,2}(?:点|:[0-9]{2})?半?\s*(?:干|做|弄|搞|忙|修|装|工作|干活)?\s*(?:到|-|~|至|to|till|until)\s*"
+                        r"(?:早上|上午|中午|下午|晚上|傍晚|凌晨)?\s*[0-9]{1,2}(?:点|:[0-9]{2})"
+                        r"|(?<![0-9.])[0-9]{1,2}(?::[0-9]{2}|点半?)\s*(?:[ap]m)?\s*(?:干|做|弄|忙|工作)?\s*(?:到|-|~|至|to|till|until)\s*"
+                        r"(?:[0-9]{1,2}|noon|midday|中午|lunch)(?![0-9%.:])"
+                        r"|(?<![A-Za-z])(?:from|worked|working)\s+[0-9]{1,2}(?:\s*[ap]m)?\s*(?:to|till|until|-)\s*"
+                        r"(?:[0-9]{1,2}(?:\s*[ap]m)?|noon|lunch)(?![0-9%.:])"
+                        r"|[一二两三四五六七八九十]{1,3}点半?\s*(?:干|做|弄|搞|忙|工作)?\s*(?:到|至|-)\s*(?:早上|上午|中午|下午|晚上)?\s*[一二两三四五六七八九十]{1,3}点"
                         r"|(?<![0-9.])[0-9]{1,2}(?::[0-9]{2})?\s*[ap]m\s*(?:to|-|~|until|till)\s*[0-9]{1,2}(?::[0-9]{2})?\s*[ap]m",
                         re.IGNORECASE)
 # A count out of a total ("装了80个，一共200个", "12 of 40 panels"): a share the bot does not turn into a percent.
 COUNT_OF_TOTAL = re.compile(r"[0-9]+\s*(?:个|台|套|根|条|件|块|pcs|units|panels)?\s*[,，]?\s*(?:一共|共|总共|总计|out of|of|/)\s*[0-9]+",
                             re.IGNORECASE)
 VAGUE_HOURS = _words("(?:an? |one |[0-9]+ ?)hours? or so", "[0-9]+(?:\\.[0-9]+)? ?(?:h|hrs?|hours?|小时)\\+",
-                     "[0-9]+ ?(?:h|hrs?|hours?)(?:-| )?ish", "几个(?:小时|钟头|钟)", "一两个(?:小时|钟头|钟)", "[一二两三四五六七八九十]+个?多(?:小时|钟头|钟)", "a couple (?:of )?hours",
+                     "[0-9]+ ?(?:h|hrs?|hours?)(?:-| )?ish", "[一二两三四五六七八九十0-9]+来个?(?:小时|钟头|钟)", "几个(?:小时|钟头|钟)", "一两个(?:小时|钟头|钟)", "[一二两三四五六七八九十]+个?多(?:小时|钟头|钟)", "a couple (?:of )?hours",
                      "a few hours", "several hours", "some hours", "couple hours")
 QUARTER_HOURS = ((re.compile("一刻钟|(?<![A-Za-z])(?:a|one) quarter (?:of an )?hour(?![A-Za-z])", re.IGNORECASE), "0.25"),
                  (re.compile("三刻钟|(?<![A-Za-z])three quarters of an hour(?![A-Za-z])", re.IGNORECASE), "0.75"))
@@ -239,23 +277,30 @@ AMEND = re.compile(r"改一下|改下|修改|改成|改为|更正|应该是|shou
 # A percent that is what is left, not what is done ("还剩 30% 没做").
 REMAINING_BEFORE = re.compile(r"(?:还剩|剩下|剩余|还差|remaining|left)\s*(?:约|大概|about)?\s*$", re.IGNORECASE)
 # A duration inside a test or measurement ("850 kPa held 30 min"): not time spent.
-TEST_CONTEXT = re.compile(r"(?<![A-Za-z])(?:within)(?![A-Za-z])|kPa|MPa|bar(?![a-z])|psi|℃|°C|保压|稳压|打压|held|holding|hold for|耐压", re.IGNORECASE)
+TEST_CONTEXT = re.compile(r"(?<![A-Za-z])(?:within|ran|run(?:ning)? for|burn-?in|soak(?:ed|ing)?|(?:full |no |under )?load|loaded)"
+                          r"(?![A-Za-z])|kPa|MPa|bar(?![a-z])|psi|℃|°C|保压|稳压|打压|held|holding|hold for|耐压|"
+                          r"运行了?|运转了?|空转|转了|试运行|压力测试|压力试验|试压|闭水|水压|气压|保持了?|维持了?|试车|负载|带载|满载|空载|老化|烤机", re.IGNORECASE)
+# A machine or system running for a time is a test, not time spent ("负载加到75%跑了一小时", "ran 2h at full load").
 # English words that may stand before a progress percent ("we're at 80%", "overall about 80%"); any other English word
 # there names what the figure measures ("SOC 80%", "loading hit 65%"), so the percent is asked about.
-PROGRESS_VOCAB = frozenset(["at", "is", "are", "am", "was", "now", "currently", "so", "ok", "okay", "the", "task", "work", "job", "overall", "total", "roughly", "approx", "approximately", "about", "around", "already", "today", "done", "complete", "completed", "progress", "reached", "reach", "hit", "to", "up", "we", "we're", "were", "it", "it's", "its", "i", "i'm", "im", "our", "my", "this", "still", "just", "almost", "nearly", "yes", "update", "status", "sir", "team", "finished", "finish", "pct", "percent", "and", "also", "guys", "all", "of", "be", "been", "got", "getting", "has", "have", "had", "by", "eod", "tonight", "morning", "afternoon", "evening", "yesterday", "here", "there", "site", "wip", "on", "in", "for", "sitting", "push", "pushed", "pushing", "both", "each", "like", "progres", "progess", "prgress", "as", "hi", "hello", "hey", "good"])
+PROGRESS_VOCAB = frozenset(["at", "is", "are", "am", "was", "now", "currently", "so", "ok", "okay", "the", "task", "work", "job", "overall", "total", "roughly", "approx", "approximately", "about", "around", "already", "today", "done", "complete", "completed", "progress", "reached", "reach", "hit", "to", "up", "we", "we're", "were", "it", "it's", "its", "i", "i'm", "im", "our", "my", "this", "still", "just", "almost", "nearly", "yes", "update", "status", "sir", "team", "finished", "finish", "pct", "percent", "and", "also", "guys", "all", "of", "be", "been", "got", "getting", "has", "have", "had", "by", "eod", "tonight", "morning", "afternoon", "evening", "yesterday", "here", "there", "site", "wip", "on", "in", "for", "sitting", "push", "pushed", "pushing", "both", "each", "like", "progres", "progess", "prgress", "as", "completion", "currently", "hi", "hello", "hey", "good"])
 # The scope of a completion that is a part of the task ("三层完成了", "2号楼搞定"): asked, not the task done.
 PART_BEFORE = re.compile(r"[0-9一二两三四五六七八九十]+\s*(?:层|楼|段|区|号楼?|台|栋|间|批|条|根|个|号线)\s*(?:的)?\s*$|"
                          r"(?:floor|level|zone|section|phase|part|block)\s*[0-9]+\s*(?:is\s*)?$", re.IGNORECASE)
 # Completion words that say a check passed, not that the task is done ("验收通过了"): offered, asked.
-PASSED = _words("验收通过了?", "检查通过了?", "inspection passed", "passed (?:the )?inspection", "通过验收")
+PASSED = _words("验收通过了?", "检查通过了?", "inspection passed", "passed (?:the )?inspection", "通过验收", "signed off(?=\\s*(?:by|[,.!;]|$))",
+                "sign-?off (?:received|done|given)", "handed over", "移交了", "交接完(?:成|毕)?了?", "(?:客户|甲方|业主)验收了")
+# Inside a task's words, someone else's report ("QA-1 他们说弄好了", "apparently done"): offered, asked.
+HEARSAY_INSIDE = re.compile(r"他说|她说|他们说|她们说|听说|据说|说是|(?<![A-Za-z])(?:(?:he|she|they) (?:said|says|told)|apparently|"
+                            r"reportedly|i heard|i was told|supposedly)(?![A-Za-z])", re.IGNORECASE)
 # Before a key, a stance that makes what follows a guess or a condition ("I think", "预计周五", "如果").
 LEAD_HEDGE = re.compile(r"(?<![A-Za-z])(?:i think|i guess|probably|maybe|hopefully|if)(?![A-Za-z])|我觉得|我估计|好像|应该|"
                         r"预计|估计|如果|要是|假如|前提是|争取", re.IGNORECASE)
 # After a percent, words that make it a guess ("80% 吧，maybe a bit more").
-HEDGE_AFTER = re.compile(r"(?<![A-Za-z])(?:maybe|probably|or so|a bit more|a little more|more or less|give or take)(?![A-Za-z])|"
+HEDGE_AFTER = re.compile(r"(?<![A-Za-z])(?:maybe|probably|a bit more|a little more|or more|or less|at least|ish)(?![A-Za-z])|^-?\s?ish|"
                          r"多一点|不止|或许|也许|可能", re.IGNORECASE)
 # Hours worked by a crew ("两个人干了三个小时"): person-hours or hours? asked.
-CREW = re.compile(r"[两俩二三四五六七八九十0-9]+\s*个?人|我跟\S{1,4}|我和\S{1,4}|(?<![A-Za-z])(?:two|three|four|[0-9]+) (?:of us|guys|people|men)"
+CREW = re.compile(r"[两俩二三四五六七八九十0-9]+\s*个?(?:人|师傅|工人|兄弟)|(?:我们|咱们|俺们)(?:几个|俩|仨|[两二三四五六七八九十0-9]+个)|我跟\S{1,4}|我和\S{1,4}|(?<![A-Za-z])(?:two|three|four|[0-9]+) (?:of us|guys|people|men)"
                   r"(?![A-Za-z])|(?<![A-Za-z])(?:me and|with) [A-Z][a-z]+", re.IGNORECASE)
 # Two keys as the ends of a range ("SCR-4到SCR-7"): which tasks exactly? asked.
 KEY_RANGE = re.compile(r"^\s*(?:到|至|~|～|-|–|—|through|thru|to)\s*$", re.IGNORECASE)
@@ -272,3 +317,14 @@ NOT_NOW = re.compile(r"(?<![A-Za-z])(?:by|if|next|tomorrow|tmr|will|unless)(?![A
 # Before a blocker's words, a possibility or a plan ("might get blocked", "准备…等人到齐"): offered, asked.
 PLAN_OR_HEDGE = _words("might", "may", "could", "possibly", "probably", "maybe", "if", "soon", "可能", "也许", "或许", "怕", "担心",
                        "会不会", "要是", "如果", "准备", "计划", "打算", "快要", "就要")
+
+# A completion in words a careful reader is not sure of ("弄了一刻钟就好了", "knocked it out", "nailed it"): offered, asked.
+DONE_SOFT = _words("就好了", "就行了", "就搞好了", "就弄好了", "knocked (?:it|that|them) out", "nailed it", "smashed it",
+                   "crushed it", "in the bag", "ticked off", "(?:all )?sorted(?: out)?(?=\\s*(?:[,.!;]|$))", "taken care of", "finito",
+                   "收官了?", "拿下了?", "ok啦", "妥妥的", "结了", "弄妥了?", "办妥了?", "处理好了", "处理完了?")
+# Don't undo: the last write stands ("别撤销", "don't undo that").
+NOT_UNDO = re.compile(r"(?:别|不要|不用|无需|不必|没必要|甭|don'?t|do not|no need to|no need|no)\s*(?:再)?\s*"
+                      r"(?:撤销|撤回|撤|作废|删|改|undo|revert|roll ?back|delete|change)", re.IGNORECASE)
+# A reply under a quoted question ("> 王工：A-3 到多少了？ 70%", "回复 王工: A-3 done? 是的"): the quote names the task.
+QUOTED_QUESTION = re.compile(r"^\s*(?:>|》|「|回复|引用|re:|reply to|replying to)\s*(?P<quote>[^?]{1,200}\?)\s*(?P<answer>[^?]+?)\s*$",
+                             re.IGNORECASE)

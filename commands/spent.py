@@ -19,7 +19,8 @@ _TO_COME_BEFORE = re.compile(
 _TO_COME_AFTER = re.compile(r"^\s*(?:to go|left|remaining|more|之后|以后|后|才能|就能|能完|estimate|needed|to finish)",
                             re.IGNORECASE)
 _RANGE_BEFORE = re.compile(r"[0-9零一二两三四五六七八九十]\s*(?:h|小时|个小时)?\s*(?:-|~|～|到|至|or|或|and)\s*$"
-                           r"|(?:over|more than|at least|almost|nearly|under|less than|超过|至少|将近|快|不到|起码)\s*$",
+                           r"|(?:over|more than|at least|almost|nearly|under|less than|not even|barely|hardly|超过|至少|将近|快|不到|"
+                           r"不足|起码)\s*$",
                            re.IGNORECASE)
 _CN_RANGE = re.compile(r"[一二两三四五六七八九][两二三四五六七八九]个?多?\s*(?:小时|钟头|hours?|hrs?|h\b)|[0-9]+个?多(?:小时|钟头)",
                        re.IGNORECASE)  # 两三个小时, 3个多小时

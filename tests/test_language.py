@@ -22,7 +22,7 @@ from commands.parse import parse
 LANGUAGE = Path(__file__).parent / "language"
 ROOT = Path(__file__).parent.parent
 FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "holdout3.yaml": 0.95, "holdout4.yaml": 0.95,
-          "holdout5.yaml": 0.95}
+          "holdout5.yaml": 0.95, "train6.yaml": 0.95}
 
 
 def _cases(name: str) -> list[dict[str, Any]]:
@@ -91,3 +91,36 @@ def test_eval_command_refuses_a_malformed_corpus_in_one_line(tmp_path: Path, con
 def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["language", "eval", str(tmp_path / "nope.yaml")]) == 1
     assert re.search(r"nope\.yaml: cannot read the corpus", capsys.readouterr().err)
+
+
+# Families behind train6's misses, in words none of the sets has: each form is read as meant, and the forms that
+# would be wrong writes if guessed are asked about or left alone.
+@pytest.mark.parametrize(("text", "meant"), [
+    ("MX-4 進度百分之三十", ("progress MX-4 30",)),  # traditional characters
+    ("MX-4 到百分只九十", ("progress MX-4 90",)),  # 百分之 mistyped
+    ("M X 4 done comma thanks period", ("done MX-4",)),  # a key spelled out, spoken punctuation
+    ("mx四 百分之 五十", ("progress MX-4 50",)),
+    ("MX-4 sixty two percent", ("progress MX-4 62",)),
+    ("MX-4 percent complete 35", ("progress MX-4 35",)),
+    ("MX-4 90%-ish", "ask"), ("MX-4 百分之五六十", "ask"), ("MX-4 only touch-ups left", "ask"),
+    ("MX-4 六成 or so", ("progress MX-4 60",)),  # "or so" is "about"
+    ("MX-4 试运行了三小时正常", "none"), ("MX-4 lost 3 hours waiting on the lift", ("block MX-4",)),
+    ("MX-4 10点忙到下午2点", "ask"), ("MX-4 worked 7:45 to 11", "ask"),
+    ("MX-4 半小时就好了", "ask"), ("MX-4 nailed it", "ask"),
+    ("不要撤回，没问题", "none"), ("刚刚那条是3不是5", "ask"),
+    ("MX-4 开始刷漆", ("start MX-4",)), ("MX-4 应该开始刷漆", "none"), ("MX-4 什么时候开始刷漆", "none"),
+    ("MX-4 lift turned up, back at it", ("unblock MX-4",)), ("MX-4 will be unblocked by friday", "none"),
+    ("MX-4 steel is in the yard, not here yet", ("block MX-4",)),
+    ("MX-4 invoice 6% over budget", "none"), ("MX-4 人员到位70%", "ask"),
+    ("> 老王：MX-4 到哪了？ 六成", "ask"),
+    ("审批 9 通过，价格已核", ("approve 9",)), ("MX-4 交给 Lena 接手吧，我出差", ("assign MX-4",)),
+])
+def test_the_forms_behind_the_tuning_set_carry_over(text: str, meant: object) -> None:
+    assert outcome(parse(text, today=date(2026, 6, 15))) == meant
+
+
+@pytest.mark.parametrize(("text", "meant"), [
+    ("lft十十 80%", "none"), ("E L V 三十三十 done", "ask"), ("ab杠十十", "none"), ("x dash 0 80%", "none"),
+])
+def test_a_spelled_key_that_is_no_number_is_left_as_words(text: str, meant: object) -> None:
+    assert outcome(parse(text, today=date(2026, 6, 15))) == meant  # no key made of it, and never an exception

@@ -1,0 +1,96 @@
+"""Field reports as phones and voice input deliver them: traditional characters (進度, 還沒), typos of 百分之, spoken
+punctuation ("comma", "period"), numbers said in English words ("eighty percent") and task keys spelled out
+("F C D nine", "E L V 三", "lft二"). Rewritten into the forms commands/field.py reads; the meaning is unchanged."""
+
+from __future__ import annotations
+
+import re
+
+from commands.numbers import cn_number
+
+# Traditional characters of the field words, one for one (same length, so spans stay valid).
+_TRADITIONAL = str.maketrans(
+    "進還沒開與後來這們個條說過對錯應該為確認裝調試點鐘時問題決貨門電處線檢驗層樓號區間機壞發氣風"
+    "幫兩審銷啟動幹擱塊經幾劃預計達遲繼續數換給帳單復實際務滿寫聽據畫圖紙權場現倉鑰"
+    "邊讓詢價擋礙無順暫陣廠車錄組鋪鋼壓閥牆頂總準備斷隊辦費嗎麼麽誰甚際週鐵險損壞燒蓋層",
+    "进还没开与后来这们个条说过对错应该为确认装调试点钟时问题决货门电处线检验层楼号区间机坏发气风"
+    "帮两审销启动干搁块经几划预计达迟继续数换给帐单复实际务满写听据画图纸权场现仓钥"
+    "边让询价挡碍无顺暂阵厂车录组铺钢压阀墙顶总准备断队办费吗么么谁什际周铁险损坏烧盖层",
+)
+# 百分之 as phones mistype it: 百分织, 百分只, 白分之, 百份之.
+_PERCENT_TYPO = re.compile(r"[百白柏](?:分|份)[织只知支之芝](?=[0-9零〇一二两三四五六七八九十百])")
+_ALL = re.compile(r"百分百(?=\s*(?:完成|完工|做完|搞定|了|$|[,.!]))")  # "百分百完成": 100 %, which is progress
+_SPACED_PERCENT = re.compile(r"百分之\s+(?=[0-9零〇一二两三四五六七八九十百])")
+_CN_BEFORE_SIGN = re.compile(r"(?<![零〇一二两三四五六七八九十百之])([一二三四五六七八九]?十[一二三四五六七八九]?|一百)\s*%")
+# Voice input says the punctuation ("nine comma seventy five percent period", "八十 句号").
+_SPOKEN_PUNCT = re.compile(r"\s*(?:(?<![A-Za-z])(?P<comma>comma)|(?<![A-Za-z])(?P<stop>period|full stop)|(?P<cn_comma>逗号)"
+                           r"|(?P<cn_stop>句号))(?![A-Za-z])", re.IGNORECASE)
+_UNITS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9}
+_TEENS = {"ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
+          "seventeen": 17, "eighteen": 18, "nineteen": 19}
+_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fourty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
+         "ninety": 90}
+_EN_PERCENT = re.compile(
+    rf"(?<![A-Za-z])(?:(?P<hundred>(?:a|one) hundred)|(?P<teen>{'|'.join(_TEENS)})"
+    rf"|(?P<tens>{'|'.join(_TENS)})(?:[- ]?(?P<unit>{'|'.join(_UNITS)}))?|(?P<single>{'|'.join(_UNITS)}))"
+    r"\s*(?P<ish>-?\s?ish\s*)?(?:%|percent(?![A-Za-z])|per cent(?![A-Za-z]))", re.IGNORECASE)
+_PERCENT_WORD = re.compile(r"(?<=[0-9])\s*(?:percent|per cent|pct)(?![A-Za-z])", re.IGNORECASE)
+_LABELLED_EN = re.compile(  # "progress eighty": a number in words after a progress word
+    rf"(?P<label>(?<![A-Za-z])(?:progress|进度)\s*(?:is at\s+|is\s+|at\s+|now\s+)?)(?:(?P<hundred>(?:a|one) hundred)"
+    rf"|(?P<teen>{'|'.join(_TEENS)})|(?P<tens>{'|'.join(_TENS)})(?:[- ]?(?P<unit>{'|'.join(_UNITS)}))?"
+    rf"|(?P<single>{'|'.join(_UNITS)}))(?![A-Za-z])", re.IGNORECASE)
+# A key spelled out: letters one by one or together, then its number in digits, Chinese or English words.
+_CN_DIGIT = "一二三四五六七八九"
+_EN_DIGIT = f"(?:{'|'.join(_TEENS)}|{'|'.join(_TENS)}|{'|'.join(_UNITS)})(?![A-Za-z])"
+_CN_NUM = f"[{_CN_DIGIT}十]{{1,3}}(?![{_CN_DIGIT}十零两成%分点个天号楼层栋台米根间区段次遍百千万])"
+_SPELLED_KEY = re.compile(  # "E L V 3" / "E L V 三" / "E L V three"; "lft二"; "FCD nine" (capitals, as voice input writes)
+    rf"(?<![A-Za-z0-9])(?:(?P<spaced>(?:[A-Za-z] ){{1,5}}[A-Za-z])\s*(?:-|杠|dash)?\s*"
+    rf"(?P<n1>[1-9][0-9]{{0,3}}(?![0-9%.])|{_CN_NUM}|(?i:{_EN_DIGIT}))"
+    rf"|(?P<glued>[A-Za-z]{{1,6}})(?:杠|横杠)?(?P<n2>{_CN_NUM})"
+    rf"|(?P<caps>[A-Z]{{2,6}})\s(?:(?i:dash|杠)\s?)?(?P<n3>(?i:{_EN_DIGIT}))"
+    rf"|(?P<dashed>[A-Za-z]{{1,6}})\s?(?i:dash|杠|横杠)\s?(?P<n4>[1-9][0-9]{{0,3}}(?![0-9%.])))")
+
+
+def respell(s: str) -> str:
+    """`s` with traditional characters, 百分之 typos, spoken punctuation and English-word percents in the forms
+    the field reader knows."""
+    s = s.translate(_TRADITIONAL)
+    s = _PERCENT_TYPO.sub("百分之", _ALL.sub("100%", s))
+    s = _LABELLED_EN.sub(lambda m: f"{m.group('label')}{_en_value(m)}", s)
+    s = _CN_BEFORE_SIGN.sub(lambda m: f"{cn_number(m.group(1))}%", _SPACED_PERCENT.sub("百分之", s))
+    s = _SPOKEN_PUNCT.sub(lambda m: "," if m.group("comma") or m.group("cn_comma") else ".", s)
+    s = _EN_PERCENT.sub(lambda m: f"{_en_value(m)}%" + ("-ish" if m.group("ish") else ""), s)
+    return _PERCENT_WORD.sub("%", s)
+
+
+def _en_value(m: re.Match[str]) -> int:
+    if m.group("hundred"):
+        return 100
+    if m.group("teen"):
+        return _TEENS[m.group("teen").lower()]
+    if m.group("tens"):
+        return _TENS[m.group("tens").lower()] + (_UNITS[m.group("unit").lower()] if m.group("unit") else 0)
+    return _UNITS[m.group("single").lower()]
+
+
+def spelled_keys(s: str) -> str:
+    """`s` with task keys spelled out by voice ("E L V 三", "F C D nine", "lft二") written as keys (ELV-3)."""
+    def key(m: re.Match[str]) -> str:
+        letters = m.group("spaced") or m.group("glued") or m.group("caps") or m.group("dashed")
+        number = _key_number(m.group("n1") or m.group("n2") or m.group("n3") or m.group("n4"))
+        return m.group(0) if number is None else f"{letters.replace(' ', '').upper()}-{number}"
+    return _SPELLED_KEY.sub(key, s)
+
+
+def _key_number(said: str) -> int | None:
+    """The number of a spelled key; None where the words are no number ("十十")."""
+    if said.isdigit():
+        return int(said)
+    low = said.lower()
+    words = _UNITS.get(low) or _TEENS.get(low) or _TENS.get(low)
+    if words is not None:
+        return words
+    if "十" not in said:
+        return int("".join(str(_CN_DIGIT.index(c) + 1) for c in said))  # "一二" read digit by digit: 12
+    value = cn_number(said)
+    return value if value is not None and value > 0 else None
