@@ -107,6 +107,9 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
             continue
         if found.value is None or not Decimal(0) <= found.value <= Decimal(100):
             return Percent(bad=found, span=(found.start, found.end))
+        if found.value != found.value.to_integral_value() and found.value < 1:
+            unclear = True  # "0.5%": a measurement's figure; progress is never rounded up from it
+            continue
         if progress and _FROM_TO.search(t[: found.start]):
             progress = []
         progress.append(found)

@@ -18,6 +18,8 @@ _TRADITIONAL = str.maketrans(
     "边让询价挡碍无顺暂阵厂车录组铺钢压阀墙顶总准备断队办费吗么么谁什际周铁险损坏烧盖层",
 )
 # 百分之 as phones mistype it: 百分织, 百分只, 白分之, 百份之.
+# 进度 as voice input hears it before a figure: 近度, 尽度, 劲度.
+_PROGRESS_TYPO = re.compile(r"[近尽劲]度(?=\s*(?:[0-9]|百分之|[零一二两三四五六七八九十]))")
 _PERCENT_TYPO = re.compile(r"[百白柏](?:分|份)[织只知支之芝](?=[0-9零〇一二两三四五六七八九十百])")
 _ALL = re.compile(r"百分百(?=\s*(?:完成|完工|做完|搞定|了|$|[,.!]))")  # "百分百完成": 100 %, which is progress
 _SPACED_PERCENT = re.compile(r"百分之\s+(?=[0-9零〇一二两三四五六七八九十百])")
@@ -55,7 +57,7 @@ def respell(s: str) -> str:
     """`s` with traditional characters, 百分之 typos, spoken punctuation and English-word percents in the forms
     the field reader knows."""
     s = s.translate(_TRADITIONAL)
-    s = _PERCENT_TYPO.sub("百分之", _ALL.sub("100%", s))
+    s = _PROGRESS_TYPO.sub("进度", _PERCENT_TYPO.sub("百分之", _ALL.sub("100%", s)))
     s = _LABELLED_EN.sub(lambda m: f"{m.group('label')}{_en_value(m)}", s)
     s = _CN_BEFORE_SIGN.sub(lambda m: f"{cn_number(m.group(1))}%", _SPACED_PERCENT.sub("百分之", s))
     s = _SPOKEN_PUNCT.sub(lambda m: "," if m.group("comma") or m.group("cn_comma") else ".", s)

@@ -21,7 +21,7 @@ DONE = _words(
     "收尾结束了?", "全部结束了?", "全部完成了?", "都完成了", "都搞定了", "全搞定了", "交付了",
     "ok了", "已\\s*ok", "作好了", "knocked out", "[铺装做干弄修调焊刷拆挖浇砌接布拉贴封灌]完了?", "(?:弄|做|搞|修|装|调|都|全)好了", "done", "all done", "finished", "completed?", "wrapped up", "all set", "closed out",
     "is complete", "task complete", "完城了?", "完陈了?", "finsihed", "finihsed", "finshed", "fnished",
-    "compelted", "complted", "complated", "compleet", "completd", "complet", "finishd", "finised", "完[层承呈乘诚]了", "dnoe", "is finish(?: already)?", "finish already", "finish\\s*了", "搞掂", "妥了", "齐活了?", "搞掂咗", "[搅攪]掂", "整完了?", "整好了", "弄利索了?", "(?<!未)(?<!没)完毕", "已交付",
+    "compelted", "complted", "complated", "compleet", "completd", "complet", "finishd", "finised", "完[层承呈乘诚]了", "dnoe", "is finish(?: already)?", "finish already", "already finish(?:ed)?", "搞[订顶丁]了?", "finish\\s*了", "搞掂", "妥了", "齐活了?", "搞掂咗", "[搅攪]掂", "整完了?", "整好了", "弄利索了?", "(?<!未)(?<!没)完毕", "已交付",
     "交付完(?:成|毕)?", "done and dusted", "all wrapped up",
 )
 # Words right after a completion word that make it partial or a share ("完成了一半", "完成了3个", "done with part 1").
@@ -44,6 +44,8 @@ NOT_DONE = _words(
     "还没完成", "没完成", "未完成", "还没做完", "没做完", "还没弄完", "没弄完", "还没好", "没好", "还没搞定", "没搞定",
     "还没干完", "没干完", "尚未完成", "not done(?: yet)?", "not finished(?: yet)?", "not yet (?:done|finished|complete)",
     "isn'?t done", "isn'?t finished", "not complete", "incomplete", "unfinished", "not quite done",
+    # English negation before Chinese completion, typed mixed ("not yet 完成").
+    "(?:not yet|not|haven'?t|hasn'?t|didn'?t|never)\\s*(?:完成|完工|做完|弄完|干完|搞定|装完|好)",
 )
 
 # The day ends, not the task.
@@ -66,7 +68,7 @@ QUESTION_START = re.compile(
 UNBLOCK = _words(
     "已解决", "解决了", "问题解决", "解除阻塞", "不卡了", "不堵了", "可以继续了?", "可以开工了?", "可以干了", "恢复施工",
     "恢复了", "复工了?", "配件到了", "料到了", "材料到了", "货到了", "到货了", "零件到了", "备件到了", "签字了",
-    "签好了", "批下来了", "审批通过了", "许可(?:证)?下来了", "权限开通了", "权限(?:已经|已)?开了", "天晴了", "放晴了?", "(?:来电|通电|来水|通水|来网)了", "(?<![未没])(?:电|水)(?:已经?)?来了", "(?<![天放])晴了", "雨停了",
+    "签好了", "批下来了", "审批通过了", "许可(?:证)?下来了", "(?:permit|license|licence|approval|access)\\s*(?:批)?下来了", "(?:permit|access|证)(?:已经?)?(?:批)?(?:到了|下来了|办好了)", "权限开通了", "权限(?:已经|已)?开了", "天晴了", "放晴了?", "(?:来电|通电|来水|通水|来网)了", "(?<![未没])(?:电|水)(?:已经?)?来了", "(?<![天放])晴了", "雨停了",
     "unblocked", "no longer blocked", "blocker (?:is )?(?:cleared|gone|resolved|removed)", "resolved", "back on track",
     "(?:parts|part|material|materials|delivery|shipment) (?:has |have )?(?:arrived|came|came in|here|delivered)",
     "permit (?:came|came through|approved|granted|is in)", "good to go again", "(?:signed|resuming|resumed)",
@@ -137,12 +139,13 @@ MEASURE_BEFORE = _words(
     "payment", "paid", "deposit", "margin", "报价", "价格", "发票", "付款", "预付", "定金", "尾款", "利润", "[\u4e00-\u9fff]费",
     "超支", "超出", "超了", "超预算", "over budget", "over by", "under by", "fell", "rose", "dropped", "drop", "increased",
     "decreased", "improved", "grew", "went up", "went down", "is up", "is down", "up by", "down by", "by", "gain(?:ed)?",
-    "cut", "reduced", "saved", "lower", "higher",
+    "cut", "reduced", "saved", "lower", "higher", "降到", "降至", "跌到", "跌至", "掉到", "掉至", "fell to", "dropped to",
 )
 MEASURE_AFTER = re.compile(
     r"^\s*(?:的(?!进度|工作|任务|工作量|活)|of\b(?! the way)|the\b|(?:of (?:the )?)?budget|spent|used up|used\b|预算|经费|delivered|arrived|received|shipped|in stock|on site|多|以上|出头|lower|higher|faster|slower|more|less|better|worse|increase|decrease|"
     r"drop|rise|gain|loss|off|discount|chance|probability|sure|confident|likely|确定|肯定|保证|确信|把握|概率|可能|的把握|的可能|良率|效率|"
-    r"合格|负载|湿度|电量|利润|折扣|提升|下降|增长|降低|增加|减少|左右的(?!进度)|超(?:支|预算|标|出))",
+    r"合格|负载|湿度|电量|利润|折扣|提升|下降|增长|降低|增加|减少|左右的(?!进度)|超(?:支|预算|标|出)|"
+    r"(?:(?:test|code|unit[- ]test) )?coverage|覆盖率?|packet loss|丢包率?)",
     re.IGNORECASE,
 )
 
@@ -164,6 +167,8 @@ APPROXIMATE_PERCENT: tuple[tuple[re.Pattern[str], int], ...] = tuple((re.compile
     (r"[一二三四五六七八九]([一二三四五六七八九])成", -1),  # 七八成: between; the lower one preselected
     (r"(?:百分之)?[一二三四五六七八九][一二三四五六七八九]十(?:%|的样子|左右)?(?![一二三四五六七八九个台米天号])", -1),  # 百分之六七十
     (r"[0-9]{1,2}\s*(?:%|％)?\s*(?:-|~|到|至|或)\s*[0-9]{1,3}\s*(?:%|％)", -2),  # 70-80%: a range
+    (r"(?:快|快要|将近|接近|(?<![A-Za-z])(?:almost|nearly)(?![A-Za-z]))\s*(?:到)?\s*(?:一半|(?<![A-Za-z])half(?:way)?(?![A-Za-z]))",
+     50),  # 快一半: not yet half; asked with half preselected
     (r"一半多|过半|大半|多一半|一大半|超过一半|(?<![A-Za-z])(?:more than|over|a bit over|a little over|just over|past) "
      r"half(?:way)?(?![A-Za-z])", 60),
     (r"(?:差不多|almost|nearly)\s*(?:吧|啦)?\s*$|还差一点|差一点|就差一点|(?<![A-Za-z])(?:getting close|getting there|almost there)(?![A-Za-z])",
@@ -307,7 +312,8 @@ KEY_RANGE = re.compile(r"^\s*(?:到|至|~|～|-|–|—|through|thru|to)\s*$", r
 # A condition on the rest ("前提是不下雨", "if it doesn't rain"): nothing certain to write.
 CONDITION = re.compile(r"前提是|如果|要是|假如|只要|除非|(?<![A-Za-z])(?:if|unless|provided|as long as)(?![A-Za-z])", re.IGNORECASE)
 # Before a key, a forecast for the whole message ("预计周五 A-3 能到90%"): nothing to write.
-LEAD_FORECAST = re.compile(r"预计|估计|争取|计划|打算|(?<![A-Za-z])(?:expect(?:ing)?|hopefully|will|plan(?:ning)? to)(?![A-Za-z])",
+LEAD_FORECAST = re.compile(r"预计|估计|争取|计划|打算|目标|(?<![A-Za-z])(?:expect(?:ing)?|hopefully|will|plan(?:ning)? to|"
+                           r"targets?|goal|aim(?:ing)? (?:for|at))(?![A-Za-z])",
                            re.IGNORECASE)
 # A correction that names the task it was meant for ("…是A-7的，不是A-6"): asked, never guessed.
 OTHER_TASK = re.compile(r"(?:不是|(?<![A-Za-z])not)\s*[A-Za-z][A-Za-z0-9]{0,9}-[1-9]", re.IGNORECASE)

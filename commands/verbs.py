@@ -159,10 +159,13 @@ def match_verb(s: str) -> tuple[Verb, str, str] | None:
         n = len(word)
         if word.isascii() and word[-1].isalnum() and not _ASCII_WORD_BOUNDARY.match(s, n):
             continue
+        if _HEADING.match(s, n):
+            return None  # "Status:" / "进度：" over a list of lines: a heading of a report, not the verb
         return _BY_WORD[word], word, s[n:].strip(EDGE_PUNCT)
     return None
 
 
+_HEADING = re.compile(r"\s*[:：]\s*(?:[-•*·]|[0-9]{1,2}[.)、])\s")  # lines arrive joined by spaces
 _LEADING_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 
 
