@@ -52,7 +52,16 @@ async def serve_roles(rt: Runtime, roles: tuple[Role, ...], *, host: str, port: 
         log.info("listening on http://%s:%s (database %s)", host, port, redact_url(rt.db.url))
         if rt.console:
             print(f"pmsbot console: http://{host}:{port}/console", flush=True)
-    rt.start(roles)
+    backstage = None
+    if web_role and "worker" in roles:
+        # `run`: the work on a thread and loop of its own, so the intake's acks never wait for it.
+        from bot.cli.backstage import Backstage
+
+        backstage = Backstage(rt, tuple(r for r in roles if r != "web"))
+        await backstage.start()
+        rt.start(("web",))
+    else:
+        rt.start(roles)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -63,6 +72,8 @@ async def serve_roles(rt: Runtime, roles: tuple[Role, ...], *, host: str, port: 
     finally:
         if runner is not None:
             await runner.cleanup()
+        if backstage is not None:
+            await backstage.stop()
         await rt.close()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import functools
 import logging
 import sqlite3
 from collections.abc import AsyncIterator
@@ -30,6 +31,8 @@ PG_CONNECT_TIMEOUT_S = 10.0
 SQLITE_CHECKPOINT_EVERY = 500  # inbox commits on the direct connection between two checkpoints
 SQLITE_WAL_RESTART_PAGES = 16_384  # a log longer than this (64 MiB of 4 KiB pages) is restarted, writers held
 SQLITE_WAL_KEEP_BYTES = 64 * 1024 * 1024  # what the log file is cut back to once it starts over
+SQLITE_INTAKE_RETRY_S = 0.0005  # an intake insert that found the writer busy tries again this soon (on its loop)
+SQLITE_INTAKE_RETRIES = 4000  # for about two seconds; then it waits in a thread with the busy timeout
 SQLITE_RESTART_WAIT_MS = 100  # a restart waits this long for readers, writers held; else it is tried again later
 _PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -125,10 +128,70 @@ class WriteLock:
         self._held = False
 
 
-class Database:
-    """One per process. `write()` is a transaction that may change rows; `read()` one that only reads."""
+class _OnTheLoop(aiosqlite.Connection):
+    """aiosqlite's connection without its thread: each call runs at once on the calling thread. For the worker
+    thread of `pmsbot run`, whose loop has nothing else to do while a statement runs: a statement costs
+    microseconds, a round trip to aiosqlite's thread (two handoffs of the GIL, with the intake's thread in the
+    race) costs milliseconds when the machine is busy (profiled: most of a worker's time per event)."""
 
-    def __init__(self, url: str, *, echo: bool = False, audit_key: bytes | None = None) -> None:
+    def __init__(self, connector: Any, iter_chunk_size: int) -> None:
+        super().__init__(connector, iter_chunk_size)
+        self._tx = _AtOnce()  # type: ignore[assignment]  # SQLAlchemy's adapter queues a few calls there itself
+
+    async def _execute(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        if self._connection is None:
+            raise ValueError("Connection closed")
+        return fn(*args, **kwargs)
+
+    async def _connect(self) -> aiosqlite.Connection:
+        if self._connection is None:
+            self._connection = self._connector()
+        return self
+
+    def __await__(self) -> Any:
+        return self._connect().__await__()
+
+    def stop(self) -> None:
+        self._running = False
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+
+class _AtOnce:
+    """In place of aiosqlite's queue to its thread: runs what is put in it, now."""
+
+    @staticmethod
+    def put_nowait(item: tuple[asyncio.Future[Any] | None, Any]) -> None:
+        future, function = item
+        try:
+            result = function()
+        except Exception as exc:  # handed to the caller, as aiosqlite's thread does
+            if future is not None:
+                future.set_exception(exc)
+            return
+        if future is not None:
+            future.set_result(result)
+
+
+def _connect_on_the_loop(database: str, **kwargs: Any) -> aiosqlite.Connection:
+    return _OnTheLoop(functools.partial(sqlite3.connect, database, **kwargs), 64)
+
+
+class WriterQueue:
+    """SQLite's writer shared by two Databases of one process on two threads (`pmsbot run`: the intake's loop and
+    the worker's): how many intake inserts wait for the other thread's transaction to end. While one does, the
+    other thread begins no new transaction, so an ack waits at most for the transaction under way."""
+
+    def __init__(self) -> None:
+        self.intake_waiting = 0  # changed by the intake's thread only; read by the other
+
+
+class Database:
+    """One per process (two in `pmsbot run`, one per thread, sharing a WriterQueue). `write()` is a transaction that may change rows; `read()` one that only reads."""
+
+    def __init__(self, url: str, *, echo: bool = False, audit_key: bytes | None = None,
+                 on_the_loop: bool = False) -> None:
         self.url = normalize_url(url)
         # The audit chain's HMAC key (PMSBOT_AUDIT_KEY): kept outside the database, handed to every write session.
         self.audit_key = audit_key
@@ -139,6 +202,8 @@ class Database:
             # In-memory SQLite cannot be shared across connections; a file is always used instead.
             if make_url(self.url).database in (None, "", ":memory:"):
                 raise DatabaseUrlError("in-memory SQLite is not supported: give a file path")
+            if on_the_loop:  # a thread whose loop does nothing else (`pmsbot run`'s worker): no thread hops
+                kwargs["async_creator"] = lambda: _connect_on_the_loop(make_url(self.url).database or "")
         else:
             kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
@@ -156,6 +221,14 @@ class Database:
         self._checkpointing: asyncio.Future[None] | None = None
         self._checkpoint_again = False  # a checkpoint fell due while one ran: it goes once more when done
         self._restart_past_pages = 0  # after a restart that readers kept from finishing: the log's length then
+        self._intake_queue: WriterQueue | None = None  # the intake's: counts its waiting inserts
+        self._yields_to: WriterQueue | None = None  # the worker thread's: waits for those inserts
+
+    def share_writer_with(self, intake: Database) -> None:
+        """This Database (the worker's thread) lets `intake`'s inserts (the other thread) go ahead of its
+        transactions."""
+        if self.is_sqlite:
+            intake._intake_queue = self._yields_to = intake._intake_queue or WriterQueue()
 
     @property
     def is_sqlite(self) -> bool:
@@ -171,9 +244,18 @@ class Database:
             async with self._sessions.begin() as session:
                 yield session
             return
-        async with self._write_lock.held(), self._sessions.begin() as session:
-            await session.connection(execution_options={"sqlite_immediate": True})
-            yield session
+        async with self._write_lock.held():
+            if self._yields_to is not None:
+                await self._after_intake()
+            async with self._sessions.begin() as session:
+                await session.connection(execution_options={"sqlite_immediate": True})
+                yield session
+
+    async def _after_intake(self) -> None:
+        """Let the other thread's waiting inserts go first (each waits for the transaction under way only)."""
+        assert self._yields_to is not None
+        while self._yields_to.intake_waiting:  # noqa: ASYNC110 - another thread's count: no Event spans two loops
+            await asyncio.sleep(SQLITE_INTAKE_RETRY_S)
 
     @asynccontextmanager
     async def write_turn(self) -> AsyncIterator[None]:
@@ -214,22 +296,19 @@ class Database:
                 direct.execute("PRAGMA busy_timeout=0")
                 direct.execute("PRAGMA wal_autocheckpoint=0")
                 self._direct = direct
-            try:
-                # A few dozen microseconds of SQLite on the loop cost less than the thread round trip around them.
-                rows = self._direct.execute(sql, params).fetchall()  # plain tuples: no row factory here
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) and "busy" not in str(exc):
-                    raise
-            else:
-                self._direct_commits += 1
-                # One checkpoint at a time: a second one would only wait for the first (and outlive dispose()).
-                # One that falls due meanwhile is not dropped: the running one goes again, so a slow checkpoint
-                # (a busy machine) delays the log's restart by one round, not by as many rounds as it is slow.
-                if self._direct_commits % SQLITE_CHECKPOINT_EVERY == 0:
-                    if self._checkpointing is None or self._checkpointing.done():
-                        self._checkpointing = asyncio.ensure_future(self._checkpoint())
-                    else:
-                        self._checkpoint_again = True
+            rows = self._direct_statement(sql, params)
+            if rows is None and self._intake_queue is not None:
+                # The other thread's transaction holds the writer: try again on this loop (acks keep arriving
+                # meanwhile) while its next transaction waits for this one (_after_intake).
+                self._intake_queue.intake_waiting += 1
+                try:
+                    for _ in range(SQLITE_INTAKE_RETRIES):
+                        await asyncio.sleep(SQLITE_INTAKE_RETRY_S)
+                        if (rows := self._direct_statement(sql, params)) is not None:
+                            break
+                finally:
+                    self._intake_queue.intake_waiting -= 1
+            if rows is not None:
                 return rows
             if self._raw is None:
                 raw = await aiosqlite.connect(make_url(self.url).database or "", isolation_level=None)
@@ -237,6 +316,27 @@ class Database:
                     await raw.execute(pragma)
                 self._raw = raw
             return [tuple(row) for row in await self._raw.execute_fetchall(sql, params)]  # one thread hop
+
+    def _direct_statement(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]] | None:
+        """The statement on the direct connection; None when another connection holds the writer."""
+        assert self._direct is not None
+        try:
+            # A few dozen microseconds of SQLite on the loop cost less than the thread round trip around them.
+            rows = self._direct.execute(sql, params).fetchall()  # plain tuples: no row factory here
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            return None
+        self._direct_commits += 1
+        # One checkpoint at a time: a second one would only wait for the first (and outlive dispose()). One that
+        # falls due meanwhile is not dropped: the running one goes again, so a slow checkpoint (a busy machine)
+        # delays the log's restart by one round, not by as many rounds as it is slow.
+        if self._direct_commits % SQLITE_CHECKPOINT_EVERY == 0:
+            if self._checkpointing is None or self._checkpointing.done():
+                self._checkpointing = asyncio.ensure_future(self._checkpoint())
+            else:
+                self._checkpoint_again = True
+        return rows
 
     async def _checkpoint(self) -> None:
         """Move the WAL's pages into the database, off the loop (the direct connection never does). A task nobody

@@ -1,0 +1,94 @@
+"""`pmsbot run`'s work beside its intake: the worker, the delivery and the clock on a thread of their own, with
+their own event loop and database connections, so that an ack never waits for the work.
+
+In one event loop, every statement of a worker's transaction waits for a turn of the loop the requests are read
+on, so under load a transaction lasts as long as hundreds of turns and holds SQLite's one writer (and the acks
+behind it) that long. On a loop of their own the worker's transactions last what their statements take; the
+intake's insert goes ahead of the next one (Database.share_writer_with), and wake-ups cross between the two loops.
+The process is still one command, one database, the same guarantees: the back claims stored events exactly as a
+worker in another process would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import logging
+import threading
+
+from bot.runtime import Role, Runtime
+
+log = logging.getLogger("pmsbot")
+
+
+async def _forward(source: asyncio.Event, loop: asyncio.AbstractEventLoop, target: asyncio.Event) -> None:
+    """Each time `source` is set (on this loop), set `target` (an event of the other thread's `loop`)."""
+    while True:
+        await source.wait()
+        source.clear()
+        loop.call_soon_threadsafe(target.set)
+
+
+class Backstage:
+    """A Runtime for the roles given, on its own thread and loop, started and stopped from the front's loop."""
+
+    def __init__(self, front: Runtime, roles: tuple[Role, ...]) -> None:
+        self.front = front
+        self.roles = roles
+        self._ready: concurrent.futures.Future[None] = concurrent.futures.Future()
+        self._thread = threading.Thread(target=self._main, name="pmsbot-work", daemon=True)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._front_loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._forwards: list[asyncio.Task[None]] = []
+        self.back: Runtime | None = None
+
+    async def start(self) -> None:
+        """Once the front is open: the back opened (the schema and configuration are the front's) and its roles
+        running; the front told that a worker is at work in this process."""
+        self._front_loop = asyncio.get_running_loop()
+        self._thread.start()
+        await asyncio.wrap_future(self._ready)
+        back, loop = self.back, self._loop
+        assert back is not None and loop is not None
+        front = self.front
+        front.worker_running = True  # the adapters may wait for an answer within their deadline
+        self._forwards = [
+            asyncio.create_task(_forward(front.inbox.new_work, loop, back.inbox.new_work)),
+            asyncio.create_task(_forward(front.delivery.wake, loop, back.delivery.wake)),
+        ]
+
+    def _main(self) -> None:
+        try:
+            asyncio.run(self._serve())
+        except Exception as exc:  # the thread's boundary: the front hears of it (start, or the log)
+            if not self._ready.done():
+                self._ready.set_exception(exc)
+            else:
+                log.exception("the worker thread stopped")
+
+    async def _serve(self) -> None:
+        front = self.front
+        back = Runtime(front.settings, front.config, console=front.console, clock=front.clock, own_thread=True)
+        back.db.share_writer_with(front.db)
+        self.back, self._loop, self._stop = back, asyncio.get_running_loop(), asyncio.Event()
+        front_loop = self._front_loop
+        assert front_loop is not None
+        try:
+            await back.open(migrate_sqlite=False, apply_config=False)
+            back.start(self.roles)
+            delivered = asyncio.create_task(_forward(back.delivery.delivered, front_loop, front.delivery.delivered))
+            self._ready.set_result(None)
+            await self._stop.wait()
+            delivered.cancel()
+        finally:
+            await back.close()
+
+    async def stop(self) -> None:
+        for task in self._forwards:
+            task.cancel()
+        if self._loop is not None and self._stop is not None and self._thread.is_alive():
+            with contextlib.suppress(RuntimeError):  # its loop already closed
+                self._loop.call_soon_threadsafe(self._stop.set)
+        await asyncio.to_thread(self._thread.join)
