@@ -207,8 +207,9 @@ async def test_a_broken_listen_connection_comes_back(pg_url: str) -> None:
 # ---- `pmsbot run`: the work on a thread of its own ----------------------------------------------------------------
 async def test_run_s_worker_thread_wakes_on_each_event_and_answers_each_once(sqlite_url: str) -> None:
     """The intake's loop stores, the worker's thread (its own loop and connections) is woken across the threads
-    and handles each event once; its deliveries wake the front (what the adapters wait on within a deadline)."""
-    from bot.cli.backstage import Backstage
+    and handles each event once; its deliveries wake the front (what the adapters wait on within a deadline); the
+    intake's requests in progress delay the worker's next event, but cannot stop the work."""
+    from bot.cli.backstage import WORK_YIELD_MAX_S, Backstage
 
     rt = Runtime(Settings(database_url=sqlite_url), demo_config(), console=True, clock=running_clock())
     await rt.open()
@@ -216,12 +217,16 @@ async def test_run_s_worker_thread_wakes_on_each_event_and_answers_each_once(sql
     await backstage.start()
     assert backstage.back is not None and rt.worker_running
     never_polling(backstage.back)
+    backstage.in_progress = 1  # a request that never ends: the worker lets it go first, but not for ever
+    loop = asyncio.get_running_loop()
     try:
+        started = loop.time()
         accepted = await asyncio.gather(*(rt.inbox.accept(event(n)) for n in range(20)))
         later = [await rt.inbox.accept(event(20 + n)) for n in range(3)]  # each while the worker waits
         for a in [*accepted, *later]:
             await eventually(lambda a=a: answered(rt, a.inbox_id), timeout_s=20,
                              what="every event handled with no poll due for an hour")
+        assert loop.time() - started >= 23 * WORK_YIELD_MAX_S * 0.9  # each event waited for the request first
         caused = [await rt.outbox.caused_by(a.inbox_id) for a in [*accepted, *later] if a.inbox_id]
         assert [len(c) for c in caused] == [1] * 23  # one answer each, none twice
         assert await rt.settling.settled(later[-1].inbox_id or 0, 10.0, delivered=True)

@@ -5,7 +5,9 @@ In one event loop, every statement of a worker's transaction waits for a turn of
 on, so under load a transaction lasts as long as hundreds of turns and holds SQLite's one writer (and the acks
 behind it) that long. On a loop of their own the worker's transactions last what their statements take; the
 intake's insert goes ahead of the next one (Database.share_writer_with), and wake-ups cross between the two loops.
-The process is still one command, one database, the same guarantees: the back claims stored events exactly as a
+The two threads share the process's GIL: a request in progress on the intake goes ahead of the worker's next event
+(the worker waits up to WORK_YIELD_MAX_S, so a steady flood of requests slows it but cannot stop it), as the one
+loop did before. The process is still one command, one database, the same guarantees: the back claims stored events exactly as a
 worker in another process would.
 """
 
@@ -17,9 +19,15 @@ import contextlib
 import logging
 import threading
 
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
 from bot.runtime import Role, Runtime
 
 log = logging.getLogger("pmsbot")
+
+WORK_YIELD_STEP_S = 0.0005  # how often the worker looks again whether the intake's requests are done
+WORK_YIELD_MAX_S = 0.05  # the longest the worker lets requests go first before its next event
 
 
 async def _forward(source: asyncio.Event, loop: asyncio.AbstractEventLoop, target: asyncio.Event) -> None:
@@ -43,6 +51,22 @@ class Backstage:
         self._stop: asyncio.Event | None = None
         self._forwards: list[asyncio.Task[None]] = []
         self.back: Runtime | None = None
+        self.in_progress = 0  # the intake's requests being answered (changed on the front's thread only)
+
+    @web.middleware
+    async def counting(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """The front's requests in progress, which the worker's next event waits for (briefly)."""
+        self.in_progress += 1
+        try:
+            return await handler(request)
+        finally:
+            self.in_progress -= 1
+
+    async def _requests_first(self) -> None:
+        loop = asyncio.get_running_loop()
+        until = loop.time() + WORK_YIELD_MAX_S
+        while self.in_progress and loop.time() < until:  # noqa: ASYNC110 - the other thread's count
+            await asyncio.sleep(WORK_YIELD_STEP_S)  # this loop's select releases the GIL meanwhile
 
     async def start(self) -> None:
         """Once the front is open: the back opened (the schema and configuration are the front's) and its roles
@@ -77,6 +101,7 @@ class Backstage:
         assert front_loop is not None
         try:
             await back.open(migrate_sqlite=False, apply_config=False)
+            back.dispatcher.before_each = self._requests_first
             back.start(self.roles)
             delivered = asyncio.create_task(_forward(back.delivery.delivered, front_loop, front.delivery.delivered))
             self._ready.set_result(None)
