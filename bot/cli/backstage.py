@@ -17,6 +17,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import logging
+import sys
 import threading
 
 from aiohttp import web
@@ -26,6 +27,7 @@ from bot.runtime import Role, Runtime
 
 log = logging.getLogger("pmsbot")
 
+SWITCH_INTERVAL_S = 0.0002  # the GIL's turns between the two threads (Python's default: 0.005)
 WORK_YIELD_STEP_S = 0.0005  # how often the worker looks again whether the intake's requests are done
 WORK_YIELD_MAX_S = 0.05  # the longest the worker lets requests go first before its next event
 
@@ -72,6 +74,10 @@ class Backstage:
         """Once the front is open: the back opened (the schema and configuration are the front's) and its roles
         running; the front told that a worker is at work in this process."""
         self._front_loop = asyncio.get_running_loop()
+        # The worker's statements give up the GIL and wait to get it back, each time up to the switch interval
+        # while the intake computes: a transaction of a few statements would hold SQLite's writer (and the acks
+        # behind it) for tens of milliseconds at the default 5 ms.
+        sys.setswitchinterval(SWITCH_INTERVAL_S)
         self._thread.start()
         await asyncio.wrap_future(self._ready)
         back, loop = self.back, self._loop

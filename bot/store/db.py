@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import functools
 import logging
 import sqlite3
 from collections.abc import AsyncIterator
@@ -17,6 +16,8 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from bot.store.sqlite_loop import WriterQueue, connect_on_the_loop
 
 if TYPE_CHECKING:
     import asyncpg
@@ -128,65 +129,6 @@ class WriteLock:
         self._held = False
 
 
-class _OnTheLoop(aiosqlite.Connection):
-    """aiosqlite's connection without its thread: each call runs at once on the calling thread. For the worker
-    thread of `pmsbot run`, whose loop has nothing else to do while a statement runs: a statement costs
-    microseconds, a round trip to aiosqlite's thread (two handoffs of the GIL, with the intake's thread in the
-    race) costs milliseconds when the machine is busy (profiled: most of a worker's time per event)."""
-
-    def __init__(self, connector: Any, iter_chunk_size: int) -> None:
-        super().__init__(connector, iter_chunk_size)
-        self._tx = _AtOnce()  # type: ignore[assignment]  # SQLAlchemy's adapter queues a few calls there itself
-
-    async def _execute(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        if self._connection is None:
-            raise ValueError("Connection closed")
-        return fn(*args, **kwargs)
-
-    async def _connect(self) -> aiosqlite.Connection:
-        if self._connection is None:
-            self._connection = self._connector()
-        return self
-
-    def __await__(self) -> Any:
-        return self._connect().__await__()
-
-    def stop(self) -> None:
-        self._running = False
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
-
-
-class _AtOnce:
-    """In place of aiosqlite's queue to its thread: runs what is put in it, now."""
-
-    @staticmethod
-    def put_nowait(item: tuple[asyncio.Future[Any] | None, Any]) -> None:
-        future, function = item
-        try:
-            result = function()
-        except Exception as exc:  # handed to the caller, as aiosqlite's thread does
-            if future is not None:
-                future.set_exception(exc)
-            return
-        if future is not None:
-            future.set_result(result)
-
-
-def _connect_on_the_loop(database: str, **kwargs: Any) -> aiosqlite.Connection:
-    return _OnTheLoop(functools.partial(sqlite3.connect, database, **kwargs), 64)
-
-
-class WriterQueue:
-    """SQLite's writer shared by two Databases of one process on two threads (`pmsbot run`: the intake's loop and
-    the worker's): how many intake inserts wait for the other thread's transaction to end. While one does, the
-    other thread begins no new transaction, so an ack waits at most for the transaction under way."""
-
-    def __init__(self) -> None:
-        self.intake_waiting = 0  # changed by the intake's thread only; read by the other
-
-
 class Database:
     """One per process (two in `pmsbot run`, one per thread, sharing a WriterQueue). `write()` is a transaction that may change rows; `read()` one that only reads."""
 
@@ -203,7 +145,7 @@ class Database:
             if make_url(self.url).database in (None, "", ":memory:"):
                 raise DatabaseUrlError("in-memory SQLite is not supported: give a file path")
             if on_the_loop:  # a thread whose loop does nothing else (`pmsbot run`'s worker): no thread hops
-                kwargs["async_creator"] = lambda: _connect_on_the_loop(make_url(self.url).database or "")
+                kwargs["async_creator"] = lambda: connect_on_the_loop(make_url(self.url).database or "")
         else:
             kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
