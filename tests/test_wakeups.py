@@ -233,3 +233,40 @@ async def test_run_s_worker_thread_wakes_on_each_event_and_answers_each_once(sql
     finally:
         await backstage.stop()
         await rt.close()
+
+
+async def test_the_intake_s_insert_goes_ahead_of_the_worker_thread_s_next_transaction(sqlite_url: str) -> None:
+    """SQLite has one writer: an insert that finds the worker's transaction under way waits for that one only,
+    not for the transactions the worker begins after it (their Database waits while an insert does)."""
+    rt = Runtime(Settings(database_url=sqlite_url), demo_config(), console=True, clock=running_clock())
+    await rt.open()
+    worker_db = Database(sqlite_url, on_the_loop=True)  # as on the worker thread: no thread hops
+    worker_db.share_writer_with(rt.db)
+    inside, release, seen = asyncio.Event(), asyncio.Event(), []
+
+    async def worker() -> None:  # two transactions back to back, as a busy worker begins them
+        async with worker_db.write() as s:
+            await s.connection()  # BEGIN IMMEDIATE: the writer is the worker's
+            inside.set()
+            await release.wait()
+        async with worker_db.write():
+            seen.append(await rt.inbox.find("console", "wake-1") is not None)
+
+    try:
+        holding = asyncio.create_task(worker())
+        await asyncio.wait_for(inside.wait(), timeout=10)
+        acked = asyncio.create_task(rt.inbox.accept(event(1)))
+        await eventually(lambda: _waiting(rt.db), timeout_s=10, what="the insert waiting for the worker's writer")
+        release.set()
+        await asyncio.wait_for(asyncio.gather(holding, acked), timeout=20)
+        assert seen == [True]  # the next transaction began after the insert had been written
+        assert (await acked).inbox_id is not None
+    finally:
+        release.set()
+        await worker_db.dispose()
+        await rt.close()
+
+
+async def _waiting(db: Database) -> bool:
+    queue = db._intake_queue  # noqa: SLF001 - what the worker's Database reads
+    return queue is not None and queue.intake_waiting > 0
