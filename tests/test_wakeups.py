@@ -268,5 +268,5 @@ async def test_the_intake_s_insert_goes_ahead_of_the_worker_thread_s_next_transa
 
 
 async def _waiting(db: Database) -> bool:
-    queue = db._intake_queue  # noqa: SLF001 - what the worker's Database reads
+    queue = db._intake_queue  # what the worker thread's Database reads
     return queue is not None and queue.intake_waiting > 0
