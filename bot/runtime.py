@@ -40,7 +40,7 @@ from bot.store import migrate
 from bot.store.db import Database, redact_url
 from bot.store.leader import Leader, leader_for
 from bot.store.notify import Listener
-from bot.store.sync import apply_config as apply_configuration
+from bot.store.sync import apply_config
 from bot.store.web import server_key
 from bot.web.links import WebLinks, weekly_snapshot_message
 from notifiers.delivery import Delivery
@@ -64,7 +64,6 @@ class Runtime:
     config: Config
     console: bool = False
     clock: Clock = SYSTEM_CLOCK
-    own_thread: bool = False  # `pmsbot run`'s work, on a thread whose loop does nothing else (bot/cli/backstage.py)
     worker_running: bool = field(default=False, init=False)
     db: Database = field(init=False)
     inbox: Inbox = field(init=False)
@@ -86,8 +85,7 @@ class Runtime:
     listener: Listener | None = field(default=None, init=False)  # a worker's LISTEN on PostgreSQL
 
     def __post_init__(self) -> None:
-        self.db = Database(self.settings.database_url, audit_key=self.settings.audit_key(),
-                           on_the_loop=self.own_thread)
+        self.db = Database(self.settings.database_url, audit_key=self.settings.audit_key())
         self.inbox = Inbox(self.db, clock=self.clock)
         self.outbox = Outbox(self.db, clock=self.clock)
         self.renderer = Renderer()
@@ -155,9 +153,8 @@ class Runtime:
     def clock_runner(self, leader: Leader) -> ClockRunner:
         return ClockRunner(self.db, self.clock, leader, self.jobs, self.polls)
 
-    async def open(self, *, migrate_sqlite: bool = True, apply_config: bool = True) -> None:
-        """Bring the schema to head (SQLite, embedded mode) or check it is there (PostgreSQL), then apply config
-        (`apply_config=False`: another Runtime of this process did)."""
+    async def open(self, *, migrate_sqlite: bool = True) -> None:
+        """Bring the schema to head (SQLite, embedded mode) or check it is there (PostgreSQL), then apply config."""
         if self.db.is_sqlite and migrate_sqlite:
             await migrate.upgrade(self.db)
         else:
@@ -167,8 +164,7 @@ class Runtime:
                     f"database {redact_url(self.db.url)} is at schema {current or 'none'}, code needs {head}: "
                     "run `pmsbot db upgrade`"
                 )
-        if apply_config:
-            await apply_configuration(self.db, self.config, now=self.clock.now())
+        await apply_config(self.db, self.config, now=self.clock.now())
         # The key web links are signed with: every process (a worker handing out links, a web process checking
         # them) reads the same one.
         configured = self.settings.pmsbot_secret_key

@@ -36,14 +36,6 @@ async def serve_roles(rt: Runtime, roles: tuple[Role, ...], *, host: str, port: 
         from bot.app import build_app
 
         app = build_app(rt)
-    backstage = None
-    if web_role and "worker" in roles:
-        # `run`: the work on a thread and loop of its own, so the intake's acks never wait for it.
-        from bot.cli.backstage import Backstage
-
-        backstage = Backstage(rt, tuple(r for r in roles if r != "web"))
-        if app is not None:
-            app.middlewares.insert(0, backstage.counting)
     rt.renderer.catalogs  # noqa: B018 - read now, not by the first request (80 ms of YAML on the loop)
     tune_for_serving()  # after everything built once, so the collector never walks it again
     runner: web.AppRunner | None = None
@@ -60,17 +52,7 @@ async def serve_roles(rt: Runtime, roles: tuple[Role, ...], *, host: str, port: 
         log.info("listening on http://%s:%s (database %s)", host, port, redact_url(rt.db.url))
         if rt.console:
             print(f"pmsbot console: http://{host}:{port}/console", flush=True)
-    if backstage is not None:
-        try:
-            await backstage.start()
-        except Exception:
-            if runner is not None:
-                await runner.cleanup()
-            await rt.close()
-            raise
-        rt.start(("web",))
-    else:
-        rt.start(roles)
+    rt.start(roles)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -81,8 +63,6 @@ async def serve_roles(rt: Runtime, roles: tuple[Role, ...], *, host: str, port: 
     finally:
         if runner is not None:
             await runner.cleanup()
-        if backstage is not None:
-            await backstage.stop()
         await rt.close()
 
 

@@ -8,7 +8,7 @@ import contextlib
 import functools
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 from prometheus_client import Counter, Histogram
 
@@ -57,8 +57,6 @@ class Dispatcher:
         self._on_done = on_done
         self.downloads = downloads or Downloads({}, max_bytes=ATTACHMENT_MAX_BYTES)
         self.poll_s = WORKER_POLL_S  # for work nobody announced (a lease run out, a retry fallen due, no NOTIFY)
-        # Awaited before each event: `pmsbot run`'s worker thread lets the requests in progress go first.
-        self.before_each: Callable[[], Awaitable[None]] | None = None
         self.waits = PmsWaits(db, outbox, clock=clock, remotes=self.remotes, platforms=platforms,
                               default_locale=default_locale)
         self.outcomes = Outcomes(db, inbox, outbox, clock=clock, default_locale=default_locale, waits=self.waits,
@@ -92,12 +90,8 @@ class Dispatcher:
             await self.process(local)
             handled += 1
             self._done()
-        if self.before_each is not None:
-            await self.before_each()
         claimed = await self.inbox.claim(limit=WORKER_BATCH, now=self.clock.now())
         for item in claimed:
-            if self.before_each is not None:
-                await self.before_each()
             await self.process(item)
             self._done()
         return handled + len(claimed)

@@ -17,8 +17,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from bot.store.sqlite_loop import WriterQueue, connect_on_the_loop
-
 if TYPE_CHECKING:
     import asyncpg
 
@@ -32,8 +30,6 @@ PG_CONNECT_TIMEOUT_S = 10.0
 SQLITE_CHECKPOINT_EVERY = 500  # inbox commits on the direct connection between two checkpoints
 SQLITE_WAL_RESTART_PAGES = 16_384  # a log longer than this (64 MiB of 4 KiB pages) is restarted, writers held
 SQLITE_WAL_KEEP_BYTES = 64 * 1024 * 1024  # what the log file is cut back to once it starts over
-SQLITE_INTAKE_RETRY_S = 0.0005  # an intake insert that found the writer busy tries again this soon (on its loop)
-SQLITE_INTAKE_RETRIES = 4000  # for about two seconds; then it waits in a thread with the busy timeout
 SQLITE_RESTART_WAIT_MS = 100  # a restart waits this long for readers, writers held; else it is tried again later
 _PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -130,10 +126,9 @@ class WriteLock:
 
 
 class Database:
-    """One per process (two in `pmsbot run`, one per thread, sharing a WriterQueue). `write()` is a transaction that may change rows; `read()` one that only reads."""
+    """One per process. `write()` is a transaction that may change rows; `read()` one that only reads."""
 
-    def __init__(self, url: str, *, echo: bool = False, audit_key: bytes | None = None,
-                 on_the_loop: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, audit_key: bytes | None = None) -> None:
         self.url = normalize_url(url)
         # The audit chain's HMAC key (PMSBOT_AUDIT_KEY): kept outside the database, handed to every write session.
         self.audit_key = audit_key
@@ -144,8 +139,6 @@ class Database:
             # In-memory SQLite cannot be shared across connections; a file is always used instead.
             if make_url(self.url).database in (None, "", ":memory:"):
                 raise DatabaseUrlError("in-memory SQLite is not supported: give a file path")
-            if on_the_loop:  # a thread whose loop does nothing else (`pmsbot run`'s worker): no thread hops
-                kwargs["async_creator"] = lambda: connect_on_the_loop(make_url(self.url).database or "")
         else:
             kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
@@ -163,14 +156,6 @@ class Database:
         self._checkpointing: asyncio.Future[None] | None = None
         self._checkpoint_again = False  # a checkpoint fell due while one ran: it goes once more when done
         self._restart_past_pages = 0  # after a restart that readers kept from finishing: the log's length then
-        self._intake_queue: WriterQueue | None = None  # the intake's: counts its waiting inserts
-        self._yields_to: WriterQueue | None = None  # the worker thread's: waits for those inserts
-
-    def share_writer_with(self, intake: Database) -> None:
-        """This Database (the worker's thread) lets `intake`'s inserts (the other thread) go ahead of its
-        transactions."""
-        if self.is_sqlite:
-            intake._intake_queue = self._yields_to = intake._intake_queue or WriterQueue()
 
     @property
     def is_sqlite(self) -> bool:
@@ -186,18 +171,9 @@ class Database:
             async with self._sessions.begin() as session:
                 yield session
             return
-        async with self._write_lock.held():
-            if self._yields_to is not None:
-                await self._after_intake()
-            async with self._sessions.begin() as session:
-                await session.connection(execution_options={"sqlite_immediate": True})
-                yield session
-
-    async def _after_intake(self) -> None:
-        """Let the other thread's waiting inserts go first (each waits for the transaction under way only)."""
-        assert self._yields_to is not None
-        while self._yields_to.intake_waiting:  # noqa: ASYNC110 - another thread's count: no Event spans two loops
-            await asyncio.sleep(SQLITE_INTAKE_RETRY_S)
+        async with self._write_lock.held(), self._sessions.begin() as session:
+            await session.connection(execution_options={"sqlite_immediate": True})
+            yield session
 
     @asynccontextmanager
     async def write_turn(self) -> AsyncIterator[None]:
@@ -238,19 +214,22 @@ class Database:
                 direct.execute("PRAGMA busy_timeout=0")
                 direct.execute("PRAGMA wal_autocheckpoint=0")
                 self._direct = direct
-            rows = self._direct_statement(sql, params)
-            if rows is None and self._intake_queue is not None:
-                # The other thread's transaction holds the writer: try again on this loop (acks keep arriving
-                # meanwhile) while its next transaction waits for this one (_after_intake).
-                self._intake_queue.intake_waiting += 1
-                try:
-                    for _ in range(SQLITE_INTAKE_RETRIES):
-                        await asyncio.sleep(SQLITE_INTAKE_RETRY_S)
-                        if (rows := self._direct_statement(sql, params)) is not None:
-                            break
-                finally:
-                    self._intake_queue.intake_waiting -= 1
-            if rows is not None:
+            try:
+                # A few dozen microseconds of SQLite on the loop cost less than the thread round trip around them.
+                rows = self._direct.execute(sql, params).fetchall()  # plain tuples: no row factory here
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+            else:
+                self._direct_commits += 1
+                # One checkpoint at a time: a second one would only wait for the first (and outlive dispose()).
+                # One that falls due meanwhile is not dropped: the running one goes again, so a slow checkpoint
+                # (a busy machine) delays the log's restart by one round, not by as many rounds as it is slow.
+                if self._direct_commits % SQLITE_CHECKPOINT_EVERY == 0:
+                    if self._checkpointing is None or self._checkpointing.done():
+                        self._checkpointing = asyncio.ensure_future(self._checkpoint())
+                    else:
+                        self._checkpoint_again = True
                 return rows
             if self._raw is None:
                 raw = await aiosqlite.connect(make_url(self.url).database or "", isolation_level=None)
@@ -258,27 +237,6 @@ class Database:
                     await raw.execute(pragma)
                 self._raw = raw
             return [tuple(row) for row in await self._raw.execute_fetchall(sql, params)]  # one thread hop
-
-    def _direct_statement(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]] | None:
-        """The statement on the direct connection; None when another connection holds the writer."""
-        assert self._direct is not None
-        try:
-            # A few dozen microseconds of SQLite on the loop cost less than the thread round trip around them.
-            rows = self._direct.execute(sql, params).fetchall()  # plain tuples: no row factory here
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) and "busy" not in str(exc):
-                raise
-            return None
-        self._direct_commits += 1
-        # One checkpoint at a time: a second one would only wait for the first (and outlive dispose()). One that
-        # falls due meanwhile is not dropped: the running one goes again, so a slow checkpoint (a busy machine)
-        # delays the log's restart by one round, not by as many rounds as it is slow.
-        if self._direct_commits % SQLITE_CHECKPOINT_EVERY == 0:
-            if self._checkpointing is None or self._checkpointing.done():
-                self._checkpointing = asyncio.ensure_future(self._checkpoint())
-            else:
-                self._checkpoint_again = True
-        return rows
 
     async def _checkpoint(self) -> None:
         """Move the WAL's pages into the database, off the loop (the direct connection never does). A task nobody
