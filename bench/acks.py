@@ -2,7 +2,7 @@
 with slack-bolt's AsyncApp (verify + ack) and a bare aiohttp handler (verify + 200), in one run.
 
     python -m bench.acks [--seconds 12] [--rounds 6] [--concurrency 32] [--rate 200] [--open-seconds 6]
-                         [--idle 40] [--database-url URL]
+                         [--idle 40] [--database-url URL] [--results PATH]
 
 Every server runs in its own process on 127.0.0.1; the load generator runs here. The replies `pmsbot run` sends
 go to Slack's response_url, here a sink in a process of its own that notes when each arrives (CLOCK_MONOTONIC,
@@ -36,6 +36,7 @@ from typing import Any
 import aiohttp
 
 from bench.common import HOST, bolt_peer, child, serve_until_stopped
+from bench.table import Result, add_results
 from tests.fakes import slack as fake
 
 USER, CHANNEL = "U01BOB", "C01PUMP"
@@ -211,6 +212,7 @@ def gc_paused() -> Any:
 
 # ---- the run -------------------------------------------------------------------------------------------------------
 async def main(args: argparse.Namespace) -> None:
+    load_before = os.getloadavg()[0]
     sink = f"http://{HOST}:{SINK_PORT}"
     make = request_for(sink)
     with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
@@ -269,6 +271,7 @@ async def main(args: argparse.Namespace) -> None:
                     idle_reply.append(arrived[key] - at)
                 keys_idle.append(key)
                 await asyncio.sleep(0.05)  # idle between commands (the schedule, not a wait for work)
+    load_after = os.getloadavg()[0]
     print(f"== Slack slash commands, signed, 127.0.0.1; {args.rounds} alternating closed-loop rounds of "
           f"{window_s:.1f} s at c={args.concurrency}; open loop {args.open_seconds:g} s at {args.rate:g}/s")
     for kind in kinds:
@@ -291,6 +294,39 @@ async def main(args: argparse.Namespace) -> None:
     print(f"  run idle ({len(idle_reply)} commands one at a time): ack p50 {pct(idle_ack, 0.5):.1f} ms, "
           f"send -> reply at Slack p50 {pct(idle_reply, 0.5):.1f} ms, spread {pct(idle_reply, 0.0):.1f}.."
           f"{pct(idle_reply, 1.0):.1f} ms (target p50 <= 100 ms)")
+    print(f"  machine load (1 min) {load_before:.1f} before, {load_after:.1f} after, on {os.cpu_count()} cores")
+    add_results(args.results, table_rows(args, rates, open_, lost, idle_ack, idle_reply, reply_ms,
+                                         (load_before, load_after)))
+
+
+def table_rows(args: argparse.Namespace, rates: dict[str, list[float]],
+               open_: dict[str, tuple[float, float, float, int]], lost: int, idle_ack: list[float],
+               idle_reply: list[float], reply_ms: list[float], load: tuple[float, float]) -> list[Result]:
+    """The two rows of issue 21's table this module measures, for `make bench`."""
+    def spread(kind: str) -> str:
+        r = rates[kind] or [float("nan")]
+        return f"{statistics.median(r):,.0f} req/s ({min(r):,.0f}..{max(r):,.0f})"
+
+    ratios = [a / b for a, b in zip(rates["run"], rates["bolt"], strict=True)]
+    ratio = statistics.median(ratios) if ratios else None
+    achieved, p50, p99, _ = open_["run"]
+    met = (ratio is not None and ratio >= 0.8 and p99 <= 50.0 and achieved >= 0.95 * args.rate and not lost)
+    idle_p50 = pct(idle_reply, 0.5)
+    return [
+        Result(row="pmsbot run (SQLite): signed Slack slash commands",
+               measured=f"{spread('run')}; ack p50 {p50:.1f} ms p99 {p99:.1f} ms at {achieved:.0f}/s achieved "
+                        f"(of {args.rate:g}/s); {lost} lost",
+               peer=f"slack-bolt {spread('bolt')}, ack p99 {open_['bolt'][2]:.1f} ms; bare aiohttp {spread('aiohttp')}",
+               ratio=ratio, goal=">= 0.8x bolt, ack p99 <= 50 ms at 200/s, 0 lost", met=met,
+               figures={"rates": rates, "open_loop": {k: dict(zip(("achieved", "p50_ms", "p99_ms", "acked"), v,
+                                                                  strict=True)) for k, v in open_.items()},
+                        "ratios_run_bolt": ratios, "lost": lost, "load_1m": list(load),
+                        "reply_under_load_p50_ms": pct(reply_ms, 0.5), "reply_under_load_p99_ms": pct(reply_ms, 0.99)}),
+        Result(row="idle system: ack -> reply", measured=f"p50 {idle_p50:.0f} ms ({pct(idle_reply, 0.0):.0f}.."
+                                                         f"{pct(idle_reply, 1.0):.0f}), {len(idle_reply)} commands",
+               peer="-", ratio=None, goal="p50 <= 100 ms", met=idle_p50 <= 100.0 and not lost,
+               figures={"ack_p50_ms": pct(idle_ack, 0.5), "reply_p50_ms": idle_p50, "replies": len(idle_reply)}),
+    ]
 
 
 def cli() -> None:
@@ -302,6 +338,7 @@ def cli() -> None:
     p.add_argument("--open-seconds", type=float, default=6.0)
     p.add_argument("--idle", type=int, default=40)
     p.add_argument("--database-url", help="`run`'s database (default: a fresh SQLite file)")
+    p.add_argument("--results", help="append this module's rows of `make bench`'s table to this JSON file")
     p.add_argument("--serve", choices=["sink", *PORTS], help=argparse.SUPPRESS)
     p.add_argument("--port", type=int, help=argparse.SUPPRESS)
     p.add_argument("--db", default="", help=argparse.SUPPRESS)

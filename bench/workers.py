@@ -1,12 +1,13 @@
 """Benchmark: write commands on PostgreSQL through one and through two worker processes (`pmsbot worker`), in
 alternating rounds (1, 2, 1, 2 …) on the same database.
 
-    python -m bench.workers [--events 300] [--rounds 4] [--postgres URL]
+    python -m bench.workers [--events 300] [--rounds 4] [--postgres URL] [--results PATH]
 
 Each round starts the worker processes (each exactly what `pmsbot worker` runs), waits for them to say they are
 ready, then stores --events write commands in one go the way a web process does (unclaimed, announced by
-NOTIFY), and times until none is pending. Printed: events/s per round, the median ratio two / one, and the
-workers' CPU per event. The goal of issue 21 is two workers >= 1.6x one.
+NOTIFY), and times until none is pending. Printed: events/s per round, the median ratio two / one, and the CPU
+per event of the workers, of PostgreSQL's processes and of this (the web process storing the events), against the
+cores the round had (wall time x cores): what limits the second worker. The goal of issue 21 is two >= 1.6x one.
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ import os
 import statistics
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 from bench.common import child
 from bench.pipeline import PG_DEFAULT, _reset_pg, runtime
 from bench.slack import _cpu_s
+from bench.table import Result, add_results
 from bot.records import InboundEvent
 
 MAX_ROUND_S = 300.0
@@ -43,8 +46,22 @@ def write(round_: int, i: int) -> InboundEvent:
                         received_at=datetime.now(UTC))
 
 
-async def one_round(url: str, round_: int, workers: int, events: int) -> tuple[float, float]:
-    """(events per second, worker CPU ms per event)"""
+def _postgres_cpu_s() -> float:
+    """User + system CPU seconds of every PostgreSQL process on this machine (its backends do the SQL)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # a process gone meanwhile
+            continue
+        if "(postgres)" in text:
+            fields = text.rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+async def one_round(url: str, round_: int, workers: int, events: int) -> tuple[float, dict[str, float]]:
+    """(events per second, CPU ms per event: the workers, PostgreSQL, this process; and the round's seconds)"""
     rt = await runtime(url) if round_ == 0 else None
     if rt is not None:
         await rt.close()
@@ -61,19 +78,21 @@ async def one_round(url: str, round_: int, workers: int, events: int) -> tuple[f
             if not line.endswith("ready"):
                 raise RuntimeError(f"worker did not start: {line!r}")
             pids.append(pid)
-        cpu0 = sum(_cpu_s(p) for p in pids)
+        cpu0, pg0, here0 = sum(_cpu_s(p) for p in pids), _postgres_cpu_s(), time.process_time()
         start = time.perf_counter()
         await asyncio.gather(*(web.inbox.accept(write(round_, i)) for i in range(events)))
         while await web.inbox.pending_count() and time.perf_counter() - start < MAX_ROUND_S:  # noqa: ASYNC110 - another process's progress
             await asyncio.sleep(0.05)
         elapsed = time.perf_counter() - start
         cpu = sum(_cpu_s(p) for p in pids) - cpu0
+        pg, here = _postgres_cpu_s() - pg0, time.process_time() - here0
         left = await web.inbox.pending_count()
     failed = await web.inbox.failed_count()
     await web.close()
     if left or failed:
         raise RuntimeError(f"round {round_}: {left} events still pending, {failed} failed")
-    return events / elapsed, cpu * 1000 / events
+    return events / elapsed, {"workers_ms": cpu * 1000 / events, "postgres_ms": pg * 1000 / events,
+                              "storing_ms": here * 1000 / events, "seconds": elapsed}
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -101,7 +120,8 @@ async def main(args: argparse.Namespace) -> None:
 
 async def compare(args: argparse.Namespace, url: str) -> None:
     rates: dict[int, list[float]] = {1: [], 2: []}
-    cpu: dict[int, list[float]] = {1: [], 2: []}
+    cpu: dict[int, list[dict[str, float]]] = {1: [], 2: []}
+    load_before = os.getloadavg()[0]
     ratios = []
     for round_ in range(args.rounds):
         order = (1, 2) if round_ % 2 == 0 else (2, 1)
@@ -112,15 +132,37 @@ async def compare(args: argparse.Namespace, url: str) -> None:
             cpu[workers].append(ms)
             now[workers] = rate
         ratios.append(now[2] / now[1])
+    load_after = os.getloadavg()[0]
     print(f"== PostgreSQL write commands ({args.events} per round, `PUMP-n +0.1h`), worker processes on "
           f"{os.cpu_count()} cores, {args.rounds} alternating rounds")
     for workers in (1, 2):
         r = rates[workers]
         print(f"  {workers} worker process{'es' if workers > 1 else ''}: median {statistics.median(r):.1f} events/s "
-              f"(rounds {min(r):.1f}..{max(r):.1f}), CPU {statistics.median(cpu[workers]):.1f} ms/event")
+              f"(rounds {min(r):.1f}..{max(r):.1f}); {_cpu_line(cpu[workers], args.events)}")
     ordered = sorted(ratios)
     print(f"  two / one: median {statistics.median(ratios):.2f} ({ordered[0]:.2f}..{ordered[-1]:.2f}), "
-          f"target >= 1.6")
+          f"target >= 1.6; machine load (1 min) {load_before:.1f} before, {load_after:.1f} after")
+    add_results(args.results, [Result(
+        row="PostgreSQL, 1 -> 2 worker processes, write commands",
+        measured=f"2 workers {statistics.median(rates[2]):.1f} events/s ({min(rates[2]):.1f}..{max(rates[2]):.1f}); "
+                 f"{_cpu_line(cpu[2], args.events)}",
+        peer=f"1 worker {statistics.median(rates[1]):.1f} events/s ({min(rates[1]):.1f}..{max(rates[1]):.1f}); "
+             f"{_cpu_line(cpu[1], args.events)}",
+        ratio=statistics.median(ratios), goal=">= 1.6x one worker", met=statistics.median(ratios) >= 1.6,
+        figures={"rates": rates, "cpu_per_event": cpu, "ratios": ratios, "load_1m": [load_before, load_after],
+                 "cores": os.cpu_count()})])
+
+
+def _cpu_line(rounds: list[dict[str, float]], events: int) -> str:
+    """Median CPU per event by whom, and the share of the machine's cores the round used."""
+    def med(key: str) -> float:
+        return statistics.median(r[key] for r in rounds)
+    used = sum(med(k) for k in ("workers_ms", "postgres_ms", "storing_ms"))
+    # CPU ms per event x events per second: how many of the machine's cores this benchmark kept busy
+    busy = statistics.median(sum(r[k] for k in ("workers_ms", "postgres_ms", "storing_ms")) / r["seconds"]
+                             for r in rounds) * 1e-3 * events
+    return (f"CPU per event: workers {med('workers_ms'):.1f} ms, PostgreSQL {med('postgres_ms'):.1f} ms, "
+            f"storing {med('storing_ms'):.1f} ms (= {used:.1f} ms; {busy:.2f} of {os.cpu_count()} cores busy)")
 
 
 def cli() -> None:
@@ -129,6 +171,7 @@ def cli() -> None:
     p.add_argument("--rounds", type=int, default=4)
     p.add_argument("--postgres", default=os.environ.get("PMSBOT_BENCH_PG", ""),
                    help="a database the benchmark may wipe (default: a fresh one on 127.0.0.1:5432, dropped after)")
+    p.add_argument("--results", help="append this module's row of `make bench`'s table to this JSON file")
     p.add_argument("--serve-worker", metavar="URL", help=argparse.SUPPRESS)
     args = p.parse_args()
     os.environ.setdefault("PMSBOT_LOG_LEVEL", "WARNING")
