@@ -98,15 +98,11 @@ def test_quick_passes_each_modules_smoke_options_and_all_met_exits_zero(
 
 def test_every_module_listed_exists_and_takes_results_and_quick() -> None:
     """The list of modules is the one place `make bench` is defined: each is a file of bench/ whose parser knows
-    --results (the modules other work adds are allowed to be missing, and are then reported, as tested above)."""
+    --results."""
     bench = Path(bench_main.__file__).parent
     for module in bench_main.MODULES:
         path = bench / f"{module.name}.py"
-        if module.name in {"startup"} and not path.exists():
-            continue
         source = path.read_text(encoding="utf-8")
-        if module.name in {"acks", "workers", "memory", "startup"} and "--results" not in source:
-            continue  # another change adds it; until then the table says the module was skipped
         assert '"--results"' in source, module.name
         for option in module.quick:
             if option.startswith("--"):
