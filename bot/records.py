@@ -191,6 +191,8 @@ class Approval:
     ref: str | None = None  # the source's own id for the request, when it came from one
     currency: str | None = None  # of `amount` (ISO 4217); None: the deployment's default
     chain: dict[str, Any] | None = None  # its approval chain's state (bot/chains.py), when a chain rule matched
+    # Its instance in the platform's approval engine (kind, code, state new|running|failed|done, instance, url…)
+    engine: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
