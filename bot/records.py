@@ -7,9 +7,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-# change: a PMS webhook or poll; hook: a source; directory: a person changed in a directory (Feishu, DingTalk)
-EventKind = Literal["message", "action", "change", "hook", "directory"]
-SYSTEM_KINDS: tuple[EventKind, ...] = ("change", "hook", "directory")  # a system's delivery: nobody to answer
+# change: a PMS webhook or poll; hook: a source; directory: a person changed in a directory (Feishu, DingTalk);
+# engine: the platform's approval engine ended an instance (DingTalk OA, Feishu Approval)
+EventKind = Literal["message", "action", "change", "hook", "directory", "engine"]
+SYSTEM_KINDS: tuple[EventKind, ...] = ("change", "hook", "directory", "engine")  # a system's delivery: nobody to answer
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -144,6 +144,7 @@ class Runtime:
         engines: dict[str, Engine] = {"dingtalk_oa": DingTalkOa(sender.open_api)} if isinstance(
             sender, DingTalkSender) else {}
         self.engine_links = EngineLinks(self.db, mail, self.config, engines)
+        self.dispatcher.engine.links = self.engine_links  # engine results from the inbox
         return self.engine_links
 
     def reconfigure(self, config: Config) -> None:

@@ -135,7 +135,8 @@ class EngineLinks(Steady):
             if approval is None:
                 return False
             before = tuple(dict.fromkeys((*approval.approvers, *card_holders(approval))))
-            decided = await ws.decide_by_engine(approval.id, instance=instance, state=status, comment="", now=now)
+            decided = await ws.decide_by_engine(approval.id, instance=instance, state=status, comment="", now=now,
+                                                url=url)
             if decided is None:
                 return False
             view = await self._view(ws, decided)

@@ -146,14 +146,14 @@ class Approvals(InTransaction):
         return _to_approval(row)
 
     async def decide_by_engine(self, approval_id: int, *, instance: str, state: Literal["approved", "rejected"],
-                               comment: str, now: datetime) -> Approval | None:
+                               comment: str, now: datetime, url: str | None = None) -> Approval | None:
         """The engine's final result decides the request, once: only while pending and only for its own instance
         (a late or repeated result, or another instance's, changes nothing: None)."""
         row = await self._s.get(ApprovalRow, approval_id, populate_existing=True, with_for_update=True)
         engine = dict((row.payload or {}).get("engine") or {}) if row is not None else {}
         if row is None or row.state != "pending" or not instance or engine.get("instance") != instance:
             return None
-        engine |= {"state": "done", "result": state}
+        engine |= {"state": "done", "result": state} | ({"url": url} if url else {})
         row.payload = {**row.payload, "engine": engine}
         row.state, row.decided_by, row.decided_at, row.comment = state, str(engine["kind"])[:64], now, comment or None
         row.approvers = []

@@ -26,15 +26,23 @@ class FakeDingTalkOa(FakeServer):
     creates: list[dict[str, Any]] = field(default_factory=list)
     refused: list[dict[str, Any]] = field(default_factory=list)
     gets: int = 0
+    app: tuple[str, str] = ("ding-oa", "dingtalk-secret")
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def routes(self, app: web.Application) -> None:
+        app.router.add_post("/v1.0/oauth2/accessToken", self._token)
         app.router.add_post("/v1.0/workflow/processInstances", self._create)
         app.router.add_get("/v1.0/workflow/processInstances", self._get)
 
     @staticmethod
     def _error(status: int, code: str, message: str) -> web.Response:
         return web.json_response({"code": code, "message": message, "requestid": "fake"}, status=status)
+
+    async def _token(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        if not isinstance(body, dict) or (body.get("appKey"), body.get("appSecret")) != self.app:
+            return self._error(400, "invalid.client", "appKey or appSecret is wrong")
+        return web.json_response({"accessToken": TOKEN, "expireIn": 7200})
 
     async def _create(self, request: web.Request) -> web.Response:
         if request.headers.get("x-acs-dingtalk-access-token") != TOKEN:
