@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from bot.config import Config
+from bot.config import Config, ConfigError
+from bot.config.load import parse_config
 from bot.config.settings import Settings
 from bot.jobs.engines import EngineLinks
 from bot.runtime import Runtime
@@ -174,3 +175,13 @@ def test_engine_config_needs_its_code() -> None:
         Config.model_validate({**demo_config().model_dump(mode="json", exclude_defaults=True), "approval_chains": {
             "rules": [{**RULE, "engine": {"kind": "feishu_approval", "approval_code": "A",
                                           "process_code": "P"}}]}})
+
+
+def test_check_names_the_line_of_an_engine_without_its_code() -> None:
+    text = (
+        "people:\n  - {id: alice, name: Alice}\nprojects:\n  - {key: PUMP, name: Pump, members: [alice]}\n"
+        "approval_chains:\n  rules:\n    - name: oa\n      steps:\n        - {name: PM, approvers: [alice]}\n"
+        "      engine: {kind: feishu_approval, process_code: PROC-1}\n")
+    with pytest.raises(ConfigError) as info:
+        parse_config(text, name="pmsbot.yaml", env={})
+    assert "pmsbot.yaml:10:" in str(info.value) and "needs approval_code" in str(info.value)
