@@ -222,7 +222,9 @@ def _feishu_parts(rt: Runtime) -> feishu.FeishuParts:
         long_connection=s.feishu_long_connection, api_base=s.feishu_api_base or constants.FEISHU_DEFAULT_API_BASE,
         app_id=s.feishu_app_id, app_secret=s.feishu_app_secret.get_secret_value(),
         people=_people(rt, feishu.PLATFORM, email_of), card_answer=card_answer,
-        contacts=any(d.kind == "feishu" for d in rt.config.directory.sources))
+        contacts=any(d.kind == "feishu" for d in rt.config.directory.sources),
+        approval_engine=any(r.engine is not None and r.engine.kind == "feishu_approval"
+                            for r in rt.config.approval_chains.rules))
 
 
 def _dingtalk_parts(rt: Runtime) -> dingtalk.DingTalkParts:

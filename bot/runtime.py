@@ -44,10 +44,11 @@ from bot.store.notify import Listener
 from bot.store.sync import apply_config
 from bot.store.web import server_key
 from bot.web.links import WebLinks, weekly_snapshot_message
-from notifiers.approval_engines import DingTalkOa
+from notifiers.approval_engines import DingTalkOa, FeishuApproval
 from notifiers.delivery import Delivery
 from notifiers.dingtalk import DingTalkSender
 from notifiers.downloads import file_sources
+from notifiers.feishu import FeishuSender
 from notifiers.outbox import Outbox
 from notifiers.registry import build_senders
 from notifiers.render import Renderer
@@ -139,10 +140,13 @@ class Runtime:
         self.polls[:] = polls
 
     def _engine_links(self, mail: Mail) -> EngineLinks:
-        """Requests linked to DingTalk OA, with the DingTalk sender's app token (the others are marked failed)."""
-        sender = self.delivery.senders.get("dingtalk")
-        engines: dict[str, Engine] = {"dingtalk_oa": DingTalkOa(sender.open_api)} if isinstance(
-            sender, DingTalkSender) else {}
+        """Requests linked to DingTalk OA / Feishu Approval, with that platform's app token (a platform that is
+        off: its requests are marked failed, and stay with their chain here)."""
+        engines: dict[str, Engine] = {}
+        if isinstance(sender := self.delivery.senders.get("dingtalk"), DingTalkSender):
+            engines["dingtalk_oa"] = DingTalkOa(sender.open_api)
+        if isinstance(lark := self.delivery.senders.get("feishu"), FeishuSender):
+            engines["feishu_approval"] = FeishuApproval(lark.open_api)
         self.engine_links = EngineLinks(self.db, mail, self.config, engines)
         self.dispatcher.engine.links = self.engine_links  # engine results from the inbox
         return self.engine_links

@@ -5,12 +5,18 @@ DingTalk OA (workflow 1.0, with the app's token in x-acs-dingtalk-access-token):
   -> {"instanceId": "…"} (https://open.dingtalk.com/document/orgapp/create-an-approval-instance);
 - GET /v1.0/workflow/processInstances?processInstanceId=… -> {"result": {"status": NEW | RUNNING | TERMINATED |
   COMPLETED | CANCELED, "result": "agree" | "refuse" | ""}} (obtains-the-details-of-a-single-approval-instance-pop).
+Feishu Approval (approval v4, tenant token; lark-oapi's CreateInstanceRequest / GetInstanceRequest):
+- POST /open-apis/approval/v4/instances?user_id_type=open_id {approval_code, open_id, form: a JSON string of
+  [{id, type, value}]} -> {"code": 0, "data": {"instance_code": "…"}};
+- GET /open-apis/approval/v4/instances/{instance_code} -> {"data": {"status": PENDING | APPROVED | REJECTED |
+  CANCELED | DELETED}}.
 A refusal (4xx: a wrong process code, an originator outside the org) is a PermanentSendError, an outage a
 TransientSendError, as for every other call of the app (notifiers/openapi.py).
 """
 
 from __future__ import annotations
 
+import json
 from typing import Literal
 from urllib.parse import quote
 
@@ -42,6 +48,35 @@ class DingTalkOa:
         found = data.get("result")
         result: dict[str, object] = found if isinstance(found, dict) else {}
         return dingtalk_status(str(result.get("status", "")), str(result.get("result", "")))
+
+
+class FeishuApproval:
+    kind = "feishu_approval"
+
+    def __init__(self, api: OpenApi) -> None:
+        self._api = api
+
+    async def create(self, *, code: str, originator: str, form_field: str, text: str) -> str:
+        form = [{"id": form_field, "type": "input", "value": text[:FORM_VALUE_MAX_CHARS]}] if form_field else []
+        data = await self._api.call("POST", "/open-apis/approval/v4/instances?user_id_type=open_id", {
+            "approval_code": code, "open_id": originator, "form": json.dumps(form, ensure_ascii=False)})
+        found = data.get("data")
+        instance = found.get("instance_code") if isinstance(found, dict) else None
+        if not isinstance(instance, str) or not instance:
+            raise PermanentSendError(f"feishu approval create: no instance_code in {str(data)[:160]}")
+        return instance
+
+    async def status(self, instance: str) -> Status:
+        data = await self._api.call("GET", f"/open-apis/approval/v4/instances/{quote(instance, safe='')}", {})
+        found = data.get("data")
+        return feishu_status(str(found.get("status", "")) if isinstance(found, dict) else "")
+
+
+def feishu_status(status: str) -> Status:
+    """APPROVED; REJECTED, or CANCELED / DELETED (withdrawn: nobody approved it); PENDING and anything else runs."""
+    if status == "APPROVED":
+        return "approved"
+    return "rejected" if status in ("REJECTED", "CANCELED", "DELETED") else "running"
 
 
 def dingtalk_status(status: str, result: str) -> Status:
