@@ -222,7 +222,9 @@ def _feishu_parts(rt: Runtime) -> feishu.FeishuParts:
         long_connection=s.feishu_long_connection, api_base=s.feishu_api_base or constants.FEISHU_DEFAULT_API_BASE,
         app_id=s.feishu_app_id, app_secret=s.feishu_app_secret.get_secret_value(),
         people=_people(rt, feishu.PLATFORM, email_of), card_answer=card_answer,
-        contacts=any(d.kind == "feishu" for d in rt.config.directory.sources))
+        contacts=any(d.kind == "feishu" for d in rt.config.directory.sources),
+        approval_engine=any(r.engine is not None and r.engine.kind == "feishu_approval"
+                            for r in rt.config.approval_chains.rules))
 
 
 def _dingtalk_parts(rt: Runtime) -> dingtalk.DingTalkParts:
@@ -246,7 +248,9 @@ def _dingtalk_parts(rt: Runtime) -> dingtalk.DingTalkParts:
         decide_page=DecidePage(rt.renderer, default_locale=rt.config.locale), card_answer=card_answer,
         session_webhook_allowed=functools.partial(session_webhook_allowed, oapi_base=sender.oapi) if sender else None,
         directory_source=any(d.kind == "dingtalk" for d in rt.config.directory.sources),
-        event_push=_dingtalk_event_push(rt.config, s.dingtalk_client_id))
+        event_push=_dingtalk_event_push(rt.config, s.dingtalk_client_id),
+        approval_engine=any(r.engine is not None and r.engine.kind == "dingtalk_oa"
+                            for r in rt.config.approval_chains.rules))
 
 
 def _dingtalk_event_push(config: Config, client_id: str) -> CallbackCipher | None:

@@ -69,6 +69,9 @@ FEATURES: Final = ("subscriptions", "risk_alerts", "standups")
 
 # Callbacks to other systems (sources' `callback:`): an outbox "platform" of its own.
 CALLBACK_PLATFORM: Final = "callback"
+# The platforms' approval engines (bot/jobs/engines.py): a linked instance with no result event for this long is
+# asked for its status by the clock (the fallback for an event that never came).
+ENGINE_POLL_AFTER_S: Final = 15 * 60.0
 CALLBACK_MAX_ATTEMPTS: Final = 60  # with backoff up to 5 min: a receiver down for hours still gets it
 CALLBACK_TIMEOUT_S: Final = 10.0
 

@@ -7,9 +7,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-# change: a PMS webhook or poll; hook: a source; directory: a person changed in a directory (Feishu, DingTalk)
-EventKind = Literal["message", "action", "change", "hook", "directory"]
-SYSTEM_KINDS: tuple[EventKind, ...] = ("change", "hook", "directory")  # a system's delivery: nobody to answer
+# change: a PMS webhook or poll; hook: a source; directory: a person changed in a directory (Feishu, DingTalk);
+# engine: the platform's approval engine ended an instance (DingTalk OA, Feishu Approval)
+EventKind = Literal["message", "action", "change", "hook", "directory", "engine"]
+SYSTEM_KINDS: tuple[EventKind, ...] = ("change", "hook", "directory", "engine")  # a system's delivery: nobody to answer
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -191,6 +192,8 @@ class Approval:
     ref: str | None = None  # the source's own id for the request, when it came from one
     currency: str | None = None  # of `amount` (ISO 4217); None: the deployment's default
     chain: dict[str, Any] | None = None  # its approval chain's state (bot/chains.py), when a chain rule matched
+    # Its instance in the platform's approval engine (kind, code, state new|running|failed|done, instance, url…)
+    engine: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

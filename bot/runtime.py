@@ -26,6 +26,7 @@ from bot.jobs.calendar import CalendarWarnings
 from bot.jobs.dashboards import WeeklyDashboards
 from bot.jobs.digest import WeeklyDigest
 from bot.jobs.directory import DirectorySync
+from bot.jobs.engines import Engine, EngineLinks
 from bot.jobs.polls import FilePolls, Poll, RedminePolls
 from bot.jobs.retention import RetentionPurge
 from bot.jobs.risks import RiskScans
@@ -43,8 +44,11 @@ from bot.store.notify import Listener
 from bot.store.sync import apply_config
 from bot.store.web import server_key
 from bot.web.links import WebLinks, weekly_snapshot_message
+from notifiers.approval_engines import DingTalkOa, FeishuApproval
 from notifiers.delivery import Delivery
+from notifiers.dingtalk import DingTalkSender
 from notifiers.downloads import file_sources
+from notifiers.feishu import FeishuSender
 from notifiers.outbox import Outbox
 from notifiers.registry import build_senders
 from notifiers.render import Renderer
@@ -119,6 +123,7 @@ class Runtime:
             AuditAnchors(self.db, self.settings.pmsbot_audit_anchor),
             WeeklyDashboards(self.db, mail, self.config, self._weekly_snapshot),
             ApprovalFollowups(self.db, mail, self.config),
+            self._engine_links(mail),
             DailySnapshots(self.db, self.clock, self.config, self.remotes),
             WeeklyDigest(self.db, mail, self.config, self._portfolio_link),
             RetentionPurge(self.db, self.config),
@@ -133,6 +138,18 @@ class Runtime:
         # In place: a clock already running (it holds these lists) runs the new jobs from its next tick.
         self.jobs[:] = jobs
         self.polls[:] = polls
+
+    def _engine_links(self, mail: Mail) -> EngineLinks:
+        """Requests linked to DingTalk OA / Feishu Approval, with that platform's app token (a platform that is
+        off: its requests are marked failed, and stay with their chain here)."""
+        engines: dict[str, Engine] = {}
+        if isinstance(sender := self.delivery.senders.get("dingtalk"), DingTalkSender):
+            engines["dingtalk_oa"] = DingTalkOa(sender.open_api)
+        if isinstance(lark := self.delivery.senders.get("feishu"), FeishuSender):
+            engines["feishu_approval"] = FeishuApproval(lark.open_api)
+        self.engine_links = EngineLinks(self.db, mail, self.config, engines)
+        self.dispatcher.engine.links = self.engine_links  # engine results from the inbox
+        return self.engine_links
 
     def reconfigure(self, config: Config) -> None:
         """Use another configuration from now on for the clock's jobs (what an edited file changes)."""

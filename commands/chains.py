@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot import chains
 from bot.config.approvals import GROUP_PREFIX, ROLE_PREFIX, ApprovalChainsConfig
@@ -69,6 +69,15 @@ async def plan(policy: ApprovalPolicy, roles: RoleMembers, *, project: Project, 
                                  escalate_after_h=step.escalate_after_h,
                                  escalate_to=await _resolve(step.escalate_to, policy, roles, project, requester)))
     return chains.start(rule.name, tuple(steps), now)
+
+
+def engine_of(policy: ApprovalPolicy, chain: chains.Chain) -> dict[str, Any] | None:
+    """The engine record a request of `chain`'s rule starts with (state "new": the clock creates the instance,
+    outside any transaction); None when the rule names no engine."""
+    rule = next((r for r in policy.chains.rules if r.name == chain.rule), None)
+    if rule is None or rule.engine is None:
+        return None
+    return {"kind": rule.engine.kind, "code": rule.engine.code, "form_field": rule.engine.form_field, "state": "new"}
 
 
 async def _resolve(who: tuple[str, ...], policy: ApprovalPolicy, roles: RoleMembers, project: Project,

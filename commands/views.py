@@ -37,6 +37,9 @@ def approval_view(approval: Approval, names: dict[str, str]) -> dict[str, Any]:
         "comment": approval.comment,
         "currency": approval.currency,
         "chain": chain_view(approval, names),
+        "engine": {"kind": approval.engine["kind"], "state": approval.engine.get("state"),
+                   "result": approval.engine.get("result"), "url": approval.engine.get("url")}
+        if approval.engine and approval.engine.get("state") != "new" else None,
     }
 
 

@@ -336,6 +336,11 @@ class DingTalkSender:
             return {}
         return dict(data["result"])
 
+    @property
+    def open_api(self) -> OpenApi:
+        """The app's OpenAPI client with its token, for DingTalk OA (notifiers/approval_engines.py)."""
+        return self._api
+
     # ---- HTTP -----------------------------------------------------------------------------------------------
     async def _fetch_token(self) -> tuple[str, float]:
         r, data = await request_json(self._api.client(), "POST", "/v1.0/oauth2/accessToken",

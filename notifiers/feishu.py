@@ -176,6 +176,11 @@ class FeishuSender:
         catalogs = self.renderer.catalogs
         return card_for(self.renderer, message.rendered, (catalogs.get(message.locale) or catalogs["en"])["feishu"])
 
+    @property
+    def open_api(self) -> OpenApi:
+        """The app's OpenAPI client with its tenant token, for Feishu Approval (notifiers/approval_engines.py)."""
+        return self._api
+
     # ---- HTTP -----------------------------------------------------------------------------------------------
     async def _fetch_token(self) -> tuple[str, float]:
         r, data = await request_json(self._api.client(), "POST", "/open-apis/auth/v3/tenant_access_token/internal",

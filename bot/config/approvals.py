@@ -35,6 +35,30 @@ class ChainStepConfig(StrictModel):
         return self
 
 
+class EngineConfig(StrictModel):
+    """The platform's own approval engine a rule's requests also go to (off unless a rule names one): the request
+    becomes an instance there, and its final result there decides ours."""
+
+    kind: Literal["dingtalk_oa", "feishu_approval"]
+    process_code: str | None = Field(default=None, min_length=1, max_length=100)  # dingtalk_oa: PROC-…
+    approval_code: str | None = Field(default=None, min_length=1, max_length=100)  # feishu_approval
+    form_field: str = Field(default="", max_length=40)  # the form's text field that gets the subject (if any)
+
+    @model_validator(mode="after")
+    def _code(self) -> EngineConfig:
+        needed = "process_code" if self.kind == "dingtalk_oa" else "approval_code"
+        other = "approval_code" if self.kind == "dingtalk_oa" else "process_code"
+        if getattr(self, needed) is None:
+            raise ValueError(f"engine kind {self.kind} needs {needed}")
+        if getattr(self, other) is not None:
+            raise ValueError(f"engine kind {self.kind} takes {needed}, not {other}")
+        return self
+
+    @property
+    def code(self) -> str:
+        return self.process_code or self.approval_code or ""
+
+
 class ChainRuleConfig(StrictModel):
     name: str = Field(min_length=1, max_length=40)
     projects: tuple[str, ...] = ()  # empty: every project
@@ -42,6 +66,7 @@ class ChainRuleConfig(StrictModel):
     over: Decimal | None = None  # the amount is more than this
     up_to: Decimal | None = None  # the amount is at most this
     steps: tuple[ChainStepConfig, ...] = Field(min_length=1)
+    engine: EngineConfig | None = None  # also an instance in DingTalk OA / Feishu Approval, whose result decides
 
     @field_validator("over", "up_to", mode="before")
     @classmethod

@@ -18,6 +18,7 @@ from bot.clocks import Clock
 from bot.config import Config, SourceConfig
 from bot.constants import ATTACHMENT_MAX_BYTES, WORKER_BATCH, WORKER_POLL_S
 from bot.dispatch.directory import DirectoryEvents
+from bot.dispatch.engine_events import EngineEvents
 from bot.dispatch.files import Downloads
 from bot.dispatch.hooks import HookRuns
 from bot.dispatch.outcomes import Outcomes
@@ -85,6 +86,7 @@ class Dispatcher:
         self.hooks = HookRuns(db, clock=clock, timezone=timezone, config=config, default_locale=default_locale,
                               waits=self.waits, outcomes=self.outcomes, addressing=addressing)
         self.directory = DirectoryEvents(db, clock=clock, outcomes=self.outcomes)
+        self.engine = EngineEvents(db, clock=clock)
 
     @property
     def chat(self) -> ChatCommands:
@@ -186,6 +188,8 @@ class Dispatcher:
             return await self.hooks.apply(item, staged, journal)
         if item.event.kind == "directory":
             return await self.directory.apply(item)
+        if item.event.kind == "engine":
+            return await self.engine.apply(item)
         journal.on_write = self.outcomes.saver(item.inbox_id)  # no transaction open: keep each write at once
         # A report's photos are fetched here, outside any transaction (and never while the platform waits an ack).
         fetched = await self.downloads.fetch(item.event) \

@@ -53,10 +53,11 @@ class Mail:
 
     async def to_person(self, ws: SqlWorkspace, s: StoreSession, person: Person, kind: str, data: dict[str, Any],
                         *, actions: list[dict[str, str]] | None = None,
-                        card_ref: str | None = None) -> list[ClaimedMessage]:
-        """To each of the person's accounts on the enabled platforms, in their language."""
+                        card_ref: str | None = None, update: bool = False) -> list[ClaimedMessage]:
+        """To each of the person's accounts on the enabled platforms, in their language (`update`: their card
+        `card_ref` changes in place where the platform can)."""
         envelopes = [Envelope(platform=platform, target=target, kind=kind, locale=person.locale, data=data,
-                              actions=actions or [], card_ref=card_ref)
+                              actions=actions or [], card_ref=card_ref, update=update)
                      for platform, target in await ws.targets(person, self.platforms)]
         return await self.enqueue(s, envelopes)
 

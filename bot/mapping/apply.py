@@ -21,7 +21,7 @@ from bot.records import Person, Project, Reply
 from bot.store.db import StoreSession
 from bot.store.metrics import record_metric
 from bot.store.workspace import SqlWorkspace
-from commands.chains import DEFAULT_TYPE, approval_policy, plan
+from commands.chains import DEFAULT_TYPE, approval_policy, engine_of, plan
 from commands.ports import CommandError
 from commands.views import approval_buttons, approval_people, approval_view, task_view
 
@@ -170,6 +170,8 @@ class HookApplier:
         if not approvers:
             raise HookRejected(f"project {project.key} has no approvers")
         payload = {"chain": chains.to_json(chain), "type": kind} if chain else {}
+        engine = engine_of(policy, chain) if policy and chain else None
+        payload |= {"engine": engine} if engine else {}
         return {"amount": money.amount if money else None, "approvers": approvers,
                 "route": payload | ({"currency": money.currency} if money else {})}
 

@@ -33,7 +33,7 @@ from bot.constants import (
 from bot.decision_links import BadLink
 from bot.directory.base import CHANGE_ACCOUNT, CHANGE_LEFT
 from bot.platforms.dingtalk_crypto import CallbackCipher
-from bot.platforms.dingtalk_events import EventPush
+from bot.platforms.dingtalk_events import APPROVAL_EVENT, EventPush, approval_result
 from bot.platforms.dingtalk_stream import BOT_TOPIC, CARD_TOPIC, StreamConnection
 from bot.platforms.people import AliasLookup, EmailLookup
 from bot.platforms.ports import (
@@ -86,6 +86,7 @@ class DingTalkParts:
     directory_source: bool = False
     # DingTalk's encrypted HTTP event push (`dingtalk_events:` in the configuration): its route exists with it.
     event_push: CallbackCipher | None = None
+    approval_engine: bool = False  # a chain rule links DingTalk OA: its instances' ends are stored for the worker
 
 
 def profile_lookups(profiles: Profiles | None) -> tuple[EmailLookup, AliasLookup]:
@@ -131,7 +132,8 @@ class DingTalkAdapter:
             return
         self.stream = StreamConnection(base=self._parts.api_base, client_id=self._parts.client_id,
                                        client_secret=self._secret, handle=self._from_stream,
-                                       handle_event=self.event if self._parts.directory_source else None)
+                                       handle_event=self.event if self._parts.directory_source or self._parts.approval_engine
+                                       else None)
         self._stop.clear()
         self._task = asyncio.create_task(self.stream.run(self._stop), name="dingtalk-stream")
 
@@ -188,7 +190,15 @@ class DingTalkAdapter:
         https://open.dingtalk.com/document/development/enterprise-increases-employee-events and the user_modify_org
         example of https://apifox.com/apidoc/shared/f9b55f1e-e990-49ad-ad32-4243d72b3245/doc-3472992. It is stored
         in the inbox (one row per event id: a redelivery is recognised) and applied by the worker, off the ack path.
-        Anything else (approval events too), or a malformed one, is acknowledged and ignored."""
+        An approval instance's end (bpms_instance_change) goes to the inbox the same way when a chain rule links
+        DingTalk OA. Anything else, or a malformed one, is acknowledged and ignored."""
+        if event_type == APPROVAL_EVENT and self._parts.approval_engine:
+            found = approval_result(data, self._clock.now())
+            if found is None:
+                log.info("dingtalk %s that ends no instance ignored", APPROVAL_EVENT)
+                return
+            await self._intake.accept(found)
+            return
         if event_type not in CONTACT_EVENTS or not self._parts.directory_source:
             log.info("dingtalk event %r acknowledged and ignored", event_type[:60])
             return

@@ -21,6 +21,7 @@ import hashlib
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -28,6 +29,7 @@ from aiohttp import web
 from bot.clocks import Clock
 from bot.constants import DINGTALK_EVENT_MAX_BYTES, DINGTALK_EVENT_MAX_SKEW_S
 from bot.platforms.dingtalk_crypto import BadCallback, CallbackCipher
+from bot.records import InboundEvent
 from bot.refusals import Refused, json_object
 
 log = logging.getLogger("pmsbot.dingtalk.events")
@@ -35,6 +37,9 @@ log = logging.getLogger("pmsbot.dingtalk.events")
 ROUTE = "/dingtalk/event-subscription"
 CHECK_URL = "check_url"
 SUCCESS = "success"
+APPROVAL_EVENT = "bpms_instance_change"
+OA_URL_PREFIX = "https://aflow.dingtalk.com/"  # an instance's page; any other link in an event is dropped
+_INSTANCE_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _TIMESTAMP_RE = re.compile(r"[1-9][0-9]{0,12}")  # seconds or milliseconds, one spelling of each instant
 _NONCE_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _MS_DIGITS = 12  # a timestamp with this many digits or more is in milliseconds (the samples send both)
@@ -95,6 +100,28 @@ class EventPush:
         key = event_id if isinstance(event_id, str) and event_id else "enc:" + hashlib.sha256(
             encrypt.encode()).hexdigest()[:40]
         return event_type[:64], event, key
+
+
+def approval_result(data: dict[str, Any], now: datetime) -> InboundEvent | None:
+    """A bpms_instance_change that ends an instance, as an inbox event; None for any other (started, malformed).
+    https://open.dingtalk.com/document/orgapp/approval-events: {processInstanceId, type: "finish" (result "agree" |
+    "refuse") | "terminate" (withdrawn, no result), url, processCode…}. One event per instance (its end happens
+    once): a redelivery is the same inbox row."""
+    instance, kind, result = data.get("processInstanceId"), data.get("type"), data.get("result")
+    if not (isinstance(instance, str) and _INSTANCE_RE.fullmatch(instance)):
+        return None
+    if kind == "finish" and result in ("agree", "refuse"):
+        status = "approved" if result == "agree" else "rejected"
+    elif kind == "terminate":
+        status = "rejected"
+    else:
+        return None
+    url = data.get("url")
+    url = url if isinstance(url, str) and url.startswith(OA_URL_PREFIX) and len(url) <= 500 and url.isprintable() \
+        else ""
+    return InboundEvent(platform="dingtalk", event_id=f"oa:{instance}", kind="engine", sender="", conversation="",
+                        action={"engine": "dingtalk_oa", "instance": instance, "status": status, "url": url},
+                        received_at=now)
 
 
 async def _body(request: web.Request) -> bytes:

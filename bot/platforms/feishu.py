@@ -68,8 +68,12 @@ class FeishuParts:
     # A person changed in Feishu contacts (contact.user.*_v3) goes to the inbox for directory sync when there is a
     # feishu directory source; without one the events are acknowledged and ignored.
     contacts: bool = False
+    approval_engine: bool = False  # a chain rule links Feishu Approval: its instances' ends go to the inbox
 
 
+APPROVAL_EVENT = "approval.instance.status_changed_v4"
+APPROVAL_ENDS = {"APPROVED": "approved", "REJECTED": "rejected", "CANCELED": "rejected", "DELETED": "rejected"}
+_INSTANCE_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 CONTACT_EVENTS = ("contact.user.created_v3", "contact.user.updated_v3", "contact.user.deleted_v3")  # deleted: last
 
 
@@ -195,6 +199,9 @@ class FeishuAdapter:
             return {}
         if kind == "card.action.trigger":
             return await self._card_action(event_id, event)
+        if kind == APPROVAL_EVENT and self._parts.approval_engine:
+            await self._approval(event)
+            return {}
         if kind in CONTACT_EVENTS and self._parts.contacts:
             await self._contact(event_id, kind, event)
             return {}
@@ -213,6 +220,18 @@ class FeishuAdapter:
         await self._intake.accept(InboundEvent(
             platform=PLATFORM, event_id=f"ev:{event_id}", kind="directory", sender=entry.account, conversation="",
             text=entry_to_json(entry), action={"change": CHANGE_ENTRY}, received_at=self._clock.now()))
+
+    async def _approval(self, event: dict[str, Any]) -> None:
+        """approval.instance.status_changed_v4 (lark-oapi's P2ApprovalInstanceStatusChangedV4: instance_code,
+        status…): an instance's end goes to the inbox, one row per instance; any other status is ignored."""
+        instance, status = event.get("instance_code"), event.get("status")
+        if not (isinstance(instance, str) and _INSTANCE_RE.fullmatch(instance)) or status not in APPROVAL_ENDS:
+            log.info("feishu %s that ends no instance ignored", APPROVAL_EVENT)
+            return
+        await self._intake.accept(InboundEvent(
+            platform=PLATFORM, event_id=f"approval:{instance}", kind="engine", sender="", conversation="",
+            action={"engine": "feishu_approval", "instance": instance, "status": APPROVAL_ENDS[status], "url": ""},
+            received_at=self._clock.now()))
 
     # ---- checks ---------------------------------------------------------------------------------------------
     def _check_token(self, token: Any) -> None:

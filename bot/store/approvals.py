@@ -30,6 +30,7 @@ def _to_approval(row: ApprovalRow) -> Approval:
         decided_by=row.decided_by, decided_at=row.decided_at, comment=row.comment, origin=row.origin,
         created_at=row.created_at, ref=str(row.payload["ref"]) if (row.payload or {}).get("ref") else None,
         currency=(row.payload or {}).get("currency"), chain=(row.payload or {}).get("chain"),
+        engine=(row.payload or {}).get("engine"),
     )
 
 
@@ -129,3 +130,37 @@ class Approvals(InTransaction):
         row.approvers = list(dict.fromkeys([*row.approvers, *people]))
         await self._s.flush()
         return _to_approval(row)
+
+    # ---- the platform's approval engine (DingTalk OA, Feishu Approval) -------------------------------------------
+    async def pending_with_engine(self) -> list[Approval]:
+        return [a for a in await self.pending_approvals() if a.engine]
+
+    async def set_engine(self, approval_id: int, engine: dict[str, Any], *, was: str) -> Approval | None:
+        """The request's engine record replaced, if it is still pending and its engine still in state `was` (two
+        clocks creating the same instance: the second finds it moved on)."""
+        row = await self._s.get(ApprovalRow, approval_id, populate_existing=True, with_for_update=True)
+        if row is None or row.state != "pending" or ((row.payload or {}).get("engine") or {}).get("state") != was:
+            return None
+        row.payload = {**row.payload, "engine": engine}
+        await self._s.flush()
+        return _to_approval(row)
+
+    async def decide_by_engine(self, approval_id: int, *, instance: str, state: Literal["approved", "rejected"],
+                               comment: str, now: datetime, url: str | None = None) -> Approval | None:
+        """The engine's final result decides the request, once: only while pending and only for its own instance
+        (a late or repeated result, or another instance's, changes nothing: None)."""
+        row = await self._s.get(ApprovalRow, approval_id, populate_existing=True, with_for_update=True)
+        engine = dict((row.payload or {}).get("engine") or {}) if row is not None else {}
+        if row is None or row.state != "pending" or not instance or engine.get("instance") != instance:
+            return None
+        engine |= {"state": "done", "result": state} | ({"url": url} if url else {})
+        row.payload = {**row.payload, "engine": engine}
+        row.state, row.decided_by, row.decided_at, row.comment = state, str(engine["kind"])[:64], now, comment or None
+        row.approvers = []
+        await self._s.flush()
+        return _to_approval(row)
+
+    async def approval_of_instance(self, kind: str, instance: str) -> Approval | None:
+        """The pending request linked to the engine's instance, if any."""
+        return next((a for a in await self.pending_with_engine()
+                     if a.engine and a.engine.get("kind") == kind and a.engine.get("instance") == instance), None)

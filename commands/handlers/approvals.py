@@ -10,7 +10,7 @@ from bot.constants import MAX_AMOUNT
 from bot.money import Money
 from bot.records import Approval, Reply
 from commands import model
-from commands.chains import DEFAULT_TYPE, plan
+from commands.chains import DEFAULT_TYPE, engine_of, plan
 from commands.handlers.access import MAX_LIST, audit, find_project, is_member, names_of
 from commands.ports import CommandError, Context
 from commands.views import approval_buttons, approval_people, approval_view, card_holders
@@ -31,6 +31,8 @@ async def request(ctx: Context, cmd: model.Request) -> list[Reply]:
                            money=money, now=ctx.now)
         if chain is not None:
             payload = {"chain": chain_state.to_json(chain), "type": DEFAULT_TYPE, "currency": currency}
+            engine = engine_of(ctx.approvals, chain)
+            payload |= {"engine": engine} if engine else {}
     approvers = chain.awaiting() if chain else tuple(a for a in project.approvers if a != ctx.person.id)
     if not approvers:
         raise CommandError("no_approvers", project=project.key)
