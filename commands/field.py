@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from commands import field_words as w
@@ -135,8 +135,8 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
     passed = (w.PASSED.search(scrubbed) or _cue(w.DONE_SOFT, scrubbed, not_before=w.DONE_NOT_FACT_BEFORE)) \
         if done is None else None  # a check passed, or completion in words a reader is unsure of: asked
     done = done or passed
-    if done is not None and pct.span is not None and (0 <= done.start() - pct.span[1] <= 1
-                                                      or 0 <= pct.span[0] - done.end() <= 1):
+    if done is not None and pct.span is not None and (0 <= done.start() - pct.span[1] <= 1 or (
+            pct.span[0] >= done.end() and w.HEDGE_BETWEEN.fullmatch(scrubbed[done.end() : pct.span[0]]))):
         done = None  # "80% done", "100%完成", "完成了三分之一": the percent's own word
     start = _cue(w.START, scrubbed, not_before=w.PLAN_BEFORE, not_after=w.PLAN_AFTER)
     if unblock is not None and (w.PLAN_BEFORE.search(scrubbed[: unblock.start()]) or w.PLAN_AFTER.match(scrubbed[unblock.end() :])):
@@ -187,6 +187,21 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
         return _Reading(ask=err("unclear_hours", verb, value=_excerpt(t), task=task, example="8"))
     idle = find_hours(t) is not None and spent is None
     return _Reading(writes=(Report(task=task, note=note),) if note else (), idle_hours=idle)
+
+
+def _each(readings: list[_Reading], parts: list[tuple[str, str]]) -> list[_Reading]:
+    """"A-1 done, A-2 at 40%, 2h on each": the hours said once, with "each", are every listed task's."""
+    timed = [i for i, r in enumerate(readings) if any(isinstance(x, (Report, Done)) and x.hours is not None for x in r.writes)]
+    if len(parts) < 2 or timed != [len(parts) - 1] or not w.EACH_HOURS.search(parts[-1][1]):
+        return readings
+    hours = next(x.hours for x in readings[-1].writes if isinstance(x, (Report, Done)) and x.hours is not None)
+    out = []
+    for (task, _), r in zip(parts[:-1], readings[:-1], strict=True):
+        first = next((x for x in r.writes if isinstance(x, (Report, Done))), None)
+        writes = tuple(replace(x, hours=hours) if x is first else x for x in r.writes) if first is not None \
+            else (*r.writes, Report(task=task, hours=hours))
+        out.append(replace(r, writes=writes))
+    return [*out, readings[-1]]
 
 
 def _spans(t: str, pct: Percent) -> list[tuple[int, int]]:
@@ -308,6 +323,7 @@ def understand(s: str, *, verb: str = "report", bare_is_percent: bool = False, o
     if len(found) > 1 and w.TOTAL.search(s):
         return err("unclear_hours", verb, value=_excerpt(s), task=parts[0][0], example="2")
     readings = [_read(task, text, verb=verb, bare_is_percent=bare_is_percent) for task, text in parts]
+    readings = _each(readings, parts)
     # Another task named inside a task's words ("A-3 和 A-4 一共5小时"), or a task's part with figures that say
     # nothing clear ("A-4 maybe 60 or 70"): the message is asked about as a whole.
     pairs = list(zip(readings, parts, strict=True))

@@ -251,6 +251,9 @@ QUESTION_LEAD = re.compile(r"^(?:is|has|did|are|was|will|can|could|does|do|shoul
                            re.IGNORECASE)
 # Several tasks written as one ("P-1、P-2 都完成了", "P-1 and P-2 at 40% each").
 JOINED_KEYS = re.compile(r"^\s*(?:[,、&/+]|和|跟|与|及|以及|还有|and|&)?\s*$", re.IGNORECASE)
+# Hours said once for every task listed ("2h on each", "各2小时", "2 hours apiece").
+EACH_HOURS = re.compile(r"[0-9.]+\s*(?:h|hrs?|hours?|小时)\s*(?:on |for )?(?:each|apiece)(?![A-Za-z])|(?:each|各)\s*(?:花了|用了|干了)?\s*[0-9.]+\s*(?:h|hrs?|hours?|小时)",
+                        re.IGNORECASE)
 TOTAL = _words("(?<![一总合])共(?=\\s*[0-9一二两三四五六七八九十])", "split", "between", "分摊", "平分", "合计", "between (?:them|us)", "加起来", "一共", "总共", "合计", "共计", "total", "in total", "altogether", "combined", "together")
 CLOCK_SPAN = re.compile(r"(?<![0-9.])[0-9]{1,2}(?:点|:[0-9]{2})?半?\s*(?:干|做|弄|搞|忙|修|装|工作|干活)?\s*(?:到|-|~|至|to|till|until)\s*"
                         r"(?:早上|上午|中午|下午|晚上|傍晚|凌晨)?\s*[0-9]{1,2}(?:点|:[0-9]{2})"
@@ -288,6 +291,9 @@ TEST_CONTEXT = re.compile(r"(?<![A-Za-z])(?:within|ran|run(?:ning)? for|burn-?in
 # A machine or system running for a time is a test, not time spent ("负载加到75%跑了一小时", "ran 2h at full load").
 # English words that may stand before a progress percent ("we're at 80%", "overall about 80%"); any other English word
 # there names what the figure measures ("SOC 80%", "loading hit 65%"), so the percent is asked about.
+# Between a completion word and the amount it qualifies ("done about half", "完成了大概一半"): still the amount's word.
+HEDGE_BETWEEN = re.compile(r"\s?(?:(?:about|around|roughly|approx\.?|approximately|like|大概|大约|约|差不多)\s?)?",
+                           re.IGNORECASE)
 PROGRESS_VOCAB = frozenset(["at", "is", "are", "am", "was", "now", "currently", "so", "ok", "okay", "the", "task", "work", "job", "overall", "total", "roughly", "approx", "approximately", "about", "around", "already", "today", "done", "complete", "completed", "progress", "reached", "reach", "hit", "to", "up", "we", "we're", "were", "it", "it's", "its", "i", "i'm", "im", "our", "my", "this", "still", "just", "almost", "nearly", "yes", "update", "status", "sir", "team", "finished", "finish", "pct", "percent", "and", "also", "guys", "all", "of", "be", "been", "got", "getting", "has", "have", "had", "by", "eod", "tonight", "morning", "afternoon", "evening", "yesterday", "here", "there", "site", "wip", "on", "in", "for", "sitting", "push", "pushed", "pushing", "both", "each", "like", "progres", "progess", "prgress", "as", "completion", "currently", "hi", "hello", "hey", "good"])
 # The scope of a completion that is a part of the task ("三层完成了", "2号楼搞定"): asked, not the task done.
 PART_BEFORE = re.compile(r"[0-9一二两三四五六七八九十]+\s*(?:层|楼|段|区|号楼?|台|栋|间|批|条|根|个|号线)\s*(?:的)?\s*$|"
