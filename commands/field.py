@@ -299,8 +299,8 @@ def understand(s: str, *, verb: str = "report", bare_is_percent: bool = False, o
         heard = _SPOKEN_KEY.sub(r"\1-\2", spelled_keys(s))
         if heard != s and not one_task:  # voice input drops the dash or spells the key: "A3 到百分之八十", "E L V 三"
             result = understand(heard, verb=verb)
-            if isinstance(result, (Report, Done, Start)) or (isinstance(result, Several) and any(
-                    isinstance(x, (Report, Done, Start)) for x in result.items)):
+            if isinstance(result, (Report, Done, Start, Block)) or (isinstance(result, Several) and any(
+                    isinstance(x, (Report, Done, Start, Block)) for x in result.items)):
                 return result
         return _keyless(s, verb)
     lead = lead.strip(EDGE_PUNCT + "-*•>")

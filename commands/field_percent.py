@@ -53,6 +53,7 @@ _STRONG_CUE_BEFORE = re.compile(r"(?:完成|进度|做到|干到|弄到|达到|p
 # a percent form that carries its own label ("UAT 进度 60%"): the names before it are a step of the task.
 _STRONG_CUE_AFTER = re.compile(r"^\s*(?:complete[d]?|done|finished|through(?=\s*(?:$|[,.;!，。；]|now|so far|today))|完成|完工)",
                                re.IGNORECASE)
+_NUMBERED_BEFORE = re.compile(r"[A-Za-z]+\s*#?[0-9]+\s*(?:is\s*)?$")  # "rack 2 50% complete": a numbered part
 _LABEL_START = re.compile(r"(?:进度|完成度|完成|progress|completion)", re.IGNORECASE)
 _REACHED_BEFORE = re.compile(r"(?:做|干|弄|推进|进展|砌|装|铺)到了?\s*$")  # "砌筑今天做到了85%": the task's progress
 _LEADING_TIME = re.compile(r"\s*(?:(?:今天|今日|目前|现在|today|now)\s*)?")
@@ -96,7 +97,10 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
             continue  # a forecast, a measurement, an earlier figure: not progress now, left in the note
         if w.OFF_TARGET_AFTER.match(after):
             continue
-        if not bare_is_percent and not _STRONG_CUE_BEFORE.search(before) and not _STRONG_CUE_AFTER.match(after) \
+        if w.PART_BEFORE.search(before):
+            unclear = True  # "3层 50% 完成", "phase 2 50% complete": one part's progress, not the task's
+            continue
+        if not bare_is_percent and not _STRONG_CUE_BEFORE.search(before) and (not _STRONG_CUE_AFTER.match(after) or _NUMBERED_BEFORE.search(before)) \
                 and not _LABEL_START.match(t[found.start : found.end]) and any(word.lower() not in w.PROGRESS_VOCAB
                                        for word in re.findall(r"[A-Za-z][A-Za-z']+", before)):
             unclear = True  # "SOC 80%", "loading hit 65%": a figure of something named in English

@@ -52,7 +52,7 @@ _SPELLED_KEY = re.compile(  # "E L V 3" / "E L V 三" / "E L V three"; "lft二";
     rf"(?<![A-Za-z0-9])(?:(?P<spaced>(?:[A-Za-z] ){{1,5}}[A-Za-z])\s*(?:-|杠|dash)?\s*"
     rf"(?P<n1>[1-9][0-9]{{0,3}}(?![0-9%.])|{_CN_NUM}|(?<![A-Za-z])(?i:{_EN_DIGIT}))"
     rf"|(?P<glued>[A-Za-z]{{1,6}})(?:杠|横杠)?(?P<n2>{_CN_NUM})"
-    rf"|(?P<caps>[A-Z]{{2,6}})\s(?:(?i:dash|杠)\s?)?(?P<n3>(?i:{_EN_DIGIT})|[1-9][0-9]{{0,3}}(?![0-9%.:,\u4e00-\u9fff]|\s*(?i:%|h|hrs?|hours?|mins?|pcs|units?|m|kg|days?|d|x|am|pm|st|nd|rd|th)\b))"
+    rf"|(?P<caps>[A-Z]{{2,6}})\s(?:(?i:dash|杠)\s?)?(?P<n3>(?i:{_EN_DIGIT})|[1-9][0-9]{{0,3}}(?![0-9%.:\u4e00-\u9fff]|,[0-9]|\s+[0-9]+(?![0-9]*\s*%)|\s*(?i:%|h|hrs?|hours?|mins?|pcs|units?|m|kg|days?|d|x|am|pm|st|nd|rd|th)\b))"
     rf"|(?P<dashed>[A-Za-z]{{1,6}})\s?(?i:dash|杠|横杠)\s?(?P<n4>[1-9][0-9]{{0,3}}(?![0-9%.])))")
 
 
@@ -83,10 +83,10 @@ def spelled_keys(s: str) -> str:
     def key(m: re.Match[str]) -> str:
         letters = m.group("spaced") or m.group("glued") or m.group("caps") or m.group("dashed")
         number = _key_number(m.group("n1") or m.group("n2") or m.group("n3") or m.group("n4"))
-        if m.group("caps") and (m.group("caps") in _NOT_KEY_LETTERS or not shouted.search(s)):
+        if m.group("caps") and (m.group("caps") in _NOT_KEY_LETTERS or shouted):
             return m.group(0)  # "PM 3", or a message typed all in capitals: words, not a key spoken
         return m.group(0) if number is None else f"{letters.replace(' ', '').upper()}-{number}"
-    shouted = re.compile(r"[a-z\u4e00-\u9fff]")
+    shouted = not re.search(r"[a-z\u4e00-\u9fff]", s) and len(re.findall(r"[A-Z]{2,}", s)) > 1
     return _SPELLED_KEY.sub(key, s)
 
 
