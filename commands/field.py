@@ -131,7 +131,8 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
     elif block is not None:
         unblock = None
     done = _cue(w.DONE, scrubbed, not_before=w.DONE_NOT_FACT_BEFORE, not_after=w.DONE_PARTIAL_AFTER)
-    partly = done is not None and bool(w.PART_BEFORE.search(clause_before(scrubbed, done.start())))
+    partly = done is not None and bool(w.PART_BEFORE.search(clause_before(scrubbed, done.start()))
+                                       or w.EXCEPT_AFTER.match(scrubbed[done.end() :]))
     passed = (w.PASSED.search(scrubbed) or _cue(w.DONE_SOFT, scrubbed, not_before=w.DONE_NOT_FACT_BEFORE)) \
         if done is None else None  # a check passed, or completion in words a reader is unsure of: asked
     done = done or passed

@@ -30,6 +30,9 @@ DONE_PARTIAL_AFTER = re.compile(
     r"|with (?:the )?(?:first|second|part|phase|stage|half)|the first|part|phase|stage|half)",
     re.IGNORECASE,
 )
+# After a completion word, what is left out of it ("finished except the labels", "完成了，除了标签"): asked.
+EXCEPT_AFTER = re.compile(r"^\W{0,3}\s*(?:except|apart from|other than|besides|but not|minus|除了|只差|就差|只剩|还剩)(?![A-Za-z])",
+                          re.IGNORECASE)
 # A completion word that is a percent's label ("完成80%", "完成度") or names a plan, not a fact.
 DONE_NOT_FACT_BEFORE = re.compile(r"(?:快|快要|就要|即将|马上|差不多|基本|基本上|接近|将近|预计|争取|能|会|要|准备|计划|必须|得|需要|"
                                   r"应该|这周|本周|下周|明天|后天|今晚|月底|大部分|大多|一部分|部分|not|almost|nearly|about to|"
@@ -185,6 +188,7 @@ APPROXIMATE_PERCENT: tuple[tuple[re.Pattern[str], int], ...] = tuple((re.compile
     (r"快好了|快完了|快完成了?|快搞定了?|快弄完了?|快做完了?|差不多了|差不多完成了?|差不多好了|基本完成了?|基本搞定了?|"
      r"基本上完成了?|接近完成|即将完成|马上就?好|马上完成|收尾阶段|就差收尾|"
      r"(?<![A-Za-z])(?:almost|nearly|pretty much|mostly|about|basically|practically) (?:done|finished|complete|there)"
+     r"|(?<![A-Za-z])(?:almost|nearly|basically)\s*(?:好了|完成了?|搞定了?|做完了?|弄完了?)"
      r"|(?<![A-Za-z])(?:close to done|wrapping up|final stretch|last bits)(?![A-Za-z])", 90),
     (r"(?<![A-Za-z])(?:a bit|a little|some|partly|partially|halfish) (?:done|progress|finished)(?![A-Za-z])|一部分|部分完成|有进展", 30),
     (r"(?<![A-Za-z])(?:(?:done|finished|complete)[- ]?ish|(?:kinda|kind of|sort of|sorta|more or less|pretty well|largely) "

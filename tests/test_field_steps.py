@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from commands.field import understand
-from commands.model import Done, ParseError, Report, Several
+from commands.model import Confirm, Done, ParseError, Report, Several
 
 
 @pytest.mark.parametrize(("text", "task", "percent"), [
@@ -50,3 +50,8 @@ def test_a_capital_key_spoken_with_a_space(text: str, expected: object) -> None:
 def test_capitals_that_are_words_or_a_spelled_h_d_one_are_no_key(text: str) -> None:
     result = understand(text)
     assert not isinstance(result, (Report, Done, Several)), result
+
+
+@pytest.mark.parametrize("text", ["A-3 finished except the labels", "A-3 完成了，除了标签", "A-3 almost 好了"])
+def test_completion_with_something_left_or_hedged_is_asked(text: str) -> None:
+    assert isinstance(understand(text), Confirm)
