@@ -48,6 +48,8 @@ _QUESTION_AFTER_KEY = re.compile(r"^(?:is|has|did|are|was|will|can|does|do)\s+(?
                                  re.IGNORECASE)
 _JOINED_REFERENCE = re.compile(r"(?:和|跟|与|及|加上|连同|(?<![A-Za-z])(?:and|with|plus|same as)(?![A-Za-z])|&)\s*"
                                + TASK_KEY_ANY.pattern, re.IGNORECASE)
+_ASKED_END = re.compile(r"[?？]\s*$")
+_CHECK_MARK = re.compile(r"\s*[✅✔☑]\ufe0f?\s*")
 _FIGURES = re.compile(r"[0-9]|[一二两三四五六七八九十半]")
 
 
@@ -330,6 +332,8 @@ def understand(s: str, *, verb: str = "report", bare_is_percent: bool = False, o
     pairs = list(zip(readings, parts, strict=True))
     tangled = any(any(not _bare_note(x) for x in r.writes) and _JOINED_REFERENCE.search(text) for r, (_, text) in pairs) \
         or (len(parts) > 1 and any(not r.writes and _FIGURES.search(text) for r, (_, text) in pairs))
+    if len(parts) == 1 and _CHECK_MARK.fullmatch(parts[0][1].strip(EDGE_PUNCT)):
+        return err("unclear_done", verb, value=_excerpt(s), task=parts[0][0])  # "A-3 ✅": done, or seen?
     if len(parts) == 1 and not clean(parts[0][1]) and not unplaced:
         return Status(target=parts[0][0])
     for reading in readings:
@@ -340,7 +344,8 @@ def understand(s: str, *, verb: str = "report", bare_is_percent: bool = False, o
     if any(reading.question for reading in readings):
         if len(parts) == 1 or not writes:
             return Status(target=parts[0][0]) if len(parts) == 1 else err("question", verb, task=parts[0][0])
-        tangled = True
+        # "A-3 完成了吗？A-4 我这边完成了": a question closed by its own mark is its own sentence, not a doubt on the rest
+        tangled = tangled or any(r.question and not (_ASKED_END.search(text) and text.strip(EDGE_PUNCT + "?？ ")) for r, (_, text) in pairs)
     if not writes:
         return None if unplaced else Status(target=parts[0][0])
     if len(readings) == 1 and readings[0].idle_hours and _bare_note(writes[0]):

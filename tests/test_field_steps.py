@@ -55,3 +55,13 @@ def test_capitals_that_are_words_or_a_spelled_h_d_one_are_no_key(text: str) -> N
 @pytest.mark.parametrize("text", ["A-3 finished except the labels", "A-3 完成了，除了标签", "A-3 almost 好了"])
 def test_completion_with_something_left_or_hedged_is_asked(text: str) -> None:
     assert isinstance(understand(text), Confirm)
+
+
+def test_a_question_closed_by_its_mark_leaves_the_next_tasks_report_alone() -> None:
+    assert understand("A-3 完成了吗？A-4 我这边完成了") == Done(task="A-4", note="我这边")
+    assert isinstance(understand("A-3 50% A-4 ?"), Confirm | ParseError)  # a bare "?" is a doubt on the message
+
+
+def test_a_check_mark_alone_is_asked() -> None:
+    result = understand("A-3 ✅")
+    assert isinstance(result, ParseError) and result.code == "unclear_done"
