@@ -53,7 +53,13 @@ _STRONG_CUE_BEFORE = re.compile(r"(?:完成|进度|做到|干到|弄到|达到|p
 # a percent form that carries its own label ("UAT 进度 60%"): the names before it are a step of the task.
 _STRONG_CUE_AFTER = re.compile(r"^\s*(?:complete[d]?|done|finished|through(?=\s*(?:$|[,.;!，。；]|now|so far|today))|完成|完工)",
                                re.IGNORECASE)
-_NUMBERED_BEFORE = re.compile(r"[A-Za-z]+\s*#?[0-9]+\s*(?:is\s*)?$")  # "rack 2 50% complete": a numbered part
+# ... unless the words before are someone else, hearsay, a plan or a part ("vendor says", "should be", "crew A"), or
+# the words after tie the figure to a date or another thing ("80% done by Friday", "50% done with the order").
+_NOT_OWN_STEP = re.compile(r"[A-Za-z]+\s*#?[0-9]+\s*(?:is\s*)?$|(?<![A-Za-z])(?:says?|said|told|reports?|reported|should|"
+                           r"will|would|could|might|may|must|expect(?:ed|s)?|target|plan(?:ned)?|goal|vendor|supplier|"
+                           r"contractor|subcontractor|sub|team|crew|they|he|she|client|customer|other|their|his|her|"
+                           r"last|yesterday|was|were|batch|lot|[A-Za-z]+ [A-Z])(?![A-Za-z])", re.IGNORECASE)
+_NOT_OWN_AFTER = re.compile(r"^\s*\S+\s*(?:by|before|until|with|for|of|on)(?![A-Za-z])", re.IGNORECASE)
 _LABEL_START = re.compile(r"(?:进度|完成度|完成|progress|completion)", re.IGNORECASE)
 _REACHED_BEFORE = re.compile(r"(?:做|干|弄|推进|进展|砌|装|铺)到了?\s*$")  # "砌筑今天做到了85%": the task's progress
 _LEADING_TIME = re.compile(r"\s*(?:(?:今天|今日|目前|现在|today|now)\s*)?")
@@ -100,7 +106,7 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
         if w.PART_BEFORE.search(before):
             unclear = True  # "3层 50% 完成", "phase 2 50% complete": one part's progress, not the task's
             continue
-        if not bare_is_percent and not _STRONG_CUE_BEFORE.search(before) and (not _STRONG_CUE_AFTER.match(after) or _NUMBERED_BEFORE.search(before)) \
+        if not bare_is_percent and not _STRONG_CUE_BEFORE.search(before) and (not _STRONG_CUE_AFTER.match(after) or _NOT_OWN_STEP.search(before) or _NOT_OWN_AFTER.match(after)) \
                 and not _LABEL_START.match(t[found.start : found.end]) and any(word.lower() not in w.PROGRESS_VOCAB
                                        for word in re.findall(r"[A-Za-z][A-Za-z']+", before)):
             unclear = True  # "SOC 80%", "loading hit 65%": a figure of something named in English

@@ -23,6 +23,8 @@ def test_a_step_before_a_percent_with_a_progress_word_is_the_tasks_progress(text
 
 
 @pytest.mark.parametrize("text", ["A-3 phase 2 50% complete", "A-3 rack 2 50% complete", "A-3 3层 50% 完成",
+                                  "A-3 vendor says 50% done", "A-3 should be 80% done by friday",
+                                  "A-3 supplier is 50% done with the order", "A-3 crew A 50% through, crew B not started",
                                   "A-3 UAT 60%", "A-3 done nearly half", "A-3 about three quarters"])
 def test_a_part_or_an_unlabelled_figure_is_asked_not_written(text: str) -> None:
     result = understand(text)
