@@ -47,7 +47,9 @@ _EN_DIGIT = f"(?:{'|'.join(_TEENS)}|{'|'.join(_TENS)}|{'|'.join(_UNITS)})(?![A-Z
 _CN_NUM = f"[{_CN_DIGIT}十]{{1,3}}(?![{_CN_DIGIT}十零两成%分点个天号楼层栋台米根间区段次遍百千万])"
 # Capitals before a number that are words, not a project's key ("PM 3", "NO 2", "OK 4").
 _NOT_KEY_LETTERS = frozenset(["AM", "PM", "OK", "NO", "ID", "PO", "UP", "TO", "ON", "AT", "IN", "OR", "IS", "IT", "HR", "HRS",
-                              "KG", "KM", "MM", "CM", "KW", "KV", "MW", "DAY", "WK", "QA", "RM", "NR", "TV", "AC", "DC", "MIN"])
+                              "KG", "KM", "MM", "CM", "KW", "KV", "MW", "DAY", "WK", "QA", "RM", "NR", "TV", "AC", "DC", "MIN",
+                              "ROOM", "LEVEL", "FLOOR", "ZONE", "PHASE", "AREA", "LINE", "BAY", "STEP", "WEEK", "PART", "ITEM",
+                              "TASK", "BLOCK", "STAGE", "SECTOR", "ROW", "SITE", "TEAM", "CREW", "GATE", "DOOR", "WALL"])
 _SPELLED_KEY = re.compile(  # "E L V 3" / "E L V 三" / "E L V three"; "lft二"; "FCD nine" (capitals, as voice input writes)
     rf"(?<![A-Za-z0-9])(?:(?P<spaced>(?:[A-Za-z] ){{1,5}}[A-Za-z])\s*(?:-|杠|dash)?\s*"
     rf"(?P<n1>[1-9][0-9]{{0,3}}(?![0-9%.])|{_CN_NUM}|(?<![A-Za-z])(?i:{_EN_DIGIT}))"

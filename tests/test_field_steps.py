@@ -48,7 +48,7 @@ def test_a_capital_key_spoken_with_a_space(text: str, expected: object) -> None:
     assert understand(text) == expected
 
 
-@pytest.mark.parametrize("text", ["PM 4 done", "FLOOR 3 DONE", "ELV 12 3 hours", "HVAC 2 h done", "room 4 done"])
+@pytest.mark.parametrize("text", ["PM 4 done", "FLOOR 3 DONE", "ROOM 4 finished", "ELV 12 3 hours", "HVAC 2 h done", "room 4 done"])
 def test_capitals_that_are_words_or_a_spelled_h_d_one_are_no_key(text: str) -> None:
     result = understand(text)
     assert not isinstance(result, (Report, Done, Several)), result
