@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from commands import field_words as w
@@ -48,6 +48,8 @@ _QUESTION_AFTER_KEY = re.compile(r"^(?:is|has|did|are|was|will|can|does|do)\s+(?
                                  re.IGNORECASE)
 _JOINED_REFERENCE = re.compile(r"(?:和|跟|与|及|加上|连同|(?<![A-Za-z])(?:and|with|plus|same as)(?![A-Za-z])|&)\s*"
                                + TASK_KEY_ANY.pattern, re.IGNORECASE)
+_ASKED_END = re.compile(r"[?？]\s*$")
+_CHECK_MARK = re.compile(r"\s*[✅✔☑]\ufe0f?\s*")
 _FIGURES = re.compile(r"[0-9]|[一二两三四五六七八九十半]")
 
 
@@ -131,12 +133,13 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
     elif block is not None:
         unblock = None
     done = _cue(w.DONE, scrubbed, not_before=w.DONE_NOT_FACT_BEFORE, not_after=w.DONE_PARTIAL_AFTER)
-    partly = done is not None and bool(w.PART_BEFORE.search(clause_before(scrubbed, done.start())))
+    partly = done is not None and bool(w.PART_BEFORE.search(clause_before(scrubbed, done.start()))
+                                       or w.EXCEPT_AFTER.match(scrubbed[done.end() :]))
     passed = (w.PASSED.search(scrubbed) or _cue(w.DONE_SOFT, scrubbed, not_before=w.DONE_NOT_FACT_BEFORE)) \
         if done is None else None  # a check passed, or completion in words a reader is unsure of: asked
     done = done or passed
-    if done is not None and pct.span is not None and (0 <= done.start() - pct.span[1] <= 1
-                                                      or 0 <= pct.span[0] - done.end() <= 1):
+    if done is not None and pct.span is not None and (0 <= done.start() - pct.span[1] <= 1 or (
+            pct.span[0] >= done.end() and w.HEDGE_BETWEEN.fullmatch(scrubbed[done.end() : pct.span[0]]))):
         done = None  # "80% done", "100%完成", "完成了三分之一": the percent's own word
     start = _cue(w.START, scrubbed, not_before=w.PLAN_BEFORE, not_after=w.PLAN_AFTER)
     if unblock is not None and (w.PLAN_BEFORE.search(scrubbed[: unblock.start()]) or w.PLAN_AFTER.match(scrubbed[unblock.end() :])):
@@ -187,6 +190,21 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
         return _Reading(ask=err("unclear_hours", verb, value=_excerpt(t), task=task, example="8"))
     idle = find_hours(t) is not None and spent is None
     return _Reading(writes=(Report(task=task, note=note),) if note else (), idle_hours=idle)
+
+
+def _each(readings: list[_Reading], parts: list[tuple[str, str]]) -> list[_Reading]:
+    """"A-1 done, A-2 at 40%, 2h on each": the hours said once, with "each", are every listed task's."""
+    timed = [i for i, r in enumerate(readings) if any(isinstance(x, (Report, Done)) and x.hours is not None for x in r.writes)]
+    if len(parts) < 2 or timed != [len(parts) - 1] or not w.EACH_HOURS.search(parts[-1][1]):
+        return readings
+    hours = next(x.hours for x in readings[-1].writes if isinstance(x, (Report, Done)) and x.hours is not None)
+    out = []
+    for (task, _), r in zip(parts[:-1], readings[:-1], strict=True):
+        first = next((x for x in r.writes if isinstance(x, (Report, Done))), None)
+        writes = tuple(replace(x, hours=hours) if x is first else x for x in r.writes) if first is not None \
+            else (*r.writes, Report(task=task, hours=hours))
+        out.append(replace(r, writes=writes))
+    return [*out, readings[-1]]
 
 
 def _spans(t: str, pct: Percent) -> list[tuple[int, int]]:
@@ -284,8 +302,8 @@ def understand(s: str, *, verb: str = "report", bare_is_percent: bool = False, o
         heard = _SPOKEN_KEY.sub(r"\1-\2", spelled_keys(s))
         if heard != s and not one_task:  # voice input drops the dash or spells the key: "A3 到百分之八十", "E L V 三"
             result = understand(heard, verb=verb)
-            if isinstance(result, (Report, Done, Start)) or (isinstance(result, Several) and any(
-                    isinstance(x, (Report, Done, Start)) for x in result.items)):
+            if isinstance(result, (Report, Done, Start, Block)) or (isinstance(result, Several) and any(
+                    isinstance(x, (Report, Done, Start, Block)) for x in result.items)):
                 return result
         return _keyless(s, verb)
     lead = lead.strip(EDGE_PUNCT + "-*•>")
@@ -308,11 +326,14 @@ def understand(s: str, *, verb: str = "report", bare_is_percent: bool = False, o
     if len(found) > 1 and w.TOTAL.search(s):
         return err("unclear_hours", verb, value=_excerpt(s), task=parts[0][0], example="2")
     readings = [_read(task, text, verb=verb, bare_is_percent=bare_is_percent) for task, text in parts]
+    readings = _each(readings, parts)
     # Another task named inside a task's words ("A-3 和 A-4 一共5小时"), or a task's part with figures that say
     # nothing clear ("A-4 maybe 60 or 70"): the message is asked about as a whole.
     pairs = list(zip(readings, parts, strict=True))
     tangled = any(any(not _bare_note(x) for x in r.writes) and _JOINED_REFERENCE.search(text) for r, (_, text) in pairs) \
         or (len(parts) > 1 and any(not r.writes and _FIGURES.search(text) for r, (_, text) in pairs))
+    if len(parts) == 1 and _CHECK_MARK.fullmatch(parts[0][1].strip(EDGE_PUNCT)):
+        return err("unclear_done", verb, value=_excerpt(s), task=parts[0][0])  # "A-3 ✅": done, or seen?
     if len(parts) == 1 and not clean(parts[0][1]) and not unplaced:
         return Status(target=parts[0][0])
     for reading in readings:
@@ -323,7 +344,8 @@ def understand(s: str, *, verb: str = "report", bare_is_percent: bool = False, o
     if any(reading.question for reading in readings):
         if len(parts) == 1 or not writes:
             return Status(target=parts[0][0]) if len(parts) == 1 else err("question", verb, task=parts[0][0])
-        tangled = True
+        # "A-3 完成了吗？A-4 我这边完成了": a question closed by its own mark is its own sentence, not a doubt on the rest
+        tangled = tangled or any(r.question and not (_ASKED_END.search(text) and text.strip(EDGE_PUNCT + "?？ ")) for r, (_, text) in pairs)
     if not writes:
         return None if unplaced else Status(target=parts[0][0])
     if len(readings) == 1 and readings[0].idle_hours and _bare_note(writes[0]):

@@ -31,7 +31,7 @@ _LABELLED_NUMBER = re.compile(r"(?:进度|完成度|完成率|progress|progres|p
 
 _HEDGE_WORD = re.compile(r"(?:大概|大约|约|差不多|about|around|roughly|approx(?:imately)?|~)\s*$", re.IGNORECASE)
 
-_PROGRESS_CUE_BEFORE = re.compile(r"(?:做到|干到|弄到|装到|达到|到了|到|已经|已|目前|现在|at|is at|now at|reached|to)\s*$",
+_PROGRESS_CUE_BEFORE = re.compile(r"(?:做到|干到|弄到|装到|达到|到了|到|已经|已|目前|现在|(?<![A-Za-z])(?:at|is at|now at|reached|to))\s*$",
                                   re.IGNORECASE)
 
 _FROM_TO_PERCENT = re.compile(r"(?:(?:从|from)\s*[0-9]{1,3}\s*%?\s*(?:up|涨|提升|提高|升|推|干|做|弄|搞)?\s*(?:到了?|至|to|->|→)"
@@ -49,6 +49,18 @@ _SHARE_BEFORE = re.compile(r"[\u4e00-\u9fffA-Za-z]{2,}\s*(?:[\u4e00-\u9fff]{1,3}
 # Words that say the figure after them is the task's progress, whatever names stand before ("rebar 完成 60%").
 _STRONG_CUE_BEFORE = re.compile(r"(?:完成|进度|做到|干到|弄到|达到|progress|complete|completed|done)\s*(?:到|了|:|：)?\s*$",
                                 re.IGNORECASE)
+# Words right after a percent that make it the task's own ("cabling 50% complete", "data mapping 35% through"), and
+# a percent form that carries its own label ("UAT 进度 60%"): the names before it are a step of the task.
+_STRONG_CUE_AFTER = re.compile(r"^\s*(?:complete[d]?|done|finished|through(?=\s*(?:$|[,.;!，。；]|now|so far|today))|完成|完工)",
+                               re.IGNORECASE)
+# ... unless the words before are someone else, hearsay, a plan or a part ("vendor says", "should be", "crew A"), or
+# the words after tie the figure to a date or another thing ("80% done by Friday", "50% done with the order").
+_NOT_OWN_STEP = re.compile(r"[A-Za-z]+\s*#?[0-9]+\s*(?:is\s*)?$|(?<![A-Za-z])(?:says?|said|told|reports?|reported|should|"
+                           r"will|would|could|might|may|must|expect(?:ed|s)?|target|plan(?:ned)?|goal|vendor|supplier|"
+                           r"contractor|subcontractor|sub|team|crew|they|he|she|client|customer|other|their|his|her|"
+                           r"last|yesterday|was|were|batch|lot|[A-Za-z]+ [A-Z])(?![A-Za-z])", re.IGNORECASE)
+_NOT_OWN_AFTER = re.compile(r"^\s*\S+\s*(?:by|before|until|with|for|of|on)(?![A-Za-z])", re.IGNORECASE)
+_LABEL_START = re.compile(r"(?:进度|完成度|完成|progress|completion)", re.IGNORECASE)
 _REACHED_BEFORE = re.compile(r"(?:做|干|弄|推进|进展|砌|装|铺)到了?\s*$")  # "砌筑今天做到了85%": the task's progress
 _LEADING_TIME = re.compile(r"\s*(?:(?:今天|今日|目前|现在|today|now)\s*)?")
 _FROM_TO = re.compile(r"(?:从|from)\s*[0-9]{1,3}\s*%?\s*(?:到|至|to|->|→)\s*$|[0-9]{1,3}\s*%?\s*(?:->|→|=>)\s*$",
@@ -91,7 +103,11 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
             continue  # a forecast, a measurement, an earlier figure: not progress now, left in the note
         if w.OFF_TARGET_AFTER.match(after):
             continue
-        if not bare_is_percent and not _STRONG_CUE_BEFORE.search(before) and any(word.lower() not in w.PROGRESS_VOCAB
+        if w.PART_BEFORE.search(before):
+            unclear = True  # "3层 50% 完成", "phase 2 50% complete": one part's progress, not the task's
+            continue
+        if not bare_is_percent and not _STRONG_CUE_BEFORE.search(before) and (not _STRONG_CUE_AFTER.match(after) or _NOT_OWN_STEP.search(before) or _NOT_OWN_AFTER.match(after)) \
+                and not _LABEL_START.match(t[found.start : found.end]) and any(word.lower() not in w.PROGRESS_VOCAB
                                        for word in re.findall(r"[A-Za-z][A-Za-z']+", before)):
             unclear = True  # "SOC 80%", "loading hit 65%": a figure of something named in English
             continue

@@ -45,11 +45,16 @@ _LABELLED_EN = re.compile(  # "progress eighty": a number in words after a progr
 _CN_DIGIT = "一二三四五六七八九"
 _EN_DIGIT = f"(?:{'|'.join(_TEENS)}|{'|'.join(_TENS)}|{'|'.join(_UNITS)})(?![A-Za-z])"
 _CN_NUM = f"[{_CN_DIGIT}十]{{1,3}}(?![{_CN_DIGIT}十零两成%分点个天号楼层栋台米根间区段次遍百千万])"
+# Capitals before a number that are words, not a project's key ("PM 3", "NO 2", "OK 4").
+_NOT_KEY_LETTERS = frozenset(["AM", "PM", "OK", "NO", "ID", "PO", "UP", "TO", "ON", "AT", "IN", "OR", "IS", "IT", "HR", "HRS",
+                              "KG", "KM", "MM", "CM", "KW", "KV", "MW", "DAY", "WK", "QA", "RM", "NR", "TV", "AC", "DC", "MIN",
+                              "ROOM", "LEVEL", "FLOOR", "ZONE", "PHASE", "AREA", "LINE", "BAY", "STEP", "WEEK", "PART", "ITEM",
+                              "TASK", "BLOCK", "STAGE", "SECTOR", "ROW", "SITE", "TEAM", "CREW", "GATE", "DOOR", "WALL"])
 _SPELLED_KEY = re.compile(  # "E L V 3" / "E L V 三" / "E L V three"; "lft二"; "FCD nine" (capitals, as voice input writes)
     rf"(?<![A-Za-z0-9])(?:(?P<spaced>(?:[A-Za-z] ){{1,5}}[A-Za-z])\s*(?:-|杠|dash)?\s*"
-    rf"(?P<n1>[1-9][0-9]{{0,3}}(?![0-9%.])|{_CN_NUM}|(?i:{_EN_DIGIT}))"
+    rf"(?P<n1>[1-9][0-9]{{0,3}}(?![0-9%.])|{_CN_NUM}|(?<![A-Za-z])(?i:{_EN_DIGIT}))"
     rf"|(?P<glued>[A-Za-z]{{1,6}})(?:杠|横杠)?(?P<n2>{_CN_NUM})"
-    rf"|(?P<caps>[A-Z]{{2,6}})\s(?:(?i:dash|杠)\s?)?(?P<n3>(?i:{_EN_DIGIT}))"
+    rf"|(?P<caps>[A-Z]{{2,6}})\s(?:(?i:dash|杠)\s?)?(?P<n3>(?i:{_EN_DIGIT})|[1-9][0-9]{{0,3}}(?![0-9%.:\u4e00-\u9fff]|,[0-9]|\s+[0-9]+(?![0-9]*\s*%)|\s*(?i:%|h|hrs?|hours?|mins?|pcs|units?|m|kg|days?|d|x|am|pm|st|nd|rd|th)\b))"
     rf"|(?P<dashed>[A-Za-z]{{1,6}})\s?(?i:dash|杠|横杠)\s?(?P<n4>[1-9][0-9]{{0,3}}(?![0-9%.])))")
 
 
@@ -80,7 +85,10 @@ def spelled_keys(s: str) -> str:
     def key(m: re.Match[str]) -> str:
         letters = m.group("spaced") or m.group("glued") or m.group("caps") or m.group("dashed")
         number = _key_number(m.group("n1") or m.group("n2") or m.group("n3") or m.group("n4"))
+        if m.group("caps") and (m.group("caps") in _NOT_KEY_LETTERS or shouted):
+            return m.group(0)  # "PM 3", or a message typed all in capitals: words, not a key spoken
         return m.group(0) if number is None else f"{letters.replace(' ', '').upper()}-{number}"
+    shouted = not re.search(r"[a-z\u4e00-\u9fff]", s) and len(re.findall(r"[A-Z]{2,}", s)) > 1
     return _SPELLED_KEY.sub(key, s)
 
 
