@@ -72,6 +72,9 @@ CALLBACK_PLATFORM: Final = "callback"
 # The platforms' approval engines (bot/jobs/engines.py): a linked instance with no result event for this long is
 # asked for its status by the clock (the fallback for an event that never came).
 ENGINE_POLL_AFTER_S: Final = 15 * 60.0
+# An instance whose creation keeps failing for a while (an outage, throttling) for this long is given up: the
+# request is marked failed there and its requester told, as for a refusal (it stays with our own chain).
+ENGINE_CREATE_GIVE_UP_S: Final = 60 * 60.0
 CALLBACK_MAX_ATTEMPTS: Final = 60  # with backoff up to 5 min: a receiver down for hours still gets it
 CALLBACK_TIMEOUT_S: Final = 10.0
 

@@ -9,7 +9,10 @@ Feishu Approval (approval v4, tenant token; lark-oapi's CreateInstanceRequest / 
 - POST /open-apis/approval/v4/instances?user_id_type=open_id {approval_code, open_id, form: a JSON string of
   [{id, type, value}]} -> {"code": 0, "data": {"instance_code": "…"}};
 - GET /open-apis/approval/v4/instances/{instance_code} -> {"data": {"status": PENDING | APPROVED | REJECTED |
-  CANCELED | DELETED}}.
+  CANCELED | DELETED}};
+- POST /open-apis/approval/v4/approvals/{approval_code}/subscribe (lark-oapi's SubscribeApprovalRequest): Feishu
+  pushes an approval definition's instance events only to apps that subscribed to it; once per app is enough, and
+  again is refused with 1390007 "subscription existed" (taken as done). DingTalk pushes every process's: no-op.
 A refusal (4xx: a wrong process code, an originator outside the org) is a PermanentSendError, an outage a
 TransientSendError, as for every other call of the app (notifiers/openapi.py).
 """
@@ -25,6 +28,7 @@ from notifiers.openapi import OpenApi
 
 Status = Literal["running", "approved", "rejected"]
 FORM_VALUE_MAX_CHARS = 500
+SUBSCRIPTION_EXISTED = 1390007  # Feishu: this app already subscribed to the approval definition
 
 
 class DingTalkOa:
@@ -49,6 +53,9 @@ class DingTalkOa:
         result: dict[str, object] = found if isinstance(found, dict) else {}
         return dingtalk_status(str(result.get("status", "")), str(result.get("result", "")))
 
+    async def subscribe(self, code: str) -> None:
+        """DingTalk pushes every process's instance changes to the app: nothing to ask for."""
+
 
 class FeishuApproval:
     kind = "feishu_approval"
@@ -65,6 +72,15 @@ class FeishuApproval:
         if not isinstance(instance, str) or not instance:
             raise PermanentSendError(f"feishu approval create: no instance_code in {str(data)[:160]}")
         return instance
+
+    async def subscribe(self, code: str) -> None:
+        """Ask Feishu to push this approval definition's instance events to the app ("subscription existed" is
+        done too); a refusal or an outage is raised."""
+        try:
+            await self._api.call("POST", f"/open-apis/approval/v4/approvals/{quote(code, safe='')}/subscribe", {})
+        except PermanentSendError as exc:
+            if exc.code != SUBSCRIPTION_EXISTED:
+                raise
 
     async def status(self, instance: str) -> Status:
         data = await self._api.call("GET", f"/open-apis/approval/v4/instances/{quote(instance, safe='')}", {})

@@ -46,7 +46,12 @@ class TransientSendError(Exception):
 
 
 class PermanentSendError(Exception):
-    """Will never succeed as it is (bad channel, no permission): straight to the dead letters."""
+    """Will never succeed as it is (bad channel, no permission): straight to the dead letters. `code` is the
+    platform's own error code, when it gave one (a caller may take one as an answer: "already done")."""
+
+    def __init__(self, reason: str, *, code: object = None) -> None:
+        super().__init__(reason)
+        self.code = code
 
 
 class Sender(Protocol):

@@ -109,5 +109,5 @@ class OpenApi:
         if status >= 500 or code in d.transient_codes:
             raise TransientSendError(f"{d.platform} HTTP {status} code {code}")
         if not d.accepted(status, code):
-            raise PermanentSendError(d.refusal(path, status, code, data))
+            raise PermanentSendError(d.refusal(path, status, code, data), code=code)
         return data

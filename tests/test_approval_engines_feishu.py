@@ -1,7 +1,8 @@
 """Feishu Approval linked to an approval chain, end to end: the runtime's Feishu app creates the instance (form as
 a JSON string, the requester's open_id), approval.instance.status_changed_v4 at the event route is stored once per
 instance and decides the request once; the poll reads a status when no event came; hostile events change
-nothing."""
+nothing. The bot subscribes to each approval definition once (Feishu pushes nothing otherwise), and a create that
+keeps failing is given up after ENGINE_CREATE_GIVE_UP_S, as a refusal."""
 
 from __future__ import annotations
 
@@ -20,9 +21,10 @@ from bot import chains
 from bot.app import build_app
 from bot.config import Config, PersonConfig, ProjectConfig, Settings
 from bot.config.approvals import ApprovalChainsConfig
+from bot.constants import ENGINE_CREATE_GIVE_UP_S
 from bot.runtime import Runtime
 from bot.store.identities import IdentityStore
-from bot.store.models import ApprovalRow, InboxRow
+from bot.store.models import ApprovalRow, InboxRow, OutboxRow
 from bot.store.workspace import SqlWorkspace
 from tests.conftest import running_clock
 from tests.fakes.feishu_approval import FakeFeishuApproval
@@ -104,6 +106,7 @@ async def test_created_and_the_event_decides_once(served: tuple[Runtime, Client,
     assert json.loads(sent["form"]) == [{"id": "widget-reason", "type": "input", "value": f"#{n} valves"}]
     assert (await _row(rt, n)).payload["engine"]["instance"] == "INST-1"
     event = fake.finish("INST-1", "APPROVED")
+    assert event is not None, "subscribed before the instance was made: Feishu pushes its end"
     for event_id in ("ev-1", "ev-1", "ev-2"):  # a redelivery, and the same end delivered again under a new id
         assert (await client.post("/feishu/events", json=_event(event, event_id))).status == 200
     assert await _inbox(rt) == 1
@@ -111,6 +114,7 @@ async def test_created_and_the_event_decides_once(served: tuple[Runtime, Client,
     final = await _row(rt, n)
     assert (final.state, final.decided_by) == ("approved", "feishu_approval")
     rejected = fake.finish("INST-1", "REJECTED")
+    assert rejected is not None
     assert (await client.post("/feishu/events", json=_event(rejected, "ev-3"))).status == 200
     await _work(rt)
     assert (await _row(rt, n)).state == "approved", "a late, contrary result changes nothing"
@@ -155,3 +159,81 @@ async def test_an_unknown_approval_code_stays_with_our_chain(migrated_sqlite_url
         row = await _row(rt, n)
         assert row.state == "pending" and row.payload["engine"]["state"] == "failed" and not fake.creates
         assert "1390002" in row.payload["engine"]["error"]
+
+
+async def test_subscribes_once_per_definition(served: tuple[Runtime, Client, FakeFeishuApproval]) -> None:
+    rt, _, fake = served
+    for _ in range(2):
+        await _request(rt)
+        assert await rt.engine_links.run(rt.clock.now(), catching_up=False) == 1
+    assert len(fake.creates) == 2 and fake.subscribes == ["APPROVAL-EXPENSE"]
+    assert fake.finish("INST-2", "APPROVED") is not None
+
+
+async def test_already_subscribed_counts_as_done(served: tuple[Runtime, Client, FakeFeishuApproval],
+                                                 caplog: pytest.LogCaptureFixture) -> None:
+    rt, _, fake = served
+    fake.subscribed.add("APPROVAL-EXPENSE")  # by an earlier process of the bot
+    for _ in range(2):
+        await _request(rt)
+        assert await rt.engine_links.run(rt.clock.now(), catching_up=False) == 1
+    assert fake.subscribes == ["APPROVAL-EXPENSE"], "1390007 is success: not asked again"
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING and "pushed" in r.getMessage()]
+
+
+async def test_a_failed_subscribe_does_not_stop_the_create(served: tuple[Runtime, Client, FakeFeishuApproval],
+                                                           caplog: pytest.LogCaptureFixture) -> None:
+    rt, _, fake = served
+    fake.subscribe_down = True
+    first, second = await _request(rt), await _request(rt)
+    assert await rt.engine_links.run(rt.clock.now(), catching_up=False) == 2
+    assert len(fake.creates) == 2 and len(fake.subscribes) == 2, "tried again with the next create"
+    warned = [r for r in caplog.records if "not pushed" in r.getMessage()]
+    assert len(warned) == 1 and not warned[0].exc_info, "logged once, without a traceback"
+    assert fake.finish("INST-1", "APPROVED") is None, "Feishu pushes nothing: the poll follows it"
+    assert await rt.engine_links.run(rt.clock.now() + timedelta(minutes=20), catching_up=False) == 1
+    assert ((await _row(rt, first)).state, (await _row(rt, second)).state) == ("approved", "pending")
+    fake.subscribe_down = False
+    await _request(rt)
+    await rt.engine_links.run(rt.clock.now(), catching_up=False)
+    assert fake.subscribed == {"APPROVAL-EXPENSE"} and len(fake.subscribes) == 3
+
+
+async def _told(rt: Runtime, kind: str) -> int:
+    async with rt.db.read() as s:
+        return int((await s.execute(select(func.count()).select_from(OutboxRow).where(OutboxRow.kind == kind)
+                                    )).scalar_one())
+
+
+async def test_a_create_failing_for_long_is_given_up(served: tuple[Runtime, Client, FakeFeishuApproval],
+                                                    caplog: pytest.LogCaptureFixture) -> None:
+    rt, _, fake = served
+    fake.create_down = True
+    n = await _request(rt)
+    start = rt.clock.now()
+    for minutes in (0, 1, 30, ENGINE_CREATE_GIVE_UP_S / 60 - 1):
+        assert await rt.engine_links.run(start + timedelta(minutes=minutes), catching_up=False) == 0
+        assert (await _row(rt, n)).payload["engine"]["state"] == "new", "an outage is tried again next tick"
+    assert (await _row(rt, n)).payload["engine"]["failing_since"] == start.isoformat()
+    assert await _told(rt, "approval_engine_failed") == 0
+    assert await rt.engine_links.run(start + timedelta(seconds=ENGINE_CREATE_GIVE_UP_S), catching_up=False) == 1
+    row = await _row(rt, n)
+    assert row.state == "pending" and row.payload["engine"]["state"] == "failed" and "still failing after 60 min: feishu HTTP 503" \
+        in row.payload["engine"]["error"], "given up there; the request stays with our own chain"
+    assert await _told(rt, "approval_engine_failed") == 1, "the requester is told, as of a refusal"
+    assert await rt.engine_links.run(start + timedelta(hours=3), catching_up=False) == 0, "not tried again"
+    assert not fake.creates
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+
+
+async def test_a_create_that_recovers_in_time_goes_ahead(served: tuple[Runtime, Client, FakeFeishuApproval]
+                                                         ) -> None:
+    rt, _, fake = served
+    fake.create_down = True
+    n = await _request(rt)
+    start = rt.clock.now()
+    assert await rt.engine_links.run(start, catching_up=False) == 0
+    fake.create_down = False
+    assert await rt.engine_links.run(start + timedelta(minutes=59), catching_up=False) == 1
+    engine = (await _row(rt, n)).payload["engine"]
+    assert engine["state"] == "running" and "failing_since" not in engine

@@ -3,7 +3,10 @@
 - an engine record in state "new" becomes an instance there (the call is made outside any transaction; the
   instance id is then stored only if the record is still "new", so two clocks do not both keep one). A refusal
   marks it "failed" and the requester is told: the request stays with our own chain, never lost. An outage leaves
-  it "new" for the next tick;
+  it "new" for the next tick, until it has lasted ENGINE_CREATE_GIVE_UP_S: then it fails as a refusal does;
+- before an approval definition's first instance in this process, the engine is asked to push its results
+  (Feishu sends events only for definitions an app subscribed to); a failure there is logged once and does not stop
+  the create: the poll below follows the instance;
 - a "running" instance with no result for ENGINE_POLL_AFTER_S is asked for its status (the fallback for an event
   that never came).
 The final result, from an event (bot/dispatch/engine_events.py) or a poll, decides the request once
@@ -19,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal, Protocol
 
 from bot.config import Config
-from bot.constants import CALLBACK_PLATFORM, ENGINE_POLL_AFTER_S
+from bot.constants import CALLBACK_PLATFORM, ENGINE_CREATE_GIVE_UP_S, ENGINE_POLL_AFTER_S
 from bot.jobs.base import Mail, Steady
 from bot.records import Approval
 from bot.store.db import Database, StoreSession
@@ -39,6 +42,8 @@ class Engine(Protocol):
 
     async def status(self, instance: str) -> Status: ...
 
+    async def subscribe(self, code: str) -> None: ...
+
 
 class EngineLinks(Steady):
     def __init__(self, db: Database, mail: Mail, config: Config, engines: dict[str, Engine]) -> None:
@@ -46,6 +51,8 @@ class EngineLinks(Steady):
         self.mail = mail
         self.config = config
         self.engines = engines
+        self._subscribed: set[tuple[str, str]] = set()  # (kind, code): its results are pushed to us
+        self._subscribe_warned: set[tuple[str, str]] = set()
 
     def _ws(self, s: StoreSession) -> SqlWorkspace:
         return SqlWorkspace(s, default_locale=self.config.locale)
@@ -78,14 +85,15 @@ class EngineLinks(Steady):
                 raise PermanentSendError(f"{approval.requester} has no {platform_of(str(engine['kind']))} account")
             text = f"#{approval.id} {approval.subject}" + (
                 f" ({approval.amount} {approval.currency or ''})".rstrip() if approval.amount is not None else "")
+            await self._subscribe(client, str(engine["code"]))
             instance = await client.create(code=str(engine["code"]), originator=accounts[0],
                                            form_field=str(engine.get("form_field") or ""), text=text)
         except TransientSendError as exc:
-            log.warning("approval %s: %s instance not created yet: %s", approval.id, engine.get("kind"), exc)
-            return 0
+            return await self._not_yet(approval, engine, str(exc), now)
         except PermanentSendError as exc:
             return await self._failed(approval, engine, str(exc), now)
-        linked = {**engine, "state": "running", "instance": instance, "since": now.isoformat()}
+        linked = {k: v for k, v in engine.items() if k != "failing_since"} | {
+            "state": "running", "instance": instance, "since": now.isoformat()}
         async with self.db.write() as s:
             updated = await self._ws(s).set_engine(approval.id, linked, was="new")
         if updated is None:
@@ -95,8 +103,37 @@ class EngineLinks(Steady):
         await self.cards(updated)
         return 1
 
+    async def _subscribe(self, client: Engine, code: str) -> None:
+        """Once per definition and process (Feishu needs it once per app: again is harmless); a failure is tried
+        again with the next create, and logged the first time only."""
+        key = (client.kind, code)
+        if key in self._subscribed:
+            return
+        try:
+            await client.subscribe(code)
+        except (TransientSendError, PermanentSendError) as exc:
+            if key not in self._subscribe_warned:
+                self._subscribe_warned.add(key)
+                log.warning("%s %s: results are not pushed (the clock polls them instead): %s", client.kind, code,
+                            exc)
+            return
+        self._subscribed.add(key)
+
+    async def _not_yet(self, approval: Approval, engine: dict[str, object], error: str, now: datetime) -> int:
+        """A temporary failure: tried again next tick, until the first one is ENGINE_CREATE_GIVE_UP_S old."""
+        since = engine.get("failing_since")
+        if isinstance(since, str) and now - datetime.fromisoformat(since) >= timedelta(
+                seconds=ENGINE_CREATE_GIVE_UP_S):
+            return await self._failed(approval, engine, f"still failing after {ENGINE_CREATE_GIVE_UP_S / 60:.0f} "
+                                                        f"min: {error}", now)
+        log.warning("approval %s: %s instance not created yet: %s", approval.id, engine.get("kind"), error)
+        if not isinstance(since, str):
+            async with self.db.write() as s:
+                await self._ws(s).set_engine(approval.id, {**engine, "failing_since": now.isoformat()}, was="new")
+        return 0
+
     async def _failed(self, approval: Approval, engine: dict[str, object], error: str, now: datetime) -> int:
-        log.warning("approval %s: %s refused the instance: %s", approval.id, engine.get("kind"), error)
+        log.warning("approval %s: %s instance not made, given up: %s", approval.id, engine.get("kind"), error)
         claimed: list[ClaimedMessage] = []
         async with self.db.write() as s:
             ws = self._ws(s)
