@@ -180,9 +180,9 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
         return _Reading(writes=(Unblock(task=task, note=note),) + ((progress,) if progress else ()), unsure=unsure)
     if trouble is not None:
         return _Reading(writes=((progress,) if progress else ()) + (Block(task=task, reason=clean(t)),), unsure="suggested")
-    if start is not None:
+    if start is not None and not (isinstance(progress, Report) and progress.percent):
         return _Reading(writes=(Start(task=task, note=note),) + ((progress,) if progress else ()), unsure=unsure)
-    if progress is not None:
+    if progress is not None:  # with "started" too: a percent above 0 puts the task in progress by itself
         return _Reading(writes=(progress,), unsure=unsure)
     if day_end is not None and not_done is None:
         return _Reading(ask=err("unclear_done", verb, value=_excerpt(t), task=task))

@@ -159,7 +159,8 @@ OFF_TARGET_AFTER = re.compile(r"^\s*(?:over|under|above|below|off|higher than|lo
 
 # Progress in words. Definite: the words give the number. Approximate: the bot asks, the likely value preselected.
 DEFINITE_PERCENT: tuple[tuple[re.Pattern[str], int], ...] = tuple((re.compile(p, re.IGNORECASE), v) for p, v in (
-    (r"(?<!一小)(?<!多)一半|(?<![A-Za-z])(?:half(?:way)?(?: done| through| there)?|50/50)(?![A-Za-z])", 50),
+    (r"(?<!一小)(?<!多)一半|(?<![A-Za-z])(?<!and a )(?:half(?:way)?(?: done| through| there)?|50/50)(?![A-Za-z])"
+     r"(?!\s*(?:an? )?(?:hours?|hrs?|days?|shifts?)(?![A-Za-z]))", 50),  # "3 and a half hours" is time
     (r"三分之一|(?<![A-Za-z])(?:one|a) third(?![A-Za-z])", 33),
     (r"(?<![0-9/])3/4(?=\s*(?:done|完成|of the way|的进度))|四分之三", 75),
     (r"三分之二|(?<![A-Za-z])two[- ]thirds(?![A-Za-z])", 67),
@@ -306,7 +307,7 @@ PART_BEFORE = re.compile(r"[0-9一二两三四五六七八九十]+\s*(?:层|楼|
 PASSED = _words("验收通过了?", "检查通过了?", "inspection passed", "passed (?:the )?inspection", "通过验收", "signed off(?=\\s*(?:by|[,.!;]|$))",
                 "sign-?off (?:received|done|given)", "handed over", "移交了", "交接完(?:成|毕)?了?", "(?:客户|甲方|业主)验收了")
 # Inside a task's words, someone else's report ("QA-1 他们说弄好了", "apparently done"): offered, asked.
-HEARSAY_INSIDE = re.compile(r"他说|她说|他们说|她们说|听说|据说|说是|(?<![A-Za-z])(?:(?:he|she|they) (?:said|says|told)|apparently|"
+HEARSAY_INSIDE = re.compile(r"他说|她说|他们说|她们说|听说|据说|说是|(?:老|小|阿)[\u4e00-\u9fff]说|[\u4e00-\u9fff]工说|(?<![A-Za-z])(?:(?:he|she|they) (?:said|says|told)|apparently|"
                             r"reportedly|i heard|i was told|supposedly)(?![A-Za-z])", re.IGNORECASE)
 # Before a key, a stance that makes what follows a guess or a condition ("I think", "预计周五", "如果").
 LEAD_HEDGE = re.compile(r"(?<![A-Za-z])(?:i think|i guess|probably|maybe|hopefully|if)(?![A-Za-z])|我觉得|我估计|好像|应该|"
