@@ -78,7 +78,7 @@ def test_feishu_and_dingtalk_permission_lists(capsys: pytest.CaptureFixture[str]
     assert main(["manifest", "feishu", "--url", "https://bot.example.com"]) == 0
     out = capsys.readouterr()
     assert json.loads(out.out) == {"scopes": {"tenant": [
-        "contact:contact.base:readonly", "contact:department.organize:readonly", "contact:user.email:readonly",
+        "approval:approval", "contact:contact.base:readonly", "contact:department.organize:readonly", "contact:user.email:readonly",
         "contact:user.employee_id:readonly", "im:message", "im:message.group_at_msg:readonly",
         "im:message.p2p_msg:readonly", "im:message:send_as_bot", "im:message:send_multi_users"], "user": []}}
     assert "https://bot.example.com/feishu/events" in out.err and "card.action.trigger" in out.err
@@ -87,6 +87,8 @@ def test_feishu_and_dingtalk_permission_lists(capsys: pytest.CaptureFixture[str]
     assert out.out.splitlines() == [
         "Card.Instance.Write\toptional: interactive approval cards (DINGTALK_CARD_TEMPLATE_ID)",
         "Card.Streaming.Write\toptional: interactive approval cards (DINGTALK_CARD_TEMPLATE_ID)",
+        "OA审批: 审批实例写\toptional: approval chains linked to DingTalk OA (engine: kind dingtalk_oa)",
+        "OA审批: 审批实例读\toptional: approval chains linked to DingTalk OA (engine: kind dingtalk_oa)",
         "qyapi_get_department_list\toptional: directory sync (directory: sources: kind dingtalk)",
         "qyapi_get_department_member\toptional: directory sync (directory: sources: kind dingtalk)",
         "qyapi_get_member\toptional: recognise people by union id or email; read one person again on an "

@@ -52,6 +52,10 @@ FEISHU_CALLS: dict[str, tuple[str, ...]] = {
                                                            "contact:user.employee_id:readonly"),
     "POST /open-apis/auth/v3/tenant_access_token/internal": (),
     "POST /callback/ws/endpoint": (),  # the long connection (bot/platforms/feishu_ws.py)
+    # Approval chains linked to Feishu Approval (`engine: {kind: feishu_approval}`, notifiers/approval_engines.py).
+    "POST /open-apis/approval/v4/instances": ("approval:approval",),
+    "GET /open-apis/approval/v4/instances/{}": ("approval:approval",),
+    "POST /open-apis/approval/v4/approvals/{}/subscribe": ("approval:approval",),
 }
 FEISHU_EVENTS: dict[str, tuple[str, ...]] = {
     "im.message.receive_v1": ("im:message.p2p_msg:readonly", "im:message.group_at_msg:readonly"),
@@ -59,6 +63,8 @@ FEISHU_EVENTS: dict[str, tuple[str, ...]] = {
     "contact.user.created_v3": ("contact:contact.base:readonly",),
     "contact.user.updated_v3": ("contact:contact.base:readonly",),
     "contact.user.deleted_v3": ("contact:contact.base:readonly",),
+    # Approval chains linked to Feishu Approval: the instance's end (bot/platforms/feishu.py → the worker).
+    "approval.instance.status_changed_v4": ("approval:approval",),
 }
 FEISHU_CALLBACKS = ("card.action.trigger",)
 
@@ -72,6 +78,10 @@ DINGTALK_CALLS: dict[str, tuple[str, ...]] = {
     "POST /v1.0/robot/messageFiles/download": ("qyapi_robot_sendmsg",),  # a report's pictures (notifiers/downloads.py)
     "POST /topapi/v2/department/listsub": ("qyapi_get_department_list",),  # directory sync (bot/directory/)
     "POST /topapi/v2/user/list": ("qyapi_get_department_member",),
+    # Approval chains linked to DingTalk OA (`engine: {kind: dingtalk_oa}`, notifiers/approval_engines.py). The
+    # permission's code was not found in DingTalk's public documentation: named as the console groups it.
+    "POST /v1.0/workflow/processInstances": ("OA审批: 审批实例写",),
+    "GET /v1.0/workflow/processInstances": ("OA审批: 审批实例读",),
     "POST /v1.0/oauth2/accessToken": (),
     "POST /v1.0/gateway/connections/open": (),
 }
@@ -80,7 +90,9 @@ DINGTALK_OPTIONAL = {"Card.Instance.Write": "interactive approval cards (DINGTAL
                      "qyapi_get_member": "recognise people by union id or email; read one person again on an "
                                          "address-book event (user_add_org, user_modify_org, user_leave_org)",
                      "qyapi_get_department_list": "directory sync (directory: sources: kind dingtalk)",
-                     "qyapi_get_department_member": "directory sync (directory: sources: kind dingtalk)"}
+                     "qyapi_get_department_member": "directory sync (directory: sources: kind dingtalk)",
+                     "OA审批: 审批实例写": "approval chains linked to DingTalk OA (engine: kind dingtalk_oa)",
+                     "OA审批: 审批实例读": "approval chains linked to DingTalk OA (engine: kind dingtalk_oa)"}
 
 
 def needed(calls: dict[str, tuple[str, ...]], *more: dict[str, tuple[str, ...]]) -> list[str]:
