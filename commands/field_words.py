@@ -54,7 +54,7 @@ NOT_DONE = _words(
 # The day ends, not the task.
 DAY_END = _words(
     "今天先到这(?:里|儿)?", "今天就到这(?:里|儿)?", "先到这(?:里|儿)?", "今天收工", "收工了?", "下班了?",
-    "done for (?:today|the day|now|tonight)", "(?:今天)?先这样", "today'?s done", "back tomorrow", "明天(?:再|继续)", "finished for (?:today|the day)", "calling it a day", "call it a day",
+    "done for (?:today|the day|now|tonight)", "(?:今天)?先这样", "today'?s done", "today'?s (?:work|part|bit|shift|stuff|lot) (?:is )?(?:done|finished|complete)", "back tomorrow", "明天(?:再|继续)", "finished for (?:today|the day)", "calling it a day", "call it a day",
     "that'?s it for today", "stopping for (?:today|the day|now)", "wrapping up for (?:today|the day)",
     "signing off", "clocking out",
 )
@@ -71,7 +71,7 @@ QUESTION_START = re.compile(
 UNBLOCK = _words(
     "已解决", "解决了", "问题解决", "解除阻塞", "不卡了", "不堵了", "可以继续了?", "可以开工了?", "可以干了", "恢复施工",
     "恢复了", "复工了?", "配件到了", "料到了", "材料到了", "货到了", "到货了", "零件到了", "备件到了", "签字了",
-    "签好了", "批下来了", "审批通过了", "许可(?:证)?下来了", "(?:permit|license|licence|approval|access)\\s*(?:批)?下来了", "(?:permit|access|证)(?:已经?)?(?:批)?(?:到了|下来了|办好了)", "权限开通了", "权限(?:已经|已)?开了", "天晴了", "放晴了?", "(?:来电|通电|来水|通水|来网)了", "(?<![未没])(?:电|水)(?:已经?)?来了", "(?<![天放])晴了", "雨停了",
+    "签好了", "批下来了", "审批通过了", "许可(?:证)?下来了", "(?:证|许可|permit)(?:已经?)?批(?:了|下来了)", "(?:permit|license|licence|approval|access)\\s*(?:批)?下来了", "(?:permit|access|证)(?:已经?)?(?:批)?(?:到了|下来了|办好了)", "权限开通了", "权限(?:已经|已)?开了", "天晴了", "放晴了?", "(?:来电|通电|来水|通水|来网)了", "(?<![未没])(?:电|水)(?:已经?)?来了", "(?<![天放])晴了", "雨停了",
     "unblocked", "no longer blocked", "blocker (?:is )?(?:cleared|gone|resolved|removed)", "resolved", "back on track",
     "(?:parts|part|material|materials|delivery|shipment) (?:has |have )?(?:arrived|came|came in|here|delivered)",
     "permit (?:came|came through|approved|granted|is in)", "good to go again", "(?:signed|resuming|resumed)",
@@ -93,7 +93,7 @@ BLOCK = _words(
     "没(?:有)?(?:权限|材料|配件|图纸|电|水|人手|工具|钥匙)", "无权限", "没审批", "审批没下来", "还没批", "没批",
     "下雨", "暴雨", "大雨", "台风", "大风", "下雪", "雨天",
     "[\u4e00-\u9fff]不了(?!解)", "不能(?:作业|施工|干活|干|开工|进场|浇筑|焊接|吊装)", "没来", "干等", "先停", "停着", "风太大", "风大",
-    "blocked", "blocking", "stuck", "on hold", "hold", "held up", "waiting (?:for|on)", "waiting", "watiing", "wating",
+    "blocked", "blocking", "stuck", "on hold", "hold", "held up", "waiting (?:for|on)", "waiting(?! to )", "no (?:\\w+ )?access(?: yet)?(?: until| till| before)", "watiing", "wating",
     "waitng", "awaiting", "pending (?:the )?", "can'?t \\w+ today", "grounded", "high winds?", "rain(?:ing)?", "snow(?:ing)?", "site closed", "shut down",
     "停了", "停下了?", "停电", "停水", "没到", "封路", "落雨", "停咗工", "冇得做", "做唔到", "pending", "not yet (?:supplied|delivered|arrived|received|approved|signed)", "(?:还)?没(?:签|批|确认|回复|给|到货|发货)", "未签",
     "no access", "(?:not|isn'?t|aren'?t) (?:here|in|on site) yet", "still (?:not|isn'?t|aren'?t) here", "can'?t access", "cannot access", "can'?t get in", "locked out", "no permit", "need(?:s)? (?:a |the )?permit",
@@ -214,7 +214,7 @@ HOURS_NOT_SPENT_AFTER = re.compile(r"^\s*(?:前|以前|之前|之内|以内|内|
                                    re.IGNORECASE)
 
 # Undo and correction of the sender's last write.
-UNDO = _words("(?:刚才|上一条|上条|那条|last).{0,4}(?:不算|作废)", "作废", "nvm", "never ?mind", "disregard", "撤销", "撤回", "撤掉(?:刚才|上一条|上条|那条)?", "(?:刚才|上一条|上条|那条).{0,4}删(?:了|掉|除)", "取消(?:刚才|上一条|上条|那条)的?(?:汇报|更新|记录)?", "取消(?=\\s*$)", "回滚", "上一条写错了",
+UNDO = _words("(?:刚才|上一条|上条|那条|last).{0,4}(?:不算|作废)", "作废", "nvm", "never ?mind", "disregard", "撤销", "撤回", "撤掉(?:刚才|上一条|上条|那条)?", "撤了吧?(?=\\s*$)", "(?:刚才|上一条|上条|那条).{0,4}删(?:了|掉|除)", "取消(?:刚才|上一条|上条|那条)的?(?:汇报|更新|记录)?", "取消(?=\\s*$)", "回滚", "上一条写错了",
               "上条写错了", "刚才写错了", "刚才那条(?:是)?错的", "写错了", "发错了", "报错了", "搞错了", "弄错了",
               "undo", "revert(?: that| it| the last one)?", "roll ?back", "scratch that", "ignore (?:that|my last)",
               "wrong (?:task|one|update)", "that was wrong", "my mistake", "my bad", "oops")
@@ -245,7 +245,7 @@ PAST_BEFORE = _words("上周", "昨天", "前天", "之前", "原来", "原先",
 TROUBLE = _words("出了?点?状况", "出了点问题", "not great", "trouble", "problems?", "struggling", "not going well", "有点麻烦", "麻烦了", "有点小问题", "小问题", "有些问题", "有个问题", "不对劲", "something'?s (?:off|wrong)", "有点问题", "有问题", "出问题了?", "不太顺", "不顺利", "好像坏了", "坏了", "故障", "problem", "issues?", "broke",
                  "broken", "not working", "acting up")
 # Corrections found anywhere in a message that names no task (or only at its start).
-CORRECTION_ANYWHERE = _words("唔啱", "(?:is|was) wrong", "是\\s*[0-9零一二两三四五六七八九十百.]+\\s*(?:%|h|小时|成)?\\s*,?\\s*(?:而)?不是",
+CORRECTION_ANYWHERE = _words("唔啱", "(?:工时|时间|进度)?(?:写|报|记|填)(?:多|少|错)了", "(?:is|was) wrong", "是\\s*[0-9零一二两三四五六七八九十百.]+\\s*(?:%|h|小时|成)?\\s*,?\\s*(?:而)?不是",
                              "(?:刚才|刚刚|上一条|上条|那条|那个).{0,6}不是\\s*[0-9零一二两三四五六七八九十百]", "sorry", "不对", "应该是", "make (?:that|it)", "撤掉", "删(?:了|掉|除)", "改一下", "改下", "修改", "改成", "改为", "更正", "作废", "不算", "写错了?", "发错了?", "报错了?", "搞错了?", "弄错了?", "错了",
                              "i meant", "should'?ve been", "should have been", "nvm", "never ?mind", "disregard",
                              "scratch that", "wait no", "undo", "撤销", "撤回")
