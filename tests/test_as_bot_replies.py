@@ -19,8 +19,9 @@ from tests.fakes.jira import BOT_ACCOUNT_ID, FakeJira
 from tests.test_jira_people import ALICE_ID, chat, migrated_file  # noqa: F401  (the chat world and its database)
 
 # Every verb that writes to the PMS, in an order the fake's workflow allows, on one task ({key}).
+# (The due date is relative: a fixed one would be refused once it has passed — the date canary runs this later.)
 VERBS = ["start {key}", "report {key} 30% pump out", "block {key} waiting for seals", "unblock {key}",
-         "comment {key} seals ordered", "due {key} 2026-12-31", "priority {key} high", "report {key} 60% 1h half way",
+         "comment {key} seals ordered", "due {key} next friday", "priority {key} high", "report {key} 60% 1h half way",
          "undo", "report {key} 50% 1h half way", "correct {key} 70%", "assign {key} {other}", "done {key} 2h fitted",
          "reopen {key} still leaks", "close {key} fixed"]
 BOT_LINE = "Written in Jira by the bot account"
