@@ -14,6 +14,7 @@ from typing import Any
 
 import aiohttp
 
+from bench.table import Result
 from notifiers.outbox import Envelope
 
 HOST = "127.0.0.1"
@@ -131,3 +132,23 @@ def minimum_s(targets: list[str], app: list[Any], chat: Callable[[], Any] | None
         while (wait := max(admit(at, *limits))) > 0:
             at += max(wait, 1e-6)  # (a float short of a whole token would loop forever)
     return at
+
+
+FANOUT_GOAL = 1.1  # issue 21: fan-out within 1.1x of the minimum the limits allow, with the shipped defaults
+
+
+def fanout_result(*, row: str, what: str, rate: str, elapsed_s: float, minimum_s: float, sent: int, total: int,
+                  throttled: int, reordered: int = 0, goal: str = "0 x 429, none lost",
+                  figures: dict[str, Any] | None = None) -> Result:
+    """The table row of a fan-out against the minimum time the platform's published limits allow: met within
+    FANOUT_GOAL of it, never throttled, none lost or reordered. `rate` formats the achieved rate (per second)."""
+    ratio = elapsed_s / minimum_s if minimum_s > 0 else float("inf")
+    lost = total - sent
+    return Result(
+        row=row,
+        measured=f"{what} in {elapsed_s:.1f} s ({rate.format(sent / elapsed_s)} achieved); throttled {throttled}; "
+                 f"lost {lost}" + (f"; reordered {reordered}" if reordered else ""),
+        peer=f"the limits' minimum {minimum_s:.1f} s", ratio=round(ratio, 3) if minimum_s > 0 else None,
+        goal=f"<= {FANOUT_GOAL:g}x the minimum, {goal}",
+        met=ratio <= FANOUT_GOAL and throttled == 0 and lost == 0 and reordered == 0,
+        figures={"elapsed_s": elapsed_s, "minimum_s": minimum_s, **(figures or {})})

@@ -24,12 +24,10 @@ from pathlib import Path
 
 import aiohttp
 
-from bench.common import HOST, child, deliver_all, minimum_s, reordered, sequenced
+from bench.common import FANOUT_GOAL, HOST, child, deliver_all, fanout_result, minimum_s, reordered, sequenced
 from bench.table import Result, add_results
 from notifiers.outbox import Envelope
 from tests.fakes import dingtalk as fake
-
-FANOUT_GOAL = 1.1  # issue 21: within 1.1x of the minimum the limits allow, with the shipped defaults
 
 
 async def fanout(args: argparse.Namespace, tmp: Path) -> Result:
@@ -115,15 +113,10 @@ async def alerts(args: argparse.Namespace, tmp: Path) -> Result:
     print(f"  delivered {len(sent)}/{n} in {elapsed:.2f} s; minimum the limit allows {minimum:.2f} s; ratio "
           f"{(elapsed / minimum) if minimum > 0 else float('nan'):.3f} (target <= 1.1); throttled {stats['throttled']}; "
           f"lost {n - len(sent)}; reordered {reordered([('robot', t) for _, t in sent])}; outbox {counts}")
-    ratio = elapsed / minimum if minimum > 0 else float("inf")
-    throttled, lost = int(stats["throttled"]), n - len(sent)
-    return Result(
-        row="DingTalk custom robot alerts (20/min) with shipped defaults",
-        measured=f"{n} alerts in {elapsed:.1f} s ({len(sent) / elapsed * 60:.1f}/min achieved); throttled {throttled}; "
-                 f"lost {lost}",
-        peer=f"the limit's minimum {minimum:.1f} s", ratio=round(ratio, 3) if minimum > 0 else None,
-        goal=f"<= {FANOUT_GOAL:g}x the minimum, never throttled (10 minutes of silence)",
-        met=ratio <= FANOUT_GOAL and throttled == 0 and lost == 0, figures={"elapsed_s": elapsed, "minimum_s": minimum})
+    return fanout_result(
+        row="DingTalk custom robot alerts (20/min) with shipped defaults", what=f"{n} alerts", rate="{:.2f}/s",
+        elapsed_s=elapsed, minimum_s=minimum, sent=len(sent), total=n, throttled=int(stats["throttled"]),
+        goal="never throttled (10 minutes of silence)")
 
 
 async def main(args: argparse.Namespace) -> None:

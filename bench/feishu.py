@@ -20,11 +20,9 @@ from pathlib import Path
 
 import aiohttp
 
-from bench.common import HOST, child, deliver_all, minimum_s, reordered, sequenced
+from bench.common import HOST, child, deliver_all, fanout_result, minimum_s, reordered, sequenced
 from bench.table import Result, add_results
 from tests.fakes import feishu as fake
-
-FANOUT_GOAL = 1.1  # issue 21: within 1.1x of the minimum the limits allow, with the shipped defaults
 
 
 async def fanout(args: argparse.Namespace, tmp: Path) -> Result:
@@ -64,16 +62,10 @@ async def fanout(args: argparse.Namespace, tmp: Path) -> Result:
           f"limits; 429s {stats['ratelimited']} {stats['ratelimited_by']}; lost {total - len(sent)}; "
           f"duplicated {max(0, len(sent) - total)}; reordered chats {reordered_chats}; tenant tokens "
           f"{stats['tokens_issued']}; outbox {counts}")
-    ratio = elapsed / minimum if minimum > 0 else float("inf")
-    lost, throttled = total - len(sent), int(stats["ratelimited"])
-    return Result(
-        row="Feishu fan-out with shipped defaults",
-        measured=f"{total} cards to {chats} chats in {elapsed:.1f} s ({len(sent) / elapsed:.1f} cards/s achieved); "
-                 f"429s {throttled}; lost {lost}; reordered {reordered_chats}",
-        peer=f"the limits' minimum {minimum:.1f} s ({total / minimum if minimum > 0 else 0:.1f} cards/s)",
-        ratio=round(ratio, 3) if minimum > 0 else None, goal=f"<= {FANOUT_GOAL:g}x the minimum, 0 x 429, none lost",
-        met=ratio <= FANOUT_GOAL and throttled == 0 and lost == 0 and reordered_chats == 0,
-        figures={"elapsed_s": elapsed, "minimum_s": minimum, "ratelimited_by": stats["ratelimited_by"]})
+    return fanout_result(
+        row="Feishu fan-out with shipped defaults", what=f"{total} cards to {chats} chats", rate="{:.1f} cards/s",
+        elapsed_s=elapsed, minimum_s=minimum, sent=len(sent), total=total, throttled=int(stats["ratelimited"]),
+        reordered=reordered_chats, figures={"ratelimited_by": stats["ratelimited_by"]})
 
 
 async def main(args: argparse.Namespace) -> None:
