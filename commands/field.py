@@ -102,6 +102,9 @@ def _cue(pattern: re.Pattern[str], t: str, *, not_before: re.Pattern[str] | None
 
 def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading:
     t = text.strip(EDGE_PUNCT)
+    if w.DOUBTED_FIGURE.search(t):  # "maybe 70%? not sure": a report its writer doubts, not a question; asked
+        r = _read(task, t.replace("?", " ").replace("？", " "), verb=verb, bare_is_percent=bare_is_percent)
+        return replace(r, unsure=r.unsure or "suggested") if r.writes else r
     if w.QUESTION_END.search(t) or _QUESTION_AFTER_KEY.search(t):
         return _Reading(question=True)
     days = w.DAYS.search(t)
@@ -133,6 +136,9 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
     elif block is not None:
         unblock = None
     done = _cue(w.DONE, scrubbed, not_before=w.DONE_NOT_FACT_BEFORE, not_after=w.DONE_PARTIAL_AFTER)
+    handed = w.PASSED.search(scrubbed)
+    if done is not None and handed is not None and handed.start() <= done.start() < handed.end():
+        done = None  # "交接完毕": the completion word is the hand-over's, asked below
     partly = done is not None and bool(w.PART_BEFORE.search(clause_before(scrubbed, done.start()))
                                        or w.EXCEPT_AFTER.match(scrubbed[done.end() :]))
     passed = (w.PASSED.search(scrubbed) or _cue(w.DONE_SOFT, scrubbed, not_before=w.DONE_NOT_FACT_BEFORE)) \
@@ -144,7 +150,7 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
     start = _cue(w.START, scrubbed, not_before=w.PLAN_BEFORE, not_after=w.PLAN_AFTER)
     if unblock is not None and (w.PLAN_BEFORE.search(scrubbed[: unblock.start()]) or w.PLAN_AFTER.match(scrubbed[unblock.end() :])):
         unblock = None  # "明天继续": a plan
-    trouble = w.TROUBLE.search(scrubbed) if block is None and unblock is None and done is None else None
+    trouble = w.TROUBLE.search(w.TROUBLE_IF.sub(" ", scrubbed)) if block is None and unblock is None and done is None else None
     note = remove_spans(t, _spans(t, pct) + ([(spent.start, spent.end)] if spent is not None else []))
 
     if pct.bad is not None:

@@ -40,6 +40,7 @@ _FROM_TO_PERCENT = re.compile(r"(?:(?:从|from)\s*[0-9]{1,3}\s*%?\s*(?:up|涨|�
 _RANGE_PERCENT = re.compile(r"(?<![0-9.])([0-9]{1,3})\s*%?\s*(?:-|~|～|到|至|或|or|to)\s*[0-9]{1,3}\s*(?:%|％)"
                             r"|(?<![0-9.])([0-9]{1,3})\s+(?:or|或)\s+[0-9]{1,3}(?![0-9])", re.IGNORECASE)
 
+_CN_RANGE = re.compile(r"百分之([一二三四五六七八九十]{1,3})\s*(?:到|至|-|~|～|或)\s*(?:百分之)?[一二三四五六七八九十百]{1,3}")
 _CN_TENS_RANGE = re.compile(r"(?:百分之[一二三四五六七八九][一二三四五六七八九]十(?![一二三四五六七八九])"
                             r"|[一二三四五六七八九][一二三四五六七八九]十\s*(?:%|的样子|左右))")
 
@@ -59,9 +60,14 @@ _NOT_OWN_STEP = re.compile(r"[A-Za-z]+\s*#?[0-9]+\s*(?:is\s*)?$|(?<![A-Za-z])(?:
                            r"will|would|could|might|may|must|expect(?:ed|s)?|target|plan(?:ned)?|goal|vendor|supplier|"
                            r"contractor|subcontractor|sub|team|crew|they|he|she|client|customer|other|their|his|her|"
                            r"last|yesterday|was|were|batch|lot|[A-Za-z]+ [A-Z])(?![A-Za-z])", re.IGNORECASE)
+# An acronym right before a figure may be a metric as well as a phase ("SOH 80%", "UAT 60%"): asked.
+_ACRONYM_RIGHT_BEFORE = re.compile(r"(?<![A-Za-z0-9-])[A-Z]{2,5}s?\s*(?:[:：=]|at|is|is at)?\s*$")
+# After a named step's percent, another part not begun: the figure is that one part's ("backend 80%, 前端还没开始").
+_OTHER_PART_PENDING = re.compile(r"^[^。.!?]*?[,，;；]\s*[^,，;；。]{1,16}?\s*(?:还没开始|还没开工|没开始|未开始|还没动|"
+                                 r"not (?:yet )?started|hasn't started|haven't started|not begun|yet to start)", re.IGNORECASE)
 _NOT_OWN_AFTER = re.compile(r"^\s*\S+\s*(?:by|before|until|with|for|of|on)(?![A-Za-z])", re.IGNORECASE)
 _LABEL_START = re.compile(r"(?:进度|完成度|完成|progress|completion)", re.IGNORECASE)
-_REACHED_BEFORE = re.compile(r"(?:做|干|弄|推进|进展|砌|装|铺)到了?\s*$")  # "砌筑今天做到了85%": the task's progress
+_REACHED_BEFORE = re.compile(r"(?:做|干|弄|推进|进展|砌|装|铺)到了?\s*$|(?:做|干|弄|搞|进行)了\s*$")  # "砌筑今天做到了85%": the task's progress
 _LEADING_TIME = re.compile(r"\s*(?:(?:今天|今日|目前|现在|today|now)\s*)?")
 _FROM_TO = re.compile(r"(?:从|from)\s*[0-9]{1,3}\s*%?\s*(?:到|至|to|->|→)\s*$|[0-9]{1,3}\s*%?\s*(?:->|→|=>)\s*$",
                       re.IGNORECASE)
@@ -92,6 +98,9 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
     ranged = _CN_TENS_RANGE.search(t)
     if ranged is not None and not w.MEASURE_BEFORE.search(clause_before(t, ranged.start())):
         return Percent(guess=_lower_of(ranged.group(0)), span=ranged.span())  # "百分之六七十", "六七十%": a range
+    ranged = _CN_RANGE.search(t)
+    if ranged is not None and (low := cn_number(ranged.group(1))) is not None and low <= 100:
+        return Percent(guess=low, span=ranged.span())  # "百分之七十到八十": a range
     ranged = _RANGE_PERCENT.search(t)
     if ranged is not None:
         return Percent(guess=int(ranged.group(1) or ranged.group(2)), span=ranged.span())
@@ -108,8 +117,9 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
             continue
         if not bare_is_percent and not _STRONG_CUE_BEFORE.search(before) and (not _STRONG_CUE_AFTER.match(after) or _NOT_OWN_STEP.search(before) or _NOT_OWN_AFTER.match(after)) \
                 and not _LABEL_START.match(t[found.start : found.end]) and any(word.lower() not in w.PROGRESS_VOCAB
-                                       for word in re.findall(r"[A-Za-z][A-Za-z']+", before)):
-            unclear = True  # "SOC 80%", "loading hit 65%": a figure of something named in English
+                                       for word in re.findall(r"[A-Za-z][A-Za-z']+", before)) \
+                and (_NOT_OWN_STEP.search(before) or _OTHER_PART_PENDING.match(after) or _ACRONYM_RIGHT_BEFORE.search(before)):
+            unclear = True  # "vendor says 80%", "backend 80%, 前端还没开始": someone else's, or one part of several
             continue
         if w.REMAINING_BEFORE.search(before):
             unclear = True  # "还剩 30% 没做": the rest, not the progress
@@ -151,7 +161,9 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
         m = pattern.search(t)
         if m is None:
             continue
-        if w.MEASURE_AFTER.match(t[m.end() :]) or _SHARE_BEFORE.search(w.TIME_WORDS.sub("", clause_before(t, m.start()))):
+        ahead = clause_before(t, m.start())
+        if w.MEASURE_AFTER.match(t[m.end() :]) or (_SHARE_BEFORE.search(w.TIME_WORDS.sub("", ahead))
+                                                   and not _REACHED_BEFORE.search(ahead)):
             return Percent(unclear=True)
         if not _not_progress(t, m.start(), m.end()):
             hedged = value != 50 and (_HEDGE_WORD.search(clause_before(t, m.start()))

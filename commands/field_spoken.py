@@ -21,6 +21,12 @@ _TRADITIONAL = str.maketrans(
 # 进度 as voice input hears it before a figure: 近度, 尽度, 劲度.
 _PROGRESS_TYPO = re.compile(r"[近尽劲]度(?=\s*(?:[0-9]|百分之|[零一二两三四五六七八九十]))")
 _PERCENT_TYPO = re.compile(r"[百白柏](?:分|份)[织只知支之芝](?=[0-9零〇一二两三四五六七八九十百])")
+# Hedges as thumbs mistype them: a hedge lost to a typo would turn "nearly done" into done.
+_HEDGE_TYPOS = ((re.compile(r"(?<![A-Za-z])(?:nearlly|nearley|nealry|neraly|nearlt|nearyl)(?![A-Za-z])", re.IGNORECASE), "nearly"),
+                (re.compile(r"(?<![A-Za-z])(?:almsot|allmost|alomst|amlost|almots)(?![A-Za-z])", re.IGNORECASE), "almost"))
+# A report's closing words after its last sentence ("…delivery. 交接完毕", "… 汇报完毕"): about the report, no task's.
+_SIGN_OFF = re.compile(r"(?<=[.。!！;；])\s*(?:交接完毕|汇报完毕|报告完毕|以上|over and out|that'?s all(?: for now)?|end of (?:report|update))"
+                       r"[.。!！\s]*$", re.IGNORECASE)
 _ALL = re.compile(r"百分百(?=\s*(?:完成|完工|做完|搞定|了|$|[,.!]))")  # "百分百完成": 100 %, which is progress
 _SPACED_PERCENT = re.compile(r"百分之\s+(?=[0-9零〇一二两三四五六七八九十百])")
 _CN_BEFORE_SIGN = re.compile(r"(?<![零〇一二两三四五六七八九十百之])([一二三四五六七八九]?十[一二三四五六七八九]?|一百)\s*%")
@@ -62,6 +68,11 @@ def respell(s: str) -> str:
     """`s` with traditional characters, 百分之 typos, spoken punctuation and English-word percents in the forms
     the field reader knows."""
     s = s.translate(_TRADITIONAL)
+    closing = _SIGN_OFF.search(s)
+    if closing is not None and s[: closing.start()].strip():
+        s = s[: closing.start()]
+    for typo, word in _HEDGE_TYPOS:
+        s = typo.sub(word, s)
     s = _PROGRESS_TYPO.sub("进度", _PERCENT_TYPO.sub("百分之", _ALL.sub("100%", s)))
     s = _LABELLED_EN.sub(lambda m: f"{m.group('label')}{_en_value(m)}", s)
     s = _CN_BEFORE_SIGN.sub(lambda m: f"{cn_number(m.group(1))}%", _SPACED_PERCENT.sub("百分之", s))

@@ -55,7 +55,7 @@ NOT_DONE = _words(
 DAY_END = _words(
     "今天先到这(?:里|儿)?", "今天就到这(?:里|儿)?", "先到这(?:里|儿)?", "今天收工", "收工了?", "下班了?",
     "done for (?:today|the day|now|tonight)", "(?:今天)?先这样", "today'?s done", "today'?s (?:work|part|bit|shift|stuff|lot) (?:is )?(?:done|finished|complete)", "back tomorrow", "明天(?:再|继续)", "finished for (?:today|the day)", "calling it a day", "call it a day",
-    "that'?s it for today", "stopping for (?:today|the day|now)", "wrapping up for (?:today|the day)",
+    "that'?s it for today", "stopping for (?:today|the day|now)", "wrap(?:ped|ping)? (?:it |things )?up for (?:today|the day|tonight)",
     "signing off", "clocking out",
 )
 
@@ -74,7 +74,8 @@ UNBLOCK = _words(
     "签好了", "批下来了", "审批通过了", "许可(?:证)?下来了", "(?:证|许可|permit)(?:已经?)?批(?:了|下来了)", "(?:permit|license|licence|approval|access)\\s*(?:批)?下来了", "(?:permit|access|证)(?:已经?)?(?:批)?(?:到了|下来了|办好了)", "权限开通了", "权限(?:已经|已)?开了", "天晴了", "放晴了?", "(?:来电|通电|来水|通水|来网)了", "(?<![未没])(?:电|水)(?:已经?)?来了", "(?<![天放])晴了", "雨停了",
     "unblocked", "no longer blocked", "blocker (?:is )?(?:cleared|gone|resolved|removed)", "resolved", "back on track",
     "(?:parts|part|material|materials|delivery|shipment) (?:has |have )?(?:arrived|came|came in|here|delivered)",
-    "permit (?:came|came through|approved|granted|is in)", "good to go again", "(?:signed|resuming|resumed)",
+    "permit (?:came|came through|approved|granted|is in)", "good to go again",
+    "(?:we |you )?can (?:continue|resume|carry on|proceed)(?: again| now)?", "(?:is|are) back(?: up| on| online)?(?=\\s*(?:[,.;!]|$|and|so|we))", "(?:signed|resuming|resumed)",
     "回复了", "开门了", "签了", "[A-Za-z]+'s here", "is here", "(?<![做干弄装达])到了(?=\\s*(?:[,，。!！;；]|$|继续|可以|开工|进场))",
     "到齐了?", "到位了", "(?:料|货|材料|配件|零件|设备)(?:已经?|都)(?:到|到齐|到位)", "解除了", "blocker (?:\\w+ )?解除", "access (?:granted|sorted|restored)", "got (?:the )?access",
     "can (?:continue|proceed|resume) now", "resuming work", "work resumed",
@@ -103,7 +104,7 @@ BLOCK = _words(
 
 # Work has begun.
 START = _words(
-    "开始了(?!解)", "已开始", "已经开始", "开工了?", "开干了?", "开搞了?", "开整了?", "开弄了?", "开做了?", "动工了?", "进场了?", "开始(?:施工|做|干|安装|调试|布线)了?",
+    "开始了(?!解)", "已开始", "已经开始", "开工了?", "开干了?", "开搞了?", "开整了?", "开弄了?", "开做了?", "动工了?", "进场了?", "开始(?:施工|做|干|安装|调试|布线|装|执行|测试|铺|拆|接线|搭|焊|浇|跑)了?",
     "开始(?=\\s*$)", "start\\s*了", "开始(?!前|时|的|之前|以后|后|日期|时间|吧|吗|没|了没|了解|不|\\s*[0-9])[\u4e00-\u9fff]{1,4}了?(?=\\s*(?:[,.!;]|$))",
     "(?:已经|刚刚?|今天|现在)(?:在)?(?:开始)?(?:进行|着手|动手)", "started (?:on|the|with|to|work|laying|installing)", "got started",
     "have started", "has started", "began (?:on|the|work)", "mobili[sz]ed", "kick(?:ed)?[- ]?off(?:\\s*了)?", "刚开始", "才开始", "just (?:started|begun)", "started", "strated", "starting now", "kicked off", "began", "begun", "under way", "underway", "in progress now",
@@ -143,11 +144,14 @@ MEASURE_BEFORE = _words(
     "超支", "超出", "超了", "超预算", "over budget", "over by", "under by", "fell", "rose", "dropped", "drop", "increased",
     "decreased", "improved", "grew", "went up", "went down", "is up", "is down", "up by", "down by", "by", "gain(?:ed)?",
     "cut", "reduced", "saved", "lower", "higher", "降到", "降至", "跌到", "跌至", "掉到", "掉至", "fell to", "dropped to",
+    # wear, ageing and fill levels: a state of a thing, not work done ("滚刀磨损 15%", "day tank at 60%")
+    "磨损", "衰减", "老化", "wear", "worn", "attenuation", "degradation", "degraded", "tank", "fuel", "diesel", "health",
+    "moisture", "brightness", "功率", "频率", "power", "frequency",
 )
 MEASURE_AFTER = re.compile(
     r"^\s*(?:的(?!进度|工作|任务|工作量|活)|of\b(?! the way)|the\b|(?:of (?:the )?)?budget|spent|used up|used\b|预算|经费|delivered|arrived|received|shipped|in stock|on site|多|以上|出头|lower|higher|faster|slower|more|less|better|worse|increase|decrease|"
     r"drop|rise|gain|loss|off|discount|chance|probability|sure|confident|likely|确定|肯定|保证|确信|把握|概率|可能|的把握|的可能|良率|效率|"
-    r"合格|负载|湿度|电量|利润|折扣|提升|下降|增长|降低|增加|减少|左右的(?!进度)|超(?:支|预算|标|出)|"
+    r"合格|负载|负荷|功率|频率|转速|湿度|电量|利润|折扣|提升|下降|增长|降低|增加|减少|(?:load|capacity|power|speed|frequency|brightness|duty)(?![A-Za-z])|左右的(?!进度)|超(?:支|预算|标|出)|"
     r"(?:(?:test|code|unit[- ]test) )?coverage|覆盖率?|packet loss|丢包率?)",
     re.IGNORECASE,
 )
@@ -187,7 +191,7 @@ APPROXIMATE_PERCENT: tuple[tuple[re.Pattern[str], int], ...] = tuple((re.compile
     (r"(?:about|around|roughly|大概|大约|约)\s*(?:a|one)[- ]third|(?:大概|大约|约)\s*三分之一", 33),
     (r"一小半|不到一半|(?<![A-Za-z])(?:less than|under) half(?![A-Za-z])", 40),
     (r"快好了|快完了|快完成了?|快搞定了?|快弄完了?|快做完了?|差不多了|差不多完成了?|差不多好了|基本完成了?|基本搞定了?|"
-     r"基本上完成了?|接近完成|即将完成|马上就?好|马上完成|收尾阶段|就差收尾|"
+     r"基本上完成了?|接近完成|即将完成|马上就?好|马上完成|收尾阶段|就差收尾|(?:接近|快到|进入|到了)尾声|快收尾了?|"
      r"(?<![A-Za-z])(?:almost|nearly|pretty much|mostly|about|basically|practically) (?:done|finished|complete|there)"
      r"|(?<![A-Za-z])(?:almost|nearly|basically)\s*(?:好了|完成了?|搞定了?|做完了?|弄完了?)"
      r"|(?<![A-Za-z])(?:close to done|wrapping up|final stretch|last bits)(?![A-Za-z])", 90),
@@ -244,6 +248,12 @@ PAST_BEFORE = _words("上周", "昨天", "前天", "之前", "原来", "原先",
 # Trouble without a clear blocker ("有点问题", "焊机好像坏了"): the bot offers to mark it blocked, and asks.
 TROUBLE = _words("出了?点?状况", "出了点问题", "not great", "trouble", "problems?", "struggling", "not going well", "有点麻烦", "麻烦了", "有点小问题", "小问题", "有些问题", "有个问题", "不对劲", "something'?s (?:off|wrong)", "有点问题", "有问题", "出问题了?", "不太顺", "不顺利", "好像坏了", "坏了", "故障", "problem", "issues?", "broke",
                  "broken", "not working", "acting up")
+# A figure the writer doubts aloud ("maybe 70%? not sure", "八成？不太确定"): a report to confirm, not a question.
+DOUBTED_FIGURE = re.compile(r"(?:[0-9]\s*%?|成|一半|half)\s*[?？]+\s*[,，.。]?\s*(?:(?:i'?m |im )?not (?:too |100% )?sure|"
+                            r"not certain|不确定|不太确定|不敢确定|没把握|说不准|不好说)", re.IGNORECASE)
+# Trouble offered as a condition, not reported ("有问题再说", "any issues let me know"): no trouble at all.
+TROUBLE_IF = _words("有(?:什么|啥)?问题(?:再说|随时|就|再|的话|找我|联系|call|叫我)", "(?:if|any) (?:there are )?(?:any )?(?:issues|problems|trouble)"
+                    "(?:,)? (?:let me know|call|ping|shout|give me a shout|ring)")
 # Corrections found anywhere in a message that names no task (or only at its start).
 CORRECTION_ANYWHERE = _words("唔啱", "(?:工时|时间|进度)?(?:写|报|记|填)(?:多|少|错)了", "(?:is|was) wrong", "是\\s*[0-9零一二两三四五六七八九十百.]+\\s*(?:%|h|小时|成)?\\s*,?\\s*(?:而)?不是",
                              "(?:刚才|刚刚|上一条|上条|那条|那个).{0,6}不是\\s*[0-9零一二两三四五六七八九十百]", "sorry", "不对", "应该是", "make (?:that|it)", "撤掉", "删(?:了|掉|除)", "改一下", "改下", "修改", "改成", "改为", "更正", "作废", "不算", "写错了?", "发错了?", "报错了?", "搞错了?", "弄错了?", "错了",
