@@ -179,7 +179,8 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
     if block is not None:
         reason = _BLOCK_WORD_FIRST.sub("", clean(remove_spans(t, _spans(t, pct)))) or t
         writes: tuple[FieldWrite, ...] = (Block(task=task, reason=reason),)
-        if done is not None or w.PLAN_OR_HEDGE.search(scrubbed[: block.start()]) or w.CONDITION.search(t):
+        bare = w.BLOCK_NO_REASON.fullmatch(t) is not None  # "stuck": no reason said, asked
+        if bare or done is not None or w.PLAN_OR_HEDGE.search(scrubbed[: block.start()]) or w.CONDITION.search(t):
             unsure = "suggested"
         return _Reading(writes=((progress,) if progress else ()) + writes, unsure=unsure)
     if unblock is not None:

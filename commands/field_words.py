@@ -27,7 +27,9 @@ DONE = _words(
 # Words right after a completion word that make it partial or a share ("完成了一半", "完成了3个", "done with part 1").
 DONE_PARTIAL_AFTER = re.compile(
     r"^\s*(?:了)?\s*(?:后|以后|之后|再|才|前|之前|就|的话|第|一部分|部分|一半|大半|[0-9一二两三四五六七八九十]+\s*(?:个|台|套|米|根|条|处|层|段|批|项|件|%|成)"
-    r"|with (?:the )?(?:first|second|part|phase|stage|half)|the first|part|phase|stage|half)",
+    r"|with (?:the )?(?:first|second|part|phase|stage|half)|the first|part|phase|stage|half"
+    r"|by (?:mon|tue|wed|thu|fri|sat|sun|tomorrow|tmrw?|tonight|noon|eod|cob|end|next|the end|then)"  # a date: a plan
+    r"|(?:周|星期|礼拜)[一二三四五六日天]前|(?:明天|月底|年底|下周)(?:前|之前))",
     re.IGNORECASE,
 )
 # After a completion word, what is left out of it ("finished except the labels", "完成了，除了标签"): asked.
@@ -36,7 +38,7 @@ EXCEPT_AFTER = re.compile(r"^\W{0,3}\s*(?:except|apart from|other than|besides|b
 # A completion word that is a percent's label ("完成80%", "完成度") or names a plan, not a fact.
 DONE_NOT_FACT_BEFORE = re.compile(r"(?:快|快要|就要|即将|马上|差不多|基本|基本上|接近|将近|预计|争取|能|会|要|准备|计划|必须|得|需要|"
                                   r"应该|这周|本周|下周|明天|后天|今晚|月底|大部分|大多|一部分|部分|not|almost|nearly|about to|"
-                                  r"soon|will be|should be|must be|must|need to|needs to|have to|has to|by|mostly|partly)\s*$",
+                                  r"soon|will be|should be|must be|must|need to|needs to|have to|has to|by|mostly|partly|maybe|might be|might|probably|hopefully|possibly|可能|也许|估计|或许|大概)\s*$",
                                   re.IGNORECASE)
 
 # Not complete: never a completion write.
@@ -145,7 +147,7 @@ MEASURE_BEFORE = _words(
     "decreased", "improved", "grew", "went up", "went down", "is up", "is down", "up by", "down by", "by", "gain(?:ed)?",
     "cut", "reduced", "saved", "lower", "higher", "降到", "降至", "跌到", "跌至", "掉到", "掉至", "fell to", "dropped to",
     # wear, ageing and fill levels: a state of a thing, not work done ("滚刀磨损 15%", "day tank at 60%")
-    "磨损", "衰减", "老化", "wear", "worn", "attenuation", "degradation", "degraded", "tank", "fuel", "diesel", "health",
+    "磨损", "衰减", "老化", "损失", "壁厚", "wear", "worn", "attenuation", "degradation", "degraded", "tank", "fuel", "diesel", "health",
     "moisture", "brightness", "功率", "频率", "power", "frequency",
 )
 MEASURE_AFTER = re.compile(
@@ -251,6 +253,9 @@ TROUBLE = _words("出了?点?状况", "出了点问题", "not great", "trouble",
 # A figure the writer doubts aloud ("maybe 70%? not sure", "八成？不太确定"): a report to confirm, not a question.
 DOUBTED_FIGURE = re.compile(r"(?:[0-9]\s*%?|成|一半|half)\s*[?？]+\s*[,，.。]?\s*(?:(?:i'?m |im )?not (?:too |100% )?sure|"
                             r"not certain|不确定|不太确定|不敢确定|没把握|说不准|不好说)", re.IGNORECASE)
+# A blocker word that names no reason ("stuck", "卡住了"): offered, asked (缺料 and "waiting for parts" name theirs).
+BLOCK_NO_REASON = re.compile(r"\s*(?:(?:i'?m |we'?re |it'?s |is |are )?(?:stuck|blocked|on hold)|卡住了?|卡了|堵住了?|停了)\s*[.。!！]*\s*",
+                             re.IGNORECASE)
 # Trouble offered as a condition, not reported ("有问题再说", "any issues let me know"): no trouble at all.
 TROUBLE_IF = _words("有(?:什么|啥)?问题(?:再说|随时|就|再|的话|找我|联系|call|叫我)", "(?:if|any) (?:there are )?(?:any )?(?:issues|problems|trouble)"
                     "(?:,)? (?:let me know|call|ping|shout|give me a shout|ring)")

@@ -23,9 +23,9 @@ LANGUAGE = Path(__file__).parent / "language"
 ROOT = Path(__file__).parent.parent
 FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "holdout3.yaml": 0.95, "holdout4.yaml": 0.95,
           "holdout5.yaml": 0.95, "train6.yaml": 0.95, "train7.yaml": 0.95,
-          # Read once: holdout6 89.1 % with 4 wrong writes, holdout7 94.8 % / 3, holdout8 91.7 % / 3, train7 89.6 % / 5.
-          # Since tuned on, guarded.
-          "holdout6.yaml": 0.95, "holdout7.yaml": 0.95, "holdout8.yaml": 0.95}
+          # Read once: holdout6 89.1 % with 4 wrong writes, holdout7 94.8 % / 3, holdout8 91.7 % / 3, train7 89.6 % / 5,
+          # holdout9 96.1 % / 3. Since tuned on, guarded.
+          "holdout6.yaml": 0.95, "holdout7.yaml": 0.95, "holdout8.yaml": 0.95, "holdout9.yaml": 0.95}
 
 
 def _cases(name: str) -> list[dict[str, Any]]:
@@ -117,13 +117,25 @@ def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pyte
     ("MX-4 invoice 6% over budget", "none"), ("MX-4 人员到位70%", "ask"),
     ("> 老王：MX-4 到哪了？ 六成", "ask"),
     ("审批 9 通过，价格已核", ("approve 9",)), ("MX-4 交给 Lena 接手吧，我出差", ("assign MX-4",)),
+    # the forms behind train7 (a fifth writer's tuning set)
+    ("MX-4 duct insulation 65%", ("progress MX-4 65",)), ("MX-4 SOH 80%", "ask"), ("MX-4 gearbox wear 12%", "none"),
+    ("MX-4 frontend 70%, backend not started", "ask"), ("MX-4 轴承磨损 8%", "none"), ("MX-4 风机 40% 功率运行", "none"),
+    ("MX-4 almsot done", "ask"), ("MX-4 大约百分之六十到七十", "ask"), ("MX-4 wrapped it up for the day", "ask"),
+    ("MX-4 接线做了一半", ("progress MX-4 50",)), ("MX-4 开始焊 支架了", ("start MX-4",)),
+    ("MX-4 power is back, we can resume", ("unblock MX-4",)), ("MX-4 到60%了，有问题随时联系", ("progress MX-4 60",)),
+    ("MX-4 60%. MX-5 done. 汇报完毕", ("progress MX-4 60", "done MX-5")), ("MX-4 交接完毕", "ask"),
+    ("MX-4 about 40%? not sure", "ask"), ("MX-4 40%?", "none"), ("MX-4 调试进入尾声", "ask"),
+    # the forms behind holdout9's wrong writes
+    ("MX-4 管道腐蚀损失 5%", "none"), ("MX-4 probably finished by Monday", "none"), ("MX-4 done by tomorrow", "none"),
+    ("MX-4 we're stuck", "ask"), ("MX-4 stuck, no access to the roof", ("block MX-4",)),
 ])
 def test_the_forms_behind_the_tuning_set_carry_over(text: str, meant: object) -> None:
     assert outcome(parse(text, today=date(2026, 6, 15))) == meant
 
 
 @pytest.mark.parametrize(("text", "meant"), [
-    ("lft十十 80%", "none"), ("E L V 三十三十 done", "ask"), ("ab杠十十", "none"), ("x dash 0 80%", "none"),
+    # a figure with no task asks which task
+    ("lft十十 80%", "ask"), ("E L V 三十三十 done", "ask"), ("ab杠十十", "none"), ("x dash 0 80%", "none"),
 ])
 def test_a_spelled_key_that_is_no_number_is_left_as_words(text: str, meant: object) -> None:
     assert outcome(parse(text, today=date(2026, 6, 15))) == meant  # no key made of it, and never an exception
