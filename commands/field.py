@@ -169,8 +169,9 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
         unsure = "bare_number" if BARE_NUMBER.match(t) and not pct.value else "approximate"
     progress = Report(task=task, percent=percent, note="" if (block or done) else note, hours=hours) \
         if percent is not None or hours is not None else None
-    if done is not None and block is None and bare_is_percent and pct.value is not None:
-        done = None  # "report A-3 90% 熔接做完了": the verb reports progress; the done words are about a step
+    if done is not None and block is None and pct.value is not None and pct.span is not None and (bare_is_percent or (pct.value < 100 and
+            done.end() <= pct.span[0] and w.OVERALL_BEFORE.search(t[: pct.span[1]].rstrip("0123456789.%％ ")))):
+        done = None  # "report A-3 90% 熔接做完了", "拆除完毕，进度35%": the percent is the task's; done was a step's
     if done is not None and block is None:
         if percent is not None and percent < 100:
             return _Reading(writes=(Report(task=task, percent=percent, note=note, hours=hours),), unsure="suggested")

@@ -48,7 +48,8 @@ _SHARE_BEFORE = re.compile(r"[\u4e00-\u9fffA-Za-z]{2,}\s*(?:[\u4e00-\u9fff]{1,3}
                            r"到货了?|交货了?|进场了?|交付了?|发货了?|到位了?|到场了?|就位了?|到齐了?)\s*$")
 
 # Words that say the figure after them is the task's progress, whatever names stand before ("rebar 完成 60%").
-_STRONG_CUE_BEFORE = re.compile(r"(?:完成|进度|做到|干到|弄到|达到|progress|complete|completed|done)\s*(?:到|了|:|：)?\s*$",
+_STRONG_CUE_BEFORE = re.compile(r"(?:完成|进度|做到|干到|弄到|达到|整体|总体|overall|task (?:is )?(?:at|is)|progress|complete|completed|done)"
+                                r"\s*(?:到|了|:|：|about|around|roughly|at|is|is at)?\s*$",
                                 re.IGNORECASE)
 # Words right after a percent that make it the task's own ("cabling 50% complete", "data mapping 35% through"), and
 # a percent form that carries its own label ("UAT 进度 60%"): the names before it are a step of the task.
@@ -93,6 +94,8 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
     progress: list[Found] = []
     unclear = False
     moved = _FROM_TO_PERCENT.search(t)
+    if moved is not None and w.MEASURE_BEFORE.search(t[: moved.start()]):
+        return Percent(span=(moved.start(), len(t)))  # "charge test: 20% → 80% in 28 min": a measurement, and its time
     if moved is not None and int(moved.group("to")) <= 100:
         return Percent(value=int(moved.group("to")), span=moved.span())
     ranged = _CN_TENS_RANGE.search(t)
@@ -125,7 +128,8 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
             unclear = True  # "还剩 30% 没做": the rest, not the progress
             continue
         if w.MEASURE_AFTER.match(after):
-            unclear = unclear or after.lstrip().startswith(("的", "of", "OF", "Of", "多", "以上", "出头", "the"))
+            unclear = unclear or after.lstrip().startswith(("的", "of", "OF", "Of", "多", "以上", "出头", "the")) \
+                or bool(w.DELIVERED_AFTER.match(after))  # "瓷砖 80% 已到货": a share of something else, asked
             continue
         if _SHARE_BEFORE.search(w.TIME_WORDS.sub("", before)) and not _STRONG_CUE_BEFORE.search(before) \
                 and not _REACHED_BEFORE.search(before):

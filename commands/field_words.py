@@ -76,7 +76,7 @@ UNBLOCK = _words(
     "签好了", "批下来了", "审批通过了", "许可(?:证)?下来了", "(?:证|许可|permit)(?:已经?)?批(?:了|下来了)", "(?:permit|license|licence|approval|access)\\s*(?:批)?下来了", "(?:permit|access|证)(?:已经?)?(?:批)?(?:到了|下来了|办好了)", "权限开通了", "权限(?:已经|已)?开了", "天晴了", "放晴了?", "(?:来电|通电|来水|通水|来网)了", "(?<![未没])(?:电|水)(?:已经?)?来了", "(?<![天放])晴了", "雨停了",
     "unblocked", "no longer blocked", "blocker (?:is )?(?:cleared|gone|resolved|removed)", "resolved", "back on track",
     "(?:parts|part|material|materials|delivery|shipment) (?:has |have )?(?:arrived|came|came in|here|delivered)",
-    "permit (?:came|came through|approved|granted|is in)", "good to go again",
+    "permit (?:came|came through|approved|granted|is in)", "permit(?:'s| is| has)? (?:come )?through", "good to go again",
     "(?:we |you )?can (?:continue|resume|carry on|proceed)(?: again| now)?", "(?:is|are) back(?: up| on| online)?(?=\\s*(?:[,.;!]|$|and|so|we))", "(?:signed|resuming|resumed)",
     "回复了", "开门了", "签了", "[A-Za-z]+'s here", "is here", "(?<![做干弄装达])到了(?=\\s*(?:[,，。!！;；]|$|继续|可以|开工|进场))",
     "到齐了?", "到位了", "(?:料|货|材料|配件|零件|设备)(?:已经?|都)(?:到|到齐|到位)", "解除了", "blocker (?:\\w+ )?解除", "access (?:granted|sorted|restored)", "got (?:the )?access",
@@ -101,7 +101,7 @@ BLOCK = _words(
     "停了", "停下了?", "停电", "停水", "没到", "封路", "落雨", "停咗工", "冇得做", "做唔到", "pending", "not yet (?:supplied|delivered|arrived|received|approved|signed)", "(?:还)?没(?:签|批|确认|回复|给|到货|发货)", "未签",
     "no access", "(?:not|isn'?t|aren'?t) (?:here|in|on site) yet", "still (?:not|isn'?t|aren'?t) here", "can'?t access", "cannot access", "can'?t get in", "locked out", "no permit", "need(?:s)? (?:a |the )?permit",
     "(?:rain|storm|snow|weather|typhoon)(?:ed)? (?:out|delay|stopped|stop)", "rained out", "missing parts?",
-    "short of", "out of (?:stock|parts|material)", "no (?:parts|material|materials|power|crane)",
+    "(?:all )?work (?:has )?(?:stopped|halted|suspended)", "(?:platform |site )?(?:mustered|evacuated)", "short of", "out of (?:stock|parts|material)", "no (?:parts|material|materials|power|crane)",
 )
 
 # Work has begun.
@@ -147,11 +147,11 @@ MEASURE_BEFORE = _words(
     "decreased", "improved", "grew", "went up", "went down", "is up", "is down", "up by", "down by", "by", "gain(?:ed)?",
     "cut", "reduced", "saved", "lower", "higher", "降到", "降至", "跌到", "跌至", "掉到", "掉至", "fell to", "dropped to",
     # wear, ageing and fill levels: a state of a thing, not work done ("滚刀磨损 15%", "day tank at 60%")
-    "磨损", "衰减", "老化", "损失", "壁厚", "wear", "worn", "attenuation", "degradation", "degraded", "tank", "fuel", "diesel", "health",
+    "磨损", "衰减", "老化", "损失", "壁厚", "压降", "温降", "温升", "沉降", "泄漏率?", "到岗率", "wear", "worn", "attenuation", "degradation", "degraded", "tank", "fuel", "diesel", "health",
     "moisture", "brightness", "功率", "频率", "power", "frequency",
 )
 MEASURE_AFTER = re.compile(
-    r"^\s*(?:的(?!进度|工作|任务|工作量|活)|of\b(?! the way)|the\b|(?:of (?:the )?)?budget|spent|used up|used\b|预算|经费|delivered|arrived|received|shipped|in stock|on site|多|以上|出头|lower|higher|faster|slower|more|less|better|worse|increase|decrease|"
+    r"^\s*(?:的(?!进度|工作|任务|工作量|活)|of\b(?! the way)|the\b|(?:of (?:the )?)?budget|spent|used up|used\b|预算|经费|delivered|arrived|received|shipped|in stock|on site|(?:已经?|都)?(?:到货|到场|进场|发货|送到|到齐|到了)|多|以上|出头|lower|higher|faster|slower|more|less|better|worse|increase|decrease|"
     r"drop|rise|gain|loss|off|discount|chance|probability|sure|confident|likely|确定|肯定|保证|确信|把握|概率|可能|的把握|的可能|良率|效率|"
     r"合格|负载|负荷|功率|频率|转速|湿度|电量|利润|折扣|提升|下降|增长|降低|增加|减少|(?:load|capacity|power|speed|frequency|brightness|duty)(?![A-Za-z])|左右的(?!进度)|超(?:支|预算|标|出)|"
     r"(?:(?:test|code|unit[- ]test) )?coverage|覆盖率?|packet loss|丢包率?)",
@@ -253,6 +253,12 @@ TROUBLE = _words("出了?点?状况", "出了点问题", "not great", "trouble",
 # A figure the writer doubts aloud ("maybe 70%? not sure", "八成？不太确定"): a report to confirm, not a question.
 DOUBTED_FIGURE = re.compile(r"(?:[0-9]\s*%?|成|一半|half)\s*[?？]+\s*[,，.。]?\s*(?:(?:i'?m |im )?not (?:too |100% )?sure|"
                             r"not certain|不确定|不太确定|不敢确定|没把握|说不准|不好说)", re.IGNORECASE)
+# A label that makes the figure after it the whole task's ("整体 40%", "task at 45%", "进度35%").
+OVERALL_BEFORE = re.compile(r"[,，;；.。]\s*(?:整体|总体|整个|总的|overall|task|进度|progress)\s*(?:进度)?\s*(?:[:：]|is|at|is at|about|around|约|大概|到了?|是)?\s*$",
+                            re.IGNORECASE)
+# After a percent, a delivery: the figure is a share of the goods, not the task's progress.
+DELIVERED_AFTER = re.compile(r"\s*(?:(?:已经?|都)?(?:到货|到场|进场|发货|送到|到齐|到了)|(?:delivered|arrived|received|shipped|on site)(?![A-Za-z]))",
+                             re.IGNORECASE)
 # A blocker word that names no reason ("stuck", "卡住了"): offered, asked (缺料 and "waiting for parts" name theirs).
 BLOCK_NO_REASON = re.compile(r"\s*(?:(?:i'?m |we'?re |it'?s |is |are )?(?:stuck|blocked|on hold)|卡住了?|卡了|堵住了?|停了)\s*[.。!！]*\s*",
                              re.IGNORECASE)
@@ -332,7 +338,7 @@ HEDGE_AFTER = re.compile(r"(?<![A-Za-z])(?:maybe|probably|a bit more|a little mo
                          r"多一点|不止|或许|也许|可能", re.IGNORECASE)
 # Hours worked by a crew ("两个人干了三个小时"): person-hours or hours? asked.
 CREW = re.compile(r"[两俩二三四五六七八九十0-9]+\s*个?(?:人|师傅|工人|兄弟)|(?:我们|咱们|俺们)(?:几个|俩|仨|[两二三四五六七八九十0-9]+个)|我跟\S{1,4}|我和\S{1,4}|(?<![A-Za-z])(?:two|three|four|[0-9]+) (?:of us|guys|people|men)"
-                  r"(?![A-Za-z])|(?<![A-Za-z])(?:me and|with) [A-Z][a-z]+", re.IGNORECASE)
+                  r"(?![A-Za-z])|(?<![A-Za-z])(?:me and [A-Za-z]+|(?-i:[Ww]ith [A-Z][a-z]+))", re.IGNORECASE)  # "with Bob", not "with the client"
 # Two keys as the ends of a range ("SCR-4到SCR-7"): which tasks exactly? asked.
 KEY_RANGE = re.compile(r"^\s*(?:到|至|~|～|-|–|—|through|thru|to)\s*$", re.IGNORECASE)
 # A condition on the rest ("前提是不下雨", "if it doesn't rain"): nothing certain to write.

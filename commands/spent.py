@@ -25,7 +25,10 @@ _RANGE_BEFORE = re.compile(r"[0-9零一二两三四五六七八九十]\s*(?:h|�
 _CN_RANGE = re.compile(r"[一二两三四五六七八九][两二三四五六七八九]个?多?\s*(?:小时|钟头|hours?|hrs?|h\b)|[0-9]+个?多(?:小时|钟头)",
                        re.IGNORECASE)  # 两三个小时, 3个多小时
 
-NotSpent = Literal["range", "frequency", "to_come"]
+# The time a measured change took ("20% → 80% in 28 min", "充到80%用了40分钟"): the thing's time, not work.
+_MEASURED_BEFORE = re.compile(r"[0-9]\s*%\s*(?:in|within|用了?|耗时|花了)\s*$", re.IGNORECASE)
+
+NotSpent = Literal["range", "frequency", "to_come", "measured"]
 
 
 def not_spent(task: str, tail: str, verb: str) -> tuple[NotSpent, ParseError] | None:
@@ -42,7 +45,7 @@ def not_spent(task: str, tail: str, verb: str) -> tuple[NotSpent, ParseError] | 
         return None
     before, after = s[: hrs.start], s[hrs.end :]
     kind: NotSpent | None = "range" if _RANGE_BEFORE.search(before) else "frequency" \
-        if _FREQUENCY_BEFORE.search(before) else "to_come" \
+        if _FREQUENCY_BEFORE.search(before) else "measured" if _MEASURED_BEFORE.search(before) else "to_come" \
         if _TO_COME_BEFORE.search(before) or _TO_COME_AFTER.match(after) else None
     if kind is None:
         return None

@@ -24,8 +24,9 @@ ROOT = Path(__file__).parent.parent
 FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "holdout3.yaml": 0.95, "holdout4.yaml": 0.95,
           "holdout5.yaml": 0.95, "train6.yaml": 0.95, "train7.yaml": 0.95,
           # Read once: holdout6 89.1 % with 4 wrong writes, holdout7 94.8 % / 3, holdout8 91.7 % / 3, train7 89.6 % / 5,
-          # holdout9 96.1 % / 3. Since tuned on, guarded.
-          "holdout6.yaml": 0.95, "holdout7.yaml": 0.95, "holdout8.yaml": 0.95, "holdout9.yaml": 0.95}
+          # holdout9 96.1 % / 3, holdout10 93.9 % / 3. Since tuned on, guarded.
+          "holdout6.yaml": 0.95, "holdout7.yaml": 0.95, "holdout8.yaml": 0.95, "holdout9.yaml": 0.95,
+          "holdout10.yaml": 0.95}
 
 
 def _cases(name: str) -> list[dict[str, Any]]:
@@ -128,6 +129,11 @@ def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pyte
     # the forms behind holdout9's wrong writes
     ("MX-4 管道腐蚀损失 5%", "none"), ("MX-4 probably finished by Monday", "none"), ("MX-4 done by tomorrow", "none"),
     ("MX-4 we're stuck", "ask"), ("MX-4 stuck, no access to the roof", ("block MX-4",)),
+    # the forms behind holdout10's wrong writes and misses
+    ("MX-4 灯具 70% 已经到场", "ask"), ("MX-4 battery test: 10% → 90% in 40 min", "none"), ("MX-4 试压压降2%", "none"),
+    ("MX-4 bracket fixed, overall about 30%", ("progress MX-4 30",)), ("MX-4 基础浇筑完毕，进度55%", ("progress MX-4 55",)),
+    ("MX-4 1.5h with the fire officer", ("hours MX-4 1.5",)), ("MX-4 3h with Tom", "ask"),
+    ("MX-4 permit is through", ("unblock MX-4",)), ("MX-4 gas alarm, all work stopped", ("block MX-4",)),
 ])
 def test_the_forms_behind_the_tuning_set_carry_over(text: str, meant: object) -> None:
     assert outcome(parse(text, today=date(2026, 6, 15))) == meant
