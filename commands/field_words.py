@@ -149,11 +149,16 @@ MEASURE_BEFORE = _words(
     # wear, ageing and fill levels: a state of a thing, not work done ("滚刀磨损 15%", "day tank at 60%")
     "磨损", "衰减", "老化", "损失", "壁厚", "压降", "温降", "温升", "沉降", "泄漏率?", "到岗率", "wear", "worn", "attenuation", "degradation", "degraded", "tank", "fuel", "diesel", "health",
     "moisture", "brightness", "功率", "频率", "power", "frequency",
+    # more states and rates that engineers quote in percent
+    "含量", "浓度", "偏移", "收缩", "孔隙", "透光", "饱和", "占用", "空置", "丢包", "误码", "失真", "谐波", "纹波", "偏差率?",
+    "leak(?:age)?", "drift", "deviation", "tolerance", "variance", "headroom", "occupancy", "attendance", "turnout",
+    "vacancy", "compression", "slope", "gradient", "grade", "tilt", "settlement", "shrinkage", "porosity", "opacity",
+    "saturation", "bandwidth", "latency", "thd", "harmonics?", "ripple", "rh", "soh", "dod", "fill level", "packet loss",
 )
 MEASURE_AFTER = re.compile(
     r"^\s*(?:的(?!进度|工作|任务|工作量|活)|of\b(?! the way)|the\b|(?:of (?:the )?)?budget|spent|used up|used\b|预算|经费|delivered|arrived|received|shipped|in stock|on site|(?:已经?|都)?(?:到货|到场|进场|发货|送到|到齐|到了)|多|以上|出头|lower|higher|faster|slower|more|less|better|worse|increase|decrease|"
     r"drop|rise|gain|loss|off|discount|chance|probability|sure|confident|likely|确定|肯定|保证|确信|把握|概率|可能|的把握|的可能|良率|效率|"
-    r"合格|负载|负荷|功率|频率|转速|湿度|电量|利润|折扣|提升|下降|增长|降低|增加|减少|(?:load|capacity|power|speed|frequency|brightness|duty)(?![A-Za-z])|左右的(?!进度)|超(?:支|预算|标|出)|"
+    r"合格|负载|负荷|功率|频率|转速|湿度|电量|利润|折扣|提升|下降|增长|降低|增加|减少|(?:load|capacity|power|speed|frequency|brightness|duty|full|empty|charged|humidity|RH|open|closed|utili[sz]ed)(?![A-Za-z])|左右的(?!进度)|超(?:支|预算|标|出)|"
     r"(?:(?:test|code|unit[- ]test) )?coverage|覆盖率?|packet loss|丢包率?)",
     re.IGNORECASE,
 )
