@@ -7,7 +7,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from bot.changes import ChangeDigests
 from bot.clock import ClockRunner
@@ -32,7 +32,6 @@ from bot.jobs.retention import RetentionPurge
 from bot.jobs.risks import RiskScans
 from bot.jobs.snapshots import DailySnapshots
 from bot.jobs.standups import Standups
-from bot.language_model import Suggester
 from bot.platforms.answers import Settling
 from bot.pms import jira_people
 from bot.pms.jira import JiraClient
@@ -52,6 +51,9 @@ from notifiers.feishu import FeishuSender
 from notifiers.outbox import Outbox
 from notifiers.registry import build_senders
 from notifiers.render import Renderer
+
+if TYPE_CHECKING:
+    from bot.language_model import Suggester
 
 log = logging.getLogger("pmsbot")
 
@@ -101,7 +103,10 @@ class Runtime:
         platforms = self.settings.enabled_platforms()
         senders = build_senders(self.db, self.settings, self.renderer, self.config, clock=self.clock)
         self.delivery = Delivery(self.outbox, senders, self.renderer)
-        self.suggester = Suggester.configured(self.settings, self.clock)  # None unless PMSBOT_LLM_URL is set
+        if self.settings.pmsbot_llm_url:  # None unless PMSBOT_LLM_URL is set; else its client is not even imported
+            from bot.language_model import Suggester
+
+            self.suggester = Suggester.configured(self.settings, self.clock)
         self.dispatcher = Dispatcher(self.db, self.inbox, self.outbox, default_locale=self.config.locale,
                                      timezone=self.config.timezone, platforms=platforms, clock=self.clock,
                                      on_done=self.delivery.wake.set, remotes=self.remotes,

@@ -1,7 +1,9 @@
 """What a process loads is what its role uses: an idle `pmsbot web` with only Slack configured keeps the chat
-language, the spreadsheet writer, the single sign-on client and the SDKs of unconfigured PMSs out (issue 21: idle
-RSS), and a worker loads the language at start, not on its first command. Checked by the modules imported,
-which does not depend on the machine (bench/memory.py measures the RSS itself)."""
+language, the spreadsheet writer, the single sign-on client, the QR encoder, the Microsoft Project XML reader and
+the SDKs of unconfigured PMSs out (issue 21: idle RSS), and a worker loads the language at start, not on its first
+command. Checked by the modules imported, which does not depend on the machine (bench/memory.py measures the RSS
+itself). What is deferred is still loaded where it is used: the route tests load it (test_field's QR image,
+test_mspdi_project_files' plan files)."""
 
 from __future__ import annotations
 
@@ -37,7 +39,12 @@ asyncio.run(main(tuple(sys.argv[2].split(","))))
 """
 
 NOT_IN_WEB = ("commands.parse", "commands.handlers", "commands.field_words", "cn2an", "openpyxl", "jwt",
-              "cryptography", "authlib", "joserfc", "click", "rich", "pygments", "bot.web.oidc", "bot.dispatch.chat")
+              "cryptography", "authlib", "joserfc", "click", "rich", "pygments", "bot.web.oidc", "bot.dispatch.chat",
+              # a QR code (segno) when a field page's QR image is asked for; the Microsoft Project XML reader
+              # (defusedxml, ElementTree) when a file source delivers a plan
+              "segno", "bot.mapping.mspdi", "defusedxml", "xml.etree",
+              # the language model's client, unless PMSBOT_LLM_URL is set
+              "bot.language_model", "commands.model")
 
 
 def loaded(tmp_path: Path, roles: str) -> set[str]:

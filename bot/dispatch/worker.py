@@ -26,7 +26,6 @@ from bot.dispatch.pms_changes import ChangeNotes
 from bot.dispatch.pms_waits import PmsWaits
 from bot.dispatch.replies import Addressing
 from bot.inbox import Inbox
-from bot.language_model import Suggester
 from bot.mapping.rules import RuleSet
 from bot.pms.base import PMSDown
 from bot.pms.journal import JOURNAL, Journal
@@ -40,6 +39,7 @@ from notifiers.outbox import ClaimedMessage, Outbox
 
 if TYPE_CHECKING:
     from bot.dispatch.chat import ChatCommands
+    from bot.language_model import Suggester
 
 log = logging.getLogger("pmsbot.dispatcher")
 

@@ -28,7 +28,6 @@ from typing import Any
 from bot.config import SourceConfig
 from bot.constants import HOOK_PLATFORM_PREFIX
 from bot.inbox import Inbox
-from bot.mapping.mspdi import PlanError, plan_rows, read_mspdi
 from bot.mapping.rules import RuleError, RuleSet
 from bot.records import InboundEvent
 from bot.store import imports
@@ -254,6 +253,8 @@ def read_rows(path: Path, raw: bytes, source: SourceConfig
     if suffix in (".xlsx", ".xlsm"):
         return read_xlsx(raw, source.sheet)
     if suffix == ".xml":  # Microsoft Project's XML (MSPDI): one row per task, or the whole file refused
+        from bot.mapping.mspdi import PlanError, plan_rows, read_mspdi  # the XML parser only for a plan file
+
         try:
             return [(line, dict(row)) for line, row in plan_rows(read_mspdi(raw))], []
         except PlanError as exc:

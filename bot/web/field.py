@@ -17,7 +17,6 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 from urllib.parse import quote
 
-import segno
 from aiohttp import BodyPartReader, web
 
 from bot.clocks import Clock
@@ -249,6 +248,8 @@ def add_routes(app: web.Application, deps: FieldDeps) -> None:
             web_, _, _ = await open_link(request)
         except _Stop as stop:
             return stop.response
+        import segno  # a QR code is asked for rarely: its 1.5 MB stay out of an idle web process (issue 21)
+
         out = io.BytesIO()
         code = segno.make(web_.url(f"/r/{request.match_info['token']}") or request.url.path, error="m")
         headers = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
