@@ -165,8 +165,10 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
         m = pattern.search(t)
         if m is None:
             continue
-        ahead = clause_before(t, m.start())
-        if w.MEASURE_AFTER.match(t[m.end() :]) or (_SHARE_BEFORE.search(w.TIME_WORDS.sub("", ahead))
+        ahead, rest = clause_before(t, m.start()), t[m.end() :]
+        if m.group(0).lower().endswith("through"):
+            rest = re.sub(r"^\s*the\s", " ", rest)  # "halfway through the pulls": the task's own work named
+        if w.MEASURE_AFTER.match(rest) or (_SHARE_BEFORE.search(w.TIME_WORDS.sub("", ahead))
                                                    and not _REACHED_BEFORE.search(ahead)):
             return Percent(unclear=True)
         if not _not_progress(t, m.start(), m.end()):
