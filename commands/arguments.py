@@ -146,6 +146,9 @@ def approve(args: Args) -> Command | ParseError:
         return err("unknown_command", None, word=args.word, suggestion="approve")  # "ok so …" is not an approval
     if isinstance(arg, ParseError):
         return arg
+    if re.match(r"\s*(?:[楼层号个点天台栋间米件次条套批]|(?:floors?|rooms?|units?|items?|pcs|hours?|days?|weeks?|people|of)(?![A-Za-z]))",
+                arg[1], re.IGNORECASE):
+        return err("unknown_command", None, word=args.word, suggestion="approve")  # "同意 3 楼的方案": no approval's number
     if arg[1].startswith("的") or QUESTION_END.search(arg[1]):
         return err("question", "approve")  # "approve 9 的时候要写什么" asks how, it does not approve
     more = _MORE_IDS.fullmatch(arg[1])

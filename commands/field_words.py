@@ -98,7 +98,7 @@ BLOCK = _words(
     "[\u4e00-\u9fff]不了(?!解)", "不能(?:作业|施工|干活|干|开工|进场|浇筑|焊接|吊装)", "没来", "干等", "先停", "停着", "风太大", "风大",
     "blocked", "blocking", "stuck", "on hold", "hold", "held up", "waiting (?:for|on)", "waiting(?! to )", "no (?:\\w+ )?access(?: yet)?(?: until| till| before)", "watiing", "wating",
     "waitng", "awaiting", "pending (?:the )?", "can'?t \\w+ today", "grounded", "high winds?", "rain(?:ing)?", "snow(?:ing)?", "site closed", "shut down",
-    "停了", "停下了?", "停电", "停水", "没到", "封路", "落雨", "停咗工", "冇得做", "做唔到", "pending", "not yet (?:supplied|delivered|arrived|received|approved|signed)", "(?:还)?没(?:签|批|确认|回复|给|到货|发货)", "未签",
+    "停了", "停下了?", "停止(?:施工|吊装|作业|焊接|浇筑|工作|安装|干活)", "停电", "停水", "没到", "封路", "落雨", "停咗工", "冇得做", "做唔到", "pending", "not yet (?:supplied|delivered|arrived|received|approved|signed)", "(?:还)?没(?:签|批|确认|回复|给|到货|发货)", "未签",
     "no access", "(?:not|isn'?t|aren'?t) (?:here|in|on site) yet", "still (?:not|isn'?t|aren'?t) here", "can'?t access", "cannot access", "can'?t get in", "locked out", "no permit", "need(?:s)? (?:a |the )?permit",
     "(?:rain|storm|snow|weather|typhoon)(?:ed)? (?:out|delay|stopped|stop)", "rained out", "missing parts?",
     "(?:all )?work (?:has )?(?:stopped|halted|suspended)", "(?:platform |site )?(?:mustered|evacuated)", "short of", "out of (?:stock|parts|material)", "no (?:parts|material|materials|power|crane)",
@@ -116,7 +116,7 @@ PLAN_BEFORE = re.compile(r"(?:明天|明早|明晚|后天|下周|下午|晚上|�
                          r"应该|该|需要|得|必须|不|别|先别|什么时候|啥时候|何时|should|can|could|must|need to|needs to|have to|has to|"
                          r"[0-9一二三四五六七八九十]+点半?|might|may|could|possibly|if|once|when|after|tmr|tmrw|2moro|没|还没|未|尚未|not|"
                          r"haven'?t|hasn'?t|didn'?t|yet to|下周[一二三四五六日天]?|周[一二三四五六日天]|礼拜[一二三四五六日天]|星期[一二三四五六日天]|"
-                         r"[0-9]{1,2}[号日]|"
+                         r"[0-9]{1,2}[号日]|(?<!已经)(?<!早)就|马上就?|再|"
                          r"tomorrow|next|will|gonna|going to|plan to|planning to|about to|to be|will be|should be|hopefully|"
                          r"expected to be|(?<![A-Za-z])be)\s*$", re.IGNORECASE)
 # After an English start or unblock, a time to come makes it a plan ("resolved by monday"); Chinese says the time first.
@@ -253,7 +253,7 @@ TIME_WORDS = re.compile(r"今天|今日|昨天|目前|现在|当前|已经|已|�
 PAST_BEFORE = _words("上周", "昨天", "前天", "之前", "原来", "原先", "本来", "last week", "yesterday", "was", "were", "before")
 
 # Trouble without a clear blocker ("有点问题", "焊机好像坏了"): the bot offers to mark it blocked, and asks.
-TROUBLE = _words("出了?点?状况", "出了点问题", "not great", "trouble", "problems?", "struggling", "not going well", "有点麻烦", "麻烦了", "有点小问题", "小问题", "有些问题", "有个问题", "不对劲", "something'?s (?:off|wrong)", "有点问题", "有问题", "出问题了?", "不太顺", "不顺利", "好像坏了", "坏了", "故障", "problem", "issues?", "broke",
+TROUBLE = _words("出了?点?状况", "出了点问题", "not great", "trouble", "problems?", "struggling", "not going well", "有点麻烦", "麻烦了", "有点卡", "有点小问题", "小问题", "有些问题", "有个问题", "不对劲", "something'?s (?:off|wrong)", "有点问题", "有问题", "出问题了?", "不太顺", "不顺利", "好像坏了", "坏了", "故障", "problem", "issues?", "broke",
                  "broken", "not working", "acting up")
 # A figure the writer doubts aloud ("maybe 70%? not sure", "八成？不太确定"): a report to confirm, not a question.
 DOUBTED_FIGURE = re.compile(r"(?:[0-9]\s*%?|成|一半|half)\s*[?？]+\s*[,，.。]?\s*(?:(?:i'?m |im )?not (?:too |100% )?sure|"

@@ -12,7 +12,7 @@ from commands.errors import PARAM_MAX_CHARS, err
 from commands.field import correction
 from commands.grammar import Args
 from commands.keys import TASK_KEY_AT
-from commands.model import Command, Confirm, ParseError
+from commands.model import Approve, Command, Confirm, ParseError
 from commands.progress import field_report
 from commands.task_arguments import without_verb
 from commands.text import first_token, normalize
@@ -22,6 +22,11 @@ MAX_TEXT_CHARS = 2000
 TYPO_CUTOFF = 0.8  # "repotr PUMP-3" is a misspelt verb; "Handing PUMP-3 over" is a report
 
 _CHANNEL_REF = re.compile(r"#([0-9]{1,9})(?![0-9A-Za-z])")
+# An approval said as its own clause among chatter ("辛苦，同意 12，周一见"): the verb aimed at a number,
+# with nothing around it that asks, negates or sets a condition.
+_APPROVE_CLAUSE = re.compile(r"(?:^|[,，;；。.!！]|\s)\s*(?:approve|批准|同意)\s*#?([0-9]{1,9})\s*(?=$|[,，;；。.!！])", re.IGNORECASE)
+_NOT_A_DECISION = re.compile(r"[?？]|吗|(?<![A-Za-z])(?:don'?t|do not|not|if|when|after|before|once|how|what|why|should|can|could|"
+                             r"wait|pending)(?![A-Za-z])|不要|别|先不|如果|等|之后|以后|再|怎么|流程|能不能|可以吗", re.IGNORECASE)
 
 
 def parse(text: str, *, today: date, channel_project: str | None = None) -> Command | ParseError:
@@ -57,6 +62,9 @@ def parse(text: str, *, today: date, channel_project: str | None = None) -> Comm
             report = None  # "repotr PUMP-3 50%": a mistyped verb, said as such
         if report is not None:
             return report
+        approvals = _APPROVE_CLAUSE.findall(s)
+        if len(approvals) == 1 and not _NOT_A_DECISION.search(s) and not TASK_KEY_AT.search(s):
+            return Approve(approval_id=int(approvals[0]))
         return err("unknown_command", None, word=word, suggestion=suggest(word[:PARAM_MAX_CHARS]))
 
     verb, word, rest = matched

@@ -24,9 +24,9 @@ ROOT = Path(__file__).parent.parent
 FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "holdout3.yaml": 0.95, "holdout4.yaml": 0.95,
           "holdout5.yaml": 0.95, "train6.yaml": 0.95, "train7.yaml": 0.95,
           # Read once: holdout6 89.1 % with 4 wrong writes, holdout7 94.8 % / 3, holdout8 91.7 % / 3, train7 89.6 % / 5,
-          # holdout9 96.1 % / 3, holdout10 93.9 % / 3. Since tuned on, guarded.
+          # holdout9 96.1 % / 3, holdout10 93.9 % / 3, holdout11 96.5 % / 1. Since tuned on, guarded.
           "holdout6.yaml": 0.95, "holdout7.yaml": 0.95, "holdout8.yaml": 0.95, "holdout9.yaml": 0.95,
-          "holdout10.yaml": 0.95}
+          "holdout10.yaml": 0.95, "holdout11.yaml": 0.95}
 
 
 def _cases(name: str) -> list[dict[str, Any]]:
@@ -119,7 +119,7 @@ def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pyte
     ("> 老王：MX-4 到哪了？ 六成", "ask"),
     ("审批 9 通过，价格已核", ("approve 9",)), ("MX-4 交给 Lena 接手吧，我出差", ("assign MX-4",)),
     # the forms behind train7 (a fifth writer's tuning set)
-    ("MX-4 duct insulation 65%", ("progress MX-4 65",)), ("MX-4 SOH 80%", "ask"), ("MX-4 gearbox wear 12%", "none"),
+    ("MX-4 duct insulation 65%", ("progress MX-4 65",)), ("MX-4 FAT 70%", "ask"), ("MX-4 SOH 80%", "none"), ("MX-4 gearbox wear 12%", "none"),
     ("MX-4 frontend 70%, backend not started", "ask"), ("MX-4 轴承磨损 8%", "none"), ("MX-4 风机 40% 功率运行", "none"),
     ("MX-4 almsot done", "ask"), ("MX-4 大约百分之六十到七十", "ask"), ("MX-4 wrapped it up for the day", "ask"),
     ("MX-4 接线做了一半", ("progress MX-4 50",)), ("MX-4 开始焊 支架了", ("start MX-4",)),
@@ -134,6 +134,10 @@ def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pyte
     ("MX-4 bracket fixed, overall about 30%", ("progress MX-4 30",)), ("MX-4 基础浇筑完毕，进度55%", ("progress MX-4 55",)),
     ("MX-4 1.5h with the fire officer", ("hours MX-4 1.5",)), ("MX-4 3h with Tom", "ask"),
     ("MX-4 permit is through", ("unblock MX-4",)), ("MX-4 gas alarm, all work stopped", ("block MX-4",)),
+    # the forms behind holdout11's wrong write and misses
+    ("MX-4 下午开完会就开始", "none"), ("MX-4 有点卡", "ask"), ("MX-4 雷雨预警，停止作业", ("block MX-4",)),
+    ("辛苦了各位，同意 41，周一见", ("approve 41",)), ("大家看下，approve 41 吗", "none"),
+    ("如果没问题就批准 41", "none"), ("同意 3 楼的方案", "none"), ("approve 3 floors", "none"),
 ])
 def test_the_forms_behind_the_tuning_set_carry_over(text: str, meant: object) -> None:
     assert outcome(parse(text, today=date(2026, 6, 15))) == meant
