@@ -91,8 +91,10 @@ def _hours(t: str, task: str, verb: str) -> Found | ParseError | None:
 
 def _cue(pattern: re.Pattern[str], t: str, *, not_before: re.Pattern[str] | None = None,
          not_after: re.Pattern[str] | None = None) -> re.Match[str] | None:
+    planned = -2  # the end of a cue found to be a plan: one right after it is the same plan ("下周一进场开工")
     for m in pattern.finditer(t):
-        if not_before is not None and not_before.search(t[: m.start()]):
+        if not_before is not None and (m.start() <= planned + 1 or not_before.search(t[: m.start()])):
+            planned = m.end()
             continue
         if not_after is not None and not_after.match(t[m.end() :]):
             continue

@@ -68,7 +68,7 @@ _OTHER_PART_PENDING = re.compile(r"^[^。.!?]*?[,，;；]\s*[^,，;；。]{1,16}
                                  r"not (?:yet )?started|hasn't started|haven't started|not begun|yet to start)", re.IGNORECASE)
 _NOT_OWN_AFTER = re.compile(r"^\s*\S+\s*(?:by|before|until|with|for|of|on)(?![A-Za-z])", re.IGNORECASE)
 _LABEL_START = re.compile(r"(?:进度|完成度|完成|progress|completion)", re.IGNORECASE)
-_REACHED_BEFORE = re.compile(r"(?:做|干|弄|推进|进展|砌|装|铺)到了?\s*$|(?:做|干|弄|搞|进行)了\s*$")  # "砌筑今天做到了85%": the task's progress
+_REACHED_BEFORE = re.compile(r"(?:做|干|弄|推进|进展|砌|装|铺)到了?\s*$|(?:做|干|弄|搞|进行|完成)了\s*$")  # "砌筑今天做到了85%": the task's progress
 _LEADING_TIME = re.compile(r"\s*(?:(?:今天|今日|目前|现在|today|now)\s*)?")
 _FROM_TO = re.compile(r"(?:从|from)\s*[0-9]{1,3}\s*%?\s*(?:到|至|to|->|→)\s*$|[0-9]{1,3}\s*%?\s*(?:->|→|=>)\s*$",
                       re.IGNORECASE)
@@ -127,9 +127,11 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
         if w.REMAINING_BEFORE.search(before):
             unclear = True  # "还剩 30% 没做": the rest, not the progress
             continue
+        if w.SHARE_AFTER.match(after):
+            unclear = True  # "瓷砖 80% 已到货", "90% 都会…": a share of something else, asked
+            continue
         if w.MEASURE_AFTER.match(after):
-            unclear = unclear or after.lstrip().startswith(("的", "of", "OF", "Of", "多", "以上", "出头", "the")) \
-                or bool(w.DELIVERED_AFTER.match(after))  # "瓷砖 80% 已到货": a share of something else, asked
+            unclear = unclear or after.lstrip().startswith(("的", "of", "OF", "Of", "多", "以上", "出头", "the"))
             continue
         if _SHARE_BEFORE.search(w.TIME_WORDS.sub("", before)) and not _STRONG_CUE_BEFORE.search(before) \
                 and not _REACHED_BEFORE.search(before):

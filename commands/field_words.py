@@ -190,7 +190,7 @@ APPROXIMATE_PERCENT: tuple[tuple[re.Pattern[str], int], ...] = tuple((re.compile
      90),
     (r"(?:almost|nearly|快|差不多|基本|接近|将近|mostly|largely|pretty much|basically|practically|大体|大致|基本上|大体上)"
      r"\s*(?:都)?\s*(?:已经?)?\s*(?:完成|完工|搞定|做完|弄完|弄好|做好|done|finished|complete)", 90),
-    (r"(?:还|只|就)剩(?:下)?(?:一)?(?:点点?|丢丢|些许|收尾|尾巴)|(?:还|只|就)差(?:个)?(?:收尾|尾巴|一点点)|"
+    (r"(?:还|只|就)剩(?:下)?(?:一)?(?:点点?|丢丢|些许|收尾|尾巴|\s*(?:punch ?list|snags?|snag list|尾项|消缺))|(?:还|只|就)差(?:个)?(?:收尾|尾巴|一点点)|"
      r"(?<![A-Za-z])(?:(?:just|only) (?:the )?(?:punch ?list|snags?|snag list|touch[- ]?ups?|odds and ends|final touches|"
      r"finishing touches|last few bits)|(?:punch ?list|snags?|touch[- ]?ups?) (?:left|remaining|to go))(?![A-Za-z])", 90),
     (r"大部分|大多|(?<![A-Za-z])(?:most of it|most of|mostly (?:done|finished|complete))(?![A-Za-z])", 80),
@@ -253,7 +253,7 @@ TIME_WORDS = re.compile(r"今天|今日|昨天|目前|现在|当前|已经|已|�
 PAST_BEFORE = _words("上周", "昨天", "前天", "之前", "原来", "原先", "本来", "last week", "yesterday", "was", "were", "before")
 
 # Trouble without a clear blocker ("有点问题", "焊机好像坏了"): the bot offers to mark it blocked, and asks.
-TROUBLE = _words("出了?点?状况", "出了点问题", "not great", "trouble", "problems?", "struggling", "not going well", "有点麻烦", "麻烦了", "有点卡", "有点小问题", "小问题", "有些问题", "有个问题", "不对劲", "something'?s (?:off|wrong)", "有点问题", "有问题", "出问题了?", "不太顺", "不顺利", "好像坏了", "坏了", "故障", "problem", "issues?", "broke",
+TROUBLE = _words("出了?点?状况", "出了点问题", "not great", "trouble", "problems?", "struggling", "not going well", "有点麻烦", "麻烦了", "有点卡", "不太对劲", "有点小问题", "小问题", "有些问题", "有个问题", "不对劲", "something'?s (?:off|wrong)", "有点问题", "有问题", "出问题了?", "不太顺", "不顺利", "好像坏了", "坏了", "故障", "problem", "issues?", "broke",
                  "broken", "not working", "acting up")
 # A figure the writer doubts aloud ("maybe 70%? not sure", "八成？不太确定"): a report to confirm, not a question.
 DOUBTED_FIGURE = re.compile(r"(?:[0-9]\s*%?|成|一半|half)\s*[?？]+\s*[,，.。]?\s*(?:(?:i'?m |im )?not (?:too |100% )?sure|"
@@ -261,8 +261,8 @@ DOUBTED_FIGURE = re.compile(r"(?:[0-9]\s*%?|成|一半|half)\s*[?？]+\s*[,，.�
 # A label that makes the figure after it the whole task's ("整体 40%", "task at 45%", "进度35%").
 OVERALL_BEFORE = re.compile(r"[,，;；.。]\s*(?:整体|总体|整个|总的|overall|task|进度|progress)\s*(?:进度)?\s*(?:[:：]|is|at|is at|about|around|约|大概|到了?|是)?\s*$",
                             re.IGNORECASE)
-# After a percent, a delivery: the figure is a share of the goods, not the task's progress.
-DELIVERED_AFTER = re.compile(r"\s*(?:(?:已经?|都)?(?:到货|到场|进场|发货|送到|到齐|到了)|(?:delivered|arrived|received|shipped|on site)(?![A-Za-z]))",
+# After a percent, a delivery or "all of them": the figure is a share of the goods or the people, not the task's progress.
+SHARE_AFTER = re.compile(r"\s*(?:(?:已经?|都)?(?:到货|到场|进场|发货|送到|到齐|到了)|都(?:会|能|已经?|在|可以|学会|装了|换了)|(?:delivered|arrived|received|shipped|on site)(?![A-Za-z]))",
                              re.IGNORECASE)
 # A blocker word that names no reason ("stuck", "卡住了"): offered, asked (缺料 and "waiting for parts" name theirs).
 BLOCK_NO_REASON = re.compile(r"\s*(?:(?:i'?m |we'?re |it'?s |is |are )?(?:stuck|blocked|on hold)|卡住了?|卡了|堵住了?|停了)\s*[.。!！]*\s*",

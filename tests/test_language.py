@@ -24,9 +24,10 @@ ROOT = Path(__file__).parent.parent
 FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "holdout3.yaml": 0.95, "holdout4.yaml": 0.95,
           "holdout5.yaml": 0.95, "train6.yaml": 0.95, "train7.yaml": 0.95,
           # Read once: holdout6 89.1 % with 4 wrong writes, holdout7 94.8 % / 3, holdout8 91.7 % / 3, train7 89.6 % / 5,
-          # holdout9 96.1 % / 3, holdout10 93.9 % / 3, holdout11 96.5 % / 1. Since tuned on, guarded.
+          # holdout9 96.1 % / 3, holdout10 93.9 % / 3, holdout11 96.5 % / 1, holdout12 97.8 % / 2. Since tuned on,
+          # guarded.
           "holdout6.yaml": 0.95, "holdout7.yaml": 0.95, "holdout8.yaml": 0.95, "holdout9.yaml": 0.95,
-          "holdout10.yaml": 0.95, "holdout11.yaml": 0.95}
+          "holdout10.yaml": 0.95, "holdout11.yaml": 0.95, "holdout12.yaml": 0.95}
 
 
 def _cases(name: str) -> list[dict[str, Any]]:
@@ -138,6 +139,9 @@ def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pyte
     ("MX-4 下午开完会就开始", "none"), ("MX-4 有点卡", "ask"), ("MX-4 雷雨预警，停止作业", ("block MX-4",)),
     ("辛苦了各位，同意 41，周一见", ("approve 41",)), ("大家看下，approve 41 吗", "none"),
     ("如果没问题就批准 41", "none"), ("同意 3 楼的方案", "none"), ("approve 3 floors", "none"),
+    # the forms behind holdout12's wrong writes and misses
+    ("MX-4 设备 80% 都能联网了", "ask"), ("MX-4 周三进场施工", "none"), ("MX-4 进场开工了", ("start MX-4",)),
+    ("MX-4 衬管 完成了一半", ("progress MX-4 50",)), ("MX-4 感觉不太对劲", "ask"), ("MX-4 只剩 snag list", "ask"),
 ])
 def test_the_forms_behind_the_tuning_set_carry_over(text: str, meant: object) -> None:
     assert outcome(parse(text, today=date(2026, 6, 15))) == meant
