@@ -38,7 +38,7 @@ EXCEPT_AFTER = re.compile(r"^\W{0,3}\s*(?:except|apart from|other than|besides|b
 # A completion word that is a percent's label ("完成80%", "完成度") or names a plan, not a fact.
 DONE_NOT_FACT_BEFORE = re.compile(r"(?:快|快要|就要|即将|马上|差不多|基本|基本上|接近|将近|预计|争取|能|会|要|准备|计划|必须|得|需要|"
                                   r"应该|这周|本周|下周|明天|后天|今晚|月底|大部分|大多|一部分|部分|not|almost|nearly|about to|"
-                                  r"soon|will be|should be|must be|must|need to|needs to|have to|has to|by|mostly|partly|maybe|might be|might|probably|hopefully|possibly|可能|也许|估计|或许|大概)\s*$",
+                                  r"(?:周|星期|礼拜)[一二三四五六日天](?:前|之前)|[0-9]{1,2}[号日](?:前|之前)|(?:计划|争取|预计|打算|目标)\S{0,6}|soon|will be|should be|must be|must|need to|needs to|have to|has to|by|mostly|partly|maybe|might be|might|i (?:think|guess|believe|reckon)(?: (?:it|that)(?:'s| is| was))?|我觉得|我估计|probably|hopefully|possibly|可能|也许|估计|或许|大概)\s*$",
                                   re.IGNORECASE)
 
 # Not complete: never a completion write.

@@ -142,6 +142,8 @@ def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pyte
     # the forms behind holdout12's wrong writes and misses
     ("MX-4 设备 80% 都能联网了", "ask"), ("MX-4 周三进场施工", "none"), ("MX-4 进场开工了", ("start MX-4",)),
     ("MX-4 衬管 完成了一半", ("progress MX-4 50",)), ("MX-4 感觉不太对劲", "ask"), ("MX-4 只剩 snag list", "ask"),
+    # plans and beliefs are no completion
+    ("MX-4 计划周四完成", "none"), ("MX-4 周四前完成", "none"), ("MX-4 I think it's done", "none"),
 ])
 def test_the_forms_behind_the_tuning_set_carry_over(text: str, meant: object) -> None:
     assert outcome(parse(text, today=date(2026, 6, 15))) == meant
