@@ -5,6 +5,7 @@ plain SQL, a damaged cache, a missing trigger — is read and applied again as b
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import importlib.util
 import json
 from datetime import datetime
@@ -149,11 +150,15 @@ async def test_a_damaged_or_foreign_cache_is_ignored(db_url: str, tmp_path: Path
     assert parsed is not None
     db = Database(db_url)
     try:
-        for data in ('{"people": [{"id": "eve", "name": "Eve"}]}',  # valid JSON, but not what was stored
-                     '{"people": [', "[]"):
+        for data, data_sha256 in (('{"people": [{"id": "eve", "name": "Eve"}]}', None),  # not what was stored
+                                  ('{"people": [', "{"), ("[]", "[]")):  # damaged, with their own sha256
             async with db.write() as s:
-                await s.execute(update(ConfigAppliedRow).values(file_data=data))
-            assert await asyncio.to_thread(cached_file, db_url, parsed.sha256) is None, data
+                values: dict[str, Any] = {"file_data": data}
+                if data_sha256 is not None:
+                    values["file_data_sha256"] = hashlib.sha256(data.encode()).hexdigest()
+                await s.execute(update(ConfigAppliedRow).values(**values))
+            stored = await asyncio.to_thread(cached_file, db_url, parsed.sha256)
+            assert stored is None or data_sha256 is not None, data
             again, reread, _ = await start(db_url, file)
             assert again == config and reread is not None and reread.data is not None, "parsed from the file"
     finally:
@@ -225,3 +230,17 @@ def test_the_triggers_watch_what_the_migration_made_them_watch() -> None:
 
     assert set(sync.PERSON_FIELDS) | {"id", "pms_user_linked"} == set(config_applied.WATCHED["person"] or ())
     assert set(sync.PROJECT_FIELDS) | {"key"} == set(config_applied.WATCHED["project"] or ())
+
+
+def test_cached_text_is_checked_like_the_file_and_yields_to_it(tmp_path: Path) -> None:
+    file = tmp_path / "pmsbot.yaml"
+    file.write_text("people:\n  - id: ann\n    name: Ann\n", encoding="utf-8")
+    for text_of in ('{"people":[{"id":"ann","name":"A\\u0001"}]}',  # a control character: refused, as in a file
+                    '{"people":[{"id":"ann","name":"${UNSET}"}]}',  # an unset reference
+                    '{"people":[{"id":"ann","nmae":"Ann"}]}',  # what validation refuses
+                    '{"people": ['):  # not JSON
+        config, parsed = load_config_file(file, env={}, cached=lambda _sha, t=text_of: t)
+        assert config.people[0].name == "Ann" and parsed is not None and parsed.data is not None, text_of
+    config, parsed = load_config_file(file, env={"WHO": "Bea"},
+                                      cached=lambda _sha: '{"people":[{"id":"ann","name":"${WHO}"}]}')
+    assert config.people[0].name == "Bea" and parsed is not None and parsed.data is None

@@ -77,8 +77,8 @@ def load_config(path: str | Path | None, *, env: dict[str, str] | None = None) -
 
 
 def load_config_file(path: str | Path | None, *, env: dict[str, str] | None = None,
-                     cached: Callable[[str], Any | None] | None = None) -> tuple[Config, ParsedFile | None]:
-    """load_config, and the file as a ParsedFile. `cached(sha256)` may give the data a former start parsed from a
+                     cached: Callable[[str], str | None] | None = None) -> tuple[Config, ParsedFile | None]:
+    """load_config, and the file as a ParsedFile. `cached(sha256)` may give the JSON text a former start made of a
     file with the same bytes (bot/store/config_applied.py): it is validated like freshly parsed data, and a
     problem with it is reported from the file itself (parsed again, for the lines)."""
     environ = dict(os.environ) if env is None else env
@@ -96,11 +96,15 @@ def load_config_file(path: str | Path | None, *, env: dict[str, str] | None = No
         raise ConfigError([ConfigProblem(file=name, line=None, key="", message=f"cannot read: {exc}")]) from exc
     sha256 = hashlib.sha256(raw).hexdigest()
     known = cached(sha256) if cached is not None else None
-    if isinstance(known, dict):
-        with contextlib.suppress(ConfigError):
-            return _validated(known, None, name, environ), ParsedFile(sha256, None)
+    if known is not None:
+        with contextlib.suppress(ConfigError, orjson.JSONDecodeError):
+            data = orjson.loads(known)
+            if isinstance(data, dict):
+                return _validated(data, None, name, environ, plain=_plain(known)), ParsedFile(sha256, None)
     data, node = _parsed(text, name)
-    return _validated(data, node, name, environ), ParsedFile(sha256, _as_json(data))
+    as_json = _as_json(data)
+    config = _validated(data, node, name, environ, plain=as_json is not None and _plain(as_json))
+    return config, ParsedFile(sha256, as_json)
 
 
 def _as_json(data: Any) -> str | None:
@@ -111,6 +115,14 @@ def _as_json(data: Any) -> str | None:
     except TypeError:
         return None
     return dumped.decode() if orjson.loads(dumped) == data else None
+
+
+def _plain(as_json: str) -> bool:
+    """Whether data, as the JSON text orjson made of it, has no ${ENV} reference and no control character: then
+    filling in references changes nothing and finds no problem, whatever the environment, and is skipped. ($ and
+    { are never escaped; a control character is written \\uXXXX, \\b or \\f, or as is for DEL; any backslash
+    u, b or f, even of an escaped backslash, takes the full walk.)"""
+    return not any(mark in as_json for mark in ("${", "\\u", "\\b", "\\f", "\x7f"))
 
 
 def parse_config(text: str, *, name: str, env: dict[str, str]) -> Config:
@@ -135,13 +147,14 @@ def _parsed(text: str, name: str) -> tuple[Any, Any]:
     return data, node
 
 
-def _validated(data: Any, node: Any, name: str, env: dict[str, str]) -> Config:
+def _validated(data: Any, node: Any, name: str, env: dict[str, str], *, plain: bool = False) -> Config:
     if data is None:
         return Config()
     if not isinstance(data, dict):
         raise ConfigError([ConfigProblem(file=name, line=1, key="", message="the file must hold a mapping of keys")])
     problems: list[ConfigProblem] = []
-    data = _interpolate(data, (), env, problems, name, node)
+    if not plain:
+        data = _interpolate(data, (), env, problems, name, node)
     if problems:
         raise ConfigError(problems)
     try:

@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import orjson
 from sqlalchemy import select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -101,9 +100,9 @@ async def triggers_in_place(s: AsyncSession) -> bool:
     return TRIGGERS.get(dialect, {""}) <= found
 
 
-def cached_file(database_url: str, sha256: str) -> Any | None:
-    """The parsed file an earlier start stored for a file with these bytes, else None (none stored, another
-    file, no such table yet, a database that cannot be read, a damaged entry): then the YAML is parsed."""
+def cached_file(database_url: str, sha256: str) -> str | None:
+    """The JSON text of the data an earlier start parsed from a file with these bytes, else None (none stored,
+    another file, no such table yet, a database that cannot be read, a damaged entry): then the YAML is parsed."""
     try:
         url = normalize_url(database_url)
         path = sqlite_file(url)
@@ -115,11 +114,7 @@ def cached_file(database_url: str, sha256: str) -> Any | None:
     data, data_sha256 = found
     if not isinstance(data, str) or hashlib.sha256(data.encode()).hexdigest() != data_sha256:
         return None
-    try:
-        parsed = orjson.loads(data)
-    except orjson.JSONDecodeError:
-        return None
-    return parsed if isinstance(parsed, dict) else None
+    return data
 
 
 _SELECT = "SELECT file_data, file_data_sha256 FROM config_applied WHERE id = {} AND file_sha256 = {}"
