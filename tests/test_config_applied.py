@@ -22,7 +22,7 @@ from bot.directory.plan import Change, Plan
 from bot.runtime import Runtime
 from bot.store import config_applied, migrate
 from bot.store import directory as directory_store
-from bot.store.config_applied import ConfigAppliedRow, apply_once, cached_file
+from bot.store.config_applied import ConfigAppliedRow, ConfigFileRow, apply_once, cached_file
 from bot.store.db import Database
 from bot.store.models import PersonRow
 from bot.store.workspace import SqlWorkspace
@@ -153,10 +153,10 @@ async def test_a_damaged_or_foreign_cache_is_ignored(db_url: str, tmp_path: Path
         for data, data_sha256 in (('{"people": [{"id": "eve", "name": "Eve"}]}', None),  # not what was stored
                                   ('{"people": [', "{"), ("[]", "[]")):  # damaged, with their own sha256
             async with db.write() as s:
-                values: dict[str, Any] = {"file_data": data}
+                values: dict[str, Any] = {"data": data}
                 if data_sha256 is not None:
-                    values["file_data_sha256"] = hashlib.sha256(data.encode()).hexdigest()
-                await s.execute(update(ConfigAppliedRow).values(**values))
+                    values["data_sha256"] = hashlib.sha256(data.encode()).hexdigest()
+                await s.execute(update(ConfigFileRow).values(**values))
             stored = await asyncio.to_thread(cached_file, db_url, parsed.sha256)
             assert stored is None or data_sha256 is not None, data
             again, reread, _ = await start(db_url, file)
@@ -213,8 +213,9 @@ async def test_a_runtime_start_records_the_apply_and_the_file(sqlite_url: str, t
         await rt.open()
         async with rt.db.read() as s:
             row = (await s.execute(select(ConfigAppliedRow))).scalar_one()
+            stored = (await s.execute(select(ConfigFileRow))).scalar_one()
         assert row.applied_generation == row.generation and row.applied_digest == config_applied.digest(config)
-        assert parsed is not None and row.file_sha256 == parsed.sha256
+        assert parsed is not None and stored.sha256 == parsed.sha256
     finally:
         await rt.close()
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import select, text, update
+from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -36,7 +36,7 @@ from bot.config.load import ParsedFile
 from bot.store import migrate
 from bot.store.db import Database, normalize_url, sqlite_file
 from bot.store.dialect import insert_ignore
-from bot.store.models import ConfigAppliedRow
+from bot.store.models import ConfigAppliedRow, ConfigFileRow
 from bot.store.sync import APPLY_VERSION, apply_in
 
 ROW_ID = 1
@@ -82,11 +82,12 @@ async def apply_once(db: Database, config: Config, *, now: Any, parsed: ParsedFi
             generation = (await s.execute(select(col(ConfigAppliedRow.generation))
                                           .where(col(ConfigAppliedRow.id) == ROW_ID))).scalar_one()
             values.update(applied_digest=wanted, applied_generation=generation)
-        if parsed is not None and parsed.data is not None:  # parsed from YAML (not stored, or stored damaged)
-            values.update(file_sha256=parsed.sha256, file_data=parsed.data,
-                          file_data_sha256=hashlib.sha256(parsed.data.encode()).hexdigest())
         if values:
             await s.execute(update(ConfigAppliedRow).where(col(ConfigAppliedRow.id) == ROW_ID).values(**values))
+        if parsed is not None and parsed.data is not None:  # parsed from YAML (not stored, or stored damaged)
+            await s.execute(delete(ConfigFileRow))
+            await s.execute(insert(ConfigFileRow).values(id=ROW_ID, sha256=parsed.sha256, data=parsed.data,
+                                                         data_sha256=hashlib.sha256(parsed.data.encode()).hexdigest()))
     return not skip
 
 
@@ -117,7 +118,7 @@ def cached_file(database_url: str, sha256: str) -> str | None:
     return data
 
 
-_SELECT = "SELECT file_data, file_data_sha256 FROM config_applied WHERE id = {} AND file_sha256 = {}"
+_SELECT = "SELECT data, data_sha256 FROM config_file WHERE id = {} AND sha256 = {}"
 
 
 def _sqlite_entry(path: str, sha256: str) -> tuple[Any, Any] | None:

@@ -1,4 +1,5 @@
-"""config_applied: the configuration last applied and a generation the people/projects tables count up
+"""config_applied, config_file: the configuration last applied, a generation the people/projects tables count
+up, and the parsed file
 
 Revision ID: 0028
 Revises: 0027
@@ -44,12 +45,18 @@ def upgrade() -> None:
         sa.Column('generation', sa.BigInteger(), nullable=False, server_default='0'),
         sa.Column('applied_generation', sa.BigInteger(), nullable=True),
         sa.Column('applied_digest', sa.String(length=64), nullable=True),
-        sa.Column('file_sha256', sa.String(length=64), nullable=True),
-        sa.Column('file_data_sha256', sa.String(length=64), nullable=True),
-        sa.Column('file_data', sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint('id'),
     )
     op.execute("INSERT INTO config_applied (id, generation) VALUES (1, 0)")
+    # The parsed file, in a table of its own: the triggers' small row is not rewritten with it.
+    op.create_table(
+        'config_file',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('sha256', sa.String(length=64), nullable=False),
+        sa.Column('data_sha256', sa.String(length=64), nullable=False),
+        sa.Column('data', sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint('id'),
+    )
     if op.get_bind().dialect.name == 'postgresql':
         op.execute("CREATE FUNCTION config_generation_bump() RETURNS trigger LANGUAGE plpgsql AS $$ "
                    f"BEGIN {BUMP}; RETURN NULL; END $$")
@@ -76,4 +83,5 @@ def downgrade() -> None:
         for table in WATCHED:
             for name in ('ins', 'del', 'upd'):
                 op.execute(f"DROP TRIGGER config_generation_{table}_{name}")
+    op.drop_table('config_file')
     op.drop_table('config_applied')
