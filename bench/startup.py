@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import resource
@@ -128,11 +129,12 @@ def start_rows(backend: str, fresh_url: Callable[[str], str], people: int, round
     clock = [*pmsbot(), "clock", "--once", "--at", QUIET_MINUTE]
     env = {**os.environ, "PMSBOT_LOG_LEVEL": "WARNING"}
     state: dict[str, str] = {}
+    fresh_dbs = itertools.count()
 
     def start(yaml_path: Path, again: bool) -> float:
         key = yaml_path.stem
-        if not again:
-            state[key] = fresh_url(f"{key}{len(state)}")
+        if not again:  # a database of its own each time (len(state) stopped growing after round 1: "fresh" reused one)
+            state[key] = fresh_url(f"{key}{next(fresh_dbs)}")
         return timed(clock, {**env, "DATABASE_URL": state[key], "PMSBOT_CONFIG": str(yaml_path)})
 
     load = f"import yaml; yaml.load(open({str(big)!r}, encoding='utf-8'), Loader=yaml.CSafeLoader)"
