@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import sqlite3
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -40,7 +41,7 @@ from bot.store.models import ConfigAppliedRow, ConfigFileRow
 from bot.store.sync import APPLY_VERSION, apply_in
 
 ROW_ID = 1
-PG_CONNECT_TIMEOUT_S = 5.0
+PG_CONNECT_TIMEOUT_S = 2.0  # a cache: a slow server is not waited for (the start then reports it as before)
 # table -> the columns whose update counts (None: any), as migration 0028 made the triggers (a test holds them equal).
 WATCHED: dict[str, tuple[str, ...] | None] = {
     "person": ("id", "name", "locale", "roles", "timezone", "email", "department", "pms_user", "pms_user_linked"),
@@ -61,7 +62,7 @@ def digest(config: Config) -> str:
     return h.hexdigest()
 
 
-async def apply_once(db: Database, config: Config, *, now: Any, parsed: ParsedFile | None = None) -> bool:
+async def apply_once(db: Database, config: Config, *, now: datetime, parsed: ParsedFile | None = None) -> bool:
     """Apply the configuration's people, projects and standups unless this very configuration was applied and
     nothing changed those tables since (True when it applied). Also keeps the parsed file for the next start."""
     wanted = digest(config)
