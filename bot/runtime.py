@@ -13,6 +13,7 @@ from bot.changes import ChangeDigests
 from bot.clock import ClockRunner
 from bot.clocks import SYSTEM_CLOCK, Clock
 from bot.config import Config, Settings
+from bot.config.load import ParsedFile
 from bot.constants import GRACEFUL_STOP_S, INBOX_CHANNEL, OUTBOX_CHANNEL, WORKER_RESTART_S
 from bot.directory import registry as directories
 from bot.directory.base import Directory
@@ -37,10 +38,10 @@ from bot.pms import jira_people
 from bot.pms.jira import JiraClient
 from bot.pms.registry import RemoteClient, build_remotes
 from bot.store import migrate
+from bot.store.config_applied import apply_once
 from bot.store.db import Database, redact_url
 from bot.store.leader import Leader, leader_for
 from bot.store.notify import Listener
-from bot.store.sync import apply_config
 from bot.store.web import server_key
 from bot.web.links import WebLinks, weekly_snapshot_message
 from notifiers.approval_engines import DingTalkOa, FeishuApproval
@@ -70,6 +71,7 @@ class Runtime:
     config: Config
     console: bool = False
     clock: Clock = SYSTEM_CLOCK
+    parsed_file: ParsedFile | None = None  # the file the config came from, kept for the next start's cache
     worker_running: bool = field(default=False, init=False)
     db: Database = field(init=False)
     inbox: Inbox = field(init=False)
@@ -191,7 +193,8 @@ class Runtime:
                     f"database {redact_url(self.db.url)} is at schema {current or 'none'}, code needs {head}: "
                     "run `pmsbot db upgrade`"
                 )
-        await apply_config(self.db, self.config, now=self.clock.now())
+        # Skipped when this configuration was applied last and nobody changed people or projects since.
+        await apply_once(self.db, self.config, now=self.clock.now(), parsed=self.parsed_file)
         # The key web links are signed with: every process (a worker handing out links, a web process checking
         # them) reads the same one.
         configured = self.settings.pmsbot_secret_key

@@ -127,3 +127,16 @@ def test_due_day(instant: datetime, expected: date | None) -> None:
 def test_naive_instants_are_refused() -> None:
     with pytest.raises(ValueError, match="aware"):
         due_day(datetime(2026, 12, 1, 9, 30), at=time(9, 30), tz=SH, days="workdays", calendar=CN)  # noqa: DTZ001
+
+
+class _Unasked(WorkCalendar):
+    def is_workday(self, day: date) -> bool:
+        raise AssertionError(f"the calendar was asked about {day} in a minute when nothing is due")
+
+
+def test_a_minute_that_is_nobodys_does_not_ask_the_calendar() -> None:
+    # The holidays library loads in about half a second: a quiet minute (as `clock --once` at start) never needs it.
+    quiet = datetime(2026, 3, 1, 3, 17, tzinfo=SH)
+    assert due_day(quiet, at=time(9, 0), tz=SH, days="workdays", calendar=_Unasked(country="CN")) is None
+    assert due_day(quiet.replace(hour=9, minute=0), at=time(9, 0), tz=SH, days="workdays", calendar=CN) is None, \
+        "a Sunday: asked, and not a workday"

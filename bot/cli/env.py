@@ -8,7 +8,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from bot.config import Config, Settings, load_config
+from bot.config import Config, Settings
+from bot.config.load import ParsedFile, load_config_file
 
 
 class CliError(Exception):
@@ -24,10 +25,19 @@ def settings() -> Settings:
 
 
 def config(settings: Settings) -> Config:
+    return config_file(settings)[0]
+
+
+def config_file(settings: Settings) -> tuple[Config, ParsedFile | None]:
+    """The configuration, and the file it came from (for a Runtime to keep it parsed in the database). A file
+    with the same bytes as one a former start parsed is read from the database instead of parsed again."""
     if os.environ.get("PMSBOT_CONFIG") and not Path(settings.pmsbot_config).exists():
         # Only the default path may be absent (the embedded default); a path someone set must exist.
         raise CliError(f"PMSBOT_CONFIG names {settings.pmsbot_config}, which does not exist")
-    return load_config(settings.pmsbot_config)
+    from bot.store.config_applied import cached_file
+
+    return load_config_file(settings.pmsbot_config,
+                            cached=lambda sha256: cached_file(settings.database_url, sha256))
 
 
 

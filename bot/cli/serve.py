@@ -79,14 +79,14 @@ def _cannot_listen(host: str, port: int, exc: OSError) -> str:
 
 def cmd_serve(args: argparse.Namespace, roles: tuple[Role, ...], web_role: bool) -> int:
     settings = env.settings()
-    config = env.config(settings)
+    config, parsed = env.config_file(settings)
     missing = env.unconfigured(settings, config)
     if missing:
         # It still serves (health checks, a stack whose configuration comes later), but says why nobody can use it.
         print("pmsbot: nothing is configured yet, so nobody can talk to this bot:\n"
               + "".join(f"  - {line}\n" for line in missing)
               + "  `pmsbot demo` shows a configured one; `pmsbot check` checks yours", file=sys.stderr, flush=True)
-    rt = Runtime(settings, config, console=env.console_on())
+    rt = Runtime(settings, config, console=env.console_on(), parsed_file=parsed)
     host, port = getattr(args, "host", None) or settings.host, getattr(args, "port", None) or settings.port
     asyncio.run(serve_roles(rt, roles, host=host, port=port, web_role=web_role))
     return 0
@@ -94,9 +94,9 @@ def cmd_serve(args: argparse.Namespace, roles: tuple[Role, ...], web_role: bool)
 
 def cmd_clock(args: argparse.Namespace) -> int:
     settings = env.settings()
-    config = env.config(settings)
+    config, parsed = env.config_file(settings)
     if not args.once:
-        rt = Runtime(settings, config)
+        rt = Runtime(settings, config, parsed_file=parsed)
         asyncio.run(serve_roles(rt, ("clock",), host=settings.host, port=settings.port, web_role=False))
         return 0
     if not args.at:
@@ -110,7 +110,7 @@ def cmd_clock(args: argparse.Namespace) -> int:
     from bot.clock import run_due
     from bot.say import drain
 
-    rt = Runtime(settings, config)
+    rt = Runtime(settings, config, parsed_file=parsed)
 
     async def main() -> int:
         try:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import hashlib
 import os
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
 import yaml
 from pydantic import ValidationError
 
@@ -57,26 +62,79 @@ _Loader.yaml_implicit_resolvers = {
 }
 
 
+@dataclass(frozen=True)
+class ParsedFile:
+    """The file's bytes as a sha256, and its data as JSON text when the data survives JSON unchanged (None if
+    not, or when it came from the database already): what a later start may read instead of parsing YAML."""
+
+    sha256: str
+    data: str | None
+
+
 def load_config(path: str | Path | None, *, env: dict[str, str] | None = None) -> Config:
     """Read and validate the YAML file. A missing file means the embedded default (built-in PMS)."""
+    return load_config_file(path, env=env)[0]
+
+
+def load_config_file(path: str | Path | None, *, env: dict[str, str] | None = None,
+                     cached: Callable[[str], str | None] | None = None) -> tuple[Config, ParsedFile | None]:
+    """load_config, and the file as a ParsedFile. `cached(sha256)` may give the JSON text a former start made of a
+    file with the same bytes (bot/store/config_applied.py): it is validated like freshly parsed data, and a
+    problem with it is reported from the file itself (parsed again, for the lines)."""
     environ = dict(os.environ) if env is None else env
     if path is None:
-        return Config()
+        return Config(), None
     file = Path(path)
     if not file.exists():
-        return Config()
+        return Config(), None
     name = str(file)
     try:
-        text = file.read_text(encoding="utf-8")
+        raw = file.read_bytes()
+        # As read_text would: UTF-8, universal newlines. The sha256 is of the very bytes parsed.
+        text = raw.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError([ConfigProblem(file=name, line=None, key="", message=f"cannot read: {exc}")]) from exc
-    return parse_config(text, name=name, env=environ)
+    sha256 = hashlib.sha256(raw).hexdigest()
+    known = cached(sha256) if cached is not None else None
+    if known is not None:
+        with contextlib.suppress(ConfigError, orjson.JSONDecodeError):
+            data = orjson.loads(known)
+            if isinstance(data, dict):
+                return _validated(data, None, name, environ, plain=_plain(known)), ParsedFile(sha256, None)
+    data, node = _parsed(text, name)
+    as_json = _as_json(data)
+    config = _validated(data, node, name, environ, plain=as_json is not None and _plain(as_json))
+    return config, ParsedFile(sha256, as_json)
+
+
+def _as_json(data: Any) -> str | None:
+    """The data as JSON text if reading it back gives the same data (not: keys that are not text, NaN, sets,
+    binary, timestamps), else None."""
+    try:
+        dumped = orjson.dumps(data)
+    except TypeError:
+        return None
+    return dumped.decode() if orjson.loads(dumped) == data else None
+
+
+def _plain(as_json: str) -> bool:
+    """Whether data, as the JSON text orjson made of it, has no ${ENV} reference and no control character: then
+    filling in references changes nothing and finds no problem, whatever the environment, and is skipped. ($ and
+    { are never escaped; a control character is written \\uXXXX, \\b or \\f, or as is for DEL; any backslash
+    u, b or f, even of an escaped backslash, takes the full walk.)"""
+    return not any(mark in as_json for mark in ("${", "\\u", "\\b", "\\f", "\x7f"))
 
 
 def parse_config(text: str, *, name: str, env: dict[str, str]) -> Config:
+    data, node = _parsed(text, name)
+    return _validated(data, node, name, env)
+
+
+def _parsed(text: str, name: str) -> tuple[Any, Any]:
+    """The YAML's data and its nodes (their lines name a problem's place)."""
     try:
         loader = _Loader(text)
-        try:  # parsed once: the nodes (their lines name a problem's place) and the data built from them
+        try:  # parsed once: the nodes and the data built from them
             node = loader.get_single_node()
             data = loader.construct_document(node) if node is not None else None
         finally:
@@ -86,12 +144,17 @@ def parse_config(text: str, *, name: str, env: dict[str, str]) -> Config:
         line = mark.line + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc)
         raise ConfigError([ConfigProblem(file=name, line=line, key="", message=f"not valid YAML: {problem}")]) from exc
+    return data, node
+
+
+def _validated(data: Any, node: Any, name: str, env: dict[str, str], *, plain: bool = False) -> Config:
     if data is None:
         return Config()
     if not isinstance(data, dict):
         raise ConfigError([ConfigProblem(file=name, line=1, key="", message="the file must hold a mapping of keys")])
     problems: list[ConfigProblem] = []
-    data = _interpolate(data, (), env, problems, name, node)
+    if not plain:
+        data = _interpolate(data, (), env, problems, name, node)
     if problems:
         raise ConfigError(problems)
     try:

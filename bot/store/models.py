@@ -10,6 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, Numeric, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from bot.store.config_tables import ConfigAppliedRow as ConfigAppliedRow
+from bot.store.config_tables import ConfigFileRow as ConfigFileRow
 from bot.store.history_tables import PersonDayRow as PersonDayRow
 from bot.store.history_tables import ProjectDayRow as ProjectDayRow
 from bot.store.history_tables import RiskDayRow as RiskDayRow

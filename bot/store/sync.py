@@ -21,6 +21,9 @@ from bot.store.models import ChannelRow, IdentityRow, MembershipRow, PersonRow, 
 CHUNK = 1000  # keys per IN list / rows per statement: well below both databases' parameter limits
 T = TypeVar("T")
 
+# What apply_config writes, as a version: change it with any change to what is written, so that a database
+# where the former code applied the same file is applied again (bot/store/config_applied.py).
+APPLY_VERSION = "1"
 PERSON_FIELDS = ("name", "locale", "roles", "timezone", "email", "department", "pms_user")
 PROJECT_FIELDS = ("name", "pms", "pms_project", "read_access", "department", "tags")
 
@@ -33,11 +36,16 @@ def chunks(items: Sequence[T]) -> Iterable[Sequence[T]]:
 async def apply_config(db: Database, config: Config, *, now: datetime) -> None:
     """Upsert; people and projects not in the config are kept (they may come from `demo` or chat)."""
     async with db.write() as s:
-        await _people(s, config)
-        await _identities(s, config)
-        await _projects(s, config)
-        await _memberships(s, config)
-        await schedules.sync(s, config.standups, now=now)
+        await apply_in(s, config, now=now)
+
+
+async def apply_in(s: AsyncSession, config: Config, *, now: datetime) -> None:
+    """apply_config inside a transaction the caller holds."""
+    await _people(s, config)
+    await _identities(s, config)
+    await _projects(s, config)
+    await _memberships(s, config)
+    await schedules.sync(s, config.standups, now=now)
 
 
 def _among(column: Any, keys: Collection[str]) -> list[Any]:
