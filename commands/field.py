@@ -150,6 +150,7 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
             pct.span[0] >= done.end() and w.HEDGE_BETWEEN.fullmatch(scrubbed[done.end() : pct.span[0]]))):
         done = None  # "80% done", "100%完成", "完成了三分之一": the percent's own word
     start = _cue(w.START, scrubbed, not_before=w.PLAN_BEFORE, not_after=w.PLAN_AFTER)
+    unblock = None if start is not None and unblock is not None and start.start() < unblock.start() else unblock
     if unblock is not None and (w.PLAN_BEFORE.search(scrubbed[: unblock.start()]) or w.PLAN_AFTER.match(scrubbed[unblock.end() :])):
         unblock = None  # "明天继续": a plan
     trouble = w.TROUBLE.search(w.TROUBLE_IF.sub(" ", scrubbed)) if block is None and unblock is None and done is None else None

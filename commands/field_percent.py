@@ -107,12 +107,14 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
     ranged = _RANGE_PERCENT.search(t)
     if ranged is not None:
         return Percent(guess=int(ranged.group(1) or ranged.group(2)), span=ranged.span())
-    previous_end = 0
+    previous_end, measured = 0, False
     for found in percent_forms(t):
         before, after = clause_before(t, found.start)[-(found.start - previous_end):], t[found.end :]
         previous_end = found.end
-        if w.FORECAST_BEFORE.search(before) or w.MEASURE_BEFORE.search(before) or w.PAST_BEFORE.search(before):
-            continue  # a forecast, a measurement, an earlier figure: not progress now, left in the note
+        if w.FORECAST_BEFORE.search(before) or w.MEASURE_BEFORE.search(before) or w.PAST_BEFORE.search(before) or (
+                measured and not _STRONG_CUE_BEFORE.search(before)):
+            measured = True  # a forecast, a measurement, an earlier figure, or the next of a list of readings
+            continue
         if w.OFF_TARGET_AFTER.match(after):
             continue
         if w.PART_BEFORE.search(before):
@@ -131,6 +133,7 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
             unclear = True  # "瓷砖 80% 已到货", "90% 都会…": a share of something else, asked
             continue
         if w.MEASURE_AFTER.match(after):
+            measured = True
             unclear = unclear or after.lstrip().startswith(("的", "of", "OF", "Of", "多", "以上", "出头", "the"))
             continue
         if _SHARE_BEFORE.search(w.TIME_WORDS.sub("", before)) and not _STRONG_CUE_BEFORE.search(before) \

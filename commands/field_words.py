@@ -120,7 +120,8 @@ PLAN_BEFORE = re.compile(r"(?:明天|明早|明晚|后天|下周|下午|晚上|�
                          r"tomorrow|next|will|gonna|going to|plan to|planning to|about to|to be|will be|should be|hopefully|"
                          r"expected to be|(?<![A-Za-z])be)\s*$", re.IGNORECASE)
 # After an English start or unblock, a time to come makes it a plan ("resolved by monday"); Chinese says the time first.
-PLAN_AFTER = re.compile(r"^\s*(?:by|tomorrow|tmr|tmrw|next|later|soon|this (?:afternoon|evening)|on (?:mon|tue|wed|thu|fri|sat|sun))"
+PLAN_AFTER = re.compile(r"^\s*(?:by|tomorrow|tmr|tmrw|next|later|soon|this (?:afternoon|evening|week)|on (?:mon|tue|wed|thu|fri|sat|sun)"
+                        r"|(?:mon|tues|wednes|thurs|fri|satur|sun)day)"
                         r"(?![A-Za-z])", re.IGNORECASE)
 
 # A percent that is not this task's progress: a forecast, a measurement, a change, a share.
@@ -149,6 +150,8 @@ MEASURE_BEFORE = _words(
     # wear, ageing and fill levels: a state of a thing, not work done ("滚刀磨损 15%", "day tank at 60%")
     "磨损", "衰减", "老化", "损失", "壁厚", "压降", "温降", "温升", "沉降", "泄漏率?", "到岗率", "wear", "worn", "attenuation", "degradation", "degraded", "tank", "fuel", "diesel", "health",
     "moisture", "brightness", "功率", "频率", "power", "frequency",
+    # a setting, not work done ("遮阳网开到50%", "damper set to 40%")
+    "开到", "调到", "调至", "设到", "设为", "设定", "set to", "set at", "opened to", "turned (?:up |down )?to", "dialed to",
     # more states and rates that engineers quote in percent
     "含量", "浓度", "偏移", "收缩", "孔隙", "透光", "饱和", "占用", "空置", "丢包", "误码", "失真", "谐波", "纹波", "偏差率?",
     "leak(?:age)?", "drift", "deviation", "tolerance", "variance", "headroom", "occupancy", "attendance", "turnout",

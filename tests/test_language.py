@@ -24,10 +24,10 @@ ROOT = Path(__file__).parent.parent
 FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "holdout3.yaml": 0.95, "holdout4.yaml": 0.95,
           "holdout5.yaml": 0.95, "train6.yaml": 0.95, "train7.yaml": 0.95,
           # Read once: holdout6 89.1 % with 4 wrong writes, holdout7 94.8 % / 3, holdout8 91.7 % / 3, train7 89.6 % / 5,
-          # holdout9 96.1 % / 3, holdout10 93.9 % / 3, holdout11 96.5 % / 1, holdout12 97.8 % / 2. Since tuned on,
-          # guarded.
+          # holdout9 96.1 % / 3, holdout10 93.9 % / 3, holdout11 96.5 % / 1, holdout12 97.8 % / 2, holdout13 96.1 % / 4.
+          # Since tuned on, guarded.
           "holdout6.yaml": 0.95, "holdout7.yaml": 0.95, "holdout8.yaml": 0.95, "holdout9.yaml": 0.95,
-          "holdout10.yaml": 0.95, "holdout11.yaml": 0.95, "holdout12.yaml": 0.95}
+          "holdout10.yaml": 0.95, "holdout11.yaml": 0.95, "holdout12.yaml": 0.95, "holdout13.yaml": 0.95}
 
 
 def _cases(name: str) -> list[dict[str, Any]]:
@@ -144,6 +144,9 @@ def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pyte
     ("MX-4 衬管 完成了一半", ("progress MX-4 50",)), ("MX-4 感觉不太对劲", "ask"), ("MX-4 只剩 snag list", "ask"),
     # plans and beliefs are no completion
     ("MX-4 计划周四完成", "none"), ("MX-4 周四前完成", "none"), ("MX-4 I think it's done", "none"),
+    # the forms behind holdout13's wrong writes
+    ("MX-4 dampers 40% open, pumps at 70%", "none"), ("MX-4 阀门开到30%", "none"), ("MX-4 we start Thursday", "none"),
+    ("MX-4 今天开始吊装，吊车到位了", ("start MX-4",)), ("cheers 🙏 approve 41 pls", ("approve 41",)),
 ])
 def test_the_forms_behind_the_tuning_set_carry_over(text: str, meant: object) -> None:
     assert outcome(parse(text, today=date(2026, 6, 15))) == meant
