@@ -20,6 +20,7 @@ import httpx
 from bot.config import Settings
 from bot.constants import (
     FEISHU_APP_BURST,
+    FEISHU_APP_CROWDING_S,
     FEISHU_APP_PER_MINUTE,
     FEISHU_APP_RATE_PER_S,
     FEISHU_BATCH_MAX,
@@ -97,8 +98,8 @@ class FeishuSender:
         self._api = OpenApi(FEISHU, AccessToken(self._fetch_token, refresh_before_s=FEISHU_TOKEN_REFRESH_BEFORE_S),
                             base_url=self.base, timeout_s=FEISHU_HTTP_TIMEOUT_S)
         # Two budgets per app, either of which throttles: a second's (a rate) and a minute's (a count in any minute).
-        self._pacer = ChatPacer(chat_rate_per_s, chat_burst, (within(app_rate_per_s, app_burst),
-                                                              within_window(int(app_per_minute), 60.0)))
+        self._pacer = ChatPacer(chat_rate_per_s, chat_burst, (
+            within(app_rate_per_s, app_burst, crowding_s=FEISHU_APP_CROWDING_S), within_window(int(app_per_minute), 60.0)))
         self._gatherer = Gatherer(self._batch_send, window_s=FEISHU_BATCH_WINDOW_S, max_size=FEISHU_BATCH_MAX)
 
     @property

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import time
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from bot.clocks import SYSTEM_CLOCK, Clock
 from bot.constants import PACING_MAX_LOCAL_WAIT_S, RATE_HEADROOM, RATE_JITTER_S, WINDOW_MARGIN_S
 from notifiers.base import TransientSendError
 
@@ -32,70 +32,98 @@ class Deferred(TransientSendError):
 class Limiter(Protocol):
     blocked_until: float  # after a 429: nothing goes before Retry-After has passed
 
-    def reserve(self, now: float) -> float: ...
+    def earliest(self, at: float) -> float:
+        """The first moment from `at` on when the next call would be within the limit (nothing taken)."""
+
+    def take(self, at: float) -> None:
+        """Count a call at `at`, a moment earliest() agreed to."""
 
     def give_back(self) -> None:
-        """Undo the reservation just made (with no await since: it is the last one)."""
+        """Undo the turn just taken (with no await since: it is the last one)."""
+
+
+def _reserve(limiter: Limiter, now: float) -> float:
+    at = limiter.earliest(now)
+    limiter.take(at)
+    return at - now
 
 
 @dataclass
 class TokenBucket:
-    """`rate_per_s` sustained, `burst` at once. Reservations may run into debt: the wait pays it off."""
+    """`rate_per_s` sustained, `burst` at once. Turns are taken in order, each at a moment (now or later): the
+    bucket's level is known at the last turn taken, and refills from there."""
 
     rate_per_s: float
     burst: float
     tokens: float | None = None  # None until first used: it starts full
-    at: float = 0.0
+    at: float = 0.0  # the moment of the last turn taken (it may lie ahead)
     blocked_until: float = 0.0
+    _before: tuple[float | None, float] = (None, 0.0)
+
+    def _level(self, at: float) -> float:
+        return self.burst if self.tokens is None else min(self.burst, self.tokens + (at - self.at) * self.rate_per_s)
 
     def reserve(self, now: float) -> float:
-        """Take a token; returns how long to wait before using it (0: go now)."""
-        tokens = self.burst if self.tokens is None else min(self.burst, self.tokens + (now - self.at) * self.rate_per_s)
-        self.at = now
-        self.tokens = tokens - 1
-        wait = 0.0 if self.tokens >= 0 else -self.tokens / self.rate_per_s
-        return max(wait, self.blocked_until - now)
+        """Take the next turn from `now` on; returns how long to wait before using it (0: go now)."""
+        return _reserve(self, now)
+
+    def earliest(self, at: float) -> float:
+        at = max(at, self.blocked_until, at if self.tokens is None else self.at)
+        level = self._level(at)
+        return at if level >= 1 else at + (1 - level) / self.rate_per_s
+
+    def take(self, at: float) -> None:
+        self._before = (self.tokens, self.at)
+        self.tokens, self.at = self._level(at) - 1, at
 
     def give_back(self) -> None:
-        if self.tokens is not None:
-            self.tokens += 1
+        self.tokens, self.at = self._before
 
 
 @dataclass
 class SlidingWindow:
-    """At most `count` calls in any `period_s`: call k goes no sooner than `period_s` after call k - count. Each
-    reservation is the moment its call may go (now, or later); a platform that counts fixed minutes is kept too."""
+    """At most `count` calls in any `period_s`: call k goes no sooner than `period_s` after call k - count. Turns
+    are taken in order, each at a moment (now or later); a platform that counts fixed windows is kept too."""
 
     count: int
     period_s: float
     blocked_until: float = 0.0
     _slots: collections.deque[float] = field(default_factory=collections.deque)
+    _dropped: float | None = None
 
     def reserve(self, now: float) -> float:
-        while self._slots and self._slots[0] <= now - self.period_s:
-            self._slots.popleft()  # out of every window from now on
-        slot = max(now, self.blocked_until)
+        """Take the next turn from `now` on; returns how long to wait before using it (0: go now)."""
+        return _reserve(self, now)
+
+    def earliest(self, at: float) -> float:
+        slot = max(at, self.blocked_until, self._slots[-1] if self._slots else at)
         if len(self._slots) >= self.count:
             slot = max(slot, self._slots[-self.count] + self.period_s)
-        self._slots.append(slot)
-        return slot - now
+        return slot
+
+    def take(self, at: float) -> None:
+        self._slots.append(at)
+        self._dropped = self._slots.popleft() if len(self._slots) > self.count else None  # only the last count matter
 
     def give_back(self) -> None:
         if self._slots:
             self._slots.pop()
+            if self._dropped is not None:
+                self._slots.appendleft(self._dropped)
+                self._dropped = None
 
 
-def within(rate_per_s: float, burst: float) -> TokenBucket:
+def within(rate_per_s: float, burst: float, *, crowding_s: float = RATE_JITTER_S) -> TokenBucket:
     """A bucket a little inside a platform's published limit: a call that waited in a queue arrives closer to the
-    next one than it left, and platforms count arrivals. So: RATE_HEADROOM of the rate, and RATE_JITTER_S worth of
-    the burst kept back (one token at least; at least one remains): at 50/s a 5-token margin, 100 ms of crowding."""
-    return TokenBucket(rate_per_s * RATE_HEADROOM, max(1.0, burst - max(1.0, round(rate_per_s * RATE_JITTER_S))))
+    next one than it left, and platforms count arrivals. So: RATE_HEADROOM of the rate, and `crowding_s` worth of
+    the burst kept back (one token at least; at least one remains): at 50/s and 0.1 s a 5-token margin."""
+    return TokenBucket(rate_per_s * RATE_HEADROOM, max(1.0, burst - max(1.0, round(rate_per_s * crowding_s))))
 
 
-def within_window(count: int, period_s: float) -> SlidingWindow:
-    """A platform's "`count` per `period_s`", the whole count at once if need be, the next one WINDOW_MARGIN_S
-    after the period (arrivals late by less than that cannot crowd into one window)."""
-    return SlidingWindow(count, period_s + WINDOW_MARGIN_S)
+def within_window(count: int, period_s: float, *, margin_s: float = WINDOW_MARGIN_S) -> SlidingWindow:
+    """A platform's "`count` per `period_s`", the whole count at once if need be, the next one `margin_s` after
+    the period (arrivals late by less than that cannot crowd into one window)."""
+    return SlidingWindow(count, period_s + margin_s)
 
 
 class ChatPacer:
@@ -103,7 +131,8 @@ class ChatPacer:
     before calling. At most `max_chats` chat buckets are kept (None: no bound); past that they start afresh."""
 
     def __init__(self, chat_rate_per_s: float, chat_burst: float, app: tuple[Limiter, ...], *,
-                 max_chats: int | None = None) -> None:
+                 max_chats: int | None = None, clock: Clock = SYSTEM_CLOCK) -> None:
+        self._clock = clock
         self._chat_rate = (chat_rate_per_s, chat_burst)
         self._app = app
         self._chats: dict[str, TokenBucket] = {}
@@ -118,18 +147,47 @@ class ChatPacer:
                     self._chats.clear()
                 bucket = self._chats[target] = within(*self._chat_rate)
             limiters.insert(0, bucket)
-        await wait_turn(*limiters)
+        await wait_turn(*limiters, clock=self._clock)
 
 
-async def wait_turn(*limiters: Limiter, max_wait_s: float = PACING_MAX_LOCAL_WAIT_S) -> None:
-    """A turn in each limiter, one after the other (sleeping here is pacing, not waiting for work): the narrow one
-    first, so a turn taken in a wide one is spent when it was meant to be. A turn further off than `max_wait_s` is
-    given back and Deferred is raised (a turn already waited for in an earlier limiter stays spent: its moment has
-    passed, and others may have reserved after it)."""
+def agree(limiters: tuple[Limiter, ...] | list[Limiter], now: float) -> float:
+    """The first moment from `now` on when every limiter admits the call (nothing taken)."""
+    at = now
+    while True:
+        later = max(limiter.earliest(at) for limiter in limiters)
+        if later <= at:
+            return at
+        at = later
+
+
+def turn(limiters: tuple[Limiter, ...] | list[Limiter], now: float, *,
+         max_wait_s: float = PACING_MAX_LOCAL_WAIT_S) -> float:
+    """One moment for the call in every limiter, taken in each: the moment all of them admit it. Turns taken one
+    limiter after the other, with a sleep between, would be spent later than counted (a second's budget taken
+    at once, then held back by a minute's count: the calls it let through arrive together when the minute
+    opens). A moment further off than `max_wait_s` takes nothing and raises Deferred."""
+    at = agree(limiters, now)
+    if at - now > max_wait_s:
+        raise Deferred(at - now)
     for limiter in limiters:
-        wait = limiter.reserve(time.monotonic())
-        if wait > max_wait_s:
-            limiter.give_back()
-            raise Deferred(wait)
-        if wait > 0:
-            await asyncio.sleep(wait)
+        limiter.take(at)
+    return at
+
+
+async def wait_turn(*limiters: Limiter, max_wait_s: float = PACING_MAX_LOCAL_WAIT_S,
+                    clock: Clock = SYSTEM_CLOCK) -> None:
+    """Wait for a turn in every limiter (sleeping here is pacing, not waiting for work). The first is the narrow
+    one (a chat's, a channel's): its own moment is waited for first with nothing taken, so a busy chat does not
+    hold the shared budgets' turns of other chats; then one moment is agreed and taken in all (`turn`)."""
+    if not limiters:
+        return
+    now = clock.monotonic()
+    first = agree(limiters[:1], now)
+    if first - now > max_wait_s:
+        raise Deferred(first - now)
+    if first > now:
+        await asyncio.sleep(first - now)
+        now = clock.monotonic()
+    at = turn(limiters, now, max_wait_s=max_wait_s)
+    if at > now:
+        await asyncio.sleep(at - now)
