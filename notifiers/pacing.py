@@ -11,11 +11,19 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import heapq
+import math
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.clocks import SYSTEM_CLOCK, Clock
-from bot.constants import PACING_MAX_LOCAL_WAIT_S, RATE_HEADROOM, RATE_JITTER_S, WINDOW_MARGIN_S
+from bot.constants import (
+    PACING_ANSWER_POLL_S,
+    PACING_MAX_LOCAL_WAIT_S,
+    RATE_HEADROOM,
+    RATE_JITTER_S,
+    WINDOW_MARGIN_S,
+)
 from notifiers.base import TransientSendError
 
 
@@ -35,11 +43,34 @@ class Limiter(Protocol):
     def earliest(self, at: float) -> float:
         """The first moment from `at` on when the next call would be within the limit (nothing taken)."""
 
-    def take(self, at: float) -> None:
-        """Count a call at `at`, a moment earliest() agreed to."""
+    def take(self, at: float) -> Call | None:
+        """Count a call at `at`, a moment earliest() agreed to; a limiter that counts it until it was answered
+        returns it, to be told so."""
 
     def give_back(self) -> None:
         """Undo the turn just taken (with no await since: it is the last one)."""
+
+
+@dataclass
+class Call:
+    """A call a window counts: from when it went; with `open`, until its answer came (None: not yet)."""
+
+    at: float
+    open: bool = False
+
+    def answered(self, at: float) -> None:
+        self.at, self.open = max(self.at, at), False
+
+
+@dataclass
+class Turn:
+    """The calls of one turn that are counted until answered: tell them when the answer came (or the call failed)."""
+
+    calls: list[Call] = field(default_factory=list)
+
+    def answered(self, at: float) -> None:
+        for call in self.calls:
+            call.answered(at)
 
 
 def _reserve(limiter: Limiter, now: float) -> float:
@@ -75,6 +106,7 @@ class TokenBucket:
     def take(self, at: float) -> None:
         self._before = (self.tokens, self.at)
         self.tokens, self.at = self._level(at) - 1, at
+        return None
 
     def give_back(self) -> None:
         self.tokens, self.at = self._before
@@ -83,34 +115,43 @@ class TokenBucket:
 @dataclass
 class SlidingWindow:
     """At most `count` calls in any `period_s`: call k goes no sooner than `period_s` after call k - count. Turns
-    are taken in order, each at a moment (now or later); a platform that counts fixed windows is kept too."""
+    are taken in order, each at a moment (now or later); a platform that counts fixed windows is kept too.
+
+    A platform counts a call when it arrives, which is after it went and before its answer came back. With
+    `until_answered`, a call counts from its answer (Turn.answered): however late a busy process or network let
+    it arrive, the count holds (a call not answered yet holds its place in every window)."""
 
     count: int
     period_s: float
     blocked_until: float = 0.0
-    _slots: collections.deque[float] = field(default_factory=collections.deque)
-    _dropped: float | None = None
+    until_answered: bool = False
+    _calls: collections.deque[Call] = field(default_factory=collections.deque)
+    _last: float = 0.0
+    _before: float = 0.0
 
     def reserve(self, now: float) -> float:
         """Take the next turn from `now` on; returns how long to wait before using it (0: go now)."""
         return _reserve(self, now)
 
     def earliest(self, at: float) -> float:
-        slot = max(at, self.blocked_until, self._slots[-1] if self._slots else at)
-        if len(self._slots) >= self.count:
-            slot = max(slot, self._slots[-self.count] + self.period_s)
+        slot = max(at, self.blocked_until, self._last)
+        if len(self._calls) >= self.count:  # the count-th latest counted call: this one goes a period after it
+            kth = heapq.nlargest(self.count, (math.inf if c.open else c.at for c in self._calls))[-1]
+            slot = max(slot, kth + self.period_s)
         return slot
 
-    def take(self, at: float) -> None:
-        self._slots.append(at)
-        self._dropped = self._slots.popleft() if len(self._slots) > self.count else None  # only the last count matter
+    def take(self, at: float) -> Call:
+        while self._calls and not self._calls[0].open and self._calls[0].at <= self._last - self.period_s:
+            self._calls.popleft()  # out of every window from the last turn on (turns are taken in order)
+        call = Call(at, open=self.until_answered)
+        self._calls.append(call)
+        self._before, self._last = self._last, at
+        return call
 
     def give_back(self) -> None:
-        if self._slots:
-            self._slots.pop()
-            if self._dropped is not None:
-                self._slots.appendleft(self._dropped)
-                self._dropped = None
+        if self._calls:
+            self._calls.pop()
+            self._last = self._before
 
 
 def within(rate_per_s: float, burst: float, *, crowding_s: float = RATE_JITTER_S) -> TokenBucket:
@@ -120,10 +161,12 @@ def within(rate_per_s: float, burst: float, *, crowding_s: float = RATE_JITTER_S
     return TokenBucket(rate_per_s * RATE_HEADROOM, max(1.0, burst - max(1.0, round(rate_per_s * crowding_s))))
 
 
-def within_window(count: int, period_s: float, *, margin_s: float = WINDOW_MARGIN_S) -> SlidingWindow:
+def within_window(count: int, period_s: float, *, margin_s: float = WINDOW_MARGIN_S,
+                  until_answered: bool = False) -> SlidingWindow:
     """A platform's "`count` per `period_s`", the whole count at once if need be, the next one `margin_s` after
-    the period (arrivals late by less than that cannot crowd into one window)."""
-    return SlidingWindow(count, period_s + margin_s)
+    the period (arrivals late by less than that cannot crowd into one window; counted until answered, a call
+    cannot arrive later than counted, and the margin is only for the platform's clock against ours)."""
+    return SlidingWindow(count, period_s + margin_s, until_answered=until_answered)
 
 
 class ChatPacer:
@@ -138,16 +181,23 @@ class ChatPacer:
         self._chats: dict[str, TokenBucket] = {}
         self._max_chats = max_chats
 
-    async def pace(self, target: str) -> None:
-        limiters: list[Limiter] = list(self._app)
-        if target:  # a batch counts against the app only
-            bucket = self._chats.get(target)
-            if bucket is None:
-                if self._max_chats is not None and len(self._chats) > self._max_chats:
-                    self._chats.clear()
-                bucket = self._chats[target] = within(*self._chat_rate)
-            limiters.insert(0, bucket)
-        await wait_turn(*limiters, clock=self._clock)
+    def limiters(self, target: str) -> tuple[Limiter, ...]:
+        """The chat's bucket (made on its first message), then the app's limiters."""
+        if not target:  # a batch counts against the app only
+            return self._app
+        bucket = self._chats.get(target)
+        if bucket is None:
+            if self._max_chats is not None and len(self._chats) > self._max_chats:
+                self._chats.clear()
+            bucket = self._chats[target] = within(*self._chat_rate)
+        return (bucket, *self._app)
+
+    async def pace(self, target: str) -> Turn:
+        return await wait_turn(*self.limiters(target), clock=self._clock)
+
+    def answered(self, turn: Turn) -> None:
+        """The call of `turn` has its answer (or failed): windows that count calls until answered are told."""
+        turn.answered(self._clock.monotonic())
 
 
 def agree(limiters: tuple[Limiter, ...] | list[Limiter], now: float) -> float:
@@ -161,7 +211,7 @@ def agree(limiters: tuple[Limiter, ...] | list[Limiter], now: float) -> float:
 
 
 def turn(limiters: tuple[Limiter, ...] | list[Limiter], now: float, *,
-         max_wait_s: float = PACING_MAX_LOCAL_WAIT_S) -> float:
+         max_wait_s: float = PACING_MAX_LOCAL_WAIT_S) -> tuple[float, Turn]:
     """One moment for the call in every limiter, taken in each: the moment all of them admit it. Turns taken one
     limiter after the other, with a sleep between, would be spent later than counted (a second's budget taken
     at once, then held back by a minute's count: the calls it let through arrive together when the minute
@@ -169,25 +219,30 @@ def turn(limiters: tuple[Limiter, ...] | list[Limiter], now: float, *,
     at = agree(limiters, now)
     if at - now > max_wait_s:
         raise Deferred(at - now)
-    for limiter in limiters:
-        limiter.take(at)
-    return at
+    calls = [limiter.take(at) for limiter in limiters]
+    return at, Turn([c for c in calls if c is not None and c.open])
 
 
 async def wait_turn(*limiters: Limiter, max_wait_s: float = PACING_MAX_LOCAL_WAIT_S,
-                    clock: Clock = SYSTEM_CLOCK) -> None:
+                    clock: Clock = SYSTEM_CLOCK) -> Turn:
     """Wait for a turn in every limiter (sleeping here is pacing, not waiting for work). The first is the narrow
     one (a chat's, a channel's): its own moment is waited for first with nothing taken, so a busy chat does not
-    hold the shared budgets' turns of other chats; then one moment is agreed and taken in all (`turn`)."""
+    hold the shared budgets' turns of other chats; then one moment is agreed and taken in all (`turn`). A window
+    that counts calls until answered waits for the answers of the calls it counts (PACING_ANSWER_POLL_S)."""
     if not limiters:
-        return
-    now = clock.monotonic()
-    first = agree(limiters[:1], now)
-    if first - now > max_wait_s:
-        raise Deferred(first - now)
-    if first > now:
-        await asyncio.sleep(first - now)
+        return Turn()
+    while True:
         now = clock.monotonic()
-    at = turn(limiters, now, max_wait_s=max_wait_s)
+        first = agree(limiters[:1], now)
+        if first - now > max_wait_s:
+            raise Deferred(first - now)
+        if first > now:
+            await asyncio.sleep(first - now)
+            now = clock.monotonic()
+        if agree(limiters, now) < math.inf:
+            break
+        await asyncio.sleep(PACING_ANSWER_POLL_S)  # calls still unanswered fill a window: until one is
+    at, taken = turn(limiters, now, max_wait_s=max_wait_s)
     if at > now:
         await asyncio.sleep(at - now)
+    return taken
