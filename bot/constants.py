@@ -133,9 +133,6 @@ FEISHU_CHAT_BURST: Final = 5
 FEISHU_APP_RATE_PER_S: Final = 50.0  # ...and per app: 50 a second...
 FEISHU_APP_BURST: Final = 50
 FEISHU_APP_PER_MINUTE: Final = 1000  # ...and 1000 in any minute ("1000次/分&50次/秒": either one throttles)
-# The app's burst kept back (notifiers/pacing.within): a burst of 45 cards took ~0.1 s to leave a busy process and
-# the calls paced after it caught up with it (429s with 0.1 s kept back); 0.5 s (25 of 50) absorbs that crowding.
-FEISHU_APP_CROWDING_S: Final = 0.5
 FEISHU_HTTP_TIMEOUT_S: Final = 10.0
 FEISHU_BATCH_WINDOW_S: Final = 0.05  # identical prompts gather this long into one batch_send...
 FEISHU_BATCH_MAX: Final = 200  # ...of at most this many people

@@ -154,11 +154,11 @@ class SlidingWindow:
             self._last = self._before
 
 
-def within(rate_per_s: float, burst: float, *, crowding_s: float = RATE_JITTER_S) -> TokenBucket:
+def within(rate_per_s: float, burst: float) -> TokenBucket:
     """A bucket a little inside a platform's published limit: a call that waited in a queue arrives closer to the
-    next one than it left, and platforms count arrivals. So: RATE_HEADROOM of the rate, and `crowding_s` worth of
-    the burst kept back (one token at least; at least one remains): at 50/s and 0.1 s a 5-token margin."""
-    return TokenBucket(rate_per_s * RATE_HEADROOM, max(1.0, burst - max(1.0, round(rate_per_s * crowding_s))))
+    next one than it left, and platforms count arrivals. So: RATE_HEADROOM of the rate, and RATE_JITTER_S worth of
+    the burst kept back (one token at least; at least one remains): at 50/s a 5-token margin, 100 ms of crowding."""
+    return TokenBucket(rate_per_s * RATE_HEADROOM, max(1.0, burst - max(1.0, round(rate_per_s * RATE_JITTER_S))))
 
 
 def within_window(count: int, period_s: float, *, margin_s: float = WINDOW_MARGIN_S,
@@ -212,10 +212,9 @@ def agree(limiters: tuple[Limiter, ...] | list[Limiter], now: float) -> float:
 
 def turn(limiters: tuple[Limiter, ...] | list[Limiter], now: float, *,
          max_wait_s: float = PACING_MAX_LOCAL_WAIT_S) -> tuple[float, Turn]:
-    """One moment for the call in every limiter, taken in each: the moment all of them admit it. Turns taken one
-    limiter after the other, with a sleep between, would be spent later than counted (a second's budget taken
-    at once, then held back by a minute's count: the calls it let through arrive together when the minute
-    opens). A moment further off than `max_wait_s` takes nothing and raises Deferred."""
+    """One moment for the call in every limiter, taken in each: the moment all of them admit it (a turn taken in
+    one limiter and then slept on for another would be counted earlier than spent). A moment further off than
+    `max_wait_s` takes nothing and raises Deferred."""
     at = agree(limiters, now)
     if at - now > max_wait_s:
         raise Deferred(at - now)

@@ -38,8 +38,7 @@ def refused(arrivals: list[tuple[float, str]], app: list[Limit], chat: tuple[flo
 
 def test_one_moment_is_taken_in_every_limiter() -> None:
     """A second's budget and a minute's count together: calls held back by the count go when it opens, spaced
-    as the second's budget allows. (Taking the second's turn first and then sleeping until the count opened let
-    a whole burst's worth of calls, counted earlier, arrive at once: the 429s of the Feishu fan-out.)"""
+    as the second's budget allows, each at one moment counted in both."""
     clock = FakeClock(T0)
     second, count = TokenBucket(9.9, 5), SlidingWindow(20, 10.01)  # a hair inside (float sums)
     start = clock.monotonic()
