@@ -90,6 +90,7 @@ UNDO_WINDOW_S: Final = 30 * 60  # "撤销" / "undo" / "不对，是60%" reach a 
 RATE_HEADROOM: Final = 0.95  # pace at this share of a published rate
 RATE_JITTER_S: Final = 0.1  # arrivals may crowd by this much: a bucket keeps this long's worth of its burst back
 WINDOW_MARGIN_S: Final = 1.0  # "N a minute": the N+1st goes this long after a full minute, not at it
+PACING_ANSWER_POLL_S: Final = 0.02  # a window full of unanswered calls is looked at again this often
 PACING_MAX_LOCAL_WAIT_S: Final = 5.0  # a longer turn goes back to the outbox (no attempt spent): inside its lease
 
 # Platform accounts (bot/platforms/people.py).

@@ -11,11 +11,19 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import time
+import heapq
+import math
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from bot.constants import PACING_MAX_LOCAL_WAIT_S, RATE_HEADROOM, RATE_JITTER_S, WINDOW_MARGIN_S
+from bot.clocks import SYSTEM_CLOCK, Clock
+from bot.constants import (
+    PACING_ANSWER_POLL_S,
+    PACING_MAX_LOCAL_WAIT_S,
+    RATE_HEADROOM,
+    RATE_JITTER_S,
+    WINDOW_MARGIN_S,
+)
 from notifiers.base import TransientSendError
 
 
@@ -32,57 +40,118 @@ class Deferred(TransientSendError):
 class Limiter(Protocol):
     blocked_until: float  # after a 429: nothing goes before Retry-After has passed
 
-    def reserve(self, now: float) -> float: ...
+    def earliest(self, at: float) -> float:
+        """The first moment from `at` on when the next call would be within the limit (nothing taken)."""
+
+    def take(self, at: float) -> Call | None:
+        """Count a call at `at`, a moment earliest() agreed to; a limiter that counts it until it was answered
+        returns it, to be told so."""
 
     def give_back(self) -> None:
-        """Undo the reservation just made (with no await since: it is the last one)."""
+        """Undo the turn just taken (with no await since: it is the last one)."""
+
+
+@dataclass
+class Call:
+    """A call a window counts: from when it went; with `open`, until its answer came (None: not yet)."""
+
+    at: float
+    open: bool = False
+
+    def answered(self, at: float) -> None:
+        self.at, self.open = max(self.at, at), False
+
+
+@dataclass
+class Turn:
+    """The calls of one turn that are counted until answered: tell them when the answer came (or the call failed)."""
+
+    calls: list[Call] = field(default_factory=list)
+
+    def answered(self, at: float) -> None:
+        for call in self.calls:
+            call.answered(at)
+
+
+def _reserve(limiter: Limiter, now: float) -> float:
+    at = limiter.earliest(now)
+    limiter.take(at)
+    return at - now
 
 
 @dataclass
 class TokenBucket:
-    """`rate_per_s` sustained, `burst` at once. Reservations may run into debt: the wait pays it off."""
+    """`rate_per_s` sustained, `burst` at once. Turns are taken in order, each at a moment (now or later): the
+    bucket's level is known at the last turn taken, and refills from there."""
 
     rate_per_s: float
     burst: float
     tokens: float | None = None  # None until first used: it starts full
-    at: float = 0.0
+    at: float = 0.0  # the moment of the last turn taken (it may lie ahead)
     blocked_until: float = 0.0
+    _before: tuple[float | None, float] = (None, 0.0)
+
+    def _level(self, at: float) -> float:
+        return self.burst if self.tokens is None else min(self.burst, self.tokens + (at - self.at) * self.rate_per_s)
 
     def reserve(self, now: float) -> float:
-        """Take a token; returns how long to wait before using it (0: go now)."""
-        tokens = self.burst if self.tokens is None else min(self.burst, self.tokens + (now - self.at) * self.rate_per_s)
-        self.at = now
-        self.tokens = tokens - 1
-        wait = 0.0 if self.tokens >= 0 else -self.tokens / self.rate_per_s
-        return max(wait, self.blocked_until - now)
+        """Take the next turn from `now` on; returns how long to wait before using it (0: go now)."""
+        return _reserve(self, now)
+
+    def earliest(self, at: float) -> float:
+        at = max(at, self.blocked_until, at if self.tokens is None else self.at)
+        level = self._level(at)
+        return at if level >= 1 else at + (1 - level) / self.rate_per_s
+
+    def take(self, at: float) -> None:
+        self._before = (self.tokens, self.at)
+        self.tokens, self.at = self._level(at) - 1, at
+        return None
 
     def give_back(self) -> None:
-        if self.tokens is not None:
-            self.tokens += 1
+        self.tokens, self.at = self._before
 
 
 @dataclass
 class SlidingWindow:
-    """At most `count` calls in any `period_s`: call k goes no sooner than `period_s` after call k - count. Each
-    reservation is the moment its call may go (now, or later); a platform that counts fixed minutes is kept too."""
+    """At most `count` calls in any `period_s`: call k goes no sooner than `period_s` after call k - count. Turns
+    are taken in order, each at a moment (now or later); a platform that counts fixed windows is kept too.
+
+    A platform counts a call when it arrives, which is after it went and before its answer came back. With
+    `until_answered`, a call counts from its answer (Turn.answered): however late a busy process or network let
+    it arrive, the count holds (a call not answered yet holds its place in every window)."""
 
     count: int
     period_s: float
     blocked_until: float = 0.0
-    _slots: collections.deque[float] = field(default_factory=collections.deque)
+    until_answered: bool = False
+    _calls: collections.deque[Call] = field(default_factory=collections.deque)
+    _last: float = 0.0
+    _before: float = 0.0
 
     def reserve(self, now: float) -> float:
-        while self._slots and self._slots[0] <= now - self.period_s:
-            self._slots.popleft()  # out of every window from now on
-        slot = max(now, self.blocked_until)
-        if len(self._slots) >= self.count:
-            slot = max(slot, self._slots[-self.count] + self.period_s)
-        self._slots.append(slot)
-        return slot - now
+        """Take the next turn from `now` on; returns how long to wait before using it (0: go now)."""
+        return _reserve(self, now)
+
+    def earliest(self, at: float) -> float:
+        slot = max(at, self.blocked_until, self._last)
+        if len(self._calls) >= self.count:  # the count-th latest counted call: this one goes a period after it
+            kth = heapq.nlargest(self.count, (math.inf if c.open else c.at for c in self._calls))[-1]
+            slot = max(slot, kth + self.period_s)
+        return slot
+
+    def take(self, at: float) -> Call:
+        while self._calls and not self._calls[0].open and self._calls[0].at <= self._last - self.period_s:
+            self._calls.popleft()  # out of every window from the last turn on (turns are taken in order)
+        call = Call(at, open=self.until_answered)
+        self._calls.append(call)
+        self._before, self._last = self._last, at
+        return call
 
     def give_back(self) -> None:
-        if self._slots:
-            self._slots.pop()
+        if self._calls:
+            self._calls.pop()
+            self._last = self._before
 
 
 def within(rate_per_s: float, burst: float) -> TokenBucket:
@@ -92,10 +161,12 @@ def within(rate_per_s: float, burst: float) -> TokenBucket:
     return TokenBucket(rate_per_s * RATE_HEADROOM, max(1.0, burst - max(1.0, round(rate_per_s * RATE_JITTER_S))))
 
 
-def within_window(count: int, period_s: float) -> SlidingWindow:
-    """A platform's "`count` per `period_s`", the whole count at once if need be, the next one WINDOW_MARGIN_S
-    after the period (arrivals late by less than that cannot crowd into one window)."""
-    return SlidingWindow(count, period_s + WINDOW_MARGIN_S)
+def within_window(count: int, period_s: float, *, margin_s: float = WINDOW_MARGIN_S,
+                  until_answered: bool = False) -> SlidingWindow:
+    """A platform's "`count` per `period_s`", the whole count at once if need be, the next one `margin_s` after
+    the period (arrivals late by less than that cannot crowd into one window; counted until answered, a call
+    cannot arrive later than counted, and the margin is only for the platform's clock against ours)."""
+    return SlidingWindow(count, period_s + margin_s, until_answered=until_answered)
 
 
 class ChatPacer:
@@ -103,33 +174,74 @@ class ChatPacer:
     before calling. At most `max_chats` chat buckets are kept (None: no bound); past that they start afresh."""
 
     def __init__(self, chat_rate_per_s: float, chat_burst: float, app: tuple[Limiter, ...], *,
-                 max_chats: int | None = None) -> None:
+                 max_chats: int | None = None, clock: Clock = SYSTEM_CLOCK) -> None:
+        self._clock = clock
         self._chat_rate = (chat_rate_per_s, chat_burst)
         self._app = app
         self._chats: dict[str, TokenBucket] = {}
         self._max_chats = max_chats
 
-    async def pace(self, target: str) -> None:
-        limiters: list[Limiter] = list(self._app)
-        if target:  # a batch counts against the app only
-            bucket = self._chats.get(target)
-            if bucket is None:
-                if self._max_chats is not None and len(self._chats) > self._max_chats:
-                    self._chats.clear()
-                bucket = self._chats[target] = within(*self._chat_rate)
-            limiters.insert(0, bucket)
-        await wait_turn(*limiters)
+    def limiters(self, target: str) -> tuple[Limiter, ...]:
+        """The chat's bucket (made on its first message), then the app's limiters."""
+        if not target:  # a batch counts against the app only
+            return self._app
+        bucket = self._chats.get(target)
+        if bucket is None:
+            if self._max_chats is not None and len(self._chats) > self._max_chats:
+                self._chats.clear()
+            bucket = self._chats[target] = within(*self._chat_rate)
+        return (bucket, *self._app)
+
+    async def pace(self, target: str) -> Turn:
+        return await wait_turn(*self.limiters(target), clock=self._clock)
+
+    def answered(self, turn: Turn) -> None:
+        """The call of `turn` has its answer (or failed): windows that count calls until answered are told."""
+        turn.answered(self._clock.monotonic())
 
 
-async def wait_turn(*limiters: Limiter, max_wait_s: float = PACING_MAX_LOCAL_WAIT_S) -> None:
-    """A turn in each limiter, one after the other (sleeping here is pacing, not waiting for work): the narrow one
-    first, so a turn taken in a wide one is spent when it was meant to be. A turn further off than `max_wait_s` is
-    given back and Deferred is raised (a turn already waited for in an earlier limiter stays spent: its moment has
-    passed, and others may have reserved after it)."""
-    for limiter in limiters:
-        wait = limiter.reserve(time.monotonic())
-        if wait > max_wait_s:
-            limiter.give_back()
-            raise Deferred(wait)
-        if wait > 0:
-            await asyncio.sleep(wait)
+def agree(limiters: tuple[Limiter, ...] | list[Limiter], now: float) -> float:
+    """The first moment from `now` on when every limiter admits the call (nothing taken)."""
+    at = now
+    while True:
+        later = max(limiter.earliest(at) for limiter in limiters)
+        if later <= at:
+            return at
+        at = later
+
+
+def turn(limiters: tuple[Limiter, ...] | list[Limiter], now: float, *,
+         max_wait_s: float = PACING_MAX_LOCAL_WAIT_S) -> tuple[float, Turn]:
+    """One moment for the call in every limiter, taken in each: the moment all of them admit it (a turn taken in
+    one limiter and then slept on for another would be counted earlier than spent). A moment further off than
+    `max_wait_s` takes nothing and raises Deferred."""
+    at = agree(limiters, now)
+    if at - now > max_wait_s:
+        raise Deferred(at - now)
+    calls = [limiter.take(at) for limiter in limiters]
+    return at, Turn([c for c in calls if c is not None and c.open])
+
+
+async def wait_turn(*limiters: Limiter, max_wait_s: float = PACING_MAX_LOCAL_WAIT_S,
+                    clock: Clock = SYSTEM_CLOCK) -> Turn:
+    """Wait for a turn in every limiter (sleeping here is pacing, not waiting for work). The first is the narrow
+    one (a chat's, a channel's): its own moment is waited for first with nothing taken, so a busy chat does not
+    hold the shared budgets' turns of other chats; then one moment is agreed and taken in all (`turn`). A window
+    that counts calls until answered waits for the answers of the calls it counts (PACING_ANSWER_POLL_S)."""
+    if not limiters:
+        return Turn()
+    while True:
+        now = clock.monotonic()
+        first = agree(limiters[:1], now)
+        if first - now > max_wait_s:
+            raise Deferred(first - now)
+        if first > now:
+            await asyncio.sleep(first - now)
+            now = clock.monotonic()
+        if agree(limiters, now) < math.inf:
+            break
+        await asyncio.sleep(PACING_ANSWER_POLL_S)  # calls still unanswered fill a window: until one is
+    at, taken = turn(limiters, now, max_wait_s=max_wait_s)
+    if at > now:
+        await asyncio.sleep(at - now)
+    return taken
