@@ -29,6 +29,7 @@ DONE_PARTIAL_AFTER = re.compile(
     r"^\s*(?:了)?\s*(?:后|以后|之后|再|才|前|之前|就|的话|第|一部分|部分|一半|大半|[0-9一二两三四五六七八九十]+\s*(?:个|台|套|米|根|条|处|层|段|批|项|件|%|成)"
     r"|with (?:the )?(?:first|second|part|phase|stage|half)|the first|part|phase|stage|half"
     r"|by (?:mon|tue|wed|thu|fri|sat|sun|tomorrow|tmrw?|tonight|noon|eod|cob|end|next|the end|then)"  # a date: a plan
+    r"|after (?:lunch|the break|dinner|this|that)|later today|tonight"
     r"|(?:周|星期|礼拜)[一二三四五六日天]前|(?:明天|月底|年底|下周)(?:前|之前))",
     re.IGNORECASE,
 )
@@ -38,7 +39,7 @@ EXCEPT_AFTER = re.compile(r"^\W{0,3}\s*(?:except|apart from|other than|besides|b
 # A completion word that is a percent's label ("完成80%", "完成度") or names a plan, not a fact.
 DONE_NOT_FACT_BEFORE = re.compile(r"(?:快|快要|就要|即将|马上|差不多|基本|基本上|接近|将近|预计|争取|能|会|要|准备|计划|必须|得|需要|"
                                   r"应该|这周|本周|下周|明天|后天|今晚|月底|大部分|大多|一部分|部分|not|almost|nearly|about to|"
-                                  r"(?:周|星期|礼拜)[一二三四五六日天](?:前|之前)|[0-9]{1,2}[号日](?:前|之前)|(?:计划|争取|预计|打算|目标)\S{0,6}|soon|will be|should be|must be|must|need to|needs to|have to|has to|by|mostly|partly|maybe|might be|might|i (?:think|guess|believe|reckon)(?: (?:it|that)(?:'s| is| was))?|我觉得|我估计|probably|hopefully|possibly|可能|也许|估计|或许|大概)\s*$",
+                                  r"(?:周|星期|礼拜)[一二三四五六日天](?:前|之前)|[0-9]{1,2}[号日](?:前|之前)|周末|年底|节前|节后|过两天|过几天|改天|(?:计划|争取|预计|打算|目标)\S{0,6}|soon|will be|should be|must be|must|need to|needs to|have to|has to|by|mostly|partly|maybe|might be|might|i (?:think|guess|believe|reckon)(?: (?:it|that)(?:'s| is| was))?|我觉得|我估计|probably|hopefully|possibly|可能|也许|估计|或许|大概)\s*$",
                                   re.IGNORECASE)
 
 # Not complete: never a completion write.
@@ -92,7 +93,7 @@ UNBLOCK = _words(
 BLOCK = _words(
     "阻塞", "卡住了?", "卡在", "卡着", "受阻", "停工", "暂停", "搁置", "没法干", "干不了", "进不去", "进不了场",
     "缺(?!陷|点|勤|席|口)[\u4e00-\u9fff]{0,4}", "少了?(?:配件|零件|材料|料|工具|图纸)",
-    r"(?:^|(?<=[\s,;:在还正要需得先干的]))等(?!等|于|级|同|下[次回]|我|你|明天|后天|下周|下午|晚上|会|一下|一会)(?:待|着)?\s?[\u4e00-\u9fffA-Za-z]",
+    r"(?:^|(?<=[\s,;:在还正要需得先干的]))等(?!等|于|级|同|下[次回]|下(?=\s*(?:开始|再|就|去|弄|做|干|处理|搞))|我|你|明天|后天|下周|下午|晚上|会|一下|一会)(?:待|着)?\s?[\u4e00-\u9fffA-Za-z]",
     "没(?:有)?(?:权限|材料|配件|图纸|电|水|人手|工具|钥匙)", "无权限", "没审批", "审批没下来", "还没批", "没批",
     "下雨", "暴雨", "大雨", "台风", "大风", "下雪", "雨天",
     "[\u4e00-\u9fff]不了(?!解)", "不能(?:作业|施工|干活|干|开工|进场|浇筑|焊接|吊装)", "没来", "干等", "先停", "停着", "风太大", "风大",
@@ -116,12 +117,13 @@ PLAN_BEFORE = re.compile(r"(?:明天|明早|明晚|后天|下周|下午|晚上|�
                          r"应该|该|需要|得|必须|不|别|先别|什么时候|啥时候|何时|should|can|could|must|need to|needs to|have to|has to|"
                          r"[0-9一二三四五六七八九十]+点半?|might|may|could|possibly|if|once|when|after|tmr|tmrw|2moro|没|还没|未|尚未|not|"
                          r"haven'?t|hasn'?t|didn'?t|yet to|下周[一二三四五六日天]?|周[一二三四五六日天]|礼拜[一二三四五六日天]|星期[一二三四五六日天]|"
-                         r"[0-9]{1,2}[号日]|(?<!已经)(?<!早)就|马上就?|再|"
+                         r"[0-9]{1,2}[号日]|(?<!已经)(?<!早)就|马上就?|再|过两天|过几天|过阵子|(?<![做干弄装看听见说])过|改天|等下|等会儿?|"
                          r"tomorrow|next|will|gonna|going to|plan to|planning to|about to|to be|will be|should be|hopefully|"
                          r"expected to be|(?<![A-Za-z])be)\s*$", re.IGNORECASE)
 # After an English start or unblock, a time to come makes it a plan ("resolved by monday"); Chinese says the time first.
 PLAN_AFTER = re.compile(r"^\s*(?:by|tomorrow|tmr|tmrw|next|later|soon|this (?:afternoon|evening|week)|on (?:mon|tue|wed|thu|fri|sat|sun)"
-                        r"|(?:mon|tues|wednes|thurs|fri|satur|sun)day)"
+                        r"|(?:mon|tues|wednes|thurs|fri|satur|sun)day|tonight|later|after (?:lunch|the break|dinner|this|that)"
+                        r"|in (?:an?|one|two|three|half an|[0-9]+) (?:hours?|hrs?|mins?|minutes?|days?|weeks?)|from (?:mon|tue|wed|thu|fri|sat|sun|tomorrow|next))"
                         r"(?![A-Za-z])", re.IGNORECASE)
 
 # A percent that is not this task's progress: a forecast, a measurement, a change, a share.

@@ -147,6 +147,10 @@ def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pyte
     # the forms behind holdout13's wrong writes
     ("MX-4 dampers 40% open, pumps at 70%", "none"), ("MX-4 阀门开到30%", "none"), ("MX-4 we start Thursday", "none"),
     ("MX-4 今天开始吊装，吊车到位了", ("start MX-4",)), ("cheers 🙏 approve 41 pls", ("approve 41",)),
+    # times to come are plans, never starts, completions or hours
+    ("MX-4 kick off tonight", "none"), ("MX-4 begin in an hour", "none"), ("MX-4 will be done in an hour", "none"),
+    ("MX-4 done after lunch", "none"), ("MX-4 周末完成", "none"), ("MX-4 等下开始", "none"), ("MX-4 过几天开工", "none"),
+    ("MX-4 finished in 2 hours", ("done MX-4", "hours MX-4 2")),
 ])
 def test_the_forms_behind_the_tuning_set_carry_over(text: str, meant: object) -> None:
     assert outcome(parse(text, today=date(2026, 6, 15))) == meant
