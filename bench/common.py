@@ -78,11 +78,12 @@ async def closed_loop(url: str, seconds: float, concurrency: int,
 
 
 @contextlib.contextmanager
-def child(*argv: str, under: tuple[str, ...] = (), stop_timeout_s: float = 30.0) -> Any:
+def child(*argv: str, under: tuple[str, ...] = (), stop_timeout_s: float = 30.0, own_session: bool = False) -> Any:
     """A helper process of this benchmark (`under` a tool such as valgrind if given); yields (the first line it
-    prints, its pid), stops it afterwards."""
+    prints, its pid), stops it afterwards. `own_session`: in a session of its own, as a service is (systemd,
+    a container): with Linux's autogroup scheduling, the processes of one session share one group's CPU time."""
     proc = subprocess.Popen([*under, sys.executable, "-m", *argv], stdout=subprocess.PIPE, text=True,
-                            cwd=Path(__file__).resolve().parent.parent)
+                            cwd=Path(__file__).resolve().parent.parent, start_new_session=own_session)
     try:
         assert proc.stdout is not None
         yield proc.stdout.readline().strip(), proc.pid
