@@ -107,7 +107,7 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
     ranged = _RANGE_PERCENT.search(t)
     if ranged is not None:
         return Percent(guess=int(ranged.group(1) or ranged.group(2)), span=ranged.span())
-    previous_end, measured = 0, False
+    previous_end, measured = 0, bool(w.IN_SPEC.search(t))
     for found in percent_forms(t):
         before, after = clause_before(t, found.start)[-(found.start - previous_end):], t[found.end :]
         previous_end = found.end
@@ -142,8 +142,8 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
             continue
         if found.value is None or not Decimal(0) <= found.value <= Decimal(100):
             return Percent(bad=found, span=(found.start, found.end))
-        if found.value != found.value.to_integral_value() and found.value < 1:
-            unclear = True  # "0.5%": a measurement's figure; progress is never rounded up from it
+        if found.value != found.value.to_integral_value() and not Decimal(1) <= found.value <= Decimal(99):
+            unclear = True  # "0.5%", "99.7%": a measurement's figure; never rounded up to a start or to 100
             continue
         if progress and _FROM_TO.search(t[: found.start]):
             progress = []

@@ -27,6 +27,9 @@ _HEDGE_TYPOS = ((re.compile(r"(?<![A-Za-z])(?:nearlly|nearley|nealry|neraly|near
 # A report's closing words after its last sentence ("…delivery. 交接完毕", "… 汇报完毕"): about the report, no task's.
 _SIGN_OFF = re.compile(r"(?<=[.。!！;；])\s*(?:交接完毕|汇报完毕|报告完毕|以上|over and out|that'?s all(?: for now)?|end of (?:report|update))"
                        r"[.。!！\s]*$", re.IGNORECASE)
+# Tenths in digits ("6成", "6、7 成"), as phones type 六成 and 六七成.
+_DIGIT_TENTHS_RANGE = re.compile(r"(?<![0-9.])([1-9])\s*[、,，/~-]\s*([1-9])\s*成(?![本员功品绩果型立熟交])")
+_DIGIT_TENTHS = re.compile(r"(?<![0-9.])([1-9])\s*成(?![本员功品绩果型立熟交])")
 _ALL = re.compile(r"百分百(?=\s*(?:完成|完工|做完|搞定|了|$|[,.!]))")  # "百分百完成": 100 %, which is progress
 _SPACED_PERCENT = re.compile(r"百分之\s+(?=[0-9零〇一二两三四五六七八九十百])")
 _CN_BEFORE_SIGN = re.compile(r"(?<![零〇一二两三四五六七八九十百之])([一二三四五六七八九]?十[一二三四五六七八九]?|一百)\s*%")
@@ -73,6 +76,8 @@ def respell(s: str) -> str:
         s = s[: closing.start()]
     for typo, word in _HEDGE_TYPOS:
         s = typo.sub(word, s)
+    s = _DIGIT_TENTHS_RANGE.sub(r"\g<1>0-\g<2>0%", s)
+    s = _DIGIT_TENTHS.sub(r"\g<1>0%", s)
     s = _PROGRESS_TYPO.sub("进度", _PERCENT_TYPO.sub("百分之", _ALL.sub("100%", s)))
     s = _LABELLED_EN.sub(lambda m: f"{m.group('label')}{_en_value(m)}", s)
     s = _CN_BEFORE_SIGN.sub(lambda m: f"{cn_number(m.group(1))}%", _SPACED_PERCENT.sub("百分之", s))

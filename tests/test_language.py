@@ -24,10 +24,11 @@ ROOT = Path(__file__).parent.parent
 FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "holdout3.yaml": 0.95, "holdout4.yaml": 0.95,
           "holdout5.yaml": 0.95, "train6.yaml": 0.95, "train7.yaml": 0.95,
           # Read once: holdout6 89.1 % with 4 wrong writes, holdout7 94.8 % / 3, holdout8 91.7 % / 3, train7 89.6 % / 5,
-          # holdout9 96.1 % / 3, holdout10 93.9 % / 3, holdout11 96.5 % / 1, holdout12 97.8 % / 2, holdout13 96.1 % / 4.
-          # Since tuned on, guarded.
+          # holdout9 96.1 % / 3, holdout10 93.9 % / 3, holdout11 96.5 % / 1, holdout12 97.8 % / 2, holdout13 96.1 % / 4,
+          # holdout14 93.5 % / 5. Since tuned on, guarded.
           "holdout6.yaml": 0.95, "holdout7.yaml": 0.95, "holdout8.yaml": 0.95, "holdout9.yaml": 0.95,
-          "holdout10.yaml": 0.95, "holdout11.yaml": 0.95, "holdout12.yaml": 0.95, "holdout13.yaml": 0.95}
+          "holdout10.yaml": 0.95, "holdout11.yaml": 0.95, "holdout12.yaml": 0.95, "holdout13.yaml": 0.95,
+          "holdout14.yaml": 0.95}
 
 
 def _cases(name: str) -> list[dict[str, Any]]:
@@ -151,6 +152,12 @@ def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pyte
     ("MX-4 kick off tonight", "none"), ("MX-4 begin in an hour", "none"), ("MX-4 will be done in an hour", "none"),
     ("MX-4 done after lunch", "none"), ("MX-4 周末完成", "none"), ("MX-4 等下开始", "none"), ("MX-4 过几天开工", "none"),
     ("MX-4 finished in 2 hours", ("done MX-4", "hours MX-4 2")),
+    # the forms behind holdout14's wrong writes and misses
+    ("MX-4 刀具磨耗 12%，在允许范围内", "none"), ("MX-4 uptime 99.5% this week", "none"), ("MX-4 99.6%", "ask"),
+    ("MX-4 yield 93%, above the 90% target", "none"), ("MX-4 slab has to cure 48 hours", "none"),
+    ("MX-4 进度 7成", ("progress MX-4 70",)), ("MX-4 进度 7、8 成", "ask"), ("MX-4 管道清完了", ("done MX-4",)),
+    ("MX-4 开始 testing 了", ("start MX-4",)), ("MX-4 60%, ran out of sealant", ("progress MX-4 60", "block MX-4")),
+    ("MX-4 not done, ran out of daylight", "none"),
 ])
 def test_the_forms_behind_the_tuning_set_carry_over(text: str, meant: object) -> None:
     assert outcome(parse(text, today=date(2026, 6, 15))) == meant
