@@ -46,6 +46,8 @@ class Inbox:
         # no claim query, no polling delay. If this process dies, the lease runs out and any worker takes them.
         self.local_worker = False
         self._handoff: collections.deque[Claimed] = collections.deque()
+        self._acks_done = asyncio.Event()  # set while no accept() waits for its commit
+        self._acks_done.set()
 
     def take_local(self) -> Claimed | None:
         return self._handoff.popleft() if self._handoff else None
@@ -57,10 +59,21 @@ class Inbox:
             self._writer = asyncio.create_task(self._write_loop(), name="inbox-writer")
         future: asyncio.Future[Accepted] = asyncio.get_running_loop().create_future()
         self._pending.append((event, future))
+        self._acks_done.clear()
         self._wake.set()
         return await future
 
+    async def after_acks(self, *, within_s: float) -> None:
+        """A worker of this process, before each event: the accept() calls waiting for their commit go first. The
+        worker shares the event loop with the intake, and each of its events holds the loop (and SQLite's writer)
+        for milliseconds that every ack in flight would wait on. Bounded by `within_s`."""
+        await asyncio.sleep(0)  # requests read from their sockets by now reach accept() first
+        if not self._acks_done.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._acks_done.wait(), timeout=within_s)
+
     async def close(self) -> None:
+        self._acks_done.set()
         if self._writer is not None:
             self._writer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -87,6 +100,7 @@ class Inbox:
                     batch, self._pending = self._pending[:INBOX_BATCH_MAX], self._pending[INBOX_BATCH_MAX:]
                     await self._write_or_split(batch)
                 self.new_work.set()
+            self._acks_done.set()
 
     async def _write_or_split(self, batch: list[tuple[InboundEvent, asyncio.Future[Accepted]]]) -> None:
         try:
