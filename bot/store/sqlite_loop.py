@@ -12,6 +12,7 @@ everything outside a write transaction keep the thread.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -51,16 +52,18 @@ def begin_immediate(dbapi_connection: Any, in_thread: Callable[[], Any], *, busy
         in_thread()
         return
     raw = driver._connection
-    raw.execute("PRAGMA busy_timeout=0")
-    try:
-        raw.execute("BEGIN IMMEDIATE")
-    except sqlite3.OperationalError as exc:
-        if "locked" not in str(exc) and "busy" not in str(exc):
-            raise
-        raw.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
-        in_thread()  # another process is writing: wait for it off the loop
-    else:
-        raw.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+    began = False
+    with contextlib.suppress(sqlite3.Error):
+        raw.execute("PRAGMA busy_timeout=0")
+        try:
+            raw.execute("BEGIN IMMEDIATE")
+            began = True
+        finally:
+            raw.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+    if not began:
+        # Another process is writing: wait for it off the loop. (Any other error: the thread's attempt raises it
+        # as SQLAlchemy reports database errors.)
+        in_thread()
     driver.on_loop = True
 
 
