@@ -2,7 +2,7 @@
 with slack-bolt's AsyncApp (verify + ack) and a bare aiohttp handler (verify + 200), in one run.
 
     python -m bench.acks [--seconds 12] [--rounds 6] [--concurrency 32] [--rate 200] [--open-seconds 6]
-                         [--idle 40] [--database-url URL] [--results PATH]
+                         [--idle 40] [--database-url URL] [--results PATH] [--trace PATH]
 
 Every server runs in its own process on 127.0.0.1; the load generator runs here. The replies `pmsbot run` sends
 go to Slack's response_url, here a sink in a process of its own that notes when each arrives (CLOCK_MONOTONIC,
@@ -111,7 +111,21 @@ async def serve_contender(kind: str, port: int, db: str, sink: str) -> None:
         from bot.store import migrate
 
         await migrate.upgrade(rt.db)
-    await serve_roles(rt, ("web", "worker", "clock"), host=HOST, port=port, web_role=True)
+    trace = os.environ.get("ACKS_TRACE")
+    if not trace:
+        await serve_roles(rt, ("web", "worker", "clock"), host=HOST, port=port, web_role=True)
+        return
+    from bench import ack_trace
+
+    ack_trace.install()
+    stop = asyncio.Event()
+    watcher = asyncio.create_task(ack_trace.watch_lag(stop))
+    try:
+        await serve_roles(rt, ("web", "worker", "clock"), host=HOST, port=port, web_role=True)
+    finally:
+        stop.set()
+        await watcher
+        ack_trace.dump(trace)
 
 
 # ---- load ----------------------------------------------------------------------------------------------------------
@@ -338,6 +352,7 @@ def cli() -> None:
     p.add_argument("--open-seconds", type=float, default=6.0)
     p.add_argument("--idle", type=int, default=40)
     p.add_argument("--database-url", help="`run`'s database (default: a fresh SQLite file)")
+    p.add_argument("--trace", help="write where `run`'s ack time goes to this JSON file (bench/ack_trace.py)")
     p.add_argument("--results", help="append this module's rows of `make bench`'s table to this JSON file")
     p.add_argument("--serve", choices=["sink", *PORTS], help=argparse.SUPPRESS)
     p.add_argument("--port", type=int, help=argparse.SUPPRESS)
@@ -345,6 +360,8 @@ def cli() -> None:
     p.add_argument("--sink", default="", help=argparse.SUPPRESS)
     args = p.parse_args()
     os.environ.setdefault("PMSBOT_LOG_LEVEL", "WARNING")
+    if args.trace:
+        os.environ["ACKS_TRACE"] = str(Path(args.trace).resolve())  # read by the `run` process this starts
     if args.serve == "sink":
         asyncio.run(serve_sink(args.port))
     elif args.serve:

@@ -20,6 +20,10 @@ INBOX_MAX_ATTEMPTS: Final = 5  # then the event is parked as failed
 INBOX_HANDOFF_MAX: Final = 128  # events handed to this process's worker in memory; the rest wait in the table
 WORKER_POLL_S: Final = 0.5  # how often a worker looks for work written by other processes
 WORKER_BATCH: Final = 32
+# A worker sharing its process with the intake lets the acks waiting for their commit go first, at most this long
+# before each event (so a steady stream of acks slows the work down but cannot stop it).
+WORKER_ACKS_FIRST_MAX_S: Final = 0.05
+WORKER_ACKS_QUIET_S: Final = 0.002  # and until no event came in for this long (requests back to back)
 # PostgreSQL: a process that stores work for others NOTIFYs; workers LISTEN (polling stays the fallback).
 INBOX_CHANNEL: Final = "pmsbot_inbox"  # events stored unclaimed
 OUTBOX_CHANNEL: Final = "pmsbot_outbox"  # messages stored unclaimed

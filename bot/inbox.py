@@ -19,6 +19,7 @@ from bot.constants import (
     INBOX_GATHER_TURNS,
     INBOX_HANDOFF_MAX,
     INBOX_LEASE_S,
+    WORKER_ACKS_QUIET_S,
 )
 from bot.records import InboundEvent
 from bot.store import inbox as store
@@ -46,6 +47,9 @@ class Inbox:
         # no claim query, no polling delay. If this process dies, the lease runs out and any worker takes them.
         self.local_worker = False
         self._handoff: collections.deque[Claimed] = collections.deque()
+        self._acks_done = asyncio.Event()  # set while no accept() waits for its commit
+        self._acks_done.set()
+        self._last_accept = 0.0  # the loop's time of the last accept()
 
     def take_local(self) -> Claimed | None:
         return self._handoff.popleft() if self._handoff else None
@@ -57,10 +61,31 @@ class Inbox:
             self._writer = asyncio.create_task(self._write_loop(), name="inbox-writer")
         future: asyncio.Future[Accepted] = asyncio.get_running_loop().create_future()
         self._pending.append((event, future))
+        self._last_accept = asyncio.get_running_loop().time()
+        self._acks_done.clear()
         self._wake.set()
         return await future
 
+    async def after_acks(self, *, within_s: float) -> None:
+        """A worker of this process, before each event: the accept() calls waiting for their commit go first. The
+        worker shares the event loop with the intake, and each of its events holds the loop (and SQLite's writer)
+        for milliseconds that every ack in flight would wait on. Bounded by `within_s`."""
+        await asyncio.sleep(0)  # requests read from their sockets by now reach accept() first
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within_s
+        while (left := deadline - loop.time()) > 0:
+            if not self._acks_done.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._acks_done.wait(), timeout=left)
+                continue
+            quiet_for = loop.time() - self._last_accept
+            if quiet_for >= WORKER_ACKS_QUIET_S:
+                return
+            # Clients sending back to back: the next request is on its way. A wait on the clock, bounded above.
+            await asyncio.sleep(min(WORKER_ACKS_QUIET_S - quiet_for, left))
+
     async def close(self) -> None:
+        self._acks_done.set()
         if self._writer is not None:
             self._writer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -87,6 +112,7 @@ class Inbox:
                     batch, self._pending = self._pending[:INBOX_BATCH_MAX], self._pending[INBOX_BATCH_MAX:]
                     await self._write_or_split(batch)
                 self.new_work.set()
+            self._acks_done.set()
 
     async def _write_or_split(self, batch: list[tuple[InboundEvent, asyncio.Future[Accepted]]]) -> None:
         try:

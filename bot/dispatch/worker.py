@@ -16,7 +16,7 @@ from prometheus_client import Counter, Histogram
 
 from bot.clocks import Clock
 from bot.config import Config, SourceConfig
-from bot.constants import ATTACHMENT_MAX_BYTES, WORKER_BATCH, WORKER_POLL_S
+from bot.constants import ATTACHMENT_MAX_BYTES, WORKER_ACKS_FIRST_MAX_S, WORKER_BATCH, WORKER_POLL_S
 from bot.dispatch.directory import DirectoryEvents
 from bot.dispatch.engine_events import EngineEvents
 from bot.dispatch.files import Downloads
@@ -112,12 +112,16 @@ class Dispatcher:
     async def run_once(self) -> int:
         """Handle what this process was handed, then what is due in the table; returns how many."""
         handled = 0
-        while (local := self.inbox.take_local()) is not None:
+        while True:
+            await self.inbox.after_acks(within_s=WORKER_ACKS_FIRST_MAX_S)  # the acks in flight go first
+            if (local := self.inbox.take_local()) is None:
+                break
             await self.process(local)
             handled += 1
             self._done()
         claimed = await self.inbox.claim(limit=WORKER_BATCH, now=self.clock.now())
         for item in claimed:
+            await self.inbox.after_acks(within_s=WORKER_ACKS_FIRST_MAX_S)
             await self.process(item)
             self._done()
         return handled + len(claimed)

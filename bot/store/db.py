@@ -17,6 +17,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from bot.store import sqlite_loop
+
 if TYPE_CHECKING:
     import asyncpg
 
@@ -27,7 +29,7 @@ log = logging.getLogger("pmsbot.db")
 AUDIT_KEY_INFO = "pmsbot.audit_key"  # the key in Session.info (bot/store/audit.py reads it)
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 PG_CONNECT_TIMEOUT_S = 10.0
-SQLITE_CHECKPOINT_EVERY = 500  # inbox commits on the direct connection between two checkpoints
+SQLITE_CHECKPOINT_EVERY = 500  # commits between two checkpoints (none runs inside a commit: see _checkpoint)
 SQLITE_WAL_RESTART_PAGES = 16_384  # a log longer than this (64 MiB of 4 KiB pages) is restarted, writers held
 SQLITE_WAL_KEEP_BYTES = 64 * 1024 * 1024  # what the log file is cut back to once it starts over
 SQLITE_RESTART_WAIT_MS = 100  # a restart waits this long for readers, writers held; else it is tried again later
@@ -137,8 +139,11 @@ class Database:
         kwargs: dict[str, Any] = {"echo": echo, "pool_reset_on_return": None}
         if self.is_sqlite:
             # In-memory SQLite cannot be shared across connections; a file is always used instead.
-            if make_url(self.url).database in (None, "", ":memory:"):
+            path = make_url(self.url).database
+            if path in (None, "", ":memory:"):
                 raise DatabaseUrlError("in-memory SQLite is not supported: give a file path")
+            assert path is not None
+            kwargs["async_creator"] = sqlite_loop.creator(path)
         else:
             kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
@@ -152,7 +157,7 @@ class Database:
         self._direct: sqlite3.Connection | None = None
         self._pg_direct: asyncpg.Connection | None = None
         self._pg_lock = asyncio.Lock()
-        self._direct_commits = 0
+        self._commits = 0  # on this process's writers, for _count_commit
         self._checkpointing: asyncio.Future[None] | None = None
         self._checkpoint_again = False  # a checkpoint fell due while one ran: it goes once more when done
         self._restart_past_pages = 0  # after a restart that readers kept from finishing: the log's length then
@@ -171,9 +176,12 @@ class Database:
             async with self._sessions.begin() as session:
                 yield session
             return
-        async with self._write_lock.held(), self._sessions.begin() as session:
-            await session.connection(execution_options={"sqlite_immediate": True})
-            yield session
+        async with self._write_lock.held():
+            async with self._sessions.begin() as session:
+                # BEGIN IMMEDIATE, then the transaction's statements on the loop (sqlite_loop.py says why)
+                await session.connection(execution_options={"sqlite_immediate": True})
+                yield session
+            self._count_commit()
 
     @asynccontextmanager
     async def write_turn(self) -> AsyncIterator[None]:
@@ -221,15 +229,7 @@ class Database:
                 if "locked" not in str(exc) and "busy" not in str(exc):
                     raise
             else:
-                self._direct_commits += 1
-                # One checkpoint at a time: a second one would only wait for the first (and outlive dispose()).
-                # One that falls due meanwhile is not dropped: the running one goes again, so a slow checkpoint
-                # (a busy machine) delays the log's restart by one round, not by as many rounds as it is slow.
-                if self._direct_commits % SQLITE_CHECKPOINT_EVERY == 0:
-                    if self._checkpointing is None or self._checkpointing.done():
-                        self._checkpointing = asyncio.ensure_future(self._checkpoint())
-                    else:
-                        self._checkpoint_again = True
+                self._count_commit()
                 return rows
             if self._raw is None:
                 raw = await aiosqlite.connect(make_url(self.url).database or "", isolation_level=None)
@@ -237,6 +237,17 @@ class Database:
                     await raw.execute(pragma)
                 self._raw = raw
             return [tuple(row) for row in await self._raw.execute_fetchall(sql, params)]  # one thread hop
+
+    def _count_commit(self) -> None:
+        self._commits += 1
+        # One checkpoint at a time: a second one would only wait for the first (and outlive dispose()).
+        # One that falls due meanwhile is not dropped: the running one goes again, so a slow checkpoint
+        # (a busy machine) delays the log's restart by one round, not by as many rounds as it is slow.
+        if self._commits % SQLITE_CHECKPOINT_EVERY == 0:
+            if self._checkpointing is None or self._checkpointing.done():
+                self._checkpointing = asyncio.ensure_future(self._checkpoint())
+            else:
+                self._checkpoint_again = True
 
     async def _checkpoint(self) -> None:
         """Move the WAL's pages into the database, off the loop (the direct connection never does). A task nobody
@@ -323,13 +334,24 @@ def _sqlite_pragmas(engine: AsyncEngine) -> None:
         cursor = dbapi_connection.cursor()
         for pragma in _PRAGMAS:
             cursor.execute(pragma)
+        # A commit never checkpoints by itself: it may run on the loop, holding the write lock an ack waits for.
+        # The process's commits are counted instead, and a checkpoint runs in a thread (Database._checkpoint).
+        cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
         # A writer takes the lock up front: a deferred BEGIN that upgrades later can fail with SQLITE_BUSY.
-        immediate = conn.get_execution_options().get("sqlite_immediate", False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        if not conn.get_execution_options().get("sqlite_immediate", False):
+            conn.exec_driver_sql("BEGIN")
+            return
+        # Once the lock is ours nothing the transaction does waits any more: it runs on the loop (sqlite_loop.py).
+        sqlite_loop.begin_immediate(conn.connection.dbapi_connection, lambda: conn.exec_driver_sql("BEGIN IMMEDIATE"),
+                                    busy_timeout_ms=SQLITE_BUSY_TIMEOUT_MS)
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _on_checkin(dbapi_connection: Any, _record: Any) -> None:
+        sqlite_loop.on_loop(dbapi_connection, False)
 
 
 def database(settings: Settings) -> Database:
