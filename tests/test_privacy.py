@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlmodel import SQLModel, col
 
 from bot.config import Config
@@ -102,6 +102,9 @@ async def _bob_everywhere(rt: Runtime) -> None:
                           {"uid": 8, "id": 2, "name": "Alice", "email": ""}]}))
         s.add(m.PmsChangeRow(platform="slack", conversation="C1", project_key="PUMP", created_at=now,
                              data={"event": "updated", "task": {"key": "PUMP-2", "assignee": "王波"}}))
+        cached = json.dumps({"people": [{"id": "bob", "name": "王波"}, {"id": "alice", "name": "Alice"}]})
+        await s.execute(delete(m.ConfigFileRow))  # the start's own copy of the test's configuration, if it made one
+        s.add(m.ConfigFileRow(id=1, sha256="0" * 64, data_sha256="1" * 64, data=cached))
 
 
 @pytest.mark.clock(AT)
@@ -115,6 +118,7 @@ async def test_export_holds_every_personal_table_and_erase_keeps_the_chain(krt: 
     json.dumps(exported, ensure_ascii=False, default=str)  # JSON-ready
     assert any(r["text"] == "fixed the valve" for r in exported["tables"]["standup_entry"])
     assert all(r["person_id"] != "alice" for r in exported["tables"]["membership"]), "only bob's rows"
+    assert "Alice" not in json.dumps(exported["tables"]["config_file"]), "the cached file's others are not copied"
 
     async with krt.db.write() as s:
         counts = await privacy.erase(s, "bob")
@@ -138,6 +142,7 @@ async def test_export_holds_every_personal_table_and_erase_keeps_the_chain(krt: 
         assert plan.document["resources"] == [{"uid": 7, "id": 1, "name": alias, "email": ""},
                                               {"uid": 8, "id": 2, "name": "Alice", "email": ""}], "the plan stays"
         assert (await s.execute(select(func.count()).select_from(m.PmsChangeRow))).scalar_one() == 0
+        assert (await s.execute(select(func.count()).select_from(m.ConfigFileRow))).scalar_one() == 0
         tomb = next(r for r in rows if r.tombstone)
     async with krt.db.write() as s:  # a tombstoned row is as tamper-evident as any other
         await s.execute(update(m.AuditRow).where(col(m.AuditRow.id) == tomb.id).values(action="forged"))

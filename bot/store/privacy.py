@@ -26,6 +26,7 @@ from bot.store.audit import tombstone_mac
 from bot.store.db import AUDIT_KEY_INFO
 
 ERASED_TEXT = "[erased]"
+CONFIG_COPY_TEXT = "[a parsed copy of the configuration file, which names this person among others]"
 FREE_TEXT_KEYS = frozenset({"text", "comment", "subject", "reason", "note", "title", "name", "email"})
 
 
@@ -65,6 +66,9 @@ PERSONAL: dict[str, PersonalTable] = {
     "project_plan": PersonalTable(columns=("document",), erase="pseudonymise"),
     # A PMS change waiting for its digest names the task's assignee and the PMS actor: a notice, gone once sent.
     "pms_change": PersonalTable(columns=("data",), erase="delete"),
+    # The parsed configuration file, kept to skip parsing an unchanged file: it holds whom the file names. Erased
+    # whole (the next start parses the file again); an export says it is there without copying the others in it.
+    "config_file": PersonalTable(columns=("data",), erase="delete"),
 }
 NOT_PERSONAL: dict[str, str] = {
     "project": "projects: keys, names, PMS settings",
@@ -80,6 +84,7 @@ NOT_PERSONAL: dict[str, str] = {
     "app_secret": "the server's own generated keys",
     "project_day": "a project's (and milestone's) daily figures: counts, percents, hours",
     "risk_day": "a project's daily count of risks by kind",
+    "config_applied": "a change counter and the digest of the configuration last applied",
 }
 
 
@@ -133,6 +138,8 @@ def _scrub(who: Subject, value: Any, alias: str, *, own: bool) -> Any:
 
 def _plain(row: SQLModel) -> dict[str, Any]:
     data = row.model_dump()
+    if isinstance(row, m.ConfigFileRow):  # everyone the file names: not copied into one person's export
+        data["data"] = CONFIG_COPY_TEXT
     return {k: (v.hex() if isinstance(v, bytes) and k != "data" else f"<{len(v)} bytes>" if isinstance(v, bytes)
                 else v.isoformat() if isinstance(v, datetime) else v) for k, v in data.items()}
 
@@ -178,6 +185,7 @@ async def _rows(s: AsyncSession, who: Subject) -> dict[str, list[SQLModel]]:
     out["project_plan"] = [p for p in (await s.execute(select(m.ProjectPlanRow))).scalars()  # one per project
                            if any(_is_resource(who, r) for r in p.document.get("resources") or [])]
     out["pms_change"] = [c for c in (await s.execute(select(m.PmsChangeRow))).scalars() if _mentions(who, c.data)]
+    out["config_file"] = [c for c in (await s.execute(select(m.ConfigFileRow))).scalars() if who.id in c.data]
     out["audit"] = [a for a in audits if a.actor == who.id or who.id in a.subject.split(":")
                     or _mentions(who, a.detail)]
     return out
@@ -250,7 +258,7 @@ async def erase(s: AsyncSession, person_id: str) -> dict[str, int] | None:
             {**r, "name": alias, "email": ""} if _is_resource(who, r) else r for r in plan.document["resources"]]}
     inbox_ids = [r.id for r in rows["inbox"] if isinstance(r, m.InboxRow)]
     await s.flush()
-    for table in ("inbox", "outbox", "card", "pms_change", "console_message", "photo", "proposal", "person_write",
+    for table in ("inbox", "outbox", "card", "pms_change", "config_file", "console_message", "photo", "proposal", "person_write",
                   "standup_entry", "schedule_run", "link_code", "membership", "identity", "pms_credential"):
         for r in rows[table]:
             await s.delete(r)
