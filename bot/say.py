@@ -79,8 +79,11 @@ async def _wait_for_replies(rt: Runtime, inbox_id: int, timeout_s: float) -> set
     deadline = loop.time() + timeout_s
     while True:
         await drain(rt)
+        # The state first: the event is marked handled in the transaction that queues its replies, so once it reads
+        # as handled every reply is visible (the other order can read no replies, then a commit, then "done").
+        handled = await rt.inbox.state(inbox_id) != "pending"
         replies = await rt.outbox.caused_by(inbox_id)
-        if await rt.inbox.state(inbox_id) != "pending" and all(state != "pending" for *_, state in replies):
+        if handled and all(state != "pending" for *_, state in replies):
             return {rid for rid, *_ in replies}
         if loop.time() > deadline:
             return {rid for rid, *_, state in replies if state == "sent"}
