@@ -20,7 +20,7 @@ _UNIT_AFTER_NUMBER = re.compile(r"^\s*(?:[个台套米根条处层段批项件�
                                 r"meters?|floors?|rooms?)", re.IGNORECASE)
 
 _HEDGED_NUMBER = re.compile(r"(?:close to|about|around|like|roughly|maybe|大概|大约|约|快|差不多|接近)\s*([0-9]{1,3})"
-                            r"(?![0-9.%:]|\s*(?:h|hrs?|hours?|min|小时|分|个|天|days?)(?![A-Za-z]))"
+                            r"(?![0-9.%:]|\s*(?:(?:more|extra|further) )?(?:h|hrs?|hours?|min|小时|分|个|天|days?)(?![A-Za-z]))"
                             r"|(?<![0-9.])([0-9]{1,3})\s*ish(?![A-Za-z])|^([一二三四五六七八九]?十[一二三四五六七八九]?)\s*$",
                             re.IGNORECASE)
 
@@ -115,7 +115,7 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
                 measured and not _STRONG_CUE_BEFORE.search(before)):
             measured = True  # a forecast, a measurement, an earlier figure, or the next of a list of readings
             continue
-        if w.OFF_TARGET_AFTER.match(after):
+        if w.OFF_TARGET_AFTER.match(after) or w.BY_A_DATE_AFTER.match(after):
             continue
         if w.PART_BEFORE.search(before):
             unclear = True  # "3层 50% 完成", "phase 2 50% complete": one part's progress, not the task's

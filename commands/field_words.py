@@ -17,7 +17,7 @@ def _words(*fragments: str) -> re.Pattern[str]:
 
 # The task is complete.
 DONE = _words(
-    "已?完成了?(?!度|率|情况)", "完工了?", "竣工了?", "搞定了?", "弄完了?", "做完了?", "干完了?", "装完了?", "修完了?", "调完了?",
+    "已?完成了?(?!度|率|情况)", "完工了?", "竣工了?", "搞定了?", "弄完了?", "搞完了?", "做完了?", "干完了?", "装完了?", "修完了?", "调完了?",
     "收尾结束了?", "全部结束了?", "全部完成了?", "都完成了", "都搞定了", "全搞定了", "交付了",
     "ok了", "已\\s*ok", "作好了", "knocked out", "[铺装做干弄修调焊刷拆挖浇砌接布拉贴封灌清换测写改挂喷埋洗擦]完了?", "(?:弄|做|搞|修|装|调|都|全)好了", "done", "all done", "finished", "completed?", "wrapped up", "all set", "closed out",
     "is complete", "task complete", "完城了?", "完陈了?", "finsihed", "finihsed", "finshed", "fnished",
@@ -44,7 +44,7 @@ DONE_NOT_FACT_BEFORE = re.compile(r"(?:快|快要|就要|即将|马上|差不多
 
 # Not complete: never a completion write.
 NOT_DONE = _words(
-    "(?:还没|没有?|未|尚未|还未|木有|冇|唔|没得)(?:有)?(?:完成|完工|竣工|做完|弄完|干完|搞定|搞掂|装完|修完|结束|好)",
+    "(?:还没|没有?|未|尚未|还未|木有|冇|唔|没得)(?:有)?(?:完成|完工|竣工|做完|弄完|干完|搞完|搞定|搞掂|装完|修完|结束|好)",
     "not (?:\\w+ )?(?:done|finished|complete|completed|there)",
     "(?:haven'?t|hasn'?t|didn'?t|not yet) (?:\\w+ )?(?:finished|done|completed|wrapped up)", "(?:还没|没有?|未|木有)\\s*(?:done|finished|complete|ok)",
     "还没完成", "没完成", "未完成", "还没做完", "没做完", "还没弄完", "没弄完", "还没好", "没好", "还没搞定", "没搞定",
@@ -58,7 +58,7 @@ NOT_DONE = _words(
 DAY_END = _words(
     "今天先到这(?:里|儿)?", "今天就到这(?:里|儿)?", "先到这(?:里|儿)?", "今天收工", "收工了?", "下班了?",
     "done for (?:today|the day|now|tonight)", "(?:今天)?先这样", "today'?s done", "today'?s (?:work|part|bit|shift|stuff|lot) (?:is )?(?:done|finished|complete)", "back tomorrow", "明天(?:再|继续)", "finished for (?:today|the day)", "calling it a day", "call it a day",
-    "that'?s it for today", "stopping for (?:today|the day|now)", "wrap(?:ped|ping)? (?:it |things )?up for (?:today|the day|tonight)",
+    "that'?s (?:it|all) for (?:me )?(?:today|the day|tonight)", "stopping for (?:today|the day|now)", "wrap(?:ped|ping)? (?:it |things )?up for (?:today|the day|tonight)",
     "signing off", "clocking out",
 )
 
@@ -128,7 +128,7 @@ PLAN_AFTER = re.compile(r"^\s*(?:by|tomorrow|tmr|tmrw|next|later|soon|this (?:af
 
 # A percent that is not this task's progress: a forecast, a measurement, a change, a share.
 FORECAST_BEFORE = _words(
-    "预计", "估计能", "预期", "争取", "计划", "打算", "目标", "应该能", "能到", "会到", "要到", "可以到", "有望",
+    "预计", "估计能", "预期", "争取", "计划", "打算", "目标", "应该能", "(?:能|会|要|可以)[\u4e00-\u9fff]{0,2}到", "有望",
     "下周[一二三四五六日天]?", "明天", "明早", "if", "[A-Za-z]+'ll", "tomorrow", "next week", "might", "may",
     "could", "后天", "月底", "周末", "年底", "下个月", "[一二三四五六日天]前",
     "by (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow|next week|eod|the end|end of|friday)",
@@ -156,7 +156,8 @@ MEASURE_BEFORE = _words(
     "开到", "调到", "调至", "设到", "设为", "设定", "set to", "set at", "opened to", "turned (?:up |down )?to", "dialed to",
     # more states and rates that engineers quote in percent
     "含量", "浓度", "偏移", "收缩", "孔隙", "透光", "饱和", "占用", "空置", "丢包", "误码", "失真", "谐波", "纹波", "偏差率?",
-    "leak(?:age)?", "drift", "deviation", "tolerance", "variance", "headroom", "occupancy", "attendance", "turnout",
+    "leak(?:age)?", "drift", "diff", "difference", "delta", "discrepanc(?:y|ies)", "mismatch", "差异", "差额",
+    "under", "below", "within", "less than", "no more than", "at most", "低于", "小于", "不超过", "deviation", "tolerance", "variance", "headroom", "occupancy", "attendance", "turnout",
     "vacancy", "compression", "slope", "gradient", "grade", "tilt", "settlement", "shrinkage", "porosity", "opacity",
     "saturation", "bandwidth", "latency", "thd", "harmonics?", "ripple", "rh", "soh", "dod", "fill level", "packet loss",
 )
@@ -172,6 +173,10 @@ MEASURE_AFTER = re.compile(
 OFF_TARGET_AFTER = re.compile(r"^\s*(?:over|under|above|below|off|higher than|lower than|more than|less than)\s+(?:the\s+)?"
                               r"(?:budget|target|spec|plan|estimate|quote|forecast|limit|baseline|last)|^\s*超(?:支|预算|标|出)",
                               re.IGNORECASE)
+# A figure to reach by a date to come ("50% by end of month", "80% before Friday"): a target, not progress now.
+BY_A_DATE_AFTER = re.compile(r"^\s*(?:done\s+|complete\s+)?(?:by|before|until|till)\s+(?:the\s+)?(?:end of|eo[dwmy]|cob|next|tomorrow|tmrw?|"
+                             r"tonight|mon|tue|wed|thu|fri|sat|sun|this (?:week|month|weekend)|mid[- ]|[0-9]{1,2}(?:st|nd|rd|th)?\b)",
+                             re.IGNORECASE)
 
 # Progress in words. Definite: the words give the number. Approximate: the bot asks, the likely value preselected.
 DEFINITE_PERCENT: tuple[tuple[re.Pattern[str], int], ...] = tuple((re.compile(p, re.IGNORECASE), v) for p, v in (
@@ -234,7 +239,7 @@ UNDO = _words("(?:刚才|上一条|上条|那条|last).{0,4}(?:不算|作废)", 
               "上条写错了", "刚才写错了", "刚才那条(?:是)?错的", "写错了", "发错了", "报错了", "搞错了", "弄错了",
               "undo", "revert(?: that| it| the last one)?", "roll ?back", "scratch that", "ignore (?:that|my last)",
               "wrong (?:task|one|update)", "that was wrong", "my mistake", "my bad", "oops")
-CORRECTION = _words("唔啱", "唔係", "唔系", "不对", "不是(?=\\s*[0-9零一二两三四五六七八九十百])", "错了", "应该是", "改成", "改为", "更正", "纠正",
+CORRECTION = _words("唔啱", "唔係", "唔系", "不对", "不是(?=\\s*[0-9零一二两三四五六七八九十百])", "(?:写|报|记|填|打|输|弄|搞)?错了", "应该是", "改成", "改为", "更正", "纠正",
                     "我是说", "说错了", "(?:sorry,? )?i meant", "meant", "should be", "should have been", "correction",
                     "typo")
 # The figure a correction after a task key amends ("A-3 工时改成2h", "A-3 hours should be 2h"): the sender's last

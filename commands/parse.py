@@ -19,12 +19,13 @@ from commands.text import first_token, normalize
 from commands.verbs import match_verb, suggest
 
 MAX_TEXT_CHARS = 2000
+_CASUAL_WORDS = frozenset({"ok", "okay"})  # verbs that are also just "ok" before a report
 TYPO_CUTOFF = 0.8  # "repotr PUMP-3" is a misspelt verb; "Handing PUMP-3 over" is a report
 
 _CHANNEL_REF = re.compile(r"#([0-9]{1,9})(?![0-9A-Za-z])")
 # An approval said as its own clause among chatter ("辛苦，同意 12，周一见"): the verb aimed at a number,
 # with nothing around it that asks, negates or sets a condition.
-_APPROVE_CLAUSE = re.compile(r"(?:^|[,，;；。.!！]|\s)\s*(?:approve|批准|同意)\s*#?([0-9]{1,9})\s*"
+_APPROVE_CLAUSE = re.compile(r"(?:^|[,，;；。.!！]|\s)\s*(?:approve|批准|同意)(?:一下)?\s*#?([0-9]{1,9})\s*(?:吧|哈|啊|呀)?\s*"
                              r"(?=$|[,，;；。.!！]|(?:pls|plz|please|thanks|thx|谢谢)(?![A-Za-z]))", re.IGNORECASE)
 _NOT_A_DECISION = re.compile(r"[?？]|吗|(?<![A-Za-z])(?:don'?t|do not|not|if|when|after|before|once|how|what|why|should|can|could|"
                              r"wait|pending)(?![A-Za-z])|不要|别|先不|如果|等|之后|以后|再|怎么|流程|能不能|可以吗", re.IGNORECASE)
@@ -73,5 +74,6 @@ def parse(text: str, *, today: date, channel_project: str | None = None) -> Comm
     result = verb.parse(Args(rest=rest, word=word, today=today))
     if isinstance(result, ParseError) and result.code == "unknown_command":
         report = field_report(rest)  # "ok so A-12 is at 45%": a casual word, then a report
-        return result if report is None or (isinstance(report, ParseError) and report.code == "unclear_task") else report
+        keyless = isinstance(report, ParseError) and report.code == "unclear_task" and word.lower() not in _CASUAL_WORDS
+        return result if report is None or keyless else report  # "approve 3 floors" is no report; "ok done for today" is
     return result

@@ -140,6 +140,8 @@ def priority(args: Args) -> Command | ParseError:
     word = re.sub(r"^(?:to\b|改为|设为|为|=) ?", "", word.lower())
     if not word:
         return missing("priority", "priority")
+    said = re.split(r"\s*[,，;；。]", word, maxsplit=1)[0]  # "priority A-3 urgent, runway reopens Sat": the rest is why
+    word = said if said in PRIORITY_WORDS else word
     if word not in PRIORITY_WORDS:
         return err("bad_priority", "priority", value=word)
     return SetPriority(task=task, priority=PRIORITY_WORDS[word])

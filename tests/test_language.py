@@ -25,10 +25,10 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           "holdout5.yaml": 0.95, "train6.yaml": 0.95, "train7.yaml": 0.95,
           # Read once: holdout6 89.1 % with 4 wrong writes, holdout7 94.8 % / 3, holdout8 91.7 % / 3, train7 89.6 % / 5,
           # holdout9 96.1 % / 3, holdout10 93.9 % / 3, holdout11 96.5 % / 1, holdout12 97.8 % / 2, holdout13 96.1 % / 4,
-          # holdout14 93.5 % / 5. Since tuned on, guarded.
+          # holdout14 93.5 % / 5, holdout15 93.0 % / 3. Since tuned on, guarded.
           "holdout6.yaml": 0.95, "holdout7.yaml": 0.95, "holdout8.yaml": 0.95, "holdout9.yaml": 0.95,
           "holdout10.yaml": 0.95, "holdout11.yaml": 0.95, "holdout12.yaml": 0.95, "holdout13.yaml": 0.95,
-          "holdout14.yaml": 0.95}
+          "holdout14.yaml": 0.95, "holdout15.yaml": 0.95}
 
 
 def _cases(name: str) -> list[dict[str, Any]]:
@@ -158,6 +158,12 @@ def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pyte
     ("MX-4 进度 7成", ("progress MX-4 70",)), ("MX-4 进度 7、8 成", "ask"), ("MX-4 管道清完了", ("done MX-4",)),
     ("MX-4 开始 testing 了", ("start MX-4",)), ("MX-4 60%, ran out of sealant", ("progress MX-4 60", "block MX-4")),
     ("MX-4 not done, ran out of daylight", "none"),
+    # the forms behind holdout15's wrong writes and misses
+    ("MX-4 估计周五能做到八成", "none"), ("MX-4 烘干要6小时", "none"), ("MX-4 工时填错了，是3个小时", ("correct hours 3",)),
+    ("MX-4 aim is 60% by end of week", "none"), ("MX-4 variance vs baseline under 2%", "none"),
+    ("MX-4 needs about 4 more hours", "none"), ("MX-4 搞完了", ("done MX-4",)), ("MX-4 没搞完，明天继续", "none"),
+    ("搞完了", "ask"), ("that's all for me today", "ask"), ("ok that's it for me today", "ask"),
+    ("辛苦 👍 同意一下 #52 吧", ("approve 52",)), ("priority MX-4 high, the client is waiting", ("priority MX-4",)),
 ])
 def test_the_forms_behind_the_tuning_set_carry_over(text: str, meant: object) -> None:
     assert outcome(parse(text, today=date(2026, 6, 15))) == meant
