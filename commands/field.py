@@ -275,6 +275,8 @@ def correction(s: str, *, anywhere: bool = True) -> Command | ParseError | None:
 
     if (undo is None and fix is None) or w.QUESTION_WORDS.search(head) or (fix is not None and w.NOT_NOW.search(head)):
         return None
+    if len({k.upper() for k in TASK_KEY_ANY.findall(head)} | ({named} if named else set())) > 1:
+        return err("unclear_correction", None, value=clean(s)[:PARAM_MAX_CHARS])  # "that 80% was for A-11 not A-8": moved how?
     rest = w.CORRECTION_NOT.sub(" ", head)
     cue = w.UNDO.match(rest) or w.CORRECTION.match(rest) or w.CORRECTION_ANYWHERE.search(rest)
     if cue is not None:  # the value after "应该是"/"改成"/"meant" is the new one; the one before, the old

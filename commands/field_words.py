@@ -17,9 +17,9 @@ def _words(*fragments: str) -> re.Pattern[str]:
 
 # The task is complete.
 DONE = _words(
-    "已?完成了?(?!度|率|情况)", "完工了?", "竣工了?", "搞定了?", "弄完了?", "搞完了?", "做完了?", "干完了?", "装完了?", "修完了?", "调完了?",
+    "已?完成了?(?!度|率|情况)", "完工了?", "竣工了?", "搞定了?", "弄完(?!成)了?", "搞完(?!成)了?", "做完(?!成)了?", "干完(?!成)了?", "装完(?!成)了?", "修完(?!成)了?", "调完(?!成)了?",
     "收尾结束了?", "全部结束了?", "全部完成了?", "都完成了", "都搞定了", "全搞定了", "交付了",
-    "ok了", "已\\s*ok", "作好了", "knocked out", "[铺装做干弄修调焊刷拆挖浇砌接布拉贴封灌清换测写改挂喷埋洗擦]完了?", "(?:弄|做|搞|修|装|调|都|全)好了", "done", "all done", "finished", "completed?", "wrapped up", "all set", "closed out",
+    "ok了", "已\\s*ok", "作好了", "knocked out", "[铺装做干弄修调焊刷拆挖浇砌接布拉贴封灌清换测写改挂喷埋洗擦]完(?!成)了?", "(?:弄|做|搞|修|装|调|都|全)好了", "done", "all done", "finished", "completed?", "wrapped up", "wraped up", "wrap(?:ped)? ?up\\s*了", "all set", "closed out",
     "is complete", "task complete", "完城了?", "完陈了?", "finsihed", "finihsed", "finshed", "fnished",
     "compelted", "complted", "complated", "compleet", "completd", "complet", "finishd", "finised", "完[层承呈乘诚]了", "dnoe", "is finish(?: already)?", "finish already", "already finish(?:ed)?", "搞[订顶丁]了?", "finish\\s*了", "搞掂", "妥了", "齐活了?", "搞掂咗", "[搅攪]掂", "整完了?", "整好了", "弄利索了?", "(?<!未)(?<!没)完毕", "已交付",
     "交付完(?:成|毕)?", "done and dusted", "all wrapped up",
@@ -78,7 +78,7 @@ UNBLOCK = _words(
     "unblocked", "no longer blocked", "blocker (?:is )?(?:cleared|gone|resolved|removed)", "resolved", "back on track",
     "(?:parts|part|material|materials|delivery|shipment) (?:has |have )?(?:arrived|came|came in|here|delivered)",
     "permit (?:came|came through|approved|granted|is in)", "permit(?:'s| is| has)? (?:come )?through", "good to go again",
-    "(?:we |you )?can (?:continue|resume|carry on|proceed)(?: again| now)?", "(?:is|are) back(?: up| on| online)?(?=\\s*(?:[,.;!]|$|and|so|we))", "(?:signed|resuming|resumed)",
+    "(?:we |you )?can (?:continue|resume|carry on|proceed)(?: again| now)?", "(?:is|are) back(?: up| on| online)?(?=\\s*(?:[,.;!]|$|and|so|we))", "(?<!hasn't )(?<!has not )(?<!not )(?<!haven't )(?<!never )(?:signed|resuming|resumed)",
     "回复了", "开门了", "签了", "[A-Za-z]+'s here", "is here", "(?<![做干弄装达])到了(?=\\s*(?:[,，。!！;；]|$|继续|可以|开工|进场))",
     "到齐了?", "到位了", "(?:料|货|材料|配件|零件|设备)(?:已经?|都)(?:到|到齐|到位)", "解除了", "blocker (?:\\w+ )?解除", "access (?:granted|sorted|restored)", "got (?:the )?access",
     "can (?:continue|proceed|resume) now", "resuming work", "work resumed",
@@ -156,7 +156,7 @@ MEASURE_BEFORE = _words(
     "开到", "调到", "调至", "设到", "设为", "设定", "set to", "set at", "opened to", "turned (?:up |down )?to", "dialed to",
     # more states and rates that engineers quote in percent
     "含量", "浓度", "偏移", "收缩", "孔隙", "透光", "饱和", "占用", "空置", "丢包", "误码", "失真", "谐波", "纹波", "偏差率?",
-    "leak(?:age)?", "drift", "diff", "difference", "delta", "discrepanc(?:y|ies)", "mismatch", "差异", "差额",
+    "leak(?:age)?", "drift", "storage", "disk space", "free space", "存储", "硬盘", "容量", "diff", "difference", "delta", "discrepanc(?:y|ies)", "mismatch", "差异", "差额",
     "under", "below", "within", "less than", "no more than", "at most", "低于", "小于", "不超过", "deviation", "tolerance", "variance", "headroom", "occupancy", "attendance", "turnout",
     "vacancy", "compression", "slope", "gradient", "grade", "tilt", "settlement", "shrinkage", "porosity", "opacity",
     "saturation", "bandwidth", "latency", "thd", "harmonics?", "ripple", "rh", "soh", "dod", "fill level", "packet loss",
@@ -217,8 +217,8 @@ APPROXIMATE_PERCENT: tuple[tuple[re.Pattern[str], int], ...] = tuple((re.compile
      r"(?:done|finished|complete))(?![A-Za-z])", 90),
 ))
 # Words that soften a given number into a guess: the bot asks ("可能80%", "maybe 80%"); "about 80%" stays 80.
-HEDGE_BEFORE = re.compile(r"(?:可能|也许|或许|说不定|不确定|不一定|maybe|perhaps|possibly|not sure|i guess|dunno|快|接近|将近|"
-                          r"almost|nearly|close to|over|more than|超过|不到|less than|under)\s*\S{0,6}\s*$",
+HEDGE_BEFORE = re.compile(r"(?:可能|也许|或许|说不定|不确定|不一定|(?<![A-Za-z])(?:maybe|perhaps|possibly|not sure|i guess|dunno)|快|接近|将近|"
+                          r"(?<![A-Za-z])(?:almost|nearly|close to|over|more than|less than|under)|超过|不到)\s*\S{0,6}\s*$",
                           re.IGNORECASE)
 # A bare number after these is a percent ("进度80").
 PERCENT_LABEL_BEFORE = re.compile(r"(?:进度|完成度|完成率|progress|progres|progess|prgress|pct|percent|completion)\s*[:：]?\s*(?:到|为|是|at|is|to|of)?\s*$",
@@ -314,7 +314,7 @@ COUNT_OF_TOTAL = re.compile(r"[0-9]+\s*(?:个|台|套|根|条|件|块|pcs|units|
                             re.IGNORECASE)
 VAGUE_HOURS = _words("(?:an? |one |[0-9]+ ?)hours? or so", "[0-9]+(?:\\.[0-9]+)? ?(?:h|hrs?|hours?|小时)\\+",
                      "[0-9]+ ?(?:h|hrs?|hours?)(?:-| )?ish", "[一二两三四五六七八九十0-9]+来个?(?:小时|钟头|钟)", "几个(?:小时|钟头|钟)", "一两个(?:小时|钟头|钟)", "[一二两三四五六七八九十]+个?多(?:小时|钟头|钟)", "a couple (?:of )?hours",
-                     "a few hours", "several hours", "some hours", "couple hours")
+                     "a few hours", "several hours", "some hours", "couple (?:of )?hours")
 QUARTER_HOURS = ((re.compile("一刻钟|(?<![A-Za-z])(?:a|one) quarter (?:of an )?hour(?![A-Za-z])", re.IGNORECASE), "0.25"),
                  (re.compile("三刻钟|(?<![A-Za-z])three quarters of an hour(?![A-Za-z])", re.IGNORECASE), "0.75"))
 # Days still to come or planned ("大概两天能完", "another two days"): nothing to ask about.

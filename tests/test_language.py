@@ -25,10 +25,11 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           "holdout5.yaml": 0.95, "train6.yaml": 0.95, "train7.yaml": 0.95,
           # Read once: holdout6 89.1 % with 4 wrong writes, holdout7 94.8 % / 3, holdout8 91.7 % / 3, train7 89.6 % / 5,
           # holdout9 96.1 % / 3, holdout10 93.9 % / 3, holdout11 96.5 % / 1, holdout12 97.8 % / 2, holdout13 96.1 % / 4,
-          # holdout14 93.5 % / 5, holdout15 93.0 % / 3. Since tuned on, guarded.
+          # holdout14 93.5 % / 5, holdout15 93.0 % / 3,
+          # holdout16 93.9 % / 3 (one relabelled since: see its file). Since tuned on, guarded.
           "holdout6.yaml": 0.95, "holdout7.yaml": 0.95, "holdout8.yaml": 0.95, "holdout9.yaml": 0.95,
           "holdout10.yaml": 0.95, "holdout11.yaml": 0.95, "holdout12.yaml": 0.95, "holdout13.yaml": 0.95,
-          "holdout14.yaml": 0.95, "holdout15.yaml": 0.95}
+          "holdout14.yaml": 0.95, "holdout15.yaml": 0.95, "holdout16.yaml": 0.95}
 
 
 def _cases(name: str) -> list[dict[str, Any]]:
@@ -164,6 +165,11 @@ def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pyte
     ("MX-4 needs about 4 more hours", "none"), ("MX-4 搞完了", ("done MX-4",)), ("MX-4 没搞完，明天继续", "none"),
     ("搞完了", "ask"), ("that's all for me today", "ask"), ("ok that's it for me today", "ask"),
     ("辛苦 👍 同意一下 #52 吧", ("approve 52",)), ("priority MX-4 high, the client is waiting", ("priority MX-4",)),
+    # the forms behind holdout16's wrong writes and misses
+    ("MX-4 disk space at 90%, need to clean logs", "none"), ("sorry, that 60% belongs to MX-5 not MX-4", "ask"),
+    ("MX-4 migration 进度 70%", ("progress MX-4 70",)), ("MX-4 couple of hours on the wiring", "ask"),
+    ("MX-4 all wraped up", ("done MX-4",)), ("MX-4 wrap up 了", ("done MX-4",)), ("MX-4 管道安装完成三分之一", ("progress MX-4 33",)),
+    ("MX-4 waiting on the permit, the client hasn't signed it", ("block MX-4",)), ("MX-4 桥架 60多%", "ask"),
 ])
 def test_the_forms_behind_the_tuning_set_carry_over(text: str, meant: object) -> None:
     assert outcome(parse(text, today=date(2026, 6, 15))) == meant
