@@ -331,6 +331,8 @@ def understand(s: str, *, verb: str = "report", bare_is_percent: bool = False, o
             return err("unclear_correction", verb, value=_excerpt(s))
         # Words before the key are the task's too ("电缆到了，P-8 可以继续了", "5月3号 P-4 到60%"), unless
         # they report someone else's words or make the task an object ("他说 A-3 完成了", "我把A-3做完了").
+        if len(parts) > 1 and find_hours(lead) is not None:
+            return err("unclear_hours", verb, value=_excerpt(s), task=parts[0][0], example="2")  # "今天3h在A-6和A-7上": whose?
         parts[0] = (parts[0][0], f"{lead}, {parts[0][1]}")  # the lead's own clause stays its own
     unplaced = unplaced or any(w.HEARSAY_INSIDE.search(text) for _, text in parts)
     found = list(TASK_KEY_ANY.finditer(s))
@@ -340,6 +342,10 @@ def understand(s: str, *, verb: str = "report", bare_is_percent: bool = False, o
         return err("unclear_hours", verb, value=_excerpt(s), task=parts[0][0], example="2")
     readings = [_read(task, text, verb=verb, bare_is_percent=bare_is_percent) for task, text in parts]
     readings = _each(readings, parts)
+    shared = {i for i in range(len(parts) - 1) if parts[i][1] == parts[i + 1][1]}  # "A-6和A-7 今天3h": joined keys
+    if any(x.hours is not None for i in shared for x in readings[i].writes if isinstance(x, (Report, Done))) \
+            and not w.EACH_HOURS.search(s):
+        return err("unclear_hours", verb, value=_excerpt(s), task=parts[0][0], example="2")  # 3h in all, or each?
     # Another task named inside a task's words ("A-3 和 A-4 一共5小时"), or a task's part with figures that say
     # nothing clear ("A-4 maybe 60 or 70"): the message is asked about as a whole.
     pairs = list(zip(readings, parts, strict=True))

@@ -21,7 +21,7 @@ _UNIT_AFTER_NUMBER = re.compile(r"^\s*(?:[个台套米根条处层段批项件�
 
 _HEDGED_NUMBER = re.compile(r"(?:close to|about|around|like|roughly|maybe|大概|大约|约|快|差不多|接近)\s*([0-9]{1,3})"
                             r"(?![0-9.%:]|\s*(?:(?:more|extra|further) )?(?:h|hrs?|hours?|min|小时|分|个|天|days?)(?![A-Za-z]))"
-                            r"|(?<![0-9.])([0-9]{1,3})\s*(?:ish(?![A-Za-z])|多\s*[%％])|^([一二三四五六七八九]?十[一二三四五六七八九]?)\s*$",
+                            r"|(?<![0-9.])([0-9]{1,3})\s*(?:ish(?![A-Za-z])|多\s*[%％])|^(?:到了?|做到|干到|弄到)?\s*([一二三四五六七八九]?十[一二三四五六七八九]?)\s*了?\s*$",
                             re.IGNORECASE)
 
 _LABELLED_NUMBER = re.compile(r"(?:进度|完成度|完成率|progress|progres|progess|prgress|porgress|progrss|pct|completion|(?:percent|pct|%)\s*(?:complete|completed|done|finished)"

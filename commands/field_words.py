@@ -95,7 +95,7 @@ BLOCK = _words(
     "缺(?!陷|点|勤|席|口)[\u4e00-\u9fff]{0,4}", "少了?(?:配件|零件|材料|料|工具|图纸)",
     r"(?:^|(?<=[\s,;:在还正要需得先干的]))等(?!等|于|级|同|下[次回]|下(?=\s*(?:开始|再|就|去|弄|做|干|处理|搞))|我|你|明天|后天|下周|下午|晚上|会|一下|一会)(?:待|着)?\s?[\u4e00-\u9fffA-Za-z]",
     "没(?:有)?(?:权限|材料|配件|图纸|电|水|人手|工具|钥匙)", "无权限", "没审批", "审批没下来", "还没批", "没批",
-    "下雨", "暴雨", "大雨", "台风", "大风", "下雪", "雨天",
+    "下雨", "暴雨", "大雨", "台风", "大风", "下雪", "雨天", "风浪(?:太|很|较)?大", "浪太大", "(?:船|车|人)(?:出|进|上|下|过)不去",
     "[\u4e00-\u9fff]不了(?!解)", "不能(?:作业|施工|干活|干|开工|进场|浇筑|焊接|吊装)", "没来", "干等", "先停", "停着", "风太大", "风大",
     "blocked", "blocking", "stuck", "on hold", "(?<!to )(?<!must )hold(?! for| at| \\d)", "held up", "waiting (?:for|on)", "waiting(?! to )", "no (?:\\w+ )?access(?: yet)?(?: until| till| before)", "watiing", "wating",
     "waitng", "awaiting", "pending (?:the )?", "can'?t \\w+ today", "grounded", "high winds?", "rain(?:ing)?", "snow(?:ing)?", "site closed", "shut down",
@@ -151,7 +151,7 @@ MEASURE_BEFORE = _words(
     "cut", "reduced", "saved", "lower", "higher", "降到", "降至", "跌到", "跌至", "掉到", "掉至", "fell to", "dropped to",
     # wear, ageing and fill levels: a state of a thing, not work done ("滚刀磨损 15%", "day tank at 60%")
     "磨损", "磨耗", "衰减", "老化", "crash-free", "sessions?", "users", "损失", "壁厚", "压降", "温降", "温升", "沉降", "泄漏率?", "到岗率", "wear", "worn", "attenuation", "degradation", "degraded", "tank", "fuel", "diesel", "health",
-    "moisture", "brightness", "功率", "频率", "power", "frequency",
+    "moisture", "brightness", "purity", "纯度", "跑在", "运行在", "工作在", "running at", "runs at", "run at", "operating at", "idling at", "功率", "频率", "power", "frequency",
     # a setting, not work done ("遮阳网开到50%", "damper set to 40%")
     "开到", "调到", "调至", "设到", "设为", "设定", "set to", "set at", "opened to", "turned (?:up |down )?to", "dialed to",
     # more states and rates that engineers quote in percent
@@ -228,7 +228,7 @@ PERCENT_LABEL_BEFORE = re.compile(r"(?:进度|完成度|完成率|progress|progr
 DAYS = _words("half (?:a )?day", "[0-9一二两三四五六七八九十半]+\\s*(?:个)?(?:整)?天", "一整天", "一上午", "一下午", "一晚上", "半天", "整天",
               "[0-9]+(?:\\.[0-9]+)? ?days?", "(?:one|two|three|four|five|a|half a) days?", "all day", "the whole day")
 # Before hours, time lost or waited, not worked ("等了2个小时吊车", "lost 2 hours waiting"): not time spent.
-HOURS_IDLE_BEFORE = re.compile(r"(?:等了|白等了?|耽误了?|浪费了?|延误了?|停了|waited|waiting|lost|wasted|idle for|delayed(?: by)?)\s*"
+HOURS_IDLE_BEFORE = re.compile(r"(?:等了|白等了?|耽误了?|浪费了?|延误了?|停了|(?:job|任务|脚本|程序|机器|设备)\s*(?:跑了|运行了)|waited|waiting|lost|wasted|idle for|delayed(?: by)?|ran for|running for)\s*"
                                r"(?:约|大约|大概|about|around|like)?\s*$", re.IGNORECASE)
 HOURS_NOT_SPENT_AFTER = re.compile(r"^\s*(?:前|以前|之前|之内|以内|内|ago|before|within|earlier|later|from now|away|lost|wasted|"
                                    r"of (?:downtime|delay|waiting)|delay|idle|down(?![A-Za-z]))",
@@ -240,7 +240,7 @@ UNDO = _words("(?:刚才|上一条|上条|那条|last).{0,4}(?:不算|作废)", 
               "undo", "revert(?: that| it| the last one)?", "roll ?back", "scratch that", "ignore (?:that|my last)",
               "wrong (?:task|one|update)", "that was wrong", "my mistake", "my bad", "oops")
 CORRECTION = _words("唔啱", "唔係", "唔系", "不对", "不是(?=\\s*[0-9零一二两三四五六七八九十百])", "(?:写|报|记|填|打|输|弄|搞)?错了", "应该是", "改成", "改为", "更正", "纠正",
-                    "我是说", "说错了", "(?:sorry,? )?i meant", "meant", "should be", "should have been", "correction",
+                    "我是说", "说错了", "(?:my |the )?last (?:one|update|report|message) was (?:for|meant for)", "(?:sorry,? )?i meant", "meant", "should be", "should have been", "correction",
                     "typo")
 # The figure a correction after a task key amends ("A-3 工时改成2h", "A-3 hours should be 2h"): the sender's last
 # hours on that task replaced, never two more hours logged.
@@ -276,7 +276,7 @@ DOUBTED_FIGURE = re.compile(r"(?:[0-9]\s*%?|成|一半|half)\s*[?？]+\s*[,，.�
 OVERALL_BEFORE = re.compile(r"[,，;；.。]\s*(?:整体|总体|整个|总的|overall|task|进度|progress)\s*(?:进度)?\s*(?:[:：]|is|at|is at|about|around|约|大概|到了?|是)?\s*$",
                             re.IGNORECASE)
 # After a percent, a delivery or "all of them": the figure is a share of the goods or the people, not the task's progress.
-SHARE_AFTER = re.compile(r"\s*(?:(?:已经?|都)?(?:到货|到场|进场|发货|送到|到齐|到了)|都(?:会|能|已经?|在|可以|学会|装了|换了)|(?:delivered|arrived|received|shipped|on site)(?![A-Za-z]))",
+SHARE_AFTER = re.compile(r"\s*(?:(?:已经?|都)?(?:到货|到场|进场|发货|送到|到齐|到了)|都(?:会|能|已经?|在|可以|学会|装了|换了|(?!完成|完工|做完|弄完|干完|好了|搞定)[\u4e00-\u9fff])|(?:delivered|arrived|received|shipped|on site)(?![A-Za-z]))",
                              re.IGNORECASE)
 # A blocker word that names no reason ("stuck", "卡住了"): offered, asked (缺料 and "waiting for parts" name theirs).
 BLOCK_NO_REASON = re.compile(r"\s*(?:(?:i'?m |we'?re |it'?s |is |are )?(?:stuck|blocked|on hold)|卡住了?|卡了|堵住了?|停了)\s*[.。!！]*\s*",
@@ -343,6 +343,7 @@ HEDGE_BETWEEN = re.compile(r"\s?(?:(?:about|around|roughly|approx\.?|approximate
 PROGRESS_VOCAB = frozenset(["at", "is", "are", "am", "was", "now", "currently", "so", "ok", "okay", "the", "task", "work", "job", "overall", "total", "roughly", "approx", "approximately", "about", "around", "already", "today", "done", "complete", "completed", "progress", "reached", "reach", "hit", "to", "up", "we", "we're", "were", "it", "it's", "its", "i", "i'm", "im", "our", "my", "this", "still", "just", "almost", "nearly", "yes", "update", "status", "sir", "team", "finished", "finish", "pct", "percent", "and", "also", "guys", "all", "of", "be", "been", "got", "getting", "has", "have", "had", "by", "eod", "tonight", "morning", "afternoon", "evening", "yesterday", "here", "there", "site", "wip", "on", "in", "for", "sitting", "push", "pushed", "pushing", "both", "each", "like", "progres", "progess", "prgress", "as", "completion", "currently", "hi", "hello", "hey", "good"])
 # The scope of a completion that is a part of the task ("三层完成了", "2号楼搞定"): asked, not the task done.
 PART_BEFORE = re.compile(r"[0-9一二两三四五六七八九十]+\s*(?:层|楼|段|区|号楼?|台|栋|间|批|条|根|个|号线)\s*(?:的)?\s*$|"
+                         r"[0-9一二两三四五六七八九十]+\s*号[\u4e00-\u9fff]{1,3}\s*$|"
                          r"(?:floor|level|zone|section|phase|part|block)\s*[0-9]+\s*(?:is\s*)?$", re.IGNORECASE)
 # Completion words that say a check passed, not that the task is done ("验收通过了"): offered, asked.
 PASSED = _words("验收通过了?", "检查通过了?", "inspection passed", "passed (?:the )?inspection", "通过验收", "signed off(?=\\s*(?:by|[,.!;]|$))",

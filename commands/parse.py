@@ -26,7 +26,7 @@ _CHANNEL_REF = re.compile(r"#([0-9]{1,9})(?![0-9A-Za-z])")
 # An approval said as its own clause among chatter ("辛苦，同意 12，周一见"): the verb aimed at a number,
 # with nothing around it that asks, negates or sets a condition.
 _APPROVE_CLAUSE = re.compile(r"(?:^|[,，;；。.!！]|\s)\s*(?:approve|批准|同意)(?:一下)?\s*#?([0-9]{1,9})\s*(?:吧|哈|啊|呀)?\s*"
-                             r"(?=$|[,，;；。.!！]|(?:pls|plz|please|thanks|thx|谢谢)(?![A-Za-z]))", re.IGNORECASE)
+                             r"(?=$|[,，;；。.!！]|(?:pls|plz|please|thanks|thx|cheers|谢谢|辛苦)(?![A-Za-z])|and (?!#?[0-9]))", re.IGNORECASE)
 _NOT_A_DECISION = re.compile(r"[?？]|吗|(?<![A-Za-z])(?:don'?t|do not|not|if|when|after|before|once|how|what|why|should|can|could|"
                              r"wait|pending)(?![A-Za-z])|不要|别|先不|如果|等|之后|以后|再|怎么|流程|能不能|可以吗", re.IGNORECASE)
 

@@ -26,10 +26,10 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           # Read once: holdout6 89.1 % with 4 wrong writes, holdout7 94.8 % / 3, holdout8 91.7 % / 3, train7 89.6 % / 5,
           # holdout9 96.1 % / 3, holdout10 93.9 % / 3, holdout11 96.5 % / 1, holdout12 97.8 % / 2, holdout13 96.1 % / 4,
           # holdout14 93.5 % / 5, holdout15 93.0 % / 3,
-          # holdout16 93.9 % / 3 (one relabelled since: see its file). Since tuned on, guarded.
+          # holdout16 93.9 % / 3 (one relabelled since: see its file), holdout17 93.5 % / 5. Since tuned on, guarded.
           "holdout6.yaml": 0.95, "holdout7.yaml": 0.95, "holdout8.yaml": 0.95, "holdout9.yaml": 0.95,
           "holdout10.yaml": 0.95, "holdout11.yaml": 0.95, "holdout12.yaml": 0.95, "holdout13.yaml": 0.95,
-          "holdout14.yaml": 0.95, "holdout15.yaml": 0.95, "holdout16.yaml": 0.95}
+          "holdout14.yaml": 0.95, "holdout15.yaml": 0.95, "holdout16.yaml": 0.95, "holdout17.yaml": 0.95}
 
 
 def _cases(name: str) -> list[dict[str, Any]]:
@@ -170,6 +170,12 @@ def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pyte
     ("MX-4 migration 进度 70%", ("progress MX-4 70",)), ("MX-4 couple of hours on the wiring", "ask"),
     ("MX-4 all wraped up", ("done MX-4",)), ("MX-4 wrap up 了", ("done MX-4",)), ("MX-4 管道安装完成三分之一", ("progress MX-4 33",)),
     ("MX-4 waiting on the permit, the client hasn't signed it", ("block MX-4",)), ("MX-4 桥架 60多%", "ask"),
+    # the forms behind holdout17's wrong writes and misses
+    ("MX-4 水泵 running at 70%", "none"), ("MX-4 工人90%都培训过了", "ask"), ("MX-4 备份脚本跑了2小时", "none"),
+    ("MX-4 2号水泵 done 了，3号下周", "ask"), ("昨天4h在MX-4和MX-5上", "ask"), ("MX-4和MX-5 2h", "ask"),
+    ("MX-4和MX-5 各2h", ("hours MX-4 2", "hours MX-5 2")), ("MX-4 到七十了", "ask"), ("MX-4 浪太大 船出不去", ("block MX-4",)),
+    ("my last update was for MX-5, not MX-4", "ask"), ("好的 同意 #61 辛苦", ("approve 61",)),
+    ("thanks 🙏 approve 61 and let's go", ("approve 61",)), ("approve 61 and 62", ("approve 61", "approve 62")),
 ])
 def test_the_forms_behind_the_tuning_set_carry_over(text: str, meant: object) -> None:
     assert outcome(parse(text, today=date(2026, 6, 15))) == meant
