@@ -33,7 +33,7 @@ from commands.model import (
     Undo,
 )
 from commands.numbers import HOURS_MAX, Found, find_hours, percent_forms
-from commands.spent import not_spent
+from commands.spent import spent_hours
 from commands.text import EDGE_PUNCT, blank, clean, remove_spans
 
 # Task numbers start at 1: "batch-0", "burst-00" are words, not tasks.
@@ -62,31 +62,6 @@ class _Reading:
     ask: ParseError | None = None  # no suggestion possible: asked in words
     question: bool = False
     idle_hours: bool = False  # hours were said that are not time spent ("每4小时", "还要6小时")
-
-
-def _hours(t: str, task: str, verb: str) -> Found | ParseError | None:
-    """Time spent, if the words say it exactly; a question where they give a range; None otherwise."""
-    if w.CLOCK_SPAN.search(t) or w.VAGUE_HOURS.search(t):
-        return err("unclear_hours", verb, value=_excerpt(t), task=task, example="2")
-    for pattern, value in w.QUARTER_HOURS:
-        m = pattern.search(t)
-        if m is not None:
-            return Found(m.start(), m.end(), Decimal(value), value)
-    found = find_hours(t)
-    while True:
-        why = not_spent(task, t, verb)  # also a range find_hours does not read ("两三个小时")
-        if why is not None and why[0] == "range":
-            return why[1]
-        if found is None:
-            return None
-        if why is None and not w.HOURS_NOT_SPENT_AFTER.match(t[found.end :]) and not w.HOURS_IDLE_BEFORE.search(t[: found.start]) \
-                and not w.TEST_CONTEXT.search(clause_before(t, found.start)):
-            break
-        t = blank(t, [(found.start, found.end)])  # not time spent: look for time that was
-        found = find_hours(t)
-    if found.value is None or not Decimal(0) <= found.value <= HOURS_MAX:
-        return err("bad_hours", verb, value=found.raw)
-    return found
 
 
 def _cue(pattern: re.Pattern[str], t: str, *, not_before: re.Pattern[str] | None = None,
@@ -118,7 +93,7 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
         also = read_percent(reason, bare_is_percent=False)  # "blocked by rain, 45% done before we stopped"
         done_so_far = (Report(task=task, percent=also.value),) if also.value is not None else ()
         return _Reading(writes=(*done_so_far, Block(task=task, reason=reason)))
-    spent = _hours(t, task, verb)
+    spent = spent_hours(t, task, verb)
     if isinstance(spent, ParseError):
         return _Reading(ask=spent)
     if spent is not None and w.CREW.search(t):
@@ -342,10 +317,9 @@ def understand(s: str, *, verb: str = "report", bare_is_percent: bool = False, o
         return err("unclear_hours", verb, value=_excerpt(s), task=parts[0][0], example="2")
     readings = [_read(task, text, verb=verb, bare_is_percent=bare_is_percent) for task, text in parts]
     readings = _each(readings, parts)
-    shared = {i for i in range(len(parts) - 1) if parts[i][1] == parts[i + 1][1]}  # "A-6和A-7 今天3h": joined keys
-    if any(x.hours is not None for i in shared for x in readings[i].writes if isinstance(x, (Report, Done))) \
-            and not w.EACH_HOURS.search(s):
-        return err("unclear_hours", verb, value=_excerpt(s), task=parts[0][0], example="2")  # 3h in all, or each?
+    shared = {i for i in range(len(parts) - 1) if parts[i][1] == parts[i + 1][1]}  # "A-6和A-7 今天3h": 3h in all, or each?
+    if any(getattr(x, "hours", None) for i in shared for x in readings[i].writes) and not w.EACH_HOURS.search(s):
+        return err("unclear_hours", verb, value=_excerpt(s), task=parts[0][0], example="2")
     # Another task named inside a task's words ("A-3 和 A-4 一共5小时"), or a task's part with figures that say
     # nothing clear ("A-4 maybe 60 or 70"): the message is asked about as a whole.
     pairs = list(zip(readings, parts, strict=True))

@@ -10,6 +10,7 @@ from datetime import date
 
 from commands.errors import PARAM_MAX_CHARS, err
 from commands.field import correction
+from commands.field_words import DAY_END, DONE
 from commands.grammar import Args
 from commands.keys import TASK_KEY_AT
 from commands.model import Approve, Command, Confirm, ParseError
@@ -74,6 +75,7 @@ def parse(text: str, *, today: date, channel_project: str | None = None) -> Comm
     result = verb.parse(Args(rest=rest, word=word, today=today))
     if isinstance(result, ParseError) and result.code == "unknown_command":
         report = field_report(rest)  # "ok so A-12 is at 45%": a casual word, then a report
-        keyless = isinstance(report, ParseError) and report.code == "unclear_task" and word.lower() not in _CASUAL_WORDS
+        keyless = isinstance(report, ParseError) and report.code == "unclear_task" and not (
+            word.lower() in _CASUAL_WORDS and (DAY_END.search(rest) or DONE.search(rest)))
         return result if report is None or keyless else report  # "approve 3 floors" is no report; "ok done for today" is
     return result

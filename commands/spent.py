@@ -4,12 +4,15 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Literal
 
+from commands import field_words as w
 from commands.errors import PARAM_MAX_CHARS, err
+from commands.field_percent import clause_before
 from commands.model import ParseError
-from commands.numbers import find_hours
-from commands.text import EDGE_PUNCT
+from commands.numbers import HOURS_MAX, Found, find_hours
+from commands.text import EDGE_PUNCT, blank, clean
 
 _FREQUENCY_BEFORE = re.compile(r"(?:每隔?|每天|每班|every|per|each)\s*$", re.IGNORECASE)
 _TO_COME_BEFORE = re.compile(
@@ -53,3 +56,28 @@ def not_spent(task: str, tail: str, verb: str) -> tuple[NotSpent, ParseError] | 
     start = max(0, before.rfind(" ", 0, max(0, len(before) - 1)) + 1) if before.strip() else hrs.start
     return kind, err("unclear_hours", verb, value=s[start : hrs.end].strip()[:PARAM_MAX_CHARS], task=task,
                      example=hrs.raw.lstrip("-") or "2")
+
+
+def spent_hours(t: str, task: str, verb: str) -> Found | ParseError | None:
+    """Time spent, if the words say it exactly; a question where they give a range; None otherwise."""
+    if w.CLOCK_SPAN.search(t) or w.VAGUE_HOURS.search(t):
+        return err("unclear_hours", verb, value=clean(t)[:PARAM_MAX_CHARS], task=task, example="2")
+    for pattern, value in w.QUARTER_HOURS:
+        m = pattern.search(t)
+        if m is not None:
+            return Found(m.start(), m.end(), Decimal(value), value)
+    found = find_hours(t)
+    while True:
+        why = not_spent(task, t, verb)  # also a range find_hours does not read ("两三个小时")
+        if why is not None and why[0] == "range":
+            return why[1]
+        if found is None:
+            return None
+        if why is None and not w.HOURS_NOT_SPENT_AFTER.match(t[found.end :]) and not w.HOURS_IDLE_BEFORE.search(t[: found.start]) \
+                and not w.TEST_CONTEXT.search(clause_before(t, found.start)):
+            break
+        t = blank(t, [(found.start, found.end)])  # not time spent: look for time that was
+        found = find_hours(t)
+    if found.value is None or not Decimal(0) <= found.value <= HOURS_MAX:
+        return err("bad_hours", verb, value=found.raw)
+    return found
