@@ -38,6 +38,7 @@ OUTBOX_BACKOFF_BASE_S: Final = 1.0
 OUTBOX_BACKOFF_MAX_S: Final = 300.0
 OUTBOX_BATCH: Final = 100  # a multiple of DingTalk's 20 people per batchSend: a wave fills whole batches
 OUTBOX_HANDOFF_MAX: Final = 256  # replies handed to this process's delivery in memory
+DELIVERY_WARM_MAX_S: Final = 2.0  # a starting delivery gets its senders' tokens first, waiting at most this long
 
 # Clock.
 CLOCK_BEAT_S: Final = 5.0  # how often the active clock looks at the time, and a standby tries to take over

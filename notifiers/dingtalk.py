@@ -151,6 +151,13 @@ class DingTalkSender:
         key, param = self._robot_message(message)
         return await self._robot_send(message.target, key, param)
 
+    async def warm(self) -> None:
+        """The access token (and with it the client and a connection to the API) before the first message."""
+        try:
+            await self._api.token.get()
+        except (TransientSendError, PermanentSendError) as exc:
+            log.warning("dingtalk: no access token yet (%s): the first message will try again", exc)
+
     async def update(self, message: Outgoing, message_id: str) -> None:
         if message_id.startswith("card:") and self.card_template:
             await self._call("PUT", "/v1.0/card/instances", {

@@ -497,6 +497,15 @@ async def test_sends_are_paced_to_the_qps_and_throttling_waits(rt: Runtime, ding
         await sender.close()
 
 
+async def test_the_delivery_gets_its_token_before_its_first_claim(rt: Runtime, dingtalk: FakeDingTalk) -> None:
+    """A starting worker fetches the app's access token first: a wave waiting in the outbox does not spend its first
+    second's calls waiting on it."""
+    issued = dingtalk.tokens_issued
+    rt.start(("worker",))
+    await asyncio.wait_for(rt.delivery.warmed.wait(), timeout=10)
+    assert dingtalk.tokens_issued == issued + 1 and dingtalk.send_calls == 0
+
+
 async def test_dingtalk_down_then_back_delivers_in_order(client: Client, rt: Runtime, dingtalk: FakeDingTalk
                                                         ) -> None:
     dingtalk.fail_next(2, status=503)  # DingTalk is down for the first two calls
