@@ -38,6 +38,7 @@ OUTBOX_BACKOFF_BASE_S: Final = 1.0
 OUTBOX_BACKOFF_MAX_S: Final = 300.0
 OUTBOX_BATCH: Final = 100  # a multiple of DingTalk's 20 people per batchSend: a wave fills whole batches
 OUTBOX_HANDOFF_MAX: Final = 256  # replies handed to this process's delivery in memory
+DELIVERY_WARM_MAX_S: Final = 2.0  # a starting delivery gets its senders' tokens first, waiting at most this long
 
 # Clock.
 CLOCK_BEAT_S: Final = 5.0  # how often the active clock looks at the time, and a standby tries to take over
@@ -151,8 +152,10 @@ DINGTALK_DEFAULT_OAPI_BASE: Final = "https://oapi.dingtalk.com"  # session webho
 DINGTALK_MAX_SKEW_S: Final = 3600.0  # a callback's timestamp may differ from ours by this much (DingTalk's rule)
 DINGTALK_TOKEN_REFRESH_BEFORE_S: Final = 300.0  # an access token is renewed this long before it expires
 DINGTALK_SESSION_MARGIN_S: Final = 60.0  # a session webhook this close to expiry is not used any more
-DINGTALK_APP_RATE_PER_S: Final = 20.0  # OpenAPI calls per app per API (standard edition's QPS)...
-DINGTALK_APP_BURST: Final = 20
+# OpenAPI calls per app per API in a second, the standard edition's QPS ("每秒调用次数不能超过20次", open.dingtalk.com/
+# document/development/how-to-process-api-throttling-on-the-dingtalk-server): counted in any second, from each call's
+# turn until its answer, for every API of the app together (narrower than per API)...
+DINGTALK_APP_PER_SECOND: Final = 20
 DINGTALK_CHAT_RATE_PER_S: Final = 5.0  # ...and our own per-chat pace, so one busy group does not starve the rest
 DINGTALK_CHAT_BURST: Final = 5
 # The custom group robot (open.dingtalk.com/document/robots/custom-robot-access): "每个机器人每分钟最多发送20条消息

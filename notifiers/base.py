@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -67,4 +67,13 @@ class Sender(Protocol):
 
     async def close(self) -> None:
         """Release connections; called once at shutdown."""
+        ...
+
+
+@runtime_checkable
+class Warms(Protocol):
+    """A sender with something to get ready before its first message (an access token, a connection)."""
+
+    async def warm(self) -> None:
+        """Get it ready now; a failure is logged here and is the first send's to report."""
         ...

@@ -10,9 +10,9 @@ import jinja2
 from prometheus_client import Counter
 
 from bot.calls import METER
-from bot.constants import OUTBOX_BATCH, WORKER_POLL_S
+from bot.constants import DELIVERY_WARM_MAX_S, OUTBOX_BATCH, WORKER_POLL_S
 from bot.store.metrics import add_calls
-from notifiers.base import Outgoing, PermanentSendError, Sender, TransientSendError
+from notifiers.base import Outgoing, PermanentSendError, Sender, TransientSendError, Warms
 from notifiers.outbox import ClaimedMessage, Outbox
 from notifiers.pacing import Deferred
 from notifiers.render import Renderer, TemplateMissing
@@ -33,6 +33,7 @@ class Delivery:
         self.renderer = renderer
         self.wake = asyncio.Event()
         self.delivered = asyncio.Event()  # set after each batch that delivered something (tests wait on it)
+        self.warmed = asyncio.Event()  # set when run_forever has warmed its senders (or given up waiting) and claims
         self.poll_s = WORKER_POLL_S  # for messages nobody announced (a retry fallen due, a lease run out)
 
     async def close(self) -> None:
@@ -41,9 +42,15 @@ class Delivery:
 
     async def run_once(self) -> int:
         """Deliver what is due now; returns how many messages were handled."""
-        claimed = self.outbox.take_local() or await self.outbox.claim(limit=OUTBOX_BATCH)
-        if not claimed:
-            return 0
+        claimed = await self._claim()
+        if claimed:
+            await self._deliver_batch(claimed)
+        return len(claimed)
+
+    async def _claim(self) -> list[ClaimedMessage]:
+        return self.outbox.take_local() or await self.outbox.claim(limit=OUTBOX_BATCH)
+
+    async def _deliver_batch(self, claimed: list[ClaimedMessage]) -> None:
         # Conversations are independent; within one conversation only its head was claimed.
         outcomes = await asyncio.gather(*(self._deliver(m) for m in claimed))
         await self.outbox.mark_sent_many([(m, message_id) for m, (sent, message_id) in zip(claimed, outcomes, strict=True)
@@ -53,15 +60,42 @@ class Delivery:
             if sent:
                 SENT.labels(m.envelope.platform).inc()
         self.delivered.set()
-        return len(claimed)
 
     async def run_forever(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            self.wake.clear()  # before looking, so a wake-up during the look is not lost
-            if await self.run_once():
-                continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), timeout=self.poll_s)
+        # The senders' tokens and connections first (their TLS set-up is CPU this event loop would otherwise spend
+        # while a backlog's first calls wait): the first second of a wave is not spent on them. Bounded: a platform
+        # that does not answer holds up no other platform for long (its warm-up goes on meanwhile).
+        warming = asyncio.create_task(self.warm())
+        try:
+            await asyncio.wait({warming}, timeout=DELIVERY_WARM_MAX_S)
+            self.warmed.set()
+            # One batch ahead: the next is claimed and rendered while this one's calls are out (or wait for their
+            # turn), so a wave's calls are not spaced by a claim, a render and a commit per batch, and a reply is
+            # not held behind a whole batch's pacing. The claim takes only conversations' heads that are not
+            # leased, so order within a conversation holds. Leaving (stop, error, cancel) ends the batch in hand.
+            async with asyncio.TaskGroup() as batches:
+                ahead: asyncio.Task[None] | None = None
+                while not stop.is_set():
+                    self.wake.clear()  # before looking, so a wake-up during the look is not lost
+                    claimed = await self._claim()
+                    if claimed:
+                        previous, ahead = ahead, batches.create_task(self._deliver_batch(claimed))
+                    else:
+                        previous, ahead = ahead, None
+                    if previous is not None:
+                        await previous  # (its end may make the next message of a conversation its head)
+                    if claimed or previous is not None:
+                        continue
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self.wake.wait(), timeout=self.poll_s)
+        finally:
+            warming.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await warming
+
+    async def warm(self) -> None:
+        """Each sender that has something to get ready (a token, a connection) gets it ready now."""
+        await asyncio.gather(*(sender.warm() for sender in self.senders.values() if isinstance(sender, Warms)))
 
     async def _deliver(self, msg: ClaimedMessage) -> tuple[bool, str | None]:
         """(sent, message id); a failure is recorded here, a success by the caller with the whole batch."""

@@ -30,8 +30,7 @@ from bot.clocks import SYSTEM_CLOCK, Clock
 from bot.config import Settings
 from bot.constants import (
     BUTTON_ACTIONS,
-    DINGTALK_APP_BURST,
-    DINGTALK_APP_RATE_PER_S,
+    DINGTALK_APP_PER_SECOND,
     DINGTALK_BATCH_MAX,
     DINGTALK_BATCH_WINDOW_S,
     DINGTALK_CHAT_BURST,
@@ -55,7 +54,7 @@ from notifiers.batching import Gatherer
 from notifiers.dingtalk_markdown import dingtalk_md, fit, title_of
 from notifiers.links import linked
 from notifiers.openapi import Dialect, OpenApi, request_json
-from notifiers.pacing import ChatPacer, wait_turn, within, within_window
+from notifiers.pacing import ChatPacer, wait_turn, within_window
 from notifiers.render import Renderer
 from notifiers.tokens import AccessToken
 
@@ -98,7 +97,7 @@ class DingTalkSender:
     platform = "dingtalk"
 
     def __init__(self, db: Database | None, settings: Settings, renderer: Renderer, *,
-                 app_rate_per_s: float = DINGTALK_APP_RATE_PER_S, app_burst: float = DINGTALK_APP_BURST,
+                 app_per_second: int = DINGTALK_APP_PER_SECOND,
                  chat_rate_per_s: float = DINGTALK_CHAT_RATE_PER_S, chat_burst: float = DINGTALK_CHAT_BURST,
                  robot_per_minute: int = DINGTALK_ROBOT_PER_MINUTE, clock: Clock = SYSTEM_CLOCK) -> None:
         self._clock = clock
@@ -118,9 +117,14 @@ class DingTalkSender:
         self.renderer = renderer
         self._api = OpenApi(DINGTALK, AccessToken(self._fetch_token, refresh_before_s=DINGTALK_TOKEN_REFRESH_BEFORE_S),
                             base_url=self.base, timeout_s=DINGTALK_HTTP_TIMEOUT_S)
-        self._pacer = ChatPacer(chat_rate_per_s, chat_burst, (within(app_rate_per_s, app_burst),), max_chats=50_000)
-        # 20 a minute with the whole minute's count allowed at once; crossing it silences the robot for 10 min.
-        self._robot = within_window(robot_per_minute, 60.0)
+        # The app's QPS is a count in a second (a 21st call in it is refused), so a window, not a bucket; each call
+        # counted until its answer: DingTalk saw it before that, however late a busy process let it go, so the
+        # window needs no margin for lateness (and the whole second's count may go at once).
+        self._pacer = ChatPacer(chat_rate_per_s, chat_burst, (
+            within_window(app_per_second, 1.0, margin_s=0.0, until_answered=True),), max_chats=50_000, clock=clock)
+        # 20 a minute, the whole minute's count at once, each counted until answered; crossing it silences the
+        # robot for 10 minutes, so the margin stays (the platform's clock against ours).
+        self._robot = within_window(robot_per_minute, 60.0, until_answered=True)
         self._gatherer = Gatherer(self._batch_send, window_s=DINGTALK_BATCH_WINDOW_S, max_size=DINGTALK_BATCH_MAX)
         self._profiles: dict[str, tuple[dict[str, Any], float]] = {}
 
@@ -146,6 +150,13 @@ class DingTalkSender:
             return await self._send_batched(message)
         key, param = self._robot_message(message)
         return await self._robot_send(message.target, key, param)
+
+    async def warm(self) -> None:
+        """The access token (and with it the client and a connection to the API) before the first message."""
+        try:
+            await self._api.token.get()
+        except (TransientSendError, PermanentSendError) as exc:
+            log.warning("dingtalk: no access token yet (%s): the first message will try again", exc)
 
     async def update(self, message: Outgoing, message_id: str) -> None:
         if message_id.startswith("card:") and self.card_template:
@@ -220,8 +231,11 @@ class DingTalkSender:
     async def _session_reply(self, message: Outgoing, url: str) -> str:
         user = message.origin.get("user")
         mentions = (*message.rendered.mentions, user) if is_group(message.target) and user else ()
-        await self._pacer.pace(message.target)
-        r, data = await self._post_markdown(url, message, mentions, "session webhook")
+        turn = await self._pacer.pace(message.target)
+        try:
+            r, data = await self._post_markdown(url, message, mentions, "session webhook")
+        finally:
+            self._pacer.answered(turn)
         code = data.get("errcode")
         if code == 0:
             return ""
@@ -284,16 +298,19 @@ class DingTalkSender:
         if self._alert is None:
             raise PermanentSendError("a channel is the alert robot but DINGTALK_ALERT_WEBHOOK is not set")
         url, secret = self._alert
-        await wait_turn(self._robot)  # the robot's 20 a minute
+        turn = await wait_turn(self._robot, clock=self._clock)  # the robot's 20 a minute
         if secret:
             ts = int(self._clock.timestamp() * 1000)
             url += f"{'&' if '?' in url else '?'}timestamp={ts}&sign={quote_plus(dingtalk_sign(secret, ts))}"
-        r, data = await self._post_markdown(url, message, message.rendered.mentions, "alert robot")
+        try:
+            r, data = await self._post_markdown(url, message, message.rendered.mentions, "alert robot")
+        finally:
+            turn.answered(self._clock.monotonic())
         code = data.get("errcode")
         if code == 0:
             return ""
         if code in ROBOT_THROTTLED or r.status_code == 429:
-            self._robot.blocked_until = time.monotonic() + 600.0  # DingTalk silences the robot for 10 minutes
+            self._robot.blocked_until = self._clock.monotonic() + 600.0  # DingTalk silences the robot for 10 minutes
             raise TransientSendError(f"dingtalk alert robot throttled ({code})", retry_after_s=600.0)
         if r.status_code >= 500:
             raise TransientSendError(f"dingtalk alert robot HTTP {r.status_code}")
@@ -353,8 +370,12 @@ class DingTalkSender:
         return token, float(data.get("expireIn", 7200))
 
     async def _call(self, method: str, path: str, body: dict[str, Any], target: str) -> dict[str, Any]:
-        await self._pacer.pace(target)
-        return await self._api.call(method, path, body)
+        await self._api.token.get()  # before the turn: a token fetch holds no place in the second's count
+        turn = await self._pacer.pace(target)
+        try:
+            return await self._api.call(method, path, body)
+        finally:
+            self._pacer.answered(turn)
 
 
 def _per_person(data: dict[str, Any], users: list[str]) -> dict[str, str | Exception]:

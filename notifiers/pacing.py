@@ -59,18 +59,28 @@ class Call:
     open: bool = False
 
     def answered(self, at: float) -> None:
-        self.at, self.open = max(self.at, at), False
+        if self.open:
+            self.at, self.open = max(self.at, at), False
+
+    def free(self) -> None:
+        """It never went: out of every window (the window drops it in its turn)."""
+        self.at, self.open = -math.inf, False
 
 
 @dataclass
 class Turn:
-    """The calls of one turn that are counted until answered: tell them when the answer came (or the call failed)."""
+    """The calls one turn counts in windows: tell them when the answer came (or the call failed), or that the call
+    never went (cancelled before its moment)."""
 
     calls: list[Call] = field(default_factory=list)
 
     def answered(self, at: float) -> None:
         for call in self.calls:
             call.answered(at)
+
+    def free(self) -> None:
+        for call in self.calls:
+            call.free()
 
 
 def _reserve(limiter: Limiter, now: float) -> float:
@@ -219,7 +229,7 @@ def turn(limiters: tuple[Limiter, ...] | list[Limiter], now: float, *,
     if at - now > max_wait_s:
         raise Deferred(at - now)
     calls = [limiter.take(at) for limiter in limiters]
-    return at, Turn([c for c in calls if c is not None and c.open])
+    return at, Turn([c for c in calls if c is not None])
 
 
 async def wait_turn(*limiters: Limiter, max_wait_s: float = PACING_MAX_LOCAL_WAIT_S,
@@ -227,7 +237,8 @@ async def wait_turn(*limiters: Limiter, max_wait_s: float = PACING_MAX_LOCAL_WAI
     """Wait for a turn in every limiter (sleeping here is pacing, not waiting for work). The first is the narrow
     one (a chat's, a channel's): its own moment is waited for first with nothing taken, so a busy chat does not
     hold the shared budgets' turns of other chats; then one moment is agreed and taken in all (`turn`). A window
-    that counts calls until answered waits for the answers of the calls it counts (PACING_ANSWER_POLL_S)."""
+    that counts calls until answered waits for the answers of the calls it counts (PACING_ANSWER_POLL_S). Cancelled
+    before its moment, the call never goes: its place in the windows is freed (a bucket's token is not given back)."""
     if not limiters:
         return Turn()
     while True:
@@ -243,5 +254,9 @@ async def wait_turn(*limiters: Limiter, max_wait_s: float = PACING_MAX_LOCAL_WAI
         await asyncio.sleep(PACING_ANSWER_POLL_S)  # calls still unanswered fill a window: until one is
     at, taken = turn(limiters, now, max_wait_s=max_wait_s)
     if at > now:
-        await asyncio.sleep(at - now)
+        try:
+            await asyncio.sleep(at - now)
+        except asyncio.CancelledError:
+            taken.free()
+            raise
     return taken

@@ -471,16 +471,20 @@ async def test_token_expiry_in_a_burst_is_refreshed_once(client: Client, rt: Run
 
 
 async def test_sends_are_paced_to_the_qps_and_throttling_waits(rt: Runtime, dingtalk: FakeDingTalk) -> None:
+    """The app's calls are counted in any second, as DingTalk counts them (20 per API; 3 here on both sides): five
+    sends to one group go 3 at once and the 4th a second after the 1st, none refused; a refusal for the QPS waits
+    and goes again through the outbox."""
     from notifiers.dingtalk import DingTalkSender
-    sender = DingTalkSender(rt.db, rt.settings, rt.renderer, app_rate_per_s=40.0, app_burst=3,
-                            chat_rate_per_s=100.0, chat_burst=100)
-    dingtalk._app = fake.Bucket(40.0, 3)  # the app's QPS as DingTalk counts it
+    sender = DingTalkSender(rt.db, rt.settings, rt.renderer, app_per_second=3, chat_rate_per_s=100.0, chat_burst=100)
+    dingtalk.limit_qps(3)
     try:
-        for n in range(12):
+        for n in range(5):
             await sender.send(Outgoing(outbox_id=9000 + n, platform="dingtalk", target=GROUP, card_ref=None,
                                        rendered=Rendered(kind="help", text=f"n={n}")))
-        assert dingtalk.throttled == 0 and [m.text for m in dingtalk.messages(GROUP)] == [f"n={n}" for n in range(12)]
-        dingtalk.fail_next(1, status=403, code="Forbidden.AccessDenied.QpsLimitForApi")
+        sent = dingtalk.messages(GROUP)
+        assert dingtalk.throttled == 0 and [m.text for m in sent] == [f"n={n}" for n in range(5)]
+        assert sent[3].at - sent[0].at >= 1.0 and sent[2].at - sent[0].at < 1.0
+        dingtalk.fail_next(1, status=403, code=fake.QPS_CODE)
         with pytest.raises(TransientSendError) as refused:
             await sender.send(Outgoing(outbox_id=9100, platform="dingtalk", target=GROUP, card_ref=None,
                                        rendered=Rendered(kind="help", text="later")))
@@ -491,6 +495,15 @@ async def test_sends_are_paced_to_the_qps_and_throttling_waits(rt: Runtime, ding
                                        rendered=Rendered(kind="help", text="never")))
     finally:
         await sender.close()
+
+
+async def test_the_delivery_gets_its_token_before_its_first_claim(rt: Runtime, dingtalk: FakeDingTalk) -> None:
+    """A starting worker fetches the app's access token first: a wave waiting in the outbox does not spend its first
+    second's calls waiting on it."""
+    issued = dingtalk.tokens_issued
+    rt.start(("worker",))
+    await asyncio.wait_for(rt.delivery.warmed.wait(), timeout=10)
+    assert dingtalk.tokens_issued == issued + 1 and dingtalk.send_calls == 0
 
 
 async def test_dingtalk_down_then_back_delivers_in_order(client: Client, rt: Runtime, dingtalk: FakeDingTalk

@@ -146,3 +146,24 @@ async def test_wait_turn_waits_for_the_chat_before_taking_the_app_turn() -> None
     await wait_turn(idle, app, clock=clock)  # another chat: at once
     assert app.tokens == pytest.approx(0.0) and not waiting.done()
     waiting.cancel()
+
+
+async def test_a_turn_cancelled_before_its_moment_frees_its_place() -> None:
+    """A call waiting for its moment (its turn taken in every limiter) and cancelled never goes: it holds no place in
+    a window, which would otherwise count it, unanswered, for ever."""
+    from tests.waiting import eventually
+
+    clock = FakeClock(T0)
+    now = clock.monotonic()
+    chat, app = TokenBucket(100.0, 10), SlidingWindow(1, 1.0, until_answered=True)
+    app.take(now).answered(now + 0.1)
+    waiting = asyncio.create_task(wait_turn(chat, app, clock=clock))
+
+    async def turn_taken() -> bool:
+        return len(app._calls) == 2
+    await eventually(turn_taken, what="the second call's turn taken, a second ahead")
+    assert agree((app,), now) == math.inf  # taken and not answered: it fills the window
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    assert agree((app,), now) == pytest.approx(now + 1.1)  # a second after the first call's answer, as before

@@ -3,8 +3,9 @@
 Issues access tokens that expire and refuses missing, wrong or expired ones (HTTP 401 InvalidAuthentication);
 validates the robot send APIs (robotCode, ≤20 userIds, msgKey and the fields its msgParam needs, msgParam a JSON
 string of ≤15,000 bytes), records every message; session webhooks that expire; interactive card create/deliver and
-update; the custom robot's webhook with its sign and 20 a minute (then silent for 10 minutes); the user API; an
-app-wide QPS limit answered as DingTalk does (HTTP 403 Forbidden.AccessDenied.QpsLimitForApi); failures on request;
+update; the custom robot's webhook with its sign and 20 a minute (then silent for 10 minutes); the user API; the
+app's QPS per API (20 calls in any second) answered as DingTalk does (HTTP 403 QpsLimitForAppkeyAndApi, or errcode
+90018 from the old API); failures on request;
 and the Stream gateway: connections/open with single-use tickets valid 90 s, a WebSocket that pushes CALLBACK
 frames, expects each acknowledged, redelivers unacknowledged ones on the next connection, pings with an `opaque`
 that must come back, and can say `disconnect`. Sources: ../shared/research/im-platforms.md §3.
@@ -26,9 +27,9 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from tests.fakes.server import Bucket, Failures, FakeServer, IssuedTokens, Window, admit
+from tests.fakes.server import Failures, FakeServer, IssuedTokens, Window, admit
 
-__all__ = ["Bucket", "FakeDingTalk", "Sent", "signed"]
+__all__ = ["FakeDingTalk", "Sent", "Window", "signed"]
 
 CLIENT_ID = "dingpmsbottest"
 CLIENT_SECRET = "dingtalk-app-secret-for-tests"
@@ -37,6 +38,14 @@ CARD_TEMPLATE = "pmsbot-approval.schema"
 ALERT_TOKEN = "alert-robot-token"
 ALERT_SECRET = "SECalertrobotsecret"
 MSG_PARAM_MAX_BYTES = 15_000
+# The app's QPS ("接口的应用维度QPS限流", open.dingtalk.com/document/development/how-to-process-api-throttling-on-the-
+# dingtalk-server, updated 2026-01-22): a standard-edition app calls each API at most 20 times a second ("每秒调用次数
+# 不能超过20次，如果当前秒调用次数超过20，会触发相应错误"); over it the new API answers Forbidden.AccessDenied.
+# QpsLimitForAppkeyAndApi (HTTP 403, as clients meet it), the old one errcode 90018. Counted here in any second,
+# which is at least as strict as DingTalk's "current second" however it cuts its seconds.
+APP_PER_SECOND = 20
+QPS_CODE = "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi"
+QPS_ERRCODE = 90018
 TICKET_TTL_S = 90.0
 BOT_TOPIC = "/v1.0/im/bot/messages/get"
 CARD_TOPIC = "/v1.0/card/instances/callback"
@@ -88,8 +97,7 @@ class Sent:
 @dataclass
 class FakeDingTalk(FakeServer):
     token_ttl_s: int = 7200
-    app_rate_per_s: float = 20.0
-    app_burst: float = 20.0
+    app_per_second: int = APP_PER_SECOND  # calls per app per API in any second
     robot_per_minute: int = 20
     clock: Callable[[], float] = time.monotonic
     staff: dict[str, dict[str, Any]] = field(default_factory=dict)  # staff id -> user record (user API)
@@ -115,7 +123,7 @@ class FakeDingTalk(FakeServer):
         self._tokens = IssuedTokens()
         self._sessions: dict[str, tuple[str, float]] = {}  # session -> (conversation, valid until, wall clock)
         self._cards: dict[str, dict[str, Any]] = {}
-        self._app = Bucket(self.app_rate_per_s, self.app_burst)
+        self._qps: dict[str, Window] = {}  # API (its path) -> the app's count of calls to it
         self._robot = Window(self.robot_per_minute, 60.0)  # "每分钟最多发送20条", then 10 minutes of silence
         self._robot_silent_until = 0.0
         self._failures: Failures[tuple[int, str]] = Failures()
@@ -165,6 +173,11 @@ class FakeDingTalk(FakeServer):
     def expire_tokens(self) -> None:
         self._tokens.expire_all()
 
+    def limit_qps(self, per_second: int) -> None:
+        """Another edition's QPS (专业版 40, 专属版 60), or a small one for a test: counts start afresh."""
+        self.app_per_second = per_second
+        self._qps.clear()
+
     def fail_next(self, n: int = 1, *, status: int = 500, code: str = "ServiceUnavailable") -> None:
         self._failures.add((status, code), n)
 
@@ -186,17 +199,24 @@ class FakeDingTalk(FakeServer):
         return web.json_response({"accessToken": token, "expireIn": self.token_ttl_s})
 
     def _checked(self, request: web.Request, *, token: str | None = None) -> web.Response | None:
-        """Token, injected failures and the app's QPS, in DingTalk's order."""
+        """Token, injected failures and the app's QPS for this API, in DingTalk's order."""
         token = token if token is not None else request.headers.get("x-acs-dingtalk-access-token", "")
         if not self._tokens.valid(token, now=self.clock()):
             return self._error(401, "InvalidAuthentication", "不合法的access_token")
         if (failure := self._failures.take()) is not None:
             status, code = failure
             return self._error(status, code, "injected failure")
-        if max(admit(self.clock(), self._app)) > 0:
-            self.throttled += 1
-            return self._error(403, "Forbidden.AccessDenied.QpsLimitForApi", "调用该接口超过QPS限制")
+        if self._over_qps(request.path):
+            return self._error(403, QPS_CODE, f"应用调用该接口每秒超过{self.app_per_second}次")
         return None
+
+    def _over_qps(self, api: str) -> bool:
+        """Counts the call against the app's QPS for `api`; True (and counted as throttled) when over it."""
+        window = self._qps.setdefault(api, Window(self.app_per_second, 1.0))
+        if max(admit(self.clock(), window)) > 0:
+            self.throttled += 1
+            return True
+        return False
 
     async def _file_link(self, request: web.Request) -> web.Response:
         """POST {downloadCode, robotCode} with the app's token: {"downloadUrl"}, a temporary link read without a
@@ -358,8 +378,11 @@ class FakeDingTalk(FakeServer):
         return web.json_response({"errcode": 0, "errmsg": "ok"})
 
     async def _user(self, request: web.Request) -> web.Response:
-        if self._checked(request, token=request.query.get("access_token", "")) is not None:
+        """The old API (oapi): errors as {errcode, errmsg} with HTTP 200."""
+        if not self._tokens.valid(request.query.get("access_token", ""), now=self.clock()) or self._failures.take():
             return web.json_response({"errcode": 40014, "errmsg": "不合法的access_token"})
+        if self._over_qps(request.path):
+            return web.json_response({"errcode": QPS_ERRCODE, "errmsg": "应用调用该接口超过每秒限制"})
         body = await request.json()
         user = self.staff.get(str(body.get("userid", "")))
         if user is None:
@@ -369,6 +392,7 @@ class FakeDingTalk(FakeServer):
     async def _stats(self, request: web.Request) -> web.Response:
         return web.json_response({"sent": [[m.road, m.target, m.text] for m in self.sent],
                                   "throttled": self.throttled, "send_calls": self.send_calls,
+                                  "calls_at": sorted({m.ref: m.at for m in self.sent if m.ref}.values()),
                                   "tokens_issued": self.tokens_issued})
 
     # ---- Stream ---------------------------------------------------------------------------------------------
@@ -509,7 +533,6 @@ if __name__ == "__main__":
     from tests.fakes.process import serve_forever
 
     parser = argparse.ArgumentParser(description="the fake DingTalk on 127.0.0.1 (prints its port)")
-    parser.add_argument("--app-rate", type=float, default=20.0)
-    parser.add_argument("--app-burst", type=float, default=20.0)
+    parser.add_argument("--app-per-second", type=int, default=APP_PER_SECOND, help="calls per app per API")
     options = parser.parse_args()
-    asyncio.run(serve_forever(FakeDingTalk(app_rate_per_s=options.app_rate, app_burst=options.app_burst)))
+    asyncio.run(serve_forever(FakeDingTalk(app_per_second=options.app_per_second)))
