@@ -239,7 +239,7 @@ def correction(s: str, *, anywhere: bool = True) -> Command | ParseError | None:
     key = TASK_KEY_ANY.match(head)
     named = key.group(1).upper() if key is not None else None
     if key is not None:
-        head = head[key.end() :].lstrip(EDGE_PUNCT)
+        head = re.sub(r"^(?:sorry|oops|抱歉|不好意思|对不起)[\s,，!！]*(?=\S)", "", head[key.end() :].lstrip(EDGE_PUNCT), flags=re.IGNORECASE)
         field = w.CORRECTED_FIELD.match(head)
         if field is not None and w.CORRECTION.match(head[field.end() :]):
             head = head[field.end() :]

@@ -118,6 +118,10 @@ def comment(args: Args) -> Command | ParseError:
     return Comment(task=task, text=text)
 
 
+# Where a value ends and the reason given for it begins.
+_WHY = re.compile(r"\s*[,，;；。]\s*|\s+(?:because|since|as|due to|cause|bc|因为|由于)(?![A-Za-z])\s*", re.IGNORECASE)
+
+
 def due(args: Args) -> Command | ParseError:
     found = task_arg(args.rest, "due")
     if isinstance(found, ParseError):
@@ -127,6 +131,9 @@ def due(args: Args) -> Command | ParseError:
     if not when:
         return missing("due", "date")
     day = natural_date(when, args.today)
+    said = _WHY.split(when, maxsplit=1)[0]  # "due A-3 12月20日 because …": the rest is why
+    if day is None and said != when and (day := natural_date(said, args.today)) is not None:
+        when = said
     if day is None:
         return err("bad_date", "due", value=when)
     return SetDue(task=task, when=when[:40], due=day)
@@ -140,7 +147,7 @@ def priority(args: Args) -> Command | ParseError:
     word = re.sub(r"^(?:to\b|改为|设为|为|=) ?", "", word.lower())
     if not word:
         return missing("priority", "priority")
-    said = re.split(r"\s*[,，;；。]", word, maxsplit=1)[0]  # "priority A-3 urgent, runway reopens Sat": the rest is why
+    said = _WHY.split(word, maxsplit=1)[0]  # "priority A-3 urgent, runway reopens Sat": the rest is why
     word = said if said in PRIORITY_WORDS else word
     if word not in PRIORITY_WORDS:
         return err("bad_priority", "priority", value=word)

@@ -26,10 +26,11 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           # Read once: holdout6 89.1 % with 4 wrong writes, holdout7 94.8 % / 3, holdout8 91.7 % / 3, train7 89.6 % / 5,
           # holdout9 96.1 % / 3, holdout10 93.9 % / 3, holdout11 96.5 % / 1, holdout12 97.8 % / 2, holdout13 96.1 % / 4,
           # holdout14 93.5 % / 5, holdout15 93.0 % / 3,
-          # holdout16 93.9 % / 3 (one relabelled since: see its file), holdout17 93.5 % / 5. Since tuned on, guarded.
+          # holdout16 93.9 % / 3 (one relabelled since: see its file), holdout17 93.5 % / 5,
+          # holdout18 94.8 % / 7. Since tuned on, guarded.
           "holdout6.yaml": 0.95, "holdout7.yaml": 0.95, "holdout8.yaml": 0.95, "holdout9.yaml": 0.95,
           "holdout10.yaml": 0.95, "holdout11.yaml": 0.95, "holdout12.yaml": 0.95, "holdout13.yaml": 0.95,
-          "holdout14.yaml": 0.95, "holdout15.yaml": 0.95, "holdout16.yaml": 0.95, "holdout17.yaml": 0.95}
+          "holdout14.yaml": 0.95, "holdout15.yaml": 0.95, "holdout16.yaml": 0.95, "holdout17.yaml": 0.95, "holdout18.yaml": 0.95}
 
 
 def _cases(name: str) -> list[dict[str, Any]]:
@@ -176,6 +177,11 @@ def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pyte
     ("MX-4和MX-5 各2h", ("hours MX-4 2", "hours MX-5 2")), ("MX-4 到七十了", "ask"), ("MX-4 浪太大 船出不去", ("block MX-4",)),
     ("my last update was for MX-5, not MX-4", "ask"), ("好的 同意 #61 辛苦", ("approve 61",)),
     ("thanks 🙏 approve 61 and let's go", ("approve 61",)), ("approve 61 and 62", ("approve 61", "approve 62")),
+    # the forms behind holdout18's wrong writes and misses
+    ("MX-4 拉力到设计值的90%", "none"), ("MX-4 厂家同意降价8%", "none"), ("MX-4 solids 12% after the press", "none"),
+    ("MX-4 cell viability 88%, in spec", "none"), ("MX-4 snow blower 效率提升了10%", "none"),
+    ("MX-4 每2小时检查一次 snow fences", "none"), ("MX-4 sorry 不对，应该是 4 小时", ("correct hours 4",)),
+    ("MX-4 下大雪 上不去", ("block MX-4",)), ("改期 MX-4 12月20日 because 业主要求", ("due MX-4",)),
 ])
 def test_the_forms_behind_the_tuning_set_carry_over(text: str, meant: object) -> None:
     assert outcome(parse(text, today=date(2026, 6, 15))) == meant
