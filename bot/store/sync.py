@@ -5,17 +5,20 @@ statements per table (an unchanged file of 10,000 people costs reads only)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, insert, select, tuple_, update
+from sqlalchemy import JSON, String, bindparam, delete, insert, select, text, tuple_, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from bot.config import Config
 from bot.store import schedules
 from bot.store.db import Database
+from bot.store.dialect import is_postgres
 from bot.store.models import ChannelRow, IdentityRow, MembershipRow, PersonRow, ProjectRow
 
 CHUNK = 1000  # keys per IN list / rows per statement: well below both databases' parameter limits
@@ -41,6 +44,33 @@ async def insert_rows(s: AsyncSession, table: Any, rows: Sequence[dict[str, Any]
         return
     core = table.__table__  # the table itself: the ORM's bulk insert inspects every row first (half the time)
     await s.execute(insert(core).returning(*core.primary_key.columns), list(rows))
+
+
+async def update_rows(s: AsyncSession, table: Any, key: str, rows: Sequence[dict[str, Any]]) -> None:
+    """Rows by their key `key`. PostgreSQL: one UPDATE ... FROM unnest(arrays) per chunk, not one statement per
+    row, for the trigger's sake (insert_rows; 10,000 renamed people: 3.6 s -> 1.5 s); a column an array each, so
+    the statement is as short for 1,000 rows as for one. SQLite fires its triggers per row whatever the
+    statement, and runs executemany in C: one statement per row there."""
+    if not rows:
+        return
+    if not is_postgres(s):
+        for part in chunks(rows):
+            await s.execute(update(table), list(part))  # by primary key
+        return
+    core = table.__table__
+    names = [key, *(n for n in rows[0] if n != key)]
+    as_json = {n for n in names if isinstance(core.c[n].type, JSON)}  # sent as text, as SQLAlchemy would send it
+    if not all(n in as_json or isinstance(getattr(core.c[n].type, "impl_instance", core.c[n].type), String)
+               for n in names):
+        raise TypeError(f"update_rows sends text and JSON columns only: {core.name} {names}")
+    quoted = {n: f'"{n}"' for n in names}
+    sql = text(f"UPDATE {core.name} AS t SET "
+               + ", ".join(f"{quoted[n]} = u.{quoted[n]}" + ("::json" if n in as_json else "") for n in names[1:])
+               + f" FROM unnest({', '.join(f':{n}' for n in names)}) AS u({', '.join(quoted.values())})"
+               + f" WHERE t.{quoted[key]} = u.{quoted[key]}"
+               ).bindparams(*(bindparam(n, type_=ARRAY(String)) for n in names))
+    for part in chunks(rows):
+        await s.execute(sql, {n: [json.dumps(r[n]) if n in as_json else r[n] for r in part] for n in names})
 
 
 async def apply_config(db: Database, config: Config, *, now: datetime) -> None:
@@ -83,8 +113,7 @@ async def _people(s: AsyncSession, config: Config) -> None:
         if any(getattr(row, f) != values[f] for f in PERSON_FIELDS):
             changed.append({"id": p.id, **values})
     await insert_rows(s, PersonRow, new)
-    for rows in chunks(changed):
-        await s.execute(update(PersonRow), list(rows))  # by primary key, one executemany per chunk
+    await update_rows(s, PersonRow, "id", changed)
 
 
 async def _identities(s: AsyncSession, config: Config) -> None:
@@ -135,8 +164,7 @@ async def _projects(s: AsyncSession, config: Config) -> None:
         elif any(getattr(row, f) != values[f] for f in PROJECT_FIELDS):
             changed.append({"key": p.key, **values})
     await insert_rows(s, ProjectRow, new)
-    for rows in chunks(changed):
-        await s.execute(update(ProjectRow), list(rows))
+    await update_rows(s, ProjectRow, "key", changed)
 
 
 async def _memberships(s: AsyncSession, config: Config) -> None:
