@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import JSON, String, bindparam, delete, insert, select, text, tuple_, update
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -57,6 +56,9 @@ async def update_rows(s: AsyncSession, table: Any, key: str, rows: Sequence[dict
         for part in chunks(rows):
             await s.execute(update(table), list(part))  # by primary key
         return
+    # Imported here: a process on SQLite never loads PostgreSQL's dialect (2 MB).
+    from sqlalchemy.dialects.postgresql import ARRAY
+
     core = table.__table__
     names = [key, *(n for n in rows[0] if n != key)]
     as_json = {n for n in names if isinstance(core.c[n].type, JSON)}  # sent as text, as SQLAlchemy would send it
