@@ -5,74 +5,25 @@ statements per table (an unchanged file of 10,000 people costs reads only)."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import JSON, String, bindparam, delete, insert, select, text, tuple_, update
+from sqlalchemy import delete, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from bot.config import Config
 from bot.store import schedules
+from bot.store.bulk import CHUNK, chunks, insert_rows, update_rows
 from bot.store.db import Database
-from bot.store.dialect import is_postgres
 from bot.store.models import ChannelRow, IdentityRow, MembershipRow, PersonRow, ProjectRow
-
-CHUNK = 1000  # keys per IN list / rows per statement: well below both databases' parameter limits
-T = TypeVar("T")
 
 # What apply_config writes, as a version: change it with any change to what is written, so that a database
 # where the former code applied the same file is applied again (bot/store/config_applied.py).
 APPLY_VERSION = "1"
 PERSON_FIELDS = ("name", "locale", "roles", "timezone", "email", "department", "pms_user")
 PROJECT_FIELDS = ("name", "pms", "pms_project", "read_access", "department", "tags")
-
-
-def chunks(items: Sequence[T]) -> Iterable[Sequence[T]]:
-    for start in range(0, len(items), CHUNK):
-        yield items[start:start + CHUNK]
-
-
-async def insert_rows(s: AsyncSession, table: Any, rows: Sequence[dict[str, Any]]) -> None:
-    """One INSERT statement of many rows per chunk, not one statement per row (executemany): on PostgreSQL each
-    statement fires the generation trigger (migration 0028), which updates one row again and again in the same
-    transaction, each time a longer chain of its versions to walk (10,000 people: 18 s instead of 1)."""
-    if not rows:
-        return
-    core = table.__table__  # the table itself: the ORM's bulk insert inspects every row first (half the time)
-    await s.execute(insert(core).returning(*core.primary_key.columns), list(rows))
-
-
-async def update_rows(s: AsyncSession, table: Any, key: str, rows: Sequence[dict[str, Any]]) -> None:
-    """Rows by their key `key`. PostgreSQL: one UPDATE ... FROM unnest(arrays) per chunk, not one statement per
-    row, for the trigger's sake (insert_rows; 10,000 renamed people: 3.6 s -> 1.5 s); a column an array each, so
-    the statement is as short for 1,000 rows as for one. SQLite fires its triggers per row whatever the
-    statement, and runs executemany in C: one statement per row there."""
-    if not rows:
-        return
-    if not is_postgres(s):
-        for part in chunks(rows):
-            await s.execute(update(table), list(part))  # by primary key
-        return
-    # Imported here: a process on SQLite never loads PostgreSQL's dialect (2 MB).
-    from sqlalchemy.dialects.postgresql import ARRAY
-
-    core = table.__table__
-    names = [key, *(n for n in rows[0] if n != key)]
-    as_json = {n for n in names if isinstance(core.c[n].type, JSON)}  # sent as text, as SQLAlchemy would send it
-    if not all(n in as_json or isinstance(getattr(core.c[n].type, "impl_instance", core.c[n].type), String)
-               for n in names):
-        raise TypeError(f"update_rows sends text and JSON columns only: {core.name} {names}")
-    quoted = {n: f'"{n}"' for n in names}
-    sql = text(f"UPDATE {core.name} AS t SET "
-               + ", ".join(f"{quoted[n]} = u.{quoted[n]}" + ("::json" if n in as_json else "") for n in names[1:])
-               + f" FROM unnest({', '.join(f':{n}' for n in names)}) AS u({', '.join(quoted.values())})"
-               + f" WHERE t.{quoted[key]} = u.{quoted[key]}"
-               ).bindparams(*(bindparam(n, type_=ARRAY(String)) for n in names))
-    for part in chunks(rows):
-        await s.execute(sql, {n: [json.dumps(r[n]) if n in as_json else r[n] for r in part] for n in names})
 
 
 async def apply_config(db: Database, config: Config, *, now: datetime) -> None:
