@@ -44,11 +44,8 @@ from bot.store.leader import Leader, leader_for
 from bot.store.notify import Listener
 from bot.store.web import server_key
 from bot.web.links import WebLinks, weekly_snapshot_message
-from notifiers.approval_engines import DingTalkOa, FeishuApproval
 from notifiers.delivery import Delivery
-from notifiers.dingtalk import DingTalkSender
 from notifiers.downloads import file_sources
-from notifiers.feishu import FeishuSender
 from notifiers.outbox import Outbox
 from notifiers.registry import build_senders
 from notifiers.render import Renderer
@@ -150,10 +147,19 @@ class Runtime:
         """Requests linked to DingTalk OA / Feishu Approval, with that platform's app token (a platform that is
         off: its requests are marked failed, and stay with their chain here)."""
         engines: dict[str, Engine] = {}
-        if isinstance(sender := self.delivery.senders.get("dingtalk"), DingTalkSender):
-            engines["dingtalk_oa"] = DingTalkOa(sender.open_api)
-        if isinstance(lark := self.delivery.senders.get("feishu"), FeishuSender):
-            engines["feishu_approval"] = FeishuApproval(lark.open_api)
+        # A platform's modules are imported only when it is on (notifiers/registry.py).
+        if "dingtalk" in self.delivery.senders:
+            from notifiers.approval_engines import DingTalkOa
+            from notifiers.dingtalk import DingTalkSender
+
+            if isinstance(sender := self.delivery.senders["dingtalk"], DingTalkSender):
+                engines["dingtalk_oa"] = DingTalkOa(sender.open_api)
+        if "feishu" in self.delivery.senders:
+            from notifiers.approval_engines import FeishuApproval
+            from notifiers.feishu import FeishuSender
+
+            if isinstance(lark := self.delivery.senders["feishu"], FeishuSender):
+                engines["feishu_approval"] = FeishuApproval(lark.open_api)
         self.engine_links = EngineLinks(self.db, mail, self.config, engines)
         self.dispatcher.engine.links = self.engine_links  # engine results from the inbox
         return self.engine_links

@@ -22,10 +22,7 @@ import httpx
 
 from bot.constants import ATTACHMENT_DOWNLOAD_TIMEOUT_S
 from notifiers.base import PermanentSendError, Sender, TransientSendError
-from notifiers.dingtalk import DingTalkSender
-from notifiers.feishu import TOKEN_INVALID, FeishuSender
 from notifiers.openapi import OpenApi
-from notifiers.slack import SlackSender
 
 log = logging.getLogger("pmsbot.files")
 
@@ -91,6 +88,8 @@ class FeishuFiles:
         try:
             return await self._get(token, message_id, key, kind, max_bytes)
         except DownloadFailed as exc:
+            from notifiers.feishu import TOKEN_INVALID
+
             if not any(str(code) in str(exc) for code in TOKEN_INVALID):
                 raise
         token = await _token(self._api, stale=token)  # expired early or revoked: once more with a new one
@@ -125,16 +124,31 @@ async def _token(api: OpenApi, stale: str | None = None) -> str:
         raise DownloadFailed(f"no access token: {exc}") from exc
 
 
+# Each platform's sender module is imported only when that platform has a sender (notifiers/registry.py).
 def _slack(sender: Sender) -> FileSource | None:
+    from notifiers.slack import SlackSender
+
     token = sender.client.token if isinstance(sender, SlackSender) else None
     return SlackFiles(token) if token else None
+
+
+def _feishu(sender: Sender) -> FileSource | None:
+    from notifiers.feishu import FeishuSender
+
+    return FeishuFiles(sender.api) if isinstance(sender, FeishuSender) else None
+
+
+def _dingtalk(sender: Sender) -> FileSource | None:
+    from notifiers.dingtalk import DingTalkSender
+
+    return DingTalkFiles(sender.api, sender.robot_code) if isinstance(sender, DingTalkSender) else None
 
 
 # One line per platform whose people can send files: its source, made from its sender (sharing its token).
 SOURCES: dict[str, Callable[[Sender], FileSource | None]] = {
     "slack": _slack,
-    "feishu": lambda s: FeishuFiles(s.api) if isinstance(s, FeishuSender) else None,
-    "dingtalk": lambda s: DingTalkFiles(s.api, s.robot_code) if isinstance(s, DingTalkSender) else None,
+    "feishu": _feishu,
+    "dingtalk": _dingtalk,
 }
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from bot.clock import run_due
 from bot.config import Config, Settings
@@ -20,8 +20,9 @@ from bot.say import drain
 from bot.store import console as feed
 from bot.store import migrate
 from bot.store.db import Database
-from bot.store.models import IdentityRow, PersonRow
-from bot.store.sync import apply_config
+from bot.store.dialect import insert_ignore
+from bot.store.models import ConfigAppliedRow, IdentityRow, PersonRow
+from bot.store.sync import CHUNK, apply_config
 from bot.store.workspace import SqlWorkspace
 from tests.conftest import running_clock
 
@@ -155,5 +156,41 @@ async def test_a_restart_applies_what_changed_and_takes_accounts_from_whoever_ha
             assert await ws.person_by_identity("slack", "Up00002") is None, "p00002's old account is gone"
             assert (await ws.person_by_identity("feishu", "ou_2") or one).id == "p00002"
             assert (await ws.person_by_identity("slack", "Up00000") or one).id == "p00000", "unchanged, kept"
+    finally:
+        await db.dispose()
+
+
+async def test_changed_people_and_projects_are_rewritten_field_by_field(db_url: str) -> None:
+    """Every compared field of a changed person or project is written, the JSON ones (roles, tags) and emptied
+    ones (None) included; on PostgreSQL one UPDATE per chunk, so the generation trigger runs per chunk, not per row
+    (bot/store/sync.update_rows)."""
+    db = Database(db_url)
+    await migrate.upgrade(db)
+    try:
+        async with db.write() as s:  # the counter's row (a schema copied from the tests' cache has no rows)
+            await s.execute(insert_ignore(s, ConfigAppliedRow).values(id=1, generation=0))
+        first = wave_config(PEOPLE).model_dump()
+        first["people"][5].update(roles=["pmo"], email="p5@example.com", timezone="Asia/Tokyo")
+        await apply_config(db, Config.model_validate(first), now=NINE)
+        second = wave_config(PEOPLE, names="Renamed").model_dump()
+        second["people"][5].update(roles=["admin", "pmo"], email=None, department="R&D 研发")
+        second["projects"][0].update(name="wave 2", tags=["a", "b"], read="everyone")
+        generation = select(ConfigAppliedRow.__table__.c.generation)  # type: ignore[attr-defined]
+        async with db.read() as s:
+            before = (await s.execute(generation)).scalar_one()
+        await apply_config(db, Config.model_validate(second), now=NINE)
+        async with db.read() as s:
+            runs = (await s.execute(generation)).scalar_one() - before
+        # The trigger's runs: per statement on PostgreSQL (a chunk of people, the project), per row on SQLite.
+        assert runs == (-(-PEOPLE // CHUNK) + 1 if db.is_postgres else PEOPLE + 1)
+        columns = [PersonRow.__table__.c[f] for f in ("name", "roles", "email", "department", "timezone")]  # type: ignore[attr-defined]
+        async with db.read() as s:
+            five = (await s.execute(select(*columns).where(PersonRow.__table__.c.id == "p00005"))).one()  # type: ignore[attr-defined]
+            assert tuple(five) == ("Renamed p00005", ["admin", "pmo"], None, "R&D 研发", None)
+            ws = SqlWorkspace(s, default_locale="en")
+            last = await ws.person(f"p{PEOPLE - 1:05d}")
+            assert last is not None and last.name == f"Renamed p{PEOPLE - 1:05d}" and last.roles == ()
+            project = await ws.project("WAVE")
+            assert project is not None and (project.name, project.tags, project.read) == ("wave 2", ("a", "b"), "everyone")
     finally:
         await db.dispose()

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from bot.config import Config, Settings
 from bot.config.load import ParsedFile, load_config_file
+from bot.memory import collector_paused
 
 
 class CliError(Exception):
@@ -36,8 +37,11 @@ def config_file(settings: Settings) -> tuple[Config, ParsedFile | None]:
         raise CliError(f"PMSBOT_CONFIG names {settings.pmsbot_config}, which does not exist")
     from bot.store.config_applied import cached_file
 
-    return load_config_file(settings.pmsbot_config,
-                            cached=lambda sha256: cached_file(settings.database_url, sha256))
+    # The configuration lives as long as the process: 10,000 people's YAML nodes and models built without a full
+    # collection walking them, again and again, as they pile up (half the parse's time).
+    with collector_paused(keep=True):
+        return load_config_file(settings.pmsbot_config,
+                                cached=lambda sha256: cached_file(settings.database_url, sha256))
 
 
 

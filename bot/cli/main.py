@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from bot import logs
 from bot.cli.parser import LOG_FORMATS, LOG_LEVELS, build_parser
+from bot.memory import collector_paused, no_collection_at_exit
 
 if TYPE_CHECKING:
     from bot.runtime import Role
@@ -25,18 +26,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.log_format not in LOG_FORMATS:
         parser.error(f"log format {args.log_format!r} is not one of {', '.join(LOG_FORMATS)} (PMSBOT_LOG_FORMAT)")
     logs.configure(args.log_level, args.log_format)
+    no_collection_at_exit()
     # Only now the product: `--help` and usage errors have answered above without loading it (0.1 s, not 2.5 s).
     # And only the command's own code: a server never loads the operator commands' (migrations, file imports,
-    # every PMS connector: tens of MB a process keeps for nothing).
-    from bot.cli.env import CliError, why
-    from bot.config import ConfigError
-    from bot.constants import DEFAULT_DATABASE_URL
-    from bot.runtime import SchemaNotReady
-    from bot.store.db import DatabaseError, DatabaseUrlError, normalize_url, redact_url
-    from bot.store.web import KeyUnavailable
+    # every PMS connector: tens of MB a process keeps for nothing). Imported code lives as long as the process:
+    # the collector does not walk it again and again while it loads (bot/memory.py).
+    with collector_paused(keep=True):
+        from bot.cli.env import CliError, why
+        from bot.config import ConfigError
+        from bot.constants import DEFAULT_DATABASE_URL
+        from bot.runtime import SchemaNotReady
+        from bot.store.db import DatabaseError, DatabaseUrlError, normalize_url, redact_url
+        from bot.store.web import KeyUnavailable
 
     def serve(command: str) -> int:
-        from bot.cli import serve as cli_serve
+        with collector_paused(keep=True):
+            from bot.cli import serve as cli_serve
         if command == "clock":
             return cli_serve.cmd_clock(args)
         if command == "demo":
@@ -45,24 +50,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cli_serve.cmd_serve(args, roles[command], command != "worker")
 
     def operate(command: str) -> int:
-        if command == "language":
-            from bot.cli.language import cmd_language
-
-            return cmd_language(args)
-        if command == "plan":
-            from bot.cli.plan import cmd_plan
-
-            return cmd_plan(args)
-        if command == "directory":
-            from bot.cli.directory import cmd_directory
-
-            return cmd_directory(args)
-        if command == "manifest":
-            from bot.cli.manifest import cmd_manifest
-
-            return cmd_manifest(args)
-        from bot.cli import ops
-        run: Callable[[argparse.Namespace], int] = getattr(ops, f"cmd_{command}")
+        with collector_paused(keep=True):
+            run = _operator_command(command)
         return run(args)
 
     try:
@@ -81,3 +70,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def _operator_command(command: str) -> Callable[[argparse.Namespace], int]:
+    """The function that runs an operator command, its module imported only now."""
+    if command == "language":
+        from bot.cli.language import cmd_language
+
+        return cmd_language
+    if command == "plan":
+        from bot.cli.plan import cmd_plan
+
+        return cmd_plan
+    if command == "directory":
+        from bot.cli.directory import cmd_directory
+
+        return cmd_directory
+    if command == "manifest":
+        from bot.cli.manifest import cmd_manifest
+
+        return cmd_manifest
+    from bot.cli import ops
+    run: Callable[[argparse.Namespace], int] = getattr(ops, f"cmd_{command}")
+    return run

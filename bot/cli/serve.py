@@ -12,13 +12,15 @@ import signal
 import sys
 from datetime import datetime
 from pathlib import Path
-
-from aiohttp import web
+from typing import TYPE_CHECKING
 
 from bot.cli import env
 from bot.cli.env import CliError
 from bot.runtime import Role, Runtime
 from bot.store.db import normalize_url, redact_url, sqlite_file
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 log = logging.getLogger("pmsbot")
 
@@ -28,6 +30,8 @@ DEMO_DATABASE_FILE = "pmsbot-demo.db"
 
 async def serve_roles(rt: Runtime, roles: tuple[Role, ...], *, host: str, port: int, web_role: bool) -> None:
     """What `pmsbot run|web|worker|clock` run once configured (the benchmarks run it too, as the product runs)."""
+    from aiohttp import web  # here, not at the top: `clock --once` and `demo --seed-only` serve nothing
+
     from bot.memory import tune_for_serving
 
     await rt.open()

@@ -40,6 +40,7 @@ from bot.config.pms import (
 from bot.config.projects import ChannelConfig, ProjectConfig, RolloutConfig
 from bot.config.root import Config
 from bot.config.schedules import CalendarConfig, RiskAlertConfig, StandupConfig
+from bot.config.yaml_data import document_data
 
 _CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 _ENV_REF_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -136,7 +137,7 @@ def _parsed(text: str, name: str) -> tuple[Any, Any]:
         loader = _Loader(text)
         try:  # parsed once: the nodes and the data built from them
             node = loader.get_single_node()
-            data = loader.construct_document(node) if node is not None else None
+            data = document_data(loader, node) if node is not None else None
         finally:
             loader.dispose()
     except yaml.YAMLError as exc:

@@ -120,6 +120,9 @@ class SlackAdapter:
         self._bot_user_id: str | None = None
         self._bot_id: str | None = None
         self.app = AsyncApp(
+            # The name bolt would find itself (this file's), given: bolt finds it with inspect.stack(), which reads
+            # the source of every calling module into memory (half a megabyte a process keeps).
+            name="slack.py",
             # Bolt's own client has no token: with `authorize` below, bolt never calls auth.test while a
             # request waits, so an unreachable Slack API cannot turn an ack into an error.
             client=AsyncWebClient(base_url=parts.client.base_url),

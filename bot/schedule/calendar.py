@@ -4,8 +4,11 @@ plus the extra workdays and holidays an admin configures before the library know
 from __future__ import annotations
 
 import functools
+import importlib.util
+import sys
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -25,9 +28,39 @@ def supported_countries() -> frozenset[str]:
 
 @functools.lru_cache(maxsize=64)
 def _country_year(country: str, year: int) -> holidays.HolidayBase:
-    import holidays
+    entity = _country_entity(country)
+    if entity is None:
+        import holidays
 
-    return holidays.country_holidays(country, years=year)
+        return holidays.country_holidays(country, years=year)
+    return entity(years=year)  # what country_holidays(country, years=year) makes, its other arguments defaults
+
+
+@functools.cache
+def _country_entity(country: str) -> type[holidays.HolidayBase] | None:
+    """The class `holidays.country_holidays` would use, from its own module only: importing it the library's way
+    runs the package holidays.countries, which imports all 250 countries (a fifth of a second of a start that
+    uses one). None when the registry does not name it (the library's way then says what is wrong)."""
+    from holidays import registry
+
+    module = next((m for m, names in registry.COUNTRIES.items() if country in names), None)
+    name = f"holidays.countries.{module}"
+    if module is None:
+        return None
+    if name not in sys.modules:
+        path = Path(registry.__file__).parent / "countries" / f"{module}.py"
+        spec = importlib.util.spec_from_file_location(name, path)
+        if spec is None or spec.loader is None:
+            return None
+        loaded = importlib.util.module_from_spec(spec)
+        sys.modules[name] = loaded  # the package, if ever imported, finds it there and does not run it twice
+        try:
+            spec.loader.exec_module(loaded)
+        except BaseException:
+            del sys.modules[name]
+            raise
+    entity: type[holidays.HolidayBase] = getattr(sys.modules[name], country)
+    return entity
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -34,6 +34,7 @@ from sqlmodel import col
 
 from bot.config import Config
 from bot.config.load import ParsedFile
+from bot.memory import collector_paused
 from bot.store import migrate
 from bot.store.db import Database, normalize_url, sqlite_file
 from bot.store.dialect import insert_ignore
@@ -77,7 +78,8 @@ async def apply_once(db: Database, config: Config, *, now: datetime, parsed: Par
         watched = await triggers_in_place(s)
         skip = watched and row.applied_digest == wanted and row.applied_generation == row.generation
         if not skip:
-            await apply_in(s, config, now=now)
+            with collector_paused():  # 10,000 people's rows at once: no full collection walks them midway
+                await apply_in(s, config, now=now)
         values: dict[str, Any] = {}
         if watched and not skip:  # the generation after this apply's own writes, which the triggers counted
             generation = (await s.execute(select(col(ConfigAppliedRow.generation))

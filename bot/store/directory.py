@@ -18,9 +18,9 @@ from bot.config import Config
 from bot.directory.base import Entry
 from bot.directory.plan import Known, Plan, id_base, keys_of
 from bot.store import audit
+from bot.store.bulk import chunks
 from bot.store.db import Database
 from bot.store.models import ApprovalRow, IdentityRow, MembershipRow, PersonRow
-from bot.store.sync import chunks
 
 DIRECTORY_SOURCE = "directory"  # identity.source of the accounts a directory bound
 PINNED = ("name", "email", "department", "roles")  # what a configuration file person sets wins over a directory

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.memory import collector_paused
 from bot.store.db import Database
 
 if TYPE_CHECKING:
@@ -38,16 +39,18 @@ def _alembic_config() -> AlembicConfig:
 async def upgrade(db: Database, revision: str = "head") -> None:
     if revision == "head" and await current_revision(db) == head_revision():
         return  # nothing to do, and no need to load Alembic to be told so
-    from alembic import command
+    # Alembic's import and a new database's every migration at once: no full collection walks them midway.
+    with collector_paused():
+        from alembic import command
 
-    cfg = _alembic_config()
+        cfg = _alembic_config()
 
-    def run(connection: Any) -> None:
-        cfg.attributes["connection"] = connection
-        command.upgrade(cfg, revision)
+        def run(connection: Any) -> None:
+            cfg.attributes["connection"] = connection
+            command.upgrade(cfg, revision)
 
-    async with db.engine.begin() as conn:
-        await conn.run_sync(run)
+        async with db.engine.begin() as conn:
+            await conn.run_sync(run)
 
 
 async def current_revision(db: Database) -> str | None:

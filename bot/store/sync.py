@@ -5,32 +5,25 @@ statements per table (an unchanged file of 10,000 people costs reads only)."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import delete, insert, select, tuple_, update
+from sqlalchemy import delete, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from bot.config import Config
 from bot.store import schedules
+from bot.store.bulk import CHUNK, chunks, insert_rows, update_rows
 from bot.store.db import Database
 from bot.store.models import ChannelRow, IdentityRow, MembershipRow, PersonRow, ProjectRow
-
-CHUNK = 1000  # keys per IN list / rows per statement: well below both databases' parameter limits
-T = TypeVar("T")
 
 # What apply_config writes, as a version: change it with any change to what is written, so that a database
 # where the former code applied the same file is applied again (bot/store/config_applied.py).
 APPLY_VERSION = "1"
 PERSON_FIELDS = ("name", "locale", "roles", "timezone", "email", "department", "pms_user")
 PROJECT_FIELDS = ("name", "pms", "pms_project", "read_access", "department", "tags")
-
-
-def chunks(items: Sequence[T]) -> Iterable[Sequence[T]]:
-    for start in range(0, len(items), CHUNK):
-        yield items[start:start + CHUNK]
 
 
 async def apply_config(db: Database, config: Config, *, now: datetime) -> None:
@@ -56,7 +49,8 @@ def _among(column: Any, keys: Collection[str]) -> list[Any]:
 
 async def _people(s: AsyncSession, config: Config) -> None:
     wanted = {p.id: p for p in config.people}
-    columns = [col(getattr(PersonRow, f)) for f in ("id", "pms_user_linked", *PERSON_FIELDS)]
+    # The table's own columns, not the model's: the ORM would make each of 10,000 rows through its loader.
+    columns = [PersonRow.__table__.c[f] for f in ("id", "pms_user_linked", *PERSON_FIELDS)]  # type: ignore[attr-defined]
     stored = {r.id: r for r in (await s.execute(select(*columns).where(*_among(PersonRow.id, wanted)))).all()}
     new: list[dict[str, Any]] = []
     changed: list[dict[str, Any]] = []
@@ -71,10 +65,8 @@ async def _people(s: AsyncSession, config: Config) -> None:
             values["pms_user"] = row.pms_user
         if any(getattr(row, f) != values[f] for f in PERSON_FIELDS):
             changed.append({"id": p.id, **values})
-    for rows in chunks(new):
-        await s.execute(insert(PersonRow), list(rows))
-    for rows in chunks(changed):
-        await s.execute(update(PersonRow), list(rows))  # by primary key, one executemany per chunk
+    await insert_rows(s, PersonRow, new)
+    await update_rows(s, PersonRow, "id", changed)
 
 
 async def _identities(s: AsyncSession, config: Config) -> None:
@@ -107,13 +99,12 @@ async def _identities(s: AsyncSession, config: Config) -> None:
         await s.execute(delete(IdentityRow).where(key.in_(part)))
     fresh = [{"platform": k[0], "external_id": k[1], "person_id": pid, "source": "config"}
              for k, pid in wanted.items() if k not in same]
-    for rows_part in chunks(fresh):
-        await s.execute(insert(IdentityRow), list(rows_part))
+    await insert_rows(s, IdentityRow, fresh)
 
 
 async def _projects(s: AsyncSession, config: Config) -> None:
     wanted = {p.key: p for p in config.projects}
-    columns = [col(getattr(ProjectRow, f)) for f in ("key", *PROJECT_FIELDS)]
+    columns = [ProjectRow.__table__.c[f] for f in ("key", *PROJECT_FIELDS)]  # type: ignore[attr-defined]
     stored = {r.key: r for r in (await s.execute(select(*columns).where(*_among(ProjectRow.key, wanted)))).all()}
     new: list[dict[str, Any]] = []
     changed: list[dict[str, Any]] = []
@@ -125,10 +116,8 @@ async def _projects(s: AsyncSession, config: Config) -> None:
             new.append({"key": p.key, **values, "next_task_no": 1})
         elif any(getattr(row, f) != values[f] for f in PROJECT_FIELDS):
             changed.append({"key": p.key, **values})
-    for rows in chunks(new):
-        await s.execute(insert(ProjectRow), list(rows))
-    for rows in chunks(changed):
-        await s.execute(update(ProjectRow), list(rows))
+    await insert_rows(s, ProjectRow, new)
+    await update_rows(s, ProjectRow, "key", changed)
 
 
 async def _memberships(s: AsyncSession, config: Config) -> None:
@@ -156,8 +145,7 @@ async def _memberships(s: AsyncSession, config: Config) -> None:
         await s.execute(delete(MembershipRow).where(m_key.in_(gone)))
     for gone in chunks(sorted(had_channels - channels)):
         await s.execute(delete(ChannelRow).where(c_key.in_(gone)))
-    for fresh in chunks(sorted(members - had_members)):
-        await s.execute(insert(MembershipRow), [{"project_key": k, "person_id": p, "role": r} for k, p, r in fresh])
-    for fresh_c in chunks(sorted(channels - had_channels)):
-        await s.execute(insert(ChannelRow), [{"project_key": k, "platform": p, "channel_id": c}
-                                             for k, p, c in fresh_c])
+    await insert_rows(s, MembershipRow, [{"project_key": k, "person_id": p, "role": r}
+                                         for k, p, r in sorted(members - had_members)])
+    await insert_rows(s, ChannelRow, [{"project_key": k, "platform": p, "channel_id": c}
+                                      for k, p, c in sorted(channels - had_channels)])
