@@ -11,7 +11,6 @@ from prometheus_client import Counter
 
 from bot.calls import METER
 from bot.constants import OUTBOX_BATCH, WORKER_POLL_S
-from bot.store.metrics import add_calls
 from notifiers.base import Outgoing, PermanentSendError, Sender, TransientSendError
 from notifiers.outbox import ClaimedMessage, Outbox
 from notifiers.pacing import Deferred
@@ -46,9 +45,10 @@ class Delivery:
             return 0
         # Conversations are independent; within one conversation only its head was claimed.
         outcomes = await asyncio.gather(*(self._deliver(m) for m in claimed))
+        # The batch's bookkeeping in one transaction: what was sent, and the calls it took (the SLA figures).
+        now = self.outbox.clock.now()
         await self.outbox.mark_sent_many([(m, message_id) for m, (sent, message_id) in zip(claimed, outcomes, strict=True)
-                                          if sent])
-        await add_calls(self.outbox.db, self.outbox.clock.now().replace(second=0, microsecond=0), METER.take())
+                                          if sent], now=now, calls=(now.replace(second=0, microsecond=0), METER.take()))
         for m, (sent, _) in zip(claimed, outcomes, strict=True):
             if sent:
                 SENT.labels(m.envelope.platform).inc()

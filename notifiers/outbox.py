@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.calls import Calls
 from bot.clocks import Clock
 from bot.constants import (
     CALLBACK_MAX_ATTEMPTS,
@@ -115,14 +116,14 @@ class Outbox:
     async def mark_sent(self, msg: ClaimedMessage, *, message_id: str | None, now: datetime | None = None) -> None:
         await self.mark_sent_many([(msg, message_id)], now=now)
 
-    async def mark_sent_many(self, sent: list[tuple[ClaimedMessage, str | None]], *, now: datetime | None = None
-                             ) -> None:
-        """Record deliveries in one transaction (a batch's worth), with the message ids of cards."""
-        if not sent:
-            return
+    async def mark_sent_many(self, sent: list[tuple[ClaimedMessage, str | None]], *, now: datetime | None = None,
+                             calls: tuple[datetime, dict[str, Calls]] | None = None) -> None:
+        """Record deliveries in one transaction (a batch's worth), with the message ids of cards, and the calls'
+        counts for the minute given (bot/calls.py), if any: one commit for the batch."""
         cards = [(m.envelope.platform, m.envelope.target, m.envelope.card_ref, message_id)
                  for m, message_id in sent if m.envelope.card_ref and message_id]
-        await store.mark_sent(self._db, [m.id for m, _ in sent], cards=cards, now=now or self.clock.now())
+        await store.mark_sent(self._db, [m.id for m, _ in sent], cards=cards, now=now or self.clock.now(),
+                              calls=calls)
 
     async def retry_later(self, msg: ClaimedMessage, *, error: str, retry_after_s: float | None,
                           now: datetime | None = None) -> bool:
