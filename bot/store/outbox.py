@@ -84,11 +84,15 @@ _BUSY = (select(_OUTBOX.c.conversation).distinct()
 _INSERT = insert(_OUTBOX)
 _INSERT_RETURNING = insert(_OUTBOX).returning(_OUTBOX.c.id, _OUTBOX.c.conversation, _OUTBOX.c.attempts)
 _STORED_COLUMNS = (_OUTBOX.c.id, _OUTBOX.c.attempts, _OUTBOX.c.platform, _OUTBOX.c.target, _OUTBOX.c.kind,
-                   _OUTBOX.c.locale, _OUTBOX.c.payload, _OUTBOX.c.card_ref, _OUTBOX.c.update, _OUTBOX.c.last_error)
+                   _OUTBOX.c.locale, _OUTBOX.c.payload, _OUTBOX.c.card_ref, _OUTBOX.c.update, _OUTBOX.c.last_error,
+                   _OUTBOX.c.available_at)
 _LEASE = (update(_OUTBOX).where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
           .values(available_at=bindparam("lease_until", type_=UTCDateTime()), attempts=_OUTBOX.c.attempts + 1))
 _BURY_UNFINISHED = update(_OUTBOX).where(_OUTBOX.c.id == bindparam("outbox_id")).values(
     state="dead", last_error=bindparam("why"))
+_GIVE_BACK = (update(_OUTBOX).where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)), _OUTBOX.c.state == "pending",
+                                    _OUTBOX.c.attempts > 0)
+              .values(available_at=bindparam("now", type_=UTCDateTime()), attempts=_OUTBOX.c.attempts - 1))
 _SENT = update(_OUTBOX).where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True))).values(
     state="sent", sent_at=bindparam("now", type_=UTCDateTime()), last_error=None)
 
@@ -101,6 +105,18 @@ def _heads(limit: int, *, skip_locked: bool) -> Select[Any]:
          .where(_OUTBOX.c.id.in_(heads), _OUTBOX.c.available_at <= bindparam("now", type_=UTCDateTime()))
          .order_by(_OUTBOX.c.id).limit(limit))
     return q.with_for_update(skip_locked=True) if skip_locked else q
+
+
+@functools.cache
+def _behind(limit: int) -> Select[Any]:
+    """The pending messages of some conversations after an id, in order (the followers of claimed heads). Not
+    locked: no other sender takes a message that is not its conversation's head, and this transaction holds the
+    heads (a skipped row would break the order)."""
+    return (select(*_STORED_COLUMNS)
+            .where(_OUTBOX.c.state == "pending",
+                   _OUTBOX.c.conversation.in_(bindparam("conversations", expanding=True)),
+                   _OUTBOX.c.id > bindparam("after"))
+            .order_by(_OUTBOX.c.id).limit(limit))
 
 
 async def add(session: AsyncSession, messages: Sequence[M], *, source_event: int | None, now: datetime,
@@ -173,26 +189,65 @@ async def _add_set(session: AsyncSession, messages: Sequence[Outgoing], *, sourc
 
 
 async def claim(db: Database, *, limit: int, now: datetime, lease_until: datetime,
-                max_attempts: Callable[[str], int]) -> list[StoredMessage]:
+                max_attempts: Callable[[str], int], run: int = 1) -> list[StoredMessage]:
     """Lease the head (oldest unsent message) of each conversation that is due, until `lease_until`; later ones
     wait their turn (SKIP LOCKED on PostgreSQL: two senders never take the same one). A head that has had
-    max_attempts(platform) tries already is parked as a dead letter instead."""
+    max_attempts(platform) tries already is parked as a dead letter instead. With `run` > 1, each head brings up
+    to run - 1 of the messages queued behind it in its conversation (due, in order, up to a card update, which
+    needs the card its predecessors post): the caller sends them one after the other, and gives back
+    (give_back) those after one that was not sent. At most `limit` messages in all; in id order."""
     async with db.write() as s:
         rows = (await s.execute(_heads(limit, skip_locked=db.is_postgres), {"now": now})).all()
-        out = []
-        for outbox_id, attempts, platform, target, kind, locale, payload, card_ref, update_, last_error in rows:
-            if attempts >= max_attempts(platform):
+        out: list[StoredMessage] = []
+        for row in rows:
+            if row.attempts >= max_attempts(row.platform):
                 # Each try ended without an outcome (the process died while sending): stop here.
                 await s.execute(_BURY_UNFINISHED, {
-                    "outbox_id": outbox_id, "why": (last_error or f"no outcome after {attempts} attempts")[:2000]})
+                    "outbox_id": row.id, "why": (row.last_error or f"no outcome after {row.attempts} attempts")[:2000]})
                 continue
-            out.append(StoredMessage(id=int(outbox_id), attempts=int(attempts) + 1, platform=platform, target=target,
-                                     kind=kind, locale=locale, data=payload["data"], actions=payload["actions"],
-                                     card_ref=card_ref, update=bool(update_),
-                                     origin=dict(payload.get("origin") or {})))
+            out.append(_claimed(row))
+        if run > 1 and out and len(out) < limit:
+            out += await _followers(s, out, now=now, per_head=run - 1, limit=limit - len(out),
+                                    max_attempts=max_attempts)
+            out.sort(key=lambda m: m.id)
         if out:
             await s.execute(_LEASE, {"ids": [m.id for m in out], "lease_until": lease_until})
         return out
+
+
+async def _followers(s: AsyncSession, heads: list[StoredMessage], *, now: datetime, per_head: int, limit: int,
+                     max_attempts: Callable[[str], int]) -> list[StoredMessage]:
+    """The messages queued right behind these heads in their conversations that may go in the same run."""
+    room = {conversation_of(m.platform, m.target): per_head for m in heads}
+    rows = (await s.execute(_behind(limit), {
+        "conversations": list(room), "after": min(m.id for m in heads)})).all()
+    taken = {m.id for m in heads}
+    out = []
+    for row in rows:
+        conversation = conversation_of(row.platform, row.target)
+        if row.id in taken or room.get(conversation, 0) <= 0:  # a head itself (after the first one's id)
+            continue
+        if row.available_at > now or row.update or row.attempts >= max_attempts(row.platform):
+            room[conversation] = 0  # the run of this conversation ends before it: it waits its turn as a head
+            continue
+        room[conversation] -= 1
+        out.append(_claimed(row))
+    return out
+
+
+def _claimed(row: Any) -> StoredMessage:
+    """A claimed row of _STORED_COLUMNS (its attempt counted)."""
+    payload = row.payload
+    return StoredMessage(id=int(row.id), attempts=int(row.attempts) + 1, platform=row.platform, target=row.target,
+                         kind=row.kind, locale=row.locale, data=payload["data"], actions=payload["actions"],
+                         card_ref=row.card_ref, update=bool(row.update), origin=dict(payload.get("origin") or {}))
+
+
+async def give_back(db: Database, ids: list[int], *, now: datetime) -> None:
+    """Messages claimed in a run but not tried (one before them was not sent): due again at `now`, in their place
+    behind their head, with their claim not counted as an attempt."""
+    async with db.write() as s:
+        await s.execute(_GIVE_BACK, {"ids": ids, "now": now})
 
 
 async def make_due(db: Database, ids: list[int], *, now: datetime) -> None:
