@@ -209,6 +209,12 @@ async def drained(sink: str, keys: list[str], limit_s: float = MAX_DRAIN_S) -> t
         await asyncio.sleep(0.2)  # polling another process's counter, bounded by the deadline
 
 
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else float("nan")
@@ -233,9 +239,10 @@ async def main(args: argparse.Namespace) -> None:
         line, _ = stack.enter_context(child("bench.acks", "--serve", "sink", "--port", str(SINK_PORT)))
         assert line == "ready", line
         urls: dict[str, str] = {}
+        pids: dict[str, int] = {}
         for kind, port in PORTS.items():
             db = args.database_url or str(Path(tmp) / "run.db")
-            line, _ = stack.enter_context(child("bench.acks", "--serve", kind, "--port", str(port), "--db", db,
+            line, pids[kind] = stack.enter_context(child("bench.acks", "--serve", kind, "--port", str(port), "--db", db,
                                                 "--sink", sink))
             if not line.endswith("ready"):
                 raise RuntimeError(f"{kind} did not start: {line!r}")
@@ -249,14 +256,22 @@ async def main(args: argparse.Namespace) -> None:
         window_s = args.seconds / max(1, args.rounds)
         rates: dict[str, list[float]] = {k: [] for k in kinds}
         errors = dict.fromkeys(kinds, 0)
+        # Server CPU seconds per acknowledged request: in the windows, and (`run`) with the work drained after them.
+        # Less at the mercy of a busy machine than req/s: what the processes spent, not how long they waited.
+        cpu = dict.fromkeys([*kinds, "run+work"], 0.0)
+        acked = dict.fromkeys(kinds, 0)
         for round_ in range(args.rounds):
             for kind in kinds if round_ % 2 == 0 else reversed(kinds):
+                cpu0 = cpu_s(pids[kind])
                 with gc_paused():
                     rps, keys, errs = await closed_loop(urls[kind], window_s, args.concurrency, make)
+                cpu[kind] += cpu_s(pids[kind]) - cpu0
                 rates[kind].append(rps)
+                acked[kind] += len(keys)
                 errors[kind] += errs
                 if kind == "run":
                     lost += (await drained(sink, keys))[1]
+                    cpu["run+work"] += cpu_s(pids[kind]) - cpu0
         open_: dict[str, tuple[float, float, float, int]] = {}
         reply_ms: list[float] = []
         for kind in kinds:
@@ -295,6 +310,10 @@ async def main(args: argparse.Namespace) -> None:
               f"open loop {achieved:.0f}/s of {args.rate:g}/s target: ack p50 {p50:.1f} ms p99 {p99:.1f} ms "
               f"({n} acked); errors {errors[kind]}")
     if args.rounds:
+        per = {k: 1000 * cpu[k] / max(1, acked[k if k != "run+work" else "run"]) for k in cpu}
+        print(f"  server CPU per acked request in the windows: bolt {per['bolt']:.2f} ms, aiohttp "
+              f"{per['aiohttp']:.2f} ms, run {per['run']:.2f} ms (bolt / run {per['bolt'] / per['run']:.2f}); "
+              f"run with its work (the command handled, the reply sent) {per['run+work']:.2f} ms")
         ratios = sorted(a / b for a, b in zip(rates["run"], rates["bolt"], strict=True))
         floor = sorted(a / b for a, b in zip(rates["run"], rates["aiohttp"], strict=True))
         print(f"  run / bolt throughput: median {statistics.median(ratios):.2f} of {len(ratios)} paired rounds "

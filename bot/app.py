@@ -142,7 +142,7 @@ def build_app(runtime: Runtime) -> web.Application:
         db=db, clock=clock, config=config,
         admin_token=lambda: runtime.settings.pmsbot_admin_token,  # read each time: rotating it ends its sessions
         replay_dead_letter=runtime.outbox.replay, wake_delivery=runtime.delivery.wake.set,
-        wake_inbox=runtime.inbox.new_work.set))
+        wake_inbox=runtime.inbox.wake))
     if config.sso is not None:  # the provider sends the browser back to this address: it must be the public one
         from bot.web.oidc import OidcClient
 

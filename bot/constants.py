@@ -39,6 +39,11 @@ OUTBOX_BACKOFF_MAX_S: Final = 300.0
 OUTBOX_BATCH: Final = 100  # a multiple of DingTalk's 20 people per batchSend: a wave fills whole batches
 OUTBOX_HANDOFF_MAX: Final = 256  # replies handed to this process's delivery in memory
 DELIVERY_WARM_MAX_S: Final = 2.0  # a starting delivery gets its senders' tokens first, waiting at most this long
+# A conversation's messages claimed together and sent one after the other: one claim and one commit for the run
+# instead of one each per message (a busy channel's replies). Sending stops this long after the run began, well
+# inside OUTBOX_LEASE_S (a lease run out would let another sender take a message again).
+OUTBOX_RUN: Final = 20
+OUTBOX_RUN_MAX_S: Final = 10.0
 
 # Clock.
 CLOCK_BEAT_S: Final = 5.0  # how often the active clock looks at the time, and a standby tries to take over

@@ -50,6 +50,18 @@ class Inbox:
         self._acks_done = asyncio.Event()  # set while no accept() waits for its commit
         self._acks_done.set()
         self._last_accept = 0.0  # the loop's time of the last accept()
+        self._table_work = True  # something may be due in the table that was not handed over (see wake())
+
+    def wake(self) -> None:
+        """Work may be due in the table (stored unclaimed, by this process or another): the worker looks there
+        next, not only at what it was handed."""
+        self._table_work = True
+        self.new_work.set()
+
+    def take_table_work(self) -> bool:
+        """Whether wake() was called since the last time this was asked."""
+        told, self._table_work = self._table_work, False
+        return told
 
     def take_local(self) -> Claimed | None:
         return self._handoff.popleft() if self._handoff else None
@@ -110,8 +122,12 @@ class Inbox:
                 # The turn first, then the batch: events that arrive while a worker's transaction ends join it.
                 async with self._db.write_turn():
                     batch, self._pending = self._pending[:INBOX_BATCH_MAX], self._pending[INBOX_BATCH_MAX:]
+                    handed = len(self._handoff)
                     await self._write_or_split(batch)
-                self.new_work.set()
+                if len(self._handoff) - handed < len(batch):
+                    self.wake()  # some were stored unclaimed (no local worker, its hand-over full, or redeliveries)
+                else:
+                    self.new_work.set()
             self._acks_done.set()
 
     async def _write_or_split(self, batch: list[tuple[InboundEvent, asyncio.Future[Accepted]]]) -> None:
@@ -182,7 +198,7 @@ class Inbox:
         event = _storable_event(event)  # as it was stored: the key is found, and the content can be written
         requeued = await store.requeue_failed(self._db, event, now=self._clock.now())
         if requeued:
-            self.new_work.set()
+            self.wake()
         return requeued
 
     async def failed_count(self) -> int:

@@ -108,7 +108,7 @@ class Runtime:
             self.suggester = Suggester.configured(self.settings, self.clock)
         self.dispatcher = Dispatcher(self.db, self.inbox, self.outbox, default_locale=self.config.locale,
                                      timezone=self.config.timezone, platforms=platforms, clock=self.clock,
-                                     on_done=self.delivery.wake.set, remotes=self.remotes,
+                                     on_done=self.delivery.handed_over, remotes=self.remotes,
                                      config=self.config, suggester=self.suggester,
                                      downloads=Downloads(file_sources(senders),
                                                          max_bytes=self.settings.pmsbot_attachment_max_bytes))
@@ -217,7 +217,7 @@ class Runtime:
             self._tasks.append(asyncio.create_task(self._supervise(self.delivery.run_forever), name="delivery"))
             self._tasks.append(asyncio.create_task(self._supervise(self.changes.run_forever), name="pms-changes"))
             if self.db.is_postgres:  # woken by the other processes' NOTIFY; on SQLite they share this one or poll
-                self.listener = Listener(self.db, {INBOX_CHANNEL: self.inbox.new_work.set,
+                self.listener = Listener(self.db, {INBOX_CHANNEL: self.inbox.wake,
                                                    OUTBOX_CHANNEL: self.delivery.wake.set})
                 self._tasks.append(asyncio.create_task(self._supervise(self.listener.run), name="listen"))
         if "clock" in roles:
@@ -237,7 +237,7 @@ class Runtime:
     async def close(self) -> None:
         """Let the workers finish the item in hand, give back what they were handed, then disconnect."""
         self._stop.set()
-        self.inbox.new_work.set()
+        self.inbox.wake()
         self.delivery.wake.set()
         if self._tasks:
             _, unfinished = await asyncio.wait(self._tasks, timeout=GRACEFUL_STOP_S)

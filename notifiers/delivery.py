@@ -10,8 +10,7 @@ import jinja2
 from prometheus_client import Counter
 
 from bot.calls import METER
-from bot.constants import DELIVERY_WARM_MAX_S, OUTBOX_BATCH, WORKER_POLL_S
-from bot.store.metrics import add_calls
+from bot.constants import DELIVERY_WARM_MAX_S, OUTBOX_BATCH, OUTBOX_RUN, OUTBOX_RUN_MAX_S, WORKER_POLL_S
 from notifiers.base import Outgoing, PermanentSendError, Sender, TransientSendError, Warms
 from notifiers.outbox import ClaimedMessage, Outbox
 from notifiers.pacing import Deferred
@@ -26,40 +25,77 @@ DEFERRED = Counter("pmsbot_outbox_deferred_total", "Messages held back by our pa
                    ["platform"])
 
 
+class Wake:
+    """The delivery's wake-up (an asyncio.Event's set, clear, wait): set() also means "look in the table", where
+    hand_over() only says that messages were handed over in memory."""
+
+    def __init__(self) -> None:
+        self.event = asyncio.Event()
+        self.table = True
+
+    def set(self) -> None:
+        self.table = True
+        self.event.set()
+
+    def clear(self) -> None:
+        self.event.clear()
+
+    def is_set(self) -> bool:
+        return self.event.is_set()
+
+    async def wait(self) -> bool:
+        return await self.event.wait()
+
+
 class Delivery:
-    def __init__(self, outbox: Outbox, senders: dict[str, Sender], renderer: Renderer) -> None:
+    def __init__(self, outbox: Outbox, senders: dict[str, Sender], renderer: Renderer, *,
+                 run: int = OUTBOX_RUN) -> None:
         self.outbox = outbox
         self.senders = senders
         self.renderer = renderer
-        self.wake = asyncio.Event()
+        self.wake = Wake()
         self.delivered = asyncio.Event()  # set after each batch that delivered something (tests wait on it)
         self.warmed = asyncio.Event()  # set when run_forever has warmed its senders (or given up waiting) and claims
         self.poll_s = WORKER_POLL_S  # for messages nobody announced (a retry fallen due, a lease run out)
+        self.run = run  # messages of one conversation claimed together, sent in order (store.claim)
+
+    def handed_over(self) -> None:
+        """The dispatcher handed messages over in memory (Outbox.hand_over): deliver them, no table look needed."""
+        self.wake.event.set()
 
     async def close(self) -> None:
         for sender in self.senders.values():
             await sender.close()
 
-    async def run_once(self) -> int:
-        """Deliver what is due now; returns how many messages were handled."""
-        claimed = await self._claim()
-        if claimed:
-            await self._deliver_batch(claimed)
-        return len(claimed)
+    async def run_once(self, *, table: bool = True) -> int:
+        """Deliver what was handed over, else (`table`) what is due in the table; returns how many messages were
+        tried (sent, or given an outcome: a retry, a dead letter, a pacing delay)."""
+        claimed = await self._claim(table=table)
+        return await self._deliver_batch(claimed) if claimed else 0
 
-    async def _claim(self) -> list[ClaimedMessage]:
-        return self.outbox.take_local() or await self.outbox.claim(limit=OUTBOX_BATCH)
+    async def _claim(self, *, table: bool) -> list[ClaimedMessage]:
+        claimed = self.outbox.take_local()
+        if not claimed and table:
+            claimed = await self.outbox.claim(limit=OUTBOX_BATCH, run=self.run)
+            if claimed:
+                self.outbox.note_table_work()  # more may wait behind them, or other conversations' heads
+        return claimed
 
-    async def _deliver_batch(self, claimed: list[ClaimedMessage]) -> None:
-        # Conversations are independent; within one conversation only its head was claimed.
-        outcomes = await asyncio.gather(*(self._deliver(m) for m in claimed))
-        await self.outbox.mark_sent_many([(m, message_id) for m, (sent, message_id) in zip(claimed, outcomes, strict=True)
-                                          if sent])
-        await add_calls(self.outbox.db, self.outbox.clock.now().replace(second=0, microsecond=0), METER.take())
-        for m, (sent, _) in zip(claimed, outcomes, strict=True):
+    async def _deliver_batch(self, claimed: list[ClaimedMessage]) -> int:
+        # Conversations are independent; within one, a run is sent in order, and ends at a message not sent.
+        runs: dict[tuple[str, str], list[ClaimedMessage]] = {}
+        for m in claimed:
+            runs.setdefault((m.envelope.platform, m.envelope.target), []).append(m)
+        tried = [t for run in await asyncio.gather(*(self._deliver_run(r) for r in runs.values())) for t in run]
+        # The batch's bookkeeping in one transaction: what was sent, and the calls it took (the SLA figures).
+        now = self.outbox.clock.now()
+        await self.outbox.mark_sent_many([(m, message_id) for m, sent, message_id in tried if sent], now=now,
+                                         calls=(now.replace(second=0, microsecond=0), METER.take()))
+        for m, sent, _ in tried:
             if sent:
                 SENT.labels(m.envelope.platform).inc()
         self.delivered.set()
+        return len(tried)
 
     async def run_forever(self, stop: asyncio.Event) -> None:
         # The senders' tokens and connections first (their TLS set-up is CPU this event loop would otherwise spend
@@ -73,11 +109,19 @@ class Delivery:
             # turn), so a wave's calls are not spaced by a claim, a render and a commit per batch, and a reply is
             # not held behind a whole batch's pacing. The claim takes only conversations' heads that are not
             # leased, so order within a conversation holds. Leaving (stop, error, cancel) ends the batch in hand.
+            # The table is looked at when messages were stored there unclaimed (wake.set(), Outbox.note_table_work),
+            # else every poll_s: messages handed over in memory cost no empty claim transaction besides.
+            table_due_s = self.outbox.clock.monotonic()
             async with asyncio.TaskGroup() as batches:
-                ahead: asyncio.Task[None] | None = None
+                ahead: asyncio.Task[int] | None = None
                 while not stop.is_set():
                     self.wake.clear()  # before looking, so a wake-up during the look is not lost
-                    claimed = await self._claim()
+                    now_s = self.outbox.clock.monotonic()
+                    table = self.outbox.take_table_work() or self.wake.table or now_s >= table_due_s
+                    self.wake.table = False
+                    if table:
+                        table_due_s = now_s + self.poll_s
+                    claimed = await self._claim(table=table)
                     if claimed:
                         previous, ahead = ahead, batches.create_task(self._deliver_batch(claimed))
                     else:
@@ -87,7 +131,7 @@ class Delivery:
                     if claimed or previous is not None:
                         continue
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self.wake.wait(), timeout=self.poll_s)
+                        await asyncio.wait_for(self.wake.wait(), timeout=max(0.0, table_due_s - now_s))
         finally:
             warming.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -96,6 +140,19 @@ class Delivery:
     async def warm(self) -> None:
         """Each sender that has something to get ready (a token, a connection) gets it ready now."""
         await asyncio.gather(*(sender.warm() for sender in self.senders.values() if isinstance(sender, Warms)))
+
+    async def _deliver_run(self, run: list[ClaimedMessage]) -> list[tuple[ClaimedMessage, bool, str | None]]:
+        """One conversation's messages, one after the other; those after one not sent (or after OUTBOX_RUN_MAX_S,
+        well inside their lease) are given back untried."""
+        tried: list[tuple[ClaimedMessage, bool, str | None]] = []
+        until_s = self.outbox.clock.monotonic() + OUTBOX_RUN_MAX_S
+        for i, m in enumerate(run):
+            sent, message_id = await self._deliver(m)
+            tried.append((m, sent, message_id))
+            if not sent or self.outbox.clock.monotonic() > until_s:
+                await self.outbox.give_back(run[i + 1:])
+                break
+        return tried
 
     async def _deliver(self, msg: ClaimedMessage) -> tuple[bool, str | None]:
         """(sent, message id); a failure is recorded here, a success by the caller with the whole batch."""

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.calls import Calls
 from bot.clocks import Clock
 from bot.constants import (
     CALLBACK_MAX_ATTEMPTS,
@@ -72,6 +73,16 @@ class Outbox:
         # handed over in memory; if this process dies its lease runs out and any worker sends it.
         self.local_worker = False
         self._handoff: collections.deque[ClaimedMessage] = collections.deque()
+        self._table_work = True  # messages may wait in the table (stored unclaimed): the delivery looks there
+
+    def note_table_work(self) -> None:
+        """Messages were stored (or made due) unclaimed: the delivery looks in the table next."""
+        self._table_work = True
+
+    def take_table_work(self) -> bool:
+        """Whether note_table_work() was called since the last time this was asked."""
+        told, self._table_work = self._table_work, False
+        return told
 
     async def enqueue(self, session: StoreSession, envelopes: list[Envelope], *, source_event: int | None,
                       now: datetime, preclaim: bool | None = None) -> list[ClaimedMessage]:
@@ -80,6 +91,8 @@ class Outbox:
         preclaim = preclaim and len(self._handoff) < OUTBOX_HANDOFF_MAX
         heads = await store.add(session, envelopes, source_event=source_event, now=now,
                                 lease_until=now + timedelta(seconds=OUTBOX_LEASE_S), preclaim=preclaim)
+        if len(heads) < len(envelopes):
+            self.note_table_work()  # (if this transaction rolls back, the delivery looks once for nothing)
         if not preclaim and envelopes:
             await announce(session, OUTBOX_CHANNEL)  # for the delivery of other processes, at commit
         return [ClaimedMessage(id=new_id, attempts=1, envelope=env) for env, new_id in heads]
@@ -102,12 +115,18 @@ class Outbox:
         self._handoff.clear()
         return taken
 
-    async def claim(self, *, limit: int, now: datetime | None = None) -> list[ClaimedMessage]:
-        """The head (oldest unsent message) of each conversation that is due; later ones wait their turn."""
+    async def claim(self, *, limit: int, now: datetime | None = None, run: int = 1) -> list[ClaimedMessage]:
+        """The head (oldest unsent message) of each conversation that is due; later ones wait their turn. With
+        `run` > 1, up to run - 1 messages behind each head too, to be sent after it in order (store.claim)."""
         now = now or self.clock.now()
-        claimed = await store.claim(self._db, limit=limit, now=now,
-                                    lease_until=now + timedelta(seconds=OUTBOX_LEASE_S), max_attempts=max_attempts)
+        claimed = await store.claim(self._db, limit=limit, now=now, lease_until=now + timedelta(seconds=OUTBOX_LEASE_S),
+                                    max_attempts=max_attempts, run=run)
         return [ClaimedMessage(id=m.id, attempts=m.attempts, envelope=_envelope(m)) for m in claimed]
+
+    async def give_back(self, untried: list[ClaimedMessage], *, now: datetime | None = None) -> None:
+        """Claimed in a run, not tried: back in line behind their head, no attempt spent."""
+        if untried:
+            await store.give_back(self._db, [m.id for m in untried], now=now or self.clock.now())
 
     async def card_message_id(self, platform: str, target: str, card_ref: str) -> str | None:
         return await store.card_message_id(self._db, platform, target, card_ref)
@@ -115,14 +134,14 @@ class Outbox:
     async def mark_sent(self, msg: ClaimedMessage, *, message_id: str | None, now: datetime | None = None) -> None:
         await self.mark_sent_many([(msg, message_id)], now=now)
 
-    async def mark_sent_many(self, sent: list[tuple[ClaimedMessage, str | None]], *, now: datetime | None = None
-                             ) -> None:
-        """Record deliveries in one transaction (a batch's worth), with the message ids of cards."""
-        if not sent:
-            return
+    async def mark_sent_many(self, sent: list[tuple[ClaimedMessage, str | None]], *, now: datetime | None = None,
+                             calls: tuple[datetime, dict[str, Calls]] | None = None) -> None:
+        """Record deliveries in one transaction (a batch's worth), with the message ids of cards, and the calls'
+        counts for the minute given (bot/calls.py), if any: one commit for the batch."""
         cards = [(m.envelope.platform, m.envelope.target, m.envelope.card_ref, message_id)
                  for m, message_id in sent if m.envelope.card_ref and message_id]
-        await store.mark_sent(self._db, [m.id for m, _ in sent], cards=cards, now=now or self.clock.now())
+        await store.mark_sent(self._db, [m.id for m, _ in sent], cards=cards, now=now or self.clock.now(),
+                              calls=calls)
 
     async def retry_later(self, msg: ClaimedMessage, *, error: str, retry_after_s: float | None,
                           now: datetime | None = None) -> bool:
@@ -144,7 +163,9 @@ class Outbox:
 
     async def replay(self, outbox_id: int, *, now: datetime | None = None) -> bool:
         """Put a dead letter back in line (it goes after what is queued for its conversation now)."""
-        return await store.replay(self._db, outbox_id, now=now or self.clock.now())
+        replayed = await store.replay(self._db, outbox_id, now=now or self.clock.now())
+        self.note_table_work()
+        return replayed
 
     async def caused_by(self, inbox_id: int) -> list[tuple[int, str, str, str]]:
         """(id, platform, target, state) of every message an inbound event caused."""

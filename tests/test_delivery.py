@@ -70,10 +70,10 @@ async def test_retry_after_is_honoured_then_delivered_in_order(sqlite_db: Databa
         row = await s.get(OutboxRow, first.id)
         assert row is not None
         row.available_at = now
-    assert await delivery.run_once() == 1
-    assert await delivery.run_once() == 1
+    assert await delivery.run_once() == 2, "the head, then the one behind it, in one run"
     assert [text.split("\n")[0] for _, text in sender.sent] == ["Usage: report <task> <n>% [note] [<h>h]",
                                                                  "Usage: done <task> [note]"]
+    assert [(r.state, r.attempts) for r in await rows(db)] == [("sent", 2), ("sent", 1)]
 
 
 async def test_permanent_failure_and_missing_platform_are_dead_letters(sqlite_db: Database) -> None:
@@ -193,5 +193,82 @@ async def test_a_paced_message_waits_its_turn_without_spending_an_attempt(sqlite
             row = await s.get(OutboxRow, first.id)
             assert row is not None
             row.available_at = NOW
+    assert await delivery.run_once() == 2, "its turn has come, and the one behind it follows in the same run"
+    assert len(sender.sent) == 2 and [r.state for r in await rows(db)] == ["sent", "sent"]
+
+
+class StuckOn(FlakySender):
+    """Fails (429-like) every send of one topic until `fixed`; each send takes `takes_s` on the clock."""
+
+    def __init__(self, topic: str, *, clock: FakeClock = CLOCK, takes_s: float = 0.0) -> None:
+        super().__init__()
+        self.topic, self.clock, self.takes_s = topic, clock, takes_s
+        self.fixed = False
+
+    async def send(self, message: Outgoing) -> str:
+        self.clock.advance(self.takes_s)
+        if not self.fixed and message.rendered.text.startswith(f"Usage: {self.topic} "):
+            raise TransientSendError("429 rate limited", retry_after_s=7)
+        return await super().send(message)
+
+
+def topics(sender: FlakySender) -> list[str]:
+    """The verbs whose help was sent, in order (each message below is the help of one verb)."""
+    return [text.split()[1] for _, text in sender.sent]
+
+
+VERBS = ("report", "done", "block", "unblock", "status", "my", "new")
+
+
+async def test_a_conversation_goes_in_runs_and_what_follows_a_failure_waits_untried(sqlite_db: Database) -> None:
+    """A busy conversation's messages are claimed together and sent in order; after one that was not sent, the
+    rest are given back: not tried, no attempt spent, still behind it."""
+    db = sqlite_db
+    async with db.write() as s:
+        await Outbox(db, clock=CLOCK).enqueue(s, [env("bob", t) for t in VERBS[:5]] + [env("carol", "approve")],
+                                              source_event=None, now=NOW)
+    sender = StuckOn("block")
+    delivery = Delivery(Outbox(db, clock=CLOCK), {"console": sender}, Renderer())
+    assert await delivery.run_once() == 4  # report, done, block (failed), and carol's approve
+    assert topics(sender) == ["report", "done", "approve"]
+    states = [(r.target, r.state, r.attempts) for r in await rows(db)]
+    assert states == [("bob", "sent", 1), ("bob", "sent", 1), ("bob", "pending", 1), ("bob", "pending", 0),
+                      ("bob", "pending", 0), ("carol", "sent", 1)]
+    assert await delivery.run_once() == 0, "unblock and status wait behind block, which is not due"
+    sender.fixed = True
+    async with db.write() as s:  # time passes
+        for row in (await s.execute(select(OutboxRow).where(col(OutboxRow.state) == "pending"))).scalars():
+            row.available_at = NOW
+    assert await delivery.run_once() == 3
+    assert topics(sender) == ["report", "done", "approve", "block", "unblock", "status"]
+
+
+async def test_a_run_is_bounded_in_length_and_in_time(sqlite_db: Database) -> None:
+    from bot.constants import OUTBOX_RUN_MAX_S
+
+    db = sqlite_db
+    async with db.write() as s:
+        await Outbox(db, clock=CLOCK).enqueue(s, [env("bob", t) for t in VERBS], source_event=None, now=NOW)
+    clock = FakeClock(NOW)
+    sender = StuckOn("none", clock=clock, takes_s=OUTBOX_RUN_MAX_S / 2 + 0.1)  # the second send ends past the bound
+    delivery = Delivery(Outbox(db, clock=clock), {"console": sender}, Renderer(), run=4)
+    assert await delivery.run_once() == 2, "sending stops once the run has taken OUTBOX_RUN_MAX_S"
+    assert [(r.state, r.attempts) for r in await rows(db)][2:4] == [("pending", 0), ("pending", 0)]
+    sender.takes_s = 0.0
+    assert await delivery.run_once() == 4, "the next run: as long as run=4 allows"
     assert await delivery.run_once() == 1
-    assert len(sender.sent) == 1 and [r.state for r in await rows(db)] == ["sent", "pending"]
+    assert topics(sender) == list(VERBS)
+
+
+async def test_a_card_update_is_not_sent_in_the_run_of_the_card_it_updates(sqlite_db: Database) -> None:
+    """The update needs the card's message id, recorded when the run that posts the card is marked sent."""
+    db = sqlite_db
+    async with db.write() as s:
+        await Outbox(db, clock=CLOCK).enqueue(s, [env("carol", "approve", card_ref="approval:1"),
+                                                  env("carol", "reject", card_ref="approval:1", update=True)],
+                                              source_event=None, now=NOW)
+    sender = FlakySender()
+    delivery = Delivery(Outbox(db, clock=CLOCK), {"console": sender}, Renderer())
+    assert await delivery.run_once() == 1
+    assert await delivery.run_once() == 1
+    assert len(sender.sent) == 1 and [mid for mid, _ in sender.updated] == ["m1"]

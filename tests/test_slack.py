@@ -204,6 +204,28 @@ async def test_malformed_payloads_are_4xx_json(client: Client, rt: Runtime, body
     assert await rt.inbox.pending_count() == 0
 
 
+async def test_forms_that_are_not_slash_commands_still_go_to_bolt(client: Client, rt: Runtime, slack: FakeSlack
+                                                                   ) -> None:
+    """Slash commands over HTTP skip bolt's dispatch (SlackAdapter.handle); the other forms do not."""
+    status, text = await post(client, b"ssl_check=1&token=deprecated")  # Slack checking our certificate
+    assert status == 200 and text == ""
+    url = slack.response_url(channel=CHANNEL, user=BOB)
+    not_a_slash = fake.slash_command("my", user=BOB, channel=CHANNEL, response_url=url, command="pms")
+    assert (await post(client, not_a_slash))[0] == 404  # bolt: no listener for it
+    without_user = fake.slash_command("my", user="", channel=CHANNEL, response_url=url)
+    status, text = await post(client, without_user)
+    assert status == 400 and "user_id" in json.loads(text)["error"]
+    assert await rt.inbox.pending_count() == 0
+
+
+async def test_a_command_that_says_payload_is_a_command(client: Client, slack: FakeSlack) -> None:
+    """Bolt reads any form with 'payload' in it as an interaction (and so found no command in this one)."""
+    status, body, _ = await command(client, slack, "new PUMP check the payload of the crane")
+    assert status == 200 and body == ""
+    answers = await wait_posts(slack, 1, method="response_url")
+    assert "PUMP-" in answers[-1].text
+
+
 async def test_body_over_one_megabyte_is_413(client: Client) -> None:
     body = b"payload=" + b"x" * (1024 * 1024 + 10)
     status, text = await post(client, body)

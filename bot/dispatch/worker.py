@@ -109,8 +109,8 @@ class Dispatcher:
     def sources(self) -> dict[str, tuple[SourceConfig, RuleSet]]:
         return self.hooks.sources
 
-    async def run_once(self) -> int:
-        """Handle what this process was handed, then what is due in the table; returns how many."""
+    async def run_once(self, *, table: bool = True) -> int:
+        """Handle what this process was handed, then (`table`) what is due in the table; returns how many."""
         handled = 0
         while True:
             await self.inbox.after_acks(within_s=WORKER_ACKS_FIRST_MAX_S)  # the acks in flight go first
@@ -119,7 +119,11 @@ class Dispatcher:
             await self.process(local)
             handled += 1
             self._done()
+        if not table:
+            return handled
         claimed = await self.inbox.claim(limit=WORKER_BATCH, now=self.clock.now())
+        if len(claimed) == WORKER_BATCH:
+            self.inbox.wake()  # there may be more
         for item in claimed:
             await self.inbox.after_acks(within_s=WORKER_ACKS_FIRST_MAX_S)
             await self.process(item)
@@ -131,13 +135,21 @@ class Dispatcher:
             self._on_done()
 
     async def run_forever(self, stop: asyncio.Event) -> None:
+        # The table is looked at when work was stored there unclaimed (Inbox.wake), else every poll_s (a lease run
+        # out, a retry fallen due, another process's events without NOTIFY): an event handed over in memory costs
+        # no empty claim transaction besides its own.
+        table_due_s = self.clock.monotonic()
         while not stop.is_set():
             # Cleared before looking, so work stored while we look is not slept through.
             self.inbox.new_work.clear()
-            if await self.run_once():
+            now_s = self.clock.monotonic()
+            table = self.inbox.take_table_work() or now_s >= table_due_s
+            if table:
+                table_due_s = now_s + self.poll_s
+            if await self.run_once(table=table):
                 continue
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.inbox.new_work.wait(), timeout=self.poll_s)
+                await asyncio.wait_for(self.inbox.new_work.wait(), timeout=max(0.0, table_due_s - now_s))
 
     async def process(self, item: Claimed) -> None:
         started = time.perf_counter()

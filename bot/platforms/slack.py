@@ -4,7 +4,8 @@ Every listener stores the event in the durable inbox before it acknowledges, so 
 nothing, and Slack's retries (same event id) are dropped by the inbox. Bolt runs with
 process_before_response=True: our listeners only store and ack (the work happens in the dispatcher, and the ack
 never waits for it: the answer follows by the response_url), which keeps the ack inside Slack's 3 s and lets a
-listener answer with a status of its own for a forged button.
+listener answer with a status of its own for a forged button. Slash commands over HTTP skip bolt's dispatch (the
+same listener code, called straight from handle()): they are most of the traffic, and a person waits on each.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, cast
+from urllib.parse import parse_qsl
 
 import aiohttp
 from aiohttp import web
@@ -64,6 +66,7 @@ _ID_RE = re.compile(r"[0-9]{1,9}")
 _TASK_KEY_RE = re.compile(TASK_BUTTON_VALUE)
 _SLACK_ID_RE = re.compile(r"[A-Z0-9]{2,32}")  # users, channels, DMs: U…, W…, C…, G…, D…
 _TS_RE = re.compile(r"[0-9]{1,12}\.[0-9]{1,8}")
+_COMMAND_RE = re.compile(r"^/.+")  # every slash command of the app (its manifest names them)
 _MENTION_RE = re.compile(r"^\s*(<@[A-Z0-9]+(\|[^>]*)?>\s*)+")
 MAX_REASON_CHARS = 1000
 
@@ -160,6 +163,17 @@ class SlackAdapter:
         if problem:
             log.warning("slack request refused: %s", problem)
             return web.json_response({"error": problem}, status=400)
+        if not body.startswith(("payload=", "{")) and request.content_type != "application/json":
+            # A slash command (the most frequent request, and one a person waits on) takes a short way: read as
+            # bolt reads a form, straight to the listener's code. Bolt's dispatch around it (its request object,
+            # middleware chain, listener matching, argument injection) cost more CPU than storing the event
+            # durably (bench/acks.py, bench/slack.py). Anything else (ssl_check, an unknown form) goes to bolt.
+            form = dict(parse_qsl(body, keep_blank_values=True))
+            if _COMMAND_RE.match(form.get("command", "")) and "ssl_check" not in form:
+                answer = await self._command(form)
+                if isinstance(answer, BoltResponse):
+                    return await to_aiohttp_response(answer)
+                return web.Response(text=answer, content_type="text/plain")  # what bolt's ack(text) answers
         response = await self.app.async_dispatch(
             AsyncBoltRequest(body=body, query=request.query_string, headers=request.headers))  # type: ignore[arg-type]  # a CIMultiDict, as bolt's own aiohttp adapter passes it
         return await to_aiohttp_response(response)
@@ -209,13 +223,22 @@ class SlackAdapter:
     # ---- listeners ------------------------------------------------------------------------------------------
     def _register(self) -> None:
         app = self.app
-        app.command(re.compile(r"^/.+"))(self.on_command)
+        app.command(_COMMAND_RE)(self.on_command)
         app.event("app_mention")(self.on_mention)
         app.event("message")(self.on_message)
         app.action(re.compile(r".*"))(self.on_action)
         app.view(REJECT_VIEW)(self.on_reject_reason)
 
     async def on_command(self, ack: AsyncAck, body: dict[str, Any]) -> BoltResponse | None:
+        """Bolt's listener for slash commands: Socket Mode's (those over HTTP take handle()'s short way)."""
+        answer = await self._command(body)
+        if isinstance(answer, BoltResponse):
+            return answer
+        await ack(answer)
+        return None
+
+    async def _command(self, body: dict[str, Any]) -> BoltResponse | str:
+        """A slash command stored: the words to acknowledge it with ("" for none), or a refusal."""
         user, channel = str(body.get("user_id", "")), str(body.get("channel_id", ""))
         trigger = str(body.get("trigger_id", ""))
         if not (_SLACK_ID_RE.fullmatch(user) and _SLACK_ID_RE.fullmatch(channel) and trigger):
@@ -231,10 +254,8 @@ class SlackAdapter:
         # the response_url. With a worker in this process it follows within moments, so the ack says nothing; a
         # web process alone tells the person it is on its way.
         if inbox_id is None or self._outcomes.worker_here():
-            await ack()
-        else:
-            await ack(text=await self._working_text(user))
-        return None
+            return ""
+        return await self._working_text(user)
 
     async def on_mention(self, ack: AsyncAck, body: dict[str, Any], event: dict[str, Any]) -> None:
         text = _MENTION_RE.sub("", str(event.get("text", "")), count=1)

@@ -63,6 +63,13 @@ class _Entry:
     at: datetime
 
 
+# Built once (every command writes a row): SQLAlchemy would otherwise build each statement and its cache key anew,
+# and an ORM INSERT adds its own bookkeeping, costing more CPU than SQLite's work (bench/acks.py's worker drain).
+_AUDIT = AuditRow.__table__  # type: ignore[attr-defined]
+_TAIL = select(_AUDIT.c.id, _AUDIT.c.hash).order_by(_AUDIT.c.id.desc()).limit(1)
+_INSERT = insert(_AUDIT)
+
+
 async def append(session: AsyncSession, *, actor: str, action: str, subject: str, detail: dict[str, Any],
                  now: datetime) -> None:
     """Add one row inside the caller's write transaction.
@@ -77,12 +84,10 @@ async def append(session: AsyncSession, *, actor: str, action: str, subject: str
         return
     tail: tuple[int, str] | None = session.info.get(_TAIL_KEY)
     if tail is None:
-        last = (await session.execute(
-            select(col(AuditRow.id), col(AuditRow.hash)).order_by(col(AuditRow.id).desc()).limit(1)
-        )).first()
+        last = (await session.execute(_TAIL)).first()
         tail = (int(last[0] or 0), str(last[1])) if last else (0, AUDIT_GENESIS_HASH)
     rows, session.info[_TAIL_KEY] = _chained([entry], tail, session.info.get(AUDIT_KEY_INFO))
-    await session.execute(insert(AuditRow).values(rows))
+    await session.execute(_INSERT, rows)
 
 
 def _chained(entries: list[_Entry], tail: tuple[int, str], key: bytes | None

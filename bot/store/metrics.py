@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,7 +14,6 @@ from sqlmodel import col
 
 from bot.calls import Calls
 from bot.store.db import Database
-from bot.store.dialect import dialect_insert
 from bot.store.models import MetricRow, SlaMinuteRow
 
 BUDGET = "budget"  # the project's budget, in its currency
@@ -38,16 +39,30 @@ async def add_calls(db: Database, minute: datetime, calls: dict[str, Calls]) -> 
     if not calls:
         return
     async with db.write() as s:
-        for connector, c in calls.items():
-            insert = dialect_insert(s, SlaMinuteRow)
-            stmt = insert.values(connector=connector[:64], minute=minute, ok=c.ok, failed=c.failed,
-                                 latency_ms=c.latency_ms)
-            await s.execute(stmt.on_conflict_do_update(
-                index_elements=["connector", "minute"],
-                set_={"ok": SlaMinuteRow.__table__.c.ok + stmt.excluded.ok,  # type: ignore[attr-defined]
-                      "failed": SlaMinuteRow.__table__.c.failed + stmt.excluded.failed,  # type: ignore[attr-defined]
-                      "latency_ms": SlaMinuteRow.__table__.c.latency_ms  # type: ignore[attr-defined]
-                      + stmt.excluded.latency_ms}))
+        await count_calls(s, minute, calls)
+
+
+async def count_calls(s: AsyncSession, minute: datetime, calls: dict[str, Calls]) -> None:
+    """add_calls in the caller's transaction (the delivery's, with the messages it marks sent)."""
+    if calls:
+        await s.execute(_add_to_minute(s.get_bind().dialect.name), [
+            {"connector": connector[:64], "minute": minute, "ok": c.ok, "failed": c.failed,
+             "latency_ms": c.latency_ms} for connector, c in calls.items()])
+
+
+@functools.cache
+def _add_to_minute(dialect: str) -> Any:
+    """The upsert, built once per database kind (every delivery batch runs it)."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+    table = SlaMinuteRow.__table__  # type: ignore[attr-defined]
+    stmt = insert(table)
+    return stmt.on_conflict_do_update(
+        index_elements=["connector", "minute"],
+        set_={"ok": table.c.ok + stmt.excluded.ok, "failed": table.c.failed + stmt.excluded.failed,
+              "latency_ms": table.c.latency_ms + stmt.excluded.latency_ms})
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -3,18 +3,21 @@ where each card that changes later was delivered."""
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import bindparam, func, insert, literal, select, update
+from sqlalchemy import Select, bindparam, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from bot.calls import Calls
 from bot.store.db import Database
 from bot.store.dialect import insert_ignore, json_rows
+from bot.store.metrics import count_calls
 from bot.store.models import CardRow, OutboxRow
 from bot.store.types import UTCDateTime
 
@@ -71,6 +74,51 @@ def _stored(row: OutboxRow) -> StoredMessage:
                          card_ref=row.card_ref, update=row.update, origin=dict(row.payload.get("origin") or {}))
 
 
+# The statements of every reply's way (stored, claimed, marked sent), built once: SQLAlchemy builds a statement and
+# its cache key anew on every call otherwise, and an ORM statement adds its own bookkeeping; measured (bench/acks.py's
+# worker drain), that cost more CPU than the database's work. Core statements on the table (no ORM bookkeeping per
+# row), with bound parameters.
+_OUTBOX = OutboxRow.__table__  # type: ignore[attr-defined]
+_BUSY = (select(_OUTBOX.c.conversation).distinct()
+         .where(_OUTBOX.c.conversation.in_(bindparam("conversations", expanding=True)), _OUTBOX.c.state == "pending"))
+_INSERT = insert(_OUTBOX)
+_INSERT_RETURNING = insert(_OUTBOX).returning(_OUTBOX.c.id, _OUTBOX.c.conversation, _OUTBOX.c.attempts)
+_STORED_COLUMNS = (_OUTBOX.c.id, _OUTBOX.c.attempts, _OUTBOX.c.platform, _OUTBOX.c.target, _OUTBOX.c.kind,
+                   _OUTBOX.c.locale, _OUTBOX.c.payload, _OUTBOX.c.card_ref, _OUTBOX.c.update, _OUTBOX.c.last_error,
+                   _OUTBOX.c.available_at)
+_LEASE = (update(_OUTBOX).where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
+          .values(available_at=bindparam("lease_until", type_=UTCDateTime()), attempts=_OUTBOX.c.attempts + 1))
+_BURY_UNFINISHED = update(_OUTBOX).where(_OUTBOX.c.id == bindparam("outbox_id")).values(
+    state="dead", last_error=bindparam("why"))
+_GIVE_BACK = (update(_OUTBOX).where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)), _OUTBOX.c.state == "pending",
+                                    _OUTBOX.c.attempts > 0)
+              .values(available_at=bindparam("now", type_=UTCDateTime()), attempts=_OUTBOX.c.attempts - 1))
+_SENT = update(_OUTBOX).where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True))).values(
+    state="sent", sent_at=bindparam("now", type_=UTCDateTime()), last_error=None)
+
+
+@functools.cache
+def _heads(limit: int, *, skip_locked: bool) -> Select[Any]:
+    """The head (oldest unsent message) of each conversation, if it is due."""
+    heads = select(func.min(_OUTBOX.c.id)).where(_OUTBOX.c.state == "pending").group_by(_OUTBOX.c.conversation)
+    q = (select(*_STORED_COLUMNS)
+         .where(_OUTBOX.c.id.in_(heads), _OUTBOX.c.available_at <= bindparam("now", type_=UTCDateTime()))
+         .order_by(_OUTBOX.c.id).limit(limit))
+    return q.with_for_update(skip_locked=True) if skip_locked else q
+
+
+@functools.cache
+def _behind(limit: int) -> Select[Any]:
+    """The pending messages of some conversations after an id, in order (the followers of claimed heads). Not
+    locked: no other sender takes a message that is not its conversation's head, and this transaction holds the
+    heads (a skipped row would break the order)."""
+    return (select(*_STORED_COLUMNS)
+            .where(_OUTBOX.c.state == "pending",
+                   _OUTBOX.c.conversation.in_(bindparam("conversations", expanding=True)),
+                   _OUTBOX.c.id > bindparam("after"))
+            .order_by(_OUTBOX.c.id).limit(limit))
+
+
 async def add(session: AsyncSession, messages: Sequence[M], *, source_event: int | None, now: datetime,
               lease_until: datetime, preclaim: bool) -> list[tuple[M, int]]:
     """Add messages in the caller's transaction. With `preclaim`, each one that heads its conversation (nothing
@@ -80,11 +128,8 @@ async def add(session: AsyncSession, messages: Sequence[M], *, source_event: int
         return []
     busy: set[str] = set()
     if messages:
-        conversations = {conversation_of(m.platform, m.target) for m in messages}
-        busy = set((await session.execute(
-            select(col(OutboxRow.conversation)).distinct()
-            .where(col(OutboxRow.conversation).in_(conversations), col(OutboxRow.state) == "pending")
-        )).scalars())
+        conversations = list({conversation_of(m.platform, m.target) for m in messages})
+        busy = set((await session.execute(_BUSY, {"conversations": conversations})).scalars())
     rows: list[dict[str, Any]] = []
     heads: dict[str, M] = {}  # conversation -> the message stored leased, at most one per conversation
     for m in messages:
@@ -103,12 +148,10 @@ async def add(session: AsyncSession, messages: Sequence[M], *, source_event: int
         return []
     # One statement for all of them (executed for many rows at once); rows go in in order, and ids grow in
     # insertion order, which is the delivery order within a conversation.
-    table = OutboxRow.__table__  # type: ignore[attr-defined]  # the Core table: no ORM bookkeeping per row
     if not heads:
-        await session.execute(insert(table), rows)
+        await session.execute(_INSERT, rows)
         return []
-    returned = await session.execute(insert(table).returning(table.c.id, table.c.conversation, table.c.attempts),
-                                     rows)
+    returned = await session.execute(_INSERT_RETURNING, rows)
     head_ids = {str(conv): int(new_id) for new_id, conv, attempts in returned.all() if attempts == 1}
     return [(m, head_ids[conv]) for conv, m in heads.items()]
 
@@ -146,35 +189,65 @@ async def _add_set(session: AsyncSession, messages: Sequence[Outgoing], *, sourc
 
 
 async def claim(db: Database, *, limit: int, now: datetime, lease_until: datetime,
-                max_attempts: Callable[[str], int]) -> list[StoredMessage]:
+                max_attempts: Callable[[str], int], run: int = 1) -> list[StoredMessage]:
     """Lease the head (oldest unsent message) of each conversation that is due, until `lease_until`; later ones
     wait their turn (SKIP LOCKED on PostgreSQL: two senders never take the same one). A head that has had
-    max_attempts(platform) tries already is parked as a dead letter instead."""
-    heads = (
-        select(func.min(col(OutboxRow.id))).where(col(OutboxRow.state) == "pending")
-        .group_by(col(OutboxRow.conversation))
-    )
-    q = (
-        select(OutboxRow)
-        .where(col(OutboxRow.id).in_(heads), col(OutboxRow.available_at) <= now)
-        .order_by(col(OutboxRow.id))
-        .limit(limit)
-    )
-    if db.is_postgres:
-        q = q.with_for_update(skip_locked=True)
+    max_attempts(platform) tries already is parked as a dead letter instead. With `run` > 1, each head brings up
+    to run - 1 of the messages queued behind it in its conversation (due, in order, up to a card update, which
+    needs the card its predecessors post): the caller sends them one after the other, and gives back
+    (give_back) those after one that was not sent. At most `limit` messages in all; in id order."""
     async with db.write() as s:
-        rows = (await s.execute(q)).scalars().all()
-        out = []
+        rows = (await s.execute(_heads(limit, skip_locked=db.is_postgres), {"now": now})).all()
+        out: list[StoredMessage] = []
         for row in rows:
             if row.attempts >= max_attempts(row.platform):
                 # Each try ended without an outcome (the process died while sending): stop here.
-                row.state = "dead"
-                row.last_error = (row.last_error or f"no outcome after {row.attempts} attempts")[:2000]
+                await s.execute(_BURY_UNFINISHED, {
+                    "outbox_id": row.id, "why": (row.last_error or f"no outcome after {row.attempts} attempts")[:2000]})
                 continue
-            row.available_at = lease_until
-            row.attempts += 1
-            out.append(_stored(row))
+            out.append(_claimed(row))
+        if run > 1 and out and len(out) < limit:
+            out += await _followers(s, out, now=now, per_head=run - 1, limit=limit - len(out),
+                                    max_attempts=max_attempts)
+            out.sort(key=lambda m: m.id)
+        if out:
+            await s.execute(_LEASE, {"ids": [m.id for m in out], "lease_until": lease_until})
         return out
+
+
+async def _followers(s: AsyncSession, heads: list[StoredMessage], *, now: datetime, per_head: int, limit: int,
+                     max_attempts: Callable[[str], int]) -> list[StoredMessage]:
+    """The messages queued right behind these heads in their conversations that may go in the same run."""
+    room = {conversation_of(m.platform, m.target): per_head for m in heads}
+    rows = (await s.execute(_behind(limit), {
+        "conversations": list(room), "after": min(m.id for m in heads)})).all()
+    taken = {m.id for m in heads}
+    out = []
+    for row in rows:
+        conversation = conversation_of(row.platform, row.target)
+        if row.id in taken or room.get(conversation, 0) <= 0:  # a head itself (after the first one's id)
+            continue
+        if row.available_at > now or row.update or row.attempts >= max_attempts(row.platform):
+            room[conversation] = 0  # the run of this conversation ends before it: it waits its turn as a head
+            continue
+        room[conversation] -= 1
+        out.append(_claimed(row))
+    return out
+
+
+def _claimed(row: Any) -> StoredMessage:
+    """A claimed row of _STORED_COLUMNS (its attempt counted)."""
+    payload = row.payload
+    return StoredMessage(id=int(row.id), attempts=int(row.attempts) + 1, platform=row.platform, target=row.target,
+                         kind=row.kind, locale=row.locale, data=payload["data"], actions=payload["actions"],
+                         card_ref=row.card_ref, update=bool(row.update), origin=dict(payload.get("origin") or {}))
+
+
+async def give_back(db: Database, ids: list[int], *, now: datetime) -> None:
+    """Messages claimed in a run but not tried (one before them was not sent): due again at `now`, in their place
+    behind their head, with their claim not counted as an attempt."""
+    async with db.write() as s:
+        await s.execute(_GIVE_BACK, {"ids": ids, "now": now})
 
 
 async def make_due(db: Database, ids: list[int], *, now: datetime) -> None:
@@ -190,14 +263,20 @@ async def card_message_id(db: Database, platform: str, target: str, card_ref: st
         return row.message_id if row else None
 
 
-async def mark_sent(db: Database, ids: list[int], *, cards: list[tuple[str, str, str, str]], now: datetime) -> None:
-    """Record deliveries in one transaction, with the (platform, target, card ref, message id) of the cards."""
+async def mark_sent(db: Database, ids: list[int], *, cards: list[tuple[str, str, str, str]], now: datetime,
+                    calls: tuple[datetime, dict[str, Calls]] | None = None) -> None:
+    """Record deliveries in one transaction, with the (platform, target, card ref, message id) of the cards, and
+    the (minute, counts per connector) of the calls made meanwhile: one commit for a batch's bookkeeping."""
+    if not ids and not (calls and calls[1]):
+        return
     async with db.write() as s:
-        await s.execute(update(OutboxRow).where(col(OutboxRow.id).in_(ids)).values(
-            state="sent", sent_at=now, last_error=None))
+        if ids:
+            await s.execute(_SENT, {"ids": ids, "now": now})
         if cards:
             await s.execute(insert_ignore(s, CardRow).values([
                 {"platform": p, "target": t, "card_ref": c, "message_id": m} for p, t, c, m in cards]))
+        if calls:
+            await count_calls(s, *calls)
 
 
 async def retry_at(db: Database, outbox_id: int, *, at: datetime, error: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Row, func, or_, select
+from sqlalchemy import Row, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -16,6 +16,14 @@ from bot.store.repository import InTransaction
 
 PERSON_COLUMNS = (col(PersonRow.id), col(PersonRow.name), col(PersonRow.locale), col(PersonRow.roles),
                   col(PersonRow.pms_user), col(PersonRow.timezone), col(PersonRow.department))
+
+
+# Who sent this: every command asks. Built once (SQLAlchemy would build the statement and its cache key anew on
+# every call), columns rather than ORM rows.
+_BY_IDENTITY = (select(*PERSON_COLUMNS).join(IdentityRow, col(IdentityRow.person_id) == col(PersonRow.id))
+                .where(col(IdentityRow.platform) == bindparam("platform"),
+                       col(IdentityRow.external_id) == bindparam("external_id"),
+                       col(PersonRow.active)))  # a leaver's accounts stay bound, but no longer speak for them
 
 
 def to_person(row: PersonRow, default_locale: str) -> Person:
@@ -54,12 +62,9 @@ class People(InTransaction):
     async def person_by_identity(self, platform: str, external_id: str) -> Person | None:
         if platform == "console":
             return await self.person(external_id)
-        row = (await self._s.execute(
-            select(PersonRow).join(IdentityRow, col(IdentityRow.person_id) == col(PersonRow.id)).where(
-                col(IdentityRow.platform) == platform, col(IdentityRow.external_id) == external_id,
-                col(PersonRow.active))  # a leaver's accounts stay bound, but no longer speak for them
-        )).scalar_one_or_none()
-        return to_person(row, self._locale) if row else None
+        row = (await self._s.execute(_BY_IDENTITY, {"platform": platform, "external_id": external_id})
+               ).one_or_none()
+        return self._from_columns(row) if row else None
 
     async def identities_of(self, person_id: str) -> dict[str, str]:
         rows = (await self._s.execute(select(IdentityRow).where(col(IdentityRow.person_id) == person_id))).scalars()
