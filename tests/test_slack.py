@@ -138,7 +138,7 @@ async def test_url_verification_answers_the_challenge(client: Client) -> None:
 
 
 @pytest.mark.parametrize("case", ["forged", "stale", "missing", "other_secret", "body_swapped", "odd_timestamp",
-                                  "future", "zero_padded"])
+                                  "future", "zero_padded", "not_ascii"])
 async def test_unsigned_or_forged_requests_are_401_and_apply_nothing(client: Client, rt: Runtime, slack: FakeSlack,
                                                                      case: str) -> None:
     url = slack.response_url(channel=CHANNEL, user=BOB)
@@ -153,6 +153,7 @@ async def test_unsigned_or_forged_requests_are_401_and_apply_nothing(client: Cli
         "future": sign(body, timestamp=int(rt.clock.timestamp()) + 6 * 60),
         # Slack signs the timestamp's text with the body: another spelling of the same instant does not verify.
         "zero_padded": {**sign(body), "X-Slack-Request-Timestamp": "0" + sign(body)["X-Slack-Request-Timestamp"]},
+        "not_ascii": {**sign(body), "X-Slack-Signature": "v0=" + "ä" * 64},  # slack_sdk's check raised on it: a 500
     }[case]
     status, text = await post(client, body, headers=headers, signed=False)
     assert status == 401 and json.loads(text) == {"error": "invalid request"}

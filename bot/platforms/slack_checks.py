@@ -31,9 +31,10 @@ class Signatures:
         self._verifier = SignatureVerifier(signing_secret, clock=_VerifierClock(clock)) if signing_secret else None
 
     def genuine(self, raw: bytes, timestamp: str, signature: str) -> bool:
-        # slack_sdk's verifier raises on a timestamp that is not a number: check it is one first.
-        return self._verifier is not None and bool(_TIMESTAMP_RE.fullmatch(timestamp)) and self._verifier.is_valid(
-            raw, timestamp, signature)
+        # slack_sdk's verifier raises on a timestamp that is not a number, and on a signature that is not ASCII
+        # (hmac.compare_digest refuses non-ASCII str): check both first.
+        return self._verifier is not None and bool(_TIMESTAMP_RE.fullmatch(timestamp)) and signature.isascii() \
+            and self._verifier.is_valid(raw, timestamp, signature)
 
 
 class _VerifierClock(slack_sdk.signature.Clock):
