@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 
 import jinja2
 from prometheus_client import Counter
@@ -26,15 +27,15 @@ DEFERRED = Counter("pmsbot_outbox_deferred_total", "Messages held back by our pa
 
 
 class Wake:
-    """The delivery's wake-up (an asyncio.Event's set, clear, wait): set() also means "look in the table", where
-    hand_over() only says that messages were handed over in memory."""
+    """The delivery's wake-up (an asyncio.Event's set, clear, wait): set() also tells the outbox that messages wait
+    in its table (Outbox.note_table_work), where Delivery.handed_over() only wakes it for messages in memory."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_set: Callable[[], None]) -> None:
         self.event = asyncio.Event()
-        self.table = True
+        self._on_set = on_set
 
     def set(self) -> None:
-        self.table = True
+        self._on_set()
         self.event.set()
 
     def clear(self) -> None:
@@ -53,7 +54,7 @@ class Delivery:
         self.outbox = outbox
         self.senders = senders
         self.renderer = renderer
-        self.wake = Wake()
+        self.wake = Wake(outbox.note_table_work)
         self.delivered = asyncio.Event()  # set after each batch that delivered something (tests wait on it)
         self.warmed = asyncio.Event()  # set when run_forever has warmed its senders (or given up waiting) and claims
         self.poll_s = WORKER_POLL_S  # for messages nobody announced (a retry fallen due, a lease run out)
@@ -117,8 +118,7 @@ class Delivery:
                 while not stop.is_set():
                     self.wake.clear()  # before looking, so a wake-up during the look is not lost
                     now_s = self.outbox.clock.monotonic()
-                    table = self.outbox.take_table_work() or self.wake.table or now_s >= table_due_s
-                    self.wake.table = False
+                    table = self.outbox.take_table_work() or now_s >= table_due_s
                     if table:
                         table_due_s = now_s + self.poll_s
                     claimed = await self._claim(table=table)
