@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from commands import field_words as w
 from commands.errors import PARAM_MAX_CHARS, err
-from commands.field_percent import BARE_NUMBER, Percent, clause_before, read_percent
+from commands.field_percent import Percent, bare_number, clause_before, read_percent
 from commands.field_spoken import respell, spelled_keys
 from commands.model import (
     Block,
@@ -144,7 +144,7 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
     percent = pct.value if pct.value is not None else pct.guess
     unsure: ConfirmReason | None = None
     if pct.guess is not None:
-        unsure = "bare_number" if BARE_NUMBER.match(t) and not pct.value else "approximate"
+        unsure = "bare_number" if bare_number(t) and not pct.value else "approximate"
     progress = Report(task=task, percent=percent, note="" if (block or done) else note, hours=hours) \
         if percent is not None or hours is not None else None
     if done is not None and block is None and pct.value is not None and pct.span is not None and (bare_is_percent or (pct.value < 100 and
@@ -290,8 +290,8 @@ def understand(s: str, *, verb: str = "report", bare_is_percent: bool = False, o
         heard = _SPOKEN_KEY.sub(r"\1-\2", spelled_keys(s))
         if heard != s and not one_task:  # voice input drops the dash or spells the key: "A3 到百分之八十", "E L V 三"
             result = understand(heard, verb=verb)
-            if isinstance(result, (Report, Done, Start, Block)) or (isinstance(result, Several) and any(
-                    isinstance(x, (Report, Done, Start, Block)) for x in result.items)):
+            if isinstance(result, (Report, Done, Start, Block, Unblock)) or (isinstance(result, Several) and any(
+                    isinstance(x, (Report, Done, Start, Block, Unblock)) for x in result.items)):
                 return result
         return _keyless(s, verb)
     lead = lead.strip(EDGE_PUNCT + "-*•>")

@@ -7,13 +7,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
+from importlib.resources import files
 
 from commands import field_words as w
 from commands.numbers import Found, cn_number, percent_forms, round_int
 
 # A number after a hedge, with no unit: the likely percent, asked about ("close to 90", "60ish", "六十").
 # A subject and its verb before a percent is a share of that subject ("电缆放了60%"), not the task's progress.
-BARE_NUMBER = re.compile(r"^(?:(?P<int>[0-9]{1,3})|(?P<frac>0?\.[0-9]{1,4}|1\.0{1,4}))(?![0-9.%:点])(?P<unit>\s*[^\s,;:.!?]{0,2})")
+BARE_NUMBER = re.compile(r"(?:(?P<int>[0-9]{1,3})|(?P<frac>0?\.[0-9]{1,4}|1\.0{1,4}))(?![0-9.%:点])(?P<unit>\s*[^\s,;:.!?]{0,2})")
 
 _UNIT_AFTER_NUMBER = re.compile(r"^\s*(?:[个台套米根条处层段批项件次天号点块张把箱桶吨斤楼栋间户小分]|kg|mm|cm|m(?![A-Za-z])|pcs|units?|pieces?|"
                                 r"h(?![A-Za-z])|hrs?|hours?|mins?|"
@@ -21,7 +23,8 @@ _UNIT_AFTER_NUMBER = re.compile(r"^\s*(?:[个台套米根条处层段批项件�
 
 _HEDGED_NUMBER = re.compile(r"(?:close to|about|around|like|roughly|maybe|大概|大约|约|快|差不多|接近)\s*([0-9]{1,3})"
                             r"(?![0-9.%:]|\s*(?:(?:more|extra|further) )?(?:h|hrs?|hours?|min|小时|分|个|天|days?)(?![A-Za-z]))"
-                            r"|(?<![0-9.])([0-9]{1,3})\s*(?:ish(?![A-Za-z])|多\s*[%％])|^(?:到了?|做到|干到|弄到)?\s*([一二三四五六七八九]?十[一二三四五六七八九]?)\s*了?\s*$",
+                            r"|(?<![0-9.])([0-9]{1,3})\s*(?:ish(?![A-Za-z])|多\s*[%％])|^(?:到了?|做到|干到|弄到)?\s*([一二三四五六七八九]?十[一二三四五六七八九]?)\s*了?\s*$"
+                            r"|(?<![一二三四五六七八九十百])([一二三四五六七八九]十)多\s*[%％]",
                             re.IGNORECASE)
 
 _LABELLED_NUMBER = re.compile(r"(?:进度|完成度|完成率|progress|progres|progess|prgress|porgress|progrss|pct|completion|(?:percent|pct|%)\s*(?:complete|completed|done|finished)"
@@ -74,6 +77,34 @@ _FROM_TO = re.compile(r"(?:从|from)\s*[0-9]{1,3}\s*%?\s*(?:到|至|to|->|→)\s
                       re.IGNORECASE)
 
 
+# The English word right before a percent, past a linking word or a hedge ("yeast viability 92%", "tension is at 80%").
+_WORD_RIGHT_BEFORE = re.compile(r"(?<![A-Za-z'-])([A-Za-z]{3,})\s*(?:(?:[:：=~]|is|was|at|of|about|around|roughly|approx|"
+                                r"到|为|是|约|大概)\s*){0,2}$", re.IGNORECASE)
+
+
+# A Chinese noun of a quantity or a property right before a percent, by its last character (活性, 张力, 电压, 单价, 水温,
+# 转速, 能耗, 峰值): a measurement; the suffixes 率, 量, 度 are in MEASURE_BEFORE.
+_CN_MEASURE_RIGHT_BEFORE = re.compile(r"[\u4e00-\u9fff](?:性|值|压|力|价|温|速|耗)\s*(?:(?:是|为|到|达到|约|大概|有|在|:|：)\s*){0,2}$")
+
+
+@cache
+def _measure_nouns() -> frozenset[str]:
+    """The nouns of a quantity or a state (commands/measure_nouns.txt, generated from WordNet): read on first use."""
+    text = files("commands").joinpath("measure_nouns.txt").read_text(encoding="utf-8")
+    return frozenset(line for line in text.splitlines() if line and not line.startswith("#")) - w.PROGRESS_VOCAB
+
+
+def measure_noun_before(before: str) -> bool:
+    """A noun that names a quantity or a state stands right before the percent: a measurement of a thing."""
+    if _CN_MEASURE_RIGHT_BEFORE.search(before):
+        return True
+    m = _WORD_RIGHT_BEFORE.search(before)
+    if m is None:
+        return False
+    word, nouns = m.group(1).lower(), _measure_nouns()
+    return word in nouns or any(word.endswith(plural) and word[: -len(plural)] in nouns for plural in ("s", "es"))
+
+
 @dataclass(frozen=True)
 class Percent:
     value: int | None = None  # a definite progress
@@ -112,7 +143,7 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
         before, after = clause_before(t, found.start)[-(found.start - previous_end):], t[found.end :]
         previous_end = found.end
         if w.FORECAST_BEFORE.search(before) or w.MEASURE_BEFORE.search(before) or w.PAST_BEFORE.search(before) or (
-                measured and not _STRONG_CUE_BEFORE.search(before)):
+                measured and not _STRONG_CUE_BEFORE.search(before)) or measure_noun_before(before):
             measured = True  # a forecast, a measurement, an earlier figure, or the next of a list of readings
             continue
         if w.OFF_TARGET_AFTER.match(after) or w.BY_A_DATE_AFTER.match(after):
@@ -184,11 +215,10 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
         return Percent(unclear=True)
     m = _HEDGED_NUMBER.search(t)
     if m is not None:
-        value = int(m.group(1) or m.group(2)) if (m.group(1) or m.group(2)) else cn_number(m.group(3)) or 0
+        value = int(m.group(1) or m.group(2)) if (m.group(1) or m.group(2)) else cn_number(m.group(3) or m.group(4)) or 0
         if value <= 100:
             return Percent(guess=value, span=m.span())
-    lead = _LEADING_TIME.match(t)
-    m = BARE_NUMBER.match(t, lead.end() if lead else 0)  # "今天 60": a bare number all the same
+    m = bare_number(t)
     if m is not None and not _UNIT_AFTER_NUMBER.match(m.group("unit")):
         value = int(m.group("int")) if m.group("int") else round(Decimal(m.group("frac")) * 100)
         if value > 100 and (bare_is_percent or not t[m.end("int") :].strip(" ,;:.!?")):
@@ -198,6 +228,12 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
                 return Percent(value=value, span=(m.start(), m.end("int") if m.group("int") else m.end("frac")))
             return Percent(guess=value, span=(m.start(), m.end("int") if m.group("int") else m.end("frac")))
     return Percent()
+
+
+def bare_number(t: str) -> re.Match[str] | None:
+    """A number standing alone at the start of `t`, after a time word ("60", "今天 60"): the likely percent."""
+    lead = _LEADING_TIME.match(t)
+    return BARE_NUMBER.match(t, lead.end() if lead else 0)
 
 
 def _not_progress(t: str, start: int, end: int) -> bool:

@@ -27,10 +27,11 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           # holdout9 96.1 % / 3, holdout10 93.9 % / 3, holdout11 96.5 % / 1, holdout12 97.8 % / 2, holdout13 96.1 % / 4,
           # holdout14 93.5 % / 5, holdout15 93.0 % / 3,
           # holdout16 93.9 % / 3 (one relabelled since: see its file), holdout17 93.5 % / 5,
-          # holdout18 94.8 % / 7. Since tuned on, guarded.
+          # holdout18 94.8 % / 7, holdout19 95.7 % / 2 (after the measure nouns of WordNet). Since tuned on, guarded.
           "holdout6.yaml": 0.95, "holdout7.yaml": 0.95, "holdout8.yaml": 0.95, "holdout9.yaml": 0.95,
           "holdout10.yaml": 0.95, "holdout11.yaml": 0.95, "holdout12.yaml": 0.95, "holdout13.yaml": 0.95,
-          "holdout14.yaml": 0.95, "holdout15.yaml": 0.95, "holdout16.yaml": 0.95, "holdout17.yaml": 0.95, "holdout18.yaml": 0.95}
+          "holdout14.yaml": 0.95, "holdout15.yaml": 0.95, "holdout16.yaml": 0.95, "holdout17.yaml": 0.95, "holdout18.yaml": 0.95,
+          "holdout19.yaml": 0.95}
 
 
 def _cases(name: str) -> list[dict[str, Any]]:
@@ -182,6 +183,16 @@ def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pyte
     ("MX-4 cell viability 88%, in spec", "none"), ("MX-4 snow blower 效率提升了10%", "none"),
     ("MX-4 每2小时检查一次 snow fences", "none"), ("MX-4 sorry 不对，应该是 4 小时", ("correct hours 4",)),
     ("MX-4 下大雪 上不去", ("block MX-4",)), ("改期 MX-4 12月20日 because 业主要求", ("due MX-4",)),
+    # a noun of a quantity or a state right before a percent, by WordNet's class (commands/measure_nouns.txt) or a
+    # Chinese property suffix, in words none of the sets has; the nouns of work and of things stay progress
+    ("MX-4 turbidity 15%", "none"), ("MX-4 salinity is at 3%", "none"), ("MX-4 glossiness about 80%", "none"),
+    ("MX-4 stiffnesses 70%", "none"), ("MX-4 酵母活性92%", "none"), ("MX-4 水温到80%", "none"), ("MX-4 峰值 95%", "none"),
+    ("MX-4 insulation 60%", ("progress MX-4 60",)), ("MX-4 panels 80%", ("progress MX-4 80",)),
+    ("MX-4 电缆压接80%", ("progress MX-4 80",)), ("MX-4 status 80%", ("progress MX-4 80",)),
+    # the forms behind holdout19's wrong writes and misses
+    ("MX-4 今天干了2小时，电脑快没电了", ("hours MX-4 2",)), ("MX-4 完成了没 @老周", "none"), ("MX-4 done yet? @sam", "none"),
+    ("MX-4 没电了", ("block MX-4",)), ("MX-4 today 60", "ask"), ("MX-4 八十多%", "ask"), ("MX-4 worked 9am to 11:30", "ask"),
+    ("MX4材料到了。", ("unblock MX-4",)), ("MX-4 报批过了，现在40%", ("unblock MX-4", "progress MX-4 40")),
 ])
 def test_the_forms_behind_the_tuning_set_carry_over(text: str, meant: object) -> None:
     assert outcome(parse(text, today=date(2026, 6, 15))) == meant
