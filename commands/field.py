@@ -139,6 +139,8 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
         return _Reading(ask=err("unclear_percent", verb, task=task, value=_excerpt(t)))
     if pct.span is None:
         odd = next((word for word in t.split() if word.rstrip(",;:.!?").endswith("%") and word.isascii()), None)
+        if odd is not None and any(f.value is not None for f in percent_forms(odd)):  # "pressure fell 12%": said so
+            return _Reading(ask=err("measured_percent", verb, value=odd.rstrip(",;:.!?"), task=task, text=_excerpt(t)))
         if odd is not None:
             return _Reading(ask=err("bad_percent", verb, value=odd.rstrip(",;:.!?")))
     percent = pct.value if pct.value is not None else pct.guess

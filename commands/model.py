@@ -341,6 +341,7 @@ ParseErrorCode = Literal[
     "missing_argument",
     "bad_task_key",
     "bad_percent",
+    "measured_percent",
     "percent_out_of_range",
     "bad_hours",
     "bad_date",

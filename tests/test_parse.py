@@ -173,6 +173,8 @@ CASES: list[tuple[str, Command | ParseError]] = [
     ("PUMP-3 abc%", err("bad_percent", "report", value="abc%")),
     ("PUMP-3 %", err("bad_percent", "report", value="%")),
     ("PUMP-3 百分之八八", err("bad_percent", "report", value="百分之八八")),
+    # a measurement's percent is said to be one, not called invalid
+    ("PUMP-3 pressure fell 12%", err("measured_percent", "report", value="12%", task="PUMP-3", text="pressure fell 12%")),
     # --- hours -------------------------------------------------------------------------------------------
     ("PUMP-3 3h", Report(task="PUMP-3", hours=H("3"))),
     ("PUMP-3 3 h", Report(task="PUMP-3", hours=H("3"))),
