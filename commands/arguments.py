@@ -131,6 +131,9 @@ def snooze(args: Args) -> Command | ParseError:
 _CASUAL_APPROVE = ("ok", "lgtm")
 _NUMBERED = re.compile(r"第\s*([0-9]{1,9})\s*[号個个]?\s*(?:申请|审批|单)?")
 _EXPLICIT_APPROVE = re.compile(r"(?:approve|同意|批准)\s*#?([0-9]{1,9})\s*$", re.IGNORECASE)
+_ID_ALONE = re.compile(r"[0-9]{1,9}\s*(?:[,;.!，；。！].*)?")
+_NOT_NOW_AFTER = re.compile(r"\s*(?:之前|以前|前(?![面边])|之后|以后|后再|(?:before|after|once|when|if|until|till)(?![A-Za-z]))",
+                            re.IGNORECASE)
 _MORE_IDS = re.compile(r"(?:\s*(?:,|、|和|及|&|and)?\s*#?[0-9]{1,9})+")
 
 
@@ -141,6 +144,8 @@ def approve(args: Args) -> Command | ParseError:
     numbered = _NUMBERED.fullmatch(args.rest)
     if numbered is not None:  # "批准第 7 号申请"
         return Approve(approval_id=int(numbered.group(1)))
+    if args.word == "approved" and not (args.rest.startswith("#") or _ID_ALONE.fullmatch(args.rest)):
+        return err("unknown_command", None, word=args.word, suggestion="approve")  # "approved 3 drawings": a report
     arg = approval_id(args.rest, "approve")
     if isinstance(arg, ParseError) and args.word in _CASUAL_APPROVE and args.rest:
         return err("unknown_command", None, word=args.word, suggestion="approve")  # "ok so …" is not an approval
@@ -149,6 +154,8 @@ def approve(args: Args) -> Command | ParseError:
     if re.match(r"\s*(?:[楼层号个点天台栋间米件次条套批]|(?:floors?|rooms?|units?|items?|pcs|hours?|days?|weeks?|people|of)(?![A-Za-z]))",
                 arg[1], re.IGNORECASE):
         return err("unknown_command", None, word=args.word, suggestion="approve")  # "同意 3 楼的方案": no approval's number
+    if _NOT_NOW_AFTER.match(arg[1]):
+        return err("conditional_approval", "approve", id=str(arg[0]))  # "approve 7 before the call": not yet
     if arg[1].startswith("的") or QUESTION_END.search(arg[1]):
         return err("question", "approve")  # "approve 9 的时候要写什么" asks how, it does not approve
     more = _MORE_IDS.fullmatch(arg[1])

@@ -342,6 +342,7 @@ ParseErrorCode = Literal[
     "bad_task_key",
     "bad_percent",
     "measured_percent",
+    "conditional_approval",
     "percent_out_of_range",
     "bad_hours",
     "bad_date",

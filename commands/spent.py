@@ -14,7 +14,11 @@ from commands.model import ParseError
 from commands.numbers import HOURS_MAX, Found, find_hours
 from commands.text import EDGE_PUNCT, blank, clean
 
-_FREQUENCY_BEFORE = re.compile(r"(?:每隔?|每天|每班|every|per|each)\s*$", re.IGNORECASE)
+_FREQUENCY_BEFORE = re.compile(r"(?:每隔?|每天|每班|every|per|each)\s*$"
+                               # a round that repeats, earlier in the clause ("每个 shift 巡检 30 min", "each visit 20 min")
+                               r"|(?:每(?:个|一)?\s*(?:shift|班|天|日|周|星期|次|轮|趟|晚|早上?)|(?<![A-Za-z])(?:every|each|per)\s+"
+                               r"(?:shift|day|night|week|round|visit|run|cycle|time|morning|evening|pass)(?![A-Za-z]))[^,，;；。.]*$",
+                               re.IGNORECASE)
 _TO_COME_BEFORE = re.compile(
     r"(?:(?:还要|还得|还需要?|再)(?:干|做|弄|忙|搞)|还要|(?<![只就才花用])要|还需要?|还差|还得|还剩|剩下?|预计|估计|大概还|需要|得要|要再|再干|再|another|remaining|left|need|needs|takes|"
     r"eta|estimated?|about another|take|takes|should take|will take|would take|might take|within|in the next|every|"
@@ -31,6 +35,13 @@ _CN_RANGE = re.compile(r"[一二两三四五六七八九][两二三四五六七�
 
 # The time a measured change took ("20% → 80% in 28 min", "充到80%用了40分钟"): the thing's time, not work.
 _MEASURED_BEFORE = re.compile(r"[0-9]\s*%\s*(?:in|within|用了?|耗时|花了)\s*$", re.IGNORECASE)
+
+# A bare figure after the word for time spent ("今天工时3.5", "hours spent: 2"): hours, as a figure after 进度 is a percent.
+_LABELLED_HOURS = re.compile(r"(?:工时|(?<![A-Za-z])(?:hours spent|time spent|hours)\s*[:：=])\s*(?:是|为|[:：=])?\s*"
+                             r"(?P<num>[0-9]{1,2}(?:\.[0-9]{1,2})?)(?![0-9.%:])", re.IGNORECASE)
+
+_ESTIMATE_BEFORE_LABEL = re.compile(r"预计|预估|估计|计划|剩余|还需|还要|标准|定额|额定|总|estimated?|planned|remaining|budget(?:ed)?|"
+                                   r"total|expected|quoted", re.IGNORECASE)
 
 NotSpent = Literal["range", "frequency", "to_come", "measured"]
 
@@ -67,6 +78,9 @@ def spent_hours(t: str, task: str, verb: str) -> Found | ParseError | None:
         if m is not None:
             return Found(m.start(), m.end(), Decimal(value), value)
     found = find_hours(t)
+    labelled = _LABELLED_HOURS.search(t) if found is None else None
+    if labelled is not None and not _ESTIMATE_BEFORE_LABEL.search(clause_before(t, labelled.start())):
+        found = Found(labelled.start(), labelled.end(), Decimal(labelled.group("num")), labelled.group("num"))
     while True:
         why = not_spent(task, t, verb)  # also a range find_hours does not read ("两三个小时")
         if why is not None and why[0] == "range":

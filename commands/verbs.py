@@ -90,7 +90,7 @@ TABLE: tuple[Verb, ...] = (
     Verb(name="start", en=("start", "started"), zh=("开始", "开工"), parse=progress.start, builds=(Start,),
          task_first=True),
     Verb(name="undo", en=("undo",), zh=("撤销", "撤回"), parse=_undo, builds=(Undo, Correct)),
-    Verb(name="approve", en=("approve", "ok", "lgtm"), zh=("同意", "批准", "通过"), parse=arguments.approve,
+    Verb(name="approve", en=("approve", "ok", "lgtm", "approved"), zh=("同意", "批准", "通过"), parse=arguments.approve,
          builds=(Approve, Several)),
     Verb(name="reject", en=("reject", "deny"), zh=("驳回", "拒绝", "不同意"), parse=arguments.reject,
          builds=(Reject,)),

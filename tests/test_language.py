@@ -27,11 +27,12 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           # holdout9 96.1 % / 3, holdout10 93.9 % / 3, holdout11 96.5 % / 1, holdout12 97.8 % / 2, holdout13 96.1 % / 4,
           # holdout14 93.5 % / 5, holdout15 93.0 % / 3,
           # holdout16 93.9 % / 3 (one relabelled since: see its file), holdout17 93.5 % / 5,
-          # holdout18 94.8 % / 7, holdout19 95.7 % / 2 (after the measure nouns of WordNet). Since tuned on, guarded.
+          # holdout18 94.8 % / 7, holdout19 95.7 % / 2 (after the measure nouns of WordNet), holdout20 95.2 % / 4.
+          # Since tuned on, guarded.
           "holdout6.yaml": 0.95, "holdout7.yaml": 0.95, "holdout8.yaml": 0.95, "holdout9.yaml": 0.95,
           "holdout10.yaml": 0.95, "holdout11.yaml": 0.95, "holdout12.yaml": 0.95, "holdout13.yaml": 0.95,
           "holdout14.yaml": 0.95, "holdout15.yaml": 0.95, "holdout16.yaml": 0.95, "holdout17.yaml": 0.95, "holdout18.yaml": 0.95,
-          "holdout19.yaml": 0.95}
+          "holdout19.yaml": 0.95, "holdout20.yaml": 0.95}
 
 
 def _cases(name: str) -> list[dict[str, Any]]:
@@ -193,6 +194,12 @@ def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pyte
     ("MX-4 今天干了2小时，电脑快没电了", ("hours MX-4 2",)), ("MX-4 完成了没 @老周", "none"), ("MX-4 done yet? @sam", "none"),
     ("MX-4 没电了", ("block MX-4",)), ("MX-4 today 60", "ask"), ("MX-4 八十多%", "ask"), ("MX-4 worked 9am to 11:30", "ask"),
     ("MX4材料到了。", ("unblock MX-4",)), ("MX-4 报批过了，现在40%", ("unblock MX-4", "progress MX-4 40")),
+    # the forms behind holdout20's wrong writes and misses
+    ("MX-4 rejects down to 3%", "none"), ("MX-4 chiller set point 改成 45%", "none"), ("MX-4 每天 巡检 20 min", "none"),
+    ("MX-4 each visit 40 min", "none"), ("MX-4 今天工时 6", ("hours MX-4 6",)), ("MX-4 预计工时 8", "none"),
+    ("approve 52 之前先打个电话", "none"), ("approve 52 once the quote is in", "none"), ("Approved #52, thanks", ("approve 52",)),
+    ("approved 3 drawings today", "none"), ("MX-4 rained off, 30% so far", ("progress MX-4 30", "block MX-4")),
+    ("MX-4 好像不太对", "ask"),
 ])
 def test_the_forms_behind_the_tuning_set_carry_over(text: str, meant: object) -> None:
     assert outcome(parse(text, today=date(2026, 6, 15))) == meant
