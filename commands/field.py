@@ -152,6 +152,10 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
     if done is not None and block is None and pct.value is not None and pct.span is not None and (bare_is_percent or (pct.value < 100 and
             done.end() <= pct.span[0] and w.OVERALL_BEFORE.search(t[: pct.span[1]].rstrip("0123456789.%％ ")))):
         done = None  # "report A-3 90% 熔接做完了", "拆除完毕，进度35%": the percent is the task's; done was a step's
+    if done is not None and block is None and pct.value is not None and pct.value < 100 and pct.span is not None \
+            and _STEP_DONE.fullmatch(clause_before(scrubbed, done.start())) and pct.span[1] <= done.start() - len(
+                clause_before(scrubbed, done.start())):
+        return _Reading(writes=(Report(task=task, percent=pct.value, note=note, hours=hours),))  # "60%, 基座 done": a step's
     if done is not None and block is None:
         if percent is not None and percent < 100:
             return _Reading(writes=(Report(task=task, percent=percent, note=note, hours=hours),), unsure="suggested")
@@ -369,6 +373,10 @@ def _answer(quote: str, answer: str, verb: str) -> Command | ParseError | None:
         return result if isinstance(result, ParseError) else None
     writes = tuple(x for x in items if isinstance(x, (Report, Done, Block, Unblock, Start)))
     return Confirm(items=writes, reason="unplaced_key", text=clean(f"{quote} {answer}")[:PARAM_MAX_CHARS])
+
+
+# The clause before a completion word names a step of its own ("…, 基座 done"), not the whole task ("…, all done").
+_STEP_DONE = re.compile(r"\s*(?!(?:all|everything|whole|task|it)\b|全部|都|整体|全都|这个|任务|也|已|总体|整个)[\u4e00-\u9fffA-Za-z][\u4e00-\u9fffA-Za-z ]{1,30}?\s*(?:也|已经?|都)?\s*")
 
 
 def _bare_note(write: FieldWrite) -> bool:
