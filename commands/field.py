@@ -153,8 +153,8 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
             done.end() <= pct.span[0] and w.OVERALL_BEFORE.search(t[: pct.span[1]].rstrip("0123456789.%％ ")))):
         done = None  # "report A-3 90% 熔接做完了", "拆除完毕，进度35%": the percent is the task's; done was a step's
     if done is not None and block is None and pct.value is not None and pct.value < 100 and pct.span is not None \
-            and _STEP_DONE.fullmatch(clause_before(scrubbed, done.start())) and pct.span[1] <= done.start() - len(
-                clause_before(scrubbed, done.start())):
+            and pct.span[1] < done.start() and _STEP_DONE.fullmatch(
+                scrubbed[max(pct.span[1], done.start() - len(clause_before(scrubbed, done.start()))) : done.start()]):
         return _Reading(writes=(Report(task=task, percent=pct.value, note=note, hours=hours),))  # "60%, 基座 done": a step's
     if done is not None and block is None:
         if percent is not None and percent < 100:

@@ -27,12 +27,13 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           # holdout9 96.1 % / 3, holdout10 93.9 % / 3, holdout11 96.5 % / 1, holdout12 97.8 % / 2, holdout13 96.1 % / 4,
           # holdout14 93.5 % / 5, holdout15 93.0 % / 3,
           # holdout16 93.9 % / 3 (one relabelled since: see its file), holdout17 93.5 % / 5,
-          # holdout18 94.8 % / 7, holdout19 95.7 % / 2 (after the measure nouns of WordNet), holdout20 95.2 % / 4, holdout21 95.7 % / 1.
+          # holdout18 94.8 % / 7, holdout19 95.7 % / 2 (after the measure nouns of WordNet), holdout20 95.2 % / 4, holdout21 95.7 % / 1,
+          # holdout22 96.5 % / 0.
           # Since tuned on, guarded.
           "holdout6.yaml": 0.95, "holdout7.yaml": 0.95, "holdout8.yaml": 0.95, "holdout9.yaml": 0.95,
           "holdout10.yaml": 0.95, "holdout11.yaml": 0.95, "holdout12.yaml": 0.95, "holdout13.yaml": 0.95,
           "holdout14.yaml": 0.95, "holdout15.yaml": 0.95, "holdout16.yaml": 0.95, "holdout17.yaml": 0.95, "holdout18.yaml": 0.95,
-          "holdout19.yaml": 0.95, "holdout20.yaml": 0.95, "holdout21.yaml": 0.95}
+          "holdout19.yaml": 0.95, "holdout20.yaml": 0.95, "holdout21.yaml": 0.95, "holdout22.yaml": 0.95}
 
 
 def _cases(name: str) -> list[dict[str, Any]]:
@@ -204,6 +205,9 @@ def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pyte
     ("MX-4 第二阶段完成了", "ask"), ("MX-4 一期完工", "ask"), ("MX-4 second coat done", "ask"), ("MX-4 phase two complete", "ask"),
     ("MX-4 70%, 底漆 done", ("progress MX-4 70",)), ("MX-4 70%, all done", "ask"), ("MX-4 compelte", ("done MX-4",)),
     ("MX-4 还没 finish，明天继续", "none"), ("MX-4 手机只剩20%电了", "none"), ("审批单 58 同意", ("approve 58",)),
+    # the forms behind holdout22's misses (its first read had no wrong write)
+    ("MX-4 45% 支架段装完", ("progress MX-4 45",)), ("MX-4 水箱 60%，够用两天", "none"), ("MX-4 工期缩短了10%", "none"),
+    ("MX-4 完事了", ("done MX-4",)), ("MX-4 完事了吗", "none"), ("no wait, it's 5 not 6", "ask"), ("OK 同意 #58 🙏", ("approve 58",)),
 ])
 def test_the_forms_behind_the_tuning_set_carry_over(text: str, meant: object) -> None:
     assert outcome(parse(text, today=date(2026, 6, 15))) == meant
