@@ -152,6 +152,8 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
     if done is not None and block is None and pct.value is not None and pct.span is not None and (bare_is_percent or (pct.value < 100 and
             done.end() <= pct.span[0] and w.OVERALL_BEFORE.search(t[: pct.span[1]].rstrip("0123456789.%％ ")))):
         done = None  # "report A-3 90% 熔接做完了", "拆除完毕，进度35%": the percent is the task's; done was a step's
+    if done is not None and block is not None and block.start() > done.start() and w.AWAITING_CHECK.match(scrubbed, block.start()):
+        block = None  # "已完工，等验收": the finished work waits for its check, nothing blocks it
     if done is not None and block is None and pct.value is not None and pct.value < 100 and pct.span is not None \
             and pct.span[1] < done.start() and _STEP_DONE.fullmatch(
                 scrubbed[max(pct.span[1], done.start() - len(clause_before(scrubbed, done.start()))) : done.start()]):
@@ -165,7 +167,8 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
         reason = _BLOCK_WORD_FIRST.sub("", clean(remove_spans(t, _spans(t, pct)))) or t
         writes: tuple[FieldWrite, ...] = (Block(task=task, reason=reason),)
         bare = w.BLOCK_NO_REASON.fullmatch(t) is not None  # "stuck": no reason said, asked
-        if bare or done is not None or w.PLAN_OR_HEDGE.search(scrubbed[: block.start()]) or w.CONDITION.search(t):
+        if bare or done is not None or w.PLAN_OR_HEDGE.search(scrubbed[: block.start()]) or w.CONDITION.search(t) \
+                or w.VAGUE_TROUBLE.search(scrubbed):  # "stuck, something's off": why, asked
             unsure = "suggested"
         return _Reading(writes=((progress,) if progress else ()) + writes, unsure=unsure)
     if unblock is not None:
