@@ -35,13 +35,12 @@ from typing import Any
 
 import aiohttp
 
-from bench.common import HOST, bolt_peer, child, serve_until_stopped
+from bench.common import HOST, bolt_peer, serve_until_stopped, server
 from bench.table import Result, add_results
 from tests.fakes import slack as fake
 
 USER, CHANNEL = "U01BOB", "C01PUMP"
-PORTS = {"bolt": 18941, "aiohttp": 18942, "run": 18943}
-SINK_PORT = 18940
+KINDS = ("bolt", "aiohttp", "run")  # each server on a free port (bench.common.server)
 MAX_DRAIN_S = 120.0  # `run`'s backlog after a window must be worked off within this
 
 
@@ -233,21 +232,18 @@ def gc_paused() -> Any:
 # ---- the run -------------------------------------------------------------------------------------------------------
 async def main(args: argparse.Namespace) -> None:
     load_before = os.getloadavg()[0]
-    sink = f"http://{HOST}:{SINK_PORT}"
-    make = request_for(sink)
     with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
-        line, _ = stack.enter_context(child("bench.acks", "--serve", "sink", "--port", str(SINK_PORT)))
-        assert line == "ready", line
+        *_, sink_port = stack.enter_context(server("bench.acks", "--serve", "sink", ready=lambda line: line == "ready"))
+        sink = f"http://{HOST}:{sink_port}"
+        make = request_for(sink)
         urls: dict[str, str] = {}
         pids: dict[str, int] = {}
-        for kind, port in PORTS.items():
+        for kind in KINDS:
             db = args.database_url or str(Path(tmp) / "run.db")
-            line, pids[kind] = stack.enter_context(child("bench.acks", "--serve", kind, "--port", str(port), "--db", db,
-                                                "--sink", sink))
-            if not line.endswith("ready"):
-                raise RuntimeError(f"{kind} did not start: {line!r}")
+            _, pids[kind], port = stack.enter_context(server("bench.acks", "--serve", kind, "--db", db,
+                                                             "--sink", sink))
             urls[kind] = f"http://{HOST}:{port}/slack/events"
-        kinds = list(PORTS)
+        kinds = list(KINDS)
         lost = 0
         for kind in kinds:  # warm-up
             _, keys, _ = await closed_loop(urls[kind], 1.0, args.concurrency, make)
@@ -373,7 +369,7 @@ def cli() -> None:
     p.add_argument("--database-url", help="`run`'s database (default: a fresh SQLite file)")
     p.add_argument("--trace", help="write where `run`'s ack time goes to this JSON file (bench/ack_trace.py)")
     p.add_argument("--results", help="append this module's rows of `make bench`'s table to this JSON file")
-    p.add_argument("--serve", choices=["sink", *PORTS], help=argparse.SUPPRESS)
+    p.add_argument("--serve", choices=["sink", *KINDS], help=argparse.SUPPRESS)
     p.add_argument("--port", type=int, help=argparse.SUPPRESS)
     p.add_argument("--db", default="", help=argparse.SUPPRESS)
     p.add_argument("--sink", default="", help=argparse.SUPPRESS)

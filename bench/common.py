@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +93,36 @@ def child(*argv: str, under: tuple[str, ...] = (), stop_timeout_s: float = 30.0,
         proc.wait(timeout=stop_timeout_s)
         if proc.stdout is not None:
             proc.stdout.close()
+
+
+def free_port() -> int:
+    """A TCP port on HOST that nothing listens on, as the OS hands it out (a socket bound to port 0): the benchmarks'
+    servers listen on ports asked for this way, never on fixed numbers another run or program may hold."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((HOST, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+SERVER_ATTEMPTS = 3
+
+
+@contextlib.contextmanager
+def server(*argv: str, ready: Callable[[str], bool] = lambda line: line.endswith("ready"), **kwargs: Any
+           ) -> Iterator[tuple[str, int, int]]:
+    """`child(*argv, "--port", P)` for a benchmark's server, P a free port (free_port); yields (its first line, its
+    pid, P). A server that does not say it is ready (`ready(line)`: its "ready", or `pmsbot web`'s own "pmsbot web
+    ready") is started again on another free port: some other program may take the port between the asking and
+    the server's listening. After SERVER_ATTEMPTS the failure is raised with the server's last line."""
+    said: list[str] = []
+    for _ in range(SERVER_ATTEMPTS):
+        port = free_port()
+        with child(*argv, "--port", str(port), **kwargs) as (line, pid):
+            if ready(line):
+                yield line, pid, port
+                return
+            said.append(line)
+    raise RuntimeError(f"{' '.join(argv)} did not start on a free port ({SERVER_ATTEMPTS} tries): {said!r}")
 
 
 async def deliver_all(rt: Any, *, limit_s: float) -> float:

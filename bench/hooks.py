@@ -23,7 +23,7 @@ import time
 import uuid
 from pathlib import Path
 
-from bench.common import HOST, child, serve_until_stopped
+from bench.common import HOST, serve_until_stopped, server
 from bench.common import closed_loop as common_closed_loop
 from bench.table import Result, add_results
 
@@ -85,11 +85,10 @@ async def main(args: argparse.Namespace) -> None:
           f"{args.seconds:g} s each, 127.0.0.1")
     rates: dict[str, float] = {}
     failed: dict[str, int] = {}
-    for kind, port in (("bare", 18961), ("pmsbot", 18962)):
+    for kind in ("bare", "pmsbot"):
         database = args.database_url or str(tmp / f"{kind}.db")
-        with child("bench.hooks", "--serve", kind, "--port", str(port), "--db", database) as (line, _):
-            if not line.endswith("ready"):  # "ready", or `pmsbot web`'s own "pmsbot web ready"
-                raise RuntimeError(f"{kind} server did not start: {line!r}")
+        # On a free port, started once it says "ready" (or `pmsbot web`'s own "pmsbot web ready").
+        with server("bench.hooks", "--serve", kind, "--db", database) as (_, _, port):
             url = f"http://{HOST}:{port}/hooks/mes"
             await closed_loop(url, 1.0, args.concurrency)  # warm-up
             rps, errors = await closed_loop(url, args.seconds, args.concurrency)

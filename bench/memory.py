@@ -23,7 +23,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from bench.common import HOST
+from bench.common import HOST, SERVER_ATTEMPTS, free_port
 from bench.startup import compile_bytecode
 from bench.table import Result, add_results
 
@@ -56,6 +56,10 @@ web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None)
 """
 
 
+class ServerDown(RuntimeError):
+    """The server exited before it answered (its port taken, or a failure its stderr would show)."""
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -68,7 +72,7 @@ def _ready(port: int, proc: subprocess.Popen[bytes], timeout_s: float = 60.0) ->
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"server on port {port} exited with {proc.returncode}")
+            raise ServerDown(f"server on port {port} exited with {proc.returncode}")
         try:
             with urllib.request.urlopen(f"http://{HOST}:{port}/healthz", timeout=1):
                 return
@@ -77,10 +81,22 @@ def _ready(port: int, proc: subprocess.Popen[bytes], timeout_s: float = 60.0) ->
     raise RuntimeError(f"server on port {port} not ready after {timeout_s} s")
 
 
-def measure(kind: str, port: int, tmp: Path) -> float:
+def measure(kind: str, tmp: Path) -> float:
+    """The server's RSS once settled, on a free port (free_port); started again on another when it did not come
+    up (some other program took the port between the asking and the server's listening)."""
+    failures: list[str] = []
+    for _ in range(SERVER_ATTEMPTS):
+        try:
+            return _measure(kind, free_port(), tmp)
+        except ServerDown as exc:
+            failures.append(str(exc))
+    raise RuntimeError(f"{kind} did not start on a free port ({SERVER_ATTEMPTS} tries): {failures}")
+
+
+def _measure(kind: str, port: int, tmp: Path) -> float:
     env = {**os.environ, "PMSBOT_LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT)}
     if kind == "pmsbot web":
-        db = tmp / f"web-{port}.db"
+        db = tmp / f"web-{port}-{time.monotonic_ns()}.db"  # a new database each time, as each round had
         env |= {"DATABASE_URL": f"sqlite:///{db}", "SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s3cret",
                 "SLACK_API_URL": "http://127.0.0.1:9/api/", "HOST": HOST, "PORT": str(port),
                 "PMSBOT_CONFIG": str(tmp / "pmsbot.yaml")}
@@ -93,6 +109,8 @@ def measure(kind: str, port: int, tmp: Path) -> float:
     try:
         _ready(port, proc)
         time.sleep(1.0)  # settled: start-up work (the first auth.test, the collector's tuning) is over
+        if proc.poll() is not None:  # what answered was another program on the port this one could not take
+            raise ServerDown(f"server on port {port} exited with {proc.returncode}")
         return rss_mb(proc.pid)
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -111,8 +129,8 @@ def main() -> None:
         tmp = Path(d)
         (tmp / "pmsbot.yaml").write_text("locale: en\n")
         for round_ in range(args.rounds):
-            for n, kind in enumerate(kinds if round_ % 2 == 0 else reversed(kinds)):
-                found[kind].append(measure(kind, 18_700 + 10 * round_ + n, tmp))
+            for kind in kinds if round_ % 2 == 0 else reversed(kinds):
+                found[kind].append(measure(kind, tmp))
     print(f"== idle RSS after start-up, {args.rounds} rounds alternating (MB: median, min..max)")
     for kind in kinds:
         values = found[kind]

@@ -42,6 +42,7 @@ from bench.common import (
     reordered,
     sequenced,
     serve_until_stopped,
+    server,
 )
 from bench.common import closed_loop as common_closed_loop
 from bench.table import Result, add_results
@@ -163,34 +164,31 @@ def _cpu_s(pid: int) -> float:
 
 
 @contextlib.contextmanager
-def server(kind: str, port: int, tmp: Path, database: str | None = None) -> Any:
-    with child("bench.slack", "--serve", kind, "--port", str(port), "--db", database or str(tmp / f"{kind}.db")
-               ) as (line, pid):
-        if not line.endswith("ready"):  # "ready", or `pmsbot web`'s own "pmsbot web ready"
-            raise RuntimeError(f"{kind} server did not start: {line!r}")
+def slack_server(kind: str, tmp: Path, database: str | None = None) -> Any:
+    """A server of `kind` on a free port, once it says "ready" (or `pmsbot web`'s own "pmsbot web ready")."""
+    with server("bench.slack", "--serve", kind, "--db", database or str(tmp / f"{kind}.db")) as (_, pid, port):
         yield f"http://{HOST}:{port}/slack/events", pid
 
 
 async def intake(args: argparse.Namespace, tmp: Path) -> Result:
     print("== Slack intake: signed /pms requests from a load generator in this process to servers in their own "
           "processes, 127.0.0.1")
-    kinds = [("bare", 18931), ("pmsbot", 18932)] + (
-        [("pmsbot-nodb", 18933), ("pmsbot-nowait", 18934)] if args.diagnose else [])
+    kinds = ["bare", "pmsbot"] + (["pmsbot-nodb", "pmsbot-nowait"] if args.diagnose else [])
     window_s = args.seconds / args.rounds
-    answered = {kind: 0.0 for kind, _ in kinds}
-    cpu_s = {kind: 0.0 for kind, _ in kinds}
-    errors = {kind: 0 for kind, _ in kinds}
+    answered = dict.fromkeys(kinds, 0.0)
+    cpu_s = dict.fromkeys(kinds, 0.0)
+    errors = dict.fromkeys(kinds, 0)
     ratios: list[float] = []
     with contextlib.ExitStack() as stack:
-        servers = {kind: stack.enter_context(server(kind, port, tmp, args.database_url if kind != "bare" else None))
-                   for kind, port in kinds}
+        servers = {kind: stack.enter_context(slack_server(kind, tmp, args.database_url if kind != "bare" else None))
+                   for kind in kinds}
         for url, _ in servers.values():
             await closed_loop(url, 1.0, args.concurrency)  # warm-up (and bolt's one auth.test)
         # Both servers run throughout and take turns (ABBA order), so a slow spell of this shared machine falls on
         # both alike instead of on whichever happened to be measured second.
         for round_ in range(args.rounds):
             rps_now: dict[str, float] = {}
-            for kind, _ in kinds if round_ % 2 == 0 else reversed(kinds):
+            for kind in kinds if round_ % 2 == 0 else reversed(kinds):
                 url, pid = servers[kind]
                 cpu0 = _cpu_s(pid)
                 with generator_gc_paused():
@@ -201,12 +199,12 @@ async def intake(args: argparse.Namespace, tmp: Path) -> Result:
                 rps_now[kind] = rps
             ratios.append(rps_now["pmsbot"] / rps_now["bare"])
         latency: dict[str, tuple[float, float, float]] = {}
-        for kind, _ in kinds:
+        for kind in kinds:
             with generator_gc_paused():
                 lat, errs, achieved = await open_loop(servers[kind][0], args.open_seconds, args.rate)
             latency[kind] = (achieved, _pct(lat, 0.5), _pct(lat, 0.99))
             errors[kind] += errs
-    for kind, _ in kinds:
+    for kind in kinds:
         achieved, p50, p99 = latency[kind]
         print(f"{kind:>13}: {answered[kind] / args.seconds:7.0f} req/s closed loop (c={args.concurrency}), server CPU "
               f"{cpu_s[kind] * 1000 / max(1.0, answered[kind]):.2f} ms/req; at {achieved:.0f} req/s open loop: "
@@ -263,13 +261,11 @@ async def instructions(args: argparse.Namespace, tmp: Path) -> None:
     n = args.instructions
     print(f"== Slack intake in instructions: {n} signed /pms requests (c=8) to each server under callgrind")
     per_request: dict[str, float] = {}
-    for kind, port in (("bare", 18935), ("pmsbot", 18936)):
+    for kind in ("bare", "pmsbot"):
         out = tmp / f"callgrind.{kind}.out"
         under = ("valgrind", "-q", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}")
-        with child("bench.slack", "--serve", kind, "--port", str(port), "--db", str(tmp / f"cg-{kind}.db"),
-                   under=under, stop_timeout_s=300) as (line, pid):
-            if not line.endswith("ready"):
-                raise RuntimeError(f"{kind} server did not start under valgrind: {line!r}")
+        with server("bench.slack", "--serve", kind, "--db", str(tmp / f"cg-{kind}.db"), under=under,
+                    stop_timeout_s=300) as (_, pid, port):
             url = f"http://{HOST}:{port}/slack/events"
             await answered_n(url, 300, 8)  # warm-up, not counted
             await _counting(pid, "on")

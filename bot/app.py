@@ -6,22 +6,19 @@ import functools
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from bot import constants
 from bot.clocks import Clock
 from bot.config import Config
 from bot.decision_links import LinkSigner
 from bot.hooks import registry as hooks
-from bot.platforms import dingtalk, feishu, slack
-from bot.platforms.dingtalk_crypto import CallbackCipher
+from bot.metrics import INBOX_FAILED, INBOX_PENDING, OUTBOX_STATES
 from bot.platforms.people import AliasLookup, EmailLookup, KnownPeople
 from bot.platforms.registry import Adapter, Inbound, build_adapters
-from bot.pms.base import PMS
-from bot.pms.registry import connector_for
 from bot.records import Project
 from bot.runtime import Runtime
 from bot.store import audit as audit_log
@@ -33,18 +30,16 @@ from bot.store.web import server_key
 from bot.web import admin, console, dashboard, field, jira_link, openapi, portfolio, sso, standup_history
 from bot.web.decide import DecidePage
 from bot.web.pages import WEB, Web
-from notifiers.base import Rendered
-from notifiers.dingtalk import LINK_PURPOSE, DingTalkSender, session_webhook_allowed
-from notifiers.feishu import FeishuSender, card_for
-from notifiers.slack import client_for
+
+if TYPE_CHECKING:  # a platform's adapter and sender modules are imported only when it is on
+    from bot.platforms import dingtalk, feishu, slack
+    from bot.platforms.dingtalk_crypto import CallbackCipher
+    from bot.pms.base import PMS
+    from notifiers.base import Rendered
 
 log = logging.getLogger("pmsbot.web")
 
 RUNTIME: web.AppKey[Runtime] = web.AppKey("runtime", Runtime)
-INBOX_PENDING = Gauge("pmsbot_inbox_pending", "Inbound events not yet handled")
-INBOX_FAILED = Gauge("pmsbot_inbox_failed", "Inbound events parked as failed (rejected source deliveries and poison "
-                                            "events): `pmsbot hooks failed` lists them with the reason")
-OUTBOX_STATES = Gauge("pmsbot_outbox_messages", "Outbound messages by state (pending, sent, dead letters)", ["state"])
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 PAGE_PREFIXES = ("/r/", "/admin", "/projects/", "/photos/")  # pages: errors as pages, not JSON
@@ -121,6 +116,9 @@ def build_app(runtime: Runtime) -> web.Application:
         return runtime.web_key or (configured.get_secret_value().encode() if configured else await server_key(db))
 
     def connectors(session: StoreSession) -> Callable[[Project], PMS]:
+        # The PMS clients are made by the first page that reads a project (a web process may never need them).
+        from bot.pms.registry import connector_for
+
         return connector_for(session, runtime.remotes, clock=clock)
 
     pages = Web(key=web_key, public_url=runtime.settings.pmsbot_public_url, clock=clock, templates=renderer,
@@ -141,7 +139,7 @@ def build_app(runtime: Runtime) -> web.Application:
     admin.add_routes(app, admin.AdminDeps(
         db=db, clock=clock, config=config,
         admin_token=lambda: runtime.settings.pmsbot_admin_token,  # read each time: rotating it ends its sessions
-        replay_dead_letter=runtime.outbox.replay, wake_delivery=runtime.delivery.wake.set,
+        replay_dead_letter=runtime.outbox.replay, wake_delivery=runtime.wake_delivery,
         wake_inbox=runtime.inbox.wake))
     if config.sso is not None:  # the provider sends the browser back to this address: it must be the public one
         from bot.web.oidc import OidcClient
@@ -194,6 +192,9 @@ def _people(rt: Runtime, platform: str, email_of: EmailLookup, aliases_of: Alias
 
 
 def _slack_parts(rt: Runtime) -> slack.SlackParts:
+    from bot.platforms import slack
+    from notifiers.slack import client_for
+
     s = rt.settings
     assert s.slack_bot_token is not None
     client = client_for(s.slack_bot_token.get_secret_value(), s.slack_api_url)
@@ -204,6 +205,9 @@ def _slack_parts(rt: Runtime) -> slack.SlackParts:
 
 
 def _feishu_parts(rt: Runtime) -> feishu.FeishuParts:
+    from bot.platforms import feishu
+    from notifiers.feishu import FeishuSender, card_for
+
     s = rt.settings
     assert s.feishu_app_id and s.feishu_app_secret
     found = rt.delivery.senders.get(feishu.PLATFORM)
@@ -228,6 +232,9 @@ def _feishu_parts(rt: Runtime) -> feishu.FeishuParts:
 
 
 def _dingtalk_parts(rt: Runtime) -> dingtalk.DingTalkParts:
+    from bot.platforms import dingtalk
+    from notifiers.dingtalk import LINK_PURPOSE, DingTalkSender, session_webhook_allowed
+
     s = rt.settings
     assert s.dingtalk_client_id and s.dingtalk_client_secret
     secret = s.dingtalk_client_secret.get_secret_value()
@@ -255,6 +262,8 @@ def _dingtalk_parts(rt: Runtime) -> dingtalk.DingTalkParts:
 
 def _dingtalk_event_push(config: Config, client_id: str) -> CallbackCipher | None:
     """The encrypted HTTP event push's keys (`dingtalk_events:`); the receiver id defaults to the app key."""
+    from bot.platforms.dingtalk_crypto import CallbackCipher
+
     events = config.dingtalk_events
     if events is None:
         return None

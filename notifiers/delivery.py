@@ -8,10 +8,10 @@ import logging
 from collections.abc import Callable
 
 import jinja2
-from prometheus_client import Counter
 
 from bot.calls import METER
 from bot.constants import DELIVERY_WARM_MAX_S, OUTBOX_BATCH, OUTBOX_RUN, OUTBOX_RUN_MAX_S, WORKER_POLL_S
+from bot.metrics import OUTBOX_DEAD, OUTBOX_DEFERRED, OUTBOX_RETRIED, OUTBOX_SENT
 from notifiers.base import Outgoing, PermanentSendError, Sender, TransientSendError, Warms
 from notifiers.outbox import ClaimedMessage, Outbox
 from notifiers.pacing import Deferred
@@ -19,11 +19,6 @@ from notifiers.render import Renderer, TemplateMissing
 
 log = logging.getLogger("pmsbot.delivery")
 
-SENT = Counter("pmsbot_outbox_sent_total", "Messages delivered", ["platform"])
-RETRIED = Counter("pmsbot_outbox_retried_total", "Deliveries that will be tried again", ["platform"])
-DEAD = Counter("pmsbot_outbox_dead_total", "Messages parked as dead letters", ["platform"])
-DEFERRED = Counter("pmsbot_outbox_deferred_total", "Messages held back by our pacing to a platform's limits",
-                   ["platform"])
 
 
 class Wake:
@@ -94,7 +89,7 @@ class Delivery:
                                          calls=(now.replace(second=0, microsecond=0), METER.take()))
         for m, sent, _ in tried:
             if sent:
-                SENT.labels(m.envelope.platform).inc()
+                OUTBOX_SENT.labels(m.envelope.platform).inc()
         self.delivered.set()
         return len(tried)
 
@@ -161,9 +156,9 @@ class Delivery:
         except Exception as exc:  # the delivery boundary: a bug or an unforeseen error must not stall the line
             log.exception("delivery %s to %s failed unexpectedly", msg.id, msg.envelope.platform)
             if await self.outbox.retry_later(msg, error=f"{type(exc).__name__}: {exc}", retry_after_s=None):
-                RETRIED.labels(msg.envelope.platform).inc()
+                OUTBOX_RETRIED.labels(msg.envelope.platform).inc()
             else:
-                DEAD.labels(msg.envelope.platform).inc()
+                OUTBOX_DEAD.labels(msg.envelope.platform).inc()
             return False, None
 
     async def _attempt(self, msg: ClaimedMessage) -> tuple[bool, str | None]:
@@ -171,18 +166,18 @@ class Delivery:
         sender = self.senders.get(env.platform)
         if sender is None:
             await self.outbox.dead(msg, error=f"platform {env.platform!r} is not enabled")
-            DEAD.labels(env.platform).inc()
+            OUTBOX_DEAD.labels(env.platform).inc()
             return False, None
         try:
             rendered = self.renderer.render(platform=env.platform, locale=env.locale, kind=env.kind, data=env.data,
                                             actions=env.actions)
         except TemplateMissing as exc:
             await self.outbox.dead(msg, error=f"no template {exc}")
-            DEAD.labels(env.platform).inc()
+            OUTBOX_DEAD.labels(env.platform).inc()
             return False, None
         except jinja2.TemplateError as exc:  # the same data will fail the same way every time
             await self.outbox.dead(msg, error=f"template {env.platform}/{env.locale}/{env.kind}: {exc}")
-            DEAD.labels(env.platform).inc()
+            OUTBOX_DEAD.labels(env.platform).inc()
             return False, None
         out = Outgoing(outbox_id=msg.id, platform=env.platform, target=env.target, card_ref=env.card_ref,
                        rendered=rendered, locale=env.locale, origin=env.origin)
@@ -201,19 +196,19 @@ class Delivery:
             paced = True
             log.debug("delivery %s to %s paced: %s", msg.id, env.platform, exc)
             await self.outbox.defer(msg, after_s=exc.retry_after_s)
-            DEFERRED.labels(env.platform).inc()
+            OUTBOX_DEFERRED.labels(env.platform).inc()
             return False, None
         except TransientSendError as exc:
             log.warning("delivery %s to %s failed, will retry: %s", msg.id, env.platform, exc)
             if await self.outbox.retry_later(msg, error=str(exc), retry_after_s=exc.retry_after_s):
-                RETRIED.labels(env.platform).inc()
+                OUTBOX_RETRIED.labels(env.platform).inc()
             else:
-                DEAD.labels(env.platform).inc()
+                OUTBOX_DEAD.labels(env.platform).inc()
             return False, None
         except PermanentSendError as exc:
             log.warning("delivery %s to %s failed for good: %s", msg.id, env.platform, exc)
             await self.outbox.dead(msg, error=str(exc))
-            DEAD.labels(env.platform).inc()
+            OUTBOX_DEAD.labels(env.platform).inc()
             return False, None
         finally:
             if env.platform != "console" and not paced:  # the console is our own table; a paced turn called nobody

@@ -5,13 +5,15 @@ from __future__ import annotations
 import functools
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
 import yaml
 
 from bot.constants import LOCALES
 from notifiers.base import Button, Rendered
+
+if TYPE_CHECKING:
+    import jinja2
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 PLAIN = "console"  # the plain-text templates every platform falls back to
@@ -37,7 +39,10 @@ _YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoad
 
 @functools.cache
 def _environment(root: Path) -> jinja2.Environment:
-    """One environment per templates folder and process: templates compile once, not once per Renderer."""
+    """One environment per templates folder and process: templates compile once, not once per Renderer. Made
+    (and jinja2 imported) by the first template rendered: a `web` process may answer with catalog texts only."""
+    import jinja2
+
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(root)),
         undefined=jinja2.StrictUndefined,
@@ -74,7 +79,10 @@ def _catalogs(root: Path) -> dict[str, dict[str, Any]]:
 class Renderer:
     def __init__(self, root: Path = TEMPLATES_DIR) -> None:
         self.root = root
-        self.env = _environment(root)
+
+    @property
+    def env(self) -> jinja2.Environment:
+        return _environment(self.root)
 
     @property
     def catalogs(self) -> dict[str, dict[str, Any]]:
@@ -97,6 +105,8 @@ class Renderer:
         # A platform overrides only the kinds it lays out differently; the rest share the plain-text templates,
         # and each sender escapes for its own markup.
         names = [f"{platform}/{locale}/{kind}.j2", f"{PLAIN}/{locale}/{kind}.j2"]
+        import jinja2
+
         try:
             template = self.env.select_template(names)
         except jinja2.TemplatesNotFound as exc:

@@ -4,6 +4,7 @@ that fails or cannot give its rows is a row that says so, never left out. Fake m
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 from pathlib import Path
 
@@ -116,3 +117,40 @@ def test_results_append_and_read_back(tmp_path: Path) -> None:
     for n in (1, 2):
         add_results(path, [Result(row=f"r{n}", measured="m", peer="p", ratio=1.5, goal="g", met=n == 1)])
     assert [(r.row, r.met) for r in read_results(path)] == [("r1", True), ("r2", False)]
+
+
+def test_no_benchmark_listens_on_a_fixed_port() -> None:
+    """Two runs (or any other program) never collide: every server a benchmark starts is on a port the OS handed
+    out (bench.common.server / free_port), none on a number written in the code."""
+    bench = Path(bench_main.__file__).parent
+    fixed = [f"{path.name}: {line.strip()}" for path in sorted(bench.glob("*.py")) if path.name != "common.py"
+             for line in path.read_text(encoding="utf-8").splitlines()
+             if re.search(r"(?i)port\b.*\b\d[\d_]{3,}\b", line) or '"--port", str(' in line]
+    assert fixed == []
+
+
+def test_a_server_whose_port_was_taken_meanwhile_starts_on_another(monkeypatch: pytest.MonkeyPatch,
+                                                                    tmp_path: Path) -> None:
+    import socket
+    import urllib.error
+    import urllib.request
+
+    from bench import common
+
+    held = socket.socket()
+    held.bind((common.HOST, 0))
+    held.listen()  # another program took the port between our asking and the server's listening
+    taken = held.getsockname()[1]
+    handed = iter([taken])
+    real = common.free_port
+    monkeypatch.setattr(common, "free_port", lambda: next(handed, None) or real())
+    try:
+        with common.server("bench.hooks", "--serve", "bare", "--db", str(tmp_path / "unused.db")) as (line, _, port):
+            assert line == "ready" and port != taken
+            with pytest.raises(urllib.error.HTTPError) as refused:  # the bench's own server: it checks signatures
+                urllib.request.urlopen(urllib.request.Request(f"http://{common.HOST}:{port}/hooks/mes", data=b"{}"),
+                                       timeout=10)
+            assert refused.value.code == 401
+            refused.value.close()
+    finally:
+        held.close()

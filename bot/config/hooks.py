@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+import functools
 import re
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-import jinja2
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 from pydantic import AfterValidator, Field, IPvAnyNetwork, SecretStr, field_validator, model_validator
 
 from bot.config.fields import StrictModel
 from bot.config.projects import ChannelConfig, RolloutConfig
 
+if TYPE_CHECKING:
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
 SOURCE_NAME_RE = re.compile(r"^[a-z][a-z0-9_-]{0,24}$")
 MIN_SECRET_CHARS = 16
-_TEMPLATES = ImmutableSandboxedEnvironment()  # only to check templates' syntax when the file is read
+
+
+@functools.cache
+def _templates() -> ImmutableSandboxedEnvironment:
+    """Only to check templates' syntax when the file is read; jinja2 is imported by the first file that has one."""
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    return ImmutableSandboxedEnvironment()
 
 
 def _check_secret(value: SecretStr) -> SecretStr:
@@ -28,16 +37,20 @@ Secret = Annotated[SecretStr, AfterValidator(_check_secret)]
 
 
 def _check_template(value: str) -> str:
+    import jinja2
+
     try:
-        _TEMPLATES.parse(value)
+        _templates().parse(value)
     except jinja2.TemplateSyntaxError as exc:
         raise ValueError(f"template syntax error: {exc.message} in {value[:80]!r}") from None
     return value
 
 
 def _check_expression(value: str) -> str:
+    import jinja2
+
     try:
-        _TEMPLATES.compile_expression(value)
+        _templates().compile_expression(value)
     except jinja2.TemplateSyntaxError as exc:
         raise ValueError(f"expression syntax error: {exc.message} in {value[:80]!r}") from None
     return value

@@ -21,7 +21,8 @@ from typing import Any
 
 import httpx
 
-from bot.directory.base import DirectoryError, Entry, Listing, Paged, Progress, Sleep, text
+from bot.directory.base import DirectoryError, Entry, Listing, Progress, Sleep, text
+from bot.directory.paged import Paged
 
 PLATFORM = "dingtalk"
 PAGE_SIZE = 100

@@ -12,7 +12,8 @@ from typing import Any
 
 import httpx
 
-from bot.directory.base import DirectoryError, Entry, Listing, Paged, Progress, Sleep, text
+from bot.directory.base import DirectoryError, Entry, Listing, Progress, Sleep, text
+from bot.directory.paged import Paged
 
 PLATFORM = "feishu"
 PAGE_SIZE = 50

@@ -12,7 +12,8 @@ from typing import Any
 
 import httpx
 
-from bot.directory.base import DirectoryError, Entry, Listing, Paged, Progress, Sleep, text
+from bot.directory.base import DirectoryError, Entry, Listing, Progress, Sleep, text
+from bot.directory.paged import Paged
 
 PLATFORM = "slack"
 PAGE_SIZE = 200  # Slack suggests no more than 200

@@ -9,8 +9,6 @@ import logging
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from prometheus_client import Counter
-
 from bot.clocks import Clock
 from bot.config import Config, SourceConfig
 from bot.constants import HOOK_PLATFORM_PREFIX, NO_RULE_MATCHED
@@ -19,6 +17,7 @@ from bot.dispatch.pms_waits import PmsWaits
 from bot.dispatch.replies import Addressing
 from bot.mapping.apply import HookApplier, HookRejected
 from bot.mapping.rules import Planned, RuleError, RuleSet
+from bot.metrics import HOOK_DELIVERIES
 from bot.pms.base import PMSError
 from bot.pms.journal import Journal
 from bot.records import Reply
@@ -30,7 +29,6 @@ from bot.store.workspace import SqlWorkspace
 from notifiers.outbox import ClaimedMessage
 
 log = logging.getLogger("pmsbot.dispatcher")
-HOOKS = Counter("pmsbot_hook_deliveries_total", "Source deliveries handled", ["source", "outcome"])
 
 
 class HookRuns:
@@ -67,7 +65,7 @@ class HookRuns:
             async with self.db.write() as s:  # no rule matched: acknowledged, nothing to do
                 await self.outcomes.finish(s, item, staged, [])
                 await inbox_rows.note(s, item.inbox_id, NO_RULE_MATCHED)
-            HOOKS.labels(name, "unmatched").inc()
+            HOOK_DELIVERIES.labels(name, "unmatched").inc()
             return "hook"
         audits: list[dict[str, Any]] = []
         try:
@@ -77,7 +75,7 @@ class HookRuns:
             reason = str(exc) if isinstance(exc, HookRejected) else f"{exc.code}: {exc.params}"
             await self.reject(item, reason, partial=[a for a in audits if a["action"] != "hook"] or journal.writes())
             return "rejected"
-        HOOKS.labels(name, "applied").inc()
+        HOOK_DELIVERIES.labels(name, "applied").inc()
         return "hook"
 
     async def _apply(self, item: Claimed, staged: list[ClaimedMessage], journal: Journal, source: SourceConfig,
@@ -116,7 +114,7 @@ class HookRuns:
         journaled, so a replay after a fix does not make them again), on record as `hook.partial`."""
         name = item.event.platform.removeprefix(HOOK_PLATFORM_PREFIX)
         log.warning("source %s: delivery %s rejected: %s", name, item.event.event_id, reason)
-        HOOKS.labels(name, "rejected").inc()
+        HOOK_DELIVERIES.labels(name, "rejected").inc()
         async with self.db.write() as s:
             await audit.append(s, actor=f"source:{name}", action="hook.rejected", subject=name,
                                detail={"event": item.event.event_id, "reason": reason[:500]}, now=self.clock.now())

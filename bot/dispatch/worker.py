@@ -12,8 +12,6 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from prometheus_client import Counter, Histogram
-
 from bot.clocks import Clock
 from bot.config import Config, SourceConfig
 from bot.constants import ATTACHMENT_MAX_BYTES, WORKER_ACKS_FIRST_MAX_S, WORKER_BATCH, WORKER_POLL_S
@@ -27,6 +25,7 @@ from bot.dispatch.pms_waits import PmsWaits
 from bot.dispatch.replies import Addressing
 from bot.inbox import Inbox
 from bot.mapping.rules import RuleSet
+from bot.metrics import COMMANDS, DISPATCH_SECONDS
 from bot.pms.base import PMSDown
 from bot.pms.journal import JOURNAL, Journal
 from bot.pms.registry import RemoteClient
@@ -43,9 +42,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("pmsbot.dispatcher")
 
-HANDLED = Counter("pmsbot_commands_total", "Commands handled", ["outcome"])
-LATENCY = Histogram("pmsbot_dispatch_seconds", "Time from claim to committed replies",
-                    buckets=(0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5))
 
 
 class Dispatcher:
@@ -171,7 +167,7 @@ class Dispatcher:
                     await self.chat.refuse(s, item, exc, staged)
                 outcome = "refused"
             self.outbox.hand_over(staged)
-            HANDLED.labels(outcome).inc()
+            COMMANDS.labels(outcome).inc()
             self.waits.settled(item.inbox_id)
         except PMSDown as exc:
             log.warning("event %s/%s waits for its PMS: %s", event.platform, event.event_id, exc)
@@ -181,21 +177,21 @@ class Dispatcher:
                 self.outbox.hand_over(staged)
             except Exception:  # LeaseLost or a database error: the lease runs out and the event comes back
                 log.exception("event %s/%s: could not queue it for its PMS", event.platform, event.event_id)
-            HANDLED.labels("pms_down").inc()
+            COMMANDS.labels("pms_down").inc()
         except LeaseLost as exc:
             log.warning("%s; dropped this attempt", exc)
-            HANDLED.labels("lease_lost").inc()
+            COMMANDS.labels("lease_lost").inc()
         except Exception as exc:  # the dispatcher boundary: one bad event must not stop the worker
             log.exception("event %s/%s failed (attempt %s)", event.platform, event.event_id, item.attempts)
             await self.outcomes.failed(item, exc, journal)
-            HANDLED.labels("error").inc()
+            COMMANDS.labels("error").inc()
         finally:
             JOURNAL.reset(token)
             if heartbeat is not None:
                 heartbeat.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await heartbeat
-        LATENCY.observe(time.perf_counter() - started)
+        DISPATCH_SECONDS.observe(time.perf_counter() - started)
 
     async def _run(self, item: Claimed, staged: list[ClaimedMessage], journal: Journal) -> str:
         if item.event.kind == "change":

@@ -12,7 +12,6 @@ from bot.config import Config
 from bot.constants import MAX_BODY_BYTES
 from bot.hooks.base import HookSource
 from bot.hooks.jira import JiraHooks
-from bot.hooks.sources import ConfiguredSource
 from bot.hooks.teambition import TeambitionHooks
 from bot.hooks.zentao import ZentaoHooks
 from bot.inbox import Inbox
@@ -27,7 +26,10 @@ SOURCES: dict[str, Callable[[Config], HookSource]] = {
 
 def add_routes(app: web.Application, inbox: Callable[[web.Request], Inbox], config: Config, clock: Clock) -> None:
     sources = {name: build(config) for name, build in SOURCES.items()}
-    sources |= {source.name: ConfiguredSource(source) for source in config.sources}
+    if config.sources:  # their mapping rules (jinja2) are loaded only where the configuration has sources
+        from bot.hooks.sources import ConfiguredSource
+
+        sources |= {source.name: ConfiguredSource(source) for source in config.sources}
     sources = {name: source for name, source in sources.items() if source.enabled()}
 
     async def receive(request: web.Request) -> web.Response:

@@ -22,10 +22,10 @@ class CausedMessages(Protocol):
 class Settling:
     """The Outcomes the adapters are handed: the inbox and outbox states, and the delivery worker's signal."""
 
-    def __init__(self, *, worker_running: Callable[[], bool], delivered: asyncio.Event, inbox: InboxStates,
-                 outbox: CausedMessages) -> None:
+    def __init__(self, *, worker_running: Callable[[], bool], delivered: Callable[[], asyncio.Event],
+                 inbox: InboxStates, outbox: CausedMessages) -> None:
         self._worker_running = worker_running  # read at each call: the worker may start after the adapters
-        self._delivered = delivered
+        self._delivered = delivered  # the delivery worker's signal, asked for only while a worker runs here
         self._inbox = inbox
         self._outbox = outbox
 
@@ -38,9 +38,10 @@ class Settling:
         if not self._worker_running() or budget_s <= 0:
             return False
         loop = asyncio.get_running_loop()
+        signal = self._delivered()
         deadline = loop.time() + budget_s
         while True:
-            self._delivered.clear()  # before looking, so a delivery during the look is not missed
+            signal.clear()  # before looking, so a delivery during the look is not missed
             if await self._inbox.state(inbox_id) != "pending":
                 if not delivered:
                     return True
@@ -51,7 +52,7 @@ class Settling:
             if remaining <= 0:
                 return False
             try:
-                await asyncio.wait_for(self._delivered.wait(), timeout=remaining)
+                await asyncio.wait_for(signal.wait(), timeout=remaining)
             except TimeoutError:
                 return False
 

@@ -7,15 +7,17 @@ the platform's sender lends it). Adding a platform adds its parts and one line h
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from aiohttp import web
 
 from bot.clocks import Clock
-from bot.platforms.dingtalk import DingTalkAdapter, DingTalkParts
-from bot.platforms.feishu import FeishuAdapter, FeishuParts
 from bot.platforms.ports import Intake, Outcomes, Replay, Texts
-from bot.platforms.slack import SlackAdapter, SlackParts
+
+if TYPE_CHECKING:  # each adapter's module is imported only when its platform is on
+    from bot.platforms.dingtalk import DingTalkParts
+    from bot.platforms.feishu import FeishuParts
+    from bot.platforms.slack import SlackParts
 
 
 class Adapter(Protocol):
@@ -45,11 +47,17 @@ def build_adapters(inbound: Inbound, *, slack: SlackParts | None = None, feishu:
     i = inbound
     adapters: list[Adapter] = []
     if slack is not None:
+        from bot.platforms.slack import SlackAdapter
+
         adapters.append(SlackAdapter(slack, intake=i.intake, outcomes=i.outcomes, texts=i.texts, clock=i.clock))
     if feishu is not None:
+        from bot.platforms.feishu import FeishuAdapter
+
         adapters.append(FeishuAdapter(feishu, intake=i.intake, outcomes=i.outcomes, replay=i.replay, texts=i.texts,
                                       clock=i.clock))
     if dingtalk is not None:
+        from bot.platforms.dingtalk import DingTalkAdapter
+
         adapters.append(DingTalkAdapter(dingtalk, intake=i.intake, outcomes=i.outcomes, replay=i.replay,
                                         texts=i.texts, clock=i.clock))
     return adapters

@@ -29,8 +29,6 @@ from pydantic import SecretStr
 from bot.clocks import Clock
 from bot.config import Config
 from bot.constants import HOOK_PLATFORM_PREFIX, LOCALES
-from bot.jobs.calendar import calendar_gaps
-from bot.jobs.standups import next_runs
 from bot.records import Thresholds
 from bot.signing import BadToken
 from bot.store import admin as store
@@ -316,6 +314,10 @@ def token_fingerprint(token: str) -> str:
 # ---- the pages -------------------------------------------------------------------------------------------------
 
 async def overview(request: web.Request, session: Session) -> web.StreamResponse:
+    # The clock's schedule maths, loaded by the first look at the overview (a web process runs no clock).
+    from bot.jobs.calendar import calendar_gaps
+    from bot.jobs.standups import next_runs
+
     deps = request.app[DEPS]
     now = deps.clock.now()
     sla = [{"connector": f.connector, "calls": f.calls, "failed": f.failed,

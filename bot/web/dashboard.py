@@ -25,7 +25,6 @@ from aiohttp import web
 from bot.clocks import Clock
 from bot.constants import PMS_SCAN_MAX_TASKS
 from bot.pms.base import PMSDown, PMSError
-from bot.pms.registry import DISPLAY
 from bot.records import Task, Thresholds
 from bot.signing import BadToken
 from bot.store.dashboard import MetricPoint, PercentChange, logged_work, metric_history, percent_history
@@ -145,7 +144,7 @@ async def gather(deps: DashboardDeps, key: str, *, now: datetime, d: dict[str, s
         "cycle_svg": charts.histogram(cycle.buckets, d) if cycle.days else None,
         "cycle_median": _median(cycle.days), "cycle_count": len(cycle.days), "cycle_unknown": cycle.unknown,
         "workload_svg": charts.heat_map(weeks, load.rows, d) if load.rows and load.any_hours else None,
-        "logged_known": local, "pms_name": DISPLAY.get(project.pms, project.pms),
+        "logged_known": local, "pms_name": _display(project.pms),
         "budget": _budget(figures, metrics, tasks, history, summary.percent, tz, d, local),
     }
 
@@ -209,11 +208,18 @@ async def admit(request: web.Request, key: str, locale: str) -> web.Response | N
     return None
 
 
+def _display(pms: str) -> str:
+    """The PMS's name as people read it (the registry is loaded by the page's first connector, not at start)."""
+    from bot.pms.registry import DISPLAY
+
+    return DISPLAY.get(pms, pms)
+
+
 def _pms_trouble(pages: Web, locale: str, exc: PMSDown | PMSError, project: str) -> web.Response:
     log.warning("dashboard of %s: its PMS failed: %s", project, exc)
     d = pages.texts(locale)["dashboard"]
     pms = exc.pms if isinstance(exc, PMSDown) else exc.params.get("pms", "")
-    return pages.error(locale=locale, status=503, message=d["pms_down"].format(pms=DISPLAY.get(pms, pms)))
+    return pages.error(locale=locale, status=503, message=d["pms_down"].format(pms=_display(pms)))
 
 
 async def page(request: web.Request) -> web.StreamResponse:

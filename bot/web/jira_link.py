@@ -14,7 +14,6 @@ from typing import Protocol
 
 from aiohttp import web
 
-from bot.pms.jira_people import LinkRefused
 from bot.signing import BadToken
 from bot.web.links import JIRA, JIRA_LINK_TTL_S, JIRA_STATE
 from bot.web.pages import WEB
@@ -109,6 +108,9 @@ async def callback(request: web.Request) -> web.StreamResponse:
 
 
 async def _link(request: web.Request, deps: JiraLinkDeps, person: str, linking: Awaitable[str]) -> web.Response:
+    # loaded already: Jira's linking is set up (its clients use httpx)
+    from bot.pms.jira_people import LinkRefused
+
     try:
         who = await linking
     except LinkRefused as exc:

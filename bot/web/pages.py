@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import jinja2
 from aiohttp import web
 
 from bot.clocks import Clock
@@ -19,6 +18,9 @@ from bot.signing import Signer
 from bot.store.db import StoreSession
 from bot.store.web import KeyUnavailable
 from bot.web.security import PAGE_HEADERS, Sessions
+
+if TYPE_CHECKING:
+    import jinja2
 
 log = logging.getLogger("pmsbot.web")
 
