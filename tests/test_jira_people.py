@@ -5,6 +5,7 @@ the store; an expired access token is refreshed (the refresh token rotates), a r
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import re
 import shutil
 from collections.abc import AsyncIterator
@@ -67,7 +68,10 @@ def migrated_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
         database = Database(f"sqlite+aiosqlite:///{path}")
         await migrate.upgrade(database)
         await database.dispose()
-    asyncio.run(make())
+    # Its own loop in a thread: a test asks for it by request.getfixturevalue() while that test's loop runs, and
+    # asyncio.run() refuses to start there (whether it does depends on which test of the module a worker runs first).
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, make()).result()
     return path
 
 
