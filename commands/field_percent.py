@@ -167,7 +167,7 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
             measured = True
             unclear = unclear or after.lstrip().startswith(("的", "of", "OF", "Of", "多", "以上", "出头", "the"))
             continue
-        if _SHARE_BEFORE.search(w.TIME_WORDS.sub("", before)) and not _STRONG_CUE_BEFORE.search(before) \
+        if _SHARE_BEFORE.search(_HEDGE_WORD.sub("", w.TIME_WORDS.sub("", before))) and not _STRONG_CUE_BEFORE.search(before) \
                 and not _REACHED_BEFORE.search(before):
             unclear = True
             continue

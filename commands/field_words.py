@@ -164,7 +164,8 @@ MEASURE_BEFORE = _words(
     "手机", "电话", "笔记本", "(?:my )?phone", "laptop",
     "降价", "涨价", "打折", "让利", "优惠", "price cut", "markdown", "跑在", "运行在", "工作在", "running at", "runs at", "run at", "operating at", "idling at", "功率", "频率", "power", "frequency",
     # a setting, not work done ("遮阳网开到50%", "damper set to 40%")
-    "开到", "调到", "调至", "设到", "设为", "设定", "set to", "set at", "opened to", "turned (?:up |down )?to", "dialed to",
+    "开到", "调到", "调至", "设到", "设为", "设定", "限到", "限制在", "限速", "set to", "set at", "opened to",
+    "throttled (?:back |down )?to", "limited to", "capped (?:at|to)", "derated to", "ramped (?:up |down )?to", "turned (?:up |down )?to", "dialed to",
     # more states and rates that engineers quote in percent
     "含量", "浓度", "水分", "含水", "偏移", "收缩", "孔隙", "透光", "饱和", "占用", "空置", "丢包", "误码", "失真", "谐波", "纹波", "偏差率?",
     "leak(?:age)?", "drift", "storage", "disk space", "free space", "存储", "硬盘", "容量", "diff", "difference", "delta", "discrepanc(?:y|ies)", "mismatch", "差异", "差额",

@@ -1,5 +1,5 @@
 """Due dates as people say them: 今天/明天/后天, 周五, 下周五, 12月20日, today, tomorrow, Friday, next Friday,
-Dec 20, 20 Dec 2027, in 3 days, 3天后, plus the numeric forms of commands/dates.py. `today` is the person's
+Dec 20, 20 Dec 2027, in 3 days, 3天后, 下个月15号, plus the numeric forms of commands/dates.py. `today` is the person's
 own day (the handler passes it from the injected clock and their timezone); a year-less date takes the year
 commands/dates.py gives it, so a date just past stays past (and is refused), never moved a year on silently."""
 
@@ -20,6 +20,7 @@ _ZH_WEEK = re.compile(r"(?P<which>下下|下|这|本)?(?:个)?(?:周|星期|礼�
 _EN_WEEK = re.compile(r"(?P<which>next|this)? ?(?P<d>mon|tue|wed|thu|fri|sat|sun)[a-z]*")
 _EN_MONTH_DAY = re.compile(r"(?P<m>[a-z]{3})[a-z]*\.? (?P<d>[0-9]{1,2})(?:st|nd|rd|th)?(?:,? (?P<y>[0-9]{4}))?")
 _EN_DAY_MONTH = re.compile(r"(?P<d>[0-9]{1,2})(?:st|nd|rd|th)? (?P<m>[a-z]{3})[a-z]*\.?(?: (?P<y>[0-9]{4}))?")
+_NEXT_MONTH_DAY = re.compile(r"(?:下个?月|next month(?:'s)?(?: the)?) ?(?P<d>[0-9]{1,2})(?:号|日|st|nd|rd|th)?")
 _IN_DAYS = re.compile(r"in (?P<n>[0-9]{1,3}) days?|(?P<zh>[0-9]{1,3}) ?天(?:后|以后|之后)")
 
 
@@ -46,6 +47,10 @@ def natural_date(text: str, today: date) -> date | None:
         if m.group("y"):
             return _make_date(int(m.group("y")), month, day_no)
         return _infer_year(month, day_no, today)
+    m = _NEXT_MONTH_DAY.fullmatch(s)
+    if m is not None:  # 下个月15号: that day of the month after this one
+        year, month = (today.year + 1, 1) if today.month == 12 else (today.year, today.month + 1)
+        return _make_date(year, month, int(m.group("d")))
     m = _IN_DAYS.fullmatch(s)
     if m is not None:
         return today + timedelta(days=int(m.group("n") or m.group("zh")))

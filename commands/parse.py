@@ -10,7 +10,7 @@ from datetime import date
 
 from commands.errors import PARAM_MAX_CHARS, err
 from commands.field import correction
-from commands.field_words import DAY_END, DONE
+from commands.field_words import DAY_END, DONE, QUESTION_END
 from commands.grammar import Args
 from commands.keys import TASK_KEY_AT
 from commands.model import Approve, Command, Confirm, ParseError
@@ -23,6 +23,14 @@ MAX_TEXT_CHARS = 2000
 _CASUAL_WORDS = frozenset({"ok", "okay"})  # verbs that are also just "ok" before a report
 TYPO_CUTOFF = 0.8  # "repotr PUMP-3" is a misspelt verb; "Handing PUMP-3 over" is a report
 
+# A task change said key first, with a word of change ("A-3 priority 调成 high", "A-3 due date 改到 下周三"): the
+# verb's own form. Without the change word it is a remark ("A-3 due Friday"), read as a report.
+_KEY_FIRST_CHANGE = re.compile(r"(?P<key>[A-Za-z][A-Za-z0-9]{0,9}-[0-9]{1,9}) ?(?P<verb>priority|优先级|due(?: date)?|deadline|截止(?:日期)?)"
+                               r" ?[:：]? ?(?:调成|调为|调到|改成|改为|改到|设为|设成|推到|延到|(?:changed? |moved |pushed |set )?to|->|→)"
+                               r" ?(?P<rest>.+)", re.IGNORECASE)
+# An approval's number, then the decision ("#7 同意, go", "#7 approved, thanks"): the "#" makes it a number.
+_NUMBER_THEN_YES = re.compile(r"#([0-9]{1,9}) ?[,:：]? ?(?:同意|批准|approved?)(?![A-Za-z])(?: ?[,;.:!，；。！]? ?(?P<why>.*))?",
+                              re.IGNORECASE)
 _CHANNEL_REF = re.compile(r"#([0-9]{1,9})(?![0-9A-Za-z])")
 # An approval said as its own clause among chatter ("辛苦，同意 12，周一见"): the verb aimed at a number,
 # with nothing around it that asks, negates or sets a condition.
@@ -44,6 +52,10 @@ def parse(text: str, *, today: date, channel_project: str | None = None) -> Comm
         return err("too_long", None, max=str(MAX_TEXT_CHARS))
 
     matched = match_verb(s)
+    key_first = _KEY_FIRST_CHANGE.fullmatch(s) if matched is None else None
+    if key_first is not None:
+        verb_word = "priority" if key_first["verb"].lower() in ("priority", "优先级") else "due"
+        matched = match_verb(f"{verb_word} {key_first['key']} {key_first['rest']}")
     fix = correction(s, anywhere=matched is None)
     if fix is not None:
         return fix
@@ -66,6 +78,9 @@ def parse(text: str, *, today: date, channel_project: str | None = None) -> Comm
             report = None  # "repotr PUMP-3 50%": a mistyped verb, said as such
         if report is not None:
             return report
+        yes = _NUMBER_THEN_YES.fullmatch(s) if channel_project is None else None
+        if yes is not None and not QUESTION_END.search(s):
+            return Approve(approval_id=int(yes.group(1)), comment=(yes.group("why") or "").strip())
         approvals = _APPROVE_CLAUSE.findall(s)
         if len(approvals) == 1 and not _NOT_A_DECISION.search(s) and not TASK_KEY_AT.search(s):
             return Approve(approval_id=int(approvals[0]))

@@ -48,10 +48,18 @@ def _done(task: str, tail: str) -> Command | ParseError:
     return Done(task=task, note=remove_spans(s, [(hrs.start, hrs.end)]), hours=hrs.value)
 
 
+# "finished A-3 this morning": the past-tense words are the verb only before a key and when it was done.
+_KEY_AND_WHEN = re.compile(r"[A-Za-z][A-Za-z0-9]{0,9}-[0-9]{1,9}(?: (?:this morning|this afternoon|today|tonight|just now|earlier|"
+                           r"yesterday|last night))?[ .!👍✅]*", re.IGNORECASE)
+
+
 def done(args: Args) -> Command | ParseError:
     if words.DAY_END.match(f"{args.word} {args.rest}"):
         return understand(f"{args.word} {args.rest}") or err("unclear_done", "done", value=args.rest[:PARAM_MAX_CHARS],
                                                              task="?")  # "done for today, P-7"
+    if args.word in ("finished", "completed") and not _KEY_AND_WHEN.fullmatch(args.rest):
+        # "finished the east side", "finished A-3 except the labels": read as words, which ask where unsure
+        return understand(f"{args.word} {args.rest}") or err("unclear_task", "done", value=args.rest[:PARAM_MAX_CHARS])
     arg = task_arg(args.rest, "done")
     if isinstance(arg, ParseError) and words.QUESTION_WORDS.search(args.rest):
         return err("question", "done")  # "done 是什么意思" asks about the word

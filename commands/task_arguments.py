@@ -144,7 +144,7 @@ def priority(args: Args) -> Command | ParseError:
     if isinstance(found, ParseError):
         return found
     task, word = found
-    word = re.sub(r"^(?:to\b|改为|设为|为|=) ?", "", word.lower())
+    word = re.sub(r"^(?:to\b|改为|设为|为|=|调成|调为|调到|改成|改到|设成) ?", "", word.lower())
     if not word:
         return missing("priority", "priority")
     said = _WHY.split(word, maxsplit=1)[0]  # "priority A-3 urgent, runway reopens Sat": the rest is why

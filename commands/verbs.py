@@ -81,7 +81,7 @@ TABLE: tuple[Verb, ...] = (
          builds=(MyTasks,)),
     Verb(name="report", en=("report", "r"), zh=("汇报", "报告", "上报"), parse=progress.report,
          builds=(Report, Done, Block, Unblock, Start, Status, Confirm), task_first=True),
-    Verb(name="done", en=("done", "finish", "complete"), zh=("完成", "已完成"), parse=progress.done,
+    Verb(name="done", en=("done", "finish", "complete", "finished", "completed"), zh=("完成", "已完成"), parse=progress.done,
          builds=(Done,), task_first=True),
     Verb(name="block", en=("block", "blocked"), zh=("阻塞", "卡住", "受阻"), parse=progress.block,
          builds=(Block,), task_first=True),

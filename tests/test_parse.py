@@ -204,6 +204,8 @@ CASES: list[tuple[str, Command | ParseError]] = [
     ("done PUMP-3", Done(task="PUMP-3")),
     ("DONE pump-3", Done(task="PUMP-3")),
     ("finish PUMP-3 2h 全部完成", Done(task="PUMP-3", note="全部完成", hours=H("2"))),
+    ("finished PUMP-3 this morning", Done(task="PUMP-3", note="this morning")), ("completed PUMP-3", Done(task="PUMP-3")),
+    ("finished the east side", err("unclear_task", "report", value="finished the east side")),
     ("complete pump-3", Done(task="PUMP-3")),
     ("完成 PUMP-3 换好了", Done(task="PUMP-3", note="换好了")),
     ("完成PUMP-3", Done(task="PUMP-3")),
