@@ -253,6 +253,8 @@ def correction(s: str, *, anywhere: bool = True) -> Command | ParseError | None:
         if field is not None and w.CORRECTION.match(head[field.end() :]):
             head = head[field.end() :]
     undo, fix = w.UNDO.match(head), w.CORRECTION.match(head)
+    if fix is None and undo is None and key is not None:
+        fix = w.FIGURE_CONTRAST.search(head)  # "A-3 刚才报错了，是 80% not 90%"
     if undo is None and fix is None and anywhere and key is None and not TASK_KEY_ANY.search(head):
         fix = w.CORRECTION_ANYWHERE.search(head)
         undo = w.UNDO.search(head) if fix is not None and not re.search(r"[0-9]|百分之|小时|成", head) else None

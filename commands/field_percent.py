@@ -87,6 +87,12 @@ _WORD_RIGHT_BEFORE = re.compile(r"(?<![A-Za-z'-])([A-Za-z]{3,})\s*(?:(?:[:：=~]
 _CN_MEASURE_RIGHT_BEFORE = re.compile(r"[\u4e00-\u9fff](?:性|值|压|力|价|温|速|耗)\s*(?:(?:是|为|到|达到|约|大概|有|在|:|：)\s*){0,2}$")
 
 
+# A figure not reached ("还没到40%", "not 40% yet", "isn't at half"): how far it is, no one says; asked.
+_NEGATED_BEFORE = re.compile(r"(?:(?<![A-Za-z])(?:not|isn'?t|aren'?t|wasn'?t|hasn'?t|haven'?t|never)(?:\s+(?:even|yet|quite|reached|"
+                             r"hit|got to|gotten to|at|to|been at|made it to|up to))*|还没(?:有)?(?:到|达到|做到|干到|过)?|没(?:有)?(?:到|达到|做到)|"
+                             r"未(?:到|达到|过)|不到|不足)\s*(?:约|大概|about|around)?\s*$", re.IGNORECASE)
+
+
 @cache
 def _measure_nouns() -> frozenset[str]:
     """The nouns of a quantity or a state (commands/measure_nouns.txt, generated from WordNet): read on first use."""
@@ -157,6 +163,9 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
                 and (_NOT_OWN_STEP.search(before) or _OTHER_PART_PENDING.match(after) or _ACRONYM_RIGHT_BEFORE.search(before)):
             unclear = True  # "vendor says 80%", "backend 80%, 前端还没开始": someone else's, or one part of several
             continue
+        if _NEGATED_BEFORE.search(before):
+            unclear = True
+            continue
         if w.REMAINING_BEFORE.search(before):
             unclear = True  # "还剩 30% 没做": the rest, not the progress
             continue
@@ -202,6 +211,8 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
         if m is None:
             continue
         ahead, rest = clause_before(t, m.start()), t[m.end() :]
+        if _NEGATED_BEFORE.search(ahead):
+            return Percent(unclear=True)  # "还没到一半": not reached, so how far?
         if m.group(0).lower().endswith("through"):
             rest = re.sub(r"^\s*the\s", " ", rest)  # "halfway through the pulls": the task's own work named
         if w.MEASURE_AFTER.match(rest) or (_SHARE_BEFORE.search(w.TIME_WORDS.sub("", ahead))
@@ -238,7 +249,7 @@ def bare_number(t: str) -> re.Match[str] | None:
 
 def _not_progress(t: str, start: int, end: int) -> bool:
     before = clause_before(t, start)
-    return bool(w.FORECAST_BEFORE.search(before) or w.MEASURE_BEFORE.search(before))
+    return bool(w.FORECAST_BEFORE.search(before) or w.MEASURE_BEFORE.search(before) or _NEGATED_BEFORE.search(before))
 
 
 def _lower_of(words: str) -> int:

@@ -79,7 +79,7 @@ UNBLOCK = _words(
     "(?:parts|part|material|materials|delivery|shipment) (?:has |have )?(?:arrived|came|came in|here|delivered)",
     "permit (?:came|came through|approved|granted|is in)", "permit(?:'s| is| has)? (?:come )?through", "good to go again",
     "(?:we |you )?can (?:continue|resume|carry on|proceed)(?: again| now)?", "(?:is|are) back(?: up| on| online)?(?=\\s*(?:[,.;!]|$|and|so|we))", "(?<!hasn't )(?<!has not )(?<!not )(?<!haven't )(?<!never )(?:signed|resuming|resumed)",
-    "回复了", "开门了", "签了", "[A-Za-z]+'s here", "is here", "(?<![做干弄装达])到了(?=\\s*(?:[,，。!！;；]|$|继续|可以|开工|进场))",
+    "回复了", "开门了", "签了", "[A-Za-z]+'s here", "is here", "(?<![做干弄装达])到了(?=\\s*(?:[,，。!！;；]|$|继续|可以|开工|进场|[\\u2600-\\u27bf\\U0001f300-\\U0001faff]))",
     "到齐了?", "到位了", "(?:料|货|材料|配件|零件|设备)(?:已经?|都)(?:到|到齐|到位)", "解除了", "blocker (?:\\w+ )?解除", "access (?:granted|sorted|restored)", "got (?:the )?access",
     "can (?:continue|proceed|resume) now", "resuming work", "work resumed",
     "(?:parts?|materials?|delivery|shipment|crane|permit|access|power|stuff|steel|cable|pipes?|panels?|equipment|vendor|crew)"
@@ -99,7 +99,7 @@ BLOCK = _words(
     "[\u4e00-\u9fff]不了(?!解)", "不能(?:作业|施工|干活|干|开工|进场|浇筑|焊接|吊装)", "没来", "干等", "先停", "停着", "风太大", "风大",
     "blocked", "blocking", "stuck", "on hold", "(?<!to )(?<!must )hold(?! for| at| \\d)", "held up", "waiting (?:for|on)", "waiting(?! to )", "no (?:\\w+ )?access(?: yet)?(?: until| till| before)", "watiing", "wating",
     "waitng", "awaiting", "pending (?:the )?", "can'?t \\w+ today", "grounded", "high winds?", "rain(?:ing)?", "snowing", "heavy snow", "snowed (?:in|under)", "snow ?storm", "site closed", "road(?:s)? (?:is |are )?closed", "shut down",
-    "停了", "停下了?", "停止(?:施工|吊装|作业|焊接|浇筑|工作|安装|干活)", "停电", "停水", "没到", "封路", "落雨", "停咗工", "冇得做", "做唔到", "pending", "not yet (?:supplied|delivered|arrived|received|approved|signed)", "(?:还)?没(?:签|批|确认|回复|给|到货|发货)", "未签",
+    "停了", "停下了?", "停止(?:施工|吊装|作业|焊接|浇筑|工作|安装|干活)", "停电", "停水", "没到(?!\\s*(?:[0-9一二两三四五六七八九十]|一半|half|百分))", "封路", "落雨", "停咗工", "冇得做", "做唔到", "pending", "not yet (?:supplied|delivered|arrived|received|approved|signed)", "(?:还)?没(?:签|批|确认|回复|给|到货|发货)", "未签",
     "no access", "(?:not|isn'?t|aren'?t) (?:here|in|on site) yet", "still (?:not|isn'?t|aren'?t) here", "can'?t access", "cannot access", "can'?t get in", "locked out", "no permit", "need(?:s)? (?:a |the )?permit",
     "(?:rain|storm|snow|weather|typhoon)(?:ed)? (?:out|delay|stopped|stop)", "rained (?:out|off)", "missing parts?",
     "(?:all )?work (?:has )?(?:stopped|halted|suspended)", "(?:platform |site )?(?:mustered|evacuated)", "short of", "out of (?:stock|parts|material)", "r[au]n out of(?! (?:time|daylight|day|light|hours))", "用完了", "用光了", "no (?:parts|material|materials|power|crane)",
@@ -253,11 +253,15 @@ UNDO = _words("(?:刚才|上一条|上条|那条|last).{0,4}(?:不算|作废)", 
               "wrong (?:task|one|update)", "that was wrong", "my mistake", "my bad", "oops")
 CORRECTION = _words("唔啱", "唔係", "唔系", "不对", "不是(?=\\s*[0-9零一二两三四五六七八九十百])", "(?:写|报|记|填|打|输|弄|搞)?错了", "应该是", "改成", "改为", "更正", "纠正",
                     "我是说", "说错了", "(?:my |the )?last (?:one|update|report|message) was (?:for|meant for)", "(?:sorry,? )?i meant", "meant", "should be", "should have been", "correction",
-                    "typo", "no wait", "(?:it'?s|is|was)\\s*[0-9.]+\\s*(?:%|h|hrs?|hours?)?\\s*,?\\s*not\\s*[0-9.]+")
+                    "typo", "not(?=\\s*[0-9]{1,3}\\s*%\\s*[,，;；]\\s*(?:是|it'?s|it is|but)?\\s*[0-9])", "no wait", "(?:it'?s|is|was)\\s*[0-9.]+\\s*(?:%|h|hrs?|hours?)?\\s*,?\\s*not\\s*[0-9.]+")
 # The figure a correction after a task key amends ("A-3 工时改成2h", "A-3 hours should be 2h"): the sender's last
 # hours on that task replaced, never two more hours logged.
 # Progress is absolute ("A-3 进度改成60%" simply sets it), so only hours need this.
 CORRECTED_FIELD = re.compile(r"(?:工时|用时|时长|(?:the )?(?:hours?|time(?: spent)?))\s*(?:数)?\s*", re.IGNORECASE)
+# One figure said against another ("是 80% not 90%", "30%, not 40%", "不是40%，是30%"): a correction, after a key too.
+FIGURE_CONTRAST = re.compile(r"[0-9]{1,3}(?:\.[0-9]+)?\s*(?:%|h|hrs?|hours?|个?小时|成)?\s*[,，]?\s*(?:而)?(?:不是|not|instead of|rather than)\s*[0-9]"
+                             r"|(?:不是|(?<![A-Za-z])not)\s*[0-9]{1,3}(?:\.[0-9]+)?\s*(?:%|h|hrs?|hours?|个?小时|成)?\s*[,，;；]\s*"
+                             r"(?:是|it'?s|it is|but)?\s*[0-9]", re.IGNORECASE)
 CORRECTION_NOT = re.compile(r"(?:而?不是|not|instead of|rather than)\s*[0-9零一二两三四五六七八九十百.]+\s*"
                             r"(?:%|hrs?|hours?|h|个?小时|成)?", re.IGNORECASE)
 

@@ -28,12 +28,13 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           # holdout14 93.5 % / 5, holdout15 93.0 % / 3,
           # holdout16 93.9 % / 3 (one relabelled since: see its file), holdout17 93.5 % / 5,
           # holdout18 94.8 % / 7, holdout19 95.7 % / 2 (after the measure nouns of WordNet), holdout20 95.2 % / 4, holdout21 95.7 % / 1,
-          # holdout22 96.5 % / 0, holdout23 94.8 % / 4, holdout24 95.7 % / 2.
+          # holdout22 96.5 % / 0, holdout23 94.8 % / 4, holdout24 95.7 % / 2,
+          # holdout25 98.3 % / 0.
           # Since tuned on, guarded.
           "holdout6.yaml": 0.95, "holdout7.yaml": 0.95, "holdout8.yaml": 0.95, "holdout9.yaml": 0.95,
           "holdout10.yaml": 0.95, "holdout11.yaml": 0.95, "holdout12.yaml": 0.95, "holdout13.yaml": 0.95,
           "holdout14.yaml": 0.95, "holdout15.yaml": 0.95, "holdout16.yaml": 0.95, "holdout17.yaml": 0.95, "holdout18.yaml": 0.95,
-          "holdout19.yaml": 0.95, "holdout20.yaml": 0.95, "holdout21.yaml": 0.95, "holdout22.yaml": 0.95, "holdout23.yaml": 0.95, "holdout24.yaml": 0.95}
+          "holdout19.yaml": 0.95, "holdout20.yaml": 0.95, "holdout21.yaml": 0.95, "holdout22.yaml": 0.95, "holdout23.yaml": 0.95, "holdout24.yaml": 0.95, "holdout25.yaml": 0.95}
 
 
 def _cases(name: str) -> list[dict[str, Any]]:
@@ -219,6 +220,10 @@ def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pyte
     ("finished MX-4 except the trims", "ask"), ("#58 同意 go ahead", ("approve 58",)), ("#58 同意吗", "none"),
     ("MX-4 priority 调成 urgent", ("priority MX-4",)), ("MX-4 priority high", "none"), ("MX-4 due date 改到 下周五", ("due MX-4",)),
     ("改期 MX-4 下个月20号", ("due MX-4",)),
+    # the forms behind holdout25's misses (its first read had no wrong write), and a figure not reached
+    ("MX-4 法兰到了 👍", ("unblock MX-4",)), ("MX-4 not 40%, 是 30%", ("correct progress 30",)),
+    ("MX-4 是 70% not 80%", ("correct progress 70",)), ("MX-4 还没到40%", "ask"), ("MX-4 not 40% yet", "ask"),
+    ("MX-4 isn't at 40% yet", "ask"), ("MX-4 还没到一半", "ask"), ("MX-4 货还没到", ("block MX-4",)),
 ])
 def test_the_forms_behind_the_tuning_set_carry_over(text: str, meant: object) -> None:
     assert outcome(parse(text, today=date(2026, 6, 15))) == meant
