@@ -10,7 +10,6 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass, replace
-from decimal import Decimal
 
 from commands import field_words as w
 from commands.errors import PARAM_MAX_CHARS, err
@@ -21,7 +20,6 @@ from commands.model import (
     Command,
     Confirm,
     ConfirmReason,
-    Correct,
     Done,
     FieldWrite,
     ParseError,
@@ -30,9 +28,8 @@ from commands.model import (
     Start,
     Status,
     Unblock,
-    Undo,
 )
-from commands.numbers import HOURS_MAX, Found, find_hours, percent_forms
+from commands.numbers import find_hours, percent_forms
 from commands.spent import spent_hours
 from commands.text import EDGE_PUNCT, blank, clean, remove_spans
 
@@ -78,7 +75,8 @@ def _cue(pattern: re.Pattern[str], t: str, *, not_before: re.Pattern[str] | None
 
 
 def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading:
-    t = text.strip(EDGE_PUNCT)
+    t = _TRAILING_EMOJI.sub("", text).strip(EDGE_PUNCT)
+    emoji = text.strip()[len(_TRAILING_EMOJI.sub("", text.strip())) :].strip()  # kept in the note, not read
     if w.DOUBTED_FIGURE.search(t):  # "maybe 70%? not sure": a report its writer doubts, not a question; asked
         r = _read(task, t.replace("?", " ").replace("？", " "), verb=verb, bare_is_percent=bare_is_percent)
         return replace(r, unsure=r.unsure or "suggested") if r.writes else r
@@ -113,6 +111,8 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
     elif block is not None:
         unblock = None
     done = _cue(w.DONE, scrubbed, not_before=w.DONE_NOT_FACT_BEFORE, not_after=w.DONE_PARTIAL_AFTER)
+    if done is not None and unblock is not None and unblock.start() <= done.start() < unblock.end():
+        done = None  # "access 搞定了": the obstacle is done with, not the task
     handed = w.PASSED.search(scrubbed)
     if done is not None and handed is not None and handed.start() <= done.start() < handed.end():
         done = None  # "交接完毕": the completion word is the hand-over's, asked below
@@ -129,7 +129,7 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
     if unblock is not None and (w.PLAN_BEFORE.search(scrubbed[: unblock.start()]) or w.PLAN_AFTER.match(scrubbed[unblock.end() :])):
         unblock = None  # "明天继续": a plan
     trouble = w.TROUBLE.search(w.TROUBLE_IF.sub(" ", scrubbed)) if block is None and unblock is None and done is None else None
-    note = remove_spans(t, _spans(t, pct) + ([(spent.start, spent.end)] if spent is not None else []))
+    note = clean(remove_spans(t, _spans(t, pct) + ([(spent.start, spent.end)] if spent is not None else [])) + " " + emoji)
 
     if pct.bad is not None:
         if pct.bad.value is None:
@@ -236,56 +236,6 @@ def _parts(s: str) -> tuple[str, list[tuple[str, str]]]:
     return s[: starts[0].start()], parts
 
 
-def _inside_a_percent(rest: str, hours: Found) -> bool:
-    return any(f.start < hours.end and hours.start < f.end for f in percent_forms(rest))
-
-
-def correction(s: str, *, anywhere: bool = True) -> Command | ParseError | None:
-    """"撤销", "undo", "不对，是60%", "sorry, I meant 2h not 4h": the sender's last write undone or amended."""
-    head = respell(s).lstrip(EDGE_PUNCT)
-    if w.NOT_UNDO.search(head):
-        return None  # "别撤销", "don't undo": the last write stands
-    key = TASK_KEY_ANY.match(head)
-    named = key.group(1).upper() if key is not None else None
-    if key is not None:
-        head = re.sub(r"^(?:sorry|oops|抱歉|不好意思|对不起)[\s,，!！]*(?=\S)", "", head[key.end() :].lstrip(EDGE_PUNCT), flags=re.IGNORECASE)
-        field = w.CORRECTED_FIELD.match(head)
-        if field is not None and w.CORRECTION.match(head[field.end() :]):
-            head = head[field.end() :]
-    undo, fix = w.UNDO.match(head), w.CORRECTION.match(head)
-    if fix is None and undo is None and key is not None:
-        fix = w.FIGURE_CONTRAST.search(head)  # "A-3 刚才报错了，是 80% not 90%"
-    if undo is None and fix is None and anywhere and key is None and not TASK_KEY_ANY.search(head):
-        fix = w.CORRECTION_ANYWHERE.search(head)
-        undo = w.UNDO.search(head) if fix is not None and not re.search(r"[0-9]|百分之|小时|成", head) else None
-
-    if (undo is None and fix is None) or w.QUESTION_WORDS.search(head) or (fix is not None and w.NOT_NOW.search(head)):
-        return None
-    if len({k.upper() for k in TASK_KEY_ANY.findall(head)} | ({named} if named else set())) > 1:
-        return err("unclear_correction", None, value=clean(s)[:PARAM_MAX_CHARS])  # "that 80% was for A-11 not A-8": moved how?
-    rest = w.CORRECTION_NOT.sub(" ", head)
-    cue = w.UNDO.match(rest) or w.CORRECTION.match(rest) or w.CORRECTION_ANYWHERE.search(rest)
-    if cue is not None:  # the value after "应该是"/"改成"/"meant" is the new one; the one before, the old
-        after = rest[cue.end() :]
-        rest = after if percent_forms(after) or find_hours(after) else rest[: cue.start()] + " " + after
-    percents = {int(f.value) for f in percent_forms(rest) if f.value is not None and 0 <= f.value <= 100}
-    hours = find_hours(rest)
-    if len(percents) == 1 and hours is not None and hours.value is not None and Decimal(0) < hours.value <= HOURS_MAX \
-            and not _inside_a_percent(rest, hours):
-        return Correct(percent=percents.pop(), hours=hours.value, task=named)  # "不对，是 80%，工时 2h"
-    if len(percents) == 1 and hours is None:
-        return Correct(percent=percents.pop(), task=named)
-    if hours is not None and not percents and hours.value is not None and Decimal(0) < hours.value <= HOURS_MAX:
-        return Correct(hours=hours.value, task=named)
-    if percents or hours is not None or re.search(r"[0-9]", rest):
-        return err("unclear_correction", None, value=clean(s)[:PARAM_MAX_CHARS])
-    if undo is not None and not w.AMEND.search(head):
-        return Undo()
-    if fix is not None or undo is not None:
-        return err("unclear_correction", None, value=clean(s)[:PARAM_MAX_CHARS])  # "不对": not right how?
-    return None
-
-
 def understand(s: str, *, verb: str = "report", bare_is_percent: bool = False, one_task: bool = False
                ) -> Command | ParseError | None:
     """A field report (a message with task keys and no verb, or the words after `report`: `one_task`); None if
@@ -379,6 +329,9 @@ def _answer(quote: str, answer: str, verb: str) -> Command | ParseError | None:
     writes = tuple(x for x in items if isinstance(x, (Report, Done, Block, Unblock, Start)))
     return Confirm(items=writes, reason="unplaced_key", text=clean(f"{quote} {answer}")[:PARAM_MAX_CHARS])
 
+
+# Emoji at the end of a task's words decorate them ("开始抛石了 🚜"); marks that say something (✅ ❌) stay.
+_TRAILING_EMOJI = re.compile(r"(?:\s*(?![\u2705\u2714\u2611\u274c\u274e\u2716])[\u2600-\u27bf\U0001f300-\U0001faff\ufe0f\u200d])+\s*$")
 
 # The clause before a completion word names a step of its own ("…, 基座 done"), not the whole task ("…, all done").
 _STEP_DONE = re.compile(r"\s*(?!(?:all|everything|whole|task|it)\b|全部|都|整体|全都|这个|任务|也|已|总体|整个)[\u4e00-\u9fffA-Za-z][\u4e00-\u9fffA-Za-z ]{1,30}?\s*(?:也|已经?|都)?\s*")

@@ -80,7 +80,7 @@ UNBLOCK = _words(
     "permit (?:came|came through|approved|granted|is in)", "permit(?:'s| is| has)? (?:come )?through", "good to go again",
     "(?:we |you )?can (?:continue|resume|carry on|proceed)(?: again| now)?", "(?:is|are) back(?: up| on| online)?(?=\\s*(?:[,.;!]|$|and|so|we))", "(?<!hasn't )(?<!has not )(?<!not )(?<!haven't )(?<!never )(?:signed|resuming|resumed)",
     "回复了", "开门了", "签了", "[A-Za-z]+'s here", "is here", "(?<![做干弄装达])到了(?=\\s*(?:[,，。!！;；]|$|继续|可以|开工|进场|[\\u2600-\\u27bf\\U0001f300-\\U0001faff]))",
-    "到齐了?", "到位了", "(?:料|货|材料|配件|零件|设备)(?:已经?|都)(?:到|到齐|到位)", "解除了", "blocker (?:\\w+ )?解除", "access (?:granted|sorted|restored)", "got (?:the )?access",
+    "到齐了?", "到位了", "(?:料|货|材料|配件|零件|设备)(?:已经?|都)(?:到|到齐|到位)", "解除了", "blocker (?:\\w+ )?解除", "access (?:granted|sorted|restored)", "(?:access|permit|权限|证件?|许可|钥匙|门禁|通行证)\\s*(?:已经?)?(?:搞定|解决|弄好|办好|ok|sorted|done)了?", "got (?:the )?access",
     "can (?:continue|proceed|resume) now", "resuming work", "work resumed",
     "(?:parts?|materials?|delivery|shipment|crane|permit|access|power|stuff|steel|cable|pipes?|panels?|equipment|vendor|crew)"
     " (?:has |have |finally )?(?:showed up|turned up|landed|got here|(?:is|are) in(?=\\s*(?:[,.!;]|$))|came through)",
@@ -167,7 +167,7 @@ MEASURE_BEFORE = _words(
     "开到", "调到", "调至", "设到", "设为", "设定", "限到", "限制在", "限速", "set to", "set at", "opened to",
     "throttled (?:back |down )?to", "limited to", "capped (?:at|to)", "derated to", "ramped (?:up |down )?to", "turned (?:up |down )?to", "dialed to",
     # more states and rates that engineers quote in percent
-    "含量", "浓度", "水分", "含水", "偏移", "收缩", "孔隙", "透光", "饱和", "占用", "空置", "丢包", "误码", "失真", "谐波", "纹波", "偏差率?",
+    "含量", "浓度", "水分", "含水", "duty cycle", "占空比", "偏移", "收缩", "孔隙", "透光", "饱和", "占用", "空置", "丢包", "误码", "失真", "谐波", "纹波", "偏差率?",
     "leak(?:age)?", "drift", "storage", "disk space", "free space", "存储", "硬盘", "容量", "diff", "difference", "delta", "discrepanc(?:y|ies)", "mismatch", "差异", "差额",
     "under", "below", "within", "less than", "no more than", "at most", "低于", "小于", "不超过", "deviation", "tolerance", "variance", "headroom", "occupancy", "attendance", "turnout",
     "vacancy", "compression", "slope", "gradient", "grade", "tilt", "settlement", "shrinkage", "porosity", "opacity",
@@ -175,7 +175,7 @@ MEASURE_BEFORE = _words(
 )
 MEASURE_AFTER = re.compile(
     r"^\s*(?:[,，]?\s*(?:还)?够(?:用|喂|吃|撑|烧|跑)|[,，]?\s*(?:enough for|(?:will|should|to) last|lasts)(?![A-Za-z])|的(?!进度|工作|任务|工作量|活)|of\b(?! the way)|the\b|(?:of (?:the )?)?budget|spent|used up|used\b|预算|经费|delivered|arrived|received|shipped|in stock|on site|(?:已经?|都)?(?:到货|到场|进场|发货|送到|到齐|到了)|多|以上|出头|lower|higher|faster|slower|more|less|better|worse|increase|decrease|"
-    r"drop|rise|gain|loss|off|discount|chance|probability|sure|confident|likely|确定|肯定|保证|确信|把握|概率|可能|的把握|的可能|良率|效率|"
+    r"[,，]?\s*(?:偏高|偏低|偏大|偏小|超标|too high|too low|(?:a bit |slightly )?(?:high|low)(?:ish)?(?=\s*(?:[,.!]|$)))|drop|rise|gain|loss|off|discount|chance|probability|sure|confident|likely|确定|肯定|保证|确信|把握|概率|可能|的把握|的可能|良率|效率|"
     r"合格|负载|负荷|功率|频率|转速|湿度|电量|利润|折扣|提升|下降|增长|降低|增加|减少|(?:load|capacity|power|speed|frequency|brightness|duty|full|empty|charged|humidity|RH|open|closed|utili[sz]ed)(?![A-Za-z])|左右的(?!进度)|超(?:支|预算|标|出)|"
     r"(?:(?:test|code|unit[- ]test) )?coverage|覆盖率?|packet loss|丢包率?)",
     re.IGNORECASE,

@@ -8,8 +8,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from commands.corrections import correction
 from commands.errors import PARAM_MAX_CHARS, err
-from commands.field import correction
 from commands.field_words import DAY_END, DONE, QUESTION_END
 from commands.grammar import Args
 from commands.keys import TASK_KEY_AT

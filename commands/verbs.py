@@ -7,8 +7,8 @@ import difflib
 import re
 
 from commands import arguments, progress, reach_arguments, standup_arguments, task_arguments
+from commands.corrections import correction
 from commands.errors import err
-from commands.field import correction
 from commands.field_words import QUESTION_WORDS
 from commands.grammar import Args, Verb
 from commands.model import (

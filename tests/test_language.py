@@ -29,12 +29,12 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           # holdout16 93.9 % / 3 (one relabelled since: see its file), holdout17 93.5 % / 5,
           # holdout18 94.8 % / 7, holdout19 95.7 % / 2 (after the measure nouns of WordNet), holdout20 95.2 % / 4, holdout21 95.7 % / 1,
           # holdout22 96.5 % / 0, holdout23 94.8 % / 4, holdout24 95.7 % / 2,
-          # holdout25 98.3 % / 0.
+          # holdout25 98.3 % / 0, holdout26 96.5 % / 3.
           # Since tuned on, guarded.
           "holdout6.yaml": 0.95, "holdout7.yaml": 0.95, "holdout8.yaml": 0.95, "holdout9.yaml": 0.95,
           "holdout10.yaml": 0.95, "holdout11.yaml": 0.95, "holdout12.yaml": 0.95, "holdout13.yaml": 0.95,
           "holdout14.yaml": 0.95, "holdout15.yaml": 0.95, "holdout16.yaml": 0.95, "holdout17.yaml": 0.95, "holdout18.yaml": 0.95,
-          "holdout19.yaml": 0.95, "holdout20.yaml": 0.95, "holdout21.yaml": 0.95, "holdout22.yaml": 0.95, "holdout23.yaml": 0.95, "holdout24.yaml": 0.95, "holdout25.yaml": 0.95}
+          "holdout19.yaml": 0.95, "holdout20.yaml": 0.95, "holdout21.yaml": 0.95, "holdout22.yaml": 0.95, "holdout23.yaml": 0.95, "holdout24.yaml": 0.95, "holdout25.yaml": 0.95, "holdout26.yaml": 0.95}
 
 
 def _cases(name: str) -> list[dict[str, Any]]:
@@ -224,6 +224,10 @@ def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pyte
     ("MX-4 法兰到了 👍", ("unblock MX-4",)), ("MX-4 not 40%, 是 30%", ("correct progress 30",)),
     ("MX-4 是 70% not 80%", ("correct progress 70",)), ("MX-4 还没到40%", "ask"), ("MX-4 not 40% yet", "ask"),
     ("MX-4 isn't at 40% yet", "ask"), ("MX-4 还没到一半", "ask"), ("MX-4 货还没到", ("block MX-4",)),
+    # the forms behind holdout26's wrong writes and misses
+    ("MX-4 风机 duty cycle 40%，偏高", "none"), ("MX-4 permit 搞定了，明天进场", ("unblock MX-4",)), ("MX-4 约莫三分之一", "ask"),
+    ("MX-4 开始吊装了 🏗️", ("start MX-4",)), ("MX-4 ✅", "ask"), ("进度报错了，改成 45%", ("correct progress 45",)),
+    ("MX-4 给 Lena 吧，我下周休假", ("assign MX-4",)), ("MX-4 给王波打电话了", "none"),
 ])
 def test_the_forms_behind_the_tuning_set_carry_over(text: str, meant: object) -> None:
     assert outcome(parse(text, today=date(2026, 6, 15))) == meant

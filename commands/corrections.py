@@ -1,0 +1,70 @@
+"""Undo and correction in field words: "撤销", "undo", "不对，是60%", "sorry, I meant 2h not 4h", "A-3 是 80% not 90%" —
+the sender's last write taken back or amended (commands/handlers/undo.py applies it)."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from commands import field_words as w
+from commands.errors import PARAM_MAX_CHARS, err
+from commands.field import TASK_KEY_ANY
+from commands.field_spoken import respell
+from commands.model import Command, Correct, ParseError, Undo
+from commands.numbers import HOURS_MAX, Found, find_hours, percent_forms
+from commands.text import EDGE_PUNCT, clean
+
+_PROGRESS_WORD = re.compile(r"(?:进度|(?:the )?progress)\s*", re.IGNORECASE)
+
+
+def _inside_a_percent(rest: str, hours: Found) -> bool:
+    return any(f.start < hours.end and hours.start < f.end for f in percent_forms(rest))
+
+
+def correction(s: str, *, anywhere: bool = True) -> Command | ParseError | None:
+    """"撤销", "undo", "不对，是60%", "sorry, I meant 2h not 4h": the sender's last write undone or amended."""
+    head = respell(s).lstrip(EDGE_PUNCT)
+    if w.NOT_UNDO.search(head):
+        return None  # "别撤销", "don't undo": the last write stands
+    key = TASK_KEY_ANY.match(head)
+    named = key.group(1).upper() if key is not None else None
+    if key is not None:
+        head = re.sub(r"^(?:sorry|oops|抱歉|不好意思|对不起)[\s,，!！]*(?=\S)", "", head[key.end() :].lstrip(EDGE_PUNCT), flags=re.IGNORECASE)
+        field = w.CORRECTED_FIELD.match(head)
+        if field is not None and w.CORRECTION.match(head[field.end() :]):
+            head = head[field.end() :]
+    named_field = w.CORRECTED_FIELD.match(head) or _PROGRESS_WORD.match(head) if key is None else None
+    if named_field is not None and w.CORRECTION.match(head[named_field.end() :]):
+        head = head[named_field.end() :]  # "进度写错了，改成 40%", "工时写错了": the field, then the correction
+    undo, fix = w.UNDO.match(head), w.CORRECTION.match(head)
+    if fix is None and undo is None and key is not None:
+        fix = w.FIGURE_CONTRAST.search(head)  # "A-3 刚才报错了，是 80% not 90%"
+    if undo is None and fix is None and anywhere and key is None and not TASK_KEY_ANY.search(head):
+        fix = w.CORRECTION_ANYWHERE.search(head)
+        undo = w.UNDO.search(head) if fix is not None and not re.search(r"[0-9]|百分之|小时|成", head) else None
+
+    if (undo is None and fix is None) or w.QUESTION_WORDS.search(head) or (fix is not None and w.NOT_NOW.search(head)):
+        return None
+    if len({k.upper() for k in TASK_KEY_ANY.findall(head)} | ({named} if named else set())) > 1:
+        return err("unclear_correction", None, value=clean(s)[:PARAM_MAX_CHARS])  # "that 80% was for A-11 not A-8": moved how?
+    rest = w.CORRECTION_NOT.sub(" ", head)
+    cue = w.UNDO.match(rest) or w.CORRECTION.match(rest) or w.CORRECTION_ANYWHERE.search(rest)
+    if cue is not None:  # the value after "应该是"/"改成"/"meant" is the new one; the one before, the old
+        after = rest[cue.end() :]
+        rest = after if percent_forms(after) or find_hours(after) else rest[: cue.start()] + " " + after
+    percents = {int(f.value) for f in percent_forms(rest) if f.value is not None and 0 <= f.value <= 100}
+    hours = find_hours(rest)
+    if len(percents) == 1 and hours is not None and hours.value is not None and Decimal(0) < hours.value <= HOURS_MAX \
+            and not _inside_a_percent(rest, hours):
+        return Correct(percent=percents.pop(), hours=hours.value, task=named)  # "不对，是 80%，工时 2h"
+    if len(percents) == 1 and hours is None:
+        return Correct(percent=percents.pop(), task=named)
+    if hours is not None and not percents and hours.value is not None and Decimal(0) < hours.value <= HOURS_MAX:
+        return Correct(hours=hours.value, task=named)
+    if percents or hours is not None or re.search(r"[0-9]", rest):
+        return err("unclear_correction", None, value=clean(s)[:PARAM_MAX_CHARS])
+    if undo is not None and not w.AMEND.search(head):
+        return Undo()
+    if fix is not None or undo is not None:
+        return err("unclear_correction", None, value=clean(s)[:PARAM_MAX_CHARS])  # "不对": not right how?
+    return None
