@@ -30,12 +30,9 @@ def correction(s: str, *, anywhere: bool = True) -> Command | ParseError | None:
     named = key.group(1).upper() if key is not None else None
     if key is not None:
         head = re.sub(r"^(?:sorry|oops|抱歉|不好意思|对不起)[\s,，!！]*(?=\S)", "", head[key.end() :].lstrip(EDGE_PUNCT), flags=re.IGNORECASE)
-        field = w.CORRECTED_FIELD.match(head)
-        if field is not None and w.CORRECTION.match(head[field.end() :]):
-            head = head[field.end() :]
-    named_field = w.CORRECTED_FIELD.match(head) or _PROGRESS_WORD.match(head) if key is None else None
-    if named_field is not None and w.CORRECTION.match(head[named_field.end() :]):
-        head = head[named_field.end() :]  # "进度写错了，改成 40%", "工时写错了": the field, then the correction
+    field = w.CORRECTED_FIELD.match(head) or _PROGRESS_WORD.match(head)
+    if field is not None and w.CORRECTION.match(head[field.end() :]):
+        head = head[field.end() :]  # "进度写错了，改成 40%", "A-3 工时写错了": the field, then the correction
     undo, fix = w.UNDO.match(head), w.CORRECTION.match(head)
     if fix is None and undo is None and key is not None:
         fix = w.FIGURE_CONTRAST.search(head)  # "A-3 刚才报错了，是 80% not 90%"

@@ -75,8 +75,9 @@ def _cue(pattern: re.Pattern[str], t: str, *, not_before: re.Pattern[str] | None
 
 
 def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading:
-    t = _TRAILING_EMOJI.sub("", text).strip(EDGE_PUNCT)
-    emoji = text.strip()[len(_TRAILING_EMOJI.sub("", text.strip())) :].strip()  # kept in the note, not read
+    decor = _TRAILING_EMOJI.search(text)
+    emoji = decor.group(0).strip() if decor else ""  # kept in the note, not read
+    t = text[: decor.start() if decor else len(text)].strip(EDGE_PUNCT)
     if w.DOUBTED_FIGURE.search(t):  # "maybe 70%? not sure": a report its writer doubts, not a question; asked
         r = _read(task, t.replace("?", " ").replace("？", " "), verb=verb, bare_is_percent=bare_is_percent)
         return replace(r, unsure=r.unsure or "suggested") if r.writes else r
