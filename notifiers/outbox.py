@@ -140,8 +140,10 @@ class Outbox:
         counts for the minute given (bot/calls.py), if any: one commit for the batch."""
         cards = [(m.envelope.platform, m.envelope.target, m.envelope.card_ref, message_id)
                  for m, message_id in sent if m.envelope.card_ref and message_id]
-        await store.mark_sent(self._db, [m.id for m, _ in sent], cards=cards, now=now or self.clock.now(),
-                              calls=calls)
+        conversations = list({store.conversation_of(m.envelope.platform, m.envelope.target) for m, _ in sent})
+        if await store.mark_sent(self._db, [m.id for m, _ in sent], cards=cards, now=now or self.clock.now(),
+                                 conversations=conversations, calls=calls):
+            self.note_table_work()
 
     async def retry_later(self, msg: ClaimedMessage, *, error: str, retry_after_s: float | None,
                           now: datetime | None = None) -> bool:

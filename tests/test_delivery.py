@@ -272,3 +272,26 @@ async def test_a_card_update_is_not_sent_in_the_run_of_the_card_it_updates(sqlit
     assert await delivery.run_once() == 1
     assert await delivery.run_once() == 1
     assert len(sender.sent) == 1 and [mid for mid, _ in sender.updated] == ["m1"]
+
+
+async def test_a_reply_stored_behind_a_head_another_process_holds_is_looked_for_once_that_head_is_sent(
+        sqlite_db: Database) -> None:
+    """Two worker processes, one conversation: B's reply is stored unclaimed behind the head A holds. B's own look
+    finds that head leased; A, marking its head sent, learns that a message waits there and looks at once (it
+    used to wait for the next poll, up to WORKER_POLL_S for each such reply)."""
+    db = sqlite_db
+    a, b = Outbox(db, clock=CLOCK), Outbox(db, clock=CLOCK)
+    async with db.write() as s:
+        await a.enqueue(s, [env("bob", "report")], source_event=None, now=NOW)
+    head = await a.claim(limit=10, run=4)
+    async with db.write() as s:
+        await b.enqueue(s, [env("bob", "done")], source_event=None, now=NOW)
+    assert await b.claim(limit=10, run=4) == [], "the head is A's until it is sent"
+    a.take_table_work()
+    await a.mark_sent_many([(head[0], None)], now=NOW)
+    assert a.take_table_work(), "a message waits in the conversation A just sent to"
+    follower = await a.claim(limit=10, run=4)
+    assert [m.envelope.data["topic"] for m in follower] == ["done"]
+    a.take_table_work()
+    await a.mark_sent_many([(follower[0], None)], now=NOW)
+    assert not a.take_table_work(), "nothing waits: no look for nothing"

@@ -264,19 +264,26 @@ async def card_message_id(db: Database, platform: str, target: str, card_ref: st
 
 
 async def mark_sent(db: Database, ids: list[int], *, cards: list[tuple[str, str, str, str]], now: datetime,
-                    calls: tuple[datetime, dict[str, Calls]] | None = None) -> None:
+                    conversations: Sequence[str] = (), calls: tuple[datetime, dict[str, Calls]] | None = None,
+                    ) -> bool:
     """Record deliveries in one transaction, with the (platform, target, card ref, message id) of the cards, and
-    the (minute, counts per connector) of the calls made meanwhile: one commit for a batch's bookkeeping."""
+    the (minute, counts per connector) of the calls made meanwhile: one commit for a batch's bookkeeping. True if
+    messages still wait in the `conversations` sent to (stored by another process while this one held their head:
+    nobody would look for them before the next poll)."""
     if not ids and not (calls and calls[1]):
-        return
+        return False
+    waiting = False
     async with db.write() as s:
         if ids:
             await s.execute(_SENT, {"ids": ids, "now": now})
+        if conversations:
+            waiting = (await s.execute(_BUSY, {"conversations": list(conversations)})).first() is not None
         if cards:
             await s.execute(insert_ignore(s, CardRow).values([
                 {"platform": p, "target": t, "card_ref": c, "message_id": m} for p, t, c, m in cards]))
         if calls:
             await count_calls(s, *calls)
+    return waiting
 
 
 async def retry_at(db: Database, outbox_id: int, *, at: datetime, error: str) -> None:
