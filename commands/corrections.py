@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+from commands import correction_words as c
 from commands import field_words as w
 from commands.errors import PARAM_MAX_CHARS, err
 from commands.field import TASK_KEY_ANY
@@ -24,28 +25,28 @@ def _inside_a_percent(rest: str, hours: Found) -> bool:
 def correction(s: str, *, anywhere: bool = True) -> Command | ParseError | None:
     """"撤销", "undo", "不对，是60%", "sorry, I meant 2h not 4h": the sender's last write undone or amended."""
     head = respell(s).lstrip(EDGE_PUNCT)
-    if w.NOT_UNDO.search(head):
+    if c.NOT_UNDO.search(head):
         return None  # "别撤销", "don't undo": the last write stands
     key = TASK_KEY_ANY.match(head)
     named = key.group(1).upper() if key is not None else None
     if key is not None:
         head = re.sub(r"^(?:sorry|oops|抱歉|不好意思|对不起)[\s,，!！]*(?=\S)", "", head[key.end() :].lstrip(EDGE_PUNCT), flags=re.IGNORECASE)
-    field = w.CORRECTED_FIELD.match(head) or _PROGRESS_WORD.match(head)
-    if field is not None and w.CORRECTION.match(head[field.end() :]):
+    field = c.CORRECTED_FIELD.match(head) or _PROGRESS_WORD.match(head)
+    if field is not None and c.CORRECTION.match(head[field.end() :]):
         head = head[field.end() :]  # "进度写错了，改成 40%", "A-3 工时写错了": the field, then the correction
-    undo, fix = w.UNDO.match(head), w.CORRECTION.match(head)
+    undo, fix = c.UNDO.match(head), c.CORRECTION.match(head)
     if fix is None and undo is None and key is not None:
-        fix = w.FIGURE_CONTRAST.search(head)  # "A-3 刚才报错了，是 80% not 90%"
+        fix = c.FIGURE_CONTRAST.search(head) or c.WRONG_FIGURE.search(head)  # "A-3 刚才报错了，是 80% not 90%"
     if undo is None and fix is None and anywhere and key is None and not TASK_KEY_ANY.search(head):
-        fix = w.CORRECTION_ANYWHERE.search(head)
-        undo = w.UNDO.search(head) if fix is not None and not re.search(r"[0-9]|百分之|小时|成", head) else None
+        fix = c.CORRECTION_ANYWHERE.search(head) or c.WRONG_FIGURE.search(head)
+        undo = c.UNDO.search(head) if fix is not None and not re.search(r"[0-9]|百分之|小时|成", head) else None
 
     if (undo is None and fix is None) or w.QUESTION_WORDS.search(head) or (fix is not None and w.NOT_NOW.search(head)):
         return None
     if len({k.upper() for k in TASK_KEY_ANY.findall(head)} | ({named} if named else set())) > 1:
         return err("unclear_correction", None, value=clean(s)[:PARAM_MAX_CHARS])  # "that 80% was for A-11 not A-8": moved how?
-    rest = w.CORRECTION_NOT.sub(" ", head)
-    cue = w.UNDO.match(rest) or w.CORRECTION.match(rest) or w.CORRECTION_ANYWHERE.search(rest)
+    rest = c.WRONG_FIGURE.sub(" ", c.CORRECTION_NOT.sub(" ", head))  # the figures said to be wrong are not the new one
+    cue = c.UNDO.match(rest) or c.CORRECTION.match(rest) or c.CORRECTION_ANYWHERE.search(rest)
     if cue is not None:  # the value after "应该是"/"改成"/"meant" is the new one; the one before, the old
         after = rest[cue.end() :]
         rest = after if percent_forms(after) or find_hours(after) else rest[: cue.start()] + " " + after
@@ -60,7 +61,7 @@ def correction(s: str, *, anywhere: bool = True) -> Command | ParseError | None:
         return Correct(hours=hours.value, task=named)
     if percents or hours is not None or re.search(r"[0-9]", rest):
         return err("unclear_correction", None, value=clean(s)[:PARAM_MAX_CHARS])
-    if undo is not None and not w.AMEND.search(head):
+    if undo is not None and not c.AMEND.search(head):
         return Undo()
     if fix is not None or undo is not None:
         return err("unclear_correction", None, value=clean(s)[:PARAM_MAX_CHARS])  # "不对": not right how?

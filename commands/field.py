@@ -11,6 +11,7 @@ import itertools
 import re
 from dataclasses import dataclass, replace
 
+from commands import correction_words as c
 from commands import field_words as w
 from commands.errors import PARAM_MAX_CHARS, err
 from commands.field_percent import Percent, bare_number, clause_before, read_percent
@@ -30,7 +31,7 @@ from commands.model import (
     Unblock,
 )
 from commands.numbers import find_hours, percent_forms
-from commands.spent import spent_hours
+from commands.spent import PER_UNIT, spent_hours
 from commands.text import EDGE_PUNCT, blank, clean, remove_spans
 
 # Task numbers start at 1: "batch-0", "burst-00" are words, not tasks.
@@ -153,6 +154,8 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
     if done is not None and block is None and pct.value is not None and pct.span is not None and (bare_is_percent or (pct.value < 100 and
             done.end() <= pct.span[0] and w.OVERALL_BEFORE.search(t[: pct.span[1]].rstrip("0123456789.%％ ")))):
         done = None  # "report A-3 90% 熔接做完了", "拆除完毕，进度35%": the percent is the task's; done was a step's
+    if partly and pct.value is not None and pct.value < 100:
+        done = None  # "第二组换完，整体55%": a part finished, and the task's own figure
     if done is not None and block is not None and block.start() > done.start() and w.AWAITING_CHECK.match(scrubbed, block.start()):
         block = None  # "已完工，等验收": the finished work waits for its check, nothing blocks it
     if done is not None and block is None and pct.value is not None and pct.value < 100 and pct.span is not None \
@@ -185,6 +188,8 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
     if days is not None and not w.DAYS_TO_COME.search(t):
         return _Reading(ask=err("unclear_hours", verb, value=_excerpt(t), task=task, example="8"))
     idle = find_hours(t) is not None and spent is None
+    if not idle and w.WORK_COUNT.search(t):
+        return _Reading(ask=err("unclear_percent", verb, task=task, value=_excerpt(t)))  # "装了12个": how far is that?
     return _Reading(writes=(Report(task=task, note=note),) if note else (), idle_hours=idle)
 
 
@@ -264,7 +269,7 @@ def understand(s: str, *, verb: str = "report", bare_is_percent: bool = False, o
         unplaced = bool(w.HEARSAY.search(lead) or w.LEAD_HEDGE.search(lead))
         if not unplaced and (w.QUESTION_LEAD.search(lead) or w.QUESTION_END.search(s)):
             return None  # a question or a request about the task, not a report of the sender's
-        if w.CORRECTION_ANYWHERE.search(lead) or w.NOT_THIS_TASK.search(lead) or w.OTHER_TASK.search(s):
+        if c.CORRECTION_ANYWHERE.search(lead) or w.NOT_THIS_TASK.search(lead) or w.OTHER_TASK.search(s):
             return err("unclear_correction", verb, value=_excerpt(s))
         # Words before the key are the task's too ("电缆到了，P-8 可以继续了", "5月3号 P-4 到60%"), unless
         # they report someone else's words or make the task an object ("他说 A-3 完成了", "我把A-3做完了").
@@ -279,6 +284,8 @@ def understand(s: str, *, verb: str = "report", bare_is_percent: bool = False, o
         return err("unclear_hours", verb, value=_excerpt(s), task=parts[0][0], example="2")
     readings = [_read(task, text, verb=verb, bare_is_percent=bare_is_percent) for task, text in parts]
     readings = _each(readings, parts)
+    if len(parts) == 1 and PER_UNIT.search(parts[0][1]) and any(getattr(x, "hours", None) for x in readings[0].writes):
+        return err("unclear_hours", verb, value=_excerpt(s), task=parts[0][0], example="2")  # "20 min each": a rate
     shared = {i for i in range(len(parts) - 1) if parts[i][1] == parts[i + 1][1]}  # "A-6和A-7 今天3h": 3h in all, or each?
     if any(getattr(x, "hours", None) for i in shared for x in readings[i].writes) and not w.EACH_HOURS.search(s):
         return err("unclear_hours", verb, value=_excerpt(s), task=parts[0][0], example="2")
@@ -335,7 +342,7 @@ def _answer(quote: str, answer: str, verb: str) -> Command | ParseError | None:
 _TRAILING_EMOJI = re.compile(r"(?:\s*(?![\u2705\u2714\u2611\u274c\u274e\u2716])[\u2600-\u27bf\U0001f300-\U0001faff\ufe0f\u200d])+\s*$")
 
 # The clause before a completion word names a step of its own ("…, 基座 done"), not the whole task ("…, all done").
-_STEP_DONE = re.compile(r"\s*(?!(?:all|everything|whole|task|it)\b|全部|都|整体|全都|这个|任务|也|已|总体|整个)[\u4e00-\u9fffA-Za-z][\u4e00-\u9fffA-Za-z ]{1,30}?\s*(?:也|已经?|都)?\s*")
+_STEP_DONE = re.compile(r"\s*(?!(?:all|everything|whole|task|it)\b|全部|都|整体|全都|这个|任务|也|已|总体|整个)[\u4e00-\u9fffA-Za-z][\u4e00-\u9fffA-Za-z0-9/ ]{1,30}?\s*(?:也|已经?|都)?\s*")
 
 
 def _bare_note(write: FieldWrite) -> bool:

@@ -19,7 +19,7 @@ BARE_NUMBER = re.compile(r"(?:(?P<int>[0-9]{1,3})|(?P<frac>0?\.[0-9]{1,4}|1\.0{1
 
 _UNIT_AFTER_NUMBER = re.compile(r"^\s*(?:[个台套米根条处层段批项件次天号点块张把箱桶吨斤楼栋间户小分]|kg|mm|cm|m(?![A-Za-z])|pcs|units?|pieces?|"
                                 r"h(?![A-Za-z])|hrs?|hours?|mins?|"
-                                r"meters?|floors?|rooms?)", re.IGNORECASE)
+                                r"meters?|floors?|rooms?|[ap]\.?m(?![A-Za-z])|o'?clock)", re.IGNORECASE)
 
 _HEDGED_NUMBER = re.compile(r"(?:close to|about|around|like|roughly|maybe|大概|大约|约|快|差不多|接近)\s*([0-9]{1,3})"
                             r"(?![0-9.%:]|\s*(?:(?:more|extra|further) )?(?:h|hrs?|hours?|min|小时|分|个|天|days?)(?![A-Za-z]))"
@@ -72,7 +72,9 @@ _OTHER_PART_PENDING = re.compile(r"^[^。.!?]*?[,，;；]\s*[^,，;；。]{1,16}
 _NOT_OWN_AFTER = re.compile(r"^\s*\S+\s*(?:by|before|until|with|for|of|on)(?![A-Za-z])", re.IGNORECASE)
 _LABEL_START = re.compile(r"(?:进度|完成度|完成|progress|completion)", re.IGNORECASE)
 _REACHED_BEFORE = re.compile(r"(?:做|干|弄|推进|进展|砌|装|铺)到了?\s*$|(?:做|干|弄|搞|进行|完成)了\s*$")  # "砌筑今天做到了85%": the task's progress
-_LEADING_TIME = re.compile(r"\s*(?:(?:今天|今日|目前|现在|today|now)\s*)?")
+# Words before a lone number that say when, or that it is the state ("今天 60", "at 55", "status 80", "到80了").
+_LEADING_TIME = re.compile(r"\s*(?:(?:今天|今日|目前|现在|today|now|(?:is |now )?at|status|update|到了?)(?![A-Za-z])\s*[:：]?\s*){0,3}",
+                           re.IGNORECASE)
 _FROM_TO = re.compile(r"(?:从|from)\s*[0-9]{1,3}\s*%?\s*(?:到|至|to|->|→)\s*$|[0-9]{1,3}\s*%?\s*(?:->|→|=>)\s*$",
                       re.IGNORECASE)
 
@@ -109,6 +111,18 @@ def measure_noun_before(before: str) -> bool:
         return False
     word, nouns = m.group(1).lower(), _measure_nouns()
     return word in nouns or any(word.endswith(plural) and word[: -len(plural)] in nouns for plural in ("s", "es"))
+
+
+# The noun ends the clause: "50% power supply installed" is the work on a thing, "at 50% power" a reading.
+_WORD_RIGHT_AFTER = re.compile(r"^\s*([A-Za-z]+)(?=\s*(?:$|[,.;!?，。；！？]|(?:now|today|atm|again|现在|目前)(?![A-Za-z])))")
+# WordNet nouns too, but "90% ready" is how far the work is, and "atm" is "at the moment" in chat
+_NOT_MEASURES = frozenset({"ready", "way", "atm", "rn", "eod", "asap", "fyi", "btw", "tbh", "pls", "thx", "lol"})
+
+
+def measure_noun_after(after: str) -> bool:
+    """A noun that names a quantity or a state right after the percent, ending its clause ("at 30% intensity")."""
+    m = _WORD_RIGHT_AFTER.match(after)
+    return m is not None and m.group(1).lower() not in _NOT_MEASURES and m.group(1).lower() in _measure_nouns()
 
 
 @dataclass(frozen=True)
@@ -149,7 +163,8 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
         before, after = clause_before(t, found.start)[-(found.start - previous_end):], t[found.end :]
         previous_end = found.end
         if w.FORECAST_BEFORE.search(before) or w.MEASURE_BEFORE.search(before) or w.PAST_BEFORE.search(before) or (
-                measured and not _STRONG_CUE_BEFORE.search(before)) or measure_noun_before(before):
+                measured and not _STRONG_CUE_BEFORE.search(before) and not _LABEL_START.match(t[found.start : found.end])
+        ) or measure_noun_before(before):
             measured = True  # a forecast, a measurement, an earlier figure, or the next of a list of readings
             continue
         if w.OFF_TARGET_AFTER.match(after) or w.BY_A_DATE_AFTER.match(after):
@@ -172,7 +187,7 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
         if w.SHARE_AFTER.match(after):
             unclear = True  # "瓷砖 80% 已到货", "90% 都会…": a share of something else, asked
             continue
-        if w.MEASURE_AFTER.match(after):
+        if w.MEASURE_AFTER.match(after) or measure_noun_after(after):
             measured = True
             unclear = unclear or after.lstrip().startswith(("的", "of", "OF", "Of", "多", "以上", "出头", "the"))
             continue

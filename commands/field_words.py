@@ -8,10 +8,15 @@ from __future__ import annotations
 
 import re
 
+# English fragments are whole words where a match begins or ends with a letter ("done" is not "undone", "hold" not
+# "holder", "signed" not "assigned"), whatever the fragment starts with (a group, a lookbehind). Fragments with
+# Chinese in them are left as written: they touch Latin words on purpose ("等 parts").
+_WORD_EDGE = r"(?:(?<![A-Za-z])|(?![A-Za-z]))"  # a match never begins or ends between two letters
+
 
 def _words(*fragments: str) -> re.Pattern[str]:
-    """One alternation; ASCII fragments only as whole words ("done" is not "undone")."""
-    parts = [rf"(?<![A-Za-z]){f}(?![A-Za-z])" if f[:1].isascii() and f[:1].isalpha() else f for f in fragments]
+    """One alternation, the English fragments bounded as whole words."""
+    parts = [f"{_WORD_EDGE}(?:{f}){_WORD_EDGE}" if f.isascii() and "\\u" not in f else f for f in fragments]
     return re.compile("|".join(f"(?:{p})" for p in parts), re.IGNORECASE)
 
 
@@ -39,7 +44,7 @@ EXCEPT_AFTER = re.compile(r"^\W{0,3}\s*(?:except|apart from|other than|besides|b
 # A completion word that is a percent's label ("完成80%", "完成度") or names a plan, not a fact.
 DONE_NOT_FACT_BEFORE = re.compile(r"(?:快|快要|就要|即将|马上|差不多|基本|基本上|接近|将近|预计|争取|能|会|要|准备|计划|必须|得|需要|"
                                   r"应该|这周|本周|下周|明天|后天|今晚|月底|大部分|大多|一部分|部分|not|almost|nearly|about to|"
-                                  r"(?:周|星期|礼拜)[一二三四五六日天](?:前|之前)|[0-9]{1,2}[号日](?:前|之前)|周末|年底|节前|节后|过两天|过几天|改天|(?:计划|争取|预计|打算|目标)\S{0,6}|soon|will be|should be|must be|must|need to|needs to|have to|has to|by|mostly|partly|maybe|might be|might|i (?:think|guess|believe|reckon)(?: (?:it|that)(?:'s| is| was))?|我觉得|我估计|probably|hopefully|possibly|可能|也许|估计|或许|大概)\s*$",
+                                  r"(?:能|会|要|得|可以|争取|准备|打算|计划)把[^,，。;；]{0,30}|(?:周|星期|礼拜)[一二三四五六日天](?:前|之前)|[0-9]{1,2}[号日](?:前|之前)|周末|年底|节前|节后|过两天|过几天|改天|(?:计划|争取|预计|打算|目标)\S{0,6}|soon|will be|should be|must be|must|need to|needs to|have to|has to|by|mostly|partly|maybe|might be|might|i (?:think|guess|believe|reckon)(?: (?:it|that)(?:'s| is| was))?|我觉得|我估计|probably|hopefully|possibly|可能|也许|估计|或许|大概)\s*$",
                                   re.IGNORECASE)
 
 # Not complete: never a completion write.
@@ -63,7 +68,7 @@ DAY_END = _words(
 )
 
 # A question: nothing is written; the task's status is shown.
-QUESTION_END = re.compile(r"[?？]|吗(?=[\s,，])|(?:了没有?|完没有?|好没有?)\s*(?:啊|呀|呢|哇)?(?=[\s,，。!！])|是不是|是否|有没有|哪个|什么时候|啥时候|何时|几时|几点|要不要|能不能|(?<![A-Za-z])right\s*$|对吧|哪一个|(?<![A-Za-z])(?:which|who)(?![A-Za-z])|(?:吗|么|嘛|呢|了没|没有|没|好没|完没|是不是|对不对)\s*[!！]*\s*(?:@[^\s@]{1,64}\s*)*$")
+QUESTION_END = re.compile(r"[?？]|吗(?=[\s,，])|(?:了没有?|完没有?|好没有?)\s*(?:啊|呀|呢|哇)?(?=[\s,，。!！]|$)|是不是|是否|有没有|哪个|什么时候|啥时候|何时|几时|几点|要不要|能不能|(?<![A-Za-z])right\s*$|对吧|哪一个|(?<![A-Za-z])(?:which|who)(?![A-Za-z])|(?:吗|么|嘛|呢|了没|没有|没|好没|完没|是不是|对不对)\s*[!！]*\s*(?:@[^\s@]{1,64}\s*)*$")
 QUESTION_WORDS = re.compile(r"[?？]|吗|干嘛|干什么|什么|怎么|如何|是啥|啥|(?<![A-Za-z])(?:how|what|why|which|when)(?![A-Za-z])",
                             re.IGNORECASE)
 QUESTION_START = re.compile(
@@ -75,7 +80,7 @@ UNBLOCK = _words(
     "已解决", "解决了", "问题解决", "解除阻塞", "不卡了", "不堵了", "可以继续了?", "可以开工了?", "可以干了", "恢复施工",
     "恢复了", "复工了?", "配件到了", "料到了", "材料到了", "货到了", "到货了", "零件到了", "备件到了", "签字了",
     "签好了", "批下来了", "审批通过了", "(?:审批|审核|许可|报批)(?:已经?)?过了", "许可(?:证)?下来了", "(?:证|许可|permit)(?:已经?)?批(?:了|下来了)", "(?:permit|license|licence|approval|access)\\s*(?:批)?下来了", "(?:permit|access|证)(?:已经?)?(?:批)?(?:到了|下来了|办好了)", "权限开通了", "权限(?:已经|已)?开了", "天晴了", "放晴了?", "(?:来电|通电|来水|通水|来网)了", "(?<![未没])(?:电|水)(?:已经?)?来了", "(?<![天放])晴了", "雨停了",
-    "unblocked", "no longer blocked", "blocker (?:is )?(?:cleared|gone|resolved|removed)", "resolved", "back on track",
+    "unblocked", "no longer blocked", "(?:not|isn'?t|aren'?t|no longer) (?:blocked|stuck|on hold|waiting)(?: any ?more| now)",  "blocker (?:is )?(?:cleared|gone|resolved|removed)", "resolved", "back on track",
     "(?:parts|part|material|materials|delivery|shipment) (?:has |have )?(?:arrived|came|came in|here|delivered)",
     "permit (?:came|came through|approved|granted|is in)", "permit(?:'s| is| has)? (?:come )?through", "good to go again",
     "(?:we |you )?can (?:continue|resume|carry on|proceed)(?: again| now)?", "(?:is|are) back(?: up| on| online)?(?=\\s*(?:[,.;!]|$|and|so|we))", "(?<!hasn't )(?<!has not )(?<!not )(?<!haven't )(?<!never )(?:signed|resuming|resumed)",
@@ -127,7 +132,8 @@ PLAN_BEFORE = re.compile(r"(?:明天|明早|明晚|后天|下周|下午|晚上|�
                          r"haven'?t|hasn'?t|didn'?t|yet to|下周[一二三四五六日天]?|周[一二三四五六日天]|礼拜[一二三四五六日天]|星期[一二三四五六日天]|"
                          r"[0-9]{1,2}[号日]|(?<!已经)(?<!早)就|马上就?|再|过两天|过几天|过阵子|(?<![做干弄装看听见说])过|改天|等下|等会儿?|"
                          r"tomorrow|next|will|gonna|going to|plan to|planning to|about to|to be|will be|should be|hopefully|"
-                         r"expected to be|(?<![A-Za-z])be)\s*$", re.IGNORECASE)
+                         r"expected to be|(?<![A-Za-z])be"
+                         r"|(?:明天|明早|明晚|后天|下周[一二三四五六日天]?|今晚|回头)[^,，。;；!！?？]{0,12})\s*$", re.IGNORECASE)
 # After an English start or unblock, a time to come makes it a plan ("resolved by monday"); Chinese says the time first.
 PLAN_AFTER = re.compile(r"^\s*(?:by|tomorrow|tmr|tmrw|next|later|soon|this (?:afternoon|evening|week)|on (?:mon|tue|wed|thu|fri|sat|sun)"
                         r"|(?:mon|tues|wednes|thurs|fri|satur|sun)day|tonight|later|after (?:lunch|the break|dinner|this|that)"
@@ -147,7 +153,7 @@ MEASURE_BEFORE = _words(
     "[\u4e00-\u9fff]率", "[\u4e00-\u9fff]量", "液位", "料位", "(?<!进)(?<!完成)(?<!程)度", "比", "低了?", "高了?", "占了?",
     "level", "vibration", "noise", "packet", "oxygen", "pass rate", "down(?! to)", "up(?! to)", "soc", "loading", "charge", "charged",
     "state of charge", "oee", "只有", "压力", "效率", "良率", "良品率", "合格率", "通过率", "成功率", "达标率", "利用率", "占比", "比例", "电量", "电压", "负载",
-    "负荷", "湿度", "温度", "转速", "流量", "误差", "偏差", "损耗", "出勤率?", "回款", "预算", "成本", "费用", "速度", "信号",
+    "负荷", "(?:能|可以|可)?(?:节)?省(?:了|下)?", "节约了?", "(?:save[sd]?|saving|savings of|cuts?|reduced? by)", "湿度", "温度", "转速", "流量", "误差", "偏差", "损耗", "出勤率?", "回款", "预算", "成本", "费用", "速度", "信号",
     "覆盖率", "含水率", "开度", "坡度", "折扣", "税", "能耗", "产能", "产量", "库存", "水位", "油量", "CPU", "内存", "磁盘",
     "提升了?", "提高了?", "下降了?", "缩短了?", "延长了?", "加快了?", "放慢了?", "节省了?", "节约了?", "降低了?", "降了", "增加了?", "减少了?", "上升了?", "涨了?", "跌了?", "升了", "少了", "多了",
     "pressure", "efficiency", "yield", "load", "battery", "humidity", "temperature", "cpu", "memory", "disk", "rate",
@@ -211,7 +217,7 @@ APPROXIMATE_PERCENT: tuple[tuple[re.Pattern[str], int], ...] = tuple((re.compile
     (r"(?:差不多|almost|nearly)\s*(?:吧|啦)?\s*$|还差一点|差一点|就差一点|(?<![A-Za-z])(?:getting close|getting there|almost there)(?![A-Za-z])",
      90),
     (r"(?:almost|nearly|快|差不多|基本|接近|将近|mostly|largely|pretty much|basically|practically|大体|大致|基本上|大体上)"
-     r"\s*(?:都)?\s*(?:已经?)?\s*(?:完成|完工|搞定|做完|弄完|弄好|做好|done|finished|complete)", 90),
+     r"\s*(?:都)?\s*(?:已经?)?\s*(?:完成|完工|搞定|搞完|做完|弄完|弄好|做好|好了|done|finished|complete)", 90),
     (r"(?:还|只|就)剩(?:下)?(?:一)?(?:点点?|丢丢|些许|收尾|尾巴|\s*(?:punch ?list|snags?|snag list|尾项|消缺))|(?:还|只|就)差(?:个)?(?:收尾|尾巴|一点点)|"
      r"(?<![A-Za-z])(?:(?:just|only) (?:the )?(?:punch ?list|snags?|snag list|touch[- ]?ups?|odds and ends|final touches|"
      r"finishing touches|last few bits)|(?:punch ?list|snags?|touch[- ]?ups?) (?:left|remaining|to go))(?![A-Za-z])", 90),
@@ -230,7 +236,7 @@ APPROXIMATE_PERCENT: tuple[tuple[re.Pattern[str], int], ...] = tuple((re.compile
 ))
 # Words that soften a given number into a guess: the bot asks ("可能80%", "maybe 80%"); "about 80%" stays 80.
 HEDGE_BEFORE = re.compile(r"(?:可能|也许|或许|说不定|不确定|不一定|(?<![A-Za-z])(?:maybe|perhaps|possibly|not sure|i guess|dunno)|快|接近|将近|"
-                          r"(?<![A-Za-z])(?:almost|nearly|close to|over|more than|less than|under)|超过|不到)\s*\S{0,6}\s*$",
+                          r"(?<![A-Za-z])(?:almost|nearly|close to|over|more than|less than|under)(?![A-Za-z])|超过|不到)\s*\S{0,6}\s*$",
                           re.IGNORECASE)
 # A bare number after these is a percent ("进度80").
 PERCENT_LABEL_BEFORE = re.compile(r"(?:进度|完成度|完成率|progress|progres|progess|prgress|pct|percent|completion)\s*[:：]?\s*(?:到|为|是|at|is|to|of)?\s*$",
@@ -246,24 +252,6 @@ HOURS_NOT_SPENT_AFTER = re.compile(r"^\s*(?:前|以前|之前|之内|以内|内|
                                    r"of (?:downtime|delay|waiting)|delay|idle|down(?![A-Za-z]))",
                                    re.IGNORECASE)
 
-# Undo and correction of the sender's last write.
-UNDO = _words("(?:刚才|上一条|上条|那条|last).{0,4}(?:不算|作废)", "作废", "nvm", "never ?mind", "disregard", "撤销", "撤回", "撤掉(?:刚才|上一条|上条|那条)?", "撤了吧?(?=\\s*$)", "(?:刚才|上一条|上条|那条).{0,4}删(?:了|掉|除)", "取消(?:刚才|上一条|上条|那条)的?(?:汇报|更新|记录)?", "取消(?=\\s*$)", "回滚", "上一条写错了",
-              "上条写错了", "刚才写错了", "刚才那条(?:是)?错的", "写错了", "发错了", "报错了", "搞错了", "弄错了",
-              "undo", "revert(?: that| it| the last one)?", "roll ?back", "scratch that", "ignore (?:that|my last)",
-              "wrong (?:task|one|update)", "that was wrong", "my mistake", "my bad", "oops")
-CORRECTION = _words("唔啱", "唔係", "唔系", "不对", "不是(?=\\s*[0-9零一二两三四五六七八九十百])", "(?:写|报|记|填|打|输|弄|搞)?错了", "应该是", "改成", "改为", "更正", "纠正",
-                    "我是说", "说错了", "(?:my |the )?last (?:one|update|report|message) was (?:for|meant for)", "(?:sorry,? )?i meant", "meant", "should be", "should have been", "correction",
-                    "typo", "not(?=\\s*[0-9]{1,3}\\s*%\\s*[,，;；]\\s*(?:是|it'?s|it is|but)?\\s*[0-9])", "no wait", "(?:it'?s|is|was)\\s*[0-9.]+\\s*(?:%|h|hrs?|hours?)?\\s*,?\\s*not\\s*[0-9.]+")
-# The figure a correction after a task key amends ("A-3 工时改成2h", "A-3 hours should be 2h"): the sender's last
-# hours on that task replaced, never two more hours logged.
-# Progress is absolute ("A-3 进度改成60%" simply sets it), so only hours need this.
-CORRECTED_FIELD = re.compile(r"(?:工时|用时|时长|(?:the )?(?:hours?|time(?: spent)?))\s*(?:数)?\s*", re.IGNORECASE)
-# One figure said against another ("是 80% not 90%", "30%, not 40%", "不是40%，是30%"): a correction, after a key too.
-FIGURE_CONTRAST = re.compile(r"[0-9]{1,3}(?:\.[0-9]+)?\s*(?:%|h|hrs?|hours?|个?小时|成)?\s*[,，]?\s*(?:而)?(?:不是|not|instead of|rather than)\s*[0-9]"
-                             r"|(?:不是|(?<![A-Za-z])not)\s*[0-9]{1,3}(?:\.[0-9]+)?\s*(?:%|h|hrs?|hours?|个?小时|成)?\s*[,，;；]\s*"
-                             r"(?:是|it'?s|it is|but)?\s*[0-9]", re.IGNORECASE)
-CORRECTION_NOT = re.compile(r"(?:而?不是|not|instead of|rather than)\s*[0-9零一二两三四五六七八九十百.]+\s*"
-                            r"(?:%|hrs?|hours?|h|个?小时|成)?", re.IGNORECASE)
 
 # What may stand before the first task key without making the message unclear ("进度更新：A-3 80%").
 LEAD_FILLER = re.compile(
@@ -301,11 +289,6 @@ BLOCK_NO_REASON = re.compile(r"\s*(?:(?:i'?m |we'?re |it'?s |is |are )?(?:stuck|
 # Trouble offered as a condition, not reported ("有问题再说", "any issues let me know"): no trouble at all.
 TROUBLE_IF = _words("有(?:什么|啥)?问题(?:再说|随时|就|再|的话|找我|联系|call|叫我)", "(?:if|any) (?:there are )?(?:any )?(?:issues|problems|trouble)"
                     "(?:,)? (?:let me know|call|ping|shout|give me a shout|ring)")
-# Corrections found anywhere in a message that names no task (or only at its start).
-CORRECTION_ANYWHERE = _words("唔啱", "(?:工时|时间|进度)?(?:写|报|记|填)(?:多|少|错)了", "(?:is|was) wrong", "是\\s*[0-9零一二两三四五六七八九十百.]+\\s*(?:%|h|小时|成)?\\s*,?\\s*(?:而)?不是",
-                             "(?:刚才|刚刚|上一条|上条|那条|那个).{0,6}不是\\s*[0-9零一二两三四五六七八九十百]", "sorry", "不对", "应该是", "make (?:that|it)", "撤掉", "删(?:了|掉|除)", "改一下", "改下", "修改", "改成", "改为", "更正", "作废", "不算", "写错了?", "发错了?", "报错了?", "搞错了?", "弄错了?", "错了",
-                             "i meant", "should'?ve been", "should have been", "nvm", "never ?mind", "disregard",
-                             "scratch that", "wait no", "undo", "撤销", "撤回")
 # A question that starts the message ("is PUMP-2 finished yet", "谁有 WELD-11 的 WPS").
 QUESTION_LEAD = re.compile(r"^(?:is|has|did|are|was|will|can|could|does|do|should|how|what|when|where|why|who|which|any)\b"
                            r"|^(?:请问|问下|问一下|是否|有没有|是不是|能不能|什么时候|怎么|多少|几|谁|哪)"
@@ -329,6 +312,10 @@ CLOCK_SPAN = re.compile(r"(?<![0-9.])[0-9]{1,2}(?:点|:[0-9]{2})?半?\s*(?:[ap]\
 # A count out of a total ("装了80个，一共200个", "12 of 40 panels"): a share the bot does not turn into a percent.
 COUNT_OF_TOTAL = re.compile(r"[0-9]+\s*(?:个|台|套|根|条|件|块|pcs|units|panels)?\s*[,，]?\s*(?:一共|共|总共|总计|out of|of|/)\s*[0-9]+",
                             re.IGNORECASE)
+# A count of work done, with nothing else said ("装了12个", "铺了800米", "installed 3 units"): how far is that? Asked.
+WORK_COUNT = re.compile(r"(?:[装铺贴换焊拉布打砌挂埋接测修调刷]|安装|更换|完成|做)了?\s*[0-9]+\s*(?:个|台|套|根|条|件|块|本|片|米|m(?![A-Za-z])|张|组|扇|盏|只|处|间)"
+                        r"|(?<![A-Za-z])(?:installed|laid|fitted|replaced|mounted|pulled|spliced|tested|finished|done)\s+[0-9]+"
+                        r"\s*(?:of (?:the |them)?)?\s*(?:[a-z]+s|units|pcs|m)(?![A-Za-z])", re.IGNORECASE)
 VAGUE_HOURS = _words("(?:an? |one |[0-9]+ ?)hours? or so", "[0-9]+(?:\\.[0-9]+)? ?(?:h|hrs?|hours?|小时)\\+",
                      "[0-9]+ ?(?:h|hrs?|hours?)(?:-| )?ish", "[一二两三四五六七八九十0-9]+来个?(?:小时|钟头|钟)", "几个(?:小时|钟头|钟)", "一两个(?:小时|钟头|钟)", "[一二两三四五六七八九十]+个?多(?:小时|钟头|钟)", "a couple (?:of )?hours",
                      "a few hours", "several hours", "some hours", "couple (?:of )?hours")
@@ -342,15 +329,13 @@ HEARSAY = re.compile(r"(?<![A-Za-z])(?:fwd|fw|forwarded)(?![A-Za-z])|(?<!就是)
                      re.IGNORECASE)
 # Before a key: "not this task" ("刚才那条不是 P-1 的，是 P-2 的").
 NOT_THIS_TASK = re.compile(r"不是\s*$|(?<![A-Za-z])not\s*$|wrong (?:task|one)", re.IGNORECASE)
-# A correction still to be given ("写错了，改一下"): asked, not undone.
-AMEND = re.compile(r"改一下|改下|修改|改成|改为|更正|应该是|should be|meant", re.IGNORECASE)
 # A percent that is what is left, not what is done ("还剩 30% 没做").
 REMAINING_BEFORE = re.compile(r"(?:还剩|剩下|剩余|还差|(?:就|只)剩|remaining|left)\s*(?:约|大概|about)?\s*$", re.IGNORECASE)
 # A duration inside a test or measurement ("850 kPa held 30 min"): not time spent.
-TEST_CONTEXT = re.compile(r"(?<![A-Za-z])(?:within|ran|run(?:ning)? for|burn-?in|soak(?:ed|ing)?|(?:full |no |under )?load|loaded)"
+TEST_CONTEXT = re.compile(r"(?<![A-Za-z])(?:within|ran|run(?:ning)? for|burn-?in|soak(?:ed|ing)?|(?:full |no |under )?load|loaded|tests?\s*(?:lasted|took|ran)?\s*$)"
                           r"(?![A-Za-z])|kPa|MPa|bar(?![a-z])|psi|℃|°C|保压|稳压|打压|held|holding|hold for|(?<![A-Za-z])(?:hold|cure|curing|dry|drying|"
                           r"rest|resting|bake|baking|proof|proofing|ferment(?:ing)?)(?![A-Za-z])|养护|烘干|醒发|发酵|耐压|静置|固化|晾干?|浸泡|沉淀|冷却|settl(?:e|ing)|cool(?:ing)?(?: down)?|"
-                          r"运行了?|运转了?|空转|转了|试运行|压力测试|压力试验|试压|闭水|水压|气压|保持了?|维持了?|试车|负载|带载|满载|空载|老化|烤机", re.IGNORECASE)
+                          r"运行了?|运转了?|空转|转了|试运行|压力测试|压力试验|试压|闭水|水压|气压|保持了?|维持了?|试车|负载|带载|满载|空载|老化|烤机|(?:充|放)电\s*$", re.IGNORECASE)
 # A machine or system running for a time is a test, not time spent ("负载加到75%跑了一小时", "ran 2h at full load").
 # English words that may stand before a progress percent ("we're at 80%", "overall about 80%"); any other English word
 # there names what the figure measures ("SOC 80%", "loading hit 65%"), so the percent is asked about.
@@ -359,9 +344,10 @@ HEDGE_BETWEEN = re.compile(r"\s?(?:(?:about|around|roughly|approx\.?|approximate
                            re.IGNORECASE)
 PROGRESS_VOCAB = frozenset(["at", "is", "are", "am", "was", "now", "currently", "so", "ok", "okay", "the", "task", "work", "job", "overall", "total", "roughly", "approx", "approximately", "about", "around", "already", "today", "done", "complete", "completed", "progress", "reached", "reach", "hit", "to", "up", "we", "we're", "were", "it", "it's", "its", "i", "i'm", "im", "our", "my", "this", "still", "just", "almost", "nearly", "yes", "update", "status", "sir", "team", "finished", "finish", "pct", "percent", "and", "also", "guys", "all", "of", "be", "been", "got", "getting", "has", "have", "had", "by", "eod", "tonight", "morning", "afternoon", "evening", "yesterday", "here", "there", "site", "wip", "on", "in", "for", "sitting", "push", "pushed", "pushing", "both", "each", "like", "progres", "progess", "prgress", "as", "completion", "currently", "hi", "hello", "hey", "good"])
 # The scope of a completion that is a part of the task ("三层完成了", "2号楼搞定"): asked, not the task done.
-PART_BEFORE = re.compile(r"[0-9一二两三四五六七八九十]+\s*(?:层|楼|段|区|号楼?|台|栋|间|批|条|根|个|号线|阶段|期|部分|道|遍|轮)\s*(?:的)?\s*(?:工程|工作|施工)?\s*$|"
-                         r"[0-9一二两三四五六七八九十]+\s*号[\u4e00-\u9fff]{1,3}\s*$|"
-                         r"(?:floor|level|zone|section|phase|part|block|stage)\s*(?:[0-9]+|one|two|three|four|i{1,3})\s*(?:is\s*)?$|"
+PART_BEFORE = re.compile(r"[0-9一二两三四五六七八九十]+\s*(?:层|楼|段|区|号楼?|台|栋|间|批|条|根|个|号线|阶段|期|部分|道|遍|轮|组|排|列)\s*(?:的)?\s*(?:工程|工作|施工)?\s*$|"
+                         r"[0-9一二两三四五六七八九十]+\s*(?:号|组|排|列)[\u4e00-\u9fff]{1,4}\s*$|"
+                         r"(?:floor|level|zone|section|phase|part|block|stage|row|bay|span|string|room|area)s?\s*"
+                         r"(?:[0-9]+(?:\s*[-~]\s*[0-9]+)?|one|two|three|four|i{1,3})\s*(?:is\s*|are\s*)?$|"
                          r"(?:first|second|third|fourth|1st|2nd|3rd|4th|last|final|top|base|prime)\s+(?:coat|phase|stage|part|section|"
                          r"floor|level|pass|round|layer|batch)\s*(?:is\s*)?$", re.IGNORECASE)
 # Completion words that say a check passed, not that the task is done ("验收通过了"): offered, asked.
@@ -400,9 +386,6 @@ PLAN_OR_HEDGE = _words("might", "may", "could", "possibly", "probably", "maybe",
 DONE_SOFT = _words("就好了", "就行了", "就搞好了", "就弄好了", "knocked (?:it|that|them) out", "nailed it", "smashed it",
                    "crushed it", "in the bag", "ticked off", "(?:all )?sorted(?: out)?(?=\\s*(?:[,.!;]|$))", "taken care of", "finito",
                    "收官了?", "拿下了?", "ok啦", "妥妥的", "结了", "弄妥了?", "办妥了?", "处理好了", "处理完了?")
-# Don't undo: the last write stands ("别撤销", "don't undo that").
-NOT_UNDO = re.compile(r"(?:别|不要|不用|无需|不必|没必要|甭|don'?t|do not|no need to|no need|no)\s*(?:再)?\s*"
-                      r"(?:撤销|撤回|撤|作废|删|改|undo|revert|roll ?back|delete|change)", re.IGNORECASE)
 # A reply under a quoted question ("> 王工：A-3 到多少了？ 70%", "回复 王工: A-3 done? 是的"): the quote names the task.
 QUOTED_QUESTION = re.compile(r"^\s*(?:>|》|「|回复|引用|re:|reply to|replying to)\s*(?P<quote>[^?]{1,200}\?)\s*(?P<answer>[^?]+?)\s*$",
                              re.IGNORECASE)

@@ -29,7 +29,7 @@ _KEY_FIRST_CHANGE = re.compile(r"(?P<key>[A-Za-z][A-Za-z0-9]{0,9}-[0-9]{1,9}) ?(
                                r" ?[:：]? ?(?:调成|调为|调到|改成|改为|改到|设为|设成|推到|延到|(?:changed? |moved |pushed |set )?to|->|→)"
                                r" ?(?P<rest>.+)", re.IGNORECASE)
 # An approval's number, then the decision ("#7 同意, go", "#7 approved, thanks"): the "#" makes it a number.
-_NUMBER_THEN_YES = re.compile(r"#([0-9]{1,9}) ?[,:：]? ?(?:同意|批准|approved?)(?![A-Za-z])(?: ?[,;.:!，；。！]? ?(?P<why>.*))?",
+_NUMBER_THEN_YES = re.compile(r"#([0-9]{1,9}) ?[,:：]? ?(?:ok ?|好的 ?)?(?:同意|批准|approved?)(?![A-Za-z])(?: ?[,;.:!，；。！]? ?(?P<why>.*))?",
                               re.IGNORECASE)
 _CHANNEL_REF = re.compile(r"#([0-9]{1,9})(?![0-9A-Za-z])")
 # An approval said as its own clause among chatter ("辛苦，同意 12，周一见"): the verb aimed at a number,

@@ -45,6 +45,11 @@ _LABELLED_HOURS = re.compile(r"(?:工时|(?<![A-Za-z])(?:hours spent|time spent|
 _ESTIMATE_BEFORE_LABEL = re.compile(r"预计|预估|估计|计划|剩余|还需|还要|标准|定额|额定|总|estimated?|planned|remaining|budget(?:ed)?|"
                                    r"total|expected|quoted", re.IGNORECASE)
 
+# A duration per unit of the work ("20 min each", "3分钟一个"): a rate, not the time spent; with one task, asked (with
+# several, "2h each" shares the hours: commands/field.py's _each).
+PER_UNIT = re.compile(r"[0-9.]+\s*(?:h|hrs?|hours?|mins?|minutes?|个?小时|分钟)\s*(?:each|apiece|a piece|per\s+[A-Za-z]+|一个|每个|一根|一条|一台)"
+                      r"(?![A-Za-z])", re.IGNORECASE)
+
 NotSpent = Literal["range", "frequency", "to_come", "measured"]
 
 

@@ -29,12 +29,14 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           # holdout16 93.9 % / 3 (one relabelled since: see its file), holdout17 93.5 % / 5,
           # holdout18 94.8 % / 7, holdout19 95.7 % / 2 (after the measure nouns of WordNet), holdout20 95.2 % / 4, holdout21 95.7 % / 1,
           # holdout22 96.5 % / 0, holdout23 94.8 % / 4, holdout24 95.7 % / 2,
-          # holdout25 98.3 % / 0, holdout26 96.5 % / 3.
+          # holdout25 98.3 % / 0, holdout26 96.5 % / 3,
+          # holdout27 92.6 % / 2, holdout28 93.5 % / 1, holdout29 92.2 % / 5, holdout30 91.3 % / 4.
           # Since tuned on, guarded.
           "holdout6.yaml": 0.95, "holdout7.yaml": 0.95, "holdout8.yaml": 0.95, "holdout9.yaml": 0.95,
           "holdout10.yaml": 0.95, "holdout11.yaml": 0.95, "holdout12.yaml": 0.95, "holdout13.yaml": 0.95,
           "holdout14.yaml": 0.95, "holdout15.yaml": 0.95, "holdout16.yaml": 0.95, "holdout17.yaml": 0.95, "holdout18.yaml": 0.95,
-          "holdout19.yaml": 0.95, "holdout20.yaml": 0.95, "holdout21.yaml": 0.95, "holdout22.yaml": 0.95, "holdout23.yaml": 0.95, "holdout24.yaml": 0.95, "holdout25.yaml": 0.95, "holdout26.yaml": 0.95}
+          "holdout19.yaml": 0.95, "holdout20.yaml": 0.95, "holdout21.yaml": 0.95, "holdout22.yaml": 0.95, "holdout23.yaml": 0.95, "holdout24.yaml": 0.95, "holdout25.yaml": 0.95, "holdout26.yaml": 0.95,
+          "holdout27.yaml": 0.95, "holdout28.yaml": 0.95, "holdout29.yaml": 0.95, "holdout30.yaml": 0.95}
 
 
 def _cases(name: str) -> list[dict[str, Any]]:
@@ -228,6 +230,21 @@ def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pyte
     ("MX-4 风机 duty cycle 40%，偏高", "none"), ("MX-4 permit 搞定了，明天进场", ("unblock MX-4",)), ("MX-4 约莫三分之一", "ask"),
     ("MX-4 开始吊装了 🏗️", ("start MX-4",)), ("MX-4 ✅", "ask"), ("进度报错了，改成 45%", ("correct progress 45",)),
     ("MX-4 给 Lena 吧，我下周休假", ("assign MX-4",)), ("MX-4 给王波打电话了", "none"),
+    # the forms behind the wrong writes and misses of holdout27-30
+    ("MX-4 another 4h to go on the holder frame", "none"), ("MX-4 crew is on hold", ("block MX-4",)),
+    ("MX-4 not blocked anymore, at 40% now", ("unblock MX-4", "progress MX-4 40")), ("MX-4 isn't stuck any more", ("unblock MX-4",)),
+    ("MX-4 wrong，应该是70%", ("correct progress 70",)), ("MX-4 刚才的 60% 写错了, should be 65%", ("correct progress 65",)),
+    ("刚才的 45% 是 typo, should be 54%", ("correct progress 54",)), ("MX-4 60% 是 typo", "ask"),
+    ("MX-4 不对，是35% typo", ("correct progress 35",)), ("MX-4 预计 2 hours 能把 panel 做完", "none"),
+    ("MX-4 的 cabinet 做完没有啊", "none"), ("MX-4 明早9点到 开始装柜子", "none"), ("MX-4 这个改造能省 30% 电费", "none"),
+    ("MX-4 running at 50% intensity", "none"), ("MX-4 sitting at 20% atm", ("progress MX-4 20",)),
+    ("MX-4 90% ready", ("progress MX-4 90",)), ("MX-4 bays 1-20 铺完了", "ask"), ("MX-4 第三组换完了", "ask"),
+    ("MX-4 第三组换完，整体进度从30%到45%", ("progress MX-4 45",)), ("MX-4 leak test 40分钟 没问题", "none"),
+    ("MX-4 熔接 15 min each", "ask"), ("MX-1 done, MX-2 at 40%, 2h each", ("done MX-1", "hours MX-1 2", "progress MX-2 40", "hours MX-2 2")),
+    ("MX-4 机柜 上架了, overall 45%", ("progress MX-4 45",)), ("MX-4 进度 70%，rows A/B done", ("progress MX-4 70",)),
+    ("MX-4 at 45", "ask"), ("MX-4 status 70", "ask"), ("MX-4 到70了", "ask"), ("MX-4 at 3pm", "none"),
+    ("MX-4 装了 8 个", "ask"), ("MX-4 铺了300米", "ask"), ("MX-4 installed 4 panels", "ask"),
+    ("MX-4 阀门开度 60% 进度 30%", ("progress MX-4 30",)), ("MX-4 mostly 搞完了", "ask"), ("#41 ok 同意", ("approve 41",)),
 ])
 def test_the_forms_behind_the_tuning_set_carry_over(text: str, meant: object) -> None:
     assert outcome(parse(text, today=date(2026, 6, 15))) == meant

@@ -1,0 +1,49 @@
+"""Words of undo and correction of the sender's last write ("撤销", "不对，是60%", "sorry, I meant 2h not 4h", "刚才的 70%
+写错了"), as data: commands/corrections.py reads them. Split from commands/field_words.py, matched the same way."""
+
+from __future__ import annotations
+
+import re
+
+from commands.field_words import _words
+
+# Undo and correction of the sender's last write.
+UNDO = _words("(?:刚才|上一条|上条|那条|last).{0,4}(?:不算|作废)", "作废", "nvm", "never ?mind", "disregard", "撤销", "撤回", "撤掉(?:刚才|上一条|上条|那条)?", "撤了吧?(?=\\s*$)", "(?:刚才|上一条|上条|那条).{0,4}删(?:了|掉|除)", "取消(?:刚才|上一条|上条|那条)的?(?:汇报|更新|记录)?", "取消(?=\\s*$)", "回滚", "上一条写错了",
+              "上条写错了", "刚才写错了", "刚才那条(?:是)?错的", "写错了", "发错了", "报错了", "搞错了", "弄错了",
+              "undo", "revert(?: that| it| the last one)?", "roll ?back", "scratch that", "ignore (?:that|my last)",
+              "wrong (?:task|one|update)", "that was wrong", "my mistake", "my bad", "oops")
+
+CORRECTION = _words("唔啱", "唔係", "唔系", "不对", "不是(?=\\s*[0-9零一二两三四五六七八九十百])", "(?:写|报|记|填|打|输|弄|搞)?错了", "应该是", "改成", "改为", "更正", "纠正",
+                    "我是说", "说错了", "(?:my |the )?last (?:one|update|report|message) was (?:for|meant for)", "(?:sorry,? )?i meant", "meant", "should be", "should have been", "correction",
+                    "typo", "not(?=\\s*[0-9]{1,3}\\s*%\\s*[,，;；]\\s*(?:是|it'?s|it is|but)?\\s*[0-9])", "no wait", "(?:it'?s|is|was)\\s*[0-9.]+\\s*(?:%|h|hrs?|hours?)?\\s*,?\\s*not\\s*[0-9.]+")
+
+# The figure a correction after a task key amends ("A-3 工时改成2h", "A-3 hours should be 2h"): the sender's last
+# hours on that task replaced, never two more hours logged.
+# Progress is absolute ("A-3 进度改成60%" simply sets it), so only hours need this.
+CORRECTED_FIELD = re.compile(r"(?:工时|用时|时长|(?:the )?(?:hours?|time(?: spent)?))\s*(?:数)?\s*", re.IGNORECASE)
+
+# One figure said against another ("是 80% not 90%", "30%, not 40%", "不是40%，是30%"): a correction, after a key too.
+FIGURE_CONTRAST = re.compile(r"[0-9]{1,3}(?:\.[0-9]+)?\s*(?:%|h|hrs?|hours?|个?小时|成)?\s*[,，]?\s*(?:而)?(?:不是|not|instead of|rather than)\s*[0-9]"
+                             r"|(?:不是|(?<![A-Za-z])not)\s*[0-9]{1,3}(?:\.[0-9]+)?\s*(?:%|h|hrs?|hours?|个?小时|成)?\s*[,，;；]\s*"
+                             r"(?:是|it'?s|it is|but)?\s*[0-9]", re.IGNORECASE)
+
+# A figure said to be wrong ("刚才的 70% 写错了", "the 65% was a typo"), or "wrong" alone after a key: a correction.
+WRONG_FIGURE = re.compile(r"[0-9]{1,3}(?:\.[0-9]+)?\s*(?:%|h|hrs?|hours?|个?小时|成)\s*(?:(?:是|was|is)\s*(?:a\s*)?(?:typo|wrong|mistake)"
+                          r"|(?:是)?(?:写|报|记|填|打)?错了)|^(?:that'?s |it'?s )?wrong(?=\s*[,，;；.。!！]|\s*$)",
+                          re.IGNORECASE)
+
+CORRECTION_NOT = re.compile(r"(?:而?不是|not|instead of|rather than)\s*[0-9零一二两三四五六七八九十百.]+\s*"
+                            r"(?:%|hrs?|hours?|h|个?小时|成)?", re.IGNORECASE)
+
+# Corrections found anywhere in a message that names no task (or only at its start).
+CORRECTION_ANYWHERE = _words("唔啱", "(?:工时|时间|进度)?(?:写|报|记|填)(?:多|少|错)了", "(?:is|was) wrong", "是\\s*[0-9零一二两三四五六七八九十百.]+\\s*(?:%|h|小时|成)?\\s*,?\\s*(?:而)?不是",
+                             "(?:刚才|刚刚|上一条|上条|那条|那个).{0,6}不是\\s*[0-9零一二两三四五六七八九十百]", "sorry", "不对", "应该是", "make (?:that|it)", "撤掉", "删(?:了|掉|除)", "改一下", "改下", "修改", "改成", "改为", "更正", "作废", "不算", "写错了?", "发错了?", "报错了?", "搞错了?", "弄错了?", "错了",
+                             "i meant", "should'?ve been", "should have been", "nvm", "never ?mind", "disregard",
+                             "scratch that", "wait no", "undo", "撤销", "撤回")
+
+# A correction still to be given ("写错了，改一下"): asked, not undone.
+AMEND = re.compile(r"改一下|改下|修改|改成|改为|更正|应该是|should be|meant", re.IGNORECASE)
+
+# Don't undo: the last write stands ("别撤销", "don't undo that").
+NOT_UNDO = re.compile(r"(?:别|不要|不用|无需|不必|没必要|甭|don'?t|do not|no need to|no need|no)\s*(?:再)?\s*"
+                      r"(?:撤销|撤回|撤|作废|删|改|undo|revert|roll ?back|delete|change)", re.IGNORECASE)
