@@ -123,7 +123,7 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
     passed = (w.PASSED.search(scrubbed) or _cue(w.DONE_SOFT, scrubbed, not_before=w.DONE_NOT_FACT_BEFORE)) \
         if done is None else None  # a check passed, or completion in words a reader is unsure of: asked
     done = done or passed
-    if done is not None and pct.span is not None and (0 <= done.start() - pct.span[1] <= 1 or (
+    if done is not None and pct.span is not None and (0 <= done.start() - pct.span[1] <= 1 and not scrubbed[pct.span[1] : done.start()].strip() or (
             pct.span[0] >= done.end() and w.HEDGE_BETWEEN.fullmatch(scrubbed[done.end() : pct.span[0]]))):
         done = None  # "80% done", "100%完成", "完成了三分之一": the percent's own word
     start = _cue(w.START, scrubbed, not_before=w.PLAN_BEFORE, not_after=w.PLAN_AFTER)

@@ -245,6 +245,8 @@ def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pyte
     ("MX-4 at 45", "ask"), ("MX-4 status 70", "ask"), ("MX-4 到70了", "ask"), ("MX-4 at 3pm", "none"),
     ("MX-4 装了 8 个", "ask"), ("MX-4 铺了300米", "ask"), ("MX-4 installed 4 panels", "ask"),
     ("MX-4 阀门开度 60% 进度 30%", ("progress MX-4 30",)), ("MX-4 mostly 搞完了", "ask"), ("#41 ok 同意", ("approve 41",)),
+    # a percent, then completion said apart from it: they disagree, asked ("80% done" stays the percent's own word)
+    ("MX-4 60%，全部完成", "ask"), ("MX-4 60%, done", "ask"), ("MX-4 80% done", ("progress MX-4 80",)),
 ])
 def test_the_forms_behind_the_tuning_set_carry_over(text: str, meant: object) -> None:
     assert outcome(parse(text, today=date(2026, 6, 15))) == meant
