@@ -70,7 +70,7 @@ FieldWrite = Report | Done | Block | Unblock | Start
 class Several:
     """One message about several tasks ("P-1 到 70%，P-2 开始了，P-3 缺料"): each write on its own task."""
 
-    items: tuple[FieldWrite | Approve, ...]
+    items: tuple[FieldWrite | Approve | Reject, ...]  # a decision may come with a report ("approve 12, A-3 done")
 
 
 ConfirmReason = Literal["approximate", "bare_number", "not_progress", "unplaced_key", "several_unclear", "suggested",

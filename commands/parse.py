@@ -6,6 +6,7 @@ The verbs are data (commands/verbs.py); a message without one may be a field rep
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date
 
 from commands.corrections import correction
@@ -13,7 +14,7 @@ from commands.errors import PARAM_MAX_CHARS, err
 from commands.field_words import DAY_END, DONE, QUESTION_END
 from commands.grammar import Args
 from commands.keys import TASK_KEY_AT
-from commands.model import Approve, Command, Confirm, ParseError
+from commands.model import Approve, Block, Command, Confirm, Done, ParseError, Reject, Report, Several, Start, Unblock
 from commands.progress import field_report
 from commands.task_arguments import without_verb
 from commands.text import first_token, normalize
@@ -38,6 +39,28 @@ _APPROVE_CLAUSE = re.compile(r"(?:^|[,，;；。.!！]|\s)\s*(?:approve|批准|�
                              r"(?=$|[,，;；。.!！]|(?:pls|plz|please|thanks|thx|cheers|谢谢|辛苦)(?![A-Za-z])|and (?!#?[0-9]))", re.IGNORECASE)
 _NOT_A_DECISION = re.compile(r"[?？]|吗|(?<![A-Za-z])(?:don'?t|do not|not|if|when|after|before|once|how|what|why|should|can|could|"
                              r"wait|pending)(?![A-Za-z])|不要|别|先不|如果|等|之后|以后|再|怎么|流程|能不能|可以吗", re.IGNORECASE)
+
+
+# After a decision, a clause of its own that starts with a task key ("approve 12, and A-3 is at 100%", "驳回 #15，A-6
+# 先停，等批复"): a report besides the decision.
+_THEN_A_TASK = re.compile(r"(?:^|[,，;；。]|\s(?:and|also|plus)\s|另外|还有|然后)\s*(?:and |also |另外|还有)?\s*(?=[A-Za-z][A-Za-z0-9]{0,9}-[0-9])",
+                          re.IGNORECASE)
+
+
+def _with_report(decision: Approve | Reject, said: str) -> Command:
+    """The decision, and the report its words go on to make on a task, if they make a definite one (a question, an
+    unclear or a bare-note reading leaves the words as the decision's comment only)."""
+    then = _THEN_A_TASK.search(said)
+    report = field_report(said[then.end() :]) if then is not None else None
+    items = report.items if isinstance(report, Several) else (report,)
+    writes = [x for x in items if isinstance(x, (Done, Block, Unblock, Start)) or (
+        isinstance(x, Report) and (x.percent is not None or x.hours is not None))]
+    if not writes or len(writes) != len(items):
+        return decision
+    assert then is not None
+    if isinstance(decision, Approve):  # the comment is what came before the report (a reason keeps all its words)
+        decision = replace(decision, comment=said[: then.start()].strip(" ,，;；。"))
+    return Several(items=(decision, *writes))
 
 
 def parse(text: str, *, today: date, channel_project: str | None = None) -> Command | ParseError:
@@ -88,6 +111,10 @@ def parse(text: str, *, today: date, channel_project: str | None = None) -> Comm
 
     verb, word, rest = matched
     result = verb.parse(Args(rest=rest, word=word, today=today))
+    if isinstance(result, Approve) and result.comment:
+        return _with_report(result, result.comment)
+    if isinstance(result, Reject):
+        return _with_report(result, result.reason)
     if isinstance(result, ParseError) and result.code == "unknown_command":
         report = field_report(rest)  # "ok so A-12 is at 45%": a casual word, then a report
         keyless = isinstance(report, ParseError) and report.code == "unclear_task" and not (

@@ -110,6 +110,19 @@ async def test_approve_twice_changes_nothing(rt: Runtime) -> None:
         assert row is not None and row.state == "approved"
 
 
+async def test_a_decision_and_a_report_in_one_message_do_both(rt: Runtime) -> None:
+    """"approve 1, and PUMP-4 is at 80%": the approval decided and the report written, in one command."""
+    before = (await task(rt, "PUMP-4")).percent
+    out = await texts(rt, "carol", "approve 1, and PUMP-4 is at 80%")
+    assert "你已同意 #1" in out and "PUMP-4" in out, out
+    async with rt.db.read() as s:
+        row = await s.get(ApprovalRow, 1)
+        assert row is not None and row.state == "approved" and not row.comment, "the report is not the comment"
+    assert before != 80 and (await task(rt, "PUMP-4")).percent == 80
+    out = await texts(rt, "carol", "approve 1, PUMP-4 的单子没问题")  # no report in the words: the approval only
+    assert "未做更改" in out and (await task(rt, "PUMP-4")).percent == 80
+
+
 async def test_delegate_hands_the_card_to_someone_else(rt: Runtime) -> None:
     # The demo's pending request #1 (alice's) waits for carol; she is away and hands it to frank.
     assert "不是审批 #1 的审批人" in await texts(rt, "dave", "转交 1 给 范磊")

@@ -247,6 +247,10 @@ def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pyte
     ("MX-4 阀门开度 60% 进度 30%", ("progress MX-4 30",)), ("MX-4 mostly 搞完了", "ask"), ("#41 ok 同意", ("approve 41",)),
     # a percent, then completion said apart from it: they disagree, asked ("80% done" stays the percent's own word)
     ("MX-4 60%，全部完成", "ask"), ("MX-4 60%, done", "ask"), ("MX-4 80% done", ("progress MX-4 80",)),
+    # a decision, then a report of its own on a task: both; words that report nothing stay the decision's
+    ("approve 41, and MX-4 is at 100%", ("approve 41", "progress MX-4 100")), ("驳回 #41，MX-4 先停，等批复", ("reject 41", "block MX-4")),
+    ("同意 #41，另外 MX-4 开始了", ("approve 41", "start MX-4")), ("approve 41, MX-4 的单子没问题", ("approve 41",)),
+    ("approve 41, MX-4 大概七八成", ("approve 41",)),
 ])
 def test_the_forms_behind_the_tuning_set_carry_over(text: str, meant: object) -> None:
     assert outcome(parse(text, today=date(2026, 6, 15))) == meant
