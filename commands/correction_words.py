@@ -25,11 +25,11 @@ CORRECTED_FIELD = re.compile(r"(?:工时|用时|时长|(?:the )?(?:hours?|time(?
 # One figure said against another ("是 80% not 90%", "30%, not 40%", "不是40%，是30%"): a correction, after a key too.
 FIGURE_CONTRAST = re.compile(r"[0-9]{1,3}(?:\.[0-9]+)?\s*(?:%|h|hrs?|hours?|个?小时|成)?\s*[,，]?\s*(?:而)?(?:不是|not|instead of|rather than)\s*[0-9]"
                              r"|(?:不是|(?<![A-Za-z])not)\s*[0-9]{1,3}(?:\.[0-9]+)?\s*(?:%|h|hrs?|hours?|个?小时|成)?\s*[,，;；]\s*"
-                             r"(?:是|it'?s|it is|but)?\s*[0-9]", re.IGNORECASE)
+                             r"(?:是|it'?s|it is|but|i meant|meant|should be)?\s*[0-9]", re.IGNORECASE)
 
 # A figure said to be wrong ("刚才的 70% 写错了", "the 65% was a typo"), or "wrong" alone after a key: a correction.
 WRONG_FIGURE = re.compile(r"[0-9]{1,3}(?:\.[0-9]+)?\s*(?:%|h|hrs?|hours?|个?小时|成)\s*(?:(?:是|was|is)\s*(?:a\s*)?(?:typo|wrong|mistake)"
-                          r"|(?:是)?(?:写|报|记|填|打)?错了)|^(?:that'?s |it'?s )?wrong(?=\s*[,，;；.。!！]|\s*$)",
+                          r"|(?:是)?(?:写|报|记|填|打)?错了)|(?:发|写|报|填|记|打)成\s*[0-9]{1,3}(?:\.[0-9]+)?\s*(?:%|h|个?小时)?\s*了?|^(?:that'?s |it'?s )?wrong(?=\s*[,，;；.。!！]|\s*$)",
                           re.IGNORECASE)
 
 CORRECTION_NOT = re.compile(r"(?:而?不是|not|instead of|rather than)\s*[0-9零一二两三四五六七八九十百.]+\s*"

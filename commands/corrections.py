@@ -15,6 +15,9 @@ from commands.model import Command, Correct, ParseError, Undo
 from commands.numbers import HOURS_MAX, Found, find_hours, percent_forms
 from commands.text import EDGE_PUNCT, clean
 
+_LAST_ONE = re.compile(r"^(?:上一?条|刚才|刚刚|之前|(?:the )?last one)(?:的)?\s*(?=[A-Za-z][A-Za-z0-9]{0,9}-[0-9])", re.IGNORECASE)
+_ROUGH = re.compile(r"[0-9]\s*(?:%|h|个?小时)?\s*(?:以上|以下|多|左右|出头|不到|\+|or (?:so|more|less)|ish(?![A-Za-z]))"
+                    r"|(?<![A-Za-z])(?:about|around|roughly|over|under)\s*[0-9]|(?:大概|大约|约|差不多)\s*[0-9]", re.IGNORECASE)
 _PROGRESS_WORD = re.compile(r"(?:进度|(?:the )?progress)\s*", re.IGNORECASE)
 
 
@@ -27,7 +30,9 @@ def correction(s: str, *, anywhere: bool = True) -> Command | ParseError | None:
     head = respell(s).lstrip(EDGE_PUNCT)
     if c.NOT_UNDO.search(head):
         return None  # "别撤销", "don't undo": the last write stands
-    key = TASK_KEY_ANY.match(head)
+    key = TASK_KEY_ANY.match(_LAST_ONE.sub("", head, count=1))  # "上条 A-3 进度发成 90 了": the key after the reference
+    if key is not None:
+        head = _LAST_ONE.sub("", head, count=1)
     named = key.group(1).upper() if key is not None else None
     if key is not None:
         head = re.sub(r"^(?:sorry|oops|抱歉|不好意思|对不起)[\s,，!！]*(?=\S)", "", head[key.end() :].lstrip(EDGE_PUNCT), flags=re.IGNORECASE)
@@ -50,6 +55,8 @@ def correction(s: str, *, anywhere: bool = True) -> Command | ParseError | None:
     if cue is not None:  # the value after "应该是"/"改成"/"meant" is the new one; the one before, the old
         after = rest[cue.end() :]
         rest = after if percent_forms(after) or find_hours(after) else rest[: cue.start()] + " " + after
+    if _ROUGH.search(rest):
+        return err("unclear_correction", None, value=clean(s)[:PARAM_MAX_CHARS])  # "should be 60%以上": to what exactly?
     percents = {int(f.value) for f in percent_forms(rest) if f.value is not None and 0 <= f.value <= 100}
     hours = find_hours(rest)
     if len(percents) == 1 and hours is not None and hours.value is not None and Decimal(0) < hours.value <= HOURS_MAX \

@@ -5,7 +5,7 @@ from __future__ import annotations
 from commands.model import ParseError, ParseErrorCode
 
 # The unclear cases a person is asked about (a reading that could be wrong), not refused.
-ASK_CODES = frozenset({"unclear_hours", "unclear_done", "unclear_percent", "unclear_correction", "unclear_task"})
+ASK_CODES = frozenset({"unclear_hours", "unclear_done", "unclear_percent", "unclear_count", "unclear_correction", "unclear_task"})
 
 PARAM_MAX_CHARS = 40  # of the user's words quoted back in an error
 

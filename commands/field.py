@@ -41,7 +41,9 @@ _REFERENCE_BEFORE = re.compile(r"(?:等|跟|和|与|同|比|像|同步|依赖|�
                                r"before|see|as|per|blocked by|waiting for|depends on)\s*$", re.IGNORECASE)
 _SEPARATOR = re.compile(r"[,;:.!?\n]\s*$")
 _BLOCK_WORD_FIRST = re.compile(r"^(?:阻塞|卡住了|卡住|受阻|blocked|block)(?![A-Za-z])\s*[:：]?\s*", re.IGNORECASE)
-_SPOKEN_KEY = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{1,6})(?:杠|横杠)?([1-9][0-9]{0,5})(?=[\s,，:：。]|[\u4e00-\u9fff])")
+# A key said without its dash ("A3 到百分之八十"); never a chemical formula ("CH4 at 48%", "CO2", "pH7").
+_SPOKEN_KEY = re.compile(r"(?<![A-Za-z0-9])(?!(?i:ch4|co2|so2|nh3|no2|h2s|h2|o2|n2|ph[0-9]{1,2})(?![0-9]))"
+                         r"([A-Za-z]{1,6})(?:杠|横杠)?([1-9][0-9]{0,5})(?=[\s,，:：。]|[\u4e00-\u9fff])")
 _QUESTION_AFTER_KEY = re.compile(r"^(?:is|has|did|are|was|will|can|does|do)\s+(?:it|this|that|the|we|you|they|he|she)\b",
                                  re.IGNORECASE)
 _JOINED_REFERENCE = re.compile(r"(?:和|跟|与|及|加上|连同|(?<![A-Za-z])(?:and|with|plus|same as)(?![A-Za-z])|&)\s*"
@@ -119,11 +121,11 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
     if done is not None and handed is not None and handed.start() <= done.start() < handed.end():
         done = None  # "交接完毕": the completion word is the hand-over's, asked below
     partly = done is not None and bool(w.PART_BEFORE.search(clause_before(scrubbed, done.start()))
-                                       or w.EXCEPT_AFTER.match(scrubbed[done.end() :]))
+                                       or w.EXCEPT_AFTER.match(scrubbed[done.end() :]) or w.PENDING_AFTER.search(scrubbed[done.end() :]))
     passed = (w.PASSED.search(scrubbed) or _cue(w.DONE_SOFT, scrubbed, not_before=w.DONE_NOT_FACT_BEFORE)) \
         if done is None else None  # a check passed, or completion in words a reader is unsure of: asked
     done = done or passed
-    if done is not None and pct.span is not None and (0 <= done.start() - pct.span[1] <= 1 and not scrubbed[pct.span[1] : done.start()].strip() or (
+    if done is not None and pct.span is not None and ((0 <= done.start() - pct.span[1] <= 1 and not scrubbed[pct.span[1] : done.start()].strip()) or (
             pct.span[0] >= done.end() and w.HEDGE_BETWEEN.fullmatch(scrubbed[done.end() : pct.span[0]]))):
         done = None  # "80% done", "100%完成", "完成了三分之一": the percent's own word
     start = _cue(w.START, scrubbed, not_before=w.PLAN_BEFORE, not_after=w.PLAN_AFTER)
@@ -188,8 +190,8 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
     if days is not None and not w.DAYS_TO_COME.search(t):
         return _Reading(ask=err("unclear_hours", verb, value=_excerpt(t), task=task, example="8"))
     idle = find_hours(t) is not None and spent is None
-    if not idle and w.WORK_COUNT.search(t):
-        return _Reading(ask=err("unclear_percent", verb, task=task, value=_excerpt(t)))  # "装了12个": how far is that?
+    if not idle and (w.WORK_COUNT.search(t) or w.BARE_DECIMAL.match(t)):
+        return _Reading(ask=err("unclear_count", verb, task=task, value=_excerpt(t)))  # "装了12个": how far is that?
     return _Reading(writes=(Report(task=task, note=note),) if note else (), idle_hours=idle)
 
 

@@ -73,7 +73,7 @@ _NOT_OWN_AFTER = re.compile(r"^\s*\S+\s*(?:by|before|until|with|for|of|on)(?![A-
 _LABEL_START = re.compile(r"(?:进度|完成度|完成|progress|completion)", re.IGNORECASE)
 _REACHED_BEFORE = re.compile(r"(?:做|干|弄|推进|进展|砌|装|铺)到了?\s*$|(?:做|干|弄|搞|进行|完成)了\s*$")  # "砌筑今天做到了85%": the task's progress
 # Words before a lone number that say when, or that it is the state ("今天 60", "at 55", "status 80", "到80了").
-_LEADING_TIME = re.compile(r"\s*(?:(?:今天|今日|目前|现在|today|now|(?:is |now )?at|status|update|到了?)(?![A-Za-z])\s*[:：]?\s*){0,3}",
+_LEADING_TIME = re.compile(r"\s*(?:(?:今天|今日|目前|现在|today|now|(?:is |now )?at|is|status|update|到了?)(?![A-Za-z])\s*[:：]?\s*){0,3}",
                            re.IGNORECASE)
 _FROM_TO = re.compile(r"(?:从|from)\s*[0-9]{1,3}\s*%?\s*(?:到|至|to|->|→)\s*$|[0-9]{1,3}\s*%?\s*(?:->|→|=>)\s*$",
                       re.IGNORECASE)

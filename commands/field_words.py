@@ -31,7 +31,7 @@ DONE = _words(
 )
 # Words right after a completion word that make it partial or a share ("完成了一半", "完成了3个", "done with part 1").
 DONE_PARTIAL_AFTER = re.compile(
-    r"^\s*(?:了)?\s*(?:后|以后|之后|再|才|前|之前|就|的话|第|一部分|部分|一半|大半|[0-9一二两三四五六七八九十]+\s*(?:个|台|套|米|根|条|处|层|段|批|项|件|%|成)"
+    r"^\s*[0-9]+\s*$|^\s*(?:了)?\s*(?:后|以后|之后|再|才|前|之前|就|的话|第|一部分|部分|一半|大半|[0-9一二两三四五六七八九十]+\s*(?:个|台|套|米|根|条|处|层|段|批|项|件|%|成)"
     r"|with (?:the )?(?:first|second|part|phase|stage|half)|the first|part|phase|stage|half"
     r"|by (?:mon|tue|wed|thu|fri|sat|sun|tomorrow|tmrw?|tonight|noon|eod|cob|end|next|the end|then)"  # a date: a plan
     r"|after (?:lunch|the break|dinner|this|that)|later today|tonight"
@@ -39,7 +39,10 @@ DONE_PARTIAL_AFTER = re.compile(
     re.IGNORECASE,
 )
 # After a completion word, what is left out of it ("finished except the labels", "完成了，除了标签"): asked.
-EXCEPT_AFTER = re.compile(r"^\W{0,3}\s*(?:except|apart from|other than|besides|but not|minus|除了|只差|就差|只剩|还剩)(?![A-Za-z])",
+# After a completion, another part not begun ("… 完成了 frame还没开始"): one part done, asked.
+PENDING_AFTER = re.compile(r"(?:还没|没有?|尚未)(?:有)?(?:开始|开工|动|做|弄|装)|(?<![A-Za-z])(?:not (?:yet )?started|hasn'?t (?:been )?started)",
+                           re.IGNORECASE)
+EXCEPT_AFTER = re.compile(r"^\W{0,3}\s*(?:except|apart from|other than|besides|but not|minus|除了|只差|就差|还差|只剩|还剩)(?![A-Za-z])",
                           re.IGNORECASE)
 # A completion word that is a percent's label ("完成80%", "完成度") or names a plan, not a fact.
 DONE_NOT_FACT_BEFORE = re.compile(r"(?:快|快要|就要|即将|马上|差不多|基本|基本上|接近|将近|预计|争取|能|会|要|准备|计划|必须|得|需要|"
@@ -153,7 +156,7 @@ MEASURE_BEFORE = _words(
     "[\u4e00-\u9fff]率", "[\u4e00-\u9fff]量", "液位", "料位", "(?<!进)(?<!完成)(?<!程)度", "比", "低了?", "高了?", "占了?",
     "level", "vibration", "noise", "packet", "oxygen", "pass rate", "down(?! to)", "up(?! to)", "soc", "loading", "charge", "charged",
     "state of charge", "oee", "只有", "压力", "效率", "良率", "良品率", "合格率", "通过率", "成功率", "达标率", "利用率", "占比", "比例", "电量", "电压", "负载",
-    "负荷", "(?:能|可以|可)?(?:节)?省(?:了|下)?", "节约了?", "(?:save[sd]?|saving|savings of|cuts?|reduced? by)", "湿度", "温度", "转速", "流量", "误差", "偏差", "损耗", "出勤率?", "回款", "预算", "成本", "费用", "速度", "信号",
+    "负荷", "充(?:到|满|了)", "(?:能|可以|可)?(?:节)?省(?:了|下)?", "节约了?", "(?:save[sd]?|saving|savings of|cuts?|reduced? by)", "湿度", "温度", "转速", "流量", "误差", "偏差", "损耗", "出勤率?", "回款", "预算", "成本", "费用", "速度", "信号",
     "覆盖率", "含水率", "开度", "坡度", "折扣", "税", "能耗", "产能", "产量", "库存", "水位", "油量", "CPU", "内存", "磁盘",
     "提升了?", "提高了?", "下降了?", "缩短了?", "延长了?", "加快了?", "放慢了?", "节省了?", "节约了?", "降低了?", "降了", "增加了?", "减少了?", "上升了?", "涨了?", "跌了?", "升了", "少了", "多了",
     "pressure", "efficiency", "yield", "load", "battery", "humidity", "temperature", "cpu", "memory", "disk", "rate",
@@ -313,9 +316,12 @@ CLOCK_SPAN = re.compile(r"(?<![0-9.])[0-9]{1,2}(?:点|:[0-9]{2})?半?\s*(?:[ap]\
 COUNT_OF_TOTAL = re.compile(r"[0-9]+\s*(?:个|台|套|根|条|件|块|pcs|units|panels)?\s*[,，]?\s*(?:一共|共|总共|总计|out of|of|/)\s*[0-9]+",
                             re.IGNORECASE)
 # A count of work done, with nothing else said ("装了12个", "铺了800米", "installed 3 units"): how far is that? Asked.
-WORK_COUNT = re.compile(r"(?:[装铺贴换焊拉布打砌挂埋接测修调刷]|安装|更换|完成|做)了?\s*[0-9]+\s*(?:个|台|套|根|条|件|块|本|片|米|m(?![A-Za-z])|张|组|扇|盏|只|处|间)"
+WORK_COUNT = re.compile(r"(?:^\s*|[装铺贴换焊拉布打砌挂埋接测修调刷发放]|安装|更换|完成|做|还剩|剩下|剩)了?\s*[0-9]+\s*(?:个|台|套|根|条|件|块|本|片|米|m(?![A-Za-z])|张|组|扇|盏|只|处|间)"
+                        r"|(?:还剩|剩下|remaining|left with)\s*[0-9]+\s*[A-Za-z]+s(?![A-Za-z])|(?<![A-Za-z])(?:done|finished)\s*[0-9]+\s*$"
                         r"|(?<![A-Za-z])(?:installed|laid|fitted|replaced|mounted|pulled|spliced|tested|finished|done)\s+[0-9]+"
                         r"\s*(?:of (?:the |them)?)?\s*(?:[a-z]+s|units|pcs|m)(?![A-Za-z])", re.IGNORECASE)
+# A lone decimal after a key ("A-3 2.5", "A-3 2.5 today"): hours, or a percent? Asked.
+BARE_DECIMAL = re.compile(r"^\s*[0-9]{1,2}\.[0-9]{1,2}\s*(?:today|今天|今日)?\s*$", re.IGNORECASE)
 VAGUE_HOURS = _words("(?:an? |one |[0-9]+ ?)hours? or so", "[0-9]+(?:\\.[0-9]+)? ?(?:h|hrs?|hours?|小时)\\+",
                      "[0-9]+ ?(?:h|hrs?|hours?)(?:-| )?ish", "[一二两三四五六七八九十0-9]+来个?(?:小时|钟头|钟)", "几个(?:小时|钟头|钟)", "一两个(?:小时|钟头|钟)", "[一二两三四五六七八九十]+个?多(?:小时|钟头|钟)", "a couple (?:of )?hours",
                      "a few hours", "several hours", "some hours", "couple (?:of )?hours")
@@ -330,7 +336,7 @@ HEARSAY = re.compile(r"(?<![A-Za-z])(?:fwd|fw|forwarded)(?![A-Za-z])|(?<!就是)
 # Before a key: "not this task" ("刚才那条不是 P-1 的，是 P-2 的").
 NOT_THIS_TASK = re.compile(r"不是\s*$|(?<![A-Za-z])not\s*$|wrong (?:task|one)", re.IGNORECASE)
 # A percent that is what is left, not what is done ("还剩 30% 没做").
-REMAINING_BEFORE = re.compile(r"(?:还剩|剩下|剩余|还差|(?:就|只)剩|remaining|left)\s*(?:约|大概|about)?\s*$", re.IGNORECASE)
+REMAINING_BEFORE = re.compile(r"(?:还剩|剩下|剩余|还差|还有|(?:就|只)剩|remaining|left)\s*(?:约|大概|about)?\s*$", re.IGNORECASE)
 # A duration inside a test or measurement ("850 kPa held 30 min"): not time spent.
 TEST_CONTEXT = re.compile(r"(?<![A-Za-z])(?:within|ran|run(?:ning)? for|burn-?in|soak(?:ed|ing)?|(?:full |no |under )?load|loaded|tests?\s*(?:lasted|took|ran)?\s*$)"
                           r"(?![A-Za-z])|kPa|MPa|bar(?![a-z])|psi|℃|°C|保压|稳压|打压|held|holding|hold for|(?<![A-Za-z])(?:hold|cure|curing|dry|drying|"
@@ -349,7 +355,9 @@ PART_BEFORE = re.compile(r"[0-9一二两三四五六七八九十]+\s*(?:层|楼|
                          r"(?:floor|level|zone|section|phase|part|block|stage|row|bay|span|string|room|area)s?\s*"
                          r"(?:[0-9]+(?:\s*[-~]\s*[0-9]+)?|one|two|three|four|i{1,3})\s*(?:is\s*|are\s*)?$|"
                          r"(?:first|second|third|fourth|1st|2nd|3rd|4th|last|final|top|base|prime)\s+(?:coat|phase|stage|part|section|"
-                         r"floor|level|pass|round|layer|batch)\s*(?:is\s*)?$", re.IGNORECASE)
+                         r"floor|level|pass|round|layer|batch)\s*(?:is\s*)?$|"
+                         r"(?<![A-Za-z])[A-Za-z]{2,12} ?[0-9]{1,3}\s*(?:is\s*)?$|"  # "net 3 完成": a numbered part
+                         r"第?[0-9一二三四五六七八九十]+\s*个\s*[A-Za-z\u4e00-\u9fff]{1,12}\s*$", re.IGNORECASE)
 # Completion words that say a check passed, not that the task is done ("验收通过了"): offered, asked.
 PASSED = _words("验收通过了?", "检查通过了?", "inspection passed", "passed (?:the )?inspection", "通过验收", "signed off(?=\\s*(?:by|[,.!;]|$))",
                 "sign-?off (?:received|done|given)", "handed over", "移交了", "交接完(?:成|毕)?了?", "(?:客户|甲方|业主)验收了")
@@ -360,7 +368,7 @@ HEARSAY_INSIDE = re.compile(r"他说|她说|他们说|她们说|听说|据说|�
 LEAD_HEDGE = re.compile(r"(?<![A-Za-z])(?:i think|i guess|probably|maybe|hopefully|if)(?![A-Za-z])|我觉得|我估计|好像|应该|"
                         r"预计|估计|如果|要是|假如|前提是|争取", re.IGNORECASE)
 # After a percent, words that make it a guess ("80% 吧，maybe a bit more").
-HEDGE_AFTER = re.compile(r"(?<![A-Za-z])(?:maybe|probably|a bit more|a little more|or more|or less|at least|ish)(?![A-Za-z])|^-?\s?ish|"
+HEDGE_AFTER = re.compile(r"^\s*(?:不到|不足|还不到)|(?<![A-Za-z])(?:maybe|probably|a bit more|a little more|or more|or less|at least|ish)(?![A-Za-z])|^-?\s?ish|"
                          r"多一点|不止|或许|也许|可能", re.IGNORECASE)
 # Hours worked by a crew ("两个人干了三个小时"): person-hours or hours? asked.
 CREW = re.compile(r"[两俩二三四五六七八九十0-9]+\s*个?(?:人|师傅|工人|兄弟)|(?:我们|咱们|俺们)(?:几个|俩|仨|[两二三四五六七八九十0-9]+个)|我跟\S{1,4}|我和\S{1,4}|(?<![A-Za-z])(?:two|three|four|[0-9]+) (?:of us|guys|people|men)"

@@ -358,6 +358,7 @@ ParseErrorCode = Literal[
     "question",  # the message asks; nothing is written
     "unclear_done",  # "done for today": the day ends, not the task
     "unclear_percent",  # a percent that may be a share of something else ("80%的设备到货了")
+    "unclear_count",  # a count of work or a lone figure, no percent ("装了12个", "A-3 2.5"): how far is that?
     "unclear_correction",  # a correction whose new value is not clear
     "unclear_task",  # progress reported without saying on which task
     "not_spent",  # only hours that are not time spent ("every 4 hours"): nothing to write

@@ -14,7 +14,19 @@ from commands.errors import PARAM_MAX_CHARS, err
 from commands.field_words import DAY_END, DONE, QUESTION_END
 from commands.grammar import Args
 from commands.keys import TASK_KEY_AT
-from commands.model import Approve, Block, Command, Confirm, Done, ParseError, Reject, Report, Several, Start, Unblock
+from commands.model import (
+    Approve,
+    Block,
+    Command,
+    Confirm,
+    Done,
+    ParseError,
+    Reject,
+    Report,
+    Several,
+    Start,
+    Unblock,
+)
 from commands.progress import field_report
 from commands.task_arguments import without_verb
 from commands.text import first_token, normalize

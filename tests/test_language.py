@@ -30,13 +30,15 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           # holdout18 94.8 % / 7, holdout19 95.7 % / 2 (after the measure nouns of WordNet), holdout20 95.2 % / 4, holdout21 95.7 % / 1,
           # holdout22 96.5 % / 0, holdout23 94.8 % / 4, holdout24 95.7 % / 2,
           # holdout25 98.3 % / 0, holdout26 96.5 % / 3,
-          # holdout27 92.6 % / 2, holdout28 93.5 % / 1, holdout29 92.2 % / 5, holdout30 91.3 % / 4.
+          # holdout27 92.6 % / 2, holdout28 93.5 % / 1, holdout29 92.2 % / 5, holdout30 91.3 % / 4,
+          # holdout31 93.5 % / 2, holdout32 92.6 % / 5, holdout33 93.9 % / 5 (one relabelled since: see its file).
           # Since tuned on, guarded.
           "holdout6.yaml": 0.95, "holdout7.yaml": 0.95, "holdout8.yaml": 0.95, "holdout9.yaml": 0.95,
           "holdout10.yaml": 0.95, "holdout11.yaml": 0.95, "holdout12.yaml": 0.95, "holdout13.yaml": 0.95,
           "holdout14.yaml": 0.95, "holdout15.yaml": 0.95, "holdout16.yaml": 0.95, "holdout17.yaml": 0.95, "holdout18.yaml": 0.95,
           "holdout19.yaml": 0.95, "holdout20.yaml": 0.95, "holdout21.yaml": 0.95, "holdout22.yaml": 0.95, "holdout23.yaml": 0.95, "holdout24.yaml": 0.95, "holdout25.yaml": 0.95, "holdout26.yaml": 0.95,
-          "holdout27.yaml": 0.95, "holdout28.yaml": 0.95, "holdout29.yaml": 0.95, "holdout30.yaml": 0.95}
+          "holdout27.yaml": 0.95, "holdout28.yaml": 0.95, "holdout29.yaml": 0.95, "holdout30.yaml": 0.95,
+          "holdout31.yaml": 0.95, "holdout32.yaml": 0.95, "holdout33.yaml": 0.95}
 
 
 def _cases(name: str) -> list[dict[str, Any]]:
@@ -251,6 +253,14 @@ def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pyte
     ("approve 41, and MX-4 is at 100%", ("approve 41", "progress MX-4 100")), ("驳回 #41，MX-4 先停，等批复", ("reject 41", "block MX-4")),
     ("同意 #41，另外 MX-4 开始了", ("approve 41", "start MX-4")), ("approve 41, MX-4 的单子没问题", ("approve 41",)),
     ("approve 41, MX-4 大概七八成", ("approve 41",)),
+    # the forms behind the wrong writes and misses of holdout31-33
+    ("MX-4 should be 60%以上", "ask"), ("MX-4 not 40, I meant 45%", ("correct progress 45",)),
+    ("上条 MX-4 进度发成 90 了, 应该是 60%", ("correct progress 60",)), ("header CH4 at 48% this morning", "ask"),
+    ("MX-4 CO2 12%", "ask"), ("MX-4 电池充到100%了", "none"), ("MX-4 UPS电池还有80%", "ask"), ("MX-4 done 4", "ask"),
+    ("MX-4 三成不到", "ask"), ("MX-4 wheelset完成了 frame还没开始", "ask"), ("MX-4 net 3 完成 net 4 开始", "ask"),
+    ("MX-4 电机装完了，还差门封", "ask"), ("MX-4 12 个麦克风", "ask"), ("MX-4 还剩 12 rooms", "ask"), ("MX-4 发了 150 台", "ask"),
+    ("MX-4 第3个 station 弄好了", "ask"), ("MX-4 2.5 today", "ask"), ("MX-4 2.5h", ("hours MX-4 2.5",)), ("MX-4 is 55", "ask"),
+    ("A3 到百分之八十", ("progress A-3 80",)),
 ])
 def test_the_forms_behind_the_tuning_set_carry_over(text: str, meant: object) -> None:
     assert outcome(parse(text, today=date(2026, 6, 15))) == meant

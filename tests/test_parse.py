@@ -145,7 +145,7 @@ CASES: list[tuple[str, Command | ParseError]] = [
     ("PUMP-3 0", Confirm(items=(Report(task="PUMP-3", percent=0),), reason="bare_number", text="PUMP-3 0")),
     ("PUMP-3 100% 收尾", Report(task="PUMP-3", percent=100, note="收尾")),
     ("PUMP-3 1.0", Confirm(items=(Report(task="PUMP-3", percent=100),), reason="bare_number", text="PUMP-3 1.0")),
-    ("PUMP-3 1.5", Report(task="PUMP-3", note="1.5")),
+    ("PUMP-3 1.5", err("unclear_count", "report", task="PUMP-3", value="1.5")),  # hours? a percent? asked
     ("PUMP-3 换了 0.5 米管子", Report(task="PUMP-3", note="换了 0.5 米管子")),
     ("PUMP-3 80.5%", Report(task="PUMP-3", percent=81)),
     ("PUMP-3 百分之65", Report(task="PUMP-3", percent=65)),
