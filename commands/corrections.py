@@ -30,9 +30,10 @@ def correction(s: str, *, anywhere: bool = True) -> Command | ParseError | None:
     head = respell(s).lstrip(EDGE_PUNCT)
     if c.NOT_UNDO.search(head):
         return None  # "别撤销", "don't undo": the last write stands
-    key = TASK_KEY_ANY.match(_LAST_ONE.sub("", head, count=1))  # "上条 A-3 进度发成 90 了": the key after the reference
+    unreferred = _LAST_ONE.sub("", head, count=1)  # "上条 A-3 进度发成 90 了": the key after the reference
+    key = TASK_KEY_ANY.match(unreferred)
     if key is not None:
-        head = _LAST_ONE.sub("", head, count=1)
+        head = unreferred
     named = key.group(1).upper() if key is not None else None
     if key is not None:
         head = re.sub(r"^(?:sorry|oops|抱歉|不好意思|对不起)[\s,，!！]*(?=\S)", "", head[key.end() :].lstrip(EDGE_PUNCT), flags=re.IGNORECASE)
