@@ -40,7 +40,7 @@ _PROGRESS_CUE_BEFORE = re.compile(r"(?:做到|干到|弄到|装到|达到|到了
 _FROM_TO_PERCENT = re.compile(r"(?:(?:从|from)\s*[0-9]{1,3}\s*%?\s*(?:up|涨|提升|提高|升|推|干|做|弄|搞)?\s*(?:到了?|至|to|->|→)"
                               r"|(?<![0-9.])[0-9]{1,3}\s*%?\s*(?:->|→|=>))\s*(?P<to>[0-9]{1,3})\s*%", re.IGNORECASE)
 
-_RANGE_PERCENT = re.compile(r"(?<![0-9.])([0-9]{1,3})\s*%?\s*(?:-|~|～|到|至|或|or|to)\s*[0-9]{1,3}\s*(?:%|％)"
+_RANGE_PERCENT = re.compile(r"(?<![0-9.])([0-9]{1,3})\s*%?\s*(?:-|~|～|到|至|或|or|to|and)\s*[0-9]{1,3}\s*(?:%|％)"
                             r"|(?<![0-9.])([0-9]{1,3})\s+(?:or|或)\s+[0-9]{1,3}(?![0-9])", re.IGNORECASE)
 
 _CN_RANGE = re.compile(r"百分之([一二三四五六七八九十]{1,3})\s*(?:到|至|-|~|～|或)\s*(?:百分之)?[一二三四五六七八九十百]{1,3}")
@@ -73,7 +73,7 @@ _NOT_OWN_AFTER = re.compile(r"^\s*\S+\s*(?:by|before|until|with|for|of|on)(?![A-
 _LABEL_START = re.compile(r"(?:进度|完成度|完成|progress|completion)", re.IGNORECASE)
 _REACHED_BEFORE = re.compile(r"(?:做|干|弄|推进|进展|砌|装|铺)到了?\s*$|(?:做|干|弄|搞|进行|完成)了\s*$")  # "砌筑今天做到了85%": the task's progress
 # Words before a lone number that say when, or that it is the state ("今天 60", "at 55", "status 80", "到80了").
-_LEADING_TIME = re.compile(r"\s*(?:(?:今天|今日|目前|现在|today|now|(?:is |now )?at|is|status|update|到了?)(?![A-Za-z])\s*[:：]?\s*){0,3}",
+_LEADING_TIME = re.compile(r"\s*(?:(?:今天|今日|这周|本周|目前|现在|today|now|this week|(?:is |now )?at|is|status|update|到了?)(?![A-Za-z])\s*[:：]?\s*){0,3}",
                            re.IGNORECASE)
 _FROM_TO = re.compile(r"(?:从|from)\s*[0-9]{1,3}\s*%?\s*(?:到|至|to|->|→)\s*$|[0-9]{1,3}\s*%?\s*(?:->|→|=>)\s*$",
                       re.IGNORECASE)
@@ -113,8 +113,9 @@ def measure_noun_before(before: str) -> bool:
     return word in nouns or any(word.endswith(plural) and word[: -len(plural)] in nouns for plural in ("s", "es"))
 
 
-# The noun ends the clause: "50% power supply installed" is the work on a thing, "at 50% power" a reading.
-_WORD_RIGHT_AFTER = re.compile(r"^\s*([A-Za-z]+)(?=\s*(?:$|[,.;!?，。；！？]|(?:now|today|atm|again|现在|目前)(?![A-Za-z])))")
+# The noun (of one or two words) ends the clause: "50% power supply installed" is the work on a thing, "at 50% power"
+# and "70% firing rate" readings.
+_WORD_RIGHT_AFTER = re.compile(r"^\s*(?:[A-Za-z]+\s+)?([A-Za-z]+)(?=\s*(?:$|[,.;!?，。；！？]|(?:now|today|atm|again|现在|目前)(?![A-Za-z])))")
 # WordNet nouns too, but "90% ready" is how far the work is, and "atm" is "at the moment" in chat
 _NOT_MEASURES = frozenset({"ready", "way", "atm", "rn", "eod", "asap", "fyi", "btw", "tbh", "pls", "thx", "lol"})
 

@@ -40,9 +40,10 @@ DONE_PARTIAL_AFTER = re.compile(
 )
 # After a completion word, what is left out of it ("finished except the labels", "完成了，除了标签"): asked.
 # After a completion, another part not begun ("… 完成了 frame还没开始"): one part done, asked.
-PENDING_AFTER = re.compile(r"(?:还没|没有?|尚未)(?:有)?(?:开始|开工|动|做|弄|装)|(?<![A-Za-z])(?:not (?:yet )?started|hasn'?t (?:been )?started)",
+PENDING_AFTER = re.compile(r"(?:还没|没有?|尚未)(?:有)?(?:开始|开工|动|做|弄|装)|(?<![A-Za-z])(?:not (?:yet )?started|hasn'?t (?:been )?started)"
+                           r"|(?<![0-9])[0-9]+\s+[A-Za-z]+\s+(?:left|remaining|to go|outstanding)(?![A-Za-z])|还有\s*[0-9]+\s*个",
                            re.IGNORECASE)
-EXCEPT_AFTER = re.compile(r"^\W{0,3}\s*(?:except|apart from|other than|besides|but not|minus|除了|只差|就差|还差|只剩|还剩)(?![A-Za-z])",
+EXCEPT_AFTER = re.compile(r"^\W{0,3}\s*(?:except|apart from|other than|besides|but not|minus|除了|只差|就差|还差|只剩|还剩|不对|不是|no wait|wait no|actually,? no)(?![A-Za-z])",
                           re.IGNORECASE)
 # A completion word that is a percent's label ("完成80%", "完成度") or names a plan, not a fact.
 DONE_NOT_FACT_BEFORE = re.compile(r"(?:快|快要|就要|即将|马上|差不多|基本|基本上|接近|将近|预计|争取|能|会|要|准备|计划|必须|得|需要|"
@@ -105,8 +106,8 @@ BLOCK = _words(
     "(?<!手机)(?<!手机快)(?<!电话)(?<!电话快)(?<!电脑)(?<!电脑快)(?<!平板)(?<!平板快)没(?:有)?(?:权限|材料|配件|图纸|电|水|人手|工具|钥匙)", "无权限", "没审批", "审批没下来", "还没批", "没批",
     "下雨", "暴雨", "大雨", "台风", "大风", "下(?:大|暴|中)?雪", "雨天", "封路", "路封了", "风浪(?:太|很|较)?大", "浪太大", "(?:船|车|人)(?:出|进|上|下|过)不去",
     "[\u4e00-\u9fff]不了(?!解)", "不能(?:作业|施工|干活|干|开工|进场|浇筑|焊接|吊装)", "没来", "干等", "先停", "停着", "风太大", "风大",
-    "blocked", "blocking", "stuck", "on hold", "(?<!to )(?<!must )hold(?! for| at| \\d)", "held up", "waiting (?:for|on)", "waiting(?! to )", "no (?:\\w+ )?access(?: yet)?(?: until| till| before)", "watiing", "wating",
-    "waitng", "awaiting", "pending (?:the )?", "can'?t \\w+ today", "grounded", "high winds?", "rain(?:ing)?", "snowing", "heavy snow", "snowed (?:in|under)", "snow ?storm", "site closed", "road(?:s)? (?:is |are )?closed", "shut down",
+    "blocked", "blocking", "stuck", "on hold", "(?<!to )(?<!must )(?<!pressure )hold(?! for| at| \\d| test| time| period)", "held up", "waiting (?:for|on)", "waiting(?! to )", "no (?:\\w+ )?access(?: yet)?(?: until| till| before)", "watiing", "wating",
+    "waitng", "awaiting", "pending (?:the )?", "can'?t \\w+ today", "grounded", "high winds?", "(?<!before the )(?<!before )(?<!after the )(?<!after )rain(?:ing)?", "snowing", "heavy snow", "snowed (?:in|under)", "snow ?storm", "site closed", "road(?:s)? (?:is |are )?closed", "shut down",
     "停了", "停下了?", "停止(?:施工|吊装|作业|焊接|浇筑|工作|安装|干活)", "停电", "停水", "没到(?!\\s*(?:[0-9一二两三四五六七八九十]|一半|half|百分))", "封路", "落雨", "停咗工", "冇得做", "做唔到", "pending", "not yet (?:supplied|delivered|arrived|received|approved|signed)", "(?:还)?没(?:签|批|确认|回复|给|到货|发货)", "未签",
     "no access", "(?:not|isn'?t|aren'?t) (?:here|in|on site) yet", "still (?:not|isn'?t|aren'?t) here", "can'?t access", "cannot access", "can'?t get in", "locked out", "no permit", "need(?:s)? (?:a |the )?permit",
     "(?:rain|storm|snow|weather|typhoon)(?:ed)? (?:out|delay|stopped|stop)", "rained (?:out|off)", "missing parts?",
@@ -156,7 +157,7 @@ MEASURE_BEFORE = _words(
     "[\u4e00-\u9fff]率", "[\u4e00-\u9fff]量", "液位", "料位", "(?<!进)(?<!完成)(?<!程)度", "比", "低了?", "高了?", "占了?",
     "level", "vibration", "noise", "packet", "oxygen", "pass rate", "down(?! to)", "up(?! to)", "soc", "loading", "charge", "charged",
     "state of charge", "oee", "只有", "压力", "效率", "良率", "良品率", "合格率", "通过率", "成功率", "达标率", "利用率", "占比", "比例", "电量", "电压", "负载",
-    "负荷", "充(?:到|满|了)", "(?:能|可以|可)?(?:节)?省(?:了|下)?", "节约了?", "(?:save[sd]?|saving|savings of|cuts?|reduced? by)", "湿度", "温度", "转速", "流量", "误差", "偏差", "损耗", "出勤率?", "回款", "预算", "成本", "费用", "速度", "信号",
+    "负荷", "充(?:到|满|了)", "设(?:成|为|到|置为|定为)", "(?<![A-Za-z])set (?:[A-Za-z]+ ){0,2}(?:to|at)", "(?:能|可以|可)?(?:节)?省(?:了|下)?", "节约了?", "(?:save[sd]?|saving|savings of|cuts?|reduced? by)", "湿度", "温度", "转速", "流量", "误差", "偏差", "损耗", "出勤率?", "回款", "预算", "成本", "费用", "速度", "信号",
     "覆盖率", "含水率", "开度", "坡度", "折扣", "税", "能耗", "产能", "产量", "库存", "水位", "油量", "CPU", "内存", "磁盘",
     "提升了?", "提高了?", "下降了?", "缩短了?", "延长了?", "加快了?", "放慢了?", "节省了?", "节约了?", "降低了?", "降了", "增加了?", "减少了?", "上升了?", "涨了?", "跌了?", "升了", "少了", "多了",
     "pressure", "efficiency", "yield", "load", "battery", "humidity", "temperature", "cpu", "memory", "disk", "rate",
@@ -184,7 +185,7 @@ MEASURE_BEFORE = _words(
 )
 MEASURE_AFTER = re.compile(
     r"^\s*(?:[,，]?\s*(?:还)?够(?:用|喂|吃|撑|烧|跑)|[,，]?\s*(?:enough for|(?:will|should|to) last|lasts)(?![A-Za-z])|的(?!进度|工作|任务|工作量|活)|of\b(?! the way)|the\b|(?:of (?:the )?)?budget|spent|used up|used\b|预算|经费|delivered|arrived|received|shipped|in stock|on site|(?:已经?|都)?(?:到货|到场|进场|发货|送到|到齐|到了)|多|以上|出头|lower|higher|faster|slower|more|less|better|worse|increase|decrease|"
-    r"[,，]?\s*(?:偏高|偏低|偏大|偏小|超标|too high|too low|(?:a bit |slightly )?(?:high|low)(?:ish)?(?=\s*(?:[,.!]|$)))|drop|rise|gain|loss|off|discount|chance|probability|sure|confident|likely|确定|肯定|保证|确信|把握|概率|可能|的把握|的可能|良率|效率|"
+    r"[,，]?\s*(?:偏高|偏低|偏大|偏小|超标|too high|too low|(?:a bit |slightly )?(?:high|low)(?:ish)?(?=\s*(?:[,.!]|$)))|drop|rise|gain|loss|off|discount|chance|probability|sure|confident|safe|certain|positive|accurate|correct|likely|确定|肯定|保证|确信|把握|概率|可能|的把握|的可能|良率|效率|"
     r"合格|负载|负荷|功率|频率|转速|湿度|电量|利润|折扣|提升|下降|增长|降低|增加|减少|(?:load|capacity|power|speed|frequency|brightness|duty|full|empty|charged|humidity|RH|open|closed|utili[sz]ed)(?![A-Za-z])|左右的(?!进度)|超(?:支|预算|标|出)|"
     r"(?:(?:test|code|unit[- ]test) )?coverage|覆盖率?|packet loss|丢包率?)",
     re.IGNORECASE,
@@ -201,7 +202,7 @@ BY_A_DATE_AFTER = re.compile(r"^\s*(?:done\s+|complete\s+)?(?:by|before|until|ti
 
 # Progress in words. Definite: the words give the number. Approximate: the bot asks, the likely value preselected.
 DEFINITE_PERCENT: tuple[tuple[re.Pattern[str], int], ...] = tuple((re.compile(p, re.IGNORECASE), v) for p, v in (
-    (r"(?<!一小)(?<!多)一半|(?<![A-Za-z])(?<!and a )(?:half(?:way)?(?: done| through| there)?|50/50)(?![A-Za-z])"
+    (r"(?<!一小)(?<!多)一半|(?<![A-Za-z])(?<!and a )(?:half(?:way)?(?: done| through| there)?|50/50(?!\s*(?:for|on|chance|odds|whether|if|that|shot)(?![A-Za-z])))(?![A-Za-z])"
      r"(?!\s*(?:an? )?(?:hours?|hrs?|days?|shifts?)(?![A-Za-z]))", 50),  # "3 and a half hours" is time
     (r"三分之一|(?<![A-Za-z])(?:one|a) third(?![A-Za-z])", 33),
     (r"(?<![0-9/])3/4(?=\s*(?:done|完成|of the way|的进度))|四分之三", 75),
@@ -251,7 +252,7 @@ DAYS = _words("half (?:a )?day", "[0-9一二两三四五六七八九十半]+\\s*
 # Before hours, time lost or waited, not worked ("等了2个小时吊车", "lost 2 hours waiting"): not time spent.
 HOURS_IDLE_BEFORE = re.compile(r"(?:等了|白等了?|耽误了?|浪费了?|延误了?|停了|(?:job|任务|脚本|程序|机器|设备)\s*(?:跑了|运行了)|waited|waiting|lost|wasted|idle for|delayed(?: by)?|ran for|running for)\s*"
                                r"(?:约|大约|大概|about|around|like)?\s*$", re.IGNORECASE)
-HOURS_NOT_SPENT_AFTER = re.compile(r"^\s*(?:前|以前|之前|之内|以内|内|ago|before|within|earlier|later|from now|away|lost|wasted|"
+HOURS_NOT_SPENT_AFTER = re.compile(r"^\s*(?:的\s*(?:window|slot|窗口|时间窗|时段|间隔|周期)|前|以前|之前|之内|以内|内|ago|before|within|earlier|later|from now|away|lost|wasted|"
                                    r"of (?:downtime|delay|waiting)|delay|idle|down(?![A-Za-z]))",
                                    re.IGNORECASE)
 
@@ -316,7 +317,7 @@ CLOCK_SPAN = re.compile(r"(?<![0-9.])[0-9]{1,2}(?:点|:[0-9]{2})?半?\s*(?:[ap]\
 COUNT_OF_TOTAL = re.compile(r"[0-9]+\s*(?:个|台|套|根|条|件|块|pcs|units|panels)?\s*[,，]?\s*(?:一共|共|总共|总计|out of|of|/)\s*[0-9]+",
                             re.IGNORECASE)
 # A count of work done, with nothing else said ("装了12个", "铺了800米", "installed 3 units"): how far is that? Asked.
-WORK_COUNT = re.compile(r"(?:^\s*|[装铺贴换焊拉布打砌挂埋接测修调刷发放]|安装|更换|完成|做|还剩|剩下|剩)了?\s*[0-9]+\s*(?:个|台|套|根|条|件|块|本|片|米|m(?![A-Za-z])|张|组|扇|盏|只|处|间)"
+WORK_COUNT = re.compile(r"(?:^\s*|[装铺贴换焊拉布打砌挂埋接测修调刷发放立]|安装|更换|完成|做|还剩|剩下|剩)了?\s*[0-9]+\s*(?:个|台|套|根|条|件|块|本|片|米|m(?![A-Za-z])|张|组|扇|盏|只|处|间|遍)"
                         r"|(?:还剩|剩下|remaining|left with)\s*[0-9]+\s*[A-Za-z]+s(?![A-Za-z])|(?<![A-Za-z])(?:done|finished)\s*[0-9]+\s*$"
                         r"|(?<![A-Za-z])(?:installed|laid|fitted|replaced|mounted|pulled|spliced|tested|finished|done)\s+[0-9]+"
                         r"\s*(?:of (?:the |them)?)?\s*(?:[a-z]+s|units|pcs|m)(?![A-Za-z])", re.IGNORECASE)
@@ -352,6 +353,7 @@ PROGRESS_VOCAB = frozenset(["at", "is", "are", "am", "was", "now", "currently", 
 # The scope of a completion that is a part of the task ("三层完成了", "2号楼搞定"): asked, not the task done.
 PART_BEFORE = re.compile(r"[0-9一二两三四五六七八九十]+\s*(?:层|楼|段|区|号楼?|台|栋|间|批|条|根|个|号线|阶段|期|部分|道|遍|轮|组|排|列)\s*(?:的)?\s*(?:工程|工作|施工)?\s*$|"
                          r"[0-9一二两三四五六七八九十]+\s*(?:号|组|排|列)[\u4e00-\u9fff]{1,4}\s*$|"
+                         r"[0-9]+\s*(?:米|m|个|台|套|根|条|块|片|张|扇)\s*(?:已经?|都|也)?\s*$|"  # "50米已经焊完": a count of it
                          r"(?:floor|level|zone|section|phase|part|block|stage|row|bay|span|string|room|area)s?\s*"
                          r"(?:[0-9]+(?:\s*[-~]\s*[0-9]+)?|one|two|three|four|i{1,3})\s*(?:is\s*|are\s*)?$|"
                          r"(?:first|second|third|fourth|1st|2nd|3rd|4th|last|final|top|base|prime)\s+(?:coat|phase|stage|part|section|"

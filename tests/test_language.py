@@ -31,14 +31,16 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           # holdout22 96.5 % / 0, holdout23 94.8 % / 4, holdout24 95.7 % / 2,
           # holdout25 98.3 % / 0, holdout26 96.5 % / 3,
           # holdout27 92.6 % / 2, holdout28 93.5 % / 1, holdout29 92.2 % / 5, holdout30 91.3 % / 4,
-          # holdout31 93.5 % / 2, holdout32 92.6 % / 5, holdout33 93.9 % / 5 (one relabelled since: see its file).
+          # holdout31 93.5 % / 2, holdout32 92.6 % / 5, holdout33 93.9 % / 5 (one relabelled since: see its file),
+          # holdout34 92.6 % / 8, holdout35 95.2 % / 4, holdout36 93.5 % / 3.
           # Since tuned on, guarded.
           "holdout6.yaml": 0.95, "holdout7.yaml": 0.95, "holdout8.yaml": 0.95, "holdout9.yaml": 0.95,
           "holdout10.yaml": 0.95, "holdout11.yaml": 0.95, "holdout12.yaml": 0.95, "holdout13.yaml": 0.95,
           "holdout14.yaml": 0.95, "holdout15.yaml": 0.95, "holdout16.yaml": 0.95, "holdout17.yaml": 0.95, "holdout18.yaml": 0.95,
           "holdout19.yaml": 0.95, "holdout20.yaml": 0.95, "holdout21.yaml": 0.95, "holdout22.yaml": 0.95, "holdout23.yaml": 0.95, "holdout24.yaml": 0.95, "holdout25.yaml": 0.95, "holdout26.yaml": 0.95,
           "holdout27.yaml": 0.95, "holdout28.yaml": 0.95, "holdout29.yaml": 0.95, "holdout30.yaml": 0.95,
-          "holdout31.yaml": 0.95, "holdout32.yaml": 0.95, "holdout33.yaml": 0.95}
+          "holdout31.yaml": 0.95, "holdout32.yaml": 0.95, "holdout33.yaml": 0.95,
+          "holdout34.yaml": 0.95, "holdout35.yaml": 0.95, "holdout36.yaml": 0.95}
 
 
 def _cases(name: str) -> list[dict[str, Any]]:
@@ -261,6 +263,16 @@ def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pyte
     ("MX-4 电机装完了，还差门封", "ask"), ("MX-4 12 个麦克风", "ask"), ("MX-4 还剩 12 rooms", "ask"), ("MX-4 发了 150 台", "ask"),
     ("MX-4 第3个 station 弄好了", "ask"), ("MX-4 2.5 today", "ask"), ("MX-4 2.5h", ("hours MX-4 2.5",)), ("MX-4 is 55", "ask"),
     ("A3 到百分之八十", ("progress A-3 80",)),
+    # the forms behind the wrong writes and misses of holdout34-36
+    ("MX-1 下雨停工, MX-2 got to 35% before the rain", ("block MX-1", "progress MX-2 35")), ("MX-4 30米已经焊完", "ask"),
+    ("MX-4 完成了，不对，还差最后一段", "ask"), ("MX-4 finished testing, 2 bugs left to fix", "ask"),
+    ("MX-4 inspections, an hour and a quarter", ("hours MX-4 1.25",)), ("MX-4 two hours and three quarters", ("hours MX-4 2.75",)),
+    ("MX-4 somewhere between 60 and 70%", "ask"), ("MX-4 工时 wrong，是 2h15", ("correct hours 2.25",)),
+    ("MX-4 burner at 70% firing rate, ramping up", "none"), ("MX-4 pressure hold test 30 min, passed", "none"),
+    ("MX-4 is 100% safe to climb now", "none"), ("MX-4 possession 2h 的 window 还没批下来", ("block MX-4",)),
+    ("MX-4 set dimming to 30% for night ops", "none"), ("MX-4 pump duty 设成 50%", "none"), ("MX-4 is 50/50 for tonight", "ask"),
+    ("MX-4 50/50", ("progress MX-4 50",)), ("MX-4 刷了2遍", "ask"), ("MX-4 poles 立了 7 根", "ask"), ("MX-4 这周 4", "ask"),
+    ("MX-4 on hold", "ask"), ("MX-4 每个 pan 拆装 20 min 左右", "none"),
 ])
 def test_the_forms_behind_the_tuning_set_carry_over(text: str, meant: object) -> None:
     assert outcome(parse(text, today=date(2026, 6, 15))) == meant
