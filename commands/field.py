@@ -41,6 +41,10 @@ _REFERENCE_BEFORE = re.compile(r"(?:等|跟|和|与|同|比|像|同步|依赖|�
                                r"before|see|as|per|blocked by|waiting for|depends on)\s*$", re.IGNORECASE)
 _SEPARATOR = re.compile(r"[,;:.!?\n]\s*$")
 _BLOCK_WORD_FIRST = re.compile(r"^(?:阻塞|卡住了|卡住|受阻|blocked|block)(?![A-Za-z])\s*[:：]?\s*", re.IGNORECASE)
+_LONE_NUMBER = re.compile(r"[0-9]{1,3}")
+_GOES_ON = re.compile(r"继续|恢复|复工|(?<![A-Za-z])(?:continue|resume|carry on|proceed|again)(?![A-Za-z])", re.IGNORECASE)
+_NOT_THIS_KEY = re.compile(r"\s*(?:而?不是|not|instead of|rather than)\s*[,，]?\s*", re.IGNORECASE)
+_ROUGHLY = re.compile(r"(?<![A-Za-z])(?:about|around|roughly|approx(?:imately)?)(?![A-Za-z])|大概|大约|约|左右", re.IGNORECASE)
 # A key said without its dash ("A3 到百分之八十"); never a chemical formula ("CH4 at 48%", "CO2", "pH7").
 _SPOKEN_KEY = re.compile(r"(?<![A-Za-z0-9])(?!(?i:ch4|co2|so2|nh3|no2|h2s|h2|o2|n2|ph[0-9]{1,2})(?![0-9]))"
                          r"([A-Za-z]{1,6})(?:杠|横杠)?([1-9][0-9]{0,5})(?=[\s,，:：。]|[\u4e00-\u9fff])")
@@ -117,6 +121,8 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
     done = _cue(w.DONE, scrubbed, not_before=w.DONE_NOT_FACT_BEFORE, not_after=w.DONE_PARTIAL_AFTER)
     if done is not None and unblock is not None and unblock.start() <= done.start() < unblock.end():
         done = None  # "access 搞定了": the obstacle is done with, not the task
+    if done is not None and unblock is not None and done.end() <= unblock.start() and _GOES_ON.search(unblock.group(0)):
+        done = None  # "isolation done, 可以继续了": the completion was the obstacle's, and the work goes on
     handed = w.PASSED.search(scrubbed)
     if done is not None and handed is not None and handed.start() <= done.start() < handed.end():
         done = None  # "交接完毕": the completion word is the hand-over's, asked below
@@ -134,6 +140,8 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
         unblock = None  # "明天继续": a plan
     trouble = w.TROUBLE.search(w.TROUBLE_IF.sub(" ", scrubbed)) if block is None and unblock is None and done is None else None
     note = clean(remove_spans(t, _spans(t, pct) + ([(spent.start, spent.end)] if spent is not None else [])) + " " + emoji)
+    if spent is not None and pct.span is None and _LONE_NUMBER.fullmatch(note):
+        return _Reading(ask=err("unclear_count", verb, task=task, value=_excerpt(t)))  # "3h, 50": and the 50?
 
     if pct.bad is not None:
         if pct.bad.value is None:
@@ -285,10 +293,14 @@ def understand(s: str, *, verb: str = "report", bare_is_percent: bool = False, o
     if len(found) > 1 and w.TOTAL.search(s):
         return err("unclear_hours", verb, value=_excerpt(s), task=parts[0][0], example="2")
     readings = [_read(task, text, verb=verb, bare_is_percent=bare_is_percent) for task, text in parts]
+    if any(_NOT_THIS_KEY.fullmatch(text) for _, text in parts[:-1]):
+        return err("unclear_correction", verb, value=_excerpt(s))  # "A-10 不是 A-9，60%": which task, and is it a correction?
     readings = _each(readings, parts)
     if len(parts) == 1 and PER_UNIT.search(parts[0][1]) and any(getattr(x, "hours", None) for x in readings[0].writes):
         return err("unclear_hours", verb, value=_excerpt(s), task=parts[0][0], example="2")  # "20 min each": a rate
     shared = {i for i in range(len(parts) - 1) if parts[i][1] == parts[i + 1][1]}  # "A-6和A-7 今天3h": 3h in all, or each?
+    if any(getattr(x, "percent", None) for i in shared for x in readings[i].writes) and _ROUGHLY.search(parts[-1][1]):
+        return err("unclear_percent", verb, task=parts[0][0], value=_excerpt(s))  # "A-4 and A-5 about half each": each?
     if any(getattr(x, "hours", None) for i in shared for x in readings[i].writes) and not w.EACH_HOURS.search(s):
         return err("unclear_hours", verb, value=_excerpt(s), task=parts[0][0], example="2")
     # Another task named inside a task's words ("A-3 和 A-4 一共5小时"), or a task's part with figures that say

@@ -51,7 +51,7 @@ _SHARE_BEFORE = re.compile(r"[\u4e00-\u9fffA-Za-z]{2,}\s*(?:[\u4e00-\u9fff]{1,3}
                            r"到货了?|交货了?|进场了?|交付了?|发货了?|到位了?|到场了?|就位了?|到齐了?)\s*$")
 
 # Words that say the figure after them is the task's progress, whatever names stand before ("rebar 完成 60%").
-_STRONG_CUE_BEFORE = re.compile(r"(?:完成|进度|做到|干到|弄到|达到|整体|总体|overall|task (?:is )?(?:at|is)|progress|complete|completed|done)"
+_STRONG_CUE_BEFORE = re.compile(r"(?:(?:今天|现在|目前)(?:到了?)?|(?<![A-Za-z])(?:now|today) (?:at|is at)|完成|进度|做到|干到|弄到|达到|整体|总体|overall|task (?:is )?(?:at|is)|progress|complete|completed|done)"
                                 r"\s*(?:到|了|:|：|about|around|roughly|at|is|is at)?\s*$",
                                 re.IGNORECASE)
 # Words right after a percent that make it the task's own ("cabling 50% complete", "data mapping 35% through"), and
@@ -73,7 +73,7 @@ _NOT_OWN_AFTER = re.compile(r"^\s*\S+\s*(?:by|before|until|with|for|of|on)(?![A-
 _LABEL_START = re.compile(r"(?:进度|完成度|完成|progress|completion)", re.IGNORECASE)
 _REACHED_BEFORE = re.compile(r"(?:做|干|弄|推进|进展|砌|装|铺)到了?\s*$|(?:做|干|弄|搞|进行|完成)了\s*$")  # "砌筑今天做到了85%": the task's progress
 # Words before a lone number that say when, or that it is the state ("今天 60", "at 55", "status 80", "到80了").
-_LEADING_TIME = re.compile(r"\s*(?:(?:今天|今日|这周|本周|目前|现在|today|now|this week|(?:is |now )?at|is|status|update|到了?)(?![A-Za-z])\s*[:：]?\s*){0,3}",
+_LEADING_TIME = re.compile(r"\s*(?:(?:[-–—]+|今天|今日|这周|本周|目前|现在|today|now|this week|(?:is |now )?at|is|status|update|到了?)(?![A-Za-z])\s*[:：]?\s*){0,3}",
                            re.IGNORECASE)
 _FROM_TO = re.compile(r"(?:从|from)\s*[0-9]{1,3}\s*%?\s*(?:到|至|to|->|→)\s*$|[0-9]{1,3}\s*%?\s*(?:->|→|=>)\s*$",
                       re.IGNORECASE)

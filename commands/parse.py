@@ -55,7 +55,7 @@ _NOT_A_DECISION = re.compile(r"[?？]|吗|(?<![A-Za-z])(?:don'?t|do not|not|if|w
 
 # After a decision, a clause of its own that starts with a task key ("approve 12, and A-3 is at 100%", "驳回 #15，A-6
 # 先停，等批复"): a report besides the decision.
-_THEN_A_TASK = re.compile(r"(?:^|[,，;；。]|\s(?:and|also|plus)\s|另外|还有|然后)\s*(?:and |also |另外|还有)?\s*(?=[A-Za-z][A-Za-z0-9]{0,9}-[0-9])",
+_THEN_A_TASK = re.compile(r"(?:^|[,，;；。]|\s(?:and|also|plus)\s|另外|还有|然后|顺便)\s*(?:and |also |另外|还有)?\s*(?=[A-Za-z][A-Za-z0-9]{0,9}-[0-9])",
                           re.IGNORECASE)
 
 

@@ -21,7 +21,7 @@ _FREQUENCY_BEFORE = re.compile(r"(?:每隔?|每天|每班|every|per|each)\s*$"
                                re.IGNORECASE)
 _TO_COME_BEFORE = re.compile(
     r"(?:(?:还要|还得|还需要?|再)(?:干|做|弄|忙|搞)|还要|(?<![只就才花用])要|还需要?|还差|还得|还剩|剩下?|预计|估计|大概还|需要|得要|要再|再干|再|another|remaining|left|need|needs|takes|"
-    r"eta|estimated?|about another|take|takes|should take|will take|would take|might take|within|in the next|every|"
+    r"eta|estimated?|about another|take|takes|plan(?:ned)?(?: is| for)?|should take|will take|would take|might take|within|in the next|every|"
     r"(?:begin|begins|start|starts|starting|ready|be done|be finished|be back|back|arrive|arrives|there|kick off)\s+in)\s*(?:约|大约|大概|差不多|about|around)?\s*$",
     re.IGNORECASE)
 _TO_COME_AFTER = re.compile(r"^\s*(?:to go|left|remaining|more|之后|以后|后|才能|就能|能完|estimate|needed|to finish)",

@@ -32,7 +32,8 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           # holdout25 98.3 % / 0, holdout26 96.5 % / 3,
           # holdout27 92.6 % / 2, holdout28 93.5 % / 1, holdout29 92.2 % / 5, holdout30 91.3 % / 4,
           # holdout31 93.5 % / 2, holdout32 92.6 % / 5, holdout33 93.9 % / 5 (one relabelled since: see its file),
-          # holdout34 92.6 % / 8, holdout35 95.2 % / 4, holdout36 93.5 % / 3.
+          # holdout34 92.6 % / 8, holdout35 95.2 % / 4, holdout36 93.5 % / 3,
+          # holdout37 91.3 % / 9, holdout38 93.9 % / 2, holdout39 91.7 % / 2.
           # Since tuned on, guarded.
           "holdout6.yaml": 0.95, "holdout7.yaml": 0.95, "holdout8.yaml": 0.95, "holdout9.yaml": 0.95,
           "holdout10.yaml": 0.95, "holdout11.yaml": 0.95, "holdout12.yaml": 0.95, "holdout13.yaml": 0.95,
@@ -40,7 +41,8 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           "holdout19.yaml": 0.95, "holdout20.yaml": 0.95, "holdout21.yaml": 0.95, "holdout22.yaml": 0.95, "holdout23.yaml": 0.95, "holdout24.yaml": 0.95, "holdout25.yaml": 0.95, "holdout26.yaml": 0.95,
           "holdout27.yaml": 0.95, "holdout28.yaml": 0.95, "holdout29.yaml": 0.95, "holdout30.yaml": 0.95,
           "holdout31.yaml": 0.95, "holdout32.yaml": 0.95, "holdout33.yaml": 0.95,
-          "holdout34.yaml": 0.95, "holdout35.yaml": 0.95, "holdout36.yaml": 0.95}
+          "holdout34.yaml": 0.95, "holdout35.yaml": 0.95, "holdout36.yaml": 0.95,
+          "holdout37.yaml": 0.95, "holdout38.yaml": 0.95, "holdout39.yaml": 0.95}
 
 
 def _cases(name: str) -> list[dict[str, Any]]:
@@ -273,6 +275,16 @@ def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pyte
     ("MX-4 set dimming to 30% for night ops", "none"), ("MX-4 pump duty 设成 50%", "none"), ("MX-4 is 50/50 for tonight", "ask"),
     ("MX-4 50/50", ("progress MX-4 50",)), ("MX-4 刷了2遍", "ask"), ("MX-4 poles 立了 7 根", "ask"), ("MX-4 这周 4", "ask"),
     ("MX-4 on hold", "ask"), ("MX-4 每个 pan 拆装 20 min 左右", "none"),
+    # the forms behind the wrong writes and misses of holdout37-39
+    ("MX-4 motor 电流 only 60%，正常", "none"), ("MX-4 第3扇门 装好了", "ask"), ("MX-4 isolation done 可以继续了", ("unblock MX-4",)),
+    ("MX-1 done, MX-2 at 50%, 3h across both", "ask"), ("MX-4 and MX-5 about half each", "ask"),
+    ("MX-1 finished，MX-2 下雨停了", ("done MX-1", "block MX-2")), ("MX-4 uplink at 60% utilisation during the call", "none"),
+    ("MX-4 2% fall for drainage per spec", "none"), ("MX-4 5台平板装好了", "ask"), ("MX-4 3h, 50", "ask"),
+    ("MX-4 装完了 but 网络还没测", "ask"), ("MX-4 plan is 4 hours tomorrow", "none"), ("MX-4 30% 1h 明天继续", ("progress MX-4 30", "hours MX-4 1")),
+    ("MX-10 不是 MX-9，60%", "ask"), ("MX-4 all set, handover sheet signed", ("done MX-4",)),
+    ("MX-4 昨天50% 今天到了75%", ("progress MX-4 75",)), ("approve 41 顺便 MX-4 到 70%", ("approve 41", "progress MX-4 70")),
+    ("MX-4 replaced 40 rail clips", "ask"), ("MX-4 今天挖了3500方", "ask"), ("MX-4 第3台", "ask"), ("MX-4 -- 35", "ask"),
+    ("MX-4 expect 到 90% by 周五, 现在 70%", ("progress MX-4 70",)), ("MX-4 getting there, maybe 60?", "ask"),
 ])
 def test_the_forms_behind_the_tuning_set_carry_over(text: str, meant: object) -> None:
     assert outcome(parse(text, today=date(2026, 6, 15))) == meant
