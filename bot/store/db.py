@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import aiosqlite
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DisconnectionError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from bot.store import sqlite_loop
@@ -145,10 +145,15 @@ class Database:
             assert path is not None
             kwargs["async_creator"] = sqlite_loop.creator(path)
         else:
-            kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
+            # No pool_pre_ping: on asyncpg it is three round trips (BEGIN, a query, ROLLBACK) before every
+            # transaction, a third of a write command's round trips (bench/workers.py). _pg_checkout does the
+            # same job without a round trip.
+            kwargs.update(pool_size=10, max_overflow=10)
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         if self.is_sqlite:
             _sqlite_pragmas(self.engine)
+        else:
+            _pg_checkout(self.engine)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False,
                                             info={AUDIT_KEY_INFO: audit_key} if audit_key else {})
         # One writer at a time inside this process: SQLite would make the others wait in threads anyway.
@@ -352,6 +357,16 @@ def _sqlite_pragmas(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "checkin")
     def _on_checkin(dbapi_connection: Any, _record: Any) -> None:
         sqlite_loop.on_loop(dbapi_connection, False)
+
+
+def _pg_checkout(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        # A pooled connection the server closed (a restart, pg_terminate_backend, an idle timeout) has had its
+        # end read by asyncpg's protocol on the event loop while it sat in the pool: DisconnectionError makes the
+        # pool drop it and check out another (a fresh one if need be), as pre-ping did, with no round trip.
+        if dbapi_connection.driver_connection.is_closed():
+            raise DisconnectionError("the server closed this pooled connection")
 
 
 def database(settings: Settings) -> Database:
