@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 import aiosqlite
-from sqlalchemy import event, text
+from sqlalchemy import Executable, Row, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -198,6 +198,19 @@ class Database:
             return
         async with self._write_lock.held(urgent=True):
             yield
+
+    async def write_one(self, statement: Executable, params: dict[str, Any] | None = None) -> list[Row[Any]]:
+        """One statement that is a transaction by itself (atomic alone); the rows it returns. On PostgreSQL it is
+        sent in autocommit: one round trip, where write() adds a BEGIN and a COMMIT (a delivery's bookkeeping,
+        the console's feed)."""
+        if self.is_sqlite:
+            async with self.write() as s:
+                result = await (await s.connection()).execute(statement, params)
+                return list(result.all()) if result.returns_rows else []
+        async with self.engine.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            result = await conn.execute(statement, params)
+            return list(result.all()) if result.returns_rows else []
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
