@@ -7,7 +7,7 @@ import collections
 import contextlib
 import logging
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +16,7 @@ from sqlalchemy import Executable, Row, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session
 
 from bot.store import sqlite_loop
 
@@ -370,6 +371,26 @@ def _sqlite_pragmas(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "checkin")
     def _on_checkin(dbapi_connection: Any, _record: Any) -> None:
         sqlite_loop.on_loop(dbapi_connection, False)
+
+
+_AFTER_COMMIT = "pmsbot.after_commit"  # the key in Session.info: callbacks for when its transaction has committed
+
+
+def after_commit(session: AsyncSession, callback: Callable[[], None]) -> None:
+    """Call `callback` (on the loop, synchronously) once the session's transaction has committed; never if it rolls
+    back. For signals that other tasks of this process may act on only when the rows are there to be read."""
+    session.info.setdefault(_AFTER_COMMIT, []).append(callback)
+
+
+@event.listens_for(Session, "after_commit")
+def _run_after_commit(session: Session) -> None:
+    for callback in session.info.pop(_AFTER_COMMIT, ()):
+        callback()
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_commit(session: Session) -> None:
+    session.info.pop(_AFTER_COMMIT, None)
 
 
 def _pg_checkout(engine: AsyncEngine) -> None:
