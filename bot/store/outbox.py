@@ -114,10 +114,13 @@ _INSERT_ONE = insert(_OUTBOX).values(
 ).returning(_OUTBOX.c.id, _OUTBOX.c.attempts)
 
 
+_HEAD_IDS = select(func.min(_OUTBOX.c.id)).where(_OUTBOX.c.state == "pending").group_by(_OUTBOX.c.conversation)
+
+
 @functools.cache
 def _heads(limit: int, *, skip_locked: bool) -> Select[Any]:
     """The head (oldest unsent message) of each conversation, if it is due."""
-    heads = select(func.min(_OUTBOX.c.id)).where(_OUTBOX.c.state == "pending").group_by(_OUTBOX.c.conversation)
+    heads = _HEAD_IDS
     q = (select(*_STORED_COLUMNS)
          .where(_OUTBOX.c.id.in_(heads), _OUTBOX.c.available_at <= bindparam("now", type_=UTCDateTime()))
          .order_by(_OUTBOX.c.id).limit(limit))
@@ -224,6 +227,11 @@ async def claim(db: Database, *, limit: int, now: datetime, lease_until: datetim
     to run - 1 of the messages queued behind it in its conversation (due, in order, up to a card update, which
     needs the card its predecessors post): the caller sends them one after the other, and gives back
     (give_back) those after one that was not sent. At most `limit` messages in all; in id order."""
+    if db.is_postgres:
+        from bot.store.outbox_claim import claim_autocommitted  # (it builds on this module)
+
+        return await claim_autocommitted(db, limit=limit, now=now, lease_until=lease_until,
+                                         max_attempts=max_attempts, run=run)
     async with db.write() as s:
         rows = (await s.execute(_heads(limit, skip_locked=db.is_postgres), {"now": now})).all()
         out: list[StoredMessage] = []
@@ -246,9 +254,19 @@ async def claim(db: Database, *, limit: int, now: datetime, lease_until: datetim
 async def _followers(s: AsyncSession, heads: list[StoredMessage], *, now: datetime, per_head: int, limit: int,
                      max_attempts: Callable[[str], int]) -> list[StoredMessage]:
     """The messages queued right behind these heads in their conversations that may go in the same run."""
+    rows = (await s.execute(_behind(limit), behind_params(heads))).all()
+    return followers_of(heads, rows, now=now, per_head=per_head, max_attempts=max_attempts)
+
+
+def behind_params(heads: list[StoredMessage]) -> dict[str, Any]:
+    return {"conversations": list({conversation_of(m.platform, m.target) for m in heads}),
+            "after": min(m.id for m in heads)}
+
+
+def followers_of(heads: list[StoredMessage], rows: Sequence[Any], *, now: datetime, per_head: int,
+                 max_attempts: Callable[[str], int]) -> list[StoredMessage]:
+    """Of the pending `rows` behind the heads (_behind), those that may go in the heads' runs."""
     room = {conversation_of(m.platform, m.target): per_head for m in heads}
-    rows = (await s.execute(_behind(limit), {
-        "conversations": list(room), "after": min(m.id for m in heads)})).all()
     taken = {m.id for m in heads}
     out = []
     for row in rows:
@@ -263,10 +281,10 @@ async def _followers(s: AsyncSession, heads: list[StoredMessage], *, now: dateti
     return out
 
 
-def _claimed(row: Any) -> StoredMessage:
-    """A claimed row of _STORED_COLUMNS (its attempt counted)."""
+def _claimed(row: Any, *, counted: bool = False) -> StoredMessage:
+    """A claimed row of _STORED_COLUMNS (its attempt counted, unless the row has it already: `counted`)."""
     payload = row.payload
-    return StoredMessage(id=int(row.id), attempts=int(row.attempts) + 1, platform=row.platform, target=row.target,
+    return StoredMessage(id=int(row.id), attempts=int(row.attempts) + (0 if counted else 1), platform=row.platform, target=row.target,
                          kind=row.kind, locale=row.locale, data=payload["data"], actions=payload["actions"],
                          card_ref=row.card_ref, update=bool(row.update), origin=dict(payload.get("origin") or {}))
 
