@@ -73,11 +73,21 @@ class Delivery:
         claimed = self.outbox.take_local()
         if not claimed and table:
             claimed = await self.outbox.claim(limit=OUTBOX_BATCH, run=self.run)
-            if claimed:
-                self.outbox.note_table_work()  # more may wait behind them, or other conversations' heads
+            if len(claimed) >= OUTBOX_BATCH:
+                self.outbox.note_table_work()  # other conversations' heads may wait beyond this batch
+            # Fewer: every head due was taken. What waits behind them is looked for as the batch is marked sent
+            # (Outbox.mark_sent_many), and what is stored meanwhile says so itself: looking again at once found
+            # nothing but our own leased heads (measured: an empty claim transaction for every message claimed).
+        self.outbox.sending(claimed)  # through them when their batch ends (_deliver_batch)
         return claimed
 
     async def _deliver_batch(self, claimed: list[ClaimedMessage]) -> int:
+        try:
+            return await self._deliver_claimed(claimed)
+        finally:
+            self.outbox.sent_batch(claimed)
+
+    async def _deliver_claimed(self, claimed: list[ClaimedMessage]) -> int:
         # Conversations are independent; within one, a run is sent in order, and ends at a message not sent.
         runs: dict[tuple[str, str], list[ClaimedMessage]] = {}
         for m in claimed:

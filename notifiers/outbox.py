@@ -4,6 +4,7 @@ conversation, retried with exponential backoff and jitter, and parked as dead le
 from __future__ import annotations
 
 import collections
+import functools
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -22,7 +23,7 @@ from bot.constants import (
     OUTBOX_MAX_ATTEMPTS,
 )
 from bot.store import outbox as store
-from bot.store.db import Database, StoreSession
+from bot.store.db import Database, StoreSession, after_commit
 from bot.store.notify import announce
 from bot.store.outbox import StoredMessage
 
@@ -74,6 +75,12 @@ class Outbox:
         self.local_worker = False
         self._handoff: collections.deque[ClaimedMessage] = collections.deque()
         self._table_work = True  # messages may wait in the table (stored unclaimed): the delivery looks there
+        # Conversations whose messages this process's delivery is sending (claimed, not yet through their batch),
+        # and those of them that had messages stored behind meanwhile. A claim could not take those yet (their
+        # head is leased to us): the table is looked at when the batch is over, not at once (an empty claim is a
+        # transaction of its own, and a reply stored behind one being sent is the rule in a busy conversation).
+        self._sending: collections.Counter[str] = collections.Counter()
+        self._behind_sending: set[str] = set()
 
     def note_table_work(self) -> None:
         """Messages were stored (or made due) unclaimed: the delivery looks in the table next."""
@@ -92,10 +99,33 @@ class Outbox:
         heads = await store.add(session, envelopes, source_event=source_event, now=now,
                                 lease_until=now + timedelta(seconds=OUTBOX_LEASE_S), preclaim=preclaim)
         if len(heads) < len(envelopes):
-            self.note_table_work()  # (if this transaction rolls back, the delivery looks once for nothing)
+            headed = {id(env) for env, _ in heads}
+            behind = {store.conversation_of(e.platform, e.target) for e in envelopes if id(e) not in headed}
+            after_commit(session, functools.partial(self._stored_behind, behind))
         if not preclaim and envelopes:
             await announce(session, OUTBOX_CHANNEL)  # for the delivery of other processes, at commit
         return [ClaimedMessage(id=new_id, attempts=1, envelope=env) for env, new_id in heads]
+
+    def _stored_behind(self, conversations: set[str]) -> None:
+        """Messages of these conversations were stored unclaimed, and are committed: the delivery looks in the
+        table now, or, for a conversation it is sending in, when that batch is over (sent_batch)."""
+        waiting_for_us = conversations & self._sending.keys()
+        self._behind_sending |= waiting_for_us
+        if len(waiting_for_us) < len(conversations):
+            self.note_table_work()
+
+    def sending(self, claimed: list[ClaimedMessage]) -> None:
+        """The delivery of this process took these messages to send (sent_batch says when it is through them)."""
+        self._sending.update(store.conversation_of(m.envelope.platform, m.envelope.target) for m in claimed)
+
+    def sent_batch(self, claimed: list[ClaimedMessage]) -> None:
+        """The delivery is through these messages (sent or not): what was stored behind them is looked for now."""
+        self._sending.subtract(store.conversation_of(m.envelope.platform, m.envelope.target) for m in claimed)
+        for conversation in [c for c, n in self._sending.items() if n <= 0]:
+            del self._sending[conversation]
+            if conversation in self._behind_sending:
+                self._behind_sending.discard(conversation)
+                self.note_table_work()
 
     @property
     def db(self) -> Database:

@@ -295,3 +295,28 @@ async def test_a_reply_stored_behind_a_head_another_process_holds_is_looked_for_
     a.take_table_work()
     await a.mark_sent_many([(follower[0], None)], now=NOW)
     assert not a.take_table_work(), "nothing waits: no look for nothing"
+
+
+async def test_a_reply_stored_behind_one_being_sent_is_looked_for_when_its_batch_is_over(sqlite_db: Database) -> None:
+    """The delivery is sending a conversation's head when the next reply is stored behind it: a look at once would
+    find only that leased head (a transaction for nothing), so the look comes when the batch is over. A reply for
+    a conversation the delivery is not sending in is looked for once its transaction has committed, not before."""
+    db = sqlite_db
+    outbox = Outbox(db, clock=CLOCK)
+    delivery = Delivery(outbox, {"console": FlakySender()}, Renderer())
+    async with db.write() as s:
+        await outbox.enqueue(s, [env("bob", "report")], source_event=None, now=NOW)
+    assert outbox.take_table_work()
+    batch = await delivery._claim(table=True)
+    assert [m.envelope.target for m in batch] == ["bob"]
+    assert not outbox.take_table_work(), "every due head was taken: nothing to look for"
+    async with db.write() as s:
+        await outbox.enqueue(s, [env("bob", "done"), env("carol", "help")], source_event=None, now=NOW)
+        assert not outbox.take_table_work(), "not committed yet: a look now would not see them"
+    assert outbox.take_table_work(), "carol's reply: looked for at once"
+    async with db.write() as s:
+        await outbox.enqueue(s, [env("bob", "status")], source_event=None, now=NOW)
+    assert not outbox.take_table_work(), "behind the head being sent: not yet"
+    assert await delivery._deliver_batch(batch) == 1
+    assert outbox.take_table_work(), "the batch is over: what waits behind it is looked for"
+    assert [m.envelope.data["topic"] for m in await delivery._claim(table=True)] == ["done", "help", "status"]

@@ -202,3 +202,28 @@ async def test_a_broken_listen_connection_comes_back(pg_url: str) -> None:
         await admin.close()
         await worker.close()
         await web.close()
+
+
+async def test_a_pooled_connection_the_server_closed_is_replaced(pg_url: str) -> None:
+    """The pool keeps connections between transactions (no pre-ping round trip before each): one the server closed
+    meanwhile (a restart, pg_terminate_backend) is not handed to the next transaction, which runs on a new one."""
+    import asyncpg
+    from sqlalchemy import text
+
+    db = Database(pg_url)
+    admin = await asyncpg.connect(pg_url.replace("+asyncpg", ""), timeout=5)
+    try:
+        async with db.write() as s:
+            pid = (await s.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+            pooled = (await (await s.connection()).get_raw_connection()).driver_connection
+            assert pooled is not None
+        assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid)
+
+        async def closed() -> bool:
+            return bool(pooled.is_closed())
+        await eventually(closed, what="the client seeing the server close its pooled connection")
+        async with db.write() as s:  # without the checkout check: ConnectionDoesNotExistError
+            assert (await s.execute(text("SELECT pg_backend_pid()"))).scalar_one() != pid
+    finally:
+        await admin.close()
+        await db.dispose()

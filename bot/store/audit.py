@@ -68,6 +68,7 @@ class _Entry:
 _AUDIT = AuditRow.__table__  # type: ignore[attr-defined]
 _TAIL = select(_AUDIT.c.id, _AUDIT.c.hash).order_by(_AUDIT.c.id.desc()).limit(1)
 _INSERT = insert(_AUDIT)
+_LOCK = text("SELECT pg_advisory_xact_lock(:k)")
 
 
 async def append(session: AsyncSession, *, actor: str, action: str, subject: str, detail: dict[str, Any],
@@ -112,12 +113,11 @@ def _chain_at_commit(session: Session) -> None:
     entries: list[_Entry] | None = session.info.pop(_PENDING_KEY, None)
     if not entries:
         return
-    session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": AUDIT_PG_LOCK_KEY})
-    last = session.execute(
-        select(col(AuditRow.id), col(AuditRow.hash)).order_by(col(AuditRow.id).desc()).limit(1)).first()
+    session.execute(_LOCK, {"k": AUDIT_PG_LOCK_KEY})
+    last = session.execute(_TAIL).first()
     tail = (int(last[0] or 0), str(last[1])) if last else (0, AUDIT_GENESIS_HASH)
     rows, _ = _chained(entries, tail, session.info.get(AUDIT_KEY_INFO))
-    session.execute(insert(AuditRow).values(rows))
+    session.execute(_INSERT, rows[0] if len(rows) == 1 else rows)
 
 
 @event.listens_for(Session, "after_rollback")

@@ -35,14 +35,14 @@ async def person_exists(db: Database, person_id: str) -> bool:
         return await s.get(PersonRow, person_id) is not None
 
 
+# Built once: every reply on the console is one (bot/store/outbox.py says why it matters).
+_APPEND = insert(ConsoleMessageRow.__table__).returning(ConsoleMessageRow.__table__.c.id)  # type: ignore[attr-defined]
+
+
 async def append(db: Database, *, person_id: str, direction: str, body: dict[str, Any], now: datetime) -> int:
-    async with db.write() as s:
-        result = await s.execute(insert(ConsoleMessageRow).values(
-            person_id=person_id, direction=direction, body=body, revision=0, at=now,
-        ).returning(col(ConsoleMessageRow.id)))
-        new_id = result.scalar_one()
-        assert new_id is not None
-        return new_id
+    rows = await db.write_one(_APPEND, {"person_id": person_id, "direction": direction, "body": body, "revision": 0,
+                                        "at": now})
+    return int(rows[0][0])
 
 
 async def remove(db: Database, message_id: int) -> None:

@@ -7,15 +7,16 @@ import collections
 import contextlib
 import logging
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 import aiosqlite
-from sqlalchemy import event, text
+from sqlalchemy import Executable, Row, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DisconnectionError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session
 
 from bot.store import sqlite_loop
 
@@ -145,10 +146,15 @@ class Database:
             assert path is not None
             kwargs["async_creator"] = sqlite_loop.creator(path)
         else:
-            kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
+            # No pool_pre_ping: on asyncpg it is three round trips (BEGIN, a query, ROLLBACK) before every
+            # transaction, a third of a write command's round trips (bench/workers.py). _pg_checkout does the
+            # same job without a round trip.
+            kwargs.update(pool_size=10, max_overflow=10)
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         if self.is_sqlite:
             _sqlite_pragmas(self.engine)
+        else:
+            _pg_checkout(self.engine)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False,
                                             info={AUDIT_KEY_INFO: audit_key} if audit_key else {})
         # One writer at a time inside this process: SQLite would make the others wait in threads anyway.
@@ -193,6 +199,19 @@ class Database:
             return
         async with self._write_lock.held(urgent=True):
             yield
+
+    async def write_one(self, statement: Executable, params: dict[str, Any] | None = None) -> list[Row[Any]]:
+        """One statement that is a transaction by itself (atomic alone); the rows it returns. On PostgreSQL it is
+        sent in autocommit: one round trip, where write() adds a BEGIN and a COMMIT (a delivery's bookkeeping,
+        the console's feed)."""
+        if self.is_sqlite:
+            async with self.write() as s:
+                result = await (await s.connection()).execute(statement, params)
+                return list(result.all()) if result.returns_rows else []
+        async with self.engine.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            result = await conn.execute(statement, params)
+            return list(result.all()) if result.returns_rows else []
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -352,6 +371,36 @@ def _sqlite_pragmas(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "checkin")
     def _on_checkin(dbapi_connection: Any, _record: Any) -> None:
         sqlite_loop.on_loop(dbapi_connection, False)
+
+
+_AFTER_COMMIT = "pmsbot.after_commit"  # the key in Session.info: callbacks for when its transaction has committed
+
+
+def after_commit(session: AsyncSession, callback: Callable[[], None]) -> None:
+    """Call `callback` (on the loop, synchronously) once the session's transaction has committed; never if it rolls
+    back. For signals that other tasks of this process may act on only when the rows are there to be read."""
+    session.info.setdefault(_AFTER_COMMIT, []).append(callback)
+
+
+@event.listens_for(Session, "after_commit")
+def _run_after_commit(session: Session) -> None:
+    for callback in session.info.pop(_AFTER_COMMIT, ()):
+        callback()
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_commit(session: Session) -> None:
+    session.info.pop(_AFTER_COMMIT, None)
+
+
+def _pg_checkout(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        # A pooled connection the server closed (a restart, pg_terminate_backend, an idle timeout) has had its
+        # end read by asyncpg's protocol on the event loop while it sat in the pool: DisconnectionError makes the
+        # pool drop it and check out another (a fresh one if need be), as pre-ping did, with no round trip.
+        if dbapi_connection.driver_connection.is_closed():
+            raise DisconnectionError("the server closed this pooled connection")
 
 
 def database(settings: Settings) -> Database:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Select, bindparam, func, insert, literal, select, update
+from sqlalchemy import Select, bindparam, case, exists, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -95,12 +95,32 @@ _GIVE_BACK = (update(_OUTBOX).where(_OUTBOX.c.id.in_(bindparam("ids", expanding=
               .values(available_at=bindparam("now", type_=UTCDateTime()), attempts=_OUTBOX.c.attempts - 1))
 _SENT = update(_OUTBOX).where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True))).values(
     state="sent", sent_at=bindparam("now", type_=UTCDateTime()), last_error=None)
+# PostgreSQL: the messages marked sent and whether others still wait in their conversations, in one statement
+# that commits by itself (a delivery batch's bookkeeping when it has no cards and no calls to count). The query
+# sees the table as it was before the UPDATE: the messages it marks are left out by id.
+_SENT_CTE = _SENT.returning(_OUTBOX.c.id).cte("sent")
+_SENT_THEN_WAITING = select(exists().where(
+    _OUTBOX.c.conversation.in_(bindparam("conversations", expanding=True)), _OUTBOX.c.state == "pending",
+    _OUTBOX.c.id.not_in(select(_SENT_CTE.c.id))))
+
+# One reply (most commands have one), preclaimed: stored leased as its conversation's head unless something of that
+# conversation is pending already, decided in the INSERT itself (one statement where the busy check was two).
+_QUEUED = _OUTBOX.alias("queued")
+_HEADS_IT = ~exists().where(_QUEUED.c.conversation == bindparam("of_conversation"), _QUEUED.c.state == "pending")
+_INSERT_ONE = insert(_OUTBOX).values(
+    attempts=case((_HEADS_IT, 1), else_=0),
+    available_at=case((_HEADS_IT, bindparam("lease_until", type_=UTCDateTime())),
+                      else_=bindparam("now", type_=UTCDateTime())),
+).returning(_OUTBOX.c.id, _OUTBOX.c.attempts)
+
+
+_HEAD_IDS = select(func.min(_OUTBOX.c.id)).where(_OUTBOX.c.state == "pending").group_by(_OUTBOX.c.conversation)
 
 
 @functools.cache
 def _heads(limit: int, *, skip_locked: bool) -> Select[Any]:
     """The head (oldest unsent message) of each conversation, if it is due."""
-    heads = select(func.min(_OUTBOX.c.id)).where(_OUTBOX.c.state == "pending").group_by(_OUTBOX.c.conversation)
+    heads = _HEAD_IDS
     q = (select(*_STORED_COLUMNS)
          .where(_OUTBOX.c.id.in_(heads), _OUTBOX.c.available_at <= bindparam("now", type_=UTCDateTime()))
          .order_by(_OUTBOX.c.id).limit(limit))
@@ -126,6 +146,13 @@ async def add(session: AsyncSession, messages: Sequence[M], *, source_event: int
     if not preclaim:
         await _add_set(session, messages, source_event=source_event, now=now)
         return []
+    if len(messages) == 1:
+        m = messages[0]
+        row = _row(m, source_event=source_event, now=now)
+        del row["attempts"], row["available_at"]  # the statement's own
+        row.update(of_conversation=row["conversation"], now=now, lease_until=lease_until)
+        new_id, attempts = (await session.execute(_INSERT_ONE, row)).one()
+        return [(m, int(new_id))] if attempts == 1 else []
     busy: set[str] = set()
     if messages:
         conversations = list({conversation_of(m.platform, m.target) for m in messages})
@@ -138,12 +165,8 @@ async def add(session: AsyncSession, messages: Sequence[M], *, source_event: int
         busy.add(conversation)
         if head:
             heads[conversation] = m
-        rows.append({
-            "platform": m.platform, "conversation": conversation, "target": m.target, "kind": m.kind,
-            "locale": m.locale, "payload": {"data": m.data, "actions": m.actions, "origin": m.origin},
-            "card_ref": m.card_ref, "update": m.update, "state": "pending", "attempts": 1 if head else 0,
-            "available_at": lease_until if head else now, "created_at": now, "source_event": source_event,
-        })
+        rows.append({**_row(m, source_event=source_event, now=now), "attempts": 1 if head else 0,
+                     "available_at": lease_until if head else now})
     if not rows:
         return []
     # One statement for all of them (executed for many rows at once); rows go in in order, and ids grow in
@@ -154,6 +177,14 @@ async def add(session: AsyncSession, messages: Sequence[M], *, source_event: int
     returned = await session.execute(_INSERT_RETURNING, rows)
     head_ids = {str(conv): int(new_id) for new_id, conv, attempts in returned.all() if attempts == 1}
     return [(m, head_ids[conv]) for conv, m in heads.items()]
+
+
+def _row(m: Outgoing, *, source_event: int | None, now: datetime) -> dict[str, Any]:
+    """The message's row, due now and unclaimed."""
+    return {"platform": m.platform, "conversation": conversation_of(m.platform, m.target), "target": m.target,
+            "kind": m.kind, "locale": m.locale, "payload": {"data": m.data, "actions": m.actions, "origin": m.origin},
+            "card_ref": m.card_ref, "update": m.update, "state": "pending", "attempts": 0, "available_at": now,
+            "created_at": now, "source_event": source_event}
 
 
 _SET_COLUMNS = ("platform", "conversation", "target", "kind", "locale", "payload", "card_ref", "update", "source_event")
@@ -196,6 +227,11 @@ async def claim(db: Database, *, limit: int, now: datetime, lease_until: datetim
     to run - 1 of the messages queued behind it in its conversation (due, in order, up to a card update, which
     needs the card its predecessors post): the caller sends them one after the other, and gives back
     (give_back) those after one that was not sent. At most `limit` messages in all; in id order."""
+    if db.is_postgres:
+        from bot.store.outbox_claim import claim_autocommitted  # (it builds on this module)
+
+        return await claim_autocommitted(db, limit=limit, now=now, lease_until=lease_until,
+                                         max_attempts=max_attempts, run=run)
     async with db.write() as s:
         rows = (await s.execute(_heads(limit, skip_locked=db.is_postgres), {"now": now})).all()
         out: list[StoredMessage] = []
@@ -218,9 +254,19 @@ async def claim(db: Database, *, limit: int, now: datetime, lease_until: datetim
 async def _followers(s: AsyncSession, heads: list[StoredMessage], *, now: datetime, per_head: int, limit: int,
                      max_attempts: Callable[[str], int]) -> list[StoredMessage]:
     """The messages queued right behind these heads in their conversations that may go in the same run."""
+    rows = (await s.execute(_behind(limit), behind_params(heads))).all()
+    return followers_of(heads, rows, now=now, per_head=per_head, max_attempts=max_attempts)
+
+
+def behind_params(heads: list[StoredMessage]) -> dict[str, Any]:
+    return {"conversations": list({conversation_of(m.platform, m.target) for m in heads}),
+            "after": min(m.id for m in heads)}
+
+
+def followers_of(heads: list[StoredMessage], rows: Sequence[Any], *, now: datetime, per_head: int,
+                 max_attempts: Callable[[str], int]) -> list[StoredMessage]:
+    """Of the pending `rows` behind the heads (_behind), those that may go in the heads' runs."""
     room = {conversation_of(m.platform, m.target): per_head for m in heads}
-    rows = (await s.execute(_behind(limit), {
-        "conversations": list(room), "after": min(m.id for m in heads)})).all()
     taken = {m.id for m in heads}
     out = []
     for row in rows:
@@ -235,10 +281,10 @@ async def _followers(s: AsyncSession, heads: list[StoredMessage], *, now: dateti
     return out
 
 
-def _claimed(row: Any) -> StoredMessage:
-    """A claimed row of _STORED_COLUMNS (its attempt counted)."""
+def _claimed(row: Any, *, counted: bool = False) -> StoredMessage:
+    """A claimed row of _STORED_COLUMNS (its attempt counted, unless the row has it already: `counted`)."""
     payload = row.payload
-    return StoredMessage(id=int(row.id), attempts=int(row.attempts) + 1, platform=row.platform, target=row.target,
+    return StoredMessage(id=int(row.id), attempts=int(row.attempts) + (0 if counted else 1), platform=row.platform, target=row.target,
                          kind=row.kind, locale=row.locale, data=payload["data"], actions=payload["actions"],
                          card_ref=row.card_ref, update=bool(row.update), origin=dict(payload.get("origin") or {}))
 
@@ -273,6 +319,9 @@ async def mark_sent(db: Database, ids: list[int], *, cards: list[tuple[str, str,
     if not ids and not (calls and calls[1]):
         return False
     waiting = False
+    if db.is_postgres and ids and not cards and not (calls and calls[1]):
+        rows = await db.write_one(_SENT_THEN_WAITING, {"ids": ids, "now": now, "conversations": list(conversations)})
+        return bool(rows[0][0])
     async with db.write() as s:
         if ids:
             await s.execute(_SENT, {"ids": ids, "now": now})

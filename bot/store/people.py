@@ -24,6 +24,7 @@ _BY_IDENTITY = (select(*PERSON_COLUMNS).join(IdentityRow, col(IdentityRow.person
                 .where(col(IdentityRow.platform) == bindparam("platform"),
                        col(IdentityRow.external_id) == bindparam("external_id"),
                        col(PersonRow.active)))  # a leaver's accounts stay bound, but no longer speak for them
+_BY_ID = select(*PERSON_COLUMNS).where(col(PersonRow.id) == bindparam("person_id"))
 
 
 def to_person(row: PersonRow, default_locale: str) -> Person:
@@ -45,8 +46,8 @@ class People(InTransaction):
 
     async def person(self, person_id: str) -> Person | None:
         if person_id not in self._people:
-            row = await self._s.get(PersonRow, person_id)
-            self._people[person_id] = to_person(row, self._locale) if row else None
+            row = (await self._s.execute(_BY_ID, {"person_id": person_id})).one_or_none()
+            self._people[person_id] = self._from_columns(row) if row else None
         return self._people[person_id]
 
     async def people(self, person_ids: list[str]) -> dict[str, Person]:

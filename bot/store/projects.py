@@ -2,31 +2,37 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlmodel import col
 
 from bot.records import Project
 from bot.store.models import ChannelRow, MembershipRow, ProjectRow
 from bot.store.repository import InTransaction
 
+# Every command on a task asks for its project, and many for the project of their chat: built once (SQLAlchemy
+# would build each statement and its cache key anew), columns rather than ORM rows.
+_PROJECT = (select(col(ProjectRow.key), col(ProjectRow.name), col(ProjectRow.pms), col(ProjectRow.pms_project),
+                   col(ProjectRow.read_access), col(ProjectRow.department), col(ProjectRow.tags),
+                   col(MembershipRow.person_id), col(MembershipRow.role))
+            .outerjoin(MembershipRow, col(MembershipRow.project_key) == col(ProjectRow.key))
+            .where(col(ProjectRow.key) == bindparam("key"))
+            .order_by(col(MembershipRow.person_id)))
+_OF_CHANNEL = select(col(ChannelRow.project_key)).where(
+    col(ChannelRow.platform) == bindparam("platform"), col(ChannelRow.channel_id) == bindparam("conversation")).limit(2)
+
 
 class Projects(InTransaction):
     async def project(self, key: str) -> Project | None:
-        rows = (await self._s.execute(
-            select(ProjectRow, col(MembershipRow.person_id), col(MembershipRow.role))
-            .outerjoin(MembershipRow, col(MembershipRow.project_key) == col(ProjectRow.key))
-            .where(col(ProjectRow.key) == key)
-            .order_by(col(MembershipRow.person_id))
-        )).all()
+        rows = (await self._s.execute(_PROJECT, {"key": key})).all()
         if not rows:
             return None
-        row = rows[0][0]
+        key, name, pms, pms_project, read, department, tags = rows[0][:7]
         return Project(
-            key=row.key, name=row.name, pms=row.pms, pms_project=row.pms_project,
-            members=tuple(pid for _, pid, role in rows if role == "member"),
-            approvers=tuple(pid for _, pid, role in rows if role == "approver"),
-            backup_approvers=tuple(pid for _, pid, role in rows if role == "backup"), read=row.read_access,
-            department=row.department, tags=tuple(row.tags or ()),
+            key=key, name=name, pms=pms, pms_project=pms_project,
+            members=tuple(row.person_id for row in rows if row.role == "member"),
+            approvers=tuple(row.person_id for row in rows if row.role == "approver"),
+            backup_approvers=tuple(row.person_id for row in rows if row.role == "backup"), read=read,
+            department=department, tags=tuple(tags or ()),
         )
 
     async def all_projects(self) -> list[Project]:
@@ -62,8 +68,8 @@ class Projects(InTransaction):
 
     async def project_of_channel(self, platform: str, conversation: str) -> str | None:
         """The project whose chat this is, when exactly one project lists it among its channels."""
-        keys = (await self._s.execute(select(col(ChannelRow.project_key)).where(
-            col(ChannelRow.platform) == platform, col(ChannelRow.channel_id) == conversation).limit(2))).scalars().all()
+        keys = (await self._s.execute(_OF_CHANNEL, {"platform": platform, "conversation": conversation})
+                ).scalars().all()
         return keys[0] if len(keys) == 1 else None
 
     async def project_channels(self, project: str) -> list[tuple[str, str]]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col
@@ -17,6 +17,18 @@ from bot.store.models import MilestoneRow, ProgressRow, ProjectRow, TaskRow
 from bot.store.repository import InTransaction
 
 _OPEN = ("todo", "in_progress", "blocked")
+
+# The statements of every report (read the task locked, change it, add a history row), built once: SQLAlchemy
+# builds a statement and its cache key anew on every call otherwise, and an ORM UPDATE adds its own bookkeeping
+# (bot/store/outbox.py has the measurement). Core on the tables, values bound as parameters.
+_TASK = TaskRow.__table__  # type: ignore[attr-defined]
+_PROGRESS = ProgressRow.__table__  # type: ignore[attr-defined]
+_LOCKED = (select(TaskRow, col(MilestoneRow.name))
+           .outerjoin(MilestoneRow, col(MilestoneRow.id) == col(TaskRow.milestone_id))
+           .where(col(TaskRow.key) == bindparam("key"))
+           .with_for_update(of=TaskRow))
+_CHANGE = update(_TASK).where(_TASK.c.id == bindparam("task_id"))  # SET: the parameters' columns
+_ADD_HISTORY = insert(_PROGRESS).returning(_PROGRESS.c.id)
 
 
 def min_to_hours(minutes: int) -> Decimal:
@@ -98,8 +110,7 @@ class Tasks(InTransaction):
         values = {"status": status, "blocked_reason": blocked_reason, "percent": percent,
                   "spent_min": row.spent_min + add_min, "updated_at": self._at()}
         # One UPDATE; the loaded row is brought up to date without the ORM's unit of work (it is cheaper).
-        await self._s.execute(update(TaskRow).where(col(TaskRow.id) == row.id).values(**values)
-                              .execution_options(synchronize_session=False))
+        await self._s.execute(_CHANGE, {"task_id": row.id, **values})
         for name, value in values.items():
             set_committed_value(row, name, value)
         return _task(row, milestone)
@@ -135,9 +146,9 @@ class Tasks(InTransaction):
     async def add_history(self, key: str, *, by: str, kind: str, percent: int | None = None,
                           minutes: int | None = None, note: str = "") -> int:
         """A row of the task's history; its id (the id of the time entry, when it logs minutes)."""
-        result = await self._s.execute(insert(ProgressRow).values(task_key=key, person_id=by, kind=kind,
-                                                                  percent=percent, minutes=minutes, note=note,
-                                                                  at=self._at()).returning(col(ProgressRow.id)))
+        result = await self._s.execute(_ADD_HISTORY, {"task_key": key, "person_id": by, "kind": kind,
+                                                      "percent": percent, "minutes": minutes, "note": note,
+                                                      "at": self._at()})
         return int(result.scalar_one() or 0)
 
     async def take_minutes(self, key: str, history_id: int) -> int:
@@ -229,12 +240,7 @@ class Tasks(InTransaction):
 
     async def _load(self, key: str) -> tuple[TaskRow, str | None] | None:
         if key not in self._loaded:
-            found = (await self._s.execute(
-                select(TaskRow, col(MilestoneRow.name))
-                .outerjoin(MilestoneRow, col(MilestoneRow.id) == col(TaskRow.milestone_id))
-                .where(col(TaskRow.key) == key)
-                .with_for_update(of=TaskRow)
-            )).first()
+            found = (await self._s.execute(_LOCKED, {"key": key})).first()
             if found is None:
                 return None
             self._loaded[key] = (found[0], found[1])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, insert, select, update
 from sqlmodel import col
 
 from bot.records import PersonWrite
@@ -21,18 +21,21 @@ def _write(row: PersonWriteRow) -> PersonWrite:
         hours=Decimal(row.hours) if row.hours is not None else None, worklog=row.worklog, undone_at=row.undone_at)
 
 
+_PERSON_WRITE = PersonWriteRow.__table__  # type: ignore[attr-defined]
+_REMEMBER = insert(_PERSON_WRITE).returning(_PERSON_WRITE.c.id)
+
+
 class Writes(InTransaction):
     async def remember_write(self, write: PersonWrite) -> int:
-        row = PersonWriteRow(
-            person_id=write.person, task_key=write.task, pms=write.pms, kind=write.kind, at=write.at,
-            before_status=write.before_status, before_percent=write.before_percent, before_reason=write.before_reason,
-            after_status=write.after_status, after_percent=write.after_percent, after_reason=write.after_reason,
-            hours=str(write.hours) if write.hours is not None else None, worklog=write.worklog,
-            undone_at=write.undone_at)
-        self._s.add(row)
-        await self._s.flush()
-        assert row.id is not None
-        return row.id
+        # One INSERT … RETURNING built once, not an ORM row and a flush: every write a person makes is one.
+        result = await self._s.execute(_REMEMBER, {
+            "person_id": write.person, "task_key": write.task, "pms": write.pms, "kind": write.kind, "at": write.at,
+            "before_status": write.before_status, "before_percent": write.before_percent,
+            "before_reason": write.before_reason, "after_status": write.after_status,
+            "after_percent": write.after_percent, "after_reason": write.after_reason,
+            "hours": str(write.hours) if write.hours is not None else None, "worklog": write.worklog,
+            "undone_at": write.undone_at})
+        return int(result.scalar_one())
 
     async def last_write(self, person_id: str) -> PersonWrite | None:
         """The person's newest write (undone or not), locked for the rest of the transaction."""
