@@ -14,7 +14,7 @@ UNDO = _words("(?:刚才|上一条|上条|那条|last).{0,4}(?:不算|作废)", 
               "wrong (?:task|one|update)", "that was wrong", "my mistake", "my bad", "oops")
 
 CORRECTION = _words("唔啱", "唔係", "唔系", "不对", "不是(?=\\s*[0-9零一二两三四五六七八九十百])", "(?:写|报|记|填|打|输|弄|搞)?错了", "应该是", "改成", "改为", "更正", "纠正",
-                    "我是说", "说错了", "wrong(?=\\s*[,，;；.。!！])", "(?:my |the )?last (?:one|update|report|message) was (?:for|meant for)", "(?:sorry,? )?i meant", "meant", "should be", "should have been", "correction",
+                    "我是说", "说错了", "改一下", "改下", "wrong(?=\\s*[,，;；.。!！])", "(?:my |the )?last (?:one|update|report|message) was (?:for|meant for)", "(?:sorry,? )?i meant", "meant", "should be", "should have been", "correction",
                     "typo", "not(?=\\s*[0-9]{1,3}\\s*%\\s*[,，;；]\\s*(?:是|it'?s|it is|but)?\\s*[0-9])", "no wait", "(?:it'?s|is|was)\\s*[0-9.]+\\s*(?:%|h|hrs?|hours?)?\\s*,?\\s*not\\s*[0-9.]+")
 
 # The figure a correction after a task key amends ("A-3 工时改成2h", "A-3 hours should be 2h"): the sender's last

@@ -42,6 +42,10 @@ _REFERENCE_BEFORE = re.compile(r"(?:等|跟|和|与|同|比|像|同步|依赖|�
 _SEPARATOR = re.compile(r"[,;:.!?\n]\s*$")
 _BLOCK_WORD_FIRST = re.compile(r"^(?:阻塞|卡住了|卡住|受阻|blocked|block)(?![A-Za-z])\s*[:：]?\s*", re.IGNORECASE)
 _LONE_NUMBER = re.compile(r"[0-9]{1,3}")
+_TWO_DAYS = re.compile(r"(?:yesterday|昨天)[^.。]*(?:today|今天)|(?:today|今天)[^.。]*(?:yesterday|昨天)", re.IGNORECASE)
+_WEATHER = re.compile(r"风大|风太大|大风|下雨|雨天|暴雨|大雨|台风|下(?:大|暴|中)?雪|high winds?|rain(?:ing)?|snowing", re.IGNORECASE)
+_STOPPED = re.compile(r"停|不能|没法|干不了|(?<![A-Za-z])(?:stopped|halted|can'?t|cannot|no work|grounded|stood down|standing down|"
+                      r"called off|rained off)(?![A-Za-z])", re.IGNORECASE)
 _GOES_ON = re.compile(r"继续|恢复|复工|(?<![A-Za-z])(?:continue|resume|carry on|proceed|again)(?![A-Za-z])", re.IGNORECASE)
 _NOT_THIS_KEY = re.compile(r"\s*(?:而?不是|not|instead of|rather than)\s*[,，]?\s*", re.IGNORECASE)
 _ROUGHLY = re.compile(r"(?<![A-Za-z])(?:about|around|roughly|approx(?:imately)?)(?![A-Za-z])|大概|大约|约|左右", re.IGNORECASE)
@@ -140,7 +144,7 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
         unblock = None  # "明天继续": a plan
     trouble = w.TROUBLE.search(w.TROUBLE_IF.sub(" ", scrubbed)) if block is None and unblock is None and done is None else None
     note = clean(remove_spans(t, _spans(t, pct) + ([(spent.start, spent.end)] if spent is not None else [])) + " " + emoji)
-    if spent is not None and pct.span is None and _LONE_NUMBER.fullmatch(note):
+    if spent is not None and pct.span is None and (_LONE_NUMBER.fullmatch(note) or _TWO_DAYS.search(t)):
         return _Reading(ask=err("unclear_count", verb, task=task, value=_excerpt(t)))  # "3h, 50": and the 50?
 
     if pct.bad is not None:
@@ -182,7 +186,9 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
         writes: tuple[FieldWrite, ...] = (Block(task=task, reason=reason),)
         bare = w.BLOCK_NO_REASON.fullmatch(t) is not None  # "stuck": no reason said, asked
         if bare or done is not None or w.PLAN_OR_HEDGE.search(scrubbed[: block.start()]) or w.CONDITION.search(t) \
-                or w.VAGUE_TROUBLE.search(scrubbed):  # "stuck, something's off": why, asked
+                or w.VAGUE_TROUBLE.search(scrubbed) or (progress is not None and _WEATHER.fullmatch(block.group(0))
+                                                        and not _STOPPED.search(scrubbed)):
+            # "stuck, something's off": why? "35% 今天风大": a remark on the day, or stopped? Asked.
             unsure = "suggested"
         return _Reading(writes=((progress,) if progress else ()) + writes, unsure=unsure)
     if unblock is not None:

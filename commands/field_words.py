@@ -115,7 +115,7 @@ BLOCK = _words(
 )
 
 # Trouble that names no cause ("stuck, something's off"): a blocker with it is asked about.
-VAGUE_TROUBLE = _words("something'?s (?:off|wrong|not right)", "something (?:is )?(?:off|wrong|not right)", "不太对劲?", "不对劲",
+VAGUE_TROUBLE = _words("不知道(?:在)?等(?:啥|什么)", "something'?s (?:off|wrong|not right)", "something (?:is )?(?:off|wrong|not right)", "不太对劲?", "不对劲",
                        "有点问题", "有点小问题", "出了?点?状况", "not (?:going )?(?:great|well)", "no idea why", "不知道(?:为什么|咋回事|怎么回事)")
 
 # After a completion, a wait for the check of finished work: no blocker of the work ("已完工，等验收").
@@ -157,7 +157,7 @@ MEASURE_BEFORE = _words(
     "[\u4e00-\u9fff]率", "[\u4e00-\u9fff]量", "液位", "料位", "(?<!进)(?<!完成)(?<!程)度", "比", "低了?", "高了?", "占了?",
     "level", "vibration", "noise", "packet", "oxygen", "pass rate", "down(?! to)", "up(?! to)", "soc", "loading", "charge", "charged",
     "state of charge", "oee", "只有", "压力", "效率", "良率", "良品率", "合格率", "通过率", "成功率", "达标率", "利用率", "占比", "比例", "电量", "电压", "电流", "负载",
-    "负荷", "充(?:到|满|了)", "设(?:成|为|到|置为|定为)", "(?<![A-Za-z])set (?:[A-Za-z]+ ){0,2}(?:to|at)", "(?:能|可以|可)?(?:节)?省(?:了|下)?", "节约了?", "(?:save[sd]?|saving|savings of|cuts?|reduced? by)", "湿度", "温度", "转速", "流量", "误差", "偏差", "损耗", "出勤率?", "回款", "预算", "成本", "费用", "速度", "信号",
+    "负荷", "充(?:到|满|了)", "设(?:成|为|到|置为|定为)", "(?:running|run|ran|runs)\\s+(?:[A-Za-z]+\\s+){0,3}at", "(?<![A-Za-z])set (?:[A-Za-z]+ ){0,2}(?:to|at)", "(?:能|可以|可)?(?:节)?省(?:了|下)?", "节约了?", "(?:save[sd]?|saving|savings of|cuts?|reduced? by)", "湿度", "温度", "转速", "流量", "误差", "偏差", "损耗", "出勤率?", "回款", "预算", "成本", "费用", "速度", "信号",
     "覆盖率", "含水率", "开度", "坡度", "折扣", "税", "能耗", "产能", "产量", "库存", "水位", "油量", "CPU", "内存", "磁盘",
     "提升了?", "提高了?", "下降了?", "缩短了?", "延长了?", "加快了?", "放慢了?", "节省了?", "节约了?", "降低了?", "降了", "增加了?", "减少了?", "上升了?", "涨了?", "跌了?", "升了", "少了", "多了",
     "pressure", "efficiency", "yield", "load", "battery", "humidity", "temperature", "cpu", "memory", "disk", "rate",
@@ -317,7 +317,7 @@ CLOCK_SPAN = re.compile(r"(?<![0-9.])[0-9]{1,2}(?:点|:[0-9]{2})?半?\s*(?:[ap]\
 COUNT_OF_TOTAL = re.compile(r"[0-9]+\s*(?:个|台|套|根|条|件|块|pcs|units|panels)?\s*[,，]?\s*(?:一共|共|总共|总计|out of|of|/)\s*[0-9]+",
                             re.IGNORECASE)
 # A count of work done, with nothing else said ("装了12个", "铺了800米", "installed 3 units"): how far is that? Asked.
-WORK_COUNT = re.compile(r"(?:^\s*第?|[装铺贴换焊拉布打砌挂埋接测修调刷发放立挖]|安装|更换|完成|做|还剩|剩下|剩)了?\s*[0-9]+\s*(?:个|台|套|根|条|件|块|本|片|米|m(?![A-Za-z])|张|组|扇|盏|只|处|间|遍|方)"
+WORK_COUNT = re.compile(r"^\s*[0-9]{4,}\s*$|(?:^\s*第?|[装铺贴换焊拉布打砌挂埋接测修调刷发放立挖拆]|安装|更换|完成|做|还剩|剩下|剩)了?\s*[0-9]+\s*(?:个|台|套|根|条|件|块|本|片|米|m(?![A-Za-z])|张|组|扇|盏|只|处|间|遍|方)"
                         r"|(?:还剩|剩下|remaining|left with)\s*[0-9]+\s*[A-Za-z]+s(?![A-Za-z])|(?<![A-Za-z])(?:done|finished)\s*[0-9]+\s*$"
                         r"|(?<![A-Za-z])(?:installed|laid|fitted|replaced|mounted|pulled|spliced|tested|finished|done)\s+[0-9]+"
                         r"\s*(?:of (?:the |them)?)?\s*(?:[a-z]+\s+)?(?:[a-z]+s|units|pcs|m)(?![A-Za-z])", re.IGNORECASE)

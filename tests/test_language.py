@@ -33,7 +33,7 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           # holdout27 92.6 % / 2, holdout28 93.5 % / 1, holdout29 92.2 % / 5, holdout30 91.3 % / 4,
           # holdout31 93.5 % / 2, holdout32 92.6 % / 5, holdout33 93.9 % / 5 (one relabelled since: see its file),
           # holdout34 92.6 % / 8, holdout35 95.2 % / 4, holdout36 93.5 % / 3,
-          # holdout37 91.3 % / 9, holdout38 93.9 % / 2, holdout39 91.7 % / 2.
+          # holdout37 91.3 % / 9, holdout38 93.9 % / 2, holdout39 91.7 % / 2, holdout40 93.9 % / 2, holdout41 95.7 % / 3.
           # Since tuned on, guarded.
           "holdout6.yaml": 0.95, "holdout7.yaml": 0.95, "holdout8.yaml": 0.95, "holdout9.yaml": 0.95,
           "holdout10.yaml": 0.95, "holdout11.yaml": 0.95, "holdout12.yaml": 0.95, "holdout13.yaml": 0.95,
@@ -42,7 +42,8 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           "holdout27.yaml": 0.95, "holdout28.yaml": 0.95, "holdout29.yaml": 0.95, "holdout30.yaml": 0.95,
           "holdout31.yaml": 0.95, "holdout32.yaml": 0.95, "holdout33.yaml": 0.95,
           "holdout34.yaml": 0.95, "holdout35.yaml": 0.95, "holdout36.yaml": 0.95,
-          "holdout37.yaml": 0.95, "holdout38.yaml": 0.95, "holdout39.yaml": 0.95}
+          "holdout37.yaml": 0.95, "holdout38.yaml": 0.95, "holdout39.yaml": 0.95,
+          "holdout40.yaml": 0.95, "holdout41.yaml": 0.95}
 
 
 def _cases(name: str) -> list[dict[str, Any]]:
@@ -285,6 +286,11 @@ def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pyte
     ("MX-4 昨天50% 今天到了75%", ("progress MX-4 75",)), ("approve 41 顺便 MX-4 到 70%", ("approve 41", "progress MX-4 70")),
     ("MX-4 replaced 40 rail clips", "ask"), ("MX-4 今天挖了3500方", "ask"), ("MX-4 第3台", "ask"), ("MX-4 -- 35", "ask"),
     ("MX-4 expect 到 90% by 周五, 现在 70%", ("progress MX-4 70",)), ("MX-4 getting there, maybe 60?", "ask"),
+    # the forms behind the wrong writes and misses of holdout40-41
+    ("MX-4 助航灯 35% 今天风大", "ask"), ("MX-4 40% 下雨停了", ("progress MX-4 40", "block MX-4")), ("MX-4 厂家说要等 不知道等啥", "ask"),
+    ("MX-4 改一下 是2.5 hours", ("correct hours 2.5",)), ("MX-4 running the fans at 30% for the smoke test", "none"),
+    ("MX-4 three hours yesterday, two today", "ask"), ("MX-4 汽包保温 百分之七十", ("progress MX-4 70",)), ("MX-4 水温 70%", "none"),
+    ("MX-4 拆了 36 块", "ask"), ("MX-4 1200", "ask"), ("MX-4 今天 2h", ("hours MX-4 2",)),
 ])
 def test_the_forms_behind_the_tuning_set_carry_over(text: str, meant: object) -> None:
     assert outcome(parse(text, today=date(2026, 6, 15))) == meant
