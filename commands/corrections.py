@@ -10,6 +10,7 @@ from commands import correction_words as c
 from commands import field_words as w
 from commands.errors import PARAM_MAX_CHARS, err
 from commands.field import TASK_KEY_ANY
+from commands.field_percent import HEDGE_WORDS
 from commands.field_spoken import respell
 from commands.model import Command, Correct, ParseError, Undo
 from commands.numbers import HOURS_MAX, Found, find_hours, percent_forms
@@ -17,7 +18,7 @@ from commands.text import EDGE_PUNCT, clean
 
 _LAST_ONE = re.compile(r"^(?:上一?条|刚才|刚刚|之前|(?:the )?last one)(?:的)?\s*(?=[A-Za-z][A-Za-z0-9]{0,9}-[0-9])", re.IGNORECASE)
 _ROUGH = re.compile(r"[0-9]\s*(?:%|h|个?小时)?\s*(?:以上|以下|多|左右|出头|不到|\+|or (?:so|more|less)|ish(?![A-Za-z]))"
-                    r"|(?<![A-Za-z])(?:about|around|roughly|over|under)\s*[0-9]|(?:大概|大约|约|差不多)\s*[0-9]", re.IGNORECASE)
+                    rf"|(?:{HEDGE_WORDS}|(?<![A-Za-z])(?:over|under))\s*[0-9]", re.IGNORECASE)
 _PROGRESS_WORD = re.compile(r"(?:进度|(?:the )?progress)\s*", re.IGNORECASE)
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from commands import correction_words as c
 from commands import field_words as w
 from commands.errors import PARAM_MAX_CHARS, err
-from commands.field_percent import Percent, bare_number, clause_before, read_percent
+from commands.field_percent import HEDGE_WORDS, Percent, bare_number, clause_before, read_percent
 from commands.field_spoken import respell, spelled_keys
 from commands.model import (
     Block,
@@ -43,12 +43,11 @@ _SEPARATOR = re.compile(r"[,;:.!?\n]\s*$")
 _BLOCK_WORD_FIRST = re.compile(r"^(?:阻塞|卡住了|卡住|受阻|blocked|block)(?![A-Za-z])\s*[:：]?\s*", re.IGNORECASE)
 _LONE_NUMBER = re.compile(r"[0-9]{1,3}")
 _TWO_DAYS = re.compile(r"(?:yesterday|昨天)[^.。]*(?:today|今天)|(?:today|今天)[^.。]*(?:yesterday|昨天)", re.IGNORECASE)
-_WEATHER = re.compile(r"风大|风太大|大风|下雨|雨天|暴雨|大雨|台风|下(?:大|暴|中)?雪|high winds?|rain(?:ing)?|snowing", re.IGNORECASE)
 _STOPPED = re.compile(r"停|不能|没法|干不了|(?<![A-Za-z])(?:stopped|halted|can'?t|cannot|no work|grounded|stood down|standing down|"
                       r"called off|rained off)(?![A-Za-z])", re.IGNORECASE)
 _GOES_ON = re.compile(r"继续|恢复|复工|(?<![A-Za-z])(?:continue|resume|carry on|proceed|again)(?![A-Za-z])", re.IGNORECASE)
 _NOT_THIS_KEY = re.compile(r"\s*(?:而?不是|not|instead of|rather than)\s*[,，]?\s*", re.IGNORECASE)
-_ROUGHLY = re.compile(r"(?<![A-Za-z])(?:about|around|roughly|approx(?:imately)?)(?![A-Za-z])|大概|大约|约|左右", re.IGNORECASE)
+_ROUGHLY = re.compile(rf"{HEDGE_WORDS}|左右", re.IGNORECASE)
 # A key said without its dash ("A3 到百分之八十"); never a chemical formula ("CH4 at 48%", "CO2", "pH7").
 _SPOKEN_KEY = re.compile(r"(?<![A-Za-z0-9])(?!(?i:ch4|co2|so2|nh3|no2|h2s|h2|o2|n2|ph[0-9]{1,2})(?![0-9]))"
                          r"([A-Za-z]{1,6})(?:杠|横杠)?([1-9][0-9]{0,5})(?=[\s,，:：。]|[\u4e00-\u9fff])")
@@ -186,7 +185,7 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
         writes: tuple[FieldWrite, ...] = (Block(task=task, reason=reason),)
         bare = w.BLOCK_NO_REASON.fullmatch(t) is not None  # "stuck": no reason said, asked
         if bare or done is not None or w.PLAN_OR_HEDGE.search(scrubbed[: block.start()]) or w.CONDITION.search(t) \
-                or w.VAGUE_TROUBLE.search(scrubbed) or (progress is not None and _WEATHER.fullmatch(block.group(0))
+                or w.VAGUE_TROUBLE.search(scrubbed) or (progress is not None and w.WEATHER.fullmatch(block.group(0))
                                                         and not _STOPPED.search(scrubbed)):
             # "stuck, something's off": why? "35% 今天风大": a remark on the day, or stopped? Asked.
             unsure = "suggested"

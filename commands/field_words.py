@@ -98,16 +98,20 @@ UNBLOCK = _words(
     "解决|搞定|处理好|排除|修好)", "(?:恢复|重新)(?:开工|施工|作业|干活)", "又能干了", "能继续了?", "继续(?:干|施工|作业)了",
 )
 
+# Weather that stops outdoor work (a blocker; beside a progress figure, with no word of stopping, asked).
+WEATHER_WORDS = ("下雨", "暴雨", "大雨", "台风", "大风", "下(?:大|暴|中)?雪", "雨天", "风太大", "风大", "high winds?",
+                 "(?<!before the )(?<!before )(?<!after the )(?<!after )rain(?:ing)?", "snowing")
+WEATHER = _words(*WEATHER_WORDS)
 # Waiting or stopped: the task is blocked, with the message as its reason. Never a 0 % write.
 BLOCK = _words(
     "阻塞", "卡住了?", "卡在", "卡着", "受阻", "停工", "暂停", "搁置", "没法干", "干不了", "进不去", "进不了场",
     "缺(?!陷|点|勤|席|口)[\u4e00-\u9fff]{0,4}", "少了?(?:配件|零件|材料|料|工具|图纸)", "(?<!时间)(?<!够)不够了", "(?<!时间)不够用",
     r"(?:^|(?<=[\s,;:在还正要需得先干的])|(?<=不够了))等(?!等|于|级|同|下[次回]|下(?=\s*(?:开始|再|就|去|弄|做|干|处理|搞))|我|你|明天|后天|下周|下午|晚上|会|一下|一会)(?:待|着)?\s?[\u4e00-\u9fffA-Za-z]",
     "(?<!手机)(?<!手机快)(?<!电话)(?<!电话快)(?<!电脑)(?<!电脑快)(?<!平板)(?<!平板快)没(?:有)?(?:权限|材料|配件|图纸|电|水|人手|工具|钥匙)", "无权限", "没审批", "审批没下来", "还没批", "没批",
-    "下雨", "暴雨", "大雨", "台风", "大风", "下(?:大|暴|中)?雪", "雨天", "封路", "路封了", "风浪(?:太|很|较)?大", "浪太大", "(?:船|车|人)(?:出|进|上|下|过)不去",
-    "[\u4e00-\u9fff]不了(?!解)", "不能(?:作业|施工|干活|干|开工|进场|浇筑|焊接|吊装)", "没来", "干等", "先停", "停着", "风太大", "风大",
+    *WEATHER_WORDS, "封路", "路封了", "风浪(?:太|很|较)?大", "浪太大", "(?:船|车|人)(?:出|进|上|下|过)不去",
+    "[\u4e00-\u9fff]不了(?!解)", "不能(?:作业|施工|干活|干|开工|进场|浇筑|焊接|吊装)", "没来", "干等", "先停", "停着",
     "blocked", "blocking", "stuck", "on hold", "(?<!to )(?<!must )(?<!pressure )hold(?! for| at| \\d| test| time| period)", "held up", "waiting (?:for|on)", "waiting(?! to )", "no (?:\\w+ )?access(?: yet)?(?: until| till| before)", "watiing", "wating",
-    "waitng", "awaiting", "pending (?:the )?", "can'?t \\w+ today", "grounded", "high winds?", "(?<!before the )(?<!before )(?<!after the )(?<!after )rain(?:ing)?", "snowing", "heavy snow", "snowed (?:in|under)", "snow ?storm", "site closed", "road(?:s)? (?:is |are )?closed", "shut down",
+    "waitng", "awaiting", "pending (?:the )?", "can'?t \\w+ today", "grounded", "heavy snow", "snowed (?:in|under)", "snow ?storm", "site closed", "road(?:s)? (?:is |are )?closed", "shut down",
     "停了", "停下了?", "停止(?:施工|吊装|作业|焊接|浇筑|工作|安装|干活)", "停电", "停水", "没到(?!\\s*(?:[0-9一二两三四五六七八九十]|一半|half|百分))", "封路", "落雨", "停咗工", "冇得做", "做唔到", "pending", "not yet (?:supplied|delivered|arrived|received|approved|signed)", "(?:还)?没(?:签|批|确认|回复|给|到货|发货)", "未签",
     "no access", "(?:not|isn'?t|aren'?t) (?:here|in|on site) yet", "still (?:not|isn'?t|aren'?t) here", "can'?t access", "cannot access", "can'?t get in", "locked out", "no permit", "need(?:s)? (?:a |the )?permit",
     "(?:rain|storm|snow|weather|typhoon)(?:ed)? (?:out|delay|stopped|stop)", "rained (?:out|off)", "missing parts?",

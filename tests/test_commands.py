@@ -123,6 +123,13 @@ async def test_a_decision_and_a_report_in_one_message_do_both(rt: Runtime) -> No
     assert "未做更改" in out and (await task(rt, "PUMP-4")).percent == 80
 
 
+async def test_a_count_of_work_is_asked_about_and_nothing_is_written(rt: Runtime) -> None:
+    before = (await task(rt, "PUMP-4")).percent, await progress_count(rt, "PUMP-4")
+    out = await texts(rt, "bob", "PUMP-4 装了 8 个")
+    assert "未写入" in out and "数量" in out and "PUMP-4 60%" in out, out
+    assert ((await task(rt, "PUMP-4")).percent, await progress_count(rt, "PUMP-4")) == before
+
+
 async def test_delegate_hands_the_card_to_someone_else(rt: Runtime) -> None:
     # The demo's pending request #1 (alice's) waits for carol; she is away and hands it to frank.
     assert "不是审批 #1 的审批人" in await texts(rt, "dave", "转交 1 给 范磊")
