@@ -29,8 +29,9 @@ def _hours(value: Decimal) -> str:
 
 def outcome(result: model.Command | model.ParseError) -> Outcome:
     """What a parse result would do, in the corpus's words."""
-    if isinstance(result, model.ParseError):
-        return "ask" if result.code in ASK_CODES else "none"
+    if isinstance(result, model.ParseError):  # asking for a missing reason ("驳回 #7", "A-3 卡住了": why?) is asking too
+        return "ask" if result.code in ASK_CODES or (result.code == "missing_argument" and result.params.get("arg") == "reason") \
+            else "none"
     if isinstance(result, model.Confirm):
         return "ask"
     writes = _writes(result)

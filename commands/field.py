@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, replace
 
 from commands import correction_words as c
+from commands import field_doubts as d
 from commands import field_words as w
 from commands.errors import PARAM_MAX_CHARS, err
 from commands.field_percent import HEDGE_WORDS, Percent, bare_number, clause_before, read_percent
@@ -42,11 +43,6 @@ _REFERENCE_BEFORE = re.compile(r"(?:等|跟|和|与|同|比|像|同步|依赖|�
 _SEPARATOR = re.compile(r"[,;:.!?\n]\s*$")
 _BLOCK_WORD_FIRST = re.compile(r"^(?:阻塞|卡住了|卡住|受阻|blocked|block)(?![A-Za-z])\s*[:：]?\s*", re.IGNORECASE)
 _LONE_NUMBER = re.compile(r"[0-9]{1,3}")
-_TWO_DAYS = re.compile(r"(?:yesterday|昨天)[^.。]*(?:today|今天)|(?:today|今天)[^.。]*(?:yesterday|昨天)", re.IGNORECASE)
-_STOPPED = re.compile(r"停|不能|没法|干不了|(?<![A-Za-z])(?:stopped|halted|can'?t|cannot|no work|grounded|stood down|standing down|"
-                      r"called off|rained off)(?![A-Za-z])", re.IGNORECASE)
-_GOES_ON = re.compile(r"继续|恢复|复工|(?<![A-Za-z])(?:continue|resume|carry on|proceed|again)(?![A-Za-z])", re.IGNORECASE)
-_NOT_THIS_KEY = re.compile(r"\s*(?:而?不是|not|instead of|rather than)\s*[,，]?\s*", re.IGNORECASE)
 _ROUGHLY = re.compile(rf"{HEDGE_WORDS}|左右", re.IGNORECASE)
 # A key said without its dash ("A3 到百分之八十"); never a chemical formula ("CH4 at 48%", "CO2", "pH7").
 _SPOKEN_KEY = re.compile(r"(?<![A-Za-z0-9])(?!(?i:ch4|co2|so2|nh3|no2|h2s|h2|o2|n2|ph[0-9]{1,2})(?![0-9]))"
@@ -124,12 +120,13 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
     done = _cue(w.DONE, scrubbed, not_before=w.DONE_NOT_FACT_BEFORE, not_after=w.DONE_PARTIAL_AFTER)
     if done is not None and unblock is not None and unblock.start() <= done.start() < unblock.end():
         done = None  # "access 搞定了": the obstacle is done with, not the task
-    if done is not None and unblock is not None and done.end() <= unblock.start() and _GOES_ON.search(unblock.group(0)):
+    if done is not None and unblock is not None and done.end() <= unblock.start() and d.GOES_ON.search(unblock.group(0)):
         done = None  # "isolation done, 可以继续了": the completion was the obstacle's, and the work goes on
     handed = w.PASSED.search(scrubbed)
     if done is not None and handed is not None and handed.start() <= done.start() < handed.end():
         done = None  # "交接完毕": the completion word is the hand-over's, asked below
-    partly = done is not None and bool(w.PART_BEFORE.search(clause_before(scrubbed, done.start()))
+    partly = done is not None and bool(w.PART_BEFORE.search(clause_before(scrubbed, done.start())) or d.CONTRAST.search(scrubbed[done.end() :])
+                                       or d.COUNTED.search(clause_before(scrubbed, done.start())) or d.COUNTED_AFTER.match(scrubbed[done.end() :])
                                        or w.EXCEPT_AFTER.match(scrubbed[done.end() :]) or w.PENDING_AFTER.search(scrubbed[done.end() :]))
     passed = (w.PASSED.search(scrubbed) or _cue(w.DONE_SOFT, scrubbed, not_before=w.DONE_NOT_FACT_BEFORE)) \
         if done is None else None  # a check passed, or completion in words a reader is unsure of: asked
@@ -143,7 +140,7 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
         unblock = None  # "明天继续": a plan
     trouble = w.TROUBLE.search(w.TROUBLE_IF.sub(" ", scrubbed)) if block is None and unblock is None and done is None else None
     note = clean(remove_spans(t, _spans(t, pct) + ([(spent.start, spent.end)] if spent is not None else [])) + " " + emoji)
-    if spent is not None and pct.span is None and (_LONE_NUMBER.fullmatch(note) or _TWO_DAYS.search(t)):
+    if spent is not None and pct.span is None and (_LONE_NUMBER.fullmatch(note) or d.TWO_DAYS.search(t)):
         return _Reading(ask=err("unclear_count", verb, task=task, value=_excerpt(t)))  # "3h, 50": and the 50?
 
     if pct.bad is not None:
@@ -185,16 +182,18 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
         writes: tuple[FieldWrite, ...] = (Block(task=task, reason=reason),)
         bare = w.BLOCK_NO_REASON.fullmatch(t) is not None  # "stuck": no reason said, asked
         if bare or done is not None or w.PLAN_OR_HEDGE.search(scrubbed[: block.start()]) or w.CONDITION.search(t) \
+                or _block_doubted(scrubbed, block, start, progress is not None) \
                 or w.VAGUE_TROUBLE.search(scrubbed) or (progress is not None and w.WEATHER.fullmatch(block.group(0))
-                                                        and not _STOPPED.search(scrubbed)):
+                                                        and not d.STOPPED.search(scrubbed)):
             # "stuck, something's off": why? "35% 今天风大": a remark on the day, or stopped? Asked.
             unsure = "suggested"
         return _Reading(writes=((progress,) if progress else ()) + writes, unsure=unsure)
     if unblock is not None:
-        return _Reading(writes=(Unblock(task=task, note=note),) + ((progress,) if progress else ()), unsure=unsure)
+        restored = progress is not None and d.THING_RESTORED.search(scrubbed[: unblock.end()]) is not None
+        return _Reading(writes=(Unblock(task=task, note=note),) + ((progress,) if progress else ()), unsure="suggested" if restored else unsure)
     if trouble is not None:
         return _Reading(writes=((progress,) if progress else ()) + (Block(task=task, reason=clean(t)),), unsure="suggested")
-    if start is not None and not (isinstance(progress, Report) and progress.percent):
+    if start is not None and (not (isinstance(progress, Report) and progress.percent) or d.STARTED_ITSELF.match(scrubbed, start.start())):
         return _Reading(writes=(Start(task=task, note=note),) + ((progress,) if progress else ()), unsure=unsure)
     if progress is not None:  # with "started" too: a percent above 0 puts the task in progress by itself
         return _Reading(writes=(progress,), unsure=unsure)
@@ -203,9 +202,20 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
     if days is not None and not w.DAYS_TO_COME.search(t):
         return _Reading(ask=err("unclear_hours", verb, value=_excerpt(t), task=task, example="8"))
     idle = find_hours(t) is not None and spent is None
-    if not idle and (w.WORK_COUNT.search(t) or w.BARE_DECIMAL.match(t)):
+    unread = d.UNREAD.search(note) if not_done is None else None  # a figure no rule read, unless a forecast's ("预计工时 8")
+    if unread is not None and w.FORECAST_BEFORE.search(clause_before(note, unread.start())):
+        unread = None
+    if not idle and (w.WORK_COUNT.search(t) or w.BARE_DECIMAL.match(t) or unread is not None):
         return _Reading(ask=err("unclear_count", verb, task=task, value=_excerpt(t)))  # "装了12个": how far is that?
     return _Reading(writes=(Report(task=task, note=note),) if note else (), idle_hours=idle)
+
+
+def _block_doubted(t: str, block: re.Match[str], start: re.Match[str] | None, with_progress: bool) -> bool:
+    """A blocker its own words doubt: denied ("no longer stuck"), waited for nothing, then the work going on ("下雨停了
+    继续") or started in a later clause ("等了半天 终于开始了"), or a stop for part of the day beside a percent."""
+    return bool(d.NEGATED.search(t[: block.start()]) or d.GOES_ON_AFTER.search(t[block.end() :]) or d.NOTHING_AFTER.match(t[block.end() :])
+                or (start is not None and d.CLAUSE_GAP.search(t[block.end() : start.start()]))
+                or (with_progress and d.PART_OF_DAY.search(clause_before(t, block.start()))))
 
 
 def _each(readings: list[_Reading], parts: list[tuple[str, str]]) -> list[_Reading]:
@@ -298,7 +308,7 @@ def understand(s: str, *, verb: str = "report", bare_is_percent: bool = False, o
     if len(found) > 1 and w.TOTAL.search(s):
         return err("unclear_hours", verb, value=_excerpt(s), task=parts[0][0], example="2")
     readings = [_read(task, text, verb=verb, bare_is_percent=bare_is_percent) for task, text in parts]
-    if any(_NOT_THIS_KEY.fullmatch(text) for _, text in parts[:-1]):
+    if any(d.NOT_THIS_KEY.fullmatch(text) for _, text in parts[:-1]):
         return err("unclear_correction", verb, value=_excerpt(s))  # "A-10 不是 A-9，60%": which task, and is it a correction?
     readings = _each(readings, parts)
     if len(parts) == 1 and PER_UNIT.search(parts[0][1]) and any(getattr(x, "hours", None) for x in readings[0].writes):
@@ -312,7 +322,8 @@ def understand(s: str, *, verb: str = "report", bare_is_percent: bool = False, o
     # nothing clear ("A-4 maybe 60 or 70"): the message is asked about as a whole.
     pairs = list(zip(readings, parts, strict=True))
     tangled = any(any(not _bare_note(x) for x in r.writes) and _JOINED_REFERENCE.search(text) for r, (_, text) in pairs) \
-        or (len(parts) > 1 and any(not r.writes and _FIGURES.search(text) for r, (_, text) in pairs))
+        or (len(parts) > 1 and any((not r.writes and _FIGURES.search(text)) or (all(_bare_note(x) for x in r.writes) and d.VAGUE_AMOUNT.search(text))
+                                   for r, (_, text) in pairs))
     if len(parts) == 1 and _CHECK_MARK.fullmatch(parts[0][1].strip(EDGE_PUNCT)):
         return err("unclear_done", verb, value=_excerpt(s), task=parts[0][0])  # "A-3 ✅": done, or seen?
     if len(parts) == 1 and not clean(parts[0][1]) and not unplaced:
@@ -332,6 +343,10 @@ def understand(s: str, *, verb: str = "report", bare_is_percent: bool = False, o
     if len(readings) == 1 and readings[0].idle_hours and _bare_note(writes[0]):
         return err("not_spent", verb, task=parts[0][0], value=_excerpt(parts[0][1]))  # nothing to write, said so
     reasons: list[ConfirmReason] = [r.unsure for r in readings if r.unsure is not None]
+    amended = c.CORRECTION_ANYWHERE.search(s) or c.CORRECTION.search(s)
+    if amended is not None and not (c.NOT_UNDO.search(s) or w.NOT_DONE.search(s) or w.FORECAST_BEFORE.search(s[: amended.start()])):
+        # "A-3 wrong, 应该是 60%": words of a correction read as a report's would write what was not meant; asked
+        reasons.append("suggested")
     if tangled:
         reasons.insert(0, "several_unclear")
     if unplaced:

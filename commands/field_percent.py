@@ -10,6 +10,7 @@ from decimal import Decimal
 from functools import cache
 from importlib.resources import files
 
+from commands import field_doubts as d
 from commands import field_words as w
 from commands.numbers import Found, cn_number, percent_forms, round_int
 
@@ -100,7 +101,7 @@ _NEGATED_BEFORE = re.compile(r"(?:(?<![A-Za-z])(?:not|isn'?t|aren'?t|wasn'?t|has
 def _measure_nouns() -> frozenset[str]:
     """The nouns of a quantity or a state (commands/measure_nouns.txt, generated from WordNet): read on first use."""
     text = files("commands").joinpath("measure_nouns.txt").read_text(encoding="utf-8")
-    return frozenset(line for line in text.splitlines() if line and not line.startswith("#")) - w.PROGRESS_VOCAB
+    return (frozenset(line for line in text.splitlines() if line and not line.startswith("#")) | d.MORE_MEASURES) - w.PROGRESS_VOCAB
 
 
 def measure_noun_before(before: str) -> bool:
@@ -189,7 +190,7 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
         if w.SHARE_AFTER.match(after):
             unclear = True  # "瓷砖 80% 已到货", "90% 都会…": a share of something else, asked
             continue
-        if w.MEASURE_AFTER.match(after) or measure_noun_after(after):
+        if w.MEASURE_AFTER.match(after) or measure_noun_after(after) or d.COMPARED_AFTER.match(after) or d.SETTING_BEFORE.search(before):
             measured = True
             unclear = unclear or after.lstrip().startswith(("的", "of", "OF", "Of", "多", "以上", "出头", "the"))
             continue
@@ -228,8 +229,8 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
         if m is None:
             continue
         ahead, rest = clause_before(t, m.start()), t[m.end() :]
-        if _NEGATED_BEFORE.search(ahead):
-            return Percent(unclear=True)  # "还没到一半": not reached, so how far?
+        if _NEGATED_BEFORE.search(ahead) or unclear:
+            return Percent(unclear=True)  # "还没到一半": not reached, so how far? "70% of the pipes delivered, half installed": which?
         if m.group(0).lower().endswith("through"):
             rest = re.sub(r"^\s*the\s", " ", rest)  # "halfway through the pulls": the task's own work named
         if w.MEASURE_AFTER.match(rest) or (_SHARE_BEFORE.search(w.TIME_WORDS.sub("", ahead))

@@ -21,9 +21,11 @@ _TRADITIONAL = str.maketrans(
 # 进度 as voice input hears it before a figure: 近度, 尽度, 劲度.
 _PROGRESS_TYPO = re.compile(r"[近尽劲]度(?=\s*(?:[0-9]|百分之|[零一二两三四五六七八九十]))")
 _PERCENT_TYPO = re.compile(r"[百白柏](?:分|份)[织只知支之芝](?=[0-9零〇一二两三四五六七八九十百])")
-# Hedges as thumbs mistype them: a hedge lost to a typo would turn "nearly done" into done.
-_HEDGE_TYPOS = ((re.compile(r"(?<![A-Za-z])(?:nearlly|nearley|nealry|neraly|nearlt|nearyl)(?![A-Za-z])", re.IGNORECASE), "nearly"),
-                (re.compile(r"(?<![A-Za-z])(?:almsot|allmost|alomst|amlost|almots)(?![A-Za-z])", re.IGNORECASE), "almost"))
+# Words as thumbs mistype them: a hedge lost to a typo would turn "nearly done" into done, and "finshed A-3" is done.
+_TYPOS = ((re.compile(r"(?<![A-Za-z])(?:nearlly|nearley|nealry|neraly|nearlt|nearyl)(?![A-Za-z])", re.IGNORECASE), "nearly"),
+          (re.compile(r"(?<![A-Za-z])(?:almsot|allmost|alomst|amlost|almots)(?![A-Za-z])", re.IGNORECASE), "almost"),
+          (re.compile(r"(?<![A-Za-z])(?:finshed|finsihed|fnished|finised|finishd|fiinished|finnished|finihsed)(?![A-Za-z])", re.IGNORECASE),
+           "finished"))
 # A report's closing words after its last sentence ("…delivery. 交接完毕", "… 汇报完毕"): about the report, no task's.
 _SIGN_OFF = re.compile(r"(?<=[.。!！;；])\s*(?:交接完毕|汇报完毕|报告完毕|以上|over and out|that'?s all(?: for now)?|end of (?:report|update))"
                        r"[.。!！\s]*$", re.IGNORECASE)
@@ -67,6 +69,11 @@ _SPELLED_KEY = re.compile(  # "E L V 3" / "E L V 三" / "E L V three"; "lft二";
     rf"|(?P<dashed>[A-Za-z]{{1,6}})\s?(?i:dash|杠|横杠)\s?(?P<n4>[1-9][0-9]{{0,3}}(?![0-9%.])))")
 
 
+def known_typo(word: str) -> bool:
+    """A word the field reader respells ("finshed"): no mistyped verb to suggest a command for."""
+    return any(typo.fullmatch(word) for typo, _ in _TYPOS)
+
+
 def respell(s: str) -> str:
     """`s` with traditional characters, 百分之 typos, spoken punctuation and English-word percents in the forms
     the field reader knows."""
@@ -74,7 +81,7 @@ def respell(s: str) -> str:
     closing = _SIGN_OFF.search(s)
     if closing is not None and s[: closing.start()].strip():
         s = s[: closing.start()]
-    for typo, word in _HEDGE_TYPOS:
+    for typo, word in _TYPOS:
         s = typo.sub(word, s)
     s = _DIGIT_TENTHS_RANGE.sub(r"\g<1>0-\g<2>0%", s)
     s = _DIGIT_TENTHS.sub(r"\g<1>0%", s)

@@ -11,6 +11,7 @@ from datetime import date
 
 from commands.corrections import correction
 from commands.errors import PARAM_MAX_CHARS, err
+from commands.field_spoken import known_typo
 from commands.field_words import DAY_END, DONE, QUESTION_END
 from commands.grammar import Args
 from commands.keys import TASK_KEY_AT
@@ -102,7 +103,7 @@ def parse(text: str, *, today: date, channel_project: str | None = None) -> Comm
     if matched is None:
         word = first_token(s)
         # The cheap test first: the fuzzy match of the verbs is most of a report's parse (bench/workers.py).
-        if TASK_KEY_AT.match(s[len(word) :].lstrip()) and suggest(word[:PARAM_MAX_CHARS], cutoff=TYPO_CUTOFF):
+        if TASK_KEY_AT.match(s[len(word) :].lstrip()) and not known_typo(word) and suggest(word[:PARAM_MAX_CHARS], cutoff=TYPO_CUTOFF):
             return err("unknown_command", None, word=word, suggestion=suggest(word[:PARAM_MAX_CHARS]))  # "repotr A-3"
         said = without_verb(s)  # `A-3 给 王波` hands the task over; it is not a report with that note
         if said is not None:

@@ -101,4 +101,10 @@ def spent_hours(t: str, task: str, verb: str) -> Found | ParseError | None:
         found = find_hours(t)
     if found.value is None or not Decimal(0) <= found.value <= HOURS_MAX:
         return err("bad_hours", verb, value=found.raw)
+    # "预计 3 hours 能做完" (time to come said as if spent); "a 3h drive to site, then 2h on the pumps" (two times:
+    # which was spent on the task?): asked.
+    other = spent_hours(blank(t, [(found.start, found.end)]), task, verb)
+    if w.FORECAST_BEFORE.search(clause_before(t, found.start)) or (
+            isinstance(other, Found) and other.value != found.value and not w.FORECAST_BEFORE.search(clause_before(t, other.start))):
+        return err("unclear_hours", verb, value=clean(t)[:PARAM_MAX_CHARS], task=task, example="2")
     return found

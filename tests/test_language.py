@@ -33,7 +33,9 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           # holdout27 92.6 % / 2, holdout28 93.5 % / 1, holdout29 92.2 % / 5, holdout30 91.3 % / 4,
           # holdout31 93.5 % / 2, holdout32 92.6 % / 5, holdout33 93.9 % / 5 (one relabelled since: see its file),
           # holdout34 92.6 % / 8, holdout35 95.2 % / 4, holdout36 93.5 % / 3,
-          # holdout37 91.3 % / 9, holdout38 93.9 % / 2, holdout39 91.7 % / 2, holdout40 93.9 % / 2, holdout41 95.7 % / 3.
+          # holdout37 91.3 % / 9, holdout38 93.9 % / 2, holdout39 91.7 % / 2, holdout40 93.9 % / 2, holdout41 95.7 % / 3,
+          # holdout42 94.3 % / 3, holdout43 93.9 % / 1, holdout44 93.9 % / 1 (after the general doubts of field_doubts.py),
+          # holdout45 95.7 % / 2 (after tuning on holdout42-44).
           # Since tuned on, guarded.
           "holdout6.yaml": 0.95, "holdout7.yaml": 0.95, "holdout8.yaml": 0.95, "holdout9.yaml": 0.95,
           "holdout10.yaml": 0.95, "holdout11.yaml": 0.95, "holdout12.yaml": 0.95, "holdout13.yaml": 0.95,
@@ -43,7 +45,8 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           "holdout31.yaml": 0.95, "holdout32.yaml": 0.95, "holdout33.yaml": 0.95,
           "holdout34.yaml": 0.95, "holdout35.yaml": 0.95, "holdout36.yaml": 0.95,
           "holdout37.yaml": 0.95, "holdout38.yaml": 0.95, "holdout39.yaml": 0.95,
-          "holdout40.yaml": 0.95, "holdout41.yaml": 0.95}
+          "holdout40.yaml": 0.95, "holdout41.yaml": 0.95, "holdout42.yaml": 0.95, "holdout43.yaml": 0.95, "holdout44.yaml": 0.95,
+          "holdout45.yaml": 0.95}
 
 
 def _cases(name: str) -> list[dict[str, Any]]:
@@ -291,6 +294,24 @@ def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pyte
     ("MX-4 改一下 是2.5 hours", ("correct hours 2.5",)), ("MX-4 running the fans at 30% for the smoke test", "none"),
     ("MX-4 three hours yesterday, two today", "ask"), ("MX-4 汽包保温 百分之七十", ("progress MX-4 70",)), ("MX-4 水温 70%", "none"),
     ("MX-4 拆了 36 块", "ask"), ("MX-4 1200", "ask"), ("MX-4 今天 2h", ("hours MX-4 2",)),
+    # the general doubts (commands/field_doubts.py), drawn from the shapes of holdout27-41's first-read wrong writes
+    ("MX-4 went through 60 valves", "ask"), ("MX-4 完成了三台", "ask"), ("MX-4 装完 2 号机 了", "ask"), ("MX-4 finished 4 units", "ask"),
+    ("MX-4 框架装完了 但是门还没到", "ask"), ("MX-4 finished, still need the handover docs", "ask"),
+    ("MX-4 crane gets here at 7, lift window till 11", "none"), ("MX-4 need 4 guys", "none"), ("MX-4 来了三个人", "none"),
+    ("MX-4 a 3h drive to site, then 2h on the pumps", "ask"), ("MX-4 stopped for 1h lunch, worked 6h", "ask"),
+    ("MX-4 今天干了5小时 还剩3小时", ("hours MX-4 5",)), ("MX-4 预计 3 hours 能做完", "none"),
+    ("MX-4 no longer stuck, 50% now", "ask"), ("MX-4 下雨停了 继续", "ask"), ("MX-4 等了半天 终于开始了", "ask"),
+    ("MX-4 we're waiting for nothing now, 70%", "ask"), ("MX-4 开始了 缺 license 卡住", ("block MX-4",)),
+    ("MX-4 wrong, 应该是 85%", ("correct progress 85",)), ("MX-4 60% 刚才写错了", "ask"), ("MX-4 不用撤销 数是对的", "none"), ("MX-4 还差最后一段没铺，不算完", "none"),
+    ("MX-4 compressor running 80%", "none"), ("MX-4 30% cheaper than quoted", "none"), ("MX-4 is 100% my fault", "none"),
+    # the forms behind the wrong writes and misses of holdout42-44
+    ("MX-4 glycol mix is at 35%", "none"), ("MX-4 变频器限流设在60%", "none"), ("MX-4 70% of the pipes delivered but only half installed", "ask"),
+    ("MX-4 进度 30% 太阳太毒了 中午干不了", "ask"), ("MX-4 进度百分之三十 塔筒照明已经恢复了", "ask"),
+    ("MX-4 开工了，already 10%", ("start MX-4", "progress MX-4 10")), ("MX-4 导轨开始装，今天到30%", ("progress MX-4 30",)),
+    ("finshed MX-4 this morning", ("done MX-4",)), ("不同意 #58", "ask"), ("MX-4 卡住了", "ask"),
+    # the forms behind the wrong writes and misses of holdout45
+    ("MX-4 灯光 dim 到 30% 方便调吊杆", "none"), ("MX-1 half, MX-2 some", "ask"), ("MX-4 arbors loaded 百分之三十", ("progress MX-4 30",)),
+    ("MX-4 开始了 progress 10%", ("start MX-4", "progress MX-4 10")),
 ])
 def test_the_forms_behind_the_tuning_set_carry_over(text: str, meant: object) -> None:
     assert outcome(parse(text, today=date(2026, 6, 15))) == meant

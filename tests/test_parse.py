@@ -194,7 +194,7 @@ CASES: list[tuple[str, Command | ParseError]] = [
     ("PUMP-3 一个半小时", Report(task="PUMP-3", hours=H("1.5"))),
     ("PUMP-3 3个半小时", Report(task="PUMP-3", hours=H("3.5"))),
     ("PUMP-3 60% 两小时 换泵", Report(task="PUMP-3", percent=60, note="换泵", hours=H("2"))),
-    ("PUMP-3 3h 5h", Report(task="PUMP-3", note="5h", hours=H("3"))),
+    ("PUMP-3 3h 5h", err("unclear_hours", "report", value="3h 5h", task="PUMP-3", example="2")),  # two times: which was spent?
     ("PUMP-3 24h", Report(task="PUMP-3", hours=H("24"))),
     ("PUMP-3 0h", Report(task="PUMP-3", hours=H("0"))),
     ("PUMP-3 25h", err("bad_hours", "report", value="25")),
@@ -469,7 +469,8 @@ CASES: list[tuple[str, Command | ParseError]] = [
     ("ＳＴＡＴＵＳ　ＰＵＭＰ－１２", Status(target="PUMP-12")),
     # --- injection, emoji, control characters (kept verbatim / no crash) ---------------------------------
     ("PUMP-3 50% '; DROP TABLE tasks; --", Report(task="PUMP-3", percent=50, note="'; DROP TABLE tasks; --")),
-    ("PUMP-3 {{ 7*7 }}", Report(task="PUMP-3", note="{{ 7*7 }}")),
+    ("PUMP-3 50% {{ 7*7 }}", Report(task="PUMP-3", percent=50, note="{{ 7*7 }}")),
+    ("PUMP-3 {{ 7*7 }}", err("unclear_count", "report", task="PUMP-3", value="{{ 7*7 }}")),  # a figure no rule read: asked, verbatim
     ("汇报 PUMP-3 50% ${jndi:ldap://x}", Report(task="PUMP-3", percent=50, note="${jndi:ldap://x}")),
     ("PUMP-3 80% 换好了 🎉👍", Report(task="PUMP-3", percent=80, note="换好了 🎉👍")),
     ("PUMP-3 80%\x00\x01 换阀", Report(task="PUMP-3", percent=80, note="换阀")),

@@ -1,0 +1,68 @@
+"""Words that make a field report's reading unsure, as data: commands/field.py reads them. Where they are found, a
+write is offered for confirmation (or a question asked) instead of made: figures no rule read ("装了12个", "went
+through 60 valves"), a completion with a part or a rest named ("电机装完了，还差门封", "装完 2 号机"), a blocker denied or
+followed by the work going on ("no longer stuck", "下雨停了 继续"), time on two days."""
+
+from __future__ import annotations
+
+import re
+
+# Hours on two days ("three hours yesterday, two today"): which were today's, or are they a total?
+TWO_DAYS = re.compile(r"(?:yesterday|昨天)[^.。]*(?:today|今天)|(?:today|今天)[^.。]*(?:yesterday|昨天)", re.IGNORECASE)
+# Work stopped (beside a weather word: the weather stopped it) and work going on.
+STOPPED = re.compile(r"停|不能|没法|干不了|(?<![A-Za-z])(?:stopped|halted|can'?t|cannot|no work|grounded|stood down|standing down|"
+                     r"called off|rained off)(?![A-Za-z])", re.IGNORECASE)
+GOES_ON = re.compile(r"继续|恢复|复工|(?<![A-Za-z])(?:continue|resume|carry on|proceed|again)(?![A-Za-z])", re.IGNORECASE)
+# After a blocker, the work going on ("下雨停了 继续": the rain stopped, or the work stopped for the rain?).
+GOES_ON_AFTER = re.compile(r"继续|接着干|可以干|恢复|(?<![A-Za-z])(?:resum\w*|carry(?:ing)? on|back (?:at|on) it|going again)(?![A-Za-z])",
+                           re.IGNORECASE)
+# A key said against another ("A-10 不是 A-9"): which task is meant?
+NOT_THIS_KEY = re.compile(r"\s*(?:而?不是|not|instead of|rather than)\s*[,，]?\s*", re.IGNORECASE)
+
+# A figure no rule read, left in a report's words: a count of work ("装了12个", "铺了 60", "went through 60 valves",
+# "完成了三台") says how much, not how far; asked rather than dropped. Not a figure that is plainly something else:
+# a time of day or a date ("at 7", "8点"), a measurement or a unit ("70%", "3.2", "45度", "2 more hours"), people
+# ("4个人", "2 guys"), a standard's number ("ISO 14687").
+_NUMBER = r"(?<![A-Za-z0-9.#:/\-])(?<!(?-i:[A-Z]{2})\s)(?<!(?i:at|by|to)\s)(?<!(?i:till|from)\s)(?<!(?i:until)\s)[0-9]+(?![0-9.:/])"
+_NOT_A_COUNT_AFTER = r"(?!\s*(?:[%％度℃°点时分号月日年周天人位倍次小钟]|个人|个小时|个钟|[A-Za-z]))"
+_COUNTED_NOUN = (r"\s*(?:pcs|units?|(?!more|extra|less|fewer)(?:[a-z]+ )?(?!(?:hr|hour|min|minute|sec|second|day|week|month|year|degree|"
+                 r"guy|people|men|time|cycle|percent|kg|lb|mm|cm|km|bar|volt|amp|watt|rpm|ppm|dB)s)[a-z]{2,}s)(?![A-Za-z])")
+_CN_COUNT = r"(?<=了)\s*[一二两三四五六七八九十百]+\s*(?:个|台|套|根|条|件|块|片|张|扇|组|排|列|段|间|米|处|盏|只|本|方)(?!人|小时|钟|多|半|左右)"
+UNREAD = re.compile(rf"{_NUMBER}(?:{_NOT_A_COUNT_AFTER}|{_COUNTED_NOUN})|{_CN_COUNT}", re.IGNORECASE)
+
+# A completion with a rest still to do after it ("装完了 but 网络还没测", "finished, still need the docs").
+CONTRAST = re.compile(r"但是?|不过|还差|还没|还有|只是|(?<![A-Za-z])(?:but|except|though|left|remaining|still|not yet|pending)(?![A-Za-z])",
+                      re.IGNORECASE)
+# A completion with a count in its clause: a part of the work ("rows 120 铺完了", "装完 2 号机", "finished 4 units").
+COUNTED = re.compile(r"(?<![A-Za-z0-9.#:/\-])[0-9]+(?![0-9])")
+COUNTED_AFTER = re.compile(r"\s*了?\s*第?[0-9一二两三四五六七八九十]+\s*(?:(?:号|个|台|套|根|条|件|块|片|张|扇|组|排|段|层|间)[\u4e00-\u9fff]{0,2}"
+                           r"\s*了?|(?:units?|pcs|of [0-9]+)(?![A-Za-z]))\s*(?:[,，;；。.!！]|$)", re.IGNORECASE)
+
+# A blocker denied ("no longer stuck", "不再等"), waited for nothing, or waited for before a start in a later clause
+# ("等了半天 终于开始了"): not a blocker to set.
+NEGATED = re.compile(r"(?:(?<![A-Za-z])(?:no longer|not|isn'?t|aren'?t|wasn'?t|no more|never)|不再|不用|不必)\s*$", re.IGNORECASE)
+NOTHING_AFTER = re.compile(r"\s*(?:on |for )?(?:nothing|nobody|no one|没什么|没啥)(?![A-Za-z])", re.IGNORECASE)
+CLAUSE_GAP = re.compile(r"[\s,，;；。.!！]")
+
+# A percent compared with something, or said of a certainty or a fault ("30% cheaper than quoted", "比上周高 20%",
+# "100% sure", "100% my fault"): not the task's progress.
+COMPARED_AFTER = re.compile(r"\s*(?:(?:[a-z]+er|more|less|faster|slower|better|worse|over|under|above|below|up|down)\s+(?:than|on|vs)"
+                            r"|(?:sure|certain|confident|safe|positive|agree[sd]?|my|our|your|his|her|their|its)(?![A-Za-z])|(?:higher|lower|cheaper)(?![A-Za-z]))",
+                            re.IGNORECASE)
+# A machine's setting or load before a percent ("compressor running 80%", "genset loaded to 70%").
+SETTING_BEFORE = re.compile(r"(?:(?<![A-Za-z])(?:running|throttled|idling|firing|charged|dim|dimmed|set|capacity|load|utili[sz]ation)"
+                            r"(?:\s*(?:to|at|到))?|设在|限流|限速|限幅|开度|亮度|调光到?)\s*$", re.IGNORECASE)
+# A thing restored ("塔筒照明已经恢复了", "power is back"): the obstacle's end, or a part of the work? With a progress
+# figure beside it, asked.
+THING_RESTORED = re.compile(r"[\u4e00-\u9fffA-Za-z]{2,}\s*(?:已经?|都|也)?\s*(?:恢复了?|修好了|(?:is|are) back|restored)$", re.IGNORECASE)
+# A stop for a part of the day ("太阳太毒了 中午干不了", "too hot to work at noon"): not a blocker to set without asking.
+PART_OF_DAY = re.compile(r"中午|午后|上午|下午|傍晚|晚上|夜里|(?<![A-Za-z])(?:at noon|midday|this (?:morning|afternoon|evening)|tonight)(?![A-Za-z])",
+                         re.IGNORECASE)
+# Nouns of a quantity that WordNet's list (commands/measure_nouns.txt) lacks: "glycol mix is at 35%".
+MORE_MEASURES = frozenset({"mix", "mixture", "blend", "dilution", "glycol", "brine", "setpoint", "dose", "dosage", "limit"})
+# The task's own start beside its first percent ("开工了，already 10%", "started, 10% so far"): both said, both
+# written; a start with an object is a step's ("导轨开始装，今天到30%"), and the percent says the rest.
+STARTED_ITSELF = re.compile(r"(?:开始|开工|开干|started|kicked off)(?:干|施工)?\s*(?:了|啦)?\s*(?:[,，;；。.!！]|$|(?=(?:进度|progress)?\s*(?:[0-9]|$)))",
+                            re.IGNORECASE)
+# A part of a message on several tasks that says only a vague amount ("A-1 half, A-2 some"): the message is asked.
+VAGUE_AMOUNT = re.compile(r"一些|一点|部分|有进展|(?<![A-Za-z])(?:some|a bit|a little|partly|partially|bits)(?![A-Za-z])", re.IGNORECASE)
