@@ -19,6 +19,8 @@ from commands.text import EDGE_PUNCT, clean
 _LAST_ONE = re.compile(r"^(?:上一?条|刚才|刚刚|之前|(?:the )?last one)(?:的)?\s*(?=[A-Za-z][A-Za-z0-9]{0,9}-[0-9])", re.IGNORECASE)
 _ROUGH = re.compile(r"[0-9]\s*(?:%|h|个?小时)?\s*(?:以上|以下|多|左右|出头|不到|\+|or (?:so|more|less)|ish(?![A-Za-z]))"
                     rf"|(?:{HEDGE_WORDS}|(?<![A-Za-z])(?:over|under))\s*[0-9]", re.IGNORECASE)
+# A figure, then only that something was wrong ("60% 刚才写错了"): is the figure the wrong one or the right one? Asked.
+_SAID_WRONG = re.compile(r"(?:写|报|记|填|打|输|发|弄|搞)?错了?|typo|wrong|mistake|my bad|oops", re.IGNORECASE)
 _PROGRESS_WORD = re.compile(r"(?:进度|(?:the )?progress)\s*", re.IGNORECASE)
 
 
@@ -56,6 +58,8 @@ def correction(s: str, *, anywhere: bool = True) -> Command | ParseError | None:
     cue = c.UNDO.match(rest) or c.CORRECTION.match(rest) or c.CORRECTION_ANYWHERE.search(rest)
     if cue is not None:  # the value after "应该是"/"改成"/"meant" is the new one; the one before, the old
         after = rest[cue.end() :]
+        if not (percent_forms(after) or find_hours(after)) and _SAID_WRONG.fullmatch(cue.group(0).strip()) and re.search(r"[0-9]", rest[: cue.start()]):
+            return err("unclear_correction", None, value=clean(s)[:PARAM_MAX_CHARS])  # "60% 刚才写错了": the 60, or the one before?
         rest = after if percent_forms(after) or find_hours(after) else rest[: cue.start()] + " " + after
     if _ROUGH.search(rest):
         return err("unclear_correction", None, value=clean(s)[:PARAM_MAX_CHARS])  # "should be 60%以上": to what exactly?

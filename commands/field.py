@@ -113,6 +113,8 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
         scrubbed = blank(scrubbed, [pct.span])
     unblock = w.UNBLOCK.search(scrubbed)
     block = w.BLOCK.search(scrubbed)
+    if block is not None and d.NEGATED.search(scrubbed[: block.start()]):
+        unblock, block = unblock or block, None  # "no longer stuck", "不再等了": the obstacle is gone
     if unblock is not None and block is not None and not (block.group(0).startswith("等") and block.start() < unblock.start()):
         block = None
     elif block is not None:
@@ -126,6 +128,7 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
     if done is not None and handed is not None and handed.start() <= done.start() < handed.end():
         done = None  # "交接完毕": the completion word is the hand-over's, asked below
     partly = done is not None and bool(w.PART_BEFORE.search(clause_before(scrubbed, done.start())) or d.CONTRAST.search(scrubbed[done.end() :])
+                                       or d.THE_REST_BEFORE.search(clause_before(scrubbed, done.start()))
                                        or d.COUNTED.search(clause_before(scrubbed, done.start())) or d.COUNTED_AFTER.match(scrubbed[done.end() :])
                                        or w.EXCEPT_AFTER.match(scrubbed[done.end() :]) or w.PENDING_AFTER.search(scrubbed[done.end() :]))
     passed = (w.PASSED.search(scrubbed) or _cue(w.DONE_SOFT, scrubbed, not_before=w.DONE_NOT_FACT_BEFORE)) \
@@ -211,11 +214,11 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
 
 
 def _block_doubted(t: str, block: re.Match[str], start: re.Match[str] | None, with_progress: bool) -> bool:
-    """A blocker its own words doubt: denied ("no longer stuck"), waited for nothing, then the work going on ("下雨停了
+    """A blocker its own words doubt: waited for nothing, the work going on after it ("下雨停了
     继续") or started in a later clause ("等了半天 终于开始了"), or a stop for part of the day beside a percent."""
-    return bool(d.NEGATED.search(t[: block.start()]) or d.GOES_ON_AFTER.search(t[block.end() :]) or d.NOTHING_AFTER.match(t[block.end() :])
+    return bool(d.GOES_ON_AFTER.search(t[block.end() :]) or d.NOTHING_AFTER.match(t[block.end() :])
                 or (start is not None and d.CLAUSE_GAP.search(t[block.end() : start.start()]))
-                or (with_progress and d.PART_OF_DAY.search(clause_before(t, block.start()))))
+                or d.PART_OF_DAY.search(clause_before(t, block.start())))
 
 
 def _each(readings: list[_Reading], parts: list[tuple[str, str]]) -> list[_Reading]:

@@ -33,13 +33,15 @@ UNREAD = re.compile(rf"{_NUMBER}(?:{_NOT_A_COUNT_AFTER}|{_COUNTED_NOUN})|{_CN_CO
 # A completion with a rest still to do after it ("装完了 but 网络还没测", "finished, still need the docs").
 CONTRAST = re.compile(r"但是?|不过|还差|还没|还有|只是|(?<![A-Za-z])(?:but|except|though|left|remaining|still|not yet|pending)(?![A-Za-z])",
                       re.IGNORECASE)
+# "其他都完成", "everything else is done": all but something, which the words name before or after.
+THE_REST_BEFORE = re.compile(r"其他|其余|别的|剩下的|(?<![A-Za-z])(?:the rest|everything else|all the rest|rest of it)(?![A-Za-z])", re.IGNORECASE)
 # A completion with a count in its clause: a part of the work ("rows 120 铺完了", "装完 2 号机", "finished 4 units").
 COUNTED = re.compile(r"(?<![A-Za-z0-9.#:/\-])[0-9]+(?![0-9])")
 COUNTED_AFTER = re.compile(r"\s*了?\s*第?[0-9一二两三四五六七八九十]+\s*(?:(?:号|个|台|套|根|条|件|块|片|张|扇|组|排|段|层|间)[\u4e00-\u9fff]{0,2}"
                            r"\s*了?|(?:units?|pcs|of [0-9]+)(?![A-Za-z]))\s*(?:[,，;；。.!！]|$)", re.IGNORECASE)
 
-# A blocker denied ("no longer stuck", "不再等"), waited for nothing, or waited for before a start in a later clause
-# ("等了半天 终于开始了"): not a blocker to set.
+# A blocker denied ("no longer stuck", "不再等"): the obstacle is gone, an unblock. Waited for nothing, or waited for
+# before a start in a later clause ("等了半天 终于开始了"): not a blocker to set without asking.
 NEGATED = re.compile(r"(?:(?<![A-Za-z])(?:no longer|not|isn'?t|aren'?t|wasn'?t|no more|never)|不再|不用|不必)\s*$", re.IGNORECASE)
 NOTHING_AFTER = re.compile(r"\s*(?:on |for )?(?:nothing|nobody|no one|没什么|没啥)(?![A-Za-z])", re.IGNORECASE)
 CLAUSE_GAP = re.compile(r"[\s,，;；。.!！]")

@@ -28,6 +28,8 @@ _HEDGED_NUMBER = re.compile(r"(?:close to|about|around|like|roughly|maybe|大概
                             r"|(?<![一二三四五六七八九十百])([一二三四五六七八九]十)多\s*[%％]",
                             re.IGNORECASE)
 
+_LABEL_RIGHT_BEFORE = re.compile(r"(?:进度|(?<![A-Za-z])progress)\s*(?:到了?|是|为|is|at|is at|[:：])?\s*$", re.IGNORECASE)
+_MORE_THAN_AFTER = re.compile(r"\s*(?:多|来|出头|以上|\+|or so|odd)")
 _LABELLED_NUMBER = re.compile(r"(?:进度|完成度|完成率|progress|progres|progess|prgress|porgress|progrss|pct|completion|(?:percent|pct|%)\s*(?:complete|completed|done|finished)"
                               r")\s*[:：=]?\s*(?:到|为|是|at|is|to|of|now|now at)?\s*"
                               r"([0-9]{1,3}(?![0-9.%:])|[一二三四五六七八九]?十[一二三四五六七八九]?(?![成%])|一百)",
@@ -165,7 +167,10 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
     for found in percent_forms(t):
         before, after = clause_before(t, found.start)[-(found.start - previous_end):], t[found.end :]
         previous_end = found.end
-        if w.FORECAST_BEFORE.search(before) or w.MEASURE_BEFORE.search(before) or w.PAST_BEFORE.search(before) or (
+        measure = w.MEASURE_BEFORE.search(before)
+        if measure is not None and _LABEL_RIGHT_BEFORE.search(before[measure.end() :]):
+            measure = None  # "泄漏测试 progress 45%", "主变安装进度到了": the word before the label names the work
+        if w.FORECAST_BEFORE.search(before) or measure is not None or w.PAST_BEFORE.search(before) or (
                 measured and not _STRONG_CUE_BEFORE.search(before) and not _LABEL_START.match(t[found.start : found.end])
         ) or measure_noun_before(before):
             measured = True  # a forecast, a measurement, an earlier figure, or the next of a list of readings
@@ -218,6 +223,8 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
     m = _LABELLED_NUMBER.search(t)
     labelled = cn_number(m.group(1)) if m is not None else None
     if m is not None and labelled is not None and labelled <= 100:
+        if _MORE_THAN_AFTER.match(t, m.end()):
+            return Percent(guess=labelled, span=m.span())  # "进度 90 多": ninety-something, asked
         return Percent(value=labelled, span=m.span())
     for pattern, value in w.APPROXIMATE_PERCENT:
         m = pattern.search(t)

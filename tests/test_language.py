@@ -35,7 +35,8 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           # holdout34 92.6 % / 8, holdout35 95.2 % / 4, holdout36 93.5 % / 3,
           # holdout37 91.3 % / 9, holdout38 93.9 % / 2, holdout39 91.7 % / 2, holdout40 93.9 % / 2, holdout41 95.7 % / 3,
           # holdout42 94.3 % / 3, holdout43 93.9 % / 1, holdout44 93.9 % / 1 (after the general doubts of field_doubts.py),
-          # holdout45 95.7 % / 2 (after tuning on holdout42-44).
+          # holdout45 95.7 % / 2 (after tuning on holdout42-44), holdout46 97.0 % / 1, holdout47 94.3 % / 2, holdout48 94.8 % / 4
+          # (after tuning on holdout45; their writers read the README's new list of doubts, see tests/language/README.md).
           # Since tuned on, guarded.
           "holdout6.yaml": 0.95, "holdout7.yaml": 0.95, "holdout8.yaml": 0.95, "holdout9.yaml": 0.95,
           "holdout10.yaml": 0.95, "holdout11.yaml": 0.95, "holdout12.yaml": 0.95, "holdout13.yaml": 0.95,
@@ -46,7 +47,7 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           "holdout34.yaml": 0.95, "holdout35.yaml": 0.95, "holdout36.yaml": 0.95,
           "holdout37.yaml": 0.95, "holdout38.yaml": 0.95, "holdout39.yaml": 0.95,
           "holdout40.yaml": 0.95, "holdout41.yaml": 0.95, "holdout42.yaml": 0.95, "holdout43.yaml": 0.95, "holdout44.yaml": 0.95,
-          "holdout45.yaml": 0.95}
+          "holdout45.yaml": 0.95, "holdout46.yaml": 0.95, "holdout47.yaml": 0.95, "holdout48.yaml": 0.95}
 
 
 def _cases(name: str) -> list[dict[str, Any]]:
@@ -300,7 +301,7 @@ def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pyte
     ("MX-4 crane gets here at 7, lift window till 11", "none"), ("MX-4 need 4 guys", "none"), ("MX-4 来了三个人", "none"),
     ("MX-4 a 3h drive to site, then 2h on the pumps", "ask"), ("MX-4 stopped for 1h lunch, worked 6h", "ask"),
     ("MX-4 今天干了5小时 还剩3小时", ("hours MX-4 5",)), ("MX-4 预计 3 hours 能做完", "none"),
-    ("MX-4 no longer stuck, 50% now", "ask"), ("MX-4 下雨停了 继续", "ask"), ("MX-4 等了半天 终于开始了", "ask"),
+    ("MX-4 no longer stuck, 50% now", ("unblock MX-4", "progress MX-4 50")), ("MX-4 下雨停了 继续", "ask"), ("MX-4 等了半天 终于开始了", "ask"),
     ("MX-4 we're waiting for nothing now, 70%", "ask"), ("MX-4 开始了 缺 license 卡住", ("block MX-4",)),
     ("MX-4 wrong, 应该是 85%", ("correct progress 85",)), ("MX-4 60% 刚才写错了", "ask"), ("MX-4 不用撤销 数是对的", "none"), ("MX-4 还差最后一段没铺，不算完", "none"),
     ("MX-4 compressor running 80%", "none"), ("MX-4 30% cheaper than quoted", "none"), ("MX-4 is 100% my fault", "none"),
@@ -312,6 +313,10 @@ def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pyte
     # the forms behind the wrong writes and misses of holdout45
     ("MX-4 灯光 dim 到 30% 方便调吊杆", "none"), ("MX-1 half, MX-2 some", "ask"), ("MX-4 arbors loaded 百分之三十", ("progress MX-4 30",)),
     ("MX-4 开始了 progress 10%", ("start MX-4", "progress MX-4 10")),
+    # the forms behind the wrong writes and misses of holdout46-48
+    ("60% 刚才写错了", "ask"), ("MX-4 差最后的签字了 其他都完成", "ask"), ("MX-4 下午停电 干不了", "ask"),
+    ("MX-4 进度 90 多，almost there", "ask"), ("MX-4 no longer stuck, crane is back", ("unblock MX-4",)),
+    ("MX-4 雨停了，继续清孔", ("unblock MX-4",)), ("MX-4 手套口泄漏测试 progress 45%", ("progress MX-4 45",)),
 ])
 def test_the_forms_behind_the_tuning_set_carry_over(text: str, meant: object) -> None:
     assert outcome(parse(text, today=date(2026, 6, 15))) == meant
