@@ -89,6 +89,8 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
         return replace(r, unsure=r.unsure or "suggested") if r.writes else r
     if w.QUESTION_END.search(t) or _QUESTION_AFTER_KEY.search(t):
         return _Reading(question=True)
+    if d.CHANGE_FIRST.match(t):
+        return _Reading()  # "A-3 priority high pls, …": a task change the words do not make plain; no report read into it
     days = w.DAYS.search(t)
     explicit = _BLOCK_WORD_FIRST.match(t)
     if explicit is not None:  # "阻塞 等80%的备件到货": the words after the verb are the reason, all of them
@@ -113,8 +115,9 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
         scrubbed = blank(scrubbed, [pct.span])
     unblock = w.UNBLOCK.search(scrubbed)
     block = w.BLOCK.search(scrubbed)
-    if block is not None and d.NEGATED.search(scrubbed[: block.start()]):
-        unblock, block = unblock or block, None  # "no longer stuck", "不再等了": the obstacle is gone
+    denied = block is not None and d.NEGATED.search(scrubbed[: block.start()]) is not None
+    if denied:
+        unblock, block = unblock or block, None  # "no longer stuck", "不用再等了": the obstacle is gone
     if unblock is not None and block is not None and not (block.group(0).startswith("等") and block.start() < unblock.start()):
         block = None
     elif block is not None:
@@ -139,7 +142,7 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
         done = None  # "80% done", "100%完成", "完成了三分之一": the percent's own word
     start = _cue(w.START, scrubbed, not_before=w.PLAN_BEFORE, not_after=w.PLAN_AFTER)
     unblock = None if start is not None and unblock is not None and start.start() < unblock.start() else unblock
-    if unblock is not None and (w.PLAN_BEFORE.search(scrubbed[: unblock.start()]) or w.PLAN_AFTER.match(scrubbed[unblock.end() :])):
+    if unblock is not None and not denied and (w.PLAN_BEFORE.search(scrubbed[: unblock.start()]) or w.PLAN_AFTER.match(scrubbed[unblock.end() :])):
         unblock = None  # "明天继续": a plan
     trouble = w.TROUBLE.search(w.TROUBLE_IF.sub(" ", scrubbed)) if block is None and unblock is None and done is None else None
     note = clean(remove_spans(t, _spans(t, pct) + ([(spent.start, spent.end)] if spent is not None else [])) + " " + emoji)

@@ -23,7 +23,7 @@ NOT_THIS_KEY = re.compile(r"\s*(?:而?不是|not|instead of|rather than)\s*[,，
 # "完成了三台") says how much, not how far; asked rather than dropped. Not a figure that is plainly something else:
 # a time of day or a date ("at 7", "8点"), a measurement or a unit ("70%", "3.2", "45度", "2 more hours"), people
 # ("4个人", "2 guys"), a standard's number ("ISO 14687").
-_NUMBER = r"(?<![A-Za-z0-9.#:/\-])(?<!(?-i:[A-Z]{2})\s)(?<!(?i:at|by|to)\s)(?<!(?i:till|from)\s)(?<!(?i:until)\s)[0-9]+(?![0-9.:/])"
+_NUMBER = r"(?<![A-Za-z0-9.#:/\-×*])(?<!(?-i:[A-Z]{2})\s)(?<!(?i:at|by|to)\s)(?<!(?i:till|from)\s)(?<!(?i:until)\s)[0-9]+(?![0-9.:/×*])"
 _NOT_A_COUNT_AFTER = r"(?!\s*(?:[%％度℃°点时分号月日年周天人位倍次小钟]|个人|个小时|个钟|[A-Za-z]))"
 _COUNTED_NOUN = (r"\s*(?:pcs|units?|(?!more|extra|less|fewer)(?:[a-z]+ )?(?!(?:hr|hour|min|minute|sec|second|day|week|month|year|degree|"
                  r"guy|people|men|time|cycle|percent|kg|lb|mm|cm|km|bar|volt|amp|watt|rpm|ppm|dB)s)[a-z]{2,}s)(?![A-Za-z])")
@@ -42,7 +42,7 @@ COUNTED_AFTER = re.compile(r"\s*了?\s*第?[0-9一二两三四五六七八九十
 
 # A blocker denied ("no longer stuck", "不再等"): the obstacle is gone, an unblock. Waited for nothing, or waited for
 # before a start in a later clause ("等了半天 终于开始了"): not a blocker to set without asking.
-NEGATED = re.compile(r"(?:(?<![A-Za-z])(?:no longer|not|isn'?t|aren'?t|wasn'?t|no more|never)|不再|不用|不必)\s*$", re.IGNORECASE)
+NEGATED = re.compile(r"(?:(?<![A-Za-z])(?:no longer|not|isn'?t|aren'?t|wasn'?t|no more|never)|不再|(?:不用|不必|无需|别)再?)\s*$", re.IGNORECASE)
 NOTHING_AFTER = re.compile(r"\s*(?:on |for )?(?:nothing|nobody|no one|没什么|没啥)(?![A-Za-z])", re.IGNORECASE)
 CLAUSE_GAP = re.compile(r"[\s,，;；。.!！]")
 
@@ -52,8 +52,12 @@ COMPARED_AFTER = re.compile(r"\s*(?:(?:[a-z]+er|more|less|faster|slower|better|w
                             r"|(?:sure|certain|confident|safe|positive|agree[sd]?|my|our|your|his|her|their|its)(?![A-Za-z])|(?:higher|lower|cheaper)(?![A-Za-z]))",
                             re.IGNORECASE)
 # A machine's setting or load before a percent ("compressor running 80%", "genset loaded to 70%").
-SETTING_BEFORE = re.compile(r"(?:(?<![A-Za-z])(?:running|throttled|idling|firing|charged|dim|dimmed|set|capacity|load|utili[sz]ation)"
-                            r"(?:\s*(?:to|at|到))?|设在|限流|限速|限幅|开度|亮度|调光到?)\s*$", re.IGNORECASE)
+SETTING_BEFORE = re.compile(r"(?:(?<![A-Za-z])(?:running|throttled|idling|firing|charged|dim|dimmed|set|capacity|load|utili[sz]ation|locked|capped|limited|held|pinned)"
+                            r"(?:\s*(?:to|at|到))?|设在|限流|限速|限幅|开度|亮度|调光到?|给到|变频(?:给到|调到|设到)?)\s*$", re.IGNORECASE)
+# A thing whose own level a percent gives, a few words before it ("话筒电池 still 40%", "油位 60%"): a reading.
+CN_MEASURED = re.compile(r"(?:电池(?![柜架包舱组])|电量|油量|油位|水位|液位|库存|余量|气压|胎压)[^,，;；。.!！0-9]{0,10}$")
+# A task change said key first ("A-3 priority high pls, …", "A-3 优先级 调高"): no report in its words.
+CHANGE_FIRST = re.compile(r"\s*(?:priority|优先级|due|deadline|截止)(?![A-Za-z])", re.IGNORECASE)
 # A thing restored ("塔筒照明已经恢复了", "power is back"): the obstacle's end, or a part of the work? With a progress
 # figure beside it, asked.
 THING_RESTORED = re.compile(r"[\u4e00-\u9fffA-Za-z]{2,}\s*(?:已经?|都|也)?\s*(?:恢复了?|修好了|(?:is|are) back|restored)$", re.IGNORECASE)
@@ -68,3 +72,5 @@ STARTED_ITSELF = re.compile(r"(?:开始|开工|开干|started|kicked off)(?:干|
                             re.IGNORECASE)
 # A part of a message on several tasks that says only a vague amount ("A-1 half, A-2 some"): the message is asked.
 VAGUE_AMOUNT = re.compile(r"一些|一点|部分|有进展|(?<![A-Za-z])(?:some|a bit|a little|partly|partially|bits)(?![A-Za-z])", re.IGNORECASE)
+# "模组有70%已经到仓库了", "其中 30% …": a share of a thing the words name, not the task's progress; asked.
+SHARE_LEAD = re.compile(r"[\u4e00-\u9fffA-Za-z](?<![进度成经还我你他她们])有\s*$|其中\s*$")

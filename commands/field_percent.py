@@ -35,7 +35,7 @@ _LABELLED_NUMBER = re.compile(r"(?:进度|完成度|完成率|progress|progres|p
                               r"([0-9]{1,3}(?![0-9.%:])|[一二三四五六七八九]?十[一二三四五六七八九]?(?![成%])|一百)",
                               re.IGNORECASE)
 
-HEDGE_WORDS = r"大概|大约|约莫|约摸|估摸着?|大致|约|差不多|(?<![A-Za-z])(?:about|around|roughly|approx(?:imately)?)(?![A-Za-z])|~"
+HEDGE_WORDS = r"大概|大约|约莫|约摸|估摸着?|大致|约|差不多|可能|也许|(?<![A-Za-z])(?:about|around|roughly|approx(?:imately)?|maybe|perhaps|probably)(?![A-Za-z])|~"
 _HEDGE_WORD = re.compile(rf"(?:{HEDGE_WORDS})\s*$", re.IGNORECASE)
 
 _PROGRESS_CUE_BEFORE = re.compile(r"(?:做到|干到|弄到|装到|达到|到了|到|已经|已|目前|现在|(?<![A-Za-z])(?:at|is at|now at|reached|to))\s*$",
@@ -192,10 +192,11 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
         if w.REMAINING_BEFORE.search(before):
             unclear = True  # "还剩 30% 没做": the rest, not the progress
             continue
-        if w.SHARE_AFTER.match(after):
+        if w.SHARE_AFTER.match(after) or d.SHARE_LEAD.search(before):
             unclear = True  # "瓷砖 80% 已到货", "90% 都会…": a share of something else, asked
             continue
-        if w.MEASURE_AFTER.match(after) or measure_noun_after(after) or d.COMPARED_AFTER.match(after) or d.SETTING_BEFORE.search(before):
+        if w.MEASURE_AFTER.match(after) or measure_noun_after(after) or d.COMPARED_AFTER.match(after) or d.SETTING_BEFORE.search(before) \
+                or d.CN_MEASURED.search(before):
             measured = True
             unclear = unclear or after.lstrip().startswith(("的", "of", "OF", "Of", "多", "以上", "出头", "the"))
             continue

@@ -68,11 +68,11 @@ DAY_END = _words(
     "今天先到这(?:里|儿)?", "今天就到这(?:里|儿)?", "先到这(?:里|儿)?", "今天收工", "收工了?", "下班了?",
     "done for (?:today|the day|now|tonight)", "(?:今天)?先这样", "today'?s done", "today'?s (?:work|part|bit|shift|stuff|lot) (?:is )?(?:done|finished|complete)", "back tomorrow", "明天(?:再|继续)", "finished for (?:today|the day)", "calling it a day", "call it a day",
     "that'?s (?:it|all) for (?:me )?(?:today|the day|tonight)", "stopping for (?:today|the day|now)", "wrap(?:ped|ping)? (?:it |things )?up for (?:today|the day|tonight)",
-    "signing off", "clocking out",
+    "signing off", "clocking out", "that'?s me (?:done )?for (?:today|the day|tonight)", "that'?s me done(?: for)? (?:today|for the day|tonight)",
 )
 
 # A question: nothing is written; the task's status is shown.
-QUESTION_END = re.compile(r"[?？]|吗(?=[\s,，])|(?:了没有?|完没有?|好没有?)\s*(?:啊|呀|呢|哇)?(?=[\s,，。!！]|$)|是不是|是否|有没有|哪个|什么时候|啥时候|何时|几时|几点|要不要|能不能|(?<![A-Za-z])right\s*$|对吧|哪一个|(?<![A-Za-z])(?:which|who)(?![A-Za-z])|(?:吗|么|嘛|呢|了没|没有|没|好没|完没|是不是|对不对)\s*[!！]*\s*(?:@[^\s@]{1,64}\s*)*$")
+QUESTION_END = re.compile(r"[?？]|吗(?=[\s,，])|(?:了没有?|完没有?|好没有?)\s*(?:啊|呀|呢|哇)?(?=[\s,，。!！]|$)|是不是|是否|有没有|哪个|什么时候|啥时候|何时|几时|几点|要不要|能不能|(?<![A-Za-z])right\s*$|对吧|哪一个|(?<![A-Za-z])(?:which|who)(?![A-Za-z])|(?:吗|么|嘛|呢|了没|(?<![也都])没有|(?<![也都])没|好没|完没|是不是|对不对)\s*[!！]*\s*(?:@[^\s@]{1,64}\s*)*$")
 QUESTION_WORDS = re.compile(r"[?？]|吗|干嘛|干什么|什么|怎么|如何|是啥|啥|(?<![A-Za-z])(?:how|what|why|which|when)(?![A-Za-z])",
                             re.IGNORECASE)
 QUESTION_START = re.compile(

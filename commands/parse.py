@@ -43,15 +43,17 @@ _KEY_FIRST_CHANGE = re.compile(r"(?P<key>[A-Za-z][A-Za-z0-9]{0,9}-[0-9]{1,9}) ?(
                                r" ?[:：]? ?(?:调成|调为|调到|改成|改为|改到|设为|设成|推到|延到|(?:changed? |moved |pushed |set )?to|->|→)"
                                r" ?(?P<rest>.+)", re.IGNORECASE)
 # An approval's number, then the decision ("#7 同意, go", "#7 approved, thanks"): the "#" makes it a number.
-_NUMBER_THEN_YES = re.compile(r"#([0-9]{1,9}) ?[,:：]? ?(?:ok ?|好的 ?)?(?:同意|批准|approved?)(?![A-Za-z])(?: ?[,;.:!，；。！]? ?(?P<why>.*))?",
-                              re.IGNORECASE)
+# "#12 同意", "12 我看过了，没问题，同意": a bare number only with words of having looked ("50 approved" is a count).
+_NUMBER_THEN_YES = re.compile(r"(?:#|(?=[0-9]{1,9} ?[,:：]? ?(?:我看|看过|没问题|没毛病)))([0-9]{1,9}) ?[,:：]? ?(?:(?:ok|好的|我看(?:过)?了|看过了|没问题|没毛病|可以)[ ,，]*){0,3}(?:同意|批准|approved?)(?![A-Za-z])"
+                              r"(?: ?[,;.:!，；。！]? ?(?P<why>.*))?", re.IGNORECASE)
 _CHANNEL_REF = re.compile(r"#([0-9]{1,9})(?![0-9A-Za-z])")
 # An approval said as its own clause among chatter ("辛苦，同意 12，周一见"): the verb aimed at a number,
 # with nothing around it that asks, negates or sets a condition.
 _APPROVE_CLAUSE = re.compile(r"(?:^|[,，;；。.!！]|\s)\s*(?:approve|批准|同意)(?:一下)?\s*#?([0-9]{1,9})\s*(?:吧|哈|啊|呀)?\s*"
                              r"(?=$|[,，;；。.!！]|(?:pls|plz|please|thanks|thx|cheers|谢谢|辛苦)(?![A-Za-z])|and (?!#?[0-9]))", re.IGNORECASE)
 _NOT_A_DECISION = re.compile(r"[?？]|吗|(?<![A-Za-z])(?:don'?t|do not|not|if|when|after|before|once|how|what|why|should|can|could|"
-                             r"wait|pending)(?![A-Za-z])|不要|别|先不|如果|等|之后|以后|再|怎么|流程|能不能|可以吗", re.IGNORECASE)
+                             r"wait|pending|tomorrow|later|will|gonna|going to)(?![A-Za-z])|不要|别|先不|如果|的话|等|之后|以后|再|"
+                             r"怎么|流程|能不能|可以吗|明天|后天|回头|待会|晚点", re.IGNORECASE)
 
 
 # After a decision, a clause of its own that starts with a task key ("approve 12, and A-3 is at 100%", "驳回 #15，A-6

@@ -48,7 +48,7 @@ _ESTIMATE_BEFORE_LABEL = re.compile(r"预计|预估|估计|计划|剩余|还需|
 # A duration per unit of the work ("20 min each", "3分钟一个"): a rate, not the time spent; with one task, asked (with
 # several, "2h each" shares the hours: commands/field.py's _each).
 PER_UNIT = re.compile(r"[0-9.]+\s*(?:h|hrs?|hours?|mins?|minutes?|个?小时|分钟)\s*(?:each|apiece|a piece|per\s+[A-Za-z]+|一个|每个|一根|一条|一台)"
-                      r"(?![A-Za-z])", re.IGNORECASE)
+                      r"(?![A-Za-z])|每[块台根条件片张扇组套只间][^0-9,，;；。]{0,10}?[0-9.]+\s*(?:h|hrs?|mins?|minutes?|个?小时|分钟)", re.IGNORECASE)
 
 NotSpent = Literal["range", "frequency", "to_come", "measured"]
 

@@ -470,7 +470,7 @@ CASES: list[tuple[str, Command | ParseError]] = [
     # --- injection, emoji, control characters (kept verbatim / no crash) ---------------------------------
     ("PUMP-3 50% '; DROP TABLE tasks; --", Report(task="PUMP-3", percent=50, note="'; DROP TABLE tasks; --")),
     ("PUMP-3 50% {{ 7*7 }}", Report(task="PUMP-3", percent=50, note="{{ 7*7 }}")),
-    ("PUMP-3 {{ 7*7 }}", err("unclear_count", "report", task="PUMP-3", value="{{ 7*7 }}")),  # a figure no rule read: asked, verbatim
+    ("PUMP-3 {{ 7*7 }}", Report(task="PUMP-3", note="{{ 7*7 }}")),
     ("汇报 PUMP-3 50% ${jndi:ldap://x}", Report(task="PUMP-3", percent=50, note="${jndi:ldap://x}")),
     ("PUMP-3 80% 换好了 🎉👍", Report(task="PUMP-3", percent=80, note="换好了 🎉👍")),
     ("PUMP-3 80%\x00\x01 换阀", Report(task="PUMP-3", percent=80, note="换阀")),
