@@ -21,6 +21,7 @@ _ROUGH = re.compile(r"[0-9]\s*(?:%|h|个?小时)?\s*(?:以上|以下|多|左右|
                     rf"|(?:{HEDGE_WORDS}|(?<![A-Za-z])(?:over|under))\s*[0-9]", re.IGNORECASE)
 # A figure, then only that something was wrong ("60% 刚才写错了"): is the figure the wrong one or the right one? Asked.
 _SAID_WRONG = re.compile(r"(?:写|报|记|填|打|输|发|弄|搞)?错了?|typo|wrong|mistake|my bad|oops", re.IGNORECASE)
+_CANNOT_BEFORE = re.compile(r"(?:(?<![A-Za-z])(?:can'?t|cannot|couldn'?t|won'?t|unable to|no way to)|没法|不能|无法)\s*$", re.IGNORECASE)
 _PROGRESS_WORD = re.compile(r"(?:进度|(?:the )?progress)\s*", re.IGNORECASE)
 
 
@@ -48,7 +49,7 @@ def correction(s: str, *, anywhere: bool = True) -> Command | ParseError | None:
         fix = c.FIGURE_CONTRAST.search(head) or c.WRONG_FIGURE.search(head)  # "A-3 刚才报错了，是 80% not 90%"
     if undo is None and fix is None and anywhere and key is None and not TASK_KEY_ANY.search(head):
         fix = c.CORRECTION_ANYWHERE.search(head) or c.WRONG_FIGURE.search(head)
-        undo = c.UNDO.search(head) if fix is not None and not re.search(r"[0-9]|百分之|小时|成", head) else None
+        undo = c.UNDO.search(head) if not re.search(r"[0-9]|百分之|小时|成", head) else None
 
     if (undo is None and fix is None) or w.QUESTION_WORDS.search(head) or (fix is not None and w.NOT_NOW.search(head)):
         return None
@@ -74,8 +75,8 @@ def correction(s: str, *, anywhere: bool = True) -> Command | ParseError | None:
         return Correct(hours=hours.value, task=named)
     if percents or hours is not None or re.search(r"[0-9]", rest):
         return err("unclear_correction", None, value=clean(s)[:PARAM_MAX_CHARS])
-    if undo is not None and not c.AMEND.search(head):
-        return Undo()
+    if undo is not None and not c.AMEND.search(head) and not _CANNOT_BEFORE.search(head[: undo.start()]):
+        return Undo()  # "forget that last one, revert it" undoes; "I can't undo this mess" does not
     if fix is not None or undo is not None:
         return err("unclear_correction", None, value=clean(s)[:PARAM_MAX_CHARS])  # "不对": not right how?
     return None

@@ -15,6 +15,7 @@ from commands import correction_words as c
 from commands import field_doubts as d
 from commands import field_words as w
 from commands.errors import PARAM_MAX_CHARS, err
+from commands.field_pairs import respective
 from commands.field_percent import HEDGE_WORDS, Percent, bare_number, clause_before, read_percent
 from commands.field_spoken import respell, spelled_keys
 from commands.model import (
@@ -183,23 +184,23 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
             return _Reading(writes=(Report(task=task, percent=percent, note=note, hours=hours),), unsure="suggested")
         return _Reading(writes=(Done(task=task, note=_without(note, done.group(0)), hours=hours),),
                         unsure="suggested" if partly or passed else None)
+    if block is not None and progress is not None and w.WEATHER.fullmatch(block.group(0)) and not d.STOPPED.search(scrubbed):
+        return _Reading(writes=(progress,), unsure=unsure)  # "35% 今天风大", "60%，风大慢了点": a remark on the day, kept in the note
     if block is not None:
         reason = _BLOCK_WORD_FIRST.sub("", clean(remove_spans(t, _spans(t, pct)))) or t
         writes: tuple[FieldWrite, ...] = (Block(task=task, reason=reason),)
         bare = w.BLOCK_NO_REASON.fullmatch(t) is not None  # "stuck": no reason said, asked
         if bare or done is not None or w.PLAN_OR_HEDGE.search(scrubbed[: block.start()]) or w.CONDITION.search(t) \
-                or _block_doubted(scrubbed, block, start, progress is not None) \
-                or w.VAGUE_TROUBLE.search(scrubbed) or (progress is not None and w.WEATHER.fullmatch(block.group(0))
-                                                        and not d.STOPPED.search(scrubbed)):
-            # "stuck, something's off": why? "35% 今天风大": a remark on the day, or stopped? Asked.
-            unsure = "suggested"
+                or _block_doubted(scrubbed, block, start) \
+                or w.VAGUE_TROUBLE.search(scrubbed):
+            unsure = "suggested"  # "stuck, something's off": why? Asked.
         return _Reading(writes=((progress,) if progress else ()) + writes, unsure=unsure)
     if unblock is not None:
         restored = progress is not None and d.THING_RESTORED.search(scrubbed[: unblock.end()]) is not None
         return _Reading(writes=(Unblock(task=task, note=note),) + ((progress,) if progress else ()), unsure="suggested" if restored else unsure)
     if trouble is not None:
         return _Reading(writes=((progress,) if progress else ()) + (Block(task=task, reason=clean(t)),), unsure="suggested")
-    if start is not None and (not (isinstance(progress, Report) and progress.percent) or d.STARTED_ITSELF.match(scrubbed, start.start())):
+    if start is not None and not (isinstance(progress, Report) and progress.percent):
         return _Reading(writes=(Start(task=task, note=note),) + ((progress,) if progress else ()), unsure=unsure)
     if progress is not None:  # with "started" too: a percent above 0 puts the task in progress by itself
         return _Reading(writes=(progress,), unsure=unsure)
@@ -216,9 +217,8 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
     return _Reading(writes=(Report(task=task, note=note),) if note else (), idle_hours=idle)
 
 
-def _block_doubted(t: str, block: re.Match[str], start: re.Match[str] | None, with_progress: bool) -> bool:
-    """A blocker its own words doubt: waited for nothing, the work going on after it ("下雨停了
-    继续") or started in a later clause ("等了半天 终于开始了"), or a stop for part of the day beside a percent."""
+def _block_doubted(t: str, block: re.Match[str], start: re.Match[str] | None) -> bool:
+    """A blocker its own words doubt (commands/field_doubts.py): "下雨停了 继续", "等了半天 终于开始了", "中午干不了"."""
     return bool(d.GOES_ON_AFTER.search(t[block.end() :]) or d.NOTHING_AFTER.match(t[block.end() :])
                 or (start is not None and d.CLAUSE_GAP.search(t[block.end() : start.start()]))
                 or d.PART_OF_DAY.search(clause_before(t, block.start())))
@@ -278,6 +278,8 @@ def understand(s: str, *, verb: str = "report", bare_is_percent: bool = False, o
     """A field report (a message with task keys and no verb, or the words after `report`: `one_task`); None if
     `s` names no task."""
     s = respell(s)
+    if not one_task and (pair := respective(s)) is not None:
+        return pair
     quoted = w.QUOTED_QUESTION.match(s)
     if quoted is not None and not one_task:
         return _answer(quoted.group("quote"), quoted.group("answer"), verb)
@@ -350,7 +352,8 @@ def understand(s: str, *, verb: str = "report", bare_is_percent: bool = False, o
         return err("not_spent", verb, task=parts[0][0], value=_excerpt(parts[0][1]))  # nothing to write, said so
     reasons: list[ConfirmReason] = [r.unsure for r in readings if r.unsure is not None]
     amended = c.CORRECTION_ANYWHERE.search(s) or c.CORRECTION.search(s)
-    if amended is not None and not (c.NOT_UNDO.search(s) or w.NOT_DONE.search(s) or w.FORECAST_BEFORE.search(s[: amended.start()])):
+    if amended is not None and amended.group(0).lower() != "sorry" and not (c.NOT_UNDO.search(s) or w.NOT_DONE.search(s) or w.FORECAST_BEFORE.search(s[: amended.start()])
+                                    or d.THING_WRONG.match(s, max(0, amended.start() - 2))):
         # "A-3 wrong, 应该是 60%": words of a correction read as a report's would write what was not meant; asked
         reasons.append("suggested")
     if tangled:

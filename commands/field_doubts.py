@@ -53,7 +53,7 @@ COMPARED_AFTER = re.compile(r"\s*(?:(?:[a-z]+er|more|less|faster|slower|better|w
                             re.IGNORECASE)
 # A machine's setting or load before a percent ("compressor running 80%", "genset loaded to 70%").
 SETTING_BEFORE = re.compile(r"(?:(?<![A-Za-z])(?:running|throttled|idling|firing|charged|dim|dimmed|set|capacity|load|utili[sz]ation|locked|capped|limited|held|pinned)"
-                            r"(?:\s*(?:to|at|到))?|设在|限流|限速|限幅|开度|亮度|调光到?|给到|变频(?:给到|调到|设到)?)\s*$", re.IGNORECASE)
+                            r"(?:\s*(?:to|at|到))?|设在|限流|限速|限幅|开度|亮度|调光到?|给到|设定到?|变频(?:给到|调到|设到)?)\s*$", re.IGNORECASE)
 # A thing whose own level a percent gives, a few words before it ("话筒电池 still 40%", "油位 60%"): a reading.
 CN_MEASURED = re.compile(r"(?:电池(?![柜架包舱组])|电量|油量|油位|水位|液位|库存|余量|气压|胎压)[^,，;；。.!！0-9]{0,10}$")
 # A task change said key first ("A-3 priority high pls, …", "A-3 优先级 调高"): no report in its words.
@@ -66,11 +66,9 @@ PART_OF_DAY = re.compile(r"中午|午后|上午|下午|傍晚|晚上|夜里|(?<!
                          re.IGNORECASE)
 # Nouns of a quantity that WordNet's list (commands/measure_nouns.txt) lacks: "glycol mix is at 35%".
 MORE_MEASURES = frozenset({"mix", "mixture", "blend", "dilution", "glycol", "brine", "setpoint", "dose", "dosage", "limit"})
-# The task's own start beside its first percent ("开工了，already 10%", "started, 10% so far"): both said, both
-# written; a start with an object is a step's ("导轨开始装，今天到30%"), and the percent says the rest.
-STARTED_ITSELF = re.compile(r"(?:开始|开工|开干|started|kicked off)(?:干|施工)?\s*(?:了|啦)?\s*(?:[,，;；。.!！]|$|(?=(?:进度|progress)?\s*(?:[0-9]|$)))",
-                            re.IGNORECASE)
 # A part of a message on several tasks that says only a vague amount ("A-1 half, A-2 some"): the message is asked.
 VAGUE_AMOUNT = re.compile(r"一些|一点|部分|有进展|(?<![A-Za-z])(?:some|a bit|a little|partly|partially|bits)(?![A-Za-z])", re.IGNORECASE)
 # "模组有70%已经到仓库了", "其中 30% …": a share of a thing the words name, not the task's progress; asked.
 SHARE_LEAD = re.compile(r"[\u4e00-\u9fffA-Za-z](?<![进度成经还我你他她们])有\s*$|其中\s*$")
+# A thing said to be wrong ("螺栓规格不对", "尺寸不对"): a report of trouble, no correction of a write.
+THING_WRONG = re.compile(r"(?:规格|尺寸|型号|数量|颜色|方向|位置|角度|标高|参数|图纸)不对")

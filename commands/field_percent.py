@@ -18,7 +18,7 @@ from commands.numbers import Found, cn_number, percent_forms, round_int
 # A subject and its verb before a percent is a share of that subject ("电缆放了60%"), not the task's progress.
 BARE_NUMBER = re.compile(r"(?:(?P<int>[0-9]{1,3})|(?P<frac>0?\.[0-9]{1,4}|1\.0{1,4}))(?![0-9.%:点])(?P<unit>\s*[^\s,;:.!?]{0,2})")
 
-_UNIT_AFTER_NUMBER = re.compile(r"^\s*(?:[个台套米根条处层段批项件次天号点块张把箱桶吨斤楼栋间户小分]|kg|mm|cm|m(?![A-Za-z])|pcs|units?|pieces?|"
+_UNIT_AFTER_NUMBER = re.compile(r"^\s*(?:[个台套米根条处层段批项件次天号点块张把箱桶吨斤楼栋间户小分度℃°]|kg|mm|cm|m(?![A-Za-z])|pcs|units?|pieces?|"
                                 r"h(?![A-Za-z])|hrs?|hours?|mins?|"
                                 r"meters?|floors?|rooms?|[ap]\.?m(?![A-Za-z])|o'?clock)", re.IGNORECASE)
 
@@ -28,7 +28,7 @@ _HEDGED_NUMBER = re.compile(r"(?:close to|about|around|like|roughly|maybe|大概
                             r"|(?<![一二三四五六七八九十百])([一二三四五六七八九]十)多\s*[%％]",
                             re.IGNORECASE)
 
-_LABEL_RIGHT_BEFORE = re.compile(r"(?:进度|(?<![A-Za-z])progress)\s*(?:到了?|是|为|is|at|is at|[:：])?\s*$", re.IGNORECASE)
+_LABEL_RIGHT_BEFORE = re.compile(r"(?:(?:进度|(?<![A-Za-z])progress)\s*(?:到了?|是|为|is|at|is at|[:：])?|做到了?|干到了?|弄到了?)\s*$", re.IGNORECASE)
 _MORE_THAN_AFTER = re.compile(r"\s*(?:多|来|出头|以上|\+|or so|odd)")
 _LABELLED_NUMBER = re.compile(r"(?:进度|完成度|完成率|progress|progres|progess|prgress|porgress|progrss|pct|completion|(?:percent|pct|%)\s*(?:complete|completed|done|finished)"
                               r")\s*[:：=]?\s*(?:到|为|是|at|is|to|of|now|now at)?\s*"
@@ -172,7 +172,7 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
             measure = None  # "泄漏测试 progress 45%", "主变安装进度到了": the word before the label names the work
         if w.FORECAST_BEFORE.search(before) or measure is not None or w.PAST_BEFORE.search(before) or (
                 measured and not _STRONG_CUE_BEFORE.search(before) and not _LABEL_START.match(t[found.start : found.end])
-        ) or measure_noun_before(before):
+        ) or measure_noun_before(before) or d.SETTING_BEFORE.search(before) or d.CN_MEASURED.search(before):
             measured = True  # a forecast, a measurement, an earlier figure, or the next of a list of readings
             continue
         if w.OFF_TARGET_AFTER.match(after) or w.BY_A_DATE_AFTER.match(after):
@@ -195,8 +195,7 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
         if w.SHARE_AFTER.match(after) or d.SHARE_LEAD.search(before):
             unclear = True  # "瓷砖 80% 已到货", "90% 都会…": a share of something else, asked
             continue
-        if w.MEASURE_AFTER.match(after) or measure_noun_after(after) or d.COMPARED_AFTER.match(after) or d.SETTING_BEFORE.search(before) \
-                or d.CN_MEASURED.search(before):
+        if w.MEASURE_AFTER.match(after) or measure_noun_after(after) or d.COMPARED_AFTER.match(after):
             measured = True
             unclear = unclear or after.lstrip().startswith(("的", "of", "OF", "Of", "多", "以上", "出头", "the"))
             continue

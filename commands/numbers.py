@@ -59,7 +59,7 @@ _HOURS_DIGITS = re.compile(
     re.IGNORECASE,
 )
 _HOURS_CN = re.compile(
-    rf"{_HOURS_PREFIX}(?P<num>[零一二两俩三四五六七八九十]{{1,4}}|[0-9]{{1,2}}(?=个钟))?个?(?P<half>半)?[个粒]?(?:小时|钟头|钟(?!头|点))"
+    rf"{_HOURS_PREFIX}(?P<num>[零一二两俩三四五六七八九十]{{1,4}}|[0-9]{{1,2}}(?= ?个钟))? ?个?(?P<half>半)?[个粒]?(?:小时|钟头|钟(?!头|点))"
 )
 
 

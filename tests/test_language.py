@@ -38,7 +38,7 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           # holdout45 95.7 % / 2 (after tuning on holdout42-44), holdout46 97.0 % / 1, holdout47 94.3 % / 2, holdout48 94.8 % / 4
           # (after tuning on holdout45; their writers read the README's new list of doubts, see tests/language/README.md),
           # holdout49 91.3 % / 4, holdout50 90.9 % / 1, holdout51 88.7 % / 4 (written without the READMEs' examples; 50 and 51 after
-          # holdout46-48's fixes, 49 after some of 50 and 51's). Tuned for their wrong writes, not yet to 95 %: guarded at what they reach.
+          # holdout46-48's fixes, 49 after some of 50 and 51's). Since tuned on, guarded.
           # Since tuned on, guarded.
           "holdout6.yaml": 0.95, "holdout7.yaml": 0.95, "holdout8.yaml": 0.95, "holdout9.yaml": 0.95,
           "holdout10.yaml": 0.95, "holdout11.yaml": 0.95, "holdout12.yaml": 0.95, "holdout13.yaml": 0.95,
@@ -50,7 +50,7 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           "holdout37.yaml": 0.95, "holdout38.yaml": 0.95, "holdout39.yaml": 0.95,
           "holdout40.yaml": 0.95, "holdout41.yaml": 0.95, "holdout42.yaml": 0.95, "holdout43.yaml": 0.95, "holdout44.yaml": 0.95,
           "holdout45.yaml": 0.95, "holdout46.yaml": 0.95, "holdout47.yaml": 0.95, "holdout48.yaml": 0.95,
-          "holdout49.yaml": 0.93, "holdout50.yaml": 0.91, "holdout51.yaml": 0.91}
+          "holdout49.yaml": 0.95, "holdout50.yaml": 0.95, "holdout51.yaml": 0.95}
 
 
 def _cases(name: str) -> list[dict[str, Any]]:
@@ -88,6 +88,16 @@ def test_the_parser_does_not_contain_the_corpus() -> None:
 ])
 def test_outcome_names_what_a_message_would_do(text: str, meant: object) -> None:
     assert outcome(parse(text, today=date(2026, 6, 15))) == meant
+
+
+def test_the_evaluator_compares_what_the_pms_would_hold() -> None:
+    """A start beside a progress above 0 is no further write (the percent starts the task); beside 0 %, or alone, it
+    is one. Asking for a missing reason is asking."""
+    assert expected(["start A-3", "progress A-3 10"]) == expected(["progress A-3 10"]) == ("progress A-3 10",)
+    assert expected(["start A-3", "progress A-3 0"]) == ("start A-3", "progress A-3 0")
+    assert expected(["start A-4", "progress A-3 10"]) == ("start A-4", "progress A-3 10")
+    assert outcome(parse("驳回 #7", today=date(2026, 6, 15))) == "ask"
+    assert outcome(parse("ok", today=date(2026, 6, 15))) == "none"
 
 
 def test_eval_command_prints_the_figures_and_fails_on_a_wrong_write(tmp_path: Path,
@@ -268,7 +278,7 @@ def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pyte
     # the forms behind the wrong writes and misses of holdout31-33
     ("MX-4 should be 60%以上", "ask"), ("MX-4 not 40, I meant 45%", ("correct progress 45",)),
     ("上条 MX-4 进度发成 90 了, 应该是 60%", ("correct progress 60",)), ("header CH4 at 48% this morning", "ask"),
-    ("MX-4 CO2 12%", "ask"), ("MX-4 电池充到100%了", "none"), ("MX-4 UPS电池还有80%", "ask"), ("MX-4 done 4", "ask"),
+    ("MX-4 CO2 12%", "ask"), ("MX-4 电池充到100%了", "none"), ("MX-4 UPS电池还有80%", "none"), ("MX-4 done 4", "ask"),
     ("MX-4 三成不到", "ask"), ("MX-4 wheelset完成了 frame还没开始", "ask"), ("MX-4 net 3 完成 net 4 开始", "ask"),
     ("MX-4 电机装完了，还差门封", "ask"), ("MX-4 12 个麦克风", "ask"), ("MX-4 还剩 12 rooms", "ask"), ("MX-4 发了 150 台", "ask"),
     ("MX-4 第3个 station 弄好了", "ask"), ("MX-4 2.5 today", "ask"), ("MX-4 2.5h", ("hours MX-4 2.5",)), ("MX-4 is 55", "ask"),
@@ -294,7 +304,7 @@ def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pyte
     ("MX-4 replaced 40 rail clips", "ask"), ("MX-4 今天挖了3500方", "ask"), ("MX-4 第3台", "ask"), ("MX-4 -- 35", "ask"),
     ("MX-4 expect 到 90% by 周五, 现在 70%", ("progress MX-4 70",)), ("MX-4 getting there, maybe 60?", "ask"),
     # the forms behind the wrong writes and misses of holdout40-41
-    ("MX-4 助航灯 35% 今天风大", "ask"), ("MX-4 40% 下雨停了", ("progress MX-4 40", "block MX-4")), ("MX-4 厂家说要等 不知道等啥", "ask"),
+    ("MX-4 助航灯 35% 今天风大", ("progress MX-4 35",)), ("MX-4 40% 下雨停了", ("progress MX-4 40", "block MX-4")), ("MX-4 厂家说要等 不知道等啥", "ask"),
     ("MX-4 改一下 是2.5 hours", ("correct hours 2.5",)), ("MX-4 running the fans at 30% for the smoke test", "none"),
     ("MX-4 three hours yesterday, two today", "ask"), ("MX-4 汽包保温 百分之七十", ("progress MX-4 70",)), ("MX-4 水温 70%", "none"),
     ("MX-4 拆了 36 块", "ask"), ("MX-4 1200", "ask"), ("MX-4 今天 2h", ("hours MX-4 2",)),
@@ -327,9 +337,20 @@ def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pyte
     ("MX-4 无线话筒电池 still 40%, 要充", "none"), ("MX-4 电池柜到货80%", "ask"), ("MX-4 maybe 三分之二", "ask"),
     ("MX-4 priority high pls, theatres are short of trays", "none"), ("MX-4 缺 valve cartridge，山下仓库也没有", ("block MX-4",)),
     ("5158 我看过了，没问题，同意", ("approve 5158",)), ("#58 我看过了，没问题，同意", ("approve 58",)), ("50 approved, 3 rejected", "ask"),
+    ("MX-4 tower 吊装 60%，风大慢了点", ("progress MX-4 60",)), ("MX-4 capacity grading 这块做到60%了", ("progress MX-4 60",)),
+    ("MX-4 UPS电池剩余 35%，门控断电测试继续", "none"), ("MX-4 还没弄好，明天继续", "none"), ("forget that last one, revert it", ("undo",)),
+    ("scratch my last message", ("undo",)), ("I can't undo this mess lol", "ask"), ("MX-4 椅脚螺栓规格不对 等供应商重新发货", ("block MX-4",)),
+    ("MX-4 sorry 刚才发错了，应该是45%", ("correct progress 45",)), ("MX-4 hours were wrong, it's 4h", ("correct hours 4",)),
+    ("MX-4 交给 小黄 做", ("assign MX-4",)), ("MX-4 今天 干了 6 个钟", ("hours MX-4 6",)), ("今天 45 度 太热了", "none"),
+    ("MX-4 差不多一半", ("progress MX-4 50",)), ("MX-1 and MX-2 at 70 and 85 percent", ("progress MX-1 70", "progress MX-2 85")),
+    ("MX-1、MX-2 进度分别是 30% 和 55%", ("progress MX-1 30", "progress MX-2 55")), ("MX-1 and MX-2 both 30%", ("progress MX-1 30", "progress MX-2 30")),
+    ("MX-4 started yesterday, sorry forgot to report", ("start MX-4",)), ("MX-4 got going on the covers, 1.5h in", ("start MX-4", "hours MX-4 1.5")),
+    ("MX-4 已经 开始 拆泵了 @蔡工", ("start MX-4",)), ("MX-4 about 4h, most of it walking the line", ("hours MX-4 4",)),
+    ("MX-4 开始砌砖 已经做了10%", ("start MX-4", "progress MX-4 10")),
 ])
 def test_the_forms_behind_the_tuning_set_carry_over(text: str, meant: object) -> None:
-    assert outcome(parse(text, today=date(2026, 6, 15))) == meant
+    # As the evaluator compares them: "start A-3" beside "progress A-3 10" is the same write (evaluation._effects).
+    assert outcome(parse(text, today=date(2026, 6, 15))) == (expected(list(meant)) if isinstance(meant, tuple) else meant)
 
 
 @pytest.mark.parametrize(("text", "meant"), [
