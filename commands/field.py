@@ -15,7 +15,7 @@ from commands import correction_words as c
 from commands import field_doubts as d
 from commands import field_words as w
 from commands.errors import PARAM_MAX_CHARS, err
-from commands.field_pairs import respective
+from commands.field_pairs import each_hours, respective
 from commands.field_percent import HEDGE_WORDS, Percent, bare_number, clause_before, read_percent
 from commands.field_spoken import respell, spelled_keys
 from commands.model import (
@@ -110,15 +110,19 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
     day_end = w.DAY_END.search(t)
     not_done = w.NOT_DONE.search(t)
     spans = [m.span() for m in (day_end, not_done, days) if m is not None]
-    scrubbed = blank(t, spans + ([(spent.start, spent.end)] if spent is not None else []))
+    hedged = d.HEDGE_BEFORE_HOURS.search(t[: spent.start]) if spent is not None else None  # "差不多3小时": the hedge is the hours'
+    scrubbed = blank(t, spans + ([(hedged.start() if hedged else spent.start, spent.end)] if spent is not None else []))
     pct = read_percent(scrubbed, bare_is_percent=bare_is_percent)
     if pct.span is not None:
         scrubbed = blank(scrubbed, [pct.span])
     unblock = w.UNBLOCK.search(scrubbed)
     block = w.BLOCK.search(scrubbed)
-    denied = block is not None and d.NEGATED.search(scrubbed[: block.start()]) is not None
+    denied = block is not None and bool(d.NEGATED.search(scrubbed[: block.start()]) or (  # "不 等 厂家 了": not waiting
+        block.group(0).startswith("等") and scrubbed[: block.start()].rstrip().endswith("不")))
     if denied:
         unblock, block = unblock or block, None  # "no longer stuck", "不用再等了": the obstacle is gone
+    elif block is not None and scrubbed[: block.start()].rstrip().endswith("不"):
+        block = None  # "前提是不下雨": no obstacle said
     if unblock is not None and block is not None and not (block.group(0).startswith("等") and block.start() < unblock.start()):
         block = None
     elif block is not None:
@@ -134,18 +138,22 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
     partly = done is not None and bool(w.PART_BEFORE.search(clause_before(scrubbed, done.start())) or d.CONTRAST.search(scrubbed[done.end() :])
                                        or d.THE_REST_BEFORE.search(clause_before(scrubbed, done.start()))
                                        or d.COUNTED.search(clause_before(scrubbed, done.start())) or d.COUNTED_AFTER.match(scrubbed[done.end() :])
+                                       or (done.group(0).isascii() and d.COUNTED_IN_CLAUSE.match(scrubbed[done.end() :]))
                                        or w.EXCEPT_AFTER.match(scrubbed[done.end() :]) or w.PENDING_AFTER.search(scrubbed[done.end() :]))
     passed = (w.PASSED.search(scrubbed) or _cue(w.DONE_SOFT, scrubbed, not_before=w.DONE_NOT_FACT_BEFORE)) \
         if done is None else None  # a check passed, or completion in words a reader is unsure of: asked
+    if passed is not None and unblock is not None and unblock.start() <= passed.start() < unblock.end():
+        passed = None  # "那个问题处理好了": the obstacle is done with
     done = done or passed
     if done is not None and pct.span is not None and ((0 <= done.start() - pct.span[1] <= 1 and not scrubbed[pct.span[1] : done.start()].strip()) or (
             pct.span[0] >= done.end() and w.HEDGE_BETWEEN.fullmatch(scrubbed[done.end() : pct.span[0]]))):
         done = None  # "80% done", "100%完成", "完成了三分之一": the percent's own word
     start = _cue(w.START, scrubbed, not_before=w.PLAN_BEFORE, not_after=w.PLAN_AFTER)
+    start = None if start is not None and d.PLAN_WORDS.search(clause_before(scrubbed, start.start())) else start
     unblock = None if start is not None and unblock is not None and start.start() < unblock.start() else unblock
     if unblock is not None and not denied and (w.PLAN_BEFORE.search(scrubbed[: unblock.start()]) or w.PLAN_AFTER.match(scrubbed[unblock.end() :])):
         unblock = None  # "明天继续": a plan
-    trouble = w.TROUBLE.search(w.TROUBLE_IF.sub(" ", scrubbed)) if block is None and unblock is None and done is None else None
+    trouble = (w.TROUBLE.search(w.TROUBLE_IF.sub(" ", scrubbed)) or d.TROUBLE_MORE.search(scrubbed)) if block is None and unblock is None and done is None else None
     note = clean(remove_spans(t, _spans(t, pct) + ([(spent.start, spent.end)] if spent is not None else [])) + " " + emoji)
     if spent is not None and pct.span is None and (_LONE_NUMBER.fullmatch(note) or d.TWO_DAYS.search(t)):
         return _Reading(ask=err("unclear_count", verb, task=task, value=_excerpt(t)))  # "3h, 50": and the 50?
@@ -169,7 +177,7 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
     progress = Report(task=task, percent=percent, note="" if (block or done) else note, hours=hours) \
         if percent is not None or hours is not None else None
     if done is not None and block is None and pct.value is not None and pct.span is not None and (bare_is_percent or (pct.value < 100 and
-            done.end() <= pct.span[0] and w.OVERALL_BEFORE.search(t[: pct.span[1]].rstrip("0123456789.%％ ")))):
+            done.end() <= pct.span[0] and (w.OVERALL_BEFORE.search(t[: pct.span[1]].rstrip("0123456789.%％ ")) or w.OVERALL_BEFORE.search(t[: pct.span[0]])))):
         done = None  # "report A-3 90% 熔接做完了", "拆除完毕，进度35%": the percent is the task's; done was a step's
     if partly and pct.value is not None and pct.value < 100:
         done = None  # "第二组换完，整体55%": a part finished, and the task's own figure
@@ -221,22 +229,7 @@ def _block_doubted(t: str, block: re.Match[str], start: re.Match[str] | None) ->
     """A blocker its own words doubt (commands/field_doubts.py): "下雨停了 继续", "等了半天 终于开始了", "中午干不了"."""
     return bool(d.GOES_ON_AFTER.search(t[block.end() :]) or d.NOTHING_AFTER.match(t[block.end() :])
                 or (start is not None and d.CLAUSE_GAP.search(t[block.end() : start.start()]))
-                or d.PART_OF_DAY.search(clause_before(t, block.start())))
-
-
-def _each(readings: list[_Reading], parts: list[tuple[str, str]]) -> list[_Reading]:
-    """"A-1 done, A-2 at 40%, 2h on each": the hours said once, with "each", are every listed task's."""
-    timed = [i for i, r in enumerate(readings) if any(isinstance(x, (Report, Done)) and x.hours is not None for x in r.writes)]
-    if len(parts) < 2 or timed != [len(parts) - 1] or not w.EACH_HOURS.search(parts[-1][1]):
-        return readings
-    hours = next(x.hours for x in readings[-1].writes if isinstance(x, (Report, Done)) and x.hours is not None)
-    out = []
-    for (task, _), r in zip(parts[:-1], readings[:-1], strict=True):
-        first = next((x for x in r.writes if isinstance(x, (Report, Done))), None)
-        writes = tuple(replace(x, hours=hours) if x is first else x for x in r.writes) if first is not None \
-            else (*r.writes, Report(task=task, hours=hours))
-        out.append(replace(r, writes=writes))
-    return [*out, readings[-1]]
+                or d.PART_OF_DAY.search(clause_before(t, block.start())) or d.PART_OF_DAY_STOP.search(t))
 
 
 def _spans(t: str, pct: Percent) -> list[tuple[int, int]]:
@@ -318,7 +311,7 @@ def understand(s: str, *, verb: str = "report", bare_is_percent: bool = False, o
     readings = [_read(task, text, verb=verb, bare_is_percent=bare_is_percent) for task, text in parts]
     if any(d.NOT_THIS_KEY.fullmatch(text) for _, text in parts[:-1]):
         return err("unclear_correction", verb, value=_excerpt(s))  # "A-10 不是 A-9，60%": which task, and is it a correction?
-    readings = _each(readings, parts)
+    readings = [replace(r, writes=ws) for r, ws in zip(readings, each_hours([r.writes for r in readings], parts), strict=True)]
     if len(parts) == 1 and PER_UNIT.search(parts[0][1]) and any(getattr(x, "hours", None) for x in readings[0].writes):
         return err("unclear_hours", verb, value=_excerpt(s), task=parts[0][0], example="2")  # "20 min each": a rate
     shared = {i for i in range(len(parts) - 1) if parts[i][1] == parts[i + 1][1]}  # "A-6和A-7 今天3h": 3h in all, or each?
@@ -330,7 +323,7 @@ def understand(s: str, *, verb: str = "report", bare_is_percent: bool = False, o
     # nothing clear ("A-4 maybe 60 or 70"): the message is asked about as a whole.
     pairs = list(zip(readings, parts, strict=True))
     tangled = any(any(not _bare_note(x) for x in r.writes) and _JOINED_REFERENCE.search(text) for r, (_, text) in pairs) \
-        or (len(parts) > 1 and any((not r.writes and _FIGURES.search(text)) or (all(_bare_note(x) for x in r.writes) and d.VAGUE_AMOUNT.search(text))
+        or (len(parts) > 1 and any((not r.writes and _FIGURES.search(text)) or (all(_bare_note(x) for x in r.writes) and (d.VAGUE_AMOUNT.search(text) or d.TROUBLE_MORE.search(text)))
                                    for r, (_, text) in pairs))
     if len(parts) == 1 and _CHECK_MARK.fullmatch(parts[0][1].strip(EDGE_PUNCT)):
         return err("unclear_done", verb, value=_excerpt(s), task=parts[0][0])  # "A-3 ✅": done, or seen?

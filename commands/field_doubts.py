@@ -24,7 +24,7 @@ NOT_THIS_KEY = re.compile(r"\s*(?:而?不是|not|instead of|rather than)\s*[,，
 # a time of day or a date ("at 7", "8点"), a measurement or a unit ("70%", "3.2", "45度", "2 more hours"), people
 # ("4个人", "2 guys"), a standard's number ("ISO 14687").
 _NUMBER = r"(?<![A-Za-z0-9.#:/\-×*])(?<!(?-i:[A-Z]{2})\s)(?<!(?i:at|by|to)\s)(?<!(?i:till|from)\s)(?<!(?i:until)\s)[0-9]+(?![0-9.:/×*])"
-_NOT_A_COUNT_AFTER = r"(?!\s*(?:[%％度℃°点时分号月日年周天人位倍次小钟]|个人|个小时|个钟|[A-Za-z]))"
+_NOT_A_COUNT_AFTER = r"(?!\s*(?:[%％度℃°点时分号月日年周天人位倍次小钟吨]|个人|个小时|个钟|公斤|公里|[A-Za-z]))"
 _COUNTED_NOUN = (r"\s*(?:pcs|units?|(?!more|extra|less|fewer)(?:[a-z]+ )?(?!(?:hr|hour|min|minute|sec|second|day|week|month|year|degree|"
                  r"guy|people|men|time|cycle|percent|kg|lb|mm|cm|km|bar|volt|amp|watt|rpm|ppm|dB)s)[a-z]{2,}s)(?![A-Za-z])")
 _CN_COUNT = r"(?<=了)\s*[一二两三四五六七八九十百]+\s*(?:个|台|套|根|条|件|块|片|张|扇|组|排|列|段|间|米|处|盏|只|本|方)(?!人|小时|钟|多|半|左右)"
@@ -35,6 +35,12 @@ CONTRAST = re.compile(r"但是?|不过|还差|还没|还有|只是|(?<![A-Za-z])
                       re.IGNORECASE)
 # "其他都完成", "everything else is done": all but something, which the words name before or after.
 THE_REST_BEFORE = re.compile(r"其他|其余|别的|剩下的|(?<![A-Za-z])(?:the rest|everything else|all the rest|rest of it)(?![A-Za-z])", re.IGNORECASE)
+# A percent right after a thing, then what has happened to that share ("闸机80%已经通电了"): a share of the things.
+SHARE_OF_THING = re.compile(r"[\u4e00-\u9fff](?<![到度成是为了在约过有达])$")
+SHARE_DONE_AFTER = re.compile(r"\s*(?:已经|已|都)\s*[\u4e00-\u9fff]")
+# A completion followed in its clause by a numbered part ("finished the string 3 swap, strings 1 and 2 next week").
+COUNTED_IN_CLAUSE = re.compile(r"[^,，;；。.!！\n]{0,30}?(?<![A-Za-z0-9.#:/\-])[0-9]+(?![0-9.)、:：%])(?!\s*(?:h|hrs?|hours?|mins?|小时|点|号|:))",
+                               re.IGNORECASE)
 # A completion with a count in its clause: a part of the work ("rows 120 铺完了", "装完 2 号机", "finished 4 units").
 COUNTED = re.compile(r"(?<![A-Za-z0-9.#:/\-])[0-9]+(?![0-9])")
 COUNTED_AFTER = re.compile(r"\s*了?\s*第?[0-9一二两三四五六七八九十]+\s*(?:(?:号|个|台|套|根|条|件|块|片|张|扇|组|排|段|层|间)[\u4e00-\u9fff]{0,2}"
@@ -64,11 +70,28 @@ THING_RESTORED = re.compile(r"[\u4e00-\u9fffA-Za-z]{2,}\s*(?:已经?|都|也)?\s
 # A stop for a part of the day ("太阳太毒了 中午干不了", "too hot to work at noon"): not a blocker to set without asking.
 PART_OF_DAY = re.compile(r"中午|午后|上午|下午|傍晚|晚上|夜里|(?<![A-Za-z])(?:at noon|midday|this (?:morning|afternoon|evening)|tonight)(?![A-Za-z])",
                          re.IGNORECASE)
+PART_OF_DAY_STOP = re.compile(r"(?:中午|上午|下午)\s*(?:就|都|也)?\s*(?:干不了|不能干|没法干|停工|歇了?)")
 # Nouns of a quantity that WordNet's list (commands/measure_nouns.txt) lacks: "glycol mix is at 35%".
 MORE_MEASURES = frozenset({"mix", "mixture", "blend", "dilution", "glycol", "brine", "setpoint", "dose", "dosage", "limit"})
 # A part of a message on several tasks that says only a vague amount ("A-1 half, A-2 some"): the message is asked.
-VAGUE_AMOUNT = re.compile(r"一些|一点|部分|有进展|(?<![A-Za-z])(?:some|a bit|a little|partly|partially|bits)(?![A-Za-z])", re.IGNORECASE)
+VAGUE_AMOUNT = re.compile(r"一些|一点|部分|有进展|(?<![A-Za-z])(?:some|a bit|a little|partly|partially|bits|mostly|largely|most of)(?![A-Za-z])", re.IGNORECASE)
 # "模组有70%已经到仓库了", "其中 30% …": a share of a thing the words name, not the task's progress; asked.
-SHARE_LEAD = re.compile(r"[\u4e00-\u9fffA-Za-z](?<![进度成经还我你他她们])有\s*$|其中\s*$")
+SHARE_LEAD = re.compile(r"[\u4e00-\u9fffA-Za-z](?<![进度成经还我你他她们])有\s*$|其中\s*$|[\u4e00-\u9fff](?<![进度])的\s*$")
 # A thing said to be wrong ("螺栓规格不对", "尺寸不对"): a report of trouble, no correction of a write.
 THING_WRONG = re.compile(r"(?:规格|尺寸|型号|数量|颜色|方向|位置|角度|标高|参数|图纸)不对")
+HEDGE_BEFORE_HOURS = re.compile(r"(?:差不多|大概|大约|约|(?<![A-Za-z])(?:about|around|roughly))\s*$", re.IGNORECASE)
+# A figure given as a bound ("past the halfway mark", "just shy of 75%", "north of 60"): about, not exactly; asked.
+BOUND_BEFORE = re.compile(r"(?<![A-Za-z])(?:past|beyond|over|under|below|shy of|short of|more than|less than|not quite|north of|south of|upwards of)"
+                          r"\s+(?:the\s+)?$", re.IGNORECASE)
+# A hedge after the figure ("two thirds done I reckon", "80% 吧我觉得"): asked.
+HEDGE_AFTER = re.compile(r"(?<![A-Za-z])(?:i reckon|i think|i guess|i believe|i'?d say|probably|maybe|or so)(?![A-Za-z])|我觉得|我估计|估计吧",
+                         re.IGNORECASE)
+# Trouble in words the blocker list does not hold ("有点状况", "some weirdness with the flow meter"): asked, never a blocker set.
+TROUBLE_MORE = re.compile(r"状况|毛病|不对劲|怪怪的|(?<![A-Za-z])(?:weird(?:ness)?|odd|funny noise|acting up|glitch(?:y|es)?)(?![A-Za-z])",
+                          re.IGNORECASE)
+# Material or budget used up ("灌浆料 用掉 40% 左右"): a consumption, not progress.
+CONSUMED_BEFORE = re.compile(r"(?:用掉|用去|消耗了?|耗掉|耗了|(?<![A-Za-z])(?:used up|consumed|burned through))\s*$", re.IGNORECASE)
+# A plan before a start ("plan 是 next week 开工", "tomorrow we start"): no start yet.
+PLAN_WORDS = re.compile(r"(?<![A-Za-z])(?:plan|planned|planning|next week|tomorrow|tonight|later|will|gonna|going to)(?![A-Za-z])", re.IGNORECASE)
+# The time a test runs for ("discharge test runs 45 minutes"): the test's, not work spent.
+TEST_RUNS = re.compile(r"(?<![A-Za-z])(?:tests?|cycles?|runs?)\s+(?:runs|ran|lasts|lasted|takes|took)\s*(?:for\s*)?$", re.IGNORECASE)

@@ -1,12 +1,14 @@
-"""Two tasks, then two figures in the same order ("A-1 and A-2 at 70 and 85 percent", "A-1、A-2 进度分别是 30% 和 55%"):
-each task its own figure. Anything else about the pair (a third figure, hours, a hedge) is left to the field reader,
-which asks."""
+"""Figures for several tasks at once: two tasks, then two figures in the same order ("A-1 and A-2 at 70 and 85 percent",
+"A-1、A-2 进度分别是 30% 和 55%"), each task its own; hours said once with "each" ("A-1 done, A-2 at 40%, 2h on each"),
+every listed task's. Anything else about them is left to the field reader, which asks."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
-from commands.model import Report, Several
+from commands.field_words import EACH_HOURS
+from commands.model import Done, FieldWrite, Report, Several
 
 _KEY = r"([A-Za-z][A-Za-z0-9]{0,9}-[1-9][0-9]{0,8})"
 _AND = r"(?:\s*(?:and|&|和|跟|与|、|,|，|/)\s*|\s+)"
@@ -24,3 +26,17 @@ def respective(s: str) -> Several | None:
     if first > 100 or second > 100:
         return None
     return Several(items=(Report(task=m.group(1).upper(), percent=first), Report(task=m.group(2).upper(), percent=second)))
+
+
+def each_hours(writes: list[tuple[FieldWrite, ...]], parts: list[tuple[str, str]]) -> list[tuple[FieldWrite, ...]]:
+    """Each part's writes (`parts`: task, words), the hours said once at the end with "each" given to every task."""
+    timed = [i for i, ws in enumerate(writes) if any(isinstance(x, (Report, Done)) and x.hours is not None for x in ws)]
+    if len(parts) < 2 or timed != [len(parts) - 1] or not EACH_HOURS.search(parts[-1][1]):
+        return writes
+    hours = next(x.hours for x in writes[-1] if isinstance(x, (Report, Done)) and x.hours is not None)
+    out: list[tuple[FieldWrite, ...]] = []
+    for (task, _), ws in zip(parts[:-1], writes[:-1], strict=True):
+        first = next((x for x in ws if isinstance(x, (Report, Done))), None)
+        out.append(tuple(replace(x, hours=hours) if x is first else x for x in ws) if first is not None
+                   else (*ws, Report(task=task, hours=hours)))
+    return [*out, writes[-1]]

@@ -139,6 +139,11 @@ class Percent:
     bad: Found | None = None  # progress that is no percent (over 100, "百分之八八")
 
 
+def clause_after(t: str) -> str:
+    """`t` up to the end of its first clause."""
+    return re.split(r"[,;!?。，；！？]|\. ", t, maxsplit=1)[0]
+
+
 def clause_before(t: str, start: int) -> str:
     stop = t.rfind(". ", 0, start)
     cut = max(max(t.rfind(c, 0, start) + 1 for c in ",;!?。，"), stop + 2 if stop >= 0 else 0)
@@ -172,7 +177,7 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
             measure = None  # "泄漏测试 progress 45%", "主变安装进度到了": the word before the label names the work
         if w.FORECAST_BEFORE.search(before) or measure is not None or w.PAST_BEFORE.search(before) or (
                 measured and not _STRONG_CUE_BEFORE.search(before) and not _LABEL_START.match(t[found.start : found.end])
-        ) or measure_noun_before(before) or d.SETTING_BEFORE.search(before) or d.CN_MEASURED.search(before):
+        ) or measure_noun_before(before) or d.SETTING_BEFORE.search(before) or d.CN_MEASURED.search(before) or d.CONSUMED_BEFORE.search(before):
             measured = True  # a forecast, a measurement, an earlier figure, or the next of a list of readings
             continue
         if w.OFF_TARGET_AFTER.match(after) or w.BY_A_DATE_AFTER.match(after):
@@ -192,7 +197,7 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
         if w.REMAINING_BEFORE.search(before):
             unclear = True  # "还剩 30% 没做": the rest, not the progress
             continue
-        if w.SHARE_AFTER.match(after) or d.SHARE_LEAD.search(before):
+        if w.SHARE_AFTER.match(after) or d.SHARE_LEAD.search(before) or (d.SHARE_OF_THING.search(before) and d.SHARE_DONE_AFTER.match(after)):
             unclear = True  # "瓷砖 80% 已到货", "90% 都会…": a share of something else, asked
             continue
         if w.MEASURE_AFTER.match(after) or measure_noun_after(after) or d.COMPARED_AFTER.match(after):
@@ -211,7 +216,7 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
         if progress and _FROM_TO.search(t[: found.start]):
             progress = []
         progress.append(found)
-        if w.HEDGE_BEFORE.search(before) or w.HEDGE_AFTER.search(after):
+        if w.HEDGE_BEFORE.search(before) or w.HEDGE_AFTER.search(after) or d.BOUND_BEFORE.search(before) or d.HEDGE_AFTER.match(clause_after(after)):
             return Percent(guess=int(found.value), span=(found.start, found.end))
     if len({int(f.value) for f in progress if f.value is not None}) > 1:
         return Percent(unclear=True)
@@ -244,8 +249,8 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
                                                    and not _REACHED_BEFORE.search(ahead)):
             return Percent(unclear=True)
         if not _not_progress(t, m.start(), m.end()):
-            hedged = value != 50 and (_HEDGE_WORD.search(clause_before(t, m.start()))
-                                      or re.match(r"\s*左右", t[m.end() :]))  # "三分之一左右": asked
+            hedged = d.BOUND_BEFORE.search(ahead) or d.HEDGE_AFTER.search(clause_after(rest)) or (value != 50 and (_HEDGE_WORD.search(ahead)
+                                      or re.match(r"\s*左右", t[m.end() :])))  # "三分之一左右": asked
             return Percent(guess=value, span=m.span()) if hedged else Percent(value=value, span=m.span())
     if unclear:
         return Percent(unclear=True)

@@ -26,6 +26,9 @@ _TYPOS = ((re.compile(r"(?<![A-Za-z])(?:nearlly|nearley|nealry|neraly|nearlt|nea
           (re.compile(r"(?<![A-Za-z])(?:almsot|allmost|alomst|amlost|almots)(?![A-Za-z])", re.IGNORECASE), "almost"),
           (re.compile(r"(?<![A-Za-z])(?:finshed|finsihed|fnished|finised|finishd|fiinished|finnished|finihsed)(?![A-Za-z])", re.IGNORECASE),
            "finished"))
+# "2/3 of the way there", "1/4 done": a fraction of the task said with a slash.
+_FRACTION = re.compile(r"(?<![0-9/])([1-9])/([2-9])(?![0-9/])(?=\s*(?:of the way|done|through|complete|finished|完成|了))", re.IGNORECASE)
+_FRACTION_HEDGED = re.compile(r"(?:大概|大约|约|差不多|(?<![A-Za-z])(?:about|around|roughly|nearly|almost)|~)\s*$", re.IGNORECASE)  # asked
 # A report's closing words after its last sentence ("…delivery. 交接完毕", "… 汇报完毕"): about the report, no task's.
 _SIGN_OFF = re.compile(r"(?<=[.。!！;；])\s*(?:交接完毕|汇报完毕|报告完毕|以上|over and out|that'?s all(?: for now)?|end of (?:report|update))"
                        r"[.。!！\s]*$", re.IGNORECASE)
@@ -83,6 +86,7 @@ def respell(s: str) -> str:
         s = s[: closing.start()]
     for typo, word in _TYPOS:
         s = typo.sub(word, s)
+    s = _FRACTION.sub(lambda m: m.group(0) if _FRACTION_HEDGED.search(s[: m.start()]) else f"{round(100 * int(m.group(1)) / int(m.group(2)))}%", s)
     s = _DIGIT_TENTHS_RANGE.sub(r"\g<1>0-\g<2>0%", s)
     s = _DIGIT_TENTHS.sub(r"\g<1>0%", s)
     s = _PROGRESS_TYPO.sub("进度", _PERCENT_TYPO.sub("百分之", _ALL.sub("100%", s)))

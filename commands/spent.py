@@ -7,6 +7,7 @@ import re
 from decimal import Decimal
 from typing import Literal
 
+from commands import field_doubts as d
 from commands import field_words as w
 from commands.errors import PARAM_MAX_CHARS, err
 from commands.field_percent import clause_before
@@ -50,6 +51,9 @@ _ESTIMATE_BEFORE_LABEL = re.compile(r"预计|预估|估计|计划|剩余|还需|
 PER_UNIT = re.compile(r"[0-9.]+\s*(?:h|hrs?|hours?|mins?|minutes?|个?小时|分钟)\s*(?:each|apiece|a piece|per\s+[A-Za-z]+|一个|每个|一根|一条|一台)"
                       r"(?![A-Za-z])|每[块台根条件片张扇组套只间][^0-9,，;；。]{0,10}?[0-9.]+\s*(?:h|hrs?|mins?|minutes?|个?小时|分钟)", re.IGNORECASE)
 
+_AND_MINUTES = re.compile(r"\s*(?:and|又|零|加|&)?\s*", re.IGNORECASE)
+_HOURS_THEN = re.compile(r"(?:小时|钟头|hours?|hrs?|h)\s*(?:零|又|加|and|&)?\s*$", re.IGNORECASE)
+
 NotSpent = Literal["range", "frequency", "to_come", "measured"]
 
 
@@ -82,6 +86,9 @@ def spent_hours(t: str, task: str, verb: str) -> Found | ParseError | None:
         return err("unclear_hours", verb, value=clean(t)[:PARAM_MAX_CHARS], task=task, example="2")
     for pattern, value in w.QUARTER_HOURS:
         m = pattern.search(t)
+        prior = find_hours(t[: m.start()]) if m is not None and _HOURS_THEN.search(t[: m.start()]) else None
+        if m is not None and prior is not None and prior.value is not None:  # "一个钟头零一刻钟": 1.25
+            return Found(prior.start, m.end(), prior.value + Decimal(value), t[prior.start : m.end()])
         if m is not None:
             return Found(m.start(), m.end(), Decimal(value), value)
     found = find_hours(t)
@@ -95,6 +102,7 @@ def spent_hours(t: str, task: str, verb: str) -> Found | ParseError | None:
         if found is None:
             return None
         if why is None and not w.HOURS_NOT_SPENT_AFTER.match(t[found.end :]) and not w.HOURS_IDLE_BEFORE.search(t[: found.start]) \
+                and not d.TEST_RUNS.search(t[: found.start]) \
                 and not w.TEST_CONTEXT.search(clause_before(t, found.start)):
             break
         t = blank(t, [(found.start, found.end)])  # not time spent: look for time that was
@@ -104,6 +112,10 @@ def spent_hours(t: str, task: str, verb: str) -> Found | ParseError | None:
     # "预计 3 hours 能做完" (time to come said as if spent); "a 3h drive to site, then 2h on the pumps" (two times:
     # which was spent on the task?): asked.
     other = spent_hours(blank(t, [(found.start, found.end)]), task, verb)
+    first, then = sorted((found, other), key=lambda f: f.start) if isinstance(other, Found) else (found, None)
+    if then is not None and first.value is not None and then.value is not None and then.value < 1 <= first.value \
+            and _AND_MINUTES.fullmatch(t[first.end : then.start]):  # "an hour and 15 min": one time
+        return Found(first.start, then.end, first.value + then.value, t[first.start : then.end])
     if w.FORECAST_BEFORE.search(clause_before(t, found.start)) or (
             isinstance(other, Found) and other.value != found.value and not w.FORECAST_BEFORE.search(clause_before(t, other.start))):
         return err("unclear_hours", verb, value=clean(t)[:PARAM_MAX_CHARS], task=task, example="2")

@@ -38,7 +38,8 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           # holdout45 95.7 % / 2 (after tuning on holdout42-44), holdout46 97.0 % / 1, holdout47 94.3 % / 2, holdout48 94.8 % / 4
           # (after tuning on holdout45; their writers read the README's new list of doubts, see tests/language/README.md),
           # holdout49 91.3 % / 4, holdout50 90.9 % / 1, holdout51 88.7 % / 4 (written without the READMEs' examples; 50 and 51 after
-          # holdout46-48's fixes, 49 after some of 50 and 51's). Since tuned on, guarded.
+          # holdout46-48's fixes, 49 after some of 50 and 51's), holdout52 87.4 % / 4, holdout53 88.3 % / 6, holdout54 92.2 % / 5
+          # (likewise, after tuning on holdout49-51). Since tuned on, guarded.
           # Since tuned on, guarded.
           "holdout6.yaml": 0.95, "holdout7.yaml": 0.95, "holdout8.yaml": 0.95, "holdout9.yaml": 0.95,
           "holdout10.yaml": 0.95, "holdout11.yaml": 0.95, "holdout12.yaml": 0.95, "holdout13.yaml": 0.95,
@@ -50,7 +51,8 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           "holdout37.yaml": 0.95, "holdout38.yaml": 0.95, "holdout39.yaml": 0.95,
           "holdout40.yaml": 0.95, "holdout41.yaml": 0.95, "holdout42.yaml": 0.95, "holdout43.yaml": 0.95, "holdout44.yaml": 0.95,
           "holdout45.yaml": 0.95, "holdout46.yaml": 0.95, "holdout47.yaml": 0.95, "holdout48.yaml": 0.95,
-          "holdout49.yaml": 0.95, "holdout50.yaml": 0.95, "holdout51.yaml": 0.95}
+          "holdout49.yaml": 0.95, "holdout50.yaml": 0.95, "holdout51.yaml": 0.95,
+          "holdout52.yaml": 0.95, "holdout53.yaml": 0.95, "holdout54.yaml": 0.95}
 
 
 def _cases(name: str) -> list[dict[str, Any]]:
@@ -347,6 +349,22 @@ def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pyte
     ("MX-4 started yesterday, sorry forgot to report", ("start MX-4",)), ("MX-4 got going on the covers, 1.5h in", ("start MX-4", "hours MX-4 1.5")),
     ("MX-4 已经 开始 拆泵了 @蔡工", ("start MX-4",)), ("MX-4 about 4h, most of it walking the line", ("hours MX-4 4",)),
     ("MX-4 开始砌砖 已经做了10%", ("start MX-4", "progress MX-4 10")),
+    # the forms behind the wrong writes and misses of holdout52-54
+    ("MX-4 到场的闸机80%已经通电了", "ask"), ("MX-4 一个钟头零一刻钟", ("hours MX-4 1.25",)), ("MX-4 停电了，下午干不了", "ask"),
+    ("MX-4 two thirds done I reckon", "ask"), ("MX-4 灌浆料 用掉 40% 左右", "none"), ("MX-4 battery discharge test runs 45 minutes", "none"),
+    ("MX-4 finished the string 3 swap, strings 1 and 2 next week", "ask"), ("MX-4 我们 不 等 厂家 了，自己 换", ("unblock MX-4",)),
+    ("MX-4 预计下周三能到90%，前提是不下雨", "none"), ("MX-4 风速到了设计值的80%就要停车", "ask"), ("MX-4 plan 是 next week 开工", "none"),
+    ("MX-4 past the halfway mark", "ask"), ("MX-4 just shy of 75%", "ask"), ("MX-1 50%, MX-2 the rollers are mostly in", "ask"),
+    ("MX-1 40%，MX-2 好像有点毛病", "ask"), ("MX-4 有点状况", "ask"), ("MX-4 the pump is acting weird", "ask"),
+    ("MX-4 开始 拆旧管 了 @王磊", ("start MX-4",)), ("5413 同意，辛苦", ("approve 5413",)), ("scrap my last message", ("undo",)),
+    ("MX-4 hours 报多了，实际 3h", ("correct hours 3",)), ("MX-1 + MX-2 each about 3h today", ("hours MX-1 3", "hours MX-2 3")),
+    ("MX-1 和 MX-2 今天各干了两个小时", ("hours MX-1 2", "hours MX-2 2")), ("MX-4 胶水送来了，不用再等了", ("unblock MX-4",)),
+    ("MX-4 can't proceed, the crane hire fell through", ("block MX-4",)), ("MX-4 took me an hour and 15 min", ("hours MX-4 1.25",)),
+    ("MX-4 注浆那个问题处理好了", ("unblock MX-4",)), ("MX-4 高杆灯基础 八成了", ("progress MX-4 80",)), ("MX-4 重180公斤", "none"),
+    ("MX-4 that's a wrap, 3h today", ("done MX-4", "hours MX-4 3")), ("MX-4 锤头到货，已经装上开机了", ("unblock MX-4",)),
+    ("MX-4 配件还没到货，停着", ("block MX-4",)), ("MX-4 2/3 of the way there", ("progress MX-4 67",)), ("MX-4 大概 3/4 done", "ask"),
+    ("MX-4 试压完成了，整个任务算下来百分之八十五", ("progress MX-4 85",)), ("MX-4 对准花了差不多3小时", ("hours MX-4 3",)),
+    ("MX-4 八九不离十了", "ask"), ("MX-4 今儿撤了，明早继续", "ask"),
 ])
 def test_the_forms_behind_the_tuning_set_carry_over(text: str, meant: object) -> None:
     # As the evaluator compares them: "start A-3" beside "progress A-3 10" is the same write (evaluation._effects).
