@@ -90,7 +90,7 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
         return replace(r, unsure=r.unsure or "suggested") if r.writes else r
     if w.QUESTION_END.search(t) or _QUESTION_AFTER_KEY.search(t):
         return _Reading(question=True)
-    if d.CHANGE_FIRST.match(t):
+    if d.CHANGE_FIRST.match(t) or d.NOT_PROGRESS.search(t):
         return _Reading()  # "A-3 priority high pls, …": a task change the words do not make plain; no report read into it
     days = w.DAYS.search(t)
     explicit = _BLOCK_WORD_FIRST.match(t)
@@ -121,22 +121,24 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
         block.group(0).startswith("等") and scrubbed[: block.start()].rstrip().endswith("不")))
     if denied:
         unblock, block = unblock or block, None  # "no longer stuck", "不用再等了": the obstacle is gone
-    elif block is not None and scrubbed[: block.start()].rstrip().endswith("不"):
+    elif block is not None and (scrubbed[: block.start()].rstrip().endswith("不") or d.ISOLATED.search(scrubbed)
+                                or (pct.value == 100 and w.AWAITING_CHECK.match(scrubbed, block.start()))):
         block = None  # "前提是不下雨": no obstacle said
     if unblock is not None and block is not None and not (block.group(0).startswith("等") and block.start() < unblock.start()):
         block = None
     elif block is not None:
         unblock = None
     done = _cue(w.DONE, scrubbed, not_before=w.DONE_NOT_FACT_BEFORE, not_after=w.DONE_PARTIAL_AFTER)
-    if done is not None and unblock is not None and unblock.start() <= done.start() < unblock.end():
-        done = None  # "access 搞定了": the obstacle is done with, not the task
+    unblock = unblock or (d.UNBLOCK_SAID.search(scrubbed) if block is None else None)
+    if done is not None and unblock is not None and (unblock.start() <= done.start() < unblock.end() or d.UNBLOCK_SAID.search(scrubbed)):
+        done = None  # "access 搞定了", "license 搞定了，unblock 一下": the obstacle is done with, not the task
     if done is not None and unblock is not None and done.end() <= unblock.start() and d.GOES_ON.search(unblock.group(0)):
         done = None  # "isolation done, 可以继续了": the completion was the obstacle's, and the work goes on
     handed = w.PASSED.search(scrubbed)
     if done is not None and handed is not None and handed.start() <= done.start() < handed.end():
         done = None  # "交接完毕": the completion word is the hand-over's, asked below
     partly = done is not None and bool(w.PART_BEFORE.search(clause_before(scrubbed, done.start())) or d.CONTRAST.search(scrubbed[done.end() :])
-                                       or d.THE_REST_BEFORE.search(clause_before(scrubbed, done.start()))
+                                       or d.THE_REST_BEFORE.search(clause_before(scrubbed, done.start())) or d.PART_LETTER_BEFORE.search(scrubbed[: done.start()])
                                        or d.COUNTED.search(clause_before(scrubbed, done.start())) or d.COUNTED_AFTER.match(scrubbed[done.end() :])
                                        or (done.group(0).isascii() and d.COUNTED_IN_CLAUSE.match(scrubbed[done.end() :]))
                                        or w.EXCEPT_AFTER.match(scrubbed[done.end() :]) or w.PENDING_AFTER.search(scrubbed[done.end() :]))
@@ -290,7 +292,7 @@ def understand(s: str, *, verb: str = "report", bare_is_percent: bool = False, o
     lead = lead.strip(EDGE_PUNCT + "-*•>")
     unplaced = False
     if lead and not w.LEAD_FILLER.fullmatch(lead):
-        if w.LEAD_FORECAST.search(lead):
+        if w.LEAD_FORECAST.search(lead) or d.MEASURE_LEAD.search(lead):
             return None  # "预计周五 A-3 能到90%": a forecast, nothing to write
         unplaced = bool(w.HEARSAY.search(lead) or w.LEAD_HEDGE.search(lead))
         if not unplaced and (w.QUESTION_LEAD.search(lead) or w.QUESTION_END.search(s)):
@@ -323,7 +325,8 @@ def understand(s: str, *, verb: str = "report", bare_is_percent: bool = False, o
     # nothing clear ("A-4 maybe 60 or 70"): the message is asked about as a whole.
     pairs = list(zip(readings, parts, strict=True))
     tangled = any(any(not _bare_note(x) for x in r.writes) and _JOINED_REFERENCE.search(text) for r, (_, text) in pairs) \
-        or (len(parts) > 1 and any((not r.writes and _FIGURES.search(text)) or (all(_bare_note(x) for x in r.writes) and (d.VAGUE_AMOUNT.search(text) or d.TROUBLE_MORE.search(text)))
+        or (len(parts) > 1 and any((not r.writes and _FIGURES.search(text)) or (all(_bare_note(x) for x in r.writes) and (d.VAGUE_AMOUNT.search(text) or d.TROUBLE_MORE.search(text)
+                                                      or (d.START_WORD.search(text) and d.PART_OF_DAY.search(text))))
                                    for r, (_, text) in pairs))
     if len(parts) == 1 and _CHECK_MARK.fullmatch(parts[0][1].strip(EDGE_PUNCT)):
         return err("unclear_done", verb, value=_excerpt(s), task=parts[0][0])  # "A-3 ✅": done, or seen?

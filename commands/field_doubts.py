@@ -14,7 +14,7 @@ STOPPED = re.compile(r"停|不能|没法|干不了|(?<![A-Za-z])(?:stopped|halte
                      r"called off|rained off)(?![A-Za-z])", re.IGNORECASE)
 GOES_ON = re.compile(r"继续|恢复|复工|(?<![A-Za-z])(?:continue|resume|carry on|proceed|again)(?![A-Za-z])", re.IGNORECASE)
 # After a blocker, the work going on ("下雨停了 继续": the rain stopped, or the work stopped for the rain?).
-GOES_ON_AFTER = re.compile(r"继续|接着干|可以干|恢复|(?<![A-Za-z])(?:resum\w*|carry(?:ing)? on|back (?:at|on) it|going again)(?![A-Za-z])",
+GOES_ON_AFTER = re.compile(r"继续|接着干|可以干|恢复|(?<![A-Za-z])(?:resum\w*|carry(?:ing)? on|back (?:at|on) it|going again|picked (?:it )?(?:back )?up|started again)(?![A-Za-z])",
                            re.IGNORECASE)
 # A key said against another ("A-10 不是 A-9"): which task is meant?
 NOT_THIS_KEY = re.compile(r"\s*(?:而?不是|not|instead of|rather than)\s*[,，]?\s*", re.IGNORECASE)
@@ -84,10 +84,10 @@ HEDGE_BEFORE_HOURS = re.compile(r"(?:差不多|大概|大约|约|(?<![A-Za-z])(?
 BOUND_BEFORE = re.compile(r"(?<![A-Za-z])(?:past|beyond|over|under|below|shy of|short of|more than|less than|not quite|north of|south of|upwards of)"
                           r"\s+(?:the\s+)?$", re.IGNORECASE)
 # A hedge after the figure ("two thirds done I reckon", "80% 吧我觉得"): asked.
-HEDGE_AFTER = re.compile(r"(?<![A-Za-z])(?:i reckon|i think|i guess|i believe|i'?d say|probably|maybe|or so)(?![A-Za-z])|我觉得|我估计|估计吧",
+HEDGE_AFTER = re.compile(r"(?<![A-Za-z])(?:i reckon|i think|i guess|i believe|i'?d say|probably|maybe|or so)(?![A-Za-z])|^-?ish(?![A-Za-z])|我觉得|我估计|估计吧",
                          re.IGNORECASE)
 # Trouble in words the blocker list does not hold ("有点状况", "some weirdness with the flow meter"): asked, never a blocker set.
-TROUBLE_MORE = re.compile(r"状况|毛病|不对劲|怪怪的|(?<![A-Za-z])(?:weird(?:ness)?|odd|funny noise|acting up|glitch(?:y|es)?)(?![A-Za-z])",
+TROUBLE_MORE = re.compile(r"状况|毛病|不对劲|怪怪的|(?<![A-Za-z])(?:weird(?:ness)?|odd|funny noise|acting up|glitch(?:y|es)?|what'?s up with|not sure what)(?![A-Za-z])",
                           re.IGNORECASE)
 # Material or budget used up ("灌浆料 用掉 40% 左右"): a consumption, not progress.
 CONSUMED_BEFORE = re.compile(r"(?:用掉|用去|消耗了?|耗掉|耗了|(?<![A-Za-z])(?:used up|consumed|burned through))\s*$", re.IGNORECASE)
@@ -95,3 +95,20 @@ CONSUMED_BEFORE = re.compile(r"(?:用掉|用去|消耗了?|耗掉|耗了|(?<![A-
 PLAN_WORDS = re.compile(r"(?<![A-Za-z])(?:plan|planned|planning|next week|tomorrow|tonight|later|will|gonna|going to)(?![A-Za-z])", re.IGNORECASE)
 # The time a test runs for ("discharge test runs 45 minutes"): the test's, not work spent.
 TEST_RUNS = re.compile(r"(?<![A-Za-z])(?:tests?|cycles?|runs?)\s+(?:runs|ran|lasts|lasted|takes|took)\s*(?:for\s*)?$", re.IGNORECASE)
+# The percent said not to be progress ("68%，那是气柜的容积，不是进度哈", "that's not progress, it's the tank level").
+NOT_PROGRESS = re.compile(r"不是进度|(?<![A-Za-z])not (?:the )?(?:task'?s )?progress(?![A-Za-z])", re.IGNORECASE)
+# "八十几", "百分之八十几", "90 多": tens and some; asked.
+SOME_MORE_AFTER = re.compile(r"\s*(?:几|多|来)(?![个台])")
+# A part named by a letter or a number before a completion ("升降台A完成"): one part finished, not the task.
+PART_LETTER_BEFORE = re.compile(r"[\u4e00-\u9fff]{1,6}\s?[A-Z0-9](?![A-Za-z0-9])\s*(?:已经?|都|也)?\s*$")
+# A measurement named before a key ("Humidity in the A-3 hall sits at 45%"): a reading in the task's place.
+MEASURE_LEAD = re.compile(r"(?<![A-Za-z])(?:humidity|temperature|pressure|voltage|current|flow|level|noise|dust|moisture)(?![A-Za-z])|湿度|温度|压力|电压|电流|流量|液位|噪音|粉尘|含水率",
+                          re.IGNORECASE)
+# A safety isolation ("isolated and locked out", "LOTO"): the work's own step, no blocker.
+ISOLATED = re.compile(r"isolated and locked out|(?<![A-Za-z])loto(?![A-Za-z])|lock-?out[ /,]*tag-?out", re.IGNORECASE)
+# An explicit unblock asked for or said ("…搞定了，unblock 一下", "解除阻塞"): the completion was the obstacle's.
+UNBLOCK_SAID = re.compile(r"(?<![A-Za-z])unblock(?:ed)?(?![A-Za-z])|解除阻塞|解封", re.IGNORECASE)
+# A step done first ("先拆一半", "先做一半"): a part of the plan, not the task's figure.
+FIRST_STEP_BEFORE = re.compile(r"先[\u4e00-\u9fff]{0,2}\s*$")
+# A start said with a part of the day and nothing else ("A-8 下午开始 belt 对中"): started this afternoon, or starting?
+START_WORD = re.compile(r"开始|开工|动工|(?<![A-Za-z])start(?![A-Za-z])", re.IGNORECASE)

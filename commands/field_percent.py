@@ -216,7 +216,8 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
         if progress and _FROM_TO.search(t[: found.start]):
             progress = []
         progress.append(found)
-        if w.HEDGE_BEFORE.search(before) or w.HEDGE_AFTER.search(after) or d.BOUND_BEFORE.search(before) or d.HEDGE_AFTER.match(clause_after(after)):
+        if w.HEDGE_BEFORE.search(before) or w.HEDGE_AFTER.search(after) or d.BOUND_BEFORE.search(before) or d.HEDGE_AFTER.match(clause_after(after)) \
+                or d.SOME_MORE_AFTER.match(after):
             return Percent(guess=int(found.value), span=(found.start, found.end))
     if len({int(f.value) for f in progress if f.value is not None}) > 1:
         return Percent(unclear=True)
@@ -228,7 +229,7 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
     m = _LABELLED_NUMBER.search(t)
     labelled = cn_number(m.group(1)) if m is not None else None
     if m is not None and labelled is not None and labelled <= 100:
-        if _MORE_THAN_AFTER.match(t, m.end()):
+        if _MORE_THAN_AFTER.match(t, m.end()) or d.SOME_MORE_AFTER.match(t, m.end()):
             return Percent(guess=labelled, span=m.span())  # "进度 90 多": ninety-something, asked
         return Percent(value=labelled, span=m.span())
     for pattern, value in w.APPROXIMATE_PERCENT:
@@ -241,7 +242,7 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
         if m is None:
             continue
         ahead, rest = clause_before(t, m.start()), t[m.end() :]
-        if _NEGATED_BEFORE.search(ahead) or unclear:
+        if _NEGATED_BEFORE.search(ahead) or unclear or d.FIRST_STEP_BEFORE.search(ahead):
             return Percent(unclear=True)  # "还没到一半": not reached, so how far? "70% of the pipes delivered, half installed": which?
         if m.group(0).lower().endswith("through"):
             rest = re.sub(r"^\s*the\s", " ", rest)  # "halfway through the pulls": the task's own work named

@@ -26,6 +26,9 @@ _TYPOS = ((re.compile(r"(?<![A-Za-z])(?:nearlly|nearley|nealry|neraly|nearlt|nea
           (re.compile(r"(?<![A-Za-z])(?:almsot|allmost|alomst|amlost|almots)(?![A-Za-z])", re.IGNORECASE), "almost"),
           (re.compile(r"(?<![A-Za-z])(?:finshed|finsihed|fnished|finised|finishd|fiinished|finnished|finihsed)(?![A-Za-z])", re.IGNORECASE),
            "finished"))
+_MINUTE_WORDS = {"five": 5, "ten": 10, "fifteen": 15, "twenty": 20, "twenty-five": 25, "thirty": 30, "forty": 40,
+                 "forty-five": 45, "fifty": 50}
+_EN_MINUTES = re.compile(rf"(?<![A-Za-z-])({'|'.join(sorted(_MINUTE_WORDS, key=len, reverse=True))}) (mins?|minutes)(?![A-Za-z])", re.IGNORECASE)
 # "2/3 of the way there", "1/4 done": a fraction of the task said with a slash.
 _FRACTION = re.compile(r"(?<![0-9/])([1-9])/([2-9])(?![0-9/])(?=\s*(?:of the way|done|through|complete|finished|完成|了))", re.IGNORECASE)
 _FRACTION_HEDGED = re.compile(r"(?:大概|大约|约|差不多|(?<![A-Za-z])(?:about|around|roughly|nearly|almost)|~)\s*$", re.IGNORECASE)  # asked
@@ -86,6 +89,7 @@ def respell(s: str) -> str:
         s = s[: closing.start()]
     for typo, word in _TYPOS:
         s = typo.sub(word, s)
+    s = _EN_MINUTES.sub(lambda m: f"{_MINUTE_WORDS[m.group(1).lower()]} {m.group(2)}", s)
     s = _FRACTION.sub(lambda m: m.group(0) if _FRACTION_HEDGED.search(s[: m.start()]) else f"{round(100 * int(m.group(1)) / int(m.group(2)))}%", s)
     s = _DIGIT_TENTHS_RANGE.sub(r"\g<1>0-\g<2>0%", s)
     s = _DIGIT_TENTHS.sub(r"\g<1>0%", s)

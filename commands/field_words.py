@@ -126,7 +126,7 @@ VAGUE_TROUBLE = _words("不知道(?:在)?等(?:啥|什么)", "something'?s (?:of
                        "有点问题", "有点小问题", "出了?点?状况", "not (?:going )?(?:great|well)", "no idea why", "不知道(?:为什么|咋回事|怎么回事)")
 
 # After a completion, a wait for the check of finished work: no blocker of the work ("已完工，等验收").
-AWAITING_CHECK = re.compile(r"等(?:待|着)?.{0,8}(?:验收|检查|检测|审核|签收|签字)|(?:waiting|wait) (?:for|on) .{0,24}(?:inspection|sign-?off|"
+AWAITING_CHECK = re.compile(r"等(?:待|着)?.{0,8}(?:验收|检查|检测|审核|签收|签字|质检|品检)|(?:waiting|wait) (?:for|on) .{0,24}(?:inspection|sign-?off|"
                             r"acceptance|walkthrough|walk-through|review)", re.IGNORECASE)
 
 # Work has begun.

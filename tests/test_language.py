@@ -39,7 +39,9 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           # (after tuning on holdout45; their writers read the README's new list of doubts, see tests/language/README.md),
           # holdout49 91.3 % / 4, holdout50 90.9 % / 1, holdout51 88.7 % / 4 (written without the READMEs' examples; 50 and 51 after
           # holdout46-48's fixes, 49 after some of 50 and 51's), holdout52 87.4 % / 4, holdout53 88.3 % / 6, holdout54 92.2 % / 5
-          # (likewise, after tuning on holdout49-51). Since tuned on, guarded.
+          # (likewise, after tuning on holdout49-51), holdout55 89.6 % / 5, holdout56 83.0 % / 7, holdout57 90.4 % / 3 (likewise,
+          # after tuning on holdout52-54). Since tuned on, guarded; holdout55-57 were tuned for their wrong writes only, so far:
+          # guarded at what they reach (0 wrong writes), to be tuned up to 95 %.
           # Since tuned on, guarded.
           "holdout6.yaml": 0.95, "holdout7.yaml": 0.95, "holdout8.yaml": 0.95, "holdout9.yaml": 0.95,
           "holdout10.yaml": 0.95, "holdout11.yaml": 0.95, "holdout12.yaml": 0.95, "holdout13.yaml": 0.95,
@@ -52,7 +54,8 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           "holdout40.yaml": 0.95, "holdout41.yaml": 0.95, "holdout42.yaml": 0.95, "holdout43.yaml": 0.95, "holdout44.yaml": 0.95,
           "holdout45.yaml": 0.95, "holdout46.yaml": 0.95, "holdout47.yaml": 0.95, "holdout48.yaml": 0.95,
           "holdout49.yaml": 0.95, "holdout50.yaml": 0.95, "holdout51.yaml": 0.95,
-          "holdout52.yaml": 0.95, "holdout53.yaml": 0.95, "holdout54.yaml": 0.95}
+          "holdout52.yaml": 0.95, "holdout53.yaml": 0.95, "holdout54.yaml": 0.95,
+          "holdout55.yaml": 0.91, "holdout56.yaml": 0.85, "holdout57.yaml": 0.91}
 
 
 def _cases(name: str) -> list[dict[str, Any]]:
@@ -365,6 +368,14 @@ def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pyte
     ("MX-4 配件还没到货，停着", ("block MX-4",)), ("MX-4 2/3 of the way there", ("progress MX-4 67",)), ("MX-4 大概 3/4 done", "ask"),
     ("MX-4 试压完成了，整个任务算下来百分之八十五", ("progress MX-4 85",)), ("MX-4 对准花了差不多3小时", ("hours MX-4 3",)),
     ("MX-4 八九不离十了", "ask"), ("MX-4 今儿撤了，明早继续", "ask"),
+    # the forms behind the wrong writes of holdout55-57
+    ("MX-4 到100%了 等质检来看", ("progress MX-4 100",)), ("MX-4 柜容 currently 68%，那是气柜的容积，不是进度哈", "none"),
+    ("MX-4 rain stopped us for a bit, picked it back up after lunch", "ask"), ("MX-4 进度 八十几", "ask"), ("MX-4 百分之八十几", "ask"),
+    ("MX-1 升降台A完成 MX-2 开工", "ask"), ("Humidity in the MX-4 hall sits at 45%, fine for laying", "none"),
+    ("kicked off MX-4 this morning, first centrifuge isolated and locked out", ("start MX-4",)),
+    ("MX-4 的 NVR license 搞定了，unblock 一下", ("unblock MX-4",)), ("MX-1 85%, MX-2 not sure what's up with the driver boards", "ask"),
+    ("MX-1 80%, MX-2 下午开始 belt 对中", "ask"), ("MX-4 an hour and fifteen min on the gate seals", ("hours MX-4 1.25",)),
+    ("MX-4 today start 了，belt 先拆一半", "ask"), ("MX-4 three quarters-ish", "ask"),
 ])
 def test_the_forms_behind_the_tuning_set_carry_over(text: str, meant: object) -> None:
     # As the evaluator compares them: "start A-3" beside "progress A-3 10" is the same write (evaluation._effects).
