@@ -192,7 +192,7 @@ def delegate(args: Args) -> Command | ParseError:
 
 
 _DECIDED_AFTER = re.compile(r"(?:单|单号|编号|号)?\s*#?([0-9]{1,9})\s*号?\s*[,:]?\s*(?:(?P<yes>同意|通过|批准|approved?|ok)|(?P<no>驳回|不同意|拒绝|rejected?))"
-                            r"(?:\s*[,;.:!]\s*(?P<why>.*))?", re.IGNORECASE)
+                            r"(?:掉|了|一下)?(?:\s*[,;.:!，；。]\s*(?P<why>.*))?", re.IGNORECASE)
 
 
 def approvals(args: Args) -> Command | ParseError:

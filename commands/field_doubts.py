@@ -112,3 +112,5 @@ UNBLOCK_SAID = re.compile(r"(?<![A-Za-z])unblock(?:ed)?(?![A-Za-z])|解除阻塞
 FIRST_STEP_BEFORE = re.compile(r"先[\u4e00-\u9fff]{0,2}\s*$")
 # A start said with a part of the day and nothing else ("A-8 下午开始 belt 对中"): started this afternoon, or starting?
 START_WORD = re.compile(r"开始|开工|动工|(?<![A-Za-z])start(?![A-Za-z])", re.IGNORECASE)
+# A clock time after a number ("around 2pm", "about 7 点"): no figure of progress.
+CLOCK_AFTER = re.compile(r"\s*(?:[ap]\.?m\.?(?![A-Za-z])|点|:[0-5][0-9]|o'?clock)", re.IGNORECASE)

@@ -75,7 +75,10 @@ _OTHER_PART_PENDING = re.compile(r"^[^。.!?]*?[,，;；]\s*[^,，;；。]{1,16}
                                  r"not (?:yet )?started|hasn't started|haven't started|not begun|yet to start)", re.IGNORECASE)
 _NOT_OWN_AFTER = re.compile(r"^\s*\S+\s*(?:by|before|until|with|for|of|on)(?![A-Za-z])", re.IGNORECASE)
 _LABEL_START = re.compile(r"(?:进度|完成度|完成|progress|completion)", re.IGNORECASE)
-_REACHED_BEFORE = re.compile(r"(?:做|干|弄|推进|进展|砌|装|铺)到了?\s*$|(?:做|干|弄|搞|进行|完成)了\s*$")  # "砌筑今天做到了85%": the task's progress
+_REACHED_BEFORE = re.compile(r"(?:做|干|弄|推进|推|进展|砌|装|铺|调试|调|换)到了?\s*$|(?:做|干|弄|搞|进行|完成)了\s*$")  # "砌筑今天做到了85%": the task's progress
+# "装了八成", "铺了三分之二": a fraction in words after the work done is how far the task is ("管子装了60%" is a share of
+# the pipes, asked: a digit percent after a done-verb stays with _SHARE_BEFORE).
+_DID_FRACTION_BEFORE = re.compile(r"(?:换|装|铺|贴|拆|焊)了\s*$")
 # Words before a lone number that say when, or that it is the state ("今天 60", "at 55", "status 80", "到80了").
 _LEADING_TIME = re.compile(r"\s*(?:(?:[-–—]+|今天|今日|这周|本周|目前|现在|today|now|this week|(?:is |now )?at|is|status|update|到了?)(?![A-Za-z])\s*[:：]?\s*){0,3}",
                            re.IGNORECASE)
@@ -172,6 +175,10 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
     for found in percent_forms(t):
         before, after = clause_before(t, found.start)[-(found.start - previous_end):], t[found.end :]
         previous_end = found.end
+        bound = d.BOUND_BEFORE.search(before)
+        if bound is not None and found.value is not None and found.value == found.value.to_integral_value() and 1 <= found.value <= 100 \
+                and not any(word.lower() in _measure_nouns() - {"bit", "little"} for word in re.findall(r"[A-Za-z]+", before[: bound.start()])):
+            return Percent(guess=int(found.value), span=(found.start, found.end))  # "a bit under 40%": about, asked
         measure = w.MEASURE_BEFORE.search(before)
         if measure is not None and _LABEL_RIGHT_BEFORE.search(before[measure.end() :]):
             measure = None  # "泄漏测试 progress 45%", "主变安装进度到了": the word before the label names the work
@@ -247,7 +254,7 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
         if m.group(0).lower().endswith("through"):
             rest = re.sub(r"^\s*the\s", " ", rest)  # "halfway through the pulls": the task's own work named
         if w.MEASURE_AFTER.match(rest) or (_SHARE_BEFORE.search(w.TIME_WORDS.sub("", ahead))
-                                                   and not _REACHED_BEFORE.search(ahead)):
+                                                   and not _REACHED_BEFORE.search(ahead) and not _DID_FRACTION_BEFORE.search(ahead)):
             return Percent(unclear=True)
         if not _not_progress(t, m.start(), m.end()):
             hedged = d.BOUND_BEFORE.search(ahead) or d.HEDGE_AFTER.search(clause_after(rest)) or (value != 50 and (_HEDGE_WORD.search(ahead)
@@ -256,7 +263,7 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
     if unclear:
         return Percent(unclear=True)
     m = _HEDGED_NUMBER.search(t)
-    if m is not None:
+    if m is not None and not d.CLOCK_AFTER.match(t, m.end()):  # "around 2pm" is a time
         value = int(m.group(1) or m.group(2)) if (m.group(1) or m.group(2)) else cn_number(m.group(3) or m.group(4)) or 0
         if value <= 100:
             return Percent(guess=value, span=m.span())

@@ -65,7 +65,7 @@ NOT_DONE = _words(
 
 # The day ends, not the task.
 DAY_END = _words(
-    "今天先到这(?:里|儿)?", "今天就到这(?:里|儿)?", "今[天儿]?(?:先)?撤了", "先到这(?:里|儿)?", "今天收工", "收工了?", "下班了?",
+    "今天先到这(?:里|儿)?", "今天就到这(?:里|儿)?", "今天就这样吧?", "今[天儿]?(?:先)?撤了", "先到这(?:里|儿)?", "今天收工", "收工了?", "下班了?",
     "done for (?:today|the day|now|tonight)", "(?:今天)?先这样", "today'?s done", "today'?s (?:work|part|bit|shift|stuff|lot) (?:is )?(?:done|finished|complete)", "back tomorrow", "明天(?:再|继续)", "finished for (?:today|the day)", "calling it a day", "call it a day",
     "that'?s (?:it|all) for (?:me )?(?:today|the day|tonight)", "stopping for (?:today|the day|now)", "wrap(?:ped|ping)? (?:it |things )?up for (?:today|the day|tonight)",
     "signing off", "clocking out", "that'?s me (?:done )?for (?:today|the day|tonight)", "that'?s me done(?: for)? (?:today|for the day|tonight)",
@@ -83,7 +83,7 @@ QUESTION_START = re.compile(
 UNBLOCK = _words(
     "已解决", "解决了", "问题解决", "解除阻塞", "不卡了", "不堵了", "可以继续了?", "可以开工了?", "可以干了", "恢复施工",
     "(?:问题|毛病|故障)\\S{0,4}(?:处理|解决|修)好了", "(?<![没未在等料])到货(?=\\s*[，,。]|\\s*$)", "possession\\s*(?:已经?)?批了",
-    "(?:weather )?window(?:'s| is) open(?: again)?", "不用(?:再)?等了", "(?:也)?(?:能|可以)(?:接着|继续)干了?",
+    "(?:weather )?window(?:'s| is) open(?: again)?", "不用(?:再)?等了", "不再等", "resolve\\s*了", "(?:也)?(?:能|可以)(?:接着|继续)干了?",
     "恢复了", "复工了?", "配件到了", "料到了", "材料到了", "货到了", "到货了", "零件到了", "备件到了", "签字了",
     "签好了", "批下来了", "审批通过了", "(?:审批|审核|许可|报批)(?:已经?)?过了", "许可(?:证)?下来了", "(?:证|许可|permit)(?:已经?)?批(?:了|下来了)", "(?:permit|license|licence|approval|access)\\s*(?:批)?下来了", "(?:permit|access|证)(?:已经?)?(?:批)?(?:到了|下来了|办好了)", "权限开通了", "权限(?:已经|已)?开了", "天晴了", "放晴了?", "(?:来电|通电|来水|通水|来网)了", "(?<![未没])(?:电|水)(?:已经?)?来了", "(?<![天放])晴了", "(?<!下)雨停了",
     "unblocked", "no longer blocked", "(?:not|isn'?t|aren'?t|no longer) (?:blocked|stuck|on hold|waiting)(?: any ?more| now)", "blocker (?:is )?(?:cleared|gone|resolved|removed)", "resolved", "back on track",
@@ -107,7 +107,7 @@ WEATHER = _words(*WEATHER_WORDS)
 # Waiting or stopped: the task is blocked, with the message as its reason. Never a 0 % write.
 BLOCK = _words(
     "阻塞", "卡住了?", "卡在", "卡着", "受阻", "停工", "暂停", "搁置", "没法干", "干不了", "进不去", "进不了场",
-    "can'?t (?:proceed|go ahead|carry on)", "can'?t [a-z]+ (?:until|till)",
+    "can'?t (?:proceed|go ahead|carry on)", "can'?t [a-z]+(?: [a-z]+){0,4} (?:until|till)",
     "缺(?!陷|点|勤|席|口)[\u4e00-\u9fff]{0,4}", "少了?(?:配件|零件|材料|料|工具|图纸)", "(?<!时间)(?<!够)不够了", "(?<!时间)不够用",
     r"(?:^|(?<=[\s,;:在还正要需得先干的])|(?<=不够了))等(?!等|于|级|同|下[次回]|下(?=\s*(?:开始|再|就|去|弄|做|干|处理|搞))|我|你|明天|后天|下周|下午|晚上|会|一下|一会)(?:待|着)?\s?[\u4e00-\u9fffA-Za-z]",
     "(?<!手机)(?<!手机快)(?<!电话)(?<!电话快)(?<!电脑)(?<!电脑快)(?<!平板)(?<!平板快)没(?:有)?(?:权限|材料|配件|图纸|电|水|人手|工具|钥匙)", "无权限", "没审批", "审批没下来", "还没批", "没批",
@@ -133,7 +133,7 @@ AWAITING_CHECK = re.compile(r"等(?:待|着)?.{0,8}(?:验收|检查|检测|审�
 START = _words(
     "开始了(?!解)", "已开始", "已经开始", "开工了?", "开干了?", "开搞了?", "开整了?", "开弄了?", "开做了?", "动工了?", "进场了?", "开始(?:施工|做|干|安装|调试|布线|装|执行|测试|铺|拆|接线|搭|焊|浇|跑)了?",
     "开始(?=\\s*$)", "start\\s*了", "开始\\s*[A-Za-z][A-Za-z -]{1,20}?\\s*了", "开始\\s?(?!前|时|的|之前|以后|后|日期|时间|吧|吗|没|了没|了解|不|\\s*[0-9])[\u4e00-\u9fff]{1,4}\\s?了?(?=\\s*(?:[,.!;@，]|$))",
-    "(?:已经|刚刚?|今天|现在)(?:在)?(?:开始)?(?:进行|着手|动手)", "started (?:on|the|with|to|work|laying|installing)", "got started", "(?:got|get|getting) going on",
+    "(?:已经|刚刚?|今天|现在)(?:在)?(?:开始)?(?:进行|着手|动手)", "started (?:on|the|with|to|work|laying|installing)", "got started", "(?:got|get|getting) going(?: on)?", "began (?:the|on|work|with)", "(?:we'?re|i'?m) starting (?:on it |work )?now",
     "have started", "has started", "began (?:on|the|work)", "mobili[sz]ed", "kick(?:ed)?[- ]?off(?:\\s*了)?", "刚开始", "才开始", "just (?:started|begun)", "started", "strated", "starting now", "kicked off", "began", "begun", "under way", "underway", "in progress now",
 )
 # A plan, not a fact ("明天开始", "will start").
@@ -289,7 +289,7 @@ IN_SPEC = re.compile(r"允许范围|正常范围|范围内|合格线|标准值|�
 DOUBTED_FIGURE = re.compile(r"(?<![A-Za-z])(?:maybe|perhaps)\s*[0-9]{1,3}\s*%?\s*[?？]+\s*$|(?:[0-9]\s*%?|成|一半|half)\s*[?？]+\s*[,，.。]?\s*(?:(?:i'?m |im )?not (?:too |100% )?sure|"
                             r"not certain|不确定|不太确定|不敢确定|没把握|说不准|不好说)", re.IGNORECASE)
 # A label that makes the figure after it the whole task's ("整体 40%", "task at 45%", "进度35%").
-OVERALL_BEFORE = re.compile(r"[,，;；.。]\s*(?:整体|总体|整个(?:任务)?(?:算下来)?|总的|算下来|overall|task|进度|progress)\s*(?:进度)?\s*(?:[:：]|is|at|is at|about|around|约|大概|到了?|是)?\s*$",
+OVERALL_BEFORE = re.compile(r"[,，;；.。]\s*(?:(?:整体|总体|整个(?:任务)?)(?:算下来)?|总的|算下来|overall|task|进度|progress)\s*(?:进度|progress)?\s*(?:[:：]|is|at|is at|about|around|约|大概|到了?|是)?\s*$",
                             re.IGNORECASE)
 # After a percent, a delivery or "all of them": the figure is a share of the goods or the people, not the task's progress.
 SHARE_AFTER = re.compile(r"\s*(?:(?:已经?|都)?(?:到货|到场|进场|发货|送到|到齐|到了)|都(?:会|能|已经?|在|可以|学会|装了|换了|(?!完成|完工|做完|弄完|干完|好了|搞定)[\u4e00-\u9fff])|(?:delivered|arrived|received|shipped|on site)(?![A-Za-z]))",
@@ -308,7 +308,7 @@ QUESTION_LEAD = re.compile(r"^(?:is|has|did|are|was|will|can|could|does|do|shoul
 # Several tasks written as one ("P-1、P-2 都完成了", "P-1 and P-2 at 40% each").
 JOINED_KEYS = re.compile(r"^\s*(?:[,、&/+]|和|跟|与|及|以及|还有|and|&)?\s*$", re.IGNORECASE)
 # Hours said once for every task listed ("2h on each", "各2小时", "2 hours apiece").
-EACH_HOURS = re.compile(r"(?:[0-9.]+|(?<![A-Za-z])an?|one)\s*(?:h|hrs?|hours?|小时)\s*(?:on |for )?(?:each|apiece)(?![A-Za-z])|(?:each|各)\s*(?:花了|用了|干了|took|spent)?\s*(?:about|around|大概|约)?\s*(?:[0-9.]+|[一二两三四五六七八九十]+个?半?)\s*(?:h|hrs?|hours?|小时)",
+EACH_HOURS = re.compile(r"(?:[0-9.]+|(?<![A-Za-z])an?|one)\s*(?:h|hrs?|hours?|小时)\s*(?:on |for )?(?:each|apiece)(?![A-Za-z])|(?:each|各)\s*(?:花了|用了|干了|做了|took|spent)?\s*(?:about|around|大概|约)?\s*(?:[0-9.]+|[一二两三四五六七八九十]+个?半?)\s*(?:h|hrs?|hours?|mins?|minutes|小时|分钟)",
                         re.IGNORECASE)
 TOTAL = _words("(?<![一总合])共(?=\\s*[0-9一二两三四五六七八九十])", "split", "between", "分摊", "平分", "合计", "between (?:them|us)", "加起来", "一共", "总共", "合计", "共计", "total", "in total", "altogether", "combined", "together", "across (?:both|them|all)", "for both", "on both", "两个一共", "两个加起来")
 CLOCK_SPAN = re.compile(r"(?<![0-9.])[0-9]{1,2}(?:点|:[0-9]{2})?半?\s*(?:[ap]\.?m\.?)?\s*(?:干|做|弄|搞|忙|修|装|工作|干活)?\s*(?:到|-|~|至|to|till|until)\s*"

@@ -40,8 +40,8 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           # holdout49 91.3 % / 4, holdout50 90.9 % / 1, holdout51 88.7 % / 4 (written without the READMEs' examples; 50 and 51 after
           # holdout46-48's fixes, 49 after some of 50 and 51's), holdout52 87.4 % / 4, holdout53 88.3 % / 6, holdout54 92.2 % / 5
           # (likewise, after tuning on holdout49-51), holdout55 89.6 % / 5, holdout56 83.0 % / 7, holdout57 90.4 % / 3 (likewise,
-          # after tuning on holdout52-54). Since tuned on, guarded; holdout55-57 were tuned for their wrong writes only, so far:
-          # guarded at what they reach (0 wrong writes), to be tuned up to 95 %.
+          # after tuning on holdout52-54). Since tuned on, guarded; holdout56 is tuned for its wrong writes only, so far:
+          # guarded at what it reaches (0 wrong writes), to be tuned up to 95 %.
           # Since tuned on, guarded.
           "holdout6.yaml": 0.95, "holdout7.yaml": 0.95, "holdout8.yaml": 0.95, "holdout9.yaml": 0.95,
           "holdout10.yaml": 0.95, "holdout11.yaml": 0.95, "holdout12.yaml": 0.95, "holdout13.yaml": 0.95,
@@ -55,7 +55,7 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           "holdout45.yaml": 0.95, "holdout46.yaml": 0.95, "holdout47.yaml": 0.95, "holdout48.yaml": 0.95,
           "holdout49.yaml": 0.95, "holdout50.yaml": 0.95, "holdout51.yaml": 0.95,
           "holdout52.yaml": 0.95, "holdout53.yaml": 0.95, "holdout54.yaml": 0.95,
-          "holdout55.yaml": 0.91, "holdout56.yaml": 0.85, "holdout57.yaml": 0.91}
+          "holdout55.yaml": 0.95, "holdout56.yaml": 0.85, "holdout57.yaml": 0.95}
 
 
 def _cases(name: str) -> list[dict[str, Any]]:
@@ -376,6 +376,15 @@ def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pyte
     ("MX-4 的 NVR license 搞定了，unblock 一下", ("unblock MX-4",)), ("MX-1 85%, MX-2 not sure what's up with the driver boards", "ask"),
     ("MX-1 80%, MX-2 下午开始 belt 对中", "ask"), ("MX-4 an hour and fifteen min on the gate seals", ("hours MX-4 1.25",)),
     ("MX-4 today start 了，belt 先拆一半", "ask"), ("MX-4 three quarters-ish", "ask"),
+    # and the misses of holdout55 and 57
+    ("MX-4 止水橡胶装了三分之二", ("progress MX-4 67",)), ("MX-4 管子装了60%", "ask"), ("MX-4 today 推到了 80%", ("progress MX-4 80",)),
+    ("MX-4 铅板都贴完了，整体算下来40%", ("progress MX-4 40",)), ("MX-1 跟 MX-2 each took 45 min", ("hours MX-1 0.75", "hours MX-2 0.75")),
+    ("MX-1 和 MX-2 今天各做了3小时", ("hours MX-1 3", "hours MX-2 3")), ("ignore the last update, that was for a different site", ("undo",)),
+    ("MX-4 fit-out got going 了", ("start MX-4",)), ("MX-4 we began the install around 2pm", ("start MX-4",)),
+    ("MX-4 we're starting on it now", ("start MX-4",)), ("MX-4 can't do the high bay fixtures till next week", ("block MX-4",)),
+    ("MX-4 厂家已经 resolve 了那个 firmware bug", ("unblock MX-4",)), ("MX-4 不再等信息中心了，我们自己配交换机", ("unblock MX-4",)),
+    ("MX-4 assign 给 Fatima", ("assign MX-4",)), ("MX-4 今天就这样吧", "ask"), ("MX-4 a bit under 40%", "ask"),
+    ("MX-4 net pay diff vs legacy is under 0.5%", "none"),
 ])
 def test_the_forms_behind_the_tuning_set_carry_over(text: str, meant: object) -> None:
     # As the evaluator compares them: "start A-3" beside "progress A-3 10" is the same write (evaluation._effects).
