@@ -87,7 +87,7 @@ BOUND_BEFORE = re.compile(r"(?<![A-Za-z])(?:past|beyond|over|under|below|shy of|
 HEDGE_AFTER = re.compile(r"(?<![A-Za-z])(?:i reckon|i think|i guess|i believe|i'?d say|probably|maybe|or so)(?![A-Za-z])|^-?ish(?![A-Za-z])|我觉得|我估计|估计吧",
                          re.IGNORECASE)
 # Trouble in words the blocker list does not hold ("有点状况", "some weirdness with the flow meter"): asked, never a blocker set.
-TROUBLE_MORE = re.compile(r"状况|毛病|不对劲|怪怪的|(?<![A-Za-z])(?:weird(?:ness)?|odd|funny noise|acting up|glitch(?:y|es)?|what'?s up with|not sure what)(?![A-Za-z])",
+TROUBLE_MORE = re.compile(r"状况|毛病|不对劲|怪怪的|不知道为什么|(?<![A-Za-z])(?:dunno why|no idea why|alarm tripped|tripped (?:twice|again))(?![A-Za-z])|(?<![A-Za-z])(?:weird(?:ness)?|odd|funny noise|acting up|glitch(?:y|es)?|what'?s up with|not sure what)(?![A-Za-z])",
                           re.IGNORECASE)
 # Material or budget used up ("灌浆料 用掉 40% 左右"): a consumption, not progress.
 CONSUMED_BEFORE = re.compile(r"(?:用掉|用去|消耗了?|耗掉|耗了|(?<![A-Za-z])(?:used up|consumed|burned through))\s*$", re.IGNORECASE)

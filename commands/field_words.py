@@ -83,7 +83,7 @@ QUESTION_START = re.compile(
 UNBLOCK = _words(
     "已解决", "解决了", "问题解决", "解除阻塞", "不卡了", "不堵了", "可以继续了?", "可以开工了?", "可以干了", "恢复施工",
     "(?:问题|毛病|故障)\\S{0,4}(?:处理|解决|修)好了", "(?<![没未在等料])到货(?=\\s*[，,。]|\\s*$)", "possession\\s*(?:已经?)?批了",
-    "(?:weather )?window(?:'s| is) open(?: again)?", "不用(?:再)?等了", "不再等", "resolve\\s*了", "(?:也)?(?:能|可以)(?:接着|继续)干了?",
+    "(?:weather )?window(?:'s| is) open(?: again)?", "不用(?:再)?等了", "不再等", "resolve\\s*了", "(?<![等到])风小了", "天晴了", "(?:也)?(?:能|可以)(?:接着|继续)干了?",
     "恢复了", "复工了?", "配件到了", "料到了", "材料到了", "货到了", "到货了", "零件到了", "备件到了", "签字了",
     "签好了", "批下来了", "审批通过了", "(?:审批|审核|许可|报批)(?:已经?)?过了", "许可(?:证)?下来了", "(?:证|许可|permit)(?:已经?)?批(?:了|下来了)", "(?:permit|license|licence|approval|access)\\s*(?:批)?下来了", "(?:permit|access|证)(?:已经?)?(?:批)?(?:到了|下来了|办好了)", "权限开通了", "权限(?:已经|已)?开了", "天晴了", "放晴了?", "(?:来电|通电|来水|通水|来网)了", "(?<![未没])(?:电|水)(?:已经?)?来了", "(?<![天放])晴了", "(?<!下)雨停了",
     "unblocked", "no longer blocked", "(?:not|isn'?t|aren'?t|no longer) (?:blocked|stuck|on hold|waiting)(?: any ?more| now)", "blocker (?:is )?(?:cleared|gone|resolved|removed)", "resolved", "back on track",
@@ -131,7 +131,7 @@ AWAITING_CHECK = re.compile(r"等(?:待|着)?.{0,8}(?:验收|检查|检测|审�
 
 # Work has begun.
 START = _words(
-    "开始了(?!解)", "已开始", "已经开始", "开工了?", "开干了?", "开搞了?", "开整了?", "开弄了?", "开做了?", "动工了?", "进场了?", "开始(?:施工|做|干|安装|调试|布线|装|执行|测试|铺|拆|接线|搭|焊|浇|跑)了?",
+    "开始了(?!解)", "已开始", "已经开始", "开工了?", "开干了?", "上手了", "开搞了?", "开整了?", "开弄了?", "开做了?", "动工了?", "进场了?", "开始(?:施工|做|干|安装|调试|布线|装|执行|测试|铺|拆|接线|搭|焊|浇|跑)了?",
     "开始(?=\\s*$)", "start\\s*了", "开始\\s*[A-Za-z][A-Za-z -]{1,20}?\\s*了", "开始\\s?(?!前|时|的|之前|以后|后|日期|时间|吧|吗|没|了没|了解|不|\\s*[0-9])[\u4e00-\u9fff]{1,4}\\s?了?(?=\\s*(?:[,.!;@，]|$))",
     "(?:已经|刚刚?|今天|现在)(?:在)?(?:开始)?(?:进行|着手|动手)", "started (?:on|the|with|to|work|laying|installing)", "got started", "(?:got|get|getting) going(?: on)?", "began (?:the|on|work|with)", "(?:we'?re|i'?m) starting (?:on it |work )?now",
     "have started", "has started", "began (?:on|the|work)", "mobili[sz]ed", "kick(?:ed)?[- ]?off(?:\\s*了)?", "刚开始", "才开始", "just (?:started|begun)", "started", "strated", "starting now", "kicked off", "began", "begun", "under way", "underway", "in progress now",
@@ -225,7 +225,7 @@ APPROXIMATE_PERCENT: tuple[tuple[re.Pattern[str], int], ...] = tuple((re.compile
      50),  # 快一半: not yet half; asked with half preselected
     (r"一半多|过半|大半|(?<!差不)多一半|一大半|超过一半|(?<![A-Za-z])(?:more than|over|a bit over|a little over|just over|past) "
      r"half(?:way)?(?![A-Za-z])", 60),
-    (r"(?:差不多|almost|nearly)\s*(?:吧|啦)?\s*$|还差一点|差一点|就差一点|八九不离十|(?<![A-Za-z])(?:getting close|getting there|almost there)(?![A-Za-z])",
+    (r"(?:差不多|almost|nearly)\s*(?:吧|啦)?\s*$|还差一点|差一点|就差一点|八九不离十|快[一二三四五六七八九]十了|(?<![A-Za-z])(?:getting close|getting there|almost there)(?![A-Za-z])",
      90),
     (r"(?:almost|nearly|快|差不多|基本|接近|将近|mostly|largely|pretty much|basically|practically|大体|大致|基本上|大体上)"
      r"\s*(?:都)?\s*(?:已经?)?\s*(?:完成|完工|搞定|搞完|做完|弄完|弄好|做好|好了|done|finished|complete)", 90),
@@ -308,7 +308,7 @@ QUESTION_LEAD = re.compile(r"^(?:is|has|did|are|was|will|can|could|does|do|shoul
 # Several tasks written as one ("P-1、P-2 都完成了", "P-1 and P-2 at 40% each").
 JOINED_KEYS = re.compile(r"^\s*(?:[,、&/+]|和|跟|与|及|以及|还有|and|&)?\s*$", re.IGNORECASE)
 # Hours said once for every task listed ("2h on each", "各2小时", "2 hours apiece").
-EACH_HOURS = re.compile(r"(?:[0-9.]+|(?<![A-Za-z])an?|one)\s*(?:h|hrs?|hours?|小时)\s*(?:on |for )?(?:each|apiece)(?![A-Za-z])|(?:each|各)\s*(?:花了|用了|干了|做了|took|spent)?\s*(?:about|around|大概|约)?\s*(?:[0-9.]+|[一二两三四五六七八九十]+个?半?)\s*(?:h|hrs?|hours?|mins?|minutes|小时|分钟)",
+EACH_HOURS = re.compile(r"(?:[0-9.]+|(?<![A-Za-z])an?|one)\s*(?:h|hrs?|hours?|小时)\s*(?:on |for )?(?:each|apiece)(?![A-Za-z])|(?:each|各|每个)\s*(?:花了|用了|干了|做了|took|spent)?\s*(?:about|around|大概|约)?\s*(?:[0-9.]+|[一二两三四五六七八九十]+个?半?)\s*(?:h|hrs?|hours?|mins?|minutes|小时|分钟)",
                         re.IGNORECASE)
 TOTAL = _words("(?<![一总合])共(?=\\s*[0-9一二两三四五六七八九十])", "split", "between", "分摊", "平分", "合计", "between (?:them|us)", "加起来", "一共", "总共", "合计", "共计", "total", "in total", "altogether", "combined", "together", "across (?:both|them|all)", "for both", "on both", "两个一共", "两个加起来")
 CLOCK_SPAN = re.compile(r"(?<![0-9.])[0-9]{1,2}(?:点|:[0-9]{2})?半?\s*(?:[ap]\.?m\.?)?\s*(?:干|做|弄|搞|忙|修|装|工作|干活)?\s*(?:到|-|~|至|to|till|until)\s*"

@@ -44,7 +44,7 @@ _KEY_FIRST_CHANGE = re.compile(r"(?P<key>[A-Za-z][A-Za-z0-9]{0,9}-[0-9]{1,9}) ?(
                                r" ?(?P<rest>.+)", re.IGNORECASE)
 # An approval's number, then the decision ("#7 同意, go", "#7 approved, thanks"): the "#" makes it a number.
 # "#12 同意", "12 我看过了，没问题，同意": a bare number only with words of having looked ("50 approved" is a count).
-_NUMBER_THEN_YES = re.compile(r"(?:#|(?=[0-9]{1,9} ?[,:：]? ?(?:我看|看过|没问题|没毛病))|(?=[0-9]{3,9} ?[,:：]? ?(?:同意|批准)))([0-9]{1,9}) ?[,:：]? ?(?:(?:ok|好的|我看(?:过)?了|看过了|没问题|没毛病|可以)[ ,，]*){0,3}(?:同意|批准|approved?)(?![A-Za-z])"
+_NUMBER_THEN_YES = re.compile(r"(?:#|(?=[0-9]{1,9} ?[,:：]? ?(?:我看|看过|没问题|没毛病))|(?=[0-9]{3,9} ?[,:：]? ?(?:同意|批准|ok|lgtm)(?![A-Za-z])))([0-9]{1,9}) ?[,:：]? ?(?:(?:ok|好的|我看(?:过)?了|看过了|没问题|没毛病|可以)[ ,，]*){0,3}(?:同意|批准|approved?|ok|lgtm)(?![A-Za-z])"
                               r"(?: ?[,;.:!，；。！]? ?(?P<why>.*))?", re.IGNORECASE)
 _CHANNEL_REF = re.compile(r"#([0-9]{1,9})(?![0-9A-Za-z])")
 # An approval said as its own clause among chatter ("辛苦，同意 12，周一见"): the verb aimed at a number,

@@ -40,7 +40,7 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           # holdout49 91.3 % / 4, holdout50 90.9 % / 1, holdout51 88.7 % / 4 (written without the READMEs' examples; 50 and 51 after
           # holdout46-48's fixes, 49 after some of 50 and 51's), holdout52 87.4 % / 4, holdout53 88.3 % / 6, holdout54 92.2 % / 5
           # (likewise, after tuning on holdout49-51), holdout55 89.6 % / 5, holdout56 83.0 % / 7, holdout57 90.4 % / 3 (likewise,
-          # after tuning on holdout52-54). Since tuned on, guarded; holdout56 is tuned for its wrong writes only, so far:
+          # after tuning on holdout52-54). Since tuned on, guarded; holdout56 is tuned only part of the way, so far:
           # guarded at what it reaches (0 wrong writes), to be tuned up to 95 %.
           # Since tuned on, guarded.
           "holdout6.yaml": 0.95, "holdout7.yaml": 0.95, "holdout8.yaml": 0.95, "holdout9.yaml": 0.95,
@@ -55,7 +55,7 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           "holdout45.yaml": 0.95, "holdout46.yaml": 0.95, "holdout47.yaml": 0.95, "holdout48.yaml": 0.95,
           "holdout49.yaml": 0.95, "holdout50.yaml": 0.95, "holdout51.yaml": 0.95,
           "holdout52.yaml": 0.95, "holdout53.yaml": 0.95, "holdout54.yaml": 0.95,
-          "holdout55.yaml": 0.95, "holdout56.yaml": 0.85, "holdout57.yaml": 0.95}
+          "holdout55.yaml": 0.95, "holdout56.yaml": 0.89, "holdout57.yaml": 0.95}
 
 
 def _cases(name: str) -> list[dict[str, Any]]:
@@ -385,6 +385,12 @@ def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pyte
     ("MX-4 厂家已经 resolve 了那个 firmware bug", ("unblock MX-4",)), ("MX-4 不再等信息中心了，我们自己配交换机", ("unblock MX-4",)),
     ("MX-4 assign 给 Fatima", ("assign MX-4",)), ("MX-4 今天就这样吧", "ask"), ("MX-4 a bit under 40%", "ask"),
     ("MX-4 net pay diff vs legacy is under 0.5%", "none"),
+    # and some of holdout56's
+    ("MX-4 vibration alarm tripped twice, dunno why yet", "ask"), ("MX-4 风小了 师傅们又上去挂网了", ("unblock MX-4",)),
+    ("MX-4 风太大停止吊装，等风小了再说", ("block MX-4",)), ("MX-4 刮风停了 接着干", "ask"), ("MX-4 快八十了", "ask"),
+    ("MX-1 MX-2 两个任务 每个三小时", ("hours MX-1 3", "hours MX-2 3")), ("hours were off on that one — 1.5h, not 2.5", ("correct hours 1.5",)),
+    ("5618 lgtm 👍", ("approve 5618",)), ("5688 ok 的，go ahead", ("approve 5688",)), ("MX-4 assign to priya pls", ("assign MX-4",)),
+    ("MX-4 note: council inspector visits thursday", ("comment MX-4",)), ("MX-4 今天上手了", ("start MX-4",)),
 ])
 def test_the_forms_behind_the_tuning_set_carry_over(text: str, meant: object) -> None:
     # As the evaluator compares them: "start A-3" beside "progress A-3 10" is the same write (evaluation._effects).
