@@ -31,13 +31,16 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
 from bench.common import HOST, bolt_peer, serve_until_stopped, server
 from bench.table import Result, add_results
 from tests.fakes import slack as fake
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 USER, CHANNEL = "U01BOB", "C01PUMP"
 KINDS = ("bolt", "aiohttp", "run")  # each server on a free port (bench.common.server)
@@ -47,6 +50,12 @@ MAX_DRAIN_S = 120.0  # `run`'s backlog after a window must be worked off within 
 # ---- processes ---------------------------------------------------------------------------------------------------
 async def serve_sink(port: int) -> None:
     """Slack's side for `run`: auth.test / users.info answered, every response_url POST noted with its arrival."""
+    await serve_until_stopped(sink_app(), port)
+
+
+def sink_app() -> web.Application:
+    """The sink's routes (an aiohttp Application): /api/{method}, /response/{key}, and POST /_stats with a list of
+    keys, answered with the arrival (CLOCK_MONOTONIC) of those that came."""
     from aiohttp import web
 
     arrived: dict[str, float] = {}
@@ -72,7 +81,7 @@ async def serve_sink(port: int) -> None:
     app.router.add_route("*", "/api/{method}", api)
     app.router.add_post("/response/{key}", response)
     app.router.add_post("/_stats", stats)
-    await serve_until_stopped(app, port)
+    return app
 
 
 async def serve_contender(kind: str, port: int, db: str, sink: str) -> None:

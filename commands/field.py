@@ -117,11 +117,11 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
         scrubbed = blank(scrubbed, [pct.span])
     unblock = w.UNBLOCK.search(scrubbed)
     block = w.BLOCK.search(scrubbed)
-    denied = block is not None and bool(d.NEGATED.search(scrubbed[: block.start()]) or (  # "不 等 厂家 了": not waiting
-        block.group(0).startswith("等") and scrubbed[: block.start()].rstrip().endswith("不")))
+    said_not = block is not None and scrubbed[: block.start()].rstrip().endswith("不")
+    denied = block is not None and bool(d.NEGATED.search(scrubbed[: block.start()]) or (said_not and block.group(0).startswith("等")))
     if denied:
-        unblock, block = unblock or block, None  # "no longer stuck", "不用再等了": the obstacle is gone
-    elif block is not None and (scrubbed[: block.start()].rstrip().endswith("不") or d.ISOLATED.search(scrubbed)
+        unblock, block = unblock or block, None  # "no longer stuck", "不用再等了", "不 等 厂家 了": the obstacle is gone
+    elif block is not None and (said_not or d.ISOLATED.search(scrubbed)
                                 or (pct.value == 100 and w.AWAITING_CHECK.match(scrubbed, block.start()))):
         block = None  # "前提是不下雨": no obstacle said
     if unblock is not None and block is not None and not (block.group(0).startswith("等") and block.start() < unblock.start()):
@@ -129,8 +129,9 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
     elif block is not None:
         unblock = None
     done = _cue(w.DONE, scrubbed, not_before=w.DONE_NOT_FACT_BEFORE, not_after=w.DONE_PARTIAL_AFTER)
-    unblock = unblock or (d.UNBLOCK_SAID.search(scrubbed) if block is None else None)
-    if done is not None and unblock is not None and (unblock.start() <= done.start() < unblock.end() or d.UNBLOCK_SAID.search(scrubbed)):
+    said = d.UNBLOCK_SAID.search(scrubbed) if block is None else None
+    unblock = unblock or said
+    if done is not None and unblock is not None and (unblock.start() <= done.start() < unblock.end() or said):
         done = None  # "access 搞定了", "license 搞定了，unblock 一下": the obstacle is done with, not the task
     if done is not None and unblock is not None and done.end() <= unblock.start() and d.GOES_ON.search(unblock.group(0)):
         done = None  # "isolation done, 可以继续了": the completion was the obstacle's, and the work goes on

@@ -98,7 +98,10 @@ TEST_RUNS = re.compile(r"(?<![A-Za-z])(?:tests?|cycles?|runs?)\s+(?:runs|ran|las
 # The percent said not to be progress ("68%，那是气柜的容积，不是进度哈", "that's not progress, it's the tank level").
 NOT_PROGRESS = re.compile(r"不是进度|(?<![A-Za-z])not (?:the )?(?:task'?s )?progress(?![A-Za-z])", re.IGNORECASE)
 # "八十几", "百分之八十几", "90 多": tens and some; asked.
-SOME_MORE_AFTER = re.compile(r"\s*(?:几|多|来)(?![个台])")
+_SOME = r"(?:几|多|来)(?![个台])"
+SOME_MORE_AFTER = re.compile(rf"\s*{_SOME}")
+# After a labelled figure ("进度 90 多", "progress 90+"), any of these says "more than"; after a percent, "or so" is "about".
+MORE_THAN_AFTER = re.compile(rf"\s*(?:{_SOME}|出头|以上|\+|or so|odd)", re.IGNORECASE)
 # A part named by a letter or a number before a completion ("升降台A完成"): one part finished, not the task.
 PART_LETTER_BEFORE = re.compile(r"[\u4e00-\u9fff]{1,6}\s?[A-Z0-9](?![A-Za-z0-9])\s*(?:已经?|都|也)?\s*$")
 # A measurement named before a key ("Humidity in the A-3 hall sits at 45%"): a reading in the task's place.

@@ -29,7 +29,6 @@ _HEDGED_NUMBER = re.compile(r"(?:close to|about|around|like|roughly|maybe|大概
                             re.IGNORECASE)
 
 _LABEL_RIGHT_BEFORE = re.compile(r"(?:(?:进度|(?<![A-Za-z])progress)\s*(?:到了?|是|为|is|at|is at|[:：])?|做到了?|干到了?|弄到了?)\s*$", re.IGNORECASE)
-_MORE_THAN_AFTER = re.compile(r"\s*(?:多|来|出头|以上|\+|or so|odd)")
 _LABELLED_NUMBER = re.compile(r"(?:进度|完成度|完成率|progress|progres|progess|prgress|porgress|progrss|pct|completion|(?:percent|pct|%)\s*(?:complete|completed|done|finished)"
                               r")\s*[:：=]?\s*(?:到|为|是|at|is|to|of|now|now at)?\s*"
                               r"([0-9]{1,3}(?![0-9.%:])|[一二三四五六七八九]?十[一二三四五六七八九]?(?![成%])|一百)",
@@ -177,7 +176,8 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
         previous_end = found.end
         bound = d.BOUND_BEFORE.search(before)
         if bound is not None and found.value is not None and found.value == found.value.to_integral_value() and 1 <= found.value <= 100 \
-                and not any(word.lower() in _measure_nouns() - {"bit", "little"} for word in re.findall(r"[A-Za-z]+", before[: bound.start()])):
+                and not any(word.lower() not in ("bit", "little") and word.lower() in _measure_nouns()
+                            for word in re.findall(r"[A-Za-z]+", before[: bound.start()])):
             return Percent(guess=int(found.value), span=(found.start, found.end))  # "a bit under 40%": about, asked
         measure = w.MEASURE_BEFORE.search(before)
         if measure is not None and _LABEL_RIGHT_BEFORE.search(before[measure.end() :]):
@@ -236,7 +236,7 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
     m = _LABELLED_NUMBER.search(t)
     labelled = cn_number(m.group(1)) if m is not None else None
     if m is not None and labelled is not None and labelled <= 100:
-        if _MORE_THAN_AFTER.match(t, m.end()) or d.SOME_MORE_AFTER.match(t, m.end()):
+        if d.MORE_THAN_AFTER.match(t, m.end()):
             return Percent(guess=labelled, span=m.span())  # "进度 90 多": ninety-something, asked
         return Percent(value=labelled, span=m.span())
     for pattern, value in w.APPROXIMATE_PERCENT:

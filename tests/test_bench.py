@@ -154,3 +154,17 @@ def test_a_server_whose_port_was_taken_meanwhile_starts_on_another(monkeypatch: 
             refused.value.close()
     finally:
         held.close()
+
+
+async def test_the_reply_sink_answers_for_the_keys_asked_only() -> None:
+    """The `run` row's sink: asked which replies arrived, it answers for those keys alone (the whole map, tens of
+    thousands after the closed loop, kept its loop busy while a reply waited to be stamped: the idle row timed it)."""
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from bench.acks import sink_app
+
+    async with TestClient(TestServer(sink_app())) as client:
+        for key in ("k1", "k2", "k3"):
+            assert (await client.post(f"/response/{key}", data=b"{}")).status == 200
+        answer = await (await client.post("/_stats", json=["k2", "k9"])).json()
+    assert list(answer) == ["k2"] and isinstance(answer["k2"], float)
