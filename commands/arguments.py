@@ -48,7 +48,7 @@ from commands.model import (
     Subscribe,
 )
 from commands.numbers import AMOUNT_GLUED, HOURS_MAX, amount, find_hours, percent_forms, round_int
-from commands.text import blank, clean, first_token, remove_spans
+from commands.text import EDGE_PUNCT, blank, clean, first_token, remove_spans
 
 # ---------------------------------------------------------------------------------------------------------
 # Tasks and projects
@@ -162,7 +162,7 @@ def approve(args: Args) -> Command | ParseError:
     if more is not None:  # "同意 15 和 16", "approve 21 22": each its own decision
         ids = [arg[0], *(int(n) for n in re.findall(r"[0-9]+", arg[1]))]
         return Several(items=tuple(Approve(approval_id=n) for n in dict.fromkeys(ids)))
-    if args.word == "ok" and arg[1] and not args.rest.startswith("#"):
+    if args.word == "ok" and arg[1] and not args.rest.startswith("#") and not _GO_AHEAD.fullmatch(arg[1]):
         # "ok 3 more to go" is chatter: "ok" approves only as "ok 12" alone, or "ok #12 …".
         return err("unknown_command", None, word=args.word, suggestion="approve")
     return Approve(approval_id=arg[0], comment=arg[1])
@@ -172,11 +172,17 @@ def reject(args: Args) -> Command | ParseError:
     arg = approval_id(args.rest, "reject")
     if isinstance(arg, ParseError):
         return arg
-    if not arg[1]:
-        return missing("reject", "reason")
+    if not _COURTESY.sub("", arg[1]).strip(EDGE_PUNCT + "!！.。~"):
+        return missing("reject", "reason")  # "reject 12 pls": a reason is owed to the requester, not a courtesy
     return Reject(approval_id=arg[0], reason=arg[1])
 
 
+# After "ok 12": words that make it a decision ("ok 31 go ahead"), not chatter ("ok 3 more to go").
+_GO_AHEAD = re.compile(r"[\s!！,，.。]*(?:(?<![A-Za-z])(?:go ahead|approved?|lgtm)(?![A-Za-z])|同意|批准|通过)"
+                       r"(?:[\s!！,，.。]|(?<![A-Za-z])(?:pls|please|thanks)(?![A-Za-z])|[\U0001f44d\u2705\u2714\ufe0f\U0001f44c])*",
+                       re.IGNORECASE)
+_COURTESY = re.compile(r"(?<![A-Za-z])(?:pls|plz|please|thanks|thx|ty|sorry|asap|now)(?![A-Za-z])|谢谢|辛苦了?|麻烦了|吧|哈|啊|了|一下|先|"
+                       r"[\u2600-\u27bf\U0001f300-\U0001faff]", re.IGNORECASE)
 _DELEGATE_TO = re.compile(r"(?:to|给|交给|->|→)\s*", re.IGNORECASE)
 
 

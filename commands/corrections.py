@@ -48,7 +48,8 @@ def correction(s: str, *, anywhere: bool = True) -> Command | ParseError | None:
     if fix is None and undo is None and key is not None:
         fix = c.FIGURE_CONTRAST.search(head) or c.WRONG_FIGURE.search(head)  # "A-3 刚才报错了，是 80% not 90%"
     if undo is None and fix is None and anywhere and key is None and not TASK_KEY_ANY.search(head):
-        fix = c.CORRECTION_ANYWHERE.search(head) or c.WRONG_FIGURE.search(head)
+        fix = c.CORRECTION_ANYWHERE.search(head) or c.WRONG_FIGURE.search(head) or (
+            c.FIGURE_CONTRAST.search(head) if c.UNDO.search(head) else None)  # "3h not 6h, my bad"
         undo = c.UNDO.search(head) if not re.search(r"[0-9]|百分之|小时|成", head) else None
 
     if (undo is None and fix is None) or w.QUESTION_WORDS.search(head) or (fix is not None and w.NOT_NOW.search(head)):

@@ -131,8 +131,9 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
     done = _cue(w.DONE, scrubbed, not_before=w.DONE_NOT_FACT_BEFORE, not_after=w.DONE_PARTIAL_AFTER)
     said = d.UNBLOCK_SAID.search(scrubbed) if block is None else None
     unblock = unblock or said
-    if done is not None and unblock is not None and (unblock.start() <= done.start() < unblock.end() or said):
-        done = None  # "access 搞定了", "license 搞定了，unblock 一下": the obstacle is done with, not the task
+    if done is not None and unblock is not None and (unblock.start() <= done.start() < unblock.end() or said or (
+            unblock.end() <= done.start() and d.REPAIRED.match(done.group(0)))):
+        done = None  # "access 搞定了", "license 搞定了，unblock 一下", "已解决，吊篮修好了": the obstacle is done with
     if done is not None and unblock is not None and done.end() <= unblock.start() and d.GOES_ON.search(unblock.group(0)):
         done = None  # "isolation done, 可以继续了": the completion was the obstacle's, and the work goes on
     handed = w.PASSED.search(scrubbed)
@@ -153,7 +154,8 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
         done = None  # "80% done", "100%完成", "完成了三分之一": the percent's own word
     start = _cue(w.START, scrubbed, not_before=w.PLAN_BEFORE, not_after=w.PLAN_AFTER)
     start = None if start is not None and d.PLAN_WORDS.search(clause_before(scrubbed, start.start())) else start
-    unblock = None if start is not None and unblock is not None and start.start() < unblock.start() else unblock
+    unblock = None if start is not None and unblock is not None and (  # "人到齐了 started at 8": the crew, not a wait, came
+        start.start() < unblock.start() or d.CREW_ARRIVED.search(scrubbed[: unblock.end()])) else unblock
     if unblock is not None and not denied and (w.PLAN_BEFORE.search(scrubbed[: unblock.start()]) or w.PLAN_AFTER.match(scrubbed[unblock.end() :])):
         unblock = None  # "明天继续": a plan
     trouble = (w.TROUBLE.search(w.TROUBLE_IF.sub(" ", scrubbed)) or d.TROUBLE_MORE.search(scrubbed)) if block is None and unblock is None and done is None else None

@@ -31,12 +31,16 @@ _CN_COUNT = r"(?<=了)\s*[一二两三四五六七八九十百]+\s*(?:个|台|�
 UNREAD = re.compile(rf"{_NUMBER}(?:{_NOT_A_COUNT_AFTER}|{_COUNTED_NOUN})|{_CN_COUNT}", re.IGNORECASE)
 
 # A completion with a rest still to do after it ("装完了 but 网络还没测", "finished, still need the docs").
-CONTRAST = re.compile(r"但是?|不过|还差|还没|还有|只是|(?<![A-Za-z])(?:but|except|though|left|remaining|still|not yet|pending)(?![A-Za-z])",
+CONTRAST = re.compile(r"但是?|不过|还差|还没|还有|只是|(?<![A-Za-z])(?:but|except|though|left|remaining|still|not yet|pending)(?![A-Za-z])"
+                      # "风管装好了，保温下周包": more of the work to do later, by its verb
+                      r"|[,，;；。]\s*[\u4e00-\u9fff]{0,6}?(?:下周|明天|明早|后天|周[一二三四五六日末])(?:再|才|继续|接着)?(?:包|装|做|弄|干|铺|刷|接|焊|贴|搞)(?![^,，;；。]*[A-Za-z][A-Za-z0-9]{0,9}-[0-9])",
                       re.IGNORECASE)
 # "其他都完成", "everything else is done": all but something, which the words name before or after.
 THE_REST_BEFORE = re.compile(r"其他|其余|别的|剩下的|(?<![A-Za-z])(?:the rest|everything else|all the rest|rest of it)(?![A-Za-z])", re.IGNORECASE)
 # A percent right after a thing, then what has happened to that share ("闸机80%已经通电了"): a share of the things.
 SHARE_OF_THING = re.compile(r"[\u4e00-\u9fff](?<![到度成是为了在约过有达])$")
+# "门 60% 运到现场了", "滤料 30% 到仓库": a share of what was delivered, named after the percent or not.
+ARRIVED_AFTER = re.compile(r"\s*(?:[\u4e00-\u9fff]{1,6}\s*)?(?:已经?|都)?\s*(?:运|送|拉|发|搬)?到(?:了)?\s*(?:现场|仓库|工地|库房|库里|场地)")
 SHARE_DONE_AFTER = re.compile(r"\s*(?:已经|已|都)\s*[\u4e00-\u9fff]")
 # A completion followed in its clause by a numbered part ("finished the string 3 swap, strings 1 and 2 next week").
 COUNTED_IN_CLAUSE = re.compile(r"[^,，;；。.!！\n]{0,30}?(?<![A-Za-z0-9.#:/\-])[0-9]+(?![0-9.)、:：%])(?!\s*(?:h|hrs?|hours?|mins?|小时|点|号|:))",
@@ -59,13 +63,17 @@ COMPARED_AFTER = re.compile(r"\s*(?:(?:[a-z]+er|more|less|faster|slower|better|w
                             re.IGNORECASE)
 # A machine's setting or load before a percent ("compressor running 80%", "genset loaded to 70%").
 SETTING_BEFORE = re.compile(r"(?:(?<![A-Za-z])(?:running|throttled|idling|firing|charged|dim|dimmed|set|capacity|load|utili[sz]ation|locked|capped|limited|held|pinned)"
-                            r"(?:\s*(?:to|at|到))?|设在|限流|限速|限幅|开度|亮度|调光到?|给到|设定到?|变频(?:给到|调到|设到)?)\s*$", re.IGNORECASE)
+                            r"(?:\s*(?:to|at|到))?|设在|设置?在|限流|限速|限幅|开度|亮度|调光到?|给到|设定(?:到|在)?|变频(?:给到|调到|设到)?)\s*$", re.IGNORECASE)
 # A thing whose own level a percent gives, a few words before it ("话筒电池 still 40%", "油位 60%"): a reading.
 CN_MEASURED = re.compile(r"(?:电池(?![柜架包舱组])|电量|油量|油位|水位|液位|库存|余量|气压|胎压)[^,，;；。.!！0-9]{0,10}$")
 # A task change said key first ("A-3 priority high pls, …", "A-3 优先级 调高"): no report in its words.
 CHANGE_FIRST = re.compile(r"\s*(?:priority|优先级|due|deadline|截止)(?![A-Za-z])", re.IGNORECASE)
 # A thing restored ("塔筒照明已经恢复了", "power is back"): the obstacle's end, or a part of the work? With a progress
 # figure beside it, asked.
+CERTAIN_AFTER = re.compile(r"\s*(?:not|sure|certain|positive|it'?s|that'?s|the (?!task|job|work)|确定|肯定)(?![A-Za-z])", re.IGNORECASE)
+CREW_ARRIVED = re.compile(r"(?<![的家方商])(?:人|人员|班组|工人|大家)\s*(?:都|已经?|全)?\s*(?:到齐了?|齐了)$|(?<![A-Za-z])(?:crew|team|everyone)"
+                          r"(?:'s| is| are)?\s*(?:all )?(?:here|in)$", re.IGNORECASE)
+REPAIRED = re.compile(r"修好|修复|(?:got )?fixed|repaired", re.IGNORECASE)  # a completion word that is a repair's
 THING_RESTORED = re.compile(r"[\u4e00-\u9fffA-Za-z]{2,}\s*(?:已经?|都|也)?\s*(?:恢复了?|修好了|(?:is|are) back|restored)$", re.IGNORECASE)
 # A stop for a part of the day ("太阳太毒了 中午干不了", "too hot to work at noon"): not a blocker to set without asking.
 PART_OF_DAY = re.compile(r"中午|午后|上午|下午|傍晚|晚上|夜里|(?<![A-Za-z])(?:at noon|midday|this (?:morning|afternoon|evening)|tonight)(?![A-Za-z])",
@@ -94,7 +102,9 @@ CONSUMED_BEFORE = re.compile(r"(?:用掉|用去|消耗了?|耗掉|耗了|(?<![A-
 # A plan before a start ("plan 是 next week 开工", "tomorrow we start"): no start yet.
 PLAN_WORDS = re.compile(r"(?<![A-Za-z])(?:plan|planned|planning|next week|tomorrow|tonight|later|will|gonna|going to)(?![A-Za-z])", re.IGNORECASE)
 # The time a test runs for ("discharge test runs 45 minutes"): the test's, not work spent.
-TEST_RUNS = re.compile(r"(?<![A-Za-z])(?:tests?|cycles?|runs?)\s+(?:runs|ran|lasts|lasted|takes|took)\s*(?:for\s*)?$", re.IGNORECASE)
+TEST_RUNS = re.compile(r"(?<![A-Za-z])(?:tests?|cycles?|runs?)\s+(?:runs|ran|lasts|lasted|takes|took)\s*(?:for\s*)?$"
+                       r"|(?:循环|周期)\s*(?:了|时间|时长|用时|要|需要)?\s*$|(?<![A-Za-z])(?:cycles?|CIP)\s*(?:time|length)?\s*(?:is|was|of|:)?\s*$",
+                       re.IGNORECASE)  # "循环 25 分钟": a machine's cycle, not the crew's time
 # The percent said not to be progress ("68%，那是气柜的容积，不是进度哈", "that's not progress, it's the tank level").
 NOT_PROGRESS = re.compile(r"不是进度|(?<![A-Za-z])not (?:the )?(?:task'?s )?progress(?![A-Za-z])", re.IGNORECASE)
 # "八十几", "百分之八十几", "90 多": tens and some; asked.

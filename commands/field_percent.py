@@ -30,7 +30,7 @@ _HEDGED_NUMBER = re.compile(r"(?:close to|about|around|like|roughly|maybe|大概
 
 _LABEL_RIGHT_BEFORE = re.compile(r"(?:(?:进度|(?<![A-Za-z])progress)\s*(?:到了?|是|为|is|at|is at|[:：])?|做到了?|干到了?|弄到了?)\s*$", re.IGNORECASE)
 _LABELLED_NUMBER = re.compile(r"(?:进度|完成度|完成率|progress|progres|progess|prgress|porgress|progrss|pct|completion|(?:percent|pct|%)\s*(?:complete|completed|done|finished)"
-                              r")\s*[:：=]?\s*(?:到|为|是|at|is|to|of|now|now at)?\s*"
+                              r")\s*[:：=]?\s*(?:到了?|达到了?|为|是|at|is|to|of|now|now at|(?:has )?reached|hit)?\s*"
                               r"([0-9]{1,3}(?![0-9.%:])|[一二三四五六七八九]?十[一二三四五六七八九]?(?![成%])|一百)",
                               re.IGNORECASE)
 
@@ -187,8 +187,9 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
         ) or measure_noun_before(before) or d.SETTING_BEFORE.search(before) or d.CN_MEASURED.search(before) or d.CONSUMED_BEFORE.search(before):
             measured = True  # a forecast, a measurement, an earlier figure, or the next of a list of readings
             continue
-        if w.OFF_TARGET_AFTER.match(after) or w.BY_A_DATE_AFTER.match(after):
-            continue
+        if w.OFF_TARGET_AFTER.match(after) or w.BY_A_DATE_AFTER.match(after) or (found.value == 100 and d.CERTAIN_AFTER.match(after)
+                                                                                   and not _NEGATED_BEFORE.search(before)):
+            continue  # "it's 100% not the fuse": certainty, no percent
         if w.PART_BEFORE.search(before):
             unclear = True  # "3层 50% 完成", "phase 2 50% complete": one part's progress, not the task's
             continue
@@ -204,7 +205,7 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
         if w.REMAINING_BEFORE.search(before):
             unclear = True  # "还剩 30% 没做": the rest, not the progress
             continue
-        if w.SHARE_AFTER.match(after) or d.SHARE_LEAD.search(before) or (d.SHARE_OF_THING.search(before) and d.SHARE_DONE_AFTER.match(after)):
+        if w.SHARE_AFTER.match(after) or d.ARRIVED_AFTER.match(after) or d.SHARE_LEAD.search(before) or (d.SHARE_OF_THING.search(before) and d.SHARE_DONE_AFTER.match(after)):
             unclear = True  # "瓷砖 80% 已到货", "90% 都会…": a share of something else, asked
             continue
         if w.MEASURE_AFTER.match(after) or measure_noun_after(after) or d.COMPARED_AFTER.match(after):

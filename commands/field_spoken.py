@@ -25,7 +25,8 @@ _PERCENT_TYPO = re.compile(r"[百白柏](?:分|份)[织只知支之芝](?=[0-9�
 _TYPOS = ((re.compile(r"(?<![A-Za-z])(?:nearlly|nearley|nealry|neraly|nearlt|nearyl)(?![A-Za-z])", re.IGNORECASE), "nearly"),
           (re.compile(r"(?<![A-Za-z])(?:almsot|allmost|alomst|amlost|almots)(?![A-Za-z])", re.IGNORECASE), "almost"),
           (re.compile(r"(?<![A-Za-z])(?:finshed|finsihed|fnished|finised|finishd|fiinished|finnished|finihsed)(?![A-Za-z])", re.IGNORECASE),
-           "finished"))
+           "finished"),
+          (re.compile(r"(?<![A-Za-z])(?:percnet|pecent|percetn|precent|percen|pervent)(?![A-Za-z])", re.IGNORECASE), "percent"))
 _MINUTE_WORDS = {"five": 5, "ten": 10, "fifteen": 15, "twenty": 20, "twenty-five": 25, "thirty": 30, "forty": 40,
                  "forty-five": 45, "fifty": 50}
 _EN_MINUTES = re.compile(rf"(?<![A-Za-z-])({'|'.join(sorted(_MINUTE_WORDS, key=len, reverse=True))}) (mins?|minutes)(?![A-Za-z])", re.IGNORECASE)

@@ -23,7 +23,7 @@ def _words(*fragments: str) -> re.Pattern[str]:
 # The task is complete.
 DONE = _words(
     "已?完成了?(?!度|率|情况)", "已?完工了?", "竣工了?", "搞定了?", "弄完(?!成)了?", "搞完(?!成)了?", "做完(?!成)了?", "干完(?!成)了?", "装完(?!成)了?", "修完(?!成)了?", "调完(?!成)了?",
-    "收尾结束了?", "完事了?(?!吗|没)", "全部结束了?", "全部完成了?", "都完成了", "都搞定了", "全搞定了", "交付了",
+    "收尾结束了?", "收完尾了?", "^\\s*wrapped(?=\\s*(?:[,，.。!！]|$))", "完事了?(?!吗|没)", "全部结束了?", "全部完成了?", "都完成了", "都搞定了", "全搞定了", "交付了",
     "ok了", "已\\s*ok", "作好了", "knocked out", "[铺装做干弄修调焊刷拆挖浇砌接布拉贴封灌清换测写改挂喷埋洗擦]完(?!成)了?", "(?:弄|做|搞|修|装|调|都|全)好了", "done", "all done", "finished", "completed?", "wrapped up", "wraped up", "wrap(?:ped)? ?up\\s*了", "all set", "closed out",
     "is complete", "task complete", "完城了?", "完陈了?", "finsihed", "finihsed", "finshed", "fnished",
     "compelted", "complted", "complated", "compleet", "completd", "complet", "compelte", "complte", "comlete", "compete(?=\\s*[.!。！]*$)", "finishd", "finised", "完[层承呈乘诚]了", "dnoe", "is finish(?: already)?", "finish already", "already finish(?:ed)?", "搞[订顶丁]了?", "finish\\s*了", "搞掂", "妥了", "齐活了?", "搞掂咗", "[搅攪]掂", "整完了?", "整好了", "弄利索了?", "(?<!未)(?<!没)完毕", "已交付",
@@ -81,7 +81,7 @@ QUESTION_START = re.compile(
 
 # The blocker is gone.
 UNBLOCK = _words(
-    "已解决", "解决了", "问题解决", "解除阻塞", "不卡了", "不堵了", "可以继续了?", "可以开工了?", "可以干了", "恢复施工",
+    "已解决", "解决了", "问题解决", "解除阻塞", "不卡了", "不堵了", "不(?:再)?缺(?:料|货|人|件|材料|配件)了", "可以继续了?", "可以开工了?", "可以干了", "恢复施工",
     "(?:问题|毛病|故障)\\S{0,4}(?:处理|解决|修)好了", "(?<![没未在等料])到货(?=\\s*[，,。]|\\s*$)", "possession\\s*(?:已经?)?批了",
     "(?:weather )?window(?:'s| is) open(?: again)?", "不用(?:再)?等了", "不再等", "resolve\\s*了", "(?<![等到])风小了", "天晴了", "(?:也)?(?:能|可以)(?:接着|继续)干了?",
     "恢复了", "复工了?", "配件到了", "料到了", "材料到了", "货到了", "到货了", "零件到了", "备件到了", "签字了",
@@ -90,7 +90,7 @@ UNBLOCK = _words(
     "(?:parts|part|material|materials|delivery|shipment) (?:has |have )?(?:arrived|came|came in|here|delivered)",
     "permit (?:came|came through|approved|granted|is in)", "permit(?:'s| is| has)? (?:come )?through", "good to go again",
     "(?:we |you )?can (?:continue|resume|carry on|proceed)(?: again| now)?", "(?:is|are) back(?: up| on| online)?(?=\\s*(?:[,.;!]|$|and|so|we))", "(?<!hasn't )(?<!has not )(?<!not )(?<!haven't )(?<!never )(?:signed|resuming|resumed)",
-    "回复了", "开门了", "签了", "[A-Za-z]+'s here", "is here", "(?<![做干弄装达])到了(?=\\s*(?:[,，。!！;；]|$|继续|可以|开工|进场|[\\u2600-\\u27bf\\U0001f300-\\U0001faff]))",
+    "回复了", "开门了", "签了", "[A-Za-z]+'s here", "is here", "(?<![做干弄装达度])到了(?=\\s*(?:[,，。!！;；]|$|继续|可以|开工|开干|干活|进场|[\\u2600-\\u27bf\\U0001f300-\\U0001faff]))",
     "到齐了?", "到位了", "(?:料|货|材料|配件|零件|设备)(?:已经?|都)(?:到|到齐|到位)", "解除了", "blocker (?:\\w+ )?解除", "access (?:granted|sorted|restored)", "(?:access|permit|权限|证件?|许可|钥匙|门禁|通行证)\\s*(?:已经?)?(?:搞定|解决|弄好|办好|ok|sorted|done)了?", "got (?:the )?access",
     "can (?:continue|proceed|resume) now", "resuming work", "work resumed",
     "(?:parts?|materials?|delivery|shipment|crane|permit|access|power|stuff|steel|cable|pipes?|panels?|equipment|vendor|crew)"
@@ -134,7 +134,7 @@ START = _words(
     "开始了(?!解)", "已开始", "已经开始", "开工了?", "开干了?", "上手了", "开搞了?", "开整了?", "开弄了?", "开做了?", "动工了?", "进场了?", "开始(?:施工|做|干|安装|调试|布线|装|执行|测试|铺|拆|接线|搭|焊|浇|跑)了?",
     "开始(?=\\s*$)", "start\\s*了", "开始\\s*[A-Za-z][A-Za-z -]{1,20}?\\s*了", "开始\\s?(?!前|时|的|之前|以后|后|日期|时间|吧|吗|没|了没|了解|不|\\s*[0-9])[\u4e00-\u9fff]{1,4}\\s?了?(?=\\s*(?:[,.!;@，]|$))",
     "(?:已经|刚刚?|今天|现在)(?:在)?(?:开始)?(?:进行|着手|动手)", "started (?:on|the|with|to|work|laying|installing)", "got started", "(?:got|get|getting) going(?: on)?", "began (?:the|on|work|with)", "(?:we'?re|i'?m) starting (?:on it |work )?now",
-    "have started", "has started", "began (?:on|the|work)", "mobili[sz]ed", "kick(?:ed)?[- ]?off(?:\\s*了)?", "刚开始", "才开始", "just (?:started|begun)", "started", "strated", "starting now", "kicked off", "began", "begun", "under way", "underway", "in progress now",
+    "have started", "has started", "began (?:on|the|work)", "mobili[sz]ed", "kick(?:ed)?[- ]?off(?:\\s*了)?", "刚开始", "才开始", "just (?:started|begun)", "started", "strated", "starting now", "^\\s*start(?=\\s*[.!。！]*$)", "kicked off", "began", "begun", "under way", "underway", "in progress now",
 )
 # A plan, not a fact ("明天开始", "will start").
 PLAN_BEFORE = re.compile(r"(?:明天|明早|明晚|后天|下周|下午|晚上|今晚|待会|等会|回头|准备|计划|打算|预计|要|将|会|可能|也许|没有|可以|能|"
@@ -221,11 +221,11 @@ APPROXIMATE_PERCENT: tuple[tuple[re.Pattern[str], int], ...] = tuple((re.compile
     (r"[一二三四五六七八九]([一二三四五六七八九])成", -1),  # 七八成: between; the lower one preselected
     (r"(?:百分之)?[一二三四五六七八九][一二三四五六七八九]十(?:%|的样子|左右)?(?![一二三四五六七八九个台米天号])", -1),  # 百分之六七十
     (r"[0-9]{1,2}\s*(?:%|％)?\s*(?:-|~|到|至|或)\s*[0-9]{1,3}\s*(?:%|％)", -2),  # 70-80%: a range
-    (r"(?:快|快要|将近|接近|(?<![A-Za-z])(?:almost|nearly)(?![A-Za-z]))\s*(?:到)?\s*(?:一半|(?<![A-Za-z])half(?:way)?(?![A-Za-z]))",
+    (r"(?:快|快要|将近|接近|(?<![A-Za-z])(?:almost|nearly|close to)(?![A-Za-z]))\s*(?:到)?\s*(?:一半|(?<![A-Za-z])half(?:way)?(?![A-Za-z]))",
      50),  # 快一半: not yet half; asked with half preselected
     (r"一半多|过半|大半|(?<!差不)多一半|一大半|超过一半|(?<![A-Za-z])(?:more than|over|a bit over|a little over|just over|past) "
      r"half(?:way)?(?![A-Za-z])", 60),
-    (r"(?:差不多|almost|nearly)\s*(?:吧|啦)?\s*$|还差一点|差一点|就差一点|八九不离十|快[一二三四五六七八九]十了|(?<![A-Za-z])(?:getting close|getting there|almost there)(?![A-Za-z])",
+    (r"(?:差不多|almost|nearly|(?<![\u4e00-\u9fff])快了)\s*(?:ok\s*了?)?\s*(?:吧|啦)?\s*$|还差一点|差一点|就差一点|八九不离十|快[一二三四五六七八九]十了|(?<![A-Za-z])(?:getting close|getting there|almost there)(?![A-Za-z])",
      90),
     (r"(?:almost|nearly|快|差不多|基本|接近|将近|mostly|largely|pretty much|basically|practically|大体|大致|基本上|大体上)"
      r"\s*(?:都)?\s*(?:已经?)?\s*(?:完成|完工|搞定|搞完|做完|弄完|弄好|做好|好了|done|finished|complete)", 90),

@@ -306,12 +306,13 @@ class SetDue:
 
 
 Priority = Literal["low", "normal", "high", "urgent"]  # bot.pms.base.PRIORITIES
+PriorityStep = Literal["higher", "lower"]  # one step from the task's priority now ("优先级调高")
 
 
 @dataclass(frozen=True, kw_only=True)
 class SetPriority:
     task: str
-    priority: Priority
+    priority: Priority | PriorityStep
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -29,6 +29,7 @@ from commands.model import (
     Unblock,
 )
 from commands.progress import field_report
+from commands.said_changes import said_change
 from commands.task_arguments import without_verb
 from commands.text import first_token, normalize
 from commands.verbs import match_verb, suggest
@@ -37,15 +38,14 @@ MAX_TEXT_CHARS = 2000
 _CASUAL_WORDS = frozenset({"ok", "okay"})  # verbs that are also just "ok" before a report
 TYPO_CUTOFF = 0.8  # "repotr PUMP-3" is a misspelt verb; "Handing PUMP-3 over" is a report
 
-# A task change said key first, with a word of change ("A-3 priority 调成 high", "A-3 due date 改到 下周三"): the
-# verb's own form. Without the change word it is a remark ("A-3 due Friday"), read as a report.
-_KEY_FIRST_CHANGE = re.compile(r"(?P<key>[A-Za-z][A-Za-z0-9]{0,9}-[0-9]{1,9}) ?(?P<verb>priority|优先级|due(?: date)?|deadline|截止(?:日期)?)"
-                               r" ?[:：]? ?(?:调成|调为|调到|改成|改为|改到|设为|设成|推到|延到|(?:changed? |moved |pushed |set )?to|->|→)"
-                               r" ?(?P<rest>.+)", re.IGNORECASE)
 # An approval's number, then the decision ("#7 同意, go", "#7 approved, thanks"): the "#" makes it a number.
 # "#12 同意", "12 我看过了，没问题，同意": a bare number only with words of having looked ("50 approved" is a count).
-_NUMBER_THEN_YES = re.compile(r"(?:#|(?=[0-9]{1,9} ?[,:：]? ?(?:我看|看过|没问题|没毛病))|(?=[0-9]{3,9} ?[,:：]? ?(?:同意|批准|ok|lgtm)(?![A-Za-z])))([0-9]{1,9}) ?[,:：]? ?(?:(?:ok|好的|我看(?:过)?了|看过了|没问题|没毛病|可以)[ ,，]*){0,3}(?:同意|批准|approved?|ok|lgtm)(?![A-Za-z])"
+_NUMBER_THEN_YES = re.compile(r"(?:#|(?=[0-9]{1,9} ?[,:：]? ?(?:我看|看过|没问题|没毛病))|(?=[0-9]{3,9} ?[,:：]? ?我?(?:同意|批准|ok|lgtm)(?![A-Za-z])))([0-9]{1,9}) ?[,:：]? ?(?:(?:ok|好的|我看(?:过)?了|看过了|没问题|没毛病|可以|我)[ ,，]*){0,3}(?:同意|批准|approved?|ok|lgtm)(?![A-Za-z])"
                               r"(?: ?[,;.:!，；。！]? ?(?P<why>.*))?", re.IGNORECASE)
+# A rejection said number first ("31 驳回，太贵", "#31 我不同意", "31 reject, over budget"): the verb's form, so
+# that a rejection without its reason is asked for one.
+_NUMBER_THEN_NO = re.compile(r"(?P<id>#[0-9]{1,9}|[0-9]{3,9}) ?[,:：]? ?我?(?:驳回|不同意|不批|拒绝|(?i:reject(?:ed)?|declined?))(?![A-Za-z])"
+                             r" ?[,，:：;；.。]? ?(?P<why>.*)")
 _CHANNEL_REF = re.compile(r"#([0-9]{1,9})(?![0-9A-Za-z])")
 # An approval said as its own clause among chatter ("辛苦，同意 12，周一见"): the verb aimed at a number,
 # with nothing around it that asks, negates or sets a condition.
@@ -90,10 +90,9 @@ def parse(text: str, *, today: date, channel_project: str | None = None) -> Comm
         return err("too_long", None, max=str(MAX_TEXT_CHARS))
 
     matched = match_verb(s)
-    key_first = _KEY_FIRST_CHANGE.fullmatch(s) if matched is None else None
-    if key_first is not None:
-        verb_word = "priority" if key_first["verb"].lower() in ("priority", "优先级") else "due"
-        matched = match_verb(f"{verb_word} {key_first['key']} {key_first['rest']}")
+    change = said_change(s, today=today) if matched is None else None
+    if change is not None:
+        return change
     fix = correction(s, anywhere=matched is None)
     if fix is not None:
         return fix
@@ -119,6 +118,9 @@ def parse(text: str, *, today: date, channel_project: str | None = None) -> Comm
         yes = _NUMBER_THEN_YES.fullmatch(s) if channel_project is None else None
         if yes is not None and not QUESTION_END.search(s):
             return Approve(approval_id=int(yes.group(1)), comment=(yes.group("why") or "").strip())
+        no = _NUMBER_THEN_NO.fullmatch(s) if channel_project is None and not QUESTION_END.search(s) else None
+        if no is not None and (no_verb := match_verb(f"reject {no['id'].lstrip('#')} {no['why']}")) is not None:
+            return no_verb[0].parse(Args(rest=no_verb[2], word=no_verb[1], today=today))
         approvals = _APPROVE_CLAUSE.findall(s)
         if len(approvals) == 1 and not _NOT_A_DECISION.search(s) and not TASK_KEY_AT.search(s):
             return Approve(approval_id=int(approvals[0]))

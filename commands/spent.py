@@ -49,7 +49,7 @@ _ESTIMATE_BEFORE_LABEL = re.compile(r"预计|预估|估计|计划|剩余|还需|
 # A duration per unit of the work ("20 min each", "3分钟一个"): a rate, not the time spent; with one task, asked (with
 # several, "2h each" shares the hours: commands/field.py's _each).
 PER_UNIT = re.compile(r"[0-9.]+\s*(?:h|hrs?|hours?|mins?|minutes?|个?小时|分钟)\s*(?:each|apiece|a piece|per\s+[A-Za-z]+|一个|每个|一根|一条|一台)"
-                      r"(?![A-Za-z])|每[块台根条件片张扇组套只间][^0-9,，;；。]{0,10}?[0-9.]+\s*(?:h|hrs?|mins?|minutes?|个?小时|分钟)", re.IGNORECASE)
+                      r"(?![A-Za-z])|每(?:个(?!\s*(?:shift|班|小时|钟头|hours?|days?|天|周|星期|礼拜|月))|[块台根条件片张扇组套只间门])[^0-9,，;；。]{0,10}?[0-9.]+\s*(?:h|hrs?|mins?|minutes?|个?小时|分钟)", re.IGNORECASE)
 
 _AND_MINUTES = re.compile(r"\s*(?:and|又|零|加|&)?\s*", re.IGNORECASE)
 _HOURS_THEN = re.compile(r"(?:小时|钟头|hours?|hrs?|h)\s*(?:零|又|加|and|&)?\s*$", re.IGNORECASE)
@@ -71,7 +71,7 @@ def not_spent(task: str, tail: str, verb: str) -> tuple[NotSpent, ParseError] | 
         return None
     before, after = s[: hrs.start], s[hrs.end :]
     kind: NotSpent | None = "range" if _RANGE_BEFORE.search(before) else "frequency" \
-        if _FREQUENCY_BEFORE.search(before) else "measured" if _MEASURED_BEFORE.search(before) else "to_come" \
+        if _FREQUENCY_BEFORE.search(before) and not PER_UNIT.search(s) else "measured" if _MEASURED_BEFORE.search(before) else "to_come" \
         if _TO_COME_BEFORE.search(before) or _TO_COME_AFTER.match(after) else None
     if kind is None:
         return None

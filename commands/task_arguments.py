@@ -15,6 +15,7 @@ from commands.model import (
     Comment,
     ParseError,
     Priority,
+    PriorityStep,
     Reopen,
     Search,
     SetDue,
@@ -42,6 +43,10 @@ PRIORITY_WORDS: dict[str, Priority] = {
     "low": "low", "低": "low", "normal": "normal", "medium": "normal", "普通": "normal", "中": "normal",
     "正常": "normal", "high": "high", "高": "high", "urgent": "urgent", "highest": "urgent", "紧急": "urgent",
     "最高": "urgent", "急": "urgent",
+}
+PRIORITY_STEPS: dict[str, PriorityStep] = {
+    "higher": "higher", "up": "higher", "raise": "higher", "调高": "higher", "提高": "higher", "升高": "higher",
+    "lower": "lower", "down": "lower", "调低": "lower", "降低": "lower",
 }
 # `A-3 给 王波`, `A-3 交给 bob`: the whole message is the key, a hand-over word and one short name — a name is
 # 2-4 Chinese characters or one Latin word, so `A-3 给王波打电话了` stays a report with its note.
@@ -148,7 +153,9 @@ def priority(args: Args) -> Command | ParseError:
     if not word:
         return missing("priority", "priority")
     said = _WHY.split(word, maxsplit=1)[0]  # "priority A-3 urgent, runway reopens Sat": the rest is why
-    word = said if said in PRIORITY_WORDS else word
+    word = said if said in PRIORITY_WORDS or said in PRIORITY_STEPS else word
+    if word in PRIORITY_STEPS:
+        return SetPriority(task=task, priority=PRIORITY_STEPS[word])
     if word not in PRIORITY_WORDS:
         return err("bad_priority", "priority", value=word)
     return SetPriority(task=task, priority=PRIORITY_WORDS[word])

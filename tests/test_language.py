@@ -40,7 +40,8 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           # holdout49 91.3 % / 4, holdout50 90.9 % / 1, holdout51 88.7 % / 4 (written without the READMEs' examples; 50 and 51 after
           # holdout46-48's fixes, 49 after some of 50 and 51's), holdout52 87.4 % / 4, holdout53 88.3 % / 6, holdout54 92.2 % / 5
           # (likewise, after tuning on holdout49-51), holdout55 89.6 % / 5, holdout56 83.0 % / 7, holdout57 90.4 % / 3 (likewise,
-          # after tuning on holdout52-54). Since tuned on, guarded; holdout56 is tuned only part of the way, so far:
+          # after tuning on holdout52-54), holdout58 87.4 % / 8, holdout59 93.5 % / 1, holdout60 89.1 % / 5 (likewise, after
+          # tuning on holdout55-57). Since tuned on, guarded; holdout56 is tuned only part of the way, so far:
           # guarded at what it reaches (0 wrong writes), to be tuned up to 95 %.
           # Since tuned on, guarded.
           "holdout6.yaml": 0.95, "holdout7.yaml": 0.95, "holdout8.yaml": 0.95, "holdout9.yaml": 0.95,
@@ -55,7 +56,8 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           "holdout45.yaml": 0.95, "holdout46.yaml": 0.95, "holdout47.yaml": 0.95, "holdout48.yaml": 0.95,
           "holdout49.yaml": 0.95, "holdout50.yaml": 0.95, "holdout51.yaml": 0.95,
           "holdout52.yaml": 0.95, "holdout53.yaml": 0.95, "holdout54.yaml": 0.95,
-          "holdout55.yaml": 0.95, "holdout56.yaml": 0.89, "holdout57.yaml": 0.95}
+          "holdout55.yaml": 0.95, "holdout56.yaml": 0.92, "holdout57.yaml": 0.95,
+          "holdout58.yaml": 0.95, "holdout59.yaml": 0.95, "holdout60.yaml": 0.95}
 
 
 def _cases(name: str) -> list[dict[str, Any]]:
@@ -249,7 +251,7 @@ def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pyte
     # the forms behind holdout24's wrong writes and misses
     ("MX-4 管道里的淤泥清掉了大约30%", "ask"), ("MX-4 pumps limited to 70% at night", "none"), ("finished MX-4 this morning", ("done MX-4",)),
     ("finished MX-4 except the trims", "ask"), ("#58 同意 go ahead", ("approve 58",)), ("#58 同意吗", "none"),
-    ("MX-4 priority 调成 urgent", ("priority MX-4",)), ("MX-4 priority high", "none"), ("MX-4 due date 改到 下周五", ("due MX-4",)),
+    ("MX-4 priority 调成 urgent", ("priority MX-4",)), ("MX-4 priority high", ("priority MX-4",)), ("MX-4 due date 改到 下周五", ("due MX-4",)),
     ("改期 MX-4 下个月20号", ("due MX-4",)),
     # the forms behind holdout25's misses (its first read had no wrong write), and a figure not reached
     ("MX-4 法兰到了 👍", ("unblock MX-4",)), ("MX-4 not 40%, 是 30%", ("correct progress 30",)),
@@ -297,7 +299,7 @@ def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pyte
     ("MX-4 is 100% safe to climb now", "none"), ("MX-4 possession 2h 的 window 还没批下来", ("block MX-4",)),
     ("MX-4 set dimming to 30% for night ops", "none"), ("MX-4 pump duty 设成 50%", "none"), ("MX-4 is 50/50 for tonight", "ask"),
     ("MX-4 50/50", ("progress MX-4 50",)), ("MX-4 刷了2遍", "ask"), ("MX-4 poles 立了 7 根", "ask"), ("MX-4 这周 4", "ask"),
-    ("MX-4 on hold", "ask"), ("MX-4 每个 pan 拆装 20 min 左右", "none"),
+    ("MX-4 on hold", "ask"), ("MX-4 每个 pan 拆装 20 min 左右", "ask"),
     # the forms behind the wrong writes and misses of holdout37-39
     ("MX-4 motor 电流 only 60%，正常", "none"), ("MX-4 第3扇门 装好了", "ask"), ("MX-4 isolation done 可以继续了", ("unblock MX-4",)),
     ("MX-1 done, MX-2 at 50%, 3h across both", "ask"), ("MX-4 and MX-5 about half each", "ask"),
@@ -340,7 +342,7 @@ def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pyte
     ("MX-4 每块模组 5分钟", "ask"), ("MX-4 that's me done today, 2.5h on it", ("hours MX-4 2.5",)), ("价格不变的话明天 approve 58", "none"),
     ("明天 approve 58", "none"), ("MX-4 门框尺寸 2100×900", "none"), ("MX-4 主循环泵 变频给到 70%", "none"),
     ("MX-4 无线话筒电池 still 40%, 要充", "none"), ("MX-4 电池柜到货80%", "ask"), ("MX-4 maybe 三分之二", "ask"),
-    ("MX-4 priority high pls, theatres are short of trays", "none"), ("MX-4 缺 valve cartridge，山下仓库也没有", ("block MX-4",)),
+    ("MX-4 priority high pls, theatres are short of trays", ("priority MX-4",)), ("MX-4 缺 valve cartridge，山下仓库也没有", ("block MX-4",)),
     ("5158 我看过了，没问题，同意", ("approve 5158",)), ("#58 我看过了，没问题，同意", ("approve 58",)), ("50 approved, 3 rejected", "ask"),
     ("MX-4 tower 吊装 60%，风大慢了点", ("progress MX-4 60",)), ("MX-4 capacity grading 这块做到60%了", ("progress MX-4 60",)),
     ("MX-4 UPS电池剩余 35%，门控断电测试继续", "none"), ("MX-4 还没弄好，明天继续", "none"), ("forget that last one, revert it", ("undo",)),
@@ -391,6 +393,20 @@ def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pyte
     ("MX-1 MX-2 两个任务 每个三小时", ("hours MX-1 3", "hours MX-2 3")), ("hours were off on that one — 1.5h, not 2.5", ("correct hours 1.5",)),
     ("5618 lgtm 👍", ("approve 5618",)), ("5688 ok 的，go ahead", ("approve 5688",)), ("MX-4 assign to priya pls", ("assign MX-4",)),
     ("MX-4 note: council inspector visits thursday", ("comment MX-4",)), ("MX-4 今天上手了", ("start MX-4",)),
+    # and the forms behind holdout58-60's wrong writes and misses
+    ("MX-4 进度到了三分之一", ("progress MX-4 33",)), ("MX-4 清洗循环 25 分钟，水清了", "none"), ("MX-4 框架装好了，面板明天装", "ask"),
+    ("都干完了，撤了", "ask"), ("MX-4 人都到齐了 started at 8", ("start MX-4",)), ("MX-4 close to half", "ask"),
+    ("MX-1 完成，MX-2 快了", "ask"), ("reject 58 pls", "ask"), ("驳回 58 谢谢", "ask"), ("MX-4 监理的人到了 开干", ("unblock MX-4",)),
+    ("MX-4 门 60% 运到现场了", "ask"), ("MX-4 it's 100% not the fuse, it's the contactor", "none"),
+    ("MX-4 已解决，电梯修好了", ("unblock MX-4",)), ("MX-4 每台 12 分钟左右", "ask"), ("#58 驳回，资质不全", ("reject 58",)),
+    ("#58 我不同意", "ask"), ("#58 我同意，按报价执行", ("approve 58",)), ("ok 58 go ahead", ("approve 58",)),
+    ("MX-4 收完尾了，2h", ("done MX-4", "hours MX-4 2")), ("mx4 start", ("start MX-4",)), ("MX-4 不缺人了", ("unblock MX-4",)),
+    ("MX-4 progress reached 45", ("progress MX-4 45",)), ("MX-4 at 45 percnet", ("progress MX-4 45",)),
+    ("MX-4 wrapped, 1.5h", ("done MX-4", "hours MX-4 1.5")), ("undo that, take back 上一条", ("undo",)),
+    ("delete my last update, wrong site", ("undo",)), ("2h not 3h my bad", ("correct hours 2",)), ("MX-4 差不多 ok 了", "ask"),
+    ("MX-4 变频器设定在 45%", "none"), ("MX-4 优先级调高", ("priority MX-4",)), ("MX-4 close 掉，重复了", ("close MX-4",)),
+    ("MX-4 重新打开，又漏水了", ("reopen MX-4",)), ("MX-4 改期到下周三", ("due MX-4",)), ("MX4 交给小王吧", ("assign MX-4",)),
+    ("MX-4 bump priority to high", ("priority MX-4",)), ("MX-4 push the due date to May 3", ("due MX-4",)),
 ])
 def test_the_forms_behind_the_tuning_set_carry_over(text: str, meant: object) -> None:
     # As the evaluator compares them: "start A-3" beside "progress A-3 10" is the same write (evaluation._effects).

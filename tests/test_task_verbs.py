@@ -166,6 +166,21 @@ async def test_priority_comment_close_and_reopen(rt: Runtime) -> None:
     assert (await task(rt, "PUMP-8")).status == "todo"
 
 
+async def test_priority_one_step_up_or_down_said_key_first(rt: Runtime) -> None:
+    assert "优先级 高" in await texts(rt, "bob", "PUMP-7 优先级调高")  # normal -> high
+    assert (await task(rt, "PUMP-7")).priority == "high"
+    assert "priority urgent (was high)" in await texts(rt, "alice", "PUMP-7 bump priority up")
+    assert "already at the highest priority" in await texts(rt, "alice", "priority PUMP-7 higher")
+    assert (await task(rt, "PUMP-7")).priority == "urgent"
+    for _ in range(3):
+        await texts(rt, "alice", "PUMP-7 priority lower")
+    assert (await task(rt, "PUMP-7")).priority == "low"
+    assert "已经是最低优先级" in await texts(rt, "bob", "PUMP-7 优先级调低")
+    assert "已重新打开" not in await texts(rt, "bob", "PUMP-7 重新打开")  # not closed: refused, not reopened
+    assert "is closed" in await texts(rt, "alice", "PUMP-7 close it, duplicate")
+    assert (await task(rt, "PUMP-7")).status == "done"
+
+
 @at_thursday
 async def test_tasks_with_filters(rt: Runtime) -> None:
     mine = await texts(rt, "bob", "任务列表 我的")

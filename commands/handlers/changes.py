@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.pms.base import PMS, PMSError, TaskEdit
+from bot.pms.base import PMS, PRIORITIES, PMSError, TaskEdit
 from bot.records import Person, Project, Reply, Task
 from commands import model
 from commands.handlers.access import assignee_for, audit, find_task, is_member, names_of
@@ -75,12 +75,24 @@ async def set_due(ctx: Context, cmd: model.SetDue) -> list[Reply]:
     return await _changed(ctx, updated, "due", before=before, weekday=due.weekday())
 
 
+def _priority(cmd: model.SetPriority, task: Task) -> str:
+    """The priority to set: the one named, or one step from the task's ("优先级调高"), never past either end."""
+    if cmd.priority not in ("higher", "lower"):
+        return cmd.priority
+    now = PRIORITIES.index(task.priority) if task.priority in PRIORITIES else PRIORITIES.index("normal")
+    step = now + (1 if cmd.priority == "higher" else -1)
+    if not 0 <= step < len(PRIORITIES):
+        raise CommandError("priority_at_top" if step > now else "priority_at_bottom", task=task.key)
+    return PRIORITIES[step]
+
+
 async def set_priority(ctx: Context, cmd: model.SetPriority) -> list[Reply]:
     project, task = await _member_task(ctx, cmd.task)
+    priority = _priority(cmd, task)
     pms = ctx.pms_for(project)
-    updated = await pms.edit_task(task.key, TaskEdit(priority=cmd.priority), by=ctx.person)
-    await audit(ctx, "pms.priority", task.key, pms=pms.name, priority=cmd.priority, before=task.priority)
-    return await _changed(ctx, updated, "priority", priority=cmd.priority, before=task.priority)
+    updated = await pms.edit_task(task.key, TaskEdit(priority=priority), by=ctx.person)
+    await audit(ctx, "pms.priority", task.key, pms=pms.name, priority=priority, before=task.priority)
+    return await _changed(ctx, updated, "priority", priority=priority, before=task.priority)
 
 
 async def close(ctx: Context, cmd: model.Close) -> list[Reply]:

@@ -1,0 +1,95 @@
+"""A task change said in field words rather than as its verb: the key first ("A-3 优先级调高", "A-3 close 掉，重复了",
+"A-3 重新打开", "A-3 reassign 给 小陈", "A-3 改期到下周四"), or the key inside the phrase ("把 A-3 的截止日期改到下周三",
+"push A-3 deadline to Dec 18"). Each is rewritten to the verb's own form and read by the verb, so the value is
+checked the same way; a phrase the verb cannot read is no change (a report may still be meant: "A-3 延期到货了")."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from commands.field import TASK_KEY_ANY
+from commands.grammar import Args
+from commands.model import Command, ParseError
+from commands.verbs import match_verb
+
+_KEY = r"(?P<key>[A-Za-z][A-Za-z0-9]{0,9}-[0-9]{1,9}|[A-Za-z]{2,6}[0-9]{1,6}(?![0-9]))"  # voice input drops the dash
+_LEAD = r"(?:(?:set|pls|please|plz|把|请|麻烦(?:把)?)\s*)?"
+_OF = r"\s*(?:的|'s)?\s*"
+_POLITE = r"(?:\s*(?:吧|一下|了|掉|it|this one|this|pls|please|plz|thanks|thx|谢谢|[!！]))*"
+# What follows a change as its reason; one with a figure besides task keys is no change (_FIGURE).
+_REASON = r"(?:\s*(?:[,，;；。.]|\s)\s*(?P<why>[^%％]*?))?\s*[.。!！]?"
+_NAME = r"@?(?P<who>[\u4e00-\u9fff]{2,4}?|[A-Za-z][A-Za-z0-9._\-]{0,31})"
+_UP = r"调高|提高|升高|往上调|往上提|提一下|升一级|提一级|调高一级|raise|raised|bump(?:ed)?(?: up)?|up|higher|increase"
+_DOWN = r"调低|降低|往下调|降一级|lower(?:ed)?|down|decrease"
+_PRIORITY = r"(?:priority|prio|优先级)"
+_DUE = r"(?:due date|due|deadline|截止日期|截止时间|截止|交期|完工日期)"
+_MOVE = r"(?:改期|延期|推迟|顺延|延后|提前|改|推|延|挪|move[ds]?|moved|push(?:ed)?(?: back| out)?|change[ds]?|set|extend(?:ed)?)"
+_TO = r"(?:到|至|为|成|to|->|→|[:：=])"
+_SET_TO = r"(?:调成|调为|调到|改成|改为|改到|设为|设成|提到|升到|降到|to|->|→|[:：=])"
+
+
+@dataclass(frozen=True)
+class _Form:
+    verb: str  # the verb word the phrase is rewritten to
+    pattern: re.Pattern[str]
+    sure: bool  # the phrase names the change: the verb's refusal ("'高一点' is not a priority") is the answer
+
+
+def _form(verb: str, body: str, *, sure: bool = False) -> _Form:
+    return _Form(verb, re.compile(body, re.IGNORECASE), sure)
+
+
+_FORMS = (
+    _form("priority", rf"{_LEAD}{_KEY}{_OF}{_PRIORITY}\s*(?:is\s*)?{_SET_TO}?\s*(?P<value>{_UP}|{_DOWN}|[^\s,，;；。.]+){_POLITE}{_REASON}",
+          sure=True),
+    _form("priority", rf"{_LEAD}{_KEY}\s*(?P<value>{_UP}|{_DOWN}|set|change)\s*(?:the\s*|its\s*)?{_PRIORITY}"
+                      rf"(?:\s*{_TO}\s*(?P<to>[^\s,，;；。.]+))?{_POLITE}{_REASON}", sure=True),
+    _form("due", rf"{_LEAD}{_KEY}{_OF}{_DUE}\s*(?:is\s*)?{_MOVE}?\s*{_TO}\s*(?P<when>.+)", sure=True),
+    _form("due", rf"{_LEAD}{_KEY}\s*{_MOVE}\s*(?:the\s*|its\s*)?{_DUE}\s*(?:back\s*|out\s*)?{_TO}\s*(?P<when>.+)", sure=True),
+    _form("due", rf"(?:push|move|change|set|extend)\s+{_KEY}{_OF}{_DUE}\s*(?:back\s*|out\s*)?{_TO}\s*(?P<when>.+)", sure=True),
+    _form("due", rf"{_LEAD}{_KEY}\s*(?:改期|延期|推迟|顺延|延后)\s*(?:到|至)\s*(?P<when>.+)"),
+    _form("close", rf"{_LEAD}{_KEY}\s*(?:(?:can|could|should|pls|please|to)\s+be\s+closed|can\s+close|close(?!\s*to\b)"
+                   rf"(?![A-Za-z-])|关闭|关掉|关了吧|可以关了|可以关闭){_POLITE}{_REASON}"),
+    _form("reopen", rf"{_LEAD}{_KEY}\s*(?:重新打开|重开|re-?open(?:ed)?)(?![A-Za-z]){_POLITE}{_REASON}"),
+    _form("assign", rf"{_LEAD}{_KEY}\s*(?:re-?assign(?:ed)?|转派|改派|指派|转给|交给)\s*(?:给|to)?\s*{_NAME}"
+                    r"(?:\s*(?:吧|来跟|跟进|负责|pls|please|thanks))*\s*[.。!！]?"),
+)
+_FIGURE = re.compile(r"[0-9]")  # a reason with a figure may be a report of another task ("A-3 close, A-4 at 50")
+_NOT_NAME_END = re.compile(r"[了吧吗呢啊的过着]$")
+_RELATIVE = {**dict.fromkeys(_UP.split("|"), "higher"), **dict.fromkeys(_DOWN.split("|"), "lower")}
+
+
+def _value(form: _Form, m: re.Match[str]) -> str | None:
+    if form.verb == "priority":
+        value = (m.group("to") if "to" in m.re.groupindex and m.group("to") else m.group("value")).lower()
+        if value in ("set", "change"):
+            return None  # "A-3 set priority" with no value: nothing to set it to
+        return next((word for pattern, word in _RELATIVE.items() if re.fullmatch(pattern, value)), value)
+    if form.verb == "due":
+        return m.group("when")
+    if form.verb == "assign":
+        return None if _NOT_NAME_END.search(m.group("who")) else m.group("who")
+    return (m.groupdict().get("why") or "").strip()
+
+
+def said_change(s: str, *, today: date) -> Command | ParseError | None:
+    """The task change `s` says in field words, or None."""
+    for form in _FORMS:
+        m = form.pattern.fullmatch(s.strip())
+        if m is None:
+            continue
+        value = _value(form, m)
+        if value is None or _FIGURE.search(TASK_KEY_ANY.sub("", m.groupdict().get("why") or "")):
+            continue
+        key = m.group("key")
+        key = key if "-" in key else re.sub(r"(?<=[A-Za-z])(?=[0-9])", "-", key, count=1)
+        matched = match_verb(f"{form.verb} {key} {value}".strip())
+        if matched is None:
+            continue
+        verb, word, rest = matched
+        result = verb.parse(Args(rest=rest, word=word, today=today))
+        if not isinstance(result, ParseError) or form.sure:
+            return result
+    return None

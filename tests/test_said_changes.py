@@ -1,0 +1,80 @@
+"""Task changes said in field words (commands/said_changes.py), decisions said number first, and a rejection whose
+only "reason" is a courtesy (issue 20): what each reads as, what stays a report, and what is asked."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from commands import model
+from commands.errors import err
+from commands.model import Approve, Reject, Report
+from commands.parse import parse
+
+TODAY = date(2026, 6, 15)  # a Monday
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("WTB-13 优先级调高", model.SetPriority(task="WTB-13", priority="higher")),
+    ("PAH-22 优先级 调低", model.SetPriority(task="PAH-22", priority="lower")),
+    ("HSG-13 bump priority to urgent", model.SetPriority(task="HSG-13", priority="urgent")),
+    ("set PRP-25 priority urgent", model.SetPriority(task="PRP-25", priority="urgent")),
+    ("A-3 priority 调成 high", model.SetPriority(task="A-3", priority="high")),
+    ("priority A-3 higher", model.SetPriority(task="A-3", priority="higher")),
+    ("A-3 priority 调成 xyz", err("bad_priority", "priority", value="xyz")),  # named as a change: the verb's refusal
+    ("CPJ-22 改期到下周四", model.SetDue(task="CPJ-22", when="下周四", due=date(2026, 6, 25))),
+    ("OTF-22 due date move to Jan 15", model.SetDue(task="OTF-22", when="Jan 15", due=date(2027, 1, 15))),
+    ("DCU-21 push the due date to march 20", model.SetDue(task="DCU-21", when="march 20", due=date(2027, 3, 20))),
+    ("push HMC-18 deadline to Dec 18", model.SetDue(task="HMC-18", when="Dec 18", due=date(2026, 12, 18))),
+    ("把 SPA-24 的截止日期改到下周三", model.SetDue(task="SPA-24", when="下周三", due=date(2026, 6, 24))),
+    ("TVF-25 close 掉，scope 取消了", model.Close(task="TVF-25", note="scope 取消了")),
+    ("FTG-12 关了吧 重复的", model.Close(task="FTG-12", note="重复的")),
+    ("BSC-28 close it", model.Close(task="BSC-28")),
+    ("CRM-18 can be closed, CRM-17 covers it", model.Close(task="CRM-18", note="CRM-17 covers it")),
+    ("WTF-13 重新打开，滤板又漏了", model.Reopen(task="WTF-13", note="滤板又漏了")),
+    ("ZAN-20 reopen", model.Reopen(task="ZAN-20")),
+    ("HFD-24 reassign 给 小陈", model.Assign(task="HFD-24", to="小陈")),
+    ("SSE22 交给小陈吧。", model.Assign(task="SSE-22", to="小陈")),  # voice input dropped the dash
+])
+def test_a_task_change_said_key_first_is_the_verbs(text: str, want: object) -> None:
+    assert parse(text, today=TODAY) == want
+
+
+@pytest.mark.parametrize("text", [
+    "A-3 close to 80%",  # "close to" is a hedge: asked about the 80
+    "A-3 延期到货了",  # the delivery was late: no date to set
+    "A-3 给王波打电话了",  # a call, not a hand-over
+    "A-3 关闭阀门后压力50",  # the valve, not the task
+    "A-3 close, A-4 at 50%",  # a figure after it may be another task's report: no close read from it
+])
+def test_words_of_change_that_are_not_a_task_change(text: str) -> None:
+    assert not isinstance(parse(text, today=TODAY), (model.SetPriority, model.SetDue, model.Close, model.Reopen, model.Assign))
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("5821 驳回，单价太高了", Reject(approval_id=5821, reason="单价太高了")),
+    ("6088 reject，预算超了 12%", Reject(approval_id=6088, reason="预算超了 12%")),
+    ("#5830 我不同意", err("missing_argument", "reject", arg="reason")),  # the requester is owed a reason: asked
+    ("6030 不同意", err("missing_argument", "reject", arg="reason")),
+    ("reject 5822 pls", err("missing_argument", "reject", arg="reason")),  # a courtesy is no reason
+    ("驳回 6095 pls", err("missing_argument", "reject", arg="reason")),
+    ("reject 12 too expensive pls", Reject(approval_id=12, reason="too expensive pls")),
+    ("5871 我同意，按合同价执行", Approve(approval_id=5871, comment="按合同价执行")),
+    ("ok 5840 go ahead 👍", Approve(approval_id=5840, comment="go ahead 👍")),
+])
+def test_decisions_said_number_first_and_reasons(text: str, want: object) -> None:
+    assert parse(text, today=TODAY) == want
+
+
+@pytest.mark.parametrize("text", ["ok 3 more to go", "ok 12 thanks", "50 rejected", "ok 3 go ahead and pour"])
+def test_a_number_beside_ok_or_rejected_is_no_decision(text: str) -> None:
+    assert not isinstance(parse(text, today=TODAY), (Approve, Reject))
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("CRM-6 进度到了四分之三", Report(task="CRM-6", percent=75, note="进度到了")),  # "到了" of progress is no arrival
+    ("HLM-19 progress reached 85", Report(task="HLM-19", percent=85)),
+])
+def test_progress_reached(text: str, want: Report) -> None:
+    assert parse(text, today=TODAY) == want
