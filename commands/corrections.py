@@ -16,6 +16,7 @@ from commands.model import Command, Correct, ParseError, Undo
 from commands.numbers import HOURS_MAX, Found, find_hours, percent_forms
 from commands.text import EDGE_PUNCT, clean
 
+_PERCENT_NAMED = re.compile(r"(?<![A-Za-z])(?:wrong|bad)\s*(?:%|percent(?:age)?)|(?:百分比|进度)(?:写|报|填)?错了?", re.IGNORECASE)
 _LAST_ONE = re.compile(r"^(?:上一?条|刚才|刚刚|之前|(?:the )?last one)(?:的)?\s*(?=[A-Za-z][A-Za-z0-9]{0,9}-[0-9])", re.IGNORECASE)
 _ROUGH = re.compile(r"[0-9]\s*(?:%|h|个?小时)?\s*(?:以上|以下|多|左右|出头|不到|\+|or (?:so|more|less)|ish(?![A-Za-z]))"
                     rf"|(?:{HEDGE_WORDS}|(?<![A-Za-z])(?:over|under))\s*[0-9]", re.IGNORECASE)
@@ -40,7 +41,10 @@ def correction(s: str, *, anywhere: bool = True) -> Command | ParseError | None:
         head = unreferred
     named = key.group(1).upper() if key is not None else None
     if key is not None:
-        head = re.sub(r"^(?:sorry|oops|抱歉|不好意思|对不起)[\s,，!！]*(?=\S)", "", head[key.end() :].lstrip(EDGE_PUNCT), flags=re.IGNORECASE)
+        head = re.sub(r"^(?:sorry|oops|抱歉|不好意思|对不起)[\s,，!！]*(?=\S)|^(?:上一?条|刚才|刚刚)的?\s*(?=工时|进度)", "",
+                      head[key.end() :].lstrip(EDGE_PUNCT), flags=re.IGNORECASE)  # "A-3 上一条的工时多写了": that write's hours
+    if _PERCENT_NAMED.search(head):  # "wrong %, should read 45": the bare figure is that percent
+        head = re.sub(r"(?<![0-9.])([0-9]{1,3})(?![0-9.%])(?=\s*[.。!！]*\s*$)", r"\1%", head)
     field = c.CORRECTED_FIELD.match(head) or _PROGRESS_WORD.match(head)
     if field is not None and c.CORRECTION.match(head[field.end() :]):
         head = head[field.end() :]  # "进度写错了，改成 40%", "A-3 工时写错了": the field, then the correction
@@ -49,7 +53,7 @@ def correction(s: str, *, anywhere: bool = True) -> Command | ParseError | None:
         fix = c.FIGURE_CONTRAST.search(head) or c.WRONG_FIGURE.search(head)  # "A-3 刚才报错了，是 80% not 90%"
     if undo is None and fix is None and anywhere and key is None and not TASK_KEY_ANY.search(head):
         fix = c.CORRECTION_ANYWHERE.search(head) or c.WRONG_FIGURE.search(head) or (
-            c.FIGURE_CONTRAST.search(head) if c.UNDO.search(head) else None)  # "3h not 6h, my bad"
+            c.FIGURE_CONTRAST.search(head) if c.UNDO.search(head) else None) or _PERCENT_NAMED.search(head)  # "3h not 6h, my bad"
         undo = c.UNDO.search(head) if not re.search(r"[0-9]|百分之|小时|成", head) else None
 
     if (undo is None and fix is None) or w.QUESTION_WORDS.search(head) or (fix is not None and w.NOT_NOW.search(head)):

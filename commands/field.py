@@ -132,7 +132,7 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
     said = d.UNBLOCK_SAID.search(scrubbed) if block is None else None
     unblock = unblock or said
     if done is not None and unblock is not None and (unblock.start() <= done.start() < unblock.end() or said or (
-            unblock.end() <= done.start() and d.REPAIRED.match(done.group(0)))):
+            d.REPAIRED.match(done.group(0)))):
         done = None  # "access 搞定了", "license 搞定了，unblock 一下", "已解决，吊篮修好了": the obstacle is done with
     if done is not None and unblock is not None and done.end() <= unblock.start() and d.GOES_ON.search(unblock.group(0)):
         done = None  # "isolation done, 可以继续了": the completion was the obstacle's, and the work goes on

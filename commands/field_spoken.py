@@ -27,6 +27,10 @@ _TYPOS = ((re.compile(r"(?<![A-Za-z])(?:nearlly|nearley|nealry|neraly|nearlt|nea
           (re.compile(r"(?<![A-Za-z])(?:finshed|finsihed|fnished|finised|finishd|fiinished|finnished|finihsed)(?![A-Za-z])", re.IGNORECASE),
            "finished"),
           (re.compile(r"(?<![A-Za-z])(?:percnet|pecent|percetn|precent|percen|pervent)(?![A-Za-z])", re.IGNORECASE), "percent"))
+# A percent taken back in the same breath ("80%... wait no, 75%"): the second is the one meant. "80% 不对 75%" may
+# amend the last write instead: asked.
+_SELF_CORRECTED = re.compile(r"[0-9]{1,3}\s*%\s*(?:\.{2,}|…)?\s*[,，]?\s*(?:wait,? no|no wait|sorry)\s*[,，]?\s*(?=[0-9]{1,3}\s*%)",
+                             re.IGNORECASE)
 _MINUTE_WORDS = {"five": 5, "ten": 10, "fifteen": 15, "twenty": 20, "twenty-five": 25, "thirty": 30, "forty": 40,
                  "forty-five": 45, "fifty": 50}
 _EN_MINUTES = re.compile(rf"(?<![A-Za-z-])({'|'.join(sorted(_MINUTE_WORDS, key=len, reverse=True))}) (mins?|minutes)(?![A-Za-z])", re.IGNORECASE)
@@ -91,6 +95,7 @@ def respell(s: str) -> str:
     for typo, word in _TYPOS:
         s = typo.sub(word, s)
     s = _EN_MINUTES.sub(lambda m: f"{_MINUTE_WORDS[m.group(1).lower()]} {m.group(2)}", s)
+    s = _SELF_CORRECTED.sub("", s)
     s = _FRACTION.sub(lambda m: m.group(0) if _FRACTION_HEDGED.search(s[: m.start()]) else f"{round(100 * int(m.group(1)) / int(m.group(2)))}%", s)
     s = _DIGIT_TENTHS_RANGE.sub(r"\g<1>0-\g<2>0%", s)
     s = _DIGIT_TENTHS.sub(r"\g<1>0%", s)

@@ -56,7 +56,7 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           "holdout45.yaml": 0.95, "holdout46.yaml": 0.95, "holdout47.yaml": 0.95, "holdout48.yaml": 0.95,
           "holdout49.yaml": 0.95, "holdout50.yaml": 0.95, "holdout51.yaml": 0.95,
           "holdout52.yaml": 0.95, "holdout53.yaml": 0.95, "holdout54.yaml": 0.95,
-          "holdout55.yaml": 0.95, "holdout56.yaml": 0.92, "holdout57.yaml": 0.95,
+          "holdout55.yaml": 0.95, "holdout56.yaml": 0.94, "holdout57.yaml": 0.95,
           "holdout58.yaml": 0.95, "holdout59.yaml": 0.95, "holdout60.yaml": 0.95}
 
 
@@ -407,6 +407,11 @@ def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pyte
     ("MX-4 变频器设定在 45%", "none"), ("MX-4 优先级调高", ("priority MX-4",)), ("MX-4 close 掉，重复了", ("close MX-4",)),
     ("MX-4 重新打开，又漏水了", ("reopen MX-4",)), ("MX-4 改期到下周三", ("due MX-4",)), ("MX4 交给小王吧", ("assign MX-4",)),
     ("MX-4 bump priority to high", ("priority MX-4",)), ("MX-4 push the due date to May 3", ("due MX-4",)),
+    # and more of holdout56's
+    ("MX-4 今天开始换吊钩", ("start MX-4",)), ("MX-4 today start 拆脚手架", ("start MX-4",)), ("MX-4 完了", ("done MX-4",)),
+    ("MX-4 阀门换好了 ✅", ("done MX-4",)), ("MX-4 已解决，传感器换好了", ("unblock MX-4",)), ("MX-4 电机换好了 问题已解决", ("unblock MX-4",)),
+    ("MX-4 60%... wait no, 65%", ("progress MX-4 65",)), ("MX-4 60%... 不对 65%", "ask"),
+    ("MX-4 上一条的工时多写了 实际3小时", ("correct hours 3",)), ("wrong % on my last one, should read 35", ("correct progress 35",)),
 ])
 def test_the_forms_behind_the_tuning_set_carry_over(text: str, meant: object) -> None:
     # As the evaluator compares them: "start A-3" beside "progress A-3 10" is the same write (evaluation._effects).
