@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from commands import correction_words as c
 from commands import field_doubts as d
 from commands import field_words as w
+from commands import hour_words as hw
 from commands.errors import PARAM_MAX_CHARS, err
 from commands.field_pairs import each_hours, respective
 from commands.field_percent import HEDGE_WORDS, Percent, bare_number, clause_before, read_percent
@@ -92,7 +93,7 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
         return _Reading(question=True)
     if d.CHANGE_FIRST.match(t) or d.NOT_PROGRESS.search(t):
         return _Reading()  # "A-3 priority high pls, …": a task change the words do not make plain; no report read into it
-    days = w.DAYS.search(t)
+    days = hw.DAYS.search(t)
     explicit = _BLOCK_WORD_FIRST.match(t)
     if explicit is not None:  # "阻塞 等80%的备件到货": the words after the verb are the reason, all of them
         reason = clean(t[explicit.end() :])
@@ -219,13 +220,13 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
         return _Reading(writes=(progress,), unsure=unsure)
     if day_end is not None and not_done is None:
         return _Reading(ask=err("unclear_done", verb, value=_excerpt(t), task=task))
-    if days is not None and not w.DAYS_TO_COME.search(t):
+    if days is not None and not hw.DAYS_TO_COME.search(t):
         return _Reading(ask=err("unclear_hours", verb, value=_excerpt(t), task=task, example="8"))
     idle = find_hours(t) is not None and spent is None
     unread = d.UNREAD.search(note) if not_done is None else None  # a figure no rule read, unless a forecast's ("预计工时 8")
     if unread is not None and w.FORECAST_BEFORE.search(clause_before(note, unread.start())):
         unread = None
-    if not idle and (w.WORK_COUNT.search(t) or w.BARE_DECIMAL.match(t) or unread is not None):
+    if not idle and (w.WORK_COUNT.search(t) or hw.BARE_DECIMAL.match(t) or unread is not None):
         return _Reading(ask=err("unclear_count", verb, task=task, value=_excerpt(t)))  # "装了12个": how far is that?
     return _Reading(writes=(Report(task=task, note=note),) if note else (), idle_hours=idle)
 
@@ -311,7 +312,7 @@ def understand(s: str, *, verb: str = "report", bare_is_percent: bool = False, o
     found = list(TASK_KEY_ANY.finditer(s))
     if any(w.KEY_RANGE.match(s[a.end() : b.start()]) for a, b in itertools.pairwise(found)):
         return err("unclear_task", verb, value=_excerpt(s))  # "A-4到A-7": which tasks exactly?
-    if len(found) > 1 and w.TOTAL.search(s):
+    if len(found) > 1 and hw.TOTAL.search(s):
         return err("unclear_hours", verb, value=_excerpt(s), task=parts[0][0], example="2")
     readings = [_read(task, text, verb=verb, bare_is_percent=bare_is_percent) for task, text in parts]
     if any(d.NOT_THIS_KEY.fullmatch(text) for _, text in parts[:-1]):
@@ -322,7 +323,7 @@ def understand(s: str, *, verb: str = "report", bare_is_percent: bool = False, o
     shared = {i for i in range(len(parts) - 1) if parts[i][1] == parts[i + 1][1]}  # "A-6和A-7 今天3h": 3h in all, or each?
     if any(getattr(x, "percent", None) for i in shared for x in readings[i].writes) and _ROUGHLY.search(parts[-1][1]):
         return err("unclear_percent", verb, task=parts[0][0], value=_excerpt(s))  # "A-4 and A-5 about half each": each?
-    if any(getattr(x, "hours", None) for i in shared for x in readings[i].writes) and not w.EACH_HOURS.search(s):
+    if any(getattr(x, "hours", None) for i in shared for x in readings[i].writes) and not hw.EACH_HOURS.search(s):
         return err("unclear_hours", verb, value=_excerpt(s), task=parts[0][0], example="2")
     # Another task named inside a task's words ("A-3 和 A-4 一共5小时"), or a task's part with figures that say
     # nothing clear ("A-4 maybe 60 or 70"): the message is asked about as a whole.

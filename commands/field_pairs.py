@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from commands.field_words import EACH_HOURS
+from commands.hour_words import EACH_HOURS
 from commands.model import Done, FieldWrite, Report, Several
 
 _KEY = r"([A-Za-z][A-Za-z0-9]{0,9}-[1-9][0-9]{0,8})"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from commands import field_words as words
+from commands import hour_words as hw
 from commands.errors import PARAM_MAX_CHARS, err, missing
 from commands.field import understand
 from commands.grammar import Args
@@ -41,7 +42,7 @@ def _done(task: str, tail: str) -> Command | ParseError:
     if why is not None and why[0] == "range":
         return why[1]
     hrs = find_hours(s) if why is None else None
-    if hrs is None or words.HOURS_NOT_SPENT_AFTER.match(s[hrs.end :]):
+    if hrs is None or hw.HOURS_NOT_SPENT_AFTER.match(s[hrs.end :]):
         return Done(task=task, note=clean(s))
     if hrs.value is None or not 0 <= hrs.value <= HOURS_MAX:
         return err("bad_hours", "done", value=hrs.raw)

@@ -9,6 +9,7 @@ from typing import Literal
 
 from commands import field_doubts as d
 from commands import field_words as w
+from commands import hour_words as hw
 from commands.errors import PARAM_MAX_CHARS, err
 from commands.field_percent import clause_before
 from commands.model import ParseError
@@ -82,9 +83,9 @@ def not_spent(task: str, tail: str, verb: str) -> tuple[NotSpent, ParseError] | 
 
 def spent_hours(t: str, task: str, verb: str) -> Found | ParseError | None:
     """Time spent, if the words say it exactly; a question where they give a range; None otherwise."""
-    if w.CLOCK_SPAN.search(t) or w.VAGUE_HOURS.search(t):
+    if hw.CLOCK_SPAN.search(t) or hw.VAGUE_HOURS.search(t):
         return err("unclear_hours", verb, value=clean(t)[:PARAM_MAX_CHARS], task=task, example="2")
-    for pattern, value in w.QUARTER_HOURS:
+    for pattern, value in hw.QUARTER_HOURS:
         m = pattern.search(t)
         prior = find_hours(t[: m.start()]) if m is not None and _HOURS_THEN.search(t[: m.start()]) else None
         if m is not None and prior is not None and prior.value is not None:  # "一个钟头零一刻钟": 1.25
@@ -101,9 +102,9 @@ def spent_hours(t: str, task: str, verb: str) -> Found | ParseError | None:
             return why[1]
         if found is None:
             return None
-        if why is None and not w.HOURS_NOT_SPENT_AFTER.match(t[found.end :]) and not w.HOURS_IDLE_BEFORE.search(t[: found.start]) \
+        if why is None and not hw.HOURS_NOT_SPENT_AFTER.match(t[found.end :]) and not hw.HOURS_IDLE_BEFORE.search(t[: found.start]) \
                 and not d.TEST_RUNS.search(t[: found.start]) \
-                and not w.TEST_CONTEXT.search(clause_before(t, found.start)):
+                and not hw.TEST_CONTEXT.search(clause_before(t, found.start)):
             break
         t = blank(t, [(found.start, found.end)])  # not time spent: look for time that was
         found = find_hours(t)

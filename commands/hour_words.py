@@ -1,0 +1,48 @@
+"""The field language's words about time: hours that are not time spent (days, waiting, tests, times to come),
+clock spans, vague and quarter hours, and hours shared among tasks. commands/spent.py and commands/field.py read
+messages with these; a maintainer extends a list here (the other words are in commands/field_words.py)."""
+
+from __future__ import annotations
+
+import re
+
+from commands.field_words import _words
+
+# Hours that are not time spent, besides the frequency/remaining/range forms in commands/progress.py.
+DAYS = _words("half (?:a )?day", "[0-9一二两三四五六七八九十半]+\\s*(?:个)?(?:整)?天", "一整天", "一上午", "一下午", "一晚上", "半天", "整天",
+              "[0-9]+(?:\\.[0-9]+)? ?days?", "(?:one|two|three|four|five|a|half a) days?", "all day", "the whole day")
+# Before hours, time lost or waited, not worked ("等了2个小时吊车", "lost 2 hours waiting"): not time spent.
+HOURS_IDLE_BEFORE = re.compile(r"(?:等了|白等了?|耽误了?|浪费了?|延误了?|停了|(?:job|任务|脚本|程序|机器|设备)\s*(?:跑了|运行了)|waited|waiting|lost|wasted|idle for|delayed(?: by)?|ran for|running for)\s*"
+                               r"(?:约|大约|大概|about|around|like)?\s*$", re.IGNORECASE)
+HOURS_NOT_SPENT_AFTER = re.compile(r"^\s*(?:的\s*(?:window|slot|窗口|时间窗|时段|间隔|周期)|前|以前|之前|之内|以内|内|ago|before|within|earlier|later|from now|away|lost|wasted|"
+                                   r"of (?:downtime|delay|waiting)|delay|idle|down(?![A-Za-z]))",
+                                   re.IGNORECASE)
+# Hours said once for every task listed ("2h on each", "各2小时", "2 hours apiece").
+EACH_HOURS = re.compile(r"(?:[0-9.]+|(?<![A-Za-z])an?|one)\s*(?:h|hrs?|hours?|小时)\s*(?:on |for )?(?:each|apiece)(?![A-Za-z])|(?:each|各|每个)\s*(?:花了|用了|干了|做了|took|spent)?\s*(?:about|around|大概|约)?\s*(?:[0-9.]+|[一二两三四五六七八九十]+个?半?)\s*(?:h|hrs?|hours?|mins?|minutes|小时|分钟)",
+                        re.IGNORECASE)
+TOTAL = _words("(?<![一总合])共(?=\\s*[0-9一二两三四五六七八九十])", "split", "between", "分摊", "平分", "合计", "between (?:them|us)", "加起来", "一共", "总共", "合计", "共计", "total", "in total", "altogether", "combined", "together", "across (?:both|them|all)", "for both", "on both", "两个一共", "两个加起来")
+CLOCK_SPAN = re.compile(r"(?<![0-9.])[0-9]{1,2}(?:点|:[0-9]{2})?半?\s*(?:[ap]\.?m\.?)?\s*(?:干|做|弄|搞|忙|修|装|工作|干活)?\s*(?:到|-|~|至|to|till|until)\s*"
+                        r"(?:早上|上午|中午|下午|晚上|傍晚|凌晨)?\s*[0-9]{1,2}(?:点|:[0-9]{2})"
+                        r"|(?<![0-9.])[0-9]{1,2}(?::[0-9]{2}|点半?)\s*(?:[ap]m)?\s*(?:干|做|弄|忙|工作)?\s*(?:到|-|~|至|to|till|until)\s*"
+                        r"(?:[0-9]{1,2}|noon|midday|中午|lunch)(?![0-9%.:])"
+                        r"|(?<![A-Za-z])(?:from|worked|working)\s+[0-9]{1,2}(?:\s*[ap]m)?\s*(?:to|till|until|-)\s*"
+                        r"(?:[0-9]{1,2}(?:\s*[ap]m)?|noon|lunch)(?![0-9%.:])"
+                        r"|[一二两三四五六七八九十]{1,3}点半?\s*(?:干|做|弄|搞|忙|工作)?\s*(?:到|至|-)\s*(?:早上|上午|中午|下午|晚上)?\s*[一二两三四五六七八九十]{1,3}点"
+                        r"|(?<![0-9.])[0-9]{1,2}(?::[0-9]{2})?\s*[ap]m\s*(?:to|-|~|until|till)\s*[0-9]{1,2}(?::[0-9]{2})?\s*[ap]m",
+                        re.IGNORECASE)
+# A lone decimal after a key ("A-3 2.5", "A-3 2.5 today"): hours, or a percent? Asked.
+BARE_DECIMAL = re.compile(r"^\s*[0-9]{1,2}\.[0-9]{1,2}\s*(?:today|今天|今日)?\s*$", re.IGNORECASE)
+VAGUE_HOURS = _words("(?:an? |one |[0-9]+ ?)hours? or so", "[0-9]+(?:\\.[0-9]+)? ?(?:h|hrs?|hours?|小时)\\+",
+                     "[0-9]+ ?(?:h|hrs?|hours?)(?:-| )?ish", "[一二两三四五六七八九十0-9]+来个?(?:小时|钟头|钟)", "几个(?:小时|钟头|钟)", "一两个(?:小时|钟头|钟)", "[一二两三四五六七八九十]+个?多(?:小时|钟头|钟)", "a couple (?:of )?hours",
+                     "a few hours", "several hours", "some hours", "couple (?:of )?hours")
+QUARTER_HOURS = ((re.compile("一刻钟|(?<![A-Za-z])(?:a|one) quarter (?:of an )?hour(?![A-Za-z])", re.IGNORECASE), "0.25"),
+                 (re.compile("三刻钟|(?<![A-Za-z])three quarters of an hour(?![A-Za-z])", re.IGNORECASE), "0.75"))
+# Days still to come or planned ("大概两天能完", "another two days"): nothing to ask about.
+DAYS_TO_COME = re.compile(r"(?:还要|还得|还需|预计|估计|大概|大约|再|another|more|in)\s*\S{0,3}天|天\s*(?:能|会|就|才|要|左右能|后)|"
+                          r"days? (?:more|left|to go)|in (?:two|three|a few|[0-9]+) days|够(?:用|喂|吃|撑|烧)?\S{0,3}天", re.IGNORECASE)
+# A duration inside a test or measurement ("850 kPa held 30 min"), or a machine running for a time ("ran 2h at full
+# load"): a test, not time spent.
+TEST_CONTEXT = re.compile(r"(?<![A-Za-z])(?:within|ran|run(?:ning)? for|burn-?in|soak(?:ed|ing)?|(?:full |no |under )?load|loaded|tests?\s*(?:lasted|took|ran)?\s*$)"
+                          r"(?![A-Za-z])|kPa|MPa|bar(?![a-z])|psi|℃|°C|保压|稳压|打压|held|holding|hold for|(?<![A-Za-z])(?:hold|cure|curing|dry|drying|"
+                          r"rest|resting|bake|baking|proof|proofing|ferment(?:ing)?)(?![A-Za-z])|养护|烘干|醒发|发酵|耐压|静置|固化|晾干?|浸泡|沉淀|冷却|settl(?:e|ing)|cool(?:ing)?(?: down)?|"
+                          r"运行了?|运转了?|空转|转了|试运行|压力测试|压力试验|试压|闭水|水压|气压|保持了?|维持了?|试车|负载|带载|满载|空载|老化|烤机|(?:充|放)电\s*$", re.IGNORECASE)
