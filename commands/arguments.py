@@ -181,7 +181,7 @@ def reject(args: Args) -> Command | ParseError:
 _GO_AHEAD = re.compile(r"[\s!！,，.。]*(?:(?<![A-Za-z])(?:go ahead|approved?|lgtm)(?![A-Za-z])|同意|批准|通过)"
                        r"(?:[\s!！,，.。]|(?<![A-Za-z])(?:pls|please|thanks)(?![A-Za-z])|[\U0001f44d\u2705\u2714\ufe0f\U0001f44c])*",
                        re.IGNORECASE)
-_COURTESY = re.compile(r"(?<![A-Za-z])(?:pls|plz|please|thanks|thx|ty|sorry|asap|now)(?![A-Za-z])|谢谢|辛苦了?|麻烦了|吧|哈|啊|了|一下|先|"
+_COURTESY = re.compile(r"(?<![A-Za-z])(?:pls|plz|please|thanks|thx|ty|sorry|asap|now|later|for now)(?![A-Za-z])|谢谢|辛苦了?|麻烦了|回头|以后|再说|吧|哈|啊|了|一下|先|"
                        r"[\u2600-\u27bf\U0001f300-\U0001faff]", re.IGNORECASE)
 _DELEGATE_TO = re.compile(r"(?:to|给|交给|->|→)\s*", re.IGNORECASE)
 

@@ -17,7 +17,12 @@ from commands.numbers import HOURS_MAX, Found, find_hours, percent_forms
 from commands.text import EDGE_PUNCT, clean
 
 _PERCENT_NAMED = re.compile(r"(?<![A-Za-z])(?:wrong|bad)\s*(?:%|percent(?:age)?)|(?:百分比|进度)(?:写|报|填)?错了?", re.IGNORECASE)
-_LAST_ONE = re.compile(r"^(?:上一?条|刚才|刚刚|之前|(?:the )?last one)(?:的)?\s*(?=[A-Za-z][A-Za-z0-9]{0,9}-[0-9])", re.IGNORECASE)
+_SET_TO_BARE = re.compile(r"(?P<to>(?:should be|should read|应该是|改成)\s*)(?P<n>[0-9]{1,2}(?:\.[0-9]{1,2})?)(?![0-9.])"
+                          r"(?!\s*(?:%|h|小时|个|半|分|钟|min|hour|hr))", re.IGNORECASE)
+_HOURS_NAMED = re.compile(r"(?<![A-Za-z])(?:the )?hours?(?= (?:should|写错|were|was|is))|工时", re.IGNORECASE)
+_FIELD_ON_KEY = re.compile(r"^(?:the )?(?P<field>hours|progress|percent|%)\s+(?:on|for)\s+(?P<key>[A-Za-z][A-Za-z0-9]{0,9}-[0-9]{1,9})",
+                           re.IGNORECASE)
+_LAST_ONE = re.compile(r"^(?:上一?条|上面|刚才|刚刚|之前|(?:the )?last one)(?:的)?\s*(?=[A-Za-z][A-Za-z0-9]{0,9}-[0-9])", re.IGNORECASE)
 _ROUGH = re.compile(r"[0-9]\s*(?:%|h|个?小时)?\s*(?:以上|以下|多|左右|出头|不到|\+|or (?:so|more|less)|ish(?![A-Za-z]))"
                     rf"|(?:{HEDGE_WORDS}|(?<![A-Za-z])(?:over|under))\s*[0-9]", re.IGNORECASE)
 # A figure, then only that something was wrong ("60% 刚才写错了"): is the figure the wrong one or the right one? Asked.
@@ -35,16 +40,19 @@ def correction(s: str, *, anywhere: bool = True) -> Command | ParseError | None:
     head = respell(s).lstrip(EDGE_PUNCT)
     if c.NOT_UNDO.search(head):
         return None  # "别撤销", "don't undo": the last write stands
+    head = _FIELD_ON_KEY.sub(r"\g<key> \g<field>", head, count=1)  # "hours on A-3 should read 2.75": A-3's hours
     unreferred = _LAST_ONE.sub("", head, count=1)  # "上条 A-3 进度发成 90 了": the key after the reference
     key = TASK_KEY_ANY.match(unreferred)
     if key is not None:
         head = unreferred
     named = key.group(1).upper() if key is not None else None
     if key is not None:
-        head = re.sub(r"^(?:sorry|oops|抱歉|不好意思|对不起)[\s,，!！]*(?=\S)|^(?:上一?条|刚才|刚刚)的?\s*(?=工时|进度)", "",
+        head = re.sub(r"^(?:sorry|oops|抱歉|不好意思|对不起)[\s,，!！]*(?=\S)|^(?:上一?条|刚才|刚刚)(?:发|写|报|填)?的?\s*(?=工时|进度|不对|错)", "",
                       head[key.end() :].lstrip(EDGE_PUNCT), flags=re.IGNORECASE)  # "A-3 上一条的工时多写了": that write's hours
     if _PERCENT_NAMED.search(head):  # "wrong %, should read 45": the bare figure is that percent
         head = re.sub(r"(?<![0-9.])([0-9]{1,3})(?![0-9.%])(?=\s*[.。!！]*\s*$)", r"\1%", head)
+    elif _HOURS_NAMED.search(head):  # "the hours should be 3 not 4", "hours 写错了，should be 1.25": hours
+        head = _SET_TO_BARE.sub(r"\g<to>\g<n>h", head)
     field = c.CORRECTED_FIELD.match(head) or _PROGRESS_WORD.match(head)
     if field is not None and c.CORRECTION.match(head[field.end() :]):
         head = head[field.end() :]  # "进度写错了，改成 40%", "A-3 工时写错了": the field, then the correction

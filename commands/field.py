@@ -140,7 +140,7 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
     handed = w.PASSED.search(scrubbed)
     if done is not None and handed is not None and handed.start() <= done.start() < handed.end():
         done = None  # "交接完毕": the completion word is the hand-over's, asked below
-    partly = done is not None and bool(w.PART_BEFORE.search(clause_before(scrubbed, done.start())) or d.CONTRAST.search(scrubbed[done.end() :])
+    partly = done is not None and bool(w.PART_BEFORE.search(clause_before(scrubbed, done.start())) or d.CONTRAST.search(t[done.end() :])
                                        or d.THE_REST_BEFORE.search(clause_before(scrubbed, done.start())) or d.PART_LETTER_BEFORE.search(scrubbed[: done.start()])
                                        or d.COUNTED.search(clause_before(scrubbed, done.start())) or d.COUNTED_AFTER.match(scrubbed[done.end() :])
                                        or (done.group(0).isascii() and d.COUNTED_IN_CLAUSE.match(scrubbed[done.end() :]))

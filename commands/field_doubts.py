@@ -12,9 +12,9 @@ TWO_DAYS = re.compile(r"(?:yesterday|昨天)[^.。]*(?:today|今天)|(?:today|�
 # Work stopped (beside a weather word: the weather stopped it) and work going on.
 STOPPED = re.compile(r"停|不能|没法|干不了|(?<![A-Za-z])(?:stopped|halted|can'?t|cannot|no work|grounded|stood down|standing down|"
                      r"called off|rained off)(?![A-Za-z])", re.IGNORECASE)
-GOES_ON = re.compile(r"继续|恢复|复工|(?<![A-Za-z])(?:continue|resume|carry on|proceed|again)(?![A-Za-z])", re.IGNORECASE)
+GOES_ON = re.compile(r"继续(?!\s*(?:等|在等))|恢复|复工|(?<![A-Za-z])(?:continue|resume|carry on|proceed|again)(?![A-Za-z])", re.IGNORECASE)
 # After a blocker, the work going on ("下雨停了 继续": the rain stopped, or the work stopped for the rain?).
-GOES_ON_AFTER = re.compile(r"继续|接着干|可以干|恢复|(?<![A-Za-z])(?:resum\w*|carry(?:ing)? on|back (?:at|on) it|going again|picked (?:it )?(?:back )?up|started again)(?![A-Za-z])",
+GOES_ON_AFTER = re.compile(r"继续(?!\s*(?:等|在等))|接着干|可以干|恢复|(?<![A-Za-z])(?:resum\w*|carry(?:ing)? on|back (?:at|on) it|going again|picked (?:it )?(?:back )?up|started again)(?![A-Za-z])",
                            re.IGNORECASE)
 # A key said against another ("A-10 不是 A-9"): which task is meant?
 NOT_THIS_KEY = re.compile(r"\s*(?:而?不是|not|instead of|rather than)\s*[,，]?\s*", re.IGNORECASE)
@@ -22,18 +22,18 @@ NOT_THIS_KEY = re.compile(r"\s*(?:而?不是|not|instead of|rather than)\s*[,，
 # A figure no rule read, left in a report's words: a count of work ("装了12个", "铺了 60", "went through 60 valves",
 # "完成了三台") says how much, not how far; asked rather than dropped. Not a figure that is plainly something else:
 # a time of day or a date ("at 7", "8点"), a measurement or a unit ("70%", "3.2", "45度", "2 more hours"), people
-# ("4个人", "2 guys"), a standard's number ("ISO 14687").
-_NUMBER = r"(?<![A-Za-z0-9.#:/\-×*])(?<!(?-i:[A-Z]{2})\s)(?<!(?i:at|by|to)\s)(?<!(?i:till|from)\s)(?<!(?i:until)\s)[0-9]+(?![0-9.:/×*])"
-_NOT_A_COUNT_AFTER = r"(?!\s*(?:[%％度℃°点时分号月日年周天人位倍次小钟吨]|个人|个小时|个钟|公斤|公里|[A-Za-z]))"
+# ("4个人", "2 guys"), a standard's number ("ISO 14687"), money ("¥38,000", "500元").
+_NUMBER = r"(?<![A-Za-z0-9.#:/\-×*¥$€£])(?:(?<![0-9],)|(?![0-9]{3}(?![0-9])))(?<!(?-i:[A-Z]{2})\s)(?<!(?i:at|by|to)\s)(?<!(?i:till|from)\s)(?<!(?i:until)\s)[0-9]+(?![0-9.:/×*]|,[0-9]{3}(?![0-9]))"
+_NOT_A_COUNT_AFTER = r"(?!\s*(?:[%％度℃°点时分号月日年周天人位倍次小钟吨元万]|个人|个小时|个钟|公斤|公里|[A-Za-z]))"
 _COUNTED_NOUN = (r"\s*(?:pcs|units?|(?!more|extra|less|fewer)(?:[a-z]+ )?(?!(?:hr|hour|min|minute|sec|second|day|week|month|year|degree|"
                  r"guy|people|men|time|cycle|percent|kg|lb|mm|cm|km|bar|volt|amp|watt|rpm|ppm|dB)s)[a-z]{2,}s)(?![A-Za-z])")
 _CN_COUNT = r"(?<=了)\s*[一二两三四五六七八九十百]+\s*(?:个|台|套|根|条|件|块|片|张|扇|组|排|列|段|间|米|处|盏|只|本|方)(?!人|小时|钟|多|半|左右)"
 UNREAD = re.compile(rf"{_NUMBER}(?:{_NOT_A_COUNT_AFTER}|{_COUNTED_NOUN})|{_CN_COUNT}", re.IGNORECASE)
 
 # A completion with a rest still to do after it ("装完了 but 网络还没测", "finished, still need the docs").
-CONTRAST = re.compile(r"但是?|不过|还差|还没|还有|只是|(?<![A-Za-z])(?:but|except|though|left|remaining|still|not yet|pending)(?![A-Za-z])"
+CONTRAST = re.compile(r"但是?|不过|还差|还没|还有|只是|(?<![A-Za-z])(?:but|except|though|left|remaining|still|not yet|pending|not the whole)(?![A-Za-z])"
                       # "风管装好了，保温下周包": more of the work to do later, by its verb
-                      r"|[,，;；。]\s*[\u4e00-\u9fff]{0,6}?(?:下周|明天|明早|后天|周[一二三四五六日末])(?:再|才|继续|接着)?(?:包|装|做|弄|干|铺|刷|接|焊|贴|搞)(?![^,，;；。]*[A-Za-z][A-Za-z0-9]{0,9}-[0-9])",
+                      r"|[,，;；。]\s*[\u4e00-\u9fff]{0,6}?(?:下周|明天|明早|后天|周[一二三四五六日末])(?:(?:再|才)?(?:继续|接着)|(?:再|才)?(?:包|装|做|弄|干|铺|刷|接|焊|贴|搞|调|微调|改|修))(?![^,，;；。]*[A-Za-z][A-Za-z0-9]{0,9}-[0-9])",
                       re.IGNORECASE)
 # "其他都完成", "everything else is done": all but something, which the words name before or after.
 THE_REST_BEFORE = re.compile(r"其他|其余|别的|剩下的|(?<![A-Za-z])(?:the rest|everything else|all the rest|rest of it)(?![A-Za-z])", re.IGNORECASE)
@@ -62,16 +62,19 @@ COMPARED_AFTER = re.compile(r"\s*(?:(?:[a-z]+er|more|less|faster|slower|better|w
                             r"|(?:sure|certain|confident|safe|positive|agree[sd]?|my|our|your|his|her|their|its)(?![A-Za-z])|(?:higher|lower|cheaper)(?![A-Za-z]))",
                             re.IGNORECASE)
 # A machine's setting or load before a percent ("compressor running 80%", "genset loaded to 70%").
-SETTING_BEFORE = re.compile(r"(?:(?<![A-Za-z])(?:running|throttled|idling|firing|charged|dim|dimmed|set|capacity|load|utili[sz]ation|locked|capped|limited|held|pinned)"
+SETTING_BEFORE = re.compile(r"(?:(?<![A-Za-z])(?:running|throttled|idling|firing|charged|dim|dimmed|set|capacity|load|utili[sz]ation|locked|capped|limited|held|pinned|parked|stroke)"
                             r"(?:\s*(?:to|at|到))?|设在|设置?在|限流|限速|限幅|开度|亮度|调光到?|给到|设定(?:到|在)?|变频(?:给到|调到|设到)?)\s*$", re.IGNORECASE)
 # A thing whose own level a percent gives, a few words before it ("话筒电池 still 40%", "油位 60%"): a reading.
-CN_MEASURED = re.compile(r"(?:电池(?![柜架包舱组])|电量|油量|油位|水位|液位|库存|余量|气压|胎压)[^,，;；。.!！0-9]{0,10}$")
+CN_MEASURED = re.compile(r"(?:电池(?![柜架包舱组])|电量|油量|油位|水位|液位|库存|余量|气压|胎压)[^,，;；。.!！0-9]{0,10}$"
+                         r"|(?<![进完])[率值](?:做到|达到|提到|提高到|升到)了?\s*$")  # "回收率做到 80%": the rate's, not the task's
 # A task change said key first ("A-3 priority high pls, …", "A-3 优先级 调高"): no report in its words.
 CHANGE_FIRST = re.compile(r"\s*(?:priority|优先级|due|deadline|截止)(?![A-Za-z])", re.IGNORECASE)
 # A thing restored ("塔筒照明已经恢复了", "power is back"): the obstacle's end, or a part of the work? With a progress
 # figure beside it, asked.
+NUMBERED_PART = re.compile(r"\s*(?:the\s+)?(?i:rows?|phases?|sections?|bays?|floors?|zones?|areas?|lines?|blocks?|strings?|levels?|stages?)"
+                           r"\s*[0-9A-Z](?![a-z])")
 CERTAIN_AFTER = re.compile(r"\s*(?:not|sure|certain|positive|it'?s|that'?s|the (?!task|job|work)|确定|肯定)(?![A-Za-z])", re.IGNORECASE)
-CREW_ARRIVED = re.compile(r"(?<![的家方商])(?:人|人员|班组|工人|大家)\s*(?:都|已经?|全)?\s*(?:到齐了?|齐了)$|(?<![A-Za-z])(?:crew|team|everyone)"
+CREW_ARRIVED = re.compile(r"(?<![的家方商])(?:人|人员|班组|工人|大家)\s*(?:都|已经?|全)?\s*(?:到齐了?|齐了)$|到位了?$|(?<![A-Za-z])(?:crew|team|everyone)"
                           r"(?:'s| is| are)?\s*(?:all )?(?:here|in)$", re.IGNORECASE)
 REPAIRED = re.compile(r"修好|修复|换好|(?:got )?fixed|repaired|replaced", re.IGNORECASE)  # a completion word that is a repair's
 THING_RESTORED = re.compile(r"[\u4e00-\u9fffA-Za-z]{2,}\s*(?:已经?|都|也)?\s*(?:恢复了?|修好了|(?:is|are) back|restored)$", re.IGNORECASE)

@@ -55,7 +55,7 @@ _SHARE_BEFORE = re.compile(r"[\u4e00-\u9fffA-Za-z]{2,}\s*(?:[\u4e00-\u9fff]{1,3}
 
 # Words that say the figure after them is the task's progress, whatever names stand before ("rebar 完成 60%").
 _STRONG_CUE_BEFORE = re.compile(r"(?:(?:今天|现在|目前)(?:到了?)?|(?<![A-Za-z])(?:now|today) (?:at|is at)|完成|进度|做到|干到|弄到|达到|整体|总体|overall|task (?:is )?(?:at|is)|progress|complete|completed|done)"
-                                r"\s*(?:到|了|:|：|about|around|roughly|at|is|is at)?\s*$",
+                                r"\s*(?:到了?|了|:|：|about|around|roughly|at|is|is at)?\s*$",
                                 re.IGNORECASE)
 # Words right after a percent that make it the task's own ("cabling 50% complete", "data mapping 35% through"), and
 # a percent form that carries its own label ("UAT 进度 60%"): the names before it are a step of the task.
@@ -253,6 +253,8 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
         if _NEGATED_BEFORE.search(ahead) or unclear or d.FIRST_STEP_BEFORE.search(ahead):
             return Percent(unclear=True)  # "还没到一半": not reached, so how far? "70% of the pipes delivered, half installed": which?
         if m.group(0).lower().endswith("through"):
+            if d.NUMBERED_PART.match(rest):
+                return Percent(unclear=True)  # "halfway through the row 3 panels": one part's
             rest = re.sub(r"^\s*the\s", " ", rest)  # "halfway through the pulls": the task's own work named
         if w.MEASURE_AFTER.match(rest) or (_SHARE_BEFORE.search(w.TIME_WORDS.sub("", ahead))
                                                    and not _REACHED_BEFORE.search(ahead) and not _DID_FRACTION_BEFORE.search(ahead)):

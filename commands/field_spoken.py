@@ -26,11 +26,17 @@ _TYPOS = ((re.compile(r"(?<![A-Za-z])(?:nearlly|nearley|nealry|neraly|nearlt|nea
           (re.compile(r"(?<![A-Za-z])(?:almsot|allmost|alomst|amlost|almots)(?![A-Za-z])", re.IGNORECASE), "almost"),
           (re.compile(r"(?<![A-Za-z])(?:finshed|finsihed|fnished|finised|finishd|fiinished|finnished|finihsed)(?![A-Za-z])", re.IGNORECASE),
            "finished"),
-          (re.compile(r"(?<![A-Za-z])(?:percnet|pecent|percetn|precent|percen|pervent)(?![A-Za-z])", re.IGNORECASE), "percent"))
+          (re.compile(r"(?<![A-Za-z])(?:percnet|pecent|percetn|precent|percen|pervent)(?![A-Za-z])", re.IGNORECASE), "percent"),
+          (re.compile(r"(?<=hour) n (?=a (?:quarter|half)(?![A-Za-z]))", re.IGNORECASE), " and "),
+          (re.compile(r"(?<![A-Za-z])(?:shuold|shoud|sould|shold)(?![A-Za-z])", re.IGNORECASE), "should"))
 # A percent taken back in the same breath ("80%... wait no, 75%"): the second is the one meant. "80% 不对 75%" may
 # amend the last write instead: asked.
 _SELF_CORRECTED = re.compile(r"[0-9]{1,3}\s*%\s*(?:\.{2,}|…)?\s*[,，]?\s*(?:wait,? no|no wait|sorry)\s*[,，]?\s*(?=[0-9]{1,3}\s*%)",
                              re.IGNORECASE)
+# Hours said before the task they were spent on ("A-3 finished; 3 hours on A-4"): said after its key, where each
+# task's words are read.
+_HOURS_ON_KEY = re.compile(r"(?<![0-9.])(?P<hours>[0-9]{1,2}(?:\.[0-9]{1,2})?\s*(?:h|hrs?|hours?))\s+on\s+"
+                           r"(?P<key>[A-Za-z][A-Za-z0-9]{0,9}-[0-9]{1,9})(?![A-Za-z0-9-])", re.IGNORECASE)
 _MINUTE_WORDS = {"five": 5, "ten": 10, "fifteen": 15, "twenty": 20, "twenty-five": 25, "thirty": 30, "forty": 40,
                  "forty-five": 45, "fifty": 50}
 _EN_MINUTES = re.compile(rf"(?<![A-Za-z-])({'|'.join(sorted(_MINUTE_WORDS, key=len, reverse=True))}) (mins?|minutes)(?![A-Za-z])", re.IGNORECASE)
@@ -85,6 +91,22 @@ def known_typo(word: str) -> bool:
     return any(typo.fullmatch(word) for typo, _ in _TYPOS)
 
 
+# Cantonese words crews type, in the Mandarin the rules are written in ("开咗工", "卡喺审批", "唔系 57%", "交俾阿杰").
+_CANTONESE = ((re.compile(r"唔啱"), "不对"), (re.compile(r"唔系|唔係"), "不是"),
+              (re.compile(r"(?<![体关联派])[系係](?=\s*[0-9#一二两三四五六七八九十百])|应该系|應該係"), lambda m: m.group(0)[:-1] + "是"
+               if len(m.group(0)) > 1 else "是"),
+              (re.compile(r"点解"), "为什么"), (re.compile(r"差唔多"), "差不多"), (re.compile(r"唔"), "不"), (re.compile(r"咗"), "了"),
+              (re.compile(r"睇"), "看"), (re.compile(r"俾"), "给"), (re.compile(r"喺"), "在"), (re.compile(r"啲"), "点"),
+              (re.compile(r"(?<=[了啦])喇|喇(?=\s*$)"), "了"), (re.compile(r"佢"), "它"), (re.compile(r"嘅"), "的"), (re.compile(r"冇"), "没"))
+
+
+def mandarin(s: str) -> str:
+    """`s` with the Cantonese words the field rules know put in Mandarin; anything else as it was."""
+    for pattern, word in _CANTONESE:
+        s = pattern.sub(word, s)
+    return s
+
+
 def respell(s: str) -> str:
     """`s` with traditional characters, 百分之 typos, spoken punctuation and English-word percents in the forms
     the field reader knows."""
@@ -96,6 +118,7 @@ def respell(s: str) -> str:
         s = typo.sub(word, s)
     s = _EN_MINUTES.sub(lambda m: f"{_MINUTE_WORDS[m.group(1).lower()]} {m.group(2)}", s)
     s = _SELF_CORRECTED.sub("", s)
+    s = _HOURS_ON_KEY.sub(r"\g<key> \g<hours>", s)
     s = _FRACTION.sub(lambda m: m.group(0) if _FRACTION_HEDGED.search(s[: m.start()]) else f"{round(100 * int(m.group(1)) / int(m.group(2)))}%", s)
     s = _DIGIT_TENTHS_RANGE.sub(r"\g<1>0-\g<2>0%", s)
     s = _DIGIT_TENTHS.sub(r"\g<1>0%", s)

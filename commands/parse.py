@@ -11,7 +11,7 @@ from datetime import date
 
 from commands.corrections import correction
 from commands.errors import PARAM_MAX_CHARS, err
-from commands.field_spoken import known_typo
+from commands.field_spoken import known_typo, mandarin
 from commands.field_words import DAY_END, DONE, QUESTION_END
 from commands.grammar import Args
 from commands.keys import TASK_KEY_AT
@@ -40,17 +40,19 @@ TYPO_CUTOFF = 0.8  # "repotr PUMP-3" is a misspelt verb; "Handing PUMP-3 over" i
 
 # An approval's number, then the decision ("#7 同意, go", "#7 approved, thanks"): the "#" makes it a number.
 # "#12 同意", "12 我看过了，没问题，同意": a bare number only with words of having looked ("50 approved" is a count).
-_NUMBER_THEN_YES = re.compile(r"(?:#|(?=[0-9]{1,9} ?[,:：]? ?(?:我看|看过|没问题|没毛病))|(?=[0-9]{3,9} ?[,:：]? ?我?(?:同意|批准|ok|lgtm)(?![A-Za-z])))([0-9]{1,9}) ?[,:：]? ?(?:(?:ok|好的|我看(?:过)?了|看过了|没问题|没毛病|可以|我)[ ,，]*){0,3}(?:同意|批准|approved?|ok|lgtm)(?![A-Za-z])"
+_NUMBER_THEN_YES = re.compile(r"(?:#|(?=[0-9]{1,9} ?[,:：]? ?(?:我看|看过|没问题|没毛病))|(?=[0-9]{3,9} ?[,:：]? ?我?(?:同意|批准|ok|lgtm)(?![A-Za-z])))([0-9]{1,9}) ?[,:：]? ?(?:(?:ok|好的|我看(?:过)?了?|看过了|没问题|没毛病|可以|我)[ ,，]*){0,3}(?:同意|批准|approved?|ok|lgtm)(?![A-Za-z])"
                               r"(?: ?[,;.:!，；。！]? ?(?P<why>.*))?", re.IGNORECASE)
-# A rejection said number first ("31 驳回，太贵", "#31 我不同意", "31 reject, over budget"): the verb's form, so
-# that a rejection without its reason is asked for one.
-_NUMBER_THEN_NO = re.compile(r"(?P<id>#[0-9]{1,9}|[0-9]{3,9}) ?[,:：]? ?我?(?:驳回|不同意|不批|拒绝|(?i:reject(?:ed)?|declined?))(?![A-Za-z])"
-                             r" ?[,，:：;；.。]? ?(?P<why>.*)")
+# A decision said number first ("31 驳回，太贵", "#31 我不同意", "31 crane 租赁 我 approve 了，price 合理"): the verb's
+# form, so that a rejection without its reason is asked for one.
+_NUMBER_THEN_NO = re.compile(r"(?P<id>#[0-9]{1,9}|[0-9]{3,9})(?! ?(?:年|月|日|号|个|块|元|台|套|米|万|千|%|(?i:pcs|units?|m)(?![a-z])))"
+                             r" ?[,:：]? ?(?P<verb>(?:[^0-9,，;；。?？]{1,16}? ?我|我)? ?(?:驳回|不同意|不批|拒绝|"
+                             r"(?i:reject(?:ed)?|declined?)|(?P<yes>同意|批准|(?i:approved?|lgtm))))(?![A-Za-z]) ?(?:了|掉|一下)?"
+                             r" ?(?:(?:[,，:：;；.。—–]| - ) ?(?P<why>.*)|(?P<polite>(?i:pls|please|thanks|thx)?))")
 _CHANNEL_REF = re.compile(r"#([0-9]{1,9})(?![0-9A-Za-z])")
 # An approval said as its own clause among chatter ("辛苦，同意 12，周一见"): the verb aimed at a number,
 # with nothing around it that asks, negates or sets a condition.
-_APPROVE_CLAUSE = re.compile(r"(?:^|[,，;；。.!！]|\s)\s*(?:approve|批准|同意)(?:一下)?\s*#?([0-9]{1,9})\s*(?:吧|哈|啊|呀)?\s*"
-                             r"(?=$|[,，;；。.!！]|(?:pls|plz|please|thanks|thx|cheers|谢谢|辛苦)(?![A-Za-z])|and (?!#?[0-9]))", re.IGNORECASE)
+_APPROVE_CLAUSE = re.compile(r"(?:^|[,，;；。.!！]|\s)\s*(?:approve|批准|同意|lgtm)(?:一下)?\s*#?([0-9]{1,9})\s*(?:吧|哈|啊|呀)?\s*"
+                             r"(?=$|[,，;；。.!！\U0001f64f\U0001f44d\u2705]|(?:pls|plz|please|thanks|thx|cheers|谢谢|辛苦)(?![A-Za-z])|and (?!#?[0-9]))", re.IGNORECASE)
 _NOT_A_DECISION = re.compile(r"[?？]|吗|(?<![A-Za-z])(?:don'?t|do not|not|if|when|after|before|once|how|what|why|should|can|could|"
                              r"wait|pending|tomorrow|later|will|gonna|going to)(?![A-Za-z])|不要|别|先不|如果|的话|等|之后|以后|再|"
                              r"怎么|流程|能不能|可以吗|明天|后天|回头|待会|晚点", re.IGNORECASE)
@@ -58,7 +60,7 @@ _NOT_A_DECISION = re.compile(r"[?？]|吗|(?<![A-Za-z])(?:don'?t|do not|not|if|w
 
 # After a decision, a clause of its own that starts with a task key ("approve 12, and A-3 is at 100%", "驳回 #15，A-6
 # 先停，等批复"): a report besides the decision.
-_THEN_A_TASK = re.compile(r"(?:^|[,，;；。]|\s(?:and|also|plus)\s|另外|还有|然后|顺便)\s*(?:and |also |另外|还有)?\s*(?=[A-Za-z][A-Za-z0-9]{0,9}-[0-9])",
+_THEN_A_TASK = re.compile(r"(?:^|[,，;；。]|\s(?:and|also|plus)\s|另外|还有|然后|顺便(?:说(?:一)?下)?|btw)\s*(?:and |also |另外|还有)?\s*(?=[A-Za-z][A-Za-z0-9]{0,9}-[0-9])",
                           re.IGNORECASE)
 
 
@@ -83,7 +85,7 @@ def parse(text: str, *, today: date, channel_project: str | None = None) -> Comm
     where a task key goes means that project's task 12. Always returns, never raises."""
     if len(text) > MAX_TEXT_CHARS:
         return err("too_long", None, max=str(MAX_TEXT_CHARS))
-    s = normalize(text)
+    s = mandarin(normalize(text))
     if not s:
         return err("empty", None)
     if len(s) > MAX_TEXT_CHARS:  # NFKC can expand a few characters ("㌀" -> 4 chars)
@@ -93,6 +95,12 @@ def parse(text: str, *, today: date, channel_project: str | None = None) -> Comm
     change = said_change(s, today=today) if matched is None else None
     if change is not None:
         return change
+    no = _NUMBER_THEN_NO.fullmatch(s) if matched is None and channel_project is None and not QUESTION_END.search(s) else None
+    no = None if no is None or _NOT_A_DECISION.search(s[: no.end("verb")]) else no  # "#17 我先不批", "#59 先别 approve"
+    if no is not None and no["yes"]:
+        return Approve(approval_id=int(no["id"].lstrip("#")), comment=(no["why"] or "").strip())
+    if no is not None and (no_verb := match_verb(f"reject {no['id'].lstrip('#')} {no['why'] or no['polite']}")) is not None:
+        return no_verb[0].parse(Args(rest=no_verb[2], word=no_verb[1], today=today))  # before a "不对" in its reason
     fix = correction(s, anywhere=matched is None)
     if fix is not None:
         return fix
@@ -118,9 +126,6 @@ def parse(text: str, *, today: date, channel_project: str | None = None) -> Comm
         yes = _NUMBER_THEN_YES.fullmatch(s) if channel_project is None else None
         if yes is not None and not QUESTION_END.search(s):
             return Approve(approval_id=int(yes.group(1)), comment=(yes.group("why") or "").strip())
-        no = _NUMBER_THEN_NO.fullmatch(s) if channel_project is None and not QUESTION_END.search(s) else None
-        if no is not None and (no_verb := match_verb(f"reject {no['id'].lstrip('#')} {no['why']}")) is not None:
-            return no_verb[0].parse(Args(rest=no_verb[2], word=no_verb[1], today=today))
         approvals = _APPROVE_CLAUSE.findall(s)
         if len(approvals) == 1 and not _NOT_A_DECISION.search(s) and not TASK_KEY_AT.search(s):
             return Approve(approval_id=int(approvals[0]))

@@ -16,18 +16,18 @@ from commands.verbs import match_verb
 
 _KEY = r"(?P<key>[A-Za-z][A-Za-z0-9]{0,9}-[0-9]{1,9}|[A-Za-z]{2,6}[0-9]{1,6}(?![0-9]))"  # voice input drops the dash
 _LEAD = r"(?:(?:set|pls|please|plz|把|请|麻烦(?:把)?)\s*)?"
-_OF = r"\s*(?:的|'s)?\s*"
+_OF = r"\s*(?:这个|那个|的|'s)?\s*"
 _POLITE = r"(?:\s*(?:吧|一下|了|掉|it|this one|this|pls|please|plz|thanks|thx|谢谢|[!！]))*"
 # What follows a change as its reason; one with a figure besides task keys is no change (_FIGURE).
 _REASON = r"(?:\s*(?:[,，;；。.]|\s)\s*(?P<why>[^%％]*?))?\s*[.。!！]?"
 _NAME = r"@?(?P<who>[\u4e00-\u9fff]{2,4}?|[A-Za-z][A-Za-z0-9._\-]{0,31})"
-_UP = r"调高|提高|升高|往上调|往上提|提一下|升一级|提一级|调高一级|raise|raised|bump(?:ed)?(?: up)?|up|higher|increase"
+_UP = r"(?:往上调|调高|升|提)一档|调高|提高|升高|往上调|往上提|提一下|升一级|提一级|调高一级|raise|raised|bump(?:ed)?(?: up)?|up|higher|increase"
 _DOWN = r"调低|降低|往下调|降一级|lower(?:ed)?|down|decrease"
 _PRIORITY = r"(?:priority|prio|优先级)"
 _DUE = r"(?:due date|due|deadline|截止日期|截止时间|截止|交期|完工日期)"
 _MOVE = r"(?:改期|延期|推迟|顺延|延后|提前|改|推|延|挪|move[ds]?|moved|push(?:ed)?(?: back| out)?|change[ds]?|set|extend(?:ed)?)"
 _TO = r"(?:到|至|为|成|to|->|→|[:：=])"
-_SET_TO = r"(?:调成|调为|调到|改成|改为|改到|设为|设成|提到|升到|降到|to|->|→|[:：=])"
+_SET_TO = r"(?:调成|调为|调到|改成|改为|改到|设为|设成|提到|升到|降到|调(?![高低])|to|->|→|[:：=])"
 
 
 @dataclass(frozen=True)
@@ -50,15 +50,16 @@ _FORMS = (
     _form("due", rf"{_LEAD}{_KEY}\s*{_MOVE}\s*(?:the\s*|its\s*)?{_DUE}\s*(?:back\s*|out\s*)?{_TO}\s*(?P<when>.+)", sure=True),
     _form("due", rf"(?:push|move|change|set|extend)\s+{_KEY}{_OF}{_DUE}\s*(?:back\s*|out\s*)?{_TO}\s*(?P<when>.+)", sure=True),
     _form("due", rf"{_LEAD}{_KEY}\s*(?:改期|延期|推迟|顺延|延后)\s*(?:到|至)\s*(?P<when>.+)"),
-    _form("close", rf"{_LEAD}{_KEY}\s*(?:(?:can|could|should|pls|please|to)\s+be\s+closed|can\s+close|close(?!\s*to\b)"
+    _form("due", rf"{_LEAD}{_KEY}\s*(?:due|deadline)\s+(?P<when>.+?)\s*(?:pls|please|plz)[.!！]*"),  # a remark, unless asked
+    _form("close", rf"{_LEAD}{_KEY}\s*(?:这个|那个)?\s*(?:(?:can|could|should|pls|please|to)\s+be\s+closed|can\s+close|close(?!\s*to\b)"
                    rf"(?![A-Za-z-])|关闭|关掉|关了吧|可以关了|可以关闭){_POLITE}{_REASON}"),
-    _form("reopen", rf"{_LEAD}{_KEY}\s*(?:重新打开|重开|re-?open(?:ed)?)(?![A-Za-z]){_POLITE}{_REASON}"),
+    _form("reopen", rf"{_LEAD}{_KEY}\s*(?:这个|那个)?\s*(?:得|要|需要|需|应该|可以)?\s*(?:重新打开|重开|re-?open(?:ed)?)(?![A-Za-z]){_POLITE}{_REASON}"),
     _form("assign", rf"{_LEAD}{_KEY}\s*(?:re-?assign(?:ed)?|转派|改派|指派|转给|交给)\s*(?:给|to)?\s*{_NAME}"
-                    r"(?:\s*(?:吧|来跟|跟进|负责|pls|please|thanks))*\s*[.。!！]?"),
+                    r"(?:\s*(?:吧|来跟|跟进|跟|负责|pls|please|thanks))*\s*(?:[,，;；]\s*[^%％0-9]*)?[.。!！]?"),
 )
-_FIGURE = re.compile(r"[0-9]")  # a reason with a figure may be a report of another task ("A-3 close, A-4 at 50")
+_FIGURE = re.compile(r"[0-9](?![0-9]*\s*(?:号|楼|层|栋|排|列|#))")  # a reason with a figure may be a report of another task ("A-3 close, A-4 at 50")
 _NOT_NAME_END = re.compile(r"[了吧吗呢啊的过着]$")
-_RELATIVE = {**dict.fromkeys(_UP.split("|"), "higher"), **dict.fromkeys(_DOWN.split("|"), "lower")}
+_RELATIVE = ((re.compile(_UP, re.IGNORECASE), "higher"), (re.compile(_DOWN, re.IGNORECASE), "lower"))
 
 
 def _value(form: _Form, m: re.Match[str]) -> str | None:
@@ -66,7 +67,7 @@ def _value(form: _Form, m: re.Match[str]) -> str | None:
         value = (m.group("to") if "to" in m.re.groupindex and m.group("to") else m.group("value")).lower()
         if value in ("set", "change"):
             return None  # "A-3 set priority" with no value: nothing to set it to
-        return next((word for pattern, word in _RELATIVE.items() if re.fullmatch(pattern, value)), value)
+        return next((word for pattern, word in _RELATIVE if pattern.fullmatch(value)), value)
     if form.verb == "due":
         return m.group("when")
     if form.verb == "assign":

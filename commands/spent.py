@@ -16,7 +16,7 @@ from commands.model import ParseError
 from commands.numbers import HOURS_MAX, Found, find_hours
 from commands.text import EDGE_PUNCT, blank, clean
 
-_FREQUENCY_BEFORE = re.compile(r"(?:每隔?|每天|每班|every|per|each)\s*$"
+_FREQUENCY_BEFORE = re.compile(r"(?:每隔?|(?<![间相距])隔|每天|每班|every|per|each)\s*$"
                                # a round that repeats, earlier in the clause ("每个 shift 巡检 30 min", "each visit 20 min")
                                r"|(?:每(?:个|一)?\s*(?:shift|班|天|日|周|星期|次|轮|趟|晚|早上?)|每个\s*[A-Za-z\u4e00-\u9fff]|(?<![A-Za-z])(?:every|each|per)\s+"
                                r"(?:shift|day|night|week|round|visit|run|cycle|time|morning|evening|pass)(?![A-Za-z]))[^,，;；。.]*$",
@@ -50,7 +50,7 @@ _ESTIMATE_BEFORE_LABEL = re.compile(r"预计|预估|估计|计划|剩余|还需|
 # A duration per unit of the work ("20 min each", "3分钟一个"): a rate, not the time spent; with one task, asked (with
 # several, "2h each" shares the hours: commands/field.py's _each).
 PER_UNIT = re.compile(r"[0-9.]+\s*(?:h|hrs?|hours?|mins?|minutes?|个?小时|分钟)\s*(?:each|apiece|a piece|per\s+[A-Za-z]+|一个|每个|一根|一条|一台)"
-                      r"(?![A-Za-z])|每(?:个(?!\s*(?:shift|班|小时|钟头|hours?|days?|天|周|星期|礼拜|月))|[块台根条件片张扇组套只间门])[^0-9,，;；。]{0,10}?[0-9.]+\s*(?:h|hrs?|mins?|minutes?|个?小时|分钟)", re.IGNORECASE)
+                      r"(?![A-Za-z])|(?<![A-Za-z])(?:every|each)\s+[A-Za-z]+\s+(?:took|takes|needs?)\s*(?:like|about|around)?\s*[0-9.]+\s*(?:h|hrs?|mins?|minutes?)|每(?:个(?!\s*(?:shift|班|小时|钟头|hours?|days?|天|周|星期|礼拜|月))|[块台根条件片张扇组套只间门])[^0-9,，;；。]{0,10}?[0-9.]+\s*(?:h|hrs?|mins?|minutes?|个?小时|分钟)", re.IGNORECASE)
 
 _AND_MINUTES = re.compile(r"\s*(?:and|又|零|加|&)?\s*", re.IGNORECASE)
 _HOURS_THEN = re.compile(r"(?:小时|钟头|hours?|hrs?|h)\s*(?:零|又|加|and|&)?\s*$", re.IGNORECASE)

@@ -56,7 +56,7 @@ _HANDOVER = re.compile(r"(?P<key>[A-Za-z][A-Za-z0-9]{0,9}-[0-9]{1,9}) ?(?:转给
                        r"(?:[,;.] ?(?!.*(?:完|好了|done|finish|搞定))[^0-9%]{0,40})?")
 _NOT_NAME_END = re.compile(r"[了吧吗呢啊的过着]$")
 _TO = re.compile(r"^(?:to|给|交给|转给|->|→)? ?@?", re.IGNORECASE)
-_COMMENT_AFTER_KEY = re.compile(r"(?P<key>[A-Za-z][A-Za-z0-9]{0,9}-[0-9]{1,9}) ?(?:备注|评论|批注|(?i:note|comment)(?=\s*[:：])) ?[:：]? ?(?P<text>.+)",
+_COMMENT_AFTER_KEY = re.compile(r"(?P<key>[A-Za-z][A-Za-z0-9]{0,9}-[0-9]{1,9}) ?(?:加个|加一条|add a )?\s*(?:备注|评论|批注|(?i:note|comment)(?=\s*[:：])) ?[:：]? ?(?P<text>.+)",
                                 re.DOTALL)
 
 

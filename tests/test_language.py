@@ -41,8 +41,8 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           # holdout46-48's fixes, 49 after some of 50 and 51's), holdout52 87.4 % / 4, holdout53 88.3 % / 6, holdout54 92.2 % / 5
           # (likewise, after tuning on holdout49-51), holdout55 89.6 % / 5, holdout56 83.0 % / 7, holdout57 90.4 % / 3 (likewise,
           # after tuning on holdout52-54), holdout58 87.4 % / 8, holdout59 93.5 % / 1, holdout60 89.1 % / 5 (likewise, after
-          # tuning on holdout55-57). Since tuned on, guarded; holdout56 is tuned only part of the way, so far:
-          # guarded at what it reaches (0 wrong writes), to be tuned up to 95 %.
+          # tuning on holdout55-57), holdout61 83.5 % / 13, holdout62 90.0 % / 3, holdout63 87.4 % / 4 (likewise, after tuning
+          # on holdout58-60). Since tuned on, guarded.
           # Since tuned on, guarded.
           "holdout6.yaml": 0.95, "holdout7.yaml": 0.95, "holdout8.yaml": 0.95, "holdout9.yaml": 0.95,
           "holdout10.yaml": 0.95, "holdout11.yaml": 0.95, "holdout12.yaml": 0.95, "holdout13.yaml": 0.95,
@@ -56,8 +56,9 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           "holdout45.yaml": 0.95, "holdout46.yaml": 0.95, "holdout47.yaml": 0.95, "holdout48.yaml": 0.95,
           "holdout49.yaml": 0.95, "holdout50.yaml": 0.95, "holdout51.yaml": 0.95,
           "holdout52.yaml": 0.95, "holdout53.yaml": 0.95, "holdout54.yaml": 0.95,
-          "holdout55.yaml": 0.95, "holdout56.yaml": 0.94, "holdout57.yaml": 0.95,
-          "holdout58.yaml": 0.95, "holdout59.yaml": 0.95, "holdout60.yaml": 0.95}
+          "holdout55.yaml": 0.95, "holdout56.yaml": 0.95, "holdout57.yaml": 0.95,
+          "holdout58.yaml": 0.95, "holdout59.yaml": 0.95, "holdout60.yaml": 0.95,
+          "holdout61.yaml": 0.95, "holdout62.yaml": 0.95, "holdout63.yaml": 0.95}
 
 
 def _cases(name: str) -> list[dict[str, Any]]:
@@ -412,6 +413,31 @@ def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pyte
     ("MX-4 阀门换好了 ✅", ("done MX-4",)), ("MX-4 已解决，传感器换好了", ("unblock MX-4",)), ("MX-4 电机换好了 问题已解决", ("unblock MX-4",)),
     ("MX-4 60%... wait no, 65%", ("progress MX-4 65",)), ("MX-4 60%... 不对 65%", "ask"),
     ("MX-4 上一条的工时多写了 实际3小时", ("correct hours 3",)), ("wrong % on my last one, should read 35", ("correct progress 35",)),
+    ("MX-4 这个 进度到了七成了", ("progress MX-4 70",)),
+    # and the forms behind holdout61-63's wrong writes and misses
+    ("MX-4 风机调完 效率比原来高了12%，明天再微调", "ask"), ("MX-4 louvres parked at 30% for tonight", "none"),
+    ("MX-4 pump stroke at 55%, leave it", "none"), ("MX-4 隔三个小时巡一次", "none"), ("MX-4 each panel took like 20 mins", "ask"),
+    ("MX-4 试压 30 min hold 一次过", "none"), ("MX-4 今天 done 了, 明天继续装面板", "ask"),
+    ("MX-4 we're underway, breaker locked out for the swap", ("start MX-4",)), ("MX-4 吊船到位了 开始 lifting", ("start MX-4",)),
+    ("不同意 #58 回头再说", "ask"), ("MX-4 编号从 201 开始", "ask"), ("MX-4 过了一半了", "ask"),
+    ("MX-1 finished; 2 hours on MX-2", ("done MX-1", "hours MX-2 2")), ("上面 MX-1 的 60% 打错 key 了，应该是 MX-2", "ask"),
+    ("MX-4 finished the welds, not the whole task", "ask"), ("MX-4 halfway through the row 3 panels", "ask"),
+    ("MX-4 面板下午 3 点到货", "none"), ("MX-4 回收率做到 88% 了", "none"), ("MX-4 an hour n a half on the cabling", ("hours MX-4 1.5",)),
+    ("MX-4 今天就干到这儿 明早继续", "ask"), ("MX-4 weather window closed, barge back in port", ("block MX-4",)),
+    ("MX-4 工程师还没来 等着呢", ("block MX-4",)), ("MX-4 零件不等了 先用旧的", ("unblock MX-4",)), ("MX-4 差不多完了", "ask"),
+    ("oops the hours shuold be 1.5 not 2", ("correct hours 1.5",)), ("MX-4 刚才发的不对，64%", ("correct progress 64",)),
+    ("5858 驳回，规格不对", ("reject 5858",)), ("看了下 lgtm 5858 🙏", ("approve 5858",)),
+    ("同意5858 顺便说下 MX-4 开工了", ("approve 5858", "start MX-4")), ("MX-4 得重新打开 漏水", ("reopen MX-4",)),
+    ("MX-4 due next friday pls", ("due MX-4",)), ("MX-4 这个优先级往上调一档", ("priority MX-4",)), ("mx-4 这个 close 掉吧", ("close MX-4",)),
+    ("MX-4 开咗工", ("start MX-4",)), ("MX-4 卡喺审批", ("block MX-4",)), ("MX-4 差唔多喇", "ask"), ("MX-4 有啲问题", "ask"),
+    ("打错了，系 65% 唔系 56%", ("correct progress 65",)), ("上条发错咗，删咗佢", ("undo",)), ("5858 我睇过，同意", ("approve 5858",)),
+    ("#5858 我唔同意，数量多咗", ("reject 5858",)), ("MX-4 交俾阿明跟", ("assign MX-4",)), ("MX-4 今日到此为止", "ask"),
+    ("MX-4 重新打开，3号机又坏了", ("reopen MX-4",)), ("MX-4 优先级 调 high", ("priority MX-4",)), ("MX-4 加个 comment：客户要暖光", ("comment MX-4",)),
+    ("MX-4 reassign to Omar pls, I'm away", ("assign MX-4",)), ("刚才 那条 wrong 了，cancel 掉", ("undo",)),
+    ("5858 crane 租赁 我 approve 了，price ok", ("approve 5858",)), ("5858 我 reject 了，因为没报价单", ("reject 5858",)),
+    ("2026 年的方案 我同意", "none"), ("500 块 我 approved", "none"), ("#58 我先不批，等老板回来", "none"),
+    ("MX-4 rope 报价 ¥42,000，比上家贵", "none"), ("MX-4 阀门还没到，继续等", ("block MX-4",)),
+    ("hours on MX-4 should read 1.25 not 2", ("correct hours 1.25",)),
 ])
 def test_the_forms_behind_the_tuning_set_carry_over(text: str, meant: object) -> None:
     # As the evaluator compares them: "start A-3" beside "progress A-3 10" is the same write (evaluation._effects).

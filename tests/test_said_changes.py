@@ -9,6 +9,7 @@ import pytest
 
 from commands import model
 from commands.errors import err
+from commands.field_spoken import mandarin
 from commands.model import Approve, Reject, Report
 from commands.parse import parse
 
@@ -78,3 +79,27 @@ def test_a_number_beside_ok_or_rejected_is_no_decision(text: str) -> None:
 ])
 def test_progress_reached(text: str, want: Report) -> None:
     assert parse(text, today=TODAY) == want
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("6210 crane 租赁 我 approve 了，price 合理", Approve(approval_id=6210, comment="price 合理")),
+    ("6235 我 reject 了，因为 quote 没 VAT", Reject(approval_id=6235, reason="因为 quote 没 VAT")),
+    ("6230 declined — duplicate of 6229", Reject(approval_id=6230, reason="duplicate of 6229")),
+    ("6152 驳回一下 pls", err("missing_argument", "reject", arg="reason")),
+])
+def test_a_decision_with_words_between_the_number_and_the_verb(text: str, want: object) -> None:
+    assert parse(text, today=TODAY) == want
+
+
+@pytest.mark.parametrize("text", ["2024 年的方案 我同意", "500 块 我 approved", "#17 我先不批，等老板回来再说",
+                                  "#59 先别 approve，等我确认", "5677 的采购单 如果价格不变 就同意"])
+def test_a_number_that_is_no_approval_or_a_decision_not_taken(text: str) -> None:
+    assert not isinstance(parse(text, today=TODAY), (Approve, Reject))
+
+
+@pytest.mark.parametrize(("said", "meant"), [
+    ("RBO-8 开咗工", "RBO-8 开了工"), ("BEJ-9 卡喺审批", "BEJ-9 卡在审批"), ("打错了，系 75% 唔系 57%", "打错了，是 75% 不是 57%"),
+    ("HKS-22 交俾阿杰", "HKS-22 交给阿杰"), ("唔啱", "不对"), ("A-3 系统 80%", "A-3 系统 80%"),  # 系统 is a system
+])
+def test_cantonese_function_words_are_read_as_mandarin(said: str, meant: str) -> None:
+    assert mandarin(said) == meant
