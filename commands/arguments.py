@@ -162,7 +162,8 @@ def approve(args: Args) -> Command | ParseError:
     if more is not None:  # "同意 15 和 16", "approve 21 22": each its own decision
         ids = [arg[0], *(int(n) for n in re.findall(r"[0-9]+", arg[1]))]
         return Several(items=tuple(Approve(approval_id=n) for n in dict.fromkeys(ids)))
-    if args.word == "ok" and arg[1] and not args.rest.startswith("#") and not _GO_AHEAD.fullmatch(arg[1]):
+    if args.word == "ok" and arg[1] and not args.rest.startswith("#") and not _GO_AHEAD.fullmatch(arg[1]) and not (
+            arg[0] >= 100 and _THUMBS.fullmatch(arg[1])):  # "OK 6415 👍": an approval's number, and a thumbs up
         # "ok 3 more to go" is chatter: "ok" approves only as "ok 12" alone, or "ok #12 …".
         return err("unknown_command", None, word=args.word, suggestion="approve")
     return Approve(approval_id=arg[0], comment=arg[1])
@@ -181,6 +182,7 @@ def reject(args: Args) -> Command | ParseError:
 _GO_AHEAD = re.compile(r"[\s!！,，.。]*(?:(?<![A-Za-z])(?:go ahead|approved?|lgtm)(?![A-Za-z])|同意|批准|通过)"
                        r"(?:[\s!！,，.。]|(?<![A-Za-z])(?:pls|please|thanks)(?![A-Za-z])|[\U0001f44d\u2705\u2714\ufe0f\U0001f44c])*",
                        re.IGNORECASE)
+_THUMBS = re.compile(r"[\s!！]*[\U0001f44d\u2705\u2714\U0001f44c][\ufe0f\s!！]*")
 _COURTESY = re.compile(r"(?<![A-Za-z])(?:pls|plz|please|thanks|thx|ty|sorry|asap|now|later|for now)(?![A-Za-z])|谢谢|辛苦了?|麻烦了|回头|以后|再说|吧|哈|啊|了|一下|先|"
                        r"[\u2600-\u27bf\U0001f300-\U0001faff]", re.IGNORECASE)
 _DELEGATE_TO = re.compile(r"(?:to|给|交给|->|→)\s*", re.IGNORECASE)

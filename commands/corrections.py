@@ -57,6 +57,8 @@ def correction(s: str, *, anywhere: bool = True) -> Command | ParseError | None:
     if field is not None and c.CORRECTION.match(head[field.end() :]):
         head = head[field.end() :]  # "进度写错了，改成 40%", "A-3 工时写错了": the field, then the correction
     undo, fix = c.UNDO.match(head), c.CORRECTION.match(head)
+    if undo is None and fix is not None and not re.search(r"[0-9]", head):
+        undo = c.UNDO.search(head, fix.end())  # "A-3 进度填错了 pls undo": no new value, the write taken back
     if fix is None and undo is None and key is not None:
         fix = c.FIGURE_CONTRAST.search(head) or c.WRONG_FIGURE.search(head)  # "A-3 刚才报错了，是 80% not 90%"
     if undo is None and fix is None and anywhere and key is None and not TASK_KEY_ANY.search(head):

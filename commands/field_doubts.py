@@ -12,7 +12,7 @@ TWO_DAYS = re.compile(r"(?:yesterday|昨天)[^.。]*(?:today|今天)|(?:today|�
 # Work stopped (beside a weather word: the weather stopped it) and work going on.
 STOPPED = re.compile(r"停|不能|没法|干不了|(?<![A-Za-z])(?:stopped|halted|can'?t|cannot|no work|grounded|stood down|standing down|"
                      r"called off|rained off)(?![A-Za-z])", re.IGNORECASE)
-GOES_ON = re.compile(r"继续(?!\s*(?:等|在等))|恢复|复工|(?<![A-Za-z])(?:continue|resume|carry on|proceed|again)(?![A-Za-z])", re.IGNORECASE)
+GOES_ON = re.compile(r"继续(?!\s*(?:等|在等))|接着干|恢复|复工|(?<![A-Za-z])(?:continue|resume|carry on|proceed|again)(?![A-Za-z])", re.IGNORECASE)
 # After a blocker, the work going on ("下雨停了 继续": the rain stopped, or the work stopped for the rain?).
 GOES_ON_AFTER = re.compile(r"继续(?!\s*(?:等|在等))|接着干|可以干|恢复|(?<![A-Za-z])(?:resum\w*|carry(?:ing)? on|back (?:at|on) it|going again|picked (?:it )?(?:back )?up|started again)(?![A-Za-z])",
                            re.IGNORECASE)
@@ -73,7 +73,8 @@ CHANGE_FIRST = re.compile(r"\s*(?:priority|优先级|due|deadline|截止)(?![A-Z
 # figure beside it, asked.
 NUMBERED_PART = re.compile(r"\s*(?:the\s+)?(?i:rows?|phases?|sections?|bays?|floors?|zones?|areas?|lines?|blocks?|strings?|levels?|stages?)"
                            r"\s*[0-9A-Z](?![a-z])")
-CERTAIN_AFTER = re.compile(r"\s*(?:not|sure|certain|positive|it'?s|that'?s|the (?!task|job|work)|确定|肯定)(?![A-Za-z])", re.IGNORECASE)
+CERTAIN_AFTER = re.compile(r"\s*(?:not|sure|certain|positive|it'?s|that'?s|the (?!task|job|work)|确定|肯定|赞成|同意|支持|相信)(?![A-Za-z])",
+                           re.IGNORECASE)
 CREW_ARRIVED = re.compile(r"(?<![的家方商])(?:人|人员|班组|工人|大家)\s*(?:都|已经?|全)?\s*(?:到齐了?|齐了)$|到位了?$|(?<![A-Za-z])(?:crew|team|everyone)"
                           r"(?:'s| is| are)?\s*(?:all )?(?:here|in)$", re.IGNORECASE)
 REPAIRED = re.compile(r"修好|修复|换好|(?:got )?fixed|repaired|replaced", re.IGNORECASE)  # a completion word that is a repair's
@@ -101,7 +102,7 @@ HEDGE_AFTER = re.compile(r"(?<![A-Za-z])(?:i reckon|i think|i guess|i believe|i'
 TROUBLE_MORE = re.compile(r"状况|毛病|不对劲|怪怪的|不知道为什么|(?<![A-Za-z])(?:dunno why|no idea why|alarm tripped|tripped (?:twice|again))(?![A-Za-z])|(?<![A-Za-z])(?:weird(?:ness)?|odd|funny noise|acting up|glitch(?:y|es)?|what'?s up with|not sure what)(?![A-Za-z])",
                           re.IGNORECASE)
 # Material or budget used up ("灌浆料 用掉 40% 左右"): a consumption, not progress.
-CONSUMED_BEFORE = re.compile(r"(?:用掉|用去|消耗了?|耗掉|耗了|(?<![A-Za-z])(?:used up|consumed|burned through))\s*$", re.IGNORECASE)
+CONSUMED_BEFORE = re.compile(r"(?:用掉|用去|已用|已经用了|占用了?|消耗了?|耗掉|耗了|(?<![A-Za-z])(?:used up|consumed|burned through))\s*$", re.IGNORECASE)
 # A plan before a start ("plan 是 next week 开工", "tomorrow we start"): no start yet.
 PLAN_WORDS = re.compile(r"(?<![A-Za-z])(?:plan|planned|planning|next week|tomorrow|tonight|later|will|gonna|going to)(?![A-Za-z])", re.IGNORECASE)
 # The time a test runs for ("discharge test runs 45 minutes"): the test's, not work spent.

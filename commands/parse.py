@@ -45,14 +45,14 @@ _NUMBER_THEN_YES = re.compile(r"(?:#|(?=[0-9]{1,9} ?[,:：]? ?(?:我看|看过|�
 # A decision said number first ("31 驳回，太贵", "#31 我不同意", "31 crane 租赁 我 approve 了，price 合理"): the verb's
 # form, so that a rejection without its reason is asked for one.
 _NUMBER_THEN_NO = re.compile(r"(?P<id>#[0-9]{1,9}|[0-9]{3,9})(?! ?(?:年|月|日|号|个|块|元|台|套|米|万|千|%|(?i:pcs|units?|m)(?![a-z])))"
-                             r" ?[,:：]? ?(?P<verb>(?:[^0-9,，;；。?？]{1,16}? ?我|我)? ?(?:驳回|不同意|不批|拒绝|"
+                             r" ?[,:：]? ?(?P<verb>(?P<mid>[^0-9,，;；。?？]{1,16}? ?我|我)? ?(?:驳回|不同意|不批|否决|拒绝|not approved|"
                              r"(?i:reject(?:ed)?|declined?)|(?P<yes>同意|批准|(?i:approved?|lgtm))))(?![A-Za-z]) ?(?:了|掉|一下)?"
                              r" ?(?:(?:[,，:：;；.。—–]| - ) ?(?P<why>.*)|(?P<polite>(?i:pls|please|thanks|thx)?))")
 _CHANNEL_REF = re.compile(r"#([0-9]{1,9})(?![0-9A-Za-z])")
 # An approval said as its own clause among chatter ("辛苦，同意 12，周一见"): the verb aimed at a number,
 # with nothing around it that asks, negates or sets a condition.
 _APPROVE_CLAUSE = re.compile(r"(?:^|[,，;；。.!！]|\s)\s*(?:approve|批准|同意|lgtm)(?:一下)?\s*#?([0-9]{1,9})\s*(?:吧|哈|啊|呀)?\s*"
-                             r"(?=$|[,，;；。.!！\U0001f64f\U0001f44d\u2705]|(?:pls|plz|please|thanks|thx|cheers|谢谢|辛苦)(?![A-Za-z])|and (?!#?[0-9]))", re.IGNORECASE)
+                             r"(?=$|[,，;；。.!！\U0001f64f\U0001f44d\u2705—–]| - |(?:pls|plz|please|thanks|thx|cheers|谢谢|辛苦)(?![A-Za-z])|and (?!#?[0-9]))", re.IGNORECASE)
 _NOT_A_DECISION = re.compile(r"[?？]|吗|(?<![A-Za-z])(?:don'?t|do not|not|if|when|after|before|once|how|what|why|should|can|could|"
                              r"wait|pending|tomorrow|later|will|gonna|going to)(?![A-Za-z])|不要|别|先不|如果|的话|等|之后|以后|再|"
                              r"怎么|流程|能不能|可以吗|明天|后天|回头|待会|晚点", re.IGNORECASE)
@@ -60,7 +60,7 @@ _NOT_A_DECISION = re.compile(r"[?？]|吗|(?<![A-Za-z])(?:don'?t|do not|not|if|w
 
 # After a decision, a clause of its own that starts with a task key ("approve 12, and A-3 is at 100%", "驳回 #15，A-6
 # 先停，等批复"): a report besides the decision.
-_THEN_A_TASK = re.compile(r"(?:^|[,，;；。]|\s(?:and|also|plus)\s|另外|还有|然后|顺便(?:说(?:一)?下)?|btw)\s*(?:and |also |另外|还有)?\s*(?=[A-Za-z][A-Za-z0-9]{0,9}-[0-9])",
+_THEN_A_TASK = re.compile(r"(?:^|[,，;；。]|\.\s|\s(?:and|also|plus)\s|另外|还有|然后|顺便(?:说(?:一)?下)?|btw)\s*(?:and |also |另外|还有)?\s*(?=[A-Za-z][A-Za-z0-9]{0,9}-[0-9])",
                           re.IGNORECASE)
 
 
@@ -76,7 +76,7 @@ def _with_report(decision: Approve | Reject, said: str) -> Command:
         return decision
     assert then is not None
     if isinstance(decision, Approve):  # the comment is what came before the report (a reason keeps all its words)
-        decision = replace(decision, comment=said[: then.start()].strip(" ,，;；。"))
+        decision = replace(decision, comment=said[: then.start()].strip(" ,，;；。–—-"))
     return Several(items=(decision, *writes))
 
 
@@ -96,9 +96,9 @@ def parse(text: str, *, today: date, channel_project: str | None = None) -> Comm
     if change is not None:
         return change
     no = _NUMBER_THEN_NO.fullmatch(s) if matched is None and channel_project is None and not QUESTION_END.search(s) else None
-    no = None if no is None or _NOT_A_DECISION.search(s[: no.end("verb")]) else no  # "#17 我先不批", "#59 先别 approve"
+    no = None if no is None or _NOT_A_DECISION.search(no["mid"] or "") or re.search(r"先不|先别|别", no["verb"]) else no  # "#17 我先不批"
     if no is not None and no["yes"]:
-        return Approve(approval_id=int(no["id"].lstrip("#")), comment=(no["why"] or "").strip())
+        return _with_report(Approve(approval_id=int(no["id"].lstrip("#")), comment=(no["why"] or "").strip()), no["why"] or "")
     if no is not None and (no_verb := match_verb(f"reject {no['id'].lstrip('#')} {no['why'] or no['polite']}")) is not None:
         return no_verb[0].parse(Args(rest=no_verb[2], word=no_verb[1], today=today))  # before a "不对" in its reason
     fix = correction(s, anywhere=matched is None)

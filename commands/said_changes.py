@@ -46,18 +46,23 @@ _FORMS = (
           sure=True),
     _form("priority", rf"{_LEAD}{_KEY}\s*(?P<value>{_UP}|{_DOWN}|set|change)\s*(?:the\s*|its\s*)?{_PRIORITY}"
                       rf"(?:\s*{_TO}\s*(?P<to>[^\s,，;；。.]+))?{_POLITE}{_REASON}", sure=True),
+    _form("priority", rf"{_LEAD}{_KEY}\s*(?:pls|please)?\s*(?P<value>bump(?:ed)?|raise|set|change|move|drop|lower)\s*(?:it\s*)?"
+                      rf"(?:up\s*|down\s*)?to\s*(?P<to>[A-Za-z]+|[\u4e00-\u9fff]{{1,2}})\s*{_PRIORITY}{_POLITE}{_REASON}", sure=True),
     _form("due", rf"{_LEAD}{_KEY}{_OF}{_DUE}\s*(?:is\s*)?{_MOVE}?\s*{_TO}\s*(?P<when>.+)", sure=True),
     _form("due", rf"{_LEAD}{_KEY}\s*{_MOVE}\s*(?:the\s*|its\s*)?{_DUE}\s*(?:back\s*|out\s*)?{_TO}\s*(?P<when>.+)", sure=True),
     _form("due", rf"(?:push|move|change|set|extend)\s+{_KEY}{_OF}{_DUE}\s*(?:back\s*|out\s*)?{_TO}\s*(?P<when>.+)", sure=True),
     _form("due", rf"{_LEAD}{_KEY}\s*(?:改期|延期|推迟|顺延|延后)\s*(?:到|至)\s*(?P<when>.+)"),
-    _form("due", rf"{_LEAD}{_KEY}\s*(?:due|deadline)\s+(?P<when>.+?)\s*(?:pls|please|plz)[.!！]*"),  # a remark, unless asked
+    _form("due", rf"{_LEAD}{_KEY}\s*(?:due(?: date)?|deadline)\s+(?P<when>.+?)\s*(?:pls|please|plz)[.!！]*"),  # a remark, unless asked
+    _form("priority", rf"(?:bump|raise|set|move|drop|lower)\s+{_KEY}\s+(?:up\s+|down\s+)?to\s+(?P<value>[A-Za-z]+)\s+{_PRIORITY}[.!！]*"),
+    _form("priority", rf"{_LEAD}{_KEY}\s*(?:改成|调成|设为|改为|设成)\s*(?P<value>紧急|最高|urgent|highest){_POLITE}{_REASON}"),
+    _form("assign", rf"hand\s+{_KEY}\s+over\s+to\s+{_NAME}\s*(?:pls|please|thanks)?[.!！]*"),
     _form("close", rf"{_LEAD}{_KEY}\s*(?:这个|那个)?\s*(?:(?:can|could|should|pls|please|to)\s+be\s+closed|can\s+close|close(?!\s*to\b)"
                    rf"(?![A-Za-z-])|关闭|关掉|关了吧|可以关了|可以关闭){_POLITE}{_REASON}"),
     _form("reopen", rf"{_LEAD}{_KEY}\s*(?:这个|那个)?\s*(?:得|要|需要|需|应该|可以)?\s*(?:重新打开|重开|re-?open(?:ed)?)(?![A-Za-z]){_POLITE}{_REASON}"),
-    _form("assign", rf"{_LEAD}{_KEY}\s*(?:re-?assign(?:ed)?|转派|改派|指派|转给|交给)\s*(?:给|to)?\s*{_NAME}"
-                    r"(?:\s*(?:吧|来跟|跟进|跟|负责|pls|please|thanks))*\s*(?:[,，;；]\s*[^%％0-9]*)?[.。!！]?"),
+    _form("assign", rf"{_LEAD}{_KEY}\s*(?:re-?assign(?:ed)?|hand ?over|转派|改派|指派|转给|交给)\s*(?:给|to)?\s*{_NAME}"
+                    r"(?:\s*(?:吧|来跟|跟进|跟|负责|follow up|pls|please|thanks))*\s*(?:[,，;；]\s*[^%％0-9]*)?[.。!！]?"),
 )
-_FIGURE = re.compile(r"[0-9](?![0-9]*\s*(?:号|楼|层|栋|排|列|#))")  # a reason with a figure may be a report of another task ("A-3 close, A-4 at 50")
+_FIGURE = re.compile(r"[0-9](?![0-9]*\s*(?:号|楼|层|栋|排|列|#|日|月|th|st|nd|rd))")  # a reason with a figure may be a report of another task ("A-3 close, A-4 at 50")
 _NOT_NAME_END = re.compile(r"[了吧吗呢啊的过着]$")
 _RELATIVE = ((re.compile(_UP, re.IGNORECASE), "higher"), (re.compile(_DOWN, re.IGNORECASE), "lower"))
 

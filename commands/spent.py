@@ -26,7 +26,7 @@ _TO_COME_BEFORE = re.compile(
     r"eta|estimated?|about another|take|takes|plan(?:ned)?(?: is| for)?|should take|will take|would take|might take|within|in the next|every|"
     r"(?:begin|begins|start|starts|starting|ready|be done|be finished|be back|back|arrive|arrives|there|kick off)\s+in)\s*(?:约|大约|大概|差不多|about|around)?\s*$",
     re.IGNORECASE)
-_TO_COME_AFTER = re.compile(r"^\s*(?:to go|left|remaining|more|之后|以后|后|才能|就能|能完|estimate|needed|to finish)",
+_TO_COME_AFTER = re.compile(r"^\s*(?:(?:of (?:work|it|this) )?(?:to go|left|remaining)|more|之后|以后|后|才能|就能|能完|estimate|needed|to finish)",
                             re.IGNORECASE)
 _RANGE_BEFORE = re.compile(r"[0-9零一二两三四五六七八九十]\s*(?:h|小时|个小时)?\s*(?:-|~|～|到|至|or|或|and)\s*$"
                            r"|(?:over|more than|at least|almost|nearly|under|less than|not even|barely|hardly|超过|至少|将近|快|不到|"

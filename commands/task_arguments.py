@@ -114,7 +114,7 @@ def assign(args: Args) -> Command | ParseError:
 
 
 def comment(args: Args) -> Command | ParseError:
-    found = task_arg(args.rest, "comment")
+    found = task_arg(re.sub(r"^(?:on|for|to)\s+(?=[A-Za-z])", "", args.rest, flags=re.IGNORECASE), "comment")  # "comment on A-3: …"
     if isinstance(found, ParseError):
         return found
     task, text = found

@@ -42,7 +42,8 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           # (likewise, after tuning on holdout49-51), holdout55 89.6 % / 5, holdout56 83.0 % / 7, holdout57 90.4 % / 3 (likewise,
           # after tuning on holdout52-54), holdout58 87.4 % / 8, holdout59 93.5 % / 1, holdout60 89.1 % / 5 (likewise, after
           # tuning on holdout55-57), holdout61 83.5 % / 13, holdout62 90.0 % / 3, holdout63 87.4 % / 4 (likewise, after tuning
-          # on holdout58-60). Since tuned on, guarded.
+          # on holdout58-60), holdout64 93.5 % / 4, holdout65 92.2 % / 4, holdout66 90.9 % / 2 (likewise, after tuning on
+          # holdout61-63). Since tuned on, guarded.
           # Since tuned on, guarded.
           "holdout6.yaml": 0.95, "holdout7.yaml": 0.95, "holdout8.yaml": 0.95, "holdout9.yaml": 0.95,
           "holdout10.yaml": 0.95, "holdout11.yaml": 0.95, "holdout12.yaml": 0.95, "holdout13.yaml": 0.95,
@@ -58,7 +59,8 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           "holdout52.yaml": 0.95, "holdout53.yaml": 0.95, "holdout54.yaml": 0.95,
           "holdout55.yaml": 0.95, "holdout56.yaml": 0.95, "holdout57.yaml": 0.95,
           "holdout58.yaml": 0.95, "holdout59.yaml": 0.95, "holdout60.yaml": 0.95,
-          "holdout61.yaml": 0.95, "holdout62.yaml": 0.95, "holdout63.yaml": 0.95}
+          "holdout61.yaml": 0.95, "holdout62.yaml": 0.95, "holdout63.yaml": 0.95,
+          "holdout64.yaml": 0.95, "holdout65.yaml": 0.95, "holdout66.yaml": 0.95}
 
 
 def _cases(name: str) -> list[dict[str, Any]]:
@@ -438,6 +440,20 @@ def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pyte
     ("2026 年的方案 我同意", "none"), ("500 块 我 approved", "none"), ("#58 我先不批，等老板回来", "none"),
     ("MX-4 rope 报价 ¥42,000，比上家贵", "none"), ("MX-4 阀门还没到，继续等", ("block MX-4",)),
     ("hours on MX-4 should read 1.25 not 2", ("correct hours 1.25",)),
+    # and the forms behind holdout64-66's wrong writes and misses
+    ("MX-4 still 3 hours of work left on it", "none"), ("都弄完了 收拾东西撤了", "ask"), ("MX-4 供电局那边搞定了 接着干", ("unblock MX-4",)),
+    ("MX-4 close to finished", "ask"), ("MX-4 这个方案我百分之百赞成", "none"), ("MX-4 那个 2h 是错的", "ask"),
+    ("MX-4 45%，前面那条有误", "ask"), ("MX-4 please bump to high priority, storm coming", ("priority MX-4",)),
+    ("MX-4 after two weeks of weather delays we finally got started", "ask"), ("hand MX-4 over to Priya", ("assign MX-4",)),
+    ("comment on MX-4: supplier changed", ("comment MX-4",)), ("MX-4 due date next Friday please", ("due MX-4",)),
+    ("bump MX-4 to high priority", ("priority MX-4",)), ("MX-4 priority urgent pls, opening on the 28th", ("priority MX-4",)),
+    ("MX-4 交给小李 follow up", ("assign MX-4",)), ("MX-4 handover 给夜班老周", ("assign MX-4",)), ("MX-4 改成紧急，客户催", ("priority MX-4",)),
+    ("OK 5858 👍", ("approve 5858",)), ("I approve 5858 — within budget.", ("approve 5858",)),
+    ("#5858 not approved, we have spares", ("reject 5858",)), ("5858 否决，资质过期", ("reject 5858",)),
+    ("5858 approved. 另外 MX-4 100%", ("approve 5858", "progress MX-4 100")), ("帮我把上条撤了", ("undo",)),
+    ("刚那条当我没说", ("undo",)), ("pls walk back my previous update", ("undo",)), ("上一条进度报高了，实际 35%", ("correct progress 35",)),
+    ("MX-4 开始上 racking", ("start MX-4",)), ("MX-4 drive fault sorted, we can carry on", ("unblock MX-4",)),
+    ("MX-4 进度填错了 pls undo", ("undo",)), ("MX-4 couple hrs on the valves", "ask"),
 ])
 def test_the_forms_behind_the_tuning_set_carry_over(text: str, meant: object) -> None:
     # As the evaluator compares them: "start A-3" beside "progress A-3 10" is the same write (evaluation._effects).
