@@ -16,7 +16,8 @@ from commands.model import Command, Correct, ParseError, Undo
 from commands.numbers import HOURS_MAX, Found, find_hours, percent_forms
 from commands.text import EDGE_PUNCT, clean
 
-_PERCENT_NAMED = re.compile(r"(?<![A-Za-z])(?:wrong|bad)\s*(?:%|percent(?:age)?)|(?:百分比|进度)(?:写|报|填)?错了?", re.IGNORECASE)
+_PERCENT_NAMED = re.compile(r"(?<![A-Za-z])(?:wrong|bad)\s*(?:%|percent(?:age)?)|(?:百分比|进度)(?:写|报|填)?错了?|(?:进度|progress)\s*(?:is|是|应该是|should be)",
+                            re.IGNORECASE)
 _SET_TO_BARE = re.compile(r"(?P<to>(?:should be|should read|应该是|改成)\s*)(?P<n>[0-9]{1,2}(?:\.[0-9]{1,2})?)(?![0-9.])"
                           r"(?!\s*(?:%|h|小时|个|半|分|钟|min|hour|hr))", re.IGNORECASE)
 _HOURS_NAMED = re.compile(r"(?<![A-Za-z])(?:the )?hours?(?= (?:should|写错|were|was|is))|工时", re.IGNORECASE)
@@ -50,7 +51,7 @@ def correction(s: str, *, anywhere: bool = True) -> Command | ParseError | None:
         head = re.sub(r"^(?:sorry|oops|抱歉|不好意思|对不起)[\s,，!！]*(?=\S)|^(?:上一?条|刚才|刚刚)(?:发|写|报|填)?的?\s*(?=工时|进度|不对|错)", "",
                       head[key.end() :].lstrip(EDGE_PUNCT), flags=re.IGNORECASE)  # "A-3 上一条的工时多写了": that write's hours
     if _PERCENT_NAMED.search(head):  # "wrong %, should read 45": the bare figure is that percent
-        head = re.sub(r"(?<![0-9.])([0-9]{1,3})(?![0-9.%])(?=\s*[.。!！]*\s*$)", r"\1%", head)
+        head = re.sub(r"(?<![0-9.])([0-9]{1,3})(?![0-9.%])(?=\s*(?:[.。!！]|not |而?不是|$))", r"\1%", head)
     elif _HOURS_NAMED.search(head):  # "the hours should be 3 not 4", "hours 写错了，should be 1.25": hours
         head = _SET_TO_BARE.sub(r"\g<to>\g<n>h", head)
     field = c.CORRECTED_FIELD.match(head) or _PROGRESS_WORD.match(head)

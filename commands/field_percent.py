@@ -187,7 +187,7 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
         ) or measure_noun_before(before) or d.SETTING_BEFORE.search(before) or d.CN_MEASURED.search(before) or d.CONSUMED_BEFORE.search(before):
             measured = True  # a forecast, a measurement, an earlier figure, or the next of a list of readings
             continue
-        if w.OFF_TARGET_AFTER.match(after) or w.BY_A_DATE_AFTER.match(after) or (found.value == 100 and d.CERTAIN_AFTER.match(after)
+        if w.OFF_TARGET_AFTER.match(after) or w.BY_A_DATE_AFTER.match(after) or d.LEFT_OR_RUNNING_AFTER.match(after) or (found.value == 100 and d.CERTAIN_AFTER.match(after)
                                                                                    and not _NEGATED_BEFORE.search(before)):
             continue  # "it's 100% not the fuse": certainty, no percent
         if w.PART_BEFORE.search(before):

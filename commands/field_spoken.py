@@ -28,6 +28,8 @@ _TYPOS = ((re.compile(r"(?<![A-Za-z])(?:nearlly|nearley|nealry|neraly|nearlt|nea
            "finished"),
           (re.compile(r"(?<![A-Za-z])(?:percnet|pecent|percetn|precent|percen|pervent)(?![A-Za-z])", re.IGNORECASE), "percent"),
           (re.compile(r"(?<=hour) n (?=a (?:quarter|half)(?![A-Za-z]))", re.IGNORECASE), " and "),
+          (re.compile(r"(?<=hour and) (?=half(?![A-Za-z]))", re.IGNORECASE), " a "),
+          (re.compile(r"(?<=two )third(?![A-Za-z])", re.IGNORECASE), "thirds"),
           (re.compile(r"(?<![A-Za-z])(?:shuold|shoud|sould|shold)(?![A-Za-z])", re.IGNORECASE), "should"))
 # A percent taken back in the same breath ("80%... wait no, 75%"): the second is the one meant. "80% 不对 75%" may
 # amend the last write instead: asked.

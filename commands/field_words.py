@@ -24,10 +24,10 @@ def _words(*fragments: str) -> re.Pattern[str]:
 DONE = _words(
     "已?完成了?(?!度|率|情况)", "已?完工了?", "竣工了?", "搞定了?", "弄完(?!成)了?", "搞完(?!成)了?", "做完(?!成)了?", "干完(?!成)了?", "装完(?!成)了?", "修完(?!成)了?", "调完(?!成)了?",
     "收尾(?:都|已经?)?结束了?", "收完尾了?", "^\\s*wrapped(?=\\s*(?:[,，.。!！]|$))", "完事了?(?!吗|没)", "全部结束了?", "全部完成了?", "都完成了", "都搞定了", "全搞定了", "交付了",
-    "ok了", "已\\s*ok", "作好了", "knocked out", "[铺装做干弄修调焊刷拆挖浇砌接布拉贴封灌清换测写改挂喷埋洗擦]完(?!成)了?", "(?:弄|做|搞|修|装|调|换|都|全)好了", "^\\s*完了(?=\\s*(?:[,，。!！✅]|$))", "done", "all done", "finished", "completed?", "wrapped up", "wraped up", "wrap(?:ped)? ?up\\s*了", "all set", "closed out",
+    "ok了", "已\\s*ok", "作好了", "knocked out", "[铺装做干弄修调焊刷拆挖浇砌接布拉贴封灌清换测写改挂喷埋洗擦]完(?!成)了?", "(?:弄|做|搞|修|装|调|换|挂|都|全)好了", "^\\s*完了(?=\\s*(?:[,，。!！✅]|$))", "done", "all done", "finished", "completed?", "wrapped up", "wraped up", "wrap(?:ped)? ?up\\s*了", "all set", "closed out",
     "is complete", "task complete", "完城了?", "完陈了?", "finsihed", "finihsed", "finshed", "fnished",
     "compelted", "complted", "complated", "compleet", "completd", "complet", "compelte", "complte", "comlete", "compete(?=\\s*[.!。！]*$)", "finishd", "finised", "完[层承呈乘诚]了", "dnoe", "is finish(?: already)?", "finish already", "already finish(?:ed)?", "搞[订顶丁]了?", "finish\\s*了", "搞掂", "妥了", "齐活了?", "搞掂咗", "[搅攪]掂", "整完了?", "整好了", "弄利索了?", "(?<!未)(?<!没)完毕", "已交付",
-    "交付完(?:成|毕)?", "done and dusted", "all wrapped up", "(?:that|it)'?s a wrap(?! for)",
+    "交付完(?:成|毕)?", "done and dusted", "(?<![A-Za-z])(?:all|both)\\s+(?:[a-z]+ed\\s+)?finish(?=\\s*(?:[,.!✔✅]|$|了))", "^\\s*finish(?=\\s*(?:[,.!✔✅]|$|了))", "all wrapped up", "(?:that|it)'?s a wrap(?! for)",
 )
 # Words right after a completion word that make it partial or a share ("完成了一半", "完成了3个", "done with part 1").
 DONE_PARTIAL_AFTER = re.compile(
@@ -53,7 +53,7 @@ DONE_NOT_FACT_BEFORE = re.compile(r"(?:快|快要|就要|即将|马上|差不多
 
 # Not complete: never a completion write.
 NOT_DONE = _words(
-    "(?:还没|没有?|未|尚未|还未|木有|冇|唔|没得)(?:有)?(?:完成|完工|竣工|做完|弄完|干完|搞完|搞定|搞掂|装完|修完|结束|[弄做搞装修调]?好)",
+    "(?:还没|没有?|未|尚未|还未|木有|冇|唔|没得)(?:有)?(?:完成|完城|完工|竣工|做完|弄完|干完|搞完|搞定|搞掂|装完|修完|结束|[弄做搞装修调]?好)",
     "不算完", "not (?:\\w+ )?(?:done|finished|complete|completed|there)",
     "(?:haven'?t|hasn'?t|didn'?t|not yet) (?:\\w+ )?(?:finished|done|completed|wrapped up)", "(?:还没|没有?|未|木有)\\s*(?:done|finished|finish|complete|ok)",
     "还没完成", "没完成", "未完成", "还没做完", "没做完", "还没弄完", "没弄完", "还没好", "没好", "还没搞定", "没搞定",
@@ -81,10 +81,10 @@ QUESTION_START = re.compile(
 
 # The blocker is gone.
 UNBLOCK = _words(
-    "已解决", "解决了", "问题解决", "解除阻塞", "不卡了", "不堵了", "(?<=[\\u4e00-\\u9fff])那边(?:已经?)?(?:搞定|弄好|办好|批下来|批)了", "(?<![还再])不等了", "不(?:再)?缺(?:料|货|人|件|材料|配件)了", "可以继续了?", "(?:fault|issue|problem|error|alarm|trip)s? (?:(?:is|are|was|got|been|has been) )*(?:sorted|fixed|resolved|cleared)(?: out)?", "(?:we )?can (?:carry on|continue|proceed|resume)(?! (?:once|when|after|if|tomorrow))", "可以开工了?", "可以干了", "恢复施工",
+    "已解决", "解决了", "问题解决", "解除阻塞", "不卡了", "不堵了", "以解决", "(?<![还再])不等\\S{1,4}了", "(?<=[\\u4e00-\\u9fff])那边(?:已经?)?(?:搞定|弄好|办好|批下来|批)了", "(?<![还再])不等了", "不(?:再)?缺(?:料|货|人|件|材料|配件)了", "可以继续了?", "(?:修好|修复|弄好|搞好)了?\\s*[,，]?\\s*(?:可以|能)?(?:继续|接着)", "(?:fault|issue|problem|error|alarm|trip)s? (?:(?:is|are|was|got|been|has been) )*(?:sorted|fixed|resolved|cleared)(?: out)?", "(?:we )?can (?:carry on|continue|proceed|resume)(?! (?:once|when|after|if|tomorrow))", "可以开工了?", "可以干了", "恢复施工",
     "(?:问题|毛病|故障)\\S{0,4}(?:处理|解决|修)好了", "(?<![没未在等料点])到货(?=\\s*[，,。]|\\s*$)", "possession\\s*(?:已经?)?批了",
     "(?:weather )?window(?:'s| is) open(?: again)?", "不用(?:再)?等了", "不再等", "resolve\\s*了", "(?<![等到])风小了", "天晴了", "(?:也)?(?:能|可以)(?:接着|继续)干了?",
-    "恢复了", "复工了?", "配件到了", "料到了", "材料到了", "货到了", "到货了", "零件到了", "备件到了", "签字了",
+    "恢复了(?!\\s*[0-9一二三四五六七八九十])", "复工了?", "配件到了", "料到了", "材料到了", "货到了", "到货了", "零件到了", "备件到了", "签字了",
     "签好了", "批下来了", "审批通过了", "(?:审批|审核|许可|报批)(?:已经?)?过了", "许可(?:证)?下来了", "(?:证|许可|permit)(?:已经?)?批(?:了|下来了)", "(?:permit|license|licence|approval|access)\\s*(?:批)?下来了", "(?:permit|access|证)(?:已经?)?(?:批)?(?:到了|下来了|办好了)", "权限开通了", "权限(?:已经|已)?开了", "天晴了", "放晴了?", "(?:来电|通电|来水|通水|来网)了", "(?<![未没])(?:电|水)(?:已经?)?来了", "(?<![天放])晴了", "(?<![下落])雨停了(?!工)",
     "unblocked", "no longer blocked", "(?:not|isn'?t|aren'?t|no longer) (?:blocked|stuck|on hold|waiting)(?: any ?more| now)", "blocker (?:is )?(?:cleared|gone|resolved|removed)", "resolved", "back on track",
     "(?:parts|part|material|materials|delivery|shipment) (?:has |have )?(?:arrived|came|came in|here|delivered)",
@@ -113,7 +113,7 @@ BLOCK = _words(
     "(?<!手机)(?<!手机快)(?<!电话)(?<!电话快)(?<!电脑)(?<!电脑快)(?<!平板)(?<!平板快)没(?:有)?(?:权限|材料|配件|图纸|电|水|人手|工具|钥匙)", "无权限", "没审批", "审批没下来", "还没批", "没批",
     *WEATHER_WORDS, "封路", "路封了", "风浪(?:太|很|较)?大", "浪太大", "(?:船|车|人)(?:出|进|上|下|过)不去",
     "[\u4e00-\u9fff]不了(?!解)", "不能(?:作业|施工|干活|干|开工|进场|浇筑|焊接|吊装)", "没来", "干等", "先停", "停着",
-    "blocked", "blocking", "stuck", "on hold", "(?:weather )?window (?:is |has )?closed", "weather (?:holds?|delays?)", "还没来\\s*(?:[,，]\\s*)?(?:还在)?等着(?:呢)?", "在等着呢", "(?<!to )(?<!must )(?<!pressure )(?<!min )(?<!mins )(?<!minute )hold(?! for| at| \\d| test| time| period)", "held up", "waiting (?:for|on)", "waiting(?! to )", "no (?:\\w+ )?access(?: yet)?(?: until| till| before)", "watiing", "wating",
+    "blocked", "blocking", "stuck", "on hold", "(?:weather )?window (?:is |has )?closed", "still wait(?:ing)?(?: for)? the", "(?:cannot|can'?t) go up", "weather (?:holds?|delays?)", "还没来\\s*(?:[,，]\\s*)?(?:还在)?等着(?:呢)?", "在等着呢", "(?<!to )(?<!must )(?<!pressure )(?<!min )(?<!mins )(?<!minute )hold(?! for| at| \\d| test| time| period)", "held up", "waiting (?:for|on)", "waiting(?! to )", "no (?:\\w+ )?access(?: yet)?(?: until| till| before)", "watiing", "wating",
     "waitng", "awaiting", "pending (?:the )?", "can'?t \\w+ today", "grounded", "heavy snow", "snowed (?:in|under)", "snow ?storm", "site closed", "road(?:s)? (?:is |are )?closed", "shut down",
     "停了", "停下了?", "停止(?:施工|吊装|作业|焊接|浇筑|工作|安装|干活)", "停电", "停水", "没到(?!\\s*(?:[0-9一二两三四五六七八九十]|一半|half|百分))", "封路", "落雨", "停了工", "没得做", "做不到", "pending", "not yet (?:supplied|delivered|arrived|received|approved|signed)", "(?:还)?没(?:签|批|确认|回复|给|到货|发货)", "未签",
     "no access", "(?:not|isn'?t|aren'?t) (?:here|in|on site) yet", "still (?:not|isn'?t|aren'?t) here", "can'?t access", "cannot access", "can'?t get in", "(?<!winder )(?<!breaker )(?<!isolator )(?<!panel )(?<!machine )(?<!pump )locked out", "no permit", "need(?:s)? (?:a |the )?permit",
@@ -126,13 +126,13 @@ VAGUE_TROUBLE = _words("不知道(?:在)?等(?:啥|什么)", "something'?s (?:of
                        "有点问题", "有点小问题", "出了?点?状况", "not (?:going )?(?:great|well)", "no idea why", "不知道(?:为什么|咋回事|怎么回事)")
 
 # After a completion, a wait for the check of finished work: no blocker of the work ("已完工，等验收").
-AWAITING_CHECK = re.compile(r"等(?:待|着)?.{0,8}(?:验收|检查|检测|审核|签收|签字|质检|品检)|(?:waiting|wait) (?:for|on) .{0,24}(?:inspection|sign-?off|"
+AWAITING_CHECK = re.compile(r"等(?:待|着)?.{0,8}(?:验收|检查|检测|审核|签收|签字|质检|品检|来看|来验|来查)|(?:waiting|wait) (?:for|on) .{0,24}(?:inspection|sign-?off|"
                             r"acceptance|walkthrough|walk-through|review)", re.IGNORECASE)
 
 # Work has begun.
 START = _words(
     "开始了(?!解)", "已开始", "已经开始", "开(?:了)?工了?", "开干了?", "上手了", "开搞了?", "开整了?", "开弄了?", "开做了?", "动工了?", "进场了?", "开始(?:施工|做|干|安装|调试|布线|装|执行|测试|铺|拆|接线|搭|焊|浇|跑|换|修|改|刷|挖|清|吊|卸|贴|上)了?", "(?<![A-Za-z])today start(?:ed)?(?![A-Za-z])",
-    "开始(?=\\s*$)", "开始\\s*[A-Za-z]{2,}ing(?![A-Za-z])", "start\\s*了", "开始\\s*[A-Za-z][A-Za-z -]{1,20}?\\s*了", "开始\\s?(?!前|时|的|之前|以后|后|日期|时间|吧|吗|没|了没|了解|不|\\s*[0-9])[\u4e00-\u9fff]{1,4}\\s?了?(?=\\s*(?:[,.!;@，]|$))",
+    "开始(?=\\s*$)", "开使", "开(?:焊|挖|铺|拆|浇|装)了", "(?:we |i )?(?:begin|began|begun) to (?:install|fit|lay|pull|weld|work|fix|mount|build|dig|pour|paint|test)", "开始\\s*[A-Za-z]{2,}ing(?![A-Za-z])", "start\\s*了", "开始\\s*[A-Za-z][A-Za-z -]{1,20}?\\s*了", "开始\\s?(?!前|时|的|之前|以后|后|日期|时间|吧|吗|没|了没|了解|不|\\s*[0-9])[\u4e00-\u9fff]{1,4}\\s?了?(?=\\s*(?:[,.!;@，]|$))",
     "(?:已经|刚刚?|今天|现在)(?:在)?(?:开始)?(?:进行|着手|动手)", "started (?:on|the|with|to|work|laying|installing)", "got started", "(?:got|get|getting) going(?: on)?", "began (?:the|on|work|with)", "(?:we'?re|i'?m) starting (?:on it |work )?now",
     "have started", "has started", "began (?:on|the|work)", "mobili[sz]ed", "kick(?:ed)?[- ]?off(?:\\s*了)?", "刚开始", "才开始", "just (?:started|begun)", "started", "strated", "starting now", "^\\s*start(?=\\s*[.!。！]*$)", "kicked off", "began", "begun", "under way", "underway", "in progress now",
 )
@@ -223,12 +223,12 @@ APPROXIMATE_PERCENT: tuple[tuple[re.Pattern[str], int], ...] = tuple((re.compile
     (r"[0-9]{1,2}\s*(?:%|％)?\s*(?:-|~|到|至|或)\s*[0-9]{1,3}\s*(?:%|％)", -2),  # 70-80%: a range
     (r"(?:快|快要|将近|接近|(?<![A-Za-z])(?:almost|nearly|close to)(?![A-Za-z]))\s*(?:到)?\s*(?:一半|(?<![A-Za-z])half(?:way)?(?![A-Za-z]))",
      50),  # 快一半: not yet half; asked with half preselected
-    (r"一半多|过半|过了一半|大半|(?<!差不)多一半|一大半|超过一半|(?<![A-Za-z])(?:more than|over|a bit over|a little over|just over|past) "
+    (r"一半多|过半|过了?一半|大半|(?<!差不)多一半|一大半|超过一半|(?<![A-Za-z])(?:more than|over|a bit over|a little over|just over|past) "
      r"half(?:way)?(?![A-Za-z])", 60),
     (r"(?:差不多|almost|nearly|(?<![\u4e00-\u9fff])快了)\s*(?:ok\s*了?)?\s*(?:吧|啦)?\s*$|还差一点|差一点|就差一点|八九不离十|快[一二三四五六七八九]十了|(?<![A-Za-z])(?:getting close|getting there|almost there)(?![A-Za-z])",
      90),
-    (r"(?:almost|nearly|close to|快|差不多|基本|接近|将近|mostly|largely|pretty much|basically|practically|大体|大致|基本上|大体上)"
-     r"\s*(?:都)?\s*(?:已经?)?\s*(?:完成|完工|搞定|搞完|做完|弄完|弄好|做好|好了|完了|done|finished|complete)", 90),
+    (r"(?:almost|nearly|close to|more or less|快|差不多|基本|接近|将近|mostly|largely|pretty much|basically|practically|大体|大致|基本上|大体上)"
+     r"\s*(?:都)?\s*(?:已经?)?\s*(?:完成|完工|搞定|搞完|做完|弄完|弄好|做好|好了|完了|done|finished|finish|complete)", 90),
     (r"(?:还|只|就)剩(?:下)?(?:一)?(?:点点?|丢丢|些许|收尾|尾巴|\s*(?:punch ?list|snags?|snag list|尾项|消缺))|(?:还|只|就)差(?:个)?(?:收尾|尾巴|一点点)|"
      r"(?<![A-Za-z])(?:(?:just|only) (?:the )?(?:punch ?list|snags?|snag list|touch[- ]?ups?|odds and ends|final touches|"
      r"finishing touches|last few bits)|(?:punch ?list|snags?|touch[- ]?ups?) (?:left|remaining|to go))(?![A-Za-z])", 90),
@@ -307,7 +307,7 @@ WORK_COUNT = re.compile(r"^\s*[0-9]{4,}\s*$|(?:^\s*第?|[装铺贴换焊拉布�
                         r"|(?<![A-Za-z])(?:installed|laid|fitted|replaced|mounted|pulled|spliced|tested|finished|done)\s+[0-9]+"
                         r"\s*(?:of (?:the |them)?)?\s*(?:[a-z]+\s+)?(?:[a-z]+s|units|pcs|m)(?![A-Za-z])", re.IGNORECASE)
 # Before a key: someone else's words, or the task as the object of a sentence (asked, never written).
-HEARSAY = re.compile(r"(?<![A-Za-z])(?:fwd|fw|forwarded)(?![A-Za-z])|(?<!就是)说\s*$|转发|转:|told me|says|said|heard|according to|他说|她说|他们说|听说|据说|他|她|(?<![A-Za-z])(?:he|she|they)(?![A-Za-z])|把\s*$|将\s*$",
+HEARSAY = re.compile(r"(?<![A-Za-z])(?:fwd|fw|forwarded)(?![A-Za-z])|听\S{1,4}(?:讲|说)|(?<!就是)说\s*$|转发|转:|told me|says|said|heard|according to|他说|她说|他们说|听说|据说|他|她|(?<![A-Za-z])(?:he|she|they)(?![A-Za-z])|把\s*$|将\s*$",
                      re.IGNORECASE)
 # Before a key: "not this task" ("刚才那条不是 P-1 的，是 P-2 的").
 NOT_THIS_TASK = re.compile(r"不是\s*$|(?<![A-Za-z])not\s*$|wrong (?:task|one)", re.IGNORECASE)
@@ -359,7 +359,7 @@ OTHER_TASK = re.compile(r"(?:不是|(?<![A-Za-z])not)\s*[A-Za-z][A-Za-z0-9]{0,9}
 NOT_NOW = re.compile(r"(?<![A-Za-z])(?:by|if|next|tomorrow|tmr|will|unless)(?![A-Za-z])|明天|下周|周[一二三四五六日天]|如果|前提",
                      re.IGNORECASE)
 # Before a blocker's words, a possibility or a plan ("might get blocked", "准备…等人到齐"): offered, asked.
-PLAN_OR_HEDGE = _words("might", "may", "could", "possibly", "probably", "maybe", "if", "soon", "可能", "也许", "或许", "怕", "担心",
+PLAN_OR_HEDGE = _words("might", "may", "could", "possibly", "probably", "maybe", "if", "soon", "will", "after the", "可能", "也许", "或许", "怕", "担心",
                        "会不会", "要是", "如果", "准备", "计划", "打算", "快要", "就要")
 
 # A completion in words a careful reader is not sure of ("弄了一刻钟就好了", "knocked it out", "nailed it"): offered, asked.

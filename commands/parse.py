@@ -47,7 +47,7 @@ _NUMBER_THEN_YES = re.compile(r"(?:#|(?=[0-9]{1,9} ?[,:：]? ?(?:我看|看过|�
 _NUMBER_THEN_NO = re.compile(r"(?P<id>#[0-9]{1,9}|[0-9]{3,9})(?! ?(?:年|月|日|号|个|块|元|台|套|米|万|千|%|(?i:pcs|units?|m)(?![a-z])))"
                              r" ?[,:：]? ?(?P<verb>(?P<mid>[^0-9,，;；。?？]{1,16}? ?我|我)? ?(?:驳回|不同意|不批|否决|拒绝|not approved|"
                              r"(?i:reject(?:ed)?|declined?)|(?P<yes>同意|批准|(?i:approved?|lgtm))))(?![A-Za-z]) ?(?:了|掉|一下)?"
-                             r" ?(?:(?:[,，:：;；.。—–]| - ) ?(?P<why>.*)|(?P<polite>(?i:pls|please|thanks|thx)?))")
+                             r" ?(?:(?:[,，:：;；.。—–]| - |\s) ?(?P<why>.*)|(?P<polite>(?i:pls|please|thanks|thx)?))")
 _CHANNEL_REF = re.compile(r"#([0-9]{1,9})(?![0-9A-Za-z])")
 # An approval said as its own clause among chatter ("辛苦，同意 12，周一见"): the verb aimed at a number,
 # with nothing around it that asks, negates or sets a condition.

@@ -23,7 +23,7 @@ _REASON = r"(?:\s*(?:[,，;；。.]|\s)\s*(?P<why>[^%％]*?))?\s*[.。!！]?"
 _NAME = r"@?(?P<who>[\u4e00-\u9fff]{2,4}?|[A-Za-z][A-Za-z0-9._\-]{0,31})"
 _UP = r"(?:往上调|调高|升|提)一档|调高|提高|升高|往上调|往上提|提一下|升一级|提一级|调高一级|raise|raised|bump(?:ed)?(?: up)?|up|higher|increase"
 _DOWN = r"调低|降低|往下调|降一级|lower(?:ed)?|down|decrease"
-_PRIORITY = r"(?:priority|prio|优先级)"
+_PRIORITY = r"(?:priority|prio|优先级|优先(?=[,，。\s]|$))"
 _DUE = r"(?:due date|due|deadline|截止日期|截止时间|截止|交期|完工日期)"
 _MOVE = r"(?:改期|延期|推迟|顺延|延后|提前|改|推|延|挪|move[ds]?|moved|push(?:ed)?(?: back| out)?|change[ds]?|set|extend(?:ed)?)"
 _TO = r"(?:到|至|为|成|to|->|→|[:：=])"
@@ -55,12 +55,14 @@ _FORMS = (
     _form("due", rf"{_LEAD}{_KEY}\s*(?:due(?: date)?|deadline)\s+(?P<when>.+?)\s*(?:pls|please|plz)[.!！]*"),  # a remark, unless asked
     _form("priority", rf"(?:bump|raise|set|move|drop|lower)\s+{_KEY}\s+(?:up\s+|down\s+)?to\s+(?P<value>[A-Za-z]+)\s+{_PRIORITY}[.!！]*"),
     _form("priority", rf"{_LEAD}{_KEY}\s*(?:改成|调成|设为|改为|设成)\s*(?P<value>紧急|最高|urgent|highest){_POLITE}{_REASON}"),
+    _form("priority", rf"{_LEAD}{_KEY}\s*(?:提到|调到|改成|设为|降到)\s*(?P<value>最高|最低|高|低|紧急)\s*{_PRIORITY}{_POLITE}{_REASON}"),
+    _form("priority", rf"{_LEAD}{_KEY}\s*(?:this one\s*)?(?:pls\s*|please\s*)?make it (?P<value>urgent|high|low|normal){_POLITE}{_REASON}"),
     _form("assign", rf"hand\s+{_KEY}\s+over\s+to\s+{_NAME}\s*(?:pls|please|thanks)?[.!！]*"),
     _form("close", rf"{_LEAD}{_KEY}\s*(?:这个|那个)?\s*(?:(?:can|could|should|pls|please|to)\s+be\s+closed|can\s+close|close(?!\s*to\b)"
                    rf"(?![A-Za-z-])|关闭|关掉|关了吧|可以关了|可以关闭){_POLITE}{_REASON}"),
-    _form("reopen", rf"{_LEAD}{_KEY}\s*(?:这个|那个)?\s*(?:得|要|需要|需|应该|可以)?\s*(?:重新打开|重开|re-?open(?:ed)?)(?![A-Za-z]){_POLITE}{_REASON}"),
+    _form("reopen", rf"{_LEAD}{_KEY}\s*(?:(?:这个|那个)(?:任务|单)?)?\s*(?:得|要|需要|需|应该|可以)?\s*(?:重新\s*(?:打开|open)|重开|re-?open(?:ed)?)(?![A-Za-z]){_POLITE}{_REASON}"),
     _form("assign", rf"{_LEAD}{_KEY}\s*(?:re-?assign(?:ed)?|hand ?over|转派|改派|指派|转给|交给)\s*(?:给|to)?\s*{_NAME}"
-                    r"(?:\s*(?:吧|来跟|跟进|跟|负责|follow up|pls|please|thanks))*\s*(?:[,，;；]\s*[^%％0-9]*)?[.。!！]?"),
+                    r"(?:\s*(?:吧|来跟|跟进|跟|负责|follow(?: up)?|pls|please|thanks))*\s*(?:[,，;；]\s*[^%％0-9]*)?[.。!！]?"),
 )
 _FIGURE = re.compile(r"[0-9](?![0-9]*\s*(?:号|楼|层|栋|排|列|#|日|月|th|st|nd|rd))")  # a reason with a figure may be a report of another task ("A-3 close, A-4 at 50")
 _NOT_NAME_END = re.compile(r"[了吧吗呢啊的过着]$")
@@ -74,7 +76,7 @@ def _value(form: _Form, m: re.Match[str]) -> str | None:
             return None  # "A-3 set priority" with no value: nothing to set it to
         return next((word for pattern, word in _RELATIVE if pattern.fullmatch(value)), value)
     if form.verb == "due":
-        return m.group("when")
+        return re.sub(r"\s*(?:pls|please|plz|thanks)[.!！]*$", "", m.group("when"), flags=re.IGNORECASE)
     if form.verb == "assign":
         return None if _NOT_NAME_END.search(m.group("who")) else m.group("who")
     return (m.groupdict().get("why") or "").strip()

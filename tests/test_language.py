@@ -43,7 +43,8 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           # after tuning on holdout52-54), holdout58 87.4 % / 8, holdout59 93.5 % / 1, holdout60 89.1 % / 5 (likewise, after
           # tuning on holdout55-57), holdout61 83.5 % / 13, holdout62 90.0 % / 3, holdout63 87.4 % / 4 (likewise, after tuning
           # on holdout58-60), holdout64 93.5 % / 4, holdout65 92.2 % / 4, holdout66 90.9 % / 2 (likewise, after tuning on
-          # holdout61-63). Since tuned on, guarded.
+          # holdout61-63), holdout67 94.8 % / 3, holdout68 83.9 % / 5, holdout69 94.3 % / 3 (likewise, after tuning on
+          # holdout64-66). Since tuned on, guarded.
           # Since tuned on, guarded.
           "holdout6.yaml": 0.95, "holdout7.yaml": 0.95, "holdout8.yaml": 0.95, "holdout9.yaml": 0.95,
           "holdout10.yaml": 0.95, "holdout11.yaml": 0.95, "holdout12.yaml": 0.95, "holdout13.yaml": 0.95,
@@ -60,7 +61,8 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           "holdout55.yaml": 0.95, "holdout56.yaml": 0.95, "holdout57.yaml": 0.95,
           "holdout58.yaml": 0.95, "holdout59.yaml": 0.95, "holdout60.yaml": 0.95,
           "holdout61.yaml": 0.95, "holdout62.yaml": 0.95, "holdout63.yaml": 0.95,
-          "holdout64.yaml": 0.95, "holdout65.yaml": 0.95, "holdout66.yaml": 0.95}
+          "holdout64.yaml": 0.95, "holdout65.yaml": 0.95, "holdout66.yaml": 0.95,
+          "holdout67.yaml": 0.95, "holdout68.yaml": 0.95, "holdout69.yaml": 0.95}
 
 
 def _cases(name: str) -> list[dict[str, Any]]:
@@ -454,6 +456,22 @@ def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pyte
     ("刚那条当我没说", ("undo",)), ("pls walk back my previous update", ("undo",)), ("上一条进度报高了，实际 35%", ("correct progress 35",)),
     ("MX-4 开始上 racking", ("start MX-4",)), ("MX-4 drive fault sorted, we can carry on", ("unblock MX-4",)),
     ("MX-4 进度填错了 pls undo", ("undo",)), ("MX-4 couple hrs on the valves", "ask"),
+    # and the forms behind holdout67-69's wrong writes and misses
+    ("MX-4 进度 100%，等业主来看", ("progress MX-4 100",)), ("MX-4 filter life shows 40% remaining", "none"),
+    ("MX-4 粒子 超标15%，要重擦", "none"), ("MX-4 spend one hour and half on the pull test", ("hours MX-4 1.5",)),
+    ("MX-4 will start after the rain stop", "ask"), ("MX-4 已经 过一半了", "ask"), ("MX-4 correct to 2.5h", ("correct hours 2.5",)),
+    ("听老王讲 MX-4 已经弄好了", "ask"), ("MX-4 效率恢复了5%", "none"), ("MX-4 压缩机 70% 在跑", "none"),
+    ("MX-4 vendor 修好了，继续干", ("unblock MX-4",)), ("MX-4 all finish, the valves also", ("done MX-4",)),
+    ("MX-4 还没完城，明天继续", "none"), ("MX-4 已经开使 拆旧栏杆", ("start MX-4",)), ("MX-4 today 开焊了", ("start MX-4",)),
+    ("MX-4 we begin to install the hood this morning", ("start MX-4",)), ("MX-4 wind too strong, cannot go up today", ("block MX-4",)),
+    ("MX-4 问题 以解决", ("unblock MX-4",)), ("MX-4 不等厂家了，先按老图纸装", ("unblock MX-4",)), ("MX-4 nearly finish 了", "ask"),
+    ("MX-4 about two third", "ask"), ("MX-4 more or less 好了, 只剩 painting", "ask"), ("MX-1 and MX-2 both finish", ("done MX-1", "done MX-2")),
+    ("didn't finish MX-4 today, got to 60% in about 4h", ("progress MX-4 60", "hours MX-4 4")),
+    ("scratch the last one", ("undo",)), ("my mistake, 进度 is 45 not 75", ("correct progress 45",)), ("撤消 撤消", ("undo",)),
+    ("请忽略上一条，发错群了", ("undo",)), ("5858 驳回 没有附图纸", ("reject 5858",)), ("MX-4 提到最高优先，业主投诉了", ("priority MX-4",)),
+    ("MX-4 这个任务 重新 open 一下", ("reopen MX-4",)), ("MX-4 deadline change to 20 Dec pls", ("due MX-4",)),
+    ("MX-4 交给 Ahmed follow", ("assign MX-4",)), ("MX-4 this one make it urgent", ("priority MX-4",)),
+    ("MX-4 风机挂好了，就剩排水管没接", "ask"),
 ])
 def test_the_forms_behind_the_tuning_set_carry_over(text: str, meant: object) -> None:
     # As the evaluator compares them: "start A-3" beside "progress A-3 10" is the same write (evaluation._effects).
