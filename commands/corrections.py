@@ -18,9 +18,10 @@ from commands.text import EDGE_PUNCT, clean
 
 _PERCENT_NAMED = re.compile(r"(?<![A-Za-z])(?:wrong|bad)\s*(?:%|percent(?:age)?)|(?:百分比|进度)(?:写|报|填)?错了?|(?:进度|progress)\s*(?:is|是|应该是|should be)",
                             re.IGNORECASE)
+_NEW_VALUE = re.compile(r"should (?:read|be|have been)|应该是|改成|改为|(?<![A-Za-z])i meant", re.IGNORECASE)
 _SET_TO_BARE = re.compile(r"(?P<to>(?:should be|should read|应该是|改成)\s*)(?P<n>[0-9]{1,2}(?:\.[0-9]{1,2})?)(?![0-9.])"
                           r"(?!\s*(?:%|h|小时|个|半|分|钟|min|hour|hr))", re.IGNORECASE)
-_HOURS_NAMED = re.compile(r"(?<![A-Za-z])(?:the )?hours?(?= (?:should|写错|were|was|is))|工时", re.IGNORECASE)
+_HOURS_NAMED = re.compile(r"(?<![A-Za-z])(?:hours?|hrs)(?![A-Za-z])|工时", re.IGNORECASE)
 _FIELD_ON_KEY = re.compile(r"^(?:the )?(?P<field>hours|progress|percent|%)\s+(?:on|for)\s+(?P<key>[A-Za-z][A-Za-z0-9]{0,9}-[0-9]{1,9})",
                            re.IGNORECASE)
 _LAST_ONE = re.compile(r"^(?:上一?条|上面|刚才|刚刚|之前|(?:the )?last one)(?:的)?\s*(?=[A-Za-z][A-Za-z0-9]{0,9}-[0-9])", re.IGNORECASE)
@@ -72,6 +73,9 @@ def correction(s: str, *, anywhere: bool = True) -> Command | ParseError | None:
     if len({k.upper() for k in TASK_KEY_ANY.findall(head)} | ({named} if named else set())) > 1:
         return err("unclear_correction", None, value=clean(s)[:PARAM_MAX_CHARS])  # "that 80% was for A-11 not A-8": moved how?
     rest = c.WRONG_FIGURE.sub(" ", c.CORRECTION_NOT.sub(" ", head))  # the figures said to be wrong are not the new one
+    new = _NEW_VALUE.search(rest)  # "the 3h before should read 5h": the value after "should read" is the new one
+    if new is not None and (percent_forms(rest[new.end() :]) or find_hours(rest[new.end() :])):
+        rest = rest[new.end() :]
     cue = c.UNDO.match(rest) or c.CORRECTION.match(rest) or c.CORRECTION_ANYWHERE.search(rest)
     if cue is not None:  # the value after "应该是"/"改成"/"meant" is the new one; the one before, the old
         after = rest[cue.end() :]

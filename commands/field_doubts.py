@@ -12,7 +12,7 @@ TWO_DAYS = re.compile(r"(?:yesterday|昨天)[^.。]*(?:today|今天)|(?:today|�
 # Work stopped (beside a weather word: the weather stopped it) and work going on.
 STOPPED = re.compile(r"停|不能|没法|干不了|(?<![A-Za-z])(?:stopped|halted|can'?t|cannot|no work|grounded|stood down|standing down|"
                      r"called off|rained off)(?![A-Za-z])", re.IGNORECASE)
-GOES_ON = re.compile(r"继续(?!\s*(?:等|在等))|接着干|恢复|复工|(?<![A-Za-z])(?:continue|resume|carry on|proceed|again)(?![A-Za-z])", re.IGNORECASE)
+GOES_ON = re.compile(r"继续(?!\s*(?:等|在等))|接着(?:干|弄|做|搞)|back on|恢复|复工|(?<![A-Za-z])(?:continue|resume|carry on|proceed|again)(?![A-Za-z])", re.IGNORECASE)
 # After a blocker, the work going on ("下雨停了 继续": the rain stopped, or the work stopped for the rain?).
 GOES_ON_AFTER = re.compile(r"继续(?!\s*(?:等|在等))|接着干|可以干|恢复|(?<![A-Za-z])(?:resum\w*|carry(?:ing)? on|back (?:at|on) it|going again|picked (?:it )?(?:back )?up|started again)(?![A-Za-z])",
                            re.IGNORECASE)
@@ -31,7 +31,7 @@ _CN_COUNT = r"(?<=了)\s*[一二两三四五六七八九十百]+\s*(?:个|台|�
 UNREAD = re.compile(rf"{_NUMBER}(?:{_NOT_A_COUNT_AFTER}|{_COUNTED_NOUN})|{_CN_COUNT}", re.IGNORECASE)
 
 # A completion with a rest still to do after it ("装完了 but 网络还没测", "finished, still need the docs").
-CONTRAST = re.compile(r"但是?|不过|还差|还没|还有|只是|就剩|只剩|(?<![A-Za-z])(?:but|except|though|left|remaining|still|not yet|pending|not the whole)(?![A-Za-z])"
+CONTRAST = re.compile(r"但是?|不过|还差|就差|还没|还有|只是|就剩|只剩|(?<![A-Za-z])(?:but|except|though|left|remaining|still|not yet|pending|not the whole)(?![A-Za-z])"
                       # "风管装好了，保温下周包": more of the work to do later, by its verb
                       r"|[,，;；。]\s*[\u4e00-\u9fff]{0,6}?(?:下周|明天|明早|后天|周[一二三四五六日末])(?:(?:再|才)?(?:继续|接着)|(?:再|才)?(?:包|装|做|弄|干|铺|刷|接|焊|贴|搞|调|微调|改|修))(?![^,，;；。]*[A-Za-z][A-Za-z0-9]{0,9}-[0-9])",
                       re.IGNORECASE)
@@ -66,6 +66,7 @@ SETTING_BEFORE = re.compile(r"(?:(?<![A-Za-z])(?:running|throttled|idling|firing
                             r"(?:\s*(?:to|at|到))?|设在|设置?在|限流|限速|限幅|开度|亮度|调光到?|给到|设定(?:到|在)?|变频(?:给到|调到|设到)?)\s*$", re.IGNORECASE)
 # A thing whose own level a percent gives, a few words before it ("话筒电池 still 40%", "油位 60%"): a reading.
 CN_MEASURED = re.compile(r"(?:电池(?![柜架包舱组])|电量|油量|油位|水位|液位|库存|余量|气压|胎压)[^,，;；。.!！0-9]{0,10}$"
+                         r"|(?:风扇|(?<![A-Za-z])fans?)\S{0,8}\s*(?:都是|一直|开到|转速|running at|at)\s*$"
                          r"|(?<![进完])[率值](?:做到|达到|提到|提高到|升到)了?\s*$|(?:超标|超出|超了|高出|偏高|偏低|下降了?|上升了?|提高了?|降低了?)\s*$")  # "回收率做到 80%": the rate's, not the task's
 # A task change said key first ("A-3 priority high pls, …", "A-3 优先级 调高"): no report in its words.
 CHANGE_FIRST = re.compile(r"\s*(?:priority|优先级|due|deadline|截止)(?![A-Za-z])", re.IGNORECASE)
@@ -74,7 +75,7 @@ CHANGE_FIRST = re.compile(r"\s*(?:priority|优先级|due|deadline|截止)(?![A-Z
 NUMBERED_PART = re.compile(r"\s*(?:the\s+)?(?i:rows?|phases?|sections?|bays?|floors?|zones?|areas?|lines?|blocks?|strings?|levels?|stages?)"
                            r"\s*[0-9A-Z](?![a-z])")
 # After a percent, what is left or what runs at it ("lamp life 75% remaining", "压缩机 60% 在跑"): a reading.
-LEFT_OR_RUNNING_AFTER = re.compile(r"\s*(?:remaining|left(?! to)|在跑|在运行|运行中|running)(?![A-Za-z])", re.IGNORECASE)
+LEFT_OR_RUNNING_AFTER = re.compile(r"\s*(?:remaining|left(?! to)|在跑|在运行|运行中|running|off(?= (?:the|on|our|list)))(?![A-Za-z])", re.IGNORECASE)
 CERTAIN_AFTER = re.compile(r"\s*(?:not|sure|certain|positive|it'?s|that'?s|the (?!task|job|work)|确定|肯定|赞成|同意|支持|相信)(?![A-Za-z])",
                            re.IGNORECASE)
 CREW_ARRIVED = re.compile(r"(?<![的家方商])(?:人|人员|班组|工人|大家)\s*(?:都|已经?|全)?\s*(?:到齐了?|齐了)$|到位了?$|(?<![A-Za-z])(?:crew|team|everyone)"
@@ -92,7 +93,7 @@ VAGUE_AMOUNT = re.compile(r"一些|一点|部分|有进展|(?<![A-Za-z])(?:some|
 # "模组有70%已经到仓库了", "其中 30% …": a share of a thing the words name, not the task's progress; asked.
 SHARE_LEAD = re.compile(r"[\u4e00-\u9fffA-Za-z](?<![进度成经还我你他她们])有\s*$|其中\s*$|[\u4e00-\u9fff](?<![进度])的\s*$")
 # A thing said to be wrong ("螺栓规格不对", "尺寸不对"): a report of trouble, no correction of a write.
-THING_WRONG = re.compile(r"(?:规格|尺寸|型号|数量|颜色|方向|位置|角度|标高|参数|图纸)不对")
+THING_WRONG = re.compile(r"(?:规格|尺寸|型号|数量|颜色|方向|位置|角度|标高|参数|图纸|版本)不对")
 HEDGE_BEFORE_HOURS = re.compile(r"(?:差不多|大概|大约|约|(?<![A-Za-z])(?:about|around|roughly))\s*$", re.IGNORECASE)
 # A figure given as a bound ("past the halfway mark", "just shy of 75%", "north of 60"): about, not exactly; asked.
 BOUND_BEFORE = re.compile(r"(?<![A-Za-z])(?:past|beyond|over|under|below|shy of|short of|more than|less than|not quite|north of|south of|upwards of)"

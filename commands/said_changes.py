@@ -24,7 +24,7 @@ _NAME = r"@?(?P<who>[\u4e00-\u9fff]{2,4}?|[A-Za-z][A-Za-z0-9._\-]{0,31})"
 _UP = r"(?:往上调|调高|升|提)一档|调高|提高|升高|往上调|往上提|提一下|升一级|提一级|调高一级|raise|raised|bump(?:ed)?(?: up)?|up|higher|increase"
 _DOWN = r"调低|降低|往下调|降一级|lower(?:ed)?|down|decrease"
 _PRIORITY = r"(?:priority|prio|优先级|优先(?=[,，。\s]|$))"
-_DUE = r"(?:due date|due|deadline|截止日期|截止时间|截止|交期|完工日期)"
+_DUE = r"(?:due date|due|deadline|截止日期|截止时间|截止日|截止|交期|完工日期)"
 _MOVE = r"(?:改期|延期|推迟|顺延|延后|提前|改|推|延|挪|move[ds]?|moved|push(?:ed)?(?: back| out)?|change[ds]?|set|extend(?:ed)?)"
 _TO = r"(?:到|至|为|成|to|->|→|[:：=])"
 _SET_TO = r"(?:调成|调为|调到|改成|改为|改到|设为|设成|提到|升到|降到|调(?![高低])|to|->|→|[:：=])"
@@ -58,7 +58,10 @@ _FORMS = (
     _form("priority", rf"{_LEAD}{_KEY}\s*(?:提到|调到|改成|设为|降到)\s*(?P<value>最高|最低|高|低|紧急)\s*{_PRIORITY}{_POLITE}{_REASON}"),
     _form("priority", rf"{_LEAD}{_KEY}\s*(?:this one\s*)?(?:pls\s*|please\s*)?make it (?P<value>urgent|high|low|normal){_POLITE}{_REASON}"),
     _form("assign", rf"hand\s+{_KEY}\s+over\s+to\s+{_NAME}\s*(?:pls|please|thanks)?[.!！]*"),
-    _form("close", rf"{_LEAD}{_KEY}\s*(?:这个|那个)?\s*(?:(?:can|could|should|pls|please|to)\s+be\s+closed|can\s+close|close(?!\s*to\b)"
+    _form("due", rf"{_LEAD}{_KEY}\s*(?:改到|推到|延到)\s*(?P<when>.+?)\s*(?:交|交付|完成|完工)(?:吧|了)?[.。!！]*"),
+    _form("priority", rf"(?:bump|raise|set|change)\s+{_KEY}(?:'s)?\s+{_PRIORITY}\s+to\s+(?P<value>[A-Za-z]+)[.!！]*"),
+    _form("comment", rf"(?:note|comment|remark)\s+(?:on|for)\s+{_KEY}\s*[:：]\s*(?P<text>.+)"),
+    _form("close", rf"{_LEAD}{_KEY}\s*(?:(?:这个|那个)(?:任务|单)?)?\s*(?:(?:can|could|should|pls|please|to)\s+be\s+closed|can\s+close|close(?!\s*to\b)"
                    rf"(?![A-Za-z-])|关闭|关掉|关了吧|可以关了|可以关闭){_POLITE}{_REASON}"),
     _form("reopen", rf"{_LEAD}{_KEY}\s*(?:(?:这个|那个)(?:任务|单)?)?\s*(?:得|要|需要|需|应该|可以)?\s*(?:重新\s*(?:打开|open)|重开|re-?open(?:ed)?)(?![A-Za-z]){_POLITE}{_REASON}"),
     _form("assign", rf"{_LEAD}{_KEY}\s*(?:re-?assign(?:ed)?|hand ?over|转派|改派|指派|转给|交给)\s*(?:给|to)?\s*{_NAME}"
@@ -79,6 +82,8 @@ def _value(form: _Form, m: re.Match[str]) -> str | None:
         return re.sub(r"\s*(?:pls|please|plz|thanks)[.!！]*$", "", m.group("when"), flags=re.IGNORECASE)
     if form.verb == "assign":
         return None if _NOT_NAME_END.search(m.group("who")) else m.group("who")
+    if form.verb == "comment":
+        return m.group("text")
     return (m.groupdict().get("why") or "").strip()
 
 

@@ -44,7 +44,8 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           # tuning on holdout55-57), holdout61 83.5 % / 13, holdout62 90.0 % / 3, holdout63 87.4 % / 4 (likewise, after tuning
           # on holdout58-60), holdout64 93.5 % / 4, holdout65 92.2 % / 4, holdout66 90.9 % / 2 (likewise, after tuning on
           # holdout61-63), holdout67 94.8 % / 3, holdout68 83.9 % / 5, holdout69 94.3 % / 3 (likewise, after tuning on
-          # holdout64-66). Since tuned on, guarded.
+          # holdout64-66), holdout70 89.1 % / 6, holdout71 91.7 % / 1, holdout72 93.0 % / 2 (likewise, after tuning on
+          # holdout67-69). Since tuned on, guarded.
           # Since tuned on, guarded.
           "holdout6.yaml": 0.95, "holdout7.yaml": 0.95, "holdout8.yaml": 0.95, "holdout9.yaml": 0.95,
           "holdout10.yaml": 0.95, "holdout11.yaml": 0.95, "holdout12.yaml": 0.95, "holdout13.yaml": 0.95,
@@ -62,7 +63,8 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           "holdout58.yaml": 0.95, "holdout59.yaml": 0.95, "holdout60.yaml": 0.95,
           "holdout61.yaml": 0.95, "holdout62.yaml": 0.95, "holdout63.yaml": 0.95,
           "holdout64.yaml": 0.95, "holdout65.yaml": 0.95, "holdout66.yaml": 0.95,
-          "holdout67.yaml": 0.95, "holdout68.yaml": 0.95, "holdout69.yaml": 0.95}
+          "holdout67.yaml": 0.95, "holdout68.yaml": 0.95, "holdout69.yaml": 0.95,
+          "holdout70.yaml": 0.95, "holdout71.yaml": 0.95, "holdout72.yaml": 0.95}
 
 
 def _cases(name: str) -> list[dict[str, Any]]:
@@ -472,6 +474,20 @@ def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pyte
     ("MX-4 这个任务 重新 open 一下", ("reopen MX-4",)), ("MX-4 deadline change to 20 Dec pls", ("due MX-4",)),
     ("MX-4 交给 Ahmed follow", ("assign MX-4",)), ("MX-4 this one make it urgent", ("priority MX-4",)),
     ("MX-4 风机挂好了，就剩排水管没接", "ask"),
+    # and the forms behind holdout70-72's wrong writes and misses
+    ("MX-4 风扇整场都是100%，吵死了", "none"), ("MX-4 泵房 三点五小时", ("hours MX-4 3.5",)), ("MX-4 定子还没清完", "none"),
+    ("MX-4 IT 把网口弄好了 we're back on", ("unblock MX-4",)), ("MX-1 60% MX-2 ok 了", "ask"), ("MX-4 stuck, dunno why", "ask"),
+    ("MX-4 供电的事搞定了，可以接着弄", ("unblock MX-4",)), ("my bad, the 5h earlier should read 3h", ("correct hours 3",)),
+    ("MX-4 完工 就差盖板没到", "none"), ("hrs 应该是1.5 不是2.5", ("correct hours 1.5",)), ("MX-4 hours 改成 3.5", ("correct hours 3.5",)),
+    ("刚报的数有误，实际是45%", ("correct progress 45",)), ("approved 5858 👍 go ahead", ("approve 5858",)),
+    ("MX-4 截止日改到下周二", ("due MX-4",)), ("MX-4 改到下周三交", ("due MX-4",)), ("bump MX-4 priority to high", ("priority MX-4",)),
+    ("note on MX-4: serial no. changed", ("comment MX-4",)), ("MX-4 这个单关闭", ("close MX-4",)), ("MX-4 着手做了", ("start MX-4",)),
+    ("MX-4 开始检修 2h so far", ("start MX-4", "hours MX-4 2")), ("MX-4 调试 begin 了", ("start MX-4",)),
+    ("MX-4 业主点头了 可以进机房了", ("unblock MX-4",)), ("MX-4 钥匙拿到了", ("unblock MX-4",)),
+    ("MX-4 问题解决了，是固件版本不对", ("unblock MX-4",)), ("MX-4 bolts arrived, carrying on", ("unblock MX-4",)),
+    ("MX-4 暴风雪 配件上不来", ("block MX-4",)), ("MX-4 supplier gave us 10% off the cable", "none"),
+    ("MX-4 knocking off now, back tmr", "ask"), ("MX-4 快到九十了", "ask"), ("MX-1 和 MX-2 各弄了2小时", ("hours MX-1 2", "hours MX-2 2")),
+    ("MX-4 进度更新 ４５", ("progress MX-4 45",)),
 ])
 def test_the_forms_behind_the_tuning_set_carry_over(text: str, meant: object) -> None:
     # As the evaluator compares them: "start A-3" beside "progress A-3 10" is the same write (evaluation._effects).
