@@ -132,7 +132,8 @@ _CASUAL_APPROVE = ("ok", "lgtm")
 _NUMBERED = re.compile(r"第\s*([0-9]{1,9})\s*[号個个]?\s*(?:申请|审批|单)?")
 _EXPLICIT_APPROVE = re.compile(r"(?:approve|同意|批准)\s*#?([0-9]{1,9})[^\w#]*$", re.IGNORECASE)  # a 👍 or "!" after
 _ID_ALONE = re.compile(r"[0-9]{1,9}\s*(?:[,;.!，；。！].*|[\U0001f44d\u2705\u2714\U0001f44c\ufe0f\s]*(?:go ahead|thanks|pls)?)?", re.IGNORECASE)
-_NOT_NOW_AFTER = re.compile(r"\s*(?:之前|以前|前(?![面边])|之后|以后|后再|(?:before|after|once|when|if|until|till)(?![A-Za-z]))",
+_NOT_NOW_AFTER = re.compile(r"\s*(?:之前|以前|前(?![面边])|之后|以后|后再|(?:before|after|once|when|if|until|till|provided|assuming|"
+                            r"as long as|subject to|on condition)(?![A-Za-z]))",
                             re.IGNORECASE)
 _MORE_IDS = re.compile(r"(?:\s*(?:,|、|和|及|&|and)?\s*#?[0-9]{1,9})+")
 

@@ -18,8 +18,8 @@ from commands.text import EDGE_PUNCT, clean
 
 _PERCENT_NAMED = re.compile(r"(?<![A-Za-z])(?:wrong|bad)\s*(?:%|percent(?:age)?)|(?:百分比|进度)(?:写|报|填)?错了?|(?:进度|progress)\s*(?:is|是|应该是|should be)",
                             re.IGNORECASE)
-_NEW_VALUE = re.compile(r"should (?:read|be|have been)|应该是|改成|改为|(?<![A-Za-z])i meant", re.IGNORECASE)
-_SET_TO_BARE = re.compile(r"(?P<to>(?:should be|should read|应该是|改成)\s*)(?P<n>[0-9]{1,2}(?:\.[0-9]{1,2})?)(?![0-9.])"
+_NEW_VALUE = re.compile(r"should (?:read|be|have been)|应该是|改成|改为|其实是|实际是|(?<![A-Za-z])i meant", re.IGNORECASE)
+_SET_TO_BARE = re.compile(r"(?P<to>(?:should be|should read|应该是?|改成)\s*)(?P<n>[0-9]{1,2}(?:\.[0-9]{1,2})?)(?![0-9.])"
                           r"(?!\s*(?:%|h|小时|个|半|分|钟|min|hour|hr))", re.IGNORECASE)
 _HOURS_NAMED = re.compile(r"(?<![A-Za-z])(?:hours?|hrs)(?![A-Za-z])|工时", re.IGNORECASE)
 _FIELD_ON_KEY = re.compile(r"^(?:the )?(?P<field>hours|progress|percent|%)\s+(?:on|for)\s+(?P<key>[A-Za-z][A-Za-z0-9]{0,9}-[0-9]{1,9})",
@@ -49,14 +49,14 @@ def correction(s: str, *, anywhere: bool = True) -> Command | ParseError | None:
         head = unreferred
     named = key.group(1).upper() if key is not None else None
     if key is not None:
-        head = re.sub(r"^(?:sorry|oops|抱歉|不好意思|对不起)[\s,，!！]*(?=\S)|^(?:上一?条|刚才|刚刚)(?:发|写|报|填)?的?\s*(?=工时|进度|不对|错)", "",
+        head = re.sub(r"^(?:呃|嗯|额)?\s*(?:上一?条|刚才|刚刚)(?:那条|发|写|报|填|说)?的?\s*(?=工时|进度|不对|错|delete|撤|改回)|^(?:sorry|oops|抱歉|不好意思|对不起|呃|嗯|额|uh|um)[\s,，!！]*(?=\S)", "",
                       head[key.end() :].lstrip(EDGE_PUNCT), flags=re.IGNORECASE)  # "A-3 上一条的工时多写了": that write's hours
     if _PERCENT_NAMED.search(head):  # "wrong %, should read 45": the bare figure is that percent
         head = re.sub(r"(?<![0-9.])([0-9]{1,3})(?![0-9.%])(?=\s*(?:[.。!！]|not |而?不是|$))", r"\1%", head)
     elif _HOURS_NAMED.search(head):  # "the hours should be 3 not 4", "hours 写错了，should be 1.25": hours
         head = _SET_TO_BARE.sub(r"\g<to>\g<n>h", head)
     field = c.CORRECTED_FIELD.match(head) or _PROGRESS_WORD.match(head)
-    if field is not None and c.CORRECTION.match(head[field.end() :]):
+    if field is not None and (c.CORRECTION.match(head[field.end() :]) or c.UNDO.match(head[field.end() :].lstrip())):
         head = head[field.end() :]  # "进度写错了，改成 40%", "A-3 工时写错了": the field, then the correction
     undo, fix = c.UNDO.match(head), c.CORRECTION.match(head)
     if undo is None and fix is not None and not re.search(r"[0-9]", head):

@@ -205,7 +205,7 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
         writes: tuple[FieldWrite, ...] = (Block(task=task, reason=reason),)
         bare = w.BLOCK_NO_REASON.fullmatch(t) is not None  # "stuck": no reason said, asked
         if bare or done is not None or w.PLAN_OR_HEDGE.search(scrubbed[: block.start()]) or w.CONDITION.search(t) \
-                or _block_doubted(scrubbed, block, start) \
+                or _block_doubted(t, block, start) \
                 or w.VAGUE_TROUBLE.search(scrubbed):
             unsure = "suggested"  # "stuck, something's off": why? Asked.
         return _Reading(writes=((progress,) if progress else ()) + writes, unsure=unsure)
@@ -289,8 +289,8 @@ def understand(s: str, *, verb: str = "report", bare_is_percent: bool = False, o
         heard = _SPOKEN_KEY.sub(r"\1-\2", spelled_keys(s))
         if heard != s and not one_task:  # voice input drops the dash or spells the key: "A3 到百分之八十", "E L V 三"
             result = understand(heard, verb=verb)
-            if isinstance(result, (Report, Done, Start, Block, Unblock)) or (isinstance(result, Several) and any(
-                    isinstance(x, (Report, Done, Start, Block, Unblock)) for x in result.items)):
+            if isinstance(result, (Report, Done, Start, Block, Unblock)) or (isinstance(result, Several) and any(isinstance(
+                    x, (Report, Done, Start, Block, Unblock)) for x in result.items)) or (isinstance(result, ParseError) and result.verb == "block"):
                 return result
         return _keyless(s, verb)
     lead = lead.strip(EDGE_PUNCT + "-*•>")

@@ -32,6 +32,7 @@ UNREAD = re.compile(rf"{_NUMBER}(?:{_NOT_A_COUNT_AFTER}|{_COUNTED_NOUN})|{_CN_CO
 
 # A completion with a rest still to do after it ("装完了 but 网络还没测", "finished, still need the docs").
 CONTRAST = re.compile(r"但是?|不过|还差|就差|还没|还有|只是|就剩|只剩|(?<![A-Za-z])(?:but|except|though|left|remaining|still|not yet|pending|not the whole)(?![A-Za-z])"
+                      r"|(?<![A-Za-z])(?:one|side|half|part|rest)\s+(?:starts|goes in|is next|will be)(?![A-Za-z])"
                       # "风管装好了，保温下周包": more of the work to do later, by its verb
                       r"|[,，;；。]\s*[\u4e00-\u9fff]{0,6}?(?:下周|明天|明早|后天|周[一二三四五六日末])(?:(?:再|才)?(?:继续|接着)|(?:再|才)?(?:包|装|做|弄|干|铺|刷|接|焊|贴|搞|调|微调|改|修))(?![^,，;；。]*[A-Za-z][A-Za-z0-9]{0,9}-[0-9])",
                       re.IGNORECASE)
@@ -85,7 +86,7 @@ THING_RESTORED = re.compile(r"[\u4e00-\u9fffA-Za-z]{2,}\s*(?:已经?|都|也)?\s
 # A stop for a part of the day ("太阳太毒了 中午干不了", "too hot to work at noon"): not a blocker to set without asking.
 PART_OF_DAY = re.compile(r"中午|午后|上午|下午|傍晚|晚上|夜里|(?<![A-Za-z])(?:at noon|midday|this (?:morning|afternoon|evening)|tonight)(?![A-Za-z])",
                          re.IGNORECASE)
-PART_OF_DAY_STOP = re.compile(r"(?:中午|上午|下午)\s*(?:就|都|也)?\s*(?:干不了|不能干|没法干|停工|歇了?)")
+PART_OF_DAY_STOP = re.compile(r"(?:中午|上午|下午)\s*(?:就|都|也)?\s*(?:干不了|不能干|没法干|停工|歇了?)|(?:今天|今日)(?:就|先)?(?:干)?到这")
 # Nouns of a quantity that WordNet's list (commands/measure_nouns.txt) lacks: "glycol mix is at 35%".
 MORE_MEASURES = frozenset({"mix", "mixture", "blend", "dilution", "glycol", "brine", "setpoint", "dose", "dosage", "limit"})
 # A part of a message on several tasks that says only a vague amount ("A-1 half, A-2 some"): the message is asked.

@@ -31,7 +31,7 @@ DONE = _words(
 )
 # Words right after a completion word that make it partial or a share ("完成了一半", "完成了3个", "done with part 1").
 DONE_PARTIAL_AFTER = re.compile(
-    r"^\s*[0-9]+\s*$|^\s*(?:了)?\s*(?:后|以后|之后|再|才|前|之前|就|的话|第|一部分|部分|一半|大半|[0-9一二两三四五六七八九十]+\s*(?:个|台|套|米|根|条|处|层|段|批|项|件|%|成)"
+    r"^\s*[0-9]+\s*$|^\s*还(?:得|要|需要?)|^\s*(?:了)?\s*(?:后|以后|之后|再|才|前|之前|就|的话|第|一部分|部分|一半|大半|[0-9一二两三四五六七八九十]+\s*(?:个|台|套|米|根|条|处|层|段|批|项|件|%|成)"
     r"|with (?:the )?(?:first|second|part|phase|stage|half)|the first|part|phase|stage|half"
     r"|by (?:mon|tue|wed|thu|fri|sat|sun|tomorrow|tmrw?|tonight|noon|eod|cob|end|next|the end|then)"  # a date: a plan
     r"|after (?:lunch|the break|dinner|this|that)|later today|tonight"
@@ -65,7 +65,7 @@ NOT_DONE = _words(
 
 # The day ends, not the task.
 DAY_END = _words(
-    "今天先到这(?:里|儿)?", "今天就到这(?:里|儿)?", "(?:今天)?(?:就|先)?干到这(?:里|儿)", "(?:今[天日]\\s*)?到此为止", "今天就这样吧?", "今[天儿]?(?:先)?撤了", "先到这(?:里|儿)?", "今天收工", "收工了?", "下班了?",
+    "今天先到这(?:里|儿)?", "今天就到这(?:里|儿)?", "(?:今天)?(?:就|先)?干到这(?:里|儿)?", "(?:今[天日]\\s*)?到此为止", "今天就这样吧?", "今[天儿]?(?:先)?撤了", "先到这(?:里|儿)?", "今天收工", "收工了?", "下班了?",
     "done for (?:today|the day|now|tonight)", "(?:今天)?先这样", "today'?s done", "today'?s (?:work|part|bit|shift|stuff|lot) (?:is )?(?:done|finished|complete)", "back tomorrow", "明天(?:再|继续)", "finished for (?:today|the day)", "calling it a day", "call it a day",
     "that'?s (?:it|all) for (?:me )?(?:today|the day|tonight)", "stopping for (?:today|the day|now)", "wrap(?:ped|ping)? (?:it |things )?up for (?:today|the day|tonight)",
     "signing off", "knock(?:ing|ed)? off(?: now| for the day)?", "clocking out", "that'?s me (?:done )?for (?:today|the day|tonight)", "that'?s me done(?: for)? (?:today|for the day|tonight)",
@@ -81,7 +81,7 @@ QUESTION_START = re.compile(
 
 # The blocker is gone.
 UNBLOCK = _words(
-    "已解决", "解决了", "问题解决", "解除阻塞", "不卡了", "不堵了", "以解决", "(?<![还再])不等\\S{1,4}了", "(?<=[\\u4e00-\\u9fff])那边(?:已经?)?(?:搞定|弄好|办好|批下来|批)了", "(?<![还再])不等了", "不(?:再)?缺(?:料|货|人|件|材料|配件)了", "可以继续了?", "可以进\\S{0,3}了", "(?:钥匙|许可证?|门禁卡|工作票)\\S{0,2}拿到了", "arrived[,，]?\\s*(?:so )?(?:carrying on|continuing|resuming)", "(?:we'?re|we are) back on(?: it| track)?", "(?:修好|修复|弄好|搞好)了?\\s*[,，]?\\s*(?:可以|能)?(?:继续|接着)", "(?:fault|issue|problem|error|alarm|trip)s? (?:(?:is|are|was|got|been|has been) )*(?:sorted|fixed|resolved|cleared)(?: out)?", "(?:we )?can (?:carry on|continue|proceed|resume)(?! (?:once|when|after|if|tomorrow))", "可以开工了?", "可以干了", "恢复施工",
+    "已解决", "解决了", "问题解决", "解除阻塞", "不卡了", "不堵了", "以解决", "(?<![还再])不等\\S{1,4}了", "(?<=[\\u4e00-\\u9fff])那边(?:已经?)?(?:搞定|弄好|办好|批下来|批)了", "(?<![还再])不等了", "不(?:再)?缺(?:料|货|人|件|材料|配件)了", "可以继续了?", "(?:line|plant|machine|production) (?:is )?running again", "arrived\\s*了", "可以进\\S{0,3}了", "(?:钥匙|许可证?|门禁卡|工作票)\\S{0,2}拿到了", "arrived[,，]?\\s*(?:so )?(?:carrying on|continuing|resuming)", "(?:we'?re|we are) back on(?: it| track)?", "(?:修好|修复|弄好|搞好)了?\\s*[,，]?\\s*(?:可以|能)?(?:继续|接着)", "(?:fault|issue|problem|error|alarm|trip)s? (?:(?:is|are|was|got|been|has been) )*(?:sorted|fixed|resolved|cleared)(?: out)?", "(?:we )?can (?:carry on|continue|proceed|resume)(?! (?:once|when|after|if|tomorrow))", "可以开工了?", "可以干了", "恢复施工",
     "(?:问题|毛病|故障)\\S{0,4}(?:处理|解决|修)好了", "(?<![没未在等料点])到货(?=\\s*[，,。]|\\s*$)", "possession\\s*(?:已经?)?批了",
     "(?:weather )?window(?:'s| is) open(?: again)?", "不用(?:再)?等了", "不再等", "resolve\\s*了", "(?<![等到])风小了", "天晴了", "(?:也)?(?:能|可以)(?:接着|继续)(?:干|弄|做|搞)了?",
     "恢复了(?!\\s*[0-9一二三四五六七八九十])", "复工了?", "配件到了", "料到了", "材料到了", "货到了", "到货了", "零件到了", "备件到了", "签字了",
@@ -101,7 +101,7 @@ UNBLOCK = _words(
 )
 
 # Weather that stops outdoor work (a blocker; beside a progress figure, with no word of stopping, asked).
-WEATHER_WORDS = ("下雨", "暴雨", "大雨", "台风", "大风", "下(?:大|暴|中)?雪", "雨天", "风太大", "风大", "high winds?",
+WEATHER_WORDS = ("(?<!可能)(?<!可能会)(?<!会)(?<!要)(?<!怕)下雨", "暴雨", "大雨", "台风", "大风", "下(?:大|暴|中)?雪", "雨天", "风太大", "风大", "high winds?",
                  "(?<!before the )(?<!before )(?<!after the )(?<!after )rain(?:ing)?", "snowing")
 WEATHER = _words(*WEATHER_WORDS)
 # Waiting or stopped: the task is blocked, with the message as its reason. Never a 0 % write.
@@ -113,9 +113,9 @@ BLOCK = _words(
     "(?<!手机)(?<!手机快)(?<!电话)(?<!电话快)(?<!电脑)(?<!电脑快)(?<!平板)(?<!平板快)没(?:有)?(?:权限|材料|配件|图纸|电|水|人手|工具|钥匙)", "无权限", "没审批", "审批没下来", "还没批", "没批",
     *WEATHER_WORDS, "封路", "路封了", "风浪(?:太|很|较)?大", "浪太大", "(?:船|车|人)(?:出|进|上|下|过)不去",
     "[\u4e00-\u9fff]不了(?!解)", "不能(?:作业|施工|干活|干|开工|进场|浇筑|焊接|吊装)", "没来", "干等", "先停", "停着",
-    "blocked", "blocking", "stuck", "on hold", "(?:weather )?window (?:is |has )?closed", "上不来", "(?:送|运|拉)不上来", "停飞", "still wait(?:ing)?(?: for)? the", "(?:cannot|can'?t) go up", "weather (?:holds?|delays?)", "还没来\\s*(?:[,，]\\s*)?(?:还在)?等着(?:呢)?", "在等着呢", "(?<!to )(?<!must )(?<!pressure )(?<!min )(?<!mins )(?<!minute )hold(?! for| at| \\d| test| time| period)", "held up", "waiting (?:for|on)", "waiting(?! to )", "no (?:\\w+ )?access(?: yet)?(?: until| till| before)", "watiing", "wating",
+    "blocked", "blocking", "stuck", "on hold", "(?:weather )?window (?:is |has )?closed", "stood down", "(?:can'?t|cannot|cant) get (?:alongside|in|on)", "上不来", "(?:送|运|拉)不上来", "停飞", "still wait(?:ing)?(?: for)? the", "(?:cannot|can'?t) go up", "weather (?:holds?|delays?)", "还没来\\s*(?:[,，]\\s*)?(?:还在)?等着(?:呢)?", "在等着呢", "(?<!to )(?<!must )(?<!pressure )(?<!min )(?<!mins )(?<!minute )hold(?! for| at| \\d| test| time| period)", "held up", "waiting (?:for|on)(?! (?-i:it|us|me|this|our|them to)(?![A-Za-z]))", "waiting(?! to )(?! (?:for|on) (?-i:it|us|me|this|our|them to)(?![A-Za-z]))", "no (?:\\w+ )?access(?: yet)?(?: until| till| before)", "watiing", "wating",
     "waitng", "awaiting", "pending (?:the )?", "can'?t \\w+ today", "grounded", "heavy snow", "snowed (?:in|under)", "snow ?storm", "site closed", "road(?:s)? (?:is |are )?closed", "shut down",
-    "停了", "停下了?", "停止(?:施工|吊装|作业|焊接|浇筑|工作|安装|干活)", "停电", "停水", "(?<!差)(?<!差\\S)(?<!差\\S{2})(?<!差\\S{3})(?<!差\\S{4})(?<!差\\S{5})没到(?!\\s*(?:[0-9一二两三四五六七八九十]|一半|half|百分))", "封路", "落雨", "停了工", "没得做", "做不到", "pending", "not yet (?:supplied|delivered|arrived|received|approved|signed)", "(?:还)?没(?:签|批|确认|回复|给|到货|发货)", "未签",
+    "停了", "停下了?", "停止(?:施工|吊装|作业|焊接|浇筑|工作|安装|干活)", "停电(?!窗口|计划|时间)", "停水", "(?<!差)(?<!差\\S)(?<!差\\S{2})(?<!差\\S{3})(?<!差\\S{4})(?<!差\\S{5})没到(?!\\s*(?:[0-9一二两三四五六七八九十]|一半|half|百分))", "封路", "落雨", "停了工", "没得做", "做不到", "pending", "not yet (?:supplied|delivered|arrived|received|approved|signed)", "(?:还)?没(?:签|批|确认|回复|给|到货|发货)", "未签",
     "no access", "(?:not|isn'?t|aren'?t) (?:here|in|on site) yet", "still (?:not|isn'?t|aren'?t) here", "can'?t access", "cannot access", "can'?t get in", "(?<!winder )(?<!breaker )(?<!isolator )(?<!panel )(?<!machine )(?<!pump )locked out", "no permit", "need(?:s)? (?:a |the )?permit",
     "(?:rain|storm|snow|weather|typhoon)(?:ed)? (?:out|delay|stopped|stop)", "rained (?:out|off)", "missing parts?",
     "(?:all )?work (?:has )?(?:stopped|halted|suspended)", "(?:platform |site )?(?:mustered|evacuated)", "short of", "out of (?:stock|parts|material)", "r[au]n out of(?! (?:time|daylight|day|light|hours))", "用完了", "用光了", "no (?:parts|material|materials|power|crane)",
@@ -132,7 +132,7 @@ AWAITING_CHECK = re.compile(r"等(?:待|着)?.{0,8}(?:验收|检查|检测|审�
 # Work has begun.
 START = _words(
     "开始了(?!解)", "已开始", "已经开始", "开(?:了)?工了?", "开干了?", "上手了", "开搞了?", "开整了?", "开弄了?", "开做了?", "动工了?", "进场了?", "开始(?:施工|做|干|安装|调试|布线|装|执行|测试|铺|拆|接线|搭|焊|浇|跑|换|修|改|刷|挖|清|吊|卸|贴|上|检修|维修)了?", "着手(?:做|干|弄|搞)了", "begin\\s*了", "(?<![A-Za-z])today start(?:ed)?(?![A-Za-z])",
-    "开始(?=\\s*$)", "开使", "开(?:焊|挖|铺|拆|浇|装)了", "(?:we |i )?(?:begin|began|begun) to (?:install|fit|lay|pull|weld|work|fix|mount|build|dig|pour|paint|test)", "开始\\s*[A-Za-z]{2,}ing(?![A-Za-z])", "start\\s*了", "开始\\s*[A-Za-z][A-Za-z -]{1,20}?\\s*了", "开始\\s?(?!前|时|的|之前|以后|后|日期|时间|吧|吗|没|了没|了解|不|\\s*[0-9])[\u4e00-\u9fff]{1,4}\\s?了?(?=\\s*(?:[,.!;@，]|$))",
+    "开始(?=\\s*$)", "开使", "开始\\s+[A-Za-z]{4,}(?![A-Za-z])", "(?:今天|已经|刚刚?)开始(?!前|时|的|之前|以后|后|日期|时间|吧|吗|没|不)[\u4e00-\u9fff]", "开(?:焊|挖|铺|拆|浇|装)了", "(?:we |i )?(?:begin|began|begun) to (?:install|fit|lay|pull|weld|work|fix|mount|build|dig|pour|paint|test)", "开始\\s*[A-Za-z]{2,}ing(?![A-Za-z])", "start\\s*了", "开始\\s*[A-Za-z][A-Za-z -]{1,20}?\\s*了", "开始\\s?(?!前|时|的|之前|以后|后|日期|时间|吧|吗|没|了没|了解|不|\\s*[0-9])[\u4e00-\u9fff]{1,4}\\s?了?(?=\\s*(?:[,.!;@，]|$))",
     "(?:已经|刚刚?|今天|现在)(?:在)?(?:开始)?(?:进行|着手|动手)", "started (?:on|the|with|to|work|laying|installing)", "got started", "(?:got|get|getting) going(?: on)?", "began (?:the|on|work|with)", "(?:we'?re|i'?m) starting (?:on it |work )?now",
     "have started", "has started", "began (?:on|the|work)", "mobili[sz]ed", "kick(?:ed)?[- ]?off(?:\\s*了)?", "刚开始", "才开始", "just (?:started|begun)", "started", "strated", "starting now", "^\\s*start(?=\\s*[.!。！]*$)", "kicked off", "began", "begun", "under way", "underway", "in progress now",
 )
@@ -209,7 +209,7 @@ BY_A_DATE_AFTER = re.compile(r"^\s*(?:done\s+|complete\s+)?(?:by|before|until|ti
 
 # Progress in words. Definite: the words give the number. Approximate: the bot asks, the likely value preselected.
 DEFINITE_PERCENT: tuple[tuple[re.Pattern[str], int], ...] = tuple((re.compile(p, re.IGNORECASE), v) for p, v in (
-    (r"(?<!一小)(?:(?<!多)|(?<=差不多))一半|(?<![A-Za-z])(?<!and a )(?:half(?:way)?(?: done| through| there)?|50/50(?!\s*(?:for|on|chance|odds|whether|if|that|shot)(?![A-Za-z])))(?![A-Za-z])"
+    (r"(?<!一小)(?:(?<!多)|(?<=差不多))一半|(?<![A-Za-z])(?<!and a )(?:half(?:way)?(?: done| through| there)?(?!\s+(?:past\s+)?[0-9])|50/50(?!\s*(?:for|on|chance|odds|whether|if|that|shot)(?![A-Za-z])))(?![A-Za-z])"
      r"(?!\s*(?:an? )?(?:hours?|hrs?|days?|shifts?)(?![A-Za-z]))", 50),  # "3 and a half hours" is time
     (r"三分之一|(?<![A-Za-z])(?:one|a) third(?![A-Za-z])", 33),
     (r"(?<![0-9/])3/4(?=\s*(?:done|完成|of the way|的进度))|四分之三", 75),
@@ -269,7 +269,7 @@ TIME_WORDS = re.compile(r"今天|今日|昨天|目前|现在|当前|已经|已|�
 PAST_BEFORE = _words("上周", "昨天", "前天", "之前", "原来", "原先", "本来", "last week", "yesterday", "was", "were", "before")
 
 # Trouble without a clear blocker ("有点问题", "焊机好像坏了"): the bot offers to mark it blocked, and asks.
-TROUBLE = _words("出了?点?状况", "出了点问题", "not great", "trouble", "problems?", "struggling", "not going well", "有点麻烦", "麻烦了", "有点卡", "不太对劲", "不太对", "有点小问题", "小问题", "有些问题", "有个问题", "不对劲", "something'?s (?:off|wrong)", "有点问题", "有问题", "出问题了?", "不太顺", "不顺利", "好像坏了", "坏了", "故障", "problem", "issues?", "broke",
+TROUBLE = _words("出了?点?状况", "(?:a few |some )?hiccups?", "出了点问题", "not great", "trouble", "problems?", "struggling", "not going well", "有点麻烦", "麻烦了", "有点卡", "不太对劲", "不太对", "有点小问题", "小问题", "有些问题", "有个问题", "不对劲", "something'?s (?:off|wrong)", "有点问题", "有问题", "出问题了?", "不太顺", "不顺利", "好像坏了", "坏了", "故障", "problem", "issues?", "broke",
                  "broken", "not working", "acting up")
 # A message that compares its figures with a limit ("还在允许范围内", "above the 90% spec"): readings, not progress.
 IN_SPEC = re.compile(r"允许范围|正常范围|范围内|合格线|标准值|限值|(?<![A-Za-z])(?:within|above|below|under|over|out of|meets?|met|"
@@ -304,7 +304,7 @@ COUNT_OF_TOTAL = re.compile(r"[0-9]+\s*(?:个|台|套|根|条|件|块|pcs|units|
 # A count of work done, with nothing else said ("装了12个", "铺了800米", "installed 3 units"): how far is that? Asked.
 WORK_COUNT = re.compile(r"^\s*[0-9]{4,}\s*$|(?:^\s*第?|[装铺贴换焊拉布打砌挂埋接测修调刷发放立挖拆]|安装|更换|完成|做|还剩|剩下|剩)了?\s*[0-9]+\s*(?:个|台|套|根|条|件|块|本|片|米|m(?![A-Za-z])|张|组|扇|盏|只|处|间|遍|方)"
                         r"|(?:还剩|剩下|remaining|left with)\s*[0-9]+\s*[A-Za-z]+s(?![A-Za-z])|(?<![A-Za-z])(?:done|finished)\s*[0-9]+\s*$"
-                        r"|(?<![A-Za-z])(?:installed|laid|fitted|replaced|mounted|pulled|spliced|tested|finished|done)\s+[0-9]+"
+                        r"|(?<![A-Za-z])(?:installed|laid|fitted|replaced|mounted|pulled|spliced|tested|finished|done|packed|loaded|shipped)\s+[0-9][0-9,]*"
                         r"\s*(?:of (?:the |them)?)?\s*(?:[a-z]+\s+)?(?:[a-z]+s|units|pcs|m)(?![A-Za-z])", re.IGNORECASE)
 # Before a key: someone else's words, or the task as the object of a sentence (asked, never written).
 HEARSAY = re.compile(r"(?<![A-Za-z])(?:fwd|fw|forwarded)(?![A-Za-z])|听\S{1,4}(?:讲|说)|(?<!就是)说\s*$|转发|转:|told me|says|said|heard|according to|他说|她说|他们说|听说|据说|他|她|(?<![A-Za-z])(?:he|she|they)(?![A-Za-z])|把\s*$|将\s*$",

@@ -12,7 +12,7 @@ from commands.field_words import _words
 DAYS = _words("half (?:a )?day", "[0-9一二两三四五六七八九十半]+\\s*(?:个)?(?:整)?天", "一整天", "一上午", "一下午", "一晚上", "半天", "整天",
               "[0-9]+(?:\\.[0-9]+)? ?days?", "(?:one|two|three|four|five|a|half a) days?", "all day", "the whole day")
 # Before hours, time lost or waited, not worked ("等了2个小时吊车", "lost 2 hours waiting"): not time spent.
-HOURS_IDLE_BEFORE = re.compile(r"(?:等了|白等了?|耽误了?|浪费了?|延误了?|停了|(?:job|任务|脚本|程序|机器|设备)\s*(?:跑了|运行了)|waited|waiting|lost|wasted|idle for|delayed(?: by)?|ran for|running for)\s*"
+HOURS_IDLE_BEFORE = re.compile(r"(?:窗口|(?<![A-Za-z])window|等了|白等了?|耽误了?|浪费了?|延误了?|停了|(?:job|任务|脚本|程序|机器|设备)\s*(?:跑了|运行了)|waited|waiting|lost|wasted|idle for|delayed(?: by)?|ran for|running for)\s*"
                                r"(?:约|大约|大概|about|around|like)?\s*$", re.IGNORECASE)
 HOURS_NOT_SPENT_AFTER = re.compile(r"^\s*(?:的\s*(?:window|slot|窗口|时间窗|时段|间隔|周期)|前|以前|之前|之内|以内|内|ago|before|within|earlier|later|from now|away|lost|wasted|"
                                    r"of (?:downtime|delay|waiting)|delay|idle|down(?![A-Za-z]))",
@@ -28,12 +28,14 @@ CLOCK_SPAN = re.compile(r"(?<![0-9.])[0-9]{1,2}(?:点|:[0-9]{2})?半?\s*(?:[ap]\
                         r"|(?<![A-Za-z])(?:from|worked|working)\s+[0-9]{1,2}(?:\s*[ap]m)?\s*(?:to|till|until|-)\s*"
                         r"(?:[0-9]{1,2}(?:\s*[ap]m)?|noon|lunch)(?![0-9%.:])"
                         r"|[一二两三四五六七八九十]{1,3}点半?\s*(?:干|做|弄|搞|忙|工作)?\s*(?:到|至|-)\s*(?:早上|上午|中午|下午|晚上)?\s*[一二两三四五六七八九十]{1,3}点"
-                        r"|(?<![0-9.])[0-9]{1,2}(?::[0-9]{2})?\s*[ap]m\s*(?:to|-|~|until|till)\s*[0-9]{1,2}(?::[0-9]{2})?\s*[ap]m",
+                        r"|(?<![0-9.])[0-9]{1,2}(?::[0-9]{2})?\s*[ap]m\s*(?:to|-|~|until|till)\s*[0-9]{1,2}(?::[0-9]{2})?\s*[ap]m"
+                        r"|(?<![0-9.])[0-9]{1,2}\s*(?:to|till|until|-)\s*half\s+(?:past\s+)?[0-9]{1,2}(?![0-9])"
+                        r"|(?<![0-9.])[0-9]{1,2}\s*点半?\s*(?:干|做|弄|搞|忙|工作)?\s*(?:到|至|-)\s*[0-9]{1,2}\s*点",
                         re.IGNORECASE)
 # A lone decimal after a key ("A-3 2.5", "A-3 2.5 today"): hours, or a percent? Asked.
 BARE_DECIMAL = re.compile(r"^\s*[0-9]{1,2}\.[0-9]{1,2}\s*(?:today|今天|今日)?\s*$", re.IGNORECASE)
 VAGUE_HOURS = _words("(?:an? |one |[0-9]+ ?)hours? or so", "[0-9]+(?:\\.[0-9]+)? ?(?:h|hrs?|hours?|小时)\\+",
-                     "[0-9]+ ?(?:h|hrs?|hours?)(?:-| )?ish", "[一二两三四五六七八九十0-9]+来个?(?:小时|钟头|钟)", "几个(?:小时|钟头|钟)", "一两个(?:小时|钟头|钟)", "[一二两三四五六七八九十]+个?多(?:小时|钟头|钟)", "a couple (?:of )?hours",
+                     "[0-9]+ ?(?:h|hrs?|hours?)(?:-| )?ish", "[一二两三四五六七八九十0-9]+来个?(?:小时|钟头|钟)", "几个(?:小时|钟头|钟)", "一两个(?:小时|钟头|钟)", "[一二两三四五六七八九十]+个?多\\s*(?:小时|钟头|钟|hours?|hrs?)", "a couple (?:of )?hours",
                      "a few hours", "several hours", "some hours", "couple (?:of )?(?:hours|hrs)")
 QUARTER_HOURS = ((re.compile("一刻钟|(?<![A-Za-z])(?:a|one) quarter (?:of an )?hour(?![A-Za-z])", re.IGNORECASE), "0.25"),
                  (re.compile("三刻钟|(?<![A-Za-z])three quarters of an hour(?![A-Za-z])", re.IGNORECASE), "0.75"))

@@ -61,7 +61,7 @@ _FORMS = (
     _form("due", rf"{_LEAD}{_KEY}\s*(?:改到|推到|延到)\s*(?P<when>.+?)\s*(?:交|交付|完成|完工)(?:吧|了)?[.。!！]*"),
     _form("priority", rf"(?:bump|raise|set|change)\s+{_KEY}(?:'s)?\s+{_PRIORITY}\s+to\s+(?P<value>[A-Za-z]+)[.!！]*"),
     _form("comment", rf"(?:note|comment|remark)\s+(?:on|for)\s+{_KEY}\s*[:：]\s*(?P<text>.+)"),
-    _form("close", rf"{_LEAD}{_KEY}\s*(?:(?:这个|那个)(?:任务|单)?)?\s*(?:(?:can|could|should|pls|please|to)\s+be\s+closed|can\s+close|close(?!\s*to\b)"
+    _form("close", rf"{_LEAD}{_KEY}\s*(?:(?:这个|那个)(?:任务|单)?|这单|那单)?\s*(?:(?:can|could|should|pls|please|to)\s+be\s+closed|can\s+close|close(?!\s*to\b)"
                    rf"(?![A-Za-z-])|关闭|关掉|关了吧|可以关了|可以关闭){_POLITE}{_REASON}"),
     _form("reopen", rf"{_LEAD}{_KEY}\s*(?:(?:这个|那个)(?:任务|单)?)?\s*(?:得|要|需要|需|应该|可以)?\s*(?:重新\s*(?:打开|open)|重开|re-?open(?:ed)?)(?![A-Za-z]){_POLITE}{_REASON}"),
     _form("assign", rf"{_LEAD}{_KEY}\s*(?:re-?assign(?:ed)?|hand ?over|转派|改派|指派|转给|交给)\s*(?:给|to)?\s*{_NAME}"

@@ -162,7 +162,7 @@ def priority(args: Args) -> Command | ParseError:
 
 
 def close(args: Args) -> Command | ParseError:
-    found = task_arg(args.rest, "close")
+    found = task_arg(re.sub(r"^out\s+(?=[A-Za-z])", "", args.rest, flags=re.IGNORECASE), "close")  # "close out A-3"
     return found if isinstance(found, ParseError) else Close(task=found[0], note=found[1])
 
 

@@ -92,7 +92,7 @@ TABLE: tuple[Verb, ...] = (
     Verb(name="undo", en=("undo",), zh=("撤销", "撤回"), parse=_undo, builds=(Undo, Correct)),
     Verb(name="approve", en=("approve", "ok", "lgtm", "approved"), zh=("同意", "批准", "通过"), parse=arguments.approve,
          builds=(Approve, Several)),
-    Verb(name="reject", en=("reject", "deny"), zh=("驳回", "拒绝", "不同意"), parse=arguments.reject,
+    Verb(name="reject", en=("reject", "deny", "decline"), zh=("驳回", "拒绝", "不同意"), parse=arguments.reject,
          builds=(Reject,)),
     Verb(name="approvals", en=("approvals", "pending"), zh=("待审批", "审批", "我的审批"),
          parse=arguments.approvals, builds=(Approvals,)),

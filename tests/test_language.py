@@ -45,7 +45,8 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           # on holdout58-60), holdout64 93.5 % / 4, holdout65 92.2 % / 4, holdout66 90.9 % / 2 (likewise, after tuning on
           # holdout61-63), holdout67 94.8 % / 3, holdout68 83.9 % / 5, holdout69 94.3 % / 3 (likewise, after tuning on
           # holdout64-66), holdout70 89.1 % / 6, holdout71 91.7 % / 1, holdout72 93.0 % / 2 (likewise, after tuning on
-          # holdout67-69). Since tuned on, guarded.
+          # holdout67-69), holdout73 93.9 % / 4, holdout74 91.3 % / 0, holdout75 91.3 % / 4 (likewise, after tuning on
+          # holdout70-72). Since tuned on, guarded.
           # Since tuned on, guarded.
           "holdout6.yaml": 0.95, "holdout7.yaml": 0.95, "holdout8.yaml": 0.95, "holdout9.yaml": 0.95,
           "holdout10.yaml": 0.95, "holdout11.yaml": 0.95, "holdout12.yaml": 0.95, "holdout13.yaml": 0.95,
@@ -64,7 +65,8 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           "holdout61.yaml": 0.95, "holdout62.yaml": 0.95, "holdout63.yaml": 0.95,
           "holdout64.yaml": 0.95, "holdout65.yaml": 0.95, "holdout66.yaml": 0.95,
           "holdout67.yaml": 0.95, "holdout68.yaml": 0.95, "holdout69.yaml": 0.95,
-          "holdout70.yaml": 0.95, "holdout71.yaml": 0.95, "holdout72.yaml": 0.95}
+          "holdout70.yaml": 0.95, "holdout71.yaml": 0.95, "holdout72.yaml": 0.95,
+          "holdout73.yaml": 0.95, "holdout74.yaml": 0.95, "holdout75.yaml": 0.95}
 
 
 def _cases(name: str) -> list[dict[str, Any]]:
@@ -488,6 +490,20 @@ def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pyte
     ("MX-4 暴风雪 配件上不来", ("block MX-4",)), ("MX-4 supplier gave us 10% off the cable", "none"),
     ("MX-4 knocking off now, back tmr", "ask"), ("MX-4 快到九十了", "ask"), ("MX-1 和 MX-2 各弄了2小时", ("hours MX-1 2", "hours MX-2 2")),
     ("MX-4 进度更新 ４５", ("progress MX-4 45",)),
+    # and the forms behind holdout73-75's wrong writes and misses
+    ("MX-4 at 70 percent, the owners are waiting on it", ("progress MX-4 70",)), ("MX-4 at 40%, IT waiting for us", ("progress MX-4 40",)),
+    ("MX-4 waiting on IT for the VLAN", ("block MX-4",)), ("MX-4 刷完还得三个钟头左右", "none"), ("MX-4 今天先到这儿 雨太大了", "ask"),
+    ("MX-4 停电窗口 3 小时，周日凌晨", "none"), ("MX-4 we were out there from 7 till half 11", "ask"),
+    ("MX-4 north pump is done, south one starts monday", "ask"), ("approve 5858 provided the price holds", "none"),
+    ("MX-4 今天开始打磨内壁", ("start MX-4",)), ("MX-4 开始 dismantle 旧梯级", ("start MX-4",)),
+    ("MX-4 the tug cant get alongside, stood down for weather", ("block MX-4",)), ("上一条 ignore 不算", ("undo",)),
+    ("MX-4 呃刚才说错了工时是两个半小时", ("correct hours 2.5",)), ("MX-4 刚才那条 delete 掉", ("undo",)),
+    ("MX-4 刚才的进度 改回去", ("undo",)), ("decline 5858", "ask"), ("MX-4 这单关掉吧，重复了", ("close MX-4",)),
+    ("close out MX-4, dup of MX-3", ("close MX-4",)), ("MX-4 having a few hiccups", "ask"), ("MX-4 line running again", ("unblock MX-4",)),
+    ("MX-4 all set, looms 3 to 6 running again", ("done MX-4",)), ("MX-4 电缆 arrived 了，继续", ("unblock MX-4",)),
+    ("MX-4 今天就干到这，明儿再说", "ask"), ("MX-4 从 8 点半干到 12 点", "ask"), ("MX-4 下午 2 点到 4 点 调试 2h", ("hours MX-4 2",)),
+    ("MX-4 弄了一个多 hour", "ask"), ("MX-4 packed 1,200 cartons today", "ask"), ("刚才说的 4 小时其实是 3 小时", ("correct hours 3",)),
+    ("hours 错了，应该 2.5", ("correct hours 2.5",)), ("MX-4 弄完了 顺便说一下 明天可能下雨", ("done MX-4",)), ("mx4 卡住了", "ask"),
 ])
 def test_the_forms_behind_the_tuning_set_carry_over(text: str, meant: object) -> None:
     # As the evaluator compares them: "start A-3" beside "progress A-3 10" is the same write (evaluation._effects).

@@ -310,6 +310,7 @@ CASES: list[tuple[str, Command | ParseError]] = [
     ("reject 3 too expensive", Reject(approval_id=3, reason="too expensive")),
     ("reject a-12 too expensive", Reject(approval_id=12, reason="too expensive")),
     ("deny #4 no budget", Reject(approval_id=4, reason="no budget")),
+    ("decline #4 no budget", Reject(approval_id=4, reason="no budget")),
     ("驳回 #3 预算超标", Reject(approval_id=3, reason="预算超标")),
     ("拒绝 A-7 预算不足", Reject(approval_id=7, reason="预算不足")),
     ("不同意 3 太贵", Reject(approval_id=3, reason="太贵")),
