@@ -39,7 +39,7 @@ CORRECTION_NOT = re.compile(r"(?:而?不是|not|instead of|rather than)\s*[0-9�
 # Corrections found anywhere in a message that names no task (or only at its start).
 CORRECTION_ANYWHERE = _words("唔啱", "(?:工时|时间|进度)?(?:写|报|记|填)(?:多|少|错)了", "(?:is|was) wrong", "是\\s*[0-9零一二两三四五六七八九十百.]+\\s*(?:%|h|小时|成)?\\s*,?\\s*(?:而)?不是",
                              "(?:刚才|刚刚|上一条|上条|那条|那个).{0,6}不是\\s*[0-9零一二两三四五六七八九十百]", "sorry", "不对", "应该是", "make (?:that|it)", "撤掉", "删(?:了|掉|除)", "改一下", "改下", "修改", "改成", "改为", "更正", "作废", "不算", "写错了?", "发错了?", "报错了?", "搞错了?", "弄错了?", "错了",
-                             "i meant", "correct(?:ed)? (?:it )?to", "其实是", "有误(?=[,，。\\s]|$)", "(?:写|报|填|记)(?:高|低)了", "(?:前面|上面|刚才|上一?条)(?:那条|的)?\\s*有误", "should'?ve been", "should have been", "nvm", "never ?mind", "disregard",
+                             "i meant", "correct(?:ed)? (?:it )?to", "typed (?:that|it) wrong", "其实是", "有误(?=[,，。\\s]|$)", "(?:写|报|填|记)(?:高|低)了", "(?:前面|上面|刚才|上一?条)(?:那条|的)?\\s*有误", "should'?ve been", "should have been", "nvm", "never ?mind", "disregard",
                              "scratch that", "wait no", "undo", "撤销", "撤回")
 
 # A correction still to be given ("写错了，改一下"): asked, not undone.

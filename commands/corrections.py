@@ -16,12 +16,16 @@ from commands.model import Command, Correct, ParseError, Undo
 from commands.numbers import HOURS_MAX, Found, find_hours, percent_forms
 from commands.text import EDGE_PUNCT, clean
 
+# The field a correction names, so that its bare figure has a unit ("wrong %, should read 45", "工时错了，应该 2").
 _PERCENT_NAMED = re.compile(r"(?<![A-Za-z])(?:wrong|bad)\s*(?:%|percent(?:age)?)|(?:百分比|进度)(?:写|报|填)?错了?|(?:进度|progress)\s*(?:is|是|应该是|should be)",
                             re.IGNORECASE)
+# Where the new value follows ("the 3h before should read 5h"): the figure after it is the one to write.
 _NEW_VALUE = re.compile(r"should (?:read|be|have been)|应该是|改成|改为|其实是|实际是|(?<![A-Za-z])i meant", re.IGNORECASE)
-_SET_TO_BARE = re.compile(r"(?P<to>(?:should be|should read|应该是?|改成)\s*)(?P<n>[0-9]{1,2}(?:\.[0-9]{1,2})?)(?![0-9.])"
+_SET_TO_BARE = re.compile(r"(?P<to>(?:should be|should read|应该是?|改成|were|was)\s*)(?P<n>[0-9]{1,2}(?:\.[0-9]{1,2})?)(?![0-9.])"
                           r"(?!\s*(?:%|h|小时|个|半|分|钟|min|hour|hr))", re.IGNORECASE)
 _HOURS_NAMED = re.compile(r"(?<![A-Za-z])(?:hours?|hrs)(?![A-Za-z])|工时", re.IGNORECASE)
+# Said before the key, the apology or the field ("sorry, A-3 should be 35%", "hours on A-3 were 1.5"): the key leads.
+_SORRY_BEFORE_KEY = re.compile(r"^(?:sorry|oops)[\s,，!！]*(?=[A-Za-z][A-Za-z0-9]{0,9}-[0-9])", re.IGNORECASE)
 _FIELD_ON_KEY = re.compile(r"^(?:the )?(?P<field>hours|progress|percent|%)\s+(?:on|for)\s+(?P<key>[A-Za-z][A-Za-z0-9]{0,9}-[0-9]{1,9})",
                            re.IGNORECASE)
 _LAST_ONE = re.compile(r"^(?:上一?条|上面|刚才|刚刚|之前|(?:the )?last one)(?:的)?\s*(?=[A-Za-z][A-Za-z0-9]{0,9}-[0-9])", re.IGNORECASE)
@@ -42,7 +46,7 @@ def correction(s: str, *, anywhere: bool = True) -> Command | ParseError | None:
     head = respell(s).lstrip(EDGE_PUNCT)
     if c.NOT_UNDO.search(head):
         return None  # "别撤销", "don't undo": the last write stands
-    head = _FIELD_ON_KEY.sub(r"\g<key> \g<field>", head, count=1)  # "hours on A-3 should read 2.75": A-3's hours
+    head = _FIELD_ON_KEY.sub(r"\g<key> \g<field>", _SORRY_BEFORE_KEY.sub("", head, count=1), count=1)  # "hours on A-3 should read 2.75": A-3's hours
     unreferred = _LAST_ONE.sub("", head, count=1)  # "上条 A-3 进度发成 90 了": the key after the reference
     key = TASK_KEY_ANY.match(unreferred)
     if key is not None:

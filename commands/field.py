@@ -235,7 +235,7 @@ def _block_doubted(t: str, block: re.Match[str], start: re.Match[str] | None) ->
     """A blocker its own words doubt (commands/field_doubts.py): "下雨停了 继续", "等了半天 终于开始了", "中午干不了"."""
     return bool(d.GOES_ON_AFTER.search(t[block.end() :]) or d.NOTHING_AFTER.match(t[block.end() :])
                 or (start is not None and d.CLAUSE_GAP.search(t[block.end() : start.start()]))
-                or d.PART_OF_DAY.search(clause_before(t, block.start())) or d.PART_OF_DAY_STOP.search(t))
+                or d.PART_OF_DAY.search(clause_before(t, block.start())) or d.PART_OF_DAY_STOP.search(t) or d.WAITED_OUT.search(t))
 
 
 def _spans(t: str, pct: Percent) -> list[tuple[int, int]]:

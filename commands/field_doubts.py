@@ -14,7 +14,7 @@ STOPPED = re.compile(r"停|不能|没法|干不了|(?<![A-Za-z])(?:stopped|halte
                      r"called off|rained off)(?![A-Za-z])", re.IGNORECASE)
 GOES_ON = re.compile(r"继续(?!\s*(?:等|在等))|接着(?:干|弄|做|搞)|back on|恢复|复工|(?<![A-Za-z])(?:continue|resume|carry on|proceed|again)(?![A-Za-z])", re.IGNORECASE)
 # After a blocker, the work going on ("下雨停了 继续": the rain stopped, or the work stopped for the rain?).
-GOES_ON_AFTER = re.compile(r"继续(?!\s*(?:等|在等))|接着干|可以干|恢复|(?<![A-Za-z])(?:resum\w*|carry(?:ing)? on|back (?:at|on) it|going again|picked (?:it )?(?:back )?up|started again)(?![A-Za-z])",
+GOES_ON_AFTER = re.compile(r"继续(?!\s*(?:等|在等))|接着干|可以干|恢复|(?<![A-Za-z])(?:resum\w*|carr(?:y|ying|ied) on|back (?:at|on) it|going again|picked (?:it )?(?:back )?up|started again)(?![A-Za-z])",
                            re.IGNORECASE)
 # A key said against another ("A-10 不是 A-9"): which task is meant?
 NOT_THIS_KEY = re.compile(r"\s*(?:而?不是|not|instead of|rather than)\s*[,，]?\s*", re.IGNORECASE)
@@ -32,7 +32,7 @@ UNREAD = re.compile(rf"{_NUMBER}(?:{_NOT_A_COUNT_AFTER}|{_COUNTED_NOUN})|{_CN_CO
 
 # A completion with a rest still to do after it ("装完了 but 网络还没测", "finished, still need the docs").
 CONTRAST = re.compile(r"但是?|不过|还差|就差|还没|还有|只是|就剩|只剩|(?<![A-Za-z])(?:but|except|though|left|remaining|still|not yet|pending|not the whole)(?![A-Za-z])"
-                      r"|(?<![A-Za-z])(?:one|side|half|part|rest)\s+(?:starts|goes in|is next|will be)(?![A-Za-z])"
+                      r"|(?<![A-Za-z])(?:one|side|half|part|rest)\s+(?:starts|goes in|is next|will be)(?![A-Za-z])|[,;]\s*[^,;]{1,30}\s+next\s*$"
                       # "风管装好了，保温下周包": more of the work to do later, by its verb
                       r"|[,，;；。]\s*[\u4e00-\u9fff]{0,6}?(?:下周|明天|明早|后天|周[一二三四五六日末])(?:(?:再|才)?(?:继续|接着)|(?:再|才)?(?:包|装|做|弄|干|铺|刷|接|焊|贴|搞|调|微调|改|修))(?![^,，;；。]*[A-Za-z][A-Za-z0-9]{0,9}-[0-9])",
                       re.IGNORECASE)
@@ -63,7 +63,7 @@ COMPARED_AFTER = re.compile(r"\s*(?:(?:[a-z]+er|more|less|faster|slower|better|w
                             r"|(?:sure|certain|confident|safe|positive|agree[sd]?|my|our|your|his|her|their|its)(?![A-Za-z])|(?:higher|lower|cheaper)(?![A-Za-z]))",
                             re.IGNORECASE)
 # A machine's setting or load before a percent ("compressor running 80%", "genset loaded to 70%").
-SETTING_BEFORE = re.compile(r"(?:(?<![A-Za-z])(?:running|throttled|idling|firing|charged|dim|dimmed|set|capacity|load|utili[sz]ation|locked|capped|limited|held|pinned|parked|stroke)"
+SETTING_BEFORE = re.compile(r"(?:(?<![A-Za-z])(?:running|throttled|idling|firing|charged|dim|dimmed|set|capacity|load|utili[sz]ation|locked|capped|limited|held|pinned|parked|stroke|dosing|dosed|proportioned)"
                             r"(?:\s*(?:to|at|到))?|设在|设置?在|限流|限速|限幅|开度|亮度|调光到?|给到|设定(?:到|在)?|变频(?:给到|调到|设到)?)\s*$", re.IGNORECASE)
 # A thing whose own level a percent gives, a few words before it ("话筒电池 still 40%", "油位 60%"): a reading.
 CN_MEASURED = re.compile(r"(?:电池(?![柜架包舱组])|电量|油量|油位|水位|液位|库存|余量|气压|胎压)[^,，;；。.!！0-9]{0,10}$"
@@ -76,11 +76,14 @@ CHANGE_FIRST = re.compile(r"\s*(?:priority|优先级|due|deadline|截止)(?![A-Z
 NUMBERED_PART = re.compile(r"\s*(?:the\s+)?(?i:rows?|phases?|sections?|bays?|floors?|zones?|areas?|lines?|blocks?|strings?|levels?|stages?)"
                            r"\s*[0-9A-Z](?![a-z])")
 # After a percent, what is left or what runs at it ("lamp life 75% remaining", "压缩机 60% 在跑"): a reading.
-LEFT_OR_RUNNING_AFTER = re.compile(r"\s*(?:remaining|left(?! to)|在跑|在运行|运行中|running|off(?= (?:the|on|our|list)))(?![A-Za-z])", re.IGNORECASE)
+LEFT_OR_RUNNING_AFTER = re.compile(r"\s*(?:remaining|left(?! to)|在跑|在运行|运行中|设定|设置|running|discount|off(?= (?:the|on|our|list)))(?![A-Za-z])", re.IGNORECASE)
 CERTAIN_AFTER = re.compile(r"\s*(?:not|sure|certain|positive|it'?s|that'?s|the (?!task|job|work)|确定|肯定|赞成|同意|支持|相信)(?![A-Za-z])",
                            re.IGNORECASE)
 CREW_ARRIVED = re.compile(r"(?<![的家方商])(?:人|人员|班组|工人|大家)\s*(?:都|已经?|全)?\s*(?:到齐了?|齐了)$|到位了?$|(?<![A-Za-z])(?:crew|team|everyone)"
                           r"(?:'s| is| are)?\s*(?:all )?(?:here|in)$", re.IGNORECASE)
+# A wait said to be over by a start in the same message ("拖了半个月 今天总算开始了", "终于开工了，等了两天的吊车"): the
+# blocker is waited out; asked, not set.
+WAITED_OUT = re.compile(r"(?:终于|总算)\s*(?:开工|开始|动工|开干)")
 REPAIRED = re.compile(r"修好|修复|换好|(?:got )?fixed|repaired|replaced", re.IGNORECASE)  # a completion word that is a repair's
 THING_RESTORED = re.compile(r"[\u4e00-\u9fffA-Za-z]{2,}\s*(?:已经?|都|也)?\s*(?:恢复了?|修好了|(?:is|are) back|restored)$", re.IGNORECASE)
 # A stop for a part of the day ("太阳太毒了 中午干不了", "too hot to work at noon"): not a blocker to set without asking.
@@ -98,7 +101,7 @@ THING_WRONG = re.compile(r"(?:规格|尺寸|型号|数量|颜色|方向|位置|�
 HEDGE_BEFORE_HOURS = re.compile(r"(?:差不多|大概|大约|约|(?<![A-Za-z])(?:about|around|roughly))\s*$", re.IGNORECASE)
 # A figure given as a bound ("past the halfway mark", "just shy of 75%", "north of 60"): about, not exactly; asked.
 BOUND_BEFORE = re.compile(r"(?<![A-Za-z])(?:past|beyond|over|under|below|shy of|short of|more than|less than|not quite|north of|south of|upwards of)"
-                          r"\s+(?:the\s+)?$", re.IGNORECASE)
+                          r"\s+(?:the\s+)?$|差一点点?就\s*(?:hit|到|达到|上)?\s*$", re.IGNORECASE)
 # A hedge after the figure ("two thirds done I reckon", "80% 吧我觉得"): asked.
 HEDGE_AFTER = re.compile(r"(?<![A-Za-z])(?:i reckon|i think|i guess|i believe|i'?d say|probably|maybe|or so)(?![A-Za-z])|^-?ish(?![A-Za-z])|我觉得|我估计|估计吧",
                          re.IGNORECASE)

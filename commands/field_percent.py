@@ -92,7 +92,7 @@ _WORD_RIGHT_BEFORE = re.compile(r"(?<![A-Za-z'-])([A-Za-z]{3,})\s*(?:(?:[:：=~]
 
 # A Chinese noun of a quantity or a property right before a percent, by its last character (活性, 张力, 电压, 单价, 水温,
 # 转速, 能耗, 峰值): a measurement; the suffixes 率, 量, 度 are in MEASURE_BEFORE.
-_CN_MEASURE_RIGHT_BEFORE = re.compile(r"[\u4e00-\u9fff](?:性|值|压|力|价|(?<!保)温|速|耗)\s*(?:(?:是|为|到|达到|约|大概|有|在|:|：)\s*){0,2}$")
+_CN_MEASURE_RIGHT_BEFORE = re.compile(r"[\u4e00-\u9fff](?:性|值|压|力|价|(?<!保)温|速|耗|衰)\s*(?:(?:是|为|到|达到|约|大概|有|在|:|：)\s*){0,2}$")
 
 
 # A figure not reached ("还没到40%", "not 40% yet", "isn't at half"): how far it is, no one says; asked.

@@ -81,7 +81,7 @@ QUESTION_START = re.compile(
 
 # The blocker is gone.
 UNBLOCK = _words(
-    "已解决", "解决了", "问题解决", "解除阻塞", "不卡了", "不堵了", "以解决", "(?<![还再])不等\\S{1,4}了", "(?<=[\\u4e00-\\u9fff])那边(?:已经?)?(?:搞定|弄好|办好|批下来|批)了", "(?<![还再])不等了", "不(?:再)?缺(?:料|货|人|件|材料|配件)了", "可以继续了?", "(?:line|plant|machine|production) (?:is )?running again", "arrived\\s*了", "可以进\\S{0,3}了", "(?:钥匙|许可证?|门禁卡|工作票)\\S{0,2}拿到了", "arrived[,，]?\\s*(?:so )?(?:carrying on|continuing|resuming)", "(?:we'?re|we are) back on(?: it| track)?", "(?:修好|修复|弄好|搞好)了?\\s*[,，]?\\s*(?:可以|能)?(?:继续|接着)", "(?:fault|issue|problem|error|alarm|trip)s? (?:(?:is|are|was|got|been|has been) )*(?:sorted|fixed|resolved|cleared)(?: out)?", "(?:we )?can (?:carry on|continue|proceed|resume)(?! (?:once|when|after|if|tomorrow))", "可以开工了?", "可以干了", "恢复施工",
+    "已解决", "解决了", "问题解决", "解除阻塞", "不卡了", "不堵了", "以解决", "(?<![还再])不等\\S{1,4}了", "(?<=[\\u4e00-\\u9fff])那边(?:已经?)?(?:搞定|弄好|办好|批下来|批)了", "(?<![还再])不等了", "不(?:再)?缺(?:料|货|人|件|材料|配件)了", "可以继续了?", "可以出(?:海|工)了", "天气(?:好|转好)了", "(?:line|plant|machine|production) (?:is )?running again", "arrived\\s*了", "可以进\\S{0,3}了", "(?:钥匙|许可证?|门禁卡|工作票)\\S{0,2}拿到了", "arrived[,，]?\\s*(?:so )?(?:carrying on|continuing|resuming)", "(?:we'?re|we are) back on(?: it| track)?", "(?:修好|修复|弄好|搞好)了?\\s*[,，]?\\s*(?:可以|能)?(?:继续|接着)", "(?:fault|issue|problem|error|alarm|trip)s? (?:(?:is|are|was|got|been|has been) )*(?:sorted|fixed|resolved|cleared)(?: out)?", "(?:we )?can (?:carry on|continue|proceed|resume)(?! (?:once|when|after|if|tomorrow))", "可以开工了?", "可以干了", "恢复施工",
     "(?:问题|毛病|故障)\\S{0,4}(?:处理|解决|修)好了", "(?<![没未在等料点])到货(?=\\s*[，,。]|\\s*$)", "possession\\s*(?:已经?)?批了",
     "(?:weather )?window(?:'s| is) open(?: again)?", "不用(?:再)?等了", "不再等", "resolve\\s*了", "(?<![等到])风小了", "天晴了", "(?:也)?(?:能|可以)(?:接着|继续)(?:干|弄|做|搞)了?",
     "恢复了(?!\\s*[0-9一二三四五六七八九十])", "复工了?", "配件到了", "料到了", "材料到了", "货到了", "到货了", "零件到了", "备件到了", "签字了",
@@ -113,7 +113,7 @@ BLOCK = _words(
     "(?<!手机)(?<!手机快)(?<!电话)(?<!电话快)(?<!电脑)(?<!电脑快)(?<!平板)(?<!平板快)没(?:有)?(?:权限|材料|配件|图纸|电|水|人手|工具|钥匙)", "无权限", "没审批", "审批没下来", "还没批", "没批",
     *WEATHER_WORDS, "封路", "路封了", "风浪(?:太|很|较)?大", "浪太大", "(?:船|车|人)(?:出|进|上|下|过)不去",
     "[\u4e00-\u9fff]不了(?!解)", "不能(?:作业|施工|干活|干|开工|进场|浇筑|焊接|吊装)", "没来", "干等", "先停", "停着",
-    "blocked", "blocking", "stuck", "on hold", "(?:weather )?window (?:is |has )?closed", "stood down", "(?:can'?t|cannot|cant) get (?:alongside|in|on)", "上不来", "(?:送|运|拉)不上来", "停飞", "still wait(?:ing)?(?: for)? the", "(?:cannot|can'?t) go up", "weather (?:holds?|delays?)", "还没来\\s*(?:[,，]\\s*)?(?:还在)?等着(?:呢)?", "在等着呢", "(?<!to )(?<!must )(?<!pressure )(?<!min )(?<!mins )(?<!minute )hold(?! for| at| \\d| test| time| period)", "held up", "waiting (?:for|on)(?! (?-i:it|us|me|this|our|them to)(?![A-Za-z]))", "waiting(?! to )(?! (?:for|on) (?-i:it|us|me|this|our|them to)(?![A-Za-z]))", "no (?:\\w+ )?access(?: yet)?(?: until| till| before)", "watiing", "wating",
+    "blocked", "blocking", "stuck", "on hold", "(?:weather )?window (?:is |has )?closed", "(?:material|parts?|labou?r|staff|steel|cable) shortage", "拖了(?:[0-9一二两三四五六七八九十半]+|好几|几)\\S{0,3}(?:天|周|星期|个月)", "stood down", "(?:can'?t|cannot|cant) get (?:alongside|in|on)", "上不来", "(?:送|运|拉)不上来", "停飞", "still wait(?:ing)?(?: for)? the", "(?:cannot|can'?t) go up", "weather (?:holds?|delays?)", "还没来\\s*(?:[,，]\\s*)?(?:还在)?等着(?:呢)?", "在等着呢", "(?<!to )(?<!must )(?<!pressure )(?<!min )(?<!mins )(?<!minute )hold(?! for| at| \\d| test| time| period)", "held up", "waiting (?:for|on)(?! (?-i:it|us|me|this|our|them to)(?![A-Za-z]))", "waiting(?! to )(?! (?:for|on) (?-i:it|us|me|this|our|them to)(?![A-Za-z]))", "no (?:\\w+ )?access(?: yet)?(?: until| till| before)", "watiing", "wating",
     "waitng", "awaiting", "pending (?:the )?", "can'?t \\w+ today", "grounded", "heavy snow", "snowed (?:in|under)", "snow ?storm", "site closed", "road(?:s)? (?:is |are )?closed", "shut down",
     "停了", "停下了?", "停止(?:施工|吊装|作业|焊接|浇筑|工作|安装|干活)", "停电(?!窗口|计划|时间)", "停水", "(?<!差)(?<!差\\S)(?<!差\\S{2})(?<!差\\S{3})(?<!差\\S{4})(?<!差\\S{5})没到(?!\\s*(?:[0-9一二两三四五六七八九十]|一半|half|百分))", "封路", "落雨", "停了工", "没得做", "做不到", "pending", "not yet (?:supplied|delivered|arrived|received|approved|signed)", "(?:还)?没(?:签|批|确认|回复|给|到货|发货)", "未签",
     "no access", "(?:not|isn'?t|aren'?t) (?:here|in|on site) yet", "still (?:not|isn'?t|aren'?t) here", "can'?t access", "cannot access", "can'?t get in", "(?<!winder )(?<!breaker )(?<!isolator )(?<!panel )(?<!machine )(?<!pump )locked out", "no permit", "need(?:s)? (?:a |the )?permit",
@@ -132,14 +132,14 @@ AWAITING_CHECK = re.compile(r"等(?:待|着)?.{0,8}(?:验收|检查|检测|审�
 # Work has begun.
 START = _words(
     "开始了(?!解)", "已开始", "已经开始", "开(?:了)?工了?", "开干了?", "上手了", "开搞了?", "开整了?", "开弄了?", "开做了?", "动工了?", "进场了?", "开始(?:施工|做|干|安装|调试|布线|装|执行|测试|铺|拆|接线|搭|焊|浇|跑|换|修|改|刷|挖|清|吊|卸|贴|上|检修|维修)了?", "着手(?:做|干|弄|搞)了", "begin\\s*了", "(?<![A-Za-z])today start(?:ed)?(?![A-Za-z])",
-    "开始(?=\\s*$)", "开使", "开始\\s+[A-Za-z]{4,}(?![A-Za-z])", "(?:今天|已经|刚刚?)开始(?!前|时|的|之前|以后|后|日期|时间|吧|吗|没|不)[\u4e00-\u9fff]", "开(?:焊|挖|铺|拆|浇|装)了", "(?:we |i )?(?:begin|began|begun) to (?:install|fit|lay|pull|weld|work|fix|mount|build|dig|pour|paint|test)", "开始\\s*[A-Za-z]{2,}ing(?![A-Za-z])", "start\\s*了", "开始\\s*[A-Za-z][A-Za-z -]{1,20}?\\s*了", "开始\\s?(?!前|时|的|之前|以后|后|日期|时间|吧|吗|没|了没|了解|不|\\s*[0-9])[\u4e00-\u9fff]{1,4}\\s?了?(?=\\s*(?:[,.!;@，]|$))",
+    "开始(?=\\s*$)", "开使", "cracked on with", "made a start", "commenced", "刚起头", "起头了", "开始\\s+[A-Za-z]{4,}(?![A-Za-z])", "(?:今天|已经|刚刚?)开始(?!前|时|的|之前|以后|后|日期|时间|吧|吗|没|不)[\u4e00-\u9fff]", "开(?:焊|挖|铺|拆|浇|装)了", "(?:we |i )?(?:begin|began|begun) to (?:install|fit|lay|pull|weld|work|fix|mount|build|dig|pour|paint|test)", "开始\\s*[A-Za-z]{2,}ing(?![A-Za-z])", "start\\s*了", "开始\\s*[A-Za-z][A-Za-z -]{1,20}?\\s*了", "开始\\s?(?!前|时|的|之前|以后|后|日期|时间|吧|吗|没|了没|了解|不|\\s*[0-9])[\u4e00-\u9fff]{1,4}\\s?了?(?=\\s*(?:[,.!;@，]|$))",
     "(?:已经|刚刚?|今天|现在)(?:在)?(?:开始)?(?:进行|着手|动手)", "started (?:on|the|with|to|work|laying|installing)", "got started", "(?:got|get|getting) going(?: on)?", "began (?:the|on|work|with)", "(?:we'?re|i'?m) starting (?:on it |work )?now",
     "have started", "has started", "began (?:on|the|work)", "mobili[sz]ed", "kick(?:ed)?[- ]?off(?:\\s*了)?", "刚开始", "才开始", "just (?:started|begun)", "started", "strated", "starting now", "^\\s*start(?=\\s*[.!。！]*$)", "kicked off", "began", "begun", "under way", "underway", "in progress now",
 )
 # A plan, not a fact ("明天开始", "will start").
 PLAN_BEFORE = re.compile(r"(?:明天|明早|明晚|后天|下周|下午|晚上|今晚|待会|等会|回头|准备|计划|打算|预计|要|将|会|可能|也许|没有|可以|能|"
                          r"应该|该|需要|得|必须|不|别|先别|什么时候|啥时候|何时|should|can|could|must|need to|needs to|have to|has to|"
-                         r"[0-9一二三四五六七八九十]+点半?|might|may|could|possibly|if|once|when|after|tmr|tmrw|2moro|没|还没|未|尚未|not|"
+                         r"(?<!今早)(?<!今天)[0-9一二三四五六七八九十]+点半?|might|may|could|possibly|if|once|when|after|tmr|tmrw|2moro|没|还没|未|尚未|not|"
                          r"haven'?t|hasn'?t|didn'?t|yet to|下周[一二三四五六日天]?|周[一二三四五六日天]|礼拜[一二三四五六日天]|星期[一二三四五六日天]|"
                          r"[0-9]{1,2}[号日]|(?<!已经)(?<!早)就|马上就?|再|过两天|过几天|过阵子|(?<![做干弄装看听见说])过|改天|等下|等会儿?|"
                          r"tomorrow|next|will|gonna|going to|plan to|planning to|about to|to be|will be|should be|hopefully|"
@@ -225,9 +225,9 @@ APPROXIMATE_PERCENT: tuple[tuple[re.Pattern[str], int], ...] = tuple((re.compile
      50),  # 快一半: not yet half; asked with half preselected
     (r"一半多|过半|过了?一半|大半|(?<!差不)多一半|一大半|超过一半|(?<![A-Za-z])(?:more than|over|a bit over|a little over|just over|past) "
      r"half(?:way)?(?![A-Za-z])", 60),
-    (r"(?:差不多|almost|nearly|(?<![\u4e00-\u9fff])快了)\s*(?:ok\s*了?)?\s*(?:吧|啦)?\s*$|还差一点|差一点|就差一点|八九不离十|快到?[一二三四五六七八九]十了|(?<![A-Za-z])(?:getting close|getting there|almost there)(?![A-Za-z])",
+    (r"(?:差不多|almost|nearly|(?<![\u4e00-\u9fff])快了)\s*(?:ok\s*了?)?\s*(?:吧|啦|咯|喽|啰)?\s*$|还差一点|差一点|就差一点|(?<![还])(?:就|只)差(?=\\s*\\S)|八九不离十|快到?[一二三四五六七八九]十了|(?<![A-Za-z])(?:getting close|getting there|almost there)(?![A-Za-z])",
      90),
-    (r"(?:almost|nearly|close to|more or less|快|差不多|基本|接近|将近|mostly|largely|pretty much|basically|practically|大体|大致|基本上|大体上)"
+    (r"(?:almost|nearly|close to|more or less|not far (?:off|from)|快|差不多|基本|接近|将近|mostly|largely|pretty much|basically|practically|大体|大致|基本上|大体上)"
      r"\s*(?:都)?\s*(?:已经?)?\s*(?:完成|完工|搞定|搞完|做完|弄完|弄好|做好|好了|完了|done|finished|finish|complete)", 90),
     (r"(?:还|只|就)剩(?:下)?(?:一)?(?:点点?|丢丢|些许|收尾|尾巴|\s*(?:punch ?list|snags?|snag list|尾项|消缺))|(?:还|只|就)差(?:个)?(?:收尾|尾巴|一点点)|"
      r"(?<![A-Za-z])(?:(?:just|only) (?:the )?(?:punch ?list|snags?|snag list|touch[- ]?ups?|odds and ends|final touches|"
@@ -307,7 +307,7 @@ WORK_COUNT = re.compile(r"^\s*[0-9]{4,}\s*$|(?:^\s*第?|[装铺贴换焊拉布�
                         r"|(?<![A-Za-z])(?:installed|laid|fitted|replaced|mounted|pulled|spliced|tested|finished|done|packed|loaded|shipped)\s+[0-9][0-9,]*"
                         r"\s*(?:of (?:the |them)?)?\s*(?:[a-z]+\s+)?(?:[a-z]+s|units|pcs|m)(?![A-Za-z])", re.IGNORECASE)
 # Before a key: someone else's words, or the task as the object of a sentence (asked, never written).
-HEARSAY = re.compile(r"(?<![A-Za-z])(?:fwd|fw|forwarded)(?![A-Za-z])|听\S{1,4}(?:讲|说)|(?<!就是)说\s*$|转发|转:|told me|says|said|heard|according to|他说|她说|他们说|听说|据说|他|她|(?<![A-Za-z])(?:he|she|they)(?![A-Za-z])|把\s*$|将\s*$",
+HEARSAY = re.compile(r"(?<![A-Za-z])(?:fwd|fw|forwarded)(?![A-Za-z])|听\S{1,4}(?:讲|说)|(?:老|小|阿)[\u4e00-\u9fff]讲\s*$|(?<!就是)说\s*$|转发|转:|told me|says|said|heard|according to|他说|她说|他们说|听说|据说|他|她|(?<![A-Za-z])(?:he|she|they)(?![A-Za-z])|把\s*$|将\s*$",
                      re.IGNORECASE)
 # Before a key: "not this task" ("刚才那条不是 P-1 的，是 P-2 的").
 NOT_THIS_TASK = re.compile(r"不是\s*$|(?<![A-Za-z])not\s*$|wrong (?:task|one)", re.IGNORECASE)
@@ -350,7 +350,7 @@ KEY_RANGE = re.compile(r"^\s*(?:到|至|~|～|-|–|—|through|thru|to)\s*$", r
 # A condition on the rest ("前提是不下雨", "if it doesn't rain"): nothing certain to write.
 CONDITION = re.compile(r"前提是|如果|要是|假如|只要|除非|(?<![A-Za-z])(?:if|unless|provided|as long as)(?![A-Za-z])", re.IGNORECASE)
 # Before a key, a forecast for the whole message ("预计周五 A-3 能到90%"): nothing to write.
-LEAD_FORECAST = re.compile(r"预计|估计|争取|计划|打算|目标|(?<![A-Za-z])(?:expect(?:ing)?|hopefully|will|plan(?:ning)? to|"
+LEAD_FORECAST = re.compile(r"预计|估计|争取|计划|打算|目标|(?<![A-Za-z])(?:expect(?:ing)?|hopefully|will|we'll|i'll|gonna|going to|plan(?:ning)? to|"
                            r"targets?|goal|aim(?:ing)? (?:for|at))(?![A-Za-z])",
                            re.IGNORECASE)
 # A correction that names the task it was meant for ("…是A-7的，不是A-6"): asked, never guessed.

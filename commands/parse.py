@@ -48,10 +48,11 @@ _NUMBER_THEN_NO = re.compile(r"(?P<id>#[0-9]{1,9}|[0-9]{3,9})(?! ?(?:年|月|日
                              r" ?[,:：]? ?(?P<verb>(?P<mid>[^0-9,，;；。?？]{1,16}? ?我|我)? ?(?:驳回|不同意|不批|否决|拒绝|not approved|"
                              r"(?i:reject(?:ed)?|declined?)|(?P<yes>同意|批准|(?i:approved?|lgtm))))(?![A-Za-z]) ?(?:了|掉|一下)?"
                              r" ?(?:(?:[,，:：;；.。—–]| - |\s) ?(?P<why>.*)|(?P<polite>(?i:pls|please|thanks|thx)?))")
+_POLITE_LEAD = re.compile(r"^(?:kindly|please|pls|plz|麻烦|请)\s*", re.IGNORECASE)
 _CHANNEL_REF = re.compile(r"#([0-9]{1,9})(?![0-9A-Za-z])")
 # An approval said as its own clause among chatter ("辛苦，同意 12，周一见"): the verb aimed at a number,
 # with nothing around it that asks, negates or sets a condition.
-_APPROVE_CLAUSE = re.compile(r"(?:^|[,，;；。.!！]|\s)\s*(?:approve|批准|同意|lgtm)(?:一下)?\s*#?([0-9]{1,9})\s*(?:吧|哈|啊|呀)?\s*"
+_APPROVE_CLAUSE = re.compile(r"(?:^|[,，;；。.!！]|\s)\s*(?:approve|批准|同意|lgtm|sign off(?: on)?)(?:一下)?\s*#?([0-9]{1,9})\s*(?:吧|哈|啊|呀)?\s*"
                              r"(?=$|[,，;；。.!！\U0001f64f\U0001f44d\u2705—–]| - |(?:pls|plz|please|thanks|thx|cheers|谢谢|辛苦)(?![A-Za-z])|and (?!#?[0-9]))", re.IGNORECASE)
 _NOT_A_DECISION = re.compile(r"[?？]|吗|(?<![A-Za-z])(?:don'?t|do not|not|if|when|after|before|once|how|what|why|should|can|could|"
                              r"wait|pending|tomorrow|later|will|gonna|going to)(?![A-Za-z])|不要|别|先不|如果|的话|等|之后|以后|再|"
@@ -91,7 +92,7 @@ def parse(text: str, *, today: date, channel_project: str | None = None) -> Comm
     if len(s) > MAX_TEXT_CHARS:  # NFKC can expand a few characters ("㌀" -> 4 chars)
         return err("too_long", None, max=str(MAX_TEXT_CHARS))
 
-    matched = match_verb(s)
+    matched = match_verb(s) or match_verb(_POLITE_LEAD.sub("", s, count=1))  # "Kindly reopen A-3": the verb after the courtesy
     change = said_change(s, today=today) if matched is None else None
     if change is not None:
         return change

@@ -22,7 +22,7 @@ _POLITE = r"(?:\s*(?:吧|一下|了|掉|it|this one|this|pls|please|plz|thanks|t
 _REASON = r"(?:\s*(?:[,，;；。.]|\s)\s*(?P<why>[^%％]*?))?\s*[.。!！]?"
 _NAME = r"@?(?P<who>[\u4e00-\u9fff]{2,4}?|[A-Za-z][A-Za-z0-9._\-]{0,31})"
 _UP = r"(?:往上调|调高|升|提)一档|调高|提高|升高|往上调|往上提|提一下|升一级|提一级|调高一级|raise|raised|bump(?:ed)?(?: up)?|up|higher|increase"
-_DOWN = r"调低|降低|往下调|降一级|lower(?:ed)?|down|decrease"
+_DOWN = r"(?:降低|调低|低)一点|调低|降低|往下调|降一级|lower(?:ed)?|down|decrease"
 _PRIORITY = r"(?:priority|prio|优先级|优先(?=[,，。\s]|$))"
 _DUE = r"(?:due date|due|deadline|截止日期|截止时间|截止日|截止|交期|完工日期)"
 _MOVE = r"(?:改期|延期|推迟|顺延|延后|提前|改|推|延|挪|move[ds]?|moved|push(?:ed)?(?: back| out)?|change[ds]?|set|extend(?:ed)?)"
@@ -57,7 +57,7 @@ _FORMS = (
     _form("priority", rf"{_LEAD}{_KEY}\s*(?:改成|调成|设为|改为|设成)\s*(?P<value>紧急|最高|urgent|highest){_POLITE}{_REASON}"),
     _form("priority", rf"{_LEAD}{_KEY}\s*(?:提到|调到|改成|设为|降到)\s*(?P<value>最高|最低|高|低|紧急)\s*{_PRIORITY}{_POLITE}{_REASON}"),
     _form("priority", rf"{_LEAD}{_KEY}\s*(?:this one\s*)?(?:pls\s*|please\s*)?make it (?P<value>urgent|high|low|normal){_POLITE}{_REASON}"),
-    _form("assign", rf"hand\s+{_KEY}\s+over\s+to\s+{_NAME}\s*(?:pls|please|thanks)?[.!！]*"),
+    _form("assign", rf"hand\s+{_KEY}\s+over\s+to\s+{_NAME}\s*(?:pls|please|thanks)?(?:\s*[,，;；]\s*[^%％0-9]*)?[.!！]*"),
     _form("due", rf"{_LEAD}{_KEY}\s*(?:改到|推到|延到)\s*(?P<when>.+?)\s*(?:交|交付|完成|完工)(?:吧|了)?[.。!！]*"),
     _form("priority", rf"(?:bump|raise|set|change)\s+{_KEY}(?:'s)?\s+{_PRIORITY}\s+to\s+(?P<value>[A-Za-z]+)[.!！]*"),
     _form("comment", rf"(?:note|comment|remark)\s+(?:on|for)\s+{_KEY}\s*[:：]\s*(?P<text>.+)"),

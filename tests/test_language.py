@@ -46,7 +46,8 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           # holdout61-63), holdout67 94.8 % / 3, holdout68 83.9 % / 5, holdout69 94.3 % / 3 (likewise, after tuning on
           # holdout64-66), holdout70 89.1 % / 6, holdout71 91.7 % / 1, holdout72 93.0 % / 2 (likewise, after tuning on
           # holdout67-69), holdout73 93.9 % / 4, holdout74 91.3 % / 0, holdout75 91.3 % / 4 (likewise, after tuning on
-          # holdout70-72). Since tuned on, guarded.
+          # holdout70-72), holdout76 95.2 % / 5, holdout77 92.6 % / 3, holdout78 89.1 % / 7 (likewise, after tuning on
+          # holdout73-75; one of holdout58's and one of holdout76's relabelled since: see their files). Since tuned on, guarded.
           # Since tuned on, guarded.
           "holdout6.yaml": 0.95, "holdout7.yaml": 0.95, "holdout8.yaml": 0.95, "holdout9.yaml": 0.95,
           "holdout10.yaml": 0.95, "holdout11.yaml": 0.95, "holdout12.yaml": 0.95, "holdout13.yaml": 0.95,
@@ -66,7 +67,8 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           "holdout64.yaml": 0.95, "holdout65.yaml": 0.95, "holdout66.yaml": 0.95,
           "holdout67.yaml": 0.95, "holdout68.yaml": 0.95, "holdout69.yaml": 0.95,
           "holdout70.yaml": 0.95, "holdout71.yaml": 0.95, "holdout72.yaml": 0.95,
-          "holdout73.yaml": 0.95, "holdout74.yaml": 0.95, "holdout75.yaml": 0.95}
+          "holdout73.yaml": 0.95, "holdout74.yaml": 0.95, "holdout75.yaml": 0.95,
+          "holdout76.yaml": 0.95, "holdout77.yaml": 0.95, "holdout78.yaml": 0.95}
 
 
 def _cases(name: str) -> list[dict[str, Any]]:
@@ -504,6 +506,20 @@ def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pyte
     ("MX-4 今天就干到这，明儿再说", "ask"), ("MX-4 从 8 点半干到 12 点", "ask"), ("MX-4 下午 2 点到 4 点 调试 2h", ("hours MX-4 2",)),
     ("MX-4 弄了一个多 hour", "ask"), ("MX-4 packed 1,200 cartons today", "ask"), ("刚才说的 4 小时其实是 3 小时", ("correct hours 3",)),
     ("hours 错了，应该 2.5", ("correct hours 2.5",)), ("MX-4 弄完了 顺便说一下 明天可能下雨", ("done MX-4",)), ("mx4 卡住了", "ask"),
+    # and the forms behind holdout76-78's wrong writes and misses
+    ("MX-4 比例混合器 按 3% 设定", "none"), ("MX-4 LED 光衰 6%", "none"), ("MX-4 拖了一周 今天总算开始了", "ask"),
+    ("老李讲 MX-4 已经弄好了", "ask"), ("MX-4 dosing at 2%, per spec", "none"), ("MX-4 用咗个半钟", ("hours MX-4 1.5",)),
+    ("MX-4 用了 3 个半小时", ("hours MX-4 3.5",)), ("we'll kick off MX-4 once it's isolated", "none"),
+    ("MX-4 绝缘测试持续20分钟，合格", "none"), ("MX-4 done with the north pit, south pit next", "ask"),
+    ("MX-4 终于开工了，等了三天的吊车", "ask"), ("MX-4 raining, stopped then carried on", "ask"), ("MX-4 not far off done", "ask"),
+    ("MX-4 差一点点就 hit 100% 了", "ask"), ("MX-4 35% — typed that wrong earlier", "ask"), ("MX-4 九成 就差收尾", ("progress MX-4 90",)),
+    ("MX-4 今早8点动工", ("start MX-4",)), ("Cracked on with MX-4 first thing", ("start MX-4",)), ("MX-4 made a start this arvo", ("start MX-4",)),
+    ("MX-4 not started due to material shortage", ("block MX-4",)), ("MX-4 天气好了，可以出海了", ("unblock MX-4",)), ("MX-4 差不多咯", "ask"),
+    ("sorry, MX-4 should be 35% not 53%", ("correct progress 35",)), ("hours on MX-4 were 1.5 not 2.5", ("correct hours 1.5",)),
+    ("Happy to sign off 5858, cheers", ("approve 5858",)), ("MX-4 优先级降低一点", ("priority MX-4",)),
+    ("Kindly reopen MX-4, same issue again", ("reopen MX-4",)), ("hand MX-4 over to Shane, he's on site tomorrow", ("assign MX-4",)),
+    ("MX-4 vendor is giving 12% discount", "none"), ("MX-4 从50%推进到75%", ("progress MX-4 75",)),
+    ("MX-4 east elevation 从60%到80%", ("progress MX-4 80",)), ("MX-4 short of sleeves, two cracked on unpacking", ("block MX-4",)),
 ])
 def test_the_forms_behind_the_tuning_set_carry_over(text: str, meant: object) -> None:
     # As the evaluator compares them: "start A-3" beside "progress A-3 10" is the same write (evaluation._effects).
