@@ -17,8 +17,8 @@ from commands.numbers import HOURS_MAX, Found, find_hours, percent_forms
 from commands.text import EDGE_PUNCT, clean
 
 # The field a correction names, so that its bare figure has a unit ("wrong %, should read 45", "工时错了，应该 2").
-_PERCENT_NAMED = re.compile(r"(?<![A-Za-z])(?:wrong|bad)\s*(?:%|percent(?:age)?)|(?:百分比|进度)(?:写|报|填)?错了?|(?:进度|progress)\s*(?:is|是|应该是|should be)",
-                            re.IGNORECASE)
+_PERCENT_WRONG = re.compile(r"(?<![A-Za-z])(?:wrong|bad)\s*(?:%|percent(?:age)?)|(?:百分比|进度)(?:写|报|填)?错了?", re.IGNORECASE)
+_PERCENT_NAMED = re.compile(rf"{_PERCENT_WRONG.pattern}|(?:进度|progress)\s*(?:is|是|应该是|should be)", re.IGNORECASE)
 # Where the new value follows ("the 3h before should read 5h"): the figure after it is the one to write.
 _NEW_VALUE = re.compile(r"should (?:read|be|have been)|应该是|改成|改为|其实是|实际是|(?<![A-Za-z])i meant", re.IGNORECASE)
 _SET_TO_BARE = re.compile(r"(?P<to>(?:should be|should read|应该是?|改成|were|was)\s*)(?P<n>[0-9]{1,2}(?:\.[0-9]{1,2})?)(?![0-9.])"
@@ -69,7 +69,7 @@ def correction(s: str, *, anywhere: bool = True) -> Command | ParseError | None:
         fix = c.FIGURE_CONTRAST.search(head) or c.WRONG_FIGURE.search(head)  # "A-3 刚才报错了，是 80% not 90%"
     if undo is None and fix is None and anywhere and key is None and not TASK_KEY_ANY.search(head):
         fix = c.CORRECTION_ANYWHERE.search(head) or c.WRONG_FIGURE.search(head) or (
-            c.FIGURE_CONTRAST.search(head) if c.UNDO.search(head) else None) or _PERCENT_NAMED.search(head)  # "3h not 6h, my bad"
+            c.FIGURE_CONTRAST.search(head) if c.UNDO.search(head) else None) or _PERCENT_WRONG.search(head)  # "3h not 6h, my bad"
         undo = c.UNDO.search(head) if not re.search(r"[0-9]|百分之|小时|成", head) else None
 
     if (undo is None and fix is None) or w.QUESTION_WORDS.search(head) or (fix is not None and w.NOT_NOW.search(head)):

@@ -32,7 +32,7 @@ UNREAD = re.compile(rf"{_NUMBER}(?:{_NOT_A_COUNT_AFTER}|{_COUNTED_NOUN})|{_CN_CO
 
 # A completion with a rest still to do after it ("装完了 but 网络还没测", "finished, still need the docs").
 CONTRAST = re.compile(r"但是?|不过|还差|就差|还没|还有|只是|就剩|只剩|(?<![A-Za-z])(?:but|except|though|left|remaining|still|not yet|pending|not the whole)(?![A-Za-z])"
-                      r"|(?<![A-Za-z])(?:one|side|half|part|rest)\s+(?:starts|goes in|is next|will be)(?![A-Za-z])|[,;]\s*[^,;]{1,30}\s+next\s*$"
+                      r"|(?<![A-Za-z])(?:one|side|half|part|rest)\s+(?:starts|goes in|is next|will be)(?![A-Za-z])|(?<!good )(?<![A-Za-z])to go(?![A-Za-z])|[,;]\s*[^,;]{1,30}\s+next\s*$"
                       # "风管装好了，保温下周包": more of the work to do later, by its verb
                       r"|[,，;；。]\s*[\u4e00-\u9fff]{0,6}?(?:下周|明天|明早|后天|周[一二三四五六日末])(?:(?:再|才)?(?:继续|接着)|(?:再|才)?(?:包|装|做|弄|干|铺|刷|接|焊|贴|搞|调|微调|改|修))(?![^,，;；。]*[A-Za-z][A-Za-z0-9]{0,9}-[0-9])",
                       re.IGNORECASE)
@@ -66,7 +66,7 @@ COMPARED_AFTER = re.compile(r"\s*(?:(?:[a-z]+er|more|less|faster|slower|better|w
 SETTING_BEFORE = re.compile(r"(?:(?<![A-Za-z])(?:running|throttled|idling|firing|charged|dim|dimmed|set|capacity|load|utili[sz]ation|locked|capped|limited|held|pinned|parked|stroke|dosing|dosed|proportioned)"
                             r"(?:\s*(?:to|at|到))?|设在|设置?在|限流|限速|限幅|开度|亮度|调光到?|给到|设定(?:到|在)?|变频(?:给到|调到|设到)?)\s*$", re.IGNORECASE)
 # A thing whose own level a percent gives, a few words before it ("话筒电池 still 40%", "油位 60%"): a reading.
-CN_MEASURED = re.compile(r"(?:电池(?![柜架包舱组])|电量|油量|油位|水位|液位|库存|余量|气压|胎压)[^,，;；。.!！0-9]{0,10}$"
+CN_MEASURED = re.compile(r"(?:电池(?![柜架包舱组])|电量|油量|油位|水位|液位|罐位|库存|余量|气压|胎压)[^,，;；。.!！0-9]{0,10}$"
                          r"|(?:风扇|(?<![A-Za-z])fans?)\S{0,8}\s*(?:都是|一直|开到|转速|running at|at)\s*$"
                          r"|(?<![进完])[率值](?:做到|达到|提到|提高到|升到)了?\s*$|(?:超标|超出|超了|高出|偏高|偏低|下降了?|上升了?|提高了?|降低了?)\s*$")  # "回收率做到 80%": the rate's, not the task's
 # A task change said key first ("A-3 priority high pls, …", "A-3 优先级 调高"): no report in its words.
@@ -89,18 +89,18 @@ THING_RESTORED = re.compile(r"[\u4e00-\u9fffA-Za-z]{2,}\s*(?:已经?|都|也)?\s
 # A stop for a part of the day ("太阳太毒了 中午干不了", "too hot to work at noon"): not a blocker to set without asking.
 PART_OF_DAY = re.compile(r"中午|午后|上午|下午|傍晚|晚上|夜里|(?<![A-Za-z])(?:at noon|midday|this (?:morning|afternoon|evening)|tonight)(?![A-Za-z])",
                          re.IGNORECASE)
-PART_OF_DAY_STOP = re.compile(r"(?:中午|上午|下午)\s*(?:就|都|也)?\s*(?:干不了|不能干|没法干|停工|歇了?)|(?:今天|今日)(?:就|先)?(?:干)?到这")
+PART_OF_DAY_STOP = re.compile(r"(?:中午|上午|下午)\s*(?:就|都|也)?\s*(?:干不了|不能干|没法干|停工|歇了?)|停(?:工)?半天|(?:今天|今日)(?:就|先)?(?:干)?到这")
 # Nouns of a quantity that WordNet's list (commands/measure_nouns.txt) lacks: "glycol mix is at 35%".
 MORE_MEASURES = frozenset({"mix", "mixture", "blend", "dilution", "glycol", "brine", "setpoint", "dose", "dosage", "limit"})
 # A part of a message on several tasks that says only a vague amount ("A-1 half, A-2 some"): the message is asked.
-VAGUE_AMOUNT = re.compile(r"一些|一点|部分|有进展|(?<![A-Za-z])(?:some|a bit|a little|partly|partially|bits|mostly|largely|most of)(?![A-Za-z])", re.IGNORECASE)
+VAGUE_AMOUNT = re.compile(r"一些|一点|部分|有进展|同上|(?<![A-Za-z])(?:some|a bit|a little|partly|partially|bits|mostly|largely|most of|same|ditto)(?![A-Za-z])", re.IGNORECASE)
 # "模组有70%已经到仓库了", "其中 30% …": a share of a thing the words name, not the task's progress; asked.
 SHARE_LEAD = re.compile(r"[\u4e00-\u9fffA-Za-z](?<![进度成经还我你他她们])有\s*$|其中\s*$|[\u4e00-\u9fff](?<![进度])的\s*$")
 # A thing said to be wrong ("螺栓规格不对", "尺寸不对"): a report of trouble, no correction of a write.
 THING_WRONG = re.compile(r"(?:规格|尺寸|型号|数量|颜色|方向|位置|角度|标高|参数|图纸|版本)不对")
 HEDGE_BEFORE_HOURS = re.compile(r"(?:差不多|大概|大约|约|(?<![A-Za-z])(?:about|around|roughly))\s*$", re.IGNORECASE)
 # A figure given as a bound ("past the halfway mark", "just shy of 75%", "north of 60"): about, not exactly; asked.
-BOUND_BEFORE = re.compile(r"(?<![A-Za-z])(?:past|beyond|over|under|below|shy of|short of|more than|less than|not quite|north of|south of|upwards of)"
+BOUND_BEFORE = re.compile(r"马上(?:就)?(?:要)?(?:到|达到)\s*$|(?<![A-Za-z])(?:past|beyond|over|under|below|shy of|short of|more than|less than|not quite|north of|south of|upwards of)"
                           r"\s+(?:the\s+)?$|差一点点?就\s*(?:hit|到|达到|上)?\s*$", re.IGNORECASE)
 # A hedge after the figure ("two thirds done I reckon", "80% 吧我觉得"): asked.
 HEDGE_AFTER = re.compile(r"(?<![A-Za-z])(?:i reckon|i think|i guess|i believe|i'?d say|probably|maybe|or so)(?![A-Za-z])|^-?ish(?![A-Za-z])|我觉得|我估计|估计吧",

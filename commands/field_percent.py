@@ -34,7 +34,7 @@ _LABELLED_NUMBER = re.compile(r"(?:进度(?:更新)?|完成度|完成率|progres
                               r"([0-9]{1,3}(?![0-9.%:])|[一二三四五六七八九]?十[一二三四五六七八九]?(?![成%])|一百)",
                               re.IGNORECASE)
 
-HEDGE_WORDS = r"大概|大约|约莫|约摸|估摸着?|大致|约|差不多|可能|也许|(?<![A-Za-z])(?:about|around|roughly|approx(?:imately)?|maybe|perhaps|probably)(?![A-Za-z])|~"
+HEDGE_WORDS = r"大概|大约|约莫|约摸|估摸着?|大致|约|差不多|可能|也许|(?<![A-Za-z])(?:about|around|roughly|approx(?:imately)?|maybe|perhaps|probably|like(?=\s*$|\s[0-9]))(?![A-Za-z])|~"
 _HEDGE_WORD = re.compile(rf"(?:{HEDGE_WORDS})\s*$", re.IGNORECASE)
 
 _PROGRESS_CUE_BEFORE = re.compile(r"(?:做到|干到|弄到|装到|达到|到了|到|已经|已|目前|现在|(?<![A-Za-z])(?:at|is at|now at|reached|to))\s*$",

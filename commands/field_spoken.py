@@ -48,7 +48,7 @@ _MINUTE_WORDS = {"five": 5, "ten": 10, "fifteen": 15, "twenty": 20, "twenty-five
 _EN_MINUTES = re.compile(rf"(?<![A-Za-z-])({'|'.join(sorted(_MINUTE_WORDS, key=len, reverse=True))}) (mins?|minutes)(?![A-Za-z])", re.IGNORECASE)
 # "2/3 of the way there", "1/4 done": a fraction of the task said with a slash.
 _FRACTION = re.compile(r"(?<![0-9/])([1-9])/([2-9])(?![0-9/])(?=\s*(?:of the way|done|through|complete|finished|完成|了))", re.IGNORECASE)
-_FRACTION_HEDGED = re.compile(r"(?:大概|大约|约|差不多|(?<![A-Za-z])(?:about|around|roughly|nearly|almost)|~)\s*$", re.IGNORECASE)  # asked
+_FRACTION_HEDGED = re.compile(r"(?:大概|大约|约|差不多|(?<![A-Za-z])(?:about|around|roughly|nearly|almost|like|maybe)|~)\s*$", re.IGNORECASE)  # asked
 # A report's closing words after its last sentence ("…delivery. 交接完毕", "… 汇报完毕"): about the report, no task's.
 _SIGN_OFF = re.compile(r"(?<=[.。!！;；])\s*(?:交接完毕|汇报完毕|报告完毕|以上|over and out|that'?s all(?: for now)?|end of (?:report|update))"
                        r"[.。!！\s]*$", re.IGNORECASE)
@@ -70,6 +70,8 @@ _EN_PERCENT = re.compile(
     rf"(?<![A-Za-z])(?:(?P<hundred>(?:a|one) hundred)|(?P<teen>{'|'.join(_TEENS)})"
     rf"|(?P<tens>{'|'.join(_TENS)})(?:[- ]?(?P<unit>{'|'.join(_UNITS)}))?|(?P<single>{'|'.join(_UNITS)}))"
     r"\s*(?P<ish>-?\s?ish\s*)?(?:%|percent(?![A-Za-z])|per cent(?![A-Za-z]))", re.IGNORECASE)
+_EN_BARE = re.compile(rf"(?<=[0-9] )(?:(?P<hundred>(?:a|one) hundred)|(?P<teen>{'|'.join(_TEENS)})|(?P<tens>{'|'.join(_TENS)})"
+                      rf"(?:[- ]?(?P<unit>{'|'.join(_UNITS)}))?|(?P<single>{'|'.join(_UNITS)}))(?=\s*(?:[,.;!]|$))", re.IGNORECASE)
 _PERCENT_WORD = re.compile(r"(?<=[0-9])\s*(?:percent|per cent|pct)(?![A-Za-z])", re.IGNORECASE)
 _LABELLED_EN = re.compile(  # "progress eighty": a number in words after a progress word
     rf"(?P<label>(?<![A-Za-z])(?:progress|进度)\s*(?:is at\s+|is\s+|at\s+|now\s+)?)(?:(?P<hundred>(?:a|one) hundred)"
@@ -136,6 +138,7 @@ def respell(s: str) -> str:
     s = _CN_BEFORE_SIGN.sub(lambda m: f"{cn_number(m.group(1))}%", _SPACED_PERCENT.sub("百分之", s))
     s = _SPOKEN_PUNCT.sub(lambda m: "," if m.group("comma") or m.group("cn_comma") else ".", s)
     s = _EN_PERCENT.sub(lambda m: f"{_en_value(m)}%" + ("-ish" if m.group("ish") else ""), s)
+    s = _EN_BARE.sub(lambda m: str(_en_value(m)), s)  # "A-4 twenty five": a bare number, asked like "A-4 25"
     return _PERCENT_WORD.sub("%", s)
 
 

@@ -11,7 +11,7 @@ from commands.errors import PARAM_MAX_CHARS, err, missing
 from commands.field import understand
 from commands.grammar import Args
 from commands.keys import task_arg
-from commands.model import Block, Command, Done, ParseError, Start, Unblock
+from commands.model import Block, Command, Confirm, Done, ParseError, Report, Several, Start, Unblock
 from commands.numbers import HOURS_MAX, find_hours
 from commands.spent import not_spent
 from commands.text import EDGE_PUNCT, clean, remove_spans
@@ -95,6 +95,14 @@ def start(args: Args) -> Command | ParseError:
 
 
 def field_report(s: str) -> Command | ParseError | None:
-    """A message that names tasks without a verb; None if it names none."""
-    return understand(s)
+    """A message that names tasks without a verb; None if it names none. One task given two different figures
+    ("A-4 60% A-4 80%"): which is it? Asked."""
+    said = understand(s)
+    if isinstance(said, Several):
+        percents = [(x.task, x.percent) for x in said.items if isinstance(x, Report) and x.percent is not None]
+        hours = [(x.task, x.hours) for x in said.items if isinstance(x, Report) and x.hours is not None]
+        writes = tuple(x for x in said.items if isinstance(x, (Report, Done, Block, Unblock, Start)))
+        if any(len({task for task, _ in said_of}) < len(set(said_of)) for said_of in (percents, hours)):
+            return Confirm(items=writes, reason="several_unclear", text=clean(s)[:PARAM_MAX_CHARS])
+    return said
 

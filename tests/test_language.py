@@ -47,7 +47,8 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           # holdout64-66), holdout70 89.1 % / 6, holdout71 91.7 % / 1, holdout72 93.0 % / 2 (likewise, after tuning on
           # holdout67-69), holdout73 93.9 % / 4, holdout74 91.3 % / 0, holdout75 91.3 % / 4 (likewise, after tuning on
           # holdout70-72), holdout76 95.2 % / 5, holdout77 92.6 % / 3, holdout78 89.1 % / 7 (likewise, after tuning on
-          # holdout73-75; one of holdout58's and one of holdout76's relabelled since: see their files). Since tuned on, guarded.
+          # holdout73-75; one of holdout58's and one of holdout76's relabelled since: see their files), holdout79 95.7 % / 4,
+          # holdout80 96.1 % / 4, holdout81 95.2 % / 3 (likewise, after tuning on holdout76-78). Since tuned on, guarded.
           # Since tuned on, guarded.
           "holdout6.yaml": 0.95, "holdout7.yaml": 0.95, "holdout8.yaml": 0.95, "holdout9.yaml": 0.95,
           "holdout10.yaml": 0.95, "holdout11.yaml": 0.95, "holdout12.yaml": 0.95, "holdout13.yaml": 0.95,
@@ -68,7 +69,8 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           "holdout67.yaml": 0.95, "holdout68.yaml": 0.95, "holdout69.yaml": 0.95,
           "holdout70.yaml": 0.95, "holdout71.yaml": 0.95, "holdout72.yaml": 0.95,
           "holdout73.yaml": 0.95, "holdout74.yaml": 0.95, "holdout75.yaml": 0.95,
-          "holdout76.yaml": 0.95, "holdout77.yaml": 0.95, "holdout78.yaml": 0.95}
+          "holdout76.yaml": 0.95, "holdout77.yaml": 0.95, "holdout78.yaml": 0.95,
+          "holdout79.yaml": 0.95, "holdout80.yaml": 0.95, "holdout81.yaml": 0.95}
 
 
 def _cases(name: str) -> list[dict[str, Any]]:
@@ -520,6 +522,12 @@ def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pyte
     ("Kindly reopen MX-4, same issue again", ("reopen MX-4",)), ("hand MX-4 over to Shane, he's on site tomorrow", ("assign MX-4",)),
     ("MX-4 vendor is giving 12% discount", "none"), ("MX-4 从50%推进到75%", ("progress MX-4 75",)),
     ("MX-4 east elevation 从60%到80%", ("progress MX-4 80",)), ("MX-4 short of sleeves, two cracked on unpacking", ("block MX-4",)),
+    # and the forms behind holdout79-81's wrong writes
+    ("MX-4 马上到90%", "ask"), ("MX-4 like 2/3 done", "ask"), ("MX-1 30%, MX-2 forty five", "ask"),
+    ("MX-4 wrong number earlier, it's 45% sorry", ("correct progress 45",)), ("MX4 progress is 40 percent.", ("progress MX-4 40",)),
+    ("MX-4 finished the seals, pressure test to go", "ask"), ("MX-4 下大雨 停工半天", "ask"), ("MX-1 60% 2h, MX-2 same", "ask"),
+    ("MX-4 罐位 72%", "none"), ("MX-4 供电已经恢复，进度 70%", "ask"), ("MX-4 60% MX-4 80%", "ask"),
+    ("MX-1 done, MX-2 at 70%, 3h on MX-2", ("done MX-1", "progress MX-2 70", "hours MX-2 3")),
 ])
 def test_the_forms_behind_the_tuning_set_carry_over(text: str, meant: object) -> None:
     # As the evaluator compares them: "start A-3" beside "progress A-3 10" is the same write (evaluation._effects).
