@@ -131,7 +131,8 @@ def snooze(args: Args) -> Command | ParseError:
 _CASUAL_APPROVE = ("ok", "lgtm")
 _NUMBERED = re.compile(r"第\s*([0-9]{1,9})\s*[号個个]?\s*(?:申请|审批|单)?")
 _EXPLICIT_APPROVE = re.compile(r"(?:approve|同意|批准)\s*#?([0-9]{1,9})[^\w#]*$", re.IGNORECASE)  # a 👍 or "!" after
-_ID_ALONE = re.compile(r"[0-9]{1,9}\s*(?:[,;.!，；。！].*|[\U0001f44d\u2705\u2714\U0001f44c\ufe0f\s]*(?:go ahead|thanks|pls)?)?", re.IGNORECASE)
+_THUMBS_UP = "\U0001f44d\u2705\u2714\U0001f44c"  # 👍 ✅ ✔ 👌: a yes said with a sign
+_ID_ALONE = re.compile(rf"[0-9]{{1,9}}\s*(?:[,;.!，；。！].*|[{_THUMBS_UP}\ufe0f\s]*(?:go ahead|thanks|pls)?)?", re.IGNORECASE)
 _NOT_NOW_AFTER = re.compile(r"\s*(?:之前|以前|前(?![面边])|之后|以后|后再|(?:before|after|once|when|if|until|till|provided|assuming|"
                             r"as long as|subject to|on condition)(?![A-Za-z]))",
                             re.IGNORECASE)
@@ -181,9 +182,9 @@ def reject(args: Args) -> Command | ParseError:
 
 # After "ok 12": words that make it a decision ("ok 31 go ahead"), not chatter ("ok 3 more to go").
 _GO_AHEAD = re.compile(r"[\s!！,，.。]*(?:(?<![A-Za-z])(?:go ahead|approved?|lgtm)(?![A-Za-z])|同意|批准|通过)"
-                       r"(?:[\s!！,，.。]|(?<![A-Za-z])(?:pls|please|thanks)(?![A-Za-z])|[\U0001f44d\u2705\u2714\ufe0f\U0001f44c])*",
+                       rf"(?:[\s!！,，.。]|(?<![A-Za-z])(?:pls|please|thanks)(?![A-Za-z])|[{_THUMBS_UP}\ufe0f])*",
                        re.IGNORECASE)
-_THUMBS = re.compile(r"[\s!！]*[\U0001f44d\u2705\u2714\U0001f44c][\ufe0f\s!！]*")
+_THUMBS = re.compile(rf"[\s!！]*[{_THUMBS_UP}][\ufe0f\s!！]*")
 _COURTESY = re.compile(r"(?<![A-Za-z])(?:pls|plz|please|thanks|thx|ty|sorry|asap|now|later|for now)(?![A-Za-z])|谢谢|辛苦了?|麻烦了|回头|以后|再说|吧|哈|啊|了|一下|先|"
                        r"[\u2600-\u27bf\U0001f300-\U0001faff]", re.IGNORECASE)
 _DELEGATE_TO = re.compile(r"(?:to|给|交给|->|→)\s*", re.IGNORECASE)

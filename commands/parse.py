@@ -44,7 +44,7 @@ _NUMBER_THEN_YES = re.compile(r"(?:#|(?=[0-9]{1,9} ?[,:：]? ?(?:我看|看过|�
                               r"(?: ?[,;.:!，；。！]? ?(?P<why>.*))?", re.IGNORECASE)
 # A decision said number first ("31 驳回，太贵", "#31 我不同意", "31 crane 租赁 我 approve 了，price 合理"): the verb's
 # form, so that a rejection without its reason is asked for one.
-_NUMBER_THEN_NO = re.compile(r"(?P<id>#[0-9]{1,9}|[0-9]{3,9})(?! ?(?:年|月|日|号|个|块|元|台|套|米|万|千|%|(?i:pcs|units?|m)(?![a-z])))"
+_NUMBER_FIRST = re.compile(r"(?P<id>#[0-9]{1,9}|[0-9]{3,9})(?! ?(?:年|月|日|号|个|块|元|台|套|米|万|千|%|(?i:pcs|units?|m)(?![a-z])))"
                              r" ?[,:：]? ?(?P<verb>(?P<mid>[^0-9,，;；。?？]{1,16}? ?我|我)? ?(?:驳回|不同意|不批|否决|拒绝|not approved|"
                              r"(?i:reject(?:ed)?|declined?)|(?P<yes>同意|批准|(?i:approved?|lgtm))))(?![A-Za-z]) ?(?:了|掉|一下)?"
                              r" ?(?:(?:[,，:：;；.。—–]| - |\s) ?(?P<why>.*)|(?P<polite>(?i:pls|please|thanks|thx)?))")
@@ -92,16 +92,16 @@ def parse(text: str, *, today: date, channel_project: str | None = None) -> Comm
     if len(s) > MAX_TEXT_CHARS:  # NFKC can expand a few characters ("㌀" -> 4 chars)
         return err("too_long", None, max=str(MAX_TEXT_CHARS))
 
-    matched = match_verb(s) or match_verb(_POLITE_LEAD.sub("", s, count=1))  # "Kindly reopen A-3": the verb after the courtesy
+    lead = _POLITE_LEAD.match(s)  # "Kindly reopen A-3": the verb after the courtesy
+    matched = match_verb(s) or (match_verb(s[lead.end() :]) if lead is not None and lead.end() else None)
     change = said_change(s, today=today) if matched is None else None
     if change is not None:
         return change
-    no = _NUMBER_THEN_NO.fullmatch(s) if matched is None and channel_project is None and not QUESTION_END.search(s) else None
-    no = None if no is None or _NOT_A_DECISION.search(no["mid"] or "") or re.search(r"先不|先别|别", no["verb"]) else no  # "#17 我先不批"
-    if no is not None and no["yes"]:
-        return _with_report(Approve(approval_id=int(no["id"].lstrip("#")), comment=(no["why"] or "").strip()), no["why"] or "")
-    if no is not None and (no_verb := match_verb(f"reject {no['id'].lstrip('#')} {no['why'] or no['polite']}")) is not None:
-        return no_verb[0].parse(Args(rest=no_verb[2], word=no_verb[1], today=today))  # before a "不对" in its reason
+    first = _NUMBER_FIRST.fullmatch(s) if matched is None and channel_project is None and not QUESTION_END.search(s) else None
+    if first is not None and not _NOT_A_DECISION.search(first["mid"] or "") and not re.search(r"先不|先别|别", first["verb"]):
+        # "#17 我先不批" decides nothing; the rest is the verb's own form, read (and refused) by the verb
+        decided = "approve" if first["yes"] else "reject"
+        matched = match_verb(f"{decided} {first['id'].lstrip('#')} {first['why'] or first['polite']}")
     fix = correction(s, anywhere=matched is None)
     if fix is not None:
         return fix

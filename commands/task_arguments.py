@@ -54,7 +54,7 @@ _HANDOVER = re.compile(r"(?P<key>[A-Za-z][A-Za-z0-9]{0,9}-[0-9]{1,9}) ?(?:转给
                        r"@?(?P<who>[\u4e00-\u9fff]{2,4}?|[A-Za-z][A-Za-z0-9._\-]{0,31})"
                        r"(?: ?(?:来|去)?(?:跟进|处理|负责|接手|接管|跟|盯|管|做|干|弄)(?:一下|吧|了)*)?(?: ?吧)?(?: ?(?i:pls|please|thanks))?"
                        r"(?:[,;.] ?(?!.*(?:完|好了|done|finish|搞定))[^0-9%]{0,40})?")
-_NOT_NAME_END = re.compile(r"[了吧吗呢啊的过着]$")
+NOT_NAME_END = re.compile(r"[了吧吗呢啊的过着]$")  # "给王波打电话了": a sentence, not a name
 _TO = re.compile(r"^(?:to|给|交给|转给|->|→)? ?@?", re.IGNORECASE)
 _COMMENT_AFTER_KEY = re.compile(r"(?P<key>[A-Za-z][A-Za-z0-9]{0,9}-[0-9]{1,9}) ?(?:加个|加一条|add a )?\s*(?:备注|评论|批注|(?i:note|comment)(?=\s*[:：])) ?[:：]? ?(?P<text>.+)",
                                 re.DOTALL)
@@ -174,7 +174,7 @@ def reopen(args: Args) -> Command | ParseError:
 def without_verb(s: str) -> Assign | Comment | None:
     """A hand-over (`A-3 给 王波`) or a note (`A-3 备注 …`) said without a verb; None: anything else."""
     m = _HANDOVER.fullmatch(s.strip(EDGE_PUNCT + " "))
-    if m is not None and not _NOT_NAME_END.search(m.group("who")) and TASK_KEY_AT.fullmatch(m.group("key")):
+    if m is not None and not NOT_NAME_END.search(m.group("who")) and TASK_KEY_AT.fullmatch(m.group("key")):
         return Assign(task=m.group("key").upper(), to=m.group("who"))
     m = _COMMENT_AFTER_KEY.fullmatch(s.strip())
     if m is not None and m.group("text").strip(EDGE_PUNCT):
