@@ -16,6 +16,7 @@ from commands import field_doubts as d
 from commands import field_words as w
 from commands import hour_words as hw
 from commands.errors import PARAM_MAX_CHARS, err
+from commands.field_cues import block_doubted, cues
 from commands.field_pairs import each_hours, respective
 from commands.field_percent import HEDGE_WORDS, Percent, bare_number, clause_before, read_percent
 from commands.field_spoken import respell, spelled_keys
@@ -69,19 +70,6 @@ class _Reading:
     idle_hours: bool = False  # hours were said that are not time spent ("每4小时", "还要6小时")
 
 
-def _cue(pattern: re.Pattern[str], t: str, *, not_before: re.Pattern[str] | None = None,
-         not_after: re.Pattern[str] | None = None) -> re.Match[str] | None:
-    planned = -2  # the end of a cue found to be a plan: one right after it is the same plan ("下周一进场开工")
-    for m in pattern.finditer(t):
-        if not_before is not None and (m.start() <= planned + 1 or not_before.search(t[: m.start()])):
-            planned = m.end()
-            continue
-        if not_after is not None and not_after.match(t[m.end() :]):
-            continue
-        return m
-    return None
-
-
 def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading:
     decor = _TRAILING_EMOJI.search(text)
     emoji = decor.group(0).strip() if decor else ""  # kept in the note, not read
@@ -116,50 +104,8 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
     pct = read_percent(scrubbed, bare_is_percent=bare_is_percent)
     if pct.span is not None:
         scrubbed = blank(scrubbed, [pct.span])
-    unblock = w.UNBLOCK.search(scrubbed)
-    block = w.BLOCK.search(scrubbed)
-    said_not = block is not None and scrubbed[: block.start()].rstrip().endswith("不")
-    denied = block is not None and bool(d.NEGATED.search(scrubbed[: block.start()]) or (said_not and block.group(0).startswith("等")))
-    if denied:
-        unblock, block = unblock or block, None  # "no longer stuck", "不用再等了", "不 等 厂家 了": the obstacle is gone
-    elif block is not None and (said_not or d.ISOLATED.search(scrubbed)
-                                or (pct.value == 100 and w.AWAITING_CHECK.match(scrubbed, block.start()))):
-        block = None  # "前提是不下雨": no obstacle said
-    if unblock is not None and block is not None and not (block.group(0).startswith("等") and block.start() < unblock.start()):
-        block = None
-    elif block is not None:
-        unblock = None
-    done = _cue(w.DONE, scrubbed, not_before=w.DONE_NOT_FACT_BEFORE, not_after=w.DONE_PARTIAL_AFTER)
-    said = d.UNBLOCK_SAID.search(scrubbed) if block is None else None
-    unblock = unblock or said
-    if done is not None and unblock is not None and (unblock.start() <= done.start() < unblock.end() or said or (
-            d.REPAIRED.match(done.group(0)))):
-        done = None  # "access 搞定了", "license 搞定了，unblock 一下", "已解决，吊篮修好了": the obstacle is done with
-    if done is not None and unblock is not None and done.end() <= unblock.start() and d.GOES_ON.search(unblock.group(0)):
-        done = None  # "isolation done, 可以继续了": the completion was the obstacle's, and the work goes on
-    handed = w.PASSED.search(scrubbed)
-    if done is not None and handed is not None and handed.start() <= done.start() < handed.end():
-        done = None  # "交接完毕": the completion word is the hand-over's, asked below
-    partly = done is not None and bool(w.PART_BEFORE.search(clause_before(scrubbed, done.start())) or d.CONTRAST.search(t[done.end() :])
-                                       or d.THE_REST_BEFORE.search(clause_before(scrubbed, done.start())) or d.PART_LETTER_BEFORE.search(scrubbed[: done.start()])
-                                       or d.COUNTED.search(clause_before(scrubbed, done.start())) or d.COUNTED_AFTER.match(scrubbed[done.end() :])
-                                       or (done.group(0).isascii() and d.COUNTED_IN_CLAUSE.match(scrubbed[done.end() :]))
-                                       or w.EXCEPT_AFTER.match(scrubbed[done.end() :]) or w.PENDING_AFTER.search(scrubbed[done.end() :]))
-    passed = (w.PASSED.search(scrubbed) or _cue(w.DONE_SOFT, scrubbed, not_before=w.DONE_NOT_FACT_BEFORE)) \
-        if done is None else None  # a check passed, or completion in words a reader is unsure of: asked
-    if passed is not None and unblock is not None and unblock.start() <= passed.start() < unblock.end():
-        passed = None  # "那个问题处理好了": the obstacle is done with
-    done = done or passed
-    if done is not None and pct.span is not None and ((0 <= done.start() - pct.span[1] <= 1 and not scrubbed[pct.span[1] : done.start()].strip()) or (
-            pct.span[0] >= done.end() and w.HEDGE_BETWEEN.fullmatch(scrubbed[done.end() : pct.span[0]]))):
-        done = None  # "80% done", "100%完成", "完成了三分之一": the percent's own word
-    start = _cue(w.START, scrubbed, not_before=w.PLAN_BEFORE, not_after=w.PLAN_AFTER)
-    start = None if start is not None and d.PLAN_WORDS.search(clause_before(scrubbed, start.start())) else start
-    unblock = None if start is not None and unblock is not None and (  # "人到齐了 started at 8": the crew, not a wait, came
-        start.start() < unblock.start() or d.CREW_ARRIVED.search(scrubbed[: unblock.end()])) else unblock
-    if unblock is not None and not denied and (w.PLAN_BEFORE.search(scrubbed[: unblock.start()]) or w.PLAN_AFTER.match(scrubbed[unblock.end() :])):
-        unblock = None  # "明天继续": a plan
-    trouble = (w.TROUBLE.search(w.TROUBLE_IF.sub(" ", scrubbed)) or d.TROUBLE_MORE.search(scrubbed)) if block is None and unblock is None and done is None else None
+    cue = cues(t, scrubbed, pct)
+    block, unblock, done, start = cue.block, cue.unblock, cue.done, cue.start
     note = clean(remove_spans(t, _spans(t, pct) + ([(spent.start, spent.end)] if spent is not None else [])) + " " + emoji)
     if spent is not None and pct.span is None and (_LONE_NUMBER.fullmatch(note) or d.TWO_DAYS.search(t)):
         return _Reading(ask=err("unclear_count", verb, task=task, value=_excerpt(t)))  # "3h, 50": and the 50?
@@ -185,7 +131,7 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
     if done is not None and block is None and pct.value is not None and pct.span is not None and (bare_is_percent or (pct.value < 100 and
             done.end() <= pct.span[0] and (w.OVERALL_BEFORE.search(t[: pct.span[1]].rstrip("0123456789.%％ ")) or w.OVERALL_BEFORE.search(t[: pct.span[0]])))):
         done = None  # "report A-3 90% 熔接做完了", "拆除完毕，进度35%": the percent is the task's; done was a step's
-    if partly and pct.value is not None and pct.value < 100:
+    if cue.partly and pct.value is not None and pct.value < 100:
         done = None  # "第二组换完，整体55%": a part finished, and the task's own figure
     if done is not None and block is not None and block.start() > done.start() and w.AWAITING_CHECK.match(scrubbed, block.start()):
         block = None  # "已完工，等验收": the finished work waits for its check, nothing blocks it
@@ -197,7 +143,7 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
         if percent is not None and percent < 100:
             return _Reading(writes=(Report(task=task, percent=percent, note=note, hours=hours),), unsure="suggested")
         return _Reading(writes=(Done(task=task, note=_without(note, done.group(0)), hours=hours),),
-                        unsure="suggested" if partly or passed else None)
+                        unsure="suggested" if cue.partly or cue.passed else None)
     if block is not None and progress is not None and w.WEATHER.fullmatch(block.group(0)) and not d.STOPPED.search(scrubbed):
         return _Reading(writes=(progress,), unsure=unsure)  # "35% 今天风大", "60%，风大慢了点": a remark on the day, kept in the note
     if block is not None:
@@ -205,14 +151,14 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
         writes: tuple[FieldWrite, ...] = (Block(task=task, reason=reason),)
         bare = w.BLOCK_NO_REASON.fullmatch(t) is not None  # "stuck": no reason said, asked
         if bare or done is not None or w.PLAN_OR_HEDGE.search(scrubbed[: block.start()]) or w.CONDITION.search(t) \
-                or _block_doubted(t, block, start) \
+                or block_doubted(t, block, start) \
                 or w.VAGUE_TROUBLE.search(scrubbed):
             unsure = "suggested"  # "stuck, something's off": why? Asked.
         return _Reading(writes=((progress,) if progress else ()) + writes, unsure=unsure)
     if unblock is not None:
         restored = progress is not None and d.THING_RESTORED.search(scrubbed[: unblock.end()]) is not None
         return _Reading(writes=(Unblock(task=task, note=note),) + ((progress,) if progress else ()), unsure="suggested" if restored else unsure)
-    if trouble is not None:
+    if cue.trouble is not None:
         return _Reading(writes=((progress,) if progress else ()) + (Block(task=task, reason=clean(t)),), unsure="suggested")
     if start is not None and not (isinstance(progress, Report) and progress.percent):
         return _Reading(writes=(Start(task=task, note=note),) + ((progress,) if progress else ()), unsure=unsure)
@@ -229,13 +175,6 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
     if not idle and (w.WORK_COUNT.search(t) or hw.BARE_DECIMAL.match(t) or unread is not None):
         return _Reading(ask=err("unclear_count", verb, task=task, value=_excerpt(t)))  # "装了12个": how far is that?
     return _Reading(writes=(Report(task=task, note=note),) if note else (), idle_hours=idle)
-
-
-def _block_doubted(t: str, block: re.Match[str], start: re.Match[str] | None) -> bool:
-    """A blocker its own words doubt (commands/field_doubts.py): "下雨停了 继续", "等了半天 终于开始了", "中午干不了"."""
-    return bool(d.GOES_ON_AFTER.search(t[block.end() :]) or d.NOTHING_AFTER.match(t[block.end() :])
-                or (start is not None and d.CLAUSE_GAP.search(t[block.end() : start.start()]))
-                or d.PART_OF_DAY.search(clause_before(t, block.start())) or d.PART_OF_DAY_STOP.search(t) or d.WAITED_OUT.search(t))
 
 
 def _spans(t: str, pct: Percent) -> list[tuple[int, int]]:

@@ -1,10 +1,11 @@
 """Due dates as people say them: 今天/明天/后天, 周五, 下周五, 12月20日, today, tomorrow, Friday, next Friday,
-Dec 20, 20 Dec 2027, in 3 days, 3天后, 下个月15号, plus the numeric forms of commands/dates.py. `today` is the person's
+Dec 20, 20 Dec 2027, in 3 days, 3天后, 下个月15号, 月底/end of the month, 下个月底, 年底/end of the year, plus the numeric forms of commands/dates.py. `today` is the person's
 own day (the handler passes it from the injected clock and their timezone); a year-less date takes the year
 commands/dates.py gives it, so a date just past stays past (and is refused), never moved a year on silently."""
 
 from __future__ import annotations
 
+import calendar
 import re
 from datetime import date, timedelta
 
@@ -21,6 +22,10 @@ _EN_WEEK = re.compile(r"(?P<which>next|this)? ?(?P<d>mon|tue|wed|thu|fri|sat|sun
 _EN_MONTH_DAY = re.compile(r"(?P<m>[a-z]{3})[a-z]*\.? (?P<d>[0-9]{1,2})(?:st|nd|rd|th)?(?:,? (?P<y>[0-9]{4}))?")
 _EN_DAY_MONTH = re.compile(r"(?P<d>[0-9]{1,2})(?:st|nd|rd|th)? (?P<m>[a-z]{3})[a-z]*\.?(?: (?P<y>[0-9]{4}))?")
 _NEXT_MONTH_DAY = re.compile(r"(?:下个?月|next month(?:'s)?(?: the)?) ?(?P<d>[0-9]{1,2})(?:号|日|st|nd|rd|th)?")
+# The last day of this month, of the next one, or of the year; "月底前"/"by the end of the month" is that day too.
+_MONTH_END = re.compile(r"(?:(?P<next>下个?)|本|这个?)?(?:月底|月末)前?|(?:by )?(?:the )?end of (?:the |this |(?P<next_en>next) )?month"
+                        r"|(?:this|(?P<next_end>next)) month'?s? end|eom")
+_YEAR_END = re.compile(r"(?:今年)?(?:年底|年末)前?|(?:by )?end of (?:the |this )?year|eoy")
 _IN_DAYS = re.compile(r"in (?P<n>[0-9]{1,3}) days?|(?P<zh>[0-9]{1,3}) ?天(?:后|以后|之后)")
 
 
@@ -54,6 +59,14 @@ def natural_date(text: str, today: date) -> date | None:
     m = _IN_DAYS.fullmatch(s)
     if m is not None:
         return today + timedelta(days=int(m.group("n") or m.group("zh")))
+    m = _MONTH_END.fullmatch(s)
+    if m is not None:
+        year, month = today.year, today.month
+        if m.group("next") or m.group("next_en") or m.group("next_end"):
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        return date(year, month, calendar.monthrange(year, month)[1])
+    if _YEAR_END.fullmatch(s):
+        return date(today.year, 12, 31)
     return None
 
 

@@ -11,6 +11,7 @@ from commands import model
 from commands.errors import err
 from commands.field_spoken import mandarin
 from commands.model import Approve, Reject, Report
+from commands.natural_dates import natural_date
 from commands.parse import parse
 
 TODAY = date(2026, 6, 15)  # a Monday
@@ -103,3 +104,20 @@ def test_a_number_that_is_no_approval_or_a_decision_not_taken(text: str) -> None
 ])
 def test_cantonese_function_words_are_read_as_mandarin(said: str, meant: str) -> None:
     assert mandarin(said) == meant
+
+
+@pytest.mark.parametrize(("when", "today", "due"), [
+    ("月底", date(2026, 6, 15), date(2026, 6, 30)), ("本月底", date(2026, 2, 3), date(2026, 2, 28)),
+    ("月底前", date(2028, 2, 3), date(2028, 2, 29)), ("下个月底", date(2026, 12, 5), date(2027, 1, 31)),
+    ("end of the month", date(2026, 4, 30), date(2026, 4, 30)), ("end of next month", date(2026, 1, 31), date(2026, 2, 28)),
+    ("EOM", date(2026, 6, 15), date(2026, 6, 30)), ("年底", date(2026, 6, 15), date(2026, 12, 31)),
+    ("by end of the year", date(2026, 6, 15), date(2026, 12, 31)),
+])
+def test_month_and_year_ends_are_due_dates(when: str, today: date, due: date) -> None:
+    assert natural_date(when, today) == due
+    assert parse(f"due A-3 {when}", today=today) == model.SetDue(task="A-3", when=when, due=due)
+
+
+@pytest.mark.parametrize("when", ["end", "下个月", "本月", "month", "end of"])
+def test_a_month_without_its_end_is_no_date(when: str) -> None:
+    assert natural_date(when, TODAY) is None

@@ -1,0 +1,96 @@
+"""The cues of a field report (commands/field.py): which words in one task's part say it is blocked or free again,
+done (or only a part of it, or in words a reader is unsure of), started, or in vague trouble; each found by its
+words in commands/field_words.py and set aside by the doubts of commands/field_doubts.py."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from commands import field_doubts as d
+from commands import field_words as w
+from commands.field_percent import Percent, clause_before
+
+
+@dataclass(frozen=True)
+class Cues:
+    """What one task's words say besides its figures; `scrubbed` is the text with the figures blanked."""
+
+    block: re.Match[str] | None
+    unblock: re.Match[str] | None
+    denied: bool  # the obstacle was said to be gone ("no longer stuck")
+    done: re.Match[str] | None
+    partly: bool  # the completion is a part's ("第二组换完")
+    passed: re.Match[str] | None  # completion in words a reader is unsure of, or a check passed: asked
+    start: re.Match[str] | None
+    trouble: re.Match[str] | None  # vague trouble, no obstacle named
+
+
+def _cue(pattern: re.Pattern[str], t: str, *, not_before: re.Pattern[str] | None = None,
+         not_after: re.Pattern[str] | None = None) -> re.Match[str] | None:
+    planned = -2  # the end of a cue found to be a plan: one right after it is the same plan ("下周一进场开工")
+    for m in pattern.finditer(t):
+        if not_before is not None and (m.start() <= planned + 1 or not_before.search(t[: m.start()])):
+            planned = m.end()
+            continue
+        if not_after is not None and not_after.match(t[m.end() :]):
+            continue
+        return m
+    return None
+
+
+def cues(t: str, scrubbed: str, pct: Percent) -> Cues:
+    """The cues in `scrubbed` (the figures of `pct` blanked); `t` is the whole part, for the words after a cue."""
+    unblock = w.UNBLOCK.search(scrubbed)
+    block = w.BLOCK.search(scrubbed)
+    said_not = block is not None and scrubbed[: block.start()].rstrip().endswith("不")
+    denied = block is not None and bool(d.NEGATED.search(scrubbed[: block.start()]) or (said_not and block.group(0).startswith("等")))
+    if denied:
+        unblock, block = unblock or block, None  # "no longer stuck", "不用再等了", "不 等 厂家 了": the obstacle is gone
+    elif block is not None and (said_not or d.ISOLATED.search(scrubbed)
+                                or (pct.value == 100 and w.AWAITING_CHECK.match(scrubbed, block.start()))):
+        block = None  # "前提是不下雨": no obstacle said
+    if unblock is not None and block is not None and not (block.group(0).startswith("等") and block.start() < unblock.start()):
+        block = None
+    elif block is not None:
+        unblock = None
+    done = _cue(w.DONE, scrubbed, not_before=w.DONE_NOT_FACT_BEFORE, not_after=w.DONE_PARTIAL_AFTER)
+    said = d.UNBLOCK_SAID.search(scrubbed) if block is None else None
+    unblock = unblock or said
+    if done is not None and unblock is not None and (unblock.start() <= done.start() < unblock.end() or said or (
+            d.REPAIRED.match(done.group(0)))):
+        done = None  # "access 搞定了", "license 搞定了，unblock 一下", "已解决，吊篮修好了": the obstacle is done with
+    if done is not None and unblock is not None and done.end() <= unblock.start() and d.GOES_ON.search(unblock.group(0)):
+        done = None  # "isolation done, 可以继续了": the completion was the obstacle's, and the work goes on
+    handed = w.PASSED.search(scrubbed)
+    if done is not None and handed is not None and handed.start() <= done.start() < handed.end():
+        done = None  # "交接完毕": the completion word is the hand-over's, asked below
+    partly = done is not None and bool(w.PART_BEFORE.search(clause_before(scrubbed, done.start())) or d.CONTRAST.search(t[done.end() :])
+                                       or d.THE_REST_BEFORE.search(clause_before(scrubbed, done.start())) or d.PART_LETTER_BEFORE.search(scrubbed[: done.start()])
+                                       or d.COUNTED.search(clause_before(scrubbed, done.start())) or d.COUNTED_AFTER.match(scrubbed[done.end() :])
+                                       or (done.group(0).isascii() and d.COUNTED_IN_CLAUSE.match(scrubbed[done.end() :]))
+                                       or w.EXCEPT_AFTER.match(scrubbed[done.end() :]) or w.PENDING_AFTER.search(scrubbed[done.end() :]))
+    passed = (w.PASSED.search(scrubbed) or _cue(w.DONE_SOFT, scrubbed, not_before=w.DONE_NOT_FACT_BEFORE)) \
+        if done is None else None  # a check passed, or completion in words a reader is unsure of: asked
+    if passed is not None and unblock is not None and unblock.start() <= passed.start() < unblock.end():
+        passed = None  # "那个问题处理好了": the obstacle is done with
+    done = done or passed
+    if done is not None and pct.span is not None and ((0 <= done.start() - pct.span[1] <= 1 and not scrubbed[pct.span[1] : done.start()].strip()) or (
+            pct.span[0] >= done.end() and w.HEDGE_BETWEEN.fullmatch(scrubbed[done.end() : pct.span[0]]))):
+        done = None  # "80% done", "100%完成", "完成了三分之一": the percent's own word
+    start = _cue(w.START, scrubbed, not_before=w.PLAN_BEFORE, not_after=w.PLAN_AFTER)
+    start = None if start is not None and d.PLAN_WORDS.search(clause_before(scrubbed, start.start())) else start
+    unblock = None if start is not None and unblock is not None and (  # "人到齐了 started at 8": the crew, not a wait, came
+        start.start() < unblock.start() or d.CREW_ARRIVED.search(scrubbed[: unblock.end()])) else unblock
+    if unblock is not None and not denied and (w.PLAN_BEFORE.search(scrubbed[: unblock.start()]) or w.PLAN_AFTER.match(scrubbed[unblock.end() :])):
+        unblock = None  # "明天继续": a plan
+    trouble = (w.TROUBLE.search(w.TROUBLE_IF.sub(" ", scrubbed)) or d.TROUBLE_MORE.search(scrubbed)) if block is None and unblock is None and done is None else None
+    return Cues(block=block, unblock=unblock, denied=denied, done=done, partly=partly, passed=passed, start=start,
+                trouble=trouble)
+
+
+def block_doubted(t: str, block: re.Match[str], start: re.Match[str] | None) -> bool:
+    """A blocker its own words doubt (commands/field_doubts.py): "下雨停了 继续", "等了半天 终于开始了", "中午干不了"."""
+    return bool(d.GOES_ON_AFTER.search(t[block.end() :]) or d.NOTHING_AFTER.match(t[block.end() :])
+                or (start is not None and d.CLAUSE_GAP.search(t[block.end() : start.start()]))
+                or d.PART_OF_DAY.search(clause_before(t, block.start())) or d.PART_OF_DAY_STOP.search(t) or d.WAITED_OUT.search(t))
