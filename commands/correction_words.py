@@ -10,11 +10,11 @@ from commands.field_words import _words
 # Undo and correction of the sender's last write.
 UNDO = _words("(?:刚才|上一条|上条|那条|last).{0,8}(?:不算|作废)", "作废", "nvm", "never ?mind", "disregard", "撤销", "撤回", "撤掉(?:刚才|上一条|上条|那条)?", "(?<![\\u4e00-\\u9fffA-Za-z])(?<!了[,，])(?<!了[,，] )撤了吧?(?=\\s*$)", "(?<=不对[,，])\\s*撤了吧?(?=\\s*$)", "(?:刚才|上一条|上条|那条).{0,6}删(?:了|掉|除)", "取消(?:刚才|上一条|上条|那条)的?(?:汇报|更新|记录)?", "取消(?=\\s*$)", "回滚", "(?:上一?条|刚才|刚刚)(?:那条)?(?:写|发|报|填|打|记)错了",
               "刚才那条(?:是)?错的", "写错了", "发错了", "报错了", "搞错了", "弄错了",
-              "undo", "撤消", "delete\\s*掉", "改回去", "(?:请)?忽略(?:上一?条|刚才的?|那条)", "cancel\\s*掉", "把?(?:上一?条|刚才的?|那条)撤(?:了|掉|回)", "当我没说", "walk back (?:my|the|that)", "revert(?: that| it| the last one)?", "roll ?back", "(?:scratch|scrap) (?:that|my last(?: message| one| update)?|the last(?: one| message| update)?)", "ignore (?:that|my last|the last(?: update| one| message)?)", "forget (?:that|my last|the last)(?: one| message| update)?", "(?:delete|remove|take back|cancel) (?:that|my|the)? ?(?:last|previous|上一条|上条|刚才的?)(?: one| message| update| report| entry)?",
+              "undo", "撤消", "delete\\s*掉", "改回去", "(?:请)?忽略(?:上一?条|刚才的?|那条)", "cancel\\s*掉", "(?:刚才|刚刚|上一?条|那条|那个).{0,4}cancel\\s*(?:了它|它|了)", "把?(?:上一?条|刚才的?|那条)撤(?:了|掉|回)", "当我没说", "walk back (?:my|the|that)", "revert(?: that| it| the last one)?", "roll ?back", "(?:scratch|scrap) (?:that|my last(?: message| one| update)?|the last(?: one| message| update)?)", "ignore (?:that|my last|the last(?: update| one| message)?)", "forget (?:that|my last|the last)(?: one| message| update)?", "(?:delete|remove|take back|cancel) (?:that|my|the)? ?(?:last|previous|上一条|上条|刚才的?)(?: one| message| update| report| entry)?",
               "take back (?:上一条|上条|刚才的?|that)",
               "wrong (?:task|one|update)", "that was wrong", "my mistake", "my bad", "oops")
 
-CORRECTION = _words("唔啱", "wrong (?:number|figure|value|%)(?: earlier| before)?", "correct(?:ed)? (?:it )?to", "唔係", "唔系", "不对", "(?:写|报|记|填)(?:多|少)了", "(?:were|was) off", "should read", "(?:多|少)(?:写|报|记|填)了", "(?:打|写)反了", "不是(?=\\s*[0-9零一二两三四五六七八九十百])", "(?:写|报|记|填|打|输|弄|搞)?错了", "打错\\s*(?:key|任务|单号|号)\\s*了?", "应该是", "改成", "改为", "更正", "纠正",
+CORRECTION = _words("唔啱", "wrong (?:number|figure|value|%)(?: earlier| before)?", "correct(?:ed)? (?:it )?to", "唔係", "唔系", "不对", "(?:写|报|记|填)(?:多|少)了", "(?:were|was) off", "should read", "(?:多|少)(?:写|报|记|填)了", "(?:打|写)反了", "不是(?=\\s*[0-9零一二两三四五六七八九十百])", "(?:写|报|记|填|打|输|弄|搞)?错了", "打错\\s*(?:key|任务|单号|号)\\s*了?", "应该是", "改成", "改为", "改回(?!去)", "更正", "纠正",
                     "我是说", "说错了", "改一下", "改下", "(?:(?:was|were|is|are) )?wrong(?=\\s*[,，;；.。!！])", "(?:my |the )?last (?:one|update|report|message) was (?:for|meant for)", "(?:sorry,? )?i meant", "meant", "should be", "should have been", "correction",
                     "typo", "not(?=\\s*[0-9]{1,3}\\s*%\\s*[,，;；]\\s*(?:是|it'?s|it is|but)?\\s*[0-9])", "no wait", "(?:it'?s|is|was)\\s*[0-9.]+\\s*(?:%|h|hrs?|hours?)?\\s*,?\\s*not\\s*[0-9.]+")
 
@@ -43,7 +43,7 @@ CORRECTION_ANYWHERE = _words("唔啱", "(?:工时|时间|进度)?(?:写|报|记|
                              "scratch that", "wait no", "undo", "撤销", "撤回")
 
 # A correction still to be given ("写错了，改一下"): asked, not undone.
-AMEND = re.compile(r"改一下|改下|修改|改成|改为|更正|应该是|should be|meant", re.IGNORECASE)
+AMEND = re.compile(r"改一下|改下|修改|改成|改为|改回(?!去)|更正|应该是|should be|meant", re.IGNORECASE)
 
 # Don't undo: the last write stands ("别撤销", "don't undo that").
 NOT_UNDO = re.compile(r"(?:别|不要|不用|无需|不必|没必要|甭|don'?t|do not|no need to|no need|no)\s*(?:再)?\s*"

@@ -20,8 +20,8 @@ from commands.text import EDGE_PUNCT, clean
 _PERCENT_WRONG = re.compile(r"(?<![A-Za-z])(?:wrong|bad)\s*(?:%|percent(?:age)?)|(?:百分比|进度)(?:写|报|填)?错了?", re.IGNORECASE)
 _PERCENT_NAMED = re.compile(rf"{_PERCENT_WRONG.pattern}|(?:进度|progress)\s*(?:is|是|应该是|should be)", re.IGNORECASE)
 # Where the new value follows ("the 3h before should read 5h"): the figure after it is the one to write.
-_NEW_VALUE = re.compile(r"should (?:read|be|have been)|应该是|改成|改为|其实是|实际是|(?<![A-Za-z])i meant", re.IGNORECASE)
-_SET_TO_BARE = re.compile(r"(?P<to>(?:should be|should read|应该是?|改成|were|was)\s*)(?P<n>[0-9]{1,2}(?:\.[0-9]{1,2})?)(?![0-9.])"
+_NEW_VALUE = re.compile(r"should (?:read|be|have been)|应该是|改成|改为|改回|其实是|实际是|(?<![A-Za-z])i meant", re.IGNORECASE)
+_SET_TO_BARE = re.compile(r"(?P<to>(?:should be|should read|应该是?|改成|改回|were|was)\s*)(?P<n>[0-9]{1,2}(?:\.[0-9]{1,2})?)(?![0-9.])"
                           r"(?!\s*(?:%|h|小时|个|半|分|钟|min|hour|hr))", re.IGNORECASE)
 _HOURS_NAMED = re.compile(r"(?<![A-Za-z])(?:hours?|hrs)(?![A-Za-z])|工时", re.IGNORECASE)
 # Said before the key, the apology or the field ("sorry, A-3 should be 35%", "hours on A-3 were 1.5"): the key leads.

@@ -268,7 +268,7 @@ def understand(s: str, *, verb: str = "report", bare_is_percent: bool = False, o
     # nothing clear ("A-4 maybe 60 or 70"): the message is asked about as a whole.
     pairs = list(zip(readings, parts, strict=True))
     tangled = any(any(not _bare_note(x) for x in r.writes) and _JOINED_REFERENCE.search(text) for r, (_, text) in pairs) \
-        or (len(parts) > 1 and any((not r.writes and _FIGURES.search(text)) or (all(_bare_note(x) for x in r.writes) and (d.VAGUE_AMOUNT.search(text) or d.TROUBLE_MORE.search(text)
+        or (len(parts) > 1 and any((not r.writes and _FIGURES.search(text)) or (all(_bare_note(x) for x in r.writes) and (d.VAGUE_AMOUNT.search(text) or d.TROUBLE_MORE.search(text) or d.UNREAD.search(text)
                                                       or (d.START_WORD.search(text) and d.PART_OF_DAY.search(text))))
                                    for r, (_, text) in pairs))
     if len(parts) == 1 and _CHECK_MARK.fullmatch(parts[0][1].strip(EDGE_PUNCT)):

@@ -27,14 +27,14 @@ _NUMBER = r"(?<![A-Za-z0-9.#:/\-×*¥$€£])(?:(?<![0-9],)|(?![0-9]{3}(?![0-9])
 _NOT_A_COUNT_AFTER = r"(?!\s*(?:[%％度℃°点时分号月日年周天人位倍次小钟吨元万]|个人|个小时|个钟|公斤|公里|[A-Za-z]))"
 _COUNTED_NOUN = (r"\s*(?:pcs|units?|(?!more|extra|less|fewer)(?:[a-z]+ )?(?!(?:hr|hour|min|minute|sec|second|day|week|month|year|degree|"
                  r"guy|people|men|time|cycle|percent|kg|lb|mm|cm|km|bar|volt|amp|watt|rpm|ppm|dB)s)[a-z]{2,}s)(?![A-Za-z])")
-_CN_COUNT = r"(?<=了)\s*[一二两三四五六七八九十百]+\s*(?:个|台|套|根|条|件|块|片|张|扇|组|排|列|段|间|米|处|盏|只|本|方)(?!人|小时|钟|多|半|左右)"
+_CN_COUNT = r"(?:(?<=了)|(?<=大概|大约))\s*[一二两三四五六七八九十百]+\s*[来几多余]?\s*(?:个|台|套|根|条|件|块|片|张|扇|组|排|列|段|间|米|处|盏|只|本|方)(?!人|小时|钟|多|半|左右)"
 UNREAD = re.compile(rf"{_NUMBER}(?:{_NOT_A_COUNT_AFTER}|{_COUNTED_NOUN})|{_CN_COUNT}", re.IGNORECASE)
 
 # A completion with a rest still to do after it ("装完了 but 网络还没测", "finished, still need the docs").
 CONTRAST = re.compile(r"但是?|不过|还差|就差|还没|还有|只是|就剩|只剩|(?<![A-Za-z])(?:but|except|though|left|remaining|still|not yet|pending|not the whole)(?![A-Za-z])"
                       r"|(?<![A-Za-z])(?:one|side|half|part|rest)\s+(?:starts|goes in|is next|will be)(?![A-Za-z])|(?<!good )(?<![A-Za-z])to go(?![A-Za-z])|[,;]\s*[^,;]{1,30}\s+next\s*$"
-                      # "风管装好了，保温下周包": more of the work to do later, by its verb
-                      r"|[,，;；。]\s*[\u4e00-\u9fff]{0,6}?(?:下周|明天|明早|后天|周[一二三四五六日末])(?:(?:再|才)?(?:继续|接着)|(?:再|才)?(?:包|装|做|弄|干|铺|刷|接|焊|贴|搞|调|微调|改|修))(?![^,，;；。]*[A-Za-z][A-Za-z0-9]{0,9}-[0-9])",
+                      # "风管装好了，保温下(?:周|个?礼拜|个?星期)包": more of the work to do later, by its verb
+                      r"|[,，;；。]\s*[\u4e00-\u9fff]{0,6}?(?:下(?:周|个?礼拜|个?星期)|明天|明早|后天|周[一二三四五六日末])(?:(?:再|才)?(?:继续|接着)|(?:再|才)?(?:包|装|做|弄|干|铺|刷|接|焊|贴|搞|调|微调|改|修))(?![^,，;；。]*[A-Za-z][A-Za-z0-9]{0,9}-[0-9])",
                       re.IGNORECASE)
 # "其他都完成", "everything else is done": all but something, which the words name before or after.
 THE_REST_BEFORE = re.compile(r"其他|其余|别的|剩下的|(?<![A-Za-z])(?:the rest|everything else|all the rest|rest of it)(?![A-Za-z])", re.IGNORECASE)
@@ -76,14 +76,19 @@ CHANGE_FIRST = re.compile(r"\s*(?:priority|优先级|due|deadline|截止)(?![A-Z
 NUMBERED_PART = re.compile(r"\s*(?:the\s+)?(?i:rows?|phases?|sections?|bays?|floors?|zones?|areas?|lines?|blocks?|strings?|levels?|stages?)"
                            r"\s*[0-9A-Z](?![a-z])")
 # After a percent, what is left or what runs at it ("lamp life 75% remaining", "压缩机 60% 在跑"): a reading.
-LEFT_OR_RUNNING_AFTER = re.compile(r"\s*(?:remaining|left(?! to)|在跑|在运行|运行中|设定|设置|running|discount|off(?= (?:the|on|our|list)))(?![A-Za-z])", re.IGNORECASE)
+LEFT_OR_RUNNING_AFTER = re.compile(r"\s*(?:remaining|left(?! to)|在跑|在运行|运行中|设定|设置|running|discount|off(?= (?:the|on|our|list))"
+                                   # a machine's share said after the figure ("跑85%速度", "at 70% load"): a reading
+                                   r"|的?(?:速度|转速|负荷|负载|功率|出力|开度|风量|流量)|(?:speed|load|power|capacity|throttle|duty)(?![A-Za-z]))(?![A-Za-z])", re.IGNORECASE)
 CERTAIN_AFTER = re.compile(r"\s*(?:not|sure|certain|positive|it'?s|that'?s|the (?!task|job|work)|确定|肯定|赞成|同意|支持|相信)(?![A-Za-z])",
                            re.IGNORECASE)
 CREW_ARRIVED = re.compile(r"(?<![的家方商])(?:人|人员|班组|工人|大家)\s*(?:都|已经?|全)?\s*(?:到齐了?|齐了)$|到位了?$|(?<![A-Za-z])(?:crew|team|everyone)"
                           r"(?:'s| is| are)?\s*(?:all )?(?:here|in)$", re.IGNORECASE)
 # A wait said to be over by a start in the same message ("拖了半个月 今天总算开始了", "终于开工了，等了两天的吊车"): the
 # blocker is waited out; asked, not set.
-WAITED_OUT = re.compile(r"(?:终于|总算)\s*(?:开工|开始|动工|开干)")
+WAITED_OUT = re.compile(r"(?:终于|总算)\s*(?:可以)?\s*(?:开工|开始|动工|开干)"
+                        # a wait that is the plan ("等夜班下了再开始", "wait till the shift leaves, then start"): blocked, or scheduled?
+                        r"|等[^,;.]{1,12}?\s*(?:再|才)\s*(?:开始|开工|动工|做|干|弄|搞|装|进场)|(?<![A-Za-z])wait(?:ing)? (?:for|until|till) [^,;.]{1,30}?(?:then|before) (?:we )?(?:start|begin)",
+                        re.IGNORECASE)
 REPAIRED = re.compile(r"修好|修复|换好|(?:got )?fixed|repaired|replaced", re.IGNORECASE)  # a completion word that is a repair's
 THING_RESTORED = re.compile(r"[\u4e00-\u9fffA-Za-z]{2,}\s*(?:已经?|都|也)?\s*(?:恢复了?|修好了|(?:is|are) back|restored)$", re.IGNORECASE)
 # A stop for a part of the day ("太阳太毒了 中午干不了", "too hot to work at noon"): not a blocker to set without asking.
@@ -91,7 +96,8 @@ PART_OF_DAY = re.compile(r"中午|午后|上午|下午|傍晚|晚上|夜里|(?<!
                          re.IGNORECASE)
 PART_OF_DAY_STOP = re.compile(r"(?:中午|上午|下午)\s*(?:就|都|也)?\s*(?:干不了|不能干|没法干|停工|歇了?)|停(?:工)?半天|(?:今天|今日)(?:就|先)?(?:干)?到这")
 # Nouns of a quantity that WordNet's list (commands/measure_nouns.txt) lacks: "glycol mix is at 35%".
-MORE_MEASURES = frozenset({"mix", "mixture", "blend", "dilution", "glycol", "brine", "setpoint", "dose", "dosage", "limit"})
+MORE_MEASURES = frozenset({"mix", "mixture", "blend", "dilution", "glycol", "brine", "setpoint", "dose", "dosage", "limit", "precharge",
+                           "pre-charge", "charge"})
 # A part of a message on several tasks that says only a vague amount ("A-1 half, A-2 some"): the message is asked.
 VAGUE_AMOUNT = re.compile(r"一些|一点|部分|有进展|同上|(?<![A-Za-z])(?:some|a bit|a little|partly|partially|bits|mostly|largely|most of|same|ditto)(?![A-Za-z])", re.IGNORECASE)
 # "模组有70%已经到仓库了", "其中 30% …": a share of a thing the words name, not the task's progress; asked.
@@ -101,7 +107,7 @@ THING_WRONG = re.compile(r"(?:规格|尺寸|型号|数量|颜色|方向|位置|�
 HEDGE_BEFORE_HOURS = re.compile(r"(?:差不多|大概|大约|约|(?<![A-Za-z])(?:about|around|roughly))\s*$", re.IGNORECASE)
 # A figure given as a bound ("past the halfway mark", "just shy of 75%", "north of 60"): about, not exactly; asked.
 BOUND_BEFORE = re.compile(r"马上(?:就)?(?:要)?(?:到|达到)\s*$|(?<![A-Za-z])(?:past|beyond|over|under|below|shy of|short of|more than|less than|not quite|north of|south of|upwards of)"
-                          r"\s+(?:the\s+)?$|差一点点?就\s*(?:hit|到|达到|上)?\s*$", re.IGNORECASE)
+                          r"\s+(?:the\s+)?$|差一点点?就?\s*(?:hit|到|达到|上)?\s*$", re.IGNORECASE)
 # A hedge after the figure ("two thirds done I reckon", "80% 吧我觉得"): asked.
 HEDGE_AFTER = re.compile(r"(?<![A-Za-z])(?:i reckon|i think|i guess|i believe|i'?d say|probably|maybe|or so)(?![A-Za-z])|^-?ish(?![A-Za-z])|我觉得|我估计|估计吧",
                          re.IGNORECASE)

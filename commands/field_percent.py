@@ -24,8 +24,8 @@ _UNIT_AFTER_NUMBER = re.compile(r"^\s*(?:[个台套米根条处层段批项件�
 
 _HEDGED_NUMBER = re.compile(r"(?:close to|about|around|like|roughly|maybe|大概|大约|约|快|差不多|接近)\s*([0-9]{1,3})"
                             r"(?![0-9.%:]|\s*(?:(?:more|extra|further) )?(?:h|hrs?|hours?|min|小时|分|个|天|days?)(?![A-Za-z]))"
-                            r"|(?<![0-9.])([0-9]{1,3})\s*(?:ish(?![A-Za-z])|多\s*[%％])|^(?:到了?|做到|干到|弄到)?\s*([一二三四五六七八九]?十[一二三四五六七八九]?)\s*了?\s*$"
-                            r"|(?<![一二三四五六七八九十百])([一二三四五六七八九]十)多\s*[%％]",
+                            r"|(?<![0-9.])([0-9]{1,3})\s*(?:ish(?![A-Za-z])|[多几]\s*[%％])|^(?:到了?|做到|干到|弄到)?\s*([一二三四五六七八九]?十[一二三四五六七八九]?)\s*了?\s*$"
+                            r"|(?<![一二三四五六七八九十百])([一二三四五六七八九]十)[多几]\s*[%％]",
                             re.IGNORECASE)
 
 _LABEL_RIGHT_BEFORE = re.compile(r"(?:(?:进度|(?<![A-Za-z])progress)\s*(?:到了?|是|为|is|at|is at|[:：])?|做到了?|干到了?|弄到了?)\s*$", re.IGNORECASE)

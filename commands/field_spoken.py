@@ -30,7 +30,11 @@ _TYPOS = ((re.compile(r"(?<![A-Za-z])(?:nearlly|nearley|nealry|neraly|nearlt|nea
           (re.compile(r"(?<=hour) n (?=a (?:quarter|half)(?![A-Za-z]))", re.IGNORECASE), " and "),
           (re.compile(r"(?<=hour and) (?=half(?![A-Za-z]))", re.IGNORECASE), " a "),
           (re.compile(r"(?<=two )third(?![A-Za-z])", re.IGNORECASE), "thirds"),
-          (re.compile(r"(?<![A-Za-z])(?:shuold|shoud|sould|shold)(?![A-Za-z])", re.IGNORECASE), "should"))
+          (re.compile(r"(?<![A-Za-z])(?:shuold|shoud|sould|shold)(?![A-Za-z])", re.IGNORECASE), "should"),
+          (re.compile(r"(?<=[0-9一二两三四五六七八九十半])(\s*个?)小事"), r"\1小时"),  # a pinyin slip: "用了3小事"
+          (re.compile(r"(?<![A-Za-z])w/o(?![A-Za-z])", re.IGNORECASE), "without"),
+          # a negation typed without its apostrophe ("hasnt signed", "isnt done", "didnt start")
+          (re.compile(r"(?<![A-Za-z])(has|have|is|are|was|were|do|does|did|could|should|would|ca|wo)nt(?![A-Za-z])", re.IGNORECASE), r"\1n't"))
 # A percent taken back in the same breath ("80%... wait no, 75%"): the second is the one meant. "80% 不对 75%" may
 # amend the last write instead: asked.
 _SELF_CORRECTED = re.compile(r"[0-9]{1,3}\s*%\s*(?:\.{2,}|…)?\s*[,，]?\s*(?:wait,? no|no wait|sorry)\s*[,，]?\s*(?=[0-9]{1,3}\s*%)",
@@ -41,7 +45,7 @@ _HOURS_ON_KEY = re.compile(r"(?<![0-9.])(?P<hours>[0-9]{1,2}(?:\.[0-9]{1,2})?\s*
                            r"(?P<key>[A-Za-z][A-Za-z0-9]{0,9}-[0-9]{1,9})(?![A-Za-z0-9-])", re.IGNORECASE)
 _HOUR_AND_HALF = re.compile(r"(?<![0-9一二两三四五六七八九十几多])(?<![0-9一二两三四五六七八九十几多]\s)个半(?:钟头?|小时)")
 _CN_DECIMAL_HOURS = re.compile(r"(?<![一二两三四五六七八九十零])([一二两三四五六七八九十]{1,3})点([一二三四五六七八九])(?=\s*个?(?:小时|钟头))")
-_FROM_TO_PERCENT = re.compile(r"(?:从\s*[0-9]{1,3}\s*%?\s*(?:推进|做|干|提高|提升|涨|推)\s*到|(?<![A-Za-z])from\s*[0-9]{1,3}\s*%?\s*to)\s*(?=[0-9]{1,3}\s*%)",
+_FROM_TO_PERCENT = re.compile(r"(?:[从由]\s*[0-9]{1,3}\s*%?\s*(?:推进|做|干|提高|提升|涨|推|去)\s*到|(?<![A-Za-z])from\s*[0-9]{1,3}\s*%?\s*(?:(?:go(?:es)?|went|gone|moved|climbed|jumped)\s+)?(?:up\s+)?to)\s*(?=[0-9]{1,3}\s*%)",
                               re.IGNORECASE)
 _MINUTE_WORDS = {"five": 5, "ten": 10, "fifteen": 15, "twenty": 20, "twenty-five": 25, "thirty": 30, "forty": 40,
                  "forty-five": 45, "fifty": 50}
@@ -99,13 +103,19 @@ def known_typo(word: str) -> bool:
     return any(typo.fullmatch(word) for typo, _ in _TYPOS)
 
 
-# Cantonese words crews type, in the Mandarin the rules are written in ("开咗工", "卡喺审批", "唔系 57%", "交俾阿杰").
+# Cantonese words crews type, in the Mandarin the rules are written in ("开咗工", "卡喺审批", "唔系 57%", "交俾阿杰",
+# "听日", "做紧", "搞掂", "用咗两日").
 _CANTONESE = ((re.compile(r"唔啱"), "不对"), (re.compile(r"唔系|唔係"), "不是"),
               (re.compile(r"(?<![体关联派])[系係](?=\s*[0-9#一二两三四五六七八九十百])|应该系|應該係"), lambda m: m.group(0)[:-1] + "是"
                if len(m.group(0)) > 1 else "是"),
               (re.compile(r"点解"), "为什么"), (re.compile(r"差唔多"), "差不多"), (re.compile(r"唔"), "不"), (re.compile(r"咗"), "了"),
               (re.compile(r"睇"), "看"), (re.compile(r"俾"), "给"), (re.compile(r"喺"), "在"), (re.compile(r"啲"), "点"),
-              (re.compile(r"(?<=[了啦])喇|喇(?=\s*$)"), "了"), (re.compile(r"佢"), "它"), (re.compile(r"嘅"), "的"), (re.compile(r"冇"), "没"))
+              (re.compile(r"(?<=[了啦])喇|喇(?=\s*$)"), "了"), (re.compile(r"佢"), "它"), (re.compile(r"嘅"), "的"), (re.compile(r"冇"), "没"),
+              (re.compile(r"听日"), "明天"), (re.compile(r"寻日|琴日"), "昨天"), (re.compile(r"今朝"), "今早"), (re.compile(r"畀"), "给"),
+              (re.compile(r"嗰"), "那"), (re.compile(r"嚟"), "来"), (re.compile(r"搞掂"), "搞定"), (re.compile(r"差少少"), "差一点"),
+              (re.compile(r"改返"), "改回"), (re.compile(r"([做装搞等整修拆焊试执])紧"), r"在\1"),  # "做紧": doing it now
+              (re.compile(r"(?<=[0-9一二两三四五六七八九十])\s*巴仙"), "%"), (re.compile(r"(?<![A-Za-z])liao(?![A-Za-z])", re.IGNORECASE), "了"),
+              (re.compile(r"(?<![月0-9一二三四五六七八九十])([一两二三四五六七八九十]|半)日(?![期程子常历])"), r"\1天"))  # "用咗两日": days
 
 
 def mandarin(s: str) -> str:

@@ -35,7 +35,7 @@ DONE_PARTIAL_AFTER = re.compile(
     r"|with (?:the )?(?:first|second|part|phase|stage|half)|the first|part|phase|stage|half"
     r"|by (?:mon|tue|wed|thu|fri|sat|sun|tomorrow|tmrw?|tonight|noon|eod|cob|end|next|the end|then)"  # a date: a plan
     r"|after (?:lunch|the break|dinner|this|that)|later today|tonight"
-    r"|(?:周|星期|礼拜)[一二三四五六日天]前|(?:明天|月底|年底|下周)(?:前|之前))",
+    r"|(?:周|星期|礼拜)[一二三四五六日天]前|(?:明天|月底|年底|下(?:周|个?礼拜|个?星期))(?:前|之前))",
     re.IGNORECASE,
 )
 # After a completion word, what is left out of it ("finished except the labels", "完成了，除了标签"): asked.
@@ -47,7 +47,7 @@ EXCEPT_AFTER = re.compile(r"^\W{0,3}\s*(?:except|apart from|other than|besides|b
                           re.IGNORECASE)
 # A completion word that is a percent's label ("完成80%", "完成度") or names a plan, not a fact.
 DONE_NOT_FACT_BEFORE = re.compile(r"(?:快|快要|就要|即将|马上|差不多|基本|基本上|接近|将近|预计|争取|能|会|要|准备|计划|必须|得|需要|"
-                                  r"应该|这周|本周|下周|明天|后天|今晚|月底|大部分|大多|一部分|部分|not|almost|nearly|about to|"
+                                  r"应该|这周|本周|下(?:周|个?礼拜|个?星期)|明天|后天|今晚|月底|大部分|大多|一部分|部分|not|almost|nearly|about to|"
                                   r"(?:能|会|要|得|可以|争取|准备|打算|计划)把[^,，。;；]{0,30}|(?:周|星期|礼拜)[一二三四五六日天](?:前|之前)|[0-9]{1,2}[号日](?:前|之前)|周末|年底|节前|节后|过两天|过几天|改天|(?:计划|争取|预计|打算|目标)\S{0,6}|soon|will be|should be|must be|must|need to|needs to|have to|has to|by|mostly|partly|maybe|might be|might|i (?:think|guess|believe|reckon)(?: (?:it|that)(?:'s| is| was))?|我觉得|我估计|probably|hopefully|possibly|可能|也许|估计|或许|大概)\s*$",
                                   re.IGNORECASE)
 
@@ -109,13 +109,13 @@ BLOCK = _words(
     "阻塞", "卡住了?", "卡在", "卡着", "受阻", "停工", "暂停", "搁置", "没法干", "干不了", "进不去", "进不了场",
     "can'?t (?:proceed|go ahead|carry on)", "can'?t [a-z]+(?: [a-z]+){0,4} (?:until|till)",
     "缺(?!陷|点|勤|席|口)[\u4e00-\u9fff]{0,4}", "少了?(?:配件|零件|材料|料|工具|图纸)", "(?<!时间)(?<!够)不够了", "(?<!时间)不够用",
-    r"(?:^|(?<=[\s,;:在还正要需得先干的])|(?<=不够了))等(?!等|于|级|同|下[次回]|下(?=\s*(?:开始|再|就|去|弄|做|干|处理|搞))|我|你|明天|后天|下周|下午|晚上|会|一下|一会)(?:待|着)?\s?[\u4e00-\u9fffA-Za-z]",
+    r"(?:^|(?<=[\s,;:在还正要需得先干的])|(?<=不够了))等(?!等|于|级|同|下[次回]|下(?=\s*(?:开始|再|就|去|弄|做|干|处理|搞))|我|你|明天|后天|下(?:周|个?礼拜|个?星期)|下午|晚上|会|一下|一会)(?:待|着)?\s?[\u4e00-\u9fffA-Za-z]",
     "(?<!手机)(?<!手机快)(?<!电话)(?<!电话快)(?<!电脑)(?<!电脑快)(?<!平板)(?<!平板快)没(?:有)?(?:权限|材料|配件|图纸|电|水|人手|工具|钥匙)", "无权限", "没审批", "审批没下来", "还没批", "没批",
     *WEATHER_WORDS, "封路", "路封了", "风浪(?:太|很|较)?大", "浪太大", "(?:船|车|人)(?:出|进|上|下|过)不去",
     "[\u4e00-\u9fff]不了(?!解)", "不能(?:作业|施工|干活|干|开工|进场|浇筑|焊接|吊装)", "没来", "干等", "先停", "停着",
     "blocked", "blocking", "stuck", "on hold", "(?:weather )?window (?:is |has )?closed", "(?:material|parts?|labou?r|staff|steel|cable) shortage", "拖了(?:[0-9一二两三四五六七八九十半]+|好几|几)\\S{0,3}(?:天|周|星期|个月)", "stood down", "(?:can'?t|cannot|cant) get (?:alongside|in|on)", "上不来", "(?:送|运|拉)不上来", "停飞", "still wait(?:ing)?(?: for)? the", "(?:cannot|can'?t) go up", "weather (?:holds?|delays?)", "还没来\\s*(?:[,，]\\s*)?(?:还在)?等着(?:呢)?", "在等着呢", "(?<!to )(?<!must )(?<!pressure )(?<!min )(?<!mins )(?<!minute )hold(?! for| at| \\d| test| time| period)", "held up", "waiting (?:for|on)(?! (?-i:it|us|me|this|our|them to)(?![A-Za-z]))", "waiting(?! to )(?! (?:for|on) (?-i:it|us|me|this|our|them to)(?![A-Za-z]))", "no (?:\\w+ )?access(?: yet)?(?: until| till| before)", "watiing", "wating",
-    "waitng", "awaiting", "pending (?:the )?", "can'?t \\w+ today", "grounded", "heavy snow", "snowed (?:in|under)", "snow ?storm", "site closed", "road(?:s)? (?:is |are )?closed", "shut down",
-    "停了", "停下了?", "停止(?:施工|吊装|作业|焊接|浇筑|工作|安装|干活)", "停电(?!窗口|计划|时间)", "停水", "(?<!差)(?<!差\\S)(?<!差\\S{2})(?<!差\\S{3})(?<!差\\S{4})(?<!差\\S{5})没到(?!\\s*(?:[0-9一二两三四五六七八九十]|一半|half|百分))", "封路", "落雨", "停了工", "没得做", "做不到", "pending", "not yet (?:supplied|delivered|arrived|received|approved|signed)", "(?:还)?没(?:签|批|确认|回复|给|到货|发货)", "未签",
+    "waitng", "awaiting", "pending (?:the )?(?!(?:install(?:ation)?|fitting|fit-out|testing|test|commissioning|wiring|welding|painting|assembly|hook-?up)(?![A-Za-z]))", "can'?t \\w+ today", "(?:cannot|can'?t|unable to) proceed", "grounded", "heavy snow", "snowed (?:in|under)", "snow ?storm", "site closed", "road(?:s)? (?:is |are )?closed", "shut down",
+    "停了", "停下了?", "停止(?:施工|吊装|作业|焊接|浇筑|工作|安装|干活)", "停电(?!窗口|计划|时间)", "停水", "(?<!差)(?<!差\\S)(?<!差\\S{2})(?<!差\\S{3})(?<!差\\S{4})(?<!差\\S{5})没到(?!\\s*(?:[0-9一二两三四五六七八九十]|一半|half|百分))", "封路", "落雨", "停了工", "没得做", "做不到", "pending(?!\\s+(?:install(?:ation)?|fitting|fit-out|testing|test|commissioning|wiring|welding|painting|assembly|hook-?up)(?![A-Za-z]))", "not yet (?:supplied|delivered|arrived|received|approved|signed)", "(?:还)?没(?:签|批|确认|回复|给|到货|发货)", "未签",
     "no access", "(?:not|isn'?t|aren'?t) (?:here|in|on site) yet", "still (?:not|isn'?t|aren'?t) here", "can'?t access", "cannot access", "can'?t get in", "(?<!winder )(?<!breaker )(?<!isolator )(?<!panel )(?<!machine )(?<!pump )locked out", "no permit", "need(?:s)? (?:a |the )?permit",
     "(?:rain|storm|snow|weather|typhoon)(?:ed)? (?:out|delay|stopped|stop)", "rained (?:out|off)", "missing parts?",
     "(?:all )?work (?:has )?(?:stopped|halted|suspended)", "(?:platform |site )?(?:mustered|evacuated)", "short of", "out of (?:stock|parts|material)", "r[au]n out of(?! (?:time|daylight|day|light|hours))", "用完了", "用光了", "no (?:parts|material|materials|power|crane)",
@@ -131,20 +131,20 @@ AWAITING_CHECK = re.compile(r"等(?:待|着)?.{0,8}(?:验收|检查|检测|审�
 
 # Work has begun.
 START = _words(
-    "开始了(?!解)", "已开始", "已经开始", "开(?:了)?工了?", "开干了?", "上手了", "开搞了?", "开整了?", "开弄了?", "开做了?", "动工了?", "进场了?", "开始(?:施工|做|干|安装|调试|布线|装|执行|测试|铺|拆|接线|搭|焊|浇|跑|换|修|改|刷|挖|清|吊|卸|贴|上|检修|维修)了?", "着手(?:做|干|弄|搞)了", "begin\\s*了", "(?<![A-Za-z])today start(?:ed)?(?![A-Za-z])",
+    "开始了(?!解)", "已开始", "已经开始", "开(?:了)?工了?", "开干了?", "上手了", "开搞了?", "开整了?", "开弄了?", "开做了?", "动工了?", "进场了?", "开始(?:施工|做|干|安装|调试|布线|装|执行|测试|铺|拆|接线|搭|焊|浇|跑|换|修|改|刷|挖|清|吊|卸|贴|上|检修|维修)了?", "着手(?:做|干|弄|搞)了", "begin\\s*了", "(?<![A-Za-z])today start(?:ed)?(?![A-Za-z])", "今天\\s*start(?:ed)?(?![A-Za-z])", "(?:start(?:ed)?|begin|began) already",
     "开始(?=\\s*$)", "开使", "cracked on with", "made a start", "commenced", "刚起头", "起头了", "开始\\s+[A-Za-z]{4,}(?![A-Za-z])", "(?:今天|已经|刚刚?)开始(?!前|时|的|之前|以后|后|日期|时间|吧|吗|没|不)[\u4e00-\u9fff]", "开(?:焊|挖|铺|拆|浇|装)了", "(?:we |i )?(?:begin|began|begun) to (?:install|fit|lay|pull|weld|work|fix|mount|build|dig|pour|paint|test)", "开始\\s*[A-Za-z]{2,}ing(?![A-Za-z])", "start\\s*了", "开始\\s*[A-Za-z][A-Za-z -]{1,20}?\\s*了", "开始\\s?(?!前|时|的|之前|以后|后|日期|时间|吧|吗|没|了没|了解|不|\\s*[0-9])[\u4e00-\u9fff]{1,4}\\s?了?(?=\\s*(?:[,.!;@，]|$))",
-    "(?:已经|刚刚?|今天|现在)(?:在)?(?:开始)?(?:进行|着手|动手)", "started (?:on|the|with|to|work|laying|installing)", "got started", "(?:got|get|getting) going(?: on)?", "began (?:the|on|work|with)", "(?:we'?re|i'?m) starting (?:on it |work )?now",
+    "(?:已经|刚刚?|今天|现在)(?:在)?(?:开始)?(?:进行|着手|动手)", "已经在(?:做|装|搞|弄|干|拆|修)(?!完|好)", "started (?:on|the|with|to|work|laying|installing)", "got started", "(?:got|get|getting) going(?: on)?", "began (?:the|on|work|with)", "(?:we'?re|i'?m) starting (?:on it |work )?now",
     "have started", "has started", "began (?:on|the|work)", "mobili[sz]ed", "kick(?:ed)?[- ]?off(?:\\s*了)?", "刚开始", "才开始", "just (?:started|begun)", "started", "strated", "starting now", "^\\s*start(?=\\s*[.!。！]*$)", "kicked off", "began", "begun", "under way", "underway", "in progress now",
 )
 # A plan, not a fact ("明天开始", "will start").
-PLAN_BEFORE = re.compile(r"(?:明天|明早|明晚|后天|下周|下午|晚上|今晚|待会|等会|回头|准备|计划|打算|预计|要|将|会|可能|也许|没有|可以|能|"
+PLAN_BEFORE = re.compile(r"(?:明天|明早|明晚|后天|下(?:周|个?礼拜|个?星期)|下午|晚上|今晚|待会|等会|回头|准备|计划|打算|预计|要|将|会|可能|也许|没有|可以|能|"
                          r"应该|该|需要|得|必须|不|别|先别|什么时候|啥时候|何时|should|can|could|must|need to|needs to|have to|has to|"
                          r"(?<!今早)(?<!今天)[0-9一二三四五六七八九十]+点半?|might|may|could|possibly|if|once|when|after|tmr|tmrw|2moro|没|还没|未|尚未|not|"
-                         r"haven'?t|hasn'?t|didn'?t|yet to|下周[一二三四五六日天]?|周[一二三四五六日天]|礼拜[一二三四五六日天]|星期[一二三四五六日天]|"
+                         r"haven'?t|hasn'?t|didn'?t|yet to|下(?:周|个?礼拜|个?星期)[一二三四五六日天]?|周[一二三四五六日天]|礼拜[一二三四五六日天]|星期[一二三四五六日天]|"
                          r"[0-9]{1,2}[号日]|(?<!已经)(?<!早)就|马上就?|再|过两天|过几天|过阵子|(?<![做干弄装看听见说])过|改天|等下|等会儿?|"
                          r"tomorrow|next|will|gonna|going to|plan to|planning to|about to|to be|will be|should be|hopefully|"
                          r"expected to be|(?<![A-Za-z])be|从\s*[0-9A-Za-z#]{1,8}\s*(?:号|楼|层|米)?"  # "从 101 开始": numbering from
-                         r"|(?:明天|明早|明晚|后天|下周[一二三四五六日天]?|今晚|回头)[^,，。;；!！?？]{0,12})\s*$", re.IGNORECASE)
+                         r"|(?:明天|明早|明晚|后天|下(?:周|个?礼拜|个?星期)[一二三四五六日天]?|今晚|回头)[^,，。;；!！?？]{0,12})\s*$", re.IGNORECASE)
 # After an English start or unblock, a time to come makes it a plan ("resolved by monday"); Chinese says the time first.
 PLAN_AFTER = re.compile(r"^\s*(?:by|tomorrow|tmr|tmrw|next|later|soon|this (?:afternoon|evening|week)|on (?:mon|tue|wed|thu|fri|sat|sun)"
                         r"|(?:mon|tues|wednes|thurs|fri|satur|sun)day|tonight|later|after (?:lunch|the break|dinner|this|that)"
@@ -153,8 +153,8 @@ PLAN_AFTER = re.compile(r"^\s*(?:by|tomorrow|tmr|tmrw|next|later|soon|this (?:af
 
 # A percent that is not this task's progress: a forecast, a measurement, a change, a share.
 FORECAST_BEFORE = _words(
-    "预计", "估计能", "预期", "争取", "计划", "打算", "目标", "应该能", "should be(?: around| about| at)?", "(?:能|会|要|可以)[\u4e00-\u9fff]{0,2}到", "有望",
-    "下周[一二三四五六日天]?", "明天", "明早", "if", "[A-Za-z]+'ll", "tomorrow", "next week", "might", "may",
+    "预计", "估计(?:能|会|可以|要)", "(?:应该|可能|也许)(?:会|可以)", "预期", "争取", "计划", "打算", "目标", "应该能", "should be(?: around| about| at)?", "(?:能|会|要|可以)[\u4e00-\u9fff]{0,2}到", "有望",
+    "下(?:周|个?礼拜|个?星期)[一二三四五六日天]?", "明天", "明早", "if", "[A-Za-z]+'ll", "tomorrow", "next week", "might", "may",
     "could", "后天", "月底", "周末", "年底", "下个月", "[一二三四五六日天]前",
     "by (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow|next week|eod|the end|end of|friday)",
     "will", "gonna", "going to", "expect(?:ed|ing)?", "aim(?:ing)? (?:for|at)", "target(?:ing)?", "plan(?:ned)? (?:to|for)",
@@ -297,12 +297,12 @@ QUESTION_LEAD = re.compile(r"^(?:is|has|did|are|was|will|can|could|does|do|shoul
                            r"|(?:谁|哪个|哪|帮我|帮忙|麻烦|请|让|要把|(?<![一下是])说(?!一下|下)|let'?s|please|pls|plz|can you|could you|should)",
                            re.IGNORECASE)
 # Several tasks written as one ("P-1、P-2 都完成了", "P-1 and P-2 at 40% each").
-JOINED_KEYS = re.compile(r"^\s*(?:[,、&/+]|和|跟|与|及|以及|还有|and|&)?\s*$", re.IGNORECASE)
+JOINED_KEYS = re.compile(r"^\s*(?:[,、&/+]|和|跟|与|同|及|以及|还有|and|&)?\s*$", re.IGNORECASE)
 # A count out of a total ("装了80个，一共200个", "12 of 40 panels"): a share the bot does not turn into a percent.
 COUNT_OF_TOTAL = re.compile(r"[0-9]+\s*(?:个|台|套|根|条|件|块|pcs|units|panels)?\s*[,，]?\s*(?:一共|共|总共|总计|out of|of|/)\s*[0-9]+",
                             re.IGNORECASE)
 # A count of work done, with nothing else said ("装了12个", "铺了800米", "installed 3 units"): how far is that? Asked.
-WORK_COUNT = re.compile(r"^\s*[0-9]{4,}\s*$|(?:^\s*第?|[装铺贴换焊拉布打砌挂埋接测修调刷发放立挖拆]|安装|更换|完成|做|还剩|剩下|剩)了?\s*[0-9]+\s*(?:个|台|套|根|条|件|块|本|片|米|m(?![A-Za-z])|张|组|扇|盏|只|处|间|遍|方)"
+WORK_COUNT = re.compile(r"^\s*[0-9]{4,}\s*$|(?:做|装|换|铺|修|搞|弄|拆)了\s*几\s*(?:个|台|套|根|条|件|块|片|张|组|只|扇)|(?:^\s*第?|[装铺贴换焊拉布打砌挂埋接测修调刷发放立挖拆]|安装|更换|完成|做|还剩|剩下|剩)了?\s*[0-9]+\s*(?:个|台|套|根|条|件|块|本|片|米|m(?![A-Za-z])|张|组|扇|盏|只|处|间|遍|方)"
                         r"|(?:还剩|剩下|remaining|left with)\s*[0-9]+\s*[A-Za-z]+s(?![A-Za-z])|(?<![A-Za-z])(?:done|finished)\s*[0-9]+\s*$"
                         r"|(?<![A-Za-z])(?:installed|laid|fitted|replaced|mounted|pulled|spliced|tested|finished|done|packed|loaded|shipped)\s+[0-9][0-9,]*"
                         r"\s*(?:of (?:the |them)?)?\s*(?:[a-z]+\s+)?(?:[a-z]+s|units|pcs|m)(?![A-Za-z])", re.IGNORECASE)
@@ -356,7 +356,7 @@ LEAD_FORECAST = re.compile(r"预计|估计|争取|计划|打算|目标|(?<![A-Za
 # A correction that names the task it was meant for ("…是A-7的，不是A-6"): asked, never guessed.
 OTHER_TASK = re.compile(r"(?:不是|(?<![A-Za-z])not)\s*[A-Za-z][A-Za-z0-9]{0,9}-[1-9]", re.IGNORECASE)
 # What makes "should be 90%" a plan, not a correction ("…by friday", "if the weather holds").
-NOT_NOW = re.compile(r"(?<![A-Za-z])(?:by|if|next|tomorrow|tmr|will|unless)(?![A-Za-z])|明天|下周|周[一二三四五六日天]|如果|前提",
+NOT_NOW = re.compile(r"(?<![A-Za-z])(?:by|if|next|tomorrow|tmr|will|unless)(?![A-Za-z])|明天|下(?:周|个?礼拜|个?星期)|周[一二三四五六日天]|如果|前提",
                      re.IGNORECASE)
 # Before a blocker's words, a possibility or a plan ("might get blocked", "准备…等人到齐"): offered, asked.
 PLAN_OR_HEDGE = _words("might", "may", "could", "possibly", "probably", "maybe", "if", "soon", "will", "after the", "可能", "也许", "或许", "怕", "担心",

@@ -18,7 +18,7 @@ HOURS_NOT_SPENT_AFTER = re.compile(r"^\s*(?:的\s*(?:window|slot|窗口|时间�
                                    r"of (?:downtime|delay|waiting)|delay|idle|down(?![A-Za-z]))",
                                    re.IGNORECASE)
 # Hours said once for every task listed ("2h on each", "各2小时", "2 hours apiece").
-EACH_HOURS = re.compile(r"(?:[0-9.]+|(?<![A-Za-z])an?|one)\s*(?:h|hrs?|hours?|小时)\s*(?:on |for )?(?:each|apiece)(?![A-Za-z])|(?:each|各|每个|(?:工时)?都是)\s*(?:花了|用了|干了|做了|弄了|took|spent)?\s*(?:about|around|大概|约)?\s*(?:[0-9.]+|[一二两三四五六七八九十]+个?半?)\s*(?:h|hrs?|hours?|mins?|minutes|小时|分钟)",
+EACH_HOURS = re.compile(r"(?:[0-9.]+|(?<![A-Za-z])an?|one)\s*(?:h|hrs?|hours?|小时)\s*(?:on |for )?(?:each|apiece)(?![A-Za-z])|(?:each|各|每个|(?:工时)?都是)\s*(?:花了|用了|干了|做了|弄了|took|spent)?\s*(?:about|around|大概|约)?\s*(?:[0-9.]+|[一二两三四五六七八九十]+个?半?)\s*(?:h|hrs?|hours?|mins?|minutes|小时|钟头|个?钟(?!点)|分钟)",
                         re.IGNORECASE)
 TOTAL = _words("(?<![一总合])共(?=\\s*[0-9一二两三四五六七八九十])", "split", "between", "分摊", "平分", "合计", "between (?:them|us)", "加起来", "一共", "总共", "合计", "共计", "total", "in total", "altogether", "combined", "together", "across (?:both|them|all)", "for both", "on both", "两个一共", "两个加起来")
 CLOCK_SPAN = re.compile(r"(?<![0-9.])[0-9]{1,2}(?:点|:[0-9]{2})?半?\s*(?:[ap]\.?m\.?)?\s*(?:干|做|弄|搞|忙|修|装|工作|干活)?\s*(?:到|-|~|至|to|till|until)\s*"
@@ -35,7 +35,7 @@ CLOCK_SPAN = re.compile(r"(?<![0-9.])[0-9]{1,2}(?:点|:[0-9]{2})?半?\s*(?:[ap]\
 # A lone decimal after a key ("A-3 2.5", "A-3 2.5 today"): hours, or a percent? Asked.
 BARE_DECIMAL = re.compile(r"^\s*[0-9]{1,2}\.[0-9]{1,2}\s*(?:today|今天|今日)?\s*$", re.IGNORECASE)
 VAGUE_HOURS = _words("(?:an? |one |[0-9]+ ?)hours? or so", "[0-9]+(?:\\.[0-9]+)? ?(?:h|hrs?|hours?|小时)\\+",
-                     "[0-9]+ ?(?:h|hrs?|hours?)(?:-| )?ish", "[一二两三四五六七八九十0-9]+来个?(?:小时|钟头|钟)", "几个(?:小时|钟头|钟)", "一两个(?:小时|钟头|钟)", "[一二两三四五六七八九十]+个?多\\s*(?:小时|钟头|钟|hours?|hrs?)", "a couple (?:of )?hours",
+                     "[0-9]+ ?(?:h|hrs?|hours?)(?:-| )?ish", "[一二两三四五六七八九十0-9]+来个?(?:小时|钟头|钟)", "几个(?:小时|钟头|钟)", "[一二两三四五六七八九十]个几(?:小时|钟头|钟)", "一两个(?:小时|钟头|钟)", "[一二两三四五六七八九十]+个?多\\s*(?:小时|钟头|钟|hours?|hrs?)", "a couple (?:of )?hours",
                      "a few hours", "several hours", "some hours", "couple (?:of )?(?:hours|hrs)")
 QUARTER_HOURS = ((re.compile("一刻钟|(?<![A-Za-z])(?:a|one) quarter (?:of an )?hour(?![A-Za-z])", re.IGNORECASE), "0.25"),
                  (re.compile("三刻钟|(?<![A-Za-z])three quarters of an hour(?![A-Za-z])", re.IGNORECASE), "0.75"))

@@ -55,11 +55,12 @@ _PCT_CN = re.compile(
 _HOURS_PREFIX = r"(?:(?:工时|用时|耗时|花了|花费) ?:? ?)?"
 _HOURS_DIGITS = re.compile(
     rf"(?<![A-Za-z0-9_.]){_HOURS_PREFIX}(?P<num>[+-]?[0-9]{{1,6}}(?:\.[0-9]{{1,4}})?) ?(?:个 ?)?(?P<half>半 ?|and a half ?)?"
-    r"(?:hours|hour|hrs|hr|h|小时|钟头)(?![A-Za-z])",
+    r"(?:hours|hour|hrs|hr|h|小时|钟头|(?<=个)钟(?!点)|(?<=个 )钟(?!点))(?![A-Za-z])(?P<half_after>半(?![天日月年个]))?",
     re.IGNORECASE,
 )
 _HOURS_CN = re.compile(
-    rf"{_HOURS_PREFIX}(?P<num>[零一二两俩三四五六七八九十]{{1,4}}|[0-9]{{1,2}}(?= ?个钟))? ?个?(?P<half>半)?[个粒]?(?:小时|钟头|钟(?!头|点))"
+    rf"{_HOURS_PREFIX}(?P<num>[零一二两俩三四五六七八九十]{{1,4}}|(?<![0-9.])[0-9]{{1,2}}(?= ?个钟))? ?个?(?P<half>半)?[个粒]?(?:小时|钟头|钟(?!头|点))"
+    r"(?P<half_after>半(?![天日月年个]))?"
 )
 
 
@@ -120,7 +121,7 @@ def find_hours(s: str) -> Found | None:
         raw = m.group("num").lstrip("+")
         value = to_decimal(raw)
         end = m.end()
-        if value is not None and m.group("half"):
+        if value is not None and (m.group("half") or m.group("half_after")):  # "1个半小时", "1小时半"
             value += Decimal("0.5")
             raw = str(value)
         elif value is not None:
@@ -143,9 +144,12 @@ def find_hours(s: str) -> Found | None:
         whole = cn_number(m.group("num")) if m.group("num") else 0
         if whole is None:
             continue
-        value = Decimal(whole) + (Decimal("0.5") if m.group("half") else 0)
+        halves = bool(m.group("half")) + bool(m.group("half_after"))  # "一个半钟", "一小时半"; "半个钟半" is no time
+        if halves > 1:
+            continue
+        value = Decimal(whole) + (Decimal("0.5") if halves else 0)
         end = m.end()
-        more = _CN_MINUTES_AFTER.match(s, end) if not m.group("half") else None
+        more = _CN_MINUTES_AFTER.match(s, end) if not halves else None
         minutes = cn_number(more.group("num")) if more is not None else None
         if more is not None and minutes is not None and minutes < 60:
             value, end = (value + Decimal(minutes) / 60).quantize(Decimal("0.01")), more.end()

@@ -30,6 +30,7 @@ from commands.model import (
 )
 from commands.progress import field_report
 from commands.said_changes import said_change
+from commands.script import as_typed, simplified
 from commands.task_arguments import without_verb
 from commands.text import first_token, normalize
 from commands.verbs import match_verb, suggest
@@ -61,8 +62,11 @@ _NOT_A_DECISION = re.compile(r"[?？]|吗|(?<![A-Za-z])(?:don'?t|do not|not|if|w
 
 # After a decision, a clause of its own that starts with a task key ("approve 12, and A-3 is at 100%", "驳回 #15，A-6
 # 先停，等批复"): a report besides the decision.
-_THEN_A_TASK = re.compile(r"(?:^|[,，;；。]|\.\s|\s(?:and|also|plus)\s|另外|还有|然后|顺便(?:说(?:一)?下)?|btw)\s*(?:and |also |另外|还有)?\s*(?=[A-Za-z][A-Za-z0-9]{0,9}-[0-9])",
+_THEN_A_TASK = re.compile(r"(?:^|[,，;；。]|\.\s|\s(?:and|also|plus)\s|另外|还有|然后|顺便(?:说|讲|提)?(?:一)?下?|btw)\s*(?:and |also |另外|还有)?\s*(?=[A-Za-z][A-Za-z0-9]{0,9}-[0-9])",
                           re.IGNORECASE)
+
+
+_QUOTE_LINE = re.compile(r"\s*(?:>|》|&gt;)")
 
 
 def _with_report(decision: Approve | Reject, said: str) -> Command:
@@ -86,11 +90,26 @@ def parse(text: str, *, today: date, channel_project: str | None = None) -> Comm
     where a task key goes means that project's task 12. Always returns, never raises."""
     if len(text) > MAX_TEXT_CHARS:
         return err("too_long", None, max=str(MAX_TEXT_CHARS))
-    s = mandarin(normalize(text))
-    if not s:
+    typed = normalize(_unquoted(text))
+    if not typed:
         return err("empty", None)
-    if len(s) > MAX_TEXT_CHARS:  # NFKC can expand a few characters ("㌀" -> 4 chars)
+    if len(typed) > MAX_TEXT_CHARS:  # NFKC can expand a few characters ("㌀" -> 4 chars)
         return err("too_long", None, max=str(MAX_TEXT_CHARS))
+    read = mandarin(simplified(typed))  # "核准 8203", "做咗 2 個鐘": read in the words the rules are written in
+    return as_typed(_parse(read, today=today, channel_project=channel_project), read, typed)
+
+
+def _unquoted(text: str) -> str:
+    """A reply's own words: the lines quoted before them ("> A-5 80%" then "收到 辛苦") are someone's earlier message,
+    not this one's. A quoted question stays: the answer under it is about the quote's task (commands/field.py)."""
+    lines = text.strip().splitlines()
+    quoted = next((i for i, line in enumerate(lines) if not _QUOTE_LINE.match(line)), len(lines))
+    if quoted == 0 or quoted == len(lines) or QUESTION_END.search(lines[quoted - 1]):
+        return text
+    return "\n".join(lines[quoted:])
+
+
+def _parse(s: str, *, today: date, channel_project: str | None) -> Command | ParseError:
 
     lead = _POLITE_LEAD.match(s)  # "Kindly reopen A-3": the verb after the courtesy
     matched = match_verb(s) or (match_verb(s[lead.end() :]) if lead is not None and lead.end() else None)

@@ -22,7 +22,7 @@ _POLITE = r"(?:\s*(?:吧|一下|了|掉|it|this one|this|pls|please|plz|thanks|t
 # What follows a change as its reason; one with a figure besides task keys is no change (_FIGURE).
 _REASON = r"(?:\s*(?:[,，;；。.]|\s)\s*(?P<why>[^%％]*?))?\s*[.。!！]?"
 _NAME = r"@?(?P<who>[\u4e00-\u9fff]{2,4}?|[A-Za-z][A-Za-z0-9._\-]{0,31})"
-_UP = r"(?:往上调|调高|升|提)一档|调高|提高|升高|往上调|往上提|提一下|升一级|提一级|调高一级|raise|raised|bump(?:ed)?(?: up)?|up|higher|increase"
+_UP = r"(?:往上调|调高|升|提)一档|(?:调高|提高|升高|往上调)一?(?:点|些)|调高|提高|升高|往上调|往上提|提一下|升一级|提一级|调高一级|raise|raised|bump(?:ed)?(?: up)?|up|higher|increase"
 _DOWN = r"(?:降低|调低|低)一点|调低|降低|往下调|降一级|lower(?:ed)?|down|decrease"
 _PRIORITY = r"(?:priority|prio|优先级|优先(?=[,，。\s]|$))"
 _DUE = r"(?:due date|due|deadline|截止日期|截止时间|截止日|截止|交期|完工日期)"
@@ -68,7 +68,7 @@ _FORMS = (
     _form("assign", rf"{_LEAD}{_KEY}\s*(?:re-?assign(?:ed)?|hand ?over|转派|改派|指派|转给|交给)\s*(?:给|to)?\s*{_NAME}"
                     r"(?:\s*(?:吧|来跟|跟进|跟|负责|follow(?: up)?|pls|please|thanks))*\s*(?:[,，;；]\s*[^%％0-9]*)?[.。!！]?"),
 )
-_FIGURE = re.compile(r"[0-9](?![0-9]*\s*(?:号|楼|层|栋|排|列|#|日|月|th|st|nd|rd))")  # a reason with a figure may be a report of another task ("A-3 close, A-4 at 50")
+_FIGURE = re.compile(r"(?<![A-Za-z0-9])[0-9](?![0-9]*\s*(?:号|楼|层|栋|排|列|#|日|月|th|st|nd|rd|的))")  # a reason with a figure may be a report of another task ("A-3 close, A-4 at 50")
 _RELATIVE = ((re.compile(_UP, re.IGNORECASE), "higher"), (re.compile(_DOWN, re.IGNORECASE), "lower"))
 
 

@@ -32,7 +32,7 @@ _RANGE_BEFORE = re.compile(r"[0-9零一二两三四五六七八九十]\s*(?:h|�
                            r"|(?:over|more than|at least|almost|nearly|under|less than|not even|barely|hardly|超过|至少|将近|快|不到|"
                            r"不足|起码)\s*$",
                            re.IGNORECASE)
-_CN_RANGE = re.compile(r"[一二两三四五六七八九][两二三四五六七八九]个?多?\s*(?:小时|钟头|hours?|hrs?|h\b)|[0-9]+个?多(?:小时|钟头)"
+_CN_RANGE = re.compile(r"[一二两三四五六七八九][两二三四五六七八九]个?多?\s*(?:小时|钟头|钟(?!点)|hours?|hrs?|h\b)|[0-9]+个?多(?:小时|钟头)"
                        r"|(?<![A-Za-z])(?:one|two|three|four|five|six|seven|eight|nine|ten|[0-9]{1,2})\s*(?:to|or|-)\s*(?:two|three|four|"
                        r"five|six|seven|eight|nine|ten|eleven|twelve)\s*(?:hours?|hrs?)(?![A-Za-z])",
                        re.IGNORECASE)  # 两三个小时, 3个多小时, "two to three hours"

@@ -48,7 +48,10 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           # holdout67-69), holdout73 93.9 % / 4, holdout74 91.3 % / 0, holdout75 91.3 % / 4 (likewise, after tuning on
           # holdout70-72), holdout76 95.2 % / 5, holdout77 92.6 % / 3, holdout78 89.1 % / 7 (likewise, after tuning on
           # holdout73-75; one of holdout58's and one of holdout76's relabelled since: see their files), holdout79 95.7 % / 4,
-          # holdout80 96.1 % / 4, holdout81 95.2 % / 3 (likewise, after tuning on holdout76-78). Since tuned on, guarded.
+          # holdout80 96.1 % / 4, holdout81 95.2 % / 3 (likewise, after tuning on holdout76-78), holdout82 83.0 % / 9
+          # (traditional characters and Cantonese), holdout83 90.9 % / 3 (group-chat replies and quotes), holdout84 88.7 % / 5
+          # (Singlish, SMS shorthand) (likewise, after tuning on holdout79-81; seven labels set to written rules since:
+          # see their files). Since tuned on, guarded.
           # Since tuned on, guarded.
           "holdout6.yaml": 0.95, "holdout7.yaml": 0.95, "holdout8.yaml": 0.95, "holdout9.yaml": 0.95,
           "holdout10.yaml": 0.95, "holdout11.yaml": 0.95, "holdout12.yaml": 0.95, "holdout13.yaml": 0.95,
@@ -70,7 +73,8 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           "holdout70.yaml": 0.95, "holdout71.yaml": 0.95, "holdout72.yaml": 0.95,
           "holdout73.yaml": 0.95, "holdout74.yaml": 0.95, "holdout75.yaml": 0.95,
           "holdout76.yaml": 0.95, "holdout77.yaml": 0.95, "holdout78.yaml": 0.95,
-          "holdout79.yaml": 0.95, "holdout80.yaml": 0.95, "holdout81.yaml": 0.95}
+          "holdout79.yaml": 0.95, "holdout80.yaml": 0.95, "holdout81.yaml": 0.95,
+          "holdout82.yaml": 0.95, "holdout83.yaml": 0.95, "holdout84.yaml": 0.95}
 
 
 def _cases(name: str) -> list[dict[str, Any]]:
@@ -528,6 +532,14 @@ def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pyte
     ("MX-4 finished the seals, pressure test to go", "ask"), ("MX-4 下大雨 停工半天", "ask"), ("MX-1 60% 2h, MX-2 same", "ask"),
     ("MX-4 罐位 72%", "none"), ("MX-4 供电已经恢复，进度 70%", "ask"), ("MX-4 60% MX-4 80%", "ask"),
     ("MX-1 done, MX-2 at 70%, 3h on MX-2", ("done MX-1", "progress MX-2 70", "hours MX-2 3")),
+    # and the forms behind holdout82-84's wrong writes: traditional characters, Cantonese, quotes, Singlish
+    ("MX-4 工時 2小時半", ("hours MX-4 2.5",)), ("MX-4 搞咗 3.5 個鐘", ("hours MX-4 3.5",)), ("MX-4 聽日先開工", "none"),
+    ("MX-4 差少少 70%", "ask"), ("MX-1 到 50%，MX-2 換咗幾個", "ask"), ("MX-4 進度改返 30%", ("correct progress 30",)),
+    ("> MX-4 60%\n收到 辛苦", "none"), ("MX-4 等白班走了再开始", "ask"), ("MX-1 40%，MX-2 大概三十来个", "ask"),
+    ("MX-4 valves pending install", "none"), ("MX-4 precharge at 85%", "none"), ("MX-4 风机跑 70% 转速", "none"),
+    ("MX-4 估计下礼拜可以九成", "none"), ("MX-4 估计可以九成", "none"), ("核准 5012", ("approve 5012",)),
+    ("不核准 5013，冇報價單", ("reject 5013",)), ("MX-4 重新打開，又漏水", ("reopen MX-4",)), ("MX-4 三十巴仙了", ("progress MX-4 30",)),
+    ("MX-4 start liao", ("start MX-4",)), ("MX-4 stuck, client hasnt signed", ("block MX-4",)),
 ])
 def test_the_forms_behind_the_tuning_set_carry_over(text: str, meant: object) -> None:
     # As the evaluator compares them: "start A-3" beside "progress A-3 10" is the same write (evaluation._effects).
