@@ -278,8 +278,8 @@ def understand(s: str, *, verb: str = "report", bare_is_percent: bool = False, o
     for reading in readings:
         if reading.ask is not None:
             return reading.ask
-    writes = tuple(write for reading in readings for write in reading.writes
-                   if _counts(write, len(parts)) and not (unplaced and _bare_note(write)))
+    writes = tuple(dict.fromkeys(write for reading in readings for write in reading.writes  # "A-3 A-3 unblock": once
+                                 if _counts(write, len(parts)) and not (unplaced and _bare_note(write))))
     if any(reading.question for reading in readings):
         if len(parts) == 1 or not writes:
             return Status(target=parts[0][0]) if len(parts) == 1 else err("question", verb, task=parts[0][0])

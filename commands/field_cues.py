@@ -39,6 +39,14 @@ def _cue(pattern: re.Pattern[str], t: str, *, not_before: re.Pattern[str] | None
     return None
 
 
+def _nearly_done(t: str) -> re.Match[str] | None:
+    """A completion said to be near ("基本上差不多快完事了", "快要搞定了"), not planned: offered as done, never dropped."""
+    m = w.DONE.search(t)
+    if m is None or not d.NEAR_BEFORE.search(t[: m.start()]) or d.PLAN_WORDS.search(clause_before(t, m.start())):
+        return None
+    return m
+
+
 def cues(t: str, scrubbed: str, pct: Percent) -> Cues:
     """The cues in `scrubbed` (the figures of `pct` blanked); `t` is the whole part, for the words after a cue."""
     unblock = w.UNBLOCK.search(scrubbed)
@@ -70,8 +78,8 @@ def cues(t: str, scrubbed: str, pct: Percent) -> Cues:
                                        or d.COUNTED.search(clause_before(scrubbed, done.start())) or d.COUNTED_AFTER.match(scrubbed[done.end() :])
                                        or (done.group(0).isascii() and d.COUNTED_IN_CLAUSE.match(scrubbed[done.end() :]))
                                        or w.EXCEPT_AFTER.match(scrubbed[done.end() :]) or w.PENDING_AFTER.search(scrubbed[done.end() :]))
-    passed = (w.PASSED.search(scrubbed) or _cue(w.DONE_SOFT, scrubbed, not_before=w.DONE_NOT_FACT_BEFORE)) \
-        if done is None else None  # a check passed, or completion in words a reader is unsure of: asked
+    passed = (w.PASSED.search(scrubbed) or _cue(w.DONE_SOFT, scrubbed, not_before=w.DONE_NOT_FACT_BEFORE) or _nearly_done(scrubbed)) \
+        if done is None else None  # a check passed, completion in words a reader is unsure of, or nearly done: asked
     if passed is not None and unblock is not None and unblock.start() <= passed.start() < unblock.end():
         passed = None  # "那个问题处理好了": the obstacle is done with
     done = done or passed

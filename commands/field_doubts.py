@@ -85,6 +85,9 @@ CREW_ARRIVED = re.compile(r"(?<![的家方商])(?:人|人员|班组|工人|大�
                           r"(?:'s| is| are)?\s*(?:all )?(?:here|in)$", re.IGNORECASE)
 # A wait said to be over by a start in the same message ("拖了半个月 今天总算开始了", "终于开工了，等了两天的吊车"): the
 # blocker is waited out; asked, not set.
+# A completion said to be near ("快完事了", "差不多快搞定了", "almost finished"): how near, no one says; offered.
+NEAR_BEFORE = re.compile(r"(?:快要?|就要|即将|马上(?:就)?|差不多(?:快)?|基本上?(?:快)?|接近|将近|(?<![A-Za-z])(?:almost|nearly|close to being))\s*$",
+                         re.IGNORECASE)
 WAITED_OUT = re.compile(r"(?:终于|总算)\s*(?:可以)?\s*(?:开工|开始|动工|开干)"
                         # a wait that is the plan ("等夜班下了再开始", "wait till the shift leaves, then start"): blocked, or scheduled?
                         r"|等[^,;.]{1,12}?\s*(?:再|才)\s*(?:开始|开工|动工|做|干|弄|搞|装|进场)|(?<![A-Za-z])wait(?:ing)? (?:for|until|till) [^,;.]{1,30}?(?:then|before) (?:we )?(?:start|begin)",

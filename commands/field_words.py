@@ -31,7 +31,7 @@ DONE = _words(
 )
 # Words right after a completion word that make it partial or a share ("完成了一半", "完成了3个", "done with part 1").
 DONE_PARTIAL_AFTER = re.compile(
-    r"^\s*[0-9]+\s*$|^\s*还(?:得|要|需要?)|^\s*(?:了)?\s*(?:后|以后|之后|再|才|前|之前|就|的话|第|一部分|部分|一半|大半|[0-9一二两三四五六七八九十]+\s*(?:个|台|套|米|根|条|处|层|段|批|项|件|%|成)"
+    r"^\s*[0-9]+\s*$|^\s*还(?:得|要|需要?)|^\s*(?:了)?\s*(?:后|以后|之后|再|才|前|之前|就(?!差|剩|只)|的话|第|一部分|部分|一半|大半|[0-9一二两三四五六七八九十]+\s*(?:个|台|套|米|根|条|处|层|段|批|项|件|%|成)"
     r"|with (?:the )?(?:first|second|part|phase|stage|half)|the first|part|phase|stage|half"
     r"|by (?:mon|tue|wed|thu|fri|sat|sun|tomorrow|tmrw?|tonight|noon|eod|cob|end|next|the end|then)"  # a date: a plan
     r"|after (?:lunch|the break|dinner|this|that)|later today|tonight"

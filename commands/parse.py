@@ -69,9 +69,39 @@ _THEN_A_TASK = re.compile(r"(?:^|[,，;；。]|\.\s|\s(?:and|also|plus)\s|另外
 _QUOTE_LINE = re.compile(r"\s*(?:>|》|&gt;)")
 
 
-def _with_report(decision: Approve | Reject, said: str) -> Command:
+# After a decision, another ("同意 #4，驳回 #5 …", "approve 4 and 5"): each its own, all or none.
+# Another decision's number alone goes with an approval when nothing follows it but a courtesy ("and 6352 pls").
+_THEN_A_DECISION = re.compile(r"(?:^\s*|\s*[,，;；]\s*|\s+(?:and|also|plus|&)\s+|\s*(?:然后|另外)\s*)(?:(?:and|also)\s+)?"
+                              r"(?P<rest>(?P<verb>[^\s#0-9,，;；]{1,12}\s*)?(?P<id>#?[0-9]{1,9})(?![0-9]).*)$", re.IGNORECASE | re.DOTALL)
+_ONLY_A_COURTESY = re.compile(r"\s*(?:pls|please|plz|too|as well|also|也|都|thanks|thx)?\s*(?:[,，;；.。!！].*)?", re.IGNORECASE | re.DOTALL)
+
+
+def _with_others(decision: Approve | Reject, said: str, today: date) -> Command | ParseError | None:
+    """The decision and the ones its words go on to make, all or none; None when they make no other decision."""
+    more = next((m for m in _THEN_A_DECISION.finditer(said) if m["verb"] or (len(m["id"].lstrip("#")) == len(str(decision.approval_id))
+                 and (isinstance(decision, Reject) or _ONLY_A_COURTESY.fullmatch(said, m.end("id"))))), None)
+    if more is None:
+        return None
+    verb = "approve" if isinstance(decision, Approve) else "reject"
+    rest = more["rest"] if more["verb"] else f"{verb} {more['rest']}"  # "reject 5 and 6 too pricey": both, for that reason
+    other = _parse(rest, today=today, channel_project=None) if rest is not None else None
+    if isinstance(other, ParseError) and other.verb in ("approve", "reject"):
+        return other  # "approve 4 and reject 5": the second asks for its reason, and nothing is decided yet
+    others = other.items if isinstance(other, Several) else (other,)
+    if not isinstance(others[0], (Approve, Reject)):
+        return None
+    if isinstance(decision, Reject):
+        reason = said[: more.start()].strip() or (others[0].reason if not more["verb"] and isinstance(others[0], Reject) else "")
+        return Several(items=(replace(decision, reason=reason), *others)) if reason else err("missing_argument", "reject", arg="reason")
+    return Several(items=(replace(decision, comment=said[: more.start()].strip()), *others))
+
+
+def _with_report(decision: Approve | Reject, said: str, today: date) -> Command | ParseError:
     """The decision, and the report its words go on to make on a task, if they make a definite one (a question, an
     unclear or a bare-note reading leaves the words as the decision's comment only)."""
+    others = _with_others(decision, said, today)
+    if others is not None:
+        return others
     then = _THEN_A_TASK.search(said)
     report = field_report(said[then.end() :]) if then is not None else None
     items = report.items if isinstance(report, Several) else (report,)
@@ -154,9 +184,9 @@ def _parse(s: str, *, today: date, channel_project: str | None) -> Command | Par
     verb, word, rest = matched
     result = verb.parse(Args(rest=rest, word=word, today=today))
     if isinstance(result, Approve) and result.comment:
-        return _with_report(result, result.comment)
+        return _with_report(result, result.comment, today)
     if isinstance(result, Reject):
-        return _with_report(result, result.reason)
+        return _with_report(result, result.reason, today)
     if isinstance(result, ParseError) and result.code == "unknown_command":
         report = field_report(rest)  # "ok so A-12 is at 45%": a casual word, then a report
         keyless = isinstance(report, ParseError) and report.code == "unclear_task" and not (

@@ -488,7 +488,7 @@ def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pyte
     ("MX-4 风扇整场都是100%，吵死了", "none"), ("MX-4 泵房 三点五小时", ("hours MX-4 3.5",)), ("MX-4 定子还没清完", "none"),
     ("MX-4 IT 把网口弄好了 we're back on", ("unblock MX-4",)), ("MX-1 60% MX-2 ok 了", "ask"), ("MX-4 stuck, dunno why", "ask"),
     ("MX-4 供电的事搞定了，可以接着弄", ("unblock MX-4",)), ("my bad, the 5h earlier should read 3h", ("correct hours 3",)),
-    ("MX-4 完工 就差盖板没到", "none"), ("hrs 应该是1.5 不是2.5", ("correct hours 1.5",)), ("MX-4 hours 改成 3.5", ("correct hours 3.5",)),
+    ("MX-4 完工 就差盖板没到", "ask"), ("hrs 应该是1.5 不是2.5", ("correct hours 1.5",)), ("MX-4 hours 改成 3.5", ("correct hours 3.5",)),
     ("刚报的数有误，实际是45%", ("correct progress 45",)), ("approved 5858 👍 go ahead", ("approve 5858",)),
     ("MX-4 截止日改到下周二", ("due MX-4",)), ("MX-4 改到下周三交", ("due MX-4",)), ("bump MX-4 priority to high", ("priority MX-4",)),
     ("note on MX-4: serial no. changed", ("comment MX-4",)), ("MX-4 这个单关闭", ("close MX-4",)), ("MX-4 着手做了", ("start MX-4",)),

@@ -121,3 +121,17 @@ def test_month_and_year_ends_are_due_dates(when: str, today: date, due: date) ->
 @pytest.mark.parametrize("when", ["end", "下个月", "本月", "month", "end of"])
 def test_a_month_without_its_end_is_no_date(when: str) -> None:
     assert natural_date(when, TODAY) is None
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("同意 #52，驳回 #53 太贵了", model.Several(items=(Approve(approval_id=52), Reject(approval_id=53, reason="太贵了")))),
+    ("approve 6351 and 6352 pls", model.Several(items=(Approve(approval_id=6351), Approve(approval_id=6352, comment="pls")))),
+    ("reject 9 too expensive, approve 8", model.Several(items=(Reject(approval_id=9, reason="too expensive"), Approve(approval_id=8)))),
+    ("reject 5 and 6 too pricey", model.Several(items=(Reject(approval_id=5, reason="too pricey"), Reject(approval_id=6, reason="too pricey")))),
+    ("approve 8 and reject 9", err("missing_argument", "reject", arg="reason")),  # all or none: the second needs its reason
+    ("reject 9, approve 8", err("missing_argument", "reject", arg="reason")),
+    ("approve 12, 3 drawings checked", Approve(approval_id=12, comment="3 drawings checked")),  # a count, no second decision
+    ("approve 12, thanks 3 times", Approve(approval_id=12, comment="thanks 3 times")),
+])
+def test_several_decisions_in_one_message_are_each_taken_or_none(text: str, want: object) -> None:
+    assert parse(text, today=TODAY) == want
