@@ -185,7 +185,7 @@ _GO_AHEAD = re.compile(r"[\s!！,，.。]*(?:(?<![A-Za-z])(?:go ahead|approved?|
                        rf"(?:[\s!！,，.。]|(?<![A-Za-z])(?:pls|please|thanks)(?![A-Za-z])|[{_THUMBS_UP}\ufe0f])*",
                        re.IGNORECASE)
 _THUMBS = re.compile(rf"[\s!！]*[{_THUMBS_UP}][\ufe0f\s!！]*")
-_COURTESY = re.compile(r"(?<![A-Za-z])(?:pls|plz|please|thanks|thx|ty|sorry|asap|now|later|for now)(?![A-Za-z])|谢谢|辛苦了?|麻烦了|回头|以后|再说|吧|哈|啊|了|一下|先|"
+_COURTESY = re.compile(r"(?<![A-Za-z])(?:pls|plz|please|thanks|thx|ty|sorry|asap|now|later|for now)(?![A-Za-z])|谢谢|辛苦了?|麻烦了|回头|以后|再说|吧|哈|啊|了|一下|先|掉|"
                        r"[\u2600-\u27bf\U0001f300-\U0001faff]", re.IGNORECASE)
 _DELEGATE_TO = re.compile(r"(?:to|给|交给|->|→)\s*", re.IGNORECASE)
 

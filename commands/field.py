@@ -43,7 +43,7 @@ TASK_KEY_ANY = re.compile(r"(?<![A-Za-z0-9_\-])([A-Za-z][A-Za-z0-9]{0,9}-[1-9][0
 # A key after these words is a reference inside another task's sentence ("等 A-4 完成"), not a part of its own.
 _REFERENCE_BEFORE = re.compile(r"(?:等|跟|和|与|同|比|像|同步|依赖|除了|after|until|like|than|with|and|on|for|behind|"
                                r"before|see|as|per|blocked by|waiting for|depends on)\s*$", re.IGNORECASE)
-_SEPARATOR = re.compile(r"[,;:.!?\n]\s*$")
+_SEPARATOR = re.compile(r"[,;:.!?\n]\s*(?:(?:and|also|then|plus|while)\s+)?$", re.IGNORECASE)  # ", and PHV-5 is …": its own clause
 _BLOCK_WORD_FIRST = re.compile(r"^(?:阻塞|卡住了|卡住|受阻|blocked|block)(?![A-Za-z])\s*[:：]?\s*", re.IGNORECASE)
 _LONE_NUMBER = re.compile(r"[0-9]{1,3}")
 _ROUGHLY = re.compile(rf"{HEDGE_WORDS}|左右", re.IGNORECASE)
@@ -93,7 +93,7 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
     spent = spent_hours(t, task, verb)
     if isinstance(spent, ParseError):
         return _Reading(ask=spent)
-    if spent is not None and w.CREW.search(t):
+    if spent is not None and w.CREW.search(t) and not d.MY_OWN.search(t[: spent.start]):  # "本人…投入工时4.5小时，另有2人配合"
         return _Reading(ask=err("unclear_hours", verb, value=_excerpt(t), task=task, example="3"))
     hours = spent.value if spent is not None else None
     day_end = w.DAY_END.search(t)
@@ -161,7 +161,8 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
     if cue.trouble is not None:
         return _Reading(writes=((progress,) if progress else ()) + (Block(task=task, reason=clean(t)),), unsure="suggested")
     if start is not None and not (isinstance(progress, Report) and progress.percent):
-        return _Reading(writes=(Start(task=task, note=note),) + ((progress,) if progress else ()), unsure=unsure)
+        waited: ConfirmReason | None = "suggested" if d.WAITED_OUT.search(t) else None  # "…延误了十来天，今天终于开始": offered
+        return _Reading(writes=(Start(task=task, note=note),) + ((progress,) if progress else ()), unsure=unsure or waited)
     if progress is not None:  # with "started" too: a percent above 0 puts the task in progress by itself
         return _Reading(writes=(progress,), unsure=unsure)
     if day_end is not None and not_done is None:
@@ -324,7 +325,7 @@ def _answer(quote: str, answer: str, verb: str) -> Command | ParseError | None:
 _TRAILING_EMOJI = re.compile(r"(?:\s*(?![\u2705\u2714\u2611\u274c\u274e\u2716])[\u2600-\u27bf\U0001f300-\U0001faff\ufe0f\u200d])+\s*$")
 
 # The clause before a completion word names a step of its own ("…, 基座 done"), not the whole task ("…, all done").
-_STEP_DONE = re.compile(r"\s*(?!(?:all|everything|whole|task|it)\b|全部|都|整体|全都|这个|任务|也|已|总体|整个)[\u4e00-\u9fffA-Za-z][\u4e00-\u9fffA-Za-z0-9/ ]{1,30}?\s*(?:也|已经?|都)?\s*")
+_STEP_DONE = re.compile(r"[\s(（]*(?!(?:all|everything|whole|task|it)\b|全部|都|整体|全都|这个|任务|也|已|总体|整个)[\u4e00-\u9fffA-Za-z][\u4e00-\u9fffA-Za-z0-9/ ]{1,30}?\s*(?:也|已经?|都)?\s*")
 
 
 def _bare_note(write: FieldWrite) -> bool:

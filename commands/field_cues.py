@@ -42,7 +42,8 @@ def _cue(pattern: re.Pattern[str], t: str, *, not_before: re.Pattern[str] | None
 def _nearly_done(t: str) -> re.Match[str] | None:
     """A completion said to be near ("基本上差不多快完事了", "快要搞定了"), not planned: offered as done, never dropped."""
     m = w.DONE.search(t)
-    if m is None or not d.NEAR_BEFORE.search(t[: m.start()]) or d.PLAN_WORDS.search(clause_before(t, m.start())):
+    if m is None or not d.NEAR_BEFORE.search(t[: m.start()]) or d.PLAN_WORDS.search(clause_before(t, m.start())) \
+            or w.FORECAST_BEFORE.search(clause_before(t, m.start())):  # "明天就要完成了": a forecast
         return None
     return m
 
@@ -63,6 +64,8 @@ def cues(t: str, scrubbed: str, pct: Percent) -> Cues:
     elif block is not None:
         unblock = None
     done = _cue(w.DONE, scrubbed, not_before=w.DONE_NOT_FACT_BEFORE, not_after=w.DONE_PARTIAL_AFTER)
+    if done is not None and block is None and d.MATTER_BEFORE.search(scrubbed[: done.start()]):
+        unblock, done = unblock or done, None  # "已解决 电源的事搞定了": the obstacle's matter, done with
     said = d.UNBLOCK_SAID.search(scrubbed) if block is None else None
     unblock = unblock or said
     if done is not None and unblock is not None and (unblock.start() <= done.start() < unblock.end() or said or (
@@ -74,6 +77,7 @@ def cues(t: str, scrubbed: str, pct: Percent) -> Cues:
     if done is not None and handed is not None and handed.start() <= done.start() < handed.end():
         done = None  # "交接完毕": the completion word is the hand-over's, asked below
     partly = done is not None and bool(w.PART_BEFORE.search(clause_before(scrubbed, done.start())) or d.CONTRAST.search(t[done.end() :])
+                                       or d.LAYER_BEFORE.search(clause_before(scrubbed, done.start()))
                                        or d.THE_REST_BEFORE.search(clause_before(scrubbed, done.start())) or d.PART_LETTER_BEFORE.search(scrubbed[: done.start()])
                                        or d.COUNTED.search(clause_before(scrubbed, done.start())) or d.COUNTED_AFTER.match(scrubbed[done.end() :])
                                        or (done.group(0).isascii() and d.COUNTED_IN_CLAUSE.match(scrubbed[done.end() :]))

@@ -14,7 +14,7 @@ STOPPED = re.compile(r"停|不能|没法|干不了|(?<![A-Za-z])(?:stopped|halte
                      r"called off|rained off)(?![A-Za-z])", re.IGNORECASE)
 GOES_ON = re.compile(r"继续(?!\s*(?:等|在等))|接着(?:干|弄|做|搞)|back on|恢复|复工|(?<![A-Za-z])(?:continue|resume|carry on|proceed|again)(?![A-Za-z])", re.IGNORECASE)
 # After a blocker, the work going on ("下雨停了 继续": the rain stopped, or the work stopped for the rain?).
-GOES_ON_AFTER = re.compile(r"继续(?!\s*(?:等|在等))|接着干|可以干|恢复|(?<![A-Za-z])(?:resum\w*|carr(?:y|ying|ied) on|back (?:at|on) it|going again|picked (?:it )?(?:back )?up|started again)(?![A-Za-z])",
+GOES_ON_AFTER = re.compile(r"继续(?!\s*(?:等|在等))|接着干|可以干|恢复|同时(?:先)?(?:做|干|弄|搞)|(?<![A-Za-z])(?:meanwhile|in the meantime)(?![A-Za-z])|(?<![A-Za-z])(?:resum\w*|carr(?:y|ying|ied) on|back (?:at|on) it|going again|picked (?:it )?(?:back )?up|started again)(?![A-Za-z])",
                            re.IGNORECASE)
 # A key said against another ("A-10 不是 A-9"): which task is meant?
 NOT_THIS_KEY = re.compile(r"\s*(?:而?不是|not|instead of|rather than)\s*[,，]?\s*", re.IGNORECASE)
@@ -31,7 +31,7 @@ _CN_COUNT = r"(?:(?<=了)|(?<=大概|大约))\s*[一二两三四五六七八九�
 UNREAD = re.compile(rf"{_NUMBER}(?:{_NOT_A_COUNT_AFTER}|{_COUNTED_NOUN})|{_CN_COUNT}", re.IGNORECASE)
 
 # A completion with a rest still to do after it ("装完了 but 网络还没测", "finished, still need the docs").
-CONTRAST = re.compile(r"但是?|不过|还差|就差|还没|还有|只是|就剩|只剩|(?<![A-Za-z])(?:but|except|though|left|remaining|still|not yet|pending|not the whole)(?![A-Za-z])"
+CONTRAST = re.compile(r"但是?|不过|还差|就差|还没|还有|只是|就剩|只剩|(?<![A-Za-z])(?:but|except|though|left|remain(?:s|ing)?|still|not yet|pending|not the whole)(?![A-Za-z])"
                       r"|(?<![A-Za-z])(?:one|side|half|part|rest)\s+(?:starts|goes in|is next|will be)(?![A-Za-z])|(?<!good )(?<![A-Za-z])to go(?![A-Za-z])|[,;]\s*[^,;]{1,30}\s+next\s*$"
                       # "风管装好了，保温下(?:周|个?礼拜|个?星期)包": more of the work to do later, by its verb
                       r"|[,，;；。]\s*[\u4e00-\u9fff]{0,6}?(?:下(?:周|个?礼拜|个?星期)|明天|明早|后天|周[一二三四五六日末])(?:(?:再|才)?(?:继续|接着)|(?:再|才)?(?:包|装|做|弄|干|铺|刷|接|焊|贴|搞|调|微调|改|修))(?![^,，;；。]*[A-Za-z][A-Za-z0-9]{0,9}-[0-9])",
@@ -60,7 +60,7 @@ CLAUSE_GAP = re.compile(r"[\s,，;；。.!！]")
 # A percent compared with something, or said of a certainty or a fault ("30% cheaper than quoted", "比上周高 20%",
 # "100% sure", "100% my fault"): not the task's progress.
 COMPARED_AFTER = re.compile(r"\s*(?:(?:[a-z]+er|more|less|faster|slower|better|worse|over|under|above|below|up|down)\s+(?:than|on|vs)"
-                            r"|(?:sure|certain|confident|safe|positive|agree[sd]?|my|our|your|his|her|their|its)(?![A-Za-z])|(?:higher|lower|cheaper)(?![A-Za-z]))",
+                            r"|(?:sure|certain|confident|safe|positive|agree[sd]?|my|our|your|his|her|their|its)(?![A-Za-z])|(?:higher|lower|cheaper|shorter|longer|faster|slower|smaller|bigger|less|fewer|more)(?![A-Za-z]))",
                             re.IGNORECASE)
 # A machine's setting or load before a percent ("compressor running 80%", "genset loaded to 70%").
 SETTING_BEFORE = re.compile(r"(?:(?<![A-Za-z])(?:running|throttled|idling|firing|charged|dim|dimmed|set|capacity|load|utili[sz]ation|locked|capped|limited|held|pinned|parked|stroke|dosing|dosed|proportioned)"
@@ -68,7 +68,7 @@ SETTING_BEFORE = re.compile(r"(?:(?<![A-Za-z])(?:running|throttled|idling|firing
 # A thing whose own level a percent gives, a few words before it ("话筒电池 still 40%", "油位 60%"): a reading.
 CN_MEASURED = re.compile(r"(?:电池(?![柜架包舱组])|电量|油量|油位|水位|液位|罐位|库存|余量|气压|胎压)[^,，;；。.!！0-9]{0,10}$"
                          r"|(?:风扇|(?<![A-Za-z])fans?)\S{0,8}\s*(?:都是|一直|开到|转速|running at|at)\s*$"
-                         r"|(?<![进完])[率值](?:做到|达到|提到|提高到|升到)了?\s*$|(?:超标|超出|超了|高出|偏高|偏低|下降了?|上升了?|提高了?|降低了?)\s*$")  # "回收率做到 80%": the rate's, not the task's
+                         r"|(?<![进完])[率值](?:做到|达到|提到|提高到|升到)了?\s*$|(?:超标|超出|超了|高出|偏高|偏低|下降了?|上升了?|提高了?|降低了?|减少了?|增加了?|缩短了?|延长了?|节省了?|节约了?)\s*$")  # "回收率做到 80%": the rate's, not the task's
 # A task change said key first ("A-3 priority high pls, …", "A-3 优先级 调高"): no report in its words.
 CHANGE_FIRST = re.compile(r"\s*(?:priority|优先级|due|deadline|截止)(?![A-Za-z])", re.IGNORECASE)
 # A thing restored ("塔筒照明已经恢复了", "power is back"): the obstacle's end, or a part of the work? With a progress
@@ -88,6 +88,12 @@ CREW_ARRIVED = re.compile(r"(?<![的家方商])(?:人|人员|班组|工人|大�
 # A completion said to be near ("快完事了", "差不多快搞定了", "almost finished"): how near, no one says; offered.
 NEAR_BEFORE = re.compile(r"(?:快要?|就要|即将|马上(?:就)?|差不多(?:快)?|基本上?(?:快)?|接近|将近|(?<![A-Za-z])(?:almost|nearly|close to being))\s*$",
                          re.IGNORECASE)
+# A layer of the work finished ("排水层已完成", "面层搞定了"): the last one, or one of several? Offered.
+LAYER_BEFORE = re.compile(r"[\u4e00-\u9fffA-Za-z]{1,4}层\s*(?:已经?|都|也)?\s*$")
+# The sender's own time said so, beside a crew's ("本人今日投入工时4.5小时，仪表班另有2人配合"): the hours are theirs.
+MY_OWN = re.compile(r"本人|我本人|我自己|(?<![A-Za-z])(?:myself|i personally)(?![A-Za-z])", re.IGNORECASE)
+# The obstacle's matter finished ("电源的事搞定了", "那个问题处理完了"): the obstacle is done with, not the task.
+MATTER_BEFORE = re.compile(r"(?:的事|的事情|这事|那事|的问题|这个问题|那个问题)\s*(?:也|都|已经?)?\s*$")
 WAITED_OUT = re.compile(r"(?:终于|总算)\s*(?:可以)?\s*(?:开工|开始|动工|开干)"
                         # a wait that is the plan ("等夜班下了再开始", "wait till the shift leaves, then start"): blocked, or scheduled?
                         r"|等[^,;.]{1,12}?\s*(?:再|才)\s*(?:开始|开工|动工|做|干|弄|搞|装|进场)|(?<![A-Za-z])wait(?:ing)? (?:for|until|till) [^,;.]{1,30}?(?:then|before) (?:we )?(?:start|begin)",
@@ -95,7 +101,7 @@ WAITED_OUT = re.compile(r"(?:终于|总算)\s*(?:可以)?\s*(?:开工|开始|动
 REPAIRED = re.compile(r"修好|修复|换好|(?:got )?fixed|repaired|replaced", re.IGNORECASE)  # a completion word that is a repair's
 THING_RESTORED = re.compile(r"[\u4e00-\u9fffA-Za-z]{2,}\s*(?:已经?|都|也)?\s*(?:恢复了?|修好了|(?:is|are) back|restored)$", re.IGNORECASE)
 # A stop for a part of the day ("太阳太毒了 中午干不了", "too hot to work at noon"): not a blocker to set without asking.
-PART_OF_DAY = re.compile(r"中午|午后|上午|下午|傍晚|晚上|夜里|(?<![A-Za-z])(?:at noon|midday|this (?:morning|afternoon|evening)|tonight)(?![A-Za-z])",
+PART_OF_DAY = re.compile(r"中午|午后|上午|下午|傍晚|晚上|夜里|(?<![A-Za-z])(?:at noon|midday|(?:this |in the )?(?:morning|afternoon|evening)|tonight)(?![A-Za-z])",
                          re.IGNORECASE)
 PART_OF_DAY_STOP = re.compile(r"(?:中午|上午|下午)\s*(?:就|都|也)?\s*(?:干不了|不能干|没法干|停工|歇了?)|停(?:工)?半天|(?:今天|今日)(?:就|先)?(?:干)?到这")
 # Nouns of a quantity that WordNet's list (commands/measure_nouns.txt) lacks: "glycol mix is at 35%".

@@ -23,7 +23,7 @@ _UNIT_AFTER_NUMBER = re.compile(r"^\s*(?:[个台套米根条处层段批项件�
                                 r"meters?|floors?|rooms?|[ap]\.?m(?![A-Za-z])|o'?clock)", re.IGNORECASE)
 
 _HEDGED_NUMBER = re.compile(r"(?:close to|about|around|like|roughly|maybe|大概|大约|约|快|差不多|接近)\s*([0-9]{1,3})"
-                            r"(?![0-9.%:]|\s*(?:(?:more|extra|further) )?(?:h|hrs?|hours?|min|小时|分|个|天|days?)(?![A-Za-z]))"
+                            r"(?![0-9.%:]|\s*(?:(?:more|extra|further) )?(?:h|hrs?|hours?|mins?|minutes?|secs?|seconds?|小时|分|秒|个|天|days?|weeks?|months?)(?![A-Za-z]))"
                             r"|(?<![0-9.])([0-9]{1,3})\s*(?:ish(?![A-Za-z])|[多几]\s*[%％])|^(?:到了?|做到|干到|弄到)?\s*([一二三四五六七八九]?十[一二三四五六七八九]?)\s*了?\s*$"
                             r"|(?<![一二三四五六七八九十百])([一二三四五六七八九]十)[多几]\s*[%％]",
                             re.IGNORECASE)
@@ -77,6 +77,9 @@ _LABEL_START = re.compile(r"(?:进度|完成度|完成|progress|completion)", re
 _REACHED_BEFORE = re.compile(r"(?:做|干|弄|推进|推|进展|砌|装|铺|调试|调|换)到了?\s*$|(?:做|干|弄|搞|进行|完成)了\s*$")  # "砌筑今天做到了85%": the task's progress
 # "装了八成", "铺了三分之二": a fraction in words after the work done is how far the task is ("管子装了60%" is a share of
 # the pipes, asked: a digit percent after a done-verb stays with _SHARE_BEFORE).
+# A quantity's word that names the work done on it ("leak repair now 95%", "压力测试 60%"): the work's progress.
+_WORK_ON_IT = re.compile(r"\s*(?:repairs?|fix(?:es|ing)?|sealing|remediation|修复|整改|处理)(?![A-Za-z])", re.IGNORECASE)
+_DONE_VERB_END = re.compile(r"(?:完成|做|干|弄|装|铺|推进)了?\s*$")  # "大约完成了三分之二": the hedge is the fraction's
 _DID_FRACTION_BEFORE = re.compile(r"(?:换|装|铺|贴|拆|焊)了\s*$")
 # Words before a lone number that say when, or that it is the state ("今天 60", "at 55", "status 80", "到80了").
 _LEADING_TIME = re.compile(r"\s*(?:(?:[-–—]+|今天|今日|这周|本周|目前|现在|today|now|this week|(?:is |now )?at|is|status|update|到了?)(?![A-Za-z])\s*[:：]?\s*){0,3}",
@@ -92,7 +95,7 @@ _WORD_RIGHT_BEFORE = re.compile(r"(?<![A-Za-z'-])([A-Za-z]{3,})\s*(?:(?:[:：=~]
 
 # A Chinese noun of a quantity or a property right before a percent, by its last character (活性, 张力, 电压, 单价, 水温,
 # 转速, 能耗, 峰值): a measurement; the suffixes 率, 量, 度 are in MEASURE_BEFORE.
-_CN_MEASURE_RIGHT_BEFORE = re.compile(r"[\u4e00-\u9fff](?:性|值|压|力|价|(?<!保)温|速|耗|衰)\s*(?:(?:是|为|到|达到|约|大概|有|在|:|：)\s*){0,2}$")
+_CN_MEASURE_RIGHT_BEFORE = re.compile(r"(?:不良|缺陷|报废|返工|[\u4e00-\u9fff](?:性|值|压|力|价|(?<!保)温|速|耗|衰))\s*(?:(?:是|为|到|达到|约|大概|有|在|:|：)\s*){0,2}$")
 
 
 # A figure not reached ("还没到40%", "not 40% yet", "isn't at half"): how far it is, no one says; asked.
@@ -180,7 +183,7 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
                             for word in re.findall(r"[A-Za-z]+", before[: bound.start()])):
             return Percent(guess=int(found.value), span=(found.start, found.end))  # "a bit under 40%": about, asked
         measure = w.MEASURE_BEFORE.search(before)
-        if measure is not None and _LABEL_RIGHT_BEFORE.search(before[measure.end() :]):
+        if measure is not None and (_LABEL_RIGHT_BEFORE.search(before[measure.end() :]) or _WORK_ON_IT.match(before, measure.end())):
             measure = None  # "泄漏测试 progress 45%", "主变安装进度到了": the word before the label names the work
         if w.FORECAST_BEFORE.search(before) or measure is not None or w.PAST_BEFORE.search(before) or (
                 measured and not _STRONG_CUE_BEFORE.search(before) and not _LABEL_START.match(t[found.start : found.end])
@@ -261,6 +264,7 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
             return Percent(unclear=True)
         if not _not_progress(t, m.start(), m.end()):
             hedged = d.BOUND_BEFORE.search(ahead) or d.HEDGE_AFTER.search(clause_after(rest)) or (value != 50 and (_HEDGE_WORD.search(ahead)
+                                      or _HEDGE_WORD.search(_DONE_VERB_END.sub("", ahead))
                                       or re.match(r"\s*左右", t[m.end() :])))  # "三分之一左右": asked
             return Percent(guess=value, span=m.span()) if hedged else Percent(value=value, span=m.span())
     if unclear:

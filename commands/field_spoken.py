@@ -41,7 +41,7 @@ _SELF_CORRECTED = re.compile(r"[0-9]{1,3}\s*%\s*(?:\.{2,}|…)?\s*[,，]?\s*(?:w
                              re.IGNORECASE)
 # Hours said before the task they were spent on ("A-3 finished; 3 hours on A-4"): said after its key, where each
 # task's words are read.
-_HOURS_ON_KEY = re.compile(r"(?<![0-9.])(?P<hours>[0-9]{1,2}(?:\.[0-9]{1,2})?\s*(?:h|hrs?|hours?))\s+on\s+"
+_HOURS_ON_KEY = re.compile(r"(?:(?:please )?log\s+)?(?<![0-9.])(?P<hours>[0-9]{1,2}(?:\.[0-9]{1,2})?\s*(?:h|hrs?|hours?))\s+(?:on|against|to)\s+"
                            r"(?P<key>[A-Za-z][A-Za-z0-9]{0,9}-[0-9]{1,9})(?![A-Za-z0-9-])", re.IGNORECASE)
 _HOUR_AND_HALF = re.compile(r"(?<![0-9一二两三四五六七八九十几多])(?<![0-9一二两三四五六七八九十几多]\s)个半(?:钟头?|小时)")
 _CN_DECIMAL_HOURS = re.compile(r"(?<![一二两三四五六七八九十零])([一二两三四五六七八九十]{1,3})点([一二三四五六七八九])(?=\s*个?(?:小时|钟头))")
@@ -113,7 +113,7 @@ _CANTONESE = ((re.compile(r"唔啱"), "不对"), (re.compile(r"唔系|唔係"), 
               (re.compile(r"(?<=[了啦])喇|喇(?=\s*$)"), "了"), (re.compile(r"佢"), "它"), (re.compile(r"嘅"), "的"), (re.compile(r"冇"), "没"),
               (re.compile(r"听日"), "明天"), (re.compile(r"寻日|琴日"), "昨天"), (re.compile(r"今朝"), "今早"), (re.compile(r"畀"), "给"),
               (re.compile(r"嗰"), "那"), (re.compile(r"嚟"), "来"), (re.compile(r"搞掂"), "搞定"), (re.compile(r"差少少"), "差一点"),
-              (re.compile(r"改返"), "改回"), (re.compile(r"([做装搞等整修拆焊试执])紧"), r"在\1"),  # "做紧": doing it now
+              (re.compile(r"改返"), "改回"), (re.compile(r"进捗率?"), "进度"), (re.compile(r"([做装搞等整修拆焊试执])紧"), r"在\1"),  # "做紧": doing it now
               (re.compile(r"(?<=[0-9一二两三四五六七八九十])\s*巴仙"), "%"), (re.compile(r"(?<![A-Za-z])liao(?![A-Za-z])", re.IGNORECASE), "了"),
               (re.compile(r"(?<![月0-9一二三四五六七八九十])([一两二三四五六七八九十]|半)日(?![期程子常历])"), r"\1天"))  # "用咗两日": days
 

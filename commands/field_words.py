@@ -25,7 +25,7 @@ DONE = _words(
     "已?完成了?(?!度|率|情况)", "已?完工了?", "竣工了?", "搞定了?", "弄完(?!成)了?", "搞完(?!成)了?", "做完(?!成)了?", "干完(?!成)了?", "装完(?!成)了?", "修完(?!成)了?", "调完(?!成)了?",
     "收尾(?:都|已经?)?结束了?", "收完尾了?", "^\\s*wrapped(?=\\s*(?:[,，.。!！]|$))", "完事了?(?!吗|没)", "全部结束了?", "全部完成了?", "都完成了", "都搞定了", "全搞定了", "交付了",
     "ok了", "已\\s*ok", "作好了", "knocked out", "[铺装做干弄修调焊刷拆挖浇砌接布拉贴封灌清换测写改挂喷埋洗擦]完(?!成)了?", "(?:弄|做|搞|修|装|调|换|挂|都|全)好了", "^\\s*完了(?=\\s*(?:[,，。!！✅]|$))", "done", "all done", "finished", "completed?", "wrapped up", "wraped up", "wrap(?:ped)? ?up\\s*了", "all set", "closed out",
-    "is complete", "task complete", "完城了?", "完陈了?", "finsihed", "finihsed", "finshed", "fnished",
+    "is complete", "task complete", "完城了?", "完陈了?", "済み", "已完了(?!吗|没)", "(?<=[\u4e00-\u9fff])(?<!这下)(?<!那下)(?<!没)(?<!不)(?<!开)完了(?=\\s*(?:[,，。!！;；✅🎉]|$))", "finsihed", "finihsed", "finshed", "fnished",
     "compelted", "complted", "complated", "compleet", "completd", "complet", "compelte", "complte", "comlete", "compete(?=\\s*[.!。！]*$)", "finishd", "finised", "完[层承呈乘诚]了", "dnoe", "is finish(?: already)?", "finish already", "already finish(?:ed)?", "搞[订顶丁]了?", "finish\\s*了", "搞掂", "妥了", "齐活了?", "搞掂咗", "[搅攪]掂", "整完了?", "整好了", "弄利索了?", "(?<!未)(?<!没)完毕", "已交付",
     "交付完(?:成|毕)?", "done and dusted", "(?<![A-Za-z])(?:all|both)\\s+(?:[a-z]+ed\\s+)?finish(?=\\s*(?:[,.!✔✅]|$|了))", "^\\s*finish(?=\\s*(?:[,.!✔✅]|$|了))", "all wrapped up", "(?:that|it)'?s a wrap(?! for)",
 )
@@ -72,7 +72,7 @@ DAY_END = _words(
 )
 
 # A question: nothing is written; the task's status is shown.
-QUESTION_END = re.compile(r"[?？]|吗(?=[\s,，])|(?:了没有?|完没有?|好没有?)\s*(?:啊|呀|呢|哇)?(?=[\s,，。!！]|$)|是不是|是否|有没有|哪个|什么时候|啥时候|何时|几时|几点|要不要|能不能|(?<![A-Za-z])right\s*$|对吧|哪一个|(?<![A-Za-z])(?:which|who)(?![A-Za-z])|(?:吗|么|嘛|(?<!着)呢|了没|(?<![也都])没有|(?<![也都])没|好没|完没|是不是|对不对)\s*[!！]*\s*(?:@[^\s@]{1,64}\s*)*$")
+QUESTION_END = re.compile(r"[?？]|吗(?=[\s,，])|(?:了没有?|完没有?|好没有?)\s*(?:啊|呀|呢|哇)?(?=[\s,，。!！]|$)|是不是|是否|有没有|哪个|什么时候|啥时候|何时|几时|几点|要不要|能不能|(?<![A-Za-z])right\s*$|对吧|哪一个|(?<![A-Za-z])who(?![A-Za-z])|(?<!of )(?<![,，] )(?<![,，])(?<![A-Za-z])which(?![A-Za-z])(?!\s+(?:is|are|was|were|means|meant|has|have|had)(?![A-Za-z]))|(?:吗|么|嘛|(?<!着)呢|了没|(?<![也都])没有|(?<![也都])没|好没|完没|是不是|对不对)\s*[!！]*\s*(?:@[^\s@]{1,64}\s*)*$")
 QUESTION_WORDS = re.compile(r"[?？]|吗|干嘛|干什么|什么|怎么|如何|是啥|啥|(?<![A-Za-z])(?:how|what|why|which|when)(?![A-Za-z])",
                             re.IGNORECASE)
 QUESTION_START = re.compile(
@@ -81,7 +81,7 @@ QUESTION_START = re.compile(
 
 # The blocker is gone.
 UNBLOCK = _words(
-    "已解决", "解决了", "问题解决", "解除阻塞", "不卡了", "不堵了", "以解决", "(?<![还再])不等\\S{1,4}了", "(?<=[\\u4e00-\\u9fff])那边(?:已经?)?(?:搞定|弄好|办好|批下来|批)了", "(?<![还再])不等了", "不(?:再)?缺(?:料|货|人|件|材料|配件)了", "可以继续了?", "(?:已经|已)恢复(?![了0-9])", "可以出(?:海|工)了", "天气(?:好|转好)了", "(?:line|plant|machine|production) (?:is )?running again", "arrived\\s*了", "可以进\\S{0,3}了", "(?:钥匙|许可证?|门禁卡|工作票)\\S{0,2}拿到了", "arrived[,，]?\\s*(?:so )?(?:carrying on|continuing|resuming)", "(?:we'?re|we are) back on(?: it| track)?", "(?:修好|修复|弄好|搞好)了?\\s*[,，]?\\s*(?:可以|能)?(?:继续|接着)", "(?:fault|issue|problem|error|alarm|trip)s? (?:(?:is|are|was|got|been|has been) )*(?:sorted|fixed|resolved|cleared)(?: out)?", "(?:we )?can (?:carry on|continue|proceed|resume)(?! (?:once|when|after|if|tomorrow))", "可以开工了?", "可以干了", "恢复施工",
+    "已解决", "blocker'?s? (?:is )?(?:gone|cleared|removed)", "we are back(?: in business| on(?: it)?)?(?![A-Za-z])", "we'?re back(?: in business| on(?: it)?)?(?![A-Za-z])", "解决了", "问题解决", "解除阻塞", "不卡了", "不堵了", "以解决", "(?<![还再])不等\\S{1,4}了", "(?<=[\\u4e00-\\u9fff])那边(?:已经?)?(?:搞定|弄好|办好|批下来|批)了", "(?<![还再])不等了", "不(?:再)?缺(?:料|货|人|件|材料|配件)了", "可以继续了?", "(?:已经|已)恢复(?![了0-9])", "可以出(?:海|工)了", "天气(?:好|转好)了", "(?:line|plant|machine|production) (?:is )?running again", "arrived\\s*了", "可以进\\S{0,3}了", "(?:钥匙|许可证?|门禁卡|工作票)\\S{0,2}拿到了", "arrived[,，]?\\s*(?:so )?(?:carrying on|continuing|resuming)", "(?:we'?re|we are) back on(?: it| track)?", "(?:修好|修复|弄好|搞好)了?\\s*[,，]?\\s*(?:可以|能)?(?:继续|接着)", "(?:fault|issue|problem|error|alarm|trip)s? (?:(?:is|are|was|got|been|has been) )*(?:sorted|fixed|resolved|cleared)(?: out)?", "(?:we )?can (?:carry on|continue|proceed|resume)(?! (?:once|when|after|if|tomorrow))", "可以开工了?", "可以干了", "恢复施工",
     "(?:问题|毛病|故障)\\S{0,4}(?:处理|解决|修)好了", "(?<![没未在等料点])到货(?=\\s*[，,。]|\\s*$)", "possession\\s*(?:已经?)?批了",
     "(?:weather )?window(?:'s| is) open(?: again)?", "不用(?:再)?等了", "不再等", "resolve\\s*了", "(?<![等到])风小了", "天晴了", "(?:也)?(?:能|可以)(?:接着|继续)(?:干|弄|做|搞)了?",
     "恢复了(?!\\s*[0-9一二三四五六七八九十])", "复工了?", "配件到了", "料到了", "材料到了", "货到了", "到货了", "零件到了", "备件到了", "签字了",
@@ -109,12 +109,12 @@ BLOCK = _words(
     "阻塞", "卡住了?", "卡在", "卡着", "受阻", "停工", "暂停", "搁置", "没法干", "干不了", "进不去", "进不了场",
     "can'?t (?:proceed|go ahead|carry on)", "can'?t [a-z]+(?: [a-z]+){0,4} (?:until|till)",
     "缺(?!陷|点|勤|席|口)[\u4e00-\u9fff]{0,4}", "少了?(?:配件|零件|材料|料|工具|图纸)", "(?<!时间)(?<!够)不够了", "(?<!时间)不够用",
-    r"(?:^|(?<=[\s,;:在还正要需得先干的])|(?<=不够了))等(?!等|于|级|同|下[次回]|下(?=\s*(?:开始|再|就|去|弄|做|干|处理|搞))|我|你|明天|后天|下(?:周|个?礼拜|个?星期)|下午|晚上|会|一下|一会)(?:待|着)?\s?[\u4e00-\u9fffA-Za-z]",
+    r"(?:^|(?<=[\s,;:在还正要需得先干的])|(?<=不够了))等(?!等|于|级|同|下[次回]|下(?=\s*(?:开始|再|就|去|弄|做|干|处理|搞|拍|发|看|说|补|传|上传|回|给|问|打|交))|我|你|明天|后天|下(?:周|个?礼拜|个?星期)|下午|晚上|会|一下|一会)(?:待|着)?\s?[\u4e00-\u9fffA-Za-z]",
     "(?<!手机)(?<!手机快)(?<!电话)(?<!电话快)(?<!电脑)(?<!电脑快)(?<!平板)(?<!平板快)没(?:有)?(?:权限|材料|配件|图纸|电|水|人手|工具|钥匙)", "无权限", "没审批", "审批没下来", "还没批", "没批",
     *WEATHER_WORDS, "封路", "路封了", "风浪(?:太|很|较)?大", "浪太大", "(?:船|车|人)(?:出|进|上|下|过)不去",
     "[\u4e00-\u9fff]不了(?!解)", "不能(?:作业|施工|干活|干|开工|进场|浇筑|焊接|吊装)", "没来", "干等", "先停", "停着",
-    "blocked", "blocking", "stuck", "on hold", "(?:weather )?window (?:is |has )?closed", "(?:material|parts?|labou?r|staff|steel|cable) shortage", "拖了(?:[0-9一二两三四五六七八九十半]+|好几|几)\\S{0,3}(?:天|周|星期|个月)", "stood down", "(?:can'?t|cannot|cant) get (?:alongside|in|on)", "上不来", "(?:送|运|拉)不上来", "停飞", "still wait(?:ing)?(?: for)? the", "(?:cannot|can'?t) go up", "weather (?:holds?|delays?)", "还没来\\s*(?:[,，]\\s*)?(?:还在)?等着(?:呢)?", "在等着呢", "(?<!to )(?<!must )(?<!pressure )(?<!min )(?<!mins )(?<!minute )hold(?! for| at| \\d| test| time| period)", "held up", "waiting (?:for|on)(?! (?-i:it|us|me|this|our|them to)(?![A-Za-z]))", "waiting(?! to )(?! (?:for|on) (?-i:it|us|me|this|our|them to)(?![A-Za-z]))", "no (?:\\w+ )?access(?: yet)?(?: until| till| before)", "watiing", "wating",
-    "waitng", "awaiting", "pending (?:the )?(?!(?:install(?:ation)?|fitting|fit-out|testing|test|commissioning|wiring|welding|painting|assembly|hook-?up)(?![A-Za-z]))", "can'?t \\w+ today", "(?:cannot|can'?t|unable to) proceed", "grounded", "heavy snow", "snowed (?:in|under)", "snow ?storm", "site closed", "road(?:s)? (?:is |are )?closed", "shut down",
+    "blocked", "blocking", "stuck", "on hold", "(?:while |as )?(?:we|they) (?:wait|are waiting) (?:on|for)", "(?<=目前)等待", "(?:weather )?window (?:is |has )?closed", "(?:material|parts?|labou?r|staff|steel|cable) shortage", "拖了(?:[0-9一二两三四五六七八九十半]+|好几|几)\\S{0,3}(?:天|周|星期|个月)", "stood down", "(?:can'?t|cannot|cant) get (?:alongside|in|on)", "上不来", "(?:送|运|拉)不上来", "停飞", "still wait(?:ing)?(?: for)? the", "(?:cannot|can'?t) go up", "weather (?:holds?|delays?)", "还没来\\s*(?:[,，]\\s*)?(?:还在)?等着(?:呢)?", "在等着呢", "(?<!to )(?<!must )(?<!pressure )(?<!min )(?<!mins )(?<!minute )hold(?! for| at| \\d| test| time| period)", "held up", "waiting (?:for|on)(?! (?-i:it|us|me|this|our|them to)(?![A-Za-z]))", "waiting(?! to )(?! (?:for|on) (?-i:it|us|me|this|our|them to)(?![A-Za-z]))", "no (?:\\w+ )?access(?: yet)?(?: until| till| before)", "watiing", "wating",
+    "waitng", "awaiting", "pending (?:the )?(?!(?:install(?:ation)?|fitting|fit-out|testing|test|commissioning|wiring|welding|painting|assembly|hook-?up)(?![A-Za-z]))", "can'?t \\w+ today", "(?:cannot|can'?t|unable to) (?:proceed|progress|work)(?![A-Za-z])", "无法(?:推进|施工|开展|进行|作业|进场)", "(?:审批|批复|许可|图纸)尚未(?:下发|批复|下来|到位)", "stop(?:ped)? (?:because|due to)", "grounded", "heavy snow", "snowed (?:in|under)", "snow ?storm", "site closed", "road(?:s)? (?:is |are )?closed", "shut down",
     "停了", "停下了?", "停止(?:施工|吊装|作业|焊接|浇筑|工作|安装|干活)", "停电(?!窗口|计划|时间)", "停水", "(?<!差)(?<!差\\S)(?<!差\\S{2})(?<!差\\S{3})(?<!差\\S{4})(?<!差\\S{5})没到(?!\\s*(?:[0-9一二两三四五六七八九十]|一半|half|百分))", "封路", "落雨", "停了工", "没得做", "做不到", "pending(?!\\s+(?:install(?:ation)?|fitting|fit-out|testing|test|commissioning|wiring|welding|painting|assembly|hook-?up)(?![A-Za-z]))", "not yet (?:supplied|delivered|arrived|received|approved|signed)", "(?:还)?没(?:签|批|确认|回复|给|到货|发货)", "未签",
     "no access", "(?:not|isn'?t|aren'?t) (?:here|in|on site) yet", "still (?:not|isn'?t|aren'?t) here", "can'?t access", "cannot access", "can'?t get in", "(?<!winder )(?<!breaker )(?<!isolator )(?<!panel )(?<!machine )(?<!pump )locked out", "no permit", "need(?:s)? (?:a |the )?permit",
     "(?:rain|storm|snow|weather|typhoon)(?:ed)? (?:out|delay|stopped|stop)", "rained (?:out|off)", "missing parts?",
@@ -131,7 +131,7 @@ AWAITING_CHECK = re.compile(r"等(?:待|着)?.{0,8}(?:验收|检查|检测|审�
 
 # Work has begun.
 START = _words(
-    "开始了(?!解)", "已开始", "已经开始", "开(?:了)?工了?", "开干了?", "上手了", "开搞了?", "开整了?", "开弄了?", "开做了?", "动工了?", "进场了?", "开始(?:施工|做|干|安装|调试|布线|装|执行|测试|铺|拆|接线|搭|焊|浇|跑|换|修|改|刷|挖|清|吊|卸|贴|上|检修|维修)了?", "着手(?:做|干|弄|搞)了", "begin\\s*了", "(?<![A-Za-z])today start(?:ed)?(?![A-Za-z])", "今天\\s*start(?:ed)?(?![A-Za-z])", "(?:start(?:ed)?|begin|began) already",
+    "开始了(?!解)", "已开始", "已经开始", "开(?:了)?工了?", "开干了?", "上手了", "开搞了?", "开整了?", "开弄了?", "开做了?", "动工了?", "进场了?", "开始(?:施工|做|干|安装|调试|布线|装|执行|测试|铺|拆|接线|搭|焊|浇|跑|换|修|改|刷|挖|清|吊|卸|贴|上|检修|维修)了?", "着手(?:做|干|弄|搞)了", "begin\\s*了", "(?<![A-Za-z])today start(?:ed)?(?![A-Za-z])", "今天\\s*start(?:ed)?(?![A-Za-z])", "(?:start(?:ed)?|begin|began) already", "(?:today|now) (?:we |i )?begin(?![A-Za-z])", "(?:已经?|today\\s*)?着手(?:\\s*了)?(?![\u4e00-\u9fff])", "已着手",
     "开始(?=\\s*$)", "开使", "cracked on with", "made a start", "commenced", "刚起头", "起头了", "开始\\s+[A-Za-z]{4,}(?![A-Za-z])", "(?:今天|已经|刚刚?)开始(?!前|时|的|之前|以后|后|日期|时间|吧|吗|没|不)[\u4e00-\u9fff]", "开(?:焊|挖|铺|拆|浇|装)了", "(?:we |i )?(?:begin|began|begun) to (?:install|fit|lay|pull|weld|work|fix|mount|build|dig|pour|paint|test)", "开始\\s*[A-Za-z]{2,}ing(?![A-Za-z])", "start\\s*了", "开始\\s*[A-Za-z][A-Za-z -]{1,20}?\\s*了", "开始\\s?(?!前|时|的|之前|以后|后|日期|时间|吧|吗|没|了没|了解|不|\\s*[0-9])[\u4e00-\u9fff]{1,4}\\s?了?(?=\\s*(?:[,.!;@，]|$))",
     "(?:已经|刚刚?|今天|现在)(?:在)?(?:开始)?(?:进行|着手|动手)", "已经在(?:做|装|搞|弄|干|拆|修)(?!完|好)", "started (?:on|the|with|to|work|laying|installing)", "got started", "(?:got|get|getting) going(?: on)?", "began (?:the|on|work|with)", "(?:we'?re|i'?m) starting (?:on it |work )?now",
     "have started", "has started", "began (?:on|the|work)", "mobili[sz]ed", "kick(?:ed)?[- ]?off(?:\\s*了)?", "刚开始", "才开始", "just (?:started|begun)", "started", "strated", "starting now", "^\\s*start(?=\\s*[.!。！]*$)", "kicked off", "began", "begun", "under way", "underway", "in progress now",
@@ -259,7 +259,10 @@ PERCENT_LABEL_BEFORE = re.compile(r"(?:进度|完成度|完成率|progress|progr
 LEAD_FILLER = re.compile(
     r"^(?:(?:今天|今日|这周|本周|昨天|目前|现在|当前|刚才|刚刚|早上|上午|下午|晚上|更新|进度更新|进度|汇报|日报|报一下|说下|说一下|同步一下|同步|"
     r"各位|大家好|老板|领导|经理|王工|李工|嗯+|哈+|好的|ok|okay|so|btw|fyi|update|status update|quick update|today|"
-    r"hi|hello|hey|all|team|morning|evening|good morning|@\S+|[,;:.!\s-])\s*)*$",
+    r"hi|hello|hey|all|team|morning|evening|good morning|@\S+|[,;:.!\s—–-]|"
+    # a formal report's opening words ("Please note that the", "I am pleased to confirm that", "各位领导好，现将")
+    r"(?:please )?note that(?: the)?|i am (?:pleased|happy|glad) to (?:confirm|report|advise) that(?: the)?|(?:just )?to confirm(?:,| that)?(?: the)?|"
+    r"各位领导好?|现将)\s*)*$",
     re.IGNORECASE,
 )
 # Words of time and stance before a figure that say nothing about what it measures ("今天装了60%" is progress).
@@ -269,7 +272,7 @@ TIME_WORDS = re.compile(r"今天|今日|昨天|目前|现在|当前|已经|已|�
 PAST_BEFORE = _words("上周", "昨天", "前天", "之前", "原来", "原先", "本来", "last week", "yesterday", "was", "were", "before")
 
 # Trouble without a clear blocker ("有点问题", "焊机好像坏了"): the bot offers to mark it blocked, and asks.
-TROUBLE = _words("出了?点?状况", "(?:a few |some )?hiccups?", "出了点问题", "not great", "trouble", "problems?", "struggling", "not going well", "有点麻烦", "麻烦了", "有点卡", "不太对劲", "不太对", "有点小问题", "小问题", "有些问题", "有个问题", "不对劲", "something'?s (?:off|wrong)", "有点问题", "有问题", "出问题了?", "不太顺", "不顺利", "好像坏了", "坏了", "故障", "problem", "issues?", "broke",
+TROUBLE = _words("出了?点?状况", "遇到了?(?:一些|点|一点)?(?:问题|困难)", "(?:experiencing|having|facing|running into) (?:some )?difficult(?:y|ies)", "(?:a few |some )?hiccups?", "出了点问题", "not great", "trouble", "problems?", "struggling", "not going well", "有点麻烦", "麻烦了", "有点卡", "不太对劲", "不太对", "有点小问题", "小问题", "有些问题", "有个问题", "不对劲", "something'?s (?:off|wrong)", "有点问题", "有问题", "出问题了?", "不太顺", "不顺利", "好像坏了", "坏了", "故障", "problem", "issues?", "broke",
                  "broken", "not working", "acting up")
 # A message that compares its figures with a limit ("还在允许范围内", "above the 90% spec"): readings, not progress.
 IN_SPEC = re.compile(r"允许范围|正常范围|范围内|合格线|标准值|限值|(?<![A-Za-z])(?:within|above|below|under|over|out of|meets?|met|"
@@ -277,7 +280,7 @@ IN_SPEC = re.compile(r"允许范围|正常范围|范围内|合格线|标准值|�
                      r"|(?<![A-Za-z])(?:in|out of|off) spec(?![A-Za-z])",
                      re.IGNORECASE)
 # A figure the writer doubts aloud ("maybe 70%? not sure", "八成？不太确定"): a report to confirm, not a question.
-DOUBTED_FIGURE = re.compile(r"(?<![A-Za-z])(?:maybe|perhaps)\s*[0-9]{1,3}\s*%?\s*[?？]+\s*$|(?:[0-9]\s*%?|成|一半|half)\s*[?？]+\s*[,，.。]?\s*(?:(?:i'?m |im )?not (?:too |100% )?sure|"
+DOUBTED_FIGURE = re.compile(r"(?<![A-Za-z])(?:maybe|perhaps)\s*[0-9]{1,3}\s*%?\s*[?？]+\s*$|(?:[0-9]\s*%?|成|一半|half)\s*吧\s*[?？]+\s*$|(?:[0-9]\s*%?|成|一半|half)\s*[?？]+\s*[,，.。]?\s*(?:(?:i'?m |im )?not (?:too |100% )?sure|"
                             r"not certain|不确定|不太确定|不敢确定|没把握|说不准|不好说)", re.IGNORECASE)
 # A label that makes the figure after it the whole task's ("整体 40%", "task at 45%", "进度35%").
 OVERALL_BEFORE = re.compile(r"[,，;；.。]\s*(?:(?:整体|总体|整个(?:任务)?)(?:算下来)?|总的|算下来|overall|task|进度|progress)\s*(?:进度|progress)?\s*(?:[:：]|is|at|is at|about|around|约|大概|到了?|是)?\s*$",
@@ -286,7 +289,7 @@ OVERALL_BEFORE = re.compile(r"[,，;；.。]\s*(?:(?:整体|总体|整个(?:任�
 SHARE_AFTER = re.compile(r"\s*(?:(?:已经?|都)?(?:到货|到场|进场|发货|送到|到齐|到了)|都(?:会|能|已经?|在|可以|学会|装了|换了|(?!完成|完工|做完|弄完|干完|好了|搞定)[\u4e00-\u9fff])|(?:delivered|arrived|received|shipped|on site)(?![A-Za-z]))",
                              re.IGNORECASE)
 # A blocker word that names no reason ("stuck", "卡住了"): offered, asked (缺料 and "waiting for parts" name theirs).
-BLOCK_NO_REASON = re.compile(r"\s*(?:(?:i'?m |we'?re |it'?s |is |are )?(?:stuck|blocked|on hold)|卡住了?|卡了|堵住了?|停了)\s*[.。!！]*\s*",
+BLOCK_NO_REASON = re.compile(r"\s*(?:(?:i'?m |we'?re |it'?s |is |are )?(?:stuck|blocked|on hold)|卡住了?|卡了|堵住了?|停了|暂停了?)\s*[.。!！]*\s*",
                              re.IGNORECASE)
 # Trouble offered as a condition, not reported ("有问题再说", "any issues let me know"): no trouble at all.
 TROUBLE_IF = _words("有(?:什么|啥)?问题(?:再说|随时|就|再|的话|找我|联系|call|叫我)", "(?:if|any) (?:there are )?(?:any )?(?:issues|problems|trouble)"
@@ -314,13 +317,13 @@ NOT_THIS_TASK = re.compile(r"不是\s*$|(?<![A-Za-z])not\s*$|wrong (?:task|one)"
 # A percent that is what is left, not what is done ("还剩 30% 没做").
 REMAINING_BEFORE = re.compile(r"(?:还剩|剩下|剩余|还差|还有|(?:就|只)剩|remaining|left)\s*(?:约|大概|about)?\s*$", re.IGNORECASE)
 # Between a completion word and the amount it qualifies ("done about half", "完成了大概一半"): still the amount's word.
-HEDGE_BETWEEN = re.compile(r"\s?(?:(?:about|around|roughly|approx\.?|approximately|like|大概|大约|约|差不多)\s?)?",
+HEDGE_BETWEEN = re.compile(r"\s?(?:至|到了?)?\s?(?:(?:about|around|roughly|approx\.?|approximately|like|大概|大约|约|差不多)\s?)?",
                            re.IGNORECASE)
 # English words that may stand before a progress percent ("we're at 80%", "overall about 80%"); any other English word
 # there names what the figure measures ("SOC 80%", "loading hit 65%"), so the percent is asked about.
 PROGRESS_VOCAB = frozenset(["at", "is", "are", "am", "was", "now", "currently", "so", "ok", "okay", "the", "task", "work", "job", "overall", "total", "roughly", "approx", "approximately", "about", "around", "already", "today", "done", "complete", "completed", "progress", "reached", "reach", "hit", "to", "up", "we", "we're", "were", "it", "it's", "its", "i", "i'm", "im", "our", "my", "this", "still", "just", "almost", "nearly", "yes", "update", "status", "sir", "team", "finished", "finish", "pct", "percent", "and", "also", "guys", "all", "of", "be", "been", "got", "getting", "has", "have", "had", "by", "eod", "tonight", "morning", "afternoon", "evening", "yesterday", "here", "there", "site", "wip", "on", "in", "for", "sitting", "push", "pushed", "pushing", "both", "each", "like", "progres", "progess", "prgress", "as", "completion", "currently", "hi", "hello", "hey", "good"])
 # The scope of a completion that is a part of the task ("三层完成了", "2号楼搞定"): asked, not the task done.
-PART_BEFORE = re.compile(r"[0-9一二两三四五六七八九十]+\s*(?:层|楼|段|区|号楼?|台|栋|间|批|条|根|个|号线|阶段|期|部分|道|遍|轮|组|排|列)\s*(?:的)?\s*(?:工程|工作|施工)?\s*$|"
+PART_BEFORE = re.compile(r"(?:首日|第一天|头一天|当天)\s*(?:已经?)?\s*$|[0-9一二两三四五六七八九十]+\s*(?:层|楼|段|区|号楼?|台|栋|间|批|条|根|个|号线|阶段|期|部分|道|遍|轮|组|排|列)\s*(?:的)?\s*(?:工程|工作|施工)?\s*$|"
                          r"[0-9一二两三四五六七八九十]+\s*(?:号|组|排|列)[\u4e00-\u9fff]{1,4}\s*$|"
                          r"[0-9]+\s*(?:米|m|个|台|套|根|条|块|片|张|扇)[\u4e00-\u9fff]{0,6}\s*(?:已经?|都|也)?\s*$|"  # "50米已经焊完", "5台平板装好了"
                          r"第[0-9一二两三四五六七八九十]+\s*(?:扇|台|栋|个|根|条|段|层|间|套|道|块)[\u4e00-\u9fffA-Za-z]{0,6}\s*$|"
@@ -334,7 +337,7 @@ PART_BEFORE = re.compile(r"[0-9一二两三四五六七八九十]+\s*(?:层|楼|
 PASSED = _words("验收通过了?", "检查通过了?", "inspection passed", "passed (?:the )?inspection", "通过验收", "signed off(?=\\s*(?:by|[,.!;]|$))",
                 "sign-?off (?:received|done|given)", "handed over", "移交了", "交接完(?:成|毕)?了?", "(?:客户|甲方|业主)验收了")
 # Inside a task's words, someone else's report ("QA-1 他们说弄好了", "apparently done"): offered, asked.
-HEARSAY_INSIDE = re.compile(r"他说|她说|他们说|她们说|听说|据说|说是|(?:老|小|阿)[\u4e00-\u9fff]说|[\u4e00-\u9fff]工说|(?<![A-Za-z])(?:(?:he|she|they) (?:said|says|told)|apparently|"
+HEARSAY_INSIDE = re.compile(r"他说|她说|他们说|她们说|听说|听[\u4e00-\u9fff]{1,4}说|据说|说是|(?:老|小|阿)[\u4e00-\u9fff]说|[\u4e00-\u9fff]工说|(?<![A-Za-z])(?:(?:he|she|they) (?:said|says|told)|apparently|"
                             r"reportedly|i heard|i was told|supposedly)(?![A-Za-z])", re.IGNORECASE)
 # Before a key, a stance that makes what follows a guess or a condition ("I think", "预计周五", "如果").
 LEAD_HEDGE = re.compile(r"(?<![A-Za-z])(?:i think|i guess|probably|maybe|hopefully|if)(?![A-Za-z])|我觉得|我估计|好像|应该|"

@@ -12,13 +12,13 @@ from commands.field_words import _words
 DAYS = _words("half (?:a )?day", "[0-9一二两三四五六七八九十半]+\\s*(?:个)?(?:整)?天", "一整天", "一上午", "一下午", "一晚上", "半天", "整天",
               "[0-9]+(?:\\.[0-9]+)? ?days?", "(?:one|two|three|four|five|a|half a) days?", "all day", "the whole day")
 # Before hours, time lost or waited, not worked ("等了2个小时吊车", "lost 2 hours waiting"): not time spent.
-HOURS_IDLE_BEFORE = re.compile(r"(?:窗口|(?<![A-Za-z])window|测试持续|持续|等了|白等了?|耽误了?|浪费了?|延误了?|停了|(?:job|任务|脚本|程序|机器|设备)\s*(?:跑了|运行了)|waited|waiting|lost|wasted|idle for|delayed(?: by)?|ran for|running for)\s*"
+HOURS_IDLE_BEFORE = re.compile(r"(?:窗口|(?<![A-Za-z])window|平均(?:响应|处理|用时|耗时)?|响应|(?<![A-Za-z])(?:(?:average|avg|mean)(?:\s+[a-z]+){0,2}|response(?: time)?|turnaround(?: time)?)|测试持续|持续|等了|白等了?|耽误了?|浪费了?|延误了?|停了|(?:job|任务|脚本|程序|机器|设备)\s*(?:跑了|运行了)|waited|waiting|lost|wasted|idle for|delayed(?: by)?|ran for|running for)\s*"
                                r"(?:约|大约|大概|about|around|like)?\s*$", re.IGNORECASE)
 HOURS_NOT_SPENT_AFTER = re.compile(r"^\s*(?:的\s*(?:window|slot|窗口|时间窗|时段|间隔|周期)|前|以前|之前|之内|以内|内|ago|before|within|earlier|later|from now|away|lost|wasted|"
                                    r"of (?:downtime|delay|waiting)|delay|idle|down(?![A-Za-z]))",
                                    re.IGNORECASE)
 # Hours said once for every task listed ("2h on each", "各2小时", "2 hours apiece").
-EACH_HOURS = re.compile(r"(?:[0-9.]+|(?<![A-Za-z])an?|one)\s*(?:h|hrs?|hours?|小时)\s*(?:on |for )?(?:each|apiece)(?![A-Za-z])|(?:each|各|每个|(?:工时)?都是)\s*(?:花了|用了|干了|做了|弄了|took|spent)?\s*(?:about|around|大概|约)?\s*(?:[0-9.]+|[一二两三四五六七八九十]+个?半?)\s*(?:h|hrs?|hours?|mins?|minutes|小时|钟头|个?钟(?!点)|分钟)",
+EACH_HOURS = re.compile(r"(?:[0-9.]+|(?<![A-Za-z])an?|one)\s*(?:h|hrs?|hours?|小时)\s*(?:on |for )?(?:each|apiece)(?![A-Za-z])|(?:each|各|每个|(?:工时)?都是)\s*(?:花了|用了|干了|做了|弄了|投入了?|took|spent)?\s*(?:about|around|大概|约)?\s*(?:[0-9.]+|[一二两三四五六七八九十]+个?半?)\s*(?:h|hrs?|hours?|mins?|minutes|小时|钟头|个?钟(?!点)|分钟)",
                         re.IGNORECASE)
 TOTAL = _words("(?<![一总合])共(?=\\s*[0-9一二两三四五六七八九十])", "split", "between", "分摊", "平分", "合计", "between (?:them|us)", "加起来", "一共", "总共", "合计", "共计", "total", "in total", "altogether", "combined", "together", "across (?:both|them|all)", "for both", "on both", "两个一共", "两个加起来")
 CLOCK_SPAN = re.compile(r"(?<![0-9.])[0-9]{1,2}(?:点|:[0-9]{2})?半?\s*(?:[ap]\.?m\.?)?\s*(?:干|做|弄|搞|忙|修|装|工作|干活)?\s*(?:到|-|~|至|to|till|until)\s*"

@@ -50,6 +50,9 @@ _NUMBER_FIRST = re.compile(r"(?P<id>#[0-9]{1,9}|[0-9]{3,9})(?! ?(?:年|月|日|�
                              r"(?i:reject(?:ed)?|declined?)|(?P<yes>同意|批准|(?i:approved?|lgtm))))(?![A-Za-z]) ?(?:了|掉|一下)?"
                              r" ?(?:(?:[,，:：;；.。—–]| - |\s) ?(?P<why>.*)|(?P<polite>(?i:pls|please|thanks|thx)?))")
 _POLITE_LEAD = re.compile(r"^(?:kindly|please|pls|plz|麻烦|请)\s*", re.IGNORECASE)
+# A report's heading ("Status update:", "Update on A-3:", "进展汇报："): not the status verb, nor anything to read.
+_REPORT_HEADING = re.compile(r"^(?:(?:status|progress|quick|daily|eod|weekly|site|shift)\s+update|update|summary|进展汇报|进度汇报|汇报|日报|周报|简报)"
+                             r"\s*[:：-]\s*|^(?:(?:status\s+)?update|progress|status)\s+(?:on|for)\s+(?=[A-Za-z][A-Za-z0-9]{0,9}-[0-9])", re.IGNORECASE)
 _CHANNEL_REF = re.compile(r"#([0-9]{1,9})(?![0-9A-Za-z])")
 # An approval said as its own clause among chatter ("辛苦，同意 12，周一见"): the verb aimed at a number,
 # with nothing around it that asks, negates or sets a condition.
@@ -66,6 +69,7 @@ _THEN_A_TASK = re.compile(r"(?:^|[,，;；。]|\.\s|\s(?:and|also|plus)\s|另外
                           re.IGNORECASE)
 
 
+_AFTER_THE_VERB = re.compile(r"^(?:一下|下)\s*[:：,，]?\s*")
 _QUOTE_LINE = re.compile(r"\s*(?:>|》|&gt;)")
 
 
@@ -141,6 +145,8 @@ def _unquoted(text: str) -> str:
 
 def _parse(s: str, *, today: date, channel_project: str | None) -> Command | ParseError:
 
+    heading = _REPORT_HEADING.match(s)
+    s = s[heading.end() :] if heading is not None and s[heading.end() :].strip() else s
     lead = _POLITE_LEAD.match(s)  # "Kindly reopen A-3": the verb after the courtesy
     matched = match_verb(s) or (match_verb(s[lead.end() :]) if lead is not None and lead.end() else None)
     change = said_change(s, today=today) if matched is None else None
@@ -182,6 +188,7 @@ def _parse(s: str, *, today: date, channel_project: str | None) -> Command | Par
         return err("unknown_command", None, word=word, suggestion=suggest(word[:PARAM_MAX_CHARS]))
 
     verb, word, rest = matched
+    rest = _AFTER_THE_VERB.sub("", rest) if verb.name == "report" else rest  # "报告一下：A-3 …" (a request: "同意一下 #7")
     result = verb.parse(Args(rest=rest, word=word, today=today))
     if isinstance(result, Approve) and result.comment:
         return _with_report(result, result.comment, today)

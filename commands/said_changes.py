@@ -26,9 +26,9 @@ _UP = r"(?:往上调|调高|升|提)一档|(?:调高|提高|升高|往上调)一
 _DOWN = r"(?:降低|调低|低)一点|调低|降低|往下调|降一级|lower(?:ed)?|down|decrease"
 _PRIORITY = r"(?:priority|prio|优先级|优先(?=[,，。\s]|$))"
 _DUE = r"(?:due date|due|deadline|截止日期|截止时间|截止日|截止|交期|完工日期)"
-_MOVE = r"(?:改期|延期|推迟|顺延|延后|提前|改|推|延|挪|move[ds]?|moved|push(?:ed)?(?: back| out)?|change[ds]?|set|extend(?:ed)?)"
+_MOVE = r"(?:改期|延期|推迟|顺延|延后|提前|调整|改|推|延|挪|move[ds]?|moved|push(?:ed)?(?: back| out)?|change[ds]?|set|extend(?:ed)?)"
 _TO = r"(?:到|至|为|成|to|->|→|[:：=])"
-_SET_TO = r"(?:调成|调为|调到|改成|改为|改到|设为|设成|提到|升到|降到|调(?![高低])|to|->|→|[:：=])"
+_SET_TO = r"(?:调成|调为|调到|改成|改为|改到|设为|设成|(?:提高|提升|调整|降低)(?:为|到|至)|升为|降为|提到|升到|降到|调(?![高低])|to|->|→|[:：=])"
 
 
 @dataclass(frozen=True)
@@ -62,13 +62,20 @@ _FORMS = (
     _form("due", rf"{_LEAD}{_KEY}\s*(?:改到|推到|延到)\s*(?P<when>.+?)\s*(?:交|交付|完成|完工)(?:吧|了)?[.。!！]*"),
     _form("priority", rf"(?:bump|raise|set|change)\s+{_KEY}(?:'s)?\s+{_PRIORITY}\s+to\s+(?P<value>[A-Za-z]+)[.!！]*"),
     _form("comment", rf"(?:note|comment|remark)\s+(?:on|for)\s+{_KEY}\s*[:：]\s*(?P<text>.+)"),
+    _form("due", rf"(?:please\s+|pls\s+)?(?:move|change|push|set|extend)\s+the\s+{_DUE}\s+(?:for|of|on)\s+{_KEY}\s+(?:back\s+|out\s+)?to\s+(?P<when>.+)",
+          sure=True),
+    _form("priority", rf"(?:please\s+|pls\s+)?(?:raise|lower|set|change|bump|drop)\s+the\s+{_PRIORITY}\s+(?:of|for|on)\s+{_KEY}\s+to\s+"
+                      rf"(?P<value>[A-Za-z]+){_POLITE}{_REASON}", sure=True),
+    _form("close", rf"(?P<why>[^,，;；]{{2,40}})[,，;；]\s*(?:关闭|关掉|close)\s*{_KEY}\s*[.。!！]?"),  # "…重复，关闭 A-3。"
+    _form("close", rf"closing\s+{_KEY}(?![A-Za-z0-9-])\s*(?:[:：,，—–-]|\s+as\b|\s+because\b)?{_REASON}"),
+    _form("assign", rf"{_LEAD}{_KEY}\s*改由\s*{_NAME}\s*(?:来)?\s*(?:负责|跟进|接手)(?:\s*[,，;；]\s*(?:[^%％0-9]|(?<=[A-Za-z])[0-9])*)?[.。!！]?"),
     _form("close", rf"{_LEAD}{_KEY}\s*(?:(?:这个|那个)(?:任务|单)?|这单|那单)?\s*(?:(?:can|could|should|pls|please|to)\s+be\s+closed|can\s+close|close(?!\s*to\b)"
                    rf"(?![A-Za-z-])|关闭|关掉|关了吧|可以关了|可以关闭){_POLITE}{_REASON}"),
     _form("reopen", rf"{_LEAD}{_KEY}\s*(?:(?:这个|那个)(?:任务|单)?)?\s*(?:得|要|需要|需|应该|可以)?\s*(?:重新\s*(?:打开|open)|重开|re-?open(?:ed)?)(?![A-Za-z]){_POLITE}{_REASON}"),
     _form("assign", rf"{_LEAD}{_KEY}\s*(?:re-?assign(?:ed)?|hand ?over|转派|改派|指派|转给|交给)\s*(?:给|to)?\s*{_NAME}"
                     r"(?:\s*(?:吧|来跟|跟进|跟|负责|follow(?: up)?|pls|please|thanks))*\s*(?:[,，;；]\s*[^%％0-9]*)?[.。!！]?"),
 )
-_FIGURE = re.compile(r"(?<![A-Za-z0-9])[0-9](?![0-9]*\s*(?:号|楼|层|栋|排|列|#|日|月|th|st|nd|rd|的))")  # a reason with a figure may be a report of another task ("A-3 close, A-4 at 50")
+_FIGURE = re.compile(r"(?<![A-Za-z0-9-])[0-9](?![0-9]*\s*(?:号|楼|层|栋|排|列|#|日|月|th|st|nd|rd|的))")  # a reason with a figure may be a report of another task ("A-3 close, A-4 at 50")
 _RELATIVE = ((re.compile(_UP, re.IGNORECASE), "higher"), (re.compile(_DOWN, re.IGNORECASE), "lower"))
 
 
@@ -88,8 +95,8 @@ def _value(form: _Form, m: re.Match[str]) -> str | None:
 
 
 # A word every form holds: most messages are reports, and one search spares them the forms (bench/workers.py).
-_ANY_CHANGE_WORD = re.compile(r"priority|prio|优先|due|deadline|截止|交期|完工日期|改期|延期|推迟|顺延|延后|改到|推到|延到|close|关|"
-                              r"open|重新|重开|assign|转派|改派|指派|转给|交给|hand|note|comment|remark|make it|改成|改为|调成|设为|设成|提到|调到|降到",
+_ANY_CHANGE_WORD = re.compile(r"priority|prio|优先|due|deadline|截止|交期|完工日期|改期|延期|推迟|顺延|延后|改到|推到|延到|close|closing|关|"
+                              r"open|重新|重开|assign|转派|改派|指派|转给|交给|hand|note|comment|remark|make it|改成|改为|调成|设为|设成|提到|调到|降到|改由",
                               re.IGNORECASE)
 
 

@@ -50,7 +50,7 @@ _ESTIMATE_BEFORE_LABEL = re.compile(r"预计|预估|估计|计划|剩余|还需|
 # A duration per unit of the work ("20 min each", "3分钟一个"): a rate, not the time spent; with one task, asked (with
 # several, "2h each" shares the hours: commands/field.py's _each).
 PER_UNIT = re.compile(r"[0-9.]+\s*(?:h|hrs?|hours?|mins?|minutes?|个?小时|分钟)\s*(?:each|apiece|a piece|per\s+[A-Za-z]+|一个|每个|一根|一条|一台)"
-                      r"(?![A-Za-z])|(?<![A-Za-z])(?:every|each)\s+[A-Za-z]+\s+(?:took|takes|needs?)\s*(?:like|about|around)?\s*[0-9.]+\s*(?:h|hrs?|mins?|minutes?)|每(?:个(?!\s*(?:shift|班|小时|钟头|hours?|days?|天|周|星期|礼拜|月))|[块台根条件片张扇组套只间门])[^0-9,，;；。]{0,10}?[0-9.]+\s*(?:h|hrs?|mins?|minutes?|个?小时|分钟)", re.IGNORECASE)
+                      r"(?![A-Za-z])|(?<![A-Za-z])(?:every|each)\s+[A-Za-z]+\s+(?:took|takes|needs?)\s*(?:like|about|around)?\s*[0-9.]+\s*(?:h|hrs?|mins?|minutes?)|每(?:个(?!\s*(?:shift|班|小时|钟头|hours?|days?|天|周|星期|礼拜|月))|[块台根条件片张扇组套只间门家户站层栋处])[^0-9,，;；。]{0,10}?[0-9.]+\s*(?:h|hrs?|mins?|minutes?|个?小时|分钟)", re.IGNORECASE)
 
 _AND_MINUTES = re.compile(r"\s*(?:and|又|零|加|&)?\s*", re.IGNORECASE)
 _HOURS_THEN = re.compile(r"(?:小时|钟头|hours?|hrs?|h)\s*(?:零|又|加|and|&)?\s*$", re.IGNORECASE)

@@ -51,7 +51,9 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           # holdout80 96.1 % / 4, holdout81 95.2 % / 3 (likewise, after tuning on holdout76-78), holdout82 83.0 % / 9
           # (traditional characters and Cantonese), holdout83 90.9 % / 3 (group-chat replies and quotes), holdout84 88.7 % / 5
           # (Singlish, SMS shorthand) (likewise, after tuning on holdout79-81; seven labels set to written rules since:
-          # see their files). Since tuned on, guarded.
+          # see their files), holdout85 78.7 % / 7 (formal PMO reports), holdout86 88.3 % / 4 (Japanese- and Korean-run
+          # factories), holdout87 93.0 % / 3 (internet slang) (likewise, after tuning on holdout82-84; one of holdout86's
+          # and one of holdout37's labels set to written rules since). Since tuned on, guarded.
           # Since tuned on, guarded.
           "holdout6.yaml": 0.95, "holdout7.yaml": 0.95, "holdout8.yaml": 0.95, "holdout9.yaml": 0.95,
           "holdout10.yaml": 0.95, "holdout11.yaml": 0.95, "holdout12.yaml": 0.95, "holdout13.yaml": 0.95,
@@ -74,7 +76,8 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           "holdout73.yaml": 0.95, "holdout74.yaml": 0.95, "holdout75.yaml": 0.95,
           "holdout76.yaml": 0.95, "holdout77.yaml": 0.95, "holdout78.yaml": 0.95,
           "holdout79.yaml": 0.95, "holdout80.yaml": 0.95, "holdout81.yaml": 0.95,
-          "holdout82.yaml": 0.95, "holdout83.yaml": 0.95, "holdout84.yaml": 0.95}
+          "holdout82.yaml": 0.95, "holdout83.yaml": 0.95, "holdout84.yaml": 0.95,
+          "holdout85.yaml": 0.95, "holdout86.yaml": 0.95, "holdout87.yaml": 0.95}
 
 
 def _cases(name: str) -> list[dict[str, Any]]:
@@ -540,6 +543,16 @@ def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pyte
     ("MX-4 估计下礼拜可以九成", "none"), ("MX-4 估计可以九成", "none"), ("核准 5012", ("approve 5012",)),
     ("不核准 5013，冇報價單", ("reject 5013",)), ("MX-4 重新打開，又漏水", ("reopen MX-4",)), ("MX-4 三十巴仙了", ("progress MX-4 30",)),
     ("MX-4 start liao", ("start MX-4",)), ("MX-4 stuck, client hasnt signed", ("block MX-4",)),
+    # and the forms behind holdout85-87's wrong writes: formal reports, factory Japanese, slang
+    ("MX-4 at 60%, vendor average response 3 hours", ("progress MX-4 60",)), ("MX-4 首日完成放线", "ask"),
+    ("管材晚到一周，MX-4 今天终于开始焊接", "ask"), ("MX-4 暂停了", "ask"), ("MX-4 大约完成了四分之三", "ask"),
+    ("MX-1 底层已完成，MX-2 进度40%", "ask"), ("5012 reject 掉吧 thx", "ask"), ("MX-4 lead time now 15% shorter", "none"),
+    ("MX-4 焊接不良 3%", "none"), ("MX-4 waiting for pump, meanwhile we fit the brackets", "ask"),
+    ("MX-1 进捗 50%，MX-2 听主任说已经好了", "ask"), ("MX-4 100% 等下拍照", ("progress MX-4 100",)), ("MX-4 每家门店 15 分钟", "ask"),
+    ("MX-4 已解决 网络的事搞定了", ("unblock MX-4",)), ("Status update: MX-4 is at 40%, budget burn 70%", ("progress MX-4 40",)),
+    ("MX-1 has been completed, and MX-2 is awaiting the permit", ("done MX-1", "block MX-2")),
+    ("Apologies — the hours I logged for MX-4 should read 2, not 3", ("correct hours 2",)),
+    ("MX-4 済み", ("done MX-4",)), ("MX-4 today 着手 了", ("start MX-4",)), ("MX-4 作业全部完了，only the report remains", "ask"),
 ])
 def test_the_forms_behind_the_tuning_set_carry_over(text: str, meant: object) -> None:
     # As the evaluator compares them: "start A-3" beside "progress A-3 10" is the same write (evaluation._effects).

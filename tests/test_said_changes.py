@@ -135,3 +135,28 @@ def test_a_month_without_its_end_is_no_date(when: str) -> None:
 ])
 def test_several_decisions_in_one_message_are_each_taken_or_none(text: str, want: object) -> None:
     assert parse(text, today=TODAY) == want
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("Status update: A-3 is at 70%. Budget burn 58%, SPI 0.94", Report(task="A-3", percent=70, note=". Budget burn 58%, SPI 0.94")),
+    ("Update on A-3: 40%", Report(task="A-3", percent=40)),
+    ("进展汇报：A-3 进度 60%", Report(task="A-3", percent=60)),
+    ("A-3 50% complete, 14 defects open, 3 of which are severe", Report(task="A-3", percent=50,
+                                                                       note="complete, 14 defects open, 3 of which are severe")),
+    ("status PUMP-3", model.Status(target="PUMP-3")),  # the verb itself is untouched
+])
+def test_a_report_heading_is_not_the_status_verb_and_a_relative_which_is_no_question(text: str, want: object) -> None:
+    assert parse(text, today=TODAY) == want
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("Closing A-3 as a duplicate of A-2.", model.Close(task="A-3", note="a duplicate of A-2")),
+    ("A-3 与 A-2 重复，关闭 A-3。", model.Close(task="A-3", note="A-3 与 A-2 重复")),
+    ("A-3 截止日期调整至下周五。", model.SetDue(task="A-3", when="下周五", due=date(2026, 6, 26))),
+    ("A-3 优先级提高为紧急。", model.SetPriority(task="A-3", priority="urgent")),
+    ("Please move the due date for A-3 to 30 June.", model.SetDue(task="A-3", when="30 June.", due=date(2026, 6, 30))),
+    ("Raise the priority of A-3 to high, the client is escalating.", model.SetPriority(task="A-3", priority="high")),
+    ("A-3 改由王建国负责，原负责人已调往T2项目。", model.Assign(task="A-3", to="王建国")),
+])
+def test_task_changes_in_a_formal_report(text: str, want: object) -> None:
+    assert parse(text, today=TODAY) == want
