@@ -88,7 +88,7 @@ def _with_others(decision: Approve | Reject, said: str, today: date) -> Command 
         return None
     verb = "approve" if isinstance(decision, Approve) else "reject"
     rest = more["rest"] if more["verb"] else f"{verb} {more['rest']}"  # "reject 5 and 6 too pricey": both, for that reason
-    other = _parse(rest, today=today, channel_project=None) if rest is not None else None
+    other = _parse(rest, today=today, channel_project=None)
     if isinstance(other, ParseError) and other.verb in ("approve", "reject"):
         return other  # "approve 4 and reject 5": the second asks for its reason, and nothing is decided yet
     others = other.items if isinstance(other, Several) else (other,)
@@ -144,7 +144,7 @@ def _unquoted(text: str) -> str:
 
 
 def _parse(s: str, *, today: date, channel_project: str | None) -> Command | ParseError:
-
+    """One message, normalized and read in simplified Mandarin (parse)."""
     heading = _REPORT_HEADING.match(s)
     s = s[heading.end() :] if heading is not None and s[heading.end() :].strip() else s
     lead = _POLITE_LEAD.match(s)  # "Kindly reopen A-3": the verb after the courtesy
