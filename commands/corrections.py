@@ -9,15 +9,15 @@ from decimal import Decimal
 from commands import correction_words as c
 from commands import field_words as w
 from commands.errors import PARAM_MAX_CHARS, err
-from commands.field import TASK_KEY_ANY
 from commands.field_percent import HEDGE_WORDS
 from commands.field_spoken import respell
+from commands.keys import TASK_KEY_ANY
 from commands.model import Command, Correct, ParseError, Undo
 from commands.numbers import HOURS_MAX, Found, find_hours, percent_forms
 from commands.text import EDGE_PUNCT, clean
 
 # The field a correction names, so that its bare figure has a unit ("wrong %, should read 45", "工时错了，应该 2").
-_PERCENT_WRONG = re.compile(r"(?<![A-Za-z])(?:wrong|bad)\s*(?:%|percent(?:age)?)|(?:百分比|进度)(?:写|报|填)?错了?", re.IGNORECASE)
+_PERCENT_WRONG = re.compile(r"(?<![A-Za-z])(?:wrong|bad)\s*(?:%|percent(?:age)?)|(?:百分比|进度)(?:写|报|填|搞|弄|打)?错了?", re.IGNORECASE)
 _PERCENT_NAMED = re.compile(rf"{_PERCENT_WRONG.pattern}|(?:进度|progress)\s*(?:is|是|应该是|should be)", re.IGNORECASE)
 # Where the new value follows ("the 3h before should read 5h"): the figure after it is the one to write.
 _NEW_VALUE = re.compile(r"should (?:read|be|have been)|应该是|应为|改成|改为|改回|其实是|实际是|(?<![A-Za-z])i meant", re.IGNORECASE)
@@ -31,6 +31,7 @@ _SORRY_BEFORE_KEY = re.compile(r"^(?:(?:so |my )?(?:sorry|apologies)|oops|不好
                                r"[\s,，!！:：—–-]*(?:the (?:figure|number|value) (?:i (?:reported|logged|gave|posted) )?(?:for|on) )?"
                                r"(?=(?:the (?:hours|progress|percent) (?:i (?:reported|logged|gave|posted) )?(?:for|on) )?[A-Za-z][A-Za-z0-9]{0,9}-[0-9])",
                                re.IGNORECASE)
+_APOLOGY = re.compile(r"^(?:不好意思|抱歉|对不起)[\s,，!！:：—–-]+(?=\S)")  # "sorry" and "oops" are words of a correction themselves
 _FIELD_ON_KEY = re.compile(r"^(?:the )?(?P<field>hours|progress|percent|%)\s+(?:i (?:reported|logged|gave|posted)\s+)?(?:on|for)\s+(?P<key>[A-Za-z][A-Za-z0-9]{0,9}-[0-9]{1,9})",
                            re.IGNORECASE)
 _LAST_ONE = re.compile(r"^(?:上一?条|上面|刚才|刚刚|之前|(?:the )?last one)(?:的)?\s*(?=[A-Za-z][A-Za-z0-9]{0,9}-[0-9])", re.IGNORECASE)
@@ -52,6 +53,7 @@ def correction(s: str, *, anywhere: bool = True) -> Command | ParseError | None:
     if c.NOT_UNDO.search(head):
         return None  # "别撤销", "don't undo": the last write stands
     head = _FIELD_ON_KEY.sub(r"\g<key> \g<field>", _SORRY_BEFORE_KEY.sub("", head, count=1), count=1)  # "hours on A-3 should read 2.75": A-3's hours
+    head = _APOLOGY.sub("", head, count=1) if not TASK_KEY_ANY.search(head) else head  # "不好意思 改回 45%"
     unreferred = _LAST_ONE.sub("", head, count=1)  # "上条 A-3 进度发成 90 了": the key after the reference
     key = TASK_KEY_ANY.match(unreferred)
     if key is not None:

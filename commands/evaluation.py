@@ -4,7 +4,11 @@ message would write, compared with what its author meant.
 A case's `expect` is a list of writes (`progress A-3 80`, `hours A-3 2.5`, `done A-3`, `start A-3`, `block A-3`,
 `unblock A-3`, `assign A-3`, `comment A-3`, `close A-3`, `reopen A-3`, `due A-3`, `priority A-3`, `undo`, `correct progress 60`, `correct hours 3`, `approve 12`, `reject 12`), or `ask` (nothing
 written; the bot asks), or `none` (nothing written, nothing asked about a write). A wrong write is any write the
-parser would make that the author did not mean; asking where a write was meant is not right, but not wrong."""
+parser would make that the author did not mean; asking where a write was meant is not right, but not wrong.
+
+A corpus may name the deployment's projects in a comment line (`# Projects: RFT API WWP`): the parser is then given
+them, as the dispatcher gives it the configured projects, and a write on a task of no project is refused, as the
+bot refuses it ("There is no project PT"), nothing written."""
 
 from __future__ import annotations
 
@@ -27,14 +31,27 @@ def _hours(value: Decimal) -> str:
     return text
 
 
-def outcome(result: model.Command | model.ParseError) -> Outcome:
-    """What a parse result would do, in the corpus's words."""
+_PROJECTS_LINE = re.compile(r"^#\s*Projects:\s*(?P<keys>[A-Za-z0-9 ,]+)$", re.MULTILINE)
+
+
+def declared_projects(source: str) -> frozenset[str] | None:
+    """The projects a corpus file names in its `# Projects:` line, if it has one."""
+    m = _PROJECTS_LINE.search(source)
+    return frozenset(k.upper() for k in re.split(r"[ ,]+", m["keys"].strip()) if k) if m is not None else None
+
+
+def outcome(result: model.Command | model.ParseError, projects: frozenset[str] | None = None) -> Outcome:
+    """What a parse result would do, in the corpus's words; with `projects`, a command on a task of none of them is
+    refused whole (commands/handlers/access.py), nothing written."""
     if isinstance(result, model.ParseError):  # asking for a missing reason ("驳回 #7", "A-3 卡住了": why?) is asking too
         return "ask" if result.code in ASK_CODES or (result.code == "missing_argument" and result.params.get("arg") == "reason") \
             else "none"
     if isinstance(result, model.Confirm):
         return "ask"
     writes = _writes(result)
+    if projects is not None and any(len(w.split()) > 1 and "-" in w.split()[1] and w.split()[1].split("-")[0].upper()
+                                    not in projects for w in writes):
+        return "none"
     return _effects(tuple(writes)) if writes else "none"
 
 
@@ -112,12 +129,12 @@ class Score:
         return self.right / self.total if self.total else 0.0
 
 
-def score(cases: list[dict[str, Any]], *, today: date) -> Score:
+def score(cases: list[dict[str, Any]], *, today: date, projects: frozenset[str] | None = None) -> Score:
     """Parse each case's text and compare what it would do with what was meant."""
     s = Score()
     for case in cases:
         text, want = str(case["text"]), expected(case["expect"])
-        got = outcome(parse(text, today=today))
+        got = outcome(parse(text, today=today, projects=projects), projects)
         s.total += 1
         if _same(got, want):
             s.right += 1

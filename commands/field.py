@@ -20,6 +20,7 @@ from commands.field_cues import block_doubted, cues
 from commands.field_pairs import each_hours, respective
 from commands.field_percent import HEDGE_WORDS, Percent, bare_number, clause_before, read_percent
 from commands.field_spoken import respell, spelled_keys
+from commands.keys import TASK_KEY_ANY
 from commands.model import (
     Block,
     Command,
@@ -38,8 +39,6 @@ from commands.numbers import find_hours, percent_forms
 from commands.spent import PER_UNIT, spent_hours
 from commands.text import EDGE_PUNCT, blank, clean, remove_spans
 
-# Task numbers start at 1: "batch-0", "burst-00" are words, not tasks.
-TASK_KEY_ANY = re.compile(r"(?<![A-Za-z0-9_\-])([A-Za-z][A-Za-z0-9]{0,9}-[1-9][0-9]{0,8})(?![A-Za-z0-9_\-]|\.[0-9])")
 # A key after these words is a reference inside another task's sentence ("等 A-4 完成"), not a part of its own.
 _REFERENCE_BEFORE = re.compile(r"(?:等|跟|和|与|同|比|像|同步|依赖|除了|after|until|like|than|with|and|on|for|behind|"
                                r"before|see|as|per|blocked by|waiting for|depends on)\s*$", re.IGNORECASE)
@@ -56,6 +55,8 @@ _JOINED_REFERENCE = re.compile(r"(?:和|跟|与|及|加上|连同|(?<![A-Za-z])(
                                + TASK_KEY_ANY.pattern, re.IGNORECASE)
 _ASKED_END = re.compile(r"[?？]\s*$")
 _CHECK_MARK = re.compile(r"\s*[✅✔☑]\ufe0f?\s*")
+_NUMBERS = re.compile(r"(?<![0-9.])[0-9]+(?:\.[0-9]+)?")
+_PERCENT_SAID = re.compile(r"[%％]|percent|pct|成", re.IGNORECASE)
 _FIGURES = re.compile(r"[0-9]|[一二两三四五六七八九十半]")
 
 
@@ -261,6 +262,8 @@ def understand(s: str, *, verb: str = "report", bare_is_percent: bool = False, o
     if len(parts) == 1 and PER_UNIT.search(parts[0][1]) and any(getattr(x, "hours", None) for x in readings[0].writes):
         return err("unclear_hours", verb, value=_excerpt(s), task=parts[0][0], example="2")  # "20 min each": a rate
     shared = {i for i in range(len(parts) - 1) if parts[i][1] == parts[i + 1][1]}  # "A-6和A-7 今天3h": 3h in all, or each?
+    if shared and len(set(_NUMBERS.findall(parts[-1][1]))) > 1 and _PERCENT_SAID.search(parts[-1][1]):
+        return err("unclear_percent", verb, task=parts[0][0], value=_excerpt(s))  # "A-1 / A-2 at 65 & 90": which is whose?
     if any(getattr(x, "percent", None) for i in shared for x in readings[i].writes) and _ROUGHLY.search(parts[-1][1]):
         return err("unclear_percent", verb, task=parts[0][0], value=_excerpt(s))  # "A-4 and A-5 about half each": each?
     if any(getattr(x, "hours", None) for i in shared for x in readings[i].writes) and not hw.EACH_HOURS.search(s):
@@ -270,6 +273,7 @@ def understand(s: str, *, verb: str = "report", bare_is_percent: bool = False, o
     pairs = list(zip(readings, parts, strict=True))
     tangled = any(any(not _bare_note(x) for x in r.writes) and _JOINED_REFERENCE.search(text) for r, (_, text) in pairs) \
         or (len(parts) > 1 and any((not r.writes and _FIGURES.search(text)) or (all(_bare_note(x) for x in r.writes) and (d.VAGUE_AMOUNT.search(text) or d.TROUBLE_MORE.search(text) or d.UNREAD.search(text)
+                                                      or d.UNKNOWN_STATE.match(text)
                                                       or (d.START_WORD.search(text) and d.PART_OF_DAY.search(text))))
                                    for r, (_, text) in pairs))
     if len(parts) == 1 and _CHECK_MARK.fullmatch(parts[0][1].strip(EDGE_PUNCT)):

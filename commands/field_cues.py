@@ -56,7 +56,7 @@ def cues(t: str, scrubbed: str, pct: Percent) -> Cues:
     denied = block is not None and bool(d.NEGATED.search(scrubbed[: block.start()]) or (said_not and block.group(0).startswith("等")))
     if denied:
         unblock, block = unblock or block, None  # "no longer stuck", "不用再等了", "不 等 厂家 了": the obstacle is gone
-    elif block is not None and (said_not or d.ISOLATED.search(scrubbed)
+    elif block is not None and (said_not or (d.ISOLATED.search(scrubbed) and not block.group(0).lower().startswith(("wait", "等")))
                                 or (pct.value == 100 and w.AWAITING_CHECK.match(scrubbed, block.start()))):
         block = None  # "前提是不下雨": no obstacle said
     if unblock is not None and block is not None and not (block.group(0).startswith("等") and block.start() < unblock.start()):
@@ -78,6 +78,7 @@ def cues(t: str, scrubbed: str, pct: Percent) -> Cues:
         done = None  # "交接完毕": the completion word is the hand-over's, asked below
     partly = done is not None and bool(w.PART_BEFORE.search(clause_before(scrubbed, done.start())) or d.CONTRAST.search(t[done.end() :])
                                        or d.LAYER_BEFORE.search(clause_before(scrubbed, done.start()))
+                                       or d.TAG_BEFORE.search(clause_before(scrubbed, done.start()))
                                        or d.THE_REST_BEFORE.search(clause_before(scrubbed, done.start())) or d.PART_LETTER_BEFORE.search(scrubbed[: done.start()])
                                        or d.COUNTED.search(clause_before(scrubbed, done.start())) or d.COUNTED_AFTER.match(scrubbed[done.end() :])
                                        or (done.group(0).isascii() and d.COUNTED_IN_CLAUSE.match(scrubbed[done.end() :]))

@@ -92,6 +92,10 @@ NEAR_BEFORE = re.compile(r"(?:快要?|就要|即将|马上(?:就)?|差不多(?:�
 LAYER_BEFORE = re.compile(r"[\u4e00-\u9fffA-Za-z]{1,4}层\s*(?:已经?|都|也)?\s*$")
 # The sender's own time said so, beside a crew's ("本人今日投入工时4.5小时，仪表班另有2人配合"): the hours are theirs.
 MY_OWN = re.compile(r"本人|我本人|我自己|(?<![A-Za-z])(?:myself|i personally)(?![A-Za-z])", re.IGNORECASE)
+# A task's part of a message that says only that something happened, in words no rule reads ("topped out",
+# "terminated and megger'd", "封顶了"): done, or a stage? Beside other tasks' writes, the message is asked.
+UNKNOWN_STATE = re.compile(r"\s*(?:(?:is|are|was|were|been|got|just|all)\s+)?[A-Za-z]{3,}(?:ed|'d)(?![A-Za-z])|\s*[\u4e00-\u9fff]{1,4}了\s*(?:[,，;；.。!！]|$)",
+                           re.IGNORECASE)
 # The obstacle's matter finished ("电源的事搞定了", "那个问题处理完了"): the obstacle is done with, not the task.
 MATTER_BEFORE = re.compile(r"(?:的事|的事情|这事|那事|的问题|这个问题|那个问题)\s*(?:也|都|已经?)?\s*$")
 WAITED_OUT = re.compile(r"(?:终于|总算)\s*(?:可以)?\s*(?:开工|开始|动工|开干)"
@@ -110,7 +114,7 @@ MORE_MEASURES = frozenset({"mix", "mixture", "blend", "dilution", "glycol", "bri
 # A part of a message on several tasks that says only a vague amount ("A-1 half, A-2 some"): the message is asked.
 VAGUE_AMOUNT = re.compile(r"一些|一点|部分|有进展|同上|(?<![A-Za-z])(?:some|a bit|a little|partly|partially|bits|mostly|largely|most of|same|ditto)(?![A-Za-z])", re.IGNORECASE)
 # "模组有70%已经到仓库了", "其中 30% …": a share of a thing the words name, not the task's progress; asked.
-SHARE_LEAD = re.compile(r"[\u4e00-\u9fffA-Za-z](?<![进度成经还我你他她们])有\s*$|其中\s*$|[\u4e00-\u9fff](?<![进度])的\s*$")
+SHARE_LEAD = re.compile(r"[\u4e00-\u9fffA-Za-z](?<![进度成经还我你他她们])\s?有\s*$|其中\s*$|[\u4e00-\u9fff](?<![进度])的\s*$")
 # A thing said to be wrong ("螺栓规格不对", "尺寸不对"): a report of trouble, no correction of a write.
 THING_WRONG = re.compile(r"(?:规格|尺寸|型号|数量|颜色|方向|位置|角度|标高|参数|图纸|版本)不对")
 HEDGE_BEFORE_HOURS = re.compile(r"(?:差不多|大概|大约|约|(?<![A-Za-z])(?:about|around|roughly))\s*$", re.IGNORECASE)
@@ -139,6 +143,9 @@ SOME_MORE_AFTER = re.compile(rf"\s*{_SOME}")
 # After a labelled figure ("进度 90 多", "progress 90+"), any of these says "more than"; after a percent, "or so" is "about".
 MORE_THAN_AFTER = re.compile(rf"\s*(?:{_SOME}|出头|以上|\+|or so|odd)", re.IGNORECASE)
 # A part named by a letter or a number before a completion ("升降台A完成"): one part finished, not the task.
+# An equipment tag made a word (commands/keys.py, "PT-2031" read as "PTxcdab") before a completion: the tag's ("API-10
+# PT-2031 装完了": the transmitter installed, or the task done?); offered.
+TAG_BEFORE = re.compile(r"(?<![A-Za-z0-9])[A-Z][A-Z0-9]{0,9}x[a-j]{1,9}(?![A-Za-z0-9])")
 PART_LETTER_BEFORE = re.compile(r"[\u4e00-\u9fff]{1,6}\s?[A-Z0-9](?![A-Za-z0-9])\s*(?:已经?|都|也)?\s*$")
 # A measurement named before a key ("Humidity in the A-3 hall sits at 45%"): a reading in the task's place.
 MEASURE_LEAD = re.compile(r"(?<![A-Za-z])(?:humidity|temperature|pressure|voltage|current|flow|level|noise|dust|moisture)(?![A-Za-z])|湿度|温度|压力|电压|电流|流量|液位|噪音|粉尘|含水率",

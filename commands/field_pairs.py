@@ -13,7 +13,7 @@ from commands.model import Done, FieldWrite, Report, Several
 _KEY = r"([A-Za-z][A-Za-z0-9]{0,9}-[1-9][0-9]{0,8})"
 _AND = r"(?:\s*(?:and|&|和|跟|与|、|,|，|/)\s*|\s+)"
 _FIGURE = r"(?<![0-9])([0-9]{1,3})(?![0-9])\s*(?:%|％|percent|pct)?"
-_PAIR = re.compile(rf"{_KEY}{_AND}{_KEY}\s*(?:(?:are|is|both)\s+)?(?:at|到了?|进度|progress)?\s*(?:分别|各自|respectively)?\s*(?:是|为|at|:|：)?\s*"
+_PAIR = re.compile(rf"{_KEY}{_AND}{_KEY}\s*(?:(?:are|is|both|now|sitting|currently)\s+){{0,2}}(?:at|到了?|进度|progress)?\s*(?:分别|各自|respectively)?\s*(?:是|为|at|:|：)?\s*"
                    rf"{_FIGURE}{_AND}{_FIGURE}\s*(?:%|％|percent|pct)\s*(?:respectively|分别)?\s*[.。!！]?", re.IGNORECASE)
 
 

@@ -24,7 +24,7 @@ _UNIT_AFTER_NUMBER = re.compile(r"^\s*(?:[个台套米根条处层段批项件�
 
 _HEDGED_NUMBER = re.compile(r"(?:close to|about|around|like|roughly|maybe|大概|大约|约|快|差不多|接近)\s*([0-9]{1,3})"
                             r"(?![0-9.%:]|\s*(?:(?:more|extra|further) )?(?:h|hrs?|hours?|mins?|minutes?|secs?|seconds?|小时|分|秒|个|天|days?|weeks?|months?)(?![A-Za-z]))"
-                            r"|(?<![0-9.])([0-9]{1,3})\s*(?:ish(?![A-Za-z])|[多几]\s*[%％])|^(?:到了?|做到|干到|弄到)?\s*([一二三四五六七八九]?十[一二三四五六七八九]?)\s*了?\s*$"
+                            r"|(?<![0-9.])([0-9]{1,3})\s*(?:ish(?![A-Za-z])|[多几]\s*[%％])|^(?:到了?|做到|干到|弄到)?\s*([一二三四五六七八九]?十[一二三四五六七八九]?)\s*[多几]?\s*了?\s*$"
                             r"|(?<![一二三四五六七八九十百])([一二三四五六七八九]十)[多几]\s*[%％]",
                             re.IGNORECASE)
 
@@ -34,7 +34,7 @@ _LABELLED_NUMBER = re.compile(r"(?:进度(?:更新)?|完成度|完成率|progres
                               r"([0-9]{1,3}(?![0-9.%:])|[一二三四五六七八九]?十[一二三四五六七八九]?(?![成%])|一百)",
                               re.IGNORECASE)
 
-HEDGE_WORDS = r"大概|大约|约莫|约摸|估摸着?|大致|约|差不多|可能|也许|(?<![A-Za-z])(?:about|around|roughly|approx(?:imately)?|maybe|perhaps|probably|like(?=\s*$|\s[0-9]))(?![A-Za-z])|~"
+HEDGE_WORDS = r"大概|大约|约莫|约摸|估摸着?|大致|约|差不多|可能|也许|(?<![A-Za-z])(?:about|around|roughly|approx(?:imately)?|maybe|perhaps|probably|like(?=\s*$|\s[0-9])|(?:i )?reckon(?: (?:we'?re|we are|it'?s|it is|that'?s))?)(?![A-Za-z])|~"
 _HEDGE_WORD = re.compile(rf"(?:{HEDGE_WORDS})\s*$", re.IGNORECASE)
 
 _PROGRESS_CUE_BEFORE = re.compile(r"(?:做到|干到|弄到|装到|达到|到了|到|已经|已|目前|现在|(?<![A-Za-z])(?:at|is at|now at|reached|to))\s*$",
@@ -74,7 +74,7 @@ _OTHER_PART_PENDING = re.compile(r"^[^。.!?]*?[,，;；]\s*[^,，;；。]{1,16}
                                  r"not (?:yet )?started|hasn't started|haven't started|not begun|yet to start)", re.IGNORECASE)
 _NOT_OWN_AFTER = re.compile(r"^\s*\S+\s*(?:by|before|until|with|for|of|on)(?![A-Za-z])", re.IGNORECASE)
 _LABEL_START = re.compile(r"(?:进度|完成度|完成|progress|completion)", re.IGNORECASE)
-_REACHED_BEFORE = re.compile(r"(?:做|干|弄|推进|推|进展|砌|装|铺|调试|调|换)到了?\s*$|(?:做|干|弄|搞|进行|完成)了\s*$")  # "砌筑今天做到了85%": the task's progress
+_REACHED_BEFORE = re.compile(r"(?:做|干|弄|推进|推|进展|砌|装|铺|调试|调|换)\s?到了?\s*$|(?:做|干|弄|搞|进行|完成)了\s*$")  # "砌筑今天做到了85%": the task's progress
 # "装了八成", "铺了三分之二": a fraction in words after the work done is how far the task is ("管子装了60%" is a share of
 # the pipes, asked: a digit percent after a done-verb stays with _SHARE_BEFORE).
 # A quantity's word that names the work done on it ("leak repair now 95%", "压力测试 60%"): the work's progress.

@@ -9,10 +9,34 @@ from commands.errors import err, missing
 from commands.model import ParseError, ParseErrorCode
 from commands.text import EDGE_PUNCT, clean, first_token
 
+# A task key anywhere in a message (task numbers start at 1: "batch-0", "burst-00" are words, not tasks).
+TASK_KEY_ANY = re.compile(r"(?<![A-Za-z0-9_\-])([A-Za-z][A-Za-z0-9]{0,9}-[1-9][0-9]{0,8})(?![A-Za-z0-9_\-]|\.[0-9])")
 TASK_KEY_AT = re.compile(r"([A-Za-z][A-Za-z0-9]{0,9}-[0-9]{1,9})(?![A-Za-z0-9_\-]|\.[0-9])")
 ANY_KEY_AT = re.compile(r"([A-Za-z][A-Za-z0-9]{1,9}(?:-[0-9]{1,9})?)(?![A-Za-z0-9_\-]|\.[0-9])")
 PROJECT_KEY_AT = re.compile(r"([A-Za-z][A-Za-z0-9]{1,9})(?![A-Za-z0-9_\-]|\.[0-9])")
 _NUMBER_AT = re.compile(r"(?:# ?|[Aa]-?)?([0-9]{1,9})(?![A-Za-z0-9_\-]|\.[0-9])")
+
+
+_DIGIT_LETTERS = str.maketrans("0123456789", "abcdefghij")
+
+
+def tags_as_words(s: str, projects: frozenset[str] | None) -> tuple[str, dict[str, str]]:
+    """`s` with each key-like tag whose prefix is no project's ("PT-2031", "TK-7", "PTW-4471") made a word of the
+    same length ("PTxcdad"), when `s` also names a task of one of `projects`, and each such word with the tag it
+    stands for; `s` as it was otherwise (a key of no project, alone, is refused by name when it is written to).
+    An equipment tag beside a task is not that task, and a figure in its name no figure of the task's."""
+    if not projects:
+        return s, {}
+    found = list(TASK_KEY_ANY.finditer(s))
+    tags = [m.group(1) for m in found if m.group(1).split("-", 1)[0].upper() not in projects]
+    if not tags or len(tags) == len(found):
+        return s, {}
+    words = {}
+    for tag in dict.fromkeys(tags):
+        prefix, number = tag.split("-", 1)
+        words[f"{prefix}x{number.translate(_DIGIT_LETTERS)}"] = tag
+        s = re.sub(rf"(?<![A-Za-z0-9_\-]){re.escape(tag)}(?![A-Za-z0-9_\-]|\.[0-9])", f"{prefix}x{number.translate(_DIGIT_LETTERS)}", s)
+    return s, words
 
 
 def key_at_start(pattern: re.Pattern[str], s: str) -> tuple[str, str] | None:

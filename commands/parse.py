@@ -14,7 +14,7 @@ from commands.errors import PARAM_MAX_CHARS, err
 from commands.field_spoken import known_typo, mandarin
 from commands.field_words import DAY_END, DONE, QUESTION_END
 from commands.grammar import Args
-from commands.keys import TASK_KEY_AT
+from commands.keys import TASK_KEY_AT, tags_as_words
 from commands.model import (
     Approve,
     Block,
@@ -119,9 +119,11 @@ def _with_report(decision: Approve | Reject, said: str, today: date) -> Command 
     return Several(items=(decision, *writes))
 
 
-def parse(text: str, *, today: date, channel_project: str | None = None) -> Command | ParseError:
+def parse(text: str, *, today: date, channel_project: str | None = None, projects: frozenset[str] | None = None
+          ) -> Command | ParseError:
     """Parse one message. `today` anchors year-less dates. In a project's channel (`channel_project`), `#12`
-    where a task key goes means that project's task 12. Always returns, never raises."""
+    where a task key goes means that project's task 12. With the deployment's project keys (`projects`), a tag
+    beside a task key that is no project's ("TK-7", "PT-2031") is read as a word. Always returns, never raises."""
     if len(text) > MAX_TEXT_CHARS:
         return err("too_long", None, max=str(MAX_TEXT_CHARS))
     typed = normalize(_unquoted(text))
@@ -129,8 +131,8 @@ def parse(text: str, *, today: date, channel_project: str | None = None) -> Comm
         return err("empty", None)
     if len(typed) > MAX_TEXT_CHARS:  # NFKC can expand a few characters ("㌀" -> 4 chars)
         return err("too_long", None, max=str(MAX_TEXT_CHARS))
-    read = mandarin(simplified(typed))  # "核准 8203", "做咗 2 個鐘": read in the words the rules are written in
-    return as_typed(_parse(read, today=today, channel_project=channel_project), read, typed)
+    read, tags = tags_as_words(mandarin(simplified(typed)), projects)  # "核准 8203", "做咗 2 個鐘": in the rules' words
+    return as_typed(_parse(read, today=today, channel_project=channel_project), read, typed, words=tags)
 
 
 def _unquoted(text: str) -> str:

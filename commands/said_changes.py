@@ -9,8 +9,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from commands.field import TASK_KEY_ANY
 from commands.grammar import Args
+from commands.keys import TASK_KEY_ANY
 from commands.model import Command, ParseError
 from commands.task_arguments import NOT_NAME_END
 from commands.verbs import match_verb

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Mapping
 from functools import cache
 from typing import TYPE_CHECKING, TypeVar
 
@@ -30,28 +31,32 @@ def simplified(s: str) -> str:
     return _converter().convert(s) if _HAN.search(s) else s
 
 
-def as_typed(result: T, read: str, typed: str) -> T:
-    """`result` (read from `read`) with each of its own-word fields that `read` holds put back in `typed`'s characters.
-    Only where the two are the same text but for the script (one character for one); elsewhere as read."""
-    if read == typed or len(read) != len(typed) or not dataclasses.is_dataclass(result) or isinstance(result, type):
+def as_typed(result: T, read: str, typed: str, *, words: Mapping[str, str] | None = None) -> T:
+    """`result` (read from `read`) with each of its own-word fields that `read` holds put back in `typed`'s characters
+    (only where the two are the same text but for the script, one character for one), and each of `words` (a word
+    the reading put for what was typed: commands/keys.py's tags) given back as typed."""
+    if (read == typed and not words) or not dataclasses.is_dataclass(result) or isinstance(result, type):
         return result
     changes: dict[str, object] = {}
     params = getattr(result, "params", None)
     if isinstance(params, dict):  # a ParseError quotes the person's words back: in their characters
-        quoted = {k: _typed(v, read, typed) if isinstance(v, str) else v for k, v in params.items()}
+        quoted = {k: _typed(v, read, typed, words) if isinstance(v, str) else v for k, v in params.items()}
         if quoted != params:
             changes["params"] = quoted
     for f in dataclasses.fields(result):
         value = getattr(result, f.name)
         if isinstance(value, tuple):  # Several, Confirm: each item in turn
-            items = tuple(as_typed(item, read, typed) for item in value)
+            items = tuple(as_typed(item, read, typed, words=words) for item in value)
             if items != value:
                 changes[f.name] = items
-        elif f.name in _OWN_WORDS and isinstance(value, str) and _typed(value, read, typed) != value:
-            changes[f.name] = _typed(value, read, typed)
+        elif f.name in _OWN_WORDS and isinstance(value, str) and _typed(value, read, typed, words) != value:
+            changes[f.name] = _typed(value, read, typed, words)
     return dataclasses.replace(result, **changes) if changes else result
 
 
-def _typed(value: str, read: str, typed: str) -> str:
-    at = read.find(value) if value and _HAN.search(value) else -1
-    return typed[at : at + len(value)] if at >= 0 else value
+def _typed(value: str, read: str, typed: str, words: Mapping[str, str] | None) -> str:
+    at = read.find(value) if value and len(read) == len(typed) and _HAN.search(value) else -1
+    value = typed[at : at + len(value)] if at >= 0 else value
+    for word, said in (words or {}).items():
+        value = value.replace(word, said)
+    return value

@@ -16,7 +16,7 @@ import yaml
 
 from bot.cli.language import CORPUS_DAY
 from bot.cli.main import main
-from commands.evaluation import expected, outcome, score
+from commands.evaluation import declared_projects, expected, outcome, score
 from commands.parse import parse
 
 LANGUAGE = Path(__file__).parent / "language"
@@ -53,7 +53,10 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           # (Singlish, SMS shorthand) (likewise, after tuning on holdout79-81; seven labels set to written rules since:
           # see their files), holdout85 78.7 % / 7 (formal PMO reports), holdout86 88.3 % / 4 (Japanese- and Korean-run
           # factories), holdout87 93.0 % / 3 (internet slang) (likewise, after tuning on holdout82-84; one of holdout86's
-          # and one of holdout37's labels set to written rules since). Since tuned on, guarded.
+          # and one of holdout37's labels set to written rules since), holdout88 96.1 % / 0 (regional Mandarin: the first
+          # set read once at 95 % with no wrong write), holdout89 90.4 % / 7 (trade jargon), holdout90 90.9 % / 9 (equipment
+          # tags beside task keys; 93.5 % / 2 once the parser is given the set's projects, as the dispatcher gives it the
+          # configured ones) (likewise, after tuning on holdout85-87). Since tuned on, guarded.
           # Since tuned on, guarded.
           "holdout6.yaml": 0.95, "holdout7.yaml": 0.95, "holdout8.yaml": 0.95, "holdout9.yaml": 0.95,
           "holdout10.yaml": 0.95, "holdout11.yaml": 0.95, "holdout12.yaml": 0.95, "holdout13.yaml": 0.95,
@@ -77,7 +80,8 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           "holdout76.yaml": 0.95, "holdout77.yaml": 0.95, "holdout78.yaml": 0.95,
           "holdout79.yaml": 0.95, "holdout80.yaml": 0.95, "holdout81.yaml": 0.95,
           "holdout82.yaml": 0.95, "holdout83.yaml": 0.95, "holdout84.yaml": 0.95,
-          "holdout85.yaml": 0.95, "holdout86.yaml": 0.95, "holdout87.yaml": 0.95}
+          "holdout85.yaml": 0.95, "holdout86.yaml": 0.95, "holdout87.yaml": 0.95,
+          "holdout88.yaml": 0.95, "holdout89.yaml": 0.95, "holdout90.yaml": 0.95}
 
 
 def _cases(name: str) -> list[dict[str, Any]]:
@@ -88,7 +92,8 @@ def _cases(name: str) -> list[dict[str, Any]]:
 
 @pytest.mark.parametrize("name", sorted(FLOORS))
 def test_no_wrong_write_and_accuracy_floor(name: str) -> None:
-    result = score(_cases(name), today=date.fromisoformat(CORPUS_DAY))
+    result = score(_cases(name), today=date.fromisoformat(CORPUS_DAY),
+                   projects=declared_projects((LANGUAGE / name).read_text(encoding="utf-8")))
     assert result.wrong_writes == [], "\n".join(f"{t!r}: meant {w}, would {g}" for t, w, g in result.wrong_writes)
     assert result.accuracy >= FLOORS[name], (result.accuracy, result.other[:10])
 
@@ -553,6 +558,13 @@ def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pyte
     ("MX-1 has been completed, and MX-2 is awaiting the permit", ("done MX-1", "block MX-2")),
     ("Apologies — the hours I logged for MX-4 should read 2, not 3", ("correct hours 2",)),
     ("MX-4 済み", ("done MX-4",)), ("MX-4 today 着手 了", ("start MX-4",)), ("MX-4 作业全部完了，only the report remains", "ask"),
+    # and the forms behind holdout88-90's wrong writes and misses: dialects, trade jargon, equipment tags
+    ("MX-4 衬砌搞归一了", ("done MX-4",)), ("MX-4 莫得钢筋了", ("block MX-4",)), ("MX-4 八十多了", "ask"),
+    ("MX-4 装完灯以后电费能降三成", "none"), ("MX-4 三层的 AHU 有20%是旧的", "ask"), ("MX-4 reckon we're three quarters there", "ask"),
+    ("MX-1 / MX-2 sitting at 40 & 70 percent", ("progress MX-1 40", "progress MX-2 70")), ("MX-1 capped off 🎉 MX-2 50%", "ask"),
+    ("MX-4 60% 刚才那条 wrong 了", "ask"), ("MX-4 waiting for the LOTO permit", ("block MX-4",)), ("不好意思 改回 35%", ("correct progress 35",)),
+    ("MX-4 weather's cleared, back on the tools", ("unblock MX-4",)), ("MX-4 已经 start", ("start MX-4",)),
+    ("MX-4 installed 4 of the new gate valves", "ask"),
 ])
 def test_the_forms_behind_the_tuning_set_carry_over(text: str, meant: object) -> None:
     # As the evaluator compares them: "start A-3" beside "progress A-3 10" is the same write (evaluation._effects).

@@ -9,6 +9,8 @@ from decimal import Decimal
 import pytest
 
 from commands import model
+from commands.evaluation import declared_projects, outcome
+from commands.keys import tags_as_words
 from commands.parse import parse
 from commands.script import as_typed, simplified
 
@@ -67,3 +69,34 @@ def test_an_answer_under_a_quoted_question_is_offered_for_the_quoted_task() -> N
     got = parse("> CDL-9 到哪了？\n到百分之六十，液压缸明早装", today=TODAY)
     assert isinstance(got, model.Confirm) and got.reason == "unplaced_key"
     assert got.items == (model.Report(task="CDL-9", percent=60, note="液压缸明早装"),)
+
+
+PROJECTS = frozenset({"API", "CTF"})
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("CTF-21 TK-7 清罐 60% 了", model.Report(task="CTF-21", percent=60, note="TK-7 清罐 了")),
+    ("CTF-10 waiting on permit PTW-5521, 40% done",
+     model.Several(items=(model.Report(task="CTF-10", percent=40), model.Block(task="CTF-10", reason="waiting on permit PTW-5521, done")))),
+    ("API-8 進度 60%，FT-118 標定", model.Report(task="API-8", percent=60, note="FT-118 標定")),
+    ("API-10 PT-2031 装完了", model.Confirm(items=(model.Done(task="API-10", note="PT-2031"),), reason="suggested",
+                                         text="API-10 PT-2031 装完了")),  # the transmitter's, or the task's?
+    ("PTW-4471 批下来了", model.Unblock(task="PTW-4471", note="批下来了")),  # no task named: refused by name when written
+])
+def test_a_tag_beside_a_task_is_a_word_of_its_report(text: str, want: object) -> None:
+    assert parse(text, today=TODAY, projects=PROJECTS) == want
+
+
+def test_tags_as_words_keeps_lengths_and_gives_each_tag_back() -> None:
+    read, words = tags_as_words("CTF-1 FT-118 FT-119 FT-118 done", PROJECTS)
+    assert len(read) == len("CTF-1 FT-118 FT-119 FT-118 done") and "FT-1" not in read
+    assert words == {"FTxbbi": "FT-118", "FTxbbj": "FT-119"}
+    assert tags_as_words("FT-118 done", PROJECTS) == ("FT-118 done", {})  # no task named: left as typed
+    assert tags_as_words("FT-118 CTF-1 done", None) == ("FT-118 CTF-1 done", {})
+
+
+def test_a_corpus_may_declare_its_projects_and_a_write_on_no_project_is_refused() -> None:
+    assert declared_projects("# holdout\n# Projects: RFT API, wwp\n- text: x\n") == frozenset({"RFT", "API", "WWP"})
+    assert declared_projects("# holdout\n- text: x\n") is None
+    assert outcome(model.Unblock(task="PTW-4471"), PROJECTS) == "none"
+    assert outcome(model.Unblock(task="CTF-3"), PROJECTS) == ("unblock CTF-3",)

@@ -305,3 +305,14 @@ async def test_correcting_hours_names_the_task_and_never_touches_another(rt: Run
     assert (await task(rt, "PUMP-7")).spent_min == spent7 + 60
     await texts(rt, "alice", "report PUMP-8 5% 1h")
     assert "last change was on PUMP-8, not PUMP-4" in await texts(rt, "alice", "PUMP-4 不对，是2h")
+
+
+async def test_an_equipment_tag_beside_a_task_is_no_task(rt: Runtime) -> None:
+    """The dispatcher gives the parser the projects there are: "TK-7" (no project's) beside PUMP-7 is a word of the
+    report, and the report is PUMP-7's, its note as typed; a tag alone is refused by name, nothing written."""
+    out = await texts(rt, "alice", "PUMP-7 TK-7 清罐 60% 了")
+    assert "PUMP-7" in out and "60%" in out and "TK-7" not in out.split("PUMP-7")[0], out
+    assert (await task(rt, "PUMP-7")).percent == 60
+    assert any("TK-7 清罐" in note for kind, note in await history(rt, "PUMP-7")), await history(rt, "PUMP-7")
+    out = await texts(rt, "alice", "TK-7 60%")
+    assert "TK" in out and (await task(rt, "PUMP-7")).percent == 60, out

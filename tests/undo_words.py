@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from bot.dispatch import chat
+from bot.dispatch import events
 from bot.records import InboundEvent
 from commands import model
 
@@ -21,9 +21,9 @@ WORDS: dict[str, model.Command] = {
 
 
 def understand_undo_words(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = chat.command_of
+    real = events.command_of
 
-    def command_of(event: InboundEvent, today: date, channel_project: str | None = None
-                   ) -> model.Command | model.ParseError:
-        return WORDS.get(event.text) or real(event, today, channel_project)
-    monkeypatch.setattr(chat, "command_of", command_of)
+    def command_of(event: InboundEvent, today: date, channel_project: str | None = None,
+                   projects: frozenset[str] | None = None) -> model.Command | model.ParseError:
+        return WORDS.get(event.text) or real(event, today, channel_project, projects)
+    monkeypatch.setattr(events, "command_of", command_of)

@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 
 from bot.cli.env import CliError
-from commands.evaluation import Outcome, score
+from commands.evaluation import Outcome, declared_projects, score
 
 # A fixed day: the corpus's year-less dates ("12月20日") must read the same whenever it is scored.
 CORPUS_DAY = "2026-06-15"
@@ -24,13 +24,14 @@ def cmd_language(args: argparse.Namespace) -> int:
 
     path = Path(args.file)
     try:
-        cases = yaml.safe_load(path.read_text(encoding="utf-8"))
+        source = path.read_text(encoding="utf-8")
+        cases = yaml.safe_load(source)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise CliError(f"{path}: cannot read the corpus: {str(exc).splitlines()[0]}") from None
     if not isinstance(cases, list) or not all(isinstance(c, dict) and "text" in c and "expect" in c for c in cases):
         raise CliError(f"{path}: a corpus is a list of {{text, expect}} entries (see tests/language/README.md)")
     try:
-        result = score(cases, today=date.fromisoformat(CORPUS_DAY))
+        result = score(cases, today=date.fromisoformat(CORPUS_DAY), projects=declared_projects(source))
     except ValueError as exc:
         raise CliError(f"{path}: {exc}") from None
     for text, want, got in result.wrong_writes:

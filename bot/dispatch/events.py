@@ -29,10 +29,23 @@ async def channel_project(ws: SqlWorkspace, event: InboundEvent) -> str | None:
     return await ws.project_of_channel(event.platform, event.conversation)
 
 
-def command_of(event: InboundEvent, today: date, channel_project: str | None = None
-               ) -> model.Command | model.ParseError:
+# Two task keys or more: one may be an equipment tag ("PUMP-3 TK-7 清罐 60%"), read as a word if it is no project's.
+_KEYS_TWICE = re.compile(r"[A-Za-z][A-Za-z0-9]{0,9}-[0-9].*[A-Za-z][A-Za-z0-9]{0,9}-[0-9]", re.DOTALL)
+
+
+async def command_for(ws: SqlWorkspace, event: InboundEvent, today: date) -> model.Command | model.ParseError:
+    """The command an event asks for, with what a message's words need from the store: the project of its chat
+    (`#12`) and, when it names several keys, the projects there are."""
+    if event.kind != "message":
+        return command_of(event, today)
+    projects = await ws.project_keys() if _KEYS_TWICE.search(event.text) else None
+    return command_of(event, today, await channel_project(ws, event), projects)
+
+
+def command_of(event: InboundEvent, today: date, channel_project: str | None = None,
+               projects: frozenset[str] | None = None) -> model.Command | model.ParseError:
     if event.kind == "message":
-        return parse(event.text, today=today, channel_project=channel_project)
+        return parse(event.text, today=today, channel_project=channel_project, projects=projects)
     verb = event.action.get("id", "")
     value = event.action.get("value", "")
     if verb == "field" and event.platform == "console" and event.origin.get("via") == "field":

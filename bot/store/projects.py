@@ -17,6 +17,7 @@ _PROJECT = (select(col(ProjectRow.key), col(ProjectRow.name), col(ProjectRow.pms
             .outerjoin(MembershipRow, col(MembershipRow.project_key) == col(ProjectRow.key))
             .where(col(ProjectRow.key) == bindparam("key"))
             .order_by(col(MembershipRow.person_id)))
+_KEYS = select(col(ProjectRow.key))
 _OF_CHANNEL = select(col(ChannelRow.project_key)).where(
     col(ChannelRow.platform) == bindparam("platform"), col(ChannelRow.channel_id) == bindparam("conversation")).limit(2)
 
@@ -65,6 +66,10 @@ class Projects(InTransaction):
         keys = (await self._s.execute(select(col(ProjectRow.key)).where(col(ProjectRow.pms) == pms)
                                       .order_by(col(ProjectRow.key)))).scalars().all()
         return [p for p in [await self.project(k) for k in keys] if p is not None]
+
+    async def project_keys(self) -> frozenset[str]:
+        """The keys of every project (a message's tags that are none of them are words, commands/keys.py)."""
+        return frozenset((await self._s.execute(_KEYS)).scalars().all())
 
     async def project_of_channel(self, platform: str, conversation: str) -> str | None:
         """The project whose chat this is, when exactly one project lists it among its channels."""
