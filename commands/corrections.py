@@ -18,16 +18,16 @@ from commands.text import EDGE_PUNCT, clean
 
 # The field a correction names, so that its bare figure has a unit ("wrong %, should read 45", "工时错了，应该 2").
 _PERCENT_WRONG = re.compile(r"(?<![A-Za-z])(?:wrong|bad)\s*(?:%|percent(?:age)?)|(?:百分比|进度)(?:写|报|填|搞|弄|打)?错了?", re.IGNORECASE)
-_PERCENT_NAMED = re.compile(rf"{_PERCENT_WRONG.pattern}|(?:进度|progress)\s*(?:is|是|应该是|should be)", re.IGNORECASE)
+_PERCENT_NAMED = re.compile(rf"{_PERCENT_WRONG.pattern}|(?:进度|progress)\s*(?:is|是|应该是|应为|should be)", re.IGNORECASE)
 # Where the new value follows ("the 3h before should read 5h"): the figure after it is the one to write.
-_NEW_VALUE = re.compile(r"should (?:read|be|have been)|应该是|应为|改成|改为|改回|其实是|实际是|(?<![A-Za-z])i meant", re.IGNORECASE)
-_SET_TO_BARE = re.compile(r"(?P<to>(?:should be|should read|应该是?|改成|改回|were|was)\s*)(?P<n>[0-9]{1,2}(?:\.[0-9]{1,2})?)(?![0-9.])"
+_NEW_VALUE = re.compile(r"should (?:read|be|have been)|should'?ve been|应该是|应为|改成|改为|改回|其实是|实际是|(?<![A-Za-z])i meant", re.IGNORECASE)
+_SET_TO_BARE = re.compile(r"(?P<to>(?:should be|should read|should'?ve been|应该是?|改成|改回|were|was|is|are)\s*)(?P<n>[0-9]{1,2}(?:\.[0-9]{1,2})?)(?![0-9.])"
                           r"(?!\s*(?:%|h|小时|个|半|分|钟|min|hour|hr))", re.IGNORECASE)
 _HOURS_NAMED = re.compile(r"(?<![A-Za-z])(?:hours?|hrs)(?![A-Za-z])|工时", re.IGNORECASE)
 # Said before the key, the apology or the field ("sorry, A-3 should be 35%", "hours on A-3 were 1.5"): the key leads.
 # An apology or a heading before the key ("sorry, A-3 …", "Small correction on A-3: …", "Apologies — the figure I
 # reported for A-3 …", "不好意思，A-3 …"): the correction is the key's.
-_SORRY_BEFORE_KEY = re.compile(r"^(?:(?:so |my )?(?:sorry|apologies)|oops|不好意思|抱歉|对不起|(?:a |one )?(?:small |quick )?correction(?: on| for| to)?)"
+_SORRY_BEFORE_KEY = re.compile(r"^(?:(?:so |my )?(?:sorry|apologies)(?:[\s,]+(?:wrong|my bad|my mistake))?|oops|不好意思|抱歉|对不起|(?:a |one )?(?:small |quick )?correction(?: on| for| to)?)"
                                r"[\s,，!！:：—–-]*(?:the (?:figure|number|value) (?:i (?:reported|logged|gave|posted) )?(?:for|on) )?"
                                r"(?=(?:the (?:hours|progress|percent) (?:i (?:reported|logged|gave|posted) )?(?:for|on) )?[A-Za-z][A-Za-z0-9]{0,9}-[0-9])",
                                re.IGNORECASE)

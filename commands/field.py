@@ -157,12 +157,15 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
             unsure = "suggested"  # "stuck, something's off": why? Asked.
         return _Reading(writes=((progress,) if progress else ()) + writes, unsure=unsure)
     if unblock is not None:
-        restored = progress is not None and d.THING_RESTORED.search(scrubbed[: unblock.end()]) is not None
+        restored = (progress is not None and d.THING_RESTORED.search(scrubbed[: unblock.end()]) is not None) or (
+            unblock.group(0).lower() == "resolved" and d.RESOLVED_ALONE.fullmatch(t))  # "KEY resolved": done, or unblocked?
         return _Reading(writes=(Unblock(task=task, note=note),) + ((progress,) if progress else ()), unsure="suggested" if restored else unsure)
     if cue.trouble is not None:
         return _Reading(writes=((progress,) if progress else ()) + (Block(task=task, reason=clean(t)),), unsure="suggested")
     if start is not None and not (isinstance(progress, Report) and progress.percent):
-        waited: ConfirmReason | None = "suggested" if d.WAITED_OUT.search(t) else None  # "…延误了十来天，今天终于开始": offered
+        waited: ConfirmReason | None = "suggested" if d.WAITED_OUT.search(t) or (
+            w.DONE.search(scrubbed[: start.start()]) and d.NEXT_ONE.search(scrubbed[start.start() :])) else None
+        # "…延误了十来天，今天终于开始", "做完了，开始下一个" (this task done, the next begun?): offered
         return _Reading(writes=(Start(task=task, note=note),) + ((progress,) if progress else ()), unsure=unsure or waited)
     if progress is not None:  # with "started" too: a percent above 0 puts the task in progress by itself
         return _Reading(writes=(progress,), unsure=unsure)

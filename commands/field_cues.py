@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from commands import field_doubts as d
 from commands import field_words as w
-from commands.field_percent import Percent, clause_before
+from commands.field_percent import Percent, clause_after, clause_before
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,9 @@ def _nearly_done(t: str) -> re.Match[str] | None:
 def cues(t: str, scrubbed: str, pct: Percent) -> Cues:
     """The cues in `scrubbed` (the figures of `pct` blanked); `t` is the whole part, for the words after a cue."""
     unblock = w.UNBLOCK.search(scrubbed)
+    if unblock is not None and pct.span is not None and unblock.group(0).endswith("到了") and pct.span[0] >= unblock.end() \
+            and not scrubbed[unblock.end() : pct.span[0]].strip():
+        unblock = None  # "都到了一半": the figure reached, nothing arrived
     block = w.BLOCK.search(scrubbed)
     said_not = block is not None and scrubbed[: block.start()].rstrip().endswith("不")
     denied = block is not None and bool(d.NEGATED.search(scrubbed[: block.start()]) or (said_not and block.group(0).startswith("等")))
@@ -95,8 +98,11 @@ def cues(t: str, scrubbed: str, pct: Percent) -> Cues:
     start = None if start is not None and d.PLAN_WORDS.search(clause_before(scrubbed, start.start())) else start
     unblock = None if start is not None and unblock is not None and (  # "人到齐了 started at 8": the crew, not a wait, came
         start.start() < unblock.start() or d.CREW_ARRIVED.search(scrubbed[: unblock.end()])) else unblock
-    if unblock is not None and not denied and (w.PLAN_BEFORE.search(scrubbed[: unblock.start()]) or w.PLAN_AFTER.match(scrubbed[unblock.end() :])):
-        unblock = None  # "明天继续": a plan
+    if unblock is not None and not denied and (w.PLAN_BEFORE.search(scrubbed[: unblock.start()]) or w.PLAN_AFTER.match(scrubbed[unblock.end() :])
+                                                or d.NEAR_BEFORE.search(scrubbed[: unblock.start()])):
+        unblock = None  # "明天继续": a plan; "almost resolved": not yet
+    if done is not None and start is not None and start.start() > done.end() and re.search(r"[,;]", scrubbed[done.end() : start.start()]):
+        done = None  # "地线挂好了，开始拆旧柜": a step before the start (offered as the start, commands/field.py)
     trouble = (w.TROUBLE.search(w.TROUBLE_IF.sub(" ", scrubbed)) or d.TROUBLE_MORE.search(scrubbed)) if block is None and unblock is None and done is None else None
     return Cues(block=block, unblock=unblock, denied=denied, done=done, partly=partly, passed=passed, start=start,
                 trouble=trouble)
@@ -105,5 +111,7 @@ def cues(t: str, scrubbed: str, pct: Percent) -> Cues:
 def block_doubted(t: str, block: re.Match[str], start: re.Match[str] | None) -> bool:
     """A blocker its own words doubt (commands/field_doubts.py): "下雨停了 继续", "等了半天 终于开始了", "中午干不了"."""
     return bool(d.GOES_ON_AFTER.search(t[block.end() :]) or d.NOTHING_AFTER.match(t[block.end() :])
+                or (d.OUTAGE.match(block.group(0)) and d.PART_OF_DAY.search(clause_after(t[block.end() :])))  # "停电 the whole afternoon": a planned window?
+                or (block.group(0).lower().startswith("pending") and not t[block.end() :].strip(" .。!！"))  # "…还 pending": what?
                 or (start is not None and d.CLAUSE_GAP.search(t[block.end() : start.start()]))
                 or d.PART_OF_DAY.search(clause_before(t, block.start())) or d.PART_OF_DAY_STOP.search(t) or d.WAITED_OUT.search(t))

@@ -32,7 +32,7 @@ UNREAD = re.compile(rf"{_NUMBER}(?:{_NOT_A_COUNT_AFTER}|{_COUNTED_NOUN})|{_CN_CO
 
 # A completion with a rest still to do after it ("装完了 but 网络还没测", "finished, still need the docs").
 CONTRAST = re.compile(r"但是?|不过|还差|就差|还没|还有|只是|就剩|只剩|(?<![A-Za-z])(?:but|except|though|left|remain(?:s|ing)?|still|not yet|pending|not the whole)(?![A-Za-z])"
-                      r"|(?<![A-Za-z])(?:one|side|half|part|rest)\s+(?:starts|goes in|is next|will be)(?![A-Za-z])|(?<!good )(?<![A-Za-z])to go(?![A-Za-z])|[,;]\s*[^,;]{1,30}\s+next\s*$"
+                      r"|(?<![A-Za-z])(?:one|side|half|part|rest)\s+(?:starts|goes in|is next|will be)(?![A-Za-z])|(?<!good )(?<![A-Za-z])to go(?![A-Za-z])|[,;]\s*[^,;]{1,30}\s+next(?:\s+(?:week|month|shift|time))?\s*$"
                       # "风管装好了，保温下(?:周|个?礼拜|个?星期)包": more of the work to do later, by its verb
                       r"|[,，;；。]\s*[\u4e00-\u9fff]{0,6}?(?:下(?:周|个?礼拜|个?星期)|明天|明早|后天|周[一二三四五六日末])(?:(?:再|才)?(?:继续|接着)|(?:再|才)?(?:包|装|做|弄|干|铺|刷|接|焊|贴|搞|调|微调|改|修))(?![^,，;；。]*[A-Za-z][A-Za-z0-9]{0,9}-[0-9])",
                       re.IGNORECASE)
@@ -64,7 +64,7 @@ COMPARED_AFTER = re.compile(r"\s*(?:(?:[a-z]+er|more|less|faster|slower|better|w
                             re.IGNORECASE)
 # A machine's setting or load before a percent ("compressor running 80%", "genset loaded to 70%").
 SETTING_BEFORE = re.compile(r"(?:(?<![A-Za-z])(?:running|throttled|idling|firing|charged|dim|dimmed|set|capacity|load|utili[sz]ation|locked|capped|limited|held|pinned|parked|stroke|dosing|dosed|proportioned)"
-                            r"(?:\s*(?:to|at|到))?|设在|设置?在|限流|限速|限幅|开度|亮度|调光到?|给到|设定(?:到|在)?|变频(?:给到|调到|设到)?)\s*$", re.IGNORECASE)
+                            r"(?:\s*(?:to|at|到))?|(?:系数|参数|定值|阈值|门槛)\s*(?:设(?:为|成|到)?|为|是)?|(?<![铺敷布建假架开预陈摆])设(?:为|成|到)|设在|设置?在|限流|限速|限幅|开度|亮度|调光到?|给到|设定(?:到|在)?|变频(?:给到|调到|设到)?)\s*$", re.IGNORECASE)
 # A thing whose own level a percent gives, a few words before it ("话筒电池 still 40%", "油位 60%"): a reading.
 CN_MEASURED = re.compile(r"(?:电池(?![柜架包舱组])|电量|油量|油位|水位|液位|罐位|库存|余量|气压|胎压)[^,，;；。.!！0-9]{0,10}$"
                          r"|(?:风扇|(?<![A-Za-z])fans?)\S{0,8}\s*(?:都是|一直|开到|转速|running at|at)\s*$"
@@ -96,6 +96,13 @@ MY_OWN = re.compile(r"本人|我本人|我自己|(?<![A-Za-z])(?:myself|i person
 # "terminated and megger'd", "封顶了"): done, or a stage? Beside other tasks' writes, the message is asked.
 UNKNOWN_STATE = re.compile(r"\s*(?:(?:is|are|was|were|been|got|just|all)\s+)?[A-Za-z]{3,}(?:ed|'d)(?![A-Za-z])|\s*[\u4e00-\u9fff]{1,4}了\s*(?:[,，;；.。!！]|$)",
                            re.IGNORECASE)
+# The next one after a start ("做完了，开始下一个", "done, starting the next one"): another task's start, maybe.
+NEXT_ONE = re.compile(r"下一|(?<![A-Za-z])next(?![A-Za-z])|another", re.IGNORECASE)
+# A utility off ("停电", "outage"): for part of a day, as likely a planned window as an obstacle.
+OUTAGE = re.compile(r"停电|停水|停气|(?:power|water) (?:off|outage)|outage", re.IGNORECASE)
+# "resolved" and nothing else, or a rest after it ("KEY resolved", "resolved, pending user confirmation"): in a
+# ticket's words the task is done; in a blocker's, unblocked. Offered.
+RESOLVED_ALONE = re.compile(r"\s*resolved\s*(?:[.!]|[,;]\s*(?:pending|waiting|awaiting|to be (?:confirmed|verified))\b.*)?\s*", re.IGNORECASE)
 # The obstacle's matter finished ("电源的事搞定了", "那个问题处理完了"): the obstacle is done with, not the task.
 MATTER_BEFORE = re.compile(r"(?:的事|的事情|这事|那事|的问题|这个问题|那个问题)\s*(?:也|都|已经?)?\s*$")
 WAITED_OUT = re.compile(r"(?:终于|总算)\s*(?:可以)?\s*(?:开工|开始|动工|开干)"
@@ -109,7 +116,7 @@ PART_OF_DAY = re.compile(r"中午|午后|上午|下午|傍晚|晚上|夜里|(?<!
                          re.IGNORECASE)
 PART_OF_DAY_STOP = re.compile(r"(?:中午|上午|下午)\s*(?:就|都|也)?\s*(?:干不了|不能干|没法干|停工|歇了?)|停(?:工)?半天|(?:今天|今日)(?:就|先)?(?:干)?到这")
 # Nouns of a quantity that WordNet's list (commands/measure_nouns.txt) lacks: "glycol mix is at 35%".
-MORE_MEASURES = frozenset({"mix", "mixture", "blend", "dilution", "glycol", "brine", "setpoint", "dose", "dosage", "limit", "precharge",
+MORE_MEASURES = frozenset({"mix", "mixture", "blend", "dilution", "glycol", "brine", "setpoint", "dose", "dosage", "limit", "precharge", "compliance",
                            "pre-charge", "charge"})
 # A part of a message on several tasks that says only a vague amount ("A-1 half, A-2 some"): the message is asked.
 VAGUE_AMOUNT = re.compile(r"一些|一点|部分|有进展|同上|(?<![A-Za-z])(?:some|a bit|a little|partly|partially|bits|mostly|largely|most of|same|ditto)(?![A-Za-z])", re.IGNORECASE)

@@ -43,7 +43,7 @@ _PROGRESS_CUE_BEFORE = re.compile(r"(?:做到|干到|弄到|装到|达到|到了
 _FROM_TO_PERCENT = re.compile(r"(?:(?:从|from)\s*[0-9]{1,3}\s*%?\s*(?:up|涨|提升|提高|升|推|干|做|弄|搞)?\s*(?:到了?|至|to|->|→)"
                               r"|(?<![0-9.])[0-9]{1,3}\s*%?\s*(?:->|→|=>))\s*(?P<to>[0-9]{1,3})\s*%", re.IGNORECASE)
 
-_RANGE_PERCENT = re.compile(r"(?<![0-9.])([0-9]{1,3})\s*%?\s*(?:-|~|～|到|至|或|or|to|and)\s*[0-9]{1,3}\s*(?:%|％)"
+_RANGE_PERCENT = re.compile(r"(?<![0-9.])([0-9]{1,3})\s*%?\s*(?:-|~|～|到|至|或者?|or|to|and)\s*[0-9]{1,3}\s*(?:%|％)"
                             r"|(?<![0-9.])([0-9]{1,3})\s+(?:or|或)\s+[0-9]{1,3}(?![0-9])", re.IGNORECASE)
 
 _CN_RANGE = re.compile(r"百分之([一二三四五六七八九十]{1,3})\s*(?:到|至|-|~|～|或)\s*(?:百分之)?[一二三四五六七八九十百]{1,3}")
@@ -55,7 +55,7 @@ _SHARE_BEFORE = re.compile(r"[\u4e00-\u9fffA-Za-z]{2,}\s*(?:[\u4e00-\u9fff]{1,3}
 
 # Words that say the figure after them is the task's progress, whatever names stand before ("rebar 完成 60%").
 _STRONG_CUE_BEFORE = re.compile(r"(?:(?:今天|现在|目前)(?:到了?)?|(?<![A-Za-z])(?:now|today) (?:at|is at)|完成|进度|做到|干到|弄到|达到|整体|总体|overall|task (?:is )?(?:at|is)|progress|complete|completed|done)"
-                                r"\s*(?:到了?|了|:|：|about|around|roughly|at|is|is at)?\s*$",
+                                r"\s*(?:(?:we'?re|we are|it'?s|it is)\s+)?(?:到了?|了|:|：|about|around|roughly|at|is|is at)?\s*$",
                                 re.IGNORECASE)
 # Words right after a percent that make it the task's own ("cabling 50% complete", "data mapping 35% through"), and
 # a percent form that carries its own label ("UAT 进度 60%"): the names before it are a step of the task.

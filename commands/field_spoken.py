@@ -32,7 +32,7 @@ _TYPOS = ((re.compile(r"(?<![A-Za-z])(?:nearlly|nearley|nealry|neraly|nearlt|nea
           (re.compile(r"(?<=two )third(?![A-Za-z])", re.IGNORECASE), "thirds"),
           (re.compile(r"(?<![A-Za-z])(?:shuold|shoud|sould|shold)(?![A-Za-z])", re.IGNORECASE), "should"),
           (re.compile(r"(?<=[0-9一二两三四五六七八九十半])(\s*个?)小事"), r"\1小时"),  # a pinyin slip: "用了3小事"
-          (re.compile(r"(?<![A-Za-z])w/o(?![A-Za-z])", re.IGNORECASE), "without"),
+          (re.compile(r"(?<![A-Za-z])w/o(?![A-Za-z])", re.IGNORECASE), "without"), (re.compile(r"(?<![A-Za-z])b/c(?![A-Za-z])", re.IGNORECASE), "because"),
           # a negation typed without its apostrophe ("hasnt signed", "isnt done", "didnt start")
           (re.compile(r"(?<![A-Za-z])(has|have|is|are|was|were|do|does|did|could|should|would|ca|wo)nt(?![A-Za-z])", re.IGNORECASE), r"\1n't"))
 # A percent taken back in the same breath ("80%... wait no, 75%"): the second is the one meant. "80% 不对 75%" may
@@ -45,7 +45,7 @@ _HOURS_ON_KEY = re.compile(r"(?:(?:please )?log\s+)?(?<![0-9.])(?P<hours>[0-9]{1
                            r"(?P<key>[A-Za-z][A-Za-z0-9]{0,9}-[0-9]{1,9})(?![A-Za-z0-9-])", re.IGNORECASE)
 _HOUR_AND_HALF = re.compile(r"(?<![0-9一二两三四五六七八九十几多])(?<![0-9一二两三四五六七八九十几多]\s)个半(?:钟头?|小时)")
 _CN_DECIMAL_HOURS = re.compile(r"(?<![一二两三四五六七八九十零])([一二两三四五六七八九十]{1,3})点([一二三四五六七八九])(?=\s*个?(?:小时|钟头))")
-_FROM_TO_PERCENT = re.compile(r"(?:[从由]\s*[0-9]{1,3}\s*%?\s*(?:推进|做|干|提高|提升|涨|推|去)\s*到|(?<![A-Za-z])from\s*[0-9]{1,3}\s*%?\s*(?:(?:go(?:es)?|went|gone|moved|climbed|jumped)\s+)?(?:up\s+)?to)\s*(?=[0-9]{1,3}\s*%)",
+_FROM_TO_PERCENT = re.compile(r"(?:[从由]\s*[0-9]{1,3}\s*%?\s*(?:推进|做|干|提高|提升|涨|推|去|提)\s*到了?|[从由]\s*[0-9]{1,3}\s*%?\s*(?:更新|改|调整)\s*(?:为|到|成)|(?<![A-Za-z])from\s*[0-9]{1,3}\s*%?\s*(?:(?:go(?:es)?|went|gone|moved|climbed|jumped)\s+)?(?:up\s+)?to)\s*(?=[0-9]{1,3}\s*%)",
                               re.IGNORECASE)
 _MINUTE_WORDS = {"five": 5, "ten": 10, "fifteen": 15, "twenty": 20, "twenty-five": 25, "thirty": 30, "forty": 40,
                  "forty-five": 45, "fifty": 50}

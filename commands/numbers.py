@@ -176,11 +176,11 @@ _CN_MINUTES_AFTER = re.compile(r"\s*(?:零)?(?P<num>[一二两三四五六七八
 _CN_MINUTES = re.compile(r"(?P<num>[一二两三四五六七八九十]{1,3})\s*分钟")
 _EN_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
                "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12}
-_EN_PARTS = {"a half": Decimal("0.5"), "a quarter": Decimal("0.25"), "three quarters": Decimal("0.75")}
+_EN_PARTS = {"a half": Decimal("0.5"), "half": Decimal("0.5"), "a quarter": Decimal("0.25"), "three quarters": Decimal("0.75")}
 _HOURS_EN = re.compile(
     r"(?<![A-Za-z])(?:(?P<halfhour>half an? hour|half-hour|half hour)"
-    r"|(?P<n>an|a|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)(?P<half> and (?:a half|a quarter|three quarters))? hours?"
-    r"(?P<half2> and (?:a half|a quarter|three quarters))?)(?![A-Za-z])",
+    r"|(?P<n>an|a|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)(?P<half> and (?:a half|half|a quarter|three quarters))? hours?"
+    r"(?P<half2> and (?:a half|half|a quarter|three quarters))?)(?![A-Za-z])",
     re.IGNORECASE,
 )
 

@@ -46,7 +46,7 @@ _NUMBER_THEN_YES = re.compile(r"(?:#|(?=[0-9]{1,9} ?[,:：]? ?(?:我看|看过|�
 # A decision said number first ("31 驳回，太贵", "#31 我不同意", "31 crane 租赁 我 approve 了，price 合理"): the verb's
 # form, so that a rejection without its reason is asked for one.
 _NUMBER_FIRST = re.compile(r"(?P<id>#[0-9]{1,9}|[0-9]{3,9})(?! ?(?:年|月|日|号|个|块|元|台|套|米|万|千|%|(?i:pcs|units?|m)(?![a-z])))"
-                             r" ?[,:：]? ?(?P<verb>(?P<mid>[^0-9,，;；。?？]{1,16}? ?我|我)? ?(?:驳回|不同意|不批|否决|拒绝|not approved|"
+                             r" ?[,:：]? ?(?P<verb>(?P<mid>[^0-9,，;；。?？]{1,16}? ?我|我)? ?(?:驳回|退回|不同意|不批|否决|拒绝|not approved|"
                              r"(?i:reject(?:ed)?|declined?)|(?P<yes>同意|批准|(?i:approved?|lgtm))))(?![A-Za-z]) ?(?:了|掉|一下)?"
                              r" ?(?:(?:[,，:：;；.。—–]| - |\s) ?(?P<why>.*)|(?P<polite>(?i:pls|please|thanks|thx)?))")
 _POLITE_LEAD = re.compile(r"^(?:kindly|please|pls|plz|麻烦|请)\s*", re.IGNORECASE)
@@ -75,8 +75,8 @@ _QUOTE_LINE = re.compile(r"\s*(?:>|》|&gt;)")
 
 # After a decision, another ("同意 #4，驳回 #5 …", "approve 4 and 5"): each its own, all or none.
 # Another decision's number alone goes with an approval when nothing follows it but a courtesy ("and 6352 pls").
-_THEN_A_DECISION = re.compile(r"(?:^\s*|\s*[,，;；]\s*|\s+(?:and|also|plus|&)\s+|\s*(?:然后|另外)\s*)(?:(?:and|also)\s+)?"
-                              r"(?P<rest>(?P<verb>[^\s#0-9,，;；]{1,12}\s*)?(?P<id>#?[0-9]{1,9})(?![0-9]).*)$", re.IGNORECASE | re.DOTALL)
+_THEN_A_DECISION = re.compile(r"(?:^\s*|\s*[,，;；、]\s*|\s+(?:and|also|plus|&)\s+|\s*(?:然后|另外|和|跟|及)\s*)(?:(?:and|also)\s+)?"
+                              r"(?P<rest>(?P<verb>(?!和|跟|及|(?:and|also|plus)\s)[^\s#0-9,，;；]{1,12}\s*)?(?P<id>#?[0-9]{1,9})(?![0-9]).*)$", re.IGNORECASE | re.DOTALL)
 _ONLY_A_COURTESY = re.compile(r"\s*(?:pls|please|plz|too|as well|also|也|都|thanks|thx)?\s*(?:[,，;；.。!！].*)?", re.IGNORECASE | re.DOTALL)
 
 

@@ -60,8 +60,8 @@ _FORMS = (
     _form("priority", rf"{_LEAD}{_KEY}\s*(?:this one\s*)?(?:pls\s*|please\s*)?make it (?P<value>urgent|high|low|normal){_POLITE}{_REASON}"),
     _form("assign", rf"hand\s+{_KEY}\s+over\s+to\s+{_NAME}\s*(?:pls|please|thanks)?(?:\s*[,，;；]\s*[^%％0-9]*)?[.!！]*"),
     _form("due", rf"{_LEAD}{_KEY}\s*(?:改到|推到|延到)\s*(?P<when>.+?)\s*(?:交|交付|完成|完工)(?:吧|了)?[.。!！]*"),
-    _form("priority", rf"(?:bump|raise|set|change)\s+{_KEY}(?:'s)?\s+{_PRIORITY}\s+to\s+(?P<value>[A-Za-z]+)[.!！]*"),
-    _form("comment", rf"(?:note|comment|remark)\s+(?:on|for)\s+{_KEY}\s*[:：]\s*(?P<text>.+)"),
+    _form("priority", rf"(?:bump|raise|set|change)\s+{_KEY}(?:'s)?\s+{_PRIORITY}\s+to\s+(?P<value>[A-Za-z]+){_POLITE}{_REASON}"),
+    _form("comment", rf"(?:add\s+an?\s+)?(?:note|comment|remark)\s+(?:on|for|to)\s+{_KEY}\s*[:：]\s*(?P<text>.+)"),
     _form("due", rf"(?:please\s+|pls\s+)?(?:move|change|push|set|extend)\s+the\s+{_DUE}\s+(?:for|of|on)\s+{_KEY}\s+(?:back\s+|out\s+)?to\s+(?P<when>.+)",
           sure=True),
     _form("priority", rf"(?:please\s+|pls\s+)?(?:raise|lower|set|change|bump|drop)\s+the\s+{_PRIORITY}\s+(?:of|for|on)\s+{_KEY}\s+to\s+"
@@ -70,7 +70,7 @@ _FORMS = (
     _form("close", rf"closing\s+{_KEY}(?![A-Za-z0-9-])\s*(?:[:：,，—–-]|\s+as\b|\s+because\b)?{_REASON}"),
     _form("assign", rf"{_LEAD}{_KEY}\s*改由\s*{_NAME}\s*(?:来)?\s*(?:负责|跟进|接手)(?:\s*[,，;；]\s*(?:[^%％0-9]|(?<=[A-Za-z])[0-9])*)?[.。!！]?"),
     _form("close", rf"{_LEAD}{_KEY}\s*(?:(?:这个|那个)(?:任务|单)?|这单|那单)?\s*(?:(?:can|could|should|pls|please|to)\s+be\s+closed|can\s+close|close(?!\s*to\b)"
-                   rf"(?![A-Za-z-])|关闭|关掉|关了吧|可以关了|可以关闭){_POLITE}{_REASON}"),
+                   rf"(?![A-Za-z-])|关闭|关掉|关了吧|可以关了|可以关闭|cancel(?:led)? (?:this|the) (?:task|one)){_POLITE}{_REASON}"),
     _form("reopen", rf"{_LEAD}{_KEY}\s*(?:(?:这个|那个)(?:任务|单)?)?\s*(?:得|要|需要|需|应该|可以)?\s*(?:重新\s*(?:打开|open)|重开|re-?open(?:ed)?)(?![A-Za-z]){_POLITE}{_REASON}"),
     _form("assign", rf"{_LEAD}{_KEY}\s*(?:re-?assign(?:ed)?|hand ?over|转派|改派|指派|转给|交给)\s*(?:给|to)?\s*{_NAME}"
                     r"(?:\s*(?:吧|来跟|跟进|跟|负责|follow(?: up)?|pls|please|thanks))*\s*(?:[,，;；]\s*[^%％0-9]*)?[.。!！]?"),
@@ -95,7 +95,7 @@ def _value(form: _Form, m: re.Match[str]) -> str | None:
 
 
 # A word every form holds: most messages are reports, and one search spares them the forms (bench/workers.py).
-_ANY_CHANGE_WORD = re.compile(r"priority|prio|优先|due|deadline|截止|交期|完工日期|改期|延期|推迟|顺延|延后|改到|推到|延到|close|closing|关|"
+_ANY_CHANGE_WORD = re.compile(r"priority|prio|优先|due|deadline|截止|交期|完工日期|改期|延期|推迟|顺延|延后|改到|推到|延到|close|closing|cancel|关|"
                               r"open|重新|重开|assign|转派|改派|指派|转给|交给|hand|note|comment|remark|make it|改成|改为|调成|设为|设成|提到|调到|降到|改由",
                               re.IGNORECASE)
 

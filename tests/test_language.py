@@ -56,7 +56,9 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           # and one of holdout37's labels set to written rules since), holdout88 96.1 % / 0 (regional Mandarin: the first
           # set read once at 95 % with no wrong write), holdout89 90.4 % / 7 (trade jargon), holdout90 90.9 % / 9 (equipment
           # tags beside task keys; 93.5 % / 2 once the parser is given the set's projects, as the dispatcher gives it the
-          # configured ones) (likewise, after tuning on holdout85-87). Since tuned on, guarded.
+          # configured ones) (likewise, after tuning on holdout85-87), holdout91 89.6 % / 6 (power-grid crews), holdout92
+          # 85.7 % / 5 (second-language English on overseas projects), holdout93 87.0 % / 8 (ticket language) (likewise,
+          # after tuning on holdout88-90; one of holdout23's labels set to a written rule since). Since tuned on, guarded.
           # Since tuned on, guarded.
           "holdout6.yaml": 0.95, "holdout7.yaml": 0.95, "holdout8.yaml": 0.95, "holdout9.yaml": 0.95,
           "holdout10.yaml": 0.95, "holdout11.yaml": 0.95, "holdout12.yaml": 0.95, "holdout13.yaml": 0.95,
@@ -81,7 +83,8 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           "holdout79.yaml": 0.95, "holdout80.yaml": 0.95, "holdout81.yaml": 0.95,
           "holdout82.yaml": 0.95, "holdout83.yaml": 0.95, "holdout84.yaml": 0.95,
           "holdout85.yaml": 0.95, "holdout86.yaml": 0.95, "holdout87.yaml": 0.95,
-          "holdout88.yaml": 0.95, "holdout89.yaml": 0.95, "holdout90.yaml": 0.95}
+          "holdout88.yaml": 0.95, "holdout89.yaml": 0.95, "holdout90.yaml": 0.95,
+          "holdout91.yaml": 0.95, "holdout92.yaml": 0.95, "holdout93.yaml": 0.95}
 
 
 def _cases(name: str) -> list[dict[str, Any]]:
@@ -565,6 +568,13 @@ def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pyte
     ("MX-4 60% 刚才那条 wrong 了", "ask"), ("MX-4 waiting for the LOTO permit", ("block MX-4",)), ("不好意思 改回 35%", ("correct progress 35",)),
     ("MX-4 weather's cleared, back on the tools", ("unblock MX-4",)), ("MX-4 已经 start", ("start MX-4",)),
     ("MX-4 installed 4 of the new gate valves", "ask"),
+    # and the forms behind holdout91-93's wrong writes: power-grid words, second-language English, ticket words
+    ("MX-4 保护定值系数设 80%", "none"), ("MX-4 finished the trenching, backfill next week", "ask"), ("MX-4 停电作业中，进度40%", ("progress MX-4 40",)),
+    ("MX-4 only 70% arrive to site", "ask"), ("MX-4 the testing take me two and half hour", ("hours MX-4 2.5",)), ("MX-4 停电 the whole morning", "ask"),
+    ("MX-4 maybe 30 或者 40%", "ask"), ("MX-1 和 MX-2 都到了一半", ("progress MX-1 50", "progress MX-2 50")), ("MX-4 resolved", "ask"),
+    ("MX-4 resolved, pending user confirmation", "ask"), ("MX-4 workaround applied，彻底修复还 pending", "ask"),
+    ("MX-4 assigned to me, starting now", ("start MX-4",)), ("MX-4 30% 上条填错", "ask"), ("MX-4 uptime compliance 到 98% 了", "none"),
+    ("MX-4 接地线拆好了，开始合闸", ("start MX-4",)), ("MX-4 做完了，开始下一个", "ask"), ("驳回 5011 和 5012，都没附报价单", ("reject 5011", "reject 5012")),
 ])
 def test_the_forms_behind_the_tuning_set_carry_over(text: str, meant: object) -> None:
     # As the evaluator compares them: "start A-3" beside "progress A-3 10" is the same write (evaluation._effects).
