@@ -69,6 +69,8 @@ def cues(t: str, scrubbed: str, pct: Percent) -> Cues:
     done = _cue(w.DONE, scrubbed, not_before=w.DONE_NOT_FACT_BEFORE, not_after=w.DONE_PARTIAL_AFTER)
     if done is not None and block is None and d.MATTER_BEFORE.search(scrubbed[: done.start()]):
         unblock, done = unblock or done, None  # "已解决 电源的事搞定了": the obstacle's matter, done with
+    if done is not None and unblock is not None and denied and unblock.end() <= done.start():
+        done = None  # "no longer stuck, 电搞定了": what was done is the obstacle's
     said = d.UNBLOCK_SAID.search(scrubbed) if block is None else None
     unblock = unblock or said
     if done is not None and unblock is not None and (unblock.start() <= done.start() < unblock.end() or said or (
@@ -82,6 +84,7 @@ def cues(t: str, scrubbed: str, pct: Percent) -> Cues:
     partly = done is not None and bool(w.PART_BEFORE.search(clause_before(scrubbed, done.start())) or d.CONTRAST.search(t[done.end() :])
                                        or d.LAYER_BEFORE.search(clause_before(scrubbed, done.start()))
                                        or d.TAG_BEFORE.search(clause_before(scrubbed, done.start()))
+                                       or d.REHEARSAL_BEFORE.search(clause_before(scrubbed, done.start()))
                                        or d.THE_REST_BEFORE.search(clause_before(scrubbed, done.start())) or d.PART_LETTER_BEFORE.search(scrubbed[: done.start()])
                                        or d.COUNTED.search(clause_before(scrubbed, done.start())) or d.COUNTED_AFTER.match(scrubbed[done.end() :])
                                        or (done.group(0).isascii() and d.COUNTED_IN_CLAUSE.match(scrubbed[done.end() :]))

@@ -98,6 +98,9 @@ UNKNOWN_STATE = re.compile(r"\s*(?:(?:is|are|was|were|been|got|just|all)\s+)?[A-
                            re.IGNORECASE)
 # The next one after a start ("做完了，开始下一个", "done, starting the next one"): another task's start, maybe.
 NEXT_ONE = re.compile(r"下一|(?<![A-Za-z])next(?![A-Za-z])|another", re.IGNORECASE)
+# A run-through before the show ("彩排完成", "focus done", "soundcheck done"): a stage of the work, not all of it.
+REHEARSAL_BEFORE = re.compile(r"(?:彩排|走台|调音|联排|试演|(?<![A-Za-z])(?:rehearsals?|soundcheck|focus|tech run|run-?through|dress run))\s*(?:已经?|都|也)?\s*$",
+                              re.IGNORECASE)
 # A utility off ("停电", "outage"): for part of a day, as likely a planned window as an obstacle.
 OUTAGE = re.compile(r"停电|停水|停气|(?:power|water) (?:off|outage)|outage", re.IGNORECASE)
 # "resolved" and nothing else, or a rest after it ("KEY resolved", "resolved, pending user confirmation"): in a
@@ -116,12 +119,12 @@ PART_OF_DAY = re.compile(r"中午|午后|上午|下午|傍晚|晚上|夜里|(?<!
                          re.IGNORECASE)
 PART_OF_DAY_STOP = re.compile(r"(?:中午|上午|下午)\s*(?:就|都|也)?\s*(?:干不了|不能干|没法干|停工|歇了?)|停(?:工)?半天|(?:今天|今日)(?:就|先)?(?:干)?到这")
 # Nouns of a quantity that WordNet's list (commands/measure_nouns.txt) lacks: "glycol mix is at 35%".
-MORE_MEASURES = frozenset({"mix", "mixture", "blend", "dilution", "glycol", "brine", "setpoint", "dose", "dosage", "limit", "precharge", "compliance",
+MORE_MEASURES = frozenset({"mix", "mixture", "blend", "dilution", "glycol", "brine", "setpoint", "dose", "dosage", "limit", "precharge", "compliance", "output",
                            "pre-charge", "charge"})
 # A part of a message on several tasks that says only a vague amount ("A-1 half, A-2 some"): the message is asked.
-VAGUE_AMOUNT = re.compile(r"一些|一点|部分|有进展|同上|(?<![A-Za-z])(?:some|a bit|a little|partly|partially|bits|mostly|largely|most of|same|ditto)(?![A-Za-z])", re.IGNORECASE)
+VAGUE_AMOUNT = re.compile(r"一些|一点|部分|有进展|同上|也是|也一样|(?<![A-Za-z])(?:some|a bit|a little|partly|partially|bits|mostly|largely|most of|same|ditto)(?![A-Za-z])", re.IGNORECASE)
 # "模组有70%已经到仓库了", "其中 30% …": a share of a thing the words name, not the task's progress; asked.
-SHARE_LEAD = re.compile(r"[\u4e00-\u9fffA-Za-z](?<![进度成经还我你他她们])\s?有\s*$|其中\s*$|[\u4e00-\u9fff](?<![进度])的\s*$")
+SHARE_LEAD = re.compile(r"[\u4e00-\u9fffA-Za-z](?<![进度成经还我你他她们])\s?有\s*$|其中\s*$|[\u4e00-\u9fff](?<![进度])的\s*(?:已经?|都)?\s*$")
 # A thing said to be wrong ("螺栓规格不对", "尺寸不对"): a report of trouble, no correction of a write.
 THING_WRONG = re.compile(r"(?:规格|尺寸|型号|数量|颜色|方向|位置|角度|标高|参数|图纸|版本)不对")
 HEDGE_BEFORE_HOURS = re.compile(r"(?:差不多|大概|大约|约|(?<![A-Za-z])(?:about|around|roughly))\s*$", re.IGNORECASE)

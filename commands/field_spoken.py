@@ -45,7 +45,7 @@ _HOURS_ON_KEY = re.compile(r"(?:(?:please )?log\s+)?(?<![0-9.])(?P<hours>[0-9]{1
                            r"(?P<key>[A-Za-z][A-Za-z0-9]{0,9}-[0-9]{1,9})(?![A-Za-z0-9-])", re.IGNORECASE)
 _HOUR_AND_HALF = re.compile(r"(?<![0-9一二两三四五六七八九十几多])(?<![0-9一二两三四五六七八九十几多]\s)个半(?:钟头?|小时)")
 _CN_DECIMAL_HOURS = re.compile(r"(?<![一二两三四五六七八九十零])([一二两三四五六七八九十]{1,3})点([一二三四五六七八九])(?=\s*个?(?:小时|钟头))")
-_FROM_TO_PERCENT = re.compile(r"(?:[从由]\s*[0-9]{1,3}\s*%?\s*(?:推进|做|干|提高|提升|涨|推|去|提)\s*到了?|[从由]\s*[0-9]{1,3}\s*%?\s*(?:更新|改|调整)\s*(?:为|到|成)|(?<![A-Za-z])from\s*[0-9]{1,3}\s*%?\s*(?:(?:go(?:es)?|went|gone|moved|climbed|jumped)\s+)?(?:up\s+)?to)\s*(?=[0-9]{1,3}\s*%)",
+_FROM_TO_PERCENT = re.compile(r"(?:[从由]\s*[0-9]{1,3}\s*%?\s*(?:推进|做|干|提高|提升|涨|推|去|提)\s*(?:到了?|至)|[从由]\s*[0-9]{1,3}\s*%?\s*(?:更新|改|调整)\s*(?:为|到|成)|(?<![A-Za-z])from\s*[0-9]{1,3}\s*%?\s*(?:(?:go(?:es)?|went|gone|moved|climbed|jumped)\s+)?(?:up\s+)?to)\s*(?=[0-9]{1,3}\s*%)",
                               re.IGNORECASE)
 _MINUTE_WORDS = {"five": 5, "ten": 10, "fifteen": 15, "twenty": 20, "twenty-five": 25, "thirty": 30, "forty": 40,
                  "forty-five": 45, "fifty": 50}

@@ -12,9 +12,10 @@ from commands.field_words import _words
 DAYS = _words("half (?:a )?day", "[0-9一二两三四五六七八九十半]+\\s*(?:个)?(?:整)?天", "一整天", "一上午", "一下午", "一晚上", "半天", "整天",
               "[0-9]+(?:\\.[0-9]+)? ?days?", "(?:one|two|three|four|five|a|half a) days?", "all day", "the whole day")
 # Before hours, time lost or waited, not worked ("等了2个小时吊车", "lost 2 hours waiting"): not time spent.
-HOURS_IDLE_BEFORE = re.compile(r"(?:窗口|(?<![A-Za-z])window|平均(?:响应|处理|用时|耗时)?|响应|(?<![A-Za-z])(?:(?:average|avg|mean)(?:\s+[a-z]+){0,2}|response(?: time)?|turnaround(?: time)?)|测试持续|持续|等了|白等了?|耽误了?|浪费了?|延误了?|停了|(?:job|任务|脚本|程序|机器|设备)\s*(?:跑了|运行了)|waited|waiting|lost|wasted|idle for|delayed(?: by)?|ran for|running for)\s*"
+HOURS_IDLE_BEFORE = re.compile(r"(?:窗口|能撑|能用|可用|续航|试运行|空载运行|运行了|跑合|(?<![A-Za-z])(?:run-?in|lasts?|can run(?: for)?|good for)|(?<![A-Za-z])window|平均(?:响应|处理|用时|耗时)?|响应|(?<![A-Za-z])(?:(?:average|avg|mean)(?:\s+[a-z]+){0,2}|response(?: time)?|turnaround(?: time)?)|测试持续|持续|等了|白等了?|耽误了?|浪费了?|延误了?|停了|(?:job|任务|脚本|程序|机器|设备)\s*(?:跑了|运行了)|waited|waiting|lost|wasted|idle for|delayed(?: by)?|ran for|running for)\s*"
                                r"(?:约|大约|大概|about|around|like)?\s*$", re.IGNORECASE)
-HOURS_NOT_SPENT_AFTER = re.compile(r"^\s*(?:的\s*(?:window|slot|窗口|时间窗|时段|间隔|周期)|前|以前|之前|之内|以内|内|ago|before|within|earlier|later|from now|away|lost|wasted|"
+HOURS_NOT_SPENT_AFTER = re.compile(r"^[^,，;；。.]{0,30}?(?<![A-Za-z])(?:every|each)\s+(?:day|morning|evening|night|shift|week|time|run|cycle)(?![A-Za-z])"
+                                   r"|^\s*(?:的\s*(?:window|slot|窗口|时间窗|时段|间隔|周期)|前|以前|之前|之内|以内|内|ago|before|within|earlier|later|from now|away|lost|wasted|"
                                    r"of (?:downtime|delay|waiting)|delay|idle|down(?![A-Za-z]))",
                                    re.IGNORECASE)
 # Hours said once for every task listed ("2h on each", "各2小时", "2 hours apiece").
@@ -44,7 +45,7 @@ DAYS_TO_COME = re.compile(r"(?:还要|还得|还需|预计|估计|大概|大约|
                           r"days? (?:more|left|to go)|in (?:two|three|a few|[0-9]+) days|够(?:用|喂|吃|撑|烧)?\S{0,3}天", re.IGNORECASE)
 # A duration inside a test or measurement ("850 kPa held 30 min"), or a machine running for a time ("ran 2h at full
 # load"): a test, not time spent.
-TEST_CONTEXT = re.compile(r"(?<![A-Za-z])(?:within|ran|run(?:ning)? for|burn-?in|soak(?:ed|ing)?|(?:full |no |under )?load|loaded|tests?\s*(?:lasted|took|ran)?\s*$)"
+TEST_CONTEXT = re.compile(r"(?<![A-Za-z])(?:within|ran|run(?:ning)? for|burn-?in|soak(?:ed|ing)?|(?:full |no |under )?load(?!-?\s?(?:in|out)(?![A-Za-z]))|loaded|tests?\s*(?:lasted|took|ran)?\s*$)"
                           r"(?![A-Za-z])|kPa|MPa|bar(?![a-z])|psi|℃|°C|保压|稳压|打压|held|holding|hold for|(?<![A-Za-z])(?:hold|cure|curing|dry|drying|"
                           r"rest|resting|bake|baking|proof|proofing|ferment(?:ing)?)(?![A-Za-z])|养护|烘干|醒发|发酵|耐压|静置|固化|晾干?|浸泡|沉淀|冷却|settl(?:e|ing)|cool(?:ing)?(?: down)?|"
                           r"运行了?|运转了?|空转|转了|试运行|压力测试|压力试验|试压|闭水|水压|气压|保持了?|维持了?|试车|负载|带载|满载|空载|老化|烤机|(?:充|放)电\s*$", re.IGNORECASE)

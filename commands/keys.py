@@ -27,8 +27,8 @@ def tags_as_words(s: str, projects: frozenset[str] | None) -> tuple[str, dict[st
     An equipment tag beside a task is not that task, and a figure in its name no figure of the task's."""
     if not projects:
         return s, {}
-    found = list(TASK_KEY_ANY.finditer(s))
-    tags = [m.group(1) for m in found if m.group(1).split("-", 1)[0].upper() not in projects]
+    found, known = list(TASK_KEY_ANY.finditer(s)), {key.upper() for key in projects}
+    tags = [m.group(1) for m in found if m.group(1).split("-", 1)[0].upper() not in known]
     if not tags or len(tags) == len(found):
         return s, {}
     words = {}

@@ -53,6 +53,8 @@ _POLITE_LEAD = re.compile(r"^(?:kindly|please|pls|plz|麻烦|请)\s*", re.IGNORE
 # A report's heading ("Status update:", "Update on A-3:", "进展汇报："): not the status verb, nor anything to read.
 _REPORT_HEADING = re.compile(r"^(?:(?:status|progress|quick|daily|eod|weekly|site|shift)\s+update|update|summary|进展汇报|进度汇报|汇报|日报|周报|简报)"
                              r"\s*[:：-]\s*|^(?:(?:status\s+)?update|progress|status)\s+(?:on|for)\s+(?=[A-Za-z][A-Za-z0-9]{0,9}-[0-9])", re.IGNORECASE)
+# An acknowledgement before the message's own words ("收到。9607 同意", "已阅，同意 #9608"): nothing to read in it.
+_ACK_LEAD = re.compile(r"^(?:收到|已阅|好的|(?i:noted|roger))\s*[。.,，!！;；]\s*(?=\S)")
 _CHANNEL_REF = re.compile(r"#([0-9]{1,9})(?![0-9A-Za-z])")
 # An approval said as its own clause among chatter ("辛苦，同意 12，周一见"): the verb aimed at a number,
 # with nothing around it that asks, negates or sets a condition.
@@ -69,7 +71,7 @@ _THEN_A_TASK = re.compile(r"(?:^|[,，;；。]|\.\s|\s(?:and|also|plus)\s|另外
                           re.IGNORECASE)
 
 
-_AFTER_THE_VERB = re.compile(r"^(?:一下|下)\s*[:：,，]?\s*")
+_AFTER_THE_VERB = re.compile(r"^(?:一下|下|各位领导|领导|各位)\s*[:：,，]?\s*")  # a request ("同意一下 #7") keeps its 一下
 _QUOTE_LINE = re.compile(r"\s*(?:>|》|&gt;)")
 
 
@@ -82,12 +84,14 @@ _ONLY_A_COURTESY = re.compile(r"\s*(?:pls|please|plz|too|as well|also|也|都|th
 
 def _with_others(decision: Approve | Reject, said: str, today: date) -> Command | ParseError | None:
     """The decision and the ones its words go on to make, all or none; None when they make no other decision."""
-    more = next((m for m in _THEN_A_DECISION.finditer(said) if m["verb"] or (len(m["id"].lstrip("#")) == len(str(decision.approval_id))
-                 and (isinstance(decision, Reject) or _ONLY_A_COURTESY.fullmatch(said, m.end("id"))))), None)
+    more = next((m for m in _THEN_A_DECISION.finditer(said) if m["verb"] or _decided(m["rest"], today) or (
+        len(m["id"].lstrip("#")) == len(str(decision.approval_id))
+        and (isinstance(decision, Reject) or _ONLY_A_COURTESY.fullmatch(said, m.end("id"))))), None)
     if more is None:
         return None
     verb = "approve" if isinstance(decision, Approve) else "reject"
-    rest = more["rest"] if more["verb"] else f"{verb} {more['rest']}"  # "reject 5 and 6 too pricey": both, for that reason
+    # "9561 驳回，…" decides itself; "reject 5 and 6 too pricey": both, for that reason
+    rest = more["rest"] if more["verb"] or _decided(more["rest"], today) else f"{verb} {more['rest']}"
     other = _parse(rest, today=today, channel_project=None)
     if isinstance(other, ParseError) and other.verb in ("approve", "reject"):
         return other  # "approve 4 and reject 5": the second asks for its reason, and nothing is decided yet
@@ -98,6 +102,11 @@ def _with_others(decision: Approve | Reject, said: str, today: date) -> Command 
         reason = said[: more.start()].strip() or (others[0].reason if not more["verb"] and isinstance(others[0], Reject) else "")
         return Several(items=(replace(decision, reason=reason), *others)) if reason else err("missing_argument", "reject", arg="reason")
     return Several(items=(replace(decision, comment=said[: more.start()].strip()), *others))
+
+
+def _decided(said: str, today: date) -> bool:
+    """Whether `said` is a decision said number first ("9561 驳回，规格不符")."""
+    return _NUMBER_FIRST.fullmatch(said) is not None and isinstance(_parse(said, today=today, channel_project=None), (Approve, Reject))
 
 
 def _with_report(decision: Approve | Reject, said: str, today: date) -> Command | ParseError:
@@ -147,7 +156,7 @@ def _unquoted(text: str) -> str:
 
 def _parse(s: str, *, today: date, channel_project: str | None) -> Command | ParseError:
     """One message, normalized and read in simplified Mandarin (parse)."""
-    heading = _REPORT_HEADING.match(s)
+    heading = _REPORT_HEADING.match(s) or _ACK_LEAD.match(s)
     s = s[heading.end() :] if heading is not None and s[heading.end() :].strip() else s
     lead = _POLITE_LEAD.match(s)  # "Kindly reopen A-3": the verb after the courtesy
     matched = match_verb(s) or (match_verb(s[lead.end() :]) if lead is not None and lead.end() else None)
@@ -190,7 +199,7 @@ def _parse(s: str, *, today: date, channel_project: str | None) -> Command | Par
         return err("unknown_command", None, word=word, suggestion=suggest(word[:PARAM_MAX_CHARS]))
 
     verb, word, rest = matched
-    rest = _AFTER_THE_VERB.sub("", rest) if verb.name == "report" else rest  # "报告一下：A-3 …" (a request: "同意一下 #7")
+    rest = _AFTER_THE_VERB.sub("", rest) if verb.name == "report" else rest  # "报告一下：A-3 …", "报告领导：A-3 …"
     result = verb.parse(Args(rest=rest, word=word, today=today))
     if isinstance(result, Approve) and result.comment:
         return _with_report(result, result.comment, today)

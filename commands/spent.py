@@ -23,7 +23,7 @@ _FREQUENCY_BEFORE = re.compile(r"(?:每隔?|(?<![间相距])隔|每天|每班|ev
                                re.IGNORECASE)
 _TO_COME_BEFORE = re.compile(
     r"(?:(?:还要|还得|还需要?|再)(?:干|做|弄|忙|搞)|还要|(?<![只就才花用])要|还需要?|还差|还得|还剩|剩下?|预计|估计|大概还|需要|得要|要再|再干|再|another|remaining|left|need|needs|takes|"
-    r"eta|estimated?|about another|take|takes|plan(?:ned)?(?: is| for)?|should take|will take|would take|might take|within|in the next|every|"
+    r"eta|estimated?|about another|take|takes|plan(?:ned)?(?: is| for)?|should take|will take|would take|might take|within|(?<![A-Za-z])(?:doors|show|showtime|curtain|call|kick-?off|start|arrival|delivery)\s+in|in the next|every|"
     r"(?:begin|begins|start|starts|starting|ready|be done|be finished|be back|back|arrive|arrives|there|kick off)\s+in)\s*(?:约|大约|大概|差不多|about|around)?\s*$",
     re.IGNORECASE)
 _TO_COME_AFTER = re.compile(r"^\s*(?:(?:of (?:work|it|this) )?(?:to go|left|remaining)|more|之后|以后|后|才能|就能|能完|estimate|needed|to finish)",
@@ -38,7 +38,8 @@ _CN_RANGE = re.compile(r"[一二两三四五六七八九][两二三四五六七�
                        re.IGNORECASE)  # 两三个小时, 3个多小时, "two to three hours"
 
 # The time a measured change took ("20% → 80% in 28 min", "充到80%用了40分钟"): the thing's time, not work.
-_MEASURED_BEFORE = re.compile(r"[0-9]\s*%\s*(?:in|within|用了?|耗时|花了)\s*$", re.IGNORECASE)
+# ... unless the figure is labelled progress ("进度 30% 用了 4h": the task's, then its time)
+_MEASURED_BEFORE = re.compile(r"(?<![0-9])(?<!进度)(?<!进度 )(?<!(?i:progress) )(?<!完成)[0-9]{1,3}\s*%\s*(?:in|within|用了?|耗时|花了)\s*$", re.IGNORECASE)
 
 # A bare figure after the word for time spent ("今天工时3.5", "hours spent: 2"): hours, as a figure after 进度 is a percent.
 _LABELLED_HOURS = re.compile(r"(?:工时|(?<![A-Za-z])(?:hours spent|time spent|hours)\s*[:：=])\s*(?:是|为|[:：=])?\s*"
@@ -50,7 +51,7 @@ _ESTIMATE_BEFORE_LABEL = re.compile(r"预计|预估|估计|计划|剩余|还需|
 # A duration per unit of the work ("20 min each", "3分钟一个"): a rate, not the time spent; with one task, asked (with
 # several, "2h each" shares the hours: commands/field.py's _each).
 PER_UNIT = re.compile(r"[0-9.]+\s*(?:h|hrs?|hours?|mins?|minutes?|个?小时|分钟)\s*(?:each|apiece|a piece|per\s+[A-Za-z]+|一个|每个|一根|一条|一台)"
-                      r"(?![A-Za-z])|(?<![A-Za-z])(?:every|each)\s+[A-Za-z]+\s+(?:took|takes|needs?)\s*(?:like|about|around)?\s*[0-9.]+\s*(?:h|hrs?|mins?|minutes?)|每(?:个(?!\s*(?:shift|班|小时|钟头|hours?|days?|天|周|星期|礼拜|月))|[块台根条件片张扇组套只间门家户站层栋处])[^0-9,，;；。]{0,10}?[0-9.]+\s*(?:h|hrs?|mins?|minutes?|个?小时|分钟)", re.IGNORECASE)
+                      r"(?![A-Za-z])|(?<![A-Za-z])(?:every|each)\s+[A-Za-z]+\s+(?:took|takes|needs?)\s*(?:like|about|around)?\s*[0-9.]+\s*(?:h|hrs?|mins?|minutes?)|每(?:个(?!\s*(?:shift|班|小时|钟头|hours?|days?|天|周|星期|礼拜|月))|[块台根条件片张扇组套只间门家户站层栋处])[^0-9,，;；。]{0,24}?[0-9.]+\s*(?:h|hrs?|mins?|minutes?|个?小时|分钟)", re.IGNORECASE)
 
 _AND_MINUTES = re.compile(r"\s*(?:and|又|零|加|&)?\s*", re.IGNORECASE)
 _HOURS_THEN = re.compile(r"(?:小时|钟头|hours?|hrs?|h)\s*(?:零|又|加|and|&)?\s*$", re.IGNORECASE)

@@ -58,7 +58,9 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           # tags beside task keys; 93.5 % / 2 once the parser is given the set's projects, as the dispatcher gives it the
           # configured ones) (likewise, after tuning on holdout85-87), holdout91 89.6 % / 6 (power-grid crews), holdout92
           # 85.7 % / 5 (second-language English on overseas projects), holdout93 87.0 % / 8 (ticket language) (likewise,
-          # after tuning on holdout88-90; one of holdout23's labels set to a written rule since). Since tuned on, guarded.
+          # after tuning on holdout88-90; one of holdout23's labels set to a written rule since), holdout94 95.2 % / 4
+          # (lift technicians), holdout95 90.9 % / 5 (event crews), holdout96 91.7 % / 2 (DingTalk reports up the chain)
+          # (likewise, after tuning on holdout91-93). Since tuned on, guarded.
           # Since tuned on, guarded.
           "holdout6.yaml": 0.95, "holdout7.yaml": 0.95, "holdout8.yaml": 0.95, "holdout9.yaml": 0.95,
           "holdout10.yaml": 0.95, "holdout11.yaml": 0.95, "holdout12.yaml": 0.95, "holdout13.yaml": 0.95,
@@ -84,7 +86,8 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           "holdout82.yaml": 0.95, "holdout83.yaml": 0.95, "holdout84.yaml": 0.95,
           "holdout85.yaml": 0.95, "holdout86.yaml": 0.95, "holdout87.yaml": 0.95,
           "holdout88.yaml": 0.95, "holdout89.yaml": 0.95, "holdout90.yaml": 0.95,
-          "holdout91.yaml": 0.95, "holdout92.yaml": 0.95, "holdout93.yaml": 0.95}
+          "holdout91.yaml": 0.95, "holdout92.yaml": 0.95, "holdout93.yaml": 0.95,
+          "holdout94.yaml": 0.95, "holdout95.yaml": 0.95, "holdout96.yaml": 0.95}
 
 
 def _cases(name: str) -> list[dict[str, Any]]:
@@ -575,6 +578,13 @@ def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pyte
     ("MX-4 resolved, pending user confirmation", "ask"), ("MX-4 workaround applied，彻底修复还 pending", "ask"),
     ("MX-4 assigned to me, starting now", ("start MX-4",)), ("MX-4 30% 上条填错", "ask"), ("MX-4 uptime compliance 到 98% 了", "none"),
     ("MX-4 接地线拆好了，开始合闸", ("start MX-4",)), ("MX-4 做完了，开始下一个", "ask"), ("驳回 5011 和 5012，都没附报价单", ("reject 5011", "reject 5012")),
+    # and the forms behind holdout94-96's wrong writes: lifts, events, reports up the chain
+    ("MX-4 进度 70%，主机已经 run-in 3 小时", ("progress MX-4 70",)), ("MX-4 UPS 能撑3小时", "none"), ("MX-4 签了的已经60%了", "ask"),
+    ("MX-4 每层 landing door check 15 min", "ask"), ("MX-4 fogger output at 40%", "none"), ("curtain in 3 hours, MX-4 crew on standby", "none"),
+    ("MX-4 走台完成", "ask"), ("MX-4 soundcheck done", "ask"), ("MX-4 no longer stuck, 水搞定了", ("unblock MX-4",)),
+    ("MX-4 the pumps need a 20 min flush every shift", "none"), ("MX-4 kick-off 定在下周三", "none"),
+    ("5012 同意；5013 驳回，单价偏高", ("approve 5012", "reject 5013")), ("收到。5014 同意", ("approve 5014",)),
+    ("报告领导：MX-4 进度65%", ("progress MX-4 65",)), ("MX-1 70%，MX-2 也是", "ask"), ("MX-4 进度 30% 用了 2h", ("progress MX-4 30", "hours MX-4 2")),
 ])
 def test_the_forms_behind_the_tuning_set_carry_over(text: str, meant: object) -> None:
     # As the evaluator compares them: "start A-3" beside "progress A-3 10" is the same write (evaluation._effects).

@@ -160,3 +160,13 @@ def test_a_report_heading_is_not_the_status_verb_and_a_relative_which_is_no_ques
 ])
 def test_task_changes_in_a_formal_report(text: str, want: object) -> None:
     assert parse(text, today=TODAY) == want
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("6250 同意；6251 驳回，规格不符", model.Several(items=(Approve(approval_id=6250), Reject(approval_id=6251, reason="规格不符")))),
+    ("收到。9607 同意，请财务科办理", Approve(approval_id=9607, comment="请财务科办理")),
+    ("已阅，同意。#9608", Approve(approval_id=9608)),
+    ("ok, 5 guys on site tomorrow", err("unknown_command", None, word="ok", suggestion="approve")),  # no decision, no write
+])
+def test_decisions_said_number_first_one_after_another_and_after_an_acknowledgement(text: str, want: object) -> None:
+    assert parse(text, today=TODAY) == want
