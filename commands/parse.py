@@ -201,6 +201,8 @@ def _parse(s: str, *, today: date, channel_project: str | None) -> Command | Par
     verb, word, rest = matched
     rest = _AFTER_THE_VERB.sub("", rest) if verb.name == "report" else rest  # "报告一下：A-3 …", "报告领导：A-3 …"
     result = verb.parse(Args(rest=rest, word=word, today=today))
+    if isinstance(result, ParseError) and not isinstance(change := said_change(s, today=today), (ParseError, type(None))):
+        return change  # "add a note to A-3: …" is no new task ("add"), but a comment said in words
     if isinstance(result, Approve) and result.comment:
         return _with_report(result, result.comment, today)
     if isinstance(result, Reject):

@@ -157,6 +157,7 @@ def test_a_report_heading_is_not_the_status_verb_and_a_relative_which_is_no_ques
     ("Please move the due date for A-3 to 30 June.", model.SetDue(task="A-3", when="30 June.", due=date(2026, 6, 30))),
     ("Raise the priority of A-3 to high, the client is escalating.", model.SetPriority(task="A-3", priority="high")),
     ("A-3 改由王建国负责，原负责人已调往T2项目。", model.Assign(task="A-3", to="王建国")),
+    ("add a note to A-3: landlord wants quiet hours", model.Comment(task="A-3", text="landlord wants quiet hours")),  # not `new`
 ])
 def test_task_changes_in_a_formal_report(text: str, want: object) -> None:
     assert parse(text, today=TODAY) == want
