@@ -27,11 +27,12 @@ _HOURS_NAMED = re.compile(r"(?<![A-Za-z])(?:hours?|hrs)(?![A-Za-z])|工时", re.
 # Said before the key, the apology or the field ("sorry, A-3 should be 35%", "hours on A-3 were 1.5"): the key leads.
 # An apology or a heading before the key ("sorry, A-3 …", "Small correction on A-3: …", "Apologies — the figure I
 # reported for A-3 …", "不好意思，A-3 …"): the correction is the key's.
-_SORRY_BEFORE_KEY = re.compile(r"^(?:(?:so |my )?(?:sorry|apologies)(?:[\s,]+(?:wrong|my bad|my mistake))?|oops|不好意思|抱歉|对不起|(?:a |one )?(?:small |quick )?correction(?: on| for| to)?)"
+_ZH_APOLOGY = r"不好意思|抱歉|对不起"  # "sorry" and "oops" are words of a correction themselves (correction_words.py)
+_SORRY_BEFORE_KEY = re.compile(rf"^(?:(?:so |my )?(?:sorry|apologies)(?:[\s,]+(?:wrong|my bad|my mistake))?|oops|{_ZH_APOLOGY}|(?:a |one )?(?:small |quick )?correction(?: on| for| to)?)"
                                r"[\s,，!！:：—–-]*(?:the (?:figure|number|value) (?:i (?:reported|logged|gave|posted) )?(?:for|on) )?"
                                r"(?=(?:the (?:hours|progress|percent) (?:i (?:reported|logged|gave|posted) )?(?:for|on) )?[A-Za-z][A-Za-z0-9]{0,9}-[0-9])",
                                re.IGNORECASE)
-_APOLOGY = re.compile(r"^(?:不好意思|抱歉|对不起)[\s,，!！:：—–-]+(?=\S)")  # "sorry" and "oops" are words of a correction themselves
+_APOLOGY = re.compile(rf"^(?:{_ZH_APOLOGY})[\s,，!！:：—–-]+(?=\S)")
 _FIELD_ON_KEY = re.compile(r"^(?:the )?(?P<field>hours|progress|percent|%)\s+(?:i (?:reported|logged|gave|posted)\s+)?(?:on|for)\s+(?P<key>[A-Za-z][A-Za-z0-9]{0,9}-[0-9]{1,9})",
                            re.IGNORECASE)
 _LAST_ONE = re.compile(r"^(?:上一?条|上面|刚才|刚刚|之前|(?:the )?last one)(?:的)?\s*(?=[A-Za-z][A-Za-z0-9]{0,9}-[0-9])", re.IGNORECASE)

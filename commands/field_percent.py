@@ -40,7 +40,10 @@ _HEDGE_WORD = re.compile(rf"(?:{HEDGE_WORDS})\s*$", re.IGNORECASE)
 _PROGRESS_CUE_BEFORE = re.compile(r"(?:做到|干到|弄到|装到|达到|到了|到|已经|已|目前|现在|(?<![A-Za-z])(?:at|is at|now at|reached|to))\s*$",
                                   re.IGNORECASE)
 
-_FROM_TO_PERCENT = re.compile(r"(?:(?:从|from)\s*[0-9]{1,3}\s*%?\s*(?:up|涨|提升|提高|升|推|干|做|弄|搞)?\s*(?:到了?|至|to|->|→)"
+# From one figure to another ("从40%推进到75%", "进度由30%提升至48%", "从35%更新为60%", "from 30% go up to 60%", "20% → 45%"):
+# where it stands is the second.
+_FROM_TO_PERCENT = re.compile(r"(?:(?:[从由]|(?<![A-Za-z])from)\s*[0-9]{1,3}\s*%?\s*(?:(?:up|涨|提升|提高|升|推进|推|干|做|弄|搞|去|提)\s*"
+                              r"|(?:更新|改|调整)\s*(?=[为成到])|(?:go(?:es)?|went|gone|moved|climbed|jumped)\s+(?:up\s+)?|up\s+)?(?:到了?|至|为|成|to|->|→)"
                               r"|(?<![0-9.])[0-9]{1,3}\s*%?\s*(?:->|→|=>))\s*(?P<to>[0-9]{1,3})\s*%", re.IGNORECASE)
 
 _RANGE_PERCENT = re.compile(r"(?<![0-9.])([0-9]{1,3})\s*%?\s*(?:-|~|～|到|至|或者?|or|to|and)\s*[0-9]{1,3}\s*(?:%|％)"

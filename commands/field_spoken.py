@@ -45,8 +45,6 @@ _HOURS_ON_KEY = re.compile(r"(?:(?:please )?log\s+)?(?<![0-9.])(?P<hours>[0-9]{1
                            r"(?P<key>[A-Za-z][A-Za-z0-9]{0,9}-[0-9]{1,9})(?![A-Za-z0-9-])", re.IGNORECASE)
 _HOUR_AND_HALF = re.compile(r"(?<![0-9一二两三四五六七八九十几多])(?<![0-9一二两三四五六七八九十几多]\s)个半(?:钟头?|小时)")
 _CN_DECIMAL_HOURS = re.compile(r"(?<![一二两三四五六七八九十零])([一二两三四五六七八九十]{1,3})点([一二三四五六七八九])(?=\s*个?(?:小时|钟头))")
-_FROM_TO_PERCENT = re.compile(r"(?:[从由]\s*[0-9]{1,3}\s*%?\s*(?:推进|做|干|提高|提升|涨|推|去|提)\s*(?:到了?|至)|[从由]\s*[0-9]{1,3}\s*%?\s*(?:更新|改|调整)\s*(?:为|到|成)|(?<![A-Za-z])from\s*[0-9]{1,3}\s*%?\s*(?:(?:go(?:es)?|went|gone|moved|climbed|jumped)\s+)?(?:up\s+)?to)\s*(?=[0-9]{1,3}\s*%)",
-                              re.IGNORECASE)
 _MINUTE_WORDS = {"five": 5, "ten": 10, "fifteen": 15, "twenty": 20, "twenty-five": 25, "thirty": 30, "forty": 40,
                  "forty-five": 45, "fifty": 50}
 _EN_MINUTES = re.compile(rf"(?<![A-Za-z-])({'|'.join(sorted(_MINUTE_WORDS, key=len, reverse=True))}) (mins?|minutes)(?![A-Za-z])", re.IGNORECASE)
@@ -142,7 +140,6 @@ def respell(s: str) -> str:
     s = _HOUR_AND_HALF.sub("一个半小时", s)  # "用咗个半钟": an hour and a half
     s = _CN_DECIMAL_HOURS.sub(lambda m: f"{cn_number(m.group(1))}.{cn_number(m.group(2))}", s)  # "二点五小时": 2.5 h
     s = _HOURS_ON_KEY.sub(r"\g<key> \g<hours>", s)
-    s = _FROM_TO_PERCENT.sub("", s)  # "从40%推进到75%": the second figure is where it stands
     s = _FRACTION.sub(lambda m: m.group(0) if _FRACTION_HEDGED.search(s[: m.start()]) else f"{round(100 * int(m.group(1)) / int(m.group(2)))}%", s)
     s = _DIGIT_TENTHS_RANGE.sub(r"\g<1>0-\g<2>0%", s)
     s = _DIGIT_TENTHS.sub(r"\g<1>0%", s)

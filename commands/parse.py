@@ -71,7 +71,6 @@ _THEN_A_TASK = re.compile(r"(?:^|[,，;；。]|\.\s|\s(?:and|also|plus)\s|另外
                           re.IGNORECASE)
 
 
-_AFTER_THE_VERB = re.compile(r"^(?:一下|下|各位领导|领导|各位)\s*[:：,，]?\s*")  # a request ("同意一下 #7") keeps its 一下
 _QUOTE_LINE = re.compile(r"\s*(?:>|》|&gt;)")
 
 
@@ -84,29 +83,37 @@ _ONLY_A_COURTESY = re.compile(r"\s*(?:pls|please|plz|too|as well|also|也|都|th
 
 def _with_others(decision: Approve | Reject, said: str, today: date) -> Command | ParseError | None:
     """The decision and the ones its words go on to make, all or none; None when they make no other decision."""
-    more = next((m for m in _THEN_A_DECISION.finditer(said) if m["verb"] or _decided(m["rest"], today) or (
-        len(m["id"].lstrip("#")) == len(str(decision.approval_id))
-        and (isinstance(decision, Reject) or _ONLY_A_COURTESY.fullmatch(said, m.end("id"))))), None)
-    if more is None:
+    found = _next_decision(decision, said, today)
+    if found is None:
         return None
-    verb = "approve" if isinstance(decision, Approve) else "reject"
-    # "9561 驳回，…" decides itself; "reject 5 and 6 too pricey": both, for that reason
-    rest = more["rest"] if more["verb"] or _decided(more["rest"], today) else f"{verb} {more['rest']}"
-    other = _parse(rest, today=today, channel_project=None)
+    more, other, same_verb = found
     if isinstance(other, ParseError) and other.verb in ("approve", "reject"):
         return other  # "approve 4 and reject 5": the second asks for its reason, and nothing is decided yet
     others = other.items if isinstance(other, Several) else (other,)
     if not isinstance(others[0], (Approve, Reject)):
         return None
-    if isinstance(decision, Reject):
-        reason = said[: more.start()].strip() or (others[0].reason if not more["verb"] and isinstance(others[0], Reject) else "")
+    if isinstance(decision, Reject):  # "reject 5 and 6 too pricey": both, for that reason
+        reason = said[: more.start()].strip() or (others[0].reason if same_verb and isinstance(others[0], Reject) else "")
         return Several(items=(replace(decision, reason=reason), *others)) if reason else err("missing_argument", "reject", arg="reason")
     return Several(items=(replace(decision, comment=said[: more.start()].strip()), *others))
 
 
-def _decided(said: str, today: date) -> bool:
-    """Whether `said` is a decision said number first ("9561 驳回，规格不符")."""
-    return _NUMBER_FIRST.fullmatch(said) is not None and isinstance(_parse(said, today=today, channel_project=None), (Approve, Reject))
+def _next_decision(decision: Approve | Reject, said: str, today: date
+                   ) -> tuple[re.Match[str], Command | ParseError, bool] | None:
+    """The next decision in the words after one (where it is said, what it reads as, and whether it takes the first
+    one's verb): with its own verb ("…，驳回 #5 太贵了"), said number first ("；9561 驳回，…"), or a number alone."""
+    for m in _THEN_A_DECISION.finditer(said):
+        if m["verb"]:
+            return m, _parse(m["rest"], today=today, channel_project=None), False
+        if _NUMBER_FIRST.fullmatch(m["rest"]):
+            read = _parse(m["rest"], today=today, channel_project=None)
+            if isinstance(read, (Approve, Reject)):
+                return m, read, False
+        if len(m["id"].lstrip("#")) == len(str(decision.approval_id)) and (
+                isinstance(decision, Reject) or _ONLY_A_COURTESY.fullmatch(said, m.end("id"))):
+            verb = "approve" if isinstance(decision, Approve) else "reject"
+            return m, _parse(f"{verb} {m['rest']}", today=today, channel_project=None), True
+    return None
 
 
 def _with_report(decision: Approve | Reject, said: str, today: date) -> Command | ParseError:
@@ -199,7 +206,6 @@ def _parse(s: str, *, today: date, channel_project: str | None) -> Command | Par
         return err("unknown_command", None, word=word, suggestion=suggest(word[:PARAM_MAX_CHARS]))
 
     verb, word, rest = matched
-    rest = _AFTER_THE_VERB.sub("", rest) if verb.name == "report" else rest  # "报告一下：A-3 …", "报告领导：A-3 …"
     result = verb.parse(Args(rest=rest, word=word, today=today))
     if isinstance(result, ParseError) and not isinstance(change := said_change(s, today=today), (ParseError, type(None))):
         return change  # "add a note to A-3: …" is no new task ("add"), but a comment said in words

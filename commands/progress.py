@@ -17,12 +17,14 @@ from commands.spent import not_spent
 from commands.text import EDGE_PUNCT, clean, remove_spans
 
 _DAY_END = re.compile(r"^\s*(?:for today|for the day|today|for now)\b", re.IGNORECASE)
+# Words between the verb and its task that are no argument ("报告一下：A-3 …", "报告领导：A-3 …").
+_TO_WHOM = re.compile(r"^(?:一下|下|各位领导|领导|各位)\s*[:：,，]?\s*")
 
 
 def report(args: Args) -> Command | ParseError:
     """`report TASK …`: the verb makes a bare number a percent ("report A-3 80"); the rest is read as a field
     report on that one task."""
-    arg = task_arg(args.rest, "report")
+    arg = task_arg(_TO_WHOM.sub("", args.rest), "report")
     if isinstance(arg, ParseError):
         return arg
     task, tail = arg

@@ -12,7 +12,7 @@ from datetime import date
 from commands.grammar import Args
 from commands.keys import TASK_KEY_ANY
 from commands.model import Command, ParseError
-from commands.task_arguments import NOT_NAME_END
+from commands.task_arguments import NOT_NAME_END, PRIORITY_DOWN, PRIORITY_UP, priority_step
 from commands.verbs import match_verb
 
 _KEY = r"(?P<key>[A-Za-z][A-Za-z0-9]{0,9}-[0-9]{1,9}|[A-Za-z]{2,6}[0-9]{1,6}(?![0-9]))"  # voice input drops the dash
@@ -22,8 +22,6 @@ _POLITE = r"(?:\s*(?:吧|一下|了|掉|it|this one|this|pls|please|plz|thanks|t
 # What follows a change as its reason; one with a figure besides task keys is no change (_FIGURE).
 _REASON = r"(?:\s*(?:[,，;；。.]|\s)\s*(?P<why>[^%％]*?))?\s*[.。!！]?"
 _NAME = r"@?(?P<who>[\u4e00-\u9fff]{2,4}?|[A-Za-z][A-Za-z0-9._\-]{0,31})"
-_UP = r"(?:往上调|调高|升|提)一档|(?:调高|提高|升高|往上调)一?(?:点|些)|调高|提高|升高|往上调|往上提|提一下|升一级|提一级|调高一级|raise|raised|bump(?:ed)?(?: up)?|up|higher|increase"
-_DOWN = r"(?:降低|调低|低)一点|调低|降低|往下调|降一级|lower(?:ed)?|down|decrease"
 _PRIORITY = r"(?:priority|prio|优先级|优先(?=[,，。\s]|$))"
 _DUE = r"(?:due date|due|deadline|截止日期|截止时间|截止日|截止|交期|完工日期)"
 _MOVE = r"(?:改期|延期|推迟|顺延|延后|提前|调整|改|推|延|挪|move[ds]?|moved|push(?:ed)?(?: back| out)?|change[ds]?|set|extend(?:ed)?)"
@@ -43,9 +41,9 @@ def _form(verb: str, body: str, *, sure: bool = False) -> _Form:
 
 
 _FORMS = (
-    _form("priority", rf"{_LEAD}{_KEY}{_OF}{_PRIORITY}\s*(?:is\s*)?{_SET_TO}?\s*(?P<value>{_UP}|{_DOWN}|[^\s,，;；。.]+){_POLITE}{_REASON}",
+    _form("priority", rf"{_LEAD}{_KEY}{_OF}{_PRIORITY}\s*(?:is\s*)?{_SET_TO}?\s*(?P<value>{PRIORITY_UP}|{PRIORITY_DOWN}|[^\s,，;；。.]+){_POLITE}{_REASON}",
           sure=True),
-    _form("priority", rf"{_LEAD}{_KEY}\s*(?P<value>{_UP}|{_DOWN}|set|change)\s*(?:the\s*|its\s*)?{_PRIORITY}"
+    _form("priority", rf"{_LEAD}{_KEY}\s*(?P<value>{PRIORITY_UP}|{PRIORITY_DOWN}|set|change)\s*(?:the\s*|its\s*)?{_PRIORITY}"
                       rf"(?:\s*{_TO}\s*(?P<to>[^\s,，;；。.]+))?{_POLITE}{_REASON}", sure=True),
     _form("priority", rf"{_LEAD}{_KEY}\s*(?:pls|please)?\s*(?P<value>bump(?:ed)?|raise|set|change|move|drop|lower)\s*(?:it\s*)?"
                       rf"(?:up\s*|down\s*)?to\s*(?P<to>[A-Za-z]+|[\u4e00-\u9fff]{{1,2}})\s*{_PRIORITY}{_POLITE}{_REASON}", sure=True),
@@ -76,7 +74,6 @@ _FORMS = (
                     r"(?:\s*(?:吧|来跟|跟进|跟|负责|follow(?: up)?|pls|please|thanks))*\s*(?:[,，;；]\s*[^%％0-9]*)?[.。!！]?"),
 )
 _FIGURE = re.compile(r"(?<![A-Za-z0-9-])[0-9](?![0-9]*\s*(?:号|楼|层|栋|排|列|#|日|月|th|st|nd|rd|的))")  # a reason with a figure may be a report of another task ("A-3 close, A-4 at 50")
-_RELATIVE = ((re.compile(_UP, re.IGNORECASE), "higher"), (re.compile(_DOWN, re.IGNORECASE), "lower"))
 
 
 def _value(form: _Form, m: re.Match[str]) -> str | None:
@@ -84,7 +81,7 @@ def _value(form: _Form, m: re.Match[str]) -> str | None:
         value = (m.group("to") if "to" in m.re.groupindex and m.group("to") else m.group("value")).lower()
         if value in ("set", "change"):
             return None  # "A-3 set priority" with no value: nothing to set it to
-        return next((word for pattern, word in _RELATIVE if pattern.fullmatch(value)), value)
+        return priority_step(value) or value
     if form.verb == "due":
         return re.sub(r"\s*(?:pls|please|plz|thanks)[.!！]*$", "", m.group("when"), flags=re.IGNORECASE)
     if form.verb == "assign":

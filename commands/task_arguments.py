@@ -44,10 +44,18 @@ PRIORITY_WORDS: dict[str, Priority] = {
     "正常": "normal", "high": "high", "高": "high", "urgent": "urgent", "highest": "urgent", "紧急": "urgent",
     "最高": "urgent", "急": "urgent",
 }
-PRIORITY_STEPS: dict[str, PriorityStep] = {
-    "higher": "higher", "up": "higher", "raise": "higher", "调高": "higher", "提高": "higher", "升高": "higher",
-    "lower": "lower", "down": "lower", "调低": "lower", "降低": "lower",
-}
+# Words that move a priority one step from where it is, to the verb ("priority A-3 调高") or in field words
+# ("A-3 优先级调高一点", "bump A-3 up"): one table for both (commands/said_changes.py).
+PRIORITY_UP = (r"(?:往上调|调高|升|提)一档|(?:调高|提高|升高|往上调)一?(?:点|些)|调高|提高|升高|往上调|往上提|提一下|升一级|提一级|调高一级"
+               r"|raise|raised|bump(?:ed)?(?: up)?|up|higher|increase")
+PRIORITY_DOWN = r"(?:降低|调低|低)一点|调低|降低|往下调|降一级|lower(?:ed)?|down|decrease"
+_STEPS: tuple[tuple[re.Pattern[str], PriorityStep], ...] = (
+    (re.compile(PRIORITY_UP, re.IGNORECASE), "higher"), (re.compile(PRIORITY_DOWN, re.IGNORECASE), "lower"))
+
+
+def priority_step(word: str) -> PriorityStep | None:
+    """"higher" or "lower" for a word that moves a priority one step; None for any other word."""
+    return next((step for pattern, step in _STEPS if pattern.fullmatch(word)), None)
 # `A-3 给 王波`, `A-3 交给 bob`: the whole message is the key, a hand-over word and one short name — a name is
 # 2-4 Chinese characters or one Latin word, so `A-3 给王波打电话了` stays a report with its note.
 _HANDOVER = re.compile(r"(?P<key>[A-Za-z][A-Za-z0-9]{0,9}-[0-9]{1,9}) ?(?:转给|交给|分配给|指派给|改派给|给|assign(?:ed)? ?(?:给|to)) ?"
@@ -153,9 +161,10 @@ def priority(args: Args) -> Command | ParseError:
     if not word:
         return missing("priority", "priority")
     said = _WHY.split(word, maxsplit=1)[0]  # "priority A-3 urgent, runway reopens Sat": the rest is why
-    word = said if said in PRIORITY_WORDS or said in PRIORITY_STEPS else word
-    if word in PRIORITY_STEPS:
-        return SetPriority(task=task, priority=PRIORITY_STEPS[word])
+    word = said if said in PRIORITY_WORDS or priority_step(said) else word
+    step = priority_step(word)
+    if step is not None:
+        return SetPriority(task=task, priority=step)
     if word not in PRIORITY_WORDS:
         return err("bad_priority", "priority", value=word)
     return SetPriority(task=task, priority=PRIORITY_WORDS[word])

@@ -52,6 +52,8 @@ NOT_IN_WEB = ("commands.parse", "commands.handlers", "commands.field_words", "cn
               "segno", "bot.mapping.mspdi", "defusedxml", "xml.etree",
               # the language model's client, unless PMSBOT_LLM_URL is set
               "bot.language_model", "commands.model",
+              # traditional characters' tables (commands/script.py): the parser's, on its first Chinese message
+              "opencc",
               # the worker's and the clock's parts: the dispatcher, the delivery and its senders, the clock and its
               # jobs, the PMS clients (made by the first page that reads a remote project), the directory clients
               "bot.dispatch", "notifiers.delivery", "notifiers.registry", "bot.clock", "bot.changes",
@@ -80,6 +82,7 @@ def test_an_idle_web_process_loads_only_what_serving_web_uses(tmp_path: Path) ->
 def test_a_worker_loads_the_language_at_start(tmp_path: Path) -> None:
     modules = loaded(tmp_path, "worker")
     assert {"commands.parse", "commands.handlers", "bot.dispatch.chat"} <= modules
+    assert "opencc" not in modules  # OpenCC's tables wait for the first message with a Chinese character
 
 
 METRICS_PROBE = """

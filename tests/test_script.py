@@ -12,7 +12,7 @@ from commands import model
 from commands.evaluation import declared_projects, outcome
 from commands.keys import tags_as_words
 from commands.parse import parse
-from commands.script import as_typed, simplified
+from commands.script import _converter, as_typed, simplified
 
 TODAY = date(2026, 6, 15)
 
@@ -36,6 +36,8 @@ def test_a_question_quotes_the_words_as_typed() -> None:
 
 
 def test_simplified_text_and_text_without_chinese_are_left_alone() -> None:
+    _converter.cache_clear()
+    assert simplified("A-3 80% done, 2h") == "A-3 80% done, 2h" and _converter.cache_info().currsize == 0  # not loaded
     assert simplified("A-3 80% done, 2h") == "A-3 80% done, 2h"
     assert simplified("进度 80%") == "进度 80%"
     assert simplified("進度 80%，還沒完成") == "进度 80%，还没完成"

@@ -293,6 +293,16 @@ def test_a_task_buttons_click_is_checked_field_by_field(verb: str, value: str, e
     assert got == expect if not isinstance(expect, str) else (isinstance(got, model.ParseError) and got.code == expect)
 
 
+def test_a_message_is_read_once_however_often_the_worker_asks() -> None:
+    event = InboundEvent(platform="slack", event_id="e2", kind="message", sender="U1", conversation="C1",
+                         text="PUMP-4 TK-7 清罐 60%", received_at=THURSDAY)
+    projects = frozenset({"PUMP"})
+    first = command_of(event, THURSDAY.date(), None, projects)
+    assert first == model.Report(task="PUMP-4", percent=60, note="TK-7 清罐")
+    assert command_of(event, THURSDAY.date(), None, projects) is first  # the same reading, not parsed again
+    assert command_of(event, THURSDAY.date()) != first  # without the projects, TK-7 is a task of its own
+
+
 async def test_correcting_hours_names_the_task_and_never_touches_another(rt: Runtime) -> None:
     spent4 = (await task(rt, "PUMP-4")).spent_min
     await texts(rt, "bob", "report PUMP-4 50% 3h")

@@ -3,6 +3,7 @@ payload is untrusted; the field page's form is checked there and again here."""
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date
 from decimal import Decimal
@@ -42,10 +43,18 @@ async def command_for(ws: SqlWorkspace, event: InboundEvent, today: date) -> mod
     return command_of(event, today, await channel_project(ws, event), projects)
 
 
+@functools.lru_cache(maxsize=512)
+def _parsed(text: str, today: date, channel_project: str | None, projects: frozenset[str] | None
+            ) -> model.Command | model.ParseError:
+    """One message read once: a worker asks for it up to four times while it handles the event (the language
+    model's turn, the files, the read-first and the write pass); the reading is a pure function of these."""
+    return parse(text, today=today, channel_project=channel_project, projects=projects)
+
+
 def command_of(event: InboundEvent, today: date, channel_project: str | None = None,
                projects: frozenset[str] | None = None) -> model.Command | model.ParseError:
     if event.kind == "message":
-        return parse(event.text, today=today, channel_project=channel_project, projects=projects)
+        return _parsed(event.text, today, channel_project, projects)
     verb = event.action.get("id", "")
     value = event.action.get("value", "")
     if verb == "field" and event.platform == "console" and event.origin.get("via") == "field":
