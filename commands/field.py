@@ -145,6 +145,8 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
             return _Reading(writes=(Report(task=task, percent=percent, note=note, hours=hours),), unsure="suggested")
         return _Reading(writes=(Done(task=task, note=_without(note, done.group(0)), hours=hours),),
                         unsure="suggested" if cue.partly or cue.passed else None)
+    if progress is None and d.TICKET_CLOSED_ALONE.fullmatch(t):
+        return _Reading(writes=(Done(task=task, note=note),), unsure="suggested")
     if block is not None and progress is not None and w.WEATHER.fullmatch(block.group(0)) and not d.STOPPED.search(scrubbed):
         return _Reading(writes=(progress,), unsure=unsure)  # "35% 今天风大", "60%，风大慢了点": a remark on the day, kept in the note
     if block is not None:
@@ -262,7 +264,7 @@ def understand(s: str, *, verb: str = "report", bare_is_percent: bool = False, o
     if any(d.NOT_THIS_KEY.fullmatch(text) for _, text in parts[:-1]):
         return err("unclear_correction", verb, value=_excerpt(s))  # "A-10 不是 A-9，60%": which task, and is it a correction?
     readings = [replace(r, writes=ws) for r, ws in zip(readings, each_hours([r.writes for r in readings], parts), strict=True)]
-    if len(parts) == 1 and PER_UNIT.search(parts[0][1]) and any(getattr(x, "hours", None) for x in readings[0].writes):
+    if len(parts) == 1 and (PER_UNIT.search(parts[0][1]) or hw.EACH_HOURS.search(parts[0][1])) and any(getattr(x, "hours", None) for x in readings[0].writes):
         return err("unclear_hours", verb, value=_excerpt(s), task=parts[0][0], example="2")  # "20 min each": a rate
     shared = {i for i in range(len(parts) - 1) if parts[i][1] == parts[i + 1][1]}  # "A-6和A-7 今天3h": 3h in all, or each?
     if shared and len(set(_NUMBERS.findall(parts[-1][1]))) > 1 and _PERCENT_SAID.search(parts[-1][1]):

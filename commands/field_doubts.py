@@ -106,6 +106,10 @@ OUTAGE = re.compile(r"停电|停水|停气|(?:power|water) (?:off|outage)|outage
 # "resolved" and nothing else, or a rest after it ("KEY resolved", "resolved, pending user confirmation"): in a
 # ticket's words the task is done; in a blocker's, unblocked. Offered.
 RESOLVED_ALONE = re.compile(r"\s*resolved\s*(?:[.!]|[,;]\s*(?:pending|waiting|awaiting|to be (?:confirmed|verified))\b.*)?\s*", re.IGNORECASE)
+# A ticket's closing word and nothing else ("KEY fixed", "KEY 已关闭", "fixed, pending user confirmation"): the
+# work done, or only its fault? Offered as done.
+TICKET_CLOSED_ALONE = re.compile(r"\s*(?:(?:is |been )?fixed|closed|已修复|修复了|已关闭|已关单)\s*(?:[.!。！]|[,;，；]\s*(?:pending|waiting|awaiting|to be (?:confirmed|verified)|待|等)\S*.*)?\s*",
+                                 re.IGNORECASE)
 # The obstacle's matter finished ("电源的事搞定了", "那个问题处理完了"): the obstacle is done with, not the task.
 MATTER_BEFORE = re.compile(r"(?:的事|的事情|这事|那事|的问题|这个问题|那个问题)\s*(?:也|都|已经?)?\s*$")
 WAITED_OUT = re.compile(r"(?:终于|总算)\s*(?:可以)?\s*(?:开工|开始|动工|开干)"

@@ -18,7 +18,7 @@ from commands.text import EDGE_PUNCT, blank, clean
 
 _FREQUENCY_BEFORE = re.compile(r"(?:每隔?|(?<![间相距])隔|每天|每班|every|per|each)\s*$"
                                # a round that repeats, earlier in the clause ("每个 shift 巡检 30 min", "each visit 20 min")
-                               r"|(?:每(?:个|一)?\s*(?:shift|班|天|日|周|星期|次|轮|趟|晚|早上?)|每个\s*[A-Za-z\u4e00-\u9fff]|(?<![A-Za-z])(?:every|each|per)\s+"
+                               r"|(?:每(?:个|一)?\s*(?:shift|班|天|日|周|星期|次|轮|趟|晚|早上?)|每个(?!都)\s*[A-Za-z\u4e00-\u9fff]|(?<![A-Za-z])(?:every|each|per)\s+"
                                r"(?:shift|day|night|week|round|visit|run|cycle|time|morning|evening|pass)(?![A-Za-z]))[^,，;；。.]*$",
                                re.IGNORECASE)
 _TO_COME_BEFORE = re.compile(

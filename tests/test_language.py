@@ -585,6 +585,9 @@ def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pyte
     ("MX-4 the pumps need a 20 min flush every shift", "none"), ("MX-4 kick-off 定在下周三", "none"),
     ("5012 同意；5013 驳回，单价偏高", ("approve 5012", "reject 5013")), ("收到。5014 同意", ("approve 5014",)),
     ("报告领导：MX-4 进度65%", ("progress MX-4 65",)), ("MX-1 70%，MX-2 也是", "ask"), ("MX-4 进度 30% 用了 2h", ("progress MX-4 30", "hours MX-4 2")),
+    # "each of them" is no round that repeats; a ticket's closing word alone is offered as done
+    ("MX-1 和 MX-2 每个都花了2个钟", ("hours MX-1 2", "hours MX-2 2")), ("MX-1 MX-2 每个都整了半小时", ("hours MX-1 0.5", "hours MX-2 0.5")),
+    ("MX-4 每个都花了2个钟", "ask"), ("MX-4 fixed", "ask"), ("MX-4 已关单", "ask"), ("MX-4 fixed, pending customer sign-off", "ask"),
 ])
 def test_the_forms_behind_the_tuning_set_carry_over(text: str, meant: object) -> None:
     # As the evaluator compares them: "start A-3" beside "progress A-3 10" is the same write (evaluation._effects).
