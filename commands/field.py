@@ -39,6 +39,8 @@ from commands.numbers import find_hours, percent_forms
 from commands.spent import PER_UNIT, spent_hours
 from commands.text import EDGE_PUNCT, blank, clean, remove_spans
 
+# After a completion word, what its percent is of ("完成月计划的85%"): a share of something else.
+_SHARE_OF_AFTER = re.compile(r"\s*[^\s,，;；。]{1,12}\s*的\s*[0-9]+(?:\.[0-9]+)?\s*[%％]")
 # A key after these words is a reference inside another task's sentence ("等 A-4 完成"), not a part of its own.
 _REFERENCE_BEFORE = re.compile(r"(?:等|跟|和|与|同|比|像|同步|依赖|除了|after|until|like|than|with|and|on|for|behind|"
                                r"before|see|as|per|blocked by|waiting for|depends on)\s*$", re.IGNORECASE)
@@ -129,6 +131,8 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
         unsure = "bare_number" if bare_number(t) and not pct.value else "approximate"
     progress = Report(task=task, percent=percent, note="" if (block or done) else note, hours=hours) \
         if percent is not None or hours is not None else None
+    if done is not None and _SHARE_OF_AFTER.match(t, done.end()):
+        return _Reading(ask=err("unclear_percent", verb, task=task, value=_excerpt(t)))  # "完成月计划的85%": a share of what?
     if done is not None and block is None and pct.value is not None and pct.span is not None and (bare_is_percent or (pct.value < 100 and
             done.end() <= pct.span[0] and (w.OVERALL_BEFORE.search(t[: pct.span[1]].rstrip("0123456789.%％ ")) or w.OVERALL_BEFORE.search(t[: pct.span[0]])))):
         done = None  # "report A-3 90% 熔接做完了", "拆除完毕，进度35%": the percent is the task's; done was a step's
@@ -160,7 +164,8 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
         return _Reading(writes=((progress,) if progress else ()) + writes, unsure=unsure)
     if unblock is not None:
         restored = (progress is not None and d.THING_RESTORED.search(scrubbed[: unblock.end()]) is not None) or (
-            unblock.group(0).lower() == "resolved" and d.RESOLVED_ALONE.fullmatch(t))  # "KEY resolved": done, or unblocked?
+            unblock.group(0).lower() == "resolved" and d.RESOLVED_ALONE.fullmatch(t)) or (  # "KEY resolved": done, or unblocked?
+            progress is None and d.REPAIRED_THEN_BACK.search(t) is not None)
         return _Reading(writes=(Unblock(task=task, note=note),) + ((progress,) if progress else ()), unsure="suggested" if restored else unsure)
     if cue.trouble is not None:
         return _Reading(writes=((progress,) if progress else ()) + (Block(task=task, reason=clean(t)),), unsure="suggested")
@@ -349,7 +354,7 @@ def _keyless(s: str, verb: str) -> ParseError | None:
     if reading.unsure == "suggested" and w.DONE_SOFT.search(s) and all(isinstance(x, Done) for x in reading.writes):
         return None  # "nailed it, thanks all" with no task: chatter, not a report to ask about
     if (reading.ask is not None and reading.ask.code == "unclear_done") \
-            or any(isinstance(x, (Report, Done)) and not _bare_note(x) for x in reading.writes):
+            or any((isinstance(x, (Report, Done)) and not _bare_note(x)) or (isinstance(x, Start) and reading.unsure is None) for x in reading.writes):
         return err("unclear_task", verb, value=_excerpt(s))
     return None
 

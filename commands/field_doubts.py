@@ -99,7 +99,9 @@ UNKNOWN_STATE = re.compile(r"\s*(?:(?:is|are|was|were|been|got|just|all)\s+)?[A-
 # The next one after a start ("做完了，开始下一个", "done, starting the next one"): another task's start, maybe.
 NEXT_ONE = re.compile(r"下一|(?<![A-Za-z])next(?![A-Za-z])|another", re.IGNORECASE)
 # A run-through before the show ("彩排完成", "focus done", "soundcheck done"): a stage of the work, not all of it.
-REHEARSAL_BEFORE = re.compile(r"(?:彩排|走台|调音|联排|试演|(?<![A-Za-z])(?:rehearsals?|soundcheck|focus|tech run|run-?through|dress run))\s*(?:已经?|都|也)?\s*$",
+REHEARSAL_BEFORE = re.compile(r"(?:彩排|走台|调音|联排|试演|(?<![A-Za-z])(?:rehearsals?|soundcheck|focus|tech run|run-?through|dress run)"
+                              # a step of a blasting cycle ("mucking done", "出渣完了")
+                              r"|出渣|装药|排险|(?<![A-Za-z])(?:mucking(?: out)?|charging(?: up)?|scaling|bogging))\s*(?:已经?|都|也)?\s*$",
                               re.IGNORECASE)
 # A utility off ("停电", "outage"): for part of a day, as likely a planned window as an obstacle.
 OUTAGE = re.compile(r"停电|停水|停气|(?:power|water) (?:off|outage)|outage", re.IGNORECASE)
@@ -110,9 +112,12 @@ RESOLVED_ALONE = re.compile(r"\s*resolved\s*(?:[.!]|[,;]\s*(?:pending|waiting|aw
 # work done, or only its fault? Offered as done.
 TICKET_CLOSED_ALONE = re.compile(r"\s*(?:(?:is |been )?fixed|closed|已修复|修复了|已关闭|已关单)\s*(?:[.!。！]|[,;，；]\s*(?:pending|waiting|awaiting|to be (?:confirmed|verified)|待|等)\S*.*)?\s*",
                                  re.IGNORECASE)
+# A thing repaired and running again ("3号梯 修好了 已恢复运行"): a repair task done, or an obstacle gone? Offered.
+REPAIRED_THEN_BACK = re.compile(r"(?:修好了?|修复了?|(?<![A-Za-z])(?:repaired|fixed))[^,，;；。.]{0,12}?\s*(?:已经?|is |are )?\s*"
+                                r"(?:恢复(?:运行|使用|正常)|back in (?:service|operation|use)|running again)", re.IGNORECASE)
 # The obstacle's matter finished ("电源的事搞定了", "那个问题处理完了"): the obstacle is done with, not the task.
 MATTER_BEFORE = re.compile(r"(?:的事|的事情|这事|那事|的问题|这个问题|那个问题)\s*(?:也|都|已经?)?\s*$")
-WAITED_OUT = re.compile(r"(?:终于|总算)\s*(?:可以)?\s*(?:开工|开始|动工|开干)"
+WAITED_OUT = re.compile(r"(?:终于|总算)\s*(?:可以)?\s*(?:开工|开始|动工|开干|开[钻挖掘打焊])"
                         # a wait that is the plan ("等夜班下了再开始", "wait till the shift leaves, then start"): blocked, or scheduled?
                         r"|等[^,;.]{1,12}?\s*(?:再|才)\s*(?:开始|开工|动工|做|干|弄|搞|装|进场)|(?<![A-Za-z])wait(?:ing)? (?:for|until|till) [^,;.]{1,30}?(?:then|before) (?:we )?(?:start|begin)",
                         re.IGNORECASE)

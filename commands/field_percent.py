@@ -36,6 +36,11 @@ _LABELLED_NUMBER = re.compile(r"(?:进度(?:更新)?|完成度|完成率|progres
 
 HEDGE_WORDS = r"大概|大约|约莫|约摸|估摸着?|大致|约|差不多|可能|也许|(?<![A-Za-z])(?:about|around|roughly|approx(?:imately)?|maybe|perhaps|probably|like(?=\s*$|\s[0-9])|(?:i )?reckon(?: (?:we'?re|we are|it'?s|it is|that'?s))?)(?![A-Za-z])|~"
 _HEDGE_WORD = re.compile(rf"(?:{HEDGE_WORDS})\s*$", re.IGNORECASE)
+_STARTED_AT = re.compile(r"(?<![A-Za-z])(?:began|started|kicked off|开始|开工)\S*(?:\s+\S+){0,2}\s*$", re.IGNORECASE)
+_RATIO_END = re.compile(r"(?<![0-9:])[0-9]{1,3}\s*:\s*[0-9]{1,3}(?![0-9:])\s*$")  # "1:7", a ratio (not 10:30, a time)
+_HEDGE_ONLY = re.compile(rf"(?:{HEDGE_WORDS})|[\s,，]", re.IGNORECASE)
+# Unsure, not about: "maybe half" is asked, though "about half" is 50.
+_UNSURE_WORD = re.compile(r"(?:可能|也许|(?<![A-Za-z])(?:maybe|perhaps|probably))\s*$", re.IGNORECASE)
 
 _PROGRESS_CUE_BEFORE = re.compile(r"(?:做到|干到|弄到|装到|达到|到了|到|已经|已|目前|现在|(?<![A-Za-z])(?:at|is at|now at|reached|to))\s*$",
                                   re.IGNORECASE)
@@ -186,11 +191,14 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
                             for word in re.findall(r"[A-Za-z]+", before[: bound.start()])):
             return Percent(guess=int(found.value), span=(found.start, found.end))  # "a bit under 40%": about, asked
         measure = w.MEASURE_BEFORE.search(before)
+        # A hedge alone before the percent: the clause before says what it is ("gradient 按1:7，差不多14%").
+        head = t[: found.start - len(before)].rstrip(" ,，;；") if before.strip() and not _HEDGE_ONLY.sub("", before).strip() else ""
+        ahead = clause_before(head, len(head))
         if measure is not None and (_LABEL_RIGHT_BEFORE.search(before[measure.end() :]) or _WORK_ON_IT.match(before, measure.end())):
             measure = None  # "泄漏测试 progress 45%", "主变安装进度到了": the word before the label names the work
         if w.FORECAST_BEFORE.search(before) or measure is not None or w.PAST_BEFORE.search(before) or (
                 measured and not _STRONG_CUE_BEFORE.search(before) and not _LABEL_START.match(t[found.start : found.end])
-        ) or measure_noun_before(before) or d.SETTING_BEFORE.search(before) or d.CN_MEASURED.search(before) or d.CONSUMED_BEFORE.search(before):
+        ) or measure_noun_before(before) or (ahead and _RATIO_END.search(ahead)) or d.SETTING_BEFORE.search(before) or d.CN_MEASURED.search(before) or d.CONSUMED_BEFORE.search(before):
             measured = True  # a forecast, a measurement, an earlier figure, or the next of a list of readings
             continue
         if w.OFF_TARGET_AFTER.match(after) or w.BY_A_DATE_AFTER.match(after) or d.LEFT_OR_RUNNING_AFTER.match(after) or (found.value == 100 and d.CERTAIN_AFTER.match(after)
@@ -216,7 +224,8 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
             continue
         if w.MEASURE_AFTER.match(after) or measure_noun_after(after) or d.COMPARED_AFTER.match(after):
             measured = True
-            unclear = unclear or after.lstrip().startswith(("的", "of", "OF", "Of", "多", "以上", "出头", "the"))
+            unclear = unclear or (after.lstrip().startswith(("的", "of", "OF", "Of", "多", "以上", "出头", "the"))
+                                  and (found.value is None or found.value <= 100))  # "105% of min spec": no share of anything
             continue
         if _SHARE_BEFORE.search(_HEDGE_WORD.sub("", w.TIME_WORDS.sub("", before))) and not _STRONG_CUE_BEFORE.search(before) \
                 and not _REACHED_BEFORE.search(before):
@@ -266,14 +275,14 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
                                                    and not _REACHED_BEFORE.search(ahead) and not _DID_FRACTION_BEFORE.search(ahead)):
             return Percent(unclear=True)
         if not _not_progress(t, m.start(), m.end()):
-            hedged = d.BOUND_BEFORE.search(ahead) or d.HEDGE_AFTER.search(clause_after(rest)) or (value != 50 and (_HEDGE_WORD.search(ahead)
+            hedged = d.BOUND_BEFORE.search(ahead) or d.HEDGE_AFTER.search(clause_after(rest)) or _UNSURE_WORD.search(ahead) or (value != 50 and (_HEDGE_WORD.search(ahead)
                                       or _HEDGE_WORD.search(_DONE_VERB_END.sub("", ahead))
                                       or re.match(r"\s*左右", t[m.end() :])))  # "三分之一左右": asked
             return Percent(guess=value, span=m.span()) if hedged else Percent(value=value, span=m.span())
     if unclear:
         return Percent(unclear=True)
     m = _HEDGED_NUMBER.search(t)
-    if m is not None and not d.CLOCK_AFTER.match(t, m.end()):  # "around 2pm" is a time
+    if m is not None and not d.CLOCK_AFTER.match(t, m.end()) and not _STARTED_AT.search(t[: m.start()]):  # "around 2pm", "began … around 9": a time
         value = int(m.group(1) or m.group(2)) if (m.group(1) or m.group(2)) else cn_number(m.group(3) or m.group(4)) or 0
         if value <= 100:
             return Percent(guess=value, span=m.span())

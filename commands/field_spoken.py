@@ -46,7 +46,7 @@ _HOURS_ON_KEY = re.compile(r"(?:(?:please )?log\s+)?(?<![0-9.])(?P<hours>[0-9]{1
 _HOUR_AND_HALF = re.compile(r"(?<![0-9一二两三四五六七八九十几多])(?<![0-9一二两三四五六七八九十几多]\s)个半(?:钟头?|小时)")
 _CN_DECIMAL_HOURS = re.compile(r"(?<![一二两三四五六七八九十零])([一二两三四五六七八九十]{1,3})点([一二三四五六七八九])(?=\s*个?(?:小时|钟头))")
 _MINUTE_WORDS = {"five": 5, "ten": 10, "fifteen": 15, "twenty": 20, "twenty-five": 25, "thirty": 30, "forty": 40,
-                 "forty-five": 45, "fifty": 50}
+                 "forty-five": 45, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
 _EN_MINUTES = re.compile(rf"(?<![A-Za-z-])({'|'.join(sorted(_MINUTE_WORDS, key=len, reverse=True))}) (mins?|minutes)(?![A-Za-z])", re.IGNORECASE)
 # "2/3 of the way there", "1/4 done": a fraction of the task said with a slash.
 _FRACTION = re.compile(r"(?<![0-9/])([1-9])/([2-9])(?![0-9/])(?=\s*(?:of the way|done|through|complete|finished|完成|了))", re.IGNORECASE)
@@ -60,6 +60,9 @@ _DIGIT_TENTHS = re.compile(r"(?<![0-9.])([1-9])\s*成(?![本员功品绩果型�
 _ALL = re.compile(r"百分百(?=\s*(?:完成|完工|做完|搞定|了|$|[,.!]))")  # "百分百完成": 100 %, which is progress
 _SPACED_PERCENT = re.compile(r"百分之\s+(?=[0-9零〇一二两三四五六七八九十百])")
 _CN_BEFORE_SIGN = re.compile(r"(?<![零〇一二两三四五六七八九十百之])([一二三四五六七八九]?十[一二三四五六七八九]?|一百)\s*%")
+# A move said in words ("进度从百分之四十到百分之四十八"): read as the digits the from-to reader knows.
+_CN_FROM_TO = re.compile(r"(?P<from>[从由])\s*百分之(?P<a>[一二三四五六七八九]?十[一二三四五六七八九]?|[一二三四五六七八九])\s*"
+                         r"(?P<to>到了?|至|提升到|提高到|涨到)\s*百分之(?P<b>[一二三四五六七八九]?十[一二三四五六七八九]?|[一二三四五六七八九]|一百|百)(?![零〇一二两三四五六七八九十百])")
 # Voice input says the punctuation ("nine comma seventy five percent period", "八十 句号").
 _SPOKEN_PUNCT = re.compile(r"\s*(?:(?<![A-Za-z])(?P<comma>comma)|(?<![A-Za-z])(?P<stop>period|full stop)|(?P<cn_comma>逗号)"
                            r"|(?P<cn_stop>句号))(?![A-Za-z])", re.IGNORECASE)
@@ -146,6 +149,7 @@ def respell(s: str) -> str:
     s = _PROGRESS_TYPO.sub("进度", _PERCENT_TYPO.sub("百分之", _ALL.sub("100%", s)))
     s = _LABELLED_EN.sub(lambda m: f"{m.group('label')}{_en_value(m)}", s)
     s = _CN_BEFORE_SIGN.sub(lambda m: f"{cn_number(m.group(1))}%", _SPACED_PERCENT.sub("百分之", s))
+    s = _CN_FROM_TO.sub(lambda m: f"{m['from']}{cn_number(m['a'])}%{m['to']}{cn_number(m['b'].replace('一百', '百').replace('百', '一百'))}%", s)
     s = _SPOKEN_PUNCT.sub(lambda m: "," if m.group("comma") or m.group("cn_comma") else ".", s)
     s = _EN_PERCENT.sub(lambda m: f"{_en_value(m)}%" + ("-ish" if m.group("ish") else ""), s)
     s = _EN_BARE.sub(lambda m: str(_en_value(m)), s)  # "A-4 twenty five": a bare number, asked like "A-4 25"

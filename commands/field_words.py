@@ -66,7 +66,7 @@ NOT_DONE = _words(
 # The day ends, not the task.
 DAY_END = _words(
     "that'?s a wrap for (?:today|the day|tonight)",     "今天先到这(?:里|儿)?", "今天就到这(?:里|儿)?", "(?:今天)?(?:就|先)?干到这(?:里|儿)?", "(?:今[天日]\\s*)?到此为止", "今天就这样吧?", "今[天儿]?(?:先)?撤了", "先到这(?:里|儿)?", "今天收工", "收工了?", "下班了?",
-    "done for (?:today|the day|now|tonight)", "(?:今天)?先这样", "today'?s done", "today'?s (?:work|part|bit|shift|stuff|lot) (?:is )?(?:done|finished|complete)", "back tomorrow", "明天(?:再|继续)", "finished for (?:today|the day)", "calling it a day", "call it a day",
+    "done for (?:today|the day|now|tonight|the (?:shift|night))", "(?:end of|that'?s the) shift", "(?:今天)?先这样", "today'?s done", "today'?s (?:work|part|bit|shift|stuff|lot) (?:is )?(?:done|finished|complete)", "back tomorrow", "明天(?:再|继续)", "finished for (?:today|the day)", "calling it a day", "call it a day",
     "that'?s (?:it|all) for (?:me )?(?:today|the day|tonight)", "stopping for (?:today|the day|now)", "wrap(?:ped|ping)? (?:it |things )?up for (?:today|the day|tonight)",
     "signing off", "knock(?:ing|ed)? off(?: now| for the day)?", "clocking out", "that'?s me (?:done )?for (?:today|the day|tonight)", "that'?s me done(?: for)? (?:today|for the day|tonight)",
 )
@@ -81,7 +81,7 @@ QUESTION_START = re.compile(
 
 # The blocker is gone.
 UNBLOCK = _words(
-    "已解决", "(?:计划|审批|手续|许可|工作票|作业票|申请)\\s*(?:已经?)?批(?:下来|复)了", "(?:解除|取消)挂起", "blocker'?s? (?:is )?(?:gone|cleared|removed)", "(?:材料|配件|material|materials|parts?|steel|cable|crane|permit)\\s*(?:has |have )?(?:arrived|delivered|approved)(?![A-Za-z])", "weather'?s? (?:has )?clear(?:ed|ing)(?: up)?", "back on the tools", "we are back(?: in business| on(?: it)?)?(?![A-Za-z])", "we'?re back(?: in business| on(?: it)?)?(?![A-Za-z])", "解决了", "问题解决", "解除阻塞", "不卡了", "不堵了", "以解决", "(?<![还再])不等\\S{1,4}了", "(?<=[\\u4e00-\\u9fff])那边(?:已经?)?(?:搞定|弄好|办好|批下来|批)了", "(?<![还再])不等了", "不(?:再)?缺(?:料|货|人|件|材料|配件)了", "可以继续了?", "(?:已经|已)恢复(?![了0-9])", "可以出(?:海|工)了", "天气(?:好|转好)了", "(?:line|plant|machine|production) (?:is )?running again", "arrived\\s*了", "可以进\\S{0,3}了", "(?:钥匙|许可证?|门禁卡|工作票)\\S{0,2}拿到了", "arrived[,，]?\\s*(?:so )?(?:carrying on|continuing|resuming)", "(?:we'?re|we are) back on(?: it| track)?", "(?:修好|修复|弄好|搞好)了?\\s*[,，]?\\s*(?:可以|能)?(?:继续|接着)", "(?:fault|issue|problem|error|alarm|trip)s? (?:(?:is|are|was|got|been|has been) )*(?:sorted|fixed|resolved|cleared)(?: out)?", "(?:we )?can (?:carry on|continue|proceed|resume)(?! (?:once|when|after|if|tomorrow))", "可以开工了?", "可以干了", "恢复施工",
+    "已解决", "(?:计划|审批|手续|许可|工作票|作业票|申请)\\s*(?:已经?)?批(?:下来|复)了", "(?:解除|取消)挂起", "blocker'?s? (?:is )?(?:gone|cleared|removed)", "(?:材料|配件|material|materials|parts?|steel|cable|crane|permit)\\s*(?:has |have )?(?:arrived|delivered|approved)(?![A-Za-z])", "weather'?s? (?:has )?clear(?:ed|ing)(?: up)?", "back on the (?:tools|roof|road|job|tower|deck)", "(?:rain|storm|wind|snow|fog|lightning)\\s+(?:has\\s+)?(?:cleared|stopped|passed|eased|lifted|moved on)(?=\\s*(?:[,，.;!]|$|and |so ))", "雨过天晴", "恢复(?:生产|作业)", "we are back(?: in business| on(?: it)?)?(?![A-Za-z])", "we'?re back(?: in business| on(?: it)?)?(?![A-Za-z])", "解决了", "问题解决", "解除阻塞", "不卡了", "不堵了", "以解决", "(?<![还再])不等\\S{1,4}了", "(?<=[\\u4e00-\\u9fff])那边(?:已经?)?(?:搞定|弄好|办好|批下来|批)了", "(?<![还再])不等了", "不(?:再)?缺(?:料|货|人|件|材料|配件)了", "可以继续了?", "(?:已经|已)恢复(?![了0-9])", "可以出(?:海|工)了", "天气(?:好|转好)了", "(?:line|plant|machine|production) (?:is )?running again", "arrived\\s*了", "可以进\\S{0,3}了", "(?:钥匙|许可证?|门禁卡|工作票)\\S{0,2}拿到了", "arrived[,，]?\\s*(?:so )?(?:carrying on|continuing|resuming)", "(?:we'?re|we are) back on(?: it| track)?", "(?:修好|修复|弄好|搞好)了?\\s*[,，]?\\s*(?:可以|能)?(?:继续|接着)", "(?:fault|issue|problem|error|alarm|trip)s? (?:(?:is|are|was|got|been|has been) )*(?:sorted|fixed|resolved|cleared)(?: out)?", "(?:we )?can (?:carry on|continue|proceed|resume)(?! (?:once|when|after|if|tomorrow))", "可以开工了?", "可以干了", "恢复施工",
     "(?:问题|毛病|故障)\\S{0,4}(?:处理|解决|修)好了", "(?<![没未在等料点])到货(?=\\s*[，,。]|\\s*$)", "possession\\s*(?:已经?)?批了",
     "(?:weather )?window(?:'s| is) open(?: again)?", "不用(?:再)?等了", "不再等", "resolve\\s*了", "(?<![等到])风小了", "天晴了", "(?:也)?(?:能|可以)(?:接着|继续)(?:干|弄|做|搞)了?",
     "恢复了(?!\\s*[0-9一二三四五六七八九十])", "复工了?", "配件到了", "料到了", "材料到了", "货到了", "到货了", "零件到了", "备件到了", "签字了",
@@ -176,7 +176,8 @@ MEASURE_BEFORE = _words(
     "cut", "reduced", "saved", "lower", "higher", "降到", "降至", "跌到", "跌至", "掉到", "掉至", "fell to", "dropped to", "down to", "set ?points?", "设定值", "设定点", "目标值",
     # wear, ageing and fill levels: a state of a thing, not work done ("滚刀磨损 15%", "day tank at 60%")
     "磨损", "磨耗", "衰减", "老化", "crash-free", "sessions?", "users", "损失", "壁厚", "压降", "温降", "温升", "沉降", "泄漏率?", "到岗率", "wear", "worn", "attenuation", "degradation", "degraded", "tank", "fuel", "diesel", "health",
-    "moisture", "brightness", "purity", "纯度", "viability", "dryness", "concentration", "solids", "brix", "abv", "活性", "干度", "张力", "拉力", "扭矩", "tension", "torque",
+    "moisture", "brightness", "purity", "纯度", "viability", "dryness", "concentration", "solids", "brix", "abv", "活性", "干度", "张力", "拉力", "扭矩", "推力", "(?:瓦斯|甲烷|一氧化碳|二氧化碳|氧含量)(?:浓度|含量)?\\s*$", "(?:methane|RSD)\\s*$",  # a gas reading or a spread, right before its figure
+    "tension", "torque", "thrust",
     # a phone's or a laptop's battery, not the task ("手机就剩15%电了")
     "手机", "电话", "笔记本", "(?:my )?phone", "laptop",
     "降价", "涨价", "打折", "让利", "优惠", "price cut", "markdown", "跑在", "运行在", "工作在", "running at", "runs at", "run at", "operating at", "idling at", "功率", "频率", "power", "frequency",
@@ -193,7 +194,7 @@ MEASURE_BEFORE = _words(
 MEASURE_AFTER = re.compile(
     r"^\s*(?:[,，]?\s*(?:还)?够(?:用|喂|吃|撑|烧|跑)|[,，]?\s*(?:enough for|(?:will|should|to) last|lasts)(?![A-Za-z])|的(?!进度|工作|任务|工作量|活)|of\b(?! the way)|the\b|(?:of (?:the )?)?budget|spent|used up|used\b|预算|经费|delivered|arrived|received|shipped|in stock|on site|(?:已经?|都)?(?:到货|到场|进场|发货|送到|到齐|到了)|多|以上|出头|lower|higher|faster|slower|more|less|better|worse|increase|decrease|"
     r"[,，]?\s*(?:偏高|偏低|偏大|偏小|超标|too high|too low|(?:a bit |slightly )?(?:high|low)(?:ish)?(?=\s*(?:[,.!]|$)))|drop|rise|gain|loss|off|discount|chance|probability|sure|confident|safe|certain|positive|accurate|correct|likely|确定|肯定|保证|确信|把握|概率|可能|的把握|的可能|良率|效率|"
-    r"合格|负载|负荷|功率|频率|转速|湿度|电量|利润|折扣|提升|下降|增长|降低|增加|减少|(?:load|capacity|power|speed|frequency|brightness|duty|full|empty|charged|humidity|RH|open|closed|utili[sz]ed|utili[sz]ation|usage|occupancy|efficiency|fall|slope|grade|gradient|incline|camber)(?![A-Za-z])|左右的(?!进度)|超(?:支|预算|标|出)|"
+    r"合格|负载|负荷|功率|频率|转速|湿度|电量|利润|折扣|提升|下降|增长|降低|增加|减少|(?:load|capacity|power|speed|frequency|brightness|duty|full|empty|charged|humidity|RH|open|closed|utili[sz]ed|utili[sz]ation|usage|occupancy|efficiency|fall|slope|grade|gradient|incline|camber|kill|killed|compliant|conforming|in spec|recovery|recovered)(?![A-Za-z])|左右的(?!进度)|超(?:支|预算|标|出)|"
     r"(?:(?:test|code|unit[- ]test) )?coverage|覆盖率?|packet loss|丢包率?)",
     re.IGNORECASE,
 )
@@ -221,6 +222,7 @@ APPROXIMATE_PERCENT: tuple[tuple[re.Pattern[str], int], ...] = tuple((re.compile
     (r"[一二三四五六七八九]([一二三四五六七八九])成", -1),  # 七八成: between; the lower one preselected
     (r"(?:百分之)?[一二三四五六七八九][一二三四五六七八九]十(?:%|的样子|左右)?(?![一二三四五六七八九个台米天号])", -1),  # 百分之六七十
     (r"[0-9]{1,2}\s*(?:%|％)?\s*(?:-|~|到|至|或)\s*[0-9]{1,3}\s*(?:%|％)", -2),  # 70-80%: a range
+    (r"(?<![一二三四五六七八九十百千万零〇两])[二三四五六七八九]十[几多](?=\s*(?:了|吧|啦|%|％|$))", -1),  # 九十几了: ninety-something
     (r"(?:快|快要|将近|接近|(?<![A-Za-z])(?:almost|nearly|close to)(?![A-Za-z]))\s*(?:到)?\s*(?:一半|(?<![A-Za-z])half(?:way)?(?![A-Za-z]))",
      50),  # 快一半: not yet half; asked with half preselected
     (r"一半多|过半|过了?一半|大半|(?<!差不)多一半|一大半|超过一半|(?<![A-Za-z])(?:more than|over|a bit over|a little over|just over|past) "
@@ -305,10 +307,10 @@ JOINED_KEYS = re.compile(r"^\s*(?:[,、&/+]|和|跟|与|同|及|以及|还有|an
 COUNT_OF_TOTAL = re.compile(r"[0-9]+\s*(?:个|台|套|根|条|件|块|pcs|units|panels)?\s*[,，]?\s*(?:一共|共|总共|总计|out of|of|/)\s*[0-9]+",
                             re.IGNORECASE)
 # A count of work done, with nothing else said ("装了12个", "铺了800米", "installed 3 units"): how far is that? Asked.
-WORK_COUNT = re.compile(r"^\s*[0-9]{4,}\s*$|(?:做|装|换|铺|修|搞|弄|拆)了\s*几\s*(?:个|台|套|根|条|件|块|片|张|组|只|扇)|(?:^\s*第?|[装铺贴换焊拉布打砌挂埋接测修调刷发放立挖拆]|安装|更换|完成|做|还剩|剩下|剩)了?\s*[0-9]+\s*(?:个|台|套|根|条|件|块|本|片|米|m(?![A-Za-z])|张|组|扇|盏|只|处|间|遍|方)"
+WORK_COUNT = re.compile(r"^\s*[0-9]{4,}\s*$|(?:做|装|换|铺|修|搞|弄|拆)了\s*几\s*(?:个|台|套|根|条|件|块|片|张|组|只|扇)|(?:进尺|掘进|推进|(?<![A-Za-z])advanced?)\s*了?\s*[0-9]+(?:\.[0-9]+)?\s*(?:米|m(?![A-Za-z]))|(?:^\s*第?|[装铺贴换焊拉布打砌挂埋接测修调刷发放立挖拆]|安装|更换|完成|做|还剩|剩下|剩)了?\s*[0-9]+\s*(?:个|台|套|根|条|件|块|本|片|米|m(?![A-Za-z])|张|组|扇|盏|只|处|间|遍|方)"
                         r"|(?:还剩|剩下|remaining|left with)\s*[0-9]+\s*[A-Za-z]+s(?![A-Za-z])|(?<![A-Za-z])(?:done|finished)\s*[0-9]+\s*$"
                         r"|(?<![A-Za-z])(?:installed|laid|fitted|replaced|mounted|pulled|spliced|tested|finished|done|packed|loaded|shipped)\s+[0-9][0-9,.]*"
-                        r"\s*(?:of (?:the |them)?)?\s*(?:[a-z]+\s+){0,2}(?:[a-z]+s|units|pcs|k?m)(?![A-Za-z])", re.IGNORECASE)
+                        r"\s*(?:of (?:the |them)?)?\s*(?:[a-z]+\s+){0,2}(?:[a-z]+s|units|pcs|k?m|t|tonnes|tons)(?![A-Za-z])", re.IGNORECASE)
 # Before a key: someone else's words, or the task as the object of a sentence (asked, never written).
 HEARSAY = re.compile(r"(?<![A-Za-z])(?:fwd|fw|forwarded)(?![A-Za-z])|听\S{1,4}(?:讲|说)|(?:老|小|阿)[\u4e00-\u9fff]讲\s*$|(?<!就是)说\s*$|转发|转:|told me|says|said|heard|according to|他说|她说|他们说|听说|据说|他|她|(?<![A-Za-z])(?:he|she|they)(?![A-Za-z])|把\s*$|将\s*$",
                      re.IGNORECASE)

@@ -69,7 +69,9 @@ _HOURS_CN = re.compile(
 _MINUTES = re.compile(r"(?<![A-Za-z0-9_.])(?P<num>[0-9]{1,4}) ?(?:分钟|minutes|minute|mins|min)(?![A-Za-z])",
                       re.IGNORECASE)
 _MINUTES_AFTER_HOURS = re.compile(r"(?:\s?(?P<num>[0-9]{1,2}) ?(?:分钟|分|minutes|minute|mins|min|m)(?![A-Za-z])"
-                                  r"|(?P<bare>[0-9]{1,2})(?![0-9A-Za-z%.]))", re.IGNORECASE)
+                                  r"|(?P<bare>[0-9]{1,2})(?![0-9A-Za-z%.])"
+                                  # "2 hrs 15", "2h 30": a quarter said after a space, when no unit or figure follows
+                                  r"|\s(?P<spaced>15|30|45)(?!\s*(?:[0-9%.:/]|[\u4e00-\u9fff]|(?:pcs|units?|[a-z]+s)(?![A-Za-z]))))", re.IGNORECASE)
 
 
 class Found(NamedTuple):
@@ -126,7 +128,7 @@ def find_hours(s: str) -> Found | None:
             raw = str(value)
         elif value is not None:
             more = _MINUTES_AFTER_HOURS.match(s, end)
-            minutes = more.group("bare") or more.group("num") if more is not None else None
+            minutes = more.group("bare") or more.group("spaced") or more.group("num") if more is not None else None
             if more is not None and minutes is not None and int(minutes) < 60:
                 value = (value + Decimal(minutes) / 60).quantize(Decimal("0.01"))
                 raw, end = str(value), more.end()

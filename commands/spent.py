@@ -11,7 +11,7 @@ from commands import field_doubts as d
 from commands import field_words as w
 from commands import hour_words as hw
 from commands.errors import PARAM_MAX_CHARS, err
-from commands.field_percent import clause_before
+from commands.field_percent import clause_before, read_percent
 from commands.model import ParseError
 from commands.numbers import HOURS_MAX, Found, find_hours
 from commands.text import EDGE_PUNCT, blank, clean
@@ -26,7 +26,7 @@ _TO_COME_BEFORE = re.compile(
     r"eta|estimated?|about another|take|takes|plan(?:ned)?(?: is| for)?|should take|will take|would take|might take|within|(?<![A-Za-z])(?:doors|show|showtime|curtain|call|kick-?off|start|arrival|delivery)\s+in|in the next|every|"
     r"(?:begin|begins|start|starts|starting|ready|be done|be finished|be back|back|arrive|arrives|there|kick off)\s+in)\s*(?:约|大约|大概|差不多|about|around)?\s*$",
     re.IGNORECASE)
-_TO_COME_AFTER = re.compile(r"^\s*(?:(?:of (?:work|it|this) )?(?:to go|left|remaining)|more|之后|以后|后|才能|就能|能完|estimate|needed|to finish)",
+_TO_COME_AFTER = re.compile(r"^\s*(?:(?:of (?:work|it|this) )?(?:to go|left|remaining)|more|之后|以后|后|才能|才准|才可以|才让|才许|就能|能完|estimate|needed|to finish)",
                             re.IGNORECASE)
 _RANGE_BEFORE = re.compile(r"[0-9零一二两三四五六七八九十]\s*(?:h|小时|个小时)?\s*(?:-|~|～|到|至|or|或|and)\s*$"
                            r"|(?:over|more than|at least|almost|nearly|under|less than|not even|barely|hardly|超过|至少|将近|快|不到|"
@@ -73,13 +73,19 @@ def not_spent(task: str, tail: str, verb: str) -> tuple[NotSpent, ParseError] | 
         return None
     before, after = s[: hrs.start], s[hrs.end :]
     kind: NotSpent | None = "range" if _RANGE_BEFORE.search(before) else "frequency" \
-        if _FREQUENCY_BEFORE.search(before) and not PER_UNIT.search(s) else "measured" if _MEASURED_BEFORE.search(before) else "to_come" \
+        if _FREQUENCY_BEFORE.search(before) and not PER_UNIT.search(s) else "measured" if _MEASURED_BEFORE.search(before) and not _progress_before(before) \
+        else "to_come" \
         if _TO_COME_BEFORE.search(before) or _TO_COME_AFTER.match(after) else None
     if kind is None:
         return None
     start = max(0, before.rfind(" ", 0, max(0, len(before) - 1)) + 1) if before.strip() else hrs.start
     return kind, err("unclear_hours", verb, value=s[start : hrs.end].strip()[:PARAM_MAX_CHARS], task=task,
                      example=hrs.raw.lstrip("-") or "2")
+
+
+def _progress_before(before: str) -> bool:
+    """The percent before "用了" is the task's progress ("换灯 60% 用了2小时"), not a measurement's ("充到80%用了2小时")."""
+    return read_percent(before, bare_is_percent=False).value is not None
 
 
 def spent_hours(t: str, task: str, verb: str) -> Found | ParseError | None:

@@ -60,7 +60,9 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           # 85.7 % / 5 (second-language English on overseas projects), holdout93 87.0 % / 8 (ticket language) (likewise,
           # after tuning on holdout88-90; one of holdout23's labels set to a written rule since), holdout94 95.2 % / 4
           # (lift technicians), holdout95 90.9 % / 5 (event crews), holdout96 91.7 % / 2 (DingTalk reports up the chain)
-          # (likewise, after tuning on holdout91-93). Since tuned on, guarded.
+          # (likewise, after tuning on holdout91-93), holdout97 87.8 % / 7 (mining and tunnelling shift reports), holdout98
+          # 94.8 % / 4 (facility-maintenance crews on phones; 95.2 % / 3 once given its projects), holdout99 97.0 % / 2 (GMP
+          # validation) (likewise, after tuning on holdout94-96). Since tuned on, guarded.
           # Since tuned on, guarded.
           "holdout6.yaml": 0.95, "holdout7.yaml": 0.95, "holdout8.yaml": 0.95, "holdout9.yaml": 0.95,
           "holdout10.yaml": 0.95, "holdout11.yaml": 0.95, "holdout12.yaml": 0.95, "holdout13.yaml": 0.95,
@@ -87,7 +89,8 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           "holdout85.yaml": 0.95, "holdout86.yaml": 0.95, "holdout87.yaml": 0.95,
           "holdout88.yaml": 0.95, "holdout89.yaml": 0.95, "holdout90.yaml": 0.95,
           "holdout91.yaml": 0.95, "holdout92.yaml": 0.95, "holdout93.yaml": 0.95,
-          "holdout94.yaml": 0.95, "holdout95.yaml": 0.95, "holdout96.yaml": 0.95}
+          "holdout94.yaml": 0.95, "holdout95.yaml": 0.95, "holdout96.yaml": 0.95,
+          "holdout97.yaml": 0.95, "holdout98.yaml": 0.95, "holdout99.yaml": 0.95}
 
 
 def _cases(name: str) -> list[dict[str, Any]]:
@@ -588,6 +591,13 @@ def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pyte
     # "each of them" is no round that repeats; a ticket's closing word alone is offered as done
     ("MX-1 和 MX-2 每个都花了2个钟", ("hours MX-1 2", "hours MX-2 2")), ("MX-1 MX-2 每个都整了半小时", ("hours MX-1 0.5", "hours MX-2 0.5")),
     ("MX-4 每个都花了2个钟", "ask"), ("MX-4 fixed", "ask"), ("MX-4 已关单", "ask"), ("MX-4 fixed, pending customer sign-off", "ask"),
+    # and the forms behind holdout97-99's wrong writes: mines and tunnels, facility crews, GMP validation
+    ("MX-4 slope 按1:5，大约20%", "none"), ("MX-4 本周进尺完成周计划的70%", "ask"), ("MX-4 thrust 用到 65%", "none"),
+    ("MX-4 爆破后通风20分钟才准进人", "none"), ("MX-4 charging up done", "ask"), ("MX-4 等许可等了一周，今天总算开挖", "ask"),
+    ("MX-1 掘进2.4m，MX-2 完成40%", "ask"), ("MX-4 2号泵 修好了 已恢复运行", "ask"), ("MX-4 storm passed, back on the deck", ("unblock MX-4",)),
+    ("MX-1 40%, MX-2 not sure, maybe half", "ask"), ("MX-4 endotoxin <0.25 EU/mL, 100% compliant", "none"), ("MX-4 spore strips 100% kill", "none"),
+    ("MX-4 done for the shift", "ask"), ("MX-4 瓦斯0.3%，甲烷 0.2%", "none"), ("MX-4 换滤网 40% 用了3小时", ("progress MX-4 40", "hours MX-4 3")),
+    ("MX-4 电池充到90%用了2小时", "none"), ("MX-4 进度从百分之三十到百分之四十五", ("progress MX-4 45",)), ("开始了", "ask"),
 ])
 def test_the_forms_behind_the_tuning_set_carry_over(text: str, meant: object) -> None:
     # As the evaluator compares them: "start A-3" beside "progress A-3 10" is the same write (evaluation._effects).
