@@ -38,6 +38,7 @@ _FIELD_ON_KEY = re.compile(r"^(?:the )?(?P<field>hours|progress|percent|%)\s+(?:
 _LAST_ONE = re.compile(r"^(?:上一?条|上面|刚才|刚刚|之前|(?:the )?last one)(?:的)?\s*(?=[A-Za-z][A-Za-z0-9]{0,9}-[0-9])", re.IGNORECASE)
 _ROUGH = re.compile(r"[0-9]\s*(?:%|h|个?小时)?\s*(?:以上|以下|多|左右|出头|不到|\+|or (?:so|more|less)|ish(?![A-Za-z]))"
                     rf"|(?:{HEDGE_WORDS}|(?<![A-Za-z])(?:over|under))\s*[0-9]", re.IGNORECASE)
+_WRONG_TASK = re.compile(r"(?<![A-Za-z])wrong (?:task|ticket|key|job)|发错任务|填错任务|报错任务|不是这个任务", re.IGNORECASE)
 # A figure, then only that something was wrong ("60% 刚才写错了"): is the figure the wrong one or the right one? Asked.
 _SAID_WRONG = re.compile(r"(?:写|报|记|填|打|输|发|弄|搞)?错了?|typo|wrong|mistake|my bad|oops", re.IGNORECASE)
 _CANNOT_BEFORE = re.compile(r"(?:(?<![A-Za-z])(?:can'?t|cannot|couldn'?t|won'?t|unable to|no way to)|没法|不能|无法)\s*$", re.IGNORECASE)
@@ -64,7 +65,7 @@ def correction(s: str, *, anywhere: bool = True) -> Command | ParseError | None:
         head = re.sub(r"^(?:呃|嗯|额)?\s*(?:上一?条|刚才|刚刚)(?:那条|发|写|报|填|说)?的?\s*(?=工时|进度|不对|错|delete|撤|改回)|^(?:sorry|oops|抱歉|不好意思|对不起|呃|嗯|额|uh|um)[\s,，!！]*(?=\S)", "",
                       head[key.end() :].lstrip(EDGE_PUNCT), flags=re.IGNORECASE)  # "A-3 上一条的工时多写了": that write's hours
     if _PERCENT_NAMED.search(head):  # "wrong %, should read 45": the bare figure is that percent
-        head = re.sub(r"(?<![0-9.])([0-9]{1,3})(?![0-9.%])(?=\s*(?:[.。!！]|not |而?不是|$))", r"\1%", head)
+        head = re.sub(r"(?<![0-9.])([0-9]{1,3})(?![0-9.%])(?=\s*(?:[.。!！]|not |而?不是|才对|才是|$))", r"\1%", head)
     elif _HOURS_NAMED.search(head):  # "the hours should be 3 not 4", "hours 写错了，should be 1.25": hours
         head = _SET_TO_BARE.sub(r"\g<to>\g<n>h", head)
     field = c.CORRECTED_FIELD.match(head) or _PROGRESS_WORD.match(head)
@@ -82,7 +83,8 @@ def correction(s: str, *, anywhere: bool = True) -> Command | ParseError | None:
 
     if (undo is None and fix is None) or w.QUESTION_WORDS.search(head) or (fix is not None and w.NOT_NOW.search(head)):
         return None
-    if len({k.upper() for k in TASK_KEY_ANY.findall(head)} | ({named} if named else set())) > 1:
+    if len({k.upper() for k in TASK_KEY_ANY.findall(head)} | ({named} if named else set())) > 1 or (
+            _WRONG_TASK.search(head) and TASK_KEY_ANY.search(head)):  # "wrong task, that 70% was for A-9": moved how?
         return err("unclear_correction", None, value=clean(s)[:PARAM_MAX_CHARS])  # "that 80% was for A-11 not A-8": moved how?
     rest = c.WRONG_FIGURE.sub(" ", c.CORRECTION_NOT.sub(" ", head))  # the figures said to be wrong are not the new one
     new = _NEW_VALUE.search(rest)  # "the 3h before should read 5h": the value after "should read" is the new one

@@ -86,6 +86,8 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
         return _Reading()  # "A-3 priority high pls, …": a task change the words do not make plain; no report read into it
     days = hw.DAYS.search(t)
     explicit = _BLOCK_WORD_FIRST.match(t)
+    if explicit is not None and explicit.group(0).strip(" :：").lower() == "block" and d.BLOCK_AS_NOUN.match(t, explicit.end()):
+        explicit = None  # "block 12 erected 了": the hull's block, read as the report's words
     if explicit is not None:  # "阻塞 等80%的备件到货": the words after the verb are the reason, all of them
         reason = clean(t[explicit.end() :])
         if not reason:
@@ -282,7 +284,7 @@ def understand(s: str, *, verb: str = "report", bare_is_percent: bool = False, o
     # nothing clear ("A-4 maybe 60 or 70"): the message is asked about as a whole.
     pairs = list(zip(readings, parts, strict=True))
     tangled = any(any(not _bare_note(x) for x in r.writes) and _JOINED_REFERENCE.search(text) for r, (_, text) in pairs) \
-        or (len(parts) > 1 and any((not r.writes and _FIGURES.search(text)) or (all(_bare_note(x) for x in r.writes) and (d.VAGUE_AMOUNT.search(text) or d.TROUBLE_MORE.search(text) or d.UNREAD.search(text)
+        or (len(parts) > 1 and any((not r.writes and _FIGURES.search(text) and not (r.ask is not None and r.ask.code == "measured_percent")) or (all(_bare_note(x) for x in r.writes) and (d.VAGUE_AMOUNT.search(text) or d.TROUBLE_MORE.search(text) or d.UNREAD.search(text)
                                                       or d.UNKNOWN_STATE.match(text)
                                                       or (d.START_WORD.search(text) and d.PART_OF_DAY.search(text))))
                                    for r, (_, text) in pairs))
@@ -291,8 +293,8 @@ def understand(s: str, *, verb: str = "report", bare_is_percent: bool = False, o
     if len(parts) == 1 and not clean(parts[0][1]) and not unplaced:
         return Status(target=parts[0][0])
     for reading in readings:
-        if reading.ask is not None:
-            return reading.ask
+        if reading.ask is not None and not (len(readings) > 1 and reading.ask.code == "measured_percent"):
+            return reading.ask  # a measurement in one part asks nothing: "A-3 pass rate 100%，A-4 回归花了 1.5h" writes A-4's
     writes = tuple(dict.fromkeys(write for reading in readings for write in reading.writes  # "A-3 A-3 unblock": once
                                  if _counts(write, len(parts)) and not (unplaced and _bare_note(write))))
     if any(reading.question for reading in readings):

@@ -89,7 +89,8 @@ CREW_ARRIVED = re.compile(r"(?<![的家方商])(?:人|人员|班组|工人|大�
 NEAR_BEFORE = re.compile(r"(?:快要?|就要|即将|马上(?:就)?|差不多(?:快)?|基本上?(?:快)?|接近|将近|(?<![A-Za-z])(?:almost|nearly|close to being))\s*$",
                          re.IGNORECASE)
 # A layer of the work finished ("排水层已完成", "面层搞定了"): the last one, or one of several? Offered.
-LAYER_BEFORE = re.compile(r"[\u4e00-\u9fffA-Za-z]{1,4}层\s*(?:已经?|都|也)?\s*$")
+LAYER_BEFORE = re.compile(r"[\u4e00-\u9fffA-Za-z]{1,4}层\s*(?:已经?|都|也)?\s*$"
+                          r"|[A-Z]{1,3}\.?\s?[0-9]+\s*(?:到|至|-|~|to)\s*[A-Z]{1,3}\.?\s?[0-9]+")  # "FR.88 到 FR.102": a stretch of the work
 # The sender's own time said so, beside a crew's ("本人今日投入工时4.5小时，仪表班另有2人配合"): the hours are theirs.
 MY_OWN = re.compile(r"本人|我本人|我自己|(?<![A-Za-z])(?:myself|i personally)(?![A-Za-z])", re.IGNORECASE)
 # A task's part of a message that says only that something happened, in words no rule reads ("topped out",
@@ -115,6 +116,9 @@ TICKET_CLOSED_ALONE = re.compile(r"\s*(?:(?:is |been )?fixed|closed|已修复|�
 # A thing repaired and running again ("3号梯 修好了 已恢复运行"): a repair task done, or an obstacle gone? Offered.
 REPAIRED_THEN_BACK = re.compile(r"(?:修好了?|修复了?|(?<![A-Za-z])(?:repaired|fixed))[^,，;；。.]{0,12}?\s*(?:已经?|is |are )?\s*"
                                 r"(?:恢复(?:运行|使用|正常)|back in (?:service|operation|use)|running again)", re.IGNORECASE)
+# After "block", a block's number or name ("block 12 erected", "block C 80%", "block loading all set"): a part of a hull
+# or a field, not a blocker.
+BLOCK_AS_NOUN = re.compile(r"(?:[0-9]|[A-Z](?![A-Za-z])|(?i:no\.|#|(?:loading|erection|erected|assembly|joining|lifting|turnover|outfitting|painting|wall|paving|work)(?![A-Za-z])))")
 # The obstacle's matter finished ("电源的事搞定了", "那个问题处理完了"): the obstacle is done with, not the task.
 MATTER_BEFORE = re.compile(r"(?:的事|的事情|这事|那事|的问题|这个问题|那个问题)\s*(?:也|都|已经?)?\s*$")
 WAITED_OUT = re.compile(r"(?:终于|总算)\s*(?:可以)?\s*(?:开工|开始|动工|开干|开[钻挖掘打焊])"
@@ -124,14 +128,14 @@ WAITED_OUT = re.compile(r"(?:终于|总算)\s*(?:可以)?\s*(?:开工|开始|动
 REPAIRED = re.compile(r"修好|修复|换好|(?:got )?fixed|repaired|replaced", re.IGNORECASE)  # a completion word that is a repair's
 THING_RESTORED = re.compile(r"[\u4e00-\u9fffA-Za-z]{2,}\s*(?:已经?|都|也)?\s*(?:恢复了?|修好了|(?:is|are) back|restored)$", re.IGNORECASE)
 # A stop for a part of the day ("太阳太毒了 中午干不了", "too hot to work at noon"): not a blocker to set without asking.
-PART_OF_DAY = re.compile(r"中午|午后|上午|下午|傍晚|晚上|夜里|(?<![A-Za-z])(?:at noon|midday|(?:this |in the )?(?:morning|afternoon|evening)|tonight)(?![A-Za-z])",
+PART_OF_DAY = re.compile(r"晌午|中午|午后|上午|下午|傍晚|晚上|夜里|(?<![A-Za-z])(?:at noon|midday|(?:this |in the )?(?:morning|afternoon|evening)|tonight)(?![A-Za-z])",
                          re.IGNORECASE)
-PART_OF_DAY_STOP = re.compile(r"(?:中午|上午|下午)\s*(?:就|都|也)?\s*(?:干不了|不能干|没法干|停工|歇了?)|停(?:工)?半天|(?:今天|今日)(?:就|先)?(?:干)?到这")
+PART_OF_DAY_STOP = re.compile(r"(?:晌午|中午|上午|下午)\s*(?:就|都|也)?\s*(?:干不了|不能干|没法干|停工|歇了?)|停(?:工)?半天|(?:今天|今日)(?:就|先)?(?:干)?到这")
 # Nouns of a quantity that WordNet's list (commands/measure_nouns.txt) lacks: "glycol mix is at 35%".
 MORE_MEASURES = frozenset({"mix", "mixture", "blend", "dilution", "glycol", "brine", "setpoint", "dose", "dosage", "limit", "precharge", "compliance", "output",
-                           "pre-charge", "charge"})
+                           "pre-charge", "charge", "factor"})
 # A part of a message on several tasks that says only a vague amount ("A-1 half, A-2 some"): the message is asked.
-VAGUE_AMOUNT = re.compile(r"一些|一点|部分|有进展|同上|也是|也一样|(?<![A-Za-z])(?:some|a bit|a little|partly|partially|bits|mostly|largely|most of|same|ditto)(?![A-Za-z])", re.IGNORECASE)
+VAGUE_AMOUNT = re.compile(r"一些|一点|部分|还差|就差|只差|有进展|同上|也是|也一样|(?<![A-Za-z])(?:some|a bit|a little|partly|partially|bits|mostly|largely|most of|same|ditto)(?![A-Za-z])", re.IGNORECASE)
 # "模组有70%已经到仓库了", "其中 30% …": a share of a thing the words name, not the task's progress; asked.
 SHARE_LEAD = re.compile(r"[\u4e00-\u9fffA-Za-z](?<![进度成经还我你他她们])\s?有\s*$|其中\s*$|[\u4e00-\u9fff](?<![进度])的\s*(?:已经?|都)?\s*$")
 # A thing said to be wrong ("螺栓规格不对", "尺寸不对"): a report of trouble, no correction of a write.
@@ -141,7 +145,7 @@ HEDGE_BEFORE_HOURS = re.compile(r"(?:差不多|大概|大约|约|(?<![A-Za-z])(?
 BOUND_BEFORE = re.compile(r"马上(?:就)?(?:要)?(?:到|达到)\s*$|(?<![A-Za-z])(?:past|beyond|over|under|below|shy of|short of|more than|less than|not quite|north of|south of|upwards of)"
                           r"\s+(?:the\s+)?$|差一点点?就?\s*(?:hit|到|达到|上)?\s*$", re.IGNORECASE)
 # A hedge after the figure ("two thirds done I reckon", "80% 吧我觉得"): asked.
-HEDGE_AFTER = re.compile(r"(?<![A-Za-z])(?:i reckon|i think|i guess|i believe|i'?d say|probably|maybe|or so)(?![A-Za-z])|^-?ish(?![A-Za-z])|我觉得|我估计|估计吧",
+HEDGE_AFTER = re.compile(r"往上|开外|(?<![A-Za-z])(?:i reckon|i think|i guess|i believe|i'?d say|probably|maybe|or so)(?![A-Za-z])|^-?ish(?![A-Za-z])|我觉得|我估计|估计吧",
                          re.IGNORECASE)
 # Trouble in words the blocker list does not hold ("有点状况", "some weirdness with the flow meter"): asked, never a blocker set.
 TROUBLE_MORE = re.compile(r"状况|毛病|不对劲|怪怪的|不知道为什么|(?<![A-Za-z])(?:dunno why|no idea why|alarm tripped|tripped (?:twice|again))(?![A-Za-z])|(?<![A-Za-z])(?:weird(?:ness)?|odd|funny noise|acting up|glitch(?:y|es)?|what'?s up with|not sure what)(?![A-Za-z])",
@@ -167,7 +171,7 @@ MORE_THAN_AFTER = re.compile(rf"\s*(?:{_SOME}|出头|以上|\+|or so|odd)", re.I
 TAG_BEFORE = re.compile(r"(?<![A-Za-z0-9])[A-Z][A-Z0-9]{0,9}x[a-j]{1,9}(?![A-Za-z0-9])")
 PART_LETTER_BEFORE = re.compile(r"[\u4e00-\u9fff]{1,6}\s?[A-Z0-9](?![A-Za-z0-9])\s*(?:已经?|都|也)?\s*$")
 # A measurement named before a key ("Humidity in the A-3 hall sits at 45%"): a reading in the task's place.
-MEASURE_LEAD = re.compile(r"(?<![A-Za-z])(?:humidity|temperature|pressure|voltage|current|flow|level|noise|dust|moisture)(?![A-Za-z])|湿度|温度|压力|电压|电流|流量|液位|噪音|粉尘|含水率",
+MEASURE_LEAD = re.compile(r"(?<![A-Za-z])(?:humidity|temperature|pressure|voltage|current|flow|level|noise|dust|moisture|rate|ratio|yield)(?![A-Za-z])|[\u4e00-\u9fff]率|湿度|温度|压力|电压|电流|流量|液位|噪音|粉尘|含水率",
                           re.IGNORECASE)
 # A safety isolation ("isolated and locked out", "LOTO"): the work's own step, no blocker.
 ISOLATED = re.compile(r"isolated and locked out|(?<![A-Za-z])loto(?![A-Za-z])|lock-?out[ /,]*tag-?out", re.IGNORECASE)

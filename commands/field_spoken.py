@@ -116,7 +116,7 @@ _CANTONESE = ((re.compile(r"唔啱"), "不对"), (re.compile(r"唔系|唔係"), 
               (re.compile(r"嗰"), "那"), (re.compile(r"嚟"), "来"), (re.compile(r"搞掂"), "搞定"), (re.compile(r"差少少"), "差一点"),
               (re.compile(r"改返"), "改回"), (re.compile(r"进捗率?"), "进度"),
               # Sichuan, Northeastern and Wu words ("搞归一了", "莫得钢筋", "整完了", "今儿", "好了伐")
-              (re.compile(r"搞归一"), "搞定"), (re.compile(r"弄归一"), "弄好"), (re.compile(r"莫得"), "没有"), (re.compile(r"整(?=完|好|不了|到)"), "干"),
+              (re.compile(r"搞归一"), "搞定"), (re.compile(r"弄归一"), "弄好"), (re.compile(r"莫得"), "没有"), (re.compile(r"整好"), "弄好"), (re.compile(r"整(?=完|不了|到)"), "干"), (re.compile(r"(?<=[弄整搞])利索"), "好"), (re.compile(r"差不离"), "差不多"),
               (re.compile(r"(?<![\u4e00-\u9fff])([今明昨])儿(?![子女])"), r"\1天"), (re.compile(r"停起的"), "停着"), (re.compile(r"(?<=了)伐(?=\s*[?？]?\s*$)"), "吗"), (re.compile(r"([做装搞等整修拆焊试执])紧"), r"在\1"),  # "做紧": doing it now
               (re.compile(r"(?<=[0-9一二两三四五六七八九十])\s*巴仙"), "%"), (re.compile(r"(?<![A-Za-z])liao(?![A-Za-z])", re.IGNORECASE), "了"),
               (re.compile(r"(?<![月0-9一二三四五六七八九十])([一两二三四五六七八九十]|半)日(?![期程子常历])"), r"\1天"))  # "用咗两日": days

@@ -81,7 +81,7 @@ QUESTION_START = re.compile(
 
 # The blocker is gone.
 UNBLOCK = _words(
-    "已解决", "(?:计划|审批|手续|许可|工作票|作业票|申请)\\s*(?:已经?)?批(?:下来|复)了", "(?:解除|取消)挂起", "blocker'?s? (?:is )?(?:gone|cleared|removed)", "(?:材料|配件|material|materials|parts?|steel|cable|crane|permit)\\s*(?:has |have )?(?:arrived|delivered|approved)(?![A-Za-z])", "weather'?s? (?:has )?clear(?:ed|ing)(?: up)?", "back on the (?:tools|roof|road|job|tower|deck)", "(?:rain|storm|wind|snow|fog|lightning)\\s+(?:has\\s+)?(?:cleared|stopped|passed|eased|lifted|moved on)(?=\\s*(?:[,，.;!]|$|and |so ))", "雨过天晴", "恢复(?:生产|作业)", "we are back(?: in business| on(?: it)?)?(?![A-Za-z])", "we'?re back(?: in business| on(?: it)?)?(?![A-Za-z])", "解决了", "问题解决", "解除阻塞", "不卡了", "不堵了", "以解决", "(?<![还再])不等\\S{1,4}了", "(?<=[\\u4e00-\\u9fff])那边(?:已经?)?(?:搞定|弄好|办好|批下来|批)了", "(?<![还再])不等了", "不(?:再)?缺(?:料|货|人|件|材料|配件)了", "可以继续了?", "(?:已经|已)恢复(?![了0-9])", "可以出(?:海|工)了", "天气(?:好|转好)了", "(?:line|plant|machine|production) (?:is )?running again", "arrived\\s*了", "可以进\\S{0,3}了", "(?:钥匙|许可证?|门禁卡|工作票)\\S{0,2}拿到了", "arrived[,，]?\\s*(?:so )?(?:carrying on|continuing|resuming)", "(?:we'?re|we are) back on(?: it| track)?", "(?:修好|修复|弄好|搞好)了?\\s*[,，]?\\s*(?:可以|能)?(?:继续|接着)", "(?:fault|issue|problem|error|alarm|trip)s? (?:(?:is|are|was|got|been|has been) )*(?:sorted|fixed|resolved|cleared)(?: out)?", "(?:we )?can (?:carry on|continue|proceed|resume)(?! (?:once|when|after|if|tomorrow))", "可以开工了?", "可以干了", "恢复施工",
+    "已经?解决", "(?:(?<![A-Za-z])permit|计划|审批|手续|许可证?|工作票|作业票|申请)\\s*(?:已经?)?批(?:下来|复)?了", "(?:解除|取消)挂起", "blocker'?s? (?:is )?(?:gone|cleared|removed)", "(?:材料|配件|material|materials|parts?|steel|cable|crane|permit)\\s*(?:has |have )?(?:arrived|delivered|approved)(?![A-Za-z])", "weather'?s? (?:has )?clear(?:ed|ing)(?: up)?", "back on the (?:tools|roof|road|job|tower|deck)", "(?:rain|storm|wind|snow|fog|lightning)\\s+(?:has\\s+)?(?:cleared|stopped|passed|eased|lifted|moved on)(?=\\s*(?:[,，.;!]|$|and |so ))", "雨过天晴", "恢复(?:生产|作业)", "we are back(?: in business| on(?: it)?)?(?![A-Za-z])", "we'?re back(?: in business| on(?: it)?)?(?![A-Za-z])", "解决了", "问题解决", "解除阻塞", "不卡了", "不堵了", "以解决", "(?<![还再])不等\\S{1,4}了", "(?<=[\\u4e00-\\u9fff])那边(?:已经?)?(?:搞定|弄好|办好|批下来|批)了", "(?<![还再])不等了", "不(?:再)?缺(?:料|货|人|件|材料|配件)了", "可以继续了?", "(?:已经|已)恢复(?![了0-9])", "可以出(?:海|工)了", "天气(?:好|转好)了", "(?:line|plant|machine|production) (?:is )?running again", "arrived\\s*了", "可以进\\S{0,3}了", "(?:钥匙|许可证?|门禁卡|工作票)\\S{0,2}拿到了", "arrived[,，]?\\s*(?:so )?(?:carrying on|continuing|resuming)", "(?:we'?re|we are) back on(?: it| track)?", "(?:修好|修复|弄好|搞好)了?\\s*[,，]?\\s*(?:可以|能)?(?:继续|接着)", "(?:fault|issue|problem|error|alarm|trip)s? (?:(?:is|are|was|got|been|has been) )*(?:sorted|fixed|resolved|cleared)(?: out)?", "(?:we )?can (?:carry on|continue|proceed|resume)(?! (?:once|when|after|if|tomorrow))", "可以开工了?", "可以干了", "恢复施工",
     "(?:问题|毛病|故障)\\S{0,4}(?:处理|解决|修)好了", "(?<![没未在等料点])到货(?=\\s*[，,。]|\\s*$)", "possession\\s*(?:已经?)?批了",
     "(?:weather )?window(?:'s| is) open(?: again)?", "不用(?:再)?等了", "不再等", "resolve\\s*了", "(?<![等到])风小了", "天晴了", "(?:也)?(?:能|可以)(?:接着|继续)(?:干|弄|做|搞)了?",
     "恢复了(?!\\s*[0-9一二三四五六七八九十])", "复工了?", "配件到了", "料到了", "材料到了", "货到了", "到货了", "零件到了", "备件到了", "签字了",
@@ -107,8 +107,8 @@ WEATHER = _words(*WEATHER_WORDS)
 # Waiting or stopped: the task is blocked, with the message as its reason. Never a 0 % write.
 BLOCK = _words(
     "阻塞", "卡住了?", "(?<!解除)(?<!取消)挂起", "卡在", "卡着", "受阻", "停工", "暂停", "搁置", "没法干", "干不了", "进不去", "进不了场",
-    "can'?t (?:proceed|go ahead|carry on)", "can'?t [a-z]+(?: [a-z]+){0,4} (?:until|till)",
-    "缺(?!陷|点|勤|席|口)[\u4e00-\u9fff]{0,4}", "少了?(?:配件|零件|材料|料|工具|图纸)", "(?<!时间)(?<!够)不够了", "(?<!时间)不够用",
+    "(?:can'?t|cannot) (?:proceed|go ahead|carry on|start|begin)", "can'?t [a-z]+(?: [a-z]+){0,4} (?:until|till)",
+    "缺(?!陷|点|勤|席|口)[\u4e00-\u9fff]{0,4}", "(?:gas|argon|oxygen|acetylene|cylinders?|diesel|fuel|paint|rods|wire|consumables)\\s+(?:(?:are |is |all )?(?:finished|used up|empty|gone)|(?:has |have )?r[ua]n out)", "r[ua]n out of (?!(?:day)?light|time|steam|road|patience)", "no (?:gas|argon|diesel|fuel|power)(?![A-Za-z])", "少了?(?:配件|零件|材料|料|工具|图纸)", "(?<!时间)(?<!够)不够了", "(?<!时间)不够用",
     r"(?:^|(?<=[\s,;:在还正要需得先干的])|(?<=不够了))等(?!等|于|级|同|下[次回]|下(?=\s*(?:开始|再|就|去|弄|做|干|处理|搞|拍|发|看|说|补|传|上传|回|给|问|打|交))|我|你|明天|后天|下(?:周|个?礼拜|个?星期)|下午|晚上|会|一下|一会)(?:待|着)?\s?[\u4e00-\u9fffA-Za-z]",
     "(?<!手机)(?<!手机快)(?<!电话)(?<!电话快)(?<!电脑)(?<!电脑快)(?<!平板)(?<!平板快)没(?:有)?(?:权限|材料|配件|图纸|电|水|人手|工具|钥匙)", "无权限", "没有(?!问题|事|毛病|办法|进展|动静|人说|完|做|干|弄|开始)[\u4e00-\u9fff]{1,3}了(?=\\s*(?:[,，。!！]|$))", "没审批", "审批没下来", "还没批", "没批",
     *WEATHER_WORDS, "封路", "路封了", "风浪(?:太|很|较)?大", "浪太大", "(?:船|车|人)(?:出|进|上|下|过)不去",
@@ -162,11 +162,11 @@ FORECAST_BEFORE = _words(
 )
 MEASURE_BEFORE = _words(
     "[\u4e00-\u9fff]率", "[\u4e00-\u9fff]量", "液位", "料位", "(?<!进)(?<!完成)(?<!程)度", "比", "低了", "低(?=\\s*[0-9])", "高了", "高(?=\\s*[0-9])", "占了?",
-    "level", "vibration", "noise", "packet", "oxygen", "pass rate", "down(?! to)", "up(?! to)", "soc", "loading", "charge", "charged",
+    "level", "vibration", "noise", "packet", "oxygen", "pass rate", "(?<!-)down(?! to)", "(?<!-)up(?! to)", "soc", "loading", "charge", "charged",
     "state of charge", "oee", "只有", "压力", "效率", "良率", "良品率", "合格率", "通过率", "成功率", "达标率", "利用率", "占比", "比例", "电量", "电压", "电流", "负载",
     "负荷", "充(?:到|满|了)", "设(?:成|为|到|置为|定为)", "(?:running|run|ran|runs)\\s+(?:[A-Za-z]+\\s+){0,3}at", "(?<![A-Za-z])set (?:[A-Za-z]+ ){0,2}(?:to|at)", "(?:能|可以|可)?(?:节)?省(?:了|下)?", "节约了?", "(?:save[sd]?|saving|savings of|cuts?|reduced? by)", "湿度", "温度", "转速", "流量", "误差", "偏差", "损耗", "出勤率?", "回款", "预算", "成本", "费用", "速度", "信号",
     "覆盖率", "含水率", "开度", "坡度", "折扣", "税", "能耗", "产能", "产量", "库存", "水位", "油量", "CPU", "内存", "磁盘",
-    "提升了?", "提高了?", "下降了?", "缩短了?", "延长了?", "加快了?", "放慢了?", "节省了?", "节约了?", "降低了?", "降了", "增加了?", "减少了?", "上升了?", "涨了?", "跌了?", "升了", "少了", "多了",
+    "(?:速度|性能|响应|加载|查询|运行|跑得?)\\S{0,2}[快慢]了", "提升了?", "提高了?", "下降了?", "缩短了?", "延长了?", "加快了?", "放慢了?", "节省了?", "节约了?", "降低了?", "降了", "增加了?", "减少了?", "上升了?", "涨了?", "跌了?", "升了", "少了", "多了",
     "pressure", "efficiency", "yield", "load", "battery", "humidity", "temperature", "cpu", "memory", "disk", "rate",
     "ratio", "utili[sz]ation", "accuracy", "error", "loss", "budget", "cost", "speed", "flow", "voltage", "signal",
     "coverage", "discount", "tax", "throughput", "capacity", "usage", "uptime", "quote", "quoted", "price", "invoice",
@@ -194,7 +194,7 @@ MEASURE_BEFORE = _words(
 MEASURE_AFTER = re.compile(
     r"^\s*(?:[,，]?\s*(?:还)?够(?:用|喂|吃|撑|烧|跑)|[,，]?\s*(?:enough for|(?:will|should|to) last|lasts)(?![A-Za-z])|的(?!进度|工作|任务|工作量|活)|of\b(?! the way)|the\b|(?:of (?:the )?)?budget|spent|used up|used\b|预算|经费|delivered|arrived|received|shipped|in stock|on site|(?:已经?|都)?(?:到货|到场|进场|发货|送到|到齐|到了)|多|以上|出头|lower|higher|faster|slower|more|less|better|worse|increase|decrease|"
     r"[,，]?\s*(?:偏高|偏低|偏大|偏小|超标|too high|too low|(?:a bit |slightly )?(?:high|low)(?:ish)?(?=\s*(?:[,.!]|$)))|drop|rise|gain|loss|off|discount|chance|probability|sure|confident|safe|certain|positive|accurate|correct|likely|确定|肯定|保证|确信|把握|概率|可能|的把握|的可能|良率|效率|"
-    r"合格|负载|负荷|功率|频率|转速|湿度|电量|利润|折扣|提升|下降|增长|降低|增加|减少|(?:load|capacity|power|speed|frequency|brightness|duty|full|empty|charged|humidity|RH|open|closed|utili[sz]ed|utili[sz]ation|usage|occupancy|efficiency|fall|slope|grade|gradient|incline|camber|kill|killed|compliant|conforming|in spec|recovery|recovered)(?![A-Za-z])|左右的(?!进度)|超(?:支|预算|标|出)|"
+    r"合格|负载|负荷|功率|频率|转速|湿度|电量|利润|折扣|提升|下降|增长|降低|增加|减少|(?:load|capacity|power|speed|frequency|brightness|duty|full|empty|charged|humidity|RH|open|closed|utili[sz]ed|utili[sz]ation|usage|occupancy|efficiency|fall|slope|grade|gradient|incline|camber|kill|killed|compliant|conforming|in spec|recovery|recovered|SWL|WLL|rejects?|reject rate|defects?|scrap|mortality)(?![A-Za-z])|左右的(?!进度)|超(?:支|预算|标|出)|"
     r"(?:(?:test|code|unit[- ]test) )?coverage|覆盖率?|packet loss|丢包率?)",
     re.IGNORECASE,
 )
@@ -227,7 +227,7 @@ APPROXIMATE_PERCENT: tuple[tuple[re.Pattern[str], int], ...] = tuple((re.compile
      50),  # 快一半: not yet half; asked with half preselected
     (r"一半多|过半|过了?一半|大半|(?<!差不)多一半|一大半|超过一半|(?<![A-Za-z])(?:more than|over|a bit over|a little over|just over|past) "
      r"half(?:way)?(?![A-Za-z])", 60),
-    (r"(?:差不多|almost|nearly|(?<![\u4e00-\u9fff])快了)\s*(?:ok\s*了?)?\s*(?:吧|啦|咯|喽|啰)?\s*$|还差一点|差一点|就差一点|(?<![还])(?:就|只)差(?=\\s*\\S)|八九不离十|快到?[一二三四五六七八九]十了|(?<![A-Za-z])(?:getting close|getting there|almost there)(?![A-Za-z])",
+    (r"(?:差不多|almost|nearly|(?<![\u4e00-\u9fff])快了)\s*(?:ok\s*了?)?\s*(?:吧|啦|咯|喽|啰)?\s*$|还差一点|差一点|还差点儿?(?=\s*就)|就差一点|(?<![还])(?:就|只)差(?=\\s*\\S)|八九不离十|快到?[一二三四五六七八九]十了|(?<![A-Za-z])(?:getting close|getting there|almost there)(?![A-Za-z])",
      90),
     (r"(?:almost|nearly|close to|more or less|not far (?:off|from)|快|差不多|基本|接近|将近|mostly|largely|pretty much|basically|practically|大体|大致|基本上|大体上)"
      r"\s*(?:都)?\s*(?:已经?)?\s*(?:完成|完工|搞定|搞完|做完|弄完|弄好|做好|好了|完了|done|finished|finish|complete)", 90),
@@ -282,7 +282,7 @@ IN_SPEC = re.compile(r"允许范围|正常范围|范围内|合格线|标准值|�
                      r"|(?<![A-Za-z])(?:in|out of|off) spec(?![A-Za-z])",
                      re.IGNORECASE)
 # A figure the writer doubts aloud ("maybe 70%? not sure", "八成？不太确定"): a report to confirm, not a question.
-DOUBTED_FIGURE = re.compile(r"(?<![A-Za-z])(?:maybe|perhaps)\s*[0-9]{1,3}\s*%?\s*[?？]+\s*$|(?:[0-9]\s*%?|成|一半|half)\s*吧\s*[?？]+\s*$|(?:[0-9]\s*%?|成|一半|half)\s*[?？]+\s*[,，.。]?\s*(?:(?:i'?m |im )?not (?:too |100% )?sure|"
+DOUBTED_FIGURE = re.compile(r"(?<![A-Za-z])(?:maybe|perhaps)\s*(?:[0-9]{1,3}\s*%?|half|一半)\s*[?？]+\s*$|(?:[0-9]\s*%?|成|一半|half)\s*吧\s*[?？]+\s*$|(?:[0-9]\s*%?|成|一半|half)\s*[?？]+\s*[,，.。]?\s*(?:(?:i'?m |im )?not (?:too |100% )?sure|"
                             r"not certain|不确定|不太确定|不敢确定|没把握|说不准|不好说)", re.IGNORECASE)
 # A label that makes the figure after it the whole task's ("整体 40%", "task at 45%", "进度35%").
 OVERALL_BEFORE = re.compile(r"[,，;；.。]\s*(?:(?:整体|总体|整个(?:任务)?)(?:算下来)?|总的|算下来|overall|task|进度|progress)\s*(?:进度|progress)?\s*(?:[:：]|is|at|is at|about|around|约|大概|到了?|是)?\s*$",

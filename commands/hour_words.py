@@ -12,7 +12,7 @@ from commands.field_words import _words
 DAYS = _words("half (?:a )?day", "[0-9一二两三四五六七八九十半]+\\s*(?:个)?(?:整)?天", "一整天", "一上午", "一下午", "一晚上", "半天", "整天",
               "[0-9]+(?:\\.[0-9]+)? ?days?", "(?:one|two|three|four|five|a|half a) days?", "all day", "the whole day")
 # Before hours, time lost or waited, not worked ("等了2个小时吊车", "lost 2 hours waiting"): not time spent.
-HOURS_IDLE_BEFORE = re.compile(r"(?:窗口|能撑|能用|可用|续航|试运行|空载运行|运行了|跑合|(?<![A-Za-z])(?:run-?in|lasts?|can run(?: for)?|good for)|(?<![A-Za-z])window|平均(?:响应|处理|用时|耗时)?|响应|(?<![A-Za-z])(?:(?:average|avg|mean)(?:\s+[a-z]+){0,2}|response(?: time)?|turnaround(?: time)?)|测试持续|持续|等了|白等了?|耽误了?|浪费了?|延误了?|停了|(?:job|任务|脚本|程序|机器|设备)\s*(?:跑了|运行了)|waited|waiting|lost|wasted|idle for|delayed(?: by)?|ran for|running for)\s*"
+HOURS_IDLE_BEFORE = re.compile(r"(?:设成|设为|设置为|设定为|调成|(?<![A-Za-z])(?:timeout|set to|set at)|窗口|能撑|能用|可用|续航|试运行|空载运行|运行了|跑合|(?<![A-Za-z])(?:run-?in|lasts?|can run(?: for)?|good for)|(?<![A-Za-z])window|平均(?:响应|处理|用时|耗时)?|响应|(?<![A-Za-z])(?:(?:average|avg|mean)(?:\s+[a-z]+){0,2}|response(?: time)?|turnaround(?: time)?)|测试持续|持续|等了|白等了?|耽误了?|浪费了?|延误了?|停了|(?:job|任务|脚本|程序|机器|设备)\s*(?:跑了|运行了)|waited|waiting|lost|wasted|idle for|delayed(?: by)?|ran for|running for)\s*"
                                r"(?:约|大约|大概|about|around|like)?\s*$", re.IGNORECASE)
 HOURS_NOT_SPENT_AFTER = re.compile(r"^[^,，;；。.]{0,30}?(?<![A-Za-z])(?:every|each)\s+(?:day|morning|evening|night|shift|week|time|run|cycle)(?![A-Za-z])"
                                    r"|^\s*(?:的\s*(?:window|slot|窗口|时间窗|时段|间隔|周期)|前|以前|之前|之内|以内|内|ago|before|within|earlier|later|from now|away|lost|wasted|"

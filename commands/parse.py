@@ -76,9 +76,9 @@ _QUOTE_LINE = re.compile(r"\s*(?:>|》|&gt;)")
 
 # After a decision, another ("同意 #4，驳回 #5 …", "approve 4 and 5"): each its own, all or none.
 # Another decision's number alone goes with an approval when nothing follows it but a courtesy ("and 6352 pls").
-_THEN_A_DECISION = re.compile(r"(?:^\s*|\s*[,，;；、]\s*|\s+(?:and|also|plus|&)\s+|\s*(?:然后|另外|和|跟|及)\s*)(?:(?:and|also)\s+)?"
-                              r"(?P<rest>(?P<verb>(?!和|跟|及|(?:and|also|plus)\s)[^\s#0-9,，;；]{1,12}\s*)?(?P<id>#?[0-9]{1,9})(?![0-9]).*)$", re.IGNORECASE | re.DOTALL)
-_ONLY_A_COURTESY = re.compile(r"\s*(?:pls|please|plz|too|as well|also|也|都|thanks|thx)?\s*(?:[,，;；.。!！].*)?", re.IGNORECASE | re.DOTALL)
+_THEN_A_DECISION = re.compile(r"(?:^\s*|\s*[,，;；、+＋]\s*|\s+(?:and|also|plus|&)\s+|\s*(?:然后|另外|和|跟|及)\s*)(?:(?:and|also)\s+)?"
+                              r"(?P<rest>(?P<verb>(?!和|跟|及|(?:and|also|plus)\s)[^\s#0-9,，;；+＋]{1,12}\s*)?(?P<id>#?[0-9]{1,9})(?![0-9]).*)$", re.IGNORECASE | re.DOTALL)
+_ONLY_A_COURTESY = re.compile(r"\s*(?:pls|please|plz|too|as well|also|也|都|thanks|thx)?\s*(?:[,，;；.。!！].*|[^\w\s#]{1,3})?", re.IGNORECASE | re.DOTALL)
 
 
 def _with_others(decision: Approve | Reject, said: str, today: date) -> Command | ParseError | None:
@@ -107,8 +107,8 @@ def _next_decision(decision: Approve | Reject, said: str, today: date
             return m, _parse(m["rest"], today=today, channel_project=None), False
         if _NUMBER_FIRST.fullmatch(m["rest"]):
             read = _parse(m["rest"], today=today, channel_project=None)
-            if isinstance(read, (Approve, Reject)):
-                return m, read, False
+            if isinstance(read, (Approve, Reject)) or (isinstance(read, ParseError) and read.verb in ("approve", "reject")):
+                return m, read, False  # "4 approve, 5 reject": the second's reason is asked for, nothing decided yet
         if len(m["id"].lstrip("#")) == len(str(decision.approval_id)) and (
                 isinstance(decision, Reject) or _ONLY_A_COURTESY.fullmatch(said, m.end("id"))):
             verb = "approve" if isinstance(decision, Approve) else "reject"

@@ -22,7 +22,7 @@ _FREQUENCY_BEFORE = re.compile(r"(?:每隔?|(?<![间相距])隔|每天|每班|ev
                                r"(?:shift|day|night|week|round|visit|run|cycle|time|morning|evening|pass)(?![A-Za-z]))[^,，;；。.]*$",
                                re.IGNORECASE)
 _TO_COME_BEFORE = re.compile(
-    r"(?:(?:还要|还得|还需要?|再)(?:干|做|弄|忙|搞)|还要|(?<![只就才花用])要|还需要?|还差|还得|还剩|剩下?|预计|估计|大概还|需要|得要|要再|再干|再|another|remaining|left|need|needs|takes|"
+    r"(?:(?:还要|还得|还需要?|再)(?:干|做|弄|忙|搞)|(?:还要|还得|还需要?)[\u4e00-\u9fff]|还要|(?<![只就才花用])要|还需要?|还差|还得|还剩|剩下?|预计|估计|大概还|需要|得要|要再|再干|再|another|remaining|left|need|needs|takes|"
     r"eta|estimated?|about another|take|takes|plan(?:ned)?(?: is| for)?|should take|will take|would take|might take|within|(?<![A-Za-z])(?:doors|show|showtime|curtain|call|kick-?off|start|arrival|delivery)\s+in|in the next|every|"
     r"(?:begin|begins|start|starts|starting|ready|be done|be finished|be back|back|arrive|arrives|there|kick off)\s+in)\s*(?:约|大约|大概|差不多|about|around)?\s*$",
     re.IGNORECASE)
@@ -104,6 +104,7 @@ def spent_hours(t: str, task: str, verb: str) -> Found | ParseError | None:
     labelled = _LABELLED_HOURS.search(t) if found is None else None
     if labelled is not None and not _ESTIMATE_BEFORE_LABEL.search(clause_before(t, labelled.start())):
         found = Found(labelled.start(), labelled.end(), Decimal(labelled.group("num")), labelled.group("num"))
+    tested = False  # a time read as a test's or a machine's, set aside
     while True:
         why = not_spent(task, t, verb)  # also a range find_hours does not read ("两三个小时")
         if why is not None and why[0] == "range":
@@ -114,8 +115,11 @@ def spent_hours(t: str, task: str, verb: str) -> Found | ParseError | None:
                 and not d.TEST_RUNS.search(t[: found.start]) \
                 and not hw.TEST_CONTEXT.search(clause_before(t, found.start)):
             break
+        tested = tested or bool(hw.TEST_CONTEXT.search(clause_before(t, found.start)))
         t = blank(t, [(found.start, found.end)])  # not time spent: look for time that was
         found = find_hours(t)
+        if found is not None and tested:
+            return err("unclear_hours", verb, value=clean(t)[:PARAM_MAX_CHARS], task=task, example="2")  # "写 unit test 1 小时，review 又半小时"
     if found.value is None or not Decimal(0) <= found.value <= HOURS_MAX:
         return err("bad_hours", verb, value=found.raw)
     # "预计 3 hours 能做完" (time to come said as if spent); "a 3h drive to site, then 2h on the pumps" (two times:

@@ -62,7 +62,9 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           # (lift technicians), holdout95 90.9 % / 5 (event crews), holdout96 91.7 % / 2 (DingTalk reports up the chain)
           # (likewise, after tuning on holdout91-93), holdout97 87.8 % / 7 (mining and tunnelling shift reports), holdout98
           # 94.8 % / 4 (facility-maintenance crews on phones; 95.2 % / 3 once given its projects), holdout99 97.0 % / 2 (GMP
-          # validation) (likewise, after tuning on holdout94-96). Since tuned on, guarded.
+          # validation) (likewise, after tuning on holdout94-96), holdout100 90.9 % / 9 (shipyards; one label set to a
+          # written rule since), holdout101 93.0 % / 2 (software delivery teams), holdout102 94.3 % / 8 (agriculture) (likewise,
+          # after tuning on holdout97-99). Since tuned on, guarded.
           # Since tuned on, guarded.
           "holdout6.yaml": 0.95, "holdout7.yaml": 0.95, "holdout8.yaml": 0.95, "holdout9.yaml": 0.95,
           "holdout10.yaml": 0.95, "holdout11.yaml": 0.95, "holdout12.yaml": 0.95, "holdout13.yaml": 0.95,
@@ -90,7 +92,8 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           "holdout88.yaml": 0.95, "holdout89.yaml": 0.95, "holdout90.yaml": 0.95,
           "holdout91.yaml": 0.95, "holdout92.yaml": 0.95, "holdout93.yaml": 0.95,
           "holdout94.yaml": 0.95, "holdout95.yaml": 0.95, "holdout96.yaml": 0.95,
-          "holdout97.yaml": 0.95, "holdout98.yaml": 0.95, "holdout99.yaml": 0.95}
+          "holdout97.yaml": 0.95, "holdout98.yaml": 0.95, "holdout99.yaml": 0.95,
+          "holdout100.yaml": 0.95, "holdout101.yaml": 0.95, "holdout102.yaml": 0.95}
 
 
 def _cases(name: str) -> list[dict[str, Any]]:
@@ -598,6 +601,15 @@ def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pyte
     ("MX-1 40%, MX-2 not sure, maybe half", "ask"), ("MX-4 endotoxin <0.25 EU/mL, 100% compliant", "none"), ("MX-4 spore strips 100% kill", "none"),
     ("MX-4 done for the shift", "ask"), ("MX-4 瓦斯0.3%，甲烷 0.2%", "none"), ("MX-4 换滤网 40% 用了3小时", ("progress MX-4 40", "hours MX-4 3")),
     ("MX-4 电池充到90%用了2小时", "none"), ("MX-4 进度从百分之三十到百分之四十五", ("progress MX-4 45",)), ("开始了", "ask"),
+    # and the forms behind holdout100-102's wrong writes: shipyards, software teams, farms
+    ("MX-4 block 7 erected", "none"), ("MX-4 block loading done", ("done MX-4",)), ("MX-4 block B 快 60% 了", "ask"),
+    ("MX-4 吊装试验 110% SWL OK", "none"), ("MX-4 FR.20 到 FR.36 打磨做完了", "ask"), ("MX-4 no gas, cylinders ran out", ("block MX-4",)),
+    ("oops wrong task, that 60% was for MX-5", "ask"), ("5101 approve, 5102 reject", "ask"), ("reject 5101 + 5102 - over budget", ("reject 5101", "reject 5102")),
+    ("MX-4 写 test case 1 小时，review 又半小时", "ask"), ("MX-4 timeout 设成 15 分钟了", "none"), ("MX-4 sorting: 8% rejects", "none"),
+    ("germination rate on the MX-4 trays is 90%", "none"), ("MX-4 shade factor 30%", "none"), ("MX-4 这炉还得烧3个小时", "none"),
+    ("MX-4 晌午太晒 干不了", "ask"), ("MX-4 还差点儿就装完了", "ask"), ("MX-4 估摸着百分之七十往上", "ask"),
+    ("MX-1 wiring 60%，MX-2 开始了，MX-3 还差盖板", "ask"), ("MX-4 fit-up 55%, 2h", ("progress MX-4 55", "hours MX-4 2")),
+    ("MX-1 pass rate 100%，MX-2 回归花了 2h", ("hours MX-2 2",)), ("MX-4 整好了", ("done MX-4",)), ("MX-4 maybe half?", "ask"),
 ])
 def test_the_forms_behind_the_tuning_set_carry_over(text: str, meant: object) -> None:
     # As the evaluator compares them: "start A-3" beside "progress A-3 10" is the same write (evaluation._effects).
