@@ -84,8 +84,9 @@ def correction(s: str, *, anywhere: bool = True) -> Command | ParseError | None:
     if (undo is None and fix is None) or w.QUESTION_WORDS.search(head) or (fix is not None and w.NOT_NOW.search(head)):
         return None
     if len({k.upper() for k in TASK_KEY_ANY.findall(head)} | ({named} if named else set())) > 1 or (
-            _WRONG_TASK.search(head) and TASK_KEY_ANY.search(head)):  # "wrong task, that 70% was for A-9": moved how?
-        return err("unclear_correction", None, value=clean(s)[:PARAM_MAX_CHARS])  # "that 80% was for A-11 not A-8": moved how?
+            _WRONG_TASK.search(head) and TASK_KEY_ANY.search(head)):
+        # "that 80% was for A-11 not A-8", "wrong task, that 70% was for A-9": moved how?
+        return err("unclear_correction", None, value=clean(s)[:PARAM_MAX_CHARS])
     rest = c.WRONG_FIGURE.sub(" ", c.CORRECTION_NOT.sub(" ", head))  # the figures said to be wrong are not the new one
     new = _NEW_VALUE.search(rest)  # "the 3h before should read 5h": the value after "should read" is the new one
     if new is not None and (percent_forms(rest[new.end() :]) or find_hours(rest[new.end() :])):

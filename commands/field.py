@@ -284,7 +284,7 @@ def understand(s: str, *, verb: str = "report", bare_is_percent: bool = False, o
     # nothing clear ("A-4 maybe 60 or 70"): the message is asked about as a whole.
     pairs = list(zip(readings, parts, strict=True))
     tangled = any(any(not _bare_note(x) for x in r.writes) and _JOINED_REFERENCE.search(text) for r, (_, text) in pairs) \
-        or (len(parts) > 1 and any((not r.writes and _FIGURES.search(text) and not (r.ask is not None and r.ask.code == "measured_percent")) or (all(_bare_note(x) for x in r.writes) and (d.VAGUE_AMOUNT.search(text) or d.TROUBLE_MORE.search(text) or d.UNREAD.search(text)
+        or (len(parts) > 1 and any((not r.writes and _FIGURES.search(text) and not _measured(r)) or (all(_bare_note(x) for x in r.writes) and (d.VAGUE_AMOUNT.search(text) or d.TROUBLE_MORE.search(text) or d.UNREAD.search(text)
                                                       or d.UNKNOWN_STATE.match(text)
                                                       or (d.START_WORD.search(text) and d.PART_OF_DAY.search(text))))
                                    for r, (_, text) in pairs))
@@ -293,7 +293,7 @@ def understand(s: str, *, verb: str = "report", bare_is_percent: bool = False, o
     if len(parts) == 1 and not clean(parts[0][1]) and not unplaced:
         return Status(target=parts[0][0])
     for reading in readings:
-        if reading.ask is not None and not (len(readings) > 1 and reading.ask.code == "measured_percent"):
+        if reading.ask is not None and not (len(readings) > 1 and _measured(reading)):
             return reading.ask  # a measurement in one part asks nothing: "A-3 pass rate 100%，A-4 回归花了 1.5h" writes A-4's
     writes = tuple(dict.fromkeys(write for reading in readings for write in reading.writes  # "A-3 A-3 unblock": once
                                  if _counts(write, len(parts)) and not (unplaced and _bare_note(write))))
@@ -346,6 +346,11 @@ _STEP_DONE = re.compile(r"[\s(（]*(?!(?:all|everything|whole|task|it)\b|全部|
 
 def _bare_note(write: FieldWrite) -> bool:
     return isinstance(write, Report) and write.percent is None and write.hours is None
+
+
+def _measured(reading: _Reading) -> bool:
+    """The part said only a measurement ("pressure fell 12%"): it is told so, nothing to ask about."""
+    return reading.ask is not None and reading.ask.code == "measured_percent"
 
 
 def _keyless(s: str, verb: str) -> ParseError | None:
