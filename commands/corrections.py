@@ -40,7 +40,7 @@ _ROUGH = re.compile(r"[0-9]\s*(?:%|h|个?小时)?\s*(?:以上|以下|多|左右|
                     rf"|(?:{HEDGE_WORDS}|(?<![A-Za-z])(?:over|under))\s*[0-9]", re.IGNORECASE)
 _WRONG_TASK = re.compile(r"(?<![A-Za-z])wrong (?:task|ticket|key|job)|发错任务|填错任务|报错任务|不是这个任务", re.IGNORECASE)
 # A figure, then only that something was wrong ("60% 刚才写错了"): is the figure the wrong one or the right one? Asked.
-_SAID_WRONG = re.compile(r"(?:写|报|记|填|打|输|发|弄|搞)?错了?|typo|wrong|mistake|my bad|oops", re.IGNORECASE)
+_SAID_WRONG = re.compile(r"(?:写|报|记|填|打|输|发|弄|搞)?错了?|typo|wrong|mistake|my bad|oops|ignore (?:my |the )?(?:last|previous) (?:msg|message|one|update)", re.IGNORECASE)
 _CANNOT_BEFORE = re.compile(r"(?:(?<![A-Za-z])(?:can'?t|cannot|couldn'?t|won'?t|unable to|no way to)|没法|不能|无法)\s*$", re.IGNORECASE)
 _PROGRESS_WORD = re.compile(r"(?:进度|(?:the )?progress)\s*", re.IGNORECASE)
 
@@ -76,6 +76,9 @@ def correction(s: str, *, anywhere: bool = True) -> Command | ParseError | None:
         undo = c.UNDO.search(head, fix.end())  # "A-3 进度填错了 pls undo": no new value, the write taken back
     if fix is None and undo is None and key is not None:
         fix = c.FIGURE_CONTRAST.search(head) or c.WRONG_FIGURE.search(head)  # "A-3 刚才报错了，是 80% not 90%"
+        taken_back = c.UNDO.search(head) if fix is None else None
+        if taken_back is not None and re.search(r"(?<![0-9.])(?<!那个)(?<!这个)(?<!(?i:that) )(?<!刚才的)[0-9]", head[: taken_back.start()]):
+            return err("unclear_correction", None, value=clean(s)[:PARAM_MAX_CHARS])  # "A-3 40%, ignore my last msg": which stands?
     if undo is None and fix is None and anywhere and key is None and not TASK_KEY_ANY.search(head):
         fix = c.CORRECTION_ANYWHERE.search(head) or c.WRONG_FIGURE.search(head) or (
             c.FIGURE_CONTRAST.search(head) if c.UNDO.search(head) else None) or _PERCENT_WRONG.search(head)  # "3h not 6h, my bad"

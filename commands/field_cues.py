@@ -26,6 +26,10 @@ class Cues:
     trouble: re.Match[str] | None  # vague trouble, no obstacle named
 
 
+_PAST_DONE = re.compile(r"(?:ed|完成了|完了)\s*$", re.IGNORECASE)
+_TONIGHT = re.compile(r"\s*(?:tonight|今晚)\s*(?:[,.!]|$)", re.IGNORECASE)
+
+
 def _cue(pattern: re.Pattern[str], t: str, *, not_before: re.Pattern[str] | None = None,
          not_after: re.Pattern[str] | None = None) -> re.Match[str] | None:
     planned = -2  # the end of a cue found to be a plan: one right after it is the same plan ("下周一进场开工")
@@ -33,7 +37,8 @@ def _cue(pattern: re.Pattern[str], t: str, *, not_before: re.Pattern[str] | None
         if not_before is not None and (m.start() <= planned + 1 or not_before.search(t[: m.start()])):
             planned = m.end()
             continue
-        if not_after is not None and not_after.match(t[m.end() :]):
+        if not_after is not None and not_after.match(t[m.end() :]) and not (
+                _PAST_DONE.search(m.group(0)) and _TONIGHT.match(t, m.end())):
             continue
         return m
     return None
@@ -100,7 +105,8 @@ def cues(t: str, scrubbed: str, pct: Percent) -> Cues:
     start = _cue(w.START, scrubbed, not_before=w.PLAN_BEFORE, not_after=w.PLAN_AFTER)
     start = None if start is not None and d.PLAN_WORDS.search(clause_before(scrubbed, start.start())) else start
     unblock = None if start is not None and unblock is not None and (  # "人到齐了 started at 8": the crew, not a wait, came
-        start.start() < unblock.start() or d.CREW_ARRIVED.search(scrubbed[: unblock.end()])) else unblock
+        start.start() < unblock.start() or d.CREW_ARRIVED.search(scrubbed[: unblock.end()])
+        or re.search(r"[,，;；]", scrubbed[unblock.end() : start.start()])) else unblock  # "permit 拿到了，已经开始拆": started
     if unblock is not None and not denied and (w.PLAN_BEFORE.search(scrubbed[: unblock.start()]) or w.PLAN_AFTER.match(scrubbed[unblock.end() :])
                                                 or d.NEAR_BEFORE.search(scrubbed[: unblock.start()])):
         unblock = None  # "明天继续": a plan; "almost resolved": not yet

@@ -23,7 +23,7 @@ NOT_THIS_KEY = re.compile(r"\s*(?:而?不是|not|instead of|rather than)\s*[,，
 # "完成了三台") says how much, not how far; asked rather than dropped. Not a figure that is plainly something else:
 # a time of day or a date ("at 7", "8点"), a measurement or a unit ("70%", "3.2", "45度", "2 more hours"), people
 # ("4个人", "2 guys"), a standard's number ("ISO 14687"), money ("¥38,000", "500元").
-_NUMBER = r"(?<![A-Za-z0-9.#:/\-×*¥$€£])(?:(?<![0-9],)|(?![0-9]{3}(?![0-9])))(?<!(?-i:[A-Z]{2})\s)(?<!(?i:at|by|to)\s)(?<!(?i:till|from)\s)(?<!(?i:until)\s)[0-9]+(?![0-9.:/×*]|,[0-9]{3}(?![0-9]))"
+_NUMBER = r"(?<![A-Za-z0-9.#:/\-×*¥$€£±+])(?:(?<![0-9],)|(?![0-9]{3}(?![0-9])))(?<!(?-i:[A-Z]{2})\s)(?<!(?i:at|by|to)\s)(?<!(?i:till|from)\s)(?<!(?i:until)\s)[0-9]+(?![0-9.:/×*]|,[0-9]{3}(?![0-9]))"
 _NOT_A_COUNT_AFTER = r"(?!\s*(?:[%％度℃°点时分号月日年周天人位倍次小钟吨元万]|个人|个小时|个钟|公斤|公里|[A-Za-z]))"
 _COUNTED_NOUN = (r"\s*(?:pcs|units?|(?!more|extra|less|fewer)(?:[a-z]+ )?(?!(?:hr|hour|min|minute|sec|second|day|week|month|year|degree|"
                  r"guy|people|men|time|cycle|percent|kg|lb|mm|cm|km|bar|volt|amp|watt|rpm|ppm|dB)s)[a-z]{2,}s)(?![A-Za-z])")
@@ -102,7 +102,9 @@ NEXT_ONE = re.compile(r"下一|(?<![A-Za-z])next(?![A-Za-z])|another", re.IGNORE
 # A run-through before the show ("彩排完成", "focus done", "soundcheck done"): a stage of the work, not all of it.
 REHEARSAL_BEFORE = re.compile(r"(?:彩排|走台|调音|联排|试演|(?<![A-Za-z])(?:rehearsals?|soundcheck|focus|tech run|run-?through|dress run)"
                               # a step of a blasting cycle ("mucking done", "出渣完了")
-                              r"|出渣|装药|排险|(?<![A-Za-z])(?:mucking(?: out)?|charging(?: up)?|scaling|bogging))\s*(?:已经?|都|也)?\s*$",
+                              r"|出渣|装药|排险|(?<![A-Za-z])(?:mucking(?: out)?|charging(?: up)?|scaling|bogging)"
+                              # a fit-out stage ("first fix complete, second fix starts Monday")
+                              r"|(?<![A-Za-z])(?:first|1st|second|2nd) fix)\s*(?:已经?|都|也)?\s*$",
                               re.IGNORECASE)
 # A utility off ("停电", "outage"): for part of a day, as likely a planned window as an obstacle.
 OUTAGE = re.compile(r"停电|停水|停气|(?:power|water) (?:off|outage)|outage", re.IGNORECASE)

@@ -277,7 +277,7 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
         if not _not_progress(t, m.start(), m.end()):
             hedged = d.BOUND_BEFORE.search(ahead) or d.HEDGE_AFTER.search(clause_after(rest)) or _UNSURE_WORD.search(ahead) or (value != 50 and (_HEDGE_WORD.search(ahead)
                                       or _HEDGE_WORD.search(_DONE_VERB_END.sub("", ahead))
-                                      or re.match(r"\s*左右", t[m.end() :])))  # "三分之一左右": asked
+                                      or re.match(r"\s*(?:左右|吧)", t[m.end() :])))  # "三分之一左右", "三分之二吧": asked
             return Percent(guess=value, span=m.span()) if hedged else Percent(value=value, span=m.span())
     if unclear:
         return Percent(unclear=True)

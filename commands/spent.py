@@ -91,6 +91,8 @@ def _progress_before(before: str) -> bool:
 def spent_hours(t: str, task: str, verb: str) -> Found | ParseError | None:
     """Time spent, if the words say it exactly; a question where they give a range; None otherwise."""
     span = hw.CLOCK_SPAN.search(t)  # a span of clock times asks, unless the hours are said as well ("3 点到 5 点 … 2h")
+    if span is not None and hw.WINDOW_BEFORE.search(t[: span.start()]):
+        span = None  # "possession 01:10-04:20": the window, not the work
     if (span is not None and find_hours(blank(t, [span.span()])) is None) or hw.VAGUE_HOURS.search(t):
         return err("unclear_hours", verb, value=clean(t)[:PARAM_MAX_CHARS], task=task, example="2")
     for pattern, value in hw.QUARTER_HOURS:

@@ -64,7 +64,9 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           # 94.8 % / 4 (facility-maintenance crews on phones; 95.2 % / 3 once given its projects), holdout99 97.0 % / 2 (GMP
           # validation) (likewise, after tuning on holdout94-96), holdout100 90.9 % / 9 (shipyards; one label set to a
           # written rule since), holdout101 93.0 % / 2 (software delivery teams), holdout102 94.3 % / 8 (agriculture) (likewise,
-          # after tuning on holdout97-99). Since tuned on, guarded.
+          # after tuning on holdout97-99), holdout103 89.1 % / 6 (railway possessions), holdout104 96.1 % / 4 (home renovation),
+          # holdout105 95.7 % / 0 (overseas aid projects: one unclear message not asked) (likewise, after tuning on
+          # holdout100-102). Since tuned on, guarded.
           # Since tuned on, guarded.
           "holdout6.yaml": 0.95, "holdout7.yaml": 0.95, "holdout8.yaml": 0.95, "holdout9.yaml": 0.95,
           "holdout10.yaml": 0.95, "holdout11.yaml": 0.95, "holdout12.yaml": 0.95, "holdout13.yaml": 0.95,
@@ -93,7 +95,8 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           "holdout91.yaml": 0.95, "holdout92.yaml": 0.95, "holdout93.yaml": 0.95,
           "holdout94.yaml": 0.95, "holdout95.yaml": 0.95, "holdout96.yaml": 0.95,
           "holdout97.yaml": 0.95, "holdout98.yaml": 0.95, "holdout99.yaml": 0.95,
-          "holdout100.yaml": 0.95, "holdout101.yaml": 0.95, "holdout102.yaml": 0.95}
+          "holdout100.yaml": 0.95, "holdout101.yaml": 0.95, "holdout102.yaml": 0.95,
+          "holdout103.yaml": 0.95, "holdout104.yaml": 0.95, "holdout105.yaml": 0.95}
 
 
 def _cases(name: str) -> list[dict[str, Any]]:
@@ -610,6 +613,12 @@ def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pyte
     ("MX-4 晌午太晒 干不了", "ask"), ("MX-4 还差点儿就装完了", "ask"), ("MX-4 估摸着百分之七十往上", "ask"),
     ("MX-1 wiring 60%，MX-2 开始了，MX-3 还差盖板", "ask"), ("MX-4 fit-up 55%, 2h", ("progress MX-4 55", "hours MX-4 2")),
     ("MX-1 pass rate 100%，MX-2 回归花了 2h", ("hours MX-2 2",)), ("MX-4 整好了", ("done MX-4",)), ("MX-4 maybe half?", "ask"),
+    # and the forms behind holdout103-105's wrong writes and unasked doubt: railways, renovation, aid projects
+    ("MX-4 relay test 200 ops, 100% pass", "none"), ("MX-4 今晚天窗180分钟已批", "none"), ("MX-4 first fix complete, second fix next week", "ask"),
+    ("MX-4 封锁拿到了，已经开始换轨", ("start MX-4",)), ("that 60 percent belongs on MX-4, I put it on MX-5 by mistake", "ask"),
+    ("MX-4 50%, ignore my last msg", "ask"), ("20% deposit paid for MX-4", "none"), ("MX-4 改下水管 花了两个小时", ("hours MX-4 2",)),
+    ("MX-4 三分之一吧", "ask"), ("MX-4 correct 一下 2.5h", ("correct hours 2.5",)), ("MX-4 1.8 km of base course laid today", "ask"),
+    ("Possession granted 00:30-04:00 for MX-4", "none"), ("MX-1 and MX-2 both completed tonight", ("done MX-1", "done MX-2")),
 ])
 def test_the_forms_behind_the_tuning_set_carry_over(text: str, meant: object) -> None:
     # As the evaluator compares them: "start A-3" beside "progress A-3 10" is the same write (evaluation._effects).
