@@ -73,12 +73,12 @@ class _Reading:
     idle_hours: bool = False  # hours were said that are not time spent ("每4小时", "还要6小时")
 
 
-def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading:
+def _read(task: str, text: str, *, verb: str, bare_is_percent: bool, doubted: bool = False) -> _Reading:
     decor = _TRAILING_EMOJI.search(text)
     emoji = decor.group(0).strip() if decor else ""  # kept in the note, not read
     t = text[: decor.start() if decor else len(text)].strip(EDGE_PUNCT)
-    if w.DOUBTED_FIGURE.search(t):  # "maybe 70%? not sure": a report its writer doubts, not a question; asked
-        r = _read(task, t.replace("?", " ").replace("？", " "), verb=verb, bare_is_percent=bare_is_percent)
+    if not doubted and w.DOUBTED_FIGURE.search(t):  # "maybe 70%? not sure": a report its writer doubts, not a question; asked
+        r = _read(task, t.replace("?", " ").replace("？", " "), verb=verb, bare_is_percent=bare_is_percent, doubted=True)
         return replace(r, unsure=r.unsure or "suggested") if r.writes else r
     if w.QUESTION_END.search(t) or _QUESTION_AFTER_KEY.search(t):
         return _Reading(question=True)
@@ -167,7 +167,7 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool) -> _Reading
     if unblock is not None:
         restored = (progress is not None and d.THING_RESTORED.search(scrubbed[: unblock.end()]) is not None) or (
             unblock.group(0).lower() == "resolved" and d.RESOLVED_ALONE.fullmatch(t)) or (  # "KEY resolved": done, or unblocked?
-            progress is None and d.REPAIRED_THEN_BACK.search(t) is not None)
+            progress is None and (d.REPAIRED_THEN_BACK.search(t) is not None or d.SIGNED_OFF.search(t) is not None))
         return _Reading(writes=(Unblock(task=task, note=note),) + ((progress,) if progress else ()), unsure="suggested" if restored else unsure)
     if cue.trouble is not None:
         return _Reading(writes=((progress,) if progress else ()) + (Block(task=task, reason=clean(t)),), unsure="suggested")

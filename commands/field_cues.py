@@ -26,6 +26,9 @@ class Cues:
     trouble: re.Match[str] | None  # vague trouble, no obstacle named
 
 
+_ONLY_LEFT = re.compile(r"(?<![A-Za-z])(?:only|just)(?![A-Za-z])|只差|就差|只剩|就剩", re.IGNORECASE)
+_WAIT_OVER = re.compile(r"不用(?:再)?等|不等|不再等|no longer waiting|not waiting", re.IGNORECASE)
+_CAME = re.compile(r"到了\s*$|(?<![A-Za-z])(?:arrived|came|here)\s*[,，]?\s*$", re.IGNORECASE)
 _PAST_DONE = re.compile(r"(?:ed|完成了|完了)\s*$", re.IGNORECASE)
 _TONIGHT = re.compile(r"\s*(?:tonight|今晚)\s*(?:[,.!]|$)", re.IGNORECASE)
 
@@ -60,6 +63,8 @@ def cues(t: str, scrubbed: str, pct: Percent) -> Cues:
             and not scrubbed[unblock.end() : pct.span[0]].strip():
         unblock = None  # "都到了一半": the figure reached, nothing arrived
     block = w.BLOCK.search(scrubbed)
+    if block is not None and block.group(0).lower().endswith("missing") and _ONLY_LEFT.search(clause_before(scrubbed, block.start())):
+        block = None  # "95%, only the governor tag still missing": what is left, no obstacle
     said_not = block is not None and scrubbed[: block.start()].rstrip().endswith("不")
     denied = block is not None and bool(d.NEGATED.search(scrubbed[: block.start()]) or (said_not and block.group(0).startswith("等")))
     if denied:
@@ -67,6 +72,8 @@ def cues(t: str, scrubbed: str, pct: Percent) -> Cues:
     elif block is not None and (said_not or (d.ISOLATED.search(scrubbed) and not block.group(0).lower().startswith(("wait", "等")))
                                 or (pct.value == 100 and w.AWAITING_CHECK.match(scrubbed, block.start()))):
         block = None  # "前提是不下雨": no obstacle said
+    if unblock is not None and block is not None and block.end() <= unblock.start() and d.UNTIL_BETWEEN.search(scrubbed[block.end() : unblock.start()]):
+        unblock = None  # "won't let us on the roof till the permit's signed"
     if unblock is not None and block is not None and not (block.group(0).startswith("等") and block.start() < unblock.start()):
         block = None
     elif block is not None:
@@ -99,6 +106,9 @@ def cues(t: str, scrubbed: str, pct: Percent) -> Cues:
     if passed is not None and unblock is not None and unblock.start() <= passed.start() < unblock.end():
         passed = None  # "那个问题处理好了": the obstacle is done with
     done = done or passed
+    if done is not None and ((unblock is not None and (denied or _WAIT_OVER.search(unblock.group(0)))) or (
+            done.group(0).lower().startswith("ok") and _CAME.search(scrubbed[: done.start()]))):
+        done = None  # "电表装好了 不用等了", "线到了 ok了": what was done or came was the obstacle's
     if done is not None and pct.span is not None and ((0 <= done.start() - pct.span[1] <= 1 and not scrubbed[pct.span[1] : done.start()].strip()) or (
             pct.span[0] >= done.end() and w.HEDGE_BETWEEN.fullmatch(scrubbed[done.end() : pct.span[0]]))):
         done = None  # "80% done", "100%完成", "完成了三分之一": the percent's own word
@@ -123,4 +133,5 @@ def block_doubted(t: str, block: re.Match[str], start: re.Match[str] | None) -> 
                 or (d.OUTAGE.match(block.group(0)) and d.PART_OF_DAY.search(clause_after(t[block.end() :])))  # "停电 the whole afternoon": a planned window?
                 or (block.group(0).lower().startswith("pending") and not t[block.end() :].strip(" .。!！"))  # "…还 pending": what?
                 or (start is not None and d.CLAUSE_GAP.search(t[block.end() : start.start()]))
-                or d.PART_OF_DAY.search(clause_before(t, block.start())) or d.PART_OF_DAY_STOP.search(t) or d.WAITED_OUT.search(t))
+                or d.PART_OF_DAY.search(clause_before(t, block.start())) or d.PART_OF_DAY_STOP.search(t) or d.WAITED_OUT.search(t)
+                or d.PLANNED_OUTAGE.search(t))

@@ -41,7 +41,7 @@ THE_REST_BEFORE = re.compile(r"其他|其余|别的|剩下的|(?<![A-Za-z])(?:th
 # A percent right after a thing, then what has happened to that share ("闸机80%已经通电了"): a share of the things.
 SHARE_OF_THING = re.compile(r"[\u4e00-\u9fff](?<![到度成是为了在约过有达])$")
 # "门 60% 运到现场了", "滤料 30% 到仓库": a share of what was delivered, named after the percent or not.
-ARRIVED_AFTER = re.compile(r"\s*(?:[\u4e00-\u9fff]{1,6}\s*)?(?:已经?|都)?\s*(?:运|送|拉|发|搬)?到(?:了)?\s*(?:现场|仓库|工地|库房|库里|场地)")
+ARRIVED_AFTER = re.compile(r"\s*(?:[\u4e00-\u9fff]{1,6}\s*)?(?:已经?|都)?\s*(?:(?:运|送|拉|发|搬)?到(?:了)?\s*(?:现场|仓库|工地|库房|库里|场地)|(?:已经?|都|全部)\s*(?:到货|到齐))")
 SHARE_DONE_AFTER = re.compile(r"\s*(?:已经|已|都)\s*[\u4e00-\u9fff]")
 # A completion followed in its clause by a numbered part ("finished the string 3 swap, strings 1 and 2 next week").
 COUNTED_IN_CLAUSE = re.compile(r"[^,，;；。.!！\n]{0,30}?(?<![A-Za-z0-9.#:/\-])[0-9]+(?![0-9.)、:：%])(?!\s*(?:h|hrs?|hours?|mins?|小时|点|号|:))",
@@ -104,7 +104,9 @@ REHEARSAL_BEFORE = re.compile(r"(?:彩排|走台|调音|联排|试演|(?<![A-Za-
                               # a step of a blasting cycle ("mucking done", "出渣完了")
                               r"|出渣|装药|排险|(?<![A-Za-z])(?:mucking(?: out)?|charging(?: up)?|scaling|bogging)"
                               # a fit-out stage ("first fix complete, second fix starts Monday")
-                              r"|(?<![A-Za-z])(?:first|1st|second|2nd) fix)\s*(?:已经?|都|也)?\s*$",
+                              r"|(?<![A-Za-z])(?:first|1st|second|2nd) fix"
+                              # a commissioning level, a walk-round before handover ("L3 done，L4 下周", "snag walk done")
+                              r"|(?<![A-Za-z])(?:L[1-5]|snag walk|walk-?through|punch walk))\s*(?:已经?|都|也)?\s*$",
                               re.IGNORECASE)
 # A utility off ("停电", "outage"): for part of a day, as likely a planned window as an obstacle.
 OUTAGE = re.compile(r"停电|停水|停气|(?:power|water) (?:off|outage)|outage", re.IGNORECASE)
@@ -121,6 +123,15 @@ REPAIRED_THEN_BACK = re.compile(r"(?:修好了?|修复了?|(?<![A-Za-z])(?:repai
 # After "block", a block's number or name ("block 12 erected", "block C 80%", "block loading all set"): a part of a hull
 # or a field, not a blocker.
 BLOCK_AS_NOUN = re.compile(r"(?:[0-9]|[A-Z](?![A-Za-z])|(?i:no\.|#|(?:loading|erection|erected|assembly|joining|lifting|turnover|outfitting|painting|wall|paving|work)(?![A-Za-z])))")
+# Between a blocker and the unblock word after it, the blocker's condition ("won't let us on the roof till the permit's
+# signed"): still blocked.
+UNTIL_BETWEEN = re.compile(r"(?<![A-Za-z])(?:till|until|unless|before)(?![A-Za-z])|直到|等到|之前", re.IGNORECASE)
+# An acceptance ("signed off by the store manager", "验收通过"): the work done, or an obstacle gone? Offered.
+SIGNED_OFF = re.compile(r"(?<![A-Za-z])signed off by|签字确认|验收(?:通过|合格)", re.IGNORECASE)
+# A planned outage ("停电检修，今天干不了"): scheduled, or an obstacle? Offered.
+PLANNED_OUTAGE = re.compile(r"停电检修|检修停电|计划停电|(?<![A-Za-z])(?:planned|scheduled) (?:outage|shutdown)", re.IGNORECASE)
+# After a fraction, a hedge on it ("half done 吧，maybe a bit less").
+LESS_OR_MORE = re.compile(r"(?<![A-Za-z])(?:a bit|a little|slightly) (?:less|under|more|over)|(?<![A-Za-z])or (?:less|more)(?![A-Za-z])|少一点|多一点", re.IGNORECASE)
 # The obstacle's matter finished ("电源的事搞定了", "那个问题处理完了"): the obstacle is done with, not the task.
 MATTER_BEFORE = re.compile(r"(?:的事|的事情|这事|那事|的问题|这个问题|那个问题)\s*(?:也|都|已经?)?\s*$")
 WAITED_OUT = re.compile(r"(?:终于|总算)\s*(?:可以)?\s*(?:开工|开始|动工|开干|开[钻挖掘打焊])"

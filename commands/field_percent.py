@@ -37,6 +37,7 @@ _LABELLED_NUMBER = re.compile(r"(?:进度(?:更新)?|完成度|完成率|progres
 HEDGE_WORDS = r"大概|大约|约莫|约摸|估摸着?|大致|约|差不多|可能|也许|(?<![A-Za-z])(?:about|around|roughly|approx(?:imately)?|maybe|perhaps|probably|like(?=\s*$|\s[0-9])|(?:i )?reckon(?: (?:we'?re|we are|it'?s|it is|that'?s))?)(?![A-Za-z])|~"
 _HEDGE_WORD = re.compile(rf"(?:{HEDGE_WORDS})\s*$", re.IGNORECASE)
 _STARTED_AT = re.compile(r"(?<![A-Za-z])(?:began|started|kicked off|开始|开工)\S*(?:\s+\S+){0,2}\s*$", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"[;；。!！?？]|\.\s")
 _RATIO_END = re.compile(r"(?<![0-9:])[0-9]{1,3}\s*:\s*[0-9]{1,3}(?![0-9:])\s*$")  # "1:7", a ratio (not 10:30, a time)
 _HEDGE_ONLY = re.compile(rf"(?:{HEDGE_WORDS})|[\s,，]", re.IGNORECASE)
 # Unsure, not about: "maybe half" is asked, though "about half" is 50.
@@ -181,12 +182,16 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
     ranged = _RANGE_PERCENT.search(t)
     if ranged is not None:
         return Percent(guess=int(ranged.group(1) or ranged.group(2)), span=ranged.span())
-    previous_end, measured = 0, bool(w.IN_SPEC.search(t))
+    previous_end, measured = 0, False
     for found in percent_forms(t):
         before, after = clause_before(t, found.start)[-(found.start - previous_end):], t[found.end :]
         previous_end = found.end
+        # A reading against a limit in the percent's own sentence ("偏差 2%，在允许范围内"), not in another one
+        # ("frame at 40%; the survey came back within spec")
+        measured = measured or bool(w.IN_SPEC.search(_SENTENCE_END.split(t[found.end :], maxsplit=1)[0])
+                                    or w.IN_SPEC.search(_SENTENCE_END.split(t[: found.start])[-1]))
         bound = d.BOUND_BEFORE.search(before)
-        if bound is not None and found.value is not None and found.value == found.value.to_integral_value() and 1 <= found.value <= 100 \
+        if bound is not None and not measured and found.value is not None and found.value == found.value.to_integral_value() and 1 <= found.value <= 100 \
                 and not any(word.lower() not in ("bit", "little") and word.lower() in _measure_nouns()
                             for word in re.findall(r"[A-Za-z]+", before[: bound.start()])):
             return Percent(guess=int(found.value), span=(found.start, found.end))  # "a bit under 40%": about, asked
@@ -275,7 +280,7 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
                                                    and not _REACHED_BEFORE.search(ahead) and not _DID_FRACTION_BEFORE.search(ahead)):
             return Percent(unclear=True)
         if not _not_progress(t, m.start(), m.end()):
-            hedged = d.BOUND_BEFORE.search(ahead) or d.HEDGE_AFTER.search(clause_after(rest)) or _UNSURE_WORD.search(ahead) or (value != 50 and (_HEDGE_WORD.search(ahead)
+            hedged = d.BOUND_BEFORE.search(ahead) or d.HEDGE_AFTER.search(clause_after(rest)) or _UNSURE_WORD.search(ahead) or d.LESS_OR_MORE.search(rest) or (value != 50 and (_HEDGE_WORD.search(ahead)
                                       or _HEDGE_WORD.search(_DONE_VERB_END.sub("", ahead))
                                       or re.match(r"\s*(?:左右|吧)", t[m.end() :])))  # "三分之一左右", "三分之二吧": asked
             return Percent(guess=value, span=m.span()) if hedged else Percent(value=value, span=m.span())

@@ -20,9 +20,10 @@ _TRADITIONAL = str.maketrans(
 # 百分之 as phones mistype it: 百分织, 百分只, 白分之, 百份之.
 # 进度 as voice input hears it before a figure: 近度, 尽度, 劲度.
 _PROGRESS_TYPO = re.compile(r"[近尽劲]度(?=\s*(?:[0-9]|百分之|[零一二两三四五六七八九十]))")
-_PERCENT_TYPO = re.compile(r"[百白柏](?:分|份)[织只知支之芝](?=[0-9零〇一二两三四五六七八九十百])")
+_PERCENT_TYPO = re.compile(r"[百白柏](?:分|份)[织只知支之芝制](?=[0-9零〇一二两三四五六七八九十百])")
 # Words as thumbs mistype them: a hedge lost to a typo would turn "nearly done" into done, and "finshed A-3" is done.
 _TYPOS = ((re.compile(r"(?<![A-Za-z])(?:nearlly|nearley|nealry|neraly|nearlt|nearyl)(?![A-Za-z])", re.IGNORECASE), "nearly"),
+          (re.compile(r"(?<![A-Za-z])(?:waitng|wating|waitin)(?![A-Za-z])", re.IGNORECASE), "waiting"),
           (re.compile(r"(?<![A-Za-z])(?:almsot|allmost|alomst|amlost|almots)(?![A-Za-z])", re.IGNORECASE), "almost"),
           (re.compile(r"(?<![A-Za-z])(?:finshed|finsihed|fnished|finised|finishd|fiinished|finnished|finihsed)(?![A-Za-z])", re.IGNORECASE),
            "finished"),

@@ -12,11 +12,11 @@ from commands.field_words import _words
 DAYS = _words("half (?:a )?day", "[0-9一二两三四五六七八九十半]+\\s*(?:个)?(?:整)?天", "一整天", "一上午", "一下午", "一晚上", "半天", "整天",
               "[0-9]+(?:\\.[0-9]+)? ?(?:days?|nights?)", "(?:one|two|three|four|five|a|half a) (?:days?|nights?)", "(?<![周期拜])[两二三四五六七八九十]个?(?:晚上|通宵)", "all day", "the whole day")
 # Before hours, time lost or waited, not worked ("等了2个小时吊车", "lost 2 hours waiting"): not time spent.
-HOURS_IDLE_BEFORE = re.compile(r"(?:天窗|封锁|(?<![A-Za-z])possession(?:\s+(?:was|is|of|window))?|设成|设为|设置为|设定为|调成|(?<![A-Za-z])(?:timeout|set to|set at)|窗口|能撑|能用|可用|续航|试运行|空载运行|运行了|跑合|(?<![A-Za-z])(?:run-?in|lasts?|can run(?: for)?|good for)|(?<![A-Za-z])window|平均(?:响应|处理|用时|耗时)?|响应|(?<![A-Za-z])(?:(?:average|avg|mean)(?:\s+[a-z]+){0,2}|response(?: time)?|turnaround(?: time)?)|测试持续|持续|等了|白等了?|耽误了?|浪费了?|延误了?|停了|(?:job|任务|脚本|程序|机器|设备)\s*(?:跑了|运行了)|waited|waiting|lost|wasted|idle for|delayed(?: by)?|ran for|running for)\s*"
+HOURS_IDLE_BEFORE = re.compile(r"(?:(?<![A-Za-z])(?:was |were )?late by|天窗|封锁|(?<![A-Za-z])possession(?:\s+(?:was|is|of|window))?|设成|设为|设置为|设定为|调成|(?<![A-Za-z])(?:timeout|set to|set at)|窗口|能撑|能用|可用|续航|试运行|空载运行|运行了|跑合|(?<![A-Za-z])(?:run-?in|lasts?|can run(?: for)?|good for)|(?<![A-Za-z])window|平均(?:响应|处理|用时|耗时)?|响应|(?<![A-Za-z])(?:(?:average|avg|mean)(?:\s+[a-z]+){0,2}|response(?: time)?|turnaround(?: time)?)|测试持续|持续|等了|白等了?|耽误了?|浪费了?|延误了?|停了|(?:job|任务|脚本|程序|机器|设备)\s*(?:跑了|运行了)|waited|waiting|lost|wasted|idle for|delayed(?: by)?|ran for|running for)\s*"
                                r"(?:约|大约|大概|about|around|like)?\s*$", re.IGNORECASE)
 HOURS_NOT_SPENT_AFTER = re.compile(r"^[^,，;；。.]{0,30}?(?<![A-Za-z])(?:every|each)\s+(?:day|morning|evening|night|shift|week|time|run|cycle)(?![A-Za-z])"
                                    r"|^\s*(?:的\s*(?:window|slot|窗口|时间窗|时段|间隔|周期)|(?:已经?)?批(?:了|下来|复)|(?:approved|granted)(?![A-Za-z])|前|以前|之前|之内|以内|内|ago|before|within|earlier|later|from now|away|lost|wasted|"
-                                   r"of (?:downtime|delay|waiting)|delay|idle|down(?![A-Za-z]))",
+                                   r"of (?:downtime|delay|waiting)|delay|idle|down(?![A-Za-z])|的?\s*(?:耐久|老化|烤机|endurance|soak|burn-?in))",
                                    re.IGNORECASE)
 # Hours said once for every task listed ("2h on each", "各2小时", "2 hours apiece").
 EACH_HOURS = re.compile(r"(?:[0-9.]+|(?<![A-Za-z])an?|one)\s*(?:h|hrs?|hours?|小时)\s*(?:on |for )?(?:each|apiece)(?![A-Za-z])|(?:each|各|每个都?|(?:工时)?都是)\s*(?:花了|用了|干了|做了|弄了|搞了|忙了|整了|投入了?|took|spent)?\s*(?:about|around|大概|约)?\s*(?:[0-9.]+|[一二两三四五六七八九十]+个?半?|半个?)\s*(?:h|hrs?|hours?|mins?|minutes|个?小时|钟头|个?钟(?!点)|分钟)",
@@ -30,21 +30,21 @@ CLOCK_SPAN = re.compile(r"(?<![0-9.])[0-9]{1,2}(?:点|:[0-9]{2})?半?\s*(?:[ap]\
                         r"(?:[0-9]{1,2}(?:\s*[ap]m)?|noon|lunch)(?![0-9%.:])"
                         r"|[一二两三四五六七八九十]{1,3}点半?\s*(?:干|做|弄|搞|忙|工作)?\s*(?:到|至|-)\s*(?:早上|上午|中午|下午|晚上)?\s*[一二两三四五六七八九十]{1,3}点"
                         r"|(?<![0-9.])[0-9]{1,2}(?::[0-9]{2})?\s*[ap]m\s*(?:to|-|~|until|till)\s*[0-9]{1,2}(?::[0-9]{2})?\s*[ap]m"
-                        r"|(?<![0-9.])[0-9]{1,2}\s*(?:to|till|until|-)\s*half\s+(?:past\s+)?[0-9]{1,2}(?![0-9])"
+                        r"|(?<![0-9.])[0-9]{1,2}\s*(?:to|till|until|-)\s*half\s+(?:past\s+)?(?:[0-9]{1,2}(?![0-9])|(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)(?![A-Za-z]))"
                         r"|(?<![0-9.])[0-9]{1,2}\s*点半?\s*(?:干|做|弄|搞|忙|工作)?\s*(?:到|至|-)\s*[0-9]{1,2}\s*点",
                         re.IGNORECASE)
 # Before a span of clock times, a window granted for the work, not time spent in it ("possession granted 01:00-04:30").
 WINDOW_BEFORE = re.compile(r"(?:天窗|封锁|要点|(?<![A-Za-z])(?:possession|window))\s*(?:granted|approved|已批|批了|is|was|from)?\s*$", re.IGNORECASE)
 # A lone decimal after a key ("A-3 2.5", "A-3 2.5 today"): hours, or a percent? Asked.
 BARE_DECIMAL = re.compile(r"^\s*[0-9]{1,2}\.[0-9]{1,2}\s*(?:today|今天|今日)?\s*$", re.IGNORECASE)
-VAGUE_HOURS = _words("(?:an? |one |[0-9]+ ?)hours? or so", "[0-9]+(?:\\.[0-9]+)? ?(?:h|hrs?|hours?|小时)\\+",
+VAGUE_HOURS = _words("(?:an? |one |[0-9]+ ?)hours? or so", "[0-9]+(?:\\.[0-9]+)? ?(?:h|hrs?|hours?|小时)\\+", "[0-9]+(?:\\.[0-9]+)? ?(?:h|hrs?|hours?|个?小时)\\s*多",
                      "[0-9]+ ?(?:h|hrs?|hours?)(?:-| )?ish", "[一二两三四五六七八九十0-9]+来个?(?:小时|钟头|钟)", "几个(?:小时|钟头|钟)", "[一二两三四五六七八九十]个几(?:小时|钟头|钟)", "一两个(?:小时|钟头|钟)", "[一二两三四五六七八九十]+个?多\\s*(?:小时|钟头|钟|hours?|hrs?)", "a couple (?:of )?hours",
                      "a few hours", "several hours", "some hours", "couple (?:of )?(?:hours|hrs)")
 QUARTER_HOURS = ((re.compile("一刻钟|(?<![A-Za-z])(?:a|one) quarter (?:of an )?hour(?![A-Za-z])", re.IGNORECASE), "0.25"),
                  (re.compile("三刻钟|(?<![A-Za-z])three quarters of an hour(?![A-Za-z])", re.IGNORECASE), "0.75"))
 # Days still to come or planned ("大概两天能完", "another two days"): nothing to ask about.
 DAYS_TO_COME = re.compile(r"(?:还要|还得|还需|预计|估计|大概|大约|再|another|more|in)\s*\S{0,3}天|天\s*(?:能|会|就|才|要|左右能|后)|"
-                          r"days? (?:more|left|to go)|in (?:two|three|a few|[0-9]+) days|够(?:用|喂|吃|撑|烧)?\S{0,3}天", re.IGNORECASE)
+                          r"days? (?:more|left|to go)|in (?:two|three|a few|[0-9]+) days|(?<![A-Za-z])another (?:one|two|three|four|a few|a couple of|couple of|[0-9]+) days|够(?:用|喂|吃|撑|烧)?\S{0,3}天", re.IGNORECASE)
 # A duration inside a test or measurement ("850 kPa held 30 min"), or a machine running for a time ("ran 2h at full
 # load"): a test, not time spent.
 TEST_CONTEXT = re.compile(r"(?<![A-Za-z])(?:within|ran|run(?:ning)? for|burn-?in|soak(?:ed|ing)?|(?:full |no |under )?load(?!-?\s?(?:in|out)(?![A-Za-z]))|loaded|tests?\s*(?:lasted|took|ran)?\s*$)"

@@ -11,7 +11,7 @@ from datetime import date
 
 from commands.corrections import correction
 from commands.errors import PARAM_MAX_CHARS, err
-from commands.field_spoken import known_typo, mandarin
+from commands.field_spoken import known_typo, mandarin, spelled_keys
 from commands.field_words import DAY_END, DONE, QUESTION_END
 from commands.grammar import Args
 from commands.keys import TASK_KEY_AT, tags_as_words
@@ -52,7 +52,8 @@ _NUMBER_FIRST = re.compile(r"(?P<id>#[0-9]{1,9}|[0-9]{3,9})(?! ?(?:年|月|日|�
 _POLITE_LEAD = re.compile(r"^(?:kindly|please|pls|plz|麻烦|请)\s*", re.IGNORECASE)
 # A report's heading ("Status update:", "Update on A-3:", "进展汇报："): not the status verb, nor anything to read.
 _REPORT_HEADING = re.compile(r"^(?:(?:status|progress|quick|daily|eod|weekly|site|shift)\s+update|update|summary|进展汇报|进度汇报|汇报|日报|周报|简报)"
-                             r"\s*[:：-]\s*|^(?:(?:status\s+)?update|progress|status)\s+(?:on|for)\s+(?=[A-Za-z][A-Za-z0-9]{0,9}-[0-9])", re.IGNORECASE)
+                             r"\s*[:：-]\s*|^(?:(?:status\s+)?update|progress|status)\s+(?:on|for)\s+(?=[A-Za-z][A-Za-z0-9]{0,9}-[0-9])"
+                             r"|^re\s*[:：]?\s+(?=[A-Za-z][A-Za-z0-9]{0,9}-[0-9])", re.IGNORECASE)  # "Re HPC-22, …": regarding
 # An acknowledgement before the message's own words ("收到。9607 同意", "已阅，同意 #9608"): nothing to read in it.
 _ACK_LEAD = re.compile(r"^(?:收到|已阅|好的|(?i:noted|roger))\s*[。.,，!！;；]\s*(?=\S)")
 _CHANNEL_REF = re.compile(r"#([0-9]{1,9})(?![0-9A-Za-z])")
@@ -151,6 +152,9 @@ def parse(text: str, *, today: date, channel_project: str | None = None, project
     return as_typed(_parse(read, today=today, channel_project=channel_project), read, typed, words=tags)
 
 
+_SPELLED_LEAD = re.compile(r"\s*[A-Z](?: [A-Z]){1,5}\s*(?:-|杠|dash)?\s*[0-9]")
+
+
 def _unquoted(text: str) -> str:
     """A reply's own words: the lines quoted before them ("> A-5 80%" then "收到 辛苦") are someone's earlier message,
     not this one's. A quoted question stays: the answer under it is about the quote's task (commands/field.py)."""
@@ -165,6 +169,8 @@ def _parse(s: str, *, today: date, channel_project: str | None) -> Command | Par
     """One message, normalized and read in simplified Mandarin (parse)."""
     heading = _REPORT_HEADING.match(s) or _ACK_LEAD.match(s)
     s = s[heading.end() :] if heading is not None and s[heading.end() :].strip() else s
+    if _SPELLED_LEAD.match(s):
+        s = spelled_keys(s)  # "E L V 3 进度五十": a key spelled out by voice, not the verb "h"
     lead = _POLITE_LEAD.match(s)  # "Kindly reopen A-3": the verb after the courtesy
     matched = match_verb(s) or (match_verb(s[lead.end() :]) if lead is not None and lead.end() else None)
     change = said_change(s, today=today) if matched is None else None

@@ -132,7 +132,7 @@ def comment(args: Args) -> Command | ParseError:
 
 
 # Where a value ends and the reason given for it begins.
-_WHY = re.compile(r"\s*[,，;；。]\s*|\s+(?:because|since|as|due to|cause|bc|因为|由于)(?![A-Za-z])\s*", re.IGNORECASE)
+_WHY = re.compile(r"\s*[,，;；。]\s*|\s+[—–-]+\s+|\s+(?:because|since|as|due to|cause|bc|因为|由于)(?![A-Za-z])\s*", re.IGNORECASE)
 
 
 def due(args: Args) -> Command | ParseError:

@@ -66,7 +66,9 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           # written rule since), holdout101 93.0 % / 2 (software delivery teams), holdout102 94.3 % / 8 (agriculture) (likewise,
           # after tuning on holdout97-99), holdout103 89.1 % / 6 (railway possessions), holdout104 96.1 % / 4 (home renovation),
           # holdout105 95.7 % / 0 (overseas aid projects: one unclear message not asked) (likewise, after tuning on
-          # holdout100-102). Since tuned on, guarded.
+          # holdout100-102), holdout106 92.6 % / 6 (data-centre commissioning), holdout107 91.3 % / 8 (retail rollouts by
+          # voice), holdout108 88.7 % / 10 (campus labs) (likewise, after tuning on holdout103-105; one label of each set to a
+          # written rule since). Since tuned on, guarded.
           # Since tuned on, guarded.
           "holdout6.yaml": 0.95, "holdout7.yaml": 0.95, "holdout8.yaml": 0.95, "holdout9.yaml": 0.95,
           "holdout10.yaml": 0.95, "holdout11.yaml": 0.95, "holdout12.yaml": 0.95, "holdout13.yaml": 0.95,
@@ -96,7 +98,8 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           "holdout94.yaml": 0.95, "holdout95.yaml": 0.95, "holdout96.yaml": 0.95,
           "holdout97.yaml": 0.95, "holdout98.yaml": 0.95, "holdout99.yaml": 0.95,
           "holdout100.yaml": 0.95, "holdout101.yaml": 0.95, "holdout102.yaml": 0.95,
-          "holdout103.yaml": 0.95, "holdout104.yaml": 0.95, "holdout105.yaml": 0.95}
+          "holdout103.yaml": 0.95, "holdout104.yaml": 0.95, "holdout105.yaml": 0.95,
+          "holdout106.yaml": 0.95, "holdout107.yaml": 0.95, "holdout108.yaml": 0.95}
 
 
 def _cases(name: str) -> list[dict[str, Any]]:
@@ -619,6 +622,15 @@ def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pyte
     ("MX-4 50%, ignore my last msg", "ask"), ("20% deposit paid for MX-4", "none"), ("MX-4 改下水管 花了两个小时", ("hours MX-4 2",)),
     ("MX-4 三分之一吧", "ask"), ("MX-4 correct 一下 2.5h", ("correct hours 2.5",)), ("MX-4 1.8 km of base course laid today", "ask"),
     ("Possession granted 00:30-04:00 for MX-4", "none"), ("MX-1 and MX-2 both completed tonight", ("done MX-1", "done MX-2")),
+    # and the forms behind holdout106-108's wrong writes: data centres, retail rollouts, campus labs
+    ("MX-4 三相不平衡 6%", "none"), ("MX-4 batteries at 95% SOC", "none"), ("seeing 1.5 at 40% IT load - MX-4", "none"),
+    ("MX-4 还要4个小时才能跑完 12h 耐久", "none"), ("MX-4 L2 done，L3 下周", "ask"), ("MX-4 snag walk done", "ask"),
+    ("MX-4 供应商说 cable 便宜20%", "none"), ("MX-4 landlord won't let us in till the lease is signed", ("block MX-4",)),
+    ("MX-4 水表装好了 不用等了", ("unblock MX-4",)), ("MX-4 dewar 剩 40%", "ask"), ("MX-4 灭菌 100% 杀灭", "none"),
+    ("I was on MX-4 from 8 to half past ten", "ask"), ("MX-4 今天 2h 多一点", "ask"), ("MX-4 started late, the crane was late by an hour", ("start MX-4",)),
+    ("MX-4 计划停电检修，今天干不了", "ask"), ("MX-4 大概 half done 吧，maybe a bit less", "ask"), ("MX-4 应该 70% 左右，I'm not entirely sure", "ask"),
+    ("E L V 3 进度五十", ("progress ELV-3 50",)), ("MX-4 panels at 60%; the survey came back within spec", ("progress MX-4 60",)),
+    ("MX-4 power distribution at 80%", ("progress MX-4 80",)), ("priority MX-4 urgent — the audit is next week", ("priority MX-4",)),
 ])
 def test_the_forms_behind_the_tuning_set_carry_over(text: str, meant: object) -> None:
     # As the evaluator compares them: "start A-3" beside "progress A-3 10" is the same write (evaluation._effects).
