@@ -1,4 +1,4 @@
-"""Words of undo and correction of the sender's last write ("撤销", "不对，是60%", "sorry, I meant 2h not 4h", "刚才的 70%
+"""Words of undo and correction of the sender's last write ("撤销(?!了?\\S{0,3}令)", "不对，是60%", "sorry, I meant 2h not 4h", "刚才的 70%
 写错了"), as data: commands/corrections.py reads them. Split from commands/field_words.py, matched the same way."""
 
 from __future__ import annotations

@@ -82,6 +82,8 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool, doubted: bo
         return replace(r, unsure=r.unsure or "suggested") if r.writes else r
     if w.QUESTION_END.search(t) or _QUESTION_AFTER_KEY.search(t):
         return _Reading(question=True)
+    if d.JOKING.search(t):
+        return _Reading()  # "done lol jk": said and taken back
     if d.CHANGE_FIRST.match(t) or d.NOT_PROGRESS.search(t):
         return _Reading()  # "A-3 priority high pls, …": a task change the words do not make plain; no report read into it
     days = hw.DAYS.search(t)
@@ -90,7 +92,7 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool, doubted: bo
         explicit = None  # "block 12 erected 了": the hull's block, read as the report's words
     if explicit is not None:  # "阻塞 等80%的备件到货": the words after the verb are the reason, all of them
         reason = clean(t[explicit.end() :])
-        if not reason:
+        if not reason or re.fullmatch(r"(?i:on|by|with|due to|because of|因为|由于)", reason):  # "blocked on 🙃": on what?
             return _Reading(ask=err("missing_argument", "block", arg="reason"))
         also = read_percent(reason, bare_is_percent=False)  # "blocked by rain, 45% done before we stopped"
         done_so_far = (Report(task=task, percent=also.value),) if also.value is not None else ()

@@ -26,6 +26,8 @@ class Cues:
     trouble: re.Match[str] | None  # vague trouble, no obstacle named
 
 
+_AWAITED = re.compile(r"(?<![A-Za-z])(?:approval|permit|sign-?off|signature|licen[cs]e|consent)(?![A-Za-z])|审批|许可|签字|批复", re.IGNORECASE)
+_BUT = re.compile(r"(?<![A-Za-z])(?:but|however|yet)(?![A-Za-z])|但是|可是|不过|然而", re.IGNORECASE)
 _ONLY_LEFT = re.compile(r"(?<![A-Za-z])(?:only|just)(?![A-Za-z])|只差|就差|只剩|就剩", re.IGNORECASE)
 _WAIT_OVER = re.compile(r"不用(?:再)?等|不等|不再等|no longer waiting|not waiting", re.IGNORECASE)
 _CAME = re.compile(r"到了\s*$|(?<![A-Za-z])(?:arrived|came|here)\s*[,，]?\s*$", re.IGNORECASE)
@@ -74,6 +76,8 @@ def cues(t: str, scrubbed: str, pct: Percent) -> Cues:
         block = None  # "前提是不下雨": no obstacle said
     if unblock is not None and block is not None and block.end() <= unblock.start() and d.UNTIL_BETWEEN.search(scrubbed[block.end() : unblock.start()]):
         unblock = None  # "won't let us on the roof till the permit's signed"
+    if unblock is not None and block is not None and unblock.end() <= block.start() and _BUT.search(scrubbed[unblock.end() : block.start()]):
+        unblock = None  # "parts came in, but now waiting on the welder cert": blocked again, for another reason
     if unblock is not None and block is not None and not (block.group(0).startswith("等") and block.start() < unblock.start()):
         block = None
     elif block is not None:
@@ -131,7 +135,8 @@ def block_doubted(t: str, block: re.Match[str], start: re.Match[str] | None) -> 
     """A blocker its own words doubt (commands/field_doubts.py): "下雨停了 继续", "等了半天 终于开始了", "中午干不了"."""
     return bool(d.GOES_ON_AFTER.search(t[block.end() :]) or d.NOTHING_AFTER.match(t[block.end() :])
                 or (d.OUTAGE.match(block.group(0)) and d.PART_OF_DAY.search(clause_after(t[block.end() :])))  # "停电 the whole afternoon": a planned window?
-                or (block.group(0).lower().startswith("pending") and not t[block.end() :].strip(" .。!！"))  # "…还 pending": what?
+                or (block.group(0).lower().startswith("pending") and not t[block.end() :].strip(" .。!！")
+                    and not _AWAITED.search(t[: block.start()]))  # "…还 pending": what? ("approval … still pending": the approval)
                 or (start is not None and d.CLAUSE_GAP.search(t[block.end() : start.start()]))
                 or d.PART_OF_DAY.search(clause_before(t, block.start())) or d.PART_OF_DAY_STOP.search(t) or d.WAITED_OUT.search(t)
                 or d.PLANNED_OUTAGE.search(t))

@@ -24,7 +24,7 @@ NOT_THIS_KEY = re.compile(r"\s*(?:而?不是|not|instead of|rather than)\s*[,，
 # a time of day or a date ("at 7", "8点"), a measurement or a unit ("70%", "3.2", "45度", "2 more hours"), people
 # ("4个人", "2 guys"), a standard's number ("ISO 14687"), money ("¥38,000", "500元").
 _NUMBER = r"(?<![A-Za-z0-9.#:/\-×*¥$€£±+])(?:(?<![0-9],)|(?![0-9]{3}(?![0-9])))(?<!(?-i:[A-Z]{2})\s)(?<!(?i:at|by|to)\s)(?<!(?i:till|from)\s)(?<!(?i:until)\s)[0-9]+(?![0-9.:/×*]|,[0-9]{3}(?![0-9]))"
-_NOT_A_COUNT_AFTER = r"(?!\s*(?:[%％度℃°点时分号月日年周天人位倍次小钟吨元万]|个人|个小时|个钟|公斤|公里|[A-Za-z]))"
+_NOT_A_COUNT_AFTER = r"(?!\s*(?:[%％度℃°点时分号月日年周天人位倍次小钟吨元万秒折]|个人|个小时|个钟|公斤|公里|[A-Za-z]))"
 _COUNTED_NOUN = (r"\s*(?:pcs|units?|(?!more|extra|less|fewer)(?:[a-z]+ )?(?!(?:hr|hour|min|minute|sec|second|day|week|month|year|degree|"
                  r"guy|people|men|time|cycle|percent|kg|lb|mm|cm|km|bar|volt|amp|watt|rpm|ppm|dB)s)[a-z]{2,}s)(?![A-Za-z])")
 _CN_COUNT = r"(?:(?<=了)|(?<=大概|大约))\s*[一二两三四五六七八九十百]+\s*[来几多余]?\s*(?:个|台|套|根|条|件|块|片|张|扇|组|排|列|段|间|米|处|盏|只|本|方)(?!人|小时|钟|多|半|左右)"
@@ -132,9 +132,14 @@ SIGNED_OFF = re.compile(r"(?<![A-Za-z])signed off by|签字确认|验收(?:通�
 PLANNED_OUTAGE = re.compile(r"停电检修|检修停电|计划停电|(?<![A-Za-z])(?:planned|scheduled) (?:outage|shutdown)", re.IGNORECASE)
 # After a fraction, a hedge on it ("half done 吧，maybe a bit less").
 LESS_OR_MORE = re.compile(r"(?<![A-Za-z])(?:a bit|a little|slightly) (?:less|under|more|over)|(?<![A-Za-z])or (?:less|more)(?![A-Za-z])|少一点|多一点", re.IGNORECASE)
+# A joke taken back ("done lol jk", "完成了才怪"): nothing said at all; "not jk" means it.
+JOKING = re.compile(r"(?<![A-Za-z])(?<!not )(?<!no )(?:jk|j/k|just kidding|kidding)(?![A-Za-z])|开玩笑的?(?!吧)|才怪", re.IGNORECASE)
+# After a percent, the work stopped there ("机械手报警 60%停在那了"): how far is the task? Asked, unless a wait is said
+# ("等 vendor 的 firmware，40% 停在这": blocked at 40%).
+STOPPED_AFTER = re.compile(r"\s*(?:就|都)?\s*停在(?:那|这)|\s*(?:stuck|stopped|frozen|hung)(?![A-Za-z])", re.IGNORECASE)
 # The obstacle's matter finished ("电源的事搞定了", "那个问题处理完了"): the obstacle is done with, not the task.
 MATTER_BEFORE = re.compile(r"(?:的事|的事情|这事|那事|的问题|这个问题|那个问题)\s*(?:也|都|已经?)?\s*$")
-WAITED_OUT = re.compile(r"(?:终于|总算)\s*(?:可以)?\s*(?:开工|开始|动工|开干|开[钻挖掘打焊])"
+WAITED_OUT = re.compile(r"(?:终于|总算)\s*(?:可以)?\s*(?:开工|开始|动工|开干|开[\u4e00-\u9fff])"
                         # a wait that is the plan ("等夜班下了再开始", "wait till the shift leaves, then start"): blocked, or scheduled?
                         r"|等[^,;.]{1,12}?\s*(?:再|才)\s*(?:开始|开工|动工|做|干|弄|搞|装|进场)|(?<![A-Za-z])wait(?:ing)? (?:for|until|till) [^,;.]{1,30}?(?:then|before) (?:we )?(?:start|begin)",
                         re.IGNORECASE)

@@ -37,6 +37,7 @@ _LABELLED_NUMBER = re.compile(r"(?:进度(?:更新)?|完成度|完成率|progres
 HEDGE_WORDS = r"大概|大约|约莫|约摸|估摸着?|大致|约|差不多|可能|也许|(?<![A-Za-z])(?:about|around|roughly|approx(?:imately)?|maybe|perhaps|probably|like(?=\s*$|\s[0-9])|(?:i )?reckon(?: (?:we'?re|we are|it'?s|it is|that'?s))?)(?![A-Za-z])|~"
 _HEDGE_WORD = re.compile(rf"(?:{HEDGE_WORDS})\s*$", re.IGNORECASE)
 _STARTED_AT = re.compile(r"(?<![A-Za-z])(?:began|started|kicked off|开始|开工)\S*(?:\s+\S+){0,2}\s*$", re.IGNORECASE)
+_WAIT_SAID = re.compile(r"等|(?<![A-Za-z])wait", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"[;；。!！?？]|\.\s")
 _RATIO_END = re.compile(r"(?<![0-9:])[0-9]{1,3}\s*:\s*[0-9]{1,3}(?![0-9:])\s*$")  # "1:7", a ratio (not 10:30, a time)
 _HEDGE_ONLY = re.compile(rf"(?:{HEDGE_WORDS})|[\s,，]", re.IGNORECASE)
@@ -52,7 +53,7 @@ _FROM_TO_PERCENT = re.compile(r"(?:(?:[从由]|(?<![A-Za-z])from)\s*[0-9]{1,3}\s
                               r"|(?:更新|改|调整)\s*(?=[为成到])|(?:go(?:es)?|went|gone|moved|climbed|jumped)\s+(?:up\s+)?|up\s+)?(?:到了?|至|为|成|to|->|→)"
                               r"|(?<![0-9.])[0-9]{1,3}\s*%?\s*(?:->|→|=>))\s*(?P<to>[0-9]{1,3})\s*%", re.IGNORECASE)
 
-_RANGE_PERCENT = re.compile(r"(?<![0-9.])([0-9]{1,3})\s*%?\s*(?:-|~|～|到|至|或者?|or|to|and)\s*[0-9]{1,3}\s*(?:%|％)"
+_RANGE_PERCENT = re.compile(r"(?<![0-9.])([0-9]{1,3})\s*%?\s*(?:-|~|～|到|至|或者?|还是|or|to|and)\s*[0-9]{1,3}\s*(?:%|％)"
                             r"|(?<![0-9.])([0-9]{1,3})\s+(?:or|或)\s+[0-9]{1,3}(?![0-9])", re.IGNORECASE)
 
 _CN_RANGE = re.compile(r"百分之([一二三四五六七八九十]{1,3})\s*(?:到|至|-|~|～|或)\s*(?:百分之)?[一二三四五六七八九十百]{1,3}")
@@ -224,7 +225,7 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
         if w.REMAINING_BEFORE.search(before):
             unclear = True  # "还剩 30% 没做": the rest, not the progress
             continue
-        if w.SHARE_AFTER.match(after) or d.ARRIVED_AFTER.match(after) or d.SHARE_LEAD.search(before) or (d.SHARE_OF_THING.search(before) and d.SHARE_DONE_AFTER.match(after)):
+        if w.SHARE_AFTER.match(after) or d.ARRIVED_AFTER.match(after) or (d.STOPPED_AFTER.match(after) and not _WAIT_SAID.search(t)) or d.SHARE_LEAD.search(before) or (d.SHARE_OF_THING.search(before) and d.SHARE_DONE_AFTER.match(after)):
             unclear = True  # "瓷砖 80% 已到货", "90% 都会…": a share of something else, asked
             continue
         if w.MEASURE_AFTER.match(after) or measure_noun_after(after) or d.COMPARED_AFTER.match(after):

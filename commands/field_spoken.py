@@ -38,7 +38,8 @@ _TYPOS = ((re.compile(r"(?<![A-Za-z])(?:nearlly|nearley|nealry|neraly|nearlt|nea
           (re.compile(r"(?<![A-Za-z])(has|have|is|are|was|were|do|does|did|could|should|would|ca|wo)nt(?![A-Za-z])", re.IGNORECASE), r"\1n't"))
 # A percent taken back in the same breath ("80%... wait no, 75%"): the second is the one meant. "80% 不对 75%" may
 # amend the last write instead: asked.
-_SELF_CORRECTED = re.compile(r"[0-9]{1,3}\s*%\s*(?:\.{2,}|…)?\s*[,，]?\s*(?:wait,? no|no wait|sorry)\s*[,，]?\s*(?=[0-9]{1,3}\s*%)",
+_SELF_CORRECTED = re.compile(r"[0-9]{1,3}\s*%\s*(?:\.{2,}|…)?\s*[,，]?\s*(?:wait,? no|no wait|sorry)\s*[,，]?\s*(?=[0-9]{1,3}\s*%)"
+                             r"|[0-9]{1,2}(?:\.[0-9])?\s*h\s*(?:\.{2,}|…)?\s*[,，]?\s*(?:wait,? no|no wait|sorry)\s*[,，]?\s*(?=[0-9]{1,2}(?:\.[0-9])?\s*h\b)",
                              re.IGNORECASE)
 # Hours said before the task they were spent on ("A-3 finished; 3 hours on A-4"): said after its key, where each
 # task's words are read.
@@ -64,6 +65,7 @@ _CN_BEFORE_SIGN = re.compile(r"(?<![零〇一二两三四五六七八九十百�
 # A move said in words ("进度从百分之四十到百分之四十八"): read as the digits the from-to reader knows.
 _CN_FROM_TO = re.compile(r"(?P<from>[从由])\s*百分之(?P<a>[一二三四五六七八九]?十[一二三四五六七八九]?|[一二三四五六七八九])\s*"
                          r"(?P<to>到了?|至|提升到|提高到|涨到)\s*百分之(?P<b>[一二三四五六七八九]?十[一二三四五六七八九]?|[一二三四五六七八九]|一百|百)(?![零〇一二两三四五六七八九十百])")
+_O_FOR_ZERO = re.compile(r"(?<![A-Za-z0-9])([1-9])[oO](?=\s*(?:%|％|-|~|到|percent))")
 # Voice input says the punctuation ("nine comma seventy five percent period", "八十 句号").
 _SPOKEN_PUNCT = re.compile(r"\s*(?:(?<![A-Za-z])(?P<comma>comma)|(?<![A-Za-z])(?P<stop>period|full stop)|(?P<cn_comma>逗号)"
                            r"|(?P<cn_stop>句号))(?![A-Za-z])", re.IGNORECASE)
@@ -133,7 +135,7 @@ def mandarin(s: str) -> str:
 def respell(s: str) -> str:
     """`s` with traditional characters, 百分之 typos, spoken punctuation and English-word percents in the forms
     the field reader knows."""
-    s = s.translate(_TRADITIONAL)
+    s = _O_FOR_ZERO.sub(r"\g<1>0", s.translate(_TRADITIONAL))  # "8o%": a letter o typed for a zero
     closing = _SIGN_OFF.search(s)
     if closing is not None and s[: closing.start()].strip():
         s = s[: closing.start()]

@@ -11,6 +11,7 @@ from datetime import date
 
 from commands.corrections import correction
 from commands.errors import PARAM_MAX_CHARS, err
+from commands.field_doubts import JOKING
 from commands.field_spoken import known_typo, mandarin, spelled_keys
 from commands.field_words import DAY_END, DONE, QUESTION_END
 from commands.grammar import Args
@@ -215,6 +216,8 @@ def _parse(s: str, *, today: date, channel_project: str | None) -> Command | Par
     result = verb.parse(Args(rest=rest, word=word, today=today))
     if isinstance(result, ParseError) and not isinstance(change := said_change(s, today=today), (ParseError, type(None))):
         return change  # "add a note to A-3: …" is no new task ("add"), but a comment said in words
+    if isinstance(result, (Approve, Reject)) and JOKING.search(s):
+        return err("unknown_command", None, word=word[:PARAM_MAX_CHARS], suggestion="")  # "approve 12 lol jk": not meant
     if isinstance(result, Approve) and result.comment:
         return _with_report(result, result.comment, today)
     if isinstance(result, Reject):

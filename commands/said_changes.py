@@ -71,7 +71,7 @@ _FORMS = (
     _form("assign", rf"{_LEAD}{_KEY}\s*改由\s*{_NAME}\s*(?:来)?\s*(?:负责|跟进|接手)(?:\s*[,，;；]\s*(?:[^%％0-9]|(?<=[A-Za-z])[0-9])*)?[.。!！]?"),
     _form("close", rf"{_LEAD}{_KEY}\s*(?:(?:这个|那个)(?:任务|单)?|这单|那单)?\s*(?:(?:can|could|should|pls|please|to)\s+be\s+closed|can\s+close|close(?!\s*to\b)"
                    rf"(?![A-Za-z-])|关闭|关掉|关了吧|可以关了|可以关闭|cancel(?:led)? (?:this|the) (?:task|one)){_POLITE}{_REASON}"),
-    _form("reopen", rf"{_LEAD}{_KEY}\s*(?P<why>[^,，;；0-9%％]{{2,30}})[,，;；]\s*(?:重新\s*(?:打开|open)|重开|re-?open(?:ed)?)(?![A-Za-z])\s*(?:一下|下|吧|pls|please)?\s*[.。!！]?"),  # "KEY 回归又挂了，reopen 一下"
+    _form("reopen", rf"{_LEAD}{_KEY}\s*(?P<why>[^,，;；0-9%％]{{2,30}}?)(?:[,，;；]\s*|\s+)(?:重新\s*(?:打开|open)|重开|re-?open(?:ed)?)(?![A-Za-z])\s*(?:一下|下|吧|pls|please)?\s*[.。!！]?"),  # "KEY 回归又挂了，reopen 一下"
     _form("reopen", rf"{_LEAD}{_KEY}\s*(?:(?:这个|那个)(?:任务|单)?)?\s*(?:得|要|需要|需|应该|可以)?\s*(?:重新\s*(?:打开|open)|重开|re-?open(?:ed)?)(?![A-Za-z]){_POLITE}{_REASON}"),
     _form("assign", rf"{_LEAD}{_KEY}\s*(?:re-?assign(?:ed)?|hand ?over|转派|改派|指派|转给|交给)\s*(?:给|to)?\s*{_NAME}"
                     r"(?:\s*(?:吧|来跟|跟进|跟|负责|follow(?: up)?|pls|please|thanks))*\s*(?:[,，;；]\s*[^%％0-9]*)?[.。!！]?"),

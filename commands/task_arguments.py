@@ -46,7 +46,7 @@ PRIORITY_WORDS: dict[str, Priority] = {
 }
 # Words that move a priority one step from where it is, to the verb ("priority A-3 调高") or in field words
 # ("A-3 优先级调高一点", "bump A-3 up"): one table for both (commands/said_changes.py).
-PRIORITY_UP = (r"(?:往上调|调高|升|提)一档|(?:调高|提高|升高|往上调)一?(?:点|些)|调高|提高|升高|往上调|往上提|提一下|升一级|提一级|调高一级"
+PRIORITY_UP = (r"(?:往上|往上调|调高|升|提)一?提一提|往上提一提|(?:往上调|调高|升|提)一档|(?:调高|提高|升高|往上调)一?(?:点|些)|调高|提高|升高|往上调|往上提|提一下|升一级|提一级|调高一级"
                r"|raise|raised|bump(?:ed)?(?: up)?|up|higher|increase")
 PRIORITY_DOWN = r"(?:降低|调低|低)一点|调低|降低|往下调|降一级|降一下|调低一下|lower(?:ed)?|down|decrease"
 _STEPS: tuple[tuple[re.Pattern[str], PriorityStep], ...] = (
