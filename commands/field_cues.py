@@ -26,11 +26,17 @@ class Cues:
     trouble: re.Match[str] | None  # vague trouble, no obstacle named
 
 
+# What "still pending" may name before it ("approval from the harbour master still pending"): blocked on it.
 _AWAITED = re.compile(r"(?<![A-Za-z])(?:approval|permit|sign-?off|signature|licen[cs]e|consent)(?![A-Za-z])|审批|许可|签字|批复", re.IGNORECASE)
+# Between an unblock and a blocker after it ("parts came in, but now waiting on the cert"): blocked again.
 _BUT = re.compile(r"(?<![A-Za-z])(?:but|however|yet)(?![A-Za-z])|但是|可是|不过|然而", re.IGNORECASE)
+# Before "missing", what is left ("only the governor tag still missing"): near done, no obstacle.
 _ONLY_LEFT = re.compile(r"(?<![A-Za-z])(?:only|just)(?![A-Za-z])|只差|就差|只剩|就剩", re.IGNORECASE)
+# An unblock that says the wait is over ("装好了 不用等了"): what was done was the awaited thing.
 _WAIT_OVER = re.compile(r"不用(?:再)?等|不等|不再等|no longer waiting|not waiting", re.IGNORECASE)
+# Before "ok了", an arrival ("线到了 ok了"): the ok is the arrival's, not the task done.
 _CAME = re.compile(r"到了\s*$|(?<![A-Za-z])(?:arrived|came|here)\s*[,，]?\s*$", re.IGNORECASE)
+# A completion in the past with "tonight" after it ("both finished tonight"): done; "finish tonight" stays a plan.
 _PAST_DONE = re.compile(r"(?:ed|完成了|完了)\s*$", re.IGNORECASE)
 _TONIGHT = re.compile(r"\s*(?:tonight|今晚)\s*(?:[,.!]|$)", re.IGNORECASE)
 
