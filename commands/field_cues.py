@@ -26,21 +26,6 @@ class Cues:
     trouble: re.Match[str] | None  # vague trouble, no obstacle named
 
 
-# What "still pending" may name before it ("approval from the harbour master still pending"): blocked on it.
-_AWAITED = re.compile(r"(?<![A-Za-z])(?:approval|permit|sign-?off|signature|licen[cs]e|consent)(?![A-Za-z])|审批|许可|签字|批复", re.IGNORECASE)
-# Between an unblock and a blocker after it ("parts came in, but now waiting on the cert"): blocked again.
-_BUT = re.compile(r"(?<![A-Za-z])(?:but|however|yet)(?![A-Za-z])|但是|可是|不过|然而", re.IGNORECASE)
-# Before "missing", what is left ("only the governor tag still missing"): near done, no obstacle.
-_ONLY_LEFT = re.compile(r"(?<![A-Za-z])(?:only|just)(?![A-Za-z])|只差|就差|只剩|就剩", re.IGNORECASE)
-# An unblock that says the wait is over ("装好了 不用等了"): what was done was the awaited thing.
-_WAIT_OVER = re.compile(r"不用(?:再)?等|不等|不再等|no longer waiting|not waiting", re.IGNORECASE)
-# Before "ok了", an arrival ("线到了 ok了"): the ok is the arrival's, not the task done.
-_CAME = re.compile(r"到了\s*$|(?<![A-Za-z])(?:arrived|came|here)\s*[,，]?\s*$", re.IGNORECASE)
-# A completion in the past with "tonight" after it ("both finished tonight"): done; "finish tonight" stays a plan.
-_PAST_DONE = re.compile(r"(?:ed|完成了|完了)\s*$", re.IGNORECASE)
-_TONIGHT = re.compile(r"\s*(?:tonight|今晚)\s*(?:[,.!]|$)", re.IGNORECASE)
-
-
 def _cue(pattern: re.Pattern[str], t: str, *, not_before: re.Pattern[str] | None = None,
          not_after: re.Pattern[str] | None = None) -> re.Match[str] | None:
     planned = -2  # the end of a cue found to be a plan: one right after it is the same plan ("下周一进场开工")
@@ -49,7 +34,7 @@ def _cue(pattern: re.Pattern[str], t: str, *, not_before: re.Pattern[str] | None
             planned = m.end()
             continue
         if not_after is not None and not_after.match(t[m.end() :]) and not (
-                _PAST_DONE.search(m.group(0)) and _TONIGHT.match(t, m.end())):
+                d.PAST_DONE.search(m.group(0)) and d.TONIGHT_AFTER.match(t, m.end())):
             continue
         return m
     return None
@@ -71,7 +56,7 @@ def cues(t: str, scrubbed: str, pct: Percent) -> Cues:
             and not scrubbed[unblock.end() : pct.span[0]].strip():
         unblock = None  # "都到了一半": the figure reached, nothing arrived
     block = w.BLOCK.search(scrubbed)
-    if block is not None and block.group(0).lower().endswith("missing") and _ONLY_LEFT.search(clause_before(scrubbed, block.start())):
+    if block is not None and block.group(0).lower().endswith("missing") and d.ONLY_LEFT.search(clause_before(scrubbed, block.start())):
         block = None  # "95%, only the governor tag still missing": what is left, no obstacle
     said_not = block is not None and scrubbed[: block.start()].rstrip().endswith("不")
     denied = block is not None and bool(d.NEGATED.search(scrubbed[: block.start()]) or (said_not and block.group(0).startswith("等")))
@@ -82,7 +67,7 @@ def cues(t: str, scrubbed: str, pct: Percent) -> Cues:
         block = None  # "前提是不下雨": no obstacle said
     if unblock is not None and block is not None and block.end() <= unblock.start() and d.UNTIL_BETWEEN.search(scrubbed[block.end() : unblock.start()]):
         unblock = None  # "won't let us on the roof till the permit's signed"
-    if unblock is not None and block is not None and unblock.end() <= block.start() and _BUT.search(scrubbed[unblock.end() : block.start()]):
+    if unblock is not None and block is not None and unblock.end() <= block.start() and d.BUT_THEN.search(scrubbed[unblock.end() : block.start()]):
         unblock = None  # "parts came in, but now waiting on the welder cert": blocked again, for another reason
     if unblock is not None and block is not None and not (block.group(0).startswith("等") and block.start() < unblock.start()):
         block = None
@@ -116,8 +101,8 @@ def cues(t: str, scrubbed: str, pct: Percent) -> Cues:
     if passed is not None and unblock is not None and unblock.start() <= passed.start() < unblock.end():
         passed = None  # "那个问题处理好了": the obstacle is done with
     done = done or passed
-    if done is not None and ((unblock is not None and (denied or _WAIT_OVER.search(unblock.group(0)))) or (
-            done.group(0).lower().startswith("ok") and _CAME.search(scrubbed[: done.start()]))):
+    if done is not None and ((unblock is not None and (denied or d.WAIT_OVER.search(unblock.group(0)))) or (
+            done.group(0).lower().startswith("ok") and d.CAME_BEFORE.search(scrubbed[: done.start()]))):
         done = None  # "电表装好了 不用等了", "线到了 ok了": what was done or came was the obstacle's
     if done is not None and pct.span is not None and ((0 <= done.start() - pct.span[1] <= 1 and not scrubbed[pct.span[1] : done.start()].strip()) or (
             pct.span[0] >= done.end() and w.HEDGE_BETWEEN.fullmatch(scrubbed[done.end() : pct.span[0]]))):
@@ -142,7 +127,7 @@ def block_doubted(t: str, block: re.Match[str], start: re.Match[str] | None) -> 
     return bool(d.GOES_ON_AFTER.search(t[block.end() :]) or d.NOTHING_AFTER.match(t[block.end() :])
                 or (d.OUTAGE.match(block.group(0)) and d.PART_OF_DAY.search(clause_after(t[block.end() :])))  # "停电 the whole afternoon": a planned window?
                 or (block.group(0).lower().startswith("pending") and not t[block.end() :].strip(" .。!！")
-                    and not _AWAITED.search(t[: block.start()]))  # "…还 pending": what? ("approval … still pending": the approval)
+                    and not d.AWAITED.search(t[: block.start()]))  # "…还 pending": what? ("approval … still pending": the approval)
                 or (start is not None and d.CLAUSE_GAP.search(t[block.end() : start.start()]))
                 or d.PART_OF_DAY.search(clause_before(t, block.start())) or d.PART_OF_DAY_STOP.search(t) or d.WAITED_OUT.search(t)
                 or d.PLANNED_OUTAGE.search(t))

@@ -137,6 +137,20 @@ JOKING = re.compile(r"(?<![A-Za-z])(?<!not )(?<!no )(?:jk|j/k|just kidding|kiddi
 # After a percent, the work stopped there ("机械手报警 60%停在那了"): how far is the task? Asked, unless a wait is said
 # ("等 vendor 的 firmware，40% 停在这": blocked at 40%).
 STOPPED_AFTER = re.compile(r"\s*(?:就|都)?\s*停在(?:那|这)|\s*(?:stuck|stopped|frozen|hung)(?![A-Za-z])", re.IGNORECASE)
+# What "still pending" may name before it ("approval from the harbour master still pending"): blocked on it.
+AWAITED = re.compile(r"(?<![A-Za-z])(?:approval|permit|sign-?off|signature|licen[cs]e|consent)(?![A-Za-z])|审批|许可|签字|批复", re.IGNORECASE)
+# Between an unblock and a blocker after it ("parts came in, but now waiting on the cert"): blocked again.
+BUT_THEN = re.compile(r"(?<![A-Za-z])(?:but|however|yet)(?![A-Za-z])|但是|可是|不过|然而", re.IGNORECASE)
+# Before "missing", what is left ("only the governor tag still missing"): near done, no obstacle.
+ONLY_LEFT = re.compile(r"(?<![A-Za-z])(?:only|just)(?![A-Za-z])|只差|就差|只剩|就剩", re.IGNORECASE)
+# An unblock that says the wait is over ("装好了 不用等了"): what was done was the awaited thing.
+WAIT_OVER = re.compile(r"不用(?:再)?等|不等|不再等|no longer waiting|not waiting", re.IGNORECASE)
+# Before "ok了", an arrival ("线到了 ok了"): the ok is the arrival's, not the task done.
+CAME_BEFORE = re.compile(r"到了\s*$|(?<![A-Za-z])(?:arrived|came|here)\s*[,，]?\s*$", re.IGNORECASE)
+# A completion in the past with "tonight" after it ("both finished tonight"): done; "finish tonight" stays a plan.
+PAST_DONE = re.compile(r"(?:ed|完成了|完了)\s*$", re.IGNORECASE)
+# After a completion, tonight ("finished tonight"): when, not a plan, if the completion is past (PAST_DONE).
+TONIGHT_AFTER = re.compile(r"\s*(?:tonight|今晚)\s*(?:[,.!]|$)", re.IGNORECASE)
 # The obstacle's matter finished ("电源的事搞定了", "那个问题处理完了"): the obstacle is done with, not the task.
 MATTER_BEFORE = re.compile(r"(?:的事|的事情|这事|那事|的问题|这个问题|那个问题)\s*(?:也|都|已经?)?\s*$")
 WAITED_OUT = re.compile(r"(?:终于|总算)\s*(?:可以)?\s*(?:开工|开始|动工|开干|开[\u4e00-\u9fff])"
