@@ -6,8 +6,10 @@ languages; hostile input answered, never half-written."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import cast
 
 import pytest
 from sqlalchemy import select
@@ -16,7 +18,7 @@ from sqlmodel import col
 from bot.config import Settings, load_config
 from bot.constants import MAX_NAME_CHARS, MAX_NOTE_CHARS
 from bot.demo.seed import seed
-from bot.dispatch.events import command_of
+from bot.dispatch.events import CommandReader, command_of
 from bot.pms.local import LocalPMS
 from bot.records import InboundEvent, Person
 from bot.runtime import Runtime
@@ -326,3 +328,31 @@ async def test_an_equipment_tag_beside_a_task_is_no_task(rt: Runtime) -> None:
     assert any("TK-7 清罐" in note for kind, note in await history(rt, "PUMP-7")), await history(rt, "PUMP-7")
     out = await texts(rt, "alice", "TK-7 60%")
     assert "TK" in out and (await task(rt, "PUMP-7")).percent == 60, out
+
+
+class _CountingStore:
+    """The two reads a message's words need from the store, counted."""
+
+    def __init__(self) -> None:
+        self.reads = 0
+
+    async def project_keys(self) -> frozenset[str]:
+        self.reads += 1
+        return frozenset({"PUMP"})
+
+    async def project_of_channel(self, platform: str, conversation: str) -> str | None:
+        self.reads += 1
+        return "PUMP"
+
+
+async def test_a_message_reads_the_store_once_however_often_the_worker_asks() -> None:
+    """A worker asks for the command of the event it handles up to four times (files, language model, read-first,
+    write): the projects and the chat's project are read for the first ask only; the next event reads them again."""
+    store, reader = _CountingStore(), CommandReader()
+    event = InboundEvent(platform="console", event_id="e1", kind="message", sender="alice", conversation="c1",
+                         text="PUMP-7 TK-7 清罐 60%，见群公告 #3", received_at=THURSDAY)
+    firsts = [await reader.command(cast(SqlWorkspace, store), event, date(2026, 12, 3)) for _ in range(4)]
+    assert store.reads == 2 and len({repr(c) for c in firsts}) == 1, (store.reads, firsts)
+    assert isinstance(firsts[0], model.Report) and firsts[0].task == "PUMP-7", firsts[0]
+    await reader.command(cast(SqlWorkspace, store), replace(event, event_id="e2"), date(2026, 12, 3))
+    assert store.reads == 4

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.clocks import Clock
-from bot.dispatch.events import PMS_COMMANDS, command_for
+from bot.dispatch.events import PMS_COMMANDS, CommandReader
 from bot.dispatch.outcomes import Outcomes
 from bot.dispatch.pms_waits import PmsWaits
 from bot.dispatch.read_first import NeedsWrite, ReadFirstWorkspace
@@ -50,6 +50,7 @@ class ChatCommands:
         self.links: Links | None = None  # set once the web key is known (Runtime.open)
         self.suggester = suggester  # the optional language model (PMSBOT_LLM_URL); None: nothing leaves
         self.approvals = approvals  # approval chains (None: none configured)
+        self.commands = CommandReader()
 
     def zone(self, person: Person | None) -> ZoneInfo:
         """The person's own timezone (their "today" and "tomorrow 09:00"), else the deployment's."""
@@ -75,7 +76,7 @@ class ChatCommands:
         async with self.db.read() as rs:
             ws = SqlWorkspace(rs, default_locale=self.default_locale)
             known = await ws.person_by_identity(event.platform, event.sender) is not None
-            parsed = await command_for(ws, event, self.clock.now().astimezone(self.tz).date())
+            parsed = await self.commands.command(ws, event, self.clock.now().astimezone(self.tz).date())
         return await self.suggester.suggest(event.text) if known and asks(parsed) else None
 
     async def takes_files(self, item: Claimed) -> bool:
@@ -86,7 +87,7 @@ class ChatCommands:
             ws = SqlWorkspace(rs, default_locale=self.default_locale)
             if await ws.person_by_identity(event.platform, event.sender) is None:
                 return False
-            parsed = await command_for(ws, event, self.clock.now().astimezone(self.tz).date())
+            parsed = await self.commands.command(ws, event, self.clock.now().astimezone(self.tz).date())
         return not isinstance(parsed, model.ParseError) and bool(reported_tasks(parsed))
 
     async def run_read_first(self, item: Claimed, staged: list[ClaimedMessage],
@@ -98,7 +99,7 @@ class ChatCommands:
             ws = SqlWorkspace(rs, default_locale=self.default_locale)
             person = await ws.person_by_identity(event.platform, event.sender)
             today = now.astimezone(self.zone(person)).date()
-            parsed = await command_for(ws, event, today)
+            parsed = await self.commands.command(ws, event, today)
             if person is None or not isinstance(parsed, PMS_COMMANDS):
                 return None
             buffered = ReadFirstWorkspace(ws)
@@ -126,7 +127,7 @@ class ChatCommands:
         now = self.clock.now()
         person = await ws.person_by_identity(event.platform, event.sender)
         today = now.astimezone(self.zone(person)).date()
-        parsed = await command_for(ws, event, today)
+        parsed = await self.commands.command(ws, event, today)
         if suggested is not None and asks(parsed):
             parsed = suggested  # shown to be confirmed, like the rules' own unsure readings
         if person is None:

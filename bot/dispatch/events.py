@@ -34,13 +34,23 @@ async def channel_project(ws: SqlWorkspace, event: InboundEvent) -> str | None:
 _KEYS_TWICE = re.compile(r"[A-Za-z][A-Za-z0-9]{0,9}-[0-9].*[A-Za-z][A-Za-z0-9]{0,9}-[0-9]", re.DOTALL)
 
 
-async def command_for(ws: SqlWorkspace, event: InboundEvent, today: date) -> model.Command | model.ParseError:
+class CommandReader:
     """The command an event asks for, with what a message's words need from the store: the project of its chat
-    (`#12`) and, when it names several keys, the projects there are."""
-    if event.kind != "message":
-        return command_of(event, today)
-    projects = await ws.project_keys() if _KEYS_TWICE.search(event.text) else None
-    return command_of(event, today, await channel_project(ws, event), projects)
+    (`#12`) and, when it names several keys, the projects there are. A worker asks up to four times for the event it
+    handles (the files, the language model's turn, the read-first and the write pass): the store is read once per
+    event. One reader per dispatcher, which handles one event at a time."""
+
+    def __init__(self) -> None:
+        self._last: tuple[tuple[str, str], tuple[str | None, frozenset[str] | None]] | None = None
+
+    async def command(self, ws: SqlWorkspace, event: InboundEvent, today: date) -> model.Command | model.ParseError:
+        if event.kind != "message":
+            return command_of(event, today)
+        key = (event.platform, event.event_id)
+        if self._last is None or self._last[0] != key:
+            projects = await ws.project_keys() if _KEYS_TWICE.search(event.text) else None
+            self._last = (key, (await channel_project(ws, event), projects))
+        return command_of(event, today, *self._last[1])
 
 
 @functools.lru_cache(maxsize=512)
