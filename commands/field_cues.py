@@ -5,6 +5,7 @@ words in commands/field_words.py and set aside by the doubts of commands/field_d
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from commands import field_doubts as d
@@ -27,17 +28,33 @@ class Cues:
 
 
 def _cue(pattern: re.Pattern[str], t: str, *, not_before: re.Pattern[str] | None = None,
-         not_after: re.Pattern[str] | None = None) -> re.Match[str] | None:
+         not_after: Callable[[re.Match[str], str], bool] | None = None) -> re.Match[str] | None:
+    """The first match of `pattern` in `t` that no words before it (`not_before`) or after it (`not_after`, given
+    the match and the text) set aside."""
     planned = -2  # the end of a cue found to be a plan: one right after it is the same plan ("下周一进场开工")
     for m in pattern.finditer(t):
         if not_before is not None and (m.start() <= planned + 1 or not_before.search(t[: m.start()])):
             planned = m.end()
             continue
-        if not_after is not None and not_after.match(t[m.end() :]) and not (
-                d.PAST_DONE.search(m.group(0)) and d.TONIGHT_AFTER.match(t, m.end())):
+        if not_after is not None and not_after(m, t):
             continue
         return m
     return None
+
+
+def _when_tonight(m: re.Match[str], t: str) -> bool:
+    """Tonight after a cue in the past ("both finished tonight", "started tonight") says when, not a plan."""
+    return bool(d.PAST_DONE.search(m.group(0)) and d.TONIGHT_AFTER.match(t, m.end()))
+
+
+def _done_partly_or_planned(m: re.Match[str], t: str) -> bool:
+    """What follows a completion makes it a part's or a plan's ("done with the first half", "finish tonight")."""
+    return bool(w.DONE_PARTIAL_AFTER.match(t[m.end() :])) and not _when_tonight(m, t)
+
+
+def _planned_after(m: re.Match[str], t: str) -> bool:
+    """What follows a start makes it a plan ("start tonight")."""
+    return bool(w.PLAN_AFTER.match(t[m.end() :])) and not _when_tonight(m, t)
 
 
 def _nearly_done(t: str) -> re.Match[str] | None:
@@ -73,7 +90,7 @@ def cues(t: str, scrubbed: str, pct: Percent) -> Cues:
         block = None
     elif block is not None:
         unblock = None
-    done = _cue(w.DONE, scrubbed, not_before=w.DONE_NOT_FACT_BEFORE, not_after=w.DONE_PARTIAL_AFTER)
+    done = _cue(w.DONE, scrubbed, not_before=w.DONE_NOT_FACT_BEFORE, not_after=_done_partly_or_planned)
     if done is not None and block is None and d.MATTER_BEFORE.search(scrubbed[: done.start()]):
         unblock, done = unblock or done, None  # "已解决 电源的事搞定了": the obstacle's matter, done with
     if done is not None and unblock is not None and denied and unblock.end() <= done.start():
@@ -107,7 +124,7 @@ def cues(t: str, scrubbed: str, pct: Percent) -> Cues:
     if done is not None and pct.span is not None and ((0 <= done.start() - pct.span[1] <= 1 and not scrubbed[pct.span[1] : done.start()].strip()) or (
             pct.span[0] >= done.end() and w.HEDGE_BETWEEN.fullmatch(scrubbed[done.end() : pct.span[0]]))):
         done = None  # "80% done", "100%完成", "完成了三分之一": the percent's own word
-    start = _cue(w.START, scrubbed, not_before=w.PLAN_BEFORE, not_after=w.PLAN_AFTER)
+    start = _cue(w.START, scrubbed, not_before=w.PLAN_BEFORE, not_after=_planned_after)
     start = None if start is not None and d.PLAN_WORDS.search(clause_before(scrubbed, start.start())) else start
     unblock = None if start is not None and unblock is not None and (  # "人到齐了 started at 8": the crew, not a wait, came
         start.start() < unblock.start() or d.CREW_ARRIVED.search(scrubbed[: unblock.end()])

@@ -147,7 +147,7 @@ ONLY_LEFT = re.compile(r"(?<![A-Za-z])(?:only|just)(?![A-Za-z])|只差|就差|�
 WAIT_OVER = re.compile(r"不用(?:再)?等|不等|不再等|no longer waiting|not waiting", re.IGNORECASE)
 # Before "ok了", an arrival ("线到了 ok了"): the ok is the arrival's, not the task done.
 CAME_BEFORE = re.compile(r"到了\s*$|(?<![A-Za-z])(?:arrived|came|here)\s*[,，]?\s*$", re.IGNORECASE)
-# A completion in the past with "tonight" after it ("both finished tonight"): done; "finish tonight" stays a plan.
+# A completion or start in the past with "tonight" after it ("both finished tonight"): done; "finish tonight" stays a plan.
 PAST_DONE = re.compile(r"(?:ed|完成了|完了)\s*$", re.IGNORECASE)
 # After a completion, tonight ("finished tonight"): when, not a plan, if the completion is past (PAST_DONE).
 TONIGHT_AFTER = re.compile(r"\s*(?:tonight|今晚)\s*(?:[,.!]|$)", re.IGNORECASE)
