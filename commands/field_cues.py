@@ -72,6 +72,8 @@ def cues(t: str, scrubbed: str, pct: Percent) -> Cues:
     if unblock is not None and pct.span is not None and unblock.group(0).endswith("到了") and pct.span[0] >= unblock.end() \
             and not scrubbed[unblock.end() : pct.span[0]].strip():
         unblock = None  # "都到了一半": the figure reached, nothing arrived
+    if unblock is not None and d.CONDITION_BEFORE.search(clause_before(scrubbed, unblock.start())):
+        unblock = None  # "starting tomorrow once the rigger is here": a condition, nothing arrived yet
     block = w.BLOCK.search(scrubbed)
     if block is not None and block.group(0).lower().endswith("missing") and d.ONLY_LEFT.search(clause_before(scrubbed, block.start())):
         block = None  # "95%, only the governor tag still missing": what is left, no obstacle
@@ -80,8 +82,9 @@ def cues(t: str, scrubbed: str, pct: Percent) -> Cues:
     if denied:
         unblock, block = unblock or block, None  # "no longer stuck", "不用再等了", "不 等 厂家 了": the obstacle is gone
     elif block is not None and (said_not or (d.ISOLATED.search(scrubbed) and not block.group(0).lower().startswith(("wait", "等")))
-                                or (pct.value == 100 and w.AWAITING_CHECK.match(scrubbed, block.start()))):
-        block = None  # "前提是不下雨": no obstacle said
+                                or (pct.value == 100 and w.AWAITING_CHECK.match(scrubbed, block.start()))
+                                or d.CURING.match(scrubbed, block.start())):
+        block = None  # "前提是不下雨", "基础浇好了 等养护": no obstacle said
     if unblock is not None and block is not None and block.end() <= unblock.start() and d.UNTIL_BETWEEN.search(scrubbed[block.end() : unblock.start()]):
         unblock = None  # "won't let us on the roof till the permit's signed"
     if unblock is not None and block is not None and unblock.end() <= block.start() and d.BUT_THEN.search(scrubbed[unblock.end() : block.start()]):

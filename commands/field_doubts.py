@@ -133,6 +133,8 @@ PLANNED_OUTAGE = re.compile(r"停电检修|检修停电|计划停电|(?<![A-Za-z
 # After a fraction, a hedge on it ("half done 吧，maybe a bit less").
 LESS_OR_MORE = re.compile(r"(?<![A-Za-z])(?:a bit|a little|slightly) (?:less|under|more|over)|(?<![A-Za-z])or (?:less|more)(?![A-Za-z])|少一点|多一点", re.IGNORECASE)
 # A joke taken back ("done lol jk", "完成了才怪"): nothing said at all; "not jk" means it.
+# A remark, not a command's words ("new PACS storage quote is 25% cheaper, PACS-9 fyi"): nothing created from it.
+REMARK = re.compile(r"(?<![A-Za-z])(?:fyi|btw|fwiw|lol|haha|jk)(?![A-Za-z])|仅供参考|顺便说|哈哈", re.IGNORECASE)
 JOKING = re.compile(r"(?<![A-Za-z])(?<!not )(?<!no )(?:jk|j/k|just kidding|kidding)(?![A-Za-z])|开玩笑的?(?!吧)|才怪", re.IGNORECASE)
 # After a percent, the work stopped there ("机械手报警 60%停在那了"): how far is the task? Asked, unless a wait is said
 # ("等 vendor 的 firmware，40% 停在这": blocked at 40%).
@@ -147,6 +149,13 @@ ONLY_LEFT = re.compile(r"(?<![A-Za-z])(?:only|just)(?![A-Za-z])|只差|就差|�
 WAIT_OVER = re.compile(r"不用(?:再)?等|不等|不再等|no longer waiting|not waiting", re.IGNORECASE)
 # Before "ok了", an arrival ("线到了 ok了"): the ok is the arrival's, not the task done.
 CAME_BEFORE = re.compile(r"到了\s*$|(?<![A-Za-z])(?:arrived|came|here)\s*[,，]?\s*$", re.IGNORECASE)
+# A condition in the clause before an arrival or a release ("once the rigger is here", "一旦许可批了"): not yet.
+CONDITION_BEFORE = re.compile(r"(?:(?<![A-Za-z])(?:once|as soon as|if|unless|until|till|provided)(?![A-Za-z])|一旦|如果|要是|只要|等到)[^,.;!?，。；！？]*$",
+                              re.IGNORECASE)
+# A wait for the work's own time to set ("等养护", "waiting for the screed to dry"): a step of the work, no obstacle.
+CURING = re.compile(r"等(?:待|着)?\s*(?:混凝土|砼|油漆|胶|涂料|地坪|找平层|水泥)?\s*(?:的)?\s*(?:养护|凝固|固化|晾干|干透|干燥|冷却|静置|沉降)"
+                    r"|wait(?:ing)?\s+(?:for|on)\s+(?:the\s+)?(?:concrete|paint|glue|epoxy|sealant|grout|screed|coat(?:ing)?|plaster|pour|slab)?"
+                    r"\s*(?:to\s+)?(?:cure|curing|dry|drying|set|harden|cool)(?![A-Za-z])", re.IGNORECASE)
 # A completion or start in the past with "tonight" after it ("both finished tonight"): done; "finish tonight" stays a plan.
 PAST_DONE = re.compile(r"(?:ed|完成了|完了)\s*$", re.IGNORECASE)
 # After a completion, tonight ("finished tonight"): when, not a plan, if the completion is past (PAST_DONE).

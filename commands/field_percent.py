@@ -53,7 +53,7 @@ _FROM_TO_PERCENT = re.compile(r"(?:(?:[从由]|(?<![A-Za-z])from)\s*[0-9]{1,3}\s
                               r"|(?:更新|改|调整)\s*(?=[为成到])|(?:go(?:es)?|went|gone|moved|climbed|jumped)\s+(?:up\s+)?|up\s+)?(?:到了?|至|为|成|to|->|→)"
                               r"|(?<![0-9.])[0-9]{1,3}\s*%?\s*(?:->|→|=>))\s*(?P<to>[0-9]{1,3})\s*%", re.IGNORECASE)
 
-_RANGE_PERCENT = re.compile(r"(?<![0-9.])([0-9]{1,3})\s*%?\s*(?:-|~|～|到|至|或者?|还是|or|to|and)\s*[0-9]{1,3}\s*(?:%|％)"
+_RANGE_PERCENT = re.compile(r"(?<![0-9.A-Za-z])([0-9]{1,3})\s*%?\s*(?:-|~|～|到|至|或者?|还是|or|to|and)\s*[0-9]{1,3}\s*(?:%|％)"
                             r"|(?<![0-9.])([0-9]{1,3})\s+(?:or|或)\s+[0-9]{1,3}(?![0-9])", re.IGNORECASE)
 
 _CN_RANGE = re.compile(r"百分之([一二三四五六七八九十]{1,3})\s*(?:到|至|-|~|～|或)\s*(?:百分之)?[一二三四五六七八九十百]{1,3}")
@@ -83,6 +83,8 @@ _ACRONYM_RIGHT_BEFORE = re.compile(r"(?<![A-Za-z0-9-])[A-Z]{2,5}s?\s*(?:[:：=]|
 _OTHER_PART_PENDING = re.compile(r"^[^。.!?]*?[,，;；]\s*[^,，;；。]{1,16}?\s*(?:还没开始|还没开工|没开始|未开始|还没动|"
                                  r"not (?:yet )?started|hasn't started|haven't started|not begun|yet to start)", re.IGNORECASE)
 _NOT_OWN_AFTER = re.compile(r"^\s*\S+\s*(?:by|before|until|with|for|of|on)(?![A-Za-z])", re.IGNORECASE)
+# Done right after the percent ("eddy current 50% done"): the words before name the work, not a reading.
+_DONE_RIGHT_AFTER = re.compile(r"\s*(?:done|complete|completed|finished)(?![A-Za-z?])(?!\s*[?？])|\s*(?:完成|做完)(?!了?\s*(?:吗|没|[?？]))", re.IGNORECASE)
 _LABEL_START = re.compile(r"(?:进度|完成度|完成|progress|completion)", re.IGNORECASE)
 _REACHED_BEFORE = re.compile(r"(?:做|干|弄|推进|推|进展|砌|装|铺|调试|调|换)\s?到了?\s*$|(?:做|干|弄|搞|进行|完成)了\s*$")  # "砌筑今天做到了85%": the task's progress
 # "装了八成", "铺了三分之二": a fraction in words after the work done is how far the task is ("管子装了60%" is a share of
@@ -193,7 +195,7 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
                                     or w.IN_SPEC.search(_SENTENCE_END.split(t[: found.start])[-1]))
         bound = d.BOUND_BEFORE.search(before)
         if bound is not None and not measured and found.value is not None and found.value == found.value.to_integral_value() and 1 <= found.value <= 100 \
-                and not any(word.lower() not in ("bit", "little") and word.lower() in _measure_nouns()
+                and not any(word.lower() not in ("bit", "little", "tad", "touch", "hair") and word.lower() in _measure_nouns()
                             for word in re.findall(r"[A-Za-z]+", before[: bound.start()])):
             return Percent(guess=int(found.value), span=(found.start, found.end))  # "a bit under 40%": about, asked
         measure = w.MEASURE_BEFORE.search(before)
@@ -204,7 +206,7 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
             measure = None  # "泄漏测试 progress 45%", "主变安装进度到了": the word before the label names the work
         if w.FORECAST_BEFORE.search(before) or measure is not None or w.PAST_BEFORE.search(before) or (
                 measured and not _STRONG_CUE_BEFORE.search(before) and not _LABEL_START.match(t[found.start : found.end])
-        ) or measure_noun_before(before) or (ahead and _RATIO_END.search(ahead)) or d.SETTING_BEFORE.search(before) or d.CN_MEASURED.search(before) or d.CONSUMED_BEFORE.search(before):
+        ) or (measure_noun_before(before) and not _DONE_RIGHT_AFTER.match(after)) or (ahead and _RATIO_END.search(ahead)) or d.SETTING_BEFORE.search(before) or d.CN_MEASURED.search(before) or d.CONSUMED_BEFORE.search(before):
             measured = True  # a forecast, a measurement, an earlier figure, or the next of a list of readings
             continue
         if w.OFF_TARGET_AFTER.match(after) or w.BY_A_DATE_AFTER.match(after) or d.LEFT_OR_RUNNING_AFTER.match(after) or (found.value == 100 and d.CERTAIN_AFTER.match(after)

@@ -88,8 +88,8 @@ UNBLOCK = _words(
     "签好了", "批下来了", "审批通过了", "(?:审批|审核|许可|报批)(?:已经?)?过了", "许可(?:证)?下来了", "(?:证|许可|permit)(?:已经?)?批(?:了|下来了)", "(?:permit|license|licence|approval|access)\\s*(?:批)?下来了", "(?:permit|access|证)(?:已经?)?(?:批)?(?:到了|下来了|办好了)", "权限开通了", "权限(?:已经|已)?开了", "天晴了", "放晴了?", "(?:来电|通电|来水|通水|来网)了", "(?<![未没])(?:电|水)(?:已经?)?来了", "(?<![天放])晴了", "(?<![下落])雨停了(?!工)",
     "unblocked", "no longer blocked", "(?:not|isn'?t|aren'?t|no longer) (?:blocked|stuck|on hold|waiting)(?: any ?more| now)", "blocker (?:is )?(?:cleared|gone|resolved|removed)", "resolved", "back on track",
     "(?:parts|part|material|materials|delivery|shipment) (?:has |have )?(?:arrived|came|came in|here|delivered)",
-    "permit (?:came|came through|approved|granted|is in)", "permit(?:'s| is| has)? (?:come )?through", "good to go again",
-    "(?:we |you )?can (?:continue|resume|carry on|proceed)(?: again| now)?", "(?:is|are) back(?: up| on| online)?(?=\\s*(?:[,.;!]|$|and|so|we))", "(?<!hasn't )(?<!has not )(?<!not )(?<!haven't )(?<!never )(?:signed|resuming|resumed)",
+    "(?:permit|licen[cs]e|approval|consent|permission|wayleave) (?:came|came through|approved|granted|is in)", "(?:permit|licen[cs]e|approval|consent|permission|wayleave)(?:'s| is| has)? (?:come )?through", "good to go again",
+    "(?:we |you )?can (?:continue|resume|carry on|proceed)(?: again| now)?", "(?:is|are) back(?: up| on| online)?(?=\\s*(?:[,.;!]|$|and|so|we))", "(?<!hasn't )(?<!has not )(?<!not )(?<!haven't )(?<!never )(?:signed(?!\\s+(?!(?:off|by|and|so|now|today|yesterday|finally|at|this|it)(?![A-Za-z]))[A-Za-z])|resuming|resumed)",
     "回复了", "开门了", "签了", "[A-Za-z]+'s here", "is here", "(?<![做干弄装达度])到了(?=\\s*(?:[,，。!！;；]|$|继续|可以|开工|开干|干活|进场|[\\u2600-\\u27bf\\U0001f300-\\U0001faff]))",
     "到齐了?", "到位了", "(?:料|货|材料|配件|零件|设备)(?:已经?|都)(?:到|到齐|到位)", "解除了", "blocker (?:\\w+ )?解除", "access (?:granted|sorted|restored)", "(?:access|permit|权限|证件?|许可|钥匙|门禁|通行证)\\s*(?:已经?)?(?:搞定|解决|弄好|办好|ok|sorted|done)了?", "got (?:the )?access",
     "can (?:continue|proceed|resume) now", "resuming work", "work resumed",
@@ -106,7 +106,7 @@ WEATHER_WORDS = ("(?<!可能)(?<!可能会)(?<!会)(?<!要)(?<!怕)下雨", "暴
 WEATHER = _words(*WEATHER_WORDS)
 # Waiting or stopped: the task is blocked, with the message as its reason. Never a 0 % write.
 BLOCK = _words(
-    "阻塞", "卡住了?", "停止(?:作业|施工|工作)", "no-?show", "放鸽子", "(?:still )?missing(?![A-Za-z])", "(?<!解除)(?<!取消)挂起", "卡在", "卡着", "卡到现在", "进不来", "(?:still )?not (?:yet )?(?:signed|approved|issued)(?! off)", "受阻", "停工", "暂停", "搁置", "没法干", "干不了", "进不去", "进不了场",
+    "阻塞", "卡住了?", "停止(?:作业|施工|工作)", "no-?show", "放鸽子", "(?:still )?missing(?![A-Za-z])", "(?<!解除)(?<!取消)挂起", "卡在", "卡着", "卡到现在", "进不来", "不让(?:进|进场|施工|干|上|动工)", "(?:still )?not (?:yet )?(?:signed|approved|issued)(?! off)", "受阻", "停工", "暂停", "搁置", "没法干", "干不了", "进不去", "进不了场",
     "(?:can'?t|cannot) (?:proceed|go ahead|carry on|start|begin)", "can'?t [a-z]+(?: [a-z]+){0,4} (?:until|till)",
     "缺(?!陷|点|勤|席|口)[\u4e00-\u9fff]{0,4}", "(?:gas|argon|oxygen|acetylene|cylinders?|diesel|fuel|paint|rods|wire|consumables)\\s+(?:(?:are |is |all )?(?:finished|used up|empty|gone)|(?:has |have )?r[ua]n out)", "r[ua]n out of (?!(?:day)?light|time|steam|road|patience)", "no (?:gas|argon|diesel|fuel|power)(?![A-Za-z])", "少了?(?:配件|零件|材料|料|工具|图纸)", "(?<!时间)(?<!够)不够了", "(?<!时间)不够用",
     r"(?:^|(?<=[\s,;:在还正要需得先干的])|(?<=不够了))等(?!等|于|级|同|下[次回]|下(?=\s*(?:开始|再|就|去|弄|做|干|处理|搞|拍|发|看|说|补|传|上传|回|给|问|打|交))|我|你|明天|后天|下(?:周|个?礼拜|个?星期)|下午|晚上|会|一下|一会)(?:待|着)?\s?[\u4e00-\u9fffA-Za-z]",
@@ -131,7 +131,7 @@ AWAITING_CHECK = re.compile(r"等(?:待|着)?.{0,8}(?:验收|检查|检测|审�
 
 # Work has begun.
 START = _words(
-    "开始了(?!解)", "已开始", "已(?:经)?启动", "已经开始", "开(?:了)?工了?", "开干了?", "上手了", "开搞了?", "开整了?", "开弄了?", "开做了?", "动工了?", "进场了?", "开始(?:施工|做|干|安装|调试|布线|装|执行|测试|铺|拆|接线|搭|焊|浇|跑|换|修|改|刷|挖|清|吊|卸|贴|上|检修|维修)了?", "着手(?:做|干|弄|搞)了", "begin\\s*了", "(?<![A-Za-z])today start(?:ed)?(?![A-Za-z])", "今天\\s*start(?:ed)?(?![A-Za-z])", "(?:start(?:ed)?|begin|began) already", "(?:moved to |now )?in progress(?! (?:now )?\\d)(?![A-Za-z])", "(?:在)?(?:处理|进行)中(?!心)", "(?:已经?\\s*)?pick(?:ed)?\\s*up(?![A-Za-z])", "already (?:begin|began|start)(?![A-Za-z])", "(?:we |i )commence(?:d)?(?![A-Za-z])", "start(?:ed)? working on it", "(?:today|now) (?:we |i )?begin(?![A-Za-z])", "(?:已经?|today\\s*)?着手(?:\\s*了)?(?![\u4e00-\u9fff])", "已着手",
+    "开始了(?!解)", "已开始", "已(?:经)?启动", "已经开始", "开(?:了)?工了?", "开干了?", "上手了", "开搞了?", "开整了?", "开弄了?", "开做了?", "动工了?", "进场了?", "开始(?:施工|做|干|安装|调试|布线|装|执行|测试|铺|拆|接线|搭|焊|浇|跑|换|修|改|刷|挖|清|吊|卸|贴|上|检修|维修)了?", "着手(?:做|干|弄|搞)了", "begin\\s*了", "(?<![A-Za-z])today start(?:ed)?(?![A-Za-z])", "今天\\s*start(?:ed)?(?![A-Za-z])", "(?:start(?:ed)?|begin|began) already", "(?:moved to |now )?in progress(?! (?:now )?\\d)(?![A-Za-z])", "(?:在)?(?:处理|进行)中(?!心)", "(?:已经?\\s*)?pick(?:ed)?\\s*up(?![A-Za-z])", "already (?:begin|began|start)(?![A-Za-z])", "(?:we |i )commence(?:d)?(?![A-Za-z])", "start(?:ed)? working on it", "(?:today|now) (?:we |i )?begin(?![A-Za-z])", "(?:已经?|today\\s*)?着手(?:\\s*了)?(?![\u4e00-\u9fff])", "已着手", "着手(?:拆|装|安装|修|换|铺|挖|浇|焊|吊|布|接|调|施工|处理)", "(?<![A-Za-z])start\\s+(?!前|时|的|之前|以后|后|日期|时间|吧|吗|没|不)(?=[\u4e00-\u9fff])",
     "开始(?=\\s*$)", "开使", "cracked on with", "made a start", "commenced", "刚起头", "起头了", "开始\\s+[A-Za-z]{4,}(?![A-Za-z])", "(?:今天|已经|刚刚?)开始(?!前|时|的|之前|以后|后|日期|时间|吧|吗|没|不)[\u4e00-\u9fff]", "开(?:焊|挖|铺|拆|浇|装)了", "(?:we |i )?(?:begin|began|begun) to (?:install|fit|lay|pull|weld|work|fix|mount|build|dig|pour|paint|test)", "开始\\s*[A-Za-z]{2,}ing(?![A-Za-z])", "start\\s*了", "开始\\s*[A-Za-z][A-Za-z -]{1,20}?\\s*了", "开始\\s?(?!前|时|的|之前|以后|后|日期|时间|吧|吗|没|了没|了解|不|\\s*[0-9])[\u4e00-\u9fff]{1,4}\\s?了?(?=\\s*(?:[,.!;@，]|$))",
     "(?:已经|刚刚?|今天|现在)(?:在)?(?:开始)?(?:进行|着手|动手)", "已经\\s*start(?:ed)?(?![A-Za-z])", "开始\\s*[A-Za-z]+-[A-Za-z]+ing(?![A-Za-z])", "已经在(?:做|装|搞|弄|干|拆|修)(?!完|好)", "started (?:on|the|with|to|work|laying|installing)", "got started", "(?:got|get|getting) going(?: on)?", "began (?:the|on|work|with)", "(?:we'?re|i'?m) starting (?:on it |work )?now",
     "have started", "has started", "began (?:on|the|work)", "mobili[sz]ed", "kick(?:ed)?[- ]?off(?!\\s*(?:meeting|call|session))(?:\\s*了)?", "刚开始", "才开始", "just (?:started|begun)", "started", "strated", "starting now", "^\\s*start(?=\\s*[.!。！]*$)", "kicked off", "began", "begun", "under way", "underway", "in progress now",
@@ -162,7 +162,7 @@ FORECAST_BEFORE = _words(
 )
 MEASURE_BEFORE = _words(
     "[\u4e00-\u9fff]率", "[\u4e00-\u9fff]量", "液位", "料位", "(?<!进)(?<!完成)(?<!程)度", "比", "低了", "低(?=\\s*[0-9])", "高了", "高(?=\\s*[0-9])", "占了?",
-    "level", "vibration", "noise", "packet", "oxygen", "pass rate", "(?<!-)down(?! to)", "(?<!-)up(?! to)", "soc", "loading", "charge", "charged",
+    "level", "vibration", "noise", "packet", "oxygen", "(?-i:N[12])\\s*(?:到|at|is|=)?", "扭矩", "torque", "pass rate", "(?<!-)down(?! to)", "(?<!-)up(?! to)", "soc", "loading", "charge", "charged",
     "state of charge", "oee", "只有", "压力", "效率", "良率", "良品率", "合格率", "通过率", "成功率", "达标率", "利用率", "占比", "比例", "电量", "电压", "电流", "负载",
     "负荷", "充(?:到|满|了)", "设(?:成|为|到|置为|定为)", "(?:running|run|ran|runs)\\s+(?:[A-Za-z]+\\s+){0,3}at", "(?<![A-Za-z])set (?:[A-Za-z]+ ){0,2}(?:to|at)", "(?:能|可以|可)?(?:节)?省(?:了|下)?", "节约了?", "(?:save[sd]?|saving|savings of|cuts?|reduced? by)", "湿度", "温度", "转速", "流量", "误差", "偏差", "损耗", "出勤率?", "回款", "预算", "成本", "费用", "速度", "信号",
     "覆盖率", "含水率", "开度", "坡度", "折扣", "税", "能耗", "产能", "产量", "库存", "水位", "油量", "CPU", "内存", "磁盘",
@@ -221,8 +221,9 @@ DEFINITE_PERCENT: tuple[tuple[re.Pattern[str], int], ...] = tuple((re.compile(p,
 APPROXIMATE_PERCENT: tuple[tuple[re.Pattern[str], int], ...] = tuple((re.compile(p, re.IGNORECASE), v) for p, v in (
     (r"[一二三四五六七八九]([一二三四五六七八九])成", -1),  # 七八成: between; the lower one preselected
     (r"(?:百分之)?[一二三四五六七八九][一二三四五六七八九]十(?:%|的样子|左右)?(?![一二三四五六七八九个台米天号])", -1),  # 百分之六七十
-    (r"[0-9]{1,2}\s*(?:%|％)?\s*(?:-|~|到|至|或)\s*[0-9]{1,3}\s*(?:%|％)", -2),  # 70-80%: a range
+    (r"(?<![A-Za-z])[0-9]{1,2}\s*(?:%|％)?\s*(?:-|~|到|至|或)\s*[0-9]{1,3}\s*(?:%|％)", -2),  # 70-80%: a range ("N1 到 92%" a reading)
     (r"(?<![一二三四五六七八九十百千万零〇两])[二三四五六七八九]十(?:[几多]|出头)(?=\s*(?:了|吧|啦|%|％|$))", -1),  # 九十几了: ninety-something
+    (r"(?<![0-9.])[1-9]0\s*-?\s*(?:something|odd)\s*(?:%|％|percent|pct)", -1),  # "60 something percent"
     (r"(?:快|快要|将近|接近|(?<![A-Za-z])(?:almost|nearly|close to)(?![A-Za-z]))\s*(?:到)?\s*(?:一半|(?<![A-Za-z])half(?:way)?(?![A-Za-z]))",
      50),  # 快一半: not yet half; asked with half preselected
     (r"一半多|过半|过了?一半|大半|(?<!差不)多一半|一大半|超过一半|(?<![A-Za-z])(?:more than|over|a bit over|a little over|just over|past) "
@@ -277,7 +278,7 @@ PAST_BEFORE = _words("上周", "昨天", "前天", "之前", "原来", "原先",
 TROUBLE = _words("出了?点?状况", "keeps? (?:tripping|failing|dropping)", "排查中", "遇到了?(?:一些|点|一点)?(?:问题|困难)", "(?:experiencing|having|facing|running into) (?:some )?difficult(?:y|ies)", "(?:a few |some )?hiccups?", "出了点问题", "not great", "trouble", "problems?", "struggling", "not going well", "有点麻烦", "麻烦了", "有点卡", "不太对劲", "不太对", "有点小问题", "小问题", "有些问题", "有个问题", "不对劲", "something'?s (?:off|wrong)", "有点问题", "有问题", "出问题了?", "不太顺", "不顺利", "好像坏了", "坏了", "故障", "problem", "issues?", "broke",
                  "broken", "not working", "acting up")
 # A message that compares its figures with a limit ("还在允许范围内", "above the 90% spec"): readings, not progress.
-IN_SPEC = re.compile(r"允许范围|正常范围|范围内|合格线|标准值|限值|(?<![A-Za-z])(?:within|above|below|under|over|out of|meets?|met|"
+IN_SPEC = re.compile(r"允许范围|正常范围|范围内|合格线|标准值|限值|限内|限度内|允许值内|(?<![A-Za-z])(?:within|above|below|under|over|out of|meets?|met|"
                      r"inside|outside) (?:the )?(?:[0-9.]+ ?% )?(?:spec|specs|specification|tolerance|limits?|range|threshold|target)(?![A-Za-z])"
                      r"|(?<![A-Za-z])(?:in|out of|off) spec(?![A-Za-z])",
                      re.IGNORECASE)

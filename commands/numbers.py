@@ -55,7 +55,7 @@ _PCT_CN = re.compile(
 _HOURS_PREFIX = r"(?:(?:工时|用时|耗时|花了|花费) ?:? ?)?"
 _HOURS_DIGITS = re.compile(
     rf"(?<![A-Za-z0-9_.]){_HOURS_PREFIX}(?P<num>[+-]?[0-9]{{1,6}}(?:\.[0-9]{{1,4}})?) ?(?:个 ?)?(?P<half>半 ?|and a half ?)?"
-    r"(?:hours|hour|hrs|hr|h|小时|钟头|(?<=个)钟(?!点)|(?<=个 )钟(?!点))(?![A-Za-z])(?P<half_after>半(?![天日月年个]))?",
+    r"(?:man[- ]?hours?|(?-i:MH)|hours|hour|hrs|hr|h|小时|钟头|(?<=个)钟(?!点)|(?<=个 )钟(?!点))(?![A-Za-z])(?P<half_after>半(?![天日月年个]))?",
     re.IGNORECASE,
 )
 _HOURS_CN = re.compile(

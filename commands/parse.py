@@ -11,7 +11,7 @@ from datetime import date
 
 from commands.corrections import correction
 from commands.errors import PARAM_MAX_CHARS, err
-from commands.field_doubts import JOKING
+from commands.field_doubts import JOKING, REMARK
 from commands.field_spoken import known_typo, mandarin, spelled_keys
 from commands.field_words import DAY_END, DONE, QUESTION_END
 from commands.grammar import Args
@@ -22,6 +22,7 @@ from commands.model import (
     Command,
     Confirm,
     Done,
+    New,
     ParseError,
     Reject,
     Report,
@@ -90,7 +91,7 @@ def _with_others(decision: Approve | Reject, said: str, today: date) -> Command 
         return None
     more, other, same_verb = found
     if isinstance(other, ParseError) and other.verb in ("approve", "reject"):
-        return other  # "approve 4 and reject 5": the second asks for its reason, and nothing is decided yet
+        return other  # "approve 61 and reject 62": the second asks for its reason, and nothing is decided yet
     others = other.items if isinstance(other, Several) else (other,)
     if not isinstance(others[0], (Approve, Reject)):
         return None
@@ -218,6 +219,8 @@ def _parse(s: str, *, today: date, channel_project: str | None) -> Command | Par
         return change  # "add a note to A-3: …" is no new task ("add"), but a comment said in words
     if isinstance(result, (Approve, Reject)) and JOKING.search(s):
         return err("unknown_command", None, word=word[:PARAM_MAX_CHARS], suggestion="")  # "approve 12 lol jk": not meant
+    if isinstance(result, New) and (REMARK.search(result.title) or QUESTION_END.search(result.title)):
+        return err("unknown_command", None, word=word[:PARAM_MAX_CHARS], suggestion="")  # a remark that starts "new …"
     if isinstance(result, Approve) and result.comment:
         return _with_report(result, result.comment, today)
     if isinstance(result, Reject):

@@ -65,8 +65,8 @@ _FORMS = (
     _form("priority", rf"(?:please\s+|pls\s+)?(?:raise|lower|set|change|bump|drop)\s+the\s+{_PRIORITY}\s+(?:of|for|on)\s+{_KEY}\s+to\s+"
                       rf"(?P<value>[A-Za-z]+){_POLITE}{_REASON}", sure=True),
     _form("close", rf"(?P<why>[^,，;；]{{2,40}})[,，;；]\s*(?:关闭|关掉|close)\s*{_KEY}\s*[.。!！]?"),  # "…重复，关闭 A-3。"
-    _form("close", rf"{_LEAD}{_KEY}\s*(?P<why>(?:(?:跟|和|与)\s*[A-Za-z][A-Za-z0-9]{{0,9}}-[0-9]+\s*)?(?:重复|建重|重建)了?|(?:a\s+)?dup(?:licate|e)?(?:\s+of\s+[^,，;；]{{1,30}})?|作废了?)\s*[,，;；]?\s*"
-                   rf"(?:关闭|关掉|关了吧|clos(?:e|ed|ing)(?:\s+it|\s*掉吧?)?)\s*[.。!！]?"),  # "KEY 重复了 关闭", "KEY duplicate, closing"
+    _form("close", rf"{_LEAD}{_KEY}\s*(?P<why>(?:(?:跟|和|与)\s*[A-Za-z][A-Za-z0-9]{{0,9}}-[0-9]+\s*)?(?:重复|建重|重建|建重复)了?|(?:a\s+)?dup(?:licate|e)?(?:\s+of\s+[^,，;；]{{1,30}})?|作废了?)\s*[,，;；]?\s*"
+                   rf"(?:关闭|关掉|关了吧|clos(?:e|ed|ing)(?:\s+it|\s*掉吧?)?)\s*吧?\s*[.。!！]?"),  # "KEY 重复了 关闭", "KEY duplicate, closing"
     _form("close", rf"closing\s+{_KEY}(?![A-Za-z0-9-])\s*(?:[:：,，—–-]|\s+as\b|\s+because\b)?{_REASON}"),
     _form("assign", rf"{_LEAD}{_KEY}\s*改由\s*{_NAME}\s*(?:来)?\s*(?:负责|跟进|接手)(?:\s*[,，;；]\s*(?:[^%％0-9]|(?<=[A-Za-z])[0-9])*)?[.。!！]?"),
     _form("close", rf"{_LEAD}{_KEY}\s*(?:(?:这个|那个)(?:任务|单)?|这单|那单)?\s*(?:(?:can|could|should|pls|please|to)\s+be\s+closed|can\s+close|close(?!\s*to\b)"

@@ -70,7 +70,9 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           # voice), holdout108 88.7 % / 10 (campus labs) (likewise, after tuning on holdout103-105; one label of each set to a
           # written rule since), holdout109 95.2 % / 3 (refinery turnarounds), holdout110 94.8 % / 1 (agencies), holdout111
           # 80.4 % / 11 (adversarial: jokes taken back, double negatives, typos in figures, hearsay; tuned to 90.0 % with no
-          # wrong write and guarded there, below the bar) (likewise, after tuning on holdout106-108). Since tuned on, guarded.
+          # wrong write and guarded there, below the bar) (likewise, after tuning on holdout106-108), holdout112 95.7 % / 4
+          # (hospital equipment and IT go-lives), holdout113 96.5 % / 1 (aircraft maintenance and airport works),
+          # holdout114 95.7 % / 2 (telecom rollouts) (likewise, on 1b825e6, after tuning on holdout109-111). Since tuned on, guarded.
           # Since tuned on, guarded.
           "holdout6.yaml": 0.95, "holdout7.yaml": 0.95, "holdout8.yaml": 0.95, "holdout9.yaml": 0.95,
           "holdout10.yaml": 0.95, "holdout11.yaml": 0.95, "holdout12.yaml": 0.95, "holdout13.yaml": 0.95,
@@ -102,7 +104,8 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           "holdout100.yaml": 0.95, "holdout101.yaml": 0.95, "holdout102.yaml": 0.95,
           "holdout103.yaml": 0.95, "holdout104.yaml": 0.95, "holdout105.yaml": 0.95,
           "holdout106.yaml": 0.95, "holdout107.yaml": 0.95, "holdout108.yaml": 0.95,
-          "holdout109.yaml": 0.95, "holdout110.yaml": 0.95, "holdout111.yaml": 0.90}
+          "holdout109.yaml": 0.95, "holdout110.yaml": 0.95, "holdout111.yaml": 0.90,
+          "holdout112.yaml": 0.95, "holdout113.yaml": 0.95, "holdout114.yaml": 0.95}
 
 
 def _cases(name: str) -> list[dict[str, Any]]:
@@ -641,6 +644,14 @@ def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pyte
     ("MX-4 报警了 70%停在那了", "ask"), ("MX-4 cable came in, but now waiting on the inspector", ("block MX-4",)),
     ("MX-4 blocked on 🙁", "ask"), ("MX-4 7o-80%", "ask"), ("MX-4 50 还是 60% 记不清了", "ask"), ("MX-4 done, not jk", ("done MX-4",)),
     ("MX-4 4h... wait no, 3h", ("hours MX-4 3",)), ("MX-4 permit from the council still pending", ("block MX-4",)), ("MX-4 七十出头", "ask"),
+    # and the forms behind holdout112-114's wrong writes: hospital installs, aircraft maintenance, telecom rollouts
+    ("new MX rack quote is 30% cheaper, see MX-9 fyi", "none"), ("MX-4 保压 test 压降 0.3%，12h 合格", "none"),
+    ("MX-4 自净时间 15 分钟，符合要求", "none"), ("MX-4 starting tomorrow once the crane is here", "none"),
+    ("MX-4 40% 地坪浇好了 等养护", ("progress MX-4 40",)), ("MX-4 30% owner signed the lease", ("progress MX-4 30",)),
+    ("MX-4 UT 测厚 减薄 8%，在限内", "none"), ("MX-4 eddy current 40% done", ("progress MX-4 40",)), ("MX-4 试车 N1 到 90%", "none"),
+    ("MX-4 logged 6.5 MH on the door seal", ("hours MX-4 6.5",)), ("MX-4 a tad under 70%", "ask"), ("MX-4 建重复了，关掉吧", ("close MX-4",)),
+    ("MX-4 build is 70 something percent", "ask"), ("MX-4 licence came through", ("unblock MX-4",)), ("MX-4 着手拆旧柜", ("start MX-4",)),
+    ("MX-4 start 放线", ("start MX-4",)), ("MX-4 物业不让进", ("block MX-4",)), ("MX-4 permit signed", ("unblock MX-4",)),
 ])
 def test_the_forms_behind_the_tuning_set_carry_over(text: str, meant: object) -> None:
     # As the evaluator compares them: "start A-3" beside "progress A-3 10" is the same write (evaluation._effects).
