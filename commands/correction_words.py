@@ -9,7 +9,7 @@ from commands.field_words import _words
 
 # Undo and correction of the sender's last write.
 UNDO = _words("(?:刚才|上一条|上条|那条|last).{0,8}(?:不算|作废)", "作废", "nvm", "never ?mind", "disregard", "撤销", "撤回", "撤掉(?:刚才|上一条|上条|那条)?", "(?<![\\u4e00-\\u9fffA-Za-z])(?<!了[,，])(?<!了[,，] )撤了吧?(?=\\s*$)", "(?<=不对[,，])\\s*撤了吧?(?=\\s*$)", "(?:刚才|上一条|上条|那条).{0,6}删(?:了|掉|除)", "取消(?:刚才|上一条|上条|那条)的?(?:汇报|更新|记录)?", "取消(?=\\s*$)", "回滚", "(?:上一?条|刚才|刚刚)(?:那条)?(?:写|发|报|填|打|记)错了",
-              "刚才那条(?:是)?错的", "写错了", "发错了", "报错了", "搞错了", "弄错了",
+              "刚才那条(?:是)?错的", "写错了", "发错了", "报错了", "搞错了", "弄错了", "打错了", "(?:刚才|刚刚)\\s*(?:打|写)错", "(?<![A-Za-z])typo(?=\\s*[.!。！]?\\s*$)",
               "undo", "撤消", "delete\\s*掉", "改回去", "(?:请)?忽略(?:上一?条|刚才的?|那条)", "ignore (?:my |the )?(?:last|previous) (?:msg|message|one|update)", "cancel\\s*掉", "(?:刚才|刚刚|上一?条|那条|那个).{0,4}cancel\\s*(?:了它|它|了)", "把?(?:上一?条|刚才的?|那条)撤(?:了|掉|回)", "当我没说", "walk back (?:my|the|that)", "revert(?: that| it| the last one)?", "roll ?back", "(?:scratch|scrap) (?:that|my last(?: message| one| update)?|the last(?: one| message| update)?)", "ignore (?:that|my last|the last(?: update| one| message)?)", "forget (?:that|my last|the last)(?: one| message| update)?", "(?:delete|remove|take back|cancel) (?:that|my|the)? ?(?:last|previous|上一条|上条|刚才的?)(?: one| message| update| report| entry)?", "(?:delete|remove|cancel) the (?:entry|update|report|message|post) i just (?:posted|sent|made|logged)", "take (?:that|my|the) last (?:one|message|update|entry) back", "take (?:that|it) back", "撤一下", "please take (?:it )?back",
               "take back (?:上一条|上条|刚才的?|that)",
               "wrong (?:task|one|update)", "that was wrong", "my mistake", "my bad", "oops")

@@ -18,7 +18,7 @@ from commands.text import EDGE_PUNCT, clean
 
 # The field a correction names, so that its bare figure has a unit ("wrong %, should read 45", "工时错了，应该 2").
 _PERCENT_WRONG = re.compile(r"(?<![A-Za-z])(?:wrong|bad)\s*(?:%|percent(?:age)?)|(?:百分比|进度)(?:写|报|填|搞|弄|打)?错了?", re.IGNORECASE)
-_PERCENT_NAMED = re.compile(rf"{_PERCENT_WRONG.pattern}|(?:进度|progress)\s*(?:is|是|应该是|应为|should be)", re.IGNORECASE)
+_PERCENT_NAMED = re.compile(rf"{_PERCENT_WRONG.pattern}|(?:进度|progress)\s*(?:is|是|应该是|应为|should be|改成|改为|改回|改到|(?:should be )?changed to)", re.IGNORECASE)
 # Where the new value follows ("the 3h before should read 5h"): the figure after it is the one to write.
 _NEW_VALUE = re.compile(r"should (?:read|be|have been)|should'?ve been|应该是|应为|改成|改为|改回|其实是|实际是|(?<![A-Za-z])i meant", re.IGNORECASE)
 _SET_TO_BARE = re.compile(r"(?P<to>(?:should be|should read|should'?ve been|应该是?|改成|改回|were|was|is|are)\s*)(?P<n>[0-9]{1,2}(?:\.[0-9]{1,2})?)(?![0-9.])"
@@ -32,7 +32,7 @@ _SORRY_BEFORE_KEY = re.compile(rf"^(?:(?:so |my )?(?:sorry|apologies)(?:[\s,]+(?
                                r"[\s,，!！:：—–-]*(?:the (?:figure|number|value) (?:i (?:reported|logged|gave|posted) )?(?:for|on) )?"
                                r"(?=(?:the (?:hours|progress|percent) (?:i (?:reported|logged|gave|posted) )?(?:for|on) )?[A-Za-z][A-Za-z0-9]{0,9}-[0-9])",
                                re.IGNORECASE)
-_APOLOGY = re.compile(rf"^(?:{_ZH_APOLOGY})[\s,，!！:：—–-]+(?=\S)")
+_APOLOGY = re.compile(rf"^(?:{_ZH_APOLOGY}|(?:no[\s,，!！]+)+(?=it'?s\s*[0-9]))[\s,，!！:：—–-]*(?=\S)", re.IGNORECASE)  # "no no it's 60% not 50"
 _FIELD_ON_KEY = re.compile(r"^(?:the )?(?P<field>hours|progress|percent|%)\s+(?:i (?:reported|logged|gave|posted)\s+)?(?:on|for)\s+(?P<key>[A-Za-z][A-Za-z0-9]{0,9}-[0-9]{1,9})",
                            re.IGNORECASE)
 _LAST_ONE = re.compile(r"^(?:上一?条|上面|刚才|刚刚|之前|(?:the )?last one)(?:的)?\s*(?=[A-Za-z][A-Za-z0-9]{0,9}-[0-9])", re.IGNORECASE)

@@ -169,7 +169,8 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool, doubted: bo
     if unblock is not None:
         restored = (progress is not None and d.THING_RESTORED.search(scrubbed[: unblock.end()]) is not None) or (
             unblock.group(0).lower() == "resolved" and d.RESOLVED_ALONE.fullmatch(t)) or (  # "KEY resolved": done, or unblocked?
-            progress is None and (d.REPAIRED_THEN_BACK.search(t) is not None or d.SIGNED_OFF.search(t) is not None))
+            progress is None and (d.REPAIRED_THEN_BACK.search(t) is not None or d.SIGNED_OFF.search(t) is not None)) or (
+            d.BUT_STILL_NOT.search(scrubbed, unblock.end()) is not None)  # "批下来了 but the scaffold is still not up"
         return _Reading(writes=(Unblock(task=task, note=note),) + ((progress,) if progress else ()), unsure="suggested" if restored else unsure)
     if cue.trouble is not None:
         return _Reading(writes=((progress,) if progress else ()) + (Block(task=task, reason=clean(t)),), unsure="suggested")

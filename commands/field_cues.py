@@ -54,7 +54,8 @@ def _done_partly_or_planned(m: re.Match[str], t: str) -> bool:
 
 def _planned_after(m: re.Match[str], t: str) -> bool:
     """What follows a start makes it a plan ("start tonight")."""
-    return bool(w.PLAN_AFTER.match(t[m.end() :])) and not _when_tonight(m, t)
+    return bool(w.PLAN_AFTER.match(t[m.end() :]) or d.ONLY_A_TIME_AFTER.match(t, m.end())
+                or (m.group(0).isascii() and d.CN_DAY_AFTER.match(t, m.end()))) and not _when_tonight(m, t)
 
 
 def _nearly_done(t: str) -> re.Match[str] | None:
@@ -73,7 +74,7 @@ def cues(t: str, scrubbed: str, pct: Percent) -> Cues:
             and not scrubbed[unblock.end() : pct.span[0]].strip():
         unblock = None  # "都到了一半": the figure reached, nothing arrived
     if unblock is not None and d.CONDITION_BEFORE.search(clause_before(scrubbed, unblock.start())):
-        unblock = None  # "starting tomorrow once the rigger is here": a condition, nothing arrived yet
+        unblock = None  # "starting tomorrow once the crane is here": a condition, nothing arrived yet
     block = w.BLOCK.search(scrubbed)
     if block is not None and block.group(0).lower().endswith("missing") and d.ONLY_LEFT.search(clause_before(scrubbed, block.start())):
         block = None  # "95%, only the governor tag still missing": what is left, no obstacle
@@ -129,6 +130,8 @@ def cues(t: str, scrubbed: str, pct: Percent) -> Cues:
         done = None  # "80% done", "100%完成", "完成了三分之一": the percent's own word
     start = _cue(w.START, scrubbed, not_before=w.PLAN_BEFORE, not_after=_planned_after)
     start = None if start is not None and d.PLAN_WORDS.search(clause_before(scrubbed, start.start())) else start
+    if start is not None and unblock is not None and unblock.end() <= start.start() and d.GOES_ON_BEFORE.search(scrubbed[: start.start()]):
+        start = None  # "雨停了，继续开工": the work goes on again, no first start
     unblock = None if start is not None and unblock is not None and (  # "人到齐了 started at 8": the crew, not a wait, came
         start.start() < unblock.start() or d.CREW_ARRIVED.search(scrubbed[: unblock.end()])
         or re.search(r"[,，;；]", scrubbed[unblock.end() : start.start()])) else unblock  # "permit 拿到了，已经开始拆": started
@@ -150,4 +153,5 @@ def block_doubted(t: str, block: re.Match[str], start: re.Match[str] | None) -> 
                     and not d.AWAITED.search(t[: block.start()]))  # "…还 pending": what? ("approval … still pending": the approval)
                 or (start is not None and d.CLAUSE_GAP.search(t[block.end() : start.start()]))
                 or d.PART_OF_DAY.search(clause_before(t, block.start())) or d.PART_OF_DAY_STOP.search(t) or d.WAITED_OUT.search(t)
+                or (w.WEATHER.fullmatch(block.group(0)) and d.PART_OF_DAY.search(t))  # "热压力警告，下午做不到": for the afternoon?
                 or d.PLANNED_OUTAGE.search(t))

@@ -133,7 +133,7 @@ PLANNED_OUTAGE = re.compile(r"停电检修|检修停电|计划停电|(?<![A-Za-z
 # After a fraction, a hedge on it ("half done 吧，maybe a bit less").
 LESS_OR_MORE = re.compile(r"(?<![A-Za-z])(?:a bit|a little|slightly) (?:less|under|more|over)|(?<![A-Za-z])or (?:less|more)(?![A-Za-z])|少一点|多一点", re.IGNORECASE)
 # A joke taken back ("done lol jk", "完成了才怪"): nothing said at all; "not jk" means it.
-# A remark, not a command's words ("new PACS storage quote is 25% cheaper, PACS-9 fyi"): nothing created from it.
+# A remark, not a command's words ("new ABC rack quote is 20% cheaper, ABC-9 fyi"): nothing created from it.
 REMARK = re.compile(r"(?<![A-Za-z])(?:fyi|btw|fwiw|lol|haha|jk)(?![A-Za-z])|仅供参考|顺便说|哈哈", re.IGNORECASE)
 JOKING = re.compile(r"(?<![A-Za-z])(?<!not )(?<!no )(?:jk|j/k|just kidding|kidding)(?![A-Za-z])|开玩笑的?(?!吧)|才怪", re.IGNORECASE)
 # After a percent, the work stopped there ("机械手报警 60%停在那了"): how far is the task? Asked, unless a wait is said
@@ -143,19 +143,29 @@ STOPPED_AFTER = re.compile(r"\s*(?:就|都)?\s*停在(?:那|这)|\s*(?:stuck|sto
 AWAITED = re.compile(r"(?<![A-Za-z])(?:approval|permit|sign-?off|signature|licen[cs]e|consent)(?![A-Za-z])|审批|许可|签字|批复", re.IGNORECASE)
 # Between an unblock and a blocker after it ("parts came in, but now waiting on the cert"): blocked again.
 BUT_THEN = re.compile(r"(?<![A-Za-z])(?:but|however|yet)(?![A-Za-z])|但是|可是|不过|然而", re.IGNORECASE)
+# After an unblock, something else still not done ("批下来了 but the scaffold is still not up"): free to go on? Asked.
+BUT_STILL_NOT = re.compile(r"(?:(?<![A-Za-z])(?:but|however)(?![A-Za-z])|但是?|可是|不过)[^.;!?。；！？]{0,40}?(?:(?<![A-Za-z])(?:still not|not yet|yet to|still no|still waiting)(?![A-Za-z])|还没|还未|尚未|还在等)",
+                           re.IGNORECASE)
 # Before "missing", what is left ("only the governor tag still missing"): near done, no obstacle.
 ONLY_LEFT = re.compile(r"(?<![A-Za-z])(?:only|just)(?![A-Za-z])|只差|就差|只剩|就剩", re.IGNORECASE)
 # An unblock that says the wait is over ("装好了 不用等了"): what was done was the awaited thing.
 WAIT_OVER = re.compile(r"不用(?:再)?等|不等|不再等|no longer waiting|not waiting", re.IGNORECASE)
 # Before "ok了", an arrival ("线到了 ok了"): the ok is the arrival's, not the task done.
 CAME_BEFORE = re.compile(r"到了\s*$|(?<![A-Za-z])(?:arrived|came|here)\s*[,，]?\s*$", re.IGNORECASE)
-# A condition in the clause before an arrival or a release ("once the rigger is here", "一旦许可批了"): not yet.
+# A condition in the clause before an arrival or a release ("once the crane is here", "一旦许可批了"): not yet.
 CONDITION_BEFORE = re.compile(r"(?:(?<![A-Za-z])(?:once|as soon as|if|unless|until|till|provided)(?![A-Za-z])|一旦|如果|要是|只要|等到)[^,.;!?，。；！？]*$",
                               re.IGNORECASE)
 # A wait for the work's own time to set ("等养护", "waiting for the screed to dry"): a step of the work, no obstacle.
 CURING = re.compile(r"等(?:待|着)?\s*(?:混凝土|砼|油漆|胶|涂料|地坪|找平层|水泥)?\s*(?:的)?\s*(?:养护|凝固|固化|晾干|干透|干燥|冷却|静置|沉降)"
                     r"|wait(?:ing)?\s+(?:for|on)\s+(?:the\s+)?(?:concrete|paint|glue|epoxy|sealant|grout|screed|coat(?:ing)?|plaster|pour|slab)?"
                     r"\s*(?:to\s+)?(?:cure|curing|dry|drying|set|harden|cool)(?![A-Za-z])", re.IGNORECASE)
+# After a start, only a time to come in a clause of its own ("kick off KEY next Mon", read "kick off, next Mon"): a plan.
+ONLY_A_TIME_AFTER = re.compile(r"\s*[,，]\s*(?:next\s+[A-Za-z]+|tomorrow|tmrw?|on\s+(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*|(?:mon|tues|wednes|thurs|fri|satur|sun)day"
+                               r"|明天|后天|下(?:周|个?礼拜|个?星期)[一二三四五六日天]?)\s*[.!。！]?\s*$", re.IGNORECASE)
+# After an English start, a Chinese day to come ("we'll start 下周一"): a plan (Chinese itself says the day first).
+CN_DAY_AFTER = re.compile(r"\s*(?:明天|明早|明晚|后天|下(?:周|个?礼拜|个?星期)|周[一二三四五六日天]|礼拜[一二三四五六日天]|星期[一二三四五六日天]|今晚)")
+# Before a start word, the work going on again ("继续开工", "resume work"): a start once an obstacle went is the unblock.
+GOES_ON_BEFORE = re.compile(r"(?:继续|恢复|重新|接着)\s*$|(?<![A-Za-z])(?:continue|resume|carry on)\s*$", re.IGNORECASE)
 # A completion or start in the past with "tonight" after it ("both finished tonight"): done; "finish tonight" stays a plan.
 PAST_DONE = re.compile(r"(?:ed|完成了|完了)\s*$", re.IGNORECASE)
 # After a completion, tonight ("finished tonight"): when, not a plan, if the completion is past (PAST_DONE).
@@ -212,7 +222,7 @@ MORE_THAN_AFTER = re.compile(rf"\s*(?:{_SOME}|出头|以上|\+|or so|odd)", re.I
 TAG_BEFORE = re.compile(r"(?<![A-Za-z0-9])[A-Z][A-Z0-9]{0,9}x[a-j]{1,9}(?![A-Za-z0-9])")
 PART_LETTER_BEFORE = re.compile(r"[\u4e00-\u9fff]{1,6}\s?[A-Z0-9](?![A-Za-z0-9])\s*(?:已经?|都|也)?\s*$")
 # A measurement named before a key ("Humidity in the A-3 hall sits at 45%"): a reading in the task's place.
-MEASURE_LEAD = re.compile(r"(?<![A-Za-z])(?:humidity|temperature|pressure|voltage|current|flow|level|noise|dust|moisture|rate|ratio|yield)(?![A-Za-z])|[\u4e00-\u9fff]率|湿度|温度|压力|电压|电流|流量|液位|噪音|粉尘|含水率",
+MEASURE_LEAD = re.compile(r"(?<![A-Za-z])(?:humidity|temperature|pressure|voltage|current|flow|level|noise|dust|moisture|rate|ratio|yield)(?![A-Za-z])|[\u4e00-\u9fff]率|湿度|温度|(?<!热)压力|电压|电流|流量|液位|噪音|粉尘|含水率",
                           re.IGNORECASE)
 # A safety isolation ("isolated and locked out", "LOTO"): the work's own step, no blocker.
 ISOLATED = re.compile(r"isolated and locked out|(?<![A-Za-z])loto(?![A-Za-z])|lock-?out[ /,]*tag-?out", re.IGNORECASE)

@@ -45,7 +45,8 @@ _SELF_CORRECTED = re.compile(r"[0-9]{1,3}\s*%\s*(?:\.{2,}|…)?\s*[,，]?\s*(?:w
 # task's words are read.
 _HOURS_ON_KEY = re.compile(r"(?:(?:please )?log\s+)?(?<![0-9.])(?P<hours>[0-9]{1,2}(?:\.[0-9]{1,2})?\s*(?:h|hrs?|hours?))\s+(?:on|against|to)\s+"
                            r"(?P<key>[A-Za-z][A-Za-z0-9]{0,9}-[0-9]{1,9})(?![A-Za-z0-9-])", re.IGNORECASE)
-_HOUR_AND_HALF = re.compile(r"(?<![0-9一二两三四五六七八九十几多])(?<![0-9一二两三四五六七八九十几多]\s)个半(?:钟头?|小时)")
+# "个半钟": an hour and a half, unless a number stands before it ("3 个半钟"); the digits of a task key do not count.
+_HOUR_AND_HALF = re.compile(r"(?<![0-9一二两三四五六七八九十几多])(?:(?<![0-9一二两三四五六七八九十几多]\s)|(?<=[A-Za-z][0-9]\s)|(?<=-[0-9]\s)|(?<=[A-Za-z]-[0-9]{2}\s)|(?<=-[0-9]{3}\s))个半(?:钟头?|小时)")
 _CN_DECIMAL_HOURS = re.compile(r"(?<![一二两三四五六七八九十零])([一二两三四五六七八九十]{1,3})点([一二三四五六七八九])(?=\s*个?(?:小时|钟头))")
 _MINUTE_WORDS = {"five": 5, "ten": 10, "fifteen": 15, "twenty": 20, "twenty-five": 25, "thirty": 30, "forty": 40,
                  "forty-five": 45, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
@@ -107,17 +108,24 @@ def known_typo(word: str) -> bool:
     return any(typo.fullmatch(word) for typo, _ in _TYPOS)
 
 
+def _five_minutes(m: re.Match[str]) -> str:
+    """Cantonese tells minutes by the clock face's numerals, five to a 字 ("三个字": fifteen minutes)."""
+    return f"{5 * (cn_number(m.group(1)) or 0)}分钟"
+
+
 # Cantonese words crews type, in the Mandarin the rules are written in ("开咗工", "卡喺审批", "唔系 57%", "交俾阿杰",
 # "听日", "做紧", "搞掂", "用咗两日"), and other regions' words for the same things.
 _CANTONESE = ((re.compile(r"唔啱"), "不对"), (re.compile(r"唔系|唔係"), "不是"),
               (re.compile(r"(?<![体关联派])[系係](?=\s*[0-9#一二两三四五六七八九十百])|应该系|應該係"), lambda m: m.group(0)[:-1] + "是"
                if len(m.group(0)) > 1 else "是"),
-              (re.compile(r"点解"), "为什么"), (re.compile(r"差唔多"), "差不多"), (re.compile(r"唔"), "不"), (re.compile(r"咗"), "了"),
+              (re.compile(r"点解"), "为什么"), (re.compile(r"差唔多"), "差不多"), (re.compile(r"唔使"), "不用"), (re.compile(r"入唔到"), "进不去"), (re.compile(r"唔"), "不"), (re.compile(r"咗"), "了"),
               (re.compile(r"睇"), "看"), (re.compile(r"俾"), "给"), (re.compile(r"喺"), "在"), (re.compile(r"啲"), "点"),
-              (re.compile(r"(?<=[了啦])喇|喇(?=\s*$)"), "了"), (re.compile(r"佢"), "它"), (re.compile(r"嘅"), "的"), (re.compile(r"冇"), "没"),
+              (re.compile(r"(?<=[了啦])喇|喇(?=\s*(?:[,，。.!！]|$))"), "了"), (re.compile(r"佢"), "它"), (re.compile(r"嘅"), "的"), (re.compile(r"冇"), "没"),
               (re.compile(r"听日"), "明天"), (re.compile(r"寻日|琴日"), "昨天"), (re.compile(r"今朝"), "今早"), (re.compile(r"畀"), "给"),
               (re.compile(r"嗰"), "那"), (re.compile(r"嚟"), "来"), (re.compile(r"搞掂"), "搞定"), (re.compile(r"差少少"), "差一点"),
-              (re.compile(r"改返"), "改回"), (re.compile(r"进捗率?"), "进度"),
+              (re.compile(r"改返"), "改回"), (re.compile(r"进捗率?"), "进度"), (re.compile(r"头先"), "刚才"), (re.compile(r"下昼"), "下午"), (re.compile(r"成个(?=\s*(?:下午|上午|下昼|朝|早上|晚|礼拜|星期))"), "整个"), (re.compile(r"(?<![A-Za-z])type\s*错", re.IGNORECASE), "打错"),
+              (re.compile(r"(?<=[他她佢])话|(?<=阿[\u4e00-\u9fff])话"), "说"), (re.compile(r"(?<![A-Za-z])jor(?![A-Za-z])", re.IGNORECASE), "了"),
+              (re.compile(r"(?<=[搞做整弄用花等]了)\s*(十一|[一二两三四五六七八九十])个字"), _five_minutes),  # "搞咗三个字": 15 minutes
               # Sichuan, Northeastern and Wu words ("搞归一了", "莫得钢筋", "整完了", "今儿", "好了伐")
               (re.compile(r"搞归一"), "搞定"), (re.compile(r"弄归一"), "弄好"), (re.compile(r"莫得"), "没有"), (re.compile(r"整好"), "弄好"), (re.compile(r"整(?=完|不了|到)"), "干"), (re.compile(r"(?<=[弄整搞])利索"), "好"), (re.compile(r"差不离"), "差不多"),
               (re.compile(r"(?<![\u4e00-\u9fff])([今明昨])儿(?![子女])"), r"\1天"), (re.compile(r"停起的"), "停着"), (re.compile(r"(?<=了)伐(?=\s*[?？]?\s*$)"), "吗"), (re.compile(r"([做装搞等整修拆焊试执])紧"), r"在\1"),  # "做紧": doing it now

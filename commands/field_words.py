@@ -84,13 +84,13 @@ UNBLOCK = _words(
     "已经?解决", "(?:(?<![A-Za-z])permit|物业|业主|甲方|监理|计划|审批|手续|许可证?|工作票|作业票|申请)\\s*(?:已经?)?批(?:下来|复)?了", "(?:解除|取消)挂起", "blocker'?s? (?:is )?(?:gone|cleared|removed)", "(?:材料|配件|material|materials|parts?|steel|cable|crane|permit)\\s*(?:has |have )?(?:arrived|delivered|approved)(?![A-Za-z])", "weather'?s? (?:has )?clear(?:ed|ing)(?: up)?", "back on the (?:tools|roof|road|job|tower|deck)", "(?:rain|storm|wind|snow|fog|lightning)\\s+(?:has\\s+)?(?:cleared|stopped|passed|eased|lifted|moved on)(?=\\s*(?:[,，.;!]|$|and |so ))", "雨过天晴", "恢复(?:生产|作业)", "(?:线|机器|设备|产线)?重新开起来了", "(?:雨|风|台风)过去了", "works? (?:resumes?|resumed|resuming)", "resum(?:e|ed|ing) (?:the )?works?", "we are back(?: in business| on(?: it)?)?(?![A-Za-z])", "we'?re back(?: in business| on(?: it)?)?(?![A-Za-z])", "解决了", "问题解决", "解除阻塞", "不卡了", "不堵了", "以解决", "(?<![还再])不等\\S{1,4}了", "(?<=[\\u4e00-\\u9fff])那边(?:已经?)?(?:搞定|弄好|办好|批下来|批)了", "(?<![还再])不等了", "不(?:再)?缺(?:料|货|人|件|材料|配件)了", "可以继续了?", "(?:已经|已)恢复(?![了0-9])", "可以出(?:海|工)了", "天气(?:好|转好)了", "(?:line|plant|machine|production) (?:is )?running again", "arrived\\s*了", "可以进\\S{0,3}了", "(?:钥匙|许可证?|门禁卡|工作票)\\S{0,2}拿到了", "arrived[,，]?\\s*(?:so )?(?:carrying on|continuing|resuming)", "(?:we'?re|we are) back on(?: it| track)?", "(?:修好|修复|弄好|搞好)了?\\s*[,，]?\\s*(?:可以|能)?(?:继续|接着)", "(?:fault|issue|problem|error|alarm|trip)s? (?:(?:is|are|was|got|been|has been) )*(?:sorted|fixed|resolved|cleared)(?: out)?", "(?:we )?can (?:carry on|continue|proceed|resume)(?! (?:once|when|after|if|tomorrow))", "可以开工了?", "可以干了", "恢复施工",
     "(?:问题|毛病|故障)\\S{0,4}(?:处理|解决|修)好了", "(?<![没未在等料点])到货(?=\\s*[，,。]|\\s*$)", "possession\\s*(?:已经?)?批了",
     "(?:weather )?window(?:'s| is) open(?: again)?", "不用(?:再)?等了", "不再等", "resolve\\s*了", "(?<![等到])风小了", "天晴了", "(?:也)?(?:能|可以)(?:接着|继续)(?:干|弄|做|搞)了?",
-    "恢复了(?!\\s*[0-9一二三四五六七八九十])", "复工了?", "配件到了", "料到了", "材料到了", "货到了", "到货了", "零件到了", "备件到了", "签字了",
-    "签好了", "批下来了", "审批通过了", "(?:审批|审核|许可|报批)(?:已经?)?过了", "许可(?:证)?下来了", "(?:证|许可|permit)(?:已经?)?批(?:了|下来了)", "(?:permit|license|licence|approval|access)\\s*(?:批)?下来了", "(?:permit|access|证)(?:已经?)?(?:批)?(?:到了|下来了|办好了)", "权限开通了", "权限(?:已经|已)?开了", "天晴了", "放晴了?", "(?:来电|通电|来水|通水|来网)了", "(?<![未没])(?:电|水)(?:已经?)?来了", "(?<![天放])晴了", "(?<![下落])雨停了(?!工)",
+    "恢复了(?!\\s*[0-9一二三四五六七八九十])", "复工了?", "配件到了", "料到了", "(?:已经?)?放行了", "材料到了", "货到了", "到货了", "零件到了", "备件到了", "签字了",
+    "签好了", "批下来了", "审批通过了", "(?:审批|审核|许可|报批)(?:已经?)?过了", "许可(?:证)?下来了", "(?:证|许可|permit)(?:已经?)?批(?:了|下来了)", "(?:permit|license|licence|approval|access)\\s*(?:批)?下来了", "(?:permit|access|证)(?:已经?)?(?:批)?(?:到了|下来了|办好了)", "权限开通了", "权限(?:已经|已)?开了", "天晴了", "放晴了?", "(?:来电|通电|来水|通水|来网)了", "(?<![未没])(?:电|水)(?:已经?)?来了", "(?<![天放])晴了", "(?<![下落])雨停了(?!工)(?!\\s*[0-9一二两三四五六七八九十半]+\\s*个?(?:钟|小时|分钟|天|日))",
     "unblocked", "no longer blocked", "(?:not|isn'?t|aren'?t|no longer) (?:blocked|stuck|on hold|waiting)(?: any ?more| now)", "blocker (?:is )?(?:cleared|gone|resolved|removed)", "resolved", "back on track",
     "(?:parts|part|material|materials|delivery|shipment) (?:has |have )?(?:arrived|came|came in|here|delivered)",
     "(?:permit|licen[cs]e|approval|consent|permission|wayleave) (?:came|came through|approved|granted|is in)", "(?:permit|licen[cs]e|approval|consent|permission|wayleave)(?:'s| is| has)? (?:come )?through", "good to go again",
     "(?:we |you )?can (?:continue|resume|carry on|proceed)(?: again| now)?", "(?:is|are) back(?: up| on| online)?(?=\\s*(?:[,.;!]|$|and|so|we))", "(?<!hasn't )(?<!has not )(?<!not )(?<!haven't )(?<!never )(?:signed(?!\\s+(?!(?:off|by|and|so|now|today|yesterday|finally|at|this|it)(?![A-Za-z]))[A-Za-z])|resuming|resumed)",
-    "回复了", "开门了", "签了", "[A-Za-z]+'s here", "is here", "(?<![做干弄装达度])到了(?=\\s*(?:[,，。!！;；]|$|继续|可以|开工|开干|干活|进场|[\\u2600-\\u27bf\\U0001f300-\\U0001faff]))",
+    "回复了", "开门了", "签了(?!\\s*(?!字)[A-Za-z\u4e00-\u9fff])", "[A-Za-z]+'s here", "is here", "(?<![做干弄装达度])到了(?=\\s*(?:[,，。!！;；]|$|继续|可以|开工|开干|干活|进场|[\\u2600-\\u27bf\\U0001f300-\\U0001faff]))",
     "到齐了?", "到位了", "(?:料|货|材料|配件|零件|设备)(?:已经?|都)(?:到|到齐|到位)", "解除了", "blocker (?:\\w+ )?解除", "access (?:granted|sorted|restored)", "(?:access|permit|权限|证件?|许可|钥匙|门禁|通行证)\\s*(?:已经?)?(?:搞定|解决|弄好|办好|ok|sorted|done)了?", "got (?:the )?access",
     "can (?:continue|proceed|resume) now", "resuming work", "work resumed",
     "(?:parts?|materials?|delivery|shipment|crane|permit|access|power|stuff|steel|cable|pipes?|panels?|equipment|vendor|crew)"
@@ -101,7 +101,7 @@ UNBLOCK = _words(
 )
 
 # Weather that stops outdoor work (a blocker; beside a progress figure, with no word of stopping, asked).
-WEATHER_WORDS = ("(?<!可能)(?<!可能会)(?<!会)(?<!要)(?<!怕)下雨", "暴雨", "大雨", "台风", "大风", "下(?:大|暴|中)?雪", "雨天", "风太大", "风大", "high winds?",
+WEATHER_WORDS = ("(?<!可能)(?<!可能会)(?<!会)(?<!要)(?<!怕)下雨", "暴雨", "大雨", "台风", "大风", "黑雨", "红雨", "热压力警告", "酷热天气警告", "heat stress (?:warning|alert)", "black rain", "下(?:大|暴|中)?雪", "雨天", "风太大", "风大", "high winds?",
                  "(?<!before the )(?<!before )(?<!after the )(?<!after )rain(?:ing)?", "snowing")
 WEATHER = _words(*WEATHER_WORDS)
 # Waiting or stopped: the task is blocked, with the message as its reason. Never a 0 % write.
@@ -116,7 +116,7 @@ BLOCK = _words(
     "blocked", "blocking", "stuck", "on hold", "(?:while |as )?(?:we|they) (?:wait|are waiting) (?:on|for)", "(?<=目前)等待", "(?:weather )?window (?:is |has )?closed", "(?:material|parts?|labou?r|staff|steel|cable) shortage", "拖了(?:[0-9一二两三四五六七八九十半]+|好几|几)\\S{0,3}(?:天|周|星期|个月)", "stood down", "(?:can'?t|cannot|cant) get (?:alongside|in|on)", "上不来", "(?:送|运|拉)不上来", "停飞", "still wait(?:ing)?(?: for)? the", "(?:cannot|can'?t) go up", "weather (?:holds?|delays?)", "还没来\\s*(?:[,，]\\s*)?(?:还在)?等着(?:呢)?", "在等着呢", "(?<!to )(?<!must )(?<!pressure )(?<!min )(?<!mins )(?<!minute )hold(?! for| at| \\d| test| time| period)", "held up", "waiting (?:for|on)(?! (?-i:it|us|me|this|our|them to)(?![A-Za-z]))", "waiting(?! to )(?! (?:for|on) (?-i:it|us|me|this|our|them to)(?![A-Za-z]))", "no (?:\\w+ )?access(?: yet)?(?: until| till| before)", "watiing", "wating",
     "waitng", "awaiting", "pending (?:the )?(?!(?:install(?:ation)?|fitting|fit-out|testing|test|commissioning|wiring|welding|painting|assembly|hook-?up)(?![A-Za-z]))", "can'?t \\w+ today", "(?:cannot|can'?t|unable to) (?:proceed|progress|work)(?![A-Za-z])", "无法(?:推进|施工|开展|进行|作业|进场)", "(?:审批|批复|许可|图纸)尚未(?:下发|批复|下来|到位)", "stop(?:ped)? (?:because|due to)", "stop(?:ped)? work(?:ing)?(?![A-Za-z])", "stopped until", "阻工", "held up", "won'?t let (?:us|them|the [a-z]+) (?:in|on|through)", "还没回(?:函|复|话)", "(?:cannot|can'?t) (?:lift|enter|access|pour|weld|install)(?![A-Za-z])", "(?:crane|pump|machine|generator|excavator|吊车|设备)\\s*(?:is\\s*)?(?:broken|broke down|坏了)", "(?:we|work) (?:have |has )?stopped(?![A-Za-z])", "not (?:yet )?approve[d]?(?![A-Za-z])", "not give (?:us )?access", "no access", "grounded", "heavy snow", "snowed (?:in|under)", "snow ?storm", "site closed", "road(?:s)? (?:is |are )?closed", "shut down",
     "停了", "停下了?", "停止(?:施工|吊装|作业|焊接|浇筑|工作|安装|干活)", "停电(?!窗口|计划|时间|作业|检修|施工|范围|已执行|已落实|操作)", "停水", "(?<!差)(?<!差\\S)(?<!差\\S{2})(?<!差\\S{3})(?<!差\\S{4})(?<!差\\S{5})没到(?!\\s*(?:[0-9一二两三四五六七八九十]|一半|half|百分))", "封路", "落雨", "停了工", "没得做", "做不到", "pending(?!\\s+(?:install(?:ation)?|fitting|fit-out|testing|test|commissioning|wiring|welding|painting|assembly|hook-?up)(?![A-Za-z]))", "not yet (?:supplied|delivered|arrived|received|approved|signed)", "(?:还)?没(?:签|批|确认|回复|给|到货|发货)", "未签",
-    "no access", "(?:not|isn'?t|aren'?t) (?:here|in|on site) yet", "still (?:not|isn'?t|aren'?t) here", "can'?t access", "cannot access", "can'?t get in", "(?<!winder )(?<!breaker )(?<!isolator )(?<!panel )(?<!machine )(?<!pump )locked out", "no permit", "need(?:s)? (?:a |the )?permit",
+    "no access", "(?:not|isn'?t|aren'?t) (?:here|in|on site) yet", "still (?:not|isn'?t|aren'?t) here", "can'?t access", "cannot access", "can'?t get in", "(?<!winder )(?<!breaker )(?<!isolator )(?<!panel )(?<!machine )(?<!pump )locked out", "no permit", "need(?:s)? (?:a |the )?permit", "没有?\\s*(?:PTW|permit|工作票|作业票|许可证?)(?![A-Za-z])",
     "(?:rain|storm|snow|weather|typhoon)(?:ed)? (?:out|delay|stopped|stop)", "rained (?:out|off)", "missing parts?",
     "(?:all )?work (?:has )?(?:stopped|halted|suspended)", "(?:platform |site )?(?:mustered|evacuated)", "short of", "out of (?:stock|parts|material)", "r[au]n out of(?! (?:time|daylight|day|light|hours))", "用完了", "用光了", "no (?:parts|material|materials|power|crane)",
 )
@@ -142,7 +142,7 @@ PLAN_BEFORE = re.compile(r"(?:下(?:个|一)?班|(?<![A-Za-z])next shift|明天|
                          r"(?<!今早)(?<!今天)[0-9一二三四五六七八九十]+点半?|might|may|could|possibly|if|once|when|after|tmr|tmrw|2moro|没|还没|未|尚未|not|"
                          r"haven'?t|hasn'?t|didn'?t|yet to|下(?:周|个?礼拜|个?星期)[一二三四五六日天]?|周[一二三四五六日天]|礼拜[一二三四五六日天]|星期[一二三四五六日天]|"
                          r"[0-9]{1,2}[号日]|(?<!已经)(?<!早)就|马上就?|再|过两天|过几天|过阵子|(?<![做干弄装看听见说])过|改天|等下|等会儿?|"
-                         r"tomorrow|next|will|gonna|going to|plan to|planning to|about to|to be|will be|should be|hopefully|"
+                         r"tomorrow|next|will|'ll|’ll|gonna|going to|plan to|planning to|about to|to be|will be|should be|hopefully|"
                          r"expected to be|(?<![A-Za-z])be|从\s*[0-9A-Za-z#]{1,8}\s*(?:号|楼|层|米)?"  # "从 101 开始": numbering from
                          r"|(?:明天|明早|明晚|后天|下(?:周|个?礼拜|个?星期)[一二三四五六日天]?|今晚|回头)[^,，。;；!！?？]{0,12})\s*$", re.IGNORECASE)
 # After an English start or unblock, a time to come makes it a plan ("resolved by monday"); Chinese says the time first.
@@ -153,7 +153,7 @@ PLAN_AFTER = re.compile(r"^\s*(?:by|tomorrow|tmr|tmrw|next|later|soon|定在|定
 
 # A percent that is not this task's progress: a forecast, a measurement, a change, a share.
 FORECAST_BEFORE = _words(
-    "预计", "估计(?:能|会|可以|要)", "(?:应该|可能|也许)(?:会|可以)", "预期", "争取", "计划", "打算", "目标", "应该能", "should be(?: around| about| at)?", "(?:能|会|要|可以)[\u4e00-\u9fff]{0,2}到", "有望",
+    "预计", "预(?=\\s*[0-9])", "估计(?:能|会|可以|要)", "(?:应该|可能|也许)(?:会|可以)", "预期", "争取", "计划", "打算", "目标", "应该能", "should be(?: around| about| at)?", "(?:能|会|要|可以)[\u4e00-\u9fff]{0,2}到", "有望",
     "下(?:周|个?礼拜|个?星期)[一二三四五六日天]?", "明天", "明早", "if", "[A-Za-z]+'ll", "tomorrow", "next week", "might", "may",
     "could", "后天", "月底", "周末", "年底", "下个月", "[一二三四五六日天]前",
     "by (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow|next week|eod|the end|end of|friday)",
@@ -161,12 +161,12 @@ FORECAST_BEFORE = _words(
     "hop(?:e|ing|efully)", "should (?:hit|reach|get to|be at .{0,20} by)", "projected", "forecast", "eta",
 )
 MEASURE_BEFORE = _words(
-    "[\u4e00-\u9fff]率", "[\u4e00-\u9fff]量", "液位", "料位", "(?<!进)(?<!完成)(?<!程)度", "比", "低了", "低(?=\\s*[0-9])", "高了", "高(?=\\s*[0-9])", "占了?",
-    "level", "vibration", "noise", "packet", "oxygen", "(?-i:N[12])\\s*(?:到|at|is|=)?", "扭矩", "torque", "pass rate", "(?<!-)down(?! to)", "(?<!-)up(?! to)", "soc", "loading", "charge", "charged",
+    "[\u4e00-\u9fff]率", "[\u4e00-\u9fff]量", "液位", "料位", "(?<!进)(?<!完成)(?<!程)(?<!调)(?<!制)(?<!年)(?<!季)(?<!态)度", "比", "低了", "低(?=\\s*[0-9])", "高了", "高(?=\\s*[0-9])", "占了?",
+    "level", "vibration", "noise", "packet", "oxygen", "retention", "wastage", "waste", "损耗", "保留金", "质保金", "(?<![A-Za-z])set\\s*了", "dimmers?", "(?-i:N[12])\\s*(?:到|at|is|=)?", "扭矩", "torque", "pass rate", "(?<!-)down(?! to)", "(?<!-)up(?! to)", "soc", "loading", "charge", "charged",
     "state of charge", "oee", "只有", "压力", "效率", "良率", "良品率", "合格率", "通过率", "成功率", "达标率", "利用率", "占比", "比例", "电量", "电压", "电流", "负载",
     "负荷", "充(?:到|满|了)", "设(?:成|为|到|置为|定为)", "(?:running|run|ran|runs)\\s+(?:[A-Za-z]+\\s+){0,3}at", "(?<![A-Za-z])set (?:[A-Za-z]+ ){0,2}(?:to|at)", "(?:能|可以|可)?(?:节)?省(?:了|下)?", "节约了?", "(?:save[sd]?|saving|savings of|cuts?|reduced? by)", "湿度", "温度", "转速", "流量", "误差", "偏差", "损耗", "出勤率?", "回款", "预算", "成本", "费用", "速度", "信号",
     "覆盖率", "含水率", "开度", "坡度", "折扣", "税", "能耗", "产能", "产量", "库存", "水位", "油量", "CPU", "内存", "磁盘",
-    "(?:速度|性能|响应|加载|查询|运行|跑得?)\\S{0,2}[快慢]了", "不平衡", "imbalance", "unbalance", "便宜了?", "贵了?", "cheaper", "dearer", "提升了?", "提高了?", "下降了?", "缩短了?", "延长了?", "加快了?", "放慢了?", "节省了?", "节约了?", "降低了?", "降了", "增加了?", "减少了?", "上升了?", "涨了?", "跌了?", "升了", "少了", "多了",
+    "(?:速度|性能|响应|加载|查询|运行|跑得?)\\S{0,2}[快慢]了", "不平衡", "imbalance", "unbalance", "便宜了?", "贵了?", "cheaper", "dearer", "提升(?!机)了?", "提高了?", "下降了?", "缩短了?", "延长了?", "加快了?", "放慢了?", "节省了?", "节约了?", "降低了?", "降了", "增加了?", "减少了?", "上升了?", "涨了?", "跌了?", "升了", "少了", "多了",
     "pressure", "efficiency", "yield", "load", "battery", "humidity", "temperature", "cpu", "memory", "disk", "rate",
     "ratio", "utili[sz]ation", "accuracy", "error", "loss", "budget", "cost", "speed", "flow", "voltage", "signal",
     "coverage", "discount", "tax", "throughput", "capacity", "usage", "uptime", "quote", "quoted", "price", "invoice",
@@ -226,7 +226,7 @@ APPROXIMATE_PERCENT: tuple[tuple[re.Pattern[str], int], ...] = tuple((re.compile
     (r"(?<![0-9.])[1-9]0\s*-?\s*(?:something|odd)\s*(?:%|％|percent|pct)", -1),  # "60 something percent"
     (r"(?:快|快要|将近|接近|(?<![A-Za-z])(?:almost|nearly|close to)(?![A-Za-z]))\s*(?:到)?\s*(?:一半|(?<![A-Za-z])half(?:way)?(?![A-Za-z]))",
      50),  # 快一半: not yet half; asked with half preselected
-    (r"一半多|过半|过了?一半|大半|(?<!差不)多一半|一大半|超过一半|(?<![A-Za-z])(?:more than|over|a bit over|a little over|just over|past) "
+    (r"一半多|一半几|过半|过了?一半|大半|(?<!差不)多一半|一大半|超过一半|(?<![A-Za-z])(?:more than|over|a bit over|a little over|just over|past) "
      r"half(?:way)?(?![A-Za-z])", 60),
     (r"(?:差不多|almost|nearly|(?<![\u4e00-\u9fff])快了)\s*(?:ok\s*了?)?\s*(?:吧|啦|咯|喽|啰)?\s*$|还差一点|差一点|还差点儿?(?=\s*就)|就差一点|(?<![还])(?:就|只)差(?=\\s*\\S)|八九不离十|快到?[一二三四五六七八九]十了|(?<![A-Za-z])(?:getting close|getting there|almost there)(?![A-Za-z])",
      90),
@@ -289,7 +289,7 @@ DOUBTED_FIGURE = re.compile(r"(?:[0-9]\s*%?|成|一半|half)[^。.!?？]{0,20}?(
 OVERALL_BEFORE = re.compile(r"[,，;；.。]\s*(?:(?:整体|总体|整个(?:任务)?)(?:算下来)?|总的|算下来|overall|task|进度|progress)\s*(?:进度|progress)?\s*(?:[:：]|is|at|is at|about|around|约|大概|到了?|是)?\s*$",
                             re.IGNORECASE)
 # After a percent, a delivery or "all of them": the figure is a share of the goods or the people, not the task's progress.
-SHARE_AFTER = re.compile(r"\s*(?:(?:已经?|都)?(?:到货|到场|进场|发货|送到|到齐|到了)|都(?:会|能|已经?|在|可以|学会|装了|换了|(?!完成|完工|做完|弄完|干完|好了|搞定)[\u4e00-\u9fff])|(?:arrive[sd]?(?=\s|$)|delivered|arrived|received|shipped|on site)(?![A-Za-z]))",
+SHARE_AFTER = re.compile(r"\s*(?:的?(?:住户|居民|用户|员工|工人|人员|(?<![A-Za-z])(?:residents|households|tenants|users|staff|people|of (?:the )?(?:people|residents|households|users|staff)))(?![A-Za-z])|(?:已经?|都)?(?:到货|到场|进场|发货|送到|到齐|到了)|都(?:会|能|已经?|在|可以|学会|装了|换了|(?!完成|完工|做完|弄完|干完|好了|搞定)[\u4e00-\u9fff])|(?:arrive[sd]?(?=\s|$)|delivered|arrived|received|shipped|on site)(?![A-Za-z]))",
                              re.IGNORECASE)
 # A blocker word that names no reason ("stuck", "卡住了"): offered, asked (缺料 and "waiting for parts" name theirs).
 BLOCK_NO_REASON = re.compile(r"\s*(?:(?:i'?m |we'?re |it'?s |is |are )?(?:stuck|blocked|on hold)(?: (?:on|by))?|卡住了?|卡了|堵住了?|停了|暂停了?|挂起)\s*[.。!！]*[^\w\s]{0,4}\s*",
@@ -339,7 +339,7 @@ PART_BEFORE = re.compile(r"(?:首日|第一天|头一天|当天)\s*(?:已经?)?\
                          r"第?[0-9一二三四五六七八九十]+\s*个\s*[A-Za-z\u4e00-\u9fff]{1,12}\s*$", re.IGNORECASE)
 # Completion words that say a check passed, not that the task is done ("验收通过了"): offered, asked.
 PASSED = _words("验收通过了?", "检查通过了?", "inspection passed", "passed (?:the )?inspection", "通过验收", "signed off(?=\\s*(?:by|[,.!;]|$))",
-                "sign-?off (?:received|done|given)", "handed over", "移交了", "交接完(?:成|毕)?了?", "(?:客户|甲方|业主)验收了")
+                "sign-?off (?:received|done|given)", "handed over(?!\\s+(?:the\\s+)?(?:keys?|access|fobs?|cards?|passes)(?![A-Za-z]))", "移交了", "交接完(?:成|毕)?了?", "(?:客户|甲方|业主)验收了")
 # Inside a task's words, someone else's report ("QA-1 他们说弄好了", "apparently done"): offered, asked.
 HEARSAY_INSIDE = re.compile(r"他说|她说|他们说|她们说|听说|听[\u4e00-\u9fff]{1,4}说|据说|说是|(?:老|小|阿)[\u4e00-\u9fff]说|[\u4e00-\u9fff]工说|(?<![A-Za-z])(?:(?:he|she|they) (?:said|says|told)|apparently|"
                             r"reportedly|i heard|i was told|supposedly)(?![A-Za-z])", re.IGNORECASE)

@@ -9,11 +9,11 @@ import re
 from commands.field_words import _words
 
 # Hours that are not time spent, besides the frequency/remaining/range forms in commands/progress.py.
-DAYS = _words("half (?:a )?day", "[0-9一二两三四五六七八九十半]+\\s*(?:个)?(?:整)?天", "一整天", "一上午", "一下午", "一晚上", "半天", "整天",
+DAYS = _words("half (?:a )?day", "整个(?:上午|下午|早上|晚上)", "[0-9一二两三四五六七八九十半]+\\s*(?:个)?(?:整)?天", "一整天", "一上午", "一下午", "一晚上", "半天", "整天",
               "[0-9]+(?:\\.[0-9]+)? ?(?:days?|nights?)", "(?:one|two|three|four|five|a|half a) (?:days?|nights?)", "(?<![周期拜])[两二三四五六七八九十]个?(?:晚上|通宵)", "all day", "the whole day")
-# Before hours, time lost or waited, not worked ("等了2个小时吊车", "lost 2 hours waiting"), or a process's time
-# ("自净时间 20 分钟", "cure time 4h"): not time spent.
-HOURS_IDLE_BEFORE = re.compile(r"(?:(?:自净|恢复|固化|干燥|养护|保压|稳压|响应|启动|开机|重启|冷却|预热|升温|降温|静置|反应|切换|传输|下载|上传|备份|同步|编译|构建|加载|充电|放电|待机|换气|通风|吹扫|置换|曝气|沉淀)时间|(?<![A-Za-z])(?:recovery|cure|curing|drying|setting|warm-?up|cool-?down|boot|reboot|restore|backup|sync|build|compile|charg(?:e|ing)|purge|settling|clean-?up) time|(?<![A-Za-z])(?:was |were )?late by|天窗|封锁|(?<![A-Za-z])possession(?:\s+(?:was|is|of|window))?|设成|设为|设置为|设定为|调成|(?<![A-Za-z])(?:timeout|set to|set at)|窗口|能撑|能用|可用|续航|试运行|空载运行|运行了|跑合|(?<![A-Za-z])(?:run-?in|lasts?|can run(?: for)?|good for)|(?<![A-Za-z])window|平均(?:响应|处理|用时|耗时)?|响应|(?<![A-Za-z])(?:(?:average|avg|mean)(?:\s+[a-z]+){0,2}|response(?: time)?|turnaround(?: time)?)|测试持续|持续|等了|白等了?|耽误了?|浪费了?|延误了?|停了|(?:job|任务|脚本|程序|机器|设备)\s*(?:跑了|运行了)|waited|waiting|lost|wasted|idle for|delayed(?: by)?|ran for|running for)\s*"
+# Before hours, time lost or waited, not worked ("等了2个小时吊车", "lost 2 hours waiting"), a process's time
+# ("自净时间 20 分钟", "cure time 4h") or an outage's: not time spent.
+HOURS_IDLE_BEFORE = re.compile(r"(?:(?<![A-Za-z])(?:outage|shutdown|downtime|power cut)(?: window)?(?: is| was| of| for| lasts?| will be)?|(?:自净|恢复|固化|干燥|养护|保压|稳压|响应|启动|开机|重启|冷却|预热|升温|降温|静置|反应|切换|传输|下载|上传|备份|同步|编译|构建|加载|充电|放电|待机|换气|通风|吹扫|置换|曝气|沉淀)时间|(?<![A-Za-z])(?:recovery|cure|curing|drying|setting|warm-?up|cool-?down|boot|reboot|restore|backup|sync|build|compile|charg(?:e|ing)|purge|settling|clean-?up) time|(?<![A-Za-z])(?:was |were )?late by|天窗|封锁|(?<![A-Za-z])possession(?:\s+(?:was|is|of|window))?|设成|设为|设置为|设定为|调成|(?<![A-Za-z])(?:timeout|set to|set at)|窗口|能撑|能用|可用|续航|试运行|空载运行|运行了|跑合|(?<![A-Za-z])(?:run-?in|lasts?|can run(?: for)?|good for)|(?<![A-Za-z])window|平均(?:响应|处理|用时|耗时)?|响应|(?<![A-Za-z])(?:(?:average|avg|mean)(?:\s+[a-z]+){0,2}|response(?: time)?|turnaround(?: time)?)|测试持续|持续|等了|白等了?|耽误了?|浪费了?|延误了?|停了|(?:job|任务|脚本|程序|机器|设备)\s*(?:跑了|运行了)|waited|waiting|lost|wasted|idle for|delayed(?: by)?|ran for|running for)\s*"
                                r"(?:约|大约|大概|about|around|like)?\s*$", re.IGNORECASE)
 HOURS_NOT_SPENT_AFTER = re.compile(r"^[^,，;；。.]{0,30}?(?<![A-Za-z])(?:every|each)\s+(?:day|morning|evening|night|shift|week|time|run|cycle)(?![A-Za-z])"
                                    r"|^\s*(?:的\s*(?:window|slot|窗口|时间窗|时段|间隔|周期)|(?:已经?)?批(?:了|下来|复)|(?:approved|granted)(?![A-Za-z])|前|以前|之前|之内|以内|内|ago|before|within|earlier|later|from now|away|lost|wasted|"
@@ -36,7 +36,7 @@ CLOCK_SPAN = re.compile(r"(?<![0-9.])[0-9]{1,2}(?:点|:[0-9]{2})?半?\s*(?:[ap]\
                         r"|(?<![0-9.])[0-9]{1,2}\s*点半?\s*(?:干|做|弄|搞|忙|工作)?\s*(?:到|至|-)\s*[0-9]{1,2}\s*点",
                         re.IGNORECASE)
 # Before a span of clock times, a window granted for the work, not time spent in it ("possession granted 01:00-04:30").
-WINDOW_BEFORE = re.compile(r"(?:天窗|封锁|要点|(?<![A-Za-z])(?:possession|window))\s*(?:granted|approved|已批|批了|is|was|from)?\s*$", re.IGNORECASE)
+WINDOW_BEFORE = re.compile(r"(?:天窗|封锁|要点|(?<![A-Za-z])(?:possession|window|outage))\s*(?:granted|approved|已批|批了|is|was|from)?\s*$", re.IGNORECASE)
 # A lone decimal after a key ("A-3 2.5", "A-3 2.5 today"): hours, or a percent? Asked.
 BARE_DECIMAL = re.compile(r"^\s*[0-9]{1,2}\.[0-9]{1,2}\s*(?:today|今天|今日)?\s*$", re.IGNORECASE)
 VAGUE_HOURS = _words("(?:an? |one |[0-9]+ ?)hours? or so", "[0-9]+(?:\\.[0-9]+)? ?(?:h|hrs?|hours?|小时)\\+", "[0-9]+(?:\\.[0-9]+)? ?(?:h|hrs?|hours?|个?小时)\\s*多",

@@ -79,8 +79,8 @@ _QUOTE_LINE = re.compile(r"\s*(?:>|》|&gt;)")
 
 # After a decision, another ("同意 #4，驳回 #5 …", "approve 4 and 5"): each its own, all or none.
 # Another decision's number alone goes with an approval when nothing follows it but a courtesy ("and 6352 pls").
-_THEN_A_DECISION = re.compile(r"(?:^\s*|\s*[,，;；、+＋]\s*|\s+(?:and|also|plus|&)\s+|\s*(?:然后|另外|和|跟|及)\s*)(?:(?:and|also)\s+)?"
-                              r"(?P<rest>(?P<verb>(?!和|跟|及|(?:and|also|plus)\s)[^\s#0-9,，;；+＋]{1,12}\s*)?(?P<id>#?[0-9]{1,9})(?![0-9]).*)$", re.IGNORECASE | re.DOTALL)
+_THEN_A_DECISION = re.compile(r"(?:^\s*|\s*[,，;；、+＋]\s*|\s+(?:and|also|plus|&)\s+|\s*(?:然后|另外|和|跟|及)\s*)(?:(?:and|also)\s+|&\s*)?"
+                              r"(?P<rest>(?P<verb>(?!和|跟|及|&|(?:and|also|plus)\s)[^\s#0-9,，;；+＋]{1,12}\s*)?(?P<id>#?[0-9]{1,9})(?![0-9]).*)$", re.IGNORECASE | re.DOTALL)
 _ONLY_A_COURTESY = re.compile(r"\s*(?:pls|please|plz|too|as well|also|也|都|thanks|thx)?\s*(?:[,，;；.。!！].*|[^\w\s#]{1,3})?", re.IGNORECASE | re.DOTALL)
 
 

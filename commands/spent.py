@@ -117,7 +117,7 @@ def spent_hours(t: str, task: str, verb: str) -> Found | ParseError | None:
                 and not d.TEST_RUNS.search(t[: found.start]) \
                 and not hw.TEST_CONTEXT.search(clause_before(t, found.start)):
             break
-        tested = tested or bool(hw.TEST_CONTEXT.search(clause_before(t, found.start)))
+        tested = tested or bool(hw.TEST_CONTEXT.search(clause_before(t, found.start)) or d.TEST_RUNS.search(t[: found.start]))
         t = blank(t, [(found.start, found.end)])  # not time spent: look for time that was
         found = find_hours(t)
         if found is not None and tested:

@@ -60,6 +60,7 @@ def priority_step(word: str) -> PriorityStep | None:
 # 2-4 Chinese characters or one Latin word, so `A-3 给王波打电话了` stays a report with its note.
 _HANDOVER = re.compile(r"(?P<key>[A-Za-z][A-Za-z0-9]{0,9}-[0-9]{1,9}) ?(?:转给|交给|分配给|指派给|改派给|给|assign(?:ed)? ?(?:给|to)) ?"
                        r"@?(?P<who>[\u4e00-\u9fff]{2,4}?|[A-Za-z][A-Za-z0-9._\-]{0,31})"
+                       r"(?: ?(?:他们|她们)?的?(?:班组|小组|团队|那边|(?i:'s team|'s crew)))?"  # "交给 老李 他们班组": to him, for his crew
                        r"(?: ?(?:来|去)?(?:跟进|处理|负责|接手|接管|跟|盯|管|做|干|弄)(?:一下|吧|了)*)?(?: ?吧)?(?: ?(?i:pls|please|thanks))?"
                        r"(?:[,;.] ?(?!.*(?:完|好了|done|finish|搞定))[^0-9%]{0,40})?")
 NOT_NAME_END = re.compile(r"[了吧吗呢啊的过着]$|^(?i:me|myself|us|him|her|them)$|^(?:我|我自己|自己)$")  # "给王波打电话了": a sentence; "me": no name

@@ -72,7 +72,9 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           # 80.4 % / 11 (adversarial: jokes taken back, double negatives, typos in figures, hearsay; tuned to 90.0 % with no
           # wrong write and guarded there, below the bar) (likewise, after tuning on holdout106-108), holdout112 95.7 % / 4
           # (hospital equipment and IT go-lives), holdout113 96.5 % / 1 (aircraft maintenance and airport works),
-          # holdout114 95.7 % / 2 (telecom rollouts) (likewise, on 1b825e6, after tuning on holdout109-111). Since tuned on, guarded.
+          # holdout114 95.7 % / 2 (telecom rollouts) (likewise, on 1b825e6, after tuning on holdout109-111), holdout115 94.8 % / 2
+          # (power utilities), holdout116 96.5 % / 2 (warehouse automation), holdout117 86.5 % / 11 (Hong Kong and Macau
+          # fit-out in Cantonese) (likewise, on f68f552, after tuning on holdout112-114). Since tuned on, guarded.
           # Since tuned on, guarded.
           "holdout6.yaml": 0.95, "holdout7.yaml": 0.95, "holdout8.yaml": 0.95, "holdout9.yaml": 0.95,
           "holdout10.yaml": 0.95, "holdout11.yaml": 0.95, "holdout12.yaml": 0.95, "holdout13.yaml": 0.95,
@@ -105,7 +107,8 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           "holdout103.yaml": 0.95, "holdout104.yaml": 0.95, "holdout105.yaml": 0.95,
           "holdout106.yaml": 0.95, "holdout107.yaml": 0.95, "holdout108.yaml": 0.95,
           "holdout109.yaml": 0.95, "holdout110.yaml": 0.95, "holdout111.yaml": 0.90,
-          "holdout112.yaml": 0.95, "holdout113.yaml": 0.95, "holdout114.yaml": 0.95}
+          "holdout112.yaml": 0.95, "holdout113.yaml": 0.95, "holdout114.yaml": 0.95,
+          "holdout115.yaml": 0.95, "holdout116.yaml": 0.95, "holdout117.yaml": 0.95}
 
 
 def _cases(name: str) -> list[dict[str, Any]]:
@@ -652,6 +655,17 @@ def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pyte
     ("MX-4 logged 6.5 MH on the door seal", ("hours MX-4 6.5",)), ("MX-4 a tad under 70%", "ask"), ("MX-4 建重复了，关掉吧", ("close MX-4",)),
     ("MX-4 build is 70 something percent", "ask"), ("MX-4 licence came through", ("unblock MX-4",)), ("MX-4 着手拆旧柜", ("start MX-4",)),
     ("MX-4 start 放线", ("start MX-4",)), ("MX-4 物业不让进", ("block MX-4",)), ("MX-4 permit signed", ("unblock MX-4",)),
+    # and the forms behind holdout115-117's wrong writes: power utilities, warehouse automation, Hong Kong fit-out
+    ("MX-4 outage is 8 hours, 06:00 to 14:00 Sunday", "none"), ("MX-4 停电计划 批下来了 but the crane still not booked", "ask"),
+    ("MX-4 charge cycle 2h，换电池 5 min", "ask"), ("MX-4 we'll start 下周二", "none"), ("kick off MX-4 next Tue", "none"),
+    ("MX-4 dimmer set 咗 40% 俾業主睇", "none"), ("MX-4 retention 5% after DLP", "none"), ("MX-4 tile wastage 預 8% 左右", "none"),
+    ("MX-4 70% 住戶已經簽咗 form", "ask"), ("MX-4 個半鐘", ("hours MX-4 1.5",)), ("MX-4 雨停咗，繼續開工", ("unblock MX-4",)),
+    ("MX-4 黑雨停咗三個鐘，之後繼續", "ask"), ("MX-4 做咗一半幾", "ask"), ("MX-4 45%，sorry 頭先 type 錯", "ask"), ("阿明話 MX-4 整好咗", "ask"),
+    ("MX-4 搞咗三個字", ("hours MX-4 0.25",)), ("MX-4 冇 PTW，入唔到", ("block MX-4",)), ("MX-4 唔使等喇", ("unblock MX-4",)),
+    ("reject 5201 & 5202 too pricey", ("reject 5201", "reject 5202")), ("進度改返 40", ("correct progress 40",)),
+    ("no no it's 60 percent not 50", ("correct progress 60",)), ("MX-4 料放行咗", ("unblock MX-4",)), ("MX-4 卡在调度审批 进度 30%", ("progress MX-4 30", "block MX-4")),
+    ("MX-4 提升机 进度 由 40% 到 55%", ("progress MX-4 55",)), ("MX-4 unblocked, owner handed over the keys", ("unblock MX-4",)),
+    ("MX-4 交给 李师傅 他们班组", ("assign MX-4",)), ("熱壓力警告，MX-4 下晝做唔到", "ask"),
 ])
 def test_the_forms_behind_the_tuning_set_carry_over(text: str, meant: object) -> None:
     # As the evaluator compares them: "start A-3" beside "progress A-3 10" is the same write (evaluation._effects).
