@@ -119,7 +119,7 @@ def cues(t: str, scrubbed: str, pct: Percent) -> Cues:
                                        or w.EXCEPT_AFTER.match(scrubbed[done.end() :]) or w.PENDING_AFTER.search(scrubbed[done.end() :]))
     passed = (w.PASSED.search(scrubbed) or _cue(w.DONE_SOFT, scrubbed, not_before=w.DONE_NOT_FACT_BEFORE) or _nearly_done(scrubbed)) \
         if done is None else None  # a check passed, completion in words a reader is unsure of, or nearly done: asked
-    if passed is not None and unblock is not None and unblock.start() <= passed.start() < unblock.end():
+    if passed is not None and unblock is not None and (unblock.start() <= passed.start() < unblock.end() or said):
         passed = None  # "那个问题处理好了": the obstacle is done with
     done = done or passed
     if done is not None and ((unblock is not None and (denied or d.WAIT_OVER.search(unblock.group(0)))) or (

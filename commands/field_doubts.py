@@ -155,8 +155,10 @@ CAME_BEFORE = re.compile(r"到了\s*$|(?<![A-Za-z])(?:arrived|came|here)\s*[,，
 # A condition in the clause before an arrival or a release ("once the crane is here", "一旦许可批了"): not yet.
 CONDITION_BEFORE = re.compile(r"(?:(?<![A-Za-z])(?:once|as soon as|if|unless|until|till|provided)(?![A-Za-z])|一旦|如果|要是|只要|等到)[^,.;!?，。；！？]*$",
                               re.IGNORECASE)
-# A wait for the work's own time to set ("等养护", "waiting for the screed to dry"): a step of the work, no obstacle.
-CURING = re.compile(r"等(?:待|着)?\s*(?:混凝土|砼|油漆|胶|涂料|地坪|找平层|水泥)?\s*(?:的)?\s*(?:养护|凝固|固化|晾干|干透|干燥|冷却|静置|沉降)"
+# A wait for the work's own time to set ("等养护", "waiting for the screed to dry"), or for the briefing before it
+# ("waiting on the toolbox talk"): a step of the work, no obstacle.
+CURING = re.compile(r"等(?:待|着)?\s*(?:混凝土|砼|油漆|胶|涂料|地坪|找平层|水泥)?\s*(?:的)?\s*(?:养护|凝固|固化|晾干|干透|干燥|冷却|静置|沉降|班前会|安全交底|技术交底)"
+                    r"|wait(?:ing)?\s+(?:for|on)\s+(?:the\s+)?(?:toolbox talk|tool-?box meeting|tbt|pre-?start(?: meeting| briefing)?|safety briefing)(?![A-Za-z])"
                     r"|wait(?:ing)?\s+(?:for|on)\s+(?:the\s+)?(?:concrete|paint|glue|epoxy|sealant|grout|screed|coat(?:ing)?|plaster|pour|slab)?"
                     r"\s*(?:to\s+)?(?:cure|curing|dry|drying|set|harden|cool)(?![A-Za-z])", re.IGNORECASE)
 # After a start, only a time to come in a clause of its own ("kick off KEY next Mon", read "kick off, next Mon"): a plan.
@@ -174,6 +176,7 @@ TONIGHT_AFTER = re.compile(r"\s*(?:tonight|今晚)\s*(?:[,.!]|$)", re.IGNORECASE
 MATTER_BEFORE = re.compile(r"(?:的事|的事情|这事|那事|的问题|这个问题|那个问题)\s*(?:也|都|已经?)?\s*$")
 WAITED_OUT = re.compile(r"(?:终于|总算)\s*(?:可以)?\s*(?:开工|开始|动工|开干|开[\u4e00-\u9fff])"
                         # a wait that is the plan ("等夜班下了再开始", "wait till the shift leaves, then start"): blocked, or scheduled?
+                        r"|拖到[^,;.，。]{0,8}才"  # "许可拖到中午才给，两点才动工": started once it came, or blocked till then?
                         r"|等[^,;.]{1,12}?\s*(?:再|才)\s*(?:开始|开工|动工|做|干|弄|搞|装|进场)|(?<![A-Za-z])wait(?:ing)? (?:for|until|till) [^,;.]{1,30}?(?:then|before) (?:we )?(?:start|begin)",
                         re.IGNORECASE)
 REPAIRED = re.compile(r"修好|修复|换好|(?:got )?fixed|repaired|replaced", re.IGNORECASE)  # a completion word that is a repair's
@@ -214,6 +217,8 @@ NOT_PROGRESS = re.compile(r"不是进度|(?<![A-Za-z])not (?:the )?(?:task'?s )?
 # "八十几", "百分之八十几", "90 多": tens and some; asked.
 _SOME = r"(?:几|多|来)(?![个台])"
 SOME_MORE_AFTER = re.compile(rf"\s*{_SOME}")
+# After a labelled figure, a second one ("进度 50 to 60"): a range, asked.
+RANGE_TO_AFTER = re.compile(r"\s*(?:to|-|~|～|到|至|或者?|还是|or)\s*[0-9]{1,3}(?![0-9])", re.IGNORECASE)
 # After a labelled figure ("进度 90 多", "progress 90+"), any of these says "more than"; after a percent, "or so" is "about".
 MORE_THAN_AFTER = re.compile(rf"\s*(?:{_SOME}|出头|以上|\+|or so|odd)", re.IGNORECASE)
 # A part named by a letter or a number before a completion ("升降台A完成"): one part finished, not the task.

@@ -49,7 +49,7 @@ _PROGRESS_CUE_BEFORE = re.compile(r"(?:做到|干到|弄到|装到|达到|到了
 
 # From one figure to another ("从40%推进到75%", "进度由30%提升至48%", "从35%更新为60%", "from 30% go up to 60%", "20% → 45%"):
 # where it stands is the second.
-_FROM_TO_PERCENT = re.compile(r"(?:(?:[从由]|(?<![A-Za-z])from)\s*[0-9]{1,3}\s*%?\s*(?:(?:up|涨|提升|提高|升|推进|推|干|做|弄|搞|去|提)\s*"
+_FROM_TO_PERCENT = re.compile(r"(?:(?:[从由]|(?<![A-Za-z])from)\s*[0-9]{1,3}\s*%?\s*(?:(?:up|涨|提升|提高|升|推进|推|拉|干|做|弄|搞|去|提)\s*"
                               r"|(?:更新|改|调整)\s*(?=[为成到])|(?:go(?:es)?|went|gone|moved|climbed|jumped)\s+(?:up\s+)?|up\s+)?(?:到了?|至|为|成|to|->|→)"
                               r"|(?<![0-9.])[0-9]{1,3}\s*%?\s*(?:->|→|=>))\s*(?P<to>[0-9]{1,3})\s*%", re.IGNORECASE)
 
@@ -260,8 +260,8 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
     m = _LABELLED_NUMBER.search(t)
     labelled = cn_number(m.group(1)) if m is not None else None
     if m is not None and labelled is not None and labelled <= 100:
-        if d.MORE_THAN_AFTER.match(t, m.end()):
-            return Percent(guess=labelled, span=m.span())  # "进度 90 多": ninety-something, asked
+        if d.MORE_THAN_AFTER.match(t, m.end()) or d.RANGE_TO_AFTER.match(t, m.end()) or d.HEDGE_AFTER.search(clause_after(t[m.end() :])):
+            return Percent(guess=labelled, span=m.span())  # "进度 90 多", "进度 50 to 60 左右": about, asked
         return Percent(value=labelled, span=m.span())
     for pattern, value in w.APPROXIMATE_PERCENT:
         m = pattern.search(t)

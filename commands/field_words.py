@@ -43,7 +43,7 @@ DONE_PARTIAL_AFTER = re.compile(
 PENDING_AFTER = re.compile(r"(?:还没|没有?|尚未)(?:有)?(?:开始|开工|动|做|弄|装|测|调|试|验)|(?<![A-Za-z])(?:not (?:yet )?started|hasn'?t (?:been )?started)"
                            r"|(?<![0-9])[0-9]+\s+[A-Za-z]+\s+(?:left|remaining|to go|outstanding)(?![A-Za-z])|还有\s*[0-9]+\s*个",
                            re.IGNORECASE)
-EXCEPT_AFTER = re.compile(r"^\W{0,3}\s*(?:except|apart from|other than|besides|but not|minus|除了|只差|就差|还差|只剩|还剩|不对|不是|no wait|wait no|actually,? no)(?![A-Za-z])",
+EXCEPT_AFTER = re.compile(r"^\W{0,3}\s*(?:except|apart from|other than|besides|but not|minus|除了|只差|就差|还差|只剩|还剩|剩下?(?!余)(?=\s*[A-Za-z\u4e00-\u9fff])|不对|不是|no wait|wait no|actually,? no)(?![A-Za-z])",
                           re.IGNORECASE)
 # A completion word that is a percent's label ("完成80%", "完成度") or names a plan, not a fact.
 DONE_NOT_FACT_BEFORE = re.compile(r"(?:(?<![A-Za-z])(?:nothing|little|not much)\s+(?:could|can|will|was|got)\s+(?:be\s+)?(?:got\s+)?\s*$|快|快要|就要|即将|马上|差不多|基本|基本上|接近|将近|预计|争取|能|会|要|准备|计划|必须|得|需要|"
@@ -115,7 +115,7 @@ BLOCK = _words(
     "[\u4e00-\u9fff]不了(?!解)", "不能(?:作业|施工|干活|干|开工|进场|浇筑|焊接|吊装)", "没来", "干等", "先停", "停着",
     "blocked", "blocking", "stuck", "on hold", "(?:while |as )?(?:we|they) (?:wait|are waiting) (?:on|for)", "(?<=目前)等待", "(?:weather )?window (?:is |has )?closed", "(?:material|parts?|labou?r|staff|steel|cable) shortage", "拖了(?:[0-9一二两三四五六七八九十半]+|好几|几)\\S{0,3}(?:天|周|星期|个月)", "stood down", "(?:can'?t|cannot|cant) get (?:alongside|in|on)", "上不来", "(?:送|运|拉)不上来", "停飞", "still wait(?:ing)?(?: for)? the", "(?:cannot|can'?t) go up", "weather (?:holds?|delays?)", "还没来\\s*(?:[,，]\\s*)?(?:还在)?等着(?:呢)?", "在等着呢", "(?<!to )(?<!must )(?<!pressure )(?<!min )(?<!mins )(?<!minute )hold(?! for| at| \\d| test| time| period)", "held up", "waiting (?:for|on)(?! (?-i:it|us|me|this|our|them to)(?![A-Za-z]))", "waiting(?! to )(?! (?:for|on) (?-i:it|us|me|this|our|them to)(?![A-Za-z]))", "no (?:\\w+ )?access(?: yet)?(?: until| till| before)", "watiing", "wating",
     "waitng", "awaiting", "pending (?:the )?(?!(?:install(?:ation)?|fitting|fit-out|testing|test|commissioning|wiring|welding|painting|assembly|hook-?up)(?![A-Za-z]))", "can'?t \\w+ today", "(?:cannot|can'?t|unable to) (?:proceed|progress|work)(?![A-Za-z])", "无法(?:推进|施工|开展|进行|作业|进场)", "(?:审批|批复|许可|图纸)尚未(?:下发|批复|下来|到位)", "stop(?:ped)? (?:because|due to)", "stop(?:ped)? work(?:ing)?(?![A-Za-z])", "stopped until", "阻工", "held up", "won'?t let (?:us|them|the [a-z]+) (?:in|on|through)", "还没回(?:函|复|话)", "(?:cannot|can'?t) (?:lift|enter|access|pour|weld|install)(?![A-Za-z])", "(?:crane|pump|machine|generator|excavator|吊车|设备)\\s*(?:is\\s*)?(?:broken|broke down|坏了)", "(?:we|work) (?:have |has )?stopped(?![A-Za-z])", "not (?:yet )?approve[d]?(?![A-Za-z])", "not give (?:us )?access", "no access", "grounded", "heavy snow", "snowed (?:in|under)", "snow ?storm", "site closed", "road(?:s)? (?:is |are )?closed", "shut down",
-    "停了", "停下了?", "停止(?:施工|吊装|作业|焊接|浇筑|工作|安装|干活)", "停电(?!窗口|计划|时间|作业|检修|施工|范围|已执行|已落实|操作)", "停水", "(?<!差)(?<!差\\S)(?<!差\\S{2})(?<!差\\S{3})(?<!差\\S{4})(?<!差\\S{5})没到(?!\\s*(?:[0-9一二两三四五六七八九十]|一半|half|百分))", "封路", "落雨", "停了工", "没得做", "做不到", "pending(?!\\s+(?:install(?:ation)?|fitting|fit-out|testing|test|commissioning|wiring|welding|painting|assembly|hook-?up)(?![A-Za-z]))", "not yet (?:supplied|delivered|arrived|received|approved|signed)", "(?:还)?没(?:签|批|确认|回复|给|到货|发货)", "未签",
+    "停了", "停下了?", "停止(?:施工|吊装|作业|焊接|浇筑|工作|安装|干活)", "停电(?!窗口|计划|时间|作业|检修|施工|范围|已执行|已落实|操作)", "停水(?!操作|作业)", "(?<!差)(?<!差\\S)(?<!差\\S{2})(?<!差\\S{3})(?<!差\\S{4})(?<!差\\S{5})没到(?!\\s*(?:[0-9一二两三四五六七八九十]|一半|half|百分))", "封路", "落雨", "停了工", "没得做", "做不到", "pending(?!\\s+(?:install(?:ation)?|fitting|fit-out|testing|test|commissioning|wiring|welding|painting|assembly|hook-?up)(?![A-Za-z]))", "not yet (?:supplied|delivered|arrived|received|approved|signed)", "(?:还)?没(?:签|批|确认|回复|给|到货|发货)", "未签",
     "no access", "(?:not|isn'?t|aren'?t) (?:here|in|on site) yet", "still (?:not|isn'?t|aren'?t) here", "can'?t access", "cannot access", "can'?t get in", "(?<!winder )(?<!breaker )(?<!isolator )(?<!panel )(?<!machine )(?<!pump )locked out", "no permit", "need(?:s)? (?:a |the )?permit", "没有?\\s*(?:PTW|permit|工作票|作业票|许可证?)(?![A-Za-z])",
     "(?:rain|storm|snow|weather|typhoon)(?:ed)? (?:out|delay|stopped|stop)", "rained (?:out|off)", "missing parts?",
     "(?:all )?work (?:has )?(?:stopped|halted|suspended)", "(?:platform |site )?(?:mustered|evacuated)", "short of", "out of (?:stock|parts|material)", "r[au]n out of(?! (?:time|daylight|day|light|hours))", "用完了", "用光了", "no (?:parts|material|materials|power|crane)",
@@ -131,7 +131,7 @@ AWAITING_CHECK = re.compile(r"等(?:待|着)?.{0,8}(?:验收|检查|检测|审�
 
 # Work has begun.
 START = _words(
-    "开始了(?!解)", "已开始", "已(?:经)?启动", "已经开始", "开(?:了)?工了?", "开干了?", "上手了", "开搞了?", "开整了?", "开弄了?", "开做了?", "动工了?", "进场了?", "开始(?:施工|做|干|安装|调试|布线|装|执行|测试|铺|拆|接线|搭|焊|浇|跑|换|修|改|刷|挖|清|吊|卸|贴|上|检修|维修)了?", "着手(?:做|干|弄|搞)了", "begin\\s*了", "(?<![A-Za-z])today start(?:ed)?(?![A-Za-z])", "今天\\s*start(?:ed)?(?![A-Za-z])", "(?:start(?:ed)?|begin|began) already", "(?:moved to |now )?in progress(?! (?:now )?\\d)(?![A-Za-z])", "(?:在)?(?:处理|进行)中(?!心)", "(?:已经?\\s*)?pick(?:ed)?\\s*up(?![A-Za-z])", "already (?:begin|began|start)(?![A-Za-z])", "(?:we |i )commence(?:d)?(?![A-Za-z])", "start(?:ed)? working on it", "(?:today|now) (?:we |i )?begin(?![A-Za-z])", "(?:已经?|today\\s*)?着手(?:\\s*了)?(?![\u4e00-\u9fff])", "已着手", "着手(?:拆|装|安装|修|换|铺|挖|浇|焊|吊|布|接|调|施工|处理)", "(?<![A-Za-z])start\\s+(?!前|时|的|之前|以后|后|日期|时间|吧|吗|没|不)(?=[\u4e00-\u9fff])",
+    "开始了(?!解)", "已开始", "已(?:经)?启动", "已经开始", "开(?:了)?工了?", "开干了?", "上手了", "开搞了?", "开整了?", "开弄了?", "开做了?", "动工了?", "进场了?", "开始(?:施工|做|干|安装|调试|布线|装|执行|测试|铺|拆|接线|搭|焊|浇|跑|换|修|改|刷|挖|清|吊|卸|贴|上|检修|维修)了?", "着手(?:做|干|弄|搞)了", "begin\\s*了", "(?<![A-Za-z])today start(?:ed)?(?![A-Za-z])", "今天\\s*start(?:ed)?(?![A-Za-z])", "(?:start(?:ed)?|begin|began) already", "(?:moved to |now )?in progress(?! (?:now )?\\d)(?![A-Za-z])", "(?:在)?(?:处理|进行)中(?!心)", "(?:已经?\\s*)?pick(?:ed)?\\s*up(?![A-Za-z])", "already (?:begin|began|start)(?![A-Za-z])", "(?:we |i )commence(?:d)?(?![A-Za-z])", "start(?:ed)? working on it", "(?:today|now) (?:we |i )?begin(?![A-Za-z])", "(?:已经?|today\\s*)?着手(?:\\s*了)?(?![\u4e00-\u9fff])", "已着手", "动手了", "着手(?:拆|装|安装|修|换|铺|挖|浇|焊|吊|布|接|调|施工|处理)", "(?<![A-Za-z])start\\s+(?!前|时|的|之前|以后|后|日期|时间|吧|吗|没|不)(?=[\u4e00-\u9fff])",
     "开始(?=\\s*$)", "开使", "cracked on with", "made a start", "commenced", "刚起头", "起头了", "开始\\s+[A-Za-z]{4,}(?![A-Za-z])", "(?:今天|已经|刚刚?)开始(?!前|时|的|之前|以后|后|日期|时间|吧|吗|没|不)[\u4e00-\u9fff]", "开(?:焊|挖|铺|拆|浇|装)了", "(?:we |i )?(?:begin|began|begun) to (?:install|fit|lay|pull|weld|work|fix|mount|build|dig|pour|paint|test)", "开始\\s*[A-Za-z]{2,}ing(?![A-Za-z])", "start\\s*了", "开始\\s*[A-Za-z][A-Za-z -]{1,20}?\\s*了", "开始\\s?(?!前|时|的|之前|以后|后|日期|时间|吧|吗|没|了没|了解|不|\\s*[0-9])[\u4e00-\u9fff]{1,4}\\s?了?(?=\\s*(?:[,.!;@，]|$))",
     "(?:已经|刚刚?|今天|现在)(?:在)?(?:开始)?(?:进行|着手|动手)", "已经\\s*start(?:ed)?(?![A-Za-z])", "开始\\s*[A-Za-z]+-[A-Za-z]+ing(?![A-Za-z])", "已经在(?:做|装|搞|弄|干|拆|修)(?!完|好)", "started (?:on|the|with|to|work|laying|installing)", "got started", "(?:got|get|getting) going(?: on)?", "began (?:the|on|work|with)", "(?:we'?re|i'?m) starting (?:on it |work )?now",
     "have started", "has started", "began (?:on|the|work)", "mobili[sz]ed", "kick(?:ed)?[- ]?off(?!\\s*(?:meeting|call|session))(?:\\s*了)?", "刚开始", "才开始", "just (?:started|begun)", "started", "strated", "starting now", "^\\s*start(?=\\s*[.!。！]*$)", "kicked off", "began", "begun", "under way", "underway", "in progress now",
@@ -162,7 +162,7 @@ FORECAST_BEFORE = _words(
 )
 MEASURE_BEFORE = _words(
     "[\u4e00-\u9fff]率", "[\u4e00-\u9fff]量", "液位", "料位", "(?<!进)(?<!完成)(?<!程)(?<!调)(?<!制)(?<!年)(?<!季)(?<!态)度", "比", "低了", "低(?=\\s*[0-9])", "高了", "高(?=\\s*[0-9])", "占了?",
-    "level", "vibration", "noise", "packet", "oxygen", "retention", "wastage", "waste", "损耗", "保留金", "质保金", "(?<![A-Za-z])set\\s*了", "dimmers?", "(?-i:N[12])\\s*(?:到|at|is|=)?", "扭矩", "torque", "pass rate", "(?<!-)down(?! to)", "(?<!-)up(?! to)", "soc", "loading", "charge", "charged",
+    "level", "vibration", "noise", "packet", "oxygen", "retention", "removal", "override", "wastage", "waste", "损耗", "保留金", "质保金", "(?<![A-Za-z])set\\s*了", "dimmers?", "(?-i:N[12])\\s*(?:到|at|is|=)?", "扭矩", "torque", "pass rate", "(?<!-)down(?! to)", "(?<!-)up(?! to)", "soc", "loading", "charge", "charged",
     "state of charge", "oee", "只有", "压力", "效率", "良率", "良品率", "合格率", "通过率", "成功率", "达标率", "利用率", "占比", "比例", "电量", "电压", "电流", "负载",
     "负荷", "充(?:到|满|了)", "设(?:成|为|到|置为|定为)", "(?:running|run|ran|runs)\\s+(?:[A-Za-z]+\\s+){0,3}at", "(?<![A-Za-z])set (?:[A-Za-z]+ ){0,2}(?:to|at)", "(?:能|可以|可)?(?:节)?省(?:了|下)?", "节约了?", "(?:save[sd]?|saving|savings of|cuts?|reduced? by)", "湿度", "温度", "转速", "流量", "误差", "偏差", "损耗", "出勤率?", "回款", "预算", "成本", "费用", "速度", "信号",
     "覆盖率", "含水率", "开度", "坡度", "折扣", "税", "能耗", "产能", "产量", "库存", "水位", "油量", "CPU", "内存", "磁盘",
@@ -224,14 +224,15 @@ APPROXIMATE_PERCENT: tuple[tuple[re.Pattern[str], int], ...] = tuple((re.compile
     (r"(?<![A-Za-z])[0-9]{1,2}\s*(?:%|％)?\s*(?:-|~|到|至|或)\s*[0-9]{1,3}\s*(?:%|％)", -2),  # 70-80%: a range ("N1 到 92%" a reading)
     (r"(?<![一二三四五六七八九十百千万零〇两])[二三四五六七八九]十(?:[几多]|出头)(?=\s*(?:了|吧|啦|%|％|$))", -1),  # 九十几了: ninety-something
     (r"(?<![0-9.])[1-9]0\s*-?\s*(?:something|odd)\s*(?:%|％|percent|pct)", -1),  # "60 something percent"
+    (r"(?<![一二三四五六七八九十百千万零〇两])[二三四五六七八九]十\s*(?:到|至|-|~)\s*[二三四五六七八九]十(?:之间)?(?![个台米天号件根条])", -1),  # "七十到八十之间"
     (r"(?:快|快要|将近|接近|(?<![A-Za-z])(?:almost|nearly|close to)(?![A-Za-z]))\s*(?:到)?\s*(?:一半|(?<![A-Za-z])half(?:way)?(?![A-Za-z]))",
      50),  # 快一半: not yet half; asked with half preselected
     (r"一半多|一半几|过半|过了?一半|大半|(?<!差不)多一半|一大半|超过一半|(?<![A-Za-z])(?:more than|over|a bit over|a little over|just over|past) "
      r"half(?:way)?(?![A-Za-z])", 60),
-    (r"(?:差不多|almost|nearly|(?<![\u4e00-\u9fff])快了)\s*(?:ok\s*了?)?\s*(?:吧|啦|咯|喽|啰)?\s*$|还差一点|差一点|还差点儿?(?=\s*就)|就差一点|(?<![还])(?:就|只)差(?=\\s*\\S)|八九不离十|快到?[一二三四五六七八九]十了|(?<![A-Za-z])(?:getting close|getting there|almost there)(?![A-Za-z])",
+    (r"大差不差|(?<![一二三四五六七八九十百千万零〇两])[二三四五六七八九]十好几(?![个台米])|(?<![\u4e00-\u9fff])剩(?:下)?一?点点?(?:而已)?(?=\s*$)|(?:差不多|almost|nearly|(?<![\u4e00-\u9fff])快了)\s*(?:ok\s*了?)?\s*(?:吧|啦|咯|喽|啰)?\s*$|还差一点|差一点|还差点儿?(?=\s*就)|就差一点|(?<![还])(?:就|只)差(?=\\s*\\S)|八九不离十|快到?[一二三四五六七八九]十了|(?<![A-Za-z])(?:getting close|getting there|almost there)(?![A-Za-z])",
      90),
     (r"(?:almost|nearly|close to|more or less|not far (?:off|from)|快|差不多|基本|接近|将近|mostly|largely|pretty much|basically|practically|大体|大致|基本上|大体上)"
-     r"\s*(?:都)?\s*(?:已经?)?\s*(?:完成|完工|搞定|搞完|做完|弄完|弄好|做好|好了|完了|done|finished|finish|complete)", 90),
+     r"\s*(?:都)?\s*(?:已经?)?\s*(?:完成|完工|搞定|搞完|做完|弄完|弄好|做好|好了|完了|done|finished|finish|complete|wrapped(?: up)?)", 90),
     (r"(?:还|只|就)剩(?:下)?(?:一)?(?:点点?|丢丢|些许|收尾|尾巴|\s*(?:punch ?list|snags?|snag list|尾项|消缺))|(?:还|只|就)差(?:个)?(?:收尾|尾巴|一点点)|"
      r"(?<![A-Za-z])(?:(?:just|only) (?:the )?(?:punch ?list|snags?|snag list|touch[- ]?ups?|odds and ends|final touches|"
      r"finishing touches|last few bits)|(?:punch ?list|snags?|touch[- ]?ups?) (?:left|remaining|to go))(?![A-Za-z])", 90),
@@ -311,7 +312,7 @@ COUNT_OF_TOTAL = re.compile(r"[0-9]+\s*(?:个|台|套|根|条|件|块|pcs|units|
 WORK_COUNT = re.compile(r"^\s*[0-9]{4,}\s*$|(?:做|装|换|铺|修|搞|弄|拆)了\s*几\s*(?:个|台|套|根|条|件|块|片|张|组|只|扇)|(?:进尺|掘进|推进|(?<![A-Za-z])advanced?)\s*了?\s*[0-9]+(?:\.[0-9]+)?\s*(?:米|m(?![A-Za-z]))|(?:^\s*第?|[装铺贴换焊拉布打砌挂埋接测修调刷发放立挖拆]|安装|更换|完成|做|还剩|剩下|剩)了?\s*[0-9]+\s*(?:个|台|套|根|条|件|块|本|片|米|m(?![A-Za-z])|张|组|扇|盏|只|处|间|遍|方)"
                         r"|(?:还剩|剩下|remaining|left with)\s*[0-9]+\s*[A-Za-z]+s(?![A-Za-z])|(?<![A-Za-z])(?:done|finished)\s*[0-9]+\s*$"
                         r"|(?<![0-9.])[0-9][0-9,.]*\s*(?:k?m|metres|meters|tonnes|tons)\s+of\s+[a-z]+(?:\s+[a-z]+)?\s+(?:laid|installed|placed|poured|paved|done)(?![A-Za-z])"
-                        r"|(?<![A-Za-z])(?:installed|laid|fitted|replaced|mounted|pulled|spliced|tested|finished|done|packed|loaded|shipped)\s+[0-9][0-9,.]*"
+                        r"|(?<![A-Za-z])(?:installed|laid|fitted|replaced|mounted|pulled|spliced|tested|finished|done|packed|loaded|shipped|lined|relined|surveyed|inspected|jetted|cleaned|dug|trenched|welded|coated)\s+[0-9][0-9,.]*"
                         r"\s*(?:of (?:the |them)?)?\s*(?:[a-z]+\s+){0,2}(?:[a-z]+s|units|pcs|k?m|t|tonnes|tons)(?![A-Za-z])", re.IGNORECASE)
 # Before a key: someone else's words, or the task as the object of a sentence (asked, never written).
 HEARSAY = re.compile(r"(?<![A-Za-z])(?:fwd|fw|forwarded)(?![A-Za-z])|听\S{1,4}(?:讲|说)|(?:老|小|阿)[\u4e00-\u9fff]讲\s*$|(?<!就是)说\s*$|转发|转:|told me|says|said|heard|according to|他说|她说|他们说|听说|据说|他|她|(?<![A-Za-z])(?:he|she|they)(?![A-Za-z])|把\s*$|将\s*$",
@@ -338,7 +339,7 @@ PART_BEFORE = re.compile(r"(?:首日|第一天|头一天|当天)\s*(?:已经?)?\
                          r"(?<![A-Za-z])[A-Za-z]{2,12} ?[0-9]{1,3}\s*(?:is\s*)?$|"  # "net 3 完成": a numbered part
                          r"第?[0-9一二三四五六七八九十]+\s*个\s*[A-Za-z\u4e00-\u9fff]{1,12}\s*$", re.IGNORECASE)
 # Completion words that say a check passed, not that the task is done ("验收通过了"): offered, asked.
-PASSED = _words("验收通过了?", "检查通过了?", "inspection passed", "passed (?:the )?inspection", "通过验收", "signed off(?=\\s*(?:by|[,.!;]|$))",
+PASSED = _words("验收通过了?", "检查通过了?", "(?:FAT|SAT|IST|测试|试验)\\s*(?:已经?)?通过了?(?!率)", "inspection passed", "passed (?:the )?inspection", "通过验收", "signed off(?=\\s*(?:by|[,.!;]|$))",
                 "sign-?off (?:received|done|given)", "handed over(?!\\s+(?:the\\s+)?(?:keys?|access|fobs?|cards?|passes)(?![A-Za-z]))", "移交了", "交接完(?:成|毕)?了?", "(?:客户|甲方|业主)验收了")
 # Inside a task's words, someone else's report ("QA-1 他们说弄好了", "apparently done"): offered, asked.
 HEARSAY_INSIDE = re.compile(r"他说|她说|他们说|她们说|听说|听[\u4e00-\u9fff]{1,4}说|据说|说是|(?:老|小|阿)[\u4e00-\u9fff]说|[\u4e00-\u9fff]工说|(?<![A-Za-z])(?:(?:he|she|they) (?:said|says|told)|apparently|"
@@ -358,7 +359,8 @@ KEY_RANGE = re.compile(r"^\s*(?:到|至|~|～|-|–|—|through|thru|to)\s*$", r
 CONDITION = re.compile(r"前提是|如果|要是|假如|只要|除非|(?<![A-Za-z])(?:if|unless|provided|as long as)(?![A-Za-z])", re.IGNORECASE)
 # Before a key, a forecast for the whole message ("预计周五 A-3 能到90%"): nothing to write.
 LEAD_FORECAST = re.compile(r"预计|估计|争取|计划|打算|目标|(?<![A-Za-z])(?:expect(?:ing)?|hopefully|will|we'll|i'll|gonna|going to|plan(?:ning)? to|"
-                           r"targets?|goal|aim(?:ing)? (?:for|at))(?![A-Za-z])",
+                           r"targets?|goal|aim(?:ing)? (?:for|at))(?![A-Za-z])"
+                           r"|^(?:明天|明早|明晚|后天|下(?:周|个?礼拜|个?星期)[一二三四五六日天]?|(?<![A-Za-z])(?:tomorrow|tmrw?|next week))\s*$",  # "明天 A-3 开工": a plan
                            re.IGNORECASE)
 # A correction that names the task it was meant for ("…是A-7的，不是A-6"): asked, never guessed.
 OTHER_TASK = re.compile(r"(?:不是|(?<![A-Za-z])not)\s*[A-Za-z][A-Za-z0-9]{0,9}-[1-9]|(?<![A-Za-z])(?:belongs (?:on|to)|by mistake|put it on)(?![A-Za-z])", re.IGNORECASE)

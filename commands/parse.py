@@ -81,6 +81,8 @@ _QUOTE_LINE = re.compile(r"\s*(?:>|》|&gt;)")
 # Another decision's number alone goes with an approval when nothing follows it but a courtesy ("and 6352 pls").
 _THEN_A_DECISION = re.compile(r"(?:^\s*|\s*[,，;；、+＋]\s*|\s+(?:and|also|plus|&)\s+|\s*(?:然后|另外|和|跟|及)\s*)(?:(?:and|also)\s+|&\s*)?"
                               r"(?P<rest>(?P<verb>(?!和|跟|及|&|(?:and|also|plus)\s)[^\s#0-9,，;；+＋]{1,12}\s*)?(?P<id>#?[0-9]{1,9})(?![0-9]).*)$", re.IGNORECASE | re.DOTALL)
+# A short number with its own decision right after it ("approve 71, 72 reject"): that number's decision, not a courtesy.
+_DECIDED_RIGHT_AFTER = re.compile(r"\s*(reject|approve|驳回|不同意|同意|批准)(?:d|ed)?(?![A-Za-z])", re.IGNORECASE)
 _ONLY_A_COURTESY = re.compile(r"\s*(?:pls|please|plz|too|as well|also|也|都|thanks|thx)?\s*(?:[,，;；.。!！].*|[^\w\s#]{1,3})?", re.IGNORECASE | re.DOTALL)
 
 
@@ -108,8 +110,10 @@ def _next_decision(decision: Approve | Reject, said: str, today: date
     for m in _THEN_A_DECISION.finditer(said):
         if m["verb"]:
             return m, _parse(m["rest"], today=today, channel_project=None), False
-        if _NUMBER_FIRST.fullmatch(m["rest"]):
-            read = _parse(m["rest"], today=today, channel_project=None)
+        decided = _DECIDED_RIGHT_AFTER.match(said, m.end("id"))
+        if _NUMBER_FIRST.fullmatch(m["rest"]) or decided is not None:
+            read = _parse(m["rest"] if decided is None else f"{decided.group(1)} {m['id'].lstrip('#')} {said[decided.end():].lstrip(' -–—:：,，')}",
+                          today=today, channel_project=None)
             if isinstance(read, (Approve, Reject)) or (isinstance(read, ParseError) and read.verb in ("approve", "reject")):
                 return m, read, False  # "4 approve, 5 reject": the second's reason is asked for, nothing decided yet
         if len(m["id"].lstrip("#")) == len(str(decision.approval_id)) and (

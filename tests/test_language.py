@@ -74,7 +74,9 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           # (hospital equipment and IT go-lives), holdout113 96.5 % / 1 (aircraft maintenance and airport works),
           # holdout114 95.7 % / 2 (telecom rollouts) (likewise, on 1b825e6, after tuning on holdout109-111), holdout115 94.8 % / 2
           # (power utilities), holdout116 96.5 % / 2 (warehouse automation), holdout117 86.5 % / 11 (Hong Kong and Macau
-          # fit-out in Cantonese) (likewise, on f68f552, after tuning on holdout112-114). Since tuned on, guarded.
+          # fit-out in Cantonese) (likewise, on f68f552, after tuning on holdout112-114), holdout118 90.9 % / 7 (water
+          # utilities), holdout119 95.7 % / 1 (car-plant line installs), holdout120 95.2 % / 3 (Taiwanese fab hook-up)
+          # (likewise, on 0d11ba6, after tuning on holdout115-117). Since tuned on, guarded.
           # Since tuned on, guarded.
           "holdout6.yaml": 0.95, "holdout7.yaml": 0.95, "holdout8.yaml": 0.95, "holdout9.yaml": 0.95,
           "holdout10.yaml": 0.95, "holdout11.yaml": 0.95, "holdout12.yaml": 0.95, "holdout13.yaml": 0.95,
@@ -108,7 +110,8 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           "holdout106.yaml": 0.95, "holdout107.yaml": 0.95, "holdout108.yaml": 0.95,
           "holdout109.yaml": 0.95, "holdout110.yaml": 0.95, "holdout111.yaml": 0.90,
           "holdout112.yaml": 0.95, "holdout113.yaml": 0.95, "holdout114.yaml": 0.95,
-          "holdout115.yaml": 0.95, "holdout116.yaml": 0.95, "holdout117.yaml": 0.95}
+          "holdout115.yaml": 0.95, "holdout116.yaml": 0.95, "holdout117.yaml": 0.95,
+          "holdout118.yaml": 0.95, "holdout119.yaml": 0.95, "holdout120.yaml": 0.95}
 
 
 def _cases(name: str) -> list[dict[str, Any]]:
@@ -666,6 +669,15 @@ def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pyte
     ("no no it's 60 percent not 50", ("correct progress 60",)), ("MX-4 料放行咗", ("unblock MX-4",)), ("MX-4 卡在调度审批 进度 30%", ("progress MX-4 30", "block MX-4")),
     ("MX-4 提升机 进度 由 40% 到 55%", ("progress MX-4 55",)), ("MX-4 unblocked, owner handed over the keys", ("unblock MX-4",)),
     ("MX-4 交给 李师傅 他们班组", ("assign MX-4",)), ("熱壓力警告，MX-4 下晝做唔到", "ask"),
+    # and the forms behind holdout118-120's wrong writes: water utilities, car plants, Taiwanese fab hook-up
+    ("Outlet 0.2 NTU, removal 96% — MX-4 fine", "none"), ("MX-4 COD removal 92%", "none"), ("MX-4 停水操作 60分钟", ("hours MX-4 1",)),
+    ("明天 MX-4 开工", "none"), ("MX-4 许可拖到中午才给，两点才动工", "ask"), ("MX-4 进度 50 to 60 左右", "ask"),
+    ("approve 41, 42 reject", "ask"), ("approve 41, 42 reject - over budget", ("approve 41", "reject 42")),
+    ("MX-4 speed override 40% for the trial", "none"), ("MX-4 N2 purge 跑了 3 小時", "none"), ("MX-4 hook-up 完成，剩 leak check", "ask"),
+    ("MX-4 about to start, waiting on the toolbox talk", "none"), ("MX-4 lined 180 m of DN400", "ask"), ("MX-4 FAT 通过了", "ask"),
+    ("MX-4 大差不差了", "ask"), ("MX-4 八十好几了", "ask"), ("MX-4 六十到七十之间吧", "ask"), ("MX-4 almost wrapped", "ask"),
+    ("MX-4 送电了 unblock", ("unblock MX-4",)), ("MX-4 動手了", ("start MX-4",)), ("MX-4 進度從 30% 拉到 45%", ("progress MX-4 45",)),
+    ("MX-4 剩一點點而已", "ask"), ("MX-4 few hrs on it", "ask"), ("MX-4 完成了 剩余料退库", ("done MX-4",)),
 ])
 def test_the_forms_behind_the_tuning_set_carry_over(text: str, meant: object) -> None:
     # As the evaluator compares them: "start A-3" beside "progress A-3 10" is the same write (evaluation._effects).
