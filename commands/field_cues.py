@@ -84,7 +84,7 @@ def cues(t: str, scrubbed: str, pct: Percent) -> Cues:
         unblock, block = unblock or block, None  # "no longer stuck", "不用再等了", "不 等 厂家 了": the obstacle is gone
     elif block is not None and (said_not or (d.ISOLATED.search(scrubbed) and not block.group(0).lower().startswith(("wait", "等")))
                                 or (pct.value == 100 and w.AWAITING_CHECK.match(scrubbed, block.start()))
-                                or d.CURING.match(scrubbed, block.start())):
+                                or d.ROUTINE_WAIT.match(scrubbed, block.start())):
         block = None  # "前提是不下雨", "基础浇好了 等养护": no obstacle said
     if unblock is not None and block is not None and block.end() <= unblock.start() and d.UNTIL_BETWEEN.search(scrubbed[block.end() : unblock.start()]):
         unblock = None  # "won't let us on the roof till the permit's signed"

@@ -157,7 +157,7 @@ CONDITION_BEFORE = re.compile(r"(?:(?<![A-Za-z])(?:once|as soon as|if|unless|unt
                               re.IGNORECASE)
 # A wait for the work's own time to set ("等养护", "waiting for the screed to dry"), or for the briefing before it
 # ("waiting on the toolbox talk"): a step of the work, no obstacle.
-CURING = re.compile(r"等(?:待|着)?\s*(?:混凝土|砼|油漆|胶|涂料|地坪|找平层|水泥)?\s*(?:的)?\s*(?:养护|凝固|固化|晾干|干透|干燥|冷却|静置|沉降|班前会|安全交底|技术交底)"
+ROUTINE_WAIT = re.compile(r"等(?:待|着)?\s*(?:混凝土|砼|油漆|胶|涂料|地坪|找平层|水泥)?\s*(?:的)?\s*(?:养护|凝固|固化|晾干|干透|干燥|冷却|静置|沉降|班前会|安全交底|技术交底)"
                     r"|wait(?:ing)?\s+(?:for|on)\s+(?:the\s+)?(?:toolbox talk|tool-?box meeting|tbt|pre-?start(?: meeting| briefing)?|safety briefing)(?![A-Za-z])"
                     r"|wait(?:ing)?\s+(?:for|on)\s+(?:the\s+)?(?:concrete|paint|glue|epoxy|sealant|grout|screed|coat(?:ing)?|plaster|pour|slab)?"
                     r"\s*(?:to\s+)?(?:cure|curing|dry|drying|set|harden|cool)(?![A-Za-z])", re.IGNORECASE)

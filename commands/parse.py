@@ -112,8 +112,10 @@ def _next_decision(decision: Approve | Reject, said: str, today: date
             return m, _parse(m["rest"], today=today, channel_project=None), False
         decided = _DECIDED_RIGHT_AFTER.match(said, m.end("id"))
         if _NUMBER_FIRST.fullmatch(m["rest"]) or decided is not None:
-            read = _parse(m["rest"] if decided is None else f"{decided.group(1)} {m['id'].lstrip('#')} {said[decided.end():].lstrip(' -–—:：,，')}",
-                          today=today, channel_project=None)
+            # "35 reject - too dear" is read as the verb's own form ("reject 35 too dear"), whatever the number's length
+            words = m["rest"] if decided is None else \
+                f"{decided.group(1)} {m['id'].lstrip('#')} {said[decided.end() :].lstrip(' -–—:：,，')}"
+            read = _parse(words, today=today, channel_project=None)
             if isinstance(read, (Approve, Reject)) or (isinstance(read, ParseError) and read.verb in ("approve", "reject")):
                 return m, read, False  # "4 approve, 5 reject": the second's reason is asked for, nothing decided yet
         if len(m["id"].lstrip("#")) == len(str(decision.approval_id)) and (
