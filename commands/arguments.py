@@ -47,7 +47,7 @@ from commands.model import (
     Status,
     Subscribe,
 )
-from commands.numbers import AMOUNT_GLUED, HOURS_MAX, amount, find_hours, percent_forms, round_int
+from commands.numbers import AMOUNT_GLUED, HOURS_MAX, amount, cn_number, find_hours, percent_forms, round_int
 from commands.text import EDGE_PUNCT, blank, clean, first_token, remove_spans
 
 # ---------------------------------------------------------------------------------------------------------
@@ -129,7 +129,8 @@ def snooze(args: Args) -> Command | ParseError:
 
 
 _CASUAL_APPROVE = ("ok", "lgtm")
-_NUMBERED = re.compile(r"第\s*([0-9]{1,9})\s*[号個个]?\s*(?:申请|审批|单)?")
+_NUMBERED = re.compile(r"第\s*([0-9]{1,9}|[一二两三四五六七八九十百]{1,5})\s*[号個个]?\s*(?:申请|审批|单)?"
+                       r"|([0-9]{1,9}|[一二两三四五六七八九十百]{1,5})\s*号\s*(?:申请|审批|单)")  # "批准第 7 号申请", "批准三十一号申请"
 _EXPLICIT_APPROVE = re.compile(r"(?:approve|同意|批准)\s*#?([0-9]{1,9})[^\w#]*$", re.IGNORECASE)  # a 👍 or "!" after
 _THUMBS_UP = "\U0001f44d\u2705\u2714\U0001f44c"  # 👍 ✅ ✔ 👌: a yes said with a sign
 _ID_ALONE = re.compile(rf"[0-9]{{1,9}}\s*(?:[,;.!，；。！].*|[{_THUMBS_UP}\ufe0f\s]*(?:go ahead|thanks|pls)?)?", re.IGNORECASE)
@@ -144,8 +145,9 @@ def approve(args: Args) -> Command | ParseError:
     if explicit is not None:  # "ok 可以 approve 31"
         return Approve(approval_id=int(explicit.group(1)))
     numbered = _NUMBERED.fullmatch(args.rest)
-    if numbered is not None:  # "批准第 7 号申请"
-        return Approve(approval_id=int(numbered.group(1)))
+    number = cn_number(numbered.group(1) or numbered.group(2)) if numbered is not None else None
+    if number is not None:  # "批准第 7 号申请", "批准三十一号申请"
+        return Approve(approval_id=number)
     if args.word == "approved" and not (args.rest.startswith("#") or _ID_ALONE.fullmatch(args.rest)):
         return err("unknown_command", None, word=args.word, suggestion="approve")  # "approved 3 drawings": a report
     arg = approval_id(args.rest, "approve")

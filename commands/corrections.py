@@ -27,7 +27,7 @@ _HOURS_NAMED = re.compile(r"(?<![A-Za-z])(?:hours?|hrs)(?![A-Za-z])|工时", re.
 # Said before the key, the apology or the field ("sorry, A-3 should be 35%", "hours on A-3 were 1.5"): the key leads.
 # An apology or a heading before the key ("sorry, A-3 …", "Small correction on A-3: …", "Apologies — the figure I
 # reported for A-3 …", "不好意思，A-3 …"): the correction is the key's.
-_ZH_APOLOGY = r"不好意思|抱歉|对不起"  # "sorry" and "oops" are words of a correction themselves (correction_words.py)
+_ZH_APOLOGY = r"不好意思|抱歉|对不起|(?i:paiseh|pai seh)"  # "sorry" and "oops" are words of a correction themselves (correction_words.py)
 _SORRY_BEFORE_KEY = re.compile(rf"^(?:(?:so |my )?(?:sorry|apologies)(?:[\s,]+(?:wrong|my bad|my mistake))?|oops|{_ZH_APOLOGY}|(?:a |one )?(?:small |quick )?correction(?: on| for| to)?)"
                                r"[\s,，!！:：—–-]*(?:the (?:figure|number|value) (?:i (?:reported|logged|gave|posted) )?(?:for|on) )?"
                                r"(?=(?:the (?:hours|progress|percent) (?:i (?:reported|logged|gave|posted) )?(?:for|on) )?[A-Za-z][A-Za-z0-9]{0,9}-[0-9])",

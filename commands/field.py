@@ -45,6 +45,9 @@ _SHARE_OF_AFTER = re.compile(r"\s*[^\s,，;；。]{1,12}\s*的\s*[0-9]+(?:\.[0-9
 _REFERENCE_BEFORE = re.compile(r"(?:等|跟|和|与|同|比|像|同步|依赖|除了|after|until|like|than|with|and|on|for|behind|"
                                r"before|see|as|per|blocked by|waiting for|depends on)\s*$", re.IGNORECASE)
 _SEPARATOR = re.compile(r"[,;:.!?\n]\s*(?:(?:and|also|then|plus|while)\s+)?$", re.IGNORECASE)  # ", and PHV-5 is …": its own clause
+# A task's own news, then "and" before the next key ("A-1 done and A-2 nearly there"): a clause of its own.
+_SAID_THEN_AND = re.compile(r"(?:done|finished|complete[d]?|started|[0-9]\s*%)\s+and\s*$", re.IGNORECASE)
+_AND_END = re.compile(r"\s+and\s*$", re.IGNORECASE)  # the "and" before the next key is neither task's words
 _BLOCK_WORD_FIRST = re.compile(r"^(?:阻塞|卡住了|卡住|受阻|blocked|block)(?![A-Za-z])\s*[:：]?\s*", re.IGNORECASE)
 _LONE_NUMBER = re.compile(r"[0-9]{1,3}")
 _ROUGHLY = re.compile(rf"{HEDGE_WORDS}|左右", re.IGNORECASE)
@@ -166,11 +169,14 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool, doubted: bo
                 or w.VAGUE_TROUBLE.search(scrubbed):
             unsure = "suggested"  # "stuck, something's off": why? Asked.
         return _Reading(writes=((progress,) if progress else ()) + writes, unsure=unsure)
+    if unblock is not None and d.SHARE_RIGHT_BEFORE.search(scrubbed[: unblock.start()]):
+        return _Reading(ask=err("unclear_percent", verb, task=task, value=_excerpt(t)))  # "管子 50% 到货了": a share came
     if unblock is not None:
         restored = (progress is not None and d.THING_RESTORED.search(scrubbed[: unblock.end()]) is not None) or (
             unblock.group(0).lower() == "resolved" and d.RESOLVED_ALONE.fullmatch(t)) or (  # "KEY resolved": done, or unblocked?
             progress is None and (d.REPAIRED_THEN_BACK.search(t) is not None or d.SIGNED_OFF.search(t) is not None)) or (
-            d.BUT_STILL_NOT.search(scrubbed, unblock.end()) is not None)  # "批下来了 but the scaffold is still not up"
+            d.BUT_STILL_NOT.search(scrubbed, unblock.end()) is not None) or (  # "批下来了 but the scaffold is still not up"
+            w.WEATHER.search(scrubbed[: unblock.start()]) is not None and d.PART_OF_DAY.search(t) is not None)  # "rain stopped us at noon, back at it later"
         return _Reading(writes=(Unblock(task=task, note=note),) + ((progress,) if progress else ()), unsure="suggested" if restored else unsure)
     if cue.trouble is not None:
         return _Reading(writes=((progress,) if progress else ()) + (Block(task=task, reason=clean(t)),), unsure="suggested")
@@ -212,6 +218,7 @@ def _parts(s: str) -> tuple[str, list[tuple[str, str]]]:
     keys = list(TASK_KEY_ANY.finditer(s))
     starts = [m for i, m in enumerate(keys)
               if m.start() == 0 or not _REFERENCE_BEFORE.search(s[: m.start()]) or _SEPARATOR.search(s[: m.start()])
+              or _SAID_THEN_AND.search(s[: m.start()])
               or (i > 0 and w.JOINED_KEYS.match(s[keys[i - 1].end() : m.start()]))]
     if not starts and keys:
         starts = keys[:1]  # "half the pipes are in for P-6": the one task named, its words before it
@@ -220,7 +227,7 @@ def _parts(s: str) -> tuple[str, list[tuple[str, str]]]:
         starts = starts[:-1]  # a key that ends a message with nothing of its own is named in the words before
     if not starts:
         return s, []
-    parts = [(m.group(1).upper(), s[m.end() : nxt.start() if nxt is not None else len(s)])
+    parts = [(m.group(1).upper(), _AND_END.sub("", s[m.end() : nxt.start()]) if nxt is not None else s[m.end() :])
              for m, nxt in zip(starts, [*starts[1:], None], strict=True)]
     for i in range(len(parts) - 2, -1, -1):
         if w.JOINED_KEYS.match(parts[i][1]):
@@ -312,6 +319,7 @@ def understand(s: str, *, verb: str = "report", bare_is_percent: bool = False, o
     reasons: list[ConfirmReason] = [r.unsure for r in readings if r.unsure is not None]
     amended = c.CORRECTION_ANYWHERE.search(s) or c.CORRECTION.search(s)
     if amended is not None and amended.group(0).lower() != "sorry" and not (c.NOT_UNDO.search(s) or w.NOT_DONE.search(s) or w.FORECAST_BEFORE.search(s[: amended.start()])
+                                    or d.FORECAST_BY.search(s, amended.end())  # "should be at 80 by Friday": a forecast
                                     or d.THING_WRONG.match(s, max(0, amended.start() - 2))):
         # "A-3 wrong, 应该是 60%": words of a correction read as a report's would write what was not meant; asked
         reasons.append("suggested")

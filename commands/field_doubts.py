@@ -49,7 +49,8 @@ COUNTED_IN_CLAUSE = re.compile(r"[^,，;；。.!！\n]{0,30}?(?<![A-Za-z0-9.#:/\
 # A completion with a count in its clause: a part of the work ("rows 120 铺完了", "装完 2 号机", "finished 4 units").
 COUNTED = re.compile(r"(?<![A-Za-z0-9.#:/\-])[0-9]+(?![0-9])")
 COUNTED_AFTER = re.compile(r"\s*了?\s*第?[0-9一二两三四五六七八九十]+\s*(?:(?:号|个|台|套|根|条|件|块|片|张|扇|组|排|段|层|间)[\u4e00-\u9fff]{0,2}"
-                           r"\s*了?|(?:units?|pcs|of [0-9]+)(?![A-Za-z]))\s*(?:[,，;；。.!！]|$)", re.IGNORECASE)
+                           r"\s*了?|(?:units?|pcs|of [0-9]+)(?![A-Za-z]))\s*(?:[,，;；。.!！]|$)"
+                           r"|\s*第?[0-9一二两三四五六七八九十]+\s*号[\u4e00-\u9fff]{0,3}的", re.IGNORECASE)  # "装完5号杆的摄像机了": pole 5's camera
 
 # A blocker denied ("no longer stuck", "不再等"): the obstacle is gone, an unblock. Waited for nothing, or waited for
 # before a start in a later clause ("等了半天 终于开始了"): not a blocker to set without asking.
@@ -143,6 +144,11 @@ STOPPED_AFTER = re.compile(r"\s*(?:就|都)?\s*停在(?:那|这)|\s*(?:stuck|sto
 AWAITED = re.compile(r"(?<![A-Za-z])(?:approval|permit|sign-?off|signature|licen[cs]e|consent)(?![A-Za-z])|审批|许可|签字|批复", re.IGNORECASE)
 # Between an unblock and a blocker after it ("parts came in, but now waiting on the cert"): blocked again.
 BUT_THEN = re.compile(r"(?<![A-Za-z])(?:but|however|yet)(?![A-Za-z])|但是|可是|不过|然而", re.IGNORECASE)
+# After "should be", a date the figure is for ("should be at 80 by Friday"): a forecast, no correction.
+FORECAST_BY = re.compile(r"[^.;!?。；！？]{0,20}?(?<![A-Za-z])by\s+(?:mon|tue|wed|thu|fri|sat|sun|tomorrow|tmrw?|next|the end|end of|eod|eow|cob)",
+                         re.IGNORECASE)
+# A percent right before an arrival ("管子 百分之五十 到货了"): a share of something came, no obstacle gone; asked.
+SHARE_RIGHT_BEFORE = re.compile(r"(?:[0-9]{1,3}\s*%|百分之[一二两三四五六七八九十]{1,3})\s*(?:的)?\s*(?:已经?|都|也)?\s*$")
 # After an unblock, something else still not done ("批下来了 but the scaffold is still not up"): free to go on? Asked.
 BUT_STILL_NOT = re.compile(r"(?:(?<![A-Za-z])(?:but|however)(?![A-Za-z])|但是?|可是|不过)[^.;!?。；！？]{0,40}?(?:(?<![A-Za-z])(?:still not|not yet|yet to|still no|still waiting)(?![A-Za-z])|还没|还未|尚未|还在等)",
                            re.IGNORECASE)
@@ -182,7 +188,7 @@ WAITED_OUT = re.compile(r"(?:终于|总算)\s*(?:可以)?\s*(?:开工|开始|动
 REPAIRED = re.compile(r"修好|修复|换好|(?:got )?fixed|repaired|replaced", re.IGNORECASE)  # a completion word that is a repair's
 THING_RESTORED = re.compile(r"[\u4e00-\u9fffA-Za-z]{2,}\s*(?:已经?|都|也)?\s*(?:恢复了?|修好了|(?:is|are) back|restored)$", re.IGNORECASE)
 # A stop for a part of the day ("太阳太毒了 中午干不了", "too hot to work at noon"): not a blocker to set without asking.
-PART_OF_DAY = re.compile(r"晌午|中午|午后|上午|下午|傍晚|晚上|夜里|(?<![A-Za-z])(?:at noon|midday|(?:this |in the )?(?:morning|afternoon|evening)|tonight)(?![A-Za-z])",
+PART_OF_DAY = re.compile(r"晌午|中午|午后|上午|下午|傍晚|晚上|夜里|(?<![A-Za-z])(?:at noon|midday|(?:at|after|before|over) lunch|(?:this |in the )?(?:morning|afternoon|evening)|tonight)(?![A-Za-z])",
                          re.IGNORECASE)
 PART_OF_DAY_STOP = re.compile(r"(?:晌午|中午|上午|下午)\s*(?:就|都|也)?\s*(?:干不了|不能干|没法干|停工|歇了?)|停(?:工)?半天|(?:今天|今日)(?:就|先)?(?:干)?到这")
 # Nouns of a quantity that WordNet's list (commands/measure_nouns.txt) lacks: "glycol mix is at 35%".
@@ -190,8 +196,9 @@ MORE_MEASURES = frozenset({"mix", "mixture", "blend", "dilution", "glycol", "bri
                            "pre-charge", "charge", "factor"})
 # A part of a message on several tasks that says only a vague amount ("A-1 half, A-2 some"): the message is asked.
 VAGUE_AMOUNT = re.compile(r"一些|一点|部分|还差|就差|只差|有进展|同上|也是|也一样|(?<![A-Za-z])(?:some|a bit|a little|partly|partially|bits|mostly|largely|most of|same|ditto)(?![A-Za-z])", re.IGNORECASE)
-# "模组有70%已经到仓库了", "其中 30% …": a share of a thing the words name, not the task's progress; asked.
-SHARE_LEAD = re.compile(r"[\u4e00-\u9fffA-Za-z](?<![进度成经还我你他她们])\s?有\s*$|其中\s*$|[\u4e00-\u9fff](?<![进度])的\s*(?:已经?|都)?\s*$")
+# "模组有70%已经到仓库了", "其中 30% …": a share of a thing the words name, not the task's progress; asked. So is a
+# payment claimed ("progress claim 55%", "请款 40%"): the money's share, which may not be the work's.
+SHARE_LEAD = re.compile(r"(?<![A-Za-z])(?:progress |payment |interim )?claim(?:ed)?\s*(?:of|at|is|for)?\s*$|请款\s*$|[\u4e00-\u9fffA-Za-z](?<![进度成经还我你他她们])\s?有\s*$|其中\s*$|[\u4e00-\u9fff](?<![进度])的\s*(?:已经?|都)?\s*$", re.IGNORECASE)
 # A thing said to be wrong ("螺栓规格不对", "尺寸不对"): a report of trouble, no correction of a write.
 THING_WRONG = re.compile(r"(?:规格|尺寸|型号|数量|颜色|方向|位置|角度|标高|参数|图纸|版本)不对")
 HEDGE_BEFORE_HOURS = re.compile(r"(?:差不多|大概|大约|约|(?<![A-Za-z])(?:about|around|roughly))\s*$", re.IGNORECASE)

@@ -49,13 +49,15 @@ _PROGRESS_CUE_BEFORE = re.compile(r"(?:做到|干到|弄到|装到|达到|到了
 
 # From one figure to another ("从40%推进到75%", "进度由30%提升至48%", "从35%更新为60%", "from 30% go up to 60%", "20% → 45%"):
 # where it stands is the second.
-_FROM_TO_PERCENT = re.compile(r"(?:(?:[从由]|(?<![A-Za-z])from)\s*[0-9]{1,3}\s*%?\s*(?:(?:up|涨|提升|提高|升|推进|推|拉|干|做|弄|搞|去|提)\s*"
+_FROM_TO_PERCENT = re.compile(r"(?:(?:[从由]|(?<![A-Za-z])from)\s*[0-9]{1,3}\s*%?\s*[,，]?\s*(?:(?:up|涨|提升|提高|升|推进|推|拉|干|做|弄|搞|去|提)\s*"
                               r"|(?:更新|改|调整)\s*(?=[为成到])|(?:go(?:es)?|went|gone|moved|climbed|jumped)\s+(?:up\s+)?|up\s+)?(?:到了?|至|为|成|to|->|→)"
                               r"|(?<![0-9.])[0-9]{1,3}\s*%?\s*(?:->|→|=>))\s*(?P<to>[0-9]{1,3})\s*%", re.IGNORECASE)
 
 _RANGE_PERCENT = re.compile(r"(?<![0-9.A-Za-z])([0-9]{1,3})\s*%?\s*(?:-|~|～|到|至|或者?|还是|or|to|and)\s*[0-9]{1,3}\s*(?:%|％)"
                             r"|(?<![0-9.])([0-9]{1,3})\s+(?:or|或)\s+[0-9]{1,3}(?![0-9])", re.IGNORECASE)
 
+# "从百分之四十，到百分之六十了": moved from one to the other, said in Chinese numerals.
+_CN_FROM_TO = re.compile(r"[从由]\s*百分之[一二两三四五六七八九十]{1,3}\s*[,，]?\s*(?:(?:推|干|做|弄|提|拉)?(?:到了?|至))\s*百分之(?P<to>[一二两三四五六七八九十百]{1,3})")
 _CN_RANGE = re.compile(r"百分之([一二三四五六七八九十]{1,3})\s*(?:到|至|-|~|～|或)\s*(?:百分之)?[一二三四五六七八九十百]{1,3}")
 _CN_TENS_RANGE = re.compile(r"(?:百分之[一二三四五六七八九][一二三四五六七八九]十(?![一二三四五六七八九])"
                             r"|[一二三四五六七八九][一二三四五六七八九]十\s*(?:%|的样子|左右))")
@@ -176,6 +178,9 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
         return Percent(span=(moved.start(), len(t)))  # "charge test: 20% → 80% in 28 min": a measurement, and its time
     if moved is not None and int(moved.group("to")) <= 100:
         return Percent(value=int(moved.group("to")), span=moved.span())
+    moved_cn = _CN_FROM_TO.search(t)
+    if moved_cn is not None and (to := cn_number(moved_cn.group("to"))) is not None and to <= 100:
+        return Percent(value=to, span=moved_cn.span())
     ranged = _CN_TENS_RANGE.search(t)
     if ranged is not None and not w.MEASURE_BEFORE.search(clause_before(t, ranged.start())):
         return Percent(guess=_lower_of(ranged.group(0)), span=ranged.span())  # "百分之六七十", "六七十%": a range

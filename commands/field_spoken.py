@@ -129,7 +129,15 @@ _CANTONESE = ((re.compile(r"唔啱"), "不对"), (re.compile(r"唔系|唔係"), 
               # Sichuan, Northeastern and Wu words ("搞归一了", "莫得钢筋", "整完了", "今儿", "好了伐")
               (re.compile(r"搞归一"), "搞定"), (re.compile(r"弄归一"), "弄好"), (re.compile(r"莫得"), "没有"), (re.compile(r"整好"), "弄好"), (re.compile(r"整(?=完|不了|到)"), "干"), (re.compile(r"(?<=[弄整搞])利索"), "好"), (re.compile(r"差不离"), "差不多"),
               (re.compile(r"(?<![\u4e00-\u9fff])([今明昨])儿(?![子女])"), r"\1天"), (re.compile(r"停起的"), "停着"), (re.compile(r"(?<=了)伐(?=\s*[?？]?\s*$)"), "吗"), (re.compile(r"([做装搞等整修拆焊试执])紧"), r"在\1"),  # "做紧": doing it now
-              (re.compile(r"(?<=[0-9一二两三四五六七八九十])\s*巴仙"), "%"), (re.compile(r"(?<![A-Za-z])liao(?![A-Za-z])", re.IGNORECASE), "了"),
+              (re.compile(r"(?<=[0-9一二两三四五六七八九十几多])\s*巴仙"), "%"),
+              # Malay and Singlish words on Singapore and Malaysian sites ("siap already", "2 jam", "tak boleh start")
+              (re.compile(r"(?<![A-Za-z])(?:all\s+)?sett?le(?=\s+(?:liao|already|了))", re.IGNORECASE), "done"),
+              (re.compile(r"(?<![A-Za-z])liao(?![A-Za-z])", re.IGNORECASE), "了"),
+              (re.compile(r"(?<![A-Za-z])siap\s+(?:belum|ke|tak)\s*\??", re.IGNORECASE), "done?"),
+              (re.compile(r"(?<![A-Za-z])siap(?![A-Za-z])", re.IGNORECASE), "done"), (re.compile(r"(?<![A-Za-z])dah mula(?![A-Za-z])", re.IGNORECASE), "started"),
+              (re.compile(r"(?<![A-Za-z])tak boleh(?![A-Za-z])", re.IGNORECASE), "cannot"), (re.compile(r"(?<![A-Za-z])salah(?![A-Za-z])", re.IGNORECASE), "wrong"),
+              (re.compile(r"(?<![0-9.])([0-9]{1,2})\s*jam\s+(?:setengah|stgh)(?![A-Za-z])", re.IGNORECASE), r"\1.5 hours"),
+              (re.compile(r"(?<![0-9.])([0-9]{1,2}(?:\.[0-9])?)\s*jam(?![A-Za-z])", re.IGNORECASE), r"\1 hours"),
               (re.compile(r"(?<![月0-9一二三四五六七八九十])([一两二三四五六七八九十]|半)日(?![期程子常历])"), r"\1天"))  # "用咗两日": days
 
 
@@ -168,13 +176,27 @@ def respell(s: str) -> str:
 
 
 def _en_value(m: re.Match[str]) -> int:
-    if m.group("hundred"):
+    said = {name: (value or "").lower() for name, value in m.groupdict().items()}
+    if said.get("hundred"):
         return 100
-    if m.group("teen"):
-        return _TEENS[m.group("teen").lower()]
-    if m.group("tens"):
-        return _TENS[m.group("tens").lower()] + (_UNITS[m.group("unit").lower()] if m.group("unit") else 0)
-    return _UNITS[m.group("single").lower()]
+    if said.get("teen"):
+        return _TEENS[said["teen"]]
+    if said.get("tens"):
+        return _TENS[said["tens"]] + (_UNITS[said["unit"]] if said.get("unit") else 0)
+    return _UNITS[said["single"]]
+
+
+# A decision on an approval whose number is said in words ("approve twenty eight"), as voice input writes it: ten or
+# more, and nothing after it but its reason's punctuation ("approve one more thing" is no approval number 1).
+_DECISION_IN_WORDS = re.compile(
+    rf"^(?P<verb>approve|reject|同意|批准|驳回)\s+(?:number\s+|#\s*)?(?:(?P<teen>{'|'.join(_TEENS)})|(?P<tens>{'|'.join(_TENS)})"
+    rf"(?:[- ]?(?P<unit>{'|'.join(_UNITS)}))?)(?=\s*(?:[,.!;:，。！—–-]|$))", re.IGNORECASE)
+
+
+def decision_in_digits(s: str) -> str:
+    """`s` with an approval's number said in words after its decision written in digits ("approve 28")."""
+    m = _DECISION_IN_WORDS.match(s)
+    return s if m is None else f"{m.group('verb')} {_en_value(m)}{s[m.end():]}"
 
 
 def spelled_keys(s: str) -> str:

@@ -43,7 +43,8 @@ DONE_PARTIAL_AFTER = re.compile(
 PENDING_AFTER = re.compile(r"(?:还没|没有?|尚未)(?:有)?(?:开始|开工|动|做|弄|装|测|调|试|验)|(?<![A-Za-z])(?:not (?:yet )?started|hasn'?t (?:been )?started)"
                            r"|(?<![0-9])[0-9]+\s+[A-Za-z]+\s+(?:left|remaining|to go|outstanding)(?![A-Za-z])|还有\s*[0-9]+\s*个",
                            re.IGNORECASE)
-EXCEPT_AFTER = re.compile(r"^\W{0,3}\s*(?:except|apart from|other than|besides|but not|minus|除了|只差|就差|还差|只剩|还剩|剩下?(?!余)(?=\s*[A-Za-z\u4e00-\u9fff])|不对|不是|no wait|wait no|actually,? no)(?![A-Za-z])",
+EXCEPT_AFTER = re.compile(r"^\W{0,3}\s*(?:(?:except|apart from|other than|besides|but not|minus|除了|只差|就差|还差|只剩|还剩|不对|不是|no wait|wait no|actually,? no)(?![A-Za-z])"
+                          r"|剩下?(?!余)(?=\s*[A-Za-z\u4e00-\u9fff]))",
                           re.IGNORECASE)
 # A completion word that is a percent's label ("完成80%", "完成度") or names a plan, not a fact.
 DONE_NOT_FACT_BEFORE = re.compile(r"(?:(?<![A-Za-z])(?:nothing|little|not much)\s+(?:could|can|will|was|got)\s+(?:be\s+)?(?:got\s+)?\s*$|快|快要|就要|即将|马上|差不多|基本|基本上|接近|将近|预计|争取|能|会|要|准备|计划|必须|得|需要|"
@@ -101,7 +102,7 @@ UNBLOCK = _words(
 )
 
 # Weather that stops outdoor work (a blocker; beside a progress figure, with no word of stopping, asked).
-WEATHER_WORDS = ("(?<!可能)(?<!可能会)(?<!会)(?<!要)(?<!怕)下雨", "暴雨", "大雨", "台风", "大风", "黑雨", "红雨", "热压力警告", "酷热天气警告", "heat stress (?:warning|alert)", "black rain", "下(?:大|暴|中)?雪", "雨天", "风太大", "风大", "high winds?",
+WEATHER_WORDS = ("(?<!可能)(?<!可能会)(?<!会)(?<!要)(?<!怕)下雨", "暴雨", "大雨", "台风", "大风", "黑雨", "红雨", "热压力警告", "haze", "雾霾", "酷热天气警告", "heat stress (?:warning|alert)", "black rain", "下(?:大|暴|中)?雪", "雨天", "风太大", "风大", "high winds?",
                  "(?<!before the )(?<!before )(?<!after the )(?<!after )rain(?:ing)?", "snowing")
 WEATHER = _words(*WEATHER_WORDS)
 # Waiting or stopped: the task is blocked, with the message as its reason. Never a 0 % write.
@@ -113,12 +114,12 @@ BLOCK = _words(
     "(?<!手机)(?<!手机快)(?<!电话)(?<!电话快)(?<!电脑)(?<!电脑快)(?<!平板)(?<!平板快)没(?:有)?(?:权限|材料|配件|图纸|电|水|人手|工具|钥匙)", "无权限", "没有(?!问题|事|毛病|办法|进展|动静|人说|完|做|干|弄|开始)[\u4e00-\u9fff]{1,3}了(?=\\s*(?:[,，。!！]|$))", "没审批", "审批没下来", "还没批", "没批",
     *WEATHER_WORDS, "封路", "路封了", "风浪(?:太|很|较)?大", "浪太大", "(?:船|车|人)(?:出|进|上|下|过)不去",
     "[\u4e00-\u9fff]不了(?!解)", "不能(?:作业|施工|干活|干|开工|进场|浇筑|焊接|吊装)", "没来", "干等", "先停", "停着",
-    "blocked", "blocking", "stuck", "on hold", "(?:while |as )?(?:we|they) (?:wait|are waiting) (?:on|for)", "(?<=目前)等待", "(?:weather )?window (?:is |has )?closed", "(?:material|parts?|labou?r|staff|steel|cable) shortage", "拖了(?:[0-9一二两三四五六七八九十半]+|好几|几)\\S{0,3}(?:天|周|星期|个月)", "stood down", "(?:can'?t|cannot|cant) get (?:alongside|in|on)", "上不来", "(?:送|运|拉)不上来", "停飞", "still wait(?:ing)?(?: for)? the", "(?:cannot|can'?t) go up", "weather (?:holds?|delays?)", "还没来\\s*(?:[,，]\\s*)?(?:还在)?等着(?:呢)?", "在等着呢", "(?<!to )(?<!must )(?<!pressure )(?<!min )(?<!mins )(?<!minute )hold(?! for| at| \\d| test| time| period)", "held up", "waiting (?:for|on)(?! (?-i:it|us|me|this|our|them to)(?![A-Za-z]))", "waiting(?! to )(?! (?:for|on) (?-i:it|us|me|this|our|them to)(?![A-Za-z]))", "no (?:\\w+ )?access(?: yet)?(?: until| till| before)", "watiing", "wating",
+    "blocked", "blocking", "stuck(?! in traffic)", "on hold", "(?:while |as )?(?:we|they) (?:wait|are waiting) (?:on|for)", "(?<=目前)等待", "(?:weather )?window (?:is |has )?closed", "(?:material|parts?|labou?r|staff|steel|cable) shortage", "拖了(?:[0-9一二两三四五六七八九十半]+|好几|几)\\S{0,3}(?:天|周|星期|个月)", "stood down", "(?:can'?t|cannot|cant) get (?:alongside|in|on)", "上不来", "(?:送|运|拉)不上来", "停飞", "still wait(?:ing)?(?: for)? the", "(?:cannot|can'?t) go up", "weather (?:holds?|delays?)", "还没来\\s*(?:[,，]\\s*)?(?:还在)?等着(?:呢)?", "在等着呢", "(?<!to )(?<!must )(?<!pressure )(?<!min )(?<!mins )(?<!minute )hold(?! for| at| \\d| test| time| period)", "held up", "waiting (?:for|on)(?! (?-i:it|us|me|this|our|them to)(?![A-Za-z]))", "waiting(?! to )(?! (?:for|on) (?-i:it|us|me|this|our|them to)(?![A-Za-z]))", "no (?:\\w+ )?access(?: yet)?(?: until| till| before)", "watiing", "wating",
     "waitng", "awaiting", "pending (?:the )?(?!(?:install(?:ation)?|fitting|fit-out|testing|test|commissioning|wiring|welding|painting|assembly|hook-?up)(?![A-Za-z]))", "can'?t \\w+ today", "(?:cannot|can'?t|unable to) (?:proceed|progress|work)(?![A-Za-z])", "无法(?:推进|施工|开展|进行|作业|进场)", "(?:审批|批复|许可|图纸)尚未(?:下发|批复|下来|到位)", "stop(?:ped)? (?:because|due to)", "stop(?:ped)? work(?:ing)?(?![A-Za-z])", "stopped until", "阻工", "held up", "won'?t let (?:us|them|the [a-z]+) (?:in|on|through)", "还没回(?:函|复|话)", "(?:cannot|can'?t) (?:lift|enter|access|pour|weld|install)(?![A-Za-z])", "(?:crane|pump|machine|generator|excavator|吊车|设备)\\s*(?:is\\s*)?(?:broken|broke down|坏了)", "(?:we|work) (?:have |has )?stopped(?![A-Za-z])", "not (?:yet )?approve[d]?(?![A-Za-z])", "not give (?:us )?access", "no access", "grounded", "heavy snow", "snowed (?:in|under)", "snow ?storm", "site closed", "road(?:s)? (?:is |are )?closed", "shut down",
     "停了", "停下了?", "停止(?:施工|吊装|作业|焊接|浇筑|工作|安装|干活)", "停电(?!窗口|计划|时间|作业|检修|施工|范围|已执行|已落实|操作)", "停水(?!操作|作业)", "(?<!差)(?<!差\\S)(?<!差\\S{2})(?<!差\\S{3})(?<!差\\S{4})(?<!差\\S{5})没到(?!\\s*(?:[0-9一二两三四五六七八九十]|一半|half|百分))", "封路", "落雨", "停了工", "没得做", "做不到", "pending(?!\\s+(?:install(?:ation)?|fitting|fit-out|testing|test|commissioning|wiring|welding|painting|assembly|hook-?up)(?![A-Za-z]))", "not yet (?:supplied|delivered|arrived|received|approved|signed)", "(?:还)?没(?:签|批|确认|回复|给|到货|发货)", "未签",
     "no access", "(?:not|isn'?t|aren'?t) (?:here|in|on site) yet", "still (?:not|isn'?t|aren'?t) here", "can'?t access", "cannot access", "can'?t get in", "(?<!winder )(?<!breaker )(?<!isolator )(?<!panel )(?<!machine )(?<!pump )locked out", "no permit", "need(?:s)? (?:a |the )?permit", "没有?\\s*(?:PTW|permit|工作票|作业票|许可证?)(?![A-Za-z])",
     "(?:rain|storm|snow|weather|typhoon)(?:ed)? (?:out|delay|stopped|stop)", "rained (?:out|off)", "missing parts?",
-    "(?:all )?work (?:has )?(?:stopped|halted|suspended)", "(?:platform |site )?(?:mustered|evacuated)", "short of", "out of (?:stock|parts|material)", "r[au]n out of(?! (?:time|daylight|day|light|hours))", "用完了", "用光了", "no (?:parts|material|materials|power|crane)",
+    "(?:all )?work (?:has )?(?:stopped|halted|suspended)", "(?:outdoor |all )?work stop(?:ped)?(?![A-Za-z])", "no manpower", "(?:租|买|借|找|约|叫)不到", "还在等(?=\\s*(?:[,，。.!！]|$))", "(?:work )?permits? (?:still )?not (?:yet )?out", "不能\\s*(?:test|测试|调试|送电|commission)", "(?:platform |site )?(?:mustered|evacuated)", "short of", "out of (?:stock|parts|material)", "r[au]n out of(?! (?:time|daylight|day|light|hours))", "用完了", "用光了", "no (?:parts|material|materials|power|crane)",
 )
 
 # Trouble that names no cause ("stuck, something's off"): a blocker with it is asked about.
@@ -162,7 +163,7 @@ FORECAST_BEFORE = _words(
 )
 MEASURE_BEFORE = _words(
     "[\u4e00-\u9fff]率", "[\u4e00-\u9fff]量", "液位", "料位", "(?<!进)(?<!完成)(?<!程)(?<!调)(?<!制)(?<!年)(?<!季)(?<!态)度", "比", "低了", "低(?=\\s*[0-9])", "高了", "高(?=\\s*[0-9])", "占了?",
-    "level", "vibration", "noise", "packet", "oxygen", "retention", "removal", "override", "wastage", "waste", "损耗", "保留金", "质保金", "(?<![A-Za-z])set\\s*了", "dimmers?", "(?-i:N[12])\\s*(?:到|at|is|=)?", "扭矩", "torque", "pass rate", "(?<!-)down(?! to)", "(?<!-)up(?! to)", "soc", "loading", "charge", "charged",
+    "level", "vibration", "noise", "packet", "oxygen", "retention", "removal", "override", "compaction", "came back(?: at| as| with)?", "(?-i:SST|GST|VAT)", "wastage", "waste", "损耗", "保留金", "质保金", "(?<![A-Za-z])set\\s*了", "dimmers?", "(?-i:N[12])\\s*(?:到|at|is|=)?", "扭矩", "torque", "pass rate", "(?<!-)down(?! to)", "(?<!-)up(?! to)", "soc", "loading", "charge", "charged",
     "state of charge", "oee", "只有", "压力", "效率", "良率", "良品率", "合格率", "通过率", "成功率", "达标率", "利用率", "占比", "比例", "电量", "电压", "电流", "负载",
     "负荷", "充(?:到|满|了)", "设(?:成|为|到|置为|定为)", "(?:running|run|ran|runs)\\s+(?:[A-Za-z]+\\s+){0,3}at", "(?<![A-Za-z])set (?:[A-Za-z]+ ){0,2}(?:to|at)", "(?:能|可以|可)?(?:节)?省(?:了|下)?", "节约了?", "(?:save[sd]?|saving|savings of|cuts?|reduced? by)", "湿度", "温度", "转速", "流量", "误差", "偏差", "损耗", "出勤率?", "回款", "预算", "成本", "费用", "速度", "信号",
     "覆盖率", "含水率", "开度", "坡度", "折扣", "税", "能耗", "产能", "产量", "库存", "水位", "油量", "CPU", "内存", "磁盘",
@@ -224,12 +225,13 @@ APPROXIMATE_PERCENT: tuple[tuple[re.Pattern[str], int], ...] = tuple((re.compile
     (r"(?<![A-Za-z])[0-9]{1,2}\s*(?:%|％)?\s*(?:-|~|到|至|或)\s*[0-9]{1,3}\s*(?:%|％)", -2),  # 70-80%: a range ("N1 到 92%" a reading)
     (r"(?<![一二三四五六七八九十百千万零〇两])[二三四五六七八九]十(?:[几多]|出头)(?=\s*(?:了|吧|啦|%|％|$))", -1),  # 九十几了: ninety-something
     (r"(?<![0-9.])[1-9]0\s*-?\s*(?:something|odd)\s*(?:%|％|percent|pct)", -1),  # "60 something percent"
+    (r"(?<![0-9.])[1-9][0-9]?\s*(?:plus|over|\+\+?)\s*(?:%|％|percent|pct)", -1),  # "90 plus %", Singlish "80 over %"
     (r"(?<![一二三四五六七八九十百千万零〇两])[二三四五六七八九]十\s*(?:到|至|-|~)\s*[二三四五六七八九]十(?:之间)?(?![个台米天号件根条])", -1),  # "七十到八十之间"
     (r"(?:快|快要|将近|接近|(?<![A-Za-z])(?:almost|nearly|close to)(?![A-Za-z]))\s*(?:到)?\s*(?:一半|(?<![A-Za-z])half(?:way)?(?![A-Za-z]))",
      50),  # 快一半: not yet half; asked with half preselected
     (r"一半多|一半几|过半|过了?一半|大半|(?<!差不)多一半|一大半|超过一半|(?<![A-Za-z])(?:more than|over|a bit over|a little over|just over|past) "
      r"half(?:way)?(?![A-Za-z])", 60),
-    (r"大差不差|(?<![一二三四五六七八九十百千万零〇两])[二三四五六七八九]十好几(?![个台米])|(?<![\u4e00-\u9fff])剩(?:下)?一?点点?(?:而已)?(?=\s*$)|(?:差不多|almost|nearly|(?<![\u4e00-\u9fff])快了)\s*(?:ok\s*了?)?\s*(?:吧|啦|咯|喽|啰)?\s*$|还差一点|差一点|还差点儿?(?=\s*就)|就差一点|(?<![还])(?:就|只)差(?=\\s*\\S)|八九不离十|快到?[一二三四五六七八九]十了|(?<![A-Za-z])(?:getting close|getting there|almost there)(?![A-Za-z])",
+    (r"(?<![A-Za-z])(?:a bit|a little|a few bits?|some) (?:more|left)(?: to go)?,? (?:then|and) (?:done|finished|complete)(?![A-Za-z])|大差不差|(?<![一二三四五六七八九十百千万零〇两])[二三四五六七八九]十好几(?![个台米])|(?<![\u4e00-\u9fff])剩(?:下)?一?点点?(?:而已)?(?=\s*$)|(?:差不多|almost|nearly|(?<![\u4e00-\u9fff])快了)\s*(?:ok\s*了?)?\s*(?:吧|啦|咯|喽|啰)?\s*$|还差一点|差一点|还差点儿?(?=\s*就)|就差一点|(?<![还])(?:就|只)差(?=\\s*\\S)|八九不离十|快到?[一二三四五六七八九]十了|(?<![A-Za-z])(?:getting close|getting there|almost there)(?![A-Za-z])",
      90),
     (r"(?:almost|nearly|close to|more or less|not far (?:off|from)|快|差不多|基本|接近|将近|mostly|largely|pretty much|basically|practically|大体|大致|基本上|大体上)"
      r"\s*(?:都)?\s*(?:已经?)?\s*(?:完成|完工|搞定|搞完|做完|弄完|弄好|做好|好了|完了|done|finished|finish|complete|wrapped(?: up)?)", 90),
@@ -312,6 +314,9 @@ COUNT_OF_TOTAL = re.compile(r"[0-9]+\s*(?:个|台|套|根|条|件|块|pcs|units|
 WORK_COUNT = re.compile(r"^\s*[0-9]{4,}\s*$|(?:做|装|换|铺|修|搞|弄|拆)了\s*几\s*(?:个|台|套|根|条|件|块|片|张|组|只|扇)|(?:进尺|掘进|推进|(?<![A-Za-z])advanced?)\s*了?\s*[0-9]+(?:\.[0-9]+)?\s*(?:米|m(?![A-Za-z]))|(?:^\s*第?|[装铺贴换焊拉布打砌挂埋接测修调刷发放立挖拆]|安装|更换|完成|做|还剩|剩下|剩)了?\s*[0-9]+\s*(?:个|台|套|根|条|件|块|本|片|米|m(?![A-Za-z])|张|组|扇|盏|只|处|间|遍|方)"
                         r"|(?:还剩|剩下|remaining|left with)\s*[0-9]+\s*[A-Za-z]+s(?![A-Za-z])|(?<![A-Za-z])(?:done|finished)\s*[0-9]+\s*$"
                         r"|(?<![0-9.])[0-9][0-9,.]*\s*(?:k?m|metres|meters|tonnes|tons)\s+of\s+[a-z]+(?:\s+[a-z]+)?\s+(?:laid|installed|placed|poured|paved|done)(?![A-Za-z])"
+                        r"|(?<![A-Za-z])(?:laid|put in|installed|poured|fitted|hung|pulled|placed|dug|lined)\s+(?:about |around |like )?(?:a |one )?"
+                        r"(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|dozen|ten|eleven|twelve|fifteen)(?:[\s-](?:and\s)?[a-z]+){0,3}?"
+                        r"\s+(?:metres|meters|blocks|bricks|panels|lengths|pipes|joints|units|pieces|bags|tonnes|tons|sheets|rows|posts|poles)(?![A-Za-z])"
                         r"|(?<![A-Za-z])(?:installed|laid|fitted|replaced|mounted|pulled|spliced|tested|finished|done|packed|loaded|shipped|lined|relined|surveyed|inspected|jetted|cleaned|dug|trenched|welded|coated)\s+[0-9][0-9,.]*"
                         r"\s*(?:of (?:the |them)?)?\s*(?:[a-z]+\s+){0,2}(?:[a-z]+s|units|pcs|k?m|t|tonnes|tons)(?![A-Za-z])", re.IGNORECASE)
 # Before a key: someone else's words, or the task as the object of a sentence (asked, never written).

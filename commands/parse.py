@@ -12,7 +12,7 @@ from datetime import date
 from commands.corrections import correction
 from commands.errors import PARAM_MAX_CHARS, err
 from commands.field_doubts import JOKING, REMARK
-from commands.field_spoken import known_typo, mandarin, spelled_keys
+from commands.field_spoken import decision_in_digits, known_typo, mandarin, spelled_keys
 from commands.field_words import DAY_END, DONE, QUESTION_END
 from commands.grammar import Args
 from commands.keys import TASK_KEY_AT, tags_as_words
@@ -160,7 +160,7 @@ def parse(text: str, *, today: date, channel_project: str | None = None, project
     return as_typed(_parse(read, today=today, channel_project=channel_project), read, typed, words=tags)
 
 
-_SPELLED_LEAD = re.compile(r"\s*[A-Z](?: [A-Z]){1,5}\s*(?:-|杠|dash)?\s*[0-9]")
+_SPELLED_LEAD = re.compile(r"\s*(?:[A-Z](?: [A-Z]){1,5}\s*(?:-|杠|dash)?|[A-Za-z]{1,6}\s*(?:杠|横杠))\s*[0-9]")
 
 
 def _unquoted(text: str) -> str:
@@ -179,6 +179,7 @@ def _parse(s: str, *, today: date, channel_project: str | None) -> Command | Par
     s = s[heading.end() :] if heading is not None and s[heading.end() :].strip() else s
     if _SPELLED_LEAD.match(s):
         s = spelled_keys(s)  # "E L V 3 进度五十": a key spelled out by voice, not the verb "h"
+    s = decision_in_digits(s)  # "approve twenty eight", as voice input writes it
     lead = _POLITE_LEAD.match(s)  # "Kindly reopen A-3": the verb after the courtesy
     matched = match_verb(s) or (match_verb(s[lead.end() :]) if lead is not None and lead.end() else None)
     change = said_change(s, today=today) if matched is None else None

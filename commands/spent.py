@@ -131,7 +131,7 @@ def spent_hours(t: str, task: str, verb: str) -> Found | ParseError | None:
     if then is not None and first.value is not None and then.value is not None and then.value < 1 <= first.value \
             and _AND_MINUTES.fullmatch(t[first.end : then.start]):  # "an hour and 15 min": one time
         return Found(first.start, then.end, first.value + then.value, t[first.start : then.end])
-    if w.FORECAST_BEFORE.search(clause_before(t, found.start)) or (
+    if w.FORECAST_BEFORE.search(clause_before(t, found.start)) or hw.PART_OF_THEM_AFTER.search(t, found.end) or (
             isinstance(other, Found) and other.value != found.value and not w.FORECAST_BEFORE.search(clause_before(t, other.start))):
         return err("unclear_hours", verb, value=clean(t)[:PARAM_MAX_CHARS], task=task, example="2")
     return found

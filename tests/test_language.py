@@ -76,7 +76,9 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           # (power utilities), holdout116 96.5 % / 2 (warehouse automation), holdout117 86.5 % / 11 (Hong Kong and Macau
           # fit-out in Cantonese) (likewise, on f68f552, after tuning on holdout112-114), holdout118 90.9 % / 7 (water
           # utilities), holdout119 95.7 % / 1 (car-plant line installs), holdout120 95.2 % / 3 (Taiwanese fab hook-up)
-          # (likewise, on 0d11ba6, after tuning on holdout115-117). Since tuned on, guarded.
+          # (likewise, on 0d11ba6, after tuning on holdout115-117), holdout121 87.4 % / 6 (Singapore and Malaysia sites),
+          # holdout122 93.9 % / 5 (fire and security systems), holdout123 89.1 % / 4 (voice transcripts) (likewise, on
+          # 9ed033f, after tuning on holdout118-120). Since tuned on, guarded.
           # Since tuned on, guarded.
           "holdout6.yaml": 0.95, "holdout7.yaml": 0.95, "holdout8.yaml": 0.95, "holdout9.yaml": 0.95,
           "holdout10.yaml": 0.95, "holdout11.yaml": 0.95, "holdout12.yaml": 0.95, "holdout13.yaml": 0.95,
@@ -111,7 +113,8 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           "holdout109.yaml": 0.95, "holdout110.yaml": 0.95, "holdout111.yaml": 0.90,
           "holdout112.yaml": 0.95, "holdout113.yaml": 0.95, "holdout114.yaml": 0.95,
           "holdout115.yaml": 0.95, "holdout116.yaml": 0.95, "holdout117.yaml": 0.95,
-          "holdout118.yaml": 0.95, "holdout119.yaml": 0.95, "holdout120.yaml": 0.95}
+          "holdout118.yaml": 0.95, "holdout119.yaml": 0.95, "holdout120.yaml": 0.95,
+          "holdout121.yaml": 0.95, "holdout122.yaml": 0.95, "holdout123.yaml": 0.95}
 
 
 def _cases(name: str) -> list[dict[str, Any]]:
@@ -678,6 +681,15 @@ def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pyte
     ("MX-4 大差不差了", "ask"), ("MX-4 八十好几了", "ask"), ("MX-4 六十到七十之间吧", "ask"), ("MX-4 almost wrapped", "ask"),
     ("MX-4 送电了 unblock", ("unblock MX-4",)), ("MX-4 動手了", ("start MX-4",)), ("MX-4 進度從 30% 拉到 45%", ("progress MX-4 45",)),
     ("MX-4 剩一點點而已", "ask"), ("MX-4 few hrs on it", "ask"), ("MX-4 完成了 剩余料退库", ("done MX-4",)),
+    # and the forms behind holdout121-123's wrong writes: Singapore and Malaysia sites, fire and security, voice transcripts
+    ("MX-4 progress claim 45% submitted", "ask"), ("MX-4 做了一粒半钟", ("hours MX-4 1.5",)), ("MX-4 吃饭一个钟 回来再做", "none"),
+    ("MX-4 做好了，剩touch up", "ask"), ("MX-4 弄完了，2个半钟", ("done MX-4", "hours MX-4 2.5")), ("MX-4 still got a bit more then siap", "ask"),
+    ("MX-4 siap already", ("done MX-4",)), ("MX-4 2 jam", ("hours MX-4 2",)), ("MX-4 九十几巴仙", "ask"), ("MX-4 UPS test 跑满 3 小时 ok", "none"),
+    ("MX-4 6h on site, 2 of which stuck in traffic", "ask"), ("MX-4 装完5号杆的球机了", "ask"), ("MX-4 刚才多打了个0，是 30% sorry", ("correct progress 30",)),
+    ("MX-4 correct 1.5h", ("correct hours 1.5",)), ("MX-4 rebar 绑了 2h", ("hours MX-4 2",)), ("MX-4 雨水管，百分之六十，不对，百分之六十五", "ask"),
+    ("MX-4 compaction test came back ninety five percent", "none"), ("MX-4 的 pipes 百分之五十 到货了", "ask"),
+    ("MX-4 rain stopped us at lunch, back on it after", "ask"), ("MX-1 done and MX-2 nearly there", "ask"), ("approve twenty six", ("approve 26",)),
+    ("approve one more thing", "none"), ("MX-4 should be at seventy by Friday", "none"),
 ])
 def test_the_forms_behind_the_tuning_set_carry_over(text: str, meant: object) -> None:
     # As the evaluator compares them: "start A-3" beside "progress A-3 10" is the same write (evaluation._effects).
