@@ -114,8 +114,8 @@ def _five_minutes(m: re.Match[str]) -> str:
 
 
 # Cantonese words crews type, in the Mandarin the rules are written in ("开咗工", "卡喺审批", "唔系 57%", "交俾阿杰",
-# "听日", "做紧", "搞掂", "用咗两日"), and other regions' words for the same things.
-_CANTONESE = ((re.compile(r"唔啱"), "不对"), (re.compile(r"唔系|唔係"), "不是"),
+# "听日", "做紧", "搞掂", "用咗两日"), and other regions' words for the same things (Sichuan, Northeastern, Wu, Malay, Singlish).
+_REGIONAL_WORDS = ((re.compile(r"唔啱"), "不对"), (re.compile(r"唔系|唔係"), "不是"),
               (re.compile(r"(?<![体关联派])[系係](?=\s*[0-9#一二两三四五六七八九十百])|应该系|應該係"), lambda m: m.group(0)[:-1] + "是"
                if len(m.group(0)) > 1 else "是"),
               (re.compile(r"点解"), "为什么"), (re.compile(r"差唔多"), "差不多"), (re.compile(r"唔使"), "不用"), (re.compile(r"入唔到"), "进不去"), (re.compile(r"唔"), "不"), (re.compile(r"咗"), "了"),
@@ -143,7 +143,7 @@ _CANTONESE = ((re.compile(r"唔啱"), "不对"), (re.compile(r"唔系|唔係"), 
 
 def mandarin(s: str) -> str:
     """`s` with the Cantonese words the field rules know put in Mandarin; anything else as it was."""
-    for pattern, word in _CANTONESE:
+    for pattern, word in _REGIONAL_WORDS:
         s = pattern.sub(word, s)
     return s
 
