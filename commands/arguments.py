@@ -64,7 +64,13 @@ def status(args: Args) -> Command | ParseError:
     return Status(target=target, milestone=milestone or None)
 
 
+_MY_REST = re.compile(r"(?:open |current )?(?:tasks?|issues?|tickets?|work|stuff|list|todos?|任务|待办|工作|单子)?\s*(?:pls|please|thanks)?\s*[?？!！.。]*",
+                      re.IGNORECASE)
+
+
 def my(args: Args) -> Command | ParseError:
+    if not _MY_REST.fullmatch(args.rest.strip()):
+        return err("unknown_command", None, word=args.word, suggestion="my")  # "my bad, wrong figure": no list asked for
     return MyTasks()
 
 

@@ -14,10 +14,12 @@ UNDO = _words("(?:刚才|上一条|上条|那条|last).{0,8}(?:不算|作废)", 
               "take back (?:上一条|上条|刚才的?|that)",
               "wrong (?:task|one|update)", "that was wrong", "my mistake", "my bad", "oops")
 
-CORRECTION = _words("唔啱", "correct(?=\\s*[0-9])", "(?:刚才|刚刚)?(?:多|少)(?:打|写|输|填)了(?:个|一个)?\\s*[0-9零]?", "wrong (?:number|figure|value|%)(?: earlier| before)?", "correct(?:ed)? (?:it )?to", "唔係", "唔系", "不对", "(?:写|报|记|填)(?:多|少)了", "(?:were|was) off", "should read", "(?:多|少)(?:写|报|记|填)了", "(?:打|写)反了", "不是(?=\\s*[0-9零一二两三四五六七八九十百])", "(?:写|报|记|填|打|输|弄|搞)?错了", "wrong\\s*了", "my mistake", "有误", "(?:上一?条|刚才|刚刚)\\S{0,3}(?:写|报|填|打)错(?!了)", "打错\\s*(?:key|任务|单号|号)\\s*了?", "应该是", "应为", "改成", "改为", "改回(?!去)", "更正", "纠正",
+CORRECTION = _words("唔啱", "(?:刚才|刚刚)?(?:多|少)(?:打|写|输|填)了(?:个|一个)?\\s*[0-9零]?", "wrong (?:number|figure|value|%)(?: earlier| before)?", "correct(?:ed)? (?:it )?to", "唔係", "唔系", "不对", "(?:写|报|记|填)(?:多|少)了", "(?:were|was) off", "should read", "(?:多|少)(?:写|报|记|填)了", "(?:打|写)反了", "不是(?=\\s*[0-9零一二两三四五六七八九十百])", "(?:写|报|记|填|打|输|弄|搞)?错了", "wrong\\s*了", "my mistake", "有误", "(?:上一?条|刚才|刚刚)\\S{0,3}(?:写|报|填|打)错(?!了)", "打错\\s*(?:key|任务|单号|号)\\s*了?", "应该是", "应为", "改成", "改为", "改回(?!去)", "更正", "纠正",
                     "我是说", "说错了", "改一下", "改下(?![水面方])", "correct\\s*一下", "(?:(?:was|were|is|are) )?wrong(?=\\s*[,，;；.。!！])", "(?:my |the )?last (?:one|update|report|message) was (?:for|meant for)", "(?:sorry,? )?i meant", "meant", "should be", "should have been", "correction",
                     "typo", "not(?=\\s*[0-9]{1,3}\\s*%\\s*[,，;；]\\s*(?:是|it'?s|it is|but)?\\s*[0-9])", "no wait", "(?:it'?s|is|was)\\s*[0-9.]+\\s*(?:%|h|hrs?|hours?)?\\s*,?\\s*not\\s*[0-9.]+")
 
+# After a task key, the correct verb said key first ("A-3 correct 2.5h"): a correction of that task's last write.
+CORRECT_AFTER_KEY = re.compile(r"\s*correct(?=\s*[0-9])", re.IGNORECASE)
 # The figure a correction after a task key amends ("A-3 工时改成2h", "A-3 hours should be 2h"): the sender's last
 # hours on that task replaced, never two more hours logged.
 # Progress is absolute ("A-3 进度改成60%" simply sets it), so only hours need this.

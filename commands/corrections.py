@@ -40,7 +40,7 @@ _ROUGH = re.compile(r"[0-9]\s*(?:%|h|个?小时)?\s*(?:以上|以下|多|左右|
                     rf"|(?:{HEDGE_WORDS}|(?<![A-Za-z])(?:over|under))\s*[0-9]", re.IGNORECASE)
 _WRONG_TASK = re.compile(r"(?<![A-Za-z])wrong (?:task|ticket|key|job)|发错任务|填错任务|报错任务|不是这个任务", re.IGNORECASE)
 # A figure, then only that something was wrong ("60% 刚才写错了"): is the figure the wrong one or the right one? Asked.
-_SAID_WRONG = re.compile(r"(?:写|报|记|填|打|输|发|弄|搞)?错了?|typo|wrong|mistake|my bad|oops|ignore (?:my |the )?(?:last|previous) (?:msg|message|one|update)", re.IGNORECASE)
+_SAID_WRONG = re.compile(r"(?:写|报|记|填|打|输|发|弄|搞)?错了?|(?:刚发的|刚才的?|上一?条的?)?不对|typo|wrong|mistake|my bad|oops|ignore (?:my |the )?(?:last|previous) (?:msg|message|one|update)", re.IGNORECASE)
 _CANNOT_BEFORE = re.compile(r"(?:(?<![A-Za-z])(?:can'?t|cannot|couldn'?t|won'?t|unable to|no way to)|没法|不能|无法)\s*$", re.IGNORECASE)
 _PROGRESS_WORD = re.compile(r"(?:进度|(?:the )?progress)\s*", re.IGNORECASE)
 
@@ -71,7 +71,7 @@ def correction(s: str, *, anywhere: bool = True) -> Command | ParseError | None:
     field = c.CORRECTED_FIELD.match(head) or _PROGRESS_WORD.match(head)
     if field is not None and (c.CORRECTION.match(head[field.end() :]) or c.UNDO.match(head[field.end() :].lstrip())):
         head = head[field.end() :]  # "进度写错了，改成 40%", "A-3 工时写错了": the field, then the correction
-    undo, fix = c.UNDO.match(head), c.CORRECTION.match(head)
+    undo, fix = c.UNDO.match(head), c.CORRECTION.match(head) or (c.CORRECT_AFTER_KEY.match(head) if key is not None else None)
     if undo is None and fix is not None and not re.search(r"[0-9]", head):
         undo = c.UNDO.search(head, fix.end())  # "A-3 进度填错了 pls undo": no new value, the write taken back
     if fix is None and undo is None and key is not None:

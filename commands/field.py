@@ -46,7 +46,7 @@ _REFERENCE_BEFORE = re.compile(r"(?:等|跟|和|与|同|比|像|同步|依赖|�
                                r"before|see|as|per|blocked by|waiting for|depends on)\s*$", re.IGNORECASE)
 _SEPARATOR = re.compile(r"[,;:.!?\n]\s*(?:(?:and|also|then|plus|while)\s+)?$", re.IGNORECASE)  # ", and PHV-5 is …": its own clause
 # A task's own news, then "and" before the next key ("A-1 done and A-2 nearly there"): a clause of its own.
-_SAID_THEN_AND = re.compile(r"(?:done|finished|complete[d]?|started|[0-9]\s*%)\s+and\s*$", re.IGNORECASE)
+_SAID_THEN_AND = re.compile(r"(?:done|finished|complete[d]?|started|[0-9]\s*%|[0-9]\s*(?:h|hrs?|hours?))\s+and\s*$", re.IGNORECASE)
 _AND_END = re.compile(r"\s+and\s*$", re.IGNORECASE)  # the "and" before the next key is neither task's words
 _BLOCK_WORD_FIRST = re.compile(r"^(?:阻塞|卡住了|卡住|受阻|blocked|block)(?![A-Za-z])\s*[:：]?\s*", re.IGNORECASE)
 _LONE_NUMBER = re.compile(r"[0-9]{1,3}")
@@ -256,6 +256,8 @@ def understand(s: str, *, verb: str = "report", bare_is_percent: bool = False, o
                     x, (Report, Done, Start, Block, Unblock)) for x in result.items)) or (isinstance(result, ParseError) and result.verb == "block"):
                 return result
         return _keyless(s, verb)
+    if len(parts) > 1 and d.FIGURE_MOVED.search(s):
+        return err("unclear_correction", verb, value=_excerpt(s))  # "A-4 刚才那个 60% 是 A-5 的": moved how?
     lead = lead.strip(EDGE_PUNCT + "-*•>")
     unplaced = False
     if lead and not w.LEAD_FILLER.fullmatch(lead):

@@ -78,6 +78,8 @@ def cues(t: str, scrubbed: str, pct: Percent) -> Cues:
     block = w.BLOCK.search(scrubbed)
     if block is not None and block.group(0).lower().endswith("missing") and d.ONLY_LEFT.search(clause_before(scrubbed, block.start())):
         block = None  # "95%, only the governor tag still missing": what is left, no obstacle
+    if block is not None and block.group(0).lower().endswith("missing") and d.PART_MISSING.search(scrubbed, max(0, block.start() - 40), block.end()):
+        block = None  # "not done, the appendix section missing": the paper is unfinished
     said_not = block is not None and scrubbed[: block.start()].rstrip().endswith("不")
     denied = block is not None and bool(d.NEGATED.search(scrubbed[: block.start()]) or (said_not and block.group(0).startswith("等")))
     if denied:
@@ -111,6 +113,7 @@ def cues(t: str, scrubbed: str, pct: Percent) -> Cues:
         done = None  # "交接完毕": the completion word is the hand-over's, asked below
     partly = done is not None and bool(w.PART_BEFORE.search(clause_before(scrubbed, done.start())) or d.CONTRAST.search(t[done.end() :])
                                        or d.LAYER_BEFORE.search(clause_before(scrubbed, done.start()))
+                                       or d.PLACE_BEFORE.search(clause_before(scrubbed, done.start()))
                                        or d.TAG_BEFORE.search(clause_before(scrubbed, done.start()))
                                        or d.REHEARSAL_BEFORE.search(clause_before(scrubbed, done.start()))
                                        or d.THE_REST_BEFORE.search(clause_before(scrubbed, done.start())) or d.PART_LETTER_BEFORE.search(scrubbed[: done.start()])

@@ -14,7 +14,7 @@ STOPPED = re.compile(r"停|不能|没法|干不了|(?<![A-Za-z])(?:stopped|halte
                      r"called off|rained off)(?![A-Za-z])", re.IGNORECASE)
 GOES_ON = re.compile(r"继续(?!\s*(?:等|在等))|接着(?:干|弄|做|搞)|back on|恢复|复工|(?<![A-Za-z])(?:continue|resume|carry on|proceed|again)(?![A-Za-z])", re.IGNORECASE)
 # After a blocker, the work going on ("下雨停了 继续": the rain stopped, or the work stopped for the rain?).
-GOES_ON_AFTER = re.compile(r"继续(?!\s*(?:等|在等))|接着干|可以干|恢复|同时(?:先)?(?:做|干|弄|搞)|(?<![A-Za-z])(?:meanwhile|in the meantime)(?![A-Za-z])|(?<![A-Za-z])(?:resum\w*|carr(?:y|ying|ied) on|back (?:at|on) it|going again|picked (?:it )?(?:back )?up|started again)(?![A-Za-z])",
+GOES_ON_AFTER = re.compile(r"继续(?!\s*(?:等|在等))|接着(?:干|铺|做|弄|装|搞)|可以干|恢复|同时(?:先)?(?:做|干|弄|搞)|(?<![A-Za-z])(?:meanwhile|in the meantime)(?![A-Za-z])|(?<![A-Za-z])(?:resum\w*|carr(?:y|ying|ied) on|back (?:at|on) it|going again|picked (?:it )?(?:back )?up|started again)(?![A-Za-z])",
                            re.IGNORECASE)
 # A key said against another ("A-10 不是 A-9"): which task is meant?
 NOT_THIS_KEY = re.compile(r"\s*(?:而?不是|not|instead of|rather than)\s*[,，]?\s*", re.IGNORECASE)
@@ -92,6 +92,14 @@ NEAR_BEFORE = re.compile(r"(?:快要?|就要|即将|马上(?:就)?|差不多(?:�
 # A layer of the work finished ("排水层已完成", "面层搞定了"): the last one, or one of several? Offered.
 LAYER_BEFORE = re.compile(r"[\u4e00-\u9fffA-Za-z]{1,4}层\s*(?:已经?|都|也)?\s*$"
                           r"|[A-Z]{1,3}\.?\s?[0-9]+\s*(?:到|至|-|~|to)\s*[A-Z]{1,3}\.?\s?[0-9]+")  # "FR.88 到 FR.102": a stretch of the work
+# An earlier figure said to be another task's ("刚才那个 60% 是 A-5 的"): a correction that moves it; asked.
+FIGURE_MOVED = re.compile(r"(?:刚才|刚刚|上一?条)(?:那个|的)?[^,，。;；]{0,12}是\s*[A-Za-z][A-Za-z0-9]{0,9}-[0-9]{1,9}\s*的")
+# A place within the work right before its completion ("machine room 完成", "底坑 done"): that place's part, asked.
+PLACE_BEFORE = re.compile(r"(?<![A-Za-z])(?:machine|plant|motor|control) room\s*(?:is\s*)?$|(?<![A-Za-z])(?:pit|shaft|landing)s?\s*(?:is\s*|are\s*)?$"
+                          r"|(?:机房|底坑|井道)\s*(?:已经?|都|也)?\s*$", re.IGNORECASE)
+# A section of a paper still to write ("appendix section missing"): unfinished work, no obstacle.
+PART_MISSING = re.compile(r"(?<![A-Za-z])(?:section|chapter|page|paragraph|part|step|field|signature page)s?\s+(?:(?:is|are)\s+)?(?:still\s+)?missing",
+                          re.IGNORECASE)
 # The sender's own time said so, beside a crew's ("本人今日投入工时4.5小时，仪表班另有2人配合"): the hours are theirs.
 MY_OWN = re.compile(r"本人|我本人|我自己|(?<![A-Za-z])(?:myself|i personally)(?![A-Za-z])", re.IGNORECASE)
 # A task's part of a message that says only that something happened, in words no rule reads ("topped out",

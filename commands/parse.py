@@ -233,6 +233,9 @@ def _parse(s: str, *, today: date, channel_project: str | None) -> Command | Par
     if isinstance(result, Reject):
         return _with_report(result, result.reason, today)
     if isinstance(result, ParseError) and result.code == "unknown_command":
+        fix = correction(s) if not TASK_KEY_AT.search(s) else None
+        if fix is not None:
+            return fix  # "my bad, ignore the last one": the verb's word began a correction
         report = field_report(rest)  # "ok so A-12 is at 45%": a casual word, then a report
         keyless = isinstance(report, ParseError) and report.code == "unclear_task" and not (
             word.lower() in _CASUAL_WORDS and (DAY_END.search(rest) or DONE.search(rest)))

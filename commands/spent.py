@@ -42,7 +42,7 @@ _CN_RANGE = re.compile(r"[一二两三四五六七八九][两二三四五六七�
 _MEASURED_BEFORE = re.compile(r"(?<![0-9])(?<!进度)(?<!进度 )(?<!(?i:progress) )(?<!完成)[0-9]{1,3}\s*%\s*(?:in|within|用了?|耗时|花了)\s*$", re.IGNORECASE)
 
 # A bare figure after the word for time spent ("今天工时3.5", "hours spent: 2"): hours, as a figure after 进度 is a percent.
-_LABELLED_HOURS = re.compile(r"(?:工时|(?<![A-Za-z])(?:hours spent|time spent|hours)\s*[:：=])\s*(?:是|为|[:：=])?\s*"
+_LABELLED_HOURS = re.compile(r"(?:工时|(?<![A-Za-z])(?:hours spent|time spent|hours|hrs)\s*[:：=])\s*(?:是|为|[:：=])?\s*"
                              r"(?P<num>[0-9]{1,2}(?:\.[0-9]{1,2})?)(?![0-9.%:])", re.IGNORECASE)
 
 _ESTIMATE_BEFORE_LABEL = re.compile(r"预计|预估|估计|计划|剩余|还需|还要|标准|定额|额定|总|estimated?|planned|remaining|budget(?:ed)?|"

@@ -78,7 +78,9 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           # utilities), holdout119 95.7 % / 1 (car-plant line installs), holdout120 95.2 % / 3 (Taiwanese fab hook-up)
           # (likewise, on 0d11ba6, after tuning on holdout115-117), holdout121 87.4 % / 6 (Singapore and Malaysia sites),
           # holdout122 93.9 % / 5 (fire and security systems), holdout123 89.1 % / 4 (voice transcripts) (likewise, on
-          # 9ed033f, after tuning on holdout118-120). Since tuned on, guarded.
+          # 9ed033f, after tuning on holdout118-120), holdout124 91.3 % / 5 (parks and sports fields), holdout125 93.9 % / 1
+          # (ERP rollouts), holdout126 97.0 % / 2 (lift installers) (likewise, on a4c1e14, after tuning on holdout121-123).
+          # Since tuned on, guarded.
           # Since tuned on, guarded.
           "holdout6.yaml": 0.95, "holdout7.yaml": 0.95, "holdout8.yaml": 0.95, "holdout9.yaml": 0.95,
           "holdout10.yaml": 0.95, "holdout11.yaml": 0.95, "holdout12.yaml": 0.95, "holdout13.yaml": 0.95,
@@ -114,7 +116,8 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           "holdout112.yaml": 0.95, "holdout113.yaml": 0.95, "holdout114.yaml": 0.95,
           "holdout115.yaml": 0.95, "holdout116.yaml": 0.95, "holdout117.yaml": 0.95,
           "holdout118.yaml": 0.95, "holdout119.yaml": 0.95, "holdout120.yaml": 0.95,
-          "holdout121.yaml": 0.95, "holdout122.yaml": 0.95, "holdout123.yaml": 0.95}
+          "holdout121.yaml": 0.95, "holdout122.yaml": 0.95, "holdout123.yaml": 0.95,
+          "holdout124.yaml": 0.95, "holdout125.yaml": 0.95, "holdout126.yaml": 0.95}
 
 
 def _cases(name: str) -> list[dict[str, Any]]:
@@ -690,6 +693,13 @@ def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pyte
     ("MX-4 compaction test came back ninety five percent", "none"), ("MX-4 的 pipes 百分之五十 到货了", "ask"),
     ("MX-4 rain stopped us at lunch, back on it after", "ask"), ("MX-1 done and MX-2 nearly there", "ask"), ("approve twenty six", ("approve 26",)),
     ("approve one more thing", "none"), ("MX-4 should be at seventy by Friday", "none"),
+    # and the forms behind holdout124-126's wrong writes: parks and sports fields, ERP rollouts, lift installers
+    ("MX-4 germination about 60% after a week", "none"), ("sails on MX-4 are 95% UV block", "none"), ("MX-4 换了喷头以后节水 20% 左右", "none"),
+    ("MX-4 下雨歇了会儿 接着铺", "ask"), ("70% 刚发的不对", "ask"), ("MX-4 not done yet, the appendix section missing", "none"),
+    ("MX-1 machine room 完成，MX-2 rail 60%", "ask"), ("MX-4 刚才那个 70% 是 MX-5 的", "ask"), ("my last one was wrong, ignore it", ("undo",)),
+    ("MX-4 hrs: 5.5 (round 3)", ("hours MX-4 5.5",)), ("MX-1 汇率表 30%", ("progress MX-1 30",)), ("MX-1 2h and MX-2 1.5h", ("hours MX-1 2", "hours MX-2 1.5")),
+    ("MX-4 ground thawed, back digging", ("unblock MX-4",)), ("MX-4 council says no planting till Monday", ("block MX-4",)),
+    ("MX-4 we re-tension every 4 hours during the heatwave", "none"), ("correct 120%", "none"),
 ])
 def test_the_forms_behind_the_tuning_set_carry_over(text: str, meant: object) -> None:
     # As the evaluator compares them: "start A-3" beside "progress A-3 10" is the same write (evaluation._effects).
