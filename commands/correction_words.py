@@ -9,7 +9,7 @@ from commands.field_words import _words
 
 # Undo and correction of the sender's last write.
 UNDO = _words("(?:刚才|上一条|上条|那条|last).{0,8}(?:不算|作废)", "作废", "nvm", "never ?mind", "disregard", "撤销", "撤回", "撤掉(?:刚才|上一条|上条|那条)?", "(?<![\\u4e00-\\u9fffA-Za-z])(?<!了[,，])(?<!了[,，] )撤了吧?(?=\\s*$)", "(?<=不对[,，])\\s*撤了吧?(?=\\s*$)", "(?:刚才|上一条|上条|那条).{0,6}删(?:了|掉|除)", "取消(?:刚才|上一条|上条|那条)的?(?:汇报|更新|记录)?", "取消(?=\\s*$)", "回滚", "(?:上一?条|刚才|刚刚)(?:那条)?(?:写|发|报|填|打|记)错了",
-              "刚才那条(?:是)?错的", "写错了", "发错了", "报错了", "搞错了", "弄错了", "打错了", "(?:刚才|刚刚)\\s*(?:打|写)错", "(?<![\u4e00-\u9fff])打错(?=\\s*[,，。!！])", "(?<![A-Za-z])typo(?=\\s*[.!。！]?\\s*$)",
+              "刚才那条(?:是)?错的", "写错了", "发错了", "报错了", "搞错了", "弄错了", "(?<![A-Za-z])(?<!key)(?<!key )(?<!任务)(?<!单号)打错了", "(?:刚才|刚刚)\\s*(?:打|写)错", "(?<![\u4e00-\u9fff])打错(?=\\s*[,，。!！])", "(?<![A-Za-z])typo(?=\\s*[.!。！]?\\s*$)",
               "undo", "撤消", "delete\\s*掉", "改回去", "(?:请)?忽略(?:上一?条|刚才的?|那条)", "ignore (?:my |the )?(?:last|previous) (?:msg|message|one|update)", "(?:was|is) wrong,?\\s*ignore (?:it|that)", "cancel\\s*掉", "(?:刚才|刚刚|上一?条|那条|那个).{0,4}cancel\\s*(?:了它|它|了)", "把?(?:上一?条|刚才的?|那条)撤(?:了|掉|回)", "当我没说", "walk back (?:my|the|that)", "revert(?: that| it| the last one)?", "roll ?back", "(?:scratch|scrap) (?:that|my last(?: message| one| update)?|the last(?: one| message| update)?)", "ignore (?:that|my last|the last(?: update| one| message)?)", "forget (?:that|my last|the last)(?: one| message| update)?", "(?:delete|remove|take back|cancel) (?:that|my|the)? ?(?:last|previous|上一条|上条|刚才的?)(?: one| message| update| report| entry)?", "(?:delete|remove|cancel) the (?:entry|update|report|message|post) i just (?:posted|sent|made|logged)", "take (?:that|my|the) last (?:one|message|update|entry) back", "take (?:that|it) back", "撤一下", "please take (?:it )?back",
               "take back (?:上一条|上条|刚才的?|that)",
               "wrong (?:task|one|update)", "that was wrong", "my mistake", "my bad", "oops")
@@ -39,7 +39,7 @@ CORRECTION_NOT = re.compile(r"(?:而?不是|not|instead of|rather than)\s*[0-9�
                             r"(?:%|hrs?|hours?|h|个?小时|成)?", re.IGNORECASE)
 
 # Corrections found anywhere in a message that names no task (or only at its start).
-CORRECTION_ANYWHERE = _words("唔啱", "should be(?=\\s*[0-9])", "(?:工时|时间|进度)?(?:写|报|记|填)(?:多|少|错)了", "(?:is|was) wrong", "是\\s*[0-9零一二两三四五六七八九十百.]+\\s*(?:%|h|小时|成)?\\s*,?\\s*(?:而)?不是",
+CORRECTION_ANYWHERE = _words("唔啱", "(?<![A-Za-z])(?:sry|soz)(?![A-Za-z])", "(?<![A-Za-z])(?:key|任务|单号)\\s*打错了?", "should be(?=\\s*[0-9])", "(?:工时|时间|进度)?(?:写|报|记|填)(?:多|少|错)了", "(?:is|was) wrong", "是\\s*[0-9零一二两三四五六七八九十百.]+\\s*(?:%|h|小时|成)?\\s*,?\\s*(?:而)?不是",
                              "(?:刚才|刚刚|上一条|上条|那条|那个).{0,6}不是\\s*[0-9零一二两三四五六七八九十百]", "sorry", "不对", "应该是", "make (?:that|it)", "撤掉", "删(?:了|掉|除)", "改一下", "改下(?![水面方])", "correct\\s*一下", "修改", "改成", "改为", "更正", "作废", "不算", "写错了?", "发错了?", "报错了?", "搞错了?", "弄错了?", "错了",
                              "i meant", "correct(?:ed)? (?:it )?to", "typed (?:that|it) wrong", "其实是", "有误(?=[,，。\\s]|$)", "(?:写|报|填|记)(?:高|低)了", "(?:前面|上面|刚才|上一?条)(?:那条|的)?\\s*有误", "should'?ve been", "should have been", "nvm", "never ?mind", "disregard",
                              "scratch that", "wait no", "undo", "撤销", "撤回")

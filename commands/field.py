@@ -151,6 +151,8 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool, doubted: bo
             and pct.span[1] < done.start() and _STEP_DONE.fullmatch(
                 scrubbed[max(pct.span[1], done.start() - len(clause_before(scrubbed, done.start()))) : done.start()]):
         return _Reading(writes=(Report(task=task, percent=pct.value, note=note, hours=hours),))  # "60%, 基座 done": a step's
+    if done is not None and not_done is not None and block is None and not d.NEGATED_END.search(t[: not_done.start()]):
+        return _Reading(ask=err("unclear_done", verb, value=_excerpt(t), task=task))  # "nowhere near finished … it's done": which?
     if done is not None and block is None:
         if percent is not None and percent < 100:
             return _Reading(writes=(Report(task=task, percent=percent, note=note, hours=hours),), unsure="suggested")
@@ -169,6 +171,8 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool, doubted: bo
                 or w.VAGUE_TROUBLE.search(scrubbed):
             unsure = "suggested"  # "stuck, something's off": why? Asked.
         return _Reading(writes=((progress,) if progress else ()) + writes, unsure=unsure)
+    if d.ARRIVED_SHARE.search(t) or (start is not None and d.NUMBER_BEFORE_START.search(scrubbed[: start.start()])):
+        return _Reading(ask=err("unclear_percent" if d.ARRIVED_SHARE.search(t) else "unclear_task", verb, task=task, value=_excerpt(t)))
     if unblock is not None and d.SHARE_RIGHT_BEFORE.search(scrubbed[: unblock.start()]):
         return _Reading(ask=err("unclear_percent", verb, task=task, value=_excerpt(t)))  # "管子 50% 到货了": a share came
     if unblock is not None:
@@ -296,6 +300,7 @@ def understand(s: str, *, verb: str = "report", bare_is_percent: bool = False, o
     # nothing clear ("A-4 maybe 60 or 70"): the message is asked about as a whole.
     pairs = list(zip(readings, parts, strict=True))
     tangled = any(any(not _bare_note(x) for x in r.writes) and _JOINED_REFERENCE.search(text) for r, (_, text) in pairs) \
+        or (len(parts) > 1 and any(_CHECK_MARK.fullmatch(text.strip(EDGE_PUNCT)) for _, text in parts)) \
         or (len(parts) > 1 and any((not r.writes and _FIGURES.search(text) and not _measured(r)) or (all(_bare_note(x) for x in r.writes) and (d.VAGUE_AMOUNT.search(text) or d.TROUBLE_MORE.search(text) or d.UNREAD.search(text)
                                                       or d.UNKNOWN_STATE.match(text)
                                                       or (d.START_WORD.search(text) and d.PART_OF_DAY.search(text))))

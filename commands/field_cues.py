@@ -156,5 +156,5 @@ def block_doubted(t: str, block: re.Match[str], start: re.Match[str] | None) -> 
                     and not d.AWAITED.search(t[: block.start()]))  # "…还 pending": what? ("approval … still pending": the approval)
                 or (start is not None and d.CLAUSE_GAP.search(t[block.end() : start.start()]))
                 or d.PART_OF_DAY.search(clause_before(t, block.start())) or d.PART_OF_DAY_STOP.search(t) or d.WAITED_OUT.search(t)
-                or (w.WEATHER.fullmatch(block.group(0)) and d.PART_OF_DAY.search(t))  # "热压力警告，下午做不到": for the afternoon?
-                or d.PLANNED_OUTAGE.search(t))
+                or ((w.WEATHER.fullmatch(block.group(0)) or d.CANT_WORK.fullmatch(block.group(0))) and d.PART_OF_DAY.search(t))  # "热压力警告，下午做不到": for the afternoon?
+                or d.PLANNED_OUTAGE.search(t) or d.RAIN_STOP.fullmatch(t))

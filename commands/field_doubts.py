@@ -155,6 +155,12 @@ BUT_THEN = re.compile(r"(?<![A-Za-z])(?:but|however|yet)(?![A-Za-z])|但是|可�
 # After "should be", a date the figure is for ("should be at 80 by Friday"): a forecast, no correction.
 FORECAST_BY = re.compile(r"[^.;!?。；！？]{0,20}?(?<![A-Za-z])by\s+(?:mon|tue|wed|thu|fri|sat|sun|tomorrow|tmrw?|next|the end|end of|eod|eow|cob)",
                          re.IGNORECASE)
+# Material arrived and a share right after it ("料到了60%"): a share of what came, not the task's progress; asked.
+ARRIVED_SHARE = re.compile(r"(?:料|货|材料|配件|零件|设备|管材|线材)(?:已经?|都)?(?:到了|到货了?)\s*[0-9]{1,3}\s*%")
+# Rain and "stop" with nothing more ("rain stop"): stopped by rain, or the rain stopped? Asked.
+RAIN_STOP = re.compile(r"\s*rain\s+stop\s*[.!。！]*\s*", re.IGNORECASE)
+# A bare number right before a start ("done, 205 started"): another task's number, not this key's start; asked.
+NUMBER_BEFORE_START = re.compile(r"[,，;；]\s*[0-9]{2,3}\s*$")
 # A percent right before an arrival ("管子 百分之五十 到货了"): a share of something came, no obstacle gone; asked.
 SHARE_RIGHT_BEFORE = re.compile(r"(?:[0-9]{1,3}\s*%|百分之[一二两三四五六七八九十]{1,3})\s*(?:的)?\s*(?:已经?|都|也)?\s*$")
 # After an unblock, something else still not done ("批下来了 but the scaffold is still not up"): free to go on? Asked.
@@ -198,6 +204,8 @@ THING_RESTORED = re.compile(r"[\u4e00-\u9fffA-Za-z]{2,}\s*(?:已经?|都|也)?\s
 # A stop for a part of the day ("太阳太毒了 中午干不了", "too hot to work at noon"): not a blocker to set without asking.
 PART_OF_DAY = re.compile(r"晌午|中午|午后|上午|下午|傍晚|晚上|夜里|(?<![A-Za-z])(?:at noon|midday|(?:at|after|before|over) lunch|(?:this |in the )?(?:morning|afternoon|evening)|tonight)(?![A-Za-z])",
                          re.IGNORECASE)
+NEGATED_END = re.compile(r"(?:不是|(?<![A-Za-z])(?:isn'?t|is not|not))\s*$", re.IGNORECASE)  # "不是没装完": a double negative
+CANT_WORK = re.compile(r"干不了|没法干|不能干|做不了|停工")  # no work, no cause: the day's part?
 PART_OF_DAY_STOP = re.compile(r"(?:晌午|中午|上午|下午)\s*(?:就|都|也)?\s*(?:干不了|不能干|没法干|停工|歇了?)|停(?:工)?半天|(?:今天|今日)(?:就|先)?(?:干)?到这")
 # Nouns of a quantity that WordNet's list (commands/measure_nouns.txt) lacks: "glycol mix is at 35%".
 MORE_MEASURES = frozenset({"mix", "mixture", "blend", "dilution", "glycol", "brine", "setpoint", "dose", "dosage", "limit", "precharge", "compliance", "output",

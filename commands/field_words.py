@@ -24,7 +24,7 @@ def _words(*fragments: str) -> re.Pattern[str]:
 DONE = _words(
     "已?完成了?(?!度|率|情况)", "已?完工了?", "竣工了?", "搞定了?", "弄完(?!成)了?", "搞完(?!成)了?", "做完(?!成)了?", "干完(?!成)了?", "装完(?!成)了?", "修完(?!成)了?", "调完(?!成)了?",
     "收尾(?:都|已经?)?结束了?", "收完尾了?", "^\\s*wrapped(?=\\s*(?:[,，.。!！]|$))", "完事了?(?!吗|没)", "全部结束了?", "全部完成了?", "都完成了", "都搞定了", "全搞定了", "交付了",
-    "ok了", "已\\s*ok", "作好了", "knocked out", "[铺装做干弄修调焊刷拆挖浇砌接布拉贴封灌清换测写改挂喷埋洗擦]完(?!成)了?", "(?:弄|做|搞|修|装|调|换|挂|都|全)好了", "^\\s*完了(?=\\s*(?:[,，。!！✅]|$))", "done", "all done", "finished", "completed?", "wrapped up", "wraped up", "wrap(?:ped)? ?up\\s*了", "all set", "closed out",
+    "已\\s*ok", "作好了", "knocked out", "[铺装做干弄修调焊刷拆挖浇砌接布拉贴封灌清换测写改挂喷埋洗擦]完(?!成)了?", "(?:弄|做|搞|修|装|调|换|挂|都|全)好了", "^\\s*完了(?=\\s*(?:[,，。!！✅]|$))", "^\\s*(?:完|好了)(?=\\s*[。!！✅]*\\s*$)", "done", "all done", "finished", "completed?", "wrapped up", "wraped up", "wrap(?:ped)? ?up\\s*了", "all set", "closed out",
     "is complete", "task complete", "完城了?", "完陈了?", "(?:both|all|is|are|has been|have been) wrapped(?: up)?(?![A-Za-z])", "已(?:经)?处理(?!中|一下)(?:完毕|好了|了)?", "finish (?:install(?:ation|ing)?|all)(?![A-Za-z])", "(?:all |already )finish(?![A-Za-z])", "済み", "已完了(?!吗|没)", "(?<=[\u4e00-\u9fff])(?<!这下)(?<!那下)(?<!没)(?<!不)(?<!开)完了(?=\\s*(?:[,，。!！;；✅🎉]|$))", "finsihed", "finihsed", "finshed", "fnished",
     "compelted", "complted", "complated", "compleet", "completd", "complet", "compelte", "complte", "comlete", "compete(?=\\s*[.!。！]*$)", "finishd", "finised", "完[层承呈乘诚]了", "dnoe", "is finish(?: already)?", "finish already", "already finish(?:ed)?", "搞[订顶丁]了?", "finish\\s*了", "搞掂", "妥了", "齐活了?", "搞掂咗", "[搅攪]掂", "整完了?", "整好了", "弄利索了?", "(?<!未)(?<!没)完毕", "已交付",
     "交付完(?:成|毕)?", "done and dusted", "(?<![A-Za-z])(?:all|both)\\s+(?:[a-z]+ed\\s+)?finish(?=\\s*(?:[,.!✔✅]|$|了))", "^\\s*finish(?=\\s*(?:[,.!✔✅]|$|了))", "all wrapped up", "(?:that|it)'?s a wrap(?! for)",
@@ -55,7 +55,7 @@ DONE_NOT_FACT_BEFORE = re.compile(r"(?:(?<![A-Za-z])(?:nothing|little|not much)\
 # Not complete: never a completion write.
 NOT_DONE = _words(
     "(?:还没|没有?|未|尚未|还未|木有|没得)(?:有)?[铺装做干弄修调焊刷拆挖浇砌接布拉贴封灌清换测写改挂喷埋洗擦]完", "(?:还没|没有?|未|尚未|还未|木有|冇|唔|没得)(?:有)?(?:完成|完城|完工|竣工|做完|弄完|干完|搞完|搞定|搞掂|装完|修完|结束|[弄做搞装修调]?好)",
-    "不算完", "not (?:\\w+ )?(?:done|finished|complete|completed|there)",
+    "不算完", "not (?:\\w+ )?(?:done|finished|complete|completed|there)", "(?:nowhere near|far from|not even close to|not close to) (?:\\w+ )?(?:done|finished|complete|completed)",
     "(?:haven'?t|hasn'?t|didn'?t|not yet) (?:\\w+ )?(?:finished|done|completed|wrapped up)", "(?:还没|没有?|未|木有)\\s*(?:done|finished|finish|complete|ok)",
     "还没完成", "没完成", "未完成", "还没做完", "没做完", "还没弄完", "没弄完", "还没好", "没好", "还没搞定", "没搞定",
     "还没干完", "没干完", "尚未完成", "not done(?: yet)?", "not finished(?: yet)?", "not yet (?:done|finished|complete)",
@@ -96,7 +96,7 @@ UNBLOCK = _words(
     "can (?:continue|proceed|resume) now", "resuming work", "work resumed",
     "(?:parts?|materials?|delivery|shipment|crane|permit|access|power|stuff|steel|cable|pipes?|panels?|equipment|vendor|crew)"
     " (?:has |have |finally )?(?:showed up|turned up|landed|got here|(?:is|are) in(?=\\s*(?:[,.!;]|$))|came through)",
-    "back (?:on it|at it|to work|in action|on track|underway|running)", "back (?:digging|laying|planting|pouring|welding|lifting|drilling|working)(?![A-Za-z])", "(?<![A-Za-z])resume(?=\\s*[\u4e00-\u9fff])", "(?:确认|批)了\\s*[,，]?\\s*可以(?:下单|开工|施工|进场|干|做)", "moving again", "weather (?:has |is )?(?:cleared|cleared up|better|ok now)", "(?:flying|working|drilling|pouring|welding|lifting|digging) again", "rolling again", "up and running again",
+    "back (?:on it|at it|to work|in action|on track|underway|running)", "back (?:digging|laying|planting|pouring|welding|lifting|drilling|working)(?![A-Za-z])", "(?:parts?|materials?|stock|delivery) in(?=\\s*(?:[,.!;]|$))", "(?<![A-Za-z])resume(?=\\s*[\u4e00-\u9fff])", "(?:确认|批)了\\s*[,，]?\\s*可以(?:下单|开工|施工|进场|干|做)", "moving again", "weather (?:has |is )?(?:cleared|cleared up|better|ok now)", "(?:flying|working|drilling|pouring|welding|lifting|digging) again", "rolling again", "up and running again",
     "(?:问题|issue|problem|blocker|故障)\\s*(?:已经?|is |has been |got |was )?\\s*(?:solved|fixed|resolved|sorted(?: out)?|cleared|gone|"
     "解决|搞定|处理好|排除|修好)", "(?:恢复|重新)(?:开工|施工|作业|干活)", "又能干了", "能继续了?", "继续(?:干|施工|作业)了",
 )
@@ -107,11 +107,11 @@ WEATHER_WORDS = ("(?<!可能)(?<!可能会)(?<!会)(?<!要)(?<!怕)下雨", "暴
 WEATHER = _words(*WEATHER_WORDS)
 # Waiting or stopped: the task is blocked, with the message as its reason. Never a 0 % write.
 BLOCK = _words(
-    "阻塞", "卡住了?", "停止(?:作业|施工|工作)", "no-?show", "放鸽子", "(?:still )?missing(?![A-Za-z])", "(?<!解除)(?<!取消)挂起", "卡在", "卡着", "卡到现在", "进不来", "不让(?:进|进场|施工|干|上|动工)", "(?:still )?not (?:yet )?(?:signed|approved|issued)(?! off)", "受阻", "停工", "暂停", "搁置", "没法干", "干不了", "进不去", "进不了场",
+    "阻塞", "卡住了?", "停止(?:作业|施工|工作)", "no-?show", "放鸽子", "(?:still )?missing(?![A-Za-z])", "(?<!解除)(?<!取消)挂起", "卡在", "卡着", "卡(?=审批|手续|海关|物流|甲方|业主|监理|报批)", "卡到现在", "进不来", "不让(?:进|进场|施工|干|上|动工)", "(?:still )?not (?:yet )?(?:signed|approved|issued)(?! off)", "受阻", "停工", "暂停", "搁置", "没法干", "干不了", "进不去", "进不了场",
     "(?:can'?t|cannot) (?:proceed|go ahead|carry on|start|begin)", "can'?t [a-z]+(?: [a-z]+){0,4} (?:until|till)",
     "缺(?!陷|点|勤|席|口)[\u4e00-\u9fff]{0,4}", "(?:gas|argon|oxygen|acetylene|cylinders?|diesel|fuel|paint|rods|wire|consumables)\\s+(?:(?:are |is |all )?(?:finished|used up|empty|gone)|(?:has |have )?r[ua]n out)", "r[ua]n out of (?!(?:day)?light|time|steam|road|patience)", "no (?:gas|argon|diesel|fuel|power)(?![A-Za-z])", "少了?(?:配件|零件|材料|料|工具|图纸)", "(?<!时间)(?<!够)不够了", "(?<!时间)不够用",
     r"(?:^|(?<=[\s,;:在还正要需得先干的])|(?<=不够了))等(?!等|于|级|同|下[次回]|下(?=\s*(?:开始|再|就|去|弄|做|干|处理|搞|拍|发|看|说|补|传|上传|回|给|问|打|交))|我|你|明天|后天|下(?:周|个?礼拜|个?星期)|下午|晚上|会|一下|一会)(?:待|着)?\s?[\u4e00-\u9fffA-Za-z]",
-    "(?<!手机)(?<!手机快)(?<!电话)(?<!电话快)(?<!电脑)(?<!电脑快)(?<!平板)(?<!平板快)没(?:有)?(?:权限|材料|配件|图纸|电|水|人手|工具|钥匙)", "无权限", "没有(?!问题|事|毛病|办法|进展|动静|人说|完|做|干|弄|开始)[\u4e00-\u9fff]{1,3}了(?=\\s*(?:[,，。!！]|$))", "没审批", "审批没下来", "还没批", "没批",
+    "(?<!手机)(?<!手机快)(?<!电话)(?<!电话快)(?<!电脑)(?<!电脑快)(?<!平板)(?<!平板快)没(?:有)?(?:权限|材料|配件|图纸|电|水|人手|工具|钥匙|料|货)", "无权限", "没有(?!问题|事|毛病|办法|进展|动静|人说|完|做|干|弄|开始)[\u4e00-\u9fff]{1,3}了(?=\\s*(?:[,，。!！]|$))", "没审批", "审批没下来", "还没批", "没批",
     *WEATHER_WORDS, "封路", "路封了", "风浪(?:太|很|较)?大", "浪太大", "(?:船|车|人)(?:出|进|上|下|过)不去",
     "[\u4e00-\u9fff]不了(?!解)", "不能(?:作业|施工|干活|干|开工|进场|浇筑|焊接|吊装)", "没来", "干等", "先停", "停着",
     "blocked", "blocking", "stuck(?! in traffic)", "on hold", "(?:while |as )?(?:we|they) (?:wait|are waiting) (?:on|for)", "(?<=目前)等待", "(?:weather )?window (?:is |has )?closed", "(?:material|parts?|labou?r|staff|steel|cable) shortage", "拖了(?:[0-9一二两三四五六七八九十半]+|好几|几)\\S{0,3}(?:天|周|星期|个月)", "stood down", "(?:can'?t|cannot|cant) get (?:alongside|in|on)", "上不来", "(?:送|运|拉)不上来", "停飞", "still wait(?:ing)?(?: for)? the", "(?:cannot|can'?t) go up", "weather (?:holds?|delays?)", "还没来\\s*(?:[,，]\\s*)?(?:还在)?等着(?:呢)?", "在等着呢", "(?<!to )(?<!must )(?<!pressure )(?<!min )(?<!mins )(?<!minute )hold(?! for| at| \\d| test| time| period)", "held up", "waiting (?:for|on)(?! (?-i:it|us|me|this|our|them to)(?![A-Za-z]))", "waiting(?! to )(?! (?:for|on) (?-i:it|us|me|this|our|them to)(?![A-Za-z]))", "no (?:\\w+ )?access(?: yet)?(?: until| till| before)", "watiing", "wating",
@@ -155,7 +155,7 @@ PLAN_AFTER = re.compile(r"^\s*(?:by|tomorrow|tmr|tmrw|next|later|soon|定在|定
 # A percent that is not this task's progress: a forecast, a measurement, a change, a share.
 FORECAST_BEFORE = _words(
     "预计", "预(?=\\s*[0-9])", "估计(?:能|会|可以|要)", "(?:应该|可能|也许)(?:会|可以)", "预期", "争取", "计划", "打算", "目标", "应该能", "should be(?: around| about| at)?", "(?:能|会|要|可以)[\u4e00-\u9fff]{0,2}到", "有望",
-    "下(?:周|个?礼拜|个?星期)[一二三四五六日天]?", "明天", "明早", "if", "[A-Za-z]+'ll", "tomorrow", "next week", "might", "may",
+    "下(?:周|个?礼拜|个?星期)[一二三四五六日天]?", "明天", "明早", "if", "[A-Za-z]+'ll", "tomorrow", "(?<![A-Za-z])tmrw?(?![A-Za-z])", "next week", "might", "may",
     "could", "后天", "月底", "周末", "年底", "下个月", "[一二三四五六日天]前",
     "by (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow|next week|eod|the end|end of|friday)",
     "will", "gonna", "going to", "expect(?:ed|ing)?", "aim(?:ing)? (?:for|at)", "target(?:ing)?", "plan(?:ned)? (?:to|for)",
@@ -166,7 +166,7 @@ MEASURE_BEFORE = _words(
     "level", "vibration", "noise", "packet", "oxygen", "retention", "removal", "override", "germination", "survival", "compaction", "came back(?: at| as| with)?", "(?-i:SST|GST|VAT)", "wastage", "waste", "损耗", "保留金", "质保金", "(?<![A-Za-z])set\\s*了", "dimmers?", "(?-i:N[12])\\s*(?:到|at|is|=)?", "扭矩", "torque", "pass rate", "(?<!-)down(?! to)", "(?<!-)up(?! to)", "soc", "loading", "charge", "charged",
     "state of charge", "oee", "只有", "压力", "效率", "良率", "良品率", "合格率", "通过率", "成功率", "达标率", "利用率", "占比", "比例", "电量", "电压", "电流", "负载",
     "负荷", "充(?:到|满|了)", "设(?:成|为|到|置为|定为)", "(?:running|run|ran|runs)\\s+(?:[A-Za-z]+\\s+){0,3}at", "(?<![A-Za-z])set (?:[A-Za-z]+ ){0,2}(?:to|at)", "(?:能|可以|可)?(?:节)?省(?:了|下)?", "节约了?", "(?:节|省)(?:水|电|能|气)", "(?:save[sd]?|saving|savings of|cuts?|reduced? by)", "湿度", "温度", "转速", "流量", "误差", "偏差", "损耗", "出勤率?", "回款", "预算", "成本", "费用", "速度", "信号",
-    "覆盖率", "含水率", "开度", "坡度", "横坡", "纵坡", "折扣", "税", "能耗", "产能", "产量", "库存", "水位", "油量", "CPU", "内存", "磁盘",
+    "覆盖率", "含水率", "开度", "坡度", "横坡", "纵坡", "(?:阀门?|风门|风阀|(?<![A-Za-z])(?:valve|damper))\\s*(?:开|开到|open(?:ed)?(?: to| at)?|set (?:to|at))", "折扣", "税", "能耗", "产能", "产量", "库存", "水位", "油量", "CPU", "内存", "磁盘",
     "(?:速度|性能|响应|加载|查询|运行|跑得?)\\S{0,2}[快慢]了", "不平衡", "imbalance", "unbalance", "便宜了?", "贵了?", "cheaper", "dearer", "提升(?!机)了?", "提高了?", "下降了?", "缩短了?", "延长了?", "加快了?", "放慢了?", "节省了?", "节约了?", "降低了?", "降了", "增加了?", "减少了?", "上升了?", "涨了?", "跌了?", "升了", "少了", "多了",
     "pressure", "efficiency", "yield", "load", "battery", "humidity", "temperature", "cpu", "memory", "disk", "rate",
     "ratio", "utili[sz]ation", "accuracy", "error", "loss", "budget", "cost", "speed", "flow", "voltage", "signal",
@@ -196,7 +196,8 @@ MEASURE_AFTER = re.compile(
     r"^\s*(?:[,，]?\s*(?:还)?够(?:用|喂|吃|撑|烧|跑)|[,，]?\s*(?:enough for|(?:will|should|to) last|lasts)(?![A-Za-z])|的(?!进度|工作|任务|工作量|活)|of\b(?! the way)|the\b|(?:of (?:the )?)?budget|spent|used up|used\b|预算|经费|delivered|arrived|received|shipped|in stock|on site|(?:已经?|都)?(?:到货|到场|进场|发货|送到|到齐|到了)|多|以上|出头|lower|higher|faster|slower|more|less|better|worse|increase|decrease|"
     r"[,，]?\s*(?:偏高|偏低|偏大|偏小|超标|too high|too low|(?:a bit |slightly )?(?:high|low)(?:ish)?(?=\s*(?:[,.!]|$)))|drop|rise|gain|loss|off|discount|chance|probability|sure|confident|safe|certain|positive|accurate|correct|likely|确定|肯定|保证|确信|把握|概率|可能|的把握|的可能|良率|效率|"
     r"合格|负载|负荷|功率|频率|转速|湿度|电量|利润|折扣|提升|下降|增长|降低|增加|减少|(?:load|capacity|power|speed|frequency|brightness|duty|full|empty|charged|humidity|RH|open|closed|utili[sz]ed|utili[sz]ation|usage|occupancy|efficiency|fall|slope|grade|gradient|incline|camber|kill|killed|compliant|conforming|in spec|recovery|recovered|SWL|WLL|rejects?|reject rate|defects?|scrap|mortality|pass|deposit|down payment|SOC|SOH|DOD|IT load|杀灭|灭活|屈服|强度)(?![A-Za-z])|左右的(?!进度)|超(?:支|预算|标|出)|"
-    r"(?:(?:test|code|unit[- ]test) )?coverage|覆盖率?|packet loss|丢包率?|UV(?: block| protection| blockout)?|shade|opacity|blockout)",
+    r"(?:(?:test|code|unit[- ]test) )?coverage|覆盖率?|packet loss|丢包率?|UV(?: block| protection| blockout)?|shade|opacity|blockout"
+    r"|dearer|cheaper|pricier|more expensive|less expensive|贵了?|便宜了?)",
     re.IGNORECASE,
 )
 
@@ -216,7 +217,7 @@ DEFINITE_PERCENT: tuple[tuple[re.Pattern[str], int], ...] = tuple((re.compile(p,
     (r"三分之一|(?<![A-Za-z])(?:one|a) third(?![A-Za-z])", 33),
     (r"(?<![0-9/])3/4(?=\s*(?:done|完成|of the way|的进度))|四分之三", 75),
     (r"三分之二|(?<![A-Za-z])two[- ]thirds(?![A-Za-z])", 67),
-    (r"四分之一|(?<![A-Za-z])(?:one|a) quarter(?![A-Za-z])", 25),
+    (r"四分之一|(?<![A-Za-z])(?:one|a) quarter(?![A-Za-z])|^\s*quarter(?= (?:done|complete|through|of the way))", 25),
     (r"四分之三|(?<![A-Za-z])three[- ]quarters(?![A-Za-z])", 75),
 ))
 APPROXIMATE_PERCENT: tuple[tuple[re.Pattern[str], int], ...] = tuple((re.compile(p, re.IGNORECASE), v) for p, v in (
@@ -282,11 +283,11 @@ TROUBLE = _words("出了?点?状况", "keeps? (?:tripping|failing|dropping)", "�
                  "broken", "not working", "acting up")
 # A message that compares its figures with a limit ("还在允许范围内", "above the 90% spec"): readings, not progress.
 IN_SPEC = re.compile(r"允许范围|正常范围|范围内|合格线|标准值|限值|限内|限度内|允许值内|(?<![A-Za-z])(?:within|above|below|under|over|out of|meets?|met|"
-                     r"inside|outside) (?:the )?(?:[0-9.]+ ?% )?(?:spec|specs|specification|tolerance|limits?|range|threshold|target)(?![A-Za-z])"
+                     r"inside|outside) (?:the )?(?:[A-Za-z]+'s )?(?:[0-9.]+ ?% )?(?:spec|specs|specification|tolerance|limits?|range|threshold|target)(?![A-Za-z])"
                      r"|(?<![A-Za-z])(?:in|out of|off) spec(?![A-Za-z])",
                      re.IGNORECASE)
 # A figure the writer doubts aloud ("maybe 70%? not sure", "八成？不太确定"): a report to confirm, not a question.
-DOUBTED_FIGURE = re.compile(r"(?:[0-9]\s*%?|成|一半|half)[^。.!?？]{0,20}?(?:(?:i'?m |im )?not (?:entirely |totally |quite |too |100% )sure|不太确定|没把握|说不准)|(?<![A-Za-z])(?:maybe|perhaps)\s*(?:[0-9]{1,3}\s*%?|half|一半)\s*[?？]+\s*$|(?:[0-9]\s*%?|成|一半|half)\s*吧\s*[?？]+\s*$|(?:[0-9]\s*%?|成|一半|half)\s*[?？]+\s*[,，.。]?\s*(?:(?:i'?m |im )?not (?:too |100% )?sure|"
+DOUBTED_FIGURE = re.compile(r"(?:[0-9]\s*%?|成|一半|half)[^。.!?？]{0,20}?(?:(?:i'?m |im )?not (?:entirely |totally |quite |too |100% )sure|不太确定|没把握|说不准)|(?<![A-Za-z])(?:maybe|perhaps)\s*(?:[0-9]{1,3}\s*%?|half|一半)\s*[?？]+\s*$|~\s*[0-9]{1,3}\s*%?\s*[?？]+\s*$|(?:[0-9]\s*%?|half|thirds?|quarters?|一半|成)\s*(?:maybe|perhaps|probably|i think|i guess)\s*[?？]+\s*$|(?:[0-9]\s*%?|成|一半|half)\s*吧\s*[?？]+\s*$|(?:[0-9]\s*%?|成|一半|half)\s*[?？]+\s*[,，.。]?\s*(?:(?:i'?m |im )?not (?:too |100% )?sure|"
                             r"not certain|不确定|不太确定|不敢确定|没把握|说不准|不好说)", re.IGNORECASE)
 # A label that makes the figure after it the whole task's ("整体 40%", "task at 45%", "进度35%").
 OVERALL_BEFORE = re.compile(r"[,，;；.。]\s*(?:(?:整体|总体|整个(?:任务)?)(?:算下来)?|总的|算下来|overall|task|进度|progress)\s*(?:进度|progress)?\s*(?:[:：]|is|at|is at|about|around|约|大概|到了?|是)?\s*$",
@@ -311,7 +312,7 @@ JOINED_KEYS = re.compile(r"^\s*(?:[,、&/+]|和|跟|与|同|及|以及|还有|an
 COUNT_OF_TOTAL = re.compile(r"[0-9]+\s*(?:个|台|套|根|条|件|块|pcs|units|panels)?\s*[,，]?\s*(?:一共|共|总共|总计|out of|of|/)\s*[0-9]+",
                             re.IGNORECASE)
 # A count of work done, with nothing else said ("装了12个", "铺了800米", "installed 3 units"): how far is that? Asked.
-WORK_COUNT = re.compile(r"^\s*[0-9]{4,}\s*$|(?:做|装|换|铺|修|搞|弄|拆)了\s*几\s*(?:个|台|套|根|条|件|块|片|张|组|只|扇)|(?:进尺|掘进|推进|(?<![A-Za-z])advanced?)\s*了?\s*[0-9]+(?:\.[0-9]+)?\s*(?:米|m(?![A-Za-z]))|(?:^\s*第?|[装铺贴换焊拉布打砌挂埋接测修调刷发放立挖拆]|安装|更换|完成|做|还剩|剩下|剩)了?\s*[0-9]+\s*(?:个|台|套|根|条|件|块|本|片|米|m(?![A-Za-z])|张|组|扇|盏|只|处|间|遍|方)"
+WORK_COUNT = re.compile(r"^\s*[0-9]{4,}\s*$|(?:做|装|换|铺|修|搞|弄|拆)了\s*几\s*(?:个|台|套|根|条|件|块|片|张|组|只|扇)|(?:进尺|掘进|推进|(?<![A-Za-z])advanced?)\s*了?\s*[0-9]+(?:\.[0-9]+)?\s*(?:米|m(?![A-Za-z]))|(?:^\s*第?|[装铺贴换焊拉布打砌挂埋接测修调刷发放立挖拆]|安装|更换|完成|做|还剩|剩下|剩)了?\s*[0-9]+\s*(?:个|台|套|根|条|件|块|本|片|米|m(?![A-Za-z])|张|组|扇|盏|只|处|间|遍|方|平米|平方米?|㎡|(?<![A-Za-z])(?:sqm|m2)(?![A-Za-z0-9]))"
                         r"|(?:还剩|剩下|remaining|left with)\s*[0-9]+\s*[A-Za-z]+s(?![A-Za-z])|(?<![A-Za-z])(?:done|finished)\s*[0-9]+\s*$"
                         r"|(?<![0-9.])[0-9][0-9,.]*\s*(?:k?m|metres|meters|tonnes|tons)\s+of\s+[a-z]+(?:\s+[a-z]+)?\s+(?:laid|installed|placed|poured|paved|done)(?![A-Za-z])"
                         r"|(?<![A-Za-z])(?:laid|put in|installed|poured|fitted|hung|pulled|placed|dug|lined)\s+(?:about |around |like )?(?:a |one )?"
@@ -377,9 +378,9 @@ PLAN_OR_HEDGE = _words("might", "may", "could", "possibly", "probably", "maybe",
                        "会不会", "要是", "如果", "准备", "计划", "打算", "快要", "就要")
 
 # A completion in words a careful reader is not sure of ("弄了一刻钟就好了", "knocked it out", "nailed it"): offered, asked.
-DONE_SOFT = _words("就好了", "送电了", "已送电", "投运了", "已投运", "就行了", "就搞好了", "就弄好了", "knocked (?:it|that|them) out", "nailed it", "smashed it",
+DONE_SOFT = _words("^\\s*好\\s*[!！。.]*\\s*$", "就好了", "送电了", "已送电", "投运了", "已投运", "就行了", "就搞好了", "就弄好了", "knocked (?:it|that|them) out", "nailed it", "smashed it",
                    "crushed it", "in the bag", "ticked off", "(?:all )?sorted(?: out)?(?=\\s*(?:[,.!;]|$))", "taken care of", "finito",
-                   "收官了?", "拿下了?", "ok啦", "^\\s*ok\\s+了", "妥妥的", "结了", "弄妥了?", "办妥了?", "处理好了", "处理完了?")
+                   "收官了?", "拿下了?", "ok啦", "ok了", "^\\s*ok\\s+了", "妥妥的", "结了", "弄妥了?", "办妥了?", "处理好了", "处理完了?")
 # A reply under a quoted question ("> 王工：A-3 到多少了？ 70%", "回复 王工: A-3 done? 是的"): the quote names the task.
 QUOTED_QUESTION = re.compile(r"^\s*(?:>|》|「|回复|引用|re:|reply to|replying to)\s*(?P<quote>[^?]{1,200}\?)\s*(?P<answer>[^?]+?)\s*$",
                              re.IGNORECASE)

@@ -73,7 +73,10 @@ _FORMS = (
                    rf"(?![A-Za-z-])|关闭|关掉|关了吧|可以关了|可以关闭|cancel(?:led)? (?:this|the) (?:task|one)){_POLITE}{_REASON}"),
     _form("reopen", rf"{_LEAD}{_KEY}\s*(?P<why>[^,，;；0-9%％]{{2,30}}?)(?:[,，;；]\s*|\s+)(?:重新\s*(?:打开|open)|重开|re-?open(?:ed)?)(?![A-Za-z])\s*(?:一下|下|吧|pls|please)?\s*[.。!！]?"),  # "KEY 回归又挂了，reopen 一下"
     _form("reopen", rf"{_LEAD}{_KEY}\s*(?:(?:这个|那个)(?:任务|单)?)?\s*(?:得|要|需要|需|应该|可以)?\s*(?:重新\s*(?:打开|open)|重开|re-?open(?:ed)?)(?![A-Za-z]){_POLITE}{_REASON}"),
-    _form("assign", rf"{_LEAD}{_KEY}\s*(?:re-?assign(?:ed)?|hand ?over|转派|改派|指派|转给|交给)\s*(?:给|to)?\s*{_NAME}"
+    _form("assign", rf"(?:give|hand|pass)\s+{_KEY}\s+(?:over\s+)?to\s+{_NAME}\s*[.。!！]?"),  # "give A-3 to bob"
+    _form("due", rf"{_LEAD}{_KEY}\s+due\s+(?:by\s+|on\s+)?(?P<when>(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*|tomorrow|tmrw?|[0-9]{{1,2}}[/.-][0-9]{{1,2}})\s*[.!]?"),
+    _form("comment", rf"note\s+(?:on\s+|for\s+)?{_KEY}\s*[:：,，-]?\s*(?P<text>[^%％]{{3,}})"),  # "note A-3 ladder left in the hall"
+    _form("assign", rf"{_LEAD}{_KEY}\s*(?:re-?assign(?:ed)?|assign(?:ed)?|hand ?over|转派|改派|指派|转给|交给)\s*(?:给|to)?\s*{_NAME}"
                     r"(?:\s*(?:吧|来跟|跟进|跟|负责|follow(?: up)?|pls|please|thanks))*\s*(?:[,，;；]\s*[^%％0-9]*)?[.。!！]?"),
 )
 _FIGURE = re.compile(r"(?<![A-Za-z0-9-])[0-9](?![0-9]*\s*(?:号|楼|层|栋|排|列|#|日|月|th|st|nd|rd|的))")  # a reason with a figure may be a report of another task ("A-3 close, A-4 at 50")
@@ -96,7 +99,7 @@ def _value(form: _Form, m: re.Match[str]) -> str | None:
 
 # A word every form holds: most messages are reports, and one search spares them the forms (bench/workers.py).
 _ANY_CHANGE_WORD = re.compile(r"priority|prio|优先|due|deadline|截止|交期|完工日期|改期|延期|推迟|顺延|延后|改到|推到|延到|close|closing|cancel|关|"
-                              r"open|重新|重开|assign|转派|改派|指派|转给|交给|hand|note|comment|remark|make it|改成|改为|调成|设为|设成|提到|调到|降到|改由",
+                              r"open|重新|重开|assign|转派|改派|指派|转给|交给|hand|give|pass|note|comment|remark|make it|改成|改为|调成|设为|设成|提到|调到|降到|改由",
                               re.IGNORECASE)
 
 

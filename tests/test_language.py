@@ -79,8 +79,10 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           # (likewise, on 0d11ba6, after tuning on holdout115-117), holdout121 87.4 % / 6 (Singapore and Malaysia sites),
           # holdout122 93.9 % / 5 (fire and security systems), holdout123 89.1 % / 4 (voice transcripts) (likewise, on
           # 9ed033f, after tuning on holdout118-120), holdout124 91.3 % / 5 (parks and sports fields), holdout125 93.9 % / 1
-          # (ERP rollouts), holdout126 97.0 % / 2 (lift installers) (likewise, on a4c1e14, after tuning on holdout121-123).
-          # Since tuned on, guarded.
+          # (ERP rollouts), holdout126 97.0 % / 2 (lift installers) (likewise, on a4c1e14, after tuning on holdout121-123),
+          # holdout127 97.0 % / 0 (solar and battery EPC: two unclear messages not asked), holdout128 95.2 % / 4 (hotel
+          # refurbishments), holdout129 84.3 % / 10 (terse one-handed replies) (likewise, on c519a88, after tuning on
+          # holdout124-126). Since tuned on, guarded.
           # Since tuned on, guarded.
           "holdout6.yaml": 0.95, "holdout7.yaml": 0.95, "holdout8.yaml": 0.95, "holdout9.yaml": 0.95,
           "holdout10.yaml": 0.95, "holdout11.yaml": 0.95, "holdout12.yaml": 0.95, "holdout13.yaml": 0.95,
@@ -117,7 +119,8 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           "holdout115.yaml": 0.95, "holdout116.yaml": 0.95, "holdout117.yaml": 0.95,
           "holdout118.yaml": 0.95, "holdout119.yaml": 0.95, "holdout120.yaml": 0.95,
           "holdout121.yaml": 0.95, "holdout122.yaml": 0.95, "holdout123.yaml": 0.95,
-          "holdout124.yaml": 0.95, "holdout125.yaml": 0.95, "holdout126.yaml": 0.95}
+          "holdout124.yaml": 0.95, "holdout125.yaml": 0.95, "holdout126.yaml": 0.95,
+          "holdout127.yaml": 0.95, "holdout128.yaml": 0.95, "holdout129.yaml": 0.95}
 
 
 def _cases(name: str) -> list[dict[str, Any]]:
@@ -700,6 +703,17 @@ def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pyte
     ("MX-4 hrs: 5.5 (round 3)", ("hours MX-4 5.5",)), ("MX-1 汇率表 30%", ("progress MX-1 30",)), ("MX-1 2h and MX-2 1.5h", ("hours MX-1 2", "hours MX-2 1.5")),
     ("MX-4 ground thawed, back digging", ("unblock MX-4",)), ("MX-4 council says no planting till Monday", ("block MX-4",)),
     ("MX-4 we re-tension every 4 hours during the heatwave", "none"), ("correct 120%", "none"),
+    # and the forms behind holdout127-129's wrong writes and unasked doubts: solar EPC, hotel refurbishments, terse replies
+    ("MX-4 on the roof 7 till 11 laying out rails", "ask"), ("MX-4 three quarters maybe?", "ask"),
+    ("MX-4 noise 58 dB, 10% under the hotel's limit", "none"), ("MX-4 冷媒管抽真空跑了 3 小时", "none"),
+    ("MX-4 is nowhere near finished, don't tell them it's done", "ask"), ("MX-4 中午 12-1 点 午休，干不了", "ask"),
+    ("MX-4 quarter done", ("progress MX-4 25",)), ("MX-4 tmrw 100%", "none"), ("MX-4 料到了50%", "ask"), ("MX-4 parts 15% dearer", "none"),
+    ("MX-4 阀门开40%", "none"), ("MX-4 rain stop", "ask"), ("MX-1 done, 205 started", "ask"), ("MX-1 60% MX-2 ✅", "ask"),
+    ("MX-1 ok了 MX-2 60%", "ask"), ("key 打错了", "ask"), ("MX-4 完", ("done MX-4",)), ("MX-4 好了", ("done MX-4",)), ("MX-4 好", "ask"),
+    ("MX-4 parts in", ("unblock MX-4",)), ("MX-4 卡审批", ("block MX-4",)), ("MX-4 ~60?", "ask"), ("MX-1 done MX-2 没料", ("done MX-1", "block MX-2")),
+    ("sry 3h not 4", ("correct hours 3",)), ("give MX-4 to sam", ("assign MX-4",)), ("MX-4 due fri", ("due MX-4",)),
+    ("note MX-4 ladder left in the lobby", ("comment MX-4",)), ("MX-4 assign 老王", ("assign MX-4",)), ("MX-4 铺了 200 sqm", "ask"),
+    ("MX-4 wip, eod update", "none"), ("好了MX4今天就收工了", "ask"),
 ])
 def test_the_forms_behind_the_tuning_set_carry_over(text: str, meant: object) -> None:
     # As the evaluator compares them: "start A-3" beside "progress A-3 10" is the same write (evaluation._effects).
