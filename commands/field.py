@@ -103,6 +103,8 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool, doubted: bo
     spent = spent_hours(t, task, verb)
     if isinstance(spent, ParseError):
         return _Reading(ask=spent)
+    if spent is not None and d.WAITED_THEN.search(t[: spent.start]):
+        return _Reading(ask=err("unclear_hours", verb, value=_excerpt(t), task=task, example="4"))  # "waited an hour … then paved 3h"
     if spent is not None and w.CREW.search(t) and not d.MY_OWN.search(t[: spent.start]):  # "本人…投入工时4.5小时，另有2人配合"
         return _Reading(ask=err("unclear_hours", verb, value=_excerpt(t), task=task, example="3"))
     hours = spent.value if spent is not None else None
@@ -180,7 +182,8 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool, doubted: bo
             unblock.group(0).lower() == "resolved" and d.RESOLVED_ALONE.fullmatch(t)) or (  # "KEY resolved": done, or unblocked?
             progress is None and (d.REPAIRED_THEN_BACK.search(t) is not None or d.SIGNED_OFF.search(t) is not None)) or (
             d.BUT_STILL_NOT.search(scrubbed, unblock.end()) is not None) or (  # "批下来了 but the scaffold is still not up"
-            w.WEATHER.search(scrubbed[: unblock.start()]) is not None and d.PART_OF_DAY.search(t) is not None)  # "rain stopped us at noon, back at it later"
+            (w.WEATHER.search(scrubbed[: unblock.start()]) or w.BLOCK.search(scrubbed[: unblock.start()])) is not None
+            and d.PART_OF_DAY.search(t) is not None and not cue.denied)  # "rain stopped us at noon, back at it later"
         return _Reading(writes=(Unblock(task=task, note=note),) + ((progress,) if progress else ()), unsure="suggested" if restored else unsure)
     if cue.trouble is not None:
         return _Reading(writes=((progress,) if progress else ()) + (Block(task=task, reason=clean(t)),), unsure="suggested")

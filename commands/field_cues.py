@@ -157,4 +157,5 @@ def block_doubted(t: str, block: re.Match[str], start: re.Match[str] | None) -> 
                 or (start is not None and d.CLAUSE_GAP.search(t[block.end() : start.start()]))
                 or d.PART_OF_DAY.search(clause_before(t, block.start())) or d.PART_OF_DAY_STOP.search(t) or d.WAITED_OUT.search(t)
                 or ((w.WEATHER.fullmatch(block.group(0)) or d.CANT_WORK.fullmatch(block.group(0))) and d.PART_OF_DAY.search(t))  # "热压力警告，下午做不到": for the afternoon?
-                or d.PLANNED_OUTAGE.search(t) or d.RAIN_STOP.fullmatch(t))
+                or d.PLANNED_OUTAGE.search(t) or d.RAIN_STOP.fullmatch(t)
+                or (d.BUT_THEN.search(t[: block.start()]) and d.FIXED_BEFORE.search(t[: block.start()])))  # "fixed, 但 报告 还没签"

@@ -14,7 +14,7 @@ STOPPED = re.compile(r"停|不能|没法|干不了|(?<![A-Za-z])(?:stopped|halte
                      r"called off|rained off)(?![A-Za-z])", re.IGNORECASE)
 GOES_ON = re.compile(r"继续(?!\s*(?:等|在等))|接着(?:干|弄|做|搞)|back on|恢复|复工|(?<![A-Za-z])(?:continue|resume|carry on|proceed|again)(?![A-Za-z])", re.IGNORECASE)
 # After a blocker, the work going on ("下雨停了 继续": the rain stopped, or the work stopped for the rain?).
-GOES_ON_AFTER = re.compile(r"继续(?!\s*(?:等|在等))|接着(?:干|铺|做|弄|装|搞)|可以干|恢复|同时(?:先)?(?:做|干|弄|搞)|(?<![A-Za-z])(?:meanwhile|in the meantime)(?![A-Za-z])|(?<![A-Za-z])(?:resum\w*|carr(?:y|ying|ied) on|back (?:at|on) it|going again|picked (?:it )?(?:back )?up|started again)(?![A-Za-z])",
+GOES_ON_AFTER = re.compile(r"继续(?!\s*(?:等|在等))|正常(?:干|施工|作业)|接着(?:干|铺|做|弄|装|搞)|可以干|恢复|同时(?:先)?(?:做|干|弄|搞)|(?<![A-Za-z])(?:meanwhile|in the meantime)(?![A-Za-z])|(?<![A-Za-z])(?:resum\w*|carr(?:y|ying|ied) on|back (?:at|on) it|going again|picked (?:it )?(?:back )?up|started again)(?![A-Za-z])",
                            re.IGNORECASE)
 # A key said against another ("A-10 不是 A-9"): which task is meant?
 NOT_THIS_KEY = re.compile(r"\s*(?:而?不是|not|instead of|rather than)\s*[,，]?\s*", re.IGNORECASE)
@@ -151,7 +151,7 @@ STOPPED_AFTER = re.compile(r"\s*(?:就|都)?\s*停在(?:那|这)|\s*(?:stuck|sto
 # What "still pending" may name before it ("approval from the harbour master still pending"): blocked on it.
 AWAITED = re.compile(r"(?<![A-Za-z])(?:approval|permit|sign-?off|signature|licen[cs]e|consent)(?![A-Za-z])|审批|许可|签字|批复", re.IGNORECASE)
 # Between an unblock and a blocker after it ("parts came in, but now waiting on the cert"): blocked again.
-BUT_THEN = re.compile(r"(?<![A-Za-z])(?:but|however|yet)(?![A-Za-z])|但是|可是|不过|然而", re.IGNORECASE)
+BUT_THEN = re.compile(r"(?<![A-Za-z])(?:but|however|yet)(?![A-Za-z])|但是?|可是|不过|然而", re.IGNORECASE)
 # After "should be", a date the figure is for ("should be at 80 by Friday"): a forecast, no correction.
 FORECAST_BY = re.compile(r"[^.;!?。；！？]{0,20}?(?<![A-Za-z])by\s+(?:mon|tue|wed|thu|fri|sat|sun|tomorrow|tmrw?|next|the end|end of|eod|eow|cob)",
                          re.IGNORECASE)
@@ -161,6 +161,9 @@ ARRIVED_SHARE = re.compile(r"(?:料|货|材料|配件|零件|设备|管材|线�
 RAIN_STOP = re.compile(r"\s*rain\s+stop\s*[.!。！]*\s*", re.IGNORECASE)
 # A bare number right before a start ("done, 205 started"): another task's number, not this key's start; asked.
 NUMBER_BEFORE_START = re.compile(r"[,，;；]\s*[0-9]{2,3}\s*$")
+# A wait with its length, then the work ("waited an hour for the first truck then paved 3h"): is the wait in the hours?
+WAITED_THEN = re.compile(r"(?<![A-Za-z])waited\s+[^,.;]{0,40}?\bthen\b", re.IGNORECASE)
+FIXED_BEFORE = re.compile(r"(?<![A-Za-z])(?:fixed|done|finished|repaired)(?![A-Za-z])|完成|修好|搞定", re.IGNORECASE)
 # A percent right before an arrival ("管子 百分之五十 到货了"): a share of something came, no obstacle gone; asked.
 SHARE_RIGHT_BEFORE = re.compile(r"(?:[0-9]{1,3}\s*%|百分之[一二两三四五六七八九十]{1,3})\s*(?:的)?\s*(?:已经?|都|也)?\s*$")
 # After an unblock, something else still not done ("批下来了 but the scaffold is still not up"): free to go on? Asked.
@@ -177,7 +180,7 @@ CONDITION_BEFORE = re.compile(r"(?:(?<![A-Za-z])(?:once|as soon as|if|unless|unt
                               re.IGNORECASE)
 # A wait for the work's own time to set ("等养护", "waiting for the screed to dry"), or for the briefing before it
 # ("waiting on the toolbox talk"): a step of the work, no obstacle.
-ROUTINE_WAIT = re.compile(r"等(?:待|着)?\s*(?:混凝土|砼|油漆|胶|涂料|地坪|找平层|水泥)?\s*(?:的)?\s*(?:养护|凝固|固化|晾干|干透|干燥|冷却|静置|沉降|班前会|安全交底|技术交底)"
+ROUTINE_WAIT = re.compile(r"等(?:待|着)?\s*(?:混凝土|砼|油漆|胶|涂料|地坪|找平层|水泥)?\s*(?:的)?\s*(?:养护|凝固|固化|晾干|干透|干燥|冷却|静置|沉降|班前会|安全交底|技术交底|真空泵|抽真空)"
                     r"|wait(?:ing)?\s+(?:for|on)\s+(?:the\s+)?(?:toolbox talk|tool-?box meeting|tbt|pre-?start(?: meeting| briefing)?|safety briefing)(?![A-Za-z])"
                     r"|wait(?:ing)?\s+(?:for|on)\s+(?:the\s+)?(?:concrete|paint|glue|epoxy|sealant|grout|screed|coat(?:ing)?|plaster|pour|slab)?"
                     r"\s*(?:to\s+)?(?:cure|curing|dry|drying|set|harden|cool)(?![A-Za-z])", re.IGNORECASE)

@@ -138,6 +138,14 @@ _REGIONAL_WORDS = ((re.compile(r"唔啱"), "不对"), (re.compile(r"唔系|唔�
               (re.compile(r"(?<![A-Za-z])tak boleh(?![A-Za-z])", re.IGNORECASE), "cannot"), (re.compile(r"(?<![A-Za-z])salah(?![A-Za-z])", re.IGNORECASE), "wrong"),
               (re.compile(r"(?<![0-9.])([0-9]{1,2})\s*jam\s+(?:setengah|stgh)(?![A-Za-z])", re.IGNORECASE), r"\1.5 hours"),
               (re.compile(r"(?<![0-9.])([0-9]{1,2}(?:\.[0-9])?)\s*jam(?![A-Za-z])", re.IGNORECASE), r"\1 hours"),
+              # Vietnamese, Indonesian, Thai, Tagalog, Korean and Japanese words crews on South-East Asian sites type
+              (re.compile(r"gần xong|hampir selesai|거의 (?:완료|다 했)", re.IGNORECASE), "almost done"),
+              (re.compile(r"(?<![A-Za-z])(?:xong(?: rồi)?|(?:sudah )?selesai|tapos na)(?![A-Za-z])|เสร็จ(?:แล้ว)?|완료(?:했습니다|했어요|됐습니다|됐어요)?|完了しました",
+                          re.IGNORECASE), "done"),
+              (re.compile(r"đã bắt đầu|(?<![A-Za-z])sudah mulai(?![A-Za-z])|시작했(?:습니다|어요)|着手しました", re.IGNORECASE), "started"),
+              (re.compile(r"chờ vật tư", re.IGNORECASE), "waiting for materials"), (re.compile(r"không đúng", re.IGNORECASE), "wrong"),
+              (re.compile(r"(?<![A-Za-z])hujan(?![A-Za-z])", re.IGNORECASE), "rain"),
+              (re.compile(r"(?<![0-9.])([0-9]{1,2}(?:\.[0-9])?)\s*(?:시간|tiếng)"), r"\1 hours"), (re.compile(r"^승인합니다\s*(?=[0-9])"), "approve "),
               (re.compile(r"(?<![月0-9一二三四五六七八九十])([一两二三四五六七八九十]|半)日(?![期程子常历])"), r"\1天"))  # "用咗两日": days
 
 

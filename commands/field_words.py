@@ -40,7 +40,7 @@ DONE_PARTIAL_AFTER = re.compile(
 )
 # After a completion word, what is left out of it ("finished except the labels", "完成了，除了标签"): asked.
 # After a completion, another part not begun ("… 完成了 frame还没开始"): one part done, asked.
-PENDING_AFTER = re.compile(r"(?:还没|没有?|尚未)(?:有)?(?:开始|开工|动|做|弄|装|测|调|试|验)|(?<![A-Za-z])(?:not (?:yet )?started|hasn'?t (?:been )?started)"
+PENDING_AFTER = re.compile(r"(?<![A-Za-z])(?:certs?|certificates?|reports?|paperwork|docs?|documents?)\s+(?:to follow|still (?:to come|pending|outstanding))|(?:还没|没有?|尚未)(?:有)?(?:开始|开工|动|做|弄|装|测|调|试|验)|(?<![A-Za-z])(?:not (?:yet )?started|hasn'?t (?:been )?started)"
                            r"|(?<![0-9])[0-9]+\s+[A-Za-z]+\s+(?:left|remaining|to go|outstanding)(?![A-Za-z])|还有\s*[0-9]+\s*个",
                            re.IGNORECASE)
 EXCEPT_AFTER = re.compile(r"^\W{0,3}\s*(?:(?:except|apart from|other than|besides|but not|minus|除了|只差|就差|还差|只剩|还剩|不对|不是|no wait|wait no|actually,? no)(?![A-Za-z])"
@@ -54,7 +54,7 @@ DONE_NOT_FACT_BEFORE = re.compile(r"(?:(?<![A-Za-z])(?:nothing|little|not much)\
 
 # Not complete: never a completion write.
 NOT_DONE = _words(
-    "(?:还没|没有?|未|尚未|还未|木有|没得)(?:有)?[铺装做干弄修调焊刷拆挖浇砌接布拉贴封灌清换测写改挂喷埋洗擦]完", "(?:还没|没有?|未|尚未|还未|木有|冇|唔|没得)(?:有)?(?:完成|完城|完工|竣工|做完|弄完|干完|搞完|搞定|搞掂|装完|修完|结束|[弄做搞装修调]?好)",
+    "(?:还没|没有?|未|尚未|还未|木有|没得)(?:有)?[铺装做干弄修调焊刷拆挖浇砌接布拉贴封灌清换测写改挂喷埋洗擦]完", "(?:还没|没有?|未|尚未|还未|木有|冇|唔|没得)\\s*(?:有)?\\s*(?:完成|完城|完工|竣工|做完|弄完|干完|搞完|搞定|搞掂|装完|修完|结束|[弄做搞装修调]?好)",
     "不算完", "not (?:\\w+ )?(?:done|finished|complete|completed|there)", "(?:nowhere near|far from|not even close to|not close to) (?:\\w+ )?(?:done|finished|complete|completed)",
     "(?:haven'?t|hasn'?t|didn'?t|not yet) (?:\\w+ )?(?:finished|done|completed|wrapped up)", "(?:还没|没有?|未|木有)\\s*(?:done|finished|finish|complete|ok)",
     "还没完成", "没完成", "未完成", "还没做完", "没做完", "还没弄完", "没弄完", "还没好", "没好", "还没搞定", "没搞定",
@@ -110,13 +110,13 @@ BLOCK = _words(
     "阻塞", "卡住了?", "停止(?:作业|施工|工作)", "no-?show", "放鸽子", "(?:still )?missing(?![A-Za-z])", "(?<!解除)(?<!取消)挂起", "卡在", "卡着", "卡(?=审批|手续|海关|物流|甲方|业主|监理|报批)", "卡到现在", "进不来", "不让(?:进|进场|施工|干|上|动工)", "(?:still )?not (?:yet )?(?:signed|approved|issued)(?! off)", "受阻", "停工", "暂停", "搁置", "没法干", "干不了", "进不去", "进不了场",
     "(?:can'?t|cannot) (?:proceed|go ahead|carry on|start|begin)", "can'?t [a-z]+(?: [a-z]+){0,4} (?:until|till)",
     "缺(?!陷|点|勤|席|口)[\u4e00-\u9fff]{0,4}", "(?:gas|argon|oxygen|acetylene|cylinders?|diesel|fuel|paint|rods|wire|consumables)\\s+(?:(?:are |is |all )?(?:finished|used up|empty|gone)|(?:has |have )?r[ua]n out)", "r[ua]n out of (?!(?:day)?light|time|steam|road|patience)", "no (?:gas|argon|diesel|fuel|power)(?![A-Za-z])", "少了?(?:配件|零件|材料|料|工具|图纸)", "(?<!时间)(?<!够)不够了", "(?<!时间)不够用",
-    r"(?:^|(?<=[\s,;:在还正要需得先干的])|(?<=不够了))等(?!等|于|级|同|下[次回]|下(?=\s*(?:开始|再|就|去|弄|做|干|处理|搞|拍|发|看|说|补|传|上传|回|给|问|打|交))|我|你|明天|后天|下(?:周|个?礼拜|个?星期)|下午|晚上|会|一下|一会)(?:待|着)?\s?[\u4e00-\u9fffA-Za-z]",
+    r"(?:^|(?<=[\s,;:在还正要需得先干的])|(?<=不够了))等(?!等|于|级|同|下[次回]|下(?=\s*(?:开始|再|就|去|弄|做|干|处理|搞|拍|发|看|说|补|传|上传|回|给|问|打|交|接|装|连|上))|我|你|明天|后天|下(?:周|个?礼拜|个?星期)|下午|晚上|会|一下|一会)(?:待|着)?\s?[\u4e00-\u9fffA-Za-z]",
     "(?<!手机)(?<!手机快)(?<!电话)(?<!电话快)(?<!电脑)(?<!电脑快)(?<!平板)(?<!平板快)没(?:有)?(?:权限|材料|配件|图纸|电|水|人手|工具|钥匙|料|货)", "无权限", "没有(?!问题|事|毛病|办法|进展|动静|人说|完|做|干|弄|开始)[\u4e00-\u9fff]{1,3}了(?=\\s*(?:[,，。!！]|$))", "没审批", "审批没下来", "还没批", "没批",
     *WEATHER_WORDS, "封路", "路封了", "风浪(?:太|很|较)?大", "浪太大", "(?:船|车|人)(?:出|进|上|下|过)不去",
     "[\u4e00-\u9fff]不了(?!解)", "不能(?:作业|施工|干活|干|开工|进场|浇筑|焊接|吊装)", "没来", "干等", "先停", "停着",
     "blocked", "blocking", "stuck(?! in traffic)", "on hold", "(?:while |as )?(?:we|they) (?:wait|are waiting) (?:on|for)", "(?<=目前)等待", "(?:weather )?window (?:is |has )?closed", "(?:material|parts?|labou?r|staff|steel|cable) shortage", "拖了(?:[0-9一二两三四五六七八九十半]+|好几|几)\\S{0,3}(?:天|周|星期|个月)", "stood down", "(?:can'?t|cannot|cant) get (?:alongside|in|on)", "上不来", "(?:送|运|拉)不上来", "停飞", "still wait(?:ing)?(?: for)? the", "(?:cannot|can'?t) go up", "weather (?:holds?|delays?)", "还没来\\s*(?:[,，]\\s*)?(?:还在)?等着(?:呢)?", "在等着呢", "(?<!to )(?<!must )(?<!pressure )(?<!min )(?<!mins )(?<!minute )hold(?! for| at| \\d| test| time| period)", "held up", "waiting (?:for|on)(?! (?-i:it|us|me|this|our|them to)(?![A-Za-z]))", "waiting(?! to )(?! (?:for|on) (?-i:it|us|me|this|our|them to)(?![A-Za-z]))", "no (?:\\w+ )?access(?: yet)?(?: until| till| before)", "watiing", "wating",
     "waitng", "awaiting", "pending (?:the )?(?!(?:install(?:ation)?|fitting|fit-out|testing|test|commissioning|wiring|welding|painting|assembly|hook-?up)(?![A-Za-z]))", "can'?t \\w+ today", "(?:cannot|can'?t|unable to) (?:proceed|progress|work)(?![A-Za-z])", "无法(?:推进|施工|开展|进行|作业|进场)", "(?:审批|批复|许可|图纸)尚未(?:下发|批复|下来|到位)", "stop(?:ped)? (?:because|due to)", "stop(?:ped)? work(?:ing)?(?![A-Za-z])", "stopped until", "阻工", "held up", "won'?t let (?:us|them|the [a-z]+) (?:in|on|through)", "还没回(?:函|复|话)", "(?:cannot|can'?t) (?:lift|enter|access|pour|weld|install|dig|plant|lay|excavate|trench|spray|paint)(?![A-Za-z])", "no (?:planting|digging|pouring|lifting|work|works)(?: allowed)? (?:till|until)", "(?:crane|pump|machine|generator|excavator|吊车|设备)\\s*(?:is\\s*)?(?:broken|broke down|坏了)", "(?:we|work) (?:have |has )?stopped(?![A-Za-z])", "not (?:yet )?approve[d]?(?![A-Za-z])", "not give (?:us )?access", "no access", "grounded", "heavy snow", "snowed (?:in|under)", "snow ?storm", "site closed", "road(?:s)? (?:is |are )?closed", "shut down",
-    "停了", "停下了?", "停止(?:施工|吊装|作业|焊接|浇筑|工作|安装|干活)", "停电(?!窗口|计划|时间|作业|检修|施工|范围|已执行|已落实|操作)", "停水(?!操作|作业)", "(?<!差)(?<!差\\S)(?<!差\\S{2})(?<!差\\S{3})(?<!差\\S{4})(?<!差\\S{5})没到(?!\\s*(?:[0-9一二两三四五六七八九十]|一半|half|百分))", "封路", "落雨", "停了工", "没得做", "做不到", "pending(?!\\s+(?:install(?:ation)?|fitting|fit-out|testing|test|commissioning|wiring|welding|painting|assembly|hook-?up)(?![A-Za-z]))", "not yet (?:supplied|delivered|arrived|received|approved|signed)", "(?:还)?没(?:签|批|确认|回复|给|到货|发货)", "未签",
+    "停了", "停下了?", "停止(?:施工|吊装|作业|焊接|浇筑|工作|安装|干活)", "停电(?!窗口|计划|时间|作业|检修|施工|范围|已执行|已落实|操作)", "停水(?!操作|作业)", "断电了(?!\\s*(?:操作|隔离))", "(?<!差)(?<!差\\S)(?<!差\\S{2})(?<!差\\S{3})(?<!差\\S{4})(?<!差\\S{5})没到(?!\\s*(?:[0-9一二两三四五六七八九十]|一半|half|百分))", "封路", "落雨", "停了工", "没得做", "做不到", "pending(?!\\s+(?:install(?:ation)?|fitting|fit-out|testing|test|commissioning|wiring|welding|painting|assembly|hook-?up)(?![A-Za-z]))", "not yet (?:supplied|delivered|arrived|received|approved|signed)", "(?:还)?没(?:签|批|确认|回复|给|到货|发货)", "未签",
     "no access", "(?:not|isn'?t|aren'?t) (?:here|in|on site) yet", "still (?:not|isn'?t|aren'?t) here", "can'?t access", "cannot access", "can'?t get in", "(?<!winder )(?<!breaker )(?<!isolator )(?<!panel )(?<!machine )(?<!pump )locked out", "no permit", "need(?:s)? (?:a |the )?permit", "没有?\\s*(?:PTW|permit|工作票|作业票|许可证?)(?![A-Za-z])",
     "(?:rain|storm|snow|weather|typhoon)(?:ed)? (?:out|delay|stopped|stop)", "rained (?:out|off)", "missing parts?",
     "(?:all )?work (?:has )?(?:stopped|halted|suspended)", "(?:outdoor |all )?work stop(?:ped)?(?![A-Za-z])", "no manpower", "(?:租|买|借|找|约|叫)不到", "还在等(?=\\s*(?:[,，。.!！]|$))", "(?:work )?permits? (?:still )?not (?:yet )?out", "不能\\s*(?:test|测试|调试|送电|commission)", "(?:platform |site )?(?:mustered|evacuated)", "short of", "out of (?:stock|parts|material)", "r[au]n out of(?! (?:time|daylight|day|light|hours))", "用完了", "用光了", "no (?:parts|material|materials|power|crane)",
@@ -163,7 +163,7 @@ FORECAST_BEFORE = _words(
 )
 MEASURE_BEFORE = _words(
     "[\u4e00-\u9fff]率(?!表)", "[\u4e00-\u9fff]量", "液位", "料位", "(?<!进)(?<!完成)(?<!程)(?<!调)(?<!制)(?<!年)(?<!季)(?<!态)度", "比", "低了", "低(?=\\s*[0-9])", "高了", "高(?=\\s*[0-9])", "占了?",
-    "level", "vibration", "noise", "packet", "oxygen", "retention", "removal", "override", "germination", "survival", "compaction", "came back(?: at| as| with)?", "(?-i:SST|GST|VAT)", "wastage", "waste", "损耗", "保留金", "质保金", "(?<![A-Za-z])set\\s*了", "dimmers?", "(?-i:N[12])\\s*(?:到|at|is|=)?", "扭矩", "torque", "pass rate", "(?<!-)down(?! to)", "(?<!-)up(?! to)", "soc", "loading", "charge", "charged",
+    "level", "vibration", "noise", "packet", "oxygen", "retention", "removal", "override", "(?:binder |asphalt |moisture |water |fines )?content", "germination", "survival", "compaction", "came back(?: at| as| with)?", "(?-i:SST|GST|VAT)", "wastage", "waste", "损耗", "保留金", "质保金", "(?<![A-Za-z])set\\s*了", "dimmers?", "(?-i:N[12])\\s*(?:到|at|is|=)?", "扭矩", "torque", "pass rate", "(?<!-)down(?! to)", "(?<!-)up(?! to)", "soc", "loading", "charge", "charged",
     "state of charge", "oee", "只有", "压力", "效率", "良率", "良品率", "合格率", "通过率", "成功率", "达标率", "利用率", "占比", "比例", "电量", "电压", "电流", "负载",
     "负荷", "充(?:到|满|了)", "设(?:成|为|到|置为|定为)", "(?:running|run|ran|runs)\\s+(?:[A-Za-z]+\\s+){0,3}at", "(?<![A-Za-z])set (?:[A-Za-z]+ ){0,2}(?:to|at)", "(?:能|可以|可)?(?:节)?省(?:了|下)?", "节约了?", "(?:节|省)(?:水|电|能|气)", "(?:save[sd]?|saving|savings of|cuts?|reduced? by)", "湿度", "温度", "转速", "流量", "误差", "偏差", "损耗", "出勤率?", "回款", "预算", "成本", "费用", "速度", "信号",
     "覆盖率", "含水率", "开度", "坡度", "横坡", "纵坡", "(?:阀门?|风门|风阀|(?<![A-Za-z])(?:valve|damper))\\s*(?:开|开到|open(?:ed)?(?: to| at)?|set (?:to|at))", "折扣", "税", "能耗", "产能", "产量", "库存", "水位", "油量", "CPU", "内存", "磁盘",
@@ -232,7 +232,7 @@ APPROXIMATE_PERCENT: tuple[tuple[re.Pattern[str], int], ...] = tuple((re.compile
      50),  # 快一半: not yet half; asked with half preselected
     (r"一半多|一半几|过半|过了?一半|大半|(?<!差不)多一半|一大半|超过一半|(?<![A-Za-z])(?:more than|over|a bit over|a little over|just over|past) "
      r"half(?:way)?(?![A-Za-z])", 60),
-    (r"(?<![A-Za-z])(?:a bit|a little|a few bits?|some) (?:more|left)(?: to go)?,? (?:then|and) (?:done|finished|complete)(?![A-Za-z])|大差不差|(?<![一二三四五六七八九十百千万零〇两])[二三四五六七八九]十好几(?![个台米])|(?<![\u4e00-\u9fff])剩(?:下)?一?点点?(?:而已)?(?=\s*$)|(?:差不多|almost|nearly|(?<![\u4e00-\u9fff])快了)\s*(?:ok\s*了?)?\s*(?:吧|啦|咯|喽|啰)?\s*$|还差一点|差一点|还差点儿?(?=\s*就)|就差一点|(?<![还])(?:就|只)差(?=\\s*\\S)|八九不离十|快到?[一二三四五六七八九]十了|(?<![A-Za-z])(?:getting close|getting there|almost there)(?![A-Za-z])",
+    (r"(?<![A-Za-z])(?:a bit|a little|a few bits?|some) (?:more|left)(?: to go)?,? (?:then|and) (?:done|finished|complete)(?![A-Za-z])|大差不差|(?<![一二三四五六七八九十百千万零〇两])[二三四五六七八九]十好几(?![个台米])|(?<![\u4e00-\u9fff])剩(?:下)?一?点点?(?:而已)?(?=\s*$)|(?:差不多|almost|nearly|(?<![\u4e00-\u9fff])快了)\s*(?:ok\s*了?)?\s*(?:吧|啦|咯|喽|啰|了)?\s*$|还差一点|差一点|还差点儿?(?=\s*就)|就差一点|(?<![还])(?:就|只)差(?=\\s*\\S)|八九不离十|快到?[一二三四五六七八九]十了|(?<![A-Za-z])(?:getting close|getting there|almost there)(?![A-Za-z])",
      90),
     (r"(?:almost|nearly|close to|more or less|not far (?:off|from)|快|差不多|基本|接近|将近|mostly|largely|pretty much|basically|practically|大体|大致|基本上|大体上)"
      r"\s*(?:都)?\s*(?:已经?)?\s*(?:完成|完工|搞定|搞完|做完|弄完|弄好|做好|好了|完了|done|finished|finish|complete|wrapped(?: up)?)", 90),
@@ -287,13 +287,13 @@ IN_SPEC = re.compile(r"允许范围|正常范围|范围内|合格线|标准值|�
                      r"|(?<![A-Za-z])(?:in|out of|off) spec(?![A-Za-z])",
                      re.IGNORECASE)
 # A figure the writer doubts aloud ("maybe 70%? not sure", "八成？不太确定"): a report to confirm, not a question.
-DOUBTED_FIGURE = re.compile(r"(?:[0-9]\s*%?|成|一半|half)[^。.!?？]{0,20}?(?:(?:i'?m |im )?not (?:entirely |totally |quite |too |100% )sure|不太确定|没把握|说不准)|(?<![A-Za-z])(?:maybe|perhaps)\s*(?:[0-9]{1,3}\s*%?|half|一半)\s*[?？]+\s*$|~\s*[0-9]{1,3}\s*%?\s*[?？]+\s*$|(?:[0-9]\s*%?|half|thirds?|quarters?|一半|成)\s*(?:maybe|perhaps|probably|i think|i guess)\s*[?？]+\s*$|(?:[0-9]\s*%?|成|一半|half)\s*吧\s*[?？]+\s*$|(?:[0-9]\s*%?|成|一半|half)\s*[?？]+\s*[,，.。]?\s*(?:(?:i'?m |im )?not (?:too |100% )?sure|"
+DOUBTED_FIGURE = re.compile(r"(?:[0-9]\s*%?|成|一半|half)[^。.!?？]{0,20}?(?:(?:i'?m |im )?not (?:entirely |totally |quite |too |100% )sure|不太确定|没把握|说不准)|(?<![A-Za-z])(?:maybe|perhaps)\s*(?:[0-9]{1,3}\s*%?|half|一半)\s*[?？]+\s*$|~\s*[0-9]{1,3}\s*%?\s*[?？]+\s*$|(?<![A-Za-z])(?:maybe|perhaps)\s*[0-9]{1,3}\s*%?\s*[?？]+\s*[,，]?\s*(?:hard to say|not sure|dunno|idk|不好说|不确定)|(?:[0-9]\s*%?|half|thirds?|quarters?|一半|成)\s*(?:maybe|perhaps|probably|i think|i guess)\s*[?？]+\s*$|(?:[0-9]\s*%?|成|一半|half)\s*吧\s*[?？]+\s*$|(?:[0-9]\s*%?|成|一半|half)\s*[?？]+\s*[,，.。]?\s*(?:(?:i'?m |im )?not (?:too |100% )?sure|"
                             r"not certain|不确定|不太确定|不敢确定|没把握|说不准|不好说)", re.IGNORECASE)
 # A label that makes the figure after it the whole task's ("整体 40%", "task at 45%", "进度35%").
 OVERALL_BEFORE = re.compile(r"[,，;；.。]\s*(?:(?:整体|总体|整个(?:任务)?)(?:算下来)?|总的|算下来|overall|task|进度|progress)\s*(?:进度|progress)?\s*(?:[:：]|is|at|is at|about|around|约|大概|到了?|是)?\s*$",
                             re.IGNORECASE)
 # After a percent, a delivery or "all of them": the figure is a share of the goods or the people, not the task's progress.
-SHARE_AFTER = re.compile(r"\s*(?:的?(?:住户|居民|用户|员工|工人|人员|(?<![A-Za-z])(?:residents|households|tenants|users|staff|people|of (?:the )?(?:people|residents|households|users|staff)))(?![A-Za-z])|(?:已经?|都)?(?:到货|到场|进场|发货|送到|到齐|到了)|都(?:会|能|已经?|在|可以|学会|装了|换了|(?!完成|完工|做完|弄完|干完|好了|搞定)[\u4e00-\u9fff])|(?:arrive[sd]?(?=\s|$)|delivered|arrived|received|shipped|on site)(?![A-Za-z]))",
+SHARE_AFTER = re.compile(r"\s*(?:的?(?:住户|居民|用户|员工|工人|人员|(?<![A-Za-z])(?:residents|households|tenants|users|staff|people|workers?|crew|manpower|of (?:the )?(?:people|residents|households|users|staff)))(?![A-Za-z])|(?:已经?|都)?(?:到货|到场|进场|发货|送到|到齐|到了)|都(?:会|能|已经?|在|可以|学会|装了|换了|(?!完成|完工|做完|弄完|干完|好了|搞定)[\u4e00-\u9fff])|(?:arrive[sd]?(?=\s|$)|delivered|arrived|received|shipped|on site)(?![A-Za-z]))",
                              re.IGNORECASE)
 # A blocker word that names no reason ("stuck", "卡住了"): offered, asked (缺料 and "waiting for parts" name theirs).
 BLOCK_NO_REASON = re.compile(r"\s*(?:(?:i'?m |we'?re |it'?s |is |are )?(?:stuck|blocked|on hold)(?: (?:on|by))?|卡住了?|卡了|堵住了?|停了|暂停了?|挂起)\s*[.。!！]*[^\w\s]{0,4}\s*",
@@ -369,7 +369,7 @@ LEAD_FORECAST = re.compile(r"预计|估计|争取|计划|打算|目标|(?<![A-Za
                            r"|^(?:明天|明早|明晚|后天|下(?:周|个?礼拜|个?星期)[一二三四五六日天]?|(?<![A-Za-z])(?:tomorrow|tmrw?|next week))\s*$",  # "明天 A-3 开工": a plan
                            re.IGNORECASE)
 # A correction that names the task it was meant for ("…是A-7的，不是A-6"): asked, never guessed.
-OTHER_TASK = re.compile(r"(?:不是|(?<![A-Za-z])not)\s*[A-Za-z][A-Za-z0-9]{0,9}-[1-9]|(?<![A-Za-z])(?:belongs (?:on|to)|by mistake|put it on)(?![A-Za-z])", re.IGNORECASE)
+OTHER_TASK = re.compile(r"(?:不是|(?<![A-Za-z])not)\s*[A-Za-z][A-Za-z0-9]{0,9}-[1-9]|(?<![A-Za-z])(?:belongs (?:on|to)|by mistake|put it on|wrong (?:key|task|ticket))(?![A-Za-z])", re.IGNORECASE)
 # What makes "should be 90%" a plan, not a correction ("…by friday", "if the weather holds").
 NOT_NOW = re.compile(r"(?<![A-Za-z])(?:by|if|next|tomorrow|tmr|will|unless)(?![A-Za-z])|明天|下(?:周|个?礼拜|个?星期)|周[一二三四五六日天]|如果|前提",
                      re.IGNORECASE)

@@ -75,6 +75,7 @@ _FORMS = (
     _form("reopen", rf"{_LEAD}{_KEY}\s*(?:(?:这个|那个)(?:任务|单)?)?\s*(?:得|要|需要|需|应该|可以)?\s*(?:重新\s*(?:打开|open)|重开|re-?open(?:ed)?)(?![A-Za-z]){_POLITE}{_REASON}"),
     _form("assign", rf"(?:give|hand|pass)\s+{_KEY}\s+(?:over\s+)?to\s+{_NAME}\s*[.。!！]?"),  # "give A-3 to bob"
     _form("due", rf"{_LEAD}{_KEY}\s+due\s+(?:by\s+|on\s+)?(?P<when>(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*|tomorrow|tmrw?|[0-9]{{1,2}}[/.-][0-9]{{1,2}})\s*[.!]?"),
+    _form("due", rf"{_LEAD}{_KEY}\s*(?:改期|延期|推迟|顺延|延后)\s*(?:到|至)\s*(?P<when>[^\s,，。;；]+)(?:\s*[,，]?\s*[^0-9%％]{{0,30}})?"),  # "KEY 改期到下周四 客户要审计"
     _form("comment", rf"note\s+(?:on\s+|for\s+)?{_KEY}\s*[:：,，-]?\s*(?P<text>[^%％]{{3,}})"),  # "note A-3 ladder left in the hall"
     _form("assign", rf"{_LEAD}{_KEY}\s*(?:re-?assign(?:ed)?|assign(?:ed)?|hand ?over|转派|改派|指派|转给|交给)\s*(?:给|to)?\s*{_NAME}"
                     r"(?:\s*(?:吧|来跟|跟进|跟|负责|follow(?: up)?|pls|please|thanks))*\s*(?:[,，;；]\s*[^%％0-9]*)?[.。!！]?"),

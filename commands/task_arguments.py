@@ -62,7 +62,7 @@ _HANDOVER = re.compile(r"(?:把 ?)?(?P<key>[A-Za-z][A-Za-z0-9]{0,9}-[0-9]{1,9}) 
                        r"@?(?P<who>[\u4e00-\u9fff]{2,4}?|[A-Za-z][A-Za-z0-9._\-]{0,31})"
                        r"(?: ?(?:他们|她们)?的?(?:班组|小组|团队|那边|(?i:'s team|'s crew)))?"  # "交给 老李 他们班组": to him, for his crew
                        r"(?: ?(?:来|去)?(?:跟进|处理|负责|接手|接管|跟|盯|管|做|干|弄)(?:一下|吧|了)*)?(?: ?吧)?(?: ?(?i:pls|please|thanks))?"
-                       r"(?:[,;.] ?(?!.*(?:完|好了|done|finish|搞定))[^0-9%]{0,40}| (?:他|她)(?:比较|最|很)?熟(?:悉)?(?:这块|这个)?)?")  # "…给 李强 他熟": why him
+                       r"(?:[,;.] ?(?!.*(?:完|好了|done|finish|搞定))[^0-9%]{0,40}| (?:他|她)(?!.*(?:完|好了|done|finish|搞定))[^0-9%]{1,20})?")  # "…给 李强 他熟": why him
 NOT_NAME_END = re.compile(r"[了吧吗呢啊的过着]$|^(?i:me|myself|us|him|her|them)$|^(?:我|我自己|自己)$")  # "给王波打电话了": a sentence; "me": no name
 _TO = re.compile(r"^(?:to|给|交给|转给|->|→)? ?@?", re.IGNORECASE)
 _COMMENT_AFTER_KEY = re.compile(r"(?P<key>[A-Za-z][A-Za-z0-9]{0,9}-[0-9]{1,9}) ?(?:加个|加一条|add a )?\s*(?:备注|评论|批注|(?i:note|comment)(?=\s*[:：])) ?[:：]? ?(?P<text>.+)",
