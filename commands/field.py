@@ -16,7 +16,7 @@ from commands import field_doubts as d
 from commands import field_words as w
 from commands import hour_words as hw
 from commands.errors import PARAM_MAX_CHARS, err
-from commands.field_cues import block_doubted, cues
+from commands.field_cues import block_doubted, cues, unblock_doubted
 from commands.field_pairs import each_hours, respective
 from commands.field_percent import HEDGE_WORDS, Percent, bare_number, clause_before, read_percent
 from commands.field_spoken import respell, spelled_keys
@@ -173,17 +173,14 @@ def _read(task: str, text: str, *, verb: str, bare_is_percent: bool, doubted: bo
                 or w.VAGUE_TROUBLE.search(scrubbed):
             unsure = "suggested"  # "stuck, something's off": why? Asked.
         return _Reading(writes=((progress,) if progress else ()) + writes, unsure=unsure)
-    if d.ARRIVED_SHARE.search(t) or (start is not None and d.NUMBER_BEFORE_START.search(scrubbed[: start.start()])):
-        return _Reading(ask=err("unclear_percent" if d.ARRIVED_SHARE.search(t) else "unclear_task", verb, task=task, value=_excerpt(t)))
+    if d.ARRIVED_SHARE.search(t):
+        return _Reading(ask=err("unclear_percent", verb, task=task, value=_excerpt(t)))  # "料到了60%": a share of what came
+    if start is not None and d.NUMBER_BEFORE_START.search(scrubbed[: start.start()]):
+        return _Reading(ask=err("unclear_task", verb, task=task, value=_excerpt(t)))  # "done, 205 started": which task?
     if unblock is not None and d.SHARE_RIGHT_BEFORE.search(scrubbed[: unblock.start()]):
         return _Reading(ask=err("unclear_percent", verb, task=task, value=_excerpt(t)))  # "管子 50% 到货了": a share came
     if unblock is not None:
-        restored = (progress is not None and d.THING_RESTORED.search(scrubbed[: unblock.end()]) is not None) or (
-            unblock.group(0).lower() == "resolved" and d.RESOLVED_ALONE.fullmatch(t)) or (  # "KEY resolved": done, or unblocked?
-            progress is None and (d.REPAIRED_THEN_BACK.search(t) is not None or d.SIGNED_OFF.search(t) is not None)) or (
-            d.BUT_STILL_NOT.search(scrubbed, unblock.end()) is not None) or (  # "批下来了 but the scaffold is still not up"
-            (w.WEATHER.search(scrubbed[: unblock.start()]) or w.BLOCK.search(scrubbed[: unblock.start()])) is not None
-            and d.PART_OF_DAY.search(t) is not None and not cue.denied)  # "rain stopped us at noon, back at it later"
+        restored = unblock_doubted(t, scrubbed, unblock, with_progress=progress is not None, denied=cue.denied)
         return _Reading(writes=(Unblock(task=task, note=note),) + ((progress,) if progress else ()), unsure="suggested" if restored else unsure)
     if cue.trouble is not None:
         return _Reading(writes=((progress,) if progress else ()) + (Block(task=task, reason=clean(t)),), unsure="suggested")

@@ -158,4 +158,16 @@ def block_doubted(t: str, block: re.Match[str], start: re.Match[str] | None) -> 
                 or d.PART_OF_DAY.search(clause_before(t, block.start())) or d.PART_OF_DAY_STOP.search(t) or d.WAITED_OUT.search(t)
                 or ((w.WEATHER.fullmatch(block.group(0)) or d.CANT_WORK.fullmatch(block.group(0))) and d.PART_OF_DAY.search(t))  # "热压力警告，下午做不到": for the afternoon?
                 or d.PLANNED_OUTAGE.search(t) or d.RAIN_STOP.fullmatch(t)
-                or (d.BUT_THEN.search(t[: block.start()]) and d.FIXED_BEFORE.search(t[: block.start()])))  # "fixed, 但 报告 还没签"
+                or (d.SIGNATURE_PENDING.search(block.group(0)) and d.BUT_THEN.search(t[: block.start()])
+                    and (w.DONE.search(t[: block.start()]) or d.REPAIRED.search(t[: block.start()]))))  # "fixed, 但 报告 还没签": the work's paper
+
+
+def unblock_doubted(t: str, scrubbed: str, unblock: re.Match[str], *, with_progress: bool, denied: bool) -> bool:
+    """An unblock its own words doubt: a thing restored beside a figure, "KEY resolved" alone, a repair or an acceptance
+    (done, or an obstacle gone?), something still not done after "but", or a stop for part of the day already over."""
+    before = scrubbed[: unblock.start()]
+    return bool((with_progress and d.THING_RESTORED.search(scrubbed[: unblock.end()]))
+                or (unblock.group(0).lower() == "resolved" and d.RESOLVED_ALONE.fullmatch(t))  # "KEY resolved"
+                or (not with_progress and (d.REPAIRED_THEN_BACK.search(t) or d.SIGNED_OFF.search(t)))
+                or d.BUT_STILL_NOT.search(scrubbed, unblock.end())  # "批下来了 but the scaffold is still not up"
+                or (w.BLOCK.search(before) and d.PART_OF_DAY.search(t) and not denied))  # "rain stopped us at noon, back at it later"

@@ -163,7 +163,6 @@ RAIN_STOP = re.compile(r"\s*rain\s+stop\s*[.!。！]*\s*", re.IGNORECASE)
 NUMBER_BEFORE_START = re.compile(r"[,，;；]\s*[0-9]{2,3}\s*$")
 # A wait with its length, then the work ("waited an hour for the first truck then paved 3h"): is the wait in the hours?
 WAITED_THEN = re.compile(r"(?<![A-Za-z])waited\s+[^,.;]{0,40}?\bthen\b", re.IGNORECASE)
-FIXED_BEFORE = re.compile(r"(?<![A-Za-z])(?:fixed|done|finished|repaired)(?![A-Za-z])|完成|修好|搞定", re.IGNORECASE)
 # A percent right before an arrival ("管子 百分之五十 到货了"): a share of something came, no obstacle gone; asked.
 SHARE_RIGHT_BEFORE = re.compile(r"(?:[0-9]{1,3}\s*%|百分之[一二两三四五六七八九十]{1,3})\s*(?:的)?\s*(?:已经?|都|也)?\s*$")
 # After an unblock, something else still not done ("批下来了 but the scaffold is still not up"): free to go on? Asked.
@@ -207,6 +206,7 @@ THING_RESTORED = re.compile(r"[\u4e00-\u9fffA-Za-z]{2,}\s*(?:已经?|都|也)?\s
 # A stop for a part of the day ("太阳太毒了 中午干不了", "too hot to work at noon"): not a blocker to set without asking.
 PART_OF_DAY = re.compile(r"晌午|中午|午后|上午|下午|傍晚|晚上|夜里|(?<![A-Za-z])(?:at noon|midday|(?:at|after|before|over) lunch|(?:this |in the )?(?:morning|afternoon|evening)|tonight)(?![A-Za-z])",
                          re.IGNORECASE)
+SIGNATURE_PENDING = re.compile(r"没签|未签|not (?:yet )?signed", re.IGNORECASE)  # a blocker that is a paper still to sign
 NEGATED_END = re.compile(r"(?:不是|(?<![A-Za-z])(?:isn'?t|is not|not))\s*$", re.IGNORECASE)  # "不是没装完": a double negative
 CANT_WORK = re.compile(r"干不了|没法干|不能干|做不了|停工")  # no work, no cause: the day's part?
 PART_OF_DAY_STOP = re.compile(r"(?:晌午|中午|上午|下午)\s*(?:就|都|也)?\s*(?:干不了|不能干|没法干|停工|歇了?)|停(?:工)?半天|(?:今天|今日)(?:就|先)?(?:干)?到这")

@@ -46,7 +46,14 @@ _SELF_CORRECTED = re.compile(r"[0-9]{1,3}\s*%\s*(?:\.{2,}|…)?\s*[,，]?\s*(?:w
 _HOURS_ON_KEY = re.compile(r"(?:(?:please )?log\s+)?(?<![0-9.])(?P<hours>[0-9]{1,2}(?:\.[0-9]{1,2})?\s*(?:h|hrs?|hours?))\s+(?:on|against|to)\s+"
                            r"(?P<key>[A-Za-z][A-Za-z0-9]{0,9}-[0-9]{1,9})(?![A-Za-z0-9-])", re.IGNORECASE)
 # "个半钟": an hour and a half, unless a number stands before it ("3 个半钟"); the digits of a task key do not count.
-_HOUR_AND_HALF = re.compile(r"(?<![0-9一二两三四五六七八九十几多])(?:(?<![0-9一二两三四五六七八九十几多]\s)|(?<=[A-Za-z][0-9]\s)|(?<=-[0-9]\s)|(?<=[A-Za-z]-[0-9]{2}\s)|(?<=-[0-9]{3}\s))个半(?:钟头?|小时)")
+_HOUR_AND_HALF = re.compile(r"个半(?:钟头?|小时)")
+_COUNT_BEFORE = re.compile(r"[0-9一二两三四五六七八九十几多]\s?$")  # "3 个半钟": three and a half
+_KEY_BEFORE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z0-9]{0,9}-?[0-9]{1,9}\s$")  # "SRV-1080 个半钟": the key's digits
+
+
+def _hour_and_half(m: re.Match[str]) -> str:
+    before = m.string[: m.start()]
+    return m.group(0) if _COUNT_BEFORE.search(before) and not _KEY_BEFORE.search(before) else "一个半小时"
 _CN_DECIMAL_HOURS = re.compile(r"(?<![一二两三四五六七八九十零])([一二两三四五六七八九十]{1,3})点([一二三四五六七八九])(?=\s*个?(?:小时|钟头))")
 _MINUTE_WORDS = {"five": 5, "ten": 10, "fifteen": 15, "twenty": 20, "twenty-five": 25, "thirty": 30, "forty": 40,
                  "forty-five": 45, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
@@ -173,7 +180,7 @@ def respell(s: str) -> str:
         s = typo.sub(word, s)
     s = _EN_MINUTES.sub(lambda m: f"{_MINUTE_WORDS[m.group(1).lower()]} {m.group(2)}", s)
     s = _SELF_CORRECTED.sub("", s)
-    s = _HOUR_AND_HALF.sub("一个半小时", s)  # "用咗个半钟": an hour and a half
+    s = _HOUR_AND_HALF.sub(_hour_and_half, s)  # "用咗个半钟": an hour and a half
     s = _CN_DECIMAL_HOURS.sub(lambda m: f"{cn_number(m.group(1))}.{cn_number(m.group(2))}", s)  # "二点五小时": 2.5 h
     s = _HOURS_ON_KEY.sub(r"\g<key> \g<hours>", s)
     s = _FRACTION.sub(lambda m: m.group(0) if _FRACTION_HEDGED.search(s[: m.start()]) else f"{round(100 * int(m.group(1)) / int(m.group(2)))}%", s)

@@ -727,7 +727,7 @@ def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pyte
     ("MX-4 maybe 30%? hard to say", "ask"), ("MX-4 改期到下周五 甲方要审计", ("due MX-4",)), ("MX-4 给 小李 他住得近", ("assign MX-4",)),
     ("MX-4 xong rồi", ("done MX-4",)), ("MX-4 sudah selesai", ("done MX-4",)), ("MX-4 완료했습니다", ("done MX-4",)), ("MX-4 据付完了しました", ("done MX-4",)),
     ("MX-4 đã bắt đầu", ("start MX-4",)), ("MX-4 làm 3 tiếng", ("hours MX-4 3",)), ("MX-4 2시간", ("hours MX-4 2",)), ("MX-4 gần xong", "ask"),
-    ("MX-4 chờ vật tư", ("block MX-4",)), ("승인합니다 512", ("approve 512",)), ("MX-4 还没装完了", "none"), ("KV-4 no longer stuck, client signed this morning", ("unblock KV-4",)),
+    ("MX-4 chờ vật tư", ("block MX-4",)), ("MX-1080 个半钟", ("hours MX-1080 1.5",)), ("MX-4 3 个半钟", ("hours MX-4 3.5",)), ("승인합니다 512", ("approve 512",)), ("MX-4 还没装完了", "none"), ("KV-4 no longer stuck, client signed this morning", ("unblock KV-4",)),
 ])
 def test_the_forms_behind_the_tuning_set_carry_over(text: str, meant: object) -> None:
     # As the evaluator compares them: "start A-3" beside "progress A-3 10" is the same write (evaluation._effects).
