@@ -34,6 +34,7 @@ SQLITE_CHECKPOINT_EVERY = 500  # commits between two checkpoints (none runs insi
 SQLITE_WAL_RESTART_PAGES = 16_384  # a log longer than this (64 MiB of 4 KiB pages) is restarted, writers held
 SQLITE_WAL_KEEP_BYTES = 64 * 1024 * 1024  # what the log file is cut back to once it starts over
 SQLITE_RESTART_WAIT_MS = 100  # a restart waits this long for readers, writers held; else it is tried again later
+SQLITE_CHECKPOINT_MAX_LAG = 4  # checkpoints' worth of commits writers may run ahead of a running one, then they wait
 _PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     # NORMAL in WAL mode survives a killed process; only an OS crash may lose the last commits.
@@ -117,6 +118,9 @@ class WriteLock:
         finally:
             self._release()
 
+    def is_mine(self) -> bool:
+        return self._held and self._owner is asyncio.current_task()
+
     def _release(self) -> None:
         self._owner = None
         for queue in (self._urgent, self._others):
@@ -166,6 +170,7 @@ class Database:
         self._commits = 0  # on this process's writers, for _count_commit
         self._checkpointing: asyncio.Future[None] | None = None
         self._checkpoint_again = False  # a checkpoint fell due while one ran: it goes once more when done
+        self._checkpoint_from = 0  # the count of commits when the running checkpoint's round fell due
         self._restart_past_pages = 0  # after a restart that readers kept from finishing: the log's length then
 
     @property
@@ -182,6 +187,7 @@ class Database:
             async with self._sessions.begin() as session:
                 yield session
             return
+        await self._keep_up()
         async with self._write_lock.held():
             async with self._sessions.begin() as session:
                 # BEGIN IMMEDIATE, then the transaction's statements on the loop (sqlite_loop.py says why)
@@ -197,6 +203,7 @@ class Database:
         if self._write_lock is None:
             yield
             return
+        await self._keep_up()
         async with self._write_lock.held(urgent=True):
             yield
 
@@ -229,6 +236,7 @@ class Database:
         straight to aiosqlite costs one thread round trip instead of a session's dozen.
         """
         assert self._write_lock is not None, "SQLite only"
+        await self._keep_up()
         async with self._write_lock.held(urgent=True):  # an ack waits on it: ahead of the workers' transactions
             if self._direct is None:
                 path = make_url(self.url).database
@@ -264,9 +272,21 @@ class Database:
         # (a busy machine) delays the log's restart by one round, not by as many rounds as it is slow.
         if self._commits % SQLITE_CHECKPOINT_EVERY == 0:
             if self._checkpointing is None or self._checkpointing.done():
+                self._checkpoint_from = self._commits
                 self._checkpointing = asyncio.ensure_future(self._checkpoint())
             else:
                 self._checkpoint_again = True
+
+    async def _keep_up(self) -> None:
+        """A writer about to take its turn waits while the running checkpoint has fallen far behind. Its thread
+        can be starved on a busy machine while the loop commits on (thousands a second), and the log would grow
+        by all those commits; held here, the log stays under the restart's threshold plus a few rounds of commits.
+        Not inside a turn the task already holds: the checkpoint's restart needs that turn."""
+        running = self._checkpointing
+        if running is None or running.done() or self._write_lock is None or self._write_lock.is_mine():
+            return
+        if self._commits - self._checkpoint_from >= SQLITE_CHECKPOINT_MAX_LAG * SQLITE_CHECKPOINT_EVERY:
+            await asyncio.wait({running})  # its failures are its own to log (_checkpoint), not this writer's
 
     async def _checkpoint(self) -> None:
         """Move the WAL's pages into the database, off the loop (the direct connection never does). A task nobody
@@ -274,7 +294,7 @@ class Database:
         try:
             await self._move_log()
             while self._checkpoint_again:
-                self._checkpoint_again = False
+                self._checkpoint_again, self._checkpoint_from = False, self._commits
                 await self._move_log()
         except OperationalError as exc:  # housekeeping: the next one tries again; nothing is lost meanwhile
             log.warning("SQLite checkpoint failed (%s); the next one will try again", exc.orig)
