@@ -12,7 +12,7 @@ UNDO = _words("(?:刚才|上一条|上条|那条|last).{0,8}(?:不算|作废)", 
               "刚才那条(?:是)?错的", "写错了", "发错了", "报错了", "搞错了", "弄错了", "(?<![A-Za-z])(?<!key)(?<!key )(?<!任务)(?<!单号)打错了", "(?:刚才|刚刚)\\s*(?:打|写)错", "(?<![\u4e00-\u9fff])打错(?=\\s*[,，。!！])", "(?<![A-Za-z])typo(?=\\s*[.!。！]?\\s*$)",
               "undo", "撤消", "delete\\s*掉", "改回去", "(?:请)?忽略(?:上一?条|刚才的?|那条)", "ignore (?:my |the )?(?:last|previous) (?:msg|message|one|update)", "(?:was|is) wrong,?\\s*ignore (?:it|that)", "cancel\\s*掉", "(?:刚才|刚刚|上一?条|那条|那个).{0,4}cancel\\s*(?:了它|它|了)", "把?(?:上一?条|刚才的?|那条)撤(?:了|掉|回)", "当我没说", "walk back (?:my|the|that)", "revert(?: that| it| the last one)?", "roll ?back", "(?:scratch|scrap) (?:that|my last(?: message| one| update)?|the last(?: one| message| update)?)", "ignore (?:that|my last|the last(?: update| one| message)?)", "forget (?:that|my last|the last)(?: one| message| update)?", "(?:delete|remove|take back|cancel) (?:that|my|the)? ?(?:last|previous|上一条|上条|刚才的?)(?: one| message| update| report| entry)?", "(?:delete|remove|cancel) the (?:entry|update|report|message|post) i just (?:posted|sent|made|logged)", "take (?:that|my|the) last (?:one|message|update|entry) back", "take (?:that|it) back", "撤一下", "please take (?:it )?back",
               "take back (?:上一条|上条|刚才的?|that)",
-              "wrong (?:task|one|update)", "that was wrong", "my mistake", "my bad", "oops")
+              "wrong (?:task|one|update)", "that was wrong", "发错群了?", "(?:上一?条|刚才的?|那条).{0,8}(?:请)?忽略", "my mistake", "my bad", "oops")
 
 CORRECTION = _words("唔啱", "(?:刚才|刚刚)?(?:多|少)(?:打|写|输|填)了(?:个|一个)?\\s*[0-9零]?", "wrong (?:number|figure|value|%)(?: earlier| before)?", "correct(?:ed)? (?:it )?to", "唔係", "唔系", "不对", "(?:写|报|记|填)(?:多|少)了", "(?:were|was) off", "should read", "(?:多|少)(?:写|报|记|填)了", "(?:打|写)反了", "不是(?=\\s*[0-9零一二两三四五六七八九十百])", "(?:写|报|记|填|打|输|弄|搞)?错了", "wrong\\s*了", "my mistake", "有误", "(?:上一?条|刚才|刚刚)\\S{0,3}(?:写|报|填|打)错(?!了)", "打错\\s*(?:key|任务|单号|号)\\s*了?", "应该是", "应为", "改成", "改为", "改回(?!去)", "更正", "纠正",
                     "我是说", "说错了", "改一下", "改下(?![水面方])", "correct\\s*一下", "(?:(?:was|were|is|are) )?wrong(?=\\s*[,，;；.。!！])", "(?:my |the )?last (?:one|update|report|message) was (?:for|meant for)", "(?:sorry,? )?i meant", "meant", "should be", "should have been", "correction",
@@ -26,16 +26,23 @@ CORRECT_AFTER_KEY = re.compile(r"\s*correct(?=\s*[0-9])", re.IGNORECASE)
 CORRECTED_FIELD = re.compile(r"(?:工时|用时|时长|(?:the )?(?:hours?|time(?: spent)?))\s*(?:数)?\s*", re.IGNORECASE)
 
 # One figure said against another ("是 80% not 90%", "30%, not 40%", "不是40%，是30%"): a correction, after a key too.
-FIGURE_CONTRAST = re.compile(r"[0-9]{1,3}(?:\.[0-9]+)?\s*(?:%|h|hrs?|hours?|个?小时|成)?\s*[,，]?\s*(?:而)?(?:不是|not|instead of|rather than)\s*[0-9]"
+FIGURE_CONTRAST = re.compile(r"[0-9]{1,3}(?:\.[0-9]+)?\s*(?:%|h|hrs?|hours?|个?小时|成)?\s*[,，]?\s*(?:而)?(?:不是|非|not|instead of|rather than)\s*[0-9]"
                              r"|(?:不是|(?<![A-Za-z])not)\s*[0-9]{1,3}(?:\.[0-9]+)?\s*(?:%|h|hrs?|hours?|个?小时|成)?\s*[,，;；]\s*"
                              r"(?:是|it'?s|it is|but|i meant|meant|should be)?\s*[0-9]", re.IGNORECASE)
+
+# After a key and its field, the value it really has ("A-3 的工时 其实是 45 min", "A-3 进度应为 65%"): a correction.
+FIELD_SET_ANEW = re.compile(r"\s*(?:其实是|实际是|应该是|应为|改成|改为|(?<![A-Za-z])should (?:be|read|have been))\s*(?=[0-9零一二两三四五六七八九十半])",
+                            re.IGNORECASE)
+
+# An earlier figure, then the one it should have been ("刚才的 2h 应该是 2.5h", "the 3h should read 3.5h").
+OLD_THEN_NEW = re.compile(r"[0-9]{1,3}(?:\.[0-9]+)?\s*(?:%|h|hrs?|hours?|个?小时)\s*(?:应该是|应为|should (?:be|read|have been))\s*[0-9]", re.IGNORECASE)
 
 # A figure said to be wrong ("刚才的 70% 写错了", "the 65% was a typo"), or "wrong" alone after a key: a correction.
 WRONG_FIGURE = re.compile(r"[0-9]{1,3}(?:\.[0-9]+)?\s*(?:%|h|hrs?|hours?|个?小时|成)\s*(?:(?:是|was|is)\s*(?:a\s*)?(?:typo|wrong|mistake)"
                           r"|(?:是)?(?:写|报|记|填|打)?错了|是错的)|(?:发|写|报|填|记|打)成\s*[0-9]{1,3}(?:\.[0-9]+)?\s*(?:%|h|个?小时)?\s*了?|^(?:that'?s |it'?s )?wrong(?=\s*[,，;；.。!！]|\s*$)",
                           re.IGNORECASE)
 
-CORRECTION_NOT = re.compile(r"(?:而?不是|not|instead of|rather than)\s*[0-9零一二两三四五六七八九十百.]+\s*"
+CORRECTION_NOT = re.compile(r"(?:而?不是|非(?=\s*[0-9])|not|instead of|rather than)\s*[0-9零一二两三四五六七八九十百.]+\s*"
                             r"(?:%|hrs?|hours?|h|个?小时|成)?", re.IGNORECASE)
 
 # Corrections found anywhere in a message that names no task (or only at its start).

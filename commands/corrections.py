@@ -28,14 +28,14 @@ _HOURS_NAMED = re.compile(r"(?<![A-Za-z])(?:hours?|hrs)(?![A-Za-z])|工时", re.
 # An apology or a heading before the key ("sorry, A-3 …", "Small correction on A-3: …", "Apologies — the figure I
 # reported for A-3 …", "不好意思，A-3 …"): the correction is the key's.
 _ZH_APOLOGY = r"不好意思|抱歉|对不起|(?i:paiseh|pai seh)"  # "sorry" and "oops" are words of a correction themselves (correction_words.py)
-_SORRY_BEFORE_KEY = re.compile(rf"^(?:(?:so |my )?(?:sorry|apologies)(?:[\s,]+(?:wrong|my bad|my mistake))?|oops|{_ZH_APOLOGY}|(?:a |one )?(?:small |quick )?correction(?: on| for| to)?)"
+_SORRY_BEFORE_KEY = re.compile(rf"^(?:(?:so |my )?(?:sorry|apologies)(?:[\s,]+(?:wrong|my bad|my mistake))?|my bad|my mistake|oops|{_ZH_APOLOGY}|(?:a |one )?(?:small |quick )?correction(?: on| for| to)?)"
                                r"[\s,，!！:：—–-]*(?:the (?:figure|number|value) (?:i (?:reported|logged|gave|posted) )?(?:for|on) )?"
-                               r"(?=(?:the (?:hours|progress|percent) (?:i (?:reported|logged|gave|posted) )?(?:for|on) )?[A-Za-z][A-Za-z0-9]{0,9}-[0-9])",
+                               r"(?=(?:(?:the )?(?:hours|progress|percent) (?:i (?:reported|logged|gave|posted) )?(?:for|on) )?[A-Za-z][A-Za-z0-9]{0,9}-[0-9])",
                                re.IGNORECASE)
 _APOLOGY = re.compile(rf"^(?:{_ZH_APOLOGY}|(?:no[\s,，!！]+)+(?=it'?s\s*[0-9]))[\s,，!！:：—–-]*(?=\S)", re.IGNORECASE)  # "no no it's 60% not 50"
 _FIELD_ON_KEY = re.compile(r"^(?:the )?(?P<field>hours|progress|percent|%)\s+(?:i (?:reported|logged|gave|posted)\s+)?(?:on|for)\s+(?P<key>[A-Za-z][A-Za-z0-9]{0,9}-[0-9]{1,9})",
                            re.IGNORECASE)
-_LAST_ONE = re.compile(r"^(?:上一?条|上面|刚才|刚刚|之前|(?:the )?last one)(?:的)?\s*(?=[A-Za-z][A-Za-z0-9]{0,9}-[0-9])", re.IGNORECASE)
+_LAST_ONE = re.compile(r"^(?:上一?条|上面|刚才|刚刚|之前|(?:the )?last one)(?:的|(?:周报|日报|消息|汇报)?(?:中|里)的?)?\s*(?=[A-Za-z][A-Za-z0-9]{0,9}-[0-9])", re.IGNORECASE)
 _ROUGH = re.compile(r"[0-9]\s*(?:%|h|个?小时)?\s*(?:以上|以下|多|左右|出头|不到|\+|or (?:so|more|less)|ish(?![A-Za-z]))"
                     rf"|(?:{HEDGE_WORDS}|(?<![A-Za-z])(?:over|under))\s*[0-9]", re.IGNORECASE)
 _WRONG_TASK = re.compile(r"(?<![A-Za-z])wrong (?:task|ticket|key|job)|发错任务|填错任务|报错任务|不是这个任务", re.IGNORECASE)
@@ -62,7 +62,7 @@ def correction(s: str, *, anywhere: bool = True) -> Command | ParseError | None:
         head = unreferred
     named = key.group(1).upper() if key is not None else None
     if key is not None:
-        head = re.sub(r"^(?:呃|嗯|额)?\s*(?:上一?条|刚才|刚刚)(?:那条|发|写|报|填|说)?的?\s*(?=工时|进度|不对|错|delete|撤|改回)|^(?:sorry|oops|抱歉|不好意思|对不起|呃|嗯|额|uh|um)[\s,，!！]*(?=\S)", "",
+        head = re.sub(r"^的\s*(?=进度|工时|用时)|^(?:呃|嗯|额)?\s*(?:上一?条|刚才|刚刚)(?:那条|发|写|报|填|说)?的?\s*(?=工时|进度|不对|错|delete|撤|改回)|^(?:sorry|oops|抱歉|不好意思|对不起|呃|嗯|额|uh|um)[\s,，!！]*(?=\S)", "",
                       head[key.end() :].lstrip(EDGE_PUNCT), flags=re.IGNORECASE)  # "A-3 上一条的工时多写了": that write's hours
     if _PERCENT_NAMED.search(head):  # "wrong %, should read 45": the bare figure is that percent
         head = re.sub(r"(?<![0-9.])([0-9]{1,3})(?![0-9.%])(?=\s*(?:[.。!！]|not |而?不是|才对|才是|$))", r"\1%", head)
@@ -71,11 +71,12 @@ def correction(s: str, *, anywhere: bool = True) -> Command | ParseError | None:
     field = c.CORRECTED_FIELD.match(head) or _PROGRESS_WORD.match(head)
     if field is not None and (c.CORRECTION.match(head[field.end() :]) or c.UNDO.match(head[field.end() :].lstrip())):
         head = head[field.end() :]  # "进度写错了，改成 40%", "A-3 工时写错了": the field, then the correction
-    undo, fix = c.UNDO.match(head), c.CORRECTION.match(head) or (c.CORRECT_AFTER_KEY.match(head) if key is not None else None)
+    set_anew = c.FIELD_SET_ANEW.match(head, field.end()) if field is not None and key is not None else None
+    undo, fix = c.UNDO.match(head), c.CORRECTION.match(head) or (c.CORRECT_AFTER_KEY.match(head) if key is not None else None) or set_anew
     if undo is None and fix is not None and not re.search(r"[0-9]", head):
         undo = c.UNDO.search(head, fix.end())  # "A-3 进度填错了 pls undo": no new value, the write taken back
     if fix is None and undo is None and key is not None:
-        fix = c.FIGURE_CONTRAST.search(head) or c.WRONG_FIGURE.search(head)  # "A-3 刚才报错了，是 80% not 90%"
+        fix = c.FIGURE_CONTRAST.search(head) or c.WRONG_FIGURE.search(head) or c.OLD_THEN_NEW.search(head)  # "A-3 刚才报错了，是 80% not 90%"
         taken_back = c.UNDO.search(head) if fix is None else None
         if taken_back is not None and re.search(r"(?<![0-9.])(?<!那个)(?<!这个)(?<!(?i:that) )(?<!刚才的)[0-9]", head[: taken_back.start()]):
             return err("unclear_correction", None, value=clean(s)[:PARAM_MAX_CHARS])  # "A-3 40%, ignore my last msg": which stands?
@@ -102,6 +103,8 @@ def correction(s: str, *, anywhere: bool = True) -> Command | ParseError | None:
         rest = after if percent_forms(after) or find_hours(after) else rest[: cue.start()] + " " + after
     if _ROUGH.search(rest):
         return err("unclear_correction", None, value=clean(s)[:PARAM_MAX_CHARS])  # "should be 60%以上": to what exactly?
+    keys = {k.upper() for k in TASK_KEY_ANY.findall(head)} | ({named} if named else set())
+    rest = TASK_KEY_ANY.sub(" ", rest)  # "撤销 A-3 刚才那个完成": the key's digits are no figure
     percents = {int(f.value) for f in percent_forms(rest) if f.value is not None and 0 <= f.value <= 100}
     hours = find_hours(rest)
     if len(percents) == 1 and hours is not None and hours.value is not None and Decimal(0) < hours.value <= HOURS_MAX \
@@ -114,7 +117,7 @@ def correction(s: str, *, anywhere: bool = True) -> Command | ParseError | None:
     if percents or hours is not None or re.search(r"[0-9]", rest):
         return err("unclear_correction", None, value=clean(s)[:PARAM_MAX_CHARS])
     if undo is not None and not c.AMEND.search(head) and not _CANNOT_BEFORE.search(head[: undo.start()]):
-        return Undo()  # "forget that last one, revert it" undoes; "I can't undo this mess" does not
+        return Undo(task=next(iter(keys), None))  # "forget that last one, revert it" undoes; "I can't undo this mess" does not
     if fix is not None or undo is not None:
         return err("unclear_correction", None, value=clean(s)[:PARAM_MAX_CHARS])  # "不对": not right how?
     return None

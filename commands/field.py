@@ -283,6 +283,8 @@ def understand(s: str, *, verb: str = "report", bare_is_percent: bool = False, o
         return err("unclear_task", verb, value=_excerpt(s))  # "A-4到A-7": which tasks exactly?
     if len(found) > 1 and hw.TOTAL.search(s):
         return err("unclear_hours", verb, value=_excerpt(s), task=parts[0][0], example="2")
+    if len(parts) > 1:  # "A-1 和 A-2 each 3h": each of them, the word first as learners put it, not "every 3 hours"
+        parts[-1] = (parts[-1][0], _EACH_FIRST.sub(r"\g<h> each", parts[-1][1]))
     readings = [_read(task, text, verb=verb, bare_is_percent=bare_is_percent) for task, text in parts]
     if any(d.NOT_THIS_KEY.fullmatch(text) for _, text in parts[:-1]):
         return err("unclear_correction", verb, value=_excerpt(s))  # "A-10 不是 A-9，60%": which task, and is it a correction?
@@ -360,6 +362,9 @@ _TRAILING_EMOJI = re.compile(r"(?:\s*(?![\u2705\u2714\u2611\u274c\u274e\u2716])[
 
 # The clause before a completion word names a step of its own ("…, 基座 done"), not the whole task ("…, all done").
 _STEP_DONE = re.compile(r"[\s(（]*(?!(?:all|everything|whole|task|it)\b|全部|都|整体|全都|这个|任务|也|已|总体|整个)[\u4e00-\u9fffA-Za-z][\u4e00-\u9fffA-Za-z0-9/ ]{1,30}?\s*(?:也|已经?|都)?\s*")
+
+
+_EACH_FIRST = re.compile(r"(?<![A-Za-z])each\s+(?P<h>[0-9.]+\s*(?:h|hrs?|hours?)(?![A-Za-z]))", re.IGNORECASE)
 
 
 def _bare_note(write: FieldWrite) -> bool:

@@ -158,11 +158,16 @@ FORECAST_BY = re.compile(r"[^.;!?。；！？]{0,20}?(?<![A-Za-z])by\s+(?:mon|tu
 # Material arrived and a share right after it ("料到了60%"): a share of what came, not the task's progress; asked.
 ARRIVED_SHARE = re.compile(r"(?:料|货|材料|配件|零件|设备|管材|线材)(?:已经?|都)?(?:到了|到货了?)\s*[0-9]{1,3}\s*%")
 # Rain and "stop" with nothing more ("rain stop"): stopped by rain, or the rain stopped? Asked.
+# "rain stopped, pouring again": the rain's pouring, or the concrete's?
+RAIN_THEN_POURING = re.compile(r"(?<![A-Za-z])rain\w*(?![A-Za-z]).*(?<![A-Za-z])pour(?:ing|s)?(?: again)?\s*[.!。！]*$", re.IGNORECASE)
 RAIN_STOP = re.compile(r"\s*rain\s+stop\s*[.!。！]*\s*", re.IGNORECASE)
 # A bare number right before a start ("done, 205 started"): another task's number, not this key's start; asked.
 NUMBER_BEFORE_START = re.compile(r"[,，;；]\s*[0-9]{2,3}\s*$")
 # A wait with its length, then the work ("waited an hour for the first truck then paved 3h"): is the wait in the hours?
 WAITED_THEN = re.compile(r"(?<![A-Za-z])waited\s+[^,.;]{0,40}?\bthen\b", re.IGNORECASE)
+# A percent right after an arrival ("海缆 到港 八成", "delivered 60%"): a share of something came; asked.
+ARRIVED_BEFORE = re.compile(r"(?:到港|到货|到场|进场|运到|送到|发货|卸货|卸船)了?\s*$|(?<![A-Za-z])(?:arrived|delivered|received|shipped|unloaded)\s*$",
+                            re.IGNORECASE)
 # A percent right before an arrival ("管子 百分之五十 到货了"): a share of something came, no obstacle gone; asked.
 SHARE_RIGHT_BEFORE = re.compile(r"(?:[0-9]{1,3}\s*%|百分之[一二两三四五六七八九十]{1,3})\s*(?:的)?\s*(?:已经?|都|也)?\s*$")
 # After an unblock, something else still not done ("批下来了 but the scaffold is still not up"): free to go on? Asked.
@@ -199,7 +204,10 @@ MATTER_BEFORE = re.compile(r"(?:的事|的事情|这事|那事|的问题|这个�
 WAITED_OUT = re.compile(r"(?:终于|总算)\s*(?:可以)?\s*(?:开工|开始|动工|开干|开[\u4e00-\u9fff])"
                         # a wait that is the plan ("等夜班下了再开始", "wait till the shift leaves, then start"): blocked, or scheduled?
                         r"|拖到[^,;.，。]{0,8}才"  # "许可拖到中午才给，两点才动工": started once it came, or blocked till then?
-                        r"|等[^,;.]{1,12}?\s*(?:再|才)\s*(?:开始|开工|动工|做|干|弄|搞|装|进场)|(?<![A-Za-z])wait(?:ing)? (?:for|until|till) [^,;.]{1,30}?(?:then|before) (?:we )?(?:start|begin)",
+                        r"|等[^,;.]{1,12}?\s*(?:再|才)\s*(?:开始|开工|动工|做|干|弄|搞|装|进场)|"
+                        # a wait said by how long it took ("等风 等了3个小时", "waited 2h for the crane"): over, or still on?
+                        r"等了\s*(?:[0-9.]+|[一二两三四五六七八九十半]+)\s*(?:个)?多?\s*(?:小时|钟头|个钟|h(?![A-Za-z]))(?!\s*(?:了)?\s*(?:还|仍|依然))"
+                        r"|(?<![A-Za-z])waited (?:for )?(?:[0-9.]+|an?|one|two|three|four|five|six) ?(?:hours?|hrs?|h)(?![A-Za-z])|(?<![A-Za-z])wait(?:ing)? (?:for|until|till) [^,;.]{1,30}?(?:then|before) (?:we )?(?:start|begin)",
                         re.IGNORECASE)
 REPAIRED = re.compile(r"修好|修复|换好|(?:got )?fixed|repaired|replaced", re.IGNORECASE)  # a completion word that is a repair's
 THING_RESTORED = re.compile(r"[\u4e00-\u9fffA-Za-z]{2,}\s*(?:已经?|都|也)?\s*(?:恢复了?|修好了|(?:is|are) back|restored)$", re.IGNORECASE)
@@ -217,7 +225,7 @@ MORE_MEASURES = frozenset({"mix", "mixture", "blend", "dilution", "glycol", "bri
 VAGUE_AMOUNT = re.compile(r"一些|一点|部分|还差|就差|只差|有进展|同上|也是|也一样|(?<![A-Za-z])(?:some|a bit|a little|partly|partially|bits|mostly|largely|most of|same|ditto)(?![A-Za-z])", re.IGNORECASE)
 # "模组有70%已经到仓库了", "其中 30% …": a share of a thing the words name, not the task's progress; asked. So is a
 # payment claimed ("progress claim 55%", "请款 40%"): the money's share, which may not be the work's.
-SHARE_LEAD = re.compile(r"(?<![A-Za-z])(?:progress |payment |interim )?claim(?:ed)?\s*(?:of|at|is|for)?\s*$|请款\s*$|[\u4e00-\u9fffA-Za-z](?<![进度成经还我你他她们])\s?有\s*$|其中\s*$|[\u4e00-\u9fff](?<![进度])的\s*(?:已经?|都)?\s*$", re.IGNORECASE)
+SHARE_LEAD = re.compile(r"(?<![A-Za-z])(?:progress |payment |interim )?claim(?:ed)?\s*(?:of|at|is|for)?\s*$|请款\s*$|(?:合同|进度|预付|工程|首|尾)款\s*(?:已经?)?\s*(?:支付|付)了?\s*$|[\u4e00-\u9fffA-Za-z](?<![进度成经还我你他她们])\s?有\s*$|其中\s*$|[\u4e00-\u9fff](?<![进度])的\s*(?:已经?|都)?\s*$", re.IGNORECASE)
 # A thing said to be wrong ("螺栓规格不对", "尺寸不对"): a report of trouble, no correction of a write.
 THING_WRONG = re.compile(r"(?:规格|尺寸|型号|数量|颜色|方向|位置|角度|标高|参数|图纸|版本)不对")
 HEDGE_BEFORE_HOURS = re.compile(r"(?:差不多|大概|大约|约|(?<![A-Za-z])(?:about|around|roughly))\s*$", re.IGNORECASE)

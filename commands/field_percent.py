@@ -31,7 +31,7 @@ _HEDGED_NUMBER = re.compile(r"(?:close to|about|around|like|roughly|maybe|大概
 _LABEL_RIGHT_BEFORE = re.compile(r"(?:(?:进度|(?<![A-Za-z])progress)\s*(?:到了?|是|为|is|at|is at|[:：])?|做到了?|干到了?|弄到了?)\s*$", re.IGNORECASE)
 _LABELLED_NUMBER = re.compile(r"(?:进度(?:更新)?|完成度|完成率|progress|progres|progess|prgress|porgress|progrss|pct|completion|(?:percent|pct|%)\s*(?:complete|completed|done|finished)"
                               r")\s*[:：=]?\s*(?:到了?|达到了?|为|是|at|is|to|of|now|now at|(?:has )?reached|hit)?\s*"
-                              r"([0-9]{1,3}(?![0-9.%:])|[一二三四五六七八九]?十[一二三四五六七八九]?(?![成%])|一百)",
+                              r"([0-9]{1,3}(?![0-9.%:]|/[0-9])|[一二三四五六七八九]?十[一二三四五六七八九]?(?![成%])|一百)",
                               re.IGNORECASE)
 
 HEDGE_WORDS = r"大概|大约|约莫|约摸|估摸着?|大致|约|差不多|可能|也许|(?<![A-Za-z])(?:about|around|roughly|approx(?:imately)?|maybe|perhaps|probably|like(?=\s*$|\s[0-9])|(?:i )?reckon(?: (?:we'?re|we are|it'?s|it is|that'?s))?)(?![A-Za-z])|~"
@@ -232,7 +232,7 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
         if w.REMAINING_BEFORE.search(before):
             unclear = True  # "还剩 30% 没做": the rest, not the progress
             continue
-        if w.SHARE_AFTER.match(after) or d.ARRIVED_AFTER.match(after) or (d.STOPPED_AFTER.match(after) and not _WAIT_SAID.search(t)) or d.SHARE_LEAD.search(before) or (d.SHARE_OF_THING.search(before) and d.SHARE_DONE_AFTER.match(after)):
+        if w.SHARE_AFTER.match(after) or d.ARRIVED_AFTER.match(after) or d.ARRIVED_BEFORE.search(before) or (d.STOPPED_AFTER.match(after) and not _WAIT_SAID.search(t)) or d.SHARE_LEAD.search(before) or (d.SHARE_OF_THING.search(before) and d.SHARE_DONE_AFTER.match(after)):
             unclear = True  # "瓷砖 80% 已到货", "90% 都会…": a share of something else, asked
             continue
         if w.MEASURE_AFTER.match(after) or measure_noun_after(after) or d.COMPARED_AFTER.match(after):

@@ -91,6 +91,8 @@ class Confirm:
 class Undo:
     """Revert the person's last write ("撤销", "undo", "上一条写错了"), within the undo window."""
 
+    task: str | None = None  # the task the person names ("撤销 PUMP-4 刚才那个完成"): their last write must be on it
+
 
 @dataclass(frozen=True, kw_only=True)
 class Correct:

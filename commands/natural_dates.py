@@ -1,5 +1,5 @@
 """Due dates as people say them: 今天/明天/后天, 周五, 下周五, 12月20日, today, tomorrow, Friday, next Friday,
-Dec 20, 20 Dec 2027, in 3 days, 3天后, 下个月15号, 月底/end of the month, 下个月底, 年底/end of the year, plus the numeric forms of commands/dates.py. `today` is the person's
+Dec 20, 20 Dec 2027, the 28th, 28号, in 3 days, 3天后, 下个月15号, 月底/end of the month, 下个月底, 年底/end of the year, plus the numeric forms of commands/dates.py. `today` is the person's
 own day (the handler passes it from the injected clock and their timezone); a year-less date takes the year
 commands/dates.py gives it, so a date just past stays past (and is refused), never moved a year on silently."""
 
@@ -26,6 +26,8 @@ _NEXT_MONTH_DAY = re.compile(r"(?:下个?月|next month(?:'s)?(?: the)?) ?(?P<d>
 _MONTH_END = re.compile(r"(?:(?P<next>下个?)|本|这个?)?(?:月底|月末)前?|(?:by )?(?:the )?end of (?:the |this |(?P<next_en>next) )?month"
                         r"|(?:this|(?P<next_end>next)) month'?s? end|eom")
 _YEAR_END = re.compile(r"(?:今年)?(?:年底|年末)前?|(?:by )?end of (?:the |this )?year|eoy")
+# "the 28th", "28号": that day of this month (one already past is refused, as any past date is, never moved on)
+_DAY_OF_MONTH = re.compile(r"(?:the )?(?P<d>[0-9]{1,2})(?:st|nd|rd|th|号|日)")
 _IN_DAYS = re.compile(r"in (?P<n>[0-9]{1,3}) days?|(?P<zh>[0-9]{1,3}) ?天(?:后|以后|之后)")
 
 
@@ -56,6 +58,9 @@ def natural_date(text: str, today: date) -> date | None:
     if m is not None:  # 下个月15号: that day of the month after this one
         year, month = (today.year + 1, 1) if today.month == 12 else (today.year, today.month + 1)
         return _make_date(year, month, int(m.group("d")))
+    m = _DAY_OF_MONTH.fullmatch(s)
+    if m is not None:
+        return _make_date(today.year, today.month, int(m.group("d")))
     m = _IN_DAYS.fullmatch(s)
     if m is not None:
         return today + timedelta(days=int(m.group("n") or m.group("zh")))

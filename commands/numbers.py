@@ -54,7 +54,8 @@ _PCT_CN = re.compile(
 
 _HOURS_PREFIX = r"(?:(?:工时|用时|耗时|花了|花费) ?:? ?)?"
 _HOURS_DIGITS = re.compile(
-    rf"(?<![A-Za-z0-9_.]){_HOURS_PREFIX}(?P<num>[+-]?[0-9]{{1,6}}(?:\.[0-9]{{1,4}})?) ?(?:[个粒] ?)?(?P<half>半 ?|and a half ?)?"
+    # "2,5 hours": a decimal comma (continental Europe), never a thousands separator's three digits
+    rf"(?<![A-Za-z0-9_.])(?<![0-9],){_HOURS_PREFIX}(?P<num>[+-]?[0-9]{{1,6}}(?:\.[0-9]{{1,4}}|,[0-9]{{1,2}}(?![0-9]))?) ?(?:[个粒] ?)?(?P<half>半 ?|and a half ?)?"
     r"(?:man[- ]?hours?|(?-i:MH)|hours|hour|hrs|hr|h|小时|钟头|(?<=[个粒])钟(?!点)|(?<=[个粒] )钟(?!点)|(?<=[个粒]半)钟(?!点)|(?<=[个粒]半 )钟(?!点))(?![A-Za-z])(?P<half_after>半(?![天日月年个]))?",
     re.IGNORECASE,
 )
@@ -120,7 +121,7 @@ def find_hours(s: str) -> Found | None:
     best: Found | None = None
     m = _HOURS_DIGITS.search(s)
     if m is not None:
-        raw = m.group("num").lstrip("+")
+        raw = m.group("num").lstrip("+").replace(",", ".")
         value = to_decimal(raw)
         end = m.end()
         if value is not None and (m.group("half") or m.group("half_after")):  # "1个半小时", "1小时半"
@@ -170,19 +171,23 @@ def find_hours(s: str) -> Found | None:
         else:
             part = (m.group("half") or m.group("half2") or "").lower()
             value = Decimal(_EN_NUMBERS[m.group("n").lower()]) + _EN_PARTS.get(part.removeprefix(" and "), Decimal(0))
+            if m.group("minutes") and not part:  # "two hours fifteen"
+                value += _EN_MINUTES[m.group("minutes").lower().replace(" ", "-")]
         best = Found(m.start(), m.end(), value, str(value))
     return best
 
 
 _CN_MINUTES_AFTER = re.compile(r"\s*(?:零)?(?P<num>[一二两三四五六七八九十]{1,3}|[0-9]{1,2})\s*分(?:钟)?")
-_CN_MINUTES = re.compile(r"(?P<num>[一二两三四五六七八九十]{1,3})\s*分钟")
+_CN_MINUTES = re.compile(r"(?<![零〇一二两三四五六七八九十百])(?P<num>[一二两三四五六七八九十百零]{1,5})\s*分钟")
 _EN_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
                "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12}
+_EN_MINUTES = {"fifteen": Decimal("0.25"), "thirty": Decimal("0.5"), "forty-five": Decimal("0.75")}
 _EN_PARTS = {"a half": Decimal("0.5"), "half": Decimal("0.5"), "a quarter": Decimal("0.25"), "three quarters": Decimal("0.75")}
 _HOURS_EN = re.compile(
     r"(?<![A-Za-z])(?:(?P<halfhour>half an? hour|half-hour|half hour)"
     r"|(?P<n>an|a|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)(?P<half> and (?:a half|half|a quarter|three quarters))? hours?"
-    r"(?P<half2> and (?:a half|half|a quarter|three quarters))?)(?![A-Za-z])",
+    r"(?P<half2> and (?:a half|half|a quarter|three quarters))?)"
+    r"(?: (?P<minutes>fifteen|thirty|forty[- ]five)(?! (?:minutes? )?(?:later|ago|left|to go|more)))?(?![A-Za-z])",
     re.IGNORECASE,
 )
 

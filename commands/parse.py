@@ -55,7 +55,11 @@ _POLITE_LEAD = re.compile(r"^(?:kindly|please|pls|plz|麻烦|请)\s*", re.IGNORE
 # A report's heading ("Status update:", "Update on A-3:", "进展汇报："): not the status verb, nor anything to read.
 _REPORT_HEADING = re.compile(r"^(?:(?:status|progress|quick|daily|eod|weekly|site|shift)\s+update|update|summary|进展汇报|进度汇报|汇报|日报|周报|简报)"
                              r"\s*[:：-]\s*|^(?:(?:status\s+)?update|progress|status)\s+(?:on|for)\s+(?=[A-Za-z][A-Za-z0-9]{0,9}-[0-9])"
-                             r"|^re\s*[:：]?\s+(?=[A-Za-z][A-Za-z0-9]{0,9}-[0-9])", re.IGNORECASE)  # "Re HPC-22, …": regarding
+                             r"|^re\s*[:：]?\s+(?=[A-Za-z][A-Za-z0-9]{0,9}-[0-9])"  # "Re HPC-22, …": regarding
+                             # a bracketed heading as weekly reports put it ("【周报】", "【更正】", "[Update]")
+                             r"|^status\s*[:：]\s*(?=;)"  # "Status:" over a list of tasks, no look-up of one
+                             r"|^[【\[]\s*(?:本周进展|今日进展|进展|进度|周报|日报|简报|汇报|更新|更正|审批|本周|今日|update|weekly|daily|progress)\s*[】\]][\s;]*",
+                             re.IGNORECASE)
 # An acknowledgement before the message's own words ("收到。9607 同意", "已阅，同意 #9608"): nothing to read in it.
 _ACK_LEAD = re.compile(r"^(?:收到|已阅|好的|(?i:noted|roger))\s*[。.,，!！;；]\s*(?=\S)")
 _CHANNEL_REF = re.compile(r"#([0-9]{1,9})(?![0-9A-Za-z])")
@@ -118,8 +122,10 @@ def _next_decision(decision: Approve | Reject, said: str, today: date
             read = _parse(words, today=today, channel_project=None)
             if isinstance(read, (Approve, Reject)) or (isinstance(read, ParseError) and read.verb in ("approve", "reject")):
                 return m, read, False  # "4 approve, 5 reject": the second's reason is asked for, nothing decided yet
-        if len(m["id"].lstrip("#")) == len(str(decision.approval_id)) and (
-                isinstance(decision, Reject) or _ONLY_A_COURTESY.fullmatch(said, m.end("id"))):
+        # A number with words of its own goes with a rejection only as one more of the same ("reject 5 and 6 too
+        # pricey"): not after the first one's own reason, nor as a list's next item ("驳回 #3，缺图 ; #4 待补资料后再议").
+        shared = isinstance(decision, Reject) and not said[: m.start()].strip() and ";" not in said[m.start() : m.start("rest")]
+        if len(m["id"].lstrip("#")) == len(str(decision.approval_id)) and (shared or _ONLY_A_COURTESY.fullmatch(said, m.end("id"))):
             verb = "approve" if isinstance(decision, Approve) else "reject"
             return m, _parse(f"{verb} {m['rest']}", today=today, channel_project=None), True
     return None

@@ -22,6 +22,9 @@ _TRANSLATE: dict[int, str | None] = {
     0x2212: "-",
 }
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+# A list's item marker at a line's start ("1. ", "①", "- "), as reports pasted into chat have them: a clause break,
+# not a figure ("② HSW-70 开工" is no "2 HSW-70").
+_LIST_ITEM = re.compile(r"(?m)^[ \t]*(?:[0-9]{1,2}[.、)）](?=[ \t])|[①-⑳]|[-*•·](?=[ \t]))[ \t]*")
 _WS = re.compile(r"\s+")
 _CN_DECIMAL_POINT = re.compile(r"(?<=[0-9])。(?=[0-9])")
 _DATE_LIKE = r"(?:(?:[0-9]{4}[-/.])?[0-9]{1,2}[-/][0-9]{1,2}|(?:[0-9]{4}年)?[0-9]{1,2}月[0-9]{1,2}[日号]?)"
@@ -34,7 +37,8 @@ _SLASH_PMS = re.compile(r"/pms(?: |$)", re.IGNORECASE)
 
 def normalize(text: str) -> str:
     """Canonical form of a chat message: NFKC, ASCII punctuation, single spaces, no bot mention or `/pms`."""
-    s = unicodedata.normalize("NFKC", text)
+    s = _LIST_ITEM.sub(lambda m: "; " if m.start() else "", text) if "\n" in text else text
+    s = unicodedata.normalize("NFKC", s)
     s = _SURROGATE.sub("\ufffd", s)
     s = s.translate(_TRANSLATE)
     s = _WS.sub(" ", s).strip()

@@ -85,7 +85,9 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           # holdout124-126), holdout130 93.5 % / 5 (roads), holdout131 91.3 % / 7 (lab-equipment field service), holdout132
           # 83.5 % / 3 (second-language writers on a South-East Asian build; tuned to 93.0 % with no wrong write and guarded
           # there, below the bar: its misses are Chinese written word by word and other languages' words) (likewise, on
-          # c4ddf48, after tuning on holdout127-129). Since tuned on, guarded.
+          # c4ddf48, after tuning on holdout127-129), holdout133 91.7 % / 7 (wind farms), holdout134 90.4 % / 5 (bridge,
+          # port and marine works), holdout135 90.0 % / 2 (a PMO's chat: weekly reports pasted in, headings and numbered
+          # lines) (likewise, on 7e1383d, after tuning on holdout130-132). Since tuned on, guarded.
           # Since tuned on, guarded.
           "holdout6.yaml": 0.95, "holdout7.yaml": 0.95, "holdout8.yaml": 0.95, "holdout9.yaml": 0.95,
           "holdout10.yaml": 0.95, "holdout11.yaml": 0.95, "holdout12.yaml": 0.95, "holdout13.yaml": 0.95,
@@ -124,7 +126,8 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           "holdout121.yaml": 0.95, "holdout122.yaml": 0.95, "holdout123.yaml": 0.95,
           "holdout124.yaml": 0.95, "holdout125.yaml": 0.95, "holdout126.yaml": 0.95,
           "holdout127.yaml": 0.95, "holdout128.yaml": 0.95, "holdout129.yaml": 0.95,
-          "holdout130.yaml": 0.95, "holdout131.yaml": 0.95, "holdout132.yaml": 0.93}
+          "holdout130.yaml": 0.95, "holdout131.yaml": 0.95, "holdout132.yaml": 0.93,
+          "holdout133.yaml": 0.95, "holdout134.yaml": 0.95, "holdout135.yaml": 0.95}
 
 
 def _cases(name: str) -> list[dict[str, Any]]:
@@ -728,6 +731,21 @@ def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pyte
     ("MX-4 xong rồi", ("done MX-4",)), ("MX-4 sudah selesai", ("done MX-4",)), ("MX-4 완료했습니다", ("done MX-4",)), ("MX-4 据付完了しました", ("done MX-4",)),
     ("MX-4 đã bắt đầu", ("start MX-4",)), ("MX-4 làm 3 tiếng", ("hours MX-4 3",)), ("MX-4 2시간", ("hours MX-4 2",)), ("MX-4 gần xong", "ask"),
     ("MX-4 chờ vật tư", ("block MX-4",)), ("MX-1080 个半钟", ("hours MX-1080 1.5",)), ("MX-4 3 个半钟", ("hours MX-4 3.5",)), ("승인합니다 512", ("approve 512",)), ("MX-4 还没装完了", "none"), ("KV-4 no longer stuck, client signed this morning", ("unblock KV-4",)),
+    # and the forms behind holdout133-135's wrong writes: wind farms, marine works, weekly reports pasted into chat
+    ("MX-4 电缆 到场 七成 了", "ask"), ("MX-4 park curtailed to 40% tonight", "none"), ("MX-4 preload 到 100% 了", "none"),
+    ("MX-4 lifting window is 5 hours today", "none"), ("MX-4 等吊车 等了2个小时", "ask"), ("MX-4 第二节 吊完了", "ask"),
+    ("MX-4 rain's gone, pouring again", "ask"), ("MX-4 检测结果 合格 100%", "none"), ("MX-4 超挖 8%", "none"),
+    ("MX-4 survey took 3,5 hours", ("hours MX-4 3.5",)), ("MX-4 three hours thirty on the frame", ("hours MX-4 3.5",)),
+    ("MX-4 下次 low tide 开始吊装", "none"), ("MX-4 九十分钟 调试", ("hours MX-4 1.5",)), ("MX-4 一百五十分钟", ("hours MX-4 2.5",)),
+    ("MX-4 Trenching started.\n- ETA 8/15", ("start MX-4",)), ("MX-4 开钻了", ("start MX-4",)), ("MX-4 08:30 开始的", ("start MX-4",)),
+    ("MX-1 和 MX-2 each 2h", ("hours MX-1 2", "hours MX-2 2")), ("MX-4 swell 好了 继续拉", ("unblock MX-4",)),
+    ("move MX-4 due date to the 20th", ("due MX-4",)), ("MX-4 张拉 3h，持荷 10 分钟", ("hours MX-4 3",)),
+    ("MX-4 刚才的 3h 应该是 3.5h", ("correct hours 3.5",)), ("MX-4 的进度报错了，改成 70%", ("correct progress 70",)),
+    ("MX-4 进度应为 45%，非 54%", ("correct progress 45",)), ("my bad, progress on MX-4 should be 70 not 60", ("correct progress 70",)),
+    ("刚才那条发错群了，请忽略", ("undo",)), ("撤销 MX-4 刚才的完成", ("undo",)), ("MX-4 合同款已支付 20%", "ask"), ("MX-4 第一笔 30% 已付", "none"),
+    ("【周报】\n1. MX-1 风管 60%\n2. MX-2 安装开始\n3. MX-3 完成", ("progress MX-1 60", "start MX-2", "done MX-3")),
+    ("【审批】\n1. 同意 #3301\n2. 驳回 #3302，缺图纸\n3. #3303 下周再议", ("approve 3301", "reject 3302")),
+    ("MX-4 试块 7天强度 达到设计的 80%", "none"), ("MX-4 还没 送电 干不了", ("block MX-4",)), ("MX-4 其实昨天就 started 了", ("start MX-4",)),
 ])
 def test_the_forms_behind_the_tuning_set_carry_over(text: str, meant: object) -> None:
     # As the evaluator compares them: "start A-3" beside "progress A-3 10" is the same write (evaluation._effects).

@@ -644,6 +644,10 @@ NORMALIZE_CASES: list[tuple[str, str]] = [
     ("等了5—10分钟", "等了5—10分钟"),
     ("x\x00y", "x y"),
     ("a\u200bb", "ab"),
+    # a list's item markers at line starts are clause breaks, never figures
+    ("周报\n① A-1 60%\n② A-2 开工", "周报 ; A-1 60% ; A-2 开工"), ("1. A-1 done\n2. A-2 3h", "A-1 done ; A-2 3h"),
+    ("Update:\n- A-1 60%\n* A-2 done", "Update: ; A-1 60% ; A-2 done"), ("A-1 60%\n2.5h", "A-1 60% 2.5h"),
+    ("1. A-1 60%", "1. A-1 60%"),
 ]
 
 

@@ -112,13 +112,15 @@ def test_cantonese_function_words_are_read_as_mandarin(said: str, meant: str) ->
     ("end of the month", date(2026, 4, 30), date(2026, 4, 30)), ("end of next month", date(2026, 1, 31), date(2026, 2, 28)),
     ("EOM", date(2026, 6, 15), date(2026, 6, 30)), ("年底", date(2026, 6, 15), date(2026, 12, 31)),
     ("by end of the year", date(2026, 6, 15), date(2026, 12, 31)),
+    ("the 28th", date(2026, 6, 15), date(2026, 6, 28)), ("28号", date(2027, 2, 3), date(2027, 2, 28)),
+    ("3rd", date(2026, 6, 1), date(2026, 6, 3)),
 ])
-def test_month_and_year_ends_are_due_dates(when: str, today: date, due: date) -> None:
+def test_month_and_year_ends_and_days_of_the_month_are_due_dates(when: str, today: date, due: date) -> None:
     assert natural_date(when, today) == due
     assert parse(f"due A-3 {when}", today=today) == model.SetDue(task="A-3", when=when, due=due)
 
 
-@pytest.mark.parametrize("when", ["end", "下个月", "本月", "month", "end of"])
+@pytest.mark.parametrize("when", ["end", "下个月", "本月", "month", "end of", "the 31st"])
 def test_a_month_without_its_end_is_no_date(when: str) -> None:
     assert natural_date(when, TODAY) is None
 

@@ -148,6 +148,18 @@ async def test_only_ones_own_last_write_is_undone(rt: Runtime) -> None:
     assert "还没有" in out or "no change" in out
 
 
+async def test_an_undo_that_names_a_task_undoes_only_a_last_write_on_it(rt: Runtime) -> None:
+    """"撤销 PUMP-8 刚才那个完成" means that task's write: with the last one on another task, nothing is undone."""
+    await texts(rt, "bob", "report PUMP-4 70%")
+    out = await texts(rt, "bob", "撤销 PUMP-8 刚才那个完成")
+    assert "最近一次修改的是 PUMP-4，不是 PUMP-8" in out and "什么都没有撤销" in out, out
+    assert (await task(rt, "PUMP-4")).percent == 70
+    [write] = await writes(rt, "bob")
+    assert write.undone_at is None
+    out = await texts(rt, "bob", "undo PUMP-4")
+    assert "PUMP-4" in out and (await task(rt, "PUMP-4")).percent == 40, out
+
+
 async def test_english_replies(rt: Runtime) -> None:
     await texts(rt, "alice", "report PUMP-8 20% 1.5h")
     out = await texts(rt, "alice", "undo")

@@ -57,6 +57,8 @@ async def _settled(ctx: Context, write: PersonWrite) -> None:
 
 async def undo(ctx: Context, cmd: model.Undo) -> list[Reply]:
     write, pms, task = await _last(ctx)
+    if cmd.task is not None and cmd.task != write.task:  # naming a task, the person means that task's write
+        raise CommandError("undo_other_task", task=cmd.task, last=write.task)
     status_moves = write.before_status != write.after_status
     if status_moves:  # a move the workflow refuses is refused before anything is written
         await pms.check_move(task.key, write.before_status, by=ctx.person)
