@@ -67,7 +67,8 @@ def install() -> None:
 
     from bot.inbox import Inbox
     from bot.platforms.slack import SlackAdapter
-    from bot.store.db import Database, WriteLock
+    from bot.store.db import Database
+    from bot.store.write_lock import WriteLock
 
     held = WriteLock.held
 

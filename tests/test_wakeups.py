@@ -16,7 +16,8 @@ from bot.clocks import SYSTEM_CLOCK
 from bot.config import Settings
 from bot.records import InboundEvent
 from bot.runtime import Runtime
-from bot.store.db import Database, WriteLock
+from bot.store.db import Database
+from bot.store.write_lock import WriteLock
 from notifiers.outbox import Envelope
 from tests.conftest import demo_config, need, running_clock
 from tests.fakes.slack import FakeSlack
