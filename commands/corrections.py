@@ -21,7 +21,7 @@ _PERCENT_WRONG = re.compile(r"(?<![A-Za-z])(?:wrong|bad)\s*(?:%|percent(?:age)?)
 _PERCENT_NAMED = re.compile(rf"{_PERCENT_WRONG.pattern}|(?:进度|progress)\s*(?:is|是|应该是|应为|should be|改成|改为|改回|改到|(?:should be )?changed to)", re.IGNORECASE)
 # Where the new value follows ("the 3h before should read 5h"): the figure after it is the one to write.
 _NEW_VALUE = re.compile(r"should (?:read|be|have been)|should'?ve been|应该是|应为|改成|改为|改回|其实是|实际是|(?<![A-Za-z])i meant", re.IGNORECASE)
-_SET_TO_BARE = re.compile(r"(?P<to>(?:should be|should read|should'?ve been|应该是?|改成|改回|were|was|is|are)\s*)(?P<n>[0-9]{1,2}(?:\.[0-9]{1,2})?)(?![0-9.])"
+_SET_TO_BARE = re.compile(r"(?P<to>(?:should be|should read|should'?ve been|应该是?|改成|改回|were|was|is|are|it'?s)\s*)(?P<n>[0-9]{1,2}(?:\.[0-9]{1,2})?)(?![0-9.])"
                           r"(?!\s*(?:%|h|小时|个|半|分|钟|min|hour|hr))", re.IGNORECASE)
 _HOURS_NAMED = re.compile(r"(?<![A-Za-z])(?:hours?|hrs)(?![A-Za-z])|工时", re.IGNORECASE)
 # Said before the key, the apology or the field ("sorry, A-3 should be 35%", "hours on A-3 were 1.5"): the key leads.
@@ -38,9 +38,10 @@ _FIELD_ON_KEY = re.compile(r"^(?:the )?(?P<field>hours|progress|percent|%)\s+(?:
 _LAST_ONE = re.compile(r"^(?:上一?条|上面|刚才|刚刚|之前|(?:the )?last one)(?:的|(?:周报|日报|消息|汇报)?(?:中|里)的?)?\s*(?=[A-Za-z][A-Za-z0-9]{0,9}-[0-9])", re.IGNORECASE)
 _ROUGH = re.compile(r"[0-9]\s*(?:%|h|个?小时)?\s*(?:以上|以下|多|左右|出头|不到|\+|or (?:so|more|less)|ish(?![A-Za-z]))"
                     rf"|(?:{HEDGE_WORDS}|(?<![A-Za-z])(?:over|under))\s*[0-9]", re.IGNORECASE)
+_THAT_LAST_ONE = re.compile(r"(?:刚才|刚刚|上一?条)(?:那个|那条|的|发的)?|(?:that|my) last (?:one|update|message)", re.IGNORECASE)
 _WRONG_TASK = re.compile(r"(?<![A-Za-z])wrong (?:task|ticket|key|job)|发错任务|填错任务|报错任务|不是这个任务", re.IGNORECASE)
 # A figure, then only that something was wrong ("60% 刚才写错了"): is the figure the wrong one or the right one? Asked.
-_SAID_WRONG = re.compile(r"(?:写|报|记|填|打|输|发|弄|搞)?错了?|(?:刚发的|刚才的?|上一?条的?)?不对|typo|wrong|mistake|my bad|oops|ignore (?:my |the )?(?:last|previous) (?:msg|message|one|update)", re.IGNORECASE)
+_SAID_WRONG = re.compile(r"(?:写|报|记|填|打|输|发|弄|搞)?错了?|(?:is|was) wrong|(?:刚发的|刚才的?|上一?条的?)?不对|typo|wrong|mistake|my bad|oops|ignore (?:my |the )?(?:last|previous) (?:msg|message|one|update)", re.IGNORECASE)
 _CANNOT_BEFORE = re.compile(r"(?:(?<![A-Za-z])(?:can'?t|cannot|couldn'?t|won'?t|unable to|no way to)|没法|不能|无法)\s*$", re.IGNORECASE)
 _PROGRESS_WORD = re.compile(r"(?:进度|(?:the )?progress)\s*", re.IGNORECASE)
 
@@ -80,6 +81,8 @@ def correction(s: str, *, anywhere: bool = True) -> Command | ParseError | None:
         taken_back = c.UNDO.search(head) if fix is None else None
         if taken_back is not None and re.search(r"(?<![0-9.])(?<!那个)(?<!这个)(?<!(?i:that) )(?<!刚才的)[0-9]", head[: taken_back.start()]):
             return err("unclear_correction", None, value=clean(s)[:PARAM_MAX_CHARS])  # "A-3 40%, ignore my last msg": which stands?
+        if taken_back is not None and _THAT_LAST_ONE.match(head):
+            undo = taken_back  # "A-3 刚才那个 done 发错了，撤销": the last write on A-3 taken back
     if undo is None and fix is None and anywhere and key is None and not TASK_KEY_ANY.search(head):
         fix = c.CORRECTION_ANYWHERE.search(head) or c.WRONG_FIGURE.search(head) or (
             c.FIGURE_CONTRAST.search(head) if c.UNDO.search(head) else None) or _PERCENT_WRONG.search(head)  # "3h not 6h, my bad"

@@ -260,7 +260,7 @@ def understand(s: str, *, verb: str = "report", bare_is_percent: bool = False, o
                     x, (Report, Done, Start, Block, Unblock)) for x in result.items)) or (isinstance(result, ParseError) and result.verb == "block"):
                 return result
         return _keyless(s, verb)
-    if len(parts) > 1 and d.FIGURE_MOVED.search(s):
+    if d.FIGURE_MOVED.search(s):
         return err("unclear_correction", verb, value=_excerpt(s))  # "A-4 刚才那个 60% 是 A-5 的": moved how?
     lead = lead.strip(EDGE_PUNCT + "-*•>")
     unplaced = False

@@ -14,7 +14,7 @@ STOPPED = re.compile(r"停|不能|没法|干不了|(?<![A-Za-z])(?:stopped|halte
                      r"called off|rained off)(?![A-Za-z])", re.IGNORECASE)
 GOES_ON = re.compile(r"继续(?!\s*(?:等|在等))|接着(?:干|弄|做|搞)|back on|恢复|复工|(?<![A-Za-z])(?:continue|resume|carry on|proceed|again)(?![A-Za-z])", re.IGNORECASE)
 # After a blocker, the work going on ("下雨停了 继续": the rain stopped, or the work stopped for the rain?).
-GOES_ON_AFTER = re.compile(r"继续(?!\s*(?:等|在等))|正常(?:干|施工|作业)|接着(?:干|铺|做|弄|装|搞)|可以干|恢复|同时(?:先)?(?:做|干|弄|搞)|(?<![A-Za-z])(?:meanwhile|in the meantime)(?![A-Za-z])|(?<![A-Za-z])(?:resum\w*|carr(?:y|ying|ied) on|back (?:at|on) it|going again|picked (?:it )?(?:back )?up|started again)(?![A-Za-z])",
+GOES_ON_AFTER = re.compile(r"继续(?!\s*(?:等|在等))|先(?:做|干|弄|搞)(?:别的|其他|其它)|正常(?:干|施工|作业)|接着(?:干|铺|做|弄|装|搞)|可以干|恢复|同时(?:先)?(?:做|干|弄|搞)|(?<![A-Za-z])(?:meanwhile|in the meantime)(?![A-Za-z])|(?<![A-Za-z])(?:resum\w*|carr(?:y|ying|ied) on|back (?:at|on) it|going again|picked (?:it )?(?:back )?up|started again)(?![A-Za-z])",
                            re.IGNORECASE)
 # A key said against another ("A-10 不是 A-9"): which task is meant?
 NOT_THIS_KEY = re.compile(r"\s*(?:而?不是|not|instead of|rather than)\s*[,，]?\s*", re.IGNORECASE)
@@ -225,7 +225,7 @@ MORE_MEASURES = frozenset({"mix", "mixture", "blend", "dilution", "glycol", "bri
 VAGUE_AMOUNT = re.compile(r"一些|一点|部分|还差|就差|只差|有进展|同上|也是|也一样|(?<![A-Za-z])(?:some|a bit|a little|partly|partially|bits|mostly|largely|most of|same|ditto)(?![A-Za-z])", re.IGNORECASE)
 # "模组有70%已经到仓库了", "其中 30% …": a share of a thing the words name, not the task's progress; asked. So is a
 # payment claimed ("progress claim 55%", "请款 40%"): the money's share, which may not be the work's.
-SHARE_LEAD = re.compile(r"(?<![A-Za-z])(?:progress |payment |interim )?claim(?:ed)?\s*(?:of|at|is|for)?\s*$|请款\s*$|(?:合同|进度|预付|工程|首|尾)款\s*(?:已经?)?\s*(?:支付|付)了?\s*$|[\u4e00-\u9fffA-Za-z](?<![进度成经还我你他她们])\s?有\s*$|其中\s*$|[\u4e00-\u9fff](?<![进度])的\s*(?:已经?|都)?\s*$", re.IGNORECASE)
+SHARE_LEAD = re.compile(r"(?<![A-Za-z])(?:progress |payment |interim )?claim(?:ed)?\s*(?:of|at|is|for)?\s*$|请款\s*$|(?:合同|进度|预付|工程|首|尾)款[^,，;；。]{0,8}?(?:支付|付)(?:了|到了?)?\s*$|[\u4e00-\u9fffA-Za-z](?<![进度成经还我你他她们])\s?有\s*$|其中\s*$|[\u4e00-\u9fff](?<![进度])的\s*(?:已经?|都)?\s*$", re.IGNORECASE)
 # A thing said to be wrong ("螺栓规格不对", "尺寸不对"): a report of trouble, no correction of a write.
 THING_WRONG = re.compile(r"(?:规格|尺寸|型号|数量|颜色|方向|位置|角度|标高|参数|图纸|版本)不对")
 HEDGE_BEFORE_HOURS = re.compile(r"(?:差不多|大概|大约|约|(?<![A-Za-z])(?:about|around|roughly))\s*$", re.IGNORECASE)
@@ -233,7 +233,7 @@ HEDGE_BEFORE_HOURS = re.compile(r"(?:差不多|大概|大约|约|(?<![A-Za-z])(?
 BOUND_BEFORE = re.compile(r"马上(?:就)?(?:要)?(?:到|达到)\s*$|(?<![A-Za-z])(?:past|beyond|over|under|below|shy of|short of|more than|less than|not quite|north of|south of|upwards of)"
                           r"\s+(?:the\s+)?$|差一点点?就?\s*(?:hit|到|达到|上)?\s*$", re.IGNORECASE)
 # A hedge after the figure ("two thirds done I reckon", "80% 吧我觉得"): asked.
-HEDGE_AFTER = re.compile(r"往上|开外|(?<![A-Za-z])(?:i reckon|i think|i guess|i believe|i'?d say|probably|maybe|or so)(?![A-Za-z])|^-?ish(?![A-Za-z])|我觉得|我估计|估计吧",
+HEDGE_AFTER = re.compile(r"往上|开外|(?<![A-Za-z])(?:i reckon|i think|i guess|i believe|i'?d say|probably|maybe|or so|give or take)(?![A-Za-z])|^-?ish(?![A-Za-z])|我觉得|我估计|估计吧",
                          re.IGNORECASE)
 # Trouble in words the blocker list does not hold ("有点状况", "some weirdness with the flow meter"): asked, never a blocker set.
 TROUBLE_MORE = re.compile(r"状况|毛病|不对劲|怪怪的|不知道为什么|(?<![A-Za-z])(?:dunno why|no idea why|alarm tripped|tripped (?:twice|again))(?![A-Za-z])|(?<![A-Za-z])(?:weird(?:ness)?|odd|funny noise|acting up|glitch(?:y|es)?|what'?s up with|not sure what)(?![A-Za-z])",

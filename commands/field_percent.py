@@ -42,14 +42,14 @@ _SENTENCE_END = re.compile(r"[;；。!！?？]|\.\s")
 _RATIO_END = re.compile(r"(?<![0-9:])[0-9]{1,3}\s*:\s*[0-9]{1,3}(?![0-9:])\s*$")  # "1:7", a ratio (not 10:30, a time)
 _HEDGE_ONLY = re.compile(rf"(?:{HEDGE_WORDS})|[\s,，]", re.IGNORECASE)
 # Unsure, not about: "maybe half" is asked, though "about half" is 50.
-_UNSURE_WORD = re.compile(r"(?:可能|也许|(?<![A-Za-z])(?:maybe|perhaps|probably))\s*$", re.IGNORECASE)
+_UNSURE_WORD = re.compile(r"(?:可能|也许|(?<![A-Za-z])(?:maybe|perhaps|probably|i'?d say|i reckon|i guess))\s*$", re.IGNORECASE)
 
 _PROGRESS_CUE_BEFORE = re.compile(r"(?:做到|干到|弄到|装到|达到|到了|到|已经|已|目前|现在|(?<![A-Za-z])(?:at|is at|now at|reached|to))\s*$",
                                   re.IGNORECASE)
 
 # From one figure to another ("从40%推进到75%", "进度由30%提升至48%", "从35%更新为60%", "from 30% go up to 60%", "20% → 45%"):
 # where it stands is the second.
-_FROM_TO_PERCENT = re.compile(r"(?:(?:[从由]|(?<![A-Za-z])from)\s*[0-9]{1,3}\s*%?\s*[,，]?\s*(?:(?:up|涨|提升|提高|升|推进|推|拉|干|做|弄|搞|去|提)\s*"
+_FROM_TO_PERCENT = re.compile(r"(?:(?:[从由]|(?<![A-Za-z])from)\s*(?:(?:早上|上午|昨天|今早|周一|this morning|yesterday)\s*(?:的)?\s*)?[0-9]{1,3}\s*%?\s*[,，]?\s*(?:(?:up|涨|提升|提高|升|推进|推|拉|干|做|弄|搞|去|提)\s*"
                               r"|(?:更新|改|调整)\s*(?=[为成到])|(?:go(?:es)?|went|gone|moved|climbed|jumped)\s+(?:up\s+)?|up\s+)?(?:到了?|至|为|成|to|->|→)"
                               r"|(?<![0-9.])[0-9]{1,3}\s*%?\s*(?:->|→|=>))\s*(?P<to>[0-9]{1,3})\s*%", re.IGNORECASE)
 
@@ -62,7 +62,7 @@ _CN_RANGE = re.compile(r"百分之([一二三四五六七八九十]{1,3})\s*(?:�
 _CN_TENS_RANGE = re.compile(r"(?:百分之[一二三四五六七八九][一二三四五六七八九]十(?![一二三四五六七八九])"
                             r"|[一二三四五六七八九][一二三四五六七八九]十\s*(?:%|的样子|左右))")
 
-_SHARE_BEFORE = re.compile(r"[\u4e00-\u9fffA-Za-z]{2,}\s*(?:[\u4e00-\u9fff]{1,3}了|"
+_SHARE_BEFORE = re.compile(r"[\u4e00-\u9fffA-Za-z]{2,}\s*(?:(?!开始了|开工了)[\u4e00-\u9fff]{1,3}了|"
                            r"到货了?|交货了?|进场了?|交付了?|发货了?|到位了?|到场了?|就位了?|到齐了?)\s*$")
 
 # Words that say the figure after them is the task's progress, whatever names stand before ("rebar 完成 60%").
@@ -112,6 +112,9 @@ _WORD_RIGHT_BEFORE = re.compile(r"(?<![A-Za-z'-])([A-Za-z]{3,})\s*(?:(?:[:：=~]
 _CN_MEASURE_RIGHT_BEFORE = re.compile(r"(?:不良|缺陷|报废|返工|[\u4e00-\u9fff](?:性|值|压|力|价|(?<!保)温|速|耗|衰))\s*(?:(?:是|为|到|达到|约|大概|有|在|:|：)\s*){0,2}$")
 
 
+# "八成 ok": "most likely fine", or 80 % and fine? Asked, 80 offered.
+_CHENG_THEN_OK = re.compile(r"\s*(?:ok|没问题|能行|行)(?![A-Za-z])", re.IGNORECASE)
+_COMPARED_SIGN = re.compile(r"(?<![-=])[<>≥≤]=?\s*$")  # ">40% TW", "≤5%": a threshold, not how far the work is
 # A figure not reached ("还没到40%", "not 40% yet", "isn't at half"): how far it is, no one says; asked.
 _NEGATED_BEFORE = re.compile(r"(?:(?<![A-Za-z])(?:not|isn'?t|aren'?t|wasn'?t|hasn'?t|haven'?t|never)(?:\s+(?:even|yet|quite|reached|"
                              r"hit|got to|gotten to|at|to|been at|made it to|up to))*|还没(?:有)?(?:到|达到|做到|干到|过)?|没(?:有)?(?:到|达到|做到)|"
@@ -125,6 +128,9 @@ def _measure_nouns() -> frozenset[str]:
     return (frozenset(line for line in text.splitlines() if line and not line.startswith("#")) | d.MORE_MEASURES) - w.PROGRESS_VOCAB
 
 
+_ADVERBS = frozenset({"even", "only", "just", "still", "already", "yet", "now"})
+
+
 def measure_noun_before(before: str) -> bool:
     """A noun that names a quantity or a state stands right before the percent: a measurement of a thing."""
     if _CN_MEASURE_RIGHT_BEFORE.search(before):
@@ -133,6 +139,8 @@ def measure_noun_before(before: str) -> bool:
     if m is None:
         return False
     word, nouns = m.group(1).lower(), _measure_nouns()
+    if word in _ADVERBS:
+        return False  # "not even 30%": WordNet has "even" as a noun too
     return word in nouns or any(word.endswith(plural) and word[: -len(plural)] in nouns for plural in ("s", "es"))
 
 
@@ -198,6 +206,9 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
         # ("frame at 40%; the survey came back within spec")
         measured = measured or bool(w.IN_SPEC.search(_SENTENCE_END.split(t[found.end :], maxsplit=1)[0])
                                     or w.IN_SPEC.search(_SENTENCE_END.split(t[: found.start])[-1]))
+        if t[found.start : found.end].endswith("成") and found.value is not None and _CHENG_THEN_OK.match(after) \
+                and not _REACHED_BEFORE.search(before):  # "做到八成 ok" is how far it got
+            return Percent(guess=int(found.value), span=(found.start, found.end))
         bound = d.BOUND_BEFORE.search(before)
         if bound is not None and not measured and found.value is not None and found.value == found.value.to_integral_value() and 1 <= found.value <= 100 \
                 and not any(word.lower() not in ("bit", "little", "tad", "touch", "hair") and word.lower() in _measure_nouns()
@@ -209,9 +220,11 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
         ahead = clause_before(head, len(head))
         if measure is not None and (_LABEL_RIGHT_BEFORE.search(before[measure.end() :]) or _WORK_ON_IT.match(before, measure.end())):
             measure = None  # "泄漏测试 progress 45%", "主变安装进度到了": the word before the label names the work
+        if measure is not None and measure.group(0).isascii() and measure.group(0).strip().isalpha() and _DONE_RIGHT_AFTER.match(after):
+            measure = None  # "rotor removal 67% complete": a step of the work, as far as it has gone
         if w.FORECAST_BEFORE.search(before) or measure is not None or w.PAST_BEFORE.search(before) or (
                 measured and not _STRONG_CUE_BEFORE.search(before) and not _LABEL_START.match(t[found.start : found.end])
-        ) or (measure_noun_before(before) and not _DONE_RIGHT_AFTER.match(after)) or (ahead and _RATIO_END.search(ahead)) or d.SETTING_BEFORE.search(before) or d.CN_MEASURED.search(before) or d.CONSUMED_BEFORE.search(before):
+        ) or (measure_noun_before(before) and not _DONE_RIGHT_AFTER.match(after)) or (ahead and _RATIO_END.search(ahead)) or d.SETTING_BEFORE.search(before) or d.CN_MEASURED.search(before) or d.CONSUMED_BEFORE.search(before) or _COMPARED_SIGN.search(before):
             measured = True  # a forecast, a measurement, an earlier figure, or the next of a list of readings
             continue
         if w.OFF_TARGET_AFTER.match(after) or w.BY_A_DATE_AFTER.match(after) or d.LEFT_OR_RUNNING_AFTER.match(after) or (found.value == 100 and d.CERTAIN_AFTER.match(after)
@@ -241,6 +254,7 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
                                   and (found.value is None or found.value <= 100))  # "105% of min spec": no share of anything
             continue
         if _SHARE_BEFORE.search(_HEDGE_WORD.sub("", w.TIME_WORDS.sub("", before))) and not _STRONG_CUE_BEFORE.search(before) \
+                and not _LABEL_START.match(t[found.start : found.end]) \
                 and not _REACHED_BEFORE.search(before):
             unclear = True
             continue
@@ -290,7 +304,7 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
         if not _not_progress(t, m.start(), m.end()):
             hedged = d.BOUND_BEFORE.search(ahead) or d.HEDGE_AFTER.search(clause_after(rest)) or _UNSURE_WORD.search(ahead) or d.LESS_OR_MORE.search(rest) or (value != 50 and (_HEDGE_WORD.search(ahead)
                                       or _HEDGE_WORD.search(_DONE_VERB_END.sub("", ahead))
-                                      or re.match(r"\s*(?:左右|吧)", t[m.end() :])))  # "三分之一左右", "三分之二吧": asked
+                                      or re.match(r"\s*(?:左右|吧|[,，]?\s*(?i:give or take|or so)(?![A-Za-z]))", t[m.end() :])))  # "三分之一左右", "三分之二吧": asked
             return Percent(guess=value, span=m.span()) if hedged else Percent(value=value, span=m.span())
     if unclear:
         return Percent(unclear=True)
@@ -319,7 +333,10 @@ def bare_number(t: str) -> re.Match[str] | None:
 
 def _not_progress(t: str, start: int, end: int) -> bool:
     before = clause_before(t, start)
-    return bool(w.FORECAST_BEFORE.search(before) or w.MEASURE_BEFORE.search(before) or _NEGATED_BEFORE.search(before))
+    measure = w.MEASURE_BEFORE.search(before)
+    if measure is not None and measure.group(0).strip().isalpha() and measure.group(0).isascii() and _DONE_RIGHT_AFTER.match(t, end):
+        measure = None  # "rotor removal two thirds complete": a step of the work, as far as it has gone
+    return bool(w.FORECAST_BEFORE.search(before) or measure or _NEGATED_BEFORE.search(before))
 
 
 def _lower_of(words: str) -> int:

@@ -19,7 +19,9 @@ from commands.text import EDGE_PUNCT, blank, clean
 _FREQUENCY_BEFORE = re.compile(r"(?:每隔?|(?<![间相距])隔|每天|每班|every|per|each)\s*$"
                                # a round that repeats, earlier in the clause ("每个 shift 巡检 30 min", "each visit 20 min")
                                r"|(?:每(?:个|一)?\s*(?:shift|班|天|日|周|星期|次|轮|趟|晚|早上?)|每个(?!都)\s*[A-Za-z\u4e00-\u9fff]|(?<![A-Za-z])(?:every|each|per)\s+"
-                               r"(?:shift|day|night|week|round|visit|run|cycle|time|morning|evening|pass)(?![A-Za-z]))[^,，;；。.]*$",
+                               r"(?:shift|day|night|week|round|visit|run|cycle|time|morning|evening|pass)(?![A-Za-z]))[^,，;；。.]*$"
+                               # how long each time, after how often ("rolled every 4 hours for 10 min")
+                               r"|(?<![A-Za-z])every\s+(?:[0-9.]+\s*(?:h|hrs?|hours?|mins?|minutes?)\s+)?for\s*$",
                                re.IGNORECASE)
 _TO_COME_BEFORE = re.compile(
     r"(?:(?:还要|还得|还需要?|再)(?:干|做|弄|忙|搞)|(?:还要|还得|还需要?)[\u4e00-\u9fff]|还要|(?<![只就才花用])要|还需要?|还差|还得|还剩|剩下?|预计|估计|大概还|需要|得要|要再|再干|再|another|remaining|left|need|needs|takes|"
@@ -51,7 +53,7 @@ _ESTIMATE_BEFORE_LABEL = re.compile(r"预计|预估|估计|计划|剩余|还需|
 # A duration per unit of the work ("20 min each", "3分钟一个"): a rate, not the time spent; with one task, asked (with
 # several, "2h each" shares the hours: commands/field.py's _each).
 PER_UNIT = re.compile(r"[0-9.]+\s*(?:h|hrs?|hours?|mins?|minutes?|个?小时|分钟)\s*(?:each|apiece|a piece|per\s+[A-Za-z]+|一个|每个|一根|一条|一台)"
-                      r"(?![A-Za-z])|(?<![A-Za-z])(?:every|each)\s+[A-Za-z]+\s+(?:took|takes|needs?)\s*(?:like|about|around)?\s*[0-9.]+\s*(?:h|hrs?|mins?|minutes?)|每(?:个(?!\s*(?:shift|班|小时|钟头|hours?|days?|天|周|星期|礼拜|月))|[块台根条件片张扇组套只间门家户站层栋处])[^0-9,，;；。]{0,24}?[0-9.]+\s*(?:h|hrs?|mins?|minutes?|个?小时|分钟)", re.IGNORECASE)
+                      r"(?![A-Za-z])|(?<![A-Za-z])(?:every|each)\s+[A-Za-z]+\s+(?:took|takes|needs?)\s*(?:like|about|around)?\s*[0-9.]+\s*(?:h|hrs?|mins?|minutes?)|一帧[^0-9,，;；。]{0,8}?[0-9.]+\s*(?:秒|分钟|mins?|minutes?|s(?![A-Za-z]))|每(?:个(?!\s*(?:shift|班|小时|钟头|hours?|days?|天|周|星期|礼拜|月))|[块台根条件片张扇组套只间门家户站层栋处帧])[^0-9,，;；。]{0,24}?[0-9.]+\s*(?:h|hrs?|mins?|minutes?|个?小时|分钟)", re.IGNORECASE)
 
 _AND_MINUTES = re.compile(r"\s*(?:and|又|零|加|&)?\s*", re.IGNORECASE)
 _HOURS_THEN = re.compile(r"(?:小时|钟头|hours?|hrs?|h)\s*(?:零|又|加|and|&)?\s*$", re.IGNORECASE)

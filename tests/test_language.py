@@ -87,7 +87,9 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           # there, below the bar: its misses are Chinese written word by word and other languages' words) (likewise, on
           # c4ddf48, after tuning on holdout127-129), holdout133 91.7 % / 7 (wind farms), holdout134 90.4 % / 5 (bridge,
           # port and marine works), holdout135 90.0 % / 2 (a PMO's chat: weekly reports pasted in, headings and numbered
-          # lines) (likewise, on 7e1383d, after tuning on holdout130-132). Since tuned on, guarded.
+          # lines) (likewise, on 7e1383d, after tuning on holdout130-132), holdout136 93.5 % / 6 (nuclear and power-plant
+          # outages), holdout137 86.1 % / 9 (film, TV and live-event crews), holdout138 93.5 % / 4 (a developer's site work
+          # group: quotes, stickers, voice input) (likewise, on e941a81, after tuning on holdout133-135). Since tuned on, guarded.
           # Since tuned on, guarded.
           "holdout6.yaml": 0.95, "holdout7.yaml": 0.95, "holdout8.yaml": 0.95, "holdout9.yaml": 0.95,
           "holdout10.yaml": 0.95, "holdout11.yaml": 0.95, "holdout12.yaml": 0.95, "holdout13.yaml": 0.95,
@@ -127,7 +129,8 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           "holdout124.yaml": 0.95, "holdout125.yaml": 0.95, "holdout126.yaml": 0.95,
           "holdout127.yaml": 0.95, "holdout128.yaml": 0.95, "holdout129.yaml": 0.95,
           "holdout130.yaml": 0.95, "holdout131.yaml": 0.95, "holdout132.yaml": 0.93,
-          "holdout133.yaml": 0.95, "holdout134.yaml": 0.95, "holdout135.yaml": 0.95}
+          "holdout133.yaml": 0.95, "holdout134.yaml": 0.95, "holdout135.yaml": 0.95,
+          "holdout136.yaml": 0.95, "holdout137.yaml": 0.95, "holdout138.yaml": 0.95}
 
 
 def _cases(name: str) -> list[dict[str, Any]]:
@@ -746,6 +749,18 @@ def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pyte
     ("【周报】\n1. MX-1 风管 60%\n2. MX-2 安装开始\n3. MX-3 完成", ("progress MX-1 60", "start MX-2", "done MX-3")),
     ("【审批】\n1. 同意 #3301\n2. 驳回 #3302，缺图纸\n3. #3303 下周再议", ("approve 3301", "reject 3302")),
     ("MX-4 试块 7天强度 达到设计的 80%", "none"), ("MX-4 还没 送电 干不了", ("block MX-4",)), ("MX-4 其实昨天就 started 了", ("start MX-4",)),
+    # and the forms behind holdout136-138's wrong writes: power-plant outages, film and event crews, a site work group
+    ("MX-4 pump removal three quarters complete", ("progress MX-4 75",)), ("MX-4 eddy current data: 9 indications >20% TW", "none"),
+    ("MX-4 gear turned every 2 hours for 5 min", "none"), ("MX-4 允许停留时间 40 分钟", "none"), ("MX-4 七成 ok", "ask"),
+    ("刚才那个 40% 是 MX-4 的", "ask"), ("MX-4 at 30 percent, still blocking out the shot", ("progress MX-4 30",)),
+    ("MX-4 reverb send 20%", "none"), ("MX-4 30 mins rigging then another hour focusing", "ask"),
+    ("MX-4 about 2h on cabling, maybe a bit more", "ask"), ("MX-4 灯具还没到，先做别的", "ask"), ("MX-4 I'd say a third done", "ask"),
+    ("MX-4 two thirds, give or take", "ask"), ("MX-1 v2 60%，MX-2 渲染完了但是还要 QC", "ask"), ("MX-4 一帧渲染 8 分钟", "ask"),
+    ("MX-4 进度款 按合同付到 50%", "ask"), ("MX-4 ramp falls 2% to the gully", "none"), ("MX-4 finished, just the O&M manuals to send", "ask"),
+    ("40% - the one I sent before was wrong", "ask"), ("MX-4 load-in 一半了", ("progress MX-4 50",)), ("MX-4 从上午 30% 干到 60%", ("progress MX-4 60",)),
+    ("MX-4 刚才那个 done 发错了，撤销", ("undo",)), ("hours were wrong, it's 5 not 7", ("correct hours 5",)), ("MX-4 startd", ("start MX-4",)),
+    ("MX-4 finaled", ("done MX-4",)), ("MX-1 和 MX-2 各调试 2 小时", ("hours MX-1 2", "hours MX-2 2")), ("MX-4 已经在 grading 了", ("start MX-4",)),
+    ("MX-4 出片了", ("done MX-4",)), ("MX-4 今天封顶", ("done MX-4",)), ("MX-4 not even 20% yet", "ask"), ("MX-4 线缆不够，停着", ("block MX-4",)),
 ])
 def test_the_forms_behind_the_tuning_set_carry_over(text: str, meant: object) -> None:
     # As the evaluator compares them: "start A-3" beside "progress A-3 10" is the same write (evaluation._effects).
