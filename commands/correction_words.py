@@ -56,4 +56,5 @@ AMEND = re.compile(r"改一下|改下|修改|改成|改为|改回(?!去)|更正|
 
 # Don't undo: the last write stands ("别撤销", "don't undo that").
 NOT_UNDO = re.compile(r"(?:别|不要|不用|无需|不必|没必要|甭|don'?t|do not|no need to|no need|no)\s*(?:再)?\s*"
-                      r"(?:撤销|撤回|撤|作废|删|改|undo|revert|roll ?back|delete|change)", re.IGNORECASE)
+                      r"(?:撤销|撤回|撤|作废|删|改|undo|revert|roll ?back|delete|change)|没(?:有)?(?:写|报|填|打|发)错"
+                      r"|(?<![A-Za-z])revert (?:on|back|with|to (?:me|us))(?![A-Za-z])", re.IGNORECASE)  # "kindly revert on A-3": reply

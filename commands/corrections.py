@@ -39,6 +39,7 @@ _LAST_ONE = re.compile(r"^(?:上一?条|上面|刚才|刚刚|之前|(?:the )?las
 _ROUGH = re.compile(r"[0-9]\s*(?:%|h|个?小时)?\s*(?:以上|以下|多|左右|出头|不到|\+|or (?:so|more|less)|ish(?![A-Za-z]))"
                     rf"|(?:{HEDGE_WORDS}|(?<![A-Za-z])(?:over|under))\s*[0-9]", re.IGNORECASE)
 _THAT_LAST_ONE = re.compile(r"(?:刚才|刚刚|上一?条)(?:那个|那条|的|发的)?|(?:that|my) last (?:one|update|message)", re.IGNORECASE)
+_POLITE = re.compile(r"^(?:please|pls|plz|kindly)\s+", re.IGNORECASE)
 _WRONG_TASK = re.compile(r"(?<![A-Za-z])wrong (?:task|ticket|key|job)|发错任务|填错任务|报错任务|不是这个任务", re.IGNORECASE)
 # A figure, then only that something was wrong ("60% 刚才写错了"): is the figure the wrong one or the right one? Asked.
 _SAID_WRONG = re.compile(r"(?:写|报|记|填|打|输|发|弄|搞)?错了?|(?:is|was) wrong|(?:刚发的|刚才的?|上一?条的?)?不对|typo|wrong|mistake|my bad|oops|ignore (?:my |the )?(?:last|previous) (?:msg|message|one|update)", re.IGNORECASE)
@@ -52,7 +53,7 @@ def _inside_a_percent(rest: str, hours: Found) -> bool:
 
 def correction(s: str, *, anywhere: bool = True) -> Command | ParseError | None:
     """"撤销", "undo", "不对，是60%", "sorry, I meant 2h not 4h": the sender's last write undone or amended."""
-    head = respell(s).lstrip(EDGE_PUNCT)
+    head = _POLITE.sub("", respell(s).lstrip(EDGE_PUNCT), count=1)  # "please disregard my previous update"
     if c.NOT_UNDO.search(head):
         return None  # "别撤销", "don't undo": the last write stands
     head = _FIELD_ON_KEY.sub(r"\g<key> \g<field>", _SORRY_BEFORE_KEY.sub("", head, count=1), count=1)  # "hours on A-3 should read 2.75": A-3's hours
@@ -70,8 +71,8 @@ def correction(s: str, *, anywhere: bool = True) -> Command | ParseError | None:
     elif _HOURS_NAMED.search(head):  # "the hours should be 3 not 4", "hours 写错了，should be 1.25": hours
         head = _SET_TO_BARE.sub(r"\g<to>\g<n>h", head)
     field = c.CORRECTED_FIELD.match(head) or _PROGRESS_WORD.match(head)
-    if field is not None and (c.CORRECTION.match(head[field.end() :]) or c.UNDO.match(head[field.end() :].lstrip())):
-        head = head[field.end() :]  # "进度写错了，改成 40%", "A-3 工时写错了": the field, then the correction
+    if field is not None and (c.CORRECTION.match(head[field.end() :].lstrip("我 ")) or c.UNDO.match(head[field.end() :].lstrip("我 "))):
+        head = head[field.end() :].lstrip("我 ")  # "进度写错了，改成 40%", "A-3 工时写错了": the field, then the correction
     set_anew = c.FIELD_SET_ANEW.match(head, field.end()) if field is not None and key is not None else None
     undo, fix = c.UNDO.match(head), c.CORRECTION.match(head) or (c.CORRECT_AFTER_KEY.match(head) if key is not None else None) or set_anew
     if undo is None and fix is not None and not re.search(r"[0-9]", head):
@@ -104,6 +105,8 @@ def correction(s: str, *, anywhere: bool = True) -> Command | ParseError | None:
         if not (percent_forms(after) or find_hours(after)) and _SAID_WRONG.fullmatch(cue.group(0).strip()) and re.search(r"[0-9]", rest[: cue.start()]):
             return err("unclear_correction", None, value=clean(s)[:PARAM_MAX_CHARS])  # "60% 刚才写错了": the 60, or the one before?
         rest = after if percent_forms(after) or find_hours(after) else rest[: cue.start()] + " " + after
+    if c.CORRECTION_NOT.search(head) and percent_forms(head) and find_hours(head):
+        return err("unclear_correction", None, value=clean(s)[:PARAM_MAX_CHARS])  # "that was 3h not 3%": which field, and what of the other?
     if _ROUGH.search(rest):
         return err("unclear_correction", None, value=clean(s)[:PARAM_MAX_CHARS])  # "should be 60%以上": to what exactly?
     keys = {k.upper() for k in TASK_KEY_ANY.findall(head)} | ({named} if named else set())

@@ -17,7 +17,7 @@ from commands import field_words as w
 from commands import hour_words as hw
 from commands.errors import PARAM_MAX_CHARS, err
 from commands.field_cues import block_doubted, cues, unblock_doubted
-from commands.field_pairs import each_hours, respective
+from commands.field_pairs import each_hours, hours_unplaced, respective
 from commands.field_percent import HEDGE_WORDS, Percent, bare_number, clause_before, read_percent
 from commands.field_spoken import respell, spelled_keys
 from commands.keys import TASK_KEY_ANY
@@ -289,12 +289,16 @@ def understand(s: str, *, verb: str = "report", bare_is_percent: bool = False, o
     if any(d.NOT_THIS_KEY.fullmatch(text) for _, text in parts[:-1]):
         return err("unclear_correction", verb, value=_excerpt(s))  # "A-10 不是 A-9，60%": which task, and is it a correction?
     readings = [replace(r, writes=ws) for r, ws in zip(readings, each_hours([r.writes for r in readings], parts), strict=True)]
+    if hours_unplaced(parts, [r.writes for r in readings]):
+        return err("unclear_hours", verb, value=_excerpt(s), task=parts[0][0], example="2")  # "A-1 完成，A-2 40%，工时 4h": whose?
     if len(parts) == 1 and (PER_UNIT.search(parts[0][1]) or hw.EACH_HOURS.search(parts[0][1])) and any(getattr(x, "hours", None) for x in readings[0].writes):
         return err("unclear_hours", verb, value=_excerpt(s), task=parts[0][0], example="2")  # "20 min each": a rate
     shared = {i for i in range(len(parts) - 1) if parts[i][1] == parts[i + 1][1]}  # "A-6和A-7 今天3h": 3h in all, or each?
     if shared and len(set(_NUMBERS.findall(parts[-1][1]))) > 1 and _PERCENT_SAID.search(parts[-1][1]):
         return err("unclear_percent", verb, task=parts[0][0], value=_excerpt(s))  # "A-1 / A-2 at 65 & 90": which is whose?
-    if any(getattr(x, "percent", None) for i in shared for x in readings[i].writes) and _ROUGHLY.search(parts[-1][1]):
+    joined = {i for i in shared if not re.search(r"[0-9]", s[found[i].end() : found[i + 1].start()])} if len(found) == len(parts) else set()
+    if any(getattr(x, "percent", None) for i in shared for x in readings[i].writes) and (
+            _ROUGHLY.search(parts[-1][1]) or (joined and not _BOTH.search(s))):  # "A-8 和 A-9 80%": each, or the two together?
         return err("unclear_percent", verb, task=parts[0][0], value=_excerpt(s))  # "A-4 and A-5 about half each": each?
     if any(getattr(x, "hours", None) for i in shared for x in readings[i].writes) and not hw.EACH_HOURS.search(s):
         return err("unclear_hours", verb, value=_excerpt(s), task=parts[0][0], example="2")
@@ -364,6 +368,7 @@ _TRAILING_EMOJI = re.compile(r"(?:\s*(?![\u2705\u2714\u2611\u274c\u274e\u2716])[
 _STEP_DONE = re.compile(r"[\s(（]*(?!(?:all|everything|whole|task|it)\b|全部|都|整体|全都|这个|任务|也|已|总体|整个)[\u4e00-\u9fffA-Za-z][\u4e00-\u9fffA-Za-z0-9/ ]{1,30}?\s*(?:也|已经?|都)?\s*")
 
 
+_BOTH = re.compile(r"(?<![A-Za-z])(?:both|each|all|apiece)(?![A-Za-z])|都|各|均|分别|全部|一起", re.IGNORECASE)
 _EACH_FIRST = re.compile(r"(?<![A-Za-z])each\s+(?P<h>[0-9.]+\s*(?:h|hrs?|hours?)(?![A-Za-z]))", re.IGNORECASE)
 
 

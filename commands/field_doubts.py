@@ -121,7 +121,7 @@ REHEARSAL_BEFORE = re.compile(r"(?:彩排|走台|调音|联排|试演|(?<![A-Za-
 OUTAGE = re.compile(r"停电|停水|停气|(?:power|water) (?:off|outage)|outage", re.IGNORECASE)
 # "resolved" and nothing else, or a rest after it ("KEY resolved", "resolved, pending user confirmation"): in a
 # ticket's words the task is done; in a blocker's, unblocked. Offered.
-RESOLVED_ALONE = re.compile(r"\s*resolved\s*(?:[.!]|[,;]\s*(?:pending|waiting|awaiting|to be (?:confirmed|verified))\b.*)?\s*", re.IGNORECASE)
+RESOLVED_ALONE = re.compile(r"\s*resolved\s*(?:[.!✔✅👍]+|[,;]\s*(?:pending|waiting|awaiting|to be (?:confirmed|verified))\b.*)?\s*", re.IGNORECASE)
 # A ticket's closing word and nothing else ("KEY fixed", "KEY 已关闭", "fixed, pending user confirmation"): the
 # work done, or only its fault? Offered as done.
 TICKET_CLOSED_ALONE = re.compile(r"\s*(?:(?:is |been )?fixed|closed|已修复|修复了|已关闭|已关单)\s*(?:[.!。！]|[,;，；]\s*(?:pending|waiting|awaiting|to be (?:confirmed|verified)|待|等)\S*.*)?\s*",
@@ -140,11 +140,11 @@ SIGNED_OFF = re.compile(r"(?<![A-Za-z])signed off by|签字确认|验收(?:通�
 # A planned outage ("停电检修，今天干不了"): scheduled, or an obstacle? Offered.
 PLANNED_OUTAGE = re.compile(r"停电检修|检修停电|计划停电|(?<![A-Za-z])(?:planned|scheduled) (?:outage|shutdown)", re.IGNORECASE)
 # After a fraction, a hedge on it ("half done 吧，maybe a bit less").
-LESS_OR_MORE = re.compile(r"(?<![A-Za-z])(?:a bit|a little|slightly) (?:less|under|more|over)|(?<![A-Za-z])or (?:less|more)(?![A-Za-z])|少一点|多一点", re.IGNORECASE)
+LESS_OR_MORE = re.compile(r"(?<![A-Za-z])(?:a bit|bit|a little|slightly) (?:less|under|more|over)|(?<![A-Za-z])or (?:less|more)(?![A-Za-z])|少一点|多一点", re.IGNORECASE)
 # A joke taken back ("done lol jk", "完成了才怪"): nothing said at all; "not jk" means it.
 # A remark, not a command's words ("new ABC rack quote is 20% cheaper, ABC-9 fyi"): nothing created from it.
 REMARK = re.compile(r"(?<![A-Za-z])(?:fyi|btw|fwiw|lol|haha|jk)(?![A-Za-z])|仅供参考|顺便说|哈哈", re.IGNORECASE)
-JOKING = re.compile(r"(?<![A-Za-z])(?<!not )(?<!no )(?:jk|j/k|just kidding|kidding)(?![A-Za-z])|开玩笑的?(?!吧)|才怪", re.IGNORECASE)
+JOKING = re.compile(r"(?<![A-Za-z])(?<!not )(?:jk|j/k)(?![A-Za-z])|(?<![A-Za-z])(?<!not )(?<!no )(?:just kidding|kidding)(?![A-Za-z])|开玩笑的?(?!吧)|才怪", re.IGNORECASE)
 # After a percent, the work stopped there ("机械手报警 60%停在那了"): how far is the task? Asked, unless a wait is said
 # ("等 vendor 的 firmware，40% 停在这": blocked at 40%).
 STOPPED_AFTER = re.compile(r"\s*(?:就|都)?\s*停在(?:那|这)|\s*(?:stuck|stopped|frozen|hung)(?![A-Za-z])", re.IGNORECASE)
@@ -162,7 +162,7 @@ ARRIVED_SHARE = re.compile(r"(?:料|货|材料|配件|零件|设备|管材|线�
 RAIN_THEN_POURING = re.compile(r"(?<![A-Za-z])rain\w*(?![A-Za-z]).*(?<![A-Za-z])pour(?:ing|s)?(?: again)?\s*[.!。！]*$", re.IGNORECASE)
 RAIN_STOP = re.compile(r"\s*rain\s+stop\s*[.!。！]*\s*", re.IGNORECASE)
 # A bare number right before a start ("done, 205 started"): another task's number, not this key's start; asked.
-NUMBER_BEFORE_START = re.compile(r"[,，;；]\s*[0-9]{2,3}\s*$")
+NUMBER_BEFORE_START = re.compile(r"[,，;；]\s*[0-9]{1,3}\s*$")
 # A wait with its length, then the work ("waited an hour for the first truck then paved 3h"): is the wait in the hours?
 WAITED_THEN = re.compile(r"(?<![A-Za-z])waited\s+[^,.;]{0,40}?\bthen\b", re.IGNORECASE)
 # A percent right after an arrival ("海缆 到港 八成", "delivered 60%"): a share of something came; asked.
@@ -204,7 +204,7 @@ MATTER_BEFORE = re.compile(r"(?:的事|的事情|这事|那事|的问题|这个�
 WAITED_OUT = re.compile(r"(?:终于|总算)\s*(?:可以)?\s*(?:开工|开始|动工|开干|开[\u4e00-\u9fff])"
                         # a wait that is the plan ("等夜班下了再开始", "wait till the shift leaves, then start"): blocked, or scheduled?
                         r"|拖到[^,;.，。]{0,8}才"  # "许可拖到中午才给，两点才动工": started once it came, or blocked till then?
-                        r"|等[^,;.]{1,12}?\s*(?:再|才)\s*(?:开始|开工|动工|做|干|弄|搞|装|进场)|"
+                        r"|等[^,;.]{1,12}?\s*(?:再|才)\s*(?:开始|开工|动工|做|干|弄|搞|装|进场)|(?<![A-Za-z])waiting (?:for )?[0-9.]+\s*(?:h|hrs?|hours?|小时|个小时)(?![A-Za-z])|"
                         # a wait said by how long it took ("等风 等了3个小时", "waited 2h for the crane"): over, or still on?
                         r"等了\s*(?:[0-9.]+|[一二两三四五六七八九十半]+)\s*(?:个)?多?\s*(?:小时|钟头|个钟|h(?![A-Za-z]))(?!\s*(?:了)?\s*(?:还|仍|依然))"
                         r"|(?<![A-Za-z])waited (?:for )?(?:[0-9.]+|an?|one|two|three|four|five|six) ?(?:hours?|hrs?|h)(?![A-Za-z])|(?<![A-Za-z])wait(?:ing)? (?:for|until|till) [^,;.]{1,30}?(?:then|before) (?:we )?(?:start|begin)",

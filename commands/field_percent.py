@@ -114,7 +114,8 @@ _CN_MEASURE_RIGHT_BEFORE = re.compile(r"(?:不良|缺陷|报废|返工|[\u4e00-\
 
 # "八成 ok": "most likely fine", or 80 % and fine? Asked, 80 offered.
 _CHENG_THEN_OK = re.compile(r"\s*(?:ok|没问题|能行|行)(?![A-Za-z])", re.IGNORECASE)
-_COMPARED_SIGN = re.compile(r"(?<![-=])[<>≥≤]=?\s*$")  # ">40% TW", "≤5%": a threshold, not how far the work is
+# ">40% TW", "≤5%": a threshold; "0/25/50/75/100%": a list of set points; not how far the work is
+_COMPARED_SIGN = re.compile(r"(?<![-=])[<>≥≤]=?\s*$|[0-9]\s*/\s*$")
 # A figure not reached ("还没到40%", "not 40% yet", "isn't at half"): how far it is, no one says; asked.
 _NEGATED_BEFORE = re.compile(r"(?:(?<![A-Za-z])(?:not|isn'?t|aren'?t|wasn'?t|hasn'?t|haven'?t|never)(?:\s+(?:even|yet|quite|reached|"
                              r"hit|got to|gotten to|at|to|been at|made it to|up to))*|还没(?:有)?(?:到|达到|做到|干到|过)?|没(?:有)?(?:到|达到|做到)|"
@@ -224,7 +225,7 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
             measure = None  # "rotor removal 67% complete": a step of the work, as far as it has gone
         if w.FORECAST_BEFORE.search(before) or measure is not None or w.PAST_BEFORE.search(before) or (
                 measured and not _STRONG_CUE_BEFORE.search(before) and not _LABEL_START.match(t[found.start : found.end])
-        ) or (measure_noun_before(before) and not _DONE_RIGHT_AFTER.match(after)) or (ahead and _RATIO_END.search(ahead)) or d.SETTING_BEFORE.search(before) or d.CN_MEASURED.search(before) or d.CONSUMED_BEFORE.search(before) or _COMPARED_SIGN.search(before):
+        ) or (measure_noun_before(before) and not _DONE_RIGHT_AFTER.match(after) and not _LABEL_START.match(t[found.start : found.end])) or (ahead and _RATIO_END.search(ahead)) or d.SETTING_BEFORE.search(before) or d.CN_MEASURED.search(before) or d.CONSUMED_BEFORE.search(before) or _COMPARED_SIGN.search(before):
             measured = True  # a forecast, a measurement, an earlier figure, or the next of a list of readings
             continue
         if w.OFF_TARGET_AFTER.match(after) or w.BY_A_DATE_AFTER.match(after) or d.LEFT_OR_RUNNING_AFTER.match(after) or (found.value == 100 and d.CERTAIN_AFTER.match(after)

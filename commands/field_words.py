@@ -44,6 +44,7 @@ PENDING_AFTER = re.compile(r"(?<![A-Za-z])(?:certs?|certificates?|reports?|paper
                            r"|(?<![0-9])[0-9]+\s+[A-Za-z]+\s+(?:left|remaining|to go|outstanding)(?![A-Za-z])|还有\s*[0-9]+\s*个",
                            re.IGNORECASE)
 EXCEPT_AFTER = re.compile(r"^\W{0,3}\s*(?:(?:except|apart from|other than|besides|but not|minus|除了|只差|就差|还差|只剩|还剩|不对|不是|no wait|wait no|actually,? no)(?![A-Za-z])"
+                          r"|bar(?:ring)? the (?=[A-Za-z])"
                           r"|(?:just|only) (?:the |a |some )?[A-Za-z][\w&/ -]{0,30}? (?:to (?:send|submit|go|do|finish|sign)|left|outstanding|remaining)(?![A-Za-z])"
                           r"|剩下?(?!余)(?=\s*[A-Za-z\u4e00-\u9fff]))",
                           re.IGNORECASE)
@@ -56,7 +57,7 @@ DONE_NOT_FACT_BEFORE = re.compile(r"(?:(?<![A-Za-z])(?:nothing|little|not much)\
 # Not complete: never a completion write.
 NOT_DONE = _words(
     "(?:还没|没有?|未|尚未|还未|木有|没得)(?:有)?[铺装做干弄修调焊刷拆挖浇砌接布拉贴封灌清换测写改挂喷埋洗擦]完", "(?:还没|没有?|未|尚未|还未|木有|冇|唔|没得)\\s*(?:有)?\\s*(?:完成|完城|完工|竣工|做完|弄完|干完|搞完|搞定|搞掂|装完|修完|结束|[弄做搞装修调]?好)",
-    "不算完", "not (?:\\w+ )?(?:done|finished|complete|completed|there)", "(?:nowhere near|far from|not even close to|not close to) (?:\\w+ )?(?:done|finished|complete|completed)",
+    "不算完", "没完全\\s*(?:finish(?:ed)?|done|完成|做完|弄完|好)", "(?<![A-Za-z])un-?finished", "not (?:\\w+ )?(?:done|finished|complete|completed|there)", "(?:nowhere near|far from|not even close to|not close to) (?:\\w+ )?(?:done|finished|complete|completed)",
     "(?:haven'?t|hasn'?t|didn'?t|not yet) (?:\\w+ )?(?:finished|done|completed|wrapped up)", "(?:还没|没有?|未|木有)\\s*(?:done|finished|finish|complete|ok)",
     "还没完成", "没完成", "未完成", "还没做完", "没做完", "还没弄完", "没弄完", "还没好", "没好", "还没搞定", "没搞定",
     "还没干完", "没干完", "尚未完成", "not done(?: yet)?", "not finished(?: yet)?", "not yet (?:done|finished|complete)",
@@ -74,7 +75,7 @@ DAY_END = _words(
 )
 
 # A question: nothing is written; the task's status is shown.
-QUESTION_END = re.compile(r"[?？]|吗(?=[\s,，])|(?:了没有?|完没有?|好没有?)\s*(?:啊|呀|呢|哇)?(?=[\s,，。!！]|$)|是不是|是否|有没有|哪个|什么时候|啥时候|何时|几时|几点|要不要|能不能|(?<![A-Za-z])right\s*$|对吧|哪一个|(?<![A-Za-z])who(?![A-Za-z])|(?<!of )(?<![,，] )(?<![,，])(?<![A-Za-z])which(?![A-Za-z])(?!\s+(?:is|are|was|were|means|meant|has|have|had)(?![A-Za-z]))|(?:吗|么|嘛|(?<!着)呢|了没|(?<![也都])没有|(?<![也都])没|好没|完没|是不是|对不对)\s*[!！]*\s*(?:@[^\s@]{1,64}\s*)*$")
+QUESTION_END = re.compile(r"[?？]|吗(?=[\s,，])|(?:了没有?|完没有?|好没有?)\s*(?:啊|呀|呢|哇)?(?=[\s,，。!！]|$)|是不是|是否|有没有|哪个|什么时候|啥时候|何时|几时|几点|要不要|能不能|(?<![A-Za-z])right\s*$|(?<![A-Za-z])(?i:i (?:take it|assume|presume|suppose))\s*[.?]*\s*$|对吧|哪一个|(?<![A-Za-z])who(?![A-Za-z])|(?<!of )(?<![,，] )(?<![,，])(?<![A-Za-z])which(?![A-Za-z])(?!\s+(?:is|are|was|were|means|meant|has|have|had)(?![A-Za-z]))|(?:吗|么|嘛|(?<!着)呢|了没|(?<![也都])没有|(?<![也都])没|好没|完没|是不是|对不对)\s*[!！]*\s*(?:@[^\s@]{1,64}\s*)*$")
 QUESTION_WORDS = re.compile(r"[?？]|吗|干嘛|干什么|什么|怎么|如何|是啥|啥|(?<![A-Za-z])(?:how|what|why|which|when)(?![A-Za-z])",
                             re.IGNORECASE)
 QUESTION_START = re.compile(
@@ -86,8 +87,8 @@ UNBLOCK = _words(
     "已经?解决", "(?:(?<![A-Za-z])permit|物业|业主|甲方|监理|计划|审批|手续|许可证?|工作票|作业票|申请)\\s*(?:已经?)?批(?:下来|复)?了", "(?:解除|取消)挂起", "blocker'?s? (?:is )?(?:gone|cleared|removed)", "(?:材料|配件|material|materials|parts?|steel|cable|crane|permit)\\s*(?:has |have )?(?:arrived|delivered|approved)(?![A-Za-z])", "weather'?s? (?:has )?clear(?:ed|ing)(?: up)?", "back on the (?:tools|roof|road|job|tower|deck)", "(?:rain|storm|wind|snow|fog|lightning)\\s+(?:has\\s+)?(?:cleared|stopped|passed|eased|lifted|moved on)(?=\\s*(?:[,，.;!]|$|and |so ))", "雨过天晴", "恢复(?:生产|作业)", "(?:线|机器|设备|产线)?重新开起来了", "(?:雨|风|台风)过去了", "works? (?:resumes?|resumed|resuming)", "resum(?:e|ed|ing) (?:the )?works?", "we are back(?: in business| on(?: it)?)?(?![A-Za-z])", "we'?re back(?: in business| on(?: it)?)?(?![A-Za-z])", "解决了", "问题解决", "解除阻塞", "不卡了", "不堵了", "以解决", "(?<![还再])不等\\S{1,4}了", "(?<=[\\u4e00-\\u9fff])那边(?:已经?)?(?:搞定|弄好|办好|批下来|批)了", "(?<![还再])不等了", "不(?:再)?缺(?:料|货|人|件|材料|配件)了", "可以继续了?", "(?:已经|已)恢复(?![了0-9])", "可以出(?:海|工)了", "天气(?:好|转好)了", "可以往下(?:做|走|推|干)了", "(?:海况|(?<![A-Za-z])(?:sea state|swell|weather|wind|visibility))\\s*(?:也)?\\s*(?:好|转好|ok)了", "(?:line|plant|machine|production) (?:is )?running again", "arrived\\s*了", "可以进\\S{0,3}了", "(?:钥匙|许可证?|门禁卡|工作票)\\S{0,2}拿到了", "arrived[,，]?\\s*(?:so )?(?:carrying on|continuing|resuming)", "(?:we'?re|we are) back on(?: it| track)?", "(?:修好|修复|弄好|搞好)了?\\s*[,，]?\\s*(?:可以|能)?(?:继续|接着)", "(?:fault|issue|problem|error|alarm|trip)s? (?:(?:is|are|was|got|been|has been) )*(?:sorted|fixed|resolved|cleared)(?: out)?", "(?:we )?can (?:carry on|continue|proceed|resume)(?! (?:once|when|after|if|tomorrow))", "可以开工了?", "可以干了", "恢复施工",
     "(?:问题|毛病|故障)\\S{0,4}(?:处理|解决|修)好了", "(?<![没未在等料点])到货(?=\\s*[，,。]|\\s*$)", "possession\\s*(?:已经?)?批了",
     "(?:weather )?window(?:'s| is) open(?: again)?", "不用(?:再)?等了", "不再等", "resolve\\s*了", "(?<![等到])风小了", "天晴了", "(?:也)?(?:能|可以)(?:接着|继续)(?:干|弄|做|搞)了?",
-    "恢复了(?!\\s*[0-9一二三四五六七八九十])", "复工了?", "配件到了", "料到了", "(?:已经?)?放行了", "材料到了", "货到了", "到货了", "零件到了", "备件到了", "签字了",
-    "签好了", "批下来了", "审批通过了", "(?:审批|审核|许可|报批)(?:已经?)?过了", "许可(?:证)?下来了", "(?:证|许可|permit)(?:已经?)?批(?:了|下来了)", "(?:permit|license|licence|approval|access)\\s*(?:批)?下来了", "(?:permit|access|证)(?:已经?)?(?:批)?(?:到了|下来了|办好了)", "权限开通了", "权限(?:已经|已)?开了", "天晴了", "放晴了?", "(?:来电|通电|来水|通水|来网)了", "(?<![未没])(?:电|水)(?:已经?)?来了", "(?<![天放])晴了", "(?<![下落])雨停了(?!工)(?!\\s*[0-9一二两三四五六七八九十半]+\\s*个?(?:钟|小时|分钟|天|日))",
+    "恢复(?:供应|供电|供水|供气|通电|送电)了", "恢复了(?!\\s*[0-9一二三四五六七八九十])", "复工了?", "配件到了", "料到了", "(?:已经?)?放行了", "材料到了", "货到了", "到货了", "零件到了", "备件到了", "签字了",
+    "签好了", "批下来了", "审批通过了", "(?:审批|审核|许可|报批)(?:已经?)?过了", "许可(?:证)?下来了", "(?:证|许可|permit)(?:已经?)?批(?:了|下来了)", "(?:permit|license|licence|approval|access)\\s*(?:批)?下来了", "(?:permit|access|证)(?:已经?)?(?:批)?(?:到了|下来了|办好了)", "权限开通了", "权限(?:已经|已)?开了", "天晴了", "放晴了?", "(?:来电|通电|来水|通水|来网)了", "(?<![未没])(?:电|水)(?:已经?)?来了", "(?<![天放])晴了", "(?<![下落])雨(?:总算|终于|已经?)?停了(?!工)(?!\\s*[0-9一二两三四五六七八九十半]+\\s*个?(?:钟|小时|分钟|天|日))",
     "unblocked", "no longer blocked", "(?:not|isn'?t|aren'?t|no longer) (?:blocked|stuck|on hold|waiting)(?: any ?more| now)", "blocker (?:is )?(?:cleared|gone|resolved|removed)", "resolved", "back on track",
     "(?:parts|part|material|materials|delivery|shipment) (?:has |have )?(?:arrived|came|came in|here|delivered)",
     "(?:permit|licen[cs]e|approval|consent|permission|wayleave) (?:came|came through|approved|granted|is in)", "(?:permit|licen[cs]e|approval|consent|permission|wayleave)(?:'s| is| has)? (?:come )?through", "good to go again",
@@ -134,7 +135,7 @@ AWAITING_CHECK = re.compile(r"等(?:待|着)?.{0,8}(?:验收|检查|检测|审�
 # Work has begun.
 START = _words(
     "开始了(?!解)", "已开始", "已(?:经)?启动", "已经开始", "开(?:了)?工了?", "开干了?", "上手了", "开搞了?", "开整了?", "开弄了?", "开做了?", "动工了?", "进场了?", "开始(?:施工|做|干|安装|调试|布线|装|执行|测试|铺|拆|接线|搭|焊|浇|跑|换|修|改|刷|挖|清|吊|卸|贴|上|检修|维修)了?", "着手(?:做|干|弄|搞)了", "begin\\s*了", "(?<![A-Za-z])today start(?:ed)?(?![A-Za-z])", "今天\\s*start(?:ed)?(?![A-Za-z])", "(?:start(?:ed)?|begin|began) already", "(?:moved to |now )?in progress(?! (?:now )?\\d)(?![A-Za-z])", "(?:在)?(?:处理|进行)中(?!心)", "(?:已经?\\s*)?pick(?:ed)?\\s*up(?![A-Za-z])", "already (?:begin|began|start)(?![A-Za-z])", "(?:we |i )commence(?:d)?(?![A-Za-z])", "start(?:ed)? working on it", "(?:today|now) (?:we |i )?begin(?![A-Za-z])", "(?:已经?|today\\s*)?着手(?:\\s*了)?(?![\u4e00-\u9fff])", "已着手", "动手了", "着手(?:拆|装|安装|修|换|铺|挖|浇|焊|吊|布|接|调|施工|处理)", "(?<![A-Za-z])start\\s+(?!前|时|的|之前|以后|后|日期|时间|吧|吗|没|不)(?=[\u4e00-\u9fff])",
-    "开始(?=\\s*$)", "(?:开始|开工|开干)的(?=\\s*[。.!！]*\\s*$)", "开使", "cracked on with", "made a start", "commenced", "刚起头", "起头了", "开始\\s+[A-Za-z]{4,}(?![A-Za-z])", "(?:今天|已经|刚刚?)开始(?!前|时|的|之前|以后|后|日期|时间|吧|吗|没|不)[\u4e00-\u9fff]", "开(?:焊|挖|铺|拆|浇|装|钻|打|吊|割|砌|喷|抹)了", "(?:今天|已经|刚刚?)开(?:焊|挖|铺|拆|浇|装|工|钻|打|吊)", "开(?:钻|浇|打|吊|焊|挖)(?=\\s*[。.!！]*\\s*$)", "(?:we |i )?(?:begin|began|begun) to (?:install|fit|lay|pull|weld|work|fix|mount|build|dig|pour|paint|test)", "开始\\s*[A-Za-z]{2,}ing(?![A-Za-z])", "start\\s*了", "开始\\s*[A-Za-z][A-Za-z -]{1,20}?\\s*了", "开始\\s?(?!前|时|的|之前|以后|后|日期|时间|吧|吗|没|了没|了解|不|\\s*[0-9])[\u4e00-\u9fff]{1,4}\\s?了?(?=\\s*(?:[,.!;@，]|$))",
+    "(?<!照常)开始(?=\\s*$)", "(?:开始|开工|开干)的(?=\\s*[。.!！]*\\s*$)", "开使", "cracked on with", "made a start", "commenced", "刚起头", "起头了", "开始\\s+[A-Za-z]{4,}(?![A-Za-z])", "(?:今天|已经|刚刚?)开始(?!前|时|的|之前|以后|后|日期|时间|吧|吗|没|不)[\u4e00-\u9fff]", "开(?:焊|挖|铺|拆|浇|装|钻|打|吊|割|砌|喷|抹)了", "(?:今天|已经|刚刚?)开(?:焊|挖|铺|拆|浇|装|工|钻|打|吊)", "开(?:钻|浇|打|吊|焊|挖)(?=\\s*[。.!！]*\\s*$)", "(?:we |i )?(?:begin|began|begun) to (?:install|fit|lay|pull|weld|work|fix|mount|build|dig|pour|paint|test)", "开始\\s*[A-Za-z]{2,}ing(?![A-Za-z])", "start\\s*了", "开始\\s*[A-Za-z][A-Za-z -]{1,20}?\\s*了", "开始\\s?(?!前|时|的|之前|以后|后|日期|时间|吧|吗|没|了没|了解|不|\\s*[0-9])[\u4e00-\u9fff]{1,4}\\s?了?(?=\\s*(?:[,.!;@，]|$))",
     "(?:已经|刚刚?|今天|现在)(?:在)?(?:开始)?(?:进行|着手|动手)", "已经\\s*start(?:ed)?(?![A-Za-z])", "开始\\s*[A-Za-z]+-[A-Za-z]+ing(?![A-Za-z])", "已经在(?:做|装|搞|弄|干|拆|修)(?!完|好)", "started (?:on|the|with|to|work|laying|installing)", "got started", "(?:got|get|getting) going(?: on)?", "began (?:the|on|work|with)", "(?:we'?re|i'?m) starting (?:on it |work )?now",
     "have started", "has started", "startd", "已经在\\s*[A-Za-z]{2,12}\\s*了", "began (?:on|the|work)", "mobili[sz]ed", "kick(?:ed)?[- ]?off(?!\\s*(?:meeting|call|session))(?:\\s*了)?", "刚开始", "才开始", "just (?:started|begun)", "started", "strated", "starting now", "^\\s*start(?=\\s*[.!。！]*$)", "kicked off", "began", "begun", "under way", "underway", "in progress now",
 )
@@ -149,7 +150,7 @@ PLAN_BEFORE = re.compile(r"(?:下(?:个|一)?班|(?<![A-Za-z])next shift|明天|
                          r"|(?:明天|明早|明晚|后天|下(?:周|个?礼拜|个?星期)[一二三四五六日天]?|今晚|回头)[^,，。;；!！?？]{0,12}"
                          r"|下(?:个|一个?|次|轮|趟)\s*(?:[A-Za-z]+\s*){0,3}[\u4e00-\u9fff]{0,4})\s*$", re.IGNORECASE)
 # After an English start or unblock, a time to come makes it a plan ("resolved by monday"); Chinese says the time first.
-PLAN_AFTER = re.compile(r"^\s*(?:by|tomorrow|tmr|tmrw|next|later|soon|定在|定于|安排在|(?:scheduled|slated|set) (?:for|on)|this (?:afternoon|evening|week)|on (?:mon|tue|wed|thu|fri|sat|sun)"
+PLAN_AFTER = re.compile(r"^\s*(?:by|tomorrow|tmr|tmrw|next|later|soon|定在|定于|安排在|约在|约了|(?:scheduled|slated|set) (?:for|on)|this (?:afternoon|evening|week)|on (?:mon|tue|wed|thu|fri|sat|sun)"
                         r"|(?:mon|tues|wednes|thurs|fri|satur|sun)day|tonight|later|after (?:lunch|the break|dinner|this|that)"
                         r"|in (?:an?|one|two|three|half an|[0-9]+) (?:hours?|hrs?|mins?|minutes?|days?|weeks?)|from (?:mon|tue|wed|thu|fri|sat|sun|tomorrow|next))"
                         r"(?![A-Za-z])", re.IGNORECASE)
@@ -209,7 +210,7 @@ OFF_TARGET_AFTER = re.compile(r"^\s*(?:over|under|above|below|off|higher than|lo
                               r"(?:budget|target|spec|plan|estimate|quote|forecast|limit|baseline|last)|^\s*超(?:支|预算|标|出)",
                               re.IGNORECASE)
 # A figure to reach by a date to come ("50% by end of month", "80% before Friday"): a target, not progress now.
-BY_A_DATE_AFTER = re.compile(r"^\s*(?:done\s+|complete\s+)?(?:by|before|until|till)\s+(?:the\s+)?(?:end of|eo[dwmy]|cob|next|tomorrow|tmrw?|"
+BY_A_DATE_AFTER = re.compile(r"^\s*(?:是|is)\s*(?:预计|expected|forecast)|^\s*(?:done\s+|complete\s+)?(?:by|before|until|till)\s+(?:the\s+)?(?:end of|eo[dwmy]|cob|next|tomorrow|tmrw?|"
                              r"tonight|mon|tue|wed|thu|fri|sat|sun|this (?:week|month|weekend)|mid[- ]|[0-9]{1,2}(?:st|nd|rd|th)?\b)",
                              re.IGNORECASE)
 
@@ -290,7 +291,7 @@ IN_SPEC = re.compile(r"允许范围|正常范围|范围内|合格线|标准值|�
                      r"|(?<![A-Za-z])(?:in|out of|off) spec(?![A-Za-z])",
                      re.IGNORECASE)
 # A figure the writer doubts aloud ("maybe 70%? not sure", "八成？不太确定"): a report to confirm, not a question.
-DOUBTED_FIGURE = re.compile(r"(?:[0-9]\s*%?|成|一半|half)[^。.!?？]{0,20}?(?:(?:i'?m |im )?not (?:entirely |totally |quite |too |100% )sure|不太确定|没把握|说不准)|(?<![A-Za-z])(?:maybe|perhaps)\s*(?:[0-9]{1,3}\s*%?|half|一半)\s*[?？]+\s*$|~\s*[0-9]{1,3}\s*%?\s*[?？]+\s*$|(?<![A-Za-z])(?:maybe|perhaps)\s*[0-9]{1,3}\s*%?\s*[?？]+\s*[,，]?\s*(?:hard to say|not sure|dunno|idk|不好说|不确定)|(?:[0-9]\s*%?|half|thirds?|quarters?|一半|成)\s*(?:maybe|perhaps|probably|i think|i guess)\s*[?？]+\s*$|(?:[0-9]\s*%?|成|一半|half)\s*吧\s*[?？]+\s*$|(?:[0-9]\s*%?|成|一半|half)\s*[?？]+\s*[,，.。]?\s*(?:(?:i'?m |im )?not (?:too |100% )?sure|"
+DOUBTED_FIGURE = re.compile(r"(?<![A-Za-z])or was (?:that|it)(?![A-Za-z])|(?:[0-9]\s*%?|成|一半|half)[^。.!?？]{0,20}?(?:(?:i'?m |im )?not (?:entirely |totally |quite |too |100% )sure|不太确定|没把握|说不准)|(?<![A-Za-z])(?:maybe|perhaps)\s*(?:[0-9]{1,3}\s*%?|half|一半)\s*[?？]+\s*$|~\s*[0-9]{1,3}\s*%?\s*[?？]+\s*$|(?<![A-Za-z])(?:maybe|perhaps)\s*[0-9]{1,3}\s*%?\s*[?？]+\s*[,，]?\s*(?:hard to say|not sure|dunno|idk|不好说|不确定)|(?:[0-9]\s*%?|half|thirds?|quarters?|一半|成)\s*(?:maybe|perhaps|probably|i think|i guess)\s*[?？]+\s*$|(?:[0-9]\s*%?|成|一半|half)\s*吧\s*[?？]+\s*$|(?:[0-9]\s*%?|成|一半|half)\s*[?？]+\s*[,，.。]?\s*(?:(?:i'?m |im )?not (?:too |100% )?sure|"
                             r"not certain|不确定|不太确定|不敢确定|没把握|说不准|不好说)", re.IGNORECASE)
 # A label that makes the figure after it the whole task's ("整体 40%", "task at 45%", "进度35%").
 OVERALL_BEFORE = re.compile(r"[,，;；.。]\s*(?:(?:整体|总体|整个(?:任务)?)(?:算下来)?|总的|算下来|overall|task|进度|progress)\s*(?:进度|progress)?\s*(?:[:：]|is|at|is at|about|around|约|大概|到了?|是)?\s*$",

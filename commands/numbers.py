@@ -55,7 +55,8 @@ _PCT_CN = re.compile(
 _HOURS_PREFIX = r"(?:(?:工时|用时|耗时|花了|花费) ?:? ?)?"
 _HOURS_DIGITS = re.compile(
     # "2,5 hours": a decimal comma (continental Europe), never a thousands separator's three digits
-    rf"(?<![A-Za-z0-9_.])(?<![0-9],){_HOURS_PREFIX}(?P<num>[+-]?[0-9]{{1,6}}(?:\.[0-9]{{1,4}}|,[0-9]{{1,2}}(?![0-9]))?) ?(?:[个粒] ?)?(?P<half>半 ?|and a half ?)?"
+    # "0700 hrs" is a time of day as the military and plants write it, not seven hundred hours
+    rf"(?<![A-Za-z0-9_.])(?<![0-9],)(?![0-2][0-9][0-5][0-9] ?hrs(?![A-Za-z])){_HOURS_PREFIX}(?P<num>[+-]?[0-9]{{1,6}}(?:\.[0-9]{{1,4}}|,[0-9]{{1,2}}(?![0-9]))?) ?(?:[个粒] ?)?(?P<half>半 ?|and a half ?)?"
     r"(?:man[- ]?hours?|(?-i:MH)|hours|hour|hrs|hr|h|小时|钟头|(?<=[个粒])钟(?!点)|(?<=[个粒] )钟(?!点)|(?<=[个粒]半)钟(?!点)|(?<=[个粒]半 )钟(?!点))(?![A-Za-z])(?P<half_after>半(?![天日月年个]))?",
     re.IGNORECASE,
 )
@@ -168,6 +169,8 @@ def find_hours(s: str) -> Found | None:
     if m is not None and (best is None or m.start() < best.start):
         if m.group("halfhour"):
             value = Decimal("0.5")
+        elif m.group("hourhalf"):
+            value = Decimal("1.5")
         else:
             part = (m.group("half") or m.group("half2") or "").lower()
             value = Decimal(_EN_NUMBERS[m.group("n").lower()]) + _EN_PARTS.get(part.removeprefix(" and "), Decimal(0))
@@ -184,7 +187,7 @@ _EN_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five
 _EN_MINUTES = {"fifteen": Decimal("0.25"), "thirty": Decimal("0.5"), "forty-five": Decimal("0.75")}
 _EN_PARTS = {"a half": Decimal("0.5"), "half": Decimal("0.5"), "a quarter": Decimal("0.25"), "three quarters": Decimal("0.75")}
 _HOURS_EN = re.compile(
-    r"(?<![A-Za-z])(?:(?P<halfhour>half an? hour|half-hour|half hour)"
+    r"(?<![A-Za-z])(?:(?P<halfhour>half an? hour|half-hour|half hour)|(?P<hourhalf>(?<!an )(?<!one )(?<!a )hour and a half)"
     r"|(?P<n>an|a|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)(?P<half> and (?:a half|half|a quarter|three quarters))? hours?"
     r"(?P<half2> and (?:a half|half|a quarter|three quarters))?)"
     r"(?: (?P<minutes>fifteen|thirty|forty[- ]five)(?! (?:minutes? )?(?:later|ago|left|to go|more)))?(?![A-Za-z])",

@@ -19,6 +19,7 @@ from commands.keys import TASK_KEY_AT, tags_as_words
 from commands.model import (
     Approve,
     Block,
+    Close,
     Command,
     Confirm,
     Done,
@@ -86,7 +87,7 @@ _QUOTE_LINE = re.compile(r"\s*(?:>|》|&gt;)")
 _THEN_A_DECISION = re.compile(r"(?:^\s*|\s*[,，;；、+＋]\s*|\s+(?:and|also|plus|&)\s+|\s*(?:然后|另外|和|跟|及)\s*)(?:(?:and|also)\s+|&\s*)?"
                               r"(?P<rest>(?P<verb>(?!和|跟|及|&|(?:and|also|plus)\s)[^\s#0-9,，;；+＋]{1,12}\s*)?(?P<id>#?[0-9]{1,9})(?![0-9]).*)$", re.IGNORECASE | re.DOTALL)
 # A short number with its own decision right after it ("approve 71, 72 reject"): that number's decision, not a courtesy.
-_DECIDED_RIGHT_AFTER = re.compile(r"\s*(reject|approve|驳回|不同意|同意|批准)(?:d|ed)?(?![A-Za-z])", re.IGNORECASE)
+_DECIDED_RIGHT_AFTER = re.compile(r"\s*(?:(reject|approve|驳回|不同意|同意|批准)(?:d|ed)?|(?:is )?(?:a )?no(?: from me)?)(?![A-Za-z])", re.IGNORECASE)
 _ONLY_A_COURTESY = re.compile(r"\s*(?:pls|please|plz|too|as well|also|也|都|thanks|thx)?\s*(?:[,，;；.。!！].*|[^\w\s#]{1,3})?", re.IGNORECASE | re.DOTALL)
 
 
@@ -118,7 +119,7 @@ def _next_decision(decision: Approve | Reject, said: str, today: date
         if _NUMBER_FIRST.fullmatch(m["rest"]) or decided is not None:
             # "35 reject - too dear" is read as the verb's own form ("reject 35 too dear"), whatever the number's length
             words = m["rest"] if decided is None else \
-                f"{decided.group(1)} {m['id'].lstrip('#')} {said[decided.end() :].lstrip(' -–—:：,，')}"
+                f"{decided.group(1) or 'reject'} {m['id'].lstrip('#')} {said[decided.end() :].lstrip(' -–—:：,，')}"
             read = _parse(words, today=today, channel_project=None)
             if isinstance(read, (Approve, Reject)) or (isinstance(read, ParseError) and read.verb in ("approve", "reject")):
                 return m, read, False  # "4 approve, 5 reject": the second's reason is asked for, nothing decided yet
@@ -230,6 +231,8 @@ def _parse(s: str, *, today: date, channel_project: str | None) -> Command | Par
     result = verb.parse(Args(rest=rest, word=word, today=today))
     if isinstance(result, ParseError) and not isinstance(change := said_change(s, today=today), (ParseError, type(None))):
         return change  # "add a note to A-3: …" is no new task ("add"), but a comment said in words
+    if isinstance(result, Close) and result.note.startswith(("?", "？")):
+        return err("question", "close", task=result.task)  # "close A-3? not sure it's done": asked of the others, not done
     if isinstance(result, (Approve, Reject)) and JOKING.search(s):
         return err("unknown_command", None, word=word[:PARAM_MAX_CHARS], suggestion="")  # "approve 12 lol jk": not meant
     if isinstance(result, New) and (REMARK.search(result.title) or QUESTION_END.search(result.title)):

@@ -30,7 +30,7 @@ _TO_COME_BEFORE = re.compile(
     re.IGNORECASE)
 _TO_COME_AFTER = re.compile(r"^\s*(?:(?:of (?:work|it|this) )?(?:to go|left|remaining)|more|之后|以后|后|才能|才准|才可以|才让|才许|就能|能完|estimate|needed|to finish)",
                             re.IGNORECASE)
-_RANGE_BEFORE = re.compile(r"[0-9零一二两三四五六七八九十]\s*(?:h|小时|个小时)?\s*(?:-|~|～|到|至|or|或|and)\s*$"
+_RANGE_BEFORE = re.compile(r"[0-9零一二两三四五六七八九十]\s*(?:h|小时|个小时)?\s*(?:-|~|～|到|至|or|或|and|to)\s*$"
                            r"|(?:over|more than|at least|almost|nearly|under|less than|not even|barely|hardly|超过|至少|将近|快|不到|"
                            r"不足|起码)\s*$",
                            re.IGNORECASE)

@@ -172,7 +172,7 @@ def priority(args: Args) -> Command | ParseError:
 
 
 def close(args: Args) -> Command | ParseError:
-    found = task_arg(re.sub(r"^out\s+(?=[A-Za-z])", "", args.rest, flags=re.IGNORECASE), "close")  # "close out A-3"
+    found = task_arg(re.sub(r"^(?:out\s+|掉\s*)(?=[A-Za-z])", "", args.rest, flags=re.IGNORECASE), "close")  # "close out A-3", "close 掉 A-3"
     return found if isinstance(found, ParseError) else Close(task=found[0], note=found[1])
 
 
