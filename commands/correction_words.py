@@ -19,7 +19,7 @@ CORRECTION = _words("唔啱", "(?:刚才|刚刚)?(?:多|少)(?:打|写|输|填)�
                     "typo", "not(?=\\s*[0-9]{1,3}\\s*%\\s*[,，;；]\\s*(?:是|it'?s|it is|but)?\\s*[0-9])", "no wait", "(?:it'?s|is|was)\\s*[0-9.]+\\s*(?:%|h|hrs?|hours?)?\\s*,?\\s*not\\s*[0-9.]+")
 
 # After a task key, the correct verb said key first ("A-3 correct 2.5h"): a correction of that task's last write.
-CORRECT_AFTER_KEY = re.compile(r"\s*correct(?=\s*[0-9])", re.IGNORECASE)
+CORRECT_AFTER_KEY = re.compile(r"\s*correct\s*(?:成|to)?(?=\s*[0-9])", re.IGNORECASE)
 # The figure a correction after a task key amends ("A-3 工时改成2h", "A-3 hours should be 2h"): the sender's last
 # hours on that task replaced, never two more hours logged.
 # Progress is absolute ("A-3 进度改成60%" simply sets it), so only hours need this.

@@ -71,7 +71,8 @@ def correction(s: str, *, anywhere: bool = True) -> Command | ParseError | None:
     elif _HOURS_NAMED.search(head):  # "the hours should be 3 not 4", "hours 写错了，should be 1.25": hours
         head = _SET_TO_BARE.sub(r"\g<to>\g<n>h", head)
     field = c.CORRECTED_FIELD.match(head) or _PROGRESS_WORD.match(head)
-    if field is not None and (c.CORRECTION.match(head[field.end() :].lstrip("我 ")) or c.UNDO.match(head[field.end() :].lstrip("我 "))):
+    if field is not None and (c.CORRECTION.match(head[field.end() :].lstrip("我 ")) or c.UNDO.match(head[field.end() :].lstrip("我 "))
+                              or (key is not None and c.CORRECT_AFTER_KEY.match(head, field.end()))):
         head = head[field.end() :].lstrip("我 ")  # "进度写错了，改成 40%", "A-3 工时写错了": the field, then the correction
     set_anew = c.FIELD_SET_ANEW.match(head, field.end()) if field is not None and key is not None else None
     undo, fix = c.UNDO.match(head), c.CORRECTION.match(head) or (c.CORRECT_AFTER_KEY.match(head) if key is not None else None) or set_anew
@@ -120,7 +121,7 @@ def correction(s: str, *, anywhere: bool = True) -> Command | ParseError | None:
         return Correct(percent=percents.pop(), task=named)
     if hours is not None and not percents and hours.value is not None and Decimal(0) < hours.value <= HOURS_MAX:
         return Correct(hours=hours.value, task=named)
-    if percents or hours is not None or re.search(r"[0-9]", rest):
+    if percents or hours is not None or re.search(r"[0-9]|是\s*[零一二两三四五六七八九十百]+\s*$", rest):  # "搞错了 是七十": seventy what?
         return err("unclear_correction", None, value=clean(s)[:PARAM_MAX_CHARS])
     if undo is not None and not c.AMEND.search(head) and not _CANNOT_BEFORE.search(head[: undo.start()]):
         return Undo(task=next(iter(keys), None))  # "forget that last one, revert it" undoes; "I can't undo this mess" does not

@@ -80,7 +80,7 @@ NUMBERED_PART = re.compile(r"\s*(?:the\s+)?(?i:rows?|phases?|sections?|bays?|flo
 LEFT_OR_RUNNING_AFTER = re.compile(r"\s*(?:remaining|left(?! to)|在跑|在运行|运行中|设定|设置|running|discount|off(?= (?:the|on|our|list))"
                                    # a machine's share said after the figure ("跑85%速度", "at 70% load"): a reading
                                    r"|的?(?:速度|转速|负荷|负载|功率|出力|开度|风量|流量)|(?:speed|load|power|capacity|throttle|duty)(?![A-Za-z]))(?![A-Za-z])", re.IGNORECASE)
-CERTAIN_AFTER = re.compile(r"\s*(?:not|sure|certain|positive|it'?s|that'?s|the (?!task|job|work)|确定|肯定|赞成|同意|支持|相信)(?![A-Za-z])",
+CERTAIN_AFTER = re.compile(r"\s*(?:not|sure|certain|positive|it'?s|that'?s|the (?!task|job|work)|确定|肯定|赞成|同意|支持|相信|没问题|没事|放心)(?![A-Za-z])",
                            re.IGNORECASE)
 CREW_ARRIVED = re.compile(r"(?<![的家方商])(?:人|人员|班组|工人|大家)\s*(?:都|已经?|全)?\s*(?:到齐了?|齐了)$|到位了?$|(?<![A-Za-z])(?:crew|team|everyone)"
                           r"(?:'s| is| are)?\s*(?:all )?(?:here|in)$", re.IGNORECASE)
@@ -258,7 +258,7 @@ MORE_THAN_AFTER = re.compile(rf"\s*(?:{_SOME}|出头|以上|\+|or so|odd)", re.I
 # A part named by a letter or a number before a completion ("升降台A完成"): one part finished, not the task.
 # An equipment tag made a word (commands/keys.py, "PT-2031" read as "PTxcdab") before a completion: the tag's ("API-10
 # PT-2031 装完了": the transmitter installed, or the task done?); offered.
-TAG_BEFORE = re.compile(r"(?<![A-Za-z0-9])[A-Z][A-Z0-9]{0,9}x[a-j]{1,9}(?![A-Za-z0-9])")
+TAG_BEFORE = re.compile(r"(?<![A-Za-z0-9])[A-Z][A-Z0-9]{0,9}x[a-j]{1,9}(?![A-Za-z0-9])|(?<![A-Za-z0-9])[A-Z]{2,6}-0[0-9]{1,4}(?![0-9])")  # "ATM-07 底座": a unit's
 PART_LETTER_BEFORE = re.compile(r"[\u4e00-\u9fff]{1,6}\s?[A-Z0-9](?![A-Za-z0-9])\s*(?:已经?|都|也)?\s*$")
 # A measurement named before a key ("Humidity in the A-3 hall sits at 45%"): a reading in the task's place.
 MEASURE_LEAD = re.compile(r"(?<![A-Za-z])(?:humidity|temperature|pressure|voltage|current|flow|level|noise|dust|moisture|rate|ratio|yield)(?![A-Za-z])|[\u4e00-\u9fff]率|湿度|温度|(?<!热)压力|电压|电流|流量|液位|噪音|粉尘|含水率",

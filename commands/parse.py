@@ -55,7 +55,7 @@ _NUMBER_FIRST = re.compile(r"(?P<id>#[0-9]{1,9}|[0-9]{3,9})(?! ?(?:年|月|日|�
 _POLITE_LEAD = re.compile(r"^(?:kindly|please|pls|plz|麻烦|请)\s*", re.IGNORECASE)
 # A report's heading ("Status update:", "Update on A-3:", "进展汇报："): not the status verb, nor anything to read.
 _REPORT_HEADING = re.compile(r"^(?:(?:status|progress|quick|daily|eod|weekly|site|shift)\s+update|update|summary|进展汇报|进度汇报|汇报|日报|周报|简报)"
-                             r"\s*[:：-]\s*|^(?:(?:status\s+)?update|progress|status)\s+(?:on|for)\s+(?=[A-Za-z][A-Za-z0-9]{0,9}-[0-9])"
+                             r"\s*[:：\-–—]\s*|^(?:(?:status\s+)?update|progress|status)\s+(?:on|for)\s+(?=[A-Za-z][A-Za-z0-9]{0,9}-[0-9])"
                              r"|^re\s*[:：]?\s+(?=[A-Za-z][A-Za-z0-9]{0,9}-[0-9])"  # "Re HPC-22, …": regarding
                              # a bracketed heading as weekly reports put it ("【周报】", "【更正】", "[Update]")
                              r"|^status\s*[:：]\s*(?=;)"  # "Status:" over a list of tasks, no look-up of one
@@ -79,6 +79,8 @@ _THEN_A_TASK = re.compile(r"(?:^|[,，;；。]|\.\s|\s(?:and|also|plus)\s|另外
                           re.IGNORECASE)
 
 
+# After an approval's number, words that ask someone else to decide it ("kindly approve 33 at the earliest"): no decision.
+_ASKED_OF_ANOTHER = re.compile(r"(?<![A-Za-z])at (?:the|your) earliest", re.IGNORECASE)
 _QUOTE_LINE = re.compile(r"\s*(?:>|》|&gt;)")
 
 
@@ -231,6 +233,8 @@ def _parse(s: str, *, today: date, channel_project: str | None) -> Command | Par
     result = verb.parse(Args(rest=rest, word=word, today=today))
     if isinstance(result, ParseError) and not isinstance(change := said_change(s, today=today), (ParseError, type(None))):
         return change  # "add a note to A-3: …" is no new task ("add"), but a comment said in words
+    if isinstance(result, Approve) and _ASKED_OF_ANOTHER.search(result.comment):
+        return err("unknown_command", None, word=word[:PARAM_MAX_CHARS], suggestion="")  # "kindly approve 33 at the earliest": a request
     if isinstance(result, Close) and result.note.startswith(("?", "？")):
         return err("question", "close", task=result.task)  # "close A-3? not sure it's done": asked of the others, not done
     if isinstance(result, (Approve, Reject)) and JOKING.search(s):

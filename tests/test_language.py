@@ -93,7 +93,9 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           # (chemical plant commissioning), holdout140 94.8 % / 2 (a school district's summer works and IT refresh), holdout141
           # 73.0 % / 27 (the hardest everyday cases, written adversarially; tuned to 83.9 % with none, five labels brought to
           # the earlier sets' reading of the same words, and guarded there, below the bar) (likewise, on cc82ca4, after
-          # tuning on holdout136-138). Since tuned on, guarded.
+          # tuning on holdout136-138), holdout142 95.2 % / 2 (tunnels), holdout143 91.7 % / 7 (a bank's branch refresh and
+          # core migration), holdout144 93.0 % / 5 (rural contractors on cheap phones, dialect and pinyin slips) (likewise, on
+          # efd7428, after tuning on holdout139-141). Since tuned on, guarded.
           # Since tuned on, guarded.
           "holdout6.yaml": 0.95, "holdout7.yaml": 0.95, "holdout8.yaml": 0.95, "holdout9.yaml": 0.95,
           "holdout10.yaml": 0.95, "holdout11.yaml": 0.95, "holdout12.yaml": 0.95, "holdout13.yaml": 0.95,
@@ -135,7 +137,8 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           "holdout130.yaml": 0.95, "holdout131.yaml": 0.95, "holdout132.yaml": 0.93,
           "holdout133.yaml": 0.95, "holdout134.yaml": 0.95, "holdout135.yaml": 0.95,
           "holdout136.yaml": 0.95, "holdout137.yaml": 0.95, "holdout138.yaml": 0.95,
-          "holdout139.yaml": 0.95, "holdout140.yaml": 0.95, "holdout141.yaml": 0.83}
+          "holdout139.yaml": 0.95, "holdout140.yaml": 0.95, "holdout141.yaml": 0.83,
+          "holdout142.yaml": 0.95, "holdout143.yaml": 0.95, "holdout144.yaml": 0.95}
 
 
 def _cases(name: str) -> list[dict[str, Any]]:
@@ -778,6 +781,12 @@ def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pyte
     ("MX-4 没说不开工，照常开始", "none"), ("MX-4 cleaning started 0600 hrs", ("start MX-4",)), ("MX-4 hour and a half on loops", ("hours MX-4 1.5",)),
     ("MX-4 冷却水恢复供应了", ("unblock MX-4",)), ("MX-4 的进度我写反了，是 58%", ("correct progress 58",)),
     ("please disregard my last update", ("undo",)), ("close 掉 MX-4 吧，重复了", ("close MX-4",)), ("kindly revert on MX-4 by EOD", "none"),
+    # and the forms behind holdout142-144's wrong writes: tunnels, a bank's refresh, rural contractors
+    ("MX-4 爆破 许可 审批 下来了，继续开挖", ("unblock MX-4",)), ("MX-4 泵 修好了 可以 浇了", ("unblock MX-4",)),
+    ("MX-4 row count match 100%", "none"), ("MX-4 这个配置 100% 没问题", "none"), ("MX-4 跑批 耗时4小时10分", "none"),
+    ("MX-4 还没割接完", "none"), ("MX-4 第三轮演练完成", "ask"), ("MX-4 POS-03 底座 装完了", "ask"),
+    ("kindly approve 4410 at the earliest", "none"), ("MX-4 camber 3%", "none"), ("MX-4 用 75% 酒精 擦", "none"),
+    ("搞错了 是六十", "ask"), ("MX-4 工时 correct 成 2h", ("correct hours 2",)), ("Status update – MX-4 at 35%", ("progress MX-4 35",)),
 ])
 def test_the_forms_behind_the_tuning_set_carry_over(text: str, meant: object) -> None:
     # As the evaluator compares them: "start A-3" beside "progress A-3 10" is the same write (evaluation._effects).
