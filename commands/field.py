@@ -276,7 +276,8 @@ def understand(s: str, *, verb: str = "report", bare_is_percent: bool = False, o
         # they report someone else's words or make the task an object ("他说 A-3 完成了", "我把A-3做完了").
         if len(parts) > 1 and find_hours(lead) is not None:
             return err("unclear_hours", verb, value=_excerpt(s), task=parts[0][0], example="2")  # "今天3h在A-6和A-7上": whose?
-        parts[0] = (parts[0][0], f"{lead}, {parts[0][1]}")  # the lead's own clause stays its own
+        # The lead's own clause stays its own, unless someone else is its subject ("day shift spent 6 hrs on A-3")
+        parts[0] = (parts[0][0], f"{lead}{' ' if hw.SOMEONE_ELSE_BEFORE.search(lead) else ', '}{parts[0][1]}")
     unplaced = unplaced or any(w.HEARSAY_INSIDE.search(text) for _, text in parts)
     found = list(TASK_KEY_ANY.finditer(s))
     if any(w.KEY_RANGE.match(s[a.end() : b.start()]) for a, b in itertools.pairwise(found)):

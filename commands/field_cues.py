@@ -169,5 +169,5 @@ def unblock_doubted(t: str, scrubbed: str, unblock: re.Match[str], *, with_progr
     return bool((with_progress and d.THING_RESTORED.search(scrubbed[: unblock.end()]))
                 or (unblock.group(0).lower() == "resolved" and d.RESOLVED_ALONE.fullmatch(t))  # "KEY resolved"
                 or (not with_progress and (d.REPAIRED_THEN_BACK.search(t) or d.SIGNED_OFF.search(t)))
-                or d.BUT_STILL_NOT.search(scrubbed, unblock.end()) or d.RAIN_THEN_POURING.search(t)  # "批下来了 but the scaffold is still not up"
+                or d.BUT_STILL_NOT.search(scrubbed, unblock.end()) or d.RAIN_THEN_POURING.search(t) or d.FOR_A_WHILE.match(t, unblock.end())  # "批下来了 but the scaffold is still not up"
                 or (w.BLOCK.search(before) and d.PART_OF_DAY.search(t) and not denied))  # "rain stopped us at noon, back at it later"

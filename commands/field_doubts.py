@@ -80,7 +80,7 @@ NUMBERED_PART = re.compile(r"\s*(?:the\s+)?(?i:rows?|phases?|sections?|bays?|flo
 LEFT_OR_RUNNING_AFTER = re.compile(r"\s*(?:remaining|left(?! to)|在跑|在运行|运行中|设定|设置|running|discount|off(?= (?:the|on|our|list))"
                                    # a machine's share said after the figure ("跑85%速度", "at 70% load"): a reading
                                    r"|的?(?:速度|转速|负荷|负载|功率|出力|开度|风量|流量)|(?:speed|load|power|capacity|throttle|duty)(?![A-Za-z]))(?![A-Za-z])", re.IGNORECASE)
-CERTAIN_AFTER = re.compile(r"\s*(?:not|sure|certain|positive|it'?s|that'?s|the (?!task|job|work)|确定|肯定|赞成|同意|支持|相信|没问题|没事|放心)(?![A-Za-z])",
+CERTAIN_AFTER = re.compile(r"\s*(?:not|sure|certain|positive|ok|okay|it'?s|that'?s|the (?!task|job|work)|确定|肯定|赞成|同意|支持|相信|没问题|没事|放心)(?![A-Za-z])",
                            re.IGNORECASE)
 CREW_ARRIVED = re.compile(r"(?<![的家方商])(?:人|人员|班组|工人|大家)\s*(?:都|已经?|全)?\s*(?:到齐了?|齐了)$|到位了?$|(?<![A-Za-z])(?:crew|team|everyone)"
                           r"(?:'s| is| are)?\s*(?:all )?(?:here|in)$", re.IGNORECASE)
@@ -109,7 +109,7 @@ UNKNOWN_STATE = re.compile(r"\s*(?:(?:is|are|was|were|been|got|just|all)\s+)?[A-
 # The next one after a start ("做完了，开始下一个", "done, starting the next one"): another task's start, maybe.
 NEXT_ONE = re.compile(r"下一|(?<![A-Za-z])next(?![A-Za-z])|another", re.IGNORECASE)
 # A run-through before the show ("彩排完成", "focus done", "soundcheck done"): a stage of the work, not all of it.
-REHEARSAL_BEFORE = re.compile(r"(?:彩排|走台|调音|联排|试演|(?<![A-Za-z])(?:rehearsals?|soundcheck|focus|tech run|run-?through|dress run)"
+REHEARSAL_BEFORE = re.compile(r"(?<![\u4e00-\u9fff])(?:开发|编码)\s*$|(?:彩排|走台|调音|联排|试演|(?<![A-Za-z])(?:rehearsals?|soundcheck|focus|tech run|run-?through|dress run)"
                               # a step of a blasting cycle ("mucking done", "出渣完了")
                               r"|出渣|装药|排险|(?<![A-Za-z])(?:mucking(?: out)?|charging(?: up)?|scaling|bogging)"
                               # a fit-out stage ("first fix complete, second fix starts Monday")
@@ -158,6 +158,8 @@ FORECAST_BY = re.compile(r"[^.;!?。；！？]{0,20}?(?<![A-Za-z])by\s+(?:mon|tu
 # Material arrived and a share right after it ("料到了60%"): a share of what came, not the task's progress; asked.
 ARRIVED_SHARE = re.compile(r"(?:料|货|材料|配件|零件|设备|管材|线材)(?:已经?|都)?(?:到了|到货了?)\s*[0-9]{1,3}\s*%")
 # Rain and "stop" with nothing more ("rain stop"): stopped by rain, or the rain stopped? Asked.
+# "暴雨停了一阵 又接着干": the rain stopped for a while, or stopped the work for a while?
+FOR_A_WHILE = re.compile(r"\s*(?:一阵子?|一会儿?)")
 # "rain stopped, pouring again": the rain's pouring, or the concrete's?
 RAIN_THEN_POURING = re.compile(r"(?<![A-Za-z])rain\w*(?![A-Za-z]).*(?<![A-Za-z])pour(?:ing|s)?(?: again)?\s*[.!。！]*$", re.IGNORECASE)
 RAIN_STOP = re.compile(r"\s*rain\s+stop\s*[.!。！]*\s*", re.IGNORECASE)
@@ -209,12 +211,12 @@ WAITED_OUT = re.compile(r"(?:终于|总算)\s*(?:可以)?\s*(?:开工|开始|动
                         r"等了\s*(?:[0-9.]+|[一二两三四五六七八九十半]+)\s*(?:个)?多?\s*(?:小时|钟头|个钟|h(?![A-Za-z]))(?!\s*(?:了)?\s*(?:还|仍|依然))"
                         r"|(?<![A-Za-z])waited (?:for )?(?:[0-9.]+|an?|one|two|three|four|five|six) ?(?:hours?|hrs?|h)(?![A-Za-z])|(?<![A-Za-z])wait(?:ing)? (?:for|until|till) [^,;.]{1,30}?(?:then|before) (?:we )?(?:start|begin)",
                         re.IGNORECASE)
-REPAIRED = re.compile(r"修好|修复|换好|(?:got )?fixed|repaired|replaced", re.IGNORECASE)  # a completion word that is a repair's
+REPAIRED = re.compile(r"修好|修复|换好|(?:got )?fixed|repaired|replaced|rebuilt", re.IGNORECASE)  # a completion word that is a repair's
 THING_RESTORED = re.compile(r"[\u4e00-\u9fffA-Za-z]{2,}\s*(?:已经?|都|也)?\s*(?:恢复了?|修好了|(?:is|are) back|restored)$", re.IGNORECASE)
 # A stop for a part of the day ("太阳太毒了 中午干不了", "too hot to work at noon"): not a blocker to set without asking.
 PART_OF_DAY = re.compile(r"晌午|中午|午后|上午|下午|傍晚|晚上|夜里|(?<![A-Za-z])(?:at noon|midday|(?:at|after|before|over) lunch|(?:this |in the )?(?:morning|afternoon|evening)|tonight)(?![A-Za-z])",
                          re.IGNORECASE)
-SIGNATURE_PENDING = re.compile(r"没签|未签|not (?:yet )?signed", re.IGNORECASE)  # a blocker that is a paper still to sign
+SIGNATURE_PENDING = re.compile(r"没签|未签|not (?:yet )?signed|waiting (?:on|for) (?:the )?(?:QA |QC |client )?sign-?off", re.IGNORECASE)  # a blocker that is a paper still to sign
 NEGATED_END = re.compile(r"(?:不是|(?<![A-Za-z])(?:isn'?t|is not|not))\s*$", re.IGNORECASE)  # "不是没装完": a double negative
 CANT_WORK = re.compile(r"干不了|没法干|不能干|做不了|停工")  # no work, no cause: the day's part?
 PART_OF_DAY_STOP = re.compile(r"(?:晌午|中午|上午|下午)\s*(?:就|都|也)?\s*(?:干不了|不能干|没法干|停工|歇了?)|停(?:工)?半天|(?:今天|今日)(?:就|先)?(?:干)?到这")
@@ -233,7 +235,7 @@ HEDGE_BEFORE_HOURS = re.compile(r"(?:差不多|大概|大约|约|(?<![A-Za-z])(?
 BOUND_BEFORE = re.compile(r"马上(?:就)?(?:要)?(?:到|达到)\s*$|(?<![A-Za-z])(?:past|beyond|over|under|below|shy of|short of|more than|less than|not quite|north of|south of|upwards of)"
                           r"\s+(?:the\s+)?$|差一点点?就?\s*(?:hit|到|达到|上)?\s*$", re.IGNORECASE)
 # A hedge after the figure ("two thirds done I reckon", "80% 吧我觉得"): asked.
-HEDGE_AFTER = re.compile(r"往上|开外|(?<![A-Za-z])(?:i reckon|i think|i guess|i believe|i'?d say|probably|maybe|or so|give or take)(?![A-Za-z])|^-?ish(?![A-Za-z])|我觉得|我估计|估计吧",
+HEDGE_AFTER = re.compile(r"往上|开外|应该有|估计有|(?<![A-Za-z])(?:i reckon|i think|i guess|i believe|i'?d say|probably|maybe|or so|give or take)(?![A-Za-z])|^-?ish(?![A-Za-z])|我觉得|我估计|估计吧",
                          re.IGNORECASE)
 # Trouble in words the blocker list does not hold ("有点状况", "some weirdness with the flow meter"): asked, never a blocker set.
 TROUBLE_MORE = re.compile(r"状况|毛病|不对劲|怪怪的|不知道为什么|(?<![A-Za-z])(?:dunno why|no idea why|alarm tripped|tripped (?:twice|again))(?![A-Za-z])|(?<![A-Za-z])(?:weird(?:ness)?|odd|funny noise|acting up|glitch(?:y|es)?|what'?s up with|not sure what)(?![A-Za-z])",

@@ -114,6 +114,8 @@ _CN_MEASURE_RIGHT_BEFORE = re.compile(r"(?:不良|缺陷|报废|返工|[\u4e00-\
 
 # "八成 ok": "most likely fine", or 80 % and fine? Asked, 80 offered.
 _CHENG_THEN_OK = re.compile(r"\s*(?:ok|没问题|能行|行)(?![A-Za-z])", re.IGNORECASE)
+# "八成是明天才能调完": "most likely", an adverb before a time or a verb, no figure at all
+_CHENG_PROBABLY = re.compile(r"\s*(?:是|会|要|能|得)?\s*(?:明天|今天|后天|下周|今晚|明早|来不及|赶不上|不行|不够)")
 # ">40% TW", "≤5%": a threshold; "0/25/50/75/100%": a list of set points; not how far the work is
 _COMPARED_SIGN = re.compile(r"(?<![-=])[<>≥≤]=?\s*$|[0-9]\s*/\s*$")
 # A figure not reached ("还没到40%", "not 40% yet", "isn't at half"): how far it is, no one says; asked.
@@ -207,6 +209,8 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
         # ("frame at 40%; the survey came back within spec")
         measured = measured or bool(w.IN_SPEC.search(_SENTENCE_END.split(t[found.end :], maxsplit=1)[0])
                                     or w.IN_SPEC.search(_SENTENCE_END.split(t[: found.start])[-1]))
+        if t[found.start : found.end].endswith("成") and _CHENG_PROBABLY.match(after):
+            continue
         if t[found.start : found.end].endswith("成") and found.value is not None and _CHENG_THEN_OK.match(after) \
                 and not _REACHED_BEFORE.search(before):  # "做到八成 ok" is how far it got
             return Percent(guess=int(found.value), span=(found.start, found.end))

@@ -128,7 +128,7 @@ _REGIONAL_WORDS = ((re.compile(r"唔啱"), "不对"), (re.compile(r"唔系|唔�
               (re.compile(r"点解"), "为什么"), (re.compile(r"差唔多"), "差不多"), (re.compile(r"唔使"), "不用"), (re.compile(r"入唔到"), "进不去"), (re.compile(r"唔"), "不"), (re.compile(r"咗"), "了"),
               (re.compile(r"睇"), "看"), (re.compile(r"俾"), "给"), (re.compile(r"喺"), "在"), (re.compile(r"啲"), "点"),
               (re.compile(r"(?<=[了啦])喇|喇(?=\s*(?:[,，。.!！]|$))"), "了"), (re.compile(r"佢"), "它"), (re.compile(r"嘅"), "的"), (re.compile(r"冇"), "没"),
-              (re.compile(r"听日"), "明天"), (re.compile(r"寻日|琴日"), "昨天"), (re.compile(r"今朝"), "今早"), (re.compile(r"畀"), "给"),
+              (re.compile(r"听日"), "明天"), (re.compile(r"听晚"), "明晚"), (re.compile(r"寻日|琴日"), "昨天"), (re.compile(r"今朝"), "今早"), (re.compile(r"畀"), "给"),
               (re.compile(r"嗰"), "那"), (re.compile(r"嚟"), "来"), (re.compile(r"搞掂"), "搞定"), (re.compile(r"差少少"), "差一点"),
               (re.compile(r"改返"), "改回"), (re.compile(r"进捗率?"), "进度"), (re.compile(r"头先"), "刚才"), (re.compile(r"下昼"), "下午"), (re.compile(r"成个(?=\s*(?:下午|上午|下昼|朝|早上|晚|礼拜|星期))"), "整个"), (re.compile(r"(?<![A-Za-z])type\s*错", re.IGNORECASE), "打错"),
               (re.compile(r"(?<=[他她佢])话|(?<=阿[\u4e00-\u9fff])话"), "说"), (re.compile(r"(?<![A-Za-z])jor(?![A-Za-z])", re.IGNORECASE), "了"),

@@ -185,11 +185,12 @@ _CN_MINUTES = re.compile(r"(?<![零〇一二两三四五六七八九十百])(?P<
 _EN_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
                "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12}
 _EN_MINUTES = {"fifteen": Decimal("0.25"), "thirty": Decimal("0.5"), "forty-five": Decimal("0.75")}
-_EN_PARTS = {"a half": Decimal("0.5"), "half": Decimal("0.5"), "a quarter": Decimal("0.25"), "three quarters": Decimal("0.75")}
+_EN_PARTS = {"a half": Decimal("0.5"), "half": Decimal("0.5"), "a quarter": Decimal("0.25"), "a quater": Decimal("0.25"),
+             "three quarters": Decimal("0.75")}
 _HOURS_EN = re.compile(
     r"(?<![A-Za-z])(?:(?P<halfhour>half an? hour|half-hour|half hour)|(?P<hourhalf>(?<!an )(?<!one )(?<!a )hour and a half)"
     r"|(?P<n>an|a|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)(?P<half> and (?:a half|half|a quarter|three quarters))? hours?"
-    r"(?P<half2> and (?:a half|half|a quarter|three quarters))?)"
+    r"(?P<half2> and (?:a half|half|a qua(?:r)?ter|three quarters))?)"
     r"(?: (?P<minutes>fifteen|thirty|forty[- ]five)(?! (?:minutes? )?(?:later|ago|left|to go|more)))?(?![A-Za-z])",
     re.IGNORECASE,
 )

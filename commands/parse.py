@@ -81,6 +81,7 @@ _THEN_A_TASK = re.compile(r"(?:^|[,，;；。]|\.\s|\s(?:and|also|plus)\s|另外
 
 # After an approval's number, words that ask someone else to decide it ("kindly approve 33 at the earliest"): no decision.
 _ASKED_OF_ANOTHER = re.compile(r"(?<![A-Za-z])at (?:the|your) earliest", re.IGNORECASE)
+_ASAP = re.compile(r"(?<![A-Za-z])asap(?![A-Za-z])", re.IGNORECASE)  # "please approve 51 asap": asked of someone
 _QUOTE_LINE = re.compile(r"\s*(?:>|》|&gt;)")
 
 
@@ -233,10 +234,10 @@ def _parse(s: str, *, today: date, channel_project: str | None) -> Command | Par
     result = verb.parse(Args(rest=rest, word=word, today=today))
     if isinstance(result, ParseError) and not isinstance(change := said_change(s, today=today), (ParseError, type(None))):
         return change  # "add a note to A-3: …" is no new task ("add"), but a comment said in words
-    if isinstance(result, Approve) and _ASKED_OF_ANOTHER.search(result.comment):
+    if isinstance(result, Approve) and (_ASKED_OF_ANOTHER.search(result.comment) or (lead is not None and lead.end() and _ASAP.search(s))):
         return err("unknown_command", None, word=word[:PARAM_MAX_CHARS], suggestion="")  # "kindly approve 33 at the earliest": a request
-    if isinstance(result, Close) and result.note.startswith(("?", "？")):
-        return err("question", "close", task=result.task)  # "close A-3? not sure it's done": asked of the others, not done
+    if isinstance(result, (Close, Start)) and result.note.startswith(("?", "？")):
+        return err("question", verb.name, task=result.task)  # "close A-3? not sure it's done": asked of the others, not done
     if isinstance(result, (Approve, Reject)) and JOKING.search(s):
         return err("unknown_command", None, word=word[:PARAM_MAX_CHARS], suggestion="")  # "approve 12 lol jk": not meant
     if isinstance(result, New) and (REMARK.search(result.title) or QUESTION_END.search(result.title)):

@@ -116,6 +116,7 @@ def spent_hours(t: str, task: str, verb: str) -> Found | ParseError | None:
         if found is None:
             return None
         if why is None and not hw.HOURS_NOT_SPENT_AFTER.match(t[found.end :]) and not hw.HOURS_IDLE_BEFORE.search(t[: found.start]) \
+                and not hw.SOMEONE_ELSE_BEFORE.search(clause_before(t, found.start)) \
                 and not d.TEST_RUNS.search(t[: found.start]) \
                 and not hw.TEST_CONTEXT.search(clause_before(t, found.start)):
             break
