@@ -13,7 +13,7 @@ from commands.field_percent import HEDGE_WORDS
 from commands.field_spoken import respell
 from commands.keys import TASK_KEY_ANY
 from commands.model import Command, Correct, ParseError, Undo
-from commands.numbers import HOURS_MAX, Found, find_hours, percent_forms
+from commands.numbers import HOURS_MAX, Found, cn_number, find_hours, percent_forms
 from commands.text import EDGE_PUNCT, clean
 
 # The field a correction names, so that its bare figure has a unit ("wrong %, should read 45", "工时错了，应该 2").
@@ -39,6 +39,9 @@ _LAST_ONE = re.compile(r"^(?:上一?条|上面|刚才|刚刚|之前|(?:the )?las
 _ROUGH = re.compile(r"[0-9]\s*(?:%|h|个?小时)?\s*(?:以上|以下|多|左右|出头|不到|\+|or (?:so|more|less)|ish(?![A-Za-z]))"
                     rf"|(?:{HEDGE_WORDS}|(?<![A-Za-z])(?:over|under))\s*[0-9]", re.IGNORECASE)
 _THAT_LAST_ONE = re.compile(r"(?:刚才|刚刚|上一?条)(?:那个|那条|的|发的)?|(?:that|my) last (?:one|update|message)", re.IGNORECASE)
+_CN_NEW_VALUE = re.compile(r"(?P<to>应该是|应为|改成|改为)\s*(?P<n>[一二三四五六七八九]?十[一二三四五六七八九]?|一百)(?![成%％])")
+_CORRECTION_LEAD = re.compile(r"^\s*(?:【更正】|\[correction\]|更正\s*[:：])\s*(?=(?:上一?条[^A-Za-z]{0,8})?[A-Za-z][A-Za-z0-9]{0,9}-[0-9])", re.IGNORECASE)
+_BARE_CANCEL = re.compile(r"\s*(?:取消|cancel)\s*[.。!！]*\s*", re.IGNORECASE)
 _POLITE = re.compile(r"^(?:please|pls|plz|kindly)\s+", re.IGNORECASE)
 _WRONG_TASK = re.compile(r"(?<![A-Za-z])wrong (?:task|ticket|key|job)|发错任务|填错任务|报错任务|不是这个任务", re.IGNORECASE)
 # A figure, then only that something was wrong ("60% 刚才写错了"): is the figure the wrong one or the right one? Asked.
@@ -56,6 +59,10 @@ def correction(s: str, *, anywhere: bool = True) -> Command | ParseError | None:
     head = _POLITE.sub("", respell(s).lstrip(EDGE_PUNCT), count=1)  # "please disregard my previous update"
     if c.NOT_UNDO.search(head):
         return None  # "别撤销", "don't undo": the last write stands
+    flagged = _CORRECTION_LEAD.match(head)  # "【更正】A-3 进度 75%": the heading makes it a correction of A-3's last write
+    head = head[flagged.end() :] if flagged is not None else head
+    if _BARE_CANCEL.fullmatch(head):
+        return err("unclear_correction", None, value=clean(s)[:PARAM_MAX_CHARS])  # "取消" alone: cancel what?
     head = _FIELD_ON_KEY.sub(r"\g<key> \g<field>", _SORRY_BEFORE_KEY.sub("", head, count=1), count=1)  # "hours on A-3 should read 2.75": A-3's hours
     head = _APOLOGY.sub("", head, count=1) if not TASK_KEY_ANY.search(head) else head  # "不好意思 改回 45%"
     unreferred = _LAST_ONE.sub("", head, count=1)  # "上条 A-3 进度发成 90 了": the key after the reference
@@ -67,6 +74,7 @@ def correction(s: str, *, anywhere: bool = True) -> Command | ParseError | None:
         head = re.sub(r"^的\s*(?=进度|工时|用时)|^(?:呃|嗯|额)?\s*(?:上一?条|刚才|刚刚)(?:那条|发|写|报|填|说)?的?\s*(?=工时|进度|不对|错|delete|撤|改回)|^(?:sorry|oops|抱歉|不好意思|对不起|呃|嗯|额|uh|um)[\s,，!！]*(?=\S)", "",
                       head[key.end() :].lstrip(EDGE_PUNCT), flags=re.IGNORECASE)  # "A-3 上一条的工时多写了": that write's hours
     if _PERCENT_NAMED.search(head):  # "wrong %, should read 45": the bare figure is that percent
+        head = _CN_NEW_VALUE.sub(lambda m: f"{m['to']}{cn_number(m['n'])}%", head)  # "进度写错了 应该是八十"
         head = re.sub(r"(?<![0-9.])([0-9]{1,3})(?![0-9.%])(?=\s*(?:[.。!！]|not |而?不是|才对|才是|$))", r"\1%", head)
     elif _HOURS_NAMED.search(head):  # "the hours should be 3 not 4", "hours 写错了，should be 1.25": hours
         head = _SET_TO_BARE.sub(r"\g<to>\g<n>h", head)
@@ -79,7 +87,8 @@ def correction(s: str, *, anywhere: bool = True) -> Command | ParseError | None:
     if undo is None and fix is not None and not re.search(r"[0-9]", head):
         undo = c.UNDO.search(head, fix.end())  # "A-3 进度填错了 pls undo": no new value, the write taken back
     if fix is None and undo is None and key is not None:
-        fix = c.FIGURE_CONTRAST.search(head) or c.WRONG_FIGURE.search(head) or c.OLD_THEN_NEW.search(head)  # "A-3 刚才报错了，是 80% not 90%"
+        fix = c.FIGURE_CONTRAST.search(head) or c.WRONG_FIGURE.search(head) or c.OLD_THEN_NEW.search(head) \
+            or (re.match("", head) if flagged is not None else None)  # "A-3 刚才报错了，是 80% not 90%"
         taken_back = c.UNDO.search(head) if fix is None else None
         if taken_back is not None and re.search(r"(?<![0-9.])(?<!那个)(?<!这个)(?<!(?i:that) )(?<!刚才的)[0-9]", head[: taken_back.start()]):
             return err("unclear_correction", None, value=clean(s)[:PARAM_MAX_CHARS])  # "A-3 40%, ignore my last msg": which stands?

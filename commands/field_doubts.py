@@ -238,7 +238,7 @@ BOUND_BEFORE = re.compile(r"马上(?:就)?(?:要)?(?:到|达到)\s*$|(?<![A-Za-z
 HEDGE_AFTER = re.compile(r"往上|开外|应该有|估计有|(?<![A-Za-z])(?:i reckon|i think|i guess|i believe|i'?d say|probably|maybe|or so|give or take)(?![A-Za-z])|^-?ish(?![A-Za-z])|我觉得|我估计|估计吧",
                          re.IGNORECASE)
 # Trouble in words the blocker list does not hold ("有点状况", "some weirdness with the flow meter"): asked, never a blocker set.
-TROUBLE_MORE = re.compile(r"状况|毛病|不对劲|怪怪的|不知道为什么|(?<![A-Za-z])(?:dunno why|no idea why|alarm tripped|tripped (?:twice|again))(?![A-Za-z])|(?<![A-Za-z])(?:weird(?:ness)?|odd|funny noise|acting up|glitch(?:y|es)?|what'?s up with|not sure what)(?![A-Za-z])",
+TROUBLE_MORE = re.compile(r"状况|毛病|有[点些]\s?问题|不对劲|怪怪的|不知道为什么|(?<![A-Za-z])(?:dunno why|no idea why|alarm tripped|tripped (?:twice|again))(?![A-Za-z])|(?<![A-Za-z])(?:weird(?:ness)?|odd|funny noise|acting up|glitch(?:y|es)?|what'?s up with|not sure what)(?![A-Za-z])",
                           re.IGNORECASE)
 # Material or budget used up ("灌浆料 用掉 40% 左右"): a consumption, not progress.
 CONSUMED_BEFORE = re.compile(r"(?:用掉|用去|已用|已经用了|占用了?|消耗了?|耗掉|耗了|(?<![A-Za-z])(?:used up|consumed|burned through))\s*$", re.IGNORECASE)

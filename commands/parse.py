@@ -57,9 +57,9 @@ _POLITE_LEAD = re.compile(r"^(?:kindly|please|pls|plz|麻烦|请)\s*", re.IGNORE
 _REPORT_HEADING = re.compile(r"^(?:(?:status|progress|quick|daily|eod|weekly|site|shift)\s+update|update|summary|进展汇报|进度汇报|汇报|日报|周报|简报)"
                              r"\s*[:：\-–—]\s*|^(?:(?:status\s+)?update|progress|status)\s+(?:on|for)\s+(?=[A-Za-z][A-Za-z0-9]{0,9}-[0-9])"
                              r"|^re\s*[:：]?\s+(?=[A-Za-z][A-Za-z0-9]{0,9}-[0-9])"  # "Re HPC-22, …": regarding
-                             # a bracketed heading as weekly reports put it ("【周报】", "【更正】", "[Update]")
+                             # a bracketed heading as weekly reports put it ("【周报】", "[Update]"); "【更正】" is a correction's
                              r"|^status\s*[:：]\s*(?=;)"  # "Status:" over a list of tasks, no look-up of one
-                             r"|^[【\[]\s*(?:本周进展|今日进展|进展|进度|周报|日报|简报|汇报|更新|更正|审批|本周|今日|update|weekly|daily|progress)\s*[】\]][\s;]*",
+                             r"|^[【\[]\s*(?:本周进展|今日进展|进展|进度|周报|日报|简报|汇报|更新|审批|本周|今日|update|weekly|daily|progress)\s*[】\]][\s;]*",
                              re.IGNORECASE)
 # An acknowledgement before the message's own words ("收到。9607 同意", "已阅，同意 #9608"): nothing to read in it.
 _ACK_LEAD = re.compile(r"^(?:收到|已阅|好的|(?i:noted|roger))\s*[。.,，!！;；]\s*(?=\S)")
@@ -79,9 +79,9 @@ _THEN_A_TASK = re.compile(r"(?:^|[,，;；。]|\.\s|\s(?:and|also|plus)\s|另外
                           re.IGNORECASE)
 
 
-# After an approval's number, words that ask someone else to decide it ("kindly approve 33 at the earliest"): no decision.
+# After an approval's number, words that ask someone else to decide it ("approve 33 at the earliest"): no decision; nor is
+# an approval asked for politely ("please approve 51 asap", "pls approve 4533 today").
 _ASKED_OF_ANOTHER = re.compile(r"(?<![A-Za-z])at (?:the|your) earliest", re.IGNORECASE)
-_ASAP = re.compile(r"(?<![A-Za-z])asap(?![A-Za-z])", re.IGNORECASE)  # "please approve 51 asap": asked of someone
 _QUOTE_LINE = re.compile(r"\s*(?:>|》|&gt;)")
 
 
@@ -234,7 +234,7 @@ def _parse(s: str, *, today: date, channel_project: str | None) -> Command | Par
     result = verb.parse(Args(rest=rest, word=word, today=today))
     if isinstance(result, ParseError) and not isinstance(change := said_change(s, today=today), (ParseError, type(None))):
         return change  # "add a note to A-3: …" is no new task ("add"), but a comment said in words
-    if isinstance(result, Approve) and (_ASKED_OF_ANOTHER.search(result.comment) or (lead is not None and lead.end() and _ASAP.search(s))):
+    if isinstance(result, Approve) and (_ASKED_OF_ANOTHER.search(result.comment) or (lead is not None and lead.group(0).isascii() and lead.end() > 0)):
         return err("unknown_command", None, word=word[:PARAM_MAX_CHARS], suggestion="")  # "kindly approve 33 at the earliest": a request
     if isinstance(result, (Close, Start)) and result.note.startswith(("?", "？")):
         return err("question", verb.name, task=result.task)  # "close A-3? not sure it's done": asked of the others, not done

@@ -97,8 +97,10 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           # core migration), holdout144 93.0 % / 5 (rural contractors on cheap phones, dialect and pinyin slips) (likewise, on
           # efd7428, after tuning on holdout139-141), holdout145 93.0 % / 5 (container terminals), holdout146 90.4 % / 6 (an
           # app team's sprint chat), holdout147 85.7 % / 16 (facility shift handovers: other people's hours; tuned to 92.6 %
-          # with none and guarded there, below the bar) (likewise, on fbf0d32, after tuning on holdout142-144). Since tuned
-          # on, guarded.
+          # with none and guarded there, below the bar) (likewise, on fbf0d32, after tuning on holdout142-144), holdout148
+          # 88.7 % / 5 (exhibition design-build), holdout149 90.9 % / 8 (steel-mill maintenance), holdout150 89.6 % / 1 (replies
+          # to the bot's own questions) (likewise, on e160b13, after tuning on holdout145-147; tuned to 90.9, 94.3, 90.0 % with
+          # none, each guarded at its tuned score, below the bar: the session ended there). Since tuned on, guarded.
           # Since tuned on, guarded.
           "holdout6.yaml": 0.95, "holdout7.yaml": 0.95, "holdout8.yaml": 0.95, "holdout9.yaml": 0.95,
           "holdout10.yaml": 0.95, "holdout11.yaml": 0.95, "holdout12.yaml": 0.95, "holdout13.yaml": 0.95,
@@ -142,7 +144,8 @@ FLOORS = {"corpus.yaml": 0.98, "holdout.yaml": 0.95, "holdout2.yaml": 0.95, "hol
           "holdout136.yaml": 0.95, "holdout137.yaml": 0.95, "holdout138.yaml": 0.95,
           "holdout139.yaml": 0.95, "holdout140.yaml": 0.95, "holdout141.yaml": 0.83,
           "holdout142.yaml": 0.95, "holdout143.yaml": 0.95, "holdout144.yaml": 0.95,
-          "holdout145.yaml": 0.95, "holdout146.yaml": 0.95, "holdout147.yaml": 0.92}
+          "holdout145.yaml": 0.95, "holdout146.yaml": 0.95, "holdout147.yaml": 0.92,
+          "holdout148.yaml": 0.90, "holdout149.yaml": 0.94, "holdout150.yaml": 0.90}
 
 
 def _cases(name: str) -> list[dict[str, Any]]:
@@ -802,6 +805,12 @@ def test_eval_command_says_when_the_file_is_missing(tmp_path: Path, capsys: pyte
     ("MX-4 八成应该有", "ask"), ("1. MX-1 开始了\n2. MX-2 门禁 搞掂", ("start MX-1", "done MX-2")), ("MX-1 finished, 小李那边 MX-2 做了 2 个钟", "ask"),
     ("MX-4 fan 跑了 3 小时 没异响", "none"), ("MX-4 rolled out to 10% of users", "none"), ("MX-4 SLO 99.5% met", "none"),
     ("kicked of MX-4 today", ("start MX-4",)), ("MX-4 证书到手了", ("unblock MX-4",)),
+    # and the forms behind holdout148-150's wrong writes: exhibition fit-outs, steel-mill maintenance, replies to the bot
+    ("MX-4 射灯 调暗到 40%", "none"), ("MX-4 opening crowd 8,000, 40% students", "ask"), ("MX-4 kick-off with the client is booked for Fri", "none"),
+    ("MX-4 快贴完了", "ask"), ("【更正】MX-4 进度 65%", ("correct progress 65",)), ("MX-4 恒温 6 小时", "none"), ("MX-4 衬板 侵蚀 减薄 20%", "none"),
+    ("MX-4 检修 窗口 给了 12 小时", "none"), ("MX-4 装完 1 号 仓室，还 差 2 号", "ask"), ("风 停了，MX-4 接着 吊", ("unblock MX-4",)),
+    ("MX-4 the hold is lifted", ("unblock MX-4",)), ("MX-1 百分之四十，MX-2 有点 问题", "ask"), ("pls approve 4620 today", "none"),
+    ("取消", "ask"), ("进度写错了 应该是六十", ("correct progress 60",)),
 ])
 def test_the_forms_behind_the_tuning_set_carry_over(text: str, meant: object) -> None:
     # As the evaluator compares them: "start A-3" beside "progress A-3 10" is the same write (evaluation._effects).
