@@ -157,11 +157,11 @@ FORECAST_BY = re.compile(r"[^.;!?。；！？]{0,20}?(?<![A-Za-z])by\s+(?:mon|tu
                          re.IGNORECASE)
 # Material arrived and a share right after it ("料到了60%"): a share of what came, not the task's progress; asked.
 ARRIVED_SHARE = re.compile(r"(?:料|货|材料|配件|零件|设备|管材|线材)(?:已经?|都)?(?:到了|到货了?)\s*[0-9]{1,3}\s*%")
-# Rain and "stop" with nothing more ("rain stop"): stopped by rain, or the rain stopped? Asked.
 # "暴雨停了一阵 又接着干": the rain stopped for a while, or stopped the work for a while?
 FOR_A_WHILE = re.compile(r"\s*(?:一阵子?|一会儿?)")
 # "rain stopped, pouring again": the rain's pouring, or the concrete's?
 RAIN_THEN_POURING = re.compile(r"(?<![A-Za-z])rain\w*(?![A-Za-z]).*(?<![A-Za-z])pour(?:ing|s)?(?: again)?\s*[.!。！]*$", re.IGNORECASE)
+# Rain and "stop" with nothing more ("rain stop"): stopped by rain, or the rain stopped? Asked.
 RAIN_STOP = re.compile(r"\s*rain\s+stop\s*[.!。！]*\s*", re.IGNORECASE)
 # A bare number right before a start ("done, 205 started"): another task's number, not this key's start; asked.
 NUMBER_BEFORE_START = re.compile(r"[,，;；]\s*[0-9]{1,3}\s*$")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from commands.hour_words import EACH_HOURS
+from commands.hour_words import EACH_HOURS, SOMEONE_ELSE_END
 from commands.model import Done, FieldWrite, Report, Several
 
 _KEY = r"([A-Za-z][A-Za-z0-9]{0,9}-[1-9][0-9]{0,8})"
@@ -20,7 +20,6 @@ _PAIR = re.compile(rf"{_KEY}{_AND}{_KEY}\s*(?:(?:are|is|both|now|sitting|current
 
 # Hours in a clause of their own, right before the next task ("A-1 装完, 3.5h A-2 上午") or labelled at the end after
 # another task's own work ("A-1 完成，A-2 40%，工时 4h"): the one task's, or the other's?
-_SOMEONE_ELSE_END = re.compile(r"(?:(?<![0-9一二两三四五六七八九十半个])[小老阿](?![时钟])[\u4e00-\u9fff](?:那边|他们)?|(?<![A-Za-z])(?:day|night) shift(?:'s)?|白班|夜班|他们|厂家)\s*$", re.IGNORECASE)
 _HOURS_BEFORE_KEY = re.compile(r"\S\s*[,，;；]\s*[0-9.]+\s*(?:h|hrs?|hours?|个?小时)\s*$", re.IGNORECASE)
 _HOURS_LAST_CLAUSE = re.compile(r"\S\s*[,，;；]\s*(?:工时|用时|总工时|(?<![A-Za-z])(?:hours|hrs|time spent|total))?\s*[:：]?\s*[0-9.]+\s*"
                                 r"(?:h|hrs?|hours?|个?小时)\s*[.。]?\s*$", re.IGNORECASE)
@@ -30,7 +29,7 @@ def hours_unplaced(parts: list[tuple[str, str]], writes: list[tuple[FieldWrite, 
     """Whether hours are said where they may be either of two tasks' (`parts`: task, words; `writes`: each part's), or
     someone else's, named right before the task ("…, 小王那边 A-3 做了 3 个钟")."""
     if any((_HOURS_BEFORE_KEY.search(text) and not any(getattr(x, "hours", None) for x in after))
-           or (_SOMEONE_ELSE_END.search(text) and any(getattr(x, "hours", None) for x in after))
+           or (SOMEONE_ELSE_END.search(text) and any(getattr(x, "hours", None) for x in after))
            for (_, text), after in zip(parts[:-1], writes[1:], strict=True)):
         return True
     return len(parts) > 1 and bool(_HOURS_LAST_CLAUSE.search(parts[-1][1])) and any(

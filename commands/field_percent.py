@@ -209,11 +209,11 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
         # ("frame at 40%; the survey came back within spec")
         measured = measured or bool(w.IN_SPEC.search(_SENTENCE_END.split(t[found.end :], maxsplit=1)[0])
                                     or w.IN_SPEC.search(_SENTENCE_END.split(t[: found.start])[-1]))
-        if t[found.start : found.end].endswith("成") and _CHENG_PROBABLY.match(after):
-            continue
-        if t[found.start : found.end].endswith("成") and found.value is not None and _CHENG_THEN_OK.match(after) \
-                and not _REACHED_BEFORE.search(before):  # "做到八成 ok" is how far it got
-            return Percent(guess=int(found.value), span=(found.start, found.end))
+        if t[found.start : found.end].endswith("成"):
+            if _CHENG_PROBABLY.match(after):
+                continue
+            if found.value is not None and _CHENG_THEN_OK.match(after) and not _REACHED_BEFORE.search(before):  # "做到八成 ok" is how far it got
+                return Percent(guess=int(found.value), span=(found.start, found.end))
         bound = d.BOUND_BEFORE.search(before)
         if bound is not None and not measured and found.value is not None and found.value == found.value.to_integral_value() and 1 <= found.value <= 100 \
                 and not any(word.lower() not in ("bit", "little", "tad", "touch", "hair") and word.lower() in _measure_nouns()
@@ -225,8 +225,8 @@ def read_percent(t: str, *, bare_is_percent: bool) -> Percent:
         ahead = clause_before(head, len(head))
         if measure is not None and (_LABEL_RIGHT_BEFORE.search(before[measure.end() :]) or _WORK_ON_IT.match(before, measure.end())):
             measure = None  # "泄漏测试 progress 45%", "主变安装进度到了": the word before the label names the work
-        if measure is not None and measure.group(0).isascii() and measure.group(0).strip().isalpha() and _DONE_RIGHT_AFTER.match(after):
-            measure = None  # "rotor removal 67% complete": a step of the work, as far as it has gone
+        if _step_done_so_far(measure, t, found.end):
+            measure = None
         if w.FORECAST_BEFORE.search(before) or measure is not None or w.PAST_BEFORE.search(before) or (
                 measured and not _STRONG_CUE_BEFORE.search(before) and not _LABEL_START.match(t[found.start : found.end])
         ) or (measure_noun_before(before) and not _DONE_RIGHT_AFTER.match(after) and not _LABEL_START.match(t[found.start : found.end])) or (ahead and _RATIO_END.search(ahead)) or d.SETTING_BEFORE.search(before) or d.CN_MEASURED.search(before) or d.CONSUMED_BEFORE.search(before) or _COMPARED_SIGN.search(before):
@@ -339,9 +339,13 @@ def bare_number(t: str) -> re.Match[str] | None:
 def _not_progress(t: str, start: int, end: int) -> bool:
     before = clause_before(t, start)
     measure = w.MEASURE_BEFORE.search(before)
-    if measure is not None and measure.group(0).strip().isalpha() and measure.group(0).isascii() and _DONE_RIGHT_AFTER.match(t, end):
-        measure = None  # "rotor removal two thirds complete": a step of the work, as far as it has gone
-    return bool(w.FORECAST_BEFORE.search(before) or measure or _NEGATED_BEFORE.search(before))
+    return bool(w.FORECAST_BEFORE.search(before) or (measure and not _step_done_so_far(measure, t, end)) or _NEGATED_BEFORE.search(before))
+
+
+def _step_done_so_far(measure: re.Match[str] | None, t: str, end: int) -> bool:
+    """An English word of a measurement names a step of the work when completion follows the figure ("rotor removal
+    67% complete", "… two thirds complete"): as far as it has gone, no reading."""
+    return measure is not None and measure.group(0).isascii() and measure.group(0).strip().isalpha() and bool(_DONE_RIGHT_AFTER.match(t, end))
 
 
 def _lower_of(words: str) -> int:

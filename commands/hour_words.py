@@ -26,10 +26,14 @@ PART_OF_THEM_AFTER = re.compile(r"(?<![A-Za-z0-9.])[0-9.]+\s*(?:h|hrs?|hours?)?\
                                 r"|(?:其中|里面|当中)\s*(?:有)?\s*[0-9一二两三四五六七八九十半]+\s*(?:个)?(?:小时|钟头?|h)", re.IGNORECASE)
 # Before hours, someone else doing the work ("day shift spent 6 hrs", "白班阿强之前弄了 3 个钟", "厂家工程师在现场 5 小时",
 # "their engineer says 4 hours"): not the sender's time, never written as theirs.
+# A colleague by the name people call them ("小王", "老张", "阿强"; not the 小 of 小时 nor "我跟小李").
+COLLEAGUE = r"(?<![0-9一二两三四五六七八九十半个跟和与同])[小老阿](?![时钟])[\u4e00-\u9fff](?:那边|他们)?"
 SOMEONE_ELSE_BEFORE = re.compile(r"(?<![A-Za-z])(?:day|night|morning|evening|other|previous|last|next) shift (?:spent|did|put in|took)"
                                  r"|(?<![A-Za-z])(?:their|the vendor'?s|vendor) (?:engineer|tech|guy|team)s?|(?<![A-Za-z])(?:he|she|they) (?:spent|did|took)"
-                                 r"|上一班|厂家|供应商|(?:白班|夜班|早班|晚班)\s*(?=[小老阿][\u4e00-\u9fff])|(?<![跟和与同])[小老阿][\u4e00-\u9fff](?:那边|他们)?(?=\S{0,8}(?:弄了|做了|干了|搞了|修了|花了))",
+                                 rf"|上一班|厂家|供应商|(?:白班|夜班|早班|晚班)\s*(?={COLLEAGUE})|{COLLEAGUE}(?=\S{{0,8}}(?:弄了|做了|干了|搞了|修了|花了))",
                                  re.IGNORECASE)
+# The same, said right before the next task's key ("…, 小王那边 A-3 做了 3 个钟"): that task's hours are theirs.
+SOMEONE_ELSE_END = re.compile(rf"(?:{COLLEAGUE}|(?<![A-Za-z])(?:day|night) shift(?:'s)?|白班|夜班|他们|厂家)\s*$", re.IGNORECASE)
 # Hours said once for every task listed ("2h on each", "各2小时", "2 hours apiece").
 EACH_HOURS = re.compile(r"(?:[0-9.]+|(?<![A-Za-z])an?|one)\s*(?:h|hrs?|hours?|小时)\s*(?:on |for )?(?:each|apiece)(?![A-Za-z])|(?:each|各(?:[\u4e00-\u9fff]{1,3}(?=\s*[0-9]))?|每个都?|(?:工时)?都是)\s*(?:花了|用了|干了|做了|弄了|搞了|忙了|整了|投入了?|took|spent)?\s*(?:about|around|大概|约)?\s*(?:[0-9.]+|[一二两三四五六七八九十]+个?半?|半个?)\s*(?:h|hrs?|hours?|mins?|minutes|个?小时|钟头|个?钟(?!点)|分钟)",
                         re.IGNORECASE)

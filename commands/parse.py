@@ -19,7 +19,6 @@ from commands.keys import TASK_KEY_AT, tags_as_words
 from commands.model import (
     Approve,
     Block,
-    Close,
     Command,
     Confirm,
     Done,
@@ -236,8 +235,6 @@ def _parse(s: str, *, today: date, channel_project: str | None) -> Command | Par
         return change  # "add a note to A-3: …" is no new task ("add"), but a comment said in words
     if isinstance(result, Approve) and (_ASKED_OF_ANOTHER.search(result.comment) or (lead is not None and lead.group(0).isascii() and lead.end() > 0)):
         return err("unknown_command", None, word=word[:PARAM_MAX_CHARS], suggestion="")  # "kindly approve 33 at the earliest": a request
-    if isinstance(result, (Close, Start)) and result.note.startswith(("?", "？")):
-        return err("question", verb.name, task=result.task)  # "close A-3? not sure it's done": asked of the others, not done
     if isinstance(result, (Approve, Reject)) and JOKING.search(s):
         return err("unknown_command", None, word=word[:PARAM_MAX_CHARS], suggestion="")  # "approve 12 lol jk": not meant
     if isinstance(result, New) and (REMARK.search(result.title) or QUESTION_END.search(result.title)):

@@ -14,6 +14,7 @@ from commands.keys import task_arg
 from commands.model import Block, Command, Confirm, Done, ParseError, Report, Several, Start, Unblock
 from commands.numbers import HOURS_MAX, find_hours
 from commands.spent import not_spent
+from commands.task_arguments import ASKED_OF_KEY
 from commands.text import EDGE_PUNCT, clean, remove_spans
 
 _DAY_END = re.compile(r"^\s*(?:for today|for the day|today|for now)\b", re.IGNORECASE)
@@ -93,7 +94,9 @@ def start(args: Args) -> Command | ParseError:
     arg = task_arg(args.rest, "start")
     if isinstance(arg, ParseError):  # "started on P-9 today"
         return understand(f"{args.word} {args.rest}") or arg
-    return arg if isinstance(arg, ParseError) else Start(task=arg[0], note=clean(arg[1]))
+    if ASKED_OF_KEY.match(arg[1]):
+        return err("question", "start", task=arg[0])
+    return Start(task=arg[0], note=clean(arg[1]))
 
 
 def field_report(s: str) -> Command | ParseError | None:

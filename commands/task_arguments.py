@@ -171,9 +171,15 @@ def priority(args: Args) -> Command | ParseError:
     return SetPriority(task=task, priority=PRIORITY_WORDS[word])
 
 
+# A question mark right after the task ("close A-3? not sure it's done", "started A-3?"): asked of others, nothing done.
+ASKED_OF_KEY = re.compile(r"\s*[?？]")
+
+
 def close(args: Args) -> Command | ParseError:
     found = task_arg(re.sub(r"^(?:out\s+|掉\s*)(?=[A-Za-z])", "", args.rest, flags=re.IGNORECASE), "close")  # "close out A-3", "close 掉 A-3"
-    return found if isinstance(found, ParseError) else Close(task=found[0], note=found[1])
+    if isinstance(found, ParseError):
+        return found
+    return err("question", "close", task=found[0]) if ASKED_OF_KEY.match(found[1]) else Close(task=found[0], note=found[1])
 
 
 def reopen(args: Args) -> Command | ParseError:
